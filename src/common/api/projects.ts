@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export const Project = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Project = z.infer<typeof Project>;
+
+const ProjectName = z.string().trim().min(1, 'a project needs a name').max(120, 'a project name has at most 120 characters');
+const ProjectRef = z.object({ id: z.string().min(1) });
+
+export const projectMethods = {
+  'projects.list': { input: z.object({}), output: z.array(Project), doc: 'All projects, newest first.' },
+  'projects.create': {
+    input: z.object({ name: ProjectName, description: z.string().max(2000).default('') }),
+    output: Project,
+    doc: 'Create a project. Names are unique.',
+  },
+  'projects.get': { input: ProjectRef, output: Project, doc: 'One project by id.' },
+  'projects.rename': { input: z.object({ id: z.string().min(1), name: ProjectName }), output: Project, doc: 'Rename a project.' },
+  'projects.delete': { input: ProjectRef, output: z.object({ deleted: z.boolean() }), doc: 'Delete a project and everything recorded under it.' },
+};
