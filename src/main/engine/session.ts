@@ -1,0 +1,54 @@
+// The executor-neutral face of the training engine: what the trainer (worker side) asks of any executor
+// (onnxruntime-node on the CPU today, our CUDA kernels later). The trainer owns data order, schedules,
+// checkpoints and metrics; an executor owns the math of one micro-step and one optimizer update.
+
+/** A padded batch of B sequences of length T, row-major [B, T]. */
+export interface Batch {
+  B: number;
+  T: number;
+  inputIds: Int32Array; // (B, T) token ids; padded positions hold the pad id
+  attentionMask: Uint8Array; // (B, T) 1 = real token, 0 = padding (never attended, never trained)
+  labels: Int32Array; // (B, T) target for position t is the token at t+1 (already shifted); -100 = not trained
+}
+
+export interface MicroStepResult {
+  lossSum: number; // summed NLL over trained tokens of this micro-batch
+  tokens: number; // number of trained (label != -100) tokens
+}
+
+export interface UpdateOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maxGradNorm: number | null; // clip the global L2 norm of the accumulated gradient; null = no clipping
+}
+
+export interface UpdateResult {
+  gradNorm: number; // global L2 norm of the (token-averaged) gradient before clipping
+}
+
+export interface EvalResult {
+  nllPerSequence: Float64Array; // (B) summed NLL of each sequence's trained tokens
+  tokensPerSequence: Int32Array; // (B)
+}
+
+/** Named float32 tensors: trainable parameters, or optimizer moments, keyed by PEFT-style names. */
+export type TensorMap = Map<string, { shape: number[]; data: Float32Array }>;
+
+export interface TrainingSession {
+  /** Forward + backward on one micro-batch; gradients accumulate until `applyUpdate`. */
+  microStep(batch: Batch): Promise<MicroStepResult>;
+  /** Average accumulated gradients over the trained tokens seen since the last update, clip, AdamW, zero. */
+  applyUpdate(options: UpdateOptions): Promise<UpdateResult>;
+  /** Forward only, no gradient: per-sequence NLL for perplexity. */
+  evaluate(batch: Batch): Promise<EvalResult>;
+  /** Trainable tensors (LoRA A/B, or every weight in full fine-tuning), copies. */
+  getTrainables(): TensorMap;
+  setTrainables(tensors: TensorMap): void;
+  /** AdamW moments and step count, for checkpoints and exact resume. */
+  getOptimizerState(): { step: number; m: TensorMap; v: TensorMap };
+  setOptimizerState(state: { step: number; m: TensorMap; v: TensorMap }): void;
+  dispose(): Promise<void>;
+}
