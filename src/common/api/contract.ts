@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { projectMethods } from './projects.ts';
 import { jobMethods, jobEvents } from './jobs.ts';
 import { systemMethods } from './system.ts';
+import { runMethods } from './runs.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -13,6 +14,7 @@ export const methods = {
   ...systemMethods,
   ...projectMethods,
   ...jobMethods,
+  ...runMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -1,0 +1,299 @@
+// The run config contract (what one fine-tune does) and the API methods for runs, their metrics and
+// evaluations. Field names follow Hugging Face's TrainingArguments and PEFT's LoraConfig, so a tutorial's
+// `lora_alpha` or `gradient_accumulation_steps` means the same thing here. Every field has a safe default and
+// a one-line explanation (`.describe`) that the UI shows next to it; `RunConfig.parse({model, dataset})` gives
+// a complete, valid config.
+import { z } from 'zod';
+
+const positiveInt = () => z.number().int().positive();
+const nonNegativeInt = () => z.number().int().min(0);
+/** A section that parses from `{}` (or the given value) when absent, keeping its explanation (wrapping drops it). */
+function section<S extends z.ZodType>(schema: S, absent: z.input<S>) {
+  return schema.prefault(absent).describe(schema.description ?? '');
+}
+
+export const ColumnMapping = z
+  .object({
+    prompt: z.string().min(1).optional().describe('Column holding the prompt / instruction (pair data).'),
+    input: z.string().min(1).optional().describe('Optional extra context column placed after the instruction (alpaca data).'),
+    completion: z.string().min(1).optional().describe('Column holding the answer the model should learn to write.'),
+    messages: z.string().min(1).optional().describe('Column holding a chat as a list of {role, content} messages.'),
+    text: z.string().min(1).optional().describe('Column holding plain text to learn as a whole.'),
+  })
+  .describe('Which dataset columns play which part; leave empty to detect them from the column names.');
+export type ColumnMapping = z.infer<typeof ColumnMapping>;
+
+export const TemplateConfig = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('auto') }).describe("Use the model's chat template for chat and pair data, raw text for plain text."),
+    z.object({ kind: z.literal('chat') }).describe("The model's own chat template (from tokenizer_config.json or chat_template.jinja)."),
+    z
+      .object({ kind: z.literal('chat_template'), template: z.string().min(1).describe('A Jinja chat template, as transformers renders it.') })
+      .describe('A custom Jinja chat template instead of the model’s.'),
+    z
+      .object({
+        kind: z.literal('prompt'),
+        template: z
+          .string()
+          .min(1)
+          .describe('Text with {placeholders} naming columns; the completion is appended after it, e.g. "### Question: {prompt}\\n### Answer: ".'),
+      })
+      .describe('A plain prompt template with placeholders, for models without a chat template.'),
+    z.object({ kind: z.literal('plain') }).describe('No template: train on the text column as is.'),
+  ])
+  .describe('How a dataset row becomes the text the model sees.');
+export type TemplateConfig = z.infer<typeof TemplateConfig>;
+
+export const EvalSplit = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('none') }).describe('No evaluation split: only the training loss is measured.'),
+    z
+      .object({
+        kind: z.literal('ratio'),
+        ratio: z.number().gt(0).lt(1).default(0.1).describe('Share of the rows held out for evaluation (0.1 = 10%).'),
+      })
+      .describe('Hold out a random share of the dataset (the run seed picks it; the same seed gives the same split).'),
+    z.object({ kind: z.literal('file'), path: z.string().min(1).describe('Path of the evaluation dataset file.') }).describe('A separate evaluation file.'),
+  ])
+  .describe('Rows kept apart to measure eval loss and perplexity on text the model never trained on.');
+export type EvalSplit = z.infer<typeof EvalSplit>;
+
+export const DatasetConfig = z
+  .object({
+    path: z.string().min(1).describe('The dataset file: JSONL, JSON, CSV/TSV or Parquet.'),
+    format: z
+      .enum(['auto', 'prompt_completion', 'alpaca', 'chat', 'text'])
+      .default('auto')
+      .describe('Shape of the rows; "auto" detects it from the column names.'),
+    columns: section(ColumnMapping, {}),
+    template: section(TemplateConfig, { kind: 'auto' }),
+    eval_split: section(EvalSplit, { kind: 'ratio' }),
+    skip_bad_rows: z.boolean().default(false).describe('Skip rows that fail to parse instead of stopping the run (they are listed either way).'),
+  })
+  .describe('The examples to learn from.');
+export type DatasetConfig = z.infer<typeof DatasetConfig>;
+
+export const LoraSection = z
+  .object({
+    r: positiveInt().max(1024).default(16).describe('Adapter rank: capacity of the adapter. 8–64 is usual; higher costs more memory and time.'),
+    lora_alpha: z.number().positive().default(32).describe('Scale of the adapter’s update (scale = alpha / r). Usually 2 × r.'),
+    lora_dropout: z.number().min(0).lt(1).default(0.05).describe('Share of adapter inputs randomly dropped while training; fights overfitting.'),
+    target_modules: z
+      .union([z.array(z.string().min(1)).min(1), z.literal('all-linear')])
+      .default(['q_proj', 'k_proj', 'v_proj', 'o_proj'])
+      .describe('Which linear layers get an adapter: names like q_proj, or "all-linear". More layers, more capacity and cost.'),
+    bias: z.enum(['none', 'all', 'lora_only']).default('none').describe('Which biases are trained too; "none" is standard.'),
+    use_rslora: z.boolean().default(false).describe('Rank-stabilised LoRA: scale = alpha / √r, which keeps high ranks stable.'),
+  })
+  .describe('LoRA adapter settings, as PEFT defines them.');
+export type LoraSection = z.infer<typeof LoraSection>;
+
+export const SchedulerType = z.enum(['constant', 'linear', 'cosine']);
+export type SchedulerType = z.infer<typeof SchedulerType>;
+
+export const RunConfigObject = z.object({
+  model: z.string().min(1).describe('Base model: a local Hugging Face folder (config.json, tokenizer, safetensors).'),
+  dataset: DatasetConfig,
+  method: z
+    .enum(['lora', 'qlora', 'full'])
+    .default('lora')
+    .describe('LoRA trains a small adapter; QLoRA also stores the base in 4 bits (less memory); full trains every weight (most memory).'),
+  lora: section(LoraSection, {}),
+
+  learning_rate: z
+    .number()
+    .positive()
+    .max(1)
+    .default(1e-4)
+    .describe('Step size of each update. 1e-4 is safe, 2e-4 is typical for LoRA; too high makes the loss jump.'),
+  num_train_epochs: z.number().positive().default(1).describe('Passes over the training rows (ignored when max_steps is set).'),
+  max_steps: positiveInt()
+    .nullable()
+    .default(null)
+    .describe('Stop after this many optimizer updates; overrides the number of epochs.'),
+  micro_batch_size: positiveInt().default(1).describe('Sequences processed at once; more uses more memory.'),
+  gradient_accumulation_steps: positiveInt()
+    .default(4)
+    .describe('Micro-batches summed into one update: an effective batch of micro_batch_size × this, at no memory cost.'),
+  warmup_steps: nonNegativeInt().default(0).describe('Updates over which the learning rate ramps up from 0; overrides warmup_ratio when > 0.'),
+  warmup_ratio: z.number().min(0).max(1).default(0.03).describe('Share of all updates spent warming up the learning rate.'),
+  lr_scheduler_type: SchedulerType.default('cosine').describe(
+    'How the learning rate changes after warm-up: constant, linear decay to 0, or cosine decay to 0.',
+  ),
+  weight_decay: z.number().min(0).default(0).describe('Pulls trained weights toward 0 each update (AdamW, decoupled); 0–0.1.'),
+  adam_beta1: z.number().min(0).lt(1).default(0.9).describe('AdamW momentum of the gradient average.'),
+  adam_beta2: z.number().min(0).lt(1).default(0.999).describe('AdamW momentum of the squared-gradient average.'),
+  adam_epsilon: z.number().positive().default(1e-8).describe('AdamW’s small constant that avoids division by zero.'),
+  max_grad_norm: z
+    .number()
+    .positive()
+    .nullable()
+    .default(1.0)
+    .describe('Clip the update’s gradient to this length to avoid blow-ups; null turns clipping off.'),
+  max_seq_length: positiveInt().max(131072).default(1024).describe('Longest sequence in tokens; longer examples are cut. Memory grows with it.'),
+  packing: z
+    .boolean()
+    .default(false)
+    .describe('Put several short examples in one sequence (never attending to each other) to waste less padding.'),
+  train_on: z
+    .enum(['completion', 'all'])
+    .default('completion')
+    .describe('Learn only the answers (completion / assistant turns) or every token including prompts. Plain text is always all.'),
+  seed: nonNegativeInt().max(2 ** 31 - 1).default(42).describe('Seed for data order, the eval split, adapter initialisation and dropout: same seed, same run.'),
+  logging_steps: positiveInt().default(1).describe('Record loss, learning rate and speed every this many updates.'),
+  eval_steps: positiveInt()
+    .nullable()
+    .default(null)
+    .describe('Measure eval loss every this many updates (and at the end); null = only at the end.'),
+  save_steps: positiveInt()
+    .nullable()
+    .default(null)
+    .describe('Save a resumable checkpoint every this many updates (and always at the end); null = only at the end.'),
+  save_total_limit: positiveInt().nullable().default(2).describe('Keep only this many recent checkpoints (the final adapter is always kept); null keeps all.'),
+});
+
+function checkRunConfig(config: z.infer<typeof RunConfigObject>, ctx: z.RefinementCtx): void {
+  if (config.lora.target_modules !== 'all-linear' && new Set(config.lora.target_modules).size !== config.lora.target_modules.length) {
+    ctx.addIssue({ code: 'custom', path: ['lora', 'target_modules'], message: 'target_modules lists a module twice' });
+  }
+}
+
+export const RunConfig = RunConfigObject.superRefine(checkRunConfig).describe('Everything one fine-tune needs; the rest has safe defaults.');
+export type RunConfig = z.infer<typeof RunConfig>;
+/** What a user may write: every defaulted field optional. */
+export type RunConfigInput = z.input<typeof RunConfig>;
+
+/** The one-line explanation of each top-level field, for forms (nested sections carry their own). */
+export function describeRunConfigFields(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, schema] of Object.entries(RunConfigObject.shape)) {
+    const description = (schema as z.ZodType).description;
+    if (description) out[key] = description;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runs, metrics, evaluations: records and API methods.
+
+export const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunSummary = z.object({
+  steps: z.number().int(),
+  totalSteps: z.number().int(),
+  epoch: z.number(),
+  trainLoss: z.number().nullable(),
+  evalLoss: z.number().nullable(),
+  evalPerplexity: z.number().nullable(),
+  trainedTokens: z.number().int(),
+  seconds: z.number(),
+  peakRssBytes: z.number().nullable(),
+  trainableParameters: z.number().int().nullable(),
+  adapterPath: z.string().nullable(),
+  checkpointPath: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const Run = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  name: z.string(),
+  status: RunStatus,
+  config: RunConfig,
+  jobId: z.string().nullable(),
+  seed: z.number().int(),
+  appVersion: z.string(),
+  datasetHash: z.string().nullable(),
+  modelRevision: z.string().nullable(),
+  outputDir: z.string().nullable(),
+  error: z.string().nullable(),
+  summary: RunSummary.nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+});
+export type Run = z.infer<typeof Run>;
+
+/** One logged point. `values` keys: loss, lr, grad_norm, tokens_per_second, elapsed_seconds, eta_seconds, epoch, eval_loss, eval_perplexity. */
+export const RunMetric = z.object({
+  runId: z.string(),
+  step: z.number().int(),
+  values: z.record(z.string(), z.number()),
+  at: z.string(),
+});
+export type RunMetric = z.infer<typeof RunMetric>;
+
+export const EvaluationStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+export const Evaluation = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  runId: z.string().nullable(),
+  jobId: z.string().nullable(),
+  status: EvaluationStatus,
+  model: z.string(),
+  adapterPath: z.string().nullable(),
+  datasetPath: z.string(),
+  examples: z.number().int(),
+  tokens: z.number().int(),
+  baseLoss: z.number().nullable().describe('Token-weighted mean NLL of the base model alone.'),
+  basePerplexity: z.number().nullable(),
+  adapterLoss: z.number().nullable().describe('Token-weighted mean NLL of base + adapter.'),
+  adapterPerplexity: z.number().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
+export const EvaluationExample = z.object({
+  index: z.number().int().describe('Row of the eval split.'),
+  tokens: z.number().int(),
+  baseNll: z.number().nullable().describe('Summed NLL of the trained tokens, base model.'),
+  adapterNll: z.number().nullable().describe('Summed NLL of the trained tokens, base + adapter.'),
+  text: z.string().describe('The rendered text, for showing the example.'),
+});
+export type EvaluationExample = z.infer<typeof EvaluationExample>;
+
+const IdRef = z.object({ id: z.string().min(1) });
+
+export const EvaluationRequest = z.object({
+  projectId: z.string().min(1),
+  runId: z.string().min(1).optional().describe('Evaluate this run’s adapter, model and eval split.'),
+  model: z.string().min(1).optional().describe('Base model folder, when no run is given.'),
+  adapterPath: z.string().min(1).optional().describe('PEFT adapter folder; without one only the base is measured.'),
+  dataset: DatasetConfig.optional().describe('Which rows to measure; defaults to the run’s eval split.'),
+  max_seq_length: positiveInt().optional(),
+  batch_size: positiveInt().default(4),
+  compareBase: z.boolean().default(true).describe('Also measure the base model alone, for before/after.'),
+});
+export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
+
+export const runMethods = {
+  'runs.list': { input: z.object({ projectId: z.string().optional() }), output: z.array(Run), doc: 'Runs, newest first.' },
+  'runs.get': { input: IdRef, output: Run, doc: 'One run with its config and summary.' },
+  'runs.metrics': {
+    input: z.object({ id: z.string().min(1), afterStep: z.number().int().optional().describe('Only points after this step (for polling).') }),
+    output: z.array(RunMetric),
+    doc: 'Logged points of a run, in step order.',
+  },
+  'runs.start': {
+    input: z.object({ projectId: z.string().min(1), name: z.string().trim().min(1).max(120).optional(), config: RunConfig }),
+    output: Run,
+    doc: 'Validate a config, record the run and start its training job.',
+  },
+  'runs.cancel': { input: IdRef, output: Run, doc: 'Stop a running run within one step; its last checkpoint stays usable.' },
+  'runs.resume': { input: IdRef, output: Run, doc: 'Continue a cancelled or failed run from its last checkpoint.' },
+  'evaluations.list': {
+    input: z.object({ projectId: z.string().optional(), runId: z.string().optional() }),
+    output: z.array(Evaluation),
+    doc: 'Evaluations, newest first.',
+  },
+  'evaluations.get': {
+    input: IdRef,
+    output: z.object({ evaluation: Evaluation, examples: z.array(EvaluationExample) }),
+    doc: 'One evaluation with its per-example NLL.',
+  },
+  'evaluations.start': { input: EvaluationRequest, output: Evaluation, doc: 'Measure perplexity of base and base + adapter on an eval split.' },
+};
