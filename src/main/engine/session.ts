@@ -9,6 +9,14 @@ export interface Batch {
   inputIds: Int32Array; // (B, T) token ids; padded positions hold the pad id
   attentionMask: Uint8Array; // (B, T) 1 = real token, 0 = padding (never attended, never trained)
   labels: Int32Array; // (B, T) target for position t is the token at t+1 (already shifted); -100 = not trained
+  /** Packed rows only: (B, T) 1..k = which example of the row a token belongs to, 0 = padding. Attention stays
+   *  inside one example and positions restart at each example's first token. Absent = one example per row. */
+  segmentIds?: Int32Array;
+}
+
+/** Per-micro-step options the trainer controls so a resumed run draws the same random numbers. */
+export interface MicroStepOptions {
+  dropoutSeed?: number; // seeds this micro-step's dropout masks (a uint32); absent = the executor's own stream
 }
 
 export interface MicroStepResult {
@@ -39,7 +47,9 @@ export type TensorMap = Map<string, { shape: number[]; data: Float32Array }>;
 
 export interface TrainingSession {
   /** Forward + backward on one micro-batch; gradients accumulate until `applyUpdate`. */
-  microStep(batch: Batch): Promise<MicroStepResult>;
+  microStep(batch: Batch, options?: MicroStepOptions): Promise<MicroStepResult>;
+  /** True when the executor honours `Batch.segmentIds` (needed for sequence packing). */
+  readonly supportsPacking?: boolean;
   /** Average accumulated gradients over the trained tokens seen since the last update, clip, AdamW, zero. */
   applyUpdate(options: UpdateOptions): Promise<UpdateResult>;
   /** Forward only, no gradient: per-sequence NLL for perplexity. */
