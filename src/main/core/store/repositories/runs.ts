@@ -1,0 +1,109 @@
+// Runs (one fine-tune: its full config and provenance) and their per-step metrics.
+import type { Db } from '../database.ts';
+import type { JobStatus } from '../../../../common/api/jobs.ts';
+import { newId, now, parseJson, translateConstraint } from './util.ts';
+
+export type RunStatus = JobStatus;
+
+export interface RunRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  baseModelId: string | null;
+  datasetId: string | null;
+  jobId: string | null;
+  config: unknown; // the full run config, exactly as started
+  status: RunStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+  seed: number;
+  appVersion: string;
+  datasetHash: string | null;
+  modelRevision: string | null;
+  createdAt: string;
+}
+export interface NewRun {
+  projectId: string;
+  name: string;
+  config: unknown;
+  seed: number;
+  appVersion: string;
+  baseModelId?: string | null;
+  datasetId?: string | null;
+  jobId?: string | null;
+  datasetHash?: string | null;
+  modelRevision?: string | null;
+  status?: RunStatus;
+}
+
+interface RunRow {
+  id: string; project_id: string; name: string; base_model_id: string | null; dataset_id: string | null; job_id: string | null;
+  config_json: string; status: RunStatus; started_at: string | null; ended_at: string | null; error: string | null; seed: number;
+  app_version: string; dataset_hash: string | null; model_revision: string | null; created_at: string;
+}
+const toRun = (r: RunRow): RunRecord => ({
+  id: r.id, projectId: r.project_id, name: r.name, baseModelId: r.base_model_id, datasetId: r.dataset_id, jobId: r.job_id,
+  config: parseJson(r.config_json, null), status: r.status, startedAt: r.started_at, endedAt: r.ended_at, error: r.error,
+  seed: r.seed, appVersion: r.app_version, datasetHash: r.dataset_hash, modelRevision: r.model_revision, createdAt: r.created_at,
+});
+
+export interface RunMetric {
+  runId: string;
+  split: string;
+  step: number;
+  values: Record<string, number>;
+  at: string;
+}
+
+export class RunRepository {
+  constructor(private readonly db: Db) {}
+
+  insert(n: NewRun): RunRecord {
+    const row: RunRow = {
+      id: newId(), project_id: n.projectId, name: n.name, base_model_id: n.baseModelId ?? null, dataset_id: n.datasetId ?? null,
+      job_id: n.jobId ?? null, config_json: JSON.stringify(n.config), status: n.status ?? 'queued', started_at: null,
+      ended_at: null, error: null, seed: n.seed, app_version: n.appVersion, dataset_hash: n.datasetHash ?? null,
+      model_revision: n.modelRevision ?? null, created_at: now(),
+    };
+    translateConstraint(
+      () => this.db.prepare(`INSERT INTO runs VALUES (@id, @project_id, @name, @base_model_id, @dataset_id, @job_id, @config_json,
+        @status, @started_at, @ended_at, @error, @seed, @app_version, @dataset_hash, @model_revision, @created_at)`).run(row),
+      { foreignKey: `no project "${n.projectId}" (or base model / dataset / job) for this run` },
+    );
+    return toRun(row);
+  }
+
+  get(id: string): RunRecord | null {
+    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return r ? toRun(r) : null;
+  }
+
+  listByProject(projectId: string): RunRecord[] {
+    return (this.db.prepare('SELECT * FROM runs WHERE project_id = ? ORDER BY created_at DESC, rowid DESC').all(projectId) as RunRow[]).map(toRun);
+  }
+
+  setStatus(id: string, patch: { status: RunStatus; startedAt?: string; endedAt?: string; error?: string | null; jobId?: string }): RunRecord | null {
+    this.db
+      .prepare(`UPDATE runs SET status = @status, started_at = COALESCE(@startedAt, started_at), ended_at = COALESCE(@endedAt, ended_at),
+        error = COALESCE(@error, error), job_id = COALESCE(@jobId, job_id) WHERE id = @id`)
+      .run({ id, status: patch.status, startedAt: patch.startedAt ?? null, endedAt: patch.endedAt ?? null, error: patch.error ?? null, jobId: patch.jobId ?? null });
+    return this.get(id);
+  }
+
+  /** Records (or replaces, if a resumed run repeats a step) one step's metrics. */
+  addMetric(runId: string, step: number, values: Record<string, number>, split = 'train'): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO run_metrics (run_id, split, step, values_json, at) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, split, step, JSON.stringify(values), now());
+  }
+
+  metrics(runId: string, split?: string): RunMetric[] {
+    const rows = (split === undefined
+      ? this.db.prepare('SELECT * FROM run_metrics WHERE run_id = ? ORDER BY split, step').all(runId)
+      : this.db.prepare('SELECT * FROM run_metrics WHERE run_id = ? AND split = ? ORDER BY step').all(runId, split)) as {
+      run_id: string; split: string; step: number; values_json: string; at: string;
+    }[];
+    return rows.map((r) => ({ runId: r.run_id, split: r.split, step: r.step, values: parseJson(r.values_json, {}), at: r.at }));
+  }
+}
