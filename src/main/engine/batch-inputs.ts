@@ -1,0 +1,63 @@
+// What every executor derives from a Batch, the same way: rope tables from positions (cumulative sum of the
+// attention mask), the additive attention bias (causal + padding [+ sliding window]), and LoRA dropout masks.
+// Keeping this outside the executors is what makes them agree bit-for-bit on the inputs.
+
+import type { Batch } from './session.ts';
+import type { Program } from './ir.ts';
+import { positionsFromMask, ropeTables } from './ops/rope.ts';
+import { attentionBias } from './ops/attention.ts';
+import { streamFor } from './rng.ts';
+
+export interface BatchInputs {
+  B: number;
+  T: number;
+  N: number;
+  ids: Int32Array; // (N)
+  labels: Int32Array; // (N), −100 = not trained
+  cos: Float64Array | null; // (N, HD)
+  sin: Float64Array | null;
+  bias: Float64Array; // (B, T, T) for full-attention layers
+  windowBias: Map<number, Float64Array>; // sliding window size → (B, T, T)
+}
+
+export function validateBatch(b: Batch): void {
+  const n = b.B * b.T;
+  if (!(b.B > 0 && b.T > 0)) throw new Error(`batch: B and T must be positive, got B=${b.B} T=${b.T}`);
+  for (const [k, arr] of [['inputIds', b.inputIds], ['attentionMask', b.attentionMask], ['labels', b.labels]] as const)
+    if (arr.length !== n) throw new Error(`batch: ${k} has ${arr.length} entries, expected B·T = ${n}`);
+}
+
+export function prepareBatch(p: Program, b: Batch): BatchInputs {
+  validateBatch(b);
+  const N = b.B * b.T;
+  const pos = positionsFromMask(b.attentionMask, b.B, b.T);
+  const tables = p.rope ? ropeTables(p.rope, pos) : null;
+  const windowBias = new Map<number, Float64Array>();
+  for (const n of p.nodes)
+    if (n.op === 'attention' && n.window !== null && !windowBias.has(n.window))
+      windowBias.set(n.window, attentionBias(b.attentionMask, b.B, b.T, n.window));
+  return {
+    B: b.B, T: b.T, N, ids: b.inputIds, labels: b.labels,
+    cos: tables?.cos ?? null, sin: tables?.sin ?? null,
+    bias: attentionBias(b.attentionMask, b.B, b.T, null),
+    windowBias,
+  };
+}
+
+/**
+ * Inverted-dropout multipliers (N·IC) for each LoRA branch with dropout > 0: 0 with probability p, else 1/(1−p).
+ * Seeded by (seed, key, module) — the key names the micro-step (e.g. "step 12 micro 3"), so a resumed run draws the
+ * same masks as an uninterrupted one.
+ */
+export function dropoutMasks(p: Program, N: number, seed: number, key: string): Map<string, Float32Array> {
+  const masks = new Map<string, Float32Array>();
+  for (const n of p.nodes) {
+    if (n.op !== 'linear' || !n.lora || n.lora.dropout <= 0) continue;
+    const keep = 1 - n.lora.dropout;
+    const next = streamFor(seed, `${key}|${n.module}`);
+    const m = new Float32Array(N * n.inF);
+    for (let i = 0; i < m.length; i++) m[i] = next() < keep ? 1 / keep : 0;
+    masks.set(n.module, m);
+  }
+  return masks;
+}

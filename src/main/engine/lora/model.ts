@@ -1,0 +1,75 @@
+// Which linear modules of a model get a LoRA branch, as PEFT's target_modules matching decides:
+// a list entry matches a module whose name equals it or ends with "." + it; a string is a regex that must match
+// the whole name; "all-linear" takes every linear except the output head.
+
+import type { LoraConfig } from './config.ts';
+import { loraScaling, validateLoraConfig } from './config.ts';
+import type { Program } from '../ir.ts';
+
+export interface TargetMatch {
+  targeted: Set<string>; // module names
+  warnings: string[]; // a listed target that matched nothing
+}
+
+export function matchTargetModules(linearModules: string[], c: Pick<LoraConfig, 'targetModules'>, outputHead = 'lm_head'): TargetMatch {
+  const t = c.targetModules;
+  const targeted = new Set<string>();
+  const warnings: string[] = [];
+  if (t === 'all-linear') {
+    for (const m of linearModules) if (m !== outputHead && !m.endsWith(`.${outputHead}`)) targeted.add(m);
+  } else if (typeof t === 'string') {
+    const re = new RegExp(`^(?:${t})$`);
+    for (const m of linearModules) if (re.test(m)) targeted.add(m);
+  } else {
+    for (const name of t) {
+      let hit = false;
+      for (const m of linearModules)
+        if (m === name || m.endsWith(`.${name}`)) {
+          targeted.add(m);
+          hit = true;
+        }
+      if (!hit) warnings.push(`LoRA target module "${name}" matches no linear layer of this model`);
+    }
+  }
+  if (targeted.size === 0) {
+    const list = typeof t === 'string' ? t : t.join(', ');
+    const examples = [...new Set(linearModules.map((m) => m.split('.').pop()))].join(', ');
+    throw new Error(`LoRA target_modules [${list}] match no linear layer; this model's linear layers are: ${examples}`);
+  }
+  return { targeted, warnings };
+}
+
+
+export interface LoraProgram {
+  program: Program;
+  warnings: string[];
+  targeted: string[];
+}
+
+/**
+ * Attach LoRA branches to a model's program (a new Program; the base one is unchanged): A/B params per targeted
+ * linear, trainable; base weights frozen; biases trainable per `bias` ("all": every bias, "lora_only": biases of
+ * targeted modules). PEFT's parameter names: <module>.lora_A.weight (r, IC), <module>.lora_B.weight (OC, r).
+ */
+export function applyLora(base: Program, c: LoraConfig): LoraProgram {
+  validateLoraConfig(c);
+  const linears = base.nodes.flatMap((n) => (n.op === 'linear' ? [n.module] : []));
+  const { targeted, warnings } = matchTargetModules(linears, c);
+  const scale = loraScaling(c);
+  const params = base.params.map((d) => ({ ...d, trainable: false }));
+  const byName = new Map(params.map((d) => [d.name, d]));
+  const nodes = base.nodes.map((n) => {
+    if (n.op !== 'linear') return n;
+    const hit = targeted.has(n.module);
+    if (n.bias && (c.bias === 'all' || (c.bias === 'lora_only' && hit))) byName.get(n.bias)!.trainable = true;
+    if (!hit) return n;
+    const A = `${n.module}.lora_A.weight`;
+    const B = `${n.module}.lora_B.weight`;
+    params.push(
+      { name: A, shape: [c.r, n.inF], trainable: true, noDecay: false, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: n.inF } },
+      { name: B, shape: [n.outF, c.r], trainable: true, noDecay: false, init: { kind: 'zeros' } },
+    );
+    return { ...n, lora: { A, B, r: c.r, scale, dropout: c.dropout } };
+  });
+  return { program: { ...base, params, nodes }, warnings, targeted: [...targeted] };
+}

@@ -1,0 +1,141 @@
+// Every op's hand-written backward against central finite differences, in float64, on tiny random shapes.
+// The scalar probed is L = Σ out ⊙ R for a fixed random R, so dL/dout = R.
+import { describe, expect, it } from 'vitest';
+import { dot, numericGrad, randn, relErr } from '../helpers.ts';
+import { embeddingBackward, embeddingForward } from '../../../src/main/engine/ops/embedding.ts';
+import { rmsnormBackward, rmsnormForward } from '../../../src/main/engine/ops/rmsnorm.ts';
+import { layernormBackward, layernormForward } from '../../../src/main/engine/ops/layernorm.ts';
+import { linearBackward, linearForward } from '../../../src/main/engine/ops/linear.ts';
+import { positionsFromMask, ropeBackward, ropeForward, ropeInvFreq, ropeTables } from '../../../src/main/engine/ops/rope.ts';
+import { attentionBackward, attentionBias, attentionForward } from '../../../src/main/engine/ops/attention.ts';
+import { swigluBackward, swigluForward } from '../../../src/main/engine/ops/swiglu.ts';
+import { geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
+import { crossEntropyBackward, crossEntropyForward } from '../../../src/main/engine/ops/cross-entropy.ts';
+
+const TOL = 1e-7;
+
+describe('op references: backward vs finite differences (float64)', () => {
+  it('rmsnorm, both weight forms', () => {
+    for (const plusOne of [false, true]) {
+      const R = 3, W = 5;
+      const x = randn(R * W, 1), w = randn(W, 2), dout = randn(R * W, 3);
+      const loss = () => { const o = new Float64Array(R * W); rmsnormForward(o, new Float64Array(R), x, w, R, W, 1e-6, plusOne); return dot(o, dout); };
+      const rstd = new Float64Array(R);
+      rmsnormForward(new Float64Array(R * W), rstd, x, w, R, W, 1e-6, plusOne);
+      const dx = new Float64Array(R * W), dw = new Float64Array(W);
+      rmsnormBackward(dx, dw, dout, x, w, rstd, R, W, plusOne);
+      expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
+      expect(relErr(dw, numericGrad(loss, w))).toBeLessThan(TOL);
+    }
+  });
+
+  it('layernorm', () => {
+    const R = 3, W = 6;
+    const x = randn(R * W, 4), w = randn(W, 5), b = randn(W, 6), dout = randn(R * W, 7);
+    const run = () => { const o = new Float64Array(R * W); const m = new Float64Array(R), s = new Float64Array(R); layernormForward(o, m, s, x, w, b, R, W, 1e-5); return { o, m, s }; };
+    const loss = () => dot(run().o, dout);
+    const { m, s } = run();
+    const dx = new Float64Array(R * W), dw = new Float64Array(W), db = new Float64Array(W);
+    layernormBackward(dx, dw, db, dout, x, w, m, s, R, W);
+    expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
+    expect(relErr(dw, numericGrad(loss, w))).toBeLessThan(TOL);
+    expect(relErr(db, numericGrad(loss, b))).toBeLessThan(TOL);
+  });
+
+  it('embedding (repeated ids sum their rows)', () => {
+    const V = 5, C = 3, N = 4;
+    const ids = Int32Array.from([1, 3, 1, 0]);
+    const wte = randn(V * C, 8), dout = randn(N * C, 9);
+    const loss = () => { const o = new Float64Array(N * C); embeddingForward(o, ids, wte, N, C, V); return dot(o, dout); };
+    const dw = new Float64Array(V * C);
+    embeddingBackward(dw, dout, ids, N, C);
+    expect(relErr(dw, numericGrad(loss, wte))).toBeLessThan(TOL);
+    expect(() => embeddingForward(new Float64Array(N * C), Int32Array.from([0, 9, 0, 0]), wte, N, C, V)).toThrow(/token id 9 at position 1/);
+  });
+
+  it('linear with bias and a LoRA branch with dropout', () => {
+    const N = 4, IC = 5, OC = 3, r = 2, scale = 1.7;
+    const x = randn(N * IC, 10), W = randn(OC * IC, 11), b = randn(OC, 12), A = randn(r * IC, 13), B = randn(OC * r, 14);
+    const dropMask = Float64Array.from({ length: N * IC }, (_, i) => (i % 3 === 0 ? 0 : 1.25));
+    const lora = { A, B, r, scale, dropMask };
+    const dout = randn(N * OC, 15);
+    const loss = () => { const o = new Float64Array(N * OC); linearForward(o, x, W, b, lora, N, IC, OC); return dot(o, dout); };
+    const saved = linearForward(new Float64Array(N * OC), x, W, b, lora, N, IC, OC);
+    const g = { dx: new Float64Array(N * IC), dW: new Float64Array(OC * IC), db: new Float64Array(OC), dA: new Float64Array(r * IC), dB: new Float64Array(OC * r) };
+    linearBackward(g, dout, x, W, lora, saved, N, IC, OC);
+    expect(relErr(g.dx, numericGrad(loss, x))).toBeLessThan(TOL);
+    expect(relErr(g.dW, numericGrad(loss, W))).toBeLessThan(TOL);
+    expect(relErr(g.db, numericGrad(loss, b))).toBeLessThan(TOL);
+    expect(relErr(g.dA, numericGrad(loss, A))).toBeLessThan(TOL);
+    expect(relErr(g.dB, numericGrad(loss, B))).toBeLessThan(TOL);
+  });
+
+  it('rope (backward is the inverse rotation) and llama3 scaling', () => {
+    const B = 2, T = 3, N = B * T, H = 2, HD = 4;
+    const cfg = { theta: 10000, headDim: HD, scaling: null };
+    const { cos, sin } = ropeTables(cfg, positionsFromMask(Uint8Array.from([1, 1, 1, 0, 1, 1]), B, T));
+    const x = randn(N * H * HD, 16), dout = randn(N * H * HD, 17);
+    const loss = () => { const o = new Float64Array(x.length); ropeForward(o, x, cos, sin, N, H, HD); return dot(o, dout); };
+    const dx = new Float64Array(x.length);
+    ropeBackward(dx, dout, cos, sin, N, H, HD);
+    expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
+    // positions follow transformers: cumsum(mask) − 1, and 1 on padding
+    expect([...positionsFromMask(Uint8Array.from([0, 1, 1, 1, 1, 0]), 2, 3)]).toEqual([1, 0, 1, 0, 1, 1]);
+    // llama3 scaling: high frequencies untouched, low frequencies divided by factor
+    const inv = ropeInvFreq({ theta: 500000, headDim: 64, scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } });
+    const plain = ropeInvFreq({ theta: 500000, headDim: 64, scaling: null });
+    expect(inv[0]).toBe(plain[0]);
+    expect(inv[31]).toBeCloseTo(plain[31] / 8, 15);
+  });
+
+  it('causal GQA attention with padding and a sliding window', () => {
+    const B = 2, T = 4, NH = 4, NKV = 2, HD = 3, N = B * T;
+    const mask = Uint8Array.from([1, 1, 1, 1, 0, 1, 1, 1]);
+    for (const window of [null, 2]) {
+      const bias = attentionBias(mask, B, T, window);
+      const q = randn(N * NH * HD, 18), k = randn(N * NKV * HD, 19), v = randn(N * NKV * HD, 20), dout = randn(N * NH * HD, 21);
+      // padded query rows are never trained: probe only real rows (their fully-masked scores sit at −1e9, where
+      // float64 keeps too few digits of the score for finite differences)
+      for (let n = 0; n < N; n++) if (!mask[n]) dout.fill(0, n * NH * HD, (n + 1) * NH * HD);
+      const d = { B, T, NH, NKV, HD };
+      const loss = () => { const o = new Float64Array(q.length); attentionForward(o, q, k, v, bias, d); return dot(o, dout); };
+      const att = attentionForward(new Float64Array(q.length), q, k, v, bias, d);
+      const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
+      attentionBackward(dq, dk, dv, dout, q, k, v, att, d);
+      expect(relErr(dq, numericGrad(loss, q))).toBeLessThan(TOL);
+      expect(relErr(dk, numericGrad(loss, k))).toBeLessThan(TOL);
+      expect(relErr(dv, numericGrad(loss, v))).toBeLessThan(TOL);
+      // the future and padded keys get no weight
+      expect(att[(0 * NH + 1) * T * T + 0 * T + 1]).toBe(0);
+      expect(att[(1 * NH + 0) * T * T + 2 * T + 0]).toBe(0);
+    }
+  });
+
+  it('swiglu and gelu_tanh', () => {
+    const n = 7;
+    const g = randn(n, 22, 2), u = randn(n, 23), dout = randn(n, 24);
+    const loss = () => { const o = new Float64Array(n); swigluForward(o, g, u, n); return dot(o, dout); };
+    const dg = new Float64Array(n), du = new Float64Array(n);
+    swigluBackward(dg, du, dout, g, u, n);
+    expect(relErr(dg, numericGrad(loss, g))).toBeLessThan(TOL);
+    expect(relErr(du, numericGrad(loss, u))).toBeLessThan(TOL);
+    const lossG = () => { const o = new Float64Array(n); geluTanhForward(o, g, n); return dot(o, dout); };
+    const dx = new Float64Array(n);
+    geluTanhBackward(dx, dout, g, n);
+    expect(relErr(dx, numericGrad(lossG, g))).toBeLessThan(TOL);
+  });
+
+  it('cross-entropy with ignored labels', () => {
+    const N = 4, V = 6;
+    const logits = randn(N * V, 25, 3);
+    const labels = Int32Array.from([2, -100, 5, 0]);
+    const loss = () => crossEntropyForward(logits, labels, N, V).lossSum;
+    const ce = crossEntropyForward(logits, labels, N, V);
+    expect(ce.tokens).toBe(3);
+    expect(ce.nll[1]).toBe(0);
+    const d = new Float64Array(N * V);
+    crossEntropyBackward(d, ce.probs, labels, N, V);
+    expect(relErr(d, numericGrad(loss, logits))).toBeLessThan(TOL);
+    expect(() => crossEntropyForward(logits, Int32Array.from([2, 7, 0, 0]), N, V)).toThrow(/label 7 at row 1/);
+  });
+});
