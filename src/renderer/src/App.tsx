@@ -1,0 +1,136 @@
+import { useEffect, useRef, useSyncExternalStore, type ReactElement } from 'react';
+import { Button, ConnectionIndicator, Icon } from './components/index.ts';
+import { ProjectsPage } from './pages/ProjectsPage.tsx';
+import { SettingsPage } from './pages/SettingsPage.tsx';
+import { AdaptersPage, ChatPage, DatasetsPage, EvaluatePage, ExportsPage, NewFineTunePage, RunsPage } from './pages/planned.tsx';
+import { parseRoute, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
+import { useProjects } from './state/projects.tsx';
+import { useConnectionState } from './state/studio.tsx';
+import { useTheme } from './state/theme.tsx';
+import { toggledPreference } from './theme.ts';
+
+const PAGES: Record<RouteId, () => ReactElement> = {
+  projects: ProjectsPage,
+  new: NewFineTunePage,
+  datasets: DatasetsPage,
+  runs: RunsPage,
+  evaluate: EvaluatePage,
+  chat: ChatPage,
+  adapters: AdaptersPage,
+  exports: ExportsPage,
+  settings: SettingsPage,
+};
+
+const GROUPS: RouteInfo['group'][] = ['Workspace', 'Fine-tune', 'Use'];
+
+function subscribeHash(onChange: () => void): () => void {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+}
+
+function useRoute(): RouteId {
+  return useSyncExternalStore(subscribeHash, () => parseRoute(window.location.hash));
+}
+
+export function App() {
+  const route = useRoute();
+  const mainRef = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  const Page = PAGES[route];
+
+  useEffect(() => {
+    document.title = `${routeInfo(route).label} · LoRA Studio`;
+    // Moving focus to the new page tells keyboard and screen-reader users that the page changed.
+    if (firstRender.current) firstRender.current = false;
+    else mainRef.current?.focus();
+  }, [route]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main" onClick={(event) => {
+        event.preventDefault();
+        mainRef.current?.focus();
+      }}>
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            <Icon name="layers" />
+          </span>
+          LoRA Studio
+        </div>
+        <ProjectSwitcher />
+        <nav className="nav" aria-label="Studio">
+          {GROUPS.map((group) => (
+            <div key={group}>
+              <div className="nav-group-label">{group}</div>
+              <NavList routes={ROUTES.filter((r) => r.group === group)} current={route} />
+            </div>
+          ))}
+        </nav>
+        <div className="sidebar-footer">
+          <NavList routes={ROUTES.filter((r) => r.group === 'Studio')} current={route} />
+          <div className="sidebar-footer-row">
+            <ConnectionIndicator state={useConnectionState()} />
+            <ThemeToggle />
+          </div>
+        </div>
+      </aside>
+      <main className="main" id="main" ref={mainRef} tabIndex={-1}>
+        <div className="page">
+          <Page />
+        </div>
+      </main>
+    </div>
+  );
+}
+
+function NavList({ routes, current }: { routes: readonly RouteInfo[]; current: RouteId }) {
+  return (
+    <ul className="nav-list">
+      {routes.map((r) => (
+        <li key={r.id}>
+          <a className="nav-link" href={routeHref(r.id)} aria-current={r.id === current ? 'page' : undefined}>
+            <Icon name={r.icon} />
+            {r.label}
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ProjectSwitcher() {
+  const { state, currentProject, setCurrentProjectId } = useProjects();
+  if (state.status !== 'ready' || state.projects.length === 0) return null;
+  return (
+    <div className="project-switcher">
+      <label htmlFor="current-project" className="nav-group-label">
+        Current project
+      </label>
+      <select id="current-project" value={currentProject?.id ?? ''} onChange={(event) => setCurrentProjectId(event.target.value)}>
+        {state.projects.map((project) => (
+          <option key={project.id} value={project.id}>
+            {project.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function ThemeToggle() {
+  const { effective, setPreference } = useTheme();
+  const next = effective === 'dark' ? 'light' : 'dark';
+  return (
+    <Button
+      variant="ghost"
+      size="sm"
+      icon={effective === 'dark' ? 'sun' : 'moon'}
+      aria-label={`Switch to the ${next} theme`}
+      title={`Switch to the ${next} theme`}
+      onClick={() => setPreference(toggledPreference(effective))}
+    />
+  );
+}

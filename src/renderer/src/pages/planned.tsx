@@ -1,0 +1,113 @@
+// The pages that issue 7 fills in. Until each capability lands in the core, its page says what it will do
+// and what comes first, in the words of the PlannedPage frame.
+import { PlannedPage } from './PlannedPage.tsx';
+
+const NOT_BUILT = 'This part of the studio is not built yet.';
+
+export function NewFineTunePage() {
+  return (
+    <PlannedPage
+      title="New fine-tune"
+      icon="spark"
+      description="A guided path from a base model and a dataset to a running LoRA or QLoRA fine-tune, with a sensible default for every choice."
+      will={[
+        'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
+        'Choose a dataset, map its columns and preview one rendered training example.',
+        'Pick LoRA or QLoRA and hyperparameters from presets, each explained in one line.',
+        'Review trainable parameters, memory and time estimates and warnings, then start.',
+      ]}
+      firstStep={{ title: 'The fine-tune wizard is on its way', body: `${NOT_BUILT} It needs model and dataset import, which come first.` }}
+    />
+  );
+}
+
+export function DatasetsPage() {
+  return (
+    <PlannedPage
+      title="Datasets"
+      icon="table"
+      description="The training and evaluation data of the current project."
+      will={[
+        'Import JSONL, CSV or Parquet files and detect their format.',
+        'Page through rows and see the exact training text, with masked tokens marked.',
+        'See the token-length histogram and how much the max length would cut.',
+      ]}
+      firstStep={{ title: 'No datasets in this project', body: `${NOT_BUILT} Importing a dataset file is the first step once it is.` }}
+    />
+  );
+}
+
+export function RunsPage() {
+  return (
+    <PlannedPage
+      title="Runs"
+      icon="pulse"
+      description="Every fine-tune of the current project, live while it trains and summarised when it ends."
+      will={[
+        'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
+        'Read the log tail, cancel or resume a run.',
+        'Compare several runs’ loss curves and final numbers side by side.',
+      ]}
+      firstStep={{ title: 'No runs yet', body: 'A run appears here once you start a fine-tune.', action: { label: 'New fine-tune', route: 'new' } }}
+    />
+  );
+}
+
+export function EvaluatePage() {
+  return (
+    <PlannedPage
+      title="Evaluate"
+      icon="gauge"
+      description="How much a fine-tune changed the model on held-out examples."
+      will={[
+        'Compare perplexity before and after fine-tuning on the evaluation split.',
+        'Sort examples by how much they changed and open any of them in Chat.',
+      ]}
+      firstStep={{ title: 'Nothing to evaluate yet', body: 'Evaluation needs a finished run and its adapter.', action: { label: 'Go to Runs', route: 'runs' } }}
+    />
+  );
+}
+
+export function ChatPage() {
+  return (
+    <PlannedPage
+      title="Chat"
+      icon="chat"
+      description="Talk to the base model and the fine-tuned one side by side, on the same prompt."
+      will={[
+        'Stream both answers at once with temperature, top-p, top-k and length settings.',
+        'Scale the adapter’s effect with a slider.',
+        'Keep each conversation’s history.',
+      ]}
+      firstStep={{ title: 'No model to chat with yet', body: 'Chat needs a base model, and a finished run for the tuned side.', action: { label: 'Go to Runs', route: 'runs' } }}
+    />
+  );
+}
+
+export function AdaptersPage() {
+  return (
+    <PlannedPage
+      title="Adapters"
+      icon="layers"
+      description="The LoRA adapters your runs produced, with their configurations and sizes."
+      will={['Attach, detach and scale adapters.', 'Merge an adapter into its base model.', 'Combine several adapters with weights into a new one.']}
+      firstStep={{ title: 'No adapters yet', body: 'Each finished run leaves an adapter here.', action: { label: 'Go to Runs', route: 'runs' } }}
+    />
+  );
+}
+
+export function ExportsPage() {
+  return (
+    <PlannedPage
+      title="Exports"
+      icon="export"
+      description="Take a fine-tuned model out of the studio in the format your tools read."
+      will={[
+        'Write a merged Hugging Face model folder.',
+        'Write GGUF files, with a size estimate for each quantisation type.',
+        'Write a PEFT adapter folder for Python tools.',
+      ]}
+      firstStep={{ title: 'Nothing to export yet', body: 'Exports start from an adapter, which a finished run produces.', action: { label: 'Go to Adapters', route: 'adapters' } }}
+    />
+  );
+}
