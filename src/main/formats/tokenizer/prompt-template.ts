@@ -1,0 +1,104 @@
+/**
+ * Plain prompt templates with placeholders, e.g. "### context: {input}\n### question: {target}".
+ *
+ * `{name}` is replaced by a column of the row (through the user's column mapping, name → column);
+ * `{{` and `}}` are literal braces. One placeholder is the target (default: the last one): its value and
+ * everything after it in the template is the completion, the part before it is the prompt.
+ */
+
+export class PromptTemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PromptTemplateError';
+  }
+}
+
+export type PromptTemplatePart = { literal: string } | { placeholder: string };
+
+export interface ParsedPromptTemplate {
+  parts: PromptTemplatePart[];
+  placeholders: string[];
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+export function parsePromptTemplate(template: string): ParsedPromptTemplate {
+  const parts: PromptTemplatePart[] = [];
+  const placeholders: string[] = [];
+  let literal = '';
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (ch === '{' && template[i + 1] === '{') {
+      literal += '{';
+      i++;
+    } else if (ch === '}' && template[i + 1] === '}') {
+      literal += '}';
+      i++;
+    } else if (ch === '{') {
+      const close = template.indexOf('}', i + 1);
+      if (close < 0) throw new PromptTemplateError(`prompt template: "{" at character ${i + 1} is never closed (write "{{" for a literal brace)`);
+      const name = template.slice(i + 1, close).trim();
+      if (!NAME.test(name)) {
+        throw new PromptTemplateError(`prompt template: "{${name}}" at character ${i + 1} is not a placeholder name (letters, digits, _ . -)`);
+      }
+      if (literal) parts.push({ literal });
+      literal = '';
+      parts.push({ placeholder: name });
+      if (!placeholders.includes(name)) placeholders.push(name);
+      i = close;
+    } else if (ch === '}') {
+      throw new PromptTemplateError(`prompt template: "}" at character ${i + 1} has no opening "{" (write "}}" for a literal brace)`);
+    } else literal += ch;
+  }
+  if (literal) parts.push({ literal });
+  if (placeholders.length === 0) throw new PromptTemplateError('prompt template has no {placeholder}: it would render the same text for every row');
+  return { parts, placeholders };
+}
+
+export interface PromptTemplateRender {
+  text: string;
+  /** Character offset where the target placeholder's value starts: the completion is text.slice(completionStart). */
+  completionStart: number;
+}
+
+/**
+ * Fills a template from a row's fields. `columns` maps placeholder → column name (unmapped placeholders read
+ * the column of the same name); `target` names the trained placeholder (default: the last one in the template).
+ */
+export function renderPromptTemplate(
+  parsed: ParsedPromptTemplate,
+  fields: Record<string, string>,
+  { columns = {}, target }: { columns?: Record<string, string>; target?: string } = {},
+): PromptTemplateRender {
+  const targetName = target ?? lastPlaceholder(parsed);
+  if (!parsed.placeholders.includes(targetName)) {
+    throw new PromptTemplateError(`prompt template has no {${targetName}} placeholder to train on (it has ${parsed.placeholders.map((p) => `{${p}}`).join(', ')})`);
+  }
+  let text = '';
+  let completionStart = -1;
+  for (const part of parsed.parts) {
+    if ('literal' in part) {
+      text += part.literal;
+      continue;
+    }
+    const column = columns[part.placeholder] ?? part.placeholder;
+    const value = fields[column];
+    if (value === undefined) {
+      const known = Object.keys(fields);
+      throw new PromptTemplateError(
+        `placeholder {${part.placeholder}} reads column "${column}", which this row does not have (columns: ${known.join(', ') || 'none'})`,
+      );
+    }
+    if (part.placeholder === targetName && completionStart < 0) completionStart = text.length;
+    text += value;
+  }
+  return { text, completionStart };
+}
+
+function lastPlaceholder(parsed: ParsedPromptTemplate): string {
+  for (let i = parsed.parts.length - 1; i >= 0; i--) {
+    const part = parsed.parts[i];
+    if ('placeholder' in part) return part.placeholder;
+  }
+  throw new PromptTemplateError('prompt template has no placeholder');
+}
