@@ -1,6 +1,6 @@
 // The studio's pages and the hash router's pure half: `#/runs` ⇄ 'runs'. Hash routing works the same from
 // a file:// Electron page and from `serve`, and needs no server-side route table.
-import type { IconName } from './components/Icon.tsx';
+import type { IconName } from './components/icon-names.ts';
 
 export interface RouteInfo {
   id: RouteId;

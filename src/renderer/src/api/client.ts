@@ -157,11 +157,15 @@ export type FetchLike = (
   init: { method: string; headers: Record<string, string>; body: string },
 ) => Promise<FetchResponseLike>;
 
+/**
+ * The part of a WebSocket the client uses. Handler parameters are typed `never` so that both the DOM's
+ * WebSocket and Node's `ws` fit; each handler below declares what it reads from its event.
+ */
 export interface WebSocketLike {
-  onopen: ((event: unknown) => void) | null;
-  onclose: ((event: unknown) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  onopen: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
   close(): void;
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;
@@ -221,7 +225,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
       attempt = 0;
       setState('connected');
     };
-    ws.onmessage = (event) => onFrame(event.data);
+    ws.onmessage = (event: { data: unknown }) => onFrame(event.data);
     ws.onerror = () => {
       // A close event always follows; reconnection is handled there.
     };

@@ -1,6 +1,9 @@
 // A small set of line icons drawn for the studio (24×24 grid, stroke = currentColor), so pages need no
 // icon dependency. Decorative by default: the text next to an icon says what it means.
 import type { ReactElement } from 'react';
+import type { IconName } from './icon-names.ts';
+
+export type { IconName };
 
 const paths = {
   folder: <path d="M3 7.5A1.5 1.5 0 0 1 4.5 6H9l2 2h8.5A1.5 1.5 0 0 1 21 9.5v8a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z" />,
@@ -66,9 +69,7 @@ const paths = {
   trash: <path d="M5 7h14M10 7V5h4v2M7 7l1 12h8l1-12M10.5 10.5v5.5M13.5 10.5v5.5" />,
   check: <path d="M5 12.5 10 17.5 19 7" />,
   close: <path d="M6.5 6.5 17.5 17.5M17.5 6.5 6.5 17.5" />,
-} satisfies Record<string, ReactElement>;
-
-export type IconName = keyof typeof paths;
+} satisfies Record<IconName, ReactElement>;
 
 export function Icon({ name, label }: { name: IconName; label?: string }) {
   return (
