@@ -1,0 +1,171 @@
+// Opening a Hugging Face model folder: config.json → ModelSpec through the registry, the
+// generation config, the tokenizer files present, and the safetensors weights checked against the
+// family's tensor table (names and shapes) before anything is trained on them.
+
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WeightStore } from '../safetensors/index.ts';
+import { specFromConfig } from './registry.ts';
+import type { ModelSpec } from './spec.ts';
+import { tensorTable, isIgnorableTensor, toCanonical, type HfTensorEntry } from './tensors.ts';
+
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'chat_template.jinja',
+  'chat_template.json',
+  'tokenizer.model',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+] as const;
+
+export class ModelFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFolderError';
+  }
+}
+
+export interface ModelFolder {
+  dir: string;
+  spec: ModelSpec;
+  /** config.json as parsed (kept to re-export it with changes). */
+  config: Record<string, unknown>;
+  generationConfig: Record<string, unknown> | null;
+  /** Tokenizer-related files present in the folder. */
+  tokenizerFiles: string[];
+  weights: WeightStore;
+  table: HfTensorEntry[];
+  /** Checkpoint tensor name for each table entry's hfName (GPT-2 checkpoints may lack "transformer."). */
+  checkpointName: Map<string, string>;
+  /** Read one HF tensor (by table hfName) as float32. */
+  readHf(hfName: string): Promise<Float32Array>;
+  /** Read a canonical parameter (transposed / split as needed) as float32 in [out, in] layout. */
+  readParam(name: string): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelFolderError(code === 'ENOENT' ? `${path}: missing (${what})` : `${path}: cannot read (${(e as Error).message})`);
+  }
+  try {
+    const v = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelFolderError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function listSome(names: string[], max = 12): string {
+  const head = names.slice(0, max).join(', ');
+  return names.length > max ? `${head}, … and ${names.length - max} more` : head;
+}
+
+/**
+ * Match checkpoint tensors to the table. Returns table hfName → checkpoint name, or throws one error
+ * listing every missing, unexpected and mis-shaped tensor.
+ */
+export function bindWeights(spec: ModelSpec, table: HfTensorEntry[], names: string[], shapeOf: (name: string) => number[], where: string): Map<string, string> {
+  const present = new Set(names);
+  const binding = new Map<string, string>();
+  const missing: string[] = [];
+  const wrongShape: string[] = [];
+  for (const e of table) {
+    let name = e.hfName;
+    // Original GPT-2 checkpoints were saved from GPT2Model: no "transformer." prefix.
+    if (!present.has(name) && spec.family === 'gpt2' && name.startsWith('transformer.') && present.has(name.slice(12))) name = name.slice(12);
+    if (!present.has(name)) {
+      missing.push(e.hfName);
+      continue;
+    }
+    const shape = shapeOf(name);
+    if (shape.length !== e.shape.length || shape.some((d, i) => d !== e.shape[i])) {
+      wrongShape.push(`${name} is [${shape}], expected [${e.shape}]`);
+    }
+    binding.set(e.hfName, name);
+  }
+  const used = new Set(binding.values());
+  const unexpected = names.filter((n) => !used.has(n) && !isIgnorableTensor(n, spec) && !isIgnorableTensor(`transformer.${n}`, spec));
+  if (missing.length || unexpected.length || wrongShape.length) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing ${missing.length} tensor(s): ${listSome(missing)}`);
+    if (unexpected.length) parts.push(`unexpected ${unexpected.length} tensor(s): ${listSome(unexpected)}`);
+    if (wrongShape.length) parts.push(`wrong shape: ${listSome(wrongShape, 6)}`);
+    throw new ModelFolderError(`${where}: weights do not match ${spec.architecture} as described by config.json — ${parts.join('; ')}`);
+  }
+  return binding;
+}
+
+export interface OpenModelOptions {
+  /** Skip opening weights (config/tokenizer inspection only). */
+  weights?: boolean;
+}
+
+/** Read config.json (and nothing else) into a spec. */
+export async function readModelSpec(dir: string): Promise<{ spec: ModelSpec; config: Record<string, unknown> }> {
+  const configPath = join(dir, 'config.json');
+  const config = await readJson(configPath, 'every Hugging Face model folder has a config.json');
+  return { spec: specFromConfig(config, configPath), config };
+}
+
+export async function openModelFolder(dir: string): Promise<ModelFolder> {
+  const { spec, config } = await readModelSpec(dir);
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    throw new ModelFolderError(`${dir}: cannot list folder (${(e as Error).message})`);
+  }
+  const generationConfig = entries.includes('generation_config.json') ? await readJson(join(dir, 'generation_config.json'), 'generation config') : null;
+  if (generationConfig) {
+    // generation_config's eos list (e.g. Gemma's [1, 106]) is what generation actually stops on.
+    const eos = generationConfig.eos_token_id;
+    if (Number.isSafeInteger(eos)) spec.eosTokenIds = [...new Set([...spec.eosTokenIds, eos as number])];
+    else if (Array.isArray(eos)) spec.eosTokenIds = [...new Set([...spec.eosTokenIds, ...eos.filter((x) => Number.isSafeInteger(x))])];
+    if (spec.bosTokenId === null && Number.isSafeInteger(generationConfig.bos_token_id)) spec.bosTokenId = generationConfig.bos_token_id as number;
+    if (spec.padTokenId === null && Number.isSafeInteger(generationConfig.pad_token_id)) spec.padTokenId = generationConfig.pad_token_id as number;
+  }
+  const tokenizerFiles = TOKENIZER_FILES.filter((f) => entries.includes(f));
+  const weights = await WeightStore.open(dir);
+  const table = tensorTable(spec);
+  let checkpointName: Map<string, string>;
+  try {
+    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, dir);
+  } catch (e) {
+    await weights.close();
+    throw e;
+  }
+  const byHf = new Map(table.map((e) => [e.hfName, e]));
+  const byParam = new Map<string, { entry: HfTensorEntry; index: number }>();
+  for (const e of table) e.params.forEach((q, index) => byParam.set(q.name, { entry: e, index }));
+  return {
+    dir,
+    spec,
+    config,
+    generationConfig,
+    tokenizerFiles,
+    weights,
+    table,
+    checkpointName,
+    async readHf(hfName: string) {
+      const name = checkpointName.get(hfName);
+      if (!name || !byHf.has(hfName)) throw new ModelFolderError(`${dir}: ${spec.architecture} has no tensor "${hfName}"`);
+      return weights.readFloat32(name);
+    },
+    async readParam(name: string) {
+      const found = byParam.get(name);
+      if (!found) throw new ModelFolderError(`${dir}: ${spec.architecture} has no parameter "${name}"`);
+      const data = await weights.readFloat32(checkpointName.get(found.entry.hfName)!);
+      return toCanonical(found.entry, data)[found.index];
+    },
+    close: () => weights.close(),
+  };
+}
