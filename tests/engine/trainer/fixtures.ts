@@ -26,3 +26,12 @@ export function makeExamples(count: number, seed: number): TokenizedExample[] {
   }
   return examples;
 }
+
+import { RunConfig } from '../../../src/common/api/runs.ts';
+import type { TrainerHyperparameters } from '../../../src/main/engine/trainer/trainer.ts';
+
+/** Settings shared by the kill -9 test and its child process. */
+export function killTestHyperparameters(): TrainerHyperparameters {
+  const defaults = RunConfig.parse({ model: 'm', dataset: { path: 'd' } });
+  return { ...defaults, learning_rate: 5e-2, gradient_accumulation_steps: 2, warmup_ratio: 0.1, max_steps: 20, save_steps: 5, save_total_limit: null };
+}
