@@ -1,0 +1,200 @@
+// Lowers a Program to ONNX graphs: the training micro-step (forward + backward, gradients added into a flat
+// accumulator), the forward-only evaluation graph (per-sequence NLL, optionally logits), and the optimizer update
+// (global-norm clipping + AdamW) over flat vectors. Frozen weights are initializers; trainables arrive as one flat
+// vector each run (cheap for LoRA) and are sliced apart in the graph.
+
+import type { OpNode, Program } from '../../ir.ts';
+import { requiresGrad } from '../../ir.ts';
+import { DataType, type ModelDef } from './proto.ts';
+import { GraphBuilder, type Elem } from './builder.ts';
+import type { BatchValues, LowerCtx } from './lower/context.ts';
+import { embeddingBackward, embeddingForward } from './lower/embedding.ts';
+import { rmsnormBackward, rmsnormForward } from './lower/rmsnorm.ts';
+import { layernormBackward, layernormForward } from './lower/layernorm.ts';
+import { linearBackward, linearForward } from './lower/linear.ts';
+import { ropeBackward, ropeForward } from './lower/rope.ts';
+import { attentionBackward, attentionForward } from './lower/attention.ts';
+import { addBackward, addForward, geluBackward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
+import { crossEntropyBackward, crossEntropyForward } from './lower/cross-entropy.ts';
+
+export interface TrainableSlot {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/** The flat layout of a program's trainable tensors, in declaration order. */
+export function trainableLayout(p: Program): { slots: TrainableSlot[]; total: number } {
+  let offset = 0;
+  const slots: TrainableSlot[] = [];
+  for (const d of p.params)
+    if (d.trainable) {
+      const size = d.shape.reduce((a, b) => a * b, 1);
+      slots.push({ name: d.name, shape: d.shape, offset, size });
+      offset += size;
+    }
+  return { slots, total: offset };
+}
+
+/** Query heads per KV head; the attention bias input is tiled by it. */
+export function groupSize(p: Program): number {
+  const gs = new Set(p.nodes.flatMap((n) => (n.op === 'attention' ? [n.NH / n.NKV] : [])));
+  if (gs.size > 1) throw new Error(`ONNX executor: attention layers with different head groupings (${[...gs].join(', ')}) are not supported yet`);
+  return gs.size ? [...gs][0] : 1;
+}
+
+export const dropInputName = (module: string) => `drop:${module}`;
+export const biasInputName = (window: number | null) => (window === null ? 'attn_bias' : `attn_bias_w${window}`);
+
+export type GraphMode = 'train' | 'eval' | 'logits';
+
+export interface BuildOptions {
+  elem: Elem;
+  mode: GraphMode;
+  /** Frozen weight data by param name (any float array; converted to elem). */
+  weight(name: string): ArrayLike<number>;
+}
+
+export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
+  const g = new GraphBuilder(opts.elem);
+  const ft = g.ft;
+  const { slots, total } = trainableLayout(p);
+  const train = opts.mode === 'train';
+  const G = groupSize(p);
+
+  // batch inputs
+  const inputIds = g.input('input_ids', DataType.INT64, ['B', 'T']);
+  const ids = g.reshape(inputIds, [-1]);
+  const shapeBT = g.op('Shape', [inputIds]);
+  let cos: string | null = null;
+  let sin: string | null = null;
+  if (p.rope) {
+    cos = g.op('Unsqueeze', [g.input('rope_cos', ft, ['N', p.rope.headDim]), g.i64([1])]);
+    sin = g.op('Unsqueeze', [g.input('rope_sin', ft, ['N', p.rope.headDim]), g.i64([1])]);
+  }
+  const biases = new Map<string, string>();
+  const labelIdx = g.input('label_idx', DataType.INT64, ['N', 1]);
+  const labelValid = g.input('label_valid', ft, ['N', 1]);
+  const drops = new Map<string, string>();
+  if (train)
+    for (const n of p.nodes)
+      if (n.op === 'linear' && n.lora && n.lora.dropout > 0) drops.set(n.module, g.input(dropInputName(n.module), ft, ['N', n.inF]));
+  const batch: BatchValues = {
+    ids, shapeBT, cos, sin, labelIdx, labelValid,
+    bias(window) {
+      const key = biasInputName(window);
+      if (!biases.has(key)) biases.set(key, g.input(key, ft, ['B', 1, `GT`, 'T']));
+      return biases.get(key)!;
+    },
+    dropMask: (m) => drops.get(m) ?? null,
+  };
+  void G;
+
+  // parameters: frozen → initializers; trainable → slices of the flat input
+  const values = new Map<string, string>();
+  const trainables = total > 0 ? g.input('trainables', ft, [total]) : null;
+  for (const s of slots)
+    values.set(s.name, g.reshape(g.op('Slice', [trainables!, g.i64([s.offset]), g.i64([s.offset + s.size])]), s.shape));
+  for (const d of p.params) if (!d.trainable) values.set(d.name, g.floatInit(d.name, d.shape, opts.weight(d.name)));
+
+  const needGrad = requiresGrad(p);
+  const grads = new Map<string, string>();
+  const ctx: LowerCtx = {
+    g, batch, saved: new Map(),
+    value(name) {
+      const v = values.get(name);
+      if (!v) throw new Error(`ONNX lowering: tensor ${name} used before it is defined`);
+      return v;
+    },
+    setValue: (name, v) => void values.set(name, v),
+    needsGrad: (name) => train && needGrad.has(name),
+    addGrad(name, v) {
+      const cur = grads.get(name);
+      grads.set(name, cur ? g.add(cur, v) : v);
+    },
+  };
+
+  const rowWidth = (n: OpNode & { op: 'rmsnorm' }) => p.widths.get(n.out)!;
+  p.nodes.forEach((n, idx) => {
+    switch (n.op) {
+      case 'embedding': return embeddingForward(ctx, n);
+      case 'rmsnorm': return rmsnormForward(ctx, n, idx, rowWidth(n));
+      case 'layernorm': return layernormForward(ctx, n, idx);
+      case 'linear': return linearForward(ctx, n, idx);
+      case 'rope': return ropeForward(ctx, n);
+      case 'attention': return attentionForward(ctx, n, idx);
+      case 'swiglu': return swigluForward(ctx, n, idx);
+      case 'gelu_tanh': return geluForward(ctx, n, idx);
+      case 'add': return addForward(ctx, n);
+    }
+  });
+  const logits = ctx.value(p.logits);
+  const ce = crossEntropyForward(ctx, logits);
+
+  if (train) {
+    g.output('loss_sum', ce.lossSum, ft, []);
+    grads.set(p.logits, crossEntropyBackward(ctx, ce));
+    for (let idx = p.nodes.length - 1; idx >= 0; idx--) {
+      const n = p.nodes[idx];
+      const dout = grads.get(n.out);
+      if (!dout) continue;
+      switch (n.op) {
+        case 'embedding': embeddingBackward(ctx, n, dout); break;
+        case 'rmsnorm': rmsnormBackward(ctx, n, idx, dout, rowWidth(n)); break;
+        case 'layernorm': layernormBackward(ctx, n, idx, dout); break;
+        case 'linear': linearBackward(ctx, n, idx, dout); break;
+        case 'rope': ropeBackward(ctx, n, dout); break;
+        case 'attention': attentionBackward(ctx, n, idx, dout); break;
+        case 'swiglu': swigluBackward(ctx, n, idx, dout); break;
+        case 'gelu_tanh': geluBackward(ctx, n, idx, dout); break;
+        case 'add': addBackward(ctx, n, dout); break;
+      }
+    }
+    if (trainables) {
+      const flat = slots.map((s) => {
+        const gr = grads.get(s.name);
+        // a trainable no loss path reaches gets a zero gradient, not a missing one
+        return gr ? g.reshape(gr, [-1]) : g.op('Mul', [g.op('Slice', [trainables, g.i64([s.offset]), g.i64([s.offset + s.size])]), g.scalar(0)]);
+      });
+      const all = flat.length === 1 ? flat[0] : g.op('Concat', flat, { axis: 0 });
+      const acc = g.input('grad_acc', ft, [total]);
+      g.output('grad_acc_out', g.add(acc, all), ft, [total]);
+    }
+  } else {
+    g.output('nll_seq', g.reduceSum(g.reshape(ce.nll, shapeBT), [1], 0), ft, ['B']);
+    if (opts.mode === 'logits') g.output('logits', logits, ft, ['N', p.vocab]);
+  }
+  return g.model(`lora-studio-${p.family}-${opts.mode}`);
+}
+
+/**
+ * AdamW over flat vectors (PyTorch's torch.optim.AdamW, decoupled decay), after averaging the accumulated
+ * gradient over the trained tokens and clipping its global L2 norm as clip_grad_norm_ does
+ * (coef = min(1, max_norm / (norm + 1e-6))). Inputs are scalars fed per update; clip_max = +∞ disables clipping.
+ */
+export function buildUpdateGraph(P: number, noDecay: ArrayLike<number>, elem: Elem): ModelDef {
+  const g = new GraphBuilder(elem);
+  const ft = g.ft;
+  const vec = (name: string) => g.input(name, ft, [P]);
+  const sc = (name: string) => g.input(name, ft, []);
+  const p = vec('params'), acc = vec('grad_acc'), m = vec('m'), v = vec('v');
+  const [invTokens, lr, b1, b2, eps, wd, bc1, bc2, clipMax] =
+    ['inv_tokens', 'lr', 'beta1', 'beta2', 'eps', 'weight_decay', 'bias_corr1', 'bias_corr2', 'clip_max'].map(sc);
+  const decayMask = g.floatInit('decay_mask', [P], Array.from(noDecay, (x) => (x ? 0 : 1)));
+  const grad = g.mul(acc, invTokens);
+  const norm = g.op('Sqrt', [g.op('ReduceSum', [g.mul(grad, grad)], { keepdims: 0 })]);
+  const coef = g.op('Min', [g.scalar(1), g.div(clipMax, g.add(norm, g.scalar(1e-6)))]);
+  const gc = g.mul(grad, coef);
+  const one = g.scalar(1);
+  const pDecayed = g.sub(p, g.mul(g.mul(lr, wd), g.mul(decayMask, p)));
+  const m2 = g.add(g.mul(b1, m), g.mul(g.sub(one, b1), gc));
+  const v2 = g.add(g.mul(b2, v), g.mul(g.sub(one, b2), g.mul(gc, gc)));
+  const denom = g.add(g.op('Sqrt', [g.div(v2, bc2)]), eps);
+  const p2 = g.sub(pDecayed, g.mul(lr, g.div(g.div(m2, bc1), denom)));
+  g.output('params_out', p2, ft, [P]);
+  g.output('m_out', m2, ft, [P]);
+  g.output('v_out', v2, ft, [P]);
+  g.output('grad_norm', norm, ft, []);
+  return g.model('lora-studio-adamw');
+}

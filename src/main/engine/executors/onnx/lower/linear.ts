@@ -1,0 +1,47 @@
+// linear: y = x·Wᵀ + b as Gemm(transB=1) on the frozen (OC, IC) weight — no transposed copy of it is made —
+// plus the LoRA branch hs = scale·(dropout(x)·Aᵀ) (N, r), y += hs·Bᵀ.
+// Backward: dx = dy·W (+ mask ⊙ scale·(dy·B)·A); dW = dyᵀ·x; db = Σ dy; dA = (scale·dy·B)ᵀ·xd; dB = dyᵀ·hs.
+import type { OpNode } from '../../../ir.ts';
+import type { LowerCtx } from './context.ts';
+
+type Node = Extract<OpNode, { op: 'linear' }>;
+
+export function linearForward(c: LowerCtx, n: Node, idx: number): void {
+  const { g } = c;
+  const x = c.value(n.x); // (N, IC)
+  const gemmIn = [x, c.value(n.weight), ...(n.bias ? [c.value(n.bias)] : [])];
+  let y = g.op('Gemm', gemmIn, { transB: 1 }); // (N, OC)
+  if (n.lora) {
+    const mask = c.batch.dropMask(n.module);
+    const xd = mask ? g.mul(x, mask) : x;
+    const A = c.value(n.lora.A); // (r, IC)
+    const B = c.value(n.lora.B); // (OC, r)
+    const hs = g.mul(g.op('Gemm', [xd, A], { transB: 1 }), g.scalar(n.lora.scale)); // (N, r)
+    y = g.add(y, g.op('Gemm', [hs, B], { transB: 1 }));
+    c.saved.set(idx, { xd, hs });
+  }
+  c.setValue(n.out, y);
+}
+
+export function linearBackward(c: LowerCtx, n: Node, idx: number, dout: string): void {
+  const { g } = c;
+  const x = c.value(n.x);
+  const wantX = c.needsGrad(n.x);
+  let dx = wantX ? g.matmul(dout, c.value(n.weight)) : null; // (N, IC)
+  if (c.needsGrad(n.weight)) c.addGrad(n.weight, g.op('Gemm', [dout, x], { transA: 1 })); // (OC, IC)
+  if (n.bias && c.needsGrad(n.bias)) c.addGrad(n.bias, g.reduceSum(dout, [0], 0));
+  if (n.lora) {
+    const { xd, hs } = c.saved.get(idx)!;
+    const A = c.value(n.lora.A);
+    const B = c.value(n.lora.B);
+    const dh = g.mul(g.matmul(dout, B), g.scalar(n.lora.scale)); // (N, r)
+    if (c.needsGrad(n.lora.A)) c.addGrad(n.lora.A, g.op('Gemm', [dh, xd], { transA: 1 })); // (r, IC)
+    if (c.needsGrad(n.lora.B)) c.addGrad(n.lora.B, g.op('Gemm', [dout, hs], { transA: 1 })); // (OC, r)
+    if (dx) {
+      const mask = c.batch.dropMask(n.module);
+      const dxl = g.matmul(dh, A);
+      dx = g.add(dx, mask ? g.mul(dxl, mask) : dxl);
+    }
+  }
+  if (dx) c.addGrad(n.x, dx);
+}

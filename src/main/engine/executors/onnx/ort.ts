@@ -1,0 +1,70 @@
+// The only file that imports onnxruntime-node. Creates sessions from our ModelDefs (in memory, or through a
+// temporary external-data file when the weights would pass protobuf's 2 GB cap) and runs them on typed arrays.
+
+import * as ort from 'onnxruntime-node';
+import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { encodeModel, type ModelDef } from './proto.ts';
+
+export type Feed = Float32Array | Float64Array | BigInt64Array;
+export interface FeedTensor {
+  data: Feed;
+  dims: number[];
+}
+
+const INLINE_LIMIT = 1.5 * 2 ** 30; // protobuf messages cap at 2 GB; leave room for everything else
+
+export interface OrtOptions {
+  threads?: number;
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export class OrtGraph {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  static async create(def: ModelDef, opts: OrtOptions = {}): Promise<OrtGraph> {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: opts.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: opts.optimization ?? 'all',
+    };
+    const rawBytes = def.graph.initializers.reduce((s, t) => s + (t.raw?.length ?? 0), 0);
+    if (rawBytes < INLINE_LIMIT) return new OrtGraph(await ort.InferenceSession.create(encodeModel(def), sessionOptions));
+    // Large: big initializers go to weights.bin beside model.onnx; ORT resolves locations relative to the model.
+    const dir = mkdtempSync(join(tmpdir(), 'lora-studio-onnx-'));
+    try {
+      const fd = openSync(join(dir, 'weights.bin'), 'w');
+      let offset = 0;
+      const initializers = def.graph.initializers.map((t) => {
+        if (!t.raw || t.raw.length < 4096) return t;
+        writeSync(fd, t.raw);
+        const ext = { ...t, raw: undefined, external: { location: 'weights.bin', offset, length: t.raw.length } };
+        offset += t.raw.length;
+        return ext;
+      });
+      closeSync(fd);
+      writeFileSync(join(dir, 'model.onnx'), encodeModel({ ...def, graph: { ...def.graph, initializers } }));
+      return new OrtGraph(await ort.InferenceSession.create(join(dir, 'model.onnx'), sessionOptions));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async run(feeds: Record<string, FeedTensor>): Promise<Record<string, { data: Feed; dims: readonly number[] }>> {
+    const inputs: Record<string, ort.Tensor> = {};
+    for (const [k, f] of Object.entries(feeds)) {
+      const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof Float64Array ? 'float64' : 'int64';
+      inputs[k] = new ort.Tensor(type, f.data, f.dims);
+    }
+    const out = await this.session.run(inputs);
+    const res: Record<string, { data: Feed; dims: readonly number[] }> = {};
+    for (const [k, t] of Object.entries(out)) res[k] = { data: t.data as Feed, dims: t.dims };
+    return res;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

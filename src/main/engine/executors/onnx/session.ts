@@ -1,0 +1,244 @@
+// TrainingSession on the CPU: the Program (a model definition with LoRA attached) lowered to three ONNX graphs
+// run by onnxruntime-node. JS holds the flat trainable vector, its gradient accumulator and the AdamW moments
+// (Float32Array, or Float64Array in a float64 session); frozen weights live in the graphs as initializers.
+
+import type { Program } from '../../ir.ts';
+import { paramMap, peftKey } from '../../ir.ts';
+import type { Batch, EvalResult, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
+import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
+import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
+import { initLoraA } from '../../lora/layer.ts';
+import type { Elem } from './builder.ts';
+import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, trainableLayout, type GraphMode, type TrainableSlot } from './graphs.ts';
+import { OrtGraph, type FeedTensor } from './ort.ts';
+
+export interface CpuSessionOptions {
+  program: Program;
+  /** Base weights by HF name (float32 or float64). Trainable base params (biases under bias=all) start from here. */
+  weights: Map<string, ArrayLike<number>>;
+  seed: number;
+  elem?: Elem; // float32 (default) or float64 for tight checks
+  threads?: number;
+}
+
+type Vec = Float32Array | Float64Array;
+
+export class CpuTrainingSession implements TrainingSession {
+  readonly slots: TrainableSlot[];
+  readonly total: number;
+  private params: Vec;
+  private gradAcc: Vec;
+  private m: Vec;
+  private v: Vec;
+  private step = 0; // optimizer updates done
+  private micro = 0; // micro-steps since the last update
+  private tokensSinceUpdate = 0;
+  private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
+  private readonly G: number;
+
+  private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number>>, readonly seed: number, readonly elem: Elem, private readonly threads?: number) {
+    const { slots, total } = trainableLayout(program);
+    this.slots = slots;
+    this.total = total;
+    const alloc = () => (elem === 'float64' ? new Float64Array(total) : new Float32Array(total));
+    this.params = alloc();
+    this.gradAcc = alloc();
+    this.m = alloc();
+    this.v = alloc();
+    this.G = groupSize(program);
+    const decls = paramMap(program);
+    for (const s of slots) {
+      const d = decls.get(s.name)!;
+      const dst = this.params.subarray(s.offset, s.offset + s.size);
+      if (d.init?.kind === 'kaiming_uniform_a_sqrt5') dst.set(initLoraA(d.shape[0], d.init.fanIn, seed, s.name));
+      else if (d.init?.kind === 'zeros') dst.fill(0);
+      else {
+        const w = weights.get(s.name);
+        if (!w) throw new Error(`CPU session: trainable ${s.name} has no initial value in the weights`);
+        dst.set(Array.from(w));
+      }
+    }
+    for (const d of program.params) {
+      if (d.trainable) continue;
+      const w = weights.get(d.name);
+      const size = d.shape.reduce((a, b) => a * b, 1);
+      if (!w) throw new Error(`CPU session: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
+      if (w.length !== size) throw new Error(`CPU session: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
+    }
+  }
+
+  static async create(o: CpuSessionOptions): Promise<CpuTrainingSession> {
+    const s = new CpuTrainingSession(o.program, o.weights, o.seed, o.elem ?? 'float32', o.threads);
+    await s.graph('train'); // fail early on a graph ORT refuses
+    return s;
+  }
+
+  private graph(mode: GraphMode | 'update'): Promise<OrtGraph> {
+    let g = this.graphs.get(mode);
+    if (!g) {
+      // float64 graphs skip ORT's fusions: several fused kernels (QuickGelu, …) exist for float32 only
+      const opts = { threads: this.threads, optimization: this.elem === 'float64' ? ('basic' as const) : ('all' as const) };
+      if (mode === 'update') {
+        const noDecay = new Uint8Array(this.total);
+        const decls = paramMap(this.program);
+        for (const s of this.slots) if (decls.get(s.name)!.noDecay) noDecay.fill(1, s.offset, s.offset + s.size);
+        g = OrtGraph.create(buildUpdateGraph(this.total, noDecay, this.elem), opts);
+      } else g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight: (n) => this.weights.get(n)! }), opts);
+      this.graphs.set(mode, g);
+    }
+    return g;
+  }
+
+  private vec(data: ArrayLike<number>): Vec {
+    return this.elem === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
+  }
+
+  /** The batch-level feeds shared by all step graphs. */
+  private feeds(inp: BatchInputs): Record<string, FeedTensor> {
+    const { B, T, N } = inp;
+    const labelIdx = new BigInt64Array(N);
+    const valid = this.elem === 'float64' ? new Float64Array(N) : new Float32Array(N);
+    for (let n = 0; n < N; n++) {
+      const y = inp.labels[n];
+      if (y !== IGNORE_INDEX) {
+        labelIdx[n] = BigInt(y);
+        valid[n] = 1;
+      }
+    }
+    const f: Record<string, FeedTensor> = {
+      input_ids: { data: BigInt64Array.from(inp.ids, (x) => BigInt(x)), dims: [B, T] },
+      label_idx: { data: labelIdx, dims: [N, 1] },
+      label_valid: { data: valid, dims: [N, 1] },
+    };
+    if (this.program.rope) {
+      const HD = this.program.rope.headDim;
+      f.rope_cos = { data: this.vec(inp.cos!), dims: [N, HD] };
+      f.rope_sin = { data: this.vec(inp.sin!), dims: [N, HD] };
+    }
+    const G = this.G;
+    const tile = (bias: Float64Array) => {
+      // (B, T, T) → (B, 1, G·T, T): the G query heads of a KV head are stacked along the query axis
+      const out = this.elem === 'float64' ? new Float64Array(B * G * T * T) : new Float32Array(B * G * T * T);
+      for (let b = 0; b < B; b++) for (let gi = 0; gi < G; gi++) out.set(bias.subarray(b * T * T, (b + 1) * T * T), (b * G + gi) * T * T);
+      return { data: out, dims: [B, 1, G * T, T] };
+    };
+    if (this.program.nodes.some((n) => n.op === 'attention' && n.window === null)) f[biasInputName(null)] = tile(inp.bias);
+    for (const [w, bias] of inp.windowBias) f[biasInputName(w)] = tile(bias);
+    if (this.total > 0) f.trainables = { data: this.params, dims: [this.total] };
+    return f;
+  }
+
+  async microStep(batch: Batch): Promise<MicroStepResult> {
+    const inp = prepareBatch(this.program, batch);
+    const feeds = this.feeds(inp);
+    for (const [module, mask] of dropoutMasks(this.program, inp.N, this.seed, `step ${this.step} micro ${this.micro}`)) {
+      const IC = mask.length / inp.N;
+      feeds[dropInputName(module)] = { data: this.elem === 'float64' ? Float64Array.from(mask) : mask, dims: [inp.N, IC] };
+    }
+    feeds.grad_acc = { data: this.gradAcc, dims: [this.total] };
+    const out = await (await this.graph('train')).run(feeds);
+    this.gradAcc = out.grad_acc_out.data as Vec;
+    const tokens = countTrained(batch.labels);
+    this.micro++;
+    this.tokensSinceUpdate += tokens;
+    return { lossSum: Number((out.loss_sum.data as Vec)[0]), tokens };
+  }
+
+  async applyUpdate(o: UpdateOptions): Promise<UpdateResult> {
+    if (this.tokensSinceUpdate === 0) throw new Error('applyUpdate: no trained tokens since the last update (every label was -100)');
+    const t = this.step + 1;
+    const scalar = (x: number): FeedTensor => ({ data: this.vec([x]), dims: [] });
+    const vec = (data: Vec): FeedTensor => ({ data, dims: [this.total] });
+    const out = await (await this.graph('update')).run({
+      params: vec(this.params), grad_acc: vec(this.gradAcc), m: vec(this.m), v: vec(this.v),
+      inv_tokens: scalar(1 / this.tokensSinceUpdate), lr: scalar(o.lr), beta1: scalar(o.beta1), beta2: scalar(o.beta2),
+      eps: scalar(o.eps), weight_decay: scalar(o.weightDecay),
+      bias_corr1: scalar(1 - o.beta1 ** t), bias_corr2: scalar(1 - o.beta2 ** t),
+      clip_max: scalar(o.maxGradNorm === null ? Number.MAX_VALUE : o.maxGradNorm),
+    });
+    this.params = out.params_out.data as Vec;
+    this.m = out.m_out.data as Vec;
+    this.v = out.v_out.data as Vec;
+    this.gradAcc.fill(0);
+    this.step = t;
+    this.micro = 0;
+    this.tokensSinceUpdate = 0;
+    return { gradNorm: Number((out.grad_norm.data as Vec)[0]) };
+  }
+
+  async evaluate(batch: Batch): Promise<EvalResult> {
+    const inp = prepareBatch(this.program, batch);
+    const out = await (await this.graph('eval')).run(this.feeds(inp));
+    return { nllPerSequence: Float64Array.from(out.nll_seq.data as Vec), tokensPerSequence: tokensPerRow(batch) };
+  }
+
+  /** Forward only: logits (B·T, V) and per-sequence NLL; for tests, generation-free inspection and evaluation. */
+  async forward(batch: Batch): Promise<{ logits: Vec; nllPerSequence: Float64Array }> {
+    const inp = prepareBatch(this.program, batch);
+    const out = await (await this.graph('logits')).run(this.feeds(inp));
+    return { logits: out.logits.data as Vec, nllPerSequence: Float64Array.from(out.nll_seq.data as Vec) };
+  }
+
+  /** The current accumulated (un-averaged) gradient of each trainable, keyed by PEFT name. For tests. */
+  getAccumulatedGradients(): TensorMap {
+    return this.toMap(this.gradAcc);
+  }
+
+  private toMap(flat: Vec): TensorMap {
+    const m: TensorMap = new Map();
+    for (const s of this.slots) m.set(peftKey(s.name), { shape: [...s.shape], data: Float32Array.from(flat.subarray(s.offset, s.offset + s.size)) });
+    return m;
+  }
+  private fromMap(t: TensorMap, what: string): Vec {
+    const flat = this.elem === 'float64' ? new Float64Array(this.total) : new Float32Array(this.total);
+    const known = new Set(this.slots.map((s) => peftKey(s.name)));
+    for (const k of t.keys()) if (!known.has(k)) throw new Error(`${what}: unknown tensor ${k}; this session trains ${[...known].slice(0, 4).join(', ')}…`);
+    for (const s of this.slots) {
+      const e = t.get(peftKey(s.name));
+      if (!e) throw new Error(`${what}: missing tensor ${peftKey(s.name)}`);
+      if (e.data.length !== s.size || e.shape.join(',') !== s.shape.join(','))
+        throw new Error(`${what}: ${peftKey(s.name)} has shape ${JSON.stringify(e.shape)}, expected ${JSON.stringify(s.shape)}`);
+      flat.set(e.data, s.offset);
+    }
+    return flat;
+  }
+
+  getTrainables(): TensorMap {
+    return this.toMap(this.params);
+  }
+  setTrainables(tensors: TensorMap): void {
+    this.params = this.fromMap(tensors, 'setTrainables');
+  }
+  getOptimizerState(): { step: number; m: TensorMap; v: TensorMap } {
+    return { step: this.step, m: this.toMap(this.m), v: this.toMap(this.v) };
+  }
+  setOptimizerState(state: { step: number; m: TensorMap; v: TensorMap }): void {
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`setOptimizerState: step must be a non-negative integer, got ${state.step}`);
+    this.m = this.fromMap(state.m, 'setOptimizerState (m)');
+    this.v = this.fromMap(state.v, 'setOptimizerState (v)');
+    this.step = state.step;
+    this.micro = 0;
+    this.tokensSinceUpdate = 0;
+    this.gradAcc.fill(0);
+  }
+  async dispose(): Promise<void> {
+    for (const g of this.graphs.values()) await (await g).release();
+    this.graphs.clear();
+  }
+}
+
+function countTrained(labels: Int32Array): number {
+  let n = 0;
+  for (const y of labels) if (y !== IGNORE_INDEX) n++;
+  return n;
+}
+
+function tokensPerRow(b: Batch): Int32Array {
+  const t = new Int32Array(b.B);
+  for (let i = 0; i < b.B; i++) t[i] = countTrained(b.labels.subarray(i * b.T, (i + 1) * b.T));
+  return t;
+}
+
+export function createCpuTrainingSession(o: CpuSessionOptions): Promise<CpuTrainingSession> {
+  return CpuTrainingSession.create(o);
+}
