@@ -22,36 +22,39 @@ export function ProjectsPage() {
         renamingId === project.id ? (
           <RenameForm project={project} projects={projects} onDone={() => setRenamingId(null)} />
         ) : (
-          <span className="row">
-            <span className="project-name">{project.name}</span>
-            {currentProject?.id === project.id ? <span className="badge badge-accent">Current</span> : null}
-          </span>
+          <div className="project-cell">
+            <span className="row">
+              <span className="project-name">{project.name}</span>
+              {currentProject?.id === project.id ? <span className="badge badge-accent">Current</span> : null}
+            </span>
+            {project.description ? <span className="project-description">{project.description}</span> : null}
+          </div>
         ),
     },
-    {
-      key: 'description',
-      header: 'Description',
-      render: (project) => (project.description ? <span className="muted">{project.description}</span> : <span className="faint">—</span>),
-    },
-    { key: 'created', header: 'Created', className: 'cell-nowrap muted', render: (project) => formatDateTime(project.createdAt) },
-    { key: 'updated', header: 'Updated', className: 'cell-nowrap muted', render: (project) => formatDateTime(project.updatedAt) },
+    { key: 'created', header: 'Created', className: 'cell-nowrap muted', width: '190px', render: (project) => formatDateTime(project.createdAt) },
+    { key: 'updated', header: 'Last changed', className: 'cell-nowrap muted', width: '190px', render: (project) => formatDateTime(project.updatedAt) },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
       className: 'cell-actions',
+      width: '220px',
       render: (project) => (
-        <span className="row" style={{ justifyContent: 'flex-end' }}>
+        <span className="row-actions">
           {currentProject?.id !== project.id ? (
             <Button size="sm" variant="ghost" onClick={() => setCurrentProjectId(project.id)} aria-label={`Make ${project.name} the current project`}>
               Make current
             </Button>
           ) : null}
-          <Button size="sm" variant="ghost" icon="pencil" onClick={() => setRenamingId(project.id)} aria-label={`Rename ${project.name}`} disabled={renamingId === project.id}>
-            Rename
-          </Button>
-          <Button size="sm" variant="ghost" icon="trash" onClick={() => setDeleting(project)} aria-label={`Delete ${project.name}`}>
-            Delete
-          </Button>
+          <Button
+            size="sm"
+            variant="ghost"
+            icon="pencil"
+            onClick={() => setRenamingId(project.id)}
+            aria-label={`Rename ${project.name}`}
+            title="Rename"
+            disabled={renamingId === project.id}
+          />
+          <Button size="sm" variant="ghost" icon="trash" className="btn-danger-ghost" onClick={() => setDeleting(project)} aria-label={`Delete ${project.name}`} title="Delete" />
         </span>
       ),
     },

@@ -38,8 +38,8 @@ export function SettingsPage() {
 
       <Card title="Training defaults and Hugging Face">
         <p className="muted">
-          The number of CPU threads, a Hugging Face token (kept in the system’s secure storage) and offline mode will be set here. They are
-          not built yet; until then the studio uses every CPU thread and makes no network requests of its own.
+          The number of CPU threads, a Hugging Face token (kept in the system’s secure storage) and offline mode will be set here. These
+          settings are not built yet.
         </p>
       </Card>
     </>
