@@ -22,6 +22,24 @@ export const jobMethods = {
   'jobs.list': { input: z.object({ projectId: z.string().optional() }), output: z.array(Job), doc: 'Jobs, newest first.' },
   'jobs.get': { input: z.object({ id: z.string().min(1) }), output: Job, doc: 'One job.' },
   'jobs.cancel': { input: z.object({ id: z.string().min(1) }), output: Job, doc: 'Ask a running job to stop; it ends as cancelled.' },
+  'jobs.startDiagnostic': {
+    input: z.discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('diagnostic.sleep'),
+        projectId: z.string().min(1).optional(),
+        steps: z.number().int().min(1).max(10_000).default(5),
+        stepMs: z.number().int().min(0).max(60_000).default(100),
+      }),
+      z.object({
+        kind: z.literal('diagnostic.crash'),
+        projectId: z.string().min(1).optional(),
+        mode: z.enum(['exception', 'exit', 'signal', 'throw']),
+        afterMs: z.number().int().min(0).max(60_000).default(50),
+      }),
+    ]),
+    output: Job,
+    doc: 'Start a diagnostic job (sleeps with progress, or crashes). Only when the core runs with LORA_STUDIO_TEST_JOBS=1.',
+  },
 };
 
 export const jobEvents = {

@@ -1,0 +1,31 @@
+// Messages between the job supervisor (core) and a worker process, over the child_process IPC channel.
+// Lives in common because both sides import it and neither may import the other.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Supervisor → worker. */
+export type ToWorker =
+  | { type: 'start'; job: { id: string; kind: string; params: unknown; dataDir: string } }
+  | { type: 'cancel' };
+
+/** Worker → supervisor. */
+export type FromWorker =
+  | { type: 'progress'; progress: number | null; message: string | null; etaSeconds: number | null }
+  | { type: 'log'; level: LogLevel; line: string }
+  | { type: 'metric'; step: number; values: Record<string, number> }
+  | { type: 'result'; result: unknown }
+  | { type: 'error'; message: string; stack?: string }
+  | { type: 'cancelled' };
+
+/**
+ * Exit codes a worker uses, so the supervisor can tell outcomes apart even when a message was lost:
+ * 0 after a result or a cancel, 1 when the job threw, 2 for a bad start message / unknown kind,
+ * 70 (EX_SOFTWARE) for an uncaught exception or unhandled rejection.
+ */
+export const WORKER_EXIT = { ok: 0, jobFailed: 1, badStart: 2, crashed: 70 } as const;
+
+export function isFromWorker(value: unknown): value is FromWorker {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'progress' || type === 'log' || type === 'metric' || type === 'result' || type === 'error' || type === 'cancelled';
+}

@@ -1,0 +1,14 @@
+// Every command group of `lora-studio`, one file each. Add a group: write ./<group>.ts exporting a
+// `register<Group>(program)` function and add one line to the list below.
+import type { Command } from 'commander';
+import { registerDoctor } from './doctor.ts';
+import { registerJobs } from './jobs.ts';
+import { registerProjects } from './projects.ts';
+import { registerServe } from './serve.ts';
+
+export const commandGroups: ((program: Command) => void)[] = [
+  registerServe,
+  registerProjects,
+  registerJobs,
+  registerDoctor,
+];

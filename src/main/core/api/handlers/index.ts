@@ -1,0 +1,15 @@
+// Every method of the contract has exactly one handler here; a method added to the contract without a
+// handler fails the type check. Add a domain: write ./<domain>.ts exporting a HandlerGroup and spread it below.
+import type { MethodName } from '../../../../common/api/contract.ts';
+import { jobHandlers } from './jobs.ts';
+import { pendingHandlers } from './pending.ts';
+import { projectHandlers } from './projects.ts';
+import { systemHandlers } from './system.ts';
+import type { Handler } from './types.ts';
+
+export const handlers: { [M in MethodName]: Handler<M> } = {
+  ...systemHandlers,
+  ...projectHandlers,
+  ...jobHandlers,
+  ...pendingHandlers,
+};

@@ -1,0 +1,66 @@
+// The API router: the one place inputs are validated. Every face calls `invoke(method, input)` with
+// whatever arrived over its wire; this checks the method exists, parses the input with the contract's
+// schema (unknown fields are refused, so a typo is an error rather than silently ignored), runs the
+// handler, and checks the output against the contract too.
+import { z } from 'zod';
+import { methods, type ApiErrorShape, type MethodName } from '../../../common/api/contract.ts';
+import { StudioError, toApiError } from '../errors.ts';
+import { handlers } from './handlers/index.ts';
+import type { CoreContext, Handler } from './handlers/types.ts';
+
+export type InvokeResult = { ok: true; result: unknown } | { ok: false; error: ApiErrorShape };
+
+const strictInputs = new Map<string, z.ZodType>();
+
+function inputSchema(method: MethodName): z.ZodType {
+  let schema = strictInputs.get(method);
+  if (!schema) {
+    const declared: z.ZodType = methods[method].input;
+    schema = declared instanceof z.ZodObject ? declared.strict() : declared;
+    strictInputs.set(method, schema);
+  }
+  return schema;
+}
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(methods, name);
+}
+
+/** Formats zod issues as "field: problem" so the message names what to fix. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): { message: string; fields: { path: string; message: string }[] } {
+  const fields = issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const path = issue.path.map(String).join('.');
+    if (keys.length > 0) return { path: [path, keys[0]].filter(Boolean).join('.'), message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}` };
+    return { path: path || '(input)', message: issue.message };
+  });
+  return { message: fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields };
+}
+
+export async function route(method: unknown, input: unknown, ctx: CoreContext): Promise<unknown> {
+  if (!isMethodName(method)) {
+    throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}; known methods: ${Object.keys(methods).join(', ')}`);
+  }
+  const parsed = inputSchema(method).safeParse(input ?? {});
+  if (!parsed.success) {
+    const { message, fields } = describeIssues(parsed.error.issues);
+    throw new StudioError('invalid_input', `invalid input for ${method}: ${message}`, { fields });
+  }
+  const handler = handlers[method] as Handler<MethodName>;
+  const result = await handler(parsed.data as never, ctx);
+  const checked = (methods[method].output as z.ZodType).safeParse(result);
+  if (!checked.success) {
+    throw new StudioError('internal', `${method} produced output outside the contract: ${describeIssues(checked.error.issues).message}`);
+  }
+  return checked.data;
+}
+
+/** `route`, with every failure turned into the wire's error shape. */
+export async function routeSafe(method: unknown, input: unknown, ctx: CoreContext): Promise<InvokeResult> {
+  try {
+    return { ok: true, result: await route(method, input, ctx) };
+  } catch (err) {
+    if (!(err instanceof StudioError)) console.error(`${String(method)} failed:`, err);
+    return { ok: false, error: toApiError(err) };
+  }
+}

@@ -1,0 +1,347 @@
+// The job supervisor: persists job rows, runs each job in its own worker process, streams the worker's
+// reports as `job.*` events, cancels (a polite message, then SIGTERM, then SIGKILL), and turns any worker
+// death into a failed job with its last error and exit code — the core's process keeps serving.
+import { fork, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job, JobStatus } from '../../../common/api/jobs.ts';
+import { isFromWorker, type FromWorker, type ToWorker } from '../../../common/worker-protocol.ts';
+import type { EventBus } from '../events.ts';
+import { StudioError, notFound } from '../errors.ts';
+import type { Store, JobRecord } from '../store/index.ts';
+import { toJob } from '../store/repositories/jobs.ts';
+import { defaultWorkerLauncher, type WorkerLauncher } from './launcher.ts';
+
+/** Per-job callbacks for the core service that started it (e.g. a run persisting its metrics). */
+export interface JobHooks {
+  onMetric?(job: JobRecord, step: number, values: Record<string, number>): void;
+  /** Called once when the job reaches a terminal status. */
+  onEnd?(job: JobRecord): void;
+}
+
+export interface SupervisorOptions {
+  store: Store;
+  events: EventBus;
+  dataDir: string;
+  launcher?: WorkerLauncher;
+  /** Jobs running at once; more wait as `queued`. */
+  maxConcurrent?: number;
+  /** After a cancel message, how long the job gets to stop by itself before SIGTERM. */
+  cancelGraceMs?: number;
+  /** After SIGTERM, how long before SIGKILL. */
+  termGraceMs?: number;
+  /** Extra environment for workers (tests pass LORA_STUDIO_TEST_JOBS here). */
+  workerEnv?: Record<string, string>;
+}
+
+interface Running {
+  child: ChildProcess;
+  hooks: JobHooks;
+  cancelRequested: boolean;
+  result: { value: unknown } | null;
+  lastError: string | null;
+  stderrTail: string[];
+  lastProgressWrite: number;
+  timers: NodeJS.Timeout[];
+  exited: Promise<void>;
+}
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+const PROGRESS_WRITE_INTERVAL_MS = 1000; // events go out at once; the row is refreshed at most this often
+const STDERR_TAIL_LINES = 20;
+
+export class JobSupervisor {
+  private readonly store: Store;
+  private readonly events: EventBus;
+  private readonly dataDir: string;
+  private readonly launcher: WorkerLauncher;
+  private readonly maxConcurrent: number;
+  private readonly cancelGraceMs: number;
+  private readonly termGraceMs: number;
+  private readonly workerEnv: Record<string, string>;
+  private readonly running = new Map<string, Running>();
+  private readonly queue: { id: string; hooks: JobHooks }[] = [];
+  private closed = false;
+
+  constructor(options: SupervisorOptions) {
+    this.store = options.store;
+    this.events = options.events;
+    this.dataDir = options.dataDir;
+    this.launcher = options.launcher ?? defaultWorkerLauncher();
+    this.maxConcurrent = options.maxConcurrent ?? 2;
+    this.cancelGraceMs = options.cancelGraceMs ?? 5000;
+    this.termGraceMs = options.termGraceMs ?? 3000;
+    this.workerEnv = options.workerEnv ?? {};
+    this.failOrphans();
+  }
+
+  /** Records a job and starts it (or queues it when `maxConcurrent` jobs are running). */
+  start(kind: string, params: unknown, options: { projectId?: string | null; hooks?: JobHooks } = {}): Job {
+    if (this.closed) throw new StudioError('failed', 'the job supervisor is shut down');
+    const record = this.store.jobs.create({ kind, projectId: options.projectId ?? null, params, supervisorPid: process.pid });
+    this.publishStatus(record);
+    this.queue.push({ id: record.id, hooks: options.hooks ?? {} });
+    this.pump();
+    return toJob(this.store.jobs.get(record.id)!);
+  }
+
+  get(id: string): Job {
+    const record = this.store.jobs.get(id);
+    if (!record) throw notFound('job', id);
+    return toJob(record);
+  }
+
+  list(filter: { projectId?: string } = {}): Job[] {
+    return this.store.jobs.list(filter).map(toJob);
+  }
+
+  /** Asks a job to stop. Queued jobs are cancelled at once; finished jobs are returned unchanged. */
+  cancel(id: string): Job {
+    const record = this.store.jobs.get(id);
+    if (!record) throw notFound('job', id);
+    const queuedAt = this.queue.findIndex((q) => q.id === id);
+    if (queuedAt >= 0) {
+      const [entry] = this.queue.splice(queuedAt, 1);
+      return toJob(this.finish(id, entry!.hooks, { status: 'cancelled', message: 'cancelled before it started' }) ?? record);
+    }
+    const running = this.running.get(id);
+    if (!running || running.cancelRequested) return toJob(record);
+    running.cancelRequested = true;
+    this.sendTo(running.child, { type: 'cancel' });
+    running.timers.push(
+      setTimeout(() => {
+        running.child.kill('SIGTERM');
+        running.timers.push(setTimeout(() => running.child.kill('SIGKILL'), this.termGraceMs));
+      }, this.cancelGraceMs),
+    );
+    const updated = this.store.jobs.update(id, { message: 'cancelling…' })!;
+    this.publishStatus(updated);
+    return toJob(updated);
+  }
+
+  /** Cancels every queued or running job of a project (before the project is deleted). */
+  cancelProjectJobs(projectId: string): void {
+    for (const job of this.store.jobs.list({ projectId, statuses: ['queued', 'running'] })) this.cancel(job.id);
+  }
+
+  /** Resolves when the job has reached a terminal status. */
+  async waitFor(id: string): Promise<Job> {
+    const current = this.get(id);
+    if (TERMINAL.has(current.status)) return current;
+    return new Promise((resolve) => {
+      const off = this.events.on('job.status', (job) => {
+        if (job.id === id && TERMINAL.has(job.status)) {
+          off();
+          resolve(job);
+        }
+      });
+    });
+  }
+
+  /** Cancels queued jobs, stops running ones (with the usual grace) and waits for their processes to exit. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const { id } of [...this.queue]) this.cancel(id);
+    const exits = [...this.running.entries()].map(([id, r]) => {
+      this.cancel(id);
+      return r.exited;
+    });
+    await Promise.all(exits);
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────────
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.maxConcurrent && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.launch(next.id, next.hooks);
+    }
+  }
+
+  private launch(id: string, hooks: JobHooks): void {
+    const record = this.store.jobs.get(id);
+    if (!record) return; // deleted with its project while queued
+    let child: ChildProcess;
+    try {
+      child = fork(this.launcher.modulePath, [], {
+        execArgv: this.launcher.execArgv,
+        env: { ...process.env, ...this.launcher.env, ...this.workerEnv },
+        silent: true, // pipe the worker's stdout/stderr: they become log lines, and stderr explains crashes
+        serialization: 'json',
+      });
+    } catch (err) {
+      this.finish(id, hooks, { status: 'failed', error: `could not start a worker: ${(err as Error).message}` });
+      return;
+    }
+    let markExited!: () => void;
+    const running: Running = {
+      child,
+      hooks,
+      cancelRequested: false,
+      result: null,
+      lastError: null,
+      stderrTail: [],
+      lastProgressWrite: 0,
+      timers: [],
+      exited: new Promise((r) => (markExited = r)),
+    };
+    this.running.set(id, running);
+    const started = this.store.jobs.update(id, { status: 'running', startedAt: new Date().toISOString(), supervisorPid: process.pid })!;
+    this.publishStatus(started);
+
+    child.on('message', (message) => {
+      if (isFromWorker(message)) this.onWorkerMessage(id, running, message);
+    });
+    this.pipeLines(child.stdout, (line) => this.log(id, 'info', line));
+    this.pipeLines(child.stderr, (line) => {
+      running.stderrTail.push(line);
+      if (running.stderrTail.length > STDERR_TAIL_LINES) running.stderrTail.shift();
+      this.log(id, 'warn', line);
+    });
+    child.on('error', (err) => {
+      running.lastError ??= `worker process error: ${err.message}`;
+    });
+    child.on('exit', (code, signal) => {
+      for (const t of running.timers) clearTimeout(t);
+      this.running.delete(id);
+      this.onWorkerExit(id, running, code, signal);
+      markExited();
+      this.pump();
+    });
+    this.sendTo(child, { type: 'start', job: { id, kind: record.kind, params: record.params, dataDir: this.dataDir } });
+  }
+
+  private onWorkerMessage(id: string, running: Running, message: FromWorker): void {
+    switch (message.type) {
+      case 'progress': {
+        const progress = message.progress === null ? null : Math.min(1, Math.max(0, message.progress));
+        this.events.publish('job.progress', { jobId: id, progress, message: message.message, etaSeconds: message.etaSeconds });
+        const at = Date.now();
+        if (at - running.lastProgressWrite >= PROGRESS_WRITE_INTERVAL_MS || progress === 1) {
+          running.lastProgressWrite = at;
+          this.store.jobs.update(id, { progress, message: message.message });
+        }
+        break;
+      }
+      case 'log':
+        this.log(id, message.level, message.line);
+        break;
+      case 'metric':
+        this.events.publish('job.metric', { jobId: id, step: message.step, values: message.values });
+        this.callHook(() => {
+          const job = this.store.jobs.get(id);
+          if (job) running.hooks.onMetric?.(job, message.step, message.values);
+        });
+        break;
+      case 'result':
+        running.result = { value: message.result };
+        break;
+      case 'error':
+        running.lastError = message.message;
+        this.log(id, 'error', message.stack ?? message.message);
+        break;
+      case 'cancelled':
+        break;
+    }
+  }
+
+  private onWorkerExit(id: string, running: Running, code: number | null, signal: NodeJS.Signals | null): void {
+    if (running.result && code === 0) {
+      this.finish(id, running.hooks, { status: 'succeeded', progress: 1, result: running.result.value, exitCode: 0 });
+      return;
+    }
+    if (running.cancelRequested) {
+      this.finish(id, running.hooks, { status: 'cancelled', message: 'cancelled', exitCode: code });
+      return;
+    }
+    const how = signal ? `the worker was killed by ${signal}` : `the worker exited with code ${code}`;
+    const stderr = running.stderrTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+    const error = running.lastError ?? (stderr ? `${stderr} (${how})` : code === 0 ? 'the worker exited without a result' : how);
+    this.finish(id, running.hooks, { status: 'failed', error, exitCode: code, message: signal ? how : null });
+  }
+
+  private finish(
+    id: string,
+    hooks: JobHooks,
+    outcome: { status: JobStatus; error?: string; exitCode?: number | null; message?: string | null; progress?: number; result?: unknown },
+  ): JobRecord | null {
+    const updated = this.store.jobs.update(id, {
+      status: outcome.status,
+      error: outcome.error ?? null,
+      exitCode: outcome.exitCode ?? null,
+      message: outcome.message ?? null,
+      progress: outcome.progress,
+      result: outcome.result,
+      endedAt: new Date().toISOString(),
+    });
+    if (!updated) return null; // its project was deleted while it ran: nothing left to record
+    this.publishStatus(updated);
+    this.callHook(() => hooks.onEnd?.(updated));
+    return updated;
+  }
+
+  private log(id: string, level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
+    const at = new Date().toISOString();
+    this.events.publish('job.log', { jobId: id, level, line, at });
+    try {
+      mkdirSync(join(this.dataDir, 'logs'), { recursive: true });
+      appendFileSync(join(this.dataDir, 'logs', `${id}.log`), `${at} ${level} ${line}\n`);
+    } catch {
+      // a log file we cannot write must not fail the job; the event already went out
+    }
+  }
+
+  private publishStatus(record: JobRecord): void {
+    this.events.publish('job.status', toJob(record));
+  }
+
+  private sendTo(child: ChildProcess, message: ToWorker): void {
+    if (child.connected) child.send(message, (err) => err && undefined /* the exit handler reports a dead worker */);
+  }
+
+  private pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+    if (!stream) return;
+    let buffer = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        onLine(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+    stream.on('end', () => buffer && onLine(buffer));
+  }
+
+  private callHook(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      console.error('job hook failed:', err);
+    }
+  }
+
+  /** Jobs left queued/running by a process that no longer exists can never finish: mark them failed. */
+  private failOrphans(): void {
+    for (const job of this.store.jobs.list({ statuses: ['queued', 'running'] })) {
+      if (job.supervisorPid !== null && job.supervisorPid !== process.pid && isAlive(job.supervisorPid)) continue;
+      if (job.supervisorPid === process.pid) continue; // another supervisor in this same process owns it
+      const updated = this.store.jobs.update(job.id, {
+        status: 'failed',
+        error: 'the studio stopped before this job finished',
+        endedAt: new Date().toISOString(),
+      })!;
+      this.publishStatus(updated);
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

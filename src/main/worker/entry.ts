@@ -1,0 +1,84 @@
+// The worker process: started by the supervisor (child_process.fork), receives one `start` message,
+// runs that job kind, reports over IPC, and exits. One job per process, so a crash or a leak in one job
+// never touches the core or other jobs.
+import type { FromWorker, ToWorker } from '../../common/worker-protocol.ts';
+import { WORKER_EXIT } from '../../common/worker-protocol.ts';
+import { JobCancelled, type JobContext } from './job-kind.ts';
+import { jobKinds } from './jobs/index.ts';
+
+if (!process.send) {
+  console.error('the LoRA Studio worker must be started by the job supervisor (it needs an IPC channel)');
+  process.exit(WORKER_EXIT.badStart);
+}
+
+function send(message: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(message, undefined, {}, () => resolve());
+  });
+}
+
+async function finish(message: FromWorker, code: number): Promise<never> {
+  await send(message);
+  process.exit(code);
+}
+
+function describe(err: unknown): { message: string; stack?: string } {
+  if (err instanceof Error) return { message: err.message, stack: err.stack };
+  return { message: String(err) };
+}
+
+process.on('uncaughtException', (err) => {
+  void finish({ type: 'error', ...describe(err) }, WORKER_EXIT.crashed);
+});
+process.on('unhandledRejection', (reason) => {
+  void finish({ type: 'error', ...describe(reason) }, WORKER_EXIT.crashed);
+});
+// If the supervisor goes away, nobody can receive results: stop rather than run orphaned.
+process.on('disconnect', () => process.exit(WORKER_EXIT.jobFailed));
+
+const abort = new AbortController();
+let started = false;
+
+process.on('message', (raw: ToWorker) => {
+  if (raw.type === 'cancel') {
+    abort.abort();
+    return;
+  }
+  if (raw.type !== 'start' || started) return;
+  started = true;
+  void runJob(raw.job);
+});
+
+async function runJob(job: Extract<ToWorker, { type: 'start' }>['job']): Promise<void> {
+  const kind = jobKinds().get(job.kind);
+  if (!kind) {
+    const known = [...jobKinds().keys()];
+    await finish({ type: 'error', message: `unknown job kind "${job.kind}" (known: ${known.length ? known.join(', ') : 'none'})` }, WORKER_EXIT.badStart);
+    return;
+  }
+  const parsed = kind.params.safeParse(job.params);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
+    await finish({ type: 'error', message: `invalid params for ${job.kind}: ${issues}` }, WORKER_EXIT.badStart);
+    return;
+  }
+  const ctx: JobContext = {
+    jobId: job.id,
+    dataDir: job.dataDir,
+    signal: abort.signal,
+    progress: (progress, message = null, etaSeconds = null) => void send({ type: 'progress', progress, message, etaSeconds }),
+    log: (line, level = 'info') => void send({ type: 'log', level, line }),
+    metric: (step, values) => void send({ type: 'metric', step, values }),
+  };
+  try {
+    const result = await kind.run(parsed.data, ctx);
+    await finish({ type: 'result', result: result ?? null }, WORKER_EXIT.ok);
+  } catch (err) {
+    if (err instanceof JobCancelled || (abort.signal.aborted && err === abort.signal.reason)) {
+      await finish({ type: 'cancelled' }, WORKER_EXIT.ok);
+      return;
+    }
+    await finish({ type: 'error', ...describe(err) }, WORKER_EXIT.jobFailed);
+  }
+}

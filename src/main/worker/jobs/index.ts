@@ -1,0 +1,15 @@
+// The registry of job kinds the worker can run. Add a kind: write ./<kind>.ts exporting a JobKind,
+// then add it to `productionKinds` below (one line).
+import type { JobKind } from '../job-kind.ts';
+import { crashJob, sleepJob } from './diagnostics.ts';
+
+const productionKinds: JobKind[] = [];
+
+const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
+
+export const TEST_JOBS_ENV = 'LORA_STUDIO_TEST_JOBS';
+
+export function jobKinds(env: NodeJS.ProcessEnv = process.env): Map<string, JobKind> {
+  const kinds = env[TEST_JOBS_ENV] === '1' ? [...productionKinds, ...diagnosticKinds] : productionKinds;
+  return new Map(kinds.map((k) => [k.name, k]));
+}
