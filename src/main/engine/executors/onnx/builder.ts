@@ -45,7 +45,7 @@ export class GraphBuilder {
     return name;
   }
   /** Declares `value` as a graph output called `name` (through an Identity when the names differ). */
-  output(name: string, value: string, type: DataType, dims: (number | string)[]): void {
+  output(name: string, value: string, type: DataType, dims?: (number | string)[]): void {
     if (value !== name) this.node('Identity', [value], undefined, 1, [name]);
     this.outputs.push({ name, type, dims });
   }

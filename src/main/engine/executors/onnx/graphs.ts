@@ -84,7 +84,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     ids, shapeBT, cos, sin, labelIdx, labelValid,
     bias(window) {
       const key = biasInputName(window);
-      if (!biases.has(key)) biases.set(key, g.input(key, ft, ['B', 1, `GT`, 'T']));
+      if (!biases.has(key)) biases.set(key, g.input(key, ft, ['B', 1, 'GT', 'T']));
       return biases.get(key)!;
     },
     dropMask: (m) => drops.get(m) ?? null,

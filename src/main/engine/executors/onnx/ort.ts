@@ -29,6 +29,7 @@ export class OrtGraph {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: opts.optimization ?? 'all',
+      logSeverityLevel: 3, // errors only: shape-merge notices on symbolic dims are expected
     };
     const rawBytes = def.graph.initializers.reduce((s, t) => s + (t.raw?.length ?? 0), 0);
     if (rawBytes < INLINE_LIMIT) return new OrtGraph(await ort.InferenceSession.create(encodeModel(def), sessionOptions));

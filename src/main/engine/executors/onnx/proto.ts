@@ -151,15 +151,18 @@ function nodeProto(n: NodeDef): Msg {
 export interface ValueInfo {
   name: string;
   type: DataType;
-  dims: (number | string)[]; // a string is a symbolic dimension
+  dims?: (number | string)[]; // a string is a symbolic dimension; undefined = shape not declared
 }
 
 // ValueInfoProto: name=1, type=2; TypeProto.tensor_type=1; Tensor: elem_type=1, shape=2; Shape.dim=1;
 // Dimension: dim_value=1, dim_param=2
 function valueInfoProto(v: ValueInfo): Msg {
-  const shape = new Msg();
-  for (const d of v.dims) shape.msg(1, typeof d === 'number' ? new Msg().int(1, d) : new Msg().string(2, d));
-  const tensorType = new Msg().int(1, v.type).msg(2, shape);
+  const tensorType = new Msg().int(1, v.type);
+  if (v.dims) {
+    const shape = new Msg();
+    for (const d of v.dims) shape.msg(1, typeof d === 'number' ? new Msg().int(1, d) : new Msg().string(2, d));
+    tensorType.msg(2, shape);
+  }
   return new Msg().string(1, v.name).msg(2, new Msg().msg(1, tensorType));
 }
 
