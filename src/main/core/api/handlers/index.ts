@@ -2,8 +2,8 @@
 // handler fails the type check. Add a domain: write ./<domain>.ts exporting a HandlerGroup and spread it below.
 import type { MethodName } from '../../../../common/api/contract.ts';
 import { jobHandlers } from './jobs.ts';
-import { pendingHandlers } from './pending.ts';
 import { projectHandlers } from './projects.ts';
+import { runHandlers } from './runs.ts';
 import { systemHandlers } from './system.ts';
 import type { Handler } from './types.ts';
 
@@ -11,5 +11,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...systemHandlers,
   ...projectHandlers,
   ...jobHandlers,
-  ...pendingHandlers,
+  ...runHandlers,
 };

@@ -53,6 +53,14 @@ export class EvaluationRepository {
     return this.get(id);
   }
 
+  /** Changes the status and/or the stored config (e.g. to record the job that runs it). */
+  update(id: string, patch: { status?: JobStatus; config?: Record<string, unknown> }): EvaluationRecord | null {
+    this.db
+      .prepare('UPDATE evaluations SET status = COALESCE(@status, status), config_json = COALESCE(@config, config_json) WHERE id = @id')
+      .run({ id, status: patch.status ?? null, config: patch.config === undefined ? null : JSON.stringify(patch.config) });
+    return this.get(id);
+  }
+
   get(id: string): EvaluationRecord | null {
     const r = this.db.prepare('SELECT * FROM evaluations WHERE id = ?').get(id) as EvaluationRow | undefined;
     return r ? toEvaluation(r) : null;

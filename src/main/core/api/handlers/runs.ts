@@ -1,0 +1,282 @@
+// Runs and evaluations: the core's side of training. A run is a row (its full config and provenance) plus
+// `train` jobs that do the work in a worker; the job's metrics land in run_metrics as they stream in, and its
+// result (the summary) closes the run. Evaluations work the same way through `eval` jobs. The worker never
+// touches the store (it cannot import core): everything is recorded here, from the job's reports.
+import { join } from 'node:path';
+import type { Job } from '../../../../common/api/jobs.ts';
+import {
+  Evaluation,
+  EvaluationExample,
+  RunConfig,
+  RunSummary,
+  type Evaluation as EvaluationT,
+  type Run,
+  type RunMetric,
+  type RunStatus,
+} from '../../../../common/api/runs.ts';
+import { StudioError, notFound } from '../../errors.ts';
+import { dataDirLayout } from '../../data-dir.ts';
+import type { JobRecord } from '../../store/index.ts';
+import type { EvaluationRecord } from '../../store/repositories/evaluations.ts';
+import type { RunRecord } from '../../store/repositories/runs.ts';
+import type { CoreContext, HandlerGroup } from './types.ts';
+
+/** Job kinds (registered in the worker's registry) and their params: the contract between core and worker. */
+export const TRAIN_JOB = 'train';
+export const EVAL_JOB = 'eval';
+
+export interface TrainJobParams {
+  runId: string;
+  config: RunConfig;
+  outputDir: string;
+  /** Continue from the newest checkpoint in outputDir. */
+  resume: boolean;
+}
+
+export interface EvalJobParams {
+  evaluationId: string;
+  model: string;
+  adapterPath: string | null;
+  dataset: RunConfig['dataset'];
+  trainOn: RunConfig['train_on'];
+  maxSeqLength: number;
+  batchSize: number;
+  seed: number;
+  compareBase: boolean;
+  /** With a run: its LoRA settings (the adapter folder's config is authoritative when present). */
+  method: RunConfig['method'];
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+export function runOutputDir(dataDir: string, runId: string): string {
+  return join(dataDirLayout(dataDir).runs, runId);
+}
+
+function runSummaryOf(job: JobRecord | null): Run['summary'] {
+  const parsed = RunSummary.safeParse(job?.result ?? null);
+  return parsed.success ? parsed.data : null;
+}
+
+/** A run row as the contract's Run, reconciled with its job (a core restarted mid-run missed the job's end). */
+function toRun(record: RunRecord, ctx: CoreContext): Run {
+  const job = record.jobId ? ctx.store.jobs.get(record.jobId) : null;
+  let status: RunStatus = record.status;
+  let error = record.error;
+  let endedAt = record.endedAt;
+  if (job && !TERMINAL.has(status) && TERMINAL.has(job.status)) {
+    const synced = ctx.store.runs.setStatus(record.id, { status: job.status, endedAt: job.endedAt ?? new Date().toISOString(), error: job.error })!;
+    status = synced.status;
+    error = synced.error;
+    endedAt = synced.endedAt;
+  }
+  const config = RunConfig.safeParse(record.config);
+  if (!config.success) throw new StudioError('internal', `run ${record.id}: its stored config no longer validates (${config.error.issues[0]?.message})`);
+  return {
+    id: record.id,
+    projectId: record.projectId,
+    name: record.name,
+    status,
+    config: config.data,
+    jobId: record.jobId,
+    seed: record.seed,
+    appVersion: record.appVersion,
+    datasetHash: record.datasetHash,
+    modelRevision: record.modelRevision,
+    outputDir: runOutputDir(ctx.dataDir, record.id),
+    error,
+    summary: runSummaryOf(job),
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    endedAt,
+  };
+}
+
+function getRun(id: string, ctx: CoreContext): RunRecord {
+  const record = ctx.store.runs.get(id);
+  if (!record) throw notFound('run', id);
+  return record;
+}
+
+/** Start (or restart, for resume) the train job of a run, wiring its reports into the store. */
+function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, ctx: CoreContext): Job {
+  const params: TrainJobParams = { runId: record.id, config, outputDir: runOutputDir(ctx.dataDir, record.id), resume };
+  const job = ctx.jobs.start(TRAIN_JOB, params, {
+    projectId: record.projectId,
+    hooks: {
+      onMetric: (_job, step, values) => ctx.store.runs.addMetric(record.id, step, values, 'eval_loss' in values ? 'eval' : 'train'),
+      onEnd: (ended) => {
+        ctx.store.runs.setStatus(record.id, { status: ended.status, endedAt: ended.endedAt ?? new Date().toISOString(), error: ended.error });
+      },
+    },
+  });
+  // A worker that could not even start has already ended the job (and the run) as failed: keep that.
+  const status: RunStatus = TERMINAL.has(job.status) ? job.status : 'running';
+  ctx.store.runs.setStatus(record.id, { status, startedAt: record.startedAt ?? new Date().toISOString(), jobId: job.id });
+  return job;
+}
+
+function toEvaluation(record: EvaluationRecord, ctx: CoreContext): EvaluationT {
+  const config = record.config as Partial<EvalJobParams> & { jobId?: string };
+  const job = config.jobId ? ctx.store.jobs.get(config.jobId) : null;
+  let status = record.status;
+  if (job && !TERMINAL.has(status) && TERMINAL.has(job.status)) status = job.status;
+  const summary = record.summary as Partial<Record<string, unknown>>;
+  const num = (key: string) => (typeof summary[key] === 'number' ? (summary[key] as number) : null);
+  return Evaluation.parse({
+    id: record.id,
+    projectId: record.projectId,
+    runId: record.runId,
+    jobId: config.jobId ?? null,
+    status,
+    model: config.model ?? '',
+    adapterPath: config.adapterPath ?? null,
+    datasetPath: config.dataset?.path ?? '',
+    examples: num('examples') ?? 0,
+    tokens: num('tokens') ?? 0,
+    baseLoss: num('baseLoss'),
+    basePerplexity: num('basePerplexity'),
+    adapterLoss: num('adapterLoss'),
+    adapterPerplexity: num('adapterPerplexity'),
+    error: typeof summary.error === 'string' ? summary.error : (job?.error ?? null),
+    createdAt: record.createdAt,
+    endedAt: record.endedAt ?? job?.endedAt ?? null,
+  });
+}
+
+/** What an `eval` job returns (the worker builds it; here it is checked before it is stored). */
+export interface EvalJobResult {
+  summary: { examples: number; tokens: number; baseLoss: number | null; basePerplexity: number | null; adapterLoss: number | null; adapterPerplexity: number | null };
+  examples: EvaluationExample[];
+}
+
+function recordEvaluationEnd(evaluationId: string, job: JobRecord, ctx: CoreContext): void {
+  if (job.status !== 'succeeded') {
+    ctx.store.evaluations.finish(evaluationId, job.status, { error: job.error ?? job.status });
+    return;
+  }
+  const result = job.result as EvalJobResult;
+  const examples = EvaluationExample.array().safeParse(result?.examples);
+  if (!examples.success) {
+    ctx.store.evaluations.finish(evaluationId, 'failed', { error: `the eval job returned malformed examples: ${examples.error.issues[0]?.message}` });
+    return;
+  }
+  ctx.store.transaction(() => {
+    ctx.store.evaluations.addExamples(
+      evaluationId,
+      examples.data.map((e) => ({
+        idx: e.index,
+        input: e.text,
+        expected: null,
+        output: '',
+        scores: { tokens: e.tokens, ...(e.baseNll !== null ? { baseNll: e.baseNll } : {}), ...(e.adapterNll !== null ? { adapterNll: e.adapterNll } : {}) },
+      })),
+    );
+    ctx.store.evaluations.finish(evaluationId, 'succeeded', result.summary);
+  });
+}
+
+export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
+  'runs.list': ({ projectId }, ctx) => {
+    const records = projectId !== undefined ? ctx.store.runs.listByProject(projectId) : ctx.store.projects.list().flatMap((p) => ctx.store.runs.listByProject(p.id));
+    return records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)).map((r) => toRun(r, ctx));
+  },
+  'runs.get': ({ id }, ctx) => toRun(getRun(id, ctx), ctx),
+  'runs.metrics': ({ id, afterStep }, ctx) => {
+    getRun(id, ctx);
+    const points: RunMetric[] = ctx.store.runs
+      .metrics(id)
+      .filter((m) => afterStep === undefined || m.step > afterStep)
+      .map((m) => ({ runId: m.runId, step: m.step, values: m.values, at: m.at }));
+    return points.sort((a, b) => a.step - b.step || ('eval_loss' in a.values ? 1 : 0) - ('eval_loss' in b.values ? 1 : 0));
+  },
+  'runs.start': ({ projectId, name, config }, ctx) => {
+    if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
+    const existing = ctx.store.runs.listByProject(projectId).length;
+    const record = ctx.store.runs.insert({
+      projectId,
+      name: name ?? `run ${existing + 1}`,
+      config,
+      seed: config.seed,
+      appVersion: ctx.appVersion,
+      status: 'queued',
+    });
+    launchTrainJob(record, config, false, ctx);
+    return toRun(getRun(record.id, ctx), ctx);
+  },
+  'runs.cancel': ({ id }, ctx) => {
+    const record = getRun(id, ctx);
+    if (record.jobId) ctx.jobs.cancel(record.jobId);
+    return toRun(getRun(id, ctx), ctx);
+  },
+  'runs.resume': ({ id }, ctx) => {
+    const run = toRun(getRun(id, ctx), ctx);
+    if (run.status === 'running' || run.status === 'queued') throw new StudioError('conflict', `run "${run.name}" is still ${run.status}; cancel it before resuming`);
+    if (run.status === 'succeeded') throw new StudioError('conflict', `run "${run.name}" already finished; start a new run to train further`);
+    launchTrainJob(getRun(id, ctx), run.config, true, ctx);
+    return toRun(getRun(id, ctx), ctx);
+  },
+
+  'evaluations.list': ({ projectId, runId }, ctx) => {
+    const projects = projectId !== undefined ? [projectId] : ctx.store.projects.list().map((p) => p.id);
+    return projects
+      .flatMap((p) => ctx.store.evaluations.listByProject(p))
+      .filter((e) => runId === undefined || e.runId === runId)
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .map((e) => toEvaluation(e, ctx));
+  },
+  'evaluations.get': ({ id }, ctx) => {
+    const record = ctx.store.evaluations.get(id);
+    if (!record) throw notFound('evaluation', id);
+    const examples = ctx.store.evaluations.examples(id).map((x) => ({
+      index: x.idx,
+      tokens: x.scores.tokens ?? 0,
+      baseNll: x.scores.baseNll ?? null,
+      adapterNll: x.scores.adapterNll ?? null,
+      text: x.input,
+    }));
+    return { evaluation: toEvaluation(record, ctx), examples };
+  },
+  'evaluations.start': (request, ctx) => {
+    if (!ctx.store.projects.get(request.projectId)) throw notFound('project', request.projectId);
+    let params: Omit<EvalJobParams, 'evaluationId'>;
+    if (request.runId) {
+      const run = toRun(getRun(request.runId, ctx), ctx);
+      const dataset = request.dataset ?? run.config.dataset;
+      if (dataset.eval_split.kind === 'none') throw new StudioError('invalid_input', `run "${run.name}" has no eval split; pass a dataset with an eval split or an eval file`);
+      params = {
+        model: request.model ?? run.config.model,
+        adapterPath: request.adapterPath ?? join(run.outputDir!, 'adapter'),
+        dataset,
+        trainOn: run.config.train_on,
+        maxSeqLength: request.max_seq_length ?? run.config.max_seq_length,
+        batchSize: request.batch_size,
+        seed: run.config.seed,
+        compareBase: request.compareBase,
+        method: run.config.method,
+      };
+    } else {
+      if (!request.model || !request.dataset) throw new StudioError('invalid_input', 'an evaluation needs either a runId, or a model and a dataset');
+      const defaults = RunConfig.parse({ model: request.model, dataset: request.dataset });
+      params = {
+        model: request.model,
+        adapterPath: request.adapterPath ?? null,
+        dataset: defaults.dataset,
+        trainOn: defaults.train_on,
+        maxSeqLength: request.max_seq_length ?? defaults.max_seq_length,
+        batchSize: request.batch_size,
+        seed: defaults.seed,
+        compareBase: request.compareBase || request.adapterPath === undefined,
+        method: 'lora',
+      };
+    }
+    const record = ctx.store.evaluations.insert({ projectId: request.projectId, runId: request.runId ?? null, config: { ...params } });
+    const job = ctx.jobs.start(EVAL_JOB, { ...params, evaluationId: record.id } satisfies EvalJobParams, {
+      projectId: request.projectId,
+      hooks: { onEnd: (ended) => recordEvaluationEnd(record.id, ended, ctx) },
+    });
+    // The job id goes into the stored config so the evaluation can be reconciled with its job later.
+    ctx.store.evaluations.update(record.id, { config: { ...params, jobId: job.id }, ...(TERMINAL.has(job.status) ? {} : { status: 'running' }) });
+    return toEvaluation(ctx.store.evaluations.get(record.id)!, ctx);
+  },
+};
