@@ -1,0 +1,246 @@
+// A LoRA adapter folder as PEFT saves it: adapter_config.json + adapter_model.safetensors with keys
+// `base_model.model.<module>.lora_A.weight` [r, in] and `….lora_B.weight` [out, r] (the adapter
+// name "default" dropped), plus biases / modules_to_save copies under `base_model.model.<name>`.
+// We add the training template so inference can't silently use another one:
+//   training_template.json  {"format": "lora-studio.training-template/1", "template": …, "chat_template": …}
+//   chat_template.jinja     the resolved Jinja chat template, when there is one (transformers' file name).
+
+import { readFile, writeFile, rename, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SafetensorsFile, writeSafetensors, tempPathFor, type SafetensorsDtype, type TensorToWrite } from '../safetensors/index.ts';
+import type { ModelSpec } from '../model/spec.ts';
+import { linearModules } from '../model/tensors.ts';
+import { parseLoraConfig, serializeLoraConfig, loraScale, LoraConfigError, type LoraConfig } from './config.ts';
+
+export const ADAPTER_CONFIG = 'adapter_config.json';
+export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+export const TRAINING_TEMPLATE = 'training_template.json';
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+export const PEFT_PREFIX = 'base_model.model.';
+
+export class AdapterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterError';
+  }
+}
+
+export interface LoraLayer {
+  /** Module path in the base model, e.g. model.layers.0.self_attn.q_proj. */
+  module: string;
+  r: number;
+  inFeatures: number;
+  outFeatures: number;
+  A: Float32Array; // (r, in)
+  B: Float32Array; // (out, r)
+}
+
+/** The template a run trained with (the run's TemplateSpec) and the Jinja source it resolved to. */
+export interface TrainingTemplate {
+  template: Record<string, unknown>;
+  chatTemplate: string | null;
+}
+
+export interface LoraAdapter {
+  config: LoraConfig;
+  /** By module path. */
+  layers: Map<string, LoraLayer>;
+  /** Other saved tensors (trained biases, modules_to_save copies), by their saved key. */
+  extra: Map<string, { shape: number[]; data: Float32Array }>;
+  trainingTemplate: TrainingTemplate | null;
+}
+
+export function loraKeys(module: string): { a: string; b: string } {
+  return { a: `${PEFT_PREFIX}${module}.lora_A.weight`, b: `${PEFT_PREFIX}${module}.lora_B.weight` };
+}
+
+/** Effective per-module scale (rank/alpha patterns honoured). */
+export function layerScale(config: LoraConfig, layer: LoraLayer): number {
+  const pick = (patterns: Record<string, number>) => {
+    for (const [p, v] of Object.entries(patterns)) if (new RegExp(`(?:^|.*\\.)(?:${p})$`).test(layer.module)) return v;
+    return undefined;
+  };
+  const alpha = pick(config.alpha_pattern) ?? config.lora_alpha;
+  return loraScale(alpha, layer.r, config.use_rslora);
+}
+
+const KEY_RE = /^base_model\.model\.(.+)\.lora_([AB])(?:\.default)?\.weight$/;
+
+/**
+ * Read an adapter folder. With `spec`, every LoRA module is checked against the base model (it must
+ * be one of its linear modules, with matching in/out features).
+ */
+export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAdapter> {
+  const configPath = join(dir, ADAPTER_CONFIG);
+  let rawConfig: unknown;
+  try {
+    rawConfig = JSON.parse(await readFile(configPath, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AdapterError(code === 'ENOENT' ? `${configPath}: missing (not a PEFT adapter folder)` : `${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const config = parseLoraConfig(rawConfig, configPath);
+  const weightsPath = join(dir, ADAPTER_WEIGHTS);
+  const files = await readdir(dir);
+  if (!files.includes(ADAPTER_WEIGHTS)) {
+    const hint = files.includes('adapter_model.bin') ? ' (found adapter_model.bin: only safetensors adapters are supported)' : '';
+    throw new AdapterError(`${weightsPath}: missing${hint}`);
+  }
+  const st = await SafetensorsFile.open(weightsPath);
+  const layers = new Map<string, LoraLayer>();
+  const extra = new Map<string, { shape: number[]; data: Float32Array }>();
+  try {
+    const halves = new Map<string, { A?: { shape: number[]; data: Float32Array }; B?: { shape: number[]; data: Float32Array } }>();
+    const unsupported: string[] = [];
+    for (const key of st.names()) {
+      const info = st.info(key);
+      const m = KEY_RE.exec(key);
+      if (m) {
+        const h = halves.get(m[1]) ?? {};
+        h[m[2] as 'A' | 'B'] = { shape: info.shape, data: await st.readFloat32(key) };
+        halves.set(m[1], h);
+      } else if (/lora_embedding_|lora_magnitude_vector|lora_[AB]\.[^.]+\.weight$/.test(key) && !key.endsWith('.default.weight')) {
+        unsupported.push(key);
+      } else if (key.startsWith(PEFT_PREFIX)) {
+        extra.set(key, { shape: info.shape, data: await st.readFloat32(key) });
+      } else {
+        unsupported.push(key);
+      }
+    }
+    if (unsupported.length) {
+      throw new AdapterError(`${weightsPath}: unsupported tensors (LoRA on embeddings, DoRA, or not PEFT keys): ${unsupported.slice(0, 8).join(', ')}${unsupported.length > 8 ? ', …' : ''}`);
+    }
+    const baseModules = spec ? new Map(linearModules(spec).map((l) => [l.module, l])) : null;
+    for (const [module, h] of halves) {
+      if (!h.A || !h.B) throw new AdapterError(`${weightsPath}: ${module} has lora_${h.A ? 'A' : 'B'} but no lora_${h.A ? 'B' : 'A'}`);
+      if (h.A.shape.length !== 2 || h.B.shape.length !== 2 || h.A.shape[0] !== h.B.shape[1]) {
+        throw new AdapterError(`${weightsPath}: ${module}: lora_A [${h.A.shape}] and lora_B [${h.B.shape}] must be [r, in] and [out, r]`);
+      }
+      const [r, inFeatures] = h.A.shape;
+      const outFeatures = h.B.shape[0];
+      if (baseModules) {
+        const base = baseModules.get(module);
+        if (!base) throw new AdapterError(`${weightsPath}: module ${module} is not a linear layer of ${spec!.architecture} (adapter for another model?)`);
+        if (base.inFeatures !== inFeatures || base.outFeatures !== outFeatures) {
+          throw new AdapterError(
+            `${weightsPath}: ${module} is ${base.inFeatures}→${base.outFeatures} in the base model but the adapter has ${inFeatures}→${outFeatures} (adapter for another model?)`,
+          );
+        }
+      }
+      layers.set(module, { module, r, inFeatures, outFeatures, A: h.A.data, B: h.B.data });
+    }
+  } finally {
+    await st.close();
+  }
+  if (layers.size === 0) throw new AdapterError(`${weightsPath}: no lora_A/lora_B tensors`);
+  let trainingTemplate: TrainingTemplate | null = null;
+  if (files.includes(TRAINING_TEMPLATE)) {
+    const t = JSON.parse(await readFile(join(dir, TRAINING_TEMPLATE), 'utf8')) as { template?: unknown; chat_template?: unknown };
+    trainingTemplate = {
+      template: (t.template ?? {}) as Record<string, unknown>,
+      chatTemplate: typeof t.chat_template === 'string' ? t.chat_template : null,
+    };
+  } else if (files.includes(CHAT_TEMPLATE_FILE)) {
+    trainingTemplate = { template: { type: 'chat' }, chatTemplate: await readFile(join(dir, CHAT_TEMPLATE_FILE), 'utf8') };
+  }
+  return { config, layers, extra, trainingTemplate };
+}
+
+export interface WriteAdapterOptions {
+  /** Stored dtype (PEFT saves the training dtype; we default to F32). */
+  dtype?: Extract<SafetensorsDtype, 'F32' | 'F16' | 'BF16'>;
+}
+
+/** Write an adapter folder atomically file by file; returns the files written. */
+export async function writeAdapter(dir: string, adapter: LoraAdapter, options: WriteAdapterOptions = {}): Promise<string[]> {
+  const dtype = options.dtype ?? 'F32';
+  if (adapter.layers.size === 0) throw new AdapterError(`${dir}: refusing to write an adapter with no LoRA layers`);
+  const tensors: TensorToWrite[] = [];
+  for (const l of adapter.layers.values()) {
+    if (l.A.length !== l.r * l.inFeatures || l.B.length !== l.outFeatures * l.r) {
+      throw new AdapterError(`${l.module}: A has ${l.A.length} values for [${l.r}, ${l.inFeatures}], B ${l.B.length} for [${l.outFeatures}, ${l.r}]`);
+    }
+    const k = loraKeys(l.module);
+    tensors.push({ name: k.a, dtype, shape: [l.r, l.inFeatures], data: l.A });
+    tensors.push({ name: k.b, dtype, shape: [l.outFeatures, l.r], data: l.B });
+  }
+  for (const [name, t] of adapter.extra) tensors.push({ name, dtype, shape: t.shape, data: t.data });
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, ADAPTER_WEIGHTS), tensors, { metadata: { format: 'pt' } });
+  await atomicWrite(join(dir, ADAPTER_CONFIG), serializeLoraConfig(adapter.config));
+  const files = [ADAPTER_CONFIG, ADAPTER_WEIGHTS];
+  if (adapter.trainingTemplate) {
+    const body = { format: 'lora-studio.training-template/1', template: adapter.trainingTemplate.template, chat_template: adapter.trainingTemplate.chatTemplate };
+    await atomicWrite(join(dir, TRAINING_TEMPLATE), JSON.stringify(body, null, 2) + '\n');
+    files.push(TRAINING_TEMPLATE);
+    if (adapter.trainingTemplate.chatTemplate !== null) {
+      await atomicWrite(join(dir, CHAT_TEMPLATE_FILE), adapter.trainingTemplate.chatTemplate);
+      files.push(CHAT_TEMPLATE_FILE);
+    }
+  }
+  return files;
+}
+
+async function atomicWrite(path: string, text: string): Promise<void> {
+  const tmp = tempPathFor(path);
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/** The adapter's tensors under their saved PEFT keys (the engine's TensorMap naming). */
+export function adapterTensors(adapter: LoraAdapter): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const l of adapter.layers.values()) {
+    const k = loraKeys(l.module);
+    out.set(k.a, { shape: [l.r, l.inFeatures], data: l.A });
+    out.set(k.b, { shape: [l.outFeatures, l.r], data: l.B });
+  }
+  for (const [k, v] of adapter.extra) out.set(k, v);
+  return out;
+}
+
+/** Build an adapter from PEFT-keyed tensors (e.g. a training session's trainables). */
+export function adapterFromTensors(config: LoraConfig, tensors: Map<string, { shape: number[]; data: Float32Array }>, trainingTemplate: TrainingTemplate | null = null): LoraAdapter {
+  const layers = new Map<string, LoraLayer>();
+  const extra = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [key, t] of tensors) {
+    const m = KEY_RE.exec(key);
+    if (!m) {
+      if (!key.startsWith(PEFT_PREFIX)) throw new LoraConfigError(`tensor "${key}" is not a PEFT key (expected ${PEFT_PREFIX}…)`);
+      extra.set(key, t);
+      continue;
+    }
+    const l = layers.get(m[1]) ?? ({ module: m[1] } as LoraLayer);
+    if (m[2] === 'A') {
+      l.A = t.data;
+      l.r = t.shape[0];
+      l.inFeatures = t.shape[1];
+    } else {
+      l.B = t.data;
+      l.outFeatures = t.shape[0];
+    }
+    layers.set(m[1], l);
+  }
+  for (const l of layers.values()) if (!l.A || !l.B) throw new LoraConfigError(`${l.module}: needs both lora_A and lora_B`);
+  return { config, layers, extra, trainingTemplate };
+}
+
+/**
+ * A fresh adapter as PEFT initializes it (init_lora_weights=true): A ~ Kaiming-uniform with a=√5,
+ * i.e. U(−1/√in, 1/√in); B = 0, so the adapted model starts equal to the base. `random` gives
+ * uniform [0, 1) numbers (pass a seeded source for reproducible runs).
+ */
+export function initLoraAdapter(
+  targets: readonly { module: string; r: number; inFeatures: number; outFeatures: number }[],
+  config: LoraConfig,
+  random: () => number,
+): LoraAdapter {
+  const layers = new Map<string, LoraLayer>();
+  for (const t of targets) {
+    const bound = 1 / Math.sqrt(t.inFeatures);
+    const A = new Float32Array(t.r * t.inFeatures);
+    for (let i = 0; i < A.length; i++) A[i] = (2 * random() - 1) * bound;
+    layers.set(t.module, { module: t.module, r: t.r, inFeatures: t.inFeatures, outFeatures: t.outFeatures, A, B: new Float32Array(t.outFeatures * t.r) });
+  }
+  return { config, layers, extra: new Map(), trainingTemplate: null };
+}

@@ -1,0 +1,3 @@
+export * from './config.ts';
+export * from './targets.ts';
+export * from './adapter.ts';
