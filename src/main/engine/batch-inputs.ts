@@ -23,23 +23,26 @@ export interface BatchInputs {
 export function validateBatch(b: Batch): void {
   const n = b.B * b.T;
   if (!(b.B > 0 && b.T > 0)) throw new Error(`batch: B and T must be positive, got B=${b.B} T=${b.T}`);
-  for (const [k, arr] of [['inputIds', b.inputIds], ['attentionMask', b.attentionMask], ['labels', b.labels]] as const)
+  const arrays: [string, ArrayLike<number>][] = [['inputIds', b.inputIds], ['attentionMask', b.attentionMask], ['labels', b.labels]];
+  if (b.segmentIds) arrays.push(['segmentIds', b.segmentIds]);
+  for (const [k, arr] of arrays)
     if (arr.length !== n) throw new Error(`batch: ${k} has ${arr.length} entries, expected B·T = ${n}`);
 }
 
 export function prepareBatch(p: Program, b: Batch): BatchInputs {
   validateBatch(b);
   const N = b.B * b.T;
-  const pos = positionsFromMask(b.attentionMask, b.B, b.T);
+  const seg = b.segmentIds;
+  const pos = positionsFromMask(b.attentionMask, b.B, b.T, seg);
   const tables = p.rope ? ropeTables(p.rope, pos) : null;
   const windowBias = new Map<number, Float64Array>();
   for (const n of p.nodes)
     if (n.op === 'attention' && n.window !== null && !windowBias.has(n.window))
-      windowBias.set(n.window, attentionBias(b.attentionMask, b.B, b.T, n.window));
+      windowBias.set(n.window, attentionBias(b.attentionMask, b.B, b.T, n.window, seg));
   return {
     B: b.B, T: b.T, N, ids: b.inputIds, labels: b.labels,
     cos: tables?.cos ?? null, sin: tables?.sin ?? null,
-    bias: attentionBias(b.attentionMask, b.B, b.T, null),
+    bias: attentionBias(b.attentionMask, b.B, b.T, null, seg),
     windowBias,
   };
 }

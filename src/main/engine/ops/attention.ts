@@ -6,13 +6,17 @@
 
 export const MASK_BIAS = -1e9;
 
-/** bias (B, T, T): 0 where query i may attend key j, MASK_BIAS elsewhere. window = sliding window size or null. */
-export function attentionBias(mask: Uint8Array | null, B: number, T: number, window: number | null = null): Float64Array {
+/**
+ * bias (B, T, T): 0 where query i may attend key j, MASK_BIAS elsewhere. window = sliding window size or null;
+ * segments (B, T) = packed rows' example ids: attention stays inside one example.
+ */
+export function attentionBias(mask: Uint8Array | null, B: number, T: number, window: number | null = null, segments?: Int32Array): Float64Array {
   const bias = new Float64Array(B * T * T);
   for (let b = 0; b < B; b++)
     for (let i = 0; i < T; i++)
       for (let j = 0; j < T; j++) {
-        const ok = j <= i && (!mask || mask[b * T + j] !== 0) && (window === null || i - j < window);
+        const sameSegment = !segments || segments[b * T + i] === segments[b * T + j];
+        const ok = j <= i && sameSegment && (!mask || mask[b * T + j] !== 0) && (window === null || i - j < window);
         bias[(b * T + i) * T + j] = ok ? 0 : MASK_BIAS;
       }
   return bias;

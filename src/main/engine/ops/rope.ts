@@ -39,15 +39,19 @@ export function ropeInvFreq(cfg: RopeConfig): Float64Array {
 /**
  * positions (B·T) from an attention mask (B, T) as transformers derives them for padded batches:
  * cumsum(mask) − 1 on real tokens, 1 on padding (those rows are never attended nor trained). No mask: 0..T−1.
+ * With segment ids (packed rows) the count restarts at each example.
  */
-export function positionsFromMask(mask: Uint8Array | null, B: number, T: number): Int32Array {
+export function positionsFromMask(mask: Uint8Array | null, B: number, T: number, segments?: Int32Array): Int32Array {
   const pos = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     let c = 0;
     for (let t = 0; t < T; t++) {
-      const real = mask ? mask[b * T + t] !== 0 : true;
+      const i = b * T + t;
+      const real = mask ? mask[i] !== 0 : true;
+      // packed rows: positions restart at the first token of each example
+      if (segments && t > 0 && segments[i] !== segments[i - 1]) c = 0;
       if (real) c++;
-      pos[b * T + t] = real ? c - 1 : 1;
+      pos[i] = real ? c - 1 : 1;
     }
   }
   return pos;

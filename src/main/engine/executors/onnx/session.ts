@@ -4,7 +4,7 @@
 
 import type { Program } from '../../ir.ts';
 import { paramMap, peftKey } from '../../ir.ts';
-import type { Batch, EvalResult, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
+import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import { initLoraA } from '../../lora/layer.ts';
@@ -24,6 +24,7 @@ export interface CpuSessionOptions {
 type Vec = Float32Array | Float64Array;
 
 export class CpuTrainingSession implements TrainingSession {
+  readonly supportsPacking = true; // segment ids become the attention bias and restart the positions
   readonly slots: TrainableSlot[];
   readonly total: number;
   private params: Vec;
@@ -128,10 +129,14 @@ export class CpuTrainingSession implements TrainingSession {
     return f;
   }
 
-  async microStep(batch: Batch): Promise<MicroStepResult> {
+  async microStep(batch: Batch, options: MicroStepOptions = {}): Promise<MicroStepResult> {
     const inp = prepareBatch(this.program, batch);
     const feeds = this.feeds(inp);
-    for (const [module, mask] of dropoutMasks(this.program, inp.N, this.seed, `step ${this.step} micro ${this.micro}`)) {
+    // the trainer's per-micro-step seed when given (exact resume is then its business), else our own stream
+    const masks = options.dropoutSeed !== undefined
+      ? dropoutMasks(this.program, inp.N, options.dropoutSeed, 'micro-step')
+      : dropoutMasks(this.program, inp.N, this.seed, `step ${this.step} micro ${this.micro}`);
+    for (const [module, mask] of masks) {
       const IC = mask.length / inp.N;
       feeds[dropInputName(module)] = { data: this.elem === 'float64' ? Float64Array.from(mask) : mask, dims: [inp.N, IC] };
     }
