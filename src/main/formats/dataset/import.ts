@@ -130,6 +130,8 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
     } else accept(item.row);
   }
   if (!settled) settleMapping();
+  // Rows held back for detection report after later read errors: put problems back in file order.
+  problems.sort((a, b) => a.row - b.row);
 
   return {
     path,
