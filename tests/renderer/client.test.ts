@@ -107,6 +107,7 @@ describe('connectStudio', () => {
     expect(error).toBeInstanceOf(StudioApiError);
     expect((error as StudioApiError).code).toBe('missing_token');
     expect((error as StudioApiError).message).toContain('lora-studio serve');
+    expect((error as StudioApiError).message).toContain('?token=');
   });
 });
 

@@ -68,13 +68,13 @@ export function App() {
               <NavList routes={ROUTES.filter((r) => r.group === group)} current={route} />
             </div>
           ))}
+          <div className="nav-bottom">
+            <NavList routes={ROUTES.filter((r) => r.group === 'Studio')} current={route} />
+          </div>
         </nav>
         <div className="sidebar-footer">
-          <NavList routes={ROUTES.filter((r) => r.group === 'Studio')} current={route} />
-          <div className="sidebar-footer-row">
-            <ConnectionIndicator state={useConnectionState()} />
-            <ThemeToggle />
-          </div>
+          <ConnectionIndicator state={useConnectionState()} />
+          <ThemeToggle />
         </div>
       </aside>
       <main className="main" id="main" ref={mainRef} tabIndex={-1}>

@@ -38,8 +38,8 @@ root.render(
       </ThemeProvider>
     ) : (
       <div className="page startup-error">
-        <h1 className="page-title">LoRA Studio cannot reach its core</h1>
-        <Banner title="Not connected">{startupError}</Banner>
+        <h1 className="page-title">LoRA Studio is not connected</h1>
+        <Banner title="The studio could not start">{startupError}</Banner>
       </div>
     )}
   </StrictMode>,

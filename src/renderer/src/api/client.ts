@@ -258,7 +258,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
         const reason = error instanceof Error ? error.message : String(error);
         throw new StudioApiError(
           'unreachable',
-          `Could not reach the studio server at ${base} (${reason}). Is \`lora-studio serve\` still running?`,
+          `Could not reach the studio server at ${base} (${reason}). Check that “lora-studio serve” is still running.`,
         );
       }
       const text = await response.text();
@@ -279,7 +279,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
       if (response.status === 401 || response.status === 403) {
         throw new StudioApiError(
           'unauthorized',
-          'The studio server refused this page. Open the address that `lora-studio serve` printed (it ends with ?token=…).',
+          'The studio server refused this page’s token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
         );
       }
       throw new StudioApiError(
@@ -357,7 +357,7 @@ export function connectStudio(env: PageEnvironment = browserEnvironment()): Stud
   if (token === null) {
     throw new StudioApiError(
       'missing_token',
-      'This page needs the address that `lora-studio serve` printed; it ends with ?token=… . Open that address again.',
+      'This page was opened without its access token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
     );
   }
   return createHttpClient({ baseUrl: env.origin, token, fetch: env.fetch, openWebSocket: env.openWebSocket });

@@ -1,0 +1,136 @@
+// Shared by the browser tests: build the renderer, start `lora-studio serve` on a temporary data dir,
+// launch Debian's Chromium through playwright-core, and collect console errors (CSP violations land there).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output/e2e');
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Builds src/renderer into out/renderer (a few seconds), so the test never runs against a stale build. */
+export function buildRenderer(): void {
+  const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`building the renderer failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
+export interface ServeProcess {
+  /** e.g. http://127.0.0.1:41234 */
+  origin: string;
+  token: string;
+  /** The line's URL, with ?token=… */
+  url: string;
+  port: number;
+  dataDir: string;
+  invoke<T = unknown>(method: string, input: unknown): Promise<T>;
+  /** Stops the server; its data dir is removed unless keepData is set (to restart on the same store). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Reuse a data dir (default: a fresh temporary one). */
+  dataDir?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default: serve's own random token. */
+  token?: string;
+}
+
+const URL_LINE = /(http:\/\/127\.0\.0\.1:(\d+))\/\?token=([A-Za-z0-9._~-]+)/;
+
+/** Starts `node bin/lora-studio.js serve` (by default on a free port and a fresh data dir) and waits for its URL line. */
+export async function startServe(options: ServeOptions = {}): Promise<ServeProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lora-studio-e2e-'));
+  const args = ['serve', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--host', '127.0.0.1'];
+  if (options.token !== undefined) args.push('--token', options.token);
+  // A token or home from the developer's shell must not leak into the test's server.
+  const env = { ...process.env };
+  delete env.LORA_STUDIO_TOKEN;
+  delete env.LORA_STUDIO_HOME;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin/lora-studio.js'), ...args],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env },
+  );
+  let output = '';
+  const match = await new Promise<RegExpExecArray>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 30 s. Output so far:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = URL_LINE.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolvePromise(found);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (code ${code}, signal ${signal}) before printing its URL. Output:\n${output}`));
+    });
+  });
+  const [url, origin, port, token] = match;
+  return {
+    origin,
+    token,
+    url,
+    port: Number(port),
+    dataDir,
+    async invoke<T>(method: string, input: unknown): Promise<T> {
+      const response = await fetch(`${origin}/api/invoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ method, input }),
+      });
+      const body = (await response.json()) as { ok: boolean; result?: T; error?: { message: string } };
+      if (!body.ok) throw new Error(`${method} failed: ${body.error?.message}`);
+      return body.result as T;
+    },
+    async stop({ keepData = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A fresh context at 1280×800 (the size the UI is designed to be readable at). */
+export async function newStudioContext(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme });
+  context.setDefaultTimeout(10_000); // a missing element fails in seconds, not after playwright's 30 s
+  return context;
+}
+
+/** Records console errors and uncaught page errors, so a test can assert the page stayed clean. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  return errors;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, name) });
+}
