@@ -40,6 +40,16 @@ export function matchTargetModules(linearModules: string[], c: Pick<LoraConfig, 
 }
 
 
+/**
+ * Targets already resolved against a ModelSpec by formats/peft's matchTargetModules (PEFT's exact rules, with
+ * exclude_modules, layers_to_transform and per-module rank/alpha patterns). Without them, the list/regex/all-linear
+ * rules above decide from the program's own linear modules.
+ */
+export interface ResolvedTargets {
+  targets: { module: string; r: number; scale: number }[];
+  warnings: string[];
+}
+
 export interface LoraProgram {
   program: Program;
   warnings: string[];
@@ -51,11 +61,14 @@ export interface LoraProgram {
  * linear, trainable; base weights frozen; biases trainable per `bias` ("all": every bias, "lora_only": biases of
  * targeted modules). PEFT's parameter names: <module>.lora_A.weight (r, IC), <module>.lora_B.weight (OC, r).
  */
-export function applyLora(base: Program, c: LoraConfig): LoraProgram {
+export function applyLora(base: Program, c: LoraConfig, resolved?: ResolvedTargets): LoraProgram {
   validateLoraConfig(c);
   const linears = base.nodes.flatMap((n) => (n.op === 'linear' ? [n.module] : []));
-  const { targeted, warnings } = matchTargetModules(linears, c);
-  const scale = loraScaling(c);
+  const { targeted, warnings } = resolved
+    ? { targeted: new Set(resolved.targets.map((t) => t.module)), warnings: resolved.warnings }
+    : matchTargetModules(linears, c);
+  const perModule = new Map(resolved?.targets.map((t) => [t.module, t]) ?? []);
+  for (const m of targeted) if (!linears.includes(m)) throw new Error(`LoRA target ${m} is not a linear layer of this ${base.family} program`);
   const params = base.params.map((d) => ({ ...d, trainable: false }));
   const byName = new Map(params.map((d) => [d.name, d]));
   const nodes = base.nodes.map((n) => {
@@ -65,11 +78,14 @@ export function applyLora(base: Program, c: LoraConfig): LoraProgram {
     if (!hit) return n;
     const A = `${n.module}.lora_A.weight`;
     const B = `${n.module}.lora_B.weight`;
+    const t = perModule.get(n.module);
+    const r = t?.r ?? c.r;
+    const scale = t?.scale ?? loraScaling(c);
     params.push(
-      { name: A, shape: [c.r, n.inF], trainable: true, noDecay: false, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: n.inF } },
-      { name: B, shape: [n.outF, c.r], trainable: true, noDecay: false, init: { kind: 'zeros' } },
+      { name: A, shape: [r, n.inF], trainable: true, noDecay: false, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: n.inF } },
+      { name: B, shape: [n.outF, r], trainable: true, noDecay: false, init: { kind: 'zeros' } },
     );
-    return { ...n, lora: { A, B, r: c.r, scale, dropout: c.dropout } };
+    return { ...n, lora: { A, B, r, scale, dropout: c.dropout } };
   });
   return { program: { ...base, params, nodes }, warnings, targeted: [...targeted] };
 }

@@ -4,6 +4,7 @@
 
 import type { OpNode, ParamDecl, Program } from '../ir.ts';
 import type { RopeConfig } from '../ops/rope.ts';
+import type { ModelSpec } from '../../formats/model/spec.ts';
 
 export interface LlamaConfig {
   family: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'smollm2';
@@ -17,9 +18,37 @@ export interface LlamaConfig {
   rmsNormEps: number;
   rope: RopeConfig;
   tieWordEmbeddings: boolean;
-  attentionBias: boolean; // q/k/v bias (Qwen2); o_proj never has one in this family
+  attentionBias: boolean; // q/k/v bias (Qwen2)
   qkNorm: boolean; // RMSNorm over HD on q and k before rope (Qwen3)
   slidingWindow: number | null; // Mistral v0.1
+  oBias?: boolean; // o_proj bias (Llama's attention_bias covers o too)
+  mlpBias?: boolean; // gate/up/down bias (Llama's mlp_bias)
+}
+
+const LLAMA_STYLE = new Set(['llama', 'mistral', 'qwen2', 'qwen3']);
+
+/** The Llama-family config from the normalized ModelSpec (formats/model); refuses what this family can't lower. */
+export function llamaConfigFromModelSpec(spec: ModelSpec): LlamaConfig {
+  const where = `${spec.architecture} (${spec.family})`;
+  if (!LLAMA_STYLE.has(spec.family) || !spec.rope || spec.positionEmbedding !== 'rope')
+    throw new Error(`${where}: the engine lowers Llama, Mistral, Qwen2 and Qwen3 so far; GPT-2 and Gemma 3 come with part two`);
+  if (spec.normKind !== 'rms' || spec.activation !== 'silu' || spec.mlpKind !== 'gated')
+    throw new Error(`${where}: expected RMSNorm + SiLU-gated MLP, got ${spec.normKind} / ${spec.activation} / ${spec.mlpKind}`);
+  if (spec.sandwichNorms || spec.finalLogitSoftcap !== null || spec.embeddingScale !== 1)
+    throw new Error(`${where}: sandwich norms, logit soft-capping and embedding scaling are not part of the Llama family`);
+  if (Math.abs(spec.attentionScale - 1 / Math.sqrt(spec.headDim)) > 1e-12)
+    throw new Error(`${where}: attention scale ${spec.attentionScale} differs from 1/√head_dim, which this family assumes`);
+  const sliding = spec.layerTypes.some((t) => t === 'sliding');
+  if (sliding && spec.layerTypes.some((t) => t === 'full'))
+    throw new Error(`${where}: mixed sliding/full attention layers are not supported in the Llama family`);
+  return {
+    family: spec.family as LlamaConfig['family'],
+    vocabSize: spec.vocabSize, hiddenSize: spec.hiddenSize, intermediateSize: spec.intermediateSize,
+    numLayers: spec.numLayers, numHeads: spec.numHeads, numKvHeads: spec.numKvHeads, headDim: spec.headDim,
+    rmsNormEps: spec.normEps, rope: { theta: spec.rope.theta, headDim: spec.headDim, scaling: spec.rope.scaling },
+    tieWordEmbeddings: spec.tiedEmbeddings, attentionBias: spec.bias.qkv, qkNorm: spec.qkNorm,
+    slidingWindow: sliding ? spec.slidingWindow : null, oBias: spec.bias.o, mlpBias: spec.bias.mlp,
+  };
 }
 
 export function validateLlamaConfig(c: LlamaConfig): void {
@@ -75,15 +104,15 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
     nodes.push({ op: 'rope', x: q, out: qr, heads: NH, headDim: HD }, { op: 'rope', x: k, out: kr, heads: NKV, headDim: HD });
     const a = act(`${p}.self_attn:att`, NH * HD);
     nodes.push({ op: 'attention', q: qr, k: kr, v, out: a, NH, NKV, HD, window: c.slidingWindow });
-    const o = linear(`${p}.self_attn.o_proj`, a, NH * HD, C, false);
+    const o = linear(`${p}.self_attn.o_proj`, a, NH * HD, C, c.oBias ?? false);
     const x1 = act(`${p}:resid_attn`, C);
     nodes.push({ op: 'add', a: x, b: o, out: x1, width: C });
     const h2 = rmsnorm(`${p}.post_attention_layernorm`, x1, C, C);
-    const g = linear(`${p}.mlp.gate_proj`, h2, C, I, false);
-    const u = linear(`${p}.mlp.up_proj`, h2, C, I, false);
+    const g = linear(`${p}.mlp.gate_proj`, h2, C, I, c.mlpBias ?? false);
+    const u = linear(`${p}.mlp.up_proj`, h2, C, I, c.mlpBias ?? false);
     const m = act(`${p}.mlp:act`, I);
     nodes.push({ op: 'swiglu', gate: g, up: u, out: m, width: I });
-    const d = linear(`${p}.mlp.down_proj`, m, I, C, false);
+    const d = linear(`${p}.mlp.down_proj`, m, I, C, c.mlpBias ?? false);
     x = act(`${p}:resid_mlp`, C);
     nodes.push({ op: 'add', a: x1, b: d, out: x, width: C });
   }
