@@ -14,11 +14,15 @@ function section<S extends z.ZodType>(schema: S, absent: z.input<S>) {
 
 export const ColumnMapping = z
   .object({
-    prompt: z.string().min(1).optional().describe('Column holding the prompt / instruction (pair data).'),
-    input: z.string().min(1).optional().describe('Optional extra context column placed after the instruction (alpaca data).'),
-    completion: z.string().min(1).optional().describe('Column holding the answer the model should learn to write.'),
-    messages: z.string().min(1).optional().describe('Column holding a chat as a list of {role, content} messages.'),
-    text: z.string().min(1).optional().describe('Column holding plain text to learn as a whole.'),
+    text: z.string().min(1).optional().describe('Plain text data: the column with the whole text.'),
+    prompt: z.string().min(1).optional().describe('Pair data: the column with the prompt.'),
+    completion: z.string().min(1).optional().describe('Pair data: the column with the answer the model should learn to write.'),
+    instruction: z.string().min(1).optional().describe('Alpaca data: the instruction column.'),
+    input: z.string().min(1).optional().describe('Alpaca data: the optional extra-context column.'),
+    output: z.string().min(1).optional().describe('Alpaca data: the answer column.'),
+    messages: z.string().min(1).optional().describe('Chat data: the column with the list of messages.'),
+    role_key: z.string().min(1).optional().describe('Chat data: the key holding each message’s role (role, or from).'),
+    content_key: z.string().min(1).optional().describe('Chat data: the key holding each message’s text (content, or value).'),
   })
   .describe('Which dataset columns play which part; leave empty to detect them from the column names.');
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
@@ -62,9 +66,9 @@ export const DatasetConfig = z
   .object({
     path: z.string().min(1).describe('The dataset file: JSONL, JSON, CSV/TSV or Parquet.'),
     format: z
-      .enum(['auto', 'prompt_completion', 'alpaca', 'chat', 'text'])
+      .enum(['auto', 'text', 'completion', 'alpaca', 'chat'])
       .default('auto')
-      .describe('Shape of the rows; "auto" detects it from the column names.'),
+      .describe('Shape of the rows: plain text, prompt/completion pairs, alpaca instructions or chats; "auto" detects it.'),
     columns: section(ColumnMapping, {}),
     template: section(TemplateConfig, { kind: 'auto' }),
     eval_split: section(EvalSplit, { kind: 'ratio' }),
@@ -297,3 +301,44 @@ export const runMethods = {
   },
   'evaluations.start': { input: EvaluationRequest, output: Evaluation, doc: 'Measure perplexity of base and base + adapter on an eval split.' },
 };
+
+// ---------------------------------------------------------------------------------------------------------
+// The jobs behind runs and evaluations: what the core sends the worker, and what comes back. Both sides
+// import these (neither may import the other), and the worker validates its params with them.
+
+export const TRAIN_JOB_KIND = 'train';
+export const EVAL_JOB_KIND = 'eval';
+
+export const TrainJobParams = z.object({
+  runId: z.string().min(1),
+  config: RunConfig,
+  outputDir: z.string().min(1).describe('Where checkpoints and the final adapter go.'),
+  resume: z.boolean().describe('Continue from the newest checkpoint in outputDir.'),
+});
+export type TrainJobParams = z.infer<typeof TrainJobParams>;
+
+export const EvalJobParams = z.object({
+  evaluationId: z.string().min(1),
+  model: z.string().min(1),
+  adapterPath: z.string().min(1).nullable(),
+  dataset: DatasetConfig,
+  trainOn: RunConfigObject.shape.train_on,
+  maxSeqLength: positiveInt(),
+  batchSize: positiveInt(),
+  seed: nonNegativeInt(),
+  compareBase: z.boolean(),
+});
+export type EvalJobParams = z.infer<typeof EvalJobParams>;
+
+export const EvalJobResult = z.object({
+  summary: z.object({
+    examples: z.number().int(),
+    tokens: z.number().int(),
+    baseLoss: z.number().nullable(),
+    basePerplexity: z.number().nullable(),
+    adapterLoss: z.number().nullable(),
+    adapterPerplexity: z.number().nullable(),
+  }),
+  examples: z.array(EvaluationExample),
+});
+export type EvalJobResult = z.infer<typeof EvalJobResult>;

@@ -2,8 +2,10 @@
 // then add it to `productionKinds` below (one line).
 import type { JobKind } from '../job-kind.ts';
 import { crashJob, sleepJob } from './diagnostics.ts';
+import { trainJob } from './train.ts';
+import { evalJob } from './eval.ts';
 
-const productionKinds: JobKind[] = [];
+const productionKinds: JobKind[] = [trainJob, evalJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
 

@@ -5,9 +5,13 @@
 import { join } from 'node:path';
 import type { Job } from '../../../../common/api/jobs.ts';
 import {
+  EVAL_JOB_KIND,
+  EvalJobResult,
   Evaluation,
-  EvaluationExample,
   RunConfig,
+  TRAIN_JOB_KIND,
+  type EvalJobParams,
+  type TrainJobParams,
   RunSummary,
   type Evaluation as EvaluationT,
   type Run,
@@ -20,32 +24,6 @@ import type { JobRecord } from '../../store/index.ts';
 import type { EvaluationRecord } from '../../store/repositories/evaluations.ts';
 import type { RunRecord } from '../../store/repositories/runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
-
-/** Job kinds (registered in the worker's registry) and their params: the contract between core and worker. */
-export const TRAIN_JOB = 'train';
-export const EVAL_JOB = 'eval';
-
-export interface TrainJobParams {
-  runId: string;
-  config: RunConfig;
-  outputDir: string;
-  /** Continue from the newest checkpoint in outputDir. */
-  resume: boolean;
-}
-
-export interface EvalJobParams {
-  evaluationId: string;
-  model: string;
-  adapterPath: string | null;
-  dataset: RunConfig['dataset'];
-  trainOn: RunConfig['train_on'];
-  maxSeqLength: number;
-  batchSize: number;
-  seed: number;
-  compareBase: boolean;
-  /** With a run: its LoRA settings (the adapter folder's config is authoritative when present). */
-  method: RunConfig['method'];
-}
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -101,7 +79,7 @@ function getRun(id: string, ctx: CoreContext): RunRecord {
 /** Start (or restart, for resume) the train job of a run, wiring its reports into the store. */
 function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, ctx: CoreContext): Job {
   const params: TrainJobParams = { runId: record.id, config, outputDir: runOutputDir(ctx.dataDir, record.id), resume };
-  const job = ctx.jobs.start(TRAIN_JOB, params, {
+  const job = ctx.jobs.start(TRAIN_JOB_KIND, params, {
     projectId: record.projectId,
     hooks: {
       onMetric: (_job, step, values) => ctx.store.runs.addMetric(record.id, step, values, 'eval_loss' in values ? 'eval' : 'train'),
@@ -144,27 +122,21 @@ function toEvaluation(record: EvaluationRecord, ctx: CoreContext): EvaluationT {
   });
 }
 
-/** What an `eval` job returns (the worker builds it; here it is checked before it is stored). */
-export interface EvalJobResult {
-  summary: { examples: number; tokens: number; baseLoss: number | null; basePerplexity: number | null; adapterLoss: number | null; adapterPerplexity: number | null };
-  examples: EvaluationExample[];
-}
-
 function recordEvaluationEnd(evaluationId: string, job: JobRecord, ctx: CoreContext): void {
   if (job.status !== 'succeeded') {
     ctx.store.evaluations.finish(evaluationId, job.status, { error: job.error ?? job.status });
     return;
   }
-  const result = job.result as EvalJobResult;
-  const examples = EvaluationExample.array().safeParse(result?.examples);
-  if (!examples.success) {
-    ctx.store.evaluations.finish(evaluationId, 'failed', { error: `the eval job returned malformed examples: ${examples.error.issues[0]?.message}` });
+  const parsed = EvalJobResult.safeParse(job.result);
+  if (!parsed.success) {
+    ctx.store.evaluations.finish(evaluationId, 'failed', { error: `the eval job returned a malformed result: ${parsed.error.issues[0]?.message}` });
     return;
   }
+  const result = parsed.data;
   ctx.store.transaction(() => {
     ctx.store.evaluations.addExamples(
       evaluationId,
-      examples.data.map((e) => ({
+      result.examples.map((e) => ({
         idx: e.index,
         input: e.text,
         expected: null,
@@ -253,7 +225,6 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
         batchSize: request.batch_size,
         seed: run.config.seed,
         compareBase: request.compareBase,
-        method: run.config.method,
       };
     } else {
       if (!request.model || !request.dataset) throw new StudioError('invalid_input', 'an evaluation needs either a runId, or a model and a dataset');
@@ -267,11 +238,10 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
         batchSize: request.batch_size,
         seed: defaults.seed,
         compareBase: request.compareBase || request.adapterPath === undefined,
-        method: 'lora',
       };
     }
     const record = ctx.store.evaluations.insert({ projectId: request.projectId, runId: request.runId ?? null, config: { ...params } });
-    const job = ctx.jobs.start(EVAL_JOB, { ...params, evaluationId: record.id } satisfies EvalJobParams, {
+    const job = ctx.jobs.start(EVAL_JOB_KIND, { ...params, evaluationId: record.id } satisfies EvalJobParams, {
       projectId: request.projectId,
       hooks: { onEnd: (ended) => recordEvaluationEnd(record.id, ended, ctx) },
     });

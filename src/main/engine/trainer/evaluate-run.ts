@@ -1,0 +1,99 @@
+// The `eval` job's work: perplexity of the base model and of base + adapter on the same rows. One session
+// serves both: a fresh LoRA session has B = 0 and so computes exactly the base model; loading the adapter's
+// tensors into it then gives base + adapter, without building the graphs twice.
+import { cpus } from 'node:os';
+import type { EvalJobParams, EvalJobResult, LoraSection } from '../../../common/api/runs.ts';
+import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
+import { HfTokenizer } from '../../formats/tokenizer/index.ts';
+import { BatchPlan } from '../data/batches.ts';
+import { loadRunExamples } from '../data/run-examples.ts';
+import type { TensorMap, TrainingSession } from '../session.ts';
+import { evaluateSplit, type EvaluationResult } from './evaluate.ts';
+import type { FineTuneReporter } from './fine-tune.ts';
+import { openModelSession } from './model-session.ts';
+
+export interface EvaluateRunOptions {
+  params: EvalJobParams;
+  signal: AbortSignal;
+  reporter: FineTuneReporter;
+  /** Tests inject a session and the adapter's tensors; by default the model and adapter folders are read. */
+  openSession?: (lora: LoraSection) => Promise<TrainingSession>;
+  readAdapterTensors?: (dir: string) => Promise<{ lora: LoraSection; tensors: TensorMap }>;
+}
+
+async function readAdapterFolder(dir: string): Promise<{ lora: LoraSection; tensors: TensorMap }> {
+  const adapter = await readAdapter(dir);
+  const c = adapter.config;
+  const targets = c.target_modules;
+  const lora: LoraSection = {
+    r: c.r,
+    lora_alpha: c.lora_alpha,
+    lora_dropout: c.lora_dropout,
+    target_modules: targets === 'all-linear' ? 'all-linear' : Array.isArray(targets) ? targets : [...new Set([...adapter.layers.keys()].map((m) => m.split('.').at(-1)!))],
+    bias: c.bias,
+    use_rslora: c.use_rslora,
+  };
+  return { lora, tensors: adapterTensors(adapter) };
+}
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+
+export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobResult> {
+  const { params, reporter } = options;
+  reporter.progress(null, 'loading tokenizer and dataset');
+  const tokenizer = HfTokenizer.load(params.model);
+  const data = await loadRunExamples({
+    config: { dataset: params.dataset, max_seq_length: params.maxSeqLength, train_on: params.trainOn, seed: params.seed },
+    tokenizer,
+  });
+  // Without a split every row is measured; with one, only the held-out rows (never trained on).
+  const rows = params.dataset.eval_split.kind === 'none' ? data.train : data.eval;
+  if (rows.length === 0) throw new Error(`${params.dataset.path}: the eval split is empty; raise the eval ratio or give an eval file`);
+  reporter.log(`evaluating ${rows.length} examples (${data.truncated} truncated to ${params.maxSeqLength} tokens)`);
+  const plan = new BatchPlan(rows, { seed: params.seed, microBatchSize: params.batchSize, maxLength: params.maxSeqLength, padId: data.padId, shuffle: false });
+
+  const adapter = params.adapterPath ? await (options.readAdapterTensors ?? readAdapterFolder)(params.adapterPath) : null;
+  const lora: LoraSection = adapter?.lora ?? { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: ['q_proj'], bias: 'none', use_rslora: false };
+  reporter.progress(null, 'loading the model');
+  const session = options.openSession
+    ? await options.openSession(lora)
+    : (await openModelSession({ config: { model: params.model, method: 'lora', lora, seed: params.seed }, trainingTemplate: null, threads: cpus().length })).session;
+  const passes = (params.compareBase || !adapter ? 1 : 0) + (adapter ? 1 : 0);
+  let done = 0;
+  const progress = (label: string) => (finished: number, total: number) =>
+    reporter.progress((done + finished / total) / passes, `${label}: batch ${finished}/${total}`);
+  let base: EvaluationResult | null = null;
+  let tuned: EvaluationResult | null = null;
+  try {
+    if (params.compareBase || !adapter) {
+      base = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('base model') });
+      done++;
+      reporter.log(`base model: loss ${base.loss.toFixed(4)}, perplexity ${base.perplexity.toFixed(3)}`);
+    }
+    if (adapter) {
+      session.setTrainables(adapter.tensors);
+      tuned = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('with adapter') });
+      reporter.log(`with adapter: loss ${tuned.loss.toFixed(4)}, perplexity ${tuned.perplexity.toFixed(3)}`);
+    }
+  } finally {
+    await session.dispose();
+  }
+  const reference = (base ?? tuned)!;
+  return {
+    summary: {
+      examples: rows.length,
+      tokens: reference.tokens,
+      baseLoss: base ? finite(base.loss) : null,
+      basePerplexity: base ? finite(base.perplexity) : null,
+      adapterLoss: tuned ? finite(tuned.loss) : null,
+      adapterPerplexity: tuned ? finite(tuned.perplexity) : null,
+    },
+    examples: rows.map((row, i) => ({
+      index: i,
+      tokens: reference.examples[i].tokens,
+      baseNll: base ? base.examples[i].nll : null,
+      adapterNll: tuned ? tuned.examples[i].nll : null,
+      text: row.text,
+    })),
+  };
+}
