@@ -16,7 +16,20 @@ export default defineConfig({
     },
   },
   preload: {
-    build: { rollupOptions: { input: { index: resolve(import.meta.dirname, 'src/preload/index.ts') } } },
+    // A sandboxed preload cannot be an ES module: emit CommonJS as out/preload/index.cjs.
+    build: {
+      rollupOptions: {
+        input: { index: resolve(import.meta.dirname, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
   },
-  renderer: rendererConfig,
+  // electron-vite bundles this config into a temporary file at the project root, so import.meta.dirname
+  // inside vite.shared.ts points here, not at src/renderer: pin the renderer's root, alias and outDir.
+  renderer: {
+    ...rendererConfig,
+    root: resolve(import.meta.dirname, 'src/renderer'),
+    resolve: { alias: { '@common': resolve(import.meta.dirname, 'src/common') } },
+    build: { ...rendererConfig.build, outDir: resolve(import.meta.dirname, 'out/renderer') },
+  },
 });

@@ -124,7 +124,7 @@ describe('lora-studio serve', () => {
         body: JSON.stringify({ method: 'projects.list', input: {} }),
       });
       expect(ok.status).toBe(200);
-      expect((await ok.json()).ok).toBe(true);
+      expect(((await ok.json()) as { ok: boolean }).ok).toBe(true);
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
