@@ -5,10 +5,14 @@ import { registerDoctor } from './doctor.ts';
 import { registerJobs } from './jobs.ts';
 import { registerProjects } from './projects.ts';
 import { registerServe } from './serve.ts';
+import { registerTrain } from './train.ts';
+import { registerEval } from './eval.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
   registerProjects,
   registerJobs,
   registerDoctor,
+  registerTrain,
+  registerEval,
 ];

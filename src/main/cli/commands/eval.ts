@@ -1,0 +1,89 @@
+// `lora-studio eval`: perplexity of the base model and of base + adapter on an eval split, with the examples
+// that got most better and most worse. By run (its model, adapter and held-out rows) or by paths.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Evaluation, EvaluationExample } from '../../../common/api/runs.ts';
+import { StudioError } from '../../core/index.ts';
+import { printJson, withCore } from '../context.ts';
+import { followJob, resolveProject } from './train.ts';
+
+interface EvalFlags {
+  run?: string;
+  model?: string;
+  adapter?: string;
+  dataset?: string;
+  project?: string;
+  maxLength?: string;
+  batchSize?: string;
+  noBase?: boolean;
+  base?: boolean;
+  top?: string;
+  json?: boolean;
+}
+
+const fmt = (x: number | null, digits = 4) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+function preview(text: string, width = 70): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+export function printEvaluation(evaluation: Evaluation, examples: EvaluationExample[], top: number): void {
+  const lines = [
+    `evaluation ${evaluation.id}: ${evaluation.status}${evaluation.error ? ` — ${evaluation.error}` : ''}`,
+    `  examples:     ${evaluation.examples} (${evaluation.tokens.toLocaleString('en-US')} scored tokens)`,
+    `  base:         loss ${fmt(evaluation.baseLoss)}   perplexity ${fmt(evaluation.basePerplexity, 3)}`,
+  ];
+  if (evaluation.adapterPath) lines.push(`  with adapter: loss ${fmt(evaluation.adapterLoss)}   perplexity ${fmt(evaluation.adapterPerplexity, 3)}`);
+  const paired = examples.filter((e) => e.baseNll !== null && e.adapterNll !== null && e.tokens > 0);
+  if (paired.length && top > 0) {
+    const change = (e: EvaluationExample) => (e.adapterNll! - e.baseNll!) / e.tokens;
+    const sorted = [...paired].sort((a, b) => change(a) - change(b));
+    lines.push('  most improved (NLL per token, base → adapter):');
+    for (const e of sorted.slice(0, top)) lines.push(`    #${e.index} ${fmt(e.baseNll! / e.tokens, 3)} → ${fmt(e.adapterNll! / e.tokens, 3)}  ${preview(e.text)}`);
+    lines.push('  most worsened:');
+    for (const e of sorted.slice(-top).reverse()) lines.push(`    #${e.index} ${fmt(e.baseNll! / e.tokens, 3)} → ${fmt(e.adapterNll! / e.tokens, 3)}  ${preview(e.text)}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('Perplexity before (base) and after (base + adapter) on an eval split, per example')
+    .option('--run <run>', "a run id: its model, final adapter and held-out eval rows")
+    .option('--model <dir>', 'base model folder (without --run)')
+    .option('--adapter <dir>', 'PEFT adapter folder')
+    .option('--dataset <file>', 'dataset to measure (every row; with --run, overrides its eval split)')
+    .option('-p, --project <project>', 'project id or name (default: the run’s, else "default")')
+    .option('--max-length <n>', 'max sequence length in tokens')
+    .option('--batch-size <n>', 'sequences per forward pass', '4')
+    .option('--no-base', 'skip measuring the base model')
+    .option('--top <n>', 'how many most improved / worsened examples to list', '3')
+    .option('--json', 'print JSON')
+    .action(async (flags: EvalFlags, command: Command) => {
+      if (!flags.run && !flags.model) throw new StudioError('invalid_input', 'give --run <id>, or --model <dir> with --dataset <file> (and --adapter <dir>)');
+      if (!flags.run && !flags.dataset) throw new StudioError('invalid_input', '--model needs --dataset <file> to measure');
+      await withCore(command, async (core) => {
+        const projectId = flags.run
+          ? ((await core.invoke('runs.get', { id: flags.run })) as { projectId: string }).projectId
+          : (await resolveProject(core, flags.project)).id;
+        const dataset = flags.dataset ? { path: resolve(flags.dataset), eval_split: { kind: 'none' as const } } : undefined;
+        const evaluation = (await core.invoke('evaluations.start', {
+          projectId,
+          runId: flags.run,
+          model: flags.model ? resolve(flags.model) : undefined,
+          adapterPath: flags.adapter ? resolve(flags.adapter) : undefined,
+          dataset,
+          max_seq_length: flags.maxLength ? Number(flags.maxLength) : undefined,
+          batch_size: Number(flags.batchSize),
+          compareBase: flags.base !== false,
+        })) as Evaluation;
+        const job = await followJob(core, evaluation.jobId!, 'eval', { cancel: () => core.invoke('jobs.cancel', { id: evaluation.jobId! }) });
+        const done = (await core.invoke('evaluations.get', { id: evaluation.id })) as { evaluation: Evaluation; examples: EvaluationExample[] };
+        if (flags.json) printJson(done);
+        else printEvaluation(done.evaluation, done.examples, Number(flags.top));
+        if (job.status !== 'succeeded') process.exitCode = job.status === 'cancelled' ? 130 : 1;
+      });
+    });
+}

@@ -1,0 +1,277 @@
+// `lora-studio train`: start (or resume) a run from a config file and/or flags, follow it with a progress bar,
+// and print a summary; plus `lora-studio runs list|show|metrics` to look at runs afterwards. The run is
+// recorded in the store through the core, exactly as when the UI starts it.
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Job } from '../../../common/api/jobs.ts';
+import type { Project } from '../../../common/api/projects.ts';
+import { RunConfig, type Run, type RunConfigInput, type RunMetric } from '../../../common/api/runs.ts';
+import { StudioError, type StudioCore } from '../../core/index.ts';
+import { printJson, printTable, shortTime, withCore } from '../context.ts';
+import { formatDuration, ProgressBar } from '../progress.ts';
+
+export interface TrainFlags {
+  config?: string;
+  project?: string;
+  name?: string;
+  model?: string;
+  dataset?: string;
+  template?: string;
+  method?: string;
+  epochs?: string;
+  maxSteps?: string;
+  lr?: string;
+  batchSize?: string;
+  gradAccum?: string;
+  maxLength?: string;
+  r?: string;
+  alpha?: string;
+  dropout?: string;
+  targets?: string;
+  seed?: string;
+  evalRatio?: string;
+  evalSteps?: string;
+  saveSteps?: string;
+  scheduler?: string;
+  warmupSteps?: string;
+  trainOn?: string;
+  packing?: boolean;
+  resume?: string;
+  json?: boolean;
+}
+
+function number(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new StudioError('invalid_input', `--${flag} expects a number, got "${value}"`);
+  return n;
+}
+
+function describeIssues(where: string, issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return `${where} is not a valid run config:\n${issues.map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`).join('\n')}`;
+}
+
+/** The run config from a JSON file (paths inside it relative to the file) overlaid with flags (paths relative to the cwd). */
+export async function buildRunConfig(flags: TrainFlags, cwd = process.cwd()): Promise<RunConfig> {
+  let base: Record<string, unknown> = {};
+  let fileDir = cwd;
+  if (flags.config) {
+    const path = resolve(cwd, flags.config);
+    fileDir = dirname(path);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new StudioError('invalid_input', `${path}: cannot read the run config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      base = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new StudioError('invalid_input', `${path}: not valid JSON (${(err as Error).message})`);
+    }
+    if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new StudioError('invalid_input', `${path}: a run config is a JSON object`);
+  }
+  const input = structuredClone(base) as RunConfigInput & Record<string, unknown>;
+  const dataset = (input.dataset ?? {}) as Record<string, unknown>;
+  const lora = (input.lora ?? {}) as Record<string, unknown>;
+  const fromFile = (p: unknown) => (typeof p === 'string' && !isAbsolute(p) ? resolve(fileDir, p) : p);
+  if (input.model !== undefined) input.model = fromFile(input.model) as string;
+  if (dataset.path !== undefined) dataset.path = fromFile(dataset.path);
+  const evalSplit = dataset.eval_split as Record<string, unknown> | undefined;
+  if (evalSplit?.kind === 'file') evalSplit.path = fromFile(evalSplit.path);
+
+  if (flags.model) input.model = resolve(cwd, flags.model);
+  if (flags.dataset) dataset.path = resolve(cwd, flags.dataset);
+  if (flags.template) dataset.template = { kind: flags.template };
+  if (flags.evalRatio) dataset.eval_split = number('eval-ratio', flags.evalRatio) === 0 ? { kind: 'none' } : { kind: 'ratio', ratio: number('eval-ratio', flags.evalRatio) };
+  if (flags.method) input.method = flags.method as RunConfig['method'];
+  if (flags.epochs) input.num_train_epochs = number('epochs', flags.epochs);
+  if (flags.maxSteps) input.max_steps = number('max-steps', flags.maxSteps);
+  if (flags.lr) input.learning_rate = number('lr', flags.lr);
+  if (flags.batchSize) input.micro_batch_size = number('batch-size', flags.batchSize);
+  if (flags.gradAccum) input.gradient_accumulation_steps = number('grad-accum', flags.gradAccum);
+  if (flags.maxLength) input.max_seq_length = number('max-length', flags.maxLength);
+  if (flags.seed) input.seed = number('seed', flags.seed);
+  if (flags.evalSteps) input.eval_steps = number('eval-steps', flags.evalSteps);
+  if (flags.saveSteps) input.save_steps = number('save-steps', flags.saveSteps);
+  if (flags.warmupSteps) input.warmup_steps = number('warmup-steps', flags.warmupSteps);
+  if (flags.scheduler) input.lr_scheduler_type = flags.scheduler as RunConfig['lr_scheduler_type'];
+  if (flags.trainOn) input.train_on = flags.trainOn as RunConfig['train_on'];
+  if (flags.packing !== undefined) input.packing = flags.packing;
+  if (flags.r) lora.r = number('r', flags.r);
+  if (flags.alpha) lora.lora_alpha = number('alpha', flags.alpha);
+  if (flags.dropout) lora.lora_dropout = number('dropout', flags.dropout);
+  if (flags.targets) lora.target_modules = flags.targets === 'all-linear' ? 'all-linear' : flags.targets.split(',').map((s) => s.trim()).filter(Boolean);
+  input.dataset = dataset as RunConfigInput['dataset'];
+  input.lora = lora as RunConfigInput['lora'];
+
+  const parsed = RunConfig.safeParse(input);
+  if (!parsed.success) throw new StudioError('invalid_input', describeIssues(flags.config ? resolve(cwd, flags.config) : 'the command line', parsed.error.issues));
+  return parsed.data;
+}
+
+/** A project by id or name; without one, the project named "default" (created on first use). */
+export async function resolveProject(core: StudioCore, ref: string | undefined): Promise<Project> {
+  const all = (await core.invoke('projects.list', {})) as Project[];
+  if (ref) {
+    const match = all.find((p) => p.id === ref) ?? all.find((p) => p.name.toLowerCase() === ref.toLowerCase());
+    if (!match) throw new StudioError('not_found', `no project with id or name "${ref}" (see \`lora-studio projects list\`)`);
+    return match;
+  }
+  return all.find((p) => p.name === 'default') ?? ((await core.invoke('projects.create', { name: 'default', description: 'Runs started from the command line' })) as Project);
+}
+
+/** Follow a job to its end: a progress bar, its log lines (and per-step metrics, if asked) above the bar. Ctrl-C cancels it. */
+export async function followJob(core: StudioCore, jobId: string, label: string, options: { onMetric?: (step: number, values: Record<string, number>) => void; cancel: () => Promise<unknown> }): Promise<Job> {
+  const bar = new ProgressBar(label);
+  const offs = [
+    core.on('job.progress', (e) => e.jobId === jobId && bar.update(e.progress, e.message, e.etaSeconds ?? null)),
+    core.on('job.log', (e) => e.jobId === jobId && bar.log(e.level === 'warn' || e.level === 'error' ? `${e.level}: ${e.line}` : e.line)),
+    core.on('job.metric', (e) => e.jobId === jobId && options.onMetric?.(e.step, e.values)),
+  ];
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) return; // a second Ctrl-C waits for the same cancel
+    interrupted = true;
+    bar.log('cancelling (the last checkpoint stays usable)…');
+    void options.cancel();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const job = await core.jobs.waitFor(jobId);
+    bar.done(job.status);
+    return job;
+  } finally {
+    process.off('SIGINT', onSigint);
+    for (const off of offs) off();
+  }
+}
+
+function fmt(x: number | null | undefined, digits = 4): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+}
+
+export function printRunSummary(run: Run): void {
+  const s = run.summary;
+  const lines = [
+    `run ${run.name} (${run.id}): ${run.status}${run.error ? ` — ${run.error}` : ''}`,
+    `  model:        ${run.config.model}`,
+    `  dataset:      ${run.config.dataset.path}`,
+  ];
+  if (s) {
+    lines.push(
+      `  steps:        ${s.steps}/${s.totalSteps} (epoch ${s.epoch.toFixed(2)})`,
+      `  train loss:   ${fmt(s.trainLoss)}`,
+      `  eval loss:    ${fmt(s.evalLoss)}   perplexity ${fmt(s.evalPerplexity, 3)}`,
+      `  tokens:       ${s.trainedTokens.toLocaleString('en-US')} trained in ${formatDuration(s.seconds)}`,
+      `  trainable:    ${s.trainableParameters === null ? '-' : s.trainableParameters.toLocaleString('en-US')} parameters`,
+      `  peak memory:  ${s.peakRssBytes === null ? '-' : `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`}`,
+      `  adapter:      ${s.adapterPath ?? '-'}`,
+    );
+  }
+  if (run.status === 'cancelled' || run.status === 'failed') lines.push(`  resume with:  lora-studio train --resume ${run.id}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function runAndFollow(core: StudioCore, run: Run, json: boolean | undefined): Promise<void> {
+  if (!run.jobId) throw new StudioError('internal', `run ${run.id} has no job`);
+  const job = await followJob(core, run.jobId, `train ${run.name}`, { cancel: () => core.invoke('runs.cancel', { id: run.id }) });
+  const finished = (await core.invoke('runs.get', { id: run.id })) as Run;
+  if (json) printJson(finished);
+  else printRunSummary(finished);
+  if (job.status === 'failed') process.exitCode = 1;
+  if (job.status === 'cancelled') process.exitCode = 130;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('Fine-tune a model with LoRA: from a run config file and/or flags; follows the run and prints a summary')
+    .option('-c, --config <file>', 'run config JSON (see RunConfig in src/common/api/runs.ts); flags override its fields')
+    .option('-p, --project <project>', 'project id or name (default: a project named "default")')
+    .option('--name <name>', 'a name for the run')
+    .option('--model <dir>', 'base model: a Hugging Face folder')
+    .option('--dataset <file>', 'dataset file (JSONL, JSON, CSV/TSV, Parquet)')
+    .option('--template <kind>', 'auto | chat | plain')
+    .option('--method <method>', 'lora (qlora and full come later)')
+    .option('--epochs <n>', 'passes over the data')
+    .option('--max-steps <n>', 'stop after this many updates (overrides epochs)')
+    .option('--lr <rate>', 'learning rate (1e-4 safe, 2e-4 typical)')
+    .option('--batch-size <n>', 'micro batch size')
+    .option('--grad-accum <n>', 'gradient accumulation steps')
+    .option('--max-length <n>', 'max sequence length in tokens')
+    .option('--r <n>', 'LoRA rank')
+    .option('--alpha <n>', 'LoRA alpha')
+    .option('--dropout <p>', 'LoRA dropout')
+    .option('--targets <list>', 'comma-separated target modules, or all-linear')
+    .option('--seed <n>', 'seed')
+    .option('--eval-ratio <share>', 'held-out share for evaluation (0 = none)')
+    .option('--eval-steps <n>', 'eval loss every n updates')
+    .option('--save-steps <n>', 'checkpoint every n updates')
+    .option('--scheduler <type>', 'constant | linear | cosine')
+    .option('--warmup-steps <n>', 'warm-up updates')
+    .option('--train-on <what>', 'completion | all')
+    .option('--packing', 'pack several short examples per sequence')
+    .option('--resume <run>', 'continue a cancelled or failed run from its last checkpoint (other options are ignored)')
+    .option('--json', 'print the finished run as JSON')
+    .action(async (flags: TrainFlags, command: Command) => {
+      // Validate before opening the store, so a typo costs nothing.
+      const config = flags.resume ? null : await buildRunConfig(flags);
+      await withCore(command, async (core) => {
+        if (flags.resume) {
+          const run = (await core.invoke('runs.resume', { id: flags.resume })) as Run;
+          return runAndFollow(core, run, flags.json);
+        }
+        const project = await resolveProject(core, flags.project);
+        const run = (await core.invoke('runs.start', { projectId: project.id, name: flags.name, config: config! })) as Run;
+        process.stderr.write(`run ${run.name} (${run.id}) in project "${project.name}"; output in ${run.outputDir}\n`);
+        return runAndFollow(core, run, flags.json);
+      });
+    });
+
+  const runs = program.command('runs').description('Fine-tuning runs: list, show, metrics');
+  runs
+    .command('list')
+    .description('List runs, newest first')
+    .option('-p, --project <project>', 'only this project (id or name)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { project?: string; json?: boolean }, command: Command) =>
+      withCore(command, async (core) => {
+        const projectId = opts.project ? (await resolveProject(core, opts.project)).id : undefined;
+        const list = (await core.invoke('runs.list', projectId ? { projectId } : {})) as Run[];
+        if (opts.json) return printJson(list);
+        if (list.length === 0) return void process.stdout.write('No runs yet. Start one: lora-studio train --config run.json\n');
+        printTable(
+          ['NAME', 'ID', 'STATUS', 'STEPS', 'EVAL LOSS', 'CREATED'],
+          list.map((r) => [r.name, r.id, r.status, r.summary ? `${r.summary.steps}/${r.summary.totalSteps}` : '-', fmt(r.summary?.evalLoss), shortTime(r.createdAt)]),
+        );
+      }),
+    );
+  runs
+    .command('show')
+    .description('Show a run: status, summary, adapter')
+    .argument('<run>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, command: Command) =>
+      withCore(command, async (core) => {
+        const run = (await core.invoke('runs.get', { id })) as Run;
+        if (opts.json) return printJson(run);
+        printRunSummary(run);
+      }),
+    );
+  runs
+    .command('metrics')
+    .description('Print the logged points of a run (loss, lr, grad norm, speed, eval loss)')
+    .argument('<run>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, command: Command) =>
+      withCore(command, async (core) => {
+        const points = (await core.invoke('runs.metrics', { id })) as RunMetric[];
+        if (opts.json) return printJson(points);
+        printTable(
+          ['STEP', 'LOSS', 'LR', 'GRAD NORM', 'TOKENS/S', 'EVAL LOSS'],
+          points.map((p) => [String(p.step), fmt(p.values.loss), p.values.lr === undefined ? '-' : p.values.lr.toExponential(2), fmt(p.values.grad_norm, 3), fmt(p.values.tokens_per_second, 0), fmt(p.values.eval_loss)]),
+        );
+      }),
+    );
+}
