@@ -29,6 +29,8 @@ afterAll(async () => {
 const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 const projectTable = (page: Page) => page.getByRole('table', { name: 'Projects' });
 
+// These tests share one serve and run in order: the first three expect its store to be empty; the later
+// ones create what they need.
 describe('Projects in the browser', () => {
   it('opens from the printed URL, hides the token, and keeps working after a reload', async () => {
     const context = await newStudioContext(browser);
@@ -164,7 +166,37 @@ describe('Projects in the browser', () => {
     await context.close();
   });
 
+  it('is keyboard reachable: Tab reaches the actions, Enter opens the dialog, Escape closes it and returns focus', async () => {
+    await serve.invoke('projects.create', { name: 'Keyboard check' });
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(serve.url);
+    await projectTable(page).waitFor();
+    const focusedText = async () => String(await page.evaluate('document.activeElement?.textContent?.trim() ?? ""'));
+
+    await page.keyboard.press('Tab');
+    expect(await focusedText()).toBe('Skip to content');
+    let reached = false;
+    for (let presses = 0; presses < 40 && !reached; presses += 1) {
+      await page.keyboard.press('Tab');
+      reached = (await focusedText()) === 'New project';
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'New project' });
+    await dialog.waitFor();
+    await page.keyboard.type('Typed without a mouse');
+    await expect(dialog.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('Typed without a mouse');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await focusedText()).toBe('New project');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('renders the dark theme, from the system setting and from the toggle', async () => {
+    await serve.invoke('projects.create', { name: 'Dark theme check' });
     const context = await newStudioContext(browser, 'dark');
     const page = await context.newPage();
     const errors = collectPageErrors(page);

@@ -35,14 +35,17 @@ function useRoute(): RouteId {
 export function App() {
   const route = useRoute();
   const mainRef = useRef<HTMLElement>(null);
-  const firstRender = useRef(true);
+  const shownRoute = useRef(route);
   const Page = PAGES[route];
 
   useEffect(() => {
     document.title = `${routeInfo(route).label} · LoRA Studio`;
-    // Moving focus to the new page tells keyboard and screen-reader users that the page changed.
-    if (firstRender.current) firstRender.current = false;
-    else mainRef.current?.focus();
+    // Moving focus to the new page tells keyboard and screen-reader users that the page changed; the
+    // first page of a load keeps the browser's own starting point.
+    if (shownRoute.current !== route) {
+      shownRoute.current = route;
+      mainRef.current?.focus();
+    }
   }, [route]);
 
   return (

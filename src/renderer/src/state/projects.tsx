@@ -58,6 +58,16 @@ export function ProjectsProvider({ children }: { children: ReactNode }) {
     void reload();
   }, [reload]);
 
+  // Changes made while the page was cut off from the core (another window, the CLI) are fetched again
+  // once the event stream is back.
+  useEffect(() => {
+    let previous = client.connectionState();
+    return client.onConnectionChange((state) => {
+      if (state === 'connected' && previous === 'reconnecting') void reload();
+      previous = state;
+    });
+  }, [client, reload]);
+
   const create = useCallback(
     async (name: string, description: string) => {
       const project = await client.invoke('projects.create', { name: name.trim(), description: description.trim() }).catch((error: unknown) => {
