@@ -126,7 +126,8 @@ export async function followJob(core: StudioCore, jobId: string, label: string, 
   const bar = new ProgressBar(label);
   const offs = [
     core.on('job.progress', (e) => e.jobId === jobId && bar.update(e.progress, e.message, e.etaSeconds ?? null)),
-    core.on('job.log', (e) => e.jobId === jobId && bar.log(e.level === 'warn' || e.level === 'error' ? `${e.level}: ${e.line}` : e.line)),
+    // Debug lines (each checkpoint saved, …) stay in the job's log, not on the terminal.
+    core.on('job.log', (e) => e.jobId === jobId && e.level !== 'debug' && bar.log(e.level === 'warn' || e.level === 'error' ? `${e.level}: ${e.line}` : e.line)),
     core.on('job.metric', (e) => e.jobId === jobId && options.onMetric?.(e.step, e.values)),
   ];
   let interrupted = false;
@@ -151,10 +152,10 @@ function fmt(x: number | null | undefined, digits = 4): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 }
 
-export function printRunSummary(run: Run): void {
+export function printRunSummary(run: Run, lastPoint?: RunMetric): void {
   const s = run.summary;
   const lines = [
-    `run ${run.name} (${run.id}): ${run.status}${run.error ? ` — ${run.error}` : ''}`,
+    `run "${run.name}" (${run.id}): ${run.status}${run.error ? ` — ${run.error}` : ''}`,
     `  model:        ${run.config.model}`,
     `  dataset:      ${run.config.dataset.path}`,
   ];
@@ -169,8 +170,14 @@ export function printRunSummary(run: Run): void {
       `  adapter:      ${s.adapterPath ?? '-'}`,
     );
   }
+  if (!s && lastPoint) lines.push(`  last step:    ${lastPoint.step}, loss ${fmt(lastPoint.values.loss)}`);
   if (run.status === 'cancelled' || run.status === 'failed') lines.push(`  resume with:  lora-studio train --resume ${run.id}`);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function lastTrainPoint(core: StudioCore, runId: string): Promise<RunMetric | undefined> {
+  const points = (await core.invoke('runs.metrics', { id: runId })) as RunMetric[];
+  return points.filter((p) => p.values.loss !== undefined).at(-1);
 }
 
 async function runAndFollow(core: StudioCore, run: Run, json: boolean | undefined): Promise<void> {
@@ -178,7 +185,7 @@ async function runAndFollow(core: StudioCore, run: Run, json: boolean | undefine
   const job = await followJob(core, run.jobId, `train ${run.name}`, { cancel: () => core.invoke('runs.cancel', { id: run.id }) });
   const finished = (await core.invoke('runs.get', { id: run.id })) as Run;
   if (json) printJson(finished);
-  else printRunSummary(finished);
+  else printRunSummary(finished, await lastTrainPoint(core, run.id));
   if (job.status === 'failed') process.exitCode = 1;
   if (job.status === 'cancelled') process.exitCode = 130;
 }
@@ -224,7 +231,7 @@ export function registerTrain(program: Command): void {
         }
         const project = await resolveProject(core, flags.project);
         const run = (await core.invoke('runs.start', { projectId: project.id, name: flags.name, config: config! })) as Run;
-        process.stderr.write(`run ${run.name} (${run.id}) in project "${project.name}"; output in ${run.outputDir}\n`);
+        process.stderr.write(`run "${run.name}" (${run.id}) in project "${project.name}"; output in ${run.outputDir}\n`);
         return runAndFollow(core, run, flags.json);
       });
     });
@@ -256,7 +263,7 @@ export function registerTrain(program: Command): void {
       withCore(command, async (core) => {
         const run = (await core.invoke('runs.get', { id })) as Run;
         if (opts.json) return printJson(run);
-        printRunSummary(run);
+        printRunSummary(run, await lastTrainPoint(core, id));
       }),
     );
   runs

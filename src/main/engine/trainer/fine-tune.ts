@@ -12,7 +12,7 @@ import { openModelSession } from './model-session.ts';
 import { planSteps, train, type TrainResult } from './trainer.ts';
 
 export interface FineTuneReporter {
-  log(line: string, level?: 'info' | 'warn'): void;
+  log(line: string, level?: 'debug' | 'info' | 'warn'): void;
   progress(fraction: number | null, message: string, etaSeconds?: number | null): void;
   metric(step: number, values: Record<string, number>): void;
 }
@@ -103,7 +103,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
           reporter.log(`step ${entry.step}: eval loss ${entry.eval_loss.toFixed(4)}, perplexity ${entry.eval_perplexity?.toFixed(3)}`);
         }
       },
-      onCheckpoint: (dir) => reporter.log(`checkpoint saved: ${dir}`),
+      onCheckpoint: (dir) => reporter.log(`checkpoint saved: ${dir}`, 'debug'),
       onWarning: (message) => reporter.log(message, 'warn'),
     });
   } finally {

@@ -5,7 +5,7 @@ import { defineJobKind, JobCancelled, type JobContext } from '../job-kind.ts';
 
 export function reporterFor(ctx: JobContext) {
   return {
-    log: (line: string, level: 'info' | 'warn' = 'info') => ctx.log(line, level),
+    log: (line: string, level: 'debug' | 'info' | 'warn' = 'info') => ctx.log(line, level),
     progress: (fraction: number | null, message: string, etaSeconds?: number | null) => ctx.progress(fraction, message, etaSeconds ?? null),
     metric: (step: number, values: Record<string, number>) => ctx.metric(step, values),
   };
