@@ -41,6 +41,10 @@ describe('Projects in the browser', () => {
     await expect(heading(page, 'Projects').isVisible()).resolves.toBe(true);
     await page.getByText('No projects yet').waitFor();
     expect(page.url()).toBe(`${serve.origin}/`);
+    // The built page carries its own strict CSP (no inline or eval'd script), besides serve's header.
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
     await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
 
     await page.reload();
