@@ -1,0 +1,3 @@
+export * from './writer.ts';
+export * from './tokenizer.ts';
+export * from './model.ts';
