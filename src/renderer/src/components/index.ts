@@ -10,3 +10,4 @@ export { Spinner } from './Spinner.tsx';
 export { Table, type Column } from './Table.tsx';
 export { TextField, type TextFieldProps } from './TextField.tsx';
 export { ConnectionIndicator } from './ConnectionIndicator.tsx';
+export { QueryView } from './QueryView.tsx';

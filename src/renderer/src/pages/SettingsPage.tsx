@@ -1,9 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
 import type { DoctorReport } from '../../../common/api/system.ts';
-import { toStudioApiError, type StudioApiError } from '../api/client.ts';
-import { Banner, Button, Card, PageHeader, Spinner } from '../components/index.ts';
+import { useQuery } from '../api/hooks.ts';
+import { Button, Card, PageHeader, QueryView } from '../components/index.ts';
 import { formatBytes } from '../format.ts';
-import { useStudio } from '../state/studio.tsx';
 import { useTheme } from '../state/theme.tsx';
 import type { ThemePreference } from '../theme.ts';
 
@@ -46,62 +44,47 @@ export function SettingsPage() {
   );
 }
 
-type DoctorState = { status: 'loading' } | { status: 'error'; error: StudioApiError } | { status: 'ready'; report: DoctorReport };
-
 function EnvironmentCard() {
-  const client = useStudio();
-  const [state, setState] = useState<DoctorState>({ status: 'loading' });
-
-  const load = useCallback(async () => {
-    setState({ status: 'loading' });
-    try {
-      setState({ status: 'ready', report: await client.invoke('system.doctor', {}) });
-    } catch (error) {
-      setState({ status: 'error', error: toStudioApiError(error) });
-    }
-  }, [client]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
+  const doctor = useQuery('system.doctor', {});
   return (
     <Card
       title="This machine"
       actions={
-        <Button size="sm" variant="ghost" onClick={() => void load()} disabled={state.status === 'loading'}>
+        <Button size="sm" variant="ghost" onClick={doctor.reload} disabled={doctor.state.status === 'loading'}>
           Check again
         </Button>
       }
     >
-      {state.status === 'loading' ? (
-        <Spinner label="Checking the machine…" />
-      ) : state.status === 'error' ? (
-        <Banner title="Could not check the machine">{state.error.message}</Banner>
-      ) : (
-        <dl className="kv">
-          <dt>Data folder</dt>
-          <dd>
-            <code>{state.report.dataDir}</code>
-          </dd>
-          <dt>Studio</dt>
-          <dd>
-            {state.report.appVersion} on Node {state.report.node}, {state.report.platform} {state.report.arch}
-          </dd>
-          <dt>CPU</dt>
-          <dd>
-            {state.report.cpuThreads} threads, {formatBytes(state.report.totalMemoryBytes)} memory
-          </dd>
-          <dt>ONNX Runtime</dt>
-          <dd>
-            {state.report.onnxruntime.available
-              ? `${state.report.onnxruntime.version ?? 'available'} (${state.report.onnxruntime.backends.join(', ') || 'no backends listed'})`
-              : `Not available: ${state.report.onnxruntime.error ?? 'unknown reason'}`}
-          </dd>
-          <dt>GPU (CUDA)</dt>
-          <dd>{state.report.cuda.available ? (state.report.cuda.device ?? 'available') : `Not used: ${state.report.cuda.reason}`}</dd>
-        </dl>
-      )}
+      <QueryView state={doctor.state} loadingLabel="Checking the machine…" errorTitle="Could not check the machine" onRetry={doctor.reload}>
+        {(report) => <DoctorList report={report} />}
+      </QueryView>
     </Card>
+  );
+}
+
+function DoctorList({ report }: { report: DoctorReport }) {
+  return (
+    <dl className="kv">
+      <dt>Data folder</dt>
+      <dd>
+        <code>{report.dataDir}</code>
+      </dd>
+      <dt>Studio</dt>
+      <dd>
+        {report.appVersion} on Node {report.node}, {report.platform} {report.arch}
+      </dd>
+      <dt>CPU</dt>
+      <dd>
+        {report.cpuThreads} threads, {formatBytes(report.totalMemoryBytes)} memory
+      </dd>
+      <dt>ONNX Runtime</dt>
+      <dd>
+        {report.onnxruntime.available
+          ? `${report.onnxruntime.version ?? 'available'} (${report.onnxruntime.backends.join(', ') || 'no backends listed'})`
+          : `Not available: ${report.onnxruntime.error ?? 'unknown reason'}`}
+      </dd>
+      <dt>GPU (CUDA)</dt>
+      <dd>{report.cuda.available ? (report.cuda.device ?? 'available') : `Not used: ${report.cuda.reason}`}</dd>
+    </dl>
   );
 }
