@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { RunConfig, describeRunConfigFields, runMethods } from '../../../src/common/api/runs.ts';
 import { methods } from '../../../src/common/api/contract.ts';
 
@@ -46,4 +47,12 @@ describe('RunConfig', () => {
   it('is part of the API contract', () => {
     for (const name of Object.keys(runMethods)) expect(Object.keys(methods)).toContain(name);
   });
+
+  it('exports a JSON Schema with the explanations, for the config editor', () => {
+    const schema = z.toJSONSchema(RunConfig, { io: 'input' }) as { required: string[]; properties: Record<string, { description?: string; default?: unknown }> };
+    expect(schema.required.sort()).toEqual(['dataset', 'model']);
+    expect(schema.properties.learning_rate).toMatchObject({ default: 1e-4, description: expect.stringContaining('Step size') });
+    expect(schema.properties.lora.description).toContain('PEFT');
+  });
 });
+

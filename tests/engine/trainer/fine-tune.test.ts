@@ -115,4 +115,28 @@ describe('fine-tune on the CPU engine', () => {
     expect(got).toHaveLength(12);
     for (let i = 0; i < 12; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
   });
+
+  it('packs short examples into fewer rows (one epoch = fewer updates) and still learns', async () => {
+    const base = {
+      model: modelDir,
+      dataset: { path: datasetPath, template: { kind: 'plain' as const }, eval_split: { kind: 'none' as const } },
+      lora: { r: 4, lora_alpha: 8, lora_dropout: 0 },
+      learning_rate: 2e-2,
+      num_train_epochs: 3,
+      micro_batch_size: 2,
+      gradient_accumulation_steps: 1,
+      max_seq_length: 64,
+      warmup_steps: 1,
+    };
+    const unpacked = recorder();
+    const u = await fineTune({ config: RunConfig.parse(base), outputDir: join(root, 'unpacked'), resume: false, signal: new AbortController().signal, reporter: unpacked.reporter });
+    const packed = recorder();
+    const p = await fineTune({ config: RunConfig.parse({ ...base, packing: true }), outputDir: join(root, 'packed'), resume: false, signal: new AbortController().signal, reporter: packed.reporter });
+    expect(u.summary.totalSteps).toBe(3 * 18); // 36 rows / 2 per micro-batch
+    expect(p.summary.totalSteps).toBeLessThan(u.summary.totalSteps / 2); // ~20-token examples, about 3 per 64-token row
+    expect(p.summary.trainedTokens).toBe(u.summary.trainedTokens); // the same targets, none lost at the seams
+    const losses = packed.metrics.map((m) => m.values.loss);
+    expect(losses.slice(-3).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 3).reduce((a, b) => a + b));
+  });
 });
+
