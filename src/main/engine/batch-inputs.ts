@@ -6,7 +6,7 @@ import type { Batch } from './session.ts';
 import type { Program } from './ir.ts';
 import { positionsFromMask, ropeTables } from './ops/rope.ts';
 import { attentionBias } from './ops/attention.ts';
-import { streamFor } from './rng.ts';
+import { hashString } from './rng.ts';
 
 export interface BatchInputs {
   B: number;
@@ -56,11 +56,28 @@ export function dropoutMasks(p: Program, N: number, seed: number, key: string): 
   const masks = new Map<string, Float32Array>();
   for (const n of p.nodes) {
     if (n.op !== 'linear' || !n.lora || n.lora.dropout <= 0) continue;
-    const keep = 1 - n.lora.dropout;
-    const next = streamFor(seed, `${key}|${n.module}`);
-    const m = new Float32Array(N * n.inF);
-    for (let i = 0; i < m.length; i++) m[i] = next() < keep ? 1 / keep : 0;
-    masks.set(n.module, m);
+    masks.set(n.module, bernoulliMask(N * n.inF, n.lora.dropout, hashString(`${key}|${n.module}`, hashString(String(seed)))));
   }
   return masks;
+}
+
+/**
+ * n inverted-dropout multipliers from a 32-bit seed: xorshift32 inline, two 16-bit draws per word (drop when the
+ * draw is below round(p·65536), so p is honoured to 1/65536). Tens of millions of draws per step for a 135M model:
+ * this is several times faster than one float draw per element, and just as reproducible.
+ */
+export function bernoulliMask(n: number, p: number, seed: number): Float32Array {
+  const m = new Float32Array(n);
+  const threshold = Math.round(p * 65536);
+  const scale = 1 / (1 - p);
+  let x = seed >>> 0 || 0x9e3779b9;
+  for (let i = 0; i < n; i += 2) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    m[i] = (x & 0xffff) < threshold ? 0 : scale;
+    if (i + 1 < n) m[i + 1] = x >>> 16 < threshold ? 0 : scale;
+  }
+  return m;
 }

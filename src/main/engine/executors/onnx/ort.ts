@@ -18,6 +18,8 @@ const INLINE_LIMIT = 1.5 * 2 ** 30; // protobuf messages cap at 2 GB; leave room
 export interface OrtOptions {
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write ORT's per-node profile (JSON) with this file prefix; for bench/profile work. */
+  profilePrefix?: string;
 }
 
 export class OrtGraph {
@@ -30,6 +32,10 @@ export class OrtGraph {
       executionMode: 'sequential',
       graphOptimizationLevel: opts.optimization ?? 'all',
       logSeverityLevel: 3, // errors only: shape-merge notices on symbolic dims are expected
+      // Spinning workers wait on each other when a core is busy elsewhere (a desktop: the UI, other apps), and a
+      // step's many barriers then cost whole scheduler slices. Training steps are GEMM-bound: yield instead.
+      extra: { session: { intra_op: { allow_spinning: process.env.LORA_STUDIO_ORT_SPIN === '1' ? '1' : '0' } } },
+      ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
     };
     const rawBytes = def.graph.initializers.reduce((s, t) => s + (t.raw?.length ?? 0), 0);
     if (rawBytes < INLINE_LIMIT) return new OrtGraph(await ort.InferenceSession.create(encodeModel(def), sessionOptions));
@@ -63,6 +69,10 @@ export class OrtGraph {
     const res: Record<string, { data: Feed; dims: readonly number[] }> = {};
     for (const [k, t] of Object.entries(out)) res[k] = { data: t.data as Feed, dims: t.dims };
     return res;
+  }
+
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

@@ -19,6 +19,8 @@ export interface CpuSessionOptions {
   seed: number;
   elem?: Elem; // float32 (default) or float64 for tight checks
   threads?: number;
+  /** ORT profiling of the training graph (bench/profile-step.ts). */
+  profilePrefix?: string;
 }
 
 type Vec = Float32Array | Float64Array;
@@ -37,7 +39,7 @@ export class CpuTrainingSession implements TrainingSession {
   private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
   private readonly G: number;
 
-  private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number>>, readonly seed: number, readonly elem: Elem, private readonly threads?: number) {
+  private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number>>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string) {
     const { slots, total } = trainableLayout(program);
     this.slots = slots;
     this.total = total;
@@ -69,7 +71,7 @@ export class CpuTrainingSession implements TrainingSession {
   }
 
   static async create(o: CpuSessionOptions): Promise<CpuTrainingSession> {
-    const s = new CpuTrainingSession(o.program, o.weights, o.seed, o.elem ?? 'float32', o.threads);
+    const s = new CpuTrainingSession(o.program, o.weights, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix);
     await s.graph('train'); // fail early on a graph ORT refuses
     return s;
   }
@@ -78,7 +80,11 @@ export class CpuTrainingSession implements TrainingSession {
     let g = this.graphs.get(mode);
     if (!g) {
       // float64 graphs skip ORT's fusions: several fused kernels (QuickGelu, …) exist for float32 only
-      const opts = { threads: this.threads, optimization: this.elem === 'float64' ? ('basic' as const) : ('all' as const) };
+      const opts = {
+        threads: this.threads,
+        optimization: this.elem === 'float64' ? ('basic' as const) : ('all' as const),
+        profilePrefix: mode === 'train' ? this.profilePrefix : undefined,
+      };
       if (mode === 'update') {
         const noDecay = new Uint8Array(this.total);
         const decls = paramMap(this.program);
@@ -226,6 +232,11 @@ export class CpuTrainingSession implements TrainingSession {
     this.tokensSinceUpdate = 0;
     this.gradAcc.fill(0);
   }
+  /** Ends ORT profiling of the training graph (when profilePrefix was given); the JSON file is written then. */
+  async endProfiling(): Promise<void> {
+    (await this.graph('train')).endProfiling();
+  }
+
   async dispose(): Promise<void> {
     for (const g of this.graphs.values()) await (await g).release();
     this.graphs.clear();

@@ -1,0 +1,34 @@
+// Batch-level inputs every executor shares: dropout masks, positions and the attention bias for packed rows.
+import { describe, expect, it } from 'vitest';
+import { bernoulliMask, prepareBatch } from '../../src/main/engine/batch-inputs.ts';
+import { buildLlamaProgram } from '../../src/main/engine/models/llama.ts';
+import { MASK_BIAS } from '../../src/main/engine/ops/attention.ts';
+import { tinyConfig } from './tiny.ts';
+
+describe('batch inputs', () => {
+  it('dropout masks drop with probability p, scale the rest by 1/(1−p), and are reproducible', () => {
+    const m = bernoulliMask(200_001, 0.1, 99);
+    const zeros = m.filter((v) => v === 0).length / m.length;
+    expect(zeros).toBeGreaterThan(0.097);
+    expect(zeros).toBeLessThan(0.103);
+    expect(new Set(m)).toEqual(new Set([0, Math.fround(1 / 0.9)]));
+    expect(bernoulliMask(1001, 0.1, 99)).toEqual(m.subarray(0, 1001));
+    expect(bernoulliMask(1001, 0.1, 100)).not.toEqual(m.subarray(0, 1001));
+  });
+
+  it('packed rows restart positions and keep attention inside each example', () => {
+    const p = buildLlamaProgram(tinyConfig('llama'));
+    const inp = prepareBatch(p, {
+      B: 1, T: 5, inputIds: Int32Array.from([1, 2, 3, 4, 0]), attentionMask: Uint8Array.from([1, 1, 1, 1, 0]),
+      labels: Int32Array.from([2, -100, 4, -100, -100]), segmentIds: Int32Array.from([1, 1, 2, 2, 0]),
+    });
+    // cos of position 0 is 1 in every frequency: rows 0 and 2 start an example
+    const HD = p.rope!.headDim;
+    expect(inp.cos![2 * HD]).toBe(1);
+    expect(inp.cos![1 * HD]).not.toBe(1);
+    const T = 5;
+    expect(inp.bias[3 * T + 2]).toBe(0); // example 2 sees itself
+    expect(inp.bias[2 * T + 1]).toBe(MASK_BIAS); // not example 1
+    expect(() => prepareBatch(p, { B: 1, T: 5, inputIds: new Int32Array(5), attentionMask: new Uint8Array(5), labels: new Int32Array(4) })).toThrow(/labels has 4 entries, expected B·T = 5/);
+  });
+});
