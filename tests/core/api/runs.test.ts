@@ -66,6 +66,7 @@ describe('runs service', () => {
     run = (await core.invoke('runs.get', { id: run.id })) as Run;
     expect(run.status).toBe('succeeded');
     expect(run.summary).toMatchObject({ steps: 60, totalSteps: 60, adapterPath: join(run.outputDir!, 'adapter') });
+    expect(run.datasetHash).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     const points = (await core.invoke('runs.metrics', { id: run.id })) as RunMetric[];
     const train = points.filter((p) => p.values.loss !== undefined);

@@ -21,6 +21,6 @@ export const trainJob = defineJobKind({
     const result = await fineTune({ config: params.config, outputDir: params.outputDir, resume: params.resume, signal: ctx.signal, reporter: reporterFor(ctx) });
     // A cancelled run keeps its last checkpoint; the job itself ends as cancelled.
     if (result.status === 'cancelled') throw new JobCancelled();
-    return result.summary;
+    return { ...result.summary, datasetHash: result.datasetHash }; // the core files the hash under the run
   },
 });

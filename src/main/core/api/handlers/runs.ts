@@ -84,6 +84,8 @@ function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, c
     hooks: {
       onMetric: (_job, step, values) => ctx.store.runs.addMetric(record.id, step, values, 'eval_loss' in values ? 'eval' : 'train'),
       onEnd: (ended) => {
+        const datasetHash = (ended.result as { datasetHash?: unknown } | null)?.datasetHash;
+        if (typeof datasetHash === 'string') ctx.store.runs.setProvenance(record.id, { datasetHash });
         ctx.store.runs.setStatus(record.id, { status: ended.status, endedAt: ended.endedAt ?? new Date().toISOString(), error: ended.error });
       },
     },

@@ -91,6 +91,13 @@ export class RunRepository {
     return this.get(id);
   }
 
+  /** Records what the run actually trained on, once the worker has read it. */
+  setProvenance(id: string, patch: { datasetHash?: string | null; modelRevision?: string | null }): void {
+    this.db
+      .prepare('UPDATE runs SET dataset_hash = COALESCE(@datasetHash, dataset_hash), model_revision = COALESCE(@modelRevision, model_revision) WHERE id = @id')
+      .run({ id, datasetHash: patch.datasetHash ?? null, modelRevision: patch.modelRevision ?? null });
+  }
+
   /** Records (or replaces, if a resumed run repeats a step) one step's metrics. */
   addMetric(runId: string, step: number, values: Record<string, number>, split = 'train'): void {
     this.db
