@@ -265,8 +265,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       logHistory.push(entry);
       options.onLog?.(entry);
     }
-    if (hp.eval_steps !== null && globalStep % hp.eval_steps === 0 && globalStep < totalSteps) await runEval();
-    if (hp.save_steps !== null && globalStep % hp.save_steps === 0 && globalStep < totalSteps) await checkpoint();
+    const evalDue = hp.eval_steps !== null && globalStep % hp.eval_steps === 0 && globalStep < totalSteps;
+    const saveDue = hp.save_steps !== null && globalStep % hp.save_steps === 0 && globalStep < totalSteps;
+    if (evalDue) await runEval();
+    if (saveDue) await checkpoint();
+    if (evalDue || saveDue) windowStart = clock(); // tokens/s measures training, not evaluation or saving
   }
 
   let adapterDir: string | null = null;
