@@ -1,0 +1,79 @@
+// Host-side entry points of every kernel file (one file per op, forward and backward side by side).
+// Row-major tensors; shapes are written next to each pointer in the .cu files. T = float or bf16 (lora::bf16).
+#pragma once
+#include "common.cuh"
+
+namespace lora {
+
+// normalisation
+template <typename T> cudaError_t rmsnorm_forward(T* out, float* rstd, const T* x, const T* w, int R, int W, float eps, bool plus_one, cudaStream_t s);
+template <typename T> cudaError_t rmsnorm_backward(T* dx, float* dw, const T* dout, const T* x, const T* w, const float* rstd, int R, int W, bool plus_one, cudaStream_t s);
+template <typename T> cudaError_t layernorm_forward(T* out, float* mean, float* rstd, const T* x, const T* w, const T* b, int R, int W, float eps, cudaStream_t s);
+template <typename T> cudaError_t layernorm_backward(T* dx, float* dw, float* db, const T* dout, const T* x, const T* w, const float* mean, const float* rstd, int R, int W, cudaStream_t s);
+
+// positions, activations, embedding, residual
+template <typename T> cudaError_t rope_forward(T* out, const T* x, const float* cos, const float* sin, long long N, int H, int HD, cudaStream_t s);
+template <typename T> cudaError_t rope_backward(T* dx, const T* dout, const float* cos, const float* sin, long long N, int H, int HD, cudaStream_t s);
+template <typename T> cudaError_t swiglu_forward(T* out, const T* gate, const T* up, long long n, cudaStream_t s);
+template <typename T> cudaError_t swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, long long n, cudaStream_t s);
+template <typename T> cudaError_t gelu_forward(T* out, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t gelu_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t embedding_forward(T* out, const int* ids, const T* wte, long long N, int C, float scale, cudaStream_t s);
+template <typename T> cudaError_t embedding_backward(float* dwte, const T* dout, const int* ids, long long N, int C, float scale, cudaStream_t s);
+template <typename T> cudaError_t add_forward(T* out, const T* a, const T* b, long long n, cudaStream_t s);
+template <typename T> cudaError_t accumulate(T* dst, const T* src, long long n, cudaStream_t s);
+template <typename T> cudaError_t bias_add(T* y, const T* bias, long long N, int OC, cudaStream_t s);
+template <typename T> cudaError_t bias_grad(float* db, const T* dy, long long N, int OC, cudaStream_t s);
+
+// loss: softmax + NLL (+ dlogits in place) over one chunk of LM-head rows
+template <typename T> cudaError_t softmax_xent(T* logits, float* nll, const int* labels, int rows, int V, bool write_grad, cudaStream_t s);
+
+// attention (flash-style, causal, GQA, padding / packing / sliding-window mask)
+struct AttnArgs {
+  int B, T, NH, NKV, HD;
+  const uint8_t* mask;  // (B, T)
+  const int* segments;  // (B, T) or null
+  int window;           // ≤ 0: none
+};
+template <typename T> cudaError_t attention_forward(T* out, float* lse, const T* q, const T* k, const T* v, const AttnArgs& a, cudaStream_t s);
+template <typename T> cudaError_t attention_backward(T* dq, T* dk, T* dv, float* delta, const T* dout, const T* out, const T* q, const T* k, const T* v, const float* lse, const AttnArgs& a, cudaStream_t s);
+
+// NF4 weights (device buffers of one quantized tensor)
+struct Nf4Weight {
+  uint8_t* codes;       // (n / 2) two codes per byte, first element in the high nibble
+  uint8_t* qabsmax;     // (n / 64) 8-bit double-quantized absmax
+  float* absmax2;       // (n / 64 / 256) scale of each block of 256 absmax values
+  float* offset;        // (1) mean of the absmax values
+  const float* dyn_map; // (256) signed dynamic 8-bit map (from quant/nf4.ts)
+};
+template <typename T> cudaError_t nf4_quantize(Nf4Weight w, float* absmax_scratch, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t nf4_dequantize(T* out, Nf4Weight w, long long n, cudaStream_t s);
+// input_grad = false: C (M, OC) = A (M, IC)·Wᵀ;  true: C (M, IC) = A (M, OC)·W
+template <typename T> cudaError_t nf4_matmul(T* C, const T* A, Nf4Weight w, int M, int OC, int IC, bool input_grad, bool accumulate, cudaStream_t s);
+
+// LoRA branch
+cudaError_t dropout_keep_mask(uint8_t* keep, long long n, uint32_t seed, uint32_t stream, float keep_prob, cudaStream_t s);
+template <typename T> cudaError_t lora_forward(T* y, float* h, const T* x, const uint8_t* keep, float keep_scale, const float* A, const float* B, float scale, long long N, int IC, int OC, int r, cudaStream_t s);
+template <typename T> cudaError_t lora_backward(T* dx, float* dA, float* dB, float* dh, const T* dout, const T* x, const uint8_t* keep, float keep_scale, const float* h, const float* A, const float* B, float scale, long long N, int IC, int OC, int r, cudaStream_t s);
+
+// optimizer
+struct AdamwArgs {
+  float lr, beta1, beta2, eps, weight_decay, bias_corr1, bias_corr2, inv_tokens, clip_max;
+};
+cudaError_t adamw_update(float* p, float* m, float* v, float* acc, const uint8_t* decay, double* sq_norm_scratch, const AdamwArgs& a, long long n, cudaStream_t s);
+
+// dense products (cuBLASLt when built with it, else the tiled kernel)
+struct GemmContext {
+  void* lt = nullptr; // cublasLtHandle_t
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
+};
+bool gemm_lt_available();
+cudaError_t gemm_context_create(GemmContext* ctx, size_t workspace_bytes);
+void gemm_context_destroy(GemmContext* ctx);
+// C (M, N) = A (M, K) · (trans_b ? Bᵀ with B (N, K) : B with B (K, N)) [+ C when accumulate]
+template <typename T> cudaError_t gemm(GemmContext* ctx, T* C, const T* A, const T* B, int M, int N, int K, bool trans_b, bool accumulate, cudaStream_t s);
+template <typename T> cudaError_t gemm_tiled(T* C, const T* A, const T* B, int M, int N, int K, bool trans_b, bool accumulate, cudaStream_t s);
+template <typename T> cudaError_t gemm_lt(GemmContext* ctx, T* C, const T* A, const T* B, int M, int N, int K, bool trans_b, bool accumulate, cudaStream_t s);
+
+} // namespace lora
