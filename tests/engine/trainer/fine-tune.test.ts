@@ -138,5 +138,28 @@ describe('fine-tune on the CPU engine', () => {
     const losses = packed.metrics.map((m) => m.values.loss);
     expect(losses.slice(-3).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 3).reduce((a, b) => a + b));
   });
+
+  it('trains on chat data with the model chat template, learning only the assistant turns', async () => {
+    const chats = Array.from({ length: 8 }, (_, i) => ({
+      messages: [
+        { role: 'system', content: 'You count.' },
+        { role: 'user', content: `After ${i}?` },
+        { role: 'assistant', content: `${i + 1}` },
+      ],
+    }));
+    const path = join(root, 'chats.jsonl');
+    await writeFile(path, chats.map((c) => JSON.stringify(c)).join('\n') + '\n');
+    const common = { model: modelDir, dataset: { path, eval_split: { kind: 'none' as const } }, max_steps: 2, micro_batch_size: 4, gradient_accumulation_steps: 1, max_seq_length: 64 };
+    const completion = await fineTune({ config: RunConfig.parse(common), outputDir: join(root, 'chat-c'), resume: false, signal: new AbortController().signal, reporter: recorder().reporter });
+    const all = await fineTune({ config: RunConfig.parse({ ...common, train_on: 'all' }), outputDir: join(root, 'chat-a'), resume: false, signal: new AbortController().signal, reporter: recorder().reporter });
+    expect(completion.status).toBe('completed');
+    // Assistant answers and their end token are a small share of each rendered conversation.
+    expect(completion.summary.trainedTokens).toBeGreaterThan(0);
+    expect(completion.summary.trainedTokens * 4).toBeLessThan(all.summary.trainedTokens);
+    // The adapter remembers the template it was trained with, so inference cannot silently use another.
+    const adapter = await readAdapter(completion.summary.adapterPath!);
+    expect(adapter.trainingTemplate?.template).toEqual({ type: 'chat' });
+    expect(adapter.trainingTemplate?.chatTemplate).toContain('<|im_start|>');
+  });
 });
 
