@@ -7,6 +7,10 @@ import { registerProjects } from './projects.ts';
 import { registerServe } from './serve.ts';
 import { registerTrain } from './train.ts';
 import { registerEval } from './eval.ts';
+import { registerModel } from './model.ts';
+import { registerAdapter } from './adapter.ts';
+import { registerMerge } from './merge.ts';
+import { registerExport } from './export.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -15,4 +19,8 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerDoctor,
   registerTrain,
   registerEval,
+  registerModel,
+  registerAdapter,
+  registerMerge,
+  registerExport,
 ];
