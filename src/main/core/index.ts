@@ -1,6 +1,6 @@
 // The studio's core: one object behind every face. `createStudioCore({dataDir})` opens the store,
 // starts the job supervisor, and returns invoke/subscribe/close. Plain Node: no Electron, no HTTP.
-import type { EventPayload, EventTopic } from '../../common/api/contract.ts';
+import type { EventPayload, EventTopic, MethodInput, MethodName, MethodOutput } from '../../common/api/contract.ts';
 import { appVersion } from './app-version.ts';
 import { ensureDataDir } from './data-dir.ts';
 import { EventBus, type AnyEvent } from './events.ts';
@@ -22,8 +22,10 @@ export interface StudioCore {
   readonly store: Store;
   readonly jobs: JobSupervisor;
   readonly events: EventBus;
-  /** Validates and runs a method; throws StudioError. */
+  /** Validates and runs a method; throws StudioError. For faces that pass along what arrived on their wire. */
   invoke(method: string, input: unknown): Promise<unknown>;
+  /** `invoke`, typed from the contract, for code inside this process (CLI commands, services). */
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
   /** Like invoke, but returns the wire's {ok, result} | {ok: false, error} instead of throwing. */
   invokeSafe(method: string, input: unknown): Promise<InvokeResult>;
   /** Every event of every topic. */
@@ -54,6 +56,7 @@ export function createStudioCore(options: StudioCoreOptions): StudioCore {
     jobs,
     events,
     invoke: (method, input) => route(method, input, ctx),
+    call: (method, input) => route(method, input, ctx) as Promise<never>,
     invokeSafe: (method, input) => routeSafe(method, input, ctx),
     subscribe: (listener) => events.subscribe(listener),
     on: (topic, listener) => events.on(topic, listener),

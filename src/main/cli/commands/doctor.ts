@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { DoctorReport } from '../../../common/api/system.ts';
 import { printJson, withCore } from '../context.ts';
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -11,7 +10,7 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, command: Command) =>
       withCore(command, async (core) => {
-        const r = (await core.invoke('system.doctor', {})) as DoctorReport;
+        const r = await core.call('system.doctor', {});
         if (opts.json) return printJson(r);
         const ort = r.onnxruntime.available
           ? `ok, ${r.onnxruntime.version} (backends: ${r.onnxruntime.backends.join(', ')})`

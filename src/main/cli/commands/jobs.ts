@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { Job } from '../../../common/api/jobs.ts';
 import { printJson, printTable, shortTime, withCore } from '../context.ts';
 
 export function registerJobs(program: Command): void {
@@ -12,7 +11,7 @@ export function registerJobs(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { project?: string; json?: boolean }, command: Command) =>
       withCore(command, async (core) => {
-        const list = (await core.invoke('jobs.list', opts.project ? { projectId: opts.project } : {})) as Job[];
+        const list = await core.call('jobs.list', opts.project ? { projectId: opts.project } : {});
         if (opts.json) return printJson(list);
         if (list.length === 0) return void process.stdout.write('No jobs.\n');
         printTable(
@@ -29,7 +28,7 @@ export function registerJobs(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }, command: Command) =>
       withCore(command, async (core) => {
-        const j = (await core.invoke('jobs.get', { id })) as Job;
+        const j = await core.call('jobs.get', { id });
         if (opts.json) return printJson(j);
         for (const [k, v] of Object.entries(j)) process.stdout.write(`${k.padEnd(10)} ${v ?? '-'}\n`);
       }),

@@ -7,7 +7,7 @@ import { printJson, printTable, shortTime, withCore } from '../context.ts';
 
 /** Finds a project by id, or else by name (ignoring case). */
 async function findProject(core: StudioCore, ref: string): Promise<Project> {
-  const all = (await core.invoke('projects.list', {})) as Project[];
+  const all = await core.call('projects.list', {});
   const match = all.find((p) => p.id === ref) ?? all.find((p) => p.name.toLowerCase() === ref.toLowerCase());
   if (!match) throw new StudioError('not_found', `no project with id or name "${ref}" (see \`lora-studio projects list\`)`);
   return match;
@@ -26,7 +26,7 @@ export function registerProjects(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, command: Command) =>
       withCore(command, async (core) => {
-        const list = (await core.invoke('projects.list', {})) as Project[];
+        const list = await core.call('projects.list', {});
         if (opts.json) return printJson(list);
         if (list.length === 0) return void process.stdout.write('No projects yet. Create one: lora-studio projects create "<name>"\n');
         printTable(['NAME', 'ID', 'CREATED', 'DESCRIPTION'], list.map((p) => [p.name, p.id, shortTime(p.createdAt), p.description]));
@@ -41,7 +41,7 @@ export function registerProjects(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { description: string; json?: boolean }, command: Command) =>
       withCore(command, async (core) => {
-        const p = (await core.invoke('projects.create', { name, description: opts.description })) as Project;
+        const p = await core.call('projects.create', { name, description: opts.description });
         if (opts.json) return printJson(p);
         process.stdout.write(`Created project "${p.name}" (${p.id})\n`);
       }),
@@ -69,7 +69,7 @@ export function registerProjects(program: Command): void {
     .action(async (ref: string, newName: string, opts: { json?: boolean }, command: Command) =>
       withCore(command, async (core) => {
         const p = await findProject(core, ref);
-        const renamed = (await core.invoke('projects.rename', { id: p.id, name: newName })) as Project;
+        const renamed = await core.call('projects.rename', { id: p.id, name: newName });
         if (opts.json) return printJson(renamed);
         process.stdout.write(`Renamed "${p.name}" to "${renamed.name}"\n`);
       }),
@@ -94,7 +94,7 @@ export function registerProjects(program: Command): void {
             return;
           }
         }
-        const result = (await core.invoke('projects.delete', { id: p.id })) as { deleted: boolean };
+        const result = await core.call('projects.delete', { id: p.id });
         if (opts.json) return printJson({ ...result, id: p.id });
         process.stdout.write(`Deleted project "${p.name}"\n`);
       }),
