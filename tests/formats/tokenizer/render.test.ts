@@ -145,9 +145,25 @@ describe('text, plain and prompt templates', () => {
     expect(trainedRuns(qwen, clean.ids, clean.trained)).toEqual(['the grey one.<|im_end|>']);
   });
 
+  it('prompt template without a target: the pair\'s completion is appended and trained', () => {
+    // Alpaca-style row: no "prompt" column, so {prompt} reaches the example's prompt (instruction + input).
+    const example: Example = {
+      kind: 'completion',
+      prompt: 'Name a colour.',
+      completion: 'Grey.',
+      fields: { instruction: 'Name a colour.', input: '', output: 'Grey.' },
+    };
+    const out = renderExample(qwen, example, { type: 'prompt', template: '### Question: {prompt}\n### Answer:' });
+    expect(out.text).toBe('### Question: Name a colour.\n### Answer:Grey.<|im_end|>');
+    expect(trainedRuns(qwen, out.ids, out.trained)).toEqual(['Grey.<|im_end|>']);
+    // A column wins over the canonical name; plain text rows train whole.
+    const text = renderExample(qwen, { kind: 'text', text: 'ignored', fields: { text: 'The sky.' } }, { type: 'prompt', template: 'Note: {text}' });
+    expect(trainedRuns(qwen, text.ids, text.trained)).toEqual(['Note: The sky.<|im_end|>']);
+  });
+
   it('explains prompt template problems', () => {
     const row: Example = { kind: 'text', text: 't', fields: { a: '1' } };
-    expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a} {b}' })).toThrow(/placeholder \{b\} reads column "b", which this row does not have \(columns: a\)/);
+    expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a} {b}' })).toThrow(/placeholder \{b\} reads column "b", which this row does not have \(columns: text, a\)/);
     expect(() => renderExample(qwen, row, { type: 'prompt', template: 'no placeholders' })).toThrow(PromptTemplateError);
     expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a' })).toThrow(/never closed/);
     expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a}', target: 'z' })).toThrow(/no \{z\} placeholder/);

@@ -2,8 +2,9 @@
  * Plain prompt templates with placeholders, e.g. "### context: {input}\n### question: {target}".
  *
  * `{name}` is replaced by a column of the row (through the user's column mapping, name → column);
- * `{{` and `}}` are literal braces. One placeholder is the target (default: the last one): its value and
- * everything after it in the template is the completion, the part before it is the prompt.
+ * `{{` and `}}` are literal braces. Two ways to say what is trained:
+ * - inline: one placeholder is the target: its value and everything after it is the completion;
+ * - appended (no target): the template renders the prompt, and the row's completion follows it.
  */
 
 export class PromptTemplateError extends Error {
@@ -57,21 +58,21 @@ export function parsePromptTemplate(template: string): ParsedPromptTemplate {
 
 export interface PromptTemplateRender {
   text: string;
-  /** Character offset where the target placeholder's value starts: the completion is text.slice(completionStart). */
+  /** Character offset where the target placeholder's value starts (text.length without a target). */
   completionStart: number;
 }
 
 /**
  * Fills a template from a row's fields. `columns` maps placeholder → column name (unmapped placeholders read
- * the column of the same name); `target` names the trained placeholder (default: the last one in the template).
+ * the column of the same name); `target` names the placeholder where the completion starts.
  */
 export function renderPromptTemplate(
   parsed: ParsedPromptTemplate,
   fields: Record<string, string>,
   { columns = {}, target }: { columns?: Record<string, string>; target?: string } = {},
 ): PromptTemplateRender {
-  const targetName = target ?? lastPlaceholder(parsed);
-  if (!parsed.placeholders.includes(targetName)) {
+  const targetName = target;
+  if (targetName !== undefined && !parsed.placeholders.includes(targetName)) {
     throw new PromptTemplateError(`prompt template has no {${targetName}} placeholder to train on (it has ${parsed.placeholders.map((p) => `{${p}}`).join(', ')})`);
   }
   let text = '';
@@ -92,13 +93,5 @@ export function renderPromptTemplate(
     if (part.placeholder === targetName && completionStart < 0) completionStart = text.length;
     text += value;
   }
-  return { text, completionStart };
-}
-
-function lastPlaceholder(parsed: ParsedPromptTemplate): string {
-  for (let i = parsed.parts.length - 1; i >= 0; i--) {
-    const part = parsed.parts[i];
-    if ('placeholder' in part) return part.placeholder;
-  }
-  throw new PromptTemplateError('prompt template has no placeholder');
+  return { text, completionStart: completionStart < 0 ? text.length : completionStart };
 }

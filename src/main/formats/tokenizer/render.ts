@@ -29,9 +29,16 @@ export type TemplateSpec =
     }
   | {
       type: 'prompt';
-      /** e.g. "### context: {input}\n### question: {target}". */
+      /**
+       * Text with {placeholders} naming columns, e.g. "### Question: {prompt}\n### Answer: " (the row's
+       * completion is appended and trained), or "### context: {input}\n### answer: {target}" (inline target).
+       * {prompt} and {completion} also reach a pair's prompt and completion when no column has that name.
+       */
       template: string;
-      /** The placeholder whose value is trained (default: the last one). */
+      /**
+       * The placeholder where the trained completion starts. Default: {completion} or {target} when the
+       * template has one; otherwise the completion is appended after the rendered template.
+       */
       target?: string;
       /** placeholder → column name, for columns named differently from the placeholders. */
       columns?: Record<string, string>;
@@ -111,9 +118,15 @@ export class ExampleRenderer {
       if (example.kind === 'chat') {
         throw new RenderError('a prompt template fills columns; this row is a chat conversation: use the chat template');
       }
-      const fields = example.fields ?? exampleFields(example);
-      const { text, completionStart } = renderPromptTemplate(this.parsedPrompt!, fields, { columns: spec.columns, target: spec.target });
-      return { text, spans: [[completionStart, text.length]], addSpecialTokens: true, appendEos, warnings: [] };
+      const fields = { ...exampleFields(example), ...example.fields };
+      const placeholders = this.parsedPrompt!.placeholders;
+      const target = spec.target ?? ['completion', 'target'].find((p) => placeholders.includes(p));
+      const { text, completionStart } = renderPromptTemplate(this.parsedPrompt!, fields, { columns: spec.columns, target });
+      if (target !== undefined) return { text, spans: [[completionStart, text.length]], addSpecialTokens: true, appendEos, warnings: [] };
+      // No target in the template: it renders the prompt; plain text trains whole, a pair's completion follows.
+      if (example.kind === 'text') return { text, spans: [[0, text.length]], addSpecialTokens: true, appendEos, warnings: [] };
+      const full = text + example.completion;
+      return { text: full, spans: [[text.length, full.length]], addSpecialTokens: true, appendEos, warnings: [] };
     }
     if (example.kind === 'text') {
       return { text: example.text, spans: [[0, example.text.length]], addSpecialTokens: true, appendEos, warnings: [] };
