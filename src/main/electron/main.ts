@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { events, methods } from '../../common/api/contract.ts';
-import { createStudioCore, type StudioCore } from '../core/index.ts';
+import { createStudioCore, resolveDataDir, type StudioCore } from '../core/index.ts';
 import { bundledWorkerLauncher } from '../core/jobs/launcher.ts';
 import { APP_ORIGIN, APP_SCHEME, appUrlToFile, desktopCsp, isAppUrl, isExternalWebUrl } from './policy.ts';
 
@@ -36,7 +36,7 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   core = createStudioCore({
-    dataDir: app.getPath('userData'),
+    dataDir: resolveDataDir(app.getPath('userData')), // the same resolver as serve and the CLI; userData is explicit here
     jobs: { launcher: bundledWorkerLauncher(join(outMain, 'worker.js')) },
   });
 
