@@ -32,7 +32,7 @@ it('resumes after kill -9 with the uninterrupted losses', async () => {
       buffer += chunk;
       const steps = [...buffer.matchAll(/checkpoint (\d+)\n/g)].map((m) => Number(m[1]));
       if (steps.length && steps[steps.length - 1] >= 10) {
-        setTimeout(() => child.kill('SIGKILL'), 40); // lands inside step 11 or 12
+        setTimeout(() => child.kill('SIGKILL'), 100); // lands inside step 11 or 12 (80 ms per step)
         resolve(steps[steps.length - 1]);
       }
     });
@@ -41,9 +41,12 @@ it('resumes after kill -9 with the uninterrupted losses', async () => {
   await new Promise((resolve) => child.once('close', resolve));
   expect(child.signalCode).toBe('SIGKILL');
 
+  // Killed mid-run: the newest checkpoint is the one announced, or (on a very loaded machine) a later one, never the end.
   const last = await latestCheckpoint(out);
-  expect(last).toMatch(new RegExp(`checkpoint-${killedAfter}$`));
-  expect((await loadCheckpoint(last!)).state.globalStep).toBe(killedAfter);
+  const lastStep = (await loadCheckpoint(last!)).state.globalStep;
+  expect(lastStep).toBeGreaterThanOrEqual(killedAfter);
+  expect(lastStep).toBeLessThan(20);
+  expect(last).toMatch(new RegExp(`checkpoint-${lastStep}$`));
 
   const resumed = await train({ session: newSession(), hyperparameters: killTestHyperparameters(), train: newPlan(), outputDir: out, resumeFrom: last! });
   const straight = await train({ session: newSession(), hyperparameters: killTestHyperparameters(), train: newPlan(), outputDir: join(out, 'straight') });

@@ -9,7 +9,7 @@ const outputDir = process.argv[2];
 const session = new BigramLoraDouble({ vocab: VOCAB, rank: 4, alpha: 8, dropout: 0.1, seed: 9 });
 const microStep = session.microStep.bind(session);
 session.microStep = async (batch, options) => {
-  await new Promise((resolve) => setTimeout(resolve, 15));
+  await new Promise((resolve) => setTimeout(resolve, 40));
   return microStep(batch, options);
 };
 await train({
