@@ -1,6 +1,7 @@
 // The studio in headless Chromium against a real `lora-studio serve`: the Projects page end to end
 // (create, reload, rename, delete with confirmation), every other page's empty state, the token handling,
 // and no console errors (which is where CSP violations would show).
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/renderer/src/routes.ts';
@@ -217,6 +218,38 @@ describe('Projects in the browser', () => {
     await page.reload(); // the pinned choice survives a reload
     await projectTable(page).waitFor();
     expect(await background()).toBe(light);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('Runs in the browser', () => {
+  it('lists the current project’s runs live: a run started elsewhere appears and its failure shows without a reload', async () => {
+    const project = await serve.invoke<ProjectRow>('projects.create', { name: 'Runs check' });
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(serve.url);
+    await projectTable(page).waitFor();
+    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Runs check' });
+    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Runs', exact: true }).click();
+    await page.getByRole('heading', { name: 'No runs in “Runs check” yet' }).waitFor();
+    await screenshot(page, 'runs-empty.png');
+
+    // Started through the API (as the CLI would); the model folder does not exist, so the job fails fast.
+    const missing = join(serve.dataDir, 'no-such-model');
+    const run = await serve.invoke<{ id: string; name: string }>('runs.start', {
+      projectId: project.id,
+      config: { model: missing, dataset: { path: join(serve.dataDir, 'no-such-data.jsonl') } },
+    });
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await runs.getByText(run.name, { exact: true }).waitFor();
+    await runs.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
+    const failed = await serve.invoke<{ status: string; error: string | null }>('runs.get', { id: run.id });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toBeTruthy();
+    await runs.getByText(failed.error as string, { exact: true }).waitFor();
+    await screenshot(page, 'runs-failed.png');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -18,3 +18,26 @@ export function formatBytes(bytes: number): string {
   }
   return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
+
+/** 75 → "1 min 15 s"; 4000 → "1 h 6 min"; under a minute in seconds. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes - hours * 60} min`;
+}
+
+/** Seconds between two ISO timestamps (the second defaults to now). */
+export function secondsBetween(startIso: string, endIso: string | null, now: number = Date.now()): number {
+  const start = Date.parse(startIso);
+  const end = endIso ? Date.parse(endIso) : now;
+  return (end - start) / 1000;
+}
+
+/** A loss or perplexity with three significant decimals; "—" when there is none yet. */
+export function formatMetric(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return value >= 100 ? value.toFixed(1) : value.toFixed(3);
+}

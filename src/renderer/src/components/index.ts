@@ -11,3 +11,5 @@ export { Table, type Column } from './Table.tsx';
 export { TextField, type TextFieldProps } from './TextField.tsx';
 export { ConnectionIndicator } from './ConnectionIndicator.tsx';
 export { QueryView } from './QueryView.tsx';
+export { ProgressBar } from './ProgressBar.tsx';
+export { StatusBadge, type WorkStatus } from './StatusBadge.tsx';

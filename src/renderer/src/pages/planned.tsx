@@ -37,22 +37,6 @@ export function DatasetsPage() {
   );
 }
 
-export function RunsPage() {
-  return (
-    <PlannedPage
-      title="Runs"
-      icon="pulse"
-      description="Every fine-tune of the current project, live while it trains and summarised when it ends."
-      will={[
-        'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
-        'Read the log tail, cancel or resume a run.',
-        'Compare several runs’ loss curves and final numbers side by side.',
-      ]}
-      firstStep={{ title: 'No runs yet', body: 'A run appears here once you start a fine-tune.', action: { label: 'New fine-tune', route: 'new' } }}
-    />
-  );
-}
-
 export function EvaluatePage() {
   return (
     <PlannedPage

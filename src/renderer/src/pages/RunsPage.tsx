@@ -1,0 +1,167 @@
+// Runs of the current project, live: the list follows the core's job events (a run that starts, ends or
+// fails anywhere — this page, another window, the CLI — shows up without a reload).
+import { useState } from 'react';
+import type { Project } from '../../../common/api/projects.ts';
+import type { Run } from '../../../common/api/runs.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { useEvent, useQuery } from '../api/hooks.ts';
+import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
+import { formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { routeHref } from '../routes.ts';
+import { useStudio } from '../state/studio.tsx';
+import { ProjectGate } from './ProjectGate.tsx';
+
+const METHOD_LABELS: Record<Run['config']['method'], string> = { lora: 'LoRA', qlora: 'QLoRA', full: 'Full fine-tuning' };
+
+const WILL = [
+  'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
+  'Read the log tail, cancel or resume a run.',
+  'Compare several runs’ loss curves and final numbers side by side.',
+];
+
+export function RunsPage() {
+  return (
+    <>
+      <PageHeader
+        title="Runs"
+        description="Every fine-tune of the current project, live while it trains and summarised when it ends."
+        actions={
+          <a className="btn btn-secondary" href={routeHref('new')}>
+            New fine-tune
+          </a>
+        }
+      />
+      <ProjectGate pageTitle="Runs" icon="pulse" will={WILL}>
+        {(project) => <RunList key={project.id} project={project} />}
+      </ProjectGate>
+    </>
+  );
+}
+
+interface LiveProgress {
+  progress: number | null;
+  message: string | null;
+  etaSeconds: number | null;
+}
+
+function RunList({ project }: { project: Project }) {
+  const client = useStudio();
+  const runs = useQuery('runs.list', { projectId: project.id });
+  const [live, setLive] = useState<Record<string, LiveProgress>>({});
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [busyRunId, setBusyRunId] = useState<string | null>(null);
+
+  const listed = runs.state.status === 'ready' ? runs.state.data : [];
+  useEvent('job.status', (job) => {
+    if (job.projectId === project.id || listed.some((run) => run.jobId === job.id)) runs.reload();
+  });
+  useEvent('job.progress', (event) => {
+    if (!listed.some((run) => run.jobId === event.jobId)) return;
+    setLive((previous) => ({ ...previous, [event.jobId]: { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null } }));
+  });
+
+  const act = async (run: Run, action: 'cancel' | 'resume') => {
+    setBusyRunId(run.id);
+    setActionError(null);
+    try {
+      await client.invoke(action === 'cancel' ? 'runs.cancel' : 'runs.resume', { id: run.id });
+      runs.reload();
+    } catch (error) {
+      setActionError(`Could not ${action} “${run.name}”: ${toStudioApiError(error).message}`);
+    } finally {
+      setBusyRunId(null);
+    }
+  };
+
+  const columns: Column<Run>[] = [
+    {
+      key: 'name',
+      header: 'Run',
+      render: (run) => (
+        <div className="project-cell">
+          <span className="project-name">{run.name}</span>
+          <span className="project-description">
+            {METHOD_LABELS[run.config.method]}{run.config.method === 'full' ? '' : ` r=${run.config.lora.r}`} · {basename(run.config.model)} · {basename(run.config.dataset.path)}
+          </span>
+          {run.status === 'failed' && run.error ? <span className="run-error">{run.error}</span> : null}
+        </div>
+      ),
+    },
+    { key: 'status', header: 'Status', className: 'cell-nowrap', render: (run) => <StatusBadge status={run.status} /> },
+    { key: 'progress', header: 'Progress', render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} /> },
+    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss) },
+    { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.evalLoss) },
+    {
+      key: 'time',
+      header: 'Started',
+      className: 'cell-nowrap muted',
+      render: (run) =>
+        run.startedAt ? (
+          <span title={run.endedAt ? `Ended ${formatDateTime(run.endedAt)}` : undefined}>
+            {formatDateTime(run.startedAt)}
+            <br />
+            <span className="faint">{formatDuration(secondsBetween(run.startedAt, run.endedAt))}</span>
+          </span>
+        ) : (
+          'Not started'
+        ),
+    },
+    {
+      key: 'actions',
+      header: <span className="visually-hidden">Actions</span>,
+      className: 'cell-actions',
+      render: (run) =>
+        run.status === 'running' || run.status === 'queued' ? (
+          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'cancel')} aria-label={`Cancel ${run.name}`}>
+            Cancel
+          </Button>
+        ) : run.status === 'cancelled' || run.status === 'failed' ? (
+          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'resume')} aria-label={`Resume ${run.name}`}>
+            Resume
+          </Button>
+        ) : null,
+    },
+  ];
+
+  return (
+    <>
+      {actionError ? <Banner title="The action did not go through">{actionError}</Banner> : null}
+      <QueryView state={runs.state} loadingLabel="Loading runs…" errorTitle="Could not load the runs" onRetry={runs.reload}>
+        {(list) =>
+          list.length === 0 ? (
+            <Card>
+              <EmptyState icon="pulse" title={`No runs in “${project.name}” yet`} points={WILL}>
+                A run appears here, live, as soon as it starts. The guided New fine-tune page is not built yet; until then, start one from a
+                terminal:
+                <code className="cli-hint">{`lora-studio train --project "${project.name}" --model <model folder> --dataset <file>`}</code>
+              </EmptyState>
+            </Card>
+          ) : (
+            <Card flush>
+              <Table caption="Runs" columns={columns} rows={list} rowKey={(run) => run.id} />
+            </Card>
+          )
+        }
+      </QueryView>
+    </>
+  );
+}
+
+function RunProgress({ run, live }: { run: Run; live: LiveProgress | undefined }) {
+  const steps = run.summary ? `${run.summary.steps} / ${run.summary.totalSteps} steps` : null;
+  if (run.status === 'running' || run.status === 'queued') {
+    const eta = live?.etaSeconds != null ? `, about ${formatDuration(live.etaSeconds)} left` : '';
+    return (
+      <div className="run-progress">
+        <ProgressBar value={live?.progress ?? null} label={`Progress of ${run.name}`} />
+        <span className="run-progress-text">{(live?.message ?? steps ?? (run.status === 'queued' ? 'Waiting to start' : 'Starting')) + eta}</span>
+      </div>
+    );
+  }
+  return <span className="muted">{steps ?? '—'}</span>;
+}
+
+function basename(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
