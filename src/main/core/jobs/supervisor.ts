@@ -201,7 +201,9 @@ export class JobSupervisor {
     child.on('error', (err) => {
       running.lastError ??= `worker process error: ${err.message}`;
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it fires once the process has ended AND its stdio and IPC channel are drained, so the
+    // worker's last messages (its result or error) and stderr lines are in before the job is finalized.
+    child.on('close', (code, signal) => {
       for (const t of running.timers) clearTimeout(t);
       this.running.delete(id);
       this.onWorkerExit(id, running, code, signal);
