@@ -4,14 +4,14 @@
 // vector each run (cheap for LoRA) and are sliced apart in the graph.
 
 import type { OpNode, Program } from '../../ir.ts';
-import { requiresGrad } from '../../ir.ts';
+import { nodeInputs, requiresGrad } from '../../ir.ts';
 import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';
 import type { BatchValues, LowerCtx } from './lower/context.ts';
 import { embeddingBackward, embeddingForward } from './lower/embedding.ts';
 import { rmsnormBackward, rmsnormForward } from './lower/rmsnorm.ts';
 import { layernormBackward, layernormForward } from './lower/layernorm.ts';
-import { linearBackward, linearForward } from './lower/linear.ts';
+import { fuseLinearGroups, linearBackward, linearForward } from './lower/linear.ts';
 import { ropeBackward, ropeForward } from './lower/rope.ts';
 import { attentionBackward, attentionForward } from './lower/attention.ts';
 import { addBackward, addForward, geluBackward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
@@ -96,7 +96,35 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const trainables = total > 0 ? g.input('trainables', ft, [total]) : null;
   for (const s of slots)
     values.set(s.name, g.reshape(g.op('Slice', [trainables!, g.i64([s.offset]), g.i64([s.offset + s.size])]), s.shape));
-  for (const d of p.params) if (!d.trainable) values.set(d.name, g.floatInit(d.name, d.shape, opts.weight(d.name)));
+  // fused groups of linears sharing an input (q/k/v, gate/up): weights stacked along OC in one initializer
+  const uses = new Map<string, number>();
+  for (const n of p.nodes) for (const t of nodeInputs(n)) uses.set(t, (uses.get(t) ?? 0) + 1);
+  const trainableNames = new Set(slots.map((s) => s.name));
+  const frozenOnlyHere = (t: string | null) => t === null || (!trainableNames.has(t) && uses.get(t) === 1);
+  const groups = fuseLinearGroups(p.nodes, (n) => frozenOnlyHere(n.weight) && frozenOnlyHere(n.bias));
+  const groupOf = new Map<string, { members: (OpNode & { op: 'linear' })[]; W: string; b: string | null }>();
+  const fusedParams = new Set<string>();
+  for (const members of groups) {
+    const IC = members[0].inF;
+    const OC = members.reduce((s, m) => s + m.outF, 0);
+    const stack = (names: string[], width: number) => {
+      const out = opts.elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
+      let o = 0;
+      for (const nm of names) {
+        out.set(opts.weight(nm) as ArrayLike<number>, o);
+        o += opts.weight(nm).length;
+        fusedParams.add(nm);
+      }
+      return out;
+    };
+    const key = `${members.map((m) => m.module).join('+')}`;
+    const W = g.floatInit(`${key}.weight`, [OC, IC], stack(members.map((m) => m.weight), IC));
+    const b = members[0].bias ? g.floatInit(`${key}.bias`, [OC], stack(members.map((m) => m.bias!), 1)) : null;
+    const entry = { members, W, b };
+    for (const m of members) groupOf.set(m.module, entry);
+  }
+  for (const d of p.params) if (!d.trainable && !fusedParams.has(d.name)) values.set(d.name, g.floatInit(d.name, d.shape, opts.weight(d.name)));
+  const baseOut = new Map<string, string>();
 
   const needGrad = requiresGrad(p);
   const grads = new Map<string, string>();
@@ -121,7 +149,15 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
       case 'embedding': return embeddingForward(ctx, n);
       case 'rmsnorm': return rmsnormForward(ctx, n, idx, rowWidth(n));
       case 'layernorm': return layernormForward(ctx, n, idx);
-      case 'linear': return linearForward(ctx, n, idx);
+      case 'linear': {
+        const grp = groupOf.get(n.module);
+        if (grp && grp.members[0] === n) {
+          const y = g.op('Gemm', [ctx.value(n.x), grp.W, ...(grp.b ? [grp.b] : [])], { transB: 1 });
+          const parts = g.node('Split', [y, g.i64(grp.members.map((m) => m.outF))], { axis: 1 }, grp.members.length);
+          grp.members.forEach((m, i) => baseOut.set(m.module, parts[i]));
+        }
+        return linearForward(ctx, n, idx, baseOut.get(n.module));
+      }
       case 'rope': return ropeForward(ctx, n);
       case 'attention': return attentionForward(ctx, n, idx);
       case 'swiglu': return swigluForward(ctx, n, idx);
@@ -143,7 +179,25 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
         case 'embedding': embeddingBackward(ctx, n, dout); break;
         case 'rmsnorm': rmsnormBackward(ctx, n, idx, dout, rowWidth(n)); break;
         case 'layernorm': layernormBackward(ctx, n, idx, dout); break;
-        case 'linear': linearBackward(ctx, n, idx, dout); break;
+        case 'linear': {
+          const grp = groupOf.get(n.module);
+          linearBackward(ctx, n, idx, dout, !!grp);
+          // the group's first member comes last in reverse order: every member's output gradient is known now
+          if (grp && grp.members[0] === n && ctx.needsGrad(n.x)) {
+            let off = 0;
+            const terms: string[] = [];
+            const douts = grp.members.map((m) => grads.get(m.out));
+            if (douts.every((d) => d)) terms.push(g.matmul(g.op('Concat', douts as string[], { axis: 1 }), grp.W));
+            else
+              grp.members.forEach((m, i) => {
+                const rows = g.op('Slice', [grp.W, g.i64([off]), g.i64([off + m.outF]), g.i64([0])]);
+                if (douts[i]) terms.push(g.matmul(douts[i]!, rows));
+                off += m.outF;
+              });
+            for (const t of terms) ctx.addGrad(n.x, t);
+          }
+          break;
+        }
         case 'rope': ropeBackward(ctx, n, dout); break;
         case 'attention': attentionBackward(ctx, n, idx, dout); break;
         case 'swiglu': swigluBackward(ctx, n, idx, dout); break;

@@ -6,11 +6,11 @@ import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'linear' }>;
 
-export function linearForward(c: LowerCtx, n: Node, idx: number): void {
+/** baseY: the base product x·Wᵀ + b already computed by a fused group (q/k/v or gate/up sharing x). */
+export function linearForward(c: LowerCtx, n: Node, idx: number, baseY?: string): void {
   const { g } = c;
   const x = c.value(n.x); // (N, IC)
-  const gemmIn = [x, c.value(n.weight), ...(n.bias ? [c.value(n.bias)] : [])];
-  let y = g.op('Gemm', gemmIn, { transB: 1 }); // (N, OC)
+  let y = baseY ?? g.op('Gemm', [x, c.value(n.weight), ...(n.bias ? [c.value(n.bias)] : [])], { transB: 1 }); // (N, OC)
   if (n.lora) {
     const mask = c.batch.dropMask(n.module);
     const xd = mask ? g.mul(x, mask) : x;
@@ -23,11 +23,12 @@ export function linearForward(c: LowerCtx, n: Node, idx: number): void {
   c.setValue(n.out, y);
 }
 
-export function linearBackward(c: LowerCtx, n: Node, idx: number, dout: string): void {
+/** groupedDx: the base part dout·W of dx is computed once for a fused group (see fuseLinearGroups). */
+export function linearBackward(c: LowerCtx, n: Node, idx: number, dout: string, groupedDx = false): void {
   const { g } = c;
   const x = c.value(n.x);
   const wantX = c.needsGrad(n.x);
-  let dx = wantX ? g.matmul(dout, c.value(n.weight)) : null; // (N, IC)
+  let dx = wantX && !groupedDx ? g.matmul(dout, c.value(n.weight)) : null; // (N, IC)
   if (c.needsGrad(n.weight)) c.addGrad(n.weight, g.op('Gemm', [dout, x], { transA: 1 })); // (OC, IC)
   if (n.bias && c.needsGrad(n.bias)) c.addGrad(n.bias, g.reduceSum(dout, [0], 0));
   if (n.lora) {
@@ -37,11 +38,38 @@ export function linearBackward(c: LowerCtx, n: Node, idx: number, dout: string):
     const dh = g.mul(g.matmul(dout, B), g.scalar(n.lora.scale)); // (N, r)
     if (c.needsGrad(n.lora.A)) c.addGrad(n.lora.A, g.op('Gemm', [dh, xd], { transA: 1 })); // (r, IC)
     if (c.needsGrad(n.lora.B)) c.addGrad(n.lora.B, g.op('Gemm', [dout, hs], { transA: 1 })); // (OC, r)
-    if (dx) {
+    if (wantX) {
       const mask = c.batch.dropMask(n.module);
       const dxl = g.matmul(dh, A);
-      dx = g.add(dx, mask ? g.mul(dxl, mask) : dxl);
+      const masked = mask ? g.mul(dxl, mask) : dxl;
+      dx = dx ? g.add(dx, masked) : masked;
     }
   }
   if (dx) c.addGrad(n.x, dx);
+}
+
+type LinearNode = Node;
+
+/**
+ * Linears reading the same input with frozen weights (q/k/v, gate/up) run as ONE Gemm on the weights stacked
+ * along OC, and their base input-gradient as ONE MatMul on the concatenated output gradients: fewer, wider GEMMs
+ * are what the CPU does best. LoRA branches stay per module.
+ */
+export function fuseLinearGroups(nodes: readonly OpNode[], fusable: (n: LinearNode) => boolean): LinearNode[][] {
+  const groups: LinearNode[][] = [];
+  let cur: LinearNode[] = [];
+  const flush = () => {
+    if (cur.length > 1) groups.push(cur);
+    cur = [];
+  };
+  for (const n of nodes) {
+    if (n.op !== 'linear' || !fusable(n)) {
+      flush();
+      continue;
+    }
+    if (cur.length && (cur[0].x !== n.x || !!cur[0].bias !== !!n.bias)) flush();
+    cur.push(n);
+  }
+  flush();
+  return groups;
 }
