@@ -75,7 +75,7 @@ describe('lora-studio model/adapter/merge/export', () => {
     expect(parsed.metadata['general.architecture']).toBe('qwen2');
     const lora = await cli(['export', '--format', 'gguf', '--lora-only', '--base', base, '--adapter', adapterDir, '--out', join(dir, 'a.gguf')]);
     expect(lora.code).toBe(0);
-    expect((await gguf(join(dir, 'a.gguf'), { allowLocalFile: true, strict: false })).metadata['general.type']).toBe('adapter');
+    expect(((await gguf(join(dir, 'a.gguf'), { allowLocalFile: true })).metadata as Record<string, unknown>)['general.type']).toBe('adapter');
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });
