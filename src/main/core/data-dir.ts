@@ -37,7 +37,7 @@ export function dataDirLayout(dataDir: string): DataDirLayout {
   const root = resolve(dataDir);
   return {
     root,
-    storeFile: join(root, 'studio.sqlite'),
+    storeFile: join(root, 'studio.db'),
     models: join(root, 'models'),
     datasets: join(root, 'datasets'),
     runs: join(root, 'runs'),

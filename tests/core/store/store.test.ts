@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { Store, migrate } from '../../../src/main/core/store/index.ts';
 import { migrations } from '../../../src/main/core/store/migrations.ts';
 import { StudioError } from '../../../src/main/core/errors.ts';
-import { resolveDataDir } from '../../../src/main/core/data-dir.ts';
+import { ensureDataDir, resolveDataDir } from '../../../src/main/core/data-dir.ts';
+import { existsSync } from 'node:fs';
 
 let dir: string;
 let store: Store;
@@ -154,5 +155,12 @@ describe('data dir', () => {
     expect(resolveDataDir('/tmp/x', { LORA_STUDIO_HOME: '/tmp/y' })).toBe('/tmp/x');
     expect(resolveDataDir(undefined, { LORA_STUDIO_HOME: '/tmp/y' })).toBe('/tmp/y');
     expect(resolveDataDir(undefined, {})).toMatch(/\.lora-studio$/);
+    expect(resolveDataDir('  ', { LORA_STUDIO_HOME: '' })).toMatch(/\.lora-studio$/);
+  });
+
+  it('creates the standard layout, with the store as studio.db', () => {
+    const layout = ensureDataDir(join(dir, 'home'));
+    expect(layout.storeFile).toBe(join(dir, 'home', 'studio.db'));
+    for (const d of [layout.models, layout.datasets, layout.runs, layout.exports, layout.logs]) expect(existsSync(d), d).toBe(true);
   });
 });
