@@ -84,3 +84,33 @@ describe('training a tiny model', () => {
     expect(losses.at(-1)!).toBeLessThan(0.25 * losses[0]);
   });
 });
+
+describe('large-model path', () => {
+  it('weights routed through an external-data file give the same results as inline initializers', async () => {
+    const { buildStepGraph } = await import('../../../src/main/engine/executors/onnx/graphs.ts');
+    const { prepareBatch } = await import('../../../src/main/engine/batch-inputs.ts');
+    const cfg = tinyConfig('llama');
+    const program = buildLlamaProgram(cfg);
+    const weights = randomWeights(program, 4);
+    const def = buildStepGraph(program, { elem: 'float32', mode: 'logits', weight: (n) => weights.get(n)! });
+    const inline = await OrtGraph.create(def, { threads: 1 });
+    const external = await OrtGraph.create(def, { threads: 1, inlineLimitBytes: 0 });
+    const inp = prepareBatch(program, { B: 1, T: 4, inputIds: Int32Array.from([1, 2, 3, 4]), attentionMask: new Uint8Array(4).fill(1), labels: Int32Array.from([2, 3, 4, -100]) });
+    const HD = cfg.headDim;
+    const G = cfg.numHeads / cfg.numKvHeads;
+    const bias = new Float32Array(G * 16);
+    for (let gi = 0; gi < G; gi++) bias.set(Float32Array.from(inp.bias), gi * 16);
+    const feeds = {
+      input_ids: { data: BigInt64Array.from([1n, 2n, 3n, 4n]), dims: [1, 4] },
+      rope_cos: { data: Float32Array.from(inp.cos!), dims: [4, HD] }, rope_sin: { data: Float32Array.from(inp.sin!), dims: [4, HD] },
+      attn_bias: { data: bias, dims: [1, 1, G * 4, 4] },
+      label_idx: { data: BigInt64Array.from([2n, 3n, 4n, 0n]), dims: [4, 1] }, label_valid: { data: Float32Array.from([1, 1, 1, 0]), dims: [4, 1] },
+    };
+    const a = await inline.run(feeds);
+    const b = await external.run(feeds);
+    expect(b.logits.data).toEqual(a.logits.data);
+    expect(Number(b.nll_seq.data[0])).toBeGreaterThan(0);
+    await inline.release();
+    await external.release();
+  });
+});

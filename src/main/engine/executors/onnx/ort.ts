@@ -18,6 +18,8 @@ const INLINE_LIMIT = 1.5 * 2 ** 30; // protobuf messages cap at 2 GB; leave room
 export interface OrtOptions {
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Initializer bytes above which weights go through an external-data file (default 1.5 GiB). */
+  inlineLimitBytes?: number;
   /** Write ORT's per-node profile (JSON) with this file prefix; for bench/profile work. */
   profilePrefix?: string;
 }
@@ -38,7 +40,7 @@ export class OrtGraph {
       ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
     };
     const rawBytes = def.graph.initializers.reduce((s, t) => s + (t.raw?.length ?? 0), 0);
-    if (rawBytes < INLINE_LIMIT) return new OrtGraph(await ort.InferenceSession.create(encodeModel(def), sessionOptions));
+    if (rawBytes < (opts.inlineLimitBytes ?? INLINE_LIMIT)) return new OrtGraph(await ort.InferenceSession.create(encodeModel(def), sessionOptions));
     // Large: big initializers go to weights.bin beside model.onnx; ORT resolves locations relative to the model.
     const dir = mkdtempSync(join(tmpdir(), 'lora-studio-onnx-'));
     try {
