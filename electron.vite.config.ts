@@ -25,11 +25,12 @@ export default defineConfig({
     },
   },
   // electron-vite bundles this config into a temporary file at the project root, so import.meta.dirname
-  // inside vite.shared.ts points here, not at src/renderer: pin the renderer's root, alias and outDir.
+  // inside vite.shared.ts points here, not at src/renderer: pin the renderer's root and alias, and leave its
+  // outDir to electron-vite (out/renderer, or <--outDir>/renderer).
   renderer: {
     ...rendererConfig,
     root: resolve(import.meta.dirname, 'src/renderer'),
     resolve: { alias: { '@common': resolve(import.meta.dirname, 'src/common') } },
-    build: { ...rendererConfig.build, outDir: resolve(import.meta.dirname, 'out/renderer') },
+    build: { sourcemap: rendererConfig.build?.sourcemap }, // electron-vite's default outDir: <outDir>/renderer
   },
 });
