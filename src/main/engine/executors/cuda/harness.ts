@@ -1,0 +1,248 @@
+// The CPU-side harness of the CUDA executor: replays a lowered Plan step by step with the float64 op references
+// (ops/*.ts), through the same physical slots the device would use. Two things follow:
+//   - the lowering (step order, gradient fan-in, aliasing, checkpoint recompute, chunked LM head) is checked against
+//     the reference executor on any machine, GPU or not;
+//   - slot reuse is checked: every read asserts that the tensor it wants is still the slot's tenant, so a liveness
+//     bug fails loudly here instead of silently corrupting gradients on the GPU.
+
+import type { Program } from '../../ir.ts';
+import { embeddingForward } from '../../ops/embedding.ts';
+import { rmsnormBackward, rmsnormForward } from '../../ops/rmsnorm.ts';
+import { layernormBackward, layernormForward } from '../../ops/layernorm.ts';
+import { linearBackward, linearForward, type LoraBranch } from '../../ops/linear.ts';
+import { ropeBackward, ropeForward } from '../../ops/rope.ts';
+import { attentionBackward, attentionBias, attentionForward } from '../../ops/attention.ts';
+import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
+import { geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
+import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entropy.ts';
+import { stepIO, trainableOffsets, type LoraRef, type Plan, type Step } from './plan.ts';
+
+export interface HarnessBatch {
+  B: number;
+  T: number;
+  ids: Int32Array; // (N)
+  labels: Int32Array; // (N)
+  mask: Uint8Array; // (N)
+  segments?: Int32Array;
+  cos: Float64Array | null; // (N, HD)
+  sin: Float64Array | null;
+  /** LoRA dropout multipliers by module (0 or 1/(1−p)), e.g. from batch-inputs' dropoutMasks. */
+  dropMasks?: Map<string, ArrayLike<number>>;
+}
+
+export interface HarnessResult {
+  nll: Float64Array; // (N)
+  logits: Float64Array | null; // (N, V) in logits mode
+}
+
+export class PlanHarness {
+  readonly gradAcc: Float64Array;
+  private readonly offsets: Map<string, number>;
+
+  constructor(readonly plan: Plan, readonly program: Program, readonly weights: Map<string, Float64Array>, readonly trainables: Float64Array) {
+    const { offsets, total } = trainableOffsets(program);
+    if (trainables.length !== total) throw new Error(`plan harness: trainables have ${trainables.length} values, the program needs ${total}`);
+    this.offsets = offsets;
+    this.gradAcc = new Float64Array(total);
+  }
+
+  run(b: HarnessBatch): HarnessResult {
+    const { plan } = this;
+    const N = b.B * b.T;
+    const slots = plan.slots.map((s) => new Float64Array(N * s.width));
+    const tenant = new Array<number>(plan.slots.length).fill(-1);
+    const side = new Map<number, unknown>(); // tensor id → what a float64 op keeps besides the tensor (attention probs)
+    const view = (t: number) => slots[plan.slotOf[t]].subarray(0, N * plan.tensors[t].width);
+    const w = (name: string) => {
+      const x = this.weights.get(name);
+      if (!x) throw new Error(`plan harness: missing weight ${name}`);
+      return x;
+    };
+    const biasCache = new Map<number, Float64Array>();
+    const bias = (window: number) => {
+      let x = biasCache.get(window);
+      if (!x) biasCache.set(window, (x = attentionBias(b.mask, b.B, b.T, window > 0 ? window : null, b.segments)));
+      return x;
+    };
+    const lora = (ref: LoraRef | null): LoraBranch | null => {
+      if (!ref) return null;
+      const mult = ref.keep === null ? null : view(ref.keep).map((k) => (k ? ref.keepScale : 0));
+      return {
+        A: this.trainables.subarray(ref.A, ref.A + ref.r * this.inF(ref)),
+        B: this.trainables.subarray(ref.B, ref.B + this.outF(ref) * ref.r),
+        r: ref.r, scale: ref.scale, dropMask: mult,
+      };
+    };
+    plan.steps.forEach((s, i) => {
+      const { reads, writes } = stepIO(s);
+      for (const t of reads)
+        if (tenant[plan.slotOf[t]] !== t) {
+          const other = tenant[plan.slotOf[t]];
+          throw new Error(`plan harness: step ${i} (${s.kind}) reads ${plan.tensors[t].name}, but slot ${plan.slotOf[t]} holds ${other < 0 ? 'nothing yet' : plan.tensors[other].name}`);
+        }
+      for (const t of writes) {
+        tenant[plan.slotOf[t]] = t;
+        side.delete(t);
+      }
+      this.exec(s, N, b, view, w, bias, lora, side);
+    });
+    return { nll: Float64Array.from(view(plan.nll)), logits: plan.logits !== null ? Float64Array.from(view(plan.logits)) : null };
+  }
+
+  private inF(ref: LoraRef): number {
+    return this.linearOf(ref).inF;
+  }
+  private outF(ref: LoraRef): number {
+    return this.linearOf(ref).outF;
+  }
+  private linearOf(ref: LoraRef) {
+    const module = this.plan.loraModules[ref.module];
+    const n = this.program.nodes.find((x) => x.op === 'linear' && x.module === module);
+    if (!n || n.op !== 'linear') throw new Error(`plan harness: no linear module ${module}`);
+    return n;
+  }
+
+  private exec(
+    s: Step, N: number, b: HarnessBatch, view: (t: number) => Float64Array, w: (name: string) => Float64Array,
+    bias: (window: number) => Float64Array, lora: (ref: LoraRef | null) => LoraBranch | null, side: Map<number, unknown>,
+  ): void {
+    switch (s.kind) {
+      case 'embedding': {
+        const out = view(s.out);
+        embeddingForward(out, b.ids, w(s.weight), N, s.width, this.program.vocab);
+        if (s.scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= s.scale;
+        return;
+      }
+      case 'rmsnorm': {
+        const x = view(s.x);
+        rmsnormForward(view(s.out), view(s.rstd), x, w(s.weight), x.length / s.width, s.width, s.eps, s.plusOne);
+        return;
+      }
+      case 'layernorm': {
+        const x = view(s.x);
+        layernormForward(view(s.out), view(s.mean), view(s.rstd), x, w(s.weight), w(s.bias), x.length / s.width, s.width, s.eps);
+        return;
+      }
+      case 'dropout_mask': {
+        const module = this.plan.loraModules[s.module];
+        const m = b.dropMasks?.get(module);
+        if (!m) throw new Error(`plan harness: no dropout mask for ${module}`);
+        const keep = view(s.out);
+        if (m.length !== keep.length) throw new Error(`plan harness: dropout mask of ${module} has ${m.length} values, expected ${keep.length}`);
+        for (let i = 0; i < keep.length; i++) keep[i] = m[i] > 0 ? 1 : 0;
+        return;
+      }
+      case 'linear': {
+        const saved = linearForward(view(s.out), view(s.x), w(s.weight), s.bias ? w(s.bias) : null, lora(s.lora), N, s.inF, s.outF);
+        if (s.lora && saved) view(s.lora.h).set(saved.h);
+        return;
+      }
+      case 'rope':
+        ropeForward(view(s.out), view(s.x), b.cos!, b.sin!, N, s.heads, s.headDim);
+        return;
+      case 'attention': {
+        const att = attentionForward(view(s.out), view(s.q), view(s.k), view(s.v), bias(s.window), { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD });
+        side.set(s.lse, att); // the float64 op keeps probabilities where the kernel keeps log-sum-exp
+        return;
+      }
+      case 'swiglu':
+        swigluForward(view(s.out), view(s.gate), view(s.up), N * s.width);
+        return;
+      case 'gelu':
+        geluTanhForward(view(s.out), view(s.x), N * s.width);
+        return;
+      case 'add': {
+        const [a, c, out] = [view(s.a), view(s.b), view(s.out)];
+        for (let i = 0; i < out.length; i++) out[i] = a[i] + c[i];
+        return;
+      }
+      case 'lm_head_loss': {
+        const x = view(s.x);
+        const W = w(s.weight);
+        const nll = view(s.nll);
+        const dx = s.dx === null ? null : view(s.dx);
+        for (let r0 = 0; r0 < N; r0 += s.chunkRows) {
+          const rows = Math.min(s.chunkRows, N - r0);
+          const xc = x.subarray(r0 * s.inF, (r0 + rows) * s.inF);
+          const logits = new Float64Array(rows * s.V);
+          linearForward(logits, xc, W, null, null, rows, s.inF, s.V);
+          const labels = b.labels.subarray(r0, r0 + rows);
+          const ce = crossEntropyForward(logits, labels, rows, s.V);
+          nll.set(ce.nll, r0);
+          if (!dx) continue;
+          const dlogits = new Float64Array(rows * s.V);
+          crossEntropyBackward(dlogits, ce.probs, labels, rows, s.V);
+          const dxc = dx.subarray(r0 * s.inF, (r0 + rows) * s.inF);
+          linearBackward({ dx: dxc, dW: null, db: null, dA: null, dB: null }, dlogits, xc, W, null, null, rows, s.inF, s.V);
+        }
+        return;
+      }
+      case 'cross_entropy':
+        view(s.nll).set(crossEntropyForward(view(s.logits), b.labels, N, s.V).nll);
+        return;
+      case 'rmsnorm_bwd': {
+        const x = view(s.x);
+        rmsnormBackward(view(s.dx), null, view(s.dout), x, w(s.weight), view(s.rstd), x.length / s.width, s.width, s.plusOne);
+        return;
+      }
+      case 'layernorm_bwd': {
+        const x = view(s.x);
+        layernormBackward(view(s.dx), null, null, view(s.dout), x, w(s.weight), view(s.mean), view(s.rstd), x.length / s.width, s.width);
+        return;
+      }
+      case 'linear_bwd': {
+        const x = view(s.x);
+        const dout = view(s.dout);
+        const br = lora(s.lora);
+        // the device GEMM accumulates into an existing gradient; the float64 op assigns, so add by hand
+        const dx = s.dx === null ? null : s.dxAccumulate ? new Float64Array(N * s.inF) : view(s.dx);
+        let savedLora = null;
+        let dA: Float64Array | null = null;
+        let dB: Float64Array | null = null;
+        if (s.lora && br) {
+          const xd = br.dropMask ? x.map((v, i) => v * br.dropMask![i]) : x;
+          savedLora = { xd, h: view(s.lora.h) };
+          dA = this.gradAcc.subarray(s.lora.A, s.lora.A + s.lora.r * s.inF);
+          dB = this.gradAcc.subarray(s.lora.B, s.lora.B + s.outF * s.lora.r);
+          const dh = view(s.lora.dh); // the kernel's scratch: dh = scale · dout · B
+          for (let n = 0; n < N; n++)
+            for (let k = 0; k < s.lora.r; k++) {
+              let acc = 0;
+              for (let o = 0; o < s.outF; o++) acc += dout[n * s.outF + o] * br.B[o * s.lora.r + k];
+              dh[n * s.lora.r + k] = s.lora.scale * acc;
+            }
+        }
+        linearBackward({ dx, dW: null, db: null, dA, dB }, dout, x, w(s.weight), br, savedLora, N, s.inF, s.outF);
+        if (dx && s.dxAccumulate) {
+          const g = view(s.dx!);
+          for (let i = 0; i < g.length; i++) g[i] += dx[i];
+        }
+        return;
+      }
+      case 'rope_bwd':
+        ropeBackward(view(s.dx), view(s.dout), b.cos!, b.sin!, N, s.heads, s.headDim);
+        return;
+      case 'attention_bwd': {
+        const att = side.get(s.lse) as Float64Array | undefined;
+        if (!att) throw new Error('plan harness: attention backward without its forward probabilities');
+        attentionBackward(view(s.dq), view(s.dk), view(s.dv), view(s.dout), view(s.q), view(s.k), view(s.v), att, { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD });
+        view(s.delta).fill(0);
+        return;
+      }
+      case 'swiglu_bwd':
+        swigluBackward(view(s.dgate), view(s.dup), view(s.dout), view(s.gate), view(s.up), N * s.width);
+        return;
+      case 'gelu_bwd':
+        geluTanhBackward(view(s.dx), view(s.dout), view(s.x), N * s.width);
+        return;
+      case 'copy':
+        view(s.dst).set(view(s.src));
+        return;
+      case 'accumulate': {
+        const [src, dst] = [view(s.src), view(s.dst)];
+        for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+        return;
+      }
+    }
+  }
+}
