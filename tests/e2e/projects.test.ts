@@ -224,7 +224,7 @@ describe('Projects in the browser', () => {
 });
 
 describe('Runs in the browser', () => {
-  it('lists the current project’s runs live: a run started elsewhere appears and its failure shows without a reload', async () => {
+  it('lists the current project’s runs and evaluations live: work started elsewhere appears and its failure shows without a reload', async () => {
     const project = await serve.invoke<ProjectRow>('projects.create', { name: 'Runs check' });
     const context = await newStudioContext(browser);
     const page = await context.newPage();
@@ -250,6 +250,21 @@ describe('Runs in the browser', () => {
     expect(failed.error).toBeTruthy();
     await runs.getByText(failed.error as string, { exact: true }).waitFor();
     await screenshot(page, 'runs-failed.png');
+
+    // Evaluations follow the same pattern on the Evaluate page.
+    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Evaluate', exact: true }).click();
+    await page.getByRole('heading', { name: 'No evaluations in “Runs check” yet' }).waitFor();
+    const evaluation = await serve.invoke<{ id: string }>('evaluations.start', {
+      projectId: project.id,
+      model: missing,
+      dataset: { path: join(serve.dataDir, 'no-such-data.jsonl') },
+    });
+    const evaluations = page.getByRole('table', { name: 'Evaluations' });
+    await evaluations.getByText('no-such-model', { exact: true }).waitFor();
+    await evaluations.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
+    const failedEvaluation = await serve.invoke<{ evaluation: { error: string | null } }>('evaluations.get', { id: evaluation.id });
+    await evaluations.getByText(failedEvaluation.evaluation.error as string, { exact: true }).waitFor();
+    await screenshot(page, 'evaluate-failed.png');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -2,7 +2,8 @@ import { useEffect, useRef, useSyncExternalStore, type ReactElement } from 'reac
 import { Button, ConnectionIndicator, Icon } from './components/index.ts';
 import { ProjectsPage } from './pages/ProjectsPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
-import { AdaptersPage, ChatPage, DatasetsPage, EvaluatePage, ExportsPage, NewFineTunePage } from './pages/planned.tsx';
+import { EvaluatePage } from './pages/EvaluatePage.tsx';
+import { AdaptersPage, ChatPage, DatasetsPage, ExportsPage, NewFineTunePage } from './pages/planned.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
 import { parseRoute, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
 import { useProjects } from './state/projects.tsx';

@@ -22,11 +22,12 @@ export function formatBytes(bytes: number): string {
 /** 75 → "1 min 15 s"; 4000 → "1 h 6 min"; under a minute in seconds. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  const total = Math.round(seconds);
+  if (total < 60) return `${total} s`;
+  const minutes = Math.floor(total / 60);
+  if (minutes < 60) return `${minutes} min ${total % 60} s`;
   const hours = Math.floor(minutes / 60);
-  return `${hours} h ${minutes - hours * 60} min`;
+  return `${hours} h ${minutes % 60} min`;
 }
 
 /** Seconds between two ISO timestamps (the second defaults to now). */
@@ -40,4 +41,17 @@ export function secondsBetween(startIso: string, endIso: string | null, now: num
 export function formatMetric(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   return value >= 100 ? value.toFixed(1) : value.toFixed(3);
+}
+
+/** The last segment of a file path (either separator): the name a person recognises. */
+export function basename(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+/** Relative change of perplexity from base to tuned (−0.234 = 23.4 % lower); null when either is missing. */
+export function perplexityChange(evaluation: { basePerplexity: number | null; adapterPerplexity: number | null }): number | null {
+  const { basePerplexity: before, adapterPerplexity: after } = evaluation;
+  if (before === null || after === null || !(before > 0)) return null;
+  return (after - before) / before;
 }

@@ -6,7 +6,7 @@ import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
-import { formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { basename, formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
@@ -159,9 +159,4 @@ function RunProgress({ run, live }: { run: Run; live: LiveProgress | undefined }
     );
   }
   return <span className="muted">{steps ?? '—'}</span>;
-}
-
-function basename(path: string): string {
-  const parts = path.split(/[\\/]/).filter(Boolean);
-  return parts[parts.length - 1] ?? path;
 }

@@ -37,21 +37,6 @@ export function DatasetsPage() {
   );
 }
 
-export function EvaluatePage() {
-  return (
-    <PlannedPage
-      title="Evaluate"
-      icon="gauge"
-      description="How much a fine-tune changed the model on held-out examples."
-      will={[
-        'Compare perplexity before and after fine-tuning on the evaluation split.',
-        'Sort examples by how much they changed and open any of them in Chat.',
-      ]}
-      firstStep={{ title: 'Nothing to evaluate yet', body: 'Evaluation needs a finished run and its adapter.', action: { label: 'Go to Runs', route: 'runs' } }}
-    />
-  );
-}
-
 export function ChatPage() {
   return (
     <PlannedPage

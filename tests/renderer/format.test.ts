@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { basename, formatBytes, formatDuration, formatMetric, perplexityChange, secondsBetween } from '../../src/renderer/src/format.ts';
+
+describe('display formatting', () => {
+  it('formats durations at the scale a person reads them', () => {
+    expect(formatDuration(0)).toBe('0 s');
+    expect(formatDuration(59.4)).toBe('59 s');
+    expect(formatDuration(75)).toBe('1 min 15 s');
+    expect(formatDuration(119.6)).toBe('2 min 0 s');
+    expect(formatDuration(4000)).toBe('1 h 6 min');
+    expect(formatDuration(-1)).toBe('—');
+    expect(formatDuration(Number.NaN)).toBe('—');
+  });
+
+  it('measures elapsed time between timestamps, up to now while still running', () => {
+    expect(secondsBetween('2026-01-01T00:00:00Z', '2026-01-01T00:01:30Z')).toBe(90);
+    expect(secondsBetween('2026-01-01T00:00:00Z', null, Date.parse('2026-01-01T00:00:10Z'))).toBe(10);
+  });
+
+  it('shows metrics with three decimals, fewer for large values, and a dash when absent', () => {
+    expect(formatMetric(2.34567)).toBe('2.346');
+    expect(formatMetric(1234.56)).toBe('1234.6');
+    expect(formatMetric(null)).toBe('—');
+    expect(formatMetric(undefined)).toBe('—');
+    expect(formatMetric(Number.POSITIVE_INFINITY)).toBe('—');
+  });
+
+  it('sizes in binary units', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(24 * 1024 ** 3)).toBe('24.0 GiB');
+  });
+
+  it('takes the last path segment with either separator', () => {
+    expect(basename('/models/SmolLM2-135M/')).toBe('SmolLM2-135M');
+    expect(basename('C:\\data\\train.jsonl')).toBe('train.jsonl');
+  });
+
+  it('computes the relative perplexity change, or none when a side is missing', () => {
+    expect(perplexityChange({ basePerplexity: 20, adapterPerplexity: 15 })).toBeCloseTo(-0.25);
+    expect(perplexityChange({ basePerplexity: 10, adapterPerplexity: 12 })).toBeCloseTo(0.2);
+    expect(perplexityChange({ basePerplexity: null, adapterPerplexity: 12 })).toBeNull();
+    expect(perplexityChange({ basePerplexity: 0, adapterPerplexity: 12 })).toBeNull();
+  });
+});
