@@ -11,6 +11,8 @@ import { registerModel } from './model.ts';
 import { registerAdapter } from './adapter.ts';
 import { registerMerge } from './merge.ts';
 import { registerExport } from './export.ts';
+import { registerDataset } from './dataset.ts';
+import { registerModelPull } from './model-pull.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -23,4 +25,6 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerAdapter,
   registerMerge,
   registerExport,
+  registerDataset,
+  registerModelPull, // after registerModel: adds `pull` to the `model` group
 ];
