@@ -31,7 +31,8 @@ __device__ __forceinline__ uint8_t nearest_index(const float* table, float x) {
 }
 
 __device__ __forceinline__ float nf4_absmax(const Nf4Weight& w, long long block) {
-  return w.dyn_map[w.qabsmax[block]] * w.absmax2[block / 256] + w.offset[0];
+  // separately rounded product and sum (no FMA contraction), as bitsandbytes dequantizes then adds the offset
+  return __fadd_rn(__fmul_rn(w.dyn_map[w.qabsmax[block]], w.absmax2[block / 256]), w.offset[0]);
 }
 
 __device__ __forceinline__ float nf4_value(const Nf4Weight& w, long long f) {
@@ -68,7 +69,8 @@ __global__ void nf4_double_quant_kernel(uint8_t* qabsmax, float* absmax2, const 
   const float v = i < nblocks ? absmax[i] - offset[0] : 0.f;
   const float am = block_max(fabsf(v));
   if (threadIdx.x == 0) absmax2[blockIdx.x] = am;
-  if (i < nblocks) qabsmax[i] = nearest_index(dyn_map, am > 0.f ? v / am : 0.f);
+  const inv = am > 0.f ? 1.f / am : 0.f; // multiply by the reciprocal, as bitsandbytes does
+  if (i < nblocks) qabsmax[i] = nearest_index(dyn_map, v * inv);
 }
 
 template <typename T>
