@@ -61,7 +61,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const ft = g.ft;
   const { slots, total } = trainableLayout(p);
   const train = opts.mode === 'train';
-  const G = groupSize(p);
+  groupSize(p); // refuse mixed head groupings up front: the bias input is tiled by one G
 
   // batch inputs
   const inputIds = g.input('input_ids', DataType.INT64, ['B', 'T']);
@@ -89,7 +89,6 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     },
     dropMask: (m) => drops.get(m) ?? null,
   };
-  void G;
 
   // parameters: frozen → initializers; trainable → slices of the flat input
   const values = new Map<string, string>();
