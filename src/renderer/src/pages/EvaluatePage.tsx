@@ -28,9 +28,15 @@ export function EvaluatePage() {
 
 function EvaluationList({ project }: { project: Project }) {
   const evaluations = useQuery('evaluations.list', { projectId: project.id });
+  // Run names, so an evaluation of a run is called by its run's name rather than its adapter folder.
+  const runs = useQuery('runs.list', { projectId: project.id });
+  const runNames = new Map(runs.state.status === 'ready' ? runs.state.data.map((run) => [run.id, run.name]) : []);
   const listed = evaluations.state.status === 'ready' ? evaluations.state.data : [];
   useEvent('job.status', (job) => {
-    if (job.projectId === project.id || listed.some((evaluation) => evaluation.jobId === job.id)) evaluations.reload();
+    if (job.projectId === project.id || listed.some((evaluation) => evaluation.jobId === job.id)) {
+      evaluations.reload();
+      runs.reload();
+    }
   });
 
   const columns: Column<Evaluation>[] = [
@@ -39,9 +45,12 @@ function EvaluationList({ project }: { project: Project }) {
       header: 'Evaluated',
       render: (evaluation) => (
         <div className="project-cell">
-          <span className="project-name">{evaluation.adapterPath ? basename(evaluation.adapterPath) : basename(evaluation.model)}</span>
+          <span className="project-name">
+            {(evaluation.runId ? runNames.get(evaluation.runId) : undefined) ?? (evaluation.adapterPath ? basename(evaluation.adapterPath) : basename(evaluation.model))}
+          </span>
           <span className="project-description">
-            {basename(evaluation.model)} · {evaluation.examples} examples, {evaluation.tokens} tokens
+            {evaluation.adapterPath ? `adapter on ${basename(evaluation.model)}` : 'base model only'}
+            {evaluation.examples > 0 ? ` · ${evaluation.examples} examples, ${evaluation.tokens} tokens` : ''}
           </span>
           {evaluation.status === 'failed' && evaluation.error ? <span className="run-error">{evaluation.error}</span> : null}
         </div>
