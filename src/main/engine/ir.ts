@@ -14,6 +14,10 @@ export interface ParamDecl {
   noDecay: boolean;
   /** How a fresh value is made when no checkpoint provides it (LoRA tensors). */
   init?: { kind: 'kaiming_uniform_a_sqrt5'; fanIn: number } | { kind: 'zeros' };
+  /** Stored on disk as [in, out] (GPT-2's Conv1D, PEFT's fan_in_fan_out): transposed when loaded and saved. */
+  storedTransposed?: boolean;
+  /** A frozen linear weight held as NF4 (QLoRA); executors get an Nf4Tensor for it (quant/nf4.ts). */
+  quant?: 'nf4';
 }
 
 export interface LoraAttach {
@@ -26,6 +30,8 @@ export interface LoraAttach {
 
 export type OpNode =
   | { op: 'embedding'; weight: string; out: string; width: number; scale: number }
+  /** Learned absolute positions (GPT-2): rows of the table picked by each token's position (batch-inputs.ts). */
+  | { op: 'position_embedding'; weight: string; out: string; width: number }
   | { op: 'rmsnorm'; x: string; weight: string; out: string; width: number; eps: number; plusOne: boolean }
   | { op: 'layernorm'; x: string; weight: string; bias: string; out: string; width: number; eps: number }
   | {
@@ -39,11 +45,19 @@ export type OpNode =
       inF: number;
       outF: number;
     }
-  | { op: 'rope'; x: string; out: string; heads: number; headDim: number }
-  | { op: 'attention'; q: string; k: string; v: string; out: string; NH: number; NKV: number; HD: number; window: number | null }
+  /** local: use the program's ropeLocal tables (Gemma 3's sliding layers have their own base frequency). */
+  | { op: 'rope'; x: string; out: string; heads: number; headDim: number; local?: boolean }
+  /** scale multiplies q·k (default 1/√HD; Gemma 3: query_pre_attn_scalar^-½). */
+  | { op: 'attention'; q: string; k: string; v: string; out: string; NH: number; NKV: number; HD: number; window: number | null; scale?: number }
   | { op: 'swiglu'; gate: string; up: string; out: string; width: number }
+  /** gelu_tanh(gate) ⊙ up (Gemma's GeGLU MLP). */
+  | { op: 'geglu'; gate: string; up: string; out: string; width: number }
   | { op: 'gelu_tanh'; x: string; out: string; width: number }
-  | { op: 'add'; a: string; b: string; out: string; width: number };
+  | { op: 'add'; a: string; b: string; out: string; width: number }
+  /** Columns [start, start + width) of x (N, inWidth): GPT-2's fused c_attn output split into q, k, v. */
+  | { op: 'slice'; x: string; out: string; start: number; width: number; inWidth: number }
+  /** cap · tanh(x / cap) (Gemma's final logit soft-capping). */
+  | { op: 'softcap'; x: string; out: string; width: number; cap: number };
 
 export interface Program {
   family: string;
@@ -53,6 +67,10 @@ export interface Program {
   logits: string; // (N, V); the loss is cross-entropy of it against the batch labels
   vocab: number;
   rope: RopeConfig | null;
+  /** Tables for rope nodes marked local (Gemma 3 sliding layers); absent when every layer shares `rope`. */
+  ropeLocal?: RopeConfig | null;
+  /** Rows of the learned position table (GPT-2): positions at or past it are refused. */
+  maxPositions?: number;
 }
 
 export function paramMap(p: Program): Map<string, ParamDecl> {
@@ -63,14 +81,18 @@ export function paramMap(p: Program): Map<string, ParamDecl> {
 export function nodeInputs(n: OpNode): string[] {
   switch (n.op) {
     case 'embedding': return [n.weight];
+    case 'position_embedding': return [n.weight];
     case 'rmsnorm': return [n.x, n.weight];
     case 'layernorm': return [n.x, n.weight, n.bias];
     case 'linear': return [n.x, n.weight, ...(n.bias ? [n.bias] : []), ...(n.lora ? [n.lora.A, n.lora.B] : [])];
     case 'rope': return [n.x];
     case 'attention': return [n.q, n.k, n.v];
     case 'swiglu': return [n.gate, n.up];
+    case 'geglu': return [n.gate, n.up];
     case 'gelu_tanh': return [n.x];
     case 'add': return [n.a, n.b];
+    case 'slice': return [n.x];
+    case 'softcap': return [n.x];
   }
 }
 

@@ -164,11 +164,11 @@ describe('ONNX lowerings vs float64 references', () => {
     const biasV = h.feed('bias', tiled, [B, 1, G * T, T]);
     h.ctx.batch.bias = () => biasV;
     h.feed('q', q, [N, NH * HD]); h.feed('k', k, [N, NKV * HD]); h.feed('v', v, [N, NKV * HD]);
-    const node = { op: 'attention' as const, q: 'q', k: 'k', v: 'v', out: 'y', NH, NKV, HD, window: null };
+    const node = { op: 'attention' as const, q: 'q', k: 'k', v: 'v', out: 'y', NH, NKV, HD, window: null, scale: 0.3 };
     AT.attentionForward(h.ctx, node, 0);
     AT.attentionBackward(h.ctx, node, 0, h.feed('dy', dy, [N, NH * HD]));
     const o = await h.run({ y: h.ctx.value('y') });
-    const d = { B, T, NH, NKV, HD };
+    const d = { B, T, NH, NKV, HD, scale: 0.3 };
     const y = new Float64Array(q.length);
     const att = attentionForward(y, q, k, v, bias, d);
     const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);

@@ -97,7 +97,7 @@ describe('op references: backward vs finite differences (float64)', () => {
       // padded query rows are never trained: probe only real rows (their fully-masked scores sit at −1e9, where
       // float64 keeps too few digits of the score for finite differences)
       for (let n = 0; n < N; n++) if (!mask[n]) dout.fill(0, n * NH * HD, (n + 1) * NH * HD);
-      const d = { B, T, NH, NKV, HD };
+      const d = { B, T, NH, NKV, HD, scale: window === null ? undefined : 0.3 };
       const loss = () => { const o = new Float64Array(q.length); attentionForward(o, q, k, v, bias, d); return dot(o, dout); };
       const att = attentionForward(new Float64Array(q.length), q, k, v, bias, d);
       const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);

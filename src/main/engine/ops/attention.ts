@@ -28,6 +28,8 @@ export interface AttentionDims {
   NH: number;
   NKV: number;
   HD: number;
+  /** Multiplier on q·k; default 1/√HD (Gemma 3 uses query_pre_attn_scalar^-½). */
+  scale?: number;
 }
 
 /** out (N, NH·HD); returns att (B, NH, T, T), the softmax probabilities, saved for backward. */
@@ -36,7 +38,7 @@ export function attentionForward(
 ): Float64Array {
   const { B, T, NH, NKV, HD } = d;
   const G = NH / NKV;
-  const scale = 1 / Math.sqrt(HD);
+  const scale = d.scale ?? 1 / Math.sqrt(HD);
   const att = new Float64Array(B * NH * T * T);
   const row = new Float64Array(T);
   for (let b = 0; b < B; b++)
@@ -76,7 +78,7 @@ export function attentionBackward(
 ): void {
   const { B, T, NH, NKV, HD } = d;
   const G = NH / NKV;
-  const scale = 1 / Math.sqrt(HD);
+  const scale = d.scale ?? 1 / Math.sqrt(HD);
   dq.fill(0);
   dk.fill(0);
   dv.fill(0);

@@ -20,6 +20,7 @@ export class GraphBuilder {
   readonly initializers: TensorInit[] = [];
   private counter = 0;
   private consts = new Map<string, string>();
+  private domains = new Set<string>(); // operator sets beyond the default one (e.g. com.microsoft)
   readonly ft: DataType;
 
   constructor(readonly elem: Elem) {
@@ -81,6 +82,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Declares that a node of another operator set is used (its opset import is added to the model). */
+  useDomain(domain: string): void {
+    this.domains.add(domain);
+  }
+
   // Short forms of the ops the lowerings use most.
   add = (a: string, b: string) => this.op('Add', [a, b]);
   sub = (a: string, b: string) => this.op('Sub', [a, b]);
@@ -95,6 +101,6 @@ export class GraphBuilder {
 
   model(name: string): ModelDef {
     const graph: GraphDef = { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers };
-    return { graph, opsets: [{ domain: '', version: OPSET }], irVersion: IR_VERSION };
+    return { graph, opsets: [{ domain: '', version: OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))], irVersion: IR_VERSION };
   }
 }

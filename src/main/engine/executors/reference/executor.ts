@@ -13,6 +13,8 @@ import { attentionBackward, attentionForward } from '../../ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
 import { geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entropy.ts';
+import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
+import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 
 export type Weights64 = Map<string, Float64Array>;
 
@@ -64,6 +66,21 @@ export class ReferenceExecutor {
           if (n.scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= n.scale;
           break;
         }
+        case 'position_embedding':
+          embeddingForward(alloc(n.out), inp.positions, this.w(n.weight), N, n.width, this.w(n.weight).length / n.width);
+          break;
+        case 'slice': {
+          const x = get(n.x);
+          const out = alloc(n.out);
+          for (let r = 0; r < N; r++) out.set(x.subarray(r * n.inWidth + n.start, r * n.inWidth + n.start + n.width), r * n.width);
+          break;
+        }
+        case 'geglu':
+          gegluForward(alloc(n.out), get(n.gate), get(n.up), N * n.width);
+          break;
+        case 'softcap':
+          softcapForward(alloc(n.out), get(n.x), N * n.width, n.cap);
+          break;
         case 'rmsnorm': {
           const x = get(n.x);
           const R = x.length / n.width;
@@ -85,11 +102,11 @@ export class ReferenceExecutor {
           saved.set(idx, linearForward(alloc(n.out), get(n.x), this.w(n.weight), n.bias ? this.w(n.bias) : null, this.lora(n, N, masks), N, n.inF, n.outF));
           break;
         case 'rope':
-          ropeForward(alloc(n.out), get(n.x), inp.cos!, inp.sin!, N, n.heads, n.headDim);
+          ropeForward(alloc(n.out), get(n.x), n.local ? inp.cosLocal! : inp.cos!, n.local ? inp.sinLocal! : inp.sin!, N, n.heads, n.headDim);
           break;
         case 'attention': {
           const bias = n.window === null ? inp.bias : inp.windowBias.get(n.window)!;
-          saved.set(idx, attentionForward(alloc(n.out), get(n.q), get(n.k), get(n.v), bias, { B: inp.B, T: inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD }));
+          saved.set(idx, attentionForward(alloc(n.out), get(n.q), get(n.k), get(n.v), bias, { B: inp.B, T: inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD, scale: n.scale }));
           break;
         }
         case 'swiglu':
@@ -145,6 +162,31 @@ export class ReferenceExecutor {
           }
           break;
         }
+        case 'position_embedding': {
+          const dw = pg(n.weight);
+          if (dw) embeddingBackward(dw, dout, inp.positions, N, n.width);
+          break;
+        }
+        case 'slice': {
+          const dx = new Float64Array(N * n.inWidth);
+          for (let r = 0; r < N; r++) dx.set(dout.subarray(r * n.width, (r + 1) * n.width), r * n.inWidth + n.start);
+          addGrad(n.x, dx);
+          break;
+        }
+        case 'geglu': {
+          const dg = new Float64Array(dout.length);
+          const du = new Float64Array(dout.length);
+          gegluBackward(dg, du, dout, get(n.gate), get(n.up), dout.length);
+          addGrad(n.gate, dg);
+          addGrad(n.up, du);
+          break;
+        }
+        case 'softcap': {
+          const dx = new Float64Array(dout.length);
+          softcapBackward(dx, dout, get(n.x), dout.length, n.cap);
+          addGrad(n.x, dx);
+          break;
+        }
         case 'rmsnorm': {
           const x = get(n.x);
           const dx = new Float64Array(x.length);
@@ -172,7 +214,7 @@ export class ReferenceExecutor {
         }
         case 'rope': {
           const dx = new Float64Array(dout.length);
-          ropeBackward(dx, dout, inp.cos!, inp.sin!, N, n.heads, n.headDim);
+          ropeBackward(dx, dout, n.local ? inp.cosLocal! : inp.cos!, n.local ? inp.sinLocal! : inp.sin!, N, n.heads, n.headDim);
           addGrad(n.x, dx);
           break;
         }
@@ -183,7 +225,7 @@ export class ReferenceExecutor {
           const dq = new Float64Array(q.length);
           const dk = new Float64Array(k.length);
           const dv = new Float64Array(v.length);
-          attentionBackward(dq, dk, dv, dout, q, k, v, fwd.saved.get(idx) as Float64Array, { B: inp.B, T: inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD });
+          attentionBackward(dq, dk, dv, dout, q, k, v, fwd.saved.get(idx) as Float64Array, { B: inp.B, T: inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD, scale: n.scale });
           addGrad(n.q, dq);
           addGrad(n.k, dk);
           addGrad(n.v, dv);

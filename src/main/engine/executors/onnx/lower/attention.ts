@@ -1,6 +1,6 @@
 // Causal GQA attention without repeating K/V: the G query heads that share a KV head are stacked along the
 // query axis, q4 (B, NKV, G·T, HD), so each KV head does one MatMul against its own k/v.
-// Forward: S = (q4/√HD)·kᵀ + bias, P = softmax(S), O = P·v.
+// Forward (scale = the node's, default 1/√HD): S = (q4·scale)·kᵀ + bias, P = softmax(S), O = P·v.
 // Backward (softmax backward as P·(dP − Σ dP·P)): dP = dO·vᵀ, dv = Pᵀ·dO, dS = P·(dP − rowsum(dP·P)),
 // dq = dS·k/√HD, dk = dSᵀ·(q4/√HD). dv and dk sum over the G stacked heads by construction.
 import type { OpNode } from '../../../ir.ts';
@@ -36,7 +36,7 @@ function kvUnheads(c: LowerCtx, x4: string, n: Node): string {
 
 export function attentionForward(c: LowerCtx, n: Node, idx: number): void {
   const { g } = c;
-  const qs = g.mul(stackHeads(c, c.value(n.q), n), g.scalar(1 / Math.sqrt(n.HD))); // (B, NKV, G·T, HD)
+  const qs = g.mul(stackHeads(c, c.value(n.q), n), g.scalar(n.scale ?? 1 / Math.sqrt(n.HD))); // (B, NKV, G·T, HD)
   const k4 = kvHeads(c, c.value(n.k), n); // (B, NKV, T, HD)
   const v4 = kvHeads(c, c.value(n.v), n);
   const S = g.add(g.matmul(qs, g.transpose(k4, [0, 1, 3, 2])), c.batch.bias(n.window)); // (B, NKV, G·T, T)
@@ -52,6 +52,6 @@ export function attentionBackward(c: LowerCtx, n: Node, idx: number, dout: strin
   const dP = g.matmul(dO, g.transpose(v4, [0, 1, 3, 2])); // (B, NKV, G·T, T)
   if (c.needsGrad(n.v)) c.addGrad(n.v, kvUnheads(c, g.matmul(g.transpose(P, [0, 1, 3, 2]), dO), n));
   const dS = g.mul(P, g.sub(dP, g.reduceSum(g.mul(dP, P), [-1])));
-  if (c.needsGrad(n.q)) c.addGrad(n.q, unstackHeads(c, g.mul(g.matmul(dS, k4), g.scalar(1 / Math.sqrt(n.HD))), n));
+  if (c.needsGrad(n.q)) c.addGrad(n.q, unstackHeads(c, g.mul(g.matmul(dS, k4), g.scalar(n.scale ?? 1 / Math.sqrt(n.HD))), n));
   if (c.needsGrad(n.k)) c.addGrad(n.k, kvUnheads(c, g.matmul(g.transpose(dS, [0, 1, 3, 2]), qs), n));
 }

@@ -8,6 +8,9 @@ export interface BatchValues {
   shapeBT: string; // [B, T] int64, for reshapes to (B, T, …)
   cos: string | null; // (N, 1, HD)
   sin: string | null;
+  cosLocal: string | null; // (N, 1, HD) for rope nodes marked local
+  sinLocal: string | null;
+  positions(): string; // (N) int64 position ids (learned position tables)
   bias(window: number | null): string; // (B, 1, G·T, T) additive attention bias, tiled over the G query heads of a KV head
   labelIdx: string; // (N, 1) int64, ignored rows clamped to 0
   labelValid: string; // (N, 1) float, 1 = trained

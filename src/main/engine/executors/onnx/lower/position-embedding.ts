@@ -1,0 +1,18 @@
+// Learned absolute positions (GPT-2): Gather rows of the position table by each token's position id (a batch
+// input derived from the attention mask, like rope's tables). Backward scatters into the table when trainable.
+import type { OpNode } from '../../../ir.ts';
+import type { LowerCtx } from './context.ts';
+
+type Node = Extract<OpNode, { op: 'position_embedding' }>;
+
+export function positionEmbeddingForward(c: LowerCtx, n: Node): void {
+  c.setValue(n.out, c.g.op('Gather', [c.value(n.weight), c.batch.positions()], { axis: 0 })); // (N, C)
+}
+
+export function positionEmbeddingBackward(c: LowerCtx, n: Node, dout: string): void {
+  if (!c.needsGrad(n.weight)) return;
+  const { g } = c;
+  const zeros = g.op('Mul', [c.value(n.weight), g.scalar(0)]);
+  const idx = g.op('Unsqueeze', [c.batch.positions(), g.i64([1])]); // (N, 1)
+  c.addGrad(n.weight, g.op('ScatterND', [zeros, idx, dout], { reduction: 'add' }));
+}
