@@ -1,13 +1,9 @@
 // The studio in headless Chromium against a real `lora-studio serve`: the Projects page end to end
 // (create, reload, rename, delete with confirmation), every other page's empty state, the token handling,
 // and no console errors (which is where CSP violations would show).
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatMetric, perplexityChange } from '../../src/renderer/src/format.ts';
 import { ROUTES } from '../../src/renderer/src/routes.ts';
-import { makeTinyModel } from '../fixtures/tiny-models.ts';
 import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
 
 interface ProjectRow {
@@ -221,113 +217,6 @@ describe('Projects in the browser', () => {
     await page.reload(); // the pinned choice survives a reload
     await projectTable(page).waitFor();
     expect(await background()).toBe(light);
-    expect(errors).toEqual([]);
-    await context.close();
-  });
-});
-
-describe('Runs in the browser', () => {
-  it('lists the current project’s runs and evaluations live: work started elsewhere appears and its failure shows without a reload', async () => {
-    const project = await serve.invoke<ProjectRow>('projects.create', { name: 'Runs check' });
-    const context = await newStudioContext(browser);
-    const page = await context.newPage();
-    const errors = collectPageErrors(page);
-    await page.goto(serve.url);
-    await projectTable(page).waitFor();
-    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Runs check' });
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Runs', exact: true }).click();
-    await page.getByRole('heading', { name: 'No runs in “Runs check” yet' }).waitFor();
-    await screenshot(page, 'runs-empty.png');
-
-    // Started through the API (as the CLI would); the model folder does not exist, so the job fails fast.
-    const missing = join(serve.dataDir, 'no-such-model');
-    const run = await serve.invoke<{ id: string; name: string }>('runs.start', {
-      projectId: project.id,
-      config: { model: missing, dataset: { path: join(serve.dataDir, 'no-such-data.jsonl') } },
-    });
-    const runs = page.getByRole('table', { name: 'Runs' });
-    await runs.getByText(run.name, { exact: true }).waitFor();
-    await runs.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
-    const failed = await serve.invoke<{ status: string; error: string | null }>('runs.get', { id: run.id });
-    expect(failed.status).toBe('failed');
-    expect(failed.error).toBeTruthy();
-    await runs.getByText(failed.error as string, { exact: true }).waitFor();
-    await screenshot(page, 'runs-failed.png');
-
-    // Evaluations follow the same pattern on the Evaluate page.
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Evaluate', exact: true }).click();
-    await page.getByRole('heading', { name: 'No evaluations in “Runs check” yet' }).waitFor();
-    const evaluation = await serve.invoke<{ id: string }>('evaluations.start', {
-      projectId: project.id,
-      model: missing,
-      dataset: { path: join(serve.dataDir, 'no-such-data.jsonl') },
-    });
-    const evaluations = page.getByRole('table', { name: 'Evaluations' });
-    await evaluations.getByText('no-such-model', { exact: true }).waitFor();
-    await evaluations.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
-    const failedEvaluation = await serve.invoke<{ evaluation: { error: string | null } }>('evaluations.get', { id: evaluation.id });
-    await evaluations.getByText(failedEvaluation.evaluation.error as string, { exact: true }).waitFor();
-    await screenshot(page, 'evaluate-failed.png');
-    expect(errors).toEqual([]);
-    await context.close();
-  });
-});
-
-describe('A real fine-tune in the browser', () => {
-  it('shows a tiny model’s run finishing with its losses, and its evaluation with perplexity before and after', async () => {
-    const project = await serve.invoke<ProjectRow>('projects.create', { name: 'Tiny fine-tune' });
-    const modelDir = join(serve.dataDir, 'tiny-llama');
-    await makeTinyModel(modelDir, 'llama', { seed: 5 });
-    const datasetPath = join(serve.dataDir, 'sums.jsonl');
-    const rows = Array.from({ length: 24 }, (_, i) => ({ prompt: `Q: what is ${i} plus one?\nA:`, completion: ` ${i + 1}` }));
-    writeFileSync(datasetPath, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
-
-    const context = await newStudioContext(browser);
-    const page = await context.newPage();
-    const errors = collectPageErrors(page);
-    await page.goto(serve.url);
-    await projectTable(page).waitFor();
-    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Tiny fine-tune' });
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Runs', exact: true }).click();
-    await page.getByRole('heading', { name: 'No runs in “Tiny fine-tune” yet' }).waitFor();
-
-    const started = await serve.invoke<{ id: string; name: string }>('runs.start', {
-      projectId: project.id,
-      name: 'sums r4',
-      config: {
-        model: modelDir,
-        dataset: { path: datasetPath, template: { kind: 'plain' }, eval_split: { kind: 'ratio', ratio: 0.25 } },
-        lora: { r: 4, lora_alpha: 8 },
-        max_steps: 6,
-        micro_batch_size: 2,
-        gradient_accumulation_steps: 1,
-        learning_rate: 5e-3,
-        max_seq_length: 32,
-      },
-    });
-    const runs = page.getByRole('table', { name: 'Runs' });
-    await runs.getByText('sums r4', { exact: true }).waitFor();
-    await runs.getByText('Finished', { exact: true }).waitFor({ timeout: 120_000 });
-    const run = await serve.invoke<{ summary: { trainLoss: number; evalLoss: number; steps: number; totalSteps: number } }>('runs.get', { id: started.id });
-    await runs.getByText(formatMetric(run.summary.trainLoss), { exact: true }).waitFor();
-    await runs.getByText(formatMetric(run.summary.evalLoss), { exact: true }).waitFor();
-    await runs.getByText(`${run.summary.steps} / ${run.summary.totalSteps} steps`, { exact: true }).waitFor();
-    await screenshot(page, 'runs-finished.png');
-
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Evaluate', exact: true }).click();
-    await page.getByRole('heading', { name: 'No evaluations in “Tiny fine-tune” yet' }).waitFor();
-    const evaluationStarted = await serve.invoke<{ id: string }>('evaluations.start', { projectId: project.id, runId: started.id });
-    const evaluations = page.getByRole('table', { name: 'Evaluations' });
-    await evaluations.getByText('Finished', { exact: true }).waitFor({ timeout: 120_000 });
-    await evaluations.getByText('sums r4', { exact: true }).waitFor();
-    const { evaluation } = await serve.invoke<{ evaluation: { basePerplexity: number; adapterPerplexity: number } }>('evaluations.get', {
-      id: evaluationStarted.id,
-    });
-    await evaluations.getByText(formatMetric(evaluation.basePerplexity), { exact: true }).waitFor();
-    await evaluations.getByText(formatMetric(evaluation.adapterPerplexity), { exact: true }).waitFor();
-    const change = perplexityChange(evaluation) as number;
-    await evaluations.getByText(`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`, { exact: true }).waitFor();
-    await screenshot(page, 'evaluate-finished.png');
     expect(errors).toEqual([]);
     await context.close();
   });
