@@ -199,7 +199,7 @@ describe('model → GGUF', () => {
     expect(types[100]).toBe(1);
     expect((v('tokenizer.ggml.merges') as string[])[0]).toBe(((tok.tokenizerJson.model as { merges: string[] }).merges[0]));
     expect(v('tokenizer.ggml.model')).toBe('gpt2');
-    expect(v('tokenizer.ggml.pre')).toBe('gpt2');
+    expect(v('tokenizer.ggml.pre')).toBe('gpt-2');
     expect(v('tokenizer.ggml.bos_token_id')).toBe(tok.specialIds['<|begin_of_text|>']);
     expect(v('tokenizer.ggml.eos_token_id')).toBe(tok.specialIds['<|im_end|>']);
     expect(v('tokenizer.ggml.padding_token_id')).toBe(tok.specialIds['<|endoftext|>']);
@@ -274,7 +274,7 @@ describe('model → GGUF', () => {
     const p3 = await parse((await exportGguf({ baseDir: q3.dir, outFile: join(dir, 'qwen3.gguf'), type: 'bf16' })).outFile);
     expect(p3.md('general.architecture')?.value).toBe('qwen3');
     expect(p3.md('qwen3.attention.key_length')?.value).toBe(24);
-    expect(p3.md('tokenizer.ggml.pre')?.value).toBe('gpt2');
+    expect(p3.md('tokenizer.ggml.pre')?.value).toBe('gpt-2');
     expect(p3.tensor('blk.0.attn_q.weight').info.shape.map(Number)).toEqual([64, 96]);
     expect(p3.tensor('blk.0.attn_k_norm.weight').values).toEqual(q3.tensors.get('model.layers.0.self_attn.k_norm.weight'));
     const q = p3.tensor('blk.0.attn_q.weight');

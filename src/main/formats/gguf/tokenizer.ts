@@ -68,7 +68,7 @@ export async function folderChatTemplate(dir: string): Promise<string | null> {
 
 /**
  * Build tokenizer metadata. `pre` is llama.cpp's pre-tokenizer name (its regex set); for a plain
- * ByteLevel pre-tokenizer that is "gpt2". Families with their own regex default to llama.cpp's
+ * ByteLevel pre-tokenizer that is "gpt-2" (GPT-2's regex). Families with their own regex default to llama.cpp's
  * name for them; pass `pre` to override.
  */
 export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, options: { pre?: string; chatTemplate?: string | null } = {}): Promise<GgufTokenizerInfo> {
@@ -120,8 +120,8 @@ export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, option
   }
   const addEos = config.add_eos_token === true;
   const chatTemplate = options.chatTemplate !== undefined ? options.chatTemplate : await folderChatTemplate(dir);
-  const defaultPre = spec.family === 'qwen2' || spec.family === 'qwen3' ? 'qwen2' : 'gpt2';
-  const pre = options.pre ?? (isPlainByteLevel(tok.pre_tokenizer) ? 'gpt2' : defaultPre);
+  const defaultPre = spec.family === 'qwen2' || spec.family === 'qwen3' ? 'qwen2' : 'gpt-2';
+  const pre = options.pre ?? (isPlainByteLevel(tok.pre_tokenizer) ? 'gpt-2' : defaultPre);
 
   const metadata = new Map<string, GgufValue>();
   metadata.set('tokenizer.ggml.model', gv.str('gpt2'));

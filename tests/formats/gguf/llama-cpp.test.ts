@@ -1,0 +1,155 @@
+// The GGUF files we write, loaded by a real llama.cpp (node-llama-cpp's prebuilt CPU binary):
+// next-token logits must match the engine's float64 reference forward pass on the same weights.
+// Covers the merged model (Llama with q/k permutation, Qwen2 biases, Qwen3 q/k norms and
+// head_dim ≠ hidden/heads), Q8_0, and the LoRA adapter GGUF applied by llama.cpp at runtime.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
+import { exportGguf, exportLoraGguf } from '../../../src/main/formats/gguf/index.ts';
+import { openModelFolder } from '../../../src/main/formats/model/index.ts';
+import { defaultLoraConfig, matchTargetModules, initLoraAdapter, writeAdapter, type LoraAdapter } from '../../../src/main/formats/peft/index.ts';
+import { mergedTensorReader } from '../../../src/main/formats/merge/index.ts';
+import { buildLlamaProgram, llamaConfigFromModelSpec } from '../../../src/main/engine/models/llama.ts';
+import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
+import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';
+import { makeTinyModel, seededNormal, seededRandom } from '../../fixtures/tiny-models.ts';
+
+let dir: string;
+let llama: Llama;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'llama-cpp-test-'));
+  llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+});
+afterAll(async () => {
+  await llama?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const PROMPT = [5, 300, 17, 42, 511, 260, 99, 7];
+
+/** Our float64 forward pass on the folder's weights (+ merged adapter): logits of the last position. */
+async function referenceLogits(baseDir: string, adapter: LoraAdapter | null, ids: number[]): Promise<Float64Array> {
+  const model = await openModelFolder(baseDir);
+  try {
+    const program = buildLlamaProgram(llamaConfigFromModelSpec(model.spec));
+    const read = mergedTensorReader(model, adapter ? [{ adapter }] : []);
+    const weights = new Map<string, Float64Array>();
+    for (const e of model.table) weights.set(e.hfName, Float64Array.from(await read(e.hfName)));
+    const T = ids.length;
+    const batch = { B: 1, T, inputIds: Int32Array.from(ids), attentionMask: new Uint8Array(T).fill(1), labels: new Int32Array(T).fill(-100) };
+    const out = new ReferenceExecutor(program, weights).forward(prepareBatch(program, batch));
+    const V = model.spec.vocabSize;
+    return out.logits.slice((T - 1) * V, T * V);
+  } finally {
+    await model.close();
+  }
+}
+
+async function llamaCppLogits(modelPath: string, ids: number[], lora?: string): Promise<Float64Array> {
+  const model = await llama.loadModel({ modelPath });
+  try {
+    // llama.cpp keeps its KV cache in F16 by default (~1e-3 relative error on these logits): ask for F32.
+    const context = await model.createContext({
+      contextSize: 64,
+      threads: 2,
+      flashAttention: false,
+      experimentalKvCacheKeyType: 'F32',
+      experimentalKvCacheValueType: 'F32',
+      ...(lora ? { lora: { adapters: [{ filePath: lora, scale: 1 }] } } : {}),
+    });
+    const seq = context.getSequence();
+    const input = ids.map((t, i) => (i === ids.length - 1 ? ([t, { generateNext: { logits: true } }] as const) : t));
+    const res = await seq.controlledEvaluate(input as Parameters<typeof seq.controlledEvaluate>[0]);
+    const logits = res.at(-1)?.next.logits;
+    if (!logits) throw new Error('llama.cpp returned no logits');
+    const out = new Float64Array(logits.size);
+    for (const [token, value] of logits) out[token] = value;
+    await context.dispose();
+    return out;
+  } finally {
+    await model.dispose();
+  }
+}
+
+function compare(ours: Float64Array, theirs: Float64Array, tolerance: number): number {
+  expect(theirs.length).toBe(ours.length);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < ours.length; i++) {
+    worst = Math.max(worst, Math.abs(ours[i] - theirs[i]));
+    scale = Math.max(scale, Math.abs(ours[i]));
+  }
+  expect(scale).toBeGreaterThan(0.1); // logits that carry signal, so a match means something
+  expect(worst / scale).toBeLessThan(tolerance);
+  return worst / scale;
+}
+
+function argmax(x: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
+
+async function tinyAdapter(spec: Parameters<typeof matchTargetModules>[0], targets: string[], seed: number): Promise<LoraAdapter> {
+  const config = defaultLoraConfig({ r: 4, lora_alpha: 8, target_modules: targets });
+  const adapter = initLoraAdapter(matchTargetModules(spec, config).targets, config, seededRandom(seed));
+  const n = seededNormal(seed + 1);
+  for (const l of adapter.layers.values()) l.B = l.B.map(() => 0.3 * n());
+  return adapter;
+}
+
+describe('llama.cpp loads our GGUF and computes our logits', () => {
+  it('merged tiny Llama (F32): logits match the reference; Q8_0 stays close; greedy generation runs', async () => {
+    const tiny = await makeTinyModel(join(dir, 'llama'), 'llama', { tied: false, seed: 31, std: 0.2 });
+    const adapter = await tinyAdapter(tiny.spec, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj'], 32);
+    const ours = await referenceLogits(tiny.dir, adapter, PROMPT);
+    const f32 = join(dir, 'llama-merged-f32.gguf');
+    await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: f32, type: 'f32' });
+    compare(ours, await llamaCppLogits(f32, PROMPT), 1e-4);
+
+    const q8 = join(dir, 'llama-merged-q8.gguf');
+    await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: q8, type: 'q8_0' });
+    // Q8_0 rounds weights to 8 bits and llama.cpp also quantizes activations to Q8_0 for these
+    // matmuls, so only closeness is expected (a layout error gives errors of order 1).
+    compare(ours, await llamaCppLogits(q8, PROMPT), 0.1);
+
+    const model = await llama.loadModel({ modelPath: f32 });
+    const context = await model.createContext({ contextSize: 64, threads: 2 });
+    const generated: number[] = [];
+    for await (const t of context.getSequence().evaluate(PROMPT as Token[], { temperature: 0 })) {
+      generated.push(t);
+      if (generated.length === 4) break;
+    }
+    expect(generated[0]).toBe(argmax(ours));
+    expect(generated.length).toBe(4);
+    await context.dispose();
+    await model.dispose();
+  });
+
+  it('LoRA adapter GGUF applied by llama.cpp on the base GGUF equals the merged model', async () => {
+    const tiny = await makeTinyModel(join(dir, 'llama-lora'), 'llama', { tied: true, seed: 41, std: 0.2 });
+    const adapter = await tinyAdapter(tiny.spec, ['q_proj', 'k_proj', 'v_proj', 'down_proj'], 42);
+    const adapterDir = join(dir, 'llama-lora-adapter');
+    await writeAdapter(adapterDir, adapter);
+    const base = join(dir, 'llama-base.gguf');
+    const loraFile = join(dir, 'llama-lora.gguf');
+    await exportGguf({ baseDir: tiny.dir, outFile: base, type: 'f32' });
+    await exportLoraGguf({ baseDir: tiny.dir, adapter: adapterDir, outFile: loraFile });
+    const merged = await referenceLogits(tiny.dir, adapter, PROMPT);
+    const plain = await referenceLogits(tiny.dir, null, PROMPT);
+    compare(plain, await llamaCppLogits(base, PROMPT), 1e-4);
+    compare(merged, await llamaCppLogits(base, PROMPT, loraFile), 1e-4);
+  });
+
+  it('Qwen2 (q/k/v biases, NeoX rope) and Qwen3 (q/k norms, head_dim 24 ≠ 64/4)', async () => {
+    for (const family of ['qwen2', 'qwen3'] as const) {
+      const tiny = await makeTinyModel(join(dir, family), family, { seed: 51, std: 0.2 });
+      const adapter = await tinyAdapter(tiny.spec, ['q_proj', 'k_proj', 'up_proj'], 52);
+      const out = join(dir, `${family}.gguf`);
+      await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: out, type: 'f32' });
+      compare(await referenceLogits(tiny.dir, adapter, PROMPT), await llamaCppLogits(out, PROMPT), 1e-4);
+    }
+  });
+});
