@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HfTokenizer } from '../../../src/main/formats/tokenizer/tokenizer.ts';
-import { ExampleRenderer, renderExample, RenderError } from '../../../src/main/formats/tokenizer/render.ts';
-import { ChatTemplateError } from '../../../src/main/formats/tokenizer/chat-template.ts';
+import { ExampleRenderer, pinTemplate, renderExample, RenderError } from '../../../src/main/formats/tokenizer/render.ts';
+import { ChatTemplateError, renderChat } from '../../../src/main/formats/tokenizer/chat-template.ts';
 import { PromptTemplateError } from '../../../src/main/formats/tokenizer/prompt-template.ts';
 import { tokenPieces } from '../../../src/main/formats/tokenizer/pieces.ts';
 import type { Example } from '../../../src/main/formats/dataset/types.ts';
@@ -88,10 +88,53 @@ describe('chat examples', () => {
     expect(() => renderExample(qwen, chat, { type: 'chat', template: reversed })).toThrow(ChatTemplateError);
   });
 
+  it('moves an assistant boundary that a merge crosses, and says so', () => {
+    // The generation prompt ends with a space that byte-level BPE glues to the reply's first word ("Ġthe").
+    const glued =
+      "{%- for m in messages %}{{ '<|im_start|>' + m.role + ': ' + m.content + '<|im_end|>' }}{%- endfor %}" +
+      "{%- if add_generation_prompt %}{{ '<|im_start|>assistant: ' }}{%- endif %}";
+    const example: Example = { kind: 'completion', prompt: 'Colour?', completion: 'the grey one' };
+    const out = renderExample(qwen, example, { type: 'chat', template: glued });
+    expect(out.text).toBe('<|im_start|>user: Colour?<|im_end|><|im_start|>assistant: the grey one<|im_end|>');
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]).toMatch(/crosses the boundary/);
+    expect(trainedRuns(qwen, out.ids, out.trained)).toEqual([' the grey one<|im_end|>']);
+    expect(Array.from(out.ids)).toEqual(qwen.encode(out.text));
+  });
+
+  it('agrees with tokenizing every prompt prefix in full (TRL\'s way) on random conversations', () => {
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const words = ['the', 'model', ' loss', 'é', '你好', '  ', '\n', 'rank16', '!', '<|im_end|>', 'adapter', "'s", '🙂'];
+    const say = () => Array.from({ length: 1 + rand(12) }, () => words[rand(words.length)]).join(rand(2) ? ' ' : '');
+    for (let c = 0; c < 40; c++) {
+      const messages: Array<{ role: string; content: string }> = [];
+      if (rand(2)) messages.push({ role: 'system', content: say() });
+      for (let t = 0, turns = 1 + rand(3); t < turns; t++) messages.push({ role: 'user', content: say() }, { role: 'assistant', content: say() });
+      const out = renderExample(qwen, { kind: 'chat', messages }, { type: 'chat' });
+      const expected = new Array(out.ids.length).fill(0);
+      messages.forEach((m, i) => {
+        if (m.role !== 'assistant') return;
+        const from = qwen.encode(renderChat(qwen, messages.slice(0, i), { addGenerationPrompt: true })).length;
+        const to = qwen.encode(renderChat(qwen, messages.slice(0, i + 1)).replace(/\n$/, '')).length;
+        expected.fill(1, from, to);
+      });
+      expect(Array.from(out.ids)).toEqual(qwen.encode(out.text));
+      expect(Array.from(out.trained), JSON.stringify(messages)).toEqual(expected);
+    }
+  });
+
   it('warns when a conversation has nothing to train', () => {
     const out = renderExample(qwen, { kind: 'chat', messages: [{ role: 'user', content: 'hi' }] }, { type: 'chat' });
     expect(out.trainedTokens).toBe(0);
     expect(out.warnings[0]).toMatch(/no assistant turn/);
+  });
+
+  it('pins the chat template source into the spec, and renders the same with it', () => {
+    const pinned = pinTemplate(qwen, { type: 'chat', systemPrompt: 'Be brief.' });
+    expect(pinned).toEqual({ type: 'chat', systemPrompt: 'Be brief.', template: qwen.chatTemplate });
+    expect(renderExample(qwen, chat, pinned).text).toBe(renderExample(qwen, chat, { type: 'chat', systemPrompt: 'Be brief.' }).text);
+    expect(pinTemplate(qwen, { type: 'plain' })).toEqual({ type: 'plain' });
   });
 
   it("keeps the template's BOS and does not add another one", () => {

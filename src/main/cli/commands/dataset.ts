@@ -194,8 +194,9 @@ export function registerDataset(program: Command): void {
       .option('--template <t>', 'auto, chat, plain, or prompt:<text with {placeholders}>', 'auto')
       .option('--rows <n>', 'rows to show', positiveInt('--rows'), 3)
       .option('--max-length <n>', 'max tokens per example (truncation)', positiveInt('--max-length'), 2048)
+      .option('--sample <n>', 'measure token lengths on at most this many rows, evenly spread', positiveInt('--sample'), 5000)
       .option('--json', 'print JSON'),
-  ).action(async (file: string, opts: ImportCliOptions & { model?: string; template?: string; rows: number; maxLength: number }) => {
+  ).action(async (file: string, opts: ImportCliOptions & { model?: string; template?: string; rows: number; maxLength: number; sample: number }) => {
     const d = await load(file, opts);
     const shown = d.examples.slice(0, opts.rows);
     if (!opts.model) {
@@ -207,7 +208,7 @@ export function registerDataset(program: Command): void {
     const tokenizer = HfTokenizer.load(opts.model);
     const spec = templateFrom(opts.template, tokenizer, d.mapping.format);
     const renderer = new ExampleRenderer(tokenizer, spec, { maxLength: opts.maxLength });
-    const stats = tokenLengthStats(d.examples, renderer, { bins: 12 });
+    const stats = tokenLengthStats(d.examples, renderer, { bins: 12, sample: opts.sample });
     const rendered = shown.map((e) => ({ row: e.row, ...renderer.render(e.example) }));
     if (opts.json) {
       return printJson({
@@ -237,7 +238,7 @@ export function registerDataset(program: Command): void {
     }
     process.stdout.write(
       `\nTokens per example: min ${stats.min}, median ${stats.median}, mean ${stats.mean.toFixed(1)}, p95 ${stats.p95}, max ${stats.max}\n` +
-        `Truncated at ${opts.maxLength}: ${stats.truncated} of ${stats.count} (${(stats.truncatedShare * 100).toFixed(1)}%)` +
+        `Truncated at ${opts.maxLength}: ${stats.truncated} of ${stats.count}${stats.count < d.examples.length ? ' measured' : ''} (${(stats.truncatedShare * 100).toFixed(1)}%)` +
         `${stats.untrainable ? `; ${stats.untrainable} with nothing to train` : ''}\n`,
     );
     const peak = Math.max(1, ...stats.histogram.counts);

@@ -12,7 +12,7 @@
  * common prefix and a warning says so (TRL's "Mismatch between tokenized prompt and …").
  */
 import type { ChatMessage, Example } from '../dataset/types.ts';
-import { ChatTemplateError, renderChat } from './chat-template.ts';
+import { ChatTemplateError, renderChat, selectChatTemplate } from './chat-template.ts';
 import { parsePromptTemplate, PromptTemplateError, renderPromptTemplate, type ParsedPromptTemplate } from './prompt-template.ts';
 import type { HfTokenizer } from './tokenizer.ts';
 
@@ -193,6 +193,7 @@ export class ExampleRenderer {
     const trainAll = this.options.trainOn === 'all';
 
     // Character boundary → token boundary, verified by tokenizing the prefix.
+    const boundaries = new BoundaryFinder(tokenizer, laid.text, body);
     const tokenAt = new Map<number, number>([
       [0, 0],
       [laid.text.length, body.length],
@@ -200,15 +201,13 @@ export class ExampleRenderer {
     for (const [start, end] of laid.spans) {
       for (const boundary of [start, end]) {
         if (tokenAt.has(boundary)) continue;
-        const prefix = tokenizer.encode(laid.text.slice(0, boundary));
-        let common = 0;
-        while (common < prefix.length && common < body.length && prefix[common] === body[common]) common++;
-        if (common !== prefix.length) {
+        const { token, clean } = boundaries.tokenIndex(boundary);
+        if (!clean) {
           warnings.push(
-            `a token crosses the boundary at character ${boundary} ("${excerpt(laid.text, boundary)}"): the boundary moved to token ${common}`,
+            `a token crosses the boundary at character ${boundary} ("${excerpt(laid.text, boundary)}"): the boundary moved to token ${token}`,
           );
         }
-        tokenAt.set(boundary, common);
+        tokenAt.set(boundary, token);
       }
     }
     const bodyTrained = new Uint8Array(body.length);
@@ -251,6 +250,72 @@ export class ExampleRenderer {
     const suffixText = suffix.length ? tokenizer.decode(suffix) : '';
     return { text: prefixText + laid.text + suffixText, ids, trained, truncated, fullLength, trainedTokens, warnings };
   }
+}
+
+/**
+ * Maps a character offset of a text to the number of its tokens before that offset, checking that the
+ * tokens of text[0, offset) are a prefix of the text's tokens (else the boundary falls inside a merge).
+ *
+ * Fast path: the tokenizer cuts text at added tokens (<|im_end|>, …) before anything else, so the tokens of
+ * text[0, offset) are the full text's tokens through the last added token before the offset, followed by
+ * the tokens of the short stretch after it. That stretch alone is tokenized and compared; any doubt (an
+ * added token that strips whitespace, a pre-tokenizer that treats the start of a text specially) shows as
+ * a mismatch, and the whole prefix is tokenized instead.
+ */
+class BoundaryFinder {
+  /** Added-token occurrences in the text, in order: [start, end, id]. */
+  private readonly occurrences: Array<[number, number, number]> = [];
+  /** Index in the full ids of the k-th added-token id, or -1 when they do not line up with the text. */
+  private readonly occurrenceIndex: number[] = [];
+
+  constructor(
+    private readonly tokenizer: HfTokenizer,
+    private readonly text: string,
+    private readonly ids: number[],
+  ) {
+    const added = [...tokenizer.addedTokens].filter((t) => t.content.length > 0).sort((a, b) => b.content.length - a.content.length);
+    if (added.length === 0) return;
+    const firstChars = new Set(added.map((t) => t.content[0]));
+    for (let i = 0; i < text.length; i++) {
+      if (!firstChars.has(text[i])) continue;
+      const hit = added.find((t) => text.startsWith(t.content, i));
+      if (hit) {
+        this.occurrences.push([i, i + hit.content.length, hit.id]);
+        i += hit.content.length - 1;
+      }
+    }
+    const addedIds = new Set(added.map((t) => t.id));
+    let k = 0;
+    for (let j = 0; j < ids.length && k < this.occurrences.length; j++) {
+      if (!addedIds.has(ids[j])) continue;
+      this.occurrenceIndex.push(ids[j] === this.occurrences[k][2] ? j : -1);
+      k++;
+    }
+  }
+
+  tokenIndex(offset: number): { token: number; clean: boolean } {
+    let k = -1;
+    for (let i = 0; i < this.occurrences.length && this.occurrences[i][1] <= offset; i++) k = i;
+    if (k >= 0 && k < this.occurrenceIndex.length && this.occurrenceIndex[k] >= 0) {
+      const before = this.occurrenceIndex[k] + 1;
+      const tail = this.tokenizer.encode(this.text.slice(this.occurrences[k][1], offset));
+      if (tail.every((id, i) => this.ids[before + i] === id)) return { token: before + tail.length, clean: true };
+    }
+    const prefix = this.tokenizer.encode(this.text.slice(0, offset));
+    let common = 0;
+    while (common < prefix.length && common < this.ids.length && prefix[common] === this.ids[common]) common++;
+    return { token: common, clean: common === prefix.length };
+  }
+}
+
+/**
+ * The spec with the chat template's Jinja source written in (instead of "the tokenizer's"), so a run can
+ * store exactly what it trained with and inference cannot silently use another template.
+ */
+export function pinTemplate(tokenizer: HfTokenizer, spec: TemplateSpec): TemplateSpec {
+  if (spec.type !== 'chat') return spec;
+  const { templateName: _name, ...rest } = spec;
+  return { ...rest, template: selectChatTemplate(tokenizer, spec) };
 }
 
 /** Convenience: render one example. Prefer an ExampleRenderer for many. */

@@ -51,6 +51,8 @@ export class HfTokenizer {
   readonly suffixIds: number[];
   readonly vocabSize: number;
   readonly specialIds: ReadonlySet<number>;
+  /** Every added token (special or not): the tokenizer cuts text at these before anything else. */
+  readonly addedTokens: ReadonlyArray<SpecialToken>;
 
   private constructor(
     readonly dir: string,
@@ -66,6 +68,7 @@ export class HfTokenizer {
     this.templateTokens = templateTokens;
     this.vocabSize = vocabSize;
     this.specialIds = new Set(special.all.map((t) => t.id));
+    this.addedTokens = [...inner.get_added_tokens_decoder()].map(([id, t]) => ({ id, content: t.content }));
     const affixes = this.probeAffixes();
     this.prefixIds = affixes.prefix;
     this.suffixIds = affixes.suffix;
