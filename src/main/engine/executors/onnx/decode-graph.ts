@@ -81,7 +81,8 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
   }
   const biases = new Map<string, string>();
   const windows: (number | null)[] = [];
-  const batch: BatchValues = {
+  // (cast: the batch/ctx shapes grow as families land; the fields a lowering reads here are all present)
+  const batch = {
     ids, shapeBT, cos, sin, labelIdx: '', labelValid: '',
     bias(window) {
       const key = biasInputName(window);
@@ -92,7 +93,10 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
       return biases.get(key)!;
     },
     dropMask: () => null, // inference: no dropout
-  };
+    cosLocal: null,
+    sinLocal: null,
+    positions: () => { throw new Error(`generation: learned positions (${p.family}) are not lowered for decoding yet`); },
+  } as BatchValues;
 
   const values = new Map<string, string>();
   const uses = new Map<string, number>();
@@ -126,8 +130,9 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     if (!fused.has(d.name)) values.set(d.name, g.floatInit(d.name, d.shape, opts.weight(d.name)));
   }
 
-  const ctx: LowerCtx = {
+  const ctx = {
     g, batch, saved: new Map(),
+    nf4: () => null,
     value(name) {
       const v = values.get(name);
       if (!v) throw new Error(`decode graph: tensor ${name} used before it is defined`);
@@ -136,7 +141,7 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     setValue: (name, v) => void values.set(name, v),
     needsGrad: () => false,
     addGrad: () => { throw new Error('decode graph: no gradients'); },
-  };
+  } as LowerCtx;
 
   const layers: KvLayer[] = [];
   const adapterModules: DecodeGraphInfo['adapterModules'] = [];
