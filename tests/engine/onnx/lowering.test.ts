@@ -44,6 +44,7 @@ function harness(extra: Partial<BatchValues> = {}, feeds: Record<string, { data:
       ids, shapeBT: g.i64([B, T]), cos: null, sin: null, labelIdx: '', labelValid: '',
       bias: () => { throw new Error('no bias in this harness'); }, dropMask: () => null, ...extra,
     },
+    nf4: () => null, // float weights only here; NF4 lowering has its own tests
     value: (n) => values.get(n)!,
     setValue: (n, v) => void values.set(n, v),
     needsGrad: () => true,

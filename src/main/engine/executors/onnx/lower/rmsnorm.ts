@@ -14,7 +14,7 @@ export function rmsnormForward(c: LowerCtx, n: Node, idx: number, rowWidth: numb
   const perHead = rowWidth !== n.width;
   const x = perHead ? g.reshape(c.value(n.x), [-1, n.width]) : c.value(n.x); // (R, W)
   const ms = g.reduceMean(g.mul(x, x), [-1]);
-  const rstd = g.op('Reciprocal', [g.op('Sqrt', [g.add(ms, g.scalar(n.eps))])]); // (R, 1)
+  const rstd = g.op('Pow', [g.add(ms, g.scalar(n.eps)), g.scalar(-0.5)]); // (R, 1)
   const xhat = g.mul(x, rstd);
   let y = g.mul(xhat, weightEff(c, n));
   if (perHead) y = g.reshape(y, [-1, rowWidth]);
