@@ -7,6 +7,11 @@
  * - a standalone chat_template.jinja (or chat_template.json) wins over the config's chat_template;
  * - Llama/Gemma tokenizer classes rebuild their post-processor from add_bos_token / add_eos_token;
  * - the pad token falls back to EOS when the model defines none (what most fine-tuning recipes do).
+ *
+ * Text is tokenized with tokenizer.json's own pipeline, as the `tokenizers` library, transformers 4.x and
+ * llama.cpp's converter read it. Note: transformers 5 rebuilds the normalizer/pre-tokenizer for some classes
+ * (LlamaTokenizer with legacy=false uses Metaspace prepend_scheme "first", so no "▁" after special tokens);
+ * for such models its ids can differ from the file's pipeline around special tokens.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
