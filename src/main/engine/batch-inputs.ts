@@ -14,8 +14,11 @@ export interface BatchInputs {
   N: number;
   ids: Int32Array; // (N)
   labels: Int32Array; // (N), −100 = not trained
+  positions: Int32Array; // (N) each token's position (learned position tables read it)
   cos: Float64Array | null; // (N, HD)
   sin: Float64Array | null;
+  cosLocal: Float64Array | null; // (N, HD) for rope nodes marked local (Program.ropeLocal)
+  sinLocal: Float64Array | null;
   bias: Float64Array; // (B, T, T) for full-attention layers
   windowBias: Map<number, Float64Array>; // sliding window size → (B, T, T)
 }
@@ -35,13 +38,19 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
   const seg = b.segmentIds;
   const pos = positionsFromMask(b.attentionMask, b.B, b.T, seg);
   const tables = p.rope ? ropeTables(p.rope, pos) : null;
+  const local = p.ropeLocal ? ropeTables(p.ropeLocal, pos) : null;
+  if (p.maxPositions !== undefined)
+    for (let i = 0; i < N; i++)
+      if (pos[i] >= p.maxPositions)
+        throw new Error(`batch: position ${pos[i]} (row ${Math.floor(i / b.T)}) is past the model's ${p.maxPositions} learned positions; use a shorter max_seq_length`);
   const windowBias = new Map<number, Float64Array>();
   for (const n of p.nodes)
     if (n.op === 'attention' && n.window !== null && !windowBias.has(n.window))
       windowBias.set(n.window, attentionBias(b.attentionMask, b.B, b.T, n.window, seg));
   return {
     B: b.B, T: b.T, N, ids: b.inputIds, labels: b.labels,
-    cos: tables?.cos ?? null, sin: tables?.sin ?? null,
+    positions: pos, cos: tables?.cos ?? null, sin: tables?.sin ?? null,
+    cosLocal: local?.cos ?? null, sinLocal: local?.sin ?? null,
     bias: attentionBias(b.attentionMask, b.B, b.T, null, seg),
     windowBias,
   };

@@ -16,6 +16,11 @@ import { ropeBackward, ropeForward } from './lower/rope.ts';
 import { attentionBackward, attentionForward } from './lower/attention.ts';
 import { addBackward, addForward, geluBackward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
 import { crossEntropyBackward, crossEntropyForward } from './lower/cross-entropy.ts';
+import { positionEmbeddingBackward, positionEmbeddingForward } from './lower/position-embedding.ts';
+import { sliceBackward, sliceForward } from './lower/slice.ts';
+import { gegluBackward, gegluForward, softcapBackward, softcapForward } from './lower/gated.ts';
+import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
+import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 
 export interface TrainableSlot {
   name: string;
@@ -47,13 +52,21 @@ export function groupSize(p: Program): number {
 export const dropInputName = (module: string) => `drop:${module}`;
 export const biasInputName = (window: number | null) => (window === null ? 'attn_bias' : `attn_bias_w${window}`);
 
+export const POSITION_IDS = 'position_ids';
+
+function floatWeight(opts: BuildOptions, name: string): ArrayLike<number> {
+  const w = opts.weight(name);
+  if (isNf4(w)) throw new Error(`ONNX lowering: ${name} is NF4 where a float weight is needed`);
+  return w;
+}
+
 export type GraphMode = 'train' | 'eval' | 'logits';
 
 export interface BuildOptions {
   elem: Elem;
   mode: GraphMode;
-  /** Frozen weight data by param name (any float array; converted to elem). */
-  weight(name: string): ArrayLike<number>;
+  /** Frozen weight data by param name (any float array; converted to elem), or an Nf4Tensor for a quant: 'nf4' param. */
+  weight(name: string): ArrayLike<number> | Nf4Tensor;
 }
 
 export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
@@ -73,6 +86,13 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     cos = g.op('Unsqueeze', [g.input('rope_cos', ft, ['N', p.rope.headDim]), g.i64([1])]);
     sin = g.op('Unsqueeze', [g.input('rope_sin', ft, ['N', p.rope.headDim]), g.i64([1])]);
   }
+  let cosLocal: string | null = null;
+  let sinLocal: string | null = null;
+  if (p.ropeLocal) {
+    cosLocal = g.op('Unsqueeze', [g.input('rope_cos_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
+    sinLocal = g.op('Unsqueeze', [g.input('rope_sin_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
+  }
+  let positions: string | null = null;
   const biases = new Map<string, string>();
   const labelIdx = g.input('label_idx', DataType.INT64, ['N', 1]);
   const labelValid = g.input('label_valid', ft, ['N', 1]);
@@ -81,7 +101,8 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     for (const n of p.nodes)
       if (n.op === 'linear' && n.lora && n.lora.dropout > 0) drops.set(n.module, g.input(dropInputName(n.module), ft, ['N', n.inF]));
   const batch: BatchValues = {
-    ids, shapeBT, cos, sin, labelIdx, labelValid,
+    ids, shapeBT, cos, sin, cosLocal, sinLocal, labelIdx, labelValid,
+    positions: () => (positions ??= g.input(POSITION_IDS, DataType.INT64, ['N'])),
     bias(window) {
       const key = biasInputName(window);
       if (!biases.has(key)) biases.set(key, g.input(key, ft, ['B', 1, 'GT', 'T']));
@@ -99,7 +120,8 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const uses = new Map<string, number>();
   for (const n of p.nodes) for (const t of nodeInputs(n)) uses.set(t, (uses.get(t) ?? 0) + 1);
   const trainableNames = new Set(slots.map((s) => s.name));
-  const frozenOnlyHere = (t: string | null) => t === null || (!trainableNames.has(t) && uses.get(t) === 1);
+  const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
+  const frozenOnlyHere = (t: string | null) => t === null || (!trainableNames.has(t) && !quantized.has(t) && uses.get(t) === 1);
   const groups = fuseLinearGroups(p.nodes, (n) => frozenOnlyHere(n.weight) && frozenOnlyHere(n.bias));
   const groupOf = new Map<string, { members: (OpNode & { op: 'linear' })[]; W: string; b: string | null }>();
   const fusedParams = new Set<string>();
@@ -110,8 +132,9 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
       const out = opts.elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
       let o = 0;
       for (const nm of names) {
-        out.set(opts.weight(nm) as ArrayLike<number>, o);
-        o += opts.weight(nm).length;
+        const w = floatWeight(opts, nm);
+        out.set(w, o);
+        o += w.length;
         fusedParams.add(nm);
       }
       return out;
@@ -122,13 +145,22 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     const entry = { members, W, b };
     for (const m of members) groupOf.set(m.module, entry);
   }
-  for (const d of p.params) if (!d.trainable && !fusedParams.has(d.name)) values.set(d.name, g.floatInit(d.name, d.shape, opts.weight(d.name)));
+  const nf4 = new Map<string, Nf4Values>();
+  for (const d of p.params) {
+    if (d.trainable || fusedParams.has(d.name)) continue;
+    const w = opts.weight(d.name);
+    if (isNf4(w)) {
+      if (d.quant !== 'nf4') throw new Error(`ONNX lowering: ${d.name} arrived as NF4 but the program does not mark it quantized`);
+      nf4.set(d.name, nf4Initializers(g, d.name, w));
+    } else values.set(d.name, g.floatInit(d.name, d.shape, w));
+  }
   const baseOut = new Map<string, string>();
 
   const needGrad = requiresGrad(p);
   const grads = new Map<string, string>();
   const ctx: LowerCtx = {
     g, batch, saved: new Map(),
+    nf4: (name) => nf4.get(name) ?? null,
     value(name) {
       const v = values.get(name);
       if (!v) throw new Error(`ONNX lowering: tensor ${name} used before it is defined`);
@@ -146,6 +178,10 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   p.nodes.forEach((n, idx) => {
     switch (n.op) {
       case 'embedding': return embeddingForward(ctx, n);
+      case 'position_embedding': return positionEmbeddingForward(ctx, n);
+      case 'slice': return sliceForward(ctx, n);
+      case 'geglu': return gegluForward(ctx, n, idx);
+      case 'softcap': return softcapForward(ctx, n, idx);
       case 'rmsnorm': return rmsnormForward(ctx, n, idx, rowWidth(n));
       case 'layernorm': return layernormForward(ctx, n, idx);
       case 'linear': {
@@ -176,6 +212,10 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
       if (!dout) continue;
       switch (n.op) {
         case 'embedding': embeddingBackward(ctx, n, dout); break;
+        case 'position_embedding': positionEmbeddingBackward(ctx, n, dout); break;
+        case 'slice': sliceBackward(ctx, n, dout); break;
+        case 'geglu': gegluBackward(ctx, n, idx, dout); break;
+        case 'softcap': softcapBackward(ctx, n, idx, dout); break;
         case 'rmsnorm': rmsnormBackward(ctx, n, idx, dout, rowWidth(n)); break;
         case 'layernorm': layernormBackward(ctx, n, idx, dout); break;
         case 'linear': {

@@ -7,7 +7,7 @@ import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { encodeModel, type ModelDef } from './proto.ts';
 
-export type Feed = Float32Array | Float64Array | BigInt64Array;
+export type Feed = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 export interface FeedTensor {
   data: Feed;
   dims: number[];
@@ -64,7 +64,7 @@ export class OrtGraph {
   async run(feeds: Record<string, FeedTensor>): Promise<Record<string, { data: Feed; dims: readonly number[] }>> {
     const inputs: Record<string, ort.Tensor> = {};
     for (const [k, f] of Object.entries(feeds)) {
-      const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof Float64Array ? 'float64' : 'int64';
+      const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof Float64Array ? 'float64' : f.data instanceof Uint8Array ? 'uint8' : 'int64';
       inputs[k] = new ort.Tensor(type, f.data, f.dims);
     }
     const out = await this.session.run(inputs);

@@ -11,11 +11,15 @@ import { initLoraA } from '../../lora/layer.ts';
 import type { Elem } from './builder.ts';
 import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, trainableLayout, type GraphMode, type TrainableSlot } from './graphs.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
+import { POSITION_IDS } from './graphs.ts';
+import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
+import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 
 export interface CpuSessionOptions {
   program: Program;
-  /** Base weights by HF name (float32 or float64). Trainable base params (biases under bias=all) start from here. */
-  weights: Map<string, ArrayLike<number>>;
+  /** Base weights by HF name (float32 or float64; NF4 for params marked quant: 'nf4'). Trainable base params
+   *  (biases under bias=all, everything in full fine-tuning) start from here. */
+  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
   seed: number;
   elem?: Elem; // float32 (default) or float64 for tight checks
   threads?: number;
@@ -39,7 +43,7 @@ export class CpuTrainingSession implements TrainingSession {
   private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
   private readonly G: number;
 
-  private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number>>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string) {
+  private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string) {
     const { slots, total } = trainableLayout(program);
     this.slots = slots;
     this.total = total;
@@ -58,7 +62,8 @@ export class CpuTrainingSession implements TrainingSession {
       else {
         const w = weights.get(s.name);
         if (!w) throw new Error(`CPU session: trainable ${s.name} has no initial value in the weights`);
-        dst.set(Array.from(w));
+        if (isNf4(w)) throw new Error(`CPU session: trainable ${s.name} cannot start from an NF4 weight`);
+        dst.set(w);
       }
     }
     for (const d of program.params) {
@@ -66,7 +71,8 @@ export class CpuTrainingSession implements TrainingSession {
       const w = weights.get(d.name);
       const size = d.shape.reduce((a, b) => a * b, 1);
       if (!w) throw new Error(`CPU session: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
-      if (w.length !== size) throw new Error(`CPU session: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
+      const length = isNf4(w) ? w.shape[0] * w.shape[1] : w.length;
+      if (length !== size) throw new Error(`CPU session: base weight ${d.name} has ${length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
     }
   }
 
@@ -122,6 +128,13 @@ export class CpuTrainingSession implements TrainingSession {
       f.rope_cos = { data: this.vec(inp.cos!), dims: [N, HD] };
       f.rope_sin = { data: this.vec(inp.sin!), dims: [N, HD] };
     }
+    if (this.program.ropeLocal) {
+      const HD = this.program.ropeLocal.headDim;
+      f.rope_cos_local = { data: this.vec(inp.cosLocal!), dims: [N, HD] };
+      f.rope_sin_local = { data: this.vec(inp.sinLocal!), dims: [N, HD] };
+    }
+    if (this.program.nodes.some((n) => n.op === 'position_embedding')) f[POSITION_IDS] = { data: BigInt64Array.from(inp.positions, (x) => BigInt(x)), dims: [N] };
+    if (this.program.params.some((d) => d.quant === 'nf4')) f[NF4_BYTE_MASK_INPUT] = { data: Uint8Array.of(0xff), dims: [] };
     const G = this.G;
     const tile = (bias: Float64Array) => {
       // (B, T, T) → (B, 1, G·T, T): the G query heads of a KV head are stacked along the query axis

@@ -2,15 +2,16 @@
 // and the gradient bookkeeping (activation gradients sum where a tensor fans out; param gradients are collected).
 
 import type { GraphBuilder } from '../builder.ts';
+import type { Nf4Values } from './nf4-linear.ts';
 
 export interface BatchValues {
   ids: string; // (N) int64
   shapeBT: string; // [B, T] int64, for reshapes to (B, T, …)
   cos: string | null; // (N, 1, HD)
   sin: string | null;
-  cosLocal: string | null; // (N, 1, HD) for rope nodes marked local
-  sinLocal: string | null;
-  positions(): string; // (N) int64 position ids (learned position tables)
+  cosLocal?: string | null; // (N, 1, HD) for rope nodes marked local (programs with ropeLocal)
+  sinLocal?: string | null;
+  positions?(): string; // (N) int64 position ids (programs with learned position tables)
   bias(window: number | null): string; // (B, 1, G·T, T) additive attention bias, tiled over the G query heads of a KV head
   labelIdx: string; // (N, 1) int64, ignored rows clamped to 0
   labelValid: string; // (N, 1) float, 1 = trained
@@ -26,4 +27,6 @@ export interface LowerCtx {
   needsGrad(name: string): boolean;
   addGrad(name: string, v: string): void;
   saved: Map<number, Record<string, string>>;
+  /** A frozen weight held as NF4 (QLoRA), or null for a float one. */
+  nf4?(name: string): Nf4Values | null;
 }

@@ -3,6 +3,7 @@
 // Backward: dx = dy·W (+ mask ⊙ scale·(dy·B)·A); dW = dyᵀ·x; db = Σ dy; dA = (scale·dy·B)ᵀ·xd; dB = dyᵀ·hs.
 import type { OpNode } from '../../../ir.ts';
 import type { LowerCtx } from './context.ts';
+import { nf4Dequantize, nf4MatMul } from './nf4-linear.ts';
 
 type Node = Extract<OpNode, { op: 'linear' }>;
 
@@ -10,7 +11,8 @@ type Node = Extract<OpNode, { op: 'linear' }>;
 export function linearForward(c: LowerCtx, n: Node, idx: number, baseY?: string): void {
   const { g } = c;
   const x = c.value(n.x); // (N, IC)
-  let y = baseY ?? g.op('Gemm', [x, c.value(n.weight), ...(n.bias ? [c.value(n.bias)] : [])], { transB: 1 }); // (N, OC)
+  const q = c.nf4?.(n.weight) ?? null;
+  let y = baseY ?? (q ? nf4MatMul(g, x, q, n.bias ? c.value(n.bias) : null) : g.op('Gemm', [x, c.value(n.weight), ...(n.bias ? [c.value(n.bias)] : [])], { transB: 1 })); // (N, OC)
   if (n.lora) {
     const mask = c.batch.dropMask(n.module);
     const xd = mask ? g.mul(x, mask) : x;
@@ -28,7 +30,9 @@ export function linearBackward(c: LowerCtx, n: Node, idx: number, dout: string, 
   const { g } = c;
   const x = c.value(n.x);
   const wantX = c.needsGrad(n.x);
-  let dx = wantX && !groupedDx ? g.matmul(dout, c.value(n.weight)) : null; // (N, IC)
+  const q = c.nf4?.(n.weight) ?? null;
+  const W = () => (q ? nf4Dequantize(g, q) : c.value(n.weight)); // an NF4 weight is dequantized for dx, never read by MatMulBnb4 transB=0
+  let dx = wantX && !groupedDx ? g.matmul(dout, W()) : null; // (N, IC)
   if (c.needsGrad(n.weight)) c.addGrad(n.weight, g.op('Gemm', [dout, x], { transA: 1 })); // (OC, IC)
   if (n.bias && c.needsGrad(n.bias)) c.addGrad(n.bias, g.reduceSum(dout, [0], 0));
   if (n.lora) {
