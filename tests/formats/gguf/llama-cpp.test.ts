@@ -73,6 +73,69 @@ async function llamaCppLogits(modelPath: string, ids: number[], lora?: string): 
   }
 }
 
+/** GPT-2 forward in float64 straight from its definition (HF Conv1D weights are [in, out]): last-position logits. */
+function gpt2ReferenceLogits(t: Map<string, Float32Array>, C: number, NH: number, L: number, V: number, ids: number[]): Float64Array {
+  const T = ids.length;
+  const HD = C / NH;
+  const w = (n: string) => t.get(`transformer.${n}`)!;
+  const layerNorm = (x: Float64Array, g: Float32Array, b: Float32Array) => {
+    const out = new Float64Array(x.length);
+    for (let r = 0; r < x.length / C; r++) {
+      let mean = 0;
+      for (let i = 0; i < C; i++) mean += x[r * C + i] / C;
+      let v = 0;
+      for (let i = 0; i < C; i++) v += (x[r * C + i] - mean) ** 2 / C;
+      for (let i = 0; i < C; i++) out[r * C + i] = ((x[r * C + i] - mean) / Math.sqrt(v + 1e-5)) * g[i] + b[i];
+    }
+    return out;
+  };
+  const conv1d = (x: Float64Array, W: Float32Array, b: Float32Array, IN: number, OUT: number) => {
+    const out = new Float64Array((x.length / IN) * OUT);
+    for (let r = 0; r < x.length / IN; r++)
+      for (let o = 0; o < OUT; o++) {
+        let s = b[o];
+        for (let i = 0; i < IN; i++) s += x[r * IN + i] * W[i * OUT + o];
+        out[r * OUT + o] = s;
+      }
+    return out;
+  };
+  const gelu = (u: number) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)));
+  let x = new Float64Array(T * C);
+  for (let p = 0; p < T; p++) for (let i = 0; i < C; i++) x[p * C + i] = w('wte.weight')[ids[p] * C + i] + w('wpe.weight')[p * C + i];
+  for (let l = 0; l < L; l++) {
+    const h = layerNorm(x, w(`h.${l}.ln_1.weight`), w(`h.${l}.ln_1.bias`));
+    const qkv = conv1d(h, w(`h.${l}.attn.c_attn.weight`), w(`h.${l}.attn.c_attn.bias`), C, 3 * C);
+    const att = new Float64Array(T * C);
+    for (let hd = 0; hd < NH; hd++)
+      for (let i = 0; i < T; i++) {
+        const scores: number[] = [];
+        for (let j = 0; j <= i; j++) {
+          let s = 0;
+          for (let d = 0; d < HD; d++) s += qkv[i * 3 * C + hd * HD + d] * qkv[j * 3 * C + C + hd * HD + d];
+          scores.push(s / Math.sqrt(HD));
+        }
+        const m = Math.max(...scores);
+        const e = scores.map((s) => Math.exp(s - m));
+        const z = e.reduce((a, b) => a + b, 0);
+        for (let d = 0; d < HD; d++) {
+          let s = 0;
+          for (let j = 0; j <= i; j++) s += (e[j] / z) * qkv[j * 3 * C + 2 * C + hd * HD + d];
+          att[i * C + hd * HD + d] = s;
+        }
+      }
+    const o = conv1d(att, w(`h.${l}.attn.c_proj.weight`), w(`h.${l}.attn.c_proj.bias`), C, C);
+    x = x.map((v, i) => v + o[i]);
+    const h2 = layerNorm(x, w(`h.${l}.ln_2.weight`), w(`h.${l}.ln_2.bias`));
+    const up = conv1d(h2, w(`h.${l}.mlp.c_fc.weight`), w(`h.${l}.mlp.c_fc.bias`), C, 4 * C).map(gelu);
+    const down = conv1d(up, w(`h.${l}.mlp.c_proj.weight`), w(`h.${l}.mlp.c_proj.bias`), 4 * C, C);
+    x = x.map((v, i) => v + down[i]);
+  }
+  const xf = layerNorm(x.slice((T - 1) * C), w('ln_f.weight'), w('ln_f.bias'));
+  const logits = new Float64Array(V);
+  for (let v = 0; v < V; v++) for (let i = 0; i < C; i++) logits[v] += xf[i] * w('wte.weight')[v * C + i];
+  return logits;
+}
+
 function compare(ours: Float64Array, theirs: Float64Array, tolerance: number): number {
   expect(theirs.length).toBe(ours.length);
   let worst = 0;
@@ -150,6 +213,40 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
       const out = join(dir, `${family}.gguf`);
       await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: out, type: 'f32' });
       compare(await referenceLogits(tiny.dir, adapter, PROMPT), await llamaCppLogits(out, PROMPT), 1e-4);
+    }
+  });
+
+  it('GPT-2 (fused qkv transposed from Conv1D, learned positions, LayerNorm): logits match a float64 GPT-2', async () => {
+    const tiny = await makeTinyModel(join(dir, 'gpt2-logits'), 'gpt2', { seed: 71, std: 0.2 });
+    const out = join(dir, 'gpt2-logits.gguf');
+    await exportGguf({ baseDir: tiny.dir, outFile: out, type: 'f32' });
+    const s = tiny.spec;
+    // ggml's CPU GELU reads an f16 lookup table, so activations carry ~1e-3 relative error here; a
+    // layout error (untransposed Conv1D, mis-split qkv) gives errors of order 1.
+    compare(gpt2ReferenceLogits(tiny.tensors, s.hiddenSize, s.numHeads, s.numLayers, s.vocabSize, PROMPT), await llamaCppLogits(out, PROMPT), 2e-3);
+  });
+
+  it('GPT-2 (fused qkv, learned positions) and Gemma 3 (sliding layers, norms + 1) load and generate', async () => {
+    const layerTypes = Array.from({ length: 6 }, (_, i) => ((i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention'));
+    const models = [
+      await makeTinyModel(join(dir, 'gpt2'), 'gpt2', { seed: 61 }),
+      await makeTinyModel(join(dir, 'gemma3'), 'gemma3', { seed: 62, layers: 6, config: { layer_types: layerTypes } }),
+    ];
+    for (const tiny of models) {
+      const out = join(dir, `${tiny.family}.gguf`);
+      await exportGguf({ baseDir: tiny.dir, outFile: out, type: 'f16' });
+      const model = await llama.loadModel({ modelPath: out });
+      expect(model.fileInfo.metadata.general.architecture).toBe(tiny.family);
+      const context = await model.createContext({ contextSize: 64, threads: 2 });
+      const generated: number[] = [];
+      for await (const t of context.getSequence().evaluate(PROMPT as Token[], { temperature: 0 })) {
+        generated.push(t);
+        if (generated.length === 3) break;
+      }
+      expect(generated.length).toBe(3);
+      expect(generated.every((t) => t >= 0 && t < tiny.spec.vocabSize)).toBe(true);
+      await context.dispose();
+      await model.dispose();
     }
   });
 });
