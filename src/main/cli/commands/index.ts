@@ -13,6 +13,7 @@ import { registerMerge } from './merge.ts';
 import { registerExport } from './export.ts';
 import { registerDataset } from './dataset.ts';
 import { registerModelPull } from './model-pull.ts';
+import { registerDemo } from './demo.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -27,4 +28,5 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerExport,
   registerDataset,
   registerModelPull, // after registerModel: adds `pull` to the `model` group
+  registerDemo,
 ];

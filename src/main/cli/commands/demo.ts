@@ -1,0 +1,310 @@
+// `lora-studio demo` (`npm run demo`): the whole studio on the bundled default model and demo dataset, with
+// nothing downloaded. Into a "Demo" project: record the base model and the dataset → perplexity of the base on
+// the eval split → a fine-tune (LoRA by default) through the same run/train job the app uses, with a progress
+// bar → perplexity after → three prompts answered by base and tuned side by side → merge → export as a Hugging
+// Face folder and as GGUF → a summary table, and as the last line
+// `demo ppl_before=<x> ppl_after=<y> gguf=<path>`.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { Project } from '../../../common/api/projects.ts';
+import type { Evaluation, Run, RunConfigInput } from '../../../common/api/runs.ts';
+import { StudioError, type StudioCore } from '../../core/index.ts';
+import { exportHfModel } from '../../formats/export/index.ts';
+import { exportGguf } from '../../formats/gguf/index.ts';
+import { dataDirOf, printTable, withCore } from '../context.ts';
+import { formatDuration, ProgressBar } from '../progress.ts';
+import { followJob } from './train.ts';
+
+const RESOURCES = resolve(fileURLToPath(new URL('../../../../resources', import.meta.url)));
+export const DEFAULT_MODEL_DIR = join(RESOURCES, 'default-model');
+export const DEMO_DATASET_DIR = join(RESOURCES, 'demo-dataset');
+export const DEMO_PROJECT = 'Demo';
+/** Asked of base and tuned models side by side; none of them is in the demo's training rows. */
+export const DEMO_PROMPTS = ['What sound does a duck make?', 'Can a horse jump?', 'What colour is the sky?'] as const;
+
+export type DemoMethod = 'lora' | 'qlora' | 'full';
+
+export interface DemoOptions {
+  method: DemoMethod;
+  steps: number;
+  model: string;
+  datasetDir: string;
+  /** Use only the first N training / eval rows (tests, quick looks). */
+  trainLimit?: number;
+  evalLimit?: number;
+  seed: number;
+  /** Where the exports go (default <data dir>/exports/demo-<run id>). */
+  outDir?: string;
+  /** Skip the GGUF export (and its line), e.g. for the full-training comparison. */
+  gguf: boolean;
+}
+
+export interface DemoAnswer {
+  prompt: string;
+  base: string;
+  tuned: string;
+}
+
+export interface DemoResult {
+  projectId: string;
+  runId: string;
+  method: DemoMethod;
+  pplBefore: number;
+  pplAfter: number;
+  trainSeconds: number;
+  tokensPerSecond: number;
+  trainedTokens: number;
+  adapterPath: string | null;
+  adapterBytes: number | null;
+  mergedDir: string;
+  ggufPath: string | null;
+  answers: DemoAnswer[] | null;
+  totalSeconds: number;
+}
+
+/** The run config of the demo for a method: settings that teach the tiny default model the style in a few minutes. */
+export function demoRunConfig(o: { method: DemoMethod; steps: number; model: string; trainPath: string; evalPath: string; seed: number }): RunConfigInput {
+  const full = o.method === 'full';
+  return {
+    model: o.model,
+    dataset: { path: o.trainPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'file', path: o.evalPath } },
+    method: o.method,
+    lora: { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: 'all-linear' },
+    learning_rate: full ? 5e-4 : 3e-3,
+    max_steps: o.steps,
+    micro_batch_size: 8,
+    gradient_accumulation_steps: 1,
+    warmup_steps: Math.min(10, Math.max(1, Math.floor(o.steps / 10))),
+    lr_scheduler_type: 'cosine',
+    max_seq_length: 128,
+    packing: true,
+    train_on: 'completion',
+    seed: o.seed,
+    logging_steps: 1,
+    eval_steps: Math.max(1, Math.floor(o.steps / 4)),
+    save_steps: null,
+  };
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    total += entry.isDirectory() ? await folderBytes(p) : (await stat(p)).size;
+  }
+  return total;
+}
+
+/** The dataset files the run reads: the bundled ones, or the first N rows of each copied into the data dir. */
+async function demoDatasetFiles(core: StudioCore, dataDir: string, o: DemoOptions): Promise<{ trainPath: string; evalPath: string }> {
+  const train = join(o.datasetDir, 'train.jsonl');
+  const evalFile = join(o.datasetDir, 'eval.jsonl');
+  for (const f of [train, evalFile]) {
+    if (!existsSync(f)) throw new StudioError('invalid_input', `${f}: the demo dataset file is missing (run \`npx tsx scripts/demo-dataset/generate.ts\`)`);
+  }
+  if (o.trainLimit === undefined && o.evalLimit === undefined) return { trainPath: train, evalPath: evalFile };
+  const dir = join(dataDir, 'datasets', 'demo-subset');
+  await mkdir(dir, { recursive: true });
+  const cut = async (src: string, limit: number | undefined, name: string) => {
+    const lines = (await readFile(src, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    const dest = join(dir, name);
+    await writeFile(dest, lines.slice(0, limit ?? lines.length).join('\n') + '\n');
+    return dest;
+  };
+  void core;
+  return { trainPath: await cut(train, o.trainLimit, 'train.jsonl'), evalPath: await cut(evalFile, o.evalLimit, 'eval.jsonl') };
+}
+
+/** Records the base model and the dataset in the store once (by path / content hash). */
+async function recordInputs(core: StudioCore, projectId: string, model: string, trainPath: string): Promise<void> {
+  const store = core.store;
+  if (!store.baseModels.list().some((m) => m.localPath === model)) {
+    const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const weights = join(model, 'model.safetensors');
+    store.baseModels.insert({
+      source: 'bundled:default-model', sourceKind: 'local', localPath: model,
+      architecture: String((config.architectures as string[] | undefined)?.[0] ?? config.model_type ?? 'unknown'),
+      sizeBytes: existsSync(weights) ? (await stat(weights)).size : null, config,
+    });
+  }
+  const hash = await sha256(trainPath);
+  if (!store.datasets.listByProject(projectId).some((d) => d.hash === hash)) {
+    const rows = (await readFile(trainPath, 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
+    store.datasets.insert({ projectId, name: 'demo: pirate answers', filePath: trainPath, format: 'chat', hash, rowCount: rows });
+  }
+}
+
+async function demoProject(core: StudioCore): Promise<Project> {
+  const all = (await core.invoke('projects.list', {})) as Project[];
+  return (
+    all.find((p) => p.name === DEMO_PROJECT) ??
+    ((await core.invoke('projects.create', { name: DEMO_PROJECT, description: 'The bundled default model taught to answer like a pirate (lora-studio demo)' })) as Project)
+  );
+}
+
+async function evaluate(core: StudioCore, request: Record<string, unknown>, label: string): Promise<Evaluation> {
+  const started = (await core.invoke('evaluations.start', request as never)) as Evaluation;
+  const job = await followJob(core, started.jobId!, label, { cancel: () => core.invoke('jobs.cancel', { id: started.jobId! }) });
+  const { evaluation } = (await core.invoke('evaluations.get', { id: started.id })) as { evaluation: Evaluation };
+  if (job.status !== 'succeeded') throw new StudioError('failed', `${label} ${job.status}: ${evaluation.error ?? job.error ?? 'see the job log'}`);
+  return evaluation;
+}
+
+/** Greedy answers from the base model and from base + adapter (or the fully trained model), through the core. */
+export type AnswerFn = (core: StudioCore, o: { model: string; adapter: string | null; prompts: readonly string[] }) => Promise<string[] | null>;
+
+export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions, answer: AnswerFn | null, say: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<DemoResult> {
+  const t0 = Date.now();
+  const model = resolve(o.model);
+  if (!existsSync(join(model, 'config.json'))) throw new StudioError('invalid_input', `${model}: no config.json; the bundled default model is built by \`npm run build:default-model\``);
+  const project = await demoProject(core);
+  const { trainPath, evalPath } = await demoDatasetFiles(core, dataDir, o);
+  await recordInputs(core, project.id, model, trainPath);
+  say(`Demo project ${project.id}: model ${model}, dataset ${trainPath} (eval ${evalPath}), method ${o.method}, ${o.steps} steps`);
+
+  const before = await evaluate(core, { projectId: project.id, model, dataset: { path: evalPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'none' } }, max_seq_length: 128, batch_size: 8, compareBase: true }, 'perplexity of the base');
+  const pplBefore = before.basePerplexity!;
+  say(`base perplexity on the eval split: ${pplBefore.toFixed(3)} (${before.examples} conversations, ${before.tokens} answer tokens)`);
+
+  const config = demoRunConfig({ method: o.method, steps: o.steps, model, trainPath, evalPath, seed: o.seed });
+  const run = (await core.invoke('runs.start', { projectId: project.id, name: `demo ${o.method}`, config } as never)) as Run;
+  const job = await followJob(core, run.jobId!, `${o.method} fine-tune`, { cancel: () => core.invoke('runs.cancel', { id: run.id }) });
+  const done = (await core.invoke('runs.get', { id: run.id })) as Run;
+  if (job.status !== 'succeeded' || !done.summary) throw new StudioError('failed', `the demo run ${run.id} ${job.status}: ${done.error ?? 'see its log'}`);
+  const summary = done.summary;
+  const output = summary.adapterPath;
+  if (!output) throw new StudioError('failed', `the demo run ${run.id} finished without an output folder`);
+  const isFullModel = existsSync(join(output, 'config.json')); // full training writes a model folder, not an adapter
+
+  let pplAfter: number;
+  if (isFullModel) {
+    const after = await evaluate(core, { projectId: project.id, model: output, dataset: { path: evalPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'none' } }, max_seq_length: 128, batch_size: 8, compareBase: true }, 'perplexity after');
+    pplAfter = after.basePerplexity!;
+  } else {
+    const after = await evaluate(core, { projectId: project.id, runId: run.id, max_seq_length: 128, batch_size: 8, compareBase: false }, 'perplexity after');
+    pplAfter = after.adapterPerplexity!;
+  }
+  say(`perplexity after: ${pplAfter.toFixed(3)} (${(100 * (1 - pplAfter / pplBefore)).toFixed(1)}% lower)`);
+
+  let answers: DemoAnswer[] | null = null;
+  if (answer) {
+    const base = await answer(core, { model, adapter: null, prompts: DEMO_PROMPTS });
+    const tuned = await answer(core, { model: isFullModel ? output : model, adapter: isFullModel ? null : output, prompts: DEMO_PROMPTS });
+    if (base && tuned) answers = DEMO_PROMPTS.map((prompt, i) => ({ prompt, base: base[i]!, tuned: tuned[i]! }));
+  }
+  if (answers) {
+    say('');
+    for (const a of answers) say(`> ${a.prompt}\n  base:  ${a.base}\n  tuned: ${a.tuned}`);
+    say('');
+  } else say('(side-by-side answers skipped: this build has no generation job yet)');
+
+  const outDir = resolve(o.outDir ?? join(dataDir, 'exports', `demo-${run.id}`));
+  await mkdir(outDir, { recursive: true });
+  const baseDir = isFullModel ? output : model;
+  const adapters = isFullModel ? [] : [{ adapter: output, weight: 1 }];
+  const bar = new ProgressBar('merge + export');
+  const merged = await exportHfModel({ baseDir, adapters, outDir: join(outDir, 'merged'), dtype: 'f32', overwrite: true, onProgress: (d, t) => bar.update((0.5 * d) / t, 'hf') });
+  let ggufPath: string | null = null;
+  if (o.gguf) {
+    const gguf = await exportGguf({ baseDir, adapters, outFile: join(outDir, 'model-f16.gguf'), type: 'f16', overwrite: true, onProgress: (d, t) => bar.update(0.5 + (0.5 * d) / t, 'gguf') });
+    ggufPath = gguf.outFile;
+    core.store.exports.insert({ projectId: project.id, kind: 'gguf', path: ggufPath, sizeBytes: gguf.bytes, meta: { runId: run.id, type: 'f16' } });
+  }
+  bar.done(`wrote ${outDir}`);
+  core.store.exports.insert({ projectId: project.id, kind: 'hf', path: merged.outDir, sizeBytes: merged.totalBytes, meta: { runId: run.id, dtype: 'f32' } });
+
+  const adapterBytes = isFullModel ? null : await folderBytes(output);
+  return {
+    projectId: project.id, runId: run.id, method: o.method, pplBefore, pplAfter,
+    trainSeconds: summary.seconds, trainedTokens: summary.trainedTokens,
+    tokensPerSecond: summary.seconds > 0 ? summary.trainedTokens / summary.seconds : 0,
+    adapterPath: isFullModel ? null : output, adapterBytes, mergedDir: merged.outDir, ggufPath, answers,
+    totalSeconds: (Date.now() - t0) / 1000,
+  };
+}
+
+export function printDemoSummary(r: DemoResult): void {
+  const kib = (n: number | null) => (n === null ? '-' : `${(n / 1024).toFixed(1)} KiB`);
+  printTable(
+    ['', ''],
+    [
+      ['method', r.method],
+      ['perplexity before', r.pplBefore.toFixed(3)],
+      ['perplexity after', `${r.pplAfter.toFixed(3)} (${(100 * (1 - r.pplAfter / r.pplBefore)).toFixed(1)}% lower)`],
+      ['training time', formatDuration(r.trainSeconds)],
+      ['tokens/s', r.tokensPerSecond.toFixed(0)],
+      ['trained tokens', String(r.trainedTokens)],
+      ['adapter size', kib(r.adapterBytes)],
+      ['adapter', r.adapterPath ?? '- (full training: the model itself)'],
+      ['merged HF folder', r.mergedDir],
+      ['GGUF', r.ggufPath ?? '-'],
+      ['total time', formatDuration(r.totalSeconds)],
+      ['project / run', `${DEMO_PROJECT} (${r.projectId}) / ${r.runId}`],
+    ],
+  );
+  process.stdout.write(`demo ppl_before=${r.pplBefore.toFixed(4)} ppl_after=${r.pplAfter.toFixed(4)} gguf=${r.ggufPath ?? '-'}\n`);
+}
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new StudioError('invalid_input', `--${flag} expects a positive whole number, got "${value}"`);
+  return n;
+}
+
+interface DemoFlags {
+  method: string;
+  steps: string;
+  model: string;
+  dataset: string;
+  trainLimit?: string;
+  evalLimit?: string;
+  seed: string;
+  out?: string;
+  gguf: boolean;
+  dataDir?: string;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Fine-tune the bundled default model on the demo dataset end to end: perplexity before/after, answers side by side, merged HF + GGUF export')
+    .option('--method <method>', 'lora | qlora | full', 'lora')
+    .option('--steps <n>', 'optimizer updates', '120')
+    .option('--model <dir>', 'base model folder', DEFAULT_MODEL_DIR)
+    .option('--dataset <dir>', 'folder with train.jsonl and eval.jsonl', DEMO_DATASET_DIR)
+    .option('--train-limit <n>', 'use only the first N training rows')
+    .option('--eval-limit <n>', 'use only the first N eval rows')
+    .option('--seed <n>', 'run seed', '42')
+    .option('--out <dir>', 'export folder (default: <data dir>/exports/demo-<run id>)')
+    .option('--no-gguf', 'skip the GGUF export')
+    // also accepted after the command name, like the global option
+    .option('--data-dir <dir>', 'where projects, models and runs live (same as the global option)')
+    .action(async (flags: DemoFlags, command: Command) => {
+      const method = flags.method as DemoMethod;
+      if (!['lora', 'qlora', 'full'].includes(method)) throw new StudioError('invalid_input', `--method must be lora, qlora or full, got "${flags.method}"`);
+      const options: DemoOptions = {
+        method,
+        steps: positiveInt('steps', flags.steps)!,
+        model: resolve(flags.model),
+        datasetDir: resolve(flags.dataset),
+        trainLimit: positiveInt('train-limit', flags.trainLimit),
+        evalLimit: positiveInt('eval-limit', flags.evalLimit),
+        seed: Number(flags.seed),
+        outDir: flags.out,
+        gguf: flags.gguf !== false,
+      };
+      await withCore(command, async (core) => {
+        const result = await runDemo(core, dataDirOf(command), options, null);
+        printDemoSummary(result);
+      });
+    });
+}
