@@ -27,6 +27,20 @@ export interface AttachedAdapter {
   weight: number;
 }
 
+/** Prepared adapter inputs (see Decoder.prepareAdapters). */
+export interface AdapterFeeds {
+  names: string[];
+  feeds: Record<string, FeedTensor>;
+}
+
+/** A model with its adapters fixed, as the decode loop sees it. */
+export interface LogitsView {
+  readonly vocab: number;
+  readonly adapters: string[];
+  newCache(): KvCache;
+  forward(cache: KvCache, ids: ArrayLike<number>): Promise<Vec>;
+}
+
 /** The past keys/values of one sequence (batch 1), grown by every forward. */
 export interface KvCache {
   length: number; // P: tokens already in the cache
@@ -91,10 +105,10 @@ export class Decoder {
   }
 
   /**
-   * Attach these adapters (none = the base model). Per module, the adapters' factors are stacked along the rank
-   * axis with per-rank scales scale·weight, so the graph computes Σₐ weightₐ·scaleₐ·(x·Aₐᵀ)·Bₐᵀ in one pass.
+   * The feeds for these adapters (none = the base model). Per module, the adapters' factors are stacked along the
+   * rank axis with per-rank scales scale·weight, so the graph computes Σₐ weightₐ·scaleₐ·(x·Aₐᵀ)·Bₐᵀ in one pass.
    */
-  setAdapters(list: readonly AttachedAdapter[]): void {
+  prepareAdapters(list: readonly AttachedAdapter[]): AdapterFeeds {
     const known = new Map(this.info.adapterModules.map((m) => [m.module, m]));
     for (const { adapter, weight } of list) {
       if (!Number.isFinite(weight)) throw new Error(`adapter ${adapter.name}: weight must be a finite number, got ${weight}`);
@@ -130,8 +144,28 @@ export class Decoder {
       feeds[names.B] = { data: B, dims: [outF, R] };
       feeds[names.s] = { data: s, dims: [R] };
     }
-    this.feedsForAdapters = feeds;
-    this.attachedNames = list.map((a) => a.adapter.name);
+    return { names: list.map((a) => a.adapter.name), feeds };
+  }
+
+  /** Attach these adapters for later forwards that name no adapter set of their own. */
+  setAdapters(list: readonly AttachedAdapter[]): void {
+    const prepared = this.prepareAdapters(list);
+    this.feedsForAdapters = prepared.feeds;
+    this.attachedNames = prepared.names;
+  }
+
+  /**
+   * A view of this model with a fixed adapter set: several views (say base and tuned) can generate at the same
+   * time over the one graph and its one copy of the base weights.
+   */
+  withAdapters(list: readonly AttachedAdapter[]): LogitsView {
+    const prepared = this.prepareAdapters(list);
+    return {
+      vocab: this.vocab,
+      adapters: prepared.names,
+      newCache: () => this.newCache(),
+      forward: (cache, ids) => this.forward(cache, ids, prepared),
+    };
   }
 
   newCache(): KvCache {
@@ -142,14 +176,14 @@ export class Decoder {
    * Runs `ids` (the next T tokens of the sequence) through the model on top of the cache, which grows by T.
    * Returns the logits of every new position, (T, V) row-major.
    */
-  async forward(cache: KvCache, ids: ArrayLike<number>): Promise<Vec> {
+  async forward(cache: KvCache, ids: ArrayLike<number>, adapters?: AdapterFeeds): Promise<Vec> {
     const T = ids.length;
     if (T === 0) throw new Error('generation: forward needs at least one token');
     const P = cache.length;
     const V = this.program.vocab;
     for (let i = 0; i < T; i++)
       if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= V) throw new Error(`generation: token id ${ids[i]} is outside the vocabulary (0…${V - 1})`);
-    const feeds: Record<string, FeedTensor> = { ...this.feedsForAdapters };
+    const feeds: Record<string, FeedTensor> = { ...(adapters?.feeds ?? this.feedsForAdapters) };
     feeds.input_ids = { data: BigInt64Array.from(Array.from(ids), (x) => BigInt(x)), dims: [1, T] };
     if (this.program.rope) {
       const pos = Int32Array.from({ length: T }, (_, i) => P + i);

@@ -1,0 +1,100 @@
+// A model folder opened for chat: its program (the same definition training lowers), the decode graph with the
+// base weights loaded once, its tokenizer and chat template, and PEFT adapters read from disk as inputs.
+// A conversation is rendered through the chat template with add_generation_prompt, tokenized as transformers'
+// apply_chat_template does (no extra special tokens: the template writes them), and answered by the decode loop.
+
+import { openModelFolder, type ModelSpec } from '../../formats/model/index.ts';
+import { HfTokenizer, renderChat } from '../../formats/tokenizer/index.ts';
+import { readAdapter, layerScale } from '../../formats/peft/index.ts';
+import type { ChatMessage } from '../../formats/dataset/types.ts';
+import type { Program } from '../ir.ts';
+import { buildLlamaProgram, llamaConfigFromModelSpec } from '../models/llama.ts';
+import { Decoder, type AdapterFactors, type AttachedAdapter } from './decoder.ts';
+import { generate, type FinishReason, type GenerationResult } from './generate.ts';
+import type { SamplingOptions } from './sampling.ts';
+
+/** The family's program for a model spec (the definitions the trainer uses). */
+export function programForSpec(spec: ModelSpec): Program {
+  return buildLlamaProgram(llamaConfigFromModelSpec(spec));
+}
+
+export interface LoadedAdapter {
+  factors: AdapterFactors;
+  dir: string;
+  /** The chat template the adapter was trained with, when it saved one. */
+  chatTemplate: string | null;
+}
+
+/** Reads a PEFT adapter folder for this model: each LoRA module with its effective scale (alpha/rank patterns). */
+export async function loadAdapter(dir: string, spec: ModelSpec, name = dir): Promise<LoadedAdapter> {
+  const adapter = await readAdapter(dir, spec);
+  const extra = [...adapter.extra.keys()];
+  if (extra.length)
+    throw new Error(`${dir}: the adapter also changes base tensors (${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''}: trained biases or modules_to_save); chat attaches LoRA factors only — merge this adapter into the model instead`);
+  const layers: AdapterFactors['layers'] = new Map();
+  for (const [module, l] of adapter.layers) layers.set(module, { r: l.r, A: l.A, B: l.B, scale: layerScale(adapter.config, l) });
+  return { factors: { name, layers }, dir, chatTemplate: adapter.trainingTemplate?.chatTemplate ?? null };
+}
+
+export interface ChatOptions extends SamplingOptions {
+  maxNewTokens: number;
+  stop: string[];
+  /** A chat template to use instead of the tokenizer's (e.g. an adapter's training template). */
+  chatTemplate?: string | null;
+  signal?: AbortSignal;
+  onDelta?(delta: string): void;
+}
+
+export interface ChatAnswer extends GenerationResult {
+  finishReason: FinishReason;
+  adapters: string[];
+}
+
+export class ChatModel {
+  private constructor(
+    readonly dir: string,
+    readonly spec: ModelSpec,
+    readonly tokenizer: HfTokenizer,
+    readonly decoder: Decoder,
+    readonly eosTokenIds: number[],
+  ) {}
+
+  static async open(dir: string, o: { threads?: number } = {}): Promise<ChatModel> {
+    const folder = await openModelFolder(dir);
+    try {
+      const program = programForSpec(folder.spec);
+      const weights = new Map<string, Float32Array>();
+      for (const d of program.params) weights.set(d.name, await folder.readHf(d.name));
+      const tokenizer = HfTokenizer.load(dir);
+      const eos = new Set(folder.spec.eosTokenIds);
+      if (tokenizer.special.eos) eos.add(tokenizer.special.eos.id);
+      const decoder = await Decoder.create({ program, weights, threads: o.threads });
+      return new ChatModel(dir, folder.spec, tokenizer, decoder, [...eos]);
+    } finally {
+      await folder.close();
+    }
+  }
+
+  loadAdapter(dir: string, name?: string): Promise<LoadedAdapter> {
+    return loadAdapter(dir, this.spec, name);
+  }
+
+  /** The prompt's token ids: the conversation through the chat template, ending with the assistant's header. */
+  promptIds(messages: ChatMessage[], chatTemplate?: string | null): number[] {
+    if (messages.length === 0) throw new Error('chat: the conversation has no messages');
+    const text = renderChat(this.tokenizer, messages, { addGenerationPrompt: true, ...(chatTemplate ? { template: chatTemplate } : {}) });
+    return this.tokenizer.encode(text, { addSpecialTokens: false });
+  }
+
+  /** One answer with these adapters attached (none = the base model). */
+  async answer(messages: ChatMessage[], adapters: readonly AttachedAdapter[], o: ChatOptions): Promise<ChatAnswer> {
+    const ids = this.promptIds(messages, o.chatTemplate);
+    const view = this.decoder.withAdapters(adapters);
+    const r = await generate(view, this.tokenizer, ids, { ...o, eosTokenIds: this.eosTokenIds }, { onDelta: o.onDelta, signal: o.signal });
+    return { ...r, adapters: view.adapters };
+  }
+
+  dispose(): Promise<void> {
+    return this.decoder.dispose();
+  }
+}
