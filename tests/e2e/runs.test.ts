@@ -118,6 +118,21 @@ describe('A real fine-tune in the browser', () => {
     await runs.getByText(`${run.summary.steps} / ${run.summary.totalSteps} steps`, { exact: true }).waitFor();
     await screenshot(page, 'runs-finished.png');
 
+    // The run's own page: headline numbers, and the loss chart drawn from its logged metrics.
+    await runs.getByRole('link', { name: 'sums r4' }).click();
+    await page.getByRole('heading', { level: 1, name: 'sums r4' }).waitFor();
+    expect(page.url()).toBe(`${serve.origin}/#/runs/${started.id}`);
+    const lossChart = page.getByRole('img', { name: 'Training and evaluation loss by step' });
+    await lossChart.locator('.recharts-line-curve').first().waitFor();
+    await expect(lossChart.locator('.recharts-line-curve').count()).resolves.toBe(2); // train and eval loss
+    await page.getByRole('img', { name: 'Learning rate by step' }).waitFor();
+    await page.getByText(formatMetric(run.summary.trainLoss), { exact: true }).first().waitFor();
+    await screenshot(page, 'run-detail.png');
+    await page.getByRole('img', { name: 'Learning rate by step' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-detail-charts.png');
+    await page.getByRole('link', { name: '← All runs' }).click();
+    await runs.waitFor();
+
     await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Evaluate', exact: true }).click();
     await page.getByRole('heading', { name: 'No evaluations in “Tiny fine-tune” yet' }).waitFor();
     const evaluationStarted = await serve.invoke<{ id: string }>('evaluations.start', { projectId: project.id, runId: started.id });

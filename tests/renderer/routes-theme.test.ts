@@ -45,3 +45,14 @@ describe('theme preference', () => {
     expect(toggledPreference('light')).toBe('dark');
   });
 });
+
+describe('hash route parameters', () => {
+  it('round-trips parameters, encoding what the address bar cannot hold', async () => {
+    const { parseLocation, routeHref } = await import('../../src/renderer/src/routes.ts');
+    expect(routeHref('runs', 'abc-123')).toBe('#/runs/abc-123');
+    expect(parseLocation(routeHref('runs', 'a/b c'))).toEqual({ route: 'runs', params: ['a/b c'] });
+    expect(parseLocation('#/runs/')).toEqual({ route: 'runs', params: [] });
+    expect(parseLocation('#/nope/x')).toEqual({ route: 'projects', params: [] });
+    expect(parseLocation('#/runs/%E0%A4%A')).toEqual({ route: 'runs', params: ['%E0%A4%A'] });
+  });
+});

@@ -1,11 +1,12 @@
-import { useEffect, useRef, useSyncExternalStore, type ReactElement } from 'react';
+import { useEffect, useRef, type ReactElement } from 'react';
 import { Button, ConnectionIndicator, Icon } from './components/index.ts';
 import { ProjectsPage } from './pages/ProjectsPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { EvaluatePage } from './pages/EvaluatePage.tsx';
 import { AdaptersPage, ChatPage, DatasetsPage, ExportsPage, NewFineTunePage } from './pages/planned.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
-import { parseRoute, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
+import { parseLocation, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
+import { useHash } from './state/location.ts';
 import { useProjects } from './state/projects.tsx';
 import { useConnectionState } from './state/studio.tsx';
 import { useTheme } from './state/theme.tsx';
@@ -25,30 +26,22 @@ const PAGES: Record<RouteId, () => ReactElement> = {
 
 const GROUPS: RouteInfo['group'][] = ['Workspace', 'Fine-tune', 'Use'];
 
-function subscribeHash(onChange: () => void): () => void {
-  window.addEventListener('hashchange', onChange);
-  return () => window.removeEventListener('hashchange', onChange);
-}
-
-function useRoute(): RouteId {
-  return useSyncExternalStore(subscribeHash, () => parseRoute(window.location.hash));
-}
-
 export function App() {
-  const route = useRoute();
+  const hash = useHash();
+  const { route } = parseLocation(hash);
   const mainRef = useRef<HTMLElement>(null);
-  const shownRoute = useRef(route);
+  const shownHash = useRef(hash);
   const Page = PAGES[route];
 
   useEffect(() => {
     document.title = `${routeInfo(route).label} · LoRA Studio`;
     // Moving focus to the new page tells keyboard and screen-reader users that the page changed; the
     // first page of a load keeps the browser's own starting point.
-    if (shownRoute.current !== route) {
-      shownRoute.current = route;
+    if (shownHash.current !== hash) {
+      shownHash.current = hash;
       mainRef.current?.focus();
     }
-  }, [route]);
+  }, [route, hash]);
 
   return (
     <div className="app">

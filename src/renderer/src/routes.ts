@@ -27,14 +27,34 @@ export const DEFAULT_ROUTE: RouteId = 'projects';
 
 const ROUTE_IDS = new Set<string>(ROUTES.map((route) => route.id));
 
-/** `#/runs` → 'runs'; anything unknown or empty → the default page. Extra path segments are ignored for now. */
-export function parseRoute(hash: string): RouteId {
-  const first = hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
-  return ROUTE_IDS.has(first) ? (first as RouteId) : DEFAULT_ROUTE;
+export interface AppLocation {
+  route: RouteId;
+  /** Path segments after the page, decoded: `#/runs/abc` → ['abc']. */
+  params: string[];
 }
 
-export function routeHref(id: RouteId): string {
-  return `#/${id}`;
+/** `#/runs/abc` → { route: 'runs', params: ['abc'] }; anything unknown or empty → the default page. */
+export function parseLocation(hash: string): AppLocation {
+  const [first = '', ...rest] = hash.replace(/^#\/?/, '').split('?')[0].split('/');
+  if (!ROUTE_IDS.has(first)) return { route: DEFAULT_ROUTE, params: [] };
+  const params: string[] = [];
+  for (const segment of rest) {
+    if (segment === '') continue;
+    try {
+      params.push(decodeURIComponent(segment));
+    } catch {
+      params.push(segment); // a malformed escape is kept as typed rather than failing the page
+    }
+  }
+  return { route: first as RouteId, params };
+}
+
+export function parseRoute(hash: string): RouteId {
+  return parseLocation(hash).route;
+}
+
+export function routeHref(id: RouteId, ...params: string[]): string {
+  return `#/${[id, ...params.map(encodeURIComponent)].join('/')}`;
 }
 
 export function routeInfo(id: RouteId): RouteInfo {

@@ -13,3 +13,4 @@ export { ConnectionIndicator } from './ConnectionIndicator.tsx';
 export { QueryView } from './QueryView.tsx';
 export { ProgressBar } from './ProgressBar.tsx';
 export { StatusBadge, type WorkStatus } from './StatusBadge.tsx';
+export { MetricChart, type MetricSeries } from './MetricChart.tsx';

@@ -6,12 +6,12 @@ import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
-import { basename, formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
 import { routeHref } from '../routes.ts';
+import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
-
-const METHOD_LABELS: Record<Run['config']['method'], string> = { lora: 'LoRA', qlora: 'QLoRA', full: 'Full fine-tuning' };
+import { describeRun, RunDetail } from './RunDetail.tsx';
 
 const WILL = [
   'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
@@ -20,6 +20,8 @@ const WILL = [
 ];
 
 export function RunsPage() {
+  const { params } = useLocation();
+  if (params[0]) return <RunDetail key={params[0]} runId={params[0]} />;
   return (
     <>
       <PageHeader
@@ -79,10 +81,10 @@ function RunList({ project }: { project: Project }) {
       header: 'Run',
       render: (run) => (
         <div className="project-cell">
-          <span className="project-name">{run.name}</span>
-          <span className="project-description">
-            {METHOD_LABELS[run.config.method]}{run.config.method === 'full' ? '' : ` r=${run.config.lora.r}`} · {basename(run.config.model)} · {basename(run.config.dataset.path)}
-          </span>
+          <a className="project-name run-link" href={routeHref('runs', run.id)}>
+            {run.name}
+          </a>
+          <span className="project-description">{describeRun(run)}</span>
           {run.status === 'failed' && run.error ? <span className="run-error">{run.error}</span> : null}
         </div>
       ),

@@ -1,0 +1,206 @@
+// One run: status and progress, headline numbers, live charts of loss, learning rate and gradient norm,
+// and its full config. Live from job events: metric points arrive as the worker logs them.
+import { useEffect, useState } from 'react';
+import type { Run } from '../../../common/api/runs.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { useEvent, useQuery } from '../api/hooks.ts';
+import { Banner, Button, Card, MetricChart, PageHeader, ProgressBar, QueryView, StatusBadge } from '../components/index.ts';
+import { basename, formatBytes, formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint } from '../metrics.ts';
+import { routeHref } from '../routes.ts';
+import { useStudio } from '../state/studio.tsx';
+
+export const METHOD_LABELS: Record<Run['config']['method'], string> = { lora: 'LoRA', qlora: 'QLoRA', full: 'Full fine-tuning' };
+
+export function describeRun(run: Run): string {
+  const method = run.config.method === 'full' ? METHOD_LABELS.full : `${METHOD_LABELS[run.config.method]} r=${run.config.lora.r}`;
+  return `${method} · ${basename(run.config.model)} · ${basename(run.config.dataset.path)}`;
+}
+
+export function RunDetail({ runId }: { runId: string }) {
+  const run = useQuery('runs.get', { id: runId });
+  return (
+    <>
+      <a className="back-link" href={routeHref('runs')}>
+        ← All runs
+      </a>
+      <QueryView state={run.state} loadingLabel="Loading the run…" errorTitle="Could not load this run" onRetry={run.reload}>
+        {(data) => <RunView run={data} reload={run.reload} />}
+      </QueryView>
+    </>
+  );
+}
+
+interface LiveProgress {
+  progress: number | null;
+  message: string | null;
+  etaSeconds: number | null;
+}
+
+function RunView({ run, reload }: { run: Run; reload: () => void }) {
+  const client = useStudio();
+  const history = useQuery('runs.metrics', { id: run.id });
+  const [points, setPoints] = useState<MetricPoint[]>([]);
+  const [live, setLive] = useState<LiveProgress | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  // The stored history arrives once (and again after the run ends); live points may already be there.
+  useEffect(() => {
+    if (history.state.status === 'ready') setPoints((current) => mergeMetricPoints(current, history.state.status === 'ready' ? history.state.data : []));
+  }, [history.state]);
+
+  useEvent('job.metric', (event) => {
+    if (event.jobId === run.jobId) setPoints((current) => mergeMetricPoints(current, [event]));
+  });
+  useEvent('job.progress', (event) => {
+    if (event.jobId === run.jobId) setLive({ progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null });
+  });
+  useEvent('job.status', (job) => {
+    if (job.id === run.jobId) {
+      reload();
+      history.reload();
+    }
+  });
+
+  const act = async (action: 'cancel' | 'resume') => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await client.invoke(action === 'cancel' ? 'runs.cancel' : 'runs.resume', { id: run.id });
+      reload();
+    } catch (error) {
+      setActionError(`Could not ${action} the run: ${toStudioApiError(error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const active = run.status === 'running' || run.status === 'queued';
+  const summary = run.summary;
+  const tokensPerSecond = lastValue(points, 'tokens_per_second');
+
+  return (
+    <>
+      <PageHeader
+        title={run.name}
+        description={describeRun(run)}
+        actions={
+          active ? (
+            <Button busy={busy} onClick={() => void act('cancel')}>
+              Cancel run
+            </Button>
+          ) : run.status === 'cancelled' || run.status === 'failed' ? (
+            <Button busy={busy} onClick={() => void act('resume')}>
+              Resume from checkpoint
+            </Button>
+          ) : null
+        }
+      />
+      {actionError ? <Banner title="The action did not go through">{actionError}</Banner> : null}
+      {run.status === 'failed' && run.error ? <Banner title="The run failed">{run.error}</Banner> : null}
+
+      <Card>
+        <div className="run-status-row">
+          <StatusBadge status={run.status} />
+          <div className="run-status-progress">
+            {active ? (
+              <ProgressBar value={live?.progress ?? (summary ? summary.steps / Math.max(1, summary.totalSteps) : null)} label="Training progress" />
+            ) : null}
+            <span className="muted">
+              {[
+                summary ? `${summary.steps} / ${summary.totalSteps} steps` : null,
+                active && live?.message ? live.message : null,
+                active && live?.etaSeconds != null ? `about ${formatDuration(live.etaSeconds)} left` : null,
+                tokensPerSecond !== null ? `${Math.round(tokensPerSecond)} tokens/s` : null,
+                run.startedAt ? `${active ? 'running for' : 'took'} ${formatDuration(secondsBetween(run.startedAt, run.endedAt))}` : 'not started yet',
+              ]
+                .filter(Boolean)
+                .join(' · ')}
+            </span>
+          </div>
+        </div>
+        <dl className="stat-grid">
+          <Stat label="Train loss" value={formatMetric(summary?.trainLoss ?? lastValue(points, 'loss'))} />
+          <Stat label="Eval loss" value={formatMetric(summary?.evalLoss ?? lastValue(points, 'eval_loss'))} />
+          <Stat label="Eval perplexity" value={formatMetric(summary?.evalPerplexity ?? lastValue(points, 'eval_perplexity'))} />
+          <Stat label="Trainable parameters" value={summary?.trainableParameters != null ? summary.trainableParameters.toLocaleString() : '—'} />
+          <Stat label="Trained tokens" value={summary ? summary.trainedTokens.toLocaleString() : '—'} />
+          <Stat label="Peak memory" value={summary?.peakRssBytes != null ? formatBytes(summary.peakRssBytes) : '—'} />
+        </dl>
+      </Card>
+
+      <Card title="Loss">
+        <QueryView state={history.state} loadingLabel="Loading the metrics…" errorTitle="Could not load the metrics" onRetry={history.reload}>
+          {() =>
+            hasMetric(points, 'loss') ? (
+              <MetricChart
+                label="Training and evaluation loss by step"
+                points={points}
+                series={[
+                  { key: 'loss', label: 'Train loss' },
+                  ...(hasMetric(points, 'eval_loss') ? [{ key: 'eval_loss', label: 'Eval loss' }] : []),
+                ]}
+              />
+            ) : (
+              <p className="muted">{active ? 'The first loss is logged after the first update.' : 'This run logged no loss.'}</p>
+            )
+          }
+        </QueryView>
+      </Card>
+
+      {hasMetric(points, 'lr') || hasMetric(points, 'grad_norm') ? (
+        <div className="chart-grid">
+          {hasMetric(points, 'lr') ? (
+            <Card title="Learning rate">
+              <MetricChart label="Learning rate by step" points={points} series={[{ key: 'lr', label: 'Learning rate' }]} height={180} />
+            </Card>
+          ) : null}
+          {hasMetric(points, 'grad_norm') ? (
+            <Card title="Gradient norm">
+              <MetricChart label="Gradient norm by step" points={points} series={[{ key: 'grad_norm', label: 'Gradient norm' }]} height={180} />
+            </Card>
+          ) : null}
+        </div>
+      ) : null}
+
+      <Card title="Details">
+        <dl className="kv">
+          <dt>Base model</dt>
+          <dd>
+            <code>{run.config.model}</code>
+          </dd>
+          <dt>Dataset</dt>
+          <dd>
+            <code>{run.config.dataset.path}</code>
+          </dd>
+          {summary?.adapterPath ? (
+            <>
+              <dt>Adapter</dt>
+              <dd>
+                <code>{summary.adapterPath}</code>
+              </dd>
+            </>
+          ) : null}
+          <dt>Created</dt>
+          <dd>{formatDateTime(run.createdAt)}</dd>
+          <dt>Seed</dt>
+          <dd>{run.seed}</dd>
+        </dl>
+        <details className="config-details">
+          <summary>Full configuration</summary>
+          <pre className="config-json">{JSON.stringify(run.config, null, 2)}</pre>
+        </details>
+      </Card>
+    </>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
