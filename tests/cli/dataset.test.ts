@@ -96,7 +96,7 @@ describe('lora-studio dataset', () => {
     expect(r.stdout).toContain('<|im_start|>user\nWhat is a rank?<|im_end|>\n<|im_start|>assistant\n⟦Adapter size.<|im_end|>⟧\n');
     expect(r.stdout).toMatch(/Truncated at 30: 1 of 2 \(50\.0%\)/);
     const json = JSON.parse((await cli(['dataset', 'preview', path, '--model', model, '--json'])).stdout);
-    expect(json.rows[0].pieces.filter((p: { trained: boolean }) => p.trained).map((p: { text: string }) => p.text).join('')).toBe('Adapter size.<|im_end|>');
+    expect(json.rows[0].rendered.pieces.filter((p: { trained: boolean }) => p.trained).map((p: { text: string }) => p.text).join('')).toBe('Adapter size.<|im_end|>');
     expect(json.stats.count).toBe(2);
   });
 });

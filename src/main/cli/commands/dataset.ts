@@ -9,15 +9,15 @@ import {
   DatasetProblemError,
   formatProblem,
   importDataset,
+  previewDataset,
   splitByRatio,
-  tokenLengthStats,
   type ColumnMapping,
   type DatasetExample,
   type DatasetFormat,
   type Example,
   type ImportedDataset,
 } from '../../formats/dataset/index.ts';
-import { ExampleRenderer, HfTokenizer, tokenPieces, type TemplateSpec } from '../../formats/tokenizer/index.ts';
+import type { TemplateSpec } from '../../formats/tokenizer/index.ts';
 import { formatBytes, pullDataset, type HubProgress } from '../../formats/hub/index.ts';
 import { printJson } from '../context.ts';
 import { ProgressBar } from '../progress.ts';
@@ -136,11 +136,9 @@ function printSummary(d: ImportedDataset, maxProblems: number): void {
   }
 }
 
-function templateFrom(value: string | undefined, tokenizer: HfTokenizer, format: DatasetFormat): TemplateSpec {
-  if (value === undefined || value === 'auto') {
-    if (format === 'text') return { type: 'plain' };
-    return tokenizer.chatTemplate !== null ? { type: 'chat' } : { type: 'plain' };
-  }
+/** --template → a TemplateSpec; undefined = the default for the data (the model's chat template, or plain). */
+function templateFrom(value: string | undefined): TemplateSpec | undefined {
+  if (value === undefined || value === 'auto') return undefined;
   if (value === 'chat') return { type: 'chat' };
   if (value === 'plain') return { type: 'plain' };
   if (value.startsWith('prompt:')) return { type: 'prompt', template: value.slice('prompt:'.length).replaceAll('\\n', '\n') };
@@ -197,48 +195,63 @@ export function registerDataset(program: Command): void {
       .option('--sample <n>', 'measure token lengths on at most this many rows, evenly spread', positiveInt('--sample'), 5000)
       .option('--json', 'print JSON'),
   ).action(async (file: string, opts: ImportCliOptions & { model?: string; template?: string; rows: number; maxLength: number; sample: number }) => {
-    const d = await load(file, opts);
-    const shown = d.examples.slice(0, opts.rows);
+    const template = templateFrom(opts.template);
     if (!opts.model) {
+      const d = await load(file, opts);
+      const shown = d.examples.slice(0, opts.rows);
       if (opts.json) return printJson({ ...summary(d), rows: shown.map((e) => ({ row: e.row, ...canonicalRow(e.example) })) });
       printSummary(d, 5);
       for (const e of shown) process.stdout.write(`\n── row ${e.row} ──\n${JSON.stringify(canonicalRow(e.example), null, 2)}\n`);
       return;
     }
-    const tokenizer = HfTokenizer.load(opts.model);
-    const spec = templateFrom(opts.template, tokenizer, d.mapping.format);
-    const renderer = new ExampleRenderer(tokenizer, spec, { maxLength: opts.maxLength });
-    const stats = tokenLengthStats(d.examples, renderer, { bins: 12, sample: opts.sample });
-    const rendered = shown.map((e) => ({ row: e.row, ...renderer.render(e.example) }));
-    if (opts.json) {
-      return printJson({
-        ...summary(d),
-        template: spec,
-        stats,
-        rows: rendered.map((r) => ({ row: r.row, text: r.text, tokens: r.ids.length, trainedTokens: r.trainedTokens, truncated: r.truncated, warnings: r.warnings, pieces: tokenPieces(tokenizer, r.ids, r.trained) })),
-      });
-    }
-    printSummary(d, 5);
+    const bar = new ProgressBar('reading');
+    const p = await previewDataset(file, {
+      mapping: mappingFromOptions(opts),
+      modelDir: opts.model,
+      template,
+      maxLength: opts.maxLength,
+      rows: opts.rows,
+      sample: opts.sample,
+      onProgress: (x) => bar.update(x.totalBytes ? x.bytesRead / x.totalBytes : null, `${x.rowsRead} rows`),
+    });
+    bar.done(`${p.rowsRead} rows`);
+    if (opts.json) return printJson(p);
+    const lines: [string, string][] = [
+      ['File', `${file}`],
+      ['Format', `${p.format} — ${p.mappingReason}`],
+      ['Rows', `${p.rowsRead} read, ${p.examples} usable, ${p.badRows} bad`],
+      ['Duplicates', p.duplicateRows ? `${p.duplicateRows} rows repeat an earlier row exactly` : 'none'],
+      ['Content hash', p.contentHash],
+    ];
+    for (const [k, v] of lines) process.stdout.write(`${k.padEnd(13)} ${v}\n`);
+    for (const line of p.problemLines.slice(0, 5)) process.stdout.write(`  ${line}\n`);
+    const spec = p.template!;
     const color = Boolean(process.stdout.isTTY);
     process.stdout.write(`\nTemplate: ${spec.type}${spec.type === 'prompt' ? ` "${spec.template}"` : ''}; trained tokens ${color ? 'in green' : 'between ⟦ ⟧'}\n`);
-    for (const r of rendered) {
-      process.stdout.write(`\n── row ${r.row}: ${r.ids.length} tokens, ${r.trainedTokens} trained${r.truncated ? `, TRUNCATED from ${r.fullLength}` : ''} ──\n`);
+    for (const r of p.rows) {
+      if (!r.rendered) {
+        process.stdout.write(`\n── row ${r.row}: cannot be rendered: ${r.error} ──\n`);
+        continue;
+      }
+      const x = r.rendered;
+      process.stdout.write(`\n── row ${r.row}: ${x.tokens} tokens, ${x.trainedTokens} trained${x.truncated ? `, TRUNCATED from ${x.fullLength}` : ''} ──\n`);
       let out = '';
       let open = false;
-      for (const p of tokenPieces(tokenizer, r.ids, r.trained)) {
-        if (p.trained !== open) {
-          out += color ? (p.trained ? '\x1b[32m' : '\x1b[0m') : p.trained ? '⟦' : '⟧';
-          open = p.trained;
+      for (const piece of x.pieces) {
+        if (piece.trained !== open) {
+          out += color ? (piece.trained ? '\x1b[32m' : '\x1b[0m') : piece.trained ? '⟦' : '⟧';
+          open = piece.trained;
         }
-        out += p.text;
+        out += piece.text;
       }
       if (open) out += color ? '\x1b[0m' : '⟧';
       process.stdout.write(`${out}\n`);
-      for (const w of r.warnings) process.stdout.write(`  warning: ${w}\n`);
+      for (const w of x.warnings) process.stdout.write(`  warning: ${w}\n`);
     }
+    const stats = p.stats!;
     process.stdout.write(
       `\nTokens per example: min ${stats.min}, median ${stats.median}, mean ${stats.mean.toFixed(1)}, p95 ${stats.p95}, max ${stats.max}\n` +
-        `Truncated at ${opts.maxLength}: ${stats.truncated} of ${stats.count}${stats.count < d.examples.length ? ' measured' : ''} (${(stats.truncatedShare * 100).toFixed(1)}%)` +
+        `Truncated at ${opts.maxLength}: ${stats.truncated} of ${stats.count}${stats.count < p.examples ? ' measured' : ''} (${(stats.truncatedShare * 100).toFixed(1)}%)` +
         `${stats.untrainable ? `; ${stats.untrainable} with nothing to train` : ''}\n`,
     );
     const peak = Math.max(1, ...stats.histogram.counts);

@@ -5,3 +5,4 @@ export { detectFormat, normalizeRow, missingColumns, DatasetFormatError, CANONIC
 export { importDataset, exampleKey, type ImportOptions, type ImportedDataset, type DatasetExample, type DuplicateReport, type DuplicateGroup } from './import.ts';
 export { splitByRatio, countOverlap, seededPermutation, mulberry32, type SplitOptions, type DatasetSplit } from './split.ts';
 export { tokenLengthStats, type TokenLengthStats, type StatsOptions } from './stats.ts';
+export { previewDataset, defaultTemplate, type DatasetPreview, type PreviewOptions, type PreviewRow } from './preview.ts';
