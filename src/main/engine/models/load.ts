@@ -1,0 +1,46 @@
+// Reading a program's weights from an opened Hugging Face folder: tensors by their checkpoint names, Conv1D
+// weights (GPT-2) transposed from their on-disk [in, out] to the program's [out, in], and QLoRA's quantized
+// linears turned into NF4 as each is read, so the float copy of a big weight never outlives its own quantization.
+
+import type { Program } from '../ir.ts';
+import type { ModelFolder } from '../../formats/model/index.ts';
+import { quantizeWeight, type QuantOptions } from '../quant/program.ts';
+import type { Nf4Tensor } from '../quant/nf4.ts';
+
+/** (rows, cols) row-major → (cols, rows). */
+export function transpose2d(w: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
+/** A param's value as the program wants it ([out, in]) from the checkpoint's stored layout, and back. */
+export function fromStored(p: Program, name: string, stored: Float32Array): Float32Array {
+  const d = p.params.find((x) => x.name === name);
+  if (!d?.storedTransposed) return stored;
+  const [out, inp] = d.shape;
+  return transpose2d(stored, inp, out);
+}
+export function toStored(p: Program, name: string, value: Float32Array): Float32Array {
+  const d = p.params.find((x) => x.name === name);
+  if (!d?.storedTransposed) return value;
+  const [out, inp] = d.shape;
+  return transpose2d(value, out, inp);
+}
+
+/**
+ * Every non-LoRA param of the program from the folder (LoRA tensors start from their initialisers). Params marked
+ * quant: 'nf4' come back as NF4 (`quant` options required then).
+ */
+export async function readProgramWeights(folder: Pick<ModelFolder, 'readHf'>, p: Program, quant?: QuantOptions): Promise<Map<string, Float32Array | Nf4Tensor>> {
+  const weights = new Map<string, Float32Array | Nf4Tensor>();
+  for (const d of p.params) {
+    if (d.init) continue;
+    const w = fromStored(p, d.name, await folder.readHf(d.name));
+    if (d.quant === 'nf4') {
+      if (!quant) throw new Error(`reading ${d.name}: the program holds it as NF4 but no quantization options were given`);
+      weights.set(d.name, quantizeWeight(p, d.name, w, quant));
+    } else weights.set(d.name, w);
+  }
+  return weights;
+}
