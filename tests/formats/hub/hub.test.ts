@@ -157,6 +157,23 @@ describe('pullModel', () => {
     expect(pulled.downloadedBytes).toBe(300_000 - 120_000 + shard2.length);
   });
 
+  it('stops when cancelled, and the next pull resumes', async () => {
+    const controller = new AbortController();
+    const shard = 'model-00001-of-00002.safetensors';
+    const err = (await pullModel({
+      repo: 'tiny/llama',
+      ...base(),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.file === shard && p.fileBytes > 0) controller.abort();
+      },
+    }).catch((e: unknown) => e)) as HubError;
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.message).toMatch(/was cancelled at \d+ of 300000 bytes; run it again to resume/);
+    const pulled = await pullModel({ repo: 'tiny/llama', ...base() });
+    expect(readFileSync(join(pulled.path, shard)).equals(shard1)).toBe(true);
+  });
+
   it('throws away a corrupted partial file', async () => {
     const blobs = join(cacheDir, 'models--tiny--llama', 'blobs');
     mkdirSync(blobs, { recursive: true });

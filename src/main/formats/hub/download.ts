@@ -98,6 +98,7 @@ interface Context {
   fetch: typeof fetch;
   /** X-Error-Code / X-Error-Message of the last failed response, which the library's errors drop. */
   lastFailure: { code: string | null; message: string | null } | null;
+  signal?: AbortSignal;
 }
 
 function context(options: HubOptions): Context {
@@ -108,6 +109,7 @@ function context(options: HubOptions): Context {
     token: resolveToken(options.token, env),
     fetch: baseFetch,
     lastFailure: null,
+    signal: options.signal,
   };
   ctx.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const res = await baseFetch(input, { ...init, signal: options.signal });
@@ -471,6 +473,7 @@ function classify(
 
 function hubFailure(err: unknown, ctx: Context, repo: string, type: RepoType, revision: string): HubError {
   if (err instanceof HubError) return err;
+  if (ctx.signal?.aborted) return new HubError('network', `cancelled while asking the Hub about ${describeRepo(repo, type)}`);
   const status = (err as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number') {
     return classify(status, ctx.lastFailure?.code ?? null, ctx.lastFailure?.message ?? (err as Error).message, ctx.endpoint, ctx.token !== undefined, repo, type, revision);
