@@ -2,7 +2,9 @@
 // Prints: the f32 2048² MatMul rate; for LoRA (r=16, q/k/v/o, seq 256, batch 1) on random-weight models shaped
 // like SmolLM2-135M and Qwen2.5-0.5B: tokens/s, achieved GFLOP/s (forward 2·N·tokens + attention, plus the
 // backward GEMMs the graph actually runs), that as a fraction of the GEMM rate, and peak RSS. Each model runs in
-// its own process so its peak RSS is its own. Last line: `bench:cpu gemm_gflops=<x> step_fraction=<f>`.
+// its own process so its peak RSS is its own. On shared cores the GEMM rate moves with the load, so each step is
+// compared with GEMM probes taken right before and after it (median of three pairs).
+// Last line: `bench:cpu gemm_gflops=<x> step_fraction=<f>`.
 //   npm run bench:cpu            (all)        npx tsx bench/cpu.ts --case smollm2   (one)
 
 import { spawnSync } from 'node:child_process';
@@ -33,7 +35,8 @@ const SHAPES: Record<string, LlamaConfig> = {
 const T = 256;
 const B = 1;
 
-async function gemmRate(): Promise<number> {
+/** A 2048² f32 MatMul session; rate() = best GFLOP/s of a few runs. */
+async function gemmProbe(): Promise<{ rate(runs?: number): Promise<number>; release(): Promise<void> }> {
   const n = 2048;
   const g = new GraphBuilder('float32');
   g.output('c', g.matmul(g.input('a', DataType.FLOAT, [n, n]), g.input('b', DataType.FLOAT, [n, n])), DataType.FLOAT, [n, n]);
@@ -43,14 +46,25 @@ async function gemmRate(): Promise<number> {
   const b = Float32Array.from({ length: n * n }, next);
   const feeds = { a: { data: a, dims: [n, n] }, b: { data: b, dims: [n, n] } };
   await s.run(feeds);
-  let best = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    await s.run(feeds);
-    best = Math.max(best, (2 * n ** 3) / ((performance.now() - t0) / 1e3) / 1e9);
-  }
-  await s.release();
-  return best;
+  return {
+    async rate(runs = 5) {
+      let best = 0;
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        await s.run(feeds);
+        best = Math.max(best, (2 * n ** 3) / ((performance.now() - t0) / 1e3) / 1e9);
+      }
+      return best;
+    },
+    release: () => s.release(),
+  };
+}
+
+async function gemmRate(): Promise<number> {
+  const p = await gemmProbe();
+  const r = await p.rate();
+  await p.release();
+  return r;
 }
 
 /** FLOPs of one training micro-step as the graph does it: every forward GEMM, and the backward GEMMs it needs. */
@@ -90,7 +104,7 @@ function randomWeights(p: Program): Map<string, Float32Array> {
   return w;
 }
 
-async function runCase(name: string, gemm: number): Promise<void> {
+async function runCase(name: string): Promise<void> {
   const cfg = SHAPES[name];
   const base = buildLlamaProgram(cfg);
   const program = applyLora(base, { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], bias: 'none', useRslora: false }).program;
@@ -106,25 +120,34 @@ async function runCase(name: string, gemm: number): Promise<void> {
   const opt = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
   await session.microStep(batch); // warm-up: first run allocates and pre-packs
   await session.applyUpdate(opt);
-  const steps = 3;
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  // The cores may be shared: interleave GEMM-rate probes with the steps and compare each step with the GEMM rate
+  // measured right next to it, then take the median pair.
+  const probe = await gemmProbe();
+  const { forward, backward } = stepFlops(program, B * T);
+  const pairs: { sec: number; gemm: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const before = await probe.rate(2);
     const s0 = performance.now();
     await session.microStep(batch);
     await session.applyUpdate(opt);
-    times.push((performance.now() - s0) / 1e3);
+    const sec = (performance.now() - s0) / 1e3;
+    const after = await probe.rate(2);
+    pairs.push({ sec, gemm: Math.max(before, after) });
   }
+  await probe.release();
   await session.dispose();
-  times.sort((a, b) => a - b);
-  const sec = times[Math.floor(times.length / 2)];
-  const { forward, backward } = stepFlops(program, B * T);
+  const fractionOf = (p: { sec: number; gemm: number }) => (forward + backward) / p.sec / 1e9 / p.gemm;
+  pairs.sort((a, b) => fractionOf(a) - fractionOf(b));
+  const mid = pairs[1];
+  const sec = mid.sec;
+  const gemm = mid.gemm;
   const gflops = (forward + backward) / sec / 1e9;
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   console.log(JSON.stringify({
     case: name, params: countParams(base), trainable: countParams(program, (d) => d.trainable), seq: T, batch: B,
     setup_s: +buildS.toFixed(1), step_s: +sec.toFixed(3), tokens_per_s: +((B * T) / sec).toFixed(1),
     gflop_per_step: +((forward + backward) / 1e9).toFixed(1), achieved_gflops: +gflops.toFixed(1),
-    fraction_of_gemm: +(gflops / gemm).toFixed(3), peak_rss_mib: Math.round(rssMiB),
+    gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(gflops / gemm).toFixed(3), peak_rss_mib: Math.round(rssMiB),
   }));
 }
 
@@ -132,16 +155,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const caseArg = args.indexOf('--case');
   if (caseArg >= 0) {
-    const gemmArg = args.indexOf('--gemm');
-    const gemm = gemmArg >= 0 ? Number(args[gemmArg + 1]) : await gemmRate();
-    await runCase(args[caseArg + 1], gemm);
+    await runCase(args[caseArg + 1]);
     return;
   }
   const gemm = await gemmRate();
   console.log(`threads=${availableParallelism()} gemm_2048_f32_gflops=${gemm.toFixed(1)}`);
   let smolFraction = NaN;
   for (const name of Object.keys(SHAPES)) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', name, '--gemm', String(gemm)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
     console.log(line || `${name}: failed (exit ${r.status})`);
     if (name === 'smollm2' && line.startsWith('{')) smolFraction = JSON.parse(line).fraction_of_gemm;
