@@ -124,6 +124,20 @@ describe('chat examples', () => {
     }
   });
 
+  it('passes template variables through (apply_chat_template keyword arguments)', () => {
+    const head = "'<|im_start|>assistant\\n' + ('' if enable_thinking else '<think></think>')";
+    const thinking =
+      "{%- for m in messages %}{%- if m.role == 'assistant' %}{{ " + head + " + m.content + '<|im_end|>\\n' }}" +
+      "{%- else %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{%- endif %}{%- endfor %}" +
+      "{%- if add_generation_prompt %}{{ " + head + " }}{%- endif %}";
+    const example: Example = { kind: 'completion', prompt: 'Hi', completion: 'Hello.' };
+    const off = renderExample(qwen, example, { type: 'chat', template: thinking, variables: { enable_thinking: false } });
+    expect(off.text).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think></think>Hello.<|im_end|>\n');
+    expect(trainedRuns(qwen, off.ids, off.trained)).toEqual(['Hello.<|im_end|>']);
+    const on = renderExample(qwen, example, { type: 'chat', template: thinking, variables: { enable_thinking: true } });
+    expect(on.text).not.toContain('<think>');
+  });
+
   it('warns when a conversation has nothing to train', () => {
     const out = renderExample(qwen, { kind: 'chat', messages: [{ role: 'user', content: 'hi' }] }, { type: 'chat' });
     expect(out.trainedTokens).toBe(0);

@@ -26,6 +26,8 @@ export type TemplateSpec =
       templateName?: string;
       /** Prepended as a system message when a conversation has none. */
       systemPrompt?: string;
+      /** Extra template variables, as apply_chat_template's keyword arguments (e.g. enable_thinking). */
+      variables?: Record<string, unknown>;
     }
   | {
       type: 'prompt';
@@ -154,7 +156,7 @@ export class ExampleRenderer {
 
   private layOutChat(messages: ChatMessage[]): TextWithSpans {
     const spec = this.spec as Extract<TemplateSpec, { type: 'chat' }>;
-    const chatOptions = { template: spec.template, templateName: spec.templateName };
+    const chatOptions = { template: spec.template, templateName: spec.templateName, variables: spec.variables };
     const full = renderChat(this.tokenizer, messages, chatOptions);
     const spans: Array<[number, number]> = [];
     const warnings: string[] = [];
