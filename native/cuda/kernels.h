@@ -62,6 +62,9 @@ struct AdamwArgs {
 };
 cudaError_t adamw_update(float* p, float* m, float* v, float* acc, const uint8_t* decay, double* sq_norm_scratch, const AdamwArgs& a, long long n, cudaStream_t s);
 
+// weight upload
+template <typename T> cudaError_t cast_from_f32(T* out, const float* in, long long n, cudaStream_t s);
+
 // dense products (cuBLASLt when built with it, else the tiled kernel)
 struct GemmContext {
   void* lt = nullptr; // cublasLtHandle_t

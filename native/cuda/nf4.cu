@@ -69,7 +69,7 @@ __global__ void nf4_double_quant_kernel(uint8_t* qabsmax, float* absmax2, const 
   const float v = i < nblocks ? absmax[i] - offset[0] : 0.f;
   const float am = block_max(fabsf(v));
   if (threadIdx.x == 0) absmax2[blockIdx.x] = am;
-  const inv = am > 0.f ? 1.f / am : 0.f; // multiply by the reciprocal, as bitsandbytes does
+  const float inv = am > 0.f ? 1.f / am : 0.f; // multiply by the reciprocal, as bitsandbytes does
   if (i < nblocks) qabsmax[i] = nearest_index(dyn_map, v * inv);
 }
 

@@ -158,13 +158,13 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
       loraIndex.set(n.module, module);
     }
     let keep: number | null = null;
-    if (n.lora.dropout > 0) {
+    if (n.lora.dropout > 0 && train) { // evaluation and logits run without dropout, as PEFT in eval mode
       // masks are regenerated where used (forward, recompute, backward) instead of kept for the whole step
       keep = newTensor(`${n.module}:keep(${phase})`, 'u8', n.inF);
       steps.push({ kind: 'dropout_mask', out: keep, module, keepProb: 1 - n.lora.dropout, width: n.inF });
     }
     const h = saved.get(idx)?.h ?? newTensor(`${n.module}:lora_h`, 'f32', n.lora.r);
-    return { module, A: offsets.get(n.lora.A)!, B: offsets.get(n.lora.B)!, r: n.lora.r, scale: n.lora.scale, keep, keepScale: 1 / (1 - n.lora.dropout), h };
+    return { module, A: offsets.get(n.lora.A)!, B: offsets.get(n.lora.B)!, r: n.lora.r, scale: n.lora.scale, keep, keepScale: keep === null ? 1 : 1 / (1 - n.lora.dropout), h };
   };
 
   const emitForward = (n: OpNode, idx: number, phase: string) => {

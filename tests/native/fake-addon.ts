@@ -1,0 +1,68 @@
+// A stand-in for the native addon that runs each plan with the float64 CPU harness: it lets the TypeScript half of
+// the CUDA executor (batch assembly, trainable layout, dropout masks, optimizer arguments, error translation) be
+// tested against the CPU executor on a machine without a GPU. Its AdamW mirrors native/cuda/adamw.cu.
+import type { Program } from '../../src/main/engine/ir.ts';
+import type { Plan } from '../../src/main/engine/executors/cuda/plan.ts';
+import { PlanHarness } from '../../src/main/engine/executors/cuda/harness.ts';
+import type { NativeAddon, NativeAdamw, NativeBatch, NativeSession, NativeSessionOptions } from '../../src/main/engine/executors/cuda/addon.ts';
+
+export function fakeAddon(program: Program, hooks: { failRun?: () => unknown } = {}): NativeAddon & { sessions: NativeSessionOptions[] } {
+  const sessions: NativeSessionOptions[] = [];
+  class FakeSession implements NativeSession {
+    private weights = new Map<string, Float64Array>();
+    private params: Float64Array;
+    private grads: Float64Array;
+    private m: Float64Array;
+    private v: Float64Array;
+    constructor(private readonly o: NativeSessionOptions) {
+      sessions.push(o);
+      const P = o.decay.length;
+      this.params = new Float64Array(P);
+      this.grads = new Float64Array(P);
+      this.m = new Float64Array(P);
+      this.v = new Float64Array(P);
+    }
+    uploadWeight(index: number, data: Float32Array) {
+      this.weights.set(this.o.weights[index].name, Float64Array.from(data));
+    }
+    setTrainables(d: Float32Array) { this.params = Float64Array.from(d); }
+    getTrainables() { return Float32Array.from(this.params); }
+    getGradients() { return Float32Array.from(this.grads); }
+    setMoments(m: Float32Array, v: Float32Array) {
+      this.m = Float64Array.from(m);
+      this.v = Float64Array.from(v);
+      this.grads.fill(0);
+    }
+    getMoments() { return { m: Float32Array.from(this.m), v: Float32Array.from(this.v) }; }
+    async run(mode: 0 | 1 | 2, b: NativeBatch) {
+      if (hooks.failRun) throw hooks.failRun();
+      const plan = this.o.plans[mode] as Plan;
+      const h = new PlanHarness(plan, program, this.weights, this.params);
+      const dropMasks = new Map<string, Uint8Array>();
+      if (b.hostKeep) plan.loraModules.forEach((m, i) => dropMasks.set(m, b.hostKeep!.subarray(b.hostKeepOffsets![i], b.hostKeepOffsets![i + 1])));
+      const out = h.run({ B: b.B, T: b.T, ids: b.ids, labels: b.labels, mask: b.mask, segments: b.segments, cos: b.cos ? Float64Array.from(b.cos) : null, sin: b.sin ? Float64Array.from(b.sin) : null, dropMasks });
+      if (mode === 0) for (let i = 0; i < this.grads.length; i++) this.grads[i] += h.gradAcc[i];
+      return { nll: Float32Array.from(out.nll), ...(out.logits ? { logits: Float32Array.from(out.logits) } : {}) };
+    }
+    async applyUpdate(a: NativeAdamw) {
+      let sq = 0;
+      for (const g of this.grads) sq += (g * a.invTokens) ** 2;
+      const norm = Math.sqrt(sq);
+      const coef = Math.min(1, a.clipMax / (norm + 1e-6));
+      for (let i = 0; i < this.params.length; i++) {
+        const gc = this.grads[i] * a.invTokens * coef;
+        let p = this.params[i];
+        if (this.o.decay[i]) p -= a.lr * a.weightDecay * p;
+        this.m[i] = a.beta1 * this.m[i] + (1 - a.beta1) * gc;
+        this.v[i] = a.beta2 * this.v[i] + (1 - a.beta2) * gc * gc;
+        this.params[i] = p - a.lr * (this.m[i] / a.biasCorr1 / (Math.sqrt(this.v[i] / a.biasCorr2) + a.eps));
+        this.grads[i] = 0;
+      }
+      return norm;
+    }
+    deviceBytes() { return 0; }
+    peakBytes() { return 0; }
+    dispose() {}
+  }
+  return { abiVersion: 1, probe: () => ({ builtWithCuda: true, available: true, reason: '', name: 'fake' }), CudaSession: FakeSession, sessions };
+}
