@@ -103,6 +103,14 @@ export const RunConfigObject = z.object({
     .default('lora')
     .describe('LoRA trains a small adapter; QLoRA also stores the base in 4 bits (less memory); full trains every weight (most memory).'),
   lora: section(LoraSection, {}),
+  bnb_4bit_use_double_quant: z
+    .boolean()
+    .default(true)
+    .describe('QLoRA only: also store the 4-bit blocks’ scales in 8 bits (double quantization), saving about 0.4 bits per weight.'),
+  from_scratch: z
+    .boolean()
+    .default(false)
+    .describe('Full training only: start from random weights shaped by the model folder’s config.json (pretraining) instead of its checkpoint.'),
 
   learning_rate: z
     .number()
@@ -157,6 +165,9 @@ export const RunConfigObject = z.object({
 });
 
 function checkRunConfig(config: z.infer<typeof RunConfigObject>, ctx: z.RefinementCtx): void {
+  if (config.from_scratch && config.method !== 'full') {
+    ctx.addIssue({ code: 'custom', path: ['from_scratch'], message: 'from_scratch trains every weight from random values: it needs method "full"' });
+  }
   if (config.lora.target_modules !== 'all-linear' && new Set(config.lora.target_modules).size !== config.lora.target_modules.length) {
     ctx.addIssue({ code: 'custom', path: ['lora', 'target_modules'], message: 'target_modules lists a module twice' });
   }

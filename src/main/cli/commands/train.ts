@@ -19,6 +19,8 @@ export interface TrainFlags {
   dataset?: string;
   template?: string;
   method?: string;
+  fromScratch?: boolean;
+  doubleQuant?: boolean;
   epochs?: string;
   maxSteps?: string;
   lr?: string;
@@ -85,6 +87,8 @@ export async function buildRunConfig(flags: TrainFlags, cwd = process.cwd()): Pr
   if (flags.template) dataset.template = { kind: flags.template };
   if (flags.evalRatio) dataset.eval_split = number('eval-ratio', flags.evalRatio) === 0 ? { kind: 'none' } : { kind: 'ratio', ratio: number('eval-ratio', flags.evalRatio) };
   if (flags.method) input.method = flags.method as RunConfig['method'];
+  if (flags.fromScratch !== undefined) input.from_scratch = flags.fromScratch;
+  if (flags.doubleQuant !== undefined) input.bnb_4bit_use_double_quant = flags.doubleQuant;
   if (flags.epochs) input.num_train_epochs = number('epochs', flags.epochs);
   if (flags.maxSteps) input.max_steps = number('max-steps', flags.maxSteps);
   if (flags.lr) input.learning_rate = number('lr', flags.lr);
@@ -200,7 +204,9 @@ export function registerTrain(program: Command): void {
     .option('--model <dir>', 'base model: a Hugging Face folder')
     .option('--dataset <file>', 'dataset file (JSONL, JSON, CSV/TSV, Parquet)')
     .option('--template <kind>', 'auto | chat | plain')
-    .option('--method <method>', 'lora (qlora and full come later)')
+    .option('--method <method>', 'lora | qlora (4-bit NF4 base + LoRA) | full (every weight; writes a model folder)')
+    .option('--from-scratch', 'with --method full: random weights from the model folder\'s config.json (pretraining)')
+    .option('--no-double-quant', 'with --method qlora: keep the 4-bit blocks\' scales in float32')
     .option('--epochs <n>', 'passes over the data')
     .option('--max-steps <n>', 'stop after this many updates (overrides epochs)')
     .option('--lr <rate>', 'learning rate (1e-4 safe, 2e-4 typical)')

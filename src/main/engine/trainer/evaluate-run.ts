@@ -1,7 +1,11 @@
 // The `eval` job's work: perplexity of the base model and of base + adapter on the same rows. One session
 // serves both: a fresh LoRA session has B = 0 and so computes exactly the base model; loading the adapter's
 // tensors into it then gives base + adapter, without building the graphs twice.
+// A full fine-tune's output is a whole model folder, not an adapter: it is measured with its own session, and
+// the base (when it has weights: a from-scratch run's config-only folder has none) with another.
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import type { EvalJobParams, EvalJobResult, LoraSection } from '../../../common/api/runs.ts';
 import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
 import { HfTokenizer } from '../../formats/tokenizer/index.ts';
@@ -38,6 +42,38 @@ async function readAdapterFolder(dir: string): Promise<{ lora: LoraSection; tens
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
+/** A full model folder (what method "full" writes) rather than a PEFT adapter. */
+export function isFullModelFolder(dir: string): boolean {
+  return existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'adapter_config.json'));
+}
+
+function hasWeights(dir: string): boolean {
+  return existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json'));
+}
+
+/** Perplexity of a full fine-tune's model folder, and of its base when that has weights. */
+async function evaluateFullModel(options: EvaluateRunOptions, plan: BatchPlan, tunedDir: string): Promise<{ base: EvaluationResult | null; tuned: EvaluationResult }> {
+  const { params, reporter } = options;
+  const noAdapter: LoraSection = { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: 'all-linear', bias: 'none', use_rslora: false };
+  const measure = async (model: string, label: string, at: number, of: number) => {
+    reporter.progress(at / of, `loading ${label}`);
+    // a fresh LoRA session computes exactly its base model (B = 0)
+    const session = (await openModelSession({ config: { model, method: 'lora', lora: noAdapter, seed: params.seed }, trainingTemplate: null, threads: cpus().length })).session;
+    try {
+      const r = await evaluateSplit(session, plan, { signal: options.signal, onProgress: (f, t) => reporter.progress((at + f / t) / of, `${label}: batch ${f}/${t}`) });
+      reporter.log(`${label}: loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}`);
+      return r;
+    } finally {
+      await session.dispose();
+    }
+  };
+  const withBase = params.compareBase && hasWeights(params.model);
+  if (params.compareBase && !withBase) reporter.log(`${params.model} has no weights (a from-scratch run): only the trained model is measured`);
+  const base = withBase ? await measure(params.model, 'base model', 0, 2) : null;
+  const tuned = await measure(tunedDir, 'trained model', withBase ? 1 : 0, withBase ? 2 : 1);
+  return { base, tuned };
+}
+
 export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobResult> {
   const { params, reporter } = options;
   reporter.progress(null, 'loading tokenizer and dataset');
@@ -52,19 +88,22 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
   reporter.log(`evaluating ${rows.length} examples (${data.truncated} truncated to ${params.maxSeqLength} tokens)`);
   const plan = new BatchPlan(rows, { seed: params.seed, microBatchSize: params.batchSize, maxLength: params.maxSeqLength, padId: data.padId, shuffle: false });
 
-  const adapter = params.adapterPath ? await (options.readAdapterTensors ?? readAdapterFolder)(params.adapterPath) : null;
+  const full = params.adapterPath && isFullModelFolder(params.adapterPath) ? await evaluateFullModel(options, plan, params.adapterPath) : null;
+  const adapter = params.adapterPath && !full ? await (options.readAdapterTensors ?? readAdapterFolder)(params.adapterPath) : null;
   const lora: LoraSection = adapter?.lora ?? { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: ['q_proj'], bias: 'none', use_rslora: false };
   reporter.progress(null, 'loading the model');
-  const session = options.openSession
+  const session = full
+    ? null
+    : options.openSession
     ? await options.openSession(lora)
     : (await openModelSession({ config: { model: params.model, method: 'lora', lora, seed: params.seed }, trainingTemplate: null, threads: cpus().length })).session;
   const passes = (params.compareBase || !adapter ? 1 : 0) + (adapter ? 1 : 0);
   let done = 0;
   const progress = (label: string) => (finished: number, total: number) =>
     reporter.progress((done + finished / total) / passes, `${label}: batch ${finished}/${total}`);
-  let base: EvaluationResult | null = null;
-  let tuned: EvaluationResult | null = null;
-  try {
+  let base: EvaluationResult | null = full?.base ?? null;
+  let tuned: EvaluationResult | null = full?.tuned ?? null;
+  if (session) try {
     if (params.compareBase || !adapter) {
       base = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('base model') });
       done++;

@@ -1,67 +1,56 @@
 // Opens a training session for a run: a Hugging Face model folder (formats/model) → the family's program
-// (engine/models) → LoRA attached (engine/lora) → the CPU executor's TrainingSession, plus a writer that
-// saves the session's trainables as a PEFT adapter (formats/peft) with the run's training template.
+// (engine/models: Llama-style, GPT-2, Gemma 3) → the method's view of it → the CPU executor's TrainingSession,
+// plus the writer of what the run produces:
+//   lora   LoRA attached to a float base; writes a PEFT adapter (formats/peft) with the run's training template.
+//   qlora  the same, over a base whose linear weights are NF4 (quant/), quantized as they are read.
+//   full   every weight trainable; writes a full Hugging Face model folder (safetensors F32, config.json,
+//          generation config, tokenizer files). With from_scratch the weights start random from config.json.
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunConfig } from '../../../common/api/runs.ts';
-import { openModelFolder, type ModelSpec } from '../../formats/model/index.ts';
+import { openModelFolder, readModelSpec, tensorTable, TOKENIZER_FILES, type ModelSpec } from '../../formats/model/index.ts';
 import { adapterFromTensors, defaultLoraConfig, writeAdapter, type TrainingTemplate } from '../../formats/peft/index.ts';
-import { buildLlamaProgram, countParams, type LlamaConfig } from '../models/llama.ts';
+import { writeShardedSafetensors } from '../../formats/safetensors/index.ts';
+import { countParams } from '../models/llama.ts';
+import { buildProgramFromSpec, fullFineTuneProgram, initProgramWeights } from '../models/index.ts';
+import { readProgramWeights, toStored } from '../models/load.ts';
+import { quantizeProgram } from '../quant/program.ts';
+import { isNf4, nf4StorageBytes } from '../quant/nf4.ts';
 import { applyLora } from '../lora/model.ts';
 import { createCpuTrainingSession } from '../executors/onnx/session.ts';
+import { peftKey, type Program } from '../ir.ts';
 import type { TensorMap, TrainingSession } from '../session.ts';
 import type { AdapterWriter } from './checkpoint.ts';
 
 export interface ModelSession {
   session: TrainingSession;
   spec: ModelSpec;
+  /** Writes the run's product into a folder: a PEFT adapter (lora, qlora) or a full model folder (full). */
   writeAdapter: AdapterWriter;
   trainableParameters: number;
   totalParameters: number;
+  /** Bytes the frozen base weights occupy in the session (NF4 codes + scales for QLoRA). */
+  baseWeightBytes: number;
   /** e.g. a listed target module that matches nothing. */
   warnings: string[];
 }
 
-const LLAMA_STYLE = new Set(['llama', 'mistral', 'qwen2', 'qwen3']);
-
-/** The engine's Llama-family config from the normalized spec (families the CPU engine lowers today). */
-export function llamaConfigFromSpec(spec: ModelSpec): LlamaConfig {
-  if (!LLAMA_STYLE.has(spec.family) || !spec.rope) {
-    throw new Error(`${spec.architecture}: the CPU training engine supports Llama, Mistral, Qwen2 and Qwen3 models so far; ${spec.family} comes later`);
-  }
-  if (spec.sandwichNorms || spec.finalLogitSoftcap !== null || spec.embeddingScale !== 1) {
-    throw new Error(`${spec.architecture}: this model uses features the Llama-style engine does not implement (extra norms, soft-capping or embedding scale)`);
-  }
-  return {
-    family: spec.family as LlamaConfig['family'],
-    vocabSize: spec.vocabSize,
-    hiddenSize: spec.hiddenSize,
-    intermediateSize: spec.intermediateSize,
-    numLayers: spec.numLayers,
-    numHeads: spec.numHeads,
-    numKvHeads: spec.numKvHeads,
-    headDim: spec.headDim,
-    rmsNormEps: spec.normEps,
-    rope: { theta: spec.rope.theta, headDim: spec.headDim, scaling: spec.rope.scaling },
-    tieWordEmbeddings: spec.tiedEmbeddings,
-    attentionBias: spec.bias.qkv,
-    qkNorm: spec.qkNorm,
-    slidingWindow: spec.slidingWindow,
-  };
-}
-
 export interface OpenModelSessionOptions {
-  config: Pick<RunConfig, 'model' | 'method' | 'lora' | 'seed'>;
+  config: Pick<RunConfig, 'model' | 'method' | 'lora' | 'seed'> & Partial<Pick<RunConfig, 'bnb_4bit_use_double_quant' | 'from_scratch'>>;
   trainingTemplate: TrainingTemplate | null;
   threads?: number;
 }
 
 export async function openModelSession({ config, trainingTemplate, threads }: OpenModelSessionOptions): Promise<ModelSession> {
-  if (config.method !== 'lora') {
-    throw new Error(`method "${config.method}" is not available yet: the CPU engine trains LoRA adapters (QLoRA and full fine-tuning come with issue 5)`);
-  }
-  const folder = await openModelFolder(config.model);
-  try {
-    const base = buildLlamaProgram(llamaConfigFromSpec(folder.spec));
-    const lora = applyLora(base, {
+  const method = config.method;
+  if (config.from_scratch && method !== 'full') throw new Error(`from_scratch needs method "full" (got "${method}"): random weights cannot be fine-tuned through an adapter`);
+  const { spec, config: hfConfig } = await readModelSpec(config.model);
+  const base = buildProgramFromSpec(spec);
+  let program: Program;
+  let warnings: string[] = [];
+  if (method === 'full') program = fullFineTuneProgram(base);
+  else {
+    const lora = applyLora(method === 'qlora' ? quantizeProgram(base) : base, {
       r: config.lora.r,
       alpha: config.lora.lora_alpha,
       dropout: config.lora.lora_dropout,
@@ -69,12 +58,31 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
       bias: config.lora.bias,
       useRslora: config.lora.use_rslora,
     });
-    const weights = new Map<string, Float32Array>();
-    for (const param of lora.program.params) {
-      if (param.init) continue; // LoRA A/B start from their initialisers, not from the checkpoint
-      weights.set(param.name, await folder.readHf(param.name));
+    program = lora.program;
+    warnings = lora.warnings;
+  }
+
+  let weights: Map<string, Float32Array | import('../quant/nf4.ts').Nf4Tensor>;
+  if (config.from_scratch) weights = initProgramWeights(program, { seed: config.seed, numLayers: spec.numLayers });
+  else {
+    const folder = await openModelFolder(config.model);
+    try {
+      weights = await readProgramWeights(folder, program, { doubleQuant: config.bnb_4bit_use_double_quant ?? true });
+    } finally {
+      await folder.close();
     }
-    const session = await createCpuTrainingSession({ program: lora.program, weights, seed: config.seed, threads });
+  }
+  let baseWeightBytes = 0;
+  for (const d of program.params) {
+    const w = weights.get(d.name);
+    if (!d.trainable && w) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
+  }
+  const session = await createCpuTrainingSession({ program, weights, seed: config.seed, threads });
+  weights.clear(); // the session's graphs hold the frozen weights now
+
+  let writer: AdapterWriter;
+  if (method === 'full') writer = (dir, trainables) => writeFullModel(dir, { modelDir: config.model, spec, hfConfig, program, trainables, trainingTemplate });
+  else {
     const peftConfig = defaultLoraConfig({
       r: config.lora.r,
       lora_alpha: config.lora.lora_alpha,
@@ -84,18 +92,48 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
       use_rslora: config.lora.use_rslora,
       base_model_name_or_path: config.model,
     });
-    const writer: AdapterWriter = async (dir: string, trainables: TensorMap) => {
+    writer = async (dir: string, trainables: TensorMap) => {
       await writeAdapter(dir, adapterFromTensors(peftConfig, trainables, trainingTemplate));
     };
-    return {
-      session,
-      spec: folder.spec,
-      writeAdapter: writer,
-      trainableParameters: countParams(lora.program, (d) => d.trainable),
-      totalParameters: countParams(base),
-      warnings: lora.warnings,
-    };
-  } finally {
-    await folder.close();
   }
+  return {
+    session,
+    spec,
+    writeAdapter: writer,
+    trainableParameters: countParams(program, (d) => d.trainable),
+    totalParameters: countParams(base),
+    baseWeightBytes,
+    warnings,
+  };
+}
+
+export interface FullModelSource {
+  modelDir: string; // the folder the run started from (config.json, tokenizer files)
+  spec: ModelSpec;
+  hfConfig: Record<string, unknown>;
+  program: Program;
+  trainables: TensorMap; // every weight, keyed by PEFT-style name (base_model.model.<name>)
+  trainingTemplate: TrainingTemplate | null;
+}
+
+/**
+ * A full fine-tune's weights as a Hugging Face folder transformers (and our own openModelFolder / export) load:
+ * every tensor of the family's table in checkpoint order and layout (Conv1D transposed back), float32.
+ */
+export async function writeFullModel(dir: string, src: FullModelSource): Promise<void> {
+  const tensors = tensorTable(src.spec).map((e) => {
+    const t = src.trainables.get(peftKey(e.hfName));
+    if (!t) throw new Error(`writing the full model: no trained tensor for ${e.hfName}`);
+    const data = toStored(src.program, e.hfName, t.data);
+    if (data.length !== e.shape.reduce((a, b) => a * b, 1)) throw new Error(`writing the full model: ${e.hfName} has ${data.length} values, expected shape [${e.shape}]`);
+    return { name: e.hfName, dtype: 'F32' as const, shape: e.shape, data };
+  });
+  await writeShardedSafetensors(dir, tensors, { maxShardBytes: 5e9 });
+  const config: Record<string, unknown> = { ...src.hfConfig, torch_dtype: 'float32' };
+  if ('dtype' in src.hfConfig) config.dtype = 'float32';
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  const present = new Set(await readdir(src.modelDir));
+  for (const f of ['generation_config.json', ...TOKENIZER_FILES]) if (present.has(f)) await copyFile(join(src.modelDir, f), join(dir, f));
+  if (src.trainingTemplate?.chatTemplate) await writeFile(join(dir, 'chat_template.jinja'), src.trainingTemplate.chatTemplate);
+  if (src.trainingTemplate) await writeFile(join(dir, 'training_template.json'), JSON.stringify(src.trainingTemplate.template, null, 2) + '\n');
 }
