@@ -47,7 +47,12 @@ async function referenceLogits(baseDir: string, adapter: LoraAdapter | null, ids
   }
 }
 
-async function llamaCppLogits(modelPath: string, ids: number[], lora?: string): Promise<Float64Array> {
+/**
+ * llama.cpp's next-token log-probabilities at the last prompt position. node-llama-cpp 3.21 exposes the
+ * full softmax (temperature 1, no top-k/top-p/min-p filtering) rather than raw logits; log p equals
+ * the logits up to one constant, which `compare` removes.
+ */
+async function llamaCppLogProbs(modelPath: string, ids: number[], lora?: string): Promise<Float64Array> {
   const model = await llama.loadModel({ modelPath });
   try {
     // llama.cpp keeps its KV cache in F16 by default (~1e-3 relative error on these logits): ask for F32.
@@ -60,12 +65,13 @@ async function llamaCppLogits(modelPath: string, ids: number[], lora?: string): 
       ...(lora ? { lora: { adapters: [{ filePath: lora, scale: 1 }] } } : {}),
     });
     const seq = context.getSequence();
-    const input = ids.map((t, i) => (i === ids.length - 1 ? ([t, { generateNext: { logits: true } }] as const) : t));
+    const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+    const input = ids.map((t, i) => (i === ids.length - 1 ? ([t, { generateNext: { probabilities: true, options: sampling } }] as const) : t));
     const res = await seq.controlledEvaluate(input as Parameters<typeof seq.controlledEvaluate>[0]);
-    const logits = res.at(-1)?.next.logits;
-    if (!logits) throw new Error('llama.cpp returned no logits');
-    const out = new Float64Array(logits.size);
-    for (const [token, value] of logits) out[token] = value;
+    const probabilities = res.at(-1)?.next.probabilities;
+    if (!probabilities) throw new Error('llama.cpp returned no probabilities');
+    const out = new Float64Array(probabilities.size);
+    for (const [token, p] of probabilities) out[token] = Math.log(p);
     await context.dispose();
     return out;
   } finally {
@@ -136,14 +142,20 @@ function gpt2ReferenceLogits(t: Map<string, Float32Array>, C: number, NH: number
   return logits;
 }
 
-function compare(ours: Float64Array, theirs: Float64Array, tolerance: number): number {
-  expect(theirs.length).toBe(ours.length);
-  let worst = 0;
+/** Our logits vs llama.cpp's log-probabilities: both as log-softmax, error relative to the logit scale. */
+function compare(logits: Float64Array, theirLogProbs: Float64Array, tolerance: number): number {
+  expect(theirLogProbs.length).toBe(logits.length);
+  let max = -Infinity;
   let scale = 0;
-  for (let i = 0; i < ours.length; i++) {
-    worst = Math.max(worst, Math.abs(ours[i] - theirs[i]));
-    scale = Math.max(scale, Math.abs(ours[i]));
+  for (const v of logits) {
+    max = Math.max(max, v);
+    scale = Math.max(scale, Math.abs(v));
   }
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const lse = max + Math.log(sum);
+  let worst = 0;
+  for (let i = 0; i < logits.length; i++) worst = Math.max(worst, Math.abs(logits[i] - lse - theirLogProbs[i]));
   expect(scale).toBeGreaterThan(0.1); // logits that carry signal, so a match means something
   expect(worst / scale).toBeLessThan(tolerance);
   return worst / scale;
@@ -170,13 +182,13 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
     const ours = await referenceLogits(tiny.dir, adapter, PROMPT);
     const f32 = join(dir, 'llama-merged-f32.gguf');
     await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: f32, type: 'f32' });
-    compare(ours, await llamaCppLogits(f32, PROMPT), 1e-4);
+    compare(ours, await llamaCppLogProbs(f32, PROMPT), 1e-4);
 
     const q8 = join(dir, 'llama-merged-q8.gguf');
     await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: q8, type: 'q8_0' });
     // Q8_0 rounds weights to 8 bits and llama.cpp also quantizes activations to Q8_0 for these
     // matmuls, so only closeness is expected (a layout error gives errors of order 1).
-    compare(ours, await llamaCppLogits(q8, PROMPT), 0.1);
+    compare(ours, await llamaCppLogProbs(q8, PROMPT), 0.1);
 
     const model = await llama.loadModel({ modelPath: f32 });
     const context = await model.createContext({ contextSize: 64, threads: 2 });
@@ -202,8 +214,8 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
     await exportLoraGguf({ baseDir: tiny.dir, adapter: adapterDir, outFile: loraFile });
     const merged = await referenceLogits(tiny.dir, adapter, PROMPT);
     const plain = await referenceLogits(tiny.dir, null, PROMPT);
-    compare(plain, await llamaCppLogits(base, PROMPT), 1e-4);
-    compare(merged, await llamaCppLogits(base, PROMPT, loraFile), 1e-4);
+    compare(plain, await llamaCppLogProbs(base, PROMPT), 1e-4);
+    compare(merged, await llamaCppLogProbs(base, PROMPT, loraFile), 1e-4);
   });
 
   it('Qwen2 (q/k/v biases, NeoX rope) and Qwen3 (q/k norms, head_dim 24 ≠ 64/4)', async () => {
@@ -212,7 +224,7 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
       const adapter = await tinyAdapter(tiny.spec, ['q_proj', 'k_proj', 'up_proj'], 52);
       const out = join(dir, `${family}.gguf`);
       await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: out, type: 'f32' });
-      compare(await referenceLogits(tiny.dir, adapter, PROMPT), await llamaCppLogits(out, PROMPT), 1e-4);
+      compare(await referenceLogits(tiny.dir, adapter, PROMPT), await llamaCppLogProbs(out, PROMPT), 1e-4);
     }
   });
 
@@ -223,7 +235,7 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
     const s = tiny.spec;
     // ggml's CPU GELU reads an f16 lookup table, so activations carry ~1e-3 relative error here; a
     // layout error (untransposed Conv1D, mis-split qkv) gives errors of order 1.
-    compare(gpt2ReferenceLogits(tiny.tensors, s.hiddenSize, s.numHeads, s.numLayers, s.vocabSize, PROMPT), await llamaCppLogits(out, PROMPT), 2e-3);
+    compare(gpt2ReferenceLogits(tiny.tensors, s.hiddenSize, s.numHeads, s.numLayers, s.vocabSize, PROMPT), await llamaCppLogProbs(out, PROMPT), 2e-3);
   });
 
   it('GPT-2 (fused qkv, learned positions) and Gemma 3 (sliding layers, norms + 1) load and generate', async () => {
