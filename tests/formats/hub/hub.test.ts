@@ -157,6 +157,14 @@ describe('pullModel', () => {
     expect(pulled.downloadedBytes).toBe(300_000 - 120_000 + shard2.length);
   });
 
+  it('two pulls at once in one process fetch each file once', async () => {
+    const [a, b] = await Promise.all([pullModel({ repo: 'tiny/llama', ...base() }), pullModel({ repo: 'tiny/llama', ...base() })]);
+    expect(a.path).toBe(b.path);
+    expect(readFileSync(join(a.path, 'model-00001-of-00002.safetensors')).equals(shard1)).toBe(true);
+    const shardGets = downloads().filter((r) => r.url.startsWith('/cdn/') && r.url.includes('00001'));
+    expect(shardGets).toHaveLength(1);
+  });
+
   it('stops when cancelled, and the next pull resumes', async () => {
     const controller = new AbortController();
     const shard = 'model-00001-of-00002.safetensors';

@@ -182,6 +182,9 @@ export async function resolveRepo(options: HubOptions): Promise<ResolvedRepo> {
   return { repo: options.repo, type, revision, commit, storage, snapshot: join(storage, 'snapshots', commit), files, offline };
 }
 
+/** Blob downloads under way in this process, by blob path. Other processes are not coordinated (no lock files). */
+const inFlight = new Map<string, Promise<number>>();
+
 export interface FetchResult {
   /** Local paths (inside the snapshot folder) by repo path. */
   paths: Record<string, string>;
@@ -245,18 +248,35 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
       result.fromCache.push(f.path);
       continue;
     }
+    const running = inFlight.get(blob);
+    if (running) {
+      // Another pull in this process is fetching the same blob: wait for it rather than write the same file twice.
+      await running.catch(() => undefined);
+    }
     if (!(await exists(blob))) {
       progress.phase = 'downloading';
       progress.file = f.path;
       progress.fileSize = f.size;
       const before = progress.bytes;
-      result.downloadedBytes += await downloadBlob(resolved, f, blob, ctx, needed, options.signal, (fileBytes) => {
+      const download = downloadBlob(resolved, f, blob, ctx, needed, options.signal, (fileBytes) => {
         progress.fileBytes = fileBytes;
         progress.bytes = before + fileBytes;
         report();
       });
+      inFlight.set(blob, download);
+      try {
+        result.downloadedBytes += await download;
+      } finally {
+        inFlight.delete(blob);
+      }
       progress.filesDone++;
-    } else result.fromCache.push(f.path);
+    } else {
+      result.fromCache.push(f.path);
+      if (running) {
+        progress.bytes += f.size;
+        progress.filesDone++;
+      }
+    }
     await linkPointer(blob, pointer);
   }
   // Record where the revision pointed, as Python does, so offline use by branch name works for both.
