@@ -78,7 +78,8 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
     if (!d.trainable && w) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
   }
   const session = await createCpuTrainingSession({ program, weights, seed: config.seed, threads });
-  weights.clear(); // the session's graphs hold the frozen weights now
+  // The weights stay in the map: the session builds its eval/logits graphs lazily from it (clearing it here broke
+  // every evaluation after session creation: "Cannot convert undefined or null to object" in graphs.ts stack()).
 
   let writer: AdapterWriter;
   if (method === 'full') writer = (dir, trainables) => writeFullModel(dir, { modelDir: config.model, spec, hfConfig, program, trainables, trainingTemplate });
