@@ -13,6 +13,8 @@ export type FromWorker =
   | { type: 'progress'; progress: number | null; message: string | null; etaSeconds: number | null }
   | { type: 'log'; level: LogLevel; line: string }
   | { type: 'metric'; step: number; values: Record<string, number> }
+  /** Partial output a job streams to the service that started it (e.g. generated text); kind-specific JSON. */
+  | { type: 'output'; data: unknown }
   | { type: 'result'; result: unknown }
   | { type: 'error'; message: string; stack?: string }
   | { type: 'cancelled' };
@@ -27,5 +29,5 @@ export const WORKER_EXIT = { ok: 0, jobFailed: 1, badStart: 2, crashed: 70 } as 
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'progress' || type === 'log' || type === 'metric' || type === 'result' || type === 'error' || type === 'cancelled';
+  return type === 'progress' || type === 'log' || type === 'metric' || type === 'output' || type === 'result' || type === 'error' || type === 'cancelled';
 }

@@ -7,6 +7,7 @@ import { projectMethods } from './projects.ts';
 import { jobMethods, jobEvents } from './jobs.ts';
 import { systemMethods } from './system.ts';
 import { runMethods } from './runs.ts';
+import { chatMethods, chatEvents } from './chat.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -15,10 +16,12 @@ export const methods = {
   ...projectMethods,
   ...jobMethods,
   ...runMethods,
+  ...chatMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {
   ...jobEvents,
+  ...chatEvents,
 } satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

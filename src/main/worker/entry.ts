@@ -70,6 +70,7 @@ async function runJob(job: Extract<ToWorker, { type: 'start' }>['job']): Promise
     progress: (progress, message = null, etaSeconds = null) => void send({ type: 'progress', progress, message, etaSeconds }),
     log: (line, level = 'info') => void send({ type: 'log', level, line }),
     metric: (step, values) => void send({ type: 'metric', step, values }),
+    output: (data) => void send({ type: 'output', data }),
   };
   try {
     const result = await kind.run(parsed.data, ctx);

@@ -12,6 +12,8 @@ export interface JobContext {
   progress(progress: number | null, message?: string | null, etaSeconds?: number | null): void;
   log(line: string, level?: LogLevel): void;
   metric(step: number, values: Record<string, number>): void;
+  /** Streams partial output (kind-specific JSON, e.g. generated text) to the service that started the job. */
+  output?(data: unknown): void;
 }
 
 export interface JobKind<P extends z.ZodType = z.ZodType> {

@@ -15,6 +15,8 @@ import { defaultWorkerLauncher, type WorkerLauncher } from './launcher.ts';
 /** Per-job callbacks for the core service that started it (e.g. a run persisting its metrics). */
 export interface JobHooks {
   onMetric?(job: JobRecord, step: number, values: Record<string, number>): void;
+  /** Partial output the job streams (JobContext.output), e.g. generated text. */
+  onOutput?(job: JobRecord, data: unknown): void;
   /** Called once when the job reaches a terminal status. */
   onEnd?(job: JobRecord): void;
 }
@@ -233,6 +235,12 @@ export class JobSupervisor {
         this.callHook(() => {
           const job = this.store.jobs.get(id);
           if (job) running.hooks.onMetric?.(job, message.step, message.values);
+        });
+        break;
+      case 'output':
+        this.callHook(() => {
+          const job = this.store.jobs.get(id);
+          if (job) running.hooks.onOutput?.(job, message.data);
         });
         break;
       case 'result':

@@ -4,8 +4,9 @@ import type { JobKind } from '../job-kind.ts';
 import { crashJob, sleepJob } from './diagnostics.ts';
 import { trainJob } from './train.ts';
 import { evalJob } from './eval.ts';
+import { generateJob } from './generate.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
 

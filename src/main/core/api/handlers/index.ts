@@ -4,6 +4,7 @@ import type { MethodName } from '../../../../common/api/contract.ts';
 import { jobHandlers } from './jobs.ts';
 import { projectHandlers } from './projects.ts';
 import { runHandlers } from './runs.ts';
+import { chatHandlers } from './chat.ts';
 import { systemHandlers } from './system.ts';
 import type { Handler } from './types.ts';
 
@@ -12,4 +13,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...projectHandlers,
   ...jobHandlers,
   ...runHandlers,
+  ...chatHandlers,
 };

@@ -56,6 +56,11 @@ export class ChatRepository {
     return (this.db.prepare('SELECT * FROM chat_sessions WHERE project_id = ? ORDER BY updated_at DESC, rowid DESC').all(projectId) as SessionRow[]).map(toSession);
   }
 
+  /** Replaces a session's settings (e.g. the sampling sliders or adapter weights used for its latest turn). */
+  updateSettings(id: string, settings: Record<string, unknown>): void {
+    this.db.prepare('UPDATE chat_sessions SET settings_json = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(settings), now(), id);
+  }
+
   addMessage(m: { sessionId: string; role: ChatMessageRecord['role']; content: string; meta?: Record<string, unknown> }): ChatMessageRecord {
     const at = now();
     const info = this.db.transaction(() => {

@@ -1,0 +1,150 @@
+// Chat: conversations with a model, answered in one or more panes side by side (say the base model and the
+// base + a fine-tuned adapter), streamed token by token. A session records the model, its panes (each pane's
+// adapters with their weights) and the sampling settings; its messages are kept in the store. Each user message
+// starts a `generate` job that answers every pane from one loaded base model; the text streams as `chat.delta`
+// events and each finished answer is saved and announced with `chat.done`.
+import { z } from 'zod';
+
+export const SamplingSettings = z
+  .object({
+    temperature: z.number().min(0).max(5).default(0.7).describe('Randomness: 0 always picks the most likely word; higher is more varied (and more erratic).'),
+    topK: z.number().int().min(0).max(100_000).default(50).describe('Only the K most likely next tokens are considered (0 = no limit).'),
+    topP: z.number().gt(0).max(1).default(0.9).describe('Only the most likely tokens that together reach this probability are considered (1 = no limit).'),
+    repetitionPenalty: z.number().gt(0).max(10).default(1.1).describe('Above 1 discourages repeating words already in the conversation.'),
+    maxNewTokens: z.number().int().min(1).max(8192).default(256).describe('The longest answer, in tokens.'),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(0).describe('The same seed and settings give the same answer.'),
+    stop: z.array(z.string().min(1)).max(16).default([]).describe('The answer ends before any of these texts.'),
+  })
+  .describe('How answers are generated.');
+export type SamplingSettings = z.infer<typeof SamplingSettings>;
+
+export const AdapterRef = z.object({
+  path: z.string().min(1).describe('A PEFT adapter folder (adapter_config.json + adapter_model.safetensors).'),
+  weight: z.number().min(-10).max(10).default(1).describe('Scale of the adapter: 0 = off, 1 = as trained.'),
+  name: z.string().min(1).optional(),
+});
+export type AdapterRef = z.infer<typeof AdapterRef>;
+
+export const ChatPane = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'),
+  label: z.string().min(1).max(80),
+  adapters: z.array(AdapterRef).max(8).default([]).describe('Adapters attached in this pane (none = the base model).'),
+});
+export type ChatPane = z.infer<typeof ChatPane>;
+
+export const ChatRole = z.enum(['system', 'user', 'assistant']);
+
+export const ChatSession = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  title: z.string(),
+  model: z.string(),
+  panes: z.array(ChatPane),
+  sampling: SamplingSettings,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ChatSession = z.infer<typeof ChatSession>;
+
+export const ChatMessage = z.object({
+  id: z.number().int(),
+  sessionId: z.string(),
+  role: ChatRole,
+  content: z.string(),
+  /** The pane an assistant message answers in; null for messages every pane shares (user, system). */
+  pane: z.string().nullable(),
+  meta: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+const uniquePanes = (panes: ChatPane[]) => new Set(panes.map((p) => p.id)).size === panes.length;
+const Panes = z.array(ChatPane).min(1).max(4).refine(uniquePanes, 'pane ids must be unique');
+
+export const chatMethods = {
+  'chat.create': {
+    input: z.object({
+      projectId: z.string().min(1),
+      title: z.string().min(1).max(200).optional(),
+      model: z.string().min(1).describe('The base model folder.'),
+      panes: Panes.default([{ id: 'base', label: 'Base', adapters: [] }]),
+      sampling: SamplingSettings.prefault({}),
+      system: z.string().min(1).optional().describe('A system message that opens the conversation.'),
+    }),
+    output: ChatSession,
+    doc: 'Start a conversation with a model, answered in one or more panes (e.g. base and tuned side by side).',
+  },
+  'chat.list': { input: z.object({ projectId: z.string().min(1) }), output: z.array(ChatSession), doc: "A project's conversations, latest first." },
+  'chat.get': {
+    input: z.object({ id: z.string().min(1) }),
+    output: z.object({ session: ChatSession, messages: z.array(ChatMessage) }),
+    doc: 'A conversation and its messages.',
+  },
+  'chat.send': {
+    input: z.object({
+      sessionId: z.string().min(1),
+      content: z.string().min(1),
+      /** This turn's settings; they also become the session's (the UI's sliders). */
+      sampling: SamplingSettings.partial().optional(),
+      panes: Panes.optional(),
+    }),
+    output: z.object({ message: ChatMessage, jobId: z.string() }),
+    doc: 'Add a user message and answer it in every pane; answers stream as chat.delta events and end with chat.done.',
+  },
+};
+
+export const chatEvents = {
+  'chat.delta': z.object({ sessionId: z.string(), jobId: z.string(), pane: z.string(), delta: z.string() }),
+  'chat.done': z.object({
+    sessionId: z.string(),
+    jobId: z.string(),
+    pane: z.string(),
+    message: ChatMessage.nullable(),
+    finishReason: z.enum(['eos', 'stop', 'length', 'cancelled', 'failed']),
+    error: z.string().nullable(),
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The `generate` job: what the core sends the worker and what comes back (both import these).
+
+export const GENERATE_JOB_KIND = 'generate';
+
+export const GenerateJobParams = z.object({
+  model: z.string().min(1),
+  panes: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        adapters: z.array(AdapterRef).default([]),
+        messages: z.array(z.object({ role: z.string().min(1), content: z.string() })).min(1),
+      }),
+    )
+    .min(1),
+  sampling: SamplingSettings,
+  threads: z.number().int().min(1).optional(),
+});
+export type GenerateJobParams = z.infer<typeof GenerateJobParams>;
+
+export const FinishReason = z.enum(['eos', 'stop', 'length', 'cancelled']);
+
+export const GenerateAnswer = z.object({
+  pane: z.string(),
+  text: z.string(),
+  finishReason: FinishReason,
+  tokens: z.number().int(),
+  promptTokens: z.number().int(),
+  decodeTokensPerSecond: z.number(),
+  adapters: z.array(z.string()),
+});
+export type GenerateAnswer = z.infer<typeof GenerateAnswer>;
+
+export const GenerateJobResult = z.object({ answers: z.array(GenerateAnswer) });
+export type GenerateJobResult = z.infer<typeof GenerateJobResult>;
+
+/** What the job streams while it runs (JobContext.output): a pane's text delta, or its finished answer. */
+export const GenerateJobOutput = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('delta'), pane: z.string(), delta: z.string() }),
+  z.object({ type: z.literal('answer'), answer: GenerateAnswer }),
+]);
+export type GenerateJobOutput = z.infer<typeof GenerateJobOutput>;

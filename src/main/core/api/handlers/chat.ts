@@ -1,0 +1,101 @@
+// Chat sessions: the conversation lives in the store (chat_sessions / chat_messages); each user message starts a
+// `generate` job answering every pane from one loaded base model. The job's streamed output becomes chat.delta
+// events; each finished answer is saved as an assistant message (its pane and generation figures in meta) and
+// announced with chat.done. A pane sees the shared messages (system, user) and its own answers only.
+import {
+  ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
+  type ChatMessage, type ChatSession, type GenerateJobParams,
+} from '../../../../common/api/chat.ts';
+import { StudioError, notFound } from '../../errors.ts';
+import type { ChatMessageRecord, ChatSessionRecord } from '../../store/repositories/chat.ts';
+import type { CoreContext, HandlerGroup } from './types.ts';
+import { z } from 'zod';
+
+const StoredSettings = z.object({ model: z.string(), panes: z.array(ChatPane), sampling: SamplingSettings });
+
+function toSession(r: ChatSessionRecord): ChatSession {
+  const s = StoredSettings.safeParse(r.settings);
+  if (!s.success) throw new StudioError('internal', `chat ${r.id}: its stored settings no longer validate (${s.error.issues[0]?.message})`);
+  return { id: r.id, projectId: r.projectId, title: r.title, ...s.data, createdAt: r.createdAt, updatedAt: r.updatedAt };
+}
+
+function toMessage(m: ChatMessageRecord): ChatMessage {
+  const pane = typeof m.meta.pane === 'string' ? m.meta.pane : null;
+  return { id: m.id, sessionId: m.sessionId, role: m.role, content: m.content, pane, meta: m.meta, createdAt: m.createdAt };
+}
+
+function getSession(id: string, ctx: CoreContext): ChatSessionRecord {
+  const r = ctx.store.chat.getSession(id);
+  if (!r) throw notFound('chat session', id);
+  return r;
+}
+
+/** A pane's view of the conversation: shared messages plus its own answers, in order. */
+export function paneHistory(messages: ChatMessage[], pane: string): { role: string; content: string }[] {
+  return messages.filter((m) => m.pane === null || m.pane === pane).map((m) => ({ role: m.role, content: m.content }));
+}
+
+export const chatHandlers: HandlerGroup<'chat'> = {
+  'chat.create': ({ projectId, title, model, panes, sampling, system }, ctx) => {
+    if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
+    const record = ctx.store.chat.createSession({ projectId, title: title ?? 'Chat', settings: { model, panes, sampling } });
+    if (system) ctx.store.chat.addMessage({ sessionId: record.id, role: 'system', content: system });
+    return toSession(getSession(record.id, ctx));
+  },
+  'chat.list': ({ projectId }, ctx) => {
+    if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
+    return ctx.store.chat.listSessions(projectId).map(toSession);
+  },
+  'chat.get': ({ id }, ctx) => {
+    const session = toSession(getSession(id, ctx));
+    return { session, messages: ctx.store.chat.messages(id).map(toMessage) };
+  },
+  'chat.send': ({ sessionId, content, sampling, panes }, ctx) => {
+    const record = getSession(sessionId, ctx);
+    const current = toSession(record);
+    const settings = { model: current.model, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
+    const message = toMessage(ctx.store.chat.addMessage({ sessionId, role: 'user', content }));
+    ctx.store.chat.updateSettings(sessionId, settings);
+    const history = ctx.store.chat.messages(sessionId).map(toMessage);
+    const params: GenerateJobParams = {
+      model: settings.model,
+      sampling: settings.sampling,
+      panes: settings.panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory(history, p.id) })),
+    };
+    const saved = new Set<string>();
+    const job = ctx.jobs.start(GENERATE_JOB_KIND, params, {
+      projectId: record.projectId,
+      hooks: {
+        onOutput: (j, data) => {
+          const out = GenerateJobOutput.safeParse(data);
+          if (!out.success) return;
+          if (out.data.type === 'delta') {
+            ctx.events.publish('chat.delta', { sessionId, jobId: j.id, pane: out.data.pane, delta: out.data.delta });
+            return;
+          }
+          const a = out.data.answer;
+          saved.add(a.pane);
+          const stored = ctx.store.chat.addMessage({
+            sessionId, role: 'assistant', content: a.text,
+            meta: { pane: a.pane, jobId: j.id, finishReason: a.finishReason, tokens: a.tokens, promptTokens: a.promptTokens, decodeTokensPerSecond: a.decodeTokensPerSecond, adapters: a.adapters, sampling: settings.sampling },
+          });
+          ctx.events.publish('chat.done', { sessionId, jobId: j.id, pane: a.pane, message: toMessage(stored), finishReason: a.finishReason, error: null });
+        },
+        onEnd: (ended) => {
+          // panes whose answer never arrived (the job failed or was cancelled first) still get their chat.done
+          const result = GenerateJobResult.safeParse(ended.result);
+          for (const p of settings.panes) {
+            if (saved.has(p.id)) continue;
+            const answered = result.success ? result.data.answers.find((a) => a.pane === p.id) : undefined;
+            if (answered) continue;
+            ctx.events.publish('chat.done', {
+              sessionId, jobId: ended.id, pane: p.id, message: null,
+              finishReason: ended.status === 'cancelled' ? 'cancelled' : 'failed', error: ended.error ?? ended.status,
+            });
+          }
+        },
+      },
+    });
+    return { message, jobId: job.id };
+  },
+};

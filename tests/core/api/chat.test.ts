@@ -1,0 +1,100 @@
+// The chat service through the real core: a session with base and tuned panes, one user message answered by a
+// `generate` job in a worker process, both answers streamed as chat.delta events, saved as messages and announced
+// with chat.done; the next turn sends each pane its own history.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage, ChatSession } from '../../../src/common/api/chat.ts';
+import type { EventPayload } from '../../../src/common/api/contract.ts';
+import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
+import { paneHistory } from '../../../src/main/core/api/handlers/chat.ts';
+import { makeChatFixture, type ChatFixture } from '../../engine/generate/fixtures.ts';
+
+let dir: string;
+let core: StudioCore;
+let projectId: string;
+let fx: ChatFixture;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-chat-'));
+  core = createStudioCore({ dataDir: join(dir, 'data'), testJobs: false });
+  projectId = ((await core.invoke('projects.create', { name: 'chat' })) as { id: string }).id;
+  fx = await makeChatFixture(dir);
+});
+afterAll(async () => {
+  await core.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function turn(sessionId: string, content: string, panes: string[]) {
+  const deltas = new Map<string, string>();
+  const done = new Map<string, EventPayload<'chat.done'>>();
+  const offDelta = core.on('chat.delta', (e) => {
+    if (e.sessionId === sessionId) deltas.set(e.pane, (deltas.get(e.pane) ?? '') + e.delta);
+  });
+  const finished = new Promise<void>((resolve) => {
+    const off = core.on('chat.done', (e) => {
+      if (e.sessionId !== sessionId) return;
+      done.set(e.pane, e);
+      if (done.size === panes.length) {
+        off();
+        resolve();
+      }
+    });
+  });
+  const sent = (await core.invoke('chat.send', { sessionId, content, sampling: { temperature: 0, maxNewTokens: 10 } })) as { message: ChatMessage; jobId: string };
+  await finished;
+  offDelta();
+  expect((await core.jobs.waitFor(sent.jobId)).status).toBe('succeeded');
+  return { sent, deltas, done };
+}
+
+describe('chat service', () => {
+  it('streams base and tuned answers side by side, saves them, and keeps each pane its own history', async () => {
+    const session = (await core.invoke('chat.create', {
+      projectId, model: fx.model.dir, title: 'side by side', system: 'Be brief.',
+      panes: [{ id: 'base', label: 'Base', adapters: [] }, { id: 'tuned', label: 'Tuned', adapters: [{ path: fx.adapters[0], weight: 1 }] }],
+    })) as ChatSession;
+    expect(session.sampling.temperature).toBe(0.7); // defaults filled in
+
+    const first = await turn(session.id, 'Hello there', ['base', 'tuned']);
+    for (const pane of ['base', 'tuned']) {
+      const d = first.done.get(pane)!;
+      expect(d.error).toBeNull();
+      expect(d.message!.content).toBe(first.deltas.get(pane) ?? '');
+      expect(d.message!.pane).toBe(pane);
+      expect(d.message!.meta).toMatchObject({ jobId: first.sent.jobId, finishReason: expect.stringMatching(/eos|length/) });
+    }
+    expect(first.done.get('base')!.message!.content).not.toBe(first.done.get('tuned')!.message!.content);
+
+    await turn(session.id, 'And again', ['base', 'tuned']);
+    const { session: stored, messages } = (await core.invoke('chat.get', { id: session.id })) as { session: ChatSession; messages: ChatMessage[] };
+    expect(stored.sampling).toMatchObject({ temperature: 0, maxNewTokens: 10 }); // the turn's settings were kept
+    expect(messages.map((m) => [m.role, m.pane])).toEqual([
+      ['system', null], ['user', null], ['assistant', expect.any(String)], ['assistant', expect.any(String)],
+      ['user', null], ['assistant', expect.any(String)], ['assistant', expect.any(String)],
+    ]);
+    const tunedView = paneHistory(messages, 'tuned');
+    expect(tunedView.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+    expect(tunedView[2].content).toBe(first.done.get('tuned')!.message!.content);
+    expect(((await core.invoke('chat.list', { projectId })) as ChatSession[]).map((s) => s.id)).toContain(session.id);
+  });
+
+  it('a model that cannot be opened ends every pane with a failed chat.done', async () => {
+    const session = (await core.invoke('chat.create', { projectId, model: join(dir, 'missing-model') })) as ChatSession;
+    const done = new Promise<EventPayload<'chat.done'>>((resolve) => {
+      const off = core.on('chat.done', (e) => {
+        if (e.sessionId === session.id) {
+          off();
+          resolve(e);
+        }
+      });
+    });
+    await core.invoke('chat.send', { sessionId: session.id, content: 'hi' });
+    const e = await done;
+    expect(e).toMatchObject({ pane: 'base', message: null, finishReason: 'failed' });
+    expect(e.error).toMatch(/missing-model/);
+    await expect(core.invoke('chat.send', { sessionId: 'nope', content: 'hi' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
