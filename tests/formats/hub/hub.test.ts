@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HubError, type HubProgress } from '../../../src/main/formats/hub/download.ts';
 import { pullDataset, pullModel, selectWeightFiles, splitOf } from '../../../src/main/formats/hub/pull.ts';
-import { hubCacheDir, repoFolderName } from '../../../src/main/formats/hub/cache.ts';
+import { hubCacheDir, listCachedSnapshots, repoFolderName } from '../../../src/main/formats/hub/cache.ts';
 import { importDataset } from '../../../src/main/formats/dataset/import.ts';
 import { HfTokenizer } from '../../../src/main/formats/tokenizer/tokenizer.ts';
 import { buildTinyTokenizer } from '../../fixtures/tiny-tokenizer.ts';
@@ -232,6 +232,23 @@ describe('pullModel', () => {
     writeFileSync(join(home, 'token'), `${GRANTED_TOKEN}\n`); // where `huggingface-cli login` saves it
     const pulled = await pullModel({ repo: 'tiny/gated', env });
     expect(pulled.path.startsWith(join(home, 'hub', repoFolderName('tiny/gated', 'model')))).toBe(true);
+  });
+});
+
+describe('cache listing', () => {
+  it('lists the cached snapshots with their refs and files', async () => {
+    await pullModel({ repo: 'tiny/llama', ...base() });
+    await pullDataset({ repo: 'tiny/chat', split: 'test', ...base() });
+    const all = listCachedSnapshots(cacheDir);
+    expect(all.map((s) => [s.type, s.repo])).toEqual([
+      ['dataset', 'tiny/chat'],
+      ['model', 'tiny/llama'],
+    ]);
+    const model = listCachedSnapshots(cacheDir, 'model')[0];
+    expect(model).toMatchObject({ repo: 'tiny/llama', commit: MODEL_COMMIT, refs: ['main'] });
+    expect(model.files).toContain('model-00002-of-00002.safetensors');
+    expect(model.sizeBytes).toBe(model.files.reduce((a, f) => a + modelFiles[f].content.length, 0));
+    expect(listCachedSnapshots(join(root, 'nowhere'))).toEqual([]);
   });
 });
 

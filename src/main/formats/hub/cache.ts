@@ -9,7 +9,7 @@
  * The cache folder: HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub, else
  * $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub — Python's order.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,4 +61,83 @@ export function resolveToken(explicit: string | undefined, env: NodeJS.ProcessEn
 /** The Hub endpoint: explicit, else HF_ENDPOINT, else huggingface.co; no trailing slash. */
 export function resolveEndpoint(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return (explicit ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+}
+
+export interface CachedSnapshot {
+  repo: string;
+  type: RepoType;
+  commit: string;
+  /** Branches/tags whose ref points at this commit. */
+  refs: string[];
+  path: string;
+  files: string[];
+  /** Bytes of the files (blobs shared between snapshots are counted in each). */
+  sizeBytes: number;
+}
+
+/**
+ * The snapshots in a cache folder (ours and Python's alike), newest ref first per repo: what the model
+ * picker can offer without the network.
+ */
+export function listCachedSnapshots(cacheDir: string = hubCacheDir(), type?: RepoType): CachedSnapshot[] {
+  const out: CachedSnapshot[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(cacheDir);
+  } catch {
+    return out;
+  }
+  for (const folder of entries.sort()) {
+    const m = /^(models|datasets)--(.+)$/.exec(folder);
+    if (!m) continue;
+    const repoType: RepoType = m[1] === 'models' ? 'model' : 'dataset';
+    if (type && repoType !== type) continue;
+    const repo = m[2].split('--').join('/');
+    const storage = join(cacheDir, folder);
+    const refs = new Map<string, string[]>();
+    for (const ref of listFiles(join(storage, 'refs'))) {
+      try {
+        const commit = readFileSync(join(storage, 'refs', ref), 'utf8').trim();
+        refs.set(commit, [...(refs.get(commit) ?? []), ref]);
+      } catch {
+        // unreadable ref: skip it
+      }
+    }
+    let snapshots: string[] = [];
+    try {
+      snapshots = readdirSync(join(storage, 'snapshots')).filter((c) => COMMIT_HASH.test(c));
+    } catch {
+      continue;
+    }
+    for (const commit of snapshots) {
+      const path = join(storage, 'snapshots', commit);
+      const files = listFiles(path);
+      let sizeBytes = 0;
+      for (const f of files) {
+        try {
+          sizeBytes += statSync(join(path, f)).size;
+        } catch {
+          // a dangling link (blob removed): not counted
+        }
+      }
+      out.push({ repo, type: repoType, commit, refs: refs.get(commit) ?? [], path, files, sizeBytes });
+    }
+  }
+  return out;
+}
+
+function listFiles(root: string, prefix = ''): string[] {
+  let entries;
+  try {
+    entries = readdirSync(join(root, prefix), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(root, rel));
+    else out.push(rel);
+  }
+  return out.sort();
 }
