@@ -15,6 +15,7 @@ import {
   permuteQK,
   llama3RopeFactors,
   ggmlBytes,
+  detectPreTokenizer,
 } from '../../../src/main/formats/gguf/index.ts';
 import { specFromConfig, transpose2d } from '../../../src/main/formats/model/index.ts';
 import { defaultLoraConfig, matchTargetModules, initLoraAdapter, writeAdapter, type LoraAdapter } from '../../../src/main/formats/peft/index.ts';
@@ -154,6 +155,27 @@ describe('llama.cpp conventions', () => {
     expect(f[31]).toBe(32);
     for (let i = 1; i < 32; i++) expect(f[i]).toBeGreaterThanOrEqual(f[i - 1]);
     expect(f.some((v) => v > 1 && v < 32)).toBe(true);
+  });
+});
+
+describe('pre-tokenizer names', () => {
+  // pre_tokenizer sections as published in tokenizer.json files.
+  const split = (regex: string) => ({
+    type: 'Sequence',
+    pretokenizers: [
+      { type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false },
+      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+    ],
+  });
+  const llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const qwen2 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  it('recognises GPT-2, Llama 3, Qwen2 and SmolLM structures', () => {
+    expect(detectPreTokenizer({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }, { family: 'gpt2' })).toBe('gpt-2');
+    expect(detectPreTokenizer(JSON.parse(JSON.stringify(split(llama3))), { family: 'mistral' })).toBe('llama-bpe');
+    expect(detectPreTokenizer(JSON.parse(JSON.stringify(split(qwen2))), { family: 'llama' })).toBe('qwen2');
+    const smol = { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] };
+    expect(detectPreTokenizer(smol, { family: 'llama' })).toBe('smollm');
+    expect(detectPreTokenizer(null, { family: 'qwen3' })).toBe('qwen2');
   });
 });
 

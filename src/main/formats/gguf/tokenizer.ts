@@ -120,8 +120,7 @@ export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, option
   }
   const addEos = config.add_eos_token === true;
   const chatTemplate = options.chatTemplate !== undefined ? options.chatTemplate : await folderChatTemplate(dir);
-  const defaultPre = spec.family === 'qwen2' || spec.family === 'qwen3' ? 'qwen2' : 'gpt-2';
-  const pre = options.pre ?? (isPlainByteLevel(tok.pre_tokenizer) ? 'gpt-2' : defaultPre);
+  const pre = options.pre ?? detectPreTokenizer(tok.pre_tokenizer, spec);
 
   const metadata = new Map<string, GgufValue>();
   metadata.set('tokenizer.ggml.model', gv.str('gpt2'));
@@ -138,6 +137,30 @@ export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, option
   return { metadata, tokens: tokens as string[], tokenTypes, merges, chatTemplate };
 }
 
-function isPlainByteLevel(node: unknown): boolean {
-  return !!node && typeof node === 'object' && (node as Json).type === 'ByteLevel' && (node as Json).use_regex !== false;
+function splitPatterns(node: unknown): string[] {
+  if (!node || typeof node !== 'object') return [];
+  const n = node as Json;
+  if (n.type === 'Split') {
+    const p = n.pattern as Json | undefined;
+    return typeof p?.Regex === 'string' ? [p.Regex] : typeof p?.String === 'string' ? [p.String] : [];
+  }
+  if (Array.isArray(n.pretokenizers)) return n.pretokenizers.flatMap(splitPatterns);
+  return [];
+}
+
+/**
+ * llama.cpp's name for the pre-tokenizer regex set (convert_hf_to_gguf identifies it by hashing the
+ * tokenizer's output; we recognise the structure): plain ByteLevel → "gpt-2"; a Split whose digit
+ * rule is \p{N}{1,3} → "llama-bpe" (Llama 3); single \p{N} → "qwen2"; Digits + ByteLevel → "smollm".
+ * Unknown structures fall back by family, and `pre` in the options overrides all of this.
+ */
+export function detectPreTokenizer(preTokenizer: unknown, spec: Pick<ModelSpec, 'family'>): string {
+  const node = preTokenizer as Json | null | undefined;
+  if (node?.type === 'ByteLevel' && node.use_regex !== false) return 'gpt-2';
+  const kinds = Array.isArray(node?.pretokenizers) ? (node!.pretokenizers as Json[]).map((p) => p?.type) : [];
+  if (kinds.includes('Digits') && kinds.includes('ByteLevel') && splitPatterns(node).length === 0) return 'smollm';
+  const patterns = splitPatterns(node);
+  if (patterns.some((p) => p.includes('\\p{N}{1,3}'))) return 'llama-bpe';
+  if (patterns.some((p) => /\\p\{N\}(?!\{)/.test(p) && p.includes('[^\\r\\n\\p{L}\\p{N}]?\\p{L}+'))) return 'qwen2';
+  return spec.family === 'qwen2' || spec.family === 'qwen3' ? 'qwen2' : spec.family === 'llama' ? 'llama-bpe' : 'gpt-2';
 }
