@@ -52,11 +52,18 @@ const file = (name: string, content: string) => {
   return path;
 };
 
-describe('lora-studio dataset', () => {
+// Each CLI start transpiles the CLI with tsx (seconds of CPU): generous time for a loaded CI machine.
+describe('lora-studio dataset', { timeout: 180_000 }, () => {
   it('import: reports format, bad rows with their line, duplicates; --stop-on-error exits 2; --out writes canonical JSONL', async () => {
     const path = file('chat.jsonl', [chat('What is a rank?', 'Adapter size.'), chat('hi', 'x', 'robot'), chat('What is a rank?', 'Adapter size.')].join('\n') + '\n');
     const out = join(root, 'clean.jsonl');
-    const json = await cli(['dataset', 'import', path, '--json', '--out', out]);
+    // Independent runs go in parallel: each CLI start costs seconds on a loaded machine.
+    const [json, stop, mapped, badFlag] = await Promise.all([
+      cli(['dataset', 'import', path, '--json', '--out', out]),
+      cli(['dataset', 'import', path, '--stop-on-error']),
+      cli(['dataset', 'import', file('qa.csv', 'q,a\nWhy?,Because.\n'), '--format', 'completion', '--column', 'prompt=q', '--column', 'completion=a', '--json']),
+      cli(['dataset', 'import', path, '--column', 'prompt=q']),
+    ]);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout);
     expect(report).toMatchObject({ format: 'chat', rowsRead: 3, examples: 2, badRows: 1, duplicateRows: 1 });
@@ -65,12 +72,9 @@ describe('lora-studio dataset', () => {
       { messages: [{ role: 'user', content: 'What is a rank?' }, { role: 'assistant', content: 'Adapter size.' }] },
       { messages: [{ role: 'user', content: 'What is a rank?' }, { role: 'assistant', content: 'Adapter size.' }] },
     ]);
-    const stop = await cli(['dataset', 'import', path, '--stop-on-error']);
     expect(stop.code).toBe(2);
     expect(stop.stderr).toMatch(/error: chat\.jsonl:2 \(row 1\), field "messages\[1\]\.role": unknown role "robot"/);
-    const mapped = await cli(['dataset', 'import', file('qa.csv', 'q,a\nWhy?,Because.\n'), '--format', 'completion', '--column', 'prompt=q', '--column', 'completion=a', '--json']);
     expect(JSON.parse(mapped.stdout)).toMatchObject({ format: 'completion', examples: 1, badRows: 0 });
-    const badFlag = await cli(['dataset', 'import', path, '--column', 'prompt=q']);
     expect(badFlag.code).not.toBe(0);
     expect(badFlag.stderr).toMatch(/--column needs --format/);
   });
@@ -78,8 +82,10 @@ describe('lora-studio dataset', () => {
   it('split: the same seed writes the same files', async () => {
     const rows = Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `q${i}`, completion: `a${i}` })).join('\n');
     const path = file('pairs.jsonl', rows);
-    const a = await cli(['dataset', 'split', path, '--out-dir', join(root, 'a'), '--eval-ratio', '0.25', '--seed', '7', '--json']);
-    const b = await cli(['dataset', 'split', path, '--out-dir', join(root, 'b'), '--eval-ratio', '0.25', '--seed', '7']);
+    const [a, b] = await Promise.all([
+      cli(['dataset', 'split', path, '--out-dir', join(root, 'a'), '--eval-ratio', '0.25', '--seed', '7', '--json']),
+      cli(['dataset', 'split', path, '--out-dir', join(root, 'b'), '--eval-ratio', '0.25', '--seed', '7']),
+    ]);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect(JSON.parse(a.stdout)).toMatchObject({ train: { rows: 30 }, eval: { rows: 10 }, overlap: 0, seed: 7 });
@@ -91,21 +97,24 @@ describe('lora-studio dataset', () => {
     const model = join(root, 'tok');
     writeTinyTokenizer(model);
     const path = file('preview.jsonl', [chat('What is a rank?', 'Adapter size.'), chat('Long?', 'word '.repeat(60))].join('\n'));
-    const r = await cli(['dataset', 'preview', path, '--model', model, '--max-length', '30', '--rows', '1']);
+    const [r, jsonRun] = await Promise.all([
+      cli(['dataset', 'preview', path, '--model', model, '--max-length', '30', '--rows', '1']),
+      cli(['dataset', 'preview', path, '--model', model, '--json']),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('<|im_start|>user\nWhat is a rank?<|im_end|>\n<|im_start|>assistant\n⟦Adapter size.<|im_end|>⟧\n');
     expect(r.stdout).toMatch(/Truncated at 30: 1 of 2 \(50\.0%\)/);
-    const json = JSON.parse((await cli(['dataset', 'preview', path, '--model', model, '--json'])).stdout);
+    const json = JSON.parse(jsonRun.stdout);
     expect(json.rows[0].rendered.pieces.filter((p: { trained: boolean }) => p.trained).map((p: { text: string }) => p.text).join('')).toBe('Adapter size.<|im_end|>');
     expect(json.stats.count).toBe(2);
   });
 });
 
-describe('lora-studio model pull', () => {
+describe('lora-studio model pull', { timeout: 180_000 }, () => {
   it('downloads the model files into HF_HUB_CACHE, then works offline', async () => {
     const cache = join(root, 'hf-cache');
     const env = { HF_ENDPOINT: endpoint, HF_HUB_CACHE: cache };
-    const r = await cli(['model', 'pull', 'tiny/model', '--json'], env);
+    const [r, missing] = await Promise.all([cli(['model', 'pull', 'tiny/model', '--json'], env), cli(['model', 'pull', 'tiny/absent'], env)]);
     expect(r.code).toBe(0);
     const pulled = JSON.parse(r.stdout);
     expect(pulled.files.sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
@@ -117,7 +126,6 @@ describe('lora-studio model pull', () => {
     expect(offline.code).toBe(0);
     expect(offline.stdout).toContain(pulled.path);
     expect(hub.log).toEqual([]);
-    const missing = await cli(['model', 'pull', 'tiny/absent'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/error: tiny\/absent not found on http:\/\/127\.0\.0\.1:\d+/);
   });
