@@ -39,7 +39,7 @@ afterAll(async () => {
 // Async (not execFileSync): the Hub stand-in lives in this process and must keep answering.
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, LORA_STUDIO_HOME: join(root, 'data'), ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, LORA_STUDIO_HOME: join(root, 'data'), ...env }, timeout: 150_000 }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
