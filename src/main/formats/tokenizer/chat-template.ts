@@ -3,6 +3,12 @@
  * lstrip_blocks (@huggingface/jinja applies both), variables `messages`, `add_generation_prompt`, `tools`
  * and `documents` (None unless given), the special tokens by attribute name (bos_token, eos_token, …, only
  * those that are set), plus raise_exception and strftime_now from the Jinja runtime.
+ *
+ * Checked against transformers 5.17 (tests/formats/tokenizer): whitespace control, loops, namespace,
+ * slicing, tojson (with indent), trim/upper/split/join, items(), raise_exception. Known differences of
+ * @huggingface/jinja 0.5: a boolean, None or list printed directly renders JS-style ("true", "null",
+ * "[true, null]" where Python prints "True", "None", "[True, None]"), and Python's "%" string formatting
+ * and string repetition ("x" * 3) raise an error instead of rendering. Real chat templates rarely do either.
  */
 import { Template } from '@huggingface/jinja';
 import type { ChatMessage } from '../dataset/types.ts';
