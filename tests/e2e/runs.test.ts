@@ -30,6 +30,20 @@ afterAll(async () => {
 
 const projectTable = (page: Page) => page.getByRole('table', { name: 'Projects' });
 
+/** Polls the core until a run or evaluation has ended, so a failure reads as the core's error, not a UI timeout. */
+async function waitUntilEnded(get: () => Promise<{ status: string; error: string | null }>, what: string): Promise<void> {
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const record = await get();
+    if (record.status !== 'running' && record.status !== 'queued') {
+      expect(record.status, `${what} ended ${record.status}: ${record.error}`).toBe('succeeded');
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} still ${record.status} after 150 s`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 describe('Runs in the browser', () => {
   it('lists the current project’s runs and evaluations live: work started elsewhere appears and its failure shows without a reload', async () => {
     const project = await serve.invoke<ProjectRow>('projects.create', { name: 'Runs check' });
@@ -111,7 +125,8 @@ describe('A real fine-tune in the browser', () => {
     });
     const runs = page.getByRole('table', { name: 'Runs' });
     await runs.getByText('sums r4', { exact: true }).waitFor();
-    await runs.getByText('Finished', { exact: true }).waitFor({ timeout: 120_000 });
+    await waitUntilEnded(() => serve.invoke('runs.get', { id: started.id }), 'the run');
+    await runs.getByText('Finished', { exact: true }).waitFor();
     const run = await serve.invoke<{ summary: { trainLoss: number; evalLoss: number; steps: number; totalSteps: number } }>('runs.get', { id: started.id });
     await runs.getByText(formatMetric(run.summary.trainLoss), { exact: true }).waitFor();
     await runs.getByText(formatMetric(run.summary.evalLoss), { exact: true }).waitFor();
@@ -137,7 +152,8 @@ describe('A real fine-tune in the browser', () => {
     await page.getByRole('heading', { name: 'No evaluations in “Tiny fine-tune” yet' }).waitFor();
     const evaluationStarted = await serve.invoke<{ id: string }>('evaluations.start', { projectId: project.id, runId: started.id });
     const evaluations = page.getByRole('table', { name: 'Evaluations' });
-    await evaluations.getByText('Finished', { exact: true }).waitFor({ timeout: 120_000 });
+    await waitUntilEnded(async () => (await serve.invoke<{ evaluation: { status: string; error: string | null } }>('evaluations.get', { id: evaluationStarted.id })).evaluation, 'the evaluation');
+    await evaluations.getByText('Finished', { exact: true }).waitFor();
     await evaluations.getByText('sums r4', { exact: true }).waitFor();
     const { evaluation } = await serve.invoke<{ evaluation: { basePerplexity: number; adapterPerplexity: number } }>('evaluations.get', {
       id: evaluationStarted.id,

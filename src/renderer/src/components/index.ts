@@ -13,4 +13,5 @@ export { ConnectionIndicator } from './ConnectionIndicator.tsx';
 export { QueryView } from './QueryView.tsx';
 export { ProgressBar } from './ProgressBar.tsx';
 export { StatusBadge, type WorkStatus } from './StatusBadge.tsx';
-export { MetricChart, type MetricSeries } from './MetricChart.tsx';
+// MetricChart is not re-exported here: it brings recharts, so pages import it directly from
+// './MetricChart.tsx' and are themselves loaded lazily (see RunsPage), keeping the first load small.

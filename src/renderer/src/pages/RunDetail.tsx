@@ -1,21 +1,17 @@
 // One run: status and progress, headline numbers, live charts of loss, learning rate and gradient norm,
-// and its full config. Live from job events: metric points arrive as the worker logs them.
+// and its full config. Live from job events: metric points arrive as the worker logs them. Loaded on
+// demand (React.lazy in RunsPage), so the charting library is not part of the first page load.
 import { useEffect, useState } from 'react';
 import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, MetricChart, PageHeader, ProgressBar, QueryView, StatusBadge } from '../components/index.ts';
-import { basename, formatBytes, formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { Banner, Button, Card, PageHeader, ProgressBar, QueryView, StatusBadge } from '../components/index.ts';
+import { MetricChart } from '../components/MetricChart.tsx';
+import { formatBytes, formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
 import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint } from '../metrics.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
-
-export const METHOD_LABELS: Record<Run['config']['method'], string> = { lora: 'LoRA', qlora: 'QLoRA', full: 'Full fine-tuning' };
-
-export function describeRun(run: Run): string {
-  const method = run.config.method === 'full' ? METHOD_LABELS.full : `${METHOD_LABELS[run.config.method]} r=${run.config.lora.r}`;
-  return `${method} · ${basename(run.config.model)} · ${basename(run.config.dataset.path)}`;
-}
+import { describeRun } from './run-labels.ts';
 
 export function RunDetail({ runId }: { runId: string }) {
   const run = useQuery('runs.get', { id: runId });

@@ -1,17 +1,19 @@
 // Runs of the current project, live: the list follows the core's job events (a run that starts, ends or
 // fails anywhere — this page, another window, the CLI — shows up without a reload).
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { Project } from '../../../common/api/projects.ts';
 import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
+import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, Spinner, StatusBadge, Table, type Column } from '../components/index.ts';
 import { formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
-import { describeRun, RunDetail } from './RunDetail.tsx';
+import { describeRun } from './run-labels.ts';
+
+const RunDetail = lazy(() => import('./RunDetail.tsx').then((module) => ({ default: module.RunDetail })));
 
 const WILL = [
   'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
@@ -21,7 +23,13 @@ const WILL = [
 
 export function RunsPage() {
   const { params } = useLocation();
-  if (params[0]) return <RunDetail key={params[0]} runId={params[0]} />;
+  if (params[0]) {
+    return (
+      <Suspense fallback={<Spinner label="Loading the run…" />}>
+        <RunDetail key={params[0]} runId={params[0]} />
+      </Suspense>
+    );
+  }
   return (
     <>
       <PageHeader
