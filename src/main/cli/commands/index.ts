@@ -14,6 +14,7 @@ import { registerExport } from './export.ts';
 import { registerDataset } from './dataset.ts';
 import { registerModelPull } from './model-pull.ts';
 import { registerDemo } from './demo.ts';
+import { registerChat } from './chat.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -29,4 +30,5 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerDataset,
   registerModelPull, // after registerModel: adds `pull` to the `model` group
   registerDemo,
+  registerChat,
 ];

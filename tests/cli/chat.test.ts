@@ -1,0 +1,69 @@
+// `lora-studio chat` as a user runs it: a subprocess against a temp data dir and a tiny model with PEFT adapters;
+// one answer with --prompt (streamed, or JSON), adapters attached / scaled to 0 / compared side by side, the
+// interactive loop on stdin, and bad flags refused by name.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeChatFixture, type ChatFixture } from '../engine/generate/fixtures.ts';
+
+const bin = resolve(import.meta.dirname, '../../bin/lora-studio.js');
+let root: string;
+let fx: ChatFixture;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'lora-cli-chat-'));
+  fx = await makeChatFixture(root);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = execFile(process.execPath, [bin, '--data-dir', join(root, 'data'), ...args], { cwd: root, timeout: 90_000 }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin!.end(stdin ?? '');
+  });
+}
+
+// one line per answer: a newline ends it (also exercises --stop)
+const greedy = ['--temperature', '0', '--max-new-tokens', '8', '--stop', '\n'];
+
+describe('lora-studio chat', () => {
+  it('answers one prompt: JSON, streamed text, with an adapter, at scale 0 (= base), and side by side', async () => {
+    const [streamed, zero, compare] = await Promise.all([
+      cli(['chat', '--model', 'model', '--prompt', 'Hello', ...greedy]),
+      cli(['chat', '--model', 'model', '--adapter', 'adapter-0', '--scale', '0', '--prompt', 'Hello', ...greedy, '--json']),
+      cli(['chat', '--model', 'model', '--adapter', 'adapter-0', '--compare', '--prompt', 'Hello', ...greedy]),
+    ]);
+    for (const r of [streamed, zero, compare]) expect(r.stderr + r.code).toMatch(/0$/);
+    const [, baseText, tunedText] = /^\[base\] (.*)\n\[tuned\] (.*)\n$/s.exec(compare.stdout) ?? [];
+    expect(baseText).toBeDefined();
+    expect(tunedText).not.toBe(baseText); // the adapter changes the answer
+    expect(compare.stderr).toMatch(/\[tuned\] \(\d+ tokens, (eos|length), [\d.]+ tokens\/s\)/);
+    expect(streamed.stdout).toBe(`${baseText}\n`);
+    const z = JSON.parse(zero.stdout);
+    expect(z.sampling).toMatchObject({ temperature: 0, maxNewTokens: 8, topK: 50 });
+    expect(z.answers).toHaveLength(1);
+    expect(z.answers[0]).toMatchObject({ pane: 'tuned', adapters: ['adapter-0'], finishReason: expect.stringMatching(/eos|length/) });
+    expect(z.answers[0].text).toBe(baseText); // scale 0 = the base
+  });
+
+  it('runs an interactive conversation from stdin; /reset forgets it', async () => {
+    const r = await cli(['chat', '--model', 'model', ...greedy, '--system', 'Be brief.'], 'Hello\nHow are you?\n/reset\nHello\n/exit\nignored\n');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.length).toBe(4); // three answers and the final newline
+    expect(lines[2]).toBe(lines[0]); // after /reset the same first message gets the same (greedy) answer
+    expect(r.stderr).toMatch(/conversation forgotten/);
+  });
+
+  it('refuses bad flags by name', async () => {
+    const [topP, scale] = await Promise.all([cli(['chat', '--model', 'model', '--prompt', 'x', '--top-p', '2']), cli(['chat', '--model', 'model', '--adapter', 'adapter-0', '--scale', '1', '--scale', '2', '--prompt', 'x'])]);
+    expect(topP.code).toBe(2);
+    expect(topP.stderr).toMatch(/--top-p/);
+    expect(scale.code).toBe(2);
+    expect(scale.stderr).toMatch(/--scale given 2 times for 1 --adapter/);
+  });
+});
