@@ -167,6 +167,9 @@ async function main(): Promise<void> {
     console.log(line || `${name}: failed (exit ${r.status})`);
     if (name === 'smollm2' && line.startsWith('{')) smolFraction = JSON.parse(line).fraction_of_gemm;
   }
+  // generation: decode tokens/s with the KV cache on the SmolLM2-135M shape (bench/decode.ts, its own process)
+  const decode = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log(decode.stdout.trim().split('\n').at(-1) || `smollm2-decode: failed (exit ${decode.status})`);
   console.log(`bench:cpu gemm_gflops=${gemm.toFixed(1)} step_fraction=${smolFraction}`);
 }
 

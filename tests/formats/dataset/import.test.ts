@@ -65,6 +65,16 @@ describe('import', () => {
     expect(conversational.examples[0].example).toMatchObject({ kind: 'chat', messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }] });
   });
 
+  it('reads message lists stored as JSON text in CSV cells, and maps custom role names', async () => {
+    const cell = (v: unknown) => `"${JSON.stringify(v).replaceAll('"', '""')}"`;
+    const csv = `id,dialog\n1,${cell([{ speaker: 'customer', text: 'Where is my order?' }, { speaker: 'agent', text: 'On its way.' }])}\n`;
+    const detected = await importDataset(file('dialog.csv', csv));
+    expect(detected.mapping).toEqual({ format: 'chat', messages: 'dialog', roleKey: 'speaker', contentKey: 'text' });
+    expect(detected.problems[0]).toMatchObject({ line: 2, field: 'dialog[0].speaker', message: 'unknown role "customer"' });
+    const mapped = await importDataset(file('dialog2.csv', csv), { mapping: { ...detected.mapping, roleMap: { customer: 'user', agent: 'assistant' } } });
+    expect(mapped.examples[0].example).toMatchObject({ kind: 'chat', messages: [{ role: 'user', content: 'Where is my order?' }, { role: 'assistant', content: 'On its way.' }] });
+  });
+
   it('reports each bad row with file, line, field and what was expected, and skips it', async () => {
     const path = file(
       'chat.jsonl',
