@@ -16,7 +16,8 @@ export function NewFineTunePage() {
         'Pick LoRA or QLoRA and hyperparameters from presets, each explained in one line.',
         'Review trainable parameters, memory and time estimates and warnings, then start.',
       ]}
-      firstStep={{ title: 'The fine-tune wizard is on its way', body: `${NOT_BUILT} It needs model and dataset import, which come first.` }}
+      firstStep={{ title: 'The fine-tune wizard is on its way', body: NOT_BUILT }}
+      cli={(project) => `lora-studio train --project "${project.name}" --model <model folder> --dataset <file>`}
     />
   );
 }
@@ -32,7 +33,8 @@ export function DatasetsPage() {
         'Page through rows and see the exact training text, with masked tokens marked.',
         'See the token-length histogram and how much the max length would cut.',
       ]}
-      firstStep={{ title: 'No datasets in this project', body: `${NOT_BUILT} Importing a dataset file is the first step once it is.` }}
+      firstStep={{ title: 'Dataset import is on its way', body: NOT_BUILT }}
+      cli="lora-studio dataset import <file>"
     />
   );
 }
@@ -48,7 +50,8 @@ export function ChatPage() {
         'Scale the adapter’s effect with a slider.',
         'Keep each conversation’s history.',
       ]}
-      firstStep={{ title: 'No model to chat with yet', body: 'Chat needs a base model, and a finished run for the tuned side.', action: { label: 'Go to Runs', route: 'runs' } }}
+      firstStep={{ title: 'Side-by-side chat is on its way', body: `${NOT_BUILT} It needs a base model, and a finished run for the tuned side.`, action: { label: 'Go to Runs', route: 'runs' } }}
+      cli="lora-studio chat --model <model folder> --adapter <adapter folder> --compare"
     />
   );
 }
@@ -60,7 +63,8 @@ export function AdaptersPage() {
       icon="layers"
       description="The LoRA adapters your runs produced, with their configurations and sizes."
       will={['Attach, detach and scale adapters.', 'Merge an adapter into its base model.', 'Combine several adapters with weights into a new one.']}
-      firstStep={{ title: 'No adapters yet', body: 'Each finished run leaves an adapter here.', action: { label: 'Go to Runs', route: 'runs' } }}
+      firstStep={{ title: 'The adapter list is on its way', body: `${NOT_BUILT} Each finished run leaves an adapter; its folder is on the run’s page.`, action: { label: 'Go to Runs', route: 'runs' } }}
+      cli="lora-studio adapter info <adapter folder>"
     />
   );
 }
@@ -76,7 +80,8 @@ export function ExportsPage() {
         'Write GGUF files, with a size estimate for each quantisation type.',
         'Write a PEFT adapter folder for Python tools.',
       ]}
-      firstStep={{ title: 'Nothing to export yet', body: 'Exports start from an adapter, which a finished run produces.', action: { label: 'Go to Adapters', route: 'adapters' } }}
+      firstStep={{ title: 'Exports are on their way', body: `${NOT_BUILT} An export starts from an adapter, which a finished run produces.`, action: { label: 'Go to Runs', route: 'runs' } }}
+      cli="lora-studio export --format gguf --base <model folder> --adapter <adapter folder> --out model.gguf"
     />
   );
 }
