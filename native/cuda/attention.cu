@@ -17,7 +17,7 @@ namespace lora {
 constexpr int ROWS = 8; // warps per block = rows (queries, or keys in dK/dV) per block
 constexpr int TILE = 32; // rows of the other side staged in shared memory per step
 
-struct AttnMask {
+struct AttnMask { // visibility of key j to query i
   const uint8_t* mask; // (B, T) 1 = real token
   const int* segments; // (B, T) or null
   int window;          // ≤ 0: none
@@ -38,14 +38,13 @@ __device__ void stage_rows(float* dst, const T* x, int b, int T_, int H, int hea
 }
 
 template <typename T, int EPL>
-__global__ void attention_forward_kernel(T* out, float* lse, const T* q, const T* k, const T* v, AttnMask m, int T_, int NH, int NKV, int HD) {
+__global__ void attention_forward_kernel(T* out, float* lse, const T* q, const T* k, const T* v, AttnMask m, int T_, int NH, int NKV, int HD, float scale) {
   extern __shared__ float smem[];
   float* Ks = smem;              // [TILE][HD]
   float* Vs = smem + TILE * HD;  // [TILE][HD]
   const int b = blockIdx.z, h = blockIdx.y, kh = h / (NH / NKV);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int i = blockIdx.x * ROWS + warp;
-  const float scale = rsqrtf((float)HD);
   float qr[EPL], o[EPL];
   #pragma unroll
   for (int e = 0; e < EPL; e++) {
@@ -103,14 +102,13 @@ __global__ void attention_delta_kernel(float* delta, const T* dout, const T* out
 
 // dq: one warp per query row, keys staged by tiles. ds = p·(dp − delta)·scale, dq = Σ_j ds·k_j.
 template <typename T, int EPL>
-__global__ void attention_dq_kernel(T* dq, const T* dout, const T* q, const T* k, const T* v, const float* lse, const float* delta, AttnMask m, int T_, int NH, int NKV, int HD) {
+__global__ void attention_dq_kernel(T* dq, const T* dout, const T* q, const T* k, const T* v, const float* lse, const float* delta, AttnMask m, int T_, int NH, int NKV, int HD, float scale) {
   extern __shared__ float smem[];
   float* Ks = smem;
   float* Vs = smem + TILE * HD;
   const int b = blockIdx.z, h = blockIdx.y, kh = h / (NH / NKV);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int i = blockIdx.x * ROWS + warp;
-  const float scale = rsqrtf((float)HD);
   float qr[EPL], dor[EPL], acc[EPL];
   const long long qo = (((long long)b * T_ + i) * NH + h) * HD;
   #pragma unroll
@@ -152,7 +150,7 @@ __global__ void attention_dq_kernel(T* dq, const T* dout, const T* q, const T* k
 
 // dk, dv: one warp per key row of KV head kh, summing over its G query heads and every later query (staged by tiles).
 template <typename T, int EPL>
-__global__ void attention_dkv_kernel(T* dk, T* dv, const T* dout, const T* q, const T* k, const T* v, const float* lse, const float* delta, AttnMask m, int T_, int NH, int NKV, int HD) {
+__global__ void attention_dkv_kernel(T* dk, T* dv, const T* dout, const T* q, const T* k, const T* v, const float* lse, const float* delta, AttnMask m, int T_, int NH, int NKV, int HD, float scale) {
   extern __shared__ float smem[];
   float* Qs = smem;             // [TILE][HD]
   float* Os = smem + TILE * HD; // [TILE][HD] dout rows
@@ -160,7 +158,6 @@ __global__ void attention_dkv_kernel(T* dk, T* dv, const T* dout, const T* q, co
   const int b = blockIdx.z, kh = blockIdx.y, G = NH / NKV;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int j = blockIdx.x * ROWS + warp;
-  const float scale = rsqrtf((float)HD);
   const long long ko = (((long long)b * T_ + j) * NKV + kh) * HD;
   float kr[EPL], vr[EPL], dkr[EPL], dvr[EPL];
   #pragma unroll
@@ -231,7 +228,7 @@ cudaError_t attention_forward(T* out, float* lse, const T* q, const T* k, const 
   const size_t sm = tile_smem(a.HD);
 #define CALL(E)                                                                                              \
   cudaFuncSetAttribute(attention_forward_kernel<T, E>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm); \
-  attention_forward_kernel<T, E><<<grid, ROWS * 32, sm, s>>>(out, lse, q, k, v, m, a.T, a.NH, a.NKV, a.HD)
+  attention_forward_kernel<T, E><<<grid, ROWS * 32, sm, s>>>(out, lse, q, k, v, m, a.T, a.NH, a.NKV, a.HD, a.scale)
   DISPATCH_EPL(a.HD, CALL)
 #undef CALL
   return launch_status();
@@ -246,8 +243,8 @@ cudaError_t attention_backward(T* dq, T* dk, T* dv, float* delta, const T* dout,
 #define CALL(E)                                                                                                  \
   cudaFuncSetAttribute(attention_dq_kernel<T, E>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm);         \
   cudaFuncSetAttribute(attention_dkv_kernel<T, E>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm);        \
-  attention_dq_kernel<T, E><<<gq, ROWS * 32, sm, s>>>(dq, dout, q, k, v, lse, delta, m, a.T, a.NH, a.NKV, a.HD); \
-  attention_dkv_kernel<T, E><<<gkv, ROWS * 32, sm, s>>>(dk, dv, dout, q, k, v, lse, delta, m, a.T, a.NH, a.NKV, a.HD)
+  attention_dq_kernel<T, E><<<gq, ROWS * 32, sm, s>>>(dq, dout, q, k, v, lse, delta, m, a.T, a.NH, a.NKV, a.HD, a.scale); \
+  attention_dkv_kernel<T, E><<<gkv, ROWS * 32, sm, s>>>(dk, dv, dout, q, k, v, lse, delta, m, a.T, a.NH, a.NKV, a.HD, a.scale)
   DISPATCH_EPL(a.HD, CALL)
 #undef CALL
   return launch_status();

@@ -18,6 +18,12 @@ template <typename T> cudaError_t swiglu_forward(T* out, const T* gate, const T*
 template <typename T> cudaError_t swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, long long n, cudaStream_t s);
 template <typename T> cudaError_t gelu_forward(T* out, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t gelu_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t geglu_forward(T* out, const T* gate, const T* up, long long n, cudaStream_t s);
+template <typename T> cudaError_t geglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, long long n, cudaStream_t s);
+template <typename T> cudaError_t softcap_forward(T* out, const T* x, long long n, float cap, cudaStream_t s);
+template <typename T> cudaError_t softcap_backward(T* dx, const T* dout, const T* x, long long n, float cap, cudaStream_t s);
+template <typename T> cudaError_t slice_forward(T* out, const T* x, long long N, int width, int inWidth, int start, cudaStream_t s);
+template <typename T> cudaError_t slice_backward(T* dx, const T* dout, long long N, int width, int inWidth, int start, cudaStream_t s);
 template <typename T> cudaError_t embedding_forward(T* out, const int* ids, const T* wte, long long N, int C, float scale, cudaStream_t s);
 template <typename T> cudaError_t embedding_backward(float* dwte, const T* dout, const int* ids, long long N, int C, float scale, cudaStream_t s);
 template <typename T> cudaError_t add_forward(T* out, const T* a, const T* b, long long n, cudaStream_t s);
@@ -25,8 +31,8 @@ template <typename T> cudaError_t accumulate(T* dst, const T* src, long long n, 
 template <typename T> cudaError_t bias_add(T* y, const T* bias, long long N, int OC, cudaStream_t s);
 template <typename T> cudaError_t bias_grad(float* db, const T* dy, long long N, int OC, cudaStream_t s);
 
-// loss: softmax + NLL (+ dlogits in place) over one chunk of LM-head rows
-template <typename T> cudaError_t softmax_xent(T* logits, float* nll, const int* labels, int rows, int V, bool write_grad, cudaStream_t s);
+// loss: softmax + NLL (+ dlogits in place) over one chunk of LM-head rows; softcap > 0 caps the logits first
+template <typename T> cudaError_t softmax_xent(T* logits, float* nll, const int* labels, int rows, int V, bool write_grad, float softcap, cudaStream_t s);
 
 // attention (flash-style, causal, GQA, padding / packing / sliding-window mask)
 struct AttnArgs {
@@ -34,6 +40,7 @@ struct AttnArgs {
   const uint8_t* mask;  // (B, T)
   const int* segments;  // (B, T) or null
   int window;           // ≤ 0: none
+  float scale;          // multiplier on q·k (1/√HD unless the model says otherwise)
 };
 template <typename T> cudaError_t attention_forward(T* out, float* lse, const T* q, const T* k, const T* v, const AttnArgs& a, cudaStream_t s);
 template <typename T> cudaError_t attention_backward(T* dq, T* dk, T* dv, float* delta, const T* dout, const T* out, const T* q, const T* k, const T* v, const float* lse, const AttnArgs& a, cudaStream_t s);

@@ -54,7 +54,9 @@ StepKind kind_of(const std::string& s) {
       {"lm_head_loss", StepKind::LmHeadLoss}, {"cross_entropy", StepKind::CrossEntropy}, {"rmsnorm_bwd", StepKind::RmsNormBwd},
       {"layernorm_bwd", StepKind::LayerNormBwd}, {"linear_bwd", StepKind::LinearBwd}, {"rope_bwd", StepKind::RopeBwd},
       {"attention_bwd", StepKind::AttentionBwd}, {"swiglu_bwd", StepKind::SwigluBwd}, {"gelu_bwd", StepKind::GeluBwd},
-      {"copy", StepKind::Copy}, {"accumulate", StepKind::Accumulate}};
+      {"copy", StepKind::Copy}, {"accumulate", StepKind::Accumulate}, {"position_embedding", StepKind::PositionEmbedding},
+      {"slice", StepKind::Slice}, {"geglu", StepKind::Geglu}, {"softcap", StepKind::Softcap}, {"geglu_bwd", StepKind::GegluBwd},
+      {"softcap_bwd", StepKind::SoftcapBwd}, {"slice_bwd", StepKind::SliceBwd}, {"zero", StepKind::Zero}};
   auto it = kinds.find(s);
   if (it == kinds.end()) throw std::runtime_error("plan: unknown step kind " + s);
   return it->second;
@@ -101,7 +103,9 @@ PlanDesc parse_plan(const Napi::Object& p, const std::map<std::string, int>& wei
     s.HD = int_of(o, "HD", 0); s.window = int_of(o, "window", 0); s.V = int_of(o, "V", 0); s.chunkRows = int_of(o, "chunkRows", 0);
     s.module = int_of(o, "module", 0);
     s.eps = (float)num_of(o, "eps", 0); s.scale = (float)num_of(o, "scale", 1); s.keepProb = (float)num_of(o, "keepProb", 1);
-    s.plusOne = bool_of(o, "plusOne"); s.dxAccumulate = bool_of(o, "dxAccumulate");
+    s.plusOne = bool_of(o, "plusOne"); s.dxAccumulate = bool_of(o, "dxAccumulate"); s.local = bool_of(o, "local");
+    s.start = int_of(o, "start", 0); s.inWidth = int_of(o, "inWidth", 0);
+    s.cap = (float)num_of(o, "cap", 0); s.softcap = (float)num_of(o, "softcap", 0);
     if (o.Has("lora") && o.Get("lora").IsObject()) {
       Napi::Object l = o.Get("lora").As<Napi::Object>();
       s.lora.present = true;
@@ -126,9 +130,9 @@ std::vector<E> copy_typed(const Napi::Value& v) {
 struct RunInput {
   int mode = 0;
   BatchDesc batch;
-  std::vector<int32_t> ids, labels, segments;
+  std::vector<int32_t> ids, labels, segments, positions;
   std::vector<uint8_t> mask, hostKeep;
-  std::vector<float> cos, sin;
+  std::vector<float> cos, sin, cosLocal, sinLocal;
   int64_t V = 0;
 };
 
@@ -315,9 +319,14 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     in.labels = copy_typed<int32_t>(b.Get("labels"));
     in.mask = copy_typed<uint8_t>(b.Get("mask"));
     if (b.Has("segments") && b.Get("segments").IsTypedArray()) in.segments = copy_typed<int32_t>(b.Get("segments"));
+    if (b.Has("positions") && b.Get("positions").IsTypedArray()) in.positions = copy_typed<int32_t>(b.Get("positions"));
     if (b.Has("cos") && b.Get("cos").IsTypedArray()) {
       in.cos = copy_typed<float>(b.Get("cos"));
       in.sin = copy_typed<float>(b.Get("sin"));
+    }
+    if (b.Has("cosLocal") && b.Get("cosLocal").IsTypedArray()) {
+      in.cosLocal = copy_typed<float>(b.Get("cosLocal"));
+      in.sinLocal = copy_typed<float>(b.Get("sinLocal"));
     }
     if (b.Has("hostKeep") && b.Get("hostKeep").IsTypedArray()) {
       in.hostKeep = copy_typed<uint8_t>(b.Get("hostKeep"));
@@ -329,8 +338,14 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     in.batch.headDim = int_of(b, "headDim", 0);
     in.batch.dropoutSeed = (uint32_t)num_of(b, "dropoutSeed", 0);
     const size_t N = (size_t)in.batch.B * in.batch.T;
-    if (in.ids.size() != N || in.labels.size() != N || in.mask.size() != N || (!in.segments.empty() && in.segments.size() != N))
-      throw Napi::Error::New(env, "run: ids, labels, mask and segments must each hold B·T values");
+    if (in.ids.size() != N || in.labels.size() != N || in.mask.size() != N || (!in.segments.empty() && in.segments.size() != N) || (!in.positions.empty() && in.positions.size() != N))
+      throw Napi::Error::New(env, "run: ids, labels, mask, segments and positions must each hold B·T values");
+    const size_t tables = N * (size_t)in.batch.headDim;
+    if (in.cos.size() != in.sin.size() || (!in.cos.empty() && in.cos.size() != tables) || (!in.cosLocal.empty() && in.cosLocal.size() != tables))
+      throw Napi::Error::New(env, "run: rope tables must each hold B·T·headDim values");
+    in.batch.positions = in.positions.empty() ? nullptr : in.positions.data();
+    in.batch.cosLocal = in.cosLocal.empty() ? nullptr : in.cosLocal.data();
+    in.batch.sinLocal = in.sinLocal.empty() ? nullptr : in.sinLocal.data();
     in.batch.ids = in.ids.data();
     in.batch.labels = in.labels.data();
     in.batch.mask = in.mask.data();

@@ -44,7 +44,8 @@ void* dmalloc(size_t bytes, const std::string& what, int64_t& total) {
 const char* step_name(StepKind k) {
   static const char* names[] = {"embedding", "rmsnorm", "layernorm", "dropout_mask", "linear", "rope", "attention", "swiglu", "gelu", "add",
                                 "lm_head_loss", "cross_entropy", "rmsnorm_bwd", "layernorm_bwd", "linear_bwd", "rope_bwd", "attention_bwd",
-                                "swiglu_bwd", "gelu_bwd", "copy", "accumulate"};
+                                "swiglu_bwd", "gelu_bwd", "copy", "accumulate", "position_embedding", "slice", "geglu", "softcap",
+                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero"};
   return names[(int)k];
 }
 
@@ -129,9 +130,12 @@ class SessionImpl : public Session {
     labels_ = (int*)dmalloc(N * 4, "labels", bytes_);
     mask_ = (uint8_t*)dmalloc(N, "attention mask", bytes_);
     segments_ = (int*)dmalloc(N * 4, "segment ids", bytes_);
+    positions_ = (int*)dmalloc(N * 4, "positions", bytes_);
     if (o.maxHeadDim > 0) {
       cos_ = (float*)dmalloc(N * o.maxHeadDim * 4, "rope cos", bytes_);
       sin_ = (float*)dmalloc(N * o.maxHeadDim * 4, "rope sin", bytes_);
+      cosLocal_ = (float*)dmalloc(N * o.maxHeadDim * 4, "local rope cos", bytes_);
+      sinLocal_ = (float*)dmalloc(N * o.maxHeadDim * 4, "local rope sin", bytes_);
     }
     // trainables, gradients, moments
     const int64_t P = o.trainables;
@@ -173,7 +177,7 @@ class SessionImpl : public Session {
       cudaFree(w.dense);
       if (w.isNf4) { cudaFree(w.nf4.codes); cudaFree(w.nf4.qabsmax); cudaFree(w.nf4.absmax2); cudaFree(w.nf4.offset); }
     }
-    for (void* p : {(void*)arena_, (void*)ids_, (void*)labels_, (void*)mask_, (void*)segments_, (void*)cos_, (void*)sin_, (void*)params_,
+    for (void* p : {(void*)arena_, (void*)ids_, (void*)labels_, (void*)mask_, (void*)segments_, (void*)positions_, (void*)cos_, (void*)sin_, (void*)cosLocal_, (void*)sinLocal_, (void*)params_,
                     (void*)grads_, (void*)m_, (void*)v_, (void*)decay_, (void*)sqnorm_, (void*)dyn_, (void*)logitsChunk_, (void*)dequant_,
                     (void*)hostKeep_, (void*)staging_, (void*)absmaxScratch_})
       cudaFree(p);
@@ -307,9 +311,14 @@ class SessionImpl : public Session {
     check(cudaMemcpyAsync(mask_, b.mask, N, cudaMemcpyHostToDevice, stream_), "upload mask");
     hasSegments_ = b.segments != nullptr;
     if (hasSegments_) check(cudaMemcpyAsync(segments_, b.segments, N * 4, cudaMemcpyHostToDevice, stream_), "upload segments");
+    if (b.positions) check(cudaMemcpyAsync(positions_, b.positions, N * 4, cudaMemcpyHostToDevice, stream_), "upload positions");
     if (b.cos && cos_) {
       check(cudaMemcpyAsync(cos_, b.cos, N * b.headDim * 4, cudaMemcpyHostToDevice, stream_), "upload rope cos");
       check(cudaMemcpyAsync(sin_, b.sin, N * b.headDim * 4, cudaMemcpyHostToDevice, stream_), "upload rope sin");
+    }
+    if (b.cosLocal && cosLocal_) {
+      check(cudaMemcpyAsync(cosLocal_, b.cosLocal, N * b.headDim * 4, cudaMemcpyHostToDevice, stream_), "upload local rope cos");
+      check(cudaMemcpyAsync(sinLocal_, b.sinLocal, N * b.headDim * 4, cudaMemcpyHostToDevice, stream_), "upload local rope sin");
     }
     hostKeepOffsets_ = b.hostKeepOffsets;
     if (b.hostKeep && !b.hostKeepOffsets.empty())
@@ -335,7 +344,7 @@ class SessionImpl : public Session {
   }
 
   AttnArgs attn(const StepDesc& s, const BatchDesc& b) const {
-    return AttnArgs{b.B, b.T, s.NH, s.NKV, s.HD, mask_, hasSegments_ ? segments_ : nullptr, s.window};
+    return AttnArgs{b.B, b.T, s.NH, s.NKV, s.HD, mask_, hasSegments_ ? segments_ : nullptr, s.window, s.scale};
   }
 
   void exec(int mode, const PlanDesc& p, const StepDesc& s, const BatchDesc& b, int64_t N) {
@@ -374,7 +383,7 @@ class SessionImpl : public Session {
         return;
       }
       case StepKind::Rope:
-        check(rope_forward<T>(act(mode, s.out), act(mode, s.x), cos_, sin_, N, s.heads, s.headDim, st), "rope");
+        check(rope_forward<T>(act(mode, s.out), act(mode, s.x), s.local ? cosLocal_ : cos_, s.local ? sinLocal_ : sin_, N, s.heads, s.headDim, st), "rope");
         return;
       case StepKind::Attention:
         check(attention_forward<T>(act(mode, s.out), f32(mode, s.lse), act(mode, s.q), act(mode, s.k), act(mode, s.v), attn(s, b), st), "attention");
@@ -396,13 +405,13 @@ class SessionImpl : public Session {
         for (int64_t r0 = 0; r0 < N; r0 += s.chunkRows) {
           const int rows = (int)std::min<int64_t>(s.chunkRows, N - r0);
           check(gemm<T>(&gemm_, logitsChunk_, x + r0 * s.inF, W, rows, s.V, s.inF, true, false, st), "LM head");
-          check(softmax_xent<T>(logitsChunk_, nll + r0, labels_ + r0, rows, s.V, dx != nullptr, st), "cross-entropy");
+          check(softmax_xent<T>(logitsChunk_, nll + r0, labels_ + r0, rows, s.V, dx != nullptr, s.softcap, st), "cross-entropy");
           if (dx) check(gemm<T>(&gemm_, dx + r0 * s.inF, logitsChunk_, W, rows, s.inF, s.V, false, false, st), "LM head backward");
         }
         return;
       }
       case StepKind::CrossEntropy:
-        check(softmax_xent<T>(act(mode, s.logits), f32(mode, s.nll), labels_, (int)N, s.V, false, st), "cross-entropy");
+        check(softmax_xent<T>(act(mode, s.logits), f32(mode, s.nll), labels_, (int)N, s.V, false, 0.f, st), "cross-entropy");
         return;
       case StepKind::RmsNormBwd:
         check(rmsnorm_backward<T>(act(mode, s.dx), nullptr, act(mode, s.dout), act(mode, s.x), dense(s.weight), f32(mode, s.rstd), rowsOf(s.x, s.width), s.width, s.plusOne, st), "rmsnorm backward");
@@ -422,7 +431,7 @@ class SessionImpl : public Session {
         return;
       }
       case StepKind::RopeBwd:
-        check(rope_backward<T>(act(mode, s.dx), act(mode, s.dout), cos_, sin_, N, s.heads, s.headDim, st), "rope backward");
+        check(rope_backward<T>(act(mode, s.dx), act(mode, s.dout), s.local ? cosLocal_ : cos_, s.local ? sinLocal_ : sin_, N, s.heads, s.headDim, st), "rope backward");
         return;
       case StepKind::AttentionBwd:
         check(attention_backward<T>(act(mode, s.dq), act(mode, s.dk), act(mode, s.dv), f32(mode, s.delta), act(mode, s.dout), act(mode, s.out),
@@ -440,6 +449,30 @@ class SessionImpl : public Session {
       case StepKind::Accumulate:
         check(accumulate<T>(act(mode, s.dst), act(mode, s.src), N * s.width, st), "accumulate");
         return;
+      case StepKind::PositionEmbedding:
+        check(embedding_forward<T>(act(mode, s.out), positions_, dense(s.weight), N, s.width, 1.f, st), "position embedding");
+        return;
+      case StepKind::Slice:
+        check(slice_forward<T>(act(mode, s.out), act(mode, s.x), N, s.width, s.inWidth, s.start, st), "slice");
+        return;
+      case StepKind::SliceBwd:
+        check(slice_backward<T>(act(mode, s.dx), act(mode, s.dout), N, s.width, s.inWidth, s.start, st), "slice backward");
+        return;
+      case StepKind::Zero:
+        check(cudaMemsetAsync(act(mode, s.dst), 0, N * s.width * sizeof(T), st), "zero");
+        return;
+      case StepKind::Geglu:
+        check(geglu_forward<T>(act(mode, s.out), act(mode, s.gate), act(mode, s.up), N * s.width, st), "geglu");
+        return;
+      case StepKind::GegluBwd:
+        check(geglu_backward<T>(act(mode, s.dgate), act(mode, s.dup), act(mode, s.dout), act(mode, s.gate), act(mode, s.up), N * s.width, st), "geglu backward");
+        return;
+      case StepKind::Softcap:
+        check(softcap_forward<T>(act(mode, s.out), act(mode, s.x), N * s.width, s.cap, st), "softcap");
+        return;
+      case StepKind::SoftcapBwd:
+        check(softcap_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, s.cap, st), "softcap backward");
+        return;
     }
   }
 
@@ -455,10 +488,10 @@ class SessionImpl : public Session {
   std::vector<DeviceWeight> weights_;
   std::vector<int64_t> hostKeepOffsets_;
   char* arena_ = nullptr;
-  int *ids_ = nullptr, *labels_ = nullptr, *segments_ = nullptr;
+  int *ids_ = nullptr, *labels_ = nullptr, *segments_ = nullptr, *positions_ = nullptr;
   uint8_t* mask_ = nullptr;
   bool hasSegments_ = false;
-  float *cos_ = nullptr, *sin_ = nullptr;
+  float *cos_ = nullptr, *sin_ = nullptr, *cosLocal_ = nullptr, *sinLocal_ = nullptr;
   float *params_ = nullptr, *grads_ = nullptr, *m_ = nullptr, *v_ = nullptr, *dyn_ = nullptr, *staging_ = nullptr, *absmaxScratch_ = nullptr;
   uint8_t *decay_ = nullptr, *hostKeep_ = nullptr;
   double* sqnorm_ = nullptr;

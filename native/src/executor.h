@@ -14,6 +14,7 @@ namespace lora {
 enum class StepKind {
   Embedding, RmsNorm, LayerNorm, DropoutMask, Linear, Rope, Attention, Swiglu, Gelu, Add, LmHeadLoss, CrossEntropy,
   RmsNormBwd, LayerNormBwd, LinearBwd, RopeBwd, AttentionBwd, SwigluBwd, GeluBwd, Copy, Accumulate,
+  PositionEmbedding, Slice, Geglu, Softcap, GegluBwd, SoftcapBwd, SliceBwd, Zero,
 };
 
 struct LoraDesc {
@@ -30,8 +31,10 @@ struct StepDesc {
   int dout = -1, dx = -1, dq = -1, dk = -1, dv = -1, dgate = -1, dup = -1, delta = -1, nll = -1, logits = -1, src = -1, dst = -1;
   int weight = -1, bias = -1;
   int width = 0, inF = 0, outF = 0, heads = 0, headDim = 0, NH = 0, NKV = 0, HD = 0, window = 0, V = 0, chunkRows = 0, module = 0;
-  float eps = 0.f, scale = 1.f, keepProb = 1.f;
-  bool plusOne = false, dxAccumulate = false;
+  int start = 0, inWidth = 0;   // column slices
+  float eps = 0.f, scale = 1.f, keepProb = 1.f; // scale: embedding multiplier, or attention's q·k multiplier
+  float cap = 0.f, softcap = 0.f; // soft-capping (a softcap step; the LM head's fused one)
+  bool plusOne = false, dxAccumulate = false, local = false; // local: rope with the local tables
   LoraDesc lora;
 };
 
@@ -73,8 +76,11 @@ struct BatchDesc {
   const int32_t* labels = nullptr;   // (N), −100 = not trained
   const uint8_t* mask = nullptr;     // (N)
   const int32_t* segments = nullptr; // (N) or null
+  const int32_t* positions = nullptr; // (N) token positions (learned position tables)
   const float* cos = nullptr;        // (N, HD) or null
   const float* sin = nullptr;
+  const float* cosLocal = nullptr;   // (N, HD) tables of rope steps marked local, or null
+  const float* sinLocal = nullptr;
   int headDim = 0;
   uint32_t dropoutSeed = 0;
   // exact-parity dropout: keep flags of every LoRA module in plan order, concatenated (N·IC each); null = device hash

@@ -6,6 +6,8 @@ import type { Plan } from '../../src/main/engine/executors/cuda/plan.ts';
 import { PlanHarness } from '../../src/main/engine/executors/cuda/harness.ts';
 import type { NativeAddon, NativeAdamw, NativeBatch, NativeSession, NativeSessionOptions } from '../../src/main/engine/executors/cuda/addon.ts';
 
+const f64 = (x?: Float32Array) => (x ? Float64Array.from(x) : null);
+
 export function fakeAddon(program: Program, hooks: { failRun?: () => unknown } = {}): NativeAddon & { sessions: NativeSessionOptions[] } {
   const sessions: NativeSessionOptions[] = [];
   class FakeSession implements NativeSession {
@@ -40,7 +42,7 @@ export function fakeAddon(program: Program, hooks: { failRun?: () => unknown } =
       const h = new PlanHarness(plan, program, this.weights, this.params);
       const dropMasks = new Map<string, Uint8Array>();
       if (b.hostKeep) plan.loraModules.forEach((m, i) => dropMasks.set(m, b.hostKeep!.subarray(b.hostKeepOffsets![i], b.hostKeepOffsets![i + 1])));
-      const out = h.run({ B: b.B, T: b.T, ids: b.ids, labels: b.labels, mask: b.mask, segments: b.segments, cos: b.cos ? Float64Array.from(b.cos) : null, sin: b.sin ? Float64Array.from(b.sin) : null, dropMasks });
+      const out = h.run({ B: b.B, T: b.T, ids: b.ids, labels: b.labels, mask: b.mask, segments: b.segments, positions: b.positions, cos: f64(b.cos), sin: f64(b.sin), cosLocal: f64(b.cosLocal), sinLocal: f64(b.sinLocal), dropMasks });
       if (mode === 0) for (let i = 0; i < this.grads.length; i++) this.grads[i] += h.gradAcc[i];
       return { nll: Float32Array.from(out.nll), ...(out.logits ? { logits: Float32Array.from(out.logits) } : {}) };
     }

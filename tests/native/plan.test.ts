@@ -13,6 +13,9 @@ import { allocateSlots, lowerProgram, planSlotBytes, trainableOffsets, type Plan
 import { PlanHarness } from '../../src/main/engine/executors/cuda/harness.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../engine/tiny.ts';
 import { relErr } from '../engine/helpers.ts';
+import { tinyModelConfig } from '../fixtures/tiny-models.ts';
+import { specFromConfig } from '../../src/main/formats/model/index.ts';
+import { buildProgramFromSpec } from '../../src/main/engine/models/index.ts';
 
 const lora = (over: Partial<LoraConfig> = {}): LoraConfig => ({ r: 3, alpha: 6, dropout: 0.25, targetModules: 'all-linear', bias: 'none', useRslora: false, ...over });
 
@@ -32,7 +35,7 @@ function setup(p: Program, batch: Batch, seed = 5) {
 
 function runPlan(plan: Plan, p: Program, s: ReturnType<typeof setup>, batch: Batch) {
   const h = new PlanHarness(plan, p, s.weights, s.flat);
-  const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, segments: batch.segmentIds, cos: s.inp.cos, sin: s.inp.sin, dropMasks: s.masks32 });
+  const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, segments: batch.segmentIds, positions: s.inp.positions, cos: s.inp.cos, sin: s.inp.sin, cosLocal: s.inp.cosLocal, sinLocal: s.inp.sinLocal, dropMasks: s.masks32 });
   return { ...out, grads: h.gradAcc };
 }
 
@@ -63,6 +66,31 @@ describe('CUDA plan lowering vs the float64 reference executor', () => {
       // recompute replays the same float64 ops: identical, not merely close
       expect(Array.from(b.got.grads)).toEqual(Array.from(a.got.grads));
       expect(b.plan.steps.length).toBeGreaterThan(a.plan.steps.length);
+    });
+
+  // GPT-2: learned positions, fused c_attn split by slices, LayerNorm, GELU. Gemma 3: (1+w) norms, q/k norms, GeGLU,
+  // local rope tables and sliding windows, query_pre_attn_scalar, logit soft-capping fused into the LM head.
+  const specs = {
+    gpt2: () => specFromConfig(tinyModelConfig('gpt2', { config: { vocab_size: 13, n_embd: 8, n_head: 2, n_inner: 12, n_positions: 9 } }), 'gpt2/config.json'),
+    gemma3: () => specFromConfig(tinyModelConfig('gemma3', {
+      layers: 3,
+      config: { vocab_size: 13, hidden_size: 8, intermediate_size: 12, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 6, query_pre_attn_scalar: 5, sliding_window: 3, rope_theta: 1000, rope_local_base_freq: 50, final_logit_softcapping: 2.5 },
+    }), 'gemma3/config.json'),
+  };
+  for (const [name, spec] of Object.entries(specs))
+    it(`${name}: NLL and LoRA gradients through the family's own ops, with and without checkpointing`, () => {
+      const p = applyLora(buildProgramFromSpec(spec()), lora()).program;
+      const batch = tinyBatch(p.vocab, 6);
+      const a = expectMatchesReference(p, batch, false);
+      const b = expectMatchesReference(p, batch, true);
+      expect(Array.from(b.got.grads)).toEqual(Array.from(a.got.grads));
+      const kinds = new Set(a.plan.steps.map((s) => s.kind));
+      if (name === 'gpt2') for (const k of ['position_embedding', 'slice', 'slice_bwd', 'zero', 'layernorm_bwd', 'gelu_bwd']) expect(kinds).toContain(k);
+      else {
+        for (const k of ['geglu_bwd', 'rmsnorm_bwd']) expect(kinds).toContain(k);
+        expect(a.plan.steps.find((s) => s.kind === 'lm_head_loss')).toMatchObject({ softcap: 2.5 });
+        expect(a.plan.steps.some((s) => s.kind === 'rope' && s.local)).toBe(true);
+      }
     });
 
   it('packed rows (segment ids) and LoRA on q/v only (k and the MLP carry no gradient of their own)', () => {

@@ -30,8 +30,11 @@ export interface NativeBatch {
   labels: Int32Array;
   mask: Uint8Array;
   segments?: Int32Array;
-  cos?: Float32Array;
+  positions: Int32Array; // (N) token positions (learned position tables)
+  cos?: Float32Array; // (N, HD)
   sin?: Float32Array;
+  cosLocal?: Float32Array; // tables of rope steps marked local (Gemma 3 sliding layers)
+  sinLocal?: Float32Array;
   headDim: number;
   dropoutSeed: number;
   hostKeep?: Uint8Array; // exact-parity dropout: keep flags of every LoRA module, plan order, concatenated

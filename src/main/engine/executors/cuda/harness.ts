@@ -15,6 +15,8 @@ import { attentionBackward, attentionBias, attentionForward } from '../../ops/at
 import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
 import { geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entropy.ts';
+import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
+import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 import { stepIO, trainableOffsets, type LoraRef, type Plan, type Step } from './plan.ts';
 
 export interface HarnessBatch {
@@ -24,8 +26,11 @@ export interface HarnessBatch {
   labels: Int32Array; // (N)
   mask: Uint8Array; // (N)
   segments?: Int32Array;
+  positions: Int32Array; // (N) token positions (learned position tables)
   cos: Float64Array | null; // (N, HD)
   sin: Float64Array | null;
+  cosLocal?: Float64Array | null; // tables of rope nodes marked local
+  sinLocal?: Float64Array | null;
   /** LoRA dropout multipliers by module (0 or 1/(1−p)), e.g. from batch-inputs' dropoutMasks. */
   dropMasks?: Map<string, ArrayLike<number>>;
 }
@@ -113,6 +118,34 @@ export class PlanHarness {
         if (s.scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= s.scale;
         return;
       }
+      case 'position_embedding':
+        embeddingForward(view(s.out), b.positions, w(s.weight), N, s.width, w(s.weight).length / s.width);
+        return;
+      case 'slice': {
+        const [x, out] = [view(s.x), view(s.out)];
+        for (let r = 0; r < N; r++) out.set(x.subarray(r * s.inWidth + s.start, r * s.inWidth + s.start + s.width), r * s.width);
+        return;
+      }
+      case 'geglu':
+        gegluForward(view(s.out), view(s.gate), view(s.up), N * s.width);
+        return;
+      case 'softcap':
+        softcapForward(view(s.out), view(s.x), N * s.width, s.cap);
+        return;
+      case 'geglu_bwd':
+        gegluBackward(view(s.dgate), view(s.dup), view(s.dout), view(s.gate), view(s.up), N * s.width);
+        return;
+      case 'softcap_bwd':
+        softcapBackward(view(s.dx), view(s.dout), view(s.x), N * s.width, s.cap);
+        return;
+      case 'slice_bwd': {
+        const [dout, dx] = [view(s.dout), view(s.dx)];
+        for (let r = 0; r < N; r++) for (let c = 0; c < s.width; c++) dx[r * s.inWidth + s.start + c] += dout[r * s.width + c];
+        return;
+      }
+      case 'zero':
+        view(s.dst).fill(0);
+        return;
       case 'rmsnorm': {
         const x = view(s.x);
         rmsnormForward(view(s.out), view(s.rstd), x, w(s.weight), x.length / s.width, s.width, s.eps, s.plusOne);
@@ -138,10 +171,10 @@ export class PlanHarness {
         return;
       }
       case 'rope':
-        ropeForward(view(s.out), view(s.x), b.cos!, b.sin!, N, s.heads, s.headDim);
+        ropeForward(view(s.out), view(s.x), s.local ? b.cosLocal! : b.cos!, s.local ? b.sinLocal! : b.sin!, N, s.heads, s.headDim);
         return;
       case 'attention': {
-        const att = attentionForward(view(s.out), view(s.q), view(s.k), view(s.v), bias(s.window), { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD });
+        const att = attentionForward(view(s.out), view(s.q), view(s.k), view(s.v), bias(s.window), { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD, scale: s.scale });
         side.set(s.lse, att); // the float64 op keeps probabilities where the kernel keeps log-sum-exp
         return;
       }
@@ -164,14 +197,20 @@ export class PlanHarness {
         for (let r0 = 0; r0 < N; r0 += s.chunkRows) {
           const rows = Math.min(s.chunkRows, N - r0);
           const xc = x.subarray(r0 * s.inF, (r0 + rows) * s.inF);
-          const logits = new Float64Array(rows * s.V);
-          linearForward(logits, xc, W, null, null, rows, s.inF, s.V);
+          const raw = new Float64Array(rows * s.V);
+          linearForward(raw, xc, W, null, null, rows, s.inF, s.V);
+          let logits = raw;
+          if (s.softcap) softcapForward((logits = new Float64Array(raw.length)), raw, raw.length, s.softcap);
           const labels = b.labels.subarray(r0, r0 + rows);
           const ce = crossEntropyForward(logits, labels, rows, s.V);
           nll.set(ce.nll, r0);
           if (!dx) continue;
-          const dlogits = new Float64Array(rows * s.V);
+          let dlogits = new Float64Array(rows * s.V);
           crossEntropyBackward(dlogits, ce.probs, labels, rows, s.V);
+          if (s.softcap) {
+            const dcapped = dlogits;
+            softcapBackward((dlogits = new Float64Array(dcapped.length)), dcapped, raw, raw.length, s.softcap);
+          }
           const dxc = dx.subarray(r0 * s.inF, (r0 + rows) * s.inF);
           linearBackward({ dx: dxc, dW: null, db: null, dA: null, dB: null }, dlogits, xc, W, null, null, rows, s.inF, s.V);
         }
@@ -220,12 +259,12 @@ export class PlanHarness {
         return;
       }
       case 'rope_bwd':
-        ropeBackward(view(s.dx), view(s.dout), b.cos!, b.sin!, N, s.heads, s.headDim);
+        ropeBackward(view(s.dx), view(s.dout), s.local ? b.cosLocal! : b.cos!, s.local ? b.sinLocal! : b.sin!, N, s.heads, s.headDim);
         return;
       case 'attention_bwd': {
         const att = side.get(s.lse) as Float64Array | undefined;
         if (!att) throw new Error('plan harness: attention backward without its forward probabilities');
-        attentionBackward(view(s.dq), view(s.dk), view(s.dv), view(s.dout), view(s.q), view(s.k), view(s.v), att, { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD });
+        attentionBackward(view(s.dq), view(s.dk), view(s.dv), view(s.dout), view(s.q), view(s.k), view(s.v), att, { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD, scale: s.scale });
         view(s.delta).fill(0);
         return;
       }

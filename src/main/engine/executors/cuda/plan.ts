@@ -34,25 +34,33 @@ export interface LoraRef {
 
 export type Step =
   | { kind: 'embedding'; weight: string; out: number; width: number; scale: number }
+  | { kind: 'position_embedding'; weight: string; out: number; width: number } // rows picked by token positions
+  | { kind: 'slice'; x: number; out: number; start: number; width: number; inWidth: number } // columns of x
   | { kind: 'rmsnorm'; x: number; weight: string; out: number; rstd: number; width: number; eps: number; plusOne: boolean }
   | { kind: 'layernorm'; x: number; weight: string; bias: string; out: number; mean: number; rstd: number; width: number; eps: number }
   | { kind: 'dropout_mask'; out: number; module: number; keepProb: number; width: number }
   | { kind: 'linear'; x: number; out: number; weight: string; bias: string | null; inF: number; outF: number; lora: LoraRef | null }
-  | { kind: 'rope'; x: number; out: number; heads: number; headDim: number }
-  | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number }
+  | { kind: 'rope'; x: number; out: number; heads: number; headDim: number; local: boolean }
+  | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number; scale: number }
   | { kind: 'swiglu'; gate: number; up: number; out: number; width: number }
+  | { kind: 'geglu'; gate: number; up: number; out: number; width: number }
   | { kind: 'gelu'; x: number; out: number; width: number }
+  | { kind: 'softcap'; x: number; out: number; width: number; cap: number }
   | { kind: 'add'; a: number; b: number; out: number; width: number }
-  /** Final linear + cross-entropy in row chunks; never holds more than chunkRows × V logits. dx = grad of x. */
-  | { kind: 'lm_head_loss'; x: number; weight: string; inF: number; V: number; nll: number; dx: number | null; chunkRows: number }
+  /** Final linear [+ soft-capping] + cross-entropy in row chunks; never holds more than chunkRows × V logits. */
+  | { kind: 'lm_head_loss'; x: number; weight: string; inF: number; V: number; nll: number; dx: number | null; chunkRows: number; softcap: number }
   | { kind: 'cross_entropy'; logits: number; V: number; nll: number } // logits mode only: no gradient
   | { kind: 'rmsnorm_bwd'; dout: number; x: number; weight: string; rstd: number; dx: number; width: number; plusOne: boolean }
   | { kind: 'layernorm_bwd'; dout: number; x: number; weight: string; mean: number; rstd: number; dx: number; width: number }
   | { kind: 'linear_bwd'; dout: number; x: number; weight: string; inF: number; outF: number; dx: number | null; dxAccumulate: boolean; lora: (LoraRef & { dh: number }) | null }
-  | { kind: 'rope_bwd'; dout: number; dx: number; heads: number; headDim: number }
-  | { kind: 'attention_bwd'; dout: number; out: number; q: number; k: number; v: number; lse: number; dq: number; dk: number; dv: number; delta: number; NH: number; NKV: number; HD: number; window: number }
+  | { kind: 'rope_bwd'; dout: number; dx: number; heads: number; headDim: number; local: boolean }
+  | { kind: 'attention_bwd'; dout: number; out: number; q: number; k: number; v: number; lse: number; dq: number; dk: number; dv: number; delta: number; NH: number; NKV: number; HD: number; window: number; scale: number }
   | { kind: 'swiglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
+  | { kind: 'geglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
   | { kind: 'gelu_bwd'; dout: number; x: number; dx: number; width: number }
+  | { kind: 'softcap_bwd'; dout: number; x: number; dx: number; width: number; cap: number }
+  | { kind: 'slice_bwd'; dout: number; dx: number; start: number; width: number; inWidth: number } // dx[:, cols] += dout
+  | { kind: 'zero'; dst: number; width: number }
   | { kind: 'copy'; src: number; dst: number; width: number }
   | { kind: 'accumulate'; src: number; dst: number; width: number };
 
@@ -101,6 +109,17 @@ export function layerOf(n: OpNode): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** The LM head the loss is fused with: the last linear, optionally followed by soft-capping (Gemma). */
+export function headOf(p: Program): { idx: number; head: OpNode & { op: 'linear' }; softcap: number; fused: number } {
+  const last = p.nodes[p.nodes.length - 1];
+  const capped = last?.op === 'softcap' ? last : null;
+  const idx = p.nodes.length - (capped ? 2 : 1);
+  const head = p.nodes[idx];
+  if (!head || head.op !== 'linear' || head.lora || head.bias || (capped ? capped.x !== head.out || capped.out !== p.logits : head.out !== p.logits))
+    throw new Error(`CUDA executor: the program must end with a plain linear LM head (no LoRA, no bias), optionally soft-capped, producing ${p.logits}`);
+  return { idx, head, softcap: capped ? capped.cap : 0, fused: p.nodes.length - idx };
+}
+
 /** Refuses what the CUDA executor cannot train yet, with what to do instead. */
 export function checkSupported(p: Program): void {
   const paramNames = new Set(p.params.map((d) => d.name));
@@ -108,9 +127,7 @@ export function checkSupported(p: Program): void {
   for (const d of p.params)
     if (d.trainable && !loraParams.has(d.name))
       throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix; it trains LoRA A/B only (bias "none"). Use the CPU executor for bias="all"/"lora_only" or full fine-tuning.`);
-  const last = p.nodes[p.nodes.length - 1];
-  if (!last || last.op !== 'linear' || last.out !== p.logits || last.lora || last.bias)
-    throw new Error(`CUDA executor: the program must end with a plain linear LM head producing ${p.logits} (no LoRA, no bias on lm_head)`);
+  headOf(p); // throws unless the program ends in a plain LM head [+ soft-capping]
   for (const n of p.nodes) {
     if (n.op === 'linear' && n.lora && n.lora.r > 64) throw new Error(`CUDA executor: LoRA rank ${n.lora.r} on ${n.module} is above the supported 64`);
     if (n.op === 'attention' && n.HD > 256) throw new Error(`CUDA executor: head_dim ${n.HD} is above the supported 256`);
@@ -136,8 +153,7 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   const train = o.mode === 'train';
   const checkpointing = train && (o.checkpointing ?? false);
   const chunkRows = o.chunkRows ?? 1024;
-  const headIdx = p.nodes.length - 1;
-  const head = p.nodes[headIdx] as OpNode & { op: 'linear' };
+  const { idx: headIdx, head, softcap } = headOf(p);
   const width = (name: string) => {
     const w = p.widths.get(name);
     if (w === undefined) throw new Error(`CUDA lowering: activation ${name} has no declared width`);
@@ -200,18 +216,30 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
         steps.push({ kind: 'linear', x, out: out(), weight: n.weight, bias: n.bias, inF: n.inF, outF: n.outF, lora });
         break;
       }
+      case 'position_embedding':
+        steps.push({ kind: 'position_embedding', weight: n.weight, out: out(), width: n.width });
+        break;
+      case 'slice':
+        steps.push({ kind: 'slice', x: get(n.x), out: out(), start: n.start, width: n.width, inWidth: n.inWidth });
+        break;
       case 'rope':
-        steps.push({ kind: 'rope', x: get(n.x), out: out(), heads: n.heads, headDim: n.headDim });
+        steps.push({ kind: 'rope', x: get(n.x), out: out(), heads: n.heads, headDim: n.headDim, local: n.local ?? false });
         break;
       case 'attention': {
         const [q, k, v] = [get(n.q), get(n.k), get(n.v)];
         const lse = newTensor(`${n.out}:lse`, 'f32', n.NH);
         saved.set(idx, { lse });
-        steps.push({ kind: 'attention', q, k, v, out: out(), lse, NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0 });
+        steps.push({ kind: 'attention', q, k, v, out: out(), lse, NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0, scale: n.scale ?? 1 / Math.sqrt(n.HD) });
         break;
       }
       case 'swiglu':
         steps.push({ kind: 'swiglu', gate: get(n.gate), up: get(n.up), out: out(), width: n.width });
+        break;
+      case 'geglu':
+        steps.push({ kind: 'geglu', gate: get(n.gate), up: get(n.up), out: out(), width: n.width });
+        break;
+      case 'softcap':
+        steps.push({ kind: 'softcap', x: get(n.x), out: out(), width: n.width, cap: n.cap });
         break;
       case 'gelu_tanh':
         steps.push({ kind: 'gelu', x: get(n.x), out: out(), width: n.width });
@@ -224,7 +252,7 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
 
   // ---- forward
   p.nodes.forEach((n, idx) => {
-    if (idx === headIdx && o.mode !== 'logits') return; // fused with the loss below
+    if (idx >= headIdx && o.mode !== 'logits') return; // the head (and its soft-capping) is fused with the loss below
     emitForward(n, idx, 'forward');
   });
   if (o.mode === 'logits') {
@@ -237,7 +265,7 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   const wants = (name: string) => train && needGrad.has(name) && !paramNames.has(name);
   const headDx = wants(head.x) ? newTensor(`grad:${head.x}`, 'act', width(head.x)) : null;
   if (headDx !== null) grad.set(head.x, headDx);
-  steps.push({ kind: 'lm_head_loss', x: get(head.x), weight: head.weight, inF: head.inF, V: p.vocab, nll, dx: headDx, chunkRows });
+  steps.push({ kind: 'lm_head_loss', x: get(head.x), weight: head.weight, inF: head.inF, V: p.vocab, nll, dx: headDx, chunkRows, softcap });
   if (!train) return finish({ mode: o.mode, tensors, steps, nll, logits: null, loraModules, checkpointing: false });
 
   // ---- backward: reverse node order; gradients summed where an activation fans out
@@ -274,7 +302,30 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
     };
     switch (n.op) {
       case 'embedding':
-        break; // frozen table (checkSupported): nothing to do
+      case 'position_embedding':
+        break; // frozen tables (checkSupported): nothing to do
+      case 'slice': {
+        // each slice adds its columns into x's gradient; a fresh gradient starts from zero
+        if (!wants(n.x)) break;
+        let dx = grad.get(n.x);
+        if (dx === undefined) {
+          dx = newTensor(`grad:${n.x}`, 'act', width(n.x));
+          grad.set(n.x, dx);
+          push({ kind: 'zero', dst: dx, width: width(n.x) });
+        }
+        push({ kind: 'slice_bwd', dout, dx, start: n.start, width: n.width, inWidth: n.inWidth });
+        break;
+      }
+      case 'geglu': {
+        const tg = target(n.gate), tu = target(n.up);
+        push({ kind: 'geglu_bwd', dout, gate: get(n.gate), up: get(n.up), dgate: tg.id, dup: tu.id, width: n.width }, tg.after, tu.after);
+        break;
+      }
+      case 'softcap': {
+        const t = target(n.x);
+        push({ kind: 'softcap_bwd', dout, x: get(n.x), dx: t.id, width: n.width, cap: n.cap }, t.after);
+        break;
+      }
       case 'rmsnorm': {
         const t = target(n.x);
         push({ kind: 'rmsnorm_bwd', dout, x: get(n.x), weight: n.weight, rstd: saved.get(idx)!.rstd, dx: t.id, width: n.width, plusOne: n.plusOne }, t.after);
@@ -304,14 +355,14 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
       }
       case 'rope': {
         const t = target(n.x);
-        push({ kind: 'rope_bwd', dout, dx: t.id, heads: n.heads, headDim: n.headDim }, t.after);
+        push({ kind: 'rope_bwd', dout, dx: t.id, heads: n.heads, headDim: n.headDim, local: n.local ?? false }, t.after);
         break;
       }
       case 'attention': {
         const tq = target(n.q), tk = target(n.k), tv = target(n.v);
         push({
           kind: 'attention_bwd', dout, out: get(n.out), q: get(n.q), k: get(n.k), v: get(n.v), lse: saved.get(idx)!.lse,
-          dq: tq.id, dk: tk.id, dv: tv.id, delta: newTensor(`${n.out}:delta`, 'f32', n.NH), NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0,
+          dq: tq.id, dk: tk.id, dv: tv.id, delta: newTensor(`${n.out}:delta`, 'f32', n.NH), NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0, scale: n.scale ?? 1 / Math.sqrt(n.HD),
         }, tq.after, tk.after, tv.after);
         break;
       }
@@ -352,6 +403,14 @@ export function stepIO(s: Step): { reads: number[]; writes: number[] } {
   const r = (...xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
   switch (s.kind) {
     case 'embedding': return { reads: [], writes: [s.out] };
+    case 'position_embedding': return { reads: [], writes: [s.out] };
+    case 'slice': return { reads: [s.x], writes: [s.out] };
+    case 'geglu': return { reads: [s.gate, s.up], writes: [s.out] };
+    case 'softcap': return { reads: [s.x], writes: [s.out] };
+    case 'geglu_bwd': return { reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] };
+    case 'softcap_bwd': return { reads: [s.dout, s.x], writes: [s.dx] };
+    case 'slice_bwd': return { reads: [s.dout, s.dx], writes: [s.dx] };
+    case 'zero': return { reads: [], writes: [s.dst] };
     case 'rmsnorm': return { reads: [s.x], writes: [s.out, s.rstd] };
     case 'layernorm': return { reads: [s.x], writes: [s.out, s.mean, s.rstd] };
     case 'dropout_mask': return { reads: [], writes: [s.out] };

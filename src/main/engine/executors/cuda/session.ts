@@ -127,14 +127,25 @@ export class CudaTrainingSession implements TrainingSession {
       const y = b.labels[i];
       if (y !== IGNORE_INDEX && (y < 0 || y >= p.vocab)) throw new Error(`cross-entropy: label ${y} at row ${i} is outside [0, ${p.vocab}) and is not ${IGNORE_INDEX}`);
     }
+    const positions = positionsFromMask(b.attentionMask, b.B, b.T, b.segmentIds);
+    if (p.maxPositions !== undefined)
+      for (let i = 0; i < N; i++)
+        if (positions[i] >= p.maxPositions)
+          throw new Error(`batch: position ${positions[i]} (row ${Math.floor(i / b.T)}) is past the model's ${p.maxPositions} learned positions; use a shorter max_seq_length`);
     const out: NativeBatch = {
-      B: b.B, T: b.T, V: p.vocab, ids: b.inputIds, labels: b.labels, mask: b.attentionMask, segments: b.segmentIds,
+      B: b.B, T: b.T, V: p.vocab, ids: b.inputIds, labels: b.labels, mask: b.attentionMask, segments: b.segmentIds, positions,
       headDim: p.rope?.headDim ?? 0, dropoutSeed: hashString(key, dropoutSeed ?? this.options.seed),
     };
     if (p.rope) {
-      const t = ropeTables(p.rope, positionsFromMask(b.attentionMask, b.B, b.T, b.segmentIds));
+      const t = ropeTables(p.rope, positions);
       out.cos = Float32Array.from(t.cos);
       out.sin = Float32Array.from(t.sin);
+    }
+    if (p.ropeLocal) {
+      if (p.ropeLocal.headDim !== p.rope?.headDim) throw new Error('CUDA session: local and global rope tables must share head_dim');
+      const t = ropeTables(p.ropeLocal, positions);
+      out.cosLocal = Float32Array.from(t.cos);
+      out.sinLocal = Float32Array.from(t.sin);
     }
     if (this.options.exactDropout) {
       // the CPU executor's masks, as keep flags in plan module order (modules without dropout take no bytes)
