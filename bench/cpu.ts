@@ -19,6 +19,8 @@ import { DataType } from '../src/main/engine/executors/onnx/proto.ts';
 import { OrtGraph } from '../src/main/engine/executors/onnx/ort.ts';
 import { mulberry32 } from '../src/main/engine/rng.ts';
 import type { Batch } from '../src/main/engine/session.ts';
+import { quantizeProgram, quantizeWeight } from '../src/main/engine/quant/program.ts';
+import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../src/main/engine/quant/nf4.ts';
 
 const SHAPES: Record<string, LlamaConfig> = {
   smollm2: {
@@ -104,12 +106,25 @@ function randomWeights(p: Program): Map<string, Float32Array> {
   return w;
 }
 
+/** `<shape>-qlora`: the same LoRA over a base whose linears are NF4 with double-quantized absmax. */
 async function runCase(name: string): Promise<void> {
-  const cfg = SHAPES[name];
+  const qlora = name.endsWith('-qlora');
+  const cfg = SHAPES[name.replace(/-qlora$/, '')];
   const base = buildLlamaProgram(cfg);
-  const program = applyLora(base, { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], bias: 'none', useRslora: false }).program;
+  const program = applyLora(qlora ? quantizeProgram(base) : base, { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], bias: 'none', useRslora: false }).program;
   const t0 = performance.now();
-  const weights = randomWeights(program);
+  const floats = randomWeights(program);
+  // the memory of the frozen base: float32 as loaded, and as the session holds it (NF4 codes + scales for QLoRA)
+  let baseF32Bytes = 0;
+  let baseHeldBytes = 0;
+  const weights = new Map<string, Float32Array | Nf4Tensor>();
+  for (const [k, w] of floats) {
+    const held = program.params.find((d) => d.name === k)?.quant === 'nf4' ? quantizeWeight(program, k, w, { doubleQuant: true }) : w;
+    baseF32Bytes += w.byteLength;
+    baseHeldBytes += isNf4(held) ? nf4StorageBytes(held) : held.byteLength;
+    weights.set(k, held);
+  }
+  floats.clear();
   const session = await createCpuTrainingSession({ program, weights, seed: 0 });
   weights.clear(); // the graph holds its own copy now
   const buildS = (performance.now() - t0) / 1e3;
@@ -148,6 +163,7 @@ async function runCase(name: string): Promise<void> {
     setup_s: +buildS.toFixed(1), step_s: +sec.toFixed(3), tokens_per_s: +((B * T) / sec).toFixed(1),
     gflop_per_step: +((forward + backward) / 1e9).toFixed(1), achieved_gflops: +gflops.toFixed(1),
     gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(gflops / gemm).toFixed(3), peak_rss_mib: Math.round(rssMiB),
+    base_f32_mib: Math.round(baseF32Bytes / 2 ** 20), base_held_mib: Math.round(baseHeldBytes / 2 ** 20),
   }));
 }
 
@@ -161,7 +177,7 @@ async function main(): Promise<void> {
   const gemm = await gemmRate();
   console.log(`threads=${availableParallelism()} gemm_2048_f32_gflops=${gemm.toFixed(1)}`);
   let smolFraction = NaN;
-  for (const name of Object.keys(SHAPES)) {
+  for (const name of [...Object.keys(SHAPES), 'smollm2-qlora']) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
     console.log(line || `${name}: failed (exit ${r.status})`);
