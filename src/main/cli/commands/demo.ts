@@ -62,7 +62,7 @@ export interface DemoResult {
   adapterBytes: number | null;
   mergedDir: string;
   ggufPath: string | null;
-  answers: DemoAnswer[] | null;
+  answers: DemoAnswer[];
   totalSeconds: number;
 }
 
@@ -158,10 +158,41 @@ async function evaluate(core: StudioCore, request: Record<string, unknown>, labe
   return evaluation;
 }
 
-/** Greedy answers from the base model and from base + adapter (or the fully trained model), through the core. */
-export type AnswerFn = (core: StudioCore, o: { model: string; adapter: string | null; prompts: readonly string[] }) => Promise<string[] | null>;
+interface ChatTarget {
+  pane: string;
+  label: string;
+  model: string;
+  adapter: string | null;
+}
 
-export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions, answer: AnswerFn | null, say: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<DemoResult> {
+/**
+ * Greedy answers to each prompt from every target, through the app's chat (one conversation per prompt and
+ * model, base and tuned as panes side by side when they share the base model), so they show in the Demo project.
+ */
+export async function answerSideBySide(core: StudioCore, projectId: string, prompts: readonly string[], targets: ChatTarget[]): Promise<Map<string, string[]>> {
+  const answers = new Map<string, string[]>(targets.map((t) => [t.pane, []]));
+  const byModel = new Map<string, ChatTarget[]>();
+  for (const t of targets) byModel.set(t.model, [...(byModel.get(t.model) ?? []), t]);
+  for (const prompt of prompts) {
+    for (const [model, group] of byModel) {
+      const session = (await core.invoke('chat.create', {
+        projectId,
+        title: `Demo: ${prompt}`,
+        model,
+        panes: group.map((t) => ({ id: t.pane, label: t.label, adapters: t.adapter ? [{ path: t.adapter, weight: 1 }] : [] })),
+        sampling: { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 48, seed: 0, stop: [] },
+      } as never)) as { id: string };
+      const { jobId } = (await core.invoke('chat.send', { sessionId: session.id, content: prompt } as never)) as { jobId: string };
+      const job = await core.jobs.waitFor(jobId);
+      if (job.status !== 'succeeded') throw new StudioError('failed', `answering "${prompt}" ${job.status}: ${job.error ?? 'see the job log'}`);
+      const { messages } = (await core.invoke('chat.get', { id: session.id })) as { messages: { role: string; pane: string | null; content: string }[] };
+      for (const t of group) answers.get(t.pane)!.push(messages.find((m) => m.role === 'assistant' && m.pane === t.pane)?.content.trim() ?? '');
+    }
+  }
+  return answers;
+}
+
+export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions, say: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<DemoResult> {
   const t0 = Date.now();
   const model = resolve(o.model);
   if (!existsSync(join(model, 'config.json'))) throw new StudioError('invalid_input', `${model}: no config.json; the bundled default model is built by \`npm run build:default-model\``);
@@ -194,17 +225,14 @@ export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions,
   }
   say(`perplexity after: ${pplAfter.toFixed(3)} (${(100 * (1 - pplAfter / pplBefore)).toFixed(1)}% lower)`);
 
-  let answers: DemoAnswer[] | null = null;
-  if (answer) {
-    const base = await answer(core, { model, adapter: null, prompts: DEMO_PROMPTS });
-    const tuned = await answer(core, { model: isFullModel ? output : model, adapter: isFullModel ? null : output, prompts: DEMO_PROMPTS });
-    if (base && tuned) answers = DEMO_PROMPTS.map((prompt, i) => ({ prompt, base: base[i]!, tuned: tuned[i]! }));
-  }
-  if (answers) {
-    say('');
-    for (const a of answers) say(`> ${a.prompt}\n  base:  ${a.base}\n  tuned: ${a.tuned}`);
-    say('');
-  } else say('(side-by-side answers skipped: this build has no generation job yet)');
+  const replies = await answerSideBySide(core, project.id, DEMO_PROMPTS, [
+    { pane: 'base', label: 'Base', model, adapter: null },
+    isFullModel ? { pane: 'tuned', label: 'Fully trained', model: output, adapter: null } : { pane: 'tuned', label: `Base + ${o.method} adapter`, model, adapter: output },
+  ]);
+  const answers: DemoAnswer[] = DEMO_PROMPTS.map((prompt, i) => ({ prompt, base: replies.get('base')![i]!, tuned: replies.get('tuned')![i]! }));
+  say('');
+  for (const a of answers) say(`> ${a.prompt}\n  base:  ${a.base}\n  tuned: ${a.tuned}`);
+  say('');
 
   const outDir = resolve(o.outDir ?? join(dataDir, 'exports', `demo-${run.id}`));
   await mkdir(outDir, { recursive: true });
@@ -303,7 +331,7 @@ export function registerDemo(program: Command): void {
         gguf: flags.gguf !== false,
       };
       await withCore(command, async (core) => {
-        const result = await runDemo(core, dataDirOf(command), options, null);
+        const result = await runDemo(core, dataDirOf(command), options);
         printDemoSummary(result);
       });
     });
