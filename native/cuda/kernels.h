@@ -52,6 +52,7 @@ struct Nf4Weight {
   float* absmax2;       // (n / 64 / 256) scale of each block of 256 absmax values
   float* offset;        // (1) mean of the absmax values
   const float* dyn_map; // (256) signed dynamic 8-bit map (from quant/nf4.ts)
+  float* absmax;        // (n / 64) plain f32 absmax when the weight came without double quantization, else null
 };
 template <typename T> cudaError_t nf4_quantize(Nf4Weight w, float* absmax_scratch, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t nf4_dequantize(T* out, Nf4Weight w, long long n, cudaStream_t s);

@@ -31,6 +31,7 @@ __device__ __forceinline__ uint8_t nearest_index(const float* table, float x) {
 }
 
 __device__ __forceinline__ float nf4_absmax(const Nf4Weight& w, long long block) {
+  if (w.absmax) return w.absmax[block];
   // separately rounded product and sum (no FMA contraction), as bitsandbytes dequantizes then adds the offset
   return __fadd_rn(__fmul_rn(w.dyn_map[w.qabsmax[block]], w.absmax2[block / 256]), w.offset[0]);
 }

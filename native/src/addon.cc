@@ -207,7 +207,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "CudaSession", {
-        InstanceMethod("uploadWeight", &SessionWrap::UploadWeight), InstanceMethod("setTrainables", &SessionWrap::SetTrainables),
+        InstanceMethod("uploadWeight", &SessionWrap::UploadWeight), InstanceMethod("uploadNf4", &SessionWrap::UploadNf4),
+        InstanceMethod("setTrainables", &SessionWrap::SetTrainables),
         InstanceMethod("getTrainables", &SessionWrap::GetTrainables), InstanceMethod("getGradients", &SessionWrap::GetGradients),
         InstanceMethod("setMoments", &SessionWrap::SetMoments), InstanceMethod("getMoments", &SessionWrap::GetMoments),
         InstanceMethod("run", &SessionWrap::Run), InstanceMethod("applyUpdate", &SessionWrap::ApplyUpdate),
@@ -271,6 +272,21 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     return guarded(info.Env(), [&] {
       Napi::Float32Array a = info[1].As<Napi::Float32Array>();
       live(info.Env())->uploadWeight(info[0].As<Napi::Number>().Int32Value(), a.Data(), (int64_t)a.ElementLength());
+      return info.Env().Undefined();
+    });
+  }
+  // uploadNf4(index, { n, codes, absmax? } | { n, codes, qabsmax, absmax2, offset })
+  Napi::Value UploadNf4(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&] {
+      Napi::Object t = info[1].As<Napi::Object>();
+      const int64_t n = (int64_t)num_of(t, "n", 0);
+      Napi::Uint8Array codes = t.Get("codes").As<Napi::Uint8Array>();
+      if ((int64_t)codes.ElementLength() != (n + 1) / 2) throw Napi::Error::New(info.Env(), "uploadNf4: codes must hold ceil(n / 2) bytes");
+      const bool dq = t.Has("qabsmax") && t.Get("qabsmax").IsTypedArray();
+      const float* absmax = dq ? nullptr : t.Get("absmax").As<Napi::Float32Array>().Data();
+      const uint8_t* q = dq ? t.Get("qabsmax").As<Napi::Uint8Array>().Data() : nullptr;
+      const float* a2 = dq ? t.Get("absmax2").As<Napi::Float32Array>().Data() : nullptr;
+      live(info.Env())->uploadNf4(info[0].As<Napi::Number>().Int32Value(), codes.Data(), n, absmax, q, a2, (float)num_of(t, "offset", 0));
       return info.Env().Undefined();
     });
   }

@@ -175,7 +175,7 @@ class SessionImpl : public Session {
   void release() {
     for (auto& w : weights_) {
       cudaFree(w.dense);
-      if (w.isNf4) { cudaFree(w.nf4.codes); cudaFree(w.nf4.qabsmax); cudaFree(w.nf4.absmax2); cudaFree(w.nf4.offset); }
+      if (w.isNf4) { cudaFree(w.nf4.codes); cudaFree(w.nf4.qabsmax); cudaFree(w.nf4.absmax2); cudaFree(w.nf4.offset); cudaFree(w.nf4.absmax); }
     }
     for (void* p : {(void*)arena_, (void*)ids_, (void*)labels_, (void*)mask_, (void*)segments_, (void*)positions_, (void*)cos_, (void*)sin_, (void*)cosLocal_, (void*)sinLocal_, (void*)params_,
                     (void*)grads_, (void*)m_, (void*)v_, (void*)decay_, (void*)sqnorm_, (void*)dyn_, (void*)logitsChunk_, (void*)dequant_,
@@ -214,6 +214,30 @@ class SessionImpl : public Session {
       }
     }
     check(cudaStreamSynchronize(stream_), "upload " + d.name); // the host buffer may be released after return
+  }
+
+  void uploadNf4(int index, const uint8_t* codes, int64_t n, const float* absmax, const uint8_t* qabsmax, const float* absmax2, float offset) override {
+    const WeightDesc& d = o_.weights.at(index);
+    if (n != product(d.shape)) throw std::runtime_error("NF4 weight " + d.name + ": " + std::to_string(n) + " values, shape needs " + std::to_string(product(d.shape)));
+    if (!d.nf4) throw std::runtime_error("weight " + d.name + " arrived as NF4 but the session holds it dense");
+    DeviceWeight& w = weights_[index];
+    w.n = n;
+    w.isNf4 = true;
+    const int64_t blocks = (n + 63) / 64;
+    w.nf4.codes = (uint8_t*)dmalloc((n + 1) / 2, d.name + " (NF4 codes)", bytes_);
+    w.nf4.dyn_map = dyn_;
+    check(cudaMemcpy(w.nf4.codes, codes, (n + 1) / 2, cudaMemcpyHostToDevice), "upload " + d.name);
+    if (qabsmax) {
+      w.nf4.qabsmax = (uint8_t*)dmalloc(blocks, d.name + " (NF4 absmax)", bytes_);
+      w.nf4.absmax2 = (float*)dmalloc(((blocks + 255) / 256) * 4, d.name + " (NF4 absmax2)", bytes_);
+      w.nf4.offset = (float*)dmalloc(4, d.name + " (NF4 offset)", bytes_);
+      check(cudaMemcpy(w.nf4.qabsmax, qabsmax, blocks, cudaMemcpyHostToDevice), "upload " + d.name);
+      check(cudaMemcpy(w.nf4.absmax2, absmax2, ((blocks + 255) / 256) * 4, cudaMemcpyHostToDevice), "upload " + d.name);
+      check(cudaMemcpy(w.nf4.offset, &offset, 4, cudaMemcpyHostToDevice), "upload " + d.name);
+    } else {
+      w.nf4.absmax = (float*)dmalloc(blocks * 4, d.name + " (NF4 absmax)", bytes_);
+      check(cudaMemcpy(w.nf4.absmax, absmax, blocks * 4, cudaMemcpyHostToDevice), "upload " + d.name);
+    }
   }
 
   void setTrainables(const float* data) override { copyIn(params_, data, "set trainables"); }

@@ -114,6 +114,8 @@ class Session {
  public:
   virtual ~Session() = default;
   virtual void uploadWeight(int index, const float* data, int64_t n) = 0;
+  // an NF4 weight quantized on the host (quant/nf4.ts): double-quantized (qabsmax, absmax2, offset) or plain absmax
+  virtual void uploadNf4(int index, const uint8_t* codes, int64_t n, const float* absmax, const uint8_t* qabsmax, const float* absmax2, float offset) = 0;
   virtual void setTrainables(const float* data) = 0;
   virtual void getTrainables(float* out) = 0;
   virtual void setMoments(const float* m, const float* v) = 0;

@@ -4,6 +4,7 @@
 import type { Program } from '../../src/main/engine/ir.ts';
 import type { Plan } from '../../src/main/engine/executors/cuda/plan.ts';
 import { PlanHarness } from '../../src/main/engine/executors/cuda/harness.ts';
+import { dequantizeAbsmax, dequantizeNf4 } from '../../src/main/engine/quant/nf4.ts';
 import type { NativeAddon, NativeAdamw, NativeBatch, NativeSession, NativeSessionOptions } from '../../src/main/engine/executors/cuda/addon.ts';
 
 const f64 = (x?: Float32Array) => (x ? Float64Array.from(x) : null);
@@ -26,6 +27,12 @@ export function fakeAddon(program: Program, hooks: { failRun?: () => unknown } =
     }
     uploadWeight(index: number, data: Float32Array) {
       this.weights.set(this.o.weights[index].name, Float64Array.from(data));
+    }
+    uploadNf4(index: number, t: { n: number; codes: Uint8Array; absmax?: Float32Array; qabsmax?: Uint8Array; absmax2?: Float32Array; offset?: number }) {
+      const d = this.o.weights[index];
+      const absmax = t.absmax ?? dequantizeAbsmax({ qabsmax: t.qabsmax!, absmax2: t.absmax2!, offset: t.offset! });
+      const w = dequantizeNf4({ kind: 'nf4', shape: [d.shape[0], d.shape[1]], blockSize: 64, codes: t.codes, absmax, double: null });
+      this.weights.set(d.name, Float64Array.from(w));
     }
     setTrainables(d: Float32Array) { this.params = Float64Array.from(d); }
     getTrainables() { return Float32Array.from(this.params); }

@@ -12,6 +12,8 @@ import type { TensorMap } from '../../src/main/engine/session.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../engine/tiny.ts';
 import { relErr } from '../engine/helpers.ts';
 import { fakeAddon } from './fake-addon.ts';
+import { quantizeProgram, quantizeWeight } from '../../src/main/engine/quant/program.ts';
+import { isNf4, type Nf4Tensor } from '../../src/main/engine/quant/nf4.ts';
 
 const lora = (over: Partial<LoraConfig> = {}): LoraConfig => ({ r: 4, alpha: 8, dropout: 0.1, targetModules: 'all-linear', bias: 'none', useRslora: false, ...over });
 const update = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 0.5 };
@@ -52,6 +54,31 @@ describe('CudaTrainingSession (plan harness in place of the GPU) vs CpuTrainingS
     expectSameTensors(gpu.getOptimizerState().m, st.m, 0);
     await cpu.dispose();
     await gpu.dispose();
+  });
+
+  it('QLoRA: NF4 weights quantized on the host go up as they are (double-quantized or not) and train like the CPU', async () => {
+    const base = buildLlamaProgram(tinyConfig('llama', { hiddenSize: 64, intermediateSize: 128, numHeads: 4, numKvHeads: 2, headDim: 16, rope: { theta: 10000, headDim: 16, scaling: null } }));
+    const p = applyLora(quantizeProgram(base), lora({ dropout: 0 })).program;
+    for (const doubleQuant of [true, false]) {
+      const weights = new Map<string, Float32Array | Nf4Tensor>();
+      for (const [k, v] of randomWeights(p, 4, 0.1))
+        weights.set(k, p.params.find((d) => d.name === k)!.quant === 'nf4' ? quantizeWeight(p, k, v, { doubleQuant }) : Float32Array.from(v));
+      expect([...weights.values()].filter(isNf4).length).toBe(2 * 7);
+      const addon = fakeAddon(p);
+      const gpu = await createCudaTrainingSession({ program: p, weights, seed: 2, capacityTokens: 12, addon });
+      expect(addon.sessions[0].weights.filter((w) => w.nf4)).toHaveLength(14);
+      const cpu = await createCpuTrainingSession({ program: p, weights, seed: 2 });
+      const batch = tinyBatch(p.vocab, 6);
+      const [a, b] = [await cpu.microStep(batch), await gpu.microStep(batch)];
+      expect(Math.abs(b.lossSum - a.lossSum) / a.lossSum).toBeLessThan(1e-4);
+      expectSameTensors(gpu.getAccumulatedGradients(), cpu.getAccumulatedGradients(), 1e-3);
+      await cpu.dispose();
+    }
+    // an NF4 value for a weight the program holds dense is refused
+    const dense = applyLora(base, lora({ dropout: 0 })).program;
+    const w = new Map<string, Float32Array | Nf4Tensor>([...randomWeights(dense, 4)].map(([k, v]) => [k, Float32Array.from(v)]));
+    w.set('model.layers.0.mlp.up_proj.weight', quantizeWeight(p, 'model.layers.0.mlp.up_proj.weight', w.get('model.layers.0.mlp.up_proj.weight') as Float32Array, { doubleQuant: true }));
+    await expect(createCudaTrainingSession({ program: dense, weights: w, seed: 2, capacityTokens: 12, addon: fakeAddon(dense) })).rejects.toThrow(/up_proj.weight arrived as NF4 but the program does not mark it quantized/);
   });
 
   it('sends one plan per mode, NF4 only for linear weights under QLoRA, and refuses oversize batches', async () => {

@@ -49,6 +49,8 @@ export interface NativeAdamw {
 /** The session object the addon constructs (class CudaSession in addon.cc). */
 export interface NativeSession {
   uploadWeight(index: number, data: Float32Array): void;
+  /** A weight quantized on the host (quant/nf4.ts, block 64): double-quantized parts, or plain f32 absmax. */
+  uploadNf4(index: number, t: { n: number; codes: Uint8Array; absmax?: Float32Array; qabsmax?: Uint8Array; absmax2?: Float32Array; offset?: number }): void;
   setTrainables(data: Float32Array): void;
   getTrainables(n: number): Float32Array;
   getGradients(n: number): Float32Array;

@@ -30,9 +30,16 @@ export function nf4WeightNames(p: Program): Set<string> {
   return names;
 }
 
+/** Weights the session holds as NF4: those the program marks (quant/program.ts), and with `qlora` every linear but the head. */
+export function heldAsNf4(p: Program, qlora: boolean): Set<string> {
+  const names = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
+  if (qlora) for (const n of nf4WeightNames(p)) names.add(n);
+  return names;
+}
+
 export function estimateCudaMemory(p: Program, o: MemoryOptions): MemoryEstimate {
   const act = o.dtype === 'bf16' ? 2 : 4;
-  const nf4 = o.qlora ? nf4WeightNames(p) : new Set<string>();
+  const nf4 = heldAsNf4(p, o.qlora);
   let weights = 0;
   let largestNf4 = 0;
   let largest = 0;
@@ -76,7 +83,7 @@ export function oomAdvice(c: OomContext): string {
     const saved = e.activations - estimateCudaMemory(c.program, { ...c.options, checkpointing: true }).activations;
     fixes.push(`turn on gradient checkpointing (saves about ${gib(saved)})`);
   }
-  if (!c.options.qlora) {
+  if (!c.options.qlora && heldAsNf4(c.program, false).size === 0) {
     const saved = e.weights - estimateCudaMemory(c.program, { ...c.options, qlora: true }).weights;
     fixes.push(`use QLoRA (4-bit NF4 base weights: saves about ${gib(saved)})`);
   }

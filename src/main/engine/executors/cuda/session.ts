@@ -12,20 +12,21 @@ import { positionsFromMask, ropeTables } from '../../ops/rope.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import { initLoraA } from '../../lora/layer.ts';
 import { hashString } from '../../rng.ts';
-import { dynMap } from '../../quant/nf4.ts';
+import { dynMap, isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 import { lowerProgram, trainableOffsets, type Plan } from './plan.ts';
 import { loadAddon, type NativeAddon, type NativeBatch, type NativeSession } from './addon.ts';
-import { CudaOutOfMemoryError, estimateCudaMemory, nf4WeightNames, oomAdvice, type MemoryOptions } from './memory.ts';
+import { CudaOutOfMemoryError, estimateCudaMemory, heldAsNf4, oomAdvice, type MemoryOptions } from './memory.ts';
 
 export interface CudaSessionOptions {
   program: Program;
-  /** Base weights by HF name (any float array; bf16 checkpoints widened to float32 exactly by the loader). */
-  weights: Map<string, ArrayLike<number>>;
+  /** Base weights by HF name (any float array; bf16 checkpoints widened to float32 exactly by the loader), or an
+   *  Nf4Tensor for a param the program marks quant: 'nf4' (quant/program.ts), uploaded as it is. */
+  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
   seed: number;
   /** Largest batch size × sequence length of any micro-batch: activation slots are sized for it once. */
   capacityTokens: number;
   dtype?: 'bf16' | 'f32'; // bf16 (default) or f32 for tight parity checks
-  qlora?: boolean; // NF4 base weights for every linear layer except the LM head
+  qlora?: boolean; // quantize every linear weight but the LM head to NF4 on the device (besides program-marked ones)
   checkpointing?: boolean; // recompute each decoder layer in backward
   /** Upload the CPU executor's seeded dropout masks instead of drawing them on the device (parity tests; slow). */
   exactDropout?: boolean;
@@ -79,16 +80,21 @@ export class CudaTrainingSession implements TrainingSession {
       else if (d.init?.kind !== 'zeros') {
         const w = o.weights.get(name);
         if (!w) throw new Error(`CUDA session: trainable ${name} has no initial value in the weights`);
+        if (isNf4(w)) throw new Error(`CUDA session: trainable ${name} cannot start from an NF4 weight`);
         init.set(Float32Array.from(w), off);
       }
     }
-    const nf4 = memory.qlora ? nf4WeightNames(p) : new Set<string>();
+    const nf4 = heldAsNf4(p, memory.qlora);
     const frozen = p.params.filter((d) => !d.trainable);
     for (const d of frozen) {
       const w = o.weights.get(d.name);
       const size = d.shape.reduce((a, b) => a * b, 1);
       if (!w) throw new Error(`CUDA session: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
-      if (w.length !== size) throw new Error(`CUDA session: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
+      if (isNf4(w)) {
+        if (!nf4.has(d.name)) throw new Error(`CUDA session: ${d.name} arrived as NF4 but the program does not mark it quantized`);
+        if (w.blockSize !== 64) throw new Error(`CUDA session: ${d.name} is NF4 with block size ${w.blockSize}; the kernels use bitsandbytes' 64`);
+        if (w.shape[0] * w.shape[1] !== size) throw new Error(`CUDA session: NF4 weight ${d.name} is ${JSON.stringify(w.shape)}; shape ${JSON.stringify(d.shape)} needs ${size} values`);
+      } else if (w.length !== size) throw new Error(`CUDA session: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
     }
     const maxHeadDim = Math.max(0, ...p.nodes.flatMap((n) => (n.op === 'rope' ? [n.headDim] : [])));
     let native: NativeSession;
@@ -100,7 +106,9 @@ export class CudaTrainingSession implements TrainingSession {
       });
       frozen.forEach((d, i) => {
         const w = o.weights.get(d.name)!;
-        native.uploadWeight(i, w instanceof Float32Array ? w : Float32Array.from(w));
+        if (!isNf4(w)) native.uploadWeight(i, w instanceof Float32Array ? w : Float32Array.from(w)); // NF4-held ones are quantized on the device
+        else if (w.double) native.uploadNf4(i, { n: w.shape[0] * w.shape[1], codes: w.codes, qabsmax: w.double.qabsmax, absmax2: w.double.absmax2, offset: w.double.offset });
+        else native.uploadNf4(i, { n: w.shape[0] * w.shape[1], codes: w.codes, absmax: w.absmax });
       });
       native.setTrainables(init);
     } catch (e) {
