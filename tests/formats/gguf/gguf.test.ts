@@ -24,6 +24,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../../../src/main/formats/safetensor
 import { makeTinyModel, seededNormal, seededRandom, type TinyModel } from '../../fixtures/tiny-models.ts';
 import { buildTinyTokenizer, CHATML_TEMPLATE, TINY_TOKENIZER_VOCAB_SIZE } from '../../fixtures/tiny-tokenizer.ts';
 import { LLAMA32_1B_CONFIG } from '../model/real-configs.ts';
+import { buildTinySentencePieceTokenizer, writeTinySentencePieceTokenizer } from '../tokenizer/sentencepiece-fixture.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -338,5 +339,27 @@ describe('model → GGUF', () => {
     expect(a.values).toEqual(l.A);
     expect(b.values).toEqual(permuteQK(l.B, 4, 4));
     expect(p.tensor('blk.1.attn_v.weight.lora_b').values).toEqual(adapter.layers.get('model.layers.1.self_attn.v_proj')!.B);
+  });
+
+  it('SentencePiece-style tokenizer → llama.cpp "llama" vocab: scores from merge ranks, BYTE and UNKNOWN types', async () => {
+    const spm = buildTinySentencePieceTokenizer();
+    const d = join(dir, 'spm');
+    await makeTinyModel(d, 'llama', { tokenizer: false, config: { vocab_size: spm.vocabSize, bos_token_id: 1, eos_token_id: spm.specialIds['<|im_end|>'] } });
+    writeTinySentencePieceTokenizer(d);
+    const p = await parse((await exportGguf({ baseDir: d, outFile: join(dir, 'spm.gguf'), type: 'f32' })).outFile);
+    const v = (k: string) => p.md(k)?.value;
+    expect(v('tokenizer.ggml.model')).toBe('llama');
+    expect(v('tokenizer.ggml.pre')).toBe('default');
+    expect(v('tokenizer.ggml.merges')).toBeUndefined();
+    expect(v('tokenizer.ggml.add_space_prefix')).toBe(true);
+    expect(v('tokenizer.ggml.unknown_token_id')).toBe(0);
+    const tokens = v('tokenizer.ggml.tokens') as string[];
+    const types = v('tokenizer.ggml.token_type') as number[];
+    const scores = v('tokenizer.ggml.scores') as number[];
+    expect([types[0], types[1], types[2], types[3 + 0x41]]).toEqual([2, 3, 3, 6]);
+    expect(tokens[3 + 0x41]).toBe('<0x41>');
+    const merges = (spm.tokenizerJson.model as { merges: string[]; vocab: Record<string, number> });
+    expect(scores[merges.vocab[merges.merges[0].replace(' ', '')]]).toBe(-1);
+    expect(scores[merges.vocab[merges.merges[9].replace(' ', '')]]).toBe(-10);
   });
 });

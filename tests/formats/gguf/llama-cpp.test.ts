@@ -17,6 +17,8 @@ import { readProgramWeights } from '../../../src/main/engine/models/load.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';
 import { makeTinyModel, seededNormal, seededRandom } from '../../fixtures/tiny-models.ts';
+import { writeTinySentencePieceTokenizer, buildTinySentencePieceTokenizer } from '../tokenizer/sentencepiece-fixture.ts';
+import { HfTokenizer } from '../../../src/main/formats/tokenizer/index.ts';
 
 let dir: string;
 let llama: Llama;
@@ -262,6 +264,10 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
       await exportGguf({ baseDir: tiny.dir, outFile: out, type: 'f16' });
       const model = await llama.loadModel({ modelPath: out });
       expect(model.fileInfo.metadata.general.architecture).toBe(tiny.family);
+      // Byte-level BPE with GPT-2's pre-tokenizer regex: llama.cpp splits and merges as tokenizers does.
+      const hf = HfTokenizer.load(tiny.dir);
+      for (const text of ["The analyst's adapter, trained twice: 3 epochs!", 'naïve café\n\n  spaces', '<|im_start|>user'])
+        expect(model.tokenize(text, true)).toEqual(hf.encode(text));
       const context = await model.createContext({ contextSize: 64, threads: 2 });
       const generated: number[] = [];
       for await (const t of context.getSequence().evaluate(PROMPT as Token[], { temperature: 0 })) {
@@ -273,5 +279,31 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
       await context.dispose();
       await model.dispose();
     }
+  });
+
+  it('SentencePiece-style tokenizer (byte fallback, "▁"): llama.cpp tokenizes as tokenizers does, and the logits match', async () => {
+    const spm = buildTinySentencePieceTokenizer();
+    const d = join(dir, 'llama-spm');
+    const tiny = await makeTinyModel(d, 'llama', {
+      seed: 91,
+      std: 0.2,
+      tokenizer: false,
+      config: { vocab_size: spm.vocabSize, bos_token_id: spm.specialIds['<s>'], eos_token_id: spm.specialIds['<|im_end|>'], pad_token_id: null },
+    });
+    writeTinySentencePieceTokenizer(d);
+    const out = join(dir, 'llama-spm.gguf');
+    await exportGguf({ baseDir: d, outFile: out, type: 'f32' });
+    const hf = HfTokenizer.load(d);
+    const model = await llama.loadModel({ modelPath: out });
+    try {
+      expect(model.tokens.bos).toBe(spm.specialIds['<s>']);
+      for (const text of ['The analyst trains an adapter on her own machine.', 'exports the merged model', 'naïve café 42\nnew line', 'the the the model']) {
+        expect(model.tokenize(text)).toEqual(hf.encode(text));
+      }
+    } finally {
+      await model.dispose();
+    }
+    const ids = hf.encode('The adapter learns the names');
+    compare(await referenceLogits(tiny.dir, null, ids), await llamaCppLogProbs(out, ids), 1e-4);
   });
 });

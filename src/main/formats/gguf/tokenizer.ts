@@ -1,5 +1,6 @@
-// tokenizer.json (+ tokenizer_config.json) → llama.cpp's tokenizer.ggml.* metadata, for byte-level
-// BPE tokenizers (GPT-2, Llama 3, Qwen, SmolLM…): tokens by id, token types, merges, special ids.
+// tokenizer.json (+ tokenizer_config.json) → llama.cpp's tokenizer.ggml.* metadata: byte-level BPE
+// (GPT-2, Llama 3, Qwen, SmolLM…) as llama.cpp's "gpt2" model with merges; SentencePiece-style BPE
+// (byte_fallback, "▁" for spaces: Llama 2, Mistral, Gemma) as its "llama" model with scores.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -77,8 +78,9 @@ export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, option
   if (!tok) throw new GgufTokenizerError(`${tokPath}: missing (a GGUF carries the tokenizer; only tokenizer.json tokenizers are supported)`);
   const model = tok.model as Json | undefined;
   if (!model || model.type !== 'BPE') throw new GgufTokenizerError(`${tokPath}: model type ${JSON.stringify(model?.type)} is not supported for GGUF (only byte-level BPE)`);
-  if (model.byte_fallback === true || !hasByteLevel(tok.pre_tokenizer)) {
-    throw new GgufTokenizerError(`${tokPath}: SentencePiece-style BPE (byte_fallback, no ByteLevel pre-tokenizer) is not yet supported for GGUF export (only byte-level BPE)`);
+  const sentencePiece = model.byte_fallback === true && !hasByteLevel(tok.pre_tokenizer);
+  if (!sentencePiece && !hasByteLevel(tok.pre_tokenizer)) {
+    throw new GgufTokenizerError(`${tokPath}: BPE without a ByteLevel pre-tokenizer or byte_fallback is not supported for GGUF export`);
   }
   const vocab = model.vocab as Record<string, number>;
   const added = (Array.isArray(tok.added_tokens) ? tok.added_tokens : []) as { id: number; content: string; special?: boolean }[];
@@ -89,9 +91,15 @@ export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, option
   const tokens: (string | undefined)[] = new Array(size);
   const tokenTypes: number[] = new Array(size).fill(TOKEN_TYPE.NORMAL);
   for (const [t, id] of Object.entries(vocab)) tokens[id] = t;
+  const unk = typeof model.unk_token === 'string' ? vocab[model.unk_token] : undefined;
+  if (sentencePiece) {
+    // SentencePiece pieces: <0xNN> byte-fallback tokens are BYTE, the unknown piece UNKNOWN.
+    for (const [t, id] of Object.entries(vocab)) if (/^<0x[0-9A-F]{2}>$/.test(t)) tokenTypes[id] = TOKEN_TYPE.BYTE;
+    if (unk !== undefined) tokenTypes[unk] = TOKEN_TYPE.UNKNOWN;
+  }
   for (const a of added) {
     tokens[a.id] = a.content;
-    tokenTypes[a.id] = a.special ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.USER_DEFINED;
+    if (a.id !== unk) tokenTypes[a.id] = a.special ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.USER_DEFINED;
   }
   for (let i = 0; i < size; i++) {
     if (tokens[i] === undefined) {
@@ -120,14 +128,30 @@ export async function ggufTokenizerMetadata(dir: string, spec: ModelSpec, option
   }
   const addEos = config.add_eos_token === true;
   const chatTemplate = options.chatTemplate !== undefined ? options.chatTemplate : await folderChatTemplate(dir);
-  const pre = options.pre ?? detectPreTokenizer(tok.pre_tokenizer, spec);
-
   const metadata = new Map<string, GgufValue>();
-  metadata.set('tokenizer.ggml.model', gv.str('gpt2'));
-  metadata.set('tokenizer.ggml.pre', gv.str(pre));
-  metadata.set('tokenizer.ggml.tokens', gv.strs(tokens as string[]));
-  metadata.set('tokenizer.ggml.token_type', gv.i32s(tokenTypes));
-  metadata.set('tokenizer.ggml.merges', gv.strs(merges));
+  if (sentencePiece) {
+    // llama.cpp's SentencePiece tokenizer merges the adjacent pair with the highest score; giving the
+    // token made by merge k the score −k reproduces the BPE merge order.
+    const scores = new Array<number>(size).fill(0);
+    merges.forEach((m, rank) => {
+      const id = vocab[m.replace(' ', '')];
+      if (id !== undefined && scores[id] === 0) scores[id] = -(rank + 1);
+    });
+    metadata.set('tokenizer.ggml.model', gv.str('llama'));
+    metadata.set('tokenizer.ggml.pre', gv.str(options.pre ?? 'default'));
+    metadata.set('tokenizer.ggml.tokens', gv.strs(tokens as string[]));
+    metadata.set('tokenizer.ggml.scores', gv.f32s(scores));
+    metadata.set('tokenizer.ggml.token_type', gv.i32s(tokenTypes));
+    // The "▁" prefix: tokenizer.json says it with a Prepend normalizer (Llama 2) or not at all (Gemma).
+    metadata.set('tokenizer.ggml.add_space_prefix', gv.bool(JSON.stringify(tok.normalizer ?? null).includes('"Prepend"')));
+    if (unk !== undefined) metadata.set('tokenizer.ggml.unknown_token_id', gv.u32(unk));
+  } else {
+    metadata.set('tokenizer.ggml.model', gv.str('gpt2'));
+    metadata.set('tokenizer.ggml.pre', gv.str(options.pre ?? detectPreTokenizer(tok.pre_tokenizer, spec)));
+    metadata.set('tokenizer.ggml.tokens', gv.strs(tokens as string[]));
+    metadata.set('tokenizer.ggml.token_type', gv.i32s(tokenTypes));
+    metadata.set('tokenizer.ggml.merges', gv.strs(merges));
+  }
   if (bos !== null) metadata.set('tokenizer.ggml.bos_token_id', gv.u32(bos));
   if (eos !== null) metadata.set('tokenizer.ggml.eos_token_id', gv.u32(eos));
   if (pad !== null) metadata.set('tokenizer.ggml.padding_token_id', gv.u32(pad));
