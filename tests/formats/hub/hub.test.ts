@@ -220,6 +220,8 @@ describe('pullModel', () => {
     await expect(pullModel({ repo: 'tiny/llama', revision: 'v9', ...base() })).rejects.toMatchObject({ code: 'revision-not-found', message: 'revision "v9" not found in tiny/llama (a branch, tag or commit hash)' });
     await expect(pullModel({ repo: 'tiny/bin-only', ...base() })).rejects.toThrow(/has no safetensors weights \(only pytorch_model\.bin\)/);
     await expect(pullModel({ repo: 'not a repo', ...base() })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(pullModel({ repo: 'a/b/c', ...base() })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(pullModel({ repo: 'gpt2', ...base() })).rejects.toMatchObject({ code: 'repo-not-found' }); // a bare legacy name is a valid id
     await expect(pullModel({ repo: 'tiny/llama', endpoint: 'http://127.0.0.1:9', cacheDir, env: {} })).rejects.toThrow(/cannot reach the Hub at http:\/\/127\.0\.0\.1:9/);
   });
 

@@ -120,7 +120,8 @@ function context(options: HubOptions): Context {
 }
 
 function validateRepoId(repo: string): void {
-  if (!/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(repo) || repo.includes('..')) {
+  // "org/name", or a bare legacy name ("gpt2") that the Hub redirects to its organisation.
+  if (!/^([A-Za-z0-9][\w.-]*\/)?[A-Za-z0-9][\w.-]*$/.test(repo) || repo.includes('..')) {
     throw new HubError('bad-request', `"${repo}" is not a Hub repo id (expected "organisation/name", e.g. HuggingFaceTB/SmolLM2-135M)`);
   }
 }
@@ -223,6 +224,7 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
   const ctx = context(options);
   // What is already there, and what must come over the network.
   const missing: HubFileEntry[] = [];
+  const present = new Set<string>();
   let partialBytes = 0;
   for (const f of selected) {
     const pointer = join(resolved.snapshot, f.path);
@@ -230,6 +232,7 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
     if ((await exists(pointer)) || (await exists(blob))) {
       progress.bytes += f.size;
       progress.filesDone++;
+      present.add(f.path);
       continue;
     }
     missing.push(f);
@@ -248,34 +251,38 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
       result.fromCache.push(f.path);
       continue;
     }
-    const running = inFlight.get(blob);
-    if (running) {
-      // Another pull in this process is fetching the same blob: wait for it rather than write the same file twice.
-      await running.catch(() => undefined);
-    }
-    if (!(await exists(blob))) {
-      progress.phase = 'downloading';
-      progress.file = f.path;
-      progress.fileSize = f.size;
-      const before = progress.bytes;
-      const download = downloadBlob(resolved, f, blob, ctx, needed, options.signal, (fileBytes) => {
-        progress.fileBytes = fileBytes;
-        progress.bytes = before + fileBytes;
-        report();
-      });
-      inFlight.set(blob, download);
-      try {
-        result.downloadedBytes += await download;
-      } finally {
-        inFlight.delete(blob);
-      }
-      progress.filesDone++;
-    } else {
-      result.fromCache.push(f.path);
+    // One download per blob in this process: the claim (inFlight.set) happens before any await, so two
+    // pulls of the same file cannot both start writing blobs/<etag>.incomplete.
+    for (;;) {
+      const running = inFlight.get(blob);
       if (running) {
-        progress.bytes += f.size;
-        progress.filesDone++;
+        await running.catch(() => undefined);
+        continue;
       }
+      const task = (async () => {
+        if (await exists(blob)) return -1;
+        progress.phase = 'downloading';
+        progress.file = f.path;
+        progress.fileSize = f.size;
+        const before = progress.bytes;
+        return downloadBlob(resolved, f, blob, ctx, needed, options.signal, (fileBytes) => {
+          progress.fileBytes = fileBytes;
+          progress.bytes = before + fileBytes;
+          report();
+        });
+      })();
+      inFlight.set(blob, task);
+      let transferred: number;
+      try {
+        transferred = await task;
+      } finally {
+        if (inFlight.get(blob) === task) inFlight.delete(blob);
+      }
+      if (transferred >= 0) result.downloadedBytes += transferred;
+      else result.fromCache.push(f.path);
+      if (transferred < 0 && !present.has(f.path)) progress.bytes += f.size; // fetched meanwhile by another pull
+      if (!present.has(f.path)) progress.filesDone++;
+      break;
     }
     await linkPointer(blob, pointer);
   }
