@@ -156,7 +156,7 @@ describe('import', () => {
     const seconds = (performance.now() - started) / 1000;
     expect(result.examples).toHaveLength(100_000);
     expect(result.problemCount).toBe(0);
-    expect(seconds).toBeLessThan(10);
+    expect(seconds).toBeLessThan(20); // ~2–4 s here; slack for a CI machine running other suites on its 2 cores
     expect(progress.length).toBeGreaterThan(3);
     expect(progress.at(-1)!.bytesRead).toBe(statSync(path).size);
     expect(progress.every((p, i) => i === 0 || p.bytesRead >= progress[i - 1].bytesRead)).toBe(true);
