@@ -43,7 +43,8 @@ function human(n: number): string {
 }
 
 export function registerModel(program: Command): void {
-  const model = program.command('model').description('Inspect Hugging Face model folders');
+  // `model pull` (Hub download) registers on the same group; whichever registers first creates it.
+  const model = program.commands.find((c) => c.name() === 'model') ?? program.command('model').description('Hugging Face models: download, inspect');
   model
     .command('info')
     .argument('<dir>', 'a Hugging Face model folder (config.json + safetensors)')
