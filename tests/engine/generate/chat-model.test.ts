@@ -65,3 +65,23 @@ describe('ChatModel', () => {
     expect(others.some((o) => o.text !== x.text)).toBe(true);
   });
 });
+
+describe('ChatModel on other families', () => {
+  it('GPT-2: answers, and stops with "length" at its last learned position', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'gen-chat-gpt2-'));
+    try {
+      const fx2 = await makeChatFixture(d, { adapters: 0, family: 'gpt2' });
+      const m = await ChatModel.open(fx2.model.dir, { threads: 1 });
+      const r = await m.answer(messages, [], { ...greedy, maxNewTokens: 1000, repetitionPenalty: 1.3 });
+      const max = m.decoder.maxPositions!;
+      expect(max).toBe(128);
+      // every fed token has a position; the last one sampled (from position max − 1) is never fed
+      if (r.finishReason === 'length') expect(r.promptTokens + r.tokenIds.length).toBe(max + 1);
+      else expect(r.finishReason).toBe('eos');
+      await expect(m.answer([{ role: 'user', content: 'word '.repeat(200) }], [], greedy)).rejects.toThrow(/at most 128 \(its learned positions\)/);
+      await m.dispose();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

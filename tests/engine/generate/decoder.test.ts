@@ -10,11 +10,32 @@ import { Decoder, type AdapterFactors } from '../../../src/main/engine/generate/
 import type { Program } from '../../../src/main/engine/ir.ts';
 import { peftKey } from '../../../src/main/engine/ir.ts';
 import type { TensorMap } from '../../../src/main/engine/session.ts';
+import { buildProgramFromSpec } from '../../../src/main/engine/models/index.ts';
+import { makeTinyModel } from '../../fixtures/tiny-models.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randn, relErr } from '../helpers.ts';
 import { randomWeights, tinyConfig } from '../tiny.ts';
 
 const T = 7;
 const ids = Int32Array.from({ length: T }, (_, i) => (i * 5 + 2) % 11);
+
+/** The training executor's full-sequence logits for `tokens` with these LoRA factors, in float64. */
+async function fullLogits(lp: Program, weights: Map<string, Float64Array>, adapter: AdapterFactors, tokens: Int32Array): Promise<Float64Array> {
+  const session = await createCpuTrainingSession({ program: lp, weights, seed: 1, elem: 'float64', threads: 1 });
+  const trainables: TensorMap = new Map();
+  for (const [module, l] of adapter.layers) {
+    trainables.set(peftKey(`${module}.lora_A.weight`), { shape: [l.r, l.A.length / l.r], data: l.A });
+    trainables.set(peftKey(`${module}.lora_B.weight`), { shape: [l.B.length / l.r, l.r], data: l.B });
+  }
+  session.setTrainables(trainables);
+  const n = tokens.length;
+  const batch = { B: 1, T: n, inputIds: tokens, attentionMask: new Uint8Array(n).fill(1), labels: new Int32Array(n).fill(-100) };
+  const out = Float64Array.from((await session.forward(batch)).logits);
+  await session.dispose();
+  return out;
+}
 
 /** Random LoRA factors (B non-zero) for every targeted module of a LoRA program, as float32. */
 function randomAdapter(lp: Program, seed: number, name: string): AdapterFactors {
@@ -63,6 +84,32 @@ describe('decode graph with a KV cache', () => {
     d.setAdapters([]);
     expect(relErr(await decodeAll(d, 3), full)).toBeGreaterThan(1e-3);
     await d.dispose();
+  });
+
+  it.each(['gpt2', 'gemma3'] as const)('%s: the same at every position (learned positions / local rope, sliding window, soft-capping)', async (family) => {
+    const dir = mkdtempSync(join(tmpdir(), 'decode-fam-'));
+    try {
+      const gemma = family === 'gemma3';
+      const tiny = await makeTinyModel(dir, family, { layers: 3, tokenizer: false, ...(gemma ? { config: { sliding_window: 4, final_logit_softcapping: 3 } } : {}) });
+      const base = buildProgramFromSpec(tiny.spec);
+      const lp = applyLora(base, { r: 2, alpha: 4, dropout: 0, targetModules: 'all-linear', bias: 'none', useRslora: false }).program;
+      const weights = randomWeights(base, 5);
+      const adapter = randomAdapter(lp, 300, 'a');
+      const n = 12;
+      const tokens = Int32Array.from({ length: n }, (_, i) => (i * 37 + 5) % base.vocab);
+      const full = await fullLogits(lp, weights, adapter, tokens);
+      const d = await Decoder.create({ program: base, weights, elem: 'float64', threads: 1 });
+      d.setAdapters([{ adapter, weight: 1 }]);
+      const V = d.vocab;
+      const got = new Float64Array(n * V);
+      const cache = d.newCache();
+      got.set(await d.forward(cache, tokens.subarray(0, 3)), 0);
+      for (let t = 3; t < n; t++) got.set(await d.forward(cache, tokens.subarray(t, t + 1)), t * V);
+      expect(relErr(got, full)).toBeLessThan(1e-12);
+      await d.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('adapter scale 0 is exactly the base; several adapters with weights equal the base with them merged', async () => {

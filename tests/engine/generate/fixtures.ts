@@ -9,11 +9,11 @@ export interface ChatFixture {
   adapters: string[]; // adapter folders
 }
 
-export async function makeChatFixture(dir: string, { adapters = 1, family = 'llama' as const } = {}): Promise<ChatFixture> {
+export async function makeChatFixture(dir: string, { adapters = 1, family = 'llama' }: { adapters?: number; family?: 'llama' | 'gpt2' | 'gemma3' } = {}): Promise<ChatFixture> {
   const model = await makeTinyModel(join(dir, 'model'), family, { seed: 11, std: 0.3 });
   const out: string[] = [];
   for (let i = 0; i < adapters; i++) {
-    const targets = i % 2 === 0 ? ['q_proj', 'v_proj', 'down_proj'] : ['o_proj', 'up_proj'];
+    const targets = family === 'gpt2' ? ['c_attn'] : i % 2 === 0 ? ['q_proj', 'v_proj', 'down_proj'] : ['o_proj', 'up_proj'];
     const config = defaultLoraConfig({ r: 4, lora_alpha: 8, target_modules: targets });
     const random = seededRandom(100 + i);
     const adapter = initLoraAdapter(matchTargetModules(model.spec, config).targets, config, random);

@@ -7,16 +7,11 @@ import { openModelFolder, type ModelSpec } from '../../formats/model/index.ts';
 import { HfTokenizer, renderChat } from '../../formats/tokenizer/index.ts';
 import { readAdapter, layerScale } from '../../formats/peft/index.ts';
 import type { ChatMessage } from '../../formats/dataset/types.ts';
-import type { Program } from '../ir.ts';
-import { buildLlamaProgram, llamaConfigFromModelSpec } from '../models/llama.ts';
+import { buildProgramFromSpec } from '../models/index.ts';
+import { readProgramWeights } from '../models/load.ts';
 import { Decoder, type AdapterFactors, type AttachedAdapter } from './decoder.ts';
 import { generate, type FinishReason, type GenerationResult } from './generate.ts';
 import type { SamplingOptions } from './sampling.ts';
-
-/** The family's program for a model spec (the definitions the trainer uses). */
-export function programForSpec(spec: ModelSpec): Program {
-  return buildLlamaProgram(llamaConfigFromModelSpec(spec));
-}
 
 export interface LoadedAdapter {
   factors: AdapterFactors;
@@ -62,9 +57,8 @@ export class ChatModel {
   static async open(dir: string, o: { threads?: number } = {}): Promise<ChatModel> {
     const folder = await openModelFolder(dir);
     try {
-      const program = programForSpec(folder.spec);
-      const weights = new Map<string, Float32Array>();
-      for (const d of program.params) weights.set(d.name, await folder.readHf(d.name));
+      const program = buildProgramFromSpec(folder.spec); // the same definition the trainer uses
+      const weights = (await readProgramWeights(folder, program)) as Map<string, Float32Array>; // no quant: all float
       const tokenizer = HfTokenizer.load(dir);
       const eos = new Set(folder.spec.eosTokenIds);
       if (tokenizer.special.eos) eos.add(tokenizer.special.eos.id);

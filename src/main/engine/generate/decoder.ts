@@ -6,7 +6,7 @@ import type { Program } from '../ir.ts';
 import { ropeTables } from '../ops/rope.ts';
 import { MASK_BIAS } from '../ops/attention.ts';
 import type { Elem } from '../executors/onnx/builder.ts';
-import { biasInputName } from '../executors/onnx/graphs.ts';
+import { biasInputName, POSITION_IDS } from '../executors/onnx/graphs.ts';
 import {
   buildDecodeGraph, loraInputNames, pastKName, pastVName, presentKName, presentVName,
   type DecodeGraphInfo, type KvLayer,
@@ -36,6 +36,7 @@ export interface AdapterFeeds {
 /** A model with its adapters fixed, as the decode loop sees it. */
 export interface LogitsView {
   readonly vocab: number;
+  readonly maxPositions?: number;
   readonly adapters: string[];
   newCache(): KvCache;
   forward(cache: KvCache, ids: ArrayLike<number>): Promise<Vec>;
@@ -87,6 +88,10 @@ export class Decoder {
 
   get vocab(): number {
     return this.program.vocab;
+  }
+  /** The longest sequence the model can take (learned position tables), or undefined when unbounded. */
+  get maxPositions(): number | undefined {
+    return this.program.maxPositions;
   }
   get layers(): readonly KvLayer[] {
     return this.info.layers;
@@ -162,6 +167,7 @@ export class Decoder {
     const prepared = this.prepareAdapters(list);
     return {
       vocab: this.vocab,
+      maxPositions: this.maxPositions,
       adapters: prepared.names,
       newCache: () => this.newCache(),
       forward: (cache, ids) => this.forward(cache, ids, prepared),
@@ -183,6 +189,8 @@ export class Decoder {
     const V = this.program.vocab;
     for (let i = 0; i < T; i++)
       if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= V) throw new Error(`generation: token id ${ids[i]} is outside the vocabulary (0…${V - 1})`);
+    const max = this.maxPositions;
+    if (max !== undefined && P + T > max) throw new Error(`generation: ${P + T} tokens pass the model's ${max} learned positions; shorten the conversation`);
     const feeds: Record<string, FeedTensor> = { ...(adapters?.feeds ?? this.feedsForAdapters) };
     feeds.input_ids = { data: BigInt64Array.from(Array.from(ids), (x) => BigInt(x)), dims: [1, T] };
     if (this.program.rope) {
@@ -192,6 +200,14 @@ export class Decoder {
       feeds.rope_cos = { data: this.vec(cos), dims: [T, HD] };
       feeds.rope_sin = { data: this.vec(sin), dims: [T, HD] };
     }
+    if (this.program.ropeLocal) {
+      const pos = Int32Array.from({ length: T }, (_, i) => P + i);
+      const { cos, sin } = ropeTables(this.program.ropeLocal, pos);
+      const HD = this.program.ropeLocal.headDim;
+      feeds.rope_cos_local = { data: this.vec(cos), dims: [T, HD] };
+      feeds.rope_sin_local = { data: this.vec(sin), dims: [T, HD] };
+    }
+    if (this.info.usesPositions) feeds[POSITION_IDS] = { data: BigInt64Array.from({ length: T }, (_, i) => BigInt(P + i)), dims: [T] };
     const G = this.info.G;
     const L = P + T;
     for (const window of this.info.windows) {

@@ -9,6 +9,8 @@ import type { KvCache } from './decoder.ts';
 /** What the loop needs of a model: a fresh cache, and logits (T, V) for the next tokens on top of it. */
 export interface LogitsModel {
   readonly vocab: number;
+  /** Sequence length the model cannot pass (learned positions); generation ends there with 'length'. */
+  readonly maxPositions?: number;
   newCache(): KvCache;
   forward(cache: KvCache, ids: ArrayLike<number>): Promise<ArrayLike<number> & { subarray(start: number, end?: number): ArrayLike<number> }>;
 }
@@ -101,6 +103,8 @@ export class TextStream {
 
 export async function generate(model: LogitsModel, tokenizer: TextDecoderLike, promptIds: readonly number[], o: GenerateOptions, hooks: GenerateHooks = {}): Promise<GenerationResult> {
   if (promptIds.length === 0) throw new Error('generation: the prompt is empty (no tokens)');
+  if (model.maxPositions !== undefined && promptIds.length >= model.maxPositions)
+    throw new Error(`generation: the prompt has ${promptIds.length} tokens; this model reads at most ${model.maxPositions} (its learned positions), leaving no room for an answer`);
   if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) throw new Error(`generation: max_new_tokens must be an integer ≥ 1, got ${o.maxNewTokens}`);
   const sampler = new Sampler(o);
   const stream = new TextStream(tokenizer, o.stop);
@@ -134,6 +138,7 @@ export async function generate(model: LogitsModel, tokenizer: TextDecoderLike, p
       break;
     }
     if (out.length >= o.maxNewTokens) break;
+    if (model.maxPositions !== undefined && cache.length >= model.maxPositions) break; // the next token has no position
     logits = await model.forward(cache, [id]);
     last = logits.subarray(0, V);
   }

@@ -5,7 +5,7 @@
 // them never rebuilds the graph: every adapter-capable linear reads A (R, IC), B (OC, R) and a per-rank scale
 // s (R), and adds ((x·Aᵀ) ⊙ s)·Bᵀ. Several adapters are stacked along the rank axis (their weights folded into s);
 // a module no adapter touches gets rank 1 with s = 0, so the base output is exactly the base's.
-// Inputs: input_ids (B, T); rope_cos/rope_sin (N, HD) for positions P…P+T−1; attn_bias[_w<W>] (B, 1, G·T, P+T);
+// Inputs: input_ids (B, T); rope_cos/rope_sin[_local] (N, HD) or position_ids (N) for positions P…P+T−1; attn_bias[_w<W>] (B, 1, G·T, P+T);
 // past_k.<i>/past_v.<i>; lora_A/lora_B/lora_s.<module>. Outputs: logits (N, V), present_k.<i>/present_v.<i>.
 
 import type { OpNode, Program } from '../../ir.ts';
@@ -19,8 +19,11 @@ import { layernormForward } from './lower/layernorm.ts';
 import { fuseLinearGroups, linearForward } from './lower/linear.ts';
 import { ropeForward } from './lower/rope.ts';
 import { addForward, geluForward, swigluForward } from './lower/elementwise.ts';
+import { positionEmbeddingForward } from './lower/position-embedding.ts';
+import { sliceForward } from './lower/slice.ts';
+import { gegluForward, softcapForward } from './lower/gated.ts';
 import { attentionForwardCached } from './lower/attention-cached.ts';
-import { biasInputName, groupSize } from './graphs.ts';
+import { biasInputName, groupSize, POSITION_IDS } from './graphs.ts';
 
 type Linear = Extract<OpNode, { op: 'linear' }>;
 type Attention = Extract<OpNode, { op: 'attention' }>;
@@ -47,6 +50,8 @@ export interface DecodeGraphInfo {
   G: number;
   /** Bias inputs the graph reads: null = full causal, a number = that sliding window. */
   windows: (number | null)[];
+  /** The graph reads position_ids (learned position tables, GPT-2). */
+  usesPositions: boolean;
 }
 
 export interface DecodeGraphOptions {
@@ -79,6 +84,13 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     cos = g.op('Unsqueeze', [g.input('rope_cos', ft, ['N', p.rope.headDim]), g.i64([1])]);
     sin = g.op('Unsqueeze', [g.input('rope_sin', ft, ['N', p.rope.headDim]), g.i64([1])]);
   }
+  let cosLocal: string | null = null;
+  let sinLocal: string | null = null;
+  if (p.ropeLocal) {
+    cosLocal = g.op('Unsqueeze', [g.input('rope_cos_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
+    sinLocal = g.op('Unsqueeze', [g.input('rope_sin_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
+  }
+  let positions: string | null = null;
   const biases = new Map<string, string>();
   const windows: (number | null)[] = [];
   // (cast: the batch/ctx shapes grow as families land; the fields a lowering reads here are all present)
@@ -93,9 +105,9 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
       return biases.get(key)!;
     },
     dropMask: () => null, // inference: no dropout
-    cosLocal: null,
-    sinLocal: null,
-    positions: () => { throw new Error(`generation: learned positions (${p.family}) are not lowered for decoding yet`); },
+    cosLocal,
+    sinLocal,
+    positions: () => (positions ??= g.input(POSITION_IDS, DataType.INT64, ['N'])),
   } as BatchValues;
 
   const values = new Map<string, string>();
@@ -184,10 +196,14 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
       case 'swiglu': return swigluForward(ctx, n, idx);
       case 'gelu_tanh': return geluForward(ctx, n, idx);
       case 'add': return addForward(ctx, n);
+      case 'position_embedding': return positionEmbeddingForward(ctx, n);
+      case 'slice': return sliceForward(ctx, n);
+      case 'geglu': return gegluForward(ctx, n, idx);
+      case 'softcap': return softcapForward(ctx, n, idx);
       default:
         throw new Error(`generation: the decode graph does not lower op "${(n as { op: string }).op}" yet (${p.family})`);
     }
   });
   g.output('logits', ctx.value(p.logits), ft, ['N', p.vocab]);
-  return { model: g.model(`lora-studio-${p.family}-decode`), layers, adapterModules, G, windows };
+  return { model: g.model(`lora-studio-${p.family}-decode`), layers, adapterModules, G, windows, usesPositions: positions !== null };
 }
