@@ -8,6 +8,8 @@ import { jobMethods, jobEvents } from './jobs.ts';
 import { systemMethods } from './system.ts';
 import { runMethods } from './runs.ts';
 import { chatMethods, chatEvents } from './chat.ts';
+import { modelMethods } from './models.ts';
+import { datasetMethods } from './datasets.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -17,6 +19,8 @@ export const methods = {
   ...jobMethods,
   ...runMethods,
   ...chatMethods,
+  ...modelMethods,
+  ...datasetMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

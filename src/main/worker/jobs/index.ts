@@ -5,8 +5,10 @@ import { crashJob, sleepJob } from './diagnostics.ts';
 import { trainJob } from './train.ts';
 import { evalJob } from './eval.ts';
 import { generateJob } from './generate.ts';
+import { modelPullJob } from './model-pull.ts';
+import { datasetImportJob } from './dataset-import.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob, generateJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
 

@@ -6,6 +6,8 @@ import { projectHandlers } from './projects.ts';
 import { runHandlers } from './runs.ts';
 import { chatHandlers } from './chat.ts';
 import { systemHandlers } from './system.ts';
+import { modelHandlers } from './models.ts';
+import { datasetHandlers } from './datasets.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -14,4 +16,6 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...jobHandlers,
   ...runHandlers,
   ...chatHandlers,
+  ...modelHandlers,
+  ...datasetHandlers,
 };

@@ -53,6 +53,11 @@ export class BaseModelRepository {
   delete(id: string): boolean {
     return this.db.prepare('DELETE FROM base_models WHERE id = ?').run(id).changes > 0;
   }
+  /** The record of a folder already opened (or a Hub snapshot already pulled), if any. */
+  findByPath(localPath: string): BaseModelRecord | null {
+    const r = this.db.prepare('SELECT * FROM base_models WHERE local_path = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(localPath) as BaseModelRow | undefined;
+    return r ? toBaseModel(r) : null;
+  }
 }
 
 // ── datasets ──────────────────────────────────────────────────────────────────────────────────────
@@ -99,6 +104,13 @@ export class DatasetRepository {
   }
   listByProject(projectId: string): DatasetRecord[] {
     return (this.db.prepare('SELECT * FROM datasets WHERE project_id = ? ORDER BY created_at DESC, rowid DESC').all(projectId) as DatasetRow[]).map(toDataset);
+  }
+  setSplit(id: string, split: Record<string, unknown>): DatasetRecord | null {
+    this.db.prepare('UPDATE datasets SET split = ? WHERE id = ?').run(JSON.stringify(split), id);
+    return this.get(id);
+  }
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
   }
 }
 

@@ -1,0 +1,114 @@
+// Base models: Hugging Face folders opened from disk or pulled from the Hub, recorded once and shared by every
+// project. `models.plan` answers what a run config costs on a base model before it starts: trainable
+// parameters, a memory and time estimate on this machine, and warnings.
+import { z } from 'zod';
+import { Job } from './jobs.ts';
+import { RunConfig } from './runs.ts';
+
+export const BaseModel = z.object({
+  id: z.string(),
+  name: z.string().describe('Hub repo id, or the folder name.'),
+  source: z.string().describe('Hub repo id or the folder it was opened from.'),
+  sourceKind: z.enum(['hub', 'local']),
+  path: z.string().describe('The model folder on this machine (for a Hub model, its snapshot in the Hugging Face cache).'),
+  revision: z.string().nullable().describe('Hub commit; null for a local folder.'),
+  architecture: z.string(),
+  family: z.string(),
+  parameterCount: z.number().int(),
+  dtype: z.string().describe('Stored weight dtype(s), e.g. "BF16".'),
+  sizeBytes: z.number().int().describe('Bytes of the safetensors weights.'),
+  layers: z.number().int(),
+  hiddenSize: z.number().int(),
+  vocabSize: z.number().int(),
+  maxPositions: z.number().int(),
+  chatTemplate: z.string().nullable().describe('The model’s default chat template (Jinja source), null when it has none.'),
+  tokenizerFiles: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type BaseModel = z.infer<typeof BaseModel>;
+
+/** What the worker's model.pull job sends back (and the core records). */
+export const ModelFolderSummary = BaseModel.omit({ id: true, name: true, source: true, sourceKind: true, revision: true, createdAt: true });
+export type ModelFolderSummary = z.infer<typeof ModelFolderSummary>;
+
+export const MODEL_PULL_JOB_KIND = 'model.pull';
+export const ModelPullJobParams = z.object({
+  repo: z.string().min(1),
+  revision: z.string().min(1),
+  offline: z.boolean(),
+});
+export type ModelPullJobParams = z.infer<typeof ModelPullJobParams>;
+export const ModelPullJobResult = z.object({ repo: z.string(), revision: z.string(), commit: z.string(), summary: ModelFolderSummary });
+export type ModelPullJobResult = z.infer<typeof ModelPullJobResult>;
+
+const HubRepoId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a Hub model id looks like "owner/name", e.g. HuggingFaceTB/SmolLM2-135M');
+
+export const PlanWarning = z.object({
+  field: z.string().nullable().describe('The run config field it is about (dotted path), when one.'),
+  message: z.string(),
+});
+
+export const RunPlan = z.object({
+  model: z.object({ architecture: z.string(), parameterCount: z.number().int(), layers: z.number().int(), hiddenSize: z.number().int() }),
+  trainableParameters: z.number().int(),
+  totalParameters: z.number().int().describe('Base parameters plus adapter parameters, as PEFT’s print_trainable_parameters counts them.'),
+  trainableShare: z.number().describe('trainable / total, 0–1.'),
+  targetedModules: z.number().int().describe('Linear layers that get an adapter (0 for full fine-tuning).'),
+  dataset: z
+    .object({
+      examples: z.number().int(),
+      trainExamples: z.number().int(),
+      meanTokens: z.number(),
+      truncated: z.number().int(),
+      truncatedShare: z.number(),
+    })
+    .nullable()
+    .describe('Token counts of the dataset with this template and max length; null when it could not be read (see warnings).'),
+  memory: z.object({
+    bytes: z.number(),
+    parts: z.array(z.object({ label: z.string(), bytes: z.number() })),
+    formula: z.string(),
+  }),
+  time: z.object({
+    steps: z.number().int(),
+    tokens: z.number(),
+    seconds: z.number().nullable(),
+    formula: z.string(),
+  }),
+  warnings: z.array(PlanWarning),
+});
+export type RunPlan = z.infer<typeof RunPlan>;
+
+const IdRef = z.object({ id: z.string().min(1) });
+
+export const modelMethods = {
+  'models.open': {
+    input: z.object({ path: z.string().trim().min(1, 'type the path of a model folder (the one with config.json)') }),
+    output: BaseModel,
+    doc: 'Validate a local Hugging Face model folder (config, weights against the architecture, tokenizer) and record it as a base model.',
+  },
+  'models.pull': {
+    input: z.object({
+      repo: HubRepoId,
+      revision: z.string().trim().min(1).default('main').describe('Branch, tag or commit.'),
+      offline: z.boolean().optional().describe('Use the Hugging Face cache only (default: HF_HUB_OFFLINE).'),
+    }),
+    output: Job,
+    doc: 'Download a model from the Hugging Face Hub (config, tokenizer, safetensors) as a job with byte progress; when it succeeds the model is recorded. The token comes from HF_TOKEN (or the saved Hugging Face login).',
+  },
+  'models.list': { input: z.object({}), output: z.array(BaseModel), doc: 'Base models, newest first.' },
+  'models.get': { input: IdRef, output: BaseModel, doc: 'One base model.' },
+  'models.delete': {
+    input: IdRef,
+    output: z.object({ deleted: z.boolean() }),
+    doc: 'Forget a base model. Its files stay where they are (a local folder is yours; the Hub cache is shared with other tools).',
+  },
+  'models.plan': {
+    input: z.object({ config: RunConfig }),
+    output: RunPlan,
+    doc: 'What a run config will cost before it starts: trainable parameters and share, an estimate of memory and time on this machine, and warnings.',
+  },
+};

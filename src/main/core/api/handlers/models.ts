@@ -1,0 +1,225 @@
+// Base models: `models.open` validates a local folder here (headers only: weights are checked against the
+// architecture without reading them); `models.pull` is a model.pull job whose result is recorded when it
+// succeeds. `models.plan` estimates what a run config costs before it starts.
+import { cpus, totalmem } from 'node:os';
+import { basename } from 'node:path';
+import { BaseModel, MODEL_PULL_JOB_KIND, ModelPullJobResult, type BaseModel as BaseModelT, type ModelFolderSummary, type ModelPullJobParams, type RunPlan } from '../../../../common/api/models.ts';
+import type { RunConfig } from '../../../../common/api/runs.ts';
+import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/model/index.ts';
+import { summarizeModelFolder } from '../../../formats/model/summary.ts';
+import { countTrainable, defaultLoraConfig, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
+import { offlineFromEnv } from '../../../formats/hub/index.ts';
+import { StudioError, notFound } from '../../errors.ts';
+import type { BaseModelRecord } from '../../store/index.ts';
+import { previewFile, requireExisting } from './datasets.ts';
+import { toFormatsMapping } from '../../../../common/api/datasets.ts';
+import type { CoreContext, HandlerGroup } from './types.ts';
+
+function toModel(r: BaseModelRecord): BaseModelT {
+  const parsed = BaseModel.safeParse({ ...r.config, id: r.id, source: r.source, sourceKind: r.sourceKind, path: r.localPath, revision: r.revision, createdAt: r.createdAt });
+  if (!parsed.success) throw new StudioError('internal', `base model ${r.id}: its stored summary no longer validates (${parsed.error.issues[0]?.message})`);
+  return parsed.data;
+}
+
+function record(ctx: CoreContext, summary: ModelFolderSummary, origin: { source: string; sourceKind: 'hub' | 'local'; revision: string | null; name: string }): BaseModelT {
+  const existing = ctx.store.baseModels.findByPath(summary.path);
+  // Opening the same folder twice refreshes its record rather than listing it twice.
+  if (existing) ctx.store.baseModels.delete(existing.id);
+  const r = ctx.store.baseModels.insert({
+    source: origin.source,
+    sourceKind: origin.sourceKind,
+    localPath: summary.path,
+    revision: origin.revision,
+    architecture: summary.architecture,
+    parameterCount: summary.parameterCount,
+    sizeBytes: summary.sizeBytes,
+    config: { ...summary, name: origin.name },
+  });
+  return toModel(r);
+}
+
+// ── the plan ──────────────────────────────────────────────────────────────────────────────────────
+const GiB = 1024 ** 3;
+/** Assumed sustained fp32 training throughput per CPU thread when no run on this model measured one. */
+const ASSUMED_FLOPS_PER_THREAD = 2e9;
+const RUNTIME_OVERHEAD_BYTES = 300 * 1024 ** 2;
+
+function loraMatch(spec: ModelSpec, config: RunConfig): TargetMatch {
+  return matchTargetModules(
+    spec,
+    defaultLoraConfig({
+      r: config.lora.r,
+      lora_alpha: config.lora.lora_alpha,
+      target_modules: config.lora.target_modules,
+      bias: config.lora.bias,
+      use_rslora: config.lora.use_rslora,
+      fan_in_fan_out: spec.conv1dWeights,
+    }),
+  );
+}
+
+/** Tokens/s measured by the newest finished run on the same model folder and method, if any (median of its logged points). */
+function measuredTokensPerSecond(ctx: CoreContext, config: RunConfig): { value: number; runName: string } | null {
+  const runs = ctx.store.projects.list().flatMap((p) => ctx.store.runs.listByProject(p.id));
+  runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  for (const run of runs) {
+    const c = run.config as Partial<RunConfig>;
+    if (run.status !== 'succeeded' || c.model !== config.model || c.method !== config.method) continue;
+    const rates = ctx.store.runs
+      .metrics(run.id)
+      .map((m) => m.values.tokens_per_second)
+      .filter((v): v is number => typeof v === 'number' && v > 0)
+      .sort((a, b) => a - b);
+    if (rates.length > 0) return { value: rates[Math.floor(rates.length / 2)], runName: run.name };
+  }
+  return null;
+}
+
+export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunPlan> {
+  requireExisting(config.model, 'folder', 'model');
+  let spec: ModelSpec;
+  try {
+    spec = (await readModelSpec(config.model)).spec;
+  } catch (err) {
+    throw new StudioError('invalid_input', `model: ${(err as Error).message}`, { field: 'model' });
+  }
+  const warnings: RunPlan['warnings'] = [];
+  const warn = (field: string | null, message: string) => warnings.push({ field, message });
+
+  // Trainable parameters, counted from shapes exactly as PEFT counts them.
+  let trainable: number;
+  let total: number;
+  let targeted = 0;
+  const base = countTrainable(spec, defaultLoraConfig({ target_modules: 'all-linear', r: 1 })).base;
+  if (config.method === 'full') {
+    trainable = base;
+    total = base;
+  } else {
+    try {
+      const match = loraMatch(spec, config);
+      for (const w of match.warnings) warn('lora.target_modules', w);
+      const counted = countTrainable(spec, defaultLoraConfig({ r: config.lora.r, lora_alpha: config.lora.lora_alpha, target_modules: config.lora.target_modules, bias: config.lora.bias, fan_in_fan_out: spec.conv1dWeights }), match);
+      trainable = counted.trainable;
+      total = counted.all;
+      targeted = match.targets.length;
+    } catch (err) {
+      warn('lora.target_modules', `${(err as Error).message}; the run would fail at the start`);
+      trainable = 0;
+      total = base;
+    }
+  }
+
+  // Token counts of the dataset as this run renders it.
+  let dataset: RunPlan['dataset'] = null;
+  try {
+    requireExisting(config.dataset.path, 'file', 'dataset.path');
+    const preview = await previewFile(config.dataset.path, toFormatsMapping(config.dataset.format, config.dataset.columns), {
+      offset: 0, rows: 1, model: config.model, template: config.dataset.template, maxLength: config.max_seq_length, trainOn: config.train_on, sample: 2000,
+    });
+    const examples = preview.total;
+    const evalShare = config.dataset.eval_split.kind === 'ratio' ? config.dataset.eval_split.ratio : 0;
+    const evalCount = evalShare > 0 ? Math.max(1, Math.round(examples * evalShare)) : 0;
+    const stats = preview.stats!;
+    dataset = { examples, trainExamples: examples - evalCount, meanTokens: stats.mean, truncated: stats.truncated, truncatedShare: stats.truncatedShare };
+    if (stats.truncated > 0) {
+      warn('max_seq_length', `${stats.truncated} of ${stats.count} examples (${(stats.truncatedShare * 100).toFixed(1)}%) are longer than max_seq_length ${config.max_seq_length} tokens and will be cut (longest: ${stats.max})`);
+    }
+    if (stats.untrainable > 0) warn('train_on', `${stats.untrainable} examples have no trained token left (the answer is cut off or missing); they are skipped`);
+    if (dataset.trainExamples < 50) warn('dataset.path', `only ${dataset.trainExamples} training examples: the model will mostly memorise them; a few hundred or more is usual`);
+  } catch (err) {
+    warn('dataset.path', `the dataset could not be read with this model: ${(err as Error).message}`);
+  }
+
+  const lr = config.learning_rate;
+  const [lo, hi] = config.method === 'full' ? [1e-6, 1e-4] : [1e-5, 1e-3];
+  if (lr < lo || lr > hi) warn('learning_rate', `learning rate ${lr} is outside the usual ${lo}–${hi} for ${config.method === 'full' ? 'full fine-tuning' : 'LoRA'}; ${lr > hi ? 'the loss may jump or diverge' : 'the model may barely change'}`);
+  if (config.max_seq_length > spec.maxPositions) warn('max_seq_length', `max_seq_length ${config.max_seq_length} is beyond the model’s ${spec.maxPositions} positions`);
+  if (config.lora.lora_alpha / config.lora.r > 4 && config.method !== 'full') warn('lora.lora_alpha', `lora_alpha / r = ${(config.lora.lora_alpha / config.lora.r).toFixed(1)}: a large adapter scale; 2 is usual`);
+
+  // Memory: what the CPU executor keeps (fp32 compute) — frozen weights, trained state, activations, logits.
+  const linearParams = linearModules(spec).filter((m) => !(m.isOutputHead && spec.tiedEmbeddings)).reduce((n, m) => n + m.inFeatures * m.outFeatures, 0);
+  const parts: RunPlan['memory']['parts'] = [];
+  if (config.method === 'lora') parts.push({ label: 'frozen base weights (fp32)', bytes: base * 4 });
+  if (config.method === 'qlora') {
+    const bitsPerWeight = config.bnb_4bit_use_double_quant ? 4 + 8 / 64 + 32 / (64 * 256) : 4 + 32 / 64;
+    parts.push({ label: `frozen linear weights in NF4 (${bitsPerWeight.toFixed(2)} bits each)`, bytes: (linearParams * bitsPerWeight) / 8 });
+    parts.push({ label: 'other base weights (fp32: embeddings, norms)', bytes: Math.max(0, base - linearParams) * 4 });
+  }
+  parts.push({ label: config.method === 'full' ? 'weights, gradients and AdamW state (4 × fp32 per weight)' : 'adapter weights, gradients and AdamW state (4 × fp32)', bytes: trainable * 16 });
+  const seq = Math.min(config.max_seq_length, dataset ? Math.max(1, Math.ceil(Math.min(dataset.meanTokens * 1.5, config.max_seq_length))) : config.max_seq_length);
+  const tokensInFlight = config.micro_batch_size * (config.packing ? config.max_seq_length : seq);
+  const perTokenPerLayer = 6 * spec.hiddenSize + 3 * spec.intermediateSize + spec.numHeads * (config.packing ? config.max_seq_length : seq);
+  parts.push({ label: 'activations kept for the backward pass', bytes: tokensInFlight * spec.numLayers * perTokenPerLayer * 4 });
+  parts.push({ label: 'logits and their gradient', bytes: tokensInFlight * spec.vocabSize * 4 * 2 });
+  parts.push({ label: 'runtime (onnxruntime, tokenizer, the studio)', bytes: RUNTIME_OVERHEAD_BYTES });
+  const memoryBytes = parts.reduce((n, p) => n + p.bytes, 0);
+  if (memoryBytes > totalmem() * 0.8) {
+    warn('method', `the estimate (${(memoryBytes / GiB).toFixed(1)} GiB) is above 80% of this machine’s ${(totalmem() / GiB).toFixed(1)} GiB${config.method === 'lora' ? '; QLoRA stores the base in 4 bits' : ''}`);
+  }
+
+  // Time: optimizer steps × tokens per step ÷ tokens per second.
+  const batch = config.micro_batch_size * config.gradient_accumulation_steps;
+  const trainExamples = dataset?.trainExamples ?? 0;
+  const steps = config.max_steps ?? Math.max(1, Math.ceil((trainExamples / batch) * config.num_train_epochs));
+  const tokensPerExample = dataset ? Math.min(dataset.meanTokens, config.max_seq_length) : 0;
+  const tokens = steps * batch * tokensPerExample;
+  const flopsPerToken = (config.method === 'full' ? 6 : 4) * base;
+  const measured = measuredTokensPerSecond(ctx, config);
+  const threads = cpus().length;
+  const tokensPerSecond = measured?.value ?? (threads * ASSUMED_FLOPS_PER_THREAD) / flopsPerToken;
+  const seconds = dataset ? tokens / tokensPerSecond : null;
+  const timeFormula = measured
+    ? `steps × batch × mean tokens ÷ ${measured.value.toFixed(0)} tokens/s, the speed run “${measured.runName}” measured on this model and method here`
+    : `steps × batch × mean tokens × ${config.method === 'full' ? 6 : 4} × parameters FLOPs (forward 2, backward ${config.method === 'full' ? 4 : 2} per parameter and token) ÷ an assumed ${(ASSUMED_FLOPS_PER_THREAD / 1e9).toFixed(0)} GFLOP/s per CPU thread × ${threads} threads. No finished run on this model yet: the first one will calibrate it.`;
+
+  return {
+    model: { architecture: spec.architecture, parameterCount: base, layers: spec.numLayers, hiddenSize: spec.hiddenSize },
+    trainableParameters: trainable,
+    totalParameters: total,
+    trainableShare: total > 0 ? trainable / total : 0,
+    targetedModules: targeted,
+    dataset,
+    memory: {
+      bytes: memoryBytes,
+      parts,
+      formula:
+        'weights as the CPU executor holds them + 16 bytes per trained parameter (weight, gradient, two AdamW moments) + activations ≈ micro_batch × tokens × layers × (6·hidden + 3·mlp + heads·tokens) × 4 bytes + logits and gradient (2 × tokens × vocab × 4 bytes) + a fixed runtime allowance. An estimate: the real peak can differ by tens of percent.',
+    },
+    time: { steps, tokens, seconds, formula: `${timeFormula} An estimate: evaluation, checkpoints and start-up come on top.` },
+    warnings,
+  };
+}
+
+export const modelHandlers: HandlerGroup<'models'> = {
+  'models.open': async ({ path }, ctx) => {
+    requireExisting(path, 'folder', 'path');
+    let summary: ModelFolderSummary;
+    try {
+      summary = await summarizeModelFolder(path);
+    } catch (err) {
+      throw new StudioError('invalid_input', (err as Error).message, { field: 'path' });
+    }
+    return record(ctx, summary, { source: path, sourceKind: 'local', revision: null, name: basename(path) });
+  },
+  'models.pull': ({ repo, revision, offline }, ctx) => {
+    const params: ModelPullJobParams = { repo, revision, offline: offline ?? offlineFromEnv() };
+    return ctx.jobs.start(MODEL_PULL_JOB_KIND, params, {
+      hooks: {
+        onEnd: (job) => {
+          if (job.status !== 'succeeded') return;
+          const result = ModelPullJobResult.safeParse(job.result);
+          if (!result.success) throw new Error(`model.pull returned a malformed result: ${result.error.issues[0]?.message}`);
+          record(ctx, result.data.summary, { source: repo, sourceKind: 'hub', revision: result.data.commit, name: repo });
+        },
+      },
+    });
+  },
+  'models.list': (_input, ctx) => ctx.store.baseModels.list().map(toModel),
+  'models.get': ({ id }, ctx) => {
+    const r = ctx.store.baseModels.get(id);
+    if (!r) throw notFound('base model', id);
+    return toModel(r);
+  },
+  'models.delete': ({ id }, ctx) => ({ deleted: ctx.store.baseModels.delete(id) }),
+  'models.plan': ({ config }, ctx) => planRun(config, ctx),
+};

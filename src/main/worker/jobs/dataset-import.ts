@@ -1,0 +1,48 @@
+// The `dataset.import` job: read a dataset file with byte progress, detect or apply the column mapping and
+// list every bad row (file, line, field, what was expected). 'skip' leaves bad rows out and reports them;
+// 'stop' fails the job at the first one with that sentence. The core records the dataset from the result.
+import { DATASET_IMPORT_JOB_KIND, DatasetImportJobParams, fromFormatsMapping, toFormatsMapping, type DatasetImportJobResult } from '../../../common/api/datasets.ts';
+import { formatProblem, importDataset } from '../../formats/dataset/index.ts';
+import { defineJobKind, JobCancelled } from '../job-kind.ts';
+
+/** Problems kept in the record; the count covers all of them. */
+export const KEPT_PROBLEMS = 200;
+
+export const datasetImportJob = defineJobKind({
+  name: DATASET_IMPORT_JOB_KIND,
+  doc: 'Read a dataset file, detect its format and columns, and report every bad row.',
+  params: DatasetImportJobParams,
+  async run(params, ctx): Promise<DatasetImportJobResult> {
+    let lastReport = 0;
+    const imported = await importDataset(params.path, {
+      mapping: toFormatsMapping(params.format, params.columns),
+      onProblem: params.onProblem,
+      maxProblems: KEPT_PROBLEMS,
+      onProgress: (p) => {
+        if (ctx.signal.aborted) throw new JobCancelled(); // stops the read between rows
+        const now = Date.now();
+        if (now - lastReport < 200) return;
+        lastReport = now;
+        ctx.progress(p.totalBytes > 0 ? Math.min(1, p.bytesRead / p.totalBytes) : null, `${p.rowsRead.toLocaleString('en-US')} rows read`);
+      },
+    });
+    if (imported.examples.length === 0) {
+      const first = imported.problems[0];
+      throw new Error(`${imported.file}: no usable rows (${imported.problemCount} bad row(s)${first ? `; the first: ${formatProblem(first)}` : ''})`);
+    }
+    ctx.log(`${imported.file}: ${imported.examples.length} usable rows of ${imported.rowsRead}; ${imported.problemCount} bad; ${imported.duplicates.duplicateRows} exact duplicates; mapping: ${imported.mappingReason}`);
+    return {
+      path: params.path,
+      fileFormat: imported.fileFormat,
+      format: imported.mapping.format,
+      columns: fromFormatsMapping(imported.mapping),
+      mappingReason: imported.mappingReason,
+      rowsRead: imported.rowsRead,
+      examples: imported.examples.length,
+      badRows: imported.problemCount,
+      problems: imported.problems.map((p) => ({ ...p, text: formatProblem(p) })),
+      duplicateRows: imported.duplicates.duplicateRows,
+      hash: imported.contentHash,
+    };
+  },
+});

@@ -1,0 +1,175 @@
+// Base models and datasets through the real core: a tiny model folder opened and recorded, bad paths refused
+// with the field named, a dataset imported by a worker job with its bad rows listed (skip) or the job stopped
+// (stop), the previewer's page and histogram, the split the trainer makes, and a run plan's counts and warnings.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dataset, DatasetPreview } from '../../../src/common/api/datasets.ts';
+import type { Job } from '../../../src/common/api/jobs.ts';
+import type { BaseModel, RunPlan } from '../../../src/common/api/models.ts';
+import { RunConfig } from '../../../src/common/api/runs.ts';
+import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
+import { splitByRatio, importDataset } from '../../../src/main/formats/dataset/index.ts';
+import { parameterCount } from '../../../src/main/formats/model/index.ts';
+import { makeTinyModel, type TinyModel } from '../../fixtures/tiny-models.ts';
+
+let dir: string;
+let core: StudioCore;
+let projectId: string;
+let tiny: TinyModel;
+let dataPath: string;
+
+const rows = [
+  ...Array.from({ length: 12 }, (_, i) => JSON.stringify({ prompt: `What is ${i} + ${i}?`, completion: ` ${2 * i}.` })),
+  '{"prompt": "broken", ', // line 13: not JSON
+  JSON.stringify({ prompt: 'Name a colour', completion: 7 }), // line 14: completion not a string
+  JSON.stringify({ prompt: 'Long one ' + 'and more '.repeat(40), completion: ' yes' }),
+];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-models-datasets-'));
+  core = createStudioCore({ dataDir: join(dir, 'data'), testJobs: false });
+  projectId = ((await core.invoke('projects.create', { name: 'library' })) as { id: string }).id;
+  tiny = await makeTinyModel(join(dir, 'model'), 'llama', { seed: 3, dtype: 'BF16' });
+  dataPath = join(dir, 'pairs.jsonl');
+  writeFileSync(dataPath, rows.join('\n') + '\n');
+});
+afterAll(async () => {
+  await core.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function invokeError(method: string, input: unknown): Promise<{ code: string; message: string }> {
+  const out = await core.invokeSafe(method as never, input as never);
+  if (out.ok) throw new Error(`${method} succeeded`);
+  return out.error;
+}
+
+describe('models', () => {
+  it('opens a model folder and records what it read: architecture, parameters, dtype, size, chat template', async () => {
+    const model = (await core.invoke('models.open', { path: tiny.dir })) as BaseModel;
+    expect(model).toMatchObject({ sourceKind: 'local', path: tiny.dir, architecture: 'LlamaForCausalLM', family: 'llama', dtype: 'BF16', layers: tiny.spec.numLayers });
+    expect(model.parameterCount).toBe(parameterCount(tiny.spec));
+    const tensorBytes = [...tiny.tensors.values()].reduce((n, t) => n + t.length * 2, 0);
+    expect(model.sizeBytes).toBeGreaterThan(tensorBytes); // BF16 data plus the safetensors header
+    expect(model.sizeBytes).toBeLessThan(tensorBytes + 64 * 1024);
+    expect(typeof model.chatTemplate === 'string' || model.chatTemplate === null).toBe(true);
+    // Opening it again refreshes the record instead of listing it twice.
+    const again = (await core.invoke('models.open', { path: tiny.dir })) as BaseModel;
+    const listed = (await core.invoke('models.list', {})) as BaseModel[];
+    expect(listed.map((m) => m.id)).toEqual([again.id]);
+    expect(await core.invoke('models.get', { id: again.id })).toEqual(again);
+    expect(await core.invoke('models.delete', { id: again.id })).toEqual({ deleted: true });
+    expect(await core.invoke('models.list', {})).toEqual([]);
+  });
+
+  it('refuses a missing path, a file, a relative path and a folder without config.json, naming the field', async () => {
+    expect(await invokeError('models.open', { path: join(dir, 'nope') })).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^path: nothing at .*nope/) });
+    expect((await invokeError('models.open', { path: dataPath })).message).toMatch(/is a file; choose the model folder/);
+    expect((await invokeError('models.open', { path: 'relative/model' })).message).toMatch(/not an absolute path/);
+    expect((await invokeError('models.open', { path: dir })).message).toMatch(/config\.json: missing/);
+    expect((await invokeError('models.pull', { repo: 'not a repo id' })).message).toMatch(/owner\/name/);
+  });
+
+  it('pull in offline mode with an empty cache fails its job with the reason', async () => {
+    const job = (await core.invoke('models.pull', { repo: 'acme/tiny', offline: true })) as Job;
+    const ended = await core.jobs.waitFor(job.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatch(/offline/i);
+    expect(await core.invoke('models.list', {})).toEqual([]);
+  });
+});
+
+describe('datasets', () => {
+  let dataset: Dataset;
+
+  it('imports a file as a job: format and columns detected, each bad row with its line and field', async () => {
+    const job = (await core.invoke('datasets.import', { projectId, path: dataPath })) as Job;
+    expect(job.kind).toBe('dataset.import');
+    expect((await core.jobs.waitFor(job.id)).status).toBe('succeeded');
+    const listed = (await core.invoke('datasets.list', { projectId })) as Dataset[];
+    expect(listed).toHaveLength(1);
+    dataset = listed[0];
+    expect(dataset).toMatchObject({ name: 'pairs.jsonl', fileFormat: 'jsonl', format: 'completion', columns: { prompt: 'prompt', completion: 'completion' }, rowsRead: 15, examples: 13, badRows: 2 });
+    expect(dataset.problems.map((p) => [p.line, p.field ?? null])).toEqual([[13, null], [14, 'completion']]);
+    expect(dataset.problems[1].text).toMatch(/^pairs\.jsonl:14 \(row 13\), field "completion"/);
+    const direct = await importDataset(dataPath);
+    expect(dataset.hash).toBe(direct.contentHash);
+  });
+
+  it('with onProblem "stop" the job fails at the first bad row and nothing is recorded', async () => {
+    const job = (await core.invoke('datasets.import', { projectId, path: dataPath, onProblem: 'stop', name: 'strict' })) as Job;
+    const ended = await core.jobs.waitFor(job.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatch(/pairs\.jsonl:13/);
+    expect(((await core.invoke('datasets.list', { projectId })) as Dataset[]).map((d) => d.name)).toEqual(['pairs.jsonl']);
+    expect((await invokeError('datasets.import', { projectId, path: join(dir, 'missing.jsonl') })).message).toMatch(/^path: nothing at/);
+  });
+
+  it('previews a page rendered with the model: special tokens, trained completion tokens, histogram with the cut-off', async () => {
+    const preview = (await core.invoke('datasets.preview', { id: dataset.id, offset: 2, rows: 3, model: tiny.dir, maxLength: 64 })) as DatasetPreview;
+    expect(preview.total).toBe(13);
+    expect(preview.rows.map((r) => r.row)).toEqual([2, 3, 4]);
+    const first = preview.rows[0];
+    expect(first.columns).toEqual({ prompt: 'What is 2 + 2?', completion: ' 4.' });
+    const pieces = first.rendered!.pieces;
+    expect(pieces.map((p) => p.text).join('')).toBe(first.rendered!.text);
+    const trainedText = pieces.filter((p) => p.trained).map((p) => p.text).join('');
+    expect(trainedText).toContain('4.');
+    expect(trainedText).not.toContain('What');
+    expect(pieces.some((p) => p.special)).toBe(true);
+    const stats = preview.stats!;
+    expect(stats.count).toBe(13);
+    expect(stats.maxLength).toBe(64);
+    expect(stats.truncated).toBe(1); // the long row
+    expect(stats.histogram.counts.reduce((a, b) => a + b, 0)).toBe(13);
+    // Without a model: rows only.
+    const plain = (await core.invoke('datasets.preview', { id: dataset.id })) as DatasetPreview;
+    expect(plain.stats).toBeNull();
+    expect(plain.rows[0].rendered).toBeNull();
+    // A prompt template renders the placeholders.
+    const templated = (await core.invoke('datasets.preview', { id: dataset.id, rows: 1, model: tiny.dir, template: { kind: 'prompt', template: 'Q: {prompt}\nA:' } })) as DatasetPreview;
+    expect(templated.rows[0].rendered!.text).toContain('Q: What is 0 + 0?\nA:');
+    expect(templated.template).toEqual({ kind: 'prompt', source: 'Q: {prompt}\nA:' });
+  });
+
+  it('splits with a ratio and seed exactly as the trainer will', async () => {
+    const split = (await core.invoke('datasets.split', { id: dataset.id, ratio: 0.25, seed: 7 })) as Dataset;
+    const expected = splitByRatio((await importDataset(dataPath)).examples, { evalRatio: 0.25, seed: 7 });
+    expect(split.split).toEqual({ ratio: 0.25, seed: 7, train: expected.train.length, eval: expected.eval.length, overlap: 0 });
+    expect(((await core.invoke('datasets.get', { id: dataset.id })) as Dataset).split).toEqual(split.split);
+  });
+});
+
+describe('models.plan', () => {
+  it('counts trainable parameters as PEFT does and warns about unmatched targets, truncation, few examples and lr', async () => {
+    const config = RunConfig.parse({
+      model: tiny.dir,
+      dataset: { path: dataPath, skip_bad_rows: true },
+      lora: { r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj', 'qkv_proj'] },
+      learning_rate: 0.05,
+      max_seq_length: 64,
+    });
+    const plan = (await core.invoke('models.plan', { config })) as RunPlan;
+    const s = tiny.spec;
+    const kvOut = s.numKvHeads * s.headDim;
+    const perLayer = 4 * (s.hiddenSize + s.numHeads * s.headDim) + 4 * (s.hiddenSize + kvOut);
+    expect(plan.trainableParameters).toBe(perLayer * s.numLayers);
+    expect(plan.targetedModules).toBe(2 * s.numLayers);
+    expect(plan.totalParameters).toBe(parameterCount(s) + plan.trainableParameters);
+    expect(plan.trainableShare).toBeCloseTo(plan.trainableParameters / plan.totalParameters, 12);
+    expect(plan.dataset).toMatchObject({ examples: 13, trainExamples: 12, truncated: 1 });
+    const fields = plan.warnings.map((w) => w.field);
+    expect(fields).toEqual(expect.arrayContaining(['lora.target_modules', 'max_seq_length', 'dataset.path', 'learning_rate']));
+    expect(plan.warnings.find((w) => w.field === 'lora.target_modules')!.message).toMatch(/"qkv_proj" matches no module/);
+    expect(plan.memory.bytes).toBeCloseTo(plan.memory.parts.reduce((n, p) => n + p.bytes, 0), 3);
+    expect(plan.time.seconds).toBeGreaterThan(0);
+
+    const full = (await core.invoke('models.plan', { config: { ...config, method: 'full', learning_rate: 2e-5 } })) as RunPlan;
+    expect(full.trainableParameters).toBe(parameterCount(s));
+    expect(full.trainableShare).toBe(1);
+    expect(full.warnings.map((w) => w.field)).not.toContain('learning_rate');
+    expect(full.memory.bytes).toBeGreaterThan(plan.memory.bytes);
+  });
+});
