@@ -1,4 +1,4 @@
-// GPT-2 and Gemma 3 programs on small in-memory specs (parsed from the fixtures' config.json with shrunken
+// GPT-2 and Gemma 3 (and, for full fine-tuning's sake, Qwen2) programs on small in-memory specs (parsed from the fixtures' config.json with shrunken
 // shapes): gradients of the float64 reference against finite differences for LoRA (every linear) and for full
 // fine-tuning (embeddings — token, learned positions, tied head —, LayerNorm/RMSNorm weights, linear weights and
 // biases), and the ONNX executor (float64 graphs) against the reference: loss, logits and every gradient.
@@ -15,7 +15,9 @@ import { relErr } from '../helpers.ts';
 import { randomWeights, tinyBatch } from '../tiny.ts';
 
 const V = 13;
-function smallSpec(kind: 'gpt2' | 'gemma3' | 'gemma3-softcap'): ModelSpec {
+function smallSpec(kind: 'qwen2' | 'gpt2' | 'gemma3' | 'gemma3-softcap'): ModelSpec {
+  // Qwen2: the Llama family with q/k/v biases and a tied head (full fine-tuning's tied-embedding case)
+  if (kind === 'qwen2') return specFromConfig(tinyModelConfig('qwen2', { config: { vocab_size: V, hidden_size: 8, intermediate_size: 12, num_attention_heads: 4, num_key_value_heads: 2 } }), 'qwen2/config.json');
   if (kind === 'gpt2') return specFromConfig(tinyModelConfig('gpt2', { config: { vocab_size: V, n_embd: 8, n_head: 2, n_inner: 12, n_positions: 9 } }), 'gpt2/config.json');
   return specFromConfig(tinyModelConfig('gemma3', {
     layers: 3,
@@ -27,7 +29,7 @@ function smallSpec(kind: 'gpt2' | 'gemma3' | 'gemma3-softcap'): ModelSpec {
   }), 'gemma3/config.json');
 }
 
-const cases = ['gpt2', 'gemma3', 'gemma3-softcap'] as const;
+const cases = ['qwen2', 'gpt2', 'gemma3', 'gemma3-softcap'] as const;
 
 function programs(kind: (typeof cases)[number]): { lora: Program; full: Program } {
   const base = buildProgramFromSpec(smallSpec(kind));
@@ -100,6 +102,8 @@ describe.each(cases)('%s program', (kind) => {
       expect([...ops]).toEqual(expect.arrayContaining(['position_embedding', 'layernorm', 'slice', 'gelu_tanh']));
       expect(lora.params.find((d) => d.name === 'transformer.h.0.attn.c_attn.lora_B.weight')!.shape).toEqual([24, 2]); // 3·hidden
       expect(lora.params.find((d) => d.name === 'transformer.h.0.attn.c_attn.weight')!.storedTransposed).toBe(true);
+    } else if (kind === 'qwen2') {
+      expect([...ops]).toEqual(expect.arrayContaining(['swiglu', 'rmsnorm', 'rope']));
     } else {
       expect([...ops]).toEqual(expect.arrayContaining(['geglu', 'rmsnorm', 'rope']));
       expect(lora.nodes.filter((n) => n.op === 'rmsnorm').length).toBe(3 * 6 + 1); // four per layer + q/k norms + final
