@@ -31,7 +31,7 @@ const LLAMA_STYLE = new Set(['llama', 'mistral', 'qwen2', 'qwen3']);
 export function llamaConfigFromModelSpec(spec: ModelSpec): LlamaConfig {
   const where = `${spec.architecture} (${spec.family})`;
   if (!LLAMA_STYLE.has(spec.family) || !spec.rope || spec.positionEmbedding !== 'rope')
-    throw new Error(`${where}: the engine lowers Llama, Mistral, Qwen2 and Qwen3 so far; GPT-2 and Gemma 3 come with part two`);
+    throw new Error(`${where}: not a Llama-family model; buildProgramFromSpec (models/index.ts) picks GPT-2 and Gemma 3 programs`);
   if (spec.normKind !== 'rms' || spec.activation !== 'silu' || spec.mlpKind !== 'gated')
     throw new Error(`${where}: expected RMSNorm + SiLU-gated MLP, got ${spec.normKind} / ${spec.activation} / ${spec.mlpKind}`);
   if (spec.sandwichNorms || spec.finalLogitSoftcap !== null || spec.embeddingScale !== 1)
