@@ -29,6 +29,7 @@ afterAll(async () => {
 });
 
 const projectTable = (page: Page) => page.getByRole('table', { name: 'Projects' });
+const countRuns = async () => (await serve.invoke<unknown[]>('runs.list', {})).length;
 
 /** Polls the core until a run or evaluation has ended, so a failure reads as the core's error, not a UI timeout. */
 async function waitUntilEnded(get: () => Promise<{ status: string; error: string | null }>, what: string): Promise<void> {
@@ -163,6 +164,60 @@ describe('A real fine-tune in the browser', () => {
     const change = perplexityChange(evaluation) as number;
     await evaluations.getByText(`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`, { exact: true }).waitFor();
     await screenshot(page, 'evaluate-finished.png');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('Starting a fine-tune from the browser', () => {
+  it('checks the quick-start form, starts the run and follows it to the end on its page', async () => {
+    await serve.invoke<ProjectRow>('projects.create', { name: 'Form fine-tune' });
+    const modelDir = join(serve.dataDir, 'form-llama');
+    await makeTinyModel(modelDir, 'llama', { seed: 7 });
+    const datasetPath = join(serve.dataDir, 'notes.jsonl');
+    const rows = Array.from({ length: 16 }, (_, i) => ({ text: `Note ${i}: the adapter learns the studio's house style, line ${i}.` }));
+    writeFileSync(datasetPath, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(serve.url);
+    await projectTable(page).waitFor();
+    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Form fine-tune' });
+    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'New fine-tune', exact: true }).click();
+
+    // Nothing filled in: the form names what is missing and starts nothing.
+    const runsBefore = await countRuns();
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await page.getByText('Enter the path of a Hugging Face model folder on this machine.').waitFor();
+    await page.getByText('Enter the path of a dataset file on this machine.').waitFor();
+    await page.getByLabel('LoRA rank (r)').fill('four');
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await page.getByText('“four” is not a number.').waitFor();
+    await screenshot(page, 'new-fine-tune-errors.png');
+    expect(await countRuns()).toBe(runsBefore);
+
+    await page.getByLabel('Base model folder').fill(modelDir);
+    await page.getByLabel('Dataset file').fill(datasetPath);
+    await page.getByLabel('Run name').fill('from the form');
+    await page.getByLabel('LoRA rank (r)').fill('4');
+    await page.getByLabel('LoRA alpha').fill('8');
+    await page.getByLabel('Learning rate').fill('0.005');
+    await page.getByLabel('Max steps').fill('4');
+    await page.getByLabel('Max sequence length').fill('32');
+    await page.getByLabel('Evaluation share').fill('0.25');
+    await screenshot(page, 'new-fine-tune.png');
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+
+    await page.getByRole('heading', { level: 1, name: 'from the form' }).waitFor();
+    const runId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
+    const started = await serve.invoke<{ config: { lora: { r: number; lora_alpha: number }; max_steps: number; learning_rate: number } }>('runs.get', { id: runId });
+    expect(started.config).toMatchObject({ lora: { r: 4, lora_alpha: 8 }, max_steps: 4, learning_rate: 0.005 });
+    await waitUntilEnded(() => serve.invoke('runs.get', { id: runId }), 'the run started from the form');
+    await page.getByText('Finished', { exact: true }).waitFor();
+    await page.getByRole('img', { name: 'Training and evaluation loss by step' }).locator('.recharts-line-curve').first().waitFor();
+    await page.getByText('4 / 4 steps', { exact: false }).waitFor();
+    await screenshot(page, 'run-from-form.png');
     expect(errors).toEqual([]);
     await context.close();
   });

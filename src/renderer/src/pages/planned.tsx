@@ -4,24 +4,6 @@ import { PlannedPage } from './PlannedPage.tsx';
 
 const NOT_BUILT = 'This part of the studio is not built yet.';
 
-export function NewFineTunePage() {
-  return (
-    <PlannedPage
-      title="New fine-tune"
-      icon="spark"
-      description="A guided path from a base model and a dataset to a running LoRA or QLoRA fine-tune, with a sensible default for every choice."
-      will={[
-        'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
-        'Choose a dataset, map its columns and preview one rendered training example.',
-        'Pick LoRA or QLoRA and hyperparameters from presets, each explained in one line.',
-        'Review trainable parameters, memory and time estimates and warnings, then start.',
-      ]}
-      firstStep={{ title: 'The fine-tune wizard is on its way', body: NOT_BUILT }}
-      cli={(project) => `lora-studio train --project "${project.name}" --model <model folder> --dataset <file>`}
-    />
-  );
-}
-
 export function DatasetsPage() {
   return (
     <PlannedPage

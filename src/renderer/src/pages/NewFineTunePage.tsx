@@ -1,0 +1,136 @@
+// New fine-tune, quick start: a base model folder, a dataset file and the main LoRA settings, each
+// explained in the contract's own words; everything else keeps the studio's safe defaults. The guided
+// wizard (pickers, previews, estimates) will replace this form.
+import { useState, type FormEvent } from 'react';
+import type { Project } from '../../../common/api/projects.ts';
+import { DatasetConfig, EvalSplit, LoraSection, RunConfigObject } from '../../../common/api/runs.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { Banner, Button, Card, PageHeader, TextField } from '../components/index.ts';
+import { routeHref } from '../routes.ts';
+import { buildRunStart, RUN_FORM_DEFAULTS, type RunFormField, type RunFormValues } from '../runForm.ts';
+import { useStudio } from '../state/studio.tsx';
+import { ProjectGate } from './ProjectGate.tsx';
+
+const WILL = [
+  'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
+  'Choose a dataset, map its columns and preview one rendered training example.',
+  'Pick LoRA or QLoRA and hyperparameters from presets, each explained in one line.',
+  'Review trainable parameters, memory and time estimates and warnings, then start.',
+];
+
+const ratioDescription = EvalSplit.options.flatMap((option) => ('ratio' in option.shape ? [option.shape.ratio.description] : []))[0];
+
+/** The one-line explanation of each field, from the contract's schema descriptions. */
+const HINTS: Record<RunFormField, string> = {
+  name: 'Optional: how this run is listed. Default: run 1, run 2, …',
+  model: RunConfigObject.shape.model.description ?? '',
+  dataset: DatasetConfig.shape.path.description ?? '',
+  r: LoraSection.shape.r.description ?? '',
+  alpha: LoraSection.shape.lora_alpha.description ?? '',
+  learningRate: RunConfigObject.shape.learning_rate.description ?? '',
+  epochs: RunConfigObject.shape.num_train_epochs.description ?? '',
+  maxSteps: `Optional. ${RunConfigObject.shape.max_steps.description ?? ''}`,
+  maxSeqLength: RunConfigObject.shape.max_seq_length.description ?? '',
+  evalShare: `${ratioDescription ?? 'Share of the rows held out for evaluation.'} 0 = no evaluation split.`,
+};
+
+export function NewFineTunePage() {
+  return (
+    <>
+      <PageHeader
+        title="New fine-tune"
+        description="Train a LoRA adapter on your data. Point to a model and a dataset; every other setting starts at a safe default."
+      />
+      <ProjectGate pageTitle="New fine-tune" icon="spark" will={WILL}>
+        {(project) => <QuickStartForm key={project.id} project={project} />}
+      </ProjectGate>
+    </>
+  );
+}
+
+function QuickStartForm({ project }: { project: Project }) {
+  const client = useStudio();
+  const [values, setValues] = useState<RunFormValues>(RUN_FORM_DEFAULTS);
+  const [errors, setErrors] = useState<Partial<Record<RunFormField, string>>>({});
+  const [otherErrors, setOtherErrors] = useState<string[]>([]);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const field = (name: RunFormField, label: string, extra: { inputMode?: 'decimal' | 'numeric'; placeholder?: string; autoFocus?: boolean } = {}) => (
+    <TextField
+      label={label}
+      hint={HINTS[name]}
+      value={values[name]}
+      error={errors[name]}
+      spellCheck={false}
+      {...extra}
+      onChange={(event) => {
+        const value = event.target.value;
+        setValues((current) => ({ ...current, [name]: value }));
+        if (errors[name]) setErrors((current) => ({ ...current, [name]: undefined }));
+      }}
+    />
+  );
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const result = buildRunStart(project.id, values);
+    setErrors(result.fieldErrors);
+    setOtherErrors(result.otherErrors);
+    setFailure(null);
+    if (!result.input) return;
+    setBusy(true);
+    try {
+      const run = await client.invoke('runs.start', result.input);
+      window.location.hash = routeHref('runs', run.id);
+    } catch (error) {
+      setFailure(toStudioApiError(error).message);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="stack run-form" onSubmit={(event) => void submit(event)} noValidate>
+      <Banner tone="info" title="Quick start">
+        The guided wizard (model and dataset pickers, a preview of the training text, memory and time estimates) is not built yet. This
+        form starts a LoRA run in “{project.name}” with the studio’s defaults for everything it does not ask.
+      </Banner>
+      <Card title="What to train">
+        <div className="form-grid">
+          {field('model', 'Base model folder', { placeholder: '/path/to/SmolLM2-135M-Instruct', autoFocus: true })}
+          {field('dataset', 'Dataset file', { placeholder: '/path/to/train.jsonl' })}
+          {field('name', 'Run name')}
+        </div>
+      </Card>
+      <Card title="How to train">
+        <div className="form-grid form-grid-2">
+          {field('r', 'LoRA rank (r)', { inputMode: 'numeric' })}
+          {field('alpha', 'LoRA alpha', { inputMode: 'decimal' })}
+          {field('learningRate', 'Learning rate', { inputMode: 'decimal' })}
+          {field('epochs', 'Epochs', { inputMode: 'decimal' })}
+          {field('maxSteps', 'Max steps', { inputMode: 'numeric' })}
+          {field('maxSeqLength', 'Max sequence length', { inputMode: 'numeric' })}
+          {field('evalShare', 'Evaluation share', { inputMode: 'decimal' })}
+        </div>
+      </Card>
+      {otherErrors.length > 0 ? (
+        <Banner title="The configuration has problems">
+          <ul className="plain-list">
+            {otherErrors.map((message) => (
+              <li key={message}>{message}</li>
+            ))}
+          </ul>
+        </Banner>
+      ) : null}
+      {failure ? <Banner title="The run did not start">{failure}</Banner> : null}
+      <div className="form-actions">
+        <Button type="button" variant="ghost" onClick={() => setValues(RUN_FORM_DEFAULTS)} disabled={busy}>
+          Reset to defaults
+        </Button>
+        <Button type="submit" variant="primary" icon="spark" busy={busy}>
+          Start fine-tune
+        </Button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,238 @@
+// The fine-tune wizard's pure half: the draft (what the user has chosen so far, saved in localStorage per
+// project as they go), the presets, the run config the draft becomes, and the contract's validation issues
+// mapped back to the step and field that caused them.
+import { LoraSection, RunConfig, RunConfigObject, type RunConfigInput, type TemplateConfig } from '../../../../common/api/runs.ts';
+import { sentence } from '../../validation.ts';
+
+export const STEPS = [
+  { id: 'model', label: 'Base model' },
+  { id: 'dataset', label: 'Dataset' },
+  { id: 'template', label: 'Template' },
+  { id: 'method', label: 'Method' },
+  { id: 'review', label: 'Review' },
+] as const;
+export type StepId = (typeof STEPS)[number]['id'];
+
+export type DatasetFormatChoice = 'auto' | 'text' | 'completion' | 'alpaca' | 'chat';
+
+/** Text fields stay strings while typed; the config conversion turns them into numbers (or reports them). */
+export interface WizardDraft {
+  step: StepId;
+  modelSource: 'local' | 'hub';
+  modelPath: string;
+  hubRepo: string;
+  hubRevision: string;
+  modelId: string | null;
+  datasetPath: string;
+  datasetId: string | null;
+  format: DatasetFormatChoice;
+  /** Column overrides by the contract's names (prompt, completion, …); empty = the detected ones. */
+  columns: Record<string, string>;
+  evalRatio: string;
+  seed: string;
+  templateKind: 'auto' | 'prompt' | 'plain';
+  promptTemplate: string;
+  method: 'lora' | 'qlora' | 'full';
+  preset: PresetId | 'custom';
+  r: string;
+  alpha: string;
+  dropout: string;
+  targetModules: string;
+  learningRate: string;
+  epochs: string;
+  maxSteps: string;
+  microBatch: string;
+  gradAccum: string;
+  maxSeqLength: string;
+  runName: string;
+}
+
+export const PRESETS = {
+  balanced: {
+    label: 'Balanced (recommended)',
+    summary: 'r 16, alpha 32 on q/k/v/o, dropout 0.05, learning rate 1e-4: the safe default.',
+    values: { r: '16', alpha: '32', dropout: '0.05', targetModules: 'q_proj, k_proj, v_proj, o_proj', learningRate: '0.0001' },
+  },
+  light: {
+    label: 'Light',
+    summary: 'r 8, alpha 16 on q/v only, learning rate 2e-4: fastest, smallest adapter, for style and format changes.',
+    values: { r: '8', alpha: '16', dropout: '0.05', targetModules: 'q_proj, v_proj', learningRate: '0.0002' },
+  },
+  thorough: {
+    label: 'Thorough',
+    summary: 'r 64, alpha 128 on every linear layer, learning rate 1e-4: most capacity, most memory and time.',
+    values: { r: '64', alpha: '128', dropout: '0.05', targetModules: 'all-linear', learningRate: '0.0001' },
+  },
+} as const;
+export type PresetId = keyof typeof PRESETS;
+
+export const DEFAULT_DRAFT: WizardDraft = {
+  step: 'model',
+  modelSource: 'local',
+  modelPath: '',
+  hubRepo: '',
+  hubRevision: 'main',
+  modelId: null,
+  datasetPath: '',
+  datasetId: null,
+  format: 'auto',
+  columns: {},
+  evalRatio: '0.1',
+  seed: '42',
+  templateKind: 'auto',
+  promptTemplate: '### Question: {prompt}\n### Answer: ',
+  method: 'lora',
+  preset: 'balanced',
+  ...PRESETS.balanced.values,
+  epochs: '1',
+  maxSteps: '',
+  microBatch: '1',
+  gradAccum: '4',
+  maxSeqLength: '1024',
+  runName: '',
+};
+
+export const DRAFT_KEY_PREFIX = 'lora-studio.wizard-draft.';
+
+/** Reads a saved draft; anything unreadable or from an older shape falls back to the defaults field by field. */
+export function loadDraft(storage: Pick<Storage, 'getItem'>, projectId: string): WizardDraft {
+  try {
+    const raw = storage.getItem(DRAFT_KEY_PREFIX + projectId);
+    if (!raw) return { ...DEFAULT_DRAFT };
+    const saved = JSON.parse(raw) as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...DEFAULT_DRAFT };
+    for (const key of Object.keys(DEFAULT_DRAFT) as (keyof WizardDraft)[]) {
+      const value = saved[key];
+      const fallback = DEFAULT_DRAFT[key];
+      if (value === undefined) continue;
+      if (fallback === null ? value === null || typeof value === 'string' : typeof value === typeof fallback) out[key] = value;
+    }
+    if (!STEPS.some((s) => s.id === out.step)) out.step = 'model';
+    return out as unknown as WizardDraft;
+  } catch {
+    return { ...DEFAULT_DRAFT };
+  }
+}
+
+export function saveDraft(storage: Pick<Storage, 'setItem'>, projectId: string, draft: WizardDraft): void {
+  storage.setItem(DRAFT_KEY_PREFIX + projectId, JSON.stringify(draft));
+}
+
+/** A number typed in a field; a blank or malformed one is kept as the text so the schema reports it at the field. */
+function num(text: string): number | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return trimmed;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : trimmed;
+}
+
+export function parseTargetModules(text: string): string[] | 'all-linear' {
+  const trimmed = text.trim();
+  if (trimmed === 'all-linear') return 'all-linear';
+  return trimmed.split(/[\s,]+/).filter(Boolean);
+}
+
+export function templateOf(draft: Pick<WizardDraft, 'templateKind' | 'promptTemplate'>): TemplateConfig {
+  if (draft.templateKind === 'prompt') return { kind: 'prompt', template: draft.promptTemplate };
+  return { kind: draft.templateKind };
+}
+
+/** The run config the draft describes (unvalidated: `checkDraft` validates it with the contract's schema). */
+export function draftToConfig(draft: WizardDraft, paths: { model: string; dataset: string }): RunConfigInput {
+  const ratio = num(draft.evalRatio);
+  const columns = Object.fromEntries(Object.entries(draft.columns).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
+  const config: Record<string, unknown> = {
+    model: paths.model,
+    dataset: {
+      path: paths.dataset,
+      format: draft.format,
+      columns,
+      template: templateOf(draft),
+      eval_split: ratio === 0 ? { kind: 'none' } : { kind: 'ratio', ratio },
+      skip_bad_rows: true, // the import already listed them; the wizard trains on the usable rows
+    },
+    method: draft.method,
+    lora: { r: num(draft.r), lora_alpha: num(draft.alpha), lora_dropout: num(draft.dropout), target_modules: parseTargetModules(draft.targetModules) },
+    learning_rate: num(draft.learningRate),
+    num_train_epochs: num(draft.epochs),
+    max_steps: draft.maxSteps.trim() === '' ? null : num(draft.maxSteps),
+    micro_batch_size: num(draft.microBatch),
+    gradient_accumulation_steps: num(draft.gradAccum),
+    max_seq_length: num(draft.maxSeqLength),
+    seed: num(draft.seed),
+  };
+  return config as RunConfigInput;
+}
+
+/** Draft field ← config path, to put each schema issue next to the field that caused it. */
+const FIELD_OF_PATH: Record<string, { step: StepId; field: keyof WizardDraft }> = {
+  model: { step: 'model', field: 'modelPath' },
+  'dataset.path': { step: 'dataset', field: 'datasetPath' },
+  'dataset.eval_split.ratio': { step: 'dataset', field: 'evalRatio' },
+  seed: { step: 'dataset', field: 'seed' },
+  'dataset.template.template': { step: 'template', field: 'promptTemplate' },
+  'lora.r': { step: 'method', field: 'r' },
+  'lora.lora_alpha': { step: 'method', field: 'alpha' },
+  'lora.lora_dropout': { step: 'method', field: 'dropout' },
+  'lora.target_modules': { step: 'method', field: 'targetModules' },
+  learning_rate: { step: 'method', field: 'learningRate' },
+  num_train_epochs: { step: 'method', field: 'epochs' },
+  max_steps: { step: 'method', field: 'maxSteps' },
+  micro_batch_size: { step: 'method', field: 'microBatch' },
+  gradient_accumulation_steps: { step: 'method', field: 'gradAccum' },
+  max_seq_length: { step: 'method', field: 'maxSeqLength' },
+};
+
+export interface DraftCheck {
+  config: RunConfig | null;
+  fieldErrors: Partial<Record<keyof WizardDraft, string>>;
+  /** The first step with a problem (the wizard's Start sends the user there). */
+  firstBadStep: StepId | null;
+  otherErrors: string[];
+}
+
+export function checkDraft(draft: WizardDraft, paths: { model: string; dataset: string }): DraftCheck {
+  const result = RunConfig.safeParse(draftToConfig(draft, paths));
+  if (result.success) return { config: result.data, fieldErrors: {}, firstBadStep: null, otherErrors: [] };
+  const fieldErrors: DraftCheck['fieldErrors'] = {};
+  const otherErrors: string[] = [];
+  let firstBadStep: StepId | null = null;
+  const order = STEPS.map((s) => s.id as StepId);
+  for (const issue of result.error.issues) {
+    // A list's entry (target_modules.0) belongs to the list's field.
+    const path = issue.path.filter((p) => typeof p === 'string').join('.');
+    const target = FIELD_OF_PATH[path];
+    const message = sentence(issue.message);
+    if (!target) {
+      otherErrors.push(`${path || 'config'}: ${message}`);
+      continue;
+    }
+    if (!(target.field in fieldErrors)) fieldErrors[target.field] = message;
+    if (firstBadStep === null || order.indexOf(target.step) < order.indexOf(firstBadStep)) firstBadStep = target.step;
+  }
+  return { config: null, fieldErrors, firstBadStep, otherErrors };
+}
+
+/** The contract's one-line explanation of each hyperparameter field. */
+export const HINTS = {
+  r: LoraSection.shape.r.description ?? '',
+  alpha: LoraSection.shape.lora_alpha.description ?? '',
+  dropout: LoraSection.shape.lora_dropout.description ?? '',
+  targetModules: LoraSection.shape.target_modules.description ?? '',
+  learningRate: RunConfigObject.shape.learning_rate.description ?? '',
+  epochs: RunConfigObject.shape.num_train_epochs.description ?? '',
+  maxSteps: `Optional. ${RunConfigObject.shape.max_steps.description ?? ''}`,
+  microBatch: RunConfigObject.shape.micro_batch_size.description ?? '',
+  gradAccum: RunConfigObject.shape.gradient_accumulation_steps.description ?? '',
+  maxSeqLength: RunConfigObject.shape.max_seq_length.description ?? '',
+  seed: RunConfigObject.shape.seed.description ?? '',
+  method: RunConfigObject.shape.method.description ?? '',
+} as const;
+
+/** Which preset the values match, if any (so picking "Light" then editing r shows "custom"). */
+export function matchingPreset(draft: WizardDraft): PresetId | 'custom' {
+  for (const [id, preset] of Object.entries(PRESETS) as [PresetId, (typeof PRESETS)[PresetId]][]) {
+    if ((Object.keys(preset.values) as (keyof typeof preset.values)[]).every((k) => draft[k].trim() === preset.values[k])) return id;
+  }
+  return 'custom';
+}

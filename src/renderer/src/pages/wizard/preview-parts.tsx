@@ -1,0 +1,126 @@
+// The dataset previewer's pieces, shared by the Datasets page and the wizard's template step: a rendered
+// example token by token (special tokens as chips, trained tokens coloured, masked ones faint), the
+// token-length histogram with the max-length cut-off, and the import's problems with their rows.
+import type { DatasetProblem, PreviewRow, TokenStats } from '../../../../common/api/datasets.ts';
+import './wizard.css';
+
+/** A token's text with whitespace made visible where it would otherwise vanish. */
+function visible(text: string): string {
+  return text.replace(/\t/g, '→');
+}
+
+export function TokenView({ row, label }: { row: PreviewRow; label: string }) {
+  if (row.error) return <p className="field-error">This row cannot be rendered: {row.error}</p>;
+  if (!row.rendered) return <p className="muted">Choose a base model to see this row as training text.</p>;
+  const r = row.rendered;
+  return (
+    <figure className="token-figure">
+      <div className="token-view" role="group" aria-label={label}>
+        {r.pieces.map((piece, i) => {
+          const classes = ['tok', piece.trained ? 'tok-trained' : 'tok-masked', piece.special ? 'tok-special' : ''].filter(Boolean).join(' ');
+          const title = `token ${piece.ids.join(', ')}${piece.special ? ' (special)' : ''}: ${piece.trained ? 'trained' : 'masked (context only)'}`;
+          if (piece.text.includes('\n') && !piece.special) {
+            const parts = piece.text.split('\n');
+            return (
+              <span key={i} className={classes} title={title} data-trained={piece.trained}>
+                {parts.map((part, j) => (
+                  <span key={j}>
+                    {visible(part)}
+                    {j < parts.length - 1 ? (
+                      <>
+                        <span className="tok-newline" aria-hidden="true">↵</span>
+                        <br />
+                      </>
+                    ) : null}
+                  </span>
+                ))}
+              </span>
+            );
+          }
+          return (
+            <span key={i} className={classes} title={title} data-trained={piece.trained}>
+              {visible(piece.text)}
+            </span>
+          );
+        })}
+      </div>
+      <figcaption className="token-caption">
+        <span className="legend-item"><span className="tok tok-trained">trained</span> tokens the model learns to write</span>
+        <span className="legend-item"><span className="tok tok-masked">masked</span> context only</span>
+        <span className="legend-item"><span className="tok tok-special tok-masked">&lt;special&gt;</span> special tokens</span>
+        <span className="muted">
+          {r.tokens} tokens, {r.trainedTokens} trained{r.truncated ? ` — cut from ${r.fullLength} at the max length` : ''}
+        </span>
+      </figcaption>
+      {r.warnings.length > 0 ? (
+        <ul className="plain-list warn-list">
+          {r.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      ) : null}
+    </figure>
+  );
+}
+
+export function LengthHistogram({ stats }: { stats: TokenStats }) {
+  const { edges, counts } = stats.histogram;
+  const top = Math.max(1, ...counts);
+  const cut = stats.maxLength;
+  return (
+    <figure className="histogram-figure">
+      <div className="histogram" role="img" aria-label={`Token lengths of ${stats.count} examples: from ${stats.min} to ${stats.max}, median ${stats.median}; ${stats.truncated} longer than the max length${cut !== null ? ` ${cut}` : ''}`}>
+        {counts.map((count, i) => {
+          const over = cut !== null && edges[i] >= cut;
+          return (
+            <div key={i} className="histogram-col" title={`${Math.round(edges[i])}–${Math.round(edges[i + 1])} tokens: ${count} example(s)${over ? ' (cut)' : ''}`}>
+              <div className={over ? 'histogram-bar histogram-bar-over' : 'histogram-bar'} style={{ height: `${(count / top) * 100}%` }} />
+            </div>
+          );
+        })}
+        {cut !== null ? (
+          // With examples over the cut-off the last bar holds exactly those; otherwise the bars end at the cut-off.
+          <div className="histogram-cut" style={{ left: `${(edges[edges.length - 1] > cut ? (counts.length - 1) / counts.length : 1) * 100}%` }} />
+        ) : null}
+      </div>
+      <div className="histogram-axis">
+        <span>{Math.round(edges[0])}</span>
+        {cut !== null ? <span className="histogram-cut-label">max length {cut}</span> : null}
+        <span>{Math.round(edges[edges.length - 1])} tokens</span>
+      </div>
+      <figcaption className="histogram-caption">
+        <span>{stats.count} examples measured · median {stats.median} · p95 {stats.p95} · longest {stats.max} tokens</span>
+        <span className={stats.truncated > 0 ? 'text-warning' : undefined}>
+          {stats.truncated > 0
+            ? `${stats.truncated} (${(stats.truncatedShare * 100).toFixed(1)}%) longer than ${cut} tokens: they will be cut`
+            : `none longer than ${cut ?? 'the max length'} tokens`}
+        </span>
+        {stats.untrainable > 0 ? <span className="text-warning">{stats.untrainable} with no trained token left</span> : null}
+      </figcaption>
+    </figure>
+  );
+}
+
+export function ProblemList({ problems, total }: { problems: DatasetProblem[]; total: number }) {
+  if (total === 0) return <p className="muted">No bad rows.</p>;
+  return (
+    <div className="stack">
+      <p>
+        {total} row{total === 1 ? '' : 's'} could not be used and {total === 1 ? 'is' : 'are'} left out
+        {problems.length < total ? ` (the first ${problems.length} are listed)` : ''}. Fix the file and import it again to include {total === 1 ? 'it' : 'them'}.
+      </p>
+      <ul className="problem-list" aria-label="Problems found at import">
+        {problems.map((p) => (
+          <li key={`${p.row}-${p.field ?? ''}-${p.message}`}>
+            <span className="problem-where">{p.line !== undefined ? `line ${p.line}` : `row ${p.row}`}</span>
+            {p.field ? <code>{p.field}</code> : null}
+            <span>
+              {p.message}
+              {p.expected ? <span className="muted"> — expected {p.expected}</span> : null}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
