@@ -338,6 +338,9 @@ export const EvalJobParams = z.object({
   batchSize: positiveInt(),
   seed: nonNegativeInt(),
   compareBase: z.boolean(),
+  /** The run's method and quantization: a QLoRA adapter is measured over the same NF4 base it trained on. */
+  method: z.enum(['lora', 'qlora', 'full']).optional(),
+  doubleQuant: z.boolean().optional(),
 });
 export type EvalJobParams = z.infer<typeof EvalJobParams>;
 

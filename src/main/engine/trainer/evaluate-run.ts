@@ -96,7 +96,11 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
     ? null
     : options.openSession
     ? await options.openSession(lora)
-    : (await openModelSession({ config: { model: params.model, method: 'lora', lora, seed: params.seed }, trainingTemplate: null, threads: cpus().length })).session;
+    : (await openModelSession({
+        config: { model: params.model, method: params.method === 'qlora' ? 'qlora' : 'lora', lora, seed: params.seed, bnb_4bit_use_double_quant: params.doubleQuant },
+        trainingTemplate: null,
+        threads: cpus().length,
+      })).session;
   const passes = (params.compareBase || !adapter ? 1 : 0) + (adapter ? 1 : 0);
   let done = 0;
   const progress = (label: string) => (finished: number, total: number) =>

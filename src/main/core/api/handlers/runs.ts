@@ -227,6 +227,8 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
         batchSize: request.batch_size,
         seed: run.config.seed,
         compareBase: request.compareBase,
+        method: run.config.method,
+        doubleQuant: run.config.bnb_4bit_use_double_quant,
       };
     } else {
       if (!request.model || !request.dataset) throw new StudioError('invalid_input', 'an evaluation needs either a runId, or a model and a dataset');
