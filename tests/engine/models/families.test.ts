@@ -112,6 +112,8 @@ describe.each(cases)('%s program', (kind) => {
       expect(lora.nodes.filter((n) => n.op === 'rope' && n.local).length).toBe(4);
       expect(ops.has('softcap')).toBe(kind === 'gemma3-softcap');
     }
+    if (kind === 'gpt2') // 9 learned positions: a 10-token row is refused with the reason, not read past the table
+      expect(() => prepareBatch(lora, tinyBatch(V, 10))).toThrow(/position 9 .*9 learned positions/);
     // weight decay: biases and norm weights excluded, everything else decayed
     for (const d of full.params) expect(d.noDecay, d.name).toBe(d.shape.length === 1);
   });
