@@ -242,6 +242,28 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
     compare(gpt2ReferenceLogits(tiny.tensors, s.hiddenSize, s.numHeads, s.numLayers, s.vocabSize, PROMPT), await llamaCppLogProbs(out, PROMPT), 2e-3);
   });
 
+  it('GPT-2 LoRA GGUF (Conv1D modules, fan_in_fan_out) applied by llama.cpp equals the merged GPT-2', async () => {
+    const tiny = await makeTinyModel(join(dir, 'gpt2-lora'), 'gpt2', { seed: 73, std: 0.2 });
+    const config = defaultLoraConfig({ r: 4, lora_alpha: 8, target_modules: ['c_attn', 'c_fc'], fan_in_fan_out: true });
+    const adapter = initLoraAdapter(matchTargetModules(tiny.spec, config).targets, config, seededRandom(74));
+    const n = seededNormal(75);
+    for (const l of adapter.layers.values()) l.B = l.B.map(() => 0.3 * n());
+    const base = join(dir, 'gpt2-base.gguf');
+    const loraFile = join(dir, 'gpt2-lora.gguf');
+    await exportGguf({ baseDir: tiny.dir, outFile: base, type: 'f32' });
+    await exportLoraGguf({ baseDir: tiny.dir, adapter, outFile: loraFile });
+    const model = await openModelFolder(tiny.dir);
+    const merged = new Map<string, Float32Array>();
+    try {
+      const read = mergedTensorReader(model, [{ adapter }]);
+      for (const e of model.table) merged.set(e.hfName, await read(e.hfName));
+    } finally {
+      await model.close();
+    }
+    const s = tiny.spec;
+    compare(gpt2ReferenceLogits(merged, s.hiddenSize, s.numHeads, s.numLayers, s.vocabSize, PROMPT), await llamaCppLogProbs(base, PROMPT, loraFile), 2e-3);
+  });
+
   it('Gemma 3 (sliding and global layers, norms stored as 1 + w, √hidden embedding scale): logits match the engine', async () => {
     const layerTypes = Array.from({ length: 6 }, (_, i) => ((i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention'));
     const tiny = await makeTinyModel(join(dir, 'gemma3-logits'), 'gemma3', { seed: 81, std: 0.2, layers: 6, config: { layer_types: layerTypes, sliding_window: 4 } });
