@@ -91,6 +91,8 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
       target_modules: config.lora.target_modules,
       bias: config.lora.bias,
       use_rslora: config.lora.use_rslora,
+      // GPT-2's Conv1D stores [in, out]: PEFT records it so merges transpose the delta (formats/merge checks it)
+      fan_in_fan_out: spec.conv1dWeights,
       base_model_name_or_path: config.model,
     });
     writer = async (dir: string, trainables: TensorMap) => {
