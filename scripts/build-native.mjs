@@ -119,8 +119,19 @@ async function compileCuda({ nvcc, cudaHome, cublasLt, check }) {
 }
 
 function nodeInclude() {
-  const candidates = [process.env.LORA_NODE_INCLUDE, path.resolve(process.execPath, '..', '..', 'include', 'node'), '/usr/include/node'];
+  const candidates = [process.env.LORA_NODE_INCLUDE, path.resolve(process.execPath, '..', '..', 'include', 'node'), '/usr/include/node', path.join(root, '.devnode', 'include', 'node')];
   return candidates.find((c) => c && existsSync(path.join(c, 'node_api.h'))) ?? null;
+}
+
+/** node-addon-api's headers: the installed package, or .devnode/include/napi on a machine without node_modules. */
+function nodeAddonApiInclude() {
+  try {
+    return createRequire(import.meta.url)('node-addon-api').include_dir.replace(/^"|"$/g, '');
+  } catch {
+    const carried = path.join(root, '.devnode', 'include', 'napi');
+    if (existsSync(path.join(carried, 'napi.h'))) return carried;
+    throw new Error('node-addon-api headers not found (npm install, or node scripts/bundle-gpu.mjs to carry them)');
+  }
 }
 
 function nodeGyp() {
@@ -129,8 +140,7 @@ function nodeGyp() {
 }
 
 async function linkAddon({ withCuda, cudaHome, cublasLt, direct }) {
-  const require = createRequire(import.meta.url);
-  const addonApi = require('node-addon-api').include_dir.replace(/^"|"$/g, '');
+  const addonApi = nodeAddonApiInclude();
   const cudaLib = cudaHome ? [path.join(cudaHome, 'lib64'), path.join(cudaHome, 'lib')].find((d) => existsSync(path.join(d, 'libcudart.so'))) : null;
   if (withCuda && !cudaLib) throw new Error(`libcudart.so not found under ${cudaHome}/lib64 or lib`);
   const gyp = nodeGyp();
