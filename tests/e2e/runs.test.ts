@@ -185,6 +185,7 @@ describe('Starting a fine-tune from the browser', () => {
     await projectTable(page).waitFor();
     await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Form fine-tune' });
     await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'New fine-tune', exact: true }).click();
+    await page.getByRole('link', { name: 'Quick start', exact: true }).click(); // the one-form path beside the wizard
 
     // Nothing filled in: the form names what is missing and starts nothing.
     const runsBefore = await countRuns();

@@ -3,8 +3,9 @@ import { Button, ConnectionIndicator, Icon } from './components/index.ts';
 import { ProjectsPage } from './pages/ProjectsPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { EvaluatePage } from './pages/EvaluatePage.tsx';
-import { NewFineTunePage } from './pages/NewFineTunePage.tsx';
-import { AdaptersPage, ChatPage, DatasetsPage, ExportsPage } from './pages/planned.tsx';
+import { WizardPage } from './pages/wizard/WizardPage.tsx';
+import { DatasetsPage } from './pages/DatasetsPage.tsx';
+import { AdaptersPage, ChatPage, ExportsPage } from './pages/planned.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
 import { parseLocation, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
 import { useHash } from './state/location.ts';
@@ -15,7 +16,7 @@ import { toggledPreference } from './theme.ts';
 
 const PAGES: Record<RouteId, () => ReactElement> = {
   projects: ProjectsPage,
-  new: NewFineTunePage,
+  new: WizardPage,
   datasets: DatasetsPage,
   runs: RunsPage,
   evaluate: EvaluatePage,

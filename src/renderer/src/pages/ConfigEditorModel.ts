@@ -1,0 +1,195 @@
+// The config editor's pure half: the RunConfig's fields as a form description (labels, kinds, the contract's
+// own one-line explanations), reading and writing a field by path, parsing a typed value, and the contract's
+// validation issues placed at the field they concern. The JSON pane and the form edit the same object.
+import type { z } from 'zod';
+import { DatasetConfig, EvalSplit, LoraSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
+import { sentence } from '../validation.ts';
+
+export type FieldKind = 'string' | 'int' | 'number' | 'nullable-int' | 'nullable-number' | 'bool' | 'enum' | 'targets' | 'template' | 'eval-split';
+
+export interface FieldSpec {
+  path: string[];
+  label: string;
+  kind: FieldKind;
+  options?: readonly string[];
+  description: string;
+}
+
+function describeAt(path: string[]): string {
+  let schema: z.ZodType | undefined;
+  if (path[0] === 'dataset' && path.length === 2) schema = (DatasetConfig.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'lora' && path.length === 2) schema = (LoraSection.shape as Record<string, z.ZodType>)[path[1]];
+  else schema = (RunConfigObject.shape as Record<string, z.ZodType>)[path[0]];
+  if (path.join('.') === 'dataset.template') return TemplateConfig.description ?? '';
+  if (path.join('.') === 'dataset.eval_split') return EvalSplit.description ?? '';
+  return schema?.description ?? '';
+}
+
+const f = (path: string, label: string, kind: FieldKind, options?: readonly string[]): FieldSpec => ({
+  path: path.split('.'),
+  label,
+  kind,
+  options,
+  description: describeAt(path.split('.')),
+});
+
+export const SECTIONS: { title: string; fields: FieldSpec[] }[] = [
+  {
+    title: 'Model and data',
+    fields: [
+      f('model', 'Base model folder', 'string'),
+      f('dataset.path', 'Dataset file', 'string'),
+      f('dataset.format', 'Dataset format', 'enum', ['auto', 'text', 'completion', 'alpaca', 'chat']),
+      f('dataset.template', 'Template', 'template'),
+      f('dataset.eval_split', 'Evaluation split', 'eval-split'),
+      f('dataset.skip_bad_rows', 'Skip bad rows', 'bool'),
+      f('max_seq_length', 'Max sequence length', 'int'),
+      f('packing', 'Packing', 'bool'),
+      f('train_on', 'Train on', 'enum', ['completion', 'all']),
+    ],
+  },
+  {
+    title: 'Method and adapter',
+    fields: [
+      f('method', 'Method', 'enum', ['lora', 'qlora', 'full']),
+      f('lora.r', 'Rank (r)', 'int'),
+      f('lora.lora_alpha', 'Alpha', 'number'),
+      f('lora.lora_dropout', 'Dropout', 'number'),
+      f('lora.target_modules', 'Target modules', 'targets'),
+      f('lora.bias', 'Bias', 'enum', ['none', 'all', 'lora_only']),
+      f('lora.use_rslora', 'rsLoRA', 'bool'),
+      f('bnb_4bit_use_double_quant', 'Double quantization (QLoRA)', 'bool'),
+      f('from_scratch', 'From scratch (full only)', 'bool'),
+    ],
+  },
+  {
+    title: 'Optimisation',
+    fields: [
+      f('learning_rate', 'Learning rate', 'number'),
+      f('num_train_epochs', 'Epochs', 'number'),
+      f('max_steps', 'Max steps', 'nullable-int'),
+      f('micro_batch_size', 'Micro-batch size', 'int'),
+      f('gradient_accumulation_steps', 'Gradient accumulation', 'int'),
+      f('lr_scheduler_type', 'Scheduler', 'enum', ['constant', 'linear', 'cosine']),
+      f('warmup_steps', 'Warm-up steps', 'int'),
+      f('warmup_ratio', 'Warm-up ratio', 'number'),
+      f('weight_decay', 'Weight decay', 'number'),
+      f('max_grad_norm', 'Max gradient norm', 'nullable-number'),
+      f('adam_beta1', 'Adam β1', 'number'),
+      f('adam_beta2', 'Adam β2', 'number'),
+      f('adam_epsilon', 'Adam ε', 'number'),
+      f('seed', 'Seed', 'int'),
+    ],
+  },
+  {
+    title: 'Logging and checkpoints',
+    fields: [
+      f('logging_steps', 'Logging steps', 'int'),
+      f('eval_steps', 'Eval steps', 'nullable-int'),
+      f('save_steps', 'Save steps', 'nullable-int'),
+      f('save_total_limit', 'Checkpoints kept', 'nullable-int'),
+    ],
+  },
+];
+
+export const FIELD_PATHS = SECTIONS.flatMap((s) => s.fields.map((field) => field.path.join('.')));
+
+export type ConfigValue = Record<string, unknown>;
+
+export function getAt(value: unknown, path: string[]): unknown {
+  let cur: unknown = value;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** A copy of `value` with `path` set (intermediate objects created as needed). */
+export function setAt(value: ConfigValue, path: string[], next: unknown): ConfigValue {
+  const [key, ...rest] = path;
+  const inner = value[key];
+  return { ...value, [key]: rest.length === 0 ? next : setAt(inner !== null && typeof inner === 'object' ? (inner as ConfigValue) : {}, rest, next) };
+}
+
+/** What a typed text becomes: a number when it reads as one, null for a blank nullable field, else the text (the schema then says what is wrong). */
+export function parseTyped(kind: FieldKind, text: string): unknown {
+  const trimmed = text.trim();
+  if ((kind === 'nullable-int' || kind === 'nullable-number') && trimmed === '') return null;
+  if (kind === 'int' || kind === 'number' || kind === 'nullable-int' || kind === 'nullable-number') {
+    const n = Number(trimmed);
+    return trimmed !== '' && Number.isFinite(n) ? n : text;
+  }
+  if (kind === 'targets') {
+    if (trimmed === 'all-linear') return 'all-linear';
+    return trimmed.split(/[\s,]+/).filter(Boolean);
+  }
+  return text;
+}
+
+/** The value shown in a text input for a field. */
+export function displayValue(kind: FieldKind, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (kind === 'targets' && Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+/** The contract's issues, each at the form field it concerns (the nearest listed parent path), else under "other". */
+export function issuesByField(value: unknown): { byField: Record<string, string>; other: string[]; config: RunConfig | null } {
+  const result = RunConfig.safeParse(value);
+  if (result.success) return { byField: {}, other: [], config: result.data };
+  const byField: Record<string, string> = {};
+  const other: string[] = [];
+  for (const issue of result.error.issues) {
+    const parts = issue.path.map(String);
+    let field: string | null = null;
+    for (let n = parts.length; n > 0; n--) {
+      const candidate = parts.slice(0, n).join('.');
+      if (FIELD_PATHS.includes(candidate)) {
+        field = candidate;
+        break;
+      }
+    }
+    const message = sentence(issue.message);
+    if (field === null) other.push(`${parts.join('.') || 'config'}: ${message}`);
+    else if (!(field in byField)) byField[field] = message;
+  }
+  return { byField, other, config: null };
+}
+
+/** A complete config with every default written out, for a start with nothing chosen yet. */
+export function defaultConfig(): ConfigValue {
+  const filled = RunConfig.parse({ model: '-', dataset: { path: '-' } }) as unknown as ConfigValue;
+  return setAt(setAt(filled, ['model'], ''), ['dataset', 'path'], '');
+}
+
+/** A config as given, with defaults filled in when it validates (so every field shows its value). */
+export function withDefaults(value: ConfigValue): ConfigValue {
+  const parsed = RunConfig.safeParse(value);
+  return parsed.success ? (parsed.data as unknown as ConfigValue) : value;
+}
+
+export const PRESETS_KEY = 'lora-studio.config-presets';
+
+/** Saved presets: name → config without model and dataset paths (a preset is about how to train, not on what). */
+export function loadPresets(storage: Pick<Storage, 'getItem'>): Record<string, ConfigValue> {
+  try {
+    const raw = storage.getItem(PRESETS_KEY);
+    const parsed = raw ? (JSON.parse(raw) as unknown) : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, ConfigValue>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function presetOf(config: ConfigValue): ConfigValue {
+  const { model: _model, dataset, ...rest } = config;
+  const { path: _path, ...datasetRest } = (dataset ?? {}) as ConfigValue;
+  return { ...rest, dataset: datasetRest };
+}
+
+/** A preset applied to the current config keeps the current model and dataset file. */
+export function applyPreset(current: ConfigValue, preset: ConfigValue): ConfigValue {
+  const dataset = { ...((preset.dataset ?? {}) as ConfigValue), path: getAt(current, ['dataset', 'path']) ?? '' };
+  return { ...preset, model: current.model ?? '', dataset };
+}

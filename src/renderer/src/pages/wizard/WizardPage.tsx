@@ -1,0 +1,746 @@
+// The New fine-tune wizard: base model → dataset → template → method → review → start. The draft is saved in
+// this browser's localStorage per project on every change (so a reload or a detour keeps it), and cleared
+// when the run starts. Every number shown comes from the core: the model's summary, the dataset's import
+// report and preview, and models.plan's counts and estimates.
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { Dataset, DatasetShape } from '../../../../common/api/datasets.ts';
+import type { BaseModel } from '../../../../common/api/models.ts';
+import type { Project } from '../../../../common/api/projects.ts';
+import { toStudioApiError } from '../../api/client.ts';
+import { useQuery } from '../../api/hooks.ts';
+import { Banner, Button, Card, PageHeader, ProgressBar, QueryView, TextField } from '../../components/index.ts';
+import { formatBytes } from '../../format.ts';
+import { routeHref } from '../../routes.ts';
+import { useLocation } from '../../state/location.ts';
+import { useStudio } from '../../state/studio.tsx';
+import { NewFineTunePage } from '../NewFineTunePage.tsx';
+import { ProjectGate } from '../ProjectGate.tsx';
+import { ConfigEditor, CONFIG_EDITOR_KEY_PREFIX } from '../ConfigEditor.tsx';
+import {
+  checkDraft, DRAFT_KEY_PREFIX, draftToConfig, HINTS, loadDraft, matchingPreset, PRESETS, saveDraft, STEPS, templateOf,
+  type PresetId, type StepId, type WizardDraft,
+} from './draft.ts';
+import { LengthHistogram, ProblemList, TokenView } from './preview-parts.tsx';
+import { useJob, type JobView } from './useJob.ts';
+import './wizard.css';
+
+const WILL = [
+  'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
+  'Choose a dataset, check its columns and split, and preview one rendered training example.',
+  'Pick LoRA, QLoRA or full fine-tuning and hyperparameters from presets, each explained in one line.',
+  'Review trainable parameters, memory and time estimates and warnings, then start.',
+];
+
+export function WizardPage() {
+  const { params } = useLocation();
+  // The one-form quick start stays reachable for users who know what they want.
+  if (params[0] === 'quick') return <NewFineTunePage />;
+  const editing = params[0] === 'config';
+  return (
+    <>
+      <PageHeader
+        title={editing ? 'Run config editor' : 'New fine-tune'}
+        description={
+          editing
+            ? 'Every setting of a run, as a form and as JSON side by side, checked by the same rules the core uses.'
+            : 'A guided path from a base model and a dataset to a running fine-tune. Every choice has a safe default.'
+        }
+        actions={
+          editing ? (
+            <a className="btn btn-secondary" href={routeHref('new')}>
+              Back to the wizard
+            </a>
+          ) : (
+            <>
+              <a className="btn btn-ghost" href={routeHref('new', 'quick')}>
+                Quick start
+              </a>
+              <a className="btn btn-secondary" href={routeHref('new', 'config')}>
+                Config editor
+              </a>
+            </>
+          )
+        }
+      />
+      <ProjectGate pageTitle="New fine-tune" icon="spark" will={WILL}>
+        {(project) => (editing ? <ConfigEditor key={project.id} project={project} /> : <Wizard key={project.id} project={project} />)}
+      </ProjectGate>
+    </>
+  );
+}
+
+type Update = (patch: Partial<WizardDraft>) => void;
+
+function Wizard({ project }: { project: Project }) {
+  const [draft, setDraft] = useState<WizardDraft>(() => loadDraft(window.localStorage, project.id));
+  const update: Update = (patch) => setDraft((d) => ({ ...d, ...patch }));
+  useEffect(() => saveDraft(window.localStorage, project.id, draft), [project.id, draft]);
+
+  const models = useQuery('models.list', {});
+  const datasets = useQuery('datasets.list', { projectId: project.id });
+  const model = models.state.status === 'ready' ? (models.state.data.find((m) => m.id === draft.modelId) ?? null) : null;
+  const dataset = datasets.state.status === 'ready' ? (datasets.state.data.find((d) => d.id === draft.datasetId) ?? null) : null;
+  const paths = { model: model?.path ?? '', dataset: dataset?.path ?? '' };
+  const check = checkDraft(draft, paths);
+
+  const index = STEPS.findIndex((s) => s.id === draft.step);
+  const ready: Record<StepId, boolean> = {
+    model: true,
+    dataset: model !== null,
+    template: model !== null && dataset !== null,
+    method: model !== null && dataset !== null,
+    review: model !== null && dataset !== null,
+  };
+  const canContinue = draft.step === 'model' ? model !== null : draft.step === 'dataset' ? dataset !== null : true;
+  const go = (step: StepId) => update({ step });
+
+  return (
+    <div className="stack">
+      <nav aria-label="Wizard steps">
+        <ol className="wizard-steps">
+          {STEPS.map((s, i) => (
+            <li key={s.id}>
+              <button
+                type="button"
+                className={['wizard-step', i < index ? 'wizard-step-done' : ''].join(' ')}
+                aria-current={s.id === draft.step ? 'step' : undefined}
+                disabled={!ready[s.id]}
+                onClick={() => go(s.id)}
+              >
+                <span className="wizard-step-number">{i + 1}</span>
+                {s.label}
+              </button>
+            </li>
+          ))}
+        </ol>
+      </nav>
+
+      {draft.step === 'model' ? <ModelStep draft={draft} update={update} models={models} model={model} /> : null}
+      {draft.step === 'dataset' && model ? <DatasetStep project={project} draft={draft} update={update} datasets={datasets} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
+      {draft.step === 'template' && model && dataset ? <TemplateStep draft={draft} update={update} model={model} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
+      {draft.step === 'method' && model && dataset ? <MethodStep project={project} draft={draft} update={update} paths={paths} fieldErrors={check.fieldErrors} /> : null}
+      {draft.step === 'review' && model && dataset ? <ReviewStep project={project} draft={draft} update={update} paths={paths} /> : null}
+
+      <div className="wizard-nav">
+        <Button icon={undefined} disabled={index === 0} onClick={() => go(STEPS[index - 1].id)}>
+          Back
+        </Button>
+        <span className="muted">Your choices are saved in this browser as you go.</span>
+        {index < STEPS.length - 1 ? (
+          <Button variant="primary" disabled={!canContinue} onClick={() => go(STEPS[index + 1].id)}>
+            Next: {STEPS[index + 1].label}
+          </Button>
+        ) : (
+          <span />
+        )}
+      </div>
+    </div>
+  );
+}
+
+// ── 1. Base model ─────────────────────────────────────────────────────────────────────────────────
+type ModelsQuery = ReturnType<typeof useQuery<'models.list'>>;
+
+function ModelStep({ draft, update, models, model }: { draft: WizardDraft; update: Update; models: ModelsQuery; model: BaseModel | null }) {
+  const client = useStudio();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const pull = useJob((job: JobView) => {
+    if (job.status !== 'succeeded') return;
+    void client.invoke('models.list', {}).then((list) => {
+      models.reload();
+      const pulled = list.find((m) => m.source === draft.hubRepo.trim());
+      if (pulled) update({ modelId: pulled.id });
+    });
+  });
+
+  const open = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const opened = await client.invoke('models.open', { path: draft.modelPath.trim() });
+      models.reload();
+      update({ modelId: opened.id });
+    } catch (e) {
+      setError(toStudioApiError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const download = async () => {
+    setError(null);
+    try {
+      pull.track(await client.invoke('models.pull', { repo: draft.hubRepo.trim(), revision: draft.hubRevision.trim() || 'main' }));
+    } catch (e) {
+      setError(toStudioApiError(e).message);
+    }
+  };
+  const pulling = pull.job !== null && (pull.job.status === 'running' || pull.job.status === 'queued');
+
+  return (
+    <Card title="1. Base model">
+      <div className="stack">
+        <p className="muted">The open model you fine-tune. The studio reads Hugging Face model folders (config.json, tokenizer.json, safetensors weights).</p>
+        <div className="choice-row" role="radiogroup" aria-label="Where the model comes from">
+          <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title="A folder on this machine" text="A model you already have: the folder with config.json." />
+          <Choice name="model-source" checked={draft.modelSource === 'hub'} onChange={() => update({ modelSource: 'hub' })} title="Hugging Face Hub" text="Download by id into the shared Hugging Face cache (resumes if interrupted)." />
+        </div>
+        {draft.modelSource === 'local' ? (
+          <form className="field-row" onSubmit={(e) => (e.preventDefault(), void open())}>
+            <TextField
+              label="Model folder"
+              value={draft.modelPath}
+              onChange={(e) => update({ modelPath: e.target.value })}
+              placeholder="/home/me/models/SmolLM2-135M-Instruct"
+              hint="Type the full path of the folder (in the desktop app a folder picker can fill it)."
+              error={error}
+              spellCheck={false}
+            />
+            <Button type="submit" variant="primary" busy={busy} disabled={draft.modelPath.trim() === ''}>
+              Open
+            </Button>
+          </form>
+        ) : (
+          <div className="stack">
+            <form className="field-row" onSubmit={(e) => (e.preventDefault(), void download())}>
+              <TextField label="Hub model id" value={draft.hubRepo} onChange={(e) => update({ hubRepo: e.target.value })} placeholder="HuggingFaceTB/SmolLM2-135M-Instruct" error={error} spellCheck={false} hint="owner/name as on huggingface.co. Gated models need HF_TOKEN set where the studio runs." />
+              <TextField label="Revision" value={draft.hubRevision} onChange={(e) => update({ hubRevision: e.target.value })} hint="Branch, tag or commit." spellCheck={false} />
+              <Button type="submit" variant="primary" disabled={draft.hubRepo.trim() === '' || pulling}>
+                Download
+              </Button>
+            </form>
+            {pull.job ? (
+              <div className="stack">
+                {pulling ? (
+                  <div className="field-row">
+                    <div style={{ flex: 1 }}>
+                      <ProgressBar value={pull.job.progress} label="Download progress" />
+                      <span className="muted">{pull.job.message ?? 'starting…'}</span>
+                    </div>
+                    <Button size="sm" onClick={pull.cancel}>
+                      Cancel
+                    </Button>
+                  </div>
+                ) : null}
+                {pull.job.status === 'failed' ? <Banner title="The download failed">{pull.job.error}</Banner> : null}
+                {pull.job.status === 'cancelled' ? <Banner tone="info" title="Download cancelled">What was downloaded is kept; downloading again resumes.</Banner> : null}
+              </div>
+            ) : null}
+          </div>
+        )}
+        <QueryView state={models.state} loadingLabel="Loading base models…" errorTitle="Could not load the base models" onRetry={models.reload}>
+          {(list) =>
+            list.length > 0 ? (
+              <div className="field select-field">
+                <label className="field-label" htmlFor="known-model">
+                  Or pick a model opened before
+                </label>
+                <select id="known-model" value={draft.modelId ?? ''} onChange={(e) => update({ modelId: e.target.value || null })}>
+                  <option value="">—</option>
+                  {list.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.name} ({m.architecture}, {formatCount(m.parameterCount)})
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ) : null
+          }
+        </QueryView>
+        {model ? <ModelSummary model={model} /> : null}
+      </div>
+    </Card>
+  );
+}
+
+function ModelSummary({ model }: { model: BaseModel }) {
+  return (
+    <section aria-label="Selected base model" className="stack">
+      <dl className="summary-grid">
+        <div>
+          <dt>Architecture</dt>
+          <dd>{model.architecture}</dd>
+        </div>
+        <div>
+          <dt>Parameters</dt>
+          <dd>{formatCount(model.parameterCount)}</dd>
+        </div>
+        <div>
+          <dt>Weights</dt>
+          <dd>{model.dtype}</dd>
+        </div>
+        <div>
+          <dt>Size</dt>
+          <dd>{formatBytes(model.sizeBytes)}</dd>
+        </div>
+      </dl>
+      <dl className="kv">
+        <dt>Name</dt>
+        <dd>{model.name}</dd>
+        <dt>Folder</dt>
+        <dd>{model.path}</dd>
+        <dt>Shape</dt>
+        <dd>
+          {model.layers} layers, hidden size {model.hiddenSize}, vocabulary {model.vocabSize.toLocaleString('en-US')}, context {model.maxPositions.toLocaleString('en-US')} tokens
+        </dd>
+        <dt>Chat template</dt>
+        <dd>{model.chatTemplate ? 'yes — chat and question/answer data use it' : 'none — use a prompt template'}</dd>
+      </dl>
+    </section>
+  );
+}
+
+// ── 2. Dataset ────────────────────────────────────────────────────────────────────────────────────
+type DatasetsQuery = ReturnType<typeof useQuery<'datasets.list'>>;
+
+const COLUMNS_OF: Record<DatasetShape, string[]> = {
+  text: ['text'],
+  completion: ['prompt', 'completion'],
+  alpaca: ['instruction', 'input', 'output'],
+  chat: ['messages', 'role_key', 'content_key'],
+};
+const FORMAT_LABEL: Record<DatasetShape, string> = {
+  text: 'Plain text (every token trained)',
+  completion: 'Prompt → completion pairs',
+  alpaca: 'Instruction / input / output (alpaca)',
+  chat: 'Chat conversations (messages)',
+};
+
+function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }: { project: Project; draft: WizardDraft; update: Update; datasets: DatasetsQuery; dataset: Dataset | null; fieldErrors: Partial<Record<keyof WizardDraft, string>> }) {
+  const client = useStudio();
+  const [error, setError] = useState<string | null>(null);
+  const [split, setSplit] = useState<Dataset['split'] | { error: string } | null>(null);
+  const importing = useJob((job) => {
+    if (job.status !== 'succeeded') return;
+    void client.invoke('datasets.list', { projectId: project.id }).then((list) => {
+      datasets.reload();
+      if (list[0]) update({ datasetId: list[0].id, format: list[0].format, columns: list[0].columns });
+    });
+  });
+  const running = importing.job !== null && (importing.job.status === 'running' || importing.job.status === 'queued');
+
+  const startImport = async (mapping?: { format: DatasetShape; columns: Record<string, string> }) => {
+    setError(null);
+    try {
+      const path = mapping && dataset ? dataset.path : draft.datasetPath.trim();
+      importing.track(await client.invoke('datasets.import', { projectId: project.id, path, ...(mapping ? { format: mapping.format, columns: mapping.columns } : {}) }));
+    } catch (e) {
+      setError(toStudioApiError(e).message);
+    }
+  };
+
+  // The split the run will make (same ratio and seed), counted by the core.
+  const ratio = Number(draft.evalRatio);
+  const seed = Number(draft.seed);
+  useEffect(() => {
+    if (!dataset || !(ratio > 0 && ratio < 1) || !Number.isInteger(seed) || seed < 0) return setSplit(null);
+    let live = true;
+    const timer = setTimeout(() => {
+      client.invoke('datasets.split', { id: dataset.id, ratio, seed }).then(
+        (d) => live && setSplit(d.split),
+        (e: unknown) => live && setSplit({ error: toStudioApiError(e).message }),
+      );
+    }, 300);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, dataset, ratio, seed]);
+
+  return (
+    <Card title="2. Dataset">
+      <div className="stack">
+        <p className="muted">The examples to learn from: JSONL, JSON, CSV/TSV or Parquet. The format and columns are detected; bad rows are listed, never hidden.</p>
+        <form className="field-row" onSubmit={(e) => (e.preventDefault(), void startImport())}>
+          <TextField label="Dataset file" value={draft.datasetPath} onChange={(e) => update({ datasetPath: e.target.value })} placeholder="/home/me/data/support-answers.jsonl" hint="Type the full path of the file." error={error} spellCheck={false} />
+          <Button type="submit" variant="primary" disabled={draft.datasetPath.trim() === '' || running}>
+            Import
+          </Button>
+        </form>
+        {importing.job && running ? (
+          <div className="field-row">
+            <div style={{ flex: 1 }}>
+              <ProgressBar value={importing.job.progress} label="Import progress" />
+              <span className="muted">{importing.job.message ?? 'reading…'}</span>
+            </div>
+            <Button size="sm" onClick={importing.cancel}>
+              Cancel
+            </Button>
+          </div>
+        ) : null}
+        {importing.job?.status === 'failed' ? <Banner title="The import failed">{importing.job.error}</Banner> : null}
+        <QueryView state={datasets.state} loadingLabel="Loading datasets…" errorTitle="Could not load the datasets" onRetry={datasets.reload}>
+          {(list) =>
+            list.length > 0 ? (
+              <div className="field select-field">
+                <label className="field-label" htmlFor="known-dataset">
+                  Or pick one of this project’s datasets
+                </label>
+                <select
+                  id="known-dataset"
+                  value={draft.datasetId ?? ''}
+                  onChange={(e) => {
+                    const picked = list.find((d) => d.id === e.target.value);
+                    update(picked ? { datasetId: picked.id, format: picked.format, columns: picked.columns } : { datasetId: null });
+                  }}
+                >
+                  <option value="">—</option>
+                  {list.map((d) => (
+                    <option key={d.id} value={d.id}>
+                      {d.name} ({d.examples} rows, {d.format})
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ) : null
+          }
+        </QueryView>
+        {dataset ? (
+          <section aria-label="Selected dataset" className="stack">
+            <dl className="summary-grid">
+              <div>
+                <dt>Usable rows</dt>
+                <dd>{dataset.examples.toLocaleString('en-US')}</dd>
+              </div>
+              <div>
+                <dt>Bad rows</dt>
+                <dd>{dataset.badRows}</dd>
+              </div>
+              <div>
+                <dt>Exact duplicates</dt>
+                <dd>{dataset.duplicateRows}</dd>
+              </div>
+              <div>
+                <dt>File</dt>
+                <dd>{dataset.fileFormat.toUpperCase()}</dd>
+              </div>
+            </dl>
+            <MappingEditor dataset={dataset} running={running} onReimport={(format, columns) => void startImport({ format, columns })} />
+            {dataset.badRows > 0 ? <ProblemList problems={dataset.problems.slice(0, 5)} total={dataset.badRows} /> : null}
+            <div className="field-row">
+              <TextField label="Evaluation share" value={draft.evalRatio} onChange={(e) => update({ evalRatio: e.target.value })} hint="Rows held out to measure eval loss (0.1 = 10%; 0 = none)." error={fieldErrors.evalRatio} inputMode="decimal" />
+              <TextField label="Seed" value={draft.seed} onChange={(e) => update({ seed: e.target.value })} hint={HINTS.seed} error={fieldErrors.seed} inputMode="numeric" />
+            </div>
+            {split && 'error' in split ? <Banner title="Could not split the dataset">{split.error}</Banner> : null}
+            {split && !('error' in split) ? (
+              <p aria-live="polite">
+                <strong>{split.train}</strong> rows to train on, <strong>{split.eval}</strong> held out for evaluation
+                {split.overlap > 0 ? <span className="text-warning"> — {split.overlap} eval rows also appear in train, which flatters eval loss</span> : null}.
+              </p>
+            ) : null}
+          </section>
+        ) : null}
+      </div>
+    </Card>
+  );
+}
+
+function MappingEditor({ dataset, running, onReimport }: { dataset: Dataset; running: boolean; onReimport: (format: DatasetShape, columns: Record<string, string>) => void }) {
+  const [format, setFormat] = useState<DatasetShape>(dataset.format);
+  const [columns, setColumns] = useState<Record<string, string>>(dataset.columns as Record<string, string>);
+  useEffect(() => {
+    setFormat(dataset.format);
+    setColumns(dataset.columns as Record<string, string>);
+  }, [dataset]);
+  const changed = format !== dataset.format || JSON.stringify(columns) !== JSON.stringify(dataset.columns);
+  return (
+    <fieldset className="settings-fieldset">
+      <legend>Format and columns</legend>
+      <p className="muted">Detected: {dataset.mappingReason}. Change them if the detection is wrong, then import again.</p>
+      <div className="field-row">
+        <div className="field select-field">
+          <label className="field-label" htmlFor="dataset-format">
+            Format
+          </label>
+          <select id="dataset-format" value={format} onChange={(e) => setFormat(e.target.value as DatasetShape)}>
+            {(Object.keys(FORMAT_LABEL) as DatasetShape[]).map((f) => (
+              <option key={f} value={f}>
+                {FORMAT_LABEL[f]}
+              </option>
+            ))}
+          </select>
+        </div>
+        {COLUMNS_OF[format].map((key) => (
+          <TextField key={key} label={`${key.replace('_', ' ')} column`} size="sm" value={columns[key] ?? ''} onChange={(e) => setColumns((c) => ({ ...c, [key]: e.target.value }))} spellCheck={false} />
+        ))}
+      </div>
+      {changed ? (
+        <Button size="sm" disabled={running} onClick={() => onReimport(format, Object.fromEntries(COLUMNS_OF[format].filter((k) => columns[k]?.trim()).map((k) => [k, columns[k].trim()])))}>
+          Import again with this mapping
+        </Button>
+      ) : null}
+    </fieldset>
+  );
+}
+
+// ── 3. Template ───────────────────────────────────────────────────────────────────────────────────
+function TemplateStep({ draft, update, model, dataset, fieldErrors }: { draft: WizardDraft; update: Update; model: BaseModel; dataset: Dataset; fieldErrors: Partial<Record<keyof WizardDraft, string>> }) {
+  const [example, setExample] = useState(0);
+  const template = templateOf(draft);
+  const templateOk = draft.templateKind !== 'prompt' || draft.promptTemplate.trim() !== '';
+  const maxLength = Number(draft.maxSeqLength);
+  const preview = useQuery('datasets.preview', {
+    id: dataset.id,
+    offset: Math.min(example, Math.max(0, dataset.examples - 1)),
+    rows: 1,
+    model: model.path,
+    template: templateOk ? template : { kind: 'auto' },
+    ...(Number.isInteger(maxLength) && maxLength > 0 ? { maxLength } : {}),
+  });
+  const placeholders = COLUMNS_OF[dataset.format].filter((k) => !k.endsWith('_key')).map((k) => `{${k}}`);
+  return (
+    <Card title="3. Template">
+      <div className="stack">
+        <p className="muted">How a row becomes the text the model sees. The same template is stored with the run and written into its adapter, so chat uses it too.</p>
+        <div className="choice-row" role="radiogroup" aria-label="Template">
+          <Choice
+            name="template"
+            checked={draft.templateKind === 'auto'}
+            onChange={() => update({ templateKind: 'auto' })}
+            title="The model’s chat template"
+            text={model.chatTemplate ? 'Recommended: the exact format the model was trained to chat in.' : 'This model has none: rows are used as plain text.'}
+          />
+          <Choice name="template" checked={draft.templateKind === 'prompt'} onChange={() => update({ templateKind: 'prompt' })} title="A prompt template" text="Your own text with {placeholders} naming columns; the answer follows it." />
+          <Choice name="template" checked={draft.templateKind === 'plain'} onChange={() => update({ templateKind: 'plain' })} title="No template" text="Train on the text as it is." />
+        </div>
+        {draft.templateKind === 'prompt' ? (
+          <div className="field">
+            <label className="field-label" htmlFor="prompt-template">
+              Prompt template
+            </label>
+            <textarea id="prompt-template" className="textarea" value={draft.promptTemplate} onChange={(e) => update({ promptTemplate: e.target.value })} aria-invalid={fieldErrors.promptTemplate ? true : undefined} spellCheck={false} />
+            <span className="field-hint">Placeholders for this dataset: {placeholders.join(', ')}. The completion is appended after the template and trained.</span>
+            {fieldErrors.promptTemplate ? <span className="field-error" role="alert">{fieldErrors.promptTemplate}</span> : null}
+          </div>
+        ) : null}
+        {draft.templateKind === 'auto' && model.chatTemplate ? (
+          <details className="config-details">
+            <summary>Show the chat template (Jinja)</summary>
+            <pre className="config-json">{model.chatTemplate}</pre>
+          </details>
+        ) : null}
+        <div className="wizard-nav">
+          <strong>
+            Example {Math.min(example, dataset.examples - 1) + 1} of {dataset.examples}
+          </strong>
+          <span className="row">
+            <Button size="sm" disabled={example === 0} onClick={() => setExample((n) => Math.max(0, n - 1))}>
+              Previous example
+            </Button>
+            <Button size="sm" disabled={example >= dataset.examples - 1} onClick={() => setExample((n) => Math.min(dataset.examples - 1, n + 1))}>
+              Next example
+            </Button>
+          </span>
+        </div>
+        <QueryView state={preview.state} loadingLabel="Rendering the example…" errorTitle="Could not render the example" onRetry={preview.reload}>
+          {(data) => (data.rows[0] ? <TokenView row={data.rows[0]} label="Rendered training example" /> : <p className="muted">No rows.</p>)}
+        </QueryView>
+      </div>
+    </Card>
+  );
+}
+
+// ── 4. Method and hyperparameters ─────────────────────────────────────────────────────────────────
+const METHODS = [
+  { id: 'lora', title: 'LoRA', text: 'Trains a small adapter beside the frozen model. The standard choice.' },
+  { id: 'qlora', title: 'QLoRA', text: 'LoRA with the base stored in 4 bits (NF4): about a quarter of the base’s memory, a bit slower.' },
+  { id: 'full', title: 'Full fine-tuning', text: 'Trains every weight, for comparison: needs about 4× the model’s size in memory.' },
+] as const;
+
+function MethodStep({ project, draft, update, paths, fieldErrors }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string }; fieldErrors: Partial<Record<keyof WizardDraft, string>> }) {
+  const preset = matchingPreset(draft);
+  const field = (key: keyof typeof HINTS & keyof WizardDraft, label: string, extra: { disabled?: boolean; mode?: 'decimal' | 'numeric' | 'text' } = {}) => (
+    <TextField
+      label={label}
+      value={draft[key] as string}
+      onChange={(e) => update({ [key]: e.target.value })}
+      hint={HINTS[key]}
+      error={fieldErrors[key]}
+      disabled={extra.disabled}
+      inputMode={extra.mode ?? 'decimal'}
+      spellCheck={false}
+    />
+  );
+  const openEditor = () => {
+    window.localStorage.setItem(CONFIG_EDITOR_KEY_PREFIX + project.id, JSON.stringify(draftToConfig(draft, paths)));
+    window.location.hash = routeHref('new', 'config');
+  };
+  return (
+    <Card title="4. Method and settings" actions={<Button size="sm" variant="ghost" onClick={openEditor}>Edit every setting in the config editor</Button>}>
+      <div className="stack">
+        <div className="choice-row" role="radiogroup" aria-label="Method">
+          {METHODS.map((m) => (
+            <Choice key={m.id} name="method" checked={draft.method === m.id} onChange={() => update({ method: m.id, ...(m.id === 'full' ? { learningRate: '0.00002' } : draft.method === 'full' ? { learningRate: PRESETS.balanced.values.learningRate } : {}) })} title={m.title} text={m.text} />
+          ))}
+        </div>
+        {draft.method !== 'full' ? (
+          <div className="choice-row" role="radiogroup" aria-label="Preset">
+            {(Object.keys(PRESETS) as PresetId[]).map((id) => (
+              <Choice key={id} name="preset" checked={preset === id} onChange={() => update({ preset: id, ...PRESETS[id].values })} title={PRESETS[id].label} text={PRESETS[id].summary} />
+            ))}
+          </div>
+        ) : null}
+        {preset === 'custom' && draft.method !== 'full' ? <p className="muted">Custom settings (no preset matches these values).</p> : null}
+        <div className="form-grid form-grid-2">
+          {draft.method !== 'full' ? (
+            <>
+              {field('r', 'Rank (r)', { mode: 'numeric' })}
+              {field('alpha', 'Alpha (lora_alpha)')}
+              {field('dropout', 'Dropout')}
+              {field('targetModules', 'Target modules', { mode: 'text' })}
+            </>
+          ) : null}
+          {field('learningRate', 'Learning rate')}
+          {field('epochs', 'Epochs')}
+          {field('maxSteps', 'Max steps', { mode: 'numeric' })}
+          {field('maxSeqLength', 'Max sequence length', { mode: 'numeric' })}
+          {field('microBatch', 'Micro-batch size', { mode: 'numeric' })}
+          {field('gradAccum', 'Gradient accumulation', { mode: 'numeric' })}
+        </div>
+      </div>
+    </Card>
+  );
+}
+
+// ── 5. Review and start ───────────────────────────────────────────────────────────────────────────
+function ReviewStep({ project, draft, update, paths }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string } }) {
+  const check = useMemo(() => checkDraft(draft, paths), [draft, paths]);
+  if (!check.config) {
+    const bad = STEPS.find((s) => s.id === check.firstBadStep);
+    return (
+      <Card title="5. Review">
+        <Banner title="Some settings need fixing first" actions={bad ? <Button size="sm" onClick={() => update({ step: bad.id })}>Go to {bad.label}</Button> : undefined}>
+          <ul className="plain-list">
+            {Object.entries(check.fieldErrors).map(([k, v]) => (
+              <li key={k}>{v}</li>
+            ))}
+            {check.otherErrors.map((e) => (
+              <li key={e}>{e}</li>
+            ))}
+          </ul>
+        </Banner>
+      </Card>
+    );
+  }
+  return <Review project={project} draft={draft} update={update} config={check.config} />;
+}
+
+function Review({ project, draft, update, config }: { project: Project; draft: WizardDraft; update: Update; config: NonNullable<ReturnType<typeof checkDraft>['config']> }) {
+  const client = useStudio();
+  const plan = useQuery('models.plan', { config });
+  const [starting, setStarting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const start = async () => {
+    setStarting(true);
+    setError(null);
+    try {
+      const run = await client.invoke('runs.start', { projectId: project.id, config, ...(draft.runName.trim() ? { name: draft.runName.trim() } : {}) });
+      window.localStorage.removeItem(DRAFT_KEY_PREFIX + project.id);
+      window.location.hash = routeHref('runs', run.id);
+    } catch (e) {
+      setError(toStudioApiError(e).message);
+      setStarting(false);
+    }
+  };
+  return (
+    <Card title="5. Review and start">
+      <QueryView state={plan.state} loadingLabel="Counting parameters and estimating cost…" errorTitle="Could not plan this run" onRetry={plan.reload}>
+        {(p) => (
+          <div className="stack">
+            <dl className="summary-grid" aria-label="Run estimate">
+              <div>
+                <dt>Trainable parameters</dt>
+                <dd>{formatCount(p.trainableParameters)}</dd>
+              </div>
+              <div>
+                <dt>Share of the model</dt>
+                <dd>{formatShare(p.trainableShare)}</dd>
+              </div>
+              <div>
+                <dt>Memory (estimate)</dt>
+                <dd>{formatBytes(p.memory.bytes)}</dd>
+              </div>
+              <div>
+                <dt>Time (estimate)</dt>
+                <dd>{p.time.seconds === null ? 'unknown' : formatSeconds(p.time.seconds)}</dd>
+              </div>
+            </dl>
+            <p>
+              {config.method === 'full' ? 'Full fine-tuning' : `${config.method === 'qlora' ? 'QLoRA' : 'LoRA'} r=${config.lora.r}, alpha=${config.lora.lora_alpha} on ${p.targetedModules} layers`} of{' '}
+              {p.model.architecture} ({formatCount(p.model.parameterCount)} parameters); {p.time.steps} optimizer steps over {p.dataset ? `${p.dataset.trainExamples} training examples (≈${Math.round(p.dataset.meanTokens)} tokens each)` : 'the dataset'}.
+            </p>
+            {p.warnings.length > 0 ? (
+              <section aria-label="Warnings" className="stack">
+                <h3 className="card-title">Warnings</h3>
+                <ul className="warning-list">
+                  {p.warnings.map((w) => (
+                    <li key={w.message}>
+                      {w.field ? <code>{w.field}</code> : null} {w.message}
+                    </li>
+                  ))}
+                </ul>
+              </section>
+            ) : (
+              <p className="muted">No warnings: the targets match, nothing is cut, and the settings are in the usual ranges.</p>
+            )}
+            <details className="config-details">
+              <summary>How the estimates are made</summary>
+              <div className="stack">
+                <ul className="memory-parts">
+                  {p.memory.parts.map((part) => (
+                    <li key={part.label}>
+                      <span>{part.label}</span>
+                      <span>{formatBytes(part.bytes)}</span>
+                    </li>
+                  ))}
+                </ul>
+                <p className="formula">Memory: {p.memory.formula}</p>
+                <p className="formula">Time: {p.time.formula}</p>
+              </div>
+            </details>
+            <form className="field-row" onSubmit={(e) => (e.preventDefault(), void start())}>
+              <TextField label="Run name" value={draft.runName} onChange={(e) => update({ runName: e.target.value })} placeholder="run 1" hint="Optional: how the run is listed." />
+              <Button type="submit" variant="primary" icon="spark" busy={starting}>
+                Start fine-tune
+              </Button>
+            </form>
+            {error ? <Banner title="The run did not start">{error}</Banner> : null}
+          </div>
+        )}
+      </QueryView>
+    </Card>
+  );
+}
+
+// ── shared ────────────────────────────────────────────────────────────────────────────────────────
+function Choice({ name, checked, onChange, title, text }: { name: string; checked: boolean; onChange: () => void; title: string; text: ReactNode }) {
+  return (
+    <label className="choice">
+      <input type="radio" name={name} checked={checked} onChange={onChange} />
+      <span>
+        <span className="choice-title">{title}</span>
+        <span className="choice-text">{text}</span>
+      </span>
+    </label>
+  );
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+export function formatShare(share: number): string {
+  if (share >= 0.1) return `${(share * 100).toFixed(1)}%`;
+  if (share >= 0.001) return `${(share * 100).toFixed(2)}%`;
+  return `${(share * 100).toFixed(4)}%`;
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+

@@ -1,0 +1,67 @@
+// Follows one job through the core's events: its status, progress fraction and message, and its error. Used
+// for the wizard's Hub download and dataset import (and the Datasets page's import).
+import { useCallback, useRef, useState } from 'react';
+import type { Job } from '../../../../common/api/jobs.ts';
+import { useEvent } from '../../api/hooks.ts';
+import { useStudio } from '../../state/studio.tsx';
+
+export interface JobView {
+  id: string;
+  status: Job['status'];
+  progress: number | null;
+  message: string | null;
+  error: string | null;
+}
+
+/** `track(job)` starts following; `onEnd` runs once when the job reaches a final status. */
+export function useJob(onEnd: (job: JobView) => void) {
+  const client = useStudio();
+  const [job, setJob] = useState<JobView | null>(null);
+  const ended = useRef(new Set<string>());
+  const tracked = useRef<string | null>(null);
+  const onEndRef = useRef(onEnd);
+  onEndRef.current = onEnd;
+
+  const finish = useCallback((view: JobView) => {
+    if (ended.current.has(view.id)) return;
+    ended.current.add(view.id);
+    onEndRef.current(view);
+  }, []);
+
+  const apply = useCallback(
+    (next: Job) => {
+      if (next.id !== tracked.current) return; // another job in the studio
+      const view: JobView = { id: next.id, status: next.status, progress: next.progress, message: next.message, error: next.error };
+      setJob((current) => (current && current.id === next.id ? { ...current, ...view, message: view.message ?? current.message } : current));
+      if (next.status === 'succeeded' || next.status === 'failed' || next.status === 'cancelled') finish(view);
+    },
+    [finish],
+  );
+
+  useEvent('job.status', (payload) => apply(payload));
+  useEvent('job.progress', (payload) =>
+    setJob((current) => (current && current.id === payload.jobId && current.status !== 'succeeded' ? { ...current, progress: payload.progress, message: payload.message ?? current.message } : current)),
+  );
+
+  const track = useCallback(
+    (started: Job) => {
+      tracked.current = started.id;
+      setJob({ id: started.id, status: started.status, progress: started.progress, message: started.message, error: started.error });
+      // The job may have ended before the subscription saw it (a fast import): ask once more.
+      if (started.status === 'succeeded' || started.status === 'failed' || started.status === 'cancelled') apply(started);
+      else void client.invoke('jobs.get', { id: started.id }).then(apply, () => undefined);
+    },
+    [apply, client],
+  );
+
+  const cancel = useCallback(() => {
+    if (job) void client.invoke('jobs.cancel', { id: job.id }).then(apply, () => undefined);
+  }, [apply, client, job]);
+
+  const clear = useCallback(() => {
+    tracked.current = null;
+    setJob(null);
+  }, []);
+
+  return { job, track, cancel, clear };
+}
