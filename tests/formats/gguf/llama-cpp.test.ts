@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
-import { exportGguf, exportLoraGguf } from '../../../src/main/formats/gguf/index.ts';
+import { exportGguf, exportLoraGguf, quantizeQ4_0, decodeGgml, GgmlType } from '../../../src/main/formats/gguf/index.ts';
 import { openModelFolder } from '../../../src/main/formats/model/index.ts';
 import { defaultLoraConfig, matchTargetModules, initLoraAdapter, writeAdapter, type LoraAdapter } from '../../../src/main/formats/peft/index.ts';
 import { mergedTensorReader } from '../../../src/main/formats/merge/index.ts';
@@ -34,11 +34,13 @@ afterAll(async () => {
 const PROMPT = [5, 300, 17, 42, 511, 260, 99, 7];
 
 /** Our float64 forward pass on the folder's weights (+ merged adapter): logits of the last position. */
-async function referenceLogits(baseDir: string, adapter: LoraAdapter | null, ids: number[]): Promise<Float64Array> {
+async function referenceLogits(baseDir: string, adapter: LoraAdapter | null, ids: number[], roundTrip?: (name: string, shape: number[], w: Float32Array) => Float32Array): Promise<Float64Array> {
   const model = await openModelFolder(baseDir);
   try {
     const program = buildProgramFromSpec(model.spec);
-    const read = mergedTensorReader(model, adapter ? [{ adapter }] : []);
+    const merged = mergedTensorReader(model, adapter ? [{ adapter }] : []);
+    const shapes = new Map(model.table.map((e) => [e.hfName, e.shape]));
+    const read = async (name: string) => (roundTrip ? roundTrip(name, shapes.get(name)!, await merged(name)) : merged(name));
     const weights = new Map<string, Float64Array>();
     for (const [name, w] of await readProgramWeights({ readHf: read }, program)) weights.set(name, Float64Array.from(w as Float32Array));
     const T = ids.length;
@@ -205,6 +207,15 @@ describe('llama.cpp loads our GGUF and computes our logits', () => {
     expect(generated.length).toBe(4);
     await context.dispose();
     await model.dispose();
+
+    // Q4_0 is too coarse to compare with the float model (0.7 relative here), so compare with our
+    // forward on the Q4_0-rounded weights: what is left is llama.cpp's Q8_0 activations. Rows are
+    // permuted whole, so rounding before or after the q/k permutation is the same.
+    const q4 = join(dir, 'llama-merged-q4.gguf');
+    await exportGguf({ baseDir: tiny.dir, adapters: [{ adapter }], outFile: q4, type: 'q4_0' });
+    const q4Weights = (_name: string, shape: number[], w: Float32Array) =>
+      shape.length === 2 && shape[1] % 32 === 0 ? decodeGgml(GgmlType.Q4_0, quantizeQ4_0(w), w.length) : w;
+    compare(await referenceLogits(tiny.dir, adapter, PROMPT, q4Weights), await llamaCppLogProbs(q4, PROMPT), 0.1);
   });
 
   it('LoRA adapter GGUF applied by llama.cpp on the base GGUF equals the merged model', async () => {
