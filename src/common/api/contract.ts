@@ -10,6 +10,8 @@ import { runMethods } from './runs.ts';
 import { chatMethods, chatEvents } from './chat.ts';
 import { modelMethods } from './models.ts';
 import { datasetMethods } from './datasets.ts';
+import { adapterMethods } from './adapters.ts';
+import { exportMethods } from './exports.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -21,6 +23,8 @@ export const methods = {
   ...chatMethods,
   ...modelMethods,
   ...datasetMethods,
+  ...adapterMethods,
+  ...exportMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -7,8 +7,10 @@ import { evalJob } from './eval.ts';
 import { generateJob } from './generate.ts';
 import { modelPullJob } from './model-pull.ts';
 import { datasetImportJob } from './dataset-import.ts';
+import { exportJob } from './export.ts';
+import { adapterCombineJob } from './merge.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
 

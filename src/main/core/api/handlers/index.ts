@@ -8,6 +8,8 @@ import { chatHandlers } from './chat.ts';
 import { systemHandlers } from './system.ts';
 import { modelHandlers } from './models.ts';
 import { datasetHandlers } from './datasets.ts';
+import { adapterHandlers } from './adapters.ts';
+import { exportHandlers } from './exports.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -18,4 +20,6 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...chatHandlers,
   ...modelHandlers,
   ...datasetHandlers,
+  ...adapterHandlers,
+  ...exportHandlers,
 };

@@ -162,6 +162,14 @@ export class AdapterRepository {
   listByProject(projectId: string): AdapterRecord[] {
     return (this.db.prepare('SELECT * FROM adapters WHERE project_id = ? ORDER BY created_at DESC, rowid DESC').all(projectId) as AdapterRow[]).map(toAdapter);
   }
+  /** The adapter recorded for a run's final output, if any. */
+  findByRun(runId: string): AdapterRecord | null {
+    const r = this.db.prepare('SELECT * FROM adapters WHERE run_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(runId) as AdapterRow | undefined;
+    return r ? toAdapter(r) : null;
+  }
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM adapters WHERE id = ?').run(id).changes > 0;
+  }
 }
 
 // ── exports ───────────────────────────────────────────────────────────────────────────────────────
@@ -203,5 +211,20 @@ export class ExportRepository {
   }
   listByProject(projectId: string): ExportRecord[] {
     return (this.db.prepare('SELECT * FROM exports WHERE project_id = ? ORDER BY created_at DESC, rowid DESC').all(projectId) as ExportRow[]).map(toExport);
+  }
+  get(id: string): ExportRecord | null {
+    const r = this.db.prepare('SELECT * FROM exports WHERE id = ?').get(id) as ExportRow | undefined;
+    return r ? toExport(r) : null;
+  }
+  /** Records what an export's job reported (its size, its job, its outcome in meta). */
+  update(id: string, patch: { sizeBytes?: number | null; meta?: Record<string, unknown> }): ExportRecord | null {
+    const current = this.get(id);
+    if (!current) return null;
+    this.db.prepare('UPDATE exports SET size_bytes = ?, meta_json = ? WHERE id = ?').run(
+      patch.sizeBytes !== undefined ? patch.sizeBytes : current.sizeBytes,
+      JSON.stringify(patch.meta ?? current.meta),
+      id,
+    );
+    return this.get(id);
   }
 }

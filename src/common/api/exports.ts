@@ -1,0 +1,120 @@
+// Exports: a fine-tuned model taken out of the studio in the format another tool reads — a merged Hugging Face
+// folder (transformers, llama.cpp's converter), a GGUF file (llama.cpp, Ollama, LM Studio), a copy of the PEFT
+// adapter (Python PEFT), or the adapter alone as a llama.cpp LoRA GGUF (`--lora`). Each export is an `export`
+// job with progress and cancel, recorded in the store; nothing is overwritten without `overwrite: true`.
+import { z } from 'zod';
+import { JobStatus } from './jobs.ts';
+
+export const ExportFormat = z.enum(['hf', 'gguf', 'peft', 'lora-gguf']);
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+/** The value types each format can write, the default first. */
+export const EXPORT_TYPES = {
+  hf: ['bf16', 'f16', 'f32'],
+  gguf: ['f16', 'bf16', 'f32', 'q8_0', 'q4_0'],
+  peft: ['as-trained'],
+  'lora-gguf': ['f32', 'f16', 'bf16'],
+} as const satisfies Record<ExportFormat, readonly string[]>;
+
+export const ExportType = z.enum(['bf16', 'f16', 'f32', 'q8_0', 'q4_0', 'as-trained']);
+export type ExportType = z.infer<typeof ExportType>;
+
+/** One line per format and type for a person choosing (the UI shows it next to the choice). */
+export const EXPORT_FORMAT_HELP: Record<ExportFormat, string> = {
+  hf: 'A merged Hugging Face folder (safetensors, config, tokenizer): transformers, vLLM and llama.cpp’s converter read it.',
+  gguf: 'One merged GGUF file for llama.cpp, Ollama or LM Studio.',
+  peft: 'A copy of the adapter folder for Python PEFT (load it on top of the same base model).',
+  'lora-gguf': 'The adapter alone as a llama.cpp LoRA GGUF, used with --lora on the base model’s GGUF.',
+};
+export const EXPORT_TYPE_HELP: Record<ExportType, string> = {
+  bf16: '16-bit brain float: half the size of f32, the usual choice for transformers.',
+  f16: '16-bit float: half the size of f32, read everywhere.',
+  f32: '32-bit float: exact, twice the size of 16-bit.',
+  q8_0: '8-bit blocks: about a quarter of f32, nearly lossless.',
+  q4_0: '4-bit blocks: about an eighth of f32, smallest, some quality loss.',
+  'as-trained': 'The adapter’s files unchanged.',
+};
+
+const ExportRequestShape = z.object({
+    adapterId: z.string().min(1).describe('The adapter to export (adapters.list).'),
+    format: ExportFormat,
+    type: ExportType.optional().describe('Value type; default: the first of the format’s EXPORT_TYPES.'),
+    weight: z.number().min(-10).max(10).default(1).describe('Scale of the adapter when merged (hf, gguf): 1 = as trained.'),
+    model: z.string().min(1).optional().describe('The base model folder (default: the one the adapter was trained on).'),
+});
+
+function typeFitsFormat(value: { format: ExportFormat; type?: ExportType }, ctx: z.RefinementCtx): void {
+  const allowed: readonly string[] = EXPORT_TYPES[value.format];
+  if (value.type !== undefined && !allowed.includes(value.type)) {
+    ctx.addIssue({ code: 'custom', path: ['type'], message: `format ${value.format} writes ${allowed.join(', ')}; got ${value.type}` });
+  }
+}
+
+/** The type an export writes: the one asked for, or the format's default. */
+export function exportType(format: ExportFormat, type?: ExportType): ExportType {
+  return type ?? EXPORT_TYPES[format][0];
+}
+
+export const ExportStatus = JobStatus;
+
+export const Export = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  adapterId: z.string().nullable(),
+  format: ExportFormat,
+  type: ExportType,
+  path: z.string().describe('The folder (hf, peft) or file (gguf, lora-gguf) written.'),
+  status: ExportStatus,
+  jobId: z.string().nullable(),
+  sizeBytes: z.number().int().nullable().describe('Bytes written, once finished.'),
+  estimatedBytes: z.number().int().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type Export = z.infer<typeof Export>;
+
+export const ExportEstimate = z.object({
+  bytes: z.number().int().describe('About how large the result will be.'),
+  tensors: z.number().int(),
+  parameters: z.number().int(),
+  path: z.string().describe('Where it would be written by default.'),
+  exists: z.boolean().describe('Something is already at that path (starting needs overwrite: true or another path).'),
+});
+export type ExportEstimate = z.infer<typeof ExportEstimate>;
+
+export const exportMethods = {
+  'exports.estimate': {
+    input: ExportRequestShape.superRefine(typeFitsFormat),
+    output: ExportEstimate,
+    doc: 'Size (and default path) of an export before starting it.',
+  },
+  'exports.start': {
+    input: ExportRequestShape.extend({
+      outPath: z.string().min(1).optional().describe('Folder (hf, peft) or file (gguf, lora-gguf); default: in the data dir’s exports folder.'),
+      overwrite: z.boolean().default(false).describe('Replace what is already at outPath.'),
+    }).superRefine(typeFitsFormat),
+    output: Export,
+    doc: 'Start an export job; progress arrives as job.progress, cancel with jobs.cancel.',
+  },
+  'exports.list': { input: z.object({ projectId: z.string().min(1) }), output: z.array(Export), doc: "A project's exports, newest first." },
+  'exports.get': { input: z.object({ id: z.string().min(1) }), output: Export, doc: 'One export.' },
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The `export` job: what the core sends the worker and what comes back.
+
+export const EXPORT_JOB_KIND = 'export';
+
+export const ExportJobParams = z.object({
+  format: ExportFormat,
+  type: ExportType,
+  baseModel: z.string().nullable(),
+  adapter: z.object({ path: z.string().min(1), weight: z.number() }),
+  outPath: z.string().min(1),
+  overwrite: z.boolean(),
+});
+export type ExportJobParams = z.infer<typeof ExportJobParams>;
+
+export const ExportJobResult = z.object({ path: z.string(), sizeBytes: z.number().int(), files: z.array(z.string()) });
+export type ExportJobResult = z.infer<typeof ExportJobResult>;

@@ -1,0 +1,192 @@
+// Exports: each is a row (what, where, from which adapter) plus an `export` job that writes it. The row's
+// status, error and end come from its job, so an export interrupted by a core restart reads as failed rather
+// than running forever; its size is recorded from the job's result.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  EXPORT_JOB_KIND, ExportFormat, ExportJobResult, ExportType, exportType,
+  type Export, type ExportEstimate, type ExportJobParams,
+} from '../../../../common/api/exports.ts';
+import { openModelFolder } from '../../../formats/model/folder.ts';
+import { ADAPTER_WEIGHTS } from '../../../formats/peft/index.ts';
+import { SafetensorsFile } from '../../../formats/safetensors/index.ts';
+import { GgmlType, QK, ggmlBytes } from '../../../formats/gguf/writer.ts';
+import { dataDirLayout } from '../../data-dir.ts';
+import { StudioError, notFound } from '../../errors.ts';
+import type { ExportRecord } from '../../store/index.ts';
+import { adapterBaseModel, getAdapterRecord, slug } from './adapters.ts';
+import type { CoreContext, HandlerGroup } from './types.ts';
+
+type ExportRequest = { adapterId: string; format: ExportFormat; type?: ExportType; weight: number; model?: string };
+
+function toExport(record: ExportRecord, ctx: CoreContext): Export {
+  const meta = record.meta;
+  const jobId = typeof meta.jobId === 'string' ? meta.jobId : null;
+  const job = jobId ? ctx.store.jobs.get(jobId) : null;
+  const format = ExportFormat.safeParse(record.kind);
+  const fmt = format.success ? format.data : 'hf';
+  const type = ExportType.safeParse(meta.type ?? meta.dtype);
+  return {
+    id: record.id,
+    projectId: record.projectId,
+    adapterId: record.adapterId,
+    format: fmt,
+    type: type.success ? type.data : exportType(fmt),
+    path: record.path,
+    // Recorded without a job (the demo writes its exports in-process): finished when recorded.
+    status: job ? job.status : 'succeeded',
+    jobId,
+    sizeBytes: record.sizeBytes,
+    estimatedBytes: typeof meta.estimatedBytes === 'number' ? meta.estimatedBytes : null,
+    error: job?.error ?? null,
+    createdAt: record.createdAt,
+    endedAt: job ? job.endedAt : record.createdAt,
+  };
+}
+
+const needsBase = (format: ExportFormat) => format !== 'peft';
+
+/** The adapter, its base model folder and the type an export request resolves to (or an error saying what is missing). */
+function resolveRequest(request: ExportRequest, ctx: CoreContext) {
+  const adapter = getAdapterRecord(request.adapterId, ctx);
+  if (!existsSync(join(adapter.path, ADAPTER_WEIGHTS))) {
+    throw new StudioError('failed', `the adapter folder ${adapter.path} is missing or incomplete; it was moved or deleted`);
+  }
+  const baseModel = request.model ? resolve(request.model) : adapterBaseModel(adapter, ctx);
+  if (needsBase(request.format)) {
+    if (!baseModel) {
+      throw new StudioError('invalid_input', `adapter “${adapter.name}” has no known base model folder here; pass model: the folder of the model it was trained on`, { field: 'model' });
+    }
+    if (!existsSync(join(baseModel, 'config.json'))) {
+      throw new StudioError('invalid_input', `model: ${baseModel} is not a model folder (no config.json); it may have been moved — pass the folder where it is now`, { field: 'model' });
+    }
+  }
+  return { adapter, baseModel, type: exportType(request.format, request.type) };
+}
+
+/** The default destination: <data>/exports/<adapter>-<format>-<type>[.gguf]. */
+function defaultPath(ctx: CoreContext, adapterName: string, format: ExportFormat, type: ExportType): string {
+  const stem = format === 'peft' ? `${slug(adapterName)}-peft` : `${slug(adapterName)}-${format}-${type}`;
+  return join(dataDirLayout(ctx.dataDir).exports, format === 'gguf' || format === 'lora-gguf' ? `${stem}.gguf` : stem);
+}
+
+const FLOAT_BYTES: Record<string, number> = { f32: 4, f16: 2, bf16: 2 };
+const GGML_OF: Record<string, GgmlType> = { f32: GgmlType.F32, f16: GgmlType.F16, bf16: GgmlType.BF16, q8_0: GgmlType.Q8_0, q4_0: GgmlType.Q4_0 };
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** About how many bytes an export writes: the tensors in their written types, plus the tokenizer it carries. */
+async function estimate(format: ExportFormat, type: ExportType, adapterPath: string, baseModel: string | null): Promise<{ bytes: number; tensors: number; parameters: number }> {
+  if (format === 'peft' || format === 'lora-gguf') {
+    const weights = await SafetensorsFile.open(join(adapterPath, ADAPTER_WEIGHTS));
+    try {
+      let parameters = 0;
+      const names = weights.names();
+      for (const name of names) parameters += weights.info(name).shape.reduce((a, b) => a * b, 1);
+      if (format === 'peft') {
+        const { readdirSync } = await import('node:fs');
+        const bytes = readdirSync(adapterPath).reduce((sum, f) => sum + fileBytes(join(adapterPath, f)), 0);
+        return { bytes, tensors: names.length, parameters };
+      }
+      return { bytes: parameters * FLOAT_BYTES[type] + 4096, tensors: names.length, parameters };
+    } finally {
+      await weights.close();
+    }
+  }
+  const model = await openModelFolder(baseModel!);
+  try {
+    let bytes = 0;
+    let parameters = 0;
+    for (const entry of model.table) {
+      const n = entry.shape.reduce((a, b) => a * b, 1);
+      parameters += n;
+      if (format === 'hf') {
+        bytes += n * FLOAT_BYTES[type];
+        continue;
+      }
+      // As the GGUF writer picks: 1-D tensors stay F32; quantized rows that are not whole blocks fall back to F16.
+      const row = entry.transpose ? entry.shape[0] : entry.shape[entry.shape.length - 1];
+      let ggml = GGML_OF[type];
+      if (entry.shape.length < 2) ggml = GgmlType.F32;
+      else if ((ggml === GgmlType.Q8_0 || ggml === GgmlType.Q4_0) && row % QK !== 0) ggml = GgmlType.F16;
+      bytes += ggmlBytes(ggml, n);
+    }
+    // The tokenizer travels with both: as files in a folder, as vocabulary metadata in a GGUF (about as large).
+    for (const f of model.tokenizerFiles) bytes += fileBytes(join(model.dir, f));
+    return { bytes, tensors: model.table.length, parameters };
+  } finally {
+    await model.close();
+  }
+}
+
+export async function estimateExport(request: ExportRequest, ctx: CoreContext): Promise<ExportEstimate> {
+  const { adapter, baseModel, type } = resolveRequest(request, ctx);
+  const path = defaultPath(ctx, adapter.name, request.format, type);
+  let figures;
+  try {
+    figures = await estimate(request.format, type, adapter.path, baseModel);
+  } catch (err) {
+    throw new StudioError('failed', `could not size the export: ${(err as Error).message}`);
+  }
+  return { ...figures, path, exists: existsSync(path) };
+}
+
+export async function startExport(request: ExportRequest & { outPath?: string; overwrite: boolean }, ctx: CoreContext): Promise<Export> {
+  const { adapter, baseModel, type } = resolveRequest(request, ctx);
+  const outPath = resolve(request.outPath ?? defaultPath(ctx, adapter.name, request.format, type));
+  if (baseModel && resolve(baseModel) === outPath) throw new StudioError('invalid_input', `outPath: ${outPath} is the base model folder; choose another place`, { field: 'outPath' });
+  if (existsSync(outPath) && !request.overwrite) {
+    throw new StudioError('conflict', `${outPath} already exists; choose another path, or set overwrite to replace it`, { field: 'outPath' });
+  }
+  const busy = ctx.store.exports
+    .listByProject(adapter.projectId)
+    .map((e) => toExport(e, ctx))
+    .find((e) => resolve(e.path) === outPath && (e.status === 'queued' || e.status === 'running'));
+  if (busy) throw new StudioError('conflict', `an export to ${outPath} is already ${busy.status}; wait for it or cancel it first`, { id: busy.id });
+
+  let estimatedBytes: number | null = null;
+  try {
+    estimatedBytes = (await estimate(request.format, type, adapter.path, baseModel)).bytes;
+  } catch {
+    // the job reports the real problem with its own error
+  }
+  const record = ctx.store.exports.insert({
+    projectId: adapter.projectId, adapterId: adapter.id, kind: request.format, path: outPath,
+    meta: { type, weight: request.weight, baseModel, estimatedBytes, jobId: null },
+  });
+  const params: ExportJobParams = {
+    format: request.format, type, baseModel, adapter: { path: adapter.path, weight: request.weight }, outPath, overwrite: request.overwrite,
+  };
+  const job = ctx.jobs.start(EXPORT_JOB_KIND, params, {
+    projectId: adapter.projectId,
+    hooks: {
+      onEnd: (ended) => {
+        const result = ExportJobResult.safeParse(ended.result);
+        if (ended.status === 'succeeded' && result.success) ctx.store.exports.update(record.id, { sizeBytes: result.data.sizeBytes });
+      },
+    },
+  });
+  const current = ctx.store.exports.get(record.id)!;
+  ctx.store.exports.update(record.id, { meta: { ...current.meta, jobId: job.id } });
+  return toExport(ctx.store.exports.get(record.id)!, ctx);
+}
+
+export const exportHandlers: HandlerGroup<'exports'> = {
+  'exports.estimate': (input, ctx) => estimateExport(input, ctx),
+  'exports.start': (input, ctx) => startExport(input, ctx),
+  'exports.list': ({ projectId }, ctx) => {
+    if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
+    return ctx.store.exports.listByProject(projectId).map((e) => toExport(e, ctx));
+  },
+  'exports.get': ({ id }, ctx) => {
+    const record = ctx.store.exports.get(id);
+    if (!record) throw notFound('export', id);
+    return toExport(record, ctx);
+  },
+};
