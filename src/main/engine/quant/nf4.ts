@@ -32,17 +32,19 @@ export function nf4CodeOf(x: number): number {
 /**
  * bitsandbytes' create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8): for exponent i = 0..6 the
  * midpoints of linspace(0.1, 1, 2^i + 1) scaled by 10^(i−6), with both signs, plus 0 and 1; sorted (256 values).
- * Computed in float32 as torch does; the table is only a rounding grid, so a last-bit difference could move a
- * value sitting exactly between two entries and nothing else.
+ * Computed in float32 the way torch does (linspace, then the products); the table is only a rounding grid, so
+ * a last-bit difference from torch's could only move a value sitting exactly between two entries.
  */
 export function dynamicMap(): Float32Array {
   const f = Math.fround;
   const data: number[] = [];
   for (let i = 0; i < 7; i++) {
     const items = 2 ** i + 1;
-    const step = f((1 - 0.1) / (items - 1));
-    const bounds = Array.from({ length: items }, (_, k) => (k === items - 1 ? 1 : f(f(0.1) + f(step * k))));
-    const scale = 10 ** (-6 + i);
+    // torch.linspace(0.1, 1, items) in float32: the first half counts up from start, the second down from end
+    const step = f((1 - f(0.1)) / (items - 1));
+    const half = Math.floor(items / 2);
+    const bounds = Array.from({ length: items }, (_, k) => (k < half ? f(f(0.1) + f(step * k)) : f(1 - f(step * (items - 1 - k)))));
+    const scale = f(10 ** (-6 + i)); // a Python float times a float32 tensor: computed in float32
     for (let k = 0; k < items - 1; k++) {
       const mean = f(f(bounds[k] + bounds[k + 1]) / 2);
       data.push(f(scale * mean), f(-scale * mean));
