@@ -1,0 +1,115 @@
+// Exports through the real core: a merged Hugging Face folder whose weights are W + s·B·A (read back with our
+// model reader), merged GGUF and LoRA GGUF files that @huggingface/gguf parses, a PEFT copy, size estimates
+// close to what is written, and the refusals: an existing destination without overwrite, a type the format
+// cannot write, an adapter with no known base model.
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gguf } from '@huggingface/gguf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Adapter } from '../../../src/common/api/adapters.ts';
+import type { Export, ExportEstimate } from '../../../src/common/api/exports.ts';
+import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
+import { loraDelta } from '../../../src/main/formats/merge/index.ts';
+import { openModelFolder } from '../../../src/main/formats/model/folder.ts';
+import { layerScale, readAdapter } from '../../../src/main/formats/peft/index.ts';
+import { makeChatFixture, type ChatFixture } from '../../engine/generate/fixtures.ts';
+
+let dir: string;
+let core: StudioCore;
+let projectId: string;
+let fx: ChatFixture;
+let adapter: Adapter;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-exports-'));
+  core = createStudioCore({ dataDir: join(dir, 'data'), testJobs: false });
+  projectId = ((await core.invoke('projects.create', { name: 'exports' })) as { id: string }).id;
+  fx = await makeChatFixture(dir);
+  adapter = (await core.invoke('adapters.import', { projectId, path: fx.adapters[0], name: 'Style', model: fx.model.dir })) as Adapter;
+});
+afterAll(async () => {
+  await core.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function finished(started: Export): Promise<Export> {
+  const job = await core.jobs.waitFor(started.jobId!);
+  expect(job.status, job.error ?? '').toBe('succeeded');
+  return (await core.invoke('exports.get', { id: started.id })) as Export;
+}
+
+describe('exports service', () => {
+  it('merges into a Hugging Face folder (W + weight·s·B·A), estimates its size, and never overwrites unasked', async () => {
+    const estimate = (await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'hf', type: 'f32' })) as ExportEstimate;
+    expect(estimate).toMatchObject({ path: join(dir, 'data', 'exports', 'style-hf-f32'), exists: false });
+    const started = (await core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32', weight: 0.5 })) as Export;
+    expect(started).toMatchObject({ format: 'hf', type: 'f32', path: estimate.path, adapterId: adapter.id, estimatedBytes: estimate.bytes });
+    const done = await finished(started);
+    expect(done.status).toBe('succeeded');
+    expect(done.sizeBytes).toBeGreaterThan(0);
+    expect(Math.abs(done.sizeBytes! - estimate.bytes) / done.sizeBytes!).toBeLessThan(0.05);
+
+    const [base, merged, lora] = await Promise.all([openModelFolder(fx.model.dir), openModelFolder(done.path), readAdapter(fx.adapters[0])]);
+    try {
+      const layer = lora.layers.get('model.layers.0.self_attn.q_proj')!;
+      const name = 'model.layers.0.self_attn.q_proj.weight';
+      const [w, m] = await Promise.all([base.readHf(name), merged.readHf(name)]);
+      const delta = loraDelta([{ layer, scale: 0.5 * layerScale(lora.config, layer) }], false);
+      let worst = 0;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] + delta[i] - m[i]));
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      await Promise.all([base.close(), merged.close()]);
+    }
+    expect(((await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'hf', type: 'f32' })) as ExportEstimate).exists).toBe(true);
+
+    await expect(core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('set overwrite') });
+    const again = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32', overwrite: true })) as Export);
+    expect(again.status).toBe('succeeded');
+
+    // adapters.merge is the same export with the Hugging Face format (bf16 by default).
+    const merge = await finished((await core.invoke('adapters.merge', { id: adapter.id, outPath: join(dir, 'merged-bf16') })) as Export);
+    expect(merge).toMatchObject({ format: 'hf', type: 'bf16', path: join(dir, 'merged-bf16'), status: 'succeeded' });
+    const config = JSON.parse(readFileSync(join(dir, 'merged-bf16', 'config.json'), 'utf8')) as { torch_dtype: string };
+    expect(config.torch_dtype).toBe('bfloat16');
+  });
+
+  it('writes a merged GGUF and a LoRA GGUF that parse, and copies the PEFT folder', async () => {
+    const estimate = (await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' })) as ExportEstimate;
+    const q8 = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' })) as Export);
+    expect(q8.path.endsWith('style-gguf-q8_0.gguf')).toBe(true);
+    expect(Math.abs(q8.sizeBytes! - estimate.bytes) / q8.sizeBytes!).toBeLessThan(0.15);
+    const parsed = await gguf(q8.path, { allowLocalFile: true });
+    expect(parsed.metadata['general.architecture']).toBe('llama');
+    expect(parsed.metadata['general.file_type']).toBe(7); // MOSTLY_Q8_0
+    expect(parsed.tensorInfos.length).toBe(estimate.tensors);
+
+    const lora = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'lora-gguf' })) as Export);
+    expect(lora.type).toBe('f32');
+    const loraParsed = await gguf(lora.path, { allowLocalFile: true });
+    expect(loraParsed.metadata['general.type']).toBe('adapter');
+    expect(loraParsed.metadata['adapter.lora.alpha']).toBeCloseTo(8);
+
+    const peft = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'peft' })) as Export);
+    expect(readFileSync(join(peft.path, 'adapter_model.safetensors'))).toEqual(readFileSync(join(fx.adapters[0], 'adapter_model.safetensors')));
+
+    const listed = (await core.invoke('exports.list', { projectId })) as Export[];
+    expect(listed.map((e) => e.format)).toEqual(['peft', 'lora-gguf', 'gguf', 'hf', 'hf', 'hf']);
+    expect(listed.every((e) => e.status === 'succeeded')).toBe(true);
+  });
+
+  it('refuses what it cannot do, saying what to do instead', async () => {
+    await expect(core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'q4_0' })).rejects.toMatchObject({
+      code: 'invalid_input', message: expect.stringContaining('format hf writes bf16, f16, f32'),
+    });
+    await expect(core.invoke('exports.start', { adapterId: 'nope', format: 'gguf' })).rejects.toMatchObject({ code: 'not_found' });
+    // Imported without a model, and its config names no folder here: exports that need the base ask for it.
+    cpSync(fx.adapters[0], join(dir, 'loose-adapter'), { recursive: true });
+    const loose = (await core.invoke('adapters.import', { projectId, path: join(dir, 'loose-adapter') })) as Adapter;
+    expect(loose.baseModel).toBeNull();
+    await expect(core.invoke('exports.start', { adapterId: loose.id, format: 'gguf' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('pass model') });
+    const withModel = await finished((await core.invoke('exports.start', { adapterId: loose.id, format: 'gguf', type: 'f16', model: fx.model.dir })) as Export);
+    expect(withModel.status).toBe('succeeded');
+  });
+});
