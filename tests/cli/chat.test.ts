@@ -32,12 +32,13 @@ const greedy = ['--temperature', '0', '--max-new-tokens', '8', '--stop', '\n'];
 
 describe('lora-studio chat', () => {
   it('answers one prompt: JSON, streamed text, with an adapter, at scale 0 (= base), and side by side', async () => {
-    const [streamed, zero, compare] = await Promise.all([
+    const [streamed, zero, compare, nf4] = await Promise.all([
       cli(['chat', '--model', 'model', '--prompt', 'Hello', ...greedy]),
       cli(['chat', '--model', 'model', '--adapter', 'adapter-0', '--scale', '0', '--prompt', 'Hello', ...greedy, '--json']),
       cli(['chat', '--model', 'model', '--adapter', 'adapter-0', '--compare', '--prompt', 'Hello', ...greedy]),
+      cli(['chat', '--model', 'model', '--load-in-4bit', '--double-quant', '--adapter', 'adapter-0', '--prompt', 'Hello', ...greedy, '--json']),
     ]);
-    for (const r of [streamed, zero, compare]) expect(r.stderr + r.code).toMatch(/0$/);
+    for (const r of [streamed, zero, compare, nf4]) expect(r.stderr + r.code).toMatch(/0$/);
     const [, baseText, tunedText] = /^\[base\] (.*)\n\[tuned\] (.*)\n$/s.exec(compare.stdout) ?? [];
     expect(baseText).toBeDefined();
     expect(tunedText).not.toBe(baseText); // the adapter changes the answer
@@ -48,6 +49,7 @@ describe('lora-studio chat', () => {
     expect(z.answers).toHaveLength(1);
     expect(z.answers[0]).toMatchObject({ pane: 'tuned', adapters: ['adapter-0'], finishReason: expect.stringMatching(/eos|length/) });
     expect(z.answers[0].text).toBe(baseText); // scale 0 = the base
+    expect(JSON.parse(nf4.stdout).answers[0]).toMatchObject({ pane: 'tuned', adapters: ['adapter-0'], tokens: expect.any(Number) }); // QLoRA's 4-bit base
   });
 
   it('runs an interactive conversation from stdin; /reset forgets it', async () => {

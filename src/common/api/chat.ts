@@ -32,6 +32,11 @@ export const ChatPane = z.object({
 });
 export type ChatPane = z.infer<typeof ChatPane>;
 
+export const BaseQuant = z
+  .enum(['none', 'nf4', 'nf4-double'])
+  .default('none')
+  .describe('Hold the base model in 4 bits (NF4, as QLoRA trains it; "nf4-double" also quantizes the scales): about 4× less memory, slightly different answers.');
+
 export const ChatRole = z.enum(['system', 'user', 'assistant']);
 
 export const ChatSession = z.object({
@@ -39,6 +44,7 @@ export const ChatSession = z.object({
   projectId: z.string(),
   title: z.string(),
   model: z.string(),
+  quant: BaseQuant,
   panes: z.array(ChatPane),
   sampling: SamplingSettings,
   createdAt: z.string(),
@@ -67,6 +73,7 @@ export const chatMethods = {
       projectId: z.string().min(1),
       title: z.string().min(1).max(200).optional(),
       model: z.string().min(1).describe('The base model folder.'),
+      quant: BaseQuant,
       panes: Panes.default([{ id: 'base', label: 'Base', adapters: [] }]),
       sampling: SamplingSettings.prefault({}),
       system: z.string().min(1).optional().describe('A system message that opens the conversation.'),
@@ -112,6 +119,7 @@ export const GENERATE_JOB_KIND = 'generate';
 
 export const GenerateJobParams = z.object({
   model: z.string().min(1),
+  quant: BaseQuant,
   panes: z
     .array(
       z.object({

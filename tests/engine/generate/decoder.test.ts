@@ -12,6 +12,9 @@ import { peftKey } from '../../../src/main/engine/ir.ts';
 import type { TensorMap } from '../../../src/main/engine/session.ts';
 import { buildProgramFromSpec } from '../../../src/main/engine/models/index.ts';
 import { makeTinyModel } from '../../fixtures/tiny-models.ts';
+import { quantizeProgram } from '../../../src/main/engine/quant/program.ts';
+import { readProgramWeights } from '../../../src/main/engine/models/load.ts';
+import { openModelFolder } from '../../../src/main/formats/model/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +108,42 @@ describe('decode graph with a KV cache', () => {
       const cache = d.newCache();
       got.set(await d.forward(cache, tokens.subarray(0, 3)), 0);
       for (let t = 3; t < n; t++) got.set(await d.forward(cache, tokens.subarray(t, t + 1)), t * V);
+      expect(relErr(got, full)).toBeLessThan(1e-12);
+      await d.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('QLoRA: an NF4 base with LoRA on top decodes to the training graph\'s logits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'decode-nf4-'));
+    try {
+      const tiny = await makeTinyModel(dir, 'llama', { tokenizer: false, seed: 21 });
+      const q = quantizeProgram(buildProgramFromSpec(tiny.spec));
+      const lp = applyLora(q, { r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj', 'down_proj'], bias: 'none', useRslora: false }).program;
+      const folder = await openModelFolder(tiny.dir);
+      const weights = await readProgramWeights(folder, q, { doubleQuant: true });
+      await folder.close();
+      expect(q.params.some((d) => d.quant === 'nf4')).toBe(true);
+      const adapter = randomAdapter(lp, 500, 'q');
+      const session = await createCpuTrainingSession({ program: lp, weights, seed: 1, elem: 'float64', threads: 1 });
+      const trainables: TensorMap = new Map();
+      for (const [module, l] of adapter.layers) {
+        trainables.set(peftKey(`${module}.lora_A.weight`), { shape: [l.r, l.A.length / l.r], data: l.A });
+        trainables.set(peftKey(`${module}.lora_B.weight`), { shape: [l.B.length / l.r, l.r], data: l.B });
+      }
+      session.setTrainables(trainables);
+      const n = 9;
+      const tokens = Int32Array.from({ length: n }, (_, i) => (i * 13 + 3) % q.vocab);
+      const full = Float64Array.from((await session.forward({ B: 1, T: n, inputIds: tokens, attentionMask: new Uint8Array(n).fill(1), labels: new Int32Array(n).fill(-100) })).logits);
+      await session.dispose();
+      const d = await Decoder.create({ program: q, weights, elem: 'float64', threads: 1 });
+      d.setAdapters([{ adapter, weight: 1 }]);
+      const V = d.vocab;
+      const got = new Float64Array(n * V);
+      const cache = d.newCache();
+      got.set(await d.forward(cache, tokens.subarray(0, 4)), 0);
+      for (let t = 4; t < n; t++) got.set(await d.forward(cache, tokens.subarray(t, t + 1)), t * V);
       expect(relErr(got, full)).toBeLessThan(1e-12);
       await d.dispose();
     } finally {

@@ -28,6 +28,8 @@ interface ChatFlags {
   seed?: string;
   stop: string[];
   threads?: string;
+  loadIn4bit?: boolean;
+  doubleQuant?: boolean;
   json?: boolean;
 }
 
@@ -126,12 +128,16 @@ export function registerChat(program: Command): void {
     .option('--seed <n>', 'same seed, same answer (default 0)')
     .option('--stop <text>', 'end the answer before this text (repeatable)', collect, [])
     .option('--threads <n>', 'CPU threads for the model')
+    .option('--load-in-4bit', 'hold the base model in 4 bits (NF4, as QLoRA trains it): about 4× less memory')
+    .option('--double-quant', 'with --load-in-4bit: also quantize the NF4 scales (QLoRA double quantization)')
     .option('--json', 'print the answers as JSON (with --prompt)')
     .action(async (flags: ChatFlags, command: Command) => {
       const sampling = samplingFromFlags(flags);
       const adapters = adaptersFromFlags(flags);
       if (flags.compare && !adapters.length) throw new StudioError('invalid_input', '--compare needs at least one --adapter to compare with the base');
       const threads = number('threads', flags.threads);
+      if (flags.doubleQuant && !flags.loadIn4bit) throw new StudioError('invalid_input', '--double-quant needs --load-in-4bit');
+      const quant = flags.loadIn4bit ? (flags.doubleQuant ? 'nf4-double' : 'nf4') : 'none';
       const model = resolve(flags.model);
       const panes = flags.compare ? [{ id: 'base', adapters: [] }, { id: 'tuned', adapters }] : [{ id: adapters.length ? 'tuned' : 'base', adapters }];
       const history: { role: string; content: string }[] = flags.system ? [{ role: 'system', content: flags.system }] : [];
@@ -141,7 +147,7 @@ export function registerChat(program: Command): void {
         const ask = async (content: string, stream: boolean): Promise<Turn> => {
           for (const h of paneHistory.values()) h.push({ role: 'user', content });
           const params: GenerateJobParams = {
-            model, sampling, ...(threads ? { threads } : {}),
+            model, quant, sampling, ...(threads ? { threads } : {}),
             panes: panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory.get(p.id)! })),
           };
           const turn = await runTurn(core, params, stream);

@@ -12,9 +12,10 @@ export interface AnswerPanesHooks {
 
 export async function answerPanes(params: GenerateJobParams, hooks: AnswerPanesHooks): Promise<{ answers: GenerateAnswer[] }> {
   const t0 = performance.now();
-  const model = await ChatModel.open(params.model, { threads: params.threads });
+  const quant = params.quant === 'none' ? null : { doubleQuant: params.quant === 'nf4-double' };
+  const model = await ChatModel.open(params.model, { threads: params.threads, quant });
   try {
-    hooks.log(`loaded ${params.model} (${model.spec.architecture}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    hooks.log(`loaded ${params.model} (${model.spec.architecture}${quant ? ', NF4 base' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const loaded = new Map<string, LoadedAdapter>();
     for (const pane of params.panes)
       for (const a of pane.adapters) if (!loaded.has(a.path)) loaded.set(a.path, await model.loadAdapter(a.path, a.name ?? a.path));

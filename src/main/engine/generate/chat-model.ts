@@ -9,6 +9,7 @@ import { readAdapter, layerScale } from '../../formats/peft/index.ts';
 import type { ChatMessage } from '../../formats/dataset/types.ts';
 import { buildProgramFromSpec } from '../models/index.ts';
 import { readProgramWeights } from '../models/load.ts';
+import { quantizeProgram } from '../quant/program.ts';
 import { Decoder, type AdapterFactors, type AttachedAdapter } from './decoder.ts';
 import { generate, type FinishReason, type GenerationResult } from './generate.ts';
 import type { SamplingOptions } from './sampling.ts';
@@ -54,11 +55,13 @@ export class ChatModel {
     readonly eosTokenIds: number[],
   ) {}
 
-  static async open(dir: string, o: { threads?: number } = {}): Promise<ChatModel> {
+  /** quant: hold the base's linear weights as NF4 (QLoRA's 4-bit base, as bitsandbytes loads it). */
+  static async open(dir: string, o: { threads?: number; quant?: { doubleQuant: boolean } | null } = {}): Promise<ChatModel> {
     const folder = await openModelFolder(dir);
     try {
-      const program = buildProgramFromSpec(folder.spec); // the same definition the trainer uses
-      const weights = (await readProgramWeights(folder, program)) as Map<string, Float32Array>; // no quant: all float
+      const base = buildProgramFromSpec(folder.spec); // the same definition the trainer uses
+      const program = o.quant ? quantizeProgram(base) : base;
+      const weights = await readProgramWeights(folder, program, o.quant ?? undefined);
       const tokenizer = HfTokenizer.load(dir);
       const eos = new Set(folder.spec.eosTokenIds);
       if (tokenizer.special.eos) eos.add(tokenizer.special.eos.id);

@@ -12,6 +12,8 @@ import {
   type DecodeGraphInfo, type KvLayer,
 } from '../executors/onnx/decode-graph.ts';
 import { OrtGraph, type FeedTensor } from '../executors/onnx/ort.ts';
+import { isNf4, type Nf4Tensor } from '../quant/nf4.ts';
+import { NF4_BYTE_MASK_INPUT } from '../executors/onnx/lower/nf4-linear.ts';
 
 type Vec = Float32Array | Float64Array;
 
@@ -51,7 +53,8 @@ export interface KvCache {
 
 export interface DecoderOptions {
   program: Program; // the base program (models/*.ts); LoRA branches, if any, are ignored: adapters are inputs
-  weights: Map<string, ArrayLike<number>>;
+  /** Base weights by param name; NF4 tensors for the params a QLoRA program marks quantized. */
+  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
   elem?: Elem;
   threads?: number;
   /** Which linear modules accept adapters (default: every linear but the output head). */
@@ -78,7 +81,7 @@ export class Decoder {
       const w = o.weights.get(d.name);
       const size = d.shape.reduce((a, b) => a * b, 1);
       if (!w) throw new Error(`generation: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
-      if (w.length !== size) throw new Error(`generation: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
+      if (!isNf4(w) && w.length !== size) throw new Error(`generation: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
     }
     const info = buildDecodeGraph(o.program, { elem, weight: (n) => o.weights.get(n)!, adapterModules: o.adapterModules });
     // float64 graphs skip ORT's fusions (several fused kernels exist for float32 only), as the training session does
@@ -207,6 +210,8 @@ export class Decoder {
       feeds.rope_cos_local = { data: this.vec(cos), dims: [T, HD] };
       feeds.rope_sin_local = { data: this.vec(sin), dims: [T, HD] };
     }
+    // the NF4 lowering reads a uint8 0xFF scalar as an input (a constant would be folded into a dequantized copy)
+    if (this.program.params.some((d) => d.quant === 'nf4')) feeds[NF4_BYTE_MASK_INPUT] = { data: Uint8Array.of(0xff), dims: [] };
     if (this.info.usesPositions) feeds[POSITION_IDS] = { data: BigInt64Array.from({ length: T }, (_, i) => BigInt(P + i)), dims: [T] };
     const G = this.info.G;
     const L = P + T;

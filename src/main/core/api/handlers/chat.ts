@@ -3,7 +3,7 @@
 // events; each finished answer is saved as an assistant message (its pane and generation figures in meta) and
 // announced with chat.done. A pane sees the shared messages (system, user) and its own answers only.
 import {
-  ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
+  BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
   type ChatMessage, type ChatSession, type GenerateJobParams,
 } from '../../../../common/api/chat.ts';
 import { StudioError, notFound } from '../../errors.ts';
@@ -11,7 +11,7 @@ import type { ChatMessageRecord, ChatSessionRecord } from '../../store/repositor
 import type { CoreContext, HandlerGroup } from './types.ts';
 import { z } from 'zod';
 
-const StoredSettings = z.object({ model: z.string(), panes: z.array(ChatPane), sampling: SamplingSettings });
+const StoredSettings = z.object({ model: z.string(), quant: BaseQuant, panes: z.array(ChatPane), sampling: SamplingSettings });
 
 function toSession(r: ChatSessionRecord): ChatSession {
   const s = StoredSettings.safeParse(r.settings);
@@ -36,9 +36,9 @@ export function paneHistory(messages: ChatMessage[], pane: string): { role: stri
 }
 
 export const chatHandlers: HandlerGroup<'chat'> = {
-  'chat.create': ({ projectId, title, model, panes, sampling, system }, ctx) => {
+  'chat.create': ({ projectId, title, model, quant, panes, sampling, system }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
-    const record = ctx.store.chat.createSession({ projectId, title: title ?? 'Chat', settings: { model, panes, sampling } });
+    const record = ctx.store.chat.createSession({ projectId, title: title ?? 'Chat', settings: { model, quant, panes, sampling } });
     if (system) ctx.store.chat.addMessage({ sessionId: record.id, role: 'system', content: system });
     return toSession(getSession(record.id, ctx));
   },
@@ -53,12 +53,13 @@ export const chatHandlers: HandlerGroup<'chat'> = {
   'chat.send': ({ sessionId, content, sampling, panes }, ctx) => {
     const record = getSession(sessionId, ctx);
     const current = toSession(record);
-    const settings = { model: current.model, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
+    const settings = { model: current.model, quant: current.quant, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
     const message = toMessage(ctx.store.chat.addMessage({ sessionId, role: 'user', content }));
     ctx.store.chat.updateSettings(sessionId, settings);
     const history = ctx.store.chat.messages(sessionId).map(toMessage);
     const params: GenerateJobParams = {
       model: settings.model,
+      quant: settings.quant,
       sampling: settings.sampling,
       panes: settings.panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory(history, p.id) })),
     };

@@ -24,6 +24,8 @@ import { sliceForward } from './lower/slice.ts';
 import { gegluForward, softcapForward } from './lower/gated.ts';
 import { attentionForwardCached } from './lower/attention-cached.ts';
 import { biasInputName, groupSize, POSITION_IDS } from './graphs.ts';
+import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
+import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 
 type Linear = Extract<OpNode, { op: 'linear' }>;
 type Attention = Extract<OpNode, { op: 'attention' }>;
@@ -56,8 +58,8 @@ export interface DecodeGraphInfo {
 
 export interface DecodeGraphOptions {
   elem: Elem;
-  /** Frozen weight data by param name. */
-  weight(name: string): ArrayLike<number>;
+  /** Frozen weight data by param name, or an Nf4Tensor for a param the program marks quant: 'nf4' (QLoRA's base). */
+  weight(name: string): ArrayLike<number> | Nf4Tensor;
   /** Which linear modules accept adapters (default: every linear except the one producing the logits). */
   adapterModules?: (module: string) => boolean;
 }
@@ -113,7 +115,8 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
   const values = new Map<string, string>();
   const uses = new Map<string, number>();
   for (const n of p.nodes) for (const t of nodeInputs(n)) uses.set(t, (uses.get(t) ?? 0) + 1);
-  const onlyHere = (t: string | null) => t === null || uses.get(t) === 1;
+  const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
+  const onlyHere = (t: string | null) => t === null || (uses.get(t) === 1 && !quantized.has(t));
   // q/k/v and gate/up: one Gemm on weights stacked along OC, as in the training graphs
   const groups = fuseLinearGroups(p.nodes, (n) => onlyHere(n.weight) && onlyHere(n.bias));
   const groupOf = new Map<string, { members: Linear[]; W: string; b: string | null }>();
@@ -125,8 +128,8 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
       const out = opts.elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
       let o = 0;
       for (const nm of names) {
-        const w = opts.weight(nm);
-        out.set(w as ArrayLike<number>, o);
+        const w = opts.weight(nm) as ArrayLike<number>; // fused weights are never NF4 (see onlyHere)
+        out.set(w, o);
         o += w.length;
         fused.add(nm);
       }
@@ -137,14 +140,19 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     const b = members[0].bias ? g.floatInit(`${key}.bias`, [OC], stack(members.map((m) => m.bias!), 1)) : null;
     for (const m of members) groupOf.set(m.module, { members, W, b });
   }
+  const nf4 = new Map<string, Nf4Values>();
   for (const d of p.params) {
-    if (d.init) continue; // LoRA tensors of a program with adapters attached: adapters are inputs here
-    if (!fused.has(d.name)) values.set(d.name, g.floatInit(d.name, d.shape, opts.weight(d.name)));
+    if (d.init || fused.has(d.name)) continue; // LoRA tensors of a program with adapters attached: adapters are inputs here
+    const w = opts.weight(d.name);
+    if (isNf4(w)) {
+      if (d.quant !== 'nf4') throw new Error(`decode graph: ${d.name} arrived as NF4 but the program does not mark it quantized`);
+      nf4.set(d.name, nf4Initializers(g, d.name, w));
+    } else values.set(d.name, g.floatInit(d.name, d.shape, w));
   }
 
   const ctx = {
     g, batch, saved: new Map(),
-    nf4: () => null,
+    nf4: (name: string) => nf4.get(name) ?? null,
     value(name) {
       const v = values.get(name);
       if (!v) throw new Error(`decode graph: tensor ${name} used before it is defined`);
