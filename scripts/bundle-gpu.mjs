@@ -2,6 +2,7 @@
 // Prepares a GPU machine run (see native/README.md): the GPU machines have nvcc, the CUDA libraries and PyTorch but
 // no Node, no node_modules and no network. This writes, under .devnode/ (ignored by git, carried with the run):
 //   bench-gpu.mjs   bench/gpu.ts and the engine bundled into one ES module (esbuild), nothing to install
+//   gpu-parity.mjs  bench/gpu-parity.ts likewise (our results vs PyTorch + PEFT on the same weights)
 //   include/node    Node-API headers, include/napi  node-addon-api headers: enough to link the addon there with
 //                   `node scripts/build-native.mjs --direct` (no node-gyp, no Node source tree needed)
 // Then run /work/shared/device/pack-node.sh for .devnode/node.xz (the Node binary itself).
@@ -16,9 +17,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, '.devnode');
 mkdirSync(path.join(out, 'include'), { recursive: true });
 
+for (const [entry, file] of [['gpu.ts', 'bench-gpu.mjs'], ['gpu-parity.ts', 'gpu-parity.mjs']])
 await build({
-  entryPoints: [path.join(root, 'bench', 'gpu.ts')],
-  outfile: path.join(out, 'bench-gpu.mjs'),
+  entryPoints: [path.join(root, 'bench', entry)],
+  outfile: path.join(out, file),
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -34,4 +36,4 @@ mkdirSync(path.join(out, 'include', 'node'), { recursive: true });
 for (const h of ['node_api.h', 'node_api_types.h', 'js_native_api.h', 'js_native_api_types.h']) cpSync(path.join(nodeInclude, h), path.join(out, 'include', 'node', h));
 const napi = createRequire(import.meta.url)('node-addon-api').include_dir.replace(/^"|"$/g, '');
 cpSync(napi, path.join(out, 'include', 'napi'), { recursive: true, filter: (s) => !path.relative(napi, s).includes('node_modules') });
-console.log(`bundle-gpu: wrote ${path.relative(root, out)}/bench-gpu.mjs and include/{node,napi}`);
+console.log(`bundle-gpu: wrote ${path.relative(root, out)}/{bench-gpu,gpu-parity}.mjs and include/{node,napi}`);

@@ -224,6 +224,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     so.capacityTokens = int_of(o, "capacityTokens", 0);
     so.maxHeadDim = int_of(o, "maxHeadDim", 0);
     so.nf4Fused = bool_of(o, "nf4Fused");
+    so.hostDropout = bool_of(o, "hostDropout");
     so.decay = copy_typed<uint8_t>(o.Get("decay"));
     so.trainables = (int64_t)so.decay.size();
     if (o.Has("dynMap")) so.dynMap = copy_typed<float>(o.Get("dynMap"));

@@ -158,7 +158,7 @@ class SessionImpl : public Session {
     for (const auto& p : o.plans)
       for (const auto& s : p.steps) {
         if (s.kind == StepKind::LmHeadLoss) chunk = std::max<int64_t>(chunk, (int64_t)s.chunkRows * s.V);
-        if (s.kind == StepKind::Linear && s.lora.present && s.lora.keep >= 0) keep += N * s.inF; // upper bound
+        if (o.hostDropout && s.kind == StepKind::Linear && s.lora.present && s.lora.keep >= 0) keep += N * s.inF; // upper bound
       }
     for (const auto& w : o.weights) if (w.nf4 && !o.nf4Fused) dequant = std::max<int64_t>(dequant, product(w.shape));
     logitsChunk_ = (T*)dmalloc(chunk * sizeof(T), "LM-head logits chunk", bytes_);
@@ -387,6 +387,7 @@ class SessionImpl : public Session {
       case StepKind::DropoutMask: {
         uint8_t* keep = u8(mode, s.out);
         if (!hostKeepOffsets_.empty()) {
+          if (!hostKeep_) throw std::runtime_error("host dropout masks given to a session created without hostDropout");
           const int64_t off = hostKeepOffsets_.at(s.module), len = N * s.width;
           if (hostKeepOffsets_.at(s.module + 1) - off != len) throw std::runtime_error("host dropout mask has the wrong size");
           check(cudaMemcpyAsync(keep, hostKeep_ + off, len, cudaMemcpyDeviceToDevice, st), "dropout mask copy");

@@ -67,6 +67,7 @@ struct SessionOptions {
   std::vector<WeightDesc> weights;
   std::vector<float> dynMap; // 256 values (quant/nf4.ts) for NF4 double quantization
   bool nf4Fused = false;     // fused dequant-matmul kernel instead of one-weight dequant + GEMM
+  bool hostDropout = false;  // dropout keep masks come from the host each micro-step (parity); else a device hash
   int64_t gemmWorkspaceBytes = 32ll << 20;
 };
 

@@ -69,6 +69,7 @@ export interface NativeSessionOptions {
   capacityTokens: number;
   maxHeadDim: number;
   nf4Fused: boolean;
+  hostDropout: boolean; // room for host-drawn dropout masks (exactDropout sessions)
   decay: Uint8Array; // (trainables)
   dynMap: Float32Array; // 256
   weights: { name: string; shape: number[]; nf4: boolean }[];

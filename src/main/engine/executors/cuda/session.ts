@@ -100,7 +100,7 @@ export class CudaTrainingSession implements TrainingSession {
     let native: NativeSession;
     try {
       native = new addon.CudaSession({
-        dtype, capacityTokens: o.capacityTokens, maxHeadDim, nf4Fused: o.nf4Fused ?? false, decay, dynMap: dynMap(),
+        dtype, capacityTokens: o.capacityTokens, maxHeadDim, nf4Fused: o.nf4Fused ?? false, hostDropout: o.exactDropout ?? false, decay, dynMap: dynMap(),
         weights: frozen.map((d) => ({ name: d.name, shape: d.shape, nf4: nf4.has(d.name) })),
         plans,
       });
