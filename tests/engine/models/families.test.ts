@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { tinyModelConfig } from '../../fixtures/tiny-models.ts';
 import { specFromConfig, type ModelSpec } from '../../../src/main/formats/model/index.ts';
 import { buildProgramFromSpec, fullFineTuneProgram } from '../../../src/main/engine/models/index.ts';
+import { countParams } from '../../../src/main/engine/models/llama.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';
@@ -122,4 +123,23 @@ describe.each(cases)('%s program', (kind) => {
   it('reference full fine-tuning gradients (every parameter kind) match finite differences', () => checkFiniteDifferences(full, 4));
   it('ONNX (float64) matches the reference with LoRA', () => checkOnnxAgainstReference(lora, 5));
   it('ONNX (float64) matches the reference in full fine-tuning', () => checkOnnxAgainstReference(full, 6));
+});
+
+describe('Gemma-3-1b shapes (config only, no weights)', () => {
+  it('LoRA r=16 with the typo\'d targets trains what PEFT printed: 1,171,456 of 1,001,057,408', () => {
+    const spec = specFromConfig({
+      architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', vocab_size: 262144, hidden_size: 1152, intermediate_size: 6912,
+      num_hidden_layers: 26, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, query_pre_attn_scalar: 256,
+      sliding_window: 512, sliding_window_pattern: 6, rope_theta: 1000000, rope_local_base_freq: 10000, rms_norm_eps: 1e-6,
+      hidden_activation: 'gelu_pytorch_tanh', max_position_embeddings: 32768, final_logit_softcapping: null, attn_logit_softcapping: null,
+      tie_word_embeddings: true,
+    }, 'gemma-3-1b/config.json');
+    const base = buildProgramFromSpec(spec);
+    const { program, warnings } = applyLora(base, { r: 16, alpha: 32, dropout: 0, targetModules: ['q_prog', 'k_proj', 'v_proj', 'o_prog'], bias: 'none', useRslora: false });
+    const trainable = countParams(program, (d) => d.trainable);
+    expect(trainable).toBe(1_171_456);
+    expect(countParams(program)).toBe(1_001_057_408); // PEFT's "all params" includes the adapter
+    expect(warnings.join('\n')).toMatch(/q_prog[\s\S]*o_prog/);
+    expect(program.nodes.filter((n) => n.op === 'attention' && n.window === null).length).toBe(4); // layers 6, 12, 18, 24
+  });
 });
