@@ -116,7 +116,7 @@ export async function launchChromium(): Promise<Browser> {
 /** A fresh context at 1280×800 (the size the UI is designed to be readable at). */
 export async function newStudioContext(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme });
-  context.setDefaultTimeout(10_000); // a missing element fails in seconds, not after playwright's 30 s
+  context.setDefaultTimeout(20_000); // room for a loaded 2-core CI machine, yet a missing element fails well before the test timeout
   return context;
 }
 
