@@ -62,7 +62,11 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   reporter.progress(null, 'loading the model');
   const opened = options.openSession
     ? await options.openSession(trainingTemplate)
-    : await openModelSession({ config, trainingTemplate, threads: cpus().length }).then((m) => ({ ...m, trainableParameters: m.trainableParameters as number | null }));
+    : await openModelSession({ config, trainingTemplate, threads: cpus().length }).then((m) => {
+        // what the method costs in frozen weights (QLoRA's NF4 base vs LoRA's float32 one; none in full training)
+        if (config.method !== 'full') reporter.log(`frozen base weights: ${(m.baseWeightBytes / 2 ** 20).toFixed(1)} MiB (${config.method === 'qlora' ? 'NF4 linears' : 'float32'})`);
+        return { ...m, trainableParameters: m.trainableParameters as number | null };
+      });
   for (const warning of opened.warnings) reporter.log(warning, 'warn');
   if (opened.trainableParameters !== null) reporter.log(`trainable parameters: ${opened.trainableParameters.toLocaleString('en-US')}`);
 
