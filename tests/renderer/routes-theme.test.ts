@@ -8,7 +8,7 @@ describe('hash routes', () => {
   });
 
   it('lists the studio’s pages in navigation order', () => {
-    expect(ROUTES.map((r) => r.label)).toEqual(['Projects', 'New fine-tune', 'Datasets', 'Runs', 'Evaluate', 'Chat', 'Adapters', 'Exports', 'Settings']);
+    expect(ROUTES.map((r) => r.label)).toEqual(['Projects', 'New fine-tune', 'Datasets', 'Runs', 'Evaluate', 'Compare runs', 'Chat', 'Adapters', 'Exports', 'Settings']);
   });
 
   it('falls back to Projects for empty or unknown addresses and ignores deeper segments', () => {

@@ -5,7 +5,10 @@ import { SettingsPage } from './pages/SettingsPage.tsx';
 import { EvaluatePage } from './pages/EvaluatePage.tsx';
 import { WizardPage } from './pages/wizard/WizardPage.tsx';
 import { DatasetsPage } from './pages/DatasetsPage.tsx';
-import { AdaptersPage, ChatPage, ExportsPage } from './pages/planned.tsx';
+import { ChatPage } from './pages/ChatPage.tsx';
+import { AdaptersPage } from './pages/AdaptersPage.tsx';
+import { ExportsPage } from './pages/ExportsPage.tsx';
+import { ComparePage } from './pages/ComparePage.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
 import { parseLocation, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
 import { useHash } from './state/location.ts';
@@ -20,6 +23,7 @@ const PAGES: Record<RouteId, () => ReactElement> = {
   datasets: DatasetsPage,
   runs: RunsPage,
   evaluate: EvaluatePage,
+  compare: ComparePage,
   chat: ChatPage,
   adapters: AdaptersPage,
   exports: ExportsPage,

@@ -15,6 +15,7 @@ export const ROUTES = [
   { id: 'datasets', label: 'Datasets', icon: 'table', group: 'Fine-tune' },
   { id: 'runs', label: 'Runs', icon: 'pulse', group: 'Fine-tune' },
   { id: 'evaluate', label: 'Evaluate', icon: 'gauge', group: 'Fine-tune' },
+  { id: 'compare', label: 'Compare runs', icon: 'pulse', group: 'Fine-tune' },
   { id: 'chat', label: 'Chat', icon: 'chat', group: 'Use' },
   { id: 'adapters', label: 'Adapters', icon: 'layers', group: 'Use' },
   { id: 'exports', label: 'Exports', icon: 'export', group: 'Use' },

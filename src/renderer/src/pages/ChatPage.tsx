@@ -1,0 +1,379 @@
+// Chat: the base model and the base + an adapter answer the same prompt side by side, streaming token by token
+// (chat.delta) until each answer is saved (chat.done). Sampling settings and the adapter's scale apply per turn;
+// conversations are saved in the project and listed to reopen. Routes: #/chat, #/chat/<session id>,
+// #/chat/new/<adapter or run id>/<prompt> (see ChatLinks.ts).
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Adapter } from '../../../common/api/adapters.ts';
+import type { ChatMessage, ChatPane, SamplingSettings } from '../../../common/api/chat.ts';
+import type { Project } from '../../../common/api/projects.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { useEvent, useQuery } from '../api/hooks.ts';
+import { Banner, Button, Card, EmptyState, PageHeader, Spinner } from '../components/index.ts';
+import { basename, formatDateTime } from '../format.ts';
+import { routeHref } from '../routes.ts';
+import { useLocation } from '../state/location.ts';
+import { useStudio } from '../state/studio.tsx';
+import { parseChatParams } from './ChatLinks.ts';
+import { ProjectGate } from './ProjectGate.tsx';
+import './Chat.css';
+
+const WILL = [
+  'Ask the base model and the fine-tuned one the same question and read both answers as they stream.',
+  'Change temperature, top-p, top-k and the answer length, and scale the adapter’s effect with a slider.',
+  'Keep each conversation and come back to it later.',
+];
+
+type Sampling = Pick<SamplingSettings, 'temperature' | 'topP' | 'topK' | 'maxNewTokens'>;
+const DEFAULT_SAMPLING: Sampling = { temperature: 0.7, topP: 0.9, topK: 50, maxNewTokens: 128 };
+
+export function ChatPage() {
+  return (
+    <>
+      <PageHeader
+        title="Chat"
+        description="Ask the base model and the fine-tuned one the same question, side by side. Both answers stream as they are written."
+        actions={
+          <a className="btn btn-secondary" href={routeHref('chat')}>
+            New conversation
+          </a>
+        }
+      />
+      <ProjectGate pageTitle="Chat" icon="chat" will={WILL}>
+        {(project) => <ChatWorkspace key={project.id} project={project} />}
+      </ProjectGate>
+    </>
+  );
+}
+
+/** The models a conversation can use: those opened or pulled, and those the project's runs trained on. */
+function useModelChoices(projectId: string, adapters: Adapter[]): string[] {
+  const models = useQuery('models.list', {});
+  const runs = useQuery('runs.list', { projectId });
+  const paths = new Set<string>();
+  for (const a of adapters) if (a.baseModel) paths.add(a.baseModel);
+  if (runs.state.status === 'ready') for (const r of runs.state.data) paths.add(r.config.model);
+  if (models.state.status === 'ready') for (const m of models.state.data) paths.add(m.path);
+  return [...paths];
+}
+
+function ChatWorkspace({ project }: { project: Project }) {
+  const client = useStudio();
+  const route = parseChatParams(useLocation().params);
+  const adaptersQuery = useQuery('adapters.list', { projectId: project.id });
+  const adapters = adaptersQuery.state.status === 'ready' ? adaptersQuery.state.data.filter((a) => a.problem === null) : [];
+  const modelChoices = useModelChoices(project.id, adapters);
+  const sessions = useQuery('chat.list', { projectId: project.id });
+
+  const [adapterId, setAdapterId] = useState<string>('');
+  const [model, setModel] = useState<string>('');
+  const [scale, setScale] = useState(1);
+  const [sampling, setSampling] = useState<Sampling>(DEFAULT_SAMPLING);
+  const [draft, setDraft] = useState('');
+  const [sessionId, setSessionId] = useState<string | null>(null);
+  const [sessionModel, setSessionModel] = useState<string | null>(null);
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [streaming, setStreaming] = useState<Record<string, string>>({});
+  const [answering, setAnswering] = useState<string[]>([]);
+  const [paneErrors, setPaneErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [loadingSession, setLoadingSession] = useState(false);
+  const sessionRef = useRef<string | null>(null);
+  const applied = useRef<string>('');
+
+  const adapter = adapters.find((a) => a.id === adapterId) ?? null;
+
+  // Follow the address: a saved conversation to reopen, or a fresh one with an adapter and prompt filled in.
+  const routeKey = JSON.stringify(route);
+  useEffect(() => {
+    if (adaptersQuery.state.status !== 'ready' || applied.current === routeKey) return;
+    if (route.kind === 'session') {
+      if (route.sessionId === sessionRef.current) {
+        applied.current = routeKey;
+        return;
+      }
+      applied.current = routeKey;
+      setLoadingSession(true);
+      client.invoke('chat.get', { id: route.sessionId }).then(
+        ({ session, messages: stored }) => {
+          sessionRef.current = session.id;
+          setSessionId(session.id);
+          setSessionModel(session.model);
+          setModel(session.model);
+          setMessages(stored);
+          setStreaming({});
+          setAnswering([]);
+          setPaneErrors({});
+          const { temperature, topP, topK, maxNewTokens } = session.sampling;
+          setSampling({ temperature, topP, topK, maxNewTokens });
+          const tuned = session.panes.find((p) => p.adapters.length > 0)?.adapters[0];
+          const known = tuned ? adaptersQuery.state.status === 'ready' && adaptersQuery.state.data.find((a) => a.path === tuned.path) : undefined;
+          setAdapterId(known ? known.id : '');
+          setScale(tuned?.weight ?? 1);
+          setLoadingSession(false);
+        },
+        (err: unknown) => {
+          setError(toStudioApiError(err).message);
+          setLoadingSession(false);
+        },
+      );
+      return;
+    }
+    applied.current = routeKey;
+    sessionRef.current = null;
+    setSessionId(null);
+    setSessionModel(null);
+    setMessages([]);
+    setStreaming({});
+    setAnswering([]);
+    setPaneErrors({});
+    setError(null);
+    const wanted = route.kind === 'fresh' && route.adapterOrRunId ? adapters.find((a) => a.id === route.adapterOrRunId || a.runId === route.adapterOrRunId) : adapters[0];
+    setAdapterId(wanted?.id ?? '');
+    if (wanted?.baseModel) setModel(wanted.baseModel);
+    if (route.kind === 'fresh' && route.prompt) setDraft(route.prompt);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the route (by its key) and the loaded adapters decide
+  }, [routeKey, adaptersQuery.state.status]);
+
+  // A model to start from once the choices are known.
+  useEffect(() => {
+    if (!model && modelChoices.length > 0) setModel(adapter?.baseModel ?? modelChoices[0]);
+  }, [model, modelChoices, adapter]);
+
+  useEvent('chat.delta', (event) => {
+    if (event.sessionId !== sessionRef.current) return;
+    setStreaming((current) => ({ ...current, [event.pane]: (current[event.pane] ?? '') + event.delta }));
+  });
+  useEvent('chat.done', (event) => {
+    if (event.sessionId !== sessionRef.current) return;
+    const stored = event.message;
+    if (stored) setMessages((current) => (current.some((m) => m.id === stored.id) ? current : [...current, stored]));
+    if (event.error) setPaneErrors((current) => ({ ...current, [event.pane]: event.finishReason === 'cancelled' ? 'Stopped.' : event.error ?? 'failed' }));
+    setStreaming((current) => {
+      const next = { ...current };
+      delete next[event.pane];
+      return next;
+    });
+    setAnswering((current) => current.filter((pane) => pane !== event.pane));
+  });
+
+  const panes: ChatPane[] = [
+    { id: 'base', label: 'Base model', adapters: [] },
+    ...(adapter ? [{ id: 'tuned', label: 'Fine-tuned', adapters: [{ path: adapter.path, weight: scale, name: adapter.name }] }] : []),
+  ];
+  const busy = answering.length > 0;
+
+  async function send(event?: FormEvent) {
+    event?.preventDefault();
+    const content = draft.trim();
+    if (!content || busy) return;
+    if (!model) {
+      setError('Choose a base model first: the folder of a model opened, pulled or trained on in this project.');
+      return;
+    }
+    setError(null);
+    setPaneErrors({});
+    try {
+      let id = sessionRef.current;
+      if (!id || sessionModel !== model) {
+        // A conversation keeps its base model; another model starts a new one.
+        const created = await client.invoke('chat.create', { projectId: project.id, model, title: content.slice(0, 60), panes, sampling });
+        id = created.id;
+        sessionRef.current = id;
+        applied.current = JSON.stringify({ kind: 'session', sessionId: id });
+        setSessionId(id);
+        setSessionModel(model);
+        setMessages([]);
+        window.location.hash = routeHref('chat', id);
+        sessions.reload();
+      }
+      setAnswering(panes.map((p) => p.id));
+      setStreaming({});
+      const sent = await client.invoke('chat.send', { sessionId: id, content, sampling, panes });
+      setMessages((current) => [...current, sent.message]);
+      setDraft('');
+    } catch (err) {
+      setAnswering([]);
+      setError(toStudioApiError(err).message);
+    }
+  }
+
+  function onComposerKey(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      void send();
+    }
+  }
+
+  if (adaptersQuery.state.status === 'loading') return <Spinner label="Loading adapters…" />;
+
+  return (
+    <div className="chat-layout">
+      <div className="chat-main">
+        {error ? <Banner title="The message was not sent">{error}</Banner> : null}
+        {loadingSession ? <Spinner label="Opening the conversation…" /> : null}
+        {modelChoices.length === 0 && adaptersQuery.state.status === 'ready' ? (
+          <Card>
+            <EmptyState icon="chat" title="No model to talk to yet" points={WILL}>
+              Chat needs a base model: open or pull one on New fine-tune, or train a run — its adapter then appears here for the tuned side.
+            </EmptyState>
+          </Card>
+        ) : null}
+        <div className={panes.length > 1 ? 'chat-panes chat-panes-2' : 'chat-panes'}>
+          {panes.map((pane) => (
+            <ChatPaneView
+              key={pane.id}
+              pane={pane}
+              subtitle={pane.adapters[0] ? `${pane.adapters[0].name} × ${scale.toFixed(2)}` : basename(model || 'no model chosen')}
+              messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
+              streaming={streaming[pane.id]}
+              answering={answering.includes(pane.id)}
+              error={paneErrors[pane.id] ?? null}
+            />
+          ))}
+        </div>
+        <form className="chat-composer" onSubmit={(event) => void send(event)}>
+          <label htmlFor="chat-prompt" className="visually-hidden">
+            Message to both models
+          </label>
+          <textarea
+            id="chat-prompt"
+            className="textarea chat-input"
+            placeholder={adapter ? 'Ask both models the same question… (Enter sends, Shift+Enter for a new line)' : 'Ask the base model… (Enter sends)'}
+            value={draft}
+            rows={2}
+            onChange={(event) => setDraft(event.target.value)}
+            onKeyDown={onComposerKey}
+          />
+          <div className="chat-composer-actions">
+            <Button type="submit" variant="primary" busy={busy} disabled={!draft.trim() || !model}>
+              {panes.length > 1 ? 'Send to both' : 'Send'}
+            </Button>
+          </div>
+        </form>
+      </div>
+      <aside className="chat-side" aria-label="Chat settings and history">
+        <Card title="Models">
+          <div className="form-grid">
+            <div className="field">
+              <label className="field-label" htmlFor="chat-model">
+                Base model
+              </label>
+              <select id="chat-model" value={model} onChange={(event) => setModel(event.target.value)}>
+                {model && !modelChoices.includes(model) ? <option value={model}>{basename(model)}</option> : null}
+                {modelChoices.length === 0 ? <option value="">No models yet</option> : null}
+                {modelChoices.map((path) => (
+                  <option key={path} value={path} title={path}>
+                    {basename(path)}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label className="field-label" htmlFor="chat-adapter">
+                Adapter (tuned side)
+              </label>
+              <select
+                id="chat-adapter"
+                value={adapterId}
+                onChange={(event) => {
+                  setAdapterId(event.target.value);
+                  const picked = adapters.find((a) => a.id === event.target.value);
+                  if (picked?.baseModel) setModel(picked.baseModel);
+                }}
+              >
+                <option value="">None — base model only</option>
+                {adapters.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name} (r {a.r})
+                  </option>
+                ))}
+              </select>
+              <span className="field-hint">{adapters.length === 0 ? 'A finished run’s adapter appears here.' : 'Its base model is picked with it.'}</span>
+            </div>
+            <Slider id="chat-scale" label="Adapter scale" hint="0 = off, 1 = as trained, above 1 exaggerates it." min={0} max={2} step={0.05} value={scale} disabled={!adapter} onChange={setScale} format={(v) => v.toFixed(2)} />
+          </div>
+        </Card>
+        <Card title="Sampling">
+          <div className="form-grid">
+            <Slider id="chat-temperature" label="Temperature" hint="0 always picks the likeliest word; higher is more varied." min={0} max={2} step={0.05} value={sampling.temperature} onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))} format={(v) => v.toFixed(2)} />
+            <Slider id="chat-top-p" label="Top-p" hint="Only the likeliest words that together reach this probability." min={0.05} max={1} step={0.05} value={sampling.topP} onChange={(topP) => setSampling((s) => ({ ...s, topP }))} format={(v) => v.toFixed(2)} />
+            <Slider id="chat-top-k" label="Top-k" hint="Only the K likeliest next words (0 = no limit)." min={0} max={200} step={1} value={sampling.topK} onChange={(topK) => setSampling((s) => ({ ...s, topK }))} format={(v) => String(v)} />
+            <Slider id="chat-max-tokens" label="Max tokens" hint="The longest answer, in tokens." min={8} max={1024} step={8} value={sampling.maxNewTokens} onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))} format={(v) => String(v)} />
+          </div>
+        </Card>
+        <Card title="Conversations" flush>
+          {sessions.state.status === 'ready' ? (
+            sessions.state.data.length === 0 ? (
+              <p className="chat-history-empty">Conversations are saved here as you send.</p>
+            ) : (
+              <ul className="chat-history" aria-label="Saved conversations">
+                {sessions.state.data.map((s) => (
+                  <li key={s.id}>
+                    <a href={routeHref('chat', s.id)} aria-current={s.id === sessionId ? 'page' : undefined}>
+                      <span className="chat-history-title">{s.title}</span>
+                      <span className="chat-history-meta">{formatDateTime(s.updatedAt)}</span>
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            )
+          ) : sessions.state.status === 'error' ? (
+            <p className="chat-history-empty">{sessions.state.error.message}</p>
+          ) : (
+            <Spinner label="Loading conversations…" />
+          )}
+        </Card>
+      </aside>
+    </div>
+  );
+}
+
+function ChatPaneView({ pane, subtitle, messages, streaming, answering, error }: { pane: ChatPane; subtitle: string; messages: ChatMessage[]; streaming: string | undefined; answering: boolean; error: string | null }) {
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [messages.length, streaming]);
+  return (
+    <section className="chat-pane" aria-label={`${pane.label} answers`}>
+      <header className="chat-pane-header">
+        <span className="chat-pane-title">{pane.label}</span>
+        <span className="chat-pane-subtitle">{subtitle}</span>
+      </header>
+      <div className="chat-log" aria-live="polite">
+        {messages.length === 0 && !answering ? <p className="chat-placeholder">Answers appear here.</p> : null}
+        {messages.map((m) => (
+          <div key={m.id} className={`chat-message chat-${m.role}`}>
+            <span className="visually-hidden">{m.role === 'user' ? 'You:' : `${pane.label}:`}</span>
+            {m.content || <em className="muted">(empty answer)</em>}
+          </div>
+        ))}
+        {answering ? (
+          <div className="chat-message chat-assistant chat-streaming" data-testid={`streaming-${pane.id}`}>
+            {streaming || <Spinner label="Thinking…" />}
+          </div>
+        ) : null}
+        {error ? <div className="chat-pane-error">{error}</div> : null}
+        <div ref={end} />
+      </div>
+    </section>
+  );
+}
+
+function Slider({ id, label, hint, min, max, step, value, onChange, format, disabled }: { id: string; label: string; hint: string; min: number; max: number; step: number; value: number; onChange: (value: number) => void; format: (value: number) => string; disabled?: boolean }) {
+  return (
+    <div className="field chat-slider">
+      <div className="chat-slider-head">
+        <label className="field-label" htmlFor={id}>
+          {label}
+        </label>
+        <output htmlFor={id} className="chat-slider-value">
+          {format(value)}
+        </output>
+      </div>
+      <input id={id} type="range" min={min} max={max} step={step} value={value} disabled={disabled} onChange={(event) => onChange(Number(event.target.value))} aria-describedby={`${id}-hint`} />
+      <span id={`${id}-hint`} className="field-hint">
+        {hint}
+      </span>
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+// The comparison itself: pick runs, overlay their training and evaluation loss by step, and a table of their
+// final numbers. Metrics are read once per picked run and again whenever one of its jobs changes status.
+import { useEffect, useState } from 'react';
+import type { Project } from '../../../common/api/projects.ts';
+import type { Run, RunMetric } from '../../../common/api/runs.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { useEvent, useQuery } from '../api/hooks.ts';
+import { Banner, Card, EmptyState, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
+import { MetricChart } from '../components/MetricChart.tsx';
+import { formatBytes, formatDuration, formatMetric } from '../format.ts';
+import { mergeMetricPoints, type MetricPoint } from '../metrics.ts';
+import { routeHref } from '../routes.ts';
+import { useStudio } from '../state/studio.tsx';
+import { COMPARE_WILL } from './ComparePage.tsx';
+import './Adapters.css';
+
+/** How a run trained, in a few words: "LoRA r 16 / α 32", "QLoRA r 8 / α 16", "full fine-tuning". */
+export function methodLabel(run: Run): string {
+  const method = run.config.method;
+  if (method === 'full') return 'full fine-tuning';
+  return `${method === 'qlora' ? 'QLoRA' : 'LoRA'} r ${run.config.lora.r} / α ${run.config.lora.lora_alpha}`;
+}
+
+/** One chart point per step with each picked run's value under `<prefix><index>`. */
+export function overlayPoints(metrics: RunMetric[][], key: 'loss' | 'eval_loss', prefix: string): MetricPoint[] {
+  let points: MetricPoint[] = [];
+  metrics.forEach((list, index) => {
+    const values = list.filter((m) => typeof m.values[key] === 'number').map((m) => ({ step: m.step, values: { [`${prefix}${index}`]: m.values[key] as number } }));
+    points = mergeMetricPoints(points, values);
+  });
+  return points;
+}
+
+export function CompareView({ project }: { project: Project }) {
+  const client = useStudio();
+  const runs = useQuery('runs.list', { projectId: project.id });
+  const adapters = useQuery('adapters.list', { projectId: project.id });
+  const [picked, setPicked] = useState<string[]>([]);
+  const [metrics, setMetrics] = useState<Record<string, RunMetric[]>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+
+  const list = runs.state.status === 'ready' ? runs.state.data : [];
+  useEvent('job.status', (job) => {
+    if (job.projectId !== project.id) return;
+    runs.reload();
+    adapters.reload();
+    if (list.some((r) => r.jobId === job.id && picked.includes(r.id))) setVersion((v) => v + 1);
+  });
+
+  const pickedKey = picked.join(',');
+  useEffect(() => {
+    let stale = false;
+    Promise.all(picked.map((id) => client.invoke('runs.metrics', { id }).then((points) => [id, points] as const))).then(
+      (entries) => {
+        if (!stale) setMetrics(Object.fromEntries(entries));
+      },
+      (err: unknown) => {
+        if (!stale) setError(toStudioApiError(err).message);
+      },
+    );
+    return () => {
+      stale = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- picked is keyed by pickedKey
+  }, [client, pickedKey, version]);
+
+  const chosen = list.filter((r) => picked.includes(r.id));
+  const chosenMetrics = chosen.map((r) => metrics[r.id] ?? []);
+  const trainPoints = overlayPoints(chosenMetrics, 'loss', 'train');
+  const evalPoints = overlayPoints(chosenMetrics, 'eval_loss', 'eval');
+  const adapterSize = new Map(adapters.state.status === 'ready' ? adapters.state.data.filter((a) => a.runId).map((a) => [a.runId!, a.sizeBytes]) : []);
+
+  const columns: Column<Run>[] = [
+    { key: 'name', header: 'Run', render: (r) => <a href={routeHref('runs', r.id)}>{r.name}</a> },
+    { key: 'method', header: 'Method', className: 'cell-nowrap', render: methodLabel },
+    { key: 'status', header: 'Status', className: 'cell-nowrap', render: (r) => <StatusBadge status={r.status} /> },
+    { key: 'train', header: 'Final train loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.trainLoss) },
+    { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.evalLoss) },
+    { key: 'ppl', header: 'Perplexity', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.evalPerplexity) },
+    { key: 'time', header: 'Time', className: 'numeric cell-nowrap', render: (r) => (r.summary ? formatDuration(r.summary.seconds) : '—') },
+    { key: 'memory', header: 'Peak memory', className: 'numeric cell-nowrap', render: (r) => (r.summary?.peakRssBytes ? formatBytes(r.summary.peakRssBytes) : '—') },
+    {
+      key: 'adapter',
+      header: 'Adapter size',
+      className: 'numeric cell-nowrap',
+      render: (r) => {
+        const size = adapterSize.get(r.id);
+        return size ? formatBytes(size) : r.config.method === 'full' ? 'full model' : '—';
+      },
+    },
+  ];
+
+  return (
+    <QueryView state={runs.state} loadingLabel="Loading runs…" errorTitle="Could not load the runs" onRetry={runs.reload}>
+      {(all) =>
+        all.length === 0 ? (
+          <Card>
+            <EmptyState
+              icon="pulse"
+              title={`No runs in “${project.name}” to compare yet`}
+              points={COMPARE_WILL}
+              actions={
+                <a className="btn btn-primary" href={routeHref('new')}>
+                  New fine-tune
+                </a>
+              }
+            >
+              Train two or more runs with different settings, then compare them here.
+            </EmptyState>
+          </Card>
+        ) : (
+          <div className="page-stack">
+            <Card title="Runs to compare">
+              <fieldset className="settings-fieldset">
+                <legend className="visually-hidden">Runs to compare</legend>
+                <div className="compare-picker">
+                  {all.map((r) => (
+                    <label key={r.id} className="checkbox-line">
+                      <input
+                        type="checkbox"
+                        checked={picked.includes(r.id)}
+                        onChange={(event) => setPicked((current) => (event.target.checked ? [...current, r.id] : current.filter((id) => id !== r.id)))}
+                      />
+                      {`${r.name} · ${methodLabel(r)}`}
+                    </label>
+                  ))}
+                </div>
+              </fieldset>
+            </Card>
+            {error ? <Banner title="Could not load the metrics">{error}</Banner> : null}
+            {chosen.length === 0 ? (
+              <Card>
+                <EmptyState icon="pulse" title="Pick the runs to compare" points={COMPARE_WILL}>
+                  Tick two or more runs above; their loss curves and final numbers appear here.
+                </EmptyState>
+              </Card>
+            ) : (
+              <>
+                <div className="compare-charts">
+                  <Card>
+                    <h3 className="compare-chart-title">Training loss</h3>
+                    {trainPoints.length ? (
+                      <MetricChart label="Training loss of the compared runs by step" points={trainPoints} series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))} />
+                    ) : (
+                      <p className="muted">No training loss logged yet.</p>
+                    )}
+                  </Card>
+                  <Card>
+                    <h3 className="compare-chart-title">Evaluation loss</h3>
+                    {evalPoints.length ? (
+                      <MetricChart label="Evaluation loss of the compared runs by step" points={evalPoints} series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))} />
+                    ) : (
+                      <p className="muted">No evaluation points: these runs have no eval split, or have not reached an eval step.</p>
+                    )}
+                  </Card>
+                </div>
+                <Card flush title="Final numbers">
+                  <Table caption="Compared runs" columns={columns} rows={chosen} rowKey={(r) => r.id} />
+                </Card>
+              </>
+            )}
+          </div>
+        )
+      }
+    </QueryView>
+  );
+}

@@ -1,0 +1,323 @@
+// Exports of the current project: start one (adapter, format, value type, with a size estimate before
+// starting), follow its progress or cancel it, and copy where it was written. `#/exports/<adapter id>`
+// opens the form with that adapter chosen (the Adapters page links here).
+import { useState } from 'react';
+import type { Adapter } from '../../../common/api/adapters.ts';
+import { EXPORT_FORMAT_HELP, EXPORT_TYPE_HELP, EXPORT_TYPES, type Export, type ExportFormat, type ExportType } from '../../../common/api/exports.ts';
+import type { Project } from '../../../common/api/projects.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { useEvent, useQuery } from '../api/hooks.ts';
+import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, Spinner, StatusBadge, Table, TextField, type Column } from '../components/index.ts';
+import { basename, formatBytes, formatDateTime } from '../format.ts';
+import { routeHref } from '../routes.ts';
+import { useLocation } from '../state/location.ts';
+import { useStudio } from '../state/studio.tsx';
+import { ProjectGate } from './ProjectGate.tsx';
+import './Adapters.css';
+
+const WILL = [
+  'Write a merged Hugging Face model folder, or a GGUF file for llama.cpp and Ollama, with a size estimate for each type.',
+  'Copy the adapter for Python PEFT, or write it as a llama.cpp LoRA file.',
+  'Follow each export’s progress, cancel it, and copy where it went.',
+];
+
+export const FORMAT_LABEL: Record<ExportFormat, string> = {
+  hf: 'Hugging Face folder',
+  gguf: 'GGUF',
+  peft: 'PEFT adapter',
+  'lora-gguf': 'LoRA GGUF',
+};
+const FORMATS: ExportFormat[] = ['gguf', 'hf', 'peft', 'lora-gguf'];
+
+export function ExportsPage() {
+  return (
+    <>
+      <PageHeader title="Exports" description="Take a fine-tuned model out of the studio in the format your tools read. Nothing is overwritten unless you say so." />
+      <ProjectGate pageTitle="Exports" icon="export" will={WILL}>
+        {(project) => <ExportsWorkspace key={project.id} project={project} />}
+      </ProjectGate>
+    </>
+  );
+}
+
+function ExportsWorkspace({ project }: { project: Project }) {
+  const adapters = useQuery('adapters.list', { projectId: project.id });
+  const exports = useQuery('exports.list', { projectId: project.id });
+  const [progress, setProgress] = useState<Record<string, { value: number | null; message: string | null }>>({});
+  const listed = exports.state.status === 'ready' ? exports.state.data : [];
+  useEvent('job.status', (job) => {
+    if (job.projectId === project.id && (job.kind === 'export' || listed.some((e) => e.jobId === job.id))) exports.reload();
+  });
+  useEvent('job.progress', (event) => {
+    if (listed.some((e) => e.jobId === event.jobId)) setProgress((current) => ({ ...current, [event.jobId]: { value: event.progress, message: event.message } }));
+  });
+
+  return (
+    <div className="page-stack">
+      <QueryView state={adapters.state} loadingLabel="Loading adapters…" errorTitle="Could not load the adapters" onRetry={adapters.reload}>
+        {(list) => {
+          const usable = list.filter((a) => a.problem === null);
+          return usable.length === 0 ? (
+            <Card>
+              <EmptyState
+                icon="export"
+                title={`Nothing to export in “${project.name}” yet`}
+                points={WILL}
+                actions={
+                  <a className="btn btn-primary" href={routeHref('runs')}>
+                    Go to Runs
+                  </a>
+                }
+              >
+                An export starts from an adapter, which every finished run produces (or import one on the Adapters page).
+              </EmptyState>
+            </Card>
+          ) : (
+            <ExportForm adapters={usable} onStarted={exports.reload} />
+          );
+        }}
+      </QueryView>
+      <QueryView state={exports.state} loadingLabel="Loading exports…" errorTitle="Could not load the exports" onRetry={exports.reload}>
+        {(rows) =>
+          rows.length === 0 ? null : (
+            <Card flush title="Exports">
+              <ExportTable rows={rows} adapters={adapters.state.status === 'ready' ? adapters.state.data : []} progress={progress} />
+            </Card>
+          )
+        }
+      </QueryView>
+    </div>
+  );
+}
+
+function ExportForm({ adapters, onStarted }: { adapters: Adapter[]; onStarted: () => void }) {
+  const client = useStudio();
+  const wanted = useLocation().params[0];
+  const [adapterId, setAdapterId] = useState(adapters.find((a) => a.id === wanted || a.runId === wanted)?.id ?? adapters[0].id);
+  const [format, setFormat] = useState<ExportFormat>('gguf');
+  const [type, setType] = useState<ExportType>(EXPORT_TYPES.gguf[0]);
+  const [weight, setWeight] = useState('1');
+  const [model, setModel] = useState('');
+  const [outPath, setOutPath] = useState('');
+  const [overwrite, setOverwrite] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [started, setStarted] = useState<string | null>(null);
+  const adapter = adapters.find((a) => a.id === adapterId) ?? adapters[0];
+  const needsBase = format !== 'peft';
+  const merges = format === 'hf' || format === 'gguf';
+
+  function chooseFormat(next: ExportFormat) {
+    setFormat(next);
+    setType(EXPORT_TYPES[next][0]);
+  }
+
+  async function start() {
+    const w = Number(weight);
+    if (merges && (weight.trim() === '' || !Number.isFinite(w))) {
+      setError(`The adapter weight “${weight}” is not a number; 1 exports it as trained.`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    setStarted(null);
+    try {
+      const result = await client.invoke('exports.start', {
+        adapterId: adapter.id, format, type, overwrite,
+        ...(merges ? { weight: w } : {}),
+        ...(model.trim() ? { model: model.trim() } : {}),
+        ...(outPath.trim() ? { outPath: outPath.trim() } : {}),
+      });
+      setStarted(result.path);
+      setOverwrite(false);
+      onStarted();
+    } catch (err) {
+      setError(toStudioApiError(err).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title="New export">
+      <form
+        className="export-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void start();
+        }}
+      >
+        <div className="field">
+          <label className="field-label" htmlFor="export-adapter">
+            Adapter
+          </label>
+          <select id="export-adapter" value={adapter.id} onChange={(e) => setAdapterId(e.target.value)}>
+            {adapters.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">{adapter.baseModel ? `Base model: ${basename(adapter.baseModel)}` : 'Its base model is unknown: give its folder below.'}</span>
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor="export-type">
+            Type
+          </label>
+          <select id="export-type" value={type} onChange={(e) => setType(e.target.value as ExportType)} disabled={format === 'peft'}>
+            {EXPORT_TYPES[format].map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">{EXPORT_TYPE_HELP[type]}</span>
+        </div>
+        <div className="field span-2">
+          <span className="field-label" id="export-format-label">
+            Format
+          </span>
+          <div className="segmented" role="radiogroup" aria-labelledby="export-format-label">
+            {FORMATS.map((f) => (
+              <label key={f}>
+                <input type="radio" name="export-format" value={f} checked={format === f} onChange={() => chooseFormat(f)} />
+                {FORMAT_LABEL[f]}
+              </label>
+            ))}
+          </div>
+          <span className="field-hint">{EXPORT_FORMAT_HELP[format]}</span>
+        </div>
+        {merges ? <TextField label="Adapter weight" hint="1 = as trained; 0.5 = half its effect." value={weight} inputMode="decimal" onChange={(e) => setWeight(e.target.value)} /> : null}
+        {needsBase ? <TextField label="Base model folder" hint={adapter.baseModel ? 'Leave empty to use the one it was trained on.' : 'Required: the model this adapter was trained on.'} placeholder={adapter.baseModel ?? ''} value={model} onChange={(e) => setModel(e.target.value)} /> : null}
+        <TextField className="span-2" label="Output path" hint={format === 'gguf' || format === 'lora-gguf' ? 'A .gguf file; leave empty for the studio’s exports folder.' : 'A folder; leave empty for the studio’s exports folder.'} value={outPath} onChange={(e) => setOutPath(e.target.value)} />
+        <div className="span-2">
+          <Estimate adapterId={adapter.id} format={format} type={type} model={model.trim() || undefined} customPath={outPath.trim() !== ''} overwrite={overwrite} setOverwrite={setOverwrite} />
+        </div>
+        {error ? (
+          <div className="span-2">
+            <Banner title="The export did not start">{error}</Banner>
+          </div>
+        ) : null}
+        {started ? (
+          <div className="span-2">
+            <Banner tone="info">{`Exporting to ${started}; progress is in the list below.`}</Banner>
+          </div>
+        ) : null}
+        <div className="form-actions span-2">
+          <Button type="submit" variant="primary" icon="export" busy={busy}>
+            Start export
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function Estimate({ adapterId, format, type, model, customPath, overwrite, setOverwrite }: { adapterId: string; format: ExportFormat; type: ExportType; model?: string; customPath: boolean; overwrite: boolean; setOverwrite: (value: boolean) => void }) {
+  const estimate = useQuery('exports.estimate', { adapterId, format, type, ...(model ? { model } : {}) });
+  if (estimate.state.status === 'loading') return <Spinner label="Estimating the size…" />;
+  if (estimate.state.status === 'error') return <p className="field-error">{estimate.state.error.message}</p>;
+  const e = estimate.state.data;
+  return (
+    <div className="form-grid">
+      <div className="export-estimate" aria-live="polite">
+        <span>Estimated size</span>
+        <strong data-testid="export-estimate">≈ {formatBytes(e.bytes)}</strong>
+        <span>
+          · {e.tensors} tensors, {e.parameters.toLocaleString()} numbers{customPath ? '' : ` · to ${e.path}`}
+        </span>
+      </div>
+      {e.exists && !customPath ? (
+        <label className="checkbox-line">
+          <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} />
+          {`${basename(e.path)} already exists: replace it`}
+        </label>
+      ) : customPath ? (
+        <label className="checkbox-line">
+          <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} />
+          Replace the output if it already exists
+        </label>
+      ) : null}
+    </div>
+  );
+}
+
+function ExportTable({ rows, adapters, progress }: { rows: Export[]; adapters: Adapter[]; progress: Record<string, { value: number | null; message: string | null }> }) {
+  const client = useStudio();
+  const [copied, setCopied] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const names = new Map(adapters.map((a) => [a.id, a.name]));
+
+  async function copy(row: Export) {
+    try {
+      await navigator.clipboard.writeText(row.path);
+      setCopied(row.id);
+      setActionError(null);
+    } catch {
+      setActionError('The browser did not allow copying; select the path and copy it by hand.');
+    }
+  }
+
+  const columns: Column<Export>[] = [
+    {
+      key: 'what',
+      header: 'Export',
+      render: (row) => (
+        <div className="project-cell">
+          <span className="project-name">{`${FORMAT_LABEL[row.format]} · ${row.type}`}</span>
+          <span className="project-description">{`${row.adapterId ? (names.get(row.adapterId) ?? 'adapter') : 'model'} · ${formatDateTime(row.createdAt)}`}</span>
+        </div>
+      ),
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (row) => {
+        const live = row.jobId ? progress[row.jobId] : undefined;
+        return (
+          <div className="export-status">
+            <StatusBadge status={row.status} />
+            {row.status === 'running' || row.status === 'queued' ? (
+              <>
+                <ProgressBar value={live?.value ?? null} label={`Progress of the ${FORMAT_LABEL[row.format]} export`} />
+                {live?.message ? <span className="run-progress-text">{live.message}</span> : null}
+              </>
+            ) : null}
+            {row.status === 'failed' && row.error ? <span className="run-error">{row.error}</span> : null}
+          </div>
+        );
+      },
+    },
+    { key: 'size', header: 'Size', className: 'numeric cell-nowrap', render: (row) => (row.sizeBytes !== null ? formatBytes(row.sizeBytes) : row.estimatedBytes !== null ? `≈ ${formatBytes(row.estimatedBytes)}` : '—') },
+    {
+      key: 'where',
+      header: 'Written to',
+      render: (row) => (
+        <div className="export-path">
+          <code>{row.path}</code>
+        </div>
+      ),
+    },
+    {
+      key: 'actions',
+      header: <span className="visually-hidden">Actions</span>,
+      className: 'cell-actions cell-nowrap',
+      render: (row) =>
+        row.status === 'running' || row.status === 'queued' ? (
+          <Button size="sm" variant="danger" onClick={() => row.jobId && void client.invoke('jobs.cancel', { id: row.jobId }).catch((err: unknown) => setActionError(toStudioApiError(err).message))}>
+            Cancel
+          </Button>
+        ) : row.status === 'succeeded' ? (
+          <Button size="sm" variant="ghost" icon={copied === row.id ? 'check' : undefined} onClick={() => void copy(row)} aria-label={`Copy the path of the ${FORMAT_LABEL[row.format]} export`}>
+            {copied === row.id ? 'Copied' : 'Copy path'}
+          </Button>
+        ) : null,
+    },
+  ];
+  return (
+    <>
+      {actionError ? <Banner>{actionError}</Banner> : null}
+      <Table caption="Exports" columns={columns} rows={rows} rowKey={(row) => row.id} />
+    </>
+  );
+}
