@@ -73,23 +73,22 @@ export function adaptersFromFlags(f: ChatFlags): AdapterRef[] {
   });
 }
 
-interface Turn {
+export interface GenerateTurn {
   answers: GenerateAnswer[];
   status: string;
   error: string | null;
 }
 
-/** Runs one generate job; streams the text of a single pane to stdout (several panes print when done). */
-async function runTurn(core: StudioCore, params: GenerateJobParams, stream: boolean): Promise<Turn> {
-  let wroteAny = false;
+/**
+ * Runs one `generate` job in a worker and waits for it (Ctrl-C cancels it); `onDelta` gets each pane's text as it
+ * streams. For CLI commands that answer prompts (chat, demo).
+ */
+export async function generateInWorker(core: StudioCore, params: GenerateJobParams, onDelta?: (pane: string, delta: string) => void): Promise<GenerateTurn> {
   const job = core.jobs.start(GENERATE_JOB_KIND, params, {
     hooks: {
       onOutput: (_job, data) => {
         const o = GenerateJobOutput.safeParse(data);
-        if (stream && o.success && o.data.type === 'delta') {
-          process.stdout.write(o.data.delta);
-          wroteAny = true;
-        }
+        if (o.success && o.data.type === 'delta') onDelta?.(o.data.pane, o.data.delta);
       },
     },
   });
@@ -97,13 +96,21 @@ async function runTurn(core: StudioCore, params: GenerateJobParams, stream: bool
   process.on('SIGINT', onSigint);
   try {
     const ended = await core.jobs.waitFor(job.id);
-    if (stream && wroteAny) process.stdout.write('\n');
     const record = core.store.jobs.get(job.id);
     const result = GenerateJobResult.safeParse(record?.result ?? null);
     return { answers: result.success ? result.data.answers : [], status: ended.status, error: ended.error };
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** One turn; the text of a single pane streams to stdout (several panes print when done). */
+async function runTurn(core: StudioCore, params: GenerateJobParams, stream: boolean): Promise<GenerateTurn> {
+  const turn = await generateInWorker(core, params, (_pane, delta) => {
+    if (stream) process.stdout.write(delta);
+  });
+  if (stream) process.stdout.write('\n'); // one line per answer, even an empty one
+  return turn;
 }
 
 function describeAnswer(a: GenerateAnswer): string {
@@ -144,7 +151,7 @@ export function registerChat(program: Command): void {
       const paneHistory = new Map(panes.map((p) => [p.id, [...history]]));
 
       await withCore(command, async (core) => {
-        const ask = async (content: string, stream: boolean): Promise<Turn> => {
+        const ask = async (content: string, stream: boolean): Promise<GenerateTurn> => {
           for (const h of paneHistory.values()) h.push({ role: 'user', content });
           const params: GenerateJobParams = {
             model, quant, sampling, ...(threads ? { threads } : {}),
@@ -158,7 +165,7 @@ export function registerChat(program: Command): void {
           for (const a of turn.answers) paneHistory.get(a.pane)!.push({ role: 'assistant', content: a.text });
           return turn;
         };
-        const show = (turn: Turn, streamed: boolean) => {
+        const show = (turn: GenerateTurn, streamed: boolean) => {
           for (const a of turn.answers) {
             if (!streamed) process.stdout.write(`${panes.length > 1 ? `[${a.pane}] ` : ''}${a.text}\n`);
             process.stderr.write(`${panes.length > 1 ? `[${a.pane}] ` : ''}${describeAnswer(a)}\n`);
