@@ -1,0 +1,100 @@
+// The Datasets page in headless Chromium against a real `lora-studio serve`: a JSONL with bad rows and one
+// long row imported as a job; the list; the previewer with the rendered training text (special tokens as
+// chips, trained tokens coloured), the token-length histogram with the max-length cut-off and the truncated
+// share, paging, and the bad rows with their lines — in light and dark.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTinyModel } from '../fixtures/tiny-models.ts';
+import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+
+let serve: ServeProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  buildRenderer();
+  serve = await startServe();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+async function openProject(page: Page, name: string): Promise<void> {
+  await page.goto(serve.url);
+  await page.getByRole('table', { name: 'Projects' }).waitFor();
+  await page.getByLabel('Current project', { exact: true }).selectOption({ label: name });
+}
+
+describe('Datasets page', () => {
+  it('imports a file as a job, lists it, and previews rows as coloured training tokens with the length histogram and the bad rows', async () => {
+    await serve.invoke('projects.create', { name: 'Data check' });
+    const modelDir = join(serve.dataDir, 'data-llama');
+    await makeTinyModel(modelDir, 'llama', { seed: 5 });
+    await serve.invoke('models.open', { path: modelDir });
+    const dataPath = join(serve.dataDir, 'chats.jsonl');
+    const chat = (i: number, answer: string) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: answer }] });
+    const lines = Array.from({ length: 24 }, (_, i) => chat(i, `Answer ${i}.`));
+    lines.push(chat(24, 'A long answer '.repeat(30)));
+    lines.splice(3, 0, JSON.stringify({ messages: [{ role: 'robot', content: 'beep' }] })); // line 4: unknown role
+    lines.splice(8, 0, 'not json at all'); // line 9
+    writeFileSync(dataPath, lines.join('\n') + '\n');
+
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await openProject(page, 'Data check');
+    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Datasets', exact: true }).click();
+    await page.getByRole('heading', { name: 'No datasets in “Data check” yet' }).waitFor();
+    await screenshot(page, 'datasets-empty.png');
+
+    await page.getByLabel('Dataset file', { exact: true }).fill(dataPath);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const table = page.getByRole('table', { name: 'Datasets' });
+    await table.getByRole('link', { name: 'chats.jsonl' }).waitFor({ timeout: 30_000 });
+    await table.getByText('chat (jsonl)').waitFor();
+    await screenshot(page, 'datasets-list.png');
+
+    await table.getByRole('link', { name: 'chats.jsonl' }).click();
+    const histogram = page.getByRole('img', { name: /^Token lengths of 25 examples/ });
+    await histogram.waitFor({ timeout: 30_000 });
+    // Row 0 rendered with the model's chat template: markers as special chips, the assistant's answer trained.
+    const text = page.getByRole('group', { name: 'Rendered training text' });
+    await text.locator('.tok-special').first().waitFor();
+    const trained = (await text.locator('.tok-trained').allInnerTexts()).join('');
+    expect(trained).toContain('Answer 0.');
+    expect(trained).not.toContain('Question');
+    expect(await text.locator('.tok-masked').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining('Question')]));
+    // The problems, each with its line.
+    const problems = page.getByRole('list', { name: 'Problems found at import' });
+    await problems.getByText('line 4').waitFor();
+    await problems.getByText('line 9').waitFor();
+    await screenshot(page, 'datasets-preview.png');
+
+    // A short max length cuts the long row: the histogram's caption says so and its last bar holds it.
+    await page.getByLabel('Max length (tokens)').fill('40');
+    await page.getByText(/1 \(4\.0%\) longer than 40 tokens: they will be cut/).waitFor();
+    expect(await page.locator('.histogram-bar-over').count()).toBe(1);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Rows 11–20 of 25').waitFor();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Rows 21–25 of 25').waitFor();
+    await page.getByRole('button', { name: /^Show row 26 as training text/ }).click();
+    await page.getByText(/cut from \d+ at the max length/).waitFor();
+    await screenshot(page, 'datasets-preview-cut.png');
+    expect(errors).toEqual([]);
+    await context.close();
+
+    const dark = await newStudioContext(browser, 'dark');
+    const darkPage = await dark.newPage();
+    await openProject(darkPage, 'Data check');
+    const id = (await serve.invoke<{ id: string }[]>('datasets.list', { projectId: (await serve.invoke<{ id: string; name: string }[]>('projects.list', {})).find((p) => p.name === 'Data check')!.id }))[0].id;
+    await darkPage.goto(`${serve.origin}/#/datasets/${id}`);
+    await darkPage.getByRole('group', { name: 'Rendered training text' }).locator('.tok-trained').first().waitFor({ timeout: 30_000 });
+    await screenshot(darkPage, 'datasets-preview-dark.png');
+    await dark.close();
+  });
+});
