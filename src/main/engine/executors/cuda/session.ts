@@ -64,7 +64,8 @@ export class CudaTrainingSession implements TrainingSession {
       if (!loaded.addon) throw new Error(`CUDA session: ${loaded.reason}`);
       addon = loaded.addon;
     }
-    if (!addon.CudaSession) throw new Error(`CUDA session: ${addon.probe().reason}`);
+    const probe = addon.probe();
+    if (!addon.CudaSession || !probe.available) throw new Error(`CUDA session: ${probe.reason || 'no usable CUDA device'}`);
     const dtype = o.dtype ?? 'bf16';
     const memory: MemoryOptions = { dtype, capacityTokens: o.capacityTokens, qlora: o.qlora ?? false, checkpointing: o.checkpointing ?? false, chunkRows: o.chunkRows };
     const plans = (['train', 'eval', 'logits'] as const).map((mode) => lowerProgram(p, { mode, checkpointing: memory.checkpointing, chunkRows: o.chunkRows }));
