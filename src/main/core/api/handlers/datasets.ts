@@ -102,6 +102,13 @@ export async function previewFile(path: string, mapping: FormatsColumnMapping | 
       rows: request.rows,
       sample: request.sample ?? 2000,
     });
+    // With nothing near the cut-off, bins over [0, max length] squeeze every example into the first bars:
+    // measure again without the cut-off for bins over [0, longest] (the truncation numbers stay the first pass's).
+    let histogram = preview.stats?.histogram;
+    if (preview.stats && preview.stats.truncated === 0 && preview.stats.maxLength !== null && preview.stats.max * 2 < preview.stats.maxLength) {
+      const spread = await previewDataset(path, { mapping, modelDir: request.model, template: preview.template ?? undefined, trainOn: request.trainOn, rows: 0, sample: request.sample ?? 2000 });
+      histogram = spread.stats?.histogram ?? histogram;
+    }
     const rows: PreviewRow[] = preview.rows.map((r) => ({
       row: r.row,
       ...(r.line !== undefined ? { line: r.line } : {}),
@@ -117,9 +124,7 @@ export async function previewFile(path: string, mapping: FormatsColumnMapping | 
       total: preview.examples,
       rows,
       template: t === null ? null : t.type === 'plain' ? { kind: 'plain', source: null } : { kind: t.type, source: t.template ?? null },
-      stats: preview.stats
-        ? (({ failures: _failures, ...stats }) => stats)(preview.stats)
-        : null,
+      stats: preview.stats ? { ...(({ failures: _failures, ...stats }) => stats)(preview.stats), histogram: histogram! } : null,
     };
   });
 }

@@ -67,6 +67,10 @@ export function LengthHistogram({ stats }: { stats: TokenStats }) {
   const { edges, counts } = stats.histogram;
   const top = Math.max(1, ...counts);
   const cut = stats.maxLength;
+  const last = edges[edges.length - 1];
+  // Over the cut-off the last bar holds exactly the cut examples (its width is not to scale); otherwise the
+  // bars are to scale and the cut-off sits at its length, or beyond the chart when every example is shorter.
+  const cutAt = cut === null || cut > last ? null : stats.truncated > 0 ? (counts.length - 1) / counts.length : cut / last;
   return (
     <figure className="histogram-figure">
       <div className="histogram" role="img" aria-label={`Token lengths of ${stats.count} examples: from ${stats.min} to ${stats.max}, median ${stats.median}; ${stats.truncated} longer than the max length${cut !== null ? ` ${cut}` : ''}`}>
@@ -78,22 +82,23 @@ export function LengthHistogram({ stats }: { stats: TokenStats }) {
             </div>
           );
         })}
-        {cut !== null ? (
-          // With examples over the cut-off the last bar holds exactly those; otherwise the bars end at the cut-off.
-          <div className="histogram-cut" style={{ left: `${(edges[edges.length - 1] > cut ? (counts.length - 1) / counts.length : 1) * 100}%` }} />
-        ) : null}
+        {cutAt !== null ? <div className="histogram-cut" style={{ left: `${cutAt * 100}%` }} /> : null}
       </div>
       <div className="histogram-axis">
         <span>{Math.round(edges[0])}</span>
-        {cut !== null ? <span className="histogram-cut-label">max length {cut}</span> : null}
-        <span>{Math.round(edges[edges.length - 1])} tokens</span>
+        {cutAt !== null ? (
+          <span className="histogram-cut-label" style={{ left: `${cutAt * 100}%` }}>
+            max length {cut}
+          </span>
+        ) : null}
+        <span>{Math.round(last)} tokens</span>
       </div>
       <figcaption className="histogram-caption">
         <span>{stats.count} examples measured · median {stats.median} · p95 {stats.p95} · longest {stats.max} tokens</span>
         <span className={stats.truncated > 0 ? 'text-warning' : undefined}>
           {stats.truncated > 0
             ? `${stats.truncated} (${(stats.truncatedShare * 100).toFixed(1)}%) longer than ${cut} tokens: they will be cut`
-            : `none longer than ${cut ?? 'the max length'} tokens`}
+            : `none longer than ${cut ?? 'the max length'} tokens${cut !== null && cut > last ? ' (the max length is beyond the longest example)' : ''}`}
         </span>
         {stats.untrainable > 0 ? <span className="text-warning">{stats.untrainable} with no trained token left</span> : null}
       </figcaption>
