@@ -1,7 +1,7 @@
 // Base models and datasets through the real core: a tiny model folder opened and recorded, bad paths refused
 // with the field named, a dataset imported by a worker job with its bad rows listed (skip) or the job stopped
 // (stop), the previewer's page and histogram, the split the trainer makes, and a run plan's counts and warnings.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { createStudioCore, type StudioCore } from '../../../src/main/core/index.
 import { splitByRatio, importDataset } from '../../../src/main/formats/dataset/index.ts';
 import { parameterCount } from '../../../src/main/formats/model/index.ts';
 import { makeTinyModel, type TinyModel } from '../../fixtures/tiny-models.ts';
+import { commitHash, MockHub, type MockFile } from '../../formats/hub/mock-hub.ts';
 
 let dir: string;
 let core: StudioCore;
@@ -171,5 +172,45 @@ describe('models.plan', () => {
     expect(full.trainableShare).toBe(1);
     expect(full.warnings.map((w) => w.field)).not.toContain('learning_rate');
     expect(full.memory.bytes).toBeGreaterThan(plan.memory.bytes);
+  });
+});
+
+describe('models.pull', () => {
+  it('downloads from the Hub as a job with byte progress, records the snapshot, and an offline pull then reuses the cache', async () => {
+    const hub = new MockHub();
+    const files: Record<string, MockFile> = {};
+    for (const name of readdirSync(tiny.dir)) files[name] = { content: readFileSync(join(tiny.dir, name)), lfs: name.endsWith('.safetensors') };
+    files['README.md'] = { content: Buffer.from('# tiny'), lfs: false };
+    const commit = commitHash('pull-main');
+    hub.addRepo({ type: 'model', name: 'acme/tiny-llama', refs: { main: commit }, commits: { [commit]: files } });
+    const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
+    process.env.HF_ENDPOINT = await hub.start();
+    process.env.HF_HUB_CACHE = join(dir, 'hf-cache');
+    delete process.env.HF_HUB_OFFLINE;
+    try {
+      const progress: Array<number | null> = [];
+      const off = core.on('job.progress', (e) => progress.push(e.progress));
+      const job = (await core.invoke('models.pull', { repo: 'acme/tiny-llama' })) as Job;
+      const ended = await core.jobs.waitFor(job.id);
+      off();
+      expect(ended.status, ended.error ?? '').toBe('succeeded');
+      expect(progress.filter((p) => p !== null && p > 0 && p <= 1).length).toBeGreaterThan(0);
+      const pulled = ((await core.invoke('models.list', {})) as BaseModel[]).find((m) => m.source === 'acme/tiny-llama')!;
+      expect(pulled).toMatchObject({ sourceKind: 'hub', revision: commit, name: 'acme/tiny-llama', architecture: 'LlamaForCausalLM', dtype: 'BF16', parameterCount: parameterCount(tiny.spec) });
+      expect(pulled.path).toBe(join(dir, 'hf-cache', 'models--acme--tiny-llama', 'snapshots', commit));
+      expect(hub.log.some((r) => r.url.includes('README'))).toBe(false); // only what a model needs
+
+      const requests = hub.log.length;
+      const offline = (await core.invoke('models.pull', { repo: 'acme/tiny-llama', offline: true })) as Job;
+      expect((await core.jobs.waitFor(offline.id)).status).toBe('succeeded');
+      expect(hub.log.length).toBe(requests);
+      expect(((await core.invoke('models.list', {})) as BaseModel[]).filter((m) => m.source === 'acme/tiny-llama')).toHaveLength(1);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await hub.stop();
+    }
   });
 });
