@@ -1,12 +1,14 @@
 // bench:cpu, generation part — decode speed with the KV cache on the SmolLM2-135M shape (random weights, a
 // random r=16 q/k/v/o adapter attached as graph inputs, as chat runs it): a 64-token prompt's prefill, then 64
 // greedy one-token steps through the real decode loop. Prints one JSON line (bench/cpu.ts runs it as a case).
-//   npx tsx bench/decode.ts
+//   npx tsx bench/decode.ts [--nf4]     (--nf4: the base held as NF4 with double quant, as QLoRA chat loads it)
 import { buildLlamaProgram, countParams, type LlamaConfig } from '../src/main/engine/models/llama.ts';
 import type { Program } from '../src/main/engine/ir.ts';
 import { mulberry32 } from '../src/main/engine/rng.ts';
 import { Decoder, type AdapterFactors } from '../src/main/engine/generate/decoder.ts';
 import { generate } from '../src/main/engine/generate/generate.ts';
+import { quantizeProgram, quantizeWeight } from '../src/main/engine/quant/program.ts';
+import type { Nf4Tensor } from '../src/main/engine/quant/nf4.ts';
 
 // SmolLM2-135M's config.json (bench/cpu.ts trains the same shape)
 const SMOLLM2: LlamaConfig = {
@@ -28,11 +30,15 @@ function randomWeights(p: Program, next: () => number): Map<string, Float32Array
   return w;
 }
 
-export async function decodeBench(): Promise<Record<string, number | string>> {
-  const program = buildLlamaProgram(SMOLLM2);
+export async function decodeBench(nf4 = false): Promise<Record<string, number | string>> {
+  const base = buildLlamaProgram(SMOLLM2);
+  const program = nf4 ? quantizeProgram(base) : base;
   const next = mulberry32(7);
   const t0 = performance.now();
-  const decoder = await Decoder.create({ program, weights: randomWeights(program, next) });
+  const weights = new Map<string, Float32Array | Nf4Tensor>(randomWeights(base, next));
+  if (nf4) for (const d of program.params) if (d.quant === 'nf4') weights.set(d.name, quantizeWeight(program, d.name, weights.get(d.name) as Float32Array, { doubleQuant: true }));
+  const decoder = await Decoder.create({ program, weights });
+  weights.clear();
   const setupS = (performance.now() - t0) / 1e3;
   const layers: AdapterFactors['layers'] = new Map();
   for (const n of program.nodes)
@@ -49,11 +55,11 @@ export async function decodeBench(): Promise<Record<string, number | string>> {
   const r = await generate(view, silent, prompt, opts);
   await decoder.dispose();
   return {
-    case: 'smollm2-decode', params: countParams(program), adapter_r: 16, prompt_tokens: PROMPT, new_tokens: r.tokenIds.length,
+    case: nf4 ? 'smollm2-decode-nf4' : 'smollm2-decode', params: countParams(program), adapter_r: 16, prompt_tokens: PROMPT, new_tokens: r.tokenIds.length,
     setup_s: +setupS.toFixed(1), prefill_s: +r.prefillSeconds.toFixed(3), decode_tokens_per_s: +r.decodeTokensPerSecond.toFixed(1),
     ms_per_token: +((1000 * r.decodeSeconds) / Math.max(1, r.tokenIds.length - 1)).toFixed(1),
     peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await decodeBench()));
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await decodeBench(process.argv.includes('--nf4'))));
