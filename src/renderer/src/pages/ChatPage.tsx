@@ -293,13 +293,19 @@ function ChatWorkspace({ project }: { project: Project }) {
             <Slider id="chat-scale" label="Adapter scale" hint="0 = off, 1 = as trained, above 1 exaggerates it." min={0} max={2} step={0.05} value={scale} disabled={!adapter} onChange={setScale} format={(v) => v.toFixed(2)} />
           </div>
         </Card>
-        <Card title="Sampling">
-          <div className="form-grid">
-            <Slider id="chat-temperature" label="Temperature" hint="0 always picks the likeliest word; higher is more varied." min={0} max={2} step={0.05} value={sampling.temperature} onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))} format={(v) => v.toFixed(2)} />
-            <Slider id="chat-top-p" label="Top-p" hint="Only the likeliest words that together reach this probability." min={0.05} max={1} step={0.05} value={sampling.topP} onChange={(topP) => setSampling((s) => ({ ...s, topP }))} format={(v) => v.toFixed(2)} />
-            <Slider id="chat-top-k" label="Top-k" hint="Only the K likeliest next words (0 = no limit)." min={0} max={200} step={1} value={sampling.topK} onChange={(topK) => setSampling((s) => ({ ...s, topK }))} format={(v) => String(v)} />
-            <Slider id="chat-max-tokens" label="Max tokens" hint="The longest answer, in tokens." min={8} max={1024} step={8} value={sampling.maxNewTokens} onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))} format={(v) => String(v)} />
-          </div>
+        <Card>
+          <details className="chat-sampling">
+            <summary>
+              <span className="chat-sampling-title">Sampling</span>
+              <span className="chat-sampling-summary">{`temperature ${sampling.temperature.toFixed(2)} · top-p ${sampling.topP.toFixed(2)} · top-k ${sampling.topK} · ${sampling.maxNewTokens} tokens`}</span>
+            </summary>
+            <div className="form-grid chat-sampling-body">
+              <Slider id="chat-temperature" label="Temperature" hint="0 always picks the likeliest word; higher is more varied." min={0} max={2} step={0.05} value={sampling.temperature} onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))} format={(v) => v.toFixed(2)} />
+              <Slider id="chat-top-p" label="Top-p" hint="Only the likeliest words that together reach this probability." min={0.05} max={1} step={0.05} value={sampling.topP} onChange={(topP) => setSampling((s) => ({ ...s, topP }))} format={(v) => v.toFixed(2)} />
+              <Slider id="chat-top-k" label="Top-k" hint="Only the K likeliest next words (0 = no limit)." min={0} max={200} step={1} value={sampling.topK} onChange={(topK) => setSampling((s) => ({ ...s, topK }))} format={(v) => String(v)} />
+              <Slider id="chat-max-tokens" label="Max tokens" hint="The longest answer, in tokens." min={8} max={1024} step={8} value={sampling.maxNewTokens} onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))} format={(v) => String(v)} />
+            </div>
+          </details>
         </Card>
         <Card title="Conversations" flush>
           {sessions.state.status === 'ready' ? (
@@ -329,9 +335,10 @@ function ChatWorkspace({ project }: { project: Project }) {
 }
 
 function ChatPaneView({ pane, subtitle, messages, streaming, answering, error }: { pane: ChatPane; subtitle: string; messages: ChatMessage[]; streaming: string | undefined; answering: boolean; error: string | null }) {
-  const end = useRef<HTMLDivElement>(null);
+  const log = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    end.current?.scrollIntoView?.({ block: 'nearest' });
+    // Keep the newest text in view inside the pane (scrollIntoView would scroll the whole page too).
+    if (log.current) log.current.scrollTop = log.current.scrollHeight;
   }, [messages.length, streaming]);
   return (
     <section className="chat-pane" aria-label={`${pane.label} answers`}>
@@ -339,7 +346,7 @@ function ChatPaneView({ pane, subtitle, messages, streaming, answering, error }:
         <span className="chat-pane-title">{pane.label}</span>
         <span className="chat-pane-subtitle">{subtitle}</span>
       </header>
-      <div className="chat-log" aria-live="polite">
+      <div className="chat-log" aria-live="polite" ref={log}>
         {messages.length === 0 && !answering ? <p className="chat-placeholder">Answers appear here.</p> : null}
         {messages.map((m) => (
           <div key={m.id} className={`chat-message chat-${m.role}`}>
@@ -353,7 +360,6 @@ function ChatPaneView({ pane, subtitle, messages, streaming, answering, error }:
           </div>
         ) : null}
         {error ? <div className="chat-pane-error">{error}</div> : null}
-        <div ref={end} />
       </div>
     </section>
   );

@@ -1,0 +1,66 @@
+// Shared by the Chat, Adapters, Exports and Compare browser tests: a tiny generated Llama-style model in the
+// server's data dir, and short real fine-tunes of it started through the API (as the CLI or another window
+// would), waited on through the core so a failure reads as the core's error.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { makeTinyModel } from '../fixtures/tiny-models.ts';
+import type { ServeProcess } from './harness.ts';
+
+export interface TinyRun {
+  id: string;
+  name: string;
+  status: string;
+  error: string | null;
+  jobId: string | null;
+  summary: { trainLoss: number; evalLoss: number | null; evalPerplexity: number | null; adapterPath: string | null; seconds: number } | null;
+}
+
+/** The tiny model folder and a small dataset with an eval split, written into the server's data dir. */
+export async function tinyModelAndData(serve: ServeProcess): Promise<{ model: string; dataset: string }> {
+  const model = join(serve.dataDir, 'tiny-llama');
+  await makeTinyModel(model, 'llama', { seed: 5, std: 0.3 });
+  const dataset = join(serve.dataDir, 'sums.jsonl');
+  const rows = Array.from({ length: 24 }, (_, i) => ({ prompt: `Q: what is ${i} plus one?\nA:`, completion: ` ${i + 1}` }));
+  writeFileSync(dataset, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  return { model, dataset };
+}
+
+/** Starts a short LoRA run and waits until it finished (and succeeded). */
+export async function trainTinyRun(serve: ServeProcess, projectId: string, files: { model: string; dataset: string }, name: string, r = 4, steps = 4): Promise<TinyRun> {
+  const started = await serve.invoke<TinyRun>('runs.start', {
+    projectId,
+    name,
+    config: {
+      model: files.model,
+      dataset: { path: files.dataset, template: { kind: 'plain' }, eval_split: { kind: 'ratio', ratio: 0.25 } },
+      lora: { r, lora_alpha: 2 * r },
+      max_steps: steps,
+      eval_steps: 2,
+      micro_batch_size: 2,
+      gradient_accumulation_steps: 1,
+      learning_rate: 5e-3,
+      max_seq_length: 32,
+    },
+  });
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const run = await serve.invoke<TinyRun>('runs.get', { id: started.id });
+    if (run.status !== 'running' && run.status !== 'queued') {
+      expect(run.status, `run ${name} ended ${run.status}: ${run.error}`).toBe('succeeded');
+      return run;
+    }
+    if (Date.now() > deadline) throw new Error(`run ${name} still ${run.status} after 150 s`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** Opens the studio on a project and goes to a page through the navigation. */
+export async function openPage(page: Page, serve: ServeProcess, projectName: string, label: string): Promise<void> {
+  await page.goto(serve.url);
+  await page.getByRole('table', { name: 'Projects' }).waitFor();
+  await page.getByLabel('Current project', { exact: true }).selectOption({ label: projectName });
+  await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: label, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}
