@@ -5,7 +5,7 @@
 //
 //   node scripts/build-native.mjs              CUDA build (npm run build:native); fails clearly without nvcc
 //   node scripts/build-native.mjs --if-wanted  install hook: builds only with LORA_STUDIO_BUILD_CUDA=1 or when
-//                                              nvidia-smi sees a GPU and nvcc exists; never fails the install
+//                                              nvidia-smi sees a GPU and nvcc exists (=0: never); never fails
 //   node scripts/build-native.mjs --check      compile every CUDA source to an object, no link (test:native)
 //   node scripts/build-native.mjs --cpu-only   the binding without CUDA (probe() then says why)
 //   --direct   link with g++ instead of node-gyp      --jobs N   parallel nvcc processes
@@ -180,7 +180,9 @@ async function main() {
   const cudaHome = findCudaHome();
   const nvcc = findNvcc(cudaHome);
   if (ifWanted) {
-    const wanted = process.env.LORA_STUDIO_BUILD_CUDA === '1' || (nvcc !== null && gpuVisible());
+    // LORA_STUDIO_BUILD_CUDA=1 forces the build, =0 forbids it; unset: build where a GPU and nvcc are both present
+    const flag = process.env.LORA_STUDIO_BUILD_CUDA;
+    const wanted = flag === '1' || (flag !== '0' && nvcc !== null && gpuVisible());
     if (!wanted) return; // the default install: nothing to build, the CPU executor needs no addon
   }
   if (cpuOnly) return linkAddon({ withCuda: false, direct: args.has('--direct') });
