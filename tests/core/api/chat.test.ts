@@ -92,6 +92,8 @@ describe('chat service', () => {
       });
     });
     await core.invoke('chat.send', { sessionId: session.id, content: 'hi' });
+    // one turn at a time: a second message while the first is being answered is refused
+    await expect(core.invoke('chat.send', { sessionId: session.id, content: 'again' })).rejects.toMatchObject({ code: 'conflict' });
     const e = await done;
     expect(e).toMatchObject({ pane: 'base', message: null, finishReason: 'failed' });
     expect(e.error).toMatch(/missing-model/);

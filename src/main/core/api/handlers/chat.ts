@@ -35,6 +35,10 @@ export function paneHistory(messages: ChatMessage[], pane: string): { role: stri
   return messages.filter((m) => m.pane === null || m.pane === pane).map((m) => ({ role: m.role, content: m.content }));
 }
 
+/** The generate job answering each session's latest message: one turn at a time per conversation. */
+const answering = new Map<string, string>();
+const RUNNING = new Set(['queued', 'running']);
+
 export const chatHandlers: HandlerGroup<'chat'> = {
   'chat.create': ({ projectId, title, model, quant, panes, sampling, system }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
@@ -53,6 +57,10 @@ export const chatHandlers: HandlerGroup<'chat'> = {
   'chat.send': ({ sessionId, content, sampling, panes }, ctx) => {
     const record = getSession(sessionId, ctx);
     const current = toSession(record);
+    const pending = answering.get(sessionId);
+    const pendingJob = pending ? ctx.store.jobs.get(pending) : null;
+    if (pendingJob && RUNNING.has(pendingJob.status))
+      throw new StudioError('conflict', `chat "${current.title}" is still answering the previous message (job ${pendingJob.id}); wait for it or cancel that job`);
     const settings = { model: current.model, quant: current.quant, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
     const message = toMessage(ctx.store.chat.addMessage({ sessionId, role: 'user', content }));
     ctx.store.chat.updateSettings(sessionId, settings);
@@ -83,6 +91,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
           ctx.events.publish('chat.done', { sessionId, jobId: j.id, pane: a.pane, message: toMessage(stored), finishReason: a.finishReason, error: null });
         },
         onEnd: (ended) => {
+          if (answering.get(sessionId) === ended.id) answering.delete(sessionId);
           // panes whose answer never arrived (the job failed or was cancelled first) still get their chat.done
           const result = GenerateJobResult.safeParse(ended.result);
           for (const p of settings.panes) {
@@ -97,6 +106,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
         },
       },
     });
+    answering.set(sessionId, job.id);
     return { message, jobId: job.id };
   },
 };
