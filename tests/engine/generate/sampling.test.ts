@@ -141,6 +141,19 @@ describe('decode loop', () => {
     const ac = new AbortController();
     ac.abort();
     expect((await generate(scripted(script, tok.vocabSize), tok, [1], greedy, { signal: ac.signal })).finishReason).toBe('cancelled');
+    // a cancel mid-way keeps what was produced so far
+    const stop = new AbortController();
+    const shown: string[] = [];
+    const partial = await generate(scripted(script, tok.vocabSize), tok, [1], greedy, {
+      signal: stop.signal,
+      onDelta: (d) => {
+        shown.push(d);
+        if (shown.length === 2) stop.abort();
+      },
+    });
+    expect(partial.finishReason).toBe('cancelled');
+    expect(partial.text).toBe(shown.join(''));
+    expect(partial.tokenIds.length).toBeLessThan(script.length);
     const { deltas, result } = generateStream(scripted(script, tok.vocabSize), tok, [1], greedy);
     let all = '';
     for await (const d of deltas) all += d;
