@@ -172,7 +172,7 @@ export function withDefaults(value: ConfigValue): ConfigValue {
 export const PRESETS_KEY = 'lora-studio.config-presets';
 
 /** Saved presets: name → config without model and dataset paths (a preset is about how to train, not on what). */
-export function loadPresets(storage: Pick<Storage, 'getItem'>): Record<string, ConfigValue> {
+export function loadPresets(storage: { getItem(key: string): string | null }): Record<string, ConfigValue> {
   try {
     const raw = storage.getItem(PRESETS_KEY);
     const parsed = raw ? (JSON.parse(raw) as unknown) : {};

@@ -95,7 +95,7 @@ export const DEFAULT_DRAFT: WizardDraft = {
 export const DRAFT_KEY_PREFIX = 'lora-studio.wizard-draft.';
 
 /** Reads a saved draft; anything unreadable or from an older shape falls back to the defaults field by field. */
-export function loadDraft(storage: Pick<Storage, 'getItem'>, projectId: string): WizardDraft {
+export function loadDraft(storage: { getItem(key: string): string | null }, projectId: string): WizardDraft {
   try {
     const raw = storage.getItem(DRAFT_KEY_PREFIX + projectId);
     if (!raw) return { ...DEFAULT_DRAFT };
@@ -114,7 +114,7 @@ export function loadDraft(storage: Pick<Storage, 'getItem'>, projectId: string):
   }
 }
 
-export function saveDraft(storage: Pick<Storage, 'setItem'>, projectId: string, draft: WizardDraft): void {
+export function saveDraft(storage: { setItem(key: string, value: string): void }, projectId: string, draft: WizardDraft): void {
   storage.setItem(DRAFT_KEY_PREFIX + projectId, JSON.stringify(draft));
 }
 
