@@ -94,6 +94,7 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
     {
       key: 'name',
       header: 'Adapter',
+      className: 'adapter-name-cell',
       render: (a) => (
         <div className="project-cell">
           <span className="project-name">{a.name}</span>
@@ -102,6 +103,7 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
             {a.baseModel ? ` · on ${basename(a.baseModel)}` : ' · base model unknown'}
             {a.step !== null ? ` · step ${a.step}` : ''}
           </span>
+          <span className="project-description">{formatDateTime(a.createdAt)}</span>
           {a.problem ? <span className="run-error">{a.problem}</span> : null}
         </div>
       ),
@@ -109,7 +111,6 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
     { key: 'rank', header: 'Rank / alpha', className: 'numeric cell-nowrap', render: (a) => `${a.r} / ${a.loraAlpha}` },
     { key: 'targets', header: 'Layers adapted', render: (a) => (a.targetModules.length > 6 ? `${a.targetModules.slice(0, 6).join(', ')}, …` : a.targetModules.join(', ') || '—') },
     { key: 'size', header: 'Size', className: 'numeric cell-nowrap', render: (a) => (a.sizeBytes === null ? '—' : formatBytes(a.sizeBytes)) },
-    { key: 'when', header: 'Created', className: 'cell-nowrap muted', render: (a) => formatDateTime(a.createdAt) },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,

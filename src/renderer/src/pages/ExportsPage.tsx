@@ -1,7 +1,7 @@
 // Exports of the current project: start one (adapter, format, value type, with a size estimate before
 // starting), follow its progress or cancel it, and copy where it was written. `#/exports/<adapter id>`
 // opens the form with that adapter chosen (the Adapters page links here).
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
 import { EXPORT_FORMAT_HELP, EXPORT_TYPE_HELP, EXPORT_TYPES, type Export, type ExportFormat, type ExportType } from '../../../common/api/exports.ts';
 import type { Project } from '../../../common/api/projects.ts';
@@ -73,7 +73,7 @@ function ExportsWorkspace({ project }: { project: Project }) {
               </EmptyState>
             </Card>
           ) : (
-            <ExportForm adapters={usable} onStarted={exports.reload} />
+            <ExportForm adapters={usable} onStarted={exports.reload} exportsVersion={listed.map((e) => `${e.id}:${e.status}`).join(',')} />
           );
         }}
       </QueryView>
@@ -90,7 +90,7 @@ function ExportsWorkspace({ project }: { project: Project }) {
   );
 }
 
-function ExportForm({ adapters, onStarted }: { adapters: Adapter[]; onStarted: () => void }) {
+function ExportForm({ adapters, onStarted, exportsVersion }: { adapters: Adapter[]; onStarted: () => void; exportsVersion: string }) {
   const client = useStudio();
   const wanted = useLocation().params[0];
   const [adapterId, setAdapterId] = useState(adapters.find((a) => a.id === wanted || a.runId === wanted)?.id ?? adapters[0].id);
@@ -191,7 +191,7 @@ function ExportForm({ adapters, onStarted }: { adapters: Adapter[]; onStarted: (
         {needsBase ? <TextField label="Base model folder" hint={adapter.baseModel ? 'Leave empty to use the one it was trained on.' : 'Required: the model this adapter was trained on.'} placeholder={adapter.baseModel ?? ''} value={model} onChange={(e) => setModel(e.target.value)} /> : null}
         <TextField className="span-2" label="Output path" hint={format === 'gguf' || format === 'lora-gguf' ? 'A .gguf file; leave empty for the studio’s exports folder.' : 'A folder; leave empty for the studio’s exports folder.'} value={outPath} onChange={(e) => setOutPath(e.target.value)} />
         <div className="span-2">
-          <Estimate adapterId={adapter.id} format={format} type={type} model={model.trim() || undefined} customPath={outPath.trim() !== ''} overwrite={overwrite} setOverwrite={setOverwrite} />
+          <Estimate exportsVersion={exportsVersion} adapterId={adapter.id} format={format} type={type} model={model.trim() || undefined} customPath={outPath.trim() !== ''} overwrite={overwrite} setOverwrite={setOverwrite} />
         </div>
         {error ? (
           <div className="span-2">
@@ -213,8 +213,11 @@ function ExportForm({ adapters, onStarted }: { adapters: Adapter[]; onStarted: (
   );
 }
 
-function Estimate({ adapterId, format, type, model, customPath, overwrite, setOverwrite }: { adapterId: string; format: ExportFormat; type: ExportType; model?: string; customPath: boolean; overwrite: boolean; setOverwrite: (value: boolean) => void }) {
+function Estimate({ exportsVersion, adapterId, format, type, model, customPath, overwrite, setOverwrite }: { exportsVersion: string; adapterId: string; format: ExportFormat; type: ExportType; model?: string; customPath: boolean; overwrite: boolean; setOverwrite: (value: boolean) => void }) {
   const estimate = useQuery('exports.estimate', { adapterId, format, type, ...(model ? { model } : {}) });
+  // An export that finished may now occupy the default path: ask again whenever the list changes.
+  const { reload } = estimate;
+  useEffect(() => reload(), [exportsVersion, reload]);
   if (estimate.state.status === 'loading') return <Spinner label="Estimating the size…" />;
   if (estimate.state.status === 'error') return <p className="field-error">{estimate.state.error.message}</p>;
   const e = estimate.state.data;

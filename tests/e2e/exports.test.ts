@@ -1,0 +1,90 @@
+// Exports in headless Chromium against a real `serve`: from a tiny fine-tune's adapter, a GGUF (q8_0) and a
+// merged Hugging Face folder are started from the form — each with its size estimate shown first — and finish in
+// the list with their paths (parsed back / opened to check them); a second export to the same path is refused
+// until "replace" is ticked; the path copies to the clipboard.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gguf } from '@huggingface/gguf';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../../src/renderer/src/format.ts';
+import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+
+let serve: ServeProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  buildRenderer();
+  serve = await startServe();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('Exports in the browser', () => {
+  it('estimates, writes a GGUF and a merged Hugging Face folder, shows where they went, and never overwrites unasked', async () => {
+    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Exports check' });
+    const files = await tinyModelAndData(serve);
+    await trainTinyRun(serve, project.id, files, 'sums r4');
+    const [adapter] = await serve.invoke<{ id: string }[]>('adapters.list', { projectId: project.id });
+
+    const context = await newStudioContext(browser);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serve.origin });
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await openPage(page, serve, 'Exports check', 'Exports');
+
+    // GGUF q8_0: the estimate the page shows is the core's, before anything is written.
+    await page.getByRole('radio', { name: 'GGUF', exact: true }).check();
+    await page.getByLabel('Type').selectOption('q8_0');
+    const estimate = await serve.invoke<{ bytes: number; path: string }>('exports.estimate', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' });
+    await page.getByTestId('export-estimate').getByText(`≈ ${formatBytes(estimate.bytes)}`).waitFor();
+    await page.getByText('8-bit blocks: about a quarter of f32, nearly lossless.').waitFor();
+    await screenshot(page, 'exports-form.png');
+    await page.getByRole('button', { name: 'Start export' }).click();
+    const table = page.getByRole('table', { name: 'Exports' });
+    await table.getByText('GGUF · q8_0', { exact: true }).waitFor();
+    await table.getByText(estimate.path, { exact: true }).waitFor();
+    await table.getByText('Finished', { exact: true }).waitFor({ timeout: 60_000 });
+    await table.getByText(formatBytes(statSync(estimate.path).size), { exact: true }).waitFor();
+    const parsed = await gguf(estimate.path, { allowLocalFile: true });
+    expect(parsed.metadata['general.file_type']).toBe(7);
+
+    // The same export again: refused with the core's reason until replacing is ticked.
+    await page.getByText('sums-r4-gguf-q8_0.gguf already exists: replace it').waitFor();
+    await page.getByRole('button', { name: 'Start export' }).click();
+    await page.getByText('already exists; choose another path, or set overwrite to replace it', { exact: false }).waitFor();
+
+    // A merged Hugging Face folder (f32) to a chosen folder.
+    await page.getByRole('radio', { name: 'Hugging Face folder', exact: true }).check();
+    await page.getByLabel('Type').selectOption('f32');
+    const hfPath = join(serve.dataDir, 'my-merged-model');
+    await page.getByLabel('Output path').fill(hfPath);
+    await page.getByRole('button', { name: 'Start export' }).click();
+    await table.getByText('Hugging Face folder · f32', { exact: true }).waitFor();
+    await table.getByText(hfPath, { exact: true }).waitFor();
+    await expect.poll(async () => (await serve.invoke<{ status: string }[]>('exports.list', { projectId: project.id })).map((e) => e.status), { timeout: 60_000 }).toEqual(['succeeded', 'succeeded']);
+    await expect.poll(() => table.getByText('Finished', { exact: true }).count()).toBe(2);
+    expect(existsSync(join(hfPath, 'config.json'))).toBe(true);
+    expect(existsSync(join(hfPath, 'model.safetensors'))).toBe(true);
+
+    const copy = page.getByRole('button', { name: 'Copy the path of the Hugging Face folder export' });
+    await copy.click();
+    await copy.getByText('Copied', { exact: true }).waitFor();
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(hfPath);
+    await screenshot(page, 'exports.png');
+    // The refused start is the only failed request (the browser logs its 409).
+    expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 409 (Conflict)']);
+    await context.close();
+
+    const dark = await newStudioContext(browser, 'dark');
+    const darkPage = await dark.newPage();
+    await openPage(darkPage, serve, 'Exports check', 'Exports');
+    await darkPage.getByRole('table', { name: 'Exports' }).getByText(hfPath, { exact: true }).waitFor();
+    await screenshot(darkPage, 'exports-dark.png');
+    await dark.close();
+  });
+});
