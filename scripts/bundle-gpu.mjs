@@ -3,6 +3,7 @@
 // no Node, no node_modules and no network. This writes, under .devnode/ (ignored by git, carried with the run):
 //   bench-gpu.mjs   bench/gpu.ts and the engine bundled into one ES module (esbuild), nothing to install
 //   gpu-parity.mjs  bench/gpu-parity.ts likewise (our results vs PyTorch + PEFT on the same weights)
+//   gpu-check.mjs   bench/gpu-check.ts likewise (every kernel vs the float64 references, no vitest needed)
 //   include/node    Node-API headers, include/napi  node-addon-api headers: enough to link the addon there with
 //                   `node scripts/build-native.mjs --direct` (no node-gyp, no Node source tree needed)
 // Then run /work/shared/device/pack-node.sh for .devnode/node.xz (the Node binary itself).
@@ -17,7 +18,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, '.devnode');
 mkdirSync(path.join(out, 'include'), { recursive: true });
 
-for (const [entry, file] of [['gpu.ts', 'bench-gpu.mjs'], ['gpu-parity.ts', 'gpu-parity.mjs']])
+for (const [entry, file] of [['gpu.ts', 'bench-gpu.mjs'], ['gpu-parity.ts', 'gpu-parity.mjs'], ['gpu-check.ts', 'gpu-check.mjs']])
 await build({
   entryPoints: [path.join(root, 'bench', entry)],
   outfile: path.join(out, file),
@@ -36,4 +37,4 @@ mkdirSync(path.join(out, 'include', 'node'), { recursive: true });
 for (const h of ['node_api.h', 'node_api_types.h', 'js_native_api.h', 'js_native_api_types.h']) cpSync(path.join(nodeInclude, h), path.join(out, 'include', 'node', h));
 const napi = createRequire(import.meta.url)('node-addon-api').include_dir.replace(/^"|"$/g, '');
 cpSync(napi, path.join(out, 'include', 'napi'), { recursive: true, filter: (s) => !path.relative(napi, s).includes('node_modules') });
-console.log(`bundle-gpu: wrote ${path.relative(root, out)}/{bench-gpu,gpu-parity}.mjs and include/{node,napi}`);
+console.log(`bundle-gpu: wrote ${path.relative(root, out)}/{bench-gpu,gpu-parity,gpu-check}.mjs and include/{node,napi}`);

@@ -4,7 +4,7 @@
 import type { Program } from '../../src/main/engine/ir.ts';
 import type { Plan } from '../../src/main/engine/executors/cuda/plan.ts';
 import { PlanHarness } from '../../src/main/engine/executors/cuda/harness.ts';
-import { dequantizeAbsmax, dequantizeNf4 } from '../../src/main/engine/quant/nf4.ts';
+import { dequantizeAbsmax, dequantizeNf4, quantizeNf4 } from '../../src/main/engine/quant/nf4.ts';
 import type { NativeAddon, NativeAdamw, NativeBatch, NativeSession, NativeSessionOptions } from '../../src/main/engine/executors/cuda/addon.ts';
 
 const f64 = (x?: Float32Array) => (x ? Float64Array.from(x) : null);
@@ -26,7 +26,10 @@ export function fakeAddon(program: Program, hooks: { failRun?: () => unknown } =
       this.v = new Float64Array(P);
     }
     uploadWeight(index: number, data: Float32Array) {
-      this.weights.set(this.o.weights[index].name, Float64Array.from(data));
+      const d = this.o.weights[index];
+      // a weight the session holds as NF4 is quantized on upload, as the device does (double quantization)
+      const w = d.nf4 ? dequantizeNf4(quantizeNf4(data, [d.shape[0], d.shape[1]], { doubleQuant: true })) : data;
+      this.weights.set(d.name, Float64Array.from(w));
     }
     uploadNf4(index: number, t: { n: number; codes: Uint8Array; absmax?: Float32Array; qabsmax?: Uint8Array; absmax2?: Float32Array; offset?: number }) {
       const d = this.o.weights[index];
