@@ -5,7 +5,7 @@ import type { Project } from '../../../common/api/projects.ts';
 import type { Run, RunMetric } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Card, EmptyState, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
+import { Banner, Card, EmptyState, QueryView, Table, type Column } from '../components/index.ts';
 import { MetricChart } from '../components/MetricChart.tsx';
 import { formatBytes, formatDuration, formatMetric } from '../format.ts';
 import { mergeMetricPoints, type MetricPoint } from '../metrics.ts';
@@ -19,6 +19,11 @@ export function methodLabel(run: Run): string {
   const method = run.config.method;
   if (method === 'full') return 'full fine-tuning';
   return `${method === 'qlora' ? 'QLoRA' : 'LoRA'} r ${run.config.lora.r} / α ${run.config.lora.lora_alpha}`;
+}
+
+/** Seconds as the Runs page shows them, with a decimal for runs shorter than ten seconds. */
+function shortDuration(seconds: number): string {
+  return seconds < 10 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
 }
 
 /** One chart point per step with each picked run's value under `<prefix><index>`. */
@@ -72,13 +77,12 @@ export function CompareView({ project }: { project: Project }) {
   const adapterSize = new Map(adapters.state.status === 'ready' ? adapters.state.data.filter((a) => a.runId).map((a) => [a.runId!, a.sizeBytes]) : []);
 
   const columns: Column<Run>[] = [
-    { key: 'name', header: 'Run', render: (r) => <a href={routeHref('runs', r.id)}>{r.name}</a> },
+    { key: 'name', header: 'Run', className: 'cell-nowrap', render: (r) => <a href={routeHref('runs', r.id)}>{r.name}</a> },
     { key: 'method', header: 'Method', className: 'cell-nowrap', render: methodLabel },
-    { key: 'status', header: 'Status', className: 'cell-nowrap', render: (r) => <StatusBadge status={r.status} /> },
-    { key: 'train', header: 'Final train loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.trainLoss) },
+    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.trainLoss) },
     { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.evalLoss) },
     { key: 'ppl', header: 'Perplexity', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.evalPerplexity) },
-    { key: 'time', header: 'Time', className: 'numeric cell-nowrap', render: (r) => (r.summary ? formatDuration(r.summary.seconds) : '—') },
+    { key: 'time', header: 'Time', className: 'numeric cell-nowrap', render: (r) => (r.summary ? shortDuration(r.summary.seconds) : r.status) },
     { key: 'memory', header: 'Peak memory', className: 'numeric cell-nowrap', render: (r) => (r.summary?.peakRssBytes ? formatBytes(r.summary.peakRssBytes) : '—') },
     {
       key: 'adapter',
@@ -141,7 +145,7 @@ export function CompareView({ project }: { project: Project }) {
                   <Card>
                     <h3 className="compare-chart-title">Training loss</h3>
                     {trainPoints.length ? (
-                      <MetricChart label="Training loss of the compared runs by step" points={trainPoints} series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))} />
+                      <MetricChart label="Training loss of the compared runs by step" height={200} points={trainPoints} series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))} />
                     ) : (
                       <p className="muted">No training loss logged yet.</p>
                     )}
@@ -149,7 +153,7 @@ export function CompareView({ project }: { project: Project }) {
                   <Card>
                     <h3 className="compare-chart-title">Evaluation loss</h3>
                     {evalPoints.length ? (
-                      <MetricChart label="Evaluation loss of the compared runs by step" points={evalPoints} series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))} />
+                      <MetricChart label="Evaluation loss of the compared runs by step" height={200} points={evalPoints} series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))} />
                     ) : (
                       <p className="muted">No evaluation points: these runs have no eval split, or have not reached an eval step.</p>
                     )}
