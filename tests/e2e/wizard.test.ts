@@ -24,6 +24,7 @@ afterAll(async () => {
   await serve?.stop();
 });
 
+// Waits on the core (a worker job, a tokenizing preview) get 30 s: the machine is shared and may be loaded.
 /** Chromium logs every 4xx answer as a console error; the ones the test provokes on purpose are expected. */
 const unexpected = (errors: string[]) => errors.filter((e) => !/status of 400/.test(e));
 
@@ -57,7 +58,7 @@ describe('New fine-tune wizard', () => {
     await page.getByLabel('Model folder', { exact: true }).fill(modelDir);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     const modelSummary = page.getByRole('region', { name: 'Selected base model' });
-    await modelSummary.getByText('LlamaForCausalLM').waitFor();
+    await modelSummary.getByText('LlamaForCausalLM').waitFor({ timeout: 30_000 });
     await modelSummary.getByText('F32').waitFor();
     await screenshot(page, 'wizard-1-model.png');
 
@@ -73,13 +74,13 @@ describe('New fine-tune wizard', () => {
     await datasetSummary.getByText('columns "prompt" → "completion" (prompt and completion)', { exact: false }).waitFor({ timeout: 30_000 });
     await datasetSummary.getByRole('list', { name: 'Problems found at import' }).getByText('line 6').waitFor();
     await page.getByLabel('Evaluation share', { exact: true }).fill('0.2');
-    await page.getByText(/16\s*rows to train on,\s*4\s*held out/).waitFor();
+    await page.getByText(/16\s*rows to train on,\s*4\s*held out/).waitFor({ timeout: 30_000 });
     await screenshot(page, 'wizard-2-dataset.png');
     await page.getByRole('button', { name: 'Next: Template' }).click();
 
     // 3. Template: one example rendered with the chat template, then with a prompt template; trained tokens marked.
     const example = page.getByRole('group', { name: 'Rendered training example' });
-    await example.locator('.tok-special').first().waitFor();
+    await example.locator('.tok-special').first().waitFor({ timeout: 30_000 });
     expect((await example.locator('.tok-trained').allInnerTexts()).join('')).toContain('City 0.');
     await page.getByRole('radio', { name: /A prompt template/ }).check();
     await page.getByLabel('Prompt template', { exact: true }).fill('Q: {prompt}\nA:');
@@ -108,7 +109,7 @@ describe('New fine-tune wizard', () => {
 
     // 5. Review: the core's counts, estimates and warnings; then start.
     const estimate = page.getByRole('definition').filter({ hasText: /%$/ });
-    await estimate.first().waitFor();
+    await estimate.first().waitFor({ timeout: 30_000 });
     const warnings = page.getByRole('region', { name: 'Warnings' });
     await warnings.getByText(/only 16 training examples/).waitFor();
     await warnings.getByText(/learning rate 0.005 is outside/).waitFor();
@@ -118,7 +119,7 @@ describe('New fine-tune wizard', () => {
     await page.getByLabel('Run name', { exact: true }).fill('from the wizard');
     await page.getByRole('button', { name: 'Start fine-tune' }).click();
 
-    await page.getByRole('heading', { level: 1, name: 'from the wizard' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'from the wizard' }).waitFor({ timeout: 30_000 });
     const runId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
     const run = await serve.invoke<{ config: Record<string, unknown> }>('runs.get', { id: runId });
     expect(run.config).toMatchObject({

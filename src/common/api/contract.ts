@@ -10,6 +10,7 @@ import { runMethods } from './runs.ts';
 import { chatMethods, chatEvents } from './chat.ts';
 import { modelMethods } from './models.ts';
 import { datasetMethods } from './datasets.ts';
+import { dialogMethods } from './dialogs.ts';
 import { adapterMethods } from './adapters.ts';
 import { exportMethods } from './exports.ts';
 
@@ -23,6 +24,7 @@ export const methods = {
   ...chatMethods,
   ...modelMethods,
   ...datasetMethods,
+  ...dialogMethods,
   ...adapterMethods,
   ...exportMethods,
 } satisfies Record<string, MethodSpec>;

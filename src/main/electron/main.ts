@@ -2,8 +2,9 @@
 // decision that can be made without Electron lives in ./policy.ts or the core and is tested there.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { events, methods } from '../../common/api/contract.ts';
+import { DIALOGS_PICK, dialogMethods } from '../../common/api/dialogs.ts';
 import { createStudioCore, resolveDataDir, type StudioCore } from '../core/index.ts';
 import { bundledWorkerLauncher } from '../core/jobs/launcher.ts';
 import { APP_ORIGIN, APP_SCHEME, appUrlToFile, desktopCsp, isAppUrl, isExternalWebUrl } from './policy.ts';
@@ -76,11 +77,26 @@ function wireIpc(studio: StudioCore): void {
   // The core validates every input; this only checks the caller is our own page.
   ipcMain.handle('studio:invoke', (event: IpcMainInvokeEvent, method: unknown, input: unknown) => {
     if (!fromApp(event)) return { ok: false, error: { code: 'unauthorized', message: 'not the studio window' } };
+    if (method === DIALOGS_PICK) return pickPath(BrowserWindow.fromWebContents(event.sender), input);
     return studio.invokeSafe(String(method), input);
   });
   studio.subscribe((event) => {
     for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send('studio:event', event);
   });
+}
+
+/** dialogs.pick: the system's folder or file picker (the core has no screen, so the shell answers this one). */
+async function pickPath(win: BrowserWindow | null, input: unknown) {
+  const parsed = dialogMethods[DIALOGS_PICK].input.safeParse(input);
+  if (!parsed.success) return { ok: false, error: { code: 'invalid_input', message: `dialogs.pick: ${parsed.error.issues[0]?.message}` } };
+  const { kind, title, extensions } = parsed.data;
+  const options: OpenDialogOptions = {
+    title,
+    properties: [kind === 'folder' ? 'openDirectory' : 'openFile'],
+    ...(kind === 'file' && extensions?.length ? { filters: [{ name: extensions.join(', '), extensions }, { name: 'All files', extensions: ['*'] }] } : {}),
+  };
+  const chosen = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return { ok: true, result: { path: chosen.canceled ? null : (chosen.filePaths[0] ?? null) } };
 }
 
 function createWindow(): void {

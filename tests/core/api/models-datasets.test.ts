@@ -214,3 +214,10 @@ describe('models.pull', () => {
     }
   });
 });
+
+describe('dialogs.pick', () => {
+  it('is refused by the core with a sentence saying to type the path (only the desktop shell answers it)', async () => {
+    expect(await invokeError('dialogs.pick', { kind: 'folder' })).toMatchObject({ code: 'failed', message: expect.stringMatching(/type the full path instead/) });
+    expect((await invokeError('dialogs.pick', { kind: 'drive' })).code).toBe('invalid_input');
+  });
+});

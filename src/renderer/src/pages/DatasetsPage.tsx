@@ -14,6 +14,7 @@ import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { LengthHistogram, ProblemList, TokenView } from './wizard/preview-parts.tsx';
 import { useJob } from './wizard/useJob.ts';
+import { BrowseButton } from './wizard/BrowseButton.tsx';
 import './wizard/wizard.css';
 
 const WILL = [
@@ -87,6 +88,7 @@ function DatasetList({ project }: { project: Project }) {
         <form className="stack" onSubmit={(e) => (e.preventDefault(), void start())}>
           <div className="field-row">
             <TextField label="Dataset file" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/home/me/data/answers.jsonl" hint="Full path of a JSONL, JSON, CSV/TSV or Parquet file on the machine running the studio." error={error} spellCheck={false} />
+            <BrowseButton kind="file" title="Choose a dataset file" extensions={['jsonl', 'json', 'csv', 'tsv', 'parquet']} onPick={setPath} onError={setError} />
             <Button type="submit" variant="primary" disabled={path.trim() === '' || running}>
               Import
             </Button>

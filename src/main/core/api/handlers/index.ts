@@ -8,6 +8,7 @@ import { chatHandlers } from './chat.ts';
 import { systemHandlers } from './system.ts';
 import { modelHandlers } from './models.ts';
 import { datasetHandlers } from './datasets.ts';
+import { dialogHandlers } from './dialogs.ts';
 import { adapterHandlers } from './adapters.ts';
 import { exportHandlers } from './exports.ts';
 import type { Handler } from './types.ts';
@@ -20,6 +21,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...chatHandlers,
   ...modelHandlers,
   ...datasetHandlers,
+  ...dialogHandlers,
   ...adapterHandlers,
   ...exportHandlers,
 };

@@ -22,6 +22,9 @@ import {
 } from './draft.ts';
 import { LengthHistogram, ProblemList, TokenView } from './preview-parts.tsx';
 import { useJob, type JobView } from './useJob.ts';
+import { BrowseButton } from './BrowseButton.tsx';
+
+const DATA_EXTENSIONS = ['jsonl', 'json', 'csv', 'tsv', 'parquet'];
 import './wizard.css';
 
 const WILL = [
@@ -192,10 +195,11 @@ function ModelStep({ draft, update, models, model }: { draft: WizardDraft; updat
               value={draft.modelPath}
               onChange={(e) => update({ modelPath: e.target.value })}
               placeholder="/home/me/models/SmolLM2-135M-Instruct"
-              hint="Type the full path of the folder (in the desktop app a folder picker can fill it)."
+              hint="The full path of the folder (in the desktop app, Browse… opens the system picker)."
               error={error}
               spellCheck={false}
             />
+            <BrowseButton kind="folder" title="Choose a model folder" onPick={(path) => update({ modelPath: path })} onError={setError} />
             <Button type="submit" variant="primary" busy={busy} disabled={draft.modelPath.trim() === ''}>
               Open
             </Button>
@@ -353,6 +357,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
         <p className="muted">The examples to learn from: JSONL, JSON, CSV/TSV or Parquet. The format and columns are detected; bad rows are listed, never hidden.</p>
         <form className="field-row" onSubmit={(e) => (e.preventDefault(), void startImport())}>
           <TextField label="Dataset file" value={draft.datasetPath} onChange={(e) => update({ datasetPath: e.target.value })} placeholder="/home/me/data/support-answers.jsonl" hint="Type the full path of the file." error={error} spellCheck={false} />
+          <BrowseButton kind="file" title="Choose a dataset file" extensions={DATA_EXTENSIONS} onPick={(path) => update({ datasetPath: path })} onError={setError} />
           <Button type="submit" variant="primary" disabled={draft.datasetPath.trim() === '' || running}>
             Import
           </Button>

@@ -1,0 +1,10 @@
+// dialogs.pick is answered by the Electron shell before a call reaches the core (see electron/main.ts); the
+// core has no screen, so anywhere else the caller is told to type the path.
+import { StudioError } from '../../errors.ts';
+import type { HandlerGroup } from './types.ts';
+
+export const dialogHandlers: HandlerGroup<'dialogs'> = {
+  'dialogs.pick': ({ kind }) => {
+    throw new StudioError('failed', `no ${kind} picker here: the studio is not running as the desktop app; type the full path instead`, { unsupported: true });
+  },
+};
