@@ -2,7 +2,7 @@
 // model reader), merged GGUF and LoRA GGUF files that @huggingface/gguf parses, a PEFT copy, size estimates
 // close to what is written, and the refusals: an existing destination without overwrite, a type the format
 // cannot write, an adapter with no known base model.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
@@ -12,7 +12,8 @@ import type { Export, ExportEstimate } from '../../../src/common/api/exports.ts'
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
 import { loraDelta } from '../../../src/main/formats/merge/index.ts';
 import { openModelFolder } from '../../../src/main/formats/model/folder.ts';
-import { layerScale, readAdapter } from '../../../src/main/formats/peft/index.ts';
+import { defaultLoraConfig, initLoraAdapter, layerScale, matchTargetModules, readAdapter, writeAdapter } from '../../../src/main/formats/peft/index.ts';
+import { makeTinyModel, seededRandom } from '../../fixtures/tiny-models.ts';
 import { makeChatFixture, type ChatFixture } from '../../engine/generate/fixtures.ts';
 
 let dir: string;
@@ -81,15 +82,16 @@ describe('exports service', () => {
     expect(q8.path.endsWith('style-gguf-q8_0.gguf')).toBe(true);
     expect(Math.abs(q8.sizeBytes! - estimate.bytes) / q8.sizeBytes!).toBeLessThan(0.15);
     const parsed = await gguf(q8.path, { allowLocalFile: true });
-    expect(parsed.metadata['general.architecture']).toBe('llama');
-    expect(parsed.metadata['general.file_type']).toBe(7); // MOSTLY_Q8_0
+    const q8Metadata: Record<string, unknown> = parsed.metadata; // keys outside the reader's typed set too
+    expect(q8Metadata['general.architecture']).toBe('llama');
+    expect(q8Metadata['general.file_type']).toBe(7); // MOSTLY_Q8_0
     expect(parsed.tensorInfos.length).toBe(estimate.tensors);
 
     const lora = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'lora-gguf' })) as Export);
     expect(lora.type).toBe('f32');
-    const loraParsed = await gguf(lora.path, { allowLocalFile: true });
-    expect(loraParsed.metadata['general.type']).toBe('adapter');
-    expect(loraParsed.metadata['adapter.lora.alpha']).toBeCloseTo(8);
+    const loraMetadata: Record<string, unknown> = (await gguf(lora.path, { allowLocalFile: true })).metadata;
+    expect(loraMetadata['general.type']).toBe('adapter');
+    expect(loraMetadata['adapter.lora.alpha']).toBeCloseTo(8);
 
     const peft = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'peft' })) as Export);
     expect(readFileSync(join(peft.path, 'adapter_model.safetensors'))).toEqual(readFileSync(join(fx.adapters[0], 'adapter_model.safetensors')));
@@ -111,5 +113,28 @@ describe('exports service', () => {
     await expect(core.invoke('exports.start', { adapterId: loose.id, format: 'gguf' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('pass model') });
     const withModel = await finished((await core.invoke('exports.start', { adapterId: loose.id, format: 'gguf', type: 'f16', model: fx.model.dir })) as Export);
     expect(withModel.status).toBe('succeeded');
+  });
+
+  it('cancels a running export: the job ends cancelled and nothing is left under the chosen name', async () => {
+    // A model large enough that writing it takes a while (about 100 MB of float32).
+    const big = await makeTinyModel(join(dir, 'big'), 'llama', { seed: 2, layers: 8, config: { hidden_size: 512, intermediate_size: 1536, head_dim: 128 } });
+    const config = defaultLoraConfig({ r: 2, lora_alpha: 4, target_modules: ['q_proj'] });
+    await writeAdapter(join(dir, 'big-adapter'), initLoraAdapter(matchTargetModules(big.spec, config).targets, config, seededRandom(1)));
+    const bigAdapter = (await core.invoke('adapters.import', { projectId, path: join(dir, 'big-adapter'), name: 'Big', model: big.dir })) as Adapter;
+    const outPath = join(dir, 'cancelled.gguf');
+    const started = (await core.invoke('exports.start', { adapterId: bigAdapter.id, format: 'gguf', type: 'q4_0', outPath })) as Export;
+    await new Promise<void>((resolve) => {
+      const off = core.on('job.progress', (e) => {
+        if (e.jobId === started.jobId && (e.progress ?? 0) > 0) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await core.invoke('jobs.cancel', { id: started.jobId! });
+    expect((await core.jobs.waitFor(started.jobId!)).status).toBe('cancelled');
+    expect(((await core.invoke('exports.get', { id: started.id })) as Export).status).toBe('cancelled');
+    expect(existsSync(outPath)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('cancelled'))).toEqual([]); // no temporary file either
   });
 });
