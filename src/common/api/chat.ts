@@ -18,6 +18,13 @@ export const SamplingSettings = z
   .describe('How answers are generated.');
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
 
+/** Some sampling settings to change, the rest kept (no defaults: a missing field means "as it was"). */
+export const SamplingOverrides = z
+  .object(Object.fromEntries(Object.entries(SamplingSettings.shape).map(([k, v]) => [k, v.unwrap().optional()])) as {
+    [K in keyof typeof SamplingSettings.shape]: z.ZodOptional<ReturnType<(typeof SamplingSettings.shape)[K]['unwrap']>>;
+  })
+  .strict();
+
 export const AdapterRef = z.object({
   path: z.string().min(1).describe('A PEFT adapter folder (adapter_config.json + adapter_model.safetensors).'),
   weight: z.number().min(-10).max(10).default(1).describe('Scale of the adapter: 0 = off, 1 = as trained.'),
@@ -92,7 +99,7 @@ export const chatMethods = {
       sessionId: z.string().min(1),
       content: z.string().min(1),
       /** This turn's settings; they also become the session's (the UI's sliders). */
-      sampling: SamplingSettings.partial().optional(),
+      sampling: SamplingOverrides.optional(),
       panes: Panes.optional(),
     }),
     output: z.object({ message: ChatMessage, jobId: z.string() }),

@@ -53,7 +53,7 @@ async function turn(sessionId: string, content: string, panes: string[]) {
 describe('chat service', () => {
   it('streams base and tuned answers side by side, saves them, and keeps each pane its own history', async () => {
     const session = (await core.invoke('chat.create', {
-      projectId, model: fx.model.dir, title: 'side by side', system: 'Be brief.',
+      projectId, model: fx.model.dir, title: 'side by side', system: 'Be brief.', sampling: { topK: 7 },
       panes: [{ id: 'base', label: 'Base', adapters: [] }, { id: 'tuned', label: 'Tuned', adapters: [{ path: fx.adapters[0], weight: 1 }] }],
     })) as ChatSession;
     expect(session.sampling.temperature).toBe(0.7); // defaults filled in
@@ -70,7 +70,7 @@ describe('chat service', () => {
 
     await turn(session.id, 'And again', ['base', 'tuned']);
     const { session: stored, messages } = (await core.invoke('chat.get', { id: session.id })) as { session: ChatSession; messages: ChatMessage[] };
-    expect(stored.sampling).toMatchObject({ temperature: 0, maxNewTokens: 10 }); // the turn's settings were kept
+    expect(stored.sampling).toMatchObject({ temperature: 0, maxNewTokens: 10, topK: 7 }); // the turn's changes kept, the rest as it was
     expect(messages.map((m) => [m.role, m.pane])).toEqual([
       ['system', null], ['user', null], ['assistant', expect.any(String)], ['assistant', expect.any(String)],
       ['user', null], ['assistant', expect.any(String)], ['assistant', expect.any(String)],
