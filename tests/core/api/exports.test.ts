@@ -82,14 +82,14 @@ describe('exports service', () => {
     expect(q8.path.endsWith('style-gguf-q8_0.gguf')).toBe(true);
     expect(Math.abs(q8.sizeBytes! - estimate.bytes) / q8.sizeBytes!).toBeLessThan(0.15);
     const parsed = await gguf(q8.path, { allowLocalFile: true });
-    const q8Metadata: Record<string, unknown> = parsed.metadata; // keys outside the reader's typed set too
+    const q8Metadata = parsed.metadata as unknown as Record<string, unknown>; // keys outside the reader's typed set too
     expect(q8Metadata['general.architecture']).toBe('llama');
     expect(q8Metadata['general.file_type']).toBe(7); // MOSTLY_Q8_0
     expect(parsed.tensorInfos.length).toBe(estimate.tensors);
 
     const lora = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'lora-gguf' })) as Export);
     expect(lora.type).toBe('f32');
-    const loraMetadata: Record<string, unknown> = (await gguf(lora.path, { allowLocalFile: true })).metadata;
+    const loraMetadata = (await gguf(lora.path, { allowLocalFile: true })).metadata as unknown as Record<string, unknown>;
     expect(loraMetadata['general.type']).toBe('adapter');
     expect(loraMetadata['adapter.lora.alpha']).toBeCloseTo(8);
 
