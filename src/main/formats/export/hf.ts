@@ -4,13 +4,14 @@
 // The folder is built beside the destination and renamed into place, so a crash never leaves a
 // half-written model; an existing folder is replaced only with `overwrite: true`.
 
-import { mkdir, readFile, writeFile, rename, rm, stat, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, rename, rm, copyFile } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeShardedSafetensors, type TensorToWrite } from '../safetensors/index.ts';
 import { openModelFolder } from '../model/folder.ts';
 import { readAdapter, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
+import { pathExists } from '../files.ts';
 
 export type ExportDtype = 'bf16' | 'f16' | 'f32';
 
@@ -54,18 +55,10 @@ export interface HfExportResult {
   chatTemplate: 'adapter' | 'base' | 'override' | 'none';
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Replace `dest` with the finished `tmp` folder (keeping the old one until the new one is in place). */
 export async function moveIntoPlace(tmp: string, dest: string, overwrite: boolean): Promise<void> {
-  if (await exists(dest)) {
+  if (await pathExists(dest)) {
     if (!overwrite) throw new ExportError(`${dest} already exists; choose another folder or pass overwrite: true to replace it`);
     const old = join(dirname(dest), `.${basename(dest)}.old-${randomBytes(4).toString('hex')}`);
     await rename(dest, old);
@@ -81,7 +74,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
   if (!(dtype in DTYPES)) throw new ExportError(`dtype "${dtype}" is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
   const outDir = resolve(options.outDir);
   if (resolve(options.baseDir) === outDir) throw new ExportError(`${outDir}: cannot export over the base model folder`);
-  if ((await exists(outDir)) && !options.overwrite) {
+  if ((await pathExists(outDir)) && !options.overwrite) {
     throw new ExportError(`${outDir} already exists; choose another folder or pass overwrite: true to replace it`);
   }
   const model = await openModelFolder(options.baseDir);

@@ -8,7 +8,6 @@
 //   - Llama 3 rope scaling as a rope_freqs tensor; linear scaling as rope.scaling.{type,factor};
 //   - 1-D tensors (norms, biases) in F32; rows not a multiple of 32 fall back to F16 when quantizing.
 
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openModelFolder, type ModelFolder } from '../model/folder.ts';
 import type { ModelSpec } from '../model/spec.ts';
@@ -18,6 +17,7 @@ import { readAdapter, layerScale, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { writeGguf, gv, GgmlType, QK, type GgufTensor, type GgufValue } from './writer.ts';
 import { ggufTokenizerMetadata } from './tokenizer.ts';
+import { pathExists } from '../files.ts';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
 
@@ -203,14 +203,6 @@ function pickType(shape: number[], requested: GgmlType): GgmlType {
   return requested;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface GgufExportOptions {
   baseDir: string;
@@ -244,7 +236,7 @@ export async function exportGguf(options: GgufExportOptions): Promise<GgufExport
   const type = options.type ?? 'f16';
   if (!(type in OUT_TYPES)) throw new GgufExportError(`GGUF type "${type}" is not supported (supported: ${Object.keys(OUT_TYPES).join(', ')})`);
   const outFile = resolve(options.outFile);
-  if ((await exists(outFile)) && !options.overwrite) throw new GgufExportError(`${outFile} already exists; choose another file or pass overwrite: true to replace it`);
+  if ((await pathExists(outFile)) && !options.overwrite) throw new GgufExportError(`${outFile} already exists; choose another file or pass overwrite: true to replace it`);
   const model = await openModelFolder(options.baseDir);
   try {
     const spec = model.spec;
@@ -305,7 +297,7 @@ export interface LoraGgufOptions {
 export async function exportLoraGguf(options: LoraGgufOptions): Promise<GgufExportResult> {
   const type = options.type ?? 'f32';
   const outFile = resolve(options.outFile);
-  if ((await exists(outFile)) && !options.overwrite) throw new GgufExportError(`${outFile} already exists; choose another file or pass overwrite: true to replace it`);
+  if ((await pathExists(outFile)) && !options.overwrite) throw new GgufExportError(`${outFile} already exists; choose another file or pass overwrite: true to replace it`);
   const model = await openModelFolder(options.baseDir);
   try {
     const spec = model.spec;

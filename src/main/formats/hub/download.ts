@@ -13,6 +13,7 @@ import { createReadStream, createWriteStream, promises as fsp, type WriteStream 
 import { dirname, join, relative } from 'node:path';
 import { datasetInfo, listFiles, modelInfo } from '@huggingface/hub';
 import { cachedCommit, COMMIT_HASH, hubCacheDir, offlineFromEnv, repoFolderName, resolveEndpoint, resolveToken, type RepoType } from './cache.ts';
+import { pathExists } from '../files.ts';
 
 export type HubErrorCode =
   | 'unauthorized'
@@ -229,7 +230,7 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
   for (const f of selected) {
     const pointer = join(resolved.snapshot, f.path);
     const blob = join(resolved.storage, 'blobs', f.etag);
-    if ((await exists(pointer)) || (await exists(blob))) {
+    if ((await pathExists(pointer)) || (await pathExists(blob))) {
       progress.bytes += f.size;
       progress.filesDone++;
       present.add(f.path);
@@ -247,7 +248,7 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
     const pointer = join(resolved.snapshot, f.path);
     const blob = join(resolved.storage, 'blobs', f.etag);
     result.paths[f.path] = pointer;
-    if (await exists(pointer)) {
+    if (await pathExists(pointer)) {
       result.fromCache.push(f.path);
       continue;
     }
@@ -260,7 +261,7 @@ export async function fetchFiles(resolved: ResolvedRepo, paths: string[], option
         continue;
       }
       const task = (async () => {
-        if (await exists(blob)) return -1;
+        if (await pathExists(blob)) return -1;
         progress.phase = 'downloading';
         progress.file = f.path;
         progress.fileSize = f.size;
@@ -512,14 +513,6 @@ function hubFailure(err: unknown, ctx: Context, repo: string, type: RepoType, re
   return new HubError('network', `cannot reach the Hub at ${ctx.endpoint} (${cause?.code ?? (err as Error).message}); check the connection, HF_ENDPOINT, or use offline mode with a cached model`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await fsp.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function sizeOf(path: string, missing = 0): Promise<number> {
   try {

@@ -1,23 +1,16 @@
 // A model's weights across one or more safetensors files: `model.safetensors`, or shards listed in
 // `model.safetensors.index.json` ({"metadata": {"total_size": n}, "weight_map": {tensor: file}}).
 
-import { readFile, stat, writeFile, rename } from 'node:fs/promises';
+import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafetensorsFile, SafetensorsError, elementCount, type TensorInfo } from './file.ts';
 import { dtypeSize } from './dtypes.ts';
 import { writeSafetensors, tempPathFor, type TensorToWrite } from './write.ts';
+import { pathExists } from '../files.ts';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Read-only access to named tensors spread over files; each tensor is read on demand. */
 export class WeightStore {
@@ -33,7 +26,7 @@ export class WeightStore {
   static async open(dir: string, baseName = 'model'): Promise<WeightStore> {
     const indexPath = join(dir, `${baseName}.safetensors.index.json`);
     const singlePath = join(dir, `${baseName}.safetensors`);
-    if (await exists(indexPath)) {
+    if (await pathExists(indexPath)) {
       let index: unknown;
       try {
         index = JSON.parse(await readFile(indexPath, 'utf8'));
@@ -53,7 +46,7 @@ export class WeightStore {
           }
           let st = files.get(file);
           if (!st) {
-            if (!(await exists(join(dir, file)))) {
+            if (!(await pathExists(join(dir, file)))) {
               throw new SafetensorsError(indexPath, `weight_map["${name}"] points to "${file}", which is missing from ${dir}`);
             }
             st = await SafetensorsFile.open(join(dir, file));
@@ -68,13 +61,13 @@ export class WeightStore {
       }
       return new WeightStore(dir, files, location, [...files.keys()]);
     }
-    if (await exists(singlePath)) {
+    if (await pathExists(singlePath)) {
       const st = await SafetensorsFile.open(singlePath);
       const location = new Map<string, SafetensorsFile>();
       for (const name of st.tensors.keys()) location.set(name, st);
       return new WeightStore(dir, new Map([[`${baseName}.safetensors`, st]]), location, [`${baseName}.safetensors`]);
     }
-    const hint = (await exists(join(dir, 'pytorch_model.bin'))) || (await exists(join(dir, 'pytorch_model.bin.index.json')))
+    const hint = (await pathExists(join(dir, 'pytorch_model.bin'))) || (await pathExists(join(dir, 'pytorch_model.bin.index.json')))
       ? ' (found PyTorch .bin weights: only safetensors are supported; convert them or download the safetensors revision)'
       : '';
     throw new SafetensorsError(dir, `no ${baseName}.safetensors or ${baseName}.safetensors.index.json${hint}`);
