@@ -103,7 +103,7 @@ export function listCachedSnapshots(cacheDir: string = hubCacheDir(), type?: Rep
         // unreadable ref: skip it
       }
     }
-    let snapshots: string[] = [];
+    let snapshots: string[];
     try {
       snapshots = readdirSync(join(storage, 'snapshots')).filter((c) => COMMIT_HASH.test(c));
     } catch {

@@ -332,7 +332,7 @@ function browserEnvironment(): PageEnvironment {
     fetch: FetchLike;
     WebSocket: new (url: string) => WebSocketLike;
   };
-  let storage: KeyValueStorage | null = null;
+  let storage: KeyValueStorage | null;
   try {
     storage = g.sessionStorage ?? null;
   } catch {
