@@ -77,6 +77,7 @@ function ChatWorkspace({ project }: { project: Project }) {
   const [paneErrors, setPaneErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [loadingSession, setLoadingSession] = useState(false);
+  const [jobId, setJobId] = useState<string | null>(null);
   const sessionRef = useRef<string | null>(null);
   const applied = useRef<string>('');
 
@@ -189,6 +190,7 @@ function ChatWorkspace({ project }: { project: Project }) {
       setAnswering(panes.map((p) => p.id));
       setStreaming({});
       const sent = await client.invoke('chat.send', { sessionId: id, content, sampling, panes });
+      setJobId(sent.jobId);
       setMessages((current) => [...current, sent.message]);
       setDraft('');
     } catch (err) {
@@ -245,9 +247,15 @@ function ChatWorkspace({ project }: { project: Project }) {
             onKeyDown={onComposerKey}
           />
           <div className="chat-composer-actions">
-            <Button type="submit" variant="primary" busy={busy} disabled={!draft.trim() || !model}>
-              {panes.length > 1 ? 'Send to both' : 'Send'}
-            </Button>
+            {busy && jobId ? (
+              <Button variant="danger" onClick={() => void client.invoke('jobs.cancel', { id: jobId }).catch((err: unknown) => setError(toStudioApiError(err).message))}>
+                Stop
+              </Button>
+            ) : (
+              <Button type="submit" variant="primary" disabled={!draft.trim() || !model}>
+                {panes.length > 1 ? 'Send to both' : 'Send'}
+              </Button>
+            )}
           </div>
         </form>
       </div>
