@@ -83,7 +83,7 @@ describe('Chat in the browser', () => {
       const history = page.getByRole('list', { name: 'Saved conversations' });
       await history.getByRole('link').first().waitFor();
       await page.getByRole('link', { name: 'New conversation' }).click();
-      await expect(base.locator('.chat-assistant').count()).resolves.toBe(0);
+      await expect.poll(() => base.locator('.chat-assistant').count()).toBe(0);
       await history.getByRole('link').first().click();
       await base.locator('.chat-assistant').first().waitFor();
       await expect(base.locator('.chat-assistant').first().textContent()).resolves.toContain(answers.find((m) => m.pane === 'base')!.content.trim());
