@@ -1,6 +1,8 @@
 // The one lint setup (`npm run lint`): ESLint's and typescript-eslint's recommended rules (correctness, not
 // style: formatting is Prettier's, `npm run format`), the React hooks rules in the renderer, and the layering of
 // docs/ARCHITECTURE.md as a rule, from the same table and check as tests/architecture/layers.test.ts.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -17,8 +19,16 @@ function isTypeOnly(node) {
   return specifiers.length > 0 && specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type');
 }
 
+// `npm run lint` caches results per file; the plugin's version is the table's and the check's content, so an
+// edited table re-checks every file instead of serving stale verdicts.
+const layersVersion = createHash('sha256')
+  .update(readFileSync(new URL('./tests/architecture/layers.json', import.meta.url)))
+  .update(readFileSync(new URL('./tests/architecture/layer-rules.js', import.meta.url)))
+  .digest('hex')
+  .slice(0, 12);
+
 const layersPlugin = {
-  meta: { name: 'lora-studio-layers' },
+  meta: { name: 'lora-studio-layers', version: layersVersion },
   rules: {
     'imports-go-down': {
       meta: {
