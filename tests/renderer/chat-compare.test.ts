@@ -2,7 +2,7 @@
 // runs' metrics into one chart series per run.
 import { describe, expect, it } from 'vitest';
 import { chatHref, parseChatParams } from '../../src/renderer/src/pages/ChatLinks.ts';
-import { overlayPoints } from '../../src/renderer/src/pages/CompareView.tsx';
+import { overlayPoints } from '../../src/renderer/src/pages/CompareData.ts';
 import { parseLocation } from '../../src/renderer/src/routes.ts';
 
 describe('Chat links', () => {

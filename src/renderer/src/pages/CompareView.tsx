@@ -7,34 +7,12 @@ import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import { Banner, Card, EmptyState, QueryView, Table, type Column } from '../components/index.ts';
 import { MetricChart } from '../components/MetricChart.tsx';
-import { formatBytes, formatDuration, formatMetric } from '../format.ts';
-import { mergeMetricPoints, type MetricPoint } from '../metrics.ts';
+import { formatBytes, formatMetric } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { COMPARE_WILL } from './ComparePage.tsx';
+import { methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
 import './Adapters.css';
-
-/** How a run trained, in a few words: "LoRA r 16 / α 32", "QLoRA r 8 / α 16", "full fine-tuning". */
-export function methodLabel(run: Run): string {
-  const method = run.config.method;
-  if (method === 'full') return 'full fine-tuning';
-  return `${method === 'qlora' ? 'QLoRA' : 'LoRA'} r ${run.config.lora.r} / α ${run.config.lora.lora_alpha}`;
-}
-
-/** Seconds as the Runs page shows them, with a decimal for runs shorter than ten seconds. */
-function shortDuration(seconds: number): string {
-  return seconds < 10 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
-}
-
-/** One chart point per step with each picked run's value under `<prefix><index>`. */
-export function overlayPoints(metrics: RunMetric[][], key: 'loss' | 'eval_loss', prefix: string): MetricPoint[] {
-  let points: MetricPoint[] = [];
-  metrics.forEach((list, index) => {
-    const values = list.filter((m) => typeof m.values[key] === 'number').map((m) => ({ step: m.step, values: { [`${prefix}${index}`]: m.values[key] as number } }));
-    points = mergeMetricPoints(points, values);
-  });
-  return points;
-}
 
 export function CompareView({ project }: { project: Project }) {
   const client = useStudio();

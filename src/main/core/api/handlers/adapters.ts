@@ -3,7 +3,7 @@
 // they arrive. Figures that live in the folder (size, layers, template) are read from it on each call, so a
 // folder changed or removed on disk shows as it is, with a `problem` saying what to do.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import {
   ADAPTER_COMBINE_JOB_KIND, AdapterCombineJobResult, type Adapter, type AdapterCombineJobParams, type AdapterDetail, type AdapterSource,
 } from '../../../../common/api/adapters.ts';
@@ -81,7 +81,7 @@ export function adapterBaseModel(record: AdapterRecord, ctx: CoreContext): strin
 
 function sourceOf(record: AdapterRecord, ctx: CoreContext): AdapterSource {
   if (record.runId) return 'run';
-  return resolve(record.path).startsWith(combinedAdaptersDir(ctx.dataDir) + '/') ? 'combined' : 'imported';
+  return resolve(record.path).startsWith(combinedAdaptersDir(ctx.dataDir) + sep) ? 'combined' : 'imported';
 }
 
 function toAdapter(record: AdapterRecord, ctx: CoreContext): Adapter {
@@ -119,7 +119,12 @@ function recordRunAdapters(projectId: string, ctx: CoreContext): void {
     const summary = RunSummary.safeParse(job.result);
     const path = summary.success ? summary.data.adapterPath : null;
     if (!path || !existsSync(join(path, ADAPTER_CONFIG))) continue; // full fine-tuning leaves a model folder, not an adapter
-    const { config } = readConfigFile(path);
+    let config: LoraConfig;
+    try {
+      config = readConfigFile(path).config;
+    } catch {
+      continue; // an unreadable adapter folder must not hide the project's other adapters; its run page shows the run
+    }
     const model = RunConfig.safeParse(run.config);
     ctx.store.adapters.insert({
       projectId, runId: run.id, name: run.name, path,
