@@ -65,7 +65,7 @@ describe('Adapters in the browser', () => {
     await table.getByText('k_proj, o_proj, q_proj, v_proj', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Details of sums r4' }).click();
     await page.getByLabel('adapter_config.json of sums r4').getByText('"lora_alpha": 8', { exact: false }).waitFor();
-    await screenshot(page, 'adapters.png');
+    await screenshot(page, 'adapters-list.png');
     await page.getByRole('button', { name: 'Details of sums r4' }).click();
 
     // Import: a wrong folder is refused with the core's message; the real one is checked and listed.

@@ -75,7 +75,7 @@ describe('Exports in the browser', () => {
     await copy.click();
     await copy.getByText('Copied', { exact: true }).waitFor();
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(hfPath);
-    await screenshot(page, 'exports.png');
+    await screenshot(page, 'exports-finished.png');
     // The refused start is the only failed request (the browser logs its 409).
     expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 409 (Conflict)']);
     await context.close();
