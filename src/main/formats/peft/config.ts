@@ -2,6 +2,7 @@
 // is PEFT's own). Reading keeps unknown fields, so a config written by a newer PEFT survives a
 // load → save; features we cannot honour (DoRA, LoRA on parameters, layer replication…) are
 // refused with the field named.
+import type { LoraSection } from '../../../common/api/runs.ts';
 
 export type LoraBias = 'none' | 'all' | 'lora_only';
 
@@ -94,6 +95,28 @@ function numberRecord(v: unknown, field: string, file: string): Record<string, n
     throw new LoraConfigError(`${file}: "${field}" must map module patterns to positive numbers, got ${JSON.stringify(v)}`);
   }
   return v as Record<string, number>;
+}
+
+/**
+ * The PEFT config a run's `lora` section describes: what its adapter_config.json records, and what the core's
+ * plan counts. `conv1dWeights` (GPT-2 stores Linear weights as [in, out]) becomes `fan_in_fan_out`, so merges
+ * transpose the delta as PEFT does.
+ */
+export function loraConfigForRun(
+  lora: LoraSection,
+  model: { conv1dWeights: boolean },
+  baseModelPath: string | null = null,
+): LoraConfig {
+  return defaultLoraConfig({
+    r: lora.r,
+    lora_alpha: lora.lora_alpha,
+    lora_dropout: lora.lora_dropout,
+    target_modules: Array.isArray(lora.target_modules) ? [...lora.target_modules] : lora.target_modules,
+    bias: lora.bias,
+    use_rslora: lora.use_rslora,
+    fan_in_fan_out: model.conv1dWeights,
+    base_model_name_or_path: baseModelPath,
+  });
 }
 
 /** Validate a parsed adapter_config.json. `file` names it in errors. */
