@@ -46,14 +46,14 @@ export function ChatPage() {
 }
 
 /** The models a conversation can use: those opened or pulled, and those the project's runs trained on. */
-function useModelChoices(projectId: string, adapters: Adapter[]): string[] {
+function useModelChoices(projectId: string, adapters: Adapter[]): { paths: string[]; ready: boolean } {
   const models = useQuery('models.list', {});
   const runs = useQuery('runs.list', { projectId });
   const paths = new Set<string>();
   for (const a of adapters) if (a.baseModel) paths.add(a.baseModel);
   if (runs.state.status === 'ready') for (const r of runs.state.data) paths.add(r.config.model);
   if (models.state.status === 'ready') for (const m of models.state.data) paths.add(m.path);
-  return [...paths];
+  return { paths: [...paths], ready: models.state.status !== 'loading' && runs.state.status !== 'loading' };
 }
 
 function ChatWorkspace({ project }: { project: Project }) {
@@ -61,7 +61,7 @@ function ChatWorkspace({ project }: { project: Project }) {
   const route = parseChatParams(useLocation().params);
   const adaptersQuery = useQuery('adapters.list', { projectId: project.id });
   const adapters = adaptersQuery.state.status === 'ready' ? adaptersQuery.state.data.filter((a) => a.problem === null) : [];
-  const modelChoices = useModelChoices(project.id, adapters);
+  const { paths: modelChoices, ready: choicesReady } = useModelChoices(project.id, adapters);
   const sessions = useQuery('chat.list', { projectId: project.id });
 
   const [adapterId, setAdapterId] = useState<string>('');
@@ -206,20 +206,31 @@ function ChatWorkspace({ project }: { project: Project }) {
     }
   }
 
-  if (adaptersQuery.state.status === 'loading') return <Spinner label="Loading adapters…" />;
+  if (adaptersQuery.state.status === 'loading' || !choicesReady) return <Spinner label="Loading models and adapters…" />;
+  if (modelChoices.length === 0 && !model) {
+    return (
+      <Card>
+        <EmptyState
+          icon="chat"
+          title="No model to talk to yet"
+          points={WILL}
+          actions={
+            <a className="btn btn-primary" href={routeHref('new')}>
+              New fine-tune
+            </a>
+          }
+        >
+          Chat needs a base model: open or pull one when you start a fine-tune. A finished run’s adapter then answers on the tuned side.
+        </EmptyState>
+      </Card>
+    );
+  }
 
   return (
     <div className="chat-layout">
       <div className="chat-main">
         {error ? <Banner title="The message was not sent">{error}</Banner> : null}
         {loadingSession ? <Spinner label="Opening the conversation…" /> : null}
-        {modelChoices.length === 0 && adaptersQuery.state.status === 'ready' ? (
-          <Card>
-            <EmptyState icon="chat" title="No model to talk to yet" points={WILL}>
-              Chat needs a base model: open or pull one on New fine-tune, or train a run — its adapter then appears here for the tuned side.
-            </EmptyState>
-          </Card>
-        ) : null}
         <div className={panes.length > 1 ? 'chat-panes chat-panes-2' : 'chat-panes'}>
           {panes.map((pane) => (
             <ChatPaneView
