@@ -37,6 +37,8 @@ export interface DemoOptions {
   trainLimit?: number;
   evalLimit?: number;
   seed: number;
+  /** Learning rate (default: 3e-3 for LoRA/QLoRA, 5e-4 for full training). */
+  learningRate?: number;
   /** Where the exports go (default <data dir>/exports/demo-<run id>). */
   outDir?: string;
   /** Skip the GGUF export (and its line), e.g. for the full-training comparison. */
@@ -67,14 +69,14 @@ export interface DemoResult {
 }
 
 /** The run config of the demo for a method: settings that teach the tiny default model the style in a few minutes. */
-export function demoRunConfig(o: { method: DemoMethod; steps: number; model: string; trainPath: string; evalPath: string; seed: number }): RunConfigInput {
+export function demoRunConfig(o: { method: DemoMethod; steps: number; model: string; trainPath: string; evalPath: string; seed: number; learningRate?: number }): RunConfigInput {
   const full = o.method === 'full';
   return {
     model: o.model,
     dataset: { path: o.trainPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'file', path: o.evalPath } },
     method: o.method,
     lora: { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: 'all-linear' },
-    learning_rate: full ? 5e-4 : 3e-3,
+    learning_rate: o.learningRate ?? (full ? 5e-4 : 3e-3),
     max_steps: o.steps,
     micro_batch_size: 8,
     gradient_accumulation_steps: 1,
@@ -205,7 +207,7 @@ export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions,
   const pplBefore = before.basePerplexity!;
   say(`base perplexity on the eval split: ${pplBefore.toFixed(3)} (${before.examples} conversations, ${before.tokens} answer tokens)`);
 
-  const config = demoRunConfig({ method: o.method, steps: o.steps, model, trainPath, evalPath, seed: o.seed });
+  const config = demoRunConfig({ method: o.method, steps: o.steps, model, trainPath, evalPath, seed: o.seed, learningRate: o.learningRate });
   const run = (await core.invoke('runs.start', { projectId: project.id, name: `demo ${o.method}`, config } as never)) as Run;
   const job = await followJob(core, run.jobId!, `${o.method} fine-tune`, { cancel: () => core.invoke('runs.cancel', { id: run.id }) });
   const done = (await core.invoke('runs.get', { id: run.id })) as Run;
@@ -288,6 +290,12 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
   return n;
 }
 
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new StudioError('invalid_input', `--${flag} expects a positive number, got "${value}"`);
+  return n;
+}
+
 interface DemoFlags {
   method: string;
   steps: string;
@@ -296,6 +304,7 @@ interface DemoFlags {
   trainLimit?: string;
   evalLimit?: string;
   seed: string;
+  lr?: string;
   out?: string;
   gguf: boolean;
   dataDir?: string;
@@ -312,6 +321,7 @@ export function registerDemo(program: Command): void {
     .option('--train-limit <n>', 'use only the first N training rows')
     .option('--eval-limit <n>', 'use only the first N eval rows')
     .option('--seed <n>', 'run seed', '42')
+    .option('--lr <rate>', 'learning rate (default 3e-3 for lora/qlora, 5e-4 for full)')
     .option('--out <dir>', 'export folder (default: <data dir>/exports/demo-<run id>)')
     .option('--no-gguf', 'skip the GGUF export')
     // also accepted after the command name, like the global option
@@ -327,6 +337,7 @@ export function registerDemo(program: Command): void {
         trainLimit: positiveInt('train-limit', flags.trainLimit),
         evalLimit: positiveInt('eval-limit', flags.evalLimit),
         seed: Number(flags.seed),
+        learningRate: flags.lr === undefined ? undefined : positiveNumber('lr', flags.lr),
         outDir: flags.out,
         gguf: flags.gguf !== false,
       };
