@@ -45,8 +45,8 @@ describe('Chat in the browser', () => {
       });
       await openPage(page, serve, 'Chat check', 'Chat');
       // The run's adapter is picked for the tuned side, with its base model.
-      await expect.poll(() => page.getByLabel('Adapter (tuned side)').locator('option:checked').textContent()).toBe('sums r4 (r 4)');
-      await expect.poll(() => page.getByLabel('Base model', { exact: true }).inputValue()).toBe(files.model);
+      await expect.poll(() => page.getByLabel('Adapter (tuned side)').locator('option:checked').textContent(), { timeout: 20_000 }).toBe('sums r4 (r 4)');
+      await expect.poll(() => page.getByLabel('Base model', { exact: true }).inputValue(), { timeout: 20_000 }).toBe(files.model);
       await page.getByText('Sampling', { exact: true }).click(); // the sampling settings fold open
       await page.getByRole('slider', { name: 'Temperature' }).press('Home'); // greedy: the same answer every time
       await page.getByRole('slider', { name: 'Max tokens' }).press('Home');
@@ -83,7 +83,7 @@ describe('Chat in the browser', () => {
       const history = page.getByRole('list', { name: 'Saved conversations' });
       await history.getByRole('link').first().waitFor();
       await page.getByRole('link', { name: 'New conversation' }).click();
-      await expect.poll(() => base.locator('.chat-assistant').count()).toBe(0);
+      await expect.poll(() => base.locator('.chat-assistant').count(), { timeout: 20_000 }).toBe(0);
       await history.getByRole('link').first().click();
       await base.locator('.chat-assistant').first().waitFor();
       await expect(base.locator('.chat-assistant').first().textContent()).resolves.toContain(answers.find((m) => m.pane === 'base')!.content.trim());

@@ -38,9 +38,9 @@ describe('Compare runs in the browser', () => {
       await page.getByRole('checkbox', { name: 'rank 8 · LoRA r 8 / α 16' }).check();
 
       const train = page.getByRole('img', { name: 'Training loss of the compared runs by step' });
-      await expect.poll(() => train.locator('.recharts-line-curve').count()).toBe(2); // one line per run
+      await expect.poll(() => train.locator('.recharts-line-curve').count(), { timeout: 20_000 }).toBe(2); // one line per run
       const evaluation = page.getByRole('img', { name: 'Evaluation loss of the compared runs by step' });
-      await expect.poll(() => evaluation.locator('.recharts-line-curve').count()).toBe(2);
+      await expect.poll(() => evaluation.locator('.recharts-line-curve').count(), { timeout: 20_000 }).toBe(2);
 
       const table = page.getByRole('table', { name: 'Compared runs' });
       for (const run of [small, large]) {

@@ -67,7 +67,7 @@ describe('Exports in the browser', () => {
     await table.getByText('Hugging Face folder · f32', { exact: true }).waitFor();
     await table.getByText(hfPath, { exact: true }).waitFor();
     await expect.poll(async () => (await serve.invoke<{ status: string }[]>('exports.list', { projectId: project.id })).map((e) => e.status), { timeout: 60_000 }).toEqual(['succeeded', 'succeeded']);
-    await expect.poll(() => table.getByText('Finished', { exact: true }).count()).toBe(2);
+    await expect.poll(() => table.getByText('Finished', { exact: true }).count(), { timeout: 20_000 }).toBe(2);
     expect(existsSync(join(hfPath, 'config.json'))).toBe(true);
     expect(existsSync(join(hfPath, 'model.safetensors'))).toBe(true);
 
