@@ -10,8 +10,13 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output/e2e');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Builds src/renderer into out/renderer (a few seconds), so the test never runs against a stale build. */
+/**
+ * Builds src/renderer into out/renderer (a few seconds), so the tests never run against a stale build.
+ * The e2e project's globalSetup builds once per run and sets LORA_STUDIO_E2E_RENDERER_BUILT: test files then
+ * skip their own build, because a rebuild empties out/renderer under any other browser test still loading it.
+ */
 export function buildRenderer(): void {
+  if (process.env.LORA_STUDIO_E2E_RENDERER_BUILT === '1') return;
   const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
   const result = spawnSync(process.execPath, [vite, 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], {
     cwd: REPO_ROOT,
