@@ -1,7 +1,7 @@
 // Exports: each is a row (what, where, from which adapter) plus an `export` job that writes it. The row's
 // status, error and end come from its job, so an export interrupted by a core restart reads as failed rather
 // than running forever; its size is recorded from the job's result.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   EXPORT_JOB_KIND, ExportFormat, ExportJobResult, ExportType, exportType,
@@ -90,7 +90,6 @@ async function estimate(format: ExportFormat, type: ExportType, adapterPath: str
       const names = weights.names();
       for (const name of names) parameters += weights.info(name).shape.reduce((a, b) => a * b, 1);
       if (format === 'peft') {
-        const { readdirSync } = await import('node:fs');
         const bytes = readdirSync(adapterPath).reduce((sum, f) => sum + fileBytes(join(adapterPath, f)), 0);
         return { bytes, tensors: names.length, parameters };
       }
