@@ -6,9 +6,22 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModelFolder } from '../../src/main/formats/model/folder.ts';
-import { defaultLoraConfig, initLoraAdapter, matchTargetModules, writeAdapter } from '../../src/main/formats/peft/index.ts';
+import {
+  defaultLoraConfig,
+  initLoraAdapter,
+  matchTargetModules,
+  writeAdapter,
+} from '../../src/main/formats/peft/index.ts';
 import { seededRandom } from '../fixtures/tiny-models.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  type ServeProcess,
+} from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
@@ -99,7 +112,11 @@ describe('Adapters in the browser', () => {
     await table.getByText('blend', { exact: true }).waitFor();
     await table.getByText('6 / 6', { exact: true }).waitFor();
     const listed = await serve.invoke<AdapterRow[]>('adapters.list', { projectId: project.id });
-    expect(listed.map((a) => [a.name, a.source, a.r])).toEqual([['blend', 'combined', 6], ['handmade', 'imported', 2], ['sums r4', 'run', 4]]);
+    expect(listed.map((a) => [a.name, a.source, a.r])).toEqual([
+      ['blend', 'combined', 6],
+      ['handmade', 'imported', 2],
+      ['sums r4', 'run', 4],
+    ]);
 
     // Merge into the base model: followed on the Exports page, which shows where it went.
     await page.getByRole('button', { name: 'Merge sums r4' }).click();
@@ -117,7 +134,9 @@ describe('Adapters in the browser', () => {
     expect(existsSync(join(mergedPath, 'config.json'))).toBe(true);
     expect(existsSync(join(mergedPath, 'model.safetensors'))).toBe(true);
     // The one refused import is the only failed request (the browser logs its 400); nothing else went wrong.
-    expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    expect(errors).toEqual([
+      'console: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+    ]);
     await context.close();
 
     const dark = await newStudioContext(browser, 'dark');

@@ -3,7 +3,15 @@
 // frames and ending as the saved answer; the conversation is listed and reopens from its link.
 import type { Browser, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  type ServeProcess,
+} from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
@@ -45,8 +53,14 @@ describe('Chat in the browser', () => {
       });
       await openPage(page, serve, 'Chat check', 'Chat');
       // The run's adapter is picked for the tuned side, with its base model.
-      await expect.poll(() => page.getByLabel('Adapter (tuned side)').locator('option:checked').textContent(), { timeout: 20_000 }).toBe('sums r4 (r 4)');
-      await expect.poll(() => page.getByLabel('Base model', { exact: true }).inputValue(), { timeout: 20_000 }).toBe(files.model);
+      await expect
+        .poll(() => page.getByLabel('Adapter (tuned side)').locator('option:checked').textContent(), {
+          timeout: 20_000,
+        })
+        .toBe('sums r4 (r 4)');
+      await expect
+        .poll(() => page.getByLabel('Base model', { exact: true }).inputValue(), { timeout: 20_000 })
+        .toBe(files.model);
       await page.getByText('Sampling', { exact: true }).click(); // the sampling settings fold open
       await page.getByRole('slider', { name: 'Temperature' }).press('Home'); // greedy: the same answer every time
       await page.getByRole('slider', { name: 'Max tokens' }).press('Home');
@@ -63,12 +77,21 @@ describe('Chat in the browser', () => {
 
       // What the panes show is what the core saved, and each arrived as a stream of deltas.
       const sessionId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
-      const stored = await serve.invoke<{ session: { panes: { id: string; adapters: { path: string; weight: number }[] }[]; sampling: { temperature: number; maxNewTokens: number } }; messages: StoredMessage[] }>('chat.get', { id: sessionId });
+      const stored = await serve.invoke<{
+        session: {
+          panes: { id: string; adapters: { path: string; weight: number }[] }[];
+          sampling: { temperature: number; maxNewTokens: number };
+        };
+        messages: StoredMessage[];
+      }>('chat.get', { id: sessionId });
       expect(stored.session.sampling).toMatchObject({ temperature: 0, maxNewTokens: 16 });
       expect(stored.session.panes[1].adapters[0]).toMatchObject({ path: run.summary!.adapterPath, weight: 2 });
       const answers = stored.messages.filter((m) => m.role === 'assistant');
       expect(answers.map((m) => m.pane).sort()).toEqual(['base', 'tuned']);
-      for (const [pane, region] of [['base', base], ['tuned', tuned]] as const) {
+      for (const [pane, region] of [
+        ['base', base],
+        ['tuned', tuned],
+      ] as const) {
         const answer = answers.find((m) => m.pane === pane)!;
         expect(answer.content.length, `${pane} answered nothing`).toBeGreaterThan(0);
         await expect(region.locator('.chat-assistant').last().textContent()).resolves.toContain(answer.content.trim());
@@ -86,7 +109,9 @@ describe('Chat in the browser', () => {
       await expect.poll(() => base.locator('.chat-assistant').count(), { timeout: 20_000 }).toBe(0);
       await history.getByRole('link').first().click();
       await base.locator('.chat-assistant').first().waitFor();
-      await expect(base.locator('.chat-assistant').first().textContent()).resolves.toContain(answers.find((m) => m.pane === 'base')!.content.trim());
+      await expect(base.locator('.chat-assistant').first().textContent()).resolves.toContain(
+        answers.find((m) => m.pane === 'base')!.content.trim(),
+      );
       expect(errors).toEqual([]);
       await context.close();
     }

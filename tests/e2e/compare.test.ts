@@ -4,7 +4,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes, formatMetric } from '../../src/renderer/src/format.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  type ServeProcess,
+} from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
@@ -26,7 +34,9 @@ describe('Compare runs in the browser', () => {
     const files = await tinyModelAndData(serve);
     const small = await trainTinyRun(serve, project.id, files, 'rank 2', 2, 4);
     const large = await trainTinyRun(serve, project.id, files, 'rank 8', 8, 4);
-    const adapters = await serve.invoke<{ runId: string | null; sizeBytes: number }[]>('adapters.list', { projectId: project.id });
+    const adapters = await serve.invoke<{ runId: string | null; sizeBytes: number }[]>('adapters.list', {
+      projectId: project.id,
+    });
 
     for (const scheme of ['light', 'dark'] as const) {
       const context = await newStudioContext(browser, scheme);
@@ -48,10 +58,14 @@ describe('Compare runs in the browser', () => {
         await row.getByText(formatMetric(run.summary!.trainLoss), { exact: true }).waitFor();
         await row.getByText(formatMetric(run.summary!.evalLoss), { exact: true }).waitFor();
         await row.getByText(formatMetric(run.summary!.evalPerplexity), { exact: true }).waitFor();
-        await row.getByText(formatBytes(adapters.find((a) => a.runId === run.id)!.sizeBytes), { exact: true }).waitFor();
+        await row
+          .getByText(formatBytes(adapters.find((a) => a.runId === run.id)!.sizeBytes), { exact: true })
+          .waitFor();
       }
       // The rank-8 adapter is the larger file: the table shows the cost of the setting.
-      expect(adapters.find((a) => a.runId === large.id)!.sizeBytes).toBeGreaterThan(adapters.find((a) => a.runId === small.id)!.sizeBytes);
+      expect(adapters.find((a) => a.runId === large.id)!.sizeBytes).toBeGreaterThan(
+        adapters.find((a) => a.runId === small.id)!.sizeBytes,
+      );
       await screenshot(page, `compare-${scheme}.png`);
       expect(errors).toEqual([]);
       await context.close();

@@ -14,7 +14,13 @@ export interface TinyRun {
   status: string;
   error: string | null;
   jobId: string | null;
-  summary: { trainLoss: number; evalLoss: number | null; evalPerplexity: number | null; adapterPath: string | null; seconds: number } | null;
+  summary: {
+    trainLoss: number;
+    evalLoss: number | null;
+    evalPerplexity: number | null;
+    adapterPath: string | null;
+    seconds: number;
+  } | null;
 }
 
 /** The tiny model folder and a small dataset with an eval split, written into the server's data dir. */
@@ -22,13 +28,23 @@ export async function tinyModelAndData(serve: ServeProcess): Promise<{ model: st
   const model = join(serve.dataDir, 'tiny-llama');
   await makeTinyModel(model, 'llama', { seed: 5, std: 0.3 });
   const dataset = join(serve.dataDir, 'sums.jsonl');
-  const rows = Array.from({ length: 24 }, (_, i) => ({ prompt: `Q: what is ${i} plus one?\nA:`, completion: ` ${i + 1}` }));
+  const rows = Array.from({ length: 24 }, (_, i) => ({
+    prompt: `Q: what is ${i} plus one?\nA:`,
+    completion: ` ${i + 1}`,
+  }));
   writeFileSync(dataset, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
   return { model, dataset };
 }
 
 /** Starts a short LoRA run and waits until it finished (and succeeded). */
-export async function trainTinyRun(serve: ServeProcess, projectId: string, files: { model: string; dataset: string }, name: string, r = 4, steps = 4): Promise<TinyRun> {
+export async function trainTinyRun(
+  serve: ServeProcess,
+  projectId: string,
+  files: { model: string; dataset: string },
+  name: string,
+  r = 4,
+  steps = 4,
+): Promise<TinyRun> {
   const started = await serve.invoke<TinyRun>('runs.start', {
     projectId,
     name,

@@ -11,7 +11,11 @@ describe('Chat links', () => {
     const { route, params } = parseLocation(href);
     expect(route).toBe('chat');
     expect(parseChatParams(params)).toEqual({ kind: 'fresh', adapterOrRunId: 'run-1', prompt: 'Q: 1/2 of 8?\nA:' });
-    expect(parseChatParams(parseLocation(chatHref()).params)).toEqual({ kind: 'fresh', adapterOrRunId: null, prompt: '' });
+    expect(parseChatParams(parseLocation(chatHref()).params)).toEqual({
+      kind: 'fresh',
+      adapterOrRunId: null,
+      prompt: '',
+    });
     expect(parseChatParams(['abc'])).toEqual({ kind: 'session', sessionId: 'abc' });
     expect(parseChatParams([])).toEqual({ kind: 'none' });
   });

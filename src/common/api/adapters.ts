@@ -42,7 +42,12 @@ export type AdapterDetail = z.infer<typeof AdapterDetail>;
 
 export const WeightedAdapterInput = z.object({
   id: z.string().min(1).describe('An adapter id from adapters.list.'),
-  weight: z.number().min(-10).max(10).default(1).describe('Scale of this adapter in the result: 1 = as trained, 0.5 = half its effect.'),
+  weight: z
+    .number()
+    .min(-10)
+    .max(10)
+    .default(1)
+    .describe('Scale of this adapter in the result: 1 = as trained, 0.5 = half its effect.'),
 });
 
 const NAME = z
@@ -68,7 +73,13 @@ export const adapterMethods = {
       projectId: z.string().min(1),
       path: z.string().min(1).describe('A PEFT adapter folder on this machine.'),
       name: NAME.optional(),
-      model: z.string().min(1).optional().describe('The base model folder it was trained on (default: base_model_name_or_path when that is a folder here).'),
+      model: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'The base model folder it was trained on (default: base_model_name_or_path when that is a folder here).',
+        ),
     }),
     output: Adapter,
     doc: 'Add a PEFT adapter folder trained elsewhere (Python PEFT, another studio) to a project. The folder is used where it is, not copied.',
@@ -77,9 +88,17 @@ export const adapterMethods = {
     input: z.object({
       id: z.string().min(1),
       weight: z.number().min(-10).max(10).default(1).describe('Scale of the adapter when merged: 1 = as trained.'),
-      model: z.string().min(1).optional().describe('The base model folder (default: the one the adapter was trained on).'),
+      model: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('The base model folder (default: the one the adapter was trained on).'),
       dtype: z.enum(['bf16', 'f16', 'f32']).default('bf16'),
-      outPath: z.string().min(1).optional().describe('Where the merged folder goes (default: the data dir’s exports folder).'),
+      outPath: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Where the merged folder goes (default: the data dir’s exports folder).'),
       overwrite: z.boolean().default(false),
     }),
     // The merge is an export of the merged Hugging Face folder; its record and job are the export's.
@@ -89,7 +108,11 @@ export const adapterMethods = {
   'adapters.combine': {
     input: z.object({
       projectId: z.string().min(1),
-      adapters: z.array(WeightedAdapterInput).min(2).max(8).refine((list) => new Set(list.map((a) => a.id)).size === list.length, 'each adapter once'),
+      adapters: z
+        .array(WeightedAdapterInput)
+        .min(2)
+        .max(8)
+        .refine((list) => new Set(list.map((a) => a.id)).size === list.length, 'each adapter once'),
       name: NAME,
       overwrite: z.boolean().default(false),
     }),

@@ -36,17 +36,26 @@ export const EXPORT_TYPE_HELP: Record<ExportType, string> = {
 };
 
 const ExportRequestShape = z.object({
-    adapterId: z.string().min(1).describe('The adapter to export (adapters.list).'),
-    format: ExportFormat,
-    type: ExportType.optional().describe('Value type; default: the first of the format’s EXPORT_TYPES.'),
-    weight: z.number().min(-10).max(10).default(1).describe('Scale of the adapter when merged (hf, gguf): 1 = as trained.'),
-    model: z.string().min(1).optional().describe('The base model folder (default: the one the adapter was trained on).'),
+  adapterId: z.string().min(1).describe('The adapter to export (adapters.list).'),
+  format: ExportFormat,
+  type: ExportType.optional().describe('Value type; default: the first of the format’s EXPORT_TYPES.'),
+  weight: z
+    .number()
+    .min(-10)
+    .max(10)
+    .default(1)
+    .describe('Scale of the adapter when merged (hf, gguf): 1 = as trained.'),
+  model: z.string().min(1).optional().describe('The base model folder (default: the one the adapter was trained on).'),
 });
 
 function typeFitsFormat(value: { format: ExportFormat; type?: ExportType }, ctx: z.RefinementCtx): void {
   const allowed: readonly string[] = EXPORT_TYPES[value.format];
   if (value.type !== undefined && !allowed.includes(value.type)) {
-    ctx.addIssue({ code: 'custom', path: ['type'], message: `format ${value.format} writes ${allowed.join(', ')}; got ${value.type}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['type'],
+      message: `format ${value.format} writes ${allowed.join(', ')}; got ${value.type}`,
+    });
   }
 }
 
@@ -91,13 +100,21 @@ export const exportMethods = {
   },
   'exports.start': {
     input: ExportRequestShape.extend({
-      outPath: z.string().min(1).optional().describe('Folder (hf, peft) or file (gguf, lora-gguf); default: in the data dir’s exports folder.'),
+      outPath: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Folder (hf, peft) or file (gguf, lora-gguf); default: in the data dir’s exports folder.'),
       overwrite: z.boolean().default(false).describe('Replace what is already at outPath.'),
     }).superRefine(typeFitsFormat),
     output: Export,
     doc: 'Start an export job; progress arrives as job.progress, cancel with jobs.cancel.',
   },
-  'exports.list': { input: z.object({ projectId: z.string().min(1) }), output: z.array(Export), doc: "A project's exports, newest first." },
+  'exports.list': {
+    input: z.object({ projectId: z.string().min(1) }),
+    output: z.array(Export),
+    doc: "A project's exports, newest first.",
+  },
   'exports.get': { input: z.object({ id: z.string().min(1) }), output: Export, doc: 'One export.' },
 };
 

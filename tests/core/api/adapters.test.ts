@@ -33,42 +33,88 @@ const list = async () => (await core.invoke('adapters.list', { projectId })) as 
 
 describe('adapters service', () => {
   it('imports PEFT folders, checked against their base model, and describes them', async () => {
-    const a = (await core.invoke('adapters.import', { projectId, path: fx.adapters[0], name: 'qvd', model: fx.model.dir })) as Adapter;
-    expect(a).toMatchObject({ name: 'qvd', source: 'imported', r: 4, loraAlpha: 8, baseModel: fx.model.dir, problem: null, targetModules: ['down_proj', 'q_proj', 'v_proj'] });
+    const a = (await core.invoke('adapters.import', {
+      projectId,
+      path: fx.adapters[0],
+      name: 'qvd',
+      model: fx.model.dir,
+    })) as Adapter;
+    expect(a).toMatchObject({
+      name: 'qvd',
+      source: 'imported',
+      r: 4,
+      loraAlpha: 8,
+      baseModel: fx.model.dir,
+      problem: null,
+      targetModules: ['down_proj', 'q_proj', 'v_proj'],
+    });
     expect(a.sizeBytes).toBeGreaterThan(0);
     const detail = (await core.invoke('adapters.get', { id: a.id })) as AdapterDetail;
     const loaded = await readAdapter(fx.adapters[0]);
     expect(detail.layers).toBe(loaded.layers.size);
     expect(detail.parameters).toBe([...loaded.layers.values()].reduce((n, l) => n + l.A.length + l.B.length, 0));
     expect(detail.config).toMatchObject({ r: 4, lora_alpha: 8, peft_type: 'LORA' });
-    expect(detail.files.map((f) => f.name)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors']));
+    expect(detail.files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors']),
+    );
     expect(detail.files.reduce((n, f) => n + f.sizeBytes, 0)).toBe(a.sizeBytes);
 
-    await expect(core.invoke('adapters.import', { projectId, path: fx.adapters[0] })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('already in this project as “qvd”') });
-    await expect(core.invoke('adapters.import', { projectId, path: fx.model.dir })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('adapter_config.json is missing') });
-    await expect(core.invoke('adapters.import', { projectId, path: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('is not a folder') });
+    await expect(core.invoke('adapters.import', { projectId, path: fx.adapters[0] })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('already in this project as “qvd”'),
+    });
+    await expect(core.invoke('adapters.import', { projectId, path: fx.model.dir })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('adapter_config.json is missing'),
+    });
+    await expect(core.invoke('adapters.import', { projectId, path: join(dir, 'nowhere') })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('is not a folder'),
+    });
     // An adapter for another model: the base model's layers do not match, and the error says so.
     const gpt2 = await makeTinyModel(join(dir, 'gpt2'), 'gpt2', { seed: 3 });
-    await expect(core.invoke('adapters.import', { projectId, path: fx.adapters[1], model: gpt2.dir })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('adapter for another model') });
+    await expect(
+      core.invoke('adapters.import', { projectId, path: fx.adapters[1], model: gpt2.dir }),
+    ).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('adapter for another model') });
     expect((await list()).map((x) => x.name)).toEqual(['qvd']);
   });
 
   it('combines two adapters with weights into one whose update is exactly the weighted sum', async () => {
-    const second = (await core.invoke('adapters.import', { projectId, path: fx.adapters[1], name: 'ou', model: fx.model.dir })) as Adapter;
+    const second = (await core.invoke('adapters.import', {
+      projectId,
+      path: fx.adapters[1],
+      name: 'ou',
+      model: fx.model.dir,
+    })) as Adapter;
     const first = (await list()).find((x) => x.name === 'qvd')!;
-    const started = (await core.invoke('adapters.combine', { projectId, name: 'Blend 1', adapters: [{ id: first.id, weight: 0.5 }, { id: second.id, weight: -1.25 }] })) as { jobId: string; path: string };
+    const started = (await core.invoke('adapters.combine', {
+      projectId,
+      name: 'Blend 1',
+      adapters: [
+        { id: first.id, weight: 0.5 },
+        { id: second.id, weight: -1.25 },
+      ],
+    })) as { jobId: string; path: string };
     expect(started.path).toBe(join(dir, 'data', 'adapters', 'blend-1'));
     const job = await core.jobs.waitFor(started.jobId);
     expect(job.status, job.error ?? '').toBe('succeeded');
     const blend = (await list()).find((x) => x.name === 'Blend 1')!;
     expect(blend).toMatchObject({ source: 'combined', r: 8, loraAlpha: 8, baseModel: fx.model.dir, problem: null });
 
-    const [a, b, c] = await Promise.all([readAdapter(fx.adapters[0]), readAdapter(fx.adapters[1]), readAdapter(blend.path)]);
+    const [a, b, c] = await Promise.all([
+      readAdapter(fx.adapters[0]),
+      readAdapter(fx.adapters[1]),
+      readAdapter(blend.path),
+    ]);
     expect(new Set(c.layers.keys())).toEqual(new Set([...a.layers.keys(), ...b.layers.keys()]));
     for (const [module, layer] of c.layers) {
       const expected = [
-        ...(a.layers.has(module) ? [{ layer: a.layers.get(module)!, scale: 0.5 * layerScale(a.config, a.layers.get(module)!) }] : []),
-        ...(b.layers.has(module) ? [{ layer: b.layers.get(module)!, scale: -1.25 * layerScale(b.config, b.layers.get(module)!) }] : []),
+        ...(a.layers.has(module)
+          ? [{ layer: a.layers.get(module)!, scale: 0.5 * layerScale(a.config, a.layers.get(module)!) }]
+          : []),
+        ...(b.layers.has(module)
+          ? [{ layer: b.layers.get(module)!, scale: -1.25 * layerScale(b.config, b.layers.get(module)!) }]
+          : []),
       ];
       const want = loraDelta(expected, false);
       const got = loraDelta([{ layer, scale: layerScale(c.config, layer) }], false);
@@ -77,9 +123,15 @@ describe('adapters service', () => {
       expect(worst, module).toBeLessThan(1e-5);
     }
 
-    await expect(core.invoke('adapters.combine', { projectId, name: 'blend 1', adapters: [{ id: first.id }, { id: second.id }] })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('set overwrite') });
-    await expect(core.invoke('adapters.combine', { projectId, name: 'solo', adapters: [{ id: first.id }] })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(core.invoke('adapters.combine', { projectId, name: 'a/b', adapters: [{ id: first.id }, { id: second.id }] })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('name') });
+    await expect(
+      core.invoke('adapters.combine', { projectId, name: 'blend 1', adapters: [{ id: first.id }, { id: second.id }] }),
+    ).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('set overwrite') });
+    await expect(
+      core.invoke('adapters.combine', { projectId, name: 'solo', adapters: [{ id: first.id }] }),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(
+      core.invoke('adapters.combine', { projectId, name: 'a/b', adapters: [{ id: first.id }, { id: second.id }] }),
+    ).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('name') });
 
     expect((await core.invoke('adapters.delete', { id: blend.id })) as { deleted: boolean }).toEqual({ deleted: true });
     expect((await list()).map((x) => x.name).sort()).toEqual(['ou', 'qvd']);
@@ -94,13 +146,24 @@ describe('adapters service', () => {
       model: fx.model.dir,
       dataset: { path: join(runDir, 'notes.jsonl'), template: { kind: 'plain' } },
       lora: { r: 2, lora_alpha: 4, target_modules: ['q_proj', 'v_proj'] },
-      max_steps: 2, micro_batch_size: 2, gradient_accumulation_steps: 1, max_seq_length: 16,
+      max_steps: 2,
+      micro_batch_size: 2,
+      gradient_accumulation_steps: 1,
+      max_seq_length: 16,
     });
     const run = (await core.invoke('runs.start', { projectId, name: 'notes r2', config })) as Run;
     const job = await core.jobs.waitFor(run.jobId!);
     expect(job.status, job.error ?? '').toBe('succeeded');
     const adapter = (await list()).find((x) => x.runId === run.id)!;
-    expect(adapter).toMatchObject({ name: 'notes r2', source: 'run', r: 2, loraAlpha: 4, baseModel: fx.model.dir, step: 2, targetModules: ['q_proj', 'v_proj'] });
+    expect(adapter).toMatchObject({
+      name: 'notes r2',
+      source: 'run',
+      r: 2,
+      loraAlpha: 4,
+      baseModel: fx.model.dir,
+      step: 2,
+      targetModules: ['q_proj', 'v_proj'],
+    });
     expect((await list()).filter((x) => x.runId === run.id)).toHaveLength(1); // recorded once, however often listed
     await expect(core.invoke('adapters.delete', { id: adapter.id })).rejects.toMatchObject({ code: 'conflict' });
 

@@ -12,7 +12,14 @@ import type { Export, ExportEstimate } from '../../../src/common/api/exports.ts'
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
 import { loraDelta } from '../../../src/main/formats/merge/index.ts';
 import { openModelFolder } from '../../../src/main/formats/model/folder.ts';
-import { defaultLoraConfig, initLoraAdapter, layerScale, matchTargetModules, readAdapter, writeAdapter } from '../../../src/main/formats/peft/index.ts';
+import {
+  defaultLoraConfig,
+  initLoraAdapter,
+  layerScale,
+  matchTargetModules,
+  readAdapter,
+  writeAdapter,
+} from '../../../src/main/formats/peft/index.ts';
 import { makeTinyModel, seededRandom } from '../../fixtures/tiny-models.ts';
 import { makeChatFixture, type ChatFixture } from '../../engine/generate/fixtures.ts';
 
@@ -27,7 +34,12 @@ beforeAll(async () => {
   core = createStudioCore({ dataDir: join(dir, 'data'), testJobs: false });
   projectId = ((await core.invoke('projects.create', { name: 'exports' })) as { id: string }).id;
   fx = await makeChatFixture(dir);
-  adapter = (await core.invoke('adapters.import', { projectId, path: fx.adapters[0], name: 'Style', model: fx.model.dir })) as Adapter;
+  adapter = (await core.invoke('adapters.import', {
+    projectId,
+    path: fx.adapters[0],
+    name: 'Style',
+    model: fx.model.dir,
+  })) as Adapter;
 });
 afterAll(async () => {
   await core.close();
@@ -42,16 +54,35 @@ async function finished(started: Export): Promise<Export> {
 
 describe('exports service', () => {
   it('merges into a Hugging Face folder (W + weight·s·B·A), estimates its size, and never overwrites unasked', async () => {
-    const estimate = (await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'hf', type: 'f32' })) as ExportEstimate;
+    const estimate = (await core.invoke('exports.estimate', {
+      adapterId: adapter.id,
+      format: 'hf',
+      type: 'f32',
+    })) as ExportEstimate;
     expect(estimate).toMatchObject({ path: join(dir, 'data', 'exports', 'style-hf-f32'), exists: false });
-    const started = (await core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32', weight: 0.5 })) as Export;
-    expect(started).toMatchObject({ format: 'hf', type: 'f32', path: estimate.path, adapterId: adapter.id, estimatedBytes: estimate.bytes });
+    const started = (await core.invoke('exports.start', {
+      adapterId: adapter.id,
+      format: 'hf',
+      type: 'f32',
+      weight: 0.5,
+    })) as Export;
+    expect(started).toMatchObject({
+      format: 'hf',
+      type: 'f32',
+      path: estimate.path,
+      adapterId: adapter.id,
+      estimatedBytes: estimate.bytes,
+    });
     const done = await finished(started);
     expect(done.status).toBe('succeeded');
     expect(done.sizeBytes).toBeGreaterThan(0);
     expect(Math.abs(done.sizeBytes! - estimate.bytes) / done.sizeBytes!).toBeLessThan(0.05);
 
-    const [base, merged, lora] = await Promise.all([openModelFolder(fx.model.dir), openModelFolder(done.path), readAdapter(fx.adapters[0])]);
+    const [base, merged, lora] = await Promise.all([
+      openModelFolder(fx.model.dir),
+      openModelFolder(done.path),
+      readAdapter(fx.adapters[0]),
+    ]);
     try {
       const layer = lora.layers.get('model.layers.0.self_attn.q_proj')!;
       const name = 'model.layers.0.self_attn.q_proj.weight';
@@ -63,22 +94,42 @@ describe('exports service', () => {
     } finally {
       await Promise.all([base.close(), merged.close()]);
     }
-    expect(((await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'hf', type: 'f32' })) as ExportEstimate).exists).toBe(true);
+    expect(
+      ((await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'hf', type: 'f32' })) as ExportEstimate)
+        .exists,
+    ).toBe(true);
 
-    await expect(core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('set overwrite') });
-    const again = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32', overwrite: true })) as Export);
+    await expect(
+      core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32' }),
+    ).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('set overwrite') });
+    const again = await finished(
+      (await core.invoke('exports.start', {
+        adapterId: adapter.id,
+        format: 'hf',
+        type: 'f32',
+        overwrite: true,
+      })) as Export,
+    );
     expect(again.status).toBe('succeeded');
 
     // adapters.merge is the same export with the Hugging Face format (bf16 by default).
-    const merge = await finished((await core.invoke('adapters.merge', { id: adapter.id, outPath: join(dir, 'merged-bf16') })) as Export);
+    const merge = await finished(
+      (await core.invoke('adapters.merge', { id: adapter.id, outPath: join(dir, 'merged-bf16') })) as Export,
+    );
     expect(merge).toMatchObject({ format: 'hf', type: 'bf16', path: join(dir, 'merged-bf16'), status: 'succeeded' });
     const config = JSON.parse(readFileSync(join(dir, 'merged-bf16', 'config.json'), 'utf8')) as { torch_dtype: string };
     expect(config.torch_dtype).toBe('bfloat16');
   });
 
   it('writes a merged GGUF and a LoRA GGUF that parse, and copies the PEFT folder', async () => {
-    const estimate = (await core.invoke('exports.estimate', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' })) as ExportEstimate;
-    const q8 = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' })) as Export);
+    const estimate = (await core.invoke('exports.estimate', {
+      adapterId: adapter.id,
+      format: 'gguf',
+      type: 'q8_0',
+    })) as ExportEstimate;
+    const q8 = await finished(
+      (await core.invoke('exports.start', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' })) as Export,
+    );
     expect(q8.path.endsWith('style-gguf-q8_0.gguf')).toBe(true);
     expect(Math.abs(q8.sizeBytes! - estimate.bytes) / q8.sizeBytes!).toBeLessThan(0.15);
     const parsed = await gguf(q8.path, { allowLocalFile: true });
@@ -87,14 +138,23 @@ describe('exports service', () => {
     expect(q8Metadata['general.file_type']).toBe(7); // MOSTLY_Q8_0
     expect(parsed.tensorInfos.length).toBe(estimate.tensors);
 
-    const lora = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'lora-gguf' })) as Export);
+    const lora = await finished(
+      (await core.invoke('exports.start', { adapterId: adapter.id, format: 'lora-gguf' })) as Export,
+    );
     expect(lora.type).toBe('f32');
-    const loraMetadata = (await gguf(lora.path, { allowLocalFile: true })).metadata as unknown as Record<string, unknown>;
+    const loraMetadata = (await gguf(lora.path, { allowLocalFile: true })).metadata as unknown as Record<
+      string,
+      unknown
+    >;
     expect(loraMetadata['general.type']).toBe('adapter');
     expect(loraMetadata['adapter.lora.alpha']).toBeCloseTo(8);
 
-    const peft = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'peft' })) as Export);
-    expect(readFileSync(join(peft.path, 'adapter_model.safetensors'))).toEqual(readFileSync(join(fx.adapters[0], 'adapter_model.safetensors')));
+    const peft = await finished(
+      (await core.invoke('exports.start', { adapterId: adapter.id, format: 'peft' })) as Export,
+    );
+    expect(readFileSync(join(peft.path, 'adapter_model.safetensors'))).toEqual(
+      readFileSync(join(fx.adapters[0], 'adapter_model.safetensors')),
+    );
 
     const listed = (await core.invoke('exports.list', { projectId })) as Export[];
     expect(listed.map((e) => e.format)).toEqual(['peft', 'lora-gguf', 'gguf', 'hf', 'hf', 'hf']);
@@ -102,27 +162,59 @@ describe('exports service', () => {
   });
 
   it('refuses what it cannot do, saying what to do instead', async () => {
-    await expect(core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'q4_0' })).rejects.toMatchObject({
-      code: 'invalid_input', message: expect.stringContaining('format hf writes bf16, f16, f32'),
+    await expect(
+      core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'q4_0' }),
+    ).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('format hf writes bf16, f16, f32'),
     });
-    await expect(core.invoke('exports.start', { adapterId: 'nope', format: 'gguf' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(core.invoke('exports.start', { adapterId: 'nope', format: 'gguf' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
     // Imported without a model, and its config names no folder here: exports that need the base ask for it.
     cpSync(fx.adapters[0], join(dir, 'loose-adapter'), { recursive: true });
     const loose = (await core.invoke('adapters.import', { projectId, path: join(dir, 'loose-adapter') })) as Adapter;
     expect(loose.baseModel).toBeNull();
-    await expect(core.invoke('exports.start', { adapterId: loose.id, format: 'gguf' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('pass model') });
-    const withModel = await finished((await core.invoke('exports.start', { adapterId: loose.id, format: 'gguf', type: 'f16', model: fx.model.dir })) as Export);
+    await expect(core.invoke('exports.start', { adapterId: loose.id, format: 'gguf' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('pass model'),
+    });
+    const withModel = await finished(
+      (await core.invoke('exports.start', {
+        adapterId: loose.id,
+        format: 'gguf',
+        type: 'f16',
+        model: fx.model.dir,
+      })) as Export,
+    );
     expect(withModel.status).toBe('succeeded');
   });
 
   it('cancels a running export: the job ends cancelled and nothing is left under the chosen name', async () => {
     // A model large enough that writing it takes a while (about 100 MB of float32).
-    const big = await makeTinyModel(join(dir, 'big'), 'llama', { seed: 2, layers: 8, config: { hidden_size: 512, intermediate_size: 1536, head_dim: 128 } });
+    const big = await makeTinyModel(join(dir, 'big'), 'llama', {
+      seed: 2,
+      layers: 8,
+      config: { hidden_size: 512, intermediate_size: 1536, head_dim: 128 },
+    });
     const config = defaultLoraConfig({ r: 2, lora_alpha: 4, target_modules: ['q_proj'] });
-    await writeAdapter(join(dir, 'big-adapter'), initLoraAdapter(matchTargetModules(big.spec, config).targets, config, seededRandom(1)));
-    const bigAdapter = (await core.invoke('adapters.import', { projectId, path: join(dir, 'big-adapter'), name: 'Big', model: big.dir })) as Adapter;
+    await writeAdapter(
+      join(dir, 'big-adapter'),
+      initLoraAdapter(matchTargetModules(big.spec, config).targets, config, seededRandom(1)),
+    );
+    const bigAdapter = (await core.invoke('adapters.import', {
+      projectId,
+      path: join(dir, 'big-adapter'),
+      name: 'Big',
+      model: big.dir,
+    })) as Adapter;
     const outPath = join(dir, 'cancelled.gguf');
-    const started = (await core.invoke('exports.start', { adapterId: bigAdapter.id, format: 'gguf', type: 'q4_0', outPath })) as Export;
+    const started = (await core.invoke('exports.start', {
+      adapterId: bigAdapter.id,
+      format: 'gguf',
+      type: 'q4_0',
+      outPath,
+    })) as Export;
     await new Promise<void>((resolve) => {
       const off = core.on('job.progress', (e) => {
         if (e.jobId === started.jobId && (e.progress ?? 0) > 0) {

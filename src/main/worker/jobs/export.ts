@@ -23,7 +23,8 @@ function tensorProgress(ctx: JobContext, verb: string): (done: number, total: nu
 }
 
 function needBase(params: ExportJobParams): string {
-  if (!params.baseModel) throw new Error(`the ${params.format} export needs the base model folder the adapter was trained on`);
+  if (!params.baseModel)
+    throw new Error(`the ${params.format} export needs the base model folder the adapter was trained on`);
   return params.baseModel;
 }
 
@@ -41,7 +42,11 @@ export const exportJob = defineJobKind({
       switch (params.format) {
         case 'hf': {
           const res = await exportHfModel({
-            baseDir: needBase(params), adapters, outDir: params.outPath, dtype: params.type as ExportDtype, overwrite: params.overwrite,
+            baseDir: needBase(params),
+            adapters,
+            outDir: params.outPath,
+            dtype: params.type as ExportDtype,
+            overwrite: params.overwrite,
             onProgress: tensorProgress(ctx, 'merging'),
           });
           path = res.outDir;
@@ -50,7 +55,11 @@ export const exportJob = defineJobKind({
         }
         case 'gguf': {
           const res = await exportGguf({
-            baseDir: needBase(params), adapters, outFile: params.outPath, type: params.type as GgufOutType, overwrite: params.overwrite,
+            baseDir: needBase(params),
+            adapters,
+            outFile: params.outPath,
+            type: params.type as GgufOutType,
+            overwrite: params.overwrite,
             onProgress: tensorProgress(ctx, 'writing'),
           });
           path = res.outFile;
@@ -58,7 +67,13 @@ export const exportJob = defineJobKind({
           break;
         }
         case 'lora-gguf': {
-          const res = await exportLoraGguf({ baseDir: needBase(params), adapter: params.adapter.path, outFile: params.outPath, type: params.type as 'f32' | 'f16' | 'bf16', overwrite: params.overwrite });
+          const res = await exportLoraGguf({
+            baseDir: needBase(params),
+            adapter: params.adapter.path,
+            outFile: params.outPath,
+            type: params.type as 'f32' | 'f16' | 'bf16',
+            overwrite: params.overwrite,
+          });
           path = res.outFile;
           files = [res.outFile];
           break;

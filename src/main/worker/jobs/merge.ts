@@ -5,11 +5,22 @@
 // block. PEFT calls this combination "cat". (Merging an adapter into its base is the `export` job's hf format.)
 import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ADAPTER_COMBINE_JOB_KIND, AdapterCombineJobParams, type AdapterCombineJobResult } from '../../../common/api/adapters.ts';
+import {
+  ADAPTER_COMBINE_JOB_KIND,
+  AdapterCombineJobParams,
+  type AdapterCombineJobResult,
+} from '../../../common/api/adapters.ts';
 import { moveIntoPlace } from '../../formats/export/hf.ts';
 import { readModelSpec } from '../../formats/model/folder.ts';
 import type { ModelSpec } from '../../formats/model/spec.ts';
-import { AdapterError, layerScale, readAdapter, writeAdapter, type LoraAdapter, type LoraLayer } from '../../formats/peft/index.ts';
+import {
+  AdapterError,
+  layerScale,
+  readAdapter,
+  writeAdapter,
+  type LoraAdapter,
+  type LoraLayer,
+} from '../../formats/peft/index.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
 
 /** One adapter of a combination and its weight. */
@@ -26,10 +37,14 @@ export function combineAdapters(parts: readonly WeightedLora[], baseModel: strin
   const first = parts[0].adapter.config;
   for (const p of parts) {
     if (p.adapter.extra.size) {
-      throw new AdapterError(`${p.name} also trains ${[...p.adapter.extra.keys()].slice(0, 2).join(', ')} (biases or modules_to_save); only LoRA pairs can be combined`);
+      throw new AdapterError(
+        `${p.name} also trains ${[...p.adapter.extra.keys()].slice(0, 2).join(', ')} (biases or modules_to_save); only LoRA pairs can be combined`,
+      );
     }
     if (p.adapter.config.fan_in_fan_out !== first.fan_in_fan_out) {
-      throw new AdapterError(`${p.name} has fan_in_fan_out=${p.adapter.config.fan_in_fan_out} but ${parts[0].name} has ${first.fan_in_fan_out}: they are not for the same kind of model`);
+      throw new AdapterError(
+        `${p.name} has fan_in_fan_out=${p.adapter.config.fan_in_fan_out} but ${parts[0].name} has ${first.fan_in_fan_out}: they are not for the same kind of model`,
+      );
     }
   }
   const ranks = parts.map((p) => Math.max(...[...p.adapter.layers.values()].map((l) => l.r)));
@@ -46,7 +61,9 @@ export function combineAdapters(parts: readonly WeightedLora[], baseModel: strin
       const layer = p.adapter.layers.get(module);
       if (layer) {
         if (layer.inFeatures !== inFeatures || layer.outFeatures !== outFeatures) {
-          throw new AdapterError(`${module} is ${inFeatures}→${outFeatures} in one adapter but ${layer.inFeatures}→${layer.outFeatures} in ${p.name}: the adapters are for different base models`);
+          throw new AdapterError(
+            `${module} is ${inFeatures}→${outFeatures} in one adapter but ${layer.inFeatures}→${layer.outFeatures} in ${p.name}: the adapters are for different base models`,
+          );
         }
         const factor = p.weight * layerScale(p.adapter.config, layer);
         for (let k = 0; k < layer.r; k++) {
@@ -132,7 +149,9 @@ export const adapterCombineJob = defineJobKind({
       await rm(tmp, { recursive: true, force: true });
       throw err;
     }
-    ctx.log(`combined ${parts.length} adapters into ${target} (rank ${combined.config.r}, ${combined.layers.size} layers)`);
+    ctx.log(
+      `combined ${parts.length} adapters into ${target} (rank ${combined.config.r}, ${combined.layers.size} layers)`,
+    );
     return {
       path: target,
       r: combined.config.r,

@@ -6,7 +6,19 @@ import type { Adapter, AdapterDetail } from '../../../common/api/adapters.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, Dialog, EmptyState, PageHeader, ProgressBar, QueryView, Table, TextField, type Column } from '../components/index.ts';
+import {
+  Banner,
+  Button,
+  Card,
+  Dialog,
+  EmptyState,
+  PageHeader,
+  ProgressBar,
+  QueryView,
+  Table,
+  TextField,
+  type Column,
+} from '../components/index.ts';
 import { basename, formatBytes, formatDateTime } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
@@ -20,7 +32,11 @@ const WILL = [
   'Open an adapter in Chat and scale its effect.',
 ];
 
-const SOURCE_LABEL: Record<Adapter['source'], string> = { run: 'from a run', imported: 'imported', combined: 'combined' };
+const SOURCE_LABEL: Record<Adapter['source'], string> = {
+  run: 'from a run',
+  imported: 'imported',
+  combined: 'combined',
+};
 
 export function AdaptersPage() {
   const [importing, setImporting] = useState(false);
@@ -36,7 +52,14 @@ export function AdaptersPage() {
         }
       />
       <ProjectGate pageTitle="Adapters" icon="layers" will={WILL}>
-        {(project) => <AdapterList key={project.id} project={project} importing={importing} onImportClosed={() => setImporting(false)} />}
+        {(project) => (
+          <AdapterList
+            key={project.id}
+            project={project}
+            importing={importing}
+            onImportClosed={() => setImporting(false)}
+          />
+        )}
       </ProjectGate>
     </>
   );
@@ -51,7 +74,15 @@ interface CombineJob {
   done: boolean;
 }
 
-function AdapterList({ project, importing, onImportClosed }: { project: Project; importing: boolean; onImportClosed: () => void }) {
+function AdapterList({
+  project,
+  importing,
+  onImportClosed,
+}: {
+  project: Project;
+  importing: boolean;
+  onImportClosed: () => void;
+}) {
   const client = useStudio();
   const adapters = useQuery('adapters.list', { projectId: project.id });
   const [selected, setSelected] = useState<string[]>([]);
@@ -65,12 +96,18 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
     if (job.projectId !== project.id) return;
     if (job.kind === 'train' || job.kind === 'adapter.combine') adapters.reload();
     if (combineJob && job.id === combineJob.jobId && ['succeeded', 'failed', 'cancelled'].includes(job.status)) {
-      setCombineJob({ ...combineJob, done: true, progress: 1, error: job.status === 'succeeded' ? null : (job.error ?? job.status) });
+      setCombineJob({
+        ...combineJob,
+        done: true,
+        progress: 1,
+        error: job.status === 'succeeded' ? null : (job.error ?? job.status),
+      });
       setSelected([]);
     }
   });
   useEvent('job.progress', (event) => {
-    if (combineJob && event.jobId === combineJob.jobId) setCombineJob({ ...combineJob, progress: event.progress, message: event.message });
+    if (combineJob && event.jobId === combineJob.jobId)
+      setCombineJob({ ...combineJob, progress: event.progress, message: event.message });
   });
 
   const list = adapters.state.status === 'ready' ? adapters.state.data : [];
@@ -87,7 +124,9 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
           aria-label={`Select ${a.name} to combine`}
           checked={selected.includes(a.id)}
           disabled={a.problem !== null}
-          onChange={(event) => setSelected((current) => (event.target.checked ? [...current, a.id] : current.filter((id) => id !== a.id)))}
+          onChange={(event) =>
+            setSelected((current) => (event.target.checked ? [...current, a.id] : current.filter((id) => id !== a.id)))
+          }
         />
       ),
     },
@@ -109,21 +148,47 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
       ),
     },
     { key: 'rank', header: 'Rank / alpha', className: 'numeric cell-nowrap', render: (a) => `${a.r} / ${a.loraAlpha}` },
-    { key: 'targets', header: 'Layers adapted', render: (a) => (a.targetModules.length > 6 ? `${a.targetModules.slice(0, 6).join(', ')}, …` : a.targetModules.join(', ') || '—') },
-    { key: 'size', header: 'Size', className: 'numeric cell-nowrap', render: (a) => (a.sizeBytes === null ? '—' : formatBytes(a.sizeBytes)) },
+    {
+      key: 'targets',
+      header: 'Layers adapted',
+      render: (a) =>
+        a.targetModules.length > 6 ? `${a.targetModules.slice(0, 6).join(', ')}, …` : a.targetModules.join(', ') || '—',
+    },
+    {
+      key: 'size',
+      header: 'Size',
+      className: 'numeric cell-nowrap',
+      render: (a) => (a.sizeBytes === null ? '—' : formatBytes(a.sizeBytes)),
+    },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
       className: 'cell-actions cell-nowrap',
       render: (a) => (
         <div className="row-actions">
-          <a className="btn btn-ghost btn-sm" href={chatHref({ adapterOrRunId: a.id })} aria-label={`Chat with ${a.name}`}>
+          <a
+            className="btn btn-ghost btn-sm"
+            href={chatHref({ adapterOrRunId: a.id })}
+            aria-label={`Chat with ${a.name}`}
+          >
             Chat
           </a>
-          <Button size="sm" variant="ghost" onClick={() => setDetails(details === a.id ? null : a.id)} aria-expanded={details === a.id} aria-label={`Details of ${a.name}`}>
+          <Button
+            size="sm"
+            variant="ghost"
+            onClick={() => setDetails(details === a.id ? null : a.id)}
+            aria-expanded={details === a.id}
+            aria-label={`Details of ${a.name}`}
+          >
             Details
           </Button>
-          <Button size="sm" variant="ghost" disabled={a.problem !== null} onClick={() => setMerging(a)} aria-label={`Merge ${a.name}`}>
+          <Button
+            size="sm"
+            variant="ghost"
+            disabled={a.problem !== null}
+            onClick={() => setMerging(a)}
+            aria-label={`Merge ${a.name}`}
+          >
             Merge
           </Button>
           <a className="btn btn-ghost btn-sm" href={routeHref('exports', a.id)} aria-label={`Export ${a.name}`}>
@@ -137,17 +202,32 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
   return (
     <>
       {notice ? (
-        <Banner tone="info" actions={notice.href ? <a className="btn btn-secondary btn-sm" href={notice.href}>{notice.link}</a> : undefined}>
+        <Banner
+          tone="info"
+          actions={
+            notice.href ? (
+              <a className="btn btn-secondary btn-sm" href={notice.href}>
+                {notice.link}
+              </a>
+            ) : undefined
+          }
+        >
           {notice.text}
         </Banner>
       ) : null}
       {combineJob ? <CombineProgress job={combineJob} onDismiss={() => setCombineJob(null)} /> : null}
-      <QueryView state={adapters.state} loadingLabel="Loading adapters…" errorTitle="Could not load the adapters" onRetry={adapters.reload}>
+      <QueryView
+        state={adapters.state}
+        loadingLabel="Loading adapters…"
+        errorTitle="Could not load the adapters"
+        onRetry={adapters.reload}
+      >
         {(rows) =>
           rows.length === 0 ? (
             <Card>
               <EmptyState icon="layers" title={`No adapters in “${project.name}” yet`} points={WILL}>
-                Every finished run leaves an adapter, and it shows up here. You can also import a PEFT adapter folder trained elsewhere.
+                Every finished run leaves an adapter, and it shows up here. You can also import a PEFT adapter folder
+                trained elsewhere.
               </EmptyState>
             </Card>
           ) : (
@@ -155,7 +235,12 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
               flush
               title={`${rows.length} adapter${rows.length === 1 ? '' : 's'}`}
               actions={
-                <Button size="sm" disabled={chosen.length < 2} onClick={() => setCombining(true)} title={chosen.length < 2 ? 'Select two or more adapters of the same base model' : undefined}>
+                <Button
+                  size="sm"
+                  disabled={chosen.length < 2}
+                  onClick={() => setCombining(true)}
+                  title={chosen.length < 2 ? 'Select two or more adapters of the same base model' : undefined}
+                >
                   Combine selected{chosen.length >= 2 ? ` (${chosen.length})` : ''}
                 </Button>
               }
@@ -182,7 +267,11 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
           onClose={() => setMerging(null)}
           onStarted={(path) => {
             setMerging(null);
-            setNotice({ text: `Merging “${merging.name}” into ${path}. Follow it on the Exports page.`, href: routeHref('exports'), link: 'Go to Exports' });
+            setNotice({
+              text: `Merging “${merging.name}” into ${path}. Follow it on the Exports page.`,
+              href: routeHref('exports'),
+              link: 'Go to Exports',
+            });
           }}
         />
       ) : null}
@@ -191,7 +280,11 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
           adapters={chosen}
           onClose={() => setCombining(false)}
           onSubmit={async (name, weights) => {
-            const started = await client.invoke('adapters.combine', { projectId: project.id, name, adapters: chosen.map((a, i) => ({ id: a.id, weight: weights[i] })) });
+            const started = await client.invoke('adapters.combine', {
+              projectId: project.id,
+              name,
+              adapters: chosen.map((a, i) => ({ id: a.id, weight: weights[i] })),
+            });
             setCombining(false);
             setCombineJob({ jobId: started.jobId, name, progress: null, message: null, error: null, done: false });
           }}
@@ -204,14 +297,28 @@ function AdapterList({ project, importing, onImportClosed }: { project: Project;
 function CombineProgress({ job, onDismiss }: { job: CombineJob; onDismiss: () => void }) {
   if (job.done && job.error) {
     return (
-      <Banner title={`Combining “${job.name}” failed`} actions={<Button size="sm" onClick={onDismiss}>Dismiss</Button>}>
+      <Banner
+        title={`Combining “${job.name}” failed`}
+        actions={
+          <Button size="sm" onClick={onDismiss}>
+            Dismiss
+          </Button>
+        }
+      >
         {job.error}
       </Banner>
     );
   }
   if (job.done) {
     return (
-      <Banner tone="info" actions={<Button size="sm" onClick={onDismiss}>Dismiss</Button>}>
+      <Banner
+        tone="info"
+        actions={
+          <Button size="sm" onClick={onDismiss}>
+            Dismiss
+          </Button>
+        }
+      >
         {`“${job.name}” is ready: it is listed below as a new adapter.`}
       </Banner>
     );
@@ -245,11 +352,19 @@ function AdapterDetails({ id }: { id: string }) {
               <dt>Scale</dt>
               <dd>{`${d.useRslora ? 'alpha / √r' : 'alpha / r'} = ${(d.useRslora ? d.loraAlpha / Math.sqrt(d.r) : d.loraAlpha / d.r).toFixed(3)}`}</dd>
               <dt>Template</dt>
-              <dd>{d.template ? (d.template.chatTemplate ? 'chat template saved with it' : String(d.template.template.kind ?? d.template.template.type ?? 'saved')) : 'none saved'}</dd>
+              <dd>
+                {d.template
+                  ? d.template.chatTemplate
+                    ? 'chat template saved with it'
+                    : String(d.template.template.kind ?? d.template.template.type ?? 'saved')
+                  : 'none saved'}
+              </dd>
               <dt>Files</dt>
               <dd>{d.files.map((f) => `${f.name} (${formatBytes(f.sizeBytes)})`).join(', ')}</dd>
             </dl>
-            <pre className="config-json" aria-label={`adapter_config.json of ${d.name}`}>{JSON.stringify(d.config, null, 2)}</pre>
+            <pre className="config-json" aria-label={`adapter_config.json of ${d.name}`}>
+              {JSON.stringify(d.config, null, 2)}
+            </pre>
           </div>
         )}
       </QueryView>
@@ -257,7 +372,17 @@ function AdapterDetails({ id }: { id: string }) {
   );
 }
 
-function ImportDialog({ open, projectId, onClose, onImported }: { open: boolean; projectId: string; onClose: () => void; onImported: (a: Adapter) => void }) {
+function ImportDialog({
+  open,
+  projectId,
+  onClose,
+  onImported,
+}: {
+  open: boolean;
+  projectId: string;
+  onClose: () => void;
+  onImported: (a: Adapter) => void;
+}) {
   const client = useStudio();
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
@@ -272,7 +397,12 @@ function ImportDialog({ open, projectId, onClose, onImported }: { open: boolean;
     setBusy(true);
     setError(null);
     try {
-      const a = await client.invoke('adapters.import', { projectId, path: path.trim(), ...(name.trim() ? { name: name.trim() } : {}), ...(model.trim() ? { model: model.trim() } : {}) });
+      const a = await client.invoke('adapters.import', {
+        projectId,
+        path: path.trim(),
+        ...(name.trim() ? { name: name.trim() } : {}),
+        ...(model.trim() ? { model: model.trim() } : {}),
+      });
       setPath('');
       setName('');
       setModel('');
@@ -301,15 +431,39 @@ function ImportDialog({ open, projectId, onClose, onImported }: { open: boolean;
     >
       <div className="form-grid">
         {error ? <Banner title="Not imported">{error}</Banner> : null}
-        <TextField label="Adapter folder" hint="A folder with adapter_config.json and adapter_model.safetensors (as Python PEFT saves it)." value={path} onChange={(e) => setPath(e.target.value)} autoFocus />
-        <TextField label="Name" hint="How it is listed (default: the folder’s name)." value={name} onChange={(e) => setName(e.target.value)} />
-        <TextField label="Base model folder" hint="The model it was trained on; checked against the adapter’s layers. Optional." value={model} onChange={(e) => setModel(e.target.value)} />
+        <TextField
+          label="Adapter folder"
+          hint="A folder with adapter_config.json and adapter_model.safetensors (as Python PEFT saves it)."
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+          autoFocus
+        />
+        <TextField
+          label="Name"
+          hint="How it is listed (default: the folder’s name)."
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <TextField
+          label="Base model folder"
+          hint="The model it was trained on; checked against the adapter’s layers. Optional."
+          value={model}
+          onChange={(e) => setModel(e.target.value)}
+        />
       </div>
     </Dialog>
   );
 }
 
-function MergeDialog({ adapter, onClose, onStarted }: { adapter: Adapter; onClose: () => void; onStarted: (path: string) => void }) {
+function MergeDialog({
+  adapter,
+  onClose,
+  onStarted,
+}: {
+  adapter: Adapter;
+  onClose: () => void;
+  onStarted: (path: string) => void;
+}) {
   const client = useStudio();
   const [dtype, setDtype] = useState<'bf16' | 'f16' | 'f32'>('bf16');
   const [weight, setWeight] = useState('1');
@@ -327,7 +481,14 @@ function MergeDialog({ adapter, onClose, onStarted }: { adapter: Adapter; onClos
     setBusy(true);
     setError(null);
     try {
-      const started = await client.invoke('adapters.merge', { id: adapter.id, dtype, weight: w, overwrite, ...(model.trim() ? { model: model.trim() } : {}), ...(outPath.trim() ? { outPath: outPath.trim() } : {}) });
+      const started = await client.invoke('adapters.merge', {
+        id: adapter.id,
+        dtype,
+        weight: w,
+        overwrite,
+        ...(model.trim() ? { model: model.trim() } : {}),
+        ...(outPath.trim() ? { outPath: outPath.trim() } : {}),
+      });
       onStarted(started.path);
     } catch (err) {
       setError(toStudioApiError(err).message);
@@ -352,7 +513,10 @@ function MergeDialog({ adapter, onClose, onStarted }: { adapter: Adapter; onClos
       }
     >
       <div className="form-grid">
-        <p className="muted">Writes a full Hugging Face model folder with the adapter built in: transformers, vLLM and llama.cpp’s converter read it without PEFT.</p>
+        <p className="muted">
+          Writes a full Hugging Face model folder with the adapter built in: transformers, vLLM and llama.cpp’s
+          converter read it without PEFT.
+        </p>
         {error ? <Banner title="Not started">{error}</Banner> : null}
         <div className="field">
           <span className="field-label" id="merge-dtype-label">
@@ -368,19 +532,49 @@ function MergeDialog({ adapter, onClose, onStarted }: { adapter: Adapter; onClos
           </div>
           <span className="field-hint">bf16 and f16 are half the size of f32; bf16 is the usual choice.</span>
         </div>
-        <TextField label="Adapter weight" hint="1 = as trained; 0.5 = half its effect." value={weight} onChange={(e) => setWeight(e.target.value)} inputMode="decimal" />
-        <TextField label="Base model folder" hint="The model the adapter was trained on." value={model} onChange={(e) => setModel(e.target.value)} />
-        <TextField label="Output folder" hint="Leave empty for the studio’s exports folder." value={outPath} onChange={(e) => setOutPath(e.target.value)} />
+        <TextField
+          label="Adapter weight"
+          hint="1 = as trained; 0.5 = half its effect."
+          value={weight}
+          onChange={(e) => setWeight(e.target.value)}
+          inputMode="decimal"
+        />
+        <TextField
+          label="Base model folder"
+          hint="The model the adapter was trained on."
+          value={model}
+          onChange={(e) => setModel(e.target.value)}
+        />
+        <TextField
+          label="Output folder"
+          hint="Leave empty for the studio’s exports folder."
+          value={outPath}
+          onChange={(e) => setOutPath(e.target.value)}
+        />
         <label className="checkbox-line">
-          <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace the folder if it already exists
+          <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace the
+          folder if it already exists
         </label>
       </div>
     </Dialog>
   );
 }
 
-function CombineDialog({ adapters, onClose, onSubmit }: { adapters: Adapter[]; onClose: () => void; onSubmit: (name: string, weights: number[]) => Promise<void> }) {
-  const [name, setName] = useState(adapters.map((a) => a.name).join(' + ').slice(0, 80));
+function CombineDialog({
+  adapters,
+  onClose,
+  onSubmit,
+}: {
+  adapters: Adapter[];
+  onClose: () => void;
+  onSubmit: (name: string, weights: number[]) => Promise<void>;
+}) {
+  const [name, setName] = useState(
+    adapters
+      .map((a) => a.name)
+      .join(' + ')
+      .slice(0, 80),
+  );
   const [weights, setWeights] = useState<string[]>(adapters.map(() => '1'));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -418,8 +612,14 @@ function CombineDialog({ adapters, onClose, onSubmit }: { adapters: Adapter[]; o
       }
     >
       <div className="form-grid">
-        <p className="muted">The new adapter applies each one scaled by its weight, exactly: its rank is the sum of theirs.</p>
-        {bases.size > 1 ? <Banner title="Different base models">These adapters were trained on different base models; only adapters of one base model can be combined.</Banner> : null}
+        <p className="muted">
+          The new adapter applies each one scaled by its weight, exactly: its rank is the sum of theirs.
+        </p>
+        {bases.size > 1 ? (
+          <Banner title="Different base models">
+            These adapters were trained on different base models; only adapters of one base model can be combined.
+          </Banner>
+        ) : null}
         {error ? <Banner title="Not combined">{error}</Banner> : null}
         <TextField label="New adapter name" value={name} onChange={(e) => setName(e.target.value)} />
         {adapters.map((a, i) => (
@@ -436,4 +636,3 @@ function CombineDialog({ adapters, onClose, onSubmit }: { adapters: Adapter[]; o
     </Dialog>
   );
 }
-

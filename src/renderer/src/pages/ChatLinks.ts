@@ -9,10 +9,18 @@ export function chatHref(options: { adapterOrRunId?: string | null; prompt?: str
   return routeHref('chat', ...params);
 }
 
-export type ChatRoute = { kind: 'fresh'; adapterOrRunId: string | null; prompt: string } | { kind: 'session'; sessionId: string } | { kind: 'none' };
+export type ChatRoute =
+  | { kind: 'fresh'; adapterOrRunId: string | null; prompt: string }
+  | { kind: 'session'; sessionId: string }
+  | { kind: 'none' };
 
 export function parseChatParams(params: readonly string[]): ChatRoute {
-  if (params[0] === 'new') return { kind: 'fresh', adapterOrRunId: params[1] && params[1] !== '-' ? params[1] : null, prompt: params.slice(2).join('/') };
+  if (params[0] === 'new')
+    return {
+      kind: 'fresh',
+      adapterOrRunId: params[1] && params[1] !== '-' ? params[1] : null,
+      prompt: params.slice(2).join('/'),
+    };
   if (params[0]) return { kind: 'session', sessionId: params[0] };
   return { kind: 'none' };
 }

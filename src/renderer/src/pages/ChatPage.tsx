@@ -60,7 +60,8 @@ function ChatWorkspace({ project }: { project: Project }) {
   const client = useStudio();
   const route = parseChatParams(useLocation().params);
   const adaptersQuery = useQuery('adapters.list', { projectId: project.id });
-  const adapters = adaptersQuery.state.status === 'ready' ? adaptersQuery.state.data.filter((a) => a.problem === null) : [];
+  const adapters =
+    adaptersQuery.state.status === 'ready' ? adaptersQuery.state.data.filter((a) => a.problem === null) : [];
   const { paths: modelChoices, ready: choicesReady } = useModelChoices(project.id, adapters);
   const sessions = useQuery('chat.list', { projectId: project.id });
 
@@ -107,7 +108,9 @@ function ChatWorkspace({ project }: { project: Project }) {
           const { temperature, topP, topK, maxNewTokens } = session.sampling;
           setSampling({ temperature, topP, topK, maxNewTokens });
           const tuned = session.panes.find((p) => p.adapters.length > 0)?.adapters[0];
-          const known = tuned ? adaptersQuery.state.status === 'ready' && adaptersQuery.state.data.find((a) => a.path === tuned.path) : undefined;
+          const known = tuned
+            ? adaptersQuery.state.status === 'ready' && adaptersQuery.state.data.find((a) => a.path === tuned.path)
+            : undefined;
           setAdapterId(known ? known.id : '');
           setScale(tuned?.weight ?? 1);
           setLoadingSession(false);
@@ -128,7 +131,10 @@ function ChatWorkspace({ project }: { project: Project }) {
     setAnswering([]);
     setPaneErrors({});
     setError(null);
-    const wanted = route.kind === 'fresh' && route.adapterOrRunId ? adapters.find((a) => a.id === route.adapterOrRunId || a.runId === route.adapterOrRunId) : adapters[0];
+    const wanted =
+      route.kind === 'fresh' && route.adapterOrRunId
+        ? adapters.find((a) => a.id === route.adapterOrRunId || a.runId === route.adapterOrRunId)
+        : adapters[0];
     setAdapterId(wanted?.id ?? '');
     if (wanted?.baseModel) setModel(wanted.baseModel);
     if (route.kind === 'fresh' && route.prompt) setDraft(route.prompt);
@@ -148,7 +154,11 @@ function ChatWorkspace({ project }: { project: Project }) {
     if (event.sessionId !== sessionRef.current) return;
     const stored = event.message;
     if (stored) setMessages((current) => (current.some((m) => m.id === stored.id) ? current : [...current, stored]));
-    if (event.error) setPaneErrors((current) => ({ ...current, [event.pane]: event.finishReason === 'cancelled' ? 'Stopped.' : event.error ?? 'failed' }));
+    if (event.error)
+      setPaneErrors((current) => ({
+        ...current,
+        [event.pane]: event.finishReason === 'cancelled' ? 'Stopped.' : (event.error ?? 'failed'),
+      }));
     setStreaming((current) => {
       const next = { ...current };
       delete next[event.pane];
@@ -159,7 +169,9 @@ function ChatWorkspace({ project }: { project: Project }) {
 
   const panes: ChatPane[] = [
     { id: 'base', label: 'Base model', adapters: [] },
-    ...(adapter ? [{ id: 'tuned', label: 'Fine-tuned', adapters: [{ path: adapter.path, weight: scale, name: adapter.name }] }] : []),
+    ...(adapter
+      ? [{ id: 'tuned', label: 'Fine-tuned', adapters: [{ path: adapter.path, weight: scale, name: adapter.name }] }]
+      : []),
   ];
   const busy = answering.length > 0;
 
@@ -177,7 +189,13 @@ function ChatWorkspace({ project }: { project: Project }) {
       let id = sessionRef.current;
       if (!id || sessionModel !== model) {
         // A conversation keeps its base model; another model starts a new one.
-        const created = await client.invoke('chat.create', { projectId: project.id, model, title: content.slice(0, 60), panes, sampling });
+        const created = await client.invoke('chat.create', {
+          projectId: project.id,
+          model,
+          title: content.slice(0, 60),
+          panes,
+          sampling,
+        });
         id = created.id;
         sessionRef.current = id;
         applied.current = JSON.stringify({ kind: 'session', sessionId: id });
@@ -206,7 +224,8 @@ function ChatWorkspace({ project }: { project: Project }) {
     }
   }
 
-  if (adaptersQuery.state.status === 'loading' || !choicesReady) return <Spinner label="Loading models and adapters…" />;
+  if (adaptersQuery.state.status === 'loading' || !choicesReady)
+    return <Spinner label="Loading models and adapters…" />;
   if (modelChoices.length === 0 && !model) {
     return (
       <Card>
@@ -220,7 +239,8 @@ function ChatWorkspace({ project }: { project: Project }) {
             </a>
           }
         >
-          Chat needs a base model: open or pull one when you start a fine-tune. A finished run’s adapter then answers on the tuned side.
+          Chat needs a base model: open or pull one when you start a fine-tune. A finished run’s adapter then answers on
+          the tuned side.
         </EmptyState>
       </Card>
     );
@@ -236,7 +256,11 @@ function ChatWorkspace({ project }: { project: Project }) {
             <ChatPaneView
               key={pane.id}
               pane={pane}
-              subtitle={pane.adapters[0] ? `${pane.adapters[0].name} × ${scale.toFixed(2)}` : basename(model || 'no model chosen')}
+              subtitle={
+                pane.adapters[0]
+                  ? `${pane.adapters[0].name} × ${scale.toFixed(2)}`
+                  : basename(model || 'no model chosen')
+              }
               messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
               streaming={streaming[pane.id]}
               answering={answering.includes(pane.id)}
@@ -251,7 +275,11 @@ function ChatWorkspace({ project }: { project: Project }) {
           <textarea
             id="chat-prompt"
             className="textarea chat-input"
-            placeholder={adapter ? 'Ask both models the same question… (Enter sends, Shift+Enter for a new line)' : 'Ask the base model… (Enter sends)'}
+            placeholder={
+              adapter
+                ? 'Ask both models the same question… (Enter sends, Shift+Enter for a new line)'
+                : 'Ask the base model… (Enter sends)'
+            }
             value={draft}
             rows={2}
             onChange={(event) => setDraft(event.target.value)}
@@ -259,7 +287,14 @@ function ChatWorkspace({ project }: { project: Project }) {
           />
           <div className="chat-composer-actions">
             {busy && jobId ? (
-              <Button variant="danger" onClick={() => void client.invoke('jobs.cancel', { id: jobId }).catch((err: unknown) => setError(toStudioApiError(err).message))}>
+              <Button
+                variant="danger"
+                onClick={() =>
+                  void client
+                    .invoke('jobs.cancel', { id: jobId })
+                    .catch((err: unknown) => setError(toStudioApiError(err).message))
+                }
+              >
                 Stop
               </Button>
             ) : (
@@ -307,9 +342,22 @@ function ChatWorkspace({ project }: { project: Project }) {
                   </option>
                 ))}
               </select>
-              <span className="field-hint">{adapters.length === 0 ? 'A finished run’s adapter appears here.' : 'Its base model is picked with it.'}</span>
+              <span className="field-hint">
+                {adapters.length === 0 ? 'A finished run’s adapter appears here.' : 'Its base model is picked with it.'}
+              </span>
             </div>
-            <Slider id="chat-scale" label="Adapter scale" hint="0 = off, 1 = as trained, above 1 exaggerates it." min={0} max={2} step={0.05} value={scale} disabled={!adapter} onChange={setScale} format={(v) => v.toFixed(2)} />
+            <Slider
+              id="chat-scale"
+              label="Adapter scale"
+              hint="0 = off, 1 = as trained, above 1 exaggerates it."
+              min={0}
+              max={2}
+              step={0.05}
+              value={scale}
+              disabled={!adapter}
+              onChange={setScale}
+              format={(v) => v.toFixed(2)}
+            />
           </div>
         </Card>
         <Card>
@@ -319,10 +367,50 @@ function ChatWorkspace({ project }: { project: Project }) {
               <span className="chat-sampling-summary">{`temperature ${sampling.temperature.toFixed(2)} · top-p ${sampling.topP.toFixed(2)} · top-k ${sampling.topK} · ${sampling.maxNewTokens} tokens`}</span>
             </summary>
             <div className="form-grid chat-sampling-body">
-              <Slider id="chat-temperature" label="Temperature" hint="0 always picks the likeliest word; higher is more varied." min={0} max={2} step={0.05} value={sampling.temperature} onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))} format={(v) => v.toFixed(2)} />
-              <Slider id="chat-top-p" label="Top-p" hint="Only the likeliest words that together reach this probability." min={0.05} max={1} step={0.05} value={sampling.topP} onChange={(topP) => setSampling((s) => ({ ...s, topP }))} format={(v) => v.toFixed(2)} />
-              <Slider id="chat-top-k" label="Top-k" hint="Only the K likeliest next words (0 = no limit)." min={0} max={200} step={1} value={sampling.topK} onChange={(topK) => setSampling((s) => ({ ...s, topK }))} format={(v) => String(v)} />
-              <Slider id="chat-max-tokens" label="Max tokens" hint="The longest answer, in tokens." min={8} max={1024} step={8} value={sampling.maxNewTokens} onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))} format={(v) => String(v)} />
+              <Slider
+                id="chat-temperature"
+                label="Temperature"
+                hint="0 always picks the likeliest word; higher is more varied."
+                min={0}
+                max={2}
+                step={0.05}
+                value={sampling.temperature}
+                onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))}
+                format={(v) => v.toFixed(2)}
+              />
+              <Slider
+                id="chat-top-p"
+                label="Top-p"
+                hint="Only the likeliest words that together reach this probability."
+                min={0.05}
+                max={1}
+                step={0.05}
+                value={sampling.topP}
+                onChange={(topP) => setSampling((s) => ({ ...s, topP }))}
+                format={(v) => v.toFixed(2)}
+              />
+              <Slider
+                id="chat-top-k"
+                label="Top-k"
+                hint="Only the K likeliest next words (0 = no limit)."
+                min={0}
+                max={200}
+                step={1}
+                value={sampling.topK}
+                onChange={(topK) => setSampling((s) => ({ ...s, topK }))}
+                format={(v) => String(v)}
+              />
+              <Slider
+                id="chat-max-tokens"
+                label="Max tokens"
+                hint="The longest answer, in tokens."
+                min={8}
+                max={1024}
+                step={8}
+                value={sampling.maxNewTokens}
+                onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))}
+                format={(v) => String(v)}
+              />
             </div>
           </details>
         </Card>
@@ -353,7 +441,21 @@ function ChatWorkspace({ project }: { project: Project }) {
   );
 }
 
-function ChatPaneView({ pane, subtitle, messages, streaming, answering, error }: { pane: ChatPane; subtitle: string; messages: ChatMessage[]; streaming: string | undefined; answering: boolean; error: string | null }) {
+function ChatPaneView({
+  pane,
+  subtitle,
+  messages,
+  streaming,
+  answering,
+  error,
+}: {
+  pane: ChatPane;
+  subtitle: string;
+  messages: ChatMessage[];
+  streaming: string | undefined;
+  answering: boolean;
+  error: string | null;
+}) {
   const log = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // Keep the newest text in view inside the pane (scrollIntoView would scroll the whole page too).
@@ -384,7 +486,29 @@ function ChatPaneView({ pane, subtitle, messages, streaming, answering, error }:
   );
 }
 
-function Slider({ id, label, hint, min, max, step, value, onChange, format, disabled }: { id: string; label: string; hint: string; min: number; max: number; step: number; value: number; onChange: (value: number) => void; format: (value: number) => string; disabled?: boolean }) {
+function Slider({
+  id,
+  label,
+  hint,
+  min,
+  max,
+  step,
+  value,
+  onChange,
+  format,
+  disabled,
+}: {
+  id: string;
+  label: string;
+  hint: string;
+  min: number;
+  max: number;
+  step: number;
+  value: number;
+  onChange: (value: number) => void;
+  format: (value: number) => string;
+  disabled?: boolean;
+}) {
   return (
     <div className="field chat-slider">
       <div className="chat-slider-head">
@@ -395,7 +519,17 @@ function Slider({ id, label, hint, min, max, step, value, onChange, format, disa
           {format(value)}
         </output>
       </div>
-      <input id={id} type="range" min={min} max={max} step={step} value={value} disabled={disabled} onChange={(event) => onChange(Number(event.target.value))} aria-describedby={`${id}-hint`} />
+      <input
+        id={id}
+        type="range"
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        disabled={disabled}
+        onChange={(event) => onChange(Number(event.target.value))}
+        aria-describedby={`${id}-hint`}
+      />
       <span id={`${id}-hint`} className="field-hint">
         {hint}
       </span>

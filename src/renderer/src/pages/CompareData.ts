@@ -19,7 +19,9 @@ export function shortDuration(seconds: number): string {
 export function overlayPoints(metrics: RunMetric[][], key: 'loss' | 'eval_loss', prefix: string): MetricPoint[] {
   let points: MetricPoint[] = [];
   metrics.forEach((list, index) => {
-    const values = list.filter((m) => typeof m.values[key] === 'number').map((m) => ({ step: m.step, values: { [`${prefix}${index}`]: m.values[key] as number } }));
+    const values = list
+      .filter((m) => typeof m.values[key] === 'number')
+      .map((m) => ({ step: m.step, values: { [`${prefix}${index}`]: m.values[key] as number } }));
     points = mergeMetricPoints(points, values);
   });
   return points;

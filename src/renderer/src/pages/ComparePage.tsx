@@ -13,7 +13,10 @@ export const COMPARE_WILL = [
 export function ComparePage() {
   return (
     <>
-      <PageHeader title="Compare runs" description="Several fine-tunes of this project side by side: which setting learned best, and what it cost." />
+      <PageHeader
+        title="Compare runs"
+        description="Several fine-tunes of this project side by side: which setting learned best, and what it cost."
+      />
       <ProjectGate pageTitle="Compare runs" icon="pulse" will={COMPARE_WILL}>
         {(project) => (
           <Suspense fallback={<Spinner label="Loading the comparison…" />}>

@@ -52,16 +52,50 @@ export function CompareView({ project }: { project: Project }) {
   const chosenMetrics = chosen.map((r) => metrics[r.id] ?? []);
   const trainPoints = overlayPoints(chosenMetrics, 'loss', 'train');
   const evalPoints = overlayPoints(chosenMetrics, 'eval_loss', 'eval');
-  const adapterSize = new Map(adapters.state.status === 'ready' ? adapters.state.data.filter((a) => a.runId).map((a) => [a.runId!, a.sizeBytes]) : []);
+  const adapterSize = new Map(
+    adapters.state.status === 'ready'
+      ? adapters.state.data.filter((a) => a.runId).map((a) => [a.runId!, a.sizeBytes])
+      : [],
+  );
 
   const columns: Column<Run>[] = [
-    { key: 'name', header: 'Run', className: 'cell-nowrap', render: (r) => <a href={routeHref('runs', r.id)}>{r.name}</a> },
+    {
+      key: 'name',
+      header: 'Run',
+      className: 'cell-nowrap',
+      render: (r) => <a href={routeHref('runs', r.id)}>{r.name}</a>,
+    },
     { key: 'method', header: 'Method', className: 'cell-nowrap', render: methodLabel },
-    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.trainLoss) },
-    { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.evalLoss) },
-    { key: 'ppl', header: 'Perplexity', className: 'numeric cell-nowrap', render: (r) => formatMetric(r.summary?.evalPerplexity) },
-    { key: 'time', header: 'Time', className: 'numeric cell-nowrap', render: (r) => (r.summary ? shortDuration(r.summary.seconds) : r.status) },
-    { key: 'memory', header: 'Peak memory', className: 'numeric cell-nowrap', render: (r) => (r.summary?.peakRssBytes ? formatBytes(r.summary.peakRssBytes) : '—') },
+    {
+      key: 'train',
+      header: 'Train loss',
+      className: 'numeric cell-nowrap',
+      render: (r) => formatMetric(r.summary?.trainLoss),
+    },
+    {
+      key: 'eval',
+      header: 'Eval loss',
+      className: 'numeric cell-nowrap',
+      render: (r) => formatMetric(r.summary?.evalLoss),
+    },
+    {
+      key: 'ppl',
+      header: 'Perplexity',
+      className: 'numeric cell-nowrap',
+      render: (r) => formatMetric(r.summary?.evalPerplexity),
+    },
+    {
+      key: 'time',
+      header: 'Time',
+      className: 'numeric cell-nowrap',
+      render: (r) => (r.summary ? shortDuration(r.summary.seconds) : r.status),
+    },
+    {
+      key: 'memory',
+      header: 'Peak memory',
+      className: 'numeric cell-nowrap',
+      render: (r) => (r.summary?.peakRssBytes ? formatBytes(r.summary.peakRssBytes) : '—'),
+    },
     {
       key: 'adapter',
       header: 'Adapter size',
@@ -74,7 +108,12 @@ export function CompareView({ project }: { project: Project }) {
   ];
 
   return (
-    <QueryView state={runs.state} loadingLabel="Loading runs…" errorTitle="Could not load the runs" onRetry={runs.reload}>
+    <QueryView
+      state={runs.state}
+      loadingLabel="Loading runs…"
+      errorTitle="Could not load the runs"
+      onRetry={runs.reload}
+    >
       {(all) =>
         all.length === 0 ? (
           <Card>
@@ -102,7 +141,11 @@ export function CompareView({ project }: { project: Project }) {
                       <input
                         type="checkbox"
                         checked={picked.includes(r.id)}
-                        onChange={(event) => setPicked((current) => (event.target.checked ? [...current, r.id] : current.filter((id) => id !== r.id)))}
+                        onChange={(event) =>
+                          setPicked((current) =>
+                            event.target.checked ? [...current, r.id] : current.filter((id) => id !== r.id),
+                          )
+                        }
                       />
                       {`${r.name} · ${methodLabel(r)}`}
                     </label>
@@ -123,7 +166,12 @@ export function CompareView({ project }: { project: Project }) {
                   <Card>
                     <h3 className="compare-chart-title">Training loss</h3>
                     {trainPoints.length ? (
-                      <MetricChart label="Training loss of the compared runs by step" height={200} points={trainPoints} series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))} />
+                      <MetricChart
+                        label="Training loss of the compared runs by step"
+                        height={200}
+                        points={trainPoints}
+                        series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))}
+                      />
                     ) : (
                       <p className="muted">No training loss logged yet.</p>
                     )}
@@ -131,9 +179,16 @@ export function CompareView({ project }: { project: Project }) {
                   <Card>
                     <h3 className="compare-chart-title">Evaluation loss</h3>
                     {evalPoints.length ? (
-                      <MetricChart label="Evaluation loss of the compared runs by step" height={200} points={evalPoints} series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))} />
+                      <MetricChart
+                        label="Evaluation loss of the compared runs by step"
+                        height={200}
+                        points={evalPoints}
+                        series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))}
+                      />
                     ) : (
-                      <p className="muted">No evaluation points: these runs have no eval split, or have not reached an eval step.</p>
+                      <p className="muted">
+                        No evaluation points: these runs have no eval split, or have not reached an eval step.
+                      </p>
                     )}
                   </Card>
                 </div>

@@ -3,11 +3,31 @@
 // opens the form with that adapter chosen (the Adapters page links here).
 import { useEffect, useState } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
-import { EXPORT_FORMAT_HELP, EXPORT_TYPE_HELP, EXPORT_TYPES, type Export, type ExportFormat, type ExportType } from '../../../common/api/exports.ts';
+import {
+  EXPORT_FORMAT_HELP,
+  EXPORT_TYPE_HELP,
+  EXPORT_TYPES,
+  type Export,
+  type ExportFormat,
+  type ExportType,
+} from '../../../common/api/exports.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, Spinner, StatusBadge, Table, TextField, type Column } from '../components/index.ts';
+import {
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  PageHeader,
+  ProgressBar,
+  QueryView,
+  Spinner,
+  StatusBadge,
+  Table,
+  TextField,
+  type Column,
+} from '../components/index.ts';
 import { basename, formatBytes, formatDateTime } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
@@ -32,7 +52,10 @@ const FORMATS: ExportFormat[] = ['gguf', 'hf', 'peft', 'lora-gguf'];
 export function ExportsPage() {
   return (
     <>
-      <PageHeader title="Exports" description="Take a fine-tuned model out of the studio in the format your tools read. Nothing is overwritten unless you say so." />
+      <PageHeader
+        title="Exports"
+        description="Take a fine-tuned model out of the studio in the format your tools read. Nothing is overwritten unless you say so."
+      />
       <ProjectGate pageTitle="Exports" icon="export" will={WILL}>
         {(project) => <ExportsWorkspace key={project.id} project={project} />}
       </ProjectGate>
@@ -46,15 +69,22 @@ function ExportsWorkspace({ project }: { project: Project }) {
   const [progress, setProgress] = useState<Record<string, { value: number | null; message: string | null }>>({});
   const listed = exports.state.status === 'ready' ? exports.state.data : [];
   useEvent('job.status', (job) => {
-    if (job.projectId === project.id && (job.kind === 'export' || listed.some((e) => e.jobId === job.id))) exports.reload();
+    if (job.projectId === project.id && (job.kind === 'export' || listed.some((e) => e.jobId === job.id)))
+      exports.reload();
   });
   useEvent('job.progress', (event) => {
-    if (listed.some((e) => e.jobId === event.jobId)) setProgress((current) => ({ ...current, [event.jobId]: { value: event.progress, message: event.message } }));
+    if (listed.some((e) => e.jobId === event.jobId))
+      setProgress((current) => ({ ...current, [event.jobId]: { value: event.progress, message: event.message } }));
   });
 
   return (
     <div className="page-stack">
-      <QueryView state={adapters.state} loadingLabel="Loading adapters…" errorTitle="Could not load the adapters" onRetry={adapters.reload}>
+      <QueryView
+        state={adapters.state}
+        loadingLabel="Loading adapters…"
+        errorTitle="Could not load the adapters"
+        onRetry={adapters.reload}
+      >
         {(list) => {
           const usable = list.filter((a) => a.problem === null);
           return usable.length === 0 ? (
@@ -69,19 +99,33 @@ function ExportsWorkspace({ project }: { project: Project }) {
                   </a>
                 }
               >
-                An export starts from an adapter, which every finished run produces (or import one on the Adapters page).
+                An export starts from an adapter, which every finished run produces (or import one on the Adapters
+                page).
               </EmptyState>
             </Card>
           ) : (
-            <ExportForm adapters={usable} onStarted={exports.reload} exportsVersion={listed.map((e) => `${e.id}:${e.status}`).join(',')} />
+            <ExportForm
+              adapters={usable}
+              onStarted={exports.reload}
+              exportsVersion={listed.map((e) => `${e.id}:${e.status}`).join(',')}
+            />
           );
         }}
       </QueryView>
-      <QueryView state={exports.state} loadingLabel="Loading exports…" errorTitle="Could not load the exports" onRetry={exports.reload}>
+      <QueryView
+        state={exports.state}
+        loadingLabel="Loading exports…"
+        errorTitle="Could not load the exports"
+        onRetry={exports.reload}
+      >
         {(rows) =>
           rows.length === 0 ? null : (
             <Card flush title="Exports">
-              <ExportTable rows={rows} adapters={adapters.state.status === 'ready' ? adapters.state.data : []} progress={progress} />
+              <ExportTable
+                rows={rows}
+                adapters={adapters.state.status === 'ready' ? adapters.state.data : []}
+                progress={progress}
+              />
             </Card>
           )
         }
@@ -90,10 +134,20 @@ function ExportsWorkspace({ project }: { project: Project }) {
   );
 }
 
-function ExportForm({ adapters, onStarted, exportsVersion }: { adapters: Adapter[]; onStarted: () => void; exportsVersion: string }) {
+function ExportForm({
+  adapters,
+  onStarted,
+  exportsVersion,
+}: {
+  adapters: Adapter[];
+  onStarted: () => void;
+  exportsVersion: string;
+}) {
   const client = useStudio();
   const wanted = useLocation().params[0];
-  const [adapterId, setAdapterId] = useState(adapters.find((a) => a.id === wanted || a.runId === wanted)?.id ?? adapters[0].id);
+  const [adapterId, setAdapterId] = useState(
+    adapters.find((a) => a.id === wanted || a.runId === wanted)?.id ?? adapters[0].id,
+  );
   const [format, setFormat] = useState<ExportFormat>('gguf');
   const [type, setType] = useState<ExportType>(EXPORT_TYPES.gguf[0]);
   const [weight, setWeight] = useState('1');
@@ -123,7 +177,10 @@ function ExportForm({ adapters, onStarted, exportsVersion }: { adapters: Adapter
     setStarted(null);
     try {
       const result = await client.invoke('exports.start', {
-        adapterId: adapter.id, format, type, overwrite,
+        adapterId: adapter.id,
+        format,
+        type,
+        overwrite,
         ...(merges ? { weight: w } : {}),
         ...(model.trim() ? { model: model.trim() } : {}),
         ...(outPath.trim() ? { outPath: outPath.trim() } : {}),
@@ -158,13 +215,22 @@ function ExportForm({ adapters, onStarted, exportsVersion }: { adapters: Adapter
               </option>
             ))}
           </select>
-          <span className="field-hint">{adapter.baseModel ? `Base model: ${basename(adapter.baseModel)}` : 'Its base model is unknown: give its folder below.'}</span>
+          <span className="field-hint">
+            {adapter.baseModel
+              ? `Base model: ${basename(adapter.baseModel)}`
+              : 'Its base model is unknown: give its folder below.'}
+          </span>
         </div>
         <div className="field">
           <label className="field-label" htmlFor="export-type">
             Type
           </label>
-          <select id="export-type" value={type} onChange={(e) => setType(e.target.value as ExportType)} disabled={format === 'peft'}>
+          <select
+            id="export-type"
+            value={type}
+            onChange={(e) => setType(e.target.value as ExportType)}
+            disabled={format === 'peft'}
+          >
             {EXPORT_TYPES[format].map((t) => (
               <option key={t} value={t}>
                 {t}
@@ -180,18 +246,63 @@ function ExportForm({ adapters, onStarted, exportsVersion }: { adapters: Adapter
           <div className="segmented" role="radiogroup" aria-labelledby="export-format-label">
             {FORMATS.map((f) => (
               <label key={f}>
-                <input type="radio" name="export-format" value={f} checked={format === f} onChange={() => chooseFormat(f)} />
+                <input
+                  type="radio"
+                  name="export-format"
+                  value={f}
+                  checked={format === f}
+                  onChange={() => chooseFormat(f)}
+                />
                 {FORMAT_LABEL[f]}
               </label>
             ))}
           </div>
           <span className="field-hint">{EXPORT_FORMAT_HELP[format]}</span>
         </div>
-        {merges ? <TextField label="Adapter weight" hint="1 = as trained; 0.5 = half its effect." value={weight} inputMode="decimal" onChange={(e) => setWeight(e.target.value)} /> : null}
-        {needsBase ? <TextField label="Base model folder" hint={adapter.baseModel ? 'Leave empty to use the one it was trained on.' : 'Required: the model this adapter was trained on.'} placeholder={adapter.baseModel ?? ''} value={model} onChange={(e) => setModel(e.target.value)} /> : null}
-        <TextField className="span-2" label="Output path" hint={format === 'gguf' || format === 'lora-gguf' ? 'A .gguf file; leave empty for the studio’s exports folder.' : 'A folder; leave empty for the studio’s exports folder.'} value={outPath} onChange={(e) => setOutPath(e.target.value)} />
+        {merges ? (
+          <TextField
+            label="Adapter weight"
+            hint="1 = as trained; 0.5 = half its effect."
+            value={weight}
+            inputMode="decimal"
+            onChange={(e) => setWeight(e.target.value)}
+          />
+        ) : null}
+        {needsBase ? (
+          <TextField
+            label="Base model folder"
+            hint={
+              adapter.baseModel
+                ? 'Leave empty to use the one it was trained on.'
+                : 'Required: the model this adapter was trained on.'
+            }
+            placeholder={adapter.baseModel ?? ''}
+            value={model}
+            onChange={(e) => setModel(e.target.value)}
+          />
+        ) : null}
+        <TextField
+          className="span-2"
+          label="Output path"
+          hint={
+            format === 'gguf' || format === 'lora-gguf'
+              ? 'A .gguf file; leave empty for the studio’s exports folder.'
+              : 'A folder; leave empty for the studio’s exports folder.'
+          }
+          value={outPath}
+          onChange={(e) => setOutPath(e.target.value)}
+        />
         <div className="span-2">
-          <Estimate exportsVersion={exportsVersion} adapterId={adapter.id} format={format} type={type} model={model.trim() || undefined} customPath={outPath.trim() !== ''} overwrite={overwrite} setOverwrite={setOverwrite} />
+          <Estimate
+            exportsVersion={exportsVersion}
+            adapterId={adapter.id}
+            format={format}
+            type={type}
+            model={model.trim() || undefined}
+            customPath={outPath.trim() !== ''}
+            overwrite={overwrite}
+            setOverwrite={setOverwrite}
+          />
         </div>
         {error ? (
           <div className="span-2">
@@ -213,7 +324,25 @@ function ExportForm({ adapters, onStarted, exportsVersion }: { adapters: Adapter
   );
 }
 
-function Estimate({ exportsVersion, adapterId, format, type, model, customPath, overwrite, setOverwrite }: { exportsVersion: string; adapterId: string; format: ExportFormat; type: ExportType; model?: string; customPath: boolean; overwrite: boolean; setOverwrite: (value: boolean) => void }) {
+function Estimate({
+  exportsVersion,
+  adapterId,
+  format,
+  type,
+  model,
+  customPath,
+  overwrite,
+  setOverwrite,
+}: {
+  exportsVersion: string;
+  adapterId: string;
+  format: ExportFormat;
+  type: ExportType;
+  model?: string;
+  customPath: boolean;
+  overwrite: boolean;
+  setOverwrite: (value: boolean) => void;
+}) {
   const estimate = useQuery('exports.estimate', { adapterId, format, type, ...(model ? { model } : {}) });
   // An export that finished may now occupy the default path: ask again whenever the list changes.
   const { reload } = estimate;
@@ -245,7 +374,15 @@ function Estimate({ exportsVersion, adapterId, format, type, model, customPath, 
   );
 }
 
-function ExportTable({ rows, adapters, progress }: { rows: Export[]; adapters: Adapter[]; progress: Record<string, { value: number | null; message: string | null }> }) {
+function ExportTable({
+  rows,
+  adapters,
+  progress,
+}: {
+  rows: Export[];
+  adapters: Adapter[];
+  progress: Record<string, { value: number | null; message: string | null }>;
+}) {
   const client = useStudio();
   const [copied, setCopied] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -291,7 +428,17 @@ function ExportTable({ rows, adapters, progress }: { rows: Export[]; adapters: A
         );
       },
     },
-    { key: 'size', header: 'Size', className: 'numeric cell-nowrap', render: (row) => (row.sizeBytes !== null ? formatBytes(row.sizeBytes) : row.estimatedBytes !== null ? `≈ ${formatBytes(row.estimatedBytes)}` : '—') },
+    {
+      key: 'size',
+      header: 'Size',
+      className: 'numeric cell-nowrap',
+      render: (row) =>
+        row.sizeBytes !== null
+          ? formatBytes(row.sizeBytes)
+          : row.estimatedBytes !== null
+            ? `≈ ${formatBytes(row.estimatedBytes)}`
+            : '—',
+    },
     {
       key: 'where',
       header: 'Written to',
@@ -307,11 +454,26 @@ function ExportTable({ rows, adapters, progress }: { rows: Export[]; adapters: A
       className: 'cell-actions cell-nowrap',
       render: (row) =>
         row.status === 'running' || row.status === 'queued' ? (
-          <Button size="sm" variant="danger" onClick={() => row.jobId && void client.invoke('jobs.cancel', { id: row.jobId }).catch((err: unknown) => setActionError(toStudioApiError(err).message))}>
+          <Button
+            size="sm"
+            variant="danger"
+            onClick={() =>
+              row.jobId &&
+              void client
+                .invoke('jobs.cancel', { id: row.jobId })
+                .catch((err: unknown) => setActionError(toStudioApiError(err).message))
+            }
+          >
             Cancel
           </Button>
         ) : row.status === 'succeeded' ? (
-          <Button size="sm" variant="ghost" icon={copied === row.id ? 'check' : undefined} onClick={() => void copy(row)} aria-label={`Copy the path of the ${FORMAT_LABEL[row.format]} export`}>
+          <Button
+            size="sm"
+            variant="ghost"
+            icon={copied === row.id ? 'check' : undefined}
+            onClick={() => void copy(row)}
+            aria-label={`Copy the path of the ${FORMAT_LABEL[row.format]} export`}
+          >
             {copied === row.id ? 'Copied' : 'Copy path'}
           </Button>
         ) : null,

@@ -5,12 +5,24 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import {
-  ADAPTER_COMBINE_JOB_KIND, AdapterCombineJobResult, type Adapter, type AdapterCombineJobParams, type AdapterDetail, type AdapterSource,
+  ADAPTER_COMBINE_JOB_KIND,
+  AdapterCombineJobResult,
+  type Adapter,
+  type AdapterCombineJobParams,
+  type AdapterDetail,
+  type AdapterSource,
 } from '../../../../common/api/adapters.ts';
 import { RunConfig, RunSummary } from '../../../../common/api/runs.ts';
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
 import { readModelSpec } from '../../../formats/model/folder.ts';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, TRAINING_TEMPLATE, parseLoraConfig, readAdapter, type LoraConfig } from '../../../formats/peft/index.ts';
+import {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  TRAINING_TEMPLATE,
+  parseLoraConfig,
+  readAdapter,
+  type LoraConfig,
+} from '../../../formats/peft/index.ts';
 import { SafetensorsFile } from '../../../formats/safetensors/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { AdapterRecord } from '../../store/index.ts';
@@ -24,7 +36,13 @@ export function combinedAdaptersDir(dataDir: string): string {
 
 /** A file-system-friendly form of a name, for default output paths. */
 export function slug(name: string): string {
-  return name.trim().toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'adapter';
+  return (
+    name
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'adapter'
+  );
 }
 
 function folderBytes(path: string): number {
@@ -42,7 +60,13 @@ function readConfigFile(path: string): { raw: Record<string, unknown>; config: L
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new StudioError('invalid_input', code === 'ENOENT' ? `${file} is missing: choose a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)` : `${file} is not valid JSON (${(err as Error).message})`, { field: 'path' });
+    throw new StudioError(
+      'invalid_input',
+      code === 'ENOENT'
+        ? `${file} is missing: choose a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)`
+        : `${file} is not valid JSON (${(err as Error).message})`,
+      { field: 'path' },
+    );
   }
   try {
     return { raw: raw as Record<string, unknown>, config: parseLoraConfig(raw, file) };
@@ -127,8 +151,13 @@ function recordRunAdapters(projectId: string, ctx: CoreContext): void {
     }
     const model = RunConfig.safeParse(run.config);
     ctx.store.adapters.insert({
-      projectId, runId: run.id, name: run.name, path,
-      rank: config.r, alpha: config.lora_alpha, targetModules: targetNames(config),
+      projectId,
+      runId: run.id,
+      name: run.name,
+      path,
+      rank: config.r,
+      alpha: config.lora_alpha,
+      targetModules: targetNames(config),
       step: summary.success ? summary.data.steps : null,
       baseModelId: model.success ? (ctx.store.baseModels.findByPath(model.data.model)?.id ?? null) : null,
     });
@@ -152,8 +181,14 @@ async function baseModelRecordFor(path: string, ctx: CoreContext): Promise<strin
     throw new StudioError('invalid_input', `model: ${(err as Error).message}`, { field: 'model' });
   }
   return ctx.store.baseModels.insert({
-    source: path, sourceKind: 'local', localPath: summary.path, revision: null, architecture: summary.architecture,
-    parameterCount: summary.parameterCount, sizeBytes: summary.sizeBytes, config: { ...summary, name: basename(path) },
+    source: path,
+    sourceKind: 'local',
+    localPath: summary.path,
+    revision: null,
+    architecture: summary.architecture,
+    parameterCount: summary.parameterCount,
+    sizeBytes: summary.sizeBytes,
+    config: { ...summary, name: basename(path) },
   }).id;
 }
 
@@ -183,8 +218,14 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
     let template: AdapterDetail['template'] = null;
     const templateFile = join(record.path, TRAINING_TEMPLATE);
     if (existsSync(templateFile)) {
-      const t = JSON.parse(readFileSync(templateFile, 'utf8')) as { template?: Record<string, unknown>; chat_template?: unknown };
-      template = { template: t.template ?? {}, chatTemplate: typeof t.chat_template === 'string' ? t.chat_template : null };
+      const t = JSON.parse(readFileSync(templateFile, 'utf8')) as {
+        template?: Record<string, unknown>;
+        chat_template?: unknown;
+      };
+      template = {
+        template: t.template ?? {},
+        chatTemplate: typeof t.chat_template === 'string' ? t.chat_template : null,
+      };
     }
     const files = readdirSync(record.path)
       .filter((name) => !name.startsWith('.'))
@@ -197,12 +238,21 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
     const folder = resolve(path);
     if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      throw new StudioError('invalid_input', `path: ${folder} is not a folder; choose the folder that holds adapter_config.json and adapter_model.safetensors`, { field: 'path' });
+      throw new StudioError(
+        'invalid_input',
+        `path: ${folder} is not a folder; choose the folder that holds adapter_config.json and adapter_model.safetensors`,
+        { field: 'path' },
+      );
     }
     const same = ctx.store.adapters.listByProject(projectId).find((a) => resolve(a.path) === folder);
-    if (same) throw new StudioError('conflict', `${folder} is already in this project as “${same.name}”`, { id: same.id });
+    if (same)
+      throw new StudioError('conflict', `${folder} is already in this project as “${same.name}”`, { id: same.id });
     const { config } = readConfigFile(folder);
-    const base = model ? resolve(model) : config.base_model_name_or_path && existsSync(join(config.base_model_name_or_path, 'config.json')) ? config.base_model_name_or_path : null;
+    const base = model
+      ? resolve(model)
+      : config.base_model_name_or_path && existsSync(join(config.base_model_name_or_path, 'config.json'))
+        ? config.base_model_name_or_path
+        : null;
     // Read it whole (every tensor checked, and against the base model's layers when known), so a broken
     // adapter is refused here rather than in the middle of a chat or an export.
     try {
@@ -210,11 +260,19 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
       await readAdapter(folder, spec);
     } catch (err) {
       if (err instanceof StudioError) throw err;
-      throw new StudioError('invalid_input', (err as Error).message, { field: model && (err as Error).message.includes('config.json') ? 'model' : 'path' });
+      throw new StudioError('invalid_input', (err as Error).message, {
+        field: model && (err as Error).message.includes('config.json') ? 'model' : 'path',
+      });
     }
     const baseModelId = base ? await baseModelRecordFor(base, ctx) : null;
     const record = ctx.store.adapters.insert({
-      projectId, name: name ?? basename(folder), path: folder, rank: config.r, alpha: config.lora_alpha, targetModules: targetNames(config), baseModelId,
+      projectId,
+      name: name ?? basename(folder),
+      path: folder,
+      rank: config.r,
+      alpha: config.lora_alpha,
+      targetModules: targetNames(config),
+      baseModelId,
     });
     return toAdapter(record, ctx);
   },
@@ -226,7 +284,8 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
     const records = adapters.map((a) => getAdapterRecord(a.id, ctx));
     for (const r of records) {
-      if (r.projectId !== projectId) throw new StudioError('invalid_input', `adapter “${r.name}” belongs to another project`, { field: 'adapters' });
+      if (r.projectId !== projectId)
+        throw new StudioError('invalid_input', `adapter “${r.name}” belongs to another project`, { field: 'adapters' });
       const problem = toAdapter(r, ctx).problem;
       if (problem) throw new StudioError('failed', `adapter “${r.name}”: ${problem}`);
     }
@@ -234,16 +293,26 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
     const known = bases.filter((b) => b.base !== null);
     const distinct = new Set(known.map((b) => resolve(b.base!)));
     if (distinct.size > 1) {
-      throw new StudioError('invalid_input', `the adapters were trained on different base models (${known.map((b) => `“${b.name}”: ${b.base}`).join('; ')}); combine adapters of one base model`, { field: 'adapters' });
+      throw new StudioError(
+        'invalid_input',
+        `the adapters were trained on different base models (${known.map((b) => `“${b.name}”: ${b.base}`).join('; ')}); combine adapters of one base model`,
+        { field: 'adapters' },
+      );
     }
     const baseModel = known[0]?.base ?? null;
     const outDir = join(combinedAdaptersDir(ctx.dataDir), slug(name));
     if (existsSync(outDir) && !overwrite) {
-      throw new StudioError('conflict', `${outDir} already exists; choose another name, or set overwrite to replace it`, { field: 'name' });
+      throw new StudioError(
+        'conflict',
+        `${outDir} already exists; choose another name, or set overwrite to replace it`,
+        { field: 'name' },
+      );
     }
     const params: AdapterCombineJobParams = {
       adapters: records.map((r, i) => ({ path: r.path, weight: adapters[i].weight })),
-      outDir, baseModel, overwrite,
+      outDir,
+      baseModel,
+      overwrite,
     };
     const job = ctx.jobs.start(ADAPTER_COMBINE_JOB_KIND, params, {
       projectId,
@@ -251,10 +320,17 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
         onEnd: (ended) => {
           const result = AdapterCombineJobResult.safeParse(ended.result);
           if (ended.status !== 'succeeded' || !result.success) return;
-          const previous = ctx.store.adapters.listByProject(projectId).find((a) => resolve(a.path) === resolve(result.data.path));
+          const previous = ctx.store.adapters
+            .listByProject(projectId)
+            .find((a) => resolve(a.path) === resolve(result.data.path));
           if (previous) ctx.store.adapters.delete(previous.id); // overwritten: one record per folder
           ctx.store.adapters.insert({
-            projectId, name, path: result.data.path, rank: result.data.r, alpha: result.data.loraAlpha, targetModules: result.data.targetModules,
+            projectId,
+            name,
+            path: result.data.path,
+            rank: result.data.r,
+            alpha: result.data.loraAlpha,
+            targetModules: result.data.targetModules,
             baseModelId: baseModel ? (ctx.store.baseModels.findByPath(baseModel)?.id ?? null) : null,
           });
         },
@@ -265,7 +341,8 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
 
   'adapters.delete': ({ id }, ctx) => {
     const record = getAdapterRecord(id, ctx);
-    if (record.runId) throw new StudioError('conflict', `“${record.name}” is the adapter of a run; it stays as long as its run does`);
+    if (record.runId)
+      throw new StudioError('conflict', `“${record.name}” is the adapter of a run; it stays as long as its run does`);
     return { deleted: ctx.store.adapters.delete(id) };
   },
 };

@@ -4,8 +4,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  EXPORT_JOB_KIND, ExportFormat, ExportJobResult, ExportType, exportType,
-  type Export, type ExportEstimate, type ExportJobParams,
+  EXPORT_JOB_KIND,
+  ExportFormat,
+  ExportJobResult,
+  ExportType,
+  exportType,
+  type Export,
+  type ExportEstimate,
+  type ExportJobParams,
 } from '../../../../common/api/exports.ts';
 import { openModelFolder } from '../../../formats/model/folder.ts';
 import { ADAPTER_WEIGHTS } from '../../../formats/peft/index.ts';
@@ -50,15 +56,26 @@ const needsBase = (format: ExportFormat) => format !== 'peft';
 function resolveRequest(request: ExportRequest, ctx: CoreContext) {
   const adapter = getAdapterRecord(request.adapterId, ctx);
   if (!existsSync(join(adapter.path, ADAPTER_WEIGHTS))) {
-    throw new StudioError('failed', `the adapter folder ${adapter.path} is missing or incomplete; it was moved or deleted`);
+    throw new StudioError(
+      'failed',
+      `the adapter folder ${adapter.path} is missing or incomplete; it was moved or deleted`,
+    );
   }
   const baseModel = request.model ? resolve(request.model) : adapterBaseModel(adapter, ctx);
   if (needsBase(request.format)) {
     if (!baseModel) {
-      throw new StudioError('invalid_input', `adapter “${adapter.name}” has no known base model folder here; pass model: the folder of the model it was trained on`, { field: 'model' });
+      throw new StudioError(
+        'invalid_input',
+        `adapter “${adapter.name}” has no known base model folder here; pass model: the folder of the model it was trained on`,
+        { field: 'model' },
+      );
     }
     if (!existsSync(join(baseModel, 'config.json'))) {
-      throw new StudioError('invalid_input', `model: ${baseModel} is not a model folder (no config.json); it may have been moved — pass the folder where it is now`, { field: 'model' });
+      throw new StudioError(
+        'invalid_input',
+        `model: ${baseModel} is not a model folder (no config.json); it may have been moved — pass the folder where it is now`,
+        { field: 'model' },
+      );
     }
   }
   return { adapter, baseModel, type: exportType(request.format, request.type) };
@@ -71,7 +88,13 @@ function defaultPath(ctx: CoreContext, adapterName: string, format: ExportFormat
 }
 
 const FLOAT_BYTES: Record<string, number> = { f32: 4, f16: 2, bf16: 2 };
-const GGML_OF: Record<string, GgmlType> = { f32: GgmlType.F32, f16: GgmlType.F16, bf16: GgmlType.BF16, q8_0: GgmlType.Q8_0, q4_0: GgmlType.Q4_0 };
+const GGML_OF: Record<string, GgmlType> = {
+  f32: GgmlType.F32,
+  f16: GgmlType.F16,
+  bf16: GgmlType.BF16,
+  q8_0: GgmlType.Q8_0,
+  q4_0: GgmlType.Q4_0,
+};
 
 function fileBytes(path: string): number {
   try {
@@ -82,7 +105,12 @@ function fileBytes(path: string): number {
 }
 
 /** About how many bytes an export writes: the tensors in their written types, plus the tokenizer it carries. */
-async function estimate(format: ExportFormat, type: ExportType, adapterPath: string, baseModel: string | null): Promise<{ bytes: number; tensors: number; parameters: number }> {
+async function estimate(
+  format: ExportFormat,
+  type: ExportType,
+  adapterPath: string,
+  baseModel: string | null,
+): Promise<{ bytes: number; tensors: number; parameters: number }> {
   if (format === 'peft' || format === 'lora-gguf') {
     const weights = await SafetensorsFile.open(join(adapterPath, ADAPTER_WEIGHTS));
     try {
@@ -136,18 +164,33 @@ export async function estimateExport(request: ExportRequest, ctx: CoreContext): 
   return { ...figures, path, exists: existsSync(path) };
 }
 
-export async function startExport(request: ExportRequest & { outPath?: string; overwrite: boolean }, ctx: CoreContext): Promise<Export> {
+export async function startExport(
+  request: ExportRequest & { outPath?: string; overwrite: boolean },
+  ctx: CoreContext,
+): Promise<Export> {
   const { adapter, baseModel, type } = resolveRequest(request, ctx);
   const outPath = resolve(request.outPath ?? defaultPath(ctx, adapter.name, request.format, type));
-  if (baseModel && resolve(baseModel) === outPath) throw new StudioError('invalid_input', `outPath: ${outPath} is the base model folder; choose another place`, { field: 'outPath' });
+  if (baseModel && resolve(baseModel) === outPath)
+    throw new StudioError('invalid_input', `outPath: ${outPath} is the base model folder; choose another place`, {
+      field: 'outPath',
+    });
   if (existsSync(outPath) && !request.overwrite) {
-    throw new StudioError('conflict', `${outPath} already exists; choose another path, or set overwrite to replace it`, { field: 'outPath' });
+    throw new StudioError(
+      'conflict',
+      `${outPath} already exists; choose another path, or set overwrite to replace it`,
+      { field: 'outPath' },
+    );
   }
   const busy = ctx.store.exports
     .listByProject(adapter.projectId)
     .map((e) => toExport(e, ctx))
     .find((e) => resolve(e.path) === outPath && (e.status === 'queued' || e.status === 'running'));
-  if (busy) throw new StudioError('conflict', `an export to ${outPath} is already ${busy.status}; wait for it or cancel it first`, { id: busy.id });
+  if (busy)
+    throw new StudioError(
+      'conflict',
+      `an export to ${outPath} is already ${busy.status}; wait for it or cancel it first`,
+      { id: busy.id },
+    );
 
   let estimatedBytes: number | null = null;
   try {
@@ -156,18 +199,27 @@ export async function startExport(request: ExportRequest & { outPath?: string; o
     // the job reports the real problem with its own error
   }
   const record = ctx.store.exports.insert({
-    projectId: adapter.projectId, adapterId: adapter.id, kind: request.format, path: outPath,
+    projectId: adapter.projectId,
+    adapterId: adapter.id,
+    kind: request.format,
+    path: outPath,
     meta: { type, weight: request.weight, baseModel, estimatedBytes, jobId: null },
   });
   const params: ExportJobParams = {
-    format: request.format, type, baseModel, adapter: { path: adapter.path, weight: request.weight }, outPath, overwrite: request.overwrite,
+    format: request.format,
+    type,
+    baseModel,
+    adapter: { path: adapter.path, weight: request.weight },
+    outPath,
+    overwrite: request.overwrite,
   };
   const job = ctx.jobs.start(EXPORT_JOB_KIND, params, {
     projectId: adapter.projectId,
     hooks: {
       onEnd: (ended) => {
         const result = ExportJobResult.safeParse(ended.result);
-        if (ended.status === 'succeeded' && result.success) ctx.store.exports.update(record.id, { sizeBytes: result.data.sizeBytes });
+        if (ended.status === 'succeeded' && result.success)
+          ctx.store.exports.update(record.id, { sizeBytes: result.data.sizeBytes });
       },
     },
   });
