@@ -39,7 +39,7 @@ export const RECIPE = {
   vocab: { target: 2048, specialTokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] },
   model: { hidden: 256, intermediate: 688, layers: 4, heads: 4, kvHeads: 4, ropeTheta: 10_000, maxPositions: 512, initStd: 0.02 },
   pretrain: { steps: 600, microBatch: 8, maxLength: 256, lr: 2e-3, warmup: 60 },
-  chat: { steps: 100, microBatch: 8, maxLength: 256, lr: 5e-4, warmup: 10, textShare: 0.25 },
+  chat: { steps: 300, microBatch: 8, maxLength: 256, lr: 5e-4, warmup: 10, textShare: 0.25 },
 } as const;
 
 const CHATML_TEMPLATE =
