@@ -21,7 +21,14 @@ import { trainByteLevelBpe, byteLevelBpeFiles } from '../../src/main/formats/tok
 import { HfTokenizer } from '../../src/main/formats/tokenizer/index.ts';
 import { writeSafetensors } from '../../src/main/formats/safetensors/index.ts';
 import { openModelFolder } from '../../src/main/formats/model/index.ts';
-import { buildLlamaProgram, countParams, createCpuTrainingSession, peftKey, type LlamaConfig, type TensorMap } from '../../src/main/engine/index.ts';
+import {
+  buildLlamaProgram,
+  countParams,
+  createCpuTrainingSession,
+  peftKey,
+  type LlamaConfig,
+  type TensorMap,
+} from '../../src/main/engine/index.ts';
 import { BatchPlan, type TokenizedExample } from '../../src/main/engine/data/batches.ts';
 import { train, type TrainerHyperparameters } from '../../src/main/engine/trainer/trainer.ts';
 import { latestCheckpoint } from '../../src/main/engine/trainer/checkpoint.ts';
@@ -37,18 +44,27 @@ export const RECIPE = {
   corpus: { stories: 40_000, facts: 12_000, chats: 24_000 },
   heldOutTexts: 400, // plain documents kept out of training for the reported eval loss
   vocab: { target: 2048, specialTokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] },
-  model: { hidden: 256, intermediate: 688, layers: 4, heads: 4, kvHeads: 4, ropeTheta: 10_000, maxPositions: 512, initStd: 0.02 },
+  model: {
+    hidden: 256,
+    intermediate: 688,
+    layers: 4,
+    heads: 4,
+    kvHeads: 4,
+    ropeTheta: 10_000,
+    maxPositions: 512,
+    initStd: 0.02,
+  },
   pretrain: { steps: 600, microBatch: 8, maxLength: 256, lr: 2e-3, warmup: 60 },
   chat: { steps: 300, microBatch: 8, maxLength: 256, lr: 5e-4, warmup: 10, textShare: 0.25 },
 } as const;
 
 const CHATML_TEMPLATE =
-  "{%- for message in messages %}" +
+  '{%- for message in messages %}' +
   "{%- if message['role'] not in ['system', 'user', 'assistant'] %}" +
   "{{- raise_exception('Unknown role: ' + message['role']) }}" +
-  "{%- endif %}" +
+  '{%- endif %}' +
   "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}" +
-  "{%- endfor %}" +
+  '{%- endfor %}' +
   "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
 
 function log(message: string): void {
@@ -104,7 +120,8 @@ async function main(): Promise<void> {
   });
   const positive = (name: string, v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
     return n;
   };
   await build({
@@ -129,12 +146,17 @@ async function build(o: BuildOptions): Promise<void> {
   const trainTexts = corpus.texts.slice(RECIPE.heldOutTexts);
   const chatTexts = corpus.chats.map(renderChatML);
   const corpusChars = corpus.texts.reduce((n, t) => n + t.length, 0) + chatTexts.reduce((n, t) => n + t.length, 0);
-  log(`corpus: ${corpus.texts.length} documents, ${corpus.chats.length} conversations, ${(corpusChars / 1e6).toFixed(2)} M characters`);
+  log(
+    `corpus: ${corpus.texts.length} documents, ${corpus.chats.length} conversations, ${(corpusChars / 1e6).toFixed(2)} M characters`,
+  );
 
   // 2. tokenizer (chat markers are special tokens, so the BPE never sees them)
   const specials = [...RECIPE.vocab.specialTokens];
   const bpeText = [...corpus.texts, ...corpus.chats.flatMap((c) => c.map((m) => `${m.role}\n${m.content}\n`))];
-  const merges = trainByteLevelBpe(bpeText, RECIPE.vocab.target - 256 - specials.length, { whenExhausted: 'stop', minPairCount: 2 });
+  const merges = trainByteLevelBpe(bpeText, RECIPE.vocab.target - 256 - specials.length, {
+    whenExhausted: 'stop',
+    minPairCount: 2,
+  });
   const files = byteLevelBpeFiles({
     merges,
     specialTokens: specials,
@@ -184,12 +206,24 @@ async function build(o: BuildOptions): Promise<void> {
   await writeFile(join(stage, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   await writeFile(
     join(stage, 'generation_config.json'),
-    JSON.stringify({ eos_token_id: [imEnd, eot], pad_token_id: eot, do_sample: false, max_new_tokens: 64 }, null, 2) + '\n',
+    JSON.stringify({ eos_token_id: [imEnd, eot], pad_token_id: eot, do_sample: false, max_new_tokens: 64 }, null, 2) +
+      '\n',
   );
   const llama: LlamaConfig = {
-    family: 'llama', vocabSize: files.vocabSize, hiddenSize: m.hidden, intermediateSize: m.intermediate, numLayers: m.layers,
-    numHeads: m.heads, numKvHeads: m.kvHeads, headDim, rmsNormEps: 1e-5, rope: { theta: m.ropeTheta, headDim, scaling: null },
-    tieWordEmbeddings: true, attentionBias: false, qkNorm: false, slidingWindow: null,
+    family: 'llama',
+    vocabSize: files.vocabSize,
+    hiddenSize: m.hidden,
+    intermediateSize: m.intermediate,
+    numLayers: m.layers,
+    numHeads: m.heads,
+    numKvHeads: m.kvHeads,
+    headDim,
+    rmsNormEps: 1e-5,
+    rope: { theta: m.ropeTheta, headDim, scaling: null },
+    tieWordEmbeddings: true,
+    attentionBias: false,
+    qkNorm: false,
+    slidingWindow: null,
   };
   const base = buildLlamaProgram(llama);
   const program = { ...base, params: base.params.map((d) => ({ ...d, trainable: true })) };
@@ -212,7 +246,12 @@ async function build(o: BuildOptions): Promise<void> {
     const prefix = peftKey('');
     await writeSafetensors(
       join(dir, 'model.safetensors'),
-      [...trainables].map(([key, t]) => ({ name: key.slice(prefix.length), dtype: 'F32' as const, shape: t.shape, data: t.data })),
+      [...trainables].map(([key, t]) => ({
+        name: key.slice(prefix.length),
+        dtype: 'F32' as const,
+        shape: t.shape,
+        data: t.data,
+      })),
       { metadata: { format: 'pt' } },
     );
   };
@@ -226,7 +265,10 @@ async function build(o: BuildOptions): Promise<void> {
     const ids: number[] = [];
     const trained: number[] = [];
     const push = (text: string, flag: number) => {
-      for (const id of tokenizer.encode(text)) (ids.push(id), trained.push(flag));
+      for (const id of tokenizer.encode(text)) {
+        ids.push(id);
+        trained.push(flag);
+      }
     };
     for (const msg of messages) {
       push(`<|im_start|>${msg.role}\n`, 0);
@@ -243,10 +285,23 @@ async function build(o: BuildOptions): Promise<void> {
   const chatTokens = chatExamples.reduce((n, e) => n + e.ids.length, 0);
   log(`tokenized in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${textTokens} text tokens, ${chatTokens} chat tokens`);
 
-  const heldOutPlan = new BatchPlan(heldOutExamples, { seed: RECIPE.seed, microBatchSize: 8, maxLength: RECIPE.pretrain.maxLength, padId: eot, shuffle: false });
+  const heldOutPlan = new BatchPlan(heldOutExamples, {
+    seed: RECIPE.seed,
+    microBatchSize: 8,
+    maxLength: RECIPE.pretrain.maxLength,
+    padId: eot,
+    shuffle: false,
+  });
   const report: Record<string, unknown> = {
     recipe: RECIPE,
-    corpus: { documents: corpus.texts.length, conversations: corpus.chats.length, characters: corpusChars, textTokens, chatTokens, heldOutDocuments: heldOut.length },
+    corpus: {
+      documents: corpus.texts.length,
+      conversations: corpus.chats.length,
+      characters: corpusChars,
+      textTokens,
+      chatTokens,
+      heldOutDocuments: heldOut.length,
+    },
     tokenizer: { merges: merges.length, vocabSize: files.vocabSize },
     parameters: countParams(base),
   };
@@ -261,20 +316,43 @@ async function build(o: BuildOptions): Promise<void> {
     const resumeFrom = o.resume ? await latestCheckpoint(dir) : null;
     if (resumeFrom) log(`${name}: resuming from ${resumeFrom}`);
     const result = await train({
-      session, hyperparameters: hp, train: plan, outputDir: dir, writeAdapter: writeModel, resumeFrom: resumeFrom ?? undefined,
+      session,
+      hyperparameters: hp,
+      train: plan,
+      outputDir: dir,
+      writeAdapter: writeModel,
+      resumeFrom: resumeFrom ?? undefined,
       onLog: (e) => {
-        if (e.loss !== undefined) log(`${name} step ${e.step}/${hp.max_steps} loss ${e.loss.toFixed(3)} lr ${e.lr?.toExponential(2)} ${Math.round(e.tokens_per_second ?? 0)} tok/s eta ${Math.round((e.eta_seconds ?? 0) / 60)} min`);
+        if (e.loss !== undefined)
+          log(
+            `${name} step ${e.step}/${hp.max_steps} loss ${e.loss.toFixed(3)} lr ${e.lr?.toExponential(2)} ${Math.round(e.tokens_per_second ?? 0)} tok/s eta ${Math.round((e.eta_seconds ?? 0) / 60)} min`,
+          );
       },
     });
     const evaluation = await evaluateSplit(session, heldOutPlan);
-    log(`${name}: done, ${result.globalStep} steps, last loss ${result.trainLoss?.toFixed(3)}, held-out loss ${evaluation.loss.toFixed(3)} (ppl ${evaluation.perplexity.toFixed(2)}), ${Math.round(result.elapsedSeconds)} s`);
+    log(
+      `${name}: done, ${result.globalStep} steps, last loss ${result.trainLoss?.toFixed(3)}, held-out loss ${evaluation.loss.toFixed(3)} (ppl ${evaluation.perplexity.toFixed(2)}), ${Math.round(result.elapsedSeconds)} s`,
+    );
     return {
-      steps: result.globalStep, finalTrainLoss: result.trainLoss, heldOutLoss: evaluation.loss, heldOutPerplexity: evaluation.perplexity,
-      trainedTokens: result.trainedTokens, seconds: Math.round(result.elapsedSeconds),
+      steps: result.globalStep,
+      finalTrainLoss: result.trainLoss,
+      heldOutLoss: evaluation.loss,
+      heldOutPerplexity: evaluation.perplexity,
+      trainedTokens: result.trainedTokens,
+      seconds: Math.round(result.elapsedSeconds),
     };
   };
-  const pretrainPlan = new BatchPlan(trainExamples, { seed: RECIPE.seed, microBatchSize: p.microBatch, maxLength: p.maxLength, padId: eot, packing: true });
-  report.pretrain = { heldOutLossAtInit: before.loss, ...(await phase('pretrain', pretrainDir, pretrainPlan, hyper({ ...p, steps: o.pretrainSteps }, RECIPE.seed))) };
+  const pretrainPlan = new BatchPlan(trainExamples, {
+    seed: RECIPE.seed,
+    microBatchSize: p.microBatch,
+    maxLength: p.maxLength,
+    padId: eot,
+    packing: true,
+  });
+  report.pretrain = {
+    heldOutLossAtInit: before.loss,
+    ...(await phase('pretrain', pretrainDir, pretrainPlan, hyper({ ...p, steps: o.pretrainSteps }, RECIPE.seed))),
+  };
 
   // 5. chat phase: a new session from the pretrained weights (fresh optimizer), conversations + some plain text
   const c = RECIPE.chat;
@@ -285,8 +363,19 @@ async function build(o: BuildOptions): Promise<void> {
   const mixRng = new Rng(RECIPE.seed + 1);
   const textCount = Math.round((chatExamples.length * c.textShare) / (1 - c.textShare));
   const mixed = [...chatExamples, ...mixRng.shuffle([...trainExamples]).slice(0, textCount)];
-  const chatPlan = new BatchPlan(mixed, { seed: RECIPE.seed + 1, microBatchSize: c.microBatch, maxLength: c.maxLength, padId: eot, packing: true });
-  report.chat = await phase('chat', join(o.work, 'chat'), chatPlan, hyper({ ...c, steps: o.chatSteps }, RECIPE.seed + 1));
+  const chatPlan = new BatchPlan(mixed, {
+    seed: RECIPE.seed + 1,
+    microBatchSize: c.microBatch,
+    maxLength: c.maxLength,
+    padId: eot,
+    packing: true,
+  });
+  report.chat = await phase(
+    'chat',
+    join(o.work, 'chat'),
+    chatPlan,
+    hyper({ ...c, steps: o.chatSteps }, RECIPE.seed + 1),
+  );
 
   // 6. the model folder, reopened through the ordinary loader as a check
   await writeModel(stage, session.getTrainables());
@@ -305,6 +394,8 @@ async function build(o: BuildOptions): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`build:default-model failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `build:default-model failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -3,8 +3,23 @@
 // plain style. Everything here is written by this script (no third-party text), so the corpus carries the
 // project's own licence. Same seed → same corpus, byte for byte.
 import {
-  ANIMALS, BAD_FEELINGS, BOYS, COLOURED_THINGS, COLOURS, FOODS, GIRLS, GOOD_FEELINGS, NUMBER_WORDS, OBJECTS, PLACES, RELATIVES, WEATHER,
-  Rng, article, capitalize, type Animal,
+  ANIMALS,
+  BAD_FEELINGS,
+  BOYS,
+  COLOURED_THINGS,
+  COLOURS,
+  FOODS,
+  GIRLS,
+  GOOD_FEELINGS,
+  NUMBER_WORDS,
+  OBJECTS,
+  PLACES,
+  RELATIVES,
+  WEATHER,
+  Rng,
+  article,
+  capitalize,
+  type Animal,
 } from './world.ts';
 
 export interface ChatMessage {
@@ -42,7 +57,14 @@ function storyLostObject(rng: Rng): string {
   const place = rng.pick(PLACES);
   const bad = rng.pick(BAD_FEELINGS);
   const good = rng.pick(GOOD_FEELINGS);
-  const hidden = rng.pick(['under a big tree', 'behind a rock', 'in the tall grass', 'under a bench', 'near the water', 'in a bush']);
+  const hidden = rng.pick([
+    'under a big tree',
+    'behind a rock',
+    'in the tall grass',
+    'under a bench',
+    'near the water',
+    'in a bush',
+  ]);
   const s = [
     `${rng.pick(OPENINGS)}, there was a little ${h.kind} named ${h.name}.`,
     `${h.name} had ${article(adj)} ${obj}. ${capitalize(h.he)} loved to play with it in ${place}.`,
@@ -73,7 +95,9 @@ function storyAnimal(rng: Rng): string {
     `"That is how ${a.plural} talk," said ${h.his} ${rel}.`,
     `${h.name} gave the ${a.name} some ${a.food}. The ${a.name} ate it all.`,
     `${capitalize(a.plural)} like ${a.food}, and they live ${a.home}.`,
-    rng.chance(0.5) ? `The ${a.name} can ${rng.pick(a.can)}, but it cannot ${rng.pick(a.cannot)}.` : `The ${a.name} was ${a.size === 'big' ? 'big and strong' : 'small and quick'}.`,
+    rng.chance(0.5)
+      ? `The ${a.name} can ${rng.pick(a.can)}, but it cannot ${rng.pick(a.cannot)}.`
+      : `The ${a.name} was ${a.size === 'big' ? 'big and strong' : 'small and quick'}.`,
     `When it was time to go, ${h.name} waved and said, "Goodbye, ${a.name}!"`,
     `${capitalize(h.he)} was ${rng.pick(GOOD_FEELINGS)} all the way home.`,
   ];
@@ -170,7 +194,11 @@ export function generateFactParagraph(rng: Rng): string {
   if (r < 0.6) {
     const a = rng.pick(ANIMALS);
     const facts = rng.shuffle(animalFacts(rng, a).slice(1));
-    return [rng.pick([`Let me tell you about ${a.plural}.`, `This is about the ${a.name}.`, `Do you know the ${a.name}?`]), animalFacts(rng, a)[0], ...facts.slice(0, 3 + rng.int(3))].join(' ');
+    return [
+      rng.pick([`Let me tell you about ${a.plural}.`, `This is about the ${a.name}.`, `Do you know the ${a.name}?`]),
+      animalFacts(rng, a)[0],
+      ...facts.slice(0, 3 + rng.int(3)),
+    ].join(' ');
   }
   if (r < 0.85) {
     const items = rng.shuffle([...COLOURED_THINGS]).slice(0, 4);
@@ -193,29 +221,61 @@ export function generateQuestion(rng: Rng): QuestionAnswer {
   const r = rng.int(10);
   switch (r) {
     case 0:
-      return { kind: 'sound', question: rng.pick([`What sound does ${article(a.name)} make?`, `What does ${article(a.name)} say?`]), answer: `${capitalize(article(a.name))} says ${a.sound}.` };
+      return {
+        kind: 'sound',
+        question: rng.pick([`What sound does ${article(a.name)} make?`, `What does ${article(a.name)} say?`]),
+        answer: `${capitalize(article(a.name))} says ${a.sound}.`,
+      };
     case 1:
-      return { kind: 'food', question: rng.pick([`What does ${article(a.name)} eat?`, `What do ${a.plural} eat?`]), answer: `${capitalize(a.plural)} eat ${a.food}.` };
+      return {
+        kind: 'food',
+        question: rng.pick([`What does ${article(a.name)} eat?`, `What do ${a.plural} eat?`]),
+        answer: `${capitalize(a.plural)} eat ${a.food}.`,
+      };
     case 2:
-      return { kind: 'home', question: rng.pick([`Where does ${article(a.name)} live?`, `Where do ${a.plural} live?`]), answer: `${capitalize(a.plural)} live ${a.home}.` };
+      return {
+        kind: 'home',
+        question: rng.pick([`Where does ${article(a.name)} live?`, `Where do ${a.plural} live?`]),
+        answer: `${capitalize(a.plural)} live ${a.home}.`,
+      };
     case 3: {
       const yes = rng.chance(0.5);
       const ability = yes ? rng.pick(a.can) : rng.pick(a.cannot);
-      return { kind: 'ability', question: `Can ${article(a.name)} ${ability}?`, answer: yes ? `Yes, ${article(a.name)} can ${ability}.` : `No, ${article(a.name)} cannot ${ability}.` };
+      return {
+        kind: 'ability',
+        question: `Can ${article(a.name)} ${ability}?`,
+        answer: yes ? `Yes, ${article(a.name)} can ${ability}.` : `No, ${article(a.name)} cannot ${ability}.`,
+      };
     }
     case 4: {
       const [thing, colour] = rng.pick(COLOURED_THINGS);
-      return { kind: 'colour', question: rng.pick([`What colour is the ${thing}?`, `What color is the ${thing}?`]), answer: `The ${thing} is ${colour}.` };
+      return {
+        kind: 'colour',
+        question: rng.pick([`What colour is the ${thing}?`, `What color is the ${thing}?`]),
+        answer: `The ${thing} is ${colour}.`,
+      };
     }
     case 5: {
       const x = rng.int(10);
       const y = rng.int(10);
-      return { kind: 'sum', question: rng.pick([`What is ${x} plus ${y}?`, `How much is ${x} and ${y}?`]), answer: `${x} plus ${y} is ${x + y}.` };
+      return {
+        kind: 'sum',
+        question: rng.pick([`What is ${x} plus ${y}?`, `How much is ${x} and ${y}?`]),
+        answer: `${x} plus ${y} is ${x + y}.`,
+      };
     }
     case 6:
-      return { kind: 'about', question: rng.pick([`Tell me about ${a.plural}.`, `What do you know about ${a.plural}?`]), answer: rng.shuffle(animalFacts(rng, a)).slice(0, 3).join(' ') };
+      return {
+        kind: 'about',
+        question: rng.pick([`Tell me about ${a.plural}.`, `What do you know about ${a.plural}?`]),
+        answer: rng.shuffle(animalFacts(rng, a)).slice(0, 3).join(' '),
+      };
     case 7:
-      return { kind: 'kind', question: `What is ${article(a.name)}?`, answer: `${capitalize(article(a.name))} is ${a.kind}. ${capitalize(a.plural)} live ${a.home}.` };
+      return {
+        kind: 'kind',
+        question: `What is ${article(a.name)}?`,
+        answer: `${capitalize(article(a.name))} is ${a.kind}. ${capitalize(a.plural)} live ${a.home}.`,
+      };
     case 8: {
       const greet = rng.pick(['Hello!', 'Hi!', 'Good morning!', 'Hi there!', 'Hello, who are you?', 'Who are you?']);
       const answer = greet.includes('who')
@@ -224,7 +284,11 @@ export function generateQuestion(rng: Rng): QuestionAnswer {
       return { kind: 'greeting', question: greet, answer };
     }
     default:
-      return { kind: 'size', question: `Is ${article(a.name)} big or small?`, answer: `${capitalize(article(a.name))} is a ${a.size} animal.` };
+      return {
+        kind: 'size',
+        question: `Is ${article(a.name)} big or small?`,
+        answer: `${capitalize(article(a.name))} is a ${a.size} animal.`,
+      };
   }
 }
 

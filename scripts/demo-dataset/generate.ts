@@ -42,11 +42,17 @@ export function generateDemoDataset(seed = DEMO_SEED, draws = 6000, evalShare = 
   const evalCount = Math.round(questions.length * evalShare);
   const rows = (qs: string[]) =>
     qs.flatMap((q) =>
-      byQuestion.get(q)!.slice(0, 2).flatMap((plain, k) => {
-        const chat: ChatMessage[] = [{ role: 'user', content: q }, { role: 'assistant', content: pirateAnswer(plain) }];
-        // the same question with a system prompt too (on alternate answers), so the style does not hinge on one
-        return k === 0 ? [chat, [{ role: 'system' as const, content: SYSTEM }, ...chat]] : [chat];
-      }),
+      byQuestion
+        .get(q)!
+        .slice(0, 2)
+        .flatMap((plain, k) => {
+          const chat: ChatMessage[] = [
+            { role: 'user', content: q },
+            { role: 'assistant', content: pirateAnswer(plain) },
+          ];
+          // the same question with a system prompt too (on alternate answers), so the style does not hinge on one
+          return k === 0 ? [chat, [{ role: 'system' as const, content: SYSTEM }, ...chat]] : [chat];
+        }),
     );
   const evalRows = rows(questions.slice(0, evalCount).sort());
   const trainRows = rng.shuffle(rows(questions.slice(evalCount).sort()));

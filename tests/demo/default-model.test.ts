@@ -27,14 +27,21 @@ describe('bundled default model', () => {
       await folder.close();
     }
     expect(statSync(join(DEFAULT_MODEL_DIR, 'model.safetensors')).size).toBeLessThan(50 * 2 ** 20);
-    const report = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'training_report.json'), 'utf8')) as { pretrain: { steps: number }; chat: { steps: number } };
+    const report = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'training_report.json'), 'utf8')) as {
+      pretrain: { steps: number };
+      chat: { steps: number };
+    };
     expect(report.pretrain.steps).toBeGreaterThan(0);
     expect(report.chat.steps).toBeGreaterThan(0);
   });
 
   it('has a byte-level BPE tokenizer (any text round-trips) with ChatML special tokens and template', () => {
     const tok = HfTokenizer.load(DEFAULT_MODEL_DIR);
-    for (const text of ['Once upon a time, there was a little girl named Lily.', 'Ünïcödé ✓ 漢字 and tabs\tand 123 numbers']) expect(tok.decode(tok.encode(text))).toBe(text);
+    for (const text of [
+      'Once upon a time, there was a little girl named Lily.',
+      'Ünïcödé ✓ 漢字 and tabs\tand 123 numbers',
+    ])
+      expect(tok.decode(tok.encode(text))).toBe(text);
     expect(tok.encode('The cat says meow.').length).toBeLessThanOrEqual(6); // learned merges: about a token a word
     const text = renderChat(tok, [{ role: 'user', content: 'Hi!' }], { addGenerationPrompt: true });
     expect(text).toBe('<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n');
@@ -66,17 +73,31 @@ describe('bundled default model', () => {
           if (t + 1 < r.length) labels[b * T + t] = r[t + 1]!;
         });
       });
-      const { nllPerSequence, tokensPerSequence } = await session.evaluate({ B: rows.length, T, inputIds, attentionMask: mask, labels });
+      const { nllPerSequence, tokensPerSequence } = await session.evaluate({
+        B: rows.length,
+        T,
+        inputIds,
+        attentionMask: mask,
+        labels,
+      });
       const ppl = Math.exp(nllPerSequence.reduce((a, b) => a + b, 0) / tokensPerSequence.reduce((a, b) => a + b, 0));
       expect(ppl).toBeLessThan(4); // a random model of this vocabulary sits near 1,349
 
       const V = program.params.find((d) => d.name === 'model.embed_tokens.weight')!.shape[0]!;
-      const ids = tok.encode(renderChat(tok, [{ role: 'user', content: 'What sound does a cow make?' }], { addGenerationPrompt: true }));
+      const ids = tok.encode(
+        renderChat(tok, [{ role: 'user', content: 'What sound does a cow make?' }], { addGenerationPrompt: true }),
+      );
       const end = tok.tokenToId('<|im_end|>');
       const out: number[] = [];
       for (let i = 0; i < 24; i++) {
         const n = ids.length;
-        const { logits } = await session.forward({ B: 1, T: n, inputIds: Int32Array.from(ids), attentionMask: new Uint8Array(n).fill(1), labels: new Int32Array(n).fill(-100) });
+        const { logits } = await session.forward({
+          B: 1,
+          T: n,
+          inputIds: Int32Array.from(ids),
+          attentionMask: new Uint8Array(n).fill(1),
+          labels: new Int32Array(n).fill(-100),
+        });
         let best = 0;
         for (let v = 1; v < V; v++) if (logits[(n - 1) * V + v]! > logits[(n - 1) * V + best]!) best = v;
         if (best === end) break;
@@ -93,7 +114,11 @@ describe('bundled default model', () => {
 
 describe('demo dataset', () => {
   const read = (name: string) => readFileSync(join(DEMO_DATASET_DIR, name), 'utf8');
-  const parse = (text: string) => text.trim().split('\n').map((l) => (JSON.parse(l) as { messages: { role: string; content: string }[] }).messages);
+  const parse = (text: string) =>
+    text
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { messages: { role: string; content: string }[] }).messages);
 
   it('is what its seeded script generates, byte for byte', () => {
     const { train, eval: evalRows } = generateDemoDataset();

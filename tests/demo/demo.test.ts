@@ -43,18 +43,37 @@ let demo: DemoOutput;
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { maxBuffer: 16 << 20, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { maxBuffer: 16 << 20, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(DEFAULT_MODEL_DIR, 'model.safetensors'))) throw new Error(`${DEFAULT_MODEL_DIR}: the bundled default model is missing (npm run build:default-model)`);
-  const out = await runCli(['--data-dir', dataDir, 'demo', '--steps', String(STEPS), '--train-limit', String(TRAIN_ROWS), '--eval-limit', String(EVAL_ROWS), '--lr', LR]);
+  if (!existsSync(join(DEFAULT_MODEL_DIR, 'model.safetensors')))
+    throw new Error(`${DEFAULT_MODEL_DIR}: the bundled default model is missing (npm run build:default-model)`);
+  const out = await runCli([
+    '--data-dir',
+    dataDir,
+    'demo',
+    '--steps',
+    String(STEPS),
+    '--train-limit',
+    String(TRAIN_ROWS),
+    '--eval-limit',
+    String(EVAL_ROWS),
+    '--lr',
+    LR,
+  ]);
   const last = out.stdout.trim().split('\n').at(-1) ?? '';
   const m = /^demo ppl_before=([\d.]+) ppl_after=([\d.]+) gguf=(\S+)$/.exec(last);
-  if (out.code !== 0 || !m) throw new Error(`demo failed (exit ${out.code}); last line "${last}"\n${out.stderr.slice(-3000)}`);
+  if (out.code !== 0 || !m)
+    throw new Error(`demo failed (exit ${out.code}); last line "${last}"\n${out.stderr.slice(-3000)}`);
   demo = { ...out, pplBefore: Number(m[1]), pplAfter: Number(m[2]), gguf: m[3]! };
 }, 600_000);
 
@@ -78,7 +97,13 @@ async function greedyAnswers(modelDir: string, prompts: readonly string[], maxNe
     const out: number[] = [];
     for (let i = 0; i < maxNew; i++) {
       const T = ids.length;
-      const { logits } = await session.forward({ B: 1, T, inputIds: Int32Array.from(ids), attentionMask: new Uint8Array(T).fill(1), labels: new Int32Array(T).fill(-100) });
+      const { logits } = await session.forward({
+        B: 1,
+        T,
+        inputIds: Int32Array.from(ids),
+        attentionMask: new Uint8Array(T).fill(1),
+        labels: new Int32Array(T).fill(-100),
+      });
       let best = 0;
       for (let v = 1; v < V; v++) if (logits[(T - 1) * V + v] > logits[(T - 1) * V + best]) best = v;
       if (stop.has(best)) break;
@@ -114,7 +139,12 @@ describe('lora-studio demo (shortened)', () => {
       const metrics = (await core.invoke('runs.metrics', { id: runs[0]!.id })) as RunMetric[];
       expect(metrics.filter((p) => p.values.loss !== undefined).length).toBe(STEPS);
       expect(metrics.some((p) => p.values.eval_perplexity !== undefined)).toBe(true);
-      expect(core.store.exports.listByProject(project!.id).map((e) => e.kind).sort()).toEqual(['gguf', 'hf']);
+      expect(
+        core.store.exports
+          .listByProject(project!.id)
+          .map((e) => e.kind)
+          .sort(),
+      ).toEqual(['gguf', 'hf']);
     } finally {
       await core.close();
     }
@@ -139,13 +169,28 @@ describe('lora-studio demo (shortened)', () => {
       const model = await llama.loadModel({ modelPath: demo.gguf });
       // the eval rows exactly as the studio rendered and masked them for its perplexity
       const evalPath = join(dataDir, 'datasets', 'demo-subset', 'eval.jsonl');
-      const config = RunConfig.parse(demoRunConfig({ method: 'lora', steps: STEPS, model: DEFAULT_MODEL_DIR, trainPath: evalPath, evalPath, seed: 42, learningRate: Number(LR) }));
+      const config = RunConfig.parse(
+        demoRunConfig({
+          method: 'lora',
+          steps: STEPS,
+          model: DEFAULT_MODEL_DIR,
+          trainPath: evalPath,
+          evalPath,
+          seed: 42,
+          learningRate: Number(LR),
+        }),
+      );
       const tokenizer = HfTokenizer.load(DEFAULT_MODEL_DIR);
       const { eval: rows } = await loadRunExamples({ config, tokenizer });
       expect(rows).toHaveLength(EVAL_ROWS);
       // llama.cpp's tokenizer (from the GGUF) gives our ids
       expect(Array.from(model.tokenize(rows[0]!.text, true))).toEqual(Array.from(rows[0]!.ids));
-      const context = await model.createContext({ contextSize: 256, threads: 2, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
+      const context = await model.createContext({
+        contextSize: 256,
+        threads: 2,
+        experimentalKvCacheKeyType: 'F32',
+        experimentalKvCacheValueType: 'F32',
+      });
       // the studio's own per-example NLL of the tuned model (the demo's "after" evaluation), on the first rows
       const core = createStudioCore({ dataDir });
       let studio: { index: number; tokens: number; adapterNll: number | null }[];
@@ -160,7 +205,9 @@ describe('lora-studio demo (shortened)', () => {
       }
       const measured = studio.filter((e) => e.index < LLAMA_CPP_ROWS);
       expect(measured).toHaveLength(LLAMA_CPP_ROWS);
-      const studioPpl = Math.exp(measured.reduce((a, e) => a + e.adapterNll!, 0) / measured.reduce((a, e) => a + e.tokens, 0));
+      const studioPpl = Math.exp(
+        measured.reduce((a, e) => a + e.adapterNll!, 0) / measured.reduce((a, e) => a + e.tokens, 0),
+      );
       let nll = 0;
       let count = 0;
       const seq = context.getSequence();
@@ -169,7 +216,11 @@ describe('lora-studio demo (shortened)', () => {
         const ids = Array.from(row.ids);
         // full-vocabulary probabilities at temperature 1 with no truncation = softmax of llama.cpp's logits
         const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-        const input = ids.map((t, i) => (i + 1 < ids.length && row.trained[i + 1] ? ([t, { generateNext: { probabilities: true, options: sampling } }] as const) : t));
+        const input = ids.map((t, i) =>
+          i + 1 < ids.length && row.trained[i + 1]
+            ? ([t, { generateNext: { probabilities: true, options: sampling } }] as const)
+            : t,
+        );
         const res = await seq.controlledEvaluate(input as unknown as Parameters<typeof seq.controlledEvaluate>[0]);
         for (let t = 1; t < ids.length; t++) {
           if (!row.trained[t]) continue;

@@ -69,11 +69,25 @@ export interface DemoResult {
 }
 
 /** The run config of the demo for a method: settings that teach the tiny default model the style in a few minutes. */
-export function demoRunConfig(o: { method: DemoMethod; steps: number; model: string; trainPath: string; evalPath: string; seed: number; learningRate?: number }): RunConfigInput {
+export function demoRunConfig(o: {
+  method: DemoMethod;
+  steps: number;
+  model: string;
+  trainPath: string;
+  evalPath: string;
+  seed: number;
+  learningRate?: number;
+}): RunConfigInput {
   const full = o.method === 'full';
   return {
     model: o.model,
-    dataset: { path: o.trainPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'file', path: o.evalPath } },
+    dataset: {
+      path: o.trainPath,
+      format: 'chat',
+      columns: { messages: 'messages' },
+      template: { kind: 'chat' },
+      eval_split: { kind: 'file', path: o.evalPath },
+    },
     method: o.method,
     lora: { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: 'all-linear' },
     learning_rate: o.learningRate ?? (full ? 5e-4 : 3e-3),
@@ -93,7 +107,9 @@ export function demoRunConfig(o: { method: DemoMethod; steps: number; model: str
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -106,11 +122,19 @@ async function folderBytes(dir: string): Promise<number> {
 }
 
 /** The dataset files the run reads: the bundled ones, or the first N rows of each copied into the data dir. */
-async function demoDatasetFiles(core: StudioCore, dataDir: string, o: DemoOptions): Promise<{ trainPath: string; evalPath: string }> {
+async function demoDatasetFiles(
+  core: StudioCore,
+  dataDir: string,
+  o: DemoOptions,
+): Promise<{ trainPath: string; evalPath: string }> {
   const train = join(o.datasetDir, 'train.jsonl');
   const evalFile = join(o.datasetDir, 'eval.jsonl');
   for (const f of [train, evalFile]) {
-    if (!existsSync(f)) throw new StudioError('invalid_input', `${f}: the demo dataset file is missing (run \`npx tsx scripts/demo-dataset/generate.ts\`)`);
+    if (!existsSync(f))
+      throw new StudioError(
+        'invalid_input',
+        `${f}: the demo dataset file is missing (run \`npx tsx scripts/demo-dataset/generate.ts\`)`,
+      );
   }
   if (o.trainLimit === undefined && o.evalLimit === undefined) return { trainPath: train, evalPath: evalFile };
   const dir = join(dataDir, 'datasets', 'demo-subset');
@@ -122,7 +146,10 @@ async function demoDatasetFiles(core: StudioCore, dataDir: string, o: DemoOption
     return dest;
   };
   void core;
-  return { trainPath: await cut(train, o.trainLimit, 'train.jsonl'), evalPath: await cut(evalFile, o.evalLimit, 'eval.jsonl') };
+  return {
+    trainPath: await cut(train, o.trainLimit, 'train.jsonl'),
+    evalPath: await cut(evalFile, o.evalLimit, 'eval.jsonl'),
+  };
 }
 
 /** Records the base model and the dataset in the store once (by path / content hash). */
@@ -132,15 +159,25 @@ async function recordInputs(core: StudioCore, projectId: string, model: string, 
     const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
     const weights = join(model, 'model.safetensors');
     store.baseModels.insert({
-      source: 'bundled:default-model', sourceKind: 'local', localPath: model,
+      source: 'bundled:default-model',
+      sourceKind: 'local',
+      localPath: model,
       architecture: String((config.architectures as string[] | undefined)?.[0] ?? config.model_type ?? 'unknown'),
-      sizeBytes: existsSync(weights) ? (await stat(weights)).size : null, config,
+      sizeBytes: existsSync(weights) ? (await stat(weights)).size : null,
+      config,
     });
   }
   const hash = await sha256(trainPath);
   if (!store.datasets.listByProject(projectId).some((d) => d.hash === hash)) {
     const rows = (await readFile(trainPath, 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
-    store.datasets.insert({ projectId, name: 'demo: pirate answers', filePath: trainPath, format: 'chat', hash, rowCount: rows });
+    store.datasets.insert({
+      projectId,
+      name: 'demo: pirate answers',
+      filePath: trainPath,
+      format: 'chat',
+      hash,
+      rowCount: rows,
+    });
   }
 }
 
@@ -148,15 +185,21 @@ async function demoProject(core: StudioCore): Promise<Project> {
   const all = (await core.invoke('projects.list', {})) as Project[];
   return (
     all.find((p) => p.name === DEMO_PROJECT) ??
-    ((await core.invoke('projects.create', { name: DEMO_PROJECT, description: 'The bundled default model taught to answer like a pirate (lora-studio demo)' })) as Project)
+    ((await core.invoke('projects.create', {
+      name: DEMO_PROJECT,
+      description: 'The bundled default model taught to answer like a pirate (lora-studio demo)',
+    })) as Project)
   );
 }
 
 async function evaluate(core: StudioCore, request: Record<string, unknown>, label: string): Promise<Evaluation> {
   const started = (await core.invoke('evaluations.start', request as never)) as Evaluation;
-  const job = await followJob(core, started.jobId!, label, { cancel: () => core.invoke('jobs.cancel', { id: started.jobId! }) });
+  const job = await followJob(core, started.jobId!, label, {
+    cancel: () => core.invoke('jobs.cancel', { id: started.jobId! }),
+  });
   const { evaluation } = (await core.invoke('evaluations.get', { id: started.id })) as { evaluation: Evaluation };
-  if (job.status !== 'succeeded') throw new StudioError('failed', `${label} ${job.status}: ${evaluation.error ?? job.error ?? 'see the job log'}`);
+  if (job.status !== 'succeeded')
+    throw new StudioError('failed', `${label} ${job.status}: ${evaluation.error ?? job.error ?? 'see the job log'}`);
   return evaluation;
 }
 
@@ -171,7 +214,12 @@ interface ChatTarget {
  * Greedy answers to each prompt from every target, through the app's chat (one conversation per prompt and
  * model, base and tuned as panes side by side when they share the base model), so they show in the Demo project.
  */
-export async function answerSideBySide(core: StudioCore, projectId: string, prompts: readonly string[], targets: ChatTarget[]): Promise<Map<string, string[]>> {
+export async function answerSideBySide(
+  core: StudioCore,
+  projectId: string,
+  prompts: readonly string[],
+  targets: ChatTarget[],
+): Promise<Map<string, string[]>> {
   const answers = new Map<string, string[]>(targets.map((t) => [t.pane, []]));
   const byModel = new Map<string, ChatTarget[]>();
   for (const t of targets) byModel.set(t.model, [...(byModel.get(t.model) ?? []), t]);
@@ -181,37 +229,94 @@ export async function answerSideBySide(core: StudioCore, projectId: string, prom
         projectId,
         title: `Demo: ${prompt}`,
         model,
-        panes: group.map((t) => ({ id: t.pane, label: t.label, adapters: t.adapter ? [{ path: t.adapter, weight: 1 }] : [] })),
+        panes: group.map((t) => ({
+          id: t.pane,
+          label: t.label,
+          adapters: t.adapter ? [{ path: t.adapter, weight: 1 }] : [],
+        })),
         sampling: { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 48, seed: 0, stop: [] },
       } as never)) as { id: string };
-      const { jobId } = (await core.invoke('chat.send', { sessionId: session.id, content: prompt } as never)) as { jobId: string };
+      const { jobId } = (await core.invoke('chat.send', { sessionId: session.id, content: prompt } as never)) as {
+        jobId: string;
+      };
       const job = await core.jobs.waitFor(jobId);
-      if (job.status !== 'succeeded') throw new StudioError('failed', `answering "${prompt}" ${job.status}: ${job.error ?? 'see the job log'}`);
-      const { messages } = (await core.invoke('chat.get', { id: session.id })) as { messages: { role: string; pane: string | null; content: string }[] };
-      for (const t of group) answers.get(t.pane)!.push(messages.find((m) => m.role === 'assistant' && m.pane === t.pane)?.content.trim() ?? '');
+      if (job.status !== 'succeeded')
+        throw new StudioError('failed', `answering "${prompt}" ${job.status}: ${job.error ?? 'see the job log'}`);
+      const { messages } = (await core.invoke('chat.get', { id: session.id })) as {
+        messages: { role: string; pane: string | null; content: string }[];
+      };
+      for (const t of group)
+        answers
+          .get(t.pane)!
+          .push(messages.find((m) => m.role === 'assistant' && m.pane === t.pane)?.content.trim() ?? '');
     }
   }
   return answers;
 }
 
-export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions, say: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<DemoResult> {
+export async function runDemo(
+  core: StudioCore,
+  dataDir: string,
+  o: DemoOptions,
+  say: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<DemoResult> {
   const t0 = Date.now();
   const model = resolve(o.model);
-  if (!existsSync(join(model, 'config.json'))) throw new StudioError('invalid_input', `${model}: no config.json; the bundled default model is built by \`npm run build:default-model\``);
+  if (!existsSync(join(model, 'config.json')))
+    throw new StudioError(
+      'invalid_input',
+      `${model}: no config.json; the bundled default model is built by \`npm run build:default-model\``,
+    );
   const project = await demoProject(core);
   const { trainPath, evalPath } = await demoDatasetFiles(core, dataDir, o);
   await recordInputs(core, project.id, model, trainPath);
-  say(`Demo project ${project.id}: model ${model}, dataset ${trainPath} (eval ${evalPath}), method ${o.method}, ${o.steps} steps`);
+  say(
+    `Demo project ${project.id}: model ${model}, dataset ${trainPath} (eval ${evalPath}), method ${o.method}, ${o.steps} steps`,
+  );
 
-  const before = await evaluate(core, { projectId: project.id, model, dataset: { path: evalPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'none' } }, max_seq_length: 128, batch_size: 8, compareBase: true }, 'perplexity of the base');
+  const before = await evaluate(
+    core,
+    {
+      projectId: project.id,
+      model,
+      dataset: {
+        path: evalPath,
+        format: 'chat',
+        columns: { messages: 'messages' },
+        template: { kind: 'chat' },
+        eval_split: { kind: 'none' },
+      },
+      max_seq_length: 128,
+      batch_size: 8,
+      compareBase: true,
+    },
+    'perplexity of the base',
+  );
   const pplBefore = before.basePerplexity!;
-  say(`base perplexity on the eval split: ${pplBefore.toFixed(3)} (${before.examples} conversations, ${before.tokens} answer tokens)`);
+  say(
+    `base perplexity on the eval split: ${pplBefore.toFixed(3)} (${before.examples} conversations, ${before.tokens} answer tokens)`,
+  );
 
-  const config = demoRunConfig({ method: o.method, steps: o.steps, model, trainPath, evalPath, seed: o.seed, learningRate: o.learningRate });
-  const run = (await core.invoke('runs.start', { projectId: project.id, name: `demo ${o.method}`, config } as never)) as Run;
-  const job = await followJob(core, run.jobId!, `${o.method} fine-tune`, { cancel: () => core.invoke('runs.cancel', { id: run.id }) });
+  const config = demoRunConfig({
+    method: o.method,
+    steps: o.steps,
+    model,
+    trainPath,
+    evalPath,
+    seed: o.seed,
+    learningRate: o.learningRate,
+  });
+  const run = (await core.invoke('runs.start', {
+    projectId: project.id,
+    name: `demo ${o.method}`,
+    config,
+  } as never)) as Run;
+  const job = await followJob(core, run.jobId!, `${o.method} fine-tune`, {
+    cancel: () => core.invoke('runs.cancel', { id: run.id }),
+  });
   const done = (await core.invoke('runs.get', { id: run.id })) as Run;
-  if (job.status !== 'succeeded' || !done.summary) throw new StudioError('failed', `the demo run ${run.id} ${job.status}: ${done.error ?? 'see its log'}`);
+  if (job.status !== 'succeeded' || !done.summary)
+    throw new StudioError('failed', `the demo run ${run.id} ${job.status}: ${done.error ?? 'see its log'}`);
   const summary = done.summary;
   const output = summary.adapterPath;
   if (!output) throw new StudioError('failed', `the demo run ${run.id} finished without an output folder`);
@@ -219,19 +324,46 @@ export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions,
 
   let pplAfter: number;
   if (isFullModel) {
-    const after = await evaluate(core, { projectId: project.id, model: output, dataset: { path: evalPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'none' } }, max_seq_length: 128, batch_size: 8, compareBase: true }, 'perplexity after');
+    const after = await evaluate(
+      core,
+      {
+        projectId: project.id,
+        model: output,
+        dataset: {
+          path: evalPath,
+          format: 'chat',
+          columns: { messages: 'messages' },
+          template: { kind: 'chat' },
+          eval_split: { kind: 'none' },
+        },
+        max_seq_length: 128,
+        batch_size: 8,
+        compareBase: true,
+      },
+      'perplexity after',
+    );
     pplAfter = after.basePerplexity!;
   } else {
-    const after = await evaluate(core, { projectId: project.id, runId: run.id, max_seq_length: 128, batch_size: 8, compareBase: false }, 'perplexity after');
+    const after = await evaluate(
+      core,
+      { projectId: project.id, runId: run.id, max_seq_length: 128, batch_size: 8, compareBase: false },
+      'perplexity after',
+    );
     pplAfter = after.adapterPerplexity!;
   }
   say(`perplexity after: ${pplAfter.toFixed(3)} (${(100 * (1 - pplAfter / pplBefore)).toFixed(1)}% lower)`);
 
   const replies = await answerSideBySide(core, project.id, DEMO_PROMPTS, [
     { pane: 'base', label: 'Base', model, adapter: null },
-    isFullModel ? { pane: 'tuned', label: 'Fully trained', model: output, adapter: null } : { pane: 'tuned', label: `Base + ${o.method} adapter`, model, adapter: output },
+    isFullModel
+      ? { pane: 'tuned', label: 'Fully trained', model: output, adapter: null }
+      : { pane: 'tuned', label: `Base + ${o.method} adapter`, model, adapter: output },
   ]);
-  const answers: DemoAnswer[] = DEMO_PROMPTS.map((prompt, i) => ({ prompt, base: replies.get('base')![i]!, tuned: replies.get('tuned')![i]! }));
+  const answers: DemoAnswer[] = DEMO_PROMPTS.map((prompt, i) => ({
+    prompt,
+    base: replies.get('base')![i]!,
+    tuned: replies.get('tuned')![i]!,
+  }));
   say('');
   for (const a of answers) say(`> ${a.prompt}\n  base:  ${a.base}\n  tuned: ${a.tuned}`);
   say('');
@@ -241,22 +373,57 @@ export async function runDemo(core: StudioCore, dataDir: string, o: DemoOptions,
   const baseDir = isFullModel ? output : model;
   const adapters = isFullModel ? [] : [{ adapter: output, weight: 1 }];
   const bar = new ProgressBar('merge + export');
-  const merged = await exportHfModel({ baseDir, adapters, outDir: join(outDir, 'merged'), dtype: 'f32', overwrite: true, onProgress: (d, t) => bar.update((0.5 * d) / t, 'hf') });
+  const merged = await exportHfModel({
+    baseDir,
+    adapters,
+    outDir: join(outDir, 'merged'),
+    dtype: 'f32',
+    overwrite: true,
+    onProgress: (d, t) => bar.update((0.5 * d) / t, 'hf'),
+  });
   let ggufPath: string | null = null;
   if (o.gguf) {
-    const gguf = await exportGguf({ baseDir, adapters, outFile: join(outDir, 'model-f16.gguf'), type: 'f16', overwrite: true, onProgress: (d, t) => bar.update(0.5 + (0.5 * d) / t, 'gguf') });
+    const gguf = await exportGguf({
+      baseDir,
+      adapters,
+      outFile: join(outDir, 'model-f16.gguf'),
+      type: 'f16',
+      overwrite: true,
+      onProgress: (d, t) => bar.update(0.5 + (0.5 * d) / t, 'gguf'),
+    });
     ggufPath = gguf.outFile;
-    core.store.exports.insert({ projectId: project.id, kind: 'gguf', path: ggufPath, sizeBytes: gguf.bytes, meta: { runId: run.id, type: 'f16' } });
+    core.store.exports.insert({
+      projectId: project.id,
+      kind: 'gguf',
+      path: ggufPath,
+      sizeBytes: gguf.bytes,
+      meta: { runId: run.id, type: 'f16' },
+    });
   }
   bar.done(`wrote ${outDir}`);
-  core.store.exports.insert({ projectId: project.id, kind: 'hf', path: merged.outDir, sizeBytes: merged.totalBytes, meta: { runId: run.id, dtype: 'f32' } });
+  core.store.exports.insert({
+    projectId: project.id,
+    kind: 'hf',
+    path: merged.outDir,
+    sizeBytes: merged.totalBytes,
+    meta: { runId: run.id, dtype: 'f32' },
+  });
 
   const adapterBytes = isFullModel ? null : await folderBytes(output);
   return {
-    projectId: project.id, runId: run.id, method: o.method, pplBefore, pplAfter,
-    trainSeconds: summary.seconds, trainedTokens: summary.trainedTokens,
+    projectId: project.id,
+    runId: run.id,
+    method: o.method,
+    pplBefore,
+    pplAfter,
+    trainSeconds: summary.seconds,
+    trainedTokens: summary.trainedTokens,
     tokensPerSecond: summary.seconds > 0 ? summary.trainedTokens / summary.seconds : 0,
-    adapterPath: isFullModel ? null : output, adapterBytes, mergedDir: merged.outDir, ggufPath, answers,
+    adapterPath: isFullModel ? null : output,
+    adapterBytes,
+    mergedDir: merged.outDir,
+    ggufPath,
+    answers,
     totalSeconds: (Date.now() - t0) / 1000,
   };
 }
@@ -280,19 +447,23 @@ export function printDemoSummary(r: DemoResult): void {
       ['project / run', `${DEMO_PROJECT} (${r.projectId}) / ${r.runId}`],
     ],
   );
-  process.stdout.write(`demo ppl_before=${r.pplBefore.toFixed(4)} ppl_after=${r.pplAfter.toFixed(4)} gguf=${r.ggufPath ?? '-'}\n`);
+  process.stdout.write(
+    `demo ppl_before=${r.pplBefore.toFixed(4)} ppl_after=${r.pplAfter.toFixed(4)} gguf=${r.ggufPath ?? '-'}\n`,
+  );
 }
 
 function positiveInt(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new StudioError('invalid_input', `--${flag} expects a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new StudioError('invalid_input', `--${flag} expects a positive whole number, got "${value}"`);
   return n;
 }
 
 function positiveNumber(flag: string, value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new StudioError('invalid_input', `--${flag} expects a positive number, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new StudioError('invalid_input', `--${flag} expects a positive number, got "${value}"`);
   return n;
 }
 
@@ -313,7 +484,9 @@ interface DemoFlags {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('Fine-tune the bundled default model on the demo dataset end to end: perplexity before/after, answers side by side, merged HF + GGUF export')
+    .description(
+      'Fine-tune the bundled default model on the demo dataset end to end: perplexity before/after, answers side by side, merged HF + GGUF export',
+    )
     .option('--method <method>', 'lora | qlora | full', 'lora')
     .option('--steps <n>', 'optimizer updates', '120')
     .option('--model <dir>', 'base model folder', DEFAULT_MODEL_DIR)
@@ -328,7 +501,8 @@ export function registerDemo(program: Command): void {
     .option('--data-dir <dir>', 'where projects, models and runs live (same as the global option)')
     .action(async (flags: DemoFlags, command: Command) => {
       const method = flags.method as DemoMethod;
-      if (!['lora', 'qlora', 'full'].includes(method)) throw new StudioError('invalid_input', `--method must be lora, qlora or full, got "${flags.method}"`);
+      if (!['lora', 'qlora', 'full'].includes(method))
+        throw new StudioError('invalid_input', `--method must be lora, qlora or full, got "${flags.method}"`);
       const options: DemoOptions = {
         method,
         steps: positiveInt('steps', flags.steps)!,

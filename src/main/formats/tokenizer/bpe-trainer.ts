@@ -38,7 +38,11 @@ export interface BpeTrainOptions {
  * incrementally (only the words containing the merged pair are recounted), so a corpus of many megabytes with
  * thousands of merges trains in seconds. `text` may be an iterable of documents.
  */
-export function trainByteLevelBpe(text: string | Iterable<string>, numMerges: number, options: BpeTrainOptions = {}): Array<[string, string]> {
+export function trainByteLevelBpe(
+  text: string | Iterable<string>,
+  numMerges: number,
+  options: BpeTrainOptions = {},
+): Array<[string, string]> {
   const byteSymbols = bytesToUnicode();
   const encoder = new TextEncoder();
   const wordCounts = new Map<string, number>();
