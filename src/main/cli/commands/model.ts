@@ -1,9 +1,11 @@
 // `lora-studio model info <dir>`: what the studio reads from a Hugging Face model folder — the
 // architecture spec, parameter count, weights and tokenizer files — after validating the weights
-// against the architecture. (`model pull` downloads from the Hub; see the hub formats module.)
+// against the architecture; `model open <dir>` records such a folder as a base model in the store and
+// `model list` shows the recorded ones. (`model pull` downloads from the Hub; see the hub formats module.)
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openModelFolder, parameterCount, type ModelFolder } from '../../formats/model/index.ts';
-import { printJson } from '../context.ts';
+import { printJson, printTable, shortTime, withCore } from '../context.ts';
 
 export function modelSummary(m: ModelFolder) {
   const s = m.spec;
@@ -76,4 +78,33 @@ export function registerModel(program: Command): void {
         await m.close();
       }
     });
+
+  model
+    .command('open')
+    .argument('<dir>', 'a Hugging Face model folder (config.json + safetensors + tokenizer)')
+    .description('Validate a local model folder and record it as a base model (what the app’s model picker does)')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: { json?: boolean }, command: Command) =>
+      withCore(command, async (core) => {
+        const m = await core.call('models.open', { path: resolve(dir) });
+        if (opts.json) return printJson(m);
+        process.stdout.write(`Recorded ${m.name} (${m.architecture}, ${human(m.parameterCount)} parameters, ${m.dtype}) as base model ${m.id}\n`);
+      }),
+    );
+
+  model
+    .command('list')
+    .description('List the recorded base models, newest first')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) =>
+      withCore(command, async (core) => {
+        const list = await core.call('models.list', {});
+        if (opts.json) return printJson(list);
+        if (list.length === 0) return void process.stdout.write('No base models yet. Record one: lora-studio model open <dir>\n');
+        printTable(
+          ['NAME', 'ARCHITECTURE', 'PARAMETERS', 'SOURCE', 'ID', 'ADDED'],
+          list.map((m) => [m.name, m.architecture, human(m.parameterCount), m.source, m.id, shortTime(m.createdAt)]),
+        );
+      }),
+    );
 }
