@@ -31,3 +31,13 @@ export function isFromWorker(value: unknown): value is FromWorker {
   const type = (value as { type?: unknown }).type;
   return type === 'progress' || type === 'log' || type === 'metric' || type === 'output' || type === 'result' || type === 'error' || type === 'cancelled';
 }
+
+/** CPU threads a worker's engine uses (training and inference), set by the core from Settings; unset: all. */
+export const WORKER_THREADS_ENV = 'LORA_STUDIO_THREADS';
+
+/** The thread count in LORA_STUDIO_THREADS, or null when unset; a malformed value is an error, not a silent default. */
+export function parseWorkerThreads(value: string | undefined): number | null {
+  if (value === undefined || value === '') return null;
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new Error(`${WORKER_THREADS_ENV} must be a whole number of CPU threads from 1, got "${value}"`);
+  return Number(value);
+}

@@ -13,6 +13,7 @@ import { datasetMethods } from './datasets.ts';
 import { dialogMethods } from './dialogs.ts';
 import { adapterMethods } from './adapters.ts';
 import { exportMethods } from './exports.ts';
+import { settingsMethods } from './settings.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -27,6 +28,7 @@ export const methods = {
   ...dialogMethods,
   ...adapterMethods,
   ...exportMethods,
+  ...settingsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

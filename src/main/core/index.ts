@@ -8,6 +8,7 @@ import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor.ts';
 import { Store } from './store/index.ts';
 import { route, routeSafe, type InvokeResult } from './api/router.ts';
 import type { CoreContext } from './api/handlers/types.ts';
+import { fileHubTokenStore, workerEnvFromSettings, type HubTokenStore } from './settings.ts';
 
 export interface StudioCoreOptions {
   dataDir: string;
@@ -15,6 +16,8 @@ export interface StudioCoreOptions {
   jobs?: Omit<SupervisorOptions, 'store' | 'events' | 'dataDir'>;
   /** Allow diagnostic job kinds; defaults to LORA_STUDIO_TEST_JOBS=1 in the environment. */
   testJobs?: boolean;
+  /** Where the Hub token is kept: the desktop app passes its keychain store; default a 0600 file in the data dir. */
+  hubToken?: (dataDir: string) => HubTokenStore;
 }
 
 export interface StudioCore {
@@ -40,14 +43,16 @@ export function createStudioCore(options: StudioCoreOptions): StudioCore {
   const store = Store.open(layout.storeFile);
   const events = new EventBus();
   const testJobs = options.testJobs ?? process.env.LORA_STUDIO_TEST_JOBS === '1';
+  const hubToken = (options.hubToken ?? fileHubTokenStore)(layout.root);
   const jobs = new JobSupervisor({
     ...options.jobs,
     store,
     events,
     dataDir: layout.root,
     workerEnv: { ...(testJobs ? { LORA_STUDIO_TEST_JOBS: '1' } : {}), ...options.jobs?.workerEnv },
+    envAtLaunch: () => workerEnvFromSettings(store, hubToken),
   });
-  const ctx: CoreContext = { store, events, jobs, dataDir: layout.root, appVersion: appVersion(), testJobs };
+  const ctx: CoreContext = { store, events, jobs, dataDir: layout.root, appVersion: appVersion(), testJobs, hubToken };
   let closing: Promise<void> | null = null;
 
   return {
@@ -72,3 +77,4 @@ export type { AnyEvent } from './events.ts';
 export type { InvokeResult } from './api/router.ts';
 export { StudioError } from './errors.ts';
 export { resolveDataDir } from './data-dir.ts';
+export type { HubTokenStore } from './settings.ts';

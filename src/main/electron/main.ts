@@ -5,8 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { events, methods } from '../../common/api/contract.ts';
 import { DIALOGS_PICK, dialogMethods } from '../../common/api/dialogs.ts';
-import { createStudioCore, resolveDataDir, type StudioCore } from '../core/index.ts';
+import { createStudioCore, resolveDataDir, type HubTokenStore, type StudioCore } from '../core/index.ts';
 import { bundledWorkerLauncher } from '../core/jobs/launcher.ts';
+import { deleteSecret, loadSecret, saveSecret } from './secrets.ts';
 import { APP_ORIGIN, APP_SCHEME, appUrlToFile, desktopCsp, isAppUrl, isExternalWebUrl } from './policy.ts';
 
 // electron-vite sets this while `electron-vite dev` serves the renderer with hot reload.
@@ -39,6 +40,7 @@ async function start(): Promise<void> {
   core = createStudioCore({
     dataDir: resolveDataDir(app.getPath('userData')), // the same resolver as serve and the CLI; userData is explicit here
     jobs: { launcher: bundledWorkerLauncher(join(outMain, 'worker.js')) },
+    hubToken: keychainHubTokenStore,
   });
 
   // Serve the built renderer from app://studio with the CSP as a response header.
@@ -83,6 +85,17 @@ function wireIpc(studio: StudioCore): void {
   studio.subscribe((event) => {
     for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send('studio:event', event);
   });
+}
+
+/** The Hub token encrypted with the OS keychain (safeStorage), in the data dir's secrets folder. */
+function keychainHubTokenStore(dataDir: string): HubTokenStore {
+  return {
+    kind: 'keychain',
+    file: null,
+    load: () => loadSecret(dataDir, 'hf_token'),
+    save: (token) => saveSecret(dataDir, 'hf_token', token),
+    clear: () => deleteSecret(dataDir, 'hf_token'),
+  };
 }
 
 /** dialogs.pick: the system's folder or file picker (the core has no screen, so the shell answers this one). */

@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   termGraceMs?: number;
   /** Extra environment for workers (tests pass LORA_STUDIO_TEST_JOBS here). */
   workerEnv?: Record<string, string>;
+  /** Environment computed when each worker starts (the studio's Settings: threads, offline, Hub token). */
+  envAtLaunch?: () => Record<string, string>;
 }
 
 interface Running {
@@ -61,6 +63,7 @@ export class JobSupervisor {
   private readonly cancelGraceMs: number;
   private readonly termGraceMs: number;
   private readonly workerEnv: Record<string, string>;
+  private readonly envAtLaunch: () => Record<string, string>;
   private readonly running = new Map<string, Running>();
   private readonly queue: { id: string; hooks: JobHooks }[] = [];
   private closed = false;
@@ -74,6 +77,7 @@ export class JobSupervisor {
     this.cancelGraceMs = options.cancelGraceMs ?? 5000;
     this.termGraceMs = options.termGraceMs ?? 3000;
     this.workerEnv = options.workerEnv ?? {};
+    this.envAtLaunch = options.envAtLaunch ?? (() => ({}));
     this.failOrphans();
   }
 
@@ -167,7 +171,7 @@ export class JobSupervisor {
     try {
       child = fork(this.launcher.modulePath, [], {
         execArgv: this.launcher.execArgv,
-        env: { ...process.env, ...this.launcher.env, ...this.workerEnv },
+        env: { ...process.env, ...this.launcher.env, ...this.workerEnv, ...this.envAtLaunch() },
         silent: true, // pipe the worker's stdout/stderr: they become log lines, and stderr explains crashes
         serialization: 'json',
       });

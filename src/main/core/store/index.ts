@@ -6,6 +6,7 @@ import { JobRepository } from './repositories/jobs.ts';
 import { RunRepository } from './repositories/runs.ts';
 import { EvaluationRepository } from './repositories/evaluations.ts';
 import { ChatRepository } from './repositories/chat.ts';
+import { SettingsRepository } from './repositories/settings.ts';
 import { AdapterRepository, BaseModelRepository, DatasetRepository, ExportRepository } from './repositories/library.ts';
 
 export class Store {
@@ -18,6 +19,7 @@ export class Store {
   readonly adapters: AdapterRepository;
   readonly exports: ExportRepository;
   readonly chat: ChatRepository;
+  readonly settings: SettingsRepository;
 
   constructor(readonly db: Db) {
     this.projects = new ProjectRepository(db);
@@ -29,6 +31,7 @@ export class Store {
     this.adapters = new AdapterRepository(db);
     this.exports = new ExportRepository(db);
     this.chat = new ChatRepository(db);
+    this.settings = new SettingsRepository(db);
   }
 
   static open(file: string): Store {

@@ -171,4 +171,17 @@ export const migrations: Migration[] = [
       CREATE INDEX chat_messages_session ON chat_messages(session_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'settings',
+    // Studio-wide preferences (threads, offline mode) as JSON values by key. Secrets never go here: the Hub
+    // token lives in the OS keychain (desktop) or a 0600 file (serve/CLI), see core/settings.ts.
+    sql: `
+      CREATE TABLE settings (
+        key        TEXT PRIMARY KEY,
+        value_json TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

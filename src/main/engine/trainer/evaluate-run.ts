@@ -4,7 +4,7 @@
 // A full fine-tune's output is a whole model folder, not an adapter: it is measured with its own session, and
 // the base (when it has weights: a from-scratch run's config-only folder has none) with another.
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { defaultThreads } from '../executors/onnx/ort.ts';
 import { join } from 'node:path';
 import type { EvalJobParams, EvalJobResult, LoraSection } from '../../../common/api/runs.ts';
 import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
@@ -58,7 +58,7 @@ async function evaluateFullModel(options: EvaluateRunOptions, plan: BatchPlan, t
   const measure = async (model: string, label: string, at: number, of: number) => {
     reporter.progress(at / of, `loading ${label}`);
     // a fresh LoRA session computes exactly its base model (B = 0)
-    const session = (await openModelSession({ config: { model, method: 'lora', lora: noAdapter, seed: params.seed }, trainingTemplate: null, threads: cpus().length })).session;
+    const session = (await openModelSession({ config: { model, method: 'lora', lora: noAdapter, seed: params.seed }, trainingTemplate: null, threads: defaultThreads() })).session;
     try {
       const r = await evaluateSplit(session, plan, { signal: options.signal, onProgress: (f, t) => reporter.progress((at + f / t) / of, `${label}: batch ${f}/${t}`) });
       reporter.log(`${label}: loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}`);
@@ -99,7 +99,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
     : (await openModelSession({
         config: { model: params.model, method: params.method === 'qlora' ? 'qlora' : 'lora', lora, seed: params.seed, bnb_4bit_use_double_quant: params.doubleQuant },
         trainingTemplate: null,
-        threads: cpus().length,
+        threads: defaultThreads(),
       })).session;
   const passes = (params.compareBase || !adapter ? 1 : 0) + (adapter ? 1 : 0);
   let done = 0;

@@ -1,7 +1,7 @@
 // One fine-tune from a run config to an adapter: tokenizer, dataset, model session, the training loop,
 // and the summary. The worker's `train` job calls this; it reports through plain callbacks so it can be
 // driven (and tested) without a worker process.
-import { cpus } from 'node:os';
+import { defaultThreads } from '../executors/onnx/ort.ts';
 import type { RunConfig, RunSummary } from '../../../common/api/runs.ts';
 import { HfTokenizer } from '../../formats/tokenizer/index.ts';
 import { BatchPlan } from '../data/batches.ts';
@@ -62,7 +62,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   reporter.progress(null, 'loading the model');
   const opened = options.openSession
     ? await options.openSession(trainingTemplate)
-    : await openModelSession({ config, trainingTemplate, threads: cpus().length }).then((m) => {
+    : await openModelSession({ config, trainingTemplate, threads: defaultThreads() }).then((m) => {
         // what the method costs in frozen weights (QLoRA's NF4 base vs LoRA's float32 one; none in full training)
         if (config.method !== 'full') reporter.log(`frozen base weights: ${(m.baseWeightBytes / 2 ** 20).toFixed(1)} MiB (${config.method === 'qlora' ? 'NF4 linears' : 'float32'})`);
         return { ...m, trainableParameters: m.trainableParameters as number | null };

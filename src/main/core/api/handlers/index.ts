@@ -11,6 +11,7 @@ import { datasetHandlers } from './datasets.ts';
 import { dialogHandlers } from './dialogs.ts';
 import { adapterHandlers } from './adapters.ts';
 import { exportHandlers } from './exports.ts';
+import { settingsHandlers } from './settings.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -24,4 +25,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...dialogHandlers,
   ...adapterHandlers,
   ...exportHandlers,
+  ...settingsHandlers,
 };

@@ -8,7 +8,7 @@ import type { RunConfig } from '../../../../common/api/runs.ts';
 import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/model/index.ts';
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
 import { countTrainable, defaultLoraConfig, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
-import { offlineFromEnv } from '../../../formats/hub/index.ts';
+import { effectiveOffline } from '../../settings.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { BaseModelRecord } from '../../store/index.ts';
 import { previewFile, requireExisting } from './datasets.ts';
@@ -202,7 +202,7 @@ export const modelHandlers: HandlerGroup<'models'> = {
     return record(ctx, summary, { source: path, sourceKind: 'local', revision: null, name: basename(path) });
   },
   'models.pull': ({ repo, revision, offline }, ctx) => {
-    const params: ModelPullJobParams = { repo, revision, offline: offline ?? offlineFromEnv() };
+    const params: ModelPullJobParams = { repo, revision, offline: offline ?? effectiveOffline(ctx.store) };
     return ctx.jobs.start(MODEL_PULL_JOB_KIND, params, {
       hooks: {
         onEnd: (job) => {

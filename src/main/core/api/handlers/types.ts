@@ -3,6 +3,7 @@ import type { MethodName, MethodOutput, Methods } from '../../../../common/api/c
 import type { EventBus } from '../../events.ts';
 import type { JobSupervisor } from '../../jobs/supervisor.ts';
 import type { Store } from '../../store/index.ts';
+import type { HubTokenStore } from '../../settings.ts';
 
 /** What a handler may use: the core's services. */
 export interface CoreContext {
@@ -13,6 +14,8 @@ export interface CoreContext {
   appVersion: string;
   /** Diagnostic job kinds are allowed (LORA_STUDIO_TEST_JOBS=1). */
   testJobs: boolean;
+  /** Where the Hugging Face token is kept (never in the store). */
+  hubToken: HubTokenStore;
 }
 
 /** A handler receives its input already validated (defaults applied) and returns the contract's output. */

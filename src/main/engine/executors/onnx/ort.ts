@@ -6,11 +6,17 @@ import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } fr
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { encodeModel, type ModelDef } from './proto.ts';
+import { parseWorkerThreads, WORKER_THREADS_ENV } from '../../../../common/worker-protocol.ts';
 
 export type Feed = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 export interface FeedTensor {
   data: Feed;
   dims: number[];
+}
+
+/** Threads for a session that names none: the studio's Settings (LORA_STUDIO_THREADS, set per job), else all CPU threads. */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  return parseWorkerThreads(env[WORKER_THREADS_ENV]) ?? availableParallelism();
 }
 
 const INLINE_LIMIT = 1.5 * 2 ** 30; // protobuf messages cap at 2 GB; leave room for everything else
@@ -29,7 +35,7 @@ export class OrtGraph {
 
   static async create(def: ModelDef, opts: OrtOptions = {}): Promise<OrtGraph> {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: opts.threads ?? availableParallelism(),
+      intraOpNumThreads: opts.threads ?? defaultThreads(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: opts.optimization ?? 'all',
