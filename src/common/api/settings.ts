@@ -8,10 +8,17 @@ export const TokenStorage = z.enum(['keychain', 'file']);
 export type TokenStorage = z.infer<typeof TokenStorage>;
 
 export const Settings = z.object({
-  threads: z.number().int().positive().nullable().describe('CPU threads for training and inference jobs; null: all of them.'),
+  threads: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe('CPU threads for training and inference jobs; null: all of them.'),
   cpuThreads: z.number().int().describe('CPU threads this machine has (the default).'),
   offline: z.boolean().describe('Use only the Hugging Face cache: no downloads.'),
-  offlineFromEnv: z.boolean().describe('HF_HUB_OFFLINE is set in the environment, which forces offline whatever this setting says.'),
+  offlineFromEnv: z
+    .boolean()
+    .describe('HF_HUB_OFFLINE is set in the environment, which forces offline whatever this setting says.'),
   hubToken: z.object({
     /** A token reaches Hub downloads (from the environment or stored). */
     set: z.boolean(),
@@ -30,7 +37,10 @@ export type Settings = z.infer<typeof Settings>;
 const HubToken = z
   .string()
   .trim()
-  .regex(/^hf_[A-Za-z0-9]{4,200}$/, 'a Hugging Face token starts with "hf_" followed by letters and digits (copy it from huggingface.co/settings/tokens)');
+  .regex(
+    /^hf_[A-Za-z0-9]{4,200}$/,
+    'a Hugging Face token starts with "hf_" followed by letters and digits (copy it from huggingface.co/settings/tokens)',
+  );
 
 export const settingsMethods = {
   'settings.get': {

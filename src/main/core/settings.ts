@@ -74,7 +74,8 @@ export function writeSettings(store: Store, patch: Partial<StoredSettings>): voi
   });
 }
 
-const envToken = (env: NodeJS.ProcessEnv): string | undefined => env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined;
+const envToken = (env: NodeJS.ProcessEnv): string | undefined =>
+  env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined;
 
 /** Offline for Hub pulls: the environment's HF_HUB_OFFLINE, or the setting. */
 export function effectiveOffline(store: Store, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -82,7 +83,11 @@ export function effectiveOffline(store: Store, env: NodeJS.ProcessEnv = process.
 }
 
 /** What the settings add to a worker's environment when a job starts. */
-export function workerEnvFromSettings(store: Store, tokens: HubTokenStore, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function workerEnvFromSettings(
+  store: Store,
+  tokens: HubTokenStore,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const s = readSettings(store);
   const out: Record<string, string> = {};
   if (s.threads !== null) out[WORKER_THREADS_ENV] = String(s.threads);
@@ -104,6 +109,12 @@ export function describeSettings(store: Store, tokens: HubTokenStore, env: NodeJ
     cpuThreads: availableParallelism(),
     offline: s.offline,
     offlineFromEnv: offlineFromEnv(env),
-    hubToken: { set: fromEnv || stored, source: fromEnv ? 'env' : stored ? 'stored' : null, stored, storage: tokens.kind, file: tokens.file },
+    hubToken: {
+      set: fromEnv || stored,
+      source: fromEnv ? 'env' : stored ? 'stored' : null,
+      stored,
+      storage: tokens.kind,
+      file: tokens.file,
+    },
   };
 }

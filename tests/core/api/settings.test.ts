@@ -48,9 +48,22 @@ describe('settings', () => {
     vi.stubEnv('HUGGING_FACE_HUB_TOKEN', '');
     vi.stubEnv('HF_HUB_OFFLINE', '');
     const s = await get();
-    expect(s).toMatchObject({ threads: null, cpuThreads: availableParallelism(), offline: false, offlineFromEnv: false });
-    expect(s.hubToken).toEqual({ set: false, source: null, stored: false, storage: 'file', file: join(dataDir, 'secrets', 'hf_token') });
-    expect(workerEnvFromSettings(core.store, { kind: 'file', file: null, load: () => null, save() {}, clear() {} }, {})).toEqual({});
+    expect(s).toMatchObject({
+      threads: null,
+      cpuThreads: availableParallelism(),
+      offline: false,
+      offlineFromEnv: false,
+    });
+    expect(s.hubToken).toEqual({
+      set: false,
+      source: null,
+      stored: false,
+      storage: 'file',
+      file: join(dataDir, 'secrets', 'hf_token'),
+    });
+    expect(
+      workerEnvFromSettings(core.store, { kind: 'file', file: null, load: () => null, save() {}, clear() {} }, {}),
+    ).toEqual({});
   });
 
   it('persists threads and offline mode across a restart and hands them to workers', async () => {
@@ -58,7 +71,11 @@ describe('settings', () => {
     await core.close();
     core = createStudioCore({ dataDir, testJobs: false });
     expect(await get()).toMatchObject({ threads: 1, offline: true });
-    const env = workerEnvFromSettings(core.store, { kind: 'file', file: null, load: () => null, save() {}, clear() {} }, {});
+    const env = workerEnvFromSettings(
+      core.store,
+      { kind: 'file', file: null, load: () => null, save() {}, clear() {} },
+      {},
+    );
     expect(env).toEqual({ LORA_STUDIO_THREADS: '1', HF_HUB_OFFLINE: '1' });
     // The engine reads that variable for every session that names no thread count.
     expect(defaultThreads(env)).toBe(1);
@@ -78,7 +95,10 @@ describe('settings', () => {
   });
 
   it('refuses thread counts this machine cannot give, naming the field', async () => {
-    expect(await invokeError('settings.update', { threads: availableParallelism() + 1 })).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/threads: this machine has \d+ CPU threads/) });
+    expect(await invokeError('settings.update', { threads: availableParallelism() + 1 })).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/threads: this machine has \d+ CPU threads/),
+    });
     expect((await invokeError('settings.update', { threads: 0 })).code).toBe('invalid_input');
     expect((await invokeError('settings.update', { threads: 1.5 })).code).toBe('invalid_input');
     expect(() => parseWorkerThreads('0')).toThrow(/LORA_STUDIO_THREADS must be a whole number/);
@@ -107,7 +127,13 @@ describe('settings', () => {
     // HF_TOKEN in the environment wins: the stored one is reported as shadowed and not passed on.
     vi.stubEnv('HF_TOKEN', 'hf_fromTheEnvironment');
     expect((await get()).hubToken).toMatchObject({ set: true, source: 'env', stored: true });
-    expect(workerEnvFromSettings(core.store, { kind: 'file', file: null, load: () => token, save() {}, clear() {} }, process.env)).not.toHaveProperty('HF_TOKEN');
+    expect(
+      workerEnvFromSettings(
+        core.store,
+        { kind: 'file', file: null, load: () => token, save() {}, clear() {} },
+        process.env,
+      ),
+    ).not.toHaveProperty('HF_TOKEN');
     vi.stubEnv('HF_TOKEN', '');
 
     const cleared = (await core.invoke('settings.clearHubToken', {})) as Settings;
@@ -118,7 +144,13 @@ describe('settings', () => {
   it('sends the stored token with a worker’s Hub download (a gated repo opens only with it)', async () => {
     const hub = new MockHub();
     const commit = commitHash('gated-main');
-    hub.addRepo({ type: 'model', name: 'acme/gated', gated: true, refs: { main: commit }, commits: { [commit]: { 'config.json': { content: Buffer.from('{}'), lfs: false } } } });
+    hub.addRepo({
+      type: 'model',
+      name: 'acme/gated',
+      gated: true,
+      refs: { main: commit },
+      commits: { [commit]: { 'config.json': { content: Buffer.from('{}'), lfs: false } } },
+    });
     vi.stubEnv('HF_ENDPOINT', await hub.start());
     vi.stubEnv('HF_HUB_CACHE', join(dir, 'gated-cache'));
     vi.stubEnv('HF_HUB_OFFLINE', '');

@@ -10,7 +10,11 @@ export const settingsHandlers: HandlerGroup<'settings'> = {
   'settings.update': ({ threads, offline }, ctx) => {
     const cpuThreads = availableParallelism();
     if (threads != null && threads > cpuThreads) {
-      throw new StudioError('invalid_input', `threads: this machine has ${cpuThreads} CPU threads; choose 1 to ${cpuThreads}`, { field: 'threads' });
+      throw new StudioError(
+        'invalid_input',
+        `threads: this machine has ${cpuThreads} CPU threads; choose 1 to ${cpuThreads}`,
+        { field: 'threads' },
+      );
     }
     writeSettings(ctx.store, { threads, offline });
     return describeSettings(ctx.store, ctx.hubToken);

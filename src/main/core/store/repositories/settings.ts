@@ -7,13 +7,16 @@ export class SettingsRepository {
 
   /** The stored value, or undefined when the key was never set. */
   get(key: string): unknown {
-    const row = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').get(key) as { value_json: string } | undefined;
+    const row = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').get(key) as
+      { value_json: string } | undefined;
     return row ? (JSON.parse(row.value_json) as unknown) : undefined;
   }
 
   set(key: string, value: unknown): void {
     this.db
-      .prepare('INSERT INTO settings (key, value_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO settings (key, value_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at',
+      )
       .run(key, JSON.stringify(value), now());
   }
 
