@@ -79,6 +79,10 @@ function DoctorList({ report }: { report: DoctorReport }) {
       <dt>Data folder</dt>
       <dd>
         <code>{report.dataDir}</code>
+        <div className="field-hint">
+          Projects, runs and exports live here. It is chosen at start: --data-dir or LORA_STUDIO_HOME for serve and the
+          CLI.
+        </div>
       </dd>
       <dt>Studio</dt>
       <dd>

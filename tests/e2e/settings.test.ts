@@ -1,0 +1,104 @@
+// The Settings page in headless Chromium against a real `lora-studio serve`: the data folder from doctor,
+// threads and offline mode saved by the core (checked through the API), the Hub token write-only (a bad one
+// refused with the reason, a good one stored in a 0600 file and never shown back, then removed).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Settings } from '../../src/common/api/settings.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  type ServeProcess,
+} from './harness.ts';
+
+let serve: ServeProcess;
+let browser: Browser;
+const saved = {
+  HF_TOKEN: process.env.HF_TOKEN,
+  HUGGING_FACE_HUB_TOKEN: process.env.HUGGING_FACE_HUB_TOKEN,
+  HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE,
+};
+
+beforeAll(async () => {
+  // The server inherits this environment: a token or offline flag from the developer's shell would change what the page says.
+  delete process.env.HF_TOKEN;
+  delete process.env.HUGGING_FACE_HUB_TOKEN;
+  delete process.env.HF_HUB_OFFLINE;
+  buildRenderer();
+  serve = await startServe();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
+});
+
+describe('Settings in the browser', () => {
+  it('saves threads and offline mode, and stores the Hub token write-only', async () => {
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(serve.url);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+
+    // The data folder, read-only, from the doctor report.
+    await page.getByText(serve.dataDir, { exact: true }).waitFor();
+    await page.getByText('No token.', { exact: false }).waitFor();
+
+    // Threads: out of range is refused in the form; a valid count is saved by the core.
+    const threads = page.getByLabel('CPU threads for training and chat');
+    await threads.fill('100000');
+    await page.getByRole('button', { name: 'Save threads' }).click();
+    await page.getByText(/Enter a whole number from 1 to \d+/).waitFor();
+    await threads.fill('1');
+    await page.getByRole('button', { name: 'Save threads' }).click();
+    await page.getByText('Now: 1.', { exact: false }).waitFor();
+    expect((await serve.invoke<Settings>('settings.get', {})).threads).toBe(1);
+
+    // Offline mode.
+    const offline = page.getByLabel('Use only models and datasets already downloaded');
+    expect(await offline.isChecked()).toBe(false);
+    await offline.click(); // the box follows the saved setting, so it ticks once the core has answered
+    await expect.poll(() => offline.isChecked()).toBe(true);
+    await expect.poll(async () => (await serve.invoke<Settings>('settings.get', {})).offline).toBe(true);
+
+    // The token: a malformed one comes back with the reason; a valid one is stored and never shown again.
+    const tokenField = page.getByRole('textbox', { name: 'Hugging Face token' });
+    await tokenField.fill('not-a-token');
+    await page.getByRole('button', { name: 'Save token' }).click();
+    await page.getByRole('alert').filter({ hasText: 'starts with "hf_"' }).waitFor();
+    const token = 'hf_e2eSecretToken0123456789';
+    await tokenField.fill(token);
+    await page.getByRole('button', { name: 'Save token' }).click();
+    await page.getByText('A token is stored, in a file only your user can read', { exact: false }).waitFor();
+    expect(await tokenField.inputValue()).toBe('');
+    expect(await page.content()).not.toContain(token);
+    const file = join(serve.dataDir, 'secrets', 'hf_token');
+    expect(readFileSync(file, 'utf8')).toBe(token);
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.stringify(await serve.invoke('settings.get', {}))).not.toContain(token);
+    await screenshot(page, 'settings.png');
+
+    // Everything survives a reload (it is the core's state, not the page's).
+    await page.reload();
+    await page.getByText('A token is stored', { exact: false }).waitFor();
+    expect(await page.getByLabel('Use only models and datasets already downloaded').isChecked()).toBe(true);
+    await page.getByText('Now: 1.', { exact: false }).waitFor();
+
+    await page.getByRole('button', { name: 'Remove stored token' }).click();
+    await page.getByText('No token.', { exact: false }).waitFor();
+    expect(existsSync(file)).toBe(false);
+
+    // The refused token's 400 is the only console error the page may log.
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await context.close();
+  });
+});
