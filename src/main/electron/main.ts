@@ -1,10 +1,11 @@
 // The desktop shell: a window onto the same core `serve` and the CLI use. Deliberately thin — every
 // decision that can be made without Electron lives in ./policy.ts or the core and is tested there.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { events, methods } from '../../common/api/contract.ts';
-import { DIALOGS_PICK, dialogMethods } from '../../common/api/dialogs.ts';
+import { DIALOGS_PICK, DIALOGS_REVEAL, dialogMethods } from '../../common/api/dialogs.ts';
 import { createStudioCore, resolveDataDir, type HubTokenStore, type StudioCore } from '../core/index.ts';
 import { bundledWorkerLauncher } from '../core/jobs/launcher.ts';
 import { deleteSecret, loadSecret, saveSecret } from './secrets.ts';
@@ -80,6 +81,7 @@ function wireIpc(studio: StudioCore): void {
   ipcMain.handle('studio:invoke', (event: IpcMainInvokeEvent, method: unknown, input: unknown) => {
     if (!fromApp(event)) return { ok: false, error: { code: 'unauthorized', message: 'not the studio window' } };
     if (method === DIALOGS_PICK) return pickPath(BrowserWindow.fromWebContents(event.sender), input);
+    if (method === DIALOGS_REVEAL) return revealPath(input);
     return studio.invokeSafe(String(method), input);
   });
   studio.subscribe((event) => {
@@ -110,6 +112,16 @@ async function pickPath(win: BrowserWindow | null, input: unknown) {
   };
   const chosen = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
   return { ok: true, result: { path: chosen.canceled ? null : (chosen.filePaths[0] ?? null) } };
+}
+
+/** dialogs.reveal: the file manager with the item selected (only paths that exist; it opens nothing). */
+function revealPath(input: unknown) {
+  const parsed = dialogMethods[DIALOGS_REVEAL].input.safeParse(input);
+  if (!parsed.success) return { ok: false, error: { code: 'invalid_input', message: `dialogs.reveal: ${parsed.error.issues[0]?.message}` } };
+  const { path } = parsed.data;
+  if (!isAbsolute(path) || !existsSync(path)) return { ok: false, error: { code: 'not_found', message: `${path} does not exist (any more): it may have been moved or deleted` } };
+  shell.showItemInFolder(path);
+  return { ok: true, result: { shown: true } };
 }
 
 function createWindow(): void {

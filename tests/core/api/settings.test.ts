@@ -174,3 +174,13 @@ describe('settings', () => {
     }
   });
 });
+
+describe('dialogs.reveal', () => {
+  it('is refused by the core with a sentence saying where the item is (only the desktop shell opens a file manager)', async () => {
+    expect(await invokeError('dialogs.reveal', { path: '/tmp/some-export.gguf' })).toMatchObject({
+      code: 'failed',
+      message: expect.stringMatching(/not running as the desktop app; open \/tmp\/some-export\.gguf yourself/),
+    });
+    expect((await invokeError('dialogs.reveal', { path: '' })).code).toBe('invalid_input');
+  });
+});

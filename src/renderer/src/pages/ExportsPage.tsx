@@ -467,15 +467,31 @@ function ExportTable({
             Cancel
           </Button>
         ) : row.status === 'succeeded' ? (
-          <Button
-            size="sm"
-            variant="ghost"
-            icon={copied === row.id ? 'check' : undefined}
-            onClick={() => void copy(row)}
-            aria-label={`Copy the path of the ${FORMAT_LABEL[row.format]} export`}
-          >
-            {copied === row.id ? 'Copied' : 'Copy path'}
-          </Button>
+          <span className="row-actions">
+            <Button
+              size="sm"
+              variant="ghost"
+              icon={copied === row.id ? 'check' : undefined}
+              onClick={() => void copy(row)}
+              aria-label={`Copy the path of the ${FORMAT_LABEL[row.format]} export`}
+            >
+              {copied === row.id ? 'Copied' : 'Copy path'}
+            </Button>
+            {window.studio !== undefined ? (
+              <Button
+                size="sm"
+                variant="ghost"
+                onClick={() =>
+                  void client
+                    .invoke('dialogs.reveal', { path: row.path })
+                    .catch((err: unknown) => setActionError(toStudioApiError(err).message))
+                }
+                aria-label={`Show the ${FORMAT_LABEL[row.format]} export in its folder`}
+              >
+                Show in folder
+              </Button>
+            ) : null}
+          </span>
         ) : null,
     },
   ];
