@@ -22,6 +22,11 @@ export const jobMethods = {
   'jobs.list': { input: z.object({ projectId: z.string().optional() }), output: z.array(Job), doc: 'Jobs, newest first.' },
   'jobs.get': { input: z.object({ id: z.string().min(1) }), output: Job, doc: 'One job.' },
   'jobs.cancel': { input: z.object({ id: z.string().min(1) }), output: Job, doc: 'Ask a running job to stop; it ends as cancelled.' },
+  'jobs.logTail': {
+    input: z.object({ id: z.string().min(1), lines: z.number().int().min(1).max(2000).default(200) }),
+    output: z.array(z.object({ at: z.string(), level: z.enum(['debug', 'info', 'warn', 'error']), line: z.string() })),
+    doc: 'The last lines of a job’s log (logs/<job id>.log), oldest first; empty before it logged anything.',
+  },
   'jobs.startDiagnostic': {
     input: z.discriminatedUnion('kind', [
       z.object({

@@ -273,6 +273,22 @@ export type EvaluationExample = z.infer<typeof EvaluationExample>;
 
 const IdRef = z.object({ id: z.string().min(1) });
 
+/** One example with its per-token perplexities: exp(summed NLL / tokens), base and tuned, and the relative change. */
+export const EvaluationExampleRow = EvaluationExample.extend({
+  basePerplexity: z.number().nullable(),
+  adapterPerplexity: z.number().nullable(),
+  change: z.number().nullable().describe('adapterPerplexity / basePerplexity − 1: negative means the fine-tune made the example likelier.'),
+});
+export type EvaluationExampleRow = z.infer<typeof EvaluationExampleRow>;
+
+export const EvaluationExamplesQuery = z.object({
+  id: z.string().min(1),
+  sort: z.enum(['change', 'index', 'basePerplexity', 'adapterPerplexity']).default('change').describe('Examples without the value go last.'),
+  order: z.enum(['asc', 'desc']).default('asc').describe('asc with change: the most improved first.'),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(50),
+});
+
 export const EvaluationRequest = z.object({
   projectId: z.string().min(1),
   runId: z.string().min(1).optional().describe('Evaluate this run’s adapter, model and eval split.'),
@@ -309,6 +325,11 @@ export const runMethods = {
     input: IdRef,
     output: z.object({ evaluation: Evaluation, examples: z.array(EvaluationExample) }),
     doc: 'One evaluation with its per-example NLL.',
+  },
+  'evaluations.examples': {
+    input: EvaluationExamplesQuery,
+    output: z.object({ total: z.number().int(), examples: z.array(EvaluationExampleRow) }),
+    doc: 'One page of an evaluation’s examples with their perplexity before and after, sorted (by change, the most improved first).',
   },
   'evaluations.start': { input: EvaluationRequest, output: Evaluation, doc: 'Measure perplexity of base and base + adapter on an eval split.' },
 };

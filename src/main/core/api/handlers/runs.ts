@@ -14,6 +14,8 @@ import {
   type TrainJobParams,
   RunSummary,
   type Evaluation as EvaluationT,
+  type EvaluationExample,
+  type EvaluationExampleRow,
   type Run,
   type RunMetric,
   type RunStatus,
@@ -150,6 +152,30 @@ function recordEvaluationEnd(evaluationId: string, job: JobRecord, ctx: CoreCont
   });
 }
 
+function storedExamples(evaluationId: string, ctx: CoreContext): EvaluationExample[] {
+  return ctx.store.evaluations.examples(evaluationId).map((x) => ({
+    index: x.idx,
+    tokens: x.scores.tokens ?? 0,
+    baseNll: x.scores.baseNll ?? null,
+    adapterNll: x.scores.adapterNll ?? null,
+    text: x.input,
+  }));
+}
+
+/** Per-token perplexity exp(NLL / tokens) of one example; null without a measurement or tokens. */
+function examplePerplexity(nll: number | null, tokens: number): number | null {
+  if (nll === null || tokens <= 0) return null;
+  const value = Math.exp(nll / tokens);
+  return Number.isFinite(value) ? value : null;
+}
+
+function withPerplexity(example: EvaluationExample): EvaluationExampleRow {
+  const basePerplexity = examplePerplexity(example.baseNll, example.tokens);
+  const adapterPerplexity = examplePerplexity(example.adapterNll, example.tokens);
+  const change = basePerplexity !== null && adapterPerplexity !== null && basePerplexity > 0 ? adapterPerplexity / basePerplexity - 1 : null;
+  return { ...example, basePerplexity, adapterPerplexity, change };
+}
+
 export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
   'runs.list': ({ projectId }, ctx) => {
     const records = projectId !== undefined ? ctx.store.runs.listByProject(projectId) : ctx.store.projects.list().flatMap((p) => ctx.store.runs.listByProject(p.id));
@@ -202,14 +228,20 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
   'evaluations.get': ({ id }, ctx) => {
     const record = ctx.store.evaluations.get(id);
     if (!record) throw notFound('evaluation', id);
-    const examples = ctx.store.evaluations.examples(id).map((x) => ({
-      index: x.idx,
-      tokens: x.scores.tokens ?? 0,
-      baseNll: x.scores.baseNll ?? null,
-      adapterNll: x.scores.adapterNll ?? null,
-      text: x.input,
-    }));
-    return { evaluation: toEvaluation(record, ctx), examples };
+    return { evaluation: toEvaluation(record, ctx), examples: storedExamples(id, ctx) };
+  },
+  'evaluations.examples': ({ id, sort, order, offset, limit }, ctx) => {
+    if (!ctx.store.evaluations.get(id)) throw notFound('evaluation', id);
+    const rows = storedExamples(id, ctx).map(withPerplexity);
+    const direction = order === 'asc' ? 1 : -1;
+    rows.sort((a, b) => {
+      const x = a[sort];
+      const y = b[sort];
+      // examples without the value go last in either order; ties keep the split's order
+      if (x === null || y === null) return x === null ? (y === null ? a.index - b.index : 1) : -1;
+      return x !== y ? (x - y) * direction : a.index - b.index;
+    });
+    return { total: rows.length, examples: rows.slice(offset, offset + limit) };
   },
   'evaluations.start': (request, ctx) => {
     if (!ctx.store.projects.get(request.projectId)) throw notFound('project', request.projectId);
