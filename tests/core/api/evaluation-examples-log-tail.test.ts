@@ -67,9 +67,18 @@ describe('evaluations.examples', () => {
   it('sorts descending (null still last), by other keys, and pages', async () => {
     const worst = (await core.invoke('evaluations.examples', { id: evaluationId, order: 'desc' })) as Page;
     expect(worst.examples.map((x) => x.index)).toEqual([1, 2, 4, 0, 3]);
-    const byBase = (await core.invoke('evaluations.examples', { id: evaluationId, sort: 'basePerplexity', order: 'desc' })) as Page;
+    const byBase = (await core.invoke('evaluations.examples', {
+      id: evaluationId,
+      sort: 'basePerplexity',
+      order: 'desc',
+    })) as Page;
     expect(byBase.examples.map((x) => x.index)).toEqual([0, 1, 2, 4, 3]);
-    const page2 = (await core.invoke('evaluations.examples', { id: evaluationId, sort: 'index', offset: 2, limit: 2 })) as Page;
+    const page2 = (await core.invoke('evaluations.examples', {
+      id: evaluationId,
+      sort: 'index',
+      offset: 2,
+      limit: 2,
+    })) as Page;
     expect(page2).toMatchObject({ total: 5 });
     expect(page2.examples.map((x) => x.index)).toEqual([2, 3]);
   });
@@ -82,7 +91,12 @@ describe('evaluations.examples', () => {
 
 describe('jobs.logTail', () => {
   it('returns the last lines a job logged, oldest first, with level and time', async () => {
-    const job = (await core.invoke('jobs.startDiagnostic', { kind: 'diagnostic.sleep', projectId, steps: 6, stepMs: 0 })) as Job;
+    const job = (await core.invoke('jobs.startDiagnostic', {
+      kind: 'diagnostic.sleep',
+      projectId,
+      steps: 6,
+      stepMs: 0,
+    })) as Job;
     expect((await core.jobs.waitFor(job.id)).status).toBe('succeeded');
     const all = (await core.invoke('jobs.logTail', { id: job.id })) as { at: string; level: string; line: string }[];
     const steps = all.filter((entry) => entry.line.startsWith('finished step'));

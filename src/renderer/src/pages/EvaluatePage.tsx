@@ -1,10 +1,12 @@
 // Evaluations of the current project: perplexity of the base model and of base + adapter on held-out
 // rows. Live like the Runs page: an evaluation started anywhere appears and completes without a reload.
 import type { Project } from '../../../common/api/projects.ts';
-import type { Evaluation } from '../../../common/api/runs.ts';
+import { useState } from 'react';
+import type { Evaluation, EvaluationExampleRow } from '../../../common/api/runs.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Card, EmptyState, PageHeader, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
+import { Button, Card, EmptyState, PageHeader, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
 import { basename, formatDateTime, formatMetric, perplexityChange } from '../format.ts';
+import { chatHref } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
 
 const WILL = [
@@ -64,13 +66,28 @@ function EvaluationList({ project }: { project: Project }) {
       header: 'Change',
       className: 'numeric cell-nowrap',
       render: (evaluation) => {
-        const change = perplexityChange(evaluation);
-        if (change === null) return '—';
-        return <span className={change < 0 ? 'change-better' : 'change-worse'}>{`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`}</span>;
+        return <ChangeText change={perplexityChange(evaluation)} />;
       },
     },
     { key: 'when', header: 'Created', className: 'cell-nowrap muted', render: (evaluation) => formatDateTime(evaluation.createdAt) },
+    {
+      key: 'examples',
+      header: <span className="visually-hidden">Examples</span>,
+      className: 'cell-nowrap',
+      render: (evaluation) =>
+        evaluation.status === 'succeeded' && evaluation.examples > 0 ? (
+          <Button size="sm" aria-pressed={shownId(listed) === evaluation.id} onClick={() => setShown(evaluation.id)}>
+            Examples
+          </Button>
+        ) : null,
+    },
   ];
+  const [shown, setShown] = useState<string | null>(null);
+  // The chosen evaluation, or else the newest finished one with examples.
+  function shownId(list: Evaluation[]): string | null {
+    const finished = list.filter((evaluation) => evaluation.status === 'succeeded' && evaluation.examples > 0);
+    return (finished.find((evaluation) => evaluation.id === shown) ?? finished[0])?.id ?? null;
+  }
 
   return (
     <QueryView state={evaluations.state} loadingLabel="Loading evaluations…" errorTitle="Could not load the evaluations" onRetry={evaluations.reload}>
@@ -83,11 +100,121 @@ function EvaluationList({ project }: { project: Project }) {
             </EmptyState>
           </Card>
         ) : (
-          <Card flush>
-            <Table caption="Evaluations" columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
-          </Card>
+          <>
+            <Card flush>
+              <Table caption="Evaluations" columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
+            </Card>
+            {(() => {
+              const evaluation = list.find((item) => item.id === shownId(list));
+              return evaluation ? (
+                <ExampleTable key={evaluation.id} evaluation={evaluation} title={runNames.get(evaluation.runId ?? '') ?? basename(evaluation.adapterPath ?? evaluation.model)} />
+              ) : null;
+            })()}
+          </>
         )
       }
     </QueryView>
+  );
+}
+
+function ChangeText({ change }: { change: number | null }) {
+  if (change === null) return <>—</>;
+  return <span className={change < 0 ? 'change-better' : 'change-worse'}>{`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`}</span>;
+}
+
+const PAGE_SIZE = 25;
+const SORTS = {
+  improved: { sort: 'change', order: 'asc', label: 'Most improved first' },
+  worsened: { sort: 'change', order: 'desc', label: 'Most worsened first' },
+  hardest: { sort: 'adapterPerplexity', order: 'desc', label: 'Hardest for the tuned model first' },
+  split: { sort: 'index', order: 'asc', label: 'Split order' },
+} as const;
+type SortChoice = keyof typeof SORTS;
+
+/** One line of an example's text, for a table cell; the full text is in the cell's title. */
+function shorten(text: string, max = 140): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Per-example perplexity before and after, a page at a time, each row opening in Chat with its text. */
+function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: string }) {
+  const [choice, setChoice] = useState<SortChoice>('improved');
+  const [offset, setOffset] = useState(0);
+  const { sort, order } = SORTS[choice];
+  const page = useQuery('evaluations.examples', { id: evaluation.id, sort, order, offset, limit: PAGE_SIZE });
+  const hasBase = evaluation.basePerplexity !== null;
+  const hasTuned = evaluation.adapterPerplexity !== null;
+
+  const columns: Column<EvaluationExampleRow>[] = [
+    { key: 'index', header: '#', className: 'numeric cell-nowrap muted', render: (example) => String(example.index + 1) },
+    {
+      key: 'text',
+      header: 'Example',
+      render: (example) => (
+        <span className="example-text" title={example.text}>
+          {shorten(example.text)}
+        </span>
+      ),
+    },
+    { key: 'tokens', header: 'Tokens', className: 'numeric cell-nowrap', render: (example) => String(example.tokens) },
+    ...(hasBase ? [{ key: 'base', header: 'Base perplexity', className: 'numeric cell-nowrap', render: (example: EvaluationExampleRow) => formatMetric(example.basePerplexity) }] : []),
+    ...(hasTuned ? [{ key: 'tuned', header: 'Tuned perplexity', className: 'numeric cell-nowrap', render: (example: EvaluationExampleRow) => formatMetric(example.adapterPerplexity) }] : []),
+    ...(hasBase && hasTuned ? [{ key: 'change', header: 'Change', className: 'numeric cell-nowrap', render: (example: EvaluationExampleRow) => <ChangeText change={example.change} /> }] : []),
+    {
+      key: 'chat',
+      header: <span className="visually-hidden">Open in Chat</span>,
+      className: 'cell-nowrap',
+      render: (example) => (
+        <a className="btn btn-secondary btn-sm" href={chatHref({ adapterOrRunId: evaluation.runId, prompt: example.text.slice(0, 2000) })}>
+          Open in Chat
+        </a>
+      ),
+    },
+  ];
+
+  return (
+    <Card title={`Examples of “${title}”`}>
+      <div className="form-grid">
+        <div className="field">
+          <label className="field-label" htmlFor="example-sort">
+            Sort examples
+          </label>
+          <select
+            id="example-sort"
+            value={choice}
+            onChange={(event) => {
+              setChoice(event.target.value as SortChoice);
+              setOffset(0);
+            }}
+          >
+            {Object.entries(SORTS).map(([key, option]) => (
+              <option key={key} value={key}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">Perplexity per token of each held-out example: lower is better; the change is tuned against base.</span>
+        </div>
+      </div>
+      <QueryView state={page.state} loadingLabel="Loading the examples…" errorTitle="Could not load the examples" onRetry={page.reload}>
+        {(data) => (
+          <>
+            <Table caption={`Examples of ${title}`} columns={columns} rows={data.examples} rowKey={(example) => String(example.index)} />
+            <div className="row-actions" style={{ marginTop: 'var(--space-2)' }}>
+              <Button size="sm" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+                Previous
+              </Button>
+              <span className="muted">
+                {data.total === 0 ? 'No examples' : `${offset + 1}–${Math.min(offset + PAGE_SIZE, data.total)} of ${data.total}`}
+              </span>
+              <Button size="sm" disabled={offset + PAGE_SIZE >= data.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+                Next
+              </Button>
+            </div>
+          </>
+        )}
+      </QueryView>
+    </Card>
   );
 }

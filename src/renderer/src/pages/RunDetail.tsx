@@ -1,7 +1,7 @@
 // One run: status and progress, headline numbers, live charts of loss, learning rate and gradient norm,
 // and its full config. Live from job events: metric points arrive as the worker logs them. Loaded on
 // demand (React.lazy in RunsPage), so the charting library is not part of the first page load.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
@@ -160,6 +160,8 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         </div>
       ) : null}
 
+      {run.jobId ? <LogTail key={run.jobId} jobId={run.jobId} /> : null}
+
       <Card title="Details">
         <dl className="kv">
           <dt>Base model</dt>
@@ -198,5 +200,46 @@ function Stat({ label, value }: { label: string; value: string }) {
       <dt>{label}</dt>
       <dd>{value}</dd>
     </div>
+  );
+}
+
+const LOG_LINES = 200;
+type LogLine = { at: string; level: 'debug' | 'info' | 'warn' | 'error'; line: string };
+
+/** The job's last log lines: what the log file holds when the page opens, then each job.log event as it comes. */
+function LogTail({ jobId }: { jobId: string }) {
+  const stored = useQuery('jobs.logTail', { id: jobId, lines: LOG_LINES });
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const view = useRef<HTMLPreElement>(null);
+  const append = (incoming: LogLine[]) =>
+    setLines((current) => {
+      // The file and the live events overlap around the moment the page loaded: keep each line once.
+      const seen = new Set(current.map((entry) => `${entry.at} ${entry.level} ${entry.line}`));
+      const added = incoming.filter((entry) => !seen.has(`${entry.at} ${entry.level} ${entry.line}`));
+      return added.length === 0 ? current : [...current, ...added].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).slice(-LOG_LINES);
+    });
+  useEffect(() => {
+    if (stored.state.status === 'ready') append(stored.state.data);
+  }, [stored.state]);
+  useEvent('job.log', (event) => {
+    if (event.jobId === jobId) append([{ at: event.at, level: event.level, line: event.line }]);
+  });
+  useEffect(() => {
+    // Follow the newest line, as a terminal would.
+    if (view.current) view.current.scrollTop = view.current.scrollHeight;
+  }, [lines]);
+
+  return (
+    <Card title="Log">
+      {stored.state.status === 'error' ? (
+        <Banner title="Could not load the log">{stored.state.error.message}</Banner>
+      ) : lines.length === 0 ? (
+        <p className="muted">{stored.state.status === 'loading' ? 'Loading the log…' : 'Nothing logged yet.'}</p>
+      ) : (
+        <pre ref={view} className="config-json log-tail" aria-label="Last log lines" tabIndex={0} style={{ maxHeight: 260, overflow: 'auto' }}>
+          {lines.map((entry) => `${entry.at.slice(11, 19)} ${entry.level === 'info' ? '' : `${entry.level.toUpperCase()} `}${entry.line}`).join('\n')}
+        </pre>
+      )}
+    </Card>
   );
 }
