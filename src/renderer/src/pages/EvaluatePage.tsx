@@ -137,6 +137,17 @@ function shorten(text: string, max = 140): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/**
+ * The text a Chat opened from an example starts with: the example as the model saw it, without the template's
+ * special tokens (`<|begin_of_text|>`, `<s>`…), which Chat's own template adds again.
+ */
+function chatPromptOf(text: string): string {
+  return text
+    .replace(/<\|[^|<>\s]{1,40}\|>|<\/?s>/g, '')
+    .trim()
+    .slice(0, 2000);
+}
+
 /** Per-example perplexity before and after, a page at a time, each row opening in Chat with its text. */
 function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: string }) {
   const [choice, setChoice] = useState<SortChoice>('improved');
@@ -166,7 +177,7 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
       header: <span className="visually-hidden">Open in Chat</span>,
       className: 'cell-nowrap',
       render: (example) => (
-        <a className="btn btn-secondary btn-sm" href={chatHref({ adapterOrRunId: evaluation.runId, prompt: example.text.slice(0, 2000) })}>
+        <a className="btn btn-secondary btn-sm" href={chatHref({ adapterOrRunId: evaluation.runId, prompt: chatPromptOf(example.text) })}>
           Open in Chat
         </a>
       ),
@@ -176,7 +187,7 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
   return (
     <Card title={`Examples of “${title}”`}>
       <div className="form-grid">
-        <div className="field">
+        <div className="field" style={{ maxWidth: 520 }}>
           <label className="field-label" htmlFor="example-sort">
             Sort examples
           </label>
