@@ -97,4 +97,38 @@ describe('Evaluate examples and the run log in the browser', () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 300_000);
+  it('follows a running job’s log live on the run page', async () => {
+    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Log check' });
+    const files = await tinyModelAndData(serve);
+    const steps = 400;
+    const run = await serve.invoke<{ id: string; jobId: string }>('runs.start', {
+      projectId: project.id,
+      name: 'long enough to watch',
+      config: {
+        model: files.model,
+        dataset: { path: files.dataset, template: { kind: 'plain' }, eval_split: { kind: 'ratio', ratio: 0.25 } },
+        lora: { r: 2, lora_alpha: 4 },
+        max_steps: steps,
+        micro_batch_size: 2,
+        gradient_accumulation_steps: 1,
+        max_seq_length: 32,
+      },
+    });
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${serve.url}#/runs/${run.id}`);
+    await page.getByRole('heading', { name: 'Log', exact: true }).waitFor();
+    // The page loaded its log while the run was still training, so its last line can only arrive as an event.
+    const status = (await serve.invoke<{ status: string }>('runs.get', { id: run.id })).status;
+    expect(status, 'the run ended before the page opened: raise the steps').toMatch(/running|queued/);
+    const finalEval = new RegExp(`step ${steps}: eval loss`);
+    await expect
+      .poll(() => page.getByLabel('Last log lines').textContent(), { timeout: 90_000, interval: 500 })
+      .toMatch(finalEval);
+    const logged = await serve.invoke<{ line: string }[]>('jobs.logTail', { id: run.jobId });
+    expect(logged.some((entry) => finalEval.test(entry.line))).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 200_000);
 });
