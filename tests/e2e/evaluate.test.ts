@@ -68,6 +68,9 @@ describe('Evaluate examples and the run log in the browser', () => {
     expect(await rows.first().textContent()).toContain(formatMetric(first.basePerplexity));
     expect(await rows.first().textContent()).toContain(formatMetric(first.adapterPerplexity));
     await page.getByText('1–6 of 6').waitFor();
+    // The before/after chart: a base and a tuned bar for each of the 6 examples shown.
+    const chart = page.getByRole('img', { name: 'Base and tuned perplexity of the examples shown, sums r4' });
+    await expect.poll(() => chart.locator('.recharts-bar-rectangle').count(), { timeout: 10_000 }).toBe(12);
     await screenshot(page, 'evaluate-examples.png');
 
     const worsened = await serve.invoke<{ examples: EvaluationExampleRow[] }>('evaluations.examples', {

@@ -1,13 +1,16 @@
 // Evaluations of the current project: perplexity of the base model and of base + adapter on held-out
 // rows. Live like the Runs page: an evaluation started anywhere appears and completes without a reload.
 import type { Project } from '../../../common/api/projects.ts';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { Evaluation, EvaluationExampleRow } from '../../../common/api/runs.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Button, Card, EmptyState, PageHeader, QueryView, StatusBadge, Table, type Column } from '../components/index.ts';
+import { Button, Card, EmptyState, PageHeader, QueryView, Spinner, StatusBadge, Table, type Column } from '../components/index.ts';
 import { basename, formatDateTime, formatMetric, perplexityChange } from '../format.ts';
 import { chatHref } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
+
+// recharts is loaded only when an evaluation's examples are shown.
+const EvaluationChart = lazy(() => import('./EvaluationChart.tsx').then((module) => ({ default: module.EvaluationChart })));
 
 const WILL = [
   'Compare perplexity before and after fine-tuning on the evaluation split.',
@@ -211,6 +214,11 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
       <QueryView state={page.state} loadingLabel="Loading the examples…" errorTitle="Could not load the examples" onRetry={page.reload}>
         {(data) => (
           <>
+            {hasBase && hasTuned && data.examples.length > 0 ? (
+              <Suspense fallback={<Spinner label="Loading the chart…" />}>
+                <EvaluationChart examples={data.examples} label={`Base and tuned perplexity of the examples shown, ${title}`} />
+              </Suspense>
+            ) : null}
             <Table caption={`Examples of ${title}`} columns={columns} rows={data.examples} rowKey={(example) => String(example.index)} />
             <div className="row-actions" style={{ marginTop: 'var(--space-2)' }}>
               <Button size="sm" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
