@@ -48,7 +48,7 @@ function randomBatch(V: number, B: number, T: number, seed: number, pad = 3): Ba
 }
 
 /** Worst relative error of CUDA vs the float64 harness over 3 micro-steps + updates, gradients and real-row logits. */
-async function compare(p: Program, batch: Batch, extra: Partial<CudaSessionOptions> & { weights?: Map<string, Float32Array | Nf4Tensor> } = {}): Promise<number> {
+async function compare(p: Program, batch: Batch, extra: Partial<CudaSessionOptions> = {}): Promise<number> {
   const weights = extra.weights ?? new Map([...randomWeights(p, 7, 0.05)].map(([k, v]) => [k, Float32Array.from(v)]));
   const base = { program: p, weights, seed: 3, capacityTokens: batch.B * batch.T, exactDropout: true };
   const ref = await createCudaTrainingSession({ ...base, dtype: 'f32', addon: fakeAddon(p) });
