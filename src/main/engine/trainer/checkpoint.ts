@@ -164,7 +164,7 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointContents> {
   try {
     state = JSON.parse(await readFile(statePath, 'utf8')) as TrainerState;
   } catch (error) {
-    throw new Error(`${statePath}: not a readable trainer state (${(error as Error).message}); is ${dir} a checkpoint folder?`);
+    throw new Error(`${statePath}: not a readable trainer state (${(error as Error).message}); is ${dir} a checkpoint folder?`, { cause: error });
   }
   if (state.format !== TRAINER_STATE_FORMAT || state.version !== TRAINER_STATE_VERSION) {
     throw new Error(`${statePath}: format ${String(state.format)} v${String(state.version)}, expected ${TRAINER_STATE_FORMAT} v${TRAINER_STATE_VERSION}`);
