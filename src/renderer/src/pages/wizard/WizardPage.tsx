@@ -20,7 +20,7 @@ import {
   checkDraft, DRAFT_KEY_PREFIX, draftToConfig, HINTS, loadDraft, matchingPreset, PRESETS, saveDraft, STEPS, templateOf,
   type PresetId, type StepId, type WizardDraft,
 } from './draft.ts';
-import { LengthHistogram, ProblemList, TokenView } from './preview-parts.tsx';
+import { ProblemList, TokenView } from './preview-parts.tsx';
 import { useJob, type JobView } from './useJob.ts';
 import { BrowseButton } from './BrowseButton.tsx';
 
