@@ -6,15 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeChatFixture, type ChatFixture } from '../engine/generate/fixtures.ts';
+import { makeChatFixture } from '../engine/generate/fixtures.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/lora-studio.js');
 let root: string;
-let fx: ChatFixture;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lora-cli-chat-'));
-  fx = await makeChatFixture(root);
+  await makeChatFixture(root); // model/ and adapter-*/ under root, named relative to it below
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
