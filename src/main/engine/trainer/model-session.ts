@@ -9,7 +9,7 @@ import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../common/api/runs.ts';
 import { openModelFolder, readModelSpec, tensorTable, TOKENIZER_FILES, type ModelSpec } from '../../formats/model/index.ts';
-import { adapterFromTensors, defaultLoraConfig, writeAdapter, type TrainingTemplate } from '../../formats/peft/index.ts';
+import { adapterFromTensors, loraConfigForRun, writeAdapter, type TrainingTemplate } from '../../formats/peft/index.ts';
 import { writeShardedSafetensors } from '../../formats/safetensors/index.ts';
 import { countParams } from '../models/llama.ts';
 import { buildProgramFromSpec, fullFineTuneProgram, initProgramWeights } from '../models/index.ts';
@@ -84,17 +84,7 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
   let writer: AdapterWriter;
   if (method === 'full') writer = (dir, trainables) => writeFullModel(dir, { modelDir: config.model, spec, hfConfig, program, trainables, trainingTemplate });
   else {
-    const peftConfig = defaultLoraConfig({
-      r: config.lora.r,
-      lora_alpha: config.lora.lora_alpha,
-      lora_dropout: config.lora.lora_dropout,
-      target_modules: config.lora.target_modules,
-      bias: config.lora.bias,
-      use_rslora: config.lora.use_rslora,
-      // GPT-2's Conv1D stores [in, out]: PEFT records it so merges transpose the delta (formats/merge checks it)
-      fan_in_fan_out: spec.conv1dWeights,
-      base_model_name_or_path: config.model,
-    });
+    const peftConfig = loraConfigForRun(config.lora, spec, config.model); // fan_in_fan_out for GPT-2's Conv1D
     writer = async (dir: string, trainables: TensorMap) => {
       await writeAdapter(dir, adapterFromTensors(peftConfig, trainables, trainingTemplate));
     };

@@ -7,7 +7,7 @@ import { BaseModel, MODEL_PULL_JOB_KIND, ModelPullJobResult, type BaseModel as B
 import type { RunConfig } from '../../../../common/api/runs.ts';
 import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/model/index.ts';
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
-import { countTrainable, defaultLoraConfig, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
+import { countTrainable, defaultLoraConfig, loraConfigForRun, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
 import { effectiveOffline } from '../../settings.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { BaseModelRecord } from '../../store/index.ts';
@@ -45,17 +45,7 @@ const ASSUMED_FLOPS_PER_THREAD = 2e9;
 const RUNTIME_OVERHEAD_BYTES = 300 * 1024 ** 2;
 
 function loraMatch(spec: ModelSpec, config: RunConfig): TargetMatch {
-  return matchTargetModules(
-    spec,
-    defaultLoraConfig({
-      r: config.lora.r,
-      lora_alpha: config.lora.lora_alpha,
-      target_modules: config.lora.target_modules,
-      bias: config.lora.bias,
-      use_rslora: config.lora.use_rslora,
-      fan_in_fan_out: spec.conv1dWeights,
-    }),
-  );
+  return matchTargetModules(spec, loraConfigForRun(config.lora, spec));
 }
 
 /** Tokens/s measured by the newest finished run on the same model folder and method, if any (median of its logged points). */
@@ -98,7 +88,7 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     try {
       const match = loraMatch(spec, config);
       for (const w of match.warnings) warn('lora.target_modules', w);
-      const counted = countTrainable(spec, defaultLoraConfig({ r: config.lora.r, lora_alpha: config.lora.lora_alpha, target_modules: config.lora.target_modules, bias: config.lora.bias, fan_in_fan_out: spec.conv1dWeights }), match);
+      const counted = countTrainable(spec, loraConfigForRun(config.lora, spec), match);
       trainable = counted.trainable;
       total = counted.all;
       targeted = match.targets.length;
