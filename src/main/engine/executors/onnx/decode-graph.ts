@@ -23,7 +23,7 @@ import { positionEmbeddingForward } from './lower/position-embedding.ts';
 import { sliceForward } from './lower/slice.ts';
 import { gegluForward, softcapForward } from './lower/gated.ts';
 import { attentionForwardCached } from './lower/attention-cached.ts';
-import { biasInputName, groupSize, POSITION_IDS } from './graphs.ts';
+import { biasInputName, declareTokenInputs, groupSize, POSITION_IDS } from './graphs.ts';
 import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 
@@ -77,21 +77,7 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
   const head = headModule(p);
   const wantsAdapter = opts.adapterModules ?? ((m: string) => m !== head);
 
-  const inputIds = g.input('input_ids', DataType.INT64, ['B', 'T']);
-  const ids = g.reshape(inputIds, [-1]);
-  const shapeBT = g.op('Shape', [inputIds]);
-  let cos: string | null = null;
-  let sin: string | null = null;
-  if (p.rope) {
-    cos = g.op('Unsqueeze', [g.input('rope_cos', ft, ['N', p.rope.headDim]), g.i64([1])]);
-    sin = g.op('Unsqueeze', [g.input('rope_sin', ft, ['N', p.rope.headDim]), g.i64([1])]);
-  }
-  let cosLocal: string | null = null;
-  let sinLocal: string | null = null;
-  if (p.ropeLocal) {
-    cosLocal = g.op('Unsqueeze', [g.input('rope_cos_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
-    sinLocal = g.op('Unsqueeze', [g.input('rope_sin_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
-  }
+  const { ids, shapeBT, cos, sin, cosLocal, sinLocal } = declareTokenInputs(g, p);
   let positions: string | null = null;
   const biases = new Map<string, string>();
   const windows: (number | null)[] = [];

@@ -69,6 +69,23 @@ export interface BuildOptions {
   weight(name: string): ArrayLike<number> | Nf4Tensor;
 }
 
+/**
+ * The token and rope-table inputs every graph of a Program declares (training step, evaluation, decode): ids
+ * flattened to N = B·T rows, their (B, T) shape, and the rope tables as (N, 1, HD) for broadcasting over heads.
+ */
+export function declareTokenInputs(g: GraphBuilder, p: Program) {
+  const ft = g.ft;
+  const inputIds = g.input('input_ids', DataType.INT64, ['B', 'T']);
+  const ids = g.reshape(inputIds, [-1]);
+  const shapeBT = g.op('Shape', [inputIds]);
+  const table = (name: string, headDim: number) => g.op('Unsqueeze', [g.input(name, ft, ['N', headDim]), g.i64([1])]);
+  const cos = p.rope ? table('rope_cos', p.rope.headDim) : null;
+  const sin = p.rope ? table('rope_sin', p.rope.headDim) : null;
+  const cosLocal = p.ropeLocal ? table('rope_cos_local', p.ropeLocal.headDim) : null;
+  const sinLocal = p.ropeLocal ? table('rope_sin_local', p.ropeLocal.headDim) : null;
+  return { ids, shapeBT, cos, sin, cosLocal, sinLocal };
+}
+
 export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const g = new GraphBuilder(opts.elem);
   const ft = g.ft;
@@ -77,21 +94,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   groupSize(p); // refuse mixed head groupings up front: the bias input is tiled by one G
 
   // batch inputs
-  const inputIds = g.input('input_ids', DataType.INT64, ['B', 'T']);
-  const ids = g.reshape(inputIds, [-1]);
-  const shapeBT = g.op('Shape', [inputIds]);
-  let cos: string | null = null;
-  let sin: string | null = null;
-  if (p.rope) {
-    cos = g.op('Unsqueeze', [g.input('rope_cos', ft, ['N', p.rope.headDim]), g.i64([1])]);
-    sin = g.op('Unsqueeze', [g.input('rope_sin', ft, ['N', p.rope.headDim]), g.i64([1])]);
-  }
-  let cosLocal: string | null = null;
-  let sinLocal: string | null = null;
-  if (p.ropeLocal) {
-    cosLocal = g.op('Unsqueeze', [g.input('rope_cos_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
-    sinLocal = g.op('Unsqueeze', [g.input('rope_sin_local', ft, ['N', p.ropeLocal.headDim]), g.i64([1])]);
-  }
+  const { ids, shapeBT, cos, sin, cosLocal, sinLocal } = declareTokenInputs(g, p);
   let positions: string | null = null;
   const biases = new Map<string, string>();
   const labelIdx = g.input('label_idx', DataType.INT64, ['N', 1]);
