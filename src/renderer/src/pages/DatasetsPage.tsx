@@ -6,13 +6,14 @@ import type { Dataset } from '../../../common/api/datasets.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, Table, TextField, type Column } from '../components/index.ts';
+import { Button, Card, EmptyState, PageHeader, QueryView, Table, TextField, type Column } from '../components/index.ts';
 import { formatDateTime } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { LengthHistogram, ProblemList, TokenView } from './wizard/preview-parts.tsx';
+import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
 import { BrowseButton } from './wizard/BrowseButton.tsx';
 import './wizard/wizard.css';
@@ -46,7 +47,7 @@ function DatasetList({ project }: { project: Project }) {
   const importing = useJob((job) => {
     if (job.status === 'succeeded') datasets.reload();
   });
-  const running = importing.job !== null && (importing.job.status === 'running' || importing.job.status === 'queued');
+  const running = importing.running;
 
   const start = async () => {
     setError(null);
@@ -110,18 +111,7 @@ function DatasetList({ project }: { project: Project }) {
             </label>
           </div>
         </form>
-        {importing.job && running ? (
-          <div className="field-row">
-            <div style={{ flex: 1 }}>
-              <ProgressBar value={importing.job.progress} label="Import progress" />
-              <span className="muted">{importing.job.message ?? 'reading…'}</span>
-            </div>
-            <Button size="sm" onClick={importing.cancel}>
-              Cancel
-            </Button>
-          </div>
-        ) : null}
-        {importing.job?.status === 'failed' ? <Banner title="The import failed">{importing.job.error}</Banner> : null}
+        <JobProgress job={importing.job} running={running} onCancel={importing.cancel} label="Import progress" pending="reading…" failedTitle="The import failed" />
       </Card>
       <Card title="Datasets" flush>
         <QueryView state={datasets.state} loadingLabel="Loading datasets…" errorTitle="Could not load the datasets" onRetry={datasets.reload}>

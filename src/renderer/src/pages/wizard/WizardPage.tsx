@@ -8,7 +8,7 @@ import type { BaseModel } from '../../../../common/api/models.ts';
 import type { Project } from '../../../../common/api/projects.ts';
 import { toStudioApiError } from '../../api/client.ts';
 import { useQuery } from '../../api/hooks.ts';
-import { Banner, Button, Card, PageHeader, ProgressBar, QueryView, TextField } from '../../components/index.ts';
+import { Banner, Button, Card, PageHeader, QueryView, TextField } from '../../components/index.ts';
 import { formatBytes } from '../../format.ts';
 import { routeHref } from '../../routes.ts';
 import { useLocation } from '../../state/location.ts';
@@ -21,6 +21,7 @@ import {
   type PresetId, type StepId, type WizardDraft,
 } from './draft.ts';
 import { ProblemList, TokenView } from './preview-parts.tsx';
+import { JobProgress } from './JobProgress.tsx';
 import { useJob, type JobView } from './useJob.ts';
 import { BrowseButton } from './BrowseButton.tsx';
 
@@ -178,7 +179,7 @@ function ModelStep({ draft, update, models, model }: { draft: WizardDraft; updat
       setError(toStudioApiError(e).message);
     }
   };
-  const pulling = pull.job !== null && (pull.job.status === 'running' || pull.job.status === 'queued');
+  const pulling = pull.running;
 
   return (
     <Card title="1. Base model">
@@ -215,18 +216,7 @@ function ModelStep({ draft, update, models, model }: { draft: WizardDraft; updat
             </form>
             {pull.job ? (
               <div className="stack">
-                {pulling ? (
-                  <div className="field-row">
-                    <div style={{ flex: 1 }}>
-                      <ProgressBar value={pull.job.progress} label="Download progress" />
-                      <span className="muted">{pull.job.message ?? 'starting…'}</span>
-                    </div>
-                    <Button size="sm" onClick={pull.cancel}>
-                      Cancel
-                    </Button>
-                  </div>
-                ) : null}
-                {pull.job.status === 'failed' ? <Banner title="The download failed">{pull.job.error}</Banner> : null}
+                <JobProgress job={pull.job} running={pulling} onCancel={pull.cancel} label="Download progress" pending="starting…" failedTitle="The download failed" />
                 {pull.job.status === 'cancelled' ? <Banner tone="info" title="Download cancelled">What was downloaded is kept; downloading again resumes.</Banner> : null}
               </div>
             ) : null}
@@ -321,7 +311,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
       if (list[0]) update({ datasetId: list[0].id, format: list[0].format, columns: list[0].columns });
     });
   });
-  const running = importing.job !== null && (importing.job.status === 'running' || importing.job.status === 'queued');
+  const running = importing.running;
 
   const startImport = async (mapping?: { format: DatasetShape; columns: Record<string, string> }) => {
     setError(null);
@@ -362,18 +352,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
             Import
           </Button>
         </form>
-        {importing.job && running ? (
-          <div className="field-row">
-            <div style={{ flex: 1 }}>
-              <ProgressBar value={importing.job.progress} label="Import progress" />
-              <span className="muted">{importing.job.message ?? 'reading…'}</span>
-            </div>
-            <Button size="sm" onClick={importing.cancel}>
-              Cancel
-            </Button>
-          </div>
-        ) : null}
-        {importing.job?.status === 'failed' ? <Banner title="The import failed">{importing.job.error}</Banner> : null}
+        <JobProgress job={importing.job} running={running} onCancel={importing.cancel} label="Import progress" pending="reading…" failedTitle="The import failed" />
         <QueryView state={datasets.state} loadingLabel="Loading datasets…" errorTitle="Could not load the datasets" onRetry={datasets.reload}>
           {(list) =>
             list.length > 0 ? (

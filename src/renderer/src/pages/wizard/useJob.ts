@@ -63,5 +63,8 @@ export function useJob(onEnd: (job: JobView) => void) {
     setJob(null);
   }, []);
 
-  return { job, track, cancel, clear };
+  /** Queued or running: the job's progress row shows and its start button waits. */
+  const running = job !== null && (job.status === 'running' || job.status === 'queued');
+
+  return { job, running, track, cancel, clear };
 }
