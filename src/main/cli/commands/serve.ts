@@ -1,10 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createStudioCore } from '../../core/index.ts';
-import { startStudioServer } from '../../server/serve.ts';
-import { BUILD_RENDERER_COMMAND } from '../../server/static-files.ts';
+import { DEFAULT_RENDERER_DIR, startStudioServer } from '../../server/serve.ts';
+import { BUILD_RENDERER_COMMAND, rendererBuilt } from '../../server/static-files.ts';
 import { dataDirOf } from '../context.ts';
 
 export const TOKEN_ENV = 'LORA_STUDIO_TOKEN';
+/** Where serve keeps (and, when missing, builds) the UI unless --renderer-dir names a folder; tests point it elsewhere. */
+export const RENDERER_DIR_ENV = 'LORA_STUDIO_RENDERER_DIR';
+const BUILD_SCRIPT = resolve(import.meta.dirname, '../../../../scripts/build-renderer.mjs');
 
 export function registerServe(program: Command): void {
   program
@@ -15,10 +21,12 @@ export function registerServe(program: Command): void {
     .option('--token <token>', `the access token (default: ${TOKEN_ENV}, else a random 32-byte token)`)
     .option('--renderer-dir <dir>', 'the built UI to serve (default: out/renderer)')
     .action(async (opts: { host: string; port: number; token?: string; rendererDir?: string }, command: Command) => {
+      const rendererDir = opts.rendererDir ?? process.env[RENDERER_DIR_ENV] ?? DEFAULT_RENDERER_DIR;
+      if (opts.rendererDir === undefined) buildRendererIfMissing(rendererDir);
       const core = createStudioCore({ dataDir: dataDirOf(command) });
       let server;
       try {
-        server = await startStudioServer({ core, host: opts.host, port: opts.port, token: opts.token ?? process.env[TOKEN_ENV], rendererDir: opts.rendererDir });
+        server = await startStudioServer({ core, host: opts.host, port: opts.port, token: opts.token ?? process.env[TOKEN_ENV], rendererDir });
       } catch (err) {
         await core.close();
         throw err;
@@ -37,6 +45,17 @@ export function registerServe(program: Command): void {
       await server.close();
       await core.close();
     });
+}
+
+/**
+ * The install hook builds the UI; an install that skipped hooks (npm --ignore-scripts) or a checkout that never
+ * ran one gets it built here, once, before the server starts. A failed build leaves the 503 page saying so.
+ */
+function buildRendererIfMissing(rendererDir: string): void {
+  if (rendererBuilt(rendererDir) || !existsSync(BUILD_SCRIPT)) return;
+  process.stderr.write(`the UI is not built yet: building it into ${rendererDir} (a few seconds, once)\n`);
+  // stdout stays the URL line's alone: the build's own output goes to stderr.
+  spawnSync(process.execPath, [BUILD_SCRIPT, '--out-dir', rendererDir], { stdio: ['ignore', 2, 2] });
 }
 
 function parsePort(value: string): number {
