@@ -5,8 +5,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { INTL_TAGS, type Locale } from '../../src/renderer/src/i18n/locale.ts';
-import { translate, type MessageKey, type ParamsOf } from '../../src/renderer/src/i18n/t.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output/e2e');
@@ -122,29 +120,9 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/**
- * The UI language these tests run in: LORA_STUDIO_E2E_LOCALE (the `e2e-ko` project sets `ko`), else English.
- * The browser context reports it as its language, so the studio starts in it with nothing stored.
- */
-export const E2E_LOCALE: Locale = process.env.LORA_STUDIO_E2E_LOCALE === 'ko' ? 'ko' : 'en';
-
-/** The studio's own text for `key` in the tests' language: selectors follow the catalogue, not a copy of it. */
-export function tr<K extends MessageKey>(key: K, ...params: ParamsOf<K>): string {
-  return translate(E2E_LOCALE, key, ...params);
-}
-
-/** A screenshot name with the language in it when not English (`chat.png` → `chat.ko.png`). */
-export function localized(name: string): string {
-  return E2E_LOCALE === 'en' ? name : name.replace(/\.png$/, `.${E2E_LOCALE}.png`);
-}
-
-/** A fresh context at 1280×800 (the size the UI is designed to be readable at), in the tests' language. */
+/** A fresh context at 1280×800 (the size the UI is designed to be readable at). */
 export async function newStudioContext(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    colorScheme,
-    locale: INTL_TAGS[E2E_LOCALE],
-  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme });
   context.setDefaultTimeout(20_000); // room for a loaded 2-core CI machine, yet a missing element fails well before the test timeout
   return context;
 }
@@ -161,5 +139,5 @@ export function collectPageErrors(page: Page): string[] {
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, localized(name)) });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, name) });
 }
