@@ -93,6 +93,20 @@ describe('CUDA plan lowering vs the float64 reference executor', () => {
       }
     });
 
+  for (const [name, build] of [['llama', () => buildLlamaProgram(tinyConfig('llama', { numLayers: 3 }))], ['gpt2', () => buildProgramFromSpec(specs.gpt2())], ['gemma3', () => buildProgramFromSpec(specs.gemma3())]] as const)
+    it(`${name}: checkpointing replays every node of every block once, and nothing without it`, () => {
+      const p = applyLora(build(), lora()).program;
+      const replayed = (plan: Plan) => plan.tensors.filter((t) => t.dtype === 'act' && t.name.endsWith('(recompute)')).map((t) => t.name.slice(0, -'(recompute)'.length));
+      const inBlocks = p.blocks.flatMap((b) => p.nodes.slice(b.start, b.end).map((n) => n.out));
+      expect(p.blocks.length).toBeGreaterThan(1);
+      expect(replayed(lowerProgram(p, { mode: 'train' }))).toEqual([]);
+      const ckpt = lowerProgram(p, { mode: 'train', checkpointing: true });
+      // blocks are replayed last layer first, each in forward order
+      const expected = [...p.blocks].reverse().flatMap((b) => p.nodes.slice(b.start, b.end).map((n) => n.out));
+      expect(replayed(ckpt)).toEqual(expected);
+      expect(new Set(replayed(ckpt))).toEqual(new Set(inBlocks));
+    });
+
   it('packed rows (segment ids) and LoRA on q/v only (k and the MLP carry no gradient of their own)', () => {
     const p = applyLora(buildLlamaProgram(tinyConfig('llama')), lora({ targetModules: ['q_proj', 'v_proj'], dropout: 0 })).program;
     const batch = { ...tinyBatch(p.vocab, 6), segmentIds: Int32Array.from([1, 1, 1, 2, 2, 2, 1, 1, 2, 2, 0, 0]) };

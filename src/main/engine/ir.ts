@@ -59,11 +59,23 @@ export type OpNode =
   /** cap · tanh(x / cap) (Gemma's final logit soft-capping). */
   | { op: 'softcap'; x: string; out: string; width: number; cap: number };
 
+/**
+ * A contiguous run of nodes [start, end) — a decoder layer — that reads only its own outputs, params and tensors
+ * produced before it. Gradient checkpointing keeps a block's input and replays the block's forward in backward.
+ */
+export interface Block {
+  name: string; // e.g. model.layers.3 or transformer.h.3
+  start: number;
+  end: number;
+}
+
 export interface Program {
   family: string;
   params: ParamDecl[];
   nodes: OpNode[];
   widths: Map<string, number>; // activation name → width
+  /** The repeated layers, in order (autodiff.ts replays them under gradient checkpointing). */
+  blocks: Block[];
   logits: string; // (N, V); the loss is cross-entropy of it against the batch labels
   vocab: number;
   rope: RopeConfig | null;
@@ -94,15 +106,6 @@ export function nodeInputs(n: OpNode): string[] {
     case 'slice': return [n.x];
     case 'softcap': return [n.x];
   }
-}
-
-/** Activations that depend on a trainable parameter: only these get gradients in backward. */
-export function requiresGrad(p: Program): Set<string> {
-  const params = paramMap(p);
-  const req = new Set<string>(p.params.filter((d) => d.trainable).map((d) => d.name));
-  for (const n of p.nodes) if (nodeInputs(n).some((t) => req.has(t))) req.add(n.out);
-  for (const d of params.values()) if (!d.trainable) req.delete(d.name);
-  return req;
 }
 
 /** Trainable-parameter key as PEFT saves it (base_model.model.<name>). */

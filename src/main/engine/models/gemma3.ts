@@ -4,7 +4,7 @@
 // and global layers (layer_types) where sliding layers rotate with their own base (rope_local_base_freq, no
 // scaling), a tied head and optional final logit soft-capping. Names are transformers' Gemma3ForCausalLM's.
 
-import type { OpNode, ParamDecl, Program } from '../ir.ts';
+import type { Block, OpNode, ParamDecl, Program } from '../ir.ts';
 import type { ModelSpec } from '../../formats/model/spec.ts';
 
 export type Gemma3Spec = Pick<ModelSpec,
@@ -34,6 +34,7 @@ export function buildGemma3Program(s: Gemma3Spec): Program {
   const params: ParamDecl[] = [];
   const nodes: OpNode[] = [];
   const widths = new Map<string, number>();
+  const blocks: Block[] = [];
   const param = (name: string, shape: number[], noDecay = false) => {
     params.push({ name, shape, trainable: false, noDecay });
     return name;
@@ -62,6 +63,7 @@ export function buildGemma3Program(s: Gemma3Spec): Program {
   nodes.push({ op: 'embedding', weight: embed, out: x, width: C, scale: Math.fround(s.embeddingScale) });
   for (let l = 0; l < s.numLayers; l++) {
     const p = `model.layers.${l}`;
+    const start = nodes.length;
     const sliding = s.layerTypes[l] === 'sliding';
     const h = norm(`${p}.input_layernorm`, x, C, C);
     const q = norm(`${p}.self_attn.q_norm`, linear(`${p}.self_attn.q_proj`, h, C, NH * HD, s.bias.qkv), HD, NH * HD);
@@ -84,6 +86,7 @@ export function buildGemma3Program(s: Gemma3Spec): Program {
     nodes.push({ op: 'geglu', gate: g, up: u, out: m, width: I });
     const d = norm(`${p}.post_feedforward_layernorm`, linear(`${p}.mlp.down_proj`, m, I, C, false), C, C);
     x = add(`${p}:resid_mlp`, x1, d);
+    blocks.push({ name: p, start, end: nodes.length });
   }
   const xf = norm('model.norm', x, C, C);
   let logits = act('lm_head:out', V);
@@ -98,7 +101,7 @@ export function buildGemma3Program(s: Gemma3Spec): Program {
   }
   const hasLocal = s.layerTypes.includes('sliding');
   return {
-    family: 'gemma3', params, nodes, widths, logits, vocab: V,
+    family: 'gemma3', params, nodes, widths, blocks, logits, vocab: V,
     rope: { theta: rope.theta, headDim: HD, scaling: rope.scaling },
     ropeLocal: hasLocal ? { theta: rope.localTheta ?? 10_000, headDim: HD, scaling: null } : null,
   };

@@ -4,7 +4,7 @@
 // for GPT-2, with lora_B of c_attn (3C, r). Conv1D weights are stored [in, out] on disk: the program declares them
 // [out, in] like every linear and marks them storedTransposed, so loading and saving transpose once.
 
-import type { OpNode, ParamDecl, Program } from '../ir.ts';
+import type { Block, OpNode, ParamDecl, Program } from '../ir.ts';
 import type { ModelSpec } from '../../formats/model/spec.ts';
 
 export type Gpt2Spec = Pick<ModelSpec,
@@ -30,6 +30,7 @@ export function buildGpt2Program(s: Gpt2Spec): Program {
   const params: ParamDecl[] = [];
   const nodes: OpNode[] = [];
   const widths = new Map<string, number>();
+  const blocks: Block[] = [];
   const param = (name: string, shape: number[], extra: Partial<ParamDecl> = {}) => {
     params.push({ name, shape, trainable: false, noDecay: false, ...extra });
     return name;
@@ -65,6 +66,7 @@ export function buildGpt2Program(s: Gpt2Spec): Program {
   let x = add('transformer:embed', tok, pos);
   for (let l = 0; l < s.numLayers; l++) {
     const p = `transformer.h.${l}`;
+    const start = nodes.length;
     const qkv = conv1d(`${p}.attn.c_attn`, layernorm(`${p}.ln_1`, x), C, 3 * C);
     const [q, k, v] = ['q', 'k', 'v'].map((part, i) => {
       const out = act(`${p}.attn:${part}`, C);
@@ -78,6 +80,7 @@ export function buildGpt2Program(s: Gpt2Spec): Program {
     const g = act(`${p}.mlp:act`, I);
     nodes.push({ op: 'gelu_tanh', x: h, out: g, width: I });
     x = add(`${p}:resid_mlp`, x, conv1d(`${p}.mlp.c_proj`, g, I, C));
+    blocks.push({ name: p, start, end: nodes.length });
   }
   const xf = layernorm('transformer.ln_f', x);
   const logits = act('lm_head:out', V);
@@ -85,5 +88,5 @@ export function buildGpt2Program(s: Gpt2Spec): Program {
     op: 'linear', module: 'lm_head', x: xf, inF: C, outF: V, lora: null, out: logits, bias: null,
     weight: s.tiedEmbeddings ? wte : param('lm_head.weight', [V, C]),
   });
-  return { family: 'gpt2', params, nodes, widths, logits, vocab: V, rope: null, maxPositions: s.maxPositions };
+  return { family: 'gpt2', params, nodes, widths, blocks, logits, vocab: V, rope: null, maxPositions: s.maxPositions };
 }

@@ -2,7 +2,7 @@
 // head, head_dim ≠ hidden/heads), SmolLM2 (= Llama). Written once as a program of coarse ops; LoRA is attached
 // afterwards by lora/model.ts, and every executor lowers the result.
 
-import type { OpNode, ParamDecl, Program } from '../ir.ts';
+import type { Block, OpNode, ParamDecl, Program } from '../ir.ts';
 import type { RopeConfig } from '../ops/rope.ts';
 import type { ModelSpec } from '../../formats/model/spec.ts';
 
@@ -66,6 +66,7 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
   const params: ParamDecl[] = [];
   const nodes: OpNode[] = [];
   const widths = new Map<string, number>();
+  const blocks: Block[] = [];
   const param = (name: string, shape: number[], noDecay = false) => {
     params.push({ name, shape, trainable: false, noDecay });
     return name;
@@ -91,6 +92,7 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
   nodes.push({ op: 'embedding', weight: embed, out: x, width: C, scale: 1 });
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`;
+    const start = nodes.length;
     const h = rmsnorm(`${p}.input_layernorm`, x, C, C);
     let q = linear(`${p}.self_attn.q_proj`, h, C, NH * HD, c.attentionBias);
     let k = linear(`${p}.self_attn.k_proj`, h, C, NKV * HD, c.attentionBias);
@@ -115,6 +117,7 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
     const d = linear(`${p}.mlp.down_proj`, m, I, C, c.mlpBias ?? false);
     x = act(`${p}:resid_mlp`, C);
     nodes.push({ op: 'add', a: x1, b: d, out: x, width: C });
+    blocks.push({ name: p, start, end: nodes.length });
   }
   const xf = rmsnorm('model.norm', x, C, C);
   const logits = act('lm_head:out', V);
@@ -122,7 +125,7 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
     op: 'linear', module: 'lm_head', x: xf, inF: C, outF: V, lora: null, out: logits, bias: null,
     weight: c.tieWordEmbeddings ? embed : param('lm_head.weight', [V, C]),
   });
-  return { family: c.family, params, nodes, widths, logits, vocab: V, rope: c.rope };
+  return { family: c.family, params, nodes, widths, blocks, logits, vocab: V, rope: c.rope };
 }
 
 /** Total base parameter count (tied embeddings counted once). */

@@ -9,7 +9,7 @@
 // Frozen weights are named by param; LoRA A/B are offsets into the one flat f32 trainables buffer.
 
 import type { OpNode, Program } from '../../ir.ts';
-import { requiresGrad } from '../../ir.ts';
+import { backwardWalk } from '../../autodiff.ts';
 
 export type PlanMode = 'train' | 'eval' | 'logits';
 export type DType = 'act' | 'f32' | 'u8'; // act = bf16 (or f32 in a parity session)
@@ -85,7 +85,7 @@ export interface Plan {
 
 export interface LowerOptions {
   mode: PlanMode;
-  /** Recompute each decoder layer's activations in backward instead of keeping them (gradient checkpointing). */
+  /** Recompute each block's (Program.blocks: decoder layer's) activations in backward instead of keeping them. */
   checkpointing?: boolean;
   /** Rows of logits materialised at once by the fused LM head + cross-entropy. */
   chunkRows?: number;
@@ -101,12 +101,6 @@ export function trainableOffsets(p: Program): { offsets: Map<string, number>; to
       total += d.shape.reduce((a, b) => a * b, 1);
     }
   return { offsets, total };
-}
-
-/** Decoder layer index of a node (from its output name, model.layers.<l>…), or null outside the layers. */
-export function layerOf(n: OpNode): number | null {
-  const m = /^model\.layers\.(\d+)[.:]/.exec(n.out);
-  return m ? Number(m[1]) : null;
 }
 
 /** The LM head the loss is fused with: the last linear, optionally followed by soft-capping (Gemma). */
@@ -138,8 +132,6 @@ export function checkSupported(p: Program): void {
 export function lowerProgram(p: Program, o: LowerOptions): Plan {
   checkSupported(p);
   const { offsets } = trainableOffsets(p);
-  const needGrad = requiresGrad(p);
-  const paramNames = new Set(p.params.map((d) => d.name));
   const tensors: TensorDecl[] = [];
   const steps: Step[] = [];
   const newTensor = (name: string, dtype: DType, width: number) => {
@@ -262,7 +254,8 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   }
   const nll = newTensor('nll', 'f32', 1);
   const grad = new Map<string, number>(); // activation name → its gradient tensor
-  const wants = (name: string) => train && needGrad.has(name) && !paramNames.has(name);
+  const walk = backwardWalk(p, { root: train ? head.x : null, before: headIdx, checkpointing });
+  const wants = (name: string) => train && walk.wantsActivation(name);
   const headDx = wants(head.x) ? newTensor(`grad:${head.x}`, 'act', width(head.x)) : null;
   if (headDx !== null) grad.set(head.x, headDx);
   steps.push({ kind: 'lm_head_loss', x: get(head.x), weight: head.weight, inF: head.inF, V: p.vocab, nll, dx: headDx, chunkRows, softcap });
@@ -282,19 +275,15 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   };
   const scratch = (name: string) => newTensor(`unused:${name}`, 'act', width(name)); // a gradient nobody reads
   const target = (name: string) => (wants(name) ? gradOut(name) : { id: scratch(name), after: null });
-  const recomputed = new Set<number>();
-  for (let idx = headIdx - 1; idx >= 0; idx--) {
-    const n = p.nodes[idx];
-    const dout = grad.get(n.out);
-    if (dout === undefined) continue; // nothing downstream depends on a trainable
-    const layer = layerOf(n);
-    if (checkpointing && layer !== null && !recomputed.has(layer)) {
-      // first backward node of this layer: replay the layer's forward from its (kept) input
-      recomputed.add(layer);
-      p.nodes.forEach((m, j) => {
-        if (layerOf(m) === layer) emitForward(m, j, 'recompute');
-      });
+  for (const visit of walk.visits) {
+    if (visit.kind === 'recompute') {
+      // first backward node of this block: replay the block's forward from its (kept) input
+      for (let j = visit.block.start; j < visit.block.end; j++) emitForward(p.nodes[j], j, 'recompute');
+      continue;
     }
+    const { idx, node: n } = visit;
+    const dout = grad.get(n.out);
+    if (dout === undefined) throw new Error(`CUDA lowering: the backward walk reached ${n.out} but no gradient was produced for it`);
     const after: Step[] = [];
     const push = (s: Step, ...tails: (Step | null)[]) => {
       steps.push(s);

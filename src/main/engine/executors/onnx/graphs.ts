@@ -4,7 +4,8 @@
 // vector each run (cheap for LoRA) and are sliced apart in the graph.
 
 import type { OpNode, Program } from '../../ir.ts';
-import { nodeInputs, requiresGrad } from '../../ir.ts';
+import { nodeInputs } from '../../ir.ts';
+import { backwardWalk, GradientTape } from '../../autodiff.ts';
 import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';
 import type { BatchValues, LowerCtx } from './lower/context.ts';
@@ -159,8 +160,9 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   }
   const baseOut = new Map<string, string>();
 
-  const needGrad = requiresGrad(p);
-  const grads = new Map<string, string>();
+  const walk = backwardWalk(p);
+  const needGrad = walk.needGrad;
+  const grads = new GradientTape<string>((cur, v) => g.add(cur, v)); // activations and params alike
   const ctx: LowerCtx = {
     g, batch, saved: new Map(),
     nf4: (name) => nf4.get(name) ?? null,
@@ -171,10 +173,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     },
     setValue: (name, v) => void values.set(name, v),
     needsGrad: (name) => train && needGrad.has(name),
-    addGrad(name, v) {
-      const cur = grads.get(name);
-      grads.set(name, cur ? g.add(cur, v) : v);
-    },
+    addGrad: (name, v) => grads.add(name, v),
   };
 
   const rowWidth = (n: OpNode & { op: 'rmsnorm' }) => p.widths.get(n.out)!;
@@ -209,10 +208,11 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   if (train) {
     g.output('loss_sum', ce.lossSum, ft, []);
     grads.set(p.logits, crossEntropyBackward(ctx, ce));
-    for (let idx = p.nodes.length - 1; idx >= 0; idx--) {
-      const n = p.nodes[idx];
+    for (const visit of walk.visits) {
+      if (visit.kind !== 'node') continue; // no checkpointing in ONNX graphs: ORT keeps what backward reads
+      const { idx, node: n } = visit;
       const dout = grads.get(n.out);
-      if (!dout) continue;
+      if (!dout) throw new Error(`ONNX lowering: the backward walk reached ${n.out} but no gradient was produced for it`);
       switch (n.op) {
         case 'embedding': embeddingBackward(ctx, n, dout); break;
         case 'position_embedding': positionEmbeddingBackward(ctx, n, dout); break;

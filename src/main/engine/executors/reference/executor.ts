@@ -2,7 +2,7 @@
 // tape backwards. Slow and exact — the oracle for finite-difference checks and for every other executor.
 
 import type { OpNode, Program } from '../../ir.ts';
-import { requiresGrad } from '../../ir.ts';
+import { backwardWalk, GradientTape, type BackwardWalk } from '../../autodiff.ts';
 import type { BatchInputs } from '../../batch-inputs.ts';
 import { embeddingBackward, embeddingForward } from '../../ops/embedding.ts';
 import { rmsnormBackward, rmsnormForward } from '../../ops/rmsnorm.ts';
@@ -30,6 +30,7 @@ export interface ReferenceForward {
 
 export class ReferenceExecutor {
   readonly needGrad: Set<string>;
+  private readonly walk: BackwardWalk;
   constructor(readonly program: Program, readonly weights: Weights64) {
     for (const d of program.params) {
       const w = weights.get(d.name);
@@ -37,7 +38,8 @@ export class ReferenceExecutor {
       if (!w) throw new Error(`reference executor: missing weight ${d.name} ${JSON.stringify(d.shape)}`);
       if (w.length !== size) throw new Error(`reference executor: ${d.name} has ${w.length} values, shape ${JSON.stringify(d.shape)} needs ${size}`);
     }
-    this.needGrad = requiresGrad(program);
+    this.walk = backwardWalk(program);
+    this.needGrad = this.walk.needGrad;
   }
 
   private lora(n: OpNode & { op: 'linear' }, N: number, masks: Map<string, Float64Array>): LoraBranch | null {
@@ -134,24 +136,22 @@ export class ReferenceExecutor {
     const { N } = inp;
     const pgrads = new Map<string, Float64Array>();
     for (const d of this.program.params) if (d.trainable) pgrads.set(d.name, new Float64Array(this.w(d.name).length));
-    const agrads = new Map<string, Float64Array>();
     const get = (name: string) => fwd.acts.get(name) ?? this.w(name);
-    // Activation gradients are assigned by the ops into fresh buffers and summed here where a tensor fans out.
-    const addGrad = (name: string, g: Float64Array) => {
-      if (!this.needGrad.has(name) || !fwd.acts.has(name)) return;
-      const cur = agrads.get(name);
-      if (!cur) agrads.set(name, g);
-      else for (let i = 0; i < cur.length; i++) cur[i] += g[i];
-    };
-    const wantsX = (name: string) => this.needGrad.has(name) && fwd.acts.has(name);
-    const logits = fwd.logits;
-    const dlogits = new Float64Array(logits.length);
+    // Activation gradients are assigned by the ops into fresh buffers and summed where a tensor fans out.
+    const agrads = new GradientTape<Float64Array>((cur, g) => {
+      for (let i = 0; i < cur.length; i++) cur[i] += g[i];
+      return cur;
+    }, (name) => this.walk.wantsActivation(name) && fwd.acts.has(name));
+    const addGrad = (name: string, g: Float64Array) => agrads.add(name, g);
+    const wantsX = (name: string) => this.walk.wantsActivation(name) && fwd.acts.has(name);
+    const dlogits = new Float64Array(fwd.logits.length);
     crossEntropyBackward(dlogits, fwd.probs, inp.labels, N, this.program.vocab);
     agrads.set(this.program.logits, dlogits);
-    for (let idx = this.program.nodes.length - 1; idx >= 0; idx--) {
-      const n = this.program.nodes[idx];
+    for (const visit of this.walk.visits) {
+      if (visit.kind !== 'node') continue; // the reference keeps every activation: nothing to replay
+      const { idx, node: n } = visit;
       const dout = agrads.get(n.out);
-      if (!dout) continue; // nothing downstream depends on a trainable
+      if (!dout) throw new Error(`reference executor: the backward walk reached ${n.out} but no gradient was produced for it`);
       const pg = (name: string | null) => (name ? pgrads.get(name) ?? null : null);
       switch (n.op) {
         case 'embedding': {
