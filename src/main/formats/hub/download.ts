@@ -25,7 +25,11 @@ export type HubErrorCode =
   | 'disk-full'
   | 'network'
   | 'integrity'
-  | 'bad-request';
+  | 'bad-request'
+  | 'offline'
+  | 'forbidden'
+  | 'repo-not-empty'
+  | 'cancelled';
 
 export class HubError extends Error {
   constructor(
