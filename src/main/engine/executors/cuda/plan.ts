@@ -387,43 +387,56 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   return finish({ mode: o.mode, tensors, steps, nll, logits: null, loraModules, checkpointing });
 }
 
-/** Tensors each step reads and writes (a read-modify-write tensor is in both). */
-export function stepIO(s: Step): { reads: number[]; writes: number[] } {
-  const r = (...xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
-  switch (s.kind) {
-    case 'embedding': return { reads: [], writes: [s.out] };
-    case 'position_embedding': return { reads: [], writes: [s.out] };
-    case 'slice': return { reads: [s.x], writes: [s.out] };
-    case 'geglu': return { reads: [s.gate, s.up], writes: [s.out] };
-    case 'softcap': return { reads: [s.x], writes: [s.out] };
-    case 'geglu_bwd': return { reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] };
-    case 'softcap_bwd': return { reads: [s.dout, s.x], writes: [s.dx] };
-    case 'slice_bwd': return { reads: [s.dout, s.dx], writes: [s.dx] };
-    case 'zero': return { reads: [], writes: [s.dst] };
-    case 'rmsnorm': return { reads: [s.x], writes: [s.out, s.rstd] };
-    case 'layernorm': return { reads: [s.x], writes: [s.out, s.mean, s.rstd] };
-    case 'dropout_mask': return { reads: [], writes: [s.out] };
-    case 'linear': return { reads: r(s.x, s.lora?.keep ?? null), writes: r(s.out, s.lora?.h ?? null) };
-    case 'rope': return { reads: [s.x], writes: [s.out] };
-    case 'attention': return { reads: [s.q, s.k, s.v], writes: [s.out, s.lse] };
-    case 'swiglu': return { reads: [s.gate, s.up], writes: [s.out] };
-    case 'gelu': return { reads: [s.x], writes: [s.out] };
-    case 'add': return { reads: [s.a, s.b], writes: [s.out] };
-    case 'lm_head_loss': return { reads: [s.x], writes: r(s.nll, s.dx) }; // dx assigned: it is always x's first gradient
-    case 'cross_entropy': return { reads: [s.logits], writes: [s.nll] };
-    case 'rmsnorm_bwd': return { reads: [s.dout, s.x, s.rstd], writes: [s.dx] };
-    case 'layernorm_bwd': return { reads: [s.dout, s.x, s.mean, s.rstd], writes: [s.dx] };
-    case 'linear_bwd': {
-      const reads = r(s.dout, s.x, s.lora?.keep ?? null, s.lora?.h ?? null, s.dxAccumulate ? s.dx : null);
-      return { reads, writes: r(s.dx, s.lora?.dh ?? null) };
-    }
-    case 'rope_bwd': return { reads: [s.dout], writes: [s.dx] };
-    case 'attention_bwd': return { reads: [s.dout, s.out, s.q, s.k, s.v, s.lse], writes: [s.delta, s.dq, s.dk, s.dv] };
-    case 'swiglu_bwd': return { reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] };
-    case 'gelu_bwd': return { reads: [s.dout, s.x], writes: [s.dx] };
-    case 'copy': return { reads: [s.src], writes: [s.dst] };
-    case 'accumulate': return { reads: [s.src, s.dst], writes: [s.dst] };
-  }
+export type StepKind = Step['kind'];
+type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
+interface StepTensors {
+  reads: number[];
+  writes: number[];
+}
+const r = (...xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+
+/**
+ * Every step kind the device executes, with the tensors it reads and writes (a read-modify-write tensor is in
+ * both). Exhaustive: a Step variant without an entry is a type error, and tests/native/step-kinds.test.ts checks
+ * native/src (the addon's kind table, the StepKind enum, the executor's cases) against these keys.
+ */
+export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = {
+  embedding: (s) => ({ reads: [], writes: [s.out] }),
+  position_embedding: (s) => ({ reads: [], writes: [s.out] }),
+  slice: (s) => ({ reads: [s.x], writes: [s.out] }),
+  geglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
+  softcap: (s) => ({ reads: [s.x], writes: [s.out] }),
+  geglu_bwd: (s) => ({ reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] }),
+  softcap_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
+  slice_bwd: (s) => ({ reads: [s.dout, s.dx], writes: [s.dx] }),
+  zero: (s) => ({ reads: [], writes: [s.dst] }),
+  rmsnorm: (s) => ({ reads: [s.x], writes: [s.out, s.rstd] }),
+  layernorm: (s) => ({ reads: [s.x], writes: [s.out, s.mean, s.rstd] }),
+  dropout_mask: (s) => ({ reads: [], writes: [s.out] }),
+  linear: (s) => ({ reads: r(s.x, s.lora?.keep ?? null), writes: r(s.out, s.lora?.h ?? null) }),
+  rope: (s) => ({ reads: [s.x], writes: [s.out] }),
+  attention: (s) => ({ reads: [s.q, s.k, s.v], writes: [s.out, s.lse] }),
+  swiglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
+  gelu: (s) => ({ reads: [s.x], writes: [s.out] }),
+  add: (s) => ({ reads: [s.a, s.b], writes: [s.out] }),
+  lm_head_loss: (s) => ({ reads: [s.x], writes: r(s.nll, s.dx) }), // dx assigned: it is always x's first gradient
+  cross_entropy: (s) => ({ reads: [s.logits], writes: [s.nll] }),
+  rmsnorm_bwd: (s) => ({ reads: [s.dout, s.x, s.rstd], writes: [s.dx] }),
+  layernorm_bwd: (s) => ({ reads: [s.dout, s.x, s.mean, s.rstd], writes: [s.dx] }),
+  linear_bwd: (s) => ({ reads: r(s.dout, s.x, s.lora?.keep ?? null, s.lora?.h ?? null, s.dxAccumulate ? s.dx : null), writes: r(s.dx, s.lora?.dh ?? null) }),
+  rope_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
+  attention_bwd: (s) => ({ reads: [s.dout, s.out, s.q, s.k, s.v, s.lse], writes: [s.delta, s.dq, s.dk, s.dv] }),
+  swiglu_bwd: (s) => ({ reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] }),
+  gelu_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
+  copy: (s) => ({ reads: [s.src], writes: [s.dst] }),
+  accumulate: (s) => ({ reads: [s.src, s.dst], writes: [s.dst] }),
+};
+
+export const STEP_KINDS = Object.keys(STEP_TENSORS) as StepKind[];
+
+/** Tensors a step reads and writes. */
+export function stepIO(s: Step): StepTensors {
+  return (STEP_TENSORS[s.kind] as (s: Step) => StepTensors)(s);
 }
 
 /**
