@@ -1,0 +1,207 @@
+// The reference executor's lowering table: each IR op's forward and backward on the float64 op references
+// (ops/*.ts), side by side. Exhaustive over OpNode['op']: an op without an entry is a type error here.
+
+import type { OpNode } from '../../ir.ts';
+import type { BatchInputs } from '../../batch-inputs.ts';
+import { embeddingBackward, embeddingForward } from '../../ops/embedding.ts';
+import { rmsnormBackward, rmsnormForward } from '../../ops/rmsnorm.ts';
+import { layernormBackward, layernormForward } from '../../ops/layernorm.ts';
+import { linearBackward, linearForward, type LoraBranch, type LoraSaved } from '../../ops/linear.ts';
+import { ropeBackward, ropeForward } from '../../ops/rope.ts';
+import { attentionBackward, attentionForward } from '../../ops/attention.ts';
+import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
+import { geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
+import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
+import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
+
+export type Op = OpNode['op'];
+export type NodeOf<K extends Op> = Extract<OpNode, { op: K }>;
+
+export interface ReferenceForwardCtx {
+  N: number;
+  inp: BatchInputs;
+  vocab: number;
+  /** An activation or a weight. */
+  get(name: string): Float64Array;
+  /** A weight. */
+  w(name: string): Float64Array;
+  /** A fresh (N, width) buffer for an activation. */
+  alloc(name: string): Float64Array;
+  lora(n: NodeOf<'linear'>): LoraBranch | null;
+}
+
+export interface ReferenceBackwardCtx extends ReferenceForwardCtx {
+  /** What this node's forward returned. */
+  saved: unknown;
+  /** The gradient buffer of a trainable param (accumulated into), or null when it is frozen. */
+  pg(name: string | null): Float64Array | null;
+  /** Whether an activation input wants a gradient. */
+  wants(name: string): boolean;
+  /** Hands an input's gradient (a fresh buffer) to the walk, which sums it where the input fans out. */
+  addGrad(name: string, g: Float64Array): void;
+}
+
+export interface ReferenceLowering<K extends Op> {
+  /** Computes the node's output; returns what its backward needs (or nothing). */
+  forward(n: NodeOf<K>, c: ReferenceForwardCtx): unknown;
+  backward(n: NodeOf<K>, c: ReferenceBackwardCtx, dout: Float64Array): void;
+}
+
+const ropeTables = (n: NodeOf<'rope'>, inp: BatchInputs) => (n.local ? { cos: inp.cosLocal!, sin: inp.sinLocal! } : { cos: inp.cos!, sin: inp.sin! });
+
+export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
+  embedding: {
+    forward(n, c) {
+      const out = c.alloc(n.out);
+      embeddingForward(out, c.inp.ids, c.w(n.weight), c.N, n.width, c.vocab);
+      if (n.scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= n.scale;
+    },
+    backward(n, c, dout) {
+      const dw = c.pg(n.weight);
+      if (dw) embeddingBackward(dw, n.scale === 1 ? dout : dout.map((v) => v * n.scale), c.inp.ids, c.N, n.width);
+    },
+  },
+  position_embedding: {
+    forward: (n, c) => embeddingForward(c.alloc(n.out), c.inp.positions, c.w(n.weight), c.N, n.width, c.w(n.weight).length / n.width),
+    backward(n, c, dout) {
+      const dw = c.pg(n.weight);
+      if (dw) embeddingBackward(dw, dout, c.inp.positions, c.N, n.width);
+    },
+  },
+  slice: {
+    forward(n, c) {
+      const x = c.get(n.x);
+      const out = c.alloc(n.out);
+      for (let r = 0; r < c.N; r++) out.set(x.subarray(r * n.inWidth + n.start, r * n.inWidth + n.start + n.width), r * n.width);
+    },
+    backward(n, c, dout) {
+      const dx = new Float64Array(c.N * n.inWidth);
+      for (let r = 0; r < c.N; r++) dx.set(dout.subarray(r * n.width, (r + 1) * n.width), r * n.inWidth + n.start);
+      c.addGrad(n.x, dx);
+    },
+  },
+  geglu: {
+    forward: (n, c) => gegluForward(c.alloc(n.out), c.get(n.gate), c.get(n.up), c.N * n.width),
+    backward(n, c, dout) {
+      const dg = new Float64Array(dout.length);
+      const du = new Float64Array(dout.length);
+      gegluBackward(dg, du, dout, c.get(n.gate), c.get(n.up), dout.length);
+      c.addGrad(n.gate, dg);
+      c.addGrad(n.up, du);
+    },
+  },
+  softcap: {
+    forward: (n, c) => softcapForward(c.alloc(n.out), c.get(n.x), c.N * n.width, n.cap),
+    backward(n, c, dout) {
+      const dx = new Float64Array(dout.length);
+      softcapBackward(dx, dout, c.get(n.x), dout.length, n.cap);
+      c.addGrad(n.x, dx);
+    },
+  },
+  rmsnorm: {
+    forward(n, c) {
+      const x = c.get(n.x);
+      const R = x.length / n.width;
+      const rstd = new Float64Array(R);
+      rmsnormForward(c.alloc(n.out), rstd, x, c.w(n.weight), R, n.width, n.eps, n.plusOne);
+      return rstd;
+    },
+    backward(n, c, dout) {
+      const x = c.get(n.x);
+      const dx = new Float64Array(x.length);
+      rmsnormBackward(dx, c.pg(n.weight), dout, x, c.w(n.weight), c.saved as Float64Array, x.length / n.width, n.width, n.plusOne);
+      c.addGrad(n.x, dx);
+    },
+  },
+  layernorm: {
+    forward(n, c) {
+      const x = c.get(n.x);
+      const R = x.length / n.width;
+      const mean = new Float64Array(R);
+      const rstd = new Float64Array(R);
+      layernormForward(c.alloc(n.out), mean, rstd, x, c.w(n.weight), c.w(n.bias), R, n.width, n.eps);
+      return { mean, rstd };
+    },
+    backward(n, c, dout) {
+      const x = c.get(n.x);
+      const dx = new Float64Array(x.length);
+      const s = c.saved as { mean: Float64Array; rstd: Float64Array };
+      layernormBackward(dx, c.pg(n.weight), c.pg(n.bias), dout, x, c.w(n.weight), s.mean, s.rstd, x.length / n.width, n.width);
+      c.addGrad(n.x, dx);
+    },
+  },
+  linear: {
+    forward: (n, c) => linearForward(c.alloc(n.out), c.get(n.x), c.w(n.weight), n.bias ? c.w(n.bias) : null, c.lora(n), c.N, n.inF, n.outF),
+    backward(n, c, dout) {
+      const x = c.get(n.x);
+      const dx = c.wants(n.x) ? new Float64Array(x.length) : null;
+      linearBackward(
+        { dx, dW: c.pg(n.weight), db: c.pg(n.bias), dA: n.lora ? c.pg(n.lora.A) : null, dB: n.lora ? c.pg(n.lora.B) : null },
+        dout, x, c.w(n.weight), c.lora(n), c.saved as LoraSaved | null, c.N, n.inF, n.outF,
+      );
+      if (dx) c.addGrad(n.x, dx);
+    },
+  },
+  rope: {
+    forward(n, c) {
+      const t = ropeTables(n, c.inp);
+      ropeForward(c.alloc(n.out), c.get(n.x), t.cos, t.sin, c.N, n.heads, n.headDim);
+    },
+    backward(n, c, dout) {
+      const t = ropeTables(n, c.inp);
+      const dx = new Float64Array(dout.length);
+      ropeBackward(dx, dout, t.cos, t.sin, c.N, n.heads, n.headDim);
+      c.addGrad(n.x, dx);
+    },
+  },
+  attention: {
+    forward(n, c) {
+      const bias = n.window === null ? c.inp.bias : c.inp.windowBias.get(n.window)!;
+      return attentionForward(c.alloc(n.out), c.get(n.q), c.get(n.k), c.get(n.v), bias, { B: c.inp.B, T: c.inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD, scale: n.scale });
+    },
+    backward(n, c, dout) {
+      const [q, k, v] = [c.get(n.q), c.get(n.k), c.get(n.v)];
+      const dq = new Float64Array(q.length);
+      const dk = new Float64Array(k.length);
+      const dv = new Float64Array(v.length);
+      attentionBackward(dq, dk, dv, dout, q, k, v, c.saved as Float64Array, { B: c.inp.B, T: c.inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD, scale: n.scale });
+      c.addGrad(n.q, dq);
+      c.addGrad(n.k, dk);
+      c.addGrad(n.v, dv);
+    },
+  },
+  swiglu: {
+    forward: (n, c) => swigluForward(c.alloc(n.out), c.get(n.gate), c.get(n.up), c.N * n.width),
+    backward(n, c, dout) {
+      const dg = new Float64Array(dout.length);
+      const du = new Float64Array(dout.length);
+      swigluBackward(dg, du, dout, c.get(n.gate), c.get(n.up), dout.length);
+      c.addGrad(n.gate, dg);
+      c.addGrad(n.up, du);
+    },
+  },
+  gelu_tanh: {
+    forward: (n, c) => geluTanhForward(c.alloc(n.out), c.get(n.x), c.N * n.width),
+    backward(n, c, dout) {
+      const dx = new Float64Array(dout.length);
+      geluTanhBackward(dx, dout, c.get(n.x), dout.length);
+      c.addGrad(n.x, dx);
+    },
+  },
+  add: {
+    forward(n, c) {
+      const [a, b] = [c.get(n.a), c.get(n.b)];
+      const out = c.alloc(n.out);
+      for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+    },
+    backward(n, c, dout) {
+      c.addGrad(n.a, dout.slice());
+      c.addGrad(n.b, dout.slice());
+    },
+  },
+};
+
+/** The table entry of a node, typed by its op. */
+export function referenceLowering<K extends Op>(n: NodeOf<K>): ReferenceLowering<K> {
+  return REFERENCE_LOWERING[n.op] as ReferenceLowering<K>;
+}
