@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+const KOREAN_E2E = ['settings.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -17,6 +19,19 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           globalSetup: ['tests/e2e/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The same browser tests with the UI in Korean (the studio's second language): the files whose pages
+        // take every string from the catalogue (src/renderer/src/i18n) and whose selectors go through tr().
+        test: {
+          name: 'e2e-ko',
+          include: KOREAN_E2E.map((file) => `tests/e2e/${file}`),
+          globalSetup: ['tests/e2e/global-setup.ts'],
+          env: { LORA_STUDIO_E2E_LOCALE: 'ko' },
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -5,6 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { INTL_TAGS, type Locale } from '../../src/renderer/src/i18n/locale.ts';
+import { translate, type MessageKey, type ParamsOf } from '../../src/renderer/src/i18n/t.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output/e2e');
@@ -18,11 +20,16 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export function buildRenderer(): void {
   if (process.env.LORA_STUDIO_E2E_RENDERER_BUILT === '1') return;
   const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`building the renderer failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0)
+    throw new Error(`building the renderer failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
 }
 
 export interface ServeProcess {
@@ -60,14 +67,17 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeProce
   const env = { ...process.env, ...options.env };
   delete env.LORA_STUDIO_TOKEN;
   delete env.LORA_STUDIO_HOME;
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'bin/lora-studio.js'), ...args],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
+  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin/lora-studio.js'), ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let output = '';
   const match = await new Promise<RegExpExecArray>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 30 s. Output so far:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`serve printed no URL within 30 s. Output so far:\n${output}`)),
+      30_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const found = URL_LINE.exec(output);
@@ -116,13 +126,45 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeProce
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
-/** A fresh context at 1280×800 (the size the UI is designed to be readable at). */
-export async function newStudioContext(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme });
+/**
+ * The UI language these tests run in: LORA_STUDIO_E2E_LOCALE (the `e2e-ko` project sets `ko`), else English.
+ * The browser context reports it as its language, so the studio starts in it with nothing stored.
+ */
+export const E2E_LOCALE: Locale = process.env.LORA_STUDIO_E2E_LOCALE === 'ko' ? 'ko' : 'en';
+
+/** The studio's own text for `key` in the tests' language: selectors follow the catalogue, not a copy of it. */
+export function tr<K extends MessageKey>(key: K, ...params: ParamsOf<K>): string {
+  return translate(E2E_LOCALE, key, ...params);
+}
+
+/** A screenshot name with the language in it when not English (`chat.png` → `chat.ko.png`). */
+export function localized(name: string): string {
+  return E2E_LOCALE === 'en' ? name : name.replace(/\.png$/, `.${E2E_LOCALE}.png`);
+}
+
+/** A fresh context at 1280×800 (the size the UI is designed to be readable at), in the tests' language. */
+export async function newStudioContext(
+  browser: Browser,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    colorScheme,
+    locale: INTL_TAGS[E2E_LOCALE],
+  });
   context.setDefaultTimeout(20_000); // room for a loaded 2-core CI machine, yet a missing element fails well before the test timeout
   return context;
 }
@@ -139,5 +181,5 @@ export function collectPageErrors(page: Page): string[] {
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, name) });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, localized(name)) });
 }

@@ -16,6 +16,7 @@ import { useProjects } from './state/projects.tsx';
 import { useConnectionState } from './state/studio.tsx';
 import { useTheme } from './state/theme.tsx';
 import { toggledPreference } from './theme.ts';
+import { t } from './i18n/t.ts';
 
 const PAGES: Record<RouteId, () => ReactElement> = {
   projects: ProjectsPage,
@@ -40,7 +41,7 @@ export function App() {
   const Page = PAGES[route];
 
   useEffect(() => {
-    document.title = `${routeInfo(route).label} · LoRA Studio`;
+    document.title = `${t(`nav.${routeInfo(route).id}`)} · ${t('app.name')}`;
     // Moving focus to the new page tells keyboard and screen-reader users that the page changed; the
     // first page of a load keeps the browser's own starting point.
     if (shownHash.current !== hash) {
@@ -51,24 +52,28 @@ export function App() {
 
   return (
     <div className="app">
-      <a className="skip-link" href="#main" onClick={(event) => {
-        event.preventDefault();
-        mainRef.current?.focus();
-      }}>
-        Skip to content
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          mainRef.current?.focus();
+        }}
+      >
+        {t('app.skipToContent')}
       </a>
       <aside className="sidebar">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">
             <Icon name="layers" />
           </span>
-          LoRA Studio
+          {t('app.name')}
         </div>
         <ProjectSwitcher />
-        <nav className="nav" aria-label="Studio">
+        <nav className="nav" aria-label={t('app.navLabel')}>
           {GROUPS.map((group) => (
             <div key={group}>
-              <div className="nav-group-label">{group}</div>
+              <div className="nav-group-label">{t(`nav.group.${group}`)}</div>
               <NavList routes={ROUTES.filter((r) => r.group === group)} current={route} />
             </div>
           ))}
@@ -97,7 +102,7 @@ function NavList({ routes, current }: { routes: readonly RouteInfo[]; current: R
         <li key={r.id}>
           <a className="nav-link" href={routeHref(r.id)} aria-current={r.id === current ? 'page' : undefined}>
             <Icon name={r.icon} />
-            {r.label}
+            {t(`nav.${r.id}`)}
           </a>
         </li>
       ))}
@@ -111,9 +116,13 @@ function ProjectSwitcher() {
   return (
     <div className="project-switcher">
       <label htmlFor="current-project" className="nav-group-label">
-        Current project
+        {t('app.currentProject')}
       </label>
-      <select id="current-project" value={currentProject?.id ?? ''} onChange={(event) => setCurrentProjectId(event.target.value)}>
+      <select
+        id="current-project"
+        value={currentProject?.id ?? ''}
+        onChange={(event) => setCurrentProjectId(event.target.value)}
+      >
         {state.projects.map((project) => (
           <option key={project.id} value={project.id}>
             {project.name}
@@ -132,8 +141,8 @@ function ThemeToggle() {
       variant="ghost"
       size="sm"
       icon={effective === 'dark' ? 'sun' : 'moon'}
-      aria-label={`Switch to the ${next} theme`}
-      title={`Switch to the ${next} theme`}
+      aria-label={t('app.themeSwitch', { theme: next })}
+      title={t('app.themeSwitch', { theme: next })}
       onClick={() => setPreference(toggledPreference(effective))}
     />
   );

@@ -1,11 +1,12 @@
-// Display formatting shared by pages.
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Display formatting shared by pages; dates in the UI language's own notation (i18n/locale.ts).
+import { currentLocale, INTL_TAGS } from './i18n/locale.ts';
 
 /** An ISO timestamp from the core as a local date and time; the raw text if it does not parse. */
 export function formatDateTime(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+  return Number.isNaN(date.getTime())
+    ? iso
+    : new Intl.DateTimeFormat(INTL_TAGS[currentLocale()], { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
 export function formatBytes(bytes: number): string {
@@ -50,7 +51,10 @@ export function basename(path: string): string {
 }
 
 /** Relative change of perplexity from base to tuned (−0.234 = 23.4 % lower); null when either is missing. */
-export function perplexityChange(evaluation: { basePerplexity: number | null; adapterPerplexity: number | null }): number | null {
+export function perplexityChange(evaluation: {
+  basePerplexity: number | null;
+  adapterPerplexity: number | null;
+}): number | null {
   const { basePerplexity: before, adapterPerplexity: after } = evaluation;
   if (before === null || after === null || !(before > 0)) return null;
   return (after - before) / before;

@@ -11,8 +11,11 @@ import { Banner } from './components/index.ts';
 import { ProjectsProvider } from './state/projects.tsx';
 import { StudioProvider } from './state/studio.tsx';
 import { applyStoredTheme, ThemeProvider } from './state/theme.tsx';
+import { applyStoredLocale, LocaleProvider } from './state/locale.tsx';
+import { t } from './i18n/t.ts';
 
 applyStoredTheme();
+applyStoredLocale();
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
@@ -32,14 +35,16 @@ root.render(
       <ThemeProvider>
         <StudioProvider client={client}>
           <ProjectsProvider>
-            <App />
+            <LocaleProvider>
+              <App />
+            </LocaleProvider>
           </ProjectsProvider>
         </StudioProvider>
       </ThemeProvider>
     ) : (
       <div className="page startup-error">
-        <h1 className="page-title">LoRA Studio is not connected</h1>
-        <Banner title="The studio could not start">{startupError}</Banner>
+        <h1 className="page-title">{t('app.notConnected')}</h1>
+        <Banner title={t('app.couldNotStart')}>{startupError}</Banner>
       </div>
     )}
   </StrictMode>,

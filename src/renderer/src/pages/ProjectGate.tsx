@@ -5,6 +5,7 @@ import type { Project } from '../../../common/api/projects.ts';
 import { Banner, Button, Card, EmptyState, Spinner, type IconName } from '../components/index.ts';
 import { routeHref } from '../routes.ts';
 import { useProjects } from '../state/projects.tsx';
+import { t } from '../i18n/t.ts';
 
 export function ProjectGate({
   pageTitle,
@@ -22,17 +23,17 @@ export function ProjectGate({
   if (state.status === 'loading') {
     return (
       <Card>
-        <Spinner label="Loading projects…" />
+        <Spinner label={t('gate.loadingProjects')} />
       </Card>
     );
   }
   if (state.status === 'error') {
     return (
       <Banner
-        title="Could not load the projects"
+        title={t('gate.projectsFailed')}
         actions={
           <Button size="sm" onClick={() => void reload()}>
-            Try again
+            {t('common.tryAgain')}
           </Button>
         }
       >
@@ -45,15 +46,15 @@ export function ProjectGate({
       <Card>
         <EmptyState
           icon={icon}
-          title="Create a project first"
+          title={t('gate.createFirst')}
           points={will}
           actions={
             <a className="btn btn-primary" href={routeHref('projects')}>
-              Go to Projects
+              {t('gate.goToProjects')}
             </a>
           }
         >
-          {pageTitle} works inside a project. Once you have one, this page will let you:
+          {t('gate.worksInProject', { page: pageTitle })}
         </EmptyState>
       </Card>
     );

@@ -8,39 +8,62 @@ import { formatBytes } from '../format.ts';
 import { useTheme } from '../state/theme.tsx';
 import type { ThemePreference } from '../theme.ts';
 import { useStudio } from '../state/studio.tsx';
+import { t } from '../i18n/t.ts';
+import { LOCALES, type Locale } from '../i18n/locale.ts';
+import { useLocale } from '../state/locale.tsx';
 import './Settings.css';
 
-const THEME_CHOICES: { value: ThemePreference; label: string }[] = [
-  { value: 'system', label: 'Match system' },
-  { value: 'light', label: 'Light' },
-  { value: 'dark', label: 'Dark' },
-];
+const THEME_CHOICES: ThemePreference[] = ['system', 'light', 'dark'];
+
+/** Each language named in itself, so a reader of the other one still finds theirs. */
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ko: '한국어' };
 
 export function SettingsPage() {
   const { preference, setPreference } = useTheme();
+  const { locale, setLocale } = useLocale();
   return (
     <>
-      <PageHeader title="Settings" description="How the studio looks, and the machine it runs its work on." />
+      <PageHeader title={t('nav.settings')} description={t('settings.description')} />
 
-      <Card title="Appearance">
-        <fieldset className="settings-fieldset">
-          <legend className="field-label">Theme</legend>
-          <div className="segmented" role="radiogroup" aria-label="Theme">
-            {THEME_CHOICES.map((choice) => (
-              <label key={choice.value}>
-                <input
-                  type="radio"
-                  name="theme"
-                  value={choice.value}
-                  checked={preference === choice.value}
-                  onChange={() => setPreference(choice.value)}
-                />
-                {choice.label}
-              </label>
-            ))}
-          </div>
-          <span className="field-hint">Match system follows your operating system’s light or dark setting.</span>
-        </fieldset>
+      <Card title={t('settings.appearance')}>
+        <div className="form-grid">
+          <fieldset className="settings-fieldset">
+            <legend className="field-label">{t('settings.language')}</legend>
+            <div className="segmented" role="radiogroup" aria-label={t('settings.language')}>
+              {LOCALES.map((choice) => (
+                <label key={choice} lang={choice}>
+                  <input
+                    type="radio"
+                    name="language"
+                    value={choice}
+                    checked={locale === choice}
+                    onChange={() => setLocale(choice)}
+                  />
+                  {LANGUAGE_NAMES[choice]}
+                </label>
+              ))}
+            </div>
+            <span className="field-hint">{t('settings.languageHint')}</span>
+          </fieldset>
+          <fieldset className="settings-fieldset">
+            <legend className="field-label">{t('settings.theme')}</legend>
+            <div className="segmented" role="radiogroup" aria-label={t('settings.theme')}>
+              {THEME_CHOICES.map((choice) => (
+                <label key={choice}>
+                  <input
+                    type="radio"
+                    name="theme"
+                    value={choice}
+                    checked={preference === choice}
+                    onChange={() => setPreference(choice)}
+                  />
+                  {t(`settings.theme.${choice}`)}
+                </label>
+              ))}
+            </div>
+            <span className="field-hint">{t('settings.themeHint')}</span>
+          </fieldset>
+        </div>
       </Card>
 
       <EnvironmentCard />
@@ -54,17 +77,17 @@ function EnvironmentCard() {
   const doctor = useQuery('system.doctor', {});
   return (
     <Card
-      title="This machine"
+      title={t('settings.machine')}
       actions={
         <Button size="sm" variant="ghost" onClick={doctor.reload} disabled={doctor.state.status === 'loading'}>
-          Check again
+          {t('settings.checkAgain')}
         </Button>
       }
     >
       <QueryView
         state={doctor.state}
-        loadingLabel="Checking the machine…"
-        errorTitle="Could not check the machine"
+        loadingLabel={t('settings.checking')}
+        errorTitle={t('settings.checkFailed')}
         onRetry={doctor.reload}
       >
         {(report) => <DoctorList report={report} />}
@@ -76,30 +99,34 @@ function EnvironmentCard() {
 function DoctorList({ report }: { report: DoctorReport }) {
   return (
     <dl className="kv">
-      <dt>Data folder</dt>
+      <dt>{t('settings.dataFolder')}</dt>
       <dd>
         <code>{report.dataDir}</code>
-        <div className="field-hint">
-          Projects, runs and exports live here. It is chosen at start: --data-dir or LORA_STUDIO_HOME for serve and the
-          CLI.
-        </div>
+        <div className="field-hint">{t('settings.dataFolderHint')}</div>
       </dd>
-      <dt>Studio</dt>
+      <dt>{t('settings.studio')}</dt>
       <dd>
-        {report.appVersion} on Node {report.node}, {report.platform} {report.arch}
+        {t('settings.studioVersion', {
+          version: report.appVersion,
+          node: report.node,
+          platform: report.platform,
+          arch: report.arch,
+        })}
       </dd>
-      <dt>CPU</dt>
-      <dd>
-        {report.cpuThreads} threads, {formatBytes(report.totalMemoryBytes)} memory
-      </dd>
-      <dt>ONNX Runtime</dt>
+      <dt>{t('settings.cpu')}</dt>
+      <dd>{t('settings.cpuValue', { threads: report.cpuThreads, memory: formatBytes(report.totalMemoryBytes) })}</dd>
+      <dt>{t('settings.onnx')}</dt>
       <dd>
         {report.onnxruntime.available
-          ? `${report.onnxruntime.version ?? 'available'} (${report.onnxruntime.backends.join(', ') || 'no backends listed'})`
-          : `Not available: ${report.onnxruntime.error ?? 'unknown reason'}`}
+          ? `${report.onnxruntime.version ?? t('settings.available')} (${report.onnxruntime.backends.join(', ') || t('settings.noBackends')})`
+          : t('settings.notAvailable', { reason: report.onnxruntime.error ?? t('settings.unknownReason') })}
       </dd>
-      <dt>GPU (CUDA)</dt>
-      <dd>{report.cuda.available ? (report.cuda.device ?? 'available') : `Not used: ${report.cuda.reason}`}</dd>
+      <dt>{t('settings.gpu')}</dt>
+      <dd>
+        {report.cuda.available
+          ? (report.cuda.device ?? t('settings.available'))
+          : t('settings.notUsed', { reason: report.cuda.reason ?? t('settings.unknownReason') })}
+      </dd>
     </dl>
   );
 }
@@ -108,11 +135,11 @@ function DoctorList({ report }: { report: DoctorReport }) {
 function WorkSettingsCard() {
   const settings = useQuery('settings.get', {});
   return (
-    <Card title="Jobs and Hugging Face">
+    <Card title={t('settings.jobs')}>
       <QueryView
         state={settings.state}
-        loadingLabel="Loading settings…"
-        errorTitle="Could not load the settings"
+        loadingLabel={t('settings.loading')}
+        errorTitle={t('settings.loadFailed')}
         onRetry={settings.reload}
       >
         {(s) => <WorkSettingsForm settings={s} onChanged={settings.reload} />}
@@ -144,7 +171,7 @@ function WorkSettingsForm({ settings, onChanged }: { settings: Settings; onChang
 
   return (
     <div className="form-grid">
-      {error ? <Banner title="Not saved">{error}</Banner> : null}
+      {error ? <Banner title={t('settings.notSaved')}>{error}</Banner> : null}
       <ThreadsField
         settings={settings}
         busy={busy}
@@ -152,7 +179,7 @@ function WorkSettingsForm({ settings, onChanged }: { settings: Settings; onChang
       />
 
       <fieldset className="settings-fieldset">
-        <legend className="field-label">Offline mode</legend>
+        <legend className="field-label">{t('settings.offline')}</legend>
         <label className="settings-check">
           <input
             type="checkbox"
@@ -160,12 +187,10 @@ function WorkSettingsForm({ settings, onChanged }: { settings: Settings; onChang
             disabled={busy || settings.offlineFromEnv}
             onChange={(e) => void apply(() => client.invoke('settings.update', { offline: e.target.checked }))}
           />
-          Use only models and datasets already downloaded
+          {t('settings.offlineCheck')}
         </label>
         <span className="field-hint">
-          {settings.offlineFromEnv
-            ? 'HF_HUB_OFFLINE is set in the environment the studio was started from, so downloads are off whatever this says.'
-            : 'Hub pulls read the Hugging Face cache and never touch the network; a repo not downloaded yet fails with a clear message.'}
+          {settings.offlineFromEnv ? t('settings.offlineEnv') : t('settings.offlineHint')}
         </span>
       </fieldset>
 
@@ -200,25 +225,25 @@ function ThreadsField({
     }
     const n = Number(trimmed);
     if (!Number.isInteger(n) || n < 1 || n > settings.cpuThreads) {
-      setError(`Enter a whole number from 1 to ${settings.cpuThreads}, or leave it empty to use all of them.`);
+      setError(t('settings.threadsRange', { max: settings.cpuThreads }));
       return;
     }
     setError(null);
     void onSave(n);
   }
   return (
-    <form className="settings-inline" onSubmit={submit} aria-label="CPU threads">
+    <form className="settings-inline" onSubmit={submit} aria-label={t('settings.threadsForm')}>
       <TextField
-        label="CPU threads for training and chat"
+        label={t('settings.threads')}
         inputMode="numeric"
-        placeholder={`All (${settings.cpuThreads})`}
+        placeholder={t('settings.threadsAll', { max: settings.cpuThreads })}
         value={text}
         onChange={(e) => setText(e.target.value)}
         error={error}
-        hint={`Now: ${settings.threads ?? `all ${settings.cpuThreads}`}. Fewer threads leave the computer responsive but make training slower. Applies to jobs started afterwards.`}
+        hint={t('settings.threadsHint', { now: settings.threads, max: settings.cpuThreads })}
       />
       <Button type="submit" busy={busy}>
-        Save threads
+        {t('settings.saveThreads')}
       </Button>
     </form>
   );
@@ -236,39 +261,37 @@ function HubTokenField({
   onClear: () => Promise<boolean>;
 }) {
   const [token, setToken] = useState('');
-  const t = settings.hubToken;
+  const hub = settings.hubToken;
   const where =
-    t.storage === 'keychain'
-      ? 'encrypted with your system’s keychain'
-      : `in a file only your user can read (${t.file ?? 'the data folder'})`;
+    hub.storage === 'keychain' ? t('settings.tokenKeychain') : t('settings.tokenFile', { file: hub.file ?? null });
   const status =
-    t.source === 'env'
-      ? `A token is set: HF_TOKEN in the environment the studio was started from. It takes precedence${t.stored ? ' over the stored one' : ''}.`
-      : t.stored
-        ? `A token is stored, ${where}.`
-        : 'No token. Public models download without one; gated or private ones need it.';
+    hub.source === 'env'
+      ? t('settings.tokenEnv', { stored: hub.stored })
+      : hub.stored
+        ? t('settings.tokenStored', { where })
+        : t('settings.noToken');
   function submit(e: FormEvent) {
     e.preventDefault();
     void onSave(token.trim()).then((saved) => saved && setToken(''));
   }
   return (
-    <form className="settings-inline" onSubmit={submit} aria-label="Hugging Face token">
+    <form className="settings-inline" onSubmit={submit} aria-label={t('settings.token')}>
       <TextField
-        label="Hugging Face token"
+        label={t('settings.token')}
         type="password"
         autoComplete="off"
-        placeholder={t.stored ? 'Stored (enter a new one to replace it)' : 'hf_…'}
+        placeholder={hub.stored ? t('settings.tokenReplace') : 'hf_…'}
         value={token}
         onChange={(e) => setToken(e.target.value)}
-        hint={`${status} It is never shown again once saved. Get one at huggingface.co/settings/tokens (read access is enough).`}
+        hint={t('settings.tokenHint', { status })}
       />
       <div className="row-actions">
         <Button type="submit" busy={busy} disabled={!token.trim()}>
-          Save token
+          {t('settings.saveToken')}
         </Button>
-        {t.stored ? (
+        {hub.stored ? (
           <Button type="button" variant="ghost" disabled={busy} onClick={() => void onClear()}>
-            Remove stored token
+            {t('settings.removeToken')}
           </Button>
         ) : null}
       </div>

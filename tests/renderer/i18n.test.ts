@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { en } from '../../src/renderer/src/i18n/en.ts';
+import { ko } from '../../src/renderer/src/i18n/ko.ts';
+import {
+  LOCALE_STORAGE_KEY,
+  localeFromLanguages,
+  readLocale,
+  writeLocale,
+} from '../../src/renderer/src/i18n/locale.ts';
+import { translate } from '../../src/renderer/src/i18n/t.ts';
+
+function memoryStorage() {
+  const data = new Map<string, string>();
+  return {
+    getItem: (k: string) => data.get(k) ?? null,
+    setItem: (k: string, v: string) => void data.set(k, v),
+    removeItem: (k: string) => void data.delete(k),
+  };
+}
+
+describe('UI language', () => {
+  it('follows the browser’s first language the studio speaks, English otherwise', () => {
+    expect(localeFromLanguages(['ko-KR', 'en-US'])).toBe('ko');
+    expect(localeFromLanguages(['fr-FR', 'KO'])).toBe('ko');
+    expect(localeFromLanguages(['en-US', 'ko-KR'])).toBe('en');
+    expect(localeFromLanguages(['ja-JP'])).toBe('en');
+    expect(localeFromLanguages([])).toBe('en');
+  });
+
+  it('a stored choice wins over the browser, and a foreign stored value is ignored', () => {
+    const storage = memoryStorage();
+    expect(readLocale(storage, ['ko-KR'])).toBe('ko');
+    writeLocale(storage, 'en');
+    expect(readLocale(storage, ['ko-KR'])).toBe('en');
+    storage.setItem(LOCALE_STORAGE_KEY, 'xx');
+    expect(readLocale(storage, ['ko-KR'])).toBe('ko');
+    expect(readLocale(null, ['ko'])).toBe('ko');
+  });
+
+  it('the Korean catalogue has exactly the English keys, none empty, and translates (not copies) the sentences', () => {
+    expect(Object.keys(ko).sort()).toEqual(Object.keys(en).sort());
+    const copied: string[] = [];
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      const value = ko[key];
+      if (typeof value === 'string') {
+        expect(value.trim(), key).not.toBe('');
+        // Proper names and symbols stay as they are; a sentence left in English is a missed translation.
+        if (value === en[key] && /[a-z]{3,} [a-z]{3,}/.test(value)) copied.push(key);
+      } else expect(typeof en[key], key).toBe('function');
+    }
+    expect(copied).toEqual([]);
+  });
+
+  it('fills parameters and writes numbers in each language’s notation', () => {
+    expect(translate('en', 'settings.cpuValue', { threads: 12345, memory: '8 GiB' })).toBe(
+      '12,345 threads, 8 GiB memory',
+    );
+    expect(translate('ko', 'settings.cpuValue', { threads: 12345, memory: '8 GiB' })).toBe(
+      '스레드 12,345개, 메모리 8 GiB',
+    );
+    expect(translate('ko', 'nav.chat')).toBe('채팅');
+  });
+});
