@@ -9,23 +9,14 @@
 // past_k.<i>/past_v.<i>; lora_A/lora_B/lora_s.<module>. Outputs: logits (N, V), present_k.<i>/present_v.<i>.
 
 import type { OpNode, Program } from '../../ir.ts';
-import { nodeInputs } from '../../ir.ts';
 import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';
-import type { BatchValues, LowerCtx } from './lower/context.ts';
-import { embeddingForward } from './lower/embedding.ts';
-import { rmsnormForward } from './lower/rmsnorm.ts';
-import { layernormForward } from './lower/layernorm.ts';
-import { fuseLinearGroups, linearForward } from './lower/linear.ts';
-import { ropeForward } from './lower/rope.ts';
-import { addForward, geluForward, swigluForward } from './lower/elementwise.ts';
-import { positionEmbeddingForward } from './lower/position-embedding.ts';
-import { sliceForward } from './lower/slice.ts';
-import { gegluForward, softcapForward } from './lower/gated.ts';
+import type { BatchValues } from './lower/context.ts';
+import { linearForward } from './lower/linear.ts';
 import { attentionForwardCached } from './lower/attention-cached.ts';
-import { biasInputName, declareTokenInputs, groupSize, POSITION_IDS } from './graphs.ts';
-import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
-import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
+import { biasInputName, declareFrozenWeights, declareTokenInputs, graphLowerCtx, groupSize, POSITION_IDS, tensorUses } from './graphs.ts';
+import { lowerForward, type GraphLowerCtx } from './lowering.ts';
+import type { Nf4Tensor } from '../../quant/nf4.ts';
 
 type Linear = Extract<OpNode, { op: 'linear' }>;
 type Attention = Extract<OpNode, { op: 'attention' }>;
@@ -98,60 +89,23 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     positions: () => (positions ??= g.input(POSITION_IDS, DataType.INT64, ['N'])),
   } as BatchValues;
 
-  const values = new Map<string, string>();
-  const uses = new Map<string, number>();
-  for (const n of p.nodes) for (const t of nodeInputs(n)) uses.set(t, (uses.get(t) ?? 0) + 1);
+  // base weights as in the training graphs (q/k/v and gate/up stacked); LoRA tensors of a program with adapters
+  // attached are skipped: adapters are inputs here
+  const uses = tensorUses(p);
   const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
-  const onlyHere = (t: string | null) => t === null || (uses.get(t) === 1 && !quantized.has(t));
-  // q/k/v and gate/up: one Gemm on weights stacked along OC, as in the training graphs
-  const groups = fuseLinearGroups(p.nodes, (n) => onlyHere(n.weight) && onlyHere(n.bias));
-  const groupOf = new Map<string, { members: Linear[]; W: string; b: string | null }>();
-  const fused = new Set<string>();
-  for (const members of groups) {
-    const IC = members[0].inF;
-    const OC = members.reduce((s, m) => s + m.outF, 0);
-    const stack = (names: string[], width: number) => {
-      const out = opts.elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
-      let o = 0;
-      for (const nm of names) {
-        const w = opts.weight(nm) as ArrayLike<number>; // fused weights are never NF4 (see onlyHere)
-        out.set(w, o);
-        o += w.length;
-        fused.add(nm);
-      }
-      return out;
-    };
-    const key = members.map((m) => m.module).join('+');
-    const W = g.floatInit(`${key}.weight`, [OC, IC], stack(members.map((m) => m.weight), IC));
-    const b = members[0].bias ? g.floatInit(`${key}.bias`, [OC], stack(members.map((m) => m.bias!), 1)) : null;
-    for (const m of members) groupOf.set(m.module, { members, W, b });
-  }
-  const nf4 = new Map<string, Nf4Values>();
-  for (const d of p.params) {
-    if (d.init || fused.has(d.name)) continue; // LoRA tensors of a program with adapters attached: adapters are inputs here
-    const w = opts.weight(d.name);
-    if (isNf4(w)) {
-      if (d.quant !== 'nf4') throw new Error(`decode graph: ${d.name} arrived as NF4 but the program does not mark it quantized`);
-      nf4.set(d.name, nf4Initializers(g, d.name, w));
-    } else values.set(d.name, g.floatInit(d.name, d.shape, w));
-  }
-
-  const ctx = {
-    g, batch, saved: new Map(),
-    nf4: (name: string) => nf4.get(name) ?? null,
-    value(name) {
-      const v = values.get(name);
-      if (!v) throw new Error(`decode graph: tensor ${name} used before it is defined`);
-      return v;
-    },
-    setValue: (name, v) => void values.set(name, v),
+  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, {
+    where: 'decode graph',
+    skip: (d) => d.init !== undefined,
+    fusable: (t) => t === null || (uses.get(t) === 1 && !quantized.has(t)),
+  });
+  const ctx = graphLowerCtx(g, p, batch, weights, 'decode graph', {
     needsGrad: () => false,
     addGrad: () => { throw new Error('decode graph: no gradients'); },
-  } as LowerCtx;
+    grad: () => undefined,
+  });
 
   const layers: KvLayer[] = [];
   const adapterModules: DecodeGraphInfo['adapterModules'] = [];
-  const baseOut = new Map<string, string>();
   const attention = (n: Attention) => {
     const i = layers.length;
     layers.push({ NKV: n.NKV, HD: n.HD, window: n.window });
@@ -161,14 +115,8 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     g.output(presentKName(i), presentK, ft, ['B', n.NKV, 'PT', n.HD]);
     g.output(presentVName(i), presentV, ft, ['B', n.NKV, 'PT', n.HD]);
   };
-  const linear = (n: Linear, idx: number) => {
-    const grp = groupOf.get(n.module);
-    if (grp && grp.members[0] === n) {
-      const y = g.op('Gemm', [ctx.value(n.x), grp.W, ...(grp.b ? [grp.b] : [])], { transB: 1 });
-      const parts = g.node('Split', [y, g.i64(grp.members.map((m) => m.outF))], { axis: 1 }, grp.members.length);
-      grp.members.forEach((m, i) => baseOut.set(m.module, parts[i]));
-    }
-    linearForward(ctx, { ...n, lora: null }, idx, baseOut.get(n.module));
+  const linear = (c: GraphLowerCtx, n: Linear, idx: number) => {
+    linearForward(c, { ...n, lora: null }, idx, c.fusedBase(n.module));
     if (!wantsAdapter(n.module)) return;
     adapterModules.push({ module: n.module, inF: n.inF, outF: n.outF });
     const names = loraInputNames(n.module);
@@ -179,25 +127,8 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
     ctx.setValue(n.out, g.add(ctx.value(n.out), g.op('Gemm', [hs, B], { transB: 1 })));
   };
 
-  p.nodes.forEach((n, idx) => {
-    switch (n.op) {
-      case 'embedding': return embeddingForward(ctx, n);
-      case 'rmsnorm': return rmsnormForward(ctx, n, idx, p.widths.get(n.out)!);
-      case 'layernorm': return layernormForward(ctx, n, idx);
-      case 'linear': return linear(n, idx);
-      case 'rope': return ropeForward(ctx, n);
-      case 'attention': return attention(n);
-      case 'swiglu': return swigluForward(ctx, n, idx);
-      case 'gelu_tanh': return geluForward(ctx, n, idx);
-      case 'add': return addForward(ctx, n);
-      case 'position_embedding': return positionEmbeddingForward(ctx, n);
-      case 'slice': return sliceForward(ctx, n);
-      case 'geglu': return gegluForward(ctx, n, idx);
-      case 'softcap': return softcapForward(ctx, n, idx);
-      default:
-        throw new Error(`generation: the decode graph does not lower op "${(n as { op: string }).op}" yet (${p.family})`);
-    }
-  });
+  // decoding is a mode of the ONNX lowering: the same table, with attention over a KV cache and adapter inputs
+  lowerForward(ctx, p.nodes, { attention: (_c, n) => attention(n), linear });
   g.output('logits', ctx.value(p.logits), ft, ['N', p.vocab]);
   return { model: g.model(`lora-studio-${p.family}-decode`), layers, adapterModules, G, windows, usesPositions: positions !== null };
 }

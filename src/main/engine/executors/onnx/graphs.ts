@@ -3,25 +3,17 @@
 // (global-norm clipping + AdamW) over flat vectors. Frozen weights are initializers; trainables arrive as one flat
 // vector each run (cheap for LoRA) and are sliced apart in the graph.
 
-import type { OpNode, Program } from '../../ir.ts';
+import type { ParamDecl, Program } from '../../ir.ts';
 import { nodeInputs } from '../../ir.ts';
 import { backwardWalk, GradientTape } from '../../autodiff.ts';
 import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';
-import type { BatchValues, LowerCtx } from './lower/context.ts';
-import { embeddingBackward, embeddingForward } from './lower/embedding.ts';
-import { rmsnormBackward, rmsnormForward } from './lower/rmsnorm.ts';
-import { layernormBackward, layernormForward } from './lower/layernorm.ts';
-import { fuseLinearGroups, linearBackward, linearForward } from './lower/linear.ts';
-import { ropeBackward, ropeForward } from './lower/rope.ts';
-import { attentionBackward, attentionForward } from './lower/attention.ts';
-import { addBackward, addForward, geluBackward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
+import type { BatchValues } from './lower/context.ts';
+import { fuseLinearGroups } from './lower/linear.ts';
 import { crossEntropyBackward, crossEntropyForward } from './lower/cross-entropy.ts';
-import { positionEmbeddingBackward, positionEmbeddingForward } from './lower/position-embedding.ts';
-import { sliceBackward, sliceForward } from './lower/slice.ts';
-import { gegluBackward, gegluForward, softcapBackward, softcapForward } from './lower/gated.ts';
 import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
+import { lowerBackward, lowerForward, type GraphLowerCtx, type LinearGroup } from './lowering.ts';
 
 export interface TrainableSlot {
   name: string;
@@ -55,12 +47,6 @@ export const biasInputName = (window: number | null) => (window === null ? 'attn
 
 export const POSITION_IDS = 'position_ids';
 
-function floatWeight(opts: BuildOptions, name: string): ArrayLike<number> {
-  const w = opts.weight(name);
-  if (isNf4(w)) throw new Error(`ONNX lowering: ${name} is NF4 where a float weight is needed`);
-  return w;
-}
-
 export type GraphMode = 'train' | 'eval' | 'logits';
 
 export interface BuildOptions {
@@ -85,6 +71,98 @@ export function declareTokenInputs(g: GraphBuilder, p: Program) {
   const cosLocal = p.ropeLocal ? table('rope_cos_local', p.ropeLocal.headDim) : null;
   const sinLocal = p.ropeLocal ? table('rope_sin_local', p.ropeLocal.headDim) : null;
   return { ids, shapeBT, cos, sin, cosLocal, sinLocal };
+}
+
+export interface FrozenWeights {
+  values: Map<string, string>; // param name → graph value (initializer), filled further by the caller
+  nf4: Map<string, Nf4Values>;
+  groups: Map<string, LinearGroup>; // linear module → its fused group
+}
+
+/**
+ * Frozen weights as initializers: linears sharing an input (q/k/v, gate/up) whose weights are `fusable` are
+ * stacked along OC into one initializer per group; NF4 weights become their code tables. Params `skip` accepts are
+ * left to the caller (trainables sliced from a flat input, adapters fed per run).
+ */
+export function declareFrozenWeights(
+  g: GraphBuilder, p: Program, elem: Elem, weight: BuildOptions['weight'],
+  o: { where: string; skip(d: ParamDecl): boolean; fusable(name: string | null): boolean },
+): FrozenWeights {
+  const floatWeight = (name: string) => {
+    const w = weight(name);
+    if (isNf4(w)) throw new Error(`${o.where}: ${name} is NF4 where a float weight is needed`);
+    return w;
+  };
+  const groups = new Map<string, LinearGroup>();
+  const fused = new Set<string>();
+  for (const members of fuseLinearGroups(p.nodes, (n) => o.fusable(n.weight) && o.fusable(n.bias))) {
+    const IC = members[0].inF;
+    const OC = members.reduce((s, m) => s + m.outF, 0);
+    const stack = (names: string[], width: number) => {
+      const out = elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
+      let off = 0;
+      for (const nm of names) {
+        const w = floatWeight(nm);
+        out.set(w, off);
+        off += w.length;
+        fused.add(nm);
+      }
+      return out;
+    };
+    const key = members.map((m) => m.module).join('+');
+    const W = g.floatInit(`${key}.weight`, [OC, IC], stack(members.map((m) => m.weight), IC));
+    const b = members[0].bias ? g.floatInit(`${key}.bias`, [OC], stack(members.map((m) => m.bias!), 1)) : null;
+    for (const m of members) groups.set(m.module, { members, W, b });
+  }
+  const values = new Map<string, string>();
+  const nf4 = new Map<string, Nf4Values>();
+  for (const d of p.params) {
+    if (o.skip(d) || fused.has(d.name)) continue;
+    const w = weight(d.name);
+    if (isNf4(w)) {
+      if (d.quant !== 'nf4') throw new Error(`${o.where}: ${d.name} arrived as NF4 but the program does not mark it quantized`);
+      nf4.set(d.name, nf4Initializers(g, d.name, w));
+    } else values.set(d.name, g.floatInit(d.name, d.shape, w));
+  }
+  return { values, nf4, groups };
+}
+
+/** How many times each tensor is read by a node. */
+export function tensorUses(p: Program): Map<string, number> {
+  const uses = new Map<string, number>();
+  for (const n of p.nodes) for (const t of nodeInputs(n)) uses.set(t, (uses.get(t) ?? 0) + 1);
+  return uses;
+}
+
+/** The lowering context of a whole program: values, widths, fused groups (their Gemm emitted at first use). */
+export function graphLowerCtx(
+  g: GraphBuilder, p: Program, batch: BatchValues, w: FrozenWeights, where: string,
+  grads: Pick<GraphLowerCtx, 'needsGrad' | 'addGrad' | 'grad'>,
+): GraphLowerCtx {
+  const baseOut = new Map<string, string>();
+  const ctx: GraphLowerCtx = {
+    g, batch, saved: new Map(), ...grads,
+    nf4: (name) => w.nf4.get(name) ?? null,
+    value(name) {
+      const v = w.values.get(name);
+      if (!v) throw new Error(`${where}: tensor ${name} used before it is defined`);
+      return v;
+    },
+    setValue: (name, v) => void w.values.set(name, v),
+    width: (name) => p.widths.get(name)!,
+    fusedGroup: (module) => w.groups.get(module),
+    fusedBase(module) {
+      const grp = w.groups.get(module);
+      if (!grp) return undefined;
+      if (!baseOut.has(module)) {
+        const y = g.op('Gemm', [ctx.value(grp.members[0].x), grp.W, ...(grp.b ? [grp.b] : [])], { transB: 1 });
+        const parts = g.node('Split', [y, g.i64(grp.members.map((m) => m.outF))], { axis: 1 }, grp.members.length);
+        grp.members.forEach((m, i) => baseOut.set(m.module, parts[i]));
+      }
+      return baseOut.get(module);
+    },
+  };
+  return ctx;
 }
 
 export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
@@ -115,93 +193,27 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
     dropMask: (m) => drops.get(m) ?? null,
   };
 
-  // parameters: frozen → initializers; trainable → slices of the flat input
-  const values = new Map<string, string>();
+  // parameters: frozen → initializers (q/k/v and gate/up stacked); trainable → slices of the flat input
   const trainables = total > 0 ? g.input('trainables', ft, [total]) : null;
-  for (const s of slots)
-    values.set(s.name, g.reshape(g.op('Slice', [trainables!, g.i64([s.offset]), g.i64([s.offset + s.size])]), s.shape));
-  // fused groups of linears sharing an input (q/k/v, gate/up): weights stacked along OC in one initializer
-  const uses = new Map<string, number>();
-  for (const n of p.nodes) for (const t of nodeInputs(n)) uses.set(t, (uses.get(t) ?? 0) + 1);
-  const trainableNames = new Set(slots.map((s) => s.name));
+  const sliced = slots.map((sl) => [sl.name, g.reshape(g.op('Slice', [trainables!, g.i64([sl.offset]), g.i64([sl.offset + sl.size])]), sl.shape)] as const);
+  const uses = tensorUses(p);
+  const trainableNames = new Set(slots.map((sl) => sl.name));
   const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
-  const frozenOnlyHere = (t: string | null) => t === null || (!trainableNames.has(t) && !quantized.has(t) && uses.get(t) === 1);
-  const groups = fuseLinearGroups(p.nodes, (n) => frozenOnlyHere(n.weight) && frozenOnlyHere(n.bias));
-  const groupOf = new Map<string, { members: (OpNode & { op: 'linear' })[]; W: string; b: string | null }>();
-  const fusedParams = new Set<string>();
-  for (const members of groups) {
-    const IC = members[0].inF;
-    const OC = members.reduce((s, m) => s + m.outF, 0);
-    const stack = (names: string[], width: number) => {
-      const out = opts.elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
-      let o = 0;
-      for (const nm of names) {
-        const w = floatWeight(opts, nm);
-        out.set(w, o);
-        o += w.length;
-        fusedParams.add(nm);
-      }
-      return out;
-    };
-    const key = `${members.map((m) => m.module).join('+')}`;
-    const W = g.floatInit(`${key}.weight`, [OC, IC], stack(members.map((m) => m.weight), IC));
-    const b = members[0].bias ? g.floatInit(`${key}.bias`, [OC], stack(members.map((m) => m.bias!), 1)) : null;
-    const entry = { members, W, b };
-    for (const m of members) groupOf.set(m.module, entry);
-  }
-  const nf4 = new Map<string, Nf4Values>();
-  for (const d of p.params) {
-    if (d.trainable || fusedParams.has(d.name)) continue;
-    const w = opts.weight(d.name);
-    if (isNf4(w)) {
-      if (d.quant !== 'nf4') throw new Error(`ONNX lowering: ${d.name} arrived as NF4 but the program does not mark it quantized`);
-      nf4.set(d.name, nf4Initializers(g, d.name, w));
-    } else values.set(d.name, g.floatInit(d.name, d.shape, w));
-  }
-  const baseOut = new Map<string, string>();
+  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, {
+    where: 'ONNX lowering',
+    skip: (d) => d.trainable,
+    fusable: (t) => t === null || (!trainableNames.has(t) && !quantized.has(t) && uses.get(t) === 1),
+  });
+  for (const [name, v] of sliced) weights.values.set(name, v);
 
   const walk = backwardWalk(p);
-  const needGrad = walk.needGrad;
   const grads = new GradientTape<string>((cur, v) => g.add(cur, v)); // activations and params alike
-  const ctx: LowerCtx = {
-    g, batch, saved: new Map(),
-    nf4: (name) => nf4.get(name) ?? null,
-    value(name) {
-      const v = values.get(name);
-      if (!v) throw new Error(`ONNX lowering: tensor ${name} used before it is defined`);
-      return v;
-    },
-    setValue: (name, v) => void values.set(name, v),
-    needsGrad: (name) => train && needGrad.has(name),
+  const ctx = graphLowerCtx(g, p, batch, weights, 'ONNX lowering', {
+    needsGrad: (name) => train && walk.needGrad.has(name),
     addGrad: (name, v) => grads.add(name, v),
-  };
-
-  const rowWidth = (n: OpNode & { op: 'rmsnorm' }) => p.widths.get(n.out)!;
-  p.nodes.forEach((n, idx) => {
-    switch (n.op) {
-      case 'embedding': return embeddingForward(ctx, n);
-      case 'position_embedding': return positionEmbeddingForward(ctx, n);
-      case 'slice': return sliceForward(ctx, n);
-      case 'geglu': return gegluForward(ctx, n, idx);
-      case 'softcap': return softcapForward(ctx, n, idx);
-      case 'rmsnorm': return rmsnormForward(ctx, n, idx, rowWidth(n));
-      case 'layernorm': return layernormForward(ctx, n, idx);
-      case 'linear': {
-        const grp = groupOf.get(n.module);
-        if (grp && grp.members[0] === n) {
-          const y = g.op('Gemm', [ctx.value(n.x), grp.W, ...(grp.b ? [grp.b] : [])], { transB: 1 });
-          const parts = g.node('Split', [y, g.i64(grp.members.map((m) => m.outF))], { axis: 1 }, grp.members.length);
-          grp.members.forEach((m, i) => baseOut.set(m.module, parts[i]));
-        }
-        return linearForward(ctx, n, idx, baseOut.get(n.module));
-      }
-      case 'rope': return ropeForward(ctx, n);
-      case 'attention': return attentionForward(ctx, n, idx);
-      case 'swiglu': return swigluForward(ctx, n, idx);
-      case 'gelu_tanh': return geluForward(ctx, n, idx);
-      case 'add': return addForward(ctx, n);
-    }
+    grad: (name) => grads.get(name),
   });
+  lowerForward(ctx, p.nodes);
   const logits = ctx.value(p.logits);
   const ce = crossEntropyForward(ctx, logits);
 
@@ -213,39 +225,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
       const { idx, node: n } = visit;
       const dout = grads.get(n.out);
       if (!dout) throw new Error(`ONNX lowering: the backward walk reached ${n.out} but no gradient was produced for it`);
-      switch (n.op) {
-        case 'embedding': embeddingBackward(ctx, n, dout); break;
-        case 'position_embedding': positionEmbeddingBackward(ctx, n, dout); break;
-        case 'slice': sliceBackward(ctx, n, dout); break;
-        case 'geglu': gegluBackward(ctx, n, idx, dout); break;
-        case 'softcap': softcapBackward(ctx, n, idx, dout); break;
-        case 'rmsnorm': rmsnormBackward(ctx, n, idx, dout, rowWidth(n)); break;
-        case 'layernorm': layernormBackward(ctx, n, idx, dout); break;
-        case 'linear': {
-          const grp = groupOf.get(n.module);
-          linearBackward(ctx, n, idx, dout, !!grp);
-          // the group's first member comes last in reverse order: every member's output gradient is known now
-          if (grp && grp.members[0] === n && ctx.needsGrad(n.x)) {
-            let off = 0;
-            const terms: string[] = [];
-            const douts = grp.members.map((m) => grads.get(m.out));
-            if (douts.every((d) => d)) terms.push(g.matmul(g.op('Concat', douts as string[], { axis: 1 }), grp.W));
-            else
-              grp.members.forEach((m, i) => {
-                const rows = g.op('Slice', [grp.W, g.i64([off]), g.i64([off + m.outF]), g.i64([0])]);
-                if (douts[i]) terms.push(g.matmul(douts[i]!, rows));
-                off += m.outF;
-              });
-            for (const t of terms) ctx.addGrad(n.x, t);
-          }
-          break;
-        }
-        case 'rope': ropeBackward(ctx, n, dout); break;
-        case 'attention': attentionBackward(ctx, n, idx, dout); break;
-        case 'swiglu': swigluBackward(ctx, n, idx, dout); break;
-        case 'gelu_tanh': geluBackward(ctx, n, idx, dout); break;
-        case 'add': addBackward(ctx, n, dout); break;
-      }
+      lowerBackward(ctx, n, idx, dout);
     }
     if (trainables) {
       const flat = slots.map((s) => {
