@@ -2,7 +2,8 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gguf } from '@huggingface/gguf';
 import { makeTinyModel, seededNormal, seededRandom } from '../fixtures/tiny-models.ts';
@@ -66,8 +67,23 @@ describe('lora-studio model/adapter/merge/export', () => {
     expect(folder.weights.info('model.layers.0.self_attn.q_proj.weight').dtype).toBe('F32');
     await folder.close();
     const again = await cli(['merge', '--base', base, '--adapter', adapterDir, '--out', merged]);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already exists; choose another folder or pass overwrite: true/);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists \(a merged model folder written earlier\); choose another folder or pass --overwrite/);
+    // Over the adapter, or a folder holding the base model: refused whatever --overwrite says, and nothing is touched.
+    const overAdapter = await cli(['merge', '--base', base, '--adapter', adapterDir, '--out', adapterDir, '--overwrite']);
+    expect(overAdapter.code).toBe(2);
+    expect(overAdapter.stderr).toMatch(/is the adapter .*: an output never replaces an input/);
+    const aboveBase = await cli(['export', '--format', 'hf', '--base', base, '--out', dirname(base), '--overwrite']);
+    expect(aboveBase.code).toBe(2);
+    expect(aboveBase.stderr).toMatch(/contains the base model /);
+    expect(aboveBase.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(base, 'config.json'))).toBe(true);
+    const badSize = await cli(['merge', '--base', base, '--adapter', adapterDir, '--out', join(dir, 'm2'), '--max-shard-size', 'abc']);
+    expect(badSize.code).not.toBe(0);
+    expect(badSize.stderr).toMatch(/--max-shard-size expects a size in bytes such as 500MB, 5GB or 2GiB, got "abc"/);
+    const sharded = await cli(['merge', '--base', base, '--adapter', adapterDir, '--out', join(dir, 'm3'), '--dtype', 'f32', '--max-shard-size', '20kB', '--json']);
+    expect(sharded.code).toBe(0);
+    expect((JSON.parse(sharded.stdout) as { files: string[] }).files).toContain('model.safetensors.index.json');
 
     const g = await cli(['export', '--format', 'gguf', '--base', base, '--adapter', adapterDir, '--out', join(dir, 'm.gguf'), '--type', 'q8_0']);
     expect(g.code).toBe(0);

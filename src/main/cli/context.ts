@@ -1,7 +1,8 @@
 // What every CLI command shares: the global options, opening the core for one command, printing, and
 // turning core errors into a message and an exit code.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createStudioCore, resolveDataDir, StudioError, type StudioCore } from '../core/index.ts';
+import { OutputGuardError } from '../formats/output-guard.ts';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -24,6 +25,8 @@ export async function withCore<T>(command: Command, fn: (core: StudioCore) => Pr
 /** Exit codes: 2 for a bad command line or input, 1 for everything else that failed. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof StudioError && (err.code === 'invalid_input' || err.code === 'unknown_method')) return 2;
+  // A refused output path (an input of the command, or something overwrite may not replace) is a bad command line.
+  if (err instanceof OutputGuardError || err instanceof InvalidArgumentError) return 2;
   return 1;
 }
 
@@ -45,4 +48,10 @@ export function shortTime(iso: string | null): string {
   const d = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** An error's message in the command line's words (the formats layer speaks of the API's `overwrite: true`). */
+export function cliMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return err instanceof OutputGuardError ? message.replace('pass overwrite: true', 'pass --overwrite') : message;
 }

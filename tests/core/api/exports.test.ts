@@ -2,9 +2,9 @@
 // model reader), merged GGUF and LoRA GGUF files that @huggingface/gguf parses, a PEFT copy, size estimates
 // close to what is written, and the refusals: an existing destination without overwrite, a type the format
 // cannot write, an adapter with no known base model.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../../src/common/api/adapters.ts';
@@ -188,6 +188,30 @@ describe('exports service', () => {
       })) as Export,
     );
     expect(withModel.status).toBe('succeeded');
+  });
+
+  it('never writes over, into or above an input or the data dir, and overwrite replaces only a previous export', async () => {
+    const before = readdirSync(fx.model.dir).sort();
+    const exportsBefore = ((await core.invoke('exports.list', { projectId })) as Export[]).length;
+    const refused = async (input: Record<string, unknown>, code: string, pattern: RegExp) =>
+      expect(core.invoke('exports.start', { adapterId: adapter.id, overwrite: true, ...input })).rejects.toMatchObject({
+        code,
+        message: expect.stringMatching(pattern),
+      });
+    await refused({ format: 'hf', outPath: dirname(fx.model.dir) }, 'invalid_input', /outPath: .* contains the base model /);
+    await refused({ format: 'hf', outPath: join(fx.model.dir, 'merged') }, 'invalid_input', /is inside the base model /);
+    await refused({ format: 'peft', outPath: fx.adapters[0] }, 'invalid_input', /is the adapter /);
+    await refused({ format: 'gguf', outPath: join(dir, 'data') }, 'invalid_input', /is the studio data folder /);
+    await refused({ format: 'gguf', outPath: join(dir, 'data', 'runs') }, 'invalid_input', /is the studio runs folder /);
+    // A folder the studio did not write: named with what it holds, kept as it is.
+    const mine = join(dir, 'my-notes');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'todo.txt'), 'keep');
+    await refused({ format: 'hf', outPath: mine }, 'conflict', /my-notes already exists and is not something LoRA Studio wrote \(it holds todo\.txt\)/);
+    expect(readFileSync(join(mine, 'todo.txt'), 'utf8')).toBe('keep');
+    expect(readdirSync(fx.model.dir).sort()).toEqual(before);
+    // Nothing was recorded for a refused target.
+    expect(((await core.invoke('exports.list', { projectId })) as Export[]).length).toBe(exportsBefore);
   });
 
   it('cancels a running export: the job ends cancelled and nothing is left under the chosen name', async () => {

@@ -43,7 +43,7 @@ describe('HF export', () => {
     expect(res.chatTemplate).toBe('adapter');
     expect(progress.length).toBe(tiny.tensors.size);
     expect((await readdir(out)).sort()).toEqual(
-      ['chat_template.jinja', 'config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'training_template.json'].sort(),
+      ['.lora-studio-output.json', 'chat_template.jinja', 'config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'training_template.json'].sort(),
     );
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
@@ -86,21 +86,36 @@ describe('HF export', () => {
     }
   });
 
-  it('never overwrites unless told; overwrite replaces the folder; f16 without adapters is a plain conversion', async () => {
+  it('never overwrites unless told; overwrite replaces only a previous export; f16 without adapters is a plain conversion', async () => {
     const tiny = await makeTinyModel(join(dir, 'llama-base'), 'llama', { tokenizer: false });
     const out = join(dir, 'existing');
     await mkdir(out);
     await writeFile(join(out, 'keep.txt'), 'mine');
-    await expect(exportHfModel({ baseDir: tiny.dir, outDir: out, dtype: 'f16' })).rejects.toThrow(/existing already exists; choose another folder or pass overwrite: true/);
+    await expect(exportHfModel({ baseDir: tiny.dir, outDir: out, dtype: 'f16', overwrite: true })).rejects.toThrow(
+      /existing already exists and is not something LoRA Studio wrote \(it holds keep\.txt\); overwrite only replaces a previous merged model folder/,
+    );
     expect(await readFile(join(out, 'keep.txt'), 'utf8')).toBe('mine');
+    await rm(join(out, 'keep.txt'));
+    const first = await exportHfModel({ baseDir: tiny.dir, outDir: out, dtype: 'f32' }); // an empty folder is fine
+    expect(first.dtype).toBe('f32');
+    await expect(exportHfModel({ baseDir: tiny.dir, outDir: out, dtype: 'f16' })).rejects.toThrow(/existing already exists \(a merged model folder written earlier\); choose another folder or pass overwrite: true/);
     const res = await exportHfModel({ baseDir: tiny.dir, outDir: out, dtype: 'f16', overwrite: true });
     expect(res.chatTemplate).toBe('none');
-    expect((await readdir(out)).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
+    expect((await readdir(out)).sort()).toEqual(['.lora-studio-output.json', 'config.json', 'generation_config.json', 'model.safetensors']);
     const st = await SafetensorsFile.open(join(out, 'model.safetensors'));
     expect(st.info('model.embed_tokens.weight').dtype).toBe('F16');
     await st.close();
     expect((await readdir(dir)).filter((f) => f.includes('.old-') || f.includes('.tmp-'))).toEqual([]);
-    await expect(exportHfModel({ baseDir: tiny.dir, outDir: tiny.dir, overwrite: true })).rejects.toThrow(/cannot export over the base model folder/);
+    await expect(exportHfModel({ baseDir: tiny.dir, outDir: tiny.dir, overwrite: true })).rejects.toThrow(/is the base model .*: an output never replaces an input/);
+    // The folder holding the base (and an unrelated file) is refused too, overwrite or not: nothing is deleted.
+    await writeFile(join(dir, 'unrelated.txt'), 'keep me');
+    await expect(exportHfModel({ baseDir: tiny.dir, outDir: dir, overwrite: true })).rejects.toThrow(/contains the base model .*: replacing it would delete the input/);
+    const { adapterDir } = await tinyWithAdapter('qwen3');
+    await expect(
+      exportHfModel({ baseDir: join(dir, 'qwen3-base'), adapters: [{ adapter: adapterDir }], outDir: adapterDir, overwrite: true }),
+    ).rejects.toThrow(/is the adapter /);
+    expect(await readFile(join(dir, 'unrelated.txt'), 'utf8')).toBe('keep me');
+    expect(await readdir(tiny.dir)).toContain('model.safetensors');
   });
 
   it('a failing merge leaves nothing behind', async () => {

@@ -255,7 +255,7 @@ describe('model → GGUF', () => {
     expect(p.tensor('blk.1.attn_v.weight').values).toEqual(merged('model.layers.1.self_attn.v_proj'));
     expect(p.tensor('blk.0.ffn_down.weight').values).toEqual(llama.tensors.get('model.layers.0.mlp.down_proj.weight'));
     expect(p.tensor('output.weight').values).toEqual(llama.tensors.get('lm_head.weight'));
-    await expect(exportGguf({ baseDir: llama.dir, outFile: out })).rejects.toThrow(/llama-f32\.gguf already exists; choose another file or pass overwrite: true/);
+    await expect(exportGguf({ baseDir: llama.dir, outFile: out })).rejects.toThrow(/llama-f32\.gguf already exists \(a GGUF file written earlier\); choose another file or pass overwrite: true/);
   });
 
   it('Q8_0: 2-D weights quantized within the Q8_0 bound, norms in F32', async () => {

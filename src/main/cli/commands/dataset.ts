@@ -1,7 +1,7 @@
 // `lora-studio dataset import|preview|split|pull`: check a dataset file the way a run will read it (format,
 // column mapping, bad rows, duplicates, content hash), look at rendered examples with the trained tokens
 // marked and the token-length histogram, write a seeded train/eval split, and fetch Hub datasets.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { StudioError } from '../../core/index.ts';
@@ -17,9 +17,11 @@ import {
   type Example,
   type ImportedDataset,
 } from '../../formats/dataset/index.ts';
+import { guardOutput, markOutputFile, type GuardedInput, type OutputKind } from '../../formats/output-guard.ts';
 import type { TemplateSpec } from '../../formats/tokenizer/index.ts';
 import { formatBytes, pullDataset, type HubProgress } from '../../formats/hub/index.ts';
 import { printJson } from '../context.ts';
+import { parseStrictNumber } from '../numbers.ts';
 import { ProgressBar } from '../progress.ts';
 
 interface MappingOptions {
@@ -30,6 +32,7 @@ interface ImportCliOptions extends MappingOptions {
   stopOnError?: boolean;
   dropDuplicates?: boolean;
   out?: string;
+  overwrite?: boolean;
   json?: boolean;
   problems?: number;
 }
@@ -96,8 +99,17 @@ export function canonicalRow(example: Example): Record<string, unknown> {
   }
 }
 
-function writeJsonl(path: string, examples: DatasetExample[]): void {
-  writeFileSync(path, examples.map((e) => JSON.stringify(canonicalRow(e.example))).join('\n') + (examples.length ? '\n' : ''));
+/** Writes rows as canonical JSONL beside the target, then renames it into place and marks it as the studio's output. */
+async function writeJsonl(path: string, examples: DatasetExample[], kind: OutputKind): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, examples.map((e) => JSON.stringify(canonicalRow(e.example))).join('\n') + (examples.length ? '\n' : ''));
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await markOutputFile(path, kind);
 }
 
 function summary(d: ImportedDataset) {
@@ -146,8 +158,8 @@ function templateFrom(value: string | undefined): TemplateSpec | undefined {
 }
 
 const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  const n = parseStrictNumber(name, v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
   return n;
 };
 
@@ -165,17 +177,19 @@ export function registerDataset(program: Command): void {
       .description('Read a dataset as a run will: detected format, bad rows with file/line/field, duplicates, content hash')
       .option('--stop-on-error', 'stop at the first bad row (exit code 2) instead of skipping and listing them')
       .option('--drop-duplicates', 'leave exact duplicate rows out')
-      .option('--out <file.jsonl>', 'write the usable rows in canonical JSONL (messages / prompt+completion / text)')
+      .option('--out <file.jsonl>', 'write the usable rows in canonical JSONL (messages / prompt+completion / text); never the input itself')
+      .option('--overwrite', 'replace a JSONL that an earlier `dataset import --out` wrote (nothing else)')
       .option('--problems <n>', 'how many bad rows to list', positiveInt('--problems'), 20)
       .option('--json', 'print JSON'),
   ).action(async (file: string, opts: ImportCliOptions) => {
+    if (opts.out) await guardOutput({ out: opts.out, kind: 'dataset-jsonl', inputs: [{ path: file, role: 'dataset being imported' }], overwrite: opts.overwrite });
     const d = await load(file, opts).catch((err: unknown) => {
       // A bad row under --stop-on-error is bad input: exit code 2, like a bad command line.
       if (err instanceof DatasetProblemError) throw new StudioError('invalid_input', err.message, err.problem);
       throw err;
     });
     if (opts.out) {
-      writeJsonl(opts.out, d.examples);
+      await writeJsonl(opts.out, d.examples, 'dataset-jsonl');
       process.stderr.write(`wrote ${d.examples.length} rows to ${opts.out}\n`);
     }
     if (opts.json) printJson(summary(d));
@@ -275,26 +289,29 @@ export function registerDataset(program: Command): void {
       .description('Write a seeded train/eval split as canonical JSONL (the same seed gives the same split)')
       .requiredOption('--out-dir <dir>', 'folder for train.jsonl and eval.jsonl')
       .option('--eval-ratio <r>', 'share of rows for evaluation', (v) => {
-        const r = Number(v);
-        if (!(r > 0 && r < 1)) throw new InvalidArgumentError('--eval-ratio must be between 0 and 1');
+        const r = parseStrictNumber('--eval-ratio', v);
+        if (!(r > 0 && r < 1)) throw new InvalidArgumentError(`--eval-ratio must be between 0 and 1 (exclusive), got "${v}"`);
         return r;
       }, 0.1)
       .option('--seed <n>', 'split seed', (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be an integer');
+        const n = parseStrictNumber('--seed', v);
+        if (!Number.isInteger(n)) throw new InvalidArgumentError(`--seed must be an integer, got "${v}"`);
         return n;
       }, 42)
       .option('--stop-on-error', 'stop at the first bad row instead of skipping it')
       .option('--drop-duplicates', 'leave exact duplicate rows out')
+      .option('--overwrite', 'replace a train/eval split that an earlier `dataset split` wrote there (nothing else)')
       .option('--json', 'print JSON'),
   ).action(async (file: string, opts: ImportCliOptions & { outDir: string; evalRatio: number; seed: number }) => {
-    const d = await load(file, opts);
-    const split = splitByRatio(d.examples, { evalRatio: opts.evalRatio, seed: opts.seed });
-    mkdirSync(opts.outDir, { recursive: true });
     const trainPath = join(opts.outDir, 'train.jsonl');
     const evalPath = join(opts.outDir, 'eval.jsonl');
-    writeJsonl(trainPath, split.train);
-    writeJsonl(evalPath, split.eval);
+    const input: GuardedInput[] = [{ path: file, role: 'dataset being split' }];
+    for (const out of [trainPath, evalPath]) await guardOutput({ out, kind: 'dataset-split', inputs: input, overwrite: opts.overwrite });
+    const d = await load(file, opts);
+    const split = splitByRatio(d.examples, { evalRatio: opts.evalRatio, seed: opts.seed });
+    await mkdir(opts.outDir, { recursive: true });
+    await writeJsonl(trainPath, split.train, 'dataset-split');
+    await writeJsonl(evalPath, split.eval, 'dataset-split');
     const result = { train: { path: trainPath, rows: split.train.length }, eval: { path: evalPath, rows: split.eval.length }, overlap: split.overlap, seed: opts.seed, badRows: d.problemCount };
     if (opts.json) return printJson(result);
     process.stdout.write(`train ${split.train.length} rows → ${trainPath}\neval  ${split.eval.length} rows → ${evalPath}\n`);

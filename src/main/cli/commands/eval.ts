@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { Evaluation, EvaluationExample } from '../../../common/api/runs.ts';
 import { StudioError } from '../../core/index.ts';
 import { printJson, withCore } from '../context.ts';
+import { parseStrictNumber } from '../numbers.ts';
 import { followJob, resolveProject } from './train.ts';
 
 interface EvalFlags {
@@ -75,14 +76,14 @@ export function registerEval(program: Command): void {
           model: flags.model ? resolve(flags.model) : undefined,
           adapterPath: flags.adapter ? resolve(flags.adapter) : undefined,
           dataset,
-          max_seq_length: flags.maxLength ? Number(flags.maxLength) : undefined,
-          batch_size: Number(flags.batchSize),
+          max_seq_length: flags.maxLength ? parseStrictNumber('--max-length', flags.maxLength) : undefined,
+          batch_size: parseStrictNumber('--batch-size', flags.batchSize ?? '4'),
           compareBase: flags.base !== false,
         })) as Evaluation;
         const job = await followJob(core, evaluation.jobId!, 'eval', { cancel: () => core.invoke('jobs.cancel', { id: evaluation.jobId! }) });
         const done = (await core.invoke('evaluations.get', { id: evaluation.id })) as { evaluation: Evaluation; examples: EvaluationExample[] };
         if (flags.json) printJson(done);
-        else printEvaluation(done.evaluation, done.examples, Number(flags.top));
+        else printEvaluation(done.evaluation, done.examples, parseStrictNumber('--top', flags.top ?? '3'));
         if (job.status !== 'succeeded') process.exitCode = job.status === 'cancelled' ? 130 : 1;
       });
     });

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { exportHfModel, type ExportDtype } from '../../formats/export/index.ts';
 import { exportGguf, exportLoraGguf, type GgufOutType } from '../../formats/gguf/index.ts';
 import { ProgressBar } from '../progress.ts';
-import { printJson } from '../context.ts';
+import { dataDirOf, printJson } from '../context.ts';
+import { dataDirContainers } from '../../core/output-targets.ts';
 import { parseAdapterArg } from './merge.ts';
 
 interface ExportOpts {
@@ -28,23 +29,24 @@ export function registerExport(program: Command): void {
     .requiredOption('--out <path>', 'output folder (hf) or file (gguf)')
     .option('--type <type>', 'hf: bf16 | f16 | f32 (default bf16); gguf: f32 | f16 | bf16 | q8_0 | q4_0 (default f16)')
     .option('--lora-only', 'gguf: write the single adapter as a llama.cpp LoRA GGUF (for --lora) instead of merging')
-    .option('--overwrite', 'replace the output if it exists')
+    .option('--overwrite', 'replace an output of the same kind that an earlier export wrote there (nothing else)')
     .option('--json', 'print JSON')
-    .action(async (opts: ExportOpts) => {
+    .action(async (opts: ExportOpts, command: Command) => {
+      const protect = dataDirContainers(dataDirOf(command));
       const bar = new ProgressBar('export');
       const onProgress = (done: number, total: number, tensor: string) => bar.update(done / total, tensor);
       let result: { where: string; detail: string; json: unknown };
       if (opts.format === 'hf') {
         if (opts.loraOnly) throw new Error('--lora-only applies to --format gguf (an adapter folder is already the PEFT format)');
-        const res = await exportHfModel({ baseDir: opts.base, adapters: opts.adapter, outDir: opts.out, dtype: (opts.type ?? 'bf16') as ExportDtype, overwrite: opts.overwrite, onProgress });
+        const res = await exportHfModel({ baseDir: opts.base, adapters: opts.adapter, outDir: opts.out, dtype: (opts.type ?? 'bf16') as ExportDtype, overwrite: opts.overwrite, protect, onProgress });
         result = { where: res.outDir, detail: `${res.dtype}, ${res.files.length} files`, json: res };
       } else if (opts.format === 'gguf') {
         if (opts.loraOnly) {
           if (opts.adapter.length !== 1) throw new Error('--lora-only needs exactly one --adapter');
-          const res = await exportLoraGguf({ baseDir: opts.base, adapter: opts.adapter[0]!.adapter, outFile: opts.out, type: (opts.type ?? 'f32') as 'f32' | 'f16' | 'bf16', overwrite: opts.overwrite });
+          const res = await exportLoraGguf({ baseDir: opts.base, adapter: opts.adapter[0]!.adapter, outFile: opts.out, type: (opts.type ?? 'f32') as 'f32' | 'f16' | 'bf16', overwrite: opts.overwrite, protect });
           result = { where: res.outFile, detail: `LoRA adapter, ${res.tensors.length} tensors`, json: res };
         } else {
-          const res = await exportGguf({ baseDir: opts.base, adapters: opts.adapter, outFile: opts.out, type: (opts.type ?? 'f16') as GgufOutType, overwrite: opts.overwrite, onProgress });
+          const res = await exportGguf({ baseDir: opts.base, adapters: opts.adapter, outFile: opts.out, type: (opts.type ?? 'f16') as GgufOutType, overwrite: opts.overwrite, protect, onProgress });
           result = { where: res.outFile, detail: `${res.type}, ${res.tensors.length} tensors, ${(res.bytes / 2 ** 20).toFixed(1)} MiB`, json: res };
         }
       } else {

@@ -3,7 +3,9 @@
 import type { Command } from 'commander';
 import { exportHfModel, type ExportDtype } from '../../formats/export/index.ts';
 import { ProgressBar } from '../progress.ts';
-import { printJson } from '../context.ts';
+import { dataDirOf, printJson } from '../context.ts';
+import { sizeOption } from '../numbers.ts';
+import { dataDirContainers } from '../../core/output-targets.ts';
 
 /** "dir" or "dir=0.5" → adapter and weight. */
 export function parseAdapterArg(value: string, previous: { adapter: string; weight: number }[] = []): { adapter: string; weight: number }[] {
@@ -20,10 +22,10 @@ export function registerMerge(program: Command): void {
     .requiredOption('--adapter <dir[=weight]>', 'adapter folder, optionally with a weight (repeatable)', parseAdapterArg, [])
     .requiredOption('--out <dir>', 'output folder (must not exist unless --overwrite)')
     .option('--dtype <dtype>', 'bf16 | f16 | f32', 'bf16')
-    .option('--max-shard-size <bytes>', 'shard the safetensors above this many bytes', (v) => Number(v))
-    .option('--overwrite', 'replace the output folder if it exists')
+    .option('--max-shard-size <size>', 'shard the safetensors above this size: bytes, or 500MB, 5GB, 2GiB (default 5GB)', sizeOption('--max-shard-size'))
+    .option('--overwrite', 'replace a merged model folder that an earlier merge/export wrote there (nothing else)')
     .option('--json', 'print JSON')
-    .action(async (opts: { base: string; adapter: { adapter: string; weight: number }[]; out: string; dtype: ExportDtype; maxShardSize?: number; overwrite?: boolean; json?: boolean }) => {
+    .action(async (opts: { base: string; adapter: { adapter: string; weight: number }[]; out: string; dtype: ExportDtype; maxShardSize?: number; overwrite?: boolean; json?: boolean }, command: Command) => {
       const bar = new ProgressBar('merge');
       const res = await exportHfModel({
         baseDir: opts.base,
@@ -32,6 +34,7 @@ export function registerMerge(program: Command): void {
         dtype: opts.dtype,
         maxShardBytes: opts.maxShardSize,
         overwrite: opts.overwrite,
+        protect: dataDirContainers(dataDirOf(command)),
         onProgress: (done, total, tensor) => bar.update(done / total, tensor),
       });
       bar.done(`merged into ${res.outDir}`);

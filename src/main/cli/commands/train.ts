@@ -10,6 +10,7 @@ import { RunConfig, type Run, type RunConfigInput, type RunMetric } from '../../
 import { StudioError, type StudioCore } from '../../core/index.ts';
 import { printJson, printTable, shortTime, withCore } from '../context.ts';
 import { formatDuration, ProgressBar } from '../progress.ts';
+import { parseStrictNumber } from '../numbers.ts';
 
 export interface TrainFlags {
   config?: string;
@@ -44,9 +45,11 @@ export interface TrainFlags {
 }
 
 function number(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new StudioError('invalid_input', `--${flag} expects a number, got "${value}"`);
-  return n;
+  try {
+    return parseStrictNumber(`--${flag}`, value);
+  } catch (err) {
+    throw new StudioError('invalid_input', (err as Error).message);
+  }
 }
 
 function describeIssues(where: string, issues: readonly { path: PropertyKey[]; message: string }[]): string {

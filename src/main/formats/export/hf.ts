@@ -2,16 +2,18 @@
 // f16 or f32, sharded above a size like save_pretrained, config.json with the new torch_dtype,
 // generation_config.json, tokenizer files, and the chat template the adapter was trained with.
 // The folder is built beside the destination and renamed into place, so a crash never leaves a
-// half-written model; an existing folder is replaced only with `overwrite: true`.
+// half-written model; an existing folder is replaced only with `overwrite: true`, and only when it is a
+// previous merged-model export (output-guard.ts), never the base, an adapter or a folder holding them.
 
 import { mkdir, readFile, writeFile, rename, rm, copyFile } from 'node:fs/promises';
-import { dirname, basename, join, resolve } from 'node:path';
+import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeShardedSafetensors, type TensorToWrite } from '../safetensors/index.ts';
 import { openModelFolder } from '../model/folder.ts';
 import { readAdapter, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { pathExists } from '../files.ts';
+import { guardOutput, markOutputFolder, physicalPath, type GuardedInput, type OutputKind } from '../output-guard.ts';
 
 export type ExportDtype = 'bf16' | 'f16' | 'f32';
 
@@ -41,7 +43,10 @@ export interface HfExportOptions {
   dtype?: ExportDtype;
   /** Shard above this many bytes (default 5 GB, as transformers' save_pretrained did for years). */
   maxShardBytes?: number;
+  /** Replace a previous merged-model export at outDir (never anything else: see output-guard.ts). */
   overwrite?: boolean;
+  /** More inputs the output must keep clear of (the data dir, run folders), beyond the base and adapters. */
+  protect?: GuardedInput[];
   /** Override the chat template written with the export (default: the adapter's training template). */
   chatTemplate?: string | null;
   onProgress?: (done: number, total: number, tensor: string) => void;
@@ -56,10 +61,16 @@ export interface HfExportResult {
 }
 
 
-/** Replace `dest` with the finished `tmp` folder (keeping the old one until the new one is in place). */
-export async function moveIntoPlace(tmp: string, dest: string, overwrite: boolean): Promise<void> {
+/**
+ * Replace `dest` with the finished `tmp` folder (keeping the old one until the new one is in place). The folder is
+ * marked as this kind of output first; an existing `dest` is checked again here (it may have changed since the
+ * writer started), so only an empty folder or a previous output of the same kind is ever moved away.
+ */
+export async function moveIntoPlace(tmp: string, target: string, overwrite: boolean, kind: OutputKind): Promise<void> {
+  const dest = await physicalPath(target); // a symlinked target is replaced where it points, not the link itself
+  await markOutputFolder(tmp, kind);
+  await guardOutput({ out: dest, kind, inputs: [], overwrite });
   if (await pathExists(dest)) {
-    if (!overwrite) throw new ExportError(`${dest} already exists; choose another folder or pass overwrite: true to replace it`);
     const old = join(dirname(dest), `.${basename(dest)}.old-${randomBytes(4).toString('hex')}`);
     await rename(dest, old);
     await rename(tmp, dest);
@@ -72,11 +83,17 @@ export async function moveIntoPlace(tmp: string, dest: string, overwrite: boolea
 export async function exportHfModel(options: HfExportOptions): Promise<HfExportResult> {
   const dtype = options.dtype ?? 'bf16';
   if (!(dtype in DTYPES)) throw new ExportError(`dtype "${dtype}" is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
-  const outDir = resolve(options.outDir);
-  if (resolve(options.baseDir) === outDir) throw new ExportError(`${outDir}: cannot export over the base model folder`);
-  if ((await pathExists(outDir)) && !options.overwrite) {
-    throw new ExportError(`${outDir} already exists; choose another folder or pass overwrite: true to replace it`);
-  }
+  const outDir = await physicalPath(options.outDir);
+  await guardOutput({
+    out: outDir,
+    kind: 'hf-model',
+    inputs: [
+      { path: options.baseDir, role: 'base model' },
+      ...(options.adapters ?? []).map((a) => (typeof a.adapter === 'string' ? { path: a.adapter, role: 'adapter' } : null)),
+      ...(options.protect ?? []),
+    ],
+    overwrite: options.overwrite,
+  });
   const model = await openModelFolder(options.baseDir);
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -147,7 +164,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
       files.push('training_template.json');
     }
     await model.close();
-    await moveIntoPlace(tmp, outDir, options.overwrite ?? false);
+    await moveIntoPlace(tmp, outDir, options.overwrite ?? false, 'hf-model');
     return { outDir, files, totalBytes: written.totalSize, dtype, chatTemplate: source };
   } catch (e) {
     await model.close().catch(() => {});

@@ -8,7 +8,6 @@
 //   - Llama 3 rope scaling as a rope_freqs tensor; linear scaling as rope.scaling.{type,factor};
 //   - 1-D tensors (norms, biases) in F32; rows not a multiple of 32 fall back to F16 when quantizing.
 
-import { resolve } from 'node:path';
 import { openModelFolder, type ModelFolder } from '../model/folder.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import type { HfTensorEntry } from '../model/tensors.ts';
@@ -17,7 +16,7 @@ import { readAdapter, layerScale, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { writeGguf, gv, GgmlType, QK, type GgufTensor, type GgufValue } from './writer.ts';
 import { ggufTokenizerMetadata } from './tokenizer.ts';
-import { pathExists } from '../files.ts';
+import { guardOutput, markOutputFile, physicalPath, type GuardedInput } from '../output-guard.ts';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
 
@@ -209,7 +208,10 @@ export interface GgufExportOptions {
   adapters?: { adapter: string | LoraAdapter; weight?: number }[];
   outFile: string;
   type?: GgufOutType;
+  /** Replace a previous GGUF export at outFile (never anything else: see output-guard.ts). */
   overwrite?: boolean;
+  /** More inputs the output must keep clear of (the data dir, run folders), beyond the base and adapters. */
+  protect?: GuardedInput[];
   name?: string;
   /** Chat template to embed (default: the adapter's training template, else the base model's). */
   chatTemplate?: string | null;
@@ -235,8 +237,17 @@ async function loadAdapters(model: ModelFolder, list: GgufExportOptions['adapter
 export async function exportGguf(options: GgufExportOptions): Promise<GgufExportResult> {
   const type = options.type ?? 'f16';
   if (!(type in OUT_TYPES)) throw new GgufExportError(`GGUF type "${type}" is not supported (supported: ${Object.keys(OUT_TYPES).join(', ')})`);
-  const outFile = resolve(options.outFile);
-  if ((await pathExists(outFile)) && !options.overwrite) throw new GgufExportError(`${outFile} already exists; choose another file or pass overwrite: true to replace it`);
+  const outFile = await physicalPath(options.outFile);
+  await guardOutput({
+    out: outFile,
+    kind: 'gguf',
+    inputs: [
+      { path: options.baseDir, role: 'base model' },
+      ...(options.adapters ?? []).map((a) => (typeof a.adapter === 'string' ? { path: a.adapter, role: 'adapter' } : null)),
+      ...(options.protect ?? []),
+    ],
+    overwrite: options.overwrite,
+  });
   const model = await openModelFolder(options.baseDir);
   try {
     const spec = model.spec;
@@ -273,6 +284,7 @@ export async function exportGguf(options: GgufExportOptions): Promise<GgufExport
       tensors.push({ name: 'rope_freqs.weight', shape: [factors.length], type: GgmlType.F32, data: () => factors });
     }
     const bytes = await writeGguf(outFile, md, tensors);
+    await markOutputFile(outFile, 'gguf');
     return { outFile, bytes, type, tensors: tensors.map((t) => ({ name: t.name, type: GgmlType[t.type], shape: t.shape })) };
   } finally {
     await model.close();
@@ -285,6 +297,7 @@ export interface LoraGgufOptions {
   outFile: string;
   type?: 'f32' | 'f16' | 'bf16';
   overwrite?: boolean;
+  protect?: GuardedInput[];
   name?: string;
 }
 
@@ -296,8 +309,17 @@ export interface LoraGgufOptions {
  */
 export async function exportLoraGguf(options: LoraGgufOptions): Promise<GgufExportResult> {
   const type = options.type ?? 'f32';
-  const outFile = resolve(options.outFile);
-  if ((await pathExists(outFile)) && !options.overwrite) throw new GgufExportError(`${outFile} already exists; choose another file or pass overwrite: true to replace it`);
+  const outFile = await physicalPath(options.outFile);
+  await guardOutput({
+    out: outFile,
+    kind: 'lora-gguf',
+    inputs: [
+      { path: options.baseDir, role: 'base model' },
+      typeof options.adapter === 'string' ? { path: options.adapter, role: 'adapter' } : null,
+      ...(options.protect ?? []),
+    ],
+    overwrite: options.overwrite,
+  });
   const model = await openModelFolder(options.baseDir);
   try {
     const spec = model.spec;
@@ -341,6 +363,7 @@ export async function exportLoraGguf(options: LoraGgufOptions): Promise<GgufExpo
       tensors.push({ name: `${base}.lora_b`, shape: [layer.outFeatures, layer.r], type: ggmlType, data: () => B });
     }
     const bytes = await writeGguf(outFile, md, tensors);
+    await markOutputFile(outFile, 'lora-gguf');
     return { outFile, bytes, type, tensors: tensors.map((t) => ({ name: t.name, type: GgmlType[t.type], shape: t.shape })) };
   } finally {
     await model.close();

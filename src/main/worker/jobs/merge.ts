@@ -11,6 +11,7 @@ import {
   type AdapterCombineJobResult,
 } from '../../../common/api/adapters.ts';
 import { moveIntoPlace } from '../../formats/export/hf.ts';
+import { guardOutput } from '../../formats/output-guard.ts';
 import { readModelSpec } from '../../formats/model/folder.ts';
 import type { ModelSpec } from '../../formats/model/spec.ts';
 import {
@@ -109,14 +110,15 @@ export async function pathSize(path: string): Promise<number> {
   return total;
 }
 
-/** Copy a folder atomically: into a temporary sibling first, then renamed into place. */
+/** Copy an adapter folder atomically: into a temporary sibling first, then renamed into place (never over, into or above the source). */
 export async function copyFolder(source: string, dest: string, overwrite: boolean): Promise<void> {
   const target = resolve(dest);
+  await guardOutput({ out: target, kind: 'peft-adapter', inputs: [{ path: source, role: 'adapter' }], overwrite });
   await mkdir(dirname(target), { recursive: true });
   const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
   try {
     await cp(source, tmp, { recursive: true });
-    await moveIntoPlace(tmp, target, overwrite);
+    await moveIntoPlace(tmp, target, overwrite, 'peft-adapter');
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -140,11 +142,20 @@ export const adapterCombineJob = defineJobKind({
     const combined = combineAdapters(parts, params.baseModel);
     if (ctx.signal.aborted) throw new JobCancelled();
     const target = resolve(params.outDir);
+    await guardOutput({
+      out: target,
+      kind: 'peft-adapter',
+      inputs: [
+        ...params.adapters.map((a) => ({ path: a.path, role: 'adapter' })),
+        params.baseModel ? { path: params.baseModel, role: 'base model' } : null,
+      ],
+      overwrite: params.overwrite,
+    });
     await mkdir(dirname(target), { recursive: true });
     const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
     try {
       await writeAdapter(tmp, combined);
-      await moveIntoPlace(tmp, target, params.overwrite);
+      await moveIntoPlace(tmp, target, params.overwrite, 'peft-adapter');
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;

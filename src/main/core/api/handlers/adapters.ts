@@ -25,6 +25,7 @@ import {
 } from '../../../formats/peft/index.ts';
 import { SafetensorsFile } from '../../../formats/safetensors/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
+import { checkOutputTarget } from '../../output-targets.ts';
 import type { AdapterRecord } from '../../store/index.ts';
 import { startExport } from './exports.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
@@ -280,7 +281,7 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
   'adapters.merge': ({ id, weight, model, dtype, outPath, overwrite }, ctx) =>
     startExport({ adapterId: id, format: 'hf', type: dtype, weight, model, outPath, overwrite }, ctx),
 
-  'adapters.combine': ({ projectId, adapters, name, overwrite }, ctx) => {
+  'adapters.combine': async ({ projectId, adapters, name, overwrite }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
     const records = adapters.map((a) => getAdapterRecord(a.id, ctx));
     for (const r of records) {
@@ -301,13 +302,19 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
     }
     const baseModel = known[0]?.base ?? null;
     const outDir = join(combinedAdaptersDir(ctx.dataDir), slug(name));
-    if (existsSync(outDir) && !overwrite) {
-      throw new StudioError(
-        'conflict',
-        `${outDir} already exists; choose another name, or set overwrite to replace it`,
-        { field: 'name' },
-      );
-    }
+    await checkOutputTarget(
+      {
+        out: outDir,
+        kind: 'peft-adapter',
+        inputs: [
+          ...records.map((r) => ({ path: r.path, role: `adapter “${r.name}”` })),
+          baseModel ? { path: baseModel, role: 'base model' } : null,
+        ],
+        overwrite,
+      },
+      ctx.dataDir,
+      'name',
+    );
     const params: AdapterCombineJobParams = {
       adapters: records.map((r, i) => ({ path: r.path, weight: adapters[i].weight })),
       outDir,

@@ -18,9 +18,12 @@ import { ADAPTER_WEIGHTS } from '../../../formats/peft/index.ts';
 import { SafetensorsFile } from '../../../formats/safetensors/index.ts';
 import { GgmlType, QK, ggmlBytes } from '../../../formats/gguf/writer.ts';
 import { dataDirLayout } from '../../data-dir.ts';
+import { checkOutputTarget } from '../../output-targets.ts';
+import type { OutputKind } from '../../../formats/output-guard.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { ExportRecord } from '../../store/index.ts';
 import { adapterBaseModel, getAdapterRecord, slug } from './adapters.ts';
+import { runOutputDir } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
 type ExportRequest = { adapterId: string; format: ExportFormat; type?: ExportType; weight: number; model?: string };
@@ -51,6 +54,14 @@ function toExport(record: ExportRecord, ctx: CoreContext): Export {
 }
 
 const needsBase = (format: ExportFormat) => format !== 'peft';
+
+/** What each export format writes, for the output guard (an overwrite replaces only the same kind). */
+const OUTPUT_KIND_OF: Record<ExportFormat, OutputKind> = {
+  hf: 'hf-model',
+  gguf: 'gguf',
+  'lora-gguf': 'lora-gguf',
+  peft: 'peft-adapter',
+};
 
 /** The adapter, its base model folder and the type an export request resolves to (or an error saying what is missing). */
 function resolveRequest(request: ExportRequest, ctx: CoreContext) {
@@ -170,17 +181,20 @@ export async function startExport(
 ): Promise<Export> {
   const { adapter, baseModel, type } = resolveRequest(request, ctx);
   const outPath = resolve(request.outPath ?? defaultPath(ctx, adapter.name, request.format, type));
-  if (baseModel && resolve(baseModel) === outPath)
-    throw new StudioError('invalid_input', `outPath: ${outPath} is the base model folder; choose another place`, {
-      field: 'outPath',
-    });
-  if (existsSync(outPath) && !request.overwrite) {
-    throw new StudioError(
-      'conflict',
-      `${outPath} already exists; choose another path, or set overwrite to replace it`,
-      { field: 'outPath' },
-    );
-  }
+  await checkOutputTarget(
+    {
+      out: outPath,
+      kind: OUTPUT_KIND_OF[request.format],
+      inputs: [
+        baseModel ? { path: baseModel, role: 'base model' } : null,
+        { path: adapter.path, role: 'adapter' },
+        adapter.runId ? { path: runOutputDir(ctx.dataDir, adapter.runId), role: 'run folder of the adapter' } : null,
+      ],
+      overwrite: request.overwrite,
+    },
+    ctx.dataDir,
+    'outPath',
+  );
   const busy = ctx.store.exports
     .listByProject(adapter.projectId)
     .map((e) => toExport(e, ctx))
