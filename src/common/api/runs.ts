@@ -316,6 +316,16 @@ export const runMethods = {
   },
   'runs.cancel': { input: IdRef, output: Run, doc: 'Stop a running run within one step; its last checkpoint stays usable.' },
   'runs.resume': { input: IdRef, output: Run, doc: 'Continue a cancelled or failed run from its last checkpoint.' },
+  'runs.rename': {
+    input: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(120) }),
+    output: Run,
+    doc: 'Give a run another name.',
+  },
+  'runs.delete': {
+    input: IdRef,
+    output: z.object({ deleted: z.boolean(), removedFolder: z.string().nullable().describe('The run folder removed with it (checkpoints, adapter), if there was one.') }),
+    doc: 'Delete a finished run and its folder (checkpoints and adapter); evaluations keep their figures. A running run must be cancelled first.',
+  },
   'evaluations.list': {
     input: z.object({ projectId: z.string().optional(), runId: z.string().optional() }),
     output: z.array(Evaluation),

@@ -13,6 +13,24 @@ export const DoctorReport = z.object({
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
 
+/**
+ * A stored record the API can no longer read (written by an older version, or by hand): lists skip it rather than
+ * fail, and this names it with the reason and the method that removes it.
+ */
+export const UnreadableRecord = z.object({
+  kind: z.enum(['model', 'dataset', 'run']),
+  id: z.string(),
+  name: z.string().describe('What the record calls itself (a path or name), for a person to recognise it.'),
+  reason: z.string(),
+  removeWith: z.enum(['models.delete', 'datasets.delete', 'runs.delete']).describe('Call it with {id} to remove the record.'),
+});
+export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
+
 export const systemMethods = {
   'system.doctor': { input: z.object({}), output: DoctorReport, doc: 'Environment report: Node, platform, threads, onnxruntime, CUDA, data dir.' },
+  'system.unreadable': {
+    input: z.object({}),
+    output: z.array(UnreadableRecord),
+    doc: 'Stored base models, datasets and runs that no longer validate (lists skip them), each with how to remove it.',
+  },
 };

@@ -1,17 +1,18 @@
 // `lora-studio demo` (`npm run demo`): the whole studio on the bundled default model and demo dataset, with
 // nothing downloaded. Into a "Demo" project: record the base model and the dataset → perplexity of the base on
 // the eval split → a fine-tune (LoRA by default) through the same run/train job the app uses, with a progress
-// bar → perplexity after → three prompts answered by base and tuned side by side → merge → export as a Hugging
-// Face folder and as GGUF → a summary table, and as the last line
-// `demo ppl_before=<x> ppl_after=<y> gguf=<path>`.
-import { createHash } from 'node:crypto';
+// bar → one evaluation of base and tuned on the eval split → three prompts answered by base and tuned side by
+// side → merged exports as a Hugging Face folder and as GGUF → a summary table, and as the last line
+// `demo ppl_before=<x> ppl_after=<y> gguf=<path>`. Every record goes through the typed API (`core.call`), so the
+// studio reads back exactly what a user's clicks would have written.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { MethodInput } from '../../../common/api/contract.ts';
 import type { Project } from '../../../common/api/projects.ts';
-import type { Evaluation, Run, RunConfigInput } from '../../../common/api/runs.ts';
+import type { Evaluation, RunConfigInput } from '../../../common/api/runs.ts';
 import { StudioError, type StudioCore } from '../../core/index.ts';
 import { exportHfModel } from '../../formats/export/index.ts';
 import { exportGguf } from '../../formats/gguf/index.ts';
@@ -106,12 +107,6 @@ export function demoRunConfig(o: {
   };
 }
 
-async function sha256(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
-}
-
 async function folderBytes(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -152,52 +147,44 @@ async function demoDatasetFiles(
   };
 }
 
-/** Records the base model and the dataset in the store once (by path / content hash). */
+/** Opens the base model and imports the dataset through the API, once (by folder / file). */
 async function recordInputs(core: StudioCore, projectId: string, model: string, trainPath: string): Promise<void> {
-  const store = core.store;
-  if (!store.baseModels.list().some((m) => m.localPath === model)) {
-    const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
-    const weights = join(model, 'model.safetensors');
-    store.baseModels.insert({
-      source: 'bundled:default-model',
-      sourceKind: 'local',
-      localPath: model,
-      architecture: String((config.architectures as string[] | undefined)?.[0] ?? config.model_type ?? 'unknown'),
-      sizeBytes: existsSync(weights) ? (await stat(weights)).size : null,
-      config,
-    });
-  }
-  const hash = await sha256(trainPath);
-  if (!store.datasets.listByProject(projectId).some((d) => d.hash === hash)) {
-    const rows = (await readFile(trainPath, 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
-    store.datasets.insert({
-      projectId,
-      name: 'demo: pirate answers',
-      filePath: trainPath,
-      format: 'chat',
-      hash,
-      rowCount: rows,
-    });
-  }
+  if (!(await core.call('models.list', {})).some((m) => m.path === model))
+    await core.call('models.open', { path: model });
+  if ((await core.call('datasets.list', { projectId })).some((d) => d.path === trainPath)) return;
+  const job = await core.call('datasets.import', {
+    projectId,
+    path: trainPath,
+    name: 'demo: pirate answers',
+    format: 'chat',
+    columns: { messages: 'messages' },
+  });
+  const done = await core.jobs.waitFor(job.id);
+  if (done.status !== 'succeeded')
+    throw new StudioError('failed', `importing ${trainPath} ${done.status}: ${done.error ?? 'see the job log'}`);
 }
 
 async function demoProject(core: StudioCore): Promise<Project> {
-  const all = (await core.invoke('projects.list', {})) as Project[];
+  const all = await core.call('projects.list', {});
   return (
     all.find((p) => p.name === DEMO_PROJECT) ??
-    ((await core.invoke('projects.create', {
+    (await core.call('projects.create', {
       name: DEMO_PROJECT,
       description: 'The bundled default model taught to answer like a pirate (lora-studio demo)',
-    })) as Project)
+    }))
   );
 }
 
-async function evaluate(core: StudioCore, request: Record<string, unknown>, label: string): Promise<Evaluation> {
-  const started = (await core.invoke('evaluations.start', request as never)) as Evaluation;
+async function evaluate(
+  core: StudioCore,
+  request: MethodInput<'evaluations.start'>,
+  label: string,
+): Promise<Evaluation> {
+  const started = await core.call('evaluations.start', request);
   const job = await followJob(core, started.jobId!, label, {
-    cancel: () => core.invoke('jobs.cancel', { id: started.jobId! }),
+    cancel: () => core.call('jobs.cancel', { id: started.jobId! }),
   });
-  const { evaluation } = (await core.invoke('evaluations.get', { id: started.id })) as { evaluation: Evaluation };
+  const { evaluation } = await core.call('evaluations.get', { id: started.id });
   if (job.status !== 'succeeded')
     throw new StudioError('failed', `${label} ${job.status}: ${evaluation.error ?? job.error ?? 'see the job log'}`);
   return evaluation;
@@ -225,7 +212,7 @@ export async function answerSideBySide(
   for (const t of targets) byModel.set(t.model, [...(byModel.get(t.model) ?? []), t]);
   for (const prompt of prompts) {
     for (const [model, group] of byModel) {
-      const session = (await core.invoke('chat.create', {
+      const session = await core.call('chat.create', {
         projectId,
         title: `Demo: ${prompt}`,
         model,
@@ -235,16 +222,12 @@ export async function answerSideBySide(
           adapters: t.adapter ? [{ path: t.adapter, weight: 1 }] : [],
         })),
         sampling: { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 48, seed: 0, stop: [] },
-      } as never)) as { id: string };
-      const { jobId } = (await core.invoke('chat.send', { sessionId: session.id, content: prompt } as never)) as {
-        jobId: string;
-      };
+      });
+      const { jobId } = await core.call('chat.send', { sessionId: session.id, content: prompt });
       const job = await core.jobs.waitFor(jobId);
       if (job.status !== 'succeeded')
         throw new StudioError('failed', `answering "${prompt}" ${job.status}: ${job.error ?? 'see the job log'}`);
-      const { messages } = (await core.invoke('chat.get', { id: session.id })) as {
-        messages: { role: string; pane: string | null; content: string }[];
-      };
+      const { messages } = await core.call('chat.get', { id: session.id });
       for (const t of group)
         answers
           .get(t.pane)!
@@ -274,29 +257,6 @@ export async function runDemo(
     `Demo project ${project.id}: model ${model}, dataset ${trainPath} (eval ${evalPath}), method ${o.method}, ${o.steps} steps`,
   );
 
-  const before = await evaluate(
-    core,
-    {
-      projectId: project.id,
-      model,
-      dataset: {
-        path: evalPath,
-        format: 'chat',
-        columns: { messages: 'messages' },
-        template: { kind: 'chat' },
-        eval_split: { kind: 'none' },
-      },
-      max_seq_length: 128,
-      batch_size: 8,
-      compareBase: true,
-    },
-    'perplexity of the base',
-  );
-  const pplBefore = before.basePerplexity!;
-  say(
-    `base perplexity on the eval split: ${pplBefore.toFixed(3)} (${before.examples} conversations, ${before.tokens} answer tokens)`,
-  );
-
   const config = demoRunConfig({
     method: o.method,
     steps: o.steps,
@@ -306,15 +266,11 @@ export async function runDemo(
     seed: o.seed,
     learningRate: o.learningRate,
   });
-  const run = (await core.invoke('runs.start', {
-    projectId: project.id,
-    name: `demo ${o.method}`,
-    config,
-  } as never)) as Run;
+  const run = await core.call('runs.start', { projectId: project.id, name: `demo ${o.method}`, config });
   const job = await followJob(core, run.jobId!, `${o.method} fine-tune`, {
-    cancel: () => core.invoke('runs.cancel', { id: run.id }),
+    cancel: () => core.call('runs.cancel', { id: run.id }),
   });
-  const done = (await core.invoke('runs.get', { id: run.id })) as Run;
+  const done = await core.call('runs.get', { id: run.id });
   if (job.status !== 'succeeded' || !done.summary)
     throw new StudioError('failed', `the demo run ${run.id} ${job.status}: ${done.error ?? 'see its log'}`);
   const summary = done.summary;
@@ -322,36 +278,39 @@ export async function runDemo(
   if (!output) throw new StudioError('failed', `the demo run ${run.id} finished without an output folder`);
   const isFullModel = existsSync(join(output, 'config.json')); // full training writes a model folder, not an adapter
 
+  const evalSet = { max_seq_length: 128, batch_size: 8 };
+  let pplBefore: number;
   let pplAfter: number;
   if (isFullModel) {
-    const after = await evaluate(
-      core,
-      {
-        projectId: project.id,
-        model: output,
-        dataset: {
-          path: evalPath,
-          format: 'chat',
-          columns: { messages: 'messages' },
-          template: { kind: 'chat' },
-          eval_split: { kind: 'none' },
-        },
-        max_seq_length: 128,
-        batch_size: 8,
-        compareBase: true,
+    // The tuned model is a model of its own: each is measured alone on the eval file.
+    const on = (m: string) => ({
+      projectId: project.id,
+      model: m,
+      dataset: {
+        path: evalPath,
+        format: 'chat' as const,
+        columns: { messages: 'messages' },
+        template: { kind: 'chat' as const },
+        eval_split: { kind: 'none' as const },
       },
-      'perplexity after',
-    );
-    pplAfter = after.basePerplexity!;
+      ...evalSet,
+      compareBase: true,
+    });
+    pplBefore = (await evaluate(core, on(model), 'perplexity of the base')).basePerplexity!;
+    pplAfter = (await evaluate(core, on(output), 'perplexity after')).basePerplexity!;
   } else {
-    const after = await evaluate(
+    // One evaluation row holds both: the base alone and base + adapter on the run's eval split, in one job.
+    const both = await evaluate(
       core,
-      { projectId: project.id, runId: run.id, max_seq_length: 128, batch_size: 8, compareBase: false },
-      'perplexity after',
+      { projectId: project.id, runId: run.id, ...evalSet, compareBase: true },
+      'perplexity before/after',
     );
-    pplAfter = after.adapterPerplexity!;
+    pplBefore = both.basePerplexity!;
+    pplAfter = both.adapterPerplexity!;
   }
-  say(`perplexity after: ${pplAfter.toFixed(3)} (${(100 * (1 - pplAfter / pplBefore)).toFixed(1)}% lower)`);
+  say(
+    `perplexity on the eval split: base ${pplBefore.toFixed(3)}, after ${pplAfter.toFixed(3)} (${(100 * (1 - pplAfter / pplBefore)).toFixed(1)}% lower)`,
+  );
 
   const replies = await answerSideBySide(core, project.id, DEMO_PROMPTS, [
     { pane: 'base', label: 'Base', model, adapter: null },
@@ -370,44 +329,53 @@ export async function runDemo(
 
   const outDir = resolve(o.outDir ?? join(dataDir, 'exports', `demo-${run.id}`));
   await mkdir(outDir, { recursive: true });
-  const baseDir = isFullModel ? output : model;
-  const adapters = isFullModel ? [] : [{ adapter: output, weight: 1 }];
-  const bar = new ProgressBar('merge + export');
-  const merged = await exportHfModel({
-    baseDir,
-    adapters,
-    outDir: join(outDir, 'merged'),
-    dtype: 'f32',
-    overwrite: true,
-    onProgress: (d, t) => bar.update((0.5 * d) / t, 'hf'),
-  });
+  const mergedDir = join(outDir, 'merged');
   let ggufPath: string | null = null;
-  if (o.gguf) {
-    const gguf = await exportGguf({
-      baseDir,
-      adapters,
-      outFile: join(outDir, 'model-f16.gguf'),
-      type: 'f16',
+  if (isFullModel) {
+    // A fully trained model is no adapter the exports API knows: its files are written here, in the CLI's process.
+    const bar = new ProgressBar('export');
+    await exportHfModel({
+      baseDir: output,
+      adapters: [],
+      outDir: mergedDir,
+      dtype: 'f32',
       overwrite: true,
-      onProgress: (d, t) => bar.update(0.5 + (0.5 * d) / t, 'gguf'),
+      onProgress: (d, t) => bar.update((0.5 * d) / t, 'hf'),
     });
-    ggufPath = gguf.outFile;
-    core.store.exports.insert({
-      projectId: project.id,
-      kind: 'gguf',
-      path: ggufPath,
-      sizeBytes: gguf.bytes,
-      meta: { runId: run.id, type: 'f16' },
-    });
+    if (o.gguf) {
+      ggufPath = (
+        await exportGguf({
+          baseDir: output,
+          adapters: [],
+          outFile: join(outDir, 'model-f16.gguf'),
+          type: 'f16',
+          overwrite: true,
+          onProgress: (d, t) => bar.update(0.5 + (0.5 * d) / t, 'gguf'),
+        })
+      ).outFile;
+    }
+    bar.done(`wrote ${outDir}`);
+  } else {
+    const adapter = (await core.call('adapters.list', { projectId: project.id })).find((a) => a.runId === run.id);
+    if (!adapter) throw new StudioError('failed', `the demo run ${run.id}'s adapter is not listed in the project`);
+    const exportOne = async (format: 'hf' | 'gguf', type: 'f32' | 'f16', outPath: string) => {
+      const started = await core.call('exports.start', {
+        adapterId: adapter.id,
+        format,
+        type,
+        outPath,
+        overwrite: true,
+      });
+      const ended = await followJob(core, started.jobId!, `export ${format}`, {
+        cancel: () => core.call('jobs.cancel', { id: started.jobId! }),
+      });
+      if (ended.status !== 'succeeded')
+        throw new StudioError('failed', `the ${format} export ${ended.status}: ${ended.error ?? 'see the job log'}`);
+      return (await core.call('exports.get', { id: started.id })).path;
+    };
+    await exportOne('hf', 'f32', mergedDir);
+    if (o.gguf) ggufPath = await exportOne('gguf', 'f16', join(outDir, 'model-f16.gguf'));
   }
-  bar.done(`wrote ${outDir}`);
-  core.store.exports.insert({
-    projectId: project.id,
-    kind: 'hf',
-    path: merged.outDir,
-    sizeBytes: merged.totalBytes,
-    meta: { runId: run.id, dtype: 'f32' },
-  });
 
   const adapterBytes = isFullModel ? null : await folderBytes(output);
   return {
@@ -421,7 +389,7 @@ export async function runDemo(
     tokensPerSecond: summary.seconds > 0 ? summary.trainedTokens / summary.seconds : 0,
     adapterPath: isFullModel ? null : output,
     adapterBytes,
-    mergedDir: merged.outDir,
+    mergedDir,
     ggufPath,
     answers,
     totalSeconds: (Date.now() - t0) / 1000,

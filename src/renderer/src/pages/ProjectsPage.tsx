@@ -1,6 +1,7 @@
 import { useState, type KeyboardEvent } from 'react';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
+import { UnreadableRecords } from './UnreadableRecords.tsx';
 import { Banner, Button, Card, Dialog, EmptyState, PageHeader, Spinner, Table, TextField, type Column } from '../components/index.ts';
 import { formatDateTime } from '../format.ts';
 import { useProjects } from '../state/projects.tsx';
@@ -73,6 +74,7 @@ export function ProjectsPage() {
           ) : null
         }
       />
+      <UnreadableRecords />
 
       {state.status === 'loading' ? (
         <Card>

@@ -10,6 +10,7 @@ import {
 import type { TemplateConfig } from '../../../../common/api/runs.ts';
 import { importDataset, previewDataset, splitByRatio, type Example } from '../../../formats/dataset/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
+import { readableOnly } from '../unreadable.ts';
 import type { DatasetRecord } from '../../store/index.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -22,7 +23,7 @@ export function requireExisting(path: string, what: 'file' | 'folder', field: st
   if (what === 'folder' && !isDir) throw new StudioError('invalid_input', `${field}: ${path} is a file; choose the model folder (the one with config.json)`, { field });
 }
 
-function toDataset(r: DatasetRecord): DatasetT {
+export function toDataset(r: DatasetRecord): DatasetT {
   const meta = DatasetImportJobResult.partial().safeParse(r.meta);
   if (!meta.success) throw new StudioError('internal', `dataset ${r.id}: its stored import report no longer validates (${meta.error.issues[0]?.message})`);
   const split = DatasetSplitInfo.safeParse(r.split);
@@ -157,7 +158,7 @@ export const datasetHandlers: HandlerGroup<'datasets'> = {
   },
   'datasets.list': ({ projectId }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
-    return ctx.store.datasets.listByProject(projectId).map(toDataset);
+    return readableOnly('dataset', ctx.store.datasets.listByProject(projectId), toDataset);
   },
   'datasets.get': ({ id }, ctx) => toDataset(getDataset(id, ctx)),
   'datasets.delete': ({ id }, ctx) => ({ deleted: ctx.store.datasets.delete(id) }),

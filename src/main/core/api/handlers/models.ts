@@ -9,13 +9,14 @@ import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/m
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
 import { countTrainable, defaultLoraConfig, loraConfigForRun, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
 import { effectiveOffline } from '../../settings.ts';
+import { readableOnly } from '../unreadable.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { BaseModelRecord } from '../../store/index.ts';
 import { previewFile, requireExisting } from './datasets.ts';
 import { toFormatsMapping } from '../../../../common/api/datasets.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
-function toModel(r: BaseModelRecord): BaseModelT {
+export function toModel(r: BaseModelRecord): BaseModelT {
   const parsed = BaseModel.safeParse({ ...r.config, id: r.id, source: r.source, sourceKind: r.sourceKind, path: r.localPath, revision: r.revision, createdAt: r.createdAt });
   if (!parsed.success) throw new StudioError('internal', `base model ${r.id}: its stored summary no longer validates (${parsed.error.issues[0]?.message})`);
   return parsed.data;
@@ -204,7 +205,7 @@ export const modelHandlers: HandlerGroup<'models'> = {
       },
     });
   },
-  'models.list': (_input, ctx) => ctx.store.baseModels.list().map(toModel),
+  'models.list': (_input, ctx) => readableOnly('model', ctx.store.baseModels.list(), toModel),
   'models.get': ({ id }, ctx) => {
     const r = ctx.store.baseModels.get(id);
     if (!r) throw notFound('base model', id);

@@ -2,6 +2,7 @@
 // `train` jobs that do the work in a worker; the job's metrics land in run_metrics as they stream in, and its
 // result (the summary) closes the run. Evaluations work the same way through `eval` jobs. The worker never
 // touches the store (it cannot import core): everything is recorded here, from the job's reports.
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../../../common/api/jobs.ts';
 import {
@@ -25,6 +26,7 @@ import { dataDirLayout } from '../../data-dir.ts';
 import type { JobRecord } from '../../store/index.ts';
 import type { EvaluationRecord } from '../../store/repositories/evaluations.ts';
 import type { RunRecord } from '../../store/repositories/runs.ts';
+import { readableOnly } from '../unreadable.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -39,7 +41,7 @@ function runSummaryOf(job: JobRecord | null): Run['summary'] {
 }
 
 /** A run row as the contract's Run, reconciled with its job (a core restarted mid-run missed the job's end). */
-function toRun(record: RunRecord, ctx: CoreContext): Run {
+export function toRun(record: RunRecord, ctx: CoreContext): Run {
   const job = record.jobId ? ctx.store.jobs.get(record.jobId) : null;
   let status: RunStatus = record.status;
   let error = record.error;
@@ -179,7 +181,8 @@ function withPerplexity(example: EvaluationExample): EvaluationExampleRow {
 export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
   'runs.list': ({ projectId }, ctx) => {
     const records = projectId !== undefined ? ctx.store.runs.listByProject(projectId) : ctx.store.projects.list().flatMap((p) => ctx.store.runs.listByProject(p.id));
-    return records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)).map((r) => toRun(r, ctx));
+    const sorted = records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    return readableOnly('run', sorted, (r) => toRun(r, ctx));
   },
   'runs.get': ({ id }, ctx) => toRun(getRun(id, ctx), ctx),
   'runs.metrics': ({ id, afterStep }, ctx) => {
@@ -215,6 +218,22 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
     if (run.status === 'succeeded') throw new StudioError('conflict', `run "${run.name}" already finished; start a new run to train further`);
     launchTrainJob(getRun(id, ctx), run.config, true, ctx);
     return toRun(getRun(id, ctx), ctx);
+  },
+  'runs.rename': ({ id, name }, ctx) => {
+    getRun(id, ctx);
+    return toRun(ctx.store.runs.rename(id, name)!, ctx);
+  },
+  'runs.delete': ({ id }, ctx) => {
+    const record = getRun(id, ctx);
+    const job = record.jobId ? ctx.store.jobs.get(record.jobId) : null;
+    if (job && !TERMINAL.has(job.status)) throw new StudioError('conflict', `run "${record.name}" is still ${job.status}; cancel it before deleting it`);
+    // The adapter inside the run folder goes with it; an adapter record pointing there would list a missing folder.
+    const adapter = ctx.store.adapters.findByRun(id);
+    if (adapter) ctx.store.adapters.delete(adapter.id);
+    const folder = runOutputDir(ctx.dataDir, id);
+    const hadFolder = existsSync(folder);
+    rmSync(folder, { recursive: true, force: true });
+    return { deleted: ctx.store.runs.delete(id), removedFolder: hadFolder ? folder : null };
   },
 
   'evaluations.list': ({ projectId, runId }, ctx) => {

@@ -91,6 +91,16 @@ export class RunRepository {
     return this.get(id);
   }
 
+  rename(id: string, name: string): RunRecord | null {
+    this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, id);
+    return this.get(id);
+  }
+
+  /** Forgets a run; its metrics go with it, evaluations and adapters keep their figures without the link. */
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
+  }
+
   /** Records what the run actually trained on, once the worker has read it. */
   setProvenance(id: string, patch: { datasetHash?: string | null; modelRevision?: string | null }): void {
     this.db
