@@ -2,8 +2,8 @@
 // the CUDA executor (batch assembly, trainable layout, dropout masks, optimizer arguments, error translation) be
 // tested against the CPU executor on a machine without a GPU. Its AdamW mirrors native/cuda/adamw.cu.
 import type { Program } from '../../src/main/engine/ir.ts';
-import type { Plan } from '../../src/main/engine/executors/cuda/plan.ts';
-import { PlanHarness } from '../../src/main/engine/executors/cuda/harness.ts';
+import type { Plan } from '../../src/main/engine/executors/plan/plan.ts';
+import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
 import { dequantizeAbsmax, dequantizeNf4, quantizeNf4 } from '../../src/main/engine/quant/nf4.ts';
 import type { NativeAddon, NativeAdamw, NativeBatch, NativeSession, NativeSessionOptions } from '../../src/main/engine/executors/cuda/addon.ts';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { STEP_KINDS } from '../../src/main/engine/executors/cuda/plan.ts';
+import { STEP_KINDS } from '../../src/main/engine/executors/plan/plan.ts';
 
 const src = (file: string) => readFileSync(path.resolve(import.meta.dirname, '..', '..', 'native', 'src', file), 'utf8');
 const sorted = (xs: Iterable<string>) => [...xs].sort();

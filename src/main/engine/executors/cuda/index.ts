@@ -2,4 +2,4 @@
 export { probeCuda, type CudaProbe, type CudaDevice } from './probe.ts';
 export { CudaTrainingSession, createCudaTrainingSession, type CudaSessionOptions } from './session.ts';
 export { CudaOutOfMemoryError, estimateCudaMemory, oomAdvice, type MemoryEstimate } from './memory.ts';
-export { lowerProgram, type Plan, type Step } from './plan.ts';
+export { lowerProgram, type Plan, type Step } from '../plan/plan.ts';

@@ -3,7 +3,7 @@
 // activations, gradient checkpointing, QLoRA for the base weights).
 
 import type { Program } from '../../ir.ts';
-import { headChunkBytes, lowerProgram, planSlotBytes, trainableOffsets } from './plan.ts';
+import { headChunkBytes, lowerProgram, planSlotBytes, trainableOffsets } from '../plan/plan.ts';
 
 export interface MemoryOptions {
   dtype: 'bf16' | 'f32';

@@ -13,7 +13,7 @@ import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import { initLoraA } from '../../lora/layer.ts';
 import { hashString } from '../../rng.ts';
 import { dynMap, isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
-import { lowerProgram, trainableOffsets, type Plan } from './plan.ts';
+import { lowerProgram, trainableOffsets, type Plan } from '../plan/plan.ts';
 import { loadAddon, type NativeAddon, type NativeBatch, type NativeSession } from './addon.ts';
 import { CudaOutOfMemoryError, estimateCudaMemory, heldAsNf4, oomAdvice, type MemoryOptions } from './memory.ts';
 

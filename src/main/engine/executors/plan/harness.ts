@@ -1,5 +1,5 @@
-// The CPU-side harness of the CUDA executor: replays a lowered Plan step by step with the float64 op references
-// (ops/*.ts), through the same physical slots the device would use. Two things follow:
+// The CPU-side harness of the device plan (what the CUDA executor runs): replays a lowered Plan step by step with
+// the float64 op references (ops/*.ts), through the same physical slots the device would use. Two things follow:
 //   - the lowering (step order, gradient fan-in, aliasing, checkpoint recompute, chunked LM head) is checked against
 //     the reference executor on any machine, GPU or not;
 //   - slot reuse is checked: every read asserts that the tensor it wants is still the slot's tenant, so a liveness
@@ -38,6 +38,10 @@ export interface HarnessBatch {
 export interface HarnessResult {
   nll: Float64Array; // (N)
   logits: Float64Array | null; // (N, V) in logits mode
+}
+
+function unhandled(s: never): never {
+  throw new Error(`plan harness: no float64 replay for step ${(s as Step).kind}`);
 }
 
 export class PlanHarness {
@@ -282,6 +286,8 @@ export class PlanHarness {
         for (let i = 0; i < dst.length; i++) dst[i] += src[i];
         return;
       }
+      default:
+        return unhandled(s); // a step kind (steps.ts) without a case here is a type error
     }
   }
 }

@@ -1,0 +1,108 @@
+// The device plan's vocabulary: the kernel steps a lowered Program is made of, over logical tensors (per-token
+// rows × width), and what each step reads and writes — the one list of step kinds the device executes. The CUDA
+// addon (native/src) names the same kinds; tests/native/step-kinds.test.ts keeps both sides equal.
+
+export type PlanMode = 'train' | 'eval' | 'logits';
+export type DType = 'act' | 'f32' | 'u8'; // act = bf16 (or f32 in a parity session)
+
+export interface TensorDecl {
+  id: number;
+  name: string; // activation name, or grad:<name>, or <node>:<saved>; for messages and debugging
+  dtype: DType;
+  width: number; // elements per token row
+}
+
+export interface LoraRef {
+  module: number; // index of the LoRA module (dropout stream, host masks)
+  A: number; // offset of A (r, IC) in the flat trainables
+  B: number; // offset of B (OC, r)
+  r: number;
+  scale: number;
+  keep: number | null; // u8 keep-mask tensor (N, IC), null = no dropout
+  keepScale: number; // 1 / (1 − p)
+  h: number; // f32 (N, r): dropout(x)·Aᵀ, saved for backward
+}
+
+export type Step =
+  | { kind: 'embedding'; weight: string; out: number; width: number; scale: number }
+  | { kind: 'position_embedding'; weight: string; out: number; width: number } // rows picked by token positions
+  | { kind: 'slice'; x: number; out: number; start: number; width: number; inWidth: number } // columns of x
+  | { kind: 'rmsnorm'; x: number; weight: string; out: number; rstd: number; width: number; eps: number; plusOne: boolean }
+  | { kind: 'layernorm'; x: number; weight: string; bias: string; out: number; mean: number; rstd: number; width: number; eps: number }
+  | { kind: 'dropout_mask'; out: number; module: number; keepProb: number; width: number }
+  | { kind: 'linear'; x: number; out: number; weight: string; bias: string | null; inF: number; outF: number; lora: LoraRef | null }
+  | { kind: 'rope'; x: number; out: number; heads: number; headDim: number; local: boolean }
+  | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number; scale: number }
+  | { kind: 'swiglu'; gate: number; up: number; out: number; width: number }
+  | { kind: 'geglu'; gate: number; up: number; out: number; width: number }
+  | { kind: 'gelu'; x: number; out: number; width: number }
+  | { kind: 'softcap'; x: number; out: number; width: number; cap: number }
+  | { kind: 'add'; a: number; b: number; out: number; width: number }
+  /** Final linear [+ soft-capping] + cross-entropy in row chunks; never holds more than chunkRows × V logits. */
+  | { kind: 'lm_head_loss'; x: number; weight: string; inF: number; V: number; nll: number; dx: number | null; chunkRows: number; softcap: number }
+  | { kind: 'cross_entropy'; logits: number; V: number; nll: number } // logits mode only: no gradient
+  | { kind: 'rmsnorm_bwd'; dout: number; x: number; weight: string; rstd: number; dx: number; width: number; plusOne: boolean }
+  | { kind: 'layernorm_bwd'; dout: number; x: number; weight: string; mean: number; rstd: number; dx: number; width: number }
+  | { kind: 'linear_bwd'; dout: number; x: number; weight: string; inF: number; outF: number; dx: number | null; dxAccumulate: boolean; lora: (LoraRef & { dh: number }) | null }
+  | { kind: 'rope_bwd'; dout: number; dx: number; heads: number; headDim: number; local: boolean }
+  | { kind: 'attention_bwd'; dout: number; out: number; q: number; k: number; v: number; lse: number; dq: number; dk: number; dv: number; delta: number; NH: number; NKV: number; HD: number; window: number; scale: number }
+  | { kind: 'swiglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
+  | { kind: 'geglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
+  | { kind: 'gelu_bwd'; dout: number; x: number; dx: number; width: number }
+  | { kind: 'softcap_bwd'; dout: number; x: number; dx: number; width: number; cap: number }
+  | { kind: 'slice_bwd'; dout: number; dx: number; start: number; width: number; inWidth: number } // dx[:, cols] += dout
+  | { kind: 'zero'; dst: number; width: number }
+  | { kind: 'copy'; src: number; dst: number; width: number }
+  | { kind: 'accumulate'; src: number; dst: number; width: number };
+
+export type StepKind = Step['kind'];
+type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
+interface StepTensors {
+  reads: number[];
+  writes: number[];
+}
+const r = (...xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+
+/**
+ * Every step kind the device executes, with the tensors it reads and writes (a read-modify-write tensor is in
+ * both). Exhaustive: a Step variant without an entry is a type error, and tests/native/step-kinds.test.ts checks
+ * native/src (the addon's kind table, the StepKind enum, the executor's cases) against these keys.
+ */
+export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = {
+  embedding: (s) => ({ reads: [], writes: [s.out] }),
+  position_embedding: (s) => ({ reads: [], writes: [s.out] }),
+  slice: (s) => ({ reads: [s.x], writes: [s.out] }),
+  geglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
+  softcap: (s) => ({ reads: [s.x], writes: [s.out] }),
+  geglu_bwd: (s) => ({ reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] }),
+  softcap_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
+  slice_bwd: (s) => ({ reads: [s.dout, s.dx], writes: [s.dx] }),
+  zero: (s) => ({ reads: [], writes: [s.dst] }),
+  rmsnorm: (s) => ({ reads: [s.x], writes: [s.out, s.rstd] }),
+  layernorm: (s) => ({ reads: [s.x], writes: [s.out, s.mean, s.rstd] }),
+  dropout_mask: (s) => ({ reads: [], writes: [s.out] }),
+  linear: (s) => ({ reads: r(s.x, s.lora?.keep ?? null), writes: r(s.out, s.lora?.h ?? null) }),
+  rope: (s) => ({ reads: [s.x], writes: [s.out] }),
+  attention: (s) => ({ reads: [s.q, s.k, s.v], writes: [s.out, s.lse] }),
+  swiglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
+  gelu: (s) => ({ reads: [s.x], writes: [s.out] }),
+  add: (s) => ({ reads: [s.a, s.b], writes: [s.out] }),
+  lm_head_loss: (s) => ({ reads: [s.x], writes: r(s.nll, s.dx) }), // dx assigned: it is always x's first gradient
+  cross_entropy: (s) => ({ reads: [s.logits], writes: [s.nll] }),
+  rmsnorm_bwd: (s) => ({ reads: [s.dout, s.x, s.rstd], writes: [s.dx] }),
+  layernorm_bwd: (s) => ({ reads: [s.dout, s.x, s.mean, s.rstd], writes: [s.dx] }),
+  linear_bwd: (s) => ({ reads: r(s.dout, s.x, s.lora?.keep ?? null, s.lora?.h ?? null, s.dxAccumulate ? s.dx : null), writes: r(s.dx, s.lora?.dh ?? null) }),
+  rope_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
+  attention_bwd: (s) => ({ reads: [s.dout, s.out, s.q, s.k, s.v, s.lse], writes: [s.delta, s.dq, s.dk, s.dv] }),
+  swiglu_bwd: (s) => ({ reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] }),
+  gelu_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
+  copy: (s) => ({ reads: [s.src], writes: [s.dst] }),
+  accumulate: (s) => ({ reads: [s.src, s.dst], writes: [s.dst] }),
+};
+
+export const STEP_KINDS = Object.keys(STEP_TENSORS) as StepKind[];
+
+/** Tensors a step reads and writes. */
+export function stepIO(s: Step): StepTensors {
+  return (STEP_TENSORS[s.kind] as (s: Step) => StepTensors)(s);
+}
