@@ -14,6 +14,7 @@ import { dialogMethods } from './dialogs.ts';
 import { adapterMethods } from './adapters.ts';
 import { exportMethods } from './exports.ts';
 import { settingsMethods } from './settings.ts';
+import { hubMethods } from './hub.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -29,6 +30,7 @@ export const methods = {
   ...adapterMethods,
   ...exportMethods,
   ...settingsMethods,
+  ...hubMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -162,7 +162,10 @@ describe('pushToHub', () => {
 
   it('gives a message for each refusal: no token, bad token, read-only token, foreign namespace, offline, unreachable', async () => {
     const fail = (opts: Partial<Parameters<typeof pushToHub>[0]>) =>
-      pushToHub({ repo: 'alice/x', files, message: 'x', env: env(), retries: 0, ...opts }).catch((e: unknown) => e as HubError);
+      pushToHub({ repo: 'alice/x', files, message: 'x', env: env(), retries: 0, ...opts }).then(
+        () => { throw new Error('expected a refusal'); },
+        (e: unknown) => e as HubError,
+      );
     const noToken = await fail({ env: env({ HF_TOKEN: '' }) });
     expect(noToken.code).toBe('unauthorized');
     expect(noToken.message).toMatch(/needs a Hugging Face token with write access.*Settings.*HF_TOKEN/);

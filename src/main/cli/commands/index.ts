@@ -15,6 +15,7 @@ import { registerDataset } from './dataset.ts';
 import { registerModelPull } from './model-pull.ts';
 import { registerDemo } from './demo.ts';
 import { registerChat } from './chat.ts';
+import { registerPush } from './push.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -31,4 +32,5 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerModelPull, // after registerModel: adds `pull` to the `model` group
   registerDemo,
   registerChat,
+  registerPush,
 ];

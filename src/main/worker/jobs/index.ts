@@ -9,8 +9,9 @@ import { modelPullJob } from './model-pull.ts';
 import { datasetImportJob } from './dataset-import.ts';
 import { exportJob } from './export.ts';
 import { adapterCombineJob } from './merge.ts';
+import { hubPushJob } from './hub-push.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, hubPushJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
 

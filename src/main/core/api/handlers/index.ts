@@ -12,6 +12,7 @@ import { dialogHandlers } from './dialogs.ts';
 import { adapterHandlers } from './adapters.ts';
 import { exportHandlers } from './exports.ts';
 import { settingsHandlers } from './settings.ts';
+import { hubHandlers } from './hub.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -26,4 +27,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...adapterHandlers,
   ...exportHandlers,
   ...settingsHandlers,
+  ...hubHandlers,
 };

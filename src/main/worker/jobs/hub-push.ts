@@ -1,0 +1,73 @@
+// The `hub.push` job: the files of a publication (folder or GGUF, model card, loss curve, Modelfile) pushed to
+// the Hugging Face Hub with byte progress. HF_TOKEN / HF_ENDPOINT / HF_HUB_OFFLINE come from the environment
+// (the core puts the stored token there), so a token never lands in the job's stored params. Running the
+// same push again resumes: the Hub is not sent what it already holds.
+import { HUB_PUSH_JOB_KIND, HubPushJobParams, type HubPushResult } from '../../../common/api/hub.ts';
+import { publishFiles } from '../../formats/card/index.ts';
+import { formatBytes, resolveEndpoint } from '../../formats/hub/index.ts';
+import { pushToHub } from '../../formats/hub/push.ts';
+import { defineJobKind, JobCancelled } from '../job-kind.ts';
+
+const WHAT = { adapter: 'adapter', model: 'model', gguf: 'GGUF' } as const;
+
+export const hubPushJob = defineJobKind({
+  name: HUB_PUSH_JOB_KIND,
+  doc: 'Push an adapter folder, a model folder or a GGUF file to a Hugging Face Hub repo with a model card.',
+  params: HubPushJobParams,
+  async run(params, ctx): Promise<HubPushResult> {
+    ctx.progress(null, `preparing ${params.source}`);
+    const set = await publishFiles(params.kind, params.source, params.repo, params.card);
+    ctx.log(`pushing ${set.files.length} file(s) to ${params.repo}@${params.revision}: ${set.files.map((f) => f.path).join(', ')}`);
+    let last = 0;
+    let outcome;
+    try {
+      outcome = await pushToHub({
+        repo: params.repo,
+        files: set.files,
+        private: params.private,
+        revision: params.revision,
+        message: params.message ?? `Upload ${WHAT[params.kind]} with LoRA Studio`,
+        replace: params.replace,
+        offline: params.offline || undefined,
+        signal: ctx.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (p.phase === 'retrying' && p.message) return ctx.log(p.message, 'warn');
+          if (p.phase === 'hashing' && now - last < 250) return;
+          last = now;
+          const fraction = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : null;
+          const what =
+            p.phase === 'checking'
+              ? `checking ${params.repo}`
+              : p.phase === 'hashing'
+                ? `hashing ${p.file ?? ''}`
+                : p.phase === 'committing'
+                  ? 'committing'
+                  : `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)} sent${p.file ? ` (${p.file})` : ''}`;
+          ctx.progress(p.phase === 'done' ? 1 : fraction, `${what} · ${p.filesDone} of ${p.filesTotal} files`);
+        },
+      });
+    } catch (err) {
+      if (ctx.signal.aborted) throw new JobCancelled();
+      throw err;
+    }
+    // Ollama pulls GGUF repos from huggingface.co only (hf.co/<user>/<repo>:<quant>).
+    const onHuggingFace = new URL(resolveEndpoint(undefined)).host === 'huggingface.co';
+    const ollama = set.ggufFile && onHuggingFace ? `ollama run hf.co/${params.repo}${set.quant ? `:${set.quant}` : ''}` : null;
+    ctx.log(
+      outcome.commit
+        ? `committed ${outcome.sent.length} file(s) to ${outcome.url} (${outcome.commit}); ${formatBytes(outcome.uploadedBytes)} uploaded`
+        : `${outcome.url} already holds exactly these files: nothing to push`,
+    );
+    ctx.progress(1, outcome.commit ? `pushed to ${params.repo}` : `${params.repo} is up to date`);
+    return {
+      repo: params.repo,
+      url: outcome.url,
+      revision: outcome.revision,
+      commit: outcome.commit,
+      files: set.files.map((f) => ({ path: f.path, sizeBytes: f.size })),
+      uploadedBytes: outcome.uploadedBytes,
+      ollama,
+    };
+  },
+});
