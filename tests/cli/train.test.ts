@@ -71,5 +71,15 @@ describe('lora-studio train / runs / eval', () => {
     expect(bad.stderr).toMatch(/lr_scheduler_type: /);
     const missing = await cli(['train', '--dataset', 'sums.jsonl']);
     expect(missing.stderr).toMatch(/model: /);
+    // Unknown fields at any depth: each named with its path and the field it likely meant; nothing starts.
+    writeFileSync(join(root, 'typos.json'), JSON.stringify({ model: 'model', dataset: { path: 'sums.jsonl', eval_split: { kind: 'ratio', ratoi: 0.2 } }, lora: { rank: 8 }, learning_rte: 1e-4 }));
+    const typos = await cli(['train', '--config', 'typos.json']);
+    expect(typos.code).toBe(2);
+    expect(typos.stderr).toMatch(/- learning_rte: unknown field "learning_rte" \(did you mean "learning_rate"\?\)/);
+    expect(typos.stderr).toMatch(/- lora\.rank: unknown field "rank" \(did you mean "r"\?\)/);
+    expect(typos.stderr).toMatch(/- dataset\.eval_split\.ratoi: unknown field "ratoi" \(did you mean "ratio"\?\)/);
+    const badNumber = await cli(['train', '--config', 'run.json', '--lr', '2e-4x']);
+    expect(badNumber.code).toBe(2);
+    expect(badNumber.stderr).toMatch(/--lr expects a number, got "2e-4x"/);
   });
 });

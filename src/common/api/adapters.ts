@@ -8,6 +8,15 @@ import { Export } from './exports.ts';
 export const AdapterSource = z.enum(['run', 'imported', 'combined']);
 export type AdapterSource = z.infer<typeof AdapterSource>;
 
+/** One part of a combined adapter, as it was when combined (the part may be renamed or removed later). */
+export const AdapterPart = z.object({
+  adapterId: z.string(),
+  name: z.string(),
+  path: z.string(),
+  weight: z.number(),
+});
+export type AdapterPart = z.infer<typeof AdapterPart>;
+
 export const Adapter = z.object({
   id: z.string(),
   projectId: z.string(),
@@ -24,6 +33,8 @@ export const Adapter = z.object({
   sizeBytes: z.number().int().nullable().describe('Size of the adapter folder; null when it is missing on disk.'),
   /** Why the adapter cannot be used right now (its folder vanished, say); null when it is fine. */
   problem: z.string().nullable(),
+  /** For a combined adapter, the adapters and weights it was made of (recorded in its folder); null otherwise. */
+  combinedFrom: z.array(AdapterPart).nullable(),
   createdAt: z.string(),
 });
 export type Adapter = z.infer<typeof Adapter>;
@@ -48,7 +59,7 @@ export const WeightedAdapterInput = z.object({
     .max(10)
     .default(1)
     .describe('Scale of this adapter in the result: 1 = as trained, 0.5 = half its effect.'),
-});
+}).strict();
 
 const NAME = z
   .string()

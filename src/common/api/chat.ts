@@ -15,6 +15,7 @@ export const SamplingSettings = z
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(0).describe('The same seed and settings give the same answer.'),
     stop: z.array(z.string().min(1)).max(16).default([]).describe('The answer ends before any of these texts.'),
   })
+  .strict()
   .describe('How answers are generated.');
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
 
@@ -29,14 +30,14 @@ export const AdapterRef = z.object({
   path: z.string().min(1).describe('A PEFT adapter folder (adapter_config.json + adapter_model.safetensors).'),
   weight: z.number().min(-10).max(10).default(1).describe('Scale of the adapter: 0 = off, 1 = as trained.'),
   name: z.string().min(1).optional(),
-});
+}).strict();
 export type AdapterRef = z.infer<typeof AdapterRef>;
 
 export const ChatPane = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'),
   label: z.string().min(1).max(80),
   adapters: z.array(AdapterRef).max(8).default([]).describe('Adapters attached in this pane (none = the base model).'),
-});
+}).strict();
 export type ChatPane = z.infer<typeof ChatPane>;
 
 export const BaseQuant = z

@@ -24,18 +24,19 @@ export const ColumnMapping = z
     role_key: z.string().min(1).optional().describe('Chat data: the key holding each message’s role (role, or from).'),
     content_key: z.string().min(1).optional().describe('Chat data: the key holding each message’s text (content, or value).'),
   })
+  .strict()
   .describe('Which dataset columns play which part; leave empty to detect them from the column names.');
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
 
 export const TemplateConfig = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('auto') }).describe("Use the model's chat template for chat and pair data, raw text for plain text."),
-    z.object({ kind: z.literal('chat') }).describe("The model's own chat template (from tokenizer_config.json or chat_template.jinja)."),
+    z.strictObject({ kind: z.literal('auto') }).describe("Use the model's chat template for chat and pair data, raw text for plain text."),
+    z.strictObject({ kind: z.literal('chat') }).describe("The model's own chat template (from tokenizer_config.json or chat_template.jinja)."),
     z
-      .object({ kind: z.literal('chat_template'), template: z.string().min(1).describe('A Jinja chat template, as transformers renders it.') })
+      .strictObject({ kind: z.literal('chat_template'), template: z.string().min(1).describe('A Jinja chat template, as transformers renders it.') })
       .describe('A custom Jinja chat template instead of the model’s.'),
     z
-      .object({
+      .strictObject({
         kind: z.literal('prompt'),
         template: z
           .string()
@@ -43,21 +44,21 @@ export const TemplateConfig = z
           .describe('Text with {placeholders} naming columns; the completion is appended after it, e.g. "### Question: {prompt}\\n### Answer: ".'),
       })
       .describe('A plain prompt template with placeholders, for models without a chat template.'),
-    z.object({ kind: z.literal('plain') }).describe('No template: train on the text column as is.'),
+    z.strictObject({ kind: z.literal('plain') }).describe('No template: train on the text column as is.'),
   ])
   .describe('How a dataset row becomes the text the model sees.');
 export type TemplateConfig = z.infer<typeof TemplateConfig>;
 
 export const EvalSplit = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('none') }).describe('No evaluation split: only the training loss is measured.'),
+    z.strictObject({ kind: z.literal('none') }).describe('No evaluation split: only the training loss is measured.'),
     z
-      .object({
+      .strictObject({
         kind: z.literal('ratio'),
         ratio: z.number().gt(0).lt(1).default(0.1).describe('Share of the rows held out for evaluation (0.1 = 10%).'),
       })
       .describe('Hold out a random share of the dataset (the run seed picks it; the same seed gives the same split).'),
-    z.object({ kind: z.literal('file'), path: z.string().min(1).describe('Path of the evaluation dataset file.') }).describe('A separate evaluation file.'),
+    z.strictObject({ kind: z.literal('file'), path: z.string().min(1).describe('Path of the evaluation dataset file.') }).describe('A separate evaluation file.'),
   ])
   .describe('Rows kept apart to measure eval loss and perplexity on text the model never trained on.');
 export type EvalSplit = z.infer<typeof EvalSplit>;
@@ -74,6 +75,7 @@ export const DatasetConfig = z
     eval_split: section(EvalSplit, { kind: 'ratio' }),
     skip_bad_rows: z.boolean().default(false).describe('Skip rows that fail to parse instead of stopping the run (they are listed either way).'),
   })
+  .strict()
   .describe('The examples to learn from.');
 export type DatasetConfig = z.infer<typeof DatasetConfig>;
 
@@ -89,13 +91,15 @@ export const LoraSection = z
     bias: z.enum(['none', 'all', 'lora_only']).default('none').describe('Which biases are trained too; "none" is standard.'),
     use_rslora: z.boolean().default(false).describe('Rank-stabilised LoRA: scale = alpha / √r, which keeps high ranks stable.'),
   })
+  .strict()
   .describe('LoRA adapter settings, as PEFT defines them.');
 export type LoraSection = z.infer<typeof LoraSection>;
 
 export const SchedulerType = z.enum(['constant', 'linear', 'cosine']);
 export type SchedulerType = z.infer<typeof SchedulerType>;
 
-export const RunConfigObject = z.object({
+// Every object of the config refuses fields it does not know (a typo is an error naming it, never dropped).
+export const RunConfigObject = z.strictObject({
   model: z.string().min(1).describe('Base model: a local Hugging Face folder (config.json, tokenizer, safetensors).'),
   dataset: DatasetConfig,
   method: z

@@ -43,8 +43,23 @@ describe('validation at the boundary', () => {
   it('refuses unknown fields, so a typo is not silently ignored', async () => {
     const typo = await errorOf('projects.create', { name: 'ok', descripton: 'typo' });
     expect(typo.code).toBe('invalid_input');
-    expect(typo.message).toBe('invalid input for projects.create: descripton: unknown field "descripton"');
+    expect(typo.message).toBe('invalid input for projects.create: descripton: unknown field "descripton" (did you mean "description"?)');
     expect(core.store.projects.list()).toEqual([]);
+  });
+
+  it('refuses unknown fields at every depth of runs.start, with the path and the name meant, recording nothing', async () => {
+    const project = (await core.invoke('projects.create', { name: 'p' })) as { id: string };
+    const config = { model: '/m', dataset: { path: '/d.jsonl', template: { kind: 'chat', jinja: 'x' } }, lora: { rank: 8 }, epochz: 2 };
+    const err = await errorOf('runs.start', { projectId: project.id, config });
+    expect(err.code).toBe('invalid_input');
+    expect(err.details).toEqual({
+      fields: expect.arrayContaining([
+        { path: 'config.lora.rank', message: 'unknown field "rank" (did you mean "r"?)' },
+        { path: 'config.epochz', message: 'unknown field "epochz" (did you mean "num_train_epochs"?)' },
+        { path: 'config.dataset.template.jinja', message: 'unknown field "jinja" (known here: kind, template)' },
+      ]),
+    });
+    expect(await core.invoke('runs.list', {})).toEqual([]);
   });
 
   it('refuses a non-object input and an unknown method', async () => {

@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { z } from 'zod';
 import type { Job } from '../../../common/api/jobs.ts';
+import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { RunConfig, type Run, type RunConfigInput, type RunMetric } from '../../../common/api/runs.ts';
 import { StudioError, type StudioCore } from '../../core/index.ts';
@@ -52,8 +54,10 @@ function number(flag: string, value: string): number {
   }
 }
 
-function describeIssues(where: string, issues: readonly { path: PropertyKey[]; message: string }[]): string {
-  return `${where} is not a valid run config:\n${issues.map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`).join('\n')}`;
+function describeIssues(where: string, issues: readonly z.core.$ZodIssue[]): string {
+  return `${where} is not a valid run config:\n${describeSchemaIssues(RunConfig, issues)
+    .map((f) => `  - ${f.path === '(input)' ? '(top level)' : f.path}: ${f.message}`)
+    .join('\n')}`;
 }
 
 /** The run config from a JSON file (paths inside it relative to the file) overlaid with flags (paths relative to the cwd). */

@@ -4,6 +4,7 @@
 // handler, and checks the output against the contract too.
 import { z } from 'zod';
 import { methods, type ApiErrorShape, type MethodName } from '../../../common/api/contract.ts';
+import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
 import { StudioError, toApiError } from '../errors.ts';
 import { handlers } from './handlers/index.ts';
 import type { CoreContext, Handler } from './handlers/types.ts';
@@ -26,14 +27,11 @@ export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.hasOwn(methods, name);
 }
 
-/** Formats zod issues as "field: problem" so the message names what to fix. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): { message: string; fields: { path: string; message: string }[] } {
-  const fields = issues.map((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    const path = issue.path.map(String).join('.');
-    if (keys.length > 0) return { path: [path, keys[0]].filter(Boolean).join('.'), message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}` };
-    return { path: path || '(input)', message: issue.message };
-  });
+/** Formats zod issues as "field: problem" so the message names what to fix (an unknown field with the name it likely meant). */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], schema?: z.ZodType): { message: string; fields: { path: string; message: string }[] } {
+  const fields = schema
+    ? describeSchemaIssues(schema, issues)
+    : issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message }));
   return { message: fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields };
 }
 
@@ -43,7 +41,7 @@ export async function route(method: unknown, input: unknown, ctx: CoreContext): 
   }
   const parsed = inputSchema(method).safeParse(input ?? {});
   if (!parsed.success) {
-    const { message, fields } = describeIssues(parsed.error.issues);
+    const { message, fields } = describeIssues(parsed.error.issues, inputSchema(method));
     throw new StudioError('invalid_input', `invalid input for ${method}: ${message}`, { fields });
   }
   const handler = handlers[method] as Handler<MethodName>;
