@@ -15,6 +15,7 @@ import { adapterMethods } from './adapters.ts';
 import { exportMethods } from './exports.ts';
 import { settingsMethods } from './settings.ts';
 import { hubMethods } from './hub.ts';
+import { bundleMethods } from './bundles.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -31,6 +32,7 @@ export const methods = {
   ...exportMethods,
   ...settingsMethods,
   ...hubMethods,
+  ...bundleMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -15,6 +15,7 @@ import { registerDataset } from './dataset.ts';
 import { registerModelPull } from './model-pull.ts';
 import { registerDemo } from './demo.ts';
 import { registerChat } from './chat.ts';
+import { registerRunBundle } from './run-bundle.ts';
 import { registerPush } from './push.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
@@ -32,5 +33,6 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerModelPull, // after registerModel: adds `pull` to the `model` group
   registerDemo,
   registerChat,
+  registerRunBundle,
   registerPush,
 ];

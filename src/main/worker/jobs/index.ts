@@ -10,8 +10,9 @@ import { datasetImportJob } from './dataset-import.ts';
 import { exportJob } from './export.ts';
 import { adapterCombineJob } from './merge.ts';
 import { hubPushJob } from './hub-push.ts';
+import { runBundleJob } from './run-bundle.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, hubPushJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, runBundleJob, hubPushJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
 

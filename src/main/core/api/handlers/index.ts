@@ -13,6 +13,7 @@ import { adapterHandlers } from './adapters.ts';
 import { exportHandlers } from './exports.ts';
 import { settingsHandlers } from './settings.ts';
 import { hubHandlers } from './hub.ts';
+import { bundleHandlers } from './bundles.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -28,4 +29,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...exportHandlers,
   ...settingsHandlers,
   ...hubHandlers,
+  ...bundleHandlers,
 };
