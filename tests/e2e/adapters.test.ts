@@ -1,6 +1,7 @@
 // Adapters in headless Chromium against a real `serve`: a tiny fine-tune's adapter listed with its config and
 // size, a PEFT folder imported from the page (a bad path refused with the core's words), two adapters combined
 // with weights into a new one, and a merge started from the page finishing on the Exports page with its path.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -20,6 +21,7 @@ import {
   newStudioContext,
   screenshot,
   startServe,
+  tr,
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
@@ -111,6 +113,17 @@ describe('Adapters in the browser', () => {
     await page.getByText('“blend” is ready: it is listed below as a new adapter.').waitFor({ timeout: 60_000 });
     await table.getByText('blend', { exact: true }).waitFor();
     await table.getByText('6 / 6', { exact: true }).waitFor();
+    // The combined adapter says what it was made of, in the list and in its details.
+    await table
+      .getByTestId('parts-blend')
+      .getByText(tr('adapters.madeOfLine', { parts: '0.5 × sums r4 + 1 × handmade' }))
+      .waitFor();
+    await page.getByRole('button', { name: 'Details of blend' }).click();
+    const partList = page.getByRole('list', { name: tr('adapters.partsOf', { name: 'blend' }) });
+    await partList.getByText(tr('adapters.part', { name: 'sums r4', weight: 0.5 })).waitFor();
+    await partList.getByText(tr('adapters.part', { name: 'handmade', weight: 1 })).waitFor();
+    await screenshot(page, 'adapters-combined-parts.png');
+    await page.getByRole('button', { name: 'Details of blend' }).click();
     const listed = await serve.invoke<AdapterRow[]>('adapters.list', { projectId: project.id });
     expect(listed.map((a) => [a.name, a.source, a.r])).toEqual([
       ['blend', 'combined', 6],
@@ -125,14 +138,36 @@ describe('Adapters in the browser', () => {
     await mergeDialog.getByRole('radio', { name: 'f16', exact: true }).check();
     await mergeDialog.getByRole('button', { name: 'Start merge' }).click();
     const mergedPath = join(serve.dataDir, 'exports', 'sums-r4-hf-f16');
-    await page.getByText(`Merging “sums r4” into ${mergedPath}. Follow it on the Exports page.`).waitFor();
-    await page.getByRole('link', { name: 'Go to Exports' }).click();
+    const mergingNotice = page.getByText(`Merging “sums r4” into ${mergedPath}. Follow it on the Exports page.`);
+    await mergingNotice.waitFor();
+    // The notice lasts as long as its job: gone once the merge has finished.
+    await expect
+      .poll(
+        async () => (await serve.invoke<{ status: string }[]>('exports.list', { projectId: project.id }))[0]?.status,
+        { timeout: 60_000 },
+      )
+      .toBe('succeeded');
+    await expect.poll(() => mergingNotice.count()).toBe(0);
+    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Exports', exact: true }).click();
     const exportsTable = page.getByRole('table', { name: 'Exports' });
     await exportsTable.getByText('Hugging Face folder · f16', { exact: true }).waitFor();
     await exportsTable.getByText('Finished', { exact: true }).waitFor({ timeout: 60_000 });
     await exportsTable.getByText(mergedPath, { exact: true }).waitFor();
     expect(existsSync(join(mergedPath, 'config.json'))).toBe(true);
     expect(existsSync(join(mergedPath, 'model.safetensors'))).toBe(true);
+    // The merged folder downloads as a .tar that tar reads back to the same files.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download the Hugging Face folder export as a .tar archive' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('sums-r4-hf-f16.tar');
+    const tarFile = join(serve.dataDir, 'merged.tar');
+    await download.saveAs(tarFile);
+    const listing = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' });
+    expect(listing.status, listing.stderr).toBe(0);
+    expect(listing.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['sums-r4-hf-f16/config.json', 'sums-r4-hf-f16/model.safetensors']),
+    );
     // The one refused import is the only failed request (the browser logs its 400); nothing else went wrong.
     expect(errors).toEqual([
       'console: Failed to load resource: the server responded with a status of 400 (Bad Request)',

@@ -2,7 +2,8 @@
 // merged Hugging Face folder are started from the form — each with its size estimate shown first — and finish in
 // the list with their paths (parsed back / opened to check them); a second export to the same path is refused
 // until "replace" is ticked; the path copies to the clipboard.
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import type { Browser } from 'playwright-core';
@@ -18,6 +19,8 @@ import {
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -67,6 +70,21 @@ describe('Exports in the browser', () => {
     await table.getByText(formatBytes(statSync(estimate.path).size), { exact: true }).waitFor();
     const parsed = await gguf(estimate.path, { allowLocalFile: true });
     expect((parsed.metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(7); // MOSTLY_Q8_0 (a key outside the reader's typed set)
+    // The "Exporting…" notice went with its job.
+    await expect.poll(() => page.getByText(`Exporting to ${estimate.path}`).count()).toBe(0);
+
+    // Downloaded through the browser (token-protected link), byte for byte the file on disk.
+    const downloadLink = page.getByRole('link', { name: 'Download the GGUF export' });
+    await downloadLink.scrollIntoViewIfNeeded();
+    await screenshot(page, 'exports-download.png');
+    const [download] = await Promise.all([page.waitForEvent('download'), downloadLink.click()]);
+    expect(download.suggestedFilename()).toBe('sums-r4-gguf-q8_0.gguf');
+    const saved = join(serve.dataDir, 'downloaded.gguf');
+    await download.saveAs(saved);
+    expect(sha256(readFileSync(saved))).toBe(sha256(readFileSync(estimate.path)));
+    // The link needs the token: without it the server refuses.
+    const href = (await downloadLink.getAttribute('href')) ?? '';
+    expect((await fetch(href.replace(/\?token=.*$/, ''))).status).toBe(401);
 
     // The same export again: refused with the core's reason until replacing is ticked.
     await page.getByText('sums-r4-gguf-q8_0.gguf already exists: replace it').waitFor();
@@ -91,6 +109,9 @@ describe('Exports in the browser', () => {
       )
       .toEqual(['succeeded', 'succeeded']);
     await expect.poll(() => table.getByText('Finished', { exact: true }).count(), { timeout: 20_000 }).toBe(2);
+    // Written outside the studio's exports folder: the path is offered, not a download.
+    expect(await page.getByRole('link', { name: /Download the Hugging Face folder export/ }).count()).toBe(0);
+    await expect.poll(() => page.getByText(`Exporting to ${hfPath}`).count()).toBe(0);
     expect(existsSync(join(hfPath, 'config.json'))).toBe(true);
     expect(existsSync(join(hfPath, 'model.safetensors'))).toBe(true);
 

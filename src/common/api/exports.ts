@@ -4,6 +4,7 @@
 // job with progress and cancel, recorded in the store; nothing is overwritten without `overwrite: true`.
 import { z } from 'zod';
 import { JobStatus } from './jobs.ts';
+import { ModelCardFacts } from './hub.ts';
 
 export const ExportFormat = z.enum(['hf', 'gguf', 'peft', 'lora-gguf']);
 export type ExportFormat = z.infer<typeof ExportFormat>;
@@ -66,6 +67,10 @@ export function exportType(format: ExportFormat, type?: ExportType): ExportType 
 
 export const ExportStatus = JobStatus;
 
+/** serve's download route for a finished export (GET, token as ?token=): the file, or a folder as a .tar stream. */
+export const EXPORT_DOWNLOAD_PATH = '/api/exports/{id}/download';
+export const exportDownloadPath = (id: string) => EXPORT_DOWNLOAD_PATH.replace('{id}', encodeURIComponent(id));
+
 export const Export = z.object({
   id: z.string(),
   projectId: z.string(),
@@ -73,6 +78,9 @@ export const Export = z.object({
   format: ExportFormat,
   type: ExportType,
   path: z.string().describe('The folder (hf, peft) or file (gguf, lora-gguf) written.'),
+  inExportsFolder: z
+    .boolean()
+    .describe('Written inside the data dir’s exports folder: serve can hand it to a browser (exportDownloadPath).'),
   status: ExportStatus,
   jobId: z.string().nullable(),
   sizeBytes: z.number().int().nullable().describe('Bytes written, once finished.'),
@@ -130,6 +138,8 @@ export const ExportJobParams = z.object({
   adapter: z.object({ path: z.string().min(1), weight: z.number() }),
   outPath: z.string().min(1),
   overwrite: z.boolean(),
+  /** What the studio knows for the model card written with the export (README.md, or a Modelfile beside a GGUF). */
+  card: ModelCardFacts.optional(),
 });
 export type ExportJobParams = z.infer<typeof ExportJobParams>;
 

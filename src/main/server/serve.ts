@@ -19,6 +19,7 @@ import {
   type OriginPolicy,
 } from './security.ts';
 import { missingRendererPage, rendererBuilt, sendStatic } from './static-files.ts';
+import { downloadExportId, sendExportDownload } from './downloads.ts';
 
 export const DEFAULT_RENDERER_DIR = resolve(import.meta.dirname, '../../../out/renderer');
 const MAX_BODY_BYTES = 1 << 20;
@@ -116,6 +117,18 @@ export async function startStudioServer(options: ServeOptions): Promise<StudioSe
     if (url.pathname === WIRE.invokePath) {
       handleInvoke(req, res).catch((err) => {
         console.error('serve: invoke failed:', err);
+        if (!res.headersSent) sendError(req, res, 500, 'internal', 'internal error');
+      });
+      return;
+    }
+    const downloadId = downloadExportId(url.pathname);
+    if (downloadId !== null) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(req, res, 405, 'invalid_input', 'downloads accept GET only');
+      // a link the browser follows cannot carry a header: the token comes as ?token=, as for the event stream
+      const refused = refusal(req, url.searchParams.get('token') ?? bearerToken(req));
+      if (refused) return sendError(req, res, refused.status, refused.code, refused.message);
+      sendExportDownload(core, downloadId, req, res, baseHeaders(req)).catch((err) => {
+        console.error('serve: download failed:', err);
         if (!res.headersSent) sendError(req, res, 500, 'internal', 'internal error');
       });
       return;

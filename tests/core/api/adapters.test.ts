@@ -1,7 +1,7 @@
 // Adapters through the real core: imported PEFT folders (checked against their base model), a finished run's
 // adapter listed with its run's name and model, the weighted combination of two adapters (a worker job) whose
 // update equals the weighted sum of theirs, and the errors that say what to do.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,15 @@ describe('adapters service', () => {
     expect(job.status, job.error ?? '').toBe('succeeded');
     const blend = (await list()).find((x) => x.name === 'Blend 1')!;
     expect(blend).toMatchObject({ source: 'combined', r: 8, loraAlpha: 8, baseModel: fx.model.dir, problem: null });
+    // It records what it was made of, in its own folder, and says so in the list and in its detail.
+    const parts = [
+      { adapterId: first.id, name: 'qvd', path: first.path, weight: 0.5 },
+      { adapterId: second.id, name: 'ou', path: second.path, weight: -1.25 },
+    ];
+    expect(blend.combinedFrom).toEqual(parts);
+    expect(((await core.invoke('adapters.get', { id: blend.id })) as Adapter).combinedFrom).toEqual(parts);
+    expect(JSON.parse(readFileSync(join(blend.path, 'combined_from.json'), 'utf8')).parts).toEqual(parts);
+    expect(first.combinedFrom).toBeNull();
 
     const [a, b, c] = await Promise.all([
       readAdapter(fx.adapters[0]),

@@ -35,6 +35,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'clo
 
 export interface StudioConnection extends StudioClient {
   readonly transport: 'ipc' | 'http';
+  /** An address the browser can follow to fetch a file the server hands out (serve only: the token rides along). */
+  fileUrl?(path: string): string;
   connectionState(): ConnectionState;
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
   close(): void;
@@ -246,6 +248,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
 
   return {
     transport: 'http',
+    fileUrl: (path: string) => `${base}${path}?token=${encodeURIComponent(options.token)}`,
     async invoke<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
       let response: FetchResponseLike;
       try {

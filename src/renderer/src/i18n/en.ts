@@ -104,6 +104,11 @@ export const en = {
     `${p.status} It is never shown again once saved. Get one at huggingface.co/settings/tokens (read access is enough).`,
   'settings.saveToken': 'Save token',
   'settings.removeToken': 'Remove stored token',
+
+  'adapters.madeOf': 'Made of',
+  'adapters.madeOfLine': (p: { parts: string }) => `made of ${p.parts}`,
+  'adapters.partsOf': (p: { name: string }) => `Parts of ${p.name}`,
+  'adapters.part': (p: { name: string; weight: number }) => `${p.name}, weight ${n(p.weight)}`,
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

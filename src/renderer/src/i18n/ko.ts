@@ -101,4 +101,9 @@ export const ko: Catalog = {
     `${p.status} 저장한 뒤에는 다시 보여 주지 않습니다. huggingface.co/settings/tokens 에서 발급받으세요(읽기 권한이면 충분합니다).`,
   'settings.saveToken': '토큰 저장',
   'settings.removeToken': '저장된 토큰 삭제',
+
+  'adapters.madeOf': '구성',
+  'adapters.madeOfLine': (p) => `구성: ${p.parts}`,
+  'adapters.partsOf': (p) => `${p.name}의 구성 어댑터`,
+  'adapters.part': (p) => `${p.name}, 가중치 ${n(p.weight)}`,
 };

@@ -2,7 +2,8 @@
 // their configuration and size. From here an adapter opens in Chat (where its scale is a slider), merges into
 // its base model (an export job, followed on the Exports page), or combines with others into a new adapter.
 import { useState } from 'react';
-import type { Adapter, AdapterDetail } from '../../../common/api/adapters.ts';
+import type { Adapter, AdapterDetail, AdapterPart } from '../../../common/api/adapters.ts';
+import { formatNumber, t } from '../i18n/t.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
@@ -24,6 +25,7 @@ import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
+import { useJobEnd } from './useJobEnd.ts';
 import './Adapters.css';
 
 const WILL = [
@@ -31,6 +33,11 @@ const WILL = [
   'Merge an adapter into its base model, or combine several with weights into a new one.',
   'Open an adapter in Chat and scale its effect.',
 ];
+
+/** "0.5 × sums r4 + 1 × handmade": the weighted sum a combined adapter equals. */
+function partsText(parts: AdapterPart[]): string {
+  return parts.map((p) => `${formatNumber(p.weight)} × ${p.name}`).join(' + ');
+}
 
 const SOURCE_LABEL: Record<Adapter['source'], string> = {
   run: 'from a run',
@@ -90,7 +97,9 @@ function AdapterList({
   const [merging, setMerging] = useState<Adapter | null>(null);
   const [combining, setCombining] = useState(false);
   const [combineJob, setCombineJob] = useState<CombineJob | null>(null);
-  const [notice, setNotice] = useState<{ text: string; href?: string; link?: string } | null>(null);
+  const [notice, setNotice] = useState<{ text: string; href?: string; link?: string; jobId?: string } | null>(null);
+  // A merge's notice lasts while its job does (the Exports page keeps the outcome).
+  useJobEnd(notice?.jobId ?? null, () => setNotice(null));
 
   useEvent('job.status', (job) => {
     if (job.projectId !== project.id) return;
@@ -142,6 +151,11 @@ function AdapterList({
             {a.baseModel ? ` · on ${basename(a.baseModel)}` : ' · base model unknown'}
             {a.step !== null ? ` · step ${a.step}` : ''}
           </span>
+          {a.combinedFrom ? (
+            <span className="project-description" data-testid={`parts-${a.name}`}>
+              {t('adapters.madeOfLine', { parts: partsText(a.combinedFrom) })}
+            </span>
+          ) : null}
           <span className="project-description">{formatDateTime(a.createdAt)}</span>
           {a.problem ? <span className="run-error">{a.problem}</span> : null}
         </div>
@@ -265,9 +279,10 @@ function AdapterList({
         <MergeDialog
           adapter={merging}
           onClose={() => setMerging(null)}
-          onStarted={(path) => {
+          onStarted={(path, jobId) => {
             setMerging(null);
             setNotice({
+              jobId: jobId ?? undefined,
               text: `Merging “${merging.name}” into ${path}. Follow it on the Exports page.`,
               href: routeHref('exports'),
               link: 'Go to Exports',
@@ -359,6 +374,21 @@ function AdapterDetails({ id }: { id: string }) {
                     : String(d.template.template.kind ?? d.template.template.type ?? 'saved')
                   : 'none saved'}
               </dd>
+              {d.combinedFrom ? (
+                <>
+                  <dt>{t('adapters.madeOf')}</dt>
+                  <dd>
+                    <ul className="adapter-parts" aria-label={t('adapters.partsOf', { name: d.name })}>
+                      {d.combinedFrom.map((part) => (
+                        <li key={part.adapterId}>
+                          {t('adapters.part', { name: part.name, weight: part.weight })}{' '}
+                          <span className="mono-path">{part.path}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  </dd>
+                </>
+              ) : null}
               <dt>Files</dt>
               <dd>{d.files.map((f) => `${f.name} (${formatBytes(f.sizeBytes)})`).join(', ')}</dd>
             </dl>
@@ -462,7 +492,7 @@ function MergeDialog({
 }: {
   adapter: Adapter;
   onClose: () => void;
-  onStarted: (path: string) => void;
+  onStarted: (path: string, jobId: string | null) => void;
 }) {
   const client = useStudio();
   const [dtype, setDtype] = useState<'bf16' | 'f16' | 'f32'>('bf16');
@@ -489,7 +519,7 @@ function MergeDialog({
         ...(model.trim() ? { model: model.trim() } : {}),
         ...(outPath.trim() ? { outPath: outPath.trim() } : {}),
       });
-      onStarted(started.path);
+      onStarted(started.path, started.jobId);
     } catch (err) {
       setError(toStudioApiError(err).message);
     } finally {

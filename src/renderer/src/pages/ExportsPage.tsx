@@ -7,6 +7,7 @@ import {
   EXPORT_FORMAT_HELP,
   EXPORT_TYPE_HELP,
   EXPORT_TYPES,
+  exportDownloadPath,
   type Export,
   type ExportFormat,
   type ExportType,
@@ -33,6 +34,7 @@ import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
+import { useJobEnd } from './useJobEnd.ts';
 import './Adapters.css';
 
 const WILL = [
@@ -156,7 +158,9 @@ function ExportForm({
   const [overwrite, setOverwrite] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [started, setStarted] = useState<string | null>(null);
+  const [started, setStarted] = useState<{ path: string; jobId: string | null } | null>(null);
+  // The notice lasts while the export job runs; its outcome is in the list below.
+  useJobEnd(started?.jobId ?? null, () => setStarted(null));
   const adapter = adapters.find((a) => a.id === adapterId) ?? adapters[0];
   const needsBase = format !== 'peft';
   const merges = format === 'hf' || format === 'gguf';
@@ -185,7 +189,7 @@ function ExportForm({
         ...(model.trim() ? { model: model.trim() } : {}),
         ...(outPath.trim() ? { outPath: outPath.trim() } : {}),
       });
-      setStarted(result.path);
+      setStarted({ path: result.path, jobId: result.jobId });
       setOverwrite(false);
       onStarted();
     } catch (err) {
@@ -311,7 +315,7 @@ function ExportForm({
         ) : null}
         {started ? (
           <div className="span-2">
-            <Banner tone="info">{`Exporting to ${started}; progress is in the list below.`}</Banner>
+            <Banner tone="info">{`Exporting to ${started.path}; progress is in the list below.`}</Banner>
           </div>
         ) : null}
         <div className="form-actions span-2">
@@ -477,6 +481,17 @@ function ExportTable({
             >
               {copied === row.id ? 'Copied' : 'Copy path'}
             </Button>
+            {client.fileUrl && row.inExportsFolder ? (
+              // A plain link: the browser streams the file (or the folder's .tar) straight to disk.
+              <a
+                className="btn btn-ghost btn-sm"
+                href={client.fileUrl(exportDownloadPath(row.id))}
+                download
+                aria-label={`Download the ${FORMAT_LABEL[row.format]} export${row.format === 'hf' || row.format === 'peft' ? ' as a .tar archive' : ''}`}
+              >
+                Download
+              </a>
+            ) : null}
             {window.studio !== undefined ? (
               <Button
                 size="sm"

@@ -29,6 +29,7 @@ import { checkOutputTarget } from '../../output-targets.ts';
 import type { AdapterRecord } from '../../store/index.ts';
 import { startExport } from './exports.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
+import { readCombinedFrom, writeCombinedFrom } from './adapter-parts.ts';
 
 /** Where combined adapters are written: <data>/adapters/<name>. */
 export function combinedAdaptersDir(dataDir: string): string {
@@ -117,11 +118,12 @@ function toAdapter(record: AdapterRecord, ctx: CoreContext): Adapter {
   } else {
     sizeBytes = folderBytes(record.path);
   }
+  const source = sourceOf(record, ctx);
   return {
     id: record.id,
     projectId: record.projectId,
     name: record.name,
-    source: sourceOf(record, ctx),
+    source,
     runId: record.runId,
     path: record.path,
     baseModel: adapterBaseModel(record, ctx),
@@ -131,6 +133,7 @@ function toAdapter(record: AdapterRecord, ctx: CoreContext): Adapter {
     step: record.step,
     sizeBytes,
     problem,
+    combinedFrom: source === 'combined' ? readCombinedFrom(record.path) : null,
     createdAt: record.createdAt,
   };
 }
@@ -340,6 +343,10 @@ export const adapterHandlers: HandlerGroup<'adapters'> = {
             targetModules: result.data.targetModules,
             baseModelId: baseModel ? (ctx.store.baseModels.findByPath(baseModel)?.id ?? null) : null,
           });
+          writeCombinedFrom(
+            result.data.path,
+            records.map((r, i) => ({ adapterId: r.id, name: r.name, path: r.path, weight: adapters[i].weight })),
+          );
         },
       },
     });

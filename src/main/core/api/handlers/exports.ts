@@ -2,7 +2,7 @@
 // status, error and end come from its job, so an export interrupted by a core restart reads as failed rather
 // than running forever; its size is recorded from the job's result.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import {
   EXPORT_JOB_KIND,
   ExportFormat,
@@ -23,6 +23,7 @@ import type { OutputKind } from '../../../formats/output-guard.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { ExportRecord } from '../../store/index.ts';
 import { adapterBaseModel, getAdapterRecord, slug } from './adapters.ts';
+import { adapterCardFacts } from '../../card-facts.ts';
 import { runOutputDir } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -42,6 +43,7 @@ function toExport(record: ExportRecord, ctx: CoreContext): Export {
     format: fmt,
     type: type.success ? type.data : exportType(fmt),
     path: record.path,
+    inExportsFolder: resolve(record.path).startsWith(dataDirLayout(ctx.dataDir).exports + sep),
     // Recorded without a job (the demo writes its exports in-process): finished when recorded.
     status: job ? job.status : 'succeeded',
     jobId,
@@ -227,6 +229,8 @@ export async function startExport(
     outPath,
     overwrite: request.overwrite,
   };
+    // A card the studio cannot gather (an unreadable base folder, say) leaves the export without one, never failed.
+    params.card = await adapterCardFacts(adapter, baseModel, ctx).catch(() => undefined);
   const job = ctx.jobs.start(EXPORT_JOB_KIND, params, {
     projectId: adapter.projectId,
     hooks: {
