@@ -73,9 +73,12 @@ export interface ModelfileOptions {
 /** A Modelfile string is written in double quotes; a quote or backslash inside is escaped. */
 const quoted = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
+/** The first line of every Modelfile we write: how we recognise ours before replacing one. */
+export const MODELFILE_HEADER = '# Ollama Modelfile written by LoRA Studio';
+
 export function renderModelfile(o: ModelfileOptions): string {
   const lines = [
-    `# Ollama Modelfile for ${o.title}, written by LoRA Studio.`,
+    `${MODELFILE_HEADER} for ${o.title}.`,
     '# The prompt format comes from the chat template stored in the GGUF file.',
     `FROM ${o.from}`,
     `PARAMETER temperature ${o.sampling.temperature}`,

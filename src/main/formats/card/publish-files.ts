@@ -2,13 +2,14 @@
 // quantization), the model card, the loss-curve image, and for a GGUF a Modelfile. For an export on disk:
 // the card and the image written into the export folder, or a Modelfile beside a GGUF file. Local inputs are
 // only read; the card is made in memory and replaces a README.md of the folder in the upload only.
-import { readdir, stat, writeFile, rename } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { ModelCardFacts, PublishKind } from '../../../common/api/hub.ts';
 import type { PushFile } from '../hub/push.ts';
+import { FILE_MARKERS, FOLDER_MARKER } from '../output-guard.ts';
 import { LOSS_CURVE_FILE, renderLossCurveSvg } from './loss-curve.ts';
 import { CARD_FILE, renderModelCard } from './model-card.ts';
-import { ggufFileName, modelfilePathFor, ollamaCreateCommand, ollamaModelName, readGgufFacts, renderModelfile } from './ollama.ts';
+import { MODELFILE_HEADER, ggufFileName, modelfilePathFor, ollamaCreateCommand, ollamaModelName, readGgufFacts, renderModelfile } from './ollama.ts';
 
 const MODELFILE = 'Modelfile';
 /** Never published from a folder: our own in-progress and resume state, and OS litter. */
@@ -60,7 +61,7 @@ export async function publishFiles(kind: PublishKind, source: string, repo: stri
   if (!info.isDirectory()) throw new Error(`${source} is not a folder: an ${kind} push takes the ${kind === 'adapter' ? 'adapter' : 'model'} folder`);
   const files: PushFile[] = [];
   for (const path of await listFolder(source)) {
-    if (SKIP.test(path) || path === CARD_FILE || (curve && path === LOSS_CURVE_FILE)) continue;
+    if (SKIP.test(path) || path === CARD_FILE || path === FOLDER_MARKER || path === FILE_MARKERS || (curve && path === LOSS_CURVE_FILE)) continue;
     if (kind === 'adapter' && (path.startsWith('checkpoints/') || path.startsWith('checkpoint-'))) continue; // resume state, not the adapter
     const full = join(source, ...path.split('/'));
     files.push({ path, content: { file: full }, size: (await stat(full)).size });
@@ -74,6 +75,18 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await writeFile(tmp, text);
   await rename(tmp, path);
 }
+
+/** True when nothing is at `path` or it is a Modelfile we wrote (its first line says so). */
+async function ownModelfileOrAbsent(path: string): Promise<boolean> {
+  try {
+    return (await readFile(path, 'utf8')).startsWith(MODELFILE_HEADER);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** The card an export format gets: hf → model card, peft → adapter card, gguf → Modelfile; a LoRA GGUF none. */
+export const CARD_KIND_OF_EXPORT: Record<'hf' | 'peft' | 'gguf' | 'lora-gguf', PublishKind | null> = { hf: 'model', peft: 'adapter', gguf: 'gguf', 'lora-gguf': null };
 
 export interface ExportCardResult {
   /** Files written (absolute paths). */
@@ -91,6 +104,7 @@ export async function writeExportCard(kind: PublishKind, outPath: string, facts:
     const g = await readGgufFacts(outPath);
     if (g.type === 'adapter') return { written: [], ollamaCreate: null };
     const modelfile = modelfilePathFor(outPath);
+    if (!(await ownModelfileOrAbsent(modelfile))) return { written: [], ollamaCreate: null }; // someone else's file: left alone
     await writeAtomic(modelfile, renderModelfile({ from: `./${basename(outPath)}`, stop: facts.stopTokens, sampling: facts.sampling, title: basename(outPath) }));
     return { written: [modelfile], ollamaCreate: ollamaCreateCommand(modelfile, ollamaModelName(basename(outPath))) };
   }

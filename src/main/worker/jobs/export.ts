@@ -9,6 +9,7 @@ import { exportHfModel, type ExportDtype } from '../../formats/export/index.ts';
 import { exportGguf, exportLoraGguf, type GgufOutType } from '../../formats/gguf/index.ts';
 import { defineJobKind, JobCancelled, type JobContext } from '../job-kind.ts';
 import { copyFolder, pathSize } from './merge.ts';
+import { CARD_KIND_OF_EXPORT, writeExportCard } from '../../formats/card/index.ts';
 
 /** Progress per written tensor, at most a few reports a second; stops the writer as soon as cancel arrives. */
 function tensorProgress(ctx: JobContext, verb: string): (done: number, total: number, tensor: string) => void {
@@ -88,6 +89,12 @@ export const exportJob = defineJobKind({
     } catch (err) {
       if (ctx.signal.aborted) throw new JobCancelled();
       throw err;
+    }
+    const cardKind = CARD_KIND_OF_EXPORT[params.format];
+    if (params.card && cardKind) {
+      const card = await writeExportCard(cardKind, path, params.card);
+      if (cardKind === 'gguf') files.push(...card.written);
+      if (card.ollamaCreate) ctx.log(`Ollama: ${card.ollamaCreate}`);
     }
     const sizeBytes = await pathSize(path);
     ctx.progress(1, `wrote ${path}`);
