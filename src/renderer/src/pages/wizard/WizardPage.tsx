@@ -2,7 +2,7 @@
 // this browser's localStorage per project on every change (so a reload or a detour keeps it), and cleared
 // when the run starts. Every number shown comes from the core: the model's summary, the dataset's import
 // report and preview, and models.plan's counts and estimates.
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Dataset, DatasetShape } from '../../../../common/api/datasets.ts';
 import type { BaseModel } from '../../../../common/api/models.ts';
 import type { Project } from '../../../../common/api/projects.ts';
@@ -96,7 +96,22 @@ function Wizard({ project }: { project: Project }) {
     review: model !== null && dataset !== null,
   };
   const canContinue = draft.step === 'model' ? model !== null : draft.step === 'dataset' ? dataset !== null : true;
-  const go = (step: StepId) => update({ step });
+  const stepRef = useRef<HTMLDivElement>(null);
+  const moved = useRef(false);
+  const go = (step: StepId) => {
+    moved.current = true;
+    update({ step });
+  };
+  // After Next, Back or a step button, keyboard and screen-reader users land on the new step's heading instead
+  // of <body> (a page load keeps the browser's own starting point).
+  useEffect(() => {
+    if (!moved.current) return;
+    moved.current = false;
+    const heading = stepRef.current?.querySelector<HTMLElement>('h2');
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.focus();
+  }, [draft.step]);
 
   return (
     <div className="stack">
@@ -119,11 +134,13 @@ function Wizard({ project }: { project: Project }) {
         </ol>
       </nav>
 
+      <div ref={stepRef} className="stack">
       {draft.step === 'model' ? <ModelStep draft={draft} update={update} models={models} model={model} /> : null}
       {draft.step === 'dataset' && model ? <DatasetStep project={project} draft={draft} update={update} datasets={datasets} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
       {draft.step === 'template' && model && dataset ? <TemplateStep draft={draft} update={update} model={model} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
       {draft.step === 'method' && model && dataset ? <MethodStep project={project} draft={draft} update={update} paths={paths} fieldErrors={check.fieldErrors} /> : null}
       {draft.step === 'review' && model && dataset ? <ReviewStep project={project} draft={draft} update={update} paths={paths} /> : null}
+      </div>
 
       <div className="wizard-nav">
         <Button icon={undefined} disabled={index === 0} onClick={() => go(STEPS[index - 1].id)}>
