@@ -59,7 +59,9 @@ export const hubPushJob = defineJobKind({
         ? `committed ${outcome.sent.length} file(s) to ${outcome.url} (${outcome.commit}); ${formatBytes(outcome.uploadedBytes)} uploaded`
         : `${outcome.url} already holds exactly these files: nothing to push`,
     );
-    ctx.progress(1, outcome.commit ? `pushed to ${params.repo}` : `${params.repo} is up to date`);
+    if (ollama) ctx.log(`Run it with Ollama: ${ollama}`);
+    // The job's last message is what the UI shows when it ends: where the files are.
+    ctx.progress(1, outcome.commit ? `Published to ${outcome.url}` : `${outcome.url} already holds exactly these files`);
     return {
       repo: params.repo,
       url: outcome.url,

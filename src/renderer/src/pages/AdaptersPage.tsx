@@ -26,6 +26,7 @@ import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
 import { useJobEnd } from './useJobEnd.ts';
+import { PublishDialog } from './PublishDialog.tsx';
 import './Adapters.css';
 
 const WILL = [
@@ -95,6 +96,7 @@ function AdapterList({
   const [selected, setSelected] = useState<string[]>([]);
   const [details, setDetails] = useState<string | null>(null);
   const [merging, setMerging] = useState<Adapter | null>(null);
+  const [publishing, setPublishing] = useState<Adapter | null>(null);
   const [combining, setCombining] = useState(false);
   const [combineJob, setCombineJob] = useState<CombineJob | null>(null);
   const [notice, setNotice] = useState<{ text: string; href?: string; link?: string; jobId?: string } | null>(null);
@@ -208,6 +210,15 @@ function AdapterList({
           <a className="btn btn-ghost btn-sm" href={routeHref('exports', a.id)} aria-label={`Export ${a.name}`}>
             Export
           </a>
+          <Button
+            size="sm"
+            variant="ghost"
+            disabled={a.problem !== null}
+            onClick={() => setPublishing(a)}
+            aria-label={`Publish ${a.name}`}
+          >
+            Publish…
+          </Button>
         </div>
       ),
     },
@@ -275,6 +286,14 @@ function AdapterList({
           setNotice({ text: `Imported “${a.name}”.` });
         }}
       />
+      {publishing ? (
+        <PublishDialog
+          target={{ adapterId: publishing.id }}
+          what={`“${publishing.name}”`}
+          suggestedName={publishing.name}
+          onClose={() => setPublishing(null)}
+        />
+      ) : null}
       {merging ? (
         <MergeDialog
           adapter={merging}

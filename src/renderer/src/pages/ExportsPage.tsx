@@ -35,6 +35,7 @@ import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { useJobEnd } from './useJobEnd.ts';
+import { PublishDialog } from './PublishDialog.tsx';
 import './Adapters.css';
 
 const WILL = [
@@ -389,6 +390,7 @@ function ExportTable({
 }) {
   const client = useStudio();
   const [copied, setCopied] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState<Export | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const names = new Map(adapters.map((a) => [a.id, a.name]));
 
@@ -506,6 +508,14 @@ function ExportTable({
                 Show in folder
               </Button>
             ) : null}
+            <Button
+              size="sm"
+              variant="ghost"
+              onClick={() => setPublishing(row)}
+              aria-label={`Publish the ${FORMAT_LABEL[row.format]} export`}
+            >
+              Publish…
+            </Button>
           </span>
         ) : null,
     },
@@ -514,6 +524,14 @@ function ExportTable({
     <>
       {actionError ? <Banner>{actionError}</Banner> : null}
       <Table caption="Exports" columns={columns} rows={rows} rowKey={(row) => row.id} />
+      {publishing ? (
+        <PublishDialog
+          target={{ exportId: publishing.id }}
+          what={`the ${FORMAT_LABEL[publishing.format]} export`}
+          suggestedName={`${publishing.adapterId ? (names.get(publishing.adapterId) ?? 'model') : 'model'}${publishing.format === 'gguf' ? '-GGUF' : ''}`}
+          onClose={() => setPublishing(null)}
+        />
+      ) : null}
     </>
   );
 }
