@@ -73,7 +73,13 @@ export const bundleMethods = {
         runId: z.string().min(1).optional().describe('Bundle this run (its config, dataset and provenance).'),
         projectId: z.string().min(1).optional().describe('With config: the project the bundle job is listed under.'),
         config: RunConfig.optional().describe('Bundle a run config that has not run here.'),
-        outDir: z.string().min(1).describe('A new (or empty) folder for the bundle; never one of the run’s inputs.'),
+        outDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'A new (or empty) folder for the bundle, never one of the run’s inputs (default: the data folder’s bundles/<run>).',
+          ),
         overwrite: z.boolean().default(false).describe('Replace a bundle already in outDir.'),
       })
       .refine((i) => (i.runId === undefined) !== (i.config === undefined), {

@@ -42,7 +42,10 @@ beforeAll(async () => {
   model = join(dir, 'tiny-llama');
   await makeTinyModel(model, 'llama', { seed: 5, std: 0.3 });
   dataset = join(dir, 'sums.jsonl');
-  const rows = Array.from({ length: 24 }, (_, i) => ({ prompt: `Q: what is ${i} plus one?\nA:`, completion: ` ${i + 1}` }));
+  const rows = Array.from({ length: 24 }, (_, i) => ({
+    prompt: `Q: what is ${i} plus one?\nA:`,
+    completion: ` ${i + 1}`,
+  }));
   writeFileSync(dataset, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   bundle = join(dir, 'bundle');
   const started = (await core.invoke('bundles.create', {
@@ -71,10 +74,20 @@ afterAll(async () => {
 
 describe('bundles.create', () => {
   it('writes the bundle as a job: rendered rows, configs, README and the record', () => {
-    const result = core.store.jobs.list({ projectId }).find((j) => j.kind === 'run.bundle')!.result as RunBundleJobResult;
+    const result = core.store.jobs.list({ projectId }).find((j) => j.kind === 'run.bundle')!
+      .result as RunBundleJobResult;
     expect(result).toMatchObject({ outDir: bundle, trainRows: 18, evalRows: 6 });
     expect(result.files).toEqual(
-      expect.arrayContaining(['README.md', 'axolotl.yaml', 'train_trl.py', 'accelerate/fsdp.yaml', 'accelerate/deepspeed_zero3.yaml', 'lora-studio-run.json', 'data/tokenized/train.jsonl', 'data/train.jsonl']),
+      expect.arrayContaining([
+        'README.md',
+        'axolotl.yaml',
+        'train_trl.py',
+        'accelerate/fsdp.yaml',
+        'accelerate/deepspeed_zero3.yaml',
+        'lora-studio-run.json',
+        'data/tokenized/train.jsonl',
+        'data/train.jsonl',
+      ]),
     );
     const first = JSON.parse(readFileSync(join(bundle, 'data/train.jsonl'), 'utf8').split('\n')[0]);
     expect(Object.keys(first).sort()).toEqual(['completion', 'prompt']); // plain template: TRL's prompt/completion rows
@@ -82,7 +95,11 @@ describe('bundles.create', () => {
   });
 
   it('refuses a bundle folder inside the dataset’s or model’s folder, naming the input', async () => {
-    const started = (await core.invoke('bundles.create', { projectId, outDir: join(model, 'bundle'), config: { model, dataset: { path: dataset } } })) as { jobId: string };
+    const started = (await core.invoke('bundles.create', {
+      projectId,
+      outDir: join(model, 'bundle'),
+      config: { model, dataset: { path: dataset } },
+    })) as { jobId: string };
     const job = await core.jobs.waitFor(started.jobId);
     expect(job.status).toBe('failed');
     expect(job.error).toContain(`inside ${model}, an input of the run`);
@@ -93,13 +110,34 @@ describe('bundles.create', () => {
 describe('bundles.importRun', () => {
   it('imports a TRL output folder as a run with its curves, its adapter usable everywhere, the record matched', async () => {
     const out = join(bundle, 'output');
-    await writeTrainerOutput(out, { baseModel: model, record: join(bundle, 'lora-studio-run.json'), trainingArgs: { per_device_train_batch_size: 2, max_length: 32, max_steps: 4 } });
+    await writeTrainerOutput(out, {
+      baseModel: model,
+      record: join(bundle, 'lora-studio-run.json'),
+      trainingArgs: { per_device_train_batch_size: 2, max_length: 32, max_steps: 4 },
+    });
     const before = folderHash(out);
-    const { run, info } = (await core.invoke('bundles.importRun', { projectId, path: out, name: 'from the cluster' })) as { run: Run; info: ImportedRunInfo };
+    const { run, info } = (await core.invoke('bundles.importRun', {
+      projectId,
+      path: out,
+      name: 'from the cluster',
+    })) as { run: Run; info: ImportedRunInfo };
     expect(folderHash(out)).toBe(before); // the trainer's folder is only read
-    expect(info).toMatchObject({ record: 'matched', mismatches: [], checkpoints: ['checkpoint-2', 'checkpoint-4'], trainer: 'TRL SFTTrainer', adapterFrom: out });
+    expect(info).toMatchObject({
+      record: 'matched',
+      mismatches: [],
+      checkpoints: ['checkpoint-2', 'checkpoint-4'],
+      trainer: 'TRL SFTTrainer',
+      adapterFrom: out,
+    });
     expect(run).toMatchObject({ name: 'from the cluster', status: 'succeeded', config: { model, lora: { r: 4 } } });
-    expect(run.summary).toMatchObject({ steps: 4, totalSteps: 4, trainLoss: 1.42, seconds: 12.75 });
+    expect(run.summary).toMatchObject({
+      steps: 4,
+      totalSteps: 4,
+      trainLoss: 1.42,
+      seconds: 12.75,
+      trainedTokens: 2048,
+      trainableParameters: 2 * (4 * (64 + 64) + 4 * (64 + 32)),
+    }); // 2 layers × (q 64→64, v 64→32) × r 4
     expect(run.summary!.adapterPath).toBe(join(run.outputDir!, 'adapter'));
 
     const metrics = (await core.invoke('runs.metrics', { id: run.id })) as RunMetric[];
@@ -109,11 +147,18 @@ describe('bundles.importRun', () => {
     expect(train.map((m) => [m.step, m.values.loss, m.values.lr, m.values.grad_norm])).toEqual(
       expected.filter((e) => 'loss' in e).map((e) => [e.step, e.loss, e.learning_rate, e.grad_norm]),
     );
-    expect(evals.map((m) => [m.step, m.values.eval_loss])).toEqual(expected.filter((e) => 'eval_loss' in e).map((e) => [e.step, e.eval_loss]));
+    expect(evals.map((m) => [m.step, m.values.eval_loss])).toEqual(
+      expected.filter((e) => 'eval_loss' in e).map((e) => [e.step, e.eval_loss]),
+    );
     expect(evals[0].values.eval_perplexity).toBeCloseTo(Math.exp(evals[0].values.eval_loss), 10);
 
     const adapters = (await core.invoke('adapters.list', { projectId })) as Adapter[];
-    expect(adapters.find((a) => a.runId === run.id)).toMatchObject({ source: 'run', r: 4, problem: null, baseModel: model });
+    expect(adapters.find((a) => a.runId === run.id)).toMatchObject({
+      source: 'run',
+      r: 4,
+      problem: null,
+      baseModel: model,
+    });
     expect(await core.invoke('bundles.importedRun', { runId: run.id })).toEqual(info);
 
     // evaluated like a local run: its eval split (from the record), base vs the imported adapter
@@ -127,8 +172,18 @@ describe('bundles.importRun', () => {
 
   it('shows every difference from the record: rank, learning rate, steps', async () => {
     const out = join(dir, 'other-output');
-    await writeTrainerOutput(out, { baseModel: model, r: 8, alpha: 16, steps: 6, record: join(bundle, 'lora-studio-run.json'), trainingArgs: { learning_rate: 1e-3 } });
-    const { info, run } = (await core.invoke('bundles.importRun', { projectId, path: out })) as { run: Run; info: ImportedRunInfo };
+    await writeTrainerOutput(out, {
+      baseModel: model,
+      r: 8,
+      alpha: 16,
+      steps: 6,
+      record: join(bundle, 'lora-studio-run.json'),
+      trainingArgs: { learning_rate: 1e-3 },
+    });
+    const { info, run } = (await core.invoke('bundles.importRun', { projectId, path: out })) as {
+      run: Run;
+      info: ImportedRunInfo;
+    };
     expect(info.record).toBe('mismatched');
     expect(info.mismatches).toEqual(
       expect.arrayContaining([
@@ -144,7 +199,10 @@ describe('bundles.importRun', () => {
   it('without a record: settings from the adapter, nothing checked, said so', async () => {
     const out = join(dir, 'bare-output');
     await writeTrainerOutput(out, { baseModel: model, trainingArgs: null });
-    const { info, run } = (await core.invoke('bundles.importRun', { projectId, path: out, model })) as { run: Run; info: ImportedRunInfo };
+    const { info, run } = (await core.invoke('bundles.importRun', { projectId, path: out, model })) as {
+      run: Run;
+      info: ImportedRunInfo;
+    };
     expect(info.record).toBe('absent');
     expect(info.warnings.join(' ')).toContain('no lora-studio-run.json found');
     expect(run.config.lora).toMatchObject({ r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] });
@@ -152,7 +210,10 @@ describe('bundles.importRun', () => {
 
   it('refuses an adapter that does not fit the base model, or a folder without trainer_state.json, saying why', async () => {
     const bad = join(dir, 'bad-shape');
-    await writeTrainerOutput(bad, { baseModel: model, badShape: { module: 'model.layers.0.self_attn.q_proj', shape: [4, 7] } });
+    await writeTrainerOutput(bad, {
+      baseModel: model,
+      badShape: { module: 'model.layers.0.self_attn.q_proj', shape: [4, 7] },
+    });
     await expect(core.invoke('bundles.importRun', { projectId, path: bad, model })).rejects.toMatchObject({
       code: 'invalid_input',
       message: expect.stringMatching(/model\.layers\.0\.self_attn\.q_proj.*adapter for another model/),
@@ -161,7 +222,10 @@ describe('bundles.importRun', () => {
     await writeTrainerOutput(partial, { baseModel: model });
     // the config claims k_proj too, but no k_proj tensors were saved
     const cfgPath = join(partial, 'adapter_config.json');
-    writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), target_modules: ['k_proj', 'q_proj', 'v_proj'] }));
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), target_modules: ['k_proj', 'q_proj', 'v_proj'] }),
+    );
     await expect(core.invoke('bundles.importRun', { projectId, path: partial, model })).rejects.toMatchObject({
       code: 'invalid_input',
       message: expect.stringContaining('targeted modules have no tensors (model.layers.0.self_attn.k_proj'),

@@ -12,6 +12,7 @@ import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint } from '../me
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { describeRun } from './run-labels.ts';
+import { ImportedRunPanel, RunElsewhereDialog } from './RunElsewhere.tsx';
 
 export function RunDetail({ runId }: { runId: string }) {
   const run = useQuery('runs.get', { id: runId });
@@ -40,6 +41,7 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
   const [live, setLive] = useState<LiveProgress | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [elsewhere, setElsewhere] = useState(false);
 
   // The stored history arrives once (and again after the run ends); live points may already be there.
   useEffect(() => {
@@ -82,17 +84,21 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         title={run.name}
         description={describeRun(run)}
         actions={
-          active ? (
-            <Button busy={busy} onClick={() => void act('cancel')}>
-              Cancel run
-            </Button>
-          ) : run.status === 'cancelled' || run.status === 'failed' ? (
-            <Button busy={busy} onClick={() => void act('resume')}>
-              Resume from checkpoint
-            </Button>
-          ) : null
+          <>
+            {active ? (
+              <Button busy={busy} onClick={() => void act('cancel')}>
+                Cancel run
+              </Button>
+            ) : run.status === 'cancelled' || run.status === 'failed' ? (
+              <Button busy={busy} onClick={() => void act('resume')}>
+                Resume from checkpoint
+              </Button>
+            ) : null}
+            <Button onClick={() => setElsewhere(true)}>Run elsewhere…</Button>
+          </>
         }
       />
+      {elsewhere ? <RunElsewhereDialog run={run} onClose={() => setElsewhere(false)} /> : null}
       {actionError ? <Banner title="The action did not go through">{actionError}</Banner> : null}
       {run.status === 'failed' && run.error ? <Banner title="The run failed">{run.error}</Banner> : null}
 
@@ -144,6 +150,8 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
           }
         </QueryView>
       </Card>
+
+      <ImportedRunPanel runId={run.id} />
 
       {hasMetric(points, 'lr') || hasMetric(points, 'grad_norm') ? (
         <div className="chart-grid">

@@ -12,6 +12,8 @@ import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { describeRun } from './run-labels.ts';
+import { ImportRunDialog } from './RunElsewhere.tsx';
+import { useProjects } from '../state/projects.tsx';
 
 const RunDetail = lazy(() => import('./RunDetail.tsx').then((module) => ({ default: module.RunDetail })));
 
@@ -30,19 +32,32 @@ export function RunsPage() {
       </Suspense>
     );
   }
+  return <RunsOverview />;
+}
+
+function RunsOverview() {
+  const { currentProject } = useProjects();
+  const [importing, setImporting] = useState(false);
+  const [imported, setImported] = useState(0);
   return (
     <>
       <PageHeader
         title="Runs"
         description="Every fine-tune of the current project, live while it trains and summarised when it ends."
         actions={
-          <a className="btn btn-secondary" href={routeHref('new')}>
-            New fine-tune
-          </a>
+          <>
+            {currentProject ? <Button onClick={() => setImporting(true)}>Import run…</Button> : null}
+            <a className="btn btn-secondary" href={routeHref('new')}>
+              New fine-tune
+            </a>
+          </>
         }
       />
+      {importing && currentProject ? (
+        <ImportRunDialog projectId={currentProject.id} onClose={() => setImporting(false)} onImported={() => setImported((n) => n + 1)} />
+      ) : null}
       <ProjectGate pageTitle="Runs" icon="pulse" will={WILL}>
-        {(project) => <RunList key={project.id} project={project} />}
+        {(project) => <RunList key={`${project.id}-${imported}`} project={project} />}
       </ProjectGate>
     </>
   );

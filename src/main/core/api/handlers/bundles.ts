@@ -33,6 +33,7 @@ import {
   type LoraAdapter,
 } from '../../../formats/peft/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
+import { slug } from './adapters.ts';
 import { runHandlers, runOutputDir } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -322,7 +323,10 @@ export async function importRun(
     trainLoss: final?.train_loss ?? trainPoints[trainPoints.length - 1]?.values.loss ?? null,
     evalLoss: lastEval,
     evalPerplexity: lastEval === null ? null : Math.exp(lastEval),
-    trainedTokens: Math.round(output.state.num_input_tokens_seen ?? 0),
+    // transformers counts num_input_tokens_seen only when asked; TRL logs its running num_tokens either way
+    trainedTokens: Math.round(
+      Math.max(output.state.num_input_tokens_seen ?? 0, ...output.state.log_history.map((e) => e.num_tokens ?? 0)),
+    ),
     seconds: final?.train_runtime ?? 0,
     peakRssBytes: null,
     trainableParameters: parameterCount(adapter),
@@ -351,7 +355,10 @@ export const bundleHandlers: HandlerGroup<'bundles'> = {
   'bundles.create': ({ runId, projectId, config, outDir, overwrite }, ctx) => {
     let params: RunBundleJobParams;
     let project: string | null = projectId ?? null;
-    const out = resolve(outDir);
+    const named = runId ? (ctx.store.runs.get(runId)?.name ?? runId) : 'config';
+    const out = resolve(
+      outDir ?? join(ctx.dataDir, 'bundles', `${slug(named)}-${(runId ?? Date.now().toString(36)).slice(0, 8)}`),
+    );
     if (runId) {
       const run = runHandlers['runs.get']({ id: runId }, ctx) as Awaited<ReturnType<(typeof runHandlers)['runs.get']>>;
       project = run.projectId;
