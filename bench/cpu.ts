@@ -10,9 +10,10 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { buildLlamaProgram, countParams, type LlamaConfig } from '../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, type LlamaConfig } from '../src/main/model/families/llama/program.ts';
+import { countParams } from '../src/main/model/ir.ts';
 import { applyLora } from '../src/main/engine/lora/model.ts';
-import type { Program } from '../src/main/engine/ir.ts';
+import type { Program } from '../src/main/model/ir.ts';
 import { requiresGrad } from '../src/main/engine/autodiff.ts';
 import { createCpuTrainingSession } from '../src/main/engine/executors/onnx/session.ts';
 import { GraphBuilder } from '../src/main/engine/executors/onnx/builder.ts';

@@ -2,8 +2,9 @@
 // random r=16 q/k/v/o adapter attached as graph inputs, as chat runs it): a 64-token prompt's prefill, then 64
 // greedy one-token steps through the real decode loop. Prints one JSON line (bench/cpu.ts runs it as a case).
 //   npx tsx bench/decode.ts [--nf4]     (--nf4: the base held as NF4 with double quant, as QLoRA chat loads it)
-import { buildLlamaProgram, countParams, type LlamaConfig } from '../src/main/engine/models/llama.ts';
-import type { Program } from '../src/main/engine/ir.ts';
+import { buildLlamaProgram, type LlamaConfig } from '../src/main/model/families/llama/program.ts';
+import { countParams } from '../src/main/model/ir.ts';
+import type { Program } from '../src/main/model/ir.ts';
 import { mulberry32 } from '../src/main/engine/rng.ts';
 import { Decoder, type AdapterFactors } from '../src/main/engine/generate/decoder.ts';
 import { generate } from '../src/main/engine/generate/generate.ts';

@@ -7,12 +7,12 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLlamaProgram, type LlamaConfig } from '../src/main/engine/models/llama.ts';
-import { buildProgramFromSpec } from '../src/main/engine/models/index.ts';
+import { buildLlamaProgram, type LlamaConfig } from '../src/main/model/families/llama/program.ts';
+import { buildProgramFromSpec } from '../src/main/model/families/index.ts';
 import { specFromConfig } from '../src/main/formats/model/index.ts';
 import { applyLora } from '../src/main/engine/lora/model.ts';
 import type { LoraConfig } from '../src/main/engine/lora/config.ts';
-import type { Program } from '../src/main/engine/ir.ts';
+import type { Program } from '../src/main/model/ir.ts';
 import type { Batch } from '../src/main/engine/session.ts';
 import { quantizeProgram, quantizeWeight } from '../src/main/engine/quant/program.ts';
 import type { Nf4Tensor } from '../src/main/engine/quant/nf4.ts';

@@ -12,9 +12,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { buildLlamaProgram, countParams, type LlamaConfig } from '../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, type LlamaConfig } from '../src/main/model/families/llama/program.ts';
+import { countParams } from '../src/main/model/ir.ts';
 import { applyLora } from '../src/main/engine/lora/model.ts';
-import type { Program } from '../src/main/engine/ir.ts';
+import type { Program } from '../src/main/model/ir.ts';
 import type { Batch } from '../src/main/engine/session.ts';
 import { createCudaTrainingSession, probeCuda } from '../src/main/engine/executors/cuda/index.ts';
 

@@ -4,7 +4,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildLlamaProgram } from '../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../src/main/model/families/llama/program.ts';
 import { applyLora } from '../src/main/engine/lora/model.ts';
 import { createCpuTrainingSession } from '../src/main/engine/executors/onnx/session.ts';
 import { mulberry32 } from '../src/main/engine/rng.ts';

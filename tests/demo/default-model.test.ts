@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR, DEMO_DATASET_DIR } from '../../src/main/cli/commands/demo.ts';
 import { openModelFolder } from '../../src/main/formats/model/index.ts';
 import { HfTokenizer, renderChat } from '../../src/main/formats/tokenizer/index.ts';
-import { buildLlamaProgram, llamaConfigFromModelSpec } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, llamaConfigFromModelSpec } from '../../src/main/model/families/llama/program.ts';
 import { countParams, createCpuTrainingSession } from '../../src/main/engine/index.ts';
 import { generateDemoDataset, pirateAnswer } from '../../scripts/demo-dataset/generate.ts';
 import { generateStory } from '../../scripts/default-model/corpus.ts';

@@ -16,7 +16,7 @@ import { DEFAULT_MODEL_DIR, DEMO_PROMPTS, demoRunConfig } from '../../src/main/c
 import { openModelFolder } from '../../src/main/formats/model/index.ts';
 import { HfTokenizer, renderChat } from '../../src/main/formats/tokenizer/index.ts';
 import { loadRunExamples } from '../../src/main/engine/data/run-examples.ts';
-import { buildLlamaProgram, llamaConfigFromModelSpec } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, llamaConfigFromModelSpec } from '../../src/main/model/families/llama/program.ts';
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/lora-studio.js');

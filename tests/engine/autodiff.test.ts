@@ -1,7 +1,7 @@
 // The one reverse walk every executor follows: what gets a gradient, how many contributions each activation sums,
 // and where checkpointing replays a block.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { backwardWalk, GradientTape } from '../../src/main/engine/autodiff.ts';
 import { tinyConfig } from './tiny.ts';

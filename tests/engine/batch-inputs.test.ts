@@ -1,7 +1,7 @@
 // Batch-level inputs every executor shares: dropout masks, positions and the attention bias for packed rows.
 import { describe, expect, it } from 'vitest';
 import { bernoulliMask, prepareBatch } from '../../src/main/engine/batch-inputs.ts';
-import { buildLlamaProgram } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../src/main/model/families/llama/program.ts';
 import { MASK_BIAS } from '../../src/main/engine/ops/attention.ts';
 import { tinyConfig } from './tiny.ts';
 

@@ -1,6 +1,6 @@
 // Tiny Llama-family configs and random weights built in memory, for engine tests.
-import type { LlamaConfig } from '../../src/main/engine/models/llama.ts';
-import type { Program } from '../../src/main/engine/ir.ts';
+import type { LlamaConfig } from '../../src/main/model/families/llama/program.ts';
+import type { Program } from '../../src/main/model/ir.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { randn } from './helpers.ts';
 

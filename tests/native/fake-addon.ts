@@ -1,7 +1,7 @@
 // A stand-in for the native addon that runs each plan with the float64 CPU harness: it lets the TypeScript half of
 // the CUDA executor (batch assembly, trainable layout, dropout masks, optimizer arguments, error translation) be
 // tested against the CPU executor on a machine without a GPU. Its AdamW mirrors native/cuda/adamw.cu.
-import type { Program } from '../../src/main/engine/ir.ts';
+import type { Program } from '../../src/main/model/ir.ts';
 import type { Plan } from '../../src/main/engine/executors/plan/plan.ts';
 import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
 import { dequantizeAbsmax, dequantizeNf4, quantizeNf4 } from '../../src/main/engine/quant/nf4.ts';

@@ -3,16 +3,16 @@
 // GQA, vocab chunks), NF4 on the device vs quant/nf4.ts, out-of-memory messages, and a short training curve.
 // Skipped, with the reason in the suite's name, where the addon sees no CUDA device (this CI machine).
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram, type LlamaConfig } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, type LlamaConfig } from '../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import type { LoraConfig } from '../../src/main/engine/lora/config.ts';
-import type { Program } from '../../src/main/engine/ir.ts';
+import type { Program } from '../../src/main/model/ir.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 import { createCudaTrainingSession, CudaOutOfMemoryError, probeCuda } from '../../src/main/engine/executors/cuda/index.ts';
 import { quantizeProgram, quantizeWeight } from '../../src/main/engine/quant/program.ts';
 import type { Nf4Tensor } from '../../src/main/engine/quant/nf4.ts';
-import { buildProgramFromSpec } from '../../src/main/engine/models/index.ts';
+import { buildProgramFromSpec } from '../../src/main/model/families/index.ts';
 import { specFromConfig } from '../../src/main/formats/model/index.ts';
 import { tinyModelConfig } from '../fixtures/tiny-models.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../engine/tiny.ts';

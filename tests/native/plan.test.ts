@@ -2,10 +2,10 @@
 // float64 harness must give the reference executor's NLL, logits and LoRA gradients, for every Llama-family variant,
 // with and without gradient checkpointing, while actually reusing slots.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import type { LoraConfig } from '../../src/main/engine/lora/config.ts';
-import type { Program } from '../../src/main/engine/ir.ts';
+import type { Program } from '../../src/main/model/ir.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { dropoutMasks, prepareBatch } from '../../src/main/engine/batch-inputs.ts';
 import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
@@ -15,7 +15,7 @@ import { randomWeights, tinyBatch, tinyConfig } from '../engine/tiny.ts';
 import { relErr } from '../engine/helpers.ts';
 import { tinyModelConfig } from '../fixtures/tiny-models.ts';
 import { specFromConfig } from '../../src/main/formats/model/index.ts';
-import { buildProgramFromSpec } from '../../src/main/engine/models/index.ts';
+import { buildProgramFromSpec } from '../../src/main/model/families/index.ts';
 
 const lora = (over: Partial<LoraConfig> = {}): LoraConfig => ({ r: 3, alpha: 6, dropout: 0.25, targetModules: 'all-linear', bias: 'none', useRslora: false, ...over });
 

@@ -2,7 +2,7 @@
 // harness (fake-addon.ts): same loss, gradients, optimizer steps, evaluation and logits; probeCuda never throws;
 // out-of-memory turns into a message naming what to change.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram } from '../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import type { LoraConfig } from '../../src/main/engine/lora/config.ts';
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';

@@ -3,8 +3,8 @@
 // contributions each activation receives (fan-in, summed), and — with gradient checkpointing — where a block's
 // forward is replayed before its first backward node. Executors only say how one node's backward is computed.
 
-import type { Block, OpNode, Program } from './ir.ts';
-import { nodeInputs, paramMap } from './ir.ts';
+import type { Block, OpNode, Program } from '../model/ir.ts';
+import { nodeInputs, paramMap } from '../model/ir.ts';
 
 /** Tensors that depend on a trainable parameter (trainable params included): only these get gradients. */
 export function requiresGrad(p: Program): Set<string> {

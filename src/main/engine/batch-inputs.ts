@@ -3,7 +3,7 @@
 // Keeping this outside the executors is what makes them agree bit-for-bit on the inputs.
 
 import type { Batch } from './session.ts';
-import type { Program } from './ir.ts';
+import type { Program } from '../model/ir.ts';
 import { positionsFromMask, ropeTables } from './ops/rope.ts';
 import { attentionBias } from './ops/attention.ts';
 import { hashString } from './rng.ts';

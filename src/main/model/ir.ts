@@ -1,10 +1,18 @@
 // The engine's intermediate representation: a model is a straight-line program of coarse ops over named tensors.
-// Model definitions (models/*.ts) write it once; executors (reference f64, ONNX on the CPU, CUDA later) lower it.
+// Family modules (model/families/<name>/program.ts) write it once; the engine's executors (reference f64, ONNX on
+// the CPU, the device plan for CUDA) lower it. It sits below formats and engine so a family is one folder.
 // Every activation is 2-D (N, width) with N = B·T rows; per-head ops view a row as (heads, HD).
 // Batch-level inputs (token ids, labels, rope tables, the attention bias, dropout masks) are not tensors of the
 // program: every executor derives them from the Batch the same way (batch-inputs.ts).
 
-import type { RopeConfig } from './ops/rope.ts';
+import type { RopeScaling } from './spec-base.ts';
+
+/** Rotary tables of a program: base frequency, rotated width, optional scaling (engine/ops/rope.ts builds them). */
+export interface RopeConfig {
+  theta: number;
+  headDim: number; // HD, rotated fully
+  scaling: RopeScaling | null;
+}
 
 export interface ParamDecl {
   name: string; // HF-style name, e.g. model.layers.0.self_attn.q_proj.weight or ….q_proj.lora_A.weight
@@ -106,6 +114,11 @@ export function nodeInputs(n: OpNode): string[] {
     case 'slice': return [n.x];
     case 'softcap': return [n.x];
   }
+}
+
+/** Total parameter count of a program (tied embeddings counted once), optionally of the params `filter` keeps. */
+export function countParams(p: Program, filter: (d: ParamDecl) => boolean = () => true): number {
+  return p.params.filter(filter).reduce((s, d) => s + d.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** Trainable-parameter key as PEFT saves it (base_model.model.<name>). */

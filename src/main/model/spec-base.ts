@@ -1,7 +1,6 @@
-// The normalized description of a supported decoder-only model, read from a Hugging Face
-// config.json by the architecture registry. The engine builds its graphs from this alone.
-
-export type ModelFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gemma3';
+// What every family's normalized spec has: the fields read from a Hugging Face config.json that formats (tensor
+// tables, GGUF, PEFT) and the engine read without knowing the family. Each family narrows it
+// (families/<name>/config.ts: LlamaSpec, Gpt2Spec, Gemma3Spec) and ModelSpec is their union (families/index.ts).
 
 export type RopeScaling =
   | { type: 'linear'; factor: number }
@@ -19,8 +18,8 @@ export type NormKind = 'rms' | 'rms_one_plus' | 'layer';
 export type Activation = 'silu' | 'gelu_tanh' | 'gelu';
 export type LayerType = 'full' | 'sliding';
 
-export interface ModelSpec {
-  family: ModelFamily;
+export interface SpecBase {
+  family: string;
   /** The Hugging Face class in config.json `architectures[0]`. */
   architecture: string;
   modelType: string;

@@ -3,14 +3,14 @@
 // bias, q/k norm, sliding window). Adapters as inputs: scale 0 is the base bit for bit, and several adapters with
 // weights equal the base with those adapters merged into its weights.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram } from '../../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
 import { Decoder, type AdapterFactors } from '../../../src/main/engine/generate/decoder.ts';
-import type { Program } from '../../../src/main/engine/ir.ts';
-import { peftKey } from '../../../src/main/engine/ir.ts';
+import type { Program } from '../../../src/main/model/ir.ts';
+import { peftKey } from '../../../src/main/model/ir.ts';
 import type { TensorMap } from '../../../src/main/engine/session.ts';
-import { buildProgramFromSpec } from '../../../src/main/engine/models/index.ts';
+import { buildProgramFromSpec } from '../../../src/main/model/families/index.ts';
 import { makeTinyModel } from '../../fixtures/tiny-models.ts';
 import { quantizeProgram } from '../../../src/main/engine/quant/program.ts';
 import { readProgramWeights } from '../../../src/main/engine/models/load.ts';

@@ -2,13 +2,14 @@
 // B = 0 leaves the base logits untouched, merged weights reproduce the attached adapter, padding is inert,
 // dropout masks are reproducible across a resume.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram, countParams, type LlamaConfig } from '../../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, type LlamaConfig } from '../../../src/main/model/families/llama/program.ts';
+import { countParams } from '../../../src/main/model/ir.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { matchTargetModules } from '../../../src/main/engine/lora/model.ts';
 import { loraDelta, mergeInto, initLoraA } from '../../../src/main/engine/lora/layer.ts';
 import { loraScaling, type LoraConfig } from '../../../src/main/engine/lora/config.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
-import { peftKey } from '../../../src/main/engine/ir.ts';
+import { peftKey } from '../../../src/main/model/ir.ts';
 import type { Batch } from '../../../src/main/engine/session.ts';
 import { randn, relErr } from '../helpers.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../tiny.ts';

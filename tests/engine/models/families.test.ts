@@ -5,13 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { tinyModelConfig } from '../../fixtures/tiny-models.ts';
 import { specFromConfig, type ModelSpec } from '../../../src/main/formats/model/index.ts';
-import { buildProgramFromSpec, fullFineTuneProgram } from '../../../src/main/engine/models/index.ts';
-import { countParams } from '../../../src/main/engine/models/llama.ts';
+import { buildProgramFromSpec } from '../../../src/main/model/families/index.ts';
+import { fullFineTuneProgram } from '../../../src/main/engine/models/index.ts';
+import { countParams } from '../../../src/main/model/ir.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
-import { peftKey, type Program } from '../../../src/main/engine/ir.ts';
+import { peftKey, type Program } from '../../../src/main/model/ir.ts';
 import { relErr } from '../helpers.ts';
 import { randomWeights, tinyBatch } from '../tiny.ts';
 

@@ -8,12 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../../fixtures/tiny-models.ts';
 import { openModelFolder } from '../../../src/main/formats/model/index.ts';
 import { countTrainable, defaultLoraConfig, matchTargetModules } from '../../../src/main/formats/peft/index.ts';
-import { buildLlamaProgram, countParams, llamaConfigFromModelSpec } from '../../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram, llamaConfigFromModelSpec } from '../../../src/main/model/families/llama/program.ts';
+import { countParams } from '../../../src/main/model/ir.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
-import { peftKey } from '../../../src/main/engine/ir.ts';
+import { peftKey } from '../../../src/main/model/ir.ts';
 import { relErr } from '../helpers.ts';
 import { tinyBatch } from '../tiny.ts';
 

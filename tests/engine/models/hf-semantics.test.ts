@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTinyModel, type TinyModel } from '../../fixtures/tiny-models.ts';
 import { openModelFolder } from '../../../src/main/formats/model/index.ts';
-import { buildProgramFromSpec } from '../../../src/main/engine/models/index.ts';
+import { buildProgramFromSpec } from '../../../src/main/model/families/index.ts';
 import { readProgramWeights } from '../../../src/main/engine/models/load.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';

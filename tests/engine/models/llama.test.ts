@@ -1,12 +1,12 @@
 // Whole tiny Llama-family models (GQA, 2 layers, a padded batch): LoRA gradients of the float64 reference against
 // finite differences, and the ONNX executor (float64 graphs) against the reference: loss, logits, gradients.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram } from '../../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
-import { peftKey } from '../../../src/main/engine/ir.ts';
+import { peftKey } from '../../../src/main/model/ir.ts';
 import { relErr } from '../helpers.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../tiny.ts';
 

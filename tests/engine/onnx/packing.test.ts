@@ -2,7 +2,7 @@
 // two examples gives exactly the NLL and gradient of the two examples run apart. And MicroStepOptions.dropoutSeed
 // decides the dropout masks.
 import { describe, expect, it } from 'vitest';
-import { buildLlamaProgram } from '../../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
 import type { Batch } from '../../../src/main/engine/session.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildUpdateGraph } from '../../../src/main/engine/executors/onnx/graphs.ts';
 import { OrtGraph } from '../../../src/main/engine/executors/onnx/ort.ts';
-import { buildLlamaProgram } from '../../../src/main/engine/models/llama.ts';
+import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
 import type { Batch } from '../../../src/main/engine/session.ts';

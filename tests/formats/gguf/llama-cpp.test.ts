@@ -12,7 +12,7 @@ import { exportGguf, exportLoraGguf, quantizeQ4_0, decodeGgml, GgmlType } from '
 import { openModelFolder } from '../../../src/main/formats/model/index.ts';
 import { defaultLoraConfig, matchTargetModules, initLoraAdapter, writeAdapter, type LoraAdapter } from '../../../src/main/formats/peft/index.ts';
 import { mergedTensorReader } from '../../../src/main/formats/merge/index.ts';
-import { buildProgramFromSpec } from '../../../src/main/engine/models/index.ts';
+import { buildProgramFromSpec } from '../../../src/main/model/families/index.ts';
 import { readProgramWeights } from '../../../src/main/engine/models/load.ts';
 import { ReferenceExecutor } from '../../../src/main/engine/executors/reference/executor.ts';
 import { prepareBatch } from '../../../src/main/engine/batch-inputs.ts';

@@ -7,7 +7,7 @@ import { openModelFolder, type ModelSpec } from '../../formats/model/index.ts';
 import { HfTokenizer, renderChat } from '../../formats/tokenizer/index.ts';
 import { readAdapter, layerScale } from '../../formats/peft/index.ts';
 import type { ChatMessage } from '../../formats/dataset/types.ts';
-import { buildProgramFromSpec } from '../models/index.ts';
+import { buildProgramFromSpec } from '../../model/families/index.ts';
 import { readProgramWeights } from '../models/load.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { Decoder, type AdapterFactors, type AttachedAdapter } from './decoder.ts';

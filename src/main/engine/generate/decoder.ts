@@ -2,7 +2,7 @@
 // a KV cache per conversation, and the attached adapters as graph inputs. Attaching, detaching, scaling and
 // combining adapters only changes the feeds — the base is never reloaded.
 
-import type { Program } from '../ir.ts';
+import type { Program } from '../../model/ir.ts';
 import { ropeTables } from '../ops/rope.ts';
 import { MASK_BIAS } from '../ops/attention.ts';
 import type { Elem } from '../executors/onnx/builder.ts';

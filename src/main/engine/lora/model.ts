@@ -4,7 +4,7 @@
 
 import type { LoraConfig } from './config.ts';
 import { loraScaling, validateLoraConfig } from './config.ts';
-import type { Program } from '../ir.ts';
+import type { Program } from '../../model/ir.ts';
 
 export interface TargetMatch {
   targeted: Set<string>; // module names

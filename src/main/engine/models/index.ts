@@ -1,19 +1,8 @@
-// One entry from a normalized ModelSpec to the family's program, and the training methods' views of a program:
-// full fine-tuning (every weight trainable) here, LoRA in lora/model.ts, the NF4 base of QLoRA in quant/program.ts.
+// The training methods' views of a family's program (model/families/index.ts buildProgramFromSpec): full
+// fine-tuning (every weight trainable) and fresh weights for pretraining here, LoRA in lora/model.ts, the NF4 base
+// of QLoRA in quant/program.ts.
 
-import type { ParamDecl, Program } from '../ir.ts';
-import type { ModelSpec } from '../../formats/model/spec.ts';
-import { buildLlamaProgram, llamaConfigFromModelSpec } from './llama.ts';
-import { buildGpt2Program } from './gpt2.ts';
-import { buildGemma3Program } from './gemma3.ts';
-
-export function buildProgramFromSpec(spec: ModelSpec): Program {
-  switch (spec.family) {
-    case 'gpt2': return buildGpt2Program(spec);
-    case 'gemma3': return buildGemma3Program(spec);
-    default: return buildLlamaProgram(llamaConfigFromModelSpec(spec));
-  }
-}
+import type { ParamDecl, Program } from '../../model/ir.ts';
 
 /**
  * Full fine-tuning: every parameter trainable (a tied embedding is one parameter, trained through both uses).

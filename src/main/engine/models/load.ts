@@ -2,7 +2,7 @@
 // weights (GPT-2) transposed from their on-disk [in, out] to the program's [out, in], and QLoRA's quantized
 // linears turned into NF4 as each is read, so the float copy of a big weight never outlives its own quantization.
 
-import type { Program } from '../ir.ts';
+import type { Program } from '../../model/ir.ts';
 import type { ModelFolder } from '../../formats/model/index.ts';
 import { quantizeWeight, type QuantOptions } from '../quant/program.ts';
 import type { Nf4Tensor } from '../quant/nf4.ts';

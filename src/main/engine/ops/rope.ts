@@ -3,15 +3,10 @@
 // cos/sin tables (N, HD) hold each row's angles pos·inv_freq duplicated over both halves; they are computed once
 // per batch (from positions) and shared by every layer and every executor.
 
-export type RopeScaling =
-  | { type: 'linear'; factor: number }
-  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+import type { RopeConfig } from '../../model/ir.ts';
 
-export interface RopeConfig {
-  theta: number;
-  headDim: number; // HD, rotated fully
-  scaling: RopeScaling | null;
-}
+export type { RopeConfig } from '../../model/ir.ts';
+export type { RopeScaling } from '../../model/spec.ts';
 
 /** inv_freq (HD/2), with Llama-3 or linear scaling applied as transformers' rope init functions do. */
 export function ropeInvFreq(cfg: RopeConfig): Float64Array {

@@ -2,7 +2,7 @@
 // bitsandbytes' 4-bit loading does, every linear weight is quantized except the output head (and a tied head's
 // embedding); embeddings, norms and biases stay in float. LoRA branches on top stay float32.
 
-import type { Program } from '../ir.ts';
+import type { Program } from '../../model/ir.ts';
 import { quantizeNf4, type Nf4Tensor } from './nf4.ts';
 
 export interface QuantOptions {

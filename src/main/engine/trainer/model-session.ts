@@ -11,14 +11,15 @@ import type { RunConfig } from '../../../common/api/runs.ts';
 import { openModelFolder, readModelSpec, tensorTable, TOKENIZER_FILES, type ModelSpec } from '../../formats/model/index.ts';
 import { adapterFromTensors, loraConfigForRun, writeAdapter, type TrainingTemplate } from '../../formats/peft/index.ts';
 import { writeShardedSafetensors } from '../../formats/safetensors/index.ts';
-import { countParams } from '../models/llama.ts';
-import { buildProgramFromSpec, fullFineTuneProgram, initProgramWeights } from '../models/index.ts';
+import { countParams } from '../../model/ir.ts';
+import { buildProgramFromSpec } from '../../model/families/index.ts';
+import { fullFineTuneProgram, initProgramWeights } from '../models/index.ts';
 import { readProgramWeights, toStored } from '../models/load.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { isNf4, nf4StorageBytes } from '../quant/nf4.ts';
 import { applyLora } from '../lora/model.ts';
 import { createCpuTrainingSession } from '../executors/onnx/session.ts';
-import { peftKey, type Program } from '../ir.ts';
+import { peftKey, type Program } from '../../model/ir.ts';
 import type { TensorMap, TrainingSession } from '../session.ts';
 import type { AdapterWriter } from './checkpoint.ts';
 

@@ -9,7 +9,8 @@
 //   - 1-D tensors (norms, biases) in F32; rows not a multiple of 32 fall back to F16 when quantizing.
 
 import { openModelFolder, type ModelFolder } from '../model/folder.ts';
-import type { ModelSpec } from '../model/spec.ts';
+import type { ModelSpec } from '../../model/spec.ts';
+import { familyOf } from '../../model/families/index.ts';
 import type { HfTensorEntry } from '../model/tensors.ts';
 import { transpose2d, linearModules } from '../model/tensors.ts';
 import { readAdapter, layerScale, type LoraAdapter } from '../peft/adapter.ts';
@@ -35,54 +36,14 @@ export class GgufExportError extends Error {
   }
 }
 
-/** llama.cpp architecture name of a family. */
+/** llama.cpp architecture name of a family (its family module says). */
 export function ggufArch(spec: ModelSpec): string {
-  switch (spec.family) {
-    case 'llama':
-    case 'mistral':
-      return 'llama';
-    default:
-      return spec.family;
-  }
+  return familyOf(spec).ggufArch(spec);
 }
 
-/** llama.cpp tensor name of an HF tensor (null: not written). */
+/** llama.cpp tensor name of an HF tensor, from the family's tensor table. */
 export function ggufTensorName(entry: HfTensorEntry): string {
-  if (entry.split) {
-    // GPT-2's fused c_attn weight / bias.
-    const m = /^layers\.(\d+)\.attn\.q\.(weight|bias)$/.exec(entry.params[0].name);
-    if (!m) throw new GgufExportError(`no GGUF name for fused tensor ${entry.hfName}`);
-    return `blk.${m[1]}.attn_qkv.${m[2]}`;
-  }
-  const p = entry.params[0].name;
-  const fixed: Record<string, string> = {
-    embed: 'token_embd.weight',
-    pos_embed: 'position_embd.weight',
-    'final_norm.weight': 'output_norm.weight',
-    'final_norm.bias': 'output_norm.bias',
-    'lm_head.weight': 'output.weight',
-  };
-  if (fixed[p]) return fixed[p];
-  const m = /^layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(p);
-  if (!m) throw new GgufExportError(`no GGUF name for ${entry.hfName} (${p})`);
-  const parts: Record<string, string> = {
-    attn_norm: 'attn_norm',
-    'attn.q': 'attn_q',
-    'attn.k': 'attn_k',
-    'attn.v': 'attn_v',
-    'attn.o': 'attn_output',
-    'attn.q_norm': 'attn_q_norm',
-    'attn.k_norm': 'attn_k_norm',
-    attn_post_norm: 'post_attention_norm',
-    mlp_norm: 'ffn_norm',
-    mlp_post_norm: 'post_ffw_norm',
-    'mlp.gate': 'ffn_gate',
-    'mlp.up': 'ffn_up',
-    'mlp.down': 'ffn_down',
-  };
-  const part = parts[m[2]];
-  if (!part) throw new GgufExportError(`no GGUF name for ${entry.hfName} (${p})`);
-  return `blk.${m[1]}.${part}.${m[3]}`;
+  return entry.gguf;
 }
 
 /**

@@ -2,7 +2,7 @@
 // when the device is full: the biggest consumers with the setting that shrinks each (batch × sequence length for
 // activations, gradient checkpointing, QLoRA for the base weights).
 
-import type { Program } from '../../ir.ts';
+import type { Program } from '../../../model/ir.ts';
 import { headChunkBytes, lowerProgram, planSlotBytes, trainableOffsets } from '../plan/plan.ts';
 
 export interface MemoryOptions {

@@ -4,8 +4,8 @@
 // Same contract as the CPU executor (CpuTrainingSession): same trainable layout and init, same AdamW arithmetic,
 // same dropout masks when `exactDropout` is on (parity tests), a device-side counter hash otherwise.
 
-import type { Program } from '../../ir.ts';
-import { paramMap, peftKey } from '../../ir.ts';
+import type { Program } from '../../../model/ir.ts';
+import { paramMap, peftKey } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, validateBatch } from '../../batch-inputs.ts';
 import { positionsFromMask, ropeTables } from '../../ops/rope.ts';

@@ -8,7 +8,7 @@
 // Inputs: input_ids (B, T); rope_cos/rope_sin[_local] (N, HD) or position_ids (N) for positions P…P+T−1; attn_bias[_w<W>] (B, 1, G·T, P+T);
 // past_k.<i>/past_v.<i>; lora_A/lora_B/lora_s.<module>. Outputs: logits (N, V), present_k.<i>/present_v.<i>.
 
-import type { OpNode, Program } from '../../ir.ts';
+import type { OpNode, Program } from '../../../model/ir.ts';
 import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';
 import type { BatchValues } from './lower/context.ts';

@@ -3,8 +3,8 @@
 // (global-norm clipping + AdamW) over flat vectors. Frozen weights are initializers; trainables arrive as one flat
 // vector each run (cheap for LoRA) and are sliced apart in the graph.
 
-import type { ParamDecl, Program } from '../../ir.ts';
-import { nodeInputs } from '../../ir.ts';
+import type { ParamDecl, Program } from '../../../model/ir.ts';
+import { nodeInputs } from '../../../model/ir.ts';
 import { backwardWalk, GradientTape } from '../../autodiff.ts';
 import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';

@@ -3,7 +3,7 @@
 // (graphs.ts) and the decode graph (decode-graph.ts) are modes of one lowering over this table; decoding replaces
 // two entries (attention reads and extends a KV cache, linears read adapters as inputs).
 
-import type { OpNode } from '../../ir.ts';
+import type { OpNode } from '../../../model/ir.ts';
 import type { LowerCtx } from './lower/context.ts';
 import { embeddingBackward, embeddingForward } from './lower/embedding.ts';
 import { rmsnormBackward, rmsnormForward } from './lower/rmsnorm.ts';

@@ -2,8 +2,8 @@
 // run by onnxruntime-node. JS holds the flat trainable vector, its gradient accumulator and the AdamW moments
 // (Float32Array, or Float64Array in a float64 session); frozen weights live in the graphs as initializers.
 
-import type { Program } from '../../ir.ts';
-import { paramMap, peftKey } from '../../ir.ts';
+import type { Program } from '../../../model/ir.ts';
+import { paramMap, peftKey } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';

@@ -5,7 +5,7 @@
 //   - slot reuse is checked: every read asserts that the tensor it wants is still the slot's tenant, so a liveness
 //     bug fails loudly here instead of silently corrupting gradients on the GPU.
 
-import type { Program } from '../../ir.ts';
+import type { Program } from '../../../model/ir.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
 import { rmsnormBackward, rmsnormForward } from '../../ops/rmsnorm.ts';
 import { layernormBackward, layernormForward } from '../../ops/layernorm.ts';

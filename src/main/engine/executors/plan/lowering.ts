@@ -2,7 +2,7 @@
 // OpNode['op']: an op without an entry is a type error here. plan.ts walks the program (forward, the fused LM
 // head + loss, then autodiff.ts's reverse walk with its checkpoint replays) and calls these entries.
 
-import type { OpNode } from '../../ir.ts';
+import type { OpNode } from '../../../model/ir.ts';
 import type { LoraRef, Step } from './steps.ts';
 
 export type Op = OpNode['op'];

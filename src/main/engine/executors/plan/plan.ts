@@ -8,7 +8,7 @@
 // Every plan tensor is per token: N rows × width (N = B·T of the micro-batch, at most the session's capacity).
 // Frozen weights are named by param; LoRA A/B are offsets into the one flat f32 trainables buffer.
 
-import type { OpNode, Program } from '../../ir.ts';
+import type { OpNode, Program } from '../../../model/ir.ts';
 import { backwardWalk } from '../../autodiff.ts';
 import { stepIO, type DType, type LoraRef, type PlanMode, type Step, type TensorDecl } from './steps.ts';
 import { planLowering, type GradTarget, type PlanCtx } from './lowering.ts';

@@ -2,7 +2,7 @@
 // tape backwards. Slow and exact — the oracle for finite-difference checks and for every other executor.
 // Each op's forward and backward live in lowering.ts; the backward order and fan-in come from autodiff.ts.
 
-import type { OpNode, Program } from '../../ir.ts';
+import type { OpNode, Program } from '../../../model/ir.ts';
 import { backwardWalk, GradientTape, type BackwardWalk } from '../../autodiff.ts';
 import type { BatchInputs } from '../../batch-inputs.ts';
 import type { LoraBranch } from '../../ops/linear.ts';

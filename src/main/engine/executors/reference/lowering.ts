@@ -1,7 +1,7 @@
 // The reference executor's lowering table: each IR op's forward and backward on the float64 op references
 // (ops/*.ts), side by side. Exhaustive over OpNode['op']: an op without an entry is a type error here.
 
-import type { OpNode } from '../../ir.ts';
+import type { OpNode } from '../../../model/ir.ts';
 import type { BatchInputs } from '../../batch-inputs.ts';
 import { embeddingBackward, embeddingForward } from '../../ops/embedding.ts';
 import { rmsnormBackward, rmsnormForward } from '../../ops/rmsnorm.ts';

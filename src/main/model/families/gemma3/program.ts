@@ -4,13 +4,9 @@
 // and global layers (layer_types) where sliding layers rotate with their own base (rope_local_base_freq, no
 // scaling), a tied head and optional final logit soft-capping. Names are transformers' Gemma3ForCausalLM's.
 
-import type { Block, OpNode, ParamDecl, Program } from '../ir.ts';
-import type { ModelSpec } from '../../formats/model/spec.ts';
-
-export type Gemma3Spec = Pick<ModelSpec,
-  'family' | 'architecture' | 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' |
-  'rope' | 'normKind' | 'normEps' | 'activation' | 'mlpKind' | 'bias' | 'qkNorm' | 'sandwichNorms' | 'tiedEmbeddings' |
-  'embeddingScale' | 'attentionScale' | 'slidingWindow' | 'layerTypes' | 'finalLogitSoftcap'>;
+import type { Block, OpNode, ParamDecl, Program } from '../../ir.ts';
+import type { Gemma3Spec } from './config.ts';
+import { llamaLayer } from '../llama/tensors.ts';
 
 export function validateGemma3Spec(s: Gemma3Spec): void {
   const where = `${s.architecture} (gemma3)`;
@@ -62,7 +58,7 @@ export function buildGemma3Program(s: Gemma3Spec): Program {
   let x = act('model.embed_tokens:out', C);
   nodes.push({ op: 'embedding', weight: embed, out: x, width: C, scale: Math.fround(s.embeddingScale) });
   for (let l = 0; l < s.numLayers; l++) {
-    const p = `model.layers.${l}`;
+    const p = llamaLayer(l);
     const start = nodes.length;
     const sliding = s.layerTypes[l] === 'sliding';
     const h = norm(`${p}.input_layernorm`, x, C, C);

@@ -4,13 +4,9 @@
 // for GPT-2, with lora_B of c_attn (3C, r). Conv1D weights are stored [in, out] on disk: the program declares them
 // [out, in] like every linear and marks them storedTransposed, so loading and saving transpose once.
 
-import type { Block, OpNode, ParamDecl, Program } from '../ir.ts';
-import type { ModelSpec } from '../../formats/model/spec.ts';
-
-export type Gpt2Spec = Pick<ModelSpec,
-  'family' | 'architecture' | 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' |
-  'maxPositions' | 'positionEmbedding' | 'normKind' | 'normEps' | 'activation' | 'mlpKind' | 'tiedEmbeddings' | 'attentionScale' |
-  'conv1dWeights' | 'fusedQkv'>;
+import type { Block, OpNode, ParamDecl, Program } from '../../ir.ts';
+import type { Gpt2Spec } from './config.ts';
+import { gpt2Layer } from './tensors.ts';
 
 export function validateGpt2Spec(s: Gpt2Spec): void {
   const where = `${s.architecture} (gpt2)`;
@@ -65,7 +61,7 @@ export function buildGpt2Program(s: Gpt2Spec): Program {
   nodes.push({ op: 'embedding', weight: wte, out: tok, width: C, scale: 1 }, { op: 'position_embedding', weight: wpe, out: pos, width: C });
   let x = add('transformer:embed', tok, pos);
   for (let l = 0; l < s.numLayers; l++) {
-    const p = `transformer.h.${l}`;
+    const p = gpt2Layer(l);
     const start = nodes.length;
     const qkv = conv1d(`${p}.attn.c_attn`, layernorm(`${p}.ln_1`, x), C, 3 * C);
     const [q, k, v] = ['q', 'k', 'v'].map((part, i) => {

@@ -1,10 +1,10 @@
 // Llama-style decoder family: Llama (2/3), Mistral (sliding window), Qwen2 (q/k/v bias), Qwen3 (q/k RMSNorm per
 // head, head_dim ≠ hidden/heads), SmolLM2 (= Llama). Written once as a program of coarse ops; LoRA is attached
-// afterwards by lora/model.ts, and every executor lowers the result.
+// afterwards by engine/lora/model.ts, and every executor lowers the result.
 
-import type { Block, OpNode, ParamDecl, Program } from '../ir.ts';
-import type { RopeConfig } from '../ops/rope.ts';
-import type { ModelSpec } from '../../formats/model/spec.ts';
+import type { Block, OpNode, ParamDecl, Program, RopeConfig } from '../../ir.ts';
+import type { SpecBase } from '../../spec-base.ts';
+import { llamaLayer } from './tensors.ts';
 
 export interface LlamaConfig {
   family: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'smollm2';
@@ -28,10 +28,10 @@ export interface LlamaConfig {
 const LLAMA_STYLE = new Set(['llama', 'mistral', 'qwen2', 'qwen3']);
 
 /** The Llama-family config from the normalized ModelSpec (formats/model); refuses what this family can't lower. */
-export function llamaConfigFromModelSpec(spec: ModelSpec): LlamaConfig {
+export function llamaConfigFromModelSpec(spec: SpecBase): LlamaConfig {
   const where = `${spec.architecture} (${spec.family})`;
   if (!LLAMA_STYLE.has(spec.family) || !spec.rope || spec.positionEmbedding !== 'rope')
-    throw new Error(`${where}: not a Llama-family model; buildProgramFromSpec (models/index.ts) picks GPT-2 and Gemma 3 programs`);
+    throw new Error(`${where}: not a Llama-family model; buildProgramFromSpec (model/families/index.ts) picks each family's program`);
   if (spec.normKind !== 'rms' || spec.activation !== 'silu' || spec.mlpKind !== 'gated')
     throw new Error(`${where}: expected RMSNorm + SiLU-gated MLP, got ${spec.normKind} / ${spec.activation} / ${spec.mlpKind}`);
   if (spec.sandwichNorms || spec.finalLogitSoftcap !== null || spec.embeddingScale !== 1)
@@ -91,7 +91,7 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
   let x = act('model.embed_tokens:out', C);
   nodes.push({ op: 'embedding', weight: embed, out: x, width: C, scale: 1 });
   for (let l = 0; l < c.numLayers; l++) {
-    const p = `model.layers.${l}`;
+    const p = llamaLayer(l);
     const start = nodes.length;
     const h = rmsnorm(`${p}.input_layernorm`, x, C, C);
     let q = linear(`${p}.self_attn.q_proj`, h, C, NH * HD, c.attentionBias);
@@ -126,9 +126,4 @@ export function buildLlamaProgram(c: LlamaConfig): Program {
     weight: c.tieWordEmbeddings ? embed : param('lm_head.weight', [V, C]),
   });
   return { family: c.family, params, nodes, widths, blocks, logits, vocab: V, rope: c.rope };
-}
-
-/** Total base parameter count (tied embeddings counted once). */
-export function countParams(p: Program, filter: (d: ParamDecl) => boolean = () => true): number {
-  return p.params.filter(filter).reduce((s, d) => s + d.shape.reduce((a, b) => a * b, 1), 0);
 }

@@ -2,7 +2,7 @@
 // (B, NKV, P, HD) and the new queries attend over all P + T keys. Same math as attention.ts's forward (GQA heads
 // stacked along the query axis, additive bias, softmax), with the bias (B, 1, G·T, P + T) built by the caller for
 // the absolute positions P … P+T−1. P = 0 is the prefill; T = 1 a decode step.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'attention' }>;

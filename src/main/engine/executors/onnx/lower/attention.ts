@@ -3,7 +3,7 @@
 // Forward (scale = the node's, default 1/√HD): S = (q4·scale)·kᵀ + bias, P = softmax(S), O = P·v.
 // Backward (softmax backward as P·(dP − Σ dP·P)): dP = dO·vᵀ, dv = Pᵀ·dO, dS = P·(dP − rowsum(dP·P)),
 // dq = dS·k/√HD, dk = dSᵀ·(q4/√HD). dv and dk sum over the G stacked heads by construction.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'attention' }>;

@@ -1,5 +1,5 @@
 // Elementwise ops: swiglu (silu(gate)·up), gelu_tanh, and the residual add — forward and backward side by side.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Swiglu = Extract<OpNode, { op: 'swiglu' }>;

@@ -1,6 +1,6 @@
 // embedding: Gather rows of the table. Backward (only for a trainable table, i.e. full fine-tuning) scatters
 // with ScatterND reduction=add into zeros of the table's shape.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'embedding' }>;

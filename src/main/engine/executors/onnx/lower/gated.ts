@@ -1,6 +1,6 @@
 // Gemma's pieces built from the same elementwise forms: GeGLU (gelu_tanh(gate) ⊙ up) and final logit
 // soft-capping (cap · tanh(x / cap)), forward and backward side by side.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Geglu = Extract<OpNode, { op: 'geglu' }>;

@@ -1,5 +1,5 @@
 // layernorm: y = x̂·w + b, x̂ = (x − mean)·rstd. Backward: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·w.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'layernorm' }>;

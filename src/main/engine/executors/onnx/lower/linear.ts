@@ -1,7 +1,7 @@
 // linear: y = x·Wᵀ + b as Gemm(transB=1) on the frozen (OC, IC) weight — no transposed copy of it is made —
 // plus the LoRA branch hs = scale·(dropout(x)·Aᵀ) (N, r), y += hs·Bᵀ.
 // Backward: dx = dy·W (+ mask ⊙ scale·(dy·B)·A); dW = dyᵀ·x; db = Σ dy; dA = (scale·dy·B)ᵀ·xd; dB = dyᵀ·hs.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 import { nf4Dequantize, nf4MatMul } from './nf4-linear.ts';
 

@@ -1,6 +1,6 @@
 // Learned absolute positions (GPT-2): Gather rows of the position table by each token's position id (a batch
 // input derived from the attention mask, like rope's tables). Backward scatters into the table when trainable.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'position_embedding' }>;

@@ -1,6 +1,6 @@
 // rmsnorm: y = x̂·w_eff, x̂ = x·rstd, rstd = 1/√(mean(x²)+eps); per-head norms reshape rows to (·, HD) first.
 // Backward: dx = rstd·(g − x̂·mean(g·x̂)), g = dy·w_eff; dw = Σ_rows dy·x̂.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'rmsnorm' }>;

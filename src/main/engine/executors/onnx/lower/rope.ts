@@ -2,7 +2,7 @@
 // rotate_half(x) = [−x2, x1] is written as x·R with a constant (HD, HD) signed permutation R: one small MatMul
 // instead of Slice/Slice/Neg/Concat — fewer kernels per layer, which is what costs on a busy CPU.
 // Backward applies the transposed rotation: dx = dy·cos + (dy·sin)·Rᵀ.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'rope' }>;

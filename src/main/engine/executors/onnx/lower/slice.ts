@@ -1,6 +1,6 @@
 // Column slice of a 2-D activation (GPT-2's fused c_attn output split into q, k, v). Backward pads the slice's
 // gradient back to the input width with zeros; the three slices' gradients then sum into c_attn's output.
-import type { OpNode } from '../../../ir.ts';
+import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 
 type Node = Extract<OpNode, { op: 'slice' }>;
