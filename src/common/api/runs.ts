@@ -172,6 +172,13 @@ function checkRunConfig(config: z.infer<typeof RunConfigObject>, ctx: z.Refineme
   if (config.from_scratch && config.method !== 'full') {
     ctx.addIssue({ code: 'custom', path: ['from_scratch'], message: 'from_scratch trains every weight from random values: it needs method "full"' });
   }
+  if (config.eval_steps !== null && config.dataset.eval_split.kind === 'none') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['eval_steps'],
+      message: `eval_steps is ${config.eval_steps} but the dataset has no eval split (eval_split "none", e.g. --eval-ratio 0), so no evaluation would ever run: hold out a share or give an eval file, or leave eval_steps unset`,
+    });
+  }
   if (config.lora.target_modules !== 'all-linear' && new Set(config.lora.target_modules).size !== config.lora.target_modules.length) {
     ctx.addIssue({ code: 'custom', path: ['lora', 'target_modules'], message: 'target_modules lists a module twice' });
   }
@@ -319,7 +326,17 @@ export const runMethods = {
     doc: 'Validate a config, record the run and start its training job.',
   },
   'runs.cancel': { input: IdRef, output: Run, doc: 'Stop a running run within one step; its last checkpoint stays usable.' },
-  'runs.resume': { input: IdRef, output: Run, doc: 'Continue a cancelled or failed run from its last checkpoint.' },
+  'runs.resume': {
+    input: z.object({
+      id: z.string().min(1),
+      acceptDatasetChange: z
+        .boolean()
+        .default(false)
+        .describe('Continue even though the dataset file’s content changed since the checkpoint (the new hash is recorded).'),
+    }),
+    output: Run,
+    doc: 'Continue a cancelled or failed run from its last checkpoint (refused when the dataset changed, unless accepted).',
+  },
   'runs.rename': {
     input: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(120) }),
     output: Run,
@@ -360,6 +377,7 @@ export const TrainJobParams = z.object({
   config: RunConfig,
   outputDir: z.string().min(1).describe('Where checkpoints and the final adapter go.'),
   resume: z.boolean().describe('Continue from the newest checkpoint in outputDir.'),
+  acceptDatasetChange: z.boolean().default(false).describe('On resume: continue on a dataset whose content hash differs from the checkpoint’s.'),
 });
 export type TrainJobParams = z.infer<typeof TrainJobParams>;
 

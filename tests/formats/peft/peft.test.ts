@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, rm, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { specFromConfig } from '../../../src/main/formats/model/index.ts';
@@ -240,6 +240,12 @@ describe('adapter folders', () => {
       { name: 'base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight', dtype: 'BF16', shape: [2, 64], data: new Float32Array(128).fill(0.5) },
       { name: 'base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight', dtype: 'BF16', shape: [32, 2], data: new Float32Array(64).fill(-1) },
     ]);
+    // The config still says the r of the adapter written first (4): the scale alpha/r would be wrong, so it is refused.
+    const configPath = join(d, 'adapter_config.json');
+    const written = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+    expect(written.r).toBe(4);
+    await expect(readAdapter(d, llama)).rejects.toThrow(/adapter_config\.json says r=4 but model\.layers\.0\.self_attn\.k_proj's tensors in .*adapter_model\.safetensors have rank 2/);
+    await writeFile(configPath, JSON.stringify({ ...written, r: 2 }));
     const a = await readAdapter(d, llama);
     expect(a.layers.get('model.layers.0.self_attn.k_proj')).toMatchObject({ r: 2, inFeatures: 64, outFeatures: 32 });
     await writeSafetensors(join(d, 'adapter_model.safetensors'), [

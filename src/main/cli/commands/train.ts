@@ -43,6 +43,7 @@ export interface TrainFlags {
   trainOn?: string;
   packing?: boolean;
   resume?: string;
+  acceptDatasetChange?: boolean;
   json?: boolean;
 }
 
@@ -233,13 +234,14 @@ export function registerTrain(program: Command): void {
     .option('--train-on <what>', 'completion | all')
     .option('--packing', 'pack several short examples per sequence')
     .option('--resume <run>', 'continue a cancelled or failed run from its last checkpoint (other options are ignored)')
+    .option('--accept-dataset-change', 'with --resume: continue although the dataset file changed since the checkpoint (recorded)')
     .option('--json', 'print the finished run as JSON')
     .action(async (flags: TrainFlags, command: Command) => {
       // Validate before opening the store, so a typo costs nothing.
       const config = flags.resume ? null : await buildRunConfig(flags);
       await withCore(command, async (core) => {
         if (flags.resume) {
-          const run = (await core.invoke('runs.resume', { id: flags.resume })) as Run;
+          const run = (await core.invoke('runs.resume', { id: flags.resume, acceptDatasetChange: flags.acceptDatasetChange === true })) as Run;
           return runAndFollow(core, run, flags.json);
         }
         const project = await resolveProject(core, flags.project);

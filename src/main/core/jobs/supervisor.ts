@@ -51,6 +51,8 @@ interface Running {
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+/** A line of a JavaScript stack trace ("    at fn (file:line:col)"). */
+const STACK_FRAME = /^\s+at \S/;
 const PROGRESS_WRITE_INTERVAL_MS = 1000; // events go out at once; the row is refreshed at most this often
 const STDERR_TAIL_LINES = 20;
 
@@ -202,7 +204,8 @@ export class JobSupervisor {
     this.pipeLines(child.stderr, (line) => {
       running.stderrTail.push(line);
       if (running.stderrTail.length > STDERR_TAIL_LINES) running.stderrTail.shift();
-      this.log(id, 'warn', line);
+      // A crash's stack frames go to the log file only, never to the terminal or the screen.
+      this.log(id, 'warn', line, line, !STACK_FRAME.test(line));
     });
     child.on('error', (err) => {
       running.lastError ??= `worker process error: ${err.message}`;
@@ -252,7 +255,8 @@ export class JobSupervisor {
         break;
       case 'error':
         running.lastError = message.message;
-        this.log(id, 'error', message.stack ?? message.message);
+        // The terminal and the UI get the message and where the details are; the stack goes to the log file only.
+        this.log(id, 'error', `${message.message} (details in ${this.logFile(id)})`, message.stack ?? message.message);
         break;
       case 'cancelled':
         break;
@@ -269,7 +273,8 @@ export class JobSupervisor {
       return;
     }
     const how = signal ? `the worker was killed by ${signal}` : `the worker exited with code ${code}`;
-    const stderr = running.stderrTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+    // A crash's stack frames stay in the log file (the stderr tail is logged there as it arrives).
+    const stderr = running.stderrTail.filter((l) => l.trim() !== '' && !STACK_FRAME.test(l)).slice(-3).join(' | ');
     const error = running.lastError ?? (stderr ? `${stderr} (${how})` : code === 0 ? 'the worker exited without a result' : how);
     this.finish(id, running.hooks, { status: 'failed', error, exitCode: code, message: signal ? how : null });
   }
@@ -294,12 +299,18 @@ export class JobSupervisor {
     return updated;
   }
 
-  private log(id: string, level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
+  /** Where a job's log (with the stack of a failure) is kept. */
+  logFile(id: string): string {
+    return join(this.dataDir, 'logs', `${id}.log`);
+  }
+
+  /** One log line to subscribers and the job's log file; `fileText` (e.g. a stack trace) replaces it in the file only. */
+  private log(id: string, level: 'debug' | 'info' | 'warn' | 'error', line: string, fileText = line, publish = true): void {
     const at = new Date().toISOString();
-    this.events.publish('job.log', { jobId: id, level, line, at });
+    if (publish) this.events.publish('job.log', { jobId: id, level, line, at });
     try {
       mkdirSync(join(this.dataDir, 'logs'), { recursive: true });
-      appendFileSync(join(this.dataDir, 'logs', `${id}.log`), `${at} ${level} ${line}\n`);
+      appendFileSync(this.logFile(id), `${at} ${level} ${fileText}\n`);
     } catch {
       // a log file we cannot write must not fail the job; the event already went out
     }

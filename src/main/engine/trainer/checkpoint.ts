@@ -49,6 +49,8 @@ export interface TrainerState {
   logHistory: LogEntry[];
   /** Fingerprint of the config fields that change the numbers; resume refuses a different one. */
   configFingerprint: string;
+  /** Content hash of the training examples ("sha256:…"); resume refuses another unless told to accept it. Absent in older checkpoints. */
+  datasetHash?: string;
 }
 
 export interface CheckpointContents {

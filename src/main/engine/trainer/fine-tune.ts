@@ -21,6 +21,8 @@ export interface FineTuneOptions {
   config: RunConfig;
   outputDir: string;
   resume: boolean;
+  /** On resume, continue although the dataset's content hash differs from the checkpoint's. */
+  acceptDatasetChange?: boolean;
   signal: AbortSignal;
   reporter: FineTuneReporter;
   /** Tests inject a session (e.g. a double); by default the model folder is opened on the CPU executor. */
@@ -98,6 +100,8 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       runConfig: config,
       writeAdapter: opened.writeAdapter,
       resumeFrom,
+      datasetHash: data.datasetHash,
+      acceptDatasetChange: options.acceptDatasetChange,
       signal: options.signal,
       onLog: (entry) => {
         reporter.metric(entry.step, metricValues(entry));

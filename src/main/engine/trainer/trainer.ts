@@ -60,6 +60,10 @@ export interface TrainOptions {
   writeAdapter?: AdapterWriter;
   /** Continue from this checkpoint folder. */
   resumeFrom?: string;
+  /** Content hash of the training data, stored in every checkpoint and compared on resume. */
+  datasetHash?: string;
+  /** Resume even when the data's hash differs from the checkpoint's (the new hash is recorded from then on). */
+  acceptDatasetChange?: boolean;
   signal?: AbortSignal;
   onLog?: (entry: LogEntry) => void;
   onCheckpoint?: (dir: string, step: number) => void;
@@ -105,6 +109,23 @@ export function configFingerprint(hp: TrainerHyperparameters, plan: BatchPlan): 
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
+/** The run stops at the first NaN/Inf loss or gradient norm; the newest checkpoint on disk is from before it. */
+export class NonFiniteTrainingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteTrainingError';
+  }
+}
+
+function nonFinite(what: string, value: number, step: number, lastCheckpoint: string | null): NonFiniteTrainingError {
+  const kept = lastCheckpoint
+    ? `the last good checkpoint, ${lastCheckpoint}, is kept: resume from it with a lower learning_rate (or max_grad_norm set)`
+    : 'no checkpoint was saved before it';
+  return new NonFiniteTrainingError(
+    `update ${step}: the ${what} is ${value} (not a finite number), so training stopped; ${kept}. Check the model's weights and the data for extreme values`,
+  );
+}
+
 function defaultClock(): number {
   return performance.now() / 1000;
 }
@@ -133,6 +154,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.resumeFrom) {
     const checkpoint = await loadCheckpoint(options.resumeFrom);
     const state = checkpoint.state;
+    if (state.datasetHash && options.datasetHash && state.datasetHash !== options.datasetHash) {
+      const change = `the dataset's content changed since ${options.resumeFrom} was saved (hash ${state.datasetHash}, now ${options.datasetHash})`;
+      if (!options.acceptDatasetChange) {
+        throw new Error(`${change}: resuming would continue on different text. Restore the file, or resume with --accept-dataset-change (acceptDatasetChange) to continue on the new content`);
+      }
+      options.onWarning?.(`${change}; continuing on the new content as asked (the new hash is recorded)`);
+    }
     if (state.configFingerprint !== fingerprint) {
       throw new Error(
         `${options.resumeFrom}: this checkpoint was made with different training settings or data (fingerprint ${state.configFingerprint}, now ${fingerprint}); resume needs the same config and dataset`,
@@ -175,6 +203,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       elapsedSeconds: elapsed(),
       logHistory,
       configFingerprint: fingerprint,
+      ...(options.datasetHash ? { datasetHash: options.datasetHash } : {}),
     };
     const dir = await saveCheckpoint(
       options.outputDir,
@@ -210,6 +239,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (options.signal?.aborted) break;
       const { batch } = plan.batchAt(position);
       const result = await session.microStep(batch, { dropoutSeed: hashSeed(hp.seed, globalStep, microIndex) });
+      if (!Number.isFinite(result.lossSum)) throw nonFinite('loss', result.lossSum, globalStep + 1, lastCheckpoint);
       nll += result.lossSum;
       tokens += result.tokens;
       let real = 0;
@@ -235,6 +265,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         weightDecay: hp.weight_decay,
         maxGradNorm: hp.max_grad_norm,
       }));
+      // Checked after the update, before anything is saved: the weights it produced are never checkpointed.
+      if (!Number.isFinite(gradNorm)) throw nonFinite('gradient norm', gradNorm, globalStep + 1, lastCheckpoint);
     } else {
       options.onWarning?.(`update ${globalStep + 1} had no trained tokens (every answer truncated away?); it was skipped`);
     }

@@ -116,6 +116,22 @@ export async function readModelSpec(dir: string): Promise<{ spec: ModelSpec; con
   return { spec: specFromConfig(config, configPath), config };
 }
 
+/**
+ * The weights as read, or an error naming the file, tensor and first bad value: a NaN or ±Inf in a checkpoint
+ * would otherwise train (or merge, or export) to a "successful" model that only produces NaN.
+ */
+export function finiteWeights(values: Float32Array, tensor: string, file: string): Float32Array {
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i])) continue;
+    let count = 0;
+    for (let j = i; j < values.length; j++) if (!Number.isFinite(values[j])) count++;
+    throw new ModelFolderError(
+      `${file}: tensor "${tensor}" holds ${count} non-finite value${count > 1 ? 's' : ''} (the first, ${values[i]}, at index ${i}); the checkpoint is damaged: download or export it again`,
+    );
+  }
+  return values;
+}
+
 export async function openModelFolder(dir: string): Promise<ModelFolder> {
   const { spec, config } = await readModelSpec(dir);
   let entries: string[];
@@ -158,12 +174,13 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     async readHf(hfName: string) {
       const name = checkpointName.get(hfName);
       if (!name || !byHf.has(hfName)) throw new ModelFolderError(`${dir}: ${spec.architecture} has no tensor "${hfName}"`);
-      return weights.readFloat32(name);
+      return finiteWeights(await weights.readFloat32(name), name, weights.fileOf(name));
     },
     async readParam(name: string) {
       const found = byParam.get(name);
       if (!found) throw new ModelFolderError(`${dir}: ${spec.architecture} has no parameter "${name}"`);
-      const data = await weights.readFloat32(checkpointName.get(found.entry.hfName)!);
+      const stored = checkpointName.get(found.entry.hfName)!;
+      const data = finiteWeights(await weights.readFloat32(stored), stored, weights.fileOf(stored));
       return toCanonical(found.entry, data)[found.index];
     },
     close: () => weights.close(),

@@ -54,13 +54,15 @@ export function loraKeys(module: string): { a: string; b: string } {
   return { a: `${PEFT_PREFIX}${module}.lora_A.weight`, b: `${PEFT_PREFIX}${module}.lora_B.weight` };
 }
 
+/** The value a rank_pattern / alpha_pattern gives a module (PEFT matches a key as a suffix regex), if any. */
+function patternValue(patterns: Record<string, number>, module: string): number | undefined {
+  for (const [p, v] of Object.entries(patterns)) if (new RegExp(`(?:^|.*\\.)(?:${p})$`).test(module)) return v;
+  return undefined;
+}
+
 /** Effective per-module scale (rank/alpha patterns honoured). */
 export function layerScale(config: LoraConfig, layer: LoraLayer): number {
-  const pick = (patterns: Record<string, number>) => {
-    for (const [p, v] of Object.entries(patterns)) if (new RegExp(`(?:^|.*\\.)(?:${p})$`).test(layer.module)) return v;
-    return undefined;
-  };
-  const alpha = pick(config.alpha_pattern) ?? config.lora_alpha;
+  const alpha = patternValue(config.alpha_pattern, layer.module) ?? config.lora_alpha;
   return loraScale(alpha, layer.r, config.use_rslora);
 }
 
@@ -118,6 +120,14 @@ export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAd
       }
       const [r, inFeatures] = h.A.shape;
       const outFeatures = h.B.shape[0];
+      // The scale is alpha / r from the config: a config whose r is not the tensors' rank would merge at the wrong scale.
+      const fromPattern = patternValue(config.rank_pattern, module);
+      const declared = fromPattern ?? config.r;
+      if (r !== declared) {
+        throw new AdapterError(
+          `${configPath} says r=${declared}${fromPattern !== undefined ? ' (rank_pattern)' : ''} but ${module}'s tensors in ${weightsPath} have rank ${r} (lora_A [${h.A.shape}]): the config and the weights do not belong together; use the adapter_config.json saved with these weights`,
+        );
+      }
       if (baseModules) {
         const base = baseModules.get(module);
         if (!base) throw new AdapterError(`${weightsPath}: module ${module} is not a linear layer of ${spec!.architecture} (adapter for another model?)`);

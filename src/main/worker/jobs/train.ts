@@ -18,7 +18,7 @@ export const trainJob = defineJobKind({
   async run(params, ctx) {
     // Loaded on demand: the engine pulls in onnxruntime, which other job kinds' workers need not load.
     const { fineTune } = await import('../../engine/trainer/fine-tune.ts');
-    const result = await fineTune({ config: params.config, outputDir: params.outputDir, resume: params.resume, signal: ctx.signal, reporter: reporterFor(ctx) });
+    const result = await fineTune({ config: params.config, outputDir: params.outputDir, resume: params.resume, acceptDatasetChange: params.acceptDatasetChange, signal: ctx.signal, reporter: reporterFor(ctx) });
     // A cancelled run keeps its last checkpoint; the job itself ends as cancelled.
     if (result.status === 'cancelled') throw new JobCancelled();
     return { ...result.summary, datasetHash: result.datasetHash }; // the core files the hash under the run

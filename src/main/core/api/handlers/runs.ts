@@ -22,6 +22,7 @@ import {
   type RunStatus,
 } from '../../../../common/api/runs.ts';
 import { StudioError, notFound } from '../../errors.ts';
+import { checkRunInputs } from '../../run-inputs.ts';
 import { dataDirLayout } from '../../data-dir.ts';
 import type { JobRecord } from '../../store/index.ts';
 import type { EvaluationRecord } from '../../store/repositories/evaluations.ts';
@@ -81,8 +82,8 @@ function getRun(id: string, ctx: CoreContext): RunRecord {
 }
 
 /** Start (or restart, for resume) the train job of a run, wiring its reports into the store. */
-function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, ctx: CoreContext): Job {
-  const params: TrainJobParams = { runId: record.id, config, outputDir: runOutputDir(ctx.dataDir, record.id), resume };
+function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, ctx: CoreContext, acceptDatasetChange = false): Job {
+  const params: TrainJobParams = { runId: record.id, config, outputDir: runOutputDir(ctx.dataDir, record.id), resume, acceptDatasetChange };
   const job = ctx.jobs.start(TRAIN_JOB_KIND, params, {
     projectId: record.projectId,
     hooks: {
@@ -195,6 +196,7 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
   },
   'runs.start': ({ projectId, name, config }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
+    checkRunInputs(config);
     const existing = ctx.store.runs.listByProject(projectId).length;
     const record = ctx.store.runs.insert({
       projectId,
@@ -212,11 +214,12 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
     if (record.jobId) ctx.jobs.cancel(record.jobId);
     return toRun(getRun(id, ctx), ctx);
   },
-  'runs.resume': ({ id }, ctx) => {
+  'runs.resume': ({ id, acceptDatasetChange }, ctx) => {
     const run = toRun(getRun(id, ctx), ctx);
     if (run.status === 'running' || run.status === 'queued') throw new StudioError('conflict', `run "${run.name}" is still ${run.status}; cancel it before resuming`);
     if (run.status === 'succeeded') throw new StudioError('conflict', `run "${run.name}" already finished; start a new run to train further`);
-    launchTrainJob(getRun(id, ctx), run.config, true, ctx);
+    if (!ctx.store.runs.claimForResume(id)) throw new StudioError('conflict', `run "${run.name}" is already being resumed (by another window or command); follow that one`);
+    launchTrainJob(getRun(id, ctx), run.config, true, ctx, acceptDatasetChange);
     return toRun(getRun(id, ctx), ctx);
   },
   'runs.rename': ({ id, name }, ctx) => {

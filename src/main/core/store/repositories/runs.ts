@@ -91,6 +91,20 @@ export class RunRepository {
     return this.get(id);
   }
 
+  /**
+   * Claims a stopped (failed or cancelled) run for a resume in one statement: true for exactly one of several
+   * callers racing on it (two CLIs, or a CLI and the UI, share the data dir); the job link is cleared so the
+   * old job's end cannot be read back as the run's status before the new job is linked.
+   */
+  claimForResume(id: string): boolean {
+    return this.db.prepare(`UPDATE runs SET status = 'queued', job_id = NULL WHERE id = ? AND status IN ('failed', 'cancelled')`).run(id).changes === 1;
+  }
+
+  /** A resumed run is running again: its previous end time and error no longer describe it. */
+  reopen(id: string): void {
+    this.db.prepare('UPDATE runs SET ended_at = NULL, error = NULL WHERE id = ?').run(id);
+  }
+
   rename(id: string, name: string): RunRecord | null {
     this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, id);
     return this.get(id);
@@ -113,6 +127,14 @@ export class RunRepository {
     this.db
       .prepare('INSERT OR REPLACE INTO run_metrics (run_id, split, step, values_json, at) VALUES (?, ?, ?, ?, ?)')
       .run(runId, split, step, JSON.stringify(values), now());
+  }
+
+  /** The newest training point that logged a loss (what a list shows while the run trains). */
+  lastTrainLoss(runId: string): number | null {
+    const row = this.db
+      .prepare("SELECT json_extract(values_json, '$.loss') AS loss FROM run_metrics WHERE run_id = ? AND split = 'train' AND json_extract(values_json, '$.loss') IS NOT NULL ORDER BY step DESC LIMIT 1")
+      .get(runId) as { loss: number } | undefined;
+    return row ? row.loss : null;
   }
 
   metrics(runId: string, split?: string): RunMetric[] {
