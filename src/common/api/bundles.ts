@@ -128,7 +128,7 @@ export const RunBundleJobParams = z.object({
   appVersion: z.string(),
   model: z.object({ hubId: z.string().nullable(), revision: z.string().nullable() }),
   /** Folders and files the bundle must never be written into or over (the run's folder, the dataset, the model). */
-  inputs: z.array(z.string()),
+  inputs: z.array(z.object({ path: z.string(), role: z.string(), container: z.boolean().optional() })),
 });
 export type RunBundleJobParams = z.infer<typeof RunBundleJobParams>;
 

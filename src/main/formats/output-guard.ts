@@ -21,6 +21,7 @@ export const OUTPUT_KINDS = {
   'lora-gguf': { label: 'LoRA GGUF file', shape: 'file' },
   'dataset-jsonl': { label: 'JSONL dataset written by `dataset import --out`', shape: 'file' },
   'dataset-split': { label: 'train/eval split file', shape: 'file' },
+  'run-bundle': { label: 'job bundle folder (run-bundle)', shape: 'folder' },
 } as const;
 export type OutputKind = keyof typeof OUTPUT_KINDS;
 

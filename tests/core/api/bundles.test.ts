@@ -102,7 +102,7 @@ describe('bundles.create', () => {
     })) as { jobId: string };
     const job = await core.jobs.waitFor(started.jobId);
     expect(job.status).toBe('failed');
-    expect(job.error).toContain(`inside ${model}, an input of the run`);
+    expect(job.error).toContain(`is inside the base model ${model}`);
     expect(existsSync(join(model, 'bundle'))).toBe(false);
   });
 });

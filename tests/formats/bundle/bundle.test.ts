@@ -40,7 +40,13 @@ const config = RunConfig.parse({
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lora-bundle-'));
   content = await buildBundleContent({ config, run: null, appVersion: 'test', model: { hubId: null, revision: null } });
-  await writeBundle(join(dir, 'bundle'), content, { overwrite: false, inputs: [MODEL, DEMO] });
+  await writeBundle(join(dir, 'bundle'), content, {
+    overwrite: false,
+    inputs: [
+      { path: MODEL, role: 'base model' },
+      { path: DEMO, role: 'dataset' },
+    ],
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -243,24 +249,32 @@ describe('writing a bundle never touches an input', () => {
 
   it('refuses a folder that is, holds or sits inside an input, and a foreign non-empty folder; overwrite replaces only a bundle', async () => {
     const data = join(dir, 'inputs');
-    mkdirSync(data, { recursive: true });
+    mkdirSync(join(data, 'model'), { recursive: true });
     const dataset = join(data, 'rows.jsonl');
     writeFileSync(dataset, '{"text":"hi"}\n');
     const before = hash(dataset);
-    await expect(
-      writeBundle(join(data, 'bundle'), content, { overwrite: true, inputs: [dataset, data] }),
-    ).rejects.toThrow(/inside .*an input of the run/);
-    await expect(writeBundle(dataset, content, { overwrite: true, inputs: [dataset] })).rejects.toThrow(/same as/);
-    await expect(writeBundle(data, content, { overwrite: true, inputs: [dataset] })).rejects.toThrow(/above/);
+    const inputs = [
+      { path: dataset, role: 'dataset' },
+      { path: join(data, 'model'), role: 'base model' },
+    ];
+    await expect(writeBundle(join(data, 'model', 'bundle'), content, { overwrite: true, inputs })).rejects.toThrow(
+      /is inside the base model .*choose a path outside it/,
+    );
+    await expect(writeBundle(dataset, content, { overwrite: true, inputs })).rejects.toThrow(
+      /is the dataset .*an output never replaces an input/,
+    );
+    await expect(writeBundle(data, content, { overwrite: true, inputs })).rejects.toThrow(
+      /contains the dataset .*replacing it would delete the input/,
+    );
     const foreign = join(dir, 'foreign');
     mkdirSync(foreign);
     writeFileSync(join(foreign, 'notes.txt'), 'mine');
     await expect(writeBundle(foreign, content, { overwrite: true, inputs: [] })).rejects.toThrow(
-      /not a LoRA Studio bundle/,
+      /not something LoRA Studio wrote \(it holds notes.txt\)/,
     );
     expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
     await expect(writeBundle(join(dir, 'bundle'), content, { overwrite: false, inputs: [] })).rejects.toThrow(
-      /already holds a bundle/,
+      /already exists \(a job bundle folder .*written earlier\)/,
     );
     await writeBundle(join(dir, 'bundle'), content, { overwrite: true, inputs: [] });
     expect(hash(dataset)).toBe(before);

@@ -1,10 +1,11 @@
 // Writes a job bundle folder: the rows (readable and tokenized), the trainers' configs, the README and the
 // reproducibility record. The folder is built next to its destination and renamed into place, so a bundle
 // folder is complete or absent; it is never written into, over or above one of the run's inputs.
-import { mkdir, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { BUNDLE_RECORD_FILE, type ReproducibilityRecord } from '../../../common/api/bundles.ts';
+import { guardOutput, markOutputFolder, OutputGuardError, type GuardedInput } from '../output-guard.ts';
 import { bundleReadme } from './readme.ts';
 import {
   accelerateDeepSpeedConfig,
@@ -123,64 +124,22 @@ export function bundleFiles(content: BundleContent): Map<string, string> {
   return files;
 }
 
-/** `path` with symlinks resolved as far as it exists, so a link cannot hide an input. */
-async function physical(path: string): Promise<string> {
-  const tail: string[] = [];
-  let head = resolve(path);
-  for (;;) {
-    try {
-      return join(await realpath(head), ...tail.reverse());
-    } catch {
-      const parent = dirname(head);
-      if (parent === head) return resolve(path);
-      tail.push(basename(head));
-      head = parent;
-    }
-  }
-}
-
-function within(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-async function checkTarget(outDir: string, inputs: readonly string[], overwrite: boolean): Promise<void> {
-  const out = await physical(outDir);
-  for (const input of inputs) {
-    const p = await physical(input);
-    if (within(out, p) || within(p, out)) {
-      throw new BundleError(
-        `${outDir}: the bundle folder would be ${out === p ? 'the same as' : within(out, p) ? 'inside' : 'above'} ${input}, an input of the run; choose a folder apart from the run's model, dataset and run folder`,
-      );
-    }
-  }
-  let entries: string[];
-  try {
-    entries = await readdir(out);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new BundleError(
-      `${outDir}: cannot use it as the bundle folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
-  if (entries.length === 0) return;
-  if (!entries.includes(BUNDLE_RECORD_FILE)) {
-    throw new BundleError(
-      `${outDir} already holds files that are not a LoRA Studio bundle; choose a new or empty folder`,
-    );
-  }
-  if (!overwrite)
-    throw new BundleError(`${outDir} already holds a bundle; choose another folder, or overwrite to replace it`);
-}
-
-/** Writes the bundle into `outDir` (a new or empty folder, or a previous bundle with overwrite); returns its files. */
+/**
+ * Writes the bundle into `outDir` — a new or empty folder, or (with overwrite) a previous bundle, never a folder
+ * that is, holds or sits in an input (formats/output-guard.ts) — and returns its files.
+ */
 export async function writeBundle(
   outDir: string,
   content: BundleContent,
-  o: { overwrite: boolean; inputs: readonly string[] },
+  o: { overwrite: boolean; inputs: readonly GuardedInput[] },
 ): Promise<string[]> {
   const target = resolve(outDir);
-  await checkTarget(target, o.inputs, o.overwrite);
+  try {
+    await guardOutput({ out: target, kind: 'run-bundle', inputs: o.inputs, overwrite: o.overwrite });
+  } catch (err) {
+    if (err instanceof OutputGuardError) throw new BundleError(err.message);
+    throw err;
+  }
   const files = bundleFiles(content);
   const temp = `${target}.partial-${process.pid}`;
   await rm(temp, { recursive: true, force: true });
@@ -190,6 +149,7 @@ export async function writeBundle(
       await writeFile(join(temp, name), text);
     }
     await mkdir(join(temp, BUNDLE_PATHS.outputDir));
+    await markOutputFolder(temp, 'run-bundle');
     let previous: string | null = null;
     try {
       await rename(target, `${target}.previous-${process.pid}`);

@@ -351,6 +351,18 @@ export async function importRun(
   return { runId: runRecord.id, info };
 }
 
+/** What a bundle must never be written into, over or above (the data folder only holds it, like exports). */
+function configInputs(config: RunConfig, ctx: CoreContext): RunBundleJobParams['inputs'] {
+  return [
+    { path: config.model, role: 'base model' },
+    { path: config.dataset.path, role: 'dataset' },
+    ...(config.dataset.eval_split.kind === 'file'
+      ? [{ path: config.dataset.eval_split.path, role: 'eval dataset' }]
+      : []),
+    { path: ctx.dataDir, role: 'data folder', container: true },
+  ];
+}
+
 export const bundleHandlers: HandlerGroup<'bundles'> = {
   'bundles.create': ({ runId, projectId, config, outDir, overwrite }, ctx) => {
     let params: RunBundleJobParams;
@@ -370,12 +382,7 @@ export const bundleHandlers: HandlerGroup<'bundles'> = {
         run: { id: run.id, name: run.name },
         appVersion: run.appVersion,
         model: { hubId: origin.hubId, revision: run.modelRevision ?? origin.revision },
-        inputs: [
-          run.outputDir!,
-          run.config.model,
-          run.config.dataset.path,
-          ...(run.config.dataset.eval_split.kind === 'file' ? [run.config.dataset.eval_split.path] : []),
-        ],
+        inputs: [{ path: run.outputDir!, role: 'run folder' }, ...configInputs(run.config, ctx)],
       };
     } else {
       if (project !== null && !ctx.store.projects.get(project)) throw notFound('project', project);
@@ -387,7 +394,7 @@ export const bundleHandlers: HandlerGroup<'bundles'> = {
         run: null,
         appVersion: ctx.appVersion,
         model: hubOrigin(c.model, ctx),
-        inputs: [c.model, c.dataset.path, ...(c.dataset.eval_split.kind === 'file' ? [c.dataset.eval_split.path] : [])],
+        inputs: configInputs(c, ctx),
       };
     }
     const job = ctx.jobs.start(RUN_BUNDLE_JOB_KIND, params, { projectId: project });
