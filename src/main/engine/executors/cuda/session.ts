@@ -5,15 +5,14 @@
 // same dropout masks when `exactDropout` is on (parity tests), a device-side counter hash otherwise.
 
 import type { Program } from '../../../model/ir.ts';
-import { paramMap, peftKey } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, validateBatch } from '../../batch-inputs.ts';
 import { positionsFromMask, ropeTables } from '../../ops/rope.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
-import { initLoraA } from '../../lora/layer.ts';
 import { hashString } from '../../rng.ts';
 import { dynMap, isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
-import { lowerProgram, trainableOffsets, type Plan } from '../plan/plan.ts';
+import { lowerProgram, type Plan } from '../plan/plan.ts';
+import { TrainableLayout } from '../../trainables.ts';
 import { loadAddon, type NativeAddon, type NativeBatch, type NativeSession } from './addon.ts';
 import { CudaOutOfMemoryError, estimateCudaMemory, heldAsNf4, oomAdvice, type MemoryOptions } from './memory.ts';
 
@@ -40,7 +39,7 @@ const MODES = { train: 0, eval: 1, logits: 2 } as const;
 export class CudaTrainingSession implements TrainingSession {
   readonly supportsPacking = true;
   readonly total: number;
-  private readonly offsets: Map<string, number>;
+  private readonly layout: TrainableLayout;
   private readonly plans: Plan[];
   private readonly memory: MemoryOptions;
   private step = 0;
@@ -48,9 +47,8 @@ export class CudaTrainingSession implements TrainingSession {
   private tokensSinceUpdate = 0;
 
   private constructor(readonly program: Program, private readonly native: NativeSession, readonly options: CudaSessionOptions, plans: Plan[], memory: MemoryOptions) {
-    const { offsets, total } = trainableOffsets(program);
-    this.offsets = offsets;
-    this.total = total;
+    this.layout = new TrainableLayout(program);
+    this.total = this.layout.total;
     this.plans = plans;
     this.memory = memory;
   }
@@ -69,22 +67,10 @@ export class CudaTrainingSession implements TrainingSession {
     const dtype = o.dtype ?? 'bf16';
     const memory: MemoryOptions = { dtype, capacityTokens: o.capacityTokens, qlora: o.qlora ?? false, checkpointing: o.checkpointing ?? false, chunkRows: o.chunkRows };
     const plans = (['train', 'eval', 'logits'] as const).map((mode) => lowerProgram(p, { mode, checkpointing: memory.checkpointing, chunkRows: o.chunkRows }));
-    const decls = paramMap(p);
-    const { offsets, total } = trainableOffsets(p);
-    const decay = new Uint8Array(total);
-    const init = new Float32Array(total);
-    for (const [name, off] of offsets) {
-      const d = decls.get(name)!;
-      const size = d.shape.reduce((a, b) => a * b, 1);
-      if (!d.noDecay) decay.fill(1, off, off + size);
-      if (d.init?.kind === 'kaiming_uniform_a_sqrt5') init.set(initLoraA(d.shape[0], d.init.fanIn, o.seed, name), off);
-      else if (d.init?.kind !== 'zeros') {
-        const w = o.weights.get(name);
-        if (!w) throw new Error(`CUDA session: trainable ${name} has no initial value in the weights`);
-        if (isNf4(w)) throw new Error(`CUDA session: trainable ${name} cannot start from an NF4 weight`);
-        init.set(Float32Array.from(w), off);
-      }
-    }
+    const layout = new TrainableLayout(p);
+    const decay = layout.noDecayMask().map((x) => 1 - x);
+    const init = new Float32Array(layout.total);
+    layout.initialize(init, o.weights, o.seed, 'CUDA session');
     const nf4 = heldAsNf4(p, memory.qlora);
     const frozen = p.params.filter((d) => !d.trainable);
     for (const d of frozen) {
@@ -228,29 +214,11 @@ export class CudaTrainingSession implements TrainingSession {
   }
 
   private toMap(flat: Float32Array): TensorMap {
-    const m: TensorMap = new Map();
-    const decls = paramMap(this.program);
-    for (const [name, off] of this.offsets) {
-      const shape = decls.get(name)!.shape;
-      const size = shape.reduce((a, b) => a * b, 1);
-      m.set(peftKey(name), { shape: [...shape], data: flat.slice(off, off + size) });
-    }
-    return m;
+    return this.layout.toMap(flat);
   }
 
   private fromMap(t: TensorMap, what: string): Float32Array {
-    const flat = new Float32Array(this.total);
-    const decls = paramMap(this.program);
-    const known = new Set([...this.offsets.keys()].map(peftKey));
-    for (const k of t.keys()) if (!known.has(k)) throw new Error(`${what}: unknown tensor ${k}; this session trains ${[...known].slice(0, 4).join(', ')}…`);
-    for (const [name, off] of this.offsets) {
-      const e = t.get(peftKey(name));
-      const shape = decls.get(name)!.shape;
-      if (!e) throw new Error(`${what}: missing tensor ${peftKey(name)}`);
-      if (e.shape.join(',') !== shape.join(',')) throw new Error(`${what}: ${peftKey(name)} has shape ${JSON.stringify(e.shape)}, expected ${JSON.stringify(shape)}`);
-      flat.set(e.data, off);
-    }
-    return flat;
+    return this.layout.fromMap(t, what) as Float32Array;
   }
 
   getTrainables(): TensorMap {

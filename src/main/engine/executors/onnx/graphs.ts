@@ -14,26 +14,7 @@ import { crossEntropyBackward, crossEntropyForward } from './lower/cross-entropy
 import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 import { lowerBackward, lowerForward, type GraphLowerCtx, type LinearGroup } from './lowering.ts';
-
-export interface TrainableSlot {
-  name: string;
-  shape: number[];
-  offset: number;
-  size: number;
-}
-
-/** The flat layout of a program's trainable tensors, in declaration order. */
-export function trainableLayout(p: Program): { slots: TrainableSlot[]; total: number } {
-  let offset = 0;
-  const slots: TrainableSlot[] = [];
-  for (const d of p.params)
-    if (d.trainable) {
-      const size = d.shape.reduce((a, b) => a * b, 1);
-      slots.push({ name: d.name, shape: d.shape, offset, size });
-      offset += size;
-    }
-  return { slots, total: offset };
-}
+import { trainableLayout } from '../../trainables.ts';
 
 /** Query heads per KV head; the attention bias input is tiled by it. */
 export function groupSize(p: Program): number {

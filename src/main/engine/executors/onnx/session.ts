@@ -3,13 +3,12 @@
 // (Float32Array, or Float64Array in a float64 session); frozen weights live in the graphs as initializers.
 
 import type { Program } from '../../../model/ir.ts';
-import { paramMap, peftKey } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
-import { initLoraA } from '../../lora/layer.ts';
 import type { Elem } from './builder.ts';
-import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, trainableLayout, type GraphMode, type TrainableSlot } from './graphs.ts';
+import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, type GraphMode } from './graphs.ts';
+import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
 import { POSITION_IDS } from './graphs.ts';
 import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
@@ -42,30 +41,19 @@ export class CpuTrainingSession implements TrainingSession {
   private tokensSinceUpdate = 0;
   private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
   private readonly G: number;
+  private readonly layout: TrainableLayout;
 
   private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string) {
-    const { slots, total } = trainableLayout(program);
-    this.slots = slots;
-    this.total = total;
-    const alloc = () => (elem === 'float64' ? new Float64Array(total) : new Float32Array(total));
+    this.layout = new TrainableLayout(program);
+    this.slots = this.layout.slots;
+    this.total = this.layout.total;
+    const alloc = () => (elem === 'float64' ? new Float64Array(this.total) : new Float32Array(this.total));
     this.params = alloc();
     this.gradAcc = alloc();
     this.m = alloc();
     this.v = alloc();
     this.G = groupSize(program);
-    const decls = paramMap(program);
-    for (const s of slots) {
-      const d = decls.get(s.name)!;
-      const dst = this.params.subarray(s.offset, s.offset + s.size);
-      if (d.init?.kind === 'kaiming_uniform_a_sqrt5') dst.set(initLoraA(d.shape[0], d.init.fanIn, seed, s.name));
-      else if (d.init?.kind === 'zeros') dst.fill(0);
-      else {
-        const w = weights.get(s.name);
-        if (!w) throw new Error(`CPU session: trainable ${s.name} has no initial value in the weights`);
-        if (isNf4(w)) throw new Error(`CPU session: trainable ${s.name} cannot start from an NF4 weight`);
-        dst.set(w);
-      }
-    }
+    this.layout.initialize(this.params, weights, seed, 'CPU session');
     for (const d of program.params) {
       if (d.trainable) continue;
       const w = weights.get(d.name);
@@ -92,10 +80,7 @@ export class CpuTrainingSession implements TrainingSession {
         profilePrefix: mode === 'train' ? this.profilePrefix : undefined,
       };
       if (mode === 'update') {
-        const noDecay = new Uint8Array(this.total);
-        const decls = paramMap(this.program);
-        for (const s of this.slots) if (decls.get(s.name)!.noDecay) noDecay.fill(1, s.offset, s.offset + s.size);
-        g = OrtGraph.create(buildUpdateGraph(this.total, noDecay, this.elem), opts);
+        g = OrtGraph.create(buildUpdateGraph(this.total, this.layout.noDecayMask(), this.elem), opts);
       } else g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight: (n) => this.weights.get(n)! }), opts);
       this.graphs.set(mode, g);
     }
@@ -209,22 +194,10 @@ export class CpuTrainingSession implements TrainingSession {
   }
 
   private toMap(flat: Vec): TensorMap {
-    const m: TensorMap = new Map();
-    for (const s of this.slots) m.set(peftKey(s.name), { shape: [...s.shape], data: Float32Array.from(flat.subarray(s.offset, s.offset + s.size)) });
-    return m;
+    return this.layout.toMap(flat);
   }
   private fromMap(t: TensorMap, what: string): Vec {
-    const flat = this.elem === 'float64' ? new Float64Array(this.total) : new Float32Array(this.total);
-    const known = new Set(this.slots.map((s) => peftKey(s.name)));
-    for (const k of t.keys()) if (!known.has(k)) throw new Error(`${what}: unknown tensor ${k}; this session trains ${[...known].slice(0, 4).join(', ')}…`);
-    for (const s of this.slots) {
-      const e = t.get(peftKey(s.name));
-      if (!e) throw new Error(`${what}: missing tensor ${peftKey(s.name)}`);
-      if (e.data.length !== s.size || e.shape.join(',') !== s.shape.join(','))
-        throw new Error(`${what}: ${peftKey(s.name)} has shape ${JSON.stringify(e.shape)}, expected ${JSON.stringify(s.shape)}`);
-      flat.set(e.data, s.offset);
-    }
-    return flat;
+    return this.layout.fromMap(t, what, this.elem);
   }
 
   getTrainables(): TensorMap {

@@ -12,8 +12,10 @@ import type { OpNode, Program } from '../../../model/ir.ts';
 import { backwardWalk } from '../../autodiff.ts';
 import { stepIO, type DType, type LoraRef, type PlanMode, type Step, type TensorDecl } from './steps.ts';
 import { planLowering, type GradTarget, type PlanCtx } from './lowering.ts';
+import { trainableOffsets } from '../../trainables.ts';
 
 export * from './steps.ts';
+export { trainableOffsets } from '../../trainables.ts'; // the plan addresses LoRA A/B by these offsets
 
 export interface Slot {
   id: number;
@@ -40,18 +42,6 @@ export interface LowerOptions {
   checkpointing?: boolean;
   /** Rows of logits materialised at once by the fused LM head + cross-entropy. */
   chunkRows?: number;
-}
-
-/** Flat layout of the trainables (declaration order), the same order the CPU executor uses. */
-export function trainableOffsets(p: Program): { offsets: Map<string, number>; total: number } {
-  const offsets = new Map<string, number>();
-  let total = 0;
-  for (const d of p.params)
-    if (d.trainable) {
-      offsets.set(d.name, total);
-      total += d.shape.reduce((a, b) => a * b, 1);
-    }
-  return { offsets, total };
 }
 
 /** The LM head the loss is fused with: the last linear, optionally followed by soft-capping (Gemma). */
