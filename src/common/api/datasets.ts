@@ -178,10 +178,18 @@ export interface FormatsColumnMapping {
   contentKey?: string;
 }
 
+const CONVENTIONAL_COLUMNS: Record<Exclude<z.infer<typeof DatasetConfig.shape.format>, 'auto'>, Partial<FormatsColumnMapping>> = {
+  text: { text: 'text' },
+  completion: { prompt: 'prompt', completion: 'completion' },
+  alpaca: { instruction: 'instruction', output: 'output' },
+  chat: { messages: 'messages' },
+};
+
 /** undefined = detect from the column names. */
 export function toFormatsMapping(format: z.infer<typeof DatasetConfig.shape.format>, c: ColumnMapping): FormatsColumnMapping | undefined {
   if (format === 'auto') return undefined;
-  const out: FormatsColumnMapping = { format };
+  // A shape given without its columns reads the conventional names (a chat file's "messages"), as detection would.
+  const out: FormatsColumnMapping = { format, ...CONVENTIONAL_COLUMNS[format] };
   if (c.text) out.text = c.text;
   if (c.prompt) out.prompt = c.prompt;
   if (c.completion) out.completion = c.completion;

@@ -235,13 +235,15 @@ export const Run = z.object({
   outputDir: z.string().nullable(),
   error: z.string().nullable(),
   summary: RunSummary.nullable(),
+  lastTrainLoss: z.number().nullable().describe('The newest logged training loss, also while the run trains.'),
+  checkpointStep: z.number().int().nullable().describe('Step of the newest complete checkpoint (what Resume continues from); null when there is none.'),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 
-/** One logged point. `values` keys: loss, lr, grad_norm, tokens_per_second, elapsed_seconds, eta_seconds, epoch, eval_loss, eval_perplexity. */
+/** One logged point. `values` keys: loss, lr, grad_norm, tokens_per_second, elapsed_seconds, eta_seconds, epoch, trained_tokens, peak_rss_bytes, trainable_parameters (training points), eval_loss, eval_perplexity. */
 export const RunMetric = z.object({
   runId: z.string(),
   step: z.number().int(),

@@ -104,14 +104,14 @@ describe('fine-tune on the CPU engine', () => {
     const outputDir = join(root, 'interrupted');
     const first = await fineTune({ config, outputDir, resume: false, signal: controller.signal, reporter: interrupted.reporter });
     expect(first.status).toBe('cancelled');
-    expect(first.summary.checkpointPath).toMatch(/checkpoint-6$/);
+    expect(first.summary.checkpointPath).toMatch(/checkpoint-8$/); // the cancel saved where it stopped
     const resumed = recorder();
     const second = await fineTune({ config, outputDir, resume: true, signal: new AbortController().signal, reporter: resumed.reporter });
     expect(second.status).toBe('completed');
-    expect(resumed.logs.join('\n')).toMatch(/resuming from .*checkpoint-6/);
+    expect(resumed.logs.join('\n')).toMatch(/resuming from .*checkpoint-8/);
     const expected = straight.metrics.map((m) => m.values.loss);
-    const got = [...interrupted.metrics.slice(0, 6), ...resumed.metrics].map((m) => m.values.loss);
-    expect(resumed.metrics.map((m) => m.step)).toEqual([7, 8, 9, 10, 11, 12]);
+    const got = [...interrupted.metrics.slice(0, 8), ...resumed.metrics].map((m) => m.values.loss);
+    expect(resumed.metrics.map((m) => m.step)).toEqual([9, 10, 11, 12]);
     expect(got).toHaveLength(12);
     for (let i = 0; i < 12; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
   });

@@ -95,12 +95,12 @@ describe('trainer', () => {
       train: plan(),
       outputDir: out,
       signal: controller.signal,
-      onLog: (e) => e.step === 12 && controller.abort(), // cancelled after step 12: the last checkpoint is step 10
+      onLog: (e) => e.step === 12 && controller.abort(), // cancelled after step 12: the cancel saves checkpoint 12
     });
     expect(firstHalf.status).toBe('cancelled');
     expect(firstHalf.globalStep).toBe(12);
-    expect((await listCheckpoints(out)).map((c) => c.step)).toEqual([5, 10]);
-    expect(firstHalf.lastCheckpoint).toMatch(/checkpoint-10$/);
+    expect((await listCheckpoints(out)).map((c) => c.step)).toEqual([5, 10, 12]);
+    expect(firstHalf.lastCheckpoint).toMatch(/checkpoint-12$/);
 
     // A new process: fresh session (its adapter even initialised differently), fresh plan, resume from the checkpoint.
     const resumed = await train({ session: new BigramLoraDouble({ vocab: VOCAB, rank: 4, alpha: 8, dropout: 0.1, seed: 9, loraSeed: 1234 }), hyperparameters: hp, train: plan(), outputDir: out, resumeFrom: firstHalf.lastCheckpoint! });
@@ -109,6 +109,42 @@ describe('trainer', () => {
     expect(resumedLosses).toHaveLength(20);
     for (let i = 0; i < 20; i++) expect(resumedLosses[i]).toBeCloseTo(straightLosses[i]!, 6);
     expect(resumed.logHistory.slice(10).map((l) => l.lr)).toEqual(straight.logHistory.slice(10).map((l) => l.lr));
+  });
+
+  it('a cancel in the middle of an update, with no periodic checkpoints, saves one at the last finished update', async () => {
+    const out = await tempDir();
+    const controller = new AbortController();
+    const s = session();
+    const originalMicroStep = s.microStep.bind(s);
+    s.microStep = async (batch, options) => {
+      const r = await originalMicroStep(batch, options);
+      if (s.microSteps === 9) controller.abort(); // in the middle of update 5's accumulation
+      return r;
+    };
+    const result = await train({ session: s, hyperparameters: hyper({ max_steps: 20, save_steps: null }), train: plan(), outputDir: out, signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+    expect((await listCheckpoints(out)).map((c) => c.step)).toEqual([4]);
+    const checkpoint = await loadCheckpoint(result.lastCheckpoint!);
+    expect(checkpoint.state.dataPosition).toEqual({ epoch: 0, microBatch: 8 }); // update 5 is redone on resume
+    expect(checkpoint.optimizer.step).toBe(4);
+  });
+
+  it('a cancel after the last update keeps the trained adapter (only the final evaluation is skipped)', async () => {
+    const out = await tempDir();
+    const controller = new AbortController();
+    const result = await train({
+      session: session(),
+      hyperparameters: hyper({ max_steps: 6, save_steps: null }),
+      train: plan(),
+      eval: evalPlan(),
+      outputDir: out,
+      signal: controller.signal,
+      onLog: (e) => e.step === 6 && e.loss !== undefined && controller.abort(),
+    });
+    expect(result.status).toBe('completed');
+    expect(result.adapterDir).not.toBeNull();
+    expect(result.evaluation).toBeNull();
+    expect((await listCheckpoints(out)).map((c) => c.step)).toEqual([6]);
   });
 
   it('refuses to resume with different settings, saying why', async () => {

@@ -2,6 +2,7 @@
 // the run's seed, render every row with the run's template and masking (formats/tokenizer). The result is
 // what BatchPlan consumes, plus the numbers a user should see (truncated rows, bad rows, the content hash).
 import type { DatasetConfig, RunConfig } from '../../../common/api/runs.ts';
+import { toFormatsMapping } from '../../../common/api/datasets.ts';
 import { importDataset, type DatasetExample, type ImportedDataset } from '../../formats/dataset/import.ts';
 import type { ColumnMapping, DatasetFormat } from '../../formats/dataset/schema.ts';
 import { splitByRatio } from '../../formats/dataset/split.ts';
@@ -28,21 +29,9 @@ export interface RunExamples {
   warnings: string[];
 }
 
-/** The contract's column mapping in the dataset module's terms; null = detect. */
+/** The contract's column mapping in the dataset module's terms (the core's own conversion); undefined = detect. */
 export function columnMapping(dataset: DatasetConfig): ColumnMapping | undefined {
-  if (dataset.format === 'auto') return undefined;
-  const c = dataset.columns;
-  const mapping: ColumnMapping = { format: dataset.format as DatasetFormat };
-  if (c.text) mapping.text = c.text;
-  if (c.prompt) mapping.prompt = c.prompt;
-  if (c.completion) mapping.completion = c.completion;
-  if (c.instruction) mapping.instruction = c.instruction;
-  if (c.input) mapping.input = c.input;
-  if (c.output) mapping.output = c.output;
-  if (c.messages) mapping.messages = c.messages;
-  if (c.role_key) mapping.roleKey = c.role_key;
-  if (c.content_key) mapping.contentKey = c.content_key;
-  return mapping;
+  return toFormatsMapping(dataset.format, dataset.columns) as ColumnMapping | undefined;
 }
 
 /** The run's template in the tokenizer module's terms. "auto": the model's chat template when it has one. */

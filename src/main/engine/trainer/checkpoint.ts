@@ -30,6 +30,8 @@ export interface LogEntry {
   tokens_per_second?: number;
   elapsed_seconds?: number;
   eta_seconds?: number;
+  /** Answer tokens trained on so far (the whole run's, across resumes). */
+  trained_tokens?: number;
   eval_loss?: number;
   eval_perplexity?: number;
 }

@@ -104,7 +104,10 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       acceptDatasetChange: options.acceptDatasetChange,
       signal: options.signal,
       onLog: (entry) => {
-        reporter.metric(entry.step, metricValues(entry));
+        // Each training point also carries what the run page shows while training: the size of what is trained
+        // and the worker's peak memory so far.
+        const live = entry.loss === undefined ? {} : { peak_rss_bytes: process.resourceUsage().maxRSS * 1024, ...(opened.trainableParameters !== null ? { trainable_parameters: opened.trainableParameters } : {}) };
+        reporter.metric(entry.step, { ...metricValues(entry), ...live });
         if (entry.loss !== undefined) {
           reporter.progress(Math.min(1, entry.step / planned), `step ${entry.step}/${planned} · loss ${entry.loss.toFixed(4)}`, entry.eta_seconds ?? null);
         } else if (entry.eval_loss !== undefined) {

@@ -181,6 +181,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const elapsed = () => elapsedBefore + (clock() - startedAt);
   const epochOf = (p: DataPosition) => p.epoch + p.microBatch / plan.microBatchesInEpoch(p.epoch);
   let lastCheckpoint: string | null = options.resumeFrom ?? null;
+  let lastCheckpointStep = globalStep;
   let lastLoss: number | null = null;
   let lastEvaluation: EvaluationResult | null = null;
   // Logging window (token-weighted loss and throughput since the last log line).
@@ -212,6 +213,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     );
     await pruneCheckpoints(options.outputDir, hp.save_total_limit);
     lastCheckpoint = dir;
+    lastCheckpointStep = globalStep;
     options.onCheckpoint?.(dir, globalStep);
   };
 
@@ -222,8 +224,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     logHistory.push(entry);
     options.onLog?.(entry);
   };
+  const aborted = () => options.signal?.aborted === true;
+  /** An evaluation a cancel interrupts ends quietly: the cancel is handled where the loop checks the signal. */
+  const evalUnlessCancelled = async (): Promise<void> => {
+    try {
+      await runEval();
+    } catch (err) {
+      if (!aborted()) throw err;
+    }
+  };
 
   let cancelled = false;
+  // Where the current update began: a cancel in the middle of one drops it, and the checkpoint taken on cancel
+  // must point back here so a resume redoes the whole update.
+  let updateStart = { position, inputTokens };
   while (globalStep < totalSteps) {
     if (options.signal?.aborted) {
       cancelled = true;
@@ -231,6 +245,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     // One update: up to `gradient_accumulation_steps` micro-batches, never crossing an epoch boundary.
     const lr = learningRateAt(globalStep, schedule);
+    updateStart = { position, inputTokens };
     const updateEpoch = position.epoch;
     let nll = 0;
     let tokens = 0;
@@ -251,7 +266,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (options.signal?.aborted) {
       // A half-accumulated update is dropped; the session's pending gradients die with it (the job ends),
-      // and a resume restarts this update from the last checkpoint's data position.
+      // and a resume restarts this update: the checkpoint taken on cancel points back to where it began.
+      position = updateStart.position;
+      inputTokens = updateStart.inputTokens;
       cancelled = true;
       break;
     }
@@ -289,6 +306,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         tokens_per_second: windowInputTokens / Math.max(1e-9, now - windowStart),
         elapsed_seconds: elapsed(),
         eta_seconds: secondsPerStep * (totalSteps - globalStep),
+        trained_tokens: trainedTokens,
       };
       windowNll = 0;
       windowTokens = 0;
@@ -299,16 +317,25 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     const evalDue = hp.eval_steps !== null && globalStep % hp.eval_steps === 0 && globalStep < totalSteps;
     const saveDue = hp.save_steps !== null && globalStep % hp.save_steps === 0 && globalStep < totalSteps;
-    if (evalDue) await runEval();
+    if (evalDue) await evalUnlessCancelled();
+    // A cancel after the last update still finishes: the adapter is trained, only its evaluation is skipped.
+    if (aborted() && globalStep < totalSteps) {
+      cancelled = true;
+      break;
+    }
     if (saveDue) await checkpoint();
     if (evalDue || saveDue) windowStart = clock(); // tokens/s measures training, not evaluation or saving
   }
 
   let adapterDir: string | null = null;
-  if (!cancelled) {
-    await runEval();
+  if (cancelled) {
+    // Cancel keeps the updates done so far: a checkpoint at the last finished one, which Resume continues from.
+    if (globalStep > lastCheckpointStep) await checkpoint();
+  } else {
+    // The trained adapter is saved before the final evaluation, so cancelling that evaluation loses nothing.
     await checkpoint();
     adapterDir = await saveFinalAdapter(options.outputDir, session.getTrainables(), options.writeAdapter);
+    await evalUnlessCancelled();
   }
   return {
     status: cancelled ? 'cancelled' : 'completed',

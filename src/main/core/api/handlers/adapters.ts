@@ -164,6 +164,7 @@ function recordRunAdapters(projectId: string, ctx: CoreContext): void {
       targetModules: targetNames(config),
       step: summary.success ? summary.data.steps : null,
       baseModelId: model.success ? (ctx.store.baseModels.findByPath(model.data.model)?.id ?? null) : null,
+      createdAt: job.endedAt ?? undefined, // when it was trained, not when this list first saw it
     });
   }
 }

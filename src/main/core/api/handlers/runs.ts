@@ -2,7 +2,7 @@
 // `train` jobs that do the work in a worker; the job's metrics land in run_metrics as they stream in, and its
 // result (the summary) closes the run. Evaluations work the same way through `eval` jobs. The worker never
 // touches the store (it cannot import core): everything is recorded here, from the job's reports.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../../../common/api/jobs.ts';
 import {
@@ -41,6 +41,21 @@ function runSummaryOf(job: JobRecord | null): Run['summary'] {
   return parsed.success ? parsed.data : null;
 }
 
+/**
+ * The newest complete checkpoint's step: the trainer writes `checkpoints/checkpoint-<step>` by renaming a finished
+ * temporary folder, so a folder with that name is always complete.
+ */
+function newestCheckpointStep(outputDir: string): number | null {
+  let names: string[];
+  try {
+    names = readdirSync(join(outputDir, 'checkpoints'));
+  } catch {
+    return null;
+  }
+  const steps = names.map((name) => /^checkpoint-(\d+)$/.exec(name)?.[1]).filter((step) => step !== undefined).map(Number);
+  return steps.length > 0 ? Math.max(...steps) : null;
+}
+
 /** A run row as the contract's Run, reconciled with its job (a core restarted mid-run missed the job's end). */
 export function toRun(record: RunRecord, ctx: CoreContext): Run {
   const job = record.jobId ? ctx.store.jobs.get(record.jobId) : null;
@@ -69,6 +84,8 @@ export function toRun(record: RunRecord, ctx: CoreContext): Run {
     outputDir: runOutputDir(ctx.dataDir, record.id),
     error,
     summary: runSummaryOf(job),
+    lastTrainLoss: ctx.store.runs.lastTrainLoss(record.id),
+    checkpointStep: newestCheckpointStep(runOutputDir(ctx.dataDir, record.id)),
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     endedAt,
@@ -97,6 +114,7 @@ function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, c
   });
   // A worker that could not even start has already ended the job (and the run) as failed: keep that.
   const status: RunStatus = TERMINAL.has(job.status) ? job.status : 'running';
+  if (resume && status === 'running') ctx.store.runs.reopen(record.id);
   ctx.store.runs.setStatus(record.id, { status, startedAt: record.startedAt ?? new Date().toISOString(), jobId: job.id });
   return job;
 }
@@ -218,6 +236,8 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
     const run = toRun(getRun(id, ctx), ctx);
     if (run.status === 'running' || run.status === 'queued') throw new StudioError('conflict', `run "${run.name}" is still ${run.status}; cancel it before resuming`);
     if (run.status === 'succeeded') throw new StudioError('conflict', `run "${run.name}" already finished; start a new run to train further`);
+    // Without a checkpoint a "resume" would silently start over from step 0.
+    if (run.checkpointStep === null) throw new StudioError('conflict', `run "${run.name}" has no checkpoint to resume from (it stopped before its first one); start it again as a new run`);
     if (!ctx.store.runs.claimForResume(id)) throw new StudioError('conflict', `run "${run.name}" is already being resumed (by another window or command); follow that one`);
     launchTrainJob(getRun(id, ctx), run.config, true, ctx, acceptDatasetChange);
     return toRun(getRun(id, ctx), ctx);
@@ -271,7 +291,8 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
     if (request.runId) {
       const run = toRun(getRun(request.runId, ctx), ctx);
       const dataset = request.dataset ?? run.config.dataset;
-      if (dataset.eval_split.kind === 'none') throw new StudioError('invalid_input', `run "${run.name}" has no eval split; pass a dataset with an eval split or an eval file`);
+      // A dataset given here is measured as it says (every row without a split); the run's own must hold rows out.
+      if (!request.dataset && dataset.eval_split.kind === 'none') throw new StudioError('invalid_input', `run "${run.name}" has no eval split; pick a dataset to measure (every row of it) or give the run an eval file`, { field: 'dataset' });
       params = {
         model: request.model ?? run.config.model,
         adapterPath: request.adapterPath ?? join(run.outputDir!, 'adapter'),

@@ -129,7 +129,7 @@ export interface AdapterRecord {
   createdAt: string;
 }
 export type NewAdapter = Omit<AdapterRecord, 'id' | 'createdAt' | 'runId' | 'baseModelId' | 'step' | 'targetModules'> &
-  Partial<Pick<AdapterRecord, 'runId' | 'baseModelId' | 'step' | 'targetModules'>>;
+  Partial<Pick<AdapterRecord, 'runId' | 'baseModelId' | 'step' | 'targetModules' | 'createdAt'>>;
 
 interface AdapterRow {
   id: string; project_id: string; run_id: string | null; base_model_id: string | null; name: string; path: string;
@@ -146,7 +146,7 @@ export class AdapterRepository {
     const row: AdapterRow = {
       id: newId(), project_id: a.projectId, run_id: a.runId ?? null, base_model_id: a.baseModelId ?? null, name: a.name,
       path: a.path, rank: a.rank, alpha: a.alpha, target_modules: JSON.stringify(a.targetModules ?? []), step: a.step ?? null,
-      created_at: now(),
+      created_at: a.createdAt ?? now(),
     };
     translateConstraint(
       () => this.db.prepare(`INSERT INTO adapters VALUES (@id, @project_id, @run_id, @base_model_id, @name, @path, @rank,
