@@ -235,9 +235,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 
   let cancelled = false;
-  // Where the current update began: a cancel in the middle of one drops it, and the checkpoint taken on cancel
-  // must point back here so a resume redoes the whole update.
-  let updateStart = { position, inputTokens };
   while (globalStep < totalSteps) {
     if (options.signal?.aborted) {
       cancelled = true;
@@ -245,7 +242,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     // One update: up to `gradient_accumulation_steps` micro-batches, never crossing an epoch boundary.
     const lr = learningRateAt(globalStep, schedule);
-    updateStart = { position, inputTokens };
+    // Where this update began: a cancel in the middle of it drops it, and the checkpoint taken on cancel must point
+    // back here so a resume redoes the whole update.
+    const updateStart = { position, inputTokens };
     const updateEpoch = position.epoch;
     let nll = 0;
     let tokens = 0;
