@@ -10,8 +10,11 @@ import {
   newStudioContext,
   screenshot,
   startServe,
+  tr,
   type ServeProcess,
 } from './harness.ts';
+import { makeTinyModel } from '../fixtures/tiny-models.ts';
+import { join } from 'node:path';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
@@ -38,6 +41,12 @@ describe('Chat in the browser', () => {
     const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Chat check' });
     const files = await tinyModelAndData(serve);
     const run = await trainTinyRun(serve, project.id, files, 'sums r4');
+    // A second model in the studio, to put the adapter on a base it was not trained on.
+    const otherModel = join(serve.dataDir, 'other-llama');
+    await makeTinyModel(otherModel, 'llama', { seed: 9, std: 0.3 });
+    await serve.invoke('models.open', { path: otherModel });
+    const baseLabel = tr('chat.paneBase');
+    const tunedLabel = tr('chat.paneTuned');
 
     for (const scheme of ['light', 'dark'] as const) {
       const context = await newStudioContext(browser, scheme);
@@ -51,27 +60,27 @@ describe('Chat in the browser', () => {
           if (frame.topic === 'chat.delta') deltas.set(frame.payload.pane, (deltas.get(frame.payload.pane) ?? 0) + 1);
         });
       });
-      await openPage(page, serve, 'Chat check', 'Chat');
+      await openPage(page, serve, 'Chat check', tr('nav.chat'));
       // The run's adapter is picked for the tuned side, with its base model.
       await expect
-        .poll(() => page.getByLabel('Adapter (tuned side)').locator('option:checked').textContent(), {
+        .poll(() => page.getByLabel(tr('chat.adapter')).locator('option:checked').textContent(), {
           timeout: 20_000,
         })
-        .toBe('sums r4 (r 4)');
+        .toBe(tr('chat.adapterOption', { name: 'sums r4', r: 4 }));
       await expect
-        .poll(() => page.getByLabel('Base model', { exact: true }).inputValue(), { timeout: 20_000 })
+        .poll(() => page.getByLabel(tr('chat.baseModel'), { exact: true }).inputValue(), { timeout: 20_000 })
         .toBe(files.model);
-      await page.getByText('Sampling', { exact: true }).click(); // the sampling settings fold open
-      await page.getByRole('slider', { name: 'Temperature' }).press('Home'); // greedy: the same answer every time
-      await page.getByRole('slider', { name: 'Max tokens' }).press('Home');
-      await page.getByRole('slider', { name: 'Max tokens' }).press('ArrowRight'); // 16 tokens
-      await page.getByRole('slider', { name: 'Adapter scale' }).press('End'); // 2 × the adapter
-      await expect(page.getByRole('slider', { name: 'Adapter scale' }).inputValue()).resolves.toBe('2');
+      await page.getByText(tr('chat.sampling'), { exact: true }).click(); // the sampling settings fold open
+      await page.getByRole('slider', { name: tr('chat.temperature') }).press('Home'); // greedy: the same answer every time
+      await page.getByRole('slider', { name: tr('chat.maxTokens') }).press('Home');
+      await page.getByRole('slider', { name: tr('chat.maxTokens') }).press('ArrowRight'); // 16 tokens
+      await page.getByRole('slider', { name: tr('chat.scale') }).press('End'); // 2 × the adapter
+      await expect(page.getByRole('slider', { name: tr('chat.scale') }).inputValue()).resolves.toBe('2');
 
-      await page.getByLabel('Message to both models').fill('Q: what is 3 plus one?\nA:');
-      await page.getByRole('button', { name: 'Send to both' }).click();
-      const base = page.getByRole('region', { name: 'Base model answers' });
-      const tuned = page.getByRole('region', { name: 'Fine-tuned answers' });
+      await page.getByLabel(tr('chat.messageLabel')).fill('Q: what is 3 plus one?\nA:');
+      await page.getByRole('button', { name: tr('chat.sendBoth') }).click();
+      const base = page.getByRole('region', { name: tr('chat.paneAnswers', { pane: baseLabel }) });
+      const tuned = page.getByRole('region', { name: tr('chat.paneAnswers', { pane: tunedLabel }) });
       await base.locator('.chat-assistant:not(.chat-streaming)').waitFor({ timeout: 60_000 });
       await tuned.locator('.chat-assistant:not(.chat-streaming)').waitFor({ timeout: 60_000 });
 
@@ -98,20 +107,71 @@ describe('Chat in the browser', () => {
         expect(deltas.get(pane) ?? 0, `${pane} deltas`).toBeGreaterThan(1);
       }
       await base.getByText('Q: what is 3 plus one?', { exact: false }).waitFor();
-      await page.getByText('Sampling', { exact: true }).click();
-      await page.getByText('temperature 0.00 · top-p 0.90 · top-k 50 · 16 tokens').waitFor();
+      await page.getByText(tr('chat.sampling'), { exact: true }).click();
+      const summary = (temperature: number) =>
+        tr('chat.samplingSummary', { temperature, topP: 0.9, topK: 50, maxNewTokens: 16 });
+      await page.getByText(summary(0)).waitFor();
+      // Each answer says what it was written with.
+      const tunedWith = tr('chat.answeredWithAdapter', { adapters: 'sums r4 × 2.00', model: 'tiny-llama' });
+      await tuned.locator('.chat-answered-with').getByText(tunedWith, { exact: true }).waitFor();
+      await base
+        .locator('.chat-answered-with')
+        .getByText(tr('chat.answeredWithBase', { model: 'tiny-llama' }), { exact: true })
+        .waitFor();
       await screenshot(page, `chat-${scheme}.png`);
 
+      if (scheme === 'light') {
+        // Changing the scale afterwards does not re-label the answer already given.
+        await page.getByRole('slider', { name: tr('chat.scale') }).press('Home');
+        await tuned.getByText('sums r4 × 0.00', { exact: true }).waitFor(); // the pane's next answers
+        expect(await tuned.locator('.chat-answered-with').allInnerTexts()).toEqual([tunedWith]);
+
+        // Sampling is kept with the conversation as soon as it changes, without sending.
+        await page.getByText(tr('chat.sampling'), { exact: true }).click(); // fold open again
+        await page.getByRole('slider', { name: tr('chat.temperature') }).press('ArrowRight');
+        await expect
+          .poll(
+            async () =>
+              (await serve.invoke<{ session: { sampling: { temperature: number } } }>('chat.get', { id: sessionId }))
+                .session.sampling.temperature,
+          )
+          .toBe(0.05);
+
+        // An adapter on a base it was not trained on is called out, with the way back.
+        await page.getByLabel(tr('chat.baseModel'), { exact: true }).selectOption(otherModel);
+        const warning = page.getByRole('status').filter({ hasText: tr('chat.baseMismatchTitle') });
+        await warning.waitFor();
+        await warning
+          .getByText(tr('chat.baseMismatch', { adapter: 'sums r4', trained: 'tiny-llama', chosen: 'other-llama' }))
+          .waitFor();
+        await screenshot(page, 'chat-base-mismatch.png');
+        await warning.getByRole('button', { name: tr('chat.useTrainedBase') }).click();
+        await expect.poll(() => page.getByLabel(tr('chat.baseModel'), { exact: true }).inputValue()).toBe(files.model);
+        expect(await warning.count()).toBe(0);
+        await page.getByText(tr('chat.sampling'), { exact: true }).click(); // and closed, as the reopened page shows it
+      }
+
       // Saved and listed: a new conversation empties the panes, the saved one reopens with its answers.
-      const history = page.getByRole('list', { name: 'Saved conversations' });
+      const history = page.getByRole('list', { name: tr('chat.savedList') });
       await history.getByRole('link').first().waitFor();
-      await page.getByRole('link', { name: 'New conversation' }).click();
+      await page.getByRole('link', { name: tr('chat.newConversation') }).click();
       await expect.poll(() => base.locator('.chat-assistant').count(), { timeout: 20_000 }).toBe(0);
       await history.getByRole('link').first().click();
       await base.locator('.chat-assistant').first().waitFor();
       await expect(base.locator('.chat-assistant').first().textContent()).resolves.toContain(
         answers.find((m) => m.pane === 'base')!.content.trim(),
       );
+      // Reopened with its own sampling (the light run moved the temperature after sending).
+      await page.getByText(summary(scheme === 'light' ? 0.05 : 0)).waitFor();
+      if (scheme === 'dark') {
+        // The same first question twice: two conversations, two distinct titles.
+        const titles = (await serve.invoke<{ title: string }[]>('chat.list', { projectId: project.id })).map(
+          (s) => s.title,
+        );
+        expect(titles).toHaveLength(2);
+        expect(new Set(titles).size).toBe(2);
+        await history.getByText(titles.find((title) => title.endsWith('(2)'))!).waitFor();
+      }
       expect(errors).toEqual([]);
       await context.close();
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import type { ServeProcess } from './harness.ts';
+import { tr, type ServeProcess } from './harness.ts';
 
 export interface TinyRun {
   id: string;
@@ -76,7 +76,7 @@ export async function trainTinyRun(
 export async function openPage(page: Page, serve: ServeProcess, projectName: string, label: string): Promise<void> {
   await page.goto(serve.url);
   await page.getByRole('table', { name: 'Projects' }).waitFor();
-  await page.getByLabel('Current project', { exact: true }).selectOption({ label: projectName });
-  await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: label, exact: true }).click();
+  await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: projectName });
+  await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: label, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: label }).waitFor();
 }

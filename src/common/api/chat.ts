@@ -60,6 +60,10 @@ export const ChatSession = z.object({
 });
 export type ChatSession = z.infer<typeof ChatSession>;
 
+/** What an assistant message was answered with, kept with it (later changes to the panes do not re-label it). */
+export const AnsweredWith = z.object({ model: z.string(), adapters: z.array(AdapterRef) });
+export type AnsweredWith = z.infer<typeof AnsweredWith>;
+
 export const ChatMessage = z.object({
   id: z.number().int(),
   sessionId: z.string(),
@@ -67,6 +71,8 @@ export const ChatMessage = z.object({
   content: z.string(),
   /** The pane an assistant message answers in; null for messages every pane shares (user, system). */
   pane: z.string().nullable(),
+  /** The base model and adapters (with their scales) an assistant message was answered with; null otherwise. */
+  answeredWith: AnsweredWith.nullable(),
   meta: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
 });
@@ -94,6 +100,14 @@ export const chatMethods = {
     input: z.object({ id: z.string().min(1) }),
     output: z.object({ session: ChatSession, messages: z.array(ChatMessage) }),
     doc: 'A conversation and its messages.',
+  },
+  'chat.update': {
+    input: z.object({
+      id: z.string().min(1),
+      sampling: SamplingOverrides.optional().describe('Settings to keep with the conversation (the rest stay).'),
+    }),
+    output: ChatSession,
+    doc: "Change a conversation's sampling settings without sending (they are its own, restored when it is reopened).",
   },
   'chat.send': {
     input: z.object({

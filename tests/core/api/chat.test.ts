@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, ChatSession } from '../../../src/common/api/chat.ts';
 import type { EventPayload } from '../../../src/common/api/contract.ts';
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
-import { paneHistory } from '../../../src/main/core/api/handlers/chat.ts';
+import { distinctTitle, paneHistory } from '../../../src/main/core/api/handlers/chat.ts';
 import { makeChatFixture, type ChatFixture } from '../../engine/generate/fixtures.ts';
 
 let dir: string;
@@ -27,7 +27,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function turn(sessionId: string, content: string, panes: string[]) {
+async function turn(sessionId: string, content: string, panes: string[], paneSettings?: unknown[]) {
   const deltas = new Map<string, string>();
   const done = new Map<string, EventPayload<'chat.done'>>();
   const offDelta = core.on('chat.delta', (e) => {
@@ -43,7 +43,7 @@ async function turn(sessionId: string, content: string, panes: string[]) {
       }
     });
   });
-  const sent = (await core.invoke('chat.send', { sessionId, content, sampling: { temperature: 0, maxNewTokens: 10 } })) as { message: ChatMessage; jobId: string };
+  const sent = (await core.invoke('chat.send', { sessionId, content, sampling: { temperature: 0, maxNewTokens: 10 }, ...(paneSettings ? { panes: paneSettings } : {}) })) as { message: ChatMessage; jobId: string };
   await finished;
   offDelta();
   expect((await core.jobs.waitFor(sent.jobId)).status).toBe('succeeded');
@@ -68,17 +68,49 @@ describe('chat service', () => {
     }
     expect(first.done.get('base')!.message!.content).not.toBe(first.done.get('tuned')!.message!.content);
 
-    await turn(session.id, 'And again', ['base', 'tuned']);
+    // The second turn scales the adapter down: each answer keeps the model and scale it was written with.
+    await turn(session.id, 'And again', ['base', 'tuned'], [
+      { id: 'base', label: 'Base', adapters: [] },
+      { id: 'tuned', label: 'Tuned', adapters: [{ path: fx.adapters[0], weight: 0.5 }] },
+    ]);
     const { session: stored, messages } = (await core.invoke('chat.get', { id: session.id })) as { session: ChatSession; messages: ChatMessage[] };
     expect(stored.sampling).toMatchObject({ temperature: 0, maxNewTokens: 10, topK: 7 }); // the turn's changes kept, the rest as it was
     expect(messages.map((m) => [m.role, m.pane])).toEqual([
       ['system', null], ['user', null], ['assistant', expect.any(String)], ['assistant', expect.any(String)],
       ['user', null], ['assistant', expect.any(String)], ['assistant', expect.any(String)],
     ]);
+    const tunedAnswers = messages.filter((m) => m.pane === 'tuned');
+    expect(tunedAnswers.map((m) => m.answeredWith)).toEqual([
+      { model: fx.model.dir, adapters: [{ path: fx.adapters[0], weight: 1 }] },
+      { model: fx.model.dir, adapters: [{ path: fx.adapters[0], weight: 0.5 }] },
+    ]);
+    expect(messages.find((m) => m.pane === 'base')!.answeredWith).toEqual({ model: fx.model.dir, adapters: [] });
+    expect(messages.find((m) => m.role === 'user')!.answeredWith).toBeNull();
     const tunedView = paneHistory(messages, 'tuned');
     expect(tunedView.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
     expect(tunedView[2].content).toBe(first.done.get('tuned')!.message!.content);
     expect(((await core.invoke('chat.list', { projectId })) as ChatSession[]).map((s) => s.id)).toContain(session.id);
+  });
+
+  it('keeps sampling changes with their conversation, and gives conversations distinct titles', async () => {
+    const create = async (title?: string) =>
+      (await core.invoke('chat.create', { projectId: titlesProject, model: fx.model.dir, ...(title ? { title } : {}) })) as ChatSession;
+    const titlesProject = ((await core.invoke('projects.create', { name: 'titles' })) as { id: string }).id;
+    const a = await create('What is LoRA?');
+    const b = await create('What is LoRA?');
+    const c = await create('What is LoRA?');
+    const d = await create();
+    const e = await create();
+    expect([a, b, c, d, e].map((x) => x.title)).toEqual(['What is LoRA?', 'What is LoRA? (2)', 'What is LoRA? (3)', 'Chat', 'Chat (2)']);
+    expect(distinctTitle('x', ['x', 'x (2)', 'x (4)'])).toBe('x (3)');
+
+    const updated = (await core.invoke('chat.update', { id: a.id, sampling: { temperature: 1.3, topK: 9 } })) as ChatSession;
+    expect(updated.sampling).toMatchObject({ temperature: 1.3, topK: 9, topP: 0.9 });
+    const reopened = (await core.invoke('chat.get', { id: a.id })) as { session: ChatSession };
+    expect(reopened.session.sampling).toMatchObject({ temperature: 1.3, topK: 9 });
+    expect(((await core.invoke('chat.get', { id: b.id })) as { session: ChatSession }).session.sampling.temperature).toBe(0.7);
+    await expect(core.invoke('chat.update', { id: a.id, sampling: { temperature: 99 } })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(core.invoke('chat.update', { id: a.id, sampling: { temprature: 1 } })).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
   it('a model that cannot be opened ends every pane with a failed chat.done', async () => {

@@ -4,7 +4,7 @@
 // #/chat/new/<adapter or run id>/<prompt> (see ChatLinks.ts).
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
-import type { ChatMessage, ChatPane, SamplingSettings } from '../../../common/api/chat.ts';
+import type { AnsweredWith, ChatMessage, ChatPane, SamplingSettings } from '../../../common/api/chat.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
@@ -15,13 +15,21 @@ import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { parseChatParams } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
+import { t } from '../i18n/t.ts';
 import './Chat.css';
 
-const WILL = [
-  'Ask the base model and the fine-tuned one the same question and read both answers as they stream.',
-  'Change temperature, top-p, top-k and the answer length, and scale the adapter’s effect with a slider.',
-  'Keep each conversation and come back to it later.',
-];
+const will = () => [t('chat.will1'), t('chat.will2'), t('chat.will3')];
+
+/** The model and adapters (with scales) an answer was written with: "sums r4 × 2.00 on tiny-llama". */
+export function answeredWithLabel(w: AnsweredWith): string {
+  const model = basename(w.model);
+  if (w.adapters.length === 0) return t('chat.answeredWithBase', { model });
+  const adapters = w.adapters.map((a) => `${a.name ?? basename(a.path)} × ${a.weight.toFixed(2)}`).join(' + ');
+  return t('chat.answeredWithAdapter', { adapters, model });
+}
+
+/** Two folder paths naming the same place, whatever trailing separators they carry. */
+const samePath = (a: string, b: string) => a.replace(/[\\/]+$/, '') === b.replace(/[\\/]+$/, '');
 
 type Sampling = Pick<SamplingSettings, 'temperature' | 'topP' | 'topK' | 'maxNewTokens'>;
 const DEFAULT_SAMPLING: Sampling = { temperature: 0.7, topP: 0.9, topK: 50, maxNewTokens: 128 };
@@ -30,15 +38,15 @@ export function ChatPage() {
   return (
     <>
       <PageHeader
-        title="Chat"
-        description="Ask the base model and the fine-tuned one the same question, side by side. Both answers stream as they are written."
+        title={t('nav.chat')}
+        description={t('chat.description')}
         actions={
           <a className="btn btn-secondary" href={routeHref('chat')}>
-            New conversation
+            {t('chat.newConversation')}
           </a>
         }
       />
-      <ProjectGate pageTitle="Chat" icon="chat" will={WILL}>
+      <ProjectGate pageTitle={t('nav.chat')} icon="chat" will={will()}>
         {(project) => <ChatWorkspace key={project.id} project={project} />}
       </ProjectGate>
     </>
@@ -107,6 +115,7 @@ function ChatWorkspace({ project }: { project: Project }) {
           setPaneErrors({});
           const { temperature, topP, topK, maxNewTokens } = session.sampling;
           setSampling({ temperature, topP, topK, maxNewTokens });
+          savedSampling.current = JSON.stringify({ temperature, topP, topK, maxNewTokens });
           const tuned = session.panes.find((p) => p.adapters.length > 0)?.adapters[0];
           const known = tuned
             ? adaptersQuery.state.status === 'ready' && adaptersQuery.state.data.find((a) => a.path === tuned.path)
@@ -157,7 +166,7 @@ function ChatWorkspace({ project }: { project: Project }) {
     if (event.error)
       setPaneErrors((current) => ({
         ...current,
-        [event.pane]: event.finishReason === 'cancelled' ? 'Stopped.' : (event.error ?? 'failed'),
+        [event.pane]: event.finishReason === 'cancelled' ? t('chat.stopped') : (event.error ?? 'failed'),
       }));
     setStreaming((current) => {
       const next = { ...current };
@@ -168,19 +177,50 @@ function ChatWorkspace({ project }: { project: Project }) {
   });
 
   const panes: ChatPane[] = [
-    { id: 'base', label: 'Base model', adapters: [] },
+    { id: 'base', label: t('chat.paneBase'), adapters: [] },
     ...(adapter
-      ? [{ id: 'tuned', label: 'Fine-tuned', adapters: [{ path: adapter.path, weight: scale, name: adapter.name }] }]
+      ? [
+          {
+            id: 'tuned',
+            label: t('chat.paneTuned'),
+            adapters: [{ path: adapter.path, weight: scale, name: adapter.name }],
+          },
+        ]
       : []),
   ];
   const busy = answering.length > 0;
+
+  // An adapter only makes sense on the base it was trained on: say so when another base is chosen.
+  const mismatch =
+    adapter && adapter.baseModel && model && !samePath(adapter.baseModel, model)
+      ? { adapter: adapter.name, trained: adapter.baseModel }
+      : null;
+
+  // Sampling belongs to the conversation: a change is saved to it (debounced) without waiting for the next message.
+  const savedSampling = useRef<string>('');
+  useEffect(() => {
+    const key = JSON.stringify(sampling);
+    if (!sessionId || loadingSession) return;
+    if (savedSampling.current === '') {
+      savedSampling.current = key;
+      return;
+    }
+    if (savedSampling.current === key) return;
+    const timer = setTimeout(() => {
+      savedSampling.current = key;
+      client
+        .invoke('chat.update', { id: sessionId, sampling })
+        .catch((err: unknown) => setError(toStudioApiError(err).message));
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [client, sampling, sessionId, loadingSession]);
 
   async function send(event?: FormEvent) {
     event?.preventDefault();
     const content = draft.trim();
     if (!content || busy) return;
     if (!model) {
-      setError('Choose a base model first: the folder of a model opened, pulled or trained on in this project.');
+      setError(t('chat.chooseModelFirst'));
       return;
     }
     setError(null);
@@ -199,6 +239,7 @@ function ChatWorkspace({ project }: { project: Project }) {
         id = created.id;
         sessionRef.current = id;
         applied.current = JSON.stringify({ kind: 'session', sessionId: id });
+        savedSampling.current = JSON.stringify(sampling);
         setSessionId(id);
         setSessionModel(model);
         setMessages([]);
@@ -224,23 +265,21 @@ function ChatWorkspace({ project }: { project: Project }) {
     }
   }
 
-  if (adaptersQuery.state.status === 'loading' || !choicesReady)
-    return <Spinner label="Loading models and adapters…" />;
+  if (adaptersQuery.state.status === 'loading' || !choicesReady) return <Spinner label={t('chat.loadingChoices')} />;
   if (modelChoices.length === 0 && !model) {
     return (
       <Card>
         <EmptyState
           icon="chat"
-          title="No model to talk to yet"
-          points={WILL}
+          title={t('chat.noModel')}
+          points={will()}
           actions={
             <a className="btn btn-primary" href={routeHref('new')}>
-              New fine-tune
+              {t('nav.new')}
             </a>
           }
         >
-          Chat needs a base model: open or pull one when you start a fine-tune. A finished run’s adapter then answers on
-          the tuned side.
+          {t('chat.noModelBody')}
         </EmptyState>
       </Card>
     );
@@ -249,8 +288,25 @@ function ChatWorkspace({ project }: { project: Project }) {
   return (
     <div className="chat-layout">
       <div className="chat-main">
-        {error ? <Banner title="The message was not sent">{error}</Banner> : null}
-        {loadingSession ? <Spinner label="Opening the conversation…" /> : null}
+        {error ? <Banner title={t('chat.notSent')}>{error}</Banner> : null}
+        {mismatch ? (
+          <Banner
+            tone="info"
+            title={t('chat.baseMismatchTitle')}
+            actions={
+              <Button size="sm" onClick={() => setModel(mismatch.trained)}>
+                {t('chat.useTrainedBase')}
+              </Button>
+            }
+          >
+            {t('chat.baseMismatch', {
+              adapter: mismatch.adapter,
+              trained: basename(mismatch.trained),
+              chosen: basename(model),
+            })}
+          </Banner>
+        ) : null}
+        {loadingSession ? <Spinner label={t('chat.opening')} /> : null}
         <div className={panes.length > 1 ? 'chat-panes chat-panes-2' : 'chat-panes'}>
           {panes.map((pane) => (
             <ChatPaneView
@@ -259,7 +315,7 @@ function ChatWorkspace({ project }: { project: Project }) {
               subtitle={
                 pane.adapters[0]
                   ? `${pane.adapters[0].name} × ${scale.toFixed(2)}`
-                  : basename(model || 'no model chosen')
+                  : basename(model || t('chat.noModelChosen'))
               }
               messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
               streaming={streaming[pane.id]}
@@ -270,16 +326,12 @@ function ChatWorkspace({ project }: { project: Project }) {
         </div>
         <form className="chat-composer" onSubmit={(event) => void send(event)}>
           <label htmlFor="chat-prompt" className="visually-hidden">
-            Message to both models
+            {t('chat.messageLabel')}
           </label>
           <textarea
             id="chat-prompt"
             className="textarea chat-input"
-            placeholder={
-              adapter
-                ? 'Ask both models the same question… (Enter sends, Shift+Enter for a new line)'
-                : 'Ask the base model… (Enter sends)'
-            }
+            placeholder={adapter ? t('chat.placeholderBoth') : t('chat.placeholderBase')}
             value={draft}
             rows={2}
             onChange={(event) => setDraft(event.target.value)}
@@ -295,26 +347,26 @@ function ChatWorkspace({ project }: { project: Project }) {
                     .catch((err: unknown) => setError(toStudioApiError(err).message))
                 }
               >
-                Stop
+                {t('chat.stop')}
               </Button>
             ) : (
               <Button type="submit" variant="primary" disabled={!draft.trim() || !model}>
-                {panes.length > 1 ? 'Send to both' : 'Send'}
+                {panes.length > 1 ? t('chat.sendBoth') : t('chat.send')}
               </Button>
             )}
           </div>
         </form>
       </div>
-      <aside className="chat-side" aria-label="Chat settings and history">
-        <Card title="Models">
+      <aside className="chat-side" aria-label={t('chat.sideLabel')}>
+        <Card title={t('chat.models')}>
           <div className="form-grid">
             <div className="field">
               <label className="field-label" htmlFor="chat-model">
-                Base model
+                {t('chat.baseModel')}
               </label>
               <select id="chat-model" value={model} onChange={(event) => setModel(event.target.value)}>
                 {model && !modelChoices.includes(model) ? <option value={model}>{basename(model)}</option> : null}
-                {modelChoices.length === 0 ? <option value="">No models yet</option> : null}
+                {modelChoices.length === 0 ? <option value="">{t('chat.noModelsYet')}</option> : null}
                 {modelChoices.map((path) => (
                   <option key={path} value={path} title={path}>
                     {basename(path)}
@@ -324,7 +376,7 @@ function ChatWorkspace({ project }: { project: Project }) {
             </div>
             <div className="field">
               <label className="field-label" htmlFor="chat-adapter">
-                Adapter (tuned side)
+                {t('chat.adapter')}
               </label>
               <select
                 id="chat-adapter"
@@ -335,21 +387,21 @@ function ChatWorkspace({ project }: { project: Project }) {
                   if (picked?.baseModel) setModel(picked.baseModel);
                 }}
               >
-                <option value="">None — base model only</option>
+                <option value="">{t('chat.adapterNone')}</option>
                 {adapters.map((a) => (
                   <option key={a.id} value={a.id}>
-                    {a.name} (r {a.r})
+                    {t('chat.adapterOption', { name: a.name, r: a.r })}
                   </option>
                 ))}
               </select>
               <span className="field-hint">
-                {adapters.length === 0 ? 'A finished run’s adapter appears here.' : 'Its base model is picked with it.'}
+                {adapters.length === 0 ? t('chat.adapterHintEmpty') : t('chat.adapterHint')}
               </span>
             </div>
             <Slider
               id="chat-scale"
-              label="Adapter scale"
-              hint="0 = off, 1 = as trained, above 1 exaggerates it."
+              label={t('chat.scale')}
+              hint={t('chat.scaleHint')}
               min={0}
               max={2}
               step={0.05}
@@ -362,15 +414,15 @@ function ChatWorkspace({ project }: { project: Project }) {
         </Card>
         <Card>
           <details className="chat-sampling">
-            <summary>
-              <span className="chat-sampling-title">Sampling</span>
-              <span className="chat-sampling-summary">{`temperature ${sampling.temperature.toFixed(2)} · top-p ${sampling.topP.toFixed(2)} · top-k ${sampling.topK} · ${sampling.maxNewTokens} tokens`}</span>
+            <summary data-closed={t('chat.samplingChange')} data-open={t('chat.samplingHide')}>
+              <span className="chat-sampling-title">{t('chat.sampling')}</span>
+              <span className="chat-sampling-summary">{t('chat.samplingSummary', sampling)}</span>
             </summary>
             <div className="form-grid chat-sampling-body">
               <Slider
                 id="chat-temperature"
-                label="Temperature"
-                hint="0 always picks the likeliest word; higher is more varied."
+                label={t('chat.temperature')}
+                hint={t('chat.temperatureHint')}
                 min={0}
                 max={2}
                 step={0.05}
@@ -380,8 +432,8 @@ function ChatWorkspace({ project }: { project: Project }) {
               />
               <Slider
                 id="chat-top-p"
-                label="Top-p"
-                hint="Only the likeliest words that together reach this probability."
+                label={t('chat.topP')}
+                hint={t('chat.topPHint')}
                 min={0.05}
                 max={1}
                 step={0.05}
@@ -391,8 +443,8 @@ function ChatWorkspace({ project }: { project: Project }) {
               />
               <Slider
                 id="chat-top-k"
-                label="Top-k"
-                hint="Only the K likeliest next words (0 = no limit)."
+                label={t('chat.topK')}
+                hint={t('chat.topKHint')}
                 min={0}
                 max={200}
                 step={1}
@@ -402,8 +454,8 @@ function ChatWorkspace({ project }: { project: Project }) {
               />
               <Slider
                 id="chat-max-tokens"
-                label="Max tokens"
-                hint="The longest answer, in tokens."
+                label={t('chat.maxTokens')}
+                hint={t('chat.maxTokensHint')}
                 min={8}
                 max={1024}
                 step={8}
@@ -411,15 +463,16 @@ function ChatWorkspace({ project }: { project: Project }) {
                 onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))}
                 format={(v) => String(v)}
               />
+              {sessionId ? <span className="field-hint">{t('chat.samplingKept')}</span> : null}
             </div>
           </details>
         </Card>
-        <Card title="Conversations" flush>
+        <Card title={t('chat.conversations')} flush>
           {sessions.state.status === 'ready' ? (
             sessions.state.data.length === 0 ? (
-              <p className="chat-history-empty">Conversations are saved here as you send.</p>
+              <p className="chat-history-empty">{t('chat.savedHere')}</p>
             ) : (
-              <ul className="chat-history" aria-label="Saved conversations">
+              <ul className="chat-history" aria-label={t('chat.savedList')}>
                 {sessions.state.data.map((s) => (
                   <li key={s.id}>
                     <a href={routeHref('chat', s.id)} aria-current={s.id === sessionId ? 'page' : undefined}>
@@ -433,7 +486,7 @@ function ChatWorkspace({ project }: { project: Project }) {
           ) : sessions.state.status === 'error' ? (
             <p className="chat-history-empty">{sessions.state.error.message}</p>
           ) : (
-            <Spinner label="Loading conversations…" />
+            <Spinner label={t('chat.loadingConversations')} />
           )}
         </Card>
       </aside>
@@ -462,22 +515,26 @@ function ChatPaneView({
     if (log.current) log.current.scrollTop = log.current.scrollHeight;
   }, [messages.length, streaming]);
   return (
-    <section className="chat-pane" aria-label={`${pane.label} answers`}>
+    <section className="chat-pane" aria-label={t('chat.paneAnswers', { pane: pane.label })}>
       <header className="chat-pane-header">
         <span className="chat-pane-title">{pane.label}</span>
         <span className="chat-pane-subtitle">{subtitle}</span>
       </header>
       <div className="chat-log" aria-live="polite" ref={log}>
-        {messages.length === 0 && !answering ? <p className="chat-placeholder">Answers appear here.</p> : null}
+        {messages.length === 0 && !answering ? <p className="chat-placeholder">{t('chat.answersAppear')}</p> : null}
         {messages.map((m) => (
           <div key={m.id} className={`chat-message chat-${m.role}`}>
-            <span className="visually-hidden">{m.role === 'user' ? 'You:' : `${pane.label}:`}</span>
-            {m.content || <em className="muted">(empty answer)</em>}
+            <span className="visually-hidden">{m.role === 'user' ? t('chat.you') : `${pane.label}:`}</span>
+            {m.content || <em className="muted">{t('chat.emptyAnswer')}</em>}
+            {m.answeredWith ? (
+              // Each answer keeps what it was written with; changing the adapter or scale later does not re-label it.
+              <span className="chat-answered-with">{answeredWithLabel(m.answeredWith)}</span>
+            ) : null}
           </div>
         ))}
         {answering ? (
           <div className="chat-message chat-assistant chat-streaming" data-testid={`streaming-${pane.id}`}>
-            {streaming || <Spinner label="Thinking…" />}
+            {streaming || <Spinner label={t('chat.thinking')} />}
           </div>
         ) : null}
         {error ? <div className="chat-pane-error">{error}</div> : null}

@@ -3,7 +3,7 @@
 // events; each finished answer is saved as an assistant message (its pane and generation figures in meta) and
 // announced with chat.done. A pane sees the shared messages (system, user) and its own answers only.
 import {
-  BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
+  AnsweredWith, BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
   type ChatMessage, type ChatSession, type GenerateJobParams,
 } from '../../../../common/api/chat.ts';
 import { StudioError, notFound } from '../../errors.ts';
@@ -21,7 +21,18 @@ function toSession(r: ChatSessionRecord): ChatSession {
 
 function toMessage(m: ChatMessageRecord): ChatMessage {
   const pane = typeof m.meta.pane === 'string' ? m.meta.pane : null;
-  return { id: m.id, sessionId: m.sessionId, role: m.role, content: m.content, pane, meta: m.meta, createdAt: m.createdAt };
+  const answered = AnsweredWith.safeParse(m.meta.answeredWith);
+  return {
+    id: m.id, sessionId: m.sessionId, role: m.role, content: m.content, pane,
+    answeredWith: answered.success ? answered.data : null, meta: m.meta, createdAt: m.createdAt,
+  };
+}
+
+/** "Chat", then "Chat (2)", "Chat (3)"…: a title no other conversation of the project has. */
+export function distinctTitle(wanted: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  if (!used.has(wanted)) return wanted;
+  for (let n = 2; ; n++) if (!used.has(`${wanted} (${n})`)) return `${wanted} (${n})`;
 }
 
 function getSession(id: string, ctx: CoreContext): ChatSessionRecord {
@@ -42,7 +53,8 @@ const RUNNING = new Set(['queued', 'running']);
 export const chatHandlers: HandlerGroup<'chat'> = {
   'chat.create': ({ projectId, title, model, quant, panes, sampling, system }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
-    const record = ctx.store.chat.createSession({ projectId, title: title ?? 'Chat', settings: { model, quant, panes, sampling } });
+    const taken = ctx.store.chat.listSessions(projectId).map((s) => s.title);
+    const record = ctx.store.chat.createSession({ projectId, title: distinctTitle(title ?? 'Chat', taken), settings: { model, quant, panes, sampling } });
     if (system) ctx.store.chat.addMessage({ sessionId: record.id, role: 'system', content: system });
     return toSession(getSession(record.id, ctx));
   },
@@ -53,6 +65,12 @@ export const chatHandlers: HandlerGroup<'chat'> = {
   'chat.get': ({ id }, ctx) => {
     const session = toSession(getSession(id, ctx));
     return { session, messages: ctx.store.chat.messages(id).map(toMessage) };
+  },
+  'chat.update': ({ id, sampling }, ctx) => {
+    const current = toSession(getSession(id, ctx));
+    const settings = { model: current.model, quant: current.quant, panes: current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
+    ctx.store.chat.updateSettings(id, settings);
+    return toSession(getSession(id, ctx));
   },
   'chat.send': ({ sessionId, content, sampling, panes }, ctx) => {
     const record = getSession(sessionId, ctx);
@@ -72,6 +90,10 @@ export const chatHandlers: HandlerGroup<'chat'> = {
       panes: settings.panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory(history, p.id) })),
     };
     const saved = new Set<string>();
+    const answeredWith = (pane: string): AnsweredWith => ({
+      model: settings.model,
+      adapters: settings.panes.find((p) => p.id === pane)?.adapters ?? [],
+    });
     const job = ctx.jobs.start(GENERATE_JOB_KIND, params, {
       projectId: record.projectId,
       hooks: {
@@ -86,7 +108,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
           saved.add(a.pane);
           const stored = ctx.store.chat.addMessage({
             sessionId, role: 'assistant', content: a.text,
-            meta: { pane: a.pane, jobId: j.id, finishReason: a.finishReason, tokens: a.tokens, promptTokens: a.promptTokens, decodeTokensPerSecond: a.decodeTokensPerSecond, adapters: a.adapters, sampling: settings.sampling },
+            meta: { pane: a.pane, answeredWith: answeredWith(a.pane), jobId: j.id, finishReason: a.finishReason, tokens: a.tokens, promptTokens: a.promptTokens, decodeTokensPerSecond: a.decodeTokensPerSecond, adapters: a.adapters, sampling: settings.sampling },
           });
           ctx.events.publish('chat.done', { sessionId, jobId: j.id, pane: a.pane, message: toMessage(stored), finishReason: a.finishReason, error: null });
         },
