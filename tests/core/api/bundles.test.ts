@@ -179,6 +179,7 @@ describe('bundles.importRun', () => {
       steps: 6,
       record: join(bundle, 'lora-studio-run.json'),
       trainingArgs: { learning_rate: 1e-3 },
+      trainBatchSize: 3,
     });
     const { info, run } = (await core.invoke('bundles.importRun', { projectId, path: out })) as {
       run: Run;
@@ -191,6 +192,7 @@ describe('bundles.importRun', () => {
         { field: 'lora.lora_alpha', expected: '8', found: '16' },
         { field: 'learning_rate', expected: '0.0002', found: '0.001' },
         expect.objectContaining({ field: 'total steps', found: '6' }),
+        { field: 'micro_batch_size (train_batch_size)', expected: '2', found: '3' },
       ]),
     );
     expect(run.status).toBe('succeeded');

@@ -82,6 +82,12 @@ export function compareWithRecord(
   }
   const steps = expectedSteps(record);
   const state = output.state;
+  // trainer_state.json repeats the schedule it ran with (what training_args.bin, a pickle, holds too)
+  if (state.train_batch_size !== null)
+    expect('micro_batch_size (train_batch_size)', s.micro_batch_size, state.train_batch_size);
+  if (state.logging_steps !== null) expect('logging_steps', s.logging_steps, state.logging_steps);
+  if (s.eval_steps !== null && state.eval_steps !== null) expect('eval_steps', s.eval_steps, state.eval_steps);
+  if (s.save_steps !== null && state.save_steps !== null) expect('save_steps', s.save_steps, state.save_steps);
   if (state.max_steps !== null && state.max_steps > 0 && state.max_steps !== steps) {
     out.push({
       field: 'total steps',

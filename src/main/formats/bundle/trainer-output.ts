@@ -28,6 +28,9 @@ export interface TrainerState {
   num_train_epochs: number | null;
   train_batch_size: number | null;
   num_input_tokens_seen: number | null;
+  logging_steps: number | null;
+  eval_steps: number | null;
+  save_steps: number | null;
   log_history: LogEntry[];
 }
 
@@ -85,6 +88,9 @@ export function parseTrainerState(raw: unknown, file: string): TrainerState {
     num_train_epochs: num(o.num_train_epochs),
     train_batch_size: num(o.train_batch_size),
     num_input_tokens_seen: num(o.num_input_tokens_seen),
+    logging_steps: num(o.logging_steps),
+    eval_steps: num(o.eval_steps),
+    save_steps: num(o.save_steps),
     log_history: log,
   };
 }
