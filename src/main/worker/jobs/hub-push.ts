@@ -17,7 +17,9 @@ export const hubPushJob = defineJobKind({
   async run(params, ctx): Promise<HubPushResult> {
     ctx.progress(null, `preparing ${params.source}`);
     const set = await publishFiles(params.kind, params.source, params.repo, params.card);
-    ctx.log(`pushing ${set.files.length} file(s) to ${params.repo}@${params.revision}: ${set.files.map((f) => f.path).join(', ')}`);
+    ctx.log(
+      `pushing ${set.files.length} file(s) to ${params.repo}@${params.revision}: ${set.files.map((f) => f.path).join(', ')}`,
+    );
     let last = 0;
     let outcome;
     try {
@@ -53,15 +55,16 @@ export const hubPushJob = defineJobKind({
     }
     // Ollama pulls GGUF repos from huggingface.co only (hf.co/<user>/<repo>:<quant>).
     const onHuggingFace = new URL(resolveEndpoint(undefined)).host === 'huggingface.co';
-    const ollama = set.ggufFile && onHuggingFace ? `ollama run hf.co/${params.repo}${set.quant ? `:${set.quant}` : ''}` : null;
+    const ollama =
+      set.ggufFile && onHuggingFace ? `ollama run hf.co/${params.repo}${set.quant ? `:${set.quant}` : ''}` : null;
+    // The dialog shows this line when the job ends: where the files are now.
     ctx.log(
       outcome.commit
-        ? `committed ${outcome.sent.length} file(s) to ${outcome.url} (${outcome.commit}); ${formatBytes(outcome.uploadedBytes)} uploaded`
-        : `${outcome.url} already holds exactly these files: nothing to push`,
+        ? `Published to ${outcome.url}: ${outcome.sent.length} file(s) committed (${outcome.commit}), ${outcome.uploadedBytes > 0 ? `${formatBytes(outcome.uploadedBytes)} uploaded` : "the large files were already in the Hub's storage"}`
+        : `Published to ${outcome.url}: it already held exactly these files, nothing was sent`,
     );
     if (ollama) ctx.log(`Run it with Ollama: ${ollama}`);
-    // The job's last message is what the UI shows when it ends: where the files are.
-    ctx.progress(1, outcome.commit ? `Published to ${outcome.url}` : `${outcome.url} already holds exactly these files`);
+    ctx.progress(1, `published to ${params.repo}`);
     return {
       repo: params.repo,
       url: outcome.url,

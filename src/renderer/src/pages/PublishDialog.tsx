@@ -53,7 +53,7 @@ export function PublishDialog({
     message: null,
   });
   const [ended, setEnded] = useState<Job | null>(null);
-  const [ollama, setOllama] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<{ published: string; ollama: string | null } | null>(null);
 
   useEvent('job.progress', (event) => {
     if (job && event.jobId === job.id) setProgress({ value: event.progress, message: event.message });
@@ -61,10 +61,16 @@ export function PublishDialog({
   useJobEnd(job?.id ?? null, (finished) => {
     setEnded(finished);
     if (finished.status === 'succeeded') {
+      // The job logs where the files went (and, for a GGUF on huggingface.co, the Ollama command).
       void client
         .invoke('jobs.logTail', { id: finished.id, lines: 20 })
-        .then((lines) => setOllama(lines.map((l) => /ollama run \S+/.exec(l.line)?.[0]).find(Boolean) ?? null))
-        .catch(() => undefined);
+        .then((lines) =>
+          setOutcome({
+            published: lines.map((l) => l.line).find((l) => l.startsWith('Published to ')) ?? `Published to ${repo}`,
+            ollama: lines.map((l) => /ollama run \S+/.exec(l.line)?.[0]).find(Boolean) ?? null,
+          }),
+        )
+        .catch(() => setOutcome({ published: `Published to ${repo}`, ollama: null }));
     }
   });
 
@@ -82,7 +88,7 @@ export function PublishDialog({
     setRepoError(null);
     setError(null);
     setEnded(null);
-    setOllama(null);
+    setOutcome(null);
     setProgress({ value: null, message: null });
     setStarting(true);
     try {
@@ -102,7 +108,6 @@ export function PublishDialog({
     }
   }
 
-  const publishedTo = ended?.status === 'succeeded' ? ended.message : null;
   return (
     <Dialog
       open
@@ -163,54 +168,63 @@ export function PublishDialog({
               : (ended.error ?? 'The push failed.')}
           </Banner>
         ) : null}
-        {publishedTo ? (
+        {outcome ? (
           <Banner tone="info" title="Published">
-            <span data-testid="publish-result">{publishedTo}</span>
-            {ollama ? (
+            <span data-testid="publish-result">{outcome.published}</span>
+            {outcome.ollama ? (
               <>
                 {' · '}
-                <code>{ollama}</code>
+                <code>{outcome.ollama}</code>
               </>
             ) : null}
           </Banner>
         ) : null}
-        <TextField
-          label="Hub repo"
-          hint="user/name or organisation/name; created if it does not exist"
-          value={repo}
-          onChange={(e) => setRepo(e.target.value)}
-          error={repoError}
-          disabled={running}
-          autoComplete="off"
-          spellCheck={false}
-        />
-        <label className="checkbox-line">
-          <input
-            type="checkbox"
-            checked={isPrivate}
-            disabled={running}
-            onChange={(e) => setPrivate(e.target.checked)}
-          />
-          Private repo (only when it is created; an existing repo keeps its visibility)
-        </label>
-        <TextField
-          label="Branch"
-          value={revision}
-          onChange={(e) => setRevision(e.target.value)}
-          disabled={running}
-          hint="created from main when missing"
-        />
-        <TextField
-          label="Commit message (optional)"
-          value={message}
-          onChange={(e) => setMessage(e.target.value)}
-          disabled={running}
-        />
-        <label className="checkbox-line">
-          <input type="checkbox" checked={replace} disabled={running} onChange={(e) => setReplace(e.target.checked)} />
-          Push into it anyway if the repo already holds other files (files of the same name are replaced; nothing is
-          deleted)
-        </label>
+        {ended?.status === 'succeeded' ? null : (
+          <>
+            <TextField
+              label="Hub repo"
+              hint="user/name or organisation/name; created if it does not exist"
+              value={repo}
+              onChange={(e) => setRepo(e.target.value)}
+              error={repoError}
+              disabled={running}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <label className="checkbox-line">
+              <input
+                type="checkbox"
+                checked={isPrivate}
+                disabled={running}
+                onChange={(e) => setPrivate(e.target.checked)}
+              />
+              Private repo (only when it is created; an existing repo keeps its visibility)
+            </label>
+            <TextField
+              label="Branch"
+              value={revision}
+              onChange={(e) => setRevision(e.target.value)}
+              disabled={running}
+              hint="created from main when missing"
+            />
+            <TextField
+              label="Commit message (optional)"
+              value={message}
+              onChange={(e) => setMessage(e.target.value)}
+              disabled={running}
+            />
+            <label className="checkbox-line">
+              <input
+                type="checkbox"
+                checked={replace}
+                disabled={running}
+                onChange={(e) => setReplace(e.target.checked)}
+              />
+              Push into it anyway if the repo already holds other files (files of the same name are replaced; nothing is
+              deleted)
+            </label>
+          </>
+        )}
         {running ? (
           <div className="export-status" aria-live="polite">
             <ProgressBar value={progress.value} label={`Progress of the push to ${repo}`} />

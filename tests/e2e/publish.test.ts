@@ -1,0 +1,107 @@
+// Publish… in headless Chromium against a real `serve` whose HF_ENDPOINT is the local Hub (mock-hub-push.ts):
+// without a token the dialog says so before anything starts; with the token stored in Settings an imported
+// adapter is pushed with progress and the Hub ends up holding its folder byte for byte plus the card; a repo
+// in someone else's namespace fails with the Hub's refusal in words; a PEFT export is published from the
+// Exports page.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { makeChatFixture } from '../engine/generate/fixtures.ts';
+import { MockPushHub, WRITE_TOKEN, sha256 } from '../formats/hub/mock-hub-push.ts';
+import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, tr, type ServeProcess } from './harness.ts';
+import { openPage } from './tiny-runs.ts';
+
+let hub: MockPushHub;
+let serve: ServeProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  buildRenderer();
+  hub = new MockPushHub();
+  await hub.start();
+  serve = await startServe({ env: { HF_ENDPOINT: hub.endpoint, HF_TOKEN: '', HF_HUB_OFFLINE: '' } });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await hub?.stop();
+});
+
+describe('Publish… in the browser', () => {
+  it('asks for a token first, then pushes an adapter with its card; a foreign namespace fails in words; an export publishes too', async () => {
+    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Publish check' });
+    const fx = await makeChatFixture(join(serve.dataDir, 'fixture'));
+    const adapter = await serve.invoke<{ id: string; path: string }>('adapters.import', { projectId: project.id, path: fx.adapters[0], name: 'Style', model: fx.model.dir });
+
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await openPage(page, serve, 'Publish check', tr('nav.adapters'));
+
+    // No token yet: the dialog says what to do and Publish stays off.
+    await page.getByRole('button', { name: 'Publish Style' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Publish “Style” to the Hugging Face Hub' });
+    await dialog.getByText('No Hugging Face token').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Publish', exact: true }).isDisabled()).toBe(true);
+    await screenshot(page, 'publish-no-token.png');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    await serve.invoke('settings.setHubToken', { token: WRITE_TOKEN });
+    await page.getByRole('button', { name: 'Publish Style' }).click();
+    await dialog.getByLabel('Hub repo').fill('not a repo');
+    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog.getByText('a Hub repo looks like "user/name"').waitFor();
+
+    await dialog.getByLabel('Hub repo').fill('alice/style-lora');
+    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
+    expect(await dialog.getByTestId('publish-result').textContent()).toMatch(
+      new RegExp(`^Published to ${hub.endpoint}/alice/style-lora: \\d+ file\\(s\\) committed \\([0-9a-f]{40}\\)`),
+    );
+    await screenshot(page, 'publish-done.png');
+
+    const held = hub.filesOf('alice/style-lora');
+    for (const f of readdirSync(adapter.path)) expect(sha256(held.get(f)!), f).toBe(sha256(readFileSync(join(adapter.path, f))));
+    const card = held.get('README.md')!.toString();
+    expect(parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(card)![1])).toMatchObject({ library_name: 'peft', pipeline_tag: 'text-generation' });
+    expect(hub.repos.get('alice/style-lora')!.private).toBe(true); // the dialog's default
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // Someone else's namespace: the Hub's 403, in the studio's words, and a way to try again.
+    await page.getByRole('button', { name: 'Publish Style' }).click();
+    await dialog.getByLabel('Hub repo').fill('bob/style-lora');
+    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog.getByText('Push failed').waitFor({ timeout: 60_000 });
+    await dialog.getByText(/the token may not write to bob\/style-lora \(403/).waitFor();
+    await dialog.getByRole('button', { name: 'Push again (resumes)' }).waitFor();
+    await screenshot(page, 'publish-refused.png');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // From the Exports page: a PEFT copy, published to a second repo.
+    const exported = await serve.invoke<{ id: string; jobId: string; path: string }>('exports.start', { adapterId: adapter.id, format: 'peft' });
+    for (let i = 0; ; i++) {
+      const e = await serve.invoke<{ status: string; error: string | null }>('exports.get', { id: exported.id });
+      if (e.status === 'succeeded') break;
+      expect(['queued', 'running'], e.error ?? '').toContain(e.status);
+      if (i > 300) throw new Error('the PEFT export did not finish');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await openPage(page, serve, 'Publish check', tr('nav.exports'));
+    await page.getByRole('button', { name: 'Publish the PEFT adapter export' }).click();
+    const exportDialog = page.getByRole('dialog', { name: 'Publish the PEFT adapter export to the Hugging Face Hub' });
+    await exportDialog.getByLabel('Hub repo').fill('alice/style-peft');
+    await exportDialog.getByLabel('Private repo', { exact: false }).uncheck();
+    await exportDialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await exportDialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
+    expect(hub.repos.get('alice/style-peft')!.private).toBe(false);
+    const peft = hub.filesOf('alice/style-peft');
+    expect(sha256(peft.get('adapter_model.safetensors')!)).toBe(sha256(readFileSync(join(exported.path, 'adapter_model.safetensors'))));
+    expect(peft.get('README.md')!.toString()).toBe(readFileSync(join(exported.path, 'README.md'), 'utf8').replace(JSON.stringify(exported.path), '"alice/style-peft"').replace(/^# .*$/m, '# style-peft'));
+    await screenshot(page, 'publish-export.png');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 240_000);
+});
