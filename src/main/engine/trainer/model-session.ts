@@ -1,6 +1,6 @@
 // Opens a training session for a run: a Hugging Face model folder (formats/model) → the family's program
-// (engine/models: Llama-style, GPT-2, Gemma 3) → the method's view of it → the CPU executor's TrainingSession,
-// plus the writer of what the run produces:
+// (model/families: Llama-style, GPT-2, Gemma 3) → the method's view of it → the named executor's TrainingSession
+// (executors/index.ts: cpu, cuda or auto), plus the writer of what the run produces:
 //   lora   LoRA attached to a float base; writes a PEFT adapter (formats/peft) with the run's training template.
 //   qlora  the same, over a base whose linear weights are NF4 (quant/), quantized as they are read.
 //   full   every weight trainable; writes a full Hugging Face model folder (safetensors F32, config.json,
@@ -18,7 +18,7 @@ import { readProgramWeights, toStored } from '../models/load.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { isNf4, nf4StorageBytes } from '../quant/nf4.ts';
 import { applyLora } from '../lora/model.ts';
-import { createCpuTrainingSession } from '../executors/onnx/session.ts';
+import { openExecutor, type ExecutorChoice, type ExecutorName } from '../executors/index.ts';
 import { peftKey, type Program } from '../../model/ir.ts';
 import type { TensorMap, TrainingSession } from '../session.ts';
 import type { AdapterWriter } from './checkpoint.ts';
@@ -34,15 +34,20 @@ export interface ModelSession {
   baseWeightBytes: number;
   /** e.g. a listed target module that matches nothing. */
   warnings: string[];
+  /** The executor that trains, and why (what `auto` found). */
+  executor: { name: ExecutorName; reason: string };
 }
 
 export interface OpenModelSessionOptions {
   config: Pick<RunConfig, 'model' | 'method' | 'lora' | 'seed'> & Partial<Pick<RunConfig, 'bnb_4bit_use_double_quant' | 'from_scratch'>>;
   trainingTemplate: TrainingTemplate | null;
   threads?: number;
+  /** Which executor trains (default cpu); cuda sizes its activation slots for `capacityTokens` per micro-batch. */
+  executor?: ExecutorChoice;
+  capacityTokens?: number;
 }
 
-export async function openModelSession({ config, trainingTemplate, threads }: OpenModelSessionOptions): Promise<ModelSession> {
+export async function openModelSession({ config, trainingTemplate, threads, executor: choice = 'cpu', capacityTokens = 1 }: OpenModelSessionOptions): Promise<ModelSession> {
   const method = config.method;
   if (config.from_scratch && method !== 'full') throw new Error(`from_scratch needs method "full" (got "${method}"): random weights cannot be fine-tuned through an adapter`);
   const { spec, config: hfConfig } = await readModelSpec(config.model);
@@ -78,7 +83,8 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
     const w = weights.get(d.name);
     if (!d.trainable && w) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
   }
-  const session = await createCpuTrainingSession({ program, weights, seed: config.seed, threads });
+  const executor = openExecutor(choice, { program });
+  const session = await executor.createTrainingSession({ program, weights, seed: config.seed, threads, capacityTokens });
   // The weights stay in the map: the session builds its eval/logits graphs lazily from it (clearing it here broke
   // every evaluation after session creation: "Cannot convert undefined or null to object" in graphs.ts stack()).
 
@@ -98,6 +104,7 @@ export async function openModelSession({ config, trainingTemplate, threads }: Op
     totalParameters: countParams(base),
     baseWeightBytes,
     warnings,
+    executor: { name: executor.name, reason: executor.reason },
   };
 }
 
