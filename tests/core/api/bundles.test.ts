@@ -1,7 +1,8 @@
 // Round trip through the real core: a run config bundled by a `run.bundle` job (worker), then the output
 // folder a TRL / transformers trainer would write for it (generated: adapter for the tiny base, trainer_state.json
 // with a real-shaped log_history, checkpoint-N/) imported as a run — curves, adapter, Adapters list, an
-// evaluation of it — with the reproducibility record checked; and the refusals that say what to do.
+// evaluation, a chat answer and a merge of it — with the reproducibility record checked; and the refusals that
+// say what to do.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,6 +161,35 @@ describe('bundles.importRun', () => {
       baseModel: model,
     });
     expect(await core.invoke('bundles.importedRun', { runId: run.id })).toEqual(info);
+
+    // chatted with: the adapter copied into the run's folder answers through a generate job
+    const session = (await core.invoke('chat.create', {
+      projectId,
+      model,
+      panes: [{ id: 'tuned', label: 'Tuned', adapters: [{ path: run.summary!.adapterPath!, weight: 1 }] }],
+    })) as { id: string };
+    const sent = (await core.invoke('chat.send', {
+      sessionId: session.id,
+      content: 'Q: what is 2 plus one?\nA:',
+      sampling: { temperature: 0, maxNewTokens: 4 },
+    })) as {
+      jobId: string;
+    };
+    const chatted = await core.jobs.waitFor(sent.jobId);
+    expect(chatted.error).toBeNull();
+    expect(chatted.status).toBe('succeeded');
+
+    // merged into its base like a run's adapter (an export job writing a Hugging Face folder)
+    const merge = (await core.invoke('adapters.merge', {
+      id: adapters.find((a) => a.runId === run.id)!.id,
+      dtype: 'f32',
+    })) as {
+      jobId: string;
+      path: string;
+    };
+    const merged = await core.jobs.waitFor(merge.jobId);
+    expect(merged.error).toBeNull();
+    expect(existsSync(join(merge.path, 'model.safetensors'))).toBe(true);
 
     // evaluated like a local run: its eval split (from the record), base vs the imported adapter
     const evaluation = (await core.invoke('evaluations.start', { projectId, runId: run.id })) as Evaluation;
