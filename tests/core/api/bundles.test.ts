@@ -161,6 +161,13 @@ describe('bundles.importRun', () => {
       baseModel: model,
     });
     expect(await core.invoke('bundles.importedRun', { runId: run.id })).toEqual(info);
+    const log = (await core.invoke('jobs.logTail', { id: run.jobId!, lines: 50 })) as { line: string }[];
+    expect(log.map((l) => l.line)).toEqual(
+      expect.arrayContaining([
+        `imported from ${out} (TRL SFTTrainer)`,
+        '6 logged points from ' + join(out, 'trainer_state.json'),
+      ]),
+    );
 
     // chatted with: the adapter copied into the run's folder answers through a generate job
     const session = (await core.invoke('chat.create', {

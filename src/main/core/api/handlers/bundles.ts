@@ -3,7 +3,7 @@
 // against the base model (keys, shapes, target modules) and copied into the run's own folder, the curves read
 // from trainer_state.json, the reproducibility record checked — so the run shows in Runs, Compare, Evaluate,
 // Chat, merge and export like one trained here. The output folder itself is only read.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
@@ -333,9 +333,20 @@ export async function importRun(
     adapterPath,
     checkpointPath: output.checkpoints.length ? join(dir, output.checkpoints[output.checkpoints.length - 1]) : null,
   };
-  // The run's "job" is the import itself: finished, with the summary as its result (as a train job leaves it).
+  // The run's "job" is the import itself: finished, with the summary as its result (as a train job leaves it),
+  // and a log in the supervisor's format saying what was read and found (the run page shows its tail).
   ctx.store.transaction(() => {
     const job = ctx.store.jobs.create({ kind: IMPORT_JOB_KIND, projectId: input.projectId, params: { source: dir } });
+    const log = [
+      `info imported from ${dir} (${output.trainer})`,
+      `info adapter read from ${output.adapterDir}: ${adapter.layers.size} LoRA layers, checked against ${model}`,
+      `info ${points.length} logged points from ${output.stateFile}`,
+      `info reproducibility record: ${found ? found.file : 'none'}${record ? ` (${mismatches.length} mismatches)` : ''}`,
+      ...mismatches.map((m) => `warn mismatch ${m.field}: expected ${m.expected}, found ${m.found}`),
+      ...warnings.map((w) => `warn ${w}`),
+    ];
+    mkdirSync(join(ctx.dataDir, 'logs'), { recursive: true });
+    writeFileSync(join(ctx.dataDir, 'logs', `${job.id}.log`), log.map((line) => `${now} ${line}\n`).join(''));
     ctx.store.jobs.update(job.id, {
       status: 'succeeded',
       progress: 1,
