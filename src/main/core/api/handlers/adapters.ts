@@ -19,7 +19,6 @@ import {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
   TRAINING_TEMPLATE,
-  parseLoraConfig,
   readAdapter,
   type LoraConfig,
 } from '../../../formats/peft/index.ts';
@@ -28,23 +27,16 @@ import { StudioError, notFound } from '../../errors.ts';
 import { checkOutputTarget } from '../../output-targets.ts';
 import type { AdapterRecord } from '../../store/index.ts';
 import { startExport } from './exports.ts';
+import { adapterBaseModel, getAdapterRecord, readConfigFile, slug } from './adapter-records.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
+
+// (re-exported for the handlers that took them from here before they moved below exports.ts)
+export { adapterBaseModel, getAdapterRecord, slug };
 import { readCombinedFrom, writeCombinedFrom } from './adapter-parts.ts';
 
 /** Where combined adapters are written: <data>/adapters/<name>. */
 export function combinedAdaptersDir(dataDir: string): string {
   return join(resolve(dataDir), 'adapters');
-}
-
-/** A file-system-friendly form of a name, for default output paths. */
-export function slug(name: string): string {
-  return (
-    name
-      .trim()
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'adapter'
-  );
 }
 
 function folderBytes(path: string): number {
@@ -55,54 +47,12 @@ function folderBytes(path: string): number {
   return total;
 }
 
-function readConfigFile(path: string): { raw: Record<string, unknown>; config: LoraConfig } {
-  const file = join(path, ADAPTER_CONFIG);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new StudioError(
-      'invalid_input',
-      code === 'ENOENT'
-        ? `${file} is missing: choose a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)`
-        : `${file} is not valid JSON (${(err as Error).message})`,
-      { field: 'path' },
-    );
-  }
-  try {
-    return { raw: raw as Record<string, unknown>, config: parseLoraConfig(raw, file) };
-  } catch (err) {
-    throw new StudioError('invalid_input', (err as Error).message, { field: 'path' });
-  }
-}
-
 /** target_modules as short names for people ("q_proj"), whatever form the config uses. */
 function targetNames(config: LoraConfig): string[] {
   const tm = config.target_modules;
   if (tm === null) return [];
   if (typeof tm === 'string') return [tm];
   return [...new Set(tm.map((t) => t.split('.').pop()!))].sort();
-}
-
-/** The base model folder an adapter applies to: its run's model, its recorded base model, or its config's path when that is a folder here. */
-export function adapterBaseModel(record: AdapterRecord, ctx: CoreContext): string | null {
-  if (record.runId) {
-    const run = ctx.store.runs.get(record.runId);
-    const config = run ? RunConfig.safeParse(run.config) : null;
-    if (config?.success) return config.data.model;
-  }
-  if (record.baseModelId) {
-    const model = ctx.store.baseModels.get(record.baseModelId);
-    if (model) return model.localPath;
-  }
-  try {
-    const fromConfig = readConfigFile(record.path).config.base_model_name_or_path;
-    if (fromConfig && existsSync(join(fromConfig, 'config.json'))) return fromConfig;
-  } catch {
-    // a missing or broken folder has no base to offer; `problem` says why
-  }
-  return null;
 }
 
 function sourceOf(record: AdapterRecord, ctx: CoreContext): AdapterSource {
@@ -167,12 +117,6 @@ function recordRunAdapters(projectId: string, ctx: CoreContext): void {
       createdAt: job.endedAt ?? undefined, // when it was trained, not when this list first saw it
     });
   }
-}
-
-export function getAdapterRecord(id: string, ctx: CoreContext): AdapterRecord {
-  const record = ctx.store.adapters.get(id);
-  if (!record) throw notFound('adapter', id);
-  return record;
 }
 
 /** The base model's record for a folder, created (after checking the folder opens) when it has none. */

@@ -22,7 +22,7 @@ import { checkOutputTarget } from '../../output-targets.ts';
 import type { OutputKind } from '../../../formats/output-guard.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { ExportRecord } from '../../store/index.ts';
-import { adapterBaseModel, getAdapterRecord, slug } from './adapters.ts';
+import { adapterBaseModel, getAdapterRecord, slug } from './adapter-records.ts';
 import { adapterCardFacts } from '../../card-facts.ts';
 import { runOutputDir } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
