@@ -226,6 +226,59 @@ print(json.dumps(out))`;
     },
   );
 
+  it.skipIf(python === null)(
+    'TRL script runs end to end against recording doubles of torch / transformers / datasets / peft / trl (python-stubs/): files found, effective batch kept on 2 processes, record and training args saved',
+    () => {
+      for (const [name, files] of variants()) {
+        const folder = join(dir, `run-${name}`);
+        for (const [file, text] of files) {
+          mkdirSync(join(folder, file, '..'), { recursive: true });
+          writeFileSync(join(folder, file), text);
+        }
+        const calls = join(dir, `calls-${name}.jsonl`);
+        execFileSync(python!, [join(folder, BUNDLE_PATHS.trlScript)], {
+          env: {
+            ...process.env,
+            PYTHONPATH: join(import.meta.dirname, 'python-stubs'),
+            STUB_CALLS: calls,
+            UPSTREAM_KEYS: join(import.meta.dirname, 'upstream-keys.json'),
+            WORLD_SIZE: '2',
+          },
+        });
+        const log = readFileSync(calls, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, any>);
+        const find = (call: string) => log.find((c) => c.call === call);
+        expect(find('SFTConfig')!.kwargs.gradient_accumulation_steps, name).toBe(
+          config.gradient_accumulation_steps / 2,
+        );
+        expect(find('load_dataset')!.columns.train).toEqual(['attention_mask', 'input_ids', 'labels']);
+        expect(find('SFTTrainer')).toMatchObject({ train_rows: content.train.length, peft: name !== 'full' });
+        expect(find('SFTTrainer')!.eval_rows).toBe(name === 'full' ? null : content.eval.length);
+        expect(log.map((c) => c.call)).toEqual(
+          expect.arrayContaining(['train', 'save_model', 'save_state', 'tokenizer.save_pretrained']),
+        );
+        expect(find('tokenizer.save_pretrained')!.chat_template).toBe(content.chatTemplate);
+        // eval_steps unset: one evaluation at the end, as the studio does
+        if (name === 'lora') expect(find('evaluate')).toBeDefined();
+        if (name === 'qlora')
+          expect(find('BitsAndBytesConfig')!.kwargs).toMatchObject({
+            load_in_4bit: true,
+            bnb_4bit_quant_type: 'nf4',
+            bnb_4bit_compute_dtype: 'torch.bfloat16',
+          });
+        expect(JSON.parse(readFileSync(join(folder, 'output', BUNDLE_RECORD_FILE), 'utf8'))).toEqual(
+          JSON.parse(files.get(BUNDLE_RECORD_FILE)!),
+        );
+        expect(JSON.parse(readFileSync(join(folder, 'output', 'training_args.json'), 'utf8'))).toMatchObject({
+          seed: 7,
+          max_length: 48,
+        });
+      }
+    },
+  );
+
   it.skipIf(!pyyaml)('PyYAML (what Axolotl and accelerate load configs with) reads every number as a number', () => {
     for (const [name, files] of variants()) {
       for (const file of [BUNDLE_PATHS.axolotl, BUNDLE_PATHS.fsdp, BUNDLE_PATHS.deepspeed]) {
