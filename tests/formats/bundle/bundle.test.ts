@@ -118,6 +118,17 @@ describe('bundled dataset = the studio’s training text', () => {
   });
 });
 
+/** One call recorded by python-stubs/_record.py. */
+interface StubCall {
+  call: string;
+  kwargs: Record<string, unknown>;
+  columns: Record<string, string[]>;
+  train_rows: number;
+  eval_rows: number | null;
+  peft: boolean;
+  chat_template: string | null;
+}
+
 /** Configs exercising every branch of the mapping: LoRA, QLoRA with all-linear and packing, full fine-tuning, no eval. */
 function variants(): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
@@ -248,7 +259,7 @@ print(json.dumps(out))`;
         const log = readFileSync(calls, 'utf8')
           .trim()
           .split('\n')
-          .map((l) => JSON.parse(l) as Record<string, any>);
+          .map((l) => JSON.parse(l) as StubCall);
         const find = (call: string) => log.find((c) => c.call === call);
         expect(find('SFTConfig')!.kwargs.gradient_accumulation_steps, name).toBe(
           config.gradient_accumulation_steps / 2,
