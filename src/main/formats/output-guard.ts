@@ -41,8 +41,8 @@ export interface OutputTarget {
 }
 
 export class OutputGuardError extends Error {
-  /** 'input': the target is, holds or sits in an input; 'exists': a previous output without overwrite; 'foreign': not ours. */
-  readonly reason: 'input' | 'exists' | 'foreign';
+  /** 'input': the target is, holds or sits in an input; 'exists': a previous output without overwrite; 'foreign': not ours; 'io': the write itself failed. */
+  readonly reason: 'input' | 'exists' | 'foreign' | 'io';
   constructor(reason: OutputGuardError['reason'], message: string) {
     super(message);
     this.name = 'OutputGuardError';
@@ -223,4 +223,31 @@ export async function markOutputFile(path: string, kind: OutputKind): Promise<vo
   const tmp = `${markerPath}.tmp-${process.pid}`;
   await writeFile(tmp, JSON.stringify({ format: MARKER_FORMAT, files }, null, 2) + '\n');
   await rename(tmp, markerPath);
+}
+
+const WRITE_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'the operation is not permitted there',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  ENOENT: 'the folder does not exist or went away',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'a folder is in the way',
+};
+
+/**
+ * A failed write of `target` (often on a temporary sibling name) said in terms of the target the user chose, e.g.
+ * "cannot write /x/model.gguf: permission denied in /x (EACCES)"; any other error is returned unchanged.
+ */
+export function explainWriteError(err: unknown, target: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !(e.code in WRITE_FAILURES) || typeof e.syscall !== 'string') return err;
+  const folder = dirname(resolve(target));
+  const explained = new OutputGuardError(
+    'io',
+    `cannot write ${resolve(target)}: ${WRITE_FAILURES[e.code]} in ${folder} (${e.code}${e.syscall ? ` on ${e.syscall}` : ''}); choose a folder you can write to${e.code === 'ENOSPC' || e.code === 'EDQUOT' ? ', or free some space' : ''}`,
+  );
+  explained.cause = err;
+  return explained;
 }

@@ -205,22 +205,37 @@ export async function startStudioServer(options: ServeOptions): Promise<StudioSe
   };
 }
 
+/** Past this many bytes an oversized body is no longer drained: the socket is closed (the client may see a reset). */
+const MAX_DRAIN_BYTES = 64 << 20;
+
+/**
+ * The body as text, or a rejection once it is known to exceed `limit`. An oversized body is still read to its end
+ * (up to MAX_DRAIN_BYTES, keeping nothing) before the rejection, so the 413 answer is sent to a client that has
+ * finished sending: answering while it still writes would close the socket under it (a broken pipe, not a 413).
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
+    const refuse = () => reject(new Error(`the request body is larger than ${limit} bytes`));
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (tooLarge) {
+        if (size > MAX_DRAIN_BYTES) {
+          req.removeAllListeners('data');
+          refuse();
+        }
+        return;
+      }
       if (size > limit) {
-        // Stop keeping the body but drain it, so the 413 answer reaches the client before the socket closes.
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new Error(`the request body is larger than ${limit} bytes`));
+        tooLarge = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (tooLarge ? refuse() : resolvePromise(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

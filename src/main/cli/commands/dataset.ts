@@ -17,7 +17,7 @@ import {
   type Example,
   type ImportedDataset,
 } from '../../formats/dataset/index.ts';
-import { guardOutput, markOutputFile, type GuardedInput, type OutputKind } from '../../formats/output-guard.ts';
+import { explainWriteError, guardOutput, markOutputFile, type GuardedInput, type OutputKind } from '../../formats/output-guard.ts';
 import type { TemplateSpec } from '../../formats/tokenizer/index.ts';
 import { formatBytes, pullDataset, type HubProgress } from '../../formats/hub/index.ts';
 import { printJson } from '../context.ts';
@@ -107,7 +107,7 @@ async function writeJsonl(path: string, examples: DatasetExample[], kind: Output
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw explainWriteError(err, path);
   }
   await markOutputFile(path, kind);
 }
@@ -309,7 +309,7 @@ export function registerDataset(program: Command): void {
     for (const out of [trainPath, evalPath]) await guardOutput({ out, kind: 'dataset-split', inputs: input, overwrite: opts.overwrite });
     const d = await load(file, opts);
     const split = splitByRatio(d.examples, { evalRatio: opts.evalRatio, seed: opts.seed });
-    await mkdir(opts.outDir, { recursive: true });
+    await mkdir(opts.outDir, { recursive: true }).catch((err: unknown) => Promise.reject(explainWriteError(err, trainPath)));
     await writeJsonl(trainPath, split.train, 'dataset-split');
     await writeJsonl(evalPath, split.eval, 'dataset-split');
     const result = { train: { path: trainPath, rows: split.train.length }, eval: { path: evalPath, rows: split.eval.length }, overlap: split.overlap, seed: opts.seed, badRows: d.problemCount };

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openModelFolder, parameterCount, type ModelFolder } from '../../formats/model/index.ts';
+import { HfTokenizer } from '../../formats/tokenizer/index.ts';
 import { printJson, printTable, shortTime, withCore } from '../context.ts';
 
 export function modelSummary(m: ModelFolder) {
@@ -55,6 +56,8 @@ export function registerModel(program: Command): void {
     .action(async (dir: string, opts: { json?: boolean }) => {
       const m = await openModelFolder(dir);
       try {
+        // The tokenizer is checked against the model as training will (ids within vocab_size, special tokens known).
+        if (m.tokenizerFiles.includes('tokenizer.json')) HfTokenizer.load(dir);
         const s = modelSummary(m);
         if (opts.json) return printJson(s);
         const rope = s.rope ? `θ=${s.rope.theta}${s.rope.scaling ? `, ${s.rope.scaling.type} ×${s.rope.scaling.factor}` : ''}` : 'learned positions';

@@ -103,7 +103,14 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
     settled = true;
     if (mapping === undefined) {
       if (pending.length === 0) throw new DatasetFormatError(`${file} has no readable rows`);
-      const detection = detectFormat(pending);
+      let detection;
+      try {
+        detection = detectFormat(pending);
+      } catch (err) {
+        // Name the file: the message is shown where several files may be in play (train and eval).
+        if (err instanceof DatasetFormatError) throw new DatasetFormatError(`${file}: ${err.message}`);
+        throw err;
+      }
       mapping = detection.mapping;
       mappingReason = detection.reason;
     } else if (pending.length > 0) {

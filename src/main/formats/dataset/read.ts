@@ -81,6 +81,7 @@ export async function* readRows(path: string, options: ReadOptions = {}): AsyncG
     throw new DatasetReadError(`cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
   }
   if (!stat.isFile()) throw new DatasetReadError(`${path} is not a file`, path);
+  if (format !== 'parquet') await checkTextEncoding(path);
   const limit = options.limit ?? Infinity;
   let rows = 0;
   const source =
@@ -98,17 +99,104 @@ export async function* readRows(path: string, options: ReadOptions = {}): AsyncG
   }
 }
 
+/** Rows nested deeper than this are refused (a row is a flat record; deeper nesting is a broken or hostile line). */
+export const MAX_NESTING = 64;
+
+/** A text dataset must be UTF-8: a UTF-16/32 byte-order mark is named (the usual "Unicode" export of Windows tools). */
+async function checkTextEncoding(path: string): Promise<void> {
+  const handle = await fsp.open(path, 'r');
+  const head = Buffer.alloc(4);
+  try {
+    await handle.read(head, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  const bom =
+    head[0] === 0xff && head[1] === 0xfe && head[2] === 0 && head[3] === 0
+      ? 'UTF-32 (little-endian)'
+      : head[0] === 0 && head[1] === 0 && head[2] === 0xfe && head[3] === 0xff
+        ? 'UTF-32 (big-endian)'
+        : head[0] === 0xff && head[1] === 0xfe
+          ? 'UTF-16 (little-endian)'
+          : head[0] === 0xfe && head[1] === 0xff
+            ? 'UTF-16 (big-endian)'
+            : null;
+  if (bom) throw new DatasetReadError(`${basename(path)} is encoded as ${bom}, as its byte-order mark says; save it as UTF-8 and import it again`, path);
+}
+
+/** Byte offset of the first byte that does not belong to valid UTF-8 in `bytes` (from `from`), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array, from = 0): number {
+  let i = from;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0 || i + need >= bytes.length) return i; // not a lead byte, or the sequence is cut off by the end
+    const b1 = bytes[i + 1];
+    // The second byte's range excludes overlong forms and surrogates (Unicode's well-formed byte sequences table).
+    const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+    const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+    if (b1 < lo || b1 > hi) return i;
+    for (let k = 2; k <= need; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Where a file stops being UTF-8: byte offset, 1-based line, and the byte, for the message that refuses it. */
+async function invalidUtf8Error(path: string): Promise<DatasetReadError> {
+  const bytes = await fsp.readFile(path);
+  const at = firstInvalidUtf8(bytes);
+  if (at < 0) return new DatasetReadError(`${basename(path)}: not valid UTF-8 text`, path);
+  let line = 1;
+  for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
+  const byte = bytes[at].toString(16).toUpperCase().padStart(2, '0');
+  return new DatasetReadError(
+    `${basename(path)}: line ${line}, byte ${at} (0x${byte}) is not valid UTF-8; the file is probably in another encoding (Latin-1 / Windows-1252?): save it as UTF-8 and import it again`,
+    path,
+  );
+}
+
+/** Decodes UTF-8 strictly: a byte sequence that is not UTF-8 is an error naming file, line and byte (never U+FFFD). */
+function strictDecoder(path: string): (chunk?: Buffer) => Promise<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  return async (chunk) => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      throw await invalidUtf8Error(path);
+    }
+  };
+}
+
+/** How deeply a parsed value nests arrays/objects, counted without recursion and stopping past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_NESTING): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Line-oriented reading that decodes UTF-8 across chunk boundaries and tracks bytes for progress. */
 async function* readLines(path: string, size: number, options: ReadOptions): AsyncGenerator<{ text: string; line: number }> {
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  const decoder = new TextDecoder('utf-8');
+  const decode = strictDecoder(path);
   let pending = '';
   let line = 0;
   let bytes = 0;
   let first = true;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     bytes += chunk.length;
-    pending += decoder.decode(chunk, { stream: true });
+    pending += await decode(chunk);
     if (first && pending.charCodeAt(0) === 0xfeff) pending = pending.slice(1);
     first = false;
     let start = 0;
@@ -121,7 +209,7 @@ async function* readLines(path: string, size: number, options: ReadOptions): Asy
     pending = pending.slice(start);
     options.onProgress?.({ file: path, bytesRead: bytes, totalBytes: size, rowsRead: line });
   }
-  pending += decoder.decode();
+  pending += await decode();
   if (pending.length > 0) {
     line++;
     yield { text: pending.endsWith('\r') ? pending.slice(0, -1) : pending, line };
@@ -143,6 +231,8 @@ async function* readJsonl(path: string, size: number, options: ReadOptions): Asy
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       yield { ok: false, problem: { file, line, row, message: `the line holds ${describe(value)}`, expected: 'a JSON object' } };
+    } else if (nestingDepth(value) > MAX_NESTING) {
+      yield { ok: false, problem: { file, line, row, message: `the line nests arrays/objects more than ${MAX_NESTING} levels deep`, expected: 'a flat record of text fields (chat messages nest 3 levels)' } };
     } else yield { ok: true, row: { row, line, fields: value as Record<string, unknown> } };
     row++;
   }
@@ -150,7 +240,8 @@ async function* readJsonl(path: string, size: number, options: ReadOptions): Asy
 
 async function* readJsonArray(path: string, size: number, options: ReadOptions): AsyncGenerator<ReadItem> {
   const file = basename(path);
-  let text = await fsp.readFile(path, 'utf8');
+  const decode = strictDecoder(path);
+  let text = (await decode(await fsp.readFile(path))) + (await decode());
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
@@ -178,6 +269,8 @@ async function* readJsonArray(path: string, size: number, options: ReadOptions):
     const item = items[row];
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       yield { ok: false, problem: { file, row, message: `element ${row} is ${describe(item)}`, expected: 'a JSON object' } };
+    } else if (nestingDepth(item) > MAX_NESTING) {
+      yield { ok: false, problem: { file, row, message: `element ${row} nests arrays/objects more than ${MAX_NESTING} levels deep`, expected: 'a flat record of text fields' } };
     } else yield { ok: true, row: { row, fields: item as Record<string, unknown> } };
     if (row % 1000 === 999 || row === items.length - 1) {
       options.onProgress?.({ file: path, bytesRead: Math.round((size * (row + 1)) / items.length), totalBytes: size, rowsRead: row + 1 });
@@ -239,12 +332,12 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
   }
 
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  const decoder = new TextDecoder('utf-8');
+  const decode = strictDecoder(path);
   let bytes = 0;
   let first = true;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     bytes += chunk.length;
-    let text = decoder.decode(chunk, { stream: true });
+    let text = await decode(chunk);
     if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     first = false;
     for (let i = 0; i < text.length; i++) {
@@ -292,6 +385,7 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
     }
     options.onProgress?.({ file: path, bytesRead: bytes, totalBytes: size, rowsRead: row });
   }
+  await decode(); // a UTF-8 sequence cut off by the end of the file is refused too
   if (state === QUOTED) {
     yield { ok: false, problem: { file, line: recordLine, row, message: 'a quoted field is never closed', expected: 'a closing " before the end of the file' } };
     return;
@@ -301,7 +395,24 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
   if (header === null) throw new DatasetReadError(`${file} is empty: expected a header line with column names`, path);
 }
 
+let parquetLeakGuard = false;
+/**
+ * hyparquet starts the reads of every column chunk of a row group at once; when a damaged chunk fails, the read
+ * rejects (and we report it), but a sibling chunk's later failure can surface as an unhandled rejection, which
+ * would crash the worker or the CLI with a stack trace. Those (and only those: their stack is inside hyparquet)
+ * are dropped here; any other unhandled rejection is rethrown, exactly as Node would have treated it.
+ */
+function guardParquetLeaks(): void {
+  if (parquetLeakGuard) return;
+  parquetLeakGuard = true;
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && /[/\\]hyparquet[/\\]/.test(reason.stack ?? '')) return;
+    throw reason;
+  });
+}
+
 async function* readParquet(path: string, size: number, options: ReadOptions): AsyncGenerator<ReadItem> {
+  guardParquetLeaks();
   const file = await asyncBufferFromFile(path);
   let metadata;
   try {

@@ -69,13 +69,21 @@ const PAIR_ALIASES: Array<[string, string]> = [
 ];
 
 /** Guesses the format from the rows' columns (and, for message lists, their keys). */
+const CHAT_COLUMNS = ['messages', 'conversations', 'conversation', 'chat', 'dialog'];
+
+/** A cell's value in a few characters, for messages. */
+function shortValue(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 export function detectFormat(rows: RawRow[]): Detection {
   const columns = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r.fields)) columns.add(k);
   const has = (c: string) => columns.has(c);
   const firstValue = (c: string) => rows.find((r) => r.fields[c] !== undefined && r.fields[c] !== null)?.fields[c];
 
-  for (const c of ['messages', 'conversations', 'conversation', 'chat', 'dialog']) {
+  for (const c of CHAT_COLUMNS) {
     if (!has(c)) continue;
     let list = firstValue(c);
     if (typeof list === 'string') list = tryParse(list); // CSV cells can hold JSON
@@ -99,6 +107,17 @@ export function detectFormat(rows: RawRow[]): Detection {
   }
   for (const c of ['text', 'content', 'document']) {
     if (has(c)) return { mapping: { format: 'text', text: c }, reason: `column "${c}" (plain text, every token trained)` };
+  }
+  // A chat column whose cells are never a list: the format is plain, it is the rows that are unusable.
+  const chatColumn = CHAT_COLUMNS.find(has);
+  if (chatColumn) {
+    const bad = rows
+      .filter((r) => r.fields[chatColumn] !== undefined)
+      .slice(0, 5)
+      .map((r) => `${r.line !== undefined ? `line ${r.line}` : `row ${r.row}`}: ${shortValue(r.fields[chatColumn])}`);
+    throw new DatasetFormatError(
+      `no row is usable: column "${chatColumn}" must hold a list of messages ({"role": …, "content": …}) but holds ${bad.length ? bad.join('; ') : 'nothing'}${rows.length > 5 ? ' …' : ''}`,
+    );
   }
   throw new DatasetFormatError(
     `cannot tell the dataset's format from its columns (${[...columns].join(', ') || 'none'}): expected "messages" (chat), ` +

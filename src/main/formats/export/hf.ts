@@ -13,7 +13,7 @@ import { openModelFolder } from '../model/folder.ts';
 import { readAdapter, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { pathExists } from '../files.ts';
-import { guardOutput, markOutputFolder, physicalPath, type GuardedInput, type OutputKind } from '../output-guard.ts';
+import { explainWriteError, guardOutput, markOutputFolder, physicalPath, type GuardedInput, type OutputKind } from '../output-guard.ts';
 
 export type ExportDtype = 'bf16' | 'f16' | 'f32';
 
@@ -168,7 +168,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
     return { outDir, files, totalBytes: written.totalSize, dtype, chatTemplate: source };
   } catch (e) {
     await model.close().catch(() => {});
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    await rm(tmp, { recursive: true, force: true }).catch(() => {}); // nothing to remove when it could not be made
+    throw explainWriteError(e, outDir);
   }
 }

@@ -17,7 +17,7 @@ import { readAdapter, layerScale, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { writeGguf, gv, GgmlType, QK, type GgufTensor, type GgufValue } from './writer.ts';
 import { ggufTokenizerMetadata } from './tokenizer.ts';
-import { guardOutput, markOutputFile, physicalPath, type GuardedInput } from '../output-guard.ts';
+import { explainWriteError, guardOutput, markOutputFile, physicalPath, type GuardedInput } from '../output-guard.ts';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
 
@@ -244,7 +244,7 @@ export async function exportGguf(options: GgufExportOptions): Promise<GgufExport
       const factors = llama3RopeFactors(spec);
       tensors.push({ name: 'rope_freqs.weight', shape: [factors.length], type: GgmlType.F32, data: () => factors });
     }
-    const bytes = await writeGguf(outFile, md, tensors);
+    const bytes = await writeGguf(outFile, md, tensors).catch((err: unknown) => Promise.reject(explainWriteError(err, outFile)));
     await markOutputFile(outFile, 'gguf');
     return { outFile, bytes, type, tensors: tensors.map((t) => ({ name: t.name, type: GgmlType[t.type], shape: t.shape })) };
   } finally {
@@ -323,7 +323,7 @@ export async function exportLoraGguf(options: LoraGgufOptions): Promise<GgufExpo
       tensors.push({ name: `${base}.lora_a`, shape: [layer.r, layer.inFeatures], type: ggmlType, data: () => layer.A });
       tensors.push({ name: `${base}.lora_b`, shape: [layer.outFeatures, layer.r], type: ggmlType, data: () => B });
     }
-    const bytes = await writeGguf(outFile, md, tensors);
+    const bytes = await writeGguf(outFile, md, tensors).catch((err: unknown) => Promise.reject(explainWriteError(err, outFile)));
     await markOutputFile(outFile, 'lora-gguf');
     return { outFile, bytes, type, tensors: tensors.map((t) => ({ name: t.name, type: GgmlType[t.type], shape: t.shape })) };
   } finally {

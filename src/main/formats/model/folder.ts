@@ -154,7 +154,9 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
   const table = tensorTable(spec);
   let checkpointName: Map<string, string>;
   try {
-    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, dir);
+    // Named by its weights file when there is one, so the message points at the file to replace.
+    const where = weights.fileNames.length === 1 ? join(dir, weights.fileNames[0]) : dir;
+    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, where);
   } catch (e) {
     await weights.close();
     throw e;

@@ -52,7 +52,12 @@ export function parseSafetensorsHeader(headerJson: Uint8Array, fileSize: number,
   const dataStart = 8 + headerJson.byteLength;
   const dataLength = fileSize - dataStart;
   let raw: unknown;
-  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerJson);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerJson);
+  } catch {
+    throw new SafetensorsError(file, 'header is not valid UTF-8 (a damaged or truncated file?)');
+  }
   try {
     raw = JSON.parse(text);
   } catch (e) {
@@ -160,7 +165,9 @@ export class SafetensorsFile {
       throw new SafetensorsError(path, err.code === 'ENOENT' ? 'file not found' : `cannot open (${err.message})`);
     }
     try {
-      const { size } = await handle.stat();
+      const info = await handle.stat();
+      if (info.isDirectory()) throw new SafetensorsError(path, 'is a folder, not a safetensors file (the weights file must be a regular file)');
+      const size = info.size;
       if (size < 8) throw new SafetensorsError(path, `file is ${size} bytes, shorter than the 8-byte header length (truncated?)`);
       const lenBuf = Buffer.alloc(8);
       await readExactly(handle, lenBuf, 0, path);

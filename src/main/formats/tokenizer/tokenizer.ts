@@ -48,6 +48,28 @@ export type ChatTemplateSource = 'chat_template.jinja' | 'chat_template.json' | 
 /** The attribute names transformers passes to chat templates (SPECIAL_TOKENS_ATTRIBUTES). */
 const SPECIAL_TOKEN_KEYS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
 
+/**
+ * A token id at or past the model's embedding rows (config.json's vocab_size) would fail deep inside a Gather at the
+ * first forward pass: refuse it when the tokenizer is opened beside its model, naming the token, its id and the size.
+ */
+function checkIdsFitModel(dir: string, tokenizerPath: string, maxId: number, token: string | null): void {
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) return;
+  let config: Record<string, unknown>;
+  try {
+    config = readJsonObject(configPath);
+  } catch {
+    return; // the model reader reports a broken config.json with its own message
+  }
+  const text = config.text_config as Record<string, unknown> | undefined;
+  const size = typeof config.vocab_size === 'number' ? config.vocab_size : typeof text?.vocab_size === 'number' ? text.vocab_size : null;
+  if (size === null || maxId < size) return;
+  throw new TokenizerLoadError(
+    `${tokenizerPath}: token ${token === null ? '' : `${JSON.stringify(token)} `}has id ${maxId}, but the model has ${size.toLocaleString('en-US')} token embeddings (vocab_size in ${configPath}), so ids from ${size} up cannot be looked up; use the tokenizer saved with this model, or resize the model's embeddings for the added tokens`,
+    tokenizerPath,
+  );
+}
+
 export class HfTokenizer {
   /** Special token contents as the chat template sees them (bos_token, eos_token, …); unset ones absent. */
   readonly templateTokens: Record<string, string | string[]>;
@@ -123,6 +145,7 @@ export class HfTokenizer {
     let maxId = -1;
     for (const id of vocab.values()) if (id > maxId) maxId = id;
     const vocabSize = maxId + 1;
+    checkIdsFitModel(dir, tokenizerPath, maxId, inner.id_to_token(maxId) ?? null);
 
     const resolve = (content: string | null, key: string): SpecialToken | null => {
       if (content === null) return null;

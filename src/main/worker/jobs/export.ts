@@ -8,6 +8,7 @@ import { EXPORT_JOB_KIND, ExportJobParams, type ExportJobResult } from '../../..
 import { exportHfModel, type ExportDtype } from '../../formats/export/index.ts';
 import { exportGguf, exportLoraGguf, type GgufOutType } from '../../formats/gguf/index.ts';
 import { defineJobKind, JobCancelled, type JobContext } from '../job-kind.ts';
+import { explainWriteError } from '../../formats/output-guard.ts';
 import { copyFolder, pathSize } from './merge.ts';
 import { CARD_KIND_OF_EXPORT, writeExportCard } from '../../formats/card/index.ts';
 
@@ -34,7 +35,7 @@ export const exportJob = defineJobKind({
   doc: 'Write an adapter (merged into its base, or alone) as a Hugging Face folder, GGUF, PEFT copy or LoRA GGUF.',
   params: ExportJobParams,
   async run(params, ctx): Promise<ExportJobResult> {
-    await mkdir(dirname(params.outPath), { recursive: true });
+    await mkdir(dirname(params.outPath), { recursive: true }).catch((err: unknown) => Promise.reject(explainWriteError(err, params.outPath)));
     const adapters = [{ adapter: params.adapter.path, weight: params.adapter.weight }];
     ctx.progress(0, 'opening the model');
     let path: string;

@@ -11,7 +11,7 @@ import {
   type AdapterCombineJobResult,
 } from '../../../common/api/adapters.ts';
 import { moveIntoPlace } from '../../formats/export/hf.ts';
-import { guardOutput } from '../../formats/output-guard.ts';
+import { explainWriteError, guardOutput } from '../../formats/output-guard.ts';
 import { readModelSpec } from '../../formats/model/folder.ts';
 import type { ModelSpec } from '../../formats/model/spec.ts';
 import {
@@ -114,14 +114,19 @@ export async function pathSize(path: string): Promise<number> {
 export async function copyFolder(source: string, dest: string, overwrite: boolean): Promise<void> {
   const target = resolve(dest);
   await guardOutput({ out: target, kind: 'peft-adapter', inputs: [{ path: source, role: 'adapter' }], overwrite });
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  let tmp: string;
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  } catch (err) {
+    throw explainWriteError(err, target);
+  }
   try {
     await cp(source, tmp, { recursive: true });
     await moveIntoPlace(tmp, target, overwrite, 'peft-adapter');
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    throw explainWriteError(err, target);
   }
 }
 
