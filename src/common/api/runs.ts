@@ -115,6 +115,10 @@ export const RunConfigObject = z.strictObject({
     .boolean()
     .default(false)
     .describe('Full training only: start from random weights shaped by the model folder’s config.json (pretraining) instead of its checkpoint.'),
+  executor: z
+    .enum(['auto', 'cpu', 'cuda'])
+    .default('auto')
+    .describe('What trains: auto uses the NVIDIA GPU when the CUDA addon is built and sees one (and can train the method), else the CPU; cpu or cuda force one.'),
 
   learning_rate: z
     .number()

@@ -22,6 +22,7 @@ export interface TrainFlags {
   dataset?: string;
   template?: string;
   method?: string;
+  device?: string;
   fromScratch?: boolean;
   doubleQuant?: boolean;
   epochs?: string;
@@ -95,6 +96,7 @@ export async function buildRunConfig(flags: TrainFlags, cwd = process.cwd()): Pr
   if (flags.template) dataset.template = { kind: flags.template };
   if (flags.evalRatio) dataset.eval_split = number('eval-ratio', flags.evalRatio) === 0 ? { kind: 'none' } : { kind: 'ratio', ratio: number('eval-ratio', flags.evalRatio) };
   if (flags.method) input.method = flags.method as RunConfig['method'];
+  if (flags.device) input.executor = flags.device as RunConfig['executor']; // checked by the contract like every field
   if (flags.fromScratch !== undefined) input.from_scratch = flags.fromScratch;
   if (flags.doubleQuant !== undefined) input.bnb_4bit_use_double_quant = flags.doubleQuant;
   if (flags.epochs) input.num_train_epochs = number('epochs', flags.epochs);
@@ -213,6 +215,7 @@ export function registerTrain(program: Command): void {
     .option('--dataset <file>', 'dataset file (JSONL, JSON, CSV/TSV, Parquet)')
     .option('--template <kind>', 'auto | chat | plain')
     .option('--method <method>', 'lora | qlora (4-bit NF4 base + LoRA) | full (every weight; writes a model folder)')
+    .option('--device <executor>', 'auto (the GPU when the CUDA addon sees one, else the CPU) | cpu | cuda')
     .option('--from-scratch', 'with --method full: random weights from the model folder\'s config.json (pretraining)')
     .option('--no-double-quant', 'with --method qlora: keep the 4-bit blocks\' scales in float32')
     .option('--epochs <n>', 'passes over the data')

@@ -39,15 +39,19 @@ export interface ModelSession {
 }
 
 export interface OpenModelSessionOptions {
-  config: Pick<RunConfig, 'model' | 'method' | 'lora' | 'seed'> & Partial<Pick<RunConfig, 'bnb_4bit_use_double_quant' | 'from_scratch'>>;
+  config: Pick<RunConfig, 'model' | 'method' | 'lora' | 'seed'> &
+    Partial<Pick<RunConfig, 'bnb_4bit_use_double_quant' | 'from_scratch' | 'executor' | 'micro_batch_size' | 'max_seq_length'>>;
   trainingTemplate: TrainingTemplate | null;
   threads?: number;
-  /** Which executor trains (default cpu); cuda sizes its activation slots for `capacityTokens` per micro-batch. */
+  /** Which executor trains (default: the config's, else cpu); cuda sizes its activation slots for
+   *  `capacityTokens` per micro-batch (default: the config's micro_batch_size × max_seq_length). */
   executor?: ExecutorChoice;
   capacityTokens?: number;
 }
 
-export async function openModelSession({ config, trainingTemplate, threads, executor: choice = 'cpu', capacityTokens = 1 }: OpenModelSessionOptions): Promise<ModelSession> {
+export async function openModelSession({ config, trainingTemplate, threads, executor, capacityTokens }: OpenModelSessionOptions): Promise<ModelSession> {
+  const choice = executor ?? config.executor ?? 'cpu';
+  const capacity = capacityTokens ?? (config.micro_batch_size ?? 1) * (config.max_seq_length ?? 1);
   const method = config.method;
   if (config.from_scratch && method !== 'full') throw new Error(`from_scratch needs method "full" (got "${method}"): random weights cannot be fine-tuned through an adapter`);
   const { spec, config: hfConfig } = await readModelSpec(config.model);
@@ -83,8 +87,8 @@ export async function openModelSession({ config, trainingTemplate, threads, exec
     const w = weights.get(d.name);
     if (!d.trainable && w) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
   }
-  const executor = openExecutor(choice, { program });
-  const session = await executor.createTrainingSession({ program, weights, seed: config.seed, threads, capacityTokens });
+  const chosen = openExecutor(choice, { program });
+  const session = await chosen.createTrainingSession({ program, weights, seed: config.seed, threads, capacityTokens: capacity });
   // The weights stay in the map: the session builds its eval/logits graphs lazily from it (clearing it here broke
   // every evaluation after session creation: "Cannot convert undefined or null to object" in graphs.ts stack()).
 
@@ -104,7 +108,7 @@ export async function openModelSession({ config, trainingTemplate, threads, exec
     totalParameters: countParams(base),
     baseWeightBytes,
     warnings,
-    executor: { name: executor.name, reason: executor.reason },
+    executor: { name: chosen.name, reason: chosen.reason },
   };
 }
 

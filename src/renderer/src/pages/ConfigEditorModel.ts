@@ -60,6 +60,7 @@ export const SECTIONS: { title: string; fields: FieldSpec[] }[] = [
       f('lora.use_rslora', 'rsLoRA', 'bool'),
       f('bnb_4bit_use_double_quant', 'Double quantization (QLoRA)', 'bool'),
       f('from_scratch', 'From scratch (full only)', 'bool'),
+      f('executor', 'Executor', 'enum', ['auto', 'cpu', 'cuda']),
     ],
   },
   {
