@@ -21,6 +21,11 @@ export const DatasetProblem = z.object({
 });
 export type DatasetProblem = z.infer<typeof DatasetProblem>;
 
+const RowRef = z.object({ row: z.number().int(), line: z.number().int().optional() });
+/** A row and the later rows that repeat it exactly. */
+export const DuplicateGroup = z.object({ first: RowRef, duplicates: z.array(RowRef) });
+export type DuplicateGroup = z.infer<typeof DuplicateGroup>;
+
 export const DatasetSplitInfo = z.object({
   ratio: z.number(),
   seed: z.number().int(),
@@ -41,9 +46,13 @@ export const Dataset = z.object({
   mappingReason: z.string().describe('Why these columns (detected from the names, or given).'),
   rowsRead: z.number().int(),
   examples: z.number().int().describe('Usable rows.'),
-  badRows: z.number().int(),
-  problems: z.array(DatasetProblem).describe('The first problems (badRows counts them all).'),
+  badRows: z.number().int().describe('Rows left out (a row with two problems counts once).'),
+  problemCount: z.number().int().describe('Problems found in those rows (problems lists the first ones).'),
+  problems: z.array(DatasetProblem).describe('The first problems, in file order.'),
   duplicateRows: z.number().int(),
+  duplicateGroups: z
+    .array(DuplicateGroup)
+    .describe('The first groups of rows with exactly the same content (duplicateRows counts them all).'),
   hash: z.string().describe('sha256 of the normalised examples: same content, same hash.'),
   split: DatasetSplitInfo.nullable(),
   createdAt: z.string(),
@@ -60,7 +69,7 @@ export const DatasetImportJobParams = z.object({
 export type DatasetImportJobParams = z.infer<typeof DatasetImportJobParams>;
 export const DatasetImportJobResult = Dataset.pick({
   path: true, fileFormat: true, format: true, columns: true, mappingReason: true, rowsRead: true, examples: true,
-  badRows: true, problems: true, duplicateRows: true, hash: true,
+  badRows: true, problemCount: true, problems: true, duplicateRows: true, duplicateGroups: true, hash: true,
 });
 export type DatasetImportJobResult = z.infer<typeof DatasetImportJobResult>;
 
@@ -102,6 +111,11 @@ export const TokenStats = z.object({
   truncated: z.number().int(),
   truncatedShare: z.number(),
   untrainable: z.number().int().describe('Examples left with no trained token.'),
+  characters: z.number().int().describe('Content characters of the measured examples.'),
+  tokensPerCharacter: z.number().describe('Tokens per content character (about 0.3 for English on a usual BPE tokenizer).'),
+  heavyTokenization: z
+    .boolean()
+    .describe('The tokenizer spends far more tokens per character than usual (it lacks merges for this text’s script).'),
   histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) }),
 });
 export type TokenStats = z.infer<typeof TokenStats>;

@@ -112,6 +112,11 @@ async function writeJsonl(path: string, examples: DatasetExample[], kind: Output
   await markOutputFile(path, kind);
 }
 
+/** "3 bad (4 problems)": rows left out, and the problems in them when a row has more than one. */
+function badRowsText(rows: number, problems: number): string {
+  return problems > rows ? `${rows} bad (${problems} problems)` : `${rows} bad`;
+}
+
 function summary(d: ImportedDataset) {
   return {
     file: d.path,
@@ -121,7 +126,8 @@ function summary(d: ImportedDataset) {
     mappingReason: d.mappingReason,
     rowsRead: d.rowsRead,
     examples: d.examples.length,
-    badRows: d.problemCount,
+    badRows: d.badRows,
+    problemCount: d.problemCount,
     problems: d.problems.map(formatProblem),
     duplicateRows: d.duplicates.duplicateRows,
     duplicates: d.duplicates.groups.slice(0, 20),
@@ -133,7 +139,7 @@ function printSummary(d: ImportedDataset, maxProblems: number): void {
   const lines: [string, string][] = [
     ['File', `${d.path} (${d.fileFormat})`],
     ['Format', `${d.mapping.format} — ${d.mappingReason}`],
-    ['Rows', `${d.rowsRead} read, ${d.examples.length} usable, ${d.problemCount} bad`],
+    ['Rows', `${d.rowsRead} read, ${d.examples.length} usable, ${badRowsText(d.badRows, d.problemCount)}`],
     ['Duplicates', d.duplicates.duplicateRows ? `${d.duplicates.duplicateRows} rows repeat an earlier row exactly` : 'none'],
     ['Content hash', d.contentHash],
   ];
@@ -233,7 +239,7 @@ export function registerDataset(program: Command): void {
     const lines: [string, string][] = [
       ['File', `${file}`],
       ['Format', `${p.format} — ${p.mappingReason}`],
-      ['Rows', `${p.rowsRead} read, ${p.examples} usable, ${p.badRows} bad`],
+      ['Rows', `${p.rowsRead} read, ${p.examples} usable, ${badRowsText(p.badRows, p.problemCount)}`],
       ['Duplicates', p.duplicateRows ? `${p.duplicateRows} rows repeat an earlier row exactly` : 'none'],
       ['Content hash', p.contentHash],
     ];

@@ -57,6 +57,8 @@ export interface ImportedDataset {
   rowsRead: number;
   problems: DatasetProblem[];
   problemCount: number;
+  /** Rows left out: a row with two problems counts once here and twice in problemCount. */
+  badRows: number;
   duplicates: DuplicateReport;
   /** sha256 of the normalised examples in order ("sha256:<hex>"). Same content → same hash, whatever the file format. */
   contentHash: string;
@@ -71,6 +73,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
   const maxProblems = options.maxProblems ?? 1000;
   const problems: DatasetProblem[] = [];
   let problemCount = 0;
+  let badRows = 0;
   const report = (p: DatasetProblem) => {
     if (onProblem === 'stop') throw new DatasetProblemError(p);
     problemCount++;
@@ -88,6 +91,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
   const accept = (raw: RawRow) => {
     const result = normalizeRow(raw, mapping!, file);
     if (!result.ok) {
+      badRows++;
       for (const p of result.problems) report(p);
       return;
     }
@@ -127,6 +131,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
   for await (const item of readRows(path, { format: fileFormat, limit: options.limit, onProgress: options.onProgress })) {
     if (!item.ok) {
       rowsRead++;
+      badRows++;
       report(item.problem);
       continue;
     }
@@ -150,6 +155,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
     rowsRead,
     problems,
     problemCount,
+    badRows,
     duplicates: dedup.report(),
     contentHash: `sha256:${hash.digest('hex')}`,
   };

@@ -51,7 +51,9 @@ export interface DatasetPreview {
   mappingReason: string;
   rowsRead: number;
   examples: number;
+  /** Rows left out, and the problems found in them (a row may have several). */
   badRows: number;
+  problemCount: number;
   problems: DatasetProblem[];
   problemLines: string[];
   duplicateRows: number;
@@ -107,7 +109,8 @@ export async function previewDataset(path: string, options: PreviewOptions = {})
     mappingReason: imported.mappingReason,
     rowsRead: imported.rowsRead,
     examples: imported.examples.length,
-    badRows: imported.problemCount,
+    badRows: imported.badRows,
+    problemCount: imported.problemCount,
     problems: imported.problems,
     problemLines: imported.problems.map(formatProblem),
     duplicateRows: imported.duplicates.duplicateRows,

@@ -3,7 +3,36 @@
  * histogram with the max-length cut-off, and the share of examples that will be truncated.
  */
 import type { ExampleRenderer } from '../tokenizer/render.ts';
+import type { Example } from './types.ts';
 import type { DatasetExample } from './import.ts';
+
+/**
+ * What a BPE tokenizer usually spends on text it was trained for: about one token per 3–4 characters of English
+ * prose (0.25–0.33 tokens per character), a little more with a template's markers on short examples.
+ */
+export const USUAL_TOKENS_PER_CHARACTER = 0.3;
+/**
+ * Above this, the tokenizer is splitting characters into bytes rather than merging them into words: Korean on a
+ * tokenizer with no Hangul merges costs 2–3 tokens per character (each syllable is 3 UTF-8 bytes).
+ */
+export const HEAVY_TOKENS_PER_CHARACTER = 1.2;
+
+/** Characters (code points) of an example's content: what a person would count, template aside. */
+export function exampleCharacters(example: Example): number {
+  const length = (s: string) => {
+    let n = 0;
+    for (const _ of s) n++;
+    return n;
+  };
+  switch (example.kind) {
+    case 'text':
+      return length(example.text);
+    case 'completion':
+      return length(example.prompt) + length(example.completion);
+    case 'chat':
+      return example.messages.reduce((sum, m) => sum + length(m.content), 0);
+  }
+}
 
 export interface TokenLengthStats {
   count: number;
@@ -22,6 +51,11 @@ export interface TokenLengthStats {
   histogram: { edges: number[]; counts: number[] };
   /** Rows whose rendering failed (template errors), with the reason. */
   failures: Array<{ row: number; line?: number; message: string }>;
+  /** Content characters of the measured examples, and the tokens they came to per character. */
+  characters: number;
+  tokensPerCharacter: number;
+  /** True when tokensPerCharacter ≥ HEAVY_TOKENS_PER_CHARACTER: the tokenizer does not know this text's script. */
+  heavyTokenization: boolean;
 }
 
 export interface StatsOptions {
@@ -37,11 +71,13 @@ export function tokenLengthStats(examples: DatasetExample[], renderer: ExampleRe
   let truncated = 0;
   let untrainable = 0;
   const failures: TokenLengthStats['failures'] = [];
+  let characters = 0;
   for (let x = 0; x < examples.length; x += step) {
     const e = examples[Math.floor(x)];
     try {
       const r = renderer.render(e.example);
       lengths.push(r.fullLength);
+      characters += exampleCharacters(e.example);
       if (r.truncated) truncated++;
       if (r.trainedTokens === 0) untrainable++;
     } catch (err) {
@@ -79,5 +115,8 @@ export function tokenLengthStats(examples: DatasetExample[], renderer: ExampleRe
     untrainable,
     histogram: { edges, counts },
     failures,
+    characters,
+    tokensPerCharacter: characters > 0 ? lengths.reduce((a, b) => a + b, 0) / characters : 0,
+    heavyTokenization: characters > 0 && lengths.reduce((a, b) => a + b, 0) / characters >= HEAVY_TOKENS_PER_CHARACTER,
   };
 }

@@ -5,6 +5,9 @@ import { DATASET_IMPORT_JOB_KIND, DatasetImportJobParams, fromFormatsMapping, to
 import { formatProblem, importDataset } from '../../formats/dataset/index.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
 
+/** Duplicate groups kept in the dataset's record (all are counted; the list is for finding them). */
+const MAX_DUPLICATE_GROUPS = 50;
+
 /** Problems kept in the record; the count covers all of them. */
 export const KEPT_PROBLEMS = 200;
 
@@ -30,7 +33,7 @@ export const datasetImportJob = defineJobKind({
       const first = imported.problems[0];
       throw new Error(`${imported.file}: no usable rows (${imported.problemCount} bad row(s)${first ? `; the first: ${formatProblem(first)}` : ''})`);
     }
-    ctx.log(`${imported.file}: ${imported.examples.length} usable rows of ${imported.rowsRead}; ${imported.problemCount} bad; ${imported.duplicates.duplicateRows} exact duplicates; mapping: ${imported.mappingReason}`);
+    ctx.log(`${imported.file}: ${imported.examples.length} usable rows of ${imported.rowsRead}; ${imported.badRows} bad (${imported.problemCount} problems); ${imported.duplicates.duplicateRows} exact duplicates; mapping: ${imported.mappingReason}`);
     return {
       path: params.path,
       fileFormat: imported.fileFormat,
@@ -39,9 +42,11 @@ export const datasetImportJob = defineJobKind({
       mappingReason: imported.mappingReason,
       rowsRead: imported.rowsRead,
       examples: imported.examples.length,
-      badRows: imported.problemCount,
+      badRows: imported.badRows,
+      problemCount: imported.problemCount,
       problems: imported.problems.map((p) => ({ ...p, text: formatProblem(p) })),
       duplicateRows: imported.duplicates.duplicateRows,
+      duplicateGroups: imported.duplicates.groups.slice(0, MAX_DUPLICATE_GROUPS),
       hash: imported.contentHash,
     };
   },

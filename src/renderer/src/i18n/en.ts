@@ -174,6 +174,35 @@ export const en = {
   'chat.baseMismatch': (p: { adapter: string; trained: string; chosen: string }) =>
     `“${p.adapter}” was trained on ${p.trained}, not on ${p.chosen}. Its changes are to that model’s weights, so answers here may be meaningless. Pick ${p.trained} as the base model, or another adapter.`,
   'chat.useTrainedBase': 'Use its base model',
+
+  'datasets.noBadRows': 'No bad rows.',
+  'datasets.badRowsSummary': (p: { rows: number; problems: number }) =>
+    `${n(p.rows)} row${p.rows === 1 ? '' : 's'} could not be used and ${p.rows === 1 ? 'is' : 'are'} left out` +
+    (p.problems > p.rows ? ` (${n(p.problems)} problems in them)` : '') +
+    `. Fix the file and import it again to include ${p.rows === 1 ? 'it' : 'them'}.`,
+  'datasets.firstListed': (p: { listed: number }) => `The first ${n(p.listed)} are listed.`,
+  'datasets.problemsList': 'Problems found at import',
+  'datasets.expected': (p: { expected: string }) => ` — expected ${p.expected}`,
+  'datasets.line': (p: { line: number }) => `line ${p.line}`,
+  'datasets.row': (p: { row: number }) => `row ${p.row}`,
+  'datasets.duplicates': 'Duplicate rows',
+  'datasets.noDuplicates': 'No row repeats another exactly.',
+  'datasets.duplicatesSummary': (p: { rows: number }) =>
+    `${n(p.rows)} row${p.rows === 1 ? ' repeats' : 's repeat'} an earlier row exactly. They are kept, so training sees that content more often; remove them from the file if that is not what you want.`,
+  'datasets.duplicatesList': 'Rows repeating an earlier row',
+  'datasets.duplicateOf': (p: { first: string; repeats: string }) => `${p.first} is repeated at ${p.repeats}`,
+  'datasets.moreGroups': (p: { listed: number }) => `The first ${n(p.listed)} groups are listed.`,
+  'datasets.heavyTitle': 'This tokenizer spends far more tokens than usual on this text',
+  'datasets.heavyBody': (p: {
+    perChar: number;
+    factor: number;
+    tokens: number;
+    usualTokens: number;
+    examples: number;
+  }) =>
+    `${n(p.perChar, { maximumFractionDigits: 2 })} tokens per character, about ${n(p.factor, { maximumFractionDigits: 0 })}× what text usually costs (≈ ${n(0.3)}): the model has no merges for this script and spells it out byte by byte. ` +
+    `The ${n(p.examples)} examples come to ≈ ${n(p.tokens)} tokens instead of ≈ ${n(p.usualTokens)}, so each epoch takes about ${n(p.factor, { maximumFractionDigits: 0 })}× longer, needs more memory per example, and more examples are cut at the max length. ` +
+    `A base model whose tokenizer covers this language (its model card lists the languages) trains faster and usually better.`,
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -169,4 +169,27 @@ export const ko: Catalog = {
   'chat.baseMismatch': (p) =>
     `“${p.adapter}”은(는) ${p.chosen}이(가) 아니라 ${p.trained}(으)로 학습되었습니다. 어댑터는 그 모델의 가중치에 대한 변경이라 여기서의 답은 의미가 없을 수 있습니다. 기본 모델로 ${p.trained}을(를) 고르거나 다른 어댑터를 고르세요.`,
   'chat.useTrainedBase': '학습한 기본 모델 사용',
+
+  'datasets.noBadRows': '잘못된 행이 없습니다.',
+  'datasets.badRowsSummary': (p) =>
+    `${n(p.rows)}개 행을 사용할 수 없어 제외했습니다` +
+    (p.problems > p.rows ? ` (문제 ${n(p.problems)}건)` : '') +
+    `. 파일을 고친 뒤 다시 가져오면 포함됩니다.`,
+  'datasets.firstListed': (p) => `처음 ${n(p.listed)}개를 표시합니다.`,
+  'datasets.problemsList': '가져올 때 발견한 문제',
+  'datasets.expected': (p) => ` — 기대한 값: ${p.expected}`,
+  'datasets.line': (p) => `${p.line}번째 줄`,
+  'datasets.row': (p) => `${p.row}번 행`,
+  'datasets.duplicates': '중복된 행',
+  'datasets.noDuplicates': '다른 행과 완전히 같은 행이 없습니다.',
+  'datasets.duplicatesSummary': (p) =>
+    `${n(p.rows)}개 행이 앞의 행과 완전히 같습니다. 그대로 두므로 학습에서 그 내용을 더 자주 보게 됩니다. 원하지 않으면 파일에서 지우세요.`,
+  'datasets.duplicatesList': '앞의 행과 같은 행',
+  'datasets.duplicateOf': (p) => `${p.first}이(가) ${p.repeats}에서 반복됩니다`,
+  'datasets.moreGroups': (p) => `처음 ${n(p.listed)}개 묶음을 표시합니다.`,
+  'datasets.heavyTitle': '이 토크나이저는 이 텍스트에 평소보다 훨씬 많은 토큰을 씁니다',
+  'datasets.heavyBody': (p) =>
+    `글자당 토큰 ${n(p.perChar, { maximumFractionDigits: 2 })}개로, 보통 텍스트(≈ ${n(0.3)})의 약 ${n(p.factor, { maximumFractionDigits: 0 })}배입니다. 이 모델에는 이 문자에 대한 병합(merge)이 없어 바이트 단위로 쪼갭니다. ` +
+    `예제 ${n(p.examples)}개가 ≈ ${n(p.usualTokens)} 토큰 대신 ≈ ${n(p.tokens)} 토큰이 되어, 에폭마다 약 ${n(p.factor, { maximumFractionDigits: 0 })}배 오래 걸리고 예제당 메모리도 더 필요하며, 최대 길이에서 잘리는 예제도 늘어납니다. ` +
+    `이 언어를 다루는 토크나이저를 가진 기본 모델(모델 카드의 지원 언어 참고)이 더 빠르고 대개 더 잘 학습합니다.`,
 };

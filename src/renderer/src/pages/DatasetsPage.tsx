@@ -13,6 +13,8 @@ import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { LengthHistogram, ProblemList, TokenView } from './wizard/preview-parts.tsx';
+import { DuplicateList, TokenizationWarning } from './dataset-report.tsx';
+import { t } from '../i18n/t.ts';
 import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
 import { BrowseButton } from './wizard/BrowseButton.tsx';
@@ -216,6 +218,7 @@ function DatasetDetail({ id }: { id: string }) {
                   </div>
                 </div>
               </Card>
+              {data.stats ? <TokenizationWarning stats={data.stats} examples={d.examples} /> : null}
               {data.stats ? (
                 <Card title="Token lengths">
                   <LengthHistogram stats={data.stats} />
@@ -275,7 +278,10 @@ function DatasetDetail({ id }: { id: string }) {
                 </Card>
               </div>
               <Card title="Problems found at import">
-                <ProblemList problems={d.problems} total={d.badRows} />
+                <ProblemList problems={d.problems} total={d.badRows} problemCount={d.problemCount} />
+              </Card>
+              <Card title={t('datasets.duplicates')}>
+                <DuplicateList dataset={d} />
               </Card>
             </>
           );

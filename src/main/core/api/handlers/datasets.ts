@@ -39,8 +39,11 @@ export function toDataset(r: DatasetRecord): DatasetT {
     rowsRead: meta.data.rowsRead ?? r.rowCount,
     examples: r.rowCount,
     badRows: meta.data.badRows ?? 0,
+    // recorded before rows and problems were counted apart: the one count there was
+    problemCount: meta.data.problemCount ?? meta.data.badRows ?? 0,
     problems: meta.data.problems ?? [],
     duplicateRows: meta.data.duplicateRows ?? 0,
+    duplicateGroups: meta.data.duplicateGroups ?? [],
     hash: r.hash,
     split: split.success ? split.data : null,
     createdAt: r.createdAt,

@@ -2,6 +2,7 @@
 // example token by token (special tokens as chips, trained tokens coloured, masked ones faint), the
 // token-length histogram with the max-length cut-off, and the import's problems with their rows.
 import type { DatasetProblem, PreviewRow, TokenStats } from '../../../../common/api/datasets.ts';
+import { t } from '../../i18n/t.ts';
 import './wizard.css';
 
 /** A token's text with whitespace made visible where it would otherwise vanish. */
@@ -106,26 +107,42 @@ export function LengthHistogram({ stats }: { stats: TokenStats }) {
   );
 }
 
-export function ProblemList({ problems, total }: { problems: DatasetProblem[]; total: number }) {
-  if (total === 0) return <p className="muted">No bad rows.</p>;
+export function ProblemList({ problems, total, problemCount }: { problems: DatasetProblem[]; total: number; problemCount?: number }) {
+  if (total === 0) return <p className="muted">{t('datasets.noBadRows')}</p>;
+  const count = problemCount ?? problems.length;
+  // Problems grouped under their row: a row with two problems is one row left out, listed once.
+  const rows = new Map<number, DatasetProblem[]>();
+  for (const p of problems) rows.set(p.row, [...(rows.get(p.row) ?? []), p]);
+  const listedRows = rows.size;
   return (
     <div className="stack">
       <p>
-        {total} row{total === 1 ? '' : 's'} could not be used and {total === 1 ? 'is' : 'are'} left out
-        {problems.length < total ? ` (the first ${problems.length} are listed)` : ''}. Fix the file and import it again to include {total === 1 ? 'it' : 'them'}.
+        {t('datasets.badRowsSummary', { rows: total, problems: Math.max(count, total) })}
+        {listedRows < total ? ` ${t('datasets.firstListed', { listed: listedRows })}` : ''}
       </p>
-      <ul className="problem-list" aria-label="Problems found at import">
-        {problems.map((p) => (
-          <li key={`${p.row}-${p.field ?? ''}-${p.message}`}>
-            <span className="problem-where">{p.line !== undefined ? `line ${p.line}` : `row ${p.row}`}</span>
-            {p.field ? <code>{p.field}</code> : null}
-            <span>
-              {p.message}
-              {p.expected ? <span className="muted"> — expected {p.expected}</span> : null}
-            </span>
+      <ul className="problem-list" aria-label={t('datasets.problemsList')}>
+        {[...rows.values()].map((list) => (
+          <li key={list[0].row} className="problem-row">
+            <span className="problem-where">{rowName(list[0])}</span>
+            <ul className="problem-items">
+              {list.map((p) => (
+                <li key={`${p.field ?? ''}-${p.message}`}>
+                  {p.field ? <code>{p.field}</code> : null}{' '}
+                  <span>
+                    {p.message}
+                    {p.expected ? <span className="muted">{t('datasets.expected', { expected: p.expected })}</span> : null}
+                  </span>
+                </li>
+              ))}
+            </ul>
           </li>
         ))}
       </ul>
     </div>
   );
+}
+
+/** "line 6" for line-based files, "row 5" otherwise. */
+export function rowName(where: { row: number; line?: number }): string {
+  return where.line !== undefined ? t('datasets.line', { line: where.line }) : t('datasets.row', { row: where.row });
 }
