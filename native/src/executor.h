@@ -1,6 +1,6 @@
 // The device side of the CUDA executor: a session holds the frozen weights (bf16, or NF4 for QLoRA), the flat f32
 // trainables with their gradient accumulator and AdamW moments, and one arena of activation slots; it replays a
-// plan lowered in TypeScript (src/main/engine/executors/cuda/plan.ts) once per micro-step. This header is free of
+// plan lowered in TypeScript (src/main/engine/executors/plan/plan.ts) once per micro-step. This header is free of
 // CUDA and N-API types so that addon.cc (the JS binding) compiles with or without the toolkit.
 #pragma once
 #include <cstdint>
