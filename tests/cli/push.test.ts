@@ -29,12 +29,26 @@ afterAll(async () => {
 });
 
 // Async (not execFileSync): the Hub stand-in lives in this process and must keep answering.
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [bin, ...args],
-      { env: { ...process.env, LORA_STUDIO_HOME: join(root, 'data'), HF_HOME: join(root, 'hf'), HF_ENDPOINT: hub.endpoint, HF_TOKEN: WRITE_TOKEN, HF_HUB_OFFLINE: '', ...env }, timeout: 150_000 },
+      {
+        env: {
+          ...process.env,
+          LORA_STUDIO_HOME: join(root, 'data'),
+          HF_HOME: join(root, 'hf'),
+          HF_ENDPOINT: hub.endpoint,
+          HF_TOKEN: WRITE_TOKEN,
+          HF_HUB_OFFLINE: '',
+          ...env,
+        },
+        timeout: 150_000,
+      },
       (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -42,11 +56,23 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 describe('lora-studio push', { timeout: 180_000 }, () => {
   it('pushes an adapter folder with its card, then finds nothing to send the second time', async () => {
-    const first = await cli(['push', '--adapter', fx.adapters[0], '--repo', 'alice/cli-lora', '--private', '--message', 'from the CLI']);
+    const first = await cli([
+      'push',
+      '--adapter',
+      fx.adapters[0],
+      '--repo',
+      'alice/cli-lora',
+      '--private',
+      '--message',
+      'from the CLI',
+    ]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/^Pushed \d+ file\(s\) to http:\/\/127\.0\.0\.1:\d+\/alice\/cli-lora \(commit [0-9a-f]{12}\)/);
+    expect(first.stdout).toMatch(
+      /^Pushed \d+ file\(s\) to http:\/\/127\.0\.0\.1:\d+\/alice\/cli-lora \(commit [0-9a-f]{12}\)/,
+    );
     const held = hub.filesOf('alice/cli-lora');
-    for (const f of readdirSync(fx.adapters[0])) expect(sha256(held.get(f)!), f).toBe(sha256(readFileSync(join(fx.adapters[0], f))));
+    for (const f of readdirSync(fx.adapters[0]))
+      expect(sha256(held.get(f)!), f).toBe(sha256(readFileSync(join(fx.adapters[0], f))));
     expect(held.get('README.md')!.toString()).toMatch(/^---\n[\s\S]*library_name: peft/);
     expect(hub.repos.get('alice/cli-lora')!.commits.at(-1)!.title).toBe('from the CLI');
     const again = await cli(['push', '--adapter', fx.adapters[0], '--repo', 'alice/cli-lora']);
@@ -60,6 +86,47 @@ describe('lora-studio push', { timeout: 180_000 }, () => {
     const result = JSON.parse(res.stdout) as { files: { path: string }[] };
     expect(result.files.map((f) => f.path).sort()).toEqual(['Modelfile', 'README.md', 'tiny-GGUF-Q8_0.gguf']);
     expect(sha256(hub.filesOf('alice/tiny-GGUF').get('tiny-GGUF-Q8_0.gguf')!)).toBe(sha256(readFileSync(gguf)));
+  });
+
+  it('export writes the card too: README.md in a merged folder, a Modelfile beside a GGUF and the ollama create command', async () => {
+    const folder = join(root, 'merged');
+    const hf = await cli([
+      'export',
+      '--format',
+      'hf',
+      '--base',
+      fx.model.dir,
+      '--adapter',
+      fx.adapters[0],
+      '--out',
+      folder,
+      '--type',
+      'f32',
+    ]);
+    expect(hf.code, hf.stderr).toBe(0);
+    const card = readFileSync(join(folder, 'README.md'), 'utf8');
+    expect(card).toMatch(
+      /^---\nlibrary_name: transformers\npipeline_tag: text-generation\ntags:\n {2}- lora-studio\n {2}- lora\n---\n/,
+    );
+    expect(card).toContain('| LoRA rank (r) / alpha | 4 / 8 |');
+    const file = join(root, 'merged-q8.gguf');
+    const g = await cli([
+      'export',
+      '--format',
+      'gguf',
+      '--base',
+      fx.model.dir,
+      '--adapter',
+      fx.adapters[0],
+      '--out',
+      file,
+      '--type',
+      'q8_0',
+    ]);
+    expect(g.code, g.stderr).toBe(0);
+    const modelfile = join(root, 'merged-q8.Modelfile');
+    expect(g.stdout).toContain(`ollama create merged-q8 -f ${modelfile}`);
+    expect(readFileSync(modelfile, 'utf8')).toContain('FROM ./merged-q8.gguf\n');
   });
 
   it('says what is wrong: flags (exit 2), a read-only token, offline mode (exit 1), never a stack trace', async () => {

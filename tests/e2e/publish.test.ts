@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { makeChatFixture } from '../engine/generate/fixtures.ts';
 import { MockPushHub, WRITE_TOKEN, sha256 } from '../formats/hub/mock-hub-push.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, tr, type ServeProcess } from './harness.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  tr,
+  type ServeProcess,
+} from './harness.ts';
 import { openPage } from './tiny-runs.ts';
 
 let hub: MockPushHub;
@@ -34,7 +43,12 @@ describe('Publish… in the browser', () => {
   it('asks for a token first, then pushes an adapter with its card; a foreign namespace fails in words; an export publishes too', async () => {
     const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Publish check' });
     const fx = await makeChatFixture(join(serve.dataDir, 'fixture'));
-    const adapter = await serve.invoke<{ id: string; path: string }>('adapters.import', { projectId: project.id, path: fx.adapters[0], name: 'Style', model: fx.model.dir });
+    const adapter = await serve.invoke<{ id: string; path: string }>('adapters.import', {
+      projectId: project.id,
+      path: fx.adapters[0],
+      name: 'Style',
+      model: fx.model.dir,
+    });
 
     const context = await newStudioContext(browser);
     const page = await context.newPage();
@@ -64,9 +78,13 @@ describe('Publish… in the browser', () => {
     await screenshot(page, 'publish-done.png');
 
     const held = hub.filesOf('alice/style-lora');
-    for (const f of readdirSync(adapter.path)) expect(sha256(held.get(f)!), f).toBe(sha256(readFileSync(join(adapter.path, f))));
+    for (const f of readdirSync(adapter.path))
+      expect(sha256(held.get(f)!), f).toBe(sha256(readFileSync(join(adapter.path, f))));
     const card = held.get('README.md')!.toString();
-    expect(parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(card)![1])).toMatchObject({ library_name: 'peft', pipeline_tag: 'text-generation' });
+    expect(parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(card)![1])).toMatchObject({
+      library_name: 'peft',
+      pipeline_tag: 'text-generation',
+    });
     expect(hub.repos.get('alice/style-lora')!.private).toBe(true); // the dialog's default
     await dialog.getByRole('button', { name: 'Close' }).click();
 
@@ -81,7 +99,10 @@ describe('Publish… in the browser', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     // From the Exports page: a PEFT copy, published to a second repo.
-    const exported = await serve.invoke<{ id: string; jobId: string; path: string }>('exports.start', { adapterId: adapter.id, format: 'peft' });
+    const exported = await serve.invoke<{ id: string; jobId: string; path: string }>('exports.start', {
+      adapterId: adapter.id,
+      format: 'peft',
+    });
     for (let i = 0; ; i++) {
       const e = await serve.invoke<{ status: string; error: string | null }>('exports.get', { id: exported.id });
       if (e.status === 'succeeded') break;
@@ -98,8 +119,14 @@ describe('Publish… in the browser', () => {
     await exportDialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
     expect(hub.repos.get('alice/style-peft')!.private).toBe(false);
     const peft = hub.filesOf('alice/style-peft');
-    expect(sha256(peft.get('adapter_model.safetensors')!)).toBe(sha256(readFileSync(join(exported.path, 'adapter_model.safetensors'))));
-    expect(peft.get('README.md')!.toString()).toBe(readFileSync(join(exported.path, 'README.md'), 'utf8').replace(JSON.stringify(exported.path), '"alice/style-peft"').replace(/^# .*$/m, '# style-peft'));
+    expect(sha256(peft.get('adapter_model.safetensors')!)).toBe(
+      sha256(readFileSync(join(exported.path, 'adapter_model.safetensors'))),
+    );
+    expect(peft.get('README.md')!.toString()).toBe(
+      readFileSync(join(exported.path, 'README.md'), 'utf8')
+        .replace(JSON.stringify(exported.path), '"alice/style-peft"')
+        .replace(/^# .*$/m, '# style-peft'),
+    );
     await screenshot(page, 'publish-export.png');
     expect(errors).toEqual([]);
     await context.close();

@@ -28,7 +28,13 @@ export const ModelCardFacts = z.object({
   architecture: z.string().nullable(),
   method: z.enum(['lora', 'qlora', 'full']).nullable(),
   lora: z
-    .object({ r: z.number(), alpha: z.number(), dropout: z.number().nullable(), targetModules: z.array(z.string()), rslora: z.boolean() })
+    .object({
+      r: z.number(),
+      alpha: z.number(),
+      dropout: z.number().nullable(),
+      targetModules: z.array(z.string()),
+      rslora: z.boolean(),
+    })
     .nullable(),
   training: z
     .object({
@@ -51,7 +57,12 @@ export const ModelCardFacts = z.object({
     })
     .nullable(),
   dataset: z
-    .object({ name: z.string(), hash: z.string().nullable(), hubId: z.string().nullable(), examples: z.number().nullable() })
+    .object({
+      name: z.string(),
+      hash: z.string().nullable(),
+      hubId: z.string().nullable(),
+      examples: z.number().nullable(),
+    })
     .nullable(),
   evaluation: z
     .object({ examples: z.number(), basePerplexity: z.number().nullable(), tunedPerplexity: z.number().nullable() })
@@ -80,8 +91,20 @@ export type HubPushResult = z.infer<typeof HubPushResult>;
 const PushOptions = {
   repo: HubRepoName,
   private: z.boolean().default(false).describe('Create the repo private (an existing repo keeps its visibility).'),
-  revision: z.string().trim().min(1).max(200).default('main').describe('The branch to commit to (created from main when missing).'),
-  message: z.string().trim().min(1).max(500).optional().describe('Commit message (default: "Upload <what> with LoRA Studio").'),
+  revision: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .default('main')
+    .describe('The branch to commit to (created from main when missing).'),
+  message: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('Commit message (default: "Upload <what> with LoRA Studio").'),
   replace: z
     .boolean()
     .default(false)
@@ -93,9 +116,15 @@ export const hubMethods = {
     input: z
       .object({
         adapterId: z.string().min(1).optional().describe('Publish this adapter (its PEFT folder).'),
-        exportId: z.string().min(1).optional().describe('Publish this export (a merged folder, a PEFT copy or a GGUF file).'),
+        exportId: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Publish this export (a merged folder, a PEFT copy or a GGUF file).'),
         path: z.string().min(1).optional().describe('Publish this folder or .gguf file (with kind).'),
-        kind: PublishKind.optional().describe('What path is: an adapter folder, a model folder or a GGUF file (default: guessed).'),
+        kind: PublishKind.optional().describe(
+          'What path is: an adapter folder, a model folder or a GGUF file (default: guessed).',
+        ),
         ...PushOptions,
       })
       .refine((v) => [v.adapterId, v.exportId, v.path].filter((x) => x !== undefined).length === 1, {

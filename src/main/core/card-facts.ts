@@ -2,80 +2,28 @@
 // summary, loss curve), its newest finished evaluation, its dataset, and its base model's own files (Hub id,
 // license, architecture, chat-template stop strings). Read from the store and the folders as they are now;
 // whatever is not recorded stays null, so the card leaves it out.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { SamplingSettings } from '../../common/api/chat.ts';
 import type { ModelCardFacts } from '../../common/api/hub.ts';
 import { RunConfig, RunSummary } from '../../common/api/runs.ts';
-import { baseModelLicense, chatStopTokens, hubIdFromCachePath } from '../formats/card/index.ts';
+import { adapterFolderFacts, baseFolderFacts, folderCardFacts, hubIdFromCachePath } from '../formats/card/index.ts';
 import type { AdapterRecord } from './store/index.ts';
 import type { CoreContext } from './api/handlers/types.ts';
-
-type Json = Record<string, unknown>;
-
-function readJson(path: string): Json | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Json;
-  } catch {
-    return null;
-  }
-}
 
 const numOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Facts every card can state: the studio version and the sampling defaults of Chat; everything else unknown. */
-export function emptyCardFacts(ctx: CoreContext): ModelCardFacts {
-  const s = SamplingSettings.parse({});
-  return {
-    baseModelHubId: null,
-    baseModelName: null,
-    license: null,
-    architecture: null,
-    method: null,
-    lora: null,
-    training: null,
-    dataset: null,
-    evaluation: null,
-    lossCurve: [],
-    evalCurve: [],
-    stopTokens: [],
-    sampling: { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty },
-    studioVersion: ctx.appVersion,
-  };
+export function emptyCardFacts(ctx: CoreContext): Promise<ModelCardFacts> {
+  return folderCardFacts({ baseDir: null, adapterDir: null, studioVersion: ctx.appVersion });
 }
 
-/** Base-model facts from its folder (and its record when it was pulled from the Hub). */
+/** Base-model facts from its folder, with the Hub id of its record when it was pulled from the Hub. */
 export async function baseModelFacts(dir: string, ctx: CoreContext): Promise<Partial<ModelCardFacts>> {
-  const folder = resolve(dir);
-  const record = ctx.store.baseModels.findByPath(folder);
-  const hubId = hubIdFromCachePath(folder) ?? (record?.sourceKind === 'hub' ? record.source : null);
-  const config = readJson(join(folder, 'config.json'));
-  const arch = Array.isArray(config?.architectures) && typeof config.architectures[0] === 'string' ? config.architectures[0] : null;
-  return {
-    baseModelHubId: hubId,
-    baseModelName: hubId ?? basename(folder),
-    license: await baseModelLicense(folder),
-    architecture: arch,
-    stopTokens: await chatStopTokens(folder),
-  };
-}
-
-/** LoRA facts an adapter folder states in adapter_config.json (PEFT's names). */
-function loraFacts(adapterDir: string): Pick<ModelCardFacts, 'lora' | 'method'> {
-  const c = readJson(join(adapterDir, 'adapter_config.json'));
-  if (!c || typeof c.r !== 'number') return { lora: null, method: null };
-  const tm = c.target_modules;
-  const targets = typeof tm === 'string' ? [tm] : Array.isArray(tm) ? [...new Set(tm.map((t) => String(t).split('.').pop()!))].sort() : [];
-  return {
-    method: c.peft_type === 'LORA' || c.peft_type === undefined ? 'lora' : null,
-    lora: {
-      r: c.r,
-      alpha: typeof c.lora_alpha === 'number' ? c.lora_alpha : c.r,
-      dropout: numOrNull(c.lora_dropout),
-      targetModules: targets,
-      rslora: c.use_rslora === true,
-    },
-  };
+  const facts = await baseFolderFacts(dir);
+  const record = ctx.store.baseModels.findByPath(resolve(dir));
+  if (!facts.baseModelHubId && record?.sourceKind === 'hub')
+    Object.assign(facts, { baseModelHubId: record.source, baseModelName: record.source });
+  return facts;
 }
 
 const TEMPLATE_NAMES: Record<string, string> = {
@@ -87,9 +35,14 @@ const TEMPLATE_NAMES: Record<string, string> = {
 };
 
 /** Everything known about an adapter: its run, evaluation, dataset and base model. */
-export async function adapterCardFacts(adapter: AdapterRecord, baseModelDir: string | null, ctx: CoreContext): Promise<ModelCardFacts> {
-  const facts: ModelCardFacts = { ...emptyCardFacts(ctx), ...loraFacts(adapter.path) };
-  if (baseModelDir && existsSync(join(baseModelDir, 'config.json'))) Object.assign(facts, await baseModelFacts(baseModelDir, ctx));
+export async function adapterCardFacts(
+  adapter: AdapterRecord,
+  baseModelDir: string | null,
+  ctx: CoreContext,
+): Promise<ModelCardFacts> {
+  const facts: ModelCardFacts = { ...(await emptyCardFacts(ctx)), ...adapterFolderFacts(adapter.path) };
+  if (baseModelDir && existsSync(join(baseModelDir, 'config.json')))
+    Object.assign(facts, await baseModelFacts(baseModelDir, ctx));
   const run = adapter.runId ? ctx.store.runs.get(adapter.runId) : null;
   const parsed = run ? RunConfig.safeParse(run.config) : null;
   if (!run || !parsed?.success) return facts;

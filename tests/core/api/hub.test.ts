@@ -40,7 +40,11 @@ beforeAll(async () => {
   const rows = Array.from({ length: 16 }, (_, i) => ({ prompt: `Q: ${i} plus one?\nA:`, completion: ` ${i + 1}` }));
   writeFileSync(dataset, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
-  core = createStudioCore({ dataDir: join(dir, 'data'), testJobs: false, jobs: { workerEnv: { HF_ENDPOINT: hub.endpoint, HF_HOME: join(dir, 'hf-home') } } });
+  core = createStudioCore({
+    dataDir: join(dir, 'data'),
+    testJobs: false,
+    jobs: { workerEnv: { HF_ENDPOINT: hub.endpoint, HF_HOME: join(dir, 'hf-home') } },
+  });
   await core.invoke('settings.setHubToken', { token: WRITE_TOKEN });
   projectId = ((await core.invoke('projects.create', { name: 'publish' })) as { id: string }).id;
   run = (await core.invoke('runs.start', {
@@ -98,7 +102,10 @@ describe('hub.push', { timeout: 120_000 }, () => {
       license: 'apache-2.0',
       datasets: ['acme/sums'],
     });
-    const metrics = (await core.invoke('runs.metrics', { id: run.id })) as { step: number; values: Record<string, number> }[];
+    const metrics = (await core.invoke('runs.metrics', { id: run.id })) as {
+      step: number;
+      values: Record<string, number>;
+    }[];
     const finished = (await core.invoke('runs.get', { id: run.id })) as Run;
     expect(card).toContain('| LoRA rank (r) / alpha | 2 / 4 |');
     expect(card).toContain('| Max steps | 4 |');
@@ -121,7 +128,10 @@ describe('hub.push', { timeout: 120_000 }, () => {
     const other = join(dir, 'other-adapter');
     mkdirSync(other);
     for (const f of readdirSync(adapter.path)) writeFileSync(join(other, f), readFileSync(join(adapter.path, f)));
-    writeFileSync(join(other, 'adapter_config.json'), readFileSync(join(adapter.path, 'adapter_config.json'), 'utf8').replace('"r": 2', '"r": 2 '));
+    writeFileSync(
+      join(other, 'adapter_config.json'),
+      readFileSync(join(adapter.path, 'adapter_config.json'), 'utf8').replace('"r": 2', '"r": 2 '),
+    );
     const refused = await push({ path: other });
     expect(refused.status).toBe('failed');
     // Not known to the studio by this path: its card has no run facts and no loss curve, so both differ too.
@@ -139,18 +149,31 @@ describe('hub.push', { timeout: 120_000 }, () => {
     const offline = await push({ adapterId: adapter.id, repo: 'alice/off' });
     expect(offline.error).toMatch(/offline mode is on/);
     await core.invoke('settings.update', { offline: false });
-    await expect(core.invoke('hub.push', { path: adapter.path, kind: 'gguf', repo: 'alice/x' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/is not a \.gguf file \(it looks like an adapter folder\)/) });
+    await expect(core.invoke('hub.push', { path: adapter.path, kind: 'gguf', repo: 'alice/x' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/is not a \.gguf file \(it looks like an adapter folder\)/),
+    });
     await expect(core.invoke('hub.push', { repo: 'alice/x' })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(core.invoke('hub.push', { adapterId: adapter.id, repo: 'not a repo' })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(core.invoke('hub.push', { adapterId: adapter.id, repo: 'not a repo' })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
     expect(hub.repos.has('alice/ro') || hub.repos.has('alice/off')).toBe(false);
   });
 
   it('exports carry their card, and a GGUF export is published under its quantization’s name', async () => {
     const folder = (await core.invoke('exports.start', { adapterId: adapter.id, format: 'hf', type: 'f32' })) as Export;
-    const gguf = (await core.invoke('exports.start', { adapterId: adapter.id, format: 'gguf', type: 'q8_0' })) as Export;
+    const gguf = (await core.invoke('exports.start', {
+      adapterId: adapter.id,
+      format: 'gguf',
+      type: 'q8_0',
+    })) as Export;
     for (const e of [folder, gguf]) expect((await core.jobs.waitFor(e.jobId!)).status).toBe('succeeded');
     const card = readFileSync(join(folder.path, 'README.md'), 'utf8');
-    expect(front(card)).toMatchObject({ base_model: 'acme/tiny-llama', library_name: 'transformers', license: 'apache-2.0' });
+    expect(front(card)).toMatchObject({
+      base_model: 'acme/tiny-llama',
+      library_name: 'transformers',
+      license: 'apache-2.0',
+    });
     expect(readdirSync(folder.path)).toContain('loss_curve.svg');
     const modelfile = readFileSync(gguf.path.replace(/\.gguf$/, '.Modelfile'), 'utf8');
     expect(modelfile).toContain(`FROM ./${gguf.path.split('/').pop()}`);
@@ -158,7 +181,13 @@ describe('hub.push', { timeout: 120_000 }, () => {
     const job = await push({ exportId: gguf.id, repo: 'alice/sums-GGUF' });
     expect(job.status, job.error ?? '').toBe('succeeded');
     const held = hub.filesOf('alice/sums-GGUF');
-    expect([...held.keys()].sort()).toEqual(['.gitattributes', 'Modelfile', 'README.md', 'loss_curve.svg', 'sums-GGUF-Q8_0.gguf']);
+    expect([...held.keys()].sort()).toEqual([
+      '.gitattributes',
+      'Modelfile',
+      'README.md',
+      'loss_curve.svg',
+      'sums-GGUF-Q8_0.gguf',
+    ]);
     expect(sha256(held.get('sums-GGUF-Q8_0.gguf')!)).toBe(sha256(readFileSync(gguf.path)));
     expect(held.get('README.md')!.toString()).toContain('llama-cli -hf alice/sums-GGUF:Q8_0');
 
@@ -166,6 +195,9 @@ describe('hub.push', { timeout: 120_000 }, () => {
     expect(merged.status, merged.error ?? '').toBe('succeeded');
     const mergedHeld = hub.filesOf('alice/sums-merged');
     expect(mergedHeld.has('.lora-studio-output.json')).toBe(false);
-    expect(front(mergedHeld.get('README.md')!.toString())).toMatchObject({ library_name: 'transformers', base_model: 'acme/tiny-llama' });
+    expect(front(mergedHeld.get('README.md')!.toString())).toMatchObject({
+      library_name: 'transformers',
+      base_model: 'acme/tiny-llama',
+    });
   });
 });

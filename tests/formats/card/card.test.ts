@@ -95,10 +95,11 @@ function parseModelfile(text: string): { instruction: string; args: string[] }[]
     const m = /^([A-Za-z]+)\s+(.*)$/.exec(line);
     if (!m) throw new Error(`Modelfile line not understood: ${line}`);
     const instruction = m[1].toUpperCase();
-    if (!['FROM', 'PARAMETER', 'TEMPLATE', 'SYSTEM', 'ADAPTER', 'LICENSE', 'MESSAGE'].includes(instruction)) throw new Error(`unknown instruction ${instruction}`);
+    if (!['FROM', 'PARAMETER', 'TEMPLATE', 'SYSTEM', 'ADAPTER', 'LICENSE', 'MESSAGE'].includes(instruction))
+      throw new Error(`unknown instruction ${instruction}`);
     const args: string[] = [];
     const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-    for (let t; (t = re.exec(m[2])); ) args.push(t[1] !== undefined ? t[1].replace(/\\(.)/g, '$1') : t[2]);
+    for (let t; (t = re.exec(m[2]));) args.push(t[1] !== undefined ? t[1].replace(/\\(.)/g, '$1') : t[2]);
     out.push({ instruction, args });
   }
   return out;
@@ -124,18 +125,46 @@ describe('model card', () => {
       datasets: ['acme/support'],
     });
     expect(cardFrontMatter(card)).toEqual(meta);
-    for (const text of ['| LoRA rank (r) / alpha | 16 / 32 |', '`k_proj`, `q_proj`', '| Learning rate | 2e-4, cosine schedule |', '| Batch | 2 × 4 gradient accumulation = 8 |', '| Training time | 12 min 34 s |', '| Tokens trained on | 81,234 |', '| base model | 9.870 |', '| fine-tuned | 4.320 |', '![Training loss by step](loss_curve.svg)', 'PeftModel.from_pretrained(base, "alice/my-lora")', 'AutoModelForCausalLM.from_pretrained("HuggingFaceTB/SmolLM2-135M")', '[acme/support](https://huggingface.co/datasets/acme/support)']) {
+    for (const text of [
+      '| LoRA rank (r) / alpha | 16 / 32 |',
+      '`k_proj`, `q_proj`',
+      '| Learning rate | 2e-4, cosine schedule |',
+      '| Batch | 2 × 4 gradient accumulation = 8 |',
+      '| Training time | 12 min 34 s |',
+      '| Tokens trained on | 81,234 |',
+      '| base model | 9.870 |',
+      '| fine-tuned | 4.320 |',
+      '![Training loss by step](loss_curve.svg)',
+      'PeftModel.from_pretrained(base, "alice/my-lora")',
+      'AutoModelForCausalLM.from_pretrained("HuggingFaceTB/SmolLM2-135M")',
+      '[acme/support](https://huggingface.co/datasets/acme/support)',
+    ]) {
       expect(card).toContain(text);
     }
   });
 
   it('leaves out what the studio does not know', () => {
-    const card = renderModelCard(facts({ baseModelHubId: null, baseModelName: null, license: null, training: null, dataset: null, evaluation: null, lossCurve: [], evalCurve: [], lora: null, method: null, architecture: null }), {
-      kind: 'model',
-      title: 'merged',
-      location: '/tmp/merged',
-      onHub: false,
-    });
+    const card = renderModelCard(
+      facts({
+        baseModelHubId: null,
+        baseModelName: null,
+        license: null,
+        training: null,
+        dataset: null,
+        evaluation: null,
+        lossCurve: [],
+        evalCurve: [],
+        lora: null,
+        method: null,
+        architecture: null,
+      }),
+      {
+        kind: 'model',
+        title: 'merged',
+        location: '/tmp/merged',
+        onHub: false,
+      },
+    );
     const meta = cardFrontMatter(card)!;
     expect(meta).toEqual({ library_name: 'transformers', pipeline_tag: 'text-generation', tags: ['lora-studio'] });
     expect(card).not.toMatch(/## Training|## Evaluation|## Loss curve|license|base_model|undefined|null|NaN/);
@@ -143,7 +172,13 @@ describe('model card', () => {
   });
 
   it('a GGUF card on the Hub names the file by quantization and says how Ollama and llama.cpp load it', () => {
-    const card = renderModelCard(facts(), { kind: 'gguf', title: 'tiny', location: 'alice/tiny-GGUF', onHub: true, gguf: { file: 'tiny-Q8_0.gguf', quant: 'Q8_0', adapter: false } });
+    const card = renderModelCard(facts(), {
+      kind: 'gguf',
+      title: 'tiny',
+      location: 'alice/tiny-GGUF',
+      onHub: true,
+      gguf: { file: 'tiny-Q8_0.gguf', quant: 'Q8_0', adapter: false },
+    });
     expect(cardFrontMatter(card)!.tags).toEqual(['lora-studio', 'lora', 'gguf']);
     expect(cardFrontMatter(card)!.library_name).toBeUndefined();
     expect(card).toContain('ollama run hf.co/alice/tiny-GGUF:Q8_0');
@@ -153,7 +188,9 @@ describe('model card', () => {
   it('reads the base model facts from its own files: Hub id from the cache path, license from its card, stop strings from its template', async () => {
     expect(hubIdFromCachePath(modelDir)).toBe('acme/tiny-chat');
     expect(hubIdFromCachePath('/data/my-model')).toBeNull();
-    expect(hubIdFromCachePath('/c/hub/datasets--acme--support/snapshots/abc/train.jsonl', 'dataset')).toBe('acme/support');
+    expect(hubIdFromCachePath('/c/hub/datasets--acme--support/snapshots/abc/train.jsonl', 'dataset')).toBe(
+      'acme/support',
+    );
     expect(await baseModelLicense(modelDir)).toBe('mit');
     expect(await baseModelLicense(dir)).toBeNull();
     expect(await chatStopTokens(modelDir)).toEqual(['<|im_end|>']);
@@ -164,7 +201,10 @@ describe('loss curve', () => {
   it('draws one point per logged step, lower loss higher on the image, with round ticks', () => {
     const svg = renderLossCurveSvg(facts().lossCurve, facts().evalCurve)!;
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    const points = /<polyline id="train"[^>]* points="([^"]+)"/.exec(svg)![1].split(' ').map((p) => p.split(',').map(Number));
+    const points = /<polyline id="train"[^>]* points="([^"]+)"/
+      .exec(svg)![1]
+      .split(' ')
+      .map((p) => p.split(',').map(Number));
     expect(points).toHaveLength(4);
     for (let i = 1; i < points.length; i++) {
       expect(points[i][0]).toBeGreaterThan(points[i - 1][0]); // steps go right
@@ -194,7 +234,11 @@ describe('GGUF for Ollama and LM Studio', () => {
     const parsed = parseModelfile(await readFile(modelfile, 'utf8'));
     const from = parsed.filter((l) => l.instruction === 'FROM');
     expect(from).toEqual([{ instruction: 'FROM', args: ['./tiny-chat-gguf-q8_0.gguf'] }]);
-    const params = Object.fromEntries(parsed.filter((l) => l.instruction === 'PARAMETER' && l.args[0] !== 'stop').map((l) => [l.args[0], Number(l.args[1])]));
+    const params = Object.fromEntries(
+      parsed
+        .filter((l) => l.instruction === 'PARAMETER' && l.args[0] !== 'stop')
+        .map((l) => [l.args[0], Number(l.args[1])]),
+    );
     expect(params).toEqual({ temperature: 0.7, top_k: 50, top_p: 0.9, repeat_penalty: 1.1 });
     const stops = parsed.filter((l) => l.instruction === 'PARAMETER' && l.args[0] === 'stop').map((l) => l.args[1]);
     expect(stops).toEqual(['<|im_end|>']);
@@ -218,14 +262,26 @@ describe('GGUF for Ollama and LM Studio', () => {
     await hub.start();
     try {
       const set = await publishFiles('gguf', ggufPath, 'alice/tiny-chat-GGUF', facts());
-      expect(set.files.map((f) => f.path).sort()).toEqual(['Modelfile', 'README.md', 'loss_curve.svg', 'tiny-chat-GGUF-Q8_0.gguf']);
-      await pushToHub({ repo: 'alice/tiny-chat-GGUF', files: set.files, message: 'gguf', env: { HF_ENDPOINT: hub.endpoint, HF_TOKEN: WRITE_TOKEN } });
+      expect(set.files.map((f) => f.path).sort()).toEqual([
+        'Modelfile',
+        'README.md',
+        'loss_curve.svg',
+        'tiny-chat-GGUF-Q8_0.gguf',
+      ]);
+      await pushToHub({
+        repo: 'alice/tiny-chat-GGUF',
+        files: set.files,
+        message: 'gguf',
+        env: { HF_ENDPOINT: hub.endpoint, HF_TOKEN: WRITE_TOKEN },
+      });
       const held = hub.filesOf('alice/tiny-chat-GGUF');
       expect(sha256(held.get('tiny-chat-GGUF-Q8_0.gguf')!)).toBe(sha256(await readFile(ggufPath)));
       expect(held.get('tiny-chat-GGUF-Q8_0.gguf')!.length).toBe((await stat(ggufPath)).size);
       const readme = held.get('README.md')!.toString();
       expect(readme).toContain('ollama run hf.co/alice/tiny-chat-GGUF:Q8_0');
-      expect(parseModelfile(held.get('Modelfile')!.toString()).find((l) => l.instruction === 'FROM')!.args).toEqual(['./tiny-chat-GGUF-Q8_0.gguf']);
+      expect(parseModelfile(held.get('Modelfile')!.toString()).find((l) => l.instruction === 'FROM')!.args).toEqual([
+        './tiny-chat-GGUF-Q8_0.gguf',
+      ]);
       expect(held.get('loss_curve.svg')!.toString()).toContain('<polyline id="train"');
     } finally {
       await hub.stop();
@@ -238,7 +294,11 @@ describe('GGUF for Ollama and LM Studio', () => {
     const res = await writeExportCard('model', out, facts());
     expect(res.written.sort()).toEqual([join(out, 'README.md'), join(out, 'loss_curve.svg')]);
     const card = await readFile(join(out, 'README.md'), 'utf8');
-    expect(cardFrontMatter(card)).toMatchObject({ base_model: 'HuggingFaceTB/SmolLM2-135M', library_name: 'transformers', license: 'apache-2.0' });
+    expect(cardFrontMatter(card)).toMatchObject({
+      base_model: 'HuggingFaceTB/SmolLM2-135M',
+      library_name: 'transformers',
+      license: 'apache-2.0',
+    });
     expect(card).toContain(`from_pretrained(${JSON.stringify(out)})`);
   });
 });

@@ -133,7 +133,10 @@ export class MockPushHub {
     if (action === 'tree' && method === 'GET') {
       const files = repo.branches.get(rev);
       if (!files) return this.error(res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
-      return this.json(res, [...files].map(([path, f]) => listing(path, f)));
+      return this.json(
+        res,
+        [...files].map(([path, f]) => listing(path, f)),
+      );
     }
     if (!this.mayWrite(req, res, name)) return;
     if (action === 'branch' && method === 'POST') {
@@ -144,10 +147,17 @@ export class MockPushHub {
     const branch = repo.branches.get(rev);
     if (!branch) return this.error(res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
     if (action === 'preupload' && method === 'POST') {
-      const body = JSON.parse((await readBody(req)).toString('utf8')) as { gitAttributes?: string; files: { path: string; size: number; sample: string }[] };
+      const body = JSON.parse((await readBody(req)).toString('utf8')) as {
+        gitAttributes?: string;
+        files: { path: string; size: number; sample: string }[];
+      };
       const attributes = body.gitAttributes ?? text(branch.get('.gitattributes')) ?? HUB_GITATTRIBUTES;
       return this.json(res, {
-        files: body.files.map((f) => ({ path: f.path, uploadMode: isLfs(f.path, f.size, attributes) ? 'lfs' : 'regular', shouldIgnore: false })),
+        files: body.files.map((f) => ({
+          path: f.path,
+          uploadMode: isLfs(f.path, f.size, attributes) ? 'lfs' : 'regular',
+          shouldIgnore: false,
+        })),
       });
     }
     if (action === 'commit' && method === 'POST') return this.commit(repo, rev, branch, req, res);
@@ -176,10 +186,16 @@ export class MockPushHub {
   }
 
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = JSON.parse((await readBody(req)).toString('utf8')) as { name: string; organization?: string; type?: string; visibility?: string };
+    const body = JSON.parse((await readBody(req)).toString('utf8')) as {
+      name: string;
+      organization?: string;
+      type?: string;
+      visibility?: string;
+    };
     const name = `${body.organization}/${body.name}`;
     if (!this.mayWrite(req, res, name)) return;
-    if (body.type && body.type !== 'model') return this.error(res, 400, null, `this mock only knows model repos, not ${body.type}`);
+    if (body.type && body.type !== 'model')
+      return this.error(res, 400, null, `this mock only knows model repos, not ${body.type}`);
     if (this.repos.has(name)) return this.error(res, 409, null, 'You already created this model repo');
     const gitattributes: StoredFile = { content: Buffer.from(HUB_GITATTRIBUTES), lfs: false };
     this.repos.set(name, {
@@ -195,7 +211,11 @@ export class MockPushHub {
   private async batch(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.repos.has(name)) return this.error(res, 404, 'RepoNotFound', 'Repository not found');
     if (!this.mayWrite(req, res, name)) return;
-    const body = JSON.parse((await readBody(req)).toString('utf8')) as { operation: string; transfers: string[]; objects: { oid: string; size: number }[] };
+    const body = JSON.parse((await readBody(req)).toString('utf8')) as {
+      operation: string;
+      transfers: string[];
+      objects: { oid: string; size: number }[];
+    };
     if (body.operation !== 'upload') return this.error(res, 400, null, 'only upload');
     res.setHeader('Content-Type', 'application/vnd.git-lfs+json');
     res.end(
@@ -207,9 +227,19 @@ export class MockPushHub {
             const n = Math.ceil(o.size / this.partSize);
             const header: Record<string, string> = { chunk_size: String(this.partSize) };
             for (let i = 1; i <= n; i++) header[String(i)] = `${this.endpoint}/lfs/${o.oid}/part/${i}`;
-            return { oid: o.oid, size: o.size, authenticated: true, actions: { upload: { href: `${this.endpoint}/lfs/${o.oid}/complete?size=${o.size}`, header } } };
+            return {
+              oid: o.oid,
+              size: o.size,
+              authenticated: true,
+              actions: { upload: { href: `${this.endpoint}/lfs/${o.oid}/complete?size=${o.size}`, header } },
+            };
           }
-          return { oid: o.oid, size: o.size, authenticated: true, actions: { upload: { href: `${this.endpoint}/lfs/${o.oid}?size=${o.size}` } } };
+          return {
+            oid: o.oid,
+            size: o.size,
+            authenticated: true,
+            actions: { upload: { href: `${this.endpoint}/lfs/${o.oid}?size=${o.size}` } },
+          };
         }),
       }),
     );
@@ -220,7 +250,8 @@ export class MockPushHub {
     const size = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('size'));
     if (parts.length === 2 && method === 'PUT') {
       const body = await readBody(req);
-      if (sha256(body) !== oid || body.length !== size) return this.error(res, 400, null, `content does not match oid ${oid}`);
+      if (sha256(body) !== oid || body.length !== size)
+        return this.error(res, 400, null, `content does not match oid ${oid}`);
       this.keep(oid, body);
       return void res.end();
     }
@@ -233,11 +264,18 @@ export class MockPushHub {
       return void res.end();
     }
     if (parts[2] === 'complete' && method === 'POST') {
-      const body = JSON.parse((await readBody(req)).toString('utf8')) as { oid: string; parts: { partNumber: number; etag: string }[] };
+      const body = JSON.parse((await readBody(req)).toString('utf8')) as {
+        oid: string;
+        parts: { partNumber: number; etag: string }[];
+      };
       const map = this.parts.get(oid);
-      if (!map || body.parts.some((p) => !map.has(p.partNumber) || !p.etag)) return this.error(res, 400, null, 'missing parts');
-      const whole = Buffer.concat(body.parts.sort((a, b) => a.partNumber - b.partNumber).map((p) => map.get(p.partNumber)!));
-      if (sha256(whole) !== oid || whole.length !== size) return this.error(res, 400, null, `assembled parts do not match oid ${oid}`);
+      if (!map || body.parts.some((p) => !map.has(p.partNumber) || !p.etag))
+        return this.error(res, 400, null, 'missing parts');
+      const whole = Buffer.concat(
+        body.parts.sort((a, b) => a.partNumber - b.partNumber).map((p) => map.get(p.partNumber)!),
+      );
+      if (sha256(whole) !== oid || whole.length !== size)
+        return this.error(res, 400, null, `assembled parts do not match oid ${oid}`);
       this.parts.delete(oid);
       this.keep(oid, whole);
       return this.json(res, {});
@@ -250,8 +288,18 @@ export class MockPushHub {
     this.lfsUploads.set(oid, (this.lfsUploads.get(oid) ?? 0) + 1);
   }
 
-  private async commit(repo: PushRepo, rev: string, branch: Map<string, StoredFile>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const lines = (await readBody(req)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
+  private async commit(
+    repo: PushRepo,
+    rev: string,
+    branch: Map<string, StoredFile>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const lines = (await readBody(req))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
     const header = lines.find((l) => l.key === 'header');
     if (!header) return this.error(res, 400, null, 'no header line');
     const next = new Map(branch);
@@ -259,12 +307,14 @@ export class MockPushHub {
     for (const { key, value } of lines) {
       const path = String(value.path ?? '');
       if (key === 'file') {
-        if (value.encoding !== 'base64') return this.error(res, 400, null, `unknown encoding ${String(value.encoding)}`);
+        if (value.encoding !== 'base64')
+          return this.error(res, 400, null, `unknown encoding ${String(value.encoding)}`);
         next.set(path, { content: Buffer.from(String(value.content), 'base64'), lfs: false });
         paths.push(path);
       } else if (key === 'lfsFile') {
         const stored = this.lfs.get(String(value.oid));
-        if (!stored || stored.length !== value.size) return this.error(res, 422, null, `LFS object ${String(value.oid)} of ${path} was never uploaded`);
+        if (!stored || stored.length !== value.size)
+          return this.error(res, 422, null, `LFS object ${String(value.oid)} of ${path} was never uploaded`);
         next.set(path, { content: stored, lfs: true });
         paths.push(path);
       } else if (key === 'deletedFile') {
@@ -295,8 +345,16 @@ export class MockPushHub {
 
 function listing(path: string, f: StoredFile) {
   if (!f.lfs) return { type: 'file', path, size: f.content.length, oid: gitBlobSha1(f.content) };
-  const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(f.content)}\nsize ${f.content.length}\n`);
-  return { type: 'file', path, size: f.content.length, oid: gitBlobSha1(pointer), lfs: { oid: sha256(f.content), size: f.content.length, pointerSize: pointer.length } };
+  const pointer = Buffer.from(
+    `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(f.content)}\nsize ${f.content.length}\n`,
+  );
+  return {
+    type: 'file',
+    path,
+    size: f.content.length,
+    oid: gitBlobSha1(pointer),
+    lfs: { oid: sha256(f.content), size: f.content.length, pointerSize: pointer.length },
+  };
 }
 
 function isLfs(path: string, size: number, attributes: string): boolean {

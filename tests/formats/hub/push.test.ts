@@ -56,7 +56,12 @@ afterEach(async () => {
   await hub.stop();
 });
 
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HF_ENDPOINT: hub.endpoint, HF_TOKEN: WRITE_TOKEN, HF_HOME: join(dir, 'no-home'), ...extra });
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  HF_ENDPOINT: hub.endpoint,
+  HF_TOKEN: WRITE_TOKEN,
+  HF_HOME: join(dir, 'no-home'),
+  ...extra,
+});
 
 function expectHolds(repo: string, branch = 'main'): void {
   const held = hub.filesOf(repo, branch);
@@ -68,7 +73,14 @@ function expectHolds(repo: string, branch = 'main'): void {
 describe('pushToHub', () => {
   it('creates the repo and commits every file byte for byte, LFS ones through the storage', async () => {
     const seen: PushProgress[] = [];
-    const out = await pushToHub({ repo: 'alice/my-lora', files, message: 'Upload adapter', private: true, env: env(), onProgress: (p) => seen.push(p) });
+    const out = await pushToHub({
+      repo: 'alice/my-lora',
+      files,
+      message: 'Upload adapter',
+      private: true,
+      env: env(),
+      onProgress: (p) => seen.push(p),
+    });
     expect(out.created).toBe(true);
     expect(out.commit).toMatch(/^[0-9a-f]{40}$/);
     expectHolds('alice/my-lora');
@@ -94,18 +106,44 @@ describe('pushToHub', () => {
 
   it('pushes to a new branch created from main', async () => {
     await pushToHub({ repo: 'alice/branchy', files, message: 'main', env: env() });
-    const changed = files.map((f) => (f.path === 'README.md' ? { ...f, content: { bytes: Buffer.from('v2') }, size: 2 } : f));
-    const refused = (await pushToHub({ repo: 'alice/branchy', files: changed, message: 'v2', revision: 'v2', env: env() }).catch((e: unknown) => e)) as HubError;
-    expect(refused.message).toMatch(/alice\/branchy@v2 already holds different versions of 1 file\(s\) this push would replace \(README\.md\)/);
-    await pushToHub({ repo: 'alice/branchy', files: changed, message: 'v2', revision: 'v2', env: env(), replace: true });
+    const changed = files.map((f) =>
+      f.path === 'README.md' ? { ...f, content: { bytes: Buffer.from('v2') }, size: 2 } : f,
+    );
+    const refused = (await pushToHub({
+      repo: 'alice/branchy',
+      files: changed,
+      message: 'v2',
+      revision: 'v2',
+      env: env(),
+    }).catch((e: unknown) => e)) as HubError;
+    expect(refused.message).toMatch(
+      /alice\/branchy@v2 already holds different versions of 1 file\(s\) this push would replace \(README\.md\)/,
+    );
+    await pushToHub({
+      repo: 'alice/branchy',
+      files: changed,
+      message: 'v2',
+      revision: 'v2',
+      env: env(),
+      replace: true,
+    });
     expect(hub.filesOf('alice/branchy', 'v2').get('README.md')!.toString()).toBe('v2');
-    expect(hub.filesOf('alice/branchy', 'main').get('README.md')!.toString()).toBe(contents.get('README.md')!.toString());
+    expect(hub.filesOf('alice/branchy', 'main').get('README.md')!.toString()).toBe(
+      contents.get('README.md')!.toString(),
+    );
   });
 
   it('retries a dropped connection and ends with the same files', async () => {
     hub.inject(/^PUT \/lfs\/.*\/part\/2$/, 'drop', 2);
     const seen: PushProgress[] = [];
-    await pushToHub({ repo: 'alice/flaky', files, message: 'x', env: env(), retryDelayMs: 10, onProgress: (p) => seen.push(p) });
+    await pushToHub({
+      repo: 'alice/flaky',
+      files,
+      message: 'x',
+      env: env(),
+      retryDelayMs: 10,
+      onProgress: (p) => seen.push(p),
+    });
     expectHolds('alice/flaky');
     expect(seen.filter((p) => p.phase === 'retrying').length).toBe(2);
     // The small LFS file stored by the first attempt was not sent again.
@@ -114,7 +152,14 @@ describe('pushToHub', () => {
 
   it('after the retries, names what reached the Hub and what did not; pushing again resumes and ends identical', async () => {
     hub.inject(/^PUT \/lfs\/.*\/part\/3$/, 'drop', 10);
-    const err = await pushToHub({ repo: 'alice/cut', files, message: 'x', env: env(), retries: 1, retryDelayMs: 10 }).catch((e: unknown) => e);
+    const err = await pushToHub({
+      repo: 'alice/cut',
+      files,
+      message: 'x',
+      env: env(),
+      retries: 1,
+      retryDelayMs: 10,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HubError);
     const message = (err as HubError).message;
     expect((err as HubError).code).toBe('network');
@@ -127,7 +172,8 @@ describe('pushToHub', () => {
     hub.injections.length = 0;
     await pushToHub({ repo: 'alice/cut', files, message: 'x', env: env() });
     expectHolds('alice/cut');
-    for (const f of ['extra.safetensors', 'adapter_model.safetensors']) expect(hub.lfsUploads.get(sha256(contents.get(f)!)), f).toBe(1);
+    for (const f of ['extra.safetensors', 'adapter_model.safetensors'])
+      expect(hub.lfsUploads.get(sha256(contents.get(f)!)), f).toBe(1);
   });
 
   it('cancel stops the push; pushing again ends identical', async () => {
@@ -152,18 +198,24 @@ describe('pushToHub', () => {
     await pushToHub({ repo: 'alice/taken', files: files.slice(0, 1), message: 'first', env: env() });
     const other: PushFile = { path: 'other.txt', content: { bytes: Buffer.from('someone else') }, size: 12 };
     await pushToHub({ repo: 'alice/taken', files: [other], message: 'other', env: env(), replace: true });
-    const err = (await pushToHub({ repo: 'alice/taken', files, message: 'x', env: env() }).catch((e: unknown) => e)) as HubError;
+    const err = (await pushToHub({ repo: 'alice/taken', files, message: 'x', env: env() }).catch(
+      (e: unknown) => e,
+    )) as HubError;
     expect(err.code).toBe('repo-not-empty');
     expect(err.message).toMatch(/alice\/taken already holds 1 other file\(s\) \(other\.txt\).*--replace/);
     await pushToHub({ repo: 'alice/taken', files, message: 'x', env: env(), replace: true });
     expect(hub.filesOf('alice/taken').get('other.txt')!.toString()).toBe('someone else');
-    expect(hub.filesOf('alice/taken').get('adapter_model.safetensors')!.equals(contents.get('adapter_model.safetensors')!)).toBe(true);
+    expect(
+      hub.filesOf('alice/taken').get('adapter_model.safetensors')!.equals(contents.get('adapter_model.safetensors')!),
+    ).toBe(true);
   });
 
   it('gives a message for each refusal: no token, bad token, read-only token, foreign namespace, offline, unreachable', async () => {
     const fail = (opts: Partial<Parameters<typeof pushToHub>[0]>) =>
       pushToHub({ repo: 'alice/x', files, message: 'x', env: env(), retries: 0, ...opts }).then(
-        () => { throw new Error('expected a refusal'); },
+        () => {
+          throw new Error('expected a refusal');
+        },
         (e: unknown) => e as HubError,
       );
     const noToken = await fail({ env: env({ HF_TOKEN: '' }) });
@@ -197,12 +249,15 @@ describe('pushToHub', () => {
     await pushToHub({ repo: 'alice/five', files, message: 'x', env: env(), retryDelayMs: 10 });
     expectHolds('alice/five');
     hub.inject(/^POST \/api\/models\/alice\/four\/commit\/main$/, 400, 5);
-    const err = (await pushToHub({ repo: 'alice/four', files, message: 'x', env: env(), retryDelayMs: 10 }).catch((e: unknown) => e)) as HubError;
+    const err = (await pushToHub({ repo: 'alice/four', files, message: 'x', env: env(), retryDelayMs: 10 }).catch(
+      (e: unknown) => e,
+    )) as HubError;
     expect([err.code, err.status]).toEqual(['bad-request', 400]);
     expect(hub.log.filter((r) => r.path === '/api/models/alice/four/commit/main').length).toBe(1);
   });
 
   it('reads the pushed local files without changing them', async () => {
-    for (const [path, content] of contents) if (path !== 'README.md') expect((await readFile(join(dir, path))).equals(content)).toBe(true);
+    for (const [path, content] of contents)
+      if (path !== 'README.md') expect((await readFile(join(dir, path))).equals(content)).toBe(true);
   });
 });

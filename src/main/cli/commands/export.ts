@@ -7,6 +7,7 @@ import { ProgressBar } from '../progress.ts';
 import { dataDirOf, printJson } from '../context.ts';
 import { dataDirContainers } from '../../core/output-targets.ts';
 import { parseAdapterArg } from './merge.ts';
+import { writeCliExportCard } from '../export-card.ts';
 
 interface ExportOpts {
   format: 'hf' | 'gguf';
@@ -53,7 +54,9 @@ export function registerExport(program: Command): void {
         throw new Error(`--format must be hf or gguf, got "${opts.format}"`);
       }
       bar.done(`wrote ${result.where}`);
+      const ollamaCreate = await writeCliExportCard({ format: opts.format, loraOnly: opts.loraOnly === true, base: opts.base, adapters: opts.adapter, out: result.where });
       if (opts.json) return printJson(result.json);
       process.stdout.write(`Wrote ${result.where} (${result.detail})\n`);
+      if (ollamaCreate) process.stdout.write(`Modelfile written beside it; load it into Ollama with:\n  ${ollamaCreate}\n`);
     });
 }

@@ -35,12 +35,18 @@ export function registerPush(program: Command): void {
     .option('--private', 'create the repo private')
     .option('--revision <branch>', 'branch to commit to (created from main when missing)', 'main')
     .option('--message <text>', 'commit message')
-    .option('--replace', 'push into a repo that already holds other files (same names are replaced, nothing is deleted)')
+    .option(
+      '--replace',
+      'push into a repo that already holds other files (same names are replaced, nothing is deleted)',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: PushOpts, command: Command) => {
       const given = (['adapter', 'model', 'gguf'] as const).filter((k) => opts[k] !== undefined);
       if (given.length !== 1) {
-        throw new StudioError('invalid_input', `give exactly one of --adapter DIR, --model DIR or --gguf FILE${given.length > 1 ? ` (got ${given.map((g) => `--${g}`).join(' and ')})` : ''}`);
+        throw new StudioError(
+          'invalid_input',
+          `give exactly one of --adapter DIR, --model DIR or --gguf FILE${given.length > 1 ? ` (got ${given.map((g) => `--${g}`).join(' and ')})` : ''}`,
+        );
       }
       const kind: PublishKind = given[0]!;
       await withCore(command, async (core) => {
@@ -53,18 +59,25 @@ export function registerPush(program: Command): void {
           ...(opts.message ? { message: opts.message } : {}),
           replace: opts.replace ?? false,
         })) as Job;
-        const ended = await followJob(core, job.id, `push ${opts.repo}`, { cancel: () => core.invoke('jobs.cancel', { id: job.id }) });
+        const ended = await followJob(core, job.id, `push ${opts.repo}`, {
+          cancel: () => core.invoke('jobs.cancel', { id: job.id }),
+        });
         if (ended.status === 'cancelled') {
-          process.stderr.write(`cancelled; run the same command again to resume (what reached the Hub is not sent again)\n`);
+          process.stderr.write(
+            `cancelled; run the same command again to resume (what reached the Hub is not sent again)\n`,
+          );
           process.exitCode = 130;
           return;
         }
-        if (ended.status !== 'succeeded') throw new StudioError('failed', ended.error ?? `the push ended ${ended.status}`);
+        if (ended.status !== 'succeeded')
+          throw new StudioError('failed', ended.error ?? `the push ended ${ended.status}`);
         const record = core.store.jobs.get(job.id);
         const result = HubPushResult.parse(record?.result);
         if (opts.json) return printJson(result);
         const lines = [
-          result.commit ? `Pushed ${result.files.length} file(s) to ${result.url} (commit ${result.commit.slice(0, 12)})` : `${result.url} already holds exactly these files`,
+          result.commit
+            ? `Pushed ${result.files.length} file(s) to ${result.url} (commit ${result.commit.slice(0, 12)})`
+            : `${result.url} already holds exactly these files`,
           ...result.files.map((f) => `  ${f.path}`),
         ];
         if (result.ollama) lines.push(`Run it with Ollama: ${result.ollama}`);

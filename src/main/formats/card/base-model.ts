@@ -52,7 +52,11 @@ async function readJson(path: string): Promise<Json | null> {
 }
 
 const tokenText = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as Json).content === 'string' ? ((v as Json).content as string) : null;
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && typeof (v as Json).content === 'string'
+      ? ((v as Json).content as string)
+      : null;
 
 const END_MARKER = /end|eot|eos|<\/s>|im_end/i;
 
@@ -63,13 +67,18 @@ const END_MARKER = /end|eot|eos|<\/s>|im_end/i;
  */
 export async function chatStopTokens(modelDir: string): Promise<string[]> {
   const [config, generation, tokenizerConfig, tokenizer] = await Promise.all(
-    ['config.json', 'generation_config.json', 'tokenizer_config.json', 'tokenizer.json'].map((f) => readJson(join(modelDir, f))),
+    ['config.json', 'generation_config.json', 'tokenizer_config.json', 'tokenizer.json'].map((f) =>
+      readJson(join(modelDir, f)),
+    ),
   );
   const byId = new Map<number, { text: string; special: boolean }>();
   for (const t of (tokenizer?.added_tokens as Json[] | undefined) ?? []) {
-    if (typeof t.id === 'number' && typeof t.content === 'string') byId.set(t.id, { text: t.content, special: t.special === true });
+    if (typeof t.id === 'number' && typeof t.content === 'string')
+      byId.set(t.id, { text: t.content, special: t.special === true });
   }
-  for (const [id, t] of Object.entries((tokenizerConfig?.added_tokens_decoder as Record<string, Json> | undefined) ?? {})) {
+  for (const [id, t] of Object.entries(
+    (tokenizerConfig?.added_tokens_decoder as Record<string, Json> | undefined) ?? {},
+  )) {
     if (typeof t.content === 'string') byId.set(Number(id), { text: t.content, special: t.special === true });
   }
   const out: string[] = [];

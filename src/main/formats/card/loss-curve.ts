@@ -28,7 +28,8 @@ const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrec
 
 /** The SVG text, or null when there is nothing to draw (no finite loss). */
 export function renderLossCurveSvg(train: CurvePoint[], evaluation: CurvePoint[] = []): string | null {
-  const finite = (ps: CurvePoint[]) => ps.filter((p) => Number.isFinite(p.loss) && Number.isFinite(p.step)).sort((a, b) => a.step - b.step);
+  const finite = (ps: CurvePoint[]) =>
+    ps.filter((p) => Number.isFinite(p.loss) && Number.isFinite(p.step)).sort((a, b) => a.step - b.step);
   const t = finite(train);
   const e = finite(evaluation);
   const all = [...t, ...e];
@@ -44,13 +45,17 @@ export function renderLossCurveSvg(train: CurvePoint[], evaluation: CurvePoint[]
   const path = (ps: CurvePoint[]) => ps.map((p) => `${px(p.step).toFixed(1)},${py(p.loss).toFixed(1)}`).join(' ');
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${M.left}" y="18" font-size="13" fill="#111">Loss by step</text>`);
   for (const v of niceTicks(y0, y1)) {
     const y = py(v).toFixed(1);
     out.push(`<line x1="${M.left}" y1="${y}" x2="${W - M.right}" y2="${y}" stroke="#e5e7eb"/>`);
-    out.push(`<text x="${M.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${fmt(v)}</text>`);
+    out.push(
+      `<text x="${M.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${fmt(v)}</text>`,
+    );
   }
   for (const v of niceTicks(x0, x1).filter((s) => Number.isInteger(s))) {
     const x = px(v).toFixed(1);
@@ -60,17 +65,23 @@ export function renderLossCurveSvg(train: CurvePoint[], evaluation: CurvePoint[]
   out.push(`<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#444"/>`);
   out.push(`<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#444"/>`);
   out.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle" fill="#444">step</text>`);
-  out.push(`<text x="14" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" fill="#444" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">loss</text>`);
+  out.push(
+    `<text x="14" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" fill="#444" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">loss</text>`,
+  );
   if (t.length > 0) {
     out.push(`<polyline id="train" fill="none" stroke="#2563eb" stroke-width="1.5" points="${path(t)}"/>`);
   }
   if (e.length > 0) {
-    out.push(`<polyline id="eval" fill="none" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="5 3" points="${path(e)}"/>`);
-    for (const p of e) out.push(`<circle cx="${px(p.step).toFixed(1)}" cy="${py(p.loss).toFixed(1)}" r="2.5" fill="#dc2626"/>`);
+    out.push(
+      `<polyline id="eval" fill="none" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="5 3" points="${path(e)}"/>`,
+    );
+    for (const p of e)
+      out.push(`<circle cx="${px(p.step).toFixed(1)}" cy="${py(p.loss).toFixed(1)}" r="2.5" fill="#dc2626"/>`);
   }
-  const legend = [t.length > 0 ? ['#2563eb', 'training loss'] : null, e.length > 0 ? ['#dc2626', 'evaluation loss'] : null].filter(
-    (x): x is string[] => x !== null,
-  );
+  const legend = [
+    t.length > 0 ? ['#2563eb', 'training loss'] : null,
+    e.length > 0 ? ['#dc2626', 'evaluation loss'] : null,
+  ].filter((x): x is string[] => x !== null);
   legend.forEach(([color, label], i) => {
     const x = W - M.right - 130;
     const y = M.top + 6 + i * 16;

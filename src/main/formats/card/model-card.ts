@@ -71,11 +71,16 @@ export function renderModelCard(facts: ModelCardFacts, target: CardTarget): stri
   // What was trained and how.
   const rows: [string, string][] = [];
   if (facts.architecture) rows.push(['Architecture', facts.architecture]);
-  if (facts.method) rows.push(['Method', { lora: 'LoRA', qlora: 'QLoRA (4-bit NF4 base)', full: 'full fine-tuning' }[facts.method]]);
+  if (facts.method)
+    rows.push(['Method', { lora: 'LoRA', qlora: 'QLoRA (4-bit NF4 base)', full: 'full fine-tuning' }[facts.method]]);
   if (facts.lora) {
-    rows.push(['LoRA rank (r) / alpha', `${facts.lora.r} / ${facts.lora.alpha}${facts.lora.rslora ? ' (rsLoRA: scale alpha/√r)' : ''}`]);
+    rows.push([
+      'LoRA rank (r) / alpha',
+      `${facts.lora.r} / ${facts.lora.alpha}${facts.lora.rslora ? ' (rsLoRA: scale alpha/√r)' : ''}`,
+    ]);
     if (facts.lora.dropout !== null) rows.push(['LoRA dropout', String(facts.lora.dropout)]);
-    if (facts.lora.targetModules.length > 0) rows.push(['Target modules', facts.lora.targetModules.map((m) => `\`${m}\``).join(', ')]);
+    if (facts.lora.targetModules.length > 0)
+      rows.push(['Target modules', facts.lora.targetModules.map((m) => `\`${m}\``).join(', ')]);
   }
   const t = facts.training;
   if (t) {
@@ -85,7 +90,10 @@ export function renderModelCard(facts: ModelCardFacts, target: CardTarget): stri
     rows.push(['Learning rate', `${sci(t.learningRate)}, ${t.scheduler} schedule`]);
     if (t.warmupSteps) rows.push(['Warm-up', `${t.warmupSteps} steps`]);
     else if (t.warmupRatio !== null) rows.push(['Warm-up', `${t.warmupRatio * 100}% of the steps`]);
-    rows.push(['Batch', `${t.microBatchSize} × ${t.gradientAccumulationSteps} gradient accumulation = ${t.microBatchSize * t.gradientAccumulationSteps}`]);
+    rows.push([
+      'Batch',
+      `${t.microBatchSize} × ${t.gradientAccumulationSteps} gradient accumulation = ${t.microBatchSize * t.gradientAccumulationSteps}`,
+    ]);
     rows.push(['Max sequence length', `${num(t.maxSeqLength)} tokens`]);
     if (t.template) rows.push(['Template', t.template]);
     rows.push(['Seed', String(t.seed)]);
@@ -101,12 +109,26 @@ export function renderModelCard(facts: ModelCardFacts, target: CardTarget): stri
     if (d.hash) rows.push(['Dataset content hash (sha256)', `\`${d.hash}\``]);
   }
   if (rows.length > 0) {
-    out.push('## Training', '', '| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '');
+    out.push(
+      '## Training',
+      '',
+      '| | |',
+      '| --- | --- |',
+      ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`),
+      '',
+    );
   }
 
   const e = facts.evaluation;
   if (e && (e.basePerplexity !== null || e.tunedPerplexity !== null)) {
-    out.push('## Evaluation', '', `Perplexity on ${num(e.examples)} held-out examples (lower is better):`, '', '| | perplexity |', '| --- | --- |');
+    out.push(
+      '## Evaluation',
+      '',
+      `Perplexity on ${num(e.examples)} held-out examples (lower is better):`,
+      '',
+      '| | perplexity |',
+      '| --- | --- |',
+    );
     if (e.basePerplexity !== null) out.push(`| base model | ${e.basePerplexity.toFixed(3)} |`);
     if (e.tunedPerplexity !== null) out.push(`| fine-tuned | ${e.tunedPerplexity.toFixed(3)} |`);
     out.push('');
@@ -178,7 +200,14 @@ function usage(facts: ModelCardFacts, target: CardTarget): string[] {
     lines.push('With llama.cpp:', '', '```sh', `llama-cli -m ${g.file}`, '```');
   }
   if (target.ollama) {
-    lines.push('', `With Ollama from this folder (the Modelfile \`${target.ollama.modelfile}\` sets the stop strings and sampling defaults):`, '', '```sh', target.ollama.create, '```');
+    lines.push(
+      '',
+      `With Ollama from this folder (the Modelfile \`${target.ollama.modelfile}\` sets the stop strings and sampling defaults):`,
+      '',
+      '```sh',
+      target.ollama.create,
+      '```',
+    );
   }
   return lines;
 }

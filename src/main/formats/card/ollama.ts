@@ -48,7 +48,11 @@ export async function readGgufFacts(file: string): Promise<GgufFacts> {
 
 /** "<stem>-<QUANT>.gguf", the stem cleaned to what the Hub and Ollama accept; an existing quant suffix is not doubled. */
 export function ggufFileName(stem: string, quant: string | null): string {
-  let clean = stem.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+  let clean =
+    stem
+      .replace(/\.gguf$/i, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'model';
   if (quant) {
     clean = clean.replace(new RegExp(`[-_.]${quant.replace(/_/g, '[_-]?')}$`, 'i'), '');
     return `${clean}-${quant}.gguf`;
@@ -58,7 +62,13 @@ export function ggufFileName(stem: string, quant: string | null): string {
 
 /** An Ollama model name: lowercase letters, digits, . _ - (what `ollama create` accepts). */
 export function ollamaModelName(stem: string): string {
-  return stem.toLowerCase().replace(/\.gguf$/, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'model';
+  return (
+    stem
+      .toLowerCase()
+      .replace(/\.gguf$/, '')
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '') || 'model'
+  );
 }
 
 export interface ModelfileOptions {

@@ -9,7 +9,15 @@ import type { PushFile } from '../hub/push.ts';
 import { FILE_MARKERS, FOLDER_MARKER } from '../output-guard.ts';
 import { LOSS_CURVE_FILE, renderLossCurveSvg } from './loss-curve.ts';
 import { CARD_FILE, renderModelCard } from './model-card.ts';
-import { MODELFILE_HEADER, ggufFileName, modelfilePathFor, ollamaCreateCommand, ollamaModelName, readGgufFacts, renderModelfile } from './ollama.ts';
+import {
+  MODELFILE_HEADER,
+  ggufFileName,
+  modelfilePathFor,
+  ollamaCreateCommand,
+  ollamaModelName,
+  readGgufFacts,
+  renderModelfile,
+} from './ollama.ts';
 
 const MODELFILE = 'Modelfile';
 /** Never published from a folder: our own in-progress and resume state, and OS litter. */
@@ -38,7 +46,12 @@ export interface PublishSet {
 }
 
 /** The files a push of `source` sends to `repo`, card included. */
-export async function publishFiles(kind: PublishKind, source: string, repo: string, facts: ModelCardFacts): Promise<PublishSet> {
+export async function publishFiles(
+  kind: PublishKind,
+  source: string,
+  repo: string,
+  facts: ModelCardFacts,
+): Promise<PublishSet> {
   const info = await stat(source);
   const title = repo.split('/')[1];
   const curve = renderLossCurveSvg(facts.lossCurve, facts.evalCurve);
@@ -53,15 +66,37 @@ export async function publishFiles(kind: PublishKind, source: string, repo: stri
     const file = ggufFileName(adapter ? `${title}-lora` : title, g.quant);
     const files: PushFile[] = [{ path: file, content: { file: source }, size: info.size }];
     if (!adapter) {
-      files.push(bytesFile(MODELFILE, renderModelfile({ from: `./${file}`, stop: facts.stopTokens, sampling: facts.sampling, title: repo })));
+      files.push(
+        bytesFile(
+          MODELFILE,
+          renderModelfile({ from: `./${file}`, stop: facts.stopTokens, sampling: facts.sampling, title: repo }),
+        ),
+      );
     }
-    const card = renderModelCard(facts, { kind, title, location: repo, onHub: true, gguf: { file, quant: g.quant, adapter }, lossCurveFile });
+    const card = renderModelCard(facts, {
+      kind,
+      title,
+      location: repo,
+      onHub: true,
+      gguf: { file, quant: g.quant, adapter },
+      lossCurveFile,
+    });
     return { files: [...files, bytesFile(CARD_FILE, card), ...extra], ggufFile: file, quant: g.quant };
   }
-  if (!info.isDirectory()) throw new Error(`${source} is not a folder: an ${kind} push takes the ${kind === 'adapter' ? 'adapter' : 'model'} folder`);
+  if (!info.isDirectory())
+    throw new Error(
+      `${source} is not a folder: an ${kind} push takes the ${kind === 'adapter' ? 'adapter' : 'model'} folder`,
+    );
   const files: PushFile[] = [];
   for (const path of await listFolder(source)) {
-    if (SKIP.test(path) || path === CARD_FILE || path === FOLDER_MARKER || path === FILE_MARKERS || (curve && path === LOSS_CURVE_FILE)) continue;
+    if (
+      SKIP.test(path) ||
+      path === CARD_FILE ||
+      path === FOLDER_MARKER ||
+      path === FILE_MARKERS ||
+      (curve && path === LOSS_CURVE_FILE)
+    )
+      continue;
     if (kind === 'adapter' && (path.startsWith('checkpoints/') || path.startsWith('checkpoint-'))) continue; // resume state, not the adapter
     const full = join(source, ...path.split('/'));
     files.push({ path, content: { file: full }, size: (await stat(full)).size });
@@ -86,7 +121,12 @@ async function ownModelfileOrAbsent(path: string): Promise<boolean> {
 }
 
 /** The card an export format gets: hf → model card, peft → adapter card, gguf → Modelfile; a LoRA GGUF none. */
-export const CARD_KIND_OF_EXPORT: Record<'hf' | 'peft' | 'gguf' | 'lora-gguf', PublishKind | null> = { hf: 'model', peft: 'adapter', gguf: 'gguf', 'lora-gguf': null };
+export const CARD_KIND_OF_EXPORT: Record<'hf' | 'peft' | 'gguf' | 'lora-gguf', PublishKind | null> = {
+  hf: 'model',
+  peft: 'adapter',
+  gguf: 'gguf',
+  'lora-gguf': null,
+};
 
 export interface ExportCardResult {
   /** Files written (absolute paths). */
@@ -99,13 +139,25 @@ export interface ExportCardResult {
  * Writes the card into an export we just wrote: README.md (+ loss_curve.svg) into a folder export, a
  * `<stem>.Modelfile` beside a GGUF model file. Only our own output is written to.
  */
-export async function writeExportCard(kind: PublishKind, outPath: string, facts: ModelCardFacts): Promise<ExportCardResult> {
+export async function writeExportCard(
+  kind: PublishKind,
+  outPath: string,
+  facts: ModelCardFacts,
+): Promise<ExportCardResult> {
   if (kind === 'gguf') {
     const g = await readGgufFacts(outPath);
     if (g.type === 'adapter') return { written: [], ollamaCreate: null };
     const modelfile = modelfilePathFor(outPath);
     if (!(await ownModelfileOrAbsent(modelfile))) return { written: [], ollamaCreate: null }; // someone else's file: left alone
-    await writeAtomic(modelfile, renderModelfile({ from: `./${basename(outPath)}`, stop: facts.stopTokens, sampling: facts.sampling, title: basename(outPath) }));
+    await writeAtomic(
+      modelfile,
+      renderModelfile({
+        from: `./${basename(outPath)}`,
+        stop: facts.stopTokens,
+        sampling: facts.sampling,
+        title: basename(outPath),
+      }),
+    );
     return { written: [modelfile], ollamaCreate: ollamaCreateCommand(modelfile, ollamaModelName(basename(outPath))) };
   }
   const written: string[] = [];
@@ -114,7 +166,13 @@ export async function writeExportCard(kind: PublishKind, outPath: string, facts:
     await writeAtomic(join(outPath, LOSS_CURVE_FILE), curve);
     written.push(join(outPath, LOSS_CURVE_FILE));
   }
-  const card = renderModelCard(facts, { kind, title: basename(outPath), location: outPath, onHub: false, lossCurveFile: curve ? LOSS_CURVE_FILE : null });
+  const card = renderModelCard(facts, {
+    kind,
+    title: basename(outPath),
+    location: outPath,
+    onHub: false,
+    lossCurveFile: curve ? LOSS_CURVE_FILE : null,
+  });
   await writeAtomic(join(outPath, CARD_FILE), card);
   written.push(join(outPath, CARD_FILE));
   return { written, ollamaCreate: null };

@@ -16,7 +16,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { commitIter, createBranch, createRepo, HubApiError, listFiles, type CommitOperation, type CommitProgressEvent } from '@huggingface/hub';
+import {
+  commitIter,
+  createBranch,
+  createRepo,
+  HubApiError,
+  listFiles,
+  type CommitOperation,
+  type CommitProgressEvent,
+} from '@huggingface/hub';
 import { offlineFromEnv, resolveEndpoint, resolveToken } from './cache.ts';
 import { formatBytes, HubError } from './download.ts';
 
@@ -91,7 +99,8 @@ export async function pushToHub(options: PushOptions): Promise<PushOutcome> {
   const endpoint = resolveEndpoint(options.endpoint, env);
   const revision = options.revision ?? 'main';
   const repo = options.repo;
-  if (!/^[^/\s]+\/[^/\s]+$/.test(repo)) throw new HubError('bad-request', `"${repo}" is not a Hub repo (expected "user/name")`);
+  if (!/^[^/\s]+\/[^/\s]+$/.test(repo))
+    throw new HubError('bad-request', `"${repo}" is not a Hub repo (expected "user/name")`);
   if (options.offline ?? offlineFromEnv(env)) {
     throw new HubError(
       'offline',
@@ -153,7 +162,9 @@ export async function pushToHub(options: PushOptions): Promise<PushOutcome> {
     const list = (xs: string[]) => xs.slice(0, 5).join(', ') + (xs.length > 5 ? ` and ${xs.length - 5} more` : '');
     const parts = [
       others.length > 0 ? `${others.length} other file(s) (${list(others)})` : null,
-      changed.length > 0 ? `different versions of ${changed.length} file(s) this push would replace (${list(changed)})` : null,
+      changed.length > 0
+        ? `different versions of ${changed.length} file(s) this push would replace (${list(changed)})`
+        : null,
     ].filter(Boolean);
     throw new HubError(
       'repo-not-empty',
@@ -179,13 +190,23 @@ export async function pushToHub(options: PushOptions): Promise<PushOutcome> {
     try {
       const commit = await commitOnce(repo, revision, options.message, toSend, common, options.signal, (event) => {
         if (event.event === 'phase') {
-          const phase = event.phase === 'preuploading' ? 'checking' : event.phase === 'uploadingLargeFiles' ? 'uploading' : 'committing';
+          const phase =
+            event.phase === 'preuploading'
+              ? 'checking'
+              : event.phase === 'uploadingLargeFiles'
+                ? 'uploading'
+                : 'committing';
           return report({ phase, file: undefined });
         }
         if (event.state === 'hashing') return report({ phase: 'hashing', file: event.path });
         if (event.state === 'uploading' && event.progress >= 1 && !stored.has(event.path)) {
           stored.add(event.path);
-          report({ phase: 'uploading', file: event.path, bytes: sumSizes(stored, sizes), filesDone: skipped + stored.size });
+          report({
+            phase: 'uploading',
+            file: event.path,
+            bytes: sumSizes(stored, sizes),
+            filesDone: skipped + stored.size,
+          });
         }
       });
       report({ phase: 'done', file: undefined, bytes: totalBytes, filesDone: filesTotal });
@@ -193,11 +214,16 @@ export async function pushToHub(options: PushOptions): Promise<PushOutcome> {
     } catch (err) {
       const failure = pushFailure(err, net, repo, endpoint, options.signal);
       if (failure.code !== 'network' || attempt > retries || options.signal?.aborted) {
-        if (failure.code === 'network' || failure.code === 'cancelled') throw new HubError(failure.code, withState(failure.message, toSend, stored, repo, attempt), failure.status);
+        if (failure.code === 'network' || failure.code === 'cancelled')
+          throw new HubError(failure.code, withState(failure.message, toSend, stored, repo, attempt), failure.status);
         throw failure;
       }
       const wait = delay * 2 ** (attempt - 1);
-      report({ phase: 'retrying', file: undefined, message: `${failure.message}; trying again in ${Math.round(wait / 100) / 10} s (attempt ${attempt + 1} of ${retries + 1})` });
+      report({
+        phase: 'retrying',
+        file: undefined,
+        message: `${failure.message}; trying again in ${Math.round(wait / 100) / 10} s (attempt ${attempt + 1} of ${retries + 1})`,
+      });
       await sleep(wait, options.signal);
     }
   }
@@ -210,7 +236,9 @@ function withState(message: string, files: PushFile[], stored: Set<string>, repo
   const names = (xs: PushFile[]) => xs.map((f) => `${f.path} (${formatBytes(f.size)})`).join(', ');
   return (
     `${message}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}. ` +
-    (done.length > 0 ? `Already in the Hub's storage, not committed yet: ${names(done)}. ` : 'Nothing reached the Hub. ') +
+    (done.length > 0
+      ? `Already in the Hub's storage, not committed yet: ${names(done)}. `
+      : 'Nothing reached the Hub. ') +
     `Not uploaded: ${names(missing)}. Nothing was committed to ${repo}; push again to resume (what is stored is not sent again).`
   );
 }
@@ -232,9 +260,18 @@ async function listRemote(
 ): Promise<Map<string, RemoteFile> | null> {
   const out = new Map<string, RemoteFile>();
   try {
-    for await (const entry of listFiles({ repo: { type: 'model', name: repo }, revision, recursive: true, ...common })) {
+    for await (const entry of listFiles({
+      repo: { type: 'model', name: repo },
+      revision,
+      recursive: true,
+      ...common,
+    })) {
       if (entry.type !== 'file') continue;
-      out.set(entry.path, { oid: entry.oid ?? '', lfsOid: entry.lfs?.oid ?? null, size: entry.lfs?.size ?? entry.size });
+      out.set(entry.path, {
+        oid: entry.oid ?? '',
+        lfsOid: entry.lfs?.oid ?? null,
+        size: entry.lfs?.size ?? entry.size,
+      });
     }
   } catch (err) {
     if (err instanceof HubApiError && err.statusCode === 404) {
@@ -261,7 +298,15 @@ async function commitOnce(
     content: 'file' in f.content ? pathToFileURL(f.content.file) : new Blob([f.content.bytes]),
   }));
   const output = await consume(
-    commitIter({ repo: { type: 'model', name: repo }, operations, title, branch, useXet: false, abortSignal: signal, ...common }),
+    commitIter({
+      repo: { type: 'model', name: repo },
+      operations,
+      title,
+      branch,
+      useXet: false,
+      abortSignal: signal,
+      ...common,
+    }),
     onEvent,
   );
   return output?.commit.oid ?? '';
@@ -284,7 +329,8 @@ class PushNetwork {
     this.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
       const combined = init?.signal && signal ? AbortSignal.any([init.signal, signal]) : (init?.signal ?? signal);
       const res = await base(input, { ...init, signal: combined });
-      if (!res.ok) this.lastFailure = { code: res.headers.get('x-error-code'), message: res.headers.get('x-error-message') };
+      if (!res.ok)
+        this.lastFailure = { code: res.headers.get('x-error-code'), message: res.headers.get('x-error-message') };
       else if (init?.method === 'PUT' && init.body instanceof Blob) this.sentBytes += init.body.size;
       return res;
     }) as typeof fetch;
@@ -298,7 +344,11 @@ function pushFailure(err: unknown, net: PushNetwork, repo: string, endpoint: str
     const status = err.statusCode;
     const said = (net.lastFailure?.message ?? err.message.replace(/\. URL: .*$/, '')).trim();
     if (status === 401) {
-      return new HubError('unauthorized', `the Hub refused the token (401: ${said}); it is invalid or expired: paste a new one in Settings or set HF_TOKEN`, status);
+      return new HubError(
+        'unauthorized',
+        `the Hub refused the token (401: ${said}); it is invalid or expired: paste a new one in Settings or set HF_TOKEN`,
+        status,
+      );
     }
     if (status === 403) {
       return new HubError(
@@ -307,14 +357,21 @@ function pushFailure(err: unknown, net: PushNetwork, repo: string, endpoint: str
         status,
       );
     }
-    if (status === 408 || status === 429 || status >= 500) return new HubError('network', `the Hub answered ${status} (${said})`, status);
+    if (status === 408 || status === 429 || status >= 500)
+      return new HubError('network', `the Hub answered ${status} (${said})`, status);
     return new HubError('bad-request', `the Hub refused the push to ${repo} (${status}: ${said})`, status);
   }
   if (err instanceof TypeError && /access token must start with 'hf_'/.test(err.message)) {
-    return new HubError('unauthorized', 'the Hugging Face token is malformed: tokens start with "hf_" (check Settings or HF_TOKEN)');
+    return new HubError(
+      'unauthorized',
+      'the Hugging Face token is malformed: tokens start with "hf_" (check Settings or HF_TOKEN)',
+    );
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return new HubError('network', `the connection to ${endpoint} failed (${cause?.code ?? cause?.message ?? (err as Error).message})`);
+  return new HubError(
+    'network',
+    `the connection to ${endpoint} failed (${cause?.code ?? cause?.message ?? (err as Error).message})`,
+  );
 }
 
 async function hashesOf(f: PushFile): Promise<LocalHashes> {
