@@ -2,7 +2,8 @@
 // that caused it; presets; the draft saved and restored through storage (an old or broken one falls back).
 import { describe, expect, it } from 'vitest';
 import { RunConfig } from '../../src/common/api/runs.ts';
-import { checkDraft, DEFAULT_DRAFT, DRAFT_KEY_PREFIX, draftToConfig, loadDraft, matchingPreset, PRESETS, saveDraft, type WizardDraft } from '../../src/renderer/src/pages/wizard/draft.ts';
+import { BUNDLED_MODEL_RECIPE } from '../../src/common/api/models.ts';
+import { checkDraft, DEFAULT_DRAFT, DRAFT_KEY_PREFIX, draftToConfig, loadDraft, matchingPreset, PRESETS, presetsFor, saveDraft, type WizardDraft } from '../../src/renderer/src/pages/wizard/draft.ts';
 
 const paths = { model: '/models/tiny', dataset: '/data/pairs.jsonl' };
 
@@ -12,10 +13,34 @@ function memoryStorage() {
 }
 
 describe('wizard draft', () => {
-  it('the defaults make the safe default run config (r=16, alpha=32, q/k/v/o, dropout 0.05, lr 1e-4)', () => {
+  it('the defaults make the safe default run config (r=16, alpha=32, q/k/v/o, dropout 0.05, lr 1e-4), saving checkpoints', () => {
     const check = checkDraft(DEFAULT_DRAFT, paths);
     expect(check.fieldErrors).toEqual({});
-    expect(check.config).toEqual(RunConfig.parse({ model: paths.model, dataset: { path: paths.dataset, skip_bad_rows: true } }));
+    expect(check.config).toEqual(RunConfig.parse({ model: paths.model, dataset: { path: paths.dataset, skip_bad_rows: true }, save_steps: 50 }));
+  });
+
+  it('on the bundled model, Balanced is the demo recipe; a separate eval file becomes the eval split', () => {
+    const balanced = presetsFor(true).balanced.values;
+    const draft: WizardDraft = { ...DEFAULT_DRAFT, ...balanced, evalKind: 'file', evalFile: '/data/eval.jsonl' };
+    expect(matchingPreset(draft, presetsFor(true))).toBe('balanced');
+    expect(matchingPreset(draft)).toBe('custom'); // not the generic Balanced
+    const config = checkDraft(draft, paths).config!;
+    const recipe = BUNDLED_MODEL_RECIPE;
+    expect(config).toMatchObject({
+      lora: { ...recipe.lora },
+      learning_rate: recipe.learning_rate,
+      max_steps: recipe.max_steps,
+      micro_batch_size: recipe.micro_batch_size,
+      gradient_accumulation_steps: recipe.gradient_accumulation_steps,
+      warmup_steps: recipe.warmup_steps,
+      max_seq_length: recipe.max_seq_length,
+      packing: recipe.packing,
+      train_on: recipe.train_on,
+      lr_scheduler_type: recipe.lr_scheduler_type,
+    });
+    expect(config.dataset.eval_split).toEqual({ kind: 'file', path: '/data/eval.jsonl' });
+    expect(checkDraft({ ...draft, evalFile: ' ' }, paths).fieldErrors.evalFile).toBeTruthy();
+    expect(presetsFor(false)).toBe(PRESETS);
   });
 
   it('turns the typed fields into the config: prompt template, no eval split at 0, max steps, all-linear', () => {

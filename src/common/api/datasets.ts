@@ -135,7 +135,24 @@ export type DatasetPreview = z.infer<typeof DatasetPreview>;
 
 const IdRef = z.object({ id: z.string().min(1) });
 
+/** A dataset that ships with the studio (the demo's), offered as a card in the wizard. */
+export const DatasetSuggestion = z.object({
+  name: z.string(),
+  description: z.string(),
+  path: z.string().describe('The training file (datasets.import takes it).'),
+  evalPath: z.string().nullable().describe('Its separate eval file, when it has one.'),
+  format: DatasetShape,
+  columns: ColumnMapping,
+  rows: z.number().int(),
+});
+export type DatasetSuggestion = z.infer<typeof DatasetSuggestion>;
+
 export const datasetMethods = {
+  'datasets.suggestions': {
+    input: z.object({}),
+    output: z.array(DatasetSuggestion),
+    doc: 'Datasets that ship with the studio (the demo dataset with its eval file), to import in one click.',
+  },
   'datasets.import': {
     input: z.object({
       projectId: z.string().min(1),

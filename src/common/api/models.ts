@@ -49,6 +49,7 @@ const HubRepoId = z
 export const PlanWarning = z.object({
   field: z.string().nullable().describe('The run config field it is about (dotted path), when one.'),
   message: z.string(),
+  blocking: z.boolean().default(false).describe('The run would fail: starting it is refused until this is fixed.'),
 });
 
 export const RunPlan = z.object({
@@ -56,7 +57,8 @@ export const RunPlan = z.object({
   trainableParameters: z.number().int(),
   totalParameters: z.number().int().describe('Base parameters plus adapter parameters, as PEFT’s print_trainable_parameters counts them.'),
   trainableShare: z.number().describe('trainable / total, 0–1.'),
-  targetedModules: z.number().int().describe('Linear layers that get an adapter (0 for full fine-tuning).'),
+  targetedModules: z.number().int().describe('Linear modules that get an adapter (0 for full fine-tuning).'),
+  targetedLayers: z.number().int().describe('Transformer blocks those modules sit in (0 for full fine-tuning).'),
   dataset: z
     .object({
       examples: z.number().int(),
@@ -84,7 +86,43 @@ export type RunPlan = z.infer<typeof RunPlan>;
 
 const IdRef = z.object({ id: z.string().min(1) });
 
+/** A model the wizard can offer as a card: the bundled default model, models opened before, and the HF cache. */
+export const ModelSuggestion = z.object({
+  origin: z.enum(['bundled', 'opened', 'hf-cache']),
+  name: z.string(),
+  path: z.string().describe('The model folder (models.open takes it).'),
+  modelId: z.string().nullable().describe('Its base model record, when it was opened already.'),
+  architecture: z.string(),
+  parameterCount: z.number().int(),
+  sizeBytes: z.number().int(),
+  layers: z.number().int(),
+  maxPositions: z.number().int(),
+});
+export type ModelSuggestion = z.infer<typeof ModelSuggestion>;
+
+/**
+ * How the bundled default model learns the demo dataset in a few minutes on a laptop CPU (what `lora-studio demo`
+ * runs): the wizard's Balanced preset on that model, so a first run from the UI reaches the demo's quality.
+ */
+export const BUNDLED_MODEL_RECIPE = {
+  lora: { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: 'all-linear' },
+  learning_rate: 3e-3,
+  max_steps: 120,
+  micro_batch_size: 8,
+  gradient_accumulation_steps: 1,
+  warmup_steps: 10,
+  lr_scheduler_type: 'cosine',
+  max_seq_length: 128,
+  packing: true,
+  train_on: 'completion',
+} as const;
+
 export const modelMethods = {
+  'models.suggestions': {
+    input: z.object({}),
+    output: z.object({ models: z.array(ModelSuggestion), bundledPath: z.string().nullable().describe('The bundled default model’s folder, when this install has it.') }),
+    doc: 'Models to offer as cards: the bundled default model, models opened before, and models in the Hugging Face cache, with size and architecture.',
+  },
   'models.open': {
     input: z.object({ path: z.string().trim().min(1, 'type the path of a model folder (the one with config.json)') }),
     output: BaseModel,

@@ -8,21 +8,21 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { MethodInput } from '../../../common/api/contract.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import type { Evaluation, RunConfigInput } from '../../../common/api/runs.ts';
+import { BUNDLED_MODEL_RECIPE } from '../../../common/api/models.ts';
 import { StudioError, type StudioCore } from '../../core/index.ts';
+import { BUNDLED_DATASET_DIR, BUNDLED_MODEL_DIR } from '../../core/bundled.ts';
 import { exportHfModel } from '../../formats/export/index.ts';
 import { exportGguf } from '../../formats/gguf/index.ts';
 import { dataDirOf, printTable, withCore } from '../context.ts';
 import { formatDuration, ProgressBar } from '../progress.ts';
 import { followJob } from './train.ts';
 
-const RESOURCES = resolve(fileURLToPath(new URL('../../../../resources', import.meta.url)));
-export const DEFAULT_MODEL_DIR = join(RESOURCES, 'default-model');
-export const DEMO_DATASET_DIR = join(RESOURCES, 'demo-dataset');
+export const DEFAULT_MODEL_DIR = BUNDLED_MODEL_DIR;
+export const DEMO_DATASET_DIR = BUNDLED_DATASET_DIR;
 export const DEMO_PROJECT = 'Demo';
 /** Asked of base and tuned models side by side; none of them is in the demo's training rows. */
 export const DEMO_PROMPTS = ['What sound does a duck make?', 'Can a horse jump?', 'What colour is the sky?'] as const;
@@ -80,6 +80,7 @@ export function demoRunConfig(o: {
   learningRate?: number;
 }): RunConfigInput {
   const full = o.method === 'full';
+  const recipe = BUNDLED_MODEL_RECIPE; // the wizard's Balanced preset on the bundled model is the same recipe
   return {
     model: o.model,
     dataset: {
@@ -90,16 +91,16 @@ export function demoRunConfig(o: {
       eval_split: { kind: 'file', path: o.evalPath },
     },
     method: o.method,
-    lora: { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: 'all-linear' },
-    learning_rate: o.learningRate ?? (full ? 5e-4 : 3e-3),
+    lora: { ...recipe.lora },
+    learning_rate: o.learningRate ?? (full ? 5e-4 : recipe.learning_rate),
     max_steps: o.steps,
-    micro_batch_size: 8,
-    gradient_accumulation_steps: 1,
-    warmup_steps: Math.min(10, Math.max(1, Math.floor(o.steps / 10))),
-    lr_scheduler_type: 'cosine',
-    max_seq_length: 128,
-    packing: true,
-    train_on: 'completion',
+    micro_batch_size: recipe.micro_batch_size,
+    gradient_accumulation_steps: recipe.gradient_accumulation_steps,
+    warmup_steps: Math.min(recipe.warmup_steps, Math.max(1, Math.floor(o.steps / 10))),
+    lr_scheduler_type: recipe.lr_scheduler_type,
+    max_seq_length: recipe.max_seq_length,
+    packing: recipe.packing,
+    train_on: recipe.train_on,
     seed: o.seed,
     logging_steps: 1,
     eval_steps: Math.max(1, Math.floor(o.steps / 4)),
@@ -456,7 +457,7 @@ export function registerDemo(program: Command): void {
       'Fine-tune the bundled default model on the demo dataset end to end: perplexity before/after, answers side by side, merged HF + GGUF export',
     )
     .option('--method <method>', 'lora | qlora | full', 'lora')
-    .option('--steps <n>', 'optimizer updates', '120')
+    .option('--steps <n>', 'optimizer updates', String(BUNDLED_MODEL_RECIPE.max_steps))
     .option('--model <dir>', 'base model folder', DEFAULT_MODEL_DIR)
     .option('--dataset <dir>', 'folder with train.jsonl and eval.jsonl', DEMO_DATASET_DIR)
     .option('--train-limit <n>', 'use only the first N training rows')

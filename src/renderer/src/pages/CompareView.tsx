@@ -12,6 +12,7 @@ import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { COMPARE_WILL } from './ComparePage.tsx';
 import { methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
+import { runSeconds } from './run-labels.ts';
 import './Adapters.css';
 
 export function CompareView({ project }: { project: Project }) {
@@ -88,7 +89,10 @@ export function CompareView({ project }: { project: Project }) {
       key: 'time',
       header: 'Time',
       className: 'numeric cell-nowrap',
-      render: (r) => (r.summary ? shortDuration(r.summary.seconds) : r.status),
+      render: (r) => {
+        const seconds = runSeconds(r); // the run page's figure
+        return seconds !== null ? shortDuration(seconds) : r.status;
+      },
     },
     {
       key: 'memory',

@@ -4,13 +4,28 @@ import type { Project } from '../../../common/api/projects.ts';
 import { lazy, Suspense, useState } from 'react';
 import type { Evaluation, EvaluationExampleRow } from '../../../common/api/runs.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Button, Card, EmptyState, PageHeader, QueryView, Spinner, StatusBadge, Table, type Column } from '../components/index.ts';
+import {
+  Button,
+  Card,
+  EmptyState,
+  PageHeader,
+  QueryView,
+  Spinner,
+  StatusBadge,
+  Table,
+  type Column,
+} from '../components/index.ts';
 import { basename, formatDateTime, formatMetric, perplexityChange } from '../format.ts';
 import { chatHref } from './ChatLinks.ts';
+import { EvaluationStart } from './EvaluationStart.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
+import { parseLocation } from '../routes.ts';
+import { useHash } from '../state/location.ts';
 
 // recharts is loaded only when an evaluation's examples are shown.
-const EvaluationChart = lazy(() => import('./EvaluationChart.tsx').then((module) => ({ default: module.EvaluationChart })));
+const EvaluationChart = lazy(() =>
+  import('./EvaluationChart.tsx').then((module) => ({ default: module.EvaluationChart })),
+);
 
 const WILL = [
   'Compare perplexity before and after fine-tuning on the evaluation split.',
@@ -18,6 +33,9 @@ const WILL = [
 ];
 
 export function EvaluatePage() {
+  // `#/evaluate/run/<run id>` (a run page's Evaluate action) picks that run in the start form.
+  const { params } = parseLocation(useHash());
+  const initialRunId = params[0] === 'run' && params[1] ? params[1] : null;
   return (
     <>
       <PageHeader
@@ -25,13 +43,13 @@ export function EvaluatePage() {
         description="How much a fine-tune changed the model on held-out examples: perplexity of the base model, and of the base with the adapter. Lower is better."
       />
       <ProjectGate pageTitle="Evaluate" icon="gauge" will={WILL}>
-        {(project) => <EvaluationList key={project.id} project={project} />}
+        {(project) => <EvaluationList key={project.id} project={project} initialRunId={initialRunId} />}
       </ProjectGate>
     </>
   );
 }
 
-function EvaluationList({ project }: { project: Project }) {
+function EvaluationList({ project, initialRunId }: { project: Project; initialRunId: string | null }) {
   const evaluations = useQuery('evaluations.list', { projectId: project.id });
   // Run names, so an evaluation of a run is called by its run's name rather than its adapter folder.
   const runs = useQuery('runs.list', { projectId: project.id });
@@ -51,19 +69,37 @@ function EvaluationList({ project }: { project: Project }) {
       render: (evaluation) => (
         <div className="project-cell">
           <span className="project-name">
-            {(evaluation.runId ? runNames.get(evaluation.runId) : undefined) ?? (evaluation.adapterPath ? basename(evaluation.adapterPath) : basename(evaluation.model))}
+            {(evaluation.runId ? runNames.get(evaluation.runId) : undefined) ??
+              (evaluation.adapterPath ? basename(evaluation.adapterPath) : basename(evaluation.model))}
           </span>
           <span className="project-description">
             {evaluation.adapterPath ? `adapter on ${basename(evaluation.model)}` : 'base model only'}
             {evaluation.examples > 0 ? ` · ${evaluation.examples} examples, ${evaluation.tokens} tokens` : ''}
           </span>
-          {evaluation.status === 'failed' && evaluation.error ? <span className="run-error">{evaluation.error}</span> : null}
+          {evaluation.status === 'failed' && evaluation.error ? (
+            <span className="run-error">{evaluation.error}</span>
+          ) : null}
         </div>
       ),
     },
-    { key: 'status', header: 'Status', className: 'cell-nowrap', render: (evaluation) => <StatusBadge status={evaluation.status} /> },
-    { key: 'base', header: 'Base perplexity', className: 'numeric cell-nowrap', render: (evaluation) => formatMetric(evaluation.basePerplexity) },
-    { key: 'tuned', header: 'Tuned perplexity', className: 'numeric cell-nowrap', render: (evaluation) => formatMetric(evaluation.adapterPerplexity) },
+    {
+      key: 'status',
+      header: 'Status',
+      className: 'cell-nowrap',
+      render: (evaluation) => <StatusBadge status={evaluation.status} />,
+    },
+    {
+      key: 'base',
+      header: 'Base perplexity',
+      className: 'numeric cell-nowrap',
+      render: (evaluation) => formatMetric(evaluation.basePerplexity),
+    },
+    {
+      key: 'tuned',
+      header: 'Tuned perplexity',
+      className: 'numeric cell-nowrap',
+      render: (evaluation) => formatMetric(evaluation.adapterPerplexity),
+    },
     {
       key: 'change',
       header: 'Change',
@@ -72,7 +108,12 @@ function EvaluationList({ project }: { project: Project }) {
         return <ChangeText change={perplexityChange(evaluation)} />;
       },
     },
-    { key: 'when', header: 'Created', className: 'cell-nowrap muted', render: (evaluation) => formatDateTime(evaluation.createdAt) },
+    {
+      key: 'when',
+      header: 'Created',
+      className: 'cell-nowrap muted',
+      render: (evaluation) => formatDateTime(evaluation.createdAt),
+    },
     {
       key: 'examples',
       header: <span className="visually-hidden">Examples</span>,
@@ -93,36 +134,60 @@ function EvaluationList({ project }: { project: Project }) {
   }
 
   return (
-    <QueryView state={evaluations.state} loadingLabel="Loading evaluations…" errorTitle="Could not load the evaluations" onRetry={evaluations.reload}>
-      {(list) =>
-        list.length === 0 ? (
-          <Card>
-            <EmptyState icon="gauge" title={`No evaluations in “${project.name}” yet`} points={WILL}>
-              Evaluation needs a finished run and its adapter. Starting one from this page is not built yet; until then, from a terminal:
-              <code className="cli-hint">{'lora-studio eval --run <run id>'}</code>
-            </EmptyState>
-          </Card>
-        ) : (
-          <>
-            <Card flush>
-              <Table caption="Evaluations" columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
+    <>
+      <EvaluationStart
+        project={project}
+        initialRunId={initialRunId}
+        onStarted={(id) => {
+          setShown(id);
+          evaluations.reload();
+        }}
+        onEnded={() => evaluations.reload()}
+      />
+      <QueryView
+        state={evaluations.state}
+        loadingLabel="Loading evaluations…"
+        errorTitle="Could not load the evaluations"
+        onRetry={evaluations.reload}
+      >
+        {(list) =>
+          list.length === 0 ? (
+            <Card>
+              <EmptyState icon="gauge" title={`No evaluations in “${project.name}” yet`} points={WILL}>
+                Pick a finished run or an adapter above. The same from a terminal:
+                <code className="cli-hint">{'lora-studio eval --run <run id>'}</code>
+              </EmptyState>
             </Card>
-            {(() => {
-              const evaluation = list.find((item) => item.id === shownId(list));
-              return evaluation ? (
-                <ExampleTable key={evaluation.id} evaluation={evaluation} title={runNames.get(evaluation.runId ?? '') ?? basename(evaluation.adapterPath ?? evaluation.model)} />
-              ) : null;
-            })()}
-          </>
-        )
-      }
-    </QueryView>
+          ) : (
+            <>
+              <Card flush>
+                <Table caption="Evaluations" columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
+              </Card>
+              {(() => {
+                const evaluation = list.find((item) => item.id === shownId(list));
+                return evaluation ? (
+                  <ExampleTable
+                    key={evaluation.id}
+                    evaluation={evaluation}
+                    title={runNames.get(evaluation.runId ?? '') ?? basename(evaluation.adapterPath ?? evaluation.model)}
+                  />
+                ) : null;
+              })()}
+            </>
+          )
+        }
+      </QueryView>
+    </>
   );
 }
 
 function ChangeText({ change }: { change: number | null }) {
   if (change === null) return <>—</>;
-  return <span className={change < 0 ? 'change-better' : 'change-worse'}>{`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`}</span>;
+  return (
+    <span
+      className={change < 0 ? 'change-better' : 'change-worse'}
+    >{`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`}</span>
+  );
 }
 
 const PAGE_SIZE = 25;
@@ -161,7 +226,12 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
   const hasTuned = evaluation.adapterPerplexity !== null;
 
   const columns: Column<EvaluationExampleRow>[] = [
-    { key: 'index', header: '#', className: 'numeric cell-nowrap muted', render: (example) => String(example.index + 1) },
+    {
+      key: 'index',
+      header: '#',
+      className: 'numeric cell-nowrap muted',
+      render: (example) => String(example.index + 1),
+    },
     {
       key: 'text',
       header: 'Example',
@@ -172,15 +242,45 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
       ),
     },
     { key: 'tokens', header: 'Tokens', className: 'numeric cell-nowrap', render: (example) => String(example.tokens) },
-    ...(hasBase ? [{ key: 'base', header: 'Base perplexity', className: 'numeric cell-nowrap', render: (example: EvaluationExampleRow) => formatMetric(example.basePerplexity) }] : []),
-    ...(hasTuned ? [{ key: 'tuned', header: 'Tuned perplexity', className: 'numeric cell-nowrap', render: (example: EvaluationExampleRow) => formatMetric(example.adapterPerplexity) }] : []),
-    ...(hasBase && hasTuned ? [{ key: 'change', header: 'Change', className: 'numeric cell-nowrap', render: (example: EvaluationExampleRow) => <ChangeText change={example.change} /> }] : []),
+    ...(hasBase
+      ? [
+          {
+            key: 'base',
+            header: 'Base perplexity',
+            className: 'numeric cell-nowrap',
+            render: (example: EvaluationExampleRow) => formatMetric(example.basePerplexity),
+          },
+        ]
+      : []),
+    ...(hasTuned
+      ? [
+          {
+            key: 'tuned',
+            header: 'Tuned perplexity',
+            className: 'numeric cell-nowrap',
+            render: (example: EvaluationExampleRow) => formatMetric(example.adapterPerplexity),
+          },
+        ]
+      : []),
+    ...(hasBase && hasTuned
+      ? [
+          {
+            key: 'change',
+            header: 'Change',
+            className: 'numeric cell-nowrap',
+            render: (example: EvaluationExampleRow) => <ChangeText change={example.change} />,
+          },
+        ]
+      : []),
     {
       key: 'chat',
       header: <span className="visually-hidden">Open in Chat</span>,
       className: 'cell-nowrap',
       render: (example) => (
-        <a className="btn btn-secondary btn-sm" href={chatHref({ adapterOrRunId: evaluation.runId, prompt: chatPromptOf(example.text) })}>
+        <a
+          className="btn btn-secondary btn-sm"
+          href={chatHref({ adapterOrRunId: evaluation.runId, prompt: chatPromptOf(example.text) })}
+        >
           Open in Chat
         </a>
       ),
@@ -208,26 +308,47 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
               </option>
             ))}
           </select>
-          <span className="field-hint">Perplexity per token of each held-out example: lower is better; the change is tuned against base.</span>
+          <span className="field-hint">
+            Perplexity per token of each held-out example: lower is better; the change is tuned against base.
+          </span>
         </div>
       </div>
-      <QueryView state={page.state} loadingLabel="Loading the examples…" errorTitle="Could not load the examples" onRetry={page.reload}>
+      <QueryView
+        state={page.state}
+        loadingLabel="Loading the examples…"
+        errorTitle="Could not load the examples"
+        onRetry={page.reload}
+      >
         {(data) => (
           <>
             {hasBase && hasTuned && data.examples.length > 0 ? (
               <Suspense fallback={<Spinner label="Loading the chart…" />}>
-                <EvaluationChart examples={data.examples} label={`Base and tuned perplexity of the examples shown, ${title}`} />
+                <EvaluationChart
+                  examples={data.examples}
+                  label={`Base and tuned perplexity of the examples shown, ${title}`}
+                />
               </Suspense>
             ) : null}
-            <Table caption={`Examples of ${title}`} columns={columns} rows={data.examples} rowKey={(example) => String(example.index)} />
+            <Table
+              caption={`Examples of ${title}`}
+              columns={columns}
+              rows={data.examples}
+              rowKey={(example) => String(example.index)}
+            />
             <div className="row-actions" style={{ marginTop: 'var(--space-2)' }}>
               <Button size="sm" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
                 Previous
               </Button>
               <span className="muted">
-                {data.total === 0 ? 'No examples' : `${offset + 1}–${Math.min(offset + PAGE_SIZE, data.total)} of ${data.total}`}
+                {data.total === 0
+                  ? 'No examples'
+                  : `${offset + 1}–${Math.min(offset + PAGE_SIZE, data.total)} of ${data.total}`}
               </span>
-              <Button size="sm" disabled={offset + PAGE_SIZE >= data.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+              <Button
+                size="sm"
+                disabled={offset + PAGE_SIZE >= data.total}
+                onClick={() => setOffset(offset + PAGE_SIZE)}
+              >
                 Next
               </Button>
             </div>

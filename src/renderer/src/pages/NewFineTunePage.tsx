@@ -92,8 +92,8 @@ function QuickStartForm({ project }: { project: Project }) {
   return (
     <form className="stack run-form" onSubmit={(event) => void submit(event)} noValidate>
       <Banner tone="info" title="Quick start">
-        The guided wizard (model and dataset pickers, a preview of the training text, memory and time estimates) is not built yet. This
-        form starts a LoRA run in “{project.name}” with the studio’s defaults for everything it does not ask.
+        This form starts a LoRA run in “{project.name}” with the studio’s defaults for everything it does not ask. The guided wizard
+        (model and dataset cards, a preview of the training text, memory and time estimates) is on the <a href="#/new">New fine-tune</a> page.
       </Banner>
       <Card title="What to train">
         <div className="form-grid">

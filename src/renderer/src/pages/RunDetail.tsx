@@ -3,15 +3,14 @@
 // demand (React.lazy in RunsPage), so the charting library is not part of the first page load.
 import { useEffect, useRef, useState } from 'react';
 import type { Run } from '../../../common/api/runs.ts';
-import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import { Banner, Button, Card, PageHeader, ProgressBar, QueryView, StatusBadge } from '../components/index.ts';
 import { MetricChart } from '../components/MetricChart.tsx';
-import { formatBytes, formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { formatBytes, formatDateTime, formatDuration, formatMetric } from '../format.ts';
 import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint } from '../metrics.ts';
 import { routeHref } from '../routes.ts';
-import { useStudio } from '../state/studio.tsx';
-import { describeRun } from './run-labels.ts';
+import { RunActions } from './RunActions.tsx';
+import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportedRunPanel, RunElsewhereDialog } from './RunElsewhere.tsx';
 
 export function RunDetail({ runId }: { runId: string }) {
@@ -35,12 +34,9 @@ interface LiveProgress {
 }
 
 function RunView({ run, reload }: { run: Run; reload: () => void }) {
-  const client = useStudio();
   const history = useQuery('runs.metrics', { id: run.id });
   const [points, setPoints] = useState<MetricPoint[]>([]);
   const [live, setLive] = useState<LiveProgress | null>(null);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [elsewhere, setElsewhere] = useState(false);
 
   // The stored history arrives once (and again after the run ends); live points may already be there.
@@ -61,19 +57,6 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
     }
   });
 
-  const act = async (action: 'cancel' | 'resume') => {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await client.invoke(action === 'cancel' ? 'runs.cancel' : 'runs.resume', { id: run.id });
-      reload();
-    } catch (error) {
-      setActionError(`Could not ${action} the run: ${toStudioApiError(error).message}`);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const active = run.status === 'running' || run.status === 'queued';
   const summary = run.summary;
   const tokensPerSecond = lastValue(points, 'tokens_per_second');
@@ -85,21 +68,12 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         description={describeRun(run)}
         actions={
           <>
-            {active ? (
-              <Button busy={busy} onClick={() => void act('cancel')}>
-                Cancel run
-              </Button>
-            ) : run.status === 'cancelled' || run.status === 'failed' ? (
-              <Button busy={busy} onClick={() => void act('resume')}>
-                Resume from checkpoint
-              </Button>
-            ) : null}
+            <RunActions run={run} reload={reload} />
             <Button onClick={() => setElsewhere(true)}>Run elsewhere…</Button>
           </>
         }
       />
       {elsewhere ? <RunElsewhereDialog run={run} onClose={() => setElsewhere(false)} /> : null}
-      {actionError ? <Banner title="The action did not go through">{actionError}</Banner> : null}
       {run.status === 'failed' && run.error ? <Banner title="The run failed">{run.error}</Banner> : null}
 
       <Card>
@@ -115,7 +89,7 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
                 active && live?.message ? live.message : null,
                 active && live?.etaSeconds != null ? `about ${formatDuration(live.etaSeconds)} left` : null,
                 tokensPerSecond !== null ? `${Math.round(tokensPerSecond)} tokens/s` : null,
-                run.startedAt ? `${active ? 'running for' : 'took'} ${formatDuration(secondsBetween(run.startedAt, run.endedAt))}` : 'not started yet',
+                run.startedAt ? `${active ? 'running for' : 'took'} ${formatDuration(runSeconds(run) ?? 0)}` : 'not started yet',
               ]
                 .filter(Boolean)
                 .join(' · ')}
@@ -126,9 +100,10 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
           <Stat label="Train loss" value={formatMetric(summary?.trainLoss ?? lastValue(points, 'loss'))} />
           <Stat label="Eval loss" value={formatMetric(summary?.evalLoss ?? lastValue(points, 'eval_loss'))} />
           <Stat label="Eval perplexity" value={formatMetric(summary?.evalPerplexity ?? lastValue(points, 'eval_perplexity'))} />
-          <Stat label="Trainable parameters" value={summary?.trainableParameters != null ? summary.trainableParameters.toLocaleString() : '—'} />
-          <Stat label="Trained tokens" value={summary ? summary.trainedTokens.toLocaleString() : '—'} />
-          <Stat label="Peak memory" value={summary?.peakRssBytes != null ? formatBytes(summary.peakRssBytes) : '—'} />
+          {/* While training, the newest point carries these; the summary has the final figures. */}
+          <Stat label="Trainable parameters" value={wholeNumber(summary?.trainableParameters ?? lastValue(points, 'trainable_parameters'))} />
+          <Stat label="Trained tokens" value={wholeNumber(summary?.trainedTokens ?? lastValue(points, 'trained_tokens'))} />
+          <Stat label="Peak memory" value={formatBytesOrDash(summary?.peakRssBytes ?? lastValue(points, 'peak_rss_bytes'))} />
         </dl>
       </Card>
 
@@ -200,6 +175,14 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
       </Card>
     </>
   );
+}
+
+function wholeNumber(value: number | null | undefined): string {
+  return value != null ? Math.round(value).toLocaleString() : '—';
+}
+
+function formatBytesOrDash(value: number | null | undefined): string {
+  return value != null ? formatBytes(value) : '—';
 }
 
 function Stat({ label, value }: { label: string; value: string }) {

@@ -6,12 +6,12 @@ import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, Spinner, StatusBadge, Table, type Column } from '../components/index.ts';
-import { formatDateTime, formatDuration, formatMetric, secondsBetween } from '../format.ts';
+import { formatDateTime, formatDuration, formatMetric } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
-import { describeRun } from './run-labels.ts';
+import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportRunDialog } from './RunElsewhere.tsx';
 import { useProjects } from '../state/projects.tsx';
 
@@ -114,7 +114,7 @@ function RunList({ project }: { project: Project }) {
     },
     { key: 'status', header: 'Status', className: 'cell-nowrap', render: (run) => <StatusBadge status={run.status} /> },
     { key: 'progress', header: 'Progress', render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} /> },
-    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss) },
+    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss ?? run.lastTrainLoss) },
     { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.evalLoss) },
     {
       key: 'time',
@@ -125,7 +125,7 @@ function RunList({ project }: { project: Project }) {
           <span title={run.endedAt ? `Ended ${formatDateTime(run.endedAt)}` : undefined}>
             {formatDateTime(run.startedAt)}
             <br />
-            <span className="faint">{formatDuration(secondsBetween(run.startedAt, run.endedAt))}</span>
+            <span className="faint">{formatDuration(runSeconds(run) ?? 0)}</span>
           </span>
         ) : (
           'Not started'
@@ -156,8 +156,7 @@ function RunList({ project }: { project: Project }) {
           list.length === 0 ? (
             <Card>
               <EmptyState icon="pulse" title={`No runs in “${project.name}” yet`} points={WILL}>
-                A run appears here, live, as soon as it starts. The guided New fine-tune page is not built yet; until then, start one from a
-                terminal:
+                A run appears here, live, as soon as it starts: start one from <a href="#/new">New fine-tune</a>, or from a terminal:
                 <code className="cli-hint">{`lora-studio train --project "${project.name}" --model <model folder> --dataset <file>`}</code>
               </EmptyState>
             </Card>

@@ -11,6 +11,7 @@ import type { TemplateConfig } from '../../../../common/api/runs.ts';
 import { importDataset, previewDataset, splitByRatio, type Example } from '../../../formats/dataset/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import { readableOnly } from '../unreadable.ts';
+import { bundledDatasets } from '../../bundled.ts';
 import type { DatasetRecord } from '../../store/index.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -159,6 +160,7 @@ export const datasetHandlers: HandlerGroup<'datasets'> = {
       },
     });
   },
+  'datasets.suggestions': () => bundledDatasets(),
   'datasets.list': ({ projectId }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
     return readableOnly('dataset', ctx.store.datasets.listByProject(projectId), toDataset);

@@ -1,14 +1,18 @@
 // Base models: `models.open` validates a local folder here (headers only: weights are checked against the
 // architecture without reading them); `models.pull` is a model.pull job whose result is recorded when it
 // succeeds. `models.plan` estimates what a run config costs before it starts.
+import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { BaseModel, MODEL_PULL_JOB_KIND, ModelPullJobResult, type BaseModel as BaseModelT, type ModelFolderSummary, type ModelPullJobParams, type RunPlan } from '../../../../common/api/models.ts';
 import type { RunConfig } from '../../../../common/api/runs.ts';
 import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/model/index.ts';
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
 import { countTrainable, defaultLoraConfig, loraConfigForRun, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
 import { effectiveOffline } from '../../settings.ts';
+import { BUNDLED_MODEL_DIR } from '../../bundled.ts';
+import { hubCacheDir, listCachedSnapshots } from '../../../formats/hub/cache.ts';
+import type { ModelSuggestion } from '../../../../common/api/models.ts';
 import { readableOnly } from '../unreadable.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { BaseModelRecord } from '../../store/index.ts';
@@ -55,7 +59,7 @@ function measuredTokensPerSecond(ctx: CoreContext, config: RunConfig): { value: 
   runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   for (const run of runs) {
     const c = run.config as Partial<RunConfig>;
-    if (run.status !== 'succeeded' || c.model !== config.model || c.method !== config.method) continue;
+    if (run.status !== 'succeeded' || typeof c.model !== 'string' || resolve(c.model) !== resolve(config.model) || c.method !== config.method) continue;
     const rates = ctx.store.runs
       .metrics(run.id)
       .map((m) => m.values.tokens_per_second)
@@ -75,12 +79,13 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     throw new StudioError('invalid_input', `model: ${(err as Error).message}`, { field: 'model' });
   }
   const warnings: RunPlan['warnings'] = [];
-  const warn = (field: string | null, message: string) => warnings.push({ field, message });
+  const warn = (field: string | null, message: string, blocking = false) => warnings.push({ field, message, blocking });
 
   // Trainable parameters, counted from shapes exactly as PEFT counts them.
   let trainable: number;
   let total: number;
   let targeted = 0;
+  let targetedLayers = 0;
   const base = countTrainable(spec, defaultLoraConfig({ target_modules: 'all-linear', r: 1 })).base;
   if (config.method === 'full') {
     trainable = base;
@@ -93,6 +98,7 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
       trainable = counted.trainable;
       total = counted.all;
       targeted = match.targets.length;
+      targetedLayers = new Set(match.targets.map((t) => t.layer).filter((layer) => layer !== null)).size;
     } catch (err) {
       warn('lora.target_modules', `${(err as Error).message}; the run would fail at the start`);
       trainable = 0;
@@ -110,6 +116,8 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     const examples = preview.total;
     const evalShare = config.dataset.eval_split.kind === 'ratio' ? config.dataset.eval_split.ratio : 0;
     const evalCount = evalShare > 0 ? Math.max(1, Math.round(examples * evalShare)) : 0;
+    const unrendered = preview.rows.find((row) => row.error !== null);
+    if (unrendered) warn('dataset.template', `row ${unrendered.row + 1} cannot be rendered with this template (${unrendered.error}); choose another template`, true);
     const stats = preview.stats!;
     dataset = { examples, trainExamples: examples - evalCount, meanTokens: stats.mean, truncated: stats.truncated, truncatedShare: stats.truncatedShare };
     if (stats.truncated > 0) {
@@ -124,7 +132,7 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
   const lr = config.learning_rate;
   const [lo, hi] = config.method === 'full' ? [1e-6, 1e-4] : [1e-5, 1e-3];
   if (lr < lo || lr > hi) warn('learning_rate', `learning rate ${lr} is outside the usual ${lo}–${hi} for ${config.method === 'full' ? 'full fine-tuning' : 'LoRA'}; ${lr > hi ? 'the loss may jump or diverge' : 'the model may barely change'}`);
-  if (config.max_seq_length > spec.maxPositions) warn('max_seq_length', `max_seq_length ${config.max_seq_length} is beyond the model’s ${spec.maxPositions} positions`);
+  if (config.max_seq_length > spec.maxPositions) warn('max_seq_length', `${config.max_seq_length} tokens is beyond the model’s ${spec.maxPositions} positions; use ${spec.maxPositions} or less`);
   if (config.lora.lora_alpha / config.lora.r > 4 && config.method !== 'full') warn('lora.lora_alpha', `lora_alpha / r = ${(config.lora.lora_alpha / config.lora.r).toFixed(1)}: a large adapter scale; 2 is usual`);
 
   // Memory: what the CPU executor keeps (fp32 compute) — frozen weights, trained state, activations, logits.
@@ -161,7 +169,7 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
   const seconds = dataset ? tokens / tokensPerSecond : null;
   const timeFormula = measured
     ? `steps × batch × mean tokens ÷ ${measured.value.toFixed(0)} tokens/s, the speed run “${measured.runName}” measured on this model and method here`
-    : `steps × batch × mean tokens × ${config.method === 'full' ? 6 : 4} × parameters FLOPs (forward 2, backward ${config.method === 'full' ? 4 : 2} per parameter and token) ÷ an assumed ${(ASSUMED_FLOPS_PER_THREAD / 1e9).toFixed(0)} GFLOP/s per CPU thread × ${threads} threads. No finished run on this model yet: the first one will calibrate it.`;
+    : `steps × batch × mean tokens × ${config.method === 'full' ? 6 : 4} × parameters FLOPs (forward 2, backward ${config.method === 'full' ? 4 : 2} per parameter and token) ÷ an assumed ${(ASSUMED_FLOPS_PER_THREAD / 1e9).toFixed(0)} GFLOP/s per CPU thread × ${threads} threads. No finished ${config.method === 'full' ? 'full fine-tuning' : config.method === 'qlora' ? 'QLoRA' : 'LoRA'} run on this model here yet: the first one will calibrate it.`;
 
   return {
     model: { architecture: spec.architecture, parameterCount: base, layers: spec.numLayers, hiddenSize: spec.hiddenSize },
@@ -169,6 +177,7 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     totalParameters: total,
     trainableShare: total > 0 ? trainable / total : 0,
     targetedModules: targeted,
+    targetedLayers,
     dataset,
     memory: {
       bytes: memoryBytes,
@@ -181,7 +190,36 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
   };
 }
 
+/** How many Hugging Face cache snapshots the cards summarise (each reads a config and safetensors headers). */
+const MAX_CACHE_SUGGESTIONS = 12;
+
+async function suggestModels(ctx: CoreContext): Promise<{ models: ModelSuggestion[]; bundledPath: string | null }> {
+  const opened = readableOnly('model', ctx.store.baseModels.list(), toModel);
+  const openedByPath = new Map(opened.map((m) => [resolve(m.path), m]));
+  const out: ModelSuggestion[] = [];
+  const seen = new Set<string>();
+  const add = async (origin: ModelSuggestion['origin'], path: string, name: string) => {
+    const key = resolve(path);
+    if (seen.has(key)) return;
+    seen.add(key);
+    const known = openedByPath.get(key);
+    try {
+      const s = known ?? (await summarizeModelFolder(path));
+      out.push({ origin, name, path, modelId: known?.id ?? null, architecture: s.architecture, parameterCount: s.parameterCount, sizeBytes: s.sizeBytes, layers: s.layers, maxPositions: s.maxPositions });
+    } catch {
+      // a folder that does not open as a model is simply not offered
+    }
+  };
+  const bundled = existsSync(join(BUNDLED_MODEL_DIR, 'config.json')) ? BUNDLED_MODEL_DIR : null;
+  if (bundled) await add('bundled', bundled, 'LoRA Studio default model (bundled)');
+  for (const m of opened) await add('opened', m.path, m.name);
+  const cached = listCachedSnapshots(hubCacheDir(), 'model').filter((s) => s.files.includes('config.json'));
+  for (const snapshot of cached.slice(0, MAX_CACHE_SUGGESTIONS)) await add('hf-cache', snapshot.path, snapshot.repo);
+  return { models: out, bundledPath: bundled };
+}
+
 export const modelHandlers: HandlerGroup<'models'> = {
+  'models.suggestions': (_input, ctx) => suggestModels(ctx),
   'models.open': async ({ path }, ctx) => {
     requireExisting(path, 'folder', 'path');
     let summary: ModelFolderSummary;

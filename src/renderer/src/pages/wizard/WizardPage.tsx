@@ -17,9 +17,10 @@ import { NewFineTunePage } from '../NewFineTunePage.tsx';
 import { ProjectGate } from '../ProjectGate.tsx';
 import { ConfigEditor, CONFIG_EDITOR_KEY_PREFIX } from '../ConfigEditor.tsx';
 import {
-  checkDraft, DRAFT_KEY_PREFIX, draftToConfig, HINTS, loadDraft, matchingPreset, PRESETS, saveDraft, STEPS, templateOf,
+  checkDraft, DRAFT_KEY_PREFIX, draftToConfig, HINTS, loadDraft, matchingPreset, PRESETS, presetsFor, saveDraft, STEPS, templateOf,
   type PresetId, type StepId, type WizardDraft,
 } from './draft.ts';
+import { DatasetCards, ModelCards, type ChosenModel } from './SuggestionCards.tsx';
 import { ProblemList, TokenView } from './preview-parts.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { useJob, type JobView } from './useJob.ts';
@@ -86,6 +87,21 @@ function Wizard({ project }: { project: Project }) {
   const dataset = datasets.state.status === 'ready' ? (datasets.state.data.find((d) => d.id === draft.datasetId) ?? null) : null;
   const paths = { model: model?.path ?? '', dataset: dataset?.path ?? '' };
   const check = checkDraft(draft, paths);
+  const suggestions = useQuery('models.suggestions', {});
+  const bundledPath = suggestions.state.status === 'ready' ? suggestions.state.data.bundledPath : null;
+  const bundled = model !== null && model.path === bundledPath;
+  // Why the template step's example cannot be rendered (Next waits until it can), reported by the step.
+  const [templateProblem, setTemplateProblem] = useState<string | null>(null);
+
+  /** A model picked: its recommended settings on the bundled model, and a max length within its context. */
+  const chooseModel = (picked: ChosenModel) => {
+    const patch: Partial<WizardDraft> = { modelId: picked.id };
+    if (picked.bundled && matchingPreset(draft, presetsFor(bundled)) === 'balanced') Object.assign(patch, presetsFor(true).balanced.values, { preset: 'balanced' });
+    const maxLength = Number(patch.maxSeqLength ?? draft.maxSeqLength);
+    if (Number.isFinite(maxLength) && maxLength > picked.maxPositions) patch.maxSeqLength = String(picked.maxPositions);
+    update(patch);
+    models.reload();
+  };
 
   const index = STEPS.findIndex((s) => s.id === draft.step);
   const ready: Record<StepId, boolean> = {
@@ -95,7 +111,7 @@ function Wizard({ project }: { project: Project }) {
     method: model !== null && dataset !== null,
     review: model !== null && dataset !== null,
   };
-  const canContinue = draft.step === 'model' ? model !== null : draft.step === 'dataset' ? dataset !== null : true;
+  const canContinue = draft.step === 'model' ? model !== null : draft.step === 'dataset' ? dataset !== null : draft.step === 'template' ? templateProblem === null : true;
   const stepRef = useRef<HTMLDivElement>(null);
   const moved = useRef(false);
   const go = (step: StepId) => {
@@ -135,10 +151,10 @@ function Wizard({ project }: { project: Project }) {
       </nav>
 
       <div ref={stepRef} className="stack">
-      {draft.step === 'model' ? <ModelStep draft={draft} update={update} models={models} model={model} /> : null}
+      {draft.step === 'model' ? <ModelStep draft={draft} update={update} models={models} model={model} bundledPath={bundledPath} chooseModel={chooseModel} /> : null}
       {draft.step === 'dataset' && model ? <DatasetStep project={project} draft={draft} update={update} datasets={datasets} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
-      {draft.step === 'template' && model && dataset ? <TemplateStep draft={draft} update={update} model={model} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
-      {draft.step === 'method' && model && dataset ? <MethodStep project={project} draft={draft} update={update} paths={paths} fieldErrors={check.fieldErrors} /> : null}
+      {draft.step === 'template' && model && dataset ? <TemplateStep draft={draft} update={update} model={model} dataset={dataset} fieldErrors={check.fieldErrors} onProblem={setTemplateProblem} /> : null}
+      {draft.step === 'method' && model && dataset ? <MethodStep project={project} draft={draft} update={update} paths={paths} fieldErrors={check.fieldErrors} bundled={bundled} /> : null}
       {draft.step === 'review' && model && dataset ? <ReviewStep project={project} draft={draft} update={update} paths={paths} /> : null}
       </div>
 
@@ -146,7 +162,13 @@ function Wizard({ project }: { project: Project }) {
         <Button icon={undefined} disabled={index === 0} onClick={() => go(STEPS[index - 1].id)}>
           Back
         </Button>
-        <span className="muted">Your choices are saved in this browser as you go.</span>
+        {draft.step === 'template' && templateProblem ? (
+          <span className="field-error" role="alert">
+            {templateProblem}
+          </span>
+        ) : (
+          <span className="muted">Your choices are saved in this browser as you go.</span>
+        )}
         {index < STEPS.length - 1 ? (
           <Button variant="primary" disabled={!canContinue} onClick={() => go(STEPS[index + 1].id)}>
             Next: {STEPS[index + 1].label}
@@ -162,7 +184,7 @@ function Wizard({ project }: { project: Project }) {
 // ── 1. Base model ─────────────────────────────────────────────────────────────────────────────────
 type ModelsQuery = ReturnType<typeof useQuery<'models.list'>>;
 
-function ModelStep({ draft, update, models, model }: { draft: WizardDraft; update: Update; models: ModelsQuery; model: BaseModel | null }) {
+function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: { draft: WizardDraft; update: Update; models: ModelsQuery; model: BaseModel | null; bundledPath: string | null; chooseModel: (picked: ChosenModel) => void }) {
   const client = useStudio();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -202,6 +224,7 @@ function ModelStep({ draft, update, models, model }: { draft: WizardDraft; updat
     <Card title="1. Base model">
       <div className="stack">
         <p className="muted">The open model you fine-tune. The studio reads Hugging Face model folders (config.json, tokenizer.json, safetensors weights).</p>
+        <ModelCards selectedId={draft.modelId} onChoose={chooseModel} />
         <div className="choice-row" role="radiogroup" aria-label="Where the model comes from">
           <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title="A folder on this machine" text="A model you already have: the folder with config.json." />
           <Choice name="model-source" checked={draft.modelSource === 'hub'} onChange={() => update({ modelSource: 'hub' })} title="Hugging Face Hub" text="Download by id into the shared Hugging Face cache (resumes if interrupted)." />
@@ -246,7 +269,15 @@ function ModelStep({ draft, update, models, model }: { draft: WizardDraft; updat
                 <label className="field-label" htmlFor="known-model">
                   Or pick a model opened before
                 </label>
-                <select id="known-model" value={draft.modelId ?? ''} onChange={(e) => update({ modelId: e.target.value || null })}>
+                <select
+                  id="known-model"
+                  value={draft.modelId ?? ''}
+                  onChange={(e) => {
+                    const picked = list.find((m) => m.id === e.target.value);
+                    if (picked) chooseModel({ id: picked.id, path: picked.path, maxPositions: picked.maxPositions, bundled: picked.path === bundledPath });
+                    else update({ modelId: null });
+                  }}
+                >
                   <option value="">—</option>
                   {list.map((m) => (
                     <option key={m.id} value={m.id}>
@@ -362,6 +393,13 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
     <Card title="2. Dataset">
       <div className="stack">
         <p className="muted">The examples to learn from: JSONL, JSON, CSV/TSV or Parquet. The format and columns are detected; bad rows are listed, never hidden.</p>
+        <DatasetCards
+          project={project}
+          onChoose={(picked) => {
+            datasets.reload();
+            update({ datasetId: picked.id, format: picked.format, columns: picked.columns, ...(picked.evalPath ? { evalKind: 'file' as const, evalFile: picked.evalPath } : {}) });
+          }}
+        />
         <form className="field-row" onSubmit={(e) => (e.preventDefault(), void startImport())}>
           <TextField label="Dataset file" value={draft.datasetPath} onChange={(e) => update({ datasetPath: e.target.value })} placeholder="/home/me/data/support-answers.jsonl" hint="Type the full path of the file." error={error} spellCheck={false} />
           <BrowseButton kind="file" title="Choose a dataset file" extensions={DATA_EXTENSIONS} onPick={(path) => update({ datasetPath: path })} onError={setError} />
@@ -418,12 +456,22 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
             </dl>
             <MappingEditor dataset={dataset} running={running} onReimport={(format, columns) => void startImport({ format, columns })} />
             {dataset.badRows > 0 ? <ProblemList problems={dataset.problems.slice(0, 5)} total={dataset.badRows} /> : null}
+            <div className="choice-row" role="radiogroup" aria-label="Held-out rows">
+              <Choice name="eval-kind" checked={draft.evalKind === 'ratio'} onChange={() => update({ evalKind: 'ratio' })} title="Hold out a share of this file" text="A random share (the seed picks it) measures eval loss." />
+              <Choice name="eval-kind" checked={draft.evalKind === 'file'} onChange={() => update({ evalKind: 'file' })} title="A separate eval file" text="Rows of another file, in the same format, never trained on." />
+            </div>
+            {draft.evalKind === 'file' ? (
+              <div className="field-row">
+                <TextField label="Eval file" value={draft.evalFile} onChange={(e) => update({ evalFile: e.target.value })} placeholder="/home/me/data/support-answers-eval.jsonl" hint="The full path of the eval file." error={fieldErrors.evalFile} spellCheck={false} />
+                <BrowseButton kind="file" title="Choose an eval file" extensions={DATA_EXTENSIONS} onPick={(path) => update({ evalFile: path })} onError={setError} />
+              </div>
+            ) : null}
             <div className="field-row">
-              <TextField label="Evaluation share" value={draft.evalRatio} onChange={(e) => update({ evalRatio: e.target.value })} hint="Rows held out to measure eval loss (0.1 = 10%; 0 = none)." error={fieldErrors.evalRatio} inputMode="decimal" />
+              {draft.evalKind === 'ratio' ? <TextField label="Evaluation share" value={draft.evalRatio} onChange={(e) => update({ evalRatio: e.target.value })} hint="Rows held out to measure eval loss (0.1 = 10%; 0 = none)." error={fieldErrors.evalRatio} inputMode="decimal" /> : null}
               <TextField label="Seed" value={draft.seed} onChange={(e) => update({ seed: e.target.value })} hint={HINTS.seed} error={fieldErrors.seed} inputMode="numeric" />
             </div>
-            {split && 'error' in split ? <Banner title="Could not split the dataset">{split.error}</Banner> : null}
-            {split && !('error' in split) ? (
+            {draft.evalKind === 'ratio' && split && 'error' in split ? <Banner title="Could not split the dataset">{split.error}</Banner> : null}
+            {draft.evalKind === 'ratio' && split && !('error' in split) ? (
               <p aria-live="polite">
                 <strong>{split.train}</strong> rows to train on, <strong>{split.eval}</strong> held out for evaluation
                 {split.overlap > 0 ? <span className="text-warning"> — {split.overlap} eval rows also appear in train, which flatters eval loss</span> : null}.
@@ -475,7 +523,7 @@ function MappingEditor({ dataset, running, onReimport }: { dataset: Dataset; run
 }
 
 // ── 3. Template ───────────────────────────────────────────────────────────────────────────────────
-function TemplateStep({ draft, update, model, dataset, fieldErrors }: { draft: WizardDraft; update: Update; model: BaseModel; dataset: Dataset; fieldErrors: Partial<Record<keyof WizardDraft, string>> }) {
+function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }: { draft: WizardDraft; update: Update; model: BaseModel; dataset: Dataset; fieldErrors: Partial<Record<keyof WizardDraft, string>>; onProblem: (reason: string | null) => void }) {
   const [example, setExample] = useState(0);
   const template = templateOf(draft);
   const templateOk = draft.templateKind !== 'prompt' || draft.promptTemplate.trim() !== '';
@@ -489,6 +537,13 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors }: { draft: W
     ...(Number.isInteger(maxLength) && maxLength > 0 ? { maxLength } : {}),
   });
   const placeholders = COLUMNS_OF[dataset.format].filter((k) => !k.endsWith('_key')).map((k) => `{${k}}`);
+  // A row the template cannot render would fail the run at its start: Next waits, saying why.
+  const renderError = preview.state.status === 'ready' ? (preview.state.data.rows.find((row) => row.error !== null)?.error ?? null) : null;
+  const problem = !templateOk ? 'Type a prompt template first.' : renderError ? `This template cannot render the example: ${renderError}` : null;
+  useEffect(() => {
+    onProblem(problem);
+    return () => onProblem(null);
+  }, [problem, onProblem]);
   return (
     <Card title="3. Template">
       <div className="stack">
@@ -548,8 +603,9 @@ const METHODS = [
   { id: 'full', title: 'Full fine-tuning', text: 'Trains every weight, for comparison: needs about 4× the model’s size in memory.' },
 ] as const;
 
-function MethodStep({ project, draft, update, paths, fieldErrors }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string }; fieldErrors: Partial<Record<keyof WizardDraft, string>> }) {
-  const preset = matchingPreset(draft);
+function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string }; fieldErrors: Partial<Record<keyof WizardDraft, string>>; bundled: boolean }) {
+  const presets = presetsFor(bundled);
+  const preset = matchingPreset(draft, presets);
   const field = (key: keyof typeof HINTS & keyof WizardDraft, label: string, extra: { disabled?: boolean; mode?: 'decimal' | 'numeric' | 'text' } = {}) => (
     <TextField
       label={label}
@@ -576,8 +632,8 @@ function MethodStep({ project, draft, update, paths, fieldErrors }: { project: P
         </div>
         {draft.method !== 'full' ? (
           <div className="choice-row" role="radiogroup" aria-label="Preset">
-            {(Object.keys(PRESETS) as PresetId[]).map((id) => (
-              <Choice key={id} name="preset" checked={preset === id} onChange={() => update({ preset: id, ...PRESETS[id].values })} title={PRESETS[id].label} text={PRESETS[id].summary} />
+            {(Object.keys(presets) as PresetId[]).map((id) => (
+              <Choice key={id} name="preset" checked={preset === id} onChange={() => update({ preset: id, ...presets[id].values })} title={presets[id].label} text={presets[id].summary} />
             ))}
           </div>
         ) : null}
@@ -597,6 +653,14 @@ function MethodStep({ project, draft, update, paths, fieldErrors }: { project: P
           {field('maxSeqLength', 'Max sequence length', { mode: 'numeric' })}
           {field('microBatch', 'Micro-batch size', { mode: 'numeric' })}
           {field('gradAccum', 'Gradient accumulation', { mode: 'numeric' })}
+          {field('warmupSteps', 'Warm-up steps', { mode: 'numeric' })}
+          <label className="choice">
+            <input type="checkbox" checked={draft.packing} onChange={(e) => update({ packing: e.target.checked })} />
+            <span>
+              <span className="choice-title">Pack short examples</span>
+              <span className="choice-text">{HINTS.packing}</span>
+            </span>
+          </label>
         </div>
       </div>
     </Card>
@@ -667,7 +731,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
               </div>
             </dl>
             <p>
-              {config.method === 'full' ? 'Full fine-tuning' : `${config.method === 'qlora' ? 'QLoRA' : 'LoRA'} r=${config.lora.r}, alpha=${config.lora.lora_alpha} on ${p.targetedModules} layers`} of{' '}
+              {config.method === 'full' ? 'Full fine-tuning' : `${config.method === 'qlora' ? 'QLoRA' : 'LoRA'} r=${config.lora.r}, alpha=${config.lora.lora_alpha} on ${p.targetedModules} modules in ${p.targetedLayers} layers`} of{' '}
               {p.model.architecture} ({formatCount(p.model.parameterCount)} parameters); {p.time.steps} optimizer steps over {p.dataset ? `${p.dataset.trainExamples} training examples (≈${Math.round(p.dataset.meanTokens)} tokens each)` : 'the dataset'}.
             </p>
             {p.warnings.length > 0 ? (
@@ -701,7 +765,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
             </details>
             <form className="field-row" onSubmit={(e) => (e.preventDefault(), void start())}>
               <TextField label="Run name" value={draft.runName} onChange={(e) => update({ runName: e.target.value })} placeholder="run 1" hint="Optional: how the run is listed." />
-              <Button type="submit" variant="primary" icon="spark" busy={starting}>
+              <Button type="submit" variant="primary" icon="spark" busy={starting} disabled={p.warnings.some((w) => w.blocking)}>
                 Start fine-tune
               </Button>
             </form>

@@ -1,6 +1,7 @@
 // The fine-tune wizard's pure half: the draft (what the user has chosen so far, saved in localStorage per
 // project as they go), the presets, the run config the draft becomes, and the contract's validation issues
 // mapped back to the step and field that caused them.
+import { BUNDLED_MODEL_RECIPE } from '../../../../common/api/models.ts';
 import { LoraSection, RunConfig, RunConfigObject, type RunConfigInput, type TemplateConfig } from '../../../../common/api/runs.ts';
 import { sentence } from '../../validation.ts';
 
@@ -28,7 +29,10 @@ export interface WizardDraft {
   format: DatasetFormatChoice;
   /** Column overrides by the contract's names (prompt, completion, …); empty = the detected ones. */
   columns: Record<string, string>;
+  /** Held-out rows: a share of the dataset, or a separate eval file. */
+  evalKind: 'ratio' | 'file';
   evalRatio: string;
+  evalFile: string;
   seed: string;
   templateKind: 'auto' | 'prompt' | 'plain';
   promptTemplate: string;
@@ -44,6 +48,8 @@ export interface WizardDraft {
   microBatch: string;
   gradAccum: string;
   maxSeqLength: string;
+  warmupSteps: string;
+  packing: boolean;
   runName: string;
 }
 
@@ -65,6 +71,41 @@ export const PRESETS = {
   },
 } as const;
 export type PresetId = keyof typeof PRESETS;
+type PresetValues = Partial<Pick<WizardDraft, 'r' | 'alpha' | 'dropout' | 'targetModules' | 'learningRate' | 'maxSteps' | 'microBatch' | 'gradAccum' | 'maxSeqLength' | 'warmupSteps' | 'packing'>>;
+export interface Preset {
+  label: string;
+  summary: string;
+  values: PresetValues;
+}
+
+/**
+ * The presets for a model. On the bundled default model, Balanced is the demo's recipe (BUNDLED_MODEL_RECIPE): the
+ * generic values are made for 100M+ models and barely move a 3.5M one in the same time.
+ */
+export function presetsFor(bundled: boolean): Record<PresetId, Preset> {
+  if (!bundled) return PRESETS;
+  const r = BUNDLED_MODEL_RECIPE;
+  return {
+    ...PRESETS,
+    balanced: {
+      label: PRESETS.balanced.label,
+      summary: `The demo’s recipe for this small model: r ${r.lora.r}, alpha ${r.lora.lora_alpha} on every linear layer, learning rate ${r.learning_rate}, ${r.max_steps} steps of ${r.micro_batch_size} packed sequences of ${r.max_seq_length} tokens (a few minutes on a laptop CPU).`,
+      values: {
+        r: String(r.lora.r),
+        alpha: String(r.lora.lora_alpha),
+        dropout: String(r.lora.lora_dropout),
+        targetModules: r.lora.target_modules,
+        learningRate: String(r.learning_rate),
+        maxSteps: String(r.max_steps),
+        microBatch: String(r.micro_batch_size),
+        gradAccum: String(r.gradient_accumulation_steps),
+        maxSeqLength: String(r.max_seq_length),
+        warmupSteps: String(r.warmup_steps),
+        packing: r.packing,
+      },
+    },
+  };
+}
 
 export const DEFAULT_DRAFT: WizardDraft = {
   step: 'model',
@@ -77,7 +118,9 @@ export const DEFAULT_DRAFT: WizardDraft = {
   datasetId: null,
   format: 'auto',
   columns: {},
+  evalKind: 'ratio',
   evalRatio: '0.1',
+  evalFile: '',
   seed: '42',
   templateKind: 'auto',
   promptTemplate: '### Question: {prompt}\n### Answer: ',
@@ -89,6 +132,8 @@ export const DEFAULT_DRAFT: WizardDraft = {
   microBatch: '1',
   gradAccum: '4',
   maxSeqLength: '1024',
+  warmupSteps: '0',
+  packing: false,
   runName: '',
 };
 
@@ -148,7 +193,7 @@ export function draftToConfig(draft: WizardDraft, paths: { model: string; datase
       format: draft.format,
       columns,
       template: templateOf(draft),
-      eval_split: ratio === 0 ? { kind: 'none' } : { kind: 'ratio', ratio },
+      eval_split: draft.evalKind === 'file' ? { kind: 'file', path: draft.evalFile.trim() } : ratio === 0 ? { kind: 'none' } : { kind: 'ratio', ratio },
       skip_bad_rows: true, // the import already listed them; the wizard trains on the usable rows
     },
     method: draft.method,
@@ -159,6 +204,10 @@ export function draftToConfig(draft: WizardDraft, paths: { model: string; datase
     micro_batch_size: num(draft.microBatch),
     gradient_accumulation_steps: num(draft.gradAccum),
     max_seq_length: num(draft.maxSeqLength),
+    warmup_steps: num(draft.warmupSteps),
+    packing: draft.packing,
+    // Resumable from the start: a checkpoint every 50 updates (and one on cancel), two kept.
+    save_steps: 50,
     seed: num(draft.seed),
   };
   return config as RunConfigInput;
@@ -169,6 +218,8 @@ const FIELD_OF_PATH: Record<string, { step: StepId; field: keyof WizardDraft }> 
   model: { step: 'model', field: 'modelPath' },
   'dataset.path': { step: 'dataset', field: 'datasetPath' },
   'dataset.eval_split.ratio': { step: 'dataset', field: 'evalRatio' },
+  'dataset.eval_split.path': { step: 'dataset', field: 'evalFile' },
+  warmup_steps: { step: 'method', field: 'warmupSteps' },
   seed: { step: 'dataset', field: 'seed' },
   'dataset.template.template': { step: 'template', field: 'promptTemplate' },
   'lora.r': { step: 'method', field: 'r' },
@@ -225,14 +276,16 @@ export const HINTS = {
   microBatch: RunConfigObject.shape.micro_batch_size.description ?? '',
   gradAccum: RunConfigObject.shape.gradient_accumulation_steps.description ?? '',
   maxSeqLength: RunConfigObject.shape.max_seq_length.description ?? '',
+  warmupSteps: RunConfigObject.shape.warmup_steps.description ?? '',
+  packing: RunConfigObject.shape.packing.description ?? '',
   seed: RunConfigObject.shape.seed.description ?? '',
   method: RunConfigObject.shape.method.description ?? '',
 } as const;
 
 /** Which preset the values match, if any (so picking "Light" then editing r shows "custom"). */
-export function matchingPreset(draft: WizardDraft): PresetId | 'custom' {
-  for (const [id, preset] of Object.entries(PRESETS) as [PresetId, (typeof PRESETS)[PresetId]][]) {
-    if ((Object.keys(preset.values) as (keyof typeof preset.values)[]).every((k) => draft[k].trim() === preset.values[k])) return id;
+export function matchingPreset(draft: WizardDraft, presets: Record<PresetId, Preset> = PRESETS): PresetId | 'custom' {
+  for (const [id, preset] of Object.entries(presets) as [PresetId, Preset][]) {
+    if (Object.entries(preset.values).every(([k, v]) => String(draft[k as keyof WizardDraft]).trim() === String(v))) return id;
   }
   return 'custom';
 }

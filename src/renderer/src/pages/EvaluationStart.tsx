@@ -1,0 +1,228 @@
+// Starting an evaluation from the Evaluate page: a finished run (its held-out split by default, or a dataset of the
+// project) or any adapter of the project on a dataset. Base and tuned are measured in one job, whose progress and
+// Cancel show here; the row it makes holds both perplexities.
+import { useState, type FormEvent } from 'react';
+import type { Adapter } from '../../../common/api/adapters.ts';
+import type { Dataset } from '../../../common/api/datasets.ts';
+import type { Project } from '../../../common/api/projects.ts';
+import type { DatasetConfig, EvaluationRequest, Run } from '../../../common/api/runs.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { useQuery } from '../api/hooks.ts';
+import { Banner, Button, Card } from '../components/index.ts';
+import { basename } from '../format.ts';
+import { useStudio } from '../state/studio.tsx';
+import { JobProgress } from './wizard/JobProgress.tsx';
+import { useJob } from './wizard/useJob.ts';
+
+type Source = 'run' | 'adapter';
+const HELD_OUT = 'held-out';
+
+/** A finished run whose output is an adapter (full fine-tuning leaves a model folder, measured as a base). */
+export function evaluableRun(run: Run): boolean {
+  return run.status === 'succeeded' && run.config.method !== 'full' && run.summary?.adapterPath != null;
+}
+
+/** Every row of a project's dataset, read with the mapping recorded at its import. */
+function wholeDataset(dataset: Dataset, template: DatasetConfig['template'] = { kind: 'auto' }): DatasetConfig {
+  return {
+    path: dataset.path,
+    format: dataset.format,
+    columns: dataset.columns,
+    template,
+    eval_split: { kind: 'none' },
+    skip_bad_rows: true,
+  };
+}
+
+export function EvaluationStart({
+  project,
+  initialRunId,
+  onStarted,
+  onEnded,
+}: {
+  project: Project;
+  initialRunId: string | null;
+  onStarted: (evaluationId: string) => void;
+  onEnded: () => void;
+}) {
+  const client = useStudio();
+  const runs = useQuery('runs.list', { projectId: project.id });
+  const adapters = useQuery('adapters.list', { projectId: project.id });
+  const datasets = useQuery('datasets.list', { projectId: project.id });
+  const finishedRuns = runs.state.status === 'ready' ? runs.state.data.filter(evaluableRun) : [];
+  const adapterList: Adapter[] =
+    adapters.state.status === 'ready'
+      ? adapters.state.data.filter((a) => a.problem === null && a.baseModel !== null)
+      : [];
+  const datasetList: Dataset[] = datasets.state.status === 'ready' ? datasets.state.data : [];
+
+  const [source, setSource] = useState<Source>('run');
+  const [runId, setRunId] = useState<string>(initialRunId ?? '');
+  const [adapterId, setAdapterId] = useState('');
+  const [data, setData] = useState<string>(HELD_OUT);
+  const [error, setError] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const { job, running, track, cancel } = useJob(() => onEnded());
+
+  const run = finishedRuns.find((r) => r.id === runId) ?? finishedRuns[0] ?? null;
+  const adapter = adapterList.find((a) => a.id === adapterId) ?? adapterList[0] ?? null;
+  const dataChoice = source === 'run' || datasetList.some((d) => d.id === data) ? data : (datasetList[0]?.id ?? '');
+  const chosenDataset = datasetList.find((d) => d.id === dataChoice) ?? null;
+
+  function request(): EvaluationRequest | string {
+    if (source === 'run') {
+      if (!run) return 'No finished run with an adapter in this project yet: train one first, or evaluate an adapter.';
+      return {
+        projectId: project.id,
+        runId: run.id,
+        ...(dataChoice !== HELD_OUT && chosenDataset
+          ? { dataset: wholeDataset(chosenDataset, run.config.dataset.template) }
+          : {}),
+        batch_size: 4,
+        compareBase: true,
+      };
+    }
+    if (!adapter)
+      return 'No adapter with a known base model in this project: import one on the Adapters page, or train a run.';
+    if (!chosenDataset) return 'No dataset in this project to measure on: import one on the Datasets page.';
+    return {
+      projectId: project.id,
+      model: adapter.baseModel!,
+      adapterPath: adapter.path,
+      dataset: wholeDataset(chosenDataset),
+      batch_size: 4,
+      compareBase: true,
+    };
+  }
+
+  async function start(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    const built = request();
+    if (typeof built === 'string') return setError(built);
+    setStarting(true);
+    try {
+      const evaluation = await client.invoke('evaluations.start', built);
+      onStarted(evaluation.id);
+      if (evaluation.jobId) track(await client.invoke('jobs.get', { id: evaluation.jobId }));
+    } catch (err) {
+      setError(toStudioApiError(err).message);
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  const runLabel = (r: Run) => `${r.name} · ${basename(r.config.model)} · ${r.summary?.steps ?? 0} steps`;
+  const heldOutLabel = run
+    ? run.config.dataset.eval_split.kind === 'file'
+      ? `its eval file (${basename(run.config.dataset.eval_split.path)})`
+      : run.config.dataset.eval_split.kind === 'ratio'
+        ? `its held-out ${Math.round(run.config.dataset.eval_split.ratio * 100)}% of ${basename(run.config.dataset.path)}`
+        : 'no held-out rows: pick a dataset'
+    : 'its held-out split';
+
+  return (
+    <Card title="Start an evaluation">
+      <form className="form-grid" onSubmit={(event) => void start(event)} aria-label="Start an evaluation">
+        <fieldset className="field">
+          <legend className="field-label">What to evaluate</legend>
+          <label>
+            <input
+              type="radio"
+              name="eval-source"
+              checked={source === 'run'}
+              onChange={() => {
+                setSource('run');
+                setData(HELD_OUT);
+              }}
+            />{' '}
+            A finished run
+          </label>{' '}
+          <label>
+            <input
+              type="radio"
+              name="eval-source"
+              checked={source === 'adapter'}
+              onChange={() => {
+                setSource('adapter');
+                setData(datasetList[0]?.id ?? '');
+              }}
+            />{' '}
+            An adapter and a dataset
+          </label>
+        </fieldset>
+        {source === 'run' ? (
+          <div className="field">
+            <label className="field-label" htmlFor="eval-run">
+              Run
+            </label>
+            <select
+              id="eval-run"
+              value={run?.id ?? ''}
+              onChange={(event) => setRunId(event.target.value)}
+              disabled={finishedRuns.length === 0}
+            >
+              {finishedRuns.length === 0 ? <option value="">No finished run yet</option> : null}
+              {finishedRuns.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {runLabel(r)}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : (
+          <div className="field">
+            <label className="field-label" htmlFor="eval-adapter">
+              Adapter
+            </label>
+            <select
+              id="eval-adapter"
+              value={adapter?.id ?? ''}
+              onChange={(event) => setAdapterId(event.target.value)}
+              disabled={adapterList.length === 0}
+            >
+              {adapterList.length === 0 ? <option value="">No adapter yet</option> : null}
+              {adapterList.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {`${a.name} · on ${basename(a.baseModel ?? '')}`}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <div className="field">
+          <label className="field-label" htmlFor="eval-data">
+            Measured on
+          </label>
+          <select id="eval-data" value={dataChoice} onChange={(event) => setData(event.target.value)}>
+            {source === 'run' ? <option value={HELD_OUT}>{`The run’s held-out rows: ${heldOutLabel}`}</option> : null}
+            {source === 'adapter' && datasetList.length === 0 ? <option value="">No dataset yet</option> : null}
+            {datasetList.map((d) => (
+              <option key={d.id} value={d.id}>
+                {`${d.name}: every row (${d.examples})`}
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">
+            The base model alone and the base with the adapter are measured on the same rows, in one job.
+          </span>
+        </div>
+        <div className="row-actions">
+          <Button type="submit" variant="primary" icon="gauge" busy={starting} disabled={running}>
+            Evaluate before/after
+          </Button>
+        </div>
+      </form>
+      <JobProgress
+        job={job}
+        running={running}
+        onCancel={cancel}
+        label="Evaluation progress"
+        pending="Starting the evaluation…"
+        failedTitle="The evaluation failed"
+      />
+      {job?.status === 'cancelled' ? <Banner tone="info">The evaluation was cancelled.</Banner> : null}
+      {error ? <Banner title="Could not start the evaluation">{error}</Banner> : null}
+    </Card>
+  );
+}
