@@ -1,0 +1,73 @@
+// The export form refuses a target that would destroy an input, in headless Chromium against a real `serve`: a
+// merged model aimed at the folder that holds the base model (replace ticked) is refused with the core's reason
+// naming the base model; a folder of someone else's files is refused naming what is in it; nothing is touched.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  type ServeProcess,
+} from './harness.ts';
+import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+
+let serve: ServeProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  buildRenderer();
+  serve = await startServe();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('Export form: never over an input', () => {
+  it('refuses the folder holding the base model and a folder the studio did not write, saying why', async () => {
+    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Guard check' });
+    const files = await tinyModelAndData(serve);
+    // The base model in a folder of its own, beside the user's other files.
+    await trainTinyRun(serve, project.id, files, 'guarded r4');
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await openPage(page, serve, 'Guard check', 'Exports');
+
+    await page.getByRole('radio', { name: 'Hugging Face folder', exact: true }).check();
+    const holdsBase = dirname(files.model); // the data dir: holds the base model (and everything else)
+    await page.getByLabel('Output path').fill(holdsBase);
+    await page.getByText('Replace the output if it already exists').waitFor({ timeout: 60_000 });
+    await page.getByText('Replace the output if it already exists').click();
+    await page.getByRole('button', { name: 'Start export' }).click();
+    const banner = page.getByText('The export did not start');
+    await banner.waitFor({ timeout: 60_000 });
+    await page.getByText(`contains the base model ${files.model}`, { exact: false }).waitFor();
+    await screenshot(page, 'export-guard-base.png');
+
+    const mine = mkdtempSync(join(tmpdir(), 'my-notes-'));
+    writeFileSync(join(mine, 'todo.txt'), 'keep me');
+    await page.getByLabel('Output path').fill(mine);
+    await page.getByRole('button', { name: 'Start export' }).click();
+    await page.getByText('is not something LoRA Studio wrote (it holds todo.txt)', { exact: false }).waitFor();
+    await screenshot(page, 'export-guard-foreign.png');
+
+    expect(readFileSync(join(mine, 'todo.txt'), 'utf8')).toBe('keep me');
+    rmSync(mine, { recursive: true, force: true });
+    expect(existsSync(join(files.model, 'config.json'))).toBe(true);
+    expect(await serve.invoke<unknown[]>('exports.list', { projectId: project.id })).toEqual([]);
+    // Only the two refused starts failed (the browser logs their 400 and 409).
+    expect(
+      errors.every((e) => /status of (400|409)/.test(e)),
+      errors.join('\n'),
+    ).toBe(true);
+    await context.close();
+  });
+});
