@@ -16,6 +16,9 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gitOid, sendHubError, sendJson, sha256 } from './mock-hub.ts';
+
+export { sha256 };
 
 export interface StoredFile {
   content: Buffer;
@@ -331,20 +334,16 @@ export class MockPushHub {
   }
 
   private json(res: ServerResponse, value: unknown): void {
-    res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(value));
+    sendJson(res, value);
   }
 
   private error(res: ServerResponse, status: number, code: string | null, message: string): void {
-    res.statusCode = status;
-    if (code) res.setHeader('X-Error-Code', code);
-    res.setHeader('X-Error-Message', message);
-    this.json(res, { error: message });
+    sendHubError(res, status, code, message);
   }
 }
 
 function listing(path: string, f: StoredFile) {
-  if (!f.lfs) return { type: 'file', path, size: f.content.length, oid: gitBlobSha1(f.content) };
+  if (!f.lfs) return { type: 'file', path, size: f.content.length, oid: gitOid(f.content) };
   const pointer = Buffer.from(
     `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(f.content)}\nsize ${f.content.length}\n`,
   );
@@ -352,7 +351,7 @@ function listing(path: string, f: StoredFile) {
     type: 'file',
     path,
     size: f.content.length,
-    oid: gitBlobSha1(pointer),
+    oid: gitOid(pointer),
     lfs: { oid: sha256(f.content), size: f.content.length, pointerSize: pointer.length },
   };
 }
@@ -378,14 +377,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
 function sha1(s: string): string {
   return createHash('sha1').update(s).digest('hex');
-}
-
-export function gitBlobSha1(b: Buffer): string {
-  return createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 }

@@ -184,16 +184,25 @@ export class MockHub {
   }
 
   private json(res: ServerResponse, value: unknown): void {
-    res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(value));
+    sendJson(res, value);
   }
 
   private error(res: ServerResponse, status: number, code: string | null, message: string): void {
-    res.statusCode = status;
-    if (code) res.setHeader('X-Error-Code', code);
-    res.setHeader('X-Error-Message', message);
-    this.json(res, { error: message });
+    sendHubError(res, status, code, message);
   }
+}
+
+export function sendJson(res: ServerResponse, value: unknown): void {
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(value));
+}
+
+/** An error as the Hub sends it: the status, X-Error-Code / X-Error-Message headers and a JSON body. */
+export function sendHubError(res: ServerResponse, status: number, code: string | null, message: string): void {
+  res.statusCode = status;
+  if (code) res.setHeader('X-Error-Code', code);
+  res.setHeader('X-Error-Message', message);
+  sendJson(res, { error: message });
 }
 
 export function sha256(content: Buffer): string {
