@@ -2,6 +2,8 @@
 // whatever arrived over its wire; this checks the method exists, parses the input with the contract's
 // schema (unknown fields are refused, so a typo is an error rather than silently ignored), runs the
 // handler, and checks the output against the contract too.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { methods, type ApiErrorShape, type MethodName } from '../../../common/api/contract.ts';
 import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
@@ -58,7 +60,17 @@ export async function routeSafe(method: unknown, input: unknown, ctx: CoreContex
   try {
     return { ok: true, result: await route(method, input, ctx) };
   } catch (err) {
-    if (!(err instanceof StudioError)) console.error(`${String(method)} failed:`, err);
+    if (!(err instanceof StudioError)) {
+      // An unexpected error: its stack goes to a log file, the terminal gets one line saying where.
+      const log = join(ctx.dataDir, 'logs', 'core.log');
+      try {
+        mkdirSync(dirname(log), { recursive: true });
+        appendFileSync(log, `${new Date().toISOString()} ${String(method)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      } catch {
+        // a log we cannot write must not hide the answer
+      }
+      console.error(`${String(method)} failed: ${err instanceof Error ? err.message : String(err)} (details in ${log})`);
+    }
     return { ok: false, error: toApiError(err) };
   }
 }
