@@ -47,6 +47,28 @@ export interface ReferenceLowering<K extends Op> {
   backward(n: NodeOf<K>, c: ReferenceBackwardCtx, dout: Float64Array): void;
 }
 
+/** act(gate) ⊙ up ops (SwiGLU, GeGLU): the same wiring around their forward and backward. */
+function gated<K extends 'swiglu' | 'geglu'>(
+  forward: (out: Float64Array, gate: Float64Array, up: Float64Array, n: number) => void,
+  backward: (dgate: Float64Array, dup: Float64Array, dout: Float64Array, gate: Float64Array, up: Float64Array, n: number) => void,
+): ReferenceLowering<K> {
+  type Gated = NodeOf<'swiglu' | 'geglu'>;
+  return {
+    forward(node, c) {
+      const n = node as Gated;
+      forward(c.alloc(n.out), c.get(n.gate), c.get(n.up), c.N * n.width);
+    },
+    backward(node, c, dout) {
+      const n = node as Gated;
+      const dg = new Float64Array(dout.length);
+      const du = new Float64Array(dout.length);
+      backward(dg, du, dout, c.get(n.gate), c.get(n.up), dout.length);
+      c.addGrad(n.gate, dg);
+      c.addGrad(n.up, du);
+    },
+  };
+}
+
 const ropeTables = (n: NodeOf<'rope'>, inp: BatchInputs) => (n.local ? { cos: inp.cosLocal!, sin: inp.sinLocal! } : { cos: inp.cos!, sin: inp.sin! });
 
 export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
@@ -80,16 +102,7 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
       c.addGrad(n.x, dx);
     },
   },
-  geglu: {
-    forward: (n, c) => gegluForward(c.alloc(n.out), c.get(n.gate), c.get(n.up), c.N * n.width),
-    backward(n, c, dout) {
-      const dg = new Float64Array(dout.length);
-      const du = new Float64Array(dout.length);
-      gegluBackward(dg, du, dout, c.get(n.gate), c.get(n.up), dout.length);
-      c.addGrad(n.gate, dg);
-      c.addGrad(n.up, du);
-    },
-  },
+  geglu: gated(gegluForward, gegluBackward),
   softcap: {
     forward: (n, c) => softcapForward(c.alloc(n.out), c.get(n.x), c.N * n.width, n.cap),
     backward(n, c, dout) {
@@ -170,16 +183,7 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
       c.addGrad(n.v, dv);
     },
   },
-  swiglu: {
-    forward: (n, c) => swigluForward(c.alloc(n.out), c.get(n.gate), c.get(n.up), c.N * n.width),
-    backward(n, c, dout) {
-      const dg = new Float64Array(dout.length);
-      const du = new Float64Array(dout.length);
-      swigluBackward(dg, du, dout, c.get(n.gate), c.get(n.up), dout.length);
-      c.addGrad(n.gate, dg);
-      c.addGrad(n.up, du);
-    },
-  },
+  swiglu: gated(swigluForward, swigluBackward),
   gelu_tanh: {
     forward: (n, c) => geluTanhForward(c.alloc(n.out), c.get(n.x), c.N * n.width),
     backward(n, c, dout) {
@@ -201,7 +205,7 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
   },
 };
 
-/** The table entry of a node, typed by its op. */
-export function referenceLowering<K extends Op>(n: NodeOf<K>): ReferenceLowering<K> {
-  return REFERENCE_LOWERING[n.op] as ReferenceLowering<K>;
+/** The table entry of a node (the table is exhaustive, so every op has one). */
+export function referenceLowering(n: OpNode): ReferenceLowering<Op> {
+  return REFERENCE_LOWERING[n.op] as unknown as ReferenceLowering<Op>;
 }
