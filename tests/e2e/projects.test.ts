@@ -4,7 +4,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/renderer/src/routes.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  tr,
+  type ServeProcess,
+} from './harness.ts';
 
 interface ProjectRow {
   id: string;
@@ -27,7 +36,7 @@ afterAll(async () => {
 });
 
 const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
-const projectTable = (page: Page) => page.getByRole('table', { name: 'Projects' });
+const projectTable = (page: Page) => page.getByRole('table', { name: tr('nav.projects') });
 
 // These tests share one serve and run in order: the first three expect its store to be empty; the later
 // ones create what they need.
@@ -38,18 +47,24 @@ describe('Projects in the browser', () => {
     const errors = collectPageErrors(page);
 
     await page.goto(serve.url);
-    await expect(heading(page, 'Projects').isVisible()).resolves.toBe(true);
-    await page.getByText('No projects yet').waitFor();
+    await expect(heading(page, tr('nav.projects')).isVisible()).resolves.toBe(true);
+    await page.getByText(tr('projects.none')).waitFor();
     expect(page.url()).toBe(`${serve.origin}/`);
     // The built page carries its own strict CSP (no inline or eval'd script), besides serve's header.
     const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-eval');
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: tr('connection.connected') })
+      .waitFor();
 
     await page.reload();
-    await page.getByText('No projects yet').waitFor();
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await page.getByText(tr('projects.none')).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: tr('connection.connected') })
+      .waitFor();
     await screenshot(page, 'projects-empty.png');
 
     expect(errors).toEqual([]);
@@ -61,7 +76,7 @@ describe('Projects in the browser', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(`${serve.origin}/`);
-    await heading(page, 'LoRA Studio is not connected').waitFor();
+    await heading(page, tr('app.notConnected')).waitFor();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('?token=');
     await screenshot(page, 'no-token.png');
     expect(errors).toEqual([]);
@@ -74,10 +89,13 @@ describe('Projects in the browser', () => {
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
     for (const route of ROUTES.filter((r) => r.id !== 'projects' && r.id !== 'settings')) {
-      await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: route.label, exact: true }).click();
-      await heading(page, route.label).waitFor();
-      await page.getByRole('heading', { level: 2, name: 'Create a project first' }).waitFor();
-      expect(await page.title()).toBe(`${route.label} · LoRA Studio`);
+      await page
+        .getByRole('navigation', { name: tr('app.navLabel') })
+        .getByRole('link', { name: tr(`nav.${route.id}`), exact: true })
+        .click();
+      await heading(page, tr(`nav.${route.id}`)).waitFor();
+      await page.getByRole('heading', { level: 2, name: tr('gate.createFirst') }).waitFor();
+      expect(await page.title()).toBe(`${tr(`nav.${route.id}`)} · LoRA Studio`);
       await screenshot(page, `${route.id}-no-project.png`);
     }
     expect(errors).toEqual([]);
@@ -91,26 +109,26 @@ describe('Projects in the browser', () => {
     await page.goto(serve.url);
 
     // Create: the form refuses an empty name with the contract's message, then accepts a real one.
-    await page.getByRole('button', { name: 'Create a project' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New project' });
-    await dialog.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('button', { name: tr('projects.create') }).click();
+    const dialog = page.getByRole('dialog', { name: tr('projects.new') });
+    await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
     await dialog.getByText('A project needs a name.').waitFor();
-    await dialog.getByLabel('Name', { exact: true }).fill('Support bot');
-    await dialog.getByLabel('Description').fill('Answers questions about our product');
+    await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Support bot');
+    await dialog.getByLabel(tr('projects.descriptionLabel')).fill('Answers questions about our product');
     await screenshot(page, 'projects-create-dialog.png');
-    await dialog.getByRole('button', { name: 'Create project' }).click();
+    await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
     await dialog.waitFor({ state: 'hidden' });
     await projectTable(page).getByText('Support bot', { exact: true }).waitFor();
 
     // A second project, and a duplicate name answered next to the field.
-    await page.getByRole('button', { name: 'New project' }).click();
-    await dialog.getByLabel('Name', { exact: true }).fill('Legal summaries');
-    await dialog.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('button', { name: tr('projects.new') }).click();
+    await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Legal summaries');
+    await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await page.getByRole('button', { name: 'New project' }).click();
-    await dialog.getByLabel('Name', { exact: true }).fill('Support bot');
-    await dialog.getByRole('button', { name: 'Create project' }).click();
-    await dialog.getByText('A project named “Support bot” already exists.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: tr('projects.new') }).click();
+    await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Support bot');
+    await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
+    await dialog.getByText(tr('projects.nameTaken', { name: 'Support bot' })).waitFor();
     await page.keyboard.press('Escape'); // Escape closes the dialog
     await dialog.waitFor({ state: 'hidden' });
 
@@ -126,39 +144,48 @@ describe('Projects in the browser', () => {
 
     // With a project, the other pages say what comes first instead of asking for a project.
     for (const route of ROUTES.filter((r) => r.id !== 'projects')) {
-      await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: route.label, exact: true }).click();
-      await heading(page, route.label).waitFor();
-      await expect(page.getByRole('heading', { name: 'Create a project first' }).count()).resolves.toBe(0);
-      if (route.id === 'settings') await page.getByText('Data folder').waitFor();
+      await page
+        .getByRole('navigation', { name: tr('app.navLabel') })
+        .getByRole('link', { name: tr(`nav.${route.id}`), exact: true })
+        .click();
+      await heading(page, tr(`nav.${route.id}`)).waitFor();
+      await expect(page.getByRole('heading', { name: tr('gate.createFirst') }).count()).resolves.toBe(0);
+      if (route.id === 'settings') await page.getByText(tr('settings.dataFolder')).waitFor();
       await screenshot(page, `${route.id}.png`);
     }
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Projects', exact: true }).click();
+    await page
+      .getByRole('navigation', { name: tr('app.navLabel') })
+      .getByRole('link', { name: tr('nav.projects'), exact: true })
+      .click();
 
     // Rename inline: Escape cancels, Enter saves.
-    await page.getByRole('button', { name: 'Rename Support bot' }).click();
-    const renameField = page.getByLabel('New name for Support bot');
+    await page.getByRole('button', { name: tr('projects.renameLabel', { name: 'Support bot' }) }).click();
+    const renameField = page.getByLabel(tr('projects.newName', { name: 'Support bot' }));
     await renameField.fill('Throwaway');
     await renameField.press('Escape');
     await projectTable(page).getByText('Support bot', { exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Rename Support bot' }).click();
+    await page.getByRole('button', { name: tr('projects.renameLabel', { name: 'Support bot' }) }).click();
     await renameField.fill('Support bot v2');
     await screenshot(page, 'projects-rename.png');
     await renameField.press('Enter');
     await projectTable(page).getByText('Support bot v2', { exact: true }).waitFor();
     await page.reload();
     await projectTable(page).getByText('Support bot v2', { exact: true }).waitFor();
-    expect((await serve.invoke<ProjectRow[]>('projects.list', {})).map((p) => p.name).sort()).toEqual(['Legal summaries', 'Support bot v2']);
+    expect((await serve.invoke<ProjectRow[]>('projects.list', {})).map((p) => p.name).sort()).toEqual([
+      'Legal summaries',
+      'Support bot v2',
+    ]);
 
     // Delete: Cancel keeps it; confirming removes it, and it stays gone after a reload.
-    await page.getByRole('button', { name: 'Delete Support bot v2' }).click();
-    const confirm = page.getByRole('dialog', { name: 'Delete this project?' });
-    await confirm.getByText('This cannot be undone.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: tr('projects.deleteLabel', { name: 'Support bot v2' }) }).click();
+    const confirm = page.getByRole('dialog', { name: tr('projects.deleteTitle') });
+    await confirm.getByText(tr('projects.deleteBody'), { exact: false }).waitFor();
     await screenshot(page, 'projects-delete-confirm.png');
-    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.getByRole('button', { name: tr('common.cancel') }).click();
     await confirm.waitFor({ state: 'hidden' });
     await projectTable(page).getByText('Support bot v2', { exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Delete Support bot v2' }).click();
-    await confirm.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('button', { name: tr('projects.deleteLabel', { name: 'Support bot v2' }) }).click();
+    await confirm.getByRole('button', { name: tr('projects.deleteButton') }).click();
     await confirm.waitFor({ state: 'hidden' });
     await projectTable(page).getByText('Support bot v2', { exact: true }).waitFor({ state: 'detached' });
     await page.reload();
@@ -180,21 +207,23 @@ describe('Projects in the browser', () => {
     const focusedText = async () => String(await page.evaluate('document.activeElement?.textContent?.trim() ?? ""'));
 
     await page.keyboard.press('Tab');
-    expect(await focusedText()).toBe('Skip to content');
+    expect(await focusedText()).toBe(tr('app.skipToContent'));
     let reached = false;
     for (let presses = 0; presses < 40 && !reached; presses += 1) {
       await page.keyboard.press('Tab');
-      reached = (await focusedText()) === 'New project';
+      reached = (await focusedText()) === tr('projects.new');
     }
     expect(reached).toBe(true);
     await page.keyboard.press('Enter');
-    const dialog = page.getByRole('dialog', { name: 'New project' });
+    const dialog = page.getByRole('dialog', { name: tr('projects.new') });
     await dialog.waitFor();
     await page.keyboard.type('Typed without a mouse');
-    await expect(dialog.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('Typed without a mouse');
+    await expect(dialog.getByLabel(tr('projects.name'), { exact: true }).inputValue()).resolves.toBe(
+      'Typed without a mouse',
+    );
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await focusedText()).toBe('New project');
+    expect(await focusedText()).toBe(tr('projects.new'));
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -210,7 +239,7 @@ describe('Projects in the browser', () => {
     const background = async () => String(await page.evaluate('getComputedStyle(document.body).backgroundColor'));
     const dark = await background();
     await screenshot(page, 'projects-dark.png');
-    await page.getByRole('button', { name: 'Switch to the light theme' }).click();
+    await page.getByRole('button', { name: tr('app.themeSwitch', { theme: 'light' }) }).click();
     const light = await background();
     expect(light).not.toBe(dark);
     expect(await page.locator('html').getAttribute('data-theme')).toBe('light');
@@ -231,23 +260,32 @@ describe('Connection to the core', () => {
     try {
       const page = await context.newPage();
       await page.goto(first.url);
-      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: tr('connection.connected') })
+        .waitFor();
 
       const { port, dataDir } = first;
       await first.stop({ keepData: true });
       first = null;
-      await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
-      await page.getByRole('button', { name: 'Create a project' }).click();
-      const dialog = page.getByRole('dialog', { name: 'New project' });
-      await dialog.getByLabel('Name', { exact: true }).fill('Offline attempt');
-      await dialog.getByRole('button', { name: 'Create project' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: tr('connection.reconnecting') })
+        .waitFor();
+      await page.getByRole('button', { name: tr('projects.create') }).click();
+      const dialog = page.getByRole('dialog', { name: tr('projects.new') });
+      await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Offline attempt');
+      await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
       await dialog.getByText('Could not reach the studio server', { exact: false }).waitFor();
       await screenshot(page, 'reconnecting.png');
 
       // Same port, token and store: the page reconnects by itself and the retry goes through.
       second = await startServe({ dataDir, port, token });
-      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
-      await dialog.getByRole('button', { name: 'Create project' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: tr('connection.connected') })
+        .waitFor({ timeout: 15_000 });
+      await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
       await dialog.waitFor({ state: 'hidden' });
       await projectTable(page).getByText('Offline attempt', { exact: true }).waitFor();
       expect((await second.invoke<ProjectRow[]>('projects.list', {})).map((p) => p.name)).toEqual(['Offline attempt']);

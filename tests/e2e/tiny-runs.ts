@@ -75,7 +75,7 @@ export async function trainTinyRun(
 /** Opens the studio on a project and goes to a page through the navigation. */
 export async function openPage(page: Page, serve: ServeProcess, projectName: string, label: string): Promise<void> {
   await page.goto(serve.url);
-  await page.getByRole('table', { name: 'Projects' }).waitFor();
+  await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
   await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: projectName });
   await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: label, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: label }).waitFor();

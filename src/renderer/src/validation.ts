@@ -2,6 +2,7 @@
 // the core still validates again at the boundary.
 import type { z } from 'zod';
 import { methods } from '../../common/api/contract.ts';
+import { t } from './i18n/t.ts';
 
 /** The first message per top-level field, as a sentence: { name: 'A project needs a name.' }. */
 export function fieldErrors(schema: z.ZodType, value: unknown): Record<string, string> {
@@ -31,7 +32,7 @@ export function projectNameError(name: string, existing: readonly { id: string; 
   if (errors.name) return errors.name;
   const wanted = name.trim();
   const clash = existing.find((project) => project.id !== exceptId && project.name === wanted);
-  return clash ? `A project named “${wanted}” already exists. Choose another name.` : null;
+  return clash ? t('projects.nameTaken', { name: wanted }) : null;
 }
 
 export function projectDescriptionError(description: string): string | null {

@@ -12,19 +12,15 @@ import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
-import { LengthHistogram, ProblemList, TokenView } from './wizard/preview-parts.tsx';
+import { LengthHistogram, ProblemList, rowName, TokenView } from './wizard/preview-parts.tsx';
 import { DuplicateList, TokenizationWarning } from './dataset-report.tsx';
-import { t } from '../i18n/t.ts';
+import { formatNumber, t } from '../i18n/t.ts';
 import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
 import { BrowseButton } from './wizard/BrowseButton.tsx';
 import './wizard/wizard.css';
 
-const WILL = [
-  'Import JSONL, JSON, CSV/TSV or Parquet files and detect their format and columns.',
-  'Page through rows and see the exact training text, with trained and masked tokens marked.',
-  'See the token-length histogram and how much the max length would cut.',
-];
+const will = () => [t('datasets.will1'), t('datasets.will2'), t('datasets.will3')];
 
 const PAGE_SIZE = 10;
 
@@ -32,9 +28,15 @@ export function DatasetsPage() {
   const { params } = useLocation();
   return (
     <>
-      <PageHeader title="Datasets" description="The training and evaluation data of the current project, checked and previewed as training will see it." />
-      <ProjectGate pageTitle="Datasets" icon="table" will={WILL}>
-        {(project) => (params[0] ? <DatasetDetail key={params[0]} id={params[0]} /> : <DatasetList key={project.id} project={project} />)}
+      <PageHeader title={t('nav.datasets')} description={t('datasets.description')} />
+      <ProjectGate pageTitle={t('nav.datasets')} icon="table" will={will()}>
+        {(project) =>
+          params[0] ? (
+            <DatasetDetail key={params[0]} id={params[0]} />
+          ) : (
+            <DatasetList key={project.id} project={project} />
+          )
+        }
       </ProjectGate>
     </>
   );
@@ -65,21 +67,38 @@ function DatasetList({ project }: { project: Project }) {
   };
 
   const columns: Column<Dataset>[] = [
-    { key: 'name', header: 'Dataset', render: (d) => <a href={routeHref('datasets', d.id)}>{d.name}</a> },
-    { key: 'format', header: 'Format', render: (d) => `${d.format} (${d.fileFormat})` },
-    { key: 'rows', header: 'Usable rows', className: 'numeric', render: (d) => d.examples.toLocaleString('en-US') },
-    { key: 'bad', header: 'Bad rows', className: 'numeric', render: (d) => (d.badRows > 0 ? <span className="text-warning">{d.badRows}</span> : '0') },
-    { key: 'created', header: 'Imported', className: 'cell-nowrap', render: (d) => formatDateTime(d.createdAt) },
+    { key: 'name', header: t('datasets.dataset'), render: (d) => <a href={routeHref('datasets', d.id)}>{d.name}</a> },
+    { key: 'format', header: t('datasets.format'), render: (d) => `${d.format} (${d.fileFormat})` },
+    { key: 'rows', header: t('datasets.usableRows'), className: 'numeric', render: (d) => formatNumber(d.examples) },
+    {
+      key: 'bad',
+      header: t('datasets.badRows'),
+      className: 'numeric',
+      render: (d) => (d.badRows > 0 ? <span className="text-warning">{d.badRows}</span> : '0'),
+    },
+    {
+      key: 'created',
+      header: t('datasets.imported'),
+      className: 'cell-nowrap',
+      render: (d) => formatDateTime(d.createdAt),
+    },
     {
       key: 'actions',
-      header: <span className="visually-hidden">Actions</span>,
+      header: <span className="visually-hidden">{t('common.actions')}</span>,
       className: 'cell-actions',
       render: (d) => (
         <span className="row-actions">
           <a className="btn btn-secondary btn-sm" href={routeHref('datasets', d.id)}>
-            Preview
+            {t('datasets.preview')}
           </a>
-          <Button size="sm" variant="ghost" icon="trash" aria-label={`Forget ${d.name}`} title="Forget this dataset (the file stays)" onClick={() => void remove(d)} />
+          <Button
+            size="sm"
+            variant="ghost"
+            icon="trash"
+            aria-label={t('datasets.forgetLabel', { name: d.name })}
+            title={t('datasets.forgetTitle')}
+            onClick={() => void remove(d)}
+          />
         </span>
       ),
     },
@@ -87,43 +106,79 @@ function DatasetList({ project }: { project: Project }) {
 
   return (
     <div className="stack">
-      <Card title="Import a dataset">
+      <Card title={t('datasets.importTitle')}>
         <form className="stack" onSubmit={(e) => (e.preventDefault(), void start())}>
           <div className="field-row">
-            <TextField label="Dataset file" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/home/me/data/answers.jsonl" hint="Full path of a JSONL, JSON, CSV/TSV or Parquet file on the machine running the studio." error={error} spellCheck={false} />
-            <BrowseButton kind="file" title="Choose a dataset file" extensions={['jsonl', 'json', 'csv', 'tsv', 'parquet']} onPick={setPath} onError={setError} />
+            <TextField
+              label={t('datasets.file')}
+              value={path}
+              onChange={(e) => setPath(e.target.value)}
+              placeholder="/home/me/data/answers.jsonl"
+              hint={t('datasets.fileHint')}
+              error={error}
+              spellCheck={false}
+            />
+            <BrowseButton
+              kind="file"
+              title={t('datasets.chooseFile')}
+              extensions={['jsonl', 'json', 'csv', 'tsv', 'parquet']}
+              onPick={setPath}
+              onError={setError}
+            />
             <Button type="submit" variant="primary" disabled={path.trim() === '' || running}>
-              Import
+              {t('datasets.import')}
             </Button>
           </div>
-          <div className="choice-row" role="radiogroup" aria-label="Bad rows">
+          <div className="choice-row" role="radiogroup" aria-label={t('datasets.badRows')}>
             <label className="choice">
-              <input type="radio" name="on-problem" checked={onProblem === 'skip'} onChange={() => setOnProblem('skip')} />
+              <input
+                type="radio"
+                name="on-problem"
+                checked={onProblem === 'skip'}
+                onChange={() => setOnProblem('skip')}
+              />
               <span>
-                <span className="choice-title">Skip bad rows</span>
-                <span className="choice-text">Import the usable rows; every bad one is listed with its line and field.</span>
+                <span className="choice-title">{t('datasets.skipBad')}</span>
+                <span className="choice-text">{t('datasets.skipBadText')}</span>
               </span>
             </label>
             <label className="choice">
-              <input type="radio" name="on-problem" checked={onProblem === 'stop'} onChange={() => setOnProblem('stop')} />
+              <input
+                type="radio"
+                name="on-problem"
+                checked={onProblem === 'stop'}
+                onChange={() => setOnProblem('stop')}
+              />
               <span>
-                <span className="choice-title">Stop at the first bad row</span>
-                <span className="choice-text">Nothing is imported until the file is clean.</span>
+                <span className="choice-title">{t('datasets.stopBad')}</span>
+                <span className="choice-text">{t('datasets.stopBadText')}</span>
               </span>
             </label>
           </div>
         </form>
-        <JobProgress job={importing.job} running={running} onCancel={importing.cancel} label="Import progress" pending="reading…" failedTitle="The import failed" />
+        <JobProgress
+          job={importing.job}
+          running={running}
+          onCancel={importing.cancel}
+          label={t('datasets.importProgress')}
+          pending={t('datasets.reading')}
+          failedTitle={t('datasets.importFailed')}
+        />
       </Card>
-      <Card title="Datasets" flush>
-        <QueryView state={datasets.state} loadingLabel="Loading datasets…" errorTitle="Could not load the datasets" onRetry={datasets.reload}>
+      <Card title={t('nav.datasets')} flush>
+        <QueryView
+          state={datasets.state}
+          loadingLabel={t('datasets.loading')}
+          errorTitle={t('datasets.loadFailed')}
+          onRetry={datasets.reload}
+        >
           {(list) =>
             list.length === 0 ? (
-              <EmptyState icon="table" title={`No datasets in “${project.name}” yet`} points={WILL}>
-                Import a file above to check it and preview it as training text.
+              <EmptyState icon="table" title={t('datasets.none', { project: project.name })} points={will()}>
+                {t('datasets.noneBody')}
               </EmptyState>
             ) : (
-              <Table caption="Datasets" columns={columns} rows={list} rowKey={(d) => d.id} />
+              <Table caption={t('nav.datasets')} columns={columns} rows={list} rowKey={(d) => d.id} />
             )
           }
         </QueryView>
@@ -138,7 +193,10 @@ function DatasetDetail({ id }: { id: string }) {
   const [maxLength, setMaxLength] = useState('1024');
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState(0);
-  const model = models.state.status === 'ready' ? (models.state.data.find((m) => m.id === modelId) ?? models.state.data[0] ?? null) : null;
+  const model =
+    models.state.status === 'ready'
+      ? (models.state.data.find((m) => m.id === modelId) ?? models.state.data[0] ?? null)
+      : null;
   const length = Number(maxLength);
   const lengthOk = Number.isInteger(length) && length > 0 && length <= 131072;
   const preview = useQuery('datasets.preview', {
@@ -152,9 +210,14 @@ function DatasetDetail({ id }: { id: string }) {
   return (
     <div className="stack">
       <a className="back-link" href={routeHref('datasets')}>
-        ← All datasets
+        {t('datasets.back')}
       </a>
-      <QueryView state={preview.state} loadingLabel="Reading and rendering the dataset…" errorTitle="Could not preview the dataset" onRetry={preview.reload}>
+      <QueryView
+        state={preview.state}
+        loadingLabel={t('datasets.rendering')}
+        errorTitle={t('datasets.previewFailed')}
+        onRetry={preview.reload}
+      >
         {(data) => {
           const d = data.dataset;
           const row = data.rows[Math.min(selected, data.rows.length - 1)];
@@ -164,47 +227,52 @@ function DatasetDetail({ id }: { id: string }) {
                 <div className="stack">
                   <dl className="summary-grid">
                     <div>
-                      <dt>Usable rows</dt>
-                      <dd>{d.examples.toLocaleString('en-US')}</dd>
+                      <dt>{t('datasets.usableRows')}</dt>
+                      <dd>{formatNumber(d.examples)}</dd>
                     </div>
                     <div>
-                      <dt>Bad rows</dt>
-                      <dd>{d.badRows}</dd>
+                      <dt>{t('datasets.badRows')}</dt>
+                      <dd>{formatNumber(d.badRows)}</dd>
                     </div>
                     <div>
-                      <dt>Duplicates</dt>
+                      <dt>{t('datasets.duplicatesShort')}</dt>
                       <dd>{d.duplicateRows}</dd>
                     </div>
                     <div>
-                      <dt>Format</dt>
+                      <dt>{t('datasets.format')}</dt>
                       <dd>{d.format}</dd>
                     </div>
                   </dl>
                   <dl className="kv">
-                    <dt>File</dt>
+                    <dt>{t('datasets.fileShort')}</dt>
                     <dd>{d.path}</dd>
-                    <dt>Columns</dt>
+                    <dt>{t('datasets.columns')}</dt>
                     <dd>{d.mappingReason}</dd>
-                    <dt>Content hash</dt>
+                    <dt>{t('datasets.hash')}</dt>
                     <dd>
                       <code>{d.hash}</code>
                     </dd>
                     {d.split ? (
                       <>
-                        <dt>Split</dt>
-                        <dd>
-                          {d.split.train} train / {d.split.eval} eval (ratio {d.split.ratio}, seed {d.split.seed})
-                        </dd>
+                        <dt>{t('datasets.split')}</dt>
+                        <dd>{t('datasets.splitValue', d.split)}</dd>
                       </>
                     ) : null}
                   </dl>
                   <div className="field-row">
                     <div className="field select-field">
                       <label className="field-label" htmlFor="preview-model">
-                        Render with the tokenizer of
+                        {t('datasets.renderWith')}
                       </label>
-                      <select id="preview-model" value={model?.id ?? ''} onChange={(e) => setModelId(e.target.value)} disabled={models.state.status !== 'ready' || models.state.data.length === 0}>
-                        {models.state.status === 'ready' && models.state.data.length === 0 ? <option value="">No base model yet — open one in New fine-tune</option> : null}
+                      <select
+                        id="preview-model"
+                        value={model?.id ?? ''}
+                        onChange={(e) => setModelId(e.target.value)}
+                        disabled={models.state.status !== 'ready' || models.state.data.length === 0}
+                      >
+                        {models.state.status === 'ready' && models.state.data.length === 0 ? (
+                          <option value="">{t('datasets.noModel')}</option>
+                        ) : null}
                         {models.state.status === 'ready'
                           ? models.state.data.map((m) => (
                               <option key={m.id} value={m.id}>
@@ -214,28 +282,34 @@ function DatasetDetail({ id }: { id: string }) {
                           : null}
                       </select>
                     </div>
-                    <TextField label="Max length (tokens)" value={maxLength} onChange={(e) => setMaxLength(e.target.value)} error={lengthOk ? null : 'A whole number of tokens between 1 and 131072.'} inputMode="numeric" />
+                    <TextField
+                      label={t('datasets.maxLength')}
+                      value={maxLength}
+                      onChange={(e) => setMaxLength(e.target.value)}
+                      error={lengthOk ? null : t('datasets.maxLengthError')}
+                      inputMode="numeric"
+                    />
                   </div>
                 </div>
               </Card>
               {data.stats ? <TokenizationWarning stats={data.stats} examples={d.examples} /> : null}
               {data.stats ? (
-                <Card title="Token lengths">
+                <Card title={t('datasets.tokenLengths')}>
                   <LengthHistogram stats={data.stats} />
                 </Card>
               ) : null}
               <div className="preview-layout">
-                <Card title="Rows" flush>
+                <Card title={t('datasets.rows')} flush>
                   <div className="stack">
                     <div className="table-wrap">
                       <table className="table">
-                        <caption className="visually-hidden">Dataset rows</caption>
+                        <caption className="visually-hidden">{t('datasets.rowsCaption')}</caption>
                         <thead>
                           <tr>
-                            <th scope="col">Row</th>
-                            <th scope="col">Content</th>
+                            <th scope="col">{t('datasets.rowHeader')}</th>
+                            <th scope="col">{t('datasets.content')}</th>
                             <th scope="col" className="numeric">
-                              Tokens
+                              {t('datasets.tokens')}
                             </th>
                           </tr>
                         </thead>
@@ -243,12 +317,21 @@ function DatasetDetail({ id }: { id: string }) {
                           {data.rows.map((r, i) => (
                             <tr key={r.row} aria-selected={i === selected}>
                               <td>
-                                <Button size="sm" variant={i === selected ? 'primary' : 'ghost'} onClick={() => setSelected(i)} aria-label={`Show row ${r.row} as training text`}>
-                                  {r.line !== undefined ? `line ${r.line}` : `row ${r.row}`}
+                                <Button
+                                  size="sm"
+                                  variant={i === selected ? 'primary' : 'ghost'}
+                                  onClick={() => setSelected(i)}
+                                  aria-label={t('datasets.showRow', { row: r.row })}
+                                >
+                                  {rowName(r)}
                                 </Button>
                               </td>
                               <td className="row-cell">{summarize(r.columns)}</td>
-                              <td className="numeric">{r.rendered ? `${r.rendered.tokens}${r.rendered.truncated ? ' (cut)' : ''}` : '—'}</td>
+                              <td className="numeric">
+                                {r.rendered
+                                  ? `${formatNumber(r.rendered.tokens)}${r.rendered.truncated ? t('datasets.cutMark') : ''}`
+                                  : '—'}
+                              </td>
                             </tr>
                           ))}
                         </tbody>
@@ -256,28 +339,44 @@ function DatasetDetail({ id }: { id: string }) {
                     </div>
                     <div className="pager">
                       <span>
-                        Rows {data.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, data.total)} of {data.total}
+                        {t('datasets.pageOf', {
+                          from: data.total === 0 ? 0 : offset + 1,
+                          to: Math.min(offset + PAGE_SIZE, data.total),
+                          total: data.total,
+                        })}
                       </span>
-                      <Button size="sm" disabled={offset === 0} onClick={() => (setOffset(Math.max(0, offset - PAGE_SIZE)), setSelected(0))}>
-                        Previous page
+                      <Button
+                        size="sm"
+                        disabled={offset === 0}
+                        onClick={() => (setOffset(Math.max(0, offset - PAGE_SIZE)), setSelected(0))}
+                      >
+                        {t('datasets.previousPage')}
                       </Button>
-                      <Button size="sm" disabled={offset + PAGE_SIZE >= data.total} onClick={() => (setOffset(offset + PAGE_SIZE), setSelected(0))}>
-                        Next page
+                      <Button
+                        size="sm"
+                        disabled={offset + PAGE_SIZE >= data.total}
+                        onClick={() => (setOffset(offset + PAGE_SIZE), setSelected(0))}
+                      >
+                        {t('datasets.nextPage')}
                       </Button>
                     </div>
                   </div>
                 </Card>
-                <Card title={row ? `Training text of ${row.line !== undefined ? `line ${row.line}` : `row ${row.row}`}` : 'Training text'}>
-                  {row ? <TokenView row={row} label="Rendered training text" /> : <p className="muted">No rows.</p>}
+                <Card title={row ? t('datasets.trainingTextOf', { row: rowName(row) }) : t('datasets.trainingText')}>
+                  {row ? (
+                    <TokenView row={row} label={t('datasets.renderedText')} />
+                  ) : (
+                    <p className="muted">{t('datasets.noRows')}</p>
+                  )}
                   {data.template?.source ? (
                     <details className="config-details">
-                      <summary>Template used ({data.template.kind})</summary>
+                      <summary>{t('datasets.templateUsed', { kind: data.template.kind })}</summary>
                       <pre className="config-json">{data.template.source}</pre>
                     </details>
                   ) : null}
                 </Card>
               </div>
-              <Card title="Problems found at import">
+              <Card title={t('datasets.problemsList')}>
                 <ProblemList problems={d.problems} total={d.badRows} problemCount={d.problemCount} />
               </Card>
               <Card title={t('datasets.duplicates')}>

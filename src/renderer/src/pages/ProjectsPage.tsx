@@ -2,10 +2,22 @@ import { useState, type KeyboardEvent } from 'react';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { UnreadableRecords } from './UnreadableRecords.tsx';
-import { Banner, Button, Card, Dialog, EmptyState, PageHeader, Spinner, Table, TextField, type Column } from '../components/index.ts';
+import {
+  Banner,
+  Button,
+  Card,
+  Dialog,
+  EmptyState,
+  PageHeader,
+  Spinner,
+  Table,
+  TextField,
+  type Column,
+} from '../components/index.ts';
 import { formatDateTime } from '../format.ts';
 import { useProjects } from '../state/projects.tsx';
 import { projectDescriptionError, projectNameError } from '../validation.ts';
+import { t } from '../i18n/t.ts';
 
 export function ProjectsPage() {
   const { state, reload, currentProject, setCurrentProjectId } = useProjects();
@@ -18,7 +30,7 @@ export function ProjectsPage() {
   const columns: Column<Project>[] = [
     {
       key: 'name',
-      header: 'Name',
+      header: t('projects.name'),
       render: (project) =>
         renamingId === project.id ? (
           <RenameForm project={project} projects={projects} onDone={() => setRenamingId(null)} />
@@ -26,24 +38,43 @@ export function ProjectsPage() {
           <div className="project-cell">
             <span className="row">
               <span className="project-name">{project.name}</span>
-              {currentProject?.id === project.id ? <span className="badge badge-accent">Current</span> : null}
+              {currentProject?.id === project.id ? (
+                <span className="badge badge-accent">{t('projects.current')}</span>
+              ) : null}
             </span>
             {project.description ? <span className="project-description">{project.description}</span> : null}
           </div>
         ),
     },
-    { key: 'created', header: 'Created', className: 'cell-nowrap muted', width: '190px', render: (project) => formatDateTime(project.createdAt) },
-    { key: 'updated', header: 'Last changed', className: 'cell-nowrap muted', width: '190px', render: (project) => formatDateTime(project.updatedAt) },
+    {
+      key: 'created',
+      header: t('projects.created'),
+      className: 'cell-nowrap muted',
+      width: '190px',
+      render: (project) => formatDateTime(project.createdAt),
+    },
+    {
+      key: 'updated',
+      header: t('projects.lastChanged'),
+      className: 'cell-nowrap muted',
+      width: '190px',
+      render: (project) => formatDateTime(project.updatedAt),
+    },
     {
       key: 'actions',
-      header: <span className="visually-hidden">Actions</span>,
+      header: <span className="visually-hidden">{t('common.actions')}</span>,
       className: 'cell-actions',
       width: '220px',
       render: (project) => (
         <span className="row-actions">
           {currentProject?.id !== project.id ? (
-            <Button size="sm" variant="ghost" onClick={() => setCurrentProjectId(project.id)} aria-label={`Make ${project.name} the current project`}>
-              Make current
+            <Button
+              size="sm"
+              variant="ghost"
+              onClick={() => setCurrentProjectId(project.id)}
+              aria-label={t('projects.makeCurrentLabel', { name: project.name })}
+            >
+              {t('projects.makeCurrent')}
             </Button>
           ) : null}
           <Button
@@ -51,11 +82,19 @@ export function ProjectsPage() {
             variant="ghost"
             icon="pencil"
             onClick={() => setRenamingId(project.id)}
-            aria-label={`Rename ${project.name}`}
-            title="Rename"
+            aria-label={t('projects.renameLabel', { name: project.name })}
+            title={t('projects.rename')}
             disabled={renamingId === project.id}
           />
-          <Button size="sm" variant="ghost" icon="trash" className="btn-danger-ghost" onClick={() => setDeleting(project)} aria-label={`Delete ${project.name}`} title="Delete" />
+          <Button
+            size="sm"
+            variant="ghost"
+            icon="trash"
+            className="btn-danger-ghost"
+            onClick={() => setDeleting(project)}
+            aria-label={t('projects.deleteLabel', { name: project.name })}
+            title={t('projects.delete')}
+          />
         </span>
       ),
     },
@@ -64,12 +103,12 @@ export function ProjectsPage() {
   return (
     <>
       <PageHeader
-        title="Projects"
-        description="A project keeps one fine-tuning effort together: its base model, datasets, runs, adapters and exports."
+        title={t('nav.projects')}
+        description={t('projects.description')}
         actions={
           state.status === 'ready' && projects.length > 0 ? (
             <Button variant="primary" icon="plus" onClick={() => setCreating(true)}>
-              New project
+              {t('projects.new')}
             </Button>
           ) : null
         }
@@ -78,14 +117,14 @@ export function ProjectsPage() {
 
       {state.status === 'loading' ? (
         <Card>
-          <Spinner label="Loading projects…" />
+          <Spinner label={t('gate.loadingProjects')} />
         </Card>
       ) : state.status === 'error' ? (
         <Banner
-          title="Could not load the projects"
+          title={t('gate.projectsFailed')}
           actions={
             <Button size="sm" onClick={() => void reload()}>
-              Try again
+              {t('common.tryAgain')}
             </Button>
           }
         >
@@ -95,20 +134,19 @@ export function ProjectsPage() {
         <Card>
           <EmptyState
             icon="folder"
-            title="No projects yet"
+            title={t('projects.none')}
             actions={
               <Button variant="primary" icon="plus" onClick={() => setCreating(true)}>
-                Create a project
+                {t('projects.create')}
               </Button>
             }
           >
-            Everything in the studio belongs to a project. Create one to start: you then pick a base model and a dataset for your first
-            fine-tune.
+            {t('projects.noneBody')}
           </EmptyState>
         </Card>
       ) : (
         <Card flush>
-          <Table caption="Projects" columns={columns} rows={projects} rowKey={(project) => project.id} />
+          <Table caption={t('nav.projects')} columns={columns} rows={projects} rowKey={(project) => project.id} />
         </Card>
       )}
 
@@ -160,24 +198,24 @@ function CreateProjectDialog({ open, projects, onClose }: { open: boolean; proje
   return (
     <Dialog
       open={open}
-      title="New project"
+      title={t('projects.new')}
       busy={busy}
       onClose={close}
       onSubmit={() => void submit()}
       actions={
         <>
           <Button variant="ghost" onClick={close} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </Button>
           <Button variant="primary" type="submit" busy={busy}>
-            Create project
+            {t('projects.createButton')}
           </Button>
         </>
       }
     >
       <TextField
-        label="Name"
-        hint="Unique among your projects; you can rename it later."
+        label={t('projects.name')}
+        hint={t('projects.nameHint')}
         value={name}
         autoFocus
         maxLength={200}
@@ -188,8 +226,8 @@ function CreateProjectDialog({ open, projects, onClose }: { open: boolean; proje
         }}
       />
       <TextField
-        label="Description"
-        hint="Optional: what this fine-tune is for."
+        label={t('projects.descriptionLabel')}
+        hint={t('projects.descriptionHint')}
         value={description}
         error={descriptionError}
         onChange={(event) => {
@@ -197,7 +235,7 @@ function CreateProjectDialog({ open, projects, onClose }: { open: boolean; proje
           if (descriptionError) setDescriptionError(null);
         }}
       />
-      {failure ? <Banner title="The project was not created">{failure}</Banner> : null}
+      {failure ? <Banner title={t('projects.notCreated')}>{failure}</Banner> : null}
     </Dialog>
   );
 }
@@ -241,7 +279,7 @@ function RenameForm({ project, projects, onDone }: { project: Project; projects:
       noValidate
     >
       <TextField
-        label={`New name for ${project.name}`}
+        label={t('projects.newName', { name: project.name })}
         hideLabel
         size="sm"
         value={name}
@@ -256,10 +294,10 @@ function RenameForm({ project, projects, onDone }: { project: Project; projects:
         }}
       />
       <Button size="sm" variant="primary" type="submit" busy={busy}>
-        Save
+        {t('common.save')}
       </Button>
       <Button size="sm" variant="ghost" onClick={onDone} disabled={busy}>
-        Cancel
+        {t('common.cancel')}
       </Button>
     </form>
   );
@@ -292,26 +330,25 @@ function DeleteProjectDialog({ project, onClose }: { project: Project | null; on
   return (
     <Dialog
       open={project !== null}
-      title="Delete this project?"
+      title={t('projects.deleteTitle')}
       busy={busy}
       onClose={close}
       onSubmit={() => void confirm()}
       actions={
         <>
           <Button variant="secondary" onClick={close} disabled={busy} autoFocus>
-            Cancel
+            {t('common.cancel')}
           </Button>
           <Button variant="danger" type="submit" busy={busy}>
-            Delete project
+            {t('projects.deleteButton')}
           </Button>
         </>
       }
     >
       <p>
-        <strong className="project-name">{project?.name}</strong> and everything recorded under it (datasets, runs, adapters, evaluations and
-        exports) will be removed from this machine. This cannot be undone.
+        <strong className="project-name">{project?.name}</strong> {t('projects.deleteBody')}
       </p>
-      {failure ? <Banner title="The project was not deleted">{failure}</Banner> : null}
+      {failure ? <Banner title={t('projects.notDeleted')}>{failure}</Banner> : null}
     </Dialog>
   );
 }
