@@ -233,6 +233,9 @@ describe('bundles.importRun', () => {
       ]),
     );
     expect(run.status).toBe('succeeded');
+    // the run describes what was trained (the adapter's rank, the trainer's learning rate), not the bundled plan
+    expect(run.config.lora).toMatchObject({ r: 8, lora_alpha: 16 });
+    expect(run.config.learning_rate).toBe(1e-3);
   });
 
   it('without a record: settings from the adapter, nothing checked, said so', async () => {

@@ -135,37 +135,65 @@ function checkTargets(
   }
 }
 
-/** The run config of an imported run: the record's settings, or what the adapter and training args tell. */
+/**
+ * The run config of an imported run: what was actually trained. The record's settings (dataset, template, split)
+ * are the base; the adapter's LoRA settings and the training arguments the trainer saved override them, so a
+ * result trained with other settings is described as it is (the differences are listed apart).
+ */
 function importedConfig(
   record: ReproducibilityRecord | null,
   model: string,
   adapter: LoraAdapter,
   output: TrainerOutput,
 ): RunConfig {
-  if (record) return { ...record.settings, model };
+  const base: RunConfig =
+    record?.settings ??
+    RunConfig.parse({
+      model,
+      dataset: {
+        path: '(trained elsewhere: no reproducibility record names the dataset)',
+        eval_split: { kind: 'none' },
+      },
+    });
   const args = output.trainingArgs ?? {};
-  const number = (k: string) => (typeof args[k] === 'number' ? (args[k] as number) : undefined);
+  const given = <K extends string>(key: string, as: K) =>
+    typeof args[key] === 'number' ? { [as]: args[key] as number } : {};
   const tm = adapter.config.target_modules;
+  const targets =
+    base.lora.target_modules === 'all-linear' && record
+      ? 'all-linear' // PEFT saves the names all-linear resolved to; the record's choice says it better
+      : [
+          ...new Set(
+            (Array.isArray(tm) && tm.length ? tm : [...adapter.layers.keys()]).map((t) => t.split('.').pop()!),
+          ),
+        ];
+  const maxSteps =
+    typeof args.max_steps === 'number'
+      ? args.max_steps > 0
+        ? { max_steps: args.max_steps }
+        : { max_steps: null }
+      : {};
   const scheduler = args.lr_scheduler_type;
   return RunConfig.parse({
+    ...base,
     model,
-    dataset: { path: '(trained elsewhere: no reproducibility record names the dataset)', eval_split: { kind: 'none' } },
     lora: {
+      ...base.lora,
       r: adapter.config.r,
       lora_alpha: adapter.config.lora_alpha,
       lora_dropout: adapter.config.lora_dropout,
-      target_modules:
-        Array.isArray(tm) && tm.length
-          ? [...new Set(tm.map((t) => t.split('.').pop()!))]
-          : [...new Set([...adapter.layers.keys()].map((m) => m.split('.').pop()!))],
+      target_modules: targets,
       bias: adapter.config.bias,
       use_rslora: adapter.config.use_rslora,
     },
-    learning_rate: number('learning_rate'),
-    num_train_epochs: number('num_train_epochs'),
-    micro_batch_size: number('per_device_train_batch_size'),
-    gradient_accumulation_steps: number('gradient_accumulation_steps'),
-    seed: number('seed'),
+    ...given('learning_rate', 'learning_rate'),
+    ...given('num_train_epochs', 'num_train_epochs'),
+    ...maxSteps,
+    ...given('per_device_train_batch_size', 'micro_batch_size'),
+    ...given('seed', 'seed'),
+    ...given('max_length', 'max_seq_length'),
+    // accumulation stays the record's: the TRL script divides it by the number of processes to keep the batch
+    ...(record ? {} : given('gradient_accumulation_steps', 'gradient_accumulation_steps')),
     ...(scheduler === 'linear' || scheduler === 'cosine' || scheduler === 'constant'
       ? { lr_scheduler_type: scheduler }
       : {}),
