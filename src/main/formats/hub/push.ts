@@ -295,7 +295,8 @@ async function commitOnce(
   const operations: CommitOperation[] = files.map((f) => ({
     operation: 'addOrUpdate',
     path: f.path,
-    content: 'file' in f.content ? pathToFileURL(f.content.file) : new Blob([f.content.bytes]),
+    // In-memory bytes are copied onto their own ArrayBuffer, as a BlobPart must be.
+    content: 'file' in f.content ? pathToFileURL(f.content.file) : new Blob([new Uint8Array(f.content.bytes)]),
   }));
   const output = await consume(
     commitIter({
