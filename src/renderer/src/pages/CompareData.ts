@@ -3,6 +3,12 @@ import type { Run, RunMetric } from '../../../common/api/runs.ts';
 import { formatDuration } from '../format.ts';
 import { mergeMetricPoints, type MetricPoint } from '../metrics.ts';
 
+/** What the page will do once a project is open (the gate's and the empty state's points). */
+export const COMPARE_WILL = [
+  'Pick several runs — say rank 4, 16 and 64, or LoRA against QLoRA — and overlay their loss curves.',
+  'Read their final evaluation loss, perplexity, time, peak memory and adapter size side by side.',
+];
+
 /** How a run trained, in a few words: "LoRA r 16 / α 32", "QLoRA r 8 / α 16", "full fine-tuning". */
 export function methodLabel(run: Run): string {
   const method = run.config.method;

@@ -2,13 +2,9 @@
 import { lazy, Suspense } from 'react';
 import { PageHeader, Spinner } from '../components/index.ts';
 import { ProjectGate } from './ProjectGate.tsx';
+import { COMPARE_WILL } from './CompareData.ts';
 
 const CompareView = lazy(() => import('./CompareView.tsx').then((module) => ({ default: module.CompareView })));
-
-export const COMPARE_WILL = [
-  'Pick several runs — say rank 4, 16 and 64, or LoRA against QLoRA — and overlay their loss curves.',
-  'Read their final evaluation loss, perplexity, time, peak memory and adapter size side by side.',
-];
 
 export function ComparePage() {
   return (

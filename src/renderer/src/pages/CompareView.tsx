@@ -10,8 +10,7 @@ import { MetricChart } from '../components/MetricChart.tsx';
 import { formatBytes, formatMetric } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
-import { COMPARE_WILL } from './ComparePage.tsx';
-import { methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
+import { COMPARE_WILL, methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
 import { runSeconds } from './run-labels.ts';
 import './Adapters.css';
 
