@@ -77,7 +77,9 @@ describe('lora-studio doctor, jobs, help', () => {
   it('doctor prints the machine report', async () => {
     const [text, json] = await Promise.all([cli(['doctor']), cli(['doctor', '--json'])]);
     expect(text.code).toBe(0);
-    for (const label of ['Node', 'Platform', 'CPU threads', 'onnxruntime-node', 'CUDA', 'Data dir']) expect(text.stdout).toContain(label);
+    for (const label of ['Node', 'Platform', 'CPU threads', 'onnxruntime-node', 'CUDA', 'Executor (auto)', 'Data dir']) expect(text.stdout).toContain(label);
+    // which executor `train --device auto` picks follows the CUDA line
+    expect(text.stdout).toMatch(/Executor \(auto\)\s+(cpu \(no usable NVIDIA GPU\)|cuda when the native addon is built)/);
     expect(text.stdout).toContain(dataDir);
     const report = JSON.parse(json.stdout);
     expect(report).toMatchObject({ node: process.versions.node, dataDir, onnxruntime: { available: true } });

@@ -16,6 +16,10 @@ export function registerDoctor(program: Command): void {
           ? `ok, ${r.onnxruntime.version} (backends: ${r.onnxruntime.backends.join(', ')})`
           : `NOT AVAILABLE: ${r.onnxruntime.error}`;
         const cuda = r.cuda.available ? `yes, ${r.cuda.device} — ${r.cuda.reason}` : `no — ${r.cuda.reason}`;
+        // what a run's executor "auto" (train --device) trains on here; the addon itself is probed when a run starts
+        const executor = r.cuda.available
+          ? 'cuda when the native addon is built (npm run build:native) and the method is LoRA/QLoRA, else cpu'
+          : 'cpu (no usable NVIDIA GPU); --device cuda would be refused';
         const lines = [
           ['LoRA Studio', r.appVersion],
           ['Node', r.node],
@@ -24,6 +28,7 @@ export function registerDoctor(program: Command): void {
           ['Memory', gib(r.totalMemoryBytes)],
           ['onnxruntime-node', ort],
           ['CUDA', cuda],
+          ['Executor (auto)', executor],
           ['Data dir', r.dataDir],
         ];
         for (const [k, v] of lines) process.stdout.write(`${k!.padEnd(17)} ${v}\n`);
