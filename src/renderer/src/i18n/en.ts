@@ -296,6 +296,23 @@ export const en = {
   'datasets.renderedText': 'Rendered training text',
   'datasets.noRows': 'No rows.',
   'datasets.templateUsed': (p: { kind: string }) => `Template used (${p.kind})`,
+  'adapters.will1': 'See every adapter your runs produced, with its rank, targets and size.',
+  'adapters.will2': 'Merge an adapter into its base model, or combine several with weights into a new one.',
+  'adapters.will3': 'Open an adapter in Chat and scale its effect.',
+  'adapters.source.run': 'from a run',
+  'adapters.source.imported': 'imported',
+  'adapters.source.combined': 'combined',
+  'adapters.description':
+    'The LoRA adapters of this project: small files that turn the base model into your fine-tuned one.',
+  'adapters.import': 'Import adapter',
+
+  'exports.will1':
+    'Write a merged Hugging Face model folder, or a GGUF file for llama.cpp and Ollama, with a size estimate for each type.',
+  'exports.will2': 'Copy the adapter for Python PEFT, or write it as a llama.cpp LoRA file.',
+  'exports.will3': 'Follow each export’s progress, cancel it, and copy where it went.',
+  'exports.description':
+    'Take a fine-tuned model out of the studio in the format your tools read. Nothing is overwritten unless you say so.',
+  'exports.download': 'Download',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

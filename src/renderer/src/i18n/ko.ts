@@ -279,4 +279,18 @@ export const ko: Catalog = {
   'datasets.renderedText': '렌더링된 학습 텍스트',
   'datasets.noRows': '행이 없습니다.',
   'datasets.templateUsed': (p) => `사용한 템플릿 (${p.kind})`,
+  'adapters.will1': '실행이 만든 모든 어댑터를 랭크, 대상 모듈, 크기와 함께 봅니다.',
+  'adapters.will2': '어댑터를 기본 모델에 병합하거나, 여러 어댑터를 가중치와 함께 하나로 합칩니다.',
+  'adapters.will3': '어댑터를 채팅에서 열고 효과의 크기를 조절합니다.',
+  'adapters.source.run': '실행에서',
+  'adapters.source.imported': '가져옴',
+  'adapters.source.combined': '합침',
+  'adapters.description': '이 프로젝트의 LoRA 어댑터: 기본 모델을 파인튜닝한 모델로 바꾸는 작은 파일들.',
+  'adapters.import': '어댑터 가져오기',
+  'exports.will1': '병합한 Hugging Face 모델 폴더나 llama.cpp·Ollama용 GGUF 파일을, 형식별 예상 크기와 함께 씁니다.',
+  'exports.will2': '어댑터를 Python PEFT용으로 복사하거나 llama.cpp LoRA 파일로 씁니다.',
+  'exports.will3': '내보내기마다 진행을 보고, 취소하고, 저장된 위치를 복사합니다.',
+  'exports.description':
+    '파인튜닝한 모델을 다른 도구가 읽는 형식으로 스튜디오 밖으로 꺼냅니다. 허락 없이 덮어쓰지 않습니다.',
+  'exports.download': '내려받기',
 };

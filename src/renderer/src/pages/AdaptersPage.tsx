@@ -29,37 +29,29 @@ import { useJobEnd } from './useJobEnd.ts';
 import { PublishDialog } from './PublishDialog.tsx';
 import './Adapters.css';
 
-const WILL = [
-  'See every adapter your runs produced, with its rank, targets and size.',
-  'Merge an adapter into its base model, or combine several with weights into a new one.',
-  'Open an adapter in Chat and scale its effect.',
-];
+const will = () => [t('adapters.will1'), t('adapters.will2'), t('adapters.will3')];
 
 /** "0.5 × sums r4 + 1 × handmade": the weighted sum a combined adapter equals. */
 function partsText(parts: AdapterPart[]): string {
   return parts.map((p) => `${formatNumber(p.weight)} × ${p.name}`).join(' + ');
 }
 
-const SOURCE_LABEL: Record<Adapter['source'], string> = {
-  run: 'from a run',
-  imported: 'imported',
-  combined: 'combined',
-};
+const sourceLabel = (source: Adapter['source']) => t(`adapters.source.${source}`);
 
 export function AdaptersPage() {
   const [importing, setImporting] = useState(false);
   return (
     <>
       <PageHeader
-        title="Adapters"
-        description="The LoRA adapters of this project: small files that turn the base model into your fine-tuned one."
+        title={t('nav.adapters')}
+        description={t('adapters.description')}
         actions={
           <Button icon="plus" onClick={() => setImporting(true)}>
-            Import adapter
+            {t('adapters.import')}
           </Button>
         }
       />
-      <ProjectGate pageTitle="Adapters" icon="layers" will={WILL}>
+      <ProjectGate pageTitle={t('nav.adapters')} icon="layers" will={will()}>
         {(project) => (
           <AdapterList
             key={project.id}
@@ -149,7 +141,7 @@ function AdapterList({
         <div className="project-cell">
           <span className="project-name">{a.name}</span>
           <span className="project-description">
-            {SOURCE_LABEL[a.source]}
+            {sourceLabel(a.source)}
             {a.baseModel ? ` · on ${basename(a.baseModel)}` : ' · base model unknown'}
             {a.step !== null ? ` · step ${a.step}` : ''}
           </span>
@@ -250,7 +242,7 @@ function AdapterList({
         {(rows) =>
           rows.length === 0 ? (
             <Card>
-              <EmptyState icon="layers" title={`No adapters in “${project.name}” yet`} points={WILL}>
+              <EmptyState icon="layers" title={`No adapters in “${project.name}” yet`} points={will()}>
                 Every finished run leaves an adapter, and it shows up here. You can also import a PEFT adapter folder
                 trained elsewhere.
               </EmptyState>

@@ -37,12 +37,9 @@ import { ProjectGate } from './ProjectGate.tsx';
 import { useJobEnd } from './useJobEnd.ts';
 import { PublishDialog } from './PublishDialog.tsx';
 import './Adapters.css';
+import { t } from '../i18n/t.ts';
 
-const WILL = [
-  'Write a merged Hugging Face model folder, or a GGUF file for llama.cpp and Ollama, with a size estimate for each type.',
-  'Copy the adapter for Python PEFT, or write it as a llama.cpp LoRA file.',
-  'Follow each export’s progress, cancel it, and copy where it went.',
-];
+const will = () => [t('exports.will1'), t('exports.will2'), t('exports.will3')];
 
 export const FORMAT_LABEL: Record<ExportFormat, string> = {
   hf: 'Hugging Face folder',
@@ -56,10 +53,10 @@ export function ExportsPage() {
   return (
     <>
       <PageHeader
-        title="Exports"
-        description="Take a fine-tuned model out of the studio in the format your tools read. Nothing is overwritten unless you say so."
+        title={t('nav.exports')}
+        description={t('exports.description')}
       />
-      <ProjectGate pageTitle="Exports" icon="export" will={WILL}>
+      <ProjectGate pageTitle={t('nav.exports')} icon="export" will={will()}>
         {(project) => <ExportsWorkspace key={project.id} project={project} />}
       </ProjectGate>
     </>
@@ -95,7 +92,7 @@ function ExportsWorkspace({ project }: { project: Project }) {
               <EmptyState
                 icon="export"
                 title={`Nothing to export in “${project.name}” yet`}
-                points={WILL}
+                points={will()}
                 actions={
                   <a className="btn btn-primary" href={routeHref('runs')}>
                     Go to Runs
@@ -491,7 +488,7 @@ function ExportTable({
                 download
                 aria-label={`Download the ${FORMAT_LABEL[row.format]} export${row.format === 'hf' || row.format === 'peft' ? ' as a .tar archive' : ''}`}
               >
-                Download
+                {t('exports.download')}
               </a>
             ) : null}
             {window.studio !== undefined ? (
