@@ -104,6 +104,37 @@ describe('Run elsewhere and import in the browser', () => {
     await page.getByText('Reproducibility record: every checked setting matches', { exact: false }).waitFor();
     await screenshot(page, 'run-elsewhere-imported-origin.png');
 
+    // A result trained with other settings: imported, and every difference shown, not hidden.
+    const other = join(serve.dataDir, 'other-output');
+    await writeTrainerOutput(other, {
+      baseModel: files.model,
+      r: 8,
+      alpha: 16,
+      targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+      steps: 6,
+      learningRate: 5e-3,
+      record: join(bundle, 'lora-studio-run.json'),
+      trainingArgs: { per_device_train_batch_size: 2, max_length: 32 },
+    });
+    await page.getByRole('link', { name: '← All runs' }).click();
+    await page.getByRole('button', { name: 'Import run…' }).click();
+    await importDialog.getByLabel('Output folder').fill(other);
+    await importDialog.getByLabel('Name').fill('rank 8 elsewhere');
+    await importDialog.getByRole('button', { name: 'Import' }).click();
+    const differences = importDialog.getByRole('table', { name: 'Differences from the record' });
+    await differences.waitFor();
+    await differences.getByRole('row').filter({ hasText: 'lora.r' }).getByText('8', { exact: true }).waitFor();
+    await differences.getByRole('row').filter({ hasText: 'total steps' }).getByText('6', { exact: true }).waitFor();
+    await screenshot(page, 'run-elsewhere-mismatch.png');
+    await importDialog.getByText('differences from the reproducibility record', { exact: false }).waitFor();
+    await importDialog.getByRole('button', { name: 'Close' }).click();
+    // listed as what was trained: the adapter's rank, not the bundled plan's
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'rank 8 elsewhere' })
+      .getByText('LoRA r=8', { exact: false })
+      .waitFor();
+
     const runs = await serve.invoke<{ id: string; name: string }[]>('runs.list', { projectId: project.id });
     const imported = runs.find((r) => r.name === 'sums r4 (imported)')!;
     // Compare: the imported run next to the local one
