@@ -3,6 +3,7 @@ import type { QueryState } from '../api/hooks.ts';
 import { Banner } from './Banner.tsx';
 import { Button } from './Button.tsx';
 import { Spinner } from './Spinner.tsx';
+import { t } from '../i18n/t.ts';
 
 /**
  * Renders a query's three states the same way on every page: a spinner with what is loading, the error's
@@ -29,7 +30,7 @@ export function QueryView<T>({
         actions={
           onRetry ? (
             <Button size="sm" onClick={onRetry}>
-              Try again
+              {t('common.tryAgain')}
             </Button>
           ) : undefined
         }

@@ -313,6 +313,11 @@ export const en = {
   'exports.description':
     'Take a fine-tuned model out of the studio in the format your tools read. Nothing is overwritten unless you say so.',
   'exports.download': 'Download',
+  'status.queued': 'Queued',
+  'status.running': 'Running',
+  'status.succeeded': 'Finished',
+  'status.failed': 'Failed',
+  'status.cancelled': 'Cancelled',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -293,4 +293,9 @@ export const ko: Catalog = {
   'exports.description':
     '파인튜닝한 모델을 다른 도구가 읽는 형식으로 스튜디오 밖으로 꺼냅니다. 허락 없이 덮어쓰지 않습니다.',
   'exports.download': '내려받기',
+  'status.queued': '대기 중',
+  'status.running': '실행 중',
+  'status.succeeded': '완료',
+  'status.failed': '실패',
+  'status.cancelled': '취소됨',
 };
