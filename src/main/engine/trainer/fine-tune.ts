@@ -65,6 +65,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const opened = options.openSession
     ? await options.openSession(trainingTemplate)
     : await openModelSession({ config, trainingTemplate, threads: defaultThreads() }).then((m) => {
+        reporter.log(`executor: ${m.executor.name} (${m.executor.reason})`);
         // what the method costs in frozen weights (QLoRA's NF4 base vs LoRA's float32 one; none in full training)
         if (config.method !== 'full') reporter.log(`frozen base weights: ${(m.baseWeightBytes / 2 ** 20).toFixed(1)} MiB (${config.method === 'qlora' ? 'NF4 linears' : 'float32'})`);
         return { ...m, trainableParameters: m.trainableParameters as number | null };
