@@ -123,6 +123,10 @@ describe('bundles.importRun', () => {
       name: 'from the cluster',
     })) as { run: Run; info: ImportedRunInfo };
     expect(folderHash(out)).toBe(before); // the trainer's folder is only read
+    await expect(core.invoke('bundles.importRun', { projectId, path: out })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('is already in this project as the run “from the cluster”'),
+    });
     expect(info).toMatchObject({
       record: 'matched',
       mismatches: [],

@@ -270,6 +270,13 @@ export function settingMappings(config: RunConfig): SettingMapping[] {
       value: v(config.bnb_4bit_use_double_quant),
       note: 'QLoRA only',
     },
+    {
+      studio: 'from_scratch',
+      axolotl: '(none: Axolotl loads the checkpoint)',
+      trl: 'AutoModelForCausalLM.from_config (FROM_SCRATCH)',
+      value: v(config.from_scratch),
+      note: config.from_scratch ? 'Axolotl cannot express it: use the TRL script' : undefined,
+    },
     { studio: 'learning_rate', axolotl: 'learning_rate', trl: 'learning_rate', value: v(config.learning_rate) },
     { studio: 'num_train_epochs', axolotl: 'num_epochs', trl: 'num_train_epochs', value: v(config.num_train_epochs) },
     { studio: 'max_steps', axolotl: 'max_steps', trl: 'max_steps (-1 = by epochs)', value: v(config.max_steps) },

@@ -268,6 +268,18 @@ export async function importRun(
     if (err instanceof TrainerOutputError) throw invalid(err.message, 'path');
     throw err;
   }
+  for (const existing of ctx.store.runs.listByProject(input.projectId)) {
+    const info = join(runOutputDir(ctx.dataDir, existing.id), IMPORT_INFO_FILE);
+    if (existsSync(info) && (JSON.parse(await readFile(info, 'utf8')) as { source?: unknown }).source === dir) {
+      throw new StudioError(
+        'conflict',
+        `${dir} is already in this project as the run “${existing.name}”; delete that run first to import it again`,
+        {
+          id: existing.id,
+        },
+      );
+    }
+  }
   const found = await findRecord(dir, input.record);
   const record = found?.record ?? null;
   const adapterConfigBase = ((
