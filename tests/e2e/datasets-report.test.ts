@@ -67,7 +67,7 @@ describe('Datasets page report', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
-    await page.getByRole('table', { name: 'Projects' }).waitFor();
+    await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
     await page.goto(`${serve.origin}/#/datasets/${dataset.id}`);
 
     // Rows, not problems; the two problems of line 3 under it.
