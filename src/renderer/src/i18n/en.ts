@@ -318,6 +318,37 @@ export const en = {
   'status.succeeded': 'Finished',
   'status.failed': 'Failed',
   'status.cancelled': 'Cancelled',
+  'preview.cannotRender': (p: { error: string }) => `This row cannot be rendered: ${p.error}`,
+  'preview.chooseModel': 'Choose a base model to see this row as training text.',
+  'preview.tokenTitle': (p: { ids: string; special: boolean; trained: boolean }) =>
+    `token ${p.ids}${p.special ? ' (special)' : ''}: ${p.trained ? 'trained' : 'masked (context only)'}`,
+  'preview.trained': 'trained',
+  'preview.trainedText': 'tokens the model learns to write',
+  'preview.masked': 'masked',
+  'preview.maskedText': 'context only',
+  'preview.specialText': 'special tokens',
+  'preview.tokenCount': (p: { tokens: number; trained: number }) => `${n(p.tokens)} tokens, ${n(p.trained)} trained`,
+  'preview.cutFrom': (p: { length: number }) => ` — cut from ${n(p.length)} at the max length`,
+  'preview.histogramLabel': (p: {
+    count: number;
+    min: number;
+    max: number;
+    median: number;
+    truncated: number;
+    cut: number | null;
+  }) =>
+    `Token lengths of ${p.count} examples: from ${p.min} to ${p.max}, median ${p.median}; ${p.truncated} longer than the max length${p.cut !== null ? ` ${p.cut}` : ''}`,
+  'preview.binTitle': (p: { from: number; to: number; count: number; over: boolean }) =>
+    `${p.from}–${p.to} tokens: ${p.count} example(s)${p.over ? ' (cut)' : ''}`,
+  'preview.maxLength': (p: { cut: number }) => `max length ${p.cut}`,
+  'preview.tokensAxis': (p: { tokens: number }) => `${p.tokens} tokens`,
+  'preview.measured': (p: { count: number; median: number; p95: number; max: number }) =>
+    `${n(p.count)} examples measured · median ${p.median} · p95 ${p.p95} · longest ${p.max} tokens`,
+  'preview.truncated': (p: { count: number; share: number; cut: number }) =>
+    `${p.count} (${(p.share * 100).toFixed(1)}%) longer than ${p.cut} tokens: they will be cut`,
+  'preview.noneTruncated': (p: { cut: number | null; beyond: boolean }) =>
+    `none longer than ${p.cut ?? 'the max length'} tokens${p.beyond ? ' (the max length is beyond the longest example)' : ''}`,
+  'preview.untrainable': (p: { count: number }) => `${p.count} with no trained token left`,
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -298,4 +298,25 @@ export const ko: Catalog = {
   'status.succeeded': '완료',
   'status.failed': '실패',
   'status.cancelled': '취소됨',
+  'preview.cannotRender': (p) => `이 행은 렌더링할 수 없습니다: ${p.error}`,
+  'preview.chooseModel': '이 행을 학습 텍스트로 보려면 기본 모델을 고르세요.',
+  'preview.tokenTitle': (p) =>
+    `토큰 ${p.ids}${p.special ? ' (특수)' : ''}: ${p.trained ? '학습됨' : '가려짐 (문맥으로만)'}`,
+  'preview.trained': '학습',
+  'preview.trainedText': '모델이 쓰도록 배우는 토큰',
+  'preview.masked': '가림',
+  'preview.maskedText': '문맥으로만',
+  'preview.specialText': '특수 토큰',
+  'preview.tokenCount': (p) => `토큰 ${n(p.tokens)}개, 학습 ${n(p.trained)}개`,
+  'preview.cutFrom': (p) => ` — 최대 길이에서 ${n(p.length)}개 중 잘림`,
+  'preview.histogramLabel': (p) =>
+    `예제 ${p.count}개의 토큰 길이: ${p.min}부터 ${p.max}까지, 중앙값 ${p.median}; 최대 길이${p.cut !== null ? ` ${p.cut}` : ''}보다 긴 것 ${p.truncated}개`,
+  'preview.binTitle': (p) => `${p.from}–${p.to} 토큰: 예제 ${p.count}개${p.over ? ' (잘림)' : ''}`,
+  'preview.maxLength': (p) => `최대 길이 ${p.cut}`,
+  'preview.tokensAxis': (p) => `${p.tokens} 토큰`,
+  'preview.measured': (p) => `예제 ${n(p.count)}개 측정 · 중앙값 ${p.median} · p95 ${p.p95} · 최장 ${p.max} 토큰`,
+  'preview.truncated': (p) => `${p.count}개(${(p.share * 100).toFixed(1)}%)가 ${p.cut} 토큰보다 길어 잘립니다`,
+  'preview.noneTruncated': (p) =>
+    `${p.cut ?? '최대 길이'} 토큰보다 긴 예제 없음${p.beyond ? ' (최대 길이가 가장 긴 예제보다 깁니다)' : ''}`,
+  'preview.untrainable': (p) => `학습할 토큰이 남지 않은 예제 ${p.count}개`,
 };

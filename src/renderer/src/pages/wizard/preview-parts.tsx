@@ -11,15 +11,15 @@ function visible(text: string): string {
 }
 
 export function TokenView({ row, label }: { row: PreviewRow; label: string }) {
-  if (row.error) return <p className="field-error">This row cannot be rendered: {row.error}</p>;
-  if (!row.rendered) return <p className="muted">Choose a base model to see this row as training text.</p>;
+  if (row.error) return <p className="field-error">{t('preview.cannotRender', { error: row.error })}</p>;
+  if (!row.rendered) return <p className="muted">{t('preview.chooseModel')}</p>;
   const r = row.rendered;
   return (
     <figure className="token-figure">
       <div className="token-view" role="group" aria-label={label}>
         {r.pieces.map((piece, i) => {
           const classes = ['tok', piece.trained ? 'tok-trained' : 'tok-masked', piece.special ? 'tok-special' : ''].filter(Boolean).join(' ');
-          const title = `token ${piece.ids.join(', ')}${piece.special ? ' (special)' : ''}: ${piece.trained ? 'trained' : 'masked (context only)'}`;
+          const title = t('preview.tokenTitle', { ids: piece.ids.join(', '), special: piece.special, trained: piece.trained });
           if (piece.text.includes('\n') && !piece.special) {
             const parts = piece.text.split('\n');
             return (
@@ -46,11 +46,12 @@ export function TokenView({ row, label }: { row: PreviewRow; label: string }) {
         })}
       </div>
       <figcaption className="token-caption">
-        <span className="legend-item"><span className="tok tok-trained">trained</span> tokens the model learns to write</span>
-        <span className="legend-item"><span className="tok tok-masked">masked</span> context only</span>
-        <span className="legend-item"><span className="tok tok-special tok-masked">&lt;special&gt;</span> special tokens</span>
+        <span className="legend-item"><span className="tok tok-trained">{t('preview.trained')}</span> {t('preview.trainedText')}</span>
+        <span className="legend-item"><span className="tok tok-masked">{t('preview.masked')}</span> {t('preview.maskedText')}</span>
+        <span className="legend-item"><span className="tok tok-special tok-masked">&lt;special&gt;</span> {t('preview.specialText')}</span>
         <span className="muted">
-          {r.tokens} tokens, {r.trainedTokens} trained{r.truncated ? ` — cut from ${r.fullLength} at the max length` : ''}
+          {t('preview.tokenCount', { tokens: r.tokens, trained: r.trainedTokens })}
+          {r.truncated ? t('preview.cutFrom', { length: r.fullLength }) : ''}
         </span>
       </figcaption>
       {r.warnings.length > 0 ? (
@@ -74,11 +75,11 @@ export function LengthHistogram({ stats }: { stats: TokenStats }) {
   const cutAt = cut === null || cut > last ? null : stats.truncated > 0 ? (counts.length - 1) / counts.length : cut / last;
   return (
     <figure className="histogram-figure">
-      <div className="histogram" role="img" aria-label={`Token lengths of ${stats.count} examples: from ${stats.min} to ${stats.max}, median ${stats.median}; ${stats.truncated} longer than the max length${cut !== null ? ` ${cut}` : ''}`}>
+      <div className="histogram" role="img" aria-label={t('preview.histogramLabel', { count: stats.count, min: stats.min, max: stats.max, median: stats.median, truncated: stats.truncated, cut })}>
         {counts.map((count, i) => {
           const over = cut !== null && edges[i] >= cut;
           return (
-            <div key={i} className="histogram-col" title={`${Math.round(edges[i])}–${Math.round(edges[i + 1])} tokens: ${count} example(s)${over ? ' (cut)' : ''}`}>
+            <div key={i} className="histogram-col" title={t('preview.binTitle', { from: Math.round(edges[i]), to: Math.round(edges[i + 1]), count, over })}>
               <div className={over ? 'histogram-bar histogram-bar-over' : 'histogram-bar'} style={{ height: `${(count / top) * 100}%` }} />
             </div>
           );
@@ -89,19 +90,19 @@ export function LengthHistogram({ stats }: { stats: TokenStats }) {
         <span>{Math.round(edges[0])}</span>
         {cutAt !== null ? (
           <span className="histogram-cut-label" style={{ left: `${cutAt * 100}%` }}>
-            max length {cut}
+            {t('preview.maxLength', { cut: cut ?? 0 })}
           </span>
         ) : null}
-        <span>{Math.round(last)} tokens</span>
+        <span>{t('preview.tokensAxis', { tokens: Math.round(last) })}</span>
       </div>
       <figcaption className="histogram-caption">
-        <span>{stats.count} examples measured · median {stats.median} · p95 {stats.p95} · longest {stats.max} tokens</span>
+        <span>{t('preview.measured', { count: stats.count, median: stats.median, p95: stats.p95, max: stats.max })}</span>
         <span className={stats.truncated > 0 ? 'text-warning' : undefined}>
           {stats.truncated > 0
-            ? `${stats.truncated} (${(stats.truncatedShare * 100).toFixed(1)}%) longer than ${cut} tokens: they will be cut`
-            : `none longer than ${cut ?? 'the max length'} tokens${cut !== null && cut > last ? ' (the max length is beyond the longest example)' : ''}`}
+            ? t('preview.truncated', { count: stats.truncated, share: stats.truncatedShare, cut: cut ?? 0 })
+            : t('preview.noneTruncated', { cut, beyond: cut !== null && cut > last })}
         </span>
-        {stats.untrainable > 0 ? <span className="text-warning">{stats.untrainable} with no trained token left</span> : null}
+        {stats.untrainable > 0 ? <span className="text-warning">{t('preview.untrainable', { count: stats.untrainable })}</span> : null}
       </figcaption>
     </figure>
   );
