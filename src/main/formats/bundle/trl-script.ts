@@ -13,7 +13,7 @@ export function pythonLiteral(value: unknown, indent = 0): string {
   if (value === false) return 'False';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`cannot write ${value} as a Python literal`);
-    return Number.isInteger(value) ? String(value) : String(value);
+    return String(value); // JavaScript's shortest form (1e-8, 0.0001) is valid Python
   }
   if (typeof value === 'string') return JSON.stringify(value);
   const pad = ' '.repeat(indent + 4);
