@@ -4,41 +4,19 @@
 // tokenizer with no Hangul merges).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import {
-  buildRenderer,
-  collectPageErrors,
-  launchChromium,
-  newStudioContext,
-  screenshot,
-  startServe,
-  tr,
-  E2E_LOCALE,
-  type ServeProcess,
-} from './harness.ts';
+import { E2E_LOCALE, collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
 import { INTL_TAGS } from '../../src/renderer/src/i18n/locale.ts';
 
-let serve: ServeProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildRenderer();
-  serve = await startServe();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
+const session = studioPerFile();
 
 describe('Datasets page report', () => {
   it('counts bad rows, lists duplicates, and warns about a tokenizer that does not know the text’s script', async () => {
-    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Report check' });
-    const modelDir = join(serve.dataDir, 'report-llama');
+    const project = await session.serve.invoke<{ id: string }>('projects.create', { name: 'Report check' });
+    const modelDir = join(session.serve.dataDir, 'report-llama');
     await makeTinyModel(modelDir, 'llama', { seed: 5 });
-    await serve.invoke('models.open', { path: modelDir });
+    await session.serve.invoke('models.open', { path: modelDir });
     const row = (i: number) =>
       JSON.stringify({
         prompt: `질문 ${i}: 서울의 날씨는 어떤가요?`,
@@ -49,26 +27,25 @@ describe('Datasets page report', () => {
     lines.splice(3, 0, '{"prompt": "혼자"}'); // line 4: one
     lines.splice(4, 0, 'not json'); // line 5: one
     lines.push(row(0), row(1)); // lines 16 and 17 repeat lines 1 and 2
-    const file = join(serve.dataDir, 'korean.jsonl');
+    const file = join(session.serve.dataDir, 'korean.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
-    const job = await serve.invoke<{ id: string }>('datasets.import', { projectId: project.id, path: file });
+    const job = await session.serve.invoke<{ id: string }>('datasets.import', { projectId: project.id, path: file });
     await expect
-      .poll(async () => (await serve.invoke<{ status: string }>('jobs.get', { id: job.id })).status, {
+      .poll(async () => (await session.serve.invoke<{ status: string }>('jobs.get', { id: job.id })).status, {
         timeout: 30_000,
       })
       .toBe('succeeded');
-    const [dataset] = await serve.invoke<{ id: string; badRows: number; problemCount: number; examples: number }[]>(
-      'datasets.list',
-      { projectId: project.id },
-    );
+    const [dataset] = await session.serve.invoke<
+      { id: string; badRows: number; problemCount: number; examples: number }[]
+    >('datasets.list', { projectId: project.id });
     expect([dataset.badRows, dataset.problemCount, dataset.examples]).toEqual([3, 4, 14]);
 
-    const context = await newStudioContext(browser);
+    const context = await newStudioContext(session.browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(serve.url);
+    await page.goto(session.serve.url);
     await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
-    await page.goto(`${serve.origin}/#/datasets/${dataset.id}`);
+    await page.goto(`${session.serve.origin}/#/datasets/${dataset.id}`);
 
     // Rows, not problems; the two problems of line 3 under it.
     await page.getByText(tr('datasets.badRowsSummary', { rows: 3, problems: 4 })).waitFor({ timeout: 30_000 });
@@ -97,7 +74,7 @@ describe('Datasets page report', () => {
       .waitFor();
 
     // The tokenizer warning with its figures, the same the core measured.
-    const preview = await serve.invoke<{
+    const preview = await session.serve.invoke<{
       stats: { tokensPerCharacter: number; mean: number; heavyTokenization: boolean };
     }>('datasets.preview', {
       id: dataset.id,

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { INTL_TAGS, type Locale } from '../../src/renderer/src/i18n/locale.ts';
 import { translate, type MessageKey, type ParamsOf } from '../../src/renderer/src/i18n/t.ts';
 
@@ -121,6 +122,24 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeProce
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts `serve` and Chromium once for a test file and stops both after it (the beforeAll/afterAll every browser
+ * test needs). Read `session.serve` / `session.browser` inside tests, once beforeAll has run.
+ */
+export function studioPerFile(options: ServeOptions = {}): { serve: ServeProcess; browser: Browser } {
+  const session = {} as { serve: ServeProcess; browser: Browser };
+  beforeAll(async () => {
+    buildRenderer();
+    session.serve = await startServe(options);
+    session.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.serve?.stop();
+  });
+  return session;
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -3,31 +3,12 @@
 // first control instead of starting over at the sidebar.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import {
-  buildRenderer,
-  collectPageErrors,
-  launchChromium,
-  newStudioContext,
-  screenshot,
-  startServe,
-  type ServeProcess,
-} from './harness.ts';
+import { collectPageErrors, newStudioContext, screenshot, studioPerFile } from './harness.ts';
 
-let serve: ServeProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildRenderer();
-  serve = await startServe();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
+const session = studioPerFile();
 
 /** The focused element's tag and text, as a person with a screen reader would hear it announced. */
 const focused = (page: Page) =>
@@ -38,20 +19,20 @@ const focused = (page: Page) =>
 
 describe('wizard keyboard focus', () => {
   it('moves focus to the new step’s heading after Next, Back and a step button', async () => {
-    await serve.invoke('projects.create', { name: 'Focus check' });
-    const modelDir = join(serve.dataDir, 'focus-llama');
+    await session.serve.invoke('projects.create', { name: 'Focus check' });
+    const modelDir = join(session.serve.dataDir, 'focus-llama');
     await makeTinyModel(modelDir, 'llama', { seed: 3 });
-    const dataPath = join(serve.dataDir, 'focus.jsonl');
+    const dataPath = join(session.serve.dataDir, 'focus.jsonl');
     writeFileSync(
       dataPath,
       Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `Q${i}?`, completion: ` A${i}.` })).join('\n') +
         '\n',
     );
 
-    const context = await newStudioContext(browser);
+    const context = await newStudioContext(session.browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(serve.url);
+    await page.goto(session.serve.url);
     await page.getByRole('table', { name: 'Projects' }).waitFor();
     await page
       .getByRole('navigation', { name: 'Studio' })
