@@ -2,11 +2,10 @@
 // summary, loss curve), its newest finished evaluation, its dataset, and its base model's own files (Hub id,
 // license, architecture, chat-template stop strings). Read from the store and the folders as they are now;
 // whatever is not recorded stays null, so the card leaves it out.
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ModelCardFacts } from '../../common/api/hub.ts';
 import { RunConfig, RunSummary } from '../../common/api/runs.ts';
-import { adapterFolderFacts, baseFolderFacts, folderCardFacts, hubIdFromCachePath } from '../formats/card/index.ts';
+import { folderCardFacts, hubIdFromCachePath } from '../formats/card/index.ts';
 import type { AdapterRecord } from './store/index.ts';
 import type { CoreContext } from './api/handlers/types.ts';
 
@@ -17,12 +16,21 @@ export function emptyCardFacts(ctx: CoreContext): Promise<ModelCardFacts> {
   return folderCardFacts({ baseDir: null, adapterDir: null, studioVersion: ctx.appVersion });
 }
 
-/** Base-model facts from its folder, with the Hub id of its record when it was pulled from the Hub. */
-export async function baseModelFacts(dir: string, ctx: CoreContext): Promise<Partial<ModelCardFacts>> {
-  const facts = await baseFolderFacts(dir);
+/** The Hub id of a base model folder's record when the studio pulled it from the Hub (its files may not say). */
+function recordedHubId(dir: string, ctx: CoreContext): string | null {
   const record = ctx.store.baseModels.findByPath(resolve(dir));
-  if (!facts.baseModelHubId && record?.sourceKind === 'hub')
-    Object.assign(facts, { baseModelHubId: record.source, baseModelName: record.source });
+  return record?.sourceKind === 'hub' ? record.source : null;
+}
+
+/** What the folders say, completed with the base model's record. */
+export async function foldersWithRecords(
+  baseDir: string | null,
+  adapterDir: string | null,
+  ctx: CoreContext,
+): Promise<ModelCardFacts> {
+  const facts = await folderCardFacts({ baseDir, adapterDir, studioVersion: ctx.appVersion });
+  const recorded = baseDir ? recordedHubId(baseDir, ctx) : null;
+  if (!facts.baseModelHubId && recorded) Object.assign(facts, { baseModelHubId: recorded, baseModelName: recorded });
   return facts;
 }
 
@@ -40,9 +48,7 @@ export async function adapterCardFacts(
   baseModelDir: string | null,
   ctx: CoreContext,
 ): Promise<ModelCardFacts> {
-  const facts: ModelCardFacts = { ...(await emptyCardFacts(ctx)), ...adapterFolderFacts(adapter.path) };
-  if (baseModelDir && existsSync(join(baseModelDir, 'config.json')))
-    Object.assign(facts, await baseModelFacts(baseModelDir, ctx));
+  const facts = await foldersWithRecords(baseModelDir, adapter.path, ctx);
   const run = adapter.runId ? ctx.store.runs.get(adapter.runId) : null;
   const parsed = run ? RunConfig.safeParse(run.config) : null;
   if (!run || !parsed?.success) return facts;

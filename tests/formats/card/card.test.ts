@@ -3,7 +3,7 @@
 // GGUF it names loaded by llama.cpp (node-llama-cpp), whose tokenizer must know each stop string as one
 // special token. A GGUF publication is pushed to the local Hub and read back byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -21,6 +21,7 @@ import {
   renderModelCard,
   writeExportCard,
   baseModelLicense,
+  folderCardFacts,
 } from '../../../src/main/formats/card/index.ts';
 import { exportGguf } from '../../../src/main/formats/gguf/index.ts';
 import { pushToHub } from '../../../src/main/formats/hub/push.ts';
@@ -166,9 +167,28 @@ describe('model card', () => {
       },
     );
     const meta = cardFrontMatter(card)!;
-    expect(meta).toEqual({ library_name: 'transformers', pipeline_tag: 'text-generation', tags: ['lora-studio'] });
+    // No architecture known: no task claimed either.
+    expect(meta).toEqual({ library_name: 'transformers', tags: ['lora-studio'] });
     expect(card).not.toMatch(/## Training|## Evaluation|## Loss curve|license|base_model|undefined|null|NaN/);
     expect(card).toContain('AutoModelForCausalLM.from_pretrained("/tmp/merged")');
+  });
+
+  it('takes the task from the architecture’s head', () => {
+    const card = renderModelCard(facts({ architecture: 'BertForSequenceClassification' }), {
+      kind: 'adapter',
+      title: 'cls',
+      location: 'alice/cls',
+      onHub: true,
+    });
+    expect(cardFrontMatter(card)!.pipeline_tag).toBe('text-classification');
+    expect(card).toContain('base = AutoModelForSequenceClassification.from_pretrained("HuggingFaceTB/SmolLM2-135M")');
+    const qa = renderModelCard(facts({ architecture: 'DistilBertForQuestionAnswering' }), {
+      kind: 'model',
+      title: 'qa',
+      location: 'alice/qa',
+      onHub: true,
+    });
+    expect(cardFrontMatter(qa)!.pipeline_tag).toBe('question-answering');
   });
 
   it('a GGUF card on the Hub names the file by quantization and says how Ollama and llama.cpp load it', () => {
@@ -194,6 +214,41 @@ describe('model card', () => {
     expect(await baseModelLicense(modelDir)).toBe('mit');
     expect(await baseModelLicense(dir)).toBeNull();
     expect(await chatStopTokens(modelDir)).toEqual(['<|im_end|>']);
+  });
+});
+
+describe('facts from folders alone', () => {
+  it('an adapter config naming a Hub id gives base_model; a base folder in the Hub cache says it too; sampling is Chat’s', async () => {
+    const adapterDir = join(dir, 'py-adapter');
+    await mkdir(adapterDir);
+    await writeFile(
+      join(adapterDir, 'adapter_config.json'),
+      JSON.stringify({
+        peft_type: 'LORA',
+        r: 8,
+        lora_alpha: 16,
+        lora_dropout: 0.1,
+        target_modules: ['model.layers.0.self_attn.q_proj', 'v_proj'],
+        base_model_name_or_path: 'HuggingFaceTB/SmolLM2-135M',
+      }),
+    );
+    const alone = await folderCardFacts({ baseDir: null, adapterDir, studioVersion: '9.9.9' });
+    expect(alone).toMatchObject({
+      baseModelHubId: 'HuggingFaceTB/SmolLM2-135M',
+      method: 'lora',
+      lora: { r: 8, alpha: 16, dropout: 0.1, targetModules: ['q_proj', 'v_proj'], rslora: false },
+      license: null,
+      training: null,
+      sampling: { temperature: 0.7, topK: 50, topP: 0.9, repetitionPenalty: 1.1 },
+      studioVersion: '9.9.9',
+    });
+    const withBase = await folderCardFacts({ baseDir: modelDir, adapterDir, studioVersion: '9.9.9' });
+    expect(withBase).toMatchObject({
+      baseModelHubId: 'acme/tiny-chat',
+      license: 'mit',
+      architecture: 'Qwen2ForCausalLM',
+      stopTokens: ['<|im_end|>'],
+    });
   });
 });
 

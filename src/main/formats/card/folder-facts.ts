@@ -1,7 +1,7 @@
 // The card facts that files alone give: the base model folder (Hub id from a cache path, license, architecture,
 // chat-template stop strings), the adapter folder (adapter_config.json), and Chat's sampling defaults. Used as
 // they are by the CLI's in-process exports, and completed by the core with what its store recorded (the run).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { SamplingSettings } from '../../../common/api/chat.ts';
 import type { ModelCardFacts } from '../../../common/api/hub.ts';
@@ -20,9 +20,14 @@ function readJson(path: string): Json | null {
 const numOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** LoRA facts an adapter folder states in adapter_config.json (PEFT's names). */
-export function adapterFolderFacts(adapterDir: string): Pick<ModelCardFacts, 'lora' | 'method'> {
+export function adapterFolderFacts(
+  adapterDir: string,
+): Pick<ModelCardFacts, 'lora' | 'method' | 'baseModelHubId' | 'baseModelName'> {
   const c = readJson(join(adapterDir, 'adapter_config.json'));
-  if (!c || typeof c.r !== 'number') return { lora: null, method: null };
+  if (!c || typeof c.r !== 'number') return { lora: null, method: null, baseModelHubId: null, baseModelName: null };
+  // PEFT records the base as given to from_pretrained: a Hub id ("org/name") says which model it was.
+  const named = typeof c.base_model_name_or_path === 'string' ? c.base_model_name_or_path : '';
+  const hubId = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(named) && !existsSync(named) ? named : null;
   const tm = c.target_modules;
   const targets =
     typeof tm === 'string'
@@ -31,6 +36,8 @@ export function adapterFolderFacts(adapterDir: string): Pick<ModelCardFacts, 'lo
         ? [...new Set(tm.map((t) => String(t).split('.').pop()!))].sort()
         : [];
   return {
+    baseModelHubId: hubId,
+    baseModelName: hubId,
     method: c.peft_type === 'LORA' || c.peft_type === undefined ? 'lora' : null,
     lora: {
       r: c.r,
@@ -40,6 +47,12 @@ export function adapterFolderFacts(adapterDir: string): Pick<ModelCardFacts, 'lo
       rslora: c.use_rslora === true,
     },
   };
+}
+
+/** The base model folder an adapter's config names, when it is a model folder on this machine. */
+export function adapterBaseFolder(adapterDir: string): string | null {
+  const named = readJson(join(adapterDir, 'adapter_config.json'))?.base_model_name_or_path;
+  return typeof named === 'string' && named && existsSync(join(named, 'config.json')) ? named : null;
 }
 
 /** Base-model facts its folder holds. */
@@ -84,6 +97,12 @@ export async function folderCardFacts(o: {
     studioVersion: o.studioVersion,
   };
   if (o.adapterDir) Object.assign(facts, adapterFolderFacts(o.adapterDir));
-  if (o.baseDir && readJson(join(o.baseDir, 'config.json'))) Object.assign(facts, await baseFolderFacts(o.baseDir));
+  if (o.baseDir && readJson(join(o.baseDir, 'config.json'))) {
+    const base = await baseFolderFacts(o.baseDir);
+    // The folder's cache path names the Hub id when it has one; else what the adapter config named stays.
+    if (!base.baseModelHubId && facts.baseModelHubId)
+      Object.assign(base, { baseModelHubId: facts.baseModelHubId, baseModelName: facts.baseModelName });
+    Object.assign(facts, base);
+  }
   return facts;
 }

@@ -19,4 +19,4 @@ export {
   type PublishSet,
   type ExportCardResult,
 } from './publish-files.ts';
-export { adapterFolderFacts, baseFolderFacts, folderCardFacts } from './folder-facts.ts';
+export { adapterBaseFolder, adapterFolderFacts, baseFolderFacts, folderCardFacts } from './folder-facts.ts';

@@ -22,13 +22,28 @@ export interface CardTarget {
   ollama?: { modelfile: string; create: string } | null;
 }
 
+/** transformers' head classes by the Hub task they serve; the architecture's name ends with the head. */
+const TASKS: { suffix: string; pipeline: string; auto: string }[] = [
+  { suffix: 'ForCausalLM', pipeline: 'text-generation', auto: 'AutoModelForCausalLM' },
+  { suffix: 'ForSequenceClassification', pipeline: 'text-classification', auto: 'AutoModelForSequenceClassification' },
+  { suffix: 'ForQuestionAnswering', pipeline: 'question-answering', auto: 'AutoModelForQuestionAnswering' },
+  { suffix: 'ForTokenClassification', pipeline: 'token-classification', auto: 'AutoModelForTokenClassification' },
+];
+
+/** The task of the model: from its architecture's head; a GGUF is a llama.cpp generative model; unknown → null. */
+export function taskOf(architecture: string | null, kind: PublishKind): (typeof TASKS)[number] | null {
+  if (architecture) return TASKS.find((t) => architecture.endsWith(t.suffix)) ?? null;
+  return kind === 'gguf' ? TASKS[0]! : null;
+}
+
 /** The YAML header as an object (what the Hub parses). */
 export function cardMetadata(facts: ModelCardFacts, target: CardTarget): Record<string, unknown> {
   const meta: Record<string, unknown> = {};
   if (facts.baseModelHubId) meta.base_model = facts.baseModelHubId;
   if (target.kind === 'adapter') meta.library_name = 'peft';
   else if (target.kind === 'model') meta.library_name = 'transformers';
-  meta.pipeline_tag = 'text-generation';
+  const task = taskOf(facts.architecture, target.kind);
+  if (task) meta.pipeline_tag = task.pipeline;
   const tags = ['lora-studio'];
   if (facts.method) tags.push(facts.method);
   if (target.kind === 'adapter') tags.push('peft');
@@ -143,15 +158,17 @@ export function renderModelCard(facts: ModelCardFacts, target: CardTarget): stri
 function usage(facts: ModelCardFacts, target: CardTarget): string[] {
   const loc = target.location;
   const baseId = facts.baseModelHubId ?? facts.baseModelName;
+  // Without a known head, the causal-LM class is what the studio trains by default.
+  const auto = taskOf(facts.architecture, target.kind)?.auto ?? 'AutoModelForCausalLM';
   if (target.kind === 'adapter') {
     const lines = [
       'With [PEFT](https://github.com/huggingface/peft) on top of the base model:',
       '',
       '```python',
       'from peft import PeftModel',
-      'from transformers import AutoModelForCausalLM, AutoTokenizer',
+      `from transformers import ${auto}, AutoTokenizer`,
       '',
-      `base = AutoModelForCausalLM.from_pretrained(${JSON.stringify(baseId ?? '<the base model>')})`,
+      `base = ${auto}.from_pretrained(${JSON.stringify(baseId ?? '<the base model>')})`,
       `tokenizer = AutoTokenizer.from_pretrained(${JSON.stringify(baseId ?? '<the base model>')})`,
       `model = PeftModel.from_pretrained(base, ${JSON.stringify(loc)})`,
       '```',
@@ -165,9 +182,9 @@ function usage(facts: ModelCardFacts, target: CardTarget): string[] {
       'With [transformers](https://github.com/huggingface/transformers):',
       '',
       '```python',
-      'from transformers import AutoModelForCausalLM, AutoTokenizer',
+      `from transformers import ${auto}, AutoTokenizer`,
       '',
-      `model = AutoModelForCausalLM.from_pretrained(${JSON.stringify(loc)})`,
+      `model = ${auto}.from_pretrained(${JSON.stringify(loc)})`,
       `tokenizer = AutoTokenizer.from_pretrained(${JSON.stringify(loc)})`,
       '```',
       '',

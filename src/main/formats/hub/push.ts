@@ -130,7 +130,19 @@ export async function pushToHub(options: PushOptions): Promise<PushOutcome> {
   try {
     remote = await listRemote(repo, revision, net, common);
     if (remote === null) {
-      await createRepo({ repo, ...(options.private ? { visibility: 'private' as const } : {}), ...common });
+      try {
+        await createRepo({ repo, ...(options.private ? { visibility: 'private' as const } : {}), ...common });
+      } catch (err) {
+        // Not listed, yet it exists: a private repo of someone else, or one this token may not read.
+        if (err instanceof HubApiError && err.statusCode === 409) {
+          throw new HubError(
+            'forbidden',
+            `${repo} exists but this token cannot see it (a private repo of another account?): push to a repo of your own, or use a token with access to it`,
+            409,
+          );
+        }
+        throw err;
+      }
       created = true;
       if (revision !== 'main') await createBranch({ repo, branch: revision, ...common });
       remote = new Map();

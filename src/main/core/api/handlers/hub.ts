@@ -10,7 +10,8 @@ import {
   type PublishKind,
 } from '../../../../common/api/hub.ts';
 import { ExportFormat } from '../../../../common/api/exports.ts';
-import { adapterCardFacts, baseModelFacts, emptyCardFacts } from '../../card-facts.ts';
+import { adapterCardFacts, emptyCardFacts, foldersWithRecords } from '../../card-facts.ts';
+import { adapterBaseFolder } from '../../../formats/card/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import { effectiveOffline } from '../../settings.ts';
 import { adapterBaseModel, getAdapterRecord } from './adapters.ts';
@@ -67,10 +68,15 @@ async function pathFacts(
       return { facts: await adapterCardFacts(source, base, ctx), projectId: project.id };
     }
   }
-  // Unknown to the studio: only what the files say.
+  // Unknown to the studio: only what the files say. An adapter names its base; a model folder is its own
+  // architecture and template (its Hub id and license would be those of what it was made from, unknown here).
+  if (kind === 'adapter')
+    return { facts: await foldersWithRecords(adapterBaseFolder(path), path, ctx), projectId: null };
   const facts = await emptyCardFacts(ctx);
-  if (kind === 'model')
-    Object.assign(facts, await baseModelFacts(path, ctx), { baseModelHubId: null, baseModelName: null, license: null });
+  if (kind === 'model') {
+    const own = await foldersWithRecords(path, null, ctx);
+    Object.assign(facts, { architecture: own.architecture, stopTokens: own.stopTokens });
+  }
   return { facts, projectId: null };
 }
 
