@@ -85,7 +85,7 @@ export function ModelCards({
                 busy={busy === m.path}
                 disabled={selected}
                 onClick={() => void choose(m)}
-                aria-label={`Use ${m.name}`}
+                aria-label={selected ? `${m.name} is selected` : `Use ${m.name}`}
               >
                 {selected ? 'Selected' : 'Use this model'}
               </Button>
