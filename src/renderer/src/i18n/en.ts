@@ -4,6 +4,62 @@
 import { formatNumber as n } from './format-number.ts';
 
 export const en = {
+  'elsewhere.open': 'Run elsewhere…',
+  'elsewhere.title': (p: { name: string }) => `Run “${p.name}” elsewhere`,
+  'elsewhere.intro':
+    'A folder to train this run on GPUs with Axolotl or TRL + PEFT, launched by accelerate (one GPU, FSDP or DeepSpeed ZeRO-3, Slurm): the dataset exactly as the studio trains on it, the configs, a README with the launch commands, and the run’s reproducibility record.',
+  'elsewhere.notWritten': 'No bundle written',
+  'elsewhere.folder': 'Bundle folder',
+  'elsewhere.folderHint':
+    'A new or empty folder, apart from the run’s model and dataset (default: the data folder’s bundles/).',
+  'elsewhere.replace': 'Replace a bundle already in that folder',
+  'elsewhere.write': 'Write bundle',
+  'elsewhere.writing': 'Writing the bundle…',
+  'elsewhere.failed': 'The bundle was not written',
+  'elsewhere.jobEnded': (p: { status: string }) => `The job ${p.status}.`,
+  'elsewhere.written': 'Bundle written',
+  'elsewhere.writtenTo': 'Written to',
+  'elsewhere.launch':
+    'Launch it from that folder (its README.md has multi-node and Slurm commands and the settings mapping):',
+  'elsewhere.cancel': 'Cancel',
+  'elsewhere.close': 'Close',
+  'elsewhere.importOpen': 'Import run…',
+  'elsewhere.importTitle': 'Import a run trained elsewhere',
+  'elsewhere.importPathRequired':
+    'Enter the trainer’s output folder (output_dir): it holds adapter_config.json and trainer_state.json.',
+  'elsewhere.openRun': 'Open the run',
+  'elsewhere.import': 'Import',
+  'elsewhere.notImported': 'Not imported',
+  'elsewhere.imported': (p: { name: string; steps: number }) =>
+    `Imported “${p.name}”: ${n(p.steps)} steps, its curves, adapter and settings.`,
+  'elsewhere.outputFolder': 'Output folder',
+  'elsewhere.outputFolderHint':
+    'The trainer’s output_dir: adapter_config.json, adapter_model.safetensors, trainer_state.json, checkpoint-N/. Only read.',
+  'elsewhere.baseModel': 'Base model folder',
+  'elsewhere.baseModelHint':
+    'The model it was trained on, here; the adapter is checked against it (default: the bundle record’s).',
+  'elsewhere.name': 'Name',
+  'elsewhere.nameHint': 'How the run is listed (default: the bundled run’s name).',
+  'elsewhere.differences': (p: { count: number }) =>
+    `${n(p.count)} difference${p.count === 1 ? '' : 's'} from the reproducibility record`,
+  'elsewhere.differencesBody':
+    'The result was trained with settings other than the bundled run’s. It is imported; compare it knowing this.',
+  'elsewhere.record': 'Reproducibility record',
+  'elsewhere.recordMatched':
+    'Reproducibility record: every checked setting matches (adapter, training arguments, steps, data hash, model revision).',
+  'elsewhere.recordAbsent': 'Reproducibility record: none found, nothing could be checked.',
+  'elsewhere.recordMismatched': 'Reproducibility record: see the differences below.',
+  'elsewhere.differencesTable': 'Differences from the record',
+  'elsewhere.setting': 'Setting',
+  'elsewhere.bundled': 'Bundled',
+  'elsewhere.found': 'Found',
+  'elsewhere.note': (p: { text: string }) => `Note: ${p.text}`,
+  'elsewhere.panel': 'Trained elsewhere',
+  'elsewhere.importedFrom': 'Imported from',
+  'elsewhere.trainer': 'Trainer',
+  'elsewhere.adapterFrom': 'Adapter read from',
+  'elsewhere.checkpoints': 'Checkpoints',
+
   'app.name': 'LoRA Studio',
   'app.skipToContent': 'Skip to content',
   'app.currentProject': 'Current project',
@@ -349,6 +405,69 @@ export const en = {
   'preview.noneTruncated': (p: { cut: number | null; beyond: boolean }) =>
     `none longer than ${p.cut ?? 'the max length'} tokens${p.beyond ? ' (the max length is beyond the longest example)' : ''}`,
   'preview.untrainable': (p: { count: number }) => `${p.count} with no trained token left`,
+  'exports.format.hf': 'Hugging Face folder',
+  'exports.format.gguf': 'GGUF',
+  'exports.format.peft': 'PEFT adapter',
+  'exports.format.lora-gguf': 'LoRA GGUF',
+  'exports.loadingAdapters': 'Loading adapters…',
+  'exports.adaptersFailed': 'Could not load the adapters',
+  'exports.none': (p: { project: string }) => `Nothing to export in “${p.project}” yet`,
+  'exports.goToRuns': 'Go to Runs',
+  'exports.noneBody':
+    'An export starts from an adapter, which every finished run produces (or import one on the Adapters page).',
+  'exports.loading': 'Loading exports…',
+  'exports.loadFailed': 'Could not load the exports',
+  'exports.weightNotNumber': (p: { weight: string }) =>
+    `The adapter weight “${p.weight}” is not a number; 1 exports it as trained.`,
+  'exports.new': 'New export',
+  'exports.adapter': 'Adapter',
+  'exports.baseModelIs': (p: { model: string }) => `Base model: ${p.model}`,
+  'exports.baseUnknown': 'Its base model is unknown: give its folder below.',
+  'exports.type': 'Type',
+  'exports.formatLabel': 'Format',
+  'exports.typeHelp.bf16': '16-bit brain float: half the size of f32, the usual choice for transformers.',
+  'exports.typeHelp.f16': '16-bit float: half the size of f32, read everywhere.',
+  'exports.typeHelp.f32': '32-bit float: exact, twice the size of 16-bit.',
+  'exports.typeHelp.q8_0': '8-bit blocks: about a quarter of f32, nearly lossless.',
+  'exports.typeHelp.q4_0': '4-bit blocks: about an eighth of f32, smallest, some quality loss.',
+  'exports.typeHelp.as-trained': 'The adapter’s files unchanged.',
+  'exports.formatHelp.hf':
+    'A merged Hugging Face folder (safetensors, config, tokenizer): transformers, vLLM and llama.cpp’s converter read it.',
+  'exports.formatHelp.gguf': 'One merged GGUF file for llama.cpp, Ollama or LM Studio.',
+  'exports.formatHelp.peft': 'A copy of the adapter folder for Python PEFT (load it on top of the same base model).',
+  'exports.formatHelp.lora-gguf':
+    'The adapter alone as a llama.cpp LoRA GGUF, used with --lora on the base model’s GGUF.',
+  'exports.weight': 'Adapter weight',
+  'exports.weightHint': '1 = as trained; 0.5 = half its effect.',
+  'exports.baseFolder': 'Base model folder',
+  'exports.baseFolderHint': 'Leave empty to use the one it was trained on.',
+  'exports.baseFolderRequired': 'Required: the model this adapter was trained on.',
+  'exports.outPath': 'Output path',
+  'exports.outFileHint': 'A .gguf file; leave empty for the studio’s exports folder.',
+  'exports.outFolderHint': 'A folder; leave empty for the studio’s exports folder.',
+  'exports.notStarted': 'The export did not start',
+  'exports.exportingTo': (p: { path: string }) => `Exporting to ${p.path}; progress is in the list below.`,
+  'exports.start': 'Start export',
+  'exports.estimating': 'Estimating the size…',
+  'exports.estimatedSize': 'Estimated size',
+  'exports.estimateDetail': (p: { tensors: number; parameters: number }) =>
+    `· ${n(p.tensors)} tensors, ${n(p.parameters)} numbers`,
+  'exports.estimateTo': (p: { path: string }) => ` · to ${p.path}`,
+  'exports.existsReplace': (p: { name: string }) => `${p.name} already exists: replace it`,
+  'exports.replaceIfExists': 'Replace the output if it already exists',
+  'exports.copyRefused': 'The browser did not allow copying; select the path and copy it by hand.',
+  'exports.export': 'Export',
+  'exports.status': 'Status',
+  'exports.progressOf': (p: { format: string }) => `Progress of the ${p.format} export`,
+  'exports.size': 'Size',
+  'exports.writtenTo': 'Written to',
+  'exports.copyLabel': (p: { format: string }) => `Copy the path of the ${p.format} export`,
+  'exports.copied': 'Copied',
+  'exports.copyPath': 'Copy path',
+  'exports.downloadLabel': (p: { format: string; tar: boolean }) =>
+    `Download the ${p.format} export${p.tar ? ' as a .tar archive' : ''}`,
+  'exports.showLabel': (p: { format: string }) => `Show the ${p.format} export in its folder`,
+  'exports.showInFolder': 'Show in folder',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

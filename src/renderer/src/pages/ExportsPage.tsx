@@ -4,8 +4,6 @@
 import { useEffect, useState } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
 import {
-  EXPORT_FORMAT_HELP,
-  EXPORT_TYPE_HELP,
   EXPORT_TYPES,
   exportDownloadPath,
   type Export,
@@ -41,21 +39,14 @@ import { t } from '../i18n/t.ts';
 
 const will = () => [t('exports.will1'), t('exports.will2'), t('exports.will3')];
 
-export const FORMAT_LABEL: Record<ExportFormat, string> = {
-  hf: 'Hugging Face folder',
-  gguf: 'GGUF',
-  peft: 'PEFT adapter',
-  'lora-gguf': 'LoRA GGUF',
-};
+/** A format's name in the UI language (GGUF, PEFT and LoRA GGUF are names in every language). */
+export const formatLabel = (format: ExportFormat) => t(`exports.format.${format}`);
 const FORMATS: ExportFormat[] = ['gguf', 'hf', 'peft', 'lora-gguf'];
 
 export function ExportsPage() {
   return (
     <>
-      <PageHeader
-        title={t('nav.exports')}
-        description={t('exports.description')}
-      />
+      <PageHeader title={t('nav.exports')} description={t('exports.description')} />
       <ProjectGate pageTitle={t('nav.exports')} icon="export" will={will()}>
         {(project) => <ExportsWorkspace key={project.id} project={project} />}
       </ProjectGate>
@@ -81,8 +72,8 @@ function ExportsWorkspace({ project }: { project: Project }) {
     <div className="page-stack">
       <QueryView
         state={adapters.state}
-        loadingLabel="Loading adapters…"
-        errorTitle="Could not load the adapters"
+        loadingLabel={t('exports.loadingAdapters')}
+        errorTitle={t('exports.adaptersFailed')}
         onRetry={adapters.reload}
       >
         {(list) => {
@@ -91,16 +82,15 @@ function ExportsWorkspace({ project }: { project: Project }) {
             <Card>
               <EmptyState
                 icon="export"
-                title={`Nothing to export in “${project.name}” yet`}
+                title={t('exports.none', { project: project.name })}
                 points={will()}
                 actions={
                   <a className="btn btn-primary" href={routeHref('runs')}>
-                    Go to Runs
+                    {t('exports.goToRuns')}
                   </a>
                 }
               >
-                An export starts from an adapter, which every finished run produces (or import one on the Adapters
-                page).
+                {t('exports.noneBody')}
               </EmptyState>
             </Card>
           ) : (
@@ -114,13 +104,13 @@ function ExportsWorkspace({ project }: { project: Project }) {
       </QueryView>
       <QueryView
         state={exports.state}
-        loadingLabel="Loading exports…"
-        errorTitle="Could not load the exports"
+        loadingLabel={t('exports.loading')}
+        errorTitle={t('exports.loadFailed')}
         onRetry={exports.reload}
       >
         {(rows) =>
           rows.length === 0 ? null : (
-            <Card flush title="Exports">
+            <Card flush title={t('nav.exports')}>
               <ExportTable
                 rows={rows}
                 adapters={adapters.state.status === 'ready' ? adapters.state.data : []}
@@ -171,7 +161,7 @@ function ExportForm({
   async function start() {
     const w = Number(weight);
     if (merges && (weight.trim() === '' || !Number.isFinite(w))) {
-      setError(`The adapter weight “${weight}” is not a number; 1 exports it as trained.`);
+      setError(t('exports.weightNotNumber', { weight }));
       return;
     }
     setBusy(true);
@@ -198,7 +188,7 @@ function ExportForm({
   }
 
   return (
-    <Card title="New export">
+    <Card title={t('exports.new')}>
       <form
         className="export-form"
         onSubmit={(event) => {
@@ -208,7 +198,7 @@ function ExportForm({
       >
         <div className="field">
           <label className="field-label" htmlFor="export-adapter">
-            Adapter
+            {t('exports.adapter')}
           </label>
           <select id="export-adapter" value={adapter.id} onChange={(e) => setAdapterId(e.target.value)}>
             {adapters.map((a) => (
@@ -219,13 +209,13 @@ function ExportForm({
           </select>
           <span className="field-hint">
             {adapter.baseModel
-              ? `Base model: ${basename(adapter.baseModel)}`
-              : 'Its base model is unknown: give its folder below.'}
+              ? t('exports.baseModelIs', { model: basename(adapter.baseModel) })
+              : t('exports.baseUnknown')}
           </span>
         </div>
         <div className="field">
           <label className="field-label" htmlFor="export-type">
-            Type
+            {t('exports.type')}
           </label>
           <select
             id="export-type"
@@ -239,11 +229,11 @@ function ExportForm({
               </option>
             ))}
           </select>
-          <span className="field-hint">{EXPORT_TYPE_HELP[type]}</span>
+          <span className="field-hint">{t(`exports.typeHelp.${type}`)}</span>
         </div>
         <div className="field span-2">
           <span className="field-label" id="export-format-label">
-            Format
+            {t('exports.formatLabel')}
           </span>
           <div className="segmented" role="radiogroup" aria-labelledby="export-format-label">
             {FORMATS.map((f) => (
@@ -255,16 +245,16 @@ function ExportForm({
                   checked={format === f}
                   onChange={() => chooseFormat(f)}
                 />
-                {FORMAT_LABEL[f]}
+                {formatLabel(f)}
               </label>
             ))}
           </div>
-          <span className="field-hint">{EXPORT_FORMAT_HELP[format]}</span>
+          <span className="field-hint">{t(`exports.formatHelp.${format}`)}</span>
         </div>
         {merges ? (
           <TextField
-            label="Adapter weight"
-            hint="1 = as trained; 0.5 = half its effect."
+            label={t('exports.weight')}
+            hint={t('exports.weightHint')}
             value={weight}
             inputMode="decimal"
             onChange={(e) => setWeight(e.target.value)}
@@ -272,12 +262,8 @@ function ExportForm({
         ) : null}
         {needsBase ? (
           <TextField
-            label="Base model folder"
-            hint={
-              adapter.baseModel
-                ? 'Leave empty to use the one it was trained on.'
-                : 'Required: the model this adapter was trained on.'
-            }
+            label={t('exports.baseFolder')}
+            hint={adapter.baseModel ? t('exports.baseFolderHint') : t('exports.baseFolderRequired')}
             placeholder={adapter.baseModel ?? ''}
             value={model}
             onChange={(e) => setModel(e.target.value)}
@@ -285,12 +271,8 @@ function ExportForm({
         ) : null}
         <TextField
           className="span-2"
-          label="Output path"
-          hint={
-            format === 'gguf' || format === 'lora-gguf'
-              ? 'A .gguf file; leave empty for the studio’s exports folder.'
-              : 'A folder; leave empty for the studio’s exports folder.'
-          }
+          label={t('exports.outPath')}
+          hint={format === 'gguf' || format === 'lora-gguf' ? t('exports.outFileHint') : t('exports.outFolderHint')}
           value={outPath}
           onChange={(e) => setOutPath(e.target.value)}
         />
@@ -308,17 +290,17 @@ function ExportForm({
         </div>
         {error ? (
           <div className="span-2">
-            <Banner title="The export did not start">{error}</Banner>
+            <Banner title={t('exports.notStarted')}>{error}</Banner>
           </div>
         ) : null}
         {started ? (
           <div className="span-2">
-            <Banner tone="info">{`Exporting to ${started.path}; progress is in the list below.`}</Banner>
+            <Banner tone="info">{t('exports.exportingTo', { path: started.path })}</Banner>
           </div>
         ) : null}
         <div className="form-actions span-2">
           <Button type="submit" variant="primary" icon="export" busy={busy}>
-            Start export
+            {t('exports.start')}
           </Button>
         </div>
       </form>
@@ -349,27 +331,28 @@ function Estimate({
   // An export that finished may now occupy the default path: ask again whenever the list changes.
   const { reload } = estimate;
   useEffect(() => reload(), [exportsVersion, reload]);
-  if (estimate.state.status === 'loading') return <Spinner label="Estimating the size…" />;
+  if (estimate.state.status === 'loading') return <Spinner label={t('exports.estimating')} />;
   if (estimate.state.status === 'error') return <p className="field-error">{estimate.state.error.message}</p>;
   const e = estimate.state.data;
   return (
     <div className="form-grid">
       <div className="export-estimate" aria-live="polite">
-        <span>Estimated size</span>
+        <span>{t('exports.estimatedSize')}</span>
         <strong data-testid="export-estimate">≈ {formatBytes(e.bytes)}</strong>
         <span>
-          · {e.tensors} tensors, {e.parameters.toLocaleString()} numbers{customPath ? '' : ` · to ${e.path}`}
+          {t('exports.estimateDetail', { tensors: e.tensors, parameters: e.parameters })}
+          {customPath ? '' : t('exports.estimateTo', { path: e.path })}
         </span>
       </div>
       {e.exists && !customPath ? (
         <label className="checkbox-line">
           <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} />
-          {`${basename(e.path)} already exists: replace it`}
+          {t('exports.existsReplace', { name: basename(e.path) })}
         </label>
       ) : customPath ? (
         <label className="checkbox-line">
           <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} />
-          Replace the output if it already exists
+          {t('exports.replaceIfExists')}
         </label>
       ) : null}
     </div>
@@ -397,24 +380,24 @@ function ExportTable({
       setCopied(row.id);
       setActionError(null);
     } catch {
-      setActionError('The browser did not allow copying; select the path and copy it by hand.');
+      setActionError(t('exports.copyRefused'));
     }
   }
 
   const columns: Column<Export>[] = [
     {
       key: 'what',
-      header: 'Export',
+      header: t('exports.export'),
       render: (row) => (
         <div className="project-cell">
-          <span className="project-name">{`${FORMAT_LABEL[row.format]} · ${row.type}`}</span>
+          <span className="project-name">{`${formatLabel(row.format)} · ${row.type}`}</span>
           <span className="project-description">{`${row.adapterId ? (names.get(row.adapterId) ?? 'adapter') : 'model'} · ${formatDateTime(row.createdAt)}`}</span>
         </div>
       ),
     },
     {
       key: 'status',
-      header: 'Status',
+      header: t('exports.status'),
       render: (row) => {
         const live = row.jobId ? progress[row.jobId] : undefined;
         return (
@@ -422,7 +405,10 @@ function ExportTable({
             <StatusBadge status={row.status} />
             {row.status === 'running' || row.status === 'queued' ? (
               <>
-                <ProgressBar value={live?.value ?? null} label={`Progress of the ${FORMAT_LABEL[row.format]} export`} />
+                <ProgressBar
+                  value={live?.value ?? null}
+                  label={t('exports.progressOf', { format: formatLabel(row.format) })}
+                />
                 {live?.message ? <span className="run-progress-text">{live.message}</span> : null}
               </>
             ) : null}
@@ -433,7 +419,7 @@ function ExportTable({
     },
     {
       key: 'size',
-      header: 'Size',
+      header: t('exports.size'),
       className: 'numeric cell-nowrap',
       render: (row) =>
         row.sizeBytes !== null
@@ -444,7 +430,7 @@ function ExportTable({
     },
     {
       key: 'where',
-      header: 'Written to',
+      header: t('exports.writtenTo'),
       render: (row) => (
         <div className="export-path">
           <code>{row.path}</code>
@@ -453,7 +439,7 @@ function ExportTable({
     },
     {
       key: 'actions',
-      header: <span className="visually-hidden">Actions</span>,
+      header: <span className="visually-hidden">{t('common.actions')}</span>,
       className: 'cell-actions cell-nowrap',
       render: (row) =>
         row.status === 'running' || row.status === 'queued' ? (
@@ -467,7 +453,7 @@ function ExportTable({
                 .catch((err: unknown) => setActionError(toStudioApiError(err).message))
             }
           >
-            Cancel
+            {t('common.cancel')}
           </Button>
         ) : row.status === 'succeeded' ? (
           <span className="row-actions">
@@ -476,9 +462,9 @@ function ExportTable({
               variant="ghost"
               icon={copied === row.id ? 'check' : undefined}
               onClick={() => void copy(row)}
-              aria-label={`Copy the path of the ${FORMAT_LABEL[row.format]} export`}
+              aria-label={t('exports.copyLabel', { format: formatLabel(row.format) })}
             >
-              {copied === row.id ? 'Copied' : 'Copy path'}
+              {copied === row.id ? t('exports.copied') : t('exports.copyPath')}
             </Button>
             {client.fileUrl && row.inExportsFolder ? (
               // A plain link: the browser streams the file (or the folder's .tar) straight to disk.
@@ -486,7 +472,10 @@ function ExportTable({
                 className="btn btn-ghost btn-sm"
                 href={client.fileUrl(exportDownloadPath(row.id))}
                 download
-                aria-label={`Download the ${FORMAT_LABEL[row.format]} export${row.format === 'hf' || row.format === 'peft' ? ' as a .tar archive' : ''}`}
+                aria-label={t('exports.downloadLabel', {
+                  format: formatLabel(row.format),
+                  tar: row.format === 'hf' || row.format === 'peft',
+                })}
               >
                 {t('exports.download')}
               </a>
@@ -500,16 +489,16 @@ function ExportTable({
                     .invoke('dialogs.reveal', { path: row.path })
                     .catch((err: unknown) => setActionError(toStudioApiError(err).message))
                 }
-                aria-label={`Show the ${FORMAT_LABEL[row.format]} export in its folder`}
+                aria-label={t('exports.showLabel', { format: formatLabel(row.format) })}
               >
-                Show in folder
+                {t('exports.showInFolder')}
               </Button>
             ) : null}
             <Button
               size="sm"
               variant="ghost"
               onClick={() => setPublishing(row)}
-              aria-label={`Publish the ${FORMAT_LABEL[row.format]} export`}
+              aria-label={`Publish the ${formatLabel(row.format)} export`}
             >
               Publish…
             </Button>
@@ -520,11 +509,11 @@ function ExportTable({
   return (
     <>
       {actionError ? <Banner>{actionError}</Banner> : null}
-      <Table caption="Exports" columns={columns} rows={rows} rowKey={(row) => row.id} />
+      <Table caption={t('nav.exports')} columns={columns} rows={rows} rowKey={(row) => row.id} />
       {publishing ? (
         <PublishDialog
           target={{ exportId: publishing.id }}
-          what={`the ${FORMAT_LABEL[publishing.format]} export`}
+          what={`the ${formatLabel(publishing.format)} export`}
           suggestedName={`${publishing.adapterId ? (names.get(publishing.adapterId) ?? 'model') : 'model'}${publishing.format === 'gguf' ? '-GGUF' : ''}`}
           onClose={() => setPublishing(null)}
         />
