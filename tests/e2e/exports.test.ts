@@ -16,6 +16,7 @@ import {
   newStudioContext,
   screenshot,
   startServe,
+  tr,
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
@@ -46,11 +47,11 @@ describe('Exports in the browser', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serve.origin });
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await openPage(page, serve, 'Exports check', 'Exports');
+    await openPage(page, serve, 'Exports check', tr('nav.exports'));
 
     // GGUF q8_0: the estimate the page shows is the core's, before anything is written.
-    await page.getByRole('radio', { name: 'GGUF', exact: true }).check();
-    await page.getByLabel('Type').selectOption('q8_0');
+    await page.getByRole('radio', { name: tr('exports.format.gguf'), exact: true }).check();
+    await page.getByLabel(tr('exports.type')).selectOption('q8_0');
     const estimate = await serve.invoke<{ bytes: number; path: string }>('exports.estimate', {
       adapterId: adapter.id,
       format: 'gguf',
@@ -60,21 +61,21 @@ describe('Exports in the browser', () => {
       .getByTestId('export-estimate')
       .getByText(`≈ ${formatBytes(estimate.bytes)}`)
       .waitFor();
-    await page.getByText('8-bit blocks: about a quarter of f32, nearly lossless.').waitFor();
+    await page.getByText(tr('exports.typeHelp.q8_0')).waitFor();
     await screenshot(page, 'exports-form.png');
-    await page.getByRole('button', { name: 'Start export' }).click();
-    const table = page.getByRole('table', { name: 'Exports' });
-    await table.getByText('GGUF · q8_0', { exact: true }).waitFor();
+    await page.getByRole('button', { name: tr('exports.start') }).click();
+    const table = page.getByRole('table', { name: tr('nav.exports') });
+    await table.getByText(`${tr('exports.format.gguf')} · q8_0`, { exact: true }).waitFor();
     await table.getByText(estimate.path, { exact: true }).waitFor();
-    await table.getByText('Finished', { exact: true }).waitFor({ timeout: 60_000 });
+    await table.getByText(tr('status.succeeded'), { exact: true }).waitFor({ timeout: 60_000 });
     await table.getByText(formatBytes(statSync(estimate.path).size), { exact: true }).waitFor();
     const parsed = await gguf(estimate.path, { allowLocalFile: true });
     expect((parsed.metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(7); // MOSTLY_Q8_0 (a key outside the reader's typed set)
     // The "Exporting…" notice went with its job.
-    await expect.poll(() => page.getByText(`Exporting to ${estimate.path}`).count()).toBe(0);
+    await expect.poll(() => page.getByText(tr('exports.exportingTo', { path: estimate.path })).count()).toBe(0);
 
     // Downloaded through the browser (token-protected link), byte for byte the file on disk.
-    const downloadLink = page.getByRole('link', { name: 'Download the GGUF export' });
+    const downloadLink = page.getByRole('link', { name: tr('exports.downloadLabel', { format: 'GGUF', tar: false }) });
     await downloadLink.scrollIntoViewIfNeeded();
     await screenshot(page, 'exports-download.png');
     const [download] = await Promise.all([page.waitForEvent('download'), downloadLink.click()]);
@@ -87,19 +88,19 @@ describe('Exports in the browser', () => {
     expect((await fetch(href.replace(/\?token=.*$/, ''))).status).toBe(401);
 
     // The same export again: refused with the core's reason until replacing is ticked.
-    await page.getByText('sums-r4-gguf-q8_0.gguf already exists: replace it').waitFor();
-    await page.getByRole('button', { name: 'Start export' }).click();
+    await page.getByText(tr('exports.existsReplace', { name: 'sums-r4-gguf-q8_0.gguf' })).waitFor();
+    await page.getByRole('button', { name: tr('exports.start') }).click();
     await page
       .getByText('already exists; choose another path, or set overwrite to replace it', { exact: false })
       .waitFor();
 
     // A merged Hugging Face folder (f32) to a chosen folder.
-    await page.getByRole('radio', { name: 'Hugging Face folder', exact: true }).check();
-    await page.getByLabel('Type').selectOption('f32');
+    await page.getByRole('radio', { name: tr('exports.format.hf'), exact: true }).check();
+    await page.getByLabel(tr('exports.type')).selectOption('f32');
     const hfPath = join(serve.dataDir, 'my-merged-model');
-    await page.getByLabel('Output path').fill(hfPath);
-    await page.getByRole('button', { name: 'Start export' }).click();
-    await table.getByText('Hugging Face folder · f32', { exact: true }).waitFor();
+    await page.getByLabel(tr('exports.outPath')).fill(hfPath);
+    await page.getByRole('button', { name: tr('exports.start') }).click();
+    await table.getByText(`${tr('exports.format.hf')} · f32`, { exact: true }).waitFor();
     await table.getByText(hfPath, { exact: true }).waitFor();
     await expect
       .poll(
@@ -108,16 +109,22 @@ describe('Exports in the browser', () => {
         { timeout: 60_000 },
       )
       .toEqual(['succeeded', 'succeeded']);
-    await expect.poll(() => table.getByText('Finished', { exact: true }).count(), { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(() => table.getByText(tr('status.succeeded'), { exact: true }).count(), { timeout: 20_000 })
+      .toBe(2);
     // Written outside the studio's exports folder: the path is offered, not a download.
-    expect(await page.getByRole('link', { name: /Download the Hugging Face folder export/ }).count()).toBe(0);
-    await expect.poll(() => page.getByText(`Exporting to ${hfPath}`).count()).toBe(0);
+    expect(
+      await page
+        .getByRole('link', { name: tr('exports.downloadLabel', { format: tr('exports.format.hf'), tar: true }) })
+        .count(),
+    ).toBe(0);
+    await expect.poll(() => page.getByText(tr('exports.exportingTo', { path: hfPath })).count()).toBe(0);
     expect(existsSync(join(hfPath, 'config.json'))).toBe(true);
     expect(existsSync(join(hfPath, 'model.safetensors'))).toBe(true);
 
-    const copy = page.getByRole('button', { name: 'Copy the path of the Hugging Face folder export' });
+    const copy = page.getByRole('button', { name: tr('exports.copyLabel', { format: tr('exports.format.hf') }) });
     await copy.click();
-    await copy.getByText('Copied', { exact: true }).waitFor();
+    await copy.getByText(tr('exports.copied'), { exact: true }).waitFor();
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(hfPath);
     await screenshot(page, 'exports-finished.png');
     // The refused start is the only failed request (the browser logs its 409).
@@ -126,8 +133,11 @@ describe('Exports in the browser', () => {
 
     const dark = await newStudioContext(browser, 'dark');
     const darkPage = await dark.newPage();
-    await openPage(darkPage, serve, 'Exports check', 'Exports');
-    await darkPage.getByRole('table', { name: 'Exports' }).getByText(hfPath, { exact: true }).waitFor();
+    await openPage(darkPage, serve, 'Exports check', tr('nav.exports'));
+    await darkPage
+      .getByRole('table', { name: tr('nav.exports') })
+      .getByText(hfPath, { exact: true })
+      .waitFor();
     await screenshot(darkPage, 'exports-dark.png');
     await dark.close();
   });
