@@ -88,6 +88,24 @@ describe('Publish… in the browser', () => {
     expect(hub.repos.get('alice/style-lora')!.private).toBe(true); // the dialog's default
     await dialog.getByRole('button', { name: 'Close' }).click();
 
+    // A stalled commit: Cancel push stops it; Push again resumes and ends with the same files.
+    hub.inject(/^POST \/api\/models\/alice\/style-stalled\/commit\//, 'hold');
+    await page.getByRole('button', { name: 'Publish Style' }).click();
+    await dialog.getByLabel('Hub repo').fill('alice/style-stalled');
+    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog.getByRole('progressbar').waitFor();
+    await expect.poll(() => hub.held, { timeout: 60_000 }).toBe(1);
+    await screenshot(page, 'publish-progress.png');
+    await dialog.getByRole('button', { name: 'Cancel push' }).click();
+    await dialog.getByText('Push cancelled').waitFor({ timeout: 60_000 });
+    expect(hub.filesOf('alice/style-stalled').has('adapter_config.json')).toBe(false);
+    await dialog.getByRole('button', { name: 'Push again (resumes)' }).click();
+    await dialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
+    const resumed = hub.filesOf('alice/style-stalled');
+    for (const f of readdirSync(adapter.path))
+      expect(sha256(resumed.get(f)!), f).toBe(sha256(readFileSync(join(adapter.path, f))));
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
     // Someone else's namespace: the Hub's 403, in the studio's words, and a way to try again.
     await page.getByRole('button', { name: 'Publish Style' }).click();
     await dialog.getByLabel('Hub repo').fill('bob/style-lora');

@@ -36,8 +36,11 @@ export interface PushRepo {
 export interface Injection {
   /** Matched against "METHOD /path". */
   match: RegExp;
-  /** 'drop': read part of the request body, then destroy the socket; a number: answer that status. */
-  action: 'drop' | number;
+  /**
+   * 'drop': read part of the request body, then destroy the socket; 'hold': never answer (a stalled upload,
+   * until the client gives up or cancels); a number: answer that status.
+   */
+  action: 'drop' | 'hold' | number;
   times: number;
 }
 
@@ -74,7 +77,10 @@ export class MockPushHub {
   private server: Server | null = null;
   private parts = new Map<string, Map<number, Buffer>>();
 
-  inject(match: RegExp, action: 'drop' | number, times = 1): void {
+  /** Requests being held (action 'hold'), counted when they arrive. */
+  held = 0;
+
+  inject(match: RegExp, action: Injection['action'], times = 1): void {
     this.injections.push({ match, action, times });
   }
 
@@ -111,6 +117,11 @@ export class MockPushHub {
         // Take some of the body, then cut the connection as a failing network would.
         req.once('data', () => req.socket.destroy());
         req.once('end', () => req.socket.destroy());
+        return;
+      }
+      if (injected.action === 'hold') {
+        this.held++;
+        req.resume(); // take the body, answer nothing
         return;
       }
       await readBody(req);
