@@ -50,6 +50,9 @@ describe('CLI errors', { timeout: 180_000 }, () => {
     expect(folder.code).toBe(2);
     expect(folder.stderr).toMatch(/config\.dataset\.path: .* is a folder; give a dataset file/);
     expect(JSON.parse((await cli(['runs', 'list', '--json'])).stdout)).toEqual([]);
+    const evaluation = await cli(['eval', '--model', 'missing-model', '--dataset', 'data.jsonl']);
+    expect(evaluation.code).toBe(2);
+    expect(evaluation.stderr).toMatch(/model: .*missing-model does not exist/);
   });
 
   it('eval steps with no eval split is refused, saying that no eval would happen', async () => {

@@ -319,6 +319,8 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
         compareBase: request.compareBase || request.adapterPath === undefined,
       };
     }
+    // A model folder or dataset that is not there is bad input, not a failed evaluation to clean up afterwards.
+    checkRunInputs({ model: params.model, dataset: params.dataset }, '');
     const record = ctx.store.evaluations.insert({ projectId: request.projectId, runId: request.runId ?? null, config: { ...params } });
     const job = ctx.jobs.start(EVAL_JOB_KIND, { ...params, evaluationId: record.id } satisfies EvalJobParams, {
       projectId: request.projectId,
