@@ -12,6 +12,7 @@ import {
   newStudioContext,
   screenshot,
   startServe,
+  tr,
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
@@ -42,11 +43,11 @@ describe('Run elsewhere and import in the browser', () => {
     await openPage(page, serve, 'Elsewhere check', 'Runs');
     await page.getByRole('link', { name: 'sums r4', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'sums r4' }).waitFor();
-    await page.getByRole('button', { name: 'Run elsewhere…' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Run “sums r4” elsewhere' });
-    await dialog.getByLabel('Bundle folder').fill(bundle);
-    await dialog.getByRole('button', { name: 'Write bundle' }).click();
-    const written = dialog.getByLabel('Bundle written');
+    await page.getByRole('button', { name: tr('elsewhere.open') }).click();
+    const dialog = page.getByRole('dialog', { name: tr('elsewhere.title', { name: 'sums r4' }) });
+    await dialog.getByLabel(tr('elsewhere.folder')).fill(bundle);
+    await dialog.getByRole('button', { name: tr('elsewhere.write') }).click();
+    const written = dialog.getByLabel(tr('elsewhere.written'));
     await written.waitFor({ timeout: 60_000 });
     await written.getByText('rendered 18 training and 6 eval rows', { exact: false }).waitFor();
     await screenshot(page, 'run-elsewhere-bundle.png');
@@ -65,7 +66,7 @@ describe('Run elsewhere and import in the browser', () => {
       id: local.id,
       name: 'sums r4',
     });
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: tr('elsewhere.close') }).click();
 
     // What the trainer leaves in output/ after `accelerate launch train_trl.py` (the same settings as the run).
     await writeTrainerOutput(join(bundle, 'output'), {
@@ -80,20 +81,20 @@ describe('Run elsewhere and import in the browser', () => {
     });
 
     await page.getByRole('link', { name: '← All runs' }).click();
-    await page.getByRole('button', { name: 'Import run…' }).click();
-    const importDialog = page.getByRole('dialog', { name: 'Import a run trained elsewhere' });
-    await importDialog.getByRole('button', { name: 'Import' }).click();
-    await importDialog.getByText('Enter the trainer’s output folder', { exact: false }).waitFor(); // nothing typed yet
-    await importDialog.getByLabel('Output folder').fill(join(serve.dataDir, 'nowhere'));
-    await importDialog.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('button', { name: tr('elsewhere.importOpen') }).click();
+    const importDialog = page.getByRole('dialog', { name: tr('elsewhere.importTitle') });
+    await importDialog.getByRole('button', { name: tr('elsewhere.import') }).click();
+    await importDialog.getByText(tr('elsewhere.importPathRequired')).waitFor(); // nothing typed yet
+    await importDialog.getByLabel(tr('elsewhere.outputFolder')).fill(join(serve.dataDir, 'nowhere'));
+    await importDialog.getByRole('button', { name: tr('elsewhere.import') }).click();
     await importDialog.getByText('is not a folder', { exact: false }).waitFor();
-    await importDialog.getByLabel('Output folder').fill(join(bundle, 'output'));
-    await importDialog.getByRole('button', { name: 'Import' }).click();
-    await importDialog.getByText('Reproducibility record: every checked setting matches', { exact: false }).waitFor();
+    await importDialog.getByLabel(tr('elsewhere.outputFolder')).fill(join(bundle, 'output'));
+    await importDialog.getByRole('button', { name: tr('elsewhere.import') }).click();
+    await importDialog.getByText(tr('elsewhere.recordMatched')).waitFor();
     await screenshot(page, 'run-elsewhere-import.png');
-    await importDialog.getByRole('link', { name: 'Open the run' }).click();
+    await importDialog.getByRole('link', { name: tr('elsewhere.openRun') }).click();
     await page.getByRole('heading', { level: 1, name: 'sums r4 (imported)' }).waitFor();
-    const origin = page.getByRole('heading', { name: 'Trained elsewhere' });
+    const origin = page.getByRole('heading', { name: tr('elsewhere.panel') });
     await origin.waitFor();
     await page.getByText(join(bundle, 'output'), { exact: true }).first().waitFor();
     const loss = page.getByRole('img', { name: 'Training and evaluation loss by step' });
@@ -101,7 +102,7 @@ describe('Run elsewhere and import in the browser', () => {
     await page.getByText('4 / 4 steps', { exact: false }).waitFor();
     await screenshot(page, 'run-elsewhere-imported-run.png');
     await origin.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await page.getByText('Reproducibility record: every checked setting matches', { exact: false }).waitFor();
+    await page.getByText(tr('elsewhere.recordMatched')).waitFor();
     await screenshot(page, 'run-elsewhere-imported-origin.png');
 
     // A result trained with other settings: imported, and every difference shown, not hidden.
@@ -117,17 +118,17 @@ describe('Run elsewhere and import in the browser', () => {
       trainingArgs: { per_device_train_batch_size: 2, max_length: 32 },
     });
     await page.getByRole('link', { name: '← All runs' }).click();
-    await page.getByRole('button', { name: 'Import run…' }).click();
-    await importDialog.getByLabel('Output folder').fill(other);
-    await importDialog.getByLabel('Name').fill('rank 8 elsewhere');
-    await importDialog.getByRole('button', { name: 'Import' }).click();
-    const differences = importDialog.getByRole('table', { name: 'Differences from the record' });
+    await page.getByRole('button', { name: tr('elsewhere.importOpen') }).click();
+    await importDialog.getByLabel(tr('elsewhere.outputFolder')).fill(other);
+    await importDialog.getByLabel(tr('elsewhere.name')).fill('rank 8 elsewhere');
+    await importDialog.getByRole('button', { name: tr('elsewhere.import') }).click();
+    const differences = importDialog.getByRole('table', { name: tr('elsewhere.differencesTable') });
     await differences.waitFor();
     await differences.getByRole('row').filter({ hasText: 'lora.r' }).getByText('8', { exact: true }).waitFor();
     await differences.getByRole('row').filter({ hasText: 'total steps' }).getByText('6', { exact: true }).waitFor();
     await screenshot(page, 'run-elsewhere-mismatch.png');
-    await importDialog.getByText('differences from the reproducibility record', { exact: false }).waitFor();
-    await importDialog.getByRole('button', { name: 'Close' }).click();
+    await importDialog.getByText(tr('elsewhere.differences', { count: 4 })).waitFor();
+    await importDialog.getByRole('button', { name: tr('elsewhere.close') }).click();
     // listed as what was trained: the adapter's rank, not the bundled plan's
     await page
       .getByRole('row')

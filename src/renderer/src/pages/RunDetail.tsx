@@ -11,7 +11,7 @@ import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint } from '../me
 import { routeHref } from '../routes.ts';
 import { RunActions } from './RunActions.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
-import { ImportedRunPanel, RunElsewhereDialog } from './RunElsewhere.tsx';
+import { ImportedRunPanel, RunElsewhereButton } from './RunElsewhere.tsx';
 
 export function RunDetail({ runId }: { runId: string }) {
   const run = useQuery('runs.get', { id: runId });
@@ -37,7 +37,6 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
   const history = useQuery('runs.metrics', { id: run.id });
   const [points, setPoints] = useState<MetricPoint[]>([]);
   const [live, setLive] = useState<LiveProgress | null>(null);
-  const [elsewhere, setElsewhere] = useState(false);
 
   // The stored history arrives once (and again after the run ends); live points may already be there.
   useEffect(() => {
@@ -69,11 +68,10 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         actions={
           <>
             <RunActions run={run} reload={reload} />
-            <Button onClick={() => setElsewhere(true)}>Run elsewhere…</Button>
+            <RunElsewhereButton run={run} />
           </>
         }
       />
-      {elsewhere ? <RunElsewhereDialog run={run} onClose={() => setElsewhere(false)} /> : null}
       {run.status === 'failed' && run.error ? <Banner title="The run failed">{run.error}</Banner> : null}
 
       <Card>

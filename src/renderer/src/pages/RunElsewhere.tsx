@@ -9,6 +9,7 @@ import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import { Banner, Button, Card, Dialog, ProgressBar, TextField } from '../components/index.ts';
 import { routeHref } from '../routes.ts';
+import { t } from '../i18n/t.ts';
 import { useStudio } from '../state/studio.tsx';
 import { useJobEnd } from './useJobEnd.ts';
 
@@ -55,51 +56,47 @@ export function RunElsewhereDialog({ run, onClose }: { run: Run; onClose: () => 
   return (
     <Dialog
       open
-      title={`Run “${run.name}” elsewhere`}
+      title={t('elsewhere.title', { name: run.name })}
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={writing}
       actions={
         state.phase === 'done' ? (
           <Button type="submit" variant="primary">
-            Close
+            {t('elsewhere.close')}
           </Button>
         ) : (
           <>
             <Button onClick={onClose} disabled={writing}>
-              Cancel
+              {t('elsewhere.cancel')}
             </Button>
             <Button type="submit" variant="primary" busy={writing}>
-              Write bundle
+              {t('elsewhere.write')}
             </Button>
           </>
         )
       }
     >
       <div className="form-grid">
-        <p className="muted">
-          A folder to train this run on GPUs with Axolotl or TRL + PEFT, launched by accelerate (one GPU, FSDP or
-          DeepSpeed ZeRO-3, Slurm): the dataset exactly as the studio trains on it, the configs, a README with the
-          launch commands, and the run’s reproducibility record.
-        </p>
-        {error ? <Banner title="No bundle written">{error}</Banner> : null}
+        <p className="muted">{t('elsewhere.intro')}</p>
+        {error ? <Banner title={t('elsewhere.notWritten')}>{error}</Banner> : null}
         {state.phase === 'form' ? (
           <>
             <TextField
-              label="Bundle folder"
-              hint="A new or empty folder, apart from the run’s model and dataset (default: the data folder’s bundles/)."
+              label={t('elsewhere.folder')}
+              hint={t('elsewhere.folderHint')}
               value={outDir}
               onChange={(e) => setOutDir(e.target.value)}
               autoFocus
             />
             <label className="checkbox-line">
-              <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace a
-              bundle already in that folder
+              <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} />{' '}
+              {t('elsewhere.replace')}
             </label>
           </>
         ) : null}
         {state.phase === 'writing' ? (
-          <ProgressBar value={progress.value} label={progress.message ?? 'Writing the bundle…'} />
+          <ProgressBar value={progress.value} label={progress.message ?? t('elsewhere.writing')} />
         ) : null}
         {state.phase === 'writing' && progress.message ? <p className="muted">{progress.message}</p> : null}
         {state.phase === 'done' ? <BundleResult job={state.job} outDir={state.outDir} /> : null}
@@ -111,22 +108,22 @@ export function RunElsewhereDialog({ run, onClose }: { run: Run; onClose: () => 
 function BundleResult({ job, outDir }: { job: Job; outDir: string }) {
   const log = useQuery('jobs.logTail', { id: job.id, lines: 20 });
   if (job.status !== 'succeeded')
-    return <Banner title="The bundle was not written">{job.error ?? `The job ${job.status}.`}</Banner>;
+    return (
+      <Banner title={t('elsewhere.failed')}>{job.error ?? t('elsewhere.jobEnded', { status: job.status })}</Banner>
+    );
   const lines =
     log.state.status === 'ready' ? log.state.data.filter((l) => l.level !== 'debug').map((l) => l.line) : [];
   return (
-    <div className="bundle-result" aria-label="Bundle written">
+    <div className="bundle-result" aria-label={t('elsewhere.written')}>
       <p style={WRAP}>
-        Written to <code>{outDir}</code>
+        {t('elsewhere.writtenTo')} <code>{outDir}</code>
       </p>
       {lines.length ? (
         <pre className="config-json" style={WRAP}>
           {lines.join('\n')}
         </pre>
       ) : null}
-      <p className="muted">
-        Launch it from that folder (its README.md has multi-node and Slurm commands and the settings mapping):
-      </p>
+      <p className="muted">{t('elsewhere.launch')}</p>
       <pre className="config-json" style={WRAP}>
         {[
           'accelerate launch train_trl.py',
@@ -159,7 +156,7 @@ export function ImportRunDialog({
   async function submit() {
     if (result) return onClose();
     if (!path.trim()) {
-      setError('Enter the trainer’s output folder (output_dir): it holds adapter_config.json and trainer_state.json.');
+      setError(t('elsewhere.importPathRequired'));
       return;
     }
     setBusy(true);
@@ -183,7 +180,7 @@ export function ImportRunDialog({
   return (
     <Dialog
       open
-      title="Import a run trained elsewhere"
+      title={t('elsewhere.importTitle')}
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={busy}
@@ -191,49 +188,47 @@ export function ImportRunDialog({
         result ? (
           <>
             <a className="btn btn-secondary" href={routeHref('runs', result.run.id)} onClick={onClose}>
-              Open the run
+              {t('elsewhere.openRun')}
             </a>
             <Button type="submit" variant="primary">
-              Close
+              {t('elsewhere.close')}
             </Button>
           </>
         ) : (
           <>
-            <Button onClick={onClose}>Cancel</Button>
+            <Button onClick={onClose}>{t('elsewhere.cancel')}</Button>
             <Button type="submit" variant="primary" busy={busy}>
-              Import
+              {t('elsewhere.import')}
             </Button>
           </>
         )
       }
     >
       <div className="form-grid">
-        {error ? <Banner title="Not imported">{error}</Banner> : null}
+        {error ? <Banner title={t('elsewhere.notImported')}>{error}</Banner> : null}
         {result ? (
           <>
-            <p>
-              Imported “{result.run.name}”: {result.run.summary?.steps ?? 0} steps, its curves, adapter and settings.
-            </p>
+            <p>{t('elsewhere.imported', { name: result.run.name, steps: result.run.summary?.steps ?? 0 })}</p>
             <ImportChecks info={result.info} />
           </>
         ) : (
           <>
             <TextField
-              label="Output folder"
-              hint="The trainer’s output_dir: adapter_config.json, adapter_model.safetensors, trainer_state.json, checkpoint-N/. Only read."
+              label={t('elsewhere.outputFolder')}
+              hint={t('elsewhere.outputFolderHint')}
               value={path}
               onChange={(e) => setPath(e.target.value)}
               autoFocus
             />
             <TextField
-              label="Base model folder"
-              hint="The model it was trained on, here; the adapter is checked against it (default: the bundle record’s)."
+              label={t('elsewhere.baseModel')}
+              hint={t('elsewhere.baseModelHint')}
               value={model}
               onChange={(e) => setModel(e.target.value)}
             />
             <TextField
-              label="Name"
-              hint="How the run is listed (default: the bundled run’s name)."
+              label={t('elsewhere.name')}
+              hint={t('elsewhere.nameHint')}
               value={name}
               onChange={(e) => setName(e.target.value)}
             />
@@ -244,32 +239,52 @@ export function ImportRunDialog({
   );
 }
 
+/** "Run elsewhere…" for a run's page header: the button and the dialog it opens. */
+export function RunElsewhereButton({ run }: { run: Run }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button onClick={() => setOpen(true)}>{t('elsewhere.open')}</Button>
+      {open ? <RunElsewhereDialog run={run} onClose={() => setOpen(false)} /> : null}
+    </>
+  );
+}
+
+/** "Import run…" for the Runs page header: the button and the dialog it opens. */
+export function ImportRunButton({ projectId, onImported }: { projectId: string; onImported: () => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button onClick={() => setOpen(true)}>{t('elsewhere.importOpen')}</Button>
+      {open ? <ImportRunDialog projectId={projectId} onClose={() => setOpen(false)} onImported={onImported} /> : null}
+    </>
+  );
+}
+
 /** The record check of an import: matched, or each mismatch in a table, plus notes. */
 function ImportChecks({ info }: { info: ImportedRunInfo }) {
   return (
     <>
       {info.record === 'mismatched' ? (
-        <Banner
-          title={`${info.mismatches.length} difference${info.mismatches.length === 1 ? '' : 's'} from the reproducibility record`}
-        >
-          The result was trained with settings other than the bundled run’s. It is imported; compare it knowing this.
+        <Banner title={t('elsewhere.differences', { count: info.mismatches.length })}>
+          {t('elsewhere.differencesBody')}
         </Banner>
       ) : null}
-      <p className="muted" aria-label="Reproducibility record">
+      <p className="muted" aria-label={t('elsewhere.record')}>
         {info.record === 'matched'
-          ? 'Reproducibility record: every checked setting matches (adapter, training arguments, steps, data hash, model revision).'
+          ? t('elsewhere.recordMatched')
           : info.record === 'absent'
-            ? 'Reproducibility record: none found, nothing could be checked.'
-            : 'Reproducibility record: see the differences below.'}
+            ? t('elsewhere.recordAbsent')
+            : t('elsewhere.recordMismatched')}
       </p>
       {info.mismatches.length ? (
         <div className="table-wrap">
-          <table className="table" aria-label="Differences from the record">
+          <table className="table" aria-label={t('elsewhere.differencesTable')}>
             <thead>
               <tr>
-                <th>Setting</th>
-                <th>Bundled</th>
-                <th>Found</th>
+                <th>{t('elsewhere.setting')}</th>
+                <th>{t('elsewhere.bundled')}</th>
+                <th>{t('elsewhere.found')}</th>
               </tr>
             </thead>
             <tbody>
@@ -288,7 +303,7 @@ function ImportChecks({ info }: { info: ImportedRunInfo }) {
       ) : null}
       {info.warnings.map((w) => (
         <p key={w} className="muted">
-          Note: {w}
+          {t('elsewhere.note', { text: w })}
         </p>
       ))}
     </>
@@ -301,21 +316,21 @@ export function ImportedRunPanel({ runId }: { runId: string }) {
   if (info.state.status !== 'ready' || info.state.data === null) return null;
   const data = info.state.data;
   return (
-    <Card title="Trained elsewhere">
+    <Card title={t('elsewhere.panel')}>
       <dl className="kv">
-        <dt>Imported from</dt>
+        <dt>{t('elsewhere.importedFrom')}</dt>
         <dd>
           <code>{data.source}</code>
         </dd>
-        <dt>Trainer</dt>
+        <dt>{t('elsewhere.trainer')}</dt>
         <dd>{data.trainer}</dd>
-        <dt>Adapter read from</dt>
+        <dt>{t('elsewhere.adapterFrom')}</dt>
         <dd>
           <code>{data.adapterFrom}</code>
         </dd>
         {data.checkpoints.length ? (
           <>
-            <dt>Checkpoints</dt>
+            <dt>{t('elsewhere.checkpoints')}</dt>
             <dd>{data.checkpoints.join(', ')}</dd>
           </>
         ) : null}

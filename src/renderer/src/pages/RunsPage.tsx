@@ -12,7 +12,7 @@ import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
-import { ImportRunDialog } from './RunElsewhere.tsx';
+import { ImportRunButton } from './RunElsewhere.tsx';
 import { useProjects } from '../state/projects.tsx';
 
 const RunDetail = lazy(() => import('./RunDetail.tsx').then((module) => ({ default: module.RunDetail })));
@@ -37,7 +37,6 @@ export function RunsPage() {
 
 function RunsOverview() {
   const { currentProject } = useProjects();
-  const [importing, setImporting] = useState(false);
   const [imported, setImported] = useState(0);
   return (
     <>
@@ -46,16 +45,13 @@ function RunsOverview() {
         description="Every fine-tune of the current project, live while it trains and summarised when it ends."
         actions={
           <>
-            {currentProject ? <Button onClick={() => setImporting(true)}>Import run…</Button> : null}
+            {currentProject ? <ImportRunButton projectId={currentProject.id} onImported={() => setImported((n) => n + 1)} /> : null}
             <a className="btn btn-secondary" href={routeHref('new')}>
               New fine-tune
             </a>
           </>
         }
       />
-      {importing && currentProject ? (
-        <ImportRunDialog projectId={currentProject.id} onClose={() => setImporting(false)} onImported={() => setImported((n) => n + 1)} />
-      ) : null}
       <ProjectGate pageTitle="Runs" icon="pulse" will={WILL}>
         {(project) => <RunList key={`${project.id}-${imported}`} project={project} />}
       </ProjectGate>
