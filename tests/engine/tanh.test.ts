@@ -1,0 +1,89 @@
+// tanh (an encoder pooler's activation) is the IR's softcap op with cap 1: tanh(x) = 1·tanh(x/1). A small program
+// with tanh inside a block (not fused into the LM head) checks it on every executor: reference gradients against
+// finite differences, the float64 ONNX training graph and the device plan (replayed by the float64 harness, with
+// and without checkpointing) against the reference.
+import { describe, expect, it } from 'vitest';
+import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
+import { peftKey } from '../../src/main/model/ir.ts';
+import { applyLora } from '../../src/main/engine/lora/model.ts';
+import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
+import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
+import { lowerProgram, trainableOffsets } from '../../src/main/engine/executors/plan/plan.ts';
+import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
+import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
+import { randomWeights, tinyBatch } from './tiny.ts';
+import { relErr } from './helpers.ts';
+
+const V = 13;
+const C = 6;
+
+/** embed → [rmsnorm → proj → tanh → + residual] → lm_head, the bracket one block. */
+function tanhProgram(): Program {
+  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
+  const params = [param('embed.weight', [V, C]), param('block.norm.weight', [C], true), param('block.proj.weight', [C, C]), param('lm_head.weight', [V, C])];
+  const nodes: OpNode[] = [
+    { op: 'embedding', weight: 'embed.weight', out: 'e', width: C, scale: 1 },
+    { op: 'rmsnorm', x: 'e', weight: 'block.norm.weight', out: 'h', width: C, eps: 1e-6, plusOne: false },
+    { op: 'linear', module: 'block.proj', x: 'h', weight: 'block.proj.weight', bias: null, lora: null, out: 'p', inF: C, outF: C },
+    { op: 'softcap', x: 'p', out: 't', width: C, cap: 1 }, // tanh
+    { op: 'add', a: 'e', b: 't', out: 'r', width: C },
+    { op: 'linear', module: 'lm_head', x: 'r', weight: 'lm_head.weight', bias: null, lora: null, out: 'logits', inF: C, outF: V },
+  ];
+  const widths = new Map([...['e', 'h', 'p', 't', 'r'].map((n) => [n, C] as const), ['logits', V] as const]);
+  const base: Program = { family: 'test', params, nodes, widths, blocks: [{ name: 'block', start: 1, end: 5 }], logits: 'logits', vocab: V, rope: null };
+  return applyLora(base, { r: 2, alpha: 4, dropout: 0, targetModules: ['proj'], bias: 'none', useRslora: false }).program;
+}
+
+describe('tanh (softcap with cap 1) inside a block', () => {
+  const p = tanhProgram();
+  // float32-representable weights, so the float32 trainables map of a session holds the reference's exact values
+  const weights = new Map([...randomWeights(p, 3, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
+  const batch = tinyBatch(V, 5);
+  const inp = prepareBatch(p, batch);
+  const ref = new ReferenceExecutor(p, weights);
+  const fwd = ref.forward(inp);
+  const grads = ref.backward(inp, fwd);
+  const trainables = p.params.filter((d) => d.trainable);
+
+  it('reference gradients match finite differences', () => {
+    expect(trainables.map((d) => d.name)).toEqual(['block.proj.lora_A.weight', 'block.proj.lora_B.weight']);
+    for (const d of trainables) {
+      const w = weights.get(d.name)!;
+      const g = grads.get(d.name)!;
+      expect(Math.max(...g.map(Math.abs))).toBeGreaterThan(0);
+      for (let i = 0; i < w.length; i += 3) {
+        const old = w[i];
+        const at = (x: number) => ((w[i] = x), ref.forward(inp).lossSum);
+        const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
+        w[i] = old;
+        expect(Math.abs(g[i] - num), `${d.name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
+      }
+    }
+  });
+
+  it('the float64 ONNX training graph gives the reference loss and gradients', async () => {
+    const s = await createCpuTrainingSession({ program: p, weights, seed: 0, elem: 'float64', threads: 1 });
+    try {
+      s.setTrainables(new Map(trainables.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(weights.get(d.name)!) }])));
+      const r = await s.microStep(batch);
+      expect(Math.abs(r.lossSum - fwd.lossSum)).toBeLessThan(1e-10 * Math.abs(fwd.lossSum));
+      const acc = s.getAccumulatedGradients();
+      for (const d of trainables) expect(relErr(acc.get(peftKey(d.name))!.data, grads.get(d.name)!), d.name).toBeLessThan(1e-6); // as the family checks: ORT's float64 Tanh is not libm's
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  for (const checkpointing of [false, true])
+    it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
+      const plan = lowerProgram(p, { mode: 'train', checkpointing, chunkRows: 4 });
+      expect(plan.steps.filter((s) => s.kind === 'softcap' && s.cap === 1)).toHaveLength(checkpointing ? 2 : 1); // forward (+ replay)
+      const { offsets, total } = trainableOffsets(p);
+      const flat = new Float64Array(total);
+      for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
+      const h = new PlanHarness(plan, p, weights, flat);
+      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, cos: null, sin: null });
+      expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
+      for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
+    });
+});
