@@ -72,57 +72,67 @@ describe('Adapters in the browser', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await openPage(page, serve, 'Adapters check', 'Adapters');
-    const table = page.getByRole('table', { name: 'Adapters' });
+    await openPage(page, serve, 'Adapters check', tr('nav.adapters'));
+    const table = page.getByRole('table', { name: tr('nav.adapters') });
     await table.getByText('sums r4', { exact: true }).waitFor();
-    await table.getByText('from a run · on tiny-llama · step 4', { exact: true }).waitFor();
+    await table
+      .getByText(
+        tr('adapters.source.run') + tr('adapters.onBase', { model: 'tiny-llama' }) + tr('adapters.atStep', { step: 4 }),
+        { exact: true },
+      )
+      .waitFor();
     await table.getByText('4 / 8', { exact: true }).waitFor();
     await table.getByText('k_proj, o_proj, q_proj, v_proj', { exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Details of sums r4' }).click();
-    await page.getByLabel('adapter_config.json of sums r4').getByText('"lora_alpha": 8', { exact: false }).waitFor();
+    await page.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'sums r4' }) }).click();
+    await page
+      .getByLabel(tr('adapters.configOf', { name: 'sums r4' }))
+      .getByText('"lora_alpha": 8', { exact: false })
+      .waitFor();
     await screenshot(page, 'adapters-list.png');
-    await page.getByRole('button', { name: 'Details of sums r4' }).click();
+    await page.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'sums r4' }) }).click();
 
     // Import: a wrong folder is refused with the core's message; the real one is checked and listed.
-    await page.getByRole('button', { name: 'Import adapter' }).click();
-    const importDialog = page.getByRole('dialog', { name: 'Import a PEFT adapter' });
-    await importDialog.getByLabel('Adapter folder').fill(join(serve.dataDir, 'nowhere'));
-    await importDialog.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('button', { name: tr('adapters.import') }).click();
+    const importDialog = page.getByRole('dialog', { name: tr('adapters.importTitle') });
+    await importDialog.getByLabel(tr('adapters.adapterFolder')).fill(join(serve.dataDir, 'nowhere'));
+    await importDialog.getByRole('button', { name: tr('datasets.import') }).click();
     await importDialog.getByText('is not a folder', { exact: false }).waitFor();
-    await importDialog.getByLabel('Adapter folder').fill(handmade);
-    await importDialog.getByLabel('Name').fill('handmade');
-    await importDialog.getByLabel('Base model folder').fill(files.model);
-    await importDialog.getByRole('button', { name: 'Import' }).click();
+    await importDialog.getByLabel(tr('adapters.adapterFolder')).fill(handmade);
+    await importDialog.getByLabel(tr('projects.name')).fill('handmade');
+    await importDialog.getByLabel(tr('exports.baseFolder')).fill(files.model);
+    await importDialog.getByRole('button', { name: tr('datasets.import') }).click();
     await importDialog.waitFor({ state: 'hidden' });
     await table.getByText('handmade', { exact: true }).waitFor();
-    await table.getByText('imported · on tiny-llama', { exact: true }).waitFor();
+    await table
+      .getByText(tr('adapters.source.imported') + tr('adapters.onBase', { model: 'tiny-llama' }), { exact: true })
+      .waitFor();
 
     // Combine both with weights: a new adapter of rank 4 + 2.
-    await page.getByLabel('Select sums r4 to combine').check();
-    await page.getByLabel('Select handmade to combine').check();
-    await page.getByRole('button', { name: 'Combine selected (2)' }).click();
-    const combineDialog = page.getByRole('dialog', { name: 'Combine adapters' });
-    await combineDialog.getByLabel('New adapter name').fill('blend');
-    await combineDialog.getByLabel('Weight of sums r4').fill('0.5');
-    await combineDialog.getByLabel('Weight of handmade').fill('two');
-    await combineDialog.getByRole('button', { name: 'Combine' }).click();
-    await combineDialog.getByText('The weight of “handmade” is not a number.').waitFor();
-    await combineDialog.getByLabel('Weight of handmade').fill('1');
+    await page.getByLabel(tr('adapters.selectLabel', { name: 'sums r4' })).check();
+    await page.getByLabel(tr('adapters.selectLabel', { name: 'handmade' })).check();
+    await page.getByRole('button', { name: tr('adapters.combineSelected', { count: 2 }) }).click();
+    const combineDialog = page.getByRole('dialog', { name: tr('adapters.combineTitle') });
+    await combineDialog.getByLabel(tr('adapters.newName')).fill('blend');
+    await combineDialog.getByLabel(tr('adapters.weightOf', { name: 'sums r4' })).fill('0.5');
+    await combineDialog.getByLabel(tr('adapters.weightOf', { name: 'handmade' })).fill('two');
+    await combineDialog.getByRole('button', { name: tr('adapters.combine') }).click();
+    await combineDialog.getByText(tr('adapters.weightOfNotNumber', { name: 'handmade' })).waitFor();
+    await combineDialog.getByLabel(tr('adapters.weightOf', { name: 'handmade' })).fill('1');
     await screenshot(page, 'adapters-combine.png');
-    await combineDialog.getByRole('button', { name: 'Combine' }).click();
-    await page.getByText('“blend” is ready: it is listed below as a new adapter.').waitFor({ timeout: 60_000 });
+    await combineDialog.getByRole('button', { name: tr('adapters.combine') }).click();
+    await page.getByText(tr('adapters.combineReady', { name: 'blend' })).waitFor({ timeout: 60_000 });
     await table.getByText('blend', { exact: true }).waitFor();
     await table.getByText('6 / 6', { exact: true }).waitFor();
     // The combined adapter says what it was made of, in the list and in its details.
     await expect
       .poll(() => table.getByTestId('parts-blend').innerText())
       .toBe(tr('adapters.madeOfLine', { parts: '1 × handmade + 0.5 × sums r4' })); // in the list's order
-    await page.getByRole('button', { name: 'Details of blend' }).click();
+    await page.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'blend' }) }).click();
     const partList = page.getByRole('list', { name: tr('adapters.partsOf', { name: 'blend' }) });
     await partList.getByText(tr('adapters.part', { name: 'sums r4', weight: 0.5 })).waitFor();
     await partList.getByText(tr('adapters.part', { name: 'handmade', weight: 1 })).waitFor();
     await screenshot(page, 'adapters-combined-parts.png');
-    await page.getByRole('button', { name: 'Details of blend' }).click();
+    await page.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'blend' }) }).click();
     const listed = await serve.invoke<AdapterRow[]>('adapters.list', { projectId: project.id });
     expect(listed.map((a) => [a.name, a.source, a.r])).toEqual([
       ['blend', 'combined', 6],
@@ -131,13 +141,13 @@ describe('Adapters in the browser', () => {
     ]);
 
     // Merge into the base model: followed on the Exports page, which shows where it went.
-    await page.getByRole('button', { name: 'Merge sums r4' }).click();
-    const mergeDialog = page.getByRole('dialog', { name: 'Merge “sums r4” into its base model' });
-    await expect(mergeDialog.getByLabel('Base model folder').inputValue()).resolves.toBe(files.model);
+    await page.getByRole('button', { name: tr('adapters.mergeLabel', { name: 'sums r4' }) }).click();
+    const mergeDialog = page.getByRole('dialog', { name: tr('adapters.mergeTitle', { name: 'sums r4' }) });
+    await expect(mergeDialog.getByLabel(tr('exports.baseFolder')).inputValue()).resolves.toBe(files.model);
     await mergeDialog.getByRole('radio', { name: 'f16', exact: true }).check();
-    await mergeDialog.getByRole('button', { name: 'Start merge' }).click();
+    await mergeDialog.getByRole('button', { name: tr('adapters.startMerge') }).click();
     const mergedPath = join(serve.dataDir, 'exports', 'sums-r4-hf-f16');
-    const mergingNotice = page.getByText(`Merging “sums r4” into ${mergedPath}. Follow it on the Exports page.`);
+    const mergingNotice = page.getByText(tr('adapters.merging', { name: 'sums r4', path: mergedPath }));
     await mergingNotice.waitFor();
     // The notice lasts as long as its job: gone once the merge has finished.
     await expect
@@ -147,17 +157,22 @@ describe('Adapters in the browser', () => {
       )
       .toBe('succeeded');
     await expect.poll(() => mergingNotice.count()).toBe(0);
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Exports', exact: true }).click();
-    const exportsTable = page.getByRole('table', { name: 'Exports' });
-    await exportsTable.getByText('Hugging Face folder · f16', { exact: true }).waitFor();
-    await exportsTable.getByText('Finished', { exact: true }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('navigation', { name: tr('app.navLabel') })
+      .getByRole('link', { name: tr('nav.exports'), exact: true })
+      .click();
+    const exportsTable = page.getByRole('table', { name: tr('nav.exports') });
+    await exportsTable.getByText(`${tr('exports.format.hf')} · f16`, { exact: true }).waitFor();
+    await exportsTable.getByText(tr('status.succeeded'), { exact: true }).waitFor({ timeout: 60_000 });
     await exportsTable.getByText(mergedPath, { exact: true }).waitFor();
     expect(existsSync(join(mergedPath, 'config.json'))).toBe(true);
     expect(existsSync(join(mergedPath, 'model.safetensors'))).toBe(true);
     // The merged folder downloads as a .tar that tar reads back to the same files.
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      page.getByRole('link', { name: 'Download the Hugging Face folder export as a .tar archive' }).click(),
+      page
+        .getByRole('link', { name: tr('exports.downloadLabel', { format: tr('exports.format.hf'), tar: true }) })
+        .click(),
     ]);
     expect(download.suggestedFilename()).toBe('sums-r4-hf-f16.tar');
     const tarFile = join(serve.dataDir, 'merged.tar');
@@ -175,10 +190,13 @@ describe('Adapters in the browser', () => {
 
     const dark = await newStudioContext(browser, 'dark');
     const darkPage = await dark.newPage();
-    await openPage(darkPage, serve, 'Adapters check', 'Adapters');
-    await darkPage.getByRole('table', { name: 'Adapters' }).getByText('blend', { exact: true }).waitFor();
-    await darkPage.getByRole('button', { name: 'Details of blend' }).click();
-    await darkPage.getByLabel('adapter_config.json of blend').waitFor();
+    await openPage(darkPage, serve, 'Adapters check', tr('nav.adapters'));
+    await darkPage
+      .getByRole('table', { name: tr('nav.adapters') })
+      .getByText('blend', { exact: true })
+      .waitFor();
+    await darkPage.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'blend' }) }).click();
+    await darkPage.getByLabel(tr('adapters.configOf', { name: 'blend' })).waitFor();
     await screenshot(darkPage, 'adapters-dark.png');
     await dark.close();
   });

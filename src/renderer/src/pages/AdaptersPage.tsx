@@ -119,12 +119,12 @@ function AdapterList({
   const columns: Column<Adapter>[] = [
     {
       key: 'pick',
-      header: <span className="visually-hidden">Select to combine</span>,
+      header: <span className="visually-hidden">{t('adapters.selectHeader')}</span>,
       width: '36px',
       render: (a) => (
         <input
           type="checkbox"
-          aria-label={`Select ${a.name} to combine`}
+          aria-label={t('adapters.selectLabel', { name: a.name })}
           checked={selected.includes(a.id)}
           disabled={a.problem !== null}
           onChange={(event) =>
@@ -135,15 +135,15 @@ function AdapterList({
     },
     {
       key: 'name',
-      header: 'Adapter',
+      header: t('adapters.adapter'),
       className: 'adapter-name-cell',
       render: (a) => (
         <div className="project-cell">
           <span className="project-name">{a.name}</span>
           <span className="project-description">
             {sourceLabel(a.source)}
-            {a.baseModel ? ` · on ${basename(a.baseModel)}` : ' · base model unknown'}
-            {a.step !== null ? ` · step ${a.step}` : ''}
+            {a.baseModel ? t('adapters.onBase', { model: basename(a.baseModel) }) : t('adapters.baseUnknown')}
+            {a.step !== null ? t('adapters.atStep', { step: a.step }) : ''}
           </span>
           {a.combinedFrom ? (
             <span className="project-description" data-testid={`parts-${a.name}`}>
@@ -155,52 +155,61 @@ function AdapterList({
         </div>
       ),
     },
-    { key: 'rank', header: 'Rank / alpha', className: 'numeric cell-nowrap', render: (a) => `${a.r} / ${a.loraAlpha}` },
+    {
+      key: 'rank',
+      header: t('adapters.rankAlpha'),
+      className: 'numeric cell-nowrap',
+      render: (a) => `${a.r} / ${a.loraAlpha}`,
+    },
     {
       key: 'targets',
-      header: 'Layers adapted',
+      header: t('adapters.layersAdapted'),
       render: (a) =>
         a.targetModules.length > 6 ? `${a.targetModules.slice(0, 6).join(', ')}, …` : a.targetModules.join(', ') || '—',
     },
     {
       key: 'size',
-      header: 'Size',
+      header: t('adapters.size'),
       className: 'numeric cell-nowrap',
       render: (a) => (a.sizeBytes === null ? '—' : formatBytes(a.sizeBytes)),
     },
     {
       key: 'actions',
-      header: <span className="visually-hidden">Actions</span>,
+      header: <span className="visually-hidden">{t('common.actions')}</span>,
       className: 'cell-actions cell-nowrap',
       render: (a) => (
         <div className="row-actions">
           <a
             className="btn btn-ghost btn-sm"
             href={chatHref({ adapterOrRunId: a.id })}
-            aria-label={`Chat with ${a.name}`}
+            aria-label={t('adapters.chatLabel', { name: a.name })}
           >
-            Chat
+            {t('adapters.chat')}
           </a>
           <Button
             size="sm"
             variant="ghost"
             onClick={() => setDetails(details === a.id ? null : a.id)}
             aria-expanded={details === a.id}
-            aria-label={`Details of ${a.name}`}
+            aria-label={t('adapters.detailsLabel', { name: a.name })}
           >
-            Details
+            {t('adapters.details')}
           </Button>
           <Button
             size="sm"
             variant="ghost"
             disabled={a.problem !== null}
             onClick={() => setMerging(a)}
-            aria-label={`Merge ${a.name}`}
+            aria-label={t('adapters.mergeLabel', { name: a.name })}
           >
-            Merge
+            {t('adapters.merge')}
           </Button>
-          <a className="btn btn-ghost btn-sm" href={routeHref('exports', a.id)} aria-label={`Export ${a.name}`}>
-            Export
+          <a
+            className="btn btn-ghost btn-sm"
+            href={routeHref('exports', a.id)}
+            aria-label={t('adapters.exportLabel', { name: a.name })}
+          >
+            {t('adapters.export')}
           </a>
           <Button
             size="sm"
@@ -235,34 +244,33 @@ function AdapterList({
       {combineJob ? <CombineProgress job={combineJob} onDismiss={() => setCombineJob(null)} /> : null}
       <QueryView
         state={adapters.state}
-        loadingLabel="Loading adapters…"
-        errorTitle="Could not load the adapters"
+        loadingLabel={t('exports.loadingAdapters')}
+        errorTitle={t('exports.adaptersFailed')}
         onRetry={adapters.reload}
       >
         {(rows) =>
           rows.length === 0 ? (
             <Card>
-              <EmptyState icon="layers" title={`No adapters in “${project.name}” yet`} points={will()}>
-                Every finished run leaves an adapter, and it shows up here. You can also import a PEFT adapter folder
-                trained elsewhere.
+              <EmptyState icon="layers" title={t('adapters.none', { project: project.name })} points={will()}>
+                {t('adapters.noneBody')}
               </EmptyState>
             </Card>
           ) : (
             <Card
               flush
-              title={`${rows.length} adapter${rows.length === 1 ? '' : 's'}`}
+              title={t('adapters.count', { count: rows.length })}
               actions={
                 <Button
                   size="sm"
                   disabled={chosen.length < 2}
                   onClick={() => setCombining(true)}
-                  title={chosen.length < 2 ? 'Select two or more adapters of the same base model' : undefined}
+                  title={chosen.length < 2 ? t('adapters.selectTwo') : undefined}
                 >
-                  Combine selected{chosen.length >= 2 ? ` (${chosen.length})` : ''}
+                  {t('adapters.combineSelected', { count: chosen.length })}
                 </Button>
               }
             >
-              <Table caption="Adapters" columns={columns} rows={rows} rowKey={(a) => a.id} />
+              <Table caption={t('nav.adapters')} columns={columns} rows={rows} rowKey={(a) => a.id} />
               {details ? <AdapterDetails id={details} /> : null}
             </Card>
           )
@@ -275,7 +283,7 @@ function AdapterList({
         onImported={(a) => {
           onImportClosed();
           adapters.reload();
-          setNotice({ text: `Imported “${a.name}”.` });
+          setNotice({ text: t('adapters.imported', { name: a.name }) });
         }}
       />
       {publishing ? (
@@ -294,9 +302,9 @@ function AdapterList({
             setMerging(null);
             setNotice({
               jobId: jobId ?? undefined,
-              text: `Merging “${merging.name}” into ${path}. Follow it on the Exports page.`,
+              text: t('adapters.merging', { name: merging.name, path }),
               href: routeHref('exports'),
-              link: 'Go to Exports',
+              link: t('adapters.goToExports'),
             });
           }}
         />
@@ -324,10 +332,10 @@ function CombineProgress({ job, onDismiss }: { job: CombineJob; onDismiss: () =>
   if (job.done && job.error) {
     return (
       <Banner
-        title={`Combining “${job.name}” failed`}
+        title={t('adapters.combineFailed', { name: job.name })}
         actions={
           <Button size="sm" onClick={onDismiss}>
-            Dismiss
+            {t('adapters.dismiss')}
           </Button>
         }
       >
@@ -341,19 +349,19 @@ function CombineProgress({ job, onDismiss }: { job: CombineJob; onDismiss: () =>
         tone="info"
         actions={
           <Button size="sm" onClick={onDismiss}>
-            Dismiss
+            {t('adapters.dismiss')}
           </Button>
         }
       >
-        {`“${job.name}” is ready: it is listed below as a new adapter.`}
+        {t('adapters.combineReady', { name: job.name })}
       </Banner>
     );
   }
   return (
     <Card>
       <div className="run-progress">
-        <ProgressBar value={job.progress} label={`Combining ${job.name}`} />
-        <span className="run-progress-text">{job.message ?? `Combining “${job.name}”…`}</span>
+        <ProgressBar value={job.progress} label={t('adapters.combiningLabel', { name: job.name })} />
+        <span className="run-progress-text">{job.message ?? t('adapters.combining', { name: job.name })}</span>
       </div>
     </Card>
   );
@@ -363,27 +371,27 @@ function AdapterDetails({ id }: { id: string }) {
   const detail = useQuery('adapters.get', { id });
   return (
     <div className="adapter-details">
-      <QueryView state={detail.state} loadingLabel="Reading the adapter…" errorTitle="Could not read the adapter">
+      <QueryView state={detail.state} loadingLabel={t('adapters.reading')} errorTitle={t('adapters.readFailed')}>
         {(d: AdapterDetail) => (
           <div className="adapter-details-grid">
             <dl className="kv">
-              <dt>Folder</dt>
+              <dt>{t('adapters.folder')}</dt>
               <dd className="mono-path">{d.path}</dd>
-              <dt>Base model</dt>
-              <dd className="mono-path">{d.baseModel ?? 'unknown (give it when merging or exporting)'}</dd>
-              <dt>Layers with LoRA</dt>
+              <dt>{t('chat.baseModel')}</dt>
+              <dd className="mono-path">{d.baseModel ?? t('adapters.baseUnknownLong')}</dd>
+              <dt>{t('adapters.layersWithLora')}</dt>
               <dd>{d.layers}</dd>
-              <dt>Trainable numbers</dt>
-              <dd>{d.parameters.toLocaleString()}</dd>
-              <dt>Scale</dt>
+              <dt>{t('adapters.trainableNumbers')}</dt>
+              <dd>{formatNumber(d.parameters)}</dd>
+              <dt>{t('adapters.scale')}</dt>
               <dd>{`${d.useRslora ? 'alpha / √r' : 'alpha / r'} = ${(d.useRslora ? d.loraAlpha / Math.sqrt(d.r) : d.loraAlpha / d.r).toFixed(3)}`}</dd>
-              <dt>Template</dt>
+              <dt>{t('adapters.template')}</dt>
               <dd>
                 {d.template
                   ? d.template.chatTemplate
-                    ? 'chat template saved with it'
-                    : String(d.template.template.kind ?? d.template.template.type ?? 'saved')
-                  : 'none saved'}
+                    ? t('adapters.chatTemplateSaved')
+                    : String(d.template.template.kind ?? d.template.template.type ?? t('adapters.saved'))
+                  : t('adapters.noneSaved')}
               </dd>
               {d.combinedFrom ? (
                 <>
@@ -400,10 +408,10 @@ function AdapterDetails({ id }: { id: string }) {
                   </dd>
                 </>
               ) : null}
-              <dt>Files</dt>
+              <dt>{t('adapters.files')}</dt>
               <dd>{d.files.map((f) => `${f.name} (${formatBytes(f.sizeBytes)})`).join(', ')}</dd>
             </dl>
-            <pre className="config-json" aria-label={`adapter_config.json of ${d.name}`}>
+            <pre className="config-json" aria-label={t('adapters.configOf', { name: d.name })}>
               {JSON.stringify(d.config, null, 2)}
             </pre>
           </div>
@@ -432,7 +440,7 @@ function ImportDialog({
   const [error, setError] = useState<string | null>(null);
   async function submit() {
     if (!path.trim()) {
-      setError('Enter the folder that holds adapter_config.json and adapter_model.safetensors.');
+      setError(t('adapters.enterFolder'));
       return;
     }
     setBusy(true);
@@ -457,37 +465,37 @@ function ImportDialog({
   return (
     <Dialog
       open={open}
-      title="Import a PEFT adapter"
+      title={t('adapters.importTitle')}
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={busy}
       actions={
         <>
-          <Button onClick={onClose}>Cancel</Button>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
           <Button type="submit" variant="primary" busy={busy}>
-            Import
+            {t('datasets.import')}
           </Button>
         </>
       }
     >
       <div className="form-grid">
-        {error ? <Banner title="Not imported">{error}</Banner> : null}
+        {error ? <Banner title={t('adapters.notImported')}>{error}</Banner> : null}
         <TextField
-          label="Adapter folder"
-          hint="A folder with adapter_config.json and adapter_model.safetensors (as Python PEFT saves it)."
+          label={t('adapters.adapterFolder')}
+          hint={t('adapters.adapterFolderHint')}
           value={path}
           onChange={(e) => setPath(e.target.value)}
           autoFocus
         />
         <TextField
-          label="Name"
-          hint="How it is listed (default: the folder’s name)."
+          label={t('projects.name')}
+          hint={t('adapters.nameHint')}
           value={name}
           onChange={(e) => setName(e.target.value)}
         />
         <TextField
-          label="Base model folder"
-          hint="The model it was trained on; checked against the adapter’s layers. Optional."
+          label={t('exports.baseFolder')}
+          hint={t('adapters.importBaseHint')}
           value={model}
           onChange={(e) => setModel(e.target.value)}
         />
@@ -516,7 +524,7 @@ function MergeDialog({
   async function submit() {
     const w = Number(weight);
     if (!Number.isFinite(w) || weight.trim() === '') {
-      setError(`“${weight}” is not a number; 1 merges the adapter as trained.`);
+      setError(t('adapters.mergeWeightNotNumber', { weight }));
       return;
     }
     setBusy(true);
@@ -540,28 +548,25 @@ function MergeDialog({
   return (
     <Dialog
       open
-      title={`Merge “${adapter.name}” into its base model`}
+      title={t('adapters.mergeTitle', { name: adapter.name })}
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={busy}
       actions={
         <>
-          <Button onClick={onClose}>Cancel</Button>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
           <Button type="submit" variant="primary" busy={busy}>
-            Start merge
+            {t('adapters.startMerge')}
           </Button>
         </>
       }
     >
       <div className="form-grid">
-        <p className="muted">
-          Writes a full Hugging Face model folder with the adapter built in: transformers, vLLM and llama.cpp’s
-          converter read it without PEFT.
-        </p>
-        {error ? <Banner title="Not started">{error}</Banner> : null}
+        <p className="muted">{t('adapters.mergeBody')}</p>
+        {error ? <Banner title={t('adapters.notStarted')}>{error}</Banner> : null}
         <div className="field">
           <span className="field-label" id="merge-dtype-label">
-            Weights
+            {t('adapters.weights')}
           </span>
           <div className="segmented" role="radiogroup" aria-labelledby="merge-dtype-label">
             {(['bf16', 'f16', 'f32'] as const).map((d) => (
@@ -571,30 +576,30 @@ function MergeDialog({
               </label>
             ))}
           </div>
-          <span className="field-hint">bf16 and f16 are half the size of f32; bf16 is the usual choice.</span>
+          <span className="field-hint">{t('adapters.weightsHint')}</span>
         </div>
         <TextField
-          label="Adapter weight"
-          hint="1 = as trained; 0.5 = half its effect."
+          label={t('exports.weight')}
+          hint={t('exports.weightHint')}
           value={weight}
           onChange={(e) => setWeight(e.target.value)}
           inputMode="decimal"
         />
         <TextField
-          label="Base model folder"
-          hint="The model the adapter was trained on."
+          label={t('exports.baseFolder')}
+          hint={t('adapters.mergeBaseHint')}
           value={model}
           onChange={(e) => setModel(e.target.value)}
         />
         <TextField
-          label="Output folder"
-          hint="Leave empty for the studio’s exports folder."
+          label={t('adapters.outFolder')}
+          hint={t('exports.outFolderHint')}
           value={outPath}
           onChange={(e) => setOutPath(e.target.value)}
         />
         <label className="checkbox-line">
-          <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace the
-          folder if it already exists
+          <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} />{' '}
+          {t('adapters.replaceFolder')}
         </label>
       </div>
     </Dialog>
@@ -624,7 +629,7 @@ function CombineDialog({
     const parsed = weights.map(Number);
     const bad = weights.findIndex((w, i) => w.trim() === '' || !Number.isFinite(parsed[i]));
     if (bad >= 0) {
-      setError(`The weight of “${adapters[bad].name}” is not a number.`);
+      setError(t('adapters.weightOfNotNumber', { name: adapters[bad].name }));
       return;
     }
     setBusy(true);
@@ -639,35 +644,31 @@ function CombineDialog({
   return (
     <Dialog
       open
-      title="Combine adapters"
+      title={t('adapters.combineTitle')}
       onClose={onClose}
       onSubmit={() => void submit()}
       busy={busy}
       actions={
         <>
-          <Button onClick={onClose}>Cancel</Button>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
           <Button type="submit" variant="primary" busy={busy}>
-            Combine
+            {t('adapters.combine')}
           </Button>
         </>
       }
     >
       <div className="form-grid">
-        <p className="muted">
-          The new adapter applies each one scaled by its weight, exactly: its rank is the sum of theirs.
-        </p>
+        <p className="muted">{t('adapters.combineBody')}</p>
         {bases.size > 1 ? (
-          <Banner title="Different base models">
-            These adapters were trained on different base models; only adapters of one base model can be combined.
-          </Banner>
+          <Banner title={t('adapters.differentBases')}>{t('adapters.differentBasesBody')}</Banner>
         ) : null}
-        {error ? <Banner title="Not combined">{error}</Banner> : null}
-        <TextField label="New adapter name" value={name} onChange={(e) => setName(e.target.value)} />
+        {error ? <Banner title={t('adapters.notCombined')}>{error}</Banner> : null}
+        <TextField label={t('adapters.newName')} value={name} onChange={(e) => setName(e.target.value)} />
         {adapters.map((a, i) => (
           <TextField
             key={a.id}
-            label={`Weight of ${a.name}`}
-            hint="1 = as trained, 0.5 = half, negative subtracts it."
+            label={t('adapters.weightOf', { name: a.name })}
+            hint={t('adapters.weightOfHint')}
             value={weights[i]}
             inputMode="decimal"
             onChange={(e) => setWeights((current) => current.map((w, j) => (j === i ? e.target.value : w)))}
