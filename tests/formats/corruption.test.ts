@@ -18,7 +18,8 @@ beforeAll(async () => {
   await makeTinyModel(model, 'llama', { seed: 3 });
 });
 
-const random = mulberry32(4242);
+// Each test seeds its own stream, so a filtered run (-t) corrupts exactly the same variants.
+let random = mulberry32(0);
 const int = (n: number) => Math.floor(random() * n);
 
 /** One random corruption of `bytes` and its name (for the failure message). */
@@ -86,6 +87,7 @@ function checkRefusal(err: Error, file: string, what: string): void {
 
 describe('property: corrupted files are refused with a message naming the file', () => {
   it('safetensors weights of a model folder', { timeout: 300_000 }, async () => {
+    random = mulberry32(4242);
     const original = readFileSync(join(model, 'model.safetensors'));
     const VARIANTS = 150;
     let refused = 0;
@@ -115,11 +117,12 @@ describe('property: corrupted files are refused with a message naming the file',
     expect(refused).toBeGreaterThan(VARIANTS / 3);
   });
 
-  for (const [kind, source] of [
-    ['parquet', join(import.meta.dirname, 'dataset', 'fixtures', 'chat.parquet')],
-    ['jsonl', null],
+  for (const [kind, source, seed] of [
+    ['parquet', join(import.meta.dirname, 'dataset', 'fixtures', 'chat.parquet'), 8],
+    ['jsonl', null, 11],
   ] as const) {
     it(`${kind} datasets, read in a child process that must not crash`, { timeout: 300_000 }, async () => {
+      random = mulberry32(seed);
       let original: Buffer;
       if (source) original = readFileSync(source);
       else {
@@ -133,7 +136,8 @@ describe('property: corrupted files are refused with a message naming the file',
         );
         original = Buffer.from(rows.join('\n') + '\n');
       }
-      const VARIANTS = 150;
+      // Parquet gets more tries: the reader's leaked rejections (which once crashed the process) are rare.
+      const VARIANTS = kind === 'parquet' ? 300 : 150;
       const hows = new Map<string, string>();
       const files: string[] = [];
       for (let v = 0; v < VARIANTS; v++) {

@@ -407,6 +407,9 @@ function guardParquetLeaks(): void {
   parquetLeakGuard = true;
   process.on('unhandledRejection', (reason) => {
     if (reason instanceof Error && /[/\\]hyparquet[/\\]/.test(reason.stack ?? '')) return;
+    // Anything else keeps the host's own treatment: another listener handles it, Electron only warns, Node throws.
+    if (process.listenerCount('unhandledRejection') > 1) return;
+    if (process.versions.electron) return void console.error('Unhandled rejection:', reason);
     throw reason;
   });
 }
