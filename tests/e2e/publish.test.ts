@@ -4,7 +4,7 @@
 // in someone else's namespace fails with the Hub's refusal in words; a PEFT export is published from the
 // Exports page.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -146,6 +146,21 @@ describe('Publish… in the browser', () => {
         .replace(/^# .*$/m, '# style-peft'),
     );
     await screenshot(page, 'publish-export.png');
+    await exportDialog.getByRole('button', { name: 'Close' }).click();
+
+    // A GGUF export: the page shows the ollama create command for the Modelfile written beside it.
+    const ggufExport = await serve.invoke<{ id: string; path: string }>('exports.start', {
+      adapterId: adapter.id,
+      format: 'gguf',
+      type: 'q8_0',
+    });
+    await page.getByTestId('ollama-create').waitFor({ timeout: 120_000 });
+    const modelfile = ggufExport.path.replace(/\.gguf$/, '.Modelfile');
+    expect(await page.getByTestId('ollama-create').textContent()).toBe(
+      `Ollama: ollama create ${basename(ggufExport.path, '.gguf')} -f ${modelfile}`,
+    );
+    expect(readFileSync(modelfile, 'utf8')).toContain(`FROM ./${basename(ggufExport.path)}\n`);
+    await screenshot(page, 'publish-exports-ollama.png');
     expect(errors).toEqual([]);
     await context.close();
   }, 240_000);

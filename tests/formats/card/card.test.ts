@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
 import type { ModelCardFacts } from '../../../src/common/api/hub.ts';
+import { ollamaCreateForGguf } from '../../../src/common/ollama.ts';
 import {
   cardFrontMatter,
   chatStopTokens,
@@ -279,6 +280,12 @@ describe('GGUF for Ollama and LM Studio', () => {
     expect(ggufFileName('tiny-chat', 'Q8_0')).toBe('tiny-chat-Q8_0.gguf');
     expect(ggufFileName('tiny-chat-q8_0', 'Q8_0')).toBe('tiny-chat-Q8_0.gguf');
     expect(ggufFileName('my model!', 'BF16')).toBe('my-model-BF16.gguf');
+    expect(ollamaCreateForGguf('/x/My Model-q8_0.gguf')).toBe(
+      `ollama create my-model-q8_0 -f '/x/My Model-q8_0.Modelfile'`,
+    );
+    expect(ollamaCreateForGguf('C:\\exports\\tiny.v2.gguf')).toBe(
+      `ollama create tiny.v2 -f 'C:\\exports\\tiny.v2.Modelfile'`,
+    );
   });
 
   it('writes a Modelfile beside an export that Ollama’s grammar parses, whose GGUF llama.cpp loads and knows each stop string', async () => {

@@ -3,8 +3,9 @@
 // itself is not written as a TEMPLATE: Ollama reads the chat template the GGUF carries
 // (tokenizer.chat_template). File names carry the quantization ("<name>-Q8_0.gguf"), which is how
 // `ollama run hf.co/<user>/<repo>:<quant>` and LM Studio's downloader pick a file out of a repo.
-import { basename, dirname, extname, join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
+
+export { modelfilePathFor, ollamaCreateCommand, ollamaModelName } from '../../../common/ollama.ts';
 
 /** llama.cpp's LLAMA_FTYPE values (general.file_type) → the quantization names used in file names. */
 const FILE_TYPES: Record<number, string> = {
@@ -60,17 +61,6 @@ export function ggufFileName(stem: string, quant: string | null): string {
   return `${clean}.gguf`;
 }
 
-/** An Ollama model name: lowercase letters, digits, . _ - (what `ollama create` accepts). */
-export function ollamaModelName(stem: string): string {
-  return (
-    stem
-      .toLowerCase()
-      .replace(/\.gguf$/, '')
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[-.]+|[-.]+$/g, '') || 'model'
-  );
-}
-
 export interface ModelfileOptions {
   /** The GGUF file as FROM names it: a path relative to the Modelfile ("./x.gguf") or absolute. */
   from: string;
@@ -98,15 +88,4 @@ export function renderModelfile(o: ModelfileOptions): string {
     ...o.stop.map((s) => `PARAMETER stop ${quoted(s)}`),
   ];
   return lines.join('\n') + '\n';
-}
-
-/** Where the Modelfile of a GGUF export goes: beside it, "<stem>.Modelfile". */
-export function modelfilePathFor(ggufPath: string): string {
-  return join(dirname(ggufPath), `${basename(ggufPath, extname(ggufPath))}.Modelfile`);
-}
-
-/** The command that turns a Modelfile into an Ollama model. */
-export function ollamaCreateCommand(modelfile: string, name: string): string {
-  const q = (s: string) => (/^[A-Za-z0-9._/:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return `ollama create ${q(name)} -f ${q(modelfile)}`;
 }

@@ -34,6 +34,7 @@ import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { useJobEnd } from './useJobEnd.ts';
 import { PublishDialog } from './PublishDialog.tsx';
+import { ollamaCreateForGguf } from '../../../common/ollama.ts';
 import './Adapters.css';
 import { t } from '../i18n/t.ts';
 
@@ -432,8 +433,16 @@ function ExportTable({
       key: 'where',
       header: t('exports.writtenTo'),
       render: (row) => (
-        <div className="export-path">
-          <code>{row.path}</code>
+        <div className="project-cell">
+          <div className="export-path">
+            <code>{row.path}</code>
+          </div>
+          {row.format === 'gguf' && row.status === 'succeeded' ? (
+            // The export wrote a Modelfile beside the GGUF: this loads it into Ollama.
+            <span className="project-description" data-testid="ollama-create">
+              Ollama: <code>{ollamaCreateForGguf(row.path)}</code>
+            </span>
+          ) : null}
         </div>
       ),
     },
