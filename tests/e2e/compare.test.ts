@@ -12,6 +12,7 @@ import {
   screenshot,
   startServe,
   type ServeProcess,
+  tr,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
@@ -42,17 +43,17 @@ describe('Compare runs in the browser', () => {
       const context = await newStudioContext(browser, scheme);
       const page = await context.newPage();
       const errors = collectPageErrors(page);
-      await openPage(page, serve, 'Compare check', 'Compare runs');
-      await page.getByRole('heading', { name: 'Pick the runs to compare' }).waitFor();
+      await openPage(page, serve, 'Compare check', tr('nav.compare'));
+      await page.getByRole('heading', { name: tr('compare.pickTitle') }).waitFor();
       await page.getByRole('checkbox', { name: 'rank 2 · LoRA r 2 / α 4' }).check();
       await page.getByRole('checkbox', { name: 'rank 8 · LoRA r 8 / α 16' }).check();
 
-      const train = page.getByRole('img', { name: 'Training loss of the compared runs by step' });
+      const train = page.getByRole('img', { name: tr('compare.trainingLossLabel') });
       await expect.poll(() => train.locator('.recharts-line-curve').count(), { timeout: 20_000 }).toBe(2); // one line per run
-      const evaluation = page.getByRole('img', { name: 'Evaluation loss of the compared runs by step' });
+      const evaluation = page.getByRole('img', { name: tr('compare.evaluationLossLabel') });
       await expect.poll(() => evaluation.locator('.recharts-line-curve').count(), { timeout: 20_000 }).toBe(2);
 
-      const table = page.getByRole('table', { name: 'Compared runs' });
+      const table = page.getByRole('table', { name: tr('compare.compared') });
       for (const run of [small, large]) {
         const row = table.getByRole('row').filter({ hasText: run.name });
         await row.getByText(formatMetric(run.summary!.trainLoss), { exact: true }).waitFor();

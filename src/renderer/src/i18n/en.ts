@@ -545,6 +545,38 @@ export const en = {
   'adapters.newName': 'New adapter name',
   'adapters.weightOf': (p: { name: string }) => `Weight of ${p.name}`,
   'adapters.weightOfHint': '1 = as trained, 0.5 = half, negative subtracts it.',
+  'compare.will1': 'Pick several runs — say rank 4, 16 and 64, or LoRA against QLoRA — and overlay their loss curves.',
+  'compare.will2': 'Read their final evaluation loss, perplexity, time, peak memory and adapter size side by side.',
+  'compare.fullFineTuning': 'full fine-tuning',
+
+  'compare.description':
+    'Several fine-tunes of this project side by side: which setting learned best, and what it cost.',
+  'compare.loading': 'Loading the comparison…',
+
+  'compare.run': 'Run',
+  'compare.method': 'Method',
+  'compare.trainLoss': 'Train loss',
+  'compare.evalLoss': 'Eval loss',
+  'compare.perplexity': 'Perplexity',
+  'compare.time': 'Time',
+  'compare.peakMemory': 'Peak memory',
+  'compare.adapterSize': 'Adapter size',
+  'compare.loadingRuns': 'Loading runs…',
+  'compare.runsFailed': 'Could not load the runs',
+  'compare.none': (p: { project: string }) => `No runs in “${p.project}” to compare yet`,
+  'compare.noneBody': 'Train two or more runs with different settings, then compare them here.',
+  'compare.pick': 'Runs to compare',
+  'compare.metricsFailed': 'Could not load the metrics',
+  'compare.pickTitle': 'Pick the runs to compare',
+  'compare.pickBody': 'Tick two or more runs above; their loss curves and final numbers appear here.',
+  'compare.trainingLoss': 'Training loss',
+  'compare.trainingLossLabel': 'Training loss of the compared runs by step',
+  'compare.noTrainingLoss': 'No training loss logged yet.',
+  'compare.evaluationLoss': 'Evaluation loss',
+  'compare.evaluationLossLabel': 'Evaluation loss of the compared runs by step',
+  'compare.noEvalPoints': 'No evaluation points: these runs have no eval split, or have not reached an eval step.',
+  'compare.finalNumbers': 'Final numbers',
+  'compare.compared': 'Compared runs',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -2,17 +2,15 @@
 import type { Run, RunMetric } from '../../../common/api/runs.ts';
 import { formatDuration } from '../format.ts';
 import { mergeMetricPoints, type MetricPoint } from '../metrics.ts';
+import { t } from '../i18n/t.ts';
 
 /** What the page will do once a project is open (the gate's and the empty state's points). */
-export const COMPARE_WILL = [
-  'Pick several runs — say rank 4, 16 and 64, or LoRA against QLoRA — and overlay their loss curves.',
-  'Read their final evaluation loss, perplexity, time, peak memory and adapter size side by side.',
-];
+export const compareWill = () => [t('compare.will1'), t('compare.will2')];
 
 /** How a run trained, in a few words: "LoRA r 16 / α 32", "QLoRA r 8 / α 16", "full fine-tuning". */
 export function methodLabel(run: Run): string {
   const method = run.config.method;
-  if (method === 'full') return 'full fine-tuning';
+  if (method === 'full') return t('compare.fullFineTuning');
   return `${method === 'qlora' ? 'QLoRA' : 'LoRA'} r ${run.config.lora.r} / α ${run.config.lora.lora_alpha}`;
 }
 

@@ -2,20 +2,18 @@
 import { lazy, Suspense } from 'react';
 import { PageHeader, Spinner } from '../components/index.ts';
 import { ProjectGate } from './ProjectGate.tsx';
-import { COMPARE_WILL } from './CompareData.ts';
+import { compareWill } from './CompareData.ts';
+import { t } from '../i18n/t.ts';
 
 const CompareView = lazy(() => import('./CompareView.tsx').then((module) => ({ default: module.CompareView })));
 
 export function ComparePage() {
   return (
     <>
-      <PageHeader
-        title="Compare runs"
-        description="Several fine-tunes of this project side by side: which setting learned best, and what it cost."
-      />
-      <ProjectGate pageTitle="Compare runs" icon="pulse" will={COMPARE_WILL}>
+      <PageHeader title={t('nav.compare')} description={t('compare.description')} />
+      <ProjectGate pageTitle={t('nav.compare')} icon="pulse" will={compareWill()}>
         {(project) => (
-          <Suspense fallback={<Spinner label="Loading the comparison…" />}>
+          <Suspense fallback={<Spinner label={t('compare.loading')} />}>
             <CompareView key={project.id} project={project} />
           </Suspense>
         )}

@@ -10,9 +10,10 @@ import { MetricChart } from '../components/MetricChart.tsx';
 import { formatBytes, formatMetric } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
-import { COMPARE_WILL, methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
+import { compareWill, methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
 import { runSeconds } from './run-labels.ts';
 import './Adapters.css';
+import { t } from '../i18n/t.ts';
 
 export function CompareView({ project }: { project: Project }) {
   const client = useStudio();
@@ -61,32 +62,32 @@ export function CompareView({ project }: { project: Project }) {
   const columns: Column<Run>[] = [
     {
       key: 'name',
-      header: 'Run',
+      header: t('compare.run'),
       className: 'cell-nowrap',
       render: (r) => <a href={routeHref('runs', r.id)}>{r.name}</a>,
     },
-    { key: 'method', header: 'Method', className: 'cell-nowrap', render: methodLabel },
+    { key: 'method', header: t('compare.method'), className: 'cell-nowrap', render: methodLabel },
     {
       key: 'train',
-      header: 'Train loss',
+      header: t('compare.trainLoss'),
       className: 'numeric cell-nowrap',
       render: (r) => formatMetric(r.summary?.trainLoss),
     },
     {
       key: 'eval',
-      header: 'Eval loss',
+      header: t('compare.evalLoss'),
       className: 'numeric cell-nowrap',
       render: (r) => formatMetric(r.summary?.evalLoss),
     },
     {
       key: 'ppl',
-      header: 'Perplexity',
+      header: t('compare.perplexity'),
       className: 'numeric cell-nowrap',
       render: (r) => formatMetric(r.summary?.evalPerplexity),
     },
     {
       key: 'time',
-      header: 'Time',
+      header: t('compare.time'),
       className: 'numeric cell-nowrap',
       render: (r) => {
         const seconds = runSeconds(r); // the run page's figure
@@ -95,13 +96,13 @@ export function CompareView({ project }: { project: Project }) {
     },
     {
       key: 'memory',
-      header: 'Peak memory',
+      header: t('compare.peakMemory'),
       className: 'numeric cell-nowrap',
       render: (r) => (r.summary?.peakRssBytes ? formatBytes(r.summary.peakRssBytes) : '—'),
     },
     {
       key: 'adapter',
-      header: 'Adapter size',
+      header: t('compare.adapterSize'),
       className: 'numeric cell-nowrap',
       render: (r) => {
         const size = adapterSize.get(r.id);
@@ -113,8 +114,8 @@ export function CompareView({ project }: { project: Project }) {
   return (
     <QueryView
       state={runs.state}
-      loadingLabel="Loading runs…"
-      errorTitle="Could not load the runs"
+      loadingLabel={t('compare.loadingRuns')}
+      errorTitle={t('compare.runsFailed')}
       onRetry={runs.reload}
     >
       {(all) =>
@@ -122,22 +123,22 @@ export function CompareView({ project }: { project: Project }) {
           <Card>
             <EmptyState
               icon="pulse"
-              title={`No runs in “${project.name}” to compare yet`}
-              points={COMPARE_WILL}
+              title={t('compare.none', { project: project.name })}
+              points={compareWill()}
               actions={
                 <a className="btn btn-primary" href={routeHref('new')}>
-                  New fine-tune
+                  {t('nav.new')}
                 </a>
               }
             >
-              Train two or more runs with different settings, then compare them here.
+              {t('compare.noneBody')}
             </EmptyState>
           </Card>
         ) : (
           <div className="page-stack">
-            <Card title="Runs to compare">
+            <Card title={t('compare.pick')}>
               <fieldset className="settings-fieldset">
-                <legend className="visually-hidden">Runs to compare</legend>
+                <legend className="visually-hidden">{t('compare.pick')}</legend>
                 <div className="compare-picker">
                   {all.map((r) => (
                     <label key={r.id} className="checkbox-line">
@@ -156,47 +157,45 @@ export function CompareView({ project }: { project: Project }) {
                 </div>
               </fieldset>
             </Card>
-            {error ? <Banner title="Could not load the metrics">{error}</Banner> : null}
+            {error ? <Banner title={t('compare.metricsFailed')}>{error}</Banner> : null}
             {chosen.length === 0 ? (
               <Card>
-                <EmptyState icon="pulse" title="Pick the runs to compare" points={COMPARE_WILL}>
-                  Tick two or more runs above; their loss curves and final numbers appear here.
+                <EmptyState icon="pulse" title={t('compare.pickTitle')} points={compareWill()}>
+                  {t('compare.pickBody')}
                 </EmptyState>
               </Card>
             ) : (
               <>
                 <div className="compare-charts">
                   <Card>
-                    <h3 className="compare-chart-title">Training loss</h3>
+                    <h3 className="compare-chart-title">{t('compare.trainingLoss')}</h3>
                     {trainPoints.length ? (
                       <MetricChart
-                        label="Training loss of the compared runs by step"
+                        label={t('compare.trainingLossLabel')}
                         height={200}
                         points={trainPoints}
                         series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))}
                       />
                     ) : (
-                      <p className="muted">No training loss logged yet.</p>
+                      <p className="muted">{t('compare.noTrainingLoss')}</p>
                     )}
                   </Card>
                   <Card>
-                    <h3 className="compare-chart-title">Evaluation loss</h3>
+                    <h3 className="compare-chart-title">{t('compare.evaluationLoss')}</h3>
                     {evalPoints.length ? (
                       <MetricChart
-                        label="Evaluation loss of the compared runs by step"
+                        label={t('compare.evaluationLossLabel')}
                         height={200}
                         points={evalPoints}
                         series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))}
                       />
                     ) : (
-                      <p className="muted">
-                        No evaluation points: these runs have no eval split, or have not reached an eval step.
-                      </p>
+                      <p className="muted">{t('compare.noEvalPoints')}</p>
                     )}
                   </Card>
                 </div>
-                <Card flush title="Final numbers">
-                  <Table caption="Compared runs" columns={columns} rows={chosen} rowKey={(r) => r.id} />
+                <Card flush title={t('compare.finalNumbers')}>
+                  <Table caption={t('compare.compared')} columns={columns} rows={chosen} rowKey={(r) => r.id} />
                 </Card>
               </>
             )}
