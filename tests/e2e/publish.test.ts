@@ -3,7 +3,8 @@
 // adapter is pushed with progress and the Hub ends up holding its folder byte for byte plus the card; a repo
 // in someone else's namespace fails with the Hub's refusal in words; a PEFT export is published from the
 // Exports page.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,15 @@ beforeAll(async () => {
   buildRenderer();
   hub = new MockPushHub();
   await hub.start();
-  serve = await startServe({ env: { HF_ENDPOINT: hub.endpoint, HF_TOKEN: '', HF_HUB_OFFLINE: '' } });
+  // HF_HOME of its own: no token saved by `huggingface-cli login` on this machine can reach the push.
+  serve = await startServe({
+    env: {
+      HF_ENDPOINT: hub.endpoint,
+      HF_TOKEN: '',
+      HF_HUB_OFFLINE: '',
+      HF_HOME: mkdtempSync(join(tmpdir(), 'hf-home-')),
+    },
+  });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -55,12 +64,17 @@ describe('Publish… in the browser', () => {
     const errors = collectPageErrors(page);
     await openPage(page, serve, 'Publish check', tr('nav.adapters'));
 
-    // No token yet: the dialog says what to do and Publish stays off.
+    // No token anywhere: the dialog says so before anything starts, and a push fails with what to do.
     await page.getByRole('button', { name: 'Publish Style' }).click();
     const dialog = page.getByRole('dialog', { name: 'Publish “Style” to the Hugging Face Hub' });
     await dialog.getByText('No Hugging Face token').waitFor();
-    expect(await dialog.getByRole('button', { name: 'Publish', exact: true }).isDisabled()).toBe(true);
     await screenshot(page, 'publish-no-token.png');
+    await dialog.getByLabel('Hub repo').fill('alice/style-lora');
+    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog
+      .getByText(/pushing to the Hub needs a Hugging Face token with write access/)
+      .waitFor({ timeout: 60_000 });
+    expect(hub.log).toEqual([]); // refused before any request
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     await serve.invoke('settings.setHubToken', { token: WRITE_TOKEN });

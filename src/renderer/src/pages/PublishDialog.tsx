@@ -131,7 +131,7 @@ export function PublishDialog({
           <>
             <Button onClick={onClose}>{ended?.status === 'succeeded' ? 'Close' : 'Cancel'}</Button>
             {ended?.status === 'succeeded' ? null : (
-              <Button type="submit" variant="primary" busy={starting} disabled={token !== null && !token.set}>
+              <Button type="submit" variant="primary" busy={starting}>
                 {ended ? 'Push again (resumes)' : 'Publish'}
               </Button>
             )}
@@ -141,11 +141,11 @@ export function PublishDialog({
     >
       <div className="form-grid">
         <p className="muted">
-          Creates the repo when it does not exist and uploads the files with a model card (README.md) written from what
-          the studio recorded: base model, method, settings, dataset, loss curve and evaluation. A GGUF is named by its
-          quantization, as Ollama and LM Studio expect.
+          Uploads the files with a model card written from what the studio recorded (settings, dataset, loss curve,
+          evaluation); a GGUF is named by its quantization for Ollama and LM Studio.
         </p>
         {token && !token.set ? (
+          // A warning, not a block: the worker also finds a token saved by huggingface-cli login.
           <Banner
             title="No Hugging Face token"
             actions={
@@ -154,7 +154,8 @@ export function PublishDialog({
               </a>
             }
           >
-            Publishing needs a token with write access: add it in Settings, or start the studio with HF_TOKEN set.
+            Publishing needs one with write access: add it in Settings or set HF_TOKEN (a{' '}
+            <code>huggingface-cli login</code> token also works).
           </Banner>
         ) : null}
         {offline ? (
