@@ -38,7 +38,7 @@ export function linearModules(spec: ModelSpec): LinearModule[] {
   const out: LinearModule[] = [];
   for (const e of tensorTable(spec)) {
     if (!e.linear) continue;
-    const m = /\.(?:layers|h)\.(\d+)\./.exec(e.linear.module);
+    const m = /^layers\.(\d+)\./.exec(e.params[0].name); // the canonical name, whatever the family calls its layers
     out.push({
       module: e.linear.module,
       inFeatures: e.linear.inFeatures,
