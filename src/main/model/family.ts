@@ -27,6 +27,8 @@ export interface FamilyModule<S extends SpecBase> {
   tiedHeadWeight: string;
   /** Checkpoint tensors that are buffers, not parameters (besides rotary inv_freq and a tied lm_head). */
   isBufferTensor?(name: string): boolean;
+  /** Weights transformers' _init_weights scales by 1/√(2·n_layer) when pretraining from scratch (GPT-2's c_proj). */
+  scaledResidualInit?: RegExp;
   /** llama.cpp's architecture name. */
   ggufArch(spec: S): string;
   /** The program of coarse ops (model/ir.ts), its decoder layers declared as Program.blocks. */

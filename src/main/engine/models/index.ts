@@ -3,6 +3,7 @@
 // of QLoRA in quant/program.ts.
 
 import type { ParamDecl, Program } from '../../model/ir.ts';
+import { familyNamed } from '../../model/families/index.ts';
 
 /**
  * Full fine-tuning: every parameter trainable (a tied embedding is one parameter, trained through both uses).
@@ -17,7 +18,7 @@ export function fullFineTuneProgram(base: Program): Program {
 /**
  * Fresh weights for a program with no checkpoint (pretraining from a config.json), as transformers'
  * _init_weights does: linear and embedding weights ~ N(0, initializer_range), biases 0, norm weights 1 (0 for
- * Gemma's (1 + w) form); GPT-2 also scales its residual projections (c_proj) by 1/√(2·n_layer).
+ * Gemma's (1 + w) form); the family's residual projections (GPT-2's c_proj: scaledResidualInit) by 1/√(2·n_layer).
  */
 export function initProgramWeights(p: Program, options: { seed: number; std?: number; numLayers?: number }): Map<string, Float32Array> {
   const std = options.std ?? 0.02;
@@ -34,13 +35,14 @@ export function initProgramWeights(p: Program, options: { seed: number; std?: nu
   for (const n of p.nodes) if (n.op === 'rmsnorm' || n.op === 'layernorm') norms.add(n.weight);
   const plusOne = new Set(p.nodes.flatMap((n) => (n.op === 'rmsnorm' && n.plusOne ? [n.weight] : [])));
   const out = new Map<string, Float32Array>();
+  const scaled = familyNamed(p.family)?.scaledResidualInit;
   for (const d of p.params as ParamDecl[]) {
     const size = d.shape.reduce((a, b) => a * b, 1);
     const w = new Float32Array(size);
     if (norms.has(d.name)) w.fill(plusOne.has(d.name) ? 0 : 1);
     else if (d.shape.length === 1) w.fill(0); // biases
     else {
-      const residual = p.family === 'gpt2' && /\.c_proj\.weight$/.test(d.name) && options.numLayers ? 1 / Math.sqrt(2 * options.numLayers) : 1;
+      const residual = scaled?.test(d.name) && options.numLayers ? 1 / Math.sqrt(2 * options.numLayers) : 1;
       for (let i = 0; i < size; i++) w[i] = normal() * std * residual;
     }
     out.set(d.name, w);

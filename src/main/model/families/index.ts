@@ -27,6 +27,11 @@ export function familyOf(spec: SpecBase): FamilyModule<SpecBase> {
   return f;
 }
 
+/** The module of a family by its spec.family / Program.family name, if one is registered. */
+export function familyNamed(name: string): FamilyModule<SpecBase> | undefined {
+  return byName.get(name);
+}
+
 /** The family's program of coarse ops for a spec (its layers declared as checkpoint blocks). */
 export function buildProgramFromSpec(spec: ModelSpec): Program {
   return familyOf(spec).buildProgram(spec);

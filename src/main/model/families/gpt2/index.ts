@@ -14,6 +14,7 @@ export const gpt2Family: FamilyModule<Gpt2Spec> = {
   tiedHeadWeight: 'transformer.wte.weight',
   // the causal-mask buffers older checkpoints carry (attn.bias, attn.masked_bias)
   isBufferTensor: (name) => /\.attn\.(masked_)?bias$/.test(name),
+  scaledResidualInit: /\.c_proj\.weight$/,
   ggufArch: () => 'gpt2',
   buildProgram: buildGpt2Program,
 };
