@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  tr,
+  type ServeProcess,
+} from './harness.ts';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -25,8 +34,8 @@ afterAll(async () => {
 
 async function openProject(page: Page, name: string): Promise<void> {
   await page.goto(serve.url);
-  await page.getByRole('table', { name: 'Projects' }).waitFor();
-  await page.getByLabel('Current project', { exact: true }).selectOption({ label: name });
+  await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
+  await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: name });
 }
 
 describe('Datasets page', () => {
@@ -36,7 +45,13 @@ describe('Datasets page', () => {
     await makeTinyModel(modelDir, 'llama', { seed: 5 });
     await serve.invoke('models.open', { path: modelDir });
     const dataPath = join(serve.dataDir, 'chats.jsonl');
-    const chat = (i: number, answer: string) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: answer }] });
+    const chat = (i: number, answer: string) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `Question ${i}?` },
+          { role: 'assistant', content: answer },
+        ],
+      });
     const lines = Array.from({ length: 24 }, (_, i) => chat(i, `Answer ${i}.`));
     lines.push(chat(24, 'A long answer '.repeat(30)));
     lines.splice(3, 0, JSON.stringify({ messages: [{ role: 'robot', content: 'beep' }] })); // line 4: unknown role
@@ -47,43 +62,52 @@ describe('Datasets page', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await openProject(page, 'Data check');
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Datasets', exact: true }).click();
-    await page.getByRole('heading', { name: 'No datasets in “Data check” yet' }).waitFor();
+    await page
+      .getByRole('navigation', { name: tr('app.navLabel') })
+      .getByRole('link', { name: tr('nav.datasets'), exact: true })
+      .click();
+    await page.getByRole('heading', { name: tr('datasets.none', { project: 'Data check' }) }).waitFor();
     await screenshot(page, 'datasets-empty.png');
 
-    await page.getByLabel('Dataset file', { exact: true }).fill(dataPath);
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    const table = page.getByRole('table', { name: 'Datasets' });
+    await page.getByLabel(tr('datasets.file'), { exact: true }).fill(dataPath);
+    await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();
+    const table = page.getByRole('table', { name: tr('nav.datasets') });
     await table.getByRole('link', { name: 'chats.jsonl' }).waitFor({ timeout: 30_000 });
     await table.getByText('chat (jsonl)').waitFor();
     await screenshot(page, 'datasets-list.png');
 
     await table.getByRole('link', { name: 'chats.jsonl' }).click();
-    const histogram = page.getByRole('img', { name: /^Token lengths of 25 examples/ });
+    const histogram = page.locator(
+      `.histogram[role="img"][aria-label^="${tr('preview.histogramLabel', { count: 25, min: 0, max: 0, median: 0, truncated: 0, cut: null }).split(':')[0]}"]`,
+    );
     await histogram.waitFor({ timeout: 30_000 });
     // Row 0 rendered with the model's chat template: markers as special chips, the assistant's answer trained.
-    const text = page.getByRole('group', { name: 'Rendered training text' });
+    const text = page.getByRole('group', { name: tr('datasets.renderedText') });
     await text.locator('.tok-special').first().waitFor();
     const trained = (await text.locator('.tok-trained').allInnerTexts()).join('');
     expect(trained).toContain('Answer 0.');
     expect(trained).not.toContain('Question');
-    expect(await text.locator('.tok-masked').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining('Question')]));
+    expect(await text.locator('.tok-masked').allInnerTexts()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Question')]),
+    );
     // The problems, each with its line.
-    const problems = page.getByRole('list', { name: 'Problems found at import' });
-    await problems.getByText('line 4').waitFor();
-    await problems.getByText('line 9').waitFor();
+    const problems = page.getByRole('list', { name: tr('datasets.problemsList') });
+    await problems.getByText(tr('datasets.line', { line: 4 })).waitFor();
+    await problems.getByText(tr('datasets.line', { line: 9 })).waitFor();
     await screenshot(page, 'datasets-preview.png');
 
     // A short max length cuts the long row: the histogram's caption says so and its last bar holds it.
-    await page.getByLabel('Max length (tokens)').fill('40');
-    await page.getByText(/1 \(4\.0%\) longer than 40 tokens: they will be cut/).waitFor();
+    await page.getByLabel(tr('datasets.maxLength')).fill('40');
+    await page.getByText(tr('preview.truncated', { count: 1, share: 0.04, cut: 40 })).waitFor();
     expect(await page.locator('.histogram-bar-over').count()).toBe(1);
-    await page.getByRole('button', { name: 'Next page' }).click();
-    await page.getByText('Rows 11–20 of 25').waitFor();
-    await page.getByRole('button', { name: 'Next page' }).click();
-    await page.getByText('Rows 21–25 of 25').waitFor();
-    await page.getByRole('button', { name: /^Show row 26 as training text/ }).click();
-    await page.getByText(/cut from \d+ at the max length/).waitFor();
+    await page.getByRole('button', { name: tr('datasets.nextPage') }).click();
+    await page.getByText(tr('datasets.pageOf', { from: 11, to: 20, total: 25 })).waitFor();
+    await page.getByRole('button', { name: tr('datasets.nextPage') }).click();
+    await page.getByText(tr('datasets.pageOf', { from: 21, to: 25, total: 25 })).waitFor();
+    await page.getByRole('button', { name: tr('datasets.showRow', { row: 26 }) }).click();
+    await page
+      .getByText(new RegExp(tr('preview.cutFrom', { length: 987654 }).replace(/^ — /, '').replace('987,654', '\\d+')))
+      .waitFor();
     await screenshot(page, 'datasets-preview-cut.png');
     expect(errors).toEqual([]);
     await context.close();
@@ -91,9 +115,19 @@ describe('Datasets page', () => {
     const dark = await newStudioContext(browser, 'dark');
     const darkPage = await dark.newPage();
     await openProject(darkPage, 'Data check');
-    const id = (await serve.invoke<{ id: string }[]>('datasets.list', { projectId: (await serve.invoke<{ id: string; name: string }[]>('projects.list', {})).find((p) => p.name === 'Data check')!.id }))[0].id;
+    const id = (
+      await serve.invoke<{ id: string }[]>('datasets.list', {
+        projectId: (await serve.invoke<{ id: string; name: string }[]>('projects.list', {})).find(
+          (p) => p.name === 'Data check',
+        )!.id,
+      })
+    )[0].id;
     await darkPage.goto(`${serve.origin}/#/datasets/${id}`);
-    await darkPage.getByRole('group', { name: 'Rendered training text' }).locator('.tok-trained').first().waitFor({ timeout: 30_000 });
+    await darkPage
+      .getByRole('group', { name: tr('datasets.renderedText') })
+      .locator('.tok-trained')
+      .first()
+      .waitFor({ timeout: 30_000 });
     await screenshot(darkPage, 'datasets-preview-dark.png');
     await dark.close();
   });
