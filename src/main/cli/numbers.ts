@@ -29,11 +29,15 @@ export function parseByteSize(flag: string, value: string): number {
   return bytes;
 }
 
+/** True when `value` is entirely one finite decimal number (no `12abc`, no `0x10`, no `Infinity`, no empty string). */
+export function isStrictNumber(value: string): boolean {
+  return NUMBER.test(value.trim()) && Number.isFinite(Number(value.trim()));
+}
+
 /** A finite decimal number, written entirely as one (no `12abc`, no `0x10`, no empty string). */
 export function parseStrictNumber(flag: string, value: string): number {
   const n = Number(value.trim());
-  if (!NUMBER.test(value.trim()) || !Number.isFinite(n))
-    throw new InvalidArgumentError(`${flag} expects a number, got "${value}"`);
+  if (!isStrictNumber(value)) throw new InvalidArgumentError(`${flag} expects a number, got "${value}"`);
   return n;
 }
 

@@ -7,11 +7,17 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
-  type AdapterRef, type GenerateAnswer, type GenerateJobParams,
+  GENERATE_JOB_KIND,
+  GenerateJobOutput,
+  GenerateJobResult,
+  SamplingSettings,
+  type AdapterRef,
+  type GenerateAnswer,
+  type GenerateJobParams,
 } from '../../../common/api/chat.ts';
 import { StudioError, type StudioCore } from '../../core/index.ts';
 import { printJson, withCore } from '../context.ts';
+import { isStrictNumber } from '../numbers.ts';
 
 interface ChatFlags {
   model: string;
@@ -37,9 +43,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new StudioError('invalid_input', `--${flag}: expected a number, got "${value}"`);
-  return n;
+  if (!isStrictNumber(value)) throw new StudioError('invalid_input', `--${flag}: expected a number, got "${value}"`);
+  return Number(value);
 }
 
 /** The sampling settings from the flags (defaults for the rest), validated with the API's own schema. */
@@ -65,7 +70,10 @@ export function samplingFromFlags(f: ChatFlags): SamplingSettings {
 /** --adapter and --scale pair up in order; an adapter without a --scale gets 1, a lone --scale applies to all. */
 export function adaptersFromFlags(f: ChatFlags): AdapterRef[] {
   if (f.scale.length > Math.max(1, f.adapter.length))
-    throw new StudioError('invalid_input', `--scale given ${f.scale.length} times for ${f.adapter.length} --adapter folder(s); give one per adapter`);
+    throw new StudioError(
+      'invalid_input',
+      `--scale given ${f.scale.length} times for ${f.adapter.length} --adapter folder(s); give one per adapter`,
+    );
   if (f.scale.length && !f.adapter.length) throw new StudioError('invalid_input', '--scale needs an --adapter');
   return f.adapter.map((path, i) => {
     const weight = number('scale', f.scale.length === 1 ? f.scale[0] : f.scale[i]) ?? 1;
@@ -83,7 +91,11 @@ export interface GenerateTurn {
  * Runs one `generate` job in a worker and waits for it (Ctrl-C cancels it); `onDelta` gets each pane's text as it
  * streams. For CLI commands that answer prompts (chat, demo).
  */
-export async function generateInWorker(core: StudioCore, params: GenerateJobParams, onDelta?: (pane: string, delta: string) => void): Promise<GenerateTurn> {
+export async function generateInWorker(
+  core: StudioCore,
+  params: GenerateJobParams,
+  onDelta?: (pane: string, delta: string) => void,
+): Promise<GenerateTurn> {
   const job = core.jobs.start(GENERATE_JOB_KIND, params, {
     hooks: {
       onOutput: (_job, data) => {
@@ -123,7 +135,12 @@ export function registerChat(program: Command): void {
     .description('Chat with a model, with or without LoRA adapters (interactive, or one answer with --prompt)')
     .requiredOption('--model <dir>', 'base model folder')
     .option('--adapter <dir>', 'PEFT adapter folder to attach (repeat to combine several)', collect, [])
-    .option('--scale <w>', 'weight of the adapter at the same position (0 = off, 1 = as trained); one value applies to all', collect, [])
+    .option(
+      '--scale <w>',
+      'weight of the adapter at the same position (0 = off, 1 = as trained); one value applies to all',
+      collect,
+      [],
+    )
     .option('--compare', 'answer twice: the base model, and with the adapters (side by side)')
     .option('--prompt <text>', 'answer this one message and exit')
     .option('--system <text>', 'a system message opening the conversation')
@@ -141,20 +158,32 @@ export function registerChat(program: Command): void {
     .action(async (flags: ChatFlags, command: Command) => {
       const sampling = samplingFromFlags(flags);
       const adapters = adaptersFromFlags(flags);
-      if (flags.compare && !adapters.length) throw new StudioError('invalid_input', '--compare needs at least one --adapter to compare with the base');
+      if (flags.compare && !adapters.length)
+        throw new StudioError('invalid_input', '--compare needs at least one --adapter to compare with the base');
       const threads = number('threads', flags.threads);
-      if (flags.doubleQuant && !flags.loadIn4bit) throw new StudioError('invalid_input', '--double-quant needs --load-in-4bit');
+      if (flags.doubleQuant && !flags.loadIn4bit)
+        throw new StudioError('invalid_input', '--double-quant needs --load-in-4bit');
       const quant = flags.loadIn4bit ? (flags.doubleQuant ? 'nf4-double' : 'nf4') : 'none';
       const model = resolve(flags.model);
-      const panes = flags.compare ? [{ id: 'base', adapters: [] }, { id: 'tuned', adapters }] : [{ id: adapters.length ? 'tuned' : 'base', adapters }];
-      const history: { role: string; content: string }[] = flags.system ? [{ role: 'system', content: flags.system }] : [];
+      const panes = flags.compare
+        ? [
+            { id: 'base', adapters: [] },
+            { id: 'tuned', adapters },
+          ]
+        : [{ id: adapters.length ? 'tuned' : 'base', adapters }];
+      const history: { role: string; content: string }[] = flags.system
+        ? [{ role: 'system', content: flags.system }]
+        : [];
       const paneHistory = new Map(panes.map((p) => [p.id, [...history]]));
 
       await withCore(command, async (core) => {
         const ask = async (content: string, stream: boolean): Promise<GenerateTurn> => {
           for (const h of paneHistory.values()) h.push({ role: 'user', content });
           const params: GenerateJobParams = {
-            model, quant, sampling, ...(threads ? { threads } : {}),
+            model,
+            quant,
+            sampling,
+            ...(threads ? { threads } : {}),
             panes: panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory.get(p.id)! })),
           };
           const turn = await runTurn(core, params, stream);
@@ -182,7 +211,10 @@ export function registerChat(program: Command): void {
         if (flags.json) throw new StudioError('invalid_input', '--json needs --prompt');
         const rl = createInterface({ input: process.stdin, terminal: false });
         const interactive = process.stdin.isTTY === true;
-        if (interactive) process.stderr.write(`chatting with ${model}${adapters.length ? ` + ${adapters.map((a) => `${a.name}×${a.weight}`).join(', ')}` : ''}; /reset forgets, /exit ends\n> `);
+        if (interactive)
+          process.stderr.write(
+            `chatting with ${model}${adapters.length ? ` + ${adapters.map((a) => `${a.name}×${a.weight}`).join(', ')}` : ''}; /reset forgets, /exit ends\n> `,
+          );
         for await (const line of rl) {
           const content = line.trim();
           if (content === '/exit' || content === '/quit') break;

@@ -19,6 +19,7 @@ import { exportHfModel } from '../../formats/export/index.ts';
 import { exportGguf } from '../../formats/gguf/index.ts';
 import { dataDirOf, printTable, withCore } from '../context.ts';
 import { formatDuration, ProgressBar } from '../progress.ts';
+import { isStrictNumber } from '../numbers.ts';
 import { followJob } from './train.ts';
 
 export const DEFAULT_MODEL_DIR = BUNDLED_MODEL_DIR;
@@ -423,15 +424,22 @@ export function printDemoSummary(r: DemoResult): void {
 
 function positiveInt(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = isStrictNumber(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1)
     throw new StudioError('invalid_input', `--${flag} expects a positive whole number, got "${value}"`);
   return n;
 }
 
+function wholeNumber(flag: string, value: string): number {
+  const n = isStrictNumber(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new StudioError('invalid_input', `--${flag} expects a whole number (0 or more), got "${value}"`);
+  return n;
+}
+
 function positiveNumber(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+  const n = isStrictNumber(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0)
     throw new StudioError('invalid_input', `--${flag} expects a positive number, got "${value}"`);
   return n;
 }
@@ -479,7 +487,7 @@ export function registerDemo(program: Command): void {
         datasetDir: resolve(flags.dataset),
         trainLimit: positiveInt('train-limit', flags.trainLimit),
         evalLimit: positiveInt('eval-limit', flags.evalLimit),
-        seed: Number(flags.seed),
+        seed: wholeNumber('seed', flags.seed),
         learningRate: flags.lr === undefined ? undefined : positiveNumber('lr', flags.lr),
         outDir: flags.out,
         gguf: flags.gguf !== false,

@@ -6,6 +6,7 @@ import { createStudioCore } from '../../core/index.ts';
 import { DEFAULT_RENDERER_DIR, startStudioServer } from '../../server/serve.ts';
 import { BUILD_RENDERER_COMMAND, rendererBuilt } from '../../server/static-files.ts';
 import { dataDirOf } from '../context.ts';
+import { isStrictNumber } from '../numbers.ts';
 
 export const TOKEN_ENV = 'LORA_STUDIO_TOKEN';
 /** Where serve keeps (and, when missing, builds) the UI unless --renderer-dir names a folder; tests point it elsewhere. */
@@ -26,14 +27,25 @@ export function registerServe(program: Command): void {
       const core = createStudioCore({ dataDir: dataDirOf(command) });
       let server;
       try {
-        server = await startStudioServer({ core, host: opts.host, port: opts.port, token: opts.token ?? process.env[TOKEN_ENV], rendererDir });
+        server = await startStudioServer({
+          core,
+          host: opts.host,
+          port: opts.port,
+          token: opts.token ?? process.env[TOKEN_ENV],
+          rendererDir,
+        });
       } catch (err) {
         await core.close();
         throw err;
       }
-      if (!server.rendererBuilt) process.stderr.write(`warning: the UI is not built; run \`${BUILD_RENDERER_COMMAND}\` (the API works without it)\n`);
+      if (!server.rendererBuilt)
+        process.stderr.write(
+          `warning: the UI is not built; run \`${BUILD_RENDERER_COMMAND}\` (the API works without it)\n`,
+        );
       if (opts.host !== '127.0.0.1' && opts.host !== 'localhost') {
-        process.stderr.write(`warning: listening on ${opts.host}: anyone who can reach this port and has the token can use the studio\n`);
+        process.stderr.write(
+          `warning: listening on ${opts.host}: anyone who can reach this port and has the token can use the studio\n`,
+        );
       }
       // The one line on stdout: scripts (and the browser tests) read the URL from it.
       process.stdout.write(`LoRA Studio is running at ${server.url}\n`);
@@ -59,7 +71,8 @@ function buildRendererIfMissing(rendererDir: string): void {
 }
 
 function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got "${value}"`);
+  const port = isStrictNumber(value) ? Number(value) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be an integer from 0 to 65535, got "${value}"`);
   return port;
 }
