@@ -216,9 +216,9 @@ function AdapterList({
             variant="ghost"
             disabled={a.problem !== null}
             onClick={() => setPublishing(a)}
-            aria-label={`Publish ${a.name}`}
+            aria-label={t('publish.adapterLabel', { name: a.name })}
           >
-            Publish…
+            {t('publish.button')}
           </Button>
         </div>
       ),
@@ -289,7 +289,7 @@ function AdapterList({
       {publishing ? (
         <PublishDialog
           target={{ adapterId: publishing.id }}
-          what={`“${publishing.name}”`}
+          title={t('publish.titleAdapter', { name: publishing.name })}
           suggestedName={publishing.name}
           onClose={() => setPublishing(null)}
         />

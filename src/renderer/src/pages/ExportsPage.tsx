@@ -507,9 +507,9 @@ function ExportTable({
               size="sm"
               variant="ghost"
               onClick={() => setPublishing(row)}
-              aria-label={`Publish the ${formatLabel(row.format)} export`}
+              aria-label={t('publish.exportLabel', { format: formatLabel(row.format) })}
             >
-              Publish…
+              {t('publish.button')}
             </Button>
           </span>
         ) : null,
@@ -522,7 +522,7 @@ function ExportTable({
       {publishing ? (
         <PublishDialog
           target={{ exportId: publishing.id }}
-          what={`the ${formatLabel(publishing.format)} export`}
+          title={t('publish.titleExport', { format: formatLabel(publishing.format) })}
           suggestedName={`${publishing.adapterId ? (names.get(publishing.adapterId) ?? 'model') : 'model'}${publishing.format === 'gguf' ? '-GGUF' : ''}`}
           onClose={() => setPublishing(null)}
         />

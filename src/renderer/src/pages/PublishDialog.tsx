@@ -11,6 +11,7 @@ import { Banner, Button, Dialog, ProgressBar, TextField } from '../components/in
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { useJobEnd } from './useJobEnd.ts';
+import { t } from '../i18n/t.ts';
 
 export type PublishTarget = { adapterId: string } | { exportId: string };
 
@@ -27,13 +28,13 @@ export function suggestRepoName(name: string): string {
 
 export function PublishDialog({
   target,
-  what,
+  title,
   suggestedName,
   onClose,
 }: {
   target: PublishTarget;
-  /** "the adapter “x”", "the GGUF export" — for the title and messages. */
-  what: string;
+  /** The dialog's title (publish.titleAdapter / publish.titleExport). */
+  title: string;
   suggestedName: string;
   onClose: () => void;
 }) {
@@ -111,7 +112,7 @@ export function PublishDialog({
   return (
     <Dialog
       open
-      title={`Publish ${what} to the Hugging Face Hub`}
+      title={title}
       onClose={onClose}
       onSubmit={() => void start()}
       busy={starting || running}
@@ -125,14 +126,14 @@ export function PublishDialog({
                 .catch((err: unknown) => setError(toStudioApiError(err).message))
             }
           >
-            Cancel push
+            {t('publish.cancelPush')}
           </Button>
         ) : (
           <>
-            <Button onClick={onClose}>{ended?.status === 'succeeded' ? 'Close' : 'Cancel'}</Button>
+            <Button onClick={onClose}>{ended?.status === 'succeeded' ? t('common.close') : t('common.cancel')}</Button>
             {ended?.status === 'succeeded' ? null : (
               <Button type="submit" variant="primary" busy={starting}>
-                {ended ? 'Push again (resumes)' : 'Publish'}
+                {ended ? t('publish.pushAgain') : t('publish.publish')}
               </Button>
             )}
           </>
@@ -140,37 +141,29 @@ export function PublishDialog({
       }
     >
       <div className="form-grid">
-        <p className="muted">
-          Uploads the files with a model card written from what the studio recorded (settings, dataset, loss curve,
-          evaluation); a GGUF is named by its quantization for Ollama and LM Studio.
-        </p>
+        <p className="muted">{t('publish.intro')}</p>
         {token && !token.set ? (
           // A warning, not a block: the worker also finds a token saved by huggingface-cli login.
           <Banner
-            title="No Hugging Face token"
+            title={t('publish.noTokenTitle')}
             actions={
               <a className="btn btn-secondary btn-sm" href={routeHref('settings')}>
-                Go to Settings
+                {t('publish.goToSettings')}
               </a>
             }
           >
-            Publishing needs one with write access: add it in Settings or set HF_TOKEN (a{' '}
-            <code>huggingface-cli login</code> token also works).
+            {t('publish.noTokenBody')}
           </Banner>
         ) : null}
-        {offline ? (
-          <Banner title="Offline mode is on">Nothing can be pushed until it is turned off in Settings.</Banner>
-        ) : null}
-        {error ? <Banner title="Not started">{error}</Banner> : null}
+        {offline ? <Banner title={t('publish.offlineTitle')}>{t('publish.offlineBody')}</Banner> : null}
+        {error ? <Banner title={t('publish.notStarted')}>{error}</Banner> : null}
         {ended && ended.status !== 'succeeded' ? (
-          <Banner title={ended.status === 'cancelled' ? 'Push cancelled' : 'Push failed'}>
-            {ended.status === 'cancelled'
-              ? 'Push again to resume: what already reached the Hub is not sent twice.'
-              : (ended.error ?? 'The push failed.')}
+          <Banner title={ended.status === 'cancelled' ? t('publish.cancelledTitle') : t('publish.failedTitle')}>
+            {ended.status === 'cancelled' ? t('publish.cancelledBody') : (ended.error ?? t('publish.failedFallback'))}
           </Banner>
         ) : null}
         {outcome ? (
-          <Banner tone="info" title="Published">
+          <Banner tone="info" title={t('publish.publishedTitle')}>
             <span data-testid="publish-result">{outcome.published}</span>
             {outcome.ollama ? (
               <>
@@ -183,8 +176,8 @@ export function PublishDialog({
         {ended?.status === 'succeeded' ? null : (
           <>
             <TextField
-              label="Hub repo"
-              hint="user/name or organisation/name; created if it does not exist"
+              label={t('publish.repoLabel')}
+              hint={t('publish.repoHint')}
               value={repo}
               onChange={(e) => setRepo(e.target.value)}
               error={repoError}
@@ -199,17 +192,17 @@ export function PublishDialog({
                 disabled={running}
                 onChange={(e) => setPrivate(e.target.checked)}
               />
-              Private repo (only when it is created; an existing repo keeps its visibility)
+              {t('publish.private')}
             </label>
             <TextField
-              label="Branch"
+              label={t('publish.branchLabel')}
               value={revision}
               onChange={(e) => setRevision(e.target.value)}
               disabled={running}
-              hint="created from main when missing"
+              hint={t('publish.branchHint')}
             />
             <TextField
-              label="Commit message (optional)"
+              label={t('publish.messageLabel')}
               value={message}
               onChange={(e) => setMessage(e.target.value)}
               disabled={running}
@@ -221,15 +214,14 @@ export function PublishDialog({
                 disabled={running}
                 onChange={(e) => setReplace(e.target.checked)}
               />
-              Push into it anyway if the repo already holds other files (files of the same name are replaced; nothing is
-              deleted)
+              {t('publish.replace')}
             </label>
           </>
         )}
         {running ? (
           <div className="export-status" aria-live="polite">
-            <ProgressBar value={progress.value} label={`Progress of the push to ${repo}`} />
-            <span className="run-progress-text">{progress.message ?? 'Starting…'}</span>
+            <ProgressBar value={progress.value} label={t('publish.progressLabel', { repo })} />
+            <span className="run-progress-text">{progress.message ?? t('publish.starting')}</span>
           </div>
         ) : null}
       </div>
