@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import { collectPageErrors, newStudioContext, screenshot, studioPerFile } from './harness.ts';
+import { collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
 
 const session = studioPerFile();
 
@@ -33,48 +33,48 @@ describe('wizard keyboard focus', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(session.serve.url);
-    await page.getByRole('table', { name: 'Projects' }).waitFor();
+    await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
     await page
-      .getByRole('navigation', { name: 'Studio' })
-      .getByRole('link', { name: 'New fine-tune', exact: true })
+      .getByRole('navigation', { name: tr('app.navLabel') })
+      .getByRole('link', { name: tr('nav.new'), exact: true })
       .click();
-    await page.getByRole('heading', { name: '1. Base model' }).waitFor();
-    await page.getByLabel('Model folder', { exact: true }).fill(modelDir);
-    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('heading', { name: tr('wizard.title.model') }).waitFor();
+    await page.getByLabel(tr('wizard.modelFolder'), { exact: true }).fill(modelDir);
+    await page.getByRole('button', { name: tr('wizard.open'), exact: true }).click();
     await page
-      .getByRole('region', { name: 'Selected base model' })
+      .getByRole('region', { name: tr('wizard.selectedModel') })
       .getByText('LlamaForCausalLM')
       .waitFor({ timeout: 30_000 });
 
     // Next, pressed from the keyboard.
-    await page.getByRole('button', { name: 'Next: Dataset' }).focus();
+    await page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.dataset') }) }).focus();
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: '2. Dataset' }).waitFor();
-    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: '2. Dataset' });
+    await page.getByRole('heading', { name: tr('wizard.title.dataset') }).waitFor();
+    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: tr('wizard.title.dataset') });
     // The next Tab lands inside the step (its first control), not back at the sidebar.
     await page.keyboard.press('Tab');
     const afterTab = await page.evaluate(() => Boolean(document.activeElement?.closest('.card')));
     expect(afterTab).toBe(true);
     await screenshot(page, 'wizard-focus-dataset.png');
 
-    await page.getByLabel('Dataset file', { exact: true }).fill(dataPath);
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await page.getByRole('region', { name: 'Selected dataset' }).waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Next: Template' }).click();
-    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: '3. Template' });
+    await page.getByLabel(tr('datasets.file'), { exact: true }).fill(dataPath);
+    await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();
+    await page.getByRole('region', { name: tr('wizard.selectedDataset') }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.template') }) }).click();
+    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: tr('wizard.title.template') });
 
     // Back, and a step button in the step list.
-    await page.getByRole('button', { name: 'Back', exact: true }).click();
-    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: '2. Dataset' });
+    await page.getByRole('button', { name: tr('wizard.back'), exact: true }).click();
+    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: tr('wizard.title.dataset') });
     await page
-      .getByRole('navigation', { name: 'Wizard steps' })
-      .getByRole('button', { name: /Base model/ })
+      .getByRole('navigation', { name: tr('wizard.stepsLabel') })
+      .getByRole('button', { name: tr('wizard.step.model') })
       .click();
-    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: '1. Base model' });
+    await expect.poll(() => focused(page)).toEqual({ tag: 'H2', text: tr('wizard.title.model') });
 
     // A reload keeps the browser's own starting point (no focus is stolen on load).
     await page.reload();
-    await page.getByRole('heading', { name: '1. Base model' }).waitFor();
+    await page.getByRole('heading', { name: tr('wizard.title.model') }).waitFor();
     expect((await focused(page)).tag).toBe('BODY');
     expect(errors).toEqual([]);
     await context.close();

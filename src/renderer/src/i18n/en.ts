@@ -493,7 +493,8 @@ export const en = {
   'publish.branchLabel': 'Branch',
   'publish.branchHint': 'created from main when missing',
   'publish.messageLabel': 'Commit message (optional)',
-  'publish.replace': 'Push into it anyway if the repo already holds other files (files of the same name are replaced; nothing is deleted)',
+  'publish.replace':
+    'Push into it anyway if the repo already holds other files (files of the same name are replaced; nothing is deleted)',
   'publish.progressLabel': (p: { repo: string }) => `Progress of the push to ${p.repo}`,
   'publish.starting': 'Starting…',
   'publish.cancelPush': 'Cancel push',
@@ -608,6 +609,48 @@ export const en = {
   'compare.noEvalPoints': 'No evaluation points: these runs have no eval split, or have not reached an eval step.',
   'compare.finalNumbers': 'Final numbers',
   'compare.compared': 'Compared runs',
+  'evaluate.will1': 'Compare perplexity before and after fine-tuning on the evaluation split.',
+  'evaluate.will2': 'Sort examples by how much they changed and open any of them in Chat.',
+  'evaluate.description':
+    'How much a fine-tune changed the model on held-out examples: perplexity of the base model, and of the base with the adapter. Lower is better.',
+
+  'quick.description':
+    'Train a LoRA adapter on your data. Point to a model and a dataset; every other setting starts at a safe default.',
+
+  'wizard.will1': 'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
+  'wizard.will2': 'Choose a dataset, check its columns and split, and preview one rendered training example.',
+  'wizard.will3': 'Pick LoRA, QLoRA or full fine-tuning and hyperparameters from presets, each explained in one line.',
+  'wizard.will4': 'Review trainable parameters, memory and time estimates and warnings, then start.',
+  'wizard.editorTitle': 'Run config editor',
+  'wizard.editorDescription':
+    'Every setting of a run, as a form and as JSON side by side, checked by the same rules the core uses.',
+  'wizard.description':
+    'A guided path from a base model and a dataset to a running fine-tune. Every choice has a safe default.',
+  'wizard.backToWizard': 'Back to the wizard',
+  'wizard.quickStart': 'Quick start',
+  'wizard.configEditor': 'Config editor',
+  'wizard.step.model': 'Base model',
+  'wizard.step.dataset': 'Dataset',
+  'wizard.step.template': 'Template',
+  'wizard.step.method': 'Method',
+  'wizard.step.review': 'Review',
+  'wizard.back': 'Back',
+  'wizard.saved': 'Your choices are saved in this browser as you go.',
+  'wizard.next': (p: { step: string }) => `Next: ${p.step}`,
+  'wizard.title.model': '1. Base model',
+  'wizard.title.dataset': '2. Dataset',
+  'wizard.title.template': '3. Template',
+  'wizard.title.method': '4. Method and settings',
+  'wizard.title.review': '5. Review',
+  'wizard.stepsLabel': 'Wizard steps',
+
+  'wizard.modelFolder': 'Model folder',
+  'wizard.modelFolderHint': 'The full path of the folder (in the desktop app, Browse… opens the system picker).',
+  'wizard.chooseModelFolder': 'Choose a model folder',
+  'wizard.open': 'Open',
+  'wizard.selectedModel': 'Selected base model',
+  'wizard.datasetFileHint': 'Type the full path of the file.',
+  'wizard.selectedDataset': 'Selected dataset',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

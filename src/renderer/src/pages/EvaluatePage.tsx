@@ -21,16 +21,14 @@ import { EvaluationStart } from './EvaluationStart.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { parseLocation } from '../routes.ts';
 import { useHash } from '../state/location.ts';
+import { t } from '../i18n/t.ts';
 
 // recharts is loaded only when an evaluation's examples are shown.
 const EvaluationChart = lazy(() =>
   import('./EvaluationChart.tsx').then((module) => ({ default: module.EvaluationChart })),
 );
 
-const WILL = [
-  'Compare perplexity before and after fine-tuning on the evaluation split.',
-  'Sort examples by how much they changed and open any of them in Chat.',
-];
+const will = () => [t('evaluate.will1'), t('evaluate.will2')];
 
 export function EvaluatePage() {
   // `#/evaluate/run/<run id>` (a run page's Evaluate action) picks that run in the start form.
@@ -39,10 +37,10 @@ export function EvaluatePage() {
   return (
     <>
       <PageHeader
-        title="Evaluate"
-        description="How much a fine-tune changed the model on held-out examples: perplexity of the base model, and of the base with the adapter. Lower is better."
+        title={t('nav.evaluate')}
+        description={t('evaluate.description')}
       />
-      <ProjectGate pageTitle="Evaluate" icon="gauge" will={WILL}>
+      <ProjectGate pageTitle={t('nav.evaluate')} icon="gauge" will={will()}>
         {(project) => <EvaluationList key={project.id} project={project} initialRunId={initialRunId} />}
       </ProjectGate>
     </>
@@ -153,7 +151,7 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
         {(list) =>
           list.length === 0 ? (
             <Card>
-              <EmptyState icon="gauge" title={`No evaluations in “${project.name}” yet`} points={WILL}>
+              <EmptyState icon="gauge" title={`No evaluations in “${project.name}” yet`} points={will()}>
                 Pick a finished run or an adapter above. The same from a terminal:
                 <code className="cli-hint">{'lora-studio eval --run <run id>'}</code>
               </EmptyState>

@@ -10,13 +10,10 @@ import { routeHref } from '../routes.ts';
 import { buildRunStart, RUN_FORM_DEFAULTS, type RunFormField, type RunFormValues } from '../runForm.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
+import { t } from '../i18n/t.ts';
 
-const WILL = [
-  'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
-  'Choose a dataset, map its columns and preview one rendered training example.',
-  'Pick LoRA or QLoRA and hyperparameters from presets, each explained in one line.',
-  'Review trainable parameters, memory and time estimates and warnings, then start.',
-];
+// The same points as the guided wizard's gate (one catalogue entry each).
+const wizardWill = () => [t('wizard.will1'), t('wizard.will2'), t('wizard.will3'), t('wizard.will4')];
 
 const ratioDescription = EvalSplit.options.flatMap((option) => ('ratio' in option.shape ? [option.shape.ratio.description] : []))[0];
 
@@ -38,10 +35,10 @@ export function NewFineTunePage() {
   return (
     <>
       <PageHeader
-        title="New fine-tune"
-        description="Train a LoRA adapter on your data. Point to a model and a dataset; every other setting starts at a safe default."
+        title={t('nav.new')}
+        description={t('quick.description')}
       />
-      <ProjectGate pageTitle="New fine-tune" icon="spark" will={WILL}>
+      <ProjectGate pageTitle={t('nav.new')} icon="spark" will={wizardWill()}>
         {(project) => <QuickStartForm key={project.id} project={project} />}
       </ProjectGate>
     </>

@@ -28,13 +28,10 @@ import { BrowseButton } from './BrowseButton.tsx';
 
 const DATA_EXTENSIONS = ['jsonl', 'json', 'csv', 'tsv', 'parquet'];
 import './wizard.css';
+import { t } from '../../i18n/t.ts';
 
-const WILL = [
-  'Pick a base model from a local folder or the Hugging Face Hub and see its size and architecture.',
-  'Choose a dataset, check its columns and split, and preview one rendered training example.',
-  'Pick LoRA, QLoRA or full fine-tuning and hyperparameters from presets, each explained in one line.',
-  'Review trainable parameters, memory and time estimates and warnings, then start.',
-];
+/** What the New fine-tune page lets a person do once a project exists (the gate's points). */
+export const wizardWill = () => [t('wizard.will1'), t('wizard.will2'), t('wizard.will3'), t('wizard.will4')];
 
 export function WizardPage() {
   const { params } = useLocation();
@@ -44,30 +41,26 @@ export function WizardPage() {
   return (
     <>
       <PageHeader
-        title={editing ? 'Run config editor' : 'New fine-tune'}
-        description={
-          editing
-            ? 'Every setting of a run, as a form and as JSON side by side, checked by the same rules the core uses.'
-            : 'A guided path from a base model and a dataset to a running fine-tune. Every choice has a safe default.'
-        }
+        title={editing ? t('wizard.editorTitle') : t('nav.new')}
+        description={editing ? t('wizard.editorDescription') : t('wizard.description')}
         actions={
           editing ? (
             <a className="btn btn-secondary" href={routeHref('new')}>
-              Back to the wizard
+              {t('wizard.backToWizard')}
             </a>
           ) : (
             <>
               <a className="btn btn-ghost" href={routeHref('new', 'quick')}>
-                Quick start
+                {t('wizard.quickStart')}
               </a>
               <a className="btn btn-secondary" href={routeHref('new', 'config')}>
-                Config editor
+                {t('wizard.configEditor')}
               </a>
             </>
           )
         }
       />
-      <ProjectGate pageTitle="New fine-tune" icon="spark" will={WILL}>
+      <ProjectGate pageTitle={t('nav.new')} icon="spark" will={wizardWill()}>
         {(project) => (editing ? <ConfigEditor key={project.id} project={project} /> : <Wizard key={project.id} project={project} />)}
       </ProjectGate>
     </>
@@ -131,7 +124,7 @@ function Wizard({ project }: { project: Project }) {
 
   return (
     <div className="stack">
-      <nav aria-label="Wizard steps">
+      <nav aria-label={t('wizard.stepsLabel')}>
         <ol className="wizard-steps">
           {STEPS.map((s, i) => (
             <li key={s.id}>
@@ -143,7 +136,7 @@ function Wizard({ project }: { project: Project }) {
                 onClick={() => go(s.id)}
               >
                 <span className="wizard-step-number">{i + 1}</span>
-                {s.label}
+                {t(`wizard.step.${s.id}`)}
               </button>
             </li>
           ))}
@@ -160,18 +153,18 @@ function Wizard({ project }: { project: Project }) {
 
       <div className="wizard-nav">
         <Button icon={undefined} disabled={index === 0} onClick={() => go(STEPS[index - 1].id)}>
-          Back
+          {t('wizard.back')}
         </Button>
         {draft.step === 'template' && templateProblem ? (
           <span className="field-error" role="alert">
             {templateProblem}
           </span>
         ) : (
-          <span className="muted">Your choices are saved in this browser as you go.</span>
+          <span className="muted">{t('wizard.saved')}</span>
         )}
         {index < STEPS.length - 1 ? (
           <Button variant="primary" disabled={!canContinue} onClick={() => go(STEPS[index + 1].id)}>
-            Next: {STEPS[index + 1].label}
+            {t('wizard.next', { step: t(`wizard.step.${STEPS[index + 1].id}`) })}
           </Button>
         ) : (
           <span />
@@ -221,7 +214,7 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
   const pulling = pull.running;
 
   return (
-    <Card title="1. Base model">
+    <Card title={t('wizard.title.model')}>
       <div className="stack">
         <p className="muted">The open model you fine-tune. The studio reads Hugging Face model folders (config.json, tokenizer.json, safetensors weights).</p>
         <ModelCards selectedId={draft.modelId} onChoose={chooseModel} />
@@ -232,17 +225,17 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
         {draft.modelSource === 'local' ? (
           <form className="field-row" onSubmit={(e) => (e.preventDefault(), void open())}>
             <TextField
-              label="Model folder"
+              label={t('wizard.modelFolder')}
               value={draft.modelPath}
               onChange={(e) => update({ modelPath: e.target.value })}
               placeholder="/home/me/models/SmolLM2-135M-Instruct"
-              hint="The full path of the folder (in the desktop app, Browse… opens the system picker)."
+              hint={t('wizard.modelFolderHint')}
               error={error}
               spellCheck={false}
             />
-            <BrowseButton kind="folder" title="Choose a model folder" onPick={(path) => update({ modelPath: path })} onError={setError} />
+            <BrowseButton kind="folder" title={t('wizard.chooseModelFolder')} onPick={(path) => update({ modelPath: path })} onError={setError} />
             <Button type="submit" variant="primary" busy={busy} disabled={draft.modelPath.trim() === ''}>
-              Open
+              {t('wizard.open')}
             </Button>
           </form>
         ) : (
@@ -297,7 +290,7 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
 
 function ModelSummary({ model }: { model: BaseModel }) {
   return (
-    <section aria-label="Selected base model" className="stack">
+    <section aria-label={t('wizard.selectedModel')} className="stack">
       <dl className="summary-grid">
         <div>
           <dt>Architecture</dt>
@@ -390,7 +383,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
   }, [client, dataset, ratio, seed]);
 
   return (
-    <Card title="2. Dataset">
+    <Card title={t('wizard.title.dataset')}>
       <div className="stack">
         <p className="muted">The examples to learn from: JSONL, JSON, CSV/TSV or Parquet. The format and columns are detected; bad rows are listed, never hidden.</p>
         <DatasetCards
@@ -401,10 +394,10 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
           }}
         />
         <form className="field-row" onSubmit={(e) => (e.preventDefault(), void startImport())}>
-          <TextField label="Dataset file" value={draft.datasetPath} onChange={(e) => update({ datasetPath: e.target.value })} placeholder="/home/me/data/support-answers.jsonl" hint="Type the full path of the file." error={error} spellCheck={false} />
-          <BrowseButton kind="file" title="Choose a dataset file" extensions={DATA_EXTENSIONS} onPick={(path) => update({ datasetPath: path })} onError={setError} />
+          <TextField label={t('datasets.file')} value={draft.datasetPath} onChange={(e) => update({ datasetPath: e.target.value })} placeholder="/home/me/data/support-answers.jsonl" hint={t('wizard.datasetFileHint')} error={error} spellCheck={false} />
+          <BrowseButton kind="file" title={t('datasets.chooseFile')} extensions={DATA_EXTENSIONS} onPick={(path) => update({ datasetPath: path })} onError={setError} />
           <Button type="submit" variant="primary" disabled={draft.datasetPath.trim() === '' || running}>
-            Import
+            {t('datasets.import')}
           </Button>
         </form>
         <JobProgress job={importing.job} running={running} onCancel={importing.cancel} label="Import progress" pending="reading…" failedTitle="The import failed" />
@@ -435,7 +428,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
           }
         </QueryView>
         {dataset ? (
-          <section aria-label="Selected dataset" className="stack">
+          <section aria-label={t('wizard.selectedDataset')} className="stack">
             <dl className="summary-grid">
               <div>
                 <dt>Usable rows</dt>
@@ -545,7 +538,7 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
     return () => onProblem(null);
   }, [problem, onProblem]);
   return (
-    <Card title="3. Template">
+    <Card title={t('wizard.title.template')}>
       <div className="stack">
         <p className="muted">How a row becomes the text the model sees. The same template is stored with the run and written into its adapter, so chat uses it too.</p>
         <div className="choice-row" role="radiogroup" aria-label="Template">
@@ -623,7 +616,7 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
     window.location.hash = routeHref('new', 'config');
   };
   return (
-    <Card title="4. Method and settings" actions={<Button size="sm" variant="ghost" onClick={openEditor}>Edit every setting in the config editor</Button>}>
+    <Card title={t('wizard.title.method')} actions={<Button size="sm" variant="ghost" onClick={openEditor}>Edit every setting in the config editor</Button>}>
       <div className="stack">
         <div className="choice-row" role="radiogroup" aria-label="Method">
           {METHODS.map((m) => (
@@ -673,7 +666,7 @@ function ReviewStep({ project, draft, update, paths }: { project: Project; draft
   if (!check.config) {
     const bad = STEPS.find((s) => s.id === check.firstBadStep);
     return (
-      <Card title="5. Review">
+      <Card title={t('wizard.title.review')}>
         <Banner title="Some settings need fixing first" actions={bad ? <Button size="sm" onClick={() => update({ step: bad.id })}>Go to {bad.label}</Button> : undefined}>
           <ul className="plain-list">
             {Object.entries(check.fieldErrors).map(([k, v]) => (
