@@ -4,10 +4,10 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Run } from '../../../common/api/runs.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, PageHeader, ProgressBar, QueryView, StatusBadge } from '../components/index.ts';
+import { Banner, Card, PageHeader, ProgressBar, QueryView, StatusBadge } from '../components/index.ts';
 import { MetricChart } from '../components/MetricChart.tsx';
 import { formatBytes, formatDateTime, formatDuration, formatMetric } from '../format.ts';
-import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint } from '../metrics.ts';
+import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint, type StepValues } from '../metrics.ts';
 import { routeHref } from '../routes.ts';
 import { RunActions } from './RunActions.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
@@ -43,11 +43,28 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
     if (history.state.status === 'ready') setPoints((current) => mergeMetricPoints(current, history.state.status === 'ready' ? history.state.data : []));
   }, [history.state]);
 
+  // A small model logs hundreds of steps a second: points and progress are gathered and drawn at most four times a
+  // second, so the charts keep up and the page stays usable.
+  const incoming = useRef<{ points: StepValues[]; live: LiveProgress | null; timer: ReturnType<typeof setTimeout> | null }>({ points: [], live: null, timer: null });
+  const flushSoon = () => {
+    if (incoming.current.timer !== null) return;
+    incoming.current.timer = setTimeout(() => {
+      const { points: batch, live: latest } = incoming.current;
+      incoming.current = { points: [], live: null, timer: null };
+      if (batch.length > 0) setPoints((current) => mergeMetricPoints(current, batch));
+      if (latest) setLive(latest);
+    }, 250);
+  };
+  useEffect(() => () => clearTimeout(incoming.current.timer ?? undefined), []);
   useEvent('job.metric', (event) => {
-    if (event.jobId === run.jobId) setPoints((current) => mergeMetricPoints(current, [event]));
+    if (event.jobId !== run.jobId) return;
+    incoming.current.points.push({ step: event.step, values: event.values });
+    flushSoon();
   });
   useEvent('job.progress', (event) => {
-    if (event.jobId === run.jobId) setLive({ progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null });
+    if (event.jobId !== run.jobId) return;
+    incoming.current.live = { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null };
+    flushSoon();
   });
   useEvent('job.status', (job) => {
     if (job.id === run.jobId) {

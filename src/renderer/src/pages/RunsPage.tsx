@@ -80,6 +80,13 @@ function RunList({ project }: { project: Project }) {
     if (!listed.some((run) => run.jobId === event.jobId)) return;
     setLive((previous) => ({ ...previous, [event.jobId]: { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null } }));
   });
+  // The newest training loss of each running job, as it is logged (the stored one arrives with the next reload).
+  const [liveLoss, setLiveLoss] = useState<Record<string, number>>({});
+  useEvent('job.metric', (event) => {
+    const loss = event.values.loss;
+    if (loss === undefined || !listed.some((run) => run.jobId === event.jobId)) return;
+    setLiveLoss((previous) => ({ ...previous, [event.jobId]: loss }));
+  });
 
   const act = async (run: Run, action: 'cancel' | 'resume') => {
     setBusyRunId(run.id);
@@ -110,7 +117,7 @@ function RunList({ project }: { project: Project }) {
     },
     { key: 'status', header: 'Status', className: 'cell-nowrap', render: (run) => <StatusBadge status={run.status} /> },
     { key: 'progress', header: 'Progress', render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} /> },
-    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss ?? run.lastTrainLoss) },
+    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss ?? (run.jobId ? liveLoss[run.jobId] : undefined) ?? run.lastTrainLoss) },
     { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.evalLoss) },
     {
       key: 'time',
@@ -133,12 +140,19 @@ function RunList({ project }: { project: Project }) {
       className: 'cell-actions',
       render: (run) =>
         run.status === 'running' || run.status === 'queued' ? (
-          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'cancel')} aria-label={`Cancel ${run.name}`}>
+          <Button
+            size="sm"
+            variant="ghost"
+            busy={busyRunId === run.id}
+            // Cancelling asks first, as on the run page: training stops at the next step.
+            onClick={() => window.confirm(`Cancel “${run.name}”? Training stops within one step; a checkpoint is saved so it can resume.`) && void act(run, 'cancel')}
+            aria-label={`Cancel ${run.name}`}
+          >
             Cancel
           </Button>
-        ) : run.status === 'cancelled' || run.status === 'failed' ? (
-          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'resume')} aria-label={`Resume ${run.name}`}>
-            Resume
+        ) : (run.status === 'cancelled' || run.status === 'failed') && run.checkpointStep !== null ? (
+          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'resume')} aria-label={`Resume ${run.name} from step ${run.checkpointStep}`}>
+            {`Resume from step ${run.checkpointStep}`}
           </Button>
         ) : null,
     },

@@ -1,0 +1,207 @@
+// The run page's defects from issue 11, in Chromium against serve on a tiny model: live figures and the Runs list's
+// loss while training; Cancel asks first and saves a checkpoint; Resume names its step and the resumed run's live
+// view moves (also after a reload); rename; delete with the run's folder after a confirmation; a run that stopped
+// before any checkpoint offers no Resume and shows no stack trace; a template that cannot render blocks Next.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  tr,
+  type ServeProcess,
+} from './harness.ts';
+import { tinyModelAndData, type TinyRun } from './tiny-runs.ts';
+
+let serve: ServeProcess;
+let browser: Browser;
+let projectId: string;
+let files: { model: string; dataset: string };
+
+beforeAll(async () => {
+  buildRenderer();
+  serve = await startServe();
+  projectId = (await serve.invoke<{ id: string }>('projects.create', { name: 'Run page' })).id;
+  files = await tinyModelAndData(serve);
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+const config = (steps: number) => ({
+  model: files.model,
+  dataset: { path: files.dataset, template: { kind: 'plain' }, eval_split: { kind: 'ratio', ratio: 0.25 } },
+  lora: { r: 4, lora_alpha: 8 },
+  max_steps: steps,
+  micro_batch_size: 2,
+  gradient_accumulation_steps: 1,
+  learning_rate: 5e-3,
+  max_seq_length: 32,
+});
+
+async function openStudio(page: Page, hash: string): Promise<void> {
+  await page.goto(serve.url);
+  await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Run page' });
+  await page.goto(`${serve.url}${hash}`);
+}
+
+/** The step the run page's status line shows ("step 12/3000 · …"). */
+async function shownStep(page: Page): Promise<number> {
+  const text = (await page.locator('.run-status-progress .muted').textContent()) ?? '';
+  const m = /(?:^|· )step (\d+)\/|^(\d+) \/ \d+ steps/.exec(text);
+  return m ? Number(m[1] ?? m[2]) : -1;
+}
+
+describe('the run page', () => {
+  it('cancel asks first and checkpoints; resume says its step and its live view moves, also after a reload; rename; delete', async () => {
+    // The tiny model trains hundreds of steps a second: logging every 20th keeps the stored history small.
+    const run = await serve.invoke<TinyRun>('runs.start', {
+      projectId,
+      name: 'long',
+      config: { ...config(1_000_000), save_steps: null, logging_steps: 20 },
+    });
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+
+    // The Runs list shows the loss while the run trains.
+    await openStudio(page, '#/runs');
+    const row = page.getByRole('row').filter({ hasText: 'long' });
+    await expect
+      .poll(async () => (await row.locator('td').nth(3).textContent())?.trim(), { timeout: 60_000 })
+      .toMatch(/^\d+\.\d+$/);
+
+    await page.goto(`${serve.url}#/runs/${run.id}`);
+    await expect
+      .poll(() => shownStep(page), { timeout: 60_000 })
+      .toBeGreaterThan(2)
+      .catch(async (err: unknown) => {
+        await screenshot(page, 'run-page-failure.png');
+        throw new Error(`${String(err)}\npage errors: ${errors.join('\n')}`);
+      });
+    const stat = (label: string) =>
+      page
+        .locator('.stat')
+        .filter({ has: page.getByText(label, { exact: true }) })
+        .locator('dd');
+    await expect.poll(() => stat('Trainable parameters').textContent()).toMatch(/^[\d,]+$/);
+    await expect.poll(() => stat('Peak memory').textContent()).toMatch(/MiB$/);
+
+    // Cancel asks first; keeping it keeps it running.
+    await screenshot(page, 'run-page-training.png');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
+    await dialog.getByText(/A checkpoint is saved at the last finished step/).waitFor();
+    await screenshot(page, 'run-page-cancel-confirm.png');
+    await dialog.getByRole('button', { name: 'Keep training' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await serve.invoke<TinyRun>('runs.get', { id: run.id })).status).toBe('running');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    const resume = page.getByRole('button', { name: /^Resume from step \d+$/ });
+    await resume.waitFor({ timeout: 30_000 });
+    const stopped = await serve.invoke<{ checkpointStep: number | null; status: string }>('runs.get', { id: run.id });
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.checkpointStep).toBeGreaterThan(2);
+    await expect(resume.textContent()).resolves.toBe(`Resume from step ${stopped.checkpointStep}`);
+    await screenshot(page, 'run-page-cancelled.png');
+
+    // Resume: the live view moves on from the checkpoint, and again after a reload.
+    await resume.click();
+    await expect.poll(() => shownStep(page), { timeout: 60_000 }).toBeGreaterThan(stopped.checkpointStep! + 2);
+    const before = await shownStep(page);
+    await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
+    await page.reload();
+    const afterReload = await (async () => {
+      await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
+      return shownStep(page);
+    })();
+    await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(afterReload);
+    await expect(page.locator('.run-status-progress .muted').textContent()).resolves.toMatch(
+      /left · \d+ tokens\/s · running for/,
+    );
+    await screenshot(page, 'run-page-resumed.png');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('button', { name: /^Resume from step \d+$/ }).waitFor({ timeout: 30_000 });
+
+    // Rename, then delete with the folder.
+    await page.getByRole('button', { name: 'Rename' }).click();
+    const renaming = page.getByRole('dialog', { name: 'Rename this run' });
+    await renaming.getByLabel('Run name').fill('renamed run');
+    await renaming.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { level: 1, name: 'renamed run' }).waitFor();
+    const folder = (await serve.invoke<{ outputDir: string }>('runs.get', { id: run.id })).outputDir;
+    expect(existsSync(folder)).toBe(true);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const deleting = page.getByRole('dialog', { name: 'Delete this run?' });
+    await deleting.getByText(folder).waitFor();
+    await screenshot(page, 'run-page-delete-confirm.png');
+    await deleting.getByRole('button', { name: 'Delete run and files' }).click();
+    await page.getByRole('heading', { level: 1, name: tr('nav.runs') }).waitFor();
+    expect(existsSync(folder)).toBe(false);
+    expect((await serve.invoke<TinyRun[]>('runs.list', { projectId })).map((r) => r.id)).not.toContain(run.id);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a run that stopped before any checkpoint offers no Resume and shows its error without a stack trace', async () => {
+    const broken = join(serve.dataDir, 'broken.jsonl');
+    writeFileSync(broken, 'this is not JSON\n');
+    const run = await serve.invoke<TinyRun>('runs.start', {
+      projectId,
+      name: 'broken data',
+      config: { ...config(10), dataset: { path: broken, template: { kind: 'plain' } } },
+    });
+    for (let i = 0; i < 200 && (await serve.invoke<TinyRun>('runs.get', { id: run.id })).status !== 'failed'; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    await openStudio(page, `#/runs/${run.id}`);
+    await page.getByText('No checkpoint to resume from').waitFor();
+    expect(await page.getByRole('button', { name: /Resume/ }).count()).toBe(0);
+    const error = await page.getByRole('alert').filter({ hasText: 'The run failed' }).textContent();
+    expect(error).toMatch(/broken\.jsonl/);
+    expect(error).not.toMatch(/\n\s+at |\.ts:\d+/);
+    await screenshot(page, 'run-page-no-checkpoint.png');
+    await context.close();
+  });
+
+  it('a template that cannot render the example blocks Next, saying why', async () => {
+    await serve.invoke('models.open', { path: files.model });
+    const job = await serve.invoke<{ id: string }>('datasets.import', { projectId, path: files.dataset });
+    for (
+      let i = 0;
+      i < 100 && (await serve.invoke<{ status: string }>('jobs.get', { id: job.id })).status !== 'succeeded';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 200));
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    await openStudio(page, '#/new');
+    await page.getByLabel('Or pick a model opened before').selectOption({ index: 1 });
+    await page.getByRole('button', { name: /^Next: Dataset/ }).click();
+    await page.getByLabel('Or pick one of this project’s datasets').selectOption({ index: 1 });
+    await page.getByRole('button', { name: /^Next: Template/ }).click();
+    await page.getByRole('radio', { name: /A prompt template/ }).check();
+    await page.getByLabel('Prompt template', { exact: true }).fill('Question: {question}\nAnswer: ');
+    const why = page.locator('.wizard-nav [role="alert"]');
+    await expect
+      .poll(() => why.textContent(), { timeout: 30_000 })
+      .toMatch(/This template cannot render the example: .*question/);
+    await expect(page.getByRole('button', { name: /^Next: Method/ }).isDisabled()).resolves.toBe(true);
+    await screenshot(page, 'wizard-template-blocked.png');
+    await page.getByLabel('Prompt template', { exact: true }).fill('Question: {prompt}\nAnswer: ');
+    await expect
+      .poll(() => page.getByRole('button', { name: /^Next: Method/ }).isDisabled(), { timeout: 30_000 })
+      .toBe(false);
+    await context.close();
+  });
+});
