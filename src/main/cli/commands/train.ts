@@ -254,7 +254,7 @@ export function registerTrain(program: Command): void {
       });
     });
 
-  const runs = program.command('runs').description('Fine-tuning runs: list, show, metrics');
+  const runs = program.command('runs').description('Fine-tuning runs: list, show, metrics, rename, delete');
   runs
     .command('list')
     .description('List runs, newest first')
@@ -297,6 +297,38 @@ export function registerTrain(program: Command): void {
           ['STEP', 'LOSS', 'LR', 'GRAD NORM', 'TOKENS/S', 'EVAL LOSS'],
           points.map((p) => [String(p.step), fmt(p.values.loss), p.values.lr === undefined ? '-' : p.values.lr.toExponential(2), fmt(p.values.grad_norm, 3), fmt(p.values.tokens_per_second, 0), fmt(p.values.eval_loss)]),
         );
+      }),
+    );
+  runs
+    .command('rename')
+    .description('Give a run another name')
+    .argument('<run>', 'run id')
+    .argument('<new-name>', 'the new name')
+    .action(async (id: string, name: string, _opts: unknown, command: Command) =>
+      withCore(command, async (core) => {
+        const before = await core.call('runs.get', { id });
+        const renamed = await core.call('runs.rename', { id, name });
+        process.stdout.write(`Renamed "${before.name}" to "${renamed.name}"\n`);
+      }),
+    );
+  runs
+    .command('delete')
+    .description('Delete a finished run and its folder (checkpoints, adapter); evaluations keep their numbers')
+    .argument('<run>', 'run id')
+    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    .action(async (id: string, opts: { yes?: boolean }, command: Command) =>
+      withCore(command, async (core) => {
+        const run = await core.call('runs.get', { id });
+        if (!opts.yes) {
+          if (!process.stdin.isTTY) throw new StudioError('invalid_input', `refusing to delete run "${run.name}" and ${run.outputDir} without confirmation: add --yes`);
+          const { createInterface } = await import('node:readline/promises');
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          const answer = await rl.question(`Delete run "${run.name}" and its folder ${run.outputDir}? [y/N] `);
+          rl.close();
+          if (!/^y(es)?$/i.test(answer.trim())) return void process.stderr.write('Not deleted.\n');
+        }
+        const result = await core.call('runs.delete', { id });
+        process.stdout.write(`Deleted run "${run.name}"${result.removedFolder ? ` and ${result.removedFolder}` : ''}\n`);
       }),
     );
 }
