@@ -141,7 +141,8 @@ export function PublishDialog({
       }
     >
       <div className="form-grid">
-        <p className="muted">{t('publish.intro')}</p>
+        {/* Once a push ran, its outcome takes the intro's place (the dialog stays within 800 px). */}
+        {job === null ? <p className="muted">{t('publish.intro')}</p> : null}
         {token && !token.set ? (
           // A warning, not a block: the worker also finds a token saved by huggingface-cli login.
           <Banner
