@@ -651,6 +651,11 @@ export const en = {
   'wizard.selectedModel': 'Selected base model',
   'wizard.datasetFileHint': 'Type the full path of the file.',
   'wizard.selectedDataset': 'Selected dataset',
+  'runs.will1': 'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
+  'runs.will2': 'Read the log tail, cancel or resume a run.',
+  'runs.will3': 'Compare several runs’ loss curves and final numbers side by side.',
+  'runs.loadingRun': 'Loading the run…',
+  'runs.description': 'Every fine-tune of the current project, live while it trains and summarised when it ends.',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

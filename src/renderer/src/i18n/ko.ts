@@ -603,4 +603,9 @@ export const ko: Catalog = {
   'wizard.selectedModel': '선택한 기본 모델',
   'wizard.datasetFileHint': '파일의 전체 경로를 입력하세요.',
   'wizard.selectedDataset': '선택한 데이터셋',
+  'runs.will1': '진행률, 남은 시간, 초당 토큰을 실시간 손실·학습률 차트와 함께 봅니다.',
+  'runs.will2': '로그 끝부분을 읽고, 실행을 취소하거나 이어서 합니다.',
+  'runs.will3': '여러 실행의 손실 곡선과 최종 수치를 나란히 비교합니다.',
+  'runs.loadingRun': '실행을 불러오는 중…',
+  'runs.description': '현재 프로젝트의 모든 파인튜닝: 학습 중에는 실시간으로, 끝나면 요약으로.',
 };

@@ -14,20 +14,17 @@ import { ProjectGate } from './ProjectGate.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportRunButton } from './RunElsewhere.tsx';
 import { useProjects } from '../state/projects.tsx';
+import { t } from '../i18n/t.ts';
 
 const RunDetail = lazy(() => import('./RunDetail.tsx').then((module) => ({ default: module.RunDetail })));
 
-const WILL = [
-  'Follow progress, ETA and tokens per second, with live loss and learning-rate charts.',
-  'Read the log tail, cancel or resume a run.',
-  'Compare several runs’ loss curves and final numbers side by side.',
-];
+const will = () => [t('runs.will1'), t('runs.will2'), t('runs.will3')];
 
 export function RunsPage() {
   const { params } = useLocation();
   if (params[0]) {
     return (
-      <Suspense fallback={<Spinner label="Loading the run…" />}>
+      <Suspense fallback={<Spinner label={t('runs.loadingRun')} />}>
         <RunDetail key={params[0]} runId={params[0]} />
       </Suspense>
     );
@@ -41,18 +38,18 @@ function RunsOverview() {
   return (
     <>
       <PageHeader
-        title="Runs"
-        description="Every fine-tune of the current project, live while it trains and summarised when it ends."
+        title={t('nav.runs')}
+        description={t('runs.description')}
         actions={
           <>
             {currentProject ? <ImportRunButton projectId={currentProject.id} onImported={() => setImported((n) => n + 1)} /> : null}
             <a className="btn btn-secondary" href={routeHref('new')}>
-              New fine-tune
+              {t('nav.new')}
             </a>
           </>
         }
       />
-      <ProjectGate pageTitle="Runs" icon="pulse" will={WILL}>
+      <ProjectGate pageTitle={t('nav.runs')} icon="pulse" will={will()}>
         {(project) => <RunList key={`${project.id}-${imported}`} project={project} />}
       </ProjectGate>
     </>
@@ -165,7 +162,7 @@ function RunList({ project }: { project: Project }) {
         {(list) =>
           list.length === 0 ? (
             <Card>
-              <EmptyState icon="pulse" title={`No runs in “${project.name}” yet`} points={WILL}>
+              <EmptyState icon="pulse" title={`No runs in “${project.name}” yet`} points={will()}>
                 A run appears here, live, as soon as it starts: start one from <a href="#/new">New fine-tune</a>, or from a terminal:
                 <code className="cli-hint">{`lora-studio train --project "${project.name}" --model <model folder> --dataset <file>`}</code>
               </EmptyState>
