@@ -24,7 +24,8 @@ import {
   baseModelLicense,
   folderCardFacts,
 } from '../../../src/main/formats/card/index.ts';
-import { exportGguf } from '../../../src/main/formats/gguf/index.ts';
+import { exportGguf, exportLoraGguf } from '../../../src/main/formats/gguf/index.ts';
+import { makeChatFixture } from '../../engine/generate/fixtures.ts';
 import { pushToHub } from '../../../src/main/formats/hub/push.ts';
 import { makeTinyModel } from '../../fixtures/tiny-models.ts';
 import { MockPushHub, WRITE_TOKEN, sha256 } from '../hub/mock-hub-push.ts';
@@ -348,6 +349,25 @@ describe('GGUF for Ollama and LM Studio', () => {
     } finally {
       await hub.stop();
     }
+  });
+
+  it('a LoRA GGUF is published as an adapter: no Modelfile, named as the LoRA it is', async () => {
+    const fx = await makeChatFixture(join(dir, 'lora-fx'));
+    const loraPath = join(dir, 'style-lora.gguf');
+    await exportLoraGguf({ baseDir: fx.model.dir, adapter: fx.adapters[0], outFile: loraPath, type: 'f16' });
+    expect(await readGgufFacts(loraPath)).toMatchObject({ type: 'adapter' });
+    const set = await publishFiles('gguf', loraPath, 'alice/style', facts());
+    const names = set.files.map((f) => f.path).sort();
+    expect(names).not.toContain('Modelfile');
+    expect(names.filter((n) => n.endsWith('.gguf'))).toEqual([set.ggufFile]);
+    // A LoRA GGUF declares no general.file_type, so its name carries no quantization.
+    expect(set.ggufFile).toBe('style-lora.gguf');
+    const card = new TextDecoder().decode(
+      (set.files.find((f) => f.path === 'README.md')!.content as { bytes: Uint8Array }).bytes,
+    );
+    expect(card).toContain(`llama-cli -m base.gguf --lora ${set.ggufFile}`);
+    expect(card).not.toContain('ollama run');
+    expect(await writeExportCard('gguf', loraPath, facts())).toEqual({ written: [], ollamaCreate: null });
   });
 
   it('writes README.md and loss_curve.svg into a folder export', async () => {
