@@ -45,7 +45,7 @@ const char* step_name(StepKind k) {
   static const char* names[] = {"embedding", "rmsnorm", "layernorm", "dropout_mask", "linear", "rope", "attention", "swiglu", "gelu", "add",
                                 "lm_head_loss", "cross_entropy", "rmsnorm_bwd", "layernorm_bwd", "linear_bwd", "rope_bwd", "attention_bwd",
                                 "swiglu_bwd", "gelu_bwd", "copy", "accumulate", "position_embedding", "slice", "geglu", "softcap",
-                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero"};
+                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd"};
   return names[(int)k];
 }
 
@@ -465,6 +465,10 @@ class SessionImpl : public Session {
       case StepKind::SwigluBwd:
         check(swiglu_backward<T>(act(mode, s.dgate), act(mode, s.dup), act(mode, s.dout), act(mode, s.gate), act(mode, s.up), N * s.width, st), "swiglu backward");
         return;
+      case StepKind::GeluErf:
+      case StepKind::GeluErfBwd:
+        // the TypeScript side refuses such programs first (plan.ts cudaKernelGap); this guards a plan sent anyway
+        throw std::runtime_error("exact (erf) GELU has no CUDA kernel yet");
       case StepKind::GeluBwd:
         check(gelu_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "gelu backward");
         return;

@@ -1,5 +1,6 @@
 // What every executor derives from a Batch, the same way: rope tables from positions (cumulative sum of the
-// attention mask), the additive attention bias (causal + padding [+ sliding window]), and LoRA dropout masks.
+// attention mask), the additive attention biases (causal + padding [+ sliding window], or bidirectional + padding
+// for encoders), and LoRA dropout masks.
 // Keeping this outside the executors is what makes them agree bit-for-bit on the inputs.
 
 import type { Batch } from './session.ts';
@@ -21,6 +22,13 @@ export interface BatchInputs {
   sinLocal: Float64Array | null;
   bias: Float64Array; // (B, T, T) for full-attention layers
   windowBias: Map<number, Float64Array>; // sliding window size → (B, T, T)
+  bidirectionalBias: Float64Array | null; // (B, T, T) padding only, for attention nodes with causal false
+}
+
+/** The bias an attention node reads, of those prepareBatch made. */
+export function biasOf(inp: BatchInputs, n: { window: number | null; causal?: boolean }): Float64Array {
+  if (n.causal === false) return inp.bidirectionalBias!;
+  return n.window === null ? inp.bias : inp.windowBias.get(n.window)!;
 }
 
 export function validateBatch(b: Batch): void {
@@ -44,8 +52,12 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
       if (pos[i] >= p.maxPositions)
         throw new Error(`batch: position ${pos[i]} (row ${Math.floor(i / b.T)}) is past the model's ${p.maxPositions} learned positions; use a shorter max_seq_length`);
   const windowBias = new Map<number, Float64Array>();
+  let bidirectionalBias: Float64Array | null = null;
   for (const n of p.nodes)
-    if (n.op === 'attention' && n.window !== null && !windowBias.has(n.window))
+    if (n.op === 'attention' && n.causal === false) {
+      if (n.window !== null) throw new Error(`attention ${n.out}: a sliding window on bidirectional attention is not supported`);
+      bidirectionalBias ??= attentionBias(b.attentionMask, b.B, b.T, null, seg, false);
+    } else if (n.op === 'attention' && n.window !== null && !windowBias.has(n.window))
       windowBias.set(n.window, attentionBias(b.attentionMask, b.B, b.T, n.window, seg));
   return {
     B: b.B, T: b.T, N, ids: b.inputIds, labels: b.labels,
@@ -53,6 +65,7 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
     cosLocal: local?.cos ?? null, sinLocal: local?.sin ?? null,
     bias: attentionBias(b.attentionMask, b.B, b.T, null, seg),
     windowBias,
+    bidirectionalBias,
   };
 }
 

@@ -55,12 +55,17 @@ export type OpNode =
     }
   /** local: use the program's ropeLocal tables (Gemma 3's sliding layers have their own base frequency). */
   | { op: 'rope'; x: string; out: string; heads: number; headDim: number; local?: boolean }
-  /** scale multiplies q·k (default 1/√HD; Gemma 3: query_pre_attn_scalar^-½). */
-  | { op: 'attention'; q: string; k: string; v: string; out: string; NH: number; NKV: number; HD: number; window: number | null; scale?: number }
+  /**
+   * scale multiplies q·k (default 1/√HD; Gemma 3: query_pre_attn_scalar^-½). causal false = bidirectional
+   * (encoders: every query reads every non-padded key of its sequence); absent or true = causal.
+   */
+  | { op: 'attention'; q: string; k: string; v: string; out: string; NH: number; NKV: number; HD: number; window: number | null; scale?: number; causal?: boolean }
   | { op: 'swiglu'; gate: string; up: string; out: string; width: number }
   /** gelu_tanh(gate) ⊙ up (Gemma's GeGLU MLP). */
   | { op: 'geglu'; gate: string; up: string; out: string; width: number }
   | { op: 'gelu_tanh'; x: string; out: string; width: number }
+  /** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (BERT, RoBERTa, DistilBERT: hidden_act "gelu"). */
+  | { op: 'gelu_erf'; x: string; out: string; width: number }
   | { op: 'add'; a: string; b: string; out: string; width: number }
   /** Columns [start, start + width) of x (N, inWidth): GPT-2's fused c_attn output split into q, k, v. */
   | { op: 'slice'; x: string; out: string; start: number; width: number; inWidth: number }
@@ -110,6 +115,7 @@ export function nodeInputs(n: OpNode): string[] {
     case 'swiglu': return [n.gate, n.up];
     case 'geglu': return [n.gate, n.up];
     case 'gelu_tanh': return [n.x];
+    case 'gelu_erf': return [n.x];
     case 'add': return [n.a, n.b];
     case 'slice': return [n.x];
     case 'softcap': return [n.x];

@@ -19,7 +19,7 @@ import { layernormBackward, layernormForward } from '../../../src/main/engine/op
 import { positionsFromMask, ropeBackward, ropeForward, ropeTables } from '../../../src/main/engine/ops/rope.ts';
 import { attentionBackward, attentionBias, attentionForward } from '../../../src/main/engine/ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../../src/main/engine/ops/swiglu.ts';
-import { geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
+import { geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
 import { embeddingBackward, embeddingForward } from '../../../src/main/engine/ops/embedding.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../../src/main/engine/ops/cross-entropy.ts';
 import { randn, relErr } from '../helpers.ts';
@@ -178,6 +178,49 @@ describe('ONNX lowerings vs float64 references', () => {
     expect(relErr(o.d_q, dq)).toBeLessThan(TOL);
     expect(relErr(o.d_k, dk)).toBeLessThan(TOL);
     expect(relErr(o.d_v, dv)).toBeLessThan(TOL);
+  });
+
+  it('bidirectional attention with padding reads its own bias input', async () => {
+    const NH = 2, NKV = 2, HD = 4;
+    const mask = Uint8Array.from([1, 1, 1, 1, 1, 0]);
+    const bias = attentionBias(mask, B, T, null, undefined, false);
+    const q = randn(N * NH * HD, 50), k = randn(N * NKV * HD, 51), v = randn(N * NKV * HD, 52), dy = randn(N * NH * HD, 53);
+    const h = harness();
+    const biasV = h.feed('bias', bias, [B, 1, T, T]);
+    const asked: (boolean | undefined)[] = [];
+    h.ctx.batch.bias = (_w, causal) => (asked.push(causal), biasV);
+    h.feed('q', q, [N, NH * HD]); h.feed('k', k, [N, NKV * HD]); h.feed('v', v, [N, NKV * HD]);
+    const node = { op: 'attention' as const, q: 'q', k: 'k', v: 'v', out: 'y', NH, NKV, HD, window: null, causal: false };
+    AT.attentionForward(h.ctx, node, 0);
+    AT.attentionBackward(h.ctx, node, 0, h.feed('dy', dy, [N, NH * HD]));
+    expect(asked).toEqual([false]);
+    const o = await h.run({ y: h.ctx.value('y') });
+    const d = { B, T, NH, NKV, HD };
+    const y = new Float64Array(q.length);
+    const att = attentionForward(y, q, k, v, bias, d);
+    const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
+    attentionBackward(dq, dk, dv, dy, q, k, v, att, d);
+    expect(relErr(o.y, y)).toBeLessThan(TOL);
+    expect(relErr(o.d_q, dq)).toBeLessThan(TOL);
+    expect(relErr(o.d_k, dk)).toBeLessThan(TOL);
+    expect(relErr(o.d_v, dv)).toBeLessThan(TOL);
+  });
+
+  it('gelu_erf (exact GELU)', async () => {
+    const n = N * 4;
+    const x = randn(n, 54, 3), dy = randn(n, 55);
+    x.set([0, 6, -5, 4.2, -4.25, 1e-3]); // both sides of the float64 erf's switch at |x/√2| = 3, and near 0
+    const h = harness();
+    h.feed('x', x, [N, 4]);
+    const node = { op: 'gelu_erf' as const, x: 'x', out: 'y', width: 4 };
+    EW.geluErfForward(h.ctx, node, 0);
+    EW.geluErfBackward(h.ctx, node, 0, h.feed('dy', dy, [N, 4]));
+    const o = await h.run({ y: h.ctx.value('y') });
+    const y = new Float64Array(n), dx = new Float64Array(n);
+    geluErfForward(y, x, n);
+    geluErfBackward(dx, dy, x, n);
+    expect(relErr(o.y, y)).toBeLessThan(TOL);
+    expect(relErr(o.d_x, dx)).toBeLessThan(TOL);
   });
 
   it('swiglu, gelu_tanh, add', async () => {

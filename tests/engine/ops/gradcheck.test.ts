@@ -9,7 +9,7 @@ import { linearBackward, linearForward } from '../../../src/main/engine/ops/line
 import { positionsFromMask, ropeBackward, ropeForward, ropeInvFreq, ropeTables } from '../../../src/main/engine/ops/rope.ts';
 import { attentionBackward, attentionBias, attentionForward } from '../../../src/main/engine/ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../../src/main/engine/ops/swiglu.ts';
-import { geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
+import { erf, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../../src/main/engine/ops/cross-entropy.ts';
 
 const TOL = 1e-7;
@@ -109,6 +109,49 @@ describe('op references: backward vs finite differences (float64)', () => {
       expect(att[(0 * NH + 1) * T * T + 0 * T + 1]).toBe(0);
       expect(att[(1 * NH + 0) * T * T + 2 * T + 0]).toBe(0);
     }
+  });
+
+  it('bidirectional GQA attention with padding (encoders)', () => {
+    const B = 2, T = 4, NH = 4, NKV = 2, HD = 3, N = B * T;
+    const mask = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 0]); // the second sequence right-padded, as BERT batches are
+    const bias = attentionBias(mask, B, T, null, undefined, false);
+    const q = randn(N * NH * HD, 40), k = randn(N * NKV * HD, 41), v = randn(N * NKV * HD, 42), dout = randn(N * NH * HD, 43);
+    for (let n = 0; n < N; n++) if (!mask[n]) dout.fill(0, n * NH * HD, (n + 1) * NH * HD);
+    const d = { B, T, NH, NKV, HD };
+    const loss = () => { const o = new Float64Array(q.length); attentionForward(o, q, k, v, bias, d); return dot(o, dout); };
+    const att = attentionForward(new Float64Array(q.length), q, k, v, bias, d);
+    const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
+    attentionBackward(dq, dk, dv, dout, q, k, v, att, d);
+    expect(relErr(dq, numericGrad(loss, q))).toBeLessThan(TOL);
+    expect(relErr(dk, numericGrad(loss, k))).toBeLessThan(TOL);
+    expect(relErr(dv, numericGrad(loss, v))).toBeLessThan(TOL);
+    const p = (b: number, h: number, i: number, j: number) => att[((b * NH + h) * T + i) * T + j];
+    expect(p(0, 1, 0, 3)).toBeGreaterThan(0); // the first query reads the last key: no causal mask
+    expect(p(1, 2, 0, 3)).toBe(0); // the padded key gets no weight, from any query
+    for (let j = 0; j < 3; j++) expect(p(1, 2, 1, j)).toBeGreaterThan(0);
+    // a key after the query changes its output (it would not under a causal mask); a padded key does not
+    const out = (kk: Float64Array) => { const o = new Float64Array(q.length); attentionForward(o, q, kk, v, bias, d); return o; };
+    const base = out(k);
+    const later = k.slice(); later[(0 * T + 3) * NKV * HD] += 1; // sequence 0, key 3
+    const padded = k.slice(); padded[(1 * T + 3) * NKV * HD] += 1; // sequence 1, its padded key 3
+    expect(Math.abs(out(later)[0] - base[0])).toBeGreaterThan(1e-6); // query 0, head 0 of sequence 0
+    expect([...out(padded)]).toEqual([...base]);
+  });
+
+  it('gelu_erf (exact GELU) and its erf', () => {
+    // erf to float64 accuracy on both sides of the series / continued-fraction switch (values: scipy.special.erf)
+    for (const [x, v] of [[0.01, 0.011283415555849618], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [3, 0.9999779095030014], [3.5, 0.9999992569016276], [-1, -0.8427007929497149]])
+      expect(Math.abs(erf(x) - v), `erf(${x})`).toBeLessThan(1e-15);
+    const n = 9;
+    const x = randn(n, 44, 3), dout = randn(n, 45);
+    const y = new Float64Array(n);
+    geluErfForward(y, Float64Array.of(1, -1, 0), 3);
+    expect(y[0]).toBeCloseTo(0.8413447460685429, 15); // Φ(1)
+    expect(y[1]).toBeCloseTo(-0.15865525393145707, 15);
+    const loss = () => { const o = new Float64Array(n); geluErfForward(o, x, n); return dot(o, dout); };
+    const dx = new Float64Array(n);
+    geluErfBackward(dx, dout, x, n);
+    expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
   });
 
   it('swiglu and gelu_tanh', () => {

@@ -10,7 +10,7 @@ import { createCpuTrainingSession } from './onnx/session.ts';
 import { createCudaTrainingSession } from './cuda/session.ts';
 import { probeCuda, type CudaProbe } from './cuda/probe.ts';
 import { loadAddon, type NativeAddon } from './cuda/addon.ts';
-import { checkSupported } from './plan/plan.ts';
+import { checkSupported, cudaKernelGap } from './plan/plan.ts';
 
 export const EXECUTOR_NAMES = ['cpu', 'cuda'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
@@ -76,7 +76,7 @@ export function openExecutor(choice: ExecutorChoice, o: OpenExecutorOptions = {}
 function cudaRefusal(p: Program): string | null {
   try {
     checkSupported(p);
-    return null;
+    return cudaKernelGap(p);
   } catch (e) {
     return (e as Error).message;
   }

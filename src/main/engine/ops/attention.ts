@@ -1,22 +1,26 @@
-// Causal self-attention with grouped KV heads (GQA) and a padding mask, on already-projected, already-rotated
+// Self-attention with grouped KV heads (GQA) and a padding mask, on already-projected, already-rotated
 // q (N, NH·HD), k, v (N, NKV·HD). Query head h reads KV head floor(h / G), G = NH / NKV (transformers' repeat_kv).
-// Masking is additive: scores get MASK_BIAS where key j is in the future (j > i), padding, or outside the sliding
-// window. A finite bias (not −∞) keeps fully-masked rows (padded queries under left padding) finite: they become
+// Causal (decoders) or bidirectional (encoders): only the bias differs, so forward and backward are shared.
+// Masking is additive: scores get MASK_BIAS where key j is in the future (j > i, causal only), padding, or outside
+// the sliding window. A finite bias (not −∞) keeps fully-masked rows (padded queries under left padding) finite: they become
 // uniform, and never reach the loss because padded rows are neither attended nor trained.
 
 export const MASK_BIAS = -1e9;
 
 /**
  * bias (B, T, T): 0 where query i may attend key j, MASK_BIAS elsewhere. window = sliding window size or null;
- * segments (B, T) = packed rows' example ids: attention stays inside one example.
+ * segments (B, T) = packed rows' example ids: attention stays inside one example; causal false = keys after the
+ * query are read too (a padded key is still masked: BERT's extended attention mask).
  */
-export function attentionBias(mask: Uint8Array | null, B: number, T: number, window: number | null = null, segments?: Int32Array): Float64Array {
+export function attentionBias(
+  mask: Uint8Array | null, B: number, T: number, window: number | null = null, segments?: Int32Array, causal = true,
+): Float64Array {
   const bias = new Float64Array(B * T * T);
   for (let b = 0; b < B; b++)
     for (let i = 0; i < T; i++)
       for (let j = 0; j < T; j++) {
         const sameSegment = !segments || segments[b * T + i] === segments[b * T + j];
-        const ok = j <= i && sameSegment && (!mask || mask[b * T + j] !== 0) && (window === null || i - j < window);
+        const ok = (!causal || j <= i) && sameSegment && (!mask || mask[b * T + j] !== 0) && (window === null || i - j < window);
         bias[(b * T + i) * T + j] = ok ? 0 : MASK_BIAS;
       }
   return bias;

@@ -11,7 +11,7 @@ import { positionsFromMask, ropeTables } from '../../ops/rope.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import { hashString } from '../../rng.ts';
 import { dynMap, isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
-import { lowerProgram, type Plan } from '../plan/plan.ts';
+import { cudaKernelGap, lowerProgram, type Plan } from '../plan/plan.ts';
 import { TrainableLayout } from '../../trainables.ts';
 import { loadAddon, type NativeAddon, type NativeBatch, type NativeSession } from './addon.ts';
 import { CudaOutOfMemoryError, estimateCudaMemory, heldAsNf4, oomAdvice, type MemoryOptions } from './memory.ts';
@@ -66,6 +66,8 @@ export class CudaTrainingSession implements TrainingSession {
     if (!addon.CudaSession || !probe.available) throw new Error(`CUDA session: ${probe.reason || 'no usable CUDA device'}`);
     const dtype = o.dtype ?? 'bf16';
     const memory: MemoryOptions = { dtype, capacityTokens: o.capacityTokens, qlora: o.qlora ?? false, checkpointing: o.checkpointing ?? false, chunkRows: o.chunkRows };
+    const gap = cudaKernelGap(p);
+    if (gap) throw new Error(gap);
     const plans = (['train', 'eval', 'logits'] as const).map((mode) => lowerProgram(p, { mode, checkpointing: memory.checkpointing, chunkRows: o.chunkRows }));
     const layout = new TrainableLayout(p);
     const decay = layout.noDecayMask().map((x) => 1 - x);

@@ -65,6 +65,8 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
   const g = new GraphBuilder(opts.elem);
   const ft = g.ft;
   const G = groupSize(p);
+  if (p.nodes.some((n) => n.op === 'attention' && n.causal === false))
+    throw new Error('decode graph: bidirectional attention (an encoder) is not decoded token by token; run its logits graph instead');
   const head = headModule(p);
   const wantsAdapter = opts.adapterModules ?? ((m: string) => m !== head);
 

@@ -24,7 +24,8 @@ export function groupSize(p: Program): number {
 }
 
 export const dropInputName = (module: string) => `drop:${module}`;
-export const biasInputName = (window: number | null) => (window === null ? 'attn_bias' : `attn_bias_w${window}`);
+export const biasInputName = (window: number | null, causal = true) =>
+  !causal ? 'attn_bias_bidir' : window === null ? 'attn_bias' : `attn_bias_w${window}`;
 
 export const POSITION_IDS = 'position_ids';
 
@@ -166,8 +167,8 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const batch: BatchValues = {
     ids, shapeBT, cos, sin, cosLocal, sinLocal, labelIdx, labelValid,
     positions: () => (positions ??= g.input(POSITION_IDS, DataType.INT64, ['N'])),
-    bias(window) {
-      const key = biasInputName(window);
+    bias(window, causal = true) {
+      const key = biasInputName(window, causal);
       if (!biases.has(key)) biases.set(key, g.input(key, ft, ['B', 1, 'GT', 'T']));
       return biases.get(key)!;
     },

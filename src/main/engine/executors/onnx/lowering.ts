@@ -11,7 +11,7 @@ import { layernormBackward, layernormForward } from './lower/layernorm.ts';
 import { linearBackward, linearForward } from './lower/linear.ts';
 import { ropeBackward, ropeForward } from './lower/rope.ts';
 import { attentionBackward, attentionForward } from './lower/attention.ts';
-import { addBackward, addForward, geluBackward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
+import { addBackward, addForward, geluBackward, geluErfBackward, geluErfForward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
 import { positionEmbeddingBackward, positionEmbeddingForward } from './lower/position-embedding.ts';
 import { sliceBackward, sliceForward } from './lower/slice.ts';
 import { gegluBackward, gegluForward, softcapBackward, softcapForward } from './lower/gated.ts';
@@ -76,6 +76,7 @@ export const ONNX_LOWERING: { [K in Op]: OnnxLowering<K> } = {
   attention: { forward: attentionForward, backward: attentionBackward },
   swiglu: { forward: swigluForward, backward: swigluBackward },
   gelu_tanh: { forward: geluForward, backward: geluBackward },
+  gelu_erf: { forward: geluErfForward, backward: geluErfBackward },
   add: { forward: (c, n) => addForward(c, n), backward: (c, n, _i, dout) => addBackward(c, n, dout) },
 };
 

@@ -127,7 +127,8 @@ export class CpuTrainingSession implements TrainingSession {
       for (let b = 0; b < B; b++) for (let gi = 0; gi < G; gi++) out.set(bias.subarray(b * T * T, (b + 1) * T * T), (b * G + gi) * T * T);
       return { data: out, dims: [B, 1, G * T, T] };
     };
-    if (this.program.nodes.some((n) => n.op === 'attention' && n.window === null)) f[biasInputName(null)] = tile(inp.bias);
+    if (this.program.nodes.some((n) => n.op === 'attention' && n.window === null && n.causal !== false)) f[biasInputName(null)] = tile(inp.bias);
+    if (inp.bidirectionalBias) f[biasInputName(null, false)] = tile(inp.bidirectionalBias);
     for (const [w, bias] of inp.windowBias) f[biasInputName(w)] = tile(bias);
     if (this.total > 0) f.trainables = { data: this.params, dims: [this.total] };
     return f;

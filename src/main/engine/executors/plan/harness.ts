@@ -13,7 +13,7 @@ import { linearBackward, linearForward, type LoraBranch } from '../../ops/linear
 import { ropeBackward, ropeForward } from '../../ops/rope.ts';
 import { attentionBackward, attentionBias, attentionForward } from '../../ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
-import { geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
+import { geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entropy.ts';
 import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
@@ -67,10 +67,11 @@ export class PlanHarness {
       if (!x) throw new Error(`plan harness: missing weight ${name}`);
       return x;
     };
-    const biasCache = new Map<number, Float64Array>();
-    const bias = (window: number) => {
-      let x = biasCache.get(window);
-      if (!x) biasCache.set(window, (x = attentionBias(b.mask, b.B, b.T, window > 0 ? window : null, b.segments)));
+    const biasCache = new Map<string, Float64Array>();
+    const bias = (window: number, causal: boolean) => {
+      const key = `${window}:${causal}`;
+      let x = biasCache.get(key);
+      if (!x) biasCache.set(key, (x = attentionBias(b.mask, b.B, b.T, window > 0 ? window : null, b.segments, causal)));
       return x;
     };
     const lora = (ref: LoraRef | null): LoraBranch | null => {
@@ -113,7 +114,7 @@ export class PlanHarness {
 
   private exec(
     s: Step, N: number, b: HarnessBatch, view: (t: number) => Float64Array, w: (name: string) => Float64Array,
-    bias: (window: number) => Float64Array, lora: (ref: LoraRef | null) => LoraBranch | null, side: Map<number, unknown>,
+    bias: (window: number, causal: boolean) => Float64Array, lora: (ref: LoraRef | null) => LoraBranch | null, side: Map<number, unknown>,
   ): void {
     switch (s.kind) {
       case 'embedding': {
@@ -178,7 +179,7 @@ export class PlanHarness {
         ropeForward(view(s.out), view(s.x), s.local ? b.cosLocal! : b.cos!, s.local ? b.sinLocal! : b.sin!, N, s.heads, s.headDim);
         return;
       case 'attention': {
-        const att = attentionForward(view(s.out), view(s.q), view(s.k), view(s.v), bias(s.window), { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD, scale: s.scale });
+        const att = attentionForward(view(s.out), view(s.q), view(s.k), view(s.v), bias(s.window, s.causal), { B: b.B, T: b.T, NH: s.NH, NKV: s.NKV, HD: s.HD, scale: s.scale });
         side.set(s.lse, att); // the float64 op keeps probabilities where the kernel keeps log-sum-exp
         return;
       }
@@ -274,6 +275,12 @@ export class PlanHarness {
       }
       case 'swiglu_bwd':
         swigluBackward(view(s.dgate), view(s.dup), view(s.dout), view(s.gate), view(s.up), N * s.width);
+        return;
+      case 'gelu_erf':
+        geluErfForward(view(s.out), view(s.x), N * s.width);
+        return;
+      case 'gelu_erf_bwd':
+        geluErfBackward(view(s.dx), view(s.dout), view(s.x), N * s.width);
         return;
       case 'gelu_bwd':
         geluTanhBackward(view(s.dx), view(s.dout), view(s.x), N * s.width);

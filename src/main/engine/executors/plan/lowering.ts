@@ -127,13 +127,13 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
       const [q, k, v] = [c.get(n.q), c.get(n.k), c.get(n.v)];
       const lse = c.newTensor(`${n.out}:lse`, 'f32', n.NH);
       c.saved.set(idx, { lse });
-      c.emit({ kind: 'attention', q, k, v, out: c.out(n, phase), lse, NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0, scale: attentionScale(n) });
+      c.emit({ kind: 'attention', q, k, v, out: c.out(n, phase), lse, NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0, scale: attentionScale(n), causal: n.causal ?? true });
     },
     backward(c, n, idx, dout, push) {
       const tq = c.target(n.q), tk = c.target(n.k), tv = c.target(n.v);
       push({
         kind: 'attention_bwd', dout, out: c.get(n.out), q: c.get(n.q), k: c.get(n.k), v: c.get(n.v), lse: c.saved.get(idx)!.lse,
-        dq: tq.id, dk: tk.id, dv: tv.id, delta: c.newTensor(`${n.out}:delta`, 'f32', n.NH), NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0, scale: attentionScale(n),
+        dq: tq.id, dk: tk.id, dv: tv.id, delta: c.newTensor(`${n.out}:delta`, 'f32', n.NH), NH: n.NH, NKV: n.NKV, HD: n.HD, window: n.window ?? 0, scale: attentionScale(n), causal: n.causal ?? true,
       }, tq.after, tk.after, tv.after);
     },
   },
@@ -163,6 +163,13 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
     backward(c, n, _idx, dout, push) {
       const t = c.target(n.x);
       push({ kind: 'gelu_bwd', dout, x: c.get(n.x), dx: t.id, width: n.width }, t.after);
+    },
+  },
+  gelu_erf: {
+    forward: (c, n, _i, phase) => c.emit({ kind: 'gelu_erf', x: c.get(n.x), out: c.out(n, phase), width: n.width }),
+    backward(c, n, _idx, dout, push) {
+      const t = c.target(n.x);
+      push({ kind: 'gelu_erf_bwd', dout, x: c.get(n.x), dx: t.id, width: n.width }, t.after);
     },
   },
   add: {

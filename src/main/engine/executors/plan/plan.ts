@@ -70,6 +70,18 @@ export function checkSupported(p: Program): void {
   }
 }
 
+/**
+ * Why the CUDA addon cannot run a program's plan although the plan (and its float64 harness) can: ops whose
+ * kernels are not written yet. Null when every step has its kernel.
+ */
+export function cudaKernelGap(p: Program): string | null {
+  for (const n of p.nodes) {
+    if (n.op === 'attention' && n.causal === false) return `CUDA executor: bidirectional attention (${n.out}, an encoder) has no CUDA kernel yet; use the CPU executor`;
+    if (n.op === 'gelu_erf') return `CUDA executor: exact (erf) GELU (${n.out}) has no CUDA kernel yet; use the CPU executor`;
+  }
+  return null;
+}
+
 export function lowerProgram(p: Program, o: LowerOptions): Plan {
   checkSupported(p);
   const { offsets } = trainableOffsets(p);

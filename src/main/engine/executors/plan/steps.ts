@@ -32,10 +32,13 @@ export type Step =
   | { kind: 'dropout_mask'; out: number; module: number; keepProb: number; width: number }
   | { kind: 'linear'; x: number; out: number; weight: string; bias: string | null; inF: number; outF: number; lora: LoraRef | null }
   | { kind: 'rope'; x: number; out: number; heads: number; headDim: number; local: boolean }
-  | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number; scale: number }
+  /** causal false = bidirectional (encoders): the CUDA kernel does not read it yet (plan.ts cudaKernelGap refuses). */
+  | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number; scale: number; causal: boolean }
   | { kind: 'swiglu'; gate: number; up: number; out: number; width: number }
   | { kind: 'geglu'; gate: number; up: number; out: number; width: number }
   | { kind: 'gelu'; x: number; out: number; width: number }
+  /** Exact (erf) GELU: replayed by the harness; its CUDA kernel is not written (plan.ts cudaKernelGap refuses). */
+  | { kind: 'gelu_erf'; x: number; out: number; width: number }
   | { kind: 'softcap'; x: number; out: number; width: number; cap: number }
   | { kind: 'add'; a: number; b: number; out: number; width: number }
   /** Final linear [+ soft-capping] + cross-entropy in row chunks; never holds more than chunkRows × V logits. */
@@ -45,10 +48,11 @@ export type Step =
   | { kind: 'layernorm_bwd'; dout: number; x: number; weight: string; mean: number; rstd: number; dx: number; width: number }
   | { kind: 'linear_bwd'; dout: number; x: number; weight: string; inF: number; outF: number; dx: number | null; dxAccumulate: boolean; lora: (LoraRef & { dh: number }) | null }
   | { kind: 'rope_bwd'; dout: number; dx: number; heads: number; headDim: number; local: boolean }
-  | { kind: 'attention_bwd'; dout: number; out: number; q: number; k: number; v: number; lse: number; dq: number; dk: number; dv: number; delta: number; NH: number; NKV: number; HD: number; window: number; scale: number }
+  | { kind: 'attention_bwd'; dout: number; out: number; q: number; k: number; v: number; lse: number; dq: number; dk: number; dv: number; delta: number; NH: number; NKV: number; HD: number; window: number; scale: number; causal: boolean }
   | { kind: 'swiglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
   | { kind: 'geglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
   | { kind: 'gelu_bwd'; dout: number; x: number; dx: number; width: number }
+  | { kind: 'gelu_erf_bwd'; dout: number; x: number; dx: number; width: number }
   | { kind: 'softcap_bwd'; dout: number; x: number; dx: number; width: number; cap: number }
   | { kind: 'slice_bwd'; dout: number; dx: number; start: number; width: number; inWidth: number } // dx[:, cols] += dout
   | { kind: 'zero'; dst: number; width: number }
@@ -86,6 +90,7 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   attention: (s) => ({ reads: [s.q, s.k, s.v], writes: [s.out, s.lse] }),
   swiglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
   gelu: (s) => ({ reads: [s.x], writes: [s.out] }),
+  gelu_erf: (s) => ({ reads: [s.x], writes: [s.out] }),
   add: (s) => ({ reads: [s.a, s.b], writes: [s.out] }),
   lm_head_loss: (s) => ({ reads: [s.x], writes: r(s.nll, s.dx) }), // dx assigned: it is always x's first gradient
   cross_entropy: (s) => ({ reads: [s.logits], writes: [s.nll] }),
@@ -96,6 +101,7 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   attention_bwd: (s) => ({ reads: [s.dout, s.out, s.q, s.k, s.v, s.lse], writes: [s.delta, s.dq, s.dk, s.dv] }),
   swiglu_bwd: (s) => ({ reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] }),
   gelu_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
+  gelu_erf_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
   copy: (s) => ({ reads: [s.src], writes: [s.dst] }),
   accumulate: (s) => ({ reads: [s.src, s.dst], writes: [s.dst] }),
 };

@@ -2,7 +2,7 @@
 // (ops/*.ts), side by side. Exhaustive over OpNode['op']: an op without an entry is a type error here.
 
 import type { OpNode } from '../../../model/ir.ts';
-import type { BatchInputs } from '../../batch-inputs.ts';
+import { biasOf, type BatchInputs } from '../../batch-inputs.ts';
 import { embeddingBackward, embeddingForward } from '../../ops/embedding.ts';
 import { rmsnormBackward, rmsnormForward } from '../../ops/rmsnorm.ts';
 import { layernormBackward, layernormForward } from '../../ops/layernorm.ts';
@@ -10,7 +10,7 @@ import { linearBackward, linearForward, type LoraBranch, type LoraSaved } from '
 import { ropeBackward, ropeForward } from '../../ops/rope.ts';
 import { attentionBackward, attentionForward } from '../../ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
-import { geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
+import { geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
 import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 
@@ -65,6 +65,26 @@ function gated<K extends 'swiglu' | 'geglu'>(
       backward(dg, du, dout, c.get(n.gate), c.get(n.up), dout.length);
       c.addGrad(n.gate, dg);
       c.addGrad(n.up, du);
+    },
+  };
+}
+
+/** y = f(x) ops (the GELUs): the same wiring around their forward and backward. */
+function elementwise<K extends 'gelu_tanh' | 'gelu_erf'>(
+  forward: (out: Float64Array, x: Float64Array, n: number) => void,
+  backward: (dx: Float64Array, dout: Float64Array, x: Float64Array, n: number) => void,
+): ReferenceLowering<K> {
+  type Unary = NodeOf<'gelu_tanh' | 'gelu_erf'>;
+  return {
+    forward(node, c) {
+      const n = node as Unary;
+      forward(c.alloc(n.out), c.get(n.x), c.N * n.width);
+    },
+    backward(node, c, dout) {
+      const n = node as Unary;
+      const dx = new Float64Array(dout.length);
+      backward(dx, dout, c.get(n.x), dout.length);
+      c.addGrad(n.x, dx);
     },
   };
 }
@@ -169,8 +189,7 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
   },
   attention: {
     forward(n, c) {
-      const bias = n.window === null ? c.inp.bias : c.inp.windowBias.get(n.window)!;
-      return attentionForward(c.alloc(n.out), c.get(n.q), c.get(n.k), c.get(n.v), bias, { B: c.inp.B, T: c.inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD, scale: n.scale });
+      return attentionForward(c.alloc(n.out), c.get(n.q), c.get(n.k), c.get(n.v), biasOf(c.inp, n), { B: c.inp.B, T: c.inp.T, NH: n.NH, NKV: n.NKV, HD: n.HD, scale: n.scale });
     },
     backward(n, c, dout) {
       const [q, k, v] = [c.get(n.q), c.get(n.k), c.get(n.v)];
@@ -184,14 +203,8 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
     },
   },
   swiglu: gated(swigluForward, swigluBackward),
-  gelu_tanh: {
-    forward: (n, c) => geluTanhForward(c.alloc(n.out), c.get(n.x), c.N * n.width),
-    backward(n, c, dout) {
-      const dx = new Float64Array(dout.length);
-      geluTanhBackward(dx, dout, c.get(n.x), dout.length);
-      c.addGrad(n.x, dx);
-    },
-  },
+  gelu_tanh: elementwise(geluTanhForward, geluTanhBackward),
+  gelu_erf: elementwise(geluErfForward, geluErfBackward),
   add: {
     forward(n, c) {
       const [a, b] = [c.get(n.a), c.get(n.b)];

@@ -1,4 +1,4 @@
-// Causal GQA attention without repeating K/V: the G query heads that share a KV head are stacked along the
+// GQA attention (causal, or bidirectional for encoders: only the bias input differs) without repeating K/V: the G query heads that share a KV head are stacked along the
 // query axis, q4 (B, NKV, G·T, HD), so each KV head does one MatMul against its own k/v.
 // Forward (scale = the node's, default 1/√HD): S = (q4·scale)·kᵀ + bias, P = softmax(S), O = P·v.
 // Backward (softmax backward as P·(dP − Σ dP·P)): dP = dO·vᵀ, dv = Pᵀ·dO, dS = P·(dP − rowsum(dP·P)),
@@ -39,7 +39,7 @@ export function attentionForward(c: LowerCtx, n: Node, idx: number): void {
   const qs = g.mul(stackHeads(c, c.value(n.q), n), g.scalar(n.scale ?? 1 / Math.sqrt(n.HD))); // (B, NKV, G·T, HD)
   const k4 = kvHeads(c, c.value(n.k), n); // (B, NKV, T, HD)
   const v4 = kvHeads(c, c.value(n.v), n);
-  const S = g.add(g.matmul(qs, g.transpose(k4, [0, 1, 3, 2])), c.batch.bias(n.window)); // (B, NKV, G·T, T)
+  const S = g.add(g.matmul(qs, g.transpose(k4, [0, 1, 3, 2])), c.batch.bias(n.window, n.causal ?? true)); // (B, NKV, G·T, T)
   const P = g.op('Softmax', [S], { axis: -1 });
   c.setValue(n.out, unstackHeads(c, g.matmul(P, v4), n));
   c.saved.set(idx, { qs, k4, v4, P });

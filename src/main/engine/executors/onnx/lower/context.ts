@@ -12,7 +12,8 @@ export interface BatchValues {
   cosLocal?: string | null; // (N, 1, HD) for rope nodes marked local (programs with ropeLocal)
   sinLocal?: string | null;
   positions?(): string; // (N) int64 position ids (programs with learned position tables)
-  bias(window: number | null): string; // (B, 1, G·T, T) additive attention bias, tiled over the G query heads of a KV head
+  /** (B, 1, G·T, T) additive attention bias, tiled over the G query heads of a KV head; causal false = padding only. */
+  bias(window: number | null, causal?: boolean): string;
   labelIdx: string; // (N, 1) int64, ignored rows clamped to 0
   labelValid: string; // (N, 1) float, 1 = trained
   dropMask(module: string): string | null; // (N, IC) float

@@ -1,9 +1,11 @@
-// Elementwise ops: swiglu (silu(gate)·up), gelu_tanh, and the residual add — forward and backward side by side.
+// Elementwise ops: swiglu (silu(gate)·up), gelu_tanh, gelu_erf and the residual add — forward and backward side by side.
 import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
+import { erfValue } from './erf.ts';
 
 type Swiglu = Extract<OpNode, { op: 'swiglu' }>;
 type Gelu = Extract<OpNode, { op: 'gelu_tanh' }>;
+type GeluErf = Extract<OpNode, { op: 'gelu_erf' }>;
 type Add = Extract<OpNode, { op: 'add' }>;
 
 export function swigluForward(c: LowerCtx, n: Swiglu, idx: number): void {
@@ -49,6 +51,25 @@ export function geluBackward(c: LowerCtx, n: Gelu, idx: number, dout: string): v
   const inner = g.mul(g.scalar(K), g.add(g.scalar(1), g.mul(g.scalar(3 * 0.044715), x2)));
   const right = g.mul(g.mul(g.scalar(0.5), x), g.mul(sech2, inner));
   c.addGrad(n.x, g.mul(dout, g.add(left, right)));
+}
+
+/** Exact GELU: y = x·Φ(x), Φ(x) = 0.5·(1 + erf(x/√2)) (erf.ts: ONNX Erf, or composed in float64 graphs). */
+export function geluErfForward(c: LowerCtx, n: GeluErf, idx: number): void {
+  const { g } = c;
+  const x = c.value(n.x);
+  const phi = g.mul(g.scalar(0.5), g.add(g.scalar(1), erfValue(g, g.mul(x, g.scalar(Math.SQRT1_2)))));
+  c.setValue(n.out, g.mul(x, phi));
+  c.saved.set(idx, { phi });
+}
+
+/** dx = dy·(Φ(x) + x·e^(−x²/2)/√(2π)). */
+export function geluErfBackward(c: LowerCtx, n: GeluErf, idx: number, dout: string): void {
+  if (!c.needsGrad(n.x)) return;
+  const { g } = c;
+  const { phi } = c.saved.get(idx)!;
+  const x = c.value(n.x);
+  const pdf = g.mul(g.op('Exp', [g.mul(g.mul(x, x), g.scalar(-0.5))]), g.scalar(1 / Math.sqrt(2 * Math.PI)));
+  c.addGrad(n.x, g.mul(dout, g.add(phi, g.mul(x, pdf))));
 }
 
 export function addForward(c: LowerCtx, n: Add): void {

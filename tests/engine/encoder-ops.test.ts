@@ -1,0 +1,139 @@
+// The ops encoders add to the IR, inside a block as an encoder layer uses them: bidirectional attention over a
+// padded batch (the attention op with causal false) and the exact (erf) GELU. Checked on every executor: reference
+// gradients against finite differences, the float64 ONNX training graph (and a float32 one, which runs ONNX Erf)
+// and the device plan (replayed by the float64 harness, with and without checkpointing) against the reference.
+import { describe, expect, it } from 'vitest';
+import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
+import { peftKey } from '../../src/main/model/ir.ts';
+import { applyLora } from '../../src/main/engine/lora/model.ts';
+import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
+import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
+import { cudaKernelGap, lowerProgram, trainableOffsets } from '../../src/main/engine/executors/plan/plan.ts';
+import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
+import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
+import { buildDecodeGraph } from '../../src/main/engine/executors/onnx/decode-graph.ts';
+import { randomWeights, tinyBatch } from './tiny.ts';
+import { relErr } from './helpers.ts';
+
+const V = 13;
+const C = 8;
+const NH = 2;
+const HD = 4;
+const I = 12;
+
+/** A post-LN encoder layer (BERT's order): embed → [attn(bidirectional) → +res → LN → fc1 → gelu_erf → fc2 → +res → LN] → head. */
+function encoderProgram(causal = false): Program {
+  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
+  const params = [
+    param('embed.weight', [V, C]),
+    ...['q', 'k', 'v', 'o'].flatMap((m) => [param(`layer.${m}.weight`, [C, C]), param(`layer.${m}.bias`, [C], true)]),
+    param('layer.attn_norm.weight', [C], true), param('layer.attn_norm.bias', [C], true),
+    param('layer.fc1.weight', [I, C]), param('layer.fc1.bias', [I], true), param('layer.fc2.weight', [C, I]), param('layer.fc2.bias', [C], true),
+    param('layer.out_norm.weight', [C], true), param('layer.out_norm.bias', [C], true),
+    param('head.weight', [V, C]),
+  ];
+  const lin = (m: string, x: string, out: string, inF: number, outF: number): OpNode =>
+    ({ op: 'linear', module: `layer.${m}`, x, weight: `layer.${m}.weight`, bias: `layer.${m}.bias`, lora: null, out, inF, outF });
+  const nodes: OpNode[] = [
+    { op: 'embedding', weight: 'embed.weight', out: 'e', width: C, scale: 1 },
+    lin('q', 'e', 'q', C, C), lin('k', 'e', 'k', C, C), lin('v', 'e', 'v', C, C),
+    { op: 'attention', q: 'q', k: 'k', v: 'v', out: 'a', NH, NKV: NH, HD, window: null, causal },
+    lin('o', 'a', 'ao', C, C),
+    { op: 'add', a: 'e', b: 'ao', out: 'r1', width: C },
+    { op: 'layernorm', x: 'r1', weight: 'layer.attn_norm.weight', bias: 'layer.attn_norm.bias', out: 'h1', width: C, eps: 1e-12 },
+    lin('fc1', 'h1', 'f1', C, I),
+    { op: 'gelu_erf', x: 'f1', out: 'g', width: I },
+    lin('fc2', 'g', 'f2', I, C),
+    { op: 'add', a: 'h1', b: 'f2', out: 'r2', width: C },
+    { op: 'layernorm', x: 'r2', weight: 'layer.out_norm.weight', bias: 'layer.out_norm.bias', out: 'h2', width: C, eps: 1e-12 },
+    { op: 'linear', module: 'head', x: 'h2', weight: 'head.weight', bias: null, lora: null, out: 'logits', inF: C, outF: V },
+  ];
+  const widths = new Map<string, number>([...nodes.map((n) => [n.out, C] as const), ['f1', I], ['g', I], ['logits', V]]);
+  const base: Program = { family: 'test', params, nodes, widths, blocks: [{ name: 'layer', start: 1, end: nodes.length - 1 }], logits: 'logits', vocab: V, rope: null };
+  return applyLora(base, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v', 'fc1'], bias: 'none', useRslora: false }).program;
+}
+
+describe('encoder ops (bidirectional attention with padding, exact GELU) inside a block', () => {
+  const p = encoderProgram();
+  // float32-representable weights, so the float32 trainables map of a session holds the reference's exact values
+  const weights = new Map([...randomWeights(p, 5, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
+  const batch = tinyBatch(V, 5); // the second sequence right-padded
+  const inp = prepareBatch(p, batch);
+  const ref = new ReferenceExecutor(p, weights);
+  const fwd = ref.forward(inp);
+  const grads = ref.backward(inp, fwd);
+  const trainables = p.params.filter((d) => d.trainable);
+
+  it('attention is bidirectional: an earlier position sees later tokens, never padding', () => {
+    expect(inp.bidirectionalBias).not.toBeNull();
+    const causal = new ReferenceExecutor(encoderProgram(true), weights).forward(prepareBatch(encoderProgram(true), batch));
+    expect(relErr(causal.logits.subarray(0, V), fwd.logits.subarray(0, V))).toBeGreaterThan(1e-3); // row 0 differs
+    // changing a padded token changes no real row's logits; changing a later real token changes row 0's
+    const logitsWith = (i: number, id: number) => {
+      const ids = batch.inputIds.slice();
+      ids[i] = id;
+      return ref.forward(prepareBatch(p, { ...batch, inputIds: ids })).logits;
+    };
+    const padded = logitsWith(batch.T * 2 - 1, 7);
+    expect([...padded.subarray(batch.T * V, (2 * batch.T - 2) * V)]).toEqual([...fwd.logits.subarray(batch.T * V, (2 * batch.T - 2) * V)]);
+    expect(relErr(logitsWith(batch.T - 1, (batch.inputIds[batch.T - 1] + 1) % V).subarray(0, V), fwd.logits.subarray(0, V))).toBeGreaterThan(1e-6);
+  });
+
+  it('reference gradients match finite differences', () => {
+    expect(trainables.map((d) => d.name)).toEqual(expect.arrayContaining(['layer.q.lora_A.weight', 'layer.v.lora_B.weight', 'layer.fc1.lora_A.weight']));
+    for (const d of trainables) {
+      const w = weights.get(d.name)!;
+      const g = grads.get(d.name)!;
+      expect(Math.max(...g.map(Math.abs))).toBeGreaterThan(0);
+      for (let i = 0; i < w.length; i += 3) {
+        const old = w[i];
+        const at = (x: number) => ((w[i] = x), ref.forward(inp).lossSum);
+        const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
+        w[i] = old;
+        expect(Math.abs(g[i] - num), `${d.name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
+      }
+    }
+  });
+
+  for (const elem of ['float64', 'float32'] as const)
+    it(`the ${elem} ONNX training graph gives the reference loss and gradients`, async () => {
+      const s = await createCpuTrainingSession({ program: p, weights, seed: 0, elem, threads: 1 });
+      const tol = elem === 'float64' ? 1e-10 : 1e-4;
+      try {
+        s.setTrainables(new Map(trainables.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(weights.get(d.name)!) }])));
+        const r = await s.microStep(batch);
+        expect(Math.abs(r.lossSum - fwd.lossSum)).toBeLessThan(tol * Math.abs(fwd.lossSum));
+        const acc = s.getAccumulatedGradients();
+        // the accumulated gradients come back as float32 (6e-8 relative rounding) whatever the graph's precision
+        for (const d of trainables) expect(relErr(acc.get(peftKey(d.name))!.data, grads.get(d.name)!), d.name).toBeLessThan(elem === 'float64' ? 1e-6 : 1e-5);
+      } finally {
+        await s.dispose();
+      }
+    });
+
+  for (const checkpointing of [false, true])
+    it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
+      const plan = lowerProgram(p, { mode: 'train', checkpointing, chunkRows: 4 });
+      const replays = checkpointing ? 2 : 1;
+      expect(plan.steps.filter((s) => s.kind === 'attention' && !s.causal)).toHaveLength(replays);
+      expect(plan.steps.filter((s) => s.kind === 'attention_bwd' && !s.causal)).toHaveLength(1);
+      expect(plan.steps.filter((s) => s.kind === 'gelu_erf')).toHaveLength(replays);
+      expect(plan.steps.filter((s) => s.kind === 'gelu_erf_bwd')).toHaveLength(1);
+      const { offsets, total } = trainableOffsets(p);
+      const flat = new Float64Array(total);
+      for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
+      const h = new PlanHarness(plan, p, weights, flat);
+      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, cos: null, sin: null });
+      expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
+      for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
+    });
+
+  it('an encoder is not decoded token by token', () => {
+    expect(() => buildDecodeGraph(p, { elem: 'float32', weight: (n) => weights.get(n)! })).toThrow(/bidirectional attention .* not decoded/);
+  });
+
+  it('the CUDA addon is not handed what it has no kernel for', () => {
+    expect(cudaKernelGap(p)).toMatch(/bidirectional attention .* no CUDA kernel yet; use the CPU executor/);
+    expect(cudaKernelGap(encoderProgram(true))).toMatch(/exact \(erf\) GELU .* no CUDA kernel yet/);
+  });
+});
