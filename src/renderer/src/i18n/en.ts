@@ -656,6 +656,26 @@ export const en = {
   'runs.will3': 'Compare several runs’ loss curves and final numbers side by side.',
   'runs.loadingRun': 'Loading the run…',
   'runs.description': 'Every fine-tune of the current project, live while it trains and summarised when it ends.',
+  'runs.cancelFailed': (p: { name: string; reason: string }) => `Could not cancel “${p.name}”: ${p.reason}`,
+  'runs.resumeFailed': (p: { name: string; reason: string }) => `Could not resume “${p.name}”: ${p.reason}`,
+  'runs.progress': 'Progress',
+  'runs.started': 'Started',
+  'runs.ended': (p: { when: string }) => `Ended ${p.when}`,
+  'runs.notStarted': 'Not started',
+  'runs.confirmCancel': (p: { name: string }) =>
+    `Cancel “${p.name}”? Training stops within one step; a checkpoint is saved so it can resume.`,
+  'runs.cancelLabel': (p: { name: string }) => `Cancel ${p.name}`,
+  'runs.resumeLabel': (p: { name: string; step: number }) => `Resume ${p.name} from step ${p.step}`,
+  'runs.resumeFrom': (p: { step: number }) => `Resume from step ${p.step}`,
+  'runs.actionFailed': 'The action did not go through',
+  'runs.none': (p: { project: string }) => `No runs in “${p.project}” yet`,
+  'runs.noneBefore': 'A run appears here, live, as soon as it starts: start one from',
+  'runs.noneAfter': ', or from a terminal:',
+  'runs.steps': (p: { steps: number; total: number }) => `${n(p.steps)} / ${n(p.total)} steps`,
+  'runs.eta': (p: { left: string }) => `, about ${p.left} left`,
+  'runs.progressOf': (p: { name: string }) => `Progress of ${p.name}`,
+  'runs.waiting': 'Waiting to start',
+  'runs.starting': 'Starting',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -92,7 +92,7 @@ function RunList({ project }: { project: Project }) {
       await client.invoke(action === 'cancel' ? 'runs.cancel' : 'runs.resume', { id: run.id });
       runs.reload();
     } catch (error) {
-      setActionError(`Could not ${action} “${run.name}”: ${toStudioApiError(error).message}`);
+      setActionError(t(action === 'cancel' ? 'runs.cancelFailed' : 'runs.resumeFailed', { name: run.name, reason: toStudioApiError(error).message }));
     } finally {
       setBusyRunId(null);
     }
@@ -101,7 +101,7 @@ function RunList({ project }: { project: Project }) {
   const columns: Column<Run>[] = [
     {
       key: 'name',
-      header: 'Run',
+      header: t('compare.run'),
       render: (run) => (
         <div className="project-cell">
           <a className="project-name run-link" href={routeHref('runs', run.id)}>
@@ -112,28 +112,28 @@ function RunList({ project }: { project: Project }) {
         </div>
       ),
     },
-    { key: 'status', header: 'Status', className: 'cell-nowrap', render: (run) => <StatusBadge status={run.status} /> },
-    { key: 'progress', header: 'Progress', render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} /> },
-    { key: 'train', header: 'Train loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss ?? (run.jobId ? liveLoss[run.jobId] : undefined) ?? run.lastTrainLoss) },
-    { key: 'eval', header: 'Eval loss', className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.evalLoss) },
+    { key: 'status', header: t('exports.status'), className: 'cell-nowrap', render: (run) => <StatusBadge status={run.status} /> },
+    { key: 'progress', header: t('runs.progress'), render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} /> },
+    { key: 'train', header: t('compare.trainLoss'), className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss ?? (run.jobId ? liveLoss[run.jobId] : undefined) ?? run.lastTrainLoss) },
+    { key: 'eval', header: t('compare.evalLoss'), className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.evalLoss) },
     {
       key: 'time',
-      header: 'Started',
+      header: t('runs.started'),
       className: 'cell-nowrap muted',
       render: (run) =>
         run.startedAt ? (
-          <span title={run.endedAt ? `Ended ${formatDateTime(run.endedAt)}` : undefined}>
+          <span title={run.endedAt ? t('runs.ended', { when: formatDateTime(run.endedAt) }) : undefined}>
             {formatDateTime(run.startedAt)}
             <br />
             <span className="faint">{formatDuration(runSeconds(run) ?? 0)}</span>
           </span>
         ) : (
-          'Not started'
+          t('runs.notStarted')
         ),
     },
     {
       key: 'actions',
-      header: <span className="visually-hidden">Actions</span>,
+      header: <span className="visually-hidden">{t('common.actions')}</span>,
       className: 'cell-actions',
       render: (run) =>
         run.status === 'running' || run.status === 'queued' ? (
@@ -142,14 +142,14 @@ function RunList({ project }: { project: Project }) {
             variant="ghost"
             busy={busyRunId === run.id}
             // Cancelling asks first, as on the run page: training stops at the next step.
-            onClick={() => window.confirm(`Cancel “${run.name}”? Training stops within one step; a checkpoint is saved so it can resume.`) && void act(run, 'cancel')}
-            aria-label={`Cancel ${run.name}`}
+            onClick={() => window.confirm(t('runs.confirmCancel', { name: run.name })) && void act(run, 'cancel')}
+            aria-label={t('runs.cancelLabel', { name: run.name })}
           >
-            Cancel
+            {t('common.cancel')}
           </Button>
         ) : (run.status === 'cancelled' || run.status === 'failed') && run.checkpointStep !== null ? (
-          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'resume')} aria-label={`Resume ${run.name} from step ${run.checkpointStep}`}>
-            {`Resume from step ${run.checkpointStep}`}
+          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'resume')} aria-label={t('runs.resumeLabel', { name: run.name, step: run.checkpointStep })}>
+            {t('runs.resumeFrom', { step: run.checkpointStep })}
           </Button>
         ) : null,
     },
@@ -157,19 +157,20 @@ function RunList({ project }: { project: Project }) {
 
   return (
     <>
-      {actionError ? <Banner title="The action did not go through">{actionError}</Banner> : null}
-      <QueryView state={runs.state} loadingLabel="Loading runs…" errorTitle="Could not load the runs" onRetry={runs.reload}>
+      {actionError ? <Banner title={t('runs.actionFailed')}>{actionError}</Banner> : null}
+      <QueryView state={runs.state} loadingLabel={t('compare.loadingRuns')} errorTitle={t('compare.runsFailed')} onRetry={runs.reload}>
         {(list) =>
           list.length === 0 ? (
             <Card>
-              <EmptyState icon="pulse" title={`No runs in “${project.name}” yet`} points={will()}>
-                A run appears here, live, as soon as it starts: start one from <a href="#/new">New fine-tune</a>, or from a terminal:
+              <EmptyState icon="pulse" title={t('runs.none', { project: project.name })} points={will()}>
+                {t('runs.noneBefore')} <a href="#/new">{t('nav.new')}</a>
+                {t('runs.noneAfter')}
                 <code className="cli-hint">{`lora-studio train --project "${project.name}" --model <model folder> --dataset <file>`}</code>
               </EmptyState>
             </Card>
           ) : (
             <Card flush>
-              <Table caption="Runs" columns={columns} rows={list} rowKey={(run) => run.id} />
+              <Table caption={t('nav.runs')} columns={columns} rows={list} rowKey={(run) => run.id} />
             </Card>
           )
         }
@@ -179,13 +180,13 @@ function RunList({ project }: { project: Project }) {
 }
 
 function RunProgress({ run, live }: { run: Run; live: LiveProgress | undefined }) {
-  const steps = run.summary ? `${run.summary.steps} / ${run.summary.totalSteps} steps` : null;
+  const steps = run.summary ? t('runs.steps', { steps: run.summary.steps, total: run.summary.totalSteps }) : null;
   if (run.status === 'running' || run.status === 'queued') {
-    const eta = live?.etaSeconds != null ? `, about ${formatDuration(live.etaSeconds)} left` : '';
+    const eta = live?.etaSeconds != null ? t('runs.eta', { left: formatDuration(live.etaSeconds) }) : '';
     return (
       <div className="run-progress">
-        <ProgressBar value={live?.progress ?? null} label={`Progress of ${run.name}`} />
-        <span className="run-progress-text">{(live?.message ?? steps ?? (run.status === 'queued' ? 'Waiting to start' : 'Starting')) + eta}</span>
+        <ProgressBar value={live?.progress ?? null} label={t('runs.progressOf', { name: run.name })} />
+        <span className="run-progress-text">{(live?.message ?? steps ?? (run.status === 'queued' ? t('runs.waiting') : t('runs.starting'))) + eta}</span>
       </div>
     );
   }
