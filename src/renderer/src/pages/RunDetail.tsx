@@ -12,6 +12,7 @@ import { routeHref } from '../routes.ts';
 import { RunActions } from './RunActions.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportedRunPanel, RunElsewhereButton } from './RunElsewhere.tsx';
+import { formatNumber, t } from '../i18n/t.ts';
 
 export function RunDetail({ runId }: { runId: string }) {
   const run = useQuery('runs.get', { id: runId });
@@ -20,7 +21,7 @@ export function RunDetail({ runId }: { runId: string }) {
       <a className="back-link" href={routeHref('runs')}>
         ← All runs
       </a>
-      <QueryView state={run.state} loadingLabel="Loading the run…" errorTitle="Could not load this run" onRetry={run.reload}>
+      <QueryView state={run.state} loadingLabel={t('runs.loadingRun')} errorTitle={t('run.loadFailed')} onRetry={run.reload}>
         {(data) => <RunView run={data} reload={run.reload} />}
       </QueryView>
     </>
@@ -89,22 +90,24 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
           </>
         }
       />
-      {run.status === 'failed' && run.error ? <Banner title="The run failed">{run.error}</Banner> : null}
+      {run.status === 'failed' && run.error ? <Banner title={t('run.failed')}>{run.error}</Banner> : null}
 
       <Card>
         <div className="run-status-row">
           <StatusBadge status={run.status} />
           <div className="run-status-progress">
             {active ? (
-              <ProgressBar value={live?.progress ?? (summary ? summary.steps / Math.max(1, summary.totalSteps) : null)} label="Training progress" />
+              <ProgressBar value={live?.progress ?? (summary ? summary.steps / Math.max(1, summary.totalSteps) : null)} label={t('run.progress')} />
             ) : null}
             <span className="muted">
               {[
-                summary ? `${summary.steps} / ${summary.totalSteps} steps` : null,
+                summary ? t('runs.steps', { steps: summary.steps, total: summary.totalSteps }) : null,
                 active && live?.message ? live.message : null,
-                active && live?.etaSeconds != null ? `about ${formatDuration(live.etaSeconds)} left` : null,
-                tokensPerSecond !== null ? `${Math.round(tokensPerSecond)} tokens/s` : null,
-                run.startedAt ? `${active ? 'running for' : 'took'} ${formatDuration(runSeconds(run) ?? 0)}` : 'not started yet',
+                active && live?.etaSeconds != null ? t('run.left', { left: formatDuration(live.etaSeconds) }) : null,
+                tokensPerSecond !== null ? t('run.tokensPerSecond', { rate: Math.round(tokensPerSecond) }) : null,
+                run.startedAt
+                  ? t(active ? 'run.runningFor' : 'run.took', { time: formatDuration(runSeconds(run) ?? 0) })
+                  : t('run.notStartedYet'),
               ]
                 .filter(Boolean)
                 .join(' · ')}
@@ -112,30 +115,30 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
           </div>
         </div>
         <dl className="stat-grid">
-          <Stat label="Train loss" value={formatMetric(summary?.trainLoss ?? lastValue(points, 'loss'))} />
-          <Stat label="Eval loss" value={formatMetric(summary?.evalLoss ?? lastValue(points, 'eval_loss'))} />
-          <Stat label="Eval perplexity" value={formatMetric(summary?.evalPerplexity ?? lastValue(points, 'eval_perplexity'))} />
+          <Stat label={t('compare.trainLoss')} value={formatMetric(summary?.trainLoss ?? lastValue(points, 'loss'))} />
+          <Stat label={t('compare.evalLoss')} value={formatMetric(summary?.evalLoss ?? lastValue(points, 'eval_loss'))} />
+          <Stat label={t('run.evalPerplexity')} value={formatMetric(summary?.evalPerplexity ?? lastValue(points, 'eval_perplexity'))} />
           {/* While training, the newest point carries these; the summary has the final figures. */}
-          <Stat label="Trainable parameters" value={wholeNumber(summary?.trainableParameters ?? lastValue(points, 'trainable_parameters'))} />
-          <Stat label="Trained tokens" value={wholeNumber(summary?.trainedTokens ?? lastValue(points, 'trained_tokens'))} />
-          <Stat label="Peak memory" value={formatBytesOrDash(summary?.peakRssBytes ?? lastValue(points, 'peak_rss_bytes'))} />
+          <Stat label={t('run.trainableParameters')} value={wholeNumber(summary?.trainableParameters ?? lastValue(points, 'trainable_parameters'))} />
+          <Stat label={t('run.trainedTokens')} value={wholeNumber(summary?.trainedTokens ?? lastValue(points, 'trained_tokens'))} />
+          <Stat label={t('compare.peakMemory')} value={formatBytesOrDash(summary?.peakRssBytes ?? lastValue(points, 'peak_rss_bytes'))} />
         </dl>
       </Card>
 
-      <Card title="Loss">
-        <QueryView state={history.state} loadingLabel="Loading the metrics…" errorTitle="Could not load the metrics" onRetry={history.reload}>
+      <Card title={t('run.loss')}>
+        <QueryView state={history.state} loadingLabel={t('run.loadingMetrics')} errorTitle={t('compare.metricsFailed')} onRetry={history.reload}>
           {() =>
             hasMetric(points, 'loss') ? (
               <MetricChart
-                label="Training and evaluation loss by step"
+                label={t('run.lossChart')}
                 points={points}
                 series={[
-                  { key: 'loss', label: 'Train loss' },
-                  ...(hasMetric(points, 'eval_loss') ? [{ key: 'eval_loss', label: 'Eval loss' }] : []),
+                  { key: 'loss', label: t('compare.trainLoss') },
+                  ...(hasMetric(points, 'eval_loss') ? [{ key: 'eval_loss', label: t('compare.evalLoss') }] : []),
                 ]}
               />
             ) : (
-              <p className="muted">{active ? 'The first loss is logged after the first update.' : 'This run logged no loss.'}</p>
+              <p className="muted">{active ? t('run.firstLoss') : t('run.noLoss')}</p>
             )
           }
         </QueryView>
@@ -146,13 +149,13 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
       {hasMetric(points, 'lr') || hasMetric(points, 'grad_norm') ? (
         <div className="chart-grid">
           {hasMetric(points, 'lr') ? (
-            <Card title="Learning rate">
-              <MetricChart label="Learning rate by step" points={points} series={[{ key: 'lr', label: 'Learning rate' }]} height={180} />
+            <Card title={t('run.learningRate')}>
+              <MetricChart label={t('run.learningRateChart')} points={points} series={[{ key: 'lr', label: t('run.learningRate') }]} height={180} />
             </Card>
           ) : null}
           {hasMetric(points, 'grad_norm') ? (
-            <Card title="Gradient norm">
-              <MetricChart label="Gradient norm by step" points={points} series={[{ key: 'grad_norm', label: 'Gradient norm' }]} height={180} />
+            <Card title={t('run.gradNorm')}>
+              <MetricChart label={t('run.gradNormChart')} points={points} series={[{ key: 'grad_norm', label: t('run.gradNorm') }]} height={180} />
             </Card>
           ) : null}
         </div>
@@ -160,31 +163,31 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
 
       {run.jobId ? <LogTail key={run.jobId} jobId={run.jobId} /> : null}
 
-      <Card title="Details">
+      <Card title={t('run.details')}>
         <dl className="kv">
-          <dt>Base model</dt>
+          <dt>{t('chat.baseModel')}</dt>
           <dd>
             <code>{run.config.model}</code>
           </dd>
-          <dt>Dataset</dt>
+          <dt>{t('datasets.dataset')}</dt>
           <dd>
             <code>{run.config.dataset.path}</code>
           </dd>
           {summary?.adapterPath ? (
             <>
-              <dt>Adapter</dt>
+              <dt>{t('exports.adapter')}</dt>
               <dd>
                 <code>{summary.adapterPath}</code>
               </dd>
             </>
           ) : null}
-          <dt>Created</dt>
+          <dt>{t('projects.created')}</dt>
           <dd>{formatDateTime(run.createdAt)}</dd>
-          <dt>Seed</dt>
+          <dt>{t('run.seed')}</dt>
           <dd>{run.seed}</dd>
         </dl>
         <details className="config-details">
-          <summary>Full configuration</summary>
+          <summary>{t('run.fullConfig')}</summary>
           <pre className="config-json">{JSON.stringify(run.config, null, 2)}</pre>
         </details>
       </Card>
@@ -193,7 +196,7 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
 }
 
 function wholeNumber(value: number | null | undefined): string {
-  return value != null ? Math.round(value).toLocaleString() : '—';
+  return value != null ? formatNumber(Math.round(value)) : '—';
 }
 
 function formatBytesOrDash(value: number | null | undefined): string {
@@ -236,13 +239,13 @@ function LogTail({ jobId }: { jobId: string }) {
   }, [lines]);
 
   return (
-    <Card title="Log">
+    <Card title={t('run.log')}>
       {stored.state.status === 'error' ? (
-        <Banner title="Could not load the log">{stored.state.error.message}</Banner>
+        <Banner title={t('run.logFailed')}>{stored.state.error.message}</Banner>
       ) : lines.length === 0 ? (
-        <p className="muted">{stored.state.status === 'loading' ? 'Loading the log…' : 'Nothing logged yet.'}</p>
+        <p className="muted">{stored.state.status === 'loading' ? t('run.loadingLog') : t('run.nothingLogged')}</p>
       ) : (
-        <pre ref={view} className="config-json log-tail" aria-label="Last log lines" tabIndex={0} style={{ maxHeight: 260, overflow: 'auto' }}>
+        <pre ref={view} className="config-json log-tail" aria-label={t('run.lastLogLines')} tabIndex={0} style={{ maxHeight: 260, overflow: 'auto' }}>
           {lines.map((entry) => `${entry.at.slice(11, 19)} ${entry.level === 'info' ? '' : `${entry.level.toUpperCase()} `}${entry.line}`).join('\n')}
         </pre>
       )}
