@@ -85,9 +85,10 @@ export function EvaluationStart({
     if (!adapter)
       return 'No adapter with a known base model in this project: import one on the Adapters page, or train a run.';
     if (!chosenDataset) return 'No dataset in this project to measure on: import one on the Datasets page.';
+    // A run's adapter is measured as that run's (the row is named after it); an imported one over its base model.
     return {
       projectId: project.id,
-      model: adapter.baseModel!,
+      ...(adapter.runId ? { runId: adapter.runId } : { model: adapter.baseModel! }),
       adapterPath: adapter.path,
       dataset: wholeDataset(chosenDataset),
       batch_size: 4,

@@ -1,0 +1,94 @@
+// Starting an evaluation from the Evaluate page with "an adapter and a dataset" (every row of a project dataset,
+// base and tuned in one job, one row), and cancelling one while it runs.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import {
+  buildRenderer,
+  collectPageErrors,
+  launchChromium,
+  newStudioContext,
+  screenshot,
+  startServe,
+  tr,
+  type ServeProcess,
+} from './harness.ts';
+import { tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+
+let serve: ServeProcess;
+let browser: Browser;
+let projectId: string;
+
+async function importDataset(path: string, name: string): Promise<void> {
+  const job = await serve.invoke<{ id: string }>('datasets.import', { projectId, path, name });
+  for (let i = 0; i < 300; i++) {
+    const status = (await serve.invoke<{ status: string }>('jobs.get', { id: job.id })).status;
+    if (status === 'succeeded') return;
+    if (status === 'failed') throw new Error(`importing ${path} failed`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  buildRenderer();
+  serve = await startServe();
+  projectId = (await serve.invoke<{ id: string }>('projects.create', { name: 'Evaluate' })).id;
+  const files = await tinyModelAndData(serve);
+  await trainTinyRun(serve, projectId, files, 'sums r4');
+  await importDataset(files.dataset, 'sums');
+  // Enough rows that measuring them takes a while: something to cancel.
+  const big = join(serve.dataDir, 'many-sums.jsonl');
+  writeFileSync(
+    big,
+    Array.from({ length: 40_000 }, (_, i) =>
+      JSON.stringify({ prompt: `Q: what is ${i} plus one?\nA:`, completion: ` ${i + 1}` }),
+    ).join('\n') + '\n',
+  );
+  await importDataset(big, 'many sums');
+  browser = await launchChromium();
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('Evaluate: start from the page', () => {
+  it('measures an adapter on every row of a dataset in one row, and cancels a running evaluation', async () => {
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(serve.url);
+    await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Evaluate' });
+    await page.goto(`${serve.url}#/evaluate`);
+    const form = page.getByRole('form', { name: 'Start an evaluation' });
+    await form.getByRole('radio', { name: 'An adapter and a dataset' }).check();
+    await expect
+      .poll(() => form.getByLabel('Adapter', { exact: true }).locator('option:checked').textContent())
+      .toBe('sums r4 · on tiny-llama');
+    await form.getByLabel('Measured on', { exact: true }).selectOption({ label: 'sums: every row (24)' });
+    await form.getByRole('button', { name: 'Evaluate before/after' }).click();
+    const table = page.getByRole('table', { name: 'Evaluations' });
+    await table.getByText('Finished').waitFor({ timeout: 60_000 });
+    const row = table.locator('tbody tr').first();
+    await expect(row.textContent()).resolves.toMatch(/^sums r4adapter on tiny-llama · 24 examples/); // named after its run
+    const cells = await row.locator('td').allInnerTexts();
+    expect(Number(cells[2])).toBeGreaterThan(0);
+    expect(Number(cells[3])).toBeGreaterThan(0);
+    expect(cells[4]).toMatch(/^[−+]\d+\.\d %$/);
+    await screenshot(page, 'evaluate-start-adapter.png');
+
+    // A long one: its progress shows with a Cancel, which stops it.
+    await form.getByLabel('Measured on', { exact: true }).selectOption({ label: 'many sums: every row (40000)' });
+    await form.getByRole('button', { name: 'Evaluate before/after' }).click();
+    await page.getByRole('progressbar', { name: 'Evaluation progress' }).waitFor();
+    await screenshot(page, 'evaluate-start-running.png');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByText('The evaluation was cancelled.').waitFor({ timeout: 30_000 });
+    await table.getByText('Cancelled').waitFor();
+    const evaluations = await serve.invoke<{ status: string; examples: number }[]>('evaluations.list', { projectId });
+    expect(evaluations.map((e) => e.status)).toEqual(['cancelled', 'succeeded']);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
