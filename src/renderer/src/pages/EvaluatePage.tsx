@@ -63,7 +63,7 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
   const columns: Column<Evaluation>[] = [
     {
       key: 'what',
-      header: 'Evaluated',
+      header: t('evaluate.evaluated'),
       render: (evaluation) => (
         <div className="project-cell">
           <span className="project-name">
@@ -82,25 +82,25 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
     },
     {
       key: 'status',
-      header: 'Status',
+      header: t('exports.status'),
       className: 'cell-nowrap',
       render: (evaluation) => <StatusBadge status={evaluation.status} />,
     },
     {
       key: 'base',
-      header: 'Base perplexity',
+      header: t('evaluate.basePerplexity'),
       className: 'numeric cell-nowrap',
       render: (evaluation) => formatMetric(evaluation.basePerplexity),
     },
     {
       key: 'tuned',
-      header: 'Tuned perplexity',
+      header: t('evaluate.tunedPerplexity'),
       className: 'numeric cell-nowrap',
       render: (evaluation) => formatMetric(evaluation.adapterPerplexity),
     },
     {
       key: 'change',
-      header: 'Change',
+      header: t('evaluate.change'),
       className: 'numeric cell-nowrap',
       render: (evaluation) => {
         return <ChangeText change={perplexityChange(evaluation)} />;
@@ -108,18 +108,18 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
     },
     {
       key: 'when',
-      header: 'Created',
+      header: t('projects.created'),
       className: 'cell-nowrap muted',
       render: (evaluation) => formatDateTime(evaluation.createdAt),
     },
     {
       key: 'examples',
-      header: <span className="visually-hidden">Examples</span>,
+      header: <span className="visually-hidden">{t('evaluate.examples')}</span>,
       className: 'cell-nowrap',
       render: (evaluation) =>
         evaluation.status === 'succeeded' && evaluation.examples > 0 ? (
           <Button size="sm" aria-pressed={shownId(listed) === evaluation.id} onClick={() => setShown(evaluation.id)}>
-            Examples
+            {t('evaluate.examples')}
           </Button>
         ) : null,
     },
@@ -144,22 +144,22 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
       />
       <QueryView
         state={evaluations.state}
-        loadingLabel="Loading evaluations…"
-        errorTitle="Could not load the evaluations"
+        loadingLabel={t('evaluate.loading')}
+        errorTitle={t('evaluate.loadFailed')}
         onRetry={evaluations.reload}
       >
         {(list) =>
           list.length === 0 ? (
             <Card>
-              <EmptyState icon="gauge" title={`No evaluations in “${project.name}” yet`} points={will()}>
-                Pick a finished run or an adapter above. The same from a terminal:
+              <EmptyState icon="gauge" title={t('evaluate.none', { project: project.name })} points={will()}>
+                {t('evaluate.noneBody')}
                 <code className="cli-hint">{'lora-studio eval --run <run id>'}</code>
               </EmptyState>
             </Card>
           ) : (
             <>
               <Card flush>
-                <Table caption="Evaluations" columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
+                <Table caption={t('evaluate.evaluations')} columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
               </Card>
               {(() => {
                 const evaluation = list.find((item) => item.id === shownId(list));
@@ -190,10 +190,10 @@ function ChangeText({ change }: { change: number | null }) {
 
 const PAGE_SIZE = 25;
 const SORTS = {
-  improved: { sort: 'change', order: 'asc', label: 'Most improved first' },
-  worsened: { sort: 'change', order: 'desc', label: 'Most worsened first' },
-  hardest: { sort: 'adapterPerplexity', order: 'desc', label: 'Hardest for the tuned model first' },
-  split: { sort: 'index', order: 'asc', label: 'Split order' },
+  improved: { sort: 'change', order: 'asc' },
+  worsened: { sort: 'change', order: 'desc' },
+  hardest: { sort: 'adapterPerplexity', order: 'desc' },
+  split: { sort: 'index', order: 'asc' },
 } as const;
 type SortChoice = keyof typeof SORTS;
 
@@ -232,19 +232,19 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
     },
     {
       key: 'text',
-      header: 'Example',
+      header: t('evaluate.example'),
       render: (example) => (
         <span className="example-text" title={example.text}>
           {shorten(example.text)}
         </span>
       ),
     },
-    { key: 'tokens', header: 'Tokens', className: 'numeric cell-nowrap', render: (example) => String(example.tokens) },
+    { key: 'tokens', header: t('datasets.tokens'), className: 'numeric cell-nowrap', render: (example) => String(example.tokens) },
     ...(hasBase
       ? [
           {
             key: 'base',
-            header: 'Base perplexity',
+            header: t('evaluate.basePerplexity'),
             className: 'numeric cell-nowrap',
             render: (example: EvaluationExampleRow) => formatMetric(example.basePerplexity),
           },
@@ -254,7 +254,7 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
       ? [
           {
             key: 'tuned',
-            header: 'Tuned perplexity',
+            header: t('evaluate.tunedPerplexity'),
             className: 'numeric cell-nowrap',
             render: (example: EvaluationExampleRow) => formatMetric(example.adapterPerplexity),
           },
@@ -264,7 +264,7 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
       ? [
           {
             key: 'change',
-            header: 'Change',
+            header: t('evaluate.change'),
             className: 'numeric cell-nowrap',
             render: (example: EvaluationExampleRow) => <ChangeText change={example.change} />,
           },
@@ -279,18 +279,18 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
           className="btn btn-secondary btn-sm"
           href={chatHref({ adapterOrRunId: evaluation.runId, prompt: chatPromptOf(example.text) })}
         >
-          Open in Chat
+          {t('evaluate.openInChat')}
         </a>
       ),
     },
   ];
 
   return (
-    <Card title={`Examples of “${title}”`}>
+    <Card title={t('evaluate.examplesOfQuoted', { title })}>
       <div className="form-grid">
         <div className="field" style={{ maxWidth: 520 }}>
           <label className="field-label" htmlFor="example-sort">
-            Sort examples
+            {t('evaluate.sortExamples')}
           </label>
           <select
             id="example-sort"
@@ -302,52 +302,52 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
           >
             {Object.entries(SORTS).map(([key, option]) => (
               <option key={key} value={key}>
-                {option.label}
+                {t(`evaluate.sort.${key as SortChoice}`)}
               </option>
             ))}
           </select>
           <span className="field-hint">
-            Perplexity per token of each held-out example: lower is better; the change is tuned against base.
+            {t('evaluate.sortHint')}
           </span>
         </div>
       </div>
       <QueryView
         state={page.state}
-        loadingLabel="Loading the examples…"
-        errorTitle="Could not load the examples"
+        loadingLabel={t('evaluate.loadingExamples')}
+        errorTitle={t('evaluate.examplesFailed')}
         onRetry={page.reload}
       >
         {(data) => (
           <>
             {hasBase && hasTuned && data.examples.length > 0 ? (
-              <Suspense fallback={<Spinner label="Loading the chart…" />}>
+              <Suspense fallback={<Spinner label={t('evaluate.loadingChart')} />}>
                 <EvaluationChart
                   examples={data.examples}
-                  label={`Base and tuned perplexity of the examples shown, ${title}`}
+                  label={t('evaluate.chartLabel', { title })}
                 />
               </Suspense>
             ) : null}
             <Table
-              caption={`Examples of ${title}`}
+              caption={t('evaluate.examplesOf', { title })}
               columns={columns}
               rows={data.examples}
               rowKey={(example) => String(example.index)}
             />
             <div className="row-actions" style={{ marginTop: 'var(--space-2)' }}>
               <Button size="sm" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-                Previous
+                {t('evaluate.previous')}
               </Button>
               <span className="muted">
                 {data.total === 0
-                  ? 'No examples'
-                  : `${offset + 1}–${Math.min(offset + PAGE_SIZE, data.total)} of ${data.total}`}
+                  ? t('evaluate.noExamples')
+                  : t('evaluate.range', { from: offset + 1, to: Math.min(offset + PAGE_SIZE, data.total), total: data.total })}
               </span>
               <Button
                 size="sm"
                 disabled={offset + PAGE_SIZE >= data.total}
                 onClick={() => setOffset(offset + PAGE_SIZE)}
               >
-                Next
+                {t('evaluate.next')}
               </Button>
             </div>
           </>
