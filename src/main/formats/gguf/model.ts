@@ -15,17 +15,22 @@ import type { HfTensorEntry } from '../model/tensors.ts';
 import { transpose2d, linearModules } from '../model/tensors.ts';
 import { readAdapter, layerScale, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
-import { writeGguf, gv, GgmlType, QK, type GgufTensor, type GgufValue } from './writer.ts';
+import { writeGguf, gv, GgmlType, QK, ggmlBlockSize, type GgufTensor, type GgufValue } from './writer.ts';
+import { QK_K } from './k-quants.ts';
 import { ggufTokenizerMetadata } from './tokenizer.ts';
 import { explainWriteError, guardOutput, markOutputFile, physicalPath, type GuardedInput } from '../output-guard.ts';
 
-export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_k_m' | 'q5_k_m' | 'q6_k';
 
+/** Each type's main ggml type and llama.cpp's general.file_type (llama_ftype) for it. */
 const OUT_TYPES: Record<GgufOutType, { ggml: GgmlType; fileType: number }> = {
   f32: { ggml: GgmlType.F32, fileType: 0 },
   f16: { ggml: GgmlType.F16, fileType: 1 },
   q4_0: { ggml: GgmlType.Q4_0, fileType: 2 },
   q8_0: { ggml: GgmlType.Q8_0, fileType: 7 },
+  q4_k_m: { ggml: GgmlType.Q4_K, fileType: 15 },
+  q5_k_m: { ggml: GgmlType.Q5_K, fileType: 17 },
+  q6_k: { ggml: GgmlType.Q6_K, fileType: 18 },
   bf16: { ggml: GgmlType.BF16, fileType: 32 },
 };
 
@@ -156,13 +161,42 @@ function ggufShape(entry: HfTensorEntry): number[] {
   return entry.transpose ? [entry.shape[1], entry.shape[0]] : entry.shape;
 }
 
-function pickType(shape: number[], requested: GgmlType): GgmlType {
-  if (shape.length < 2) return GgmlType.F32;
-  const row = shape[shape.length - 1];
-  if ((requested === GgmlType.Q8_0 || requested === GgmlType.Q4_0) && row % QK !== 0) return GgmlType.F16;
-  return requested;
+/** llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between. */
+export function useMoreBits(i: number, n: number): boolean {
+  return i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
 }
 
+/**
+ * The ggml type of each tensor, as llama.cpp's llama_tensor_get_type picks it for a file type
+ * (without an importance matrix): 1-D tensors stay F32; for the K mixes the output head (the token
+ * embedding when tied) is Q6_K, and in Q4_K_M / Q5_K_M the attn_v (or fused attn_qkv) and ffn_down
+ * of the layers useMoreBits picks are Q6_K. A row that is not whole blocks falls back: llama.cpp
+ * writes Q5_0/Q5_1 for Q4_K/Q5_K and Q8_0 for Q6_K; we write Q8_0 for all (more bits, never fewer),
+ * or F16 where the row is not whole Q8_0 blocks either.
+ */
+export function ggufTensorTypes(tensors: readonly { name: string; shape: number[] }[], type: GgufOutType): GgmlType[] {
+  const base = OUT_TYPES[type].ggml;
+  const mix = type === 'q4_k_m' || type === 'q5_k_m';
+  const hasOutput = tensors.some((t) => t.name === 'output.weight');
+  const isAttnV = (name: string) => /\.attn_(v|qkv)\.weight$/.test(name);
+  const isFfnDown = (name: string) => /\.ffn_down\.weight$/.test(name);
+  const nAttnV = tensors.filter((t) => isAttnV(t.name)).length;
+  const nFfnDown = tensors.filter((t) => isFfnDown(t.name)).length;
+  let iAttnV = 0;
+  let iFfnDown = 0;
+  return tensors.map(({ name, shape }) => {
+    if (shape.length < 2) return GgmlType.F32;
+    let t = base;
+    if (ggmlBlockSize(base) === QK_K) {
+      if (name === 'output.weight' || (!hasOutput && name === 'token_embd.weight')) t = GgmlType.Q6_K;
+      else if (isAttnV(name)) t = mix && useMoreBits(iAttnV++, nAttnV) ? GgmlType.Q6_K : base;
+      else if (isFfnDown(name)) t = mix && useMoreBits(iFfnDown++, nFfnDown) ? GgmlType.Q6_K : base;
+    }
+    const row = shape[shape.length - 1];
+    if (row % ggmlBlockSize(t) !== 0) t = row % QK === 0 ? GgmlType.Q8_0 : GgmlType.F16;
+    return t;
+  });
+}
 
 export interface GgufExportOptions {
   baseDir: string;
@@ -219,20 +253,21 @@ export async function exportGguf(options: GgufExportOptions): Promise<GgufExport
     const chatTemplate = options.chatTemplate !== undefined ? options.chatTemplate : trained ?? undefined;
     const md = ggufArchMetadata(spec, options.name ?? (model.config._name_or_path as string | undefined) ?? spec.architecture);
     md.set('general.file_type', gv.u32(OUT_TYPES[type].fileType));
-    if (type === 'q8_0' || type === 'q4_0') md.set('general.quantization_version', gv.u32(2));
+    if (ggmlBlockSize(OUT_TYPES[type].ggml) > 1) md.set('general.quantization_version', gv.u32(2));
     const tok = await ggufTokenizerMetadata(model.dir, spec, { pre: options.pre, chatTemplate });
     for (const [k, v] of tok.metadata) md.set(k, v);
 
     const tensors: GgufTensor[] = [];
     let done = 0;
     const total = model.table.length;
-    for (const entry of model.table) {
+    const types = ggufTensorTypes(model.table.map((e) => ({ name: ggufTensorName(e), shape: ggufShape(e) })), type);
+    for (const [i, entry] of model.table.entries()) {
       const shape = ggufShape(entry);
       const name = ggufTensorName(entry);
       tensors.push({
         name,
         shape,
-        type: pickType(shape, OUT_TYPES[type].ggml),
+        type: types[i],
         data: async () => {
           const values = toGgufValues(spec, entry, await read(entry.hfName));
           options.onProgress?.(++done, total, name);

@@ -10,6 +10,7 @@ import { open, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { tempPathFor } from '../safetensors/write.ts';
 import { f32ToF16Bits, f32ToBf16Bits } from '../safetensors/dtypes.ts';
+import { QK_K, Q4_K_BYTES, Q5_K_BYTES, Q6_K_BYTES, quantizeQ4_K, quantizeQ5_K, quantizeQ6_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K } from './k-quants.ts';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
@@ -37,10 +38,28 @@ export enum GgmlType {
   F16 = 1,
   Q4_0 = 2,
   Q8_0 = 8,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
   BF16 = 30,
 }
 
 export const QK = 32; // elements per Q4_0 / Q8_0 block
+
+/** Values per block of a ggml type (1 for plain floats): a quantized row must hold whole blocks. */
+export function ggmlBlockSize(type: GgmlType): number {
+  switch (type) {
+    case GgmlType.Q8_0:
+    case GgmlType.Q4_0:
+      return QK;
+    case GgmlType.Q4_K:
+    case GgmlType.Q5_K:
+    case GgmlType.Q6_K:
+      return QK_K;
+    default:
+      return 1;
+  }
+}
 
 /** Bytes for `n` elements (n must be a multiple of the block size for quantized types). */
 export function ggmlBytes(type: GgmlType, n: number): number {
@@ -54,6 +73,12 @@ export function ggmlBytes(type: GgmlType, n: number): number {
       return (n / QK) * (2 + QK);
     case GgmlType.Q4_0:
       return (n / QK) * (2 + QK / 2);
+    case GgmlType.Q4_K:
+      return (n / QK_K) * Q4_K_BYTES;
+    case GgmlType.Q5_K:
+      return (n / QK_K) * Q5_K_BYTES;
+    case GgmlType.Q6_K:
+      return (n / QK_K) * Q6_K_BYTES;
   }
 }
 
@@ -163,6 +188,12 @@ export function encodeGgml(type: GgmlType, values: Float32Array): Uint8Array {
       return quantizeQ8_0(values);
     case GgmlType.Q4_0:
       return quantizeQ4_0(values);
+    case GgmlType.Q4_K:
+      return quantizeQ4_K(values);
+    case GgmlType.Q5_K:
+      return quantizeQ5_K(values);
+    case GgmlType.Q6_K:
+      return quantizeQ6_K(values);
   }
 }
 
@@ -262,8 +293,9 @@ export async function writeGguf(path: string, metadata: ReadonlyMap<string, Gguf
     names.add(t.name);
     const n = t.shape.reduce((a, b) => a * b, 1);
     const rowLength = t.shape[t.shape.length - 1];
-    if ((t.type === GgmlType.Q8_0 || t.type === GgmlType.Q4_0) && rowLength % QK !== 0) {
-      throw new Error(`GGUF tensor "${t.name}": rows of ${rowLength} are not a multiple of ${QK} (needed by ${GgmlType[t.type]})`);
+    const block = ggmlBlockSize(t.type);
+    if (rowLength % block !== 0) {
+      throw new Error(`GGUF tensor "${t.name}": rows of ${rowLength} are not a multiple of ${block} (needed by ${GgmlType[t.type]})`);
     }
     sink.str(t.name);
     sink.u32(t.shape.length);
@@ -356,5 +388,11 @@ export function decodeGgml(type: GgmlType, bytes: Uint8Array, n: number): Float3
         }
       }
       return out;
+    case GgmlType.Q4_K:
+      return dequantizeQ4_K(bytes, n);
+    case GgmlType.Q5_K:
+      return dequantizeQ5_K(bytes, n);
+    case GgmlType.Q6_K:
+      return dequantizeQ6_K(bytes, n);
   }
 }
