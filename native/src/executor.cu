@@ -45,7 +45,7 @@ const char* step_name(StepKind k) {
   static const char* names[] = {"embedding", "rmsnorm", "layernorm", "dropout_mask", "linear", "rope", "attention", "swiglu", "gelu", "add",
                                 "lm_head_loss", "cross_entropy", "rmsnorm_bwd", "layernorm_bwd", "linear_bwd", "rope_bwd", "attention_bwd",
                                 "swiglu_bwd", "gelu_bwd", "copy", "accumulate", "position_embedding", "slice", "geglu", "softcap",
-                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd"};
+                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd", "token_type_embedding"};
   return names[(int)k];
 }
 
@@ -469,6 +469,8 @@ class SessionImpl : public Session {
       case StepKind::GeluErfBwd:
         // the TypeScript side refuses such programs first (plan.ts cudaKernelGap); this guards a plan sent anyway
         throw std::runtime_error("exact (erf) GELU has no CUDA kernel yet");
+      case StepKind::TokenTypeEmbedding:
+        throw std::runtime_error("token-type embeddings have no CUDA kernel yet");
       case StepKind::GeluBwd:
         check(gelu_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "gelu backward");
         return;

@@ -1,11 +1,15 @@
-// The ops encoders add to the IR, inside a block as an encoder layer uses them: bidirectional attention over a
-// padded batch (the attention op with causal false) and the exact (erf) GELU. Checked on every executor: reference
-// gradients against finite differences, the float64 ONNX training graph (and a float32 one, which runs ONNX Erf)
-// and the device plan (replayed by the float64 harness, with and without checkpointing) against the reference.
+// The ops encoders add to the IR, as an encoder uses them: BERT's embeddings (words + learned positions, here with
+// RoBERTa's offset, + token types, then LayerNorm) and a post-LN layer with bidirectional attention over a padded
+// batch (the attention op with causal false) and the exact (erf) GELU. Checked on every executor: reference
+// gradients against finite differences (LoRA, and full fine-tuning for the tables), the float64 ONNX training
+// graph (and a float32 one, which runs ONNX Erf) and the device plan (replayed by the float64 harness, with and
+// without checkpointing) against the reference.
 import { describe, expect, it } from 'vitest';
 import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
 import { peftKey } from '../../src/main/model/ir.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
+import { fullFineTuneProgram } from '../../src/main/engine/models/index.ts';
+import type { Batch } from '../../src/main/engine/session.ts';
 import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 import { cudaKernelGap, lowerProgram, trainableOffsets } from '../../src/main/engine/executors/plan/plan.ts';
@@ -20,12 +24,17 @@ const C = 8;
 const NH = 2;
 const HD = 4;
 const I = 12;
+const POSITION_OFFSET = 2; // RoBERTa: padding_idx + 1
 
-/** A post-LN encoder layer (BERT's order): embed → [attn(bidirectional) → +res → LN → fc1 → gelu_erf → fc2 → +res → LN] → head. */
-function encoderProgram(causal = false): Program {
+/**
+ * BERT's order: words + positions + token types → LN → [attn(bidirectional) → +res → LN → fc1 → gelu_erf → fc2 →
+ * +res → LN] → head, the bracket one block.
+ */
+function baseProgram(causal = false): Program {
   const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
   const params = [
-    param('embed.weight', [V, C]),
+    param('embed.weight', [V, C]), param('embed.positions', [8, C]), param('embed.token_types', [2, C]),
+    param('embed.norm.weight', [C], true), param('embed.norm.bias', [C], true),
     ...['q', 'k', 'v', 'o'].flatMap((m) => [param(`layer.${m}.weight`, [C, C]), param(`layer.${m}.bias`, [C], true)]),
     param('layer.attn_norm.weight', [C], true), param('layer.attn_norm.bias', [C], true),
     param('layer.fc1.weight', [I, C]), param('layer.fc1.bias', [I], true), param('layer.fc2.weight', [C, I]), param('layer.fc2.bias', [C], true),
@@ -35,7 +44,12 @@ function encoderProgram(causal = false): Program {
   const lin = (m: string, x: string, out: string, inF: number, outF: number): OpNode =>
     ({ op: 'linear', module: `layer.${m}`, x, weight: `layer.${m}.weight`, bias: `layer.${m}.bias`, lora: null, out, inF, outF });
   const nodes: OpNode[] = [
-    { op: 'embedding', weight: 'embed.weight', out: 'e', width: C, scale: 1 },
+    { op: 'embedding', weight: 'embed.weight', out: 'w', width: C, scale: 1 },
+    { op: 'position_embedding', weight: 'embed.positions', out: 'pe', width: C, offset: POSITION_OFFSET },
+    { op: 'token_type_embedding', weight: 'embed.token_types', out: 'te', width: C },
+    { op: 'add', a: 'w', b: 'pe', out: 'wp', width: C },
+    { op: 'add', a: 'wp', b: 'te', out: 'wpt', width: C },
+    { op: 'layernorm', x: 'wpt', weight: 'embed.norm.weight', bias: 'embed.norm.bias', out: 'e', width: C, eps: 1e-12 },
     lin('q', 'e', 'q', C, C), lin('k', 'e', 'k', C, C), lin('v', 'e', 'v', C, C),
     { op: 'attention', q: 'q', k: 'k', v: 'v', out: 'a', NH, NKV: NH, HD, window: null, causal },
     lin('o', 'a', 'ao', C, C),
@@ -49,15 +63,22 @@ function encoderProgram(causal = false): Program {
     { op: 'linear', module: 'head', x: 'h2', weight: 'head.weight', bias: null, lora: null, out: 'logits', inF: C, outF: V },
   ];
   const widths = new Map<string, number>([...nodes.map((n) => [n.out, C] as const), ['f1', I], ['g', I], ['logits', V]]);
-  const base: Program = { family: 'test', params, nodes, widths, blocks: [{ name: 'layer', start: 1, end: nodes.length - 1 }], logits: 'logits', vocab: V, rope: null };
-  return applyLora(base, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v', 'fc1'], bias: 'none', useRslora: false }).program;
+  return { family: 'test', params, nodes, widths, blocks: [{ name: 'layer', start: 6, end: nodes.length - 1 }], logits: 'logits', vocab: V, rope: null, maxPositions: 8 - POSITION_OFFSET };
+}
+const encoderProgram = (causal = false) =>
+  applyLora(baseProgram(causal), { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v', 'fc1'], bias: 'none', useRslora: false }).program;
+
+/** Two sequences, the second right-padded, as sentence pairs: token types 0 then 1. */
+function pairBatch(): Batch {
+  const b = tinyBatch(V, 5);
+  return { ...b, tokenTypeIds: Int32Array.from([0, 0, 1, 1, 1, 0, 1, 1, 0, 0]) };
 }
 
 describe('encoder ops (bidirectional attention with padding, exact GELU) inside a block', () => {
   const p = encoderProgram();
   // float32-representable weights, so the float32 trainables map of a session holds the reference's exact values
   const weights = new Map([...randomWeights(p, 5, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
-  const batch = tinyBatch(V, 5); // the second sequence right-padded
+  const batch = pairBatch();
   const inp = prepareBatch(p, batch);
   const ref = new ReferenceExecutor(p, weights);
   const fwd = ref.forward(inp);
@@ -119,11 +140,13 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
       expect(plan.steps.filter((s) => s.kind === 'attention_bwd' && !s.causal)).toHaveLength(1);
       expect(plan.steps.filter((s) => s.kind === 'gelu_erf')).toHaveLength(replays);
       expect(plan.steps.filter((s) => s.kind === 'gelu_erf_bwd')).toHaveLength(1);
+      expect(plan.steps.filter((s) => s.kind === 'token_type_embedding')).toHaveLength(1);
+      expect(plan.steps.filter((s) => s.kind === 'position_embedding' && s.offset === POSITION_OFFSET)).toHaveLength(1);
       const { offsets, total } = trainableOffsets(p);
       const flat = new Float64Array(total);
       for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
       const h = new PlanHarness(plan, p, weights, flat);
-      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, cos: null, sin: null });
+      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, tokenTypes: inp.tokenTypes, cos: null, sin: null });
       expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
       for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
     });
@@ -133,7 +156,62 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
   });
 
   it('the CUDA addon is not handed what it has no kernel for', () => {
-    expect(cudaKernelGap(p)).toMatch(/bidirectional attention .* no CUDA kernel yet; use the CPU executor/);
-    expect(cudaKernelGap(encoderProgram(true))).toMatch(/exact \(erf\) GELU .* no CUDA kernel yet/);
+    expect(cudaKernelGap(p)).toMatch(/no CUDA kernel yet; use the CPU executor/);
+    const without = (drop: (n: OpNode) => boolean): Program => ({ ...p, nodes: p.nodes.filter((n) => !drop(n)) });
+    expect(cudaKernelGap(without(() => false))).toMatch(/offset position ids \(embed.positions, RoBERTa\)/);
+    expect(cudaKernelGap(without((n) => n.op === 'position_embedding'))).toMatch(/token-type embeddings \(embed.token_types\)/);
+    const causal = encoderProgram(true);
+    expect(cudaKernelGap({ ...causal, nodes: causal.nodes.filter((n) => n.op !== 'token_type_embedding' && n.op !== 'position_embedding') })).toMatch(/exact \(erf\) GELU/);
+    expect(cudaKernelGap({ ...p, nodes: p.nodes.filter((n) => n.op !== 'token_type_embedding' && n.op !== 'position_embedding' && n.op !== 'gelu_erf') })).toMatch(/bidirectional attention/);
+  });
+
+  it('positions read the table past its offset, token types their own rows, and bad types are refused', () => {
+    expect([...inp.positions.subarray(0, 5)]).toEqual([0, 1, 2, 3, 4]);
+    const pos = weights.get('embed.positions')!, types = weights.get('embed.token_types')!;
+    // row 1 (sequence 0, position 1, type 0): the embedding sum before LayerNorm, taken from the reference's acts
+    const wpt = fwd.acts.get('wpt')!, word = weights.get('embed.weight')!;
+    for (let j = 0; j < C; j++)
+      expect(wpt[C + j]).toBeCloseTo(word[batch.inputIds[1] * C + j] + pos[(1 + POSITION_OFFSET) * C + j] + types[j], 14);
+    expect(wpt[2 * C]).toBeCloseTo(word[batch.inputIds[2] * C] + pos[(2 + POSITION_OFFSET) * C] + types[C], 14); // type 1
+    expect(() => prepareBatch(p, { ...batch, tokenTypeIds: new Int32Array(10).fill(2) })).toThrow(/token type 2 \(row 0\) is outside the model's 2 token types/);
+    expect(() => prepareBatch(p, tinyBatch(V, 7))).toThrow(/position 6 .* past the model's 6 learned positions/);
+  });
+
+  describe('full fine-tuning: the tables get gradients', () => {
+    const full = fullFineTuneProgram(baseProgram());
+    const fw = new Map([...weights].filter(([k]) => !k.includes('lora_')));
+    const fref = new ReferenceExecutor(full, fw);
+    const finp = prepareBatch(full, batch);
+    const fgrads = fref.backward(finp, fref.forward(finp));
+    const tables = ['embed.weight', 'embed.positions', 'embed.token_types'];
+
+    it('reference table gradients match finite differences', () => {
+      for (const name of tables) {
+        const w = fw.get(name)!;
+        const g = fgrads.get(name)!;
+        expect(Math.max(...g.map(Math.abs))).toBeGreaterThan(0);
+        for (let i = 0; i < w.length; i += 2) {
+          const old = w[i];
+          const at = (x: number) => ((w[i] = x), fref.forward(finp).lossSum);
+          const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
+          w[i] = old;
+          expect(Math.abs(g[i] - num), `${name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
+        }
+      }
+      // rows no token reads get nothing: positions below the offset (RoBERTa's padding rows)
+      expect([...fgrads.get('embed.positions')!.subarray(0, POSITION_OFFSET * C)].every((x) => x === 0)).toBe(true);
+    });
+
+    it('the float64 ONNX training graph gives the same table gradients', async () => {
+      const s = await createCpuTrainingSession({ program: full, weights: fw, seed: 0, elem: 'float64', threads: 1 });
+      try {
+        s.setTrainables(new Map(full.params.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(fw.get(d.name)!) }])));
+        await s.microStep(batch);
+        const acc = s.getAccumulatedGradients();
+        for (const name of tables) expect(relErr(acc.get(peftKey(name))!.data, fgrads.get(name)!), name).toBeLessThan(1e-6);
+      } finally {
+        await s.dispose();
+      }
+    });
   });
 });

@@ -16,6 +16,7 @@ export interface BatchInputs {
   ids: Int32Array; // (N)
   labels: Int32Array; // (N), −100 = not trained
   positions: Int32Array; // (N) each token's position (learned position tables read it)
+  tokenTypes: Int32Array; // (N) each token's segment (token-type tables read it); zeros when the batch has none
   cos: Float64Array | null; // (N, HD)
   sin: Float64Array | null;
   cosLocal: Float64Array | null; // (N, HD) for rope nodes marked local (Program.ropeLocal)
@@ -36,6 +37,7 @@ export function validateBatch(b: Batch): void {
   if (!(b.B > 0 && b.T > 0)) throw new Error(`batch: B and T must be positive, got B=${b.B} T=${b.T}`);
   const arrays: [string, ArrayLike<number>][] = [['inputIds', b.inputIds], ['attentionMask', b.attentionMask], ['labels', b.labels]];
   if (b.segmentIds) arrays.push(['segmentIds', b.segmentIds]);
+  if (b.tokenTypeIds) arrays.push(['tokenTypeIds', b.tokenTypeIds]);
   for (const [k, arr] of arrays)
     if (arr.length !== n) throw new Error(`batch: ${k} has ${arr.length} entries, expected B·T = ${n}`);
 }
@@ -47,6 +49,13 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
   const pos = positionsFromMask(b.attentionMask, b.B, b.T, seg);
   const tables = p.rope ? ropeTables(p.rope, pos) : null;
   const local = p.ropeLocal ? ropeTables(p.ropeLocal, pos) : null;
+  const tokenTypes = b.tokenTypeIds ?? new Int32Array(N);
+  for (const n of p.nodes)
+    if (n.op === 'token_type_embedding') {
+      const rows = p.params.find((d) => d.name === n.weight)?.shape[0] ?? 0;
+      const bad = tokenTypes.findIndex((t) => t < 0 || t >= rows);
+      if (bad >= 0) throw new Error(`batch: token type ${tokenTypes[bad]} (row ${Math.floor(bad / b.T)}) is outside the model's ${rows} token types`);
+    }
   if (p.maxPositions !== undefined)
     for (let i = 0; i < N; i++)
       if (pos[i] >= p.maxPositions)
@@ -61,7 +70,7 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
       windowBias.set(n.window, attentionBias(b.attentionMask, b.B, b.T, n.window, seg));
   return {
     B: b.B, T: b.T, N, ids: b.inputIds, labels: b.labels,
-    positions: pos, cos: tables?.cos ?? null, sin: tables?.sin ?? null,
+    positions: pos, tokenTypes, cos: tables?.cos ?? null, sin: tables?.sin ?? null,
     cosLocal: local?.cos ?? null, sinLocal: local?.sin ?? null,
     bias: attentionBias(b.attentionMask, b.B, b.T, null, seg),
     windowBias,

@@ -12,6 +12,8 @@ export interface Batch {
   /** Packed rows only: (B, T) 1..k = which example of the row a token belongs to, 0 = padding. Attention stays
    *  inside one example and positions restart at each example's first token. Absent = one example per row. */
   segmentIds?: Int32Array;
+  /** Sentence pairs (encoders): (B, T) 0 for the first segment, 1 for the second. Absent = all 0. */
+  tokenTypeIds?: Int32Array;
 }
 
 /** Per-micro-step options the trainer controls so a resumed run draws the same random numbers. */

@@ -38,8 +38,13 @@ export interface LoraAttach {
 
 export type OpNode =
   | { op: 'embedding'; weight: string; out: string; width: number; scale: number }
-  /** Learned absolute positions (GPT-2): rows of the table picked by each token's position (batch-inputs.ts). */
-  | { op: 'position_embedding'; weight: string; out: string; width: number }
+  /**
+   * Learned absolute positions (GPT-2, BERT): rows of the table picked by each token's position (batch-inputs.ts),
+   * plus offset (RoBERTa/XLM-R: padding_idx + 1, their tables start past the padding row; absent = 0).
+   */
+  | { op: 'position_embedding'; weight: string; out: string; width: number; offset?: number }
+  /** Segment embeddings (BERT's token_type_embeddings): rows picked by each token's type (Batch.tokenTypeIds, default 0). */
+  | { op: 'token_type_embedding'; weight: string; out: string; width: number }
   | { op: 'rmsnorm'; x: string; weight: string; out: string; width: number; eps: number; plusOne: boolean }
   | { op: 'layernorm'; x: string; weight: string; bias: string; out: string; width: number; eps: number }
   | {
@@ -94,7 +99,7 @@ export interface Program {
   rope: RopeConfig | null;
   /** Tables for rope nodes marked local (Gemma 3 sliding layers); absent when every layer shares `rope`. */
   ropeLocal?: RopeConfig | null;
-  /** Rows of the learned position table (GPT-2): positions at or past it are refused. */
+  /** Positions the learned table holds (GPT-2: its rows; with a position offset: rows − offset): past it refused. */
   maxPositions?: number;
 }
 
@@ -107,6 +112,7 @@ export function nodeInputs(n: OpNode): string[] {
   switch (n.op) {
     case 'embedding': return [n.weight];
     case 'position_embedding': return [n.weight];
+    case 'token_type_embedding': return [n.weight];
     case 'rmsnorm': return [n.x, n.weight];
     case 'layernorm': return [n.x, n.weight, n.bias];
     case 'linear': return [n.x, n.weight, ...(n.bias ? [n.bias] : []), ...(n.lora ? [n.lora.A, n.lora.B] : [])];

@@ -28,6 +28,7 @@ export const biasInputName = (window: number | null, causal = true) =>
   !causal ? 'attn_bias_bidir' : window === null ? 'attn_bias' : `attn_bias_w${window}`;
 
 export const POSITION_IDS = 'position_ids';
+export const TOKEN_TYPE_IDS = 'token_type_ids';
 
 export type GraphMode = 'train' | 'eval' | 'logits';
 
@@ -157,6 +158,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   // batch inputs
   const { ids, shapeBT, cos, sin, cosLocal, sinLocal } = declareTokenInputs(g, p);
   let positions: string | null = null;
+  let tokenTypes: string | null = null;
   const biases = new Map<string, string>();
   const labelIdx = g.input('label_idx', DataType.INT64, ['N', 1]);
   const labelValid = g.input('label_valid', ft, ['N', 1]);
@@ -167,6 +169,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const batch: BatchValues = {
     ids, shapeBT, cos, sin, cosLocal, sinLocal, labelIdx, labelValid,
     positions: () => (positions ??= g.input(POSITION_IDS, DataType.INT64, ['N'])),
+    tokenTypes: () => (tokenTypes ??= g.input(TOKEN_TYPE_IDS, DataType.INT64, ['N'])),
     bias(window, causal = true) {
       const key = biasInputName(window, causal);
       if (!biases.has(key)) biases.set(key, g.input(key, ft, ['B', 1, 'GT', 'T']));

@@ -12,7 +12,7 @@ import { linearBackward, linearForward } from './lower/linear.ts';
 import { ropeBackward, ropeForward } from './lower/rope.ts';
 import { attentionBackward, attentionForward } from './lower/attention.ts';
 import { addBackward, addForward, geluBackward, geluErfBackward, geluErfForward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
-import { positionEmbeddingBackward, positionEmbeddingForward } from './lower/position-embedding.ts';
+import { positionEmbeddingBackward, positionEmbeddingForward, tokenTypeEmbeddingBackward, tokenTypeEmbeddingForward } from './lower/position-embedding.ts';
 import { sliceBackward, sliceForward } from './lower/slice.ts';
 import { gegluBackward, gegluForward, softcapBackward, softcapForward } from './lower/gated.ts';
 
@@ -44,6 +44,7 @@ export interface OnnxLowering<K extends Op> {
 export const ONNX_LOWERING: { [K in Op]: OnnxLowering<K> } = {
   embedding: { forward: (c, n) => embeddingForward(c, n), backward: (c, n, _i, dout) => embeddingBackward(c, n, dout) },
   position_embedding: { forward: (c, n) => positionEmbeddingForward(c, n), backward: (c, n, _i, dout) => positionEmbeddingBackward(c, n, dout) },
+  token_type_embedding: { forward: (c, n) => tokenTypeEmbeddingForward(c, n), backward: (c, n, _i, dout) => tokenTypeEmbeddingBackward(c, n, dout) },
   slice: { forward: (c, n) => sliceForward(c, n), backward: (c, n, _i, dout) => sliceBackward(c, n, dout) },
   geglu: { forward: gegluForward, backward: gegluBackward },
   softcap: { forward: softcapForward, backward: softcapBackward },

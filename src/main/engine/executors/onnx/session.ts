@@ -10,7 +10,7 @@ import type { Elem } from './builder.ts';
 import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, type GraphMode } from './graphs.ts';
 import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
-import { POSITION_IDS } from './graphs.ts';
+import { POSITION_IDS, TOKEN_TYPE_IDS } from './graphs.ts';
 import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 
@@ -118,6 +118,7 @@ export class CpuTrainingSession implements TrainingSession {
       f.rope_cos_local = { data: this.vec(inp.cosLocal!), dims: [N, HD] };
       f.rope_sin_local = { data: this.vec(inp.sinLocal!), dims: [N, HD] };
     }
+    if (this.program.nodes.some((n) => n.op === 'token_type_embedding')) f[TOKEN_TYPE_IDS] = { data: BigInt64Array.from(inp.tokenTypes, (x) => BigInt(x)), dims: [N] };
     if (this.program.nodes.some((n) => n.op === 'position_embedding')) f[POSITION_IDS] = { data: BigInt64Array.from(inp.positions, (x) => BigInt(x)), dims: [N] };
     if (this.program.params.some((d) => d.quant === 'nf4')) f[NF4_BYTE_MASK_INPUT] = { data: Uint8Array.of(0xff), dims: [] };
     const G = this.G;

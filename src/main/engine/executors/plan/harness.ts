@@ -27,6 +27,7 @@ export interface HarnessBatch {
   mask: Uint8Array; // (N)
   segments?: Int32Array;
   positions: Int32Array; // (N) token positions (learned position tables)
+  tokenTypes?: Int32Array; // (N) token types (token-type tables); absent = 0
   cos: Float64Array | null; // (N, HD)
   sin: Float64Array | null;
   cosLocal?: Float64Array | null; // tables of rope nodes marked local
@@ -124,7 +125,10 @@ export class PlanHarness {
         return;
       }
       case 'position_embedding':
-        embeddingForward(view(s.out), b.positions, w(s.weight), N, s.width, w(s.weight).length / s.width);
+        embeddingForward(view(s.out), s.offset ? b.positions.map((p) => p + s.offset) : b.positions, w(s.weight), N, s.width, w(s.weight).length / s.width);
+        return;
+      case 'token_type_embedding':
+        embeddingForward(view(s.out), b.tokenTypes ?? new Int32Array(N), w(s.weight), N, s.width, w(s.weight).length / s.width);
         return;
       case 'slice': {
         const [x, out] = [view(s.x), view(s.out)];

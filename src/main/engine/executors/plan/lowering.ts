@@ -48,8 +48,12 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
     backward: () => {}, // frozen tables (checkSupported): nothing to do
   },
   position_embedding: {
-    forward: (c, n, _i, phase) => c.emit({ kind: 'position_embedding', weight: n.weight, out: c.out(n, phase), width: n.width }),
+    forward: (c, n, _i, phase) => c.emit({ kind: 'position_embedding', weight: n.weight, out: c.out(n, phase), width: n.width, offset: n.offset ?? 0 }),
     backward: () => {},
+  },
+  token_type_embedding: {
+    forward: (c, n, _i, phase) => c.emit({ kind: 'token_type_embedding', weight: n.weight, out: c.out(n, phase), width: n.width }),
+    backward: () => {}, // frozen tables (checkSupported)
   },
   rmsnorm: {
     forward(c, n, idx, phase) {

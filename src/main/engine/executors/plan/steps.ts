@@ -25,7 +25,10 @@ export interface LoraRef {
 
 export type Step =
   | { kind: 'embedding'; weight: string; out: number; width: number; scale: number }
-  | { kind: 'position_embedding'; weight: string; out: number; width: number } // rows picked by token positions
+  /** Rows picked by token positions + offset (RoBERTa; the CUDA kernel reads no offset yet: cudaKernelGap refuses ≠ 0). */
+  | { kind: 'position_embedding'; weight: string; out: number; width: number; offset: number }
+  /** Rows picked by token types: replayed by the harness; its CUDA kernel is not written (cudaKernelGap refuses). */
+  | { kind: 'token_type_embedding'; weight: string; out: number; width: number }
   | { kind: 'slice'; x: number; out: number; start: number; width: number; inWidth: number } // columns of x
   | { kind: 'rmsnorm'; x: number; weight: string; out: number; rstd: number; width: number; eps: number; plusOne: boolean }
   | { kind: 'layernorm'; x: number; weight: string; bias: string; out: number; mean: number; rstd: number; width: number; eps: number }
@@ -75,6 +78,7 @@ const r = (...xs: (number | null)[]) => xs.filter((x): x is number => x !== null
 export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = {
   embedding: (s) => ({ reads: [], writes: [s.out] }),
   position_embedding: (s) => ({ reads: [], writes: [s.out] }),
+  token_type_embedding: (s) => ({ reads: [], writes: [s.out] }),
   slice: (s) => ({ reads: [s.x], writes: [s.out] }),
   geglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
   softcap: (s) => ({ reads: [s.x], writes: [s.out] }),

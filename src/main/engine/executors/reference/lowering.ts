@@ -89,6 +89,9 @@ function elementwise<K extends 'gelu_tanh' | 'gelu_erf'>(
   };
 }
 
+/** Rows of a position table: each token's position, plus the node's offset (RoBERTa's padding_idx + 1). */
+const positionRows = (n: NodeOf<'position_embedding'>, inp: BatchInputs) => (n.offset ? inp.positions.map((p) => p + n.offset!) : inp.positions);
+
 const ropeTables = (n: NodeOf<'rope'>, inp: BatchInputs) => (n.local ? { cos: inp.cosLocal!, sin: inp.sinLocal! } : { cos: inp.cos!, sin: inp.sin! });
 
 export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
@@ -104,10 +107,17 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
     },
   },
   position_embedding: {
-    forward: (n, c) => embeddingForward(c.alloc(n.out), c.inp.positions, c.w(n.weight), c.N, n.width, c.w(n.weight).length / n.width),
+    forward: (n, c) => embeddingForward(c.alloc(n.out), positionRows(n, c.inp), c.w(n.weight), c.N, n.width, c.w(n.weight).length / n.width),
     backward(n, c, dout) {
       const dw = c.pg(n.weight);
-      if (dw) embeddingBackward(dw, dout, c.inp.positions, c.N, n.width);
+      if (dw) embeddingBackward(dw, dout, positionRows(n, c.inp), c.N, n.width);
+    },
+  },
+  token_type_embedding: {
+    forward: (n, c) => embeddingForward(c.alloc(n.out), c.inp.tokenTypes, c.w(n.weight), c.N, n.width, c.w(n.weight).length / n.width),
+    backward(n, c, dout) {
+      const dw = c.pg(n.weight);
+      if (dw) embeddingBackward(dw, dout, c.inp.tokenTypes, c.N, n.width);
     },
   },
   slice: {

@@ -12,6 +12,7 @@ export interface BatchValues {
   cosLocal?: string | null; // (N, 1, HD) for rope nodes marked local (programs with ropeLocal)
   sinLocal?: string | null;
   positions?(): string; // (N) int64 position ids (programs with learned position tables)
+  tokenTypes?(): string; // (N) int64 token type ids (programs with a token-type table)
   /** (B, 1, G·T, T) additive attention bias, tiled over the G query heads of a KV head; causal false = padding only. */
   bias(window: number | null, causal?: boolean): string;
   labelIdx: string; // (N, 1) int64, ignored rows clamped to 0
