@@ -125,7 +125,7 @@ describe('the run page', () => {
     })();
     await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(afterReload);
     await expect(page.locator('.run-status-progress .muted').textContent()).resolves.toMatch(
-      /left · \d+ tokens\/s · running for/,
+      /left · [\d,]+ tokens\/s · running for/, // tokens/s in the language's digit grouping
     );
     await screenshot(page, 'run-page-resumed.png');
     await page.getByRole('button', { name: 'Cancel run' }).click();

@@ -733,6 +733,29 @@ export const en = {
   'evaluate.next': 'Next',
   'evaluate.noExamples': 'No examples',
   'evaluate.range': (p: { from: number; to: number; total: number }) => `${n(p.from)}–${n(p.to)} of ${n(p.total)}`,
+  'run.couldNotResume': 'Could not resume the run',
+  'run.couldNotCancel': 'Could not cancel the run',
+  'run.couldNotRename': 'Could not rename the run',
+  'run.couldNotDelete': 'Could not delete the run',
+  'run.cancelRun': 'Cancel run',
+  'run.noCheckpoint': 'No checkpoint to resume from',
+  'run.chatWithIt': 'Chat with it',
+  'run.mergeExport': 'Merge / Export',
+  'run.cancelTitle': 'Cancel this run?',
+  'run.keepTraining': 'Keep training',
+  'run.cancelBody':
+    'Training stops within one step. A checkpoint is saved at the last finished step, so you can resume from it later; after the last step the trained adapter is kept and only its final evaluation is skipped.',
+  'run.notCancelled': 'The run was not cancelled',
+  'run.renameTitle': 'Rename this run',
+  'run.name': 'Run name',
+  'run.notRenamed': 'The run was not renamed',
+  'run.deleteTitle': 'Delete this run?',
+  'run.keepIt': 'Keep it',
+  'run.deleteRunAndFiles': 'Delete run and files',
+  'run.deleteBody1': ', its metrics and its folder',
+  'run.deleteBody2':
+    '(checkpoints and the trained adapter) will be removed from this machine. Evaluations keep their numbers; exports already written stay where they are. This cannot be undone.',
+  'run.notDeleted': 'The run was not deleted',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

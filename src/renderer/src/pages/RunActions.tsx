@@ -8,6 +8,7 @@ import { Banner, Button, Dialog, TextField } from '../components/index.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
+import { t } from '../i18n/t.ts';
 
 type Asking = 'cancel' | 'rename' | 'delete' | null;
 
@@ -29,7 +30,7 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
       setAsking(null);
       after();
     } catch (err) {
-      setError(`Could not ${what}: ${toStudioApiError(err).message}`);
+      setError(`${what}: ${toStudioApiError(err).message}`);
     } finally {
       setBusy(false);
     }
@@ -43,102 +44,99 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
     <>
       <div className="row-actions run-actions">
         {active ? (
-          <Button onClick={() => setAsking('cancel')}>Cancel run</Button>
+          <Button onClick={() => setAsking('cancel')}>{t('run.cancelRun')}</Button>
         ) : run.status === 'cancelled' || run.status === 'failed' ? (
           run.checkpointStep !== null ? (
             <Button
               busy={busy}
-              onClick={() => void act('resume the run', () => client.invoke('runs.resume', { id: run.id }))}
+              onClick={() => void act(t('run.couldNotResume'), () => client.invoke('runs.resume', { id: run.id }))}
             >
-              {`Resume from step ${run.checkpointStep}`}
+              {t('runs.resumeFrom', { step: run.checkpointStep })}
             </Button>
           ) : (
-            <span className="muted">No checkpoint to resume from</span>
+            <span className="muted">{t('run.noCheckpoint')}</span>
           )
         ) : null}
         {finishedAdapter ? (
           <>
             <a className="btn btn-primary" href={routeHref('evaluate', 'run', run.id)}>
-              Evaluate
+              {t('nav.evaluate')}
             </a>
             <a className="btn btn-secondary" href={chatHref({ adapterOrRunId: run.id })}>
-              Chat with it
+              {t('run.chatWithIt')}
             </a>
             <a className="btn btn-secondary" href={routeHref('exports', run.id)}>
-              Merge / Export
+              {t('run.mergeExport')}
             </a>
           </>
         ) : null}
         <Button variant="ghost" icon="pencil" onClick={() => (setName(run.name), setAsking('rename'))}>
-          Rename
+          {t('projects.rename')}
         </Button>
         {!active ? (
           <Button variant="ghost" icon="trash" className="btn-danger-ghost" onClick={() => setAsking('delete')}>
-            Delete
+            {t('projects.delete')}
           </Button>
         ) : null}
       </div>
-      {error && asking === null ? <Banner title="The action did not go through">{error}</Banner> : null}
+      {error && asking === null ? <Banner title={t('runs.actionFailed')}>{error}</Banner> : null}
 
       <Dialog
         open={asking === 'cancel'}
-        title="Cancel this run?"
+        title={t('run.cancelTitle')}
         busy={busy}
         onClose={close}
-        onSubmit={() => void act('cancel the run', () => client.invoke('runs.cancel', { id: run.id }))}
+        onSubmit={() => void act(t('run.couldNotCancel'), () => client.invoke('runs.cancel', { id: run.id }))}
         actions={
           <>
             <Button onClick={close} disabled={busy} autoFocus>
-              Keep training
+              {t('run.keepTraining')}
             </Button>
             <Button variant="danger" type="submit" busy={busy}>
-              Cancel run
+              {t('run.cancelRun')}
             </Button>
           </>
         }
       >
-        <p>
-          Training stops within one step. A checkpoint is saved at the last finished step, so you can resume from it
-          later; after the last step the trained adapter is kept and only its final evaluation is skipped.
-        </p>
-        {error ? <Banner title="The run was not cancelled">{error}</Banner> : null}
+        <p>{t('run.cancelBody')}</p>
+        {error ? <Banner title={t('run.notCancelled')}>{error}</Banner> : null}
       </Dialog>
 
       <Dialog
         open={asking === 'rename'}
-        title="Rename this run"
+        title={t('run.renameTitle')}
         busy={busy}
         onClose={close}
-        onSubmit={() => void act('rename the run', () => client.invoke('runs.rename', { id: run.id, name }))}
+        onSubmit={() => void act(t('run.couldNotRename'), () => client.invoke('runs.rename', { id: run.id, name }))}
         actions={
           <>
             <Button onClick={close} disabled={busy}>
-              Cancel
+              {t('common.cancel')}
             </Button>
             <Button variant="primary" type="submit" busy={busy} disabled={name.trim() === ''}>
-              Rename
+              {t('projects.rename')}
             </Button>
           </>
         }
       >
         <TextField
-          label="Run name"
+          label={t('run.name')}
           value={name}
           maxLength={120}
           onChange={(event) => setName(event.target.value)}
           autoFocus
         />
-        {error ? <Banner title="The run was not renamed">{error}</Banner> : null}
+        {error ? <Banner title={t('run.notRenamed')}>{error}</Banner> : null}
       </Dialog>
 
       <Dialog
         open={asking === 'delete'}
-        title="Delete this run?"
+        title={t('run.deleteTitle')}
         busy={busy}
         onClose={close}
         onSubmit={() =>
           void act(
-            'delete the run',
+            t('run.couldNotDelete'),
             () => client.invoke('runs.delete', { id: run.id }),
             () => {
               window.location.hash = routeHref('runs');
@@ -148,20 +146,19 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
         actions={
           <>
             <Button onClick={close} disabled={busy} autoFocus>
-              Keep it
+              {t('run.keepIt')}
             </Button>
             <Button variant="danger" type="submit" busy={busy}>
-              Delete run and files
+              {t('run.deleteRunAndFiles')}
             </Button>
           </>
         }
       >
         <p>
-          <strong>{run.name}</strong>, its metrics and its folder <code>{run.outputDir}</code> (checkpoints and the
-          trained adapter) will be removed from this machine. Evaluations keep their numbers; exports already written
-          stay where they are. This cannot be undone.
+          <strong>{run.name}</strong>
+          {t('run.deleteBody1')} <code>{run.outputDir}</code> {t('run.deleteBody2')}
         </p>
-        {error ? <Banner title="The run was not deleted">{error}</Banner> : null}
+        {error ? <Banner title={t('run.notDeleted')}>{error}</Banner> : null}
       </Dialog>
     </>
   );
