@@ -12,12 +12,12 @@ export type ExportFormat = z.infer<typeof ExportFormat>;
 /** The value types each format can write, the default first. */
 export const EXPORT_TYPES = {
   hf: ['bf16', 'f16', 'f32'],
-  gguf: ['f16', 'bf16', 'f32', 'q8_0', 'q4_0'],
+  gguf: ['f16', 'bf16', 'f32', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0'],
   peft: ['as-trained'],
   'lora-gguf': ['f32', 'f16', 'bf16'],
 } as const satisfies Record<ExportFormat, readonly string[]>;
 
-export const ExportType = z.enum(['bf16', 'f16', 'f32', 'q8_0', 'q4_0', 'as-trained']);
+export const ExportType = z.enum(['bf16', 'f16', 'f32', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0', 'as-trained']);
 export type ExportType = z.infer<typeof ExportType>;
 
 /** One line per format and type for a person choosing (the UI shows it next to the choice). */
@@ -32,6 +32,9 @@ export const EXPORT_TYPE_HELP: Record<ExportType, string> = {
   f16: '16-bit float: half the size of f32, read everywhere.',
   f32: '32-bit float: exact, twice the size of 16-bit.',
   q8_0: '8-bit blocks: about a quarter of f32, nearly lossless.',
+  q6_k: '6-bit K-quant (llama.cpp Q6_K): about a fifth of f32, nearly lossless.',
+  q5_k_m: '5-bit K-quant mix (llama.cpp Q5_K_M): small, very little quality loss.',
+  q4_k_m: '4-bit K-quant mix (llama.cpp Q4_K_M, the usual Ollama / LM Studio download): small, little quality loss.',
   q4_0: '4-bit blocks: about an eighth of f32, smallest, some quality loss.',
   'as-trained': 'The adapter’s files unchanged.',
 };

@@ -12,6 +12,7 @@ import type { Export, ExportEstimate } from '../../../src/common/api/exports.ts'
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
 import { loraDelta } from '../../../src/main/formats/merge/index.ts';
 import { openModelFolder } from '../../../src/main/formats/model/folder.ts';
+import { ggufTableTypes, GgmlType } from '../../../src/main/formats/gguf/index.ts';
 import {
   defaultLoraConfig,
   initLoraAdapter,
@@ -252,5 +253,26 @@ describe('exports service', () => {
     expect(((await core.invoke('exports.get', { id: started.id })) as Export).status).toBe('cancelled');
     expect(existsSync(outPath)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('cancelled'))).toEqual([]); // no temporary file either
+  });
+  it('K-quant GGUF (q4_k_m): llama.cpp’s file type, each tensor in the type the mix picks, the estimate from the same picks', async () => {
+    const estimate = (await core.invoke('exports.estimate', {
+      adapterId: adapter.id,
+      format: 'gguf',
+      type: 'q4_k_m',
+    })) as ExportEstimate;
+    const done = await finished(
+      (await core.invoke('exports.start', { adapterId: adapter.id, format: 'gguf', type: 'q4_k_m' })) as Export,
+    );
+    expect(done.path.endsWith('style-gguf-q4_k_m.gguf')).toBe(true);
+    expect(Math.abs(done.sizeBytes! - estimate.bytes) / done.sizeBytes!).toBeLessThan(0.15);
+    const parsed = await gguf(done.path, { allowLocalFile: true });
+    expect((parsed.metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(15); // MOSTLY_Q4_K_M
+    // The fixture's rows (64 wide) are not whole 256-value super-blocks: its matrices fall back to Q8_0 as the mix says.
+    const model = await openModelFolder(fx.model.dir);
+    const want = ggufTableTypes(model.table, 'q4_k_m');
+    await model.close();
+    const byName = new Map(parsed.tensorInfos.map((t) => [t.name, Number(t.dtype)]));
+    expect(model.table.map((e) => byName.get(e.gguf))).toEqual(want);
+    expect(want).toContain(GgmlType.Q8_0);
   });
 });

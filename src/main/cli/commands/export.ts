@@ -1,5 +1,5 @@
 // `lora-studio export --format hf|gguf`: a merged model as a Hugging Face folder or a llama.cpp
-// GGUF (f32/f16/bf16/q8_0/q4_0), or with `--lora-only` the adapter alone as a llama.cpp LoRA GGUF.
+// GGUF (f32/f16/bf16/q8_0/q4_0, and the K-quant mixes q6_k/q5_k_m/q4_k_m), or with `--lora-only` the adapter alone as a llama.cpp LoRA GGUF.
 import type { Command } from 'commander';
 import { exportHfModel, type ExportDtype } from '../../formats/export/index.ts';
 import { exportGguf, exportLoraGguf, type GgufOutType } from '../../formats/gguf/index.ts';
@@ -28,7 +28,7 @@ export function registerExport(program: Command): void {
     .requiredOption('--base <dir>', 'base model folder')
     .option('--adapter <dir[=weight]>', 'adapter folder to merge, optionally weighted (repeatable)', parseAdapterArg, [])
     .requiredOption('--out <path>', 'output folder (hf) or file (gguf)')
-    .option('--type <type>', 'hf: bf16 | f16 | f32 (default bf16); gguf: f32 | f16 | bf16 | q8_0 | q4_0 (default f16)')
+    .option('--type <type>', 'hf: bf16 | f16 | f32 (default bf16); gguf: f32 | f16 | bf16 | q8_0 | q6_k | q5_k_m | q4_k_m | q4_0 (default f16)')
     .option('--lora-only', 'gguf: write the single adapter as a llama.cpp LoRA GGUF (for --lora) instead of merging')
     .option('--overwrite', 'replace an output of the same kind that an earlier export wrote there (nothing else)')
     .option('--json', 'print JSON')

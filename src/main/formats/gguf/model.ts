@@ -198,6 +198,11 @@ export function ggufTensorTypes(tensors: readonly { name: string; shape: number[
   });
 }
 
+/** ggufTensorTypes for a model folder's tensor table (in table order), as exportGguf writes them. */
+export function ggufTableTypes(table: readonly HfTensorEntry[], type: GgufOutType): GgmlType[] {
+  return ggufTensorTypes(table.map((e) => ({ name: ggufTensorName(e), shape: ggufShape(e) })), type);
+}
+
 export interface GgufExportOptions {
   baseDir: string;
   adapters?: { adapter: string | LoraAdapter; weight?: number }[];
@@ -260,7 +265,7 @@ export async function exportGguf(options: GgufExportOptions): Promise<GgufExport
     const tensors: GgufTensor[] = [];
     let done = 0;
     const total = model.table.length;
-    const types = ggufTensorTypes(model.table.map((e) => ({ name: ggufTensorName(e), shape: ggufShape(e) })), type);
+    const types = ggufTableTypes(model.table, type);
     for (const [i, entry] of model.table.entries()) {
       const shape = ggufShape(entry);
       const name = ggufTensorName(entry);

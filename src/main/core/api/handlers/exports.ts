@@ -16,7 +16,8 @@ import {
 import { openModelFolder } from '../../../formats/model/folder.ts';
 import { ADAPTER_WEIGHTS } from '../../../formats/peft/index.ts';
 import { SafetensorsFile } from '../../../formats/safetensors/index.ts';
-import { GgmlType, QK, ggmlBytes } from '../../../formats/gguf/writer.ts';
+import { ggmlBytes } from '../../../formats/gguf/writer.ts';
+import { ggufTableTypes, type GgufOutType } from '../../../formats/gguf/model.ts';
 import { dataDirLayout } from '../../data-dir.ts';
 import { checkOutputTarget } from '../../output-targets.ts';
 import type { OutputKind } from '../../../formats/output-guard.ts';
@@ -101,13 +102,6 @@ function defaultPath(ctx: CoreContext, adapterName: string, format: ExportFormat
 }
 
 const FLOAT_BYTES: Record<string, number> = { f32: 4, f16: 2, bf16: 2 };
-const GGML_OF: Record<string, GgmlType> = {
-  f32: GgmlType.F32,
-  f16: GgmlType.F16,
-  bf16: GgmlType.BF16,
-  q8_0: GgmlType.Q8_0,
-  q4_0: GgmlType.Q4_0,
-};
 
 function fileBytes(path: string): number {
   try {
@@ -143,18 +137,16 @@ async function estimate(
   try {
     let bytes = 0;
     let parameters = 0;
-    for (const entry of model.table) {
+    const ggufTypes = format === 'gguf' ? ggufTableTypes(model.table, type as GgufOutType) : null;
+    for (const [index, entry] of model.table.entries()) {
       const n = entry.shape.reduce((a, b) => a * b, 1);
       parameters += n;
       if (format === 'hf') {
         bytes += n * FLOAT_BYTES[type];
         continue;
       }
-      // As the GGUF writer picks: 1-D tensors stay F32; quantized rows that are not whole blocks fall back to F16.
-      const row = entry.transpose ? entry.shape[0] : entry.shape[entry.shape.length - 1];
-      let ggml = GGML_OF[type];
-      if (entry.shape.length < 2) ggml = GgmlType.F32;
-      else if ((ggml === GgmlType.Q8_0 || ggml === GgmlType.Q4_0) && row % QK !== 0) ggml = GgmlType.F16;
+      // As the GGUF writer picks (1-D tensors F32, the K mixes per tensor, fallbacks for rows that are not whole blocks).
+      const ggml = ggufTypes![index];
       bytes += ggmlBytes(ggml, n);
     }
     // The tokenizer travels with both: as files in a folder, as vocabulary metadata in a GGUF (about as large).
