@@ -429,6 +429,9 @@ export const en = {
   'exports.typeHelp.f16': '16-bit float: half the size of f32, read everywhere.',
   'exports.typeHelp.f32': '32-bit float: exact, twice the size of 16-bit.',
   'exports.typeHelp.q8_0': '8-bit blocks: about a quarter of f32, nearly lossless.',
+  'exports.typeHelp.q6_k': '6-bit K-quant (llama.cpp Q6_K): about a fifth of f32, nearly lossless.',
+  'exports.typeHelp.q5_k_m': '5-bit K-quant mix (llama.cpp Q5_K_M): small, very little quality loss.',
+  'exports.typeHelp.q4_k_m': '4-bit K-quant mix (llama.cpp Q4_K_M, the usual Ollama / LM Studio download): small, little quality loss.',
   'exports.typeHelp.q4_0': '4-bit blocks: about an eighth of f32, smallest, some quality loss.',
   'exports.typeHelp.as-trained': 'The adapter’s files unchanged.',
   'exports.formatHelp.hf':

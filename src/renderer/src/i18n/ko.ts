@@ -395,6 +395,9 @@ export const ko: Catalog = {
   'exports.typeHelp.f16': '16비트 float: f32의 절반 크기, 어디서나 읽습니다.',
   'exports.typeHelp.f32': '32비트 float: 정확하며 16비트의 두 배 크기.',
   'exports.typeHelp.q8_0': '8비트 블록: f32의 약 1/4 크기, 손실이 거의 없습니다.',
+  'exports.typeHelp.q6_k': '6비트 K-quant (llama.cpp Q6_K): f32의 약 1/5 크기, 손실이 거의 없습니다.',
+  'exports.typeHelp.q5_k_m': '5비트 K-quant 조합 (llama.cpp Q5_K_M): 작고 품질 손실이 아주 적습니다.',
+  'exports.typeHelp.q4_k_m': '4비트 K-quant 조합 (llama.cpp Q4_K_M, Ollama·LM Studio에서 흔히 받는 형식): 작고 품질 손실이 적습니다.',
   'exports.typeHelp.q4_0': '4비트 블록: f32의 약 1/8 크기, 가장 작지만 품질이 조금 떨어집니다.',
   'exports.typeHelp.as-trained': '어댑터 파일을 그대로.',
   'exports.formatHelp.hf':
