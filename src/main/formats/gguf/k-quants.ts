@@ -6,7 +6,7 @@
 // Q4_K/Q5_K: 8 sub-blocks of 32, x ≈ d·sc·q − dmin·m with q unsigned. Q6_K: 16 sub-blocks of 16,
 // x ≈ d·sc·(q − 32). The per-sub-block (scale, min) fits follow ggml's make_qkx2_quants /
 // make_qx_quants searches: try a few inverse scales around the naive one and keep the least-error fit.
-import { f32ToF16Bits } from '../safetensors/dtypes.ts';
+import { f16BitsToF32 as f16, f32ToF16Bits } from '../safetensors/dtypes.ts';
 
 export const QK_K = 256;
 export const Q4_K_BYTES = 144;
@@ -22,15 +22,6 @@ function nearestInt(v: number): number {
   if (frac > 0.5) return f + 1;
   if (frac < 0.5) return f;
   return f % 2 === 0 ? f : f + 1;
-}
-
-function f16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const e = (bits >>> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** Round a float to f16 and back (what a reader will see). */
