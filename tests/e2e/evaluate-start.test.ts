@@ -14,21 +14,11 @@ import {
   tr,
   type ServeProcess,
 } from './harness.ts';
-import { tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+import { importDataset, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
 let browser: Browser;
 let projectId: string;
-
-async function importDataset(path: string, name: string): Promise<void> {
-  const job = await serve.invoke<{ id: string }>('datasets.import', { projectId, path, name });
-  for (let i = 0; i < 300; i++) {
-    const status = (await serve.invoke<{ status: string }>('jobs.get', { id: job.id })).status;
-    if (status === 'succeeded') return;
-    if (status === 'failed') throw new Error(`importing ${path} failed`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   buildRenderer();
@@ -36,7 +26,7 @@ beforeAll(async () => {
   projectId = (await serve.invoke<{ id: string }>('projects.create', { name: 'Evaluate' })).id;
   const files = await tinyModelAndData(serve);
   await trainTinyRun(serve, projectId, files, 'sums r4');
-  await importDataset(files.dataset, 'sums');
+  await importDataset(serve, projectId, files.dataset, 'sums');
   // Enough rows that measuring them takes a while: something to cancel.
   const big = join(serve.dataDir, 'many-sums.jsonl');
   writeFileSync(
@@ -45,7 +35,7 @@ beforeAll(async () => {
       JSON.stringify({ prompt: `Q: what is ${i} plus one?\nA:`, completion: ` ${i + 1}` }),
     ).join('\n') + '\n',
   );
-  await importDataset(big, 'many sums');
+  await importDataset(serve, projectId, big, 'many sums');
   browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
@@ -79,7 +69,7 @@ describe('Evaluate: start from the page', () => {
     await screenshot(page, 'evaluate-start-adapter.png');
 
     // A long one: its progress shows with a Cancel, which stops it.
-    await form.getByLabel('Measured on', { exact: true }).selectOption({ label: 'many sums: every row (40000)' });
+    await form.getByLabel('Measured on', { exact: true }).selectOption({ label: 'many sums: every row (40,000)' });
     await form.getByRole('button', { name: 'Evaluate before/after' }).click();
     await page.getByRole('progressbar', { name: 'Evaluation progress' }).waitFor();
     await screenshot(page, 'evaluate-start-running.png');

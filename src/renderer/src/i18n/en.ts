@@ -431,7 +431,8 @@ export const en = {
   'exports.typeHelp.q8_0': '8-bit blocks: about a quarter of f32, nearly lossless.',
   'exports.typeHelp.q6_k': '6-bit K-quant (llama.cpp Q6_K): about a fifth of f32, nearly lossless.',
   'exports.typeHelp.q5_k_m': '5-bit K-quant mix (llama.cpp Q5_K_M): small, very little quality loss.',
-  'exports.typeHelp.q4_k_m': '4-bit K-quant mix (llama.cpp Q4_K_M, the usual Ollama / LM Studio download): small, little quality loss.',
+  'exports.typeHelp.q4_k_m':
+    '4-bit K-quant mix (llama.cpp Q4_K_M, the usual Ollama / LM Studio download): small, little quality loss.',
   'exports.typeHelp.q4_0': '4-bit blocks: about an eighth of f32, smallest, some quality loss.',
   'exports.typeHelp.as-trained': 'The adapter’s files unchanged.',
   'exports.formatHelp.hf':
@@ -759,6 +760,28 @@ export const en = {
   'run.deleteBody2':
     '(checkpoints and the trained adapter) will be removed from this machine. Evaluations keep their numbers; exports already written stay where they are. This cannot be undone.',
   'run.notDeleted': 'The run was not deleted',
+  'evalStart.noRun': 'No finished run with an adapter in this project yet: train one first, or evaluate an adapter.',
+  'evalStart.title': 'Start an evaluation',
+  'evalStart.what': 'What to evaluate',
+  'evalStart.aRun': 'A finished run',
+  'evalStart.anAdapter': 'An adapter and a dataset',
+  'evalStart.noFinishedRun': 'No finished run yet',
+  'evalStart.noAdapter': 'No adapter yet',
+  'evalStart.measuredOn': 'Measured on',
+  'evalStart.heldOut': (p: { label: string }) => `The run’s held-out rows: ${p.label}`,
+  'evalStart.noDataset': 'No dataset yet',
+  'evalStart.everyRow': (p: { name: string; rows: number }) => `${p.name}: every row (${n(p.rows)})`,
+  'evalStart.hint': 'The base model alone and the base with the adapter are measured on the same rows, in one job.',
+  'evalStart.start': 'Evaluate before/after',
+  'evalStart.progress': 'Evaluation progress',
+  'evalStart.starting': 'Starting the evaluation…',
+  'evalStart.failed': 'The evaluation failed',
+  'evalStart.notStarted': 'Could not start the evaluation',
+
+  'evalStart.evalFile': (p: { file: string }) => `its eval file (${p.file})`,
+  'evalStart.heldOutShare': (p: { percent: number; file: string }) => `its held-out ${p.percent}% of ${p.file}`,
+  'evalStart.noHeldOut': 'no held-out rows: pick a dataset',
+  'evalStart.heldOutSplit': 'its held-out split',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

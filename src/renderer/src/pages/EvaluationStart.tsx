@@ -13,6 +13,7 @@ import { basename } from '../format.ts';
 import { useStudio } from '../state/studio.tsx';
 import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
+import { t } from '../i18n/t.ts';
 
 type Source = 'run' | 'adapter';
 const HELD_OUT = 'held-out';
@@ -71,7 +72,7 @@ export function EvaluationStart({
 
   function request(): EvaluationRequest | string {
     if (source === 'run') {
-      if (!run) return 'No finished run with an adapter in this project yet: train one first, or evaluate an adapter.';
+      if (!run) return t('evalStart.noRun');
       return {
         projectId: project.id,
         runId: run.id,
@@ -116,17 +117,20 @@ export function EvaluationStart({
   const runLabel = (r: Run) => `${r.name} · ${basename(r.config.model)} · ${r.summary?.steps ?? 0} steps`;
   const heldOutLabel = run
     ? run.config.dataset.eval_split.kind === 'file'
-      ? `its eval file (${basename(run.config.dataset.eval_split.path)})`
+      ? t('evalStart.evalFile', { file: basename(run.config.dataset.eval_split.path) })
       : run.config.dataset.eval_split.kind === 'ratio'
-        ? `its held-out ${Math.round(run.config.dataset.eval_split.ratio * 100)}% of ${basename(run.config.dataset.path)}`
-        : 'no held-out rows: pick a dataset'
-    : 'its held-out split';
+        ? t('evalStart.heldOutShare', {
+            percent: Math.round(run.config.dataset.eval_split.ratio * 100),
+            file: basename(run.config.dataset.path),
+          })
+        : t('evalStart.noHeldOut')
+    : t('evalStart.heldOutSplit');
 
   return (
-    <Card title="Start an evaluation">
-      <form className="form-grid" onSubmit={(event) => void start(event)} aria-label="Start an evaluation">
+    <Card title={t('evalStart.title')}>
+      <form className="form-grid" onSubmit={(event) => void start(event)} aria-label={t('evalStart.title')}>
         <fieldset className="field">
-          <legend className="field-label">What to evaluate</legend>
+          <legend className="field-label">{t('evalStart.what')}</legend>
           <label>
             <input
               type="radio"
@@ -137,7 +141,7 @@ export function EvaluationStart({
                 setData(HELD_OUT);
               }}
             />{' '}
-            A finished run
+            {t('evalStart.aRun')}
           </label>{' '}
           <label>
             <input
@@ -149,13 +153,13 @@ export function EvaluationStart({
                 setData(datasetList[0]?.id ?? '');
               }}
             />{' '}
-            An adapter and a dataset
+            {t('evalStart.anAdapter')}
           </label>
         </fieldset>
         {source === 'run' ? (
           <div className="field">
             <label className="field-label" htmlFor="eval-run">
-              Run
+              {t('compare.run')}
             </label>
             <select
               id="eval-run"
@@ -163,7 +167,7 @@ export function EvaluationStart({
               onChange={(event) => setRunId(event.target.value)}
               disabled={finishedRuns.length === 0}
             >
-              {finishedRuns.length === 0 ? <option value="">No finished run yet</option> : null}
+              {finishedRuns.length === 0 ? <option value="">{t('evalStart.noFinishedRun')}</option> : null}
               {finishedRuns.map((r) => (
                 <option key={r.id} value={r.id}>
                   {runLabel(r)}
@@ -174,7 +178,7 @@ export function EvaluationStart({
         ) : (
           <div className="field">
             <label className="field-label" htmlFor="eval-adapter">
-              Adapter
+              {t('exports.adapter')}
             </label>
             <select
               id="eval-adapter"
@@ -182,10 +186,10 @@ export function EvaluationStart({
               onChange={(event) => setAdapterId(event.target.value)}
               disabled={adapterList.length === 0}
             >
-              {adapterList.length === 0 ? <option value="">No adapter yet</option> : null}
+              {adapterList.length === 0 ? <option value="">{t('evalStart.noAdapter')}</option> : null}
               {adapterList.map((a) => (
                 <option key={a.id} value={a.id}>
-                  {`${a.name} · on ${basename(a.baseModel ?? '')}`}
+                  {`${a.name}${t('adapters.onBase', { model: basename(a.baseModel ?? '') })}`}
                 </option>
               ))}
             </select>
@@ -193,24 +197,26 @@ export function EvaluationStart({
         )}
         <div className="field">
           <label className="field-label" htmlFor="eval-data">
-            Measured on
+            {t('evalStart.measuredOn')}
           </label>
           <select id="eval-data" value={dataChoice} onChange={(event) => setData(event.target.value)}>
-            {source === 'run' ? <option value={HELD_OUT}>{`The run’s held-out rows: ${heldOutLabel}`}</option> : null}
-            {source === 'adapter' && datasetList.length === 0 ? <option value="">No dataset yet</option> : null}
+            {source === 'run' ? (
+              <option value={HELD_OUT}>{t('evalStart.heldOut', { label: heldOutLabel })}</option>
+            ) : null}
+            {source === 'adapter' && datasetList.length === 0 ? (
+              <option value="">{t('evalStart.noDataset')}</option>
+            ) : null}
             {datasetList.map((d) => (
               <option key={d.id} value={d.id}>
-                {`${d.name}: every row (${d.examples})`}
+                {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
               </option>
             ))}
           </select>
-          <span className="field-hint">
-            The base model alone and the base with the adapter are measured on the same rows, in one job.
-          </span>
+          <span className="field-hint">{t('evalStart.hint')}</span>
         </div>
         <div className="row-actions">
           <Button type="submit" variant="primary" icon="gauge" busy={starting} disabled={running}>
-            Evaluate before/after
+            {t('evalStart.start')}
           </Button>
         </div>
       </form>
@@ -218,12 +224,12 @@ export function EvaluationStart({
         job={job}
         running={running}
         onCancel={cancel}
-        label="Evaluation progress"
-        pending="Starting the evaluation…"
-        failedTitle="The evaluation failed"
+        label={t('evalStart.progress')}
+        pending={t('evalStart.starting')}
+        failedTitle={t('evalStart.failed')}
       />
       {job?.status === 'cancelled' ? <Banner tone="info">The evaluation was cancelled.</Banner> : null}
-      {error ? <Banner title="Could not start the evaluation">{error}</Banner> : null}
+      {error ? <Banner title={t('evalStart.notStarted')}>{error}</Banner> : null}
     </Card>
   );
 }

@@ -2,8 +2,16 @@
 // import and the Datasets page's import show them.
 import { Banner, Button, ProgressBar } from '../../components/index.ts';
 import type { JobView } from './useJob.ts';
+import { t } from '../../i18n/t.ts';
 
-export function JobProgress({ job, running, onCancel, label, pending, failedTitle }: {
+export function JobProgress({
+  job,
+  running,
+  onCancel,
+  label,
+  pending,
+  failedTitle,
+}: {
   job: JobView | null;
   running: boolean;
   onCancel: () => void;
@@ -21,7 +29,7 @@ export function JobProgress({ job, running, onCancel, label, pending, failedTitl
             <span className="muted">{job.message ?? pending}</span>
           </div>
           <Button size="sm" onClick={onCancel}>
-            Cancel
+            {t('common.cancel')}
           </Button>
         </div>
       ) : null}
