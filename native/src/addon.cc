@@ -58,7 +58,8 @@ StepKind kind_of(const std::string& s) {
       {"slice", StepKind::Slice}, {"geglu", StepKind::Geglu}, {"softcap", StepKind::Softcap}, {"geglu_bwd", StepKind::GegluBwd},
       {"softcap_bwd", StepKind::SoftcapBwd}, {"slice_bwd", StepKind::SliceBwd}, {"zero", StepKind::Zero},
       {"gelu_erf", StepKind::GeluErf}, {"gelu_erf_bwd", StepKind::GeluErfBwd},
-      {"token_type_embedding", StepKind::TokenTypeEmbedding}};
+      {"token_type_embedding", StepKind::TokenTypeEmbedding}, {"first_token", StepKind::FirstToken},
+      {"first_token_bwd", StepKind::FirstTokenBwd}};
   auto it = kinds.find(s);
   if (it == kinds.end()) throw std::runtime_error("plan: unknown step kind " + s);
   return it->second;

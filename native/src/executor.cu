@@ -45,7 +45,8 @@ const char* step_name(StepKind k) {
   static const char* names[] = {"embedding", "rmsnorm", "layernorm", "dropout_mask", "linear", "rope", "attention", "swiglu", "gelu", "add",
                                 "lm_head_loss", "cross_entropy", "rmsnorm_bwd", "layernorm_bwd", "linear_bwd", "rope_bwd", "attention_bwd",
                                 "swiglu_bwd", "gelu_bwd", "copy", "accumulate", "position_embedding", "slice", "geglu", "softcap",
-                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd", "token_type_embedding"};
+                                "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd", "token_type_embedding",
+                                "first_token", "first_token_bwd"};
   return names[(int)k];
 }
 
@@ -471,6 +472,9 @@ class SessionImpl : public Session {
         throw std::runtime_error("exact (erf) GELU has no CUDA kernel yet");
       case StepKind::TokenTypeEmbedding:
         throw std::runtime_error("token-type embeddings have no CUDA kernel yet");
+      case StepKind::FirstToken:
+      case StepKind::FirstTokenBwd:
+        throw std::runtime_error("first-token pooling has no CUDA kernel yet");
       case StepKind::GeluBwd:
         check(gelu_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "gelu backward");
         return;

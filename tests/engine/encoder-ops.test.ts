@@ -215,3 +215,111 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
     });
   });
 });
+
+/**
+ * Sequence classification as the IR runs it: the encoder, then first-token pooling → pooler dense → tanh
+ * (softcap 1) → classifier (L labels; no bias: the device plan fuses a bias-free head with its loss), and the
+ * label on each sequence's first row (−100 elsewhere), so the program's cross-entropy is transformers' mean
+ * cross-entropy over the pooled logits.
+ */
+function classifierProgram(L: number): Program {
+  const base = baseProgram();
+  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
+  const nodes: OpNode[] = [
+    ...base.nodes.slice(0, -1),
+    { op: 'first_token', x: 'h2', out: 'cls', width: C },
+    { op: 'linear', module: 'pooler.dense', x: 'cls', weight: 'pooler.dense.weight', bias: 'pooler.dense.bias', lora: null, out: 'pd', inF: C, outF: C },
+    { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 },
+    { op: 'linear', module: 'classifier', x: 'pooled', weight: 'classifier.weight', bias: null, lora: null, out: 'logits', inF: C, outF: L },
+  ];
+  const params = [...base.params.filter((d) => d.name !== 'head.weight'), param('pooler.dense.weight', [C, C]), param('pooler.dense.bias', [C], true), param('classifier.weight', [L, C])];
+  const widths = new Map(base.widths);
+  for (const [k, v] of [['cls', C], ['pd', C], ['pooled', C], ['logits', L]] as const) widths.set(k, v);
+  const prog: Program = { ...base, params, nodes, widths, vocab: L };
+  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v', 'pooler.dense'], bias: 'none', useRslora: false }).program;
+}
+
+describe('sequence classification: first-token pooling, pooler tanh, label on the first row', () => {
+  const L = 3;
+  const p = classifierProgram(L);
+  const weights = new Map([...randomWeights(p, 9, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
+  const seqLabels = [2, 0];
+  const T = 5;
+  const labels = new Int32Array(2 * T).fill(-100);
+  seqLabels.forEach((y, b) => (labels[b * T] = y));
+  const batch: Batch = { ...pairBatch(), labels };
+  const inp = prepareBatch(p, batch);
+  const ref = new ReferenceExecutor(p, weights);
+  const fwd = ref.forward(inp);
+  const grads = ref.backward(inp, fwd);
+  const trainables = p.params.filter((d) => d.trainable);
+
+  it("the loss is transformers' mean cross-entropy over the pooled logits", () => {
+    // every row of a sequence carries its pooled logits
+    for (let b = 0; b < 2; b++)
+      for (let t = 1; t < T; t++) expect([...fwd.logits.subarray((b * T + t) * L, (b * T + t + 1) * L)]).toEqual([...fwd.logits.subarray(b * T * L, (b * T + 1) * L)]);
+    // by hand from the first row's hidden state: tanh(W_p·h + b_p), then W_c·pooled, then the mean NLL
+    const h2 = fwd.acts.get('h2')!;
+    const lin = (w: Float64Array, x: ArrayLike<number>, out: number, bias?: Float64Array) =>
+      Array.from({ length: out }, (_, o) => (bias?.[o] ?? 0) + Array.from(x).reduce((s, v, i) => s + w[o * C + i] * v, 0));
+    const lora = (m: string, x: ArrayLike<number>) => {
+      const A = weights.get(`${m}.lora_A.weight`)!, Bm = weights.get(`${m}.lora_B.weight`)!;
+      const hA = [0, 1].map((r) => Array.from(x).reduce((s, v, i) => s + A[r * C + i] * v, 0));
+      return Array.from({ length: C }, (_, o) => 2 * (Bm[o * 2] * hA[0] + Bm[o * 2 + 1] * hA[1])); // scale α/r = 2
+    };
+    let nll = 0;
+    for (let b = 0; b < 2; b++) {
+      const cls = h2.subarray(b * T * C, b * T * C + C);
+      const dense = lin(weights.get('pooler.dense.weight')!, cls, C, weights.get('pooler.dense.bias')!);
+      const extra = lora('pooler.dense', cls);
+      const pooled = dense.map((v, i) => Math.tanh(v + extra[i]));
+      const z = lin(weights.get('classifier.weight')!, pooled, L);
+      nll += Math.log(z.reduce((s, v) => s + Math.exp(v), 0)) - z[seqLabels[b]];
+    }
+    expect(fwd.tokens).toBe(2);
+    expect(fwd.lossSum / fwd.tokens).toBeCloseTo(nll / 2, 12);
+  });
+
+  it('reference gradients match finite differences', () => {
+    for (const d of trainables) {
+      const w = weights.get(d.name)!;
+      const g = grads.get(d.name)!;
+      expect(Math.max(...g.map(Math.abs)), d.name).toBeGreaterThan(0);
+      for (let i = 0; i < w.length; i += 3) {
+        const old = w[i];
+        const at = (x: number) => ((w[i] = x), ref.forward(inp).lossSum);
+        const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
+        w[i] = old;
+        expect(Math.abs(g[i] - num), `${d.name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
+      }
+    }
+  });
+
+  it('the float64 ONNX training graph gives the reference loss and gradients', async () => {
+    const s = await createCpuTrainingSession({ program: p, weights, seed: 0, elem: 'float64', threads: 1 });
+    try {
+      s.setTrainables(new Map(trainables.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(weights.get(d.name)!) }])));
+      const r = await s.microStep(batch);
+      expect(r.tokens).toBe(2);
+      expect(Math.abs(r.lossSum - fwd.lossSum)).toBeLessThan(1e-10 * Math.abs(fwd.lossSum));
+      const acc = s.getAccumulatedGradients();
+      for (const d of trainables) expect(relErr(acc.get(peftKey(d.name))!.data, grads.get(d.name)!), d.name).toBeLessThan(1e-6);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  for (const checkpointing of [false, true])
+    it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
+      const plan = lowerProgram(p, { mode: 'train', checkpointing, chunkRows: 4 });
+      expect(plan.steps.filter((s) => s.kind === 'first_token')).toHaveLength(1); // after the block: never replayed
+      expect(plan.steps.filter((s) => s.kind === 'first_token_bwd')).toHaveLength(1);
+      const { offsets, total } = trainableOffsets(p);
+      const flat = new Float64Array(total);
+      for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
+      const h = new PlanHarness(plan, p, weights, flat);
+      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, tokenTypes: inp.tokenTypes, cos: null, sin: null });
+      expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
+      for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
+    });
+});

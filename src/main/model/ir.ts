@@ -72,6 +72,8 @@ export type OpNode =
   /** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (BERT, RoBERTa, DistilBERT: hidden_act "gelu"). */
   | { op: 'gelu_erf'; x: string; out: string; width: number }
   | { op: 'add'; a: string; b: string; out: string; width: number }
+  /** First-token pooling (BERT's [CLS], RoBERTa's <s>): every row of a sequence gets its first row (ops/pooling.ts). */
+  | { op: 'first_token'; x: string; out: string; width: number }
   /** Columns [start, start + width) of x (N, inWidth): GPT-2's fused c_attn output split into q, k, v. */
   | { op: 'slice'; x: string; out: string; start: number; width: number; inWidth: number }
   /** cap · tanh(x / cap) (Gemma's final logit soft-capping). */
@@ -123,6 +125,7 @@ export function nodeInputs(n: OpNode): string[] {
     case 'gelu_tanh': return [n.x];
     case 'gelu_erf': return [n.x];
     case 'add': return [n.a, n.b];
+    case 'first_token': return [n.x];
     case 'slice': return [n.x];
     case 'softcap': return [n.x];
   }

@@ -13,6 +13,8 @@ import * as AT from '../../../src/main/engine/executors/onnx/lower/attention.ts'
 import * as EW from '../../../src/main/engine/executors/onnx/lower/elementwise.ts';
 import * as EM from '../../../src/main/engine/executors/onnx/lower/embedding.ts';
 import * as CE from '../../../src/main/engine/executors/onnx/lower/cross-entropy.ts';
+import * as PO from '../../../src/main/engine/executors/onnx/lower/pooling.ts';
+import { firstTokenBackward, firstTokenForward } from '../../../src/main/engine/ops/pooling.ts';
 import { linearBackward, linearForward } from '../../../src/main/engine/ops/linear.ts';
 import { rmsnormBackward, rmsnormForward } from '../../../src/main/engine/ops/rmsnorm.ts';
 import { layernormBackward, layernormForward } from '../../../src/main/engine/ops/layernorm.ts';
@@ -204,6 +206,22 @@ describe('ONNX lowerings vs float64 references', () => {
     expect(relErr(o.d_q, dq)).toBeLessThan(TOL);
     expect(relErr(o.d_k, dk)).toBeLessThan(TOL);
     expect(relErr(o.d_v, dv)).toBeLessThan(TOL);
+  });
+
+  it('first-token pooling', async () => {
+    const W = 4;
+    const x = randn(N * W, 56), dy = randn(N * W, 57);
+    const h = harness();
+    h.feed('x', x, [N, W]);
+    const node = { op: 'first_token' as const, x: 'x', out: 'y', width: W };
+    PO.firstTokenForward(h.ctx, node);
+    PO.firstTokenBackward(h.ctx, node, h.feed('dy', dy, [N, W]));
+    const o = await h.run({ y: h.ctx.value('y') });
+    const y = new Float64Array(N * W), dx = new Float64Array(N * W);
+    firstTokenForward(y, x, B, T, W);
+    firstTokenBackward(dx, dy, B, T, W);
+    expect(relErr(o.y, y)).toBeLessThan(TOL);
+    expect(relErr(o.d_x, dx)).toBeLessThan(TOL);
   });
 
   it('gelu_erf (exact GELU)', async () => {

@@ -11,6 +11,8 @@ import { attentionBackward, attentionBias, attentionForward } from '../../../src
 import { swigluBackward, swigluForward } from '../../../src/main/engine/ops/swiglu.ts';
 import { erf, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../../src/main/engine/ops/cross-entropy.ts';
+import { firstTokenBackward, firstTokenForward } from '../../../src/main/engine/ops/pooling.ts';
+import { mseBackward, mseForward, spanLossBackward, spanLossForward } from '../../../src/main/engine/ops/task-loss.ts';
 
 const TOL = 1e-7;
 
@@ -152,6 +154,46 @@ describe('op references: backward vs finite differences (float64)', () => {
     const dx = new Float64Array(n);
     geluErfBackward(dx, dout, x, n);
     expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
+  });
+
+  it('first-token pooling', () => {
+    const B = 2, T = 3, W = 4, N = B * T;
+    const x = randn(N * W, 46), dout = randn(N * W, 47);
+    const out = new Float64Array(N * W);
+    firstTokenForward(out, x, B, T, W);
+    expect([...out.subarray(2 * W, 3 * W)]).toEqual([...x.subarray(0, W)]); // sequence 0, row 2 ← row 0
+    expect([...out.subarray(4 * W, 5 * W)]).toEqual([...x.subarray(3 * W, 4 * W)]); // sequence 1, row 1 ← row 3
+    const loss = () => { const o = new Float64Array(N * W); firstTokenForward(o, x, B, T, W); return dot(o, dout); };
+    const dx = new Float64Array(N * W);
+    firstTokenBackward(dx, dout, B, T, W);
+    expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
+  });
+
+  it('regression MSE and the extractive-QA span loss', () => {
+    // MSE over one row per sequence; a NaN target is not trained
+    const pred = randn(6, 48), rows = Int32Array.from([0, 3]), target = Float64Array.from([0.5, Number.NaN]);
+    const m = mseForward(pred, rows, target);
+    expect(m).toEqual({ lossSum: (pred[0] - 0.5) ** 2, count: 1 });
+    const dpred = new Float64Array(6);
+    mseBackward(dpred, pred, rows, target);
+    expect(relErr(dpred, numericGrad(() => mseForward(pred, rows, target).lossSum, pred))).toBeLessThan(TOL);
+    // span loss: (start CE + end CE) / 2 over positions; an out-of-range gold side is not trained
+    const B = 3, T = 4;
+    const logits = randn(B * T * 2, 49, 2);
+    const starts = Int32Array.from([1, 0, 4]), ends = Int32Array.from([2, 3, 4]); // sequence 2: both clamped out
+    const r = spanLossForward(logits, starts, ends, B, T);
+    const ce = (b: number, side: number, gold: number) => {
+      const col = Array.from({ length: T }, (_, t) => logits[(b * T + t) * 2 + side]);
+      return Math.log(col.reduce((acc, v) => acc + Math.exp(v), 0)) - col[gold];
+    };
+    // transformers: start_loss = mean over trained starts, end_loss likewise, total = (start + end) / 2
+    const hf = ((ce(0, 0, 1) + ce(1, 0, 0)) / 2 + (ce(0, 1, 2) + ce(1, 1, 3)) / 2) / 2;
+    expect(r.count).toBe(2);
+    expect(r.lossSum / r.count).toBeCloseTo(hf, 14);
+    const dl = new Float64Array(logits.length);
+    spanLossBackward(dl, r.probs, starts, ends, B, T);
+    expect(relErr(dl, numericGrad(() => spanLossForward(logits, starts, ends, B, T).lossSum, logits))).toBeLessThan(TOL);
+    expect([...dl.subarray(2 * T * 2)].every((v) => v === 0)).toBe(true);
   });
 
   it('swiglu and gelu_tanh', () => {

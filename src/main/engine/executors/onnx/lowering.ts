@@ -14,6 +14,7 @@ import { attentionBackward, attentionForward } from './lower/attention.ts';
 import { addBackward, addForward, geluBackward, geluErfBackward, geluErfForward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
 import { positionEmbeddingBackward, positionEmbeddingForward, tokenTypeEmbeddingBackward, tokenTypeEmbeddingForward } from './lower/position-embedding.ts';
 import { sliceBackward, sliceForward } from './lower/slice.ts';
+import { firstTokenBackward, firstTokenForward } from './lower/pooling.ts';
 import { gegluBackward, gegluForward, softcapBackward, softcapForward } from './lower/gated.ts';
 
 export type Op = OpNode['op'];
@@ -45,6 +46,7 @@ export const ONNX_LOWERING: { [K in Op]: OnnxLowering<K> } = {
   embedding: { forward: (c, n) => embeddingForward(c, n), backward: (c, n, _i, dout) => embeddingBackward(c, n, dout) },
   position_embedding: { forward: (c, n) => positionEmbeddingForward(c, n), backward: (c, n, _i, dout) => positionEmbeddingBackward(c, n, dout) },
   token_type_embedding: { forward: (c, n) => tokenTypeEmbeddingForward(c, n), backward: (c, n, _i, dout) => tokenTypeEmbeddingBackward(c, n, dout) },
+  first_token: { forward: (c, n) => firstTokenForward(c, n), backward: (c, n, _i, dout) => firstTokenBackward(c, n, dout) },
   slice: { forward: (c, n) => sliceForward(c, n), backward: (c, n, _i, dout) => sliceBackward(c, n, dout) },
   geglu: { forward: gegluForward, backward: gegluBackward },
   softcap: { forward: softcapForward, backward: softcapBackward },

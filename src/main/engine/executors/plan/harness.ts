@@ -17,6 +17,7 @@ import { geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } fr
 import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entropy.ts';
 import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
+import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
 import { stepIO, trainableOffsets, type LoraRef, type Plan, type Step } from './plan.ts';
 
 export interface HarnessBatch {
@@ -120,7 +121,7 @@ export class PlanHarness {
     switch (s.kind) {
       case 'embedding': {
         const out = view(s.out);
-        embeddingForward(out, b.ids, w(s.weight), N, s.width, this.program.vocab);
+        embeddingForward(out, b.ids, w(s.weight), N, s.width, w(s.weight).length / s.width); // the table's rows, not the head's width
         if (s.scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= s.scale;
         return;
       }
@@ -279,6 +280,12 @@ export class PlanHarness {
       }
       case 'swiglu_bwd':
         swigluBackward(view(s.dgate), view(s.dup), view(s.dout), view(s.gate), view(s.up), N * s.width);
+        return;
+      case 'first_token':
+        firstTokenForward(view(s.out), view(s.x), b.B, b.T, s.width);
+        return;
+      case 'first_token_bwd':
+        firstTokenBackward(view(s.dx), view(s.dout), b.B, b.T, s.width);
         return;
       case 'gelu_erf':
         geluErfForward(view(s.out), view(s.x), N * s.width);

@@ -169,6 +169,13 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
       push({ kind: 'gelu_bwd', dout, x: c.get(n.x), dx: t.id, width: n.width }, t.after);
     },
   },
+  first_token: {
+    forward: (c, n, _i, phase) => c.emit({ kind: 'first_token', x: c.get(n.x), out: c.out(n, phase), width: n.width }),
+    backward(c, n, _idx, dout, push) {
+      const t = c.target(n.x);
+      push({ kind: 'first_token_bwd', dout, dx: t.id, width: n.width }, t.after);
+    },
+  },
   gelu_erf: {
     forward: (c, n, _i, phase) => c.emit({ kind: 'gelu_erf', x: c.get(n.x), out: c.out(n, phase), width: n.width }),
     backward(c, n, _idx, dout, push) {

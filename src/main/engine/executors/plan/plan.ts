@@ -78,6 +78,7 @@ export function cudaKernelGap(p: Program): string | null {
   for (const n of p.nodes) {
     if (n.op === 'attention' && n.causal === false) return `CUDA executor: bidirectional attention (${n.out}, an encoder) has no CUDA kernel yet; use the CPU executor`;
     if (n.op === 'gelu_erf') return `CUDA executor: exact (erf) GELU (${n.out}) has no CUDA kernel yet; use the CPU executor`;
+    if (n.op === 'first_token') return `CUDA executor: first-token pooling (${n.out}) has no CUDA kernel yet; use the CPU executor`;
     if (n.op === 'token_type_embedding') return `CUDA executor: token-type embeddings (${n.weight}) have no CUDA kernel yet; use the CPU executor`;
     if (n.op === 'position_embedding' && n.offset) return `CUDA executor: offset position ids (${n.weight}, RoBERTa) have no CUDA kernel yet; use the CPU executor`;
   }

@@ -44,6 +44,9 @@ export type Step =
   | { kind: 'gelu_erf'; x: number; out: number; width: number }
   | { kind: 'softcap'; x: number; out: number; width: number; cap: number }
   | { kind: 'add'; a: number; b: number; out: number; width: number }
+  /** First-token pooling: replayed by the harness; its CUDA kernel is not written (cudaKernelGap refuses). */
+  | { kind: 'first_token'; x: number; out: number; width: number }
+  | { kind: 'first_token_bwd'; dout: number; dx: number; width: number }
   /** Final linear [+ soft-capping] + cross-entropy in row chunks; never holds more than chunkRows × V logits. */
   | { kind: 'lm_head_loss'; x: number; weight: string; inF: number; V: number; nll: number; dx: number | null; chunkRows: number; softcap: number }
   | { kind: 'cross_entropy'; logits: number; V: number; nll: number } // logits mode only: no gradient
@@ -96,6 +99,8 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   gelu: (s) => ({ reads: [s.x], writes: [s.out] }),
   gelu_erf: (s) => ({ reads: [s.x], writes: [s.out] }),
   add: (s) => ({ reads: [s.a, s.b], writes: [s.out] }),
+  first_token: (s) => ({ reads: [s.x], writes: [s.out] }),
+  first_token_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
   lm_head_loss: (s) => ({ reads: [s.x], writes: r(s.nll, s.dx) }), // dx assigned: it is always x's first gradient
   cross_entropy: (s) => ({ reads: [s.logits], writes: [s.nll] }),
   rmsnorm_bwd: (s) => ({ reads: [s.dout, s.x, s.rstd], writes: [s.dx] }),

@@ -13,6 +13,7 @@ import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
 import { geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
 import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
+import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
 
 export type Op = OpNode['op'];
 export type NodeOf<K extends Op> = Extract<OpNode, { op: K }>;
@@ -98,7 +99,8 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
   embedding: {
     forward(n, c) {
       const out = c.alloc(n.out);
-      embeddingForward(out, c.inp.ids, c.w(n.weight), c.N, n.width, c.vocab);
+      // the table's own rows: a task head's logits (Program.vocab) are not the word vocabulary
+      embeddingForward(out, c.inp.ids, c.w(n.weight), c.N, n.width, c.w(n.weight).length / n.width);
       if (n.scale !== 1) for (let i = 0; i < out.length; i++) out[i] *= n.scale;
     },
     backward(n, c, dout) {
@@ -133,6 +135,14 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
     },
   },
   geglu: gated(gegluForward, gegluBackward),
+  first_token: {
+    forward: (n, c) => firstTokenForward(c.alloc(n.out), c.get(n.x), c.inp.B, c.inp.T, n.width),
+    backward(n, c, dout) {
+      const dx = new Float64Array(dout.length);
+      firstTokenBackward(dx, dout, c.inp.B, c.inp.T, n.width);
+      c.addGrad(n.x, dx);
+    },
+  },
   softcap: {
     forward: (n, c) => softcapForward(c.alloc(n.out), c.get(n.x), c.N * n.width, n.cap),
     backward(n, c, dout) {
