@@ -782,6 +782,18 @@ export const en = {
   'evalStart.heldOutShare': (p: { percent: number; file: string }) => `its held-out ${p.percent}% of ${p.file}`,
   'evalStart.noHeldOut': 'no held-out rows: pick a dataset',
   'evalStart.heldOutSplit': 'its held-out split',
+  'unreadable.kind.model': 'Base model',
+  'unreadable.kind.dataset': 'Dataset',
+  'unreadable.kind.run': 'Run',
+  'unreadable.title': (p: { count: number }) =>
+    `${p.count} stored record${p.count === 1 ? '' : 's'} could not be read and ${p.count === 1 ? 'is' : 'are'} left out of the lists`,
+  'unreadable.list': 'Unreadable records',
+  'unreadable.removeRun': 'Remove it and its run folder?',
+  'unreadable.removeRecord': 'Remove it from the studio (its files stay)?',
+  'unreadable.yesRemove': 'Yes, remove',
+  'unreadable.keep': 'Keep',
+  'unreadable.removeLabel': (p: { kind: string; name: string }) => `Remove ${p.kind} ${p.name}`,
+  'unreadable.remove': 'Remove',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

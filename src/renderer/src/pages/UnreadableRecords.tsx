@@ -6,8 +6,9 @@ import { useQuery } from '../api/hooks.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { Banner, Button } from '../components/index.ts';
 import { useStudio } from '../state/studio.tsx';
+import { t } from '../i18n/t.ts';
 
-const KIND_LABEL: Record<UnreadableRecord['kind'], string> = { model: 'Base model', dataset: 'Dataset', run: 'Run' };
+const kindLabel = (kind: UnreadableRecord['kind']) => t(`unreadable.kind.${kind}`);
 
 export function UnreadableRecords() {
   const client = useStudio();
@@ -29,29 +30,22 @@ export function UnreadableRecords() {
   };
 
   return (
-    <Banner
-      tone="info"
-      title={`${records.length} stored record${records.length === 1 ? '' : 's'} could not be read and ${records.length === 1 ? 'is' : 'are'} left out of the lists`}
-    >
-      <ul className="unreadable-records" aria-label="Unreadable records">
+    <Banner tone="info" title={t('unreadable.title', { count: records.length })}>
+      <ul className="unreadable-records" aria-label={t('unreadable.list')}>
         {records.map((record) => (
           <li key={`${record.kind}:${record.id}`}>
             <strong>
-              {KIND_LABEL[record.kind]} “{record.name}”
+              {kindLabel(record.kind)} “{record.name}”
             </strong>{' '}
             ({record.id}): {record.reason}{' '}
             {confirming === record.id ? (
               <>
-                <span>
-                  {record.kind === 'run'
-                    ? 'Remove it and its run folder?'
-                    : 'Remove it from the studio (its files stay)?'}
-                </span>{' '}
+                <span>{record.kind === 'run' ? t('unreadable.removeRun') : t('unreadable.removeRecord')}</span>{' '}
                 <Button size="sm" variant="danger" onClick={() => void remove(record)}>
-                  Yes, remove
+                  {t('unreadable.yesRemove')}
                 </Button>{' '}
                 <Button size="sm" variant="ghost" onClick={() => setConfirming(null)}>
-                  Keep
+                  {t('unreadable.keep')}
                 </Button>
               </>
             ) : (
@@ -60,9 +54,12 @@ export function UnreadableRecords() {
                 variant="ghost"
                 icon="trash"
                 onClick={() => setConfirming(record.id)}
-                aria-label={`Remove ${KIND_LABEL[record.kind].toLowerCase()} ${record.name}`}
+                aria-label={t('unreadable.removeLabel', {
+                  kind: kindLabel(record.kind).toLowerCase(),
+                  name: record.name,
+                })}
               >
-                Remove
+                {t('unreadable.remove')}
               </Button>
             )}
           </li>
