@@ -51,6 +51,12 @@ describe('Exports in the browser', () => {
 
     // GGUF q8_0: the estimate the page shows is the core's, before anything is written.
     await page.getByRole('radio', { name: tr('exports.format.gguf'), exact: true }).check();
+    // The K-quant types people ship are offered, each with its help line.
+    for (const type of ['q6_k', 'q5_k_m', 'q4_k_m'] as const) {
+      await page.getByLabel(tr('exports.type')).selectOption(type);
+      await page.getByText(tr(`exports.typeHelp.${type}`)).waitFor();
+    }
+    await screenshot(page, 'exports-k-quant.png');
     await page.getByLabel(tr('exports.type')).selectOption('q8_0');
     const estimate = await serve.invoke<{ bytes: number; path: string }>('exports.estimate', {
       adapterId: adapter.id,
