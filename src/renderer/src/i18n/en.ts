@@ -794,6 +794,21 @@ export const en = {
   'unreadable.keep': 'Keep',
   'unreadable.removeLabel': (p: { kind: string; name: string }) => `Remove ${p.kind} ${p.name}`,
   'unreadable.remove': 'Remove',
+  'quick.intro': (p: { project: string }) =>
+    `This form starts a LoRA run in “${p.project}” with the studio’s defaults for everything it does not ask. The guided wizard (model and dataset cards, a preview of the training text, memory and time estimates) is on the`,
+  'quick.introEnd': ' page.',
+  'quick.what': 'What to train',
+  'quick.how': 'How to train',
+  'quick.rank': 'LoRA rank (r)',
+  'quick.alpha': 'LoRA alpha',
+  'quick.epochs': 'Epochs',
+  'quick.maxSteps': 'Max steps',
+  'quick.maxSeqLength': 'Max sequence length',
+  'quick.evalShare': 'Evaluation share',
+  'quick.problems': 'The configuration has problems',
+  'quick.notStarted': 'The run did not start',
+  'quick.reset': 'Reset to defaults',
+  'quick.start': 'Start fine-tune',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -15,7 +15,9 @@ import { t } from '../i18n/t.ts';
 // The same points as the guided wizard's gate (one catalogue entry each).
 const wizardWill = () => [t('wizard.will1'), t('wizard.will2'), t('wizard.will3'), t('wizard.will4')];
 
-const ratioDescription = EvalSplit.options.flatMap((option) => ('ratio' in option.shape ? [option.shape.ratio.description] : []))[0];
+const ratioDescription = EvalSplit.options.flatMap((option) =>
+  'ratio' in option.shape ? [option.shape.ratio.description] : [],
+)[0];
 
 /** The one-line explanation of each field, from the contract's schema descriptions. */
 const HINTS: Record<RunFormField, string> = {
@@ -34,10 +36,7 @@ const HINTS: Record<RunFormField, string> = {
 export function NewFineTunePage() {
   return (
     <>
-      <PageHeader
-        title={t('nav.new')}
-        description={t('quick.description')}
-      />
+      <PageHeader title={t('nav.new')} description={t('quick.description')} />
       <ProjectGate pageTitle={t('nav.new')} icon="spark" will={wizardWill()}>
         {(project) => <QuickStartForm key={project.id} project={project} />}
       </ProjectGate>
@@ -53,7 +52,11 @@ function QuickStartForm({ project }: { project: Project }) {
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const field = (name: RunFormField, label: string, extra: { inputMode?: 'decimal' | 'numeric'; placeholder?: string; autoFocus?: boolean } = {}) => (
+  const field = (
+    name: RunFormField,
+    label: string,
+    extra: { inputMode?: 'decimal' | 'numeric'; placeholder?: string; autoFocus?: boolean } = {},
+  ) => (
     <TextField
       label={label}
       hint={HINTS[name]}
@@ -88,30 +91,30 @@ function QuickStartForm({ project }: { project: Project }) {
 
   return (
     <form className="stack run-form" onSubmit={(event) => void submit(event)} noValidate>
-      <Banner tone="info" title="Quick start">
-        This form starts a LoRA run in “{project.name}” with the studio’s defaults for everything it does not ask. The guided wizard
-        (model and dataset cards, a preview of the training text, memory and time estimates) is on the <a href="#/new">New fine-tune</a> page.
+      <Banner tone="info" title={t('wizard.quickStart')}>
+        {t('quick.intro', { project: project.name })} <a href="#/new">{t('nav.new')}</a>
+        {t('quick.introEnd')}
       </Banner>
-      <Card title="What to train">
+      <Card title={t('quick.what')}>
         <div className="form-grid">
-          {field('model', 'Base model folder', { placeholder: '/path/to/SmolLM2-135M-Instruct', autoFocus: true })}
-          {field('dataset', 'Dataset file', { placeholder: '/path/to/train.jsonl' })}
-          {field('name', 'Run name')}
+          {field('model', t('exports.baseFolder'), { placeholder: '/path/to/SmolLM2-135M-Instruct', autoFocus: true })}
+          {field('dataset', t('datasets.file'), { placeholder: '/path/to/train.jsonl' })}
+          {field('name', t('run.name'))}
         </div>
       </Card>
-      <Card title="How to train">
+      <Card title={t('quick.how')}>
         <div className="form-grid form-grid-2">
-          {field('r', 'LoRA rank (r)', { inputMode: 'numeric' })}
-          {field('alpha', 'LoRA alpha', { inputMode: 'decimal' })}
-          {field('learningRate', 'Learning rate', { inputMode: 'decimal' })}
-          {field('epochs', 'Epochs', { inputMode: 'decimal' })}
-          {field('maxSteps', 'Max steps', { inputMode: 'numeric' })}
-          {field('maxSeqLength', 'Max sequence length', { inputMode: 'numeric' })}
-          {field('evalShare', 'Evaluation share', { inputMode: 'decimal' })}
+          {field('r', t('quick.rank'), { inputMode: 'numeric' })}
+          {field('alpha', t('quick.alpha'), { inputMode: 'decimal' })}
+          {field('learningRate', t('run.learningRate'), { inputMode: 'decimal' })}
+          {field('epochs', t('quick.epochs'), { inputMode: 'decimal' })}
+          {field('maxSteps', t('quick.maxSteps'), { inputMode: 'numeric' })}
+          {field('maxSeqLength', t('quick.maxSeqLength'), { inputMode: 'numeric' })}
+          {field('evalShare', t('quick.evalShare'), { inputMode: 'decimal' })}
         </div>
       </Card>
       {otherErrors.length > 0 ? (
-        <Banner title="The configuration has problems">
+        <Banner title={t('quick.problems')}>
           <ul className="plain-list">
             {otherErrors.map((message) => (
               <li key={message}>{message}</li>
@@ -119,13 +122,13 @@ function QuickStartForm({ project }: { project: Project }) {
           </ul>
         </Banner>
       ) : null}
-      {failure ? <Banner title="The run did not start">{failure}</Banner> : null}
+      {failure ? <Banner title={t('quick.notStarted')}>{failure}</Banner> : null}
       <div className="form-actions">
         <Button type="button" variant="ghost" onClick={() => setValues(RUN_FORM_DEFAULTS)} disabled={busy}>
-          Reset to defaults
+          {t('quick.reset')}
         </Button>
         <Button type="submit" variant="primary" icon="spark" busy={busy}>
-          Start fine-tune
+          {t('quick.start')}
         </Button>
       </div>
     </form>
