@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStudioCore, type StudioCore } from '../../src/main/core/index.ts';
-import { DEFAULT_MODEL_DIR, DEMO_DATASET_DIR, runDemo, type DemoResult } from '../../src/main/cli/commands/demo.ts';
+import { DEFAULT_MODEL_DIR, type DemoResult } from '../../src/main/cli/commands/demo.ts';
+import { runShortDemo } from '../fixtures/short-demo.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lora-demo-records-'));
 const dataDir = join(root, 'data');
@@ -15,21 +16,7 @@ let demo: DemoResult;
 
 beforeAll(async () => {
   core = createStudioCore({ dataDir });
-  demo = await runDemo(
-    core,
-    dataDir,
-    {
-      method: 'lora',
-      steps: 4,
-      model: DEFAULT_MODEL_DIR,
-      datasetDir: DEMO_DATASET_DIR,
-      trainLimit: 32,
-      evalLimit: 8,
-      seed: 42,
-      gguf: true,
-    },
-    () => undefined,
-  );
+  demo = await runShortDemo(core, dataDir);
 }, 300_000);
 
 afterAll(async () => {

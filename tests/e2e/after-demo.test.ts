@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { createStudioCore } from '../../src/main/core/index.ts';
-import { DEFAULT_MODEL_DIR, DEMO_DATASET_DIR, runDemo, type DemoResult } from '../../src/main/cli/commands/demo.ts';
+import type { DemoResult } from '../../src/main/cli/commands/demo.ts';
+import { runShortDemo } from '../fixtures/short-demo.ts';
 import {
   buildRenderer,
+  collectHttpErrors,
   collectPageErrors,
   launchChromium,
   newStudioContext,
@@ -28,21 +30,7 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lora-after-demo-'));
   const core = createStudioCore({ dataDir });
   try {
-    demo = await runDemo(
-      core,
-      dataDir,
-      {
-        method: 'lora',
-        steps: 4,
-        model: DEFAULT_MODEL_DIR,
-        datasetDir: DEMO_DATASET_DIR,
-        trainLimit: 32,
-        evalLimit: 8,
-        seed: 42,
-        gguf: true,
-      },
-      () => undefined,
-    );
+    demo = await runShortDemo(core, dataDir);
   } finally {
     await core.close();
   }
@@ -59,10 +47,7 @@ describe('every page after the demo', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    const httpErrors: string[] = [];
-    page.on('response', (response) => {
-      if (response.status() >= 400) httpErrors.push(`${response.status()} ${response.url()}`);
-    });
+    const httpErrors = collectHttpErrors(page);
     await page.goto(serve.url);
     await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
     await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Demo' });

@@ -198,6 +198,15 @@ export function collectPageErrors(page: Page): string[] {
   return errors;
 }
 
+/** Records responses of 400 and above, which a clean page never gets. */
+export function collectHttpErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
+  });
+  return errors;
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, localized(name)) });

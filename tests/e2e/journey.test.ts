@@ -3,9 +3,10 @@
 // page's Evaluate (base and tuned in one row, per-example table) → Chat with it → Merge/Export to GGUF. Zero console
 // errors and zero HTTP errors along the way; a screenshot of every step under test-output/e2e/journey-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   buildRenderer,
+  collectHttpErrors,
   collectPageErrors,
   launchChromium,
   newStudioContext,
@@ -27,15 +28,6 @@ afterAll(async () => {
   await browser?.close();
   await serve?.stop();
 });
-
-/** Responses of 400 and above, which a clean journey never gets. */
-function collectHttpErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('response', (response) => {
-    if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
-  });
-  return errors;
-}
 
 const TRAIN_STEPS = 30; // the Balanced recipe's 120 steps take minutes on 2 shared cores; 30 already change the style
 

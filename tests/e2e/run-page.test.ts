@@ -16,7 +16,7 @@ import {
   tr,
   type ServeProcess,
 } from './harness.ts';
-import { tinyModelAndData, type TinyRun } from './tiny-runs.ts';
+import { importDataset, tinyModelAndData, type TinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -176,13 +176,7 @@ describe('the run page', () => {
 
   it('a template that cannot render the example blocks Next, saying why', async () => {
     await serve.invoke('models.open', { path: files.model });
-    const job = await serve.invoke<{ id: string }>('datasets.import', { projectId, path: files.dataset });
-    for (
-      let i = 0;
-      i < 100 && (await serve.invoke<{ status: string }>('jobs.get', { id: job.id })).status !== 'succeeded';
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 200));
+    await importDataset(serve, projectId, files.dataset);
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     await openStudio(page, '#/new');

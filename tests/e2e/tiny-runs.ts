@@ -80,3 +80,16 @@ export async function openPage(page: Page, serve: ServeProcess, projectName: str
   await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: label, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: label }).waitFor();
 }
+
+/** Imports a dataset file into a project through the API and waits until the import job succeeded. */
+export async function importDataset(serve: ServeProcess, projectId: string, path: string, name?: string): Promise<void> {
+  const job = await serve.invoke<{ id: string }>('datasets.import', { projectId, path, ...(name ? { name } : {}) });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { status, error } = await serve.invoke<{ status: string; error: string | null }>('jobs.get', { id: job.id });
+    if (status === 'succeeded') return;
+    if (status !== 'running' && status !== 'queued') throw new Error(`importing ${path} ended ${status}: ${error}`);
+    if (Date.now() > deadline) throw new Error(`importing ${path} still ${status} after 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
