@@ -216,11 +216,11 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
   return (
     <Card title={t('wizard.title.model')}>
       <div className="stack">
-        <p className="muted">The open model you fine-tune. The studio reads Hugging Face model folders (config.json, tokenizer.json, safetensors weights).</p>
+        <p className="muted">{t('wizard.modelIntro')}</p>
         <ModelCards selectedId={draft.modelId} onChoose={chooseModel} />
-        <div className="choice-row" role="radiogroup" aria-label="Where the model comes from">
-          <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title="A folder on this machine" text="A model you already have: the folder with config.json." />
-          <Choice name="model-source" checked={draft.modelSource === 'hub'} onChange={() => update({ modelSource: 'hub' })} title="Hugging Face Hub" text="Download by id into the shared Hugging Face cache (resumes if interrupted)." />
+        <div className="choice-row" role="radiogroup" aria-label={t('wizard.modelSource')}>
+          <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title={t('wizard.localTitle')} text="A model you already have: the folder with config.json." />
+          <Choice name="model-source" checked={draft.modelSource === 'hub'} onChange={() => update({ modelSource: 'hub' })} title={t('wizard.hubTitle')} text={t('wizard.hubText')} />
         </div>
         {draft.modelSource === 'local' ? (
           <form className="field-row" onSubmit={(e) => (e.preventDefault(), void open())}>
@@ -241,26 +241,26 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
         ) : (
           <div className="stack">
             <form className="field-row" onSubmit={(e) => (e.preventDefault(), void download())}>
-              <TextField label="Hub model id" value={draft.hubRepo} onChange={(e) => update({ hubRepo: e.target.value })} placeholder="HuggingFaceTB/SmolLM2-135M-Instruct" error={error} spellCheck={false} hint="owner/name as on huggingface.co. Gated models need HF_TOKEN set where the studio runs." />
-              <TextField label="Revision" value={draft.hubRevision} onChange={(e) => update({ hubRevision: e.target.value })} hint="Branch, tag or commit." spellCheck={false} />
+              <TextField label={t('wizard.hubId')} value={draft.hubRepo} onChange={(e) => update({ hubRepo: e.target.value })} placeholder="HuggingFaceTB/SmolLM2-135M-Instruct" error={error} spellCheck={false} hint={t('wizard.hubIdHint')} />
+              <TextField label={t('wizard.revision')} value={draft.hubRevision} onChange={(e) => update({ hubRevision: e.target.value })} hint={t('wizard.revisionHint')} spellCheck={false} />
               <Button type="submit" variant="primary" disabled={draft.hubRepo.trim() === '' || pulling}>
-                Download
+                {t('wizard.download')}
               </Button>
             </form>
             {pull.job ? (
               <div className="stack">
-                <JobProgress job={pull.job} running={pulling} onCancel={pull.cancel} label="Download progress" pending="starting…" failedTitle="The download failed" />
-                {pull.job.status === 'cancelled' ? <Banner tone="info" title="Download cancelled">What was downloaded is kept; downloading again resumes.</Banner> : null}
+                <JobProgress job={pull.job} running={pulling} onCancel={pull.cancel} label={t('wizard.downloadProgress')} pending="starting…" failedTitle={t('wizard.downloadFailed')} />
+                {pull.job.status === 'cancelled' ? <Banner tone="info" title={t('wizard.downloadCancelled')}>{t('wizard.downloadCancelledBody')}</Banner> : null}
               </div>
             ) : null}
           </div>
         )}
-        <QueryView state={models.state} loadingLabel="Loading base models…" errorTitle="Could not load the base models" onRetry={models.reload}>
+        <QueryView state={models.state} loadingLabel={t('wizard.loadingModels')} errorTitle={t('wizard.modelsFailed')} onRetry={models.reload}>
           {(list) =>
             list.length > 0 ? (
               <div className="field select-field">
                 <label className="field-label" htmlFor="known-model">
-                  Or pick a model opened before
+                  {t('wizard.pickOpened')}
                 </label>
                 <select
                   id="known-model"
@@ -334,12 +334,9 @@ const COLUMNS_OF: Record<DatasetShape, string[]> = {
   alpaca: ['instruction', 'input', 'output'],
   chat: ['messages', 'role_key', 'content_key'],
 };
-const FORMAT_LABEL: Record<DatasetShape, string> = {
-  text: 'Plain text (every token trained)',
-  completion: 'Prompt → completion pairs',
-  alpaca: 'Instruction / input / output (alpaca)',
-  chat: 'Chat conversations (messages)',
-};
+const DATASET_SHAPES: DatasetShape[] = ['text', 'completion', 'alpaca', 'chat'];
+/** A dataset shape's name in the UI language (read when rendering, so it follows a language change). */
+const formatLabel = (shape: DatasetShape) => t(`wizard.fmt.${shape}`);
 
 function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }: { project: Project; draft: WizardDraft; update: Update; datasets: DatasetsQuery; dataset: Dataset | null; fieldErrors: Partial<Record<keyof WizardDraft, string>> }) {
   const client = useStudio();
@@ -406,7 +403,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
             list.length > 0 ? (
               <div className="field select-field">
                 <label className="field-label" htmlFor="known-dataset">
-                  Or pick one of this project’s datasets
+                  {t('wizard.pickProjectDataset')}
                 </label>
                 <select
                   id="known-dataset"
@@ -450,20 +447,20 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
             <MappingEditor dataset={dataset} running={running} onReimport={(format, columns) => void startImport({ format, columns })} />
             {dataset.badRows > 0 ? <ProblemList problems={dataset.problems.slice(0, 5)} total={dataset.badRows} /> : null}
             <div className="choice-row" role="radiogroup" aria-label="Held-out rows">
-              <Choice name="eval-kind" checked={draft.evalKind === 'ratio'} onChange={() => update({ evalKind: 'ratio' })} title="Hold out a share of this file" text="A random share (the seed picks it) measures eval loss." />
-              <Choice name="eval-kind" checked={draft.evalKind === 'file'} onChange={() => update({ evalKind: 'file' })} title="A separate eval file" text="Rows of another file, in the same format, never trained on." />
+              <Choice name="eval-kind" checked={draft.evalKind === 'ratio'} onChange={() => update({ evalKind: 'ratio' })} title={t('wizard.holdOutTitle')} text={t('wizard.holdOutText')} />
+              <Choice name="eval-kind" checked={draft.evalKind === 'file'} onChange={() => update({ evalKind: 'file' })} title={t('wizard.evalFileTitle')} text={t('wizard.evalFileText')} />
             </div>
             {draft.evalKind === 'file' ? (
               <div className="field-row">
-                <TextField label="Eval file" value={draft.evalFile} onChange={(e) => update({ evalFile: e.target.value })} placeholder="/home/me/data/support-answers-eval.jsonl" hint="The full path of the eval file." error={fieldErrors.evalFile} spellCheck={false} />
-                <BrowseButton kind="file" title="Choose an eval file" extensions={DATA_EXTENSIONS} onPick={(path) => update({ evalFile: path })} onError={setError} />
+                <TextField label={t('wizard.evalFile')} value={draft.evalFile} onChange={(e) => update({ evalFile: e.target.value })} placeholder="/home/me/data/support-answers-eval.jsonl" hint={t('wizard.evalFileHint')} error={fieldErrors.evalFile} spellCheck={false} />
+                <BrowseButton kind="file" title={t('wizard.chooseEvalFile')} extensions={DATA_EXTENSIONS} onPick={(path) => update({ evalFile: path })} onError={setError} />
               </div>
             ) : null}
             <div className="field-row">
-              {draft.evalKind === 'ratio' ? <TextField label="Evaluation share" value={draft.evalRatio} onChange={(e) => update({ evalRatio: e.target.value })} hint="Rows held out to measure eval loss (0.1 = 10%; 0 = none)." error={fieldErrors.evalRatio} inputMode="decimal" /> : null}
-              <TextField label="Seed" value={draft.seed} onChange={(e) => update({ seed: e.target.value })} hint={HINTS.seed} error={fieldErrors.seed} inputMode="numeric" />
+              {draft.evalKind === 'ratio' ? <TextField label={t('quick.evalShare')} value={draft.evalRatio} onChange={(e) => update({ evalRatio: e.target.value })} hint={t('wizard.evalShareHint')} error={fieldErrors.evalRatio} inputMode="decimal" /> : null}
+              <TextField label={t('run.seed')} value={draft.seed} onChange={(e) => update({ seed: e.target.value })} hint={HINTS.seed} error={fieldErrors.seed} inputMode="numeric" />
             </div>
-            {draft.evalKind === 'ratio' && split && 'error' in split ? <Banner title="Could not split the dataset">{split.error}</Banner> : null}
+            {draft.evalKind === 'ratio' && split && 'error' in split ? <Banner title={t('wizard.splitFailed')}>{split.error}</Banner> : null}
             {draft.evalKind === 'ratio' && split && !('error' in split) ? (
               <p aria-live="polite">
                 <strong>{split.train}</strong> rows to train on, <strong>{split.eval}</strong> held out for evaluation
@@ -487,17 +484,17 @@ function MappingEditor({ dataset, running, onReimport }: { dataset: Dataset; run
   const changed = format !== dataset.format || JSON.stringify(columns) !== JSON.stringify(dataset.columns);
   return (
     <fieldset className="settings-fieldset">
-      <legend>Format and columns</legend>
-      <p className="muted">Detected: {dataset.mappingReason}. Change them if the detection is wrong, then import again.</p>
+      <legend>{t('wizard.formatAndColumns')}</legend>
+      <p className="muted">{t('wizard.detected', { reason: dataset.mappingReason })}</p>
       <div className="field-row">
         <div className="field select-field">
           <label className="field-label" htmlFor="dataset-format">
-            Format
+            {t('datasets.format')}
           </label>
           <select id="dataset-format" value={format} onChange={(e) => setFormat(e.target.value as DatasetShape)}>
-            {(Object.keys(FORMAT_LABEL) as DatasetShape[]).map((f) => (
+            {DATASET_SHAPES.map((f) => (
               <option key={f} value={f}>
-                {FORMAT_LABEL[f]}
+                {formatLabel(f)}
               </option>
             ))}
           </select>
@@ -508,7 +505,7 @@ function MappingEditor({ dataset, running, onReimport }: { dataset: Dataset; run
       </div>
       {changed ? (
         <Button size="sm" disabled={running} onClick={() => onReimport(format, Object.fromEntries(COLUMNS_OF[format].filter((k) => columns[k]?.trim()).map((k) => [k, columns[k].trim()])))}>
-          Import again with this mapping
+          {t('wizard.importAgain')}
         </Button>
       ) : null}
     </fieldset>
@@ -546,16 +543,16 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
             name="template"
             checked={draft.templateKind === 'auto'}
             onChange={() => update({ templateKind: 'auto' })}
-            title="The model’s chat template"
-            text={model.chatTemplate ? 'Recommended: the exact format the model was trained to chat in.' : 'This model has none: rows are used as plain text.'}
+            title={t('wizard.chatTemplateTitle')}
+            text={model.chatTemplate ? t('wizard.chatTemplateYes') : t('wizard.chatTemplateNo')}
           />
-          <Choice name="template" checked={draft.templateKind === 'prompt'} onChange={() => update({ templateKind: 'prompt' })} title="A prompt template" text="Your own text with {placeholders} naming columns; the answer follows it." />
-          <Choice name="template" checked={draft.templateKind === 'plain'} onChange={() => update({ templateKind: 'plain' })} title="No template" text="Train on the text as it is." />
+          <Choice name="template" checked={draft.templateKind === 'prompt'} onChange={() => update({ templateKind: 'prompt' })} title={t('wizard.promptTemplateTitle')} text={t('wizard.promptTemplateText')} />
+          <Choice name="template" checked={draft.templateKind === 'plain'} onChange={() => update({ templateKind: 'plain' })} title={t('wizard.noTemplateTitle')} text={t('wizard.noTemplateText')} />
         </div>
         {draft.templateKind === 'prompt' ? (
           <div className="field">
             <label className="field-label" htmlFor="prompt-template">
-              Prompt template
+              {t('wizard.promptTemplate')}
             </label>
             <textarea id="prompt-template" className="textarea" value={draft.promptTemplate} onChange={(e) => update({ promptTemplate: e.target.value })} aria-invalid={fieldErrors.promptTemplate ? true : undefined} spellCheck={false} />
             <span className="field-hint">Placeholders for this dataset: {placeholders.join(', ')}. The completion is appended after the template and trained.</span>
@@ -574,14 +571,14 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
           </strong>
           <span className="row">
             <Button size="sm" disabled={example === 0} onClick={() => setExample((n) => Math.max(0, n - 1))}>
-              Previous example
+              {t('wizard.previousExample')}
             </Button>
             <Button size="sm" disabled={example >= dataset.examples - 1} onClick={() => setExample((n) => Math.min(dataset.examples - 1, n + 1))}>
-              Next example
+              {t('wizard.nextExample')}
             </Button>
           </span>
         </div>
-        <QueryView state={preview.state} loadingLabel="Rendering the example…" errorTitle="Could not render the example" onRetry={preview.reload}>
+        <QueryView state={preview.state} loadingLabel={t('wizard.rendering')} errorTitle={t('wizard.renderFailed')} onRetry={preview.reload}>
           {(data) => (data.rows[0] ? <TokenView row={data.rows[0]} label="Rendered training example" /> : <p className="muted">No rows.</p>)}
         </QueryView>
       </div>
@@ -634,19 +631,19 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
         <div className="form-grid form-grid-2">
           {draft.method !== 'full' ? (
             <>
-              {field('r', 'Rank (r)', { mode: 'numeric' })}
-              {field('alpha', 'Alpha (lora_alpha)')}
-              {field('dropout', 'Dropout')}
-              {field('targetModules', 'Target modules', { mode: 'text' })}
+              {field('r', t('wizard.field.r'), { mode: 'numeric' })}
+              {field('alpha', t('wizard.field.alpha'))}
+              {field('dropout', t('wizard.field.dropout'))}
+              {field('targetModules', t('wizard.field.targetModules'), { mode: 'text' })}
             </>
           ) : null}
-          {field('learningRate', 'Learning rate')}
-          {field('epochs', 'Epochs')}
-          {field('maxSteps', 'Max steps', { mode: 'numeric' })}
-          {field('maxSeqLength', 'Max sequence length', { mode: 'numeric' })}
-          {field('microBatch', 'Micro-batch size', { mode: 'numeric' })}
-          {field('gradAccum', 'Gradient accumulation', { mode: 'numeric' })}
-          {field('warmupSteps', 'Warm-up steps', { mode: 'numeric' })}
+          {field('learningRate', t('run.learningRate'))}
+          {field('epochs', t('quick.epochs'))}
+          {field('maxSteps', t('quick.maxSteps'), { mode: 'numeric' })}
+          {field('maxSeqLength', t('quick.maxSeqLength'), { mode: 'numeric' })}
+          {field('microBatch', t('wizard.field.microBatch'), { mode: 'numeric' })}
+          {field('gradAccum', t('wizard.field.gradAccum'), { mode: 'numeric' })}
+          {field('warmupSteps', t('wizard.field.warmupSteps'), { mode: 'numeric' })}
           <label className="choice">
             <input type="checkbox" checked={draft.packing} onChange={(e) => update({ packing: e.target.checked })} />
             <span>
@@ -702,7 +699,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
   };
   return (
     <Card title="5. Review and start">
-      <QueryView state={plan.state} loadingLabel="Counting parameters and estimating cost…" errorTitle="Could not plan this run" onRetry={plan.reload}>
+      <QueryView state={plan.state} loadingLabel={t('wizard.planning')} errorTitle={t('wizard.planFailed')} onRetry={plan.reload}>
         {(p) => (
           <div className="stack">
             <dl className="summary-grid" aria-label="Run estimate">
@@ -757,12 +754,12 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
               </div>
             </details>
             <form className="field-row" onSubmit={(e) => (e.preventDefault(), void start())}>
-              <TextField label="Run name" value={draft.runName} onChange={(e) => update({ runName: e.target.value })} placeholder="run 1" hint="Optional: how the run is listed." />
+              <TextField label={t('run.name')} value={draft.runName} onChange={(e) => update({ runName: e.target.value })} placeholder="run 1" hint={t('wizard.runNameHint')} />
               <Button type="submit" variant="primary" icon="spark" busy={starting} disabled={p.warnings.some((w) => w.blocking)}>
-                Start fine-tune
+                {t('quick.start')}
               </Button>
             </form>
-            {error ? <Banner title="The run did not start">{error}</Banner> : null}
+            {error ? <Banner title={t('quick.notStarted')}>{error}</Banner> : null}
           </div>
         )}
       </QueryView>
