@@ -267,12 +267,12 @@ describe('exports service', () => {
     expect(Math.abs(done.sizeBytes! - estimate.bytes) / done.sizeBytes!).toBeLessThan(0.15);
     const parsed = await gguf(done.path, { allowLocalFile: true });
     expect((parsed.metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(15); // MOSTLY_Q4_K_M
-    // The fixture's rows (64 wide) are not whole 256-value super-blocks: its matrices fall back to Q8_0 as the mix says.
+    // The fixture's rows (64 wide) are not whole 256-value super-blocks: its matrices fall back to Q5_0 (the output head to Q8_0) as in llama.cpp.
     const model = await openModelFolder(fx.model.dir);
     const want = ggufTableTypes(model.table, 'q4_k_m');
     await model.close();
     const byName = new Map(parsed.tensorInfos.map((t) => [t.name, Number(t.dtype)]));
     expect(model.table.map((e) => byName.get(e.gguf))).toEqual(want);
-    expect(want).toContain(GgmlType.Q8_0);
+    expect(want).toContain(GgmlType.Q5_0);
   });
 });

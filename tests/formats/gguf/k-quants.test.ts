@@ -8,6 +8,7 @@ import {
   encodeGgml,
   decodeGgml,
   quantizeQ4_0,
+  quantizeQ5,
   ggufTensorTypes,
   useMoreBits,
   writeGguf,
@@ -85,6 +86,37 @@ describe('K-quants', () => {
       expect(errors(c, decodeGgml(k.type, encodeGgml(k.type, c), c.length)).max).toBeLessThan(0.75 / 60);
   });
 
+  it('Q5_0 / Q5_1 (the fallbacks for rows that are not whole super-blocks): 22 / 24 bytes per 32, error within a step', () => {
+    const x = new Float32Array(32 * 64).map(seededNormal(13));
+    for (const [type, withMin, bytes] of [
+      [GgmlType.Q5_0, false, 22],
+      [GgmlType.Q5_1, true, 24],
+    ] as const) {
+      const q = quantizeQ5(x, withMin);
+      expect(q.length).toBe(64 * bytes);
+      expect(ggmlBytes(type, x.length)).toBe(q.length);
+      const y = decodeGgml(type, q, x.length);
+      for (let b = 0; b < 64; b++) {
+        const xb = x.subarray(32 * b, 32 * b + 32);
+        const range = withMin ? Math.max(...xb) - Math.min(...xb) : 2 * Math.max(...xb.map(Math.abs));
+        // 32 levels over the range: rounding costs ≤ half a step, plus what the f16 d and min round off
+        // (Q5_0's top code stops at 31, so a value near +max may be one step off).
+        for (let j = 0; j < 32; j++)
+          expect(Math.abs(y[32 * b + j] - xb[j])).toBeLessThanOrEqual(
+            (withMin ? 0.6 : 1.05) * (range / (withMin ? 31 : 32)),
+          );
+      }
+    }
+    // Hand-made Q5_0 block: max magnitude −16 → d = 1; value 3 → code 19: low nibble 3, fifth bit set.
+    const hand = new Float32Array(32);
+    hand[0] = 3;
+    hand[16] = -16;
+    const hq = quantizeQ5(hand, false);
+    expect(new DataView(hq.buffer).getUint32(2, true) & 1).toBe(1);
+    expect(hq[6] & 0xf).toBe(3);
+    expect(hq[6] >> 4).toBe(0); // −16 → code 0
+  });
+
   it('refuses lengths and rows that are not whole super-blocks', async () => {
     expect(() => encodeGgml(GgmlType.Q6_K, new Float32Array(300))).toThrow(
       /Q6_K needs a multiple of 256 values, got 300/,
@@ -144,13 +176,15 @@ describe('K-quant mixes (llama_tensor_get_type without an importance matrix)', (
     }
   });
 
-  it('Q5_K_M and Q6_K; tied embeddings are the output; rows not whole super-blocks fall back to Q8_0 (or F16)', () => {
+  it('Q5_K_M and Q6_K; tied embeddings are the output; rows not whole super-blocks fall back as llama.cpp does (Q5_0, Q5_1, Q8_0, else F16)', () => {
     const tied = tensors(true, 640);
     const q5 = ggufTensorTypes(tied, 'q5_k_m');
     expect(typeOf(tied, q5, 'token_embd.weight')).toBe('Q6_K');
     expect(typeOf(tied, q5, 'blk.1.attn_v.weight')).toBe('Q5_K');
     expect(typeOf(tied, q5, 'blk.0.attn_v.weight')).toBe('Q6_K');
-    expect(typeOf(tied, q5, 'blk.1.ffn_down.weight')).toBe('Q8_0'); // rows of 640
+    expect(typeOf(tied, q5, 'blk.1.ffn_down.weight')).toBe('Q5_1'); // rows of 640: Q5_K falls back to Q5_1
+    expect(typeOf(tied, q5, 'blk.0.ffn_down.weight')).toBe('Q8_0'); // and Q6_K to Q8_0
+    expect(typeOf(tied, ggufTensorTypes(tied, 'q4_k_m'), 'blk.1.ffn_down.weight')).toBe('Q5_0'); // and Q4_K to Q5_0
     expect(typeOf(tied, q5, 'blk.1.ffn_up.weight')).toBe('Q5_K');
     const q6 = ggufTensorTypes(tied, 'q6_k');
     expect(

@@ -436,6 +436,24 @@ describe('K-quant GGUF (Q6_K, Q5_K_M, Q4_K_M) in llama.cpp', () => {
     }
   });
 
+  it('rows that are not whole super-blocks (64 wide): the Q5_0 / Q5_1 / Q8_0 fallbacks are read by llama.cpp as we wrote them', async () => {
+    const tiny = await makeTinyModel(join(dir, 'llama-k64'), 'llama', { tied: false, seed: 103, std: 0.2 });
+    const model = await openModelFolder(tiny.dir);
+    const table = model.table.map((e) => ({ hf: e.hfName, name: e.gguf, shape: e.shape }));
+    await model.close();
+    for (const type of ['q4_k_m', 'q5_k_m'] as const) {
+      const out = join(dir, `llama-k64-${type}.gguf`);
+      const result = await exportGguf({ baseDir: tiny.dir, outFile: out, type });
+      expect(new Set(result.tensors.map((t) => t.type))).toContain(type === 'q4_k_m' ? 'Q5_0' : 'Q5_1');
+      const types = new Map(table.map((t, i) => [t.hf, ggufTensorTypes(table, type)[i]]));
+      const rounded = (name: string, _shape: number[], w: Float32Array) => {
+        const t = types.get(name)!;
+        return t === GgmlType.F32 ? w : decodeGgml(t, encodeGgml(t, w), w.length);
+      };
+      compare(await referenceLogits(tiny.dir, null, PROMPT, rounded), await llamaCppLogProbs(out, PROMPT), 0.1);
+    }
+  });
+
   it('bundled model: perplexity on its own sampled text within a few percent of f16 (Q4_K_M ≤ 5%), files smaller', async () => {
     const base = join(process.cwd(), 'resources', 'default-model');
     const f16 = join(dir, 'default-f16.gguf');

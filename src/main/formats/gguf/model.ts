@@ -15,7 +15,7 @@ import type { HfTensorEntry } from '../model/tensors.ts';
 import { transpose2d, linearModules } from '../model/tensors.ts';
 import { readAdapter, layerScale, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
-import { writeGguf, gv, GgmlType, QK, ggmlBlockSize, type GgufTensor, type GgufValue } from './writer.ts';
+import { writeGguf, gv, GgmlType, ggmlBlockSize, type GgufTensor, type GgufValue } from './writer.ts';
 import { QK_K } from './k-quants.ts';
 import { ggufTokenizerMetadata } from './tokenizer.ts';
 import { explainWriteError, guardOutput, markOutputFile, physicalPath, type GuardedInput } from '../output-guard.ts';
@@ -161,6 +161,12 @@ function ggufShape(entry: HfTensorEntry): number[] {
   return entry.transpose ? [entry.shape[1], entry.shape[0]] : entry.shape;
 }
 
+const K_FALLBACK = new Map([
+  [GgmlType.Q4_K, GgmlType.Q5_0],
+  [GgmlType.Q5_K, GgmlType.Q5_1],
+  [GgmlType.Q6_K, GgmlType.Q8_0],
+]);
+
 /** llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between. */
 export function useMoreBits(i: number, n: number): boolean {
   return i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
@@ -170,9 +176,8 @@ export function useMoreBits(i: number, n: number): boolean {
  * The ggml type of each tensor, as llama.cpp's llama_tensor_get_type picks it for a file type
  * (without an importance matrix): 1-D tensors stay F32; for the K mixes the output head (the token
  * embedding when tied) is Q6_K, and in Q4_K_M / Q5_K_M the attn_v (or fused attn_qkv) and ffn_down
- * of the layers useMoreBits picks are Q6_K. A row that is not whole blocks falls back: llama.cpp
- * writes Q5_0/Q5_1 for Q4_K/Q5_K and Q8_0 for Q6_K; we write Q8_0 for all (more bits, never fewer),
- * or F16 where the row is not whole Q8_0 blocks either.
+ * of the layers useMoreBits picks are Q6_K. A row that is not whole super-blocks falls back as in
+ * llama.cpp: Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, and F16 where the row is not whole blocks of 32 either.
  */
 export function ggufTensorTypes(tensors: readonly { name: string; shape: number[] }[], type: GgufOutType): GgmlType[] {
   const base = OUT_TYPES[type].ggml;
@@ -193,7 +198,8 @@ export function ggufTensorTypes(tensors: readonly { name: string; shape: number[
       else if (isFfnDown(name)) t = mix && useMoreBits(iFfnDown++, nFfnDown) ? GgmlType.Q6_K : base;
     }
     const row = shape[shape.length - 1];
-    if (row % ggmlBlockSize(t) !== 0) t = row % QK === 0 ? GgmlType.Q8_0 : GgmlType.F16;
+    if (row % ggmlBlockSize(t) !== 0) t = K_FALLBACK.get(t) ?? t;
+    if (row % ggmlBlockSize(t) !== 0) t = GgmlType.F16;
     return t;
   });
 }

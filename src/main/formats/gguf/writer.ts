@@ -37,6 +37,8 @@ export enum GgmlType {
   F32 = 0,
   F16 = 1,
   Q4_0 = 2,
+  Q5_0 = 6,
+  Q5_1 = 7,
   Q8_0 = 8,
   Q4_K = 12,
   Q5_K = 13,
@@ -51,6 +53,8 @@ export function ggmlBlockSize(type: GgmlType): number {
   switch (type) {
     case GgmlType.Q8_0:
     case GgmlType.Q4_0:
+    case GgmlType.Q5_0:
+    case GgmlType.Q5_1:
       return QK;
     case GgmlType.Q4_K:
     case GgmlType.Q5_K:
@@ -73,6 +77,10 @@ export function ggmlBytes(type: GgmlType, n: number): number {
       return (n / QK) * (2 + QK);
     case GgmlType.Q4_0:
       return (n / QK) * (2 + QK / 2);
+    case GgmlType.Q5_0:
+      return (n / QK) * (2 + 4 + QK / 2);
+    case GgmlType.Q5_1:
+      return (n / QK) * (4 + 4 + QK / 2);
     case GgmlType.Q4_K:
       return (n / QK_K) * Q4_K_BYTES;
     case GgmlType.Q5_K:
@@ -188,6 +196,10 @@ export function encodeGgml(type: GgmlType, values: Float32Array): Uint8Array {
       return quantizeQ8_0(values);
     case GgmlType.Q4_0:
       return quantizeQ4_0(values);
+    case GgmlType.Q5_0:
+      return quantizeQ5(values, false);
+    case GgmlType.Q5_1:
+      return quantizeQ5(values, true);
     case GgmlType.Q4_K:
       return quantizeQ4_K(values);
     case GgmlType.Q5_K:
@@ -258,6 +270,65 @@ export function quantizeQ4_0(x: Float32Array): Uint8Array {
       const q1 = Math.min(15, Math.trunc(x1 + 8.5));
       out[o + 2 + j] = q0 | (q1 << 4);
     }
+  }
+  return out;
+}
+
+/**
+ * Q5_0 / Q5_1, as ggml's reference quantizers (llama.cpp's fallback for Q4_K / Q5_K rows that are not
+ * whole 256-value super-blocks). Per block of 32: Q5_0 is symmetric, d = max / −16 (max = the value
+ * of largest magnitude), q = min(31, trunc(x/d + 16.5)); Q5_1 has a min, d = (max − min)/31,
+ * q = trunc((x − min)/d + 0.5). Layout: f16 d | (Q5_1: f16 min) | u32 fifth bits (bit j for element j)
+ * | 16 bytes of low nibbles (element j low, element j+16 high).
+ */
+export function quantizeQ5(x: Float32Array, withMin: boolean): Uint8Array {
+  const name = withMin ? 'Q5_1' : 'Q5_0';
+  if (x.length % QK !== 0) throw new Error(`${name} needs a multiple of ${QK} values, got ${x.length}`);
+  const head = withMin ? 4 : 2;
+  const size = head + 4 + QK / 2;
+  const blocks = x.length / QK;
+  const out = new Uint8Array(blocks * size);
+  const view = new DataView(out.buffer);
+  const f32 = new Float32Array(1);
+  const fr = (v: number) => ((f32[0] = v), f32[0]);
+  for (let b = 0; b < blocks; b++) {
+    const xb = x.subarray(b * QK, (b + 1) * QK);
+    let lo = 0;
+    let d: number;
+    if (withMin) {
+      let min = xb[0];
+      let max = xb[0];
+      for (const v of xb) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      d = fr((max - min) / 31);
+      lo = min;
+    } else {
+      let amax = 0;
+      let max = 0;
+      for (const v of xb) {
+        if (Math.abs(v) > amax) {
+          amax = Math.abs(v);
+          max = v;
+        }
+      }
+      d = fr(max / -16);
+    }
+    const id = d ? fr(1 / d) : 0;
+    const o = b * size;
+    view.setUint16(o, f32ToF16Bits(d), true);
+    if (withMin) view.setUint16(o + 2, f32ToF16Bits(lo), true);
+    let qh = 0;
+    for (let j = 0; j < QK / 2; j++) {
+      const code = (v: number) => (withMin ? Math.trunc(fr(fr((v - lo) * id) + 0.5)) : Math.min(31, Math.trunc(fr(fr(v * id) + 16.5))));
+      const q0 = code(xb[j]);
+      const q1 = code(xb[j + QK / 2]);
+      out[o + head + 4 + j] = (q0 & 0xf) | ((q1 & 0xf) << 4);
+      qh |= ((q0 >> 4) & 1) << j;
+      qh |= ((q1 >> 4) & 1) << (j + 16);
+    }
+    view.setUint32(o + head, qh >>> 0, true);
   }
   return out;
 }
@@ -388,6 +459,24 @@ export function decodeGgml(type: GgmlType, bytes: Uint8Array, n: number): Float3
         }
       }
       return out;
+    case GgmlType.Q5_0:
+    case GgmlType.Q5_1: {
+      const withMin = type === GgmlType.Q5_1;
+      const head = withMin ? 4 : 2;
+      const size = head + 4 + QK / 2;
+      for (let b = 0; b < n / QK; b++) {
+        const o = b * size;
+        const d = f16(o);
+        const m = withMin ? f16(o + 2) : -16 * d;
+        const qh = view.getUint32(o + head, true);
+        for (let j = 0; j < QK / 2; j++) {
+          const q = bytes[o + head + 4 + j];
+          out[b * QK + j] = ((q & 0xf) | (((qh >>> j) & 1) << 4)) * d + m;
+          out[b * QK + j + QK / 2] = ((q >> 4) | (((qh >>> (j + 16)) & 1) << 4)) * d + m;
+        }
+      }
+      return out;
+    }
     case GgmlType.Q4_K:
       return dequantizeQ4_K(bytes, n);
     case GgmlType.Q5_K:
