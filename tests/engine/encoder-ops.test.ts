@@ -6,18 +6,16 @@
 // without checkpointing) against the reference.
 import { describe, expect, it } from 'vitest';
 import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
-import { peftKey } from '../../src/main/model/ir.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { fullFineTuneProgram } from '../../src/main/engine/models/index.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
-import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
-import { cudaKernelGap, lowerProgram, trainableOffsets } from '../../src/main/engine/executors/plan/plan.ts';
-import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
+import { cudaKernelGap } from '../../src/main/engine/executors/plan/plan.ts';
 import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
 import { buildDecodeGraph } from '../../src/main/engine/executors/onnx/decode-graph.ts';
 import { randomWeights, tinyBatch } from './tiny.ts';
 import { relErr } from './helpers.ts';
+import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches } from './executor-checks.ts';
 
 const V = 13;
 const C = 8;
@@ -102,39 +100,16 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
 
   it('reference gradients match finite differences', () => {
     expect(trainables.map((d) => d.name)).toEqual(expect.arrayContaining(['layer.q.lora_A.weight', 'layer.v.lora_B.weight', 'layer.fc1.lora_A.weight']));
-    for (const d of trainables) {
-      const w = weights.get(d.name)!;
-      const g = grads.get(d.name)!;
-      expect(Math.max(...g.map(Math.abs))).toBeGreaterThan(0);
-      for (let i = 0; i < w.length; i += 3) {
-        const old = w[i];
-        const at = (x: number) => ((w[i] = x), ref.forward(inp).lossSum);
-        const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
-        w[i] = old;
-        expect(Math.abs(g[i] - num), `${d.name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
-      }
-    }
+    expectFiniteDifferences(ref, inp, grads, trainables.map((d) => d.name));
   });
 
   for (const elem of ['float64', 'float32'] as const)
-    it(`the ${elem} ONNX training graph gives the reference loss and gradients`, async () => {
-      const s = await createCpuTrainingSession({ program: p, weights, seed: 0, elem, threads: 1 });
-      const tol = elem === 'float64' ? 1e-10 : 1e-4;
-      try {
-        s.setTrainables(new Map(trainables.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(weights.get(d.name)!) }])));
-        const r = await s.microStep(batch);
-        expect(Math.abs(r.lossSum - fwd.lossSum)).toBeLessThan(tol * Math.abs(fwd.lossSum));
-        const acc = s.getAccumulatedGradients();
-        // the accumulated gradients come back as float32 (6e-8 relative rounding) whatever the graph's precision
-        for (const d of trainables) expect(relErr(acc.get(peftKey(d.name))!.data, grads.get(d.name)!), d.name).toBeLessThan(elem === 'float64' ? 1e-6 : 1e-5);
-      } finally {
-        await s.dispose();
-      }
-    });
+    it(`the ${elem} ONNX training graph gives the reference loss and gradients`, () =>
+      expectOnnxMatches(p, weights, batch, fwd, grads, elem === 'float64' ? { elem, lossTol: 1e-10, gradTol: 1e-6 } : { elem, lossTol: 1e-4, gradTol: 1e-5 }));
 
   for (const checkpointing of [false, true])
     it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
-      const plan = lowerProgram(p, { mode: 'train', checkpointing, chunkRows: 4 });
+      const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
       const replays = checkpointing ? 2 : 1;
       expect(plan.steps.filter((s) => s.kind === 'attention' && !s.causal)).toHaveLength(replays);
       expect(plan.steps.filter((s) => s.kind === 'attention_bwd' && !s.causal)).toHaveLength(1);
@@ -142,13 +117,6 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
       expect(plan.steps.filter((s) => s.kind === 'gelu_erf_bwd')).toHaveLength(1);
       expect(plan.steps.filter((s) => s.kind === 'token_type_embedding')).toHaveLength(1);
       expect(plan.steps.filter((s) => s.kind === 'position_embedding' && s.offset === POSITION_OFFSET)).toHaveLength(1);
-      const { offsets, total } = trainableOffsets(p);
-      const flat = new Float64Array(total);
-      for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
-      const h = new PlanHarness(plan, p, weights, flat);
-      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, tokenTypes: inp.tokenTypes, cos: null, sin: null });
-      expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
-      for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
     });
 
   it('an encoder is not decoded token by token', () => {
@@ -186,33 +154,13 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
     const tables = ['embed.weight', 'embed.positions', 'embed.token_types'];
 
     it('reference table gradients match finite differences', () => {
-      for (const name of tables) {
-        const w = fw.get(name)!;
-        const g = fgrads.get(name)!;
-        expect(Math.max(...g.map(Math.abs))).toBeGreaterThan(0);
-        for (let i = 0; i < w.length; i += 2) {
-          const old = w[i];
-          const at = (x: number) => ((w[i] = x), fref.forward(finp).lossSum);
-          const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
-          w[i] = old;
-          expect(Math.abs(g[i] - num), `${name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
-        }
-      }
+      expectFiniteDifferences(fref, finp, fgrads, tables, 2);
       // rows no token reads get nothing: positions below the offset (RoBERTa's padding rows)
       expect([...fgrads.get('embed.positions')!.subarray(0, POSITION_OFFSET * C)].every((x) => x === 0)).toBe(true);
     });
 
-    it('the float64 ONNX training graph gives the same table gradients', async () => {
-      const s = await createCpuTrainingSession({ program: full, weights: fw, seed: 0, elem: 'float64', threads: 1 });
-      try {
-        s.setTrainables(new Map(full.params.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(fw.get(d.name)!) }])));
-        await s.microStep(batch);
-        const acc = s.getAccumulatedGradients();
-        for (const name of tables) expect(relErr(acc.get(peftKey(name))!.data, fgrads.get(name)!), name).toBeLessThan(1e-6);
-      } finally {
-        await s.dispose();
-      }
-    });
+    it('the float64 ONNX training graph gives the same table gradients', () =>
+      expectOnnxMatches(full, fw, batch, fref.forward(finp), fgrads, { elem: 'float64', lossTol: 1e-10, gradTol: 1e-6, names: tables }));
   });
 });
 
@@ -280,46 +228,15 @@ describe('sequence classification: first-token pooling, pooler tanh, label on th
     expect(fwd.lossSum / fwd.tokens).toBeCloseTo(nll / 2, 12);
   });
 
-  it('reference gradients match finite differences', () => {
-    for (const d of trainables) {
-      const w = weights.get(d.name)!;
-      const g = grads.get(d.name)!;
-      expect(Math.max(...g.map(Math.abs)), d.name).toBeGreaterThan(0);
-      for (let i = 0; i < w.length; i += 3) {
-        const old = w[i];
-        const at = (x: number) => ((w[i] = x), ref.forward(inp).lossSum);
-        const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
-        w[i] = old;
-        expect(Math.abs(g[i] - num), `${d.name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
-      }
-    }
-  });
+  it('reference gradients match finite differences', () => expectFiniteDifferences(ref, inp, grads, trainables.map((d) => d.name)));
 
-  it('the float64 ONNX training graph gives the reference loss and gradients', async () => {
-    const s = await createCpuTrainingSession({ program: p, weights, seed: 0, elem: 'float64', threads: 1 });
-    try {
-      s.setTrainables(new Map(trainables.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(weights.get(d.name)!) }])));
-      const r = await s.microStep(batch);
-      expect(r.tokens).toBe(2);
-      expect(Math.abs(r.lossSum - fwd.lossSum)).toBeLessThan(1e-10 * Math.abs(fwd.lossSum));
-      const acc = s.getAccumulatedGradients();
-      for (const d of trainables) expect(relErr(acc.get(peftKey(d.name))!.data, grads.get(d.name)!), d.name).toBeLessThan(1e-6);
-    } finally {
-      await s.dispose();
-    }
-  });
+  it('the float64 ONNX training graph gives the reference loss and gradients', () =>
+    expectOnnxMatches(p, weights, batch, fwd, grads, { elem: 'float64', lossTol: 1e-10, gradTol: 1e-6 }));
 
   for (const checkpointing of [false, true])
     it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
-      const plan = lowerProgram(p, { mode: 'train', checkpointing, chunkRows: 4 });
+      const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
       expect(plan.steps.filter((s) => s.kind === 'first_token')).toHaveLength(1); // after the block: never replayed
       expect(plan.steps.filter((s) => s.kind === 'first_token_bwd')).toHaveLength(1);
-      const { offsets, total } = trainableOffsets(p);
-      const flat = new Float64Array(total);
-      for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
-      const h = new PlanHarness(plan, p, weights, flat);
-      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, tokenTypes: inp.tokenTypes, cos: null, sin: null });
-      expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
-      for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
     });
 });

@@ -4,15 +4,11 @@
 // and without checkpointing) against the reference.
 import { describe, expect, it } from 'vitest';
 import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
-import { peftKey } from '../../src/main/model/ir.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
-import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
-import { lowerProgram, trainableOffsets } from '../../src/main/engine/executors/plan/plan.ts';
-import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
 import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
 import { randomWeights, tinyBatch } from './tiny.ts';
-import { relErr } from './helpers.ts';
+import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches } from './executor-checks.ts';
 
 const V = 13;
 const C = 6;
@@ -47,43 +43,16 @@ describe('tanh (softcap with cap 1) inside a block', () => {
 
   it('reference gradients match finite differences', () => {
     expect(trainables.map((d) => d.name)).toEqual(['block.proj.lora_A.weight', 'block.proj.lora_B.weight']);
-    for (const d of trainables) {
-      const w = weights.get(d.name)!;
-      const g = grads.get(d.name)!;
-      expect(Math.max(...g.map(Math.abs))).toBeGreaterThan(0);
-      for (let i = 0; i < w.length; i += 3) {
-        const old = w[i];
-        const at = (x: number) => ((w[i] = x), ref.forward(inp).lossSum);
-        const num = (at(old + 1e-6) - at(old - 1e-6)) / 2e-6;
-        w[i] = old;
-        expect(Math.abs(g[i] - num), `${d.name}[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(num)));
-      }
-    }
+    expectFiniteDifferences(ref, inp, grads, trainables.map((d) => d.name));
   });
 
-  it('the float64 ONNX training graph gives the reference loss and gradients', async () => {
-    const s = await createCpuTrainingSession({ program: p, weights, seed: 0, elem: 'float64', threads: 1 });
-    try {
-      s.setTrainables(new Map(trainables.map((d) => [peftKey(d.name), { shape: d.shape, data: Float32Array.from(weights.get(d.name)!) }])));
-      const r = await s.microStep(batch);
-      expect(Math.abs(r.lossSum - fwd.lossSum)).toBeLessThan(1e-10 * Math.abs(fwd.lossSum));
-      const acc = s.getAccumulatedGradients();
-      for (const d of trainables) expect(relErr(acc.get(peftKey(d.name))!.data, grads.get(d.name)!), d.name).toBeLessThan(1e-6); // as the family checks: ORT's float64 Tanh is not libm's
-    } finally {
-      await s.dispose();
-    }
-  });
+  // gradTol 1e-6: the session hands accumulated gradients back as float32 (executor-checks.ts)
+  it('the float64 ONNX training graph gives the reference loss and gradients', () =>
+    expectOnnxMatches(p, weights, batch, fwd, grads, { elem: 'float64', lossTol: 1e-10, gradTol: 1e-6 }));
 
   for (const checkpointing of [false, true])
     it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
-      const plan = lowerProgram(p, { mode: 'train', checkpointing, chunkRows: 4 });
+      const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
       expect(plan.steps.filter((s) => s.kind === 'softcap' && s.cap === 1)).toHaveLength(checkpointing ? 2 : 1); // forward (+ replay)
-      const { offsets, total } = trainableOffsets(p);
-      const flat = new Float64Array(total);
-      for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
-      const h = new PlanHarness(plan, p, weights, flat);
-      const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, cos: null, sin: null });
-      expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
-      for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
     });
 });

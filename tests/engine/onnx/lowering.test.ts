@@ -156,57 +156,34 @@ describe('ONNX lowerings vs float64 references', () => {
     expect(relErr(o.d_x, dx)).toBeLessThan(TOL);
   });
 
-  it('GQA attention with padding', async () => {
-    const NH = 6, NKV = 2, HD = 4, G = NH / NKV;
-    const mask = Uint8Array.from([1, 1, 1, 1, 1, 0]);
-    const bias = attentionBias(mask, B, T);
-    const tiled = new Float64Array(B * G * T * T);
-    for (let b = 0; b < B; b++) for (let gi = 0; gi < G; gi++) tiled.set(bias.subarray(b * T * T, (b + 1) * T * T), (b * G + gi) * T * T);
-    const q = randn(N * NH * HD, 16), k = randn(N * NKV * HD, 17), v = randn(N * NKV * HD, 18), dy = randn(N * NH * HD, 19);
-    const h = harness();
-    const biasV = h.feed('bias', tiled, [B, 1, G * T, T]);
-    h.ctx.batch.bias = () => biasV;
-    h.feed('q', q, [N, NH * HD]); h.feed('k', k, [N, NKV * HD]); h.feed('v', v, [N, NKV * HD]);
-    const node = { op: 'attention' as const, q: 'q', k: 'k', v: 'v', out: 'y', NH, NKV, HD, window: null, scale: 0.3 };
-    AT.attentionForward(h.ctx, node, 0);
-    AT.attentionBackward(h.ctx, node, 0, h.feed('dy', dy, [N, NH * HD]));
-    const o = await h.run({ y: h.ctx.value('y') });
-    const d = { B, T, NH, NKV, HD, scale: 0.3 };
-    const y = new Float64Array(q.length);
-    const att = attentionForward(y, q, k, v, bias, d);
-    const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
-    attentionBackward(dq, dk, dv, dy, q, k, v, att, d);
-    expect(relErr(o.y, y)).toBeLessThan(TOL);
-    expect(relErr(o.d_q, dq)).toBeLessThan(TOL);
-    expect(relErr(o.d_k, dk)).toBeLessThan(TOL);
-    expect(relErr(o.d_v, dv)).toBeLessThan(TOL);
-  });
-
-  it('bidirectional attention with padding reads its own bias input', async () => {
-    const NH = 2, NKV = 2, HD = 4;
-    const mask = Uint8Array.from([1, 1, 1, 1, 1, 0]);
-    const bias = attentionBias(mask, B, T, null, undefined, false);
-    const q = randn(N * NH * HD, 50), k = randn(N * NKV * HD, 51), v = randn(N * NKV * HD, 52), dy = randn(N * NH * HD, 53);
-    const h = harness();
-    const biasV = h.feed('bias', bias, [B, 1, T, T]);
-    const asked: (boolean | undefined)[] = [];
-    h.ctx.batch.bias = (_w, causal) => (asked.push(causal), biasV);
-    h.feed('q', q, [N, NH * HD]); h.feed('k', k, [N, NKV * HD]); h.feed('v', v, [N, NKV * HD]);
-    const node = { op: 'attention' as const, q: 'q', k: 'k', v: 'v', out: 'y', NH, NKV, HD, window: null, causal: false };
-    AT.attentionForward(h.ctx, node, 0);
-    AT.attentionBackward(h.ctx, node, 0, h.feed('dy', dy, [N, NH * HD]));
-    expect(asked).toEqual([false]);
-    const o = await h.run({ y: h.ctx.value('y') });
-    const d = { B, T, NH, NKV, HD };
-    const y = new Float64Array(q.length);
-    const att = attentionForward(y, q, k, v, bias, d);
-    const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
-    attentionBackward(dq, dk, dv, dy, q, k, v, att, d);
-    expect(relErr(o.y, y)).toBeLessThan(TOL);
-    expect(relErr(o.d_q, dq)).toBeLessThan(TOL);
-    expect(relErr(o.d_k, dk)).toBeLessThan(TOL);
-    expect(relErr(o.d_v, dv)).toBeLessThan(TOL);
-  });
+  for (const causal of [true, false])
+    it(`GQA attention with padding (${causal ? 'causal' : 'bidirectional: its own bias input'})`, async () => {
+      const NH = 6, NKV = 2, HD = 4, G = NH / NKV;
+      const mask = Uint8Array.from([1, 1, 1, 1, 1, 0]);
+      const bias = attentionBias(mask, B, T, null, undefined, causal);
+      const tiled = new Float64Array(B * G * T * T);
+      for (let b = 0; b < B; b++) for (let gi = 0; gi < G; gi++) tiled.set(bias.subarray(b * T * T, (b + 1) * T * T), (b * G + gi) * T * T);
+      const q = randn(N * NH * HD, 16), k = randn(N * NKV * HD, 17), v = randn(N * NKV * HD, 18), dy = randn(N * NH * HD, 19);
+      const h = harness();
+      const biasV = h.feed('bias', tiled, [B, 1, G * T, T]);
+      const asked: (boolean | undefined)[] = [];
+      h.ctx.batch.bias = (_w, c) => (asked.push(c), biasV);
+      h.feed('q', q, [N, NH * HD]); h.feed('k', k, [N, NKV * HD]); h.feed('v', v, [N, NKV * HD]);
+      const node = { op: 'attention' as const, q: 'q', k: 'k', v: 'v', out: 'y', NH, NKV, HD, window: null, scale: 0.3, ...(causal ? {} : { causal }) };
+      AT.attentionForward(h.ctx, node, 0);
+      AT.attentionBackward(h.ctx, node, 0, h.feed('dy', dy, [N, NH * HD]));
+      expect(asked).toEqual([causal]);
+      const o = await h.run({ y: h.ctx.value('y') });
+      const d = { B, T, NH, NKV, HD, scale: 0.3 };
+      const y = new Float64Array(q.length);
+      const att = attentionForward(y, q, k, v, bias, d);
+      const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
+      attentionBackward(dq, dk, dv, dy, q, k, v, att, d);
+      expect(relErr(o.y, y)).toBeLessThan(TOL);
+      expect(relErr(o.d_q, dq)).toBeLessThan(TOL);
+      expect(relErr(o.d_k, dk)).toBeLessThan(TOL);
+      expect(relErr(o.d_v, dv)).toBeLessThan(TOL);
+    });
 
   it('first-token pooling', async () => {
     const W = 4;

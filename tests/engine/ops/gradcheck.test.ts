@@ -7,7 +7,7 @@ import { rmsnormBackward, rmsnormForward } from '../../../src/main/engine/ops/rm
 import { layernormBackward, layernormForward } from '../../../src/main/engine/ops/layernorm.ts';
 import { linearBackward, linearForward } from '../../../src/main/engine/ops/linear.ts';
 import { positionsFromMask, ropeBackward, ropeForward, ropeInvFreq, ropeTables } from '../../../src/main/engine/ops/rope.ts';
-import { attentionBackward, attentionBias, attentionForward } from '../../../src/main/engine/ops/attention.ts';
+import { attentionBackward, attentionBias, attentionForward, type AttentionDims } from '../../../src/main/engine/ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../../src/main/engine/ops/swiglu.ts';
 import { erf, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../../src/main/engine/ops/cross-entropy.ts';
@@ -15,6 +15,26 @@ import { firstTokenBackward, firstTokenForward } from '../../../src/main/engine/
 import { mseBackward, mseForward, spanLossBackward, spanLossForward } from '../../../src/main/engine/ops/task-loss.ts';
 
 const TOL = 1e-7;
+
+/**
+ * Attention's q/k/v gradients against finite differences, on inputs drawn from seed … seed + 3; returns the
+ * probabilities. Padded query rows are never trained: only real rows are probed (their fully-masked scores sit at
+ * −1e9, where float64 keeps too few digits of the score for finite differences).
+ */
+function expectAttentionGradients(mask: Uint8Array, bias: Float64Array, d: AttentionDims, seed: number): Float64Array {
+  const { B, T, NH, NKV, HD } = d;
+  const N = B * T;
+  const q = randn(N * NH * HD, seed), k = randn(N * NKV * HD, seed + 1), v = randn(N * NKV * HD, seed + 2), dout = randn(N * NH * HD, seed + 3);
+  for (let n = 0; n < N; n++) if (!mask[n]) dout.fill(0, n * NH * HD, (n + 1) * NH * HD);
+  const loss = () => { const o = new Float64Array(q.length); attentionForward(o, q, k, v, bias, d); return dot(o, dout); };
+  const att = attentionForward(new Float64Array(q.length), q, k, v, bias, d);
+  const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
+  attentionBackward(dq, dk, dv, dout, q, k, v, att, d);
+  expect(relErr(dq, numericGrad(loss, q))).toBeLessThan(TOL);
+  expect(relErr(dk, numericGrad(loss, k))).toBeLessThan(TOL);
+  expect(relErr(dv, numericGrad(loss, v))).toBeLessThan(TOL);
+  return att;
+}
 
 describe('op references: backward vs finite differences (float64)', () => {
   it('rmsnorm, both weight forms', () => {
@@ -91,22 +111,11 @@ describe('op references: backward vs finite differences (float64)', () => {
   });
 
   it('causal GQA attention with padding and a sliding window', () => {
-    const B = 2, T = 4, NH = 4, NKV = 2, HD = 3, N = B * T;
+    const B = 2, T = 4, NH = 4, NKV = 2, HD = 3;
     const mask = Uint8Array.from([1, 1, 1, 1, 0, 1, 1, 1]);
     for (const window of [null, 2]) {
       const bias = attentionBias(mask, B, T, window);
-      const q = randn(N * NH * HD, 18), k = randn(N * NKV * HD, 19), v = randn(N * NKV * HD, 20), dout = randn(N * NH * HD, 21);
-      // padded query rows are never trained: probe only real rows (their fully-masked scores sit at −1e9, where
-      // float64 keeps too few digits of the score for finite differences)
-      for (let n = 0; n < N; n++) if (!mask[n]) dout.fill(0, n * NH * HD, (n + 1) * NH * HD);
-      const d = { B, T, NH, NKV, HD, scale: window === null ? undefined : 0.3 };
-      const loss = () => { const o = new Float64Array(q.length); attentionForward(o, q, k, v, bias, d); return dot(o, dout); };
-      const att = attentionForward(new Float64Array(q.length), q, k, v, bias, d);
-      const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
-      attentionBackward(dq, dk, dv, dout, q, k, v, att, d);
-      expect(relErr(dq, numericGrad(loss, q))).toBeLessThan(TOL);
-      expect(relErr(dk, numericGrad(loss, k))).toBeLessThan(TOL);
-      expect(relErr(dv, numericGrad(loss, v))).toBeLessThan(TOL);
+      const att = expectAttentionGradients(mask, bias, { B, T, NH, NKV, HD, scale: window === null ? undefined : 0.3 }, 18);
       // the future and padded keys get no weight
       expect(att[(0 * NH + 1) * T * T + 0 * T + 1]).toBe(0);
       expect(att[(1 * NH + 0) * T * T + 2 * T + 0]).toBe(0);
@@ -117,16 +126,9 @@ describe('op references: backward vs finite differences (float64)', () => {
     const B = 2, T = 4, NH = 4, NKV = 2, HD = 3, N = B * T;
     const mask = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 0]); // the second sequence right-padded, as BERT batches are
     const bias = attentionBias(mask, B, T, null, undefined, false);
-    const q = randn(N * NH * HD, 40), k = randn(N * NKV * HD, 41), v = randn(N * NKV * HD, 42), dout = randn(N * NH * HD, 43);
-    for (let n = 0; n < N; n++) if (!mask[n]) dout.fill(0, n * NH * HD, (n + 1) * NH * HD);
     const d = { B, T, NH, NKV, HD };
-    const loss = () => { const o = new Float64Array(q.length); attentionForward(o, q, k, v, bias, d); return dot(o, dout); };
-    const att = attentionForward(new Float64Array(q.length), q, k, v, bias, d);
-    const dq = new Float64Array(q.length), dk = new Float64Array(k.length), dv = new Float64Array(v.length);
-    attentionBackward(dq, dk, dv, dout, q, k, v, att, d);
-    expect(relErr(dq, numericGrad(loss, q))).toBeLessThan(TOL);
-    expect(relErr(dk, numericGrad(loss, k))).toBeLessThan(TOL);
-    expect(relErr(dv, numericGrad(loss, v))).toBeLessThan(TOL);
+    const att = expectAttentionGradients(mask, bias, d, 40);
+    const [q, k, v] = [randn(N * NH * HD, 40), randn(N * NKV * HD, 41), randn(N * NKV * HD, 42)]; // the inputs it checked
     const p = (b: number, h: number, i: number, j: number) => att[((b * NH + h) * T + i) * T + j];
     expect(p(0, 1, 0, 3)).toBeGreaterThan(0); // the first query reads the last key: no causal mask
     expect(p(1, 2, 0, 3)).toBe(0); // the padded key gets no weight, from any query
