@@ -300,9 +300,9 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
               setOffset(0);
             }}
           >
-            {Object.entries(SORTS).map(([key, option]) => (
+            {(Object.keys(SORTS) as SortChoice[]).map((key) => (
               <option key={key} value={key}>
-                {t(`evaluate.sort.${key as SortChoice}`)}
+                {t(`evaluate.sort.${key}`)}
               </option>
             ))}
           </select>
