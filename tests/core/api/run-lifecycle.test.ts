@@ -113,6 +113,10 @@ describe('a run from the run page', () => {
     const run = await core.call('runs.start', { projectId, name: 'short', config: { ...config, max_steps: 4 } });
     const trained = await core.jobs.waitFor(run.jobId!);
     expect(trained.status, trained.error ?? '').toBe('succeeded');
+    // Adapters are dated when they were trained, not when the list first saw them.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [adapter] = await core.call('adapters.list', { projectId });
+    expect(adapter!.createdAt).toBe(trained.endedAt);
     const dataset = { path: join(dir, 'items.jsonl'), format: 'text' as const, eval_split: { kind: 'none' as const } };
     const started = await core.call('evaluations.start', { projectId, runId: run.id, dataset, compareBase: true });
     const measured = await core.jobs.waitFor(started.jobId!);
