@@ -1,7 +1,7 @@
 // Runs and evaluations in headless Chromium against a real `lora-studio serve`: work started through the
 // API (as the CLI or another window would) appears on the Runs and Evaluate pages live, failures with the
 // core's error, and a tiny generated model's real fine-tune and evaluation with their numbers.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,11 +58,17 @@ describe('Runs in the browser', () => {
     await page.getByRole('heading', { name: 'No runs in “Runs check” yet' }).waitFor();
     await screenshot(page, 'runs-empty.png');
 
-    // Started through the API (as the CLI would); the model folder does not exist, so the job fails fast.
-    const missing = join(serve.dataDir, 'no-such-model');
+    // Started through the API (as the CLI would). The inputs pass the checks made before a run is recorded (the
+    // folder has a config.json, the dataset file exists), but the folder holds no tokenizer or weights, so the
+    // worker fails fast: the failure a user sees on a run that had started.
+    const missing = join(serve.dataDir, 'broken-model');
+    mkdirSync(missing, { recursive: true });
+    writeFileSync(join(missing, 'config.json'), '{}\n');
+    const dataPath = join(serve.dataDir, 'broken-data.jsonl');
+    writeFileSync(dataPath, JSON.stringify({ prompt: 'Q', completion: ' A' }) + '\n');
     const run = await serve.invoke<{ id: string; name: string }>('runs.start', {
       projectId: project.id,
-      config: { model: missing, dataset: { path: join(serve.dataDir, 'no-such-data.jsonl') } },
+      config: { model: missing, dataset: { path: dataPath } },
     });
     const runs = page.getByRole('table', { name: 'Runs' });
     await runs.getByText(run.name, { exact: true }).waitFor();
@@ -79,10 +85,10 @@ describe('Runs in the browser', () => {
     const evaluation = await serve.invoke<{ id: string }>('evaluations.start', {
       projectId: project.id,
       model: missing,
-      dataset: { path: join(serve.dataDir, 'no-such-data.jsonl') },
+      dataset: { path: dataPath },
     });
     const evaluations = page.getByRole('table', { name: 'Evaluations' });
-    await evaluations.getByText('no-such-model', { exact: true }).waitFor();
+    await evaluations.getByText('broken-model', { exact: true }).waitFor();
     await evaluations.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
     const failedEvaluation = await serve.invoke<{ evaluation: { error: string | null } }>('evaluations.get', { id: evaluation.id });
     await evaluations.getByText(failedEvaluation.evaluation.error as string, { exact: true }).waitFor();
