@@ -10,7 +10,8 @@ import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { fullFineTuneProgram } from '../../src/main/engine/models/index.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
-import { cudaKernelGap } from '../../src/main/engine/executors/plan/plan.ts';
+import { cudaKernelGap, lowerProgram } from '../../src/main/engine/executors/plan/plan.ts';
+import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
 import { buildDecodeGraph } from '../../src/main/engine/executors/onnx/decode-graph.ts';
 import { randomWeights, tinyBatch } from './tiny.ts';
@@ -238,5 +239,74 @@ describe('sequence classification: first-token pooling, pooler tanh, label on th
       const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
       expect(plan.steps.filter((s) => s.kind === 'first_token')).toHaveLength(1); // after the block: never replayed
       expect(plan.steps.filter((s) => s.kind === 'first_token_bwd')).toHaveLength(1);
+    });
+});
+
+/** The encoder with a task head in place of the LM head: regression (pooled → 1) or extractive QA (per token → 2). */
+function taskProgram(loss: 'mse' | 'span'): Program {
+  const base = baseProgram();
+  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
+  const out = loss === 'mse' ? 1 : 2;
+  const head: OpNode[] =
+    loss === 'mse'
+      ? [
+          { op: 'first_token', x: 'h2', out: 'cls', width: C },
+          { op: 'linear', module: 'pooler.dense', x: 'cls', weight: 'pooler.dense.weight', bias: 'pooler.dense.bias', lora: null, out: 'pd', inF: C, outF: C },
+          { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 },
+          { op: 'linear', module: 'classifier', x: 'pooled', weight: 'classifier.weight', bias: 'classifier.bias', lora: null, out: 'logits', inF: C, outF: 1 },
+        ]
+      : [{ op: 'linear', module: 'qa_outputs', x: 'h2', weight: 'classifier.weight', bias: 'classifier.bias', lora: null, out: 'logits', inF: C, outF: 2 }];
+  const params = [
+    ...base.params.filter((d) => d.name !== 'head.weight'),
+    ...(loss === 'mse' ? [param('pooler.dense.weight', [C, C]), param('pooler.dense.bias', [C], true)] : []),
+    param('classifier.weight', [out, C]), param('classifier.bias', [out], true),
+  ];
+  const widths = new Map(base.widths);
+  for (const [k, v] of [['cls', C], ['pd', C], ['pooled', C], ['logits', out]] as const) widths.set(k, v);
+  const prog: Program = { ...base, params, nodes: [...base.nodes.slice(0, -1), ...head], widths, vocab: out, loss };
+  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v'], bias: 'none', useRslora: false }).program;
+}
+
+describe('task-head losses on the reference executor (regression MSE, QA span)', () => {
+  const T = 5;
+  const batch: Batch = { ...pairBatch(), regressionTargets: Float64Array.of(0.7, -1.2), spanStarts: Int32Array.of(1, 0), spanEnds: Int32Array.of(3, T) };
+  for (const loss of ['mse', 'span'] as const)
+    describe(loss, () => {
+      const p = taskProgram(loss);
+      const weights = randomWeights(p, 11, 0.8);
+      const inp = prepareBatch(p, batch);
+      const ref = new ReferenceExecutor(p, weights);
+      const fwd = ref.forward(inp);
+      const grads = ref.backward(inp, fwd);
+
+      it("the loss is transformers' head loss", () => {
+        const z = fwd.logits;
+        if (loss === 'mse') {
+          expect(fwd.tokens).toBe(2);
+          expect(fwd.lossSum / fwd.tokens).toBeCloseTo(((z[0] - 0.7) ** 2 + (z[T] + 1.2) ** 2) / 2, 13); // MSELoss, mean
+        } else {
+          const ce = (b: number, side: number, gold: number) => {
+            const col = Array.from({ length: T }, (_, t) => z[(b * T + t) * 2 + side]);
+            return Math.log(col.reduce((s, v) => s + Math.exp(v), 0)) - col[gold];
+          };
+          // sequence 1's end is T (clamped out of range by transformers, its ignore_index): not trained; each
+          // trained side adds half its cross-entropy over positions and half a count (gradcheck.test.ts checks the
+          // mean against transformers' (start_loss + end_loss) / 2 when both sides are trained)
+          expect(fwd.tokens).toBe(1.5);
+          expect(fwd.lossSum).toBeCloseTo((ce(0, 0, 1) + ce(1, 0, 0) + ce(0, 1, 3)) / 2, 13);
+          expect(fwd.nll[T]).toBeCloseTo(ce(1, 0, 0) / 2, 13); // per sequence, on its first row
+        }
+      });
+
+      it('gradients (LoRA and the head) match finite differences', () => {
+        const names = p.params.filter((d) => d.trainable).map((d) => d.name);
+        expectFiniteDifferences(ref, inp, grads, names);
+      });
+
+      it('a batch without its targets, and the executors that do not lower the loss yet, are refused', () => {
+        expect(() => prepareBatch(p, pairBatch())).toThrow(loss === 'mse' ? /needs regressionTargets/ : /needs spanStarts/);
+        expect(() => lowerProgram(p, { mode: 'train', checkpointing: false, chunkRows: 4 })).toThrow(new RegExp(`${loss} loss is not lowered yet`));
+        return expect(createCpuTrainingSession({ program: p, weights, seed: 0, elem: 'float64', threads: 1 })).rejects.toThrow(new RegExp(`${loss} loss is not lowered yet`));
+      });
     });
 });

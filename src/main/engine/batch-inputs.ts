@@ -17,6 +17,9 @@ export interface BatchInputs {
   labels: Int32Array; // (N), −100 = not trained
   positions: Int32Array; // (N) each token's position (learned position tables read it)
   tokenTypes: Int32Array; // (N) each token's segment (token-type tables read it); zeros when the batch has none
+  regressionTargets: Float64Array | null; // (B) for Program.loss 'mse'
+  spanStarts: Int32Array | null; // (B) for Program.loss 'span'
+  spanEnds: Int32Array | null;
   cos: Float64Array | null; // (N, HD)
   sin: Float64Array | null;
   cosLocal: Float64Array | null; // (N, HD) for rope nodes marked local (Program.ropeLocal)
@@ -50,6 +53,7 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
   const tables = p.rope ? ropeTables(p.rope, pos) : null;
   const local = p.ropeLocal ? ropeTables(p.ropeLocal, pos) : null;
   const tokenTypes = b.tokenTypeIds ?? new Int32Array(N);
+  checkTaskTargets(p, b);
   for (const n of p.nodes)
     if (n.op === 'token_type_embedding') {
       const rows = p.params.find((d) => d.name === n.weight)?.shape[0] ?? 0;
@@ -75,7 +79,25 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
     bias: attentionBias(b.attentionMask, b.B, b.T, null, seg),
     windowBias,
     bidirectionalBias,
+    regressionTargets: b.regressionTargets ?? null, spanStarts: b.spanStarts ?? null, spanEnds: b.spanEnds ?? null,
   };
+}
+
+/** A task loss's per-sequence targets are there, one per sequence, and the logits have the head's width. */
+function checkTaskTargets(p: Program, b: Batch): void {
+  const width = p.widths.get(p.logits);
+  const need = (what: string, arr: ArrayLike<number> | undefined) => {
+    if (!arr) throw new Error(`batch: a ${p.loss} head needs ${what} (one per sequence)`);
+    if (arr.length !== b.B) throw new Error(`batch: ${what} has ${arr.length} entries, expected B = ${b.B}`);
+  };
+  if (p.loss === 'mse') {
+    need('regressionTargets', b.regressionTargets);
+    if (width !== 1) throw new Error(`program: a regression head's logits have width 1, ${p.logits} has ${width}`);
+  } else if (p.loss === 'span') {
+    need('spanStarts', b.spanStarts);
+    need('spanEnds', b.spanEnds);
+    if (width !== 2) throw new Error(`program: a span head's logits have width 2 (start, end), ${p.logits} has ${width}`);
+  }
 }
 
 /**

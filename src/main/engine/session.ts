@@ -14,6 +14,11 @@ export interface Batch {
   segmentIds?: Int32Array;
   /** Sentence pairs (encoders): (B, T) 0 for the first segment, 1 for the second. Absent = all 0. */
   tokenTypeIds?: Int32Array;
+  /** Regression heads (Program.loss 'mse'): (B) one target per sequence, NaN = not trained. */
+  regressionTargets?: Float64Array;
+  /** Extractive QA heads (Program.loss 'span'): (B) gold start / end token of each sequence; outside [0, T) = not trained. */
+  spanStarts?: Int32Array;
+  spanEnds?: Int32Array;
 }
 
 /** Per-micro-step options the trainer controls so a resumed run draws the same random numbers. */

@@ -96,7 +96,14 @@ export interface Program {
   widths: Map<string, number>; // activation name → width
   /** The repeated layers, in order (autodiff.ts replays them under gradient checkpointing). */
   blocks: Block[];
-  logits: string; // (N, V); the loss is cross-entropy of it against the batch labels
+  logits: string; // (N, V); the loss is cross-entropy of it against the batch labels, unless `loss` says otherwise
+  /**
+   * Task heads' losses over the logits (engine/ops/task-loss.ts), absent = cross-entropy over rows (language
+   * modelling, and sequence classification with the label on each sequence's first row). 'mse': regression, logits
+   * (N, 1) read on each sequence's first row against Batch.regressionTargets; 'span': extractive QA, logits (N, 2)
+   * = start/end against Batch.spanStarts/spanEnds. Lowered on the reference executor only so far.
+   */
+  loss?: 'mse' | 'span';
   vocab: number;
   rope: RopeConfig | null;
   /** Tables for rope nodes marked local (Gemma 3 sliding layers); absent when every layer shares `rope`. */

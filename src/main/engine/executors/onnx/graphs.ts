@@ -154,6 +154,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const { slots, total } = trainableLayout(p);
   const train = opts.mode === 'train';
   groupSize(p); // refuse mixed head groupings up front: the bias input is tiled by one G
+  if (p.loss) throw new Error(`ONNX executor: a task head's ${p.loss} loss is not lowered yet (only the float64 reference executor computes it)`);
 
   // batch inputs
   const { ids, shapeBT, cos, sin, cosLocal, sinLocal } = declareTokenInputs(g, p);

@@ -6,7 +6,7 @@ import type { OpNode, Program } from '../../../model/ir.ts';
 import { backwardWalk, GradientTape, type BackwardWalk } from '../../autodiff.ts';
 import type { BatchInputs } from '../../batch-inputs.ts';
 import type { LoraBranch } from '../../ops/linear.ts';
-import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entropy.ts';
+import { lossBackward, lossForward } from './loss.ts';
 import { referenceLowering, type ReferenceForwardCtx } from './lowering.ts';
 
 export type Weights64 = Map<string, Float64Array>;
@@ -63,8 +63,8 @@ export class ReferenceExecutor {
       if (s !== undefined) saved.set(idx, s);
     });
     const logits = acts.get(this.program.logits)!;
-    const ce = crossEntropyForward(logits, inp.labels, N, this.program.vocab);
-    return { lossSum: ce.lossSum, tokens: ce.tokens, nll: ce.nll, logits, acts, saved, probs: ce.probs };
+    const loss = lossForward(this.program, logits, inp);
+    return { lossSum: loss.lossSum, tokens: loss.tokens, nll: loss.nll, logits, acts, saved, probs: loss.probs };
   }
 
   /** Gradients of lossSum w.r.t. every trainable param (fresh zeroed buffers, then accumulated by the ops). */
@@ -78,9 +78,7 @@ export class ReferenceExecutor {
       for (let i = 0; i < cur.length; i++) cur[i] += g[i];
       return cur;
     }, wants);
-    const dlogits = new Float64Array(fwd.logits.length);
-    crossEntropyBackward(dlogits, fwd.probs, inp.labels, N, this.program.vocab);
-    agrads.set(this.program.logits, dlogits);
+    agrads.set(this.program.logits, lossBackward(this.program, fwd.logits, fwd, inp));
     const base = {
       N, inp, vocab: this.program.vocab, wants,
       get: (name: string) => fwd.acts.get(name) ?? this.w(name),
