@@ -6,6 +6,15 @@
 //   cross-entropy of each over the T positions of its sequence, loss = (start + end) / 2. A gold position outside
 //   [0, T) was clamped by transformers to T = its ignore_index: that side of that sequence is not trained.
 
+/**
+ * What each sequence adds to a task loss's count (lossSum / Σ count is the mean the optimizer uses): MSE 1 per
+ * trained target; span ½ per trained side.
+ */
+export function taskCounts(loss: 'mse' | 'span', B: number, T: number, t: { targets?: Float64Array | null; starts?: Int32Array | null; ends?: Int32Array | null }): Float64Array {
+  const inRange = (x: number) => (x >= 0 && x < T ? 0.5 : 0);
+  return Float64Array.from({ length: B }, (_, b) => (loss === 'mse' ? (Number.isNaN(t.targets![b]) ? 0 : 1) : inRange(t.starts![b]) + inRange(t.ends![b])));
+}
+
 /** Sum of (pred[rows[b]] − target[b])² over sequences whose target is not NaN (NaN = not trained). */
 export function mseForward(pred: Float64Array, rows: Int32Array, target: Float64Array): { lossSum: number; count: number } {
   let lossSum = 0;

@@ -11,6 +11,7 @@ import { GraphBuilder, type Elem } from './builder.ts';
 import type { BatchValues } from './lower/context.ts';
 import { fuseLinearGroups } from './lower/linear.ts';
 import { crossEntropyBackward, crossEntropyForward } from './lower/cross-entropy.ts';
+import { taskLossForward } from './lower/task-loss.ts';
 import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 import { lowerBackward, lowerForward, type GraphLowerCtx, type LinearGroup } from './lowering.ts';
@@ -154,7 +155,6 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const { slots, total } = trainableLayout(p);
   const train = opts.mode === 'train';
   groupSize(p); // refuse mixed head groupings up front: the bias input is tiled by one G
-  if (p.loss) throw new Error(`ONNX executor: a task head's ${p.loss} loss is not lowered yet (only the float64 reference executor computes it)`);
 
   // batch inputs
   const { ids, shapeBT, cos, sin, cosLocal, sinLocal } = declareTokenInputs(g, p);
@@ -201,11 +201,12 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   });
   lowerForward(ctx, p.nodes);
   const logits = ctx.value(p.logits);
-  const ce = crossEntropyForward(ctx, logits);
+  const task = p.loss ? taskLossForward(ctx, p.loss, logits) : null;
+  const ce = task ? null : crossEntropyForward(ctx, logits);
 
   if (train) {
-    g.output('loss_sum', ce.lossSum, ft, []);
-    grads.set(p.logits, crossEntropyBackward(ctx, ce));
+    g.output('loss_sum', task?.lossSum ?? ce!.lossSum, ft, []);
+    grads.set(p.logits, task ? task.dlogits() : crossEntropyBackward(ctx, ce!));
     for (const visit of walk.visits) {
       if (visit.kind !== 'node') continue; // no checkpointing in ONNX graphs: ORT keeps what backward reads
       const { idx, node: n } = visit;
@@ -224,7 +225,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
       g.output('grad_acc_out', g.add(acc, all), ft, [total]);
     }
   } else {
-    g.output('nll_seq', g.reduceSum(g.reshape(ce.nll, shapeBT), [1], 0), ft, ['B']);
+    g.output('nll_seq', task?.nllSeq ?? g.reduceSum(g.reshape(ce!.nll, shapeBT), [1], 0), ft, ['B']);
     if (opts.mode === 'logits') g.output('logits', logits, ft, ['N', p.vocab]);
   }
   return g.model(`lora-studio-${p.family}-${opts.mode}`);

@@ -12,6 +12,8 @@ import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
 import { POSITION_IDS, TOKEN_TYPE_IDS } from './graphs.ts';
 import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
+import { taskLossFeeds } from './lower/task-loss.ts';
+import { taskCounts } from '../../ops/task-loss.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 
 export interface CpuSessionOptions {
@@ -91,6 +93,10 @@ export class CpuTrainingSession implements TrainingSession {
     return this.elem === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
   }
 
+  private taskCounts(inp: BatchInputs): Float64Array {
+    return taskCounts(this.program.loss!, inp.B, inp.T, { targets: inp.regressionTargets, starts: inp.spanStarts, ends: inp.spanEnds });
+  }
+
   /** The batch-level feeds shared by all step graphs. */
   private feeds(inp: BatchInputs): Record<string, FeedTensor> {
     const { B, T, N } = inp;
@@ -131,6 +137,7 @@ export class CpuTrainingSession implements TrainingSession {
     if (this.program.nodes.some((n) => n.op === 'attention' && n.window === null && n.causal !== false)) f[biasInputName(null)] = tile(inp.bias);
     if (inp.bidirectionalBias) f[biasInputName(null, false)] = tile(inp.bidirectionalBias);
     for (const [w, bias] of inp.windowBias) f[biasInputName(w)] = tile(bias);
+    if (this.program.loss) Object.assign(f, taskLossFeeds(this.program.loss, inp, (x) => this.vec(x)));
     if (this.total > 0) f.trainables = { data: this.params, dims: [this.total] };
     return f;
   }
@@ -149,7 +156,7 @@ export class CpuTrainingSession implements TrainingSession {
     feeds.grad_acc = { data: this.gradAcc, dims: [this.total] };
     const out = await (await this.graph('train')).run(feeds);
     this.gradAcc = out.grad_acc_out.data as Vec;
-    const tokens = countTrained(batch.labels);
+    const tokens = this.program.loss ? this.taskCounts(inp).reduce((a, b) => a + b, 0) : countTrained(batch.labels);
     this.micro++;
     this.tokensSinceUpdate += tokens;
     return { lossSum: Number((out.loss_sum.data as Vec)[0]), tokens };
@@ -180,7 +187,9 @@ export class CpuTrainingSession implements TrainingSession {
   async evaluate(batch: Batch): Promise<EvalResult> {
     const inp = prepareBatch(this.program, batch);
     const out = await (await this.graph('eval')).run(this.feeds(inp));
-    return { nllPerSequence: Float64Array.from(out.nll_seq.data as Vec), tokensPerSequence: tokensPerRow(batch) };
+    // a task head: 1 for each sequence with a trained target (span: either side), its nll the sequence's loss
+    const tokensPerSequence = this.program.loss ? Int32Array.from(this.taskCounts(inp), (c) => (c > 0 ? 1 : 0)) : tokensPerRow(batch);
+    return { nllPerSequence: Float64Array.from(out.nll_seq.data as Vec), tokensPerSequence };
   }
 
   /** Forward only: logits (B·T, V) and per-sequence NLL; for tests, generation-free inspection and evaluation. */

@@ -62,7 +62,7 @@ export function checkSupported(p: Program): void {
   for (const d of p.params)
     if (d.trainable && !loraParams.has(d.name))
       throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix; it trains LoRA A/B only (bias "none"). Use the CPU executor for bias="all"/"lora_only" or full fine-tuning.`);
-  if (p.loss) throw new Error(`CUDA executor: a task head's ${p.loss} loss is not lowered yet (only the float64 reference executor computes it)`);
+  if (p.loss) throw new Error(`CUDA executor: a task head's ${p.loss} loss is not lowered yet; use the CPU executor`);
   headOf(p); // throws unless the program ends in a plain LM head [+ soft-capping]
   for (const n of p.nodes) {
     if (n.op === 'linear' && n.lora && n.lora.r > 64) throw new Error(`CUDA executor: LoRA rank ${n.lora.r} on ${n.module} is above the supported 64`);
