@@ -15,9 +15,9 @@ import { cudaKernelGap, lowerProgram } from '../../src/main/engine/executors/pla
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
 import { buildDecodeGraph } from '../../src/main/engine/executors/onnx/decode-graph.ts';
-import { randomWeights, tinyBatch } from './tiny.ts';
+import { tinyBatch } from './tiny.ts';
 import { relErr } from './helpers.ts';
-import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches } from './executor-checks.ts';
+import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches, referenceRun } from './executor-checks.ts';
 
 const V = 13;
 const C = 8;
@@ -76,14 +76,8 @@ function pairBatch(): Batch {
 
 describe('encoder ops (bidirectional attention with padding, exact GELU) inside a block', () => {
   const p = encoderProgram();
-  // float32-representable weights, so the float32 trainables map of a session holds the reference's exact values
-  const weights = new Map([...randomWeights(p, 5, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
   const batch = pairBatch();
-  const inp = prepareBatch(p, batch);
-  const ref = new ReferenceExecutor(p, weights);
-  const fwd = ref.forward(inp);
-  const grads = ref.backward(inp, fwd);
-  const trainables = p.params.filter((d) => d.trainable);
+  const { weights, inp, ref, fwd, grads, trainables } = referenceRun(p, 5, batch);
 
   it('attention is bidirectional: an earlier position sees later tokens, never padding', () => {
     expect(inp.bidirectionalBias).not.toBeNull();
@@ -192,17 +186,12 @@ function classifierProgram(L: number): Program {
 describe('sequence classification: first-token pooling, pooler tanh, label on the first row', () => {
   const L = 3;
   const p = classifierProgram(L);
-  const weights = new Map([...randomWeights(p, 9, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
   const seqLabels = [2, 0];
   const T = 5;
   const labels = new Int32Array(2 * T).fill(-100);
   seqLabels.forEach((y, b) => (labels[b * T] = y));
   const batch: Batch = { ...pairBatch(), labels };
-  const inp = prepareBatch(p, batch);
-  const ref = new ReferenceExecutor(p, weights);
-  const fwd = ref.forward(inp);
-  const grads = ref.backward(inp, fwd);
-  const trainables = p.params.filter((d) => d.trainable);
+  const { weights, inp, ref, fwd, grads, trainables } = referenceRun(p, 9, batch);
 
   it("the loss is transformers' mean cross-entropy over the pooled logits", () => {
     // every row of a sequence carries its pooled logits
@@ -274,11 +263,7 @@ describe('task-head losses (regression MSE, QA span): reference and ONNX', () =>
   for (const loss of ['mse', 'span'] as const)
     describe(loss, () => {
       const p = taskProgram(loss);
-      const weights = new Map([...randomWeights(p, 11, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
-      const inp = prepareBatch(p, batch);
-      const ref = new ReferenceExecutor(p, weights);
-      const fwd = ref.forward(inp);
-      const grads = ref.backward(inp, fwd);
+      const { weights, inp, ref, fwd, grads } = referenceRun(p, 11, batch);
 
       it("the loss is transformers' head loss", () => {
         const z = fwd.logits;

@@ -6,13 +6,28 @@ import type { Program } from '../../src/main/model/ir.ts';
 import { peftKey } from '../../src/main/model/ir.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import type { BatchInputs } from '../../src/main/engine/batch-inputs.ts';
-import type { ReferenceExecutor, ReferenceForward } from '../../src/main/engine/executors/reference/executor.ts';
+import { ReferenceExecutor, type ReferenceForward } from '../../src/main/engine/executors/reference/executor.ts';
+import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
+import { randomWeights } from './tiny.ts';
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 import { lowerProgram, trainableOffsets, type Plan } from '../../src/main/engine/executors/plan/plan.ts';
 import { PlanHarness } from '../../src/main/engine/executors/plan/harness.ts';
 import { relErr } from './helpers.ts';
 
 type Grads = Map<string, Float64Array>;
+
+/**
+ * A program's reference run on a batch: random float32-representable weights (so the float32 trainables map of a
+ * session holds the reference's exact values), the prepared inputs, the forward and the gradients.
+ */
+export function referenceRun(p: Program, seed: number, batch: Batch) {
+  const weights = new Map([...randomWeights(p, seed, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
+  const inp = prepareBatch(p, batch);
+  const ref = new ReferenceExecutor(p, weights);
+  const fwd = ref.forward(inp);
+  const grads = ref.backward(inp, fwd);
+  return { weights, inp, ref, fwd, grads, trainables: p.params.filter((d) => d.trainable) };
+}
 
 /** Each named param's reference gradient (every `stride`-th entry) against central differences of lossSum. */
 export function expectFiniteDifferences(ref: ReferenceExecutor, inp: BatchInputs, grads: Grads, names: string[], stride = 3): void {

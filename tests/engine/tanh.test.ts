@@ -5,10 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
-import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
-import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
-import { randomWeights, tinyBatch } from './tiny.ts';
-import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches } from './executor-checks.ts';
+import { tinyBatch } from './tiny.ts';
+import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches, referenceRun } from './executor-checks.ts';
 
 const V = 13;
 const C = 6;
@@ -32,14 +30,8 @@ function tanhProgram(): Program {
 
 describe('tanh (softcap with cap 1) inside a block', () => {
   const p = tanhProgram();
-  // float32-representable weights, so the float32 trainables map of a session holds the reference's exact values
-  const weights = new Map([...randomWeights(p, 3, 0.8)].map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
   const batch = tinyBatch(V, 5);
-  const inp = prepareBatch(p, batch);
-  const ref = new ReferenceExecutor(p, weights);
-  const fwd = ref.forward(inp);
-  const grads = ref.backward(inp, fwd);
-  const trainables = p.params.filter((d) => d.trainable);
+  const { weights, inp, ref, fwd, grads, trainables } = referenceRun(p, 3, batch);
 
   it('reference gradients match finite differences', () => {
     expect(trainables.map((d) => d.name)).toEqual(['block.proj.lora_A.weight', 'block.proj.lora_B.weight']);
