@@ -867,6 +867,24 @@ export const en = {
   'wizard.planning': 'Counting parameters and estimating cost…',
   'wizard.planFailed': 'Could not plan this run',
   'wizard.runNameHint': 'Optional: how the run is listed.',
+  'suggest.origin.bundled': 'Bundled with the studio',
+  'suggest.origin.opened': 'Opened before',
+  'suggest.origin.hf-cache': 'In the Hugging Face cache',
+  'suggest.isSelected': (p: { name: string }) => `${p.name} is selected`,
+  'suggest.use': (p: { name: string }) => `Use ${p.name}`,
+  'suggest.selected': 'Selected',
+  'suggest.useModel': 'Use this model',
+  'suggest.openFailed': 'Could not open the model',
+  'suggest.useDataset': 'Use this dataset',
+  'suggest.datasetFailed': 'Could not use the dataset',
+
+  'wizard.datasetIntro':
+    'The examples to learn from: JSONL, JSON, CSV/TSV or Parquet. The format and columns are detected; bad rows are listed, never hidden.',
+  'wizard.templateIntro':
+    'How a row becomes the text the model sees. The same template is stored with the run and written into its adapter, so chat uses it too.',
+  'wizard.renderedExample': 'Rendered training example',
+  'wizard.custom': 'Custom settings (no preset matches these values).',
+  'wizard.noWarnings': 'No warnings: the targets match, nothing is cut, and the settings are in the usual ranges.',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

@@ -815,4 +815,21 @@ export const ko: Catalog = {
   'wizard.planning': '파라미터를 세고 비용을 어림하는 중…',
   'wizard.planFailed': '이 실행을 계획할 수 없습니다',
   'wizard.runNameHint': '선택: 목록에 보일 실행 이름.',
+  'suggest.origin.bundled': '스튜디오에 포함',
+  'suggest.origin.opened': '전에 열었음',
+  'suggest.origin.hf-cache': 'Hugging Face 캐시에 있음',
+  'suggest.isSelected': (p) => `${p.name} 선택됨`,
+  'suggest.use': (p) => `${p.name} 사용`,
+  'suggest.selected': '선택됨',
+  'suggest.useModel': '이 모델 사용',
+  'suggest.openFailed': '모델을 열 수 없습니다',
+  'suggest.useDataset': '이 데이터셋 사용',
+  'suggest.datasetFailed': '데이터셋을 쓸 수 없습니다',
+  'wizard.datasetIntro':
+    '학습할 예제: JSONL, JSON, CSV/TSV 또는 Parquet. 형식과 열은 자동으로 알아내고, 잘못된 행은 숨기지 않고 보여 줍니다.',
+  'wizard.templateIntro':
+    '한 행이 모델이 보는 텍스트가 되는 방식. 같은 템플릿을 실행과 함께 저장하고 어댑터에도 써 두어, 채팅에서도 씁니다.',
+  'wizard.renderedExample': '렌더링된 학습 예제',
+  'wizard.custom': '사용자 설정 (이 값과 맞는 프리셋이 없습니다).',
+  'wizard.noWarnings': '경고 없음: 대상 모듈이 맞고, 잘리는 것이 없고, 설정이 보통 범위에 있습니다.',
 };

@@ -11,12 +11,10 @@ import { formatBytes } from '../../format.ts';
 import { useStudio } from '../../state/studio.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { useJob } from './useJob.ts';
+import { t } from '../../i18n/t.ts';
 
-const ORIGIN_LABEL: Record<ModelSuggestion['origin'], string> = {
-  bundled: 'Bundled with the studio',
-  opened: 'Opened before',
-  'hf-cache': 'In the Hugging Face cache',
-};
+/** Where a suggested model comes from, in the UI language. */
+const originLabel = (origin: ModelSuggestion['origin']) => t(`suggest.origin.${origin}`);
 
 function parameters(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B parameters`;
@@ -72,7 +70,7 @@ export function ModelCards({
               aria-label={m.name}
             >
               <span className="choice-title">{m.name}</span>
-              <span className="muted">{ORIGIN_LABEL[m.origin]}</span>
+              <span className="muted">{originLabel(m.origin)}</span>
               <span>
                 {m.architecture} · {parameters(m.parameterCount)} · {formatBytes(m.sizeBytes)}
               </span>
@@ -85,15 +83,15 @@ export function ModelCards({
                 busy={busy === m.path}
                 disabled={selected}
                 onClick={() => void choose(m)}
-                aria-label={selected ? `${m.name} is selected` : `Use ${m.name}`}
+                aria-label={selected ? t('suggest.isSelected', { name: m.name }) : t('suggest.use', { name: m.name })}
               >
-                {selected ? 'Selected' : 'Use this model'}
+                {selected ? t('suggest.selected') : t('suggest.useModel')}
               </Button>
             </li>
           );
         })}
       </ul>
-      {error ? <Banner title="Could not open the model">{error}</Banner> : null}
+      {error ? <Banner title={t('suggest.openFailed')}>{error}</Banner> : null}
     </section>
   );
 }
@@ -157,9 +155,9 @@ export function DatasetCards({ project, onChoose }: { project: Project; onChoose
               variant="primary"
               busy={importing.running && pending?.path === s.path}
               onClick={() => void choose(s)}
-              aria-label={`Use ${s.name}`}
+              aria-label={t('suggest.use', { name: s.name })}
             >
-              Use this dataset
+              {t('suggest.useDataset')}
             </Button>
           </li>
         ))}
@@ -168,11 +166,11 @@ export function DatasetCards({ project, onChoose }: { project: Project; onChoose
         job={importing.job}
         running={importing.running}
         onCancel={importing.cancel}
-        label="Import progress"
-        pending="reading…"
-        failedTitle="The import failed"
+        label={t('datasets.importProgress')}
+        pending={t('datasets.reading')}
+        failedTitle={t('datasets.importFailed')}
       />
-      {error ? <Banner title="Could not use the dataset">{error}</Banner> : null}
+      {error ? <Banner title={t('suggest.datasetFailed')}>{error}</Banner> : null}
     </section>
   );
 }

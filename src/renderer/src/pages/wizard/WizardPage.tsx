@@ -382,7 +382,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
   return (
     <Card title={t('wizard.title.dataset')}>
       <div className="stack">
-        <p className="muted">The examples to learn from: JSONL, JSON, CSV/TSV or Parquet. The format and columns are detected; bad rows are listed, never hidden.</p>
+        <p className="muted">{t('wizard.datasetIntro')}</p>
         <DatasetCards
           project={project}
           onChoose={(picked) => {
@@ -537,7 +537,7 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
   return (
     <Card title={t('wizard.title.template')}>
       <div className="stack">
-        <p className="muted">How a row becomes the text the model sees. The same template is stored with the run and written into its adapter, so chat uses it too.</p>
+        <p className="muted">{t('wizard.templateIntro')}</p>
         <div className="choice-row" role="radiogroup" aria-label="Template">
           <Choice
             name="template"
@@ -579,7 +579,7 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
           </span>
         </div>
         <QueryView state={preview.state} loadingLabel={t('wizard.rendering')} errorTitle={t('wizard.renderFailed')} onRetry={preview.reload}>
-          {(data) => (data.rows[0] ? <TokenView row={data.rows[0]} label="Rendered training example" /> : <p className="muted">No rows.</p>)}
+          {(data) => (data.rows[0] ? <TokenView row={data.rows[0]} label={t('wizard.renderedExample')} /> : <p className="muted">{t('datasets.noRows')}</p>)}
         </QueryView>
       </div>
     </Card>
@@ -627,7 +627,7 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
             ))}
           </div>
         ) : null}
-        {preset === 'custom' && draft.method !== 'full' ? <p className="muted">Custom settings (no preset matches these values).</p> : null}
+        {preset === 'custom' && draft.method !== 'full' ? <p className="muted">{t('wizard.custom')}</p> : null}
         <div className="form-grid form-grid-2">
           {draft.method !== 'full' ? (
             <>
@@ -736,7 +736,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
                 </ul>
               </section>
             ) : (
-              <p className="muted">No warnings: the targets match, nothing is cut, and the settings are in the usual ranges.</p>
+              <p className="muted">{t('wizard.noWarnings')}</p>
             )}
             <details className="config-details">
               <summary>How the estimates are made</summary>
