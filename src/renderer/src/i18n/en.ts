@@ -885,6 +885,24 @@ export const en = {
   'wizard.renderedExample': 'Rendered training example',
   'wizard.custom': 'Custom settings (no preset matches these values).',
   'wizard.noWarnings': 'No warnings: the targets match, nothing is cut, and the settings are in the usual ranges.',
+
+  'editor.notJson': (p: { reason: string }) => `Not valid JSON yet: ${p.reason}`,
+  'editor.savedPreset': (p: { name: string }) =>
+    `Saved preset “${p.name}” (everything but the model and dataset file).`,
+  'editor.startFrom': 'Start from',
+  'editor.duplicate': 'Duplicate a past run’s config',
+  'editor.loaded': (p: { name: string }) => `Loaded the config of “${p.name}”.`,
+  'editor.chooseRun': 'Choose a run…',
+  'editor.noRuns': 'No runs yet',
+  'editor.applyPreset': 'Apply a saved preset',
+  'editor.applied': (p: { name: string }) => `Applied preset “${p.name}”.`,
+  'editor.choosePreset': 'Choose a preset…',
+  'editor.noPresets': 'No presets saved yet',
+  'editor.json': 'Run config as JSON',
+  'editor.saveAsPreset': 'Save as preset',
+  'editor.start': 'Start a run with this config',
+  'editor.form': 'Run config form',
+  'editor.valid': 'The config is valid.',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

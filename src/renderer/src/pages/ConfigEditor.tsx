@@ -14,6 +14,7 @@ import {
   type ConfigValue, type FieldSpec,
 } from './ConfigEditorModel.ts';
 import './wizard/wizard.css';
+import { t } from '../i18n/t.ts';
 
 /** The wizard leaves its config here for the editor to start from. */
 export const CONFIG_EDITOR_KEY_PREFIX = 'lora-studio.config-editor.';
@@ -61,7 +62,7 @@ export function ConfigEditor({ project }: { project: Project }) {
       window.localStorage.setItem(CONFIG_EDITOR_KEY_PREFIX + project.id, text);
     } catch (e) {
       // Keep the text as typed; the form keeps the last valid JSON until this parses again.
-      setState((s) => ({ ...s, text, jsonError: `Not valid JSON yet: ${(e as Error).message}` }));
+      setState((s) => ({ ...s, text, jsonError: t('editor.notJson', { reason: (e as Error).message }) }));
     }
   };
 
@@ -72,7 +73,7 @@ export function ConfigEditor({ project }: { project: Project }) {
     window.localStorage.setItem(PRESETS_KEY, JSON.stringify(next));
     setPresets(next);
     setPresetName('');
-    setNotice(`Saved preset “${name}” (everything but the model and dataset file).`);
+    setNotice(t('editor.savedPreset', { name }));
   };
   const start = async () => {
     if (!issues.config) return;
@@ -90,11 +91,11 @@ export function ConfigEditor({ project }: { project: Project }) {
   const problemCount = Object.keys(issues.byField).length + issues.other.length + (state.jsonError ? 1 : 0);
   return (
     <div className="stack">
-      <Card title="Start from">
+      <Card title={t('editor.startFrom')}>
         <div className="field-row">
           <div className="field select-field">
             <label className="field-label" htmlFor="config-from-run">
-              Duplicate a past run’s config
+              {t('editor.duplicate')}
             </label>
             <select
               id="config-from-run"
@@ -103,11 +104,11 @@ export function ConfigEditor({ project }: { project: Project }) {
                 const run = runs.state.status === 'ready' ? runs.state.data.find((r) => r.id === e.target.value) : undefined;
                 if (run) {
                   setValue(run.config as unknown as ConfigValue);
-                  setNotice(`Loaded the config of “${run.name}”.`);
+                  setNotice(t('editor.loaded', { name: run.name }));
                 }
               }}
             >
-              <option value="">{runs.state.status === 'ready' ? (runs.state.data.length ? 'Choose a run…' : 'No runs yet') : 'Loading runs…'}</option>
+              <option value="">{runs.state.status === 'ready' ? (runs.state.data.length ? t('editor.chooseRun') : t('editor.noRuns')) : t('compare.loadingRuns')}</option>
               {runs.state.status === 'ready'
                 ? runs.state.data.map((r) => (
                     <option key={r.id} value={r.id}>
@@ -119,7 +120,7 @@ export function ConfigEditor({ project }: { project: Project }) {
           </div>
           <div className="field select-field">
             <label className="field-label" htmlFor="config-preset">
-              Apply a saved preset
+              {t('editor.applyPreset')}
             </label>
             <select
               id="config-preset"
@@ -128,11 +129,11 @@ export function ConfigEditor({ project }: { project: Project }) {
                 const preset = presets[e.target.value];
                 if (preset) {
                   setValue(withDefaults(applyPreset(state.value, preset)));
-                  setNotice(`Applied preset “${e.target.value}”.`);
+                  setNotice(t('editor.applied', { name: e.target.value }));
                 }
               }}
             >
-              <option value="">{Object.keys(presets).length ? 'Choose a preset…' : 'No presets saved yet'}</option>
+              <option value="">{Object.keys(presets).length ? t('editor.choosePreset') : t('editor.noPresets')}</option>
               {Object.keys(presets).map((name) => (
                 <option key={name} value={name}>
                   {name}
@@ -146,7 +147,7 @@ export function ConfigEditor({ project }: { project: Project }) {
       </Card>
 
       <div className="config-editor">
-        <form className="config-form" aria-label="Run config form" onSubmit={(e) => e.preventDefault()}>
+        <form className="config-form" aria-label={t('editor.form')} onSubmit={(e) => e.preventDefault()}>
           {SECTIONS.map((section) => (
             <fieldset key={section.title}>
               <legend>{section.title}</legend>
@@ -158,12 +159,12 @@ export function ConfigEditor({ project }: { project: Project }) {
         </form>
         <div className="json-pane">
           <label className="field-label" htmlFor="config-json">
-            Run config as JSON
+            {t('editor.json')}
           </label>
           <textarea id="config-json" className="textarea" value={state.text} onChange={(e) => editJson(e.target.value)} spellCheck={false} aria-invalid={state.jsonError ? true : undefined} />
           {state.jsonError ? <span className="field-error" role="alert">{state.jsonError}</span> : null}
           {problemCount === 0 ? (
-            <p className="muted" role="status">The config is valid.</p>
+            <p className="muted" role="status">{t('editor.valid')}</p>
           ) : (
             <p className="text-warning" role="status">
               {problemCount} problem{problemCount === 1 ? '' : 's'}: see the marked fields{issues.other.length ? ` and: ${issues.other.join('; ')}` : ''}.
@@ -172,13 +173,13 @@ export function ConfigEditor({ project }: { project: Project }) {
           <div className="field-row">
             <TextField label="Preset name" size="sm" value={presetName} onChange={(e) => setPresetName(e.target.value)} placeholder="my r=64 setup" />
             <Button size="sm" disabled={presetName.trim() === ''} onClick={savePreset}>
-              Save as preset
+              {t('editor.saveAsPreset')}
             </Button>
           </div>
           <Button variant="primary" icon="spark" disabled={!issues.config || state.jsonError !== null} busy={starting} onClick={() => void start()}>
-            Start a run with this config
+            {t('editor.start')}
           </Button>
-          {startError ? <Banner title="The run did not start">{startError}</Banner> : null}
+          {startError ? <Banner title={t('quick.notStarted')}>{startError}</Banner> : null}
         </div>
       </div>
     </div>

@@ -4,10 +4,11 @@
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { EvaluationExampleRow } from '../../../common/api/runs.ts';
 import { formatMetric } from '../format.ts';
+import { t } from '../i18n/t.ts';
 
 const SERIES = [
-  { key: 'base', label: 'Base perplexity', colour: 'var(--chart-1)' },
-  { key: 'tuned', label: 'Tuned perplexity', colour: 'var(--chart-2)' },
+  { key: 'base', label: 'evaluate.basePerplexity', colour: 'var(--chart-1)' },
+  { key: 'tuned', label: 'evaluate.tunedPerplexity', colour: 'var(--chart-2)' },
 ] as const;
 
 export function EvaluationChart({ examples, label }: { examples: EvaluationExampleRow[]; label: string }) {
@@ -38,7 +39,7 @@ export function EvaluationChart({ examples, label }: { examples: EvaluationExamp
             <Bar
               key={series.key}
               dataKey={series.key}
-              name={series.label}
+              name={t(series.label)}
               fill={series.colour}
               isAnimationActive={false}
             />
@@ -49,7 +50,7 @@ export function EvaluationChart({ examples, label }: { examples: EvaluationExamp
         {SERIES.map((series, index) => (
           <li key={series.key}>
             <span className={`chart-swatch series-${index + 1}`} />
-            {series.label}
+            {t(series.label)}
           </li>
         ))}
       </ul>
