@@ -885,6 +885,87 @@ export const en = {
   'wizard.renderedExample': 'Rendered training example',
   'wizard.custom': 'Custom settings (no preset matches these values).',
   'wizard.noWarnings': 'No warnings: the targets match, nothing is cut, and the settings are in the usual ranges.',
+  'wizard.model.architecture': 'Architecture',
+  'wizard.model.parameters': 'Parameters',
+  'wizard.model.weights': 'Weights',
+  'wizard.model.size': 'Size',
+  'wizard.model.name': 'Name',
+  'wizard.model.folder': 'Folder',
+  'wizard.model.shape': 'Shape',
+  'wizard.model.shapeValue': (p: { layers: number; hidden: number; vocab: number; context: number }) =>
+    `${p.layers} layers, hidden size ${p.hidden}, vocabulary ${n(p.vocab)}, context ${n(p.context)} tokens`,
+  'wizard.model.chatTemplate': 'Chat template',
+  'wizard.model.chatTemplateYes': 'yes — chat and question/answer data use it',
+  'wizard.model.chatTemplateNo': 'none — use a prompt template',
+  'wizard.importProgress': 'Import progress',
+  'wizard.importPending': 'reading…',
+  'wizard.datasetOption': (p: { name: string; rows: number; format: string }) =>
+    `${p.name} (${p.rows} rows, ${p.format})`,
+  'wizard.usableRows': 'Usable rows',
+  'wizard.badRows': 'Bad rows',
+  'wizard.duplicates': 'Exact duplicates',
+  'wizard.file': 'File',
+  'wizard.heldOutRows': 'Held-out rows',
+  /** {train} and {eval} are shown in bold. */
+  'wizard.splitCounts': '{train} rows to train on, {eval} held out for evaluation',
+  'wizard.splitOverlap': (p: { n: number }) => ` — ${p.n} eval rows also appear in train, which flatters eval loss`,
+  'wizard.typeTemplateFirst': 'Type a prompt template first.',
+  'wizard.cannotRender': (p: { error: string }) => `This template cannot render the example: ${p.error}`,
+  'wizard.placeholders': (p: { list: string }) =>
+    `Placeholders for this dataset: ${p.list}. The completion is appended after the template and trained.`,
+  'wizard.showChatTemplate': 'Show the chat template (Jinja)',
+  'wizard.exampleOf': (p: { index: number; total: number }) => `Example ${p.index} of ${p.total}`,
+  'wizard.method.lora': 'Trains a small adapter beside the frozen model. The standard choice.',
+  'wizard.method.qlora':
+    'LoRA with the base stored in 4 bits (NF4): about a quarter of the base’s memory, a bit slower.',
+  'wizard.method.fullTitle': 'Full fine-tuning',
+  'wizard.method.full': 'Trains every weight, for comparison: needs about 4× the model’s size in memory.',
+  'wizard.editEverySetting': 'Edit every setting in the config editor',
+  'wizard.presetLabel': 'Preset',
+  'wizard.preset.balanced': 'Balanced (recommended)',
+  'wizard.preset.light': 'Light',
+  'wizard.preset.thorough': 'Thorough',
+  'wizard.presetSummary.balanced': 'r 16, alpha 32 on q/k/v/o, dropout 0.05, learning rate 1e-4: the safe default.',
+  'wizard.presetSummary.light':
+    'r 8, alpha 16 on q/v only, learning rate 2e-4: fastest, smallest adapter, for style and format changes.',
+  'wizard.presetSummary.thorough':
+    'r 64, alpha 128 on every linear layer, learning rate 1e-4: most capacity, most memory and time.',
+  'wizard.presetSummary.bundled': (p: {
+    r: number;
+    alpha: number;
+    lr: number;
+    steps: number;
+    batch: number;
+    seqLength: number;
+  }) =>
+    `The demo’s recipe for this small model: r ${p.r}, alpha ${p.alpha} on every linear layer, learning rate ${p.lr}, ${p.steps} steps of ${p.batch} packed sequences of ${p.seqLength} tokens (a few minutes on a laptop CPU).`,
+  'wizard.packShort': 'Pack short examples',
+  'wizard.needsFixing': 'Some settings need fixing first',
+  'wizard.goTo': (p: { step: string }) => `Go to ${p.step}`,
+  'wizard.title.reviewStart': '5. Review and start',
+  'wizard.runEstimate': 'Run estimate',
+  'wizard.trainableParameters': 'Trainable parameters',
+  'wizard.modelShare': 'Share of the model',
+  'wizard.memoryEstimate': 'Memory (estimate)',
+  'wizard.timeEstimate': 'Time (estimate)',
+  'wizard.unknown': 'unknown',
+  'wizard.reviewLora': (p: { method: string; r: number; alpha: number; modules: number; layers: number }) =>
+    `${p.method} r=${p.r}, alpha=${p.alpha} on ${p.modules} modules in ${p.layers} layers`,
+  'wizard.reviewData': (p: { examples: number; tokens: number }) =>
+    `${p.examples} training examples (≈${p.tokens} tokens each)`,
+  'wizard.reviewDataUnknown': 'the dataset',
+  'wizard.reviewSummary': (p: {
+    what: string;
+    architecture: string;
+    parameters: string;
+    steps: number;
+    data: string;
+  }) => `${p.what} of ${p.architecture} (${p.parameters} parameters); ${p.steps} optimizer steps over ${p.data}.`,
+  'wizard.warnings': 'Warnings',
+  'wizard.howEstimates': 'How the estimates are made',
+  'wizard.memoryFormula': (p: { formula: string }) => `Memory: ${p.formula}`,
+  'wizard.timeFormula': (p: { formula: string }) => `Time: ${p.formula}`,
+  'wizard.runNamePlaceholder': 'run 1',
 
   'editor.notJson': (p: { reason: string }) => `Not valid JSON yet: ${p.reason}`,
   'editor.savedPreset': (p: { name: string }) =>

@@ -4,7 +4,7 @@
 // report and preview, and models.plan's counts and estimates.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Dataset, DatasetShape } from '../../../../common/api/datasets.ts';
-import type { BaseModel } from '../../../../common/api/models.ts';
+import { BUNDLED_MODEL_RECIPE, type BaseModel } from '../../../../common/api/models.ts';
 import type { Project } from '../../../../common/api/projects.ts';
 import { toStudioApiError } from '../../api/client.ts';
 import { useQuery } from '../../api/hooks.ts';
@@ -28,7 +28,7 @@ import { BrowseButton } from './BrowseButton.tsx';
 
 const DATA_EXTENSIONS = ['jsonl', 'json', 'csv', 'tsv', 'parquet'];
 import './wizard.css';
-import { t } from '../../i18n/t.ts';
+import { formatNumber, t } from '../../i18n/t.ts';
 
 /** What the New fine-tune page lets a person do once a project exists (the gate's points). */
 export const wizardWill = () => [t('wizard.will1'), t('wizard.will2'), t('wizard.will3'), t('wizard.will4')];
@@ -293,33 +293,33 @@ function ModelSummary({ model }: { model: BaseModel }) {
     <section aria-label={t('wizard.selectedModel')} className="stack">
       <dl className="summary-grid">
         <div>
-          <dt>Architecture</dt>
+          <dt>{t('wizard.model.architecture')}</dt>
           <dd>{model.architecture}</dd>
         </div>
         <div>
-          <dt>Parameters</dt>
+          <dt>{t('wizard.model.parameters')}</dt>
           <dd>{formatCount(model.parameterCount)}</dd>
         </div>
         <div>
-          <dt>Weights</dt>
+          <dt>{t('wizard.model.weights')}</dt>
           <dd>{model.dtype}</dd>
         </div>
         <div>
-          <dt>Size</dt>
+          <dt>{t('wizard.model.size')}</dt>
           <dd>{formatBytes(model.sizeBytes)}</dd>
         </div>
       </dl>
       <dl className="kv">
-        <dt>Name</dt>
+        <dt>{t('wizard.model.name')}</dt>
         <dd>{model.name}</dd>
-        <dt>Folder</dt>
+        <dt>{t('wizard.model.folder')}</dt>
         <dd>{model.path}</dd>
-        <dt>Shape</dt>
+        <dt>{t('wizard.model.shape')}</dt>
         <dd>
-          {model.layers} layers, hidden size {model.hiddenSize}, vocabulary {model.vocabSize.toLocaleString('en-US')}, context {model.maxPositions.toLocaleString('en-US')} tokens
+          {t('wizard.model.shapeValue', { layers: model.layers, hidden: model.hiddenSize, vocab: model.vocabSize, context: model.maxPositions })}
         </dd>
-        <dt>Chat template</dt>
-        <dd>{model.chatTemplate ? 'yes — chat and question/answer data use it' : 'none — use a prompt template'}</dd>
+        <dt>{t('wizard.model.chatTemplate')}</dt>
+        <dd>{model.chatTemplate ? t('wizard.model.chatTemplateYes') : t('wizard.model.chatTemplateNo')}</dd>
       </dl>
     </section>
   );
@@ -397,8 +397,8 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
             {t('datasets.import')}
           </Button>
         </form>
-        <JobProgress job={importing.job} running={running} onCancel={importing.cancel} label="Import progress" pending="reading…" failedTitle="The import failed" />
-        <QueryView state={datasets.state} loadingLabel="Loading datasets…" errorTitle="Could not load the datasets" onRetry={datasets.reload}>
+        <JobProgress job={importing.job} running={running} onCancel={importing.cancel} label={t('wizard.importProgress')} pending={t('wizard.importPending')} failedTitle={t('datasets.importFailed')} />
+        <QueryView state={datasets.state} loadingLabel={t('datasets.loading')} errorTitle={t('datasets.loadFailed')} onRetry={datasets.reload}>
           {(list) =>
             list.length > 0 ? (
               <div className="field select-field">
@@ -416,7 +416,7 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
                   <option value="">—</option>
                   {list.map((d) => (
                     <option key={d.id} value={d.id}>
-                      {d.name} ({d.examples} rows, {d.format})
+                      {t('wizard.datasetOption', { name: d.name, rows: d.examples, format: d.format })}
                     </option>
                   ))}
                 </select>
@@ -428,25 +428,25 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
           <section aria-label={t('wizard.selectedDataset')} className="stack">
             <dl className="summary-grid">
               <div>
-                <dt>Usable rows</dt>
-                <dd>{dataset.examples.toLocaleString('en-US')}</dd>
+                <dt>{t('wizard.usableRows')}</dt>
+                <dd>{formatNumber(dataset.examples)}</dd>
               </div>
               <div>
-                <dt>Bad rows</dt>
+                <dt>{t('wizard.badRows')}</dt>
                 <dd>{dataset.badRows}</dd>
               </div>
               <div>
-                <dt>Exact duplicates</dt>
+                <dt>{t('wizard.duplicates')}</dt>
                 <dd>{dataset.duplicateRows}</dd>
               </div>
               <div>
-                <dt>File</dt>
+                <dt>{t('wizard.file')}</dt>
                 <dd>{dataset.fileFormat.toUpperCase()}</dd>
               </div>
             </dl>
             <MappingEditor dataset={dataset} running={running} onReimport={(format, columns) => void startImport({ format, columns })} />
             {dataset.badRows > 0 ? <ProblemList problems={dataset.problems.slice(0, 5)} total={dataset.badRows} /> : null}
-            <div className="choice-row" role="radiogroup" aria-label="Held-out rows">
+            <div className="choice-row" role="radiogroup" aria-label={t('wizard.heldOutRows')}>
               <Choice name="eval-kind" checked={draft.evalKind === 'ratio'} onChange={() => update({ evalKind: 'ratio' })} title={t('wizard.holdOutTitle')} text={t('wizard.holdOutText')} />
               <Choice name="eval-kind" checked={draft.evalKind === 'file'} onChange={() => update({ evalKind: 'file' })} title={t('wizard.evalFileTitle')} text={t('wizard.evalFileText')} />
             </div>
@@ -463,8 +463,8 @@ function DatasetStep({ project, draft, update, datasets, dataset, fieldErrors }:
             {draft.evalKind === 'ratio' && split && 'error' in split ? <Banner title={t('wizard.splitFailed')}>{split.error}</Banner> : null}
             {draft.evalKind === 'ratio' && split && !('error' in split) ? (
               <p aria-live="polite">
-                <strong>{split.train}</strong> rows to train on, <strong>{split.eval}</strong> held out for evaluation
-                {split.overlap > 0 ? <span className="text-warning"> — {split.overlap} eval rows also appear in train, which flatters eval loss</span> : null}.
+                {withBold(t('wizard.splitCounts'), { train: split.train, eval: split.eval })}
+                {split.overlap > 0 ? <span className="text-warning">{t('wizard.splitOverlap', { n: split.overlap })}</span> : null}.
               </p>
             ) : null}
           </section>
@@ -529,7 +529,7 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
   const placeholders = COLUMNS_OF[dataset.format].filter((k) => !k.endsWith('_key')).map((k) => `{${k}}`);
   // A row the template cannot render would fail the run at its start: Next waits, saying why.
   const renderError = preview.state.status === 'ready' ? (preview.state.data.rows.find((row) => row.error !== null)?.error ?? null) : null;
-  const problem = !templateOk ? 'Type a prompt template first.' : renderError ? `This template cannot render the example: ${renderError}` : null;
+  const problem = !templateOk ? t('wizard.typeTemplateFirst') : renderError ? t('wizard.cannotRender', { error: renderError }) : null;
   useEffect(() => {
     onProblem(problem);
     return () => onProblem(null);
@@ -538,7 +538,7 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
     <Card title={t('wizard.title.template')}>
       <div className="stack">
         <p className="muted">{t('wizard.templateIntro')}</p>
-        <div className="choice-row" role="radiogroup" aria-label="Template">
+        <div className="choice-row" role="radiogroup" aria-label={t('wizard.step.template')}>
           <Choice
             name="template"
             checked={draft.templateKind === 'auto'}
@@ -555,19 +555,19 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
               {t('wizard.promptTemplate')}
             </label>
             <textarea id="prompt-template" className="textarea" value={draft.promptTemplate} onChange={(e) => update({ promptTemplate: e.target.value })} aria-invalid={fieldErrors.promptTemplate ? true : undefined} spellCheck={false} />
-            <span className="field-hint">Placeholders for this dataset: {placeholders.join(', ')}. The completion is appended after the template and trained.</span>
+            <span className="field-hint">{t('wizard.placeholders', { list: placeholders.join(', ') })}</span>
             {fieldErrors.promptTemplate ? <span className="field-error" role="alert">{fieldErrors.promptTemplate}</span> : null}
           </div>
         ) : null}
         {draft.templateKind === 'auto' && model.chatTemplate ? (
           <details className="config-details">
-            <summary>Show the chat template (Jinja)</summary>
+            <summary>{t('wizard.showChatTemplate')}</summary>
             <pre className="config-json">{model.chatTemplate}</pre>
           </details>
         ) : null}
         <div className="wizard-nav">
           <strong>
-            Example {Math.min(example, dataset.examples - 1) + 1} of {dataset.examples}
+            {t('wizard.exampleOf', { index: Math.min(example, dataset.examples - 1) + 1, total: dataset.examples })}
           </strong>
           <span className="row">
             <Button size="sm" disabled={example === 0} onClick={() => setExample((n) => Math.max(0, n - 1))}>
@@ -587,11 +587,20 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
 }
 
 // ── 4. Method and hyperparameters ─────────────────────────────────────────────────────────────────
-const METHODS = [
-  { id: 'lora', title: 'LoRA', text: 'Trains a small adapter beside the frozen model. The standard choice.' },
-  { id: 'qlora', title: 'QLoRA', text: 'LoRA with the base stored in 4 bits (NF4): about a quarter of the base’s memory, a bit slower.' },
-  { id: 'full', title: 'Full fine-tuning', text: 'Trains every weight, for comparison: needs about 4× the model’s size in memory.' },
-] as const;
+// Read at render (a function, not a constant) so the texts follow a language change.
+const methods = () =>
+  [
+    { id: 'lora', title: 'LoRA', text: t('wizard.method.lora') },
+    { id: 'qlora', title: 'QLoRA', text: t('wizard.method.qlora') },
+    { id: 'full', title: t('wizard.method.fullTitle'), text: t('wizard.method.full') },
+  ] as const;
+
+/** A preset's one-line summary; on the bundled model Balanced is the demo's recipe (see presetsFor). */
+function presetSummary(id: PresetId, bundled: boolean): string {
+  if (id !== 'balanced' || !bundled) return t(`wizard.presetSummary.${id}`);
+  const r = BUNDLED_MODEL_RECIPE;
+  return t('wizard.presetSummary.bundled', { r: r.lora.r, alpha: r.lora.lora_alpha, lr: r.learning_rate, steps: r.max_steps, batch: r.micro_batch_size, seqLength: r.max_seq_length });
+}
 
 function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string }; fieldErrors: Partial<Record<keyof WizardDraft, string>>; bundled: boolean }) {
   const presets = presetsFor(bundled);
@@ -613,17 +622,17 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
     window.location.hash = routeHref('new', 'config');
   };
   return (
-    <Card title={t('wizard.title.method')} actions={<Button size="sm" variant="ghost" onClick={openEditor}>Edit every setting in the config editor</Button>}>
+    <Card title={t('wizard.title.method')} actions={<Button size="sm" variant="ghost" onClick={openEditor}>{t('wizard.editEverySetting')}</Button>}>
       <div className="stack">
-        <div className="choice-row" role="radiogroup" aria-label="Method">
-          {METHODS.map((m) => (
+        <div className="choice-row" role="radiogroup" aria-label={t('wizard.step.method')}>
+          {methods().map((m) => (
             <Choice key={m.id} name="method" checked={draft.method === m.id} onChange={() => update({ method: m.id, ...(m.id === 'full' ? { learningRate: '0.00002' } : draft.method === 'full' ? { learningRate: PRESETS.balanced.values.learningRate } : {}) })} title={m.title} text={m.text} />
           ))}
         </div>
         {draft.method !== 'full' ? (
-          <div className="choice-row" role="radiogroup" aria-label="Preset">
+          <div className="choice-row" role="radiogroup" aria-label={t('wizard.presetLabel')}>
             {(Object.keys(presets) as PresetId[]).map((id) => (
-              <Choice key={id} name="preset" checked={preset === id} onChange={() => update({ preset: id, ...presets[id].values })} title={presets[id].label} text={presets[id].summary} />
+              <Choice key={id} name="preset" checked={preset === id} onChange={() => update({ preset: id, ...presets[id].values })} title={t(`wizard.preset.${id}`)} text={presetSummary(id, bundled)} />
             ))}
           </div>
         ) : null}
@@ -647,7 +656,7 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
           <label className="choice">
             <input type="checkbox" checked={draft.packing} onChange={(e) => update({ packing: e.target.checked })} />
             <span>
-              <span className="choice-title">Pack short examples</span>
+              <span className="choice-title">{t('wizard.packShort')}</span>
               <span className="choice-text">{HINTS.packing}</span>
             </span>
           </label>
@@ -664,7 +673,7 @@ function ReviewStep({ project, draft, update, paths }: { project: Project; draft
     const bad = STEPS.find((s) => s.id === check.firstBadStep);
     return (
       <Card title={t('wizard.title.review')}>
-        <Banner title="Some settings need fixing first" actions={bad ? <Button size="sm" onClick={() => update({ step: bad.id })}>Go to {bad.label}</Button> : undefined}>
+        <Banner title={t('wizard.needsFixing')} actions={bad ? <Button size="sm" onClick={() => update({ step: bad.id })}>{t('wizard.goTo', { step: t(`wizard.step.${bad.id}`) })}</Button> : undefined}>
           <ul className="plain-list">
             {Object.entries(check.fieldErrors).map(([k, v]) => (
               <li key={k}>{v}</li>
@@ -698,35 +707,40 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
     }
   };
   return (
-    <Card title="5. Review and start">
+    <Card title={t('wizard.title.reviewStart')}>
       <QueryView state={plan.state} loadingLabel={t('wizard.planning')} errorTitle={t('wizard.planFailed')} onRetry={plan.reload}>
         {(p) => (
           <div className="stack">
-            <dl className="summary-grid" aria-label="Run estimate">
+            <dl className="summary-grid" aria-label={t('wizard.runEstimate')}>
               <div>
-                <dt>Trainable parameters</dt>
+                <dt>{t('wizard.trainableParameters')}</dt>
                 <dd>{formatCount(p.trainableParameters)}</dd>
               </div>
               <div>
-                <dt>Share of the model</dt>
+                <dt>{t('wizard.modelShare')}</dt>
                 <dd>{formatShare(p.trainableShare)}</dd>
               </div>
               <div>
-                <dt>Memory (estimate)</dt>
+                <dt>{t('wizard.memoryEstimate')}</dt>
                 <dd>{formatBytes(p.memory.bytes)}</dd>
               </div>
               <div>
-                <dt>Time (estimate)</dt>
-                <dd>{p.time.seconds === null ? 'unknown' : formatSeconds(p.time.seconds)}</dd>
+                <dt>{t('wizard.timeEstimate')}</dt>
+                <dd>{p.time.seconds === null ? t('wizard.unknown') : formatSeconds(p.time.seconds)}</dd>
               </div>
             </dl>
             <p>
-              {config.method === 'full' ? 'Full fine-tuning' : `${config.method === 'qlora' ? 'QLoRA' : 'LoRA'} r=${config.lora.r}, alpha=${config.lora.lora_alpha} on ${p.targetedModules} modules in ${p.targetedLayers} layers`} of{' '}
-              {p.model.architecture} ({formatCount(p.model.parameterCount)} parameters); {p.time.steps} optimizer steps over {p.dataset ? `${p.dataset.trainExamples} training examples (≈${Math.round(p.dataset.meanTokens)} tokens each)` : 'the dataset'}.
+              {t('wizard.reviewSummary', {
+                what: config.method === 'full' ? t('wizard.method.fullTitle') : t('wizard.reviewLora', { method: config.method === 'qlora' ? 'QLoRA' : 'LoRA', r: config.lora.r, alpha: config.lora.lora_alpha, modules: p.targetedModules, layers: p.targetedLayers }),
+                architecture: p.model.architecture,
+                parameters: formatCount(p.model.parameterCount),
+                steps: p.time.steps,
+                data: p.dataset ? t('wizard.reviewData', { examples: p.dataset.trainExamples, tokens: Math.round(p.dataset.meanTokens) }) : t('wizard.reviewDataUnknown'),
+              })}
             </p>
             {p.warnings.length > 0 ? (
-              <section aria-label="Warnings" className="stack">
-                <h3 className="card-title">Warnings</h3>
+              <section aria-label={t('wizard.warnings')} className="stack">
+                <h3 className="card-title">{t('wizard.warnings')}</h3>
                 <ul className="warning-list">
                   {p.warnings.map((w) => (
                     <li key={w.message}>
@@ -739,7 +753,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
               <p className="muted">{t('wizard.noWarnings')}</p>
             )}
             <details className="config-details">
-              <summary>How the estimates are made</summary>
+              <summary>{t('wizard.howEstimates')}</summary>
               <div className="stack">
                 <ul className="memory-parts">
                   {p.memory.parts.map((part) => (
@@ -749,12 +763,12 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
                     </li>
                   ))}
                 </ul>
-                <p className="formula">Memory: {p.memory.formula}</p>
-                <p className="formula">Time: {p.time.formula}</p>
+                <p className="formula">{t('wizard.memoryFormula', { formula: p.memory.formula })}</p>
+                <p className="formula">{t('wizard.timeFormula', { formula: p.time.formula })}</p>
               </div>
             </details>
             <form className="field-row" onSubmit={(e) => (e.preventDefault(), void start())}>
-              <TextField label={t('run.name')} value={draft.runName} onChange={(e) => update({ runName: e.target.value })} placeholder="run 1" hint={t('wizard.runNameHint')} />
+              <TextField label={t('run.name')} value={draft.runName} onChange={(e) => update({ runName: e.target.value })} placeholder={t('wizard.runNamePlaceholder')} hint={t('wizard.runNameHint')} />
               <Button type="submit" variant="primary" icon="spark" busy={starting} disabled={p.warnings.some((w) => w.blocking)}>
                 {t('quick.start')}
               </Button>
@@ -799,3 +813,7 @@ function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+/** A message with {name} slots whose values are shown in bold (the words around them differ by language). */
+function withBold(message: string, values: Record<string, number | string>): ReactNode[] {
+  return message.split(/\{(\w+)\}/).map((part, i) => (i % 2 === 1 ? <strong key={i}>{values[part]}</strong> : part));
+}

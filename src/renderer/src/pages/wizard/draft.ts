@@ -55,26 +55,19 @@ export interface WizardDraft {
 
 export const PRESETS = {
   balanced: {
-    label: 'Balanced (recommended)',
-    summary: 'r 16, alpha 32 on q/k/v/o, dropout 0.05, learning rate 1e-4: the safe default.',
     values: { r: '16', alpha: '32', dropout: '0.05', targetModules: 'q_proj, k_proj, v_proj, o_proj', learningRate: '0.0001' },
   },
   light: {
-    label: 'Light',
-    summary: 'r 8, alpha 16 on q/v only, learning rate 2e-4: fastest, smallest adapter, for style and format changes.',
     values: { r: '8', alpha: '16', dropout: '0.05', targetModules: 'q_proj, v_proj', learningRate: '0.0002' },
   },
   thorough: {
-    label: 'Thorough',
-    summary: 'r 64, alpha 128 on every linear layer, learning rate 1e-4: most capacity, most memory and time.',
     values: { r: '64', alpha: '128', dropout: '0.05', targetModules: 'all-linear', learningRate: '0.0001' },
   },
 } as const;
 export type PresetId = keyof typeof PRESETS;
 type PresetValues = Partial<Pick<WizardDraft, 'r' | 'alpha' | 'dropout' | 'targetModules' | 'learningRate' | 'maxSteps' | 'microBatch' | 'gradAccum' | 'maxSeqLength' | 'warmupSteps' | 'packing'>>;
+/** A preset's values; its name and summary are in the catalogue (wizard.preset.*, wizard.presetSummary.*). */
 export interface Preset {
-  label: string;
-  summary: string;
   values: PresetValues;
 }
 
@@ -88,8 +81,6 @@ export function presetsFor(bundled: boolean): Record<PresetId, Preset> {
   return {
     ...PRESETS,
     balanced: {
-      label: PRESETS.balanced.label,
-      summary: `The demo’s recipe for this small model: r ${r.lora.r}, alpha ${r.lora.lora_alpha} on every linear layer, learning rate ${r.learning_rate}, ${r.max_steps} steps of ${r.micro_batch_size} packed sequences of ${r.max_seq_length} tokens (a few minutes on a laptop CPU).`,
       values: {
         r: String(r.lora.r),
         alpha: String(r.lora.lora_alpha),
