@@ -3,6 +3,7 @@
 import { methods } from '../../common/api/contract.ts';
 import type { MethodInput } from '../../common/api/contract.ts';
 import { sentence } from './validation.ts';
+import { t } from './i18n/t.ts';
 
 export interface RunFormValues {
   name: string;
@@ -62,18 +63,18 @@ export function buildRunStart(projectId: string, values: RunFormValues): RunForm
   const number = (field: RunFormField, optional = false): number | null => {
     const text = values[field].trim();
     if (text === '') {
-      if (!optional) fieldErrors[field] = 'Enter a number.';
+      if (!optional) fieldErrors[field] = t('form.enterNumber');
       return null;
     }
     const value = Number(text);
     if (!Number.isFinite(value)) {
-      fieldErrors[field] = `“${text}” is not a number.`;
+      fieldErrors[field] = t('form.notNumber', { text });
       return null;
     }
     return value;
   };
-  if (values.model.trim() === '') fieldErrors.model = 'Enter the path of a Hugging Face model folder on this machine.';
-  if (values.dataset.trim() === '') fieldErrors.dataset = 'Enter the path of a dataset file on this machine.';
+  if (values.model.trim() === '') fieldErrors.model = t('form.enterModel');
+  if (values.dataset.trim() === '') fieldErrors.dataset = t('form.enterDataset');
   const r = number('r');
   const alpha = number('alpha');
   const learningRate = number('learningRate');

@@ -984,6 +984,23 @@ export const en = {
   'editor.start': 'Start a run with this config',
   'editor.form': 'Run config form',
   'editor.valid': 'The config is valid.',
+  'editor.reset': 'Reset to defaults',
+  'editor.problems': (p: { count: number; other: string }) =>
+    `${p.count} problem${p.count === 1 ? '' : 's'}: see the marked fields${p.other ? ` and: ${p.other}` : ''}.`,
+  'editor.presetName': 'Preset name',
+  'editor.presetPlaceholder': 'my r=64 setup',
+  'editor.evalShare': 'Evaluation share',
+  'editor.evalFile': 'Evaluation file',
+  'evalStart.cancelled': 'The evaluation was cancelled.',
+  'suggest.modelsLabel': 'Suggested models',
+  'suggest.datasetsLabel': 'Bundled datasets',
+  'wizard.pullPending': 'starting…',
+  'form.enterNumber': 'Enter a number.',
+  'form.notNumber': (p: { text: string }) => `“${p.text}” is not a number.`,
+  'form.enterModel': 'Enter the path of a Hugging Face model folder on this machine.',
+  'form.enterDataset': 'Enter the path of a dataset file on this machine.',
+  'publish.badRepo': 'not a Hub repo name',
+  'publish.publishedTo': (p: { repo: string }) => `Published to ${p.repo}`,
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

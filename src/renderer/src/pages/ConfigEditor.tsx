@@ -141,7 +141,7 @@ export function ConfigEditor({ project }: { project: Project }) {
               ))}
             </select>
           </div>
-          <Button onClick={() => setValue(defaultConfig())}>Reset to defaults</Button>
+          <Button onClick={() => setValue(defaultConfig())}>{t('editor.reset')}</Button>
         </div>
         {notice ? <p className="muted" role="status">{notice}</p> : null}
       </Card>
@@ -167,11 +167,11 @@ export function ConfigEditor({ project }: { project: Project }) {
             <p className="muted" role="status">{t('editor.valid')}</p>
           ) : (
             <p className="text-warning" role="status">
-              {problemCount} problem{problemCount === 1 ? '' : 's'}: see the marked fields{issues.other.length ? ` and: ${issues.other.join('; ')}` : ''}.
+              {t('editor.problems', { count: problemCount, other: issues.other.join('; ') })}
             </p>
           )}
           <div className="field-row">
-            <TextField label="Preset name" size="sm" value={presetName} onChange={(e) => setPresetName(e.target.value)} placeholder="my r=64 setup" />
+            <TextField label={t('editor.presetName')} size="sm" value={presetName} onChange={(e) => setPresetName(e.target.value)} placeholder={t('editor.presetPlaceholder')} />
             <Button size="sm" disabled={presetName.trim() === ''} onClick={savePreset}>
               {t('editor.saveAsPreset')}
             </Button>
@@ -267,9 +267,9 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
             ))}
           </select>
           {s.kind === 'ratio' ? (
-            <input className="input input-sm" aria-label="Evaluation share" value={displayValue('number', s.ratio)} onChange={(e) => onChange({ kind: 'ratio', ratio: parseTyped('number', e.target.value) })} aria-invalid={error ? true : undefined} />
+            <input className="input input-sm" aria-label={t('editor.evalShare')} value={displayValue('number', s.ratio)} onChange={(e) => onChange({ kind: 'ratio', ratio: parseTyped('number', e.target.value) })} aria-invalid={error ? true : undefined} />
           ) : null}
-          {s.kind === 'file' ? <input className="input input-sm" aria-label="Evaluation file" value={s.path ?? ''} onChange={(e) => onChange({ kind: 'file', path: e.target.value })} aria-invalid={error ? true : undefined} /> : null}
+          {s.kind === 'file' ? <input className="input input-sm" aria-label={t('editor.evalFile')} value={s.path ?? ''} onChange={(e) => onChange({ kind: 'file', path: e.target.value })} aria-invalid={error ? true : undefined} /> : null}
         </div>
         {hint}
       </div>

@@ -272,7 +272,7 @@ function ExampleTable({ evaluation, title }: { evaluation: Evaluation; title: st
       : []),
     {
       key: 'chat',
-      header: <span className="visually-hidden">Open in Chat</span>,
+      header: <span className="visually-hidden">{t('evaluate.openInChat')}</span>,
       className: 'cell-nowrap',
       render: (example) => (
         <a

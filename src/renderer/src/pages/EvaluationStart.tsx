@@ -228,7 +228,7 @@ export function EvaluationStart({
         pending={t('evalStart.starting')}
         failedTitle={t('evalStart.failed')}
       />
-      {job?.status === 'cancelled' ? <Banner tone="info">The evaluation was cancelled.</Banner> : null}
+      {job?.status === 'cancelled' ? <Banner tone="info">{t('evalStart.cancelled')}</Banner> : null}
       {error ? <Banner title={t('evalStart.notStarted')}>{error}</Banner> : null}
     </Card>
   );

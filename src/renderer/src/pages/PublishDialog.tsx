@@ -67,11 +67,12 @@ export function PublishDialog({
         .invoke('jobs.logTail', { id: finished.id, lines: 20 })
         .then((lines) =>
           setOutcome({
-            published: lines.map((l) => l.line).find((l) => l.startsWith('Published to ')) ?? `Published to ${repo}`,
+            published:
+              lines.map((l) => l.line).find((l) => l.startsWith('Published to ')) ?? t('publish.publishedTo', { repo }),
             ollama: lines.map((l) => /ollama run \S+/.exec(l.line)?.[0]).find(Boolean) ?? null,
           }),
         )
-        .catch(() => setOutcome({ published: `Published to ${repo}`, ollama: null }));
+        .catch(() => setOutcome({ published: t('publish.publishedTo', { repo }), ollama: null }));
     }
   });
 
@@ -83,7 +84,7 @@ export function PublishDialog({
   async function start() {
     const checked = HubRepoName.safeParse(repo);
     if (!checked.success) {
-      setRepoError(checked.error.issues[0]?.message ?? 'not a Hub repo name');
+      setRepoError(checked.error.issues[0]?.message ?? t('publish.badRepo'));
       return;
     }
     setRepoError(null);

@@ -59,7 +59,7 @@ export function ModelCards({
   };
 
   return (
-    <section aria-label="Suggested models" className="stack">
+    <section aria-label={t('suggest.modelsLabel')} className="stack">
       <ul className="suggestion-cards">
         {models.map((m) => {
           const selected = m.modelId !== null && m.modelId === selectedId;
@@ -141,7 +141,7 @@ export function DatasetCards({ project, onChoose }: { project: Project; onChoose
   };
 
   return (
-    <section aria-label="Bundled datasets" className="stack">
+    <section aria-label={t('suggest.datasetsLabel')} className="stack">
       <ul className="suggestion-cards">
         {suggestions.state.data.map((s) => (
           <li key={s.path} className="suggestion-card" aria-label={s.name}>

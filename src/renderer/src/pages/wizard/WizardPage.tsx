@@ -249,7 +249,7 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
             </form>
             {pull.job ? (
               <div className="stack">
-                <JobProgress job={pull.job} running={pulling} onCancel={pull.cancel} label={t('wizard.downloadProgress')} pending="starting…" failedTitle={t('wizard.downloadFailed')} />
+                <JobProgress job={pull.job} running={pulling} onCancel={pull.cancel} label={t('wizard.downloadProgress')} pending={t('wizard.pullPending')} failedTitle={t('wizard.downloadFailed')} />
                 {pull.job.status === 'cancelled' ? <Banner tone="info" title={t('wizard.downloadCancelled')}>{t('wizard.downloadCancelledBody')}</Banner> : null}
               </div>
             ) : null}
