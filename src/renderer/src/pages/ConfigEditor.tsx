@@ -150,7 +150,7 @@ export function ConfigEditor({ project }: { project: Project }) {
         <form className="config-form" aria-label={t('editor.form')} onSubmit={(e) => e.preventDefault()}>
           {SECTIONS.map((section) => (
             <fieldset key={section.title}>
-              <legend>{section.title}</legend>
+              <legend>{t(section.title)}</legend>
               {section.fields.map((field) => (
                 <ConfigField key={field.path.join('.')} field={field} value={state.value} error={issues.byField[field.path.join('.')]} onChange={(next) => setValue(setAt(state.value, field.path, next))} />
               ))}
@@ -188,6 +188,7 @@ export function ConfigEditor({ project }: { project: Project }) {
 
 function ConfigField({ field, value, error, onChange }: { field: FieldSpec; value: ConfigValue; error: string | undefined; onChange: (next: unknown) => void }) {
   const id = `cfg-${field.path.join('-')}`;
+  const label = t(field.label);
   const current = getAt(value, field.path);
   const describedBy = `${id}-hint${error ? ` ${id}-error` : ''}`;
   const hint = (
@@ -207,7 +208,7 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
       <div className="field">
         <label className="check-field">
           <input type="checkbox" id={id} checked={current === true} onChange={(e) => onChange(e.target.checked)} aria-describedby={describedBy} />
-          <span className="field-label">{field.label}</span>
+          <span className="field-label">{label}</span>
         </label>
         {hint}
       </div>
@@ -217,7 +218,7 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
     return (
       <div className="field select-field">
         <label className="field-label" htmlFor={id}>
-          {field.label}
+          {label}
         </label>
         <select id={id} value={String(current ?? '')} onChange={(e) => onChange(e.target.value)} aria-describedby={describedBy} aria-invalid={error ? true : undefined}>
           {field.options!.map((o) => (
@@ -231,21 +232,21 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
     );
   }
   if (field.kind === 'template') {
-    const t = (current ?? { kind: 'auto' }) as { kind: string; template?: string };
+    const tpl = (current ?? { kind: 'auto' }) as { kind: string; template?: string };
     return (
       <div className="field field-wide">
         <label className="field-label" htmlFor={id}>
-          {field.label}
+          {label}
         </label>
-        <select id={id} value={t.kind} onChange={(e) => onChange(e.target.value === 'prompt' || e.target.value === 'chat_template' ? { kind: e.target.value, template: t.template ?? '' } : { kind: e.target.value })} aria-describedby={describedBy}>
+        <select id={id} value={tpl.kind} onChange={(e) => onChange(e.target.value === 'prompt' || e.target.value === 'chat_template' ? { kind: e.target.value, template: tpl.template ?? '' } : { kind: e.target.value })} aria-describedby={describedBy}>
           {['auto', 'chat', 'chat_template', 'prompt', 'plain'].map((k) => (
             <option key={k} value={k}>
               {k}
             </option>
           ))}
         </select>
-        {t.kind === 'prompt' || t.kind === 'chat_template' ? (
-          <textarea className="textarea" aria-label={`${field.label} text`} value={t.template ?? ''} onChange={(e) => onChange({ kind: t.kind, template: e.target.value })} aria-invalid={error ? true : undefined} spellCheck={false} />
+        {tpl.kind === 'prompt' || tpl.kind === 'chat_template' ? (
+          <textarea className="textarea" aria-label={t('editor.templateText', { label })} value={tpl.template ?? ''} onChange={(e) => onChange({ kind: tpl.kind, template: e.target.value })} aria-invalid={error ? true : undefined} spellCheck={false} />
         ) : null}
         {hint}
       </div>
@@ -256,7 +257,7 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
     return (
       <div className="field field-wide">
         <label className="field-label" htmlFor={id}>
-          {field.label}
+          {label}
         </label>
         <div className="field-row">
           <select id={id} value={s.kind} onChange={(e) => onChange(e.target.value === 'ratio' ? { kind: 'ratio', ratio: 0.1 } : e.target.value === 'file' ? { kind: 'file', path: '' } : { kind: 'none' })} aria-describedby={describedBy}>
@@ -278,7 +279,7 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
   return (
     <div className={field.kind === 'string' || field.kind === 'targets' ? 'field field-wide' : 'field'}>
       <label className="field-label" htmlFor={id}>
-        {field.label}
+        {label}
       </label>
       <TypedInput id={id} field={field} current={current} onChange={onChange} describedBy={describedBy} invalid={Boolean(error)} />
       {hint}

@@ -4,12 +4,14 @@
 import type { z } from 'zod';
 import { DatasetConfig, EvalSplit, LoraSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
 import { sentence } from '../validation.ts';
+import type { MessageKey } from '../i18n/t.ts';
 
 export type FieldKind = 'string' | 'int' | 'number' | 'nullable-int' | 'nullable-number' | 'bool' | 'enum' | 'targets' | 'template' | 'eval-split';
 
 export interface FieldSpec {
   path: string[];
-  label: string;
+  /** The catalogue key of its label (read at render, so it follows a language change). */
+  label: MessageKey;
   kind: FieldKind;
   options?: readonly string[];
   description: string;
@@ -25,7 +27,7 @@ function describeAt(path: string[]): string {
   return schema?.description ?? '';
 }
 
-const f = (path: string, label: string, kind: FieldKind, options?: readonly string[]): FieldSpec => ({
+const f = (path: string, label: MessageKey, kind: FieldKind, options?: readonly string[]): FieldSpec => ({
   path: path.split('.'),
   label,
   kind,
@@ -33,62 +35,62 @@ const f = (path: string, label: string, kind: FieldKind, options?: readonly stri
   description: describeAt(path.split('.')),
 });
 
-export const SECTIONS: { title: string; fields: FieldSpec[] }[] = [
+export const SECTIONS: { title: MessageKey; fields: FieldSpec[] }[] = [
   {
-    title: 'Model and data',
+    title: 'editor.section.data',
     fields: [
-      f('model', 'Base model folder', 'string'),
-      f('dataset.path', 'Dataset file', 'string'),
-      f('dataset.format', 'Dataset format', 'enum', ['auto', 'text', 'completion', 'alpaca', 'chat']),
-      f('dataset.template', 'Template', 'template'),
-      f('dataset.eval_split', 'Evaluation split', 'eval-split'),
-      f('dataset.skip_bad_rows', 'Skip bad rows', 'bool'),
-      f('max_seq_length', 'Max sequence length', 'int'),
-      f('packing', 'Packing', 'bool'),
-      f('train_on', 'Train on', 'enum', ['completion', 'all']),
+      f('model', 'editor.field.model', 'string'),
+      f('dataset.path', 'editor.field.dataset.path', 'string'),
+      f('dataset.format', 'editor.field.dataset.format', 'enum', ['auto', 'text', 'completion', 'alpaca', 'chat']),
+      f('dataset.template', 'editor.field.dataset.template', 'template'),
+      f('dataset.eval_split', 'editor.field.dataset.eval_split', 'eval-split'),
+      f('dataset.skip_bad_rows', 'editor.field.dataset.skip_bad_rows', 'bool'),
+      f('max_seq_length', 'editor.field.max_seq_length', 'int'),
+      f('packing', 'editor.field.packing', 'bool'),
+      f('train_on', 'editor.field.train_on', 'enum', ['completion', 'all']),
     ],
   },
   {
-    title: 'Method and adapter',
+    title: 'editor.section.method',
     fields: [
-      f('method', 'Method', 'enum', ['lora', 'qlora', 'full']),
-      f('lora.r', 'Rank (r)', 'int'),
-      f('lora.lora_alpha', 'Alpha', 'number'),
-      f('lora.lora_dropout', 'Dropout', 'number'),
-      f('lora.target_modules', 'Target modules', 'targets'),
-      f('lora.bias', 'Bias', 'enum', ['none', 'all', 'lora_only']),
-      f('lora.use_rslora', 'rsLoRA', 'bool'),
-      f('bnb_4bit_use_double_quant', 'Double quantization (QLoRA)', 'bool'),
-      f('from_scratch', 'From scratch (full only)', 'bool'),
-      f('executor', 'Executor', 'enum', ['auto', 'cpu', 'cuda']),
+      f('method', 'editor.field.method', 'enum', ['lora', 'qlora', 'full']),
+      f('lora.r', 'editor.field.lora.r', 'int'),
+      f('lora.lora_alpha', 'editor.field.lora.lora_alpha', 'number'),
+      f('lora.lora_dropout', 'editor.field.lora.lora_dropout', 'number'),
+      f('lora.target_modules', 'editor.field.lora.target_modules', 'targets'),
+      f('lora.bias', 'editor.field.lora.bias', 'enum', ['none', 'all', 'lora_only']),
+      f('lora.use_rslora', 'editor.field.lora.use_rslora', 'bool'),
+      f('bnb_4bit_use_double_quant', 'editor.field.bnb_4bit_use_double_quant', 'bool'),
+      f('from_scratch', 'editor.field.from_scratch', 'bool'),
+      f('executor', 'editor.field.executor', 'enum', ['auto', 'cpu', 'cuda']),
     ],
   },
   {
-    title: 'Optimisation',
+    title: 'editor.section.optimisation',
     fields: [
-      f('learning_rate', 'Learning rate', 'number'),
-      f('num_train_epochs', 'Epochs', 'number'),
-      f('max_steps', 'Max steps', 'nullable-int'),
-      f('micro_batch_size', 'Micro-batch size', 'int'),
-      f('gradient_accumulation_steps', 'Gradient accumulation', 'int'),
-      f('lr_scheduler_type', 'Scheduler', 'enum', ['constant', 'linear', 'cosine']),
-      f('warmup_steps', 'Warm-up steps', 'int'),
-      f('warmup_ratio', 'Warm-up ratio', 'number'),
-      f('weight_decay', 'Weight decay', 'number'),
-      f('max_grad_norm', 'Max gradient norm', 'nullable-number'),
-      f('adam_beta1', 'Adam β1', 'number'),
-      f('adam_beta2', 'Adam β2', 'number'),
-      f('adam_epsilon', 'Adam ε', 'number'),
-      f('seed', 'Seed', 'int'),
+      f('learning_rate', 'editor.field.learning_rate', 'number'),
+      f('num_train_epochs', 'editor.field.num_train_epochs', 'number'),
+      f('max_steps', 'editor.field.max_steps', 'nullable-int'),
+      f('micro_batch_size', 'editor.field.micro_batch_size', 'int'),
+      f('gradient_accumulation_steps', 'editor.field.gradient_accumulation_steps', 'int'),
+      f('lr_scheduler_type', 'editor.field.lr_scheduler_type', 'enum', ['constant', 'linear', 'cosine']),
+      f('warmup_steps', 'editor.field.warmup_steps', 'int'),
+      f('warmup_ratio', 'editor.field.warmup_ratio', 'number'),
+      f('weight_decay', 'editor.field.weight_decay', 'number'),
+      f('max_grad_norm', 'editor.field.max_grad_norm', 'nullable-number'),
+      f('adam_beta1', 'editor.field.adam_beta1', 'number'),
+      f('adam_beta2', 'editor.field.adam_beta2', 'number'),
+      f('adam_epsilon', 'editor.field.adam_epsilon', 'number'),
+      f('seed', 'editor.field.seed', 'int'),
     ],
   },
   {
-    title: 'Logging and checkpoints',
+    title: 'editor.section.logging',
     fields: [
-      f('logging_steps', 'Logging steps', 'int'),
-      f('eval_steps', 'Eval steps', 'nullable-int'),
-      f('save_steps', 'Save steps', 'nullable-int'),
-      f('save_total_limit', 'Checkpoints kept', 'nullable-int'),
+      f('logging_steps', 'editor.field.logging_steps', 'int'),
+      f('eval_steps', 'editor.field.eval_steps', 'nullable-int'),
+      f('save_steps', 'editor.field.save_steps', 'nullable-int'),
+      f('save_total_limit', 'editor.field.save_total_limit', 'nullable-int'),
     ],
   },
 ];
