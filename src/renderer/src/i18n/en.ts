@@ -966,6 +966,7 @@ export const en = {
   'wizard.memoryFormula': (p: { formula: string }) => `Memory: ${p.formula}`,
   'wizard.timeFormula': (p: { formula: string }) => `Time: ${p.formula}`,
   'wizard.runNamePlaceholder': 'run 1',
+  'wizard.columnLabel': (p: { key: string }) => `${p.key} column`,
 
   'editor.notJson': (p: { reason: string }) => `Not valid JSON yet: ${p.reason}`,
   'editor.savedPreset': (p: { name: string }) =>

@@ -500,7 +500,7 @@ function MappingEditor({ dataset, running, onReimport }: { dataset: Dataset; run
           </select>
         </div>
         {COLUMNS_OF[format].map((key) => (
-          <TextField key={key} label={`${key.replace('_', ' ')} column`} size="sm" value={columns[key] ?? ''} onChange={(e) => setColumns((c) => ({ ...c, [key]: e.target.value }))} spellCheck={false} />
+          <TextField key={key} label={t('wizard.columnLabel', { key: key.replace('_', ' ') })} size="sm" value={columns[key] ?? ''} onChange={(e) => setColumns((c) => ({ ...c, [key]: e.target.value }))} spellCheck={false} />
         ))}
       </div>
       {changed ? (
