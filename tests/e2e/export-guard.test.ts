@@ -13,6 +13,7 @@ import {
   newStudioContext,
   screenshot,
   startServe,
+  tr,
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
@@ -39,23 +40,23 @@ describe('Export form: never over an input', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await openPage(page, serve, 'Guard check', 'Exports');
+    await openPage(page, serve, 'Guard check', tr('nav.exports'));
 
-    await page.getByRole('radio', { name: 'Hugging Face folder', exact: true }).check();
+    await page.getByRole('radio', { name: tr('exports.format.hf'), exact: true }).check();
     const holdsBase = dirname(files.model); // the data dir: holds the base model (and everything else)
-    await page.getByLabel('Output path').fill(holdsBase);
-    await page.getByText('Replace the output if it already exists').waitFor({ timeout: 60_000 });
-    await page.getByText('Replace the output if it already exists').click();
-    await page.getByRole('button', { name: 'Start export' }).click();
-    const banner = page.getByText('The export did not start');
+    await page.getByLabel(tr('exports.outPath')).fill(holdsBase);
+    await page.getByText(tr('exports.replaceIfExists')).waitFor({ timeout: 60_000 });
+    await page.getByText(tr('exports.replaceIfExists')).click();
+    await page.getByRole('button', { name: tr('exports.start') }).click();
+    const banner = page.getByText(tr('exports.notStarted'));
     await banner.waitFor({ timeout: 60_000 });
     await page.getByText(`contains the base model ${files.model}`, { exact: false }).waitFor();
     await screenshot(page, 'export-guard-base.png');
 
     const mine = mkdtempSync(join(tmpdir(), 'my-notes-'));
     writeFileSync(join(mine, 'todo.txt'), 'keep me');
-    await page.getByLabel('Output path').fill(mine);
-    await page.getByRole('button', { name: 'Start export' }).click();
+    await page.getByLabel(tr('exports.outPath')).fill(mine);
+    await page.getByRole('button', { name: tr('exports.start') }).click();
     await page.getByText('is not something LoRA Studio wrote (it holds todo.txt)', { exact: false }).waitFor();
     await screenshot(page, 'export-guard-foreign.png');
 

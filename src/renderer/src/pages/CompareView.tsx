@@ -106,7 +106,7 @@ export function CompareView({ project }: { project: Project }) {
       className: 'numeric cell-nowrap',
       render: (r) => {
         const size = adapterSize.get(r.id);
-        return size ? formatBytes(size) : r.config.method === 'full' ? 'full model' : '—';
+        return size ? formatBytes(size) : r.config.method === 'full' ? t('compare.fullModel') : '—';
       },
     },
   ];

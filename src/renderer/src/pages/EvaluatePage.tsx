@@ -71,8 +71,8 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
               (evaluation.adapterPath ? basename(evaluation.adapterPath) : basename(evaluation.model))}
           </span>
           <span className="project-description">
-            {evaluation.adapterPath ? `adapter on ${basename(evaluation.model)}` : 'base model only'}
-            {evaluation.examples > 0 ? ` · ${evaluation.examples} examples, ${evaluation.tokens} tokens` : ''}
+            {evaluation.adapterPath ? t('evaluate.adapterOn', { model: basename(evaluation.model) }) : t('evaluate.baseOnly')}
+            {evaluation.examples > 0 ? t('evaluate.counts', { examples: evaluation.examples, tokens: evaluation.tokens }) : ''}
           </span>
           {evaluation.status === 'failed' && evaluation.error ? (
             <span className="run-error">{evaluation.error}</span>
