@@ -65,26 +65,26 @@ describe('Publish… in the browser', () => {
     await openPage(page, serve, 'Publish check', tr('nav.adapters'));
 
     // No token anywhere: the dialog says so before anything starts, and a push fails with what to do.
-    await page.getByRole('button', { name: 'Publish Style' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Publish “Style” to the Hugging Face Hub' });
-    await dialog.getByText('No Hugging Face token').waitFor();
+    await page.getByRole('button', { name: tr('publish.adapterLabel', { name: 'Style' }) }).click();
+    const dialog = page.getByRole('dialog', { name: tr('publish.titleAdapter', { name: 'Style' }) });
+    await dialog.getByText(tr('publish.noTokenTitle')).waitFor();
     await screenshot(page, 'publish-no-token.png');
-    await dialog.getByLabel('Hub repo').fill('alice/style-lora');
-    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog.getByLabel(tr('publish.repoLabel')).fill('alice/style-lora');
+    await dialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
     await dialog
       .getByText(/pushing to the Hub needs a Hugging Face token with write access/)
       .waitFor({ timeout: 60_000 });
     expect(hub.log).toEqual([]); // refused before any request
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.getByRole('button', { name: tr('common.cancel'), exact: true }).click();
 
     await serve.invoke('settings.setHubToken', { token: WRITE_TOKEN });
-    await page.getByRole('button', { name: 'Publish Style' }).click();
-    await dialog.getByLabel('Hub repo').fill('not a repo');
-    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByRole('button', { name: tr('publish.adapterLabel', { name: 'Style' }) }).click();
+    await dialog.getByLabel(tr('publish.repoLabel')).fill('not a repo');
+    await dialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
     await dialog.getByText('a Hub repo looks like "user/name"').waitFor();
 
-    await dialog.getByLabel('Hub repo').fill('alice/style-lora');
-    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await dialog.getByLabel(tr('publish.repoLabel')).fill('alice/style-lora');
+    await dialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
     await dialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
     expect(await dialog.getByTestId('publish-result').textContent()).toMatch(
       new RegExp(`^Published to ${hub.endpoint}/alice/style-lora: \\d+ file\\(s\\) committed \\([0-9a-f]{40}\\)`),
@@ -100,35 +100,35 @@ describe('Publish… in the browser', () => {
       pipeline_tag: 'text-generation',
     });
     expect(hub.repos.get('alice/style-lora')!.private).toBe(true); // the dialog's default
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: tr('common.close'), exact: true }).click();
 
     // A stalled commit: Cancel push stops it; Push again resumes and ends with the same files.
     hub.inject(/^POST \/api\/models\/alice\/style-stalled\/commit\//, 'hold');
-    await page.getByRole('button', { name: 'Publish Style' }).click();
-    await dialog.getByLabel('Hub repo').fill('alice/style-stalled');
-    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByRole('button', { name: tr('publish.adapterLabel', { name: 'Style' }) }).click();
+    await dialog.getByLabel(tr('publish.repoLabel')).fill('alice/style-stalled');
+    await dialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
     await dialog.getByRole('progressbar').waitFor();
     await expect.poll(() => hub.held, { timeout: 60_000 }).toBe(1);
     await screenshot(page, 'publish-progress.png');
-    await dialog.getByRole('button', { name: 'Cancel push' }).click();
-    await dialog.getByText('Push cancelled').waitFor({ timeout: 60_000 });
+    await dialog.getByRole('button', { name: tr('publish.cancelPush') }).click();
+    await dialog.getByText(tr('publish.cancelledTitle')).waitFor({ timeout: 60_000 });
     expect(hub.filesOf('alice/style-stalled').has('adapter_config.json')).toBe(false);
-    await dialog.getByRole('button', { name: 'Push again (resumes)' }).click();
+    await dialog.getByRole('button', { name: tr('publish.pushAgain') }).click();
     await dialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
     const resumed = hub.filesOf('alice/style-stalled');
     for (const f of readdirSync(adapter.path))
       expect(sha256(resumed.get(f)!), f).toBe(sha256(readFileSync(join(adapter.path, f))));
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: tr('common.close'), exact: true }).click();
 
     // Someone else's namespace: the Hub's 403, in the studio's words, and a way to try again.
-    await page.getByRole('button', { name: 'Publish Style' }).click();
-    await dialog.getByLabel('Hub repo').fill('bob/style-lora');
-    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
-    await dialog.getByText('Push failed').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: tr('publish.adapterLabel', { name: 'Style' }) }).click();
+    await dialog.getByLabel(tr('publish.repoLabel')).fill('bob/style-lora');
+    await dialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
+    await dialog.getByText(tr('publish.failedTitle')).waitFor({ timeout: 60_000 });
     await dialog.getByText(/the token may not write to bob\/style-lora \(403/).waitFor();
-    await dialog.getByRole('button', { name: 'Push again (resumes)' }).waitFor();
+    await dialog.getByRole('button', { name: tr('publish.pushAgain') }).waitFor();
     await screenshot(page, 'publish-refused.png');
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.getByRole('button', { name: tr('common.cancel'), exact: true }).click();
 
     // From the Exports page: a PEFT copy, published to a second repo.
     const exported = await serve.invoke<{ id: string; jobId: string; path: string }>('exports.start', {
@@ -143,11 +143,13 @@ describe('Publish… in the browser', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     await openPage(page, serve, 'Publish check', tr('nav.exports'));
-    await page.getByRole('button', { name: 'Publish the PEFT adapter export' }).click();
-    const exportDialog = page.getByRole('dialog', { name: 'Publish the PEFT adapter export to the Hugging Face Hub' });
-    await exportDialog.getByLabel('Hub repo').fill('alice/style-peft');
-    await exportDialog.getByLabel('Private repo', { exact: false }).uncheck();
-    await exportDialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByRole('button', { name: tr('publish.exportLabel', { format: tr('exports.format.peft') }) }).click();
+    const exportDialog = page.getByRole('dialog', {
+      name: tr('publish.titleExport', { format: tr('exports.format.peft') }),
+    });
+    await exportDialog.getByLabel(tr('publish.repoLabel')).fill('alice/style-peft');
+    await exportDialog.getByLabel(tr('publish.private')).uncheck();
+    await exportDialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
     await exportDialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
     expect(hub.repos.get('alice/style-peft')!.private).toBe(false);
     const peft = hub.filesOf('alice/style-peft');
@@ -160,7 +162,7 @@ describe('Publish… in the browser', () => {
         .replace(/^# .*$/m, '# style-peft'),
     );
     await screenshot(page, 'publish-export.png');
-    await exportDialog.getByRole('button', { name: 'Close' }).click();
+    await exportDialog.getByRole('button', { name: tr('common.close'), exact: true }).click();
 
     // A GGUF export: the page shows the ollama create command for the Modelfile written beside it.
     const ggufExport = await serve.invoke<{ id: string; path: string }>('exports.start', {
