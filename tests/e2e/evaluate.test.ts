@@ -11,6 +11,7 @@ import {
   launchChromium,
   newStudioContext,
   screenshot,
+  tr,
   startServe,
   type ServeProcess,
 } from './harness.ts';
@@ -57,8 +58,8 @@ describe('Evaluate examples and the run log in the browser', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await openPage(page, serve, 'Examples check', 'Evaluate');
-    const table = page.getByRole('table', { name: 'Examples of sums r4' });
+    await openPage(page, serve, 'Examples check', tr('nav.evaluate'));
+    const table = page.getByRole('table', { name: tr('evaluate.examplesOf', { title: 'sums r4' }) });
     await table.waitFor();
     const rows = table.locator('tbody tr');
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(6);
@@ -67,9 +68,9 @@ describe('Evaluate examples and the run log in the browser', () => {
     await expect.poll(() => rows.first().locator('td').first().textContent()).toBe(String(first.index + 1));
     expect(await rows.first().textContent()).toContain(formatMetric(first.basePerplexity));
     expect(await rows.first().textContent()).toContain(formatMetric(first.adapterPerplexity));
-    await page.getByText('1–6 of 6').waitFor();
+    await page.getByText(tr('evaluate.range', { from: 1, to: 6, total: 6 })).waitFor();
     // The before/after chart: a base and a tuned bar for each of the 6 examples shown.
-    const chart = page.getByRole('img', { name: 'Base and tuned perplexity of the examples shown, sums r4' });
+    const chart = page.getByRole('img', { name: tr('evaluate.chartLabel', { title: 'sums r4' }) });
     await expect.poll(() => chart.locator('.recharts-bar-rectangle').count(), { timeout: 10_000 }).toBe(12);
     await screenshot(page, 'evaluate-examples.png');
 
@@ -77,21 +78,24 @@ describe('Evaluate examples and the run log in the browser', () => {
       id: started.id,
       order: 'desc',
     });
-    await page.getByLabel('Sort examples').selectOption({ label: 'Most worsened first' });
+    await page.getByLabel(tr('evaluate.sortExamples')).selectOption({ label: tr('evaluate.sort.worsened') });
     await expect
       .poll(() => rows.first().locator('td').first().textContent())
       .toBe(String(worsened.examples[0].index + 1));
 
-    await rows.first().getByRole('link', { name: 'Open in Chat' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
+    await rows
+      .first()
+      .getByRole('link', { name: tr('evaluate.openInChat') })
+      .click();
+    await page.getByRole('heading', { level: 1, name: tr('nav.chat') }).waitFor();
     expect(decodeURIComponent(new URL(page.url()).hash)).toContain(`#/chat/new/${run.id}/`);
     // The example's text without the template's special tokens, which Chat's own template adds again.
     const expected = worsened.examples[0].text.replace(/<\|[^|<>\s]{1,40}\|>|<\/?s>/g, '').trim();
     expect(expected).toMatch(/^Q: what is \d+ plus one\?\nA: \d+$/);
-    await expect.poll(() => page.getByLabel('Message to both models').inputValue(), { timeout: 10_000 }).toBe(expected);
+    await expect.poll(() => page.getByLabel(tr('chat.messageLabel')).inputValue(), { timeout: 10_000 }).toBe(expected);
 
     await page.goto(`${serve.url}#/runs/${run.id}`);
-    const log = page.getByLabel('Last log lines');
+    const log = page.getByLabel(tr('run.lastLogLines'));
     await log.waitFor();
     const logged = await serve.invoke<{ line: string }[]>('jobs.logTail', { id: run.jobId, lines: 200 });
     expect(logged.length).toBeGreaterThan(0);
@@ -121,13 +125,13 @@ describe('Evaluate examples and the run log in the browser', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(`${serve.url}#/runs/${run.id}`);
-    await page.getByRole('heading', { name: 'Log', exact: true }).waitFor();
+    await page.getByRole('heading', { name: tr('run.log'), exact: true }).waitFor();
     // The page loaded its log while the run was still training, so its last line can only arrive as an event.
     const status = (await serve.invoke<{ status: string }>('runs.get', { id: run.id })).status;
     expect(status, 'the run ended before the page opened: raise the steps').toMatch(/running|queued/);
     const finalEval = new RegExp(`step ${steps}: eval loss`);
     await expect
-      .poll(() => page.getByLabel('Last log lines').textContent(), { timeout: 90_000, interval: 500 })
+      .poll(() => page.getByLabel(tr('run.lastLogLines')).textContent(), { timeout: 90_000, interval: 500 })
       .toMatch(finalEval);
     const logged = await serve.invoke<{ line: string }[]>('jobs.logTail', { id: run.jobId });
     expect(logged.some((entry) => finalEval.test(entry.line))).toBe(true);
