@@ -704,6 +704,7 @@ export const en = {
   'run.seed': 'Seed',
   'run.fullConfig': 'Full configuration',
   'run.log': 'Log',
+  'run.allRuns': '← All runs',
   'run.logFailed': 'Could not load the log',
   'run.loadingLog': 'Loading the log…',
   'run.nothingLogged': 'Nothing logged yet.',
@@ -872,6 +873,11 @@ export const en = {
   'wizard.planFailed': 'Could not plan this run',
   'wizard.runNameHint': 'Optional: how the run is listed.',
   'suggest.origin.bundled': 'Bundled with the studio',
+  'suggest.modelShape': (p: { layers: number; context: number }) =>
+    `${p.layers} layers, context ${n(p.context)} tokens`,
+  'suggest.datasetLine': (p: { rows: number; withEval: boolean }) =>
+    `Bundled with the studio · ${p.rows} conversations${p.withEval ? ' · with an eval file' : ''}`,
+  'common.browse': 'Browse…',
   'suggest.origin.opened': 'Opened before',
   'suggest.origin.hf-cache': 'In the Hugging Face cache',
   'suggest.isSelected': (p: { name: string }) => `${p.name} is selected`,

@@ -19,7 +19,7 @@ export function RunDetail({ runId }: { runId: string }) {
   return (
     <>
       <a className="back-link" href={routeHref('runs')}>
-        ← All runs
+        {t('run.allRuns')}
       </a>
       <QueryView state={run.state} loadingLabel={t('runs.loadingRun')} errorTitle={t('run.loadFailed')} onRetry={run.reload}>
         {(data) => <RunView run={data} reload={run.reload} />}

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { toStudioApiError } from '../../api/client.ts';
 import { Button } from '../../components/index.ts';
 import { useStudio } from '../../state/studio.tsx';
+import { t } from '../../i18n/t.ts';
 
 export function BrowseButton({ kind, title, extensions, onPick, onError }: { kind: 'folder' | 'file'; title: string; extensions?: string[]; onPick: (path: string) => void; onError: (message: string) => void }) {
   const client = useStudio();
@@ -23,7 +24,7 @@ export function BrowseButton({ kind, title, extensions, onPick, onError }: { kin
   };
   return (
     <Button busy={busy} onClick={() => void pick()}>
-      Browse…
+      {t('common.browse')}
     </Button>
   );
 }

@@ -74,9 +74,7 @@ export function ModelCards({
               <span>
                 {m.architecture} · {parameters(m.parameterCount)} · {formatBytes(m.sizeBytes)}
               </span>
-              <span className="muted">
-                {m.layers} layers, context {m.maxPositions.toLocaleString('en-US')} tokens
-              </span>
+              <span className="muted">{t('suggest.modelShape', { layers: m.layers, context: m.maxPositions })}</span>
               <Button
                 size="sm"
                 variant={selected ? 'secondary' : 'primary'}
@@ -146,9 +144,7 @@ export function DatasetCards({ project, onChoose }: { project: Project; onChoose
         {suggestions.state.data.map((s) => (
           <li key={s.path} className="suggestion-card" aria-label={s.name}>
             <span className="choice-title">{s.name}</span>
-            <span className="muted">
-              Bundled with the studio · {s.rows} conversations{s.evalPath ? ' · with an eval file' : ''}
-            </span>
+            <span className="muted">{t('suggest.datasetLine', { rows: s.rows, withEval: Boolean(s.evalPath) })}</span>
             <span>{s.description}</span>
             <Button
               size="sm"
