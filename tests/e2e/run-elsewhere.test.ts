@@ -40,7 +40,7 @@ describe('Run elsewhere and import in the browser', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await openPage(page, serve, 'Elsewhere check', 'Runs');
+    await openPage(page, serve, 'Elsewhere check', tr('nav.runs'));
     await page.getByRole('link', { name: 'sums r4', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'sums r4' }).waitFor();
     await page.getByRole('button', { name: tr('elsewhere.open') }).click();
@@ -80,7 +80,7 @@ describe('Run elsewhere and import in the browser', () => {
       trainingArgs: { per_device_train_batch_size: 2, max_length: 32 },
     });
 
-    await page.getByRole('link', { name: '← All runs' }).click();
+    await page.getByRole('link', { name: tr('run.allRuns') }).click();
     await page.getByRole('button', { name: tr('elsewhere.importOpen') }).click();
     const importDialog = page.getByRole('dialog', { name: tr('elsewhere.importTitle') });
     await importDialog.getByRole('button', { name: tr('elsewhere.import') }).click();
@@ -97,9 +97,9 @@ describe('Run elsewhere and import in the browser', () => {
     const origin = page.getByRole('heading', { name: tr('elsewhere.panel') });
     await origin.waitFor();
     await page.getByText(join(bundle, 'output'), { exact: true }).first().waitFor();
-    const loss = page.getByRole('img', { name: 'Training and evaluation loss by step' });
+    const loss = page.getByRole('img', { name: tr('run.lossChart') });
     await expect.poll(() => loss.locator('.recharts-line-curve').count(), { timeout: 20_000 }).toBe(2); // train and eval
-    await page.getByText('4 / 4 steps', { exact: false }).waitFor();
+    await page.getByText(tr('runs.steps', { steps: 4, total: 4 }), { exact: false }).waitFor();
     await screenshot(page, 'run-elsewhere-imported-run.png');
     await origin.evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await page.getByText(tr('elsewhere.recordMatched')).waitFor();
@@ -117,7 +117,7 @@ describe('Run elsewhere and import in the browser', () => {
       record: join(bundle, 'lora-studio-run.json'),
       trainingArgs: { per_device_train_batch_size: 2, max_length: 32 },
     });
-    await page.getByRole('link', { name: '← All runs' }).click();
+    await page.getByRole('link', { name: tr('run.allRuns') }).click();
     await page.getByRole('button', { name: tr('elsewhere.importOpen') }).click();
     await importDialog.getByLabel(tr('elsewhere.outputFolder')).fill(other);
     await importDialog.getByLabel(tr('elsewhere.name')).fill('rank 8 elsewhere');
@@ -139,10 +139,10 @@ describe('Run elsewhere and import in the browser', () => {
     const runs = await serve.invoke<{ id: string; name: string }[]>('runs.list', { projectId: project.id });
     const imported = runs.find((r) => r.name === 'sums r4 (imported)')!;
     // Compare: the imported run next to the local one
-    await openPage(page, serve, 'Elsewhere check', 'Compare runs');
+    await openPage(page, serve, 'Elsewhere check', tr('nav.compare'));
     await page.getByRole('checkbox', { name: 'sums r4 · LoRA r 4 / α 8' }).check();
     await page.getByRole('checkbox', { name: 'sums r4 (imported) · LoRA r 4 / α 8' }).check();
-    const train = page.getByRole('img', { name: 'Training loss of the compared runs by step' });
+    const train = page.getByRole('img', { name: tr('compare.trainingLossLabel') });
     await expect.poll(() => train.locator('.recharts-line-curve').count(), { timeout: 20_000 }).toBe(2);
     await screenshot(page, 'run-elsewhere-compare.png');
 
@@ -162,8 +162,8 @@ describe('Run elsewhere and import in the browser', () => {
       if (Date.now() > deadline) throw new Error('the evaluation did not finish in 120 s');
       await new Promise((r) => setTimeout(r, 300));
     }
-    await openPage(page, serve, 'Elsewhere check', 'Evaluate');
-    const table = page.getByRole('table', { name: 'Examples of sums r4 (imported)' });
+    await openPage(page, serve, 'Elsewhere check', tr('nav.evaluate'));
+    const table = page.getByRole('table', { name: tr('evaluate.examplesOf', { title: 'sums r4 (imported)' }) });
     await table.waitFor();
     await expect.poll(() => table.locator('tbody tr').count(), { timeout: 10_000 }).toBe(6);
     await screenshot(page, 'run-elsewhere-evaluate.png');
