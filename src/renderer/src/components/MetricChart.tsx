@@ -1,6 +1,7 @@
 // A line chart of per-step metrics (recharts). Colours come from CSS classes (series-1…4 in
 // components.css) rather than props, so the chart follows the theme's variables like everything else.
 import type { MetricPoint } from '../metrics.ts';
+import { t } from '../i18n/t.ts';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 export interface MetricSeries {
@@ -20,7 +21,7 @@ export function MetricChart({ points, series, height = 240, label }: { points: M
           <YAxis width={56} tickLine={false} domain={['auto', 'auto']} tickFormatter={formatTick} />
           <Tooltip
             formatter={(value) => (typeof value === 'number' ? formatTick(value) : String(value))}
-            labelFormatter={(step) => `Step ${String(step)}`}
+            labelFormatter={(step) => t('run.stepLabel', { step: String(step) })}
             itemStyle={{ color: 'var(--color-text)' }}
             contentStyle={{
               background: 'var(--color-surface)',

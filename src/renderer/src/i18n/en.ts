@@ -705,6 +705,7 @@ export const en = {
   'run.fullConfig': 'Full configuration',
   'run.log': 'Log',
   'run.allRuns': '← All runs',
+  'run.stepLabel': (p: { step: string }) => `Step ${p.step}`,
   'run.logFailed': 'Could not load the log',
   'run.loadingLog': 'Loading the log…',
   'run.nothingLogged': 'Nothing logged yet.',

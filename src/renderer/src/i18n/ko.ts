@@ -656,6 +656,7 @@ export const ko: Catalog = {
   'run.seed': '시드',
   'run.fullConfig': '전체 설정',
   'run.allRuns': '← 모든 실행',
+  'run.stepLabel': (p) => `${p.step} 스텝`,
   'run.log': '로그',
   'run.logFailed': '로그를 불러올 수 없습니다',
   'run.loadingLog': '로그를 불러오는 중…',
