@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMetric, perplexityChange } from '../../src/renderer/src/format.ts';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, type ServeProcess } from './harness.ts';
+import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, tr, type ServeProcess } from './harness.ts';
 
 interface ProjectRow {
   id: string;
@@ -28,7 +28,7 @@ afterAll(async () => {
   await serve?.stop();
 });
 
-const projectTable = (page: Page) => page.getByRole('table', { name: 'Projects' });
+const projectTable = (page: Page) => page.getByRole('table', { name: tr('nav.projects') });
 const countRuns = async () => (await serve.invoke<unknown[]>('runs.list', {})).length;
 
 /** Polls the core until a run or evaluation has ended, so a failure reads as the core's error, not a UI timeout. */
@@ -53,9 +53,9 @@ describe('Runs in the browser', () => {
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
     await projectTable(page).waitFor();
-    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Runs check' });
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Runs', exact: true }).click();
-    await page.getByRole('heading', { name: 'No runs in “Runs check” yet' }).waitFor();
+    await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Runs check' });
+    await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: tr('nav.runs'), exact: true }).click();
+    await page.getByRole('heading', { name: tr('runs.none', { project: 'Runs check' }) }).waitFor();
     await screenshot(page, 'runs-empty.png');
 
     // Started through the API (as the CLI would). The inputs pass the checks made before a run is recorded (the
@@ -70,9 +70,9 @@ describe('Runs in the browser', () => {
       projectId: project.id,
       config: { model: missing, dataset: { path: dataPath } },
     });
-    const runs = page.getByRole('table', { name: 'Runs' });
+    const runs = page.getByRole('table', { name: tr('nav.runs') });
     await runs.getByText(run.name, { exact: true }).waitFor();
-    await runs.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
+    await runs.getByText(tr('status.failed'), { exact: true }).waitFor({ timeout: 30_000 });
     const failed = await serve.invoke<{ status: string; error: string | null }>('runs.get', { id: run.id });
     expect(failed.status).toBe('failed');
     expect(failed.error).toBeTruthy();
@@ -80,16 +80,16 @@ describe('Runs in the browser', () => {
     await screenshot(page, 'runs-failed.png');
 
     // Evaluations follow the same pattern on the Evaluate page.
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Evaluate', exact: true }).click();
-    await page.getByRole('heading', { name: 'No evaluations in “Runs check” yet' }).waitFor();
+    await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: tr('nav.evaluate'), exact: true }).click();
+    await page.getByRole('heading', { name: tr('evaluate.none', { project: 'Runs check' }) }).waitFor();
     const evaluation = await serve.invoke<{ id: string }>('evaluations.start', {
       projectId: project.id,
       model: missing,
       dataset: { path: dataPath },
     });
-    const evaluations = page.getByRole('table', { name: 'Evaluations' });
+    const evaluations = page.getByRole('table', { name: tr('evaluate.evaluations') });
     await evaluations.getByText('broken-model', { exact: true }).waitFor();
-    await evaluations.getByText('Failed', { exact: true }).waitFor({ timeout: 30_000 });
+    await evaluations.getByText(tr('status.failed'), { exact: true }).waitFor({ timeout: 30_000 });
     const failedEvaluation = await serve.invoke<{ evaluation: { error: string | null } }>('evaluations.get', { id: evaluation.id });
     await evaluations.getByText(failedEvaluation.evaluation.error as string, { exact: true }).waitFor();
     await screenshot(page, 'evaluate-failed.png');
@@ -112,9 +112,9 @@ describe('A real fine-tune in the browser', () => {
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
     await projectTable(page).waitFor();
-    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Tiny fine-tune' });
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Runs', exact: true }).click();
-    await page.getByRole('heading', { name: 'No runs in “Tiny fine-tune” yet' }).waitFor();
+    await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Tiny fine-tune' });
+    await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: tr('nav.runs'), exact: true }).click();
+    await page.getByRole('heading', { name: tr('runs.none', { project: 'Tiny fine-tune' }) }).waitFor();
 
     const started = await serve.invoke<{ id: string; name: string }>('runs.start', {
       projectId: project.id,
@@ -130,37 +130,37 @@ describe('A real fine-tune in the browser', () => {
         max_seq_length: 32,
       },
     });
-    const runs = page.getByRole('table', { name: 'Runs' });
+    const runs = page.getByRole('table', { name: tr('nav.runs') });
     await runs.getByText('sums r4', { exact: true }).waitFor();
     await waitUntilEnded(() => serve.invoke('runs.get', { id: started.id }), 'the run');
-    await runs.getByText('Finished', { exact: true }).waitFor();
+    await runs.getByText(tr('status.succeeded'), { exact: true }).waitFor();
     const run = await serve.invoke<{ summary: { trainLoss: number; evalLoss: number; steps: number; totalSteps: number } }>('runs.get', { id: started.id });
     await runs.getByText(formatMetric(run.summary.trainLoss), { exact: true }).waitFor();
     await runs.getByText(formatMetric(run.summary.evalLoss), { exact: true }).waitFor();
-    await runs.getByText(`${run.summary.steps} / ${run.summary.totalSteps} steps`, { exact: true }).waitFor();
+    await runs.getByText(tr('runs.steps', { steps: run.summary.steps, total: run.summary.totalSteps }), { exact: true }).waitFor();
     await screenshot(page, 'runs-finished.png');
 
     // The run's own page: headline numbers, and the loss chart drawn from its logged metrics.
     await runs.getByRole('link', { name: 'sums r4' }).click();
     await page.getByRole('heading', { level: 1, name: 'sums r4' }).waitFor();
     expect(page.url()).toBe(`${serve.origin}/#/runs/${started.id}`);
-    const lossChart = page.getByRole('img', { name: 'Training and evaluation loss by step' });
+    const lossChart = page.getByRole('img', { name: tr('run.lossChart') });
     await lossChart.locator('.recharts-line-curve').first().waitFor();
     await expect(lossChart.locator('.recharts-line-curve').count()).resolves.toBe(2); // train and eval loss
-    await page.getByRole('img', { name: 'Learning rate by step' }).waitFor();
+    await page.getByRole('img', { name: tr('run.learningRateChart') }).waitFor();
     await page.getByText(formatMetric(run.summary.trainLoss), { exact: true }).first().waitFor();
     await screenshot(page, 'run-detail.png');
-    await page.getByRole('img', { name: 'Learning rate by step' }).scrollIntoViewIfNeeded();
+    await page.getByRole('img', { name: tr('run.learningRateChart') }).scrollIntoViewIfNeeded();
     await screenshot(page, 'run-detail-charts.png');
-    await page.getByRole('link', { name: '← All runs' }).click();
+    await page.getByRole('link', { name: tr('run.allRuns') }).click();
     await runs.waitFor();
 
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'Evaluate', exact: true }).click();
-    await page.getByRole('heading', { name: 'No evaluations in “Tiny fine-tune” yet' }).waitFor();
+    await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: tr('nav.evaluate'), exact: true }).click();
+    await page.getByRole('heading', { name: tr('evaluate.none', { project: 'Tiny fine-tune' }) }).waitFor();
     const evaluationStarted = await serve.invoke<{ id: string }>('evaluations.start', { projectId: project.id, runId: started.id });
-    const evaluations = page.getByRole('table', { name: 'Evaluations' });
+    const evaluations = page.getByRole('table', { name: tr('evaluate.evaluations') });
     await waitUntilEnded(async () => (await serve.invoke<{ evaluation: { status: string; error: string | null } }>('evaluations.get', { id: evaluationStarted.id })).evaluation, 'the evaluation');
-    await evaluations.getByText('Finished', { exact: true }).waitFor();
+    await evaluations.getByText(tr('status.succeeded'), { exact: true }).waitFor();
     await evaluations.getByText('sums r4', { exact: true }).waitFor();
     const { evaluation } = await serve.invoke<{ evaluation: { basePerplexity: number; adapterPerplexity: number } }>('evaluations.get', {
       id: evaluationStarted.id,
@@ -189,41 +189,41 @@ describe('Starting a fine-tune from the browser', () => {
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
     await projectTable(page).waitFor();
-    await page.getByLabel('Current project', { exact: true }).selectOption({ label: 'Form fine-tune' });
-    await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'New fine-tune', exact: true }).click();
-    await page.getByRole('link', { name: 'Quick start', exact: true }).click(); // the one-form path beside the wizard
+    await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Form fine-tune' });
+    await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: tr('nav.new'), exact: true }).click();
+    await page.getByRole('link', { name: tr('wizard.quickStart'), exact: true }).click(); // the one-form path beside the wizard
 
     // Nothing filled in: the form names what is missing and starts nothing.
     const runsBefore = await countRuns();
-    await page.getByRole('button', { name: 'Start fine-tune' }).click();
-    await page.getByText('Enter the path of a Hugging Face model folder on this machine.').waitFor();
-    await page.getByText('Enter the path of a dataset file on this machine.').waitFor();
-    await page.getByLabel('LoRA rank (r)').fill('four');
-    await page.getByRole('button', { name: 'Start fine-tune' }).click();
-    await page.getByText('“four” is not a number.').waitFor();
+    await page.getByRole('button', { name: tr('quick.start') }).click();
+    await page.getByText(tr('form.enterModel')).waitFor();
+    await page.getByText(tr('form.enterDataset')).waitFor();
+    await page.getByLabel(tr('quick.rank')).fill('four');
+    await page.getByRole('button', { name: tr('quick.start') }).click();
+    await page.getByText(tr('form.notNumber', { text: 'four' })).waitFor();
     await screenshot(page, 'new-fine-tune-errors.png');
     expect(await countRuns()).toBe(runsBefore);
 
-    await page.getByLabel('Base model folder').fill(modelDir);
-    await page.getByLabel('Dataset file').fill(datasetPath);
-    await page.getByLabel('Run name').fill('from the form');
-    await page.getByLabel('LoRA rank (r)').fill('4');
-    await page.getByLabel('LoRA alpha').fill('8');
-    await page.getByLabel('Learning rate').fill('0.005');
-    await page.getByLabel('Max steps').fill('4');
-    await page.getByLabel('Max sequence length').fill('32');
-    await page.getByLabel('Evaluation share').fill('0.25');
+    await page.getByLabel(tr('exports.baseFolder')).fill(modelDir);
+    await page.getByLabel(tr('datasets.file')).fill(datasetPath);
+    await page.getByLabel(tr('run.name')).fill('from the form');
+    await page.getByLabel(tr('quick.rank')).fill('4');
+    await page.getByLabel(tr('quick.alpha')).fill('8');
+    await page.getByLabel(tr('run.learningRate')).fill('0.005');
+    await page.getByLabel(tr('quick.maxSteps')).fill('4');
+    await page.getByLabel(tr('quick.maxSeqLength')).fill('32');
+    await page.getByLabel(tr('quick.evalShare')).fill('0.25');
     await screenshot(page, 'new-fine-tune.png');
-    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await page.getByRole('button', { name: tr('quick.start') }).click();
 
     await page.getByRole('heading', { level: 1, name: 'from the form' }).waitFor();
     const runId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
     const started = await serve.invoke<{ config: { lora: { r: number; lora_alpha: number }; max_steps: number; learning_rate: number } }>('runs.get', { id: runId });
     expect(started.config).toMatchObject({ lora: { r: 4, lora_alpha: 8 }, max_steps: 4, learning_rate: 0.005 });
     await waitUntilEnded(() => serve.invoke('runs.get', { id: runId }), 'the run started from the form');
-    await page.getByText('Finished', { exact: true }).waitFor();
-    await page.getByRole('img', { name: 'Training and evaluation loss by step' }).locator('.recharts-line-curve').first().waitFor();
-    await page.getByText('4 / 4 steps', { exact: false }).waitFor();
+    await page.getByText(tr('status.succeeded'), { exact: true }).waitFor();
+    await page.getByRole('img', { name: tr('run.lossChart') }).locator('.recharts-line-curve').first().waitFor();
+    await page.getByText(tr('runs.steps', { steps: 4, total: 4 }), { exact: false }).waitFor();
     await screenshot(page, 'run-from-form.png');
     expect(errors).toEqual([]);
     await context.close();
