@@ -55,9 +55,15 @@ async function openStudio(page: Page, hash: string): Promise<void> {
 /** The step the run page's status line shows ("step 12/3000 · …"). */
 async function shownStep(page: Page): Promise<number> {
   const text = (await page.locator('.run-status-progress .muted').textContent()) ?? '';
-  const m = /(?:^|· )step (\d+)\/|^(\d+) \/ \d+ steps/.exec(text);
-  return m ? Number(m[1] ?? m[2]) : -1;
+  const m = new RegExp(`(?:^|· )step (\\d+)/|^([\\d,]+) / [\\d,]+ ${STEPS_WORD}`).exec(text);
+  return m ? Number((m[1] ?? m[2]).replace(/,/g, '')) : -1;
 }
+
+/** The word after "N / M" in the status line ("steps", "스텝"). */
+const STEPS_WORD = tr('runs.steps', { steps: 1, total: 2 }).replace('1 / 2', '').trim();
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A catalogue message as a pattern: its one slot (filled with `slot`) matching `re`. */
+const messagePattern = (message: string, slot: string, re: string) => escapeRe(message).replace(escapeRe(slot), re);
 
 describe('the run page', () => {
   it('cancel asks first and checkpoints; resume says its step and its live view moves, also after a reload; rename; delete', async () => {
@@ -91,26 +97,28 @@ describe('the run page', () => {
         .locator('.stat')
         .filter({ has: page.getByText(label, { exact: true }) })
         .locator('dd');
-    await expect.poll(() => stat('Trainable parameters').textContent()).toMatch(/^[\d,]+$/);
-    await expect.poll(() => stat('Peak memory').textContent()).toMatch(/MiB$/);
+    await expect.poll(() => stat(tr('run.trainableParameters')).textContent()).toMatch(/^[\d,]+$/);
+    await expect.poll(() => stat(tr('compare.peakMemory')).textContent()).toMatch(/MiB$/);
 
     // Cancel asks first; keeping it keeps it running.
     await screenshot(page, 'run-page-training.png');
-    await page.getByRole('button', { name: 'Cancel run' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
-    await dialog.getByText(/A checkpoint is saved at the last finished step/).waitFor();
+    await page.getByRole('button', { name: tr('run.cancelRun') }).click();
+    const dialog = page.getByRole('dialog', { name: tr('run.cancelTitle') });
+    await dialog.getByText(tr('run.cancelBody'), { exact: false }).waitFor();
     await screenshot(page, 'run-page-cancel-confirm.png');
-    await dialog.getByRole('button', { name: 'Keep training' }).click();
+    await dialog.getByRole('button', { name: tr('run.keepTraining') }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect((await serve.invoke<TinyRun>('runs.get', { id: run.id })).status).toBe('running');
-    await page.getByRole('button', { name: 'Cancel run' }).click();
-    await dialog.getByRole('button', { name: 'Cancel run' }).click();
-    const resume = page.getByRole('button', { name: /^Resume from step \d+$/ });
+    await page.getByRole('button', { name: tr('run.cancelRun') }).click();
+    await dialog.getByRole('button', { name: tr('run.cancelRun') }).click();
+    const resume = page.getByRole('button', {
+      name: new RegExp(`^${messagePattern(tr('runs.resumeFrom', { step: 0 }), '0', '\\d+')}$`),
+    });
     await resume.waitFor({ timeout: 30_000 });
     const stopped = await serve.invoke<{ checkpointStep: number | null; status: string }>('runs.get', { id: run.id });
     expect(stopped.status).toBe('cancelled');
     expect(stopped.checkpointStep).toBeGreaterThan(2);
-    await expect(resume.textContent()).resolves.toBe(`Resume from step ${stopped.checkpointStep}`);
+    await expect(resume.textContent()).resolves.toBe(tr('runs.resumeFrom', { step: stopped.checkpointStep! }));
     await screenshot(page, 'run-page-cancelled.png');
 
     // Resume: the live view moves on from the checkpoint, and again after a reload.
@@ -125,26 +133,35 @@ describe('the run page', () => {
     })();
     await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(afterReload);
     await expect(page.locator('.run-status-progress .muted').textContent()).resolves.toMatch(
-      /left · [\d,]+ tokens\/s · running for/, // tokens/s in the language's digit grouping
+      // tokens/s in the language's digit grouping
+      new RegExp(
+        [
+          messagePattern(tr('run.left', { left: 'X' }), 'X', '.+'),
+          messagePattern(tr('run.tokensPerSecond', { rate: 0 }), '0', '[\\d,]+'),
+          messagePattern(tr('run.runningFor', { time: 'X' }), 'X', '.+'),
+        ].join(' · '),
+      ),
     );
     await screenshot(page, 'run-page-resumed.png');
-    await page.getByRole('button', { name: 'Cancel run' }).click();
-    await dialog.getByRole('button', { name: 'Cancel run' }).click();
-    await page.getByRole('button', { name: /^Resume from step \d+$/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: tr('run.cancelRun') }).click();
+    await dialog.getByRole('button', { name: tr('run.cancelRun') }).click();
+    await page
+      .getByRole('button', { name: new RegExp(`^${messagePattern(tr('runs.resumeFrom', { step: 0 }), '0', '\\d+')}$`) })
+      .waitFor({ timeout: 30_000 });
 
     // Rename, then delete with the folder.
-    await page.getByRole('button', { name: 'Rename' }).click();
-    const renaming = page.getByRole('dialog', { name: 'Rename this run' });
-    await renaming.getByLabel('Run name').fill('renamed run');
-    await renaming.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('button', { name: tr('projects.rename') }).click();
+    const renaming = page.getByRole('dialog', { name: tr('run.renameTitle') });
+    await renaming.getByLabel(tr('run.name')).fill('renamed run');
+    await renaming.getByRole('button', { name: tr('projects.rename') }).click();
     await page.getByRole('heading', { level: 1, name: 'renamed run' }).waitFor();
     const folder = (await serve.invoke<{ outputDir: string }>('runs.get', { id: run.id })).outputDir;
     expect(existsSync(folder)).toBe(true);
-    await page.getByRole('button', { name: 'Delete', exact: true }).click();
-    const deleting = page.getByRole('dialog', { name: 'Delete this run?' });
+    await page.getByRole('button', { name: tr('projects.delete'), exact: true }).click();
+    const deleting = page.getByRole('dialog', { name: tr('run.deleteTitle') });
     await deleting.getByText(folder).waitFor();
     await screenshot(page, 'run-page-delete-confirm.png');
-    await deleting.getByRole('button', { name: 'Delete run and files' }).click();
+    await deleting.getByRole('button', { name: tr('run.deleteRunAndFiles') }).click();
     await page.getByRole('heading', { level: 1, name: tr('nav.runs') }).waitFor();
     expect(existsSync(folder)).toBe(false);
     expect((await serve.invoke<TinyRun[]>('runs.list', { projectId })).map((r) => r.id)).not.toContain(run.id);
@@ -165,9 +182,20 @@ describe('the run page', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     await openStudio(page, `#/runs/${run.id}`);
-    await page.getByText('No checkpoint to resume from').waitFor();
-    expect(await page.getByRole('button', { name: /Resume/ }).count()).toBe(0);
-    const error = await page.getByRole('alert').filter({ hasText: 'The run failed' }).textContent();
+    await page.getByText(tr('run.noCheckpoint')).waitFor();
+    expect(
+      await page
+        .getByRole('button', {
+          name: tr('runs.resumeFrom', { step: 0 })
+            .replace(/\S*0\S*/, '')
+            .trim(),
+        })
+        .count(),
+    ).toBe(0);
+    const error = await page
+      .getByRole('alert')
+      .filter({ hasText: tr('run.failed') })
+      .textContent();
     expect(error).toMatch(/broken\.jsonl/);
     expect(error).not.toMatch(/\n\s+at |\.ts:\d+/);
     await screenshot(page, 'run-page-no-checkpoint.png');
@@ -180,21 +208,26 @@ describe('the run page', () => {
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     await openStudio(page, '#/new');
-    await page.getByLabel('Or pick a model opened before').selectOption({ index: 1 });
-    await page.getByRole('button', { name: /^Next: Dataset/ }).click();
-    await page.getByLabel('Or pick one of this project’s datasets').selectOption({ index: 1 });
-    await page.getByRole('button', { name: /^Next: Template/ }).click();
-    await page.getByRole('radio', { name: /A prompt template/ }).check();
-    await page.getByLabel('Prompt template', { exact: true }).fill('Question: {question}\nAnswer: ');
+    await page.getByLabel(tr('wizard.pickOpened')).selectOption({ index: 1 });
+    await page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.dataset') }) }).click();
+    await page.getByLabel(tr('wizard.pickProjectDataset')).selectOption({ index: 1 });
+    await page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.template') }) }).click();
+    await page.getByRole('radio', { name: tr('wizard.promptTemplateTitle') }).check();
+    await page.getByLabel(tr('wizard.promptTemplate'), { exact: true }).fill('Question: {question}\nAnswer: ');
     const why = page.locator('.wizard-nav [role="alert"]');
     await expect
       .poll(() => why.textContent(), { timeout: 30_000 })
-      .toMatch(/This template cannot render the example: .*question/);
-    await expect(page.getByRole('button', { name: /^Next: Method/ }).isDisabled()).resolves.toBe(true);
+      .toMatch(new RegExp(`${messagePattern(tr('wizard.cannotRender', { error: 'X' }), 'X', '.*question')}`));
+    await expect(
+      page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.method') }) }).isDisabled(),
+    ).resolves.toBe(true);
     await screenshot(page, 'wizard-template-blocked.png');
-    await page.getByLabel('Prompt template', { exact: true }).fill('Question: {prompt}\nAnswer: ');
+    await page.getByLabel(tr('wizard.promptTemplate'), { exact: true }).fill('Question: {prompt}\nAnswer: ');
     await expect
-      .poll(() => page.getByRole('button', { name: /^Next: Method/ }).isDisabled(), { timeout: 30_000 })
+      .poll(
+        () => page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.method') }) }).isDisabled(),
+        { timeout: 30_000 },
+      )
       .toBe(false);
     await context.close();
   });
