@@ -11,6 +11,7 @@ import {
   newStudioContext,
   screenshot,
   startServe,
+  tr,
   type ServeProcess,
 } from './harness.ts';
 
@@ -45,12 +46,19 @@ describe('unreadable stored records', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
-    const list = page.getByRole('list', { name: 'Unreadable records' });
+    const list = page.getByRole('list', { name: tr('unreadable.list') });
     await list.getByText('/old/default-model').waitFor();
     await expect(list.textContent()).resolves.toMatch(/no longer validates/);
     await screenshot(page, 'unreadable-records.png');
-    await list.getByRole('button', { name: 'Remove base model /old/default-model' }).click();
-    await list.getByRole('button', { name: 'Yes, remove' }).click();
+    await list
+      .getByRole('button', {
+        name: tr('unreadable.removeLabel', {
+          kind: tr('unreadable.kind.model').toLowerCase(),
+          name: '/old/default-model',
+        }),
+      })
+      .click();
+    await list.getByRole('button', { name: tr('unreadable.yesRemove') }).click();
     await list.waitFor({ state: 'detached' });
     expect(await serve.invoke('system.unreadable', {})).toEqual([]);
     expect(errors).toEqual([]);
