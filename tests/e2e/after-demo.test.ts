@@ -67,24 +67,32 @@ describe('every page after the demo', () => {
       [
         'new-config',
         '#/new/config',
-        () => page.getByRole('heading', { level: 1, name: 'Run config editor' }).waitFor(),
+        () => page.getByRole('heading', { level: 1, name: tr('wizard.editorTitle') }).waitFor(),
       ],
       ['datasets', '#/datasets', () => page.getByText('demo: pirate answers').first().waitFor()],
       ['runs', '#/runs', () => page.getByText('demo lora').first().waitFor()],
       [
         'run',
         `#/runs/${demo.runId}`,
-        () => page.getByRole('main').getByRole('link', { name: 'Evaluate', exact: true }).waitFor(),
+        () =>
+          page
+            .getByRole('main')
+            .getByRole('link', { name: tr('nav.evaluate'), exact: true })
+            .waitFor(),
       ],
       [
         'evaluate',
         '#/evaluate',
-        () => page.getByRole('table', { name: 'Evaluations' }).getByText('Finished').waitFor(),
+        () =>
+          page
+            .getByRole('table', { name: tr('evaluate.evaluations') })
+            .getByText(tr('status.succeeded'))
+            .waitFor(),
       ],
       ['compare', '#/compare', () => page.getByRole('heading', { level: 1 }).waitFor()],
       ['chat', '#/chat', () => page.getByRole('heading', { level: 1, name: tr('nav.chat') }).waitFor()],
       ['adapters', '#/adapters', () => page.getByText('demo lora').first().waitFor()],
-      ['exports', '#/exports', () => page.getByRole('table', { name: 'Exports' }).waitFor()],
+      ['exports', '#/exports', () => page.getByRole('table', { name: tr('nav.exports') }).waitFor()],
       ['settings', '#/settings', () => page.getByRole('heading', { level: 1, name: tr('nav.settings') }).waitFor()],
     ];
     for (const [name, hash, ready] of pages) {
@@ -96,9 +104,12 @@ describe('every page after the demo', () => {
     }
     // The evaluation row holds both numbers and the change.
     await page.goto(`${serve.url}#/evaluate`);
-    await page.getByRole('table', { name: 'Evaluations' }).getByText('Finished').waitFor();
+    await page
+      .getByRole('table', { name: tr('evaluate.evaluations') })
+      .getByText(tr('status.succeeded'))
+      .waitFor();
     const cells = await page
-      .getByRole('table', { name: 'Evaluations' })
+      .getByRole('table', { name: tr('evaluate.evaluations') })
       .locator('tbody tr')
       .first()
       .locator('td')
