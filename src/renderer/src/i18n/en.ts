@@ -879,6 +879,8 @@ export const en = {
   'suggest.datasetLine': (p: { rows: number; withEval: boolean }) =>
     `Bundled with the studio · ${p.rows} conversations${p.withEval ? ' · with an eval file' : ''}`,
   'common.browse': 'Browse…',
+  'suggest.parameters': (p: { count: string }) => `${p.count} parameters`,
+  'wizard.localText': 'A model you already have: the folder with config.json.',
   'suggest.origin.opened': 'Opened before',
   'suggest.origin.hf-cache': 'In the Hugging Face cache',
   'suggest.isSelected': (p: { name: string }) => `${p.name} is selected`,

@@ -824,6 +824,8 @@ export const ko: Catalog = {
   'suggest.modelShape': (p) => `레이어 ${p.layers}개, 컨텍스트 ${n(p.context)} 토큰`,
   'suggest.datasetLine': (p) => `스튜디오에 포함 · 대화 ${p.rows}개${p.withEval ? ' · 평가 파일 포함' : ''}`,
   'common.browse': '찾아보기…',
+  'suggest.parameters': (p) => `파라미터 ${p.count}`,
+  'wizard.localText': '이미 있는 모델: config.json이 있는 폴더.',
   'suggest.origin.bundled': '스튜디오에 포함',
   'suggest.origin.opened': '전에 열었음',
   'suggest.origin.hf-cache': 'Hugging Face 캐시에 있음',

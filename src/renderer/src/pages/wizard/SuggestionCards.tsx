@@ -17,9 +17,9 @@ import { t } from '../../i18n/t.ts';
 const originLabel = (origin: ModelSuggestion['origin']) => t(`suggest.origin.${origin}`);
 
 function parameters(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B parameters`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M parameters`;
-  return `${(n / 1e3).toFixed(1)}K parameters`;
+  const count =
+    n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(1)}K`;
+  return t('suggest.parameters', { count });
 }
 
 export interface ChosenModel {

@@ -219,7 +219,7 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
         <p className="muted">{t('wizard.modelIntro')}</p>
         <ModelCards selectedId={draft.modelId} onChoose={chooseModel} />
         <div className="choice-row" role="radiogroup" aria-label={t('wizard.modelSource')}>
-          <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title={t('wizard.localTitle')} text="A model you already have: the folder with config.json." />
+          <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title={t('wizard.localTitle')} text={t('wizard.localText')} />
           <Choice name="model-source" checked={draft.modelSource === 'hub'} onChange={() => update({ modelSource: 'hub' })} title={t('wizard.hubTitle')} text={t('wizard.hubText')} />
         </div>
         {draft.modelSource === 'local' ? (
