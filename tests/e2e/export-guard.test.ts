@@ -4,43 +4,22 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRenderer,
-  collectPageErrors,
-  launchChromium,
-  newStudioContext,
-  screenshot,
-  startServe,
-  tr,
-  type ServeProcess,
-} from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { collectPageErrors, newStudioContext, screenshot, tr, studioPerFile } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
-let serve: ServeProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildRenderer();
-  serve = await startServe();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
+const studio = studioPerFile();
 
 describe('Export form: never over an input', () => {
   it('refuses the folder holding the base model and a folder the studio did not write, saying why', async () => {
-    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Guard check' });
-    const files = await tinyModelAndData(serve);
+    const project = await studio.serve.invoke<{ id: string }>('projects.create', { name: 'Guard check' });
+    const files = await tinyModelAndData(studio.serve);
     // The base model in a folder of its own, beside the user's other files.
-    await trainTinyRun(serve, project.id, files, 'guarded r4');
-    const context = await newStudioContext(browser);
+    await trainTinyRun(studio.serve, project.id, files, 'guarded r4');
+    const context = await newStudioContext(studio.browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await openPage(page, serve, 'Guard check', tr('nav.exports'));
+    await openPage(page, studio.serve, 'Guard check', tr('nav.exports'));
 
     await page.getByRole('radio', { name: tr('exports.format.hf'), exact: true }).check();
     const holdsBase = dirname(files.model); // the data dir: holds the base model (and everything else)
@@ -63,7 +42,7 @@ describe('Export form: never over an input', () => {
     expect(readFileSync(join(mine, 'todo.txt'), 'utf8')).toBe('keep me');
     rmSync(mine, { recursive: true, force: true });
     expect(existsSync(join(files.model, 'config.json'))).toBe(true);
-    expect(await serve.invoke<unknown[]>('exports.list', { projectId: project.id })).toEqual([]);
+    expect(await studio.serve.invoke<unknown[]>('exports.list', { projectId: project.id })).toEqual([]);
     // Only the two refused starts failed (the browser logs their 400 and 409).
     expect(
       errors.every((e) => /status of (400|409)/.test(e)),

@@ -2,42 +2,20 @@
 // a project → New fine-tune with the bundled model and the bundled demo dataset (its eval file) → train → the run
 // page's Evaluate (base and tuned in one row, per-example table) → Chat with it → Merge/Export to GGUF. Zero console
 // errors and zero HTTP errors along the way; a screenshot of every step under test-output/e2e/journey-*.png.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import {
-  buildRenderer,
-  collectHttpErrors,
-  collectPageErrors,
-  launchChromium,
-  newStudioContext,
-  screenshot,
-  startServe,
-  tr,
-  type ServeProcess,
-} from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { collectHttpErrors, collectPageErrors, newStudioContext, screenshot, tr, studioPerFile } from './harness.ts';
 
-let serve: ServeProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildRenderer();
-  serve = await startServe();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
+const studio = studioPerFile();
 
 const TRAIN_STEPS = 30; // the Balanced recipe's 120 steps take minutes on 2 shared cores; 30 already change the style
 
 describe('the whole journey from the UI', () => {
   it('install → bundled model → demo data → train → evaluate before/after → chat → merge/export', async () => {
-    const context = await newStudioContext(browser);
+    const context = await newStudioContext(studio.browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     const httpErrors = collectHttpErrors(page);
-    await page.goto(serve.url);
+    await page.goto(studio.serve.url);
 
     // A project.
     await page.getByRole('button', { name: tr('projects.create') }).click();
@@ -159,9 +137,12 @@ describe('the whole journey from the UI', () => {
     const exportsTable = page.getByRole('table', { name: 'Exports' });
     await exportsTable.getByText('Finished').waitFor({ timeout: 120_000 });
     await screenshot(page, 'journey-10-export.png');
-    const exported = await serve.invoke<{ format: string; status: string; sizeBytes: number }[]>('exports.list', {
-      projectId: (await serve.invoke<{ id: string }[]>('projects.list', {}))[0]!.id,
-    });
+    const exported = await studio.serve.invoke<{ format: string; status: string; sizeBytes: number }[]>(
+      'exports.list',
+      {
+        projectId: (await studio.serve.invoke<{ id: string }[]>('projects.list', {}))[0]!.id,
+      },
+    );
     expect(exported.map((e) => [e.format, e.status])).toEqual([['gguf', 'succeeded']]);
 
     expect(errors).toEqual([]);
