@@ -95,6 +95,112 @@ export const LoraSection = z
   .describe('LoRA adapter settings, as PEFT defines them.');
 export type LoraSection = z.infer<typeof LoraSection>;
 
+// ---------------------------------------------------------------------------------------------------------
+// Tasks: what the model learns. Causal language modelling (chat, instructions, plain text) is the default; the
+// encoder tasks (BERT, DistilBERT, RoBERTa/XLM-R) put a head on the model: a label per text, or an answer span
+// in a context. Each task's settings live in their own section, given only with that task.
+
+export const RunTask = z
+  .enum(['causal-lm', 'classification', 'question-answering'])
+  .describe(
+    'What the model learns: causal-lm writes text (chat, instructions); classification labels a text (or a pair); question-answering finds the answer span in a context.',
+  );
+export type RunTask = z.infer<typeof RunTask>;
+
+export const ClassificationSection = z
+  .object({
+    text_column: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('The column with the text to classify; null = "sentence" or "text", whichever the file has.'),
+    text_pair_column: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Sentence pairs (entailment, paraphrase): the column with the second text; null = single texts.'),
+    label_column: z
+      .string()
+      .min(1)
+      .default('label')
+      .describe('The column with each row’s label: a name ("positive") or a class number.'),
+    labels: z
+      .array(z.string().min(1))
+      .min(2)
+      .nullable()
+      .default(null)
+      .describe(
+        'Label names in class-id order (written as id2label); null = found in the training rows (class numbers in order, names sorted).',
+      ),
+  })
+  .strict()
+  .describe('Text classification: which columns hold the text and the label, and the label names.');
+export type ClassificationSection = z.infer<typeof ClassificationSection>;
+
+export const QuestionAnsweringSection = z
+  .object({
+    question_column: z.string().min(1).default('question').describe('The column with the question.'),
+    context_column: z.string().min(1).default('context').describe('The column with the text the answer is found in.'),
+    answers_column: z
+      .string()
+      .min(1)
+      .default('answers')
+      .describe(
+        'The column with the answers as SQuAD writes them: {text: [..], answer_start: [..]} (character offsets into the context).',
+      ),
+    id_column: z
+      .string()
+      .min(1)
+      .default('id')
+      .describe('The column with each question’s id (SQuAD’s "id"); rows without one are numbered.'),
+    doc_stride: positiveInt()
+      .default(128)
+      .describe(
+        'A context longer than max_seq_length is read in overlapping windows; this many tokens overlap between neighbours.',
+      ),
+    max_answer_length: positiveInt().default(30).describe('Longest answer, in tokens, that prediction may pick.'),
+    n_best_size: positiveInt()
+      .max(100)
+      .default(20)
+      .describe('Start and end candidates considered per window when picking the answer span.'),
+    version_2_with_negative: z
+      .boolean()
+      .default(false)
+      .describe('SQuAD v2: some questions have no answer in their context, and the model may answer nothing.'),
+    null_score_diff_threshold: z
+      .number()
+      .default(0)
+      .describe('SQuAD v2 only: answer nothing when the no-answer score beats the best span’s by more than this.'),
+  })
+  .strict()
+  .describe(
+    'Extractive question answering: the question, context and answers columns, and how long contexts are windowed.',
+  );
+export type QuestionAnsweringSection = z.infer<typeof QuestionAnsweringSection>;
+
+/** The classification settings of a run (its section, or every default when it gave none). */
+export function classificationSettings(config: {
+  classification?: z.input<typeof ClassificationSection>;
+}): ClassificationSection {
+  return ClassificationSection.parse(config.classification ?? {});
+}
+
+/** The question-answering settings of a run (its section, or every default when it gave none). */
+export function questionAnsweringSettings(config: {
+  question_answering?: z.input<typeof QuestionAnsweringSection>;
+}): QuestionAnsweringSection {
+  return QuestionAnsweringSection.parse(config.question_answering ?? {});
+}
+
+/** The figure a task is judged by (also which evaluation keeps the best checkpoint), as logged in metrics. */
+export const TASK_METRIC: Record<RunTask, { key: string; name: string; higherIsBetter: boolean }> = {
+  'causal-lm': { key: 'eval_loss', name: 'eval loss', higherIsBetter: false },
+  classification: { key: 'eval_accuracy', name: 'accuracy', higherIsBetter: true },
+  'question-answering': { key: 'eval_f1', name: 'F1', higherIsBetter: true },
+};
+
 export const SchedulerType = z.enum(['constant', 'linear', 'cosine']);
 export type SchedulerType = z.infer<typeof SchedulerType>;
 
@@ -102,6 +208,9 @@ export type SchedulerType = z.infer<typeof SchedulerType>;
 export const RunConfigObject = z.strictObject({
   model: z.string().min(1).describe('Base model: a local Hugging Face folder (config.json, tokenizer, safetensors).'),
   dataset: DatasetConfig,
+  task: RunTask.default('causal-lm').describe(RunTask.description ?? ''),
+  classification: ClassificationSection.optional().describe('task "classification" only: ' + ClassificationSection.description),
+  question_answering: QuestionAnsweringSection.optional().describe('task "question-answering" only: ' + QuestionAnsweringSection.description),
   method: z
     .enum(['lora', 'qlora', 'full'])
     .default('lora')
@@ -172,6 +281,40 @@ export const RunConfigObject = z.strictObject({
   save_total_limit: positiveInt().nullable().default(2).describe('Keep only this many recent checkpoints (the final adapter is always kept); null keeps all.'),
 });
 
+/** A task's section goes with that task only; encoder tasks train on whole examples (no packing). */
+function checkTaskSections(config: z.infer<typeof RunConfigObject>, ctx: z.RefinementCtx): void {
+  const sections = [
+    ['classification', 'classification'],
+    ['question_answering', 'question-answering'],
+  ] as const;
+  for (const [field, task] of sections) {
+    if (config[field] !== undefined && config.task !== task) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `${field} settings are for task "${task}", but the task is "${config.task}": set task to "${task}" or remove them`,
+      });
+    }
+  }
+  if (config.task !== 'causal-lm' && config.packing) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['packing'],
+      message: `packing puts several texts in one sequence, which task "${config.task}" cannot label apart: turn packing off`,
+    });
+  }
+  if (config.task === 'question-answering') {
+    const qa = questionAnsweringSettings(config);
+    if (qa.doc_stride >= config.max_seq_length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['question_answering', 'doc_stride'],
+        message: `doc_stride (${qa.doc_stride}) must be smaller than max_seq_length (${config.max_seq_length}): windows overlap by doc_stride tokens, so each must be longer than that`,
+      });
+    }
+  }
+}
+
 function checkRunConfig(config: z.infer<typeof RunConfigObject>, ctx: z.RefinementCtx): void {
   if (config.from_scratch && config.method !== 'full') {
     ctx.addIssue({ code: 'custom', path: ['from_scratch'], message: 'from_scratch trains every weight from random values: it needs method "full"' });
@@ -183,6 +326,7 @@ function checkRunConfig(config: z.infer<typeof RunConfigObject>, ctx: z.Refineme
       message: `eval_steps is ${config.eval_steps} but the dataset has no eval split (eval_split "none", e.g. --eval-ratio 0), so no evaluation would ever run: hold out a share or give an eval file, or leave eval_steps unset`,
     });
   }
+  checkTaskSections(config, ctx);
   if (config.lora.target_modules !== 'all-linear' && new Set(config.lora.target_modules).size !== config.lora.target_modules.length) {
     ctx.addIssue({ code: 'custom', path: ['lora', 'target_modules'], message: 'target_modules lists a module twice' });
   }
@@ -222,6 +366,16 @@ export const RunSummary = z.object({
   trainableParameters: z.number().int().nullable(),
   adapterPath: z.string().nullable(),
   checkpointPath: z.string().nullable(),
+  evalMetrics: z
+    .record(z.string(), z.number())
+    .nullable()
+    .optional()
+    .describe('Encoder tasks: the final evaluation’s metrics as logged (eval_accuracy, eval_macro_f1 / eval_exact_match, eval_f1).'),
+  best: z
+    .object({ step: z.number().int(), metric: z.string(), value: z.number(), path: z.string() })
+    .nullable()
+    .optional()
+    .describe('Encoder tasks: the evaluation with the best task metric, and the folder its adapter (or model) was kept in.'),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RunConfig, describeRunConfigFields, runMethods } from '../../../src/common/api/runs.ts';
+import { RunConfig, TASK_METRIC, classificationSettings, describeRunConfigFields, questionAnsweringSettings, runMethods } from '../../../src/common/api/runs.ts';
 import { methods } from '../../../src/common/api/contract.ts';
 
 describe('RunConfig', () => {
@@ -56,3 +56,52 @@ describe('RunConfig', () => {
   });
 });
 
+
+describe('RunConfig tasks', () => {
+  const base = { model: 'm', dataset: { path: 'd' } };
+
+  it('is causal language modelling unless told otherwise, with no task section', () => {
+    const config = RunConfig.parse(base);
+    expect(config.task).toBe('causal-lm');
+    expect(config.classification).toBeUndefined();
+    expect(config.question_answering).toBeUndefined();
+  });
+
+  it('fills the task section’s defaults when the task is given without one', () => {
+    const config = RunConfig.parse({ ...base, task: 'question-answering', max_seq_length: 384 });
+    expect(questionAnsweringSettings(config)).toMatchObject({ question_column: 'question', context_column: 'context', answers_column: 'answers', doc_stride: 128, max_answer_length: 30 });
+    expect(classificationSettings(RunConfig.parse({ ...base, task: 'classification' }))).toEqual({ text_column: null, text_pair_column: null, label_column: 'label', labels: null });
+  });
+
+  it('refuses a section given with another task, naming both', () => {
+    const result = RunConfig.safeParse({ ...base, classification: { label_column: 'sentiment' } });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0].path).toEqual(['classification']);
+    expect(result.error!.issues[0].message).toMatch(/task "classification".*"causal-lm"/);
+  });
+
+  it('refuses unknown fields inside a task section', () => {
+    const result = RunConfig.safeParse({ ...base, task: 'classification', classification: { label_colum: 'x' } });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0].path).toEqual(['classification']);
+    expect(result.error!.issues[0].message).toContain('label_colum');
+  });
+
+  it('refuses packing for an encoder task and a doc stride as long as the window', () => {
+    const packed = RunConfig.safeParse({ ...base, task: 'classification', packing: true });
+    expect(packed.error!.issues.map((i) => i.path.join('.'))).toEqual(['packing']);
+    const stride = RunConfig.safeParse({ ...base, task: 'question-answering', max_seq_length: 128, question_answering: { doc_stride: 128 } });
+    expect(stride.error!.issues.map((i) => i.path.join('.'))).toEqual(['question_answering.doc_stride']);
+  });
+
+  it('refuses a label list of one name, and an unknown task', () => {
+    expect(RunConfig.safeParse({ ...base, task: 'classification', classification: { labels: ['only'] } }).success).toBe(false);
+    expect(RunConfig.safeParse({ ...base, task: 'summarization' }).error!.issues[0].path).toEqual(['task']);
+  });
+
+  it('names the figure each task is judged by', () => {
+    expect(TASK_METRIC.classification.key).toBe('eval_accuracy');
+    expect(TASK_METRIC['question-answering']).toMatchObject({ key: 'eval_f1', higherIsBetter: true });
+    expect(TASK_METRIC['causal-lm'].higherIsBetter).toBe(false);
+  });
+});

@@ -2,11 +2,11 @@
 // own one-line explanations), reading and writing a field by path, parsing a typed value, and the contract's
 // validation issues placed at the field they concern. The JSON pane and the form edit the same object.
 import type { z } from 'zod';
-import { DatasetConfig, EvalSplit, LoraSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
+import { ClassificationSection, DatasetConfig, EvalSplit, LoraSection, QuestionAnsweringSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
 import { sentence } from '../validation.ts';
 import type { MessageKey } from '../i18n/t.ts';
 
-export type FieldKind = 'string' | 'int' | 'number' | 'nullable-int' | 'nullable-number' | 'bool' | 'enum' | 'targets' | 'template' | 'eval-split';
+export type FieldKind = 'string' | 'nullable-string' | 'list' | 'int' | 'number' | 'nullable-int' | 'nullable-number' | 'bool' | 'enum' | 'targets' | 'template' | 'eval-split';
 
 export interface FieldSpec {
   path: string[];
@@ -21,6 +21,8 @@ function describeAt(path: string[]): string {
   let schema: z.ZodType | undefined;
   if (path[0] === 'dataset' && path.length === 2) schema = (DatasetConfig.shape as Record<string, z.ZodType>)[path[1]];
   else if (path[0] === 'lora' && path.length === 2) schema = (LoraSection.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'classification' && path.length === 2) schema = (ClassificationSection.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'question_answering' && path.length === 2) schema = (QuestionAnsweringSection.shape as Record<string, z.ZodType>)[path[1]];
   else schema = (RunConfigObject.shape as Record<string, z.ZodType>)[path[0]];
   if (path.join('.') === 'dataset.template') return TemplateConfig.description ?? '';
   if (path.join('.') === 'dataset.eval_split') return EvalSplit.description ?? '';
@@ -48,6 +50,23 @@ export const SECTIONS: { title: MessageKey; fields: FieldSpec[] }[] = [
       f('max_seq_length', 'editor.field.max_seq_length', 'int'),
       f('packing', 'editor.field.packing', 'bool'),
       f('train_on', 'editor.field.train_on', 'enum', ['completion', 'all']),
+    ],
+  },
+  {
+    // Encoder tasks: a section's fields are written only when edited (a causal-lm config carries neither section).
+    title: 'editor.section.task',
+    fields: [
+      f('task', 'editor.field.task', 'enum', ['causal-lm', 'classification', 'question-answering']),
+      f('classification.text_column', 'editor.field.classification.text_column', 'nullable-string'),
+      f('classification.text_pair_column', 'editor.field.classification.text_pair_column', 'nullable-string'),
+      f('classification.label_column', 'editor.field.classification.label_column', 'string'),
+      f('classification.labels', 'editor.field.classification.labels', 'list'),
+      f('question_answering.question_column', 'editor.field.question_answering.question_column', 'string'),
+      f('question_answering.context_column', 'editor.field.question_answering.context_column', 'string'),
+      f('question_answering.answers_column', 'editor.field.question_answering.answers_column', 'string'),
+      f('question_answering.doc_stride', 'editor.field.question_answering.doc_stride', 'int'),
+      f('question_answering.max_answer_length', 'editor.field.question_answering.max_answer_length', 'int'),
+      f('question_answering.version_2_with_negative', 'editor.field.question_answering.version_2_with_negative', 'bool'),
     ],
   },
   {
@@ -118,7 +137,8 @@ export function setAt(value: ConfigValue, path: string[], next: unknown): Config
 /** What a typed text becomes: a number when it reads as one, null for a blank nullable field, else the text (the schema then says what is wrong). */
 export function parseTyped(kind: FieldKind, text: string): unknown {
   const trimmed = text.trim();
-  if ((kind === 'nullable-int' || kind === 'nullable-number') && trimmed === '') return null;
+  if ((kind === 'nullable-int' || kind === 'nullable-number' || kind === 'nullable-string' || kind === 'list') && trimmed === '') return null;
+  if (kind === 'list') return trimmed.split(',').map((item) => item.trim()).filter(Boolean);
   if (kind === 'int' || kind === 'number' || kind === 'nullable-int' || kind === 'nullable-number') {
     const n = Number(trimmed);
     return trimmed !== '' && Number.isFinite(n) ? n : text;
@@ -133,7 +153,7 @@ export function parseTyped(kind: FieldKind, text: string): unknown {
 /** The value shown in a text input for a field. */
 export function displayValue(kind: FieldKind, value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (kind === 'targets' && Array.isArray(value)) return value.join(', ');
+  if ((kind === 'targets' || kind === 'list') && Array.isArray(value)) return value.join(', ');
   return String(value);
 }
 
