@@ -8,6 +8,7 @@ import { Banner, Button, Dialog, TextField } from '../components/index.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
+import { CancelRunDialog } from './CancelRunDialog.tsx';
 import { t } from '../i18n/t.ts';
 
 type Asking = 'cancel' | 'rename' | 'delete' | null;
@@ -81,26 +82,14 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
       </div>
       {error && asking === null ? <Banner title={t('runs.actionFailed')}>{error}</Banner> : null}
 
-      <Dialog
+      <CancelRunDialog
+        run={run}
         open={asking === 'cancel'}
-        title={t('run.cancelTitle')}
         busy={busy}
+        error={error}
         onClose={close}
-        onSubmit={() => void act(t('run.couldNotCancel'), () => client.invoke('runs.cancel', { id: run.id }))}
-        actions={
-          <>
-            <Button onClick={close} disabled={busy} autoFocus>
-              {t('run.keepTraining')}
-            </Button>
-            <Button variant="danger" type="submit" busy={busy}>
-              {t('run.cancelRun')}
-            </Button>
-          </>
-        }
-      >
-        <p>{t('run.cancelBody')}</p>
-        {error ? <Banner title={t('run.notCancelled')}>{error}</Banner> : null}
-      </Dialog>
+        onConfirm={() => void act(t('run.couldNotCancel'), () => client.invoke('runs.cancel', { id: run.id }))}
+      />
 
       <Dialog
         open={asking === 'rename'}

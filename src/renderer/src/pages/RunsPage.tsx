@@ -5,7 +5,19 @@ import type { Project } from '../../../common/api/projects.ts';
 import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
-import { Banner, Button, Card, EmptyState, PageHeader, ProgressBar, QueryView, Spinner, StatusBadge, Table, type Column } from '../components/index.ts';
+import {
+  Banner,
+  Button,
+  Card,
+  EmptyState,
+  PageHeader,
+  ProgressBar,
+  QueryView,
+  Spinner,
+  StatusBadge,
+  Table,
+  type Column,
+} from '../components/index.ts';
 import { formatDateTime, formatDuration, formatMetric } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
@@ -13,6 +25,7 @@ import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportRunButton } from './RunElsewhere.tsx';
+import { CancelRunDialog } from './CancelRunDialog.tsx';
 import { useProjects } from '../state/projects.tsx';
 import { t } from '../i18n/t.ts';
 
@@ -42,7 +55,9 @@ function RunsOverview() {
         description={t('runs.description')}
         actions={
           <>
-            {currentProject ? <ImportRunButton projectId={currentProject.id} onImported={() => setImported((n) => n + 1)} /> : null}
+            {currentProject ? (
+              <ImportRunButton projectId={currentProject.id} onImported={() => setImported((n) => n + 1)} />
+            ) : null}
             <a className="btn btn-secondary" href={routeHref('new')}>
               {t('nav.new')}
             </a>
@@ -68,6 +83,9 @@ function RunList({ project }: { project: Project }) {
   const [live, setLive] = useState<Record<string, LiveProgress>>({});
   const [actionError, setActionError] = useState<string | null>(null);
   const [busyRunId, setBusyRunId] = useState<string | null>(null);
+  // The run whose cancel is being confirmed (the run page's dialog), and why the cancel failed if it did.
+  const [cancelling, setCancelling] = useState<Run | null>(null);
+  const [cancelError, setCancelError] = useState<string | null>(null);
 
   const listed = runs.state.status === 'ready' ? runs.state.data : [];
   useEvent('job.status', (job) => {
@@ -75,7 +93,10 @@ function RunList({ project }: { project: Project }) {
   });
   useEvent('job.progress', (event) => {
     if (!listed.some((run) => run.jobId === event.jobId)) return;
-    setLive((previous) => ({ ...previous, [event.jobId]: { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null } }));
+    setLive((previous) => ({
+      ...previous,
+      [event.jobId]: { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null },
+    }));
   });
   // The newest training loss of each running job, as it is logged (the stored one arrives with the next reload).
   const [liveLoss, setLiveLoss] = useState<Record<string, number>>({});
@@ -85,14 +106,28 @@ function RunList({ project }: { project: Project }) {
     setLiveLoss((previous) => ({ ...previous, [event.jobId]: loss }));
   });
 
-  const act = async (run: Run, action: 'cancel' | 'resume') => {
+  const confirmCancel = async (run: Run) => {
+    setBusyRunId(run.id);
+    setCancelError(null);
+    try {
+      await client.invoke('runs.cancel', { id: run.id });
+      setCancelling(null);
+      runs.reload();
+    } catch (error) {
+      setCancelError(toStudioApiError(error).message);
+    } finally {
+      setBusyRunId(null);
+    }
+  };
+
+  const resume = async (run: Run) => {
     setBusyRunId(run.id);
     setActionError(null);
     try {
-      await client.invoke(action === 'cancel' ? 'runs.cancel' : 'runs.resume', { id: run.id });
+      await client.invoke('runs.resume', { id: run.id });
       runs.reload();
     } catch (error) {
-      setActionError(t(action === 'cancel' ? 'runs.cancelFailed' : 'runs.resumeFailed', { name: run.name, reason: toStudioApiError(error).message }));
+      setActionError(t('runs.resumeFailed', { name: run.name, reason: toStudioApiError(error).message }));
     } finally {
       setBusyRunId(null);
     }
@@ -112,10 +147,30 @@ function RunList({ project }: { project: Project }) {
         </div>
       ),
     },
-    { key: 'status', header: t('exports.status'), className: 'cell-nowrap', render: (run) => <StatusBadge status={run.status} /> },
-    { key: 'progress', header: t('runs.progress'), render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} /> },
-    { key: 'train', header: t('compare.trainLoss'), className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.trainLoss ?? (run.jobId ? liveLoss[run.jobId] : undefined) ?? run.lastTrainLoss) },
-    { key: 'eval', header: t('compare.evalLoss'), className: 'numeric cell-nowrap', render: (run) => formatMetric(run.summary?.evalLoss) },
+    {
+      key: 'status',
+      header: t('exports.status'),
+      className: 'cell-nowrap',
+      render: (run) => <StatusBadge status={run.status} />,
+    },
+    {
+      key: 'progress',
+      header: t('runs.progress'),
+      render: (run) => <RunProgress run={run} live={run.jobId ? live[run.jobId] : undefined} />,
+    },
+    {
+      key: 'train',
+      header: t('compare.trainLoss'),
+      className: 'numeric cell-nowrap',
+      render: (run) =>
+        formatMetric(run.summary?.trainLoss ?? (run.jobId ? liveLoss[run.jobId] : undefined) ?? run.lastTrainLoss),
+    },
+    {
+      key: 'eval',
+      header: t('compare.evalLoss'),
+      className: 'numeric cell-nowrap',
+      render: (run) => formatMetric(run.summary?.evalLoss),
+    },
     {
       key: 'time',
       header: t('runs.started'),
@@ -141,14 +196,20 @@ function RunList({ project }: { project: Project }) {
             size="sm"
             variant="ghost"
             busy={busyRunId === run.id}
-            // Cancelling asks first, as on the run page: training stops at the next step.
-            onClick={() => window.confirm(t('runs.confirmCancel', { name: run.name })) && void act(run, 'cancel')}
+            // Cancelling asks first, with the run page's dialog: training stops at the next step.
+            onClick={() => (setCancelError(null), setCancelling(run))}
             aria-label={t('runs.cancelLabel', { name: run.name })}
           >
             {t('common.cancel')}
           </Button>
         ) : (run.status === 'cancelled' || run.status === 'failed') && run.checkpointStep !== null ? (
-          <Button size="sm" variant="ghost" busy={busyRunId === run.id} onClick={() => void act(run, 'resume')} aria-label={t('runs.resumeLabel', { name: run.name, step: run.checkpointStep })}>
+          <Button
+            size="sm"
+            variant="ghost"
+            busy={busyRunId === run.id}
+            onClick={() => void resume(run)}
+            aria-label={t('runs.resumeLabel', { name: run.name, step: run.checkpointStep })}
+          >
             {t('runs.resumeFrom', { step: run.checkpointStep })}
           </Button>
         ) : null,
@@ -158,7 +219,22 @@ function RunList({ project }: { project: Project }) {
   return (
     <>
       {actionError ? <Banner title={t('runs.actionFailed')}>{actionError}</Banner> : null}
-      <QueryView state={runs.state} loadingLabel={t('compare.loadingRuns')} errorTitle={t('compare.runsFailed')} onRetry={runs.reload}>
+      {cancelling ? (
+        <CancelRunDialog
+          run={cancelling}
+          open
+          busy={busyRunId === cancelling.id}
+          error={cancelError}
+          onClose={() => setCancelling(null)}
+          onConfirm={() => void confirmCancel(cancelling)}
+        />
+      ) : null}
+      <QueryView
+        state={runs.state}
+        loadingLabel={t('compare.loadingRuns')}
+        errorTitle={t('compare.runsFailed')}
+        onRetry={runs.reload}
+      >
         {(list) =>
           list.length === 0 ? (
             <Card>
@@ -186,7 +262,9 @@ function RunProgress({ run, live }: { run: Run; live: LiveProgress | undefined }
     return (
       <div className="run-progress">
         <ProgressBar value={live?.progress ?? null} label={t('runs.progressOf', { name: run.name })} />
-        <span className="run-progress-text">{(live?.message ?? steps ?? (run.status === 'queued' ? t('runs.waiting') : t('runs.starting'))) + eta}</span>
+        <span className="run-progress-text">
+          {(live?.message ?? steps ?? (run.status === 'queued' ? t('runs.waiting') : t('runs.starting'))) + eta}
+        </span>
       </div>
     );
   }
