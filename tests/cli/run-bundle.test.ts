@@ -22,6 +22,7 @@ beforeAll(async () => {
     dataset: { path: 'rows.jsonl', template: { kind: 'plain' }, eval_split: { kind: 'ratio', ratio: 0.25 } },
     lora: { r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] },
     max_steps: 4,
+    save_steps: 2, // as the trainer output imported below checkpoints (the default is 50)
     micro_batch_size: 2,
     gradient_accumulation_steps: 1,
     max_seq_length: 32,

@@ -54,6 +54,7 @@ export async function trainTinyRun(
       lora: { r, lora_alpha: 2 * r },
       max_steps: steps,
       eval_steps: 2,
+      save_steps: 2, // checkpoints as the trainer outputs of tests/fixtures/trainer-output.ts save them
       micro_batch_size: 2,
       gradient_accumulation_steps: 1,
       learning_rate: 5e-3,

@@ -16,7 +16,7 @@ describe('wizard draft', () => {
   it('the defaults make the safe default run config (r=16, alpha=32, q/k/v/o, dropout 0.05, lr 1e-4), saving checkpoints', () => {
     const check = checkDraft(DEFAULT_DRAFT, paths);
     expect(check.fieldErrors).toEqual({});
-    expect(check.config).toEqual(RunConfig.parse({ model: paths.model, dataset: { path: paths.dataset, skip_bad_rows: true }, save_steps: 50 }));
+    expect(check.config).toEqual(RunConfig.parse({ model: paths.model, dataset: { path: paths.dataset, skip_bad_rows: true } }));
   });
 
   it('on the bundled model, Balanced is the demo recipe; a separate eval file becomes the eval split', () => {

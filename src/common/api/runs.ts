@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 const positiveInt = () => z.number().int().positive();
 const nonNegativeInt = () => z.number().int().min(0);
+
+/** Updates between resumable checkpoints unless a run config says otherwise (the wizard, quick start and CLI alike). */
+export const DEFAULT_SAVE_STEPS = 50;
 /** A section that parses from `{}` (or the given value) when absent, keeping its explanation (wrapping drops it). */
 function section<S extends z.ZodType>(schema: S, absent: z.input<S>) {
   return schema.prefault(absent).describe(schema.description ?? '');
@@ -274,10 +277,11 @@ export const RunConfigObject = z.strictObject({
     .nullable()
     .default(null)
     .describe('Measure eval loss every this many updates (and at the end); null = only at the end.'),
+  // Checkpoints by default (the wizard's 50 too): a crash, a closed laptop or a cancel then resumes, never restarts.
   save_steps: positiveInt()
     .nullable()
-    .default(null)
-    .describe('Save a resumable checkpoint every this many updates (and always at the end); null = only at the end.'),
+    .default(DEFAULT_SAVE_STEPS)
+    .describe('Save a resumable checkpoint every this many updates (and always at the end, and on cancel); null = only at the end and on cancel.'),
   save_total_limit: positiveInt().nullable().default(2).describe('Keep only this many recent checkpoints (the final adapter is always kept); null keeps all.'),
 });
 

@@ -58,6 +58,7 @@ beforeAll(async () => {
       lora: { r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] },
       max_steps: 4,
       eval_steps: 2,
+      save_steps: 2, // as the trainer output below checkpoints (the default is 50)
       micro_batch_size: 2,
       gradient_accumulation_steps: 1,
       learning_rate: 2e-4,

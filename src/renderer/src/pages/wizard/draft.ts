@@ -197,8 +197,6 @@ export function draftToConfig(draft: WizardDraft, paths: { model: string; datase
     max_seq_length: num(draft.maxSeqLength),
     warmup_steps: num(draft.warmupSteps),
     packing: draft.packing,
-    // Resumable from the start: a checkpoint every 50 updates (and one on cancel), two kept.
-    save_steps: 50,
     seed: num(draft.seed),
   };
   return config as RunConfigInput;
