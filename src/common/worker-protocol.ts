@@ -3,10 +3,14 @@
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Supervisor → worker. */
+/**
+ * Supervisor → worker. `resident`: after this job the worker stays up (its loaded model kept) and says `ready`
+ * instead of exiting, waiting for the next `start`; `release` asks an idle resident worker to exit.
+ */
 export type ToWorker =
-  | { type: 'start'; job: { id: string; kind: string; params: unknown; dataDir: string } }
-  | { type: 'cancel' };
+  | { type: 'start'; job: { id: string; kind: string; params: unknown; dataDir: string }; resident?: boolean }
+  | { type: 'cancel' }
+  | { type: 'release' };
 
 /** Worker → supervisor. */
 export type FromWorker =
@@ -17,7 +21,9 @@ export type FromWorker =
   | { type: 'output'; data: unknown }
   | { type: 'result'; result: unknown }
   | { type: 'error'; message: string; stack?: string }
-  | { type: 'cancelled' };
+  | { type: 'cancelled' }
+  /** A resident worker finished its job (after its result, error or cancelled message) and can take the next. */
+  | { type: 'ready' };
 
 /**
  * Exit codes a worker uses, so the supervisor can tell outcomes apart even when a message was lost:
@@ -29,7 +35,7 @@ export const WORKER_EXIT = { ok: 0, jobFailed: 1, badStart: 2, crashed: 70 } as 
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'progress' || type === 'log' || type === 'metric' || type === 'output' || type === 'result' || type === 'error' || type === 'cancelled';
+  return type === 'progress' || type === 'log' || type === 'metric' || type === 'output' || type === 'result' || type === 'error' || type === 'cancelled' || type === 'ready';
 }
 
 /** CPU threads a worker's engine uses (training and inference), set by the core from Settings; unset: all. */

@@ -156,6 +156,11 @@ export const GenerateJobParams = z.object({
 });
 export type GenerateJobParams = z.infer<typeof GenerateJobParams>;
 
+/** Generate jobs run in a resident worker keyed by what it loads, so the next turn finds the model still open. */
+export function generateResidency(params: GenerateJobParams): { key: string } {
+  return { key: JSON.stringify([params.model, params.quant, params.threads ?? null]) };
+}
+
 export const FinishReason = z.enum(['eos', 'stop', 'length', 'cancelled']);
 
 export const GenerateAnswer = z.object({

@@ -16,6 +16,9 @@ export const Settings = z.object({
     .describe('CPU threads for training and inference jobs; null: all of them.'),
   cpuThreads: z.number().int().describe('CPU threads this machine has (the default).'),
   offline: z.boolean().describe('Use only the Hugging Face cache: no downloads.'),
+  modelKeepAliveMinutes: z
+    .number()
+    .describe('Minutes a chat model stays loaded after an answer, for the next turn (0: unload at once).'),
   offlineFromEnv: z
     .boolean()
     .describe('HF_HUB_OFFLINE is set in the environment, which forces offline whatever this setting says.'),
@@ -52,6 +55,12 @@ export const settingsMethods = {
     input: z.object({
       threads: z.number().int().positive().max(1024).nullable().optional().describe('null: use all CPU threads.'),
       offline: z.boolean().optional(),
+      modelKeepAliveMinutes: z
+        .number()
+        .min(0)
+        .max(1440)
+        .optional()
+        .describe('0 unloads a chat model after each answer.'),
     }),
     output: Settings,
     doc: 'Change threads and/or offline mode; they apply to jobs started afterwards.',

@@ -8,7 +8,7 @@ import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor.ts';
 import { Store } from './store/index.ts';
 import { route, routeSafe, type InvokeResult } from './api/router.ts';
 import type { CoreContext } from './api/handlers/types.ts';
-import { fileHubTokenStore, workerEnvFromSettings, type HubTokenStore } from './settings.ts';
+import { fileHubTokenStore, readSettings, workerEnvFromSettings, type HubTokenStore } from './settings.ts';
 
 export interface StudioCoreOptions {
   dataDir: string;
@@ -51,6 +51,7 @@ export function createStudioCore(options: StudioCoreOptions): StudioCore {
     dataDir: layout.root,
     workerEnv: { ...(testJobs ? { LORA_STUDIO_TEST_JOBS: '1' } : {}), ...options.jobs?.workerEnv },
     envAtLaunch: () => workerEnvFromSettings(store, hubToken),
+    residentIdleMs: () => readSettings(store).modelKeepAliveMinutes * 60_000,
   });
   const ctx: CoreContext = { store, events, jobs, dataDir: layout.root, appVersion: appVersion(), testJobs, hubToken };
   let closing: Promise<void> | null = null;

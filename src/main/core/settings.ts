@@ -49,18 +49,25 @@ export function fileHubTokenStore(dataDir: string): HubTokenStore {
 
 const KEY_THREADS = 'threads';
 const KEY_OFFLINE = 'offline';
+const KEY_KEEP_ALIVE = 'modelKeepAliveMinutes';
+/** How long a chat model stays loaded in its resident worker after an answer, unless set. */
+export const DEFAULT_MODEL_KEEP_ALIVE_MINUTES = 10;
 
 export interface StoredSettings {
   threads: number | null;
   offline: boolean;
+  modelKeepAliveMinutes: number;
 }
 
 export function readSettings(store: Store): StoredSettings {
   const threads = store.settings.get(KEY_THREADS);
   const offline = store.settings.get(KEY_OFFLINE);
+  const keepAlive = store.settings.get(KEY_KEEP_ALIVE);
   return {
     threads: typeof threads === 'number' && Number.isInteger(threads) && threads > 0 ? threads : null,
     offline: offline === true,
+    modelKeepAliveMinutes:
+      typeof keepAlive === 'number' && keepAlive >= 0 ? keepAlive : DEFAULT_MODEL_KEEP_ALIVE_MINUTES,
   };
 }
 
@@ -71,6 +78,7 @@ export function writeSettings(store: Store, patch: Partial<StoredSettings>): voi
       else store.settings.set(KEY_THREADS, patch.threads);
     }
     if (patch.offline !== undefined) store.settings.set(KEY_OFFLINE, patch.offline);
+    if (patch.modelKeepAliveMinutes !== undefined) store.settings.set(KEY_KEEP_ALIVE, patch.modelKeepAliveMinutes);
   });
 }
 
@@ -108,6 +116,7 @@ export function describeSettings(store: Store, tokens: HubTokenStore, env: NodeJ
     threads: s.threads,
     cpuThreads: availableParallelism(),
     offline: s.offline,
+    modelKeepAliveMinutes: s.modelKeepAliveMinutes,
     offlineFromEnv: offlineFromEnv(env),
     hubToken: {
       set: fromEnv || stored,

@@ -1,6 +1,7 @@
-// The worker process: started by the supervisor (child_process.fork), receives one `start` message,
-// runs that job kind, reports over IPC, and exits. One job per process, so a crash or a leak in one job
-// never touches the core or other jobs.
+// The worker process: started by the supervisor (child_process.fork), receives a `start` message, runs that job
+// kind, reports over IPC, and exits. One job per process, so a crash or a leak in one job never touches the core or
+// other jobs — except a resident worker (generation), which after its job says `ready` and waits for the next one of
+// the same kind, so what the job kind keeps in memory (a loaded model) serves the next turn; `release` ends it.
 import type { FromWorker, ToWorker } from '../../common/worker-protocol.ts';
 import { WORKER_EXIT } from '../../common/worker-protocol.ts';
 import { JobCancelled, type JobContext } from './job-kind.ts';
@@ -37,36 +38,49 @@ process.on('unhandledRejection', (reason) => {
 // If the supervisor goes away, nobody can receive results: stop rather than run orphaned.
 process.on('disconnect', () => process.exit(WORKER_EXIT.jobFailed));
 
-const abort = new AbortController();
-let started = false;
+let abort = new AbortController();
+let busy = false;
 
 process.on('message', (raw: ToWorker) => {
   if (raw.type === 'cancel') {
     abort.abort();
     return;
   }
-  if (raw.type !== 'start' || started) return;
-  started = true;
-  void runJob(raw.job);
+  if (raw.type === 'release') {
+    if (!busy) process.exit(WORKER_EXIT.ok);
+    return;
+  }
+  if (raw.type !== 'start' || busy) return;
+  busy = true;
+  abort = new AbortController();
+  void runJob(raw.job, raw.resident === true);
 });
 
-async function runJob(job: Extract<ToWorker, { type: 'start' }>['job']): Promise<void> {
+async function runJob(job: Extract<ToWorker, { type: 'start' }>['job'], resident: boolean): Promise<void> {
+  // A one-shot worker exits with the outcome's code; a resident one reports it and stays for the next job.
+  const end = async (message: FromWorker, code: number): Promise<void> => {
+    if (!resident || code === WORKER_EXIT.badStart) return void (await finish(message, code));
+    await send(message);
+    busy = false;
+    await send({ type: 'ready' });
+  };
   const kind = jobKinds().get(job.kind);
   if (!kind) {
     const known = [...jobKinds().keys()];
-    await finish({ type: 'error', message: `unknown job kind "${job.kind}" (known: ${known.length ? known.join(', ') : 'none'})` }, WORKER_EXIT.badStart);
+    await end({ type: 'error', message: `unknown job kind "${job.kind}" (known: ${known.length ? known.join(', ') : 'none'})` }, WORKER_EXIT.badStart);
     return;
   }
   const parsed = kind.params.safeParse(job.params);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
-    await finish({ type: 'error', message: `invalid params for ${job.kind}: ${issues}` }, WORKER_EXIT.badStart);
+    await end({ type: 'error', message: `invalid params for ${job.kind}: ${issues}` }, WORKER_EXIT.badStart);
     return;
   }
+  const signal = abort.signal;
   const ctx: JobContext = {
     jobId: job.id,
     dataDir: job.dataDir,
-    signal: abort.signal,
+    signal,
     progress: (progress, message = null, etaSeconds = null) => void send({ type: 'progress', progress, message, etaSeconds }),
     log: (line, level = 'info') => void send({ type: 'log', level, line }),
     metric: (step, values) => void send({ type: 'metric', step, values }),
@@ -74,12 +88,12 @@ async function runJob(job: Extract<ToWorker, { type: 'start' }>['job']): Promise
   };
   try {
     const result = await kind.run(parsed.data, ctx);
-    await finish({ type: 'result', result: result ?? null }, WORKER_EXIT.ok);
+    await end({ type: 'result', result: result ?? null }, WORKER_EXIT.ok);
   } catch (err) {
-    if (err instanceof JobCancelled || (abort.signal.aborted && err === abort.signal.reason)) {
-      await finish({ type: 'cancelled' }, WORKER_EXIT.ok);
+    if (err instanceof JobCancelled || (signal.aborted && err === signal.reason)) {
+      await end({ type: 'cancelled' }, WORKER_EXIT.ok);
       return;
     }
-    await finish({ type: 'error', ...describe(err) }, WORKER_EXIT.jobFailed);
+    await end({ type: 'error', ...describe(err) }, WORKER_EXIT.jobFailed);
   }
 }

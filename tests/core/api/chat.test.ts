@@ -1,7 +1,7 @@
 // The chat service through the real core: a session with base and tuned panes, one user message answered by a
 // `generate` job in a worker process, both answers streamed as chat.delta events, saved as messages and announced
 // with chat.done; the next turn sends each pane its own history.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,8 @@ describe('chat service', () => {
     expect(session.sampling.temperature).toBe(0.7); // defaults filled in
 
     const first = await turn(session.id, 'Hello there', ['base', 'tuned']);
+    const [worker] = core.jobs.residents(); // the model stays loaded in a resident worker between turns
+    expect(worker).toMatchObject({ busy: false });
     for (const pane of ['base', 'tuned']) {
       const d = first.done.get(pane)!;
       expect(d.error).toBeNull();
@@ -73,6 +75,11 @@ describe('chat service', () => {
       { id: 'base', label: 'Base', adapters: [] },
       { id: 'tuned', label: 'Tuned', adapters: [{ path: fx.adapters[0], weight: 0.5 }] },
     ]);
+    expect(core.jobs.residents()).toEqual([worker]); // the same process answered the second turn …
+    const jobs = core.jobs.list({ projectId }).filter((j) => j.kind === 'generate');
+    const logOf = (id: string) => readFileSync(core.jobs.logFile(id), 'utf8');
+    expect(logOf(first.sent.jobId)).toMatch(new RegExp(`loaded .* in [0-9.]+ s \\(worker pid ${worker!.pid}\\)`));
+    expect(logOf(jobs[0]!.id === first.sent.jobId ? jobs[1]!.id : jobs[0]!.id)).toMatch(`kept loaded from the previous turn (worker pid ${worker!.pid})`); // … without reloading
     const { session: stored, messages } = (await core.invoke('chat.get', { id: session.id })) as { session: ChatSession; messages: ChatMessage[] };
     expect(stored.sampling).toMatchObject({ temperature: 0, maxNewTokens: 10, topK: 7 }); // the turn's changes kept, the rest as it was
     expect(messages.map((m) => [m.role, m.pane])).toEqual([

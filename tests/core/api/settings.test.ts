@@ -52,6 +52,7 @@ describe('settings', () => {
       threads: null,
       cpuThreads: availableParallelism(),
       offline: false,
+      modelKeepAliveMinutes: 10,
       offlineFromEnv: false,
     });
     expect(s.hubToken).toEqual({
@@ -92,6 +93,23 @@ describe('settings', () => {
     // A partial update leaves the other setting alone; null goes back to all threads.
     expect(await core.invoke('settings.update', { threads: null })).toMatchObject({ threads: null, offline: true });
     expect(await core.invoke('settings.update', { offline: false })).toMatchObject({ threads: null, offline: false });
+  });
+
+  it('keeps a chat model loaded for the set minutes: a resident worker is released when they run out', async () => {
+    expect((await invokeError('settings.update', { modelKeepAliveMinutes: -1 })).code).toBe('invalid_input');
+    const other = createStudioCore({ dataDir: join(dir, 'keep-alive'), testJobs: true });
+    try {
+      expect(await other.invoke('settings.update', { modelKeepAliveMinutes: 0.005 })).toMatchObject({
+        modelKeepAliveMinutes: 0.005,
+      });
+      const job = other.jobs.start('diagnostic.turn', {}, { resident: { key: 'k' } });
+      await other.jobs.waitFor(job.id);
+      expect(other.jobs.residents()).toHaveLength(1); // idle, for 0.3 s
+      for (let i = 0; i < 100 && other.jobs.residents().length; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(other.jobs.residents()).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses thread counts this machine cannot give, naming the field', async () => {

@@ -11,6 +11,7 @@ import {
   GenerateJobOutput,
   GenerateJobResult,
   SamplingSettings,
+  generateResidency,
   type AdapterRef,
   type GenerateAnswer,
   type GenerateJobParams,
@@ -97,6 +98,7 @@ export async function generateInWorker(
   onDelta?: (pane: string, delta: string) => void,
 ): Promise<GenerateTurn> {
   const job = core.jobs.start(GENERATE_JOB_KIND, params, {
+    resident: generateResidency(params), // the next prompt of an interactive chat finds the model loaded
     hooks: {
       onOutput: (_job, data) => {
         const o = GenerateJobOutput.safeParse(data);

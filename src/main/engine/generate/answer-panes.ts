@@ -1,8 +1,9 @@
-// What the `generate` job runs: open the base model once, read each pane's adapters, and answer every pane's
-// conversation at the same time over the one loaded base (each pane its own adapter set and KV cache), streaming
-// each pane's text as it is produced.
+// What the `generate` job runs: open the base model once (or find it still open in a resident worker), read each
+// pane's adapters, and answer every pane's conversation at the same time over the one loaded base (each pane its own
+// adapter set and KV cache), streaming each pane's text as it is produced.
 import type { GenerateAnswer, GenerateJobOutput, GenerateJobParams } from '../../../common/api/chat.ts';
-import { ChatModel, type LoadedAdapter } from './chat-model.ts';
+import type { LoadedAdapter } from './chat-model.ts';
+import { LoadedModels } from './loaded-models.ts';
 
 export interface AnswerPanesHooks {
   output(o: GenerateJobOutput): void;
@@ -10,15 +11,18 @@ export interface AnswerPanesHooks {
   signal?: AbortSignal;
 }
 
-export async function answerPanes(params: GenerateJobParams, hooks: AnswerPanesHooks): Promise<{ answers: GenerateAnswer[] }> {
-  const t0 = performance.now();
+/**
+ * `kept`: the models a resident worker keeps between jobs (the model stays open after the answer); without it the
+ * model is opened for this call and disposed after it.
+ */
+export async function answerPanes(params: GenerateJobParams, hooks: AnswerPanesHooks, kept?: LoadedModels): Promise<{ answers: GenerateAnswer[] }> {
   const quant = params.quant === 'none' ? null : { doubleQuant: params.quant === 'nf4-double' };
-  const model = await ChatModel.open(params.model, { threads: params.threads, quant });
+  const models = kept ?? new LoadedModels();
+  const model = await models.open(params.model, { threads: params.threads, quant }, hooks.log);
   try {
-    hooks.log(`loaded ${params.model} (${model.spec.architecture}${quant ? ', NF4 base' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const loaded = new Map<string, LoadedAdapter>();
     for (const pane of params.panes)
-      for (const a of pane.adapters) if (!loaded.has(a.path)) loaded.set(a.path, await model.loadAdapter(a.path, a.name ?? a.path));
+      for (const a of pane.adapters) if (!loaded.has(a.path)) loaded.set(a.path, await models.adapter(a.path, a.name ?? a.path));
     const s = params.sampling;
     const answers = await Promise.all(
       params.panes.map(async (pane) => {
@@ -41,6 +45,6 @@ export async function answerPanes(params: GenerateJobParams, hooks: AnswerPanesH
     );
     return { answers };
   } finally {
-    await model.dispose();
+    if (!kept) await models.dispose();
   }
 }

@@ -51,3 +51,18 @@ export const crashJob = defineJobKind({
     }
   },
 });
+
+/** Jobs this process has run: state that survives between jobs only in a resident worker. */
+let turnsInThisProcess = 0;
+
+export const turnJob = defineJobKind({
+  name: 'diagnostic.turn',
+  doc: 'Counts the jobs its worker process has run and returns the count with the pid (what a resident worker keeps); sleeps first, honouring cancel, or crashes.',
+  params: z.object({ sleepMs: z.number().int().min(0).max(60_000).default(0), crash: z.boolean().default(false) }),
+  async run(params, ctx) {
+    turnsInThisProcess++;
+    await sleep(params.sleepMs, ctx.signal);
+    if (params.crash) process.kill(process.pid, 'SIGKILL');
+    return { pid: process.pid, turn: turnsInThisProcess };
+  },
+});

@@ -1,7 +1,11 @@
 // The `generate` job: answer one conversation in one or more panes (base and tuned side by side), streaming the
-// text through JobContext.output; the result holds every pane's final answer.
+// text through JobContext.output; the result holds every pane's final answer. Started as a resident job, its
+// worker keeps the model loaded for the next turn (`kept`, this process's one set of loaded models).
 import { GENERATE_JOB_KIND, GenerateJobParams } from '../../../common/api/chat.ts';
+import type { LoadedModels } from '../../engine/generate/loaded-models.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
+
+let kept: LoadedModels | null = null;
 
 export const generateJob = defineJobKind({
   name: GENERATE_JOB_KIND,
@@ -9,7 +13,9 @@ export const generateJob = defineJobKind({
   params: GenerateJobParams,
   async run(params, ctx) {
     const { answerPanes } = await import('../../engine/generate/answer-panes.ts'); // on demand, as in train.ts
-    const result = await answerPanes(params, { output: (o) => ctx.output?.(o), log: (line) => ctx.log(line), signal: ctx.signal });
+    const { LoadedModels } = await import('../../engine/generate/loaded-models.ts');
+    kept ??= new LoadedModels();
+    const result = await answerPanes(params, { output: (o) => ctx.output?.(o), log: (line) => ctx.log(line), signal: ctx.signal }, kept);
     if (ctx.signal.aborted) throw new JobCancelled();
     return result;
   },

@@ -1,7 +1,7 @@
 // The registry of job kinds the worker can run. Add a kind: write ./<kind>.ts exporting a JobKind,
 // then add it to `productionKinds` below (one line).
 import type { JobKind } from '../job-kind.ts';
-import { crashJob, sleepJob } from './diagnostics.ts';
+import { crashJob, sleepJob, turnJob } from './diagnostics.ts';
 import { trainJob } from './train.ts';
 import { evalJob } from './eval.ts';
 import { generateJob } from './generate.ts';
@@ -14,7 +14,7 @@ import { runBundleJob } from './run-bundle.ts';
 
 const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, runBundleJob, hubPushJob];
 
-const diagnosticKinds: JobKind[] = [sleepJob, crashJob];
+const diagnosticKinds: JobKind[] = [sleepJob, crashJob, turnJob];
 
 export const TEST_JOBS_ENV = 'LORA_STUDIO_TEST_JOBS';
 

@@ -3,7 +3,7 @@
 // events; each finished answer is saved as an assistant message (its pane and generation figures in meta) and
 // announced with chat.done. A pane sees the shared messages (system, user) and its own answers only.
 import {
-  AnsweredWith, BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings,
+  AnsweredWith, BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings, generateResidency,
   type ChatMessage, type ChatSession, type GenerateJobParams,
 } from '../../../../common/api/chat.ts';
 import { StudioError, notFound } from '../../errors.ts';
@@ -96,6 +96,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
     });
     const job = ctx.jobs.start(GENERATE_JOB_KIND, params, {
       projectId: record.projectId,
+      resident: generateResidency(params),
       hooks: {
         onOutput: (j, data) => {
           const out = GenerateJobOutput.safeParse(data);

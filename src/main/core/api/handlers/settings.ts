@@ -7,7 +7,7 @@ import type { HandlerGroup } from './types.ts';
 
 export const settingsHandlers: HandlerGroup<'settings'> = {
   'settings.get': (_input, ctx) => describeSettings(ctx.store, ctx.hubToken),
-  'settings.update': ({ threads, offline }, ctx) => {
+  'settings.update': ({ threads, offline, modelKeepAliveMinutes }, ctx) => {
     const cpuThreads = availableParallelism();
     if (threads != null && threads > cpuThreads) {
       throw new StudioError(
@@ -16,7 +16,7 @@ export const settingsHandlers: HandlerGroup<'settings'> = {
         { field: 'threads' },
       );
     }
-    writeSettings(ctx.store, { threads, offline });
+    writeSettings(ctx.store, { threads, offline, modelKeepAliveMinutes });
     return describeSettings(ctx.store, ctx.hubToken);
   },
   'settings.setHubToken': ({ token }, ctx) => {
