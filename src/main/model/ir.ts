@@ -77,7 +77,17 @@ export type OpNode =
   /** Columns [start, start + width) of x (N, inWidth): GPT-2's fused c_attn output split into q, k, v. */
   | { op: 'slice'; x: string; out: string; start: number; width: number; inWidth: number }
   /** cap · tanh(x / cap) (Gemma's final logit soft-capping). */
-  | { op: 'softcap'; x: string; out: string; width: number; cap: number };
+  | { op: 'softcap'; x: string; out: string; width: number; cap: number }
+  /**
+   * Learned adapter weights (engine/ops/adapter-mix.ts): out = base + Σ_j w[adapters[j]]·deltas[j], w = softmax or
+   * raw values of the param `weight` (count logits, one per adapter; shared by the linears it covers).
+   */
+  | { op: 'adapter_mix'; base: string; deltas: string[]; adapters: number[]; weight: string; count: number; softmax: boolean; out: string; width: number }
+  /**
+   * AdapterFusion attention (engine/ops/adapter-fusion.ts): per token, softmax over the deltas of ⟨x·query,
+   * delta·key⟩; out = base + (Σ α·delta)·value. x (N, inF), query (inF, dim), key (width, dim), value (width, width).
+   */
+  | { op: 'adapter_fusion'; x: string; base: string; deltas: string[]; query: string; key: string; value: string; out: string; inF: number; width: number; dim: number };
 
 /**
  * A contiguous run of nodes [start, end) — a decoder layer — that reads only its own outputs, params and tensors
@@ -138,6 +148,8 @@ export function nodeInputs(n: OpNode): string[] {
   }
 }
 
+    case 'adapter_mix': return [n.base, ...n.deltas, n.weight];
+    case 'adapter_fusion': return [n.x, n.base, ...n.deltas, n.query, n.key, n.value];
 /** Total parameter count of a program (tied embeddings counted once), optionally of the params `filter` keeps. */
 export function countParams(p: Program, filter: (d: ParamDecl) => boolean = () => true): number {
   return p.params.filter(filter).reduce((s, d) => s + d.shape.reduce((a, b) => a * b, 1), 0);

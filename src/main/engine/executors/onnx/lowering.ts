@@ -16,6 +16,7 @@ import { positionEmbeddingBackward, positionEmbeddingForward, tokenTypeEmbedding
 import { sliceBackward, sliceForward } from './lower/slice.ts';
 import { firstTokenBackward, firstTokenForward } from './lower/pooling.ts';
 import { gegluBackward, gegluForward, softcapBackward, softcapForward } from './lower/gated.ts';
+import { adapterFusionBackward, adapterFusionForward, adapterMixBackward, adapterMixForward } from './lower/adapter-fusion.ts';
 
 export type Op = OpNode['op'];
 export type NodeOf<K extends Op> = Extract<OpNode, { op: K }>;
@@ -82,6 +83,8 @@ export const ONNX_LOWERING: { [K in Op]: OnnxLowering<K> } = {
   gelu_erf: { forward: geluErfForward, backward: geluErfBackward },
   add: { forward: (c, n) => addForward(c, n), backward: (c, n, _i, dout) => addBackward(c, n, dout) },
 };
+  adapter_mix: { forward: adapterMixForward, backward: adapterMixBackward },
+  adapter_fusion: { forward: adapterFusionForward, backward: adapterFusionBackward },
 
 export type ForwardOverrides = { [K in Op]?: (c: GraphLowerCtx, n: NodeOf<K>, idx: number) => void };
 

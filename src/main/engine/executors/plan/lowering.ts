@@ -207,3 +207,17 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
 export function planLowering<K extends Op>(n: NodeOf<K>): PlanLowering<K> {
   return PLAN_LOWERING[n.op] as PlanLowering<K>;
 }
+  // Combining frozen adapters with trained weights (engine/fusion/): their trainables are not LoRA A/B, so
+  // checkSupported refuses such programs and `auto` trains them on the CPU; no device steps exist for them yet.
+  adapter_mix: {
+    forward: (_c, n) => {
+      throw new Error(`device plan: learned adapter weights (${n.out}) are not lowered yet; use the CPU executor`);
+    },
+    backward: () => {},
+  },
+  adapter_fusion: {
+    forward: (_c, n) => {
+      throw new Error(`device plan: AdapterFusion attention (${n.out}) is not lowered yet; use the CPU executor`);
+    },
+    backward: () => {},
+  },

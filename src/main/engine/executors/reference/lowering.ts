@@ -15,6 +15,8 @@ import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
 
+import { adapterMixBackward, adapterMixForward } from '../../ops/adapter-mix.ts';
+import { adapterFusionBackward, adapterFusionForward, type FusionSaved } from '../../ops/adapter-fusion.ts';
 export type Op = OpNode['op'];
 export type NodeOf<K extends Op> = Extract<OpNode, { op: K }>;
 
@@ -238,6 +240,34 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
   },
 };
 
+  adapter_mix: {
+    forward(n, c) {
+      return adapterMixForward(c.alloc(n.out), c.get(n.base), n.deltas.map((d) => c.get(d)), n.adapters, c.w(n.weight), n.softmax);
+    },
+    backward(n, c, dout) {
+      const fresh = (name: string) => (c.wants(name) ? new Float64Array(dout.length) : null);
+      const dbase = fresh(n.base);
+      const ddeltas = n.deltas.map(fresh);
+      adapterMixBackward(dbase, ddeltas, c.pg(n.weight), dout, n.deltas.map((d) => c.get(d)), n.adapters, c.saved as Float64Array, n.softmax);
+      if (dbase) c.addGrad(n.base, dbase);
+      ddeltas.forEach((g, j) => g && c.addGrad(n.deltas[j], g));
+    },
+  },
+  adapter_fusion: {
+    forward(n, c) {
+      const dims = { N: c.N, IC: n.inF, W: n.width, D: n.dim };
+      return adapterFusionForward(c.alloc(n.out), c.get(n.x), c.get(n.base), n.deltas.map((d) => c.get(d)), c.w(n.query), c.w(n.key), c.w(n.value), dims);
+    },
+    backward(n, c, dout) {
+      const dims = { N: c.N, IC: n.inF, W: n.width, D: n.dim };
+      const fresh = (name: string, width: number) => (c.wants(name) ? new Float64Array(c.N * width) : null);
+      const gr = { dx: fresh(n.x, n.inF), dbase: fresh(n.base, n.width), ddeltas: n.deltas.map((d) => fresh(d, n.width)), dQ: c.pg(n.query), dK: c.pg(n.key), dV: c.pg(n.value) };
+      adapterFusionBackward(gr, dout, c.get(n.x), n.deltas.map((d) => c.get(d)), c.w(n.query), c.w(n.key), c.w(n.value), c.saved as FusionSaved, dims);
+      if (gr.dx) c.addGrad(n.x, gr.dx);
+      if (gr.dbase) c.addGrad(n.base, gr.dbase);
+      gr.ddeltas.forEach((g, j) => g && c.addGrad(n.deltas[j], g));
+    },
+  },
 /** The table entry of a node (the table is exhaustive, so every op has one). */
 export function referenceLowering(n: OpNode): ReferenceLowering<Op> {
   return REFERENCE_LOWERING[n.op] as unknown as ReferenceLowering<Op>;
