@@ -91,6 +91,8 @@ export class HfTokenizer {
     readonly chatTemplateSource: ChatTemplateSource | null,
     templateTokens: Record<string, string | string[]>,
     vocabSize: number,
+    /** tokenizer.json as read (the encoder tokenizer reads its normalizer, pre-tokenizer and post-processor). */
+    readonly tokenizerJson: Record<string, unknown>,
   ) {
     this.templateTokens = templateTokens;
     this.vocabSize = vocabSize;
@@ -183,7 +185,12 @@ export class HfTokenizer {
     if (additional.length > 0) templateTokens.additional_special_tokens = additional;
 
     const { templates, source } = readChatTemplates(dir, config, configPath);
-    return new HfTokenizer(dir, inner, merged, special, templates, source, templateTokens, vocabSize);
+    return new HfTokenizer(dir, inner, merged, special, templates, source, templateTokens, vocabSize, tokenizerJson);
+  }
+
+  /** The @huggingface/tokenizers instance itself, for readers that need its parts (model, normalizer). */
+  get library(): Tokenizer {
+    return this.inner;
   }
 
   /** The default chat template (named "default" or the only one), or null when the model has none. */
