@@ -25,8 +25,15 @@ export interface FamilyModule<S extends SpecBase> {
   tensorTable(spec: S): HfTensorEntry[];
   /** The checkpoint name of the embedding a tied output head shares. */
   tiedHeadWeight: string;
-  /** Checkpoint tensors that are buffers, not parameters (besides rotary inv_freq and a tied lm_head). */
+  /** Checkpoint tensors that are buffers, not parameters (besides rotary inv_freq and a tied lm_head), or tensors of
+   *  other task heads the opened class does not use (encoders: transformers ignores them too). */
   isBufferTensor?(name: string): boolean;
+  /** Other names a checkpoint may give a table tensor (encoders: saved from the base class without its prefix, old
+   *  LayerNorm gamma/beta), tried in order when the table's name is absent. */
+  checkpointNames?(hfName: string): string[];
+  /** Table tensors a checkpoint may lack (an encoder's task head on a base-only checkpoint): the folder then creates
+   *  them, seeded, and says so, as transformers initializes a new head. */
+  createdIfMissing?(entry: HfTensorEntry): boolean;
   /** Weights transformers' _init_weights scales by 1/√(2·n_layer) when pretraining from scratch (GPT-2's c_proj). */
   scaledResidualInit?: RegExp;
   /** llama.cpp's architecture name. */

@@ -71,6 +71,8 @@ export type OpNode =
   | { op: 'gelu_tanh'; x: string; out: string; width: number }
   /** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (BERT, RoBERTa, DistilBERT: hidden_act "gelu"). */
   | { op: 'gelu_erf'; x: string; out: string; width: number }
+  /** max(0, x) (DistilBERT's classification head: pre_classifier → ReLU → classifier). */
+  | { op: 'relu'; x: string; out: string; width: number }
   | { op: 'add'; a: string; b: string; out: string; width: number }
   /** First-token pooling (BERT's [CLS], RoBERTa's <s>): every row of a sequence gets its first row (ops/pooling.ts). */
   | { op: 'first_token'; x: string; out: string; width: number }
@@ -141,15 +143,16 @@ export function nodeInputs(n: OpNode): string[] {
     case 'geglu': return [n.gate, n.up];
     case 'gelu_tanh': return [n.x];
     case 'gelu_erf': return [n.x];
+    case 'relu': return [n.x];
     case 'add': return [n.a, n.b];
     case 'first_token': return [n.x];
     case 'slice': return [n.x];
     case 'softcap': return [n.x];
+    case 'adapter_mix': return [n.base, ...n.deltas, n.weight];
+    case 'adapter_fusion': return [n.x, n.base, ...n.deltas, n.query, n.key, n.value];
   }
 }
 
-    case 'adapter_mix': return [n.base, ...n.deltas, n.weight];
-    case 'adapter_fusion': return [n.x, n.base, ...n.deltas, n.query, n.key, n.value];
 /** Total parameter count of a program (tied embeddings counted once), optionally of the params `filter` keeps. */
 export function countParams(p: Program, filter: (d: ParamDecl) => boolean = () => true): number {
   return p.params.filter(filter).reduce((s, d) => s + d.shape.reduce((a, b) => a * b, 1), 0);

@@ -4,3 +4,7 @@ export type { ModelSpec, ModelFamily } from './families/index.ts';
 export type { LlamaSpec } from './families/llama/index.ts';
 export type { Gpt2Spec } from './families/gpt2/index.ts';
 export type { Gemma3Spec } from './families/gemma3/index.ts';
+export type { BertSpec } from './families/bert/index.ts';
+export type { DistilBertSpec } from './families/distilbert/index.ts';
+export type { RobertaSpec } from './families/roberta/index.ts';
+export type { EncoderSpec, EncoderHead, EncoderTask } from './families/bert/spec.ts';

@@ -80,19 +80,19 @@ export function p(name: string, ...shape: number[]): CanonicalParam {
   return { name, shape };
 }
 
-/** A tensor stored as its one canonical parameter (norms, biases, embeddings). */
-export function plain(hfName: string, param: CanonicalParam): HfTensorEntry {
-  return { hfName, shape: param.shape, params: [param], transpose: false, split: false, gguf: ggufName(hfName, [param]) };
+/** A tensor stored as its one canonical parameter (norms, biases, embeddings); `gguf` overrides the derived name. */
+export function plain(hfName: string, param: CanonicalParam, gguf = ggufName(hfName, [param])): HfTensorEntry {
+  return { hfName, shape: param.shape, params: [param], transpose: false, split: false, gguf };
 }
 
-/** An nn.Linear weight [out, in]. */
-export function linear(module: string, param: CanonicalParam, isOutputHead = false): HfTensorEntry {
+/** An nn.Linear weight [out, in]; `gguf` overrides the derived name (encoders' heads). */
+export function linear(module: string, param: CanonicalParam, isOutputHead = false, gguf = ggufName(`${module}.weight`, [param])): HfTensorEntry {
   const [out, inp] = param.shape;
   const hfName = `${module}.weight`;
   return {
     hfName, shape: param.shape, params: [param], transpose: false, split: false,
     linear: { module, inFeatures: inp, outFeatures: out, isOutputHead },
-    gguf: ggufName(hfName, [param]),
+    gguf,
   };
 }
 

@@ -10,6 +10,7 @@ import { positionsFromMask, ropeBackward, ropeForward, ropeInvFreq, ropeTables }
 import { attentionBackward, attentionBias, attentionForward, type AttentionDims } from '../../../src/main/engine/ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../../src/main/engine/ops/swiglu.ts';
 import { erf, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../../src/main/engine/ops/gelu.ts';
+import { reluBackward, reluForward } from '../../../src/main/engine/ops/relu.ts';
 import { crossEntropyBackward, crossEntropyForward } from '../../../src/main/engine/ops/cross-entropy.ts';
 import { firstTokenBackward, firstTokenForward } from '../../../src/main/engine/ops/pooling.ts';
 import { mseBackward, mseForward, spanLossBackward, spanLossForward } from '../../../src/main/engine/ops/task-loss.ts';
@@ -155,6 +156,22 @@ describe('op references: backward vs finite differences (float64)', () => {
     const loss = () => { const o = new Float64Array(n); geluErfForward(o, x, n); return dot(o, dout); };
     const dx = new Float64Array(n);
     geluErfBackward(dx, dout, x, n);
+    expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
+  });
+
+  it('relu (DistilBERT head): the derivative is 0 at and below 0, as torch', () => {
+    const n = 9;
+    const x = randn(n, 48).map((v) => (Math.abs(v) < 1e-3 ? v + 0.1 : v)); // away from the kink, where FD is exact
+    const dout = randn(n, 49);
+    const y = new Float64Array(3);
+    reluForward(y, Float64Array.of(1.5, -2, 0), 3);
+    expect([...y]).toEqual([1.5, 0, 0]);
+    const at0 = new Float64Array(1);
+    reluBackward(at0, Float64Array.of(1), Float64Array.of(0), 1);
+    expect(at0[0]).toBe(0);
+    const loss = () => { const o = new Float64Array(n); reluForward(o, x, n); return dot(o, dout); };
+    const dx = new Float64Array(n);
+    reluBackward(dx, dout, x, n);
     expect(relErr(dx, numericGrad(loss, x))).toBeLessThan(TOL);
   });
 

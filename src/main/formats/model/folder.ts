@@ -8,6 +8,7 @@ import { WeightStore } from '../safetensors/index.ts';
 import { specFromConfig } from './registry.ts';
 import type { ModelSpec } from './spec.ts';
 import { tensorTable, isIgnorableTensor, toCanonical, type HfTensorEntry } from './tensors.ts';
+import { familyOf } from '../../model/families/index.ts';
 
 export const TOKENIZER_FILES = [
   'tokenizer.json',
@@ -40,6 +41,10 @@ export interface ModelFolder {
   table: HfTensorEntry[];
   /** Checkpoint tensor name for each table entry's hfName (GPT-2 checkpoints may lack "transformer."). */
   checkpointName: Map<string, string>;
+  /** Table tensors the checkpoint lacks and the folder created, seeded (an encoder's new task head). */
+  created: string[];
+  /** What the caller should show: e.g. which head was created and that it must be trained. */
+  warnings: string[];
   /** Read one HF tensor (by table hfName) as float32. */
   readHf(hfName: string): Promise<Float32Array>;
   /** Read a canonical parameter (transposed / split as needed) as float32 in [out, in] layout. */
@@ -73,17 +78,28 @@ function listSome(names: string[], max = 12): string {
  * Match checkpoint tensors to the table. Returns table hfName → checkpoint name, or throws one error
  * listing every missing, unexpected and mis-shaped tensor.
  */
-export function bindWeights(spec: ModelSpec, table: HfTensorEntry[], names: string[], shapeOf: (name: string) => number[], where: string): Map<string, string> {
+export function bindWeights(
+  spec: ModelSpec,
+  table: HfTensorEntry[],
+  names: string[],
+  shapeOf: (name: string) => number[],
+  where: string,
+  /** Receives the table tensors the family lets a checkpoint lack (createdIfMissing) that it lacks. */
+  created: string[] = [],
+): Map<string, string> {
   const present = new Set(names);
   const binding = new Map<string, string>();
   const missing: string[] = [];
   const wrongShape: string[] = [];
+  const family = familyOf(spec);
   for (const e of table) {
     let name = e.hfName;
     // Original GPT-2 checkpoints were saved from GPT2Model: no "transformer." prefix.
     if (!present.has(name) && spec.family === 'gpt2' && name.startsWith('transformer.') && present.has(name.slice(12))) name = name.slice(12);
+    if (!present.has(name)) name = family.checkpointNames?.(e.hfName).find((n) => present.has(n)) ?? name;
     if (!present.has(name)) {
-      missing.push(e.hfName);
+      if (family.createdIfMissing?.(e)) created.push(e.hfName);
+      else missing.push(e.hfName);
       continue;
     }
     const shape = shapeOf(name);
@@ -132,8 +148,17 @@ export function finiteWeights(values: Float32Array, tensor: string, file: string
   return values;
 }
 
-export async function openModelFolder(dir: string): Promise<ModelFolder> {
-  const { spec, config } = await readModelSpec(dir);
+export interface OpenModelFolderOptions {
+  /** Open the weights as this spec instead of config.json's (an encoder as its task model: encoderForTask). */
+  spec?: (fromConfig: ModelSpec) => ModelSpec;
+  /** Seed of the tensors created for a checkpoint that lacks them (default 0). */
+  seed?: number;
+}
+
+export async function openModelFolder(dir: string, options: OpenModelFolderOptions = {}): Promise<ModelFolder> {
+  const read = await readModelSpec(dir);
+  const { config } = read;
+  const spec = options.spec ? options.spec(read.spec) : read.spec;
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -153,14 +178,19 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
   const weights = await WeightStore.open(dir);
   const table = tensorTable(spec);
   let checkpointName: Map<string, string>;
+  const created: string[] = [];
   try {
     // Named by its weights file when there is one, so the message points at the file to replace.
     const where = weights.fileNames.length === 1 ? join(dir, weights.fileNames[0]) : dir;
-    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, where);
+    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, where, created);
   } catch (e) {
     await weights.close();
     throw e;
   }
+  const createdValues = createTensors(spec, table, created, options.seed ?? 0);
+  const warnings = created.length
+    ? [`${dir} has no ${[...new Set(created.map((n) => n.replace(/\.(weight|bias)$/, '')))].join(', ')} (a checkpoint without this ${spec.architecture} head): created with seed ${options.seed ?? 0}; it must be trained before its outputs mean anything`]
+    : [];
   const byHf = new Map(table.map((e) => [e.hfName, e]));
   const byParam = new Map<string, { entry: HfTensorEntry; index: number }>();
   for (const e of table) e.params.forEach((q, index) => byParam.set(q.name, { entry: e, index }));
@@ -173,7 +203,11 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     weights,
     table,
     checkpointName,
+    created,
+    warnings,
     async readHf(hfName: string) {
+      const made = createdValues.get(hfName);
+      if (made) return made.slice();
       const name = checkpointName.get(hfName);
       if (!name || !byHf.has(hfName)) throw new ModelFolderError(`${dir}: ${spec.architecture} has no tensor "${hfName}"`);
       return finiteWeights(await weights.readFloat32(name), name, weights.fileOf(name));
@@ -181,10 +215,40 @@ export async function openModelFolder(dir: string): Promise<ModelFolder> {
     async readParam(name: string) {
       const found = byParam.get(name);
       if (!found) throw new ModelFolderError(`${dir}: ${spec.architecture} has no parameter "${name}"`);
+      const made = createdValues.get(found.entry.hfName);
+      if (made) return toCanonical(found.entry, made.slice())[found.index];
       const stored = checkpointName.get(found.entry.hfName)!;
       const data = finiteWeights(await weights.readFloat32(stored), stored, weights.fileOf(stored));
       return toCanonical(found.entry, data)[found.index];
     },
     close: () => weights.close(),
   };
+}
+
+/**
+ * Values for the table tensors a checkpoint lacks, as transformers' _init_weights makes a new head: linear weights
+ * ~ N(0, initializer_range) (seeded by `seed` and the tensor's name, so the same run creates the same head),
+ * biases 0, LayerNorm weights 1.
+ */
+function createTensors(spec: ModelSpec, table: HfTensorEntry[], names: string[], seed: number): Map<string, Float32Array> {
+  const std = 'initializerRange' in spec ? spec.initializerRange : 0.02;
+  const out = new Map<string, Float32Array>();
+  for (const name of names) {
+    const e = table.find((t) => t.hfName === name)!;
+    const w = new Float32Array(e.shape.reduce((a, b) => a * b, 1));
+    if (e.shape.length === 2) {
+      let h = seed >>> 0;
+      for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x9e3779b1) >>> 0;
+      const uniform = () => {
+        h = (h + 0x6d2b79f5) >>> 0;
+        let t = h;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
+      };
+      for (let i = 0; i < w.length; i++) w[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()) * std;
+    } else if (/(LayerNorm|layer_norm)\.weight$/.test(name)) w.fill(1);
+    out.set(name, w);
+  }
+  return out;
 }

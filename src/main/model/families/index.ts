@@ -8,8 +8,11 @@ import type { HfTensorEntry } from '../tensor-table.ts';
 import { llamaFamily } from './llama/index.ts';
 import { gpt2Family } from './gpt2/index.ts';
 import { gemma3Family } from './gemma3/index.ts';
+import { bertFamily } from './bert/index.ts';
+import { distilBertFamily } from './distilbert/index.ts';
+import { robertaFamily } from './roberta/index.ts';
 
-export const FAMILIES = [llamaFamily, gpt2Family, gemma3Family] as const;
+export const FAMILIES = [llamaFamily, gpt2Family, gemma3Family, bertFamily, distilBertFamily, robertaFamily] as const;
 
 type SpecOf<F> = F extends FamilyModule<infer S> ? S : never;
 /** The normalized description of a supported model: one member per family, told apart by `family`. */

@@ -11,7 +11,7 @@ import { layernormBackward, layernormForward } from './lower/layernorm.ts';
 import { linearBackward, linearForward } from './lower/linear.ts';
 import { ropeBackward, ropeForward } from './lower/rope.ts';
 import { attentionBackward, attentionForward } from './lower/attention.ts';
-import { addBackward, addForward, geluBackward, geluErfBackward, geluErfForward, geluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
+import { addBackward, addForward, geluBackward, geluErfBackward, geluErfForward, geluForward, reluBackward, reluForward, swigluBackward, swigluForward } from './lower/elementwise.ts';
 import { positionEmbeddingBackward, positionEmbeddingForward, tokenTypeEmbeddingBackward, tokenTypeEmbeddingForward } from './lower/position-embedding.ts';
 import { sliceBackward, sliceForward } from './lower/slice.ts';
 import { firstTokenBackward, firstTokenForward } from './lower/pooling.ts';
@@ -81,10 +81,11 @@ export const ONNX_LOWERING: { [K in Op]: OnnxLowering<K> } = {
   swiglu: { forward: swigluForward, backward: swigluBackward },
   gelu_tanh: { forward: geluForward, backward: geluBackward },
   gelu_erf: { forward: geluErfForward, backward: geluErfBackward },
+  relu: { forward: (c, n) => reluForward(c, n), backward: (c, n, _i, dout) => reluBackward(c, n, dout) },
   add: { forward: (c, n) => addForward(c, n), backward: (c, n, _i, dout) => addBackward(c, n, dout) },
-};
   adapter_mix: { forward: adapterMixForward, backward: adapterMixBackward },
   adapter_fusion: { forward: adapterFusionForward, backward: adapterFusionBackward },
+};
 
 export type ForwardOverrides = { [K in Op]?: (c: GraphLowerCtx, n: NodeOf<K>, idx: number) => void };
 

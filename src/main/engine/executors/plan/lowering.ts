@@ -176,6 +176,13 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
       push({ kind: 'first_token_bwd', dout, dx: t.id, width: n.width }, t.after);
     },
   },
+  relu: {
+    // DistilBERT's classification head only, whose trainable head the plan refuses anyway (checkSupported)
+    forward: (_c, n) => {
+      throw new Error(`device plan: ReLU (${n.out}, DistilBERT's classification head) is not lowered yet; use the CPU executor`);
+    },
+    backward: () => {},
+  },
   gelu_erf: {
     forward: (c, n, _i, phase) => c.emit({ kind: 'gelu_erf', x: c.get(n.x), out: c.out(n, phase), width: n.width }),
     backward(c, n, _idx, dout, push) {
@@ -201,12 +208,6 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
       }
     },
   },
-};
-
-/** The table entry of a node, typed by its op. */
-export function planLowering<K extends Op>(n: NodeOf<K>): PlanLowering<K> {
-  return PLAN_LOWERING[n.op] as PlanLowering<K>;
-}
   // Combining frozen adapters with trained weights (engine/fusion/): their trainables are not LoRA A/B, so
   // checkSupported refuses such programs and `auto` trains them on the CPU; no device steps exist for them yet.
   adapter_mix: {
@@ -221,3 +222,9 @@ export function planLowering<K extends Op>(n: NodeOf<K>): PlanLowering<K> {
     },
     backward: () => {},
   },
+};
+
+/** The table entry of a node, typed by its op. */
+export function planLowering<K extends Op>(n: NodeOf<K>): PlanLowering<K> {
+  return PLAN_LOWERING[n.op] as PlanLowering<K>;
+}

@@ -11,12 +11,13 @@ import { ropeBackward, ropeForward } from '../../ops/rope.ts';
 import { attentionBackward, attentionForward } from '../../ops/attention.ts';
 import { swigluBackward, swigluForward } from '../../ops/swiglu.ts';
 import { geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward } from '../../ops/gelu.ts';
+import { reluBackward, reluForward } from '../../ops/relu.ts';
 import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
-
 import { adapterMixBackward, adapterMixForward } from '../../ops/adapter-mix.ts';
 import { adapterFusionBackward, adapterFusionForward, type FusionSaved } from '../../ops/adapter-fusion.ts';
+
 export type Op = OpNode['op'];
 export type NodeOf<K extends Op> = Extract<OpNode, { op: K }>;
 
@@ -72,12 +73,12 @@ function gated<K extends 'swiglu' | 'geglu'>(
   };
 }
 
-/** y = f(x) ops (the GELUs): the same wiring around their forward and backward. */
-function elementwise<K extends 'gelu_tanh' | 'gelu_erf'>(
+/** y = f(x) ops (the GELUs, ReLU): the same wiring around their forward and backward. */
+function elementwise<K extends 'gelu_tanh' | 'gelu_erf' | 'relu'>(
   forward: (out: Float64Array, x: Float64Array, n: number) => void,
   backward: (dx: Float64Array, dout: Float64Array, x: Float64Array, n: number) => void,
 ): ReferenceLowering<K> {
-  type Unary = NodeOf<'gelu_tanh' | 'gelu_erf'>;
+  type Unary = NodeOf<'gelu_tanh' | 'gelu_erf' | 'relu'>;
   return {
     forward(node, c) {
       const n = node as Unary;
@@ -227,6 +228,7 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
   swiglu: gated(swigluForward, swigluBackward),
   gelu_tanh: elementwise(geluTanhForward, geluTanhBackward),
   gelu_erf: elementwise(geluErfForward, geluErfBackward),
+  relu: elementwise(reluForward, reluBackward),
   add: {
     forward(n, c) {
       const [a, b] = [c.get(n.a), c.get(n.b)];
@@ -238,8 +240,6 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
       c.addGrad(n.b, dout.slice());
     },
   },
-};
-
   adapter_mix: {
     forward(n, c) {
       return adapterMixForward(c.alloc(n.out), c.get(n.base), n.deltas.map((d) => c.get(d)), n.adapters, c.w(n.weight), n.softmax);
@@ -268,6 +268,8 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
       gr.ddeltas.forEach((g, j) => g && c.addGrad(n.deltas[j], g));
     },
   },
+};
+
 /** The table entry of a node (the table is exhaustive, so every op has one). */
 export function referenceLowering(n: OpNode): ReferenceLowering<Op> {
   return REFERENCE_LOWERING[n.op] as unknown as ReferenceLowering<Op>;

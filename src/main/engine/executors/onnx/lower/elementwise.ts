@@ -1,4 +1,4 @@
-// Elementwise ops: swiglu (silu(gate)·up), gelu_tanh, gelu_erf and the residual add — forward and backward side by side.
+// Elementwise ops: swiglu (silu(gate)·up), gelu_tanh, gelu_erf, relu and the residual add — forward and backward side by side.
 import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 import { erfValue } from './erf.ts';
@@ -7,6 +7,7 @@ type Swiglu = Extract<OpNode, { op: 'swiglu' }>;
 type Gelu = Extract<OpNode, { op: 'gelu_tanh' }>;
 type GeluErf = Extract<OpNode, { op: 'gelu_erf' }>;
 type Add = Extract<OpNode, { op: 'add' }>;
+type Relu = Extract<OpNode, { op: 'relu' }>;
 
 export function swigluForward(c: LowerCtx, n: Swiglu, idx: number): void {
   const { g } = c;
@@ -70,6 +71,20 @@ export function geluErfBackward(c: LowerCtx, n: GeluErf, idx: number, dout: stri
   const x = c.value(n.x);
   const pdf = g.mul(g.op('Exp', [g.mul(g.mul(x, x), g.scalar(-0.5))]), g.scalar(1 / Math.sqrt(2 * Math.PI)));
   c.addGrad(n.x, g.mul(dout, g.add(phi, g.mul(x, pdf))));
+}
+
+/** y = max(0, x) (ONNX Relu). */
+export function reluForward(c: LowerCtx, n: Relu): void {
+  c.setValue(n.out, c.g.op('Relu', [c.value(n.x)]));
+}
+
+/** dx = dy·[x > 0] (0 at x = 0, as torch). */
+export function reluBackward(c: LowerCtx, n: Relu, dout: string): void {
+  if (!c.needsGrad(n.x)) return;
+  const { g } = c;
+  const x = c.value(n.x);
+  const positive = g.op('Greater', [x, g.scalar(0)]);
+  c.addGrad(n.x, g.op('Where', [positive, dout, g.mul(dout, g.scalar(0))]));
 }
 
 export function addForward(c: LowerCtx, n: Add): void {
