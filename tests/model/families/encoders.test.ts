@@ -113,7 +113,7 @@ function referenceForward(
     if (!v) throw new Error(`reference: no tensor ${n}`);
     return v;
   };
-  let h = new Float64Array(N * C);
+  let h: Float64Array = new Float64Array(N * C);
   for (let b = 0; b < x.B; b++) {
     let count = 0;
     for (let t = 0; t < x.T; t++) {
