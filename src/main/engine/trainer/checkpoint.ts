@@ -21,6 +21,7 @@ export const TRAINER_STATE_FORMAT = 'lora-studio-trainer-state';
 export const TRAINER_STATE_VERSION = 1;
 
 /** One logged point (the store's run_metrics values plus its step). */
+/** One logged point; an encoder task's evaluation adds its metrics (eval_accuracy, eval_f1 …) as further numbers. */
 export interface LogEntry {
   step: number;
   epoch: number;
@@ -53,6 +54,16 @@ export interface TrainerState {
   configFingerprint: string;
   /** Content hash of the training examples ("sha256:…"); resume refuses another unless told to accept it. Absent in older checkpoints. */
   datasetHash?: string;
+  /** Encoder tasks: the best evaluation so far (its weights are in <outputDir>/best), so a resumed run keeps comparing against it. */
+  best?: BestCheckpoint;
+}
+
+/** The evaluation with the best task metric, and the folder its adapter (or model) was kept in. */
+export interface BestCheckpoint {
+  step: number;
+  metric: string;
+  value: number;
+  path: string;
 }
 
 export interface CheckpointContents {
@@ -188,10 +199,10 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointContents> {
   }
 }
 
-/** Write the final adapter (or the raw trainables without a writer) into its own folder, atomically. */
-export async function saveFinalAdapter(outputDir: string, trainables: TensorMap, writeAdapter?: AdapterWriter): Promise<string> {
-  const finalDir = join(outputDir, 'adapter');
-  const tmpDir = join(outputDir, `.adapter.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+/** Write the final adapter (or the raw trainables without a writer) into its own folder (`adapter`, or `best` for the best evaluation), atomically. */
+export async function saveFinalAdapter(outputDir: string, trainables: TensorMap, writeAdapter?: AdapterWriter, folder = 'adapter'): Promise<string> {
+  const finalDir = join(outputDir, folder);
+  const tmpDir = join(outputDir, `.${folder}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmpDir, { recursive: true });
   try {
     if (writeAdapter) await writeAdapter(tmpDir, trainables);

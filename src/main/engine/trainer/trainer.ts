@@ -20,6 +20,7 @@ import {
   saveCheckpoint,
   saveFinalAdapter,
   type AdapterWriter,
+  type BestCheckpoint,
   type LogEntry,
   type TrainerState,
 } from './checkpoint.ts';
@@ -47,6 +48,16 @@ export type TrainerHyperparameters = Pick<
   | 'save_total_limit'
 >;
 
+/**
+ * Encoder tasks: what an evaluation measures besides the loss (accuracy, F1 …, from the head's predictions), and
+ * which of those figures keeps the best checkpoint: after each evaluation that beats the best so far, the weights
+ * are written to <outputDir>/best (transformers' metric_for_best_model; the final adapter stays in adapter/).
+ */
+export interface TaskEvaluation {
+  evaluate(session: TrainingSession, signal?: AbortSignal): Promise<{ loss: number; metrics: Record<`eval_${string}`, number> }>;
+  best: { key: `eval_${string}`; higherIsBetter: boolean };
+}
+
 export interface TrainOptions {
   session: TrainingSession;
   hyperparameters: TrainerHyperparameters;
@@ -65,6 +76,8 @@ export interface TrainOptions {
   /** Resume even when the data's hash differs from the checkpoint's (the new hash is recorded from then on). */
   acceptDatasetChange?: boolean;
   signal?: AbortSignal;
+  /** Encoder tasks: evaluate with the task's metrics (instead of perplexity) and keep the best checkpoint. */
+  taskEvaluation?: TaskEvaluation;
   onLog?: (entry: LogEntry) => void;
   onCheckpoint?: (dir: string, step: number) => void;
   onWarning?: (message: string) => void;
@@ -84,6 +97,9 @@ export interface TrainResult {
   lastCheckpoint: string | null;
   adapterDir: string | null;
   logHistory: LogEntry[];
+  /** Encoder tasks: the last evaluation's metrics, and the best evaluation's (with the folder it was kept in). */
+  evalMetrics: Record<string, number> | null;
+  best: BestCheckpoint | null;
 }
 
 /** Updates per epoch and in the whole run, as transformers counts them (a partial last group still updates). */
@@ -151,6 +167,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let inputTokens = 0;
   let elapsedBefore = 0; // seconds spent by earlier processes of this run
   let logHistory: LogEntry[] = [];
+  let best: BestCheckpoint | null = null;
   if (options.resumeFrom) {
     const checkpoint = await loadCheckpoint(options.resumeFrom);
     const state = checkpoint.state;
@@ -174,6 +191,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     inputTokens = state.inputTokens;
     elapsedBefore = state.elapsedSeconds;
     logHistory = state.logHistory;
+    best = state.best ?? null;
   }
 
   const startedAt = clock();
@@ -205,6 +223,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       logHistory,
       configFingerprint: fingerprint,
       ...(options.datasetHash ? { datasetHash: options.datasetHash } : {}),
+      ...(best ? { best } : {}),
     };
     const dir = await saveCheckpoint(
       options.outputDir,
@@ -217,7 +236,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     options.onCheckpoint?.(dir, globalStep);
   };
 
+  let lastMetrics: Record<string, number> | null = null;
+  const runTaskEval = async (task: TaskEvaluation): Promise<void> => {
+    const { loss, metrics } = await task.evaluate(session, options.signal);
+    lastEvaluation = { loss, perplexity: Number.NaN, tokens: 0, examples: [] };
+    lastMetrics = metrics;
+    const entry: LogEntry = { step: globalStep, epoch: epochOf(position), eval_loss: loss, ...metrics };
+    const value = metrics[task.best.key];
+    if (value !== undefined && Number.isFinite(value) && (best === null || (task.best.higherIsBetter ? value > best.value : value < best.value))) {
+      const path = await saveFinalAdapter(options.outputDir, session.getTrainables(), options.writeAdapter, 'best');
+      best = { step: globalStep, metric: task.best.key, value, path };
+    }
+    logHistory.push(entry);
+    options.onLog?.(entry);
+  };
   const runEval = async (): Promise<void> => {
+    if (options.taskEvaluation) return runTaskEval(options.taskEvaluation);
     if (!options.eval) return;
     lastEvaluation = await evaluateSplit(session, options.eval, { signal: options.signal });
     const entry: LogEntry = { step: globalStep, epoch: epochOf(position), eval_loss: lastEvaluation.loss, eval_perplexity: lastEvaluation.perplexity };
@@ -348,5 +382,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     lastCheckpoint,
     adapterDir,
     logHistory,
+    evalMetrics: lastMetrics,
+    best,
   };
 }
