@@ -1,8 +1,9 @@
-// Causal self-attention with grouped KV heads and a padding mask, forward and backward, without materialising the
+// Self-attention (causal for decoders, bidirectional for encoders) with grouped KV heads and a padding mask, forward
+// and backward, without materialising the
 // T×T score matrix (flash-style: key/query tiles in shared memory, online softmax, log-sum-exp saved for backward).
 // ops/attention.ts is the float64 reference. Layouts (row n = b·T + t):
 //   q, out, dq (N, NH·HD); k, v, dk, dv (N, NKV·HD); lse, delta (B, NH, T) f32.
-// Query head h reads KV head h / G, G = NH / NKV. Key j is visible to query i when j ≤ i, key j is a real token
+// Query head h reads KV head h / G, G = NH / NKV. Key j is visible to query i when j ≤ i (causal only), key j is a real token
 // (mask), both are in the same packed example (segments, may be null) and i − j < window (window ≤ 0: none);
 // the reference's additive −1e9 bias gives exactly these weights for any row with a visible key. A query with no
 // visible key (a padded position under left padding) outputs 0 here where the reference outputs a near-uniform mix:
@@ -21,8 +22,9 @@ struct AttnMask { // visibility of key j to query i
   const uint8_t* mask; // (B, T) 1 = real token
   const int* segments; // (B, T) or null
   int window;          // ≤ 0: none
+  bool causal;         // false: keys after the query are visible too (encoders)
   __device__ __forceinline__ bool visible(int b, int T, int i, int j) const {
-    if (j > i || !mask[(long long)b * T + j]) return false;
+    if ((causal && j > i) || !mask[(long long)b * T + j]) return false;
     if (segments && segments[(long long)b * T + i] != segments[(long long)b * T + j]) return false;
     return window <= 0 || i - j < window;
   }
@@ -53,14 +55,16 @@ __global__ void attention_forward_kernel(T* out, float* lse, const T* q, const T
     o[e] = 0.f;
   }
   float mx = -INFINITY, l = 0.f;
-  const int last = min(T_ - 1, blockIdx.x * ROWS + ROWS - 1); // causal: no key past the block's last query
+  // causal: no key past the block's last query (or past this row's own position); bidirectional: every key
+  const int last = m.causal ? min(T_ - 1, blockIdx.x * ROWS + ROWS - 1) : T_ - 1;
+  const int own = m.causal ? i : T_ - 1;
   for (int j0 = 0; j0 <= last; j0 += TILE) {
     __syncthreads();
     stage_rows(Ks, k, b, T_, NKV, kh, HD, j0);
     stage_rows(Vs, v, b, T_, NKV, kh, HD, j0);
     __syncthreads();
     if (i >= T_) continue;
-    for (int jj = 0; jj < TILE && j0 + jj <= i; jj++) {
+    for (int jj = 0; jj < TILE && j0 + jj <= own; jj++) {
       const int j = j0 + jj;
       if (!m.visible(b, T_, i, j)) continue; // uniform across the warp: no divergence around the shuffles
       float s = 0.f;
@@ -121,14 +125,15 @@ __global__ void attention_dq_kernel(T* dq, const T* dout, const T* q, const T* k
   }
   const float L = i < T_ ? lse[((long long)b * NH + h) * T_ + i] : INFINITY;
   const float D = i < T_ ? delta[((long long)b * NH + h) * T_ + i] : 0.f;
-  const int last = min(T_ - 1, blockIdx.x * ROWS + ROWS - 1);
+  const int last = m.causal ? min(T_ - 1, blockIdx.x * ROWS + ROWS - 1) : T_ - 1;
+  const int own = m.causal ? i : T_ - 1;
   for (int j0 = 0; j0 <= last; j0 += TILE) {
     __syncthreads();
     stage_rows(Ks, k, b, T_, NKV, kh, HD, j0);
     stage_rows(Vs, v, b, T_, NKV, kh, HD, j0);
     __syncthreads();
     if (i >= T_ || L == INFINITY) continue;
-    for (int jj = 0; jj < TILE && j0 + jj <= i; jj++) {
+    for (int jj = 0; jj < TILE && j0 + jj <= own; jj++) {
       if (!m.visible(b, T_, i, j0 + jj)) continue;
       float s = 0.f, dp = 0.f;
       #pragma unroll
@@ -148,7 +153,8 @@ __global__ void attention_dq_kernel(T* dq, const T* dout, const T* q, const T* k
   for (int e = 0; e < EPL; e++) { const int d = lane + 32 * e; if (d < HD) dq[qo + d] = from_f32<T>(acc[e]); }
 }
 
-// dk, dv: one warp per key row of KV head kh, summing over its G query heads and every later query (staged by tiles).
+// dk, dv: one warp per key row of KV head kh, summing over its G query heads and every query that sees it (later
+// ones when causal, all when bidirectional), staged by tiles.
 template <typename T, int EPL>
 __global__ void attention_dkv_kernel(T* dk, T* dv, const T* dout, const T* q, const T* k, const T* v, const float* lse, const float* delta, AttnMask m, int T_, int NH, int NKV, int HD, float scale) {
   extern __shared__ float smem[];
@@ -168,7 +174,7 @@ __global__ void attention_dkv_kernel(T* dk, T* dv, const T* dout, const T* q, co
     vr[e] = ok ? to_f32(v[ko + d]) : 0.f;
     dkr[e] = dvr[e] = 0.f;
   }
-  const int first = blockIdx.x * ROWS; // causal: no query before the block's first key
+  const int first = m.causal ? blockIdx.x * ROWS : 0; // causal: no query before the block's first key
   for (int g = 0; g < G; g++) {
     const int h = kh * G + g;
     for (int i0 = (first / TILE) * TILE; i0 < T_; i0 += TILE) {
@@ -223,7 +229,7 @@ static size_t tile_smem(int HD) { return 2 * TILE * HD * sizeof(float); }
 
 template <typename T>
 cudaError_t attention_forward(T* out, float* lse, const T* q, const T* k, const T* v, const AttnArgs& a, cudaStream_t s) {
-  const AttnMask m{a.mask, a.segments, a.window};
+  const AttnMask m{a.mask, a.segments, a.window, a.causal};
   const dim3 grid(ceil_div(a.T, ROWS), a.NH, a.B);
   const size_t sm = tile_smem(a.HD);
 #define CALL(E)                                                                                              \
@@ -236,7 +242,7 @@ cudaError_t attention_forward(T* out, float* lse, const T* q, const T* k, const 
 
 template <typename T>
 cudaError_t attention_backward(T* dq, T* dk, T* dv, float* delta, const T* dout, const T* out, const T* q, const T* k, const T* v, const float* lse, const AttnArgs& a, cudaStream_t s) {
-  const AttnMask m{a.mask, a.segments, a.window};
+  const AttnMask m{a.mask, a.segments, a.window, a.causal};
   attention_delta_kernel<T><<<ceil_div((long long)a.B * a.T * a.NH, ROWS), ROWS * 32, 0, s>>>(delta, dout, out, a.B, a.T, a.NH, a.HD);
   const size_t sm = tile_smem(a.HD);
   const dim3 gq(ceil_div(a.T, ROWS), a.NH, a.B), gkv(ceil_div(a.T, ROWS), a.NKV, a.B);

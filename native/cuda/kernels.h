@@ -18,14 +18,20 @@ template <typename T> cudaError_t swiglu_forward(T* out, const T* gate, const T*
 template <typename T> cudaError_t swiglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, long long n, cudaStream_t s);
 template <typename T> cudaError_t gelu_forward(T* out, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t gelu_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t gelu_erf_forward(T* out, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t gelu_erf_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t geglu_forward(T* out, const T* gate, const T* up, long long n, cudaStream_t s);
 template <typename T> cudaError_t geglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, long long n, cudaStream_t s);
 template <typename T> cudaError_t softcap_forward(T* out, const T* x, long long n, float cap, cudaStream_t s);
 template <typename T> cudaError_t softcap_backward(T* dx, const T* dout, const T* x, long long n, float cap, cudaStream_t s);
 template <typename T> cudaError_t slice_forward(T* out, const T* x, long long N, int width, int inWidth, int start, cudaStream_t s);
 template <typename T> cudaError_t slice_backward(T* dx, const T* dout, long long N, int width, int inWidth, int start, cudaStream_t s);
-template <typename T> cudaError_t embedding_forward(T* out, const int* ids, const T* wte, long long N, int C, float scale, cudaStream_t s);
-template <typename T> cudaError_t embedding_backward(float* dwte, const T* dout, const int* ids, long long N, int C, float scale, cudaStream_t s);
+// row ids[n] + offset of the table: token ids (offset 0), positions (RoBERTa: offset padding_idx + 1), token types
+template <typename T> cudaError_t embedding_forward(T* out, const int* ids, const T* wte, long long N, int C, float scale, int offset, cudaStream_t s);
+template <typename T> cudaError_t embedding_backward(float* dwte, const T* dout, const int* ids, long long N, int C, float scale, int offset, cudaStream_t s);
+// first-token pooling over B sequences of T rows: out[b, t] = x[b, 0]; backward dx[b, 0] = Σ_t dout[b, t], else 0
+template <typename T> cudaError_t first_token_forward(T* out, const T* x, int B, int T_, int W, cudaStream_t s);
+template <typename T> cudaError_t first_token_backward(T* dx, const T* dout, int B, int T_, int W, cudaStream_t s);
 template <typename T> cudaError_t add_forward(T* out, const T* a, const T* b, long long n, cudaStream_t s);
 template <typename T> cudaError_t accumulate(T* dst, const T* src, long long n, cudaStream_t s);
 template <typename T> cudaError_t bias_add(T* y, const T* bias, long long N, int OC, cudaStream_t s);
@@ -34,13 +40,20 @@ template <typename T> cudaError_t bias_grad(float* db, const T* dy, long long N,
 // loss: softmax + NLL (+ dlogits in place) over one chunk of LM-head rows; softcap > 0 caps the logits first
 template <typename T> cudaError_t softmax_xent(T* logits, float* nll, const int* labels, int rows, int V, bool write_grad, float softcap, cudaStream_t s);
 
-// attention (flash-style, causal, GQA, padding / packing / sliding-window mask)
+// task-head losses (ops/task-loss.ts), each sequence's loss on its first row of nll (N), dlogits (N, width) when
+// not null: regression MSE on first rows (target NaN = not trained), QA span loss over positions (gold outside
+// [0, T) = that side not trained)
+template <typename T> cudaError_t mse_loss(float* nll, T* dlogits, const T* logits, const float* targets, int B, int T_, cudaStream_t s);
+template <typename T> cudaError_t span_loss(float* nll, T* dlogits, const T* logits, const int* starts, const int* ends, int B, int T_, cudaStream_t s);
+
+// attention (flash-style, causal or bidirectional, GQA, padding / packing / sliding-window mask)
 struct AttnArgs {
   int B, T, NH, NKV, HD;
   const uint8_t* mask;  // (B, T)
   const int* segments;  // (B, T) or null
   int window;           // ≤ 0: none
   float scale;          // multiplier on q·k (1/√HD unless the model says otherwise)
+  bool causal;          // false: bidirectional (encoders)
 };
 template <typename T> cudaError_t attention_forward(T* out, float* lse, const T* q, const T* k, const T* v, const AttnArgs& a, cudaStream_t s);
 template <typename T> cudaError_t attention_backward(T* dq, T* dk, T* dv, float* delta, const T* dout, const T* out, const T* q, const T* k, const T* v, const float* lse, const AttnArgs& a, cudaStream_t s);

@@ -59,7 +59,7 @@ StepKind kind_of(const std::string& s) {
       {"softcap_bwd", StepKind::SoftcapBwd}, {"slice_bwd", StepKind::SliceBwd}, {"zero", StepKind::Zero},
       {"gelu_erf", StepKind::GeluErf}, {"gelu_erf_bwd", StepKind::GeluErfBwd},
       {"token_type_embedding", StepKind::TokenTypeEmbedding}, {"first_token", StepKind::FirstToken},
-      {"first_token_bwd", StepKind::FirstTokenBwd}};
+      {"first_token_bwd", StepKind::FirstTokenBwd}, {"mse_loss", StepKind::MseLoss}, {"span_loss", StepKind::SpanLoss}};
   auto it = kinds.find(s);
   if (it == kinds.end()) throw std::runtime_error("plan: unknown step kind " + s);
   return it->second;
@@ -99,7 +99,7 @@ PlanDesc parse_plan(const Napi::Object& p, const std::map<std::string, int>& wei
     s.rstd = int_of(o, "rstd"); s.mean = int_of(o, "mean"); s.gate = int_of(o, "gate"); s.up = int_of(o, "up");
     s.dout = int_of(o, "dout"); s.dx = int_of(o, "dx"); s.dq = int_of(o, "dq"); s.dk = int_of(o, "dk"); s.dv = int_of(o, "dv");
     s.dgate = int_of(o, "dgate"); s.dup = int_of(o, "dup"); s.delta = int_of(o, "delta"); s.nll = int_of(o, "nll");
-    s.logits = int_of(o, "logits"); s.src = int_of(o, "src"); s.dst = int_of(o, "dst");
+    s.logits = int_of(o, "logits"); s.dlogits = int_of(o, "dlogits"); s.src = int_of(o, "src"); s.dst = int_of(o, "dst");
     s.weight = weight(o, "weight"); s.bias = weight(o, "bias");
     s.width = int_of(o, "width", 0); s.inF = int_of(o, "inF", 0); s.outF = int_of(o, "outF", 0);
     s.heads = int_of(o, "heads", 0); s.headDim = int_of(o, "headDim", 0); s.NH = int_of(o, "NH", 0); s.NKV = int_of(o, "NKV", 0);
@@ -107,7 +107,8 @@ PlanDesc parse_plan(const Napi::Object& p, const std::map<std::string, int>& wei
     s.module = int_of(o, "module", 0);
     s.eps = (float)num_of(o, "eps", 0); s.scale = (float)num_of(o, "scale", 1); s.keepProb = (float)num_of(o, "keepProb", 1);
     s.plusOne = bool_of(o, "plusOne"); s.dxAccumulate = bool_of(o, "dxAccumulate"); s.local = bool_of(o, "local");
-    s.start = int_of(o, "start", 0); s.inWidth = int_of(o, "inWidth", 0);
+    s.start = int_of(o, "start", 0); s.inWidth = int_of(o, "inWidth", 0); s.offset = int_of(o, "offset", 0);
+    s.causal = !o.Has("causal") || o.Get("causal").ToBoolean().Value(); // absent: a decoder's causal attention
     s.cap = (float)num_of(o, "cap", 0); s.softcap = (float)num_of(o, "softcap", 0);
     if (o.Has("lora") && o.Get("lora").IsObject()) {
       Napi::Object l = o.Get("lora").As<Napi::Object>();
@@ -133,9 +134,9 @@ std::vector<E> copy_typed(const Napi::Value& v) {
 struct RunInput {
   int mode = 0;
   BatchDesc batch;
-  std::vector<int32_t> ids, labels, segments, positions;
+  std::vector<int32_t> ids, labels, segments, positions, tokenTypes, starts, ends;
   std::vector<uint8_t> mask, hostKeep;
-  std::vector<float> cos, sin, cosLocal, sinLocal;
+  std::vector<float> cos, sin, cosLocal, sinLocal, targets;
   int64_t V = 0;
 };
 
@@ -327,7 +328,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
       return r;
     });
   }
-  // run(mode, { B, T, ids, labels, mask, segments?, cos?, sin?, headDim, dropoutSeed, hostKeep?, hostKeepOffsets?, V })
+  // run(mode, { B, T, ids, labels, mask, segments?, positions?, tokenTypes?, targets?, starts?, ends?, cos?, sin?, headDim,
+  //             dropoutSeed, hostKeep?, hostKeepOffsets?, V })
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Session* s = live(env);
@@ -340,6 +342,10 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     in.mask = copy_typed<uint8_t>(b.Get("mask"));
     if (b.Has("segments") && b.Get("segments").IsTypedArray()) in.segments = copy_typed<int32_t>(b.Get("segments"));
     if (b.Has("positions") && b.Get("positions").IsTypedArray()) in.positions = copy_typed<int32_t>(b.Get("positions"));
+    if (b.Has("tokenTypes") && b.Get("tokenTypes").IsTypedArray()) in.tokenTypes = copy_typed<int32_t>(b.Get("tokenTypes"));
+    if (b.Has("targets") && b.Get("targets").IsTypedArray()) in.targets = copy_typed<float>(b.Get("targets"));
+    if (b.Has("starts") && b.Get("starts").IsTypedArray()) in.starts = copy_typed<int32_t>(b.Get("starts"));
+    if (b.Has("ends") && b.Get("ends").IsTypedArray()) in.ends = copy_typed<int32_t>(b.Get("ends"));
     if (b.Has("cos") && b.Get("cos").IsTypedArray()) {
       in.cos = copy_typed<float>(b.Get("cos"));
       in.sin = copy_typed<float>(b.Get("sin"));
@@ -358,12 +364,20 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
     in.batch.headDim = int_of(b, "headDim", 0);
     in.batch.dropoutSeed = (uint32_t)num_of(b, "dropoutSeed", 0);
     const size_t N = (size_t)in.batch.B * in.batch.T;
-    if (in.ids.size() != N || in.labels.size() != N || in.mask.size() != N || (!in.segments.empty() && in.segments.size() != N) || (!in.positions.empty() && in.positions.size() != N))
-      throw Napi::Error::New(env, "run: ids, labels, mask, segments and positions must each hold B·T values");
+    if (in.ids.size() != N || in.labels.size() != N || in.mask.size() != N || (!in.segments.empty() && in.segments.size() != N) || (!in.positions.empty() && in.positions.size() != N) ||
+        (!in.tokenTypes.empty() && in.tokenTypes.size() != N))
+      throw Napi::Error::New(env, "run: ids, labels, mask, segments, positions and token types must each hold B·T values");
+    const size_t B = (size_t)in.batch.B;
+    if ((!in.targets.empty() && in.targets.size() != B) || (!in.starts.empty() && in.starts.size() != B) || in.ends.size() != in.starts.size())
+      throw Napi::Error::New(env, "run: targets, starts and ends must each hold B values");
     const size_t tables = N * (size_t)in.batch.headDim;
     if (in.cos.size() != in.sin.size() || (!in.cos.empty() && in.cos.size() != tables) || (!in.cosLocal.empty() && in.cosLocal.size() != tables))
       throw Napi::Error::New(env, "run: rope tables must each hold B·T·headDim values");
     in.batch.positions = in.positions.empty() ? nullptr : in.positions.data();
+    in.batch.tokenTypes = in.tokenTypes.empty() ? nullptr : in.tokenTypes.data();
+    in.batch.targets = in.targets.empty() ? nullptr : in.targets.data();
+    in.batch.starts = in.starts.empty() ? nullptr : in.starts.data();
+    in.batch.ends = in.ends.empty() ? nullptr : in.ends.data();
     in.batch.cosLocal = in.cosLocal.empty() ? nullptr : in.cosLocal.data();
     in.batch.sinLocal = in.sinLocal.empty() ? nullptr : in.sinLocal.data();
     in.batch.ids = in.ids.data();

@@ -46,7 +46,7 @@ const char* step_name(StepKind k) {
                                 "lm_head_loss", "cross_entropy", "rmsnorm_bwd", "layernorm_bwd", "linear_bwd", "rope_bwd", "attention_bwd",
                                 "swiglu_bwd", "gelu_bwd", "copy", "accumulate", "position_embedding", "slice", "geglu", "softcap",
                                 "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd", "token_type_embedding",
-                                "first_token", "first_token_bwd"};
+                                "first_token", "first_token_bwd", "mse_loss", "span_loss"};
   return names[(int)k];
 }
 
@@ -132,6 +132,11 @@ class SessionImpl : public Session {
     mask_ = (uint8_t*)dmalloc(N, "attention mask", bytes_);
     segments_ = (int*)dmalloc(N * 4, "segment ids", bytes_);
     positions_ = (int*)dmalloc(N * 4, "positions", bytes_);
+    tokenTypes_ = (int*)dmalloc(N * 4, "token types", bytes_);
+    // per-sequence task targets: B ≤ N sequences
+    targets_ = (float*)dmalloc(N * 4, "regression targets", bytes_);
+    starts_ = (int*)dmalloc(N * 4, "span starts", bytes_);
+    ends_ = (int*)dmalloc(N * 4, "span ends", bytes_);
     if (o.maxHeadDim > 0) {
       cos_ = (float*)dmalloc(N * o.maxHeadDim * 4, "rope cos", bytes_);
       sin_ = (float*)dmalloc(N * o.maxHeadDim * 4, "rope sin", bytes_);
@@ -178,7 +183,8 @@ class SessionImpl : public Session {
       cudaFree(w.dense);
       if (w.isNf4) { cudaFree(w.nf4.codes); cudaFree(w.nf4.qabsmax); cudaFree(w.nf4.absmax2); cudaFree(w.nf4.offset); cudaFree(w.nf4.absmax); }
     }
-    for (void* p : {(void*)arena_, (void*)ids_, (void*)labels_, (void*)mask_, (void*)segments_, (void*)positions_, (void*)cos_, (void*)sin_, (void*)cosLocal_, (void*)sinLocal_, (void*)params_,
+    for (void* p : {(void*)arena_, (void*)ids_, (void*)labels_, (void*)mask_, (void*)segments_, (void*)positions_, (void*)tokenTypes_,
+                    (void*)targets_, (void*)starts_, (void*)ends_, (void*)cos_, (void*)sin_, (void*)cosLocal_, (void*)sinLocal_, (void*)params_,
                     (void*)grads_, (void*)m_, (void*)v_, (void*)decay_, (void*)sqnorm_, (void*)dyn_, (void*)logitsChunk_, (void*)dequant_,
                     (void*)hostKeep_, (void*)staging_, (void*)absmaxScratch_})
       cudaFree(p);
@@ -337,6 +343,13 @@ class SessionImpl : public Session {
     hasSegments_ = b.segments != nullptr;
     if (hasSegments_) check(cudaMemcpyAsync(segments_, b.segments, N * 4, cudaMemcpyHostToDevice, stream_), "upload segments");
     if (b.positions) check(cudaMemcpyAsync(positions_, b.positions, N * 4, cudaMemcpyHostToDevice, stream_), "upload positions");
+    if (b.tokenTypes) check(cudaMemcpyAsync(tokenTypes_, b.tokenTypes, N * 4, cudaMemcpyHostToDevice, stream_), "upload token types");
+    else check(cudaMemsetAsync(tokenTypes_, 0, N * 4, stream_), "zero token types"); // a batch without pairs: all type 0
+    if (b.targets) check(cudaMemcpyAsync(targets_, b.targets, b.B * 4, cudaMemcpyHostToDevice, stream_), "upload regression targets");
+    if (b.starts) check(cudaMemcpyAsync(starts_, b.starts, b.B * 4, cudaMemcpyHostToDevice, stream_), "upload span starts");
+    if (b.ends) check(cudaMemcpyAsync(ends_, b.ends, b.B * 4, cudaMemcpyHostToDevice, stream_), "upload span ends");
+    hasTargets_ = b.targets != nullptr;
+    hasSpans_ = b.starts != nullptr && b.ends != nullptr;
     if (b.cos && cos_) {
       check(cudaMemcpyAsync(cos_, b.cos, N * b.headDim * 4, cudaMemcpyHostToDevice, stream_), "upload rope cos");
       check(cudaMemcpyAsync(sin_, b.sin, N * b.headDim * 4, cudaMemcpyHostToDevice, stream_), "upload rope sin");
@@ -369,7 +382,7 @@ class SessionImpl : public Session {
   }
 
   AttnArgs attn(const StepDesc& s, const BatchDesc& b) const {
-    return AttnArgs{b.B, b.T, s.NH, s.NKV, s.HD, mask_, hasSegments_ ? segments_ : nullptr, s.window, s.scale};
+    return AttnArgs{b.B, b.T, s.NH, s.NKV, s.HD, mask_, hasSegments_ ? segments_ : nullptr, s.window, s.scale, s.causal};
   }
 
   void exec(int mode, const PlanDesc& p, const StepDesc& s, const BatchDesc& b, int64_t N) {
@@ -377,7 +390,7 @@ class SessionImpl : public Session {
     auto rowsOf = [&](int t, int width) { return (int)(N * (p.tensorWidth[t] / width)); };
     switch (s.kind) {
       case StepKind::Embedding:
-        check(embedding_forward<T>(act(mode, s.out), ids_, dense(s.weight), N, s.width, s.scale, st), "embedding");
+        check(embedding_forward<T>(act(mode, s.out), ids_, dense(s.weight), N, s.width, s.scale, 0, st), "embedding");
         return;
       case StepKind::RmsNorm:
         check(rmsnorm_forward<T>(act(mode, s.out), f32(mode, s.rstd), act(mode, s.x), dense(s.weight), rowsOf(s.x, s.width), s.width, s.eps, s.plusOne, st), "rmsnorm");
@@ -431,6 +444,7 @@ class SessionImpl : public Session {
         for (int64_t r0 = 0; r0 < N; r0 += s.chunkRows) {
           const int rows = (int)std::min<int64_t>(s.chunkRows, N - r0);
           check(gemm<T>(&gemm_, logitsChunk_, x + r0 * s.inF, W, rows, s.V, s.inF, true, false, st), "LM head");
+          if (s.bias >= 0) check(bias_add<T>(logitsChunk_, dense(s.bias), rows, s.V, st), "classifier bias");
           check(softmax_xent<T>(logitsChunk_, nll + r0, labels_ + r0, rows, s.V, dx != nullptr, s.softcap, st), "cross-entropy");
           if (dx) check(gemm<T>(&gemm_, dx + r0 * s.inF, logitsChunk_, W, rows, s.inF, s.V, false, false, st), "LM head backward");
         }
@@ -467,14 +481,28 @@ class SessionImpl : public Session {
         check(swiglu_backward<T>(act(mode, s.dgate), act(mode, s.dup), act(mode, s.dout), act(mode, s.gate), act(mode, s.up), N * s.width, st), "swiglu backward");
         return;
       case StepKind::GeluErf:
+        check(gelu_erf_forward<T>(act(mode, s.out), act(mode, s.x), N * s.width, st), "exact gelu");
+        return;
       case StepKind::GeluErfBwd:
-        // the TypeScript side refuses such programs first (plan.ts cudaKernelGap); this guards a plan sent anyway
-        throw std::runtime_error("exact (erf) GELU has no CUDA kernel yet");
+        check(gelu_erf_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "exact gelu backward");
+        return;
       case StepKind::TokenTypeEmbedding:
-        throw std::runtime_error("token-type embeddings have no CUDA kernel yet");
+        check(embedding_forward<T>(act(mode, s.out), tokenTypes_, dense(s.weight), N, s.width, 1.f, 0, st), "token-type embedding");
+        return;
       case StepKind::FirstToken:
+        check(first_token_forward<T>(act(mode, s.out), act(mode, s.x), b.B, b.T, s.width, st), "first-token pooling");
+        return;
       case StepKind::FirstTokenBwd:
-        throw std::runtime_error("first-token pooling has no CUDA kernel yet");
+        check(first_token_backward<T>(act(mode, s.dx), act(mode, s.dout), b.B, b.T, s.width, st), "first-token pooling backward");
+        return;
+      case StepKind::MseLoss:
+        if (!hasTargets_) throw std::runtime_error("mse_loss: the batch has no regression targets");
+        check(mse_loss<T>(f32(mode, s.nll), act(mode, s.dlogits), act(mode, s.logits), targets_, b.B, b.T, st), "regression loss");
+        return;
+      case StepKind::SpanLoss:
+        if (!hasSpans_) throw std::runtime_error("span_loss: the batch has no span starts and ends");
+        check(span_loss<T>(f32(mode, s.nll), act(mode, s.dlogits), act(mode, s.logits), starts_, ends_, b.B, b.T, st), "span loss");
+        return;
       case StepKind::GeluBwd:
         check(gelu_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "gelu backward");
         return;
@@ -485,7 +513,7 @@ class SessionImpl : public Session {
         check(accumulate<T>(act(mode, s.dst), act(mode, s.src), N * s.width, st), "accumulate");
         return;
       case StepKind::PositionEmbedding:
-        check(embedding_forward<T>(act(mode, s.out), positions_, dense(s.weight), N, s.width, 1.f, st), "position embedding");
+        check(embedding_forward<T>(act(mode, s.out), positions_, dense(s.weight), N, s.width, 1.f, s.offset, st), "position embedding");
         return;
       case StepKind::Slice:
         check(slice_forward<T>(act(mode, s.out), act(mode, s.x), N, s.width, s.inWidth, s.start, st), "slice");
@@ -523,9 +551,10 @@ class SessionImpl : public Session {
   std::vector<DeviceWeight> weights_;
   std::vector<int64_t> hostKeepOffsets_;
   char* arena_ = nullptr;
-  int *ids_ = nullptr, *labels_ = nullptr, *segments_ = nullptr, *positions_ = nullptr;
+  int *ids_ = nullptr, *labels_ = nullptr, *segments_ = nullptr, *positions_ = nullptr, *tokenTypes_ = nullptr, *starts_ = nullptr, *ends_ = nullptr;
+  float* targets_ = nullptr;
   uint8_t* mask_ = nullptr;
-  bool hasSegments_ = false;
+  bool hasSegments_ = false, hasTargets_ = false, hasSpans_ = false;
   float *cos_ = nullptr, *sin_ = nullptr, *cosLocal_ = nullptr, *sinLocal_ = nullptr;
   float *params_ = nullptr, *grads_ = nullptr, *m_ = nullptr, *v_ = nullptr, *dyn_ = nullptr, *staging_ = nullptr, *absmaxScratch_ = nullptr;
   uint8_t *decay_ = nullptr, *hostKeep_ = nullptr;

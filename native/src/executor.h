@@ -15,6 +15,7 @@ enum class StepKind {
   Embedding, RmsNorm, LayerNorm, DropoutMask, Linear, Rope, Attention, Swiglu, Gelu, Add, LmHeadLoss, CrossEntropy,
   RmsNormBwd, LayerNormBwd, LinearBwd, RopeBwd, AttentionBwd, SwigluBwd, GeluBwd, Copy, Accumulate,
   PositionEmbedding, Slice, Geglu, Softcap, GegluBwd, SoftcapBwd, SliceBwd, Zero, GeluErf, GeluErfBwd, TokenTypeEmbedding, FirstToken, FirstTokenBwd,
+  MseLoss, SpanLoss,
 };
 
 struct LoraDesc {
@@ -28,10 +29,12 @@ struct LoraDesc {
 struct StepDesc {
   StepKind kind = StepKind::Copy;
   int x = -1, out = -1, a = -1, b = -1, q = -1, k = -1, v = -1, lse = -1, rstd = -1, mean = -1, gate = -1, up = -1;
-  int dout = -1, dx = -1, dq = -1, dk = -1, dv = -1, dgate = -1, dup = -1, delta = -1, nll = -1, logits = -1, src = -1, dst = -1;
+  int dout = -1, dx = -1, dq = -1, dk = -1, dv = -1, dgate = -1, dup = -1, delta = -1, nll = -1, logits = -1, dlogits = -1, src = -1, dst = -1;
   int weight = -1, bias = -1;
   int width = 0, inF = 0, outF = 0, heads = 0, headDim = 0, NH = 0, NKV = 0, HD = 0, window = 0, V = 0, chunkRows = 0, module = 0;
   int start = 0, inWidth = 0;   // column slices
+  int offset = 0;               // position_embedding: rows read at position + offset (RoBERTa)
+  bool causal = true;           // attention: false = bidirectional (encoders)
   float eps = 0.f, scale = 1.f, keepProb = 1.f; // scale: embedding multiplier, or attention's q·k multiplier
   float cap = 0.f, softcap = 0.f; // soft-capping (a softcap step; the LM head's fused one)
   bool plusOne = false, dxAccumulate = false, local = false; // local: rope with the local tables
@@ -78,6 +81,10 @@ struct BatchDesc {
   const uint8_t* mask = nullptr;     // (N)
   const int32_t* segments = nullptr; // (N) or null
   const int32_t* positions = nullptr; // (N) token positions (learned position tables)
+  const int32_t* tokenTypes = nullptr; // (N) token types (token-type tables), null = all 0
+  const float* targets = nullptr;    // (B) regression targets (mse_loss), NaN = not trained
+  const int32_t* starts = nullptr;   // (B) gold span starts / ends (span_loss)
+  const int32_t* ends = nullptr;
   const float* cos = nullptr;        // (N, HD) or null
   const float* sin = nullptr;
   const float* cosLocal = nullptr;   // (N, HD) tables of rope steps marked local, or null

@@ -5,74 +5,18 @@
 // graph (and a float32 one, which runs ONNX Erf) and the device plan (replayed by the float64 harness, with and
 // without checkpointing) against the reference.
 import { describe, expect, it } from 'vitest';
-import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
 import { peftKey } from '../../src/main/model/ir.ts';
-import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { fullFineTuneProgram } from '../../src/main/engine/models/index.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { ReferenceExecutor } from '../../src/main/engine/executors/reference/executor.ts';
-import { cudaKernelGap, lowerProgram } from '../../src/main/engine/executors/plan/plan.ts';
+import { checkSupported } from '../../src/main/engine/executors/plan/plan.ts';
 import { createCpuTrainingSession } from '../../src/main/engine/executors/onnx/session.ts';
 import { prepareBatch } from '../../src/main/engine/batch-inputs.ts';
 import { buildDecodeGraph } from '../../src/main/engine/executors/onnx/decode-graph.ts';
 import { tinyBatch } from './tiny.ts';
 import { relErr } from './helpers.ts';
 import { expectFiniteDifferences, expectOnnxMatches, expectPlanMatches, referenceRun } from './executor-checks.ts';
-
-const V = 13;
-const C = 8;
-const NH = 2;
-const HD = 4;
-const I = 12;
-const POSITION_OFFSET = 2; // RoBERTa: padding_idx + 1
-
-/**
- * BERT's order: words + positions + token types → LN → [attn(bidirectional) → +res → LN → fc1 → gelu_erf → fc2 →
- * +res → LN] → head, the bracket one block.
- */
-function baseProgram(causal = false): Program {
-  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
-  const params = [
-    param('embed.weight', [V, C]), param('embed.positions', [8, C]), param('embed.token_types', [2, C]),
-    param('embed.norm.weight', [C], true), param('embed.norm.bias', [C], true),
-    ...['q', 'k', 'v', 'o'].flatMap((m) => [param(`layer.${m}.weight`, [C, C]), param(`layer.${m}.bias`, [C], true)]),
-    param('layer.attn_norm.weight', [C], true), param('layer.attn_norm.bias', [C], true),
-    param('layer.fc1.weight', [I, C]), param('layer.fc1.bias', [I], true), param('layer.fc2.weight', [C, I]), param('layer.fc2.bias', [C], true),
-    param('layer.out_norm.weight', [C], true), param('layer.out_norm.bias', [C], true),
-    param('head.weight', [V, C]),
-  ];
-  const lin = (m: string, x: string, out: string, inF: number, outF: number): OpNode =>
-    ({ op: 'linear', module: `layer.${m}`, x, weight: `layer.${m}.weight`, bias: `layer.${m}.bias`, lora: null, out, inF, outF });
-  const nodes: OpNode[] = [
-    { op: 'embedding', weight: 'embed.weight', out: 'w', width: C, scale: 1 },
-    { op: 'position_embedding', weight: 'embed.positions', out: 'pe', width: C, offset: POSITION_OFFSET },
-    { op: 'token_type_embedding', weight: 'embed.token_types', out: 'te', width: C },
-    { op: 'add', a: 'w', b: 'pe', out: 'wp', width: C },
-    { op: 'add', a: 'wp', b: 'te', out: 'wpt', width: C },
-    { op: 'layernorm', x: 'wpt', weight: 'embed.norm.weight', bias: 'embed.norm.bias', out: 'e', width: C, eps: 1e-12 },
-    lin('q', 'e', 'q', C, C), lin('k', 'e', 'k', C, C), lin('v', 'e', 'v', C, C),
-    { op: 'attention', q: 'q', k: 'k', v: 'v', out: 'a', NH, NKV: NH, HD, window: null, causal },
-    lin('o', 'a', 'ao', C, C),
-    { op: 'add', a: 'e', b: 'ao', out: 'r1', width: C },
-    { op: 'layernorm', x: 'r1', weight: 'layer.attn_norm.weight', bias: 'layer.attn_norm.bias', out: 'h1', width: C, eps: 1e-12 },
-    lin('fc1', 'h1', 'f1', C, I),
-    { op: 'gelu_erf', x: 'f1', out: 'g', width: I },
-    lin('fc2', 'g', 'f2', I, C),
-    { op: 'add', a: 'h1', b: 'f2', out: 'r2', width: C },
-    { op: 'layernorm', x: 'r2', weight: 'layer.out_norm.weight', bias: 'layer.out_norm.bias', out: 'h2', width: C, eps: 1e-12 },
-    { op: 'linear', module: 'head', x: 'h2', weight: 'head.weight', bias: null, lora: null, out: 'logits', inF: C, outF: V },
-  ];
-  const widths = new Map<string, number>([...nodes.map((n) => [n.out, C] as const), ['f1', I], ['g', I], ['logits', V]]);
-  return { family: 'test', params, nodes, widths, blocks: [{ name: 'layer', start: 6, end: nodes.length - 1 }], logits: 'logits', vocab: V, rope: null, maxPositions: 8 - POSITION_OFFSET };
-}
-const encoderProgram = (causal = false) =>
-  applyLora(baseProgram(causal), { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v', 'fc1'], bias: 'none', useRslora: false }).program;
-
-/** Two sequences, the second right-padded, as sentence pairs: token types 0 then 1. */
-function pairBatch(): Batch {
-  const b = tinyBatch(V, 5);
-  return { ...b, tokenTypeIds: Int32Array.from([0, 0, 1, 1, 1, 0, 1, 1, 0, 0]) };
-}
+import { baseProgram, C, classifierProgram, encoderProgram, pairBatch, POSITION_OFFSET, taskProgram, V } from './encoder-programs.ts';
 
 describe('encoder ops (bidirectional attention with padding, exact GELU) inside a block', () => {
   const p = encoderProgram();
@@ -119,14 +63,9 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
     expect(() => buildDecodeGraph(p, { elem: 'float32', weight: (n) => weights.get(n)! })).toThrow(/bidirectional attention .* not decoded/);
   });
 
-  it('the CUDA addon is not handed what it has no kernel for', () => {
-    expect(cudaKernelGap(p)).toMatch(/no CUDA kernel yet; use the CPU executor/);
-    const without = (drop: (n: OpNode) => boolean): Program => ({ ...p, nodes: p.nodes.filter((n) => !drop(n)) });
-    expect(cudaKernelGap(without(() => false))).toMatch(/offset position ids \(embed.positions, RoBERTa\)/);
-    expect(cudaKernelGap(without((n) => n.op === 'position_embedding'))).toMatch(/token-type embeddings \(embed.token_types\)/);
-    const causal = encoderProgram(true);
-    expect(cudaKernelGap({ ...causal, nodes: causal.nodes.filter((n) => n.op !== 'token_type_embedding' && n.op !== 'position_embedding') })).toMatch(/exact \(erf\) GELU/);
-    expect(cudaKernelGap({ ...p, nodes: p.nodes.filter((n) => n.op !== 'token_type_embedding' && n.op !== 'position_embedding' && n.op !== 'gelu_erf') })).toMatch(/bidirectional attention/);
+  it('the device executor takes the encoder: every op has its CUDA kernel (the session tests run it)', () => {
+    expect(() => checkSupported(p)).not.toThrow();
+    expect(() => checkSupported(encoderProgram(true))).not.toThrow();
   });
 
   it('positions read the table past its offset, token types their own rows, and bad types are refused', () => {
@@ -160,29 +99,6 @@ describe('encoder ops (bidirectional attention with padding, exact GELU) inside 
   });
 });
 
-/**
- * Sequence classification as the IR runs it: the encoder, then first-token pooling → pooler dense → tanh
- * (softcap 1) → classifier (L labels; no bias: the device plan fuses a bias-free head with its loss), and the
- * label on each sequence's first row (−100 elsewhere), so the program's cross-entropy is transformers' mean
- * cross-entropy over the pooled logits.
- */
-function classifierProgram(L: number): Program {
-  const base = baseProgram();
-  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
-  const nodes: OpNode[] = [
-    ...base.nodes.slice(0, -1),
-    { op: 'first_token', x: 'h2', out: 'cls', width: C },
-    { op: 'linear', module: 'pooler.dense', x: 'cls', weight: 'pooler.dense.weight', bias: 'pooler.dense.bias', lora: null, out: 'pd', inF: C, outF: C },
-    { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 },
-    { op: 'linear', module: 'classifier', x: 'pooled', weight: 'classifier.weight', bias: null, lora: null, out: 'logits', inF: C, outF: L },
-  ];
-  const params = [...base.params.filter((d) => d.name !== 'head.weight'), param('pooler.dense.weight', [C, C]), param('pooler.dense.bias', [C], true), param('classifier.weight', [L, C])];
-  const widths = new Map(base.widths);
-  for (const [k, v] of [['cls', C], ['pd', C], ['pooled', C], ['logits', L]] as const) widths.set(k, v);
-  const prog: Program = { ...base, params, nodes, widths, vocab: L };
-  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v', 'pooler.dense'], bias: 'none', useRslora: false }).program;
-}
-
 describe('sequence classification: first-token pooling, pooler tanh, label on the first row', () => {
   const L = 3;
   const p = classifierProgram(L);
@@ -212,7 +128,7 @@ describe('sequence classification: first-token pooling, pooler tanh, label on th
       const dense = lin(weights.get('pooler.dense.weight')!, cls, C, weights.get('pooler.dense.bias')!);
       const extra = lora('pooler.dense', cls);
       const pooled = dense.map((v, i) => Math.tanh(v + extra[i]));
-      const z = lin(weights.get('classifier.weight')!, pooled, L);
+      const z = lin(weights.get('classifier.weight')!, pooled, L, weights.get('classifier.bias')!);
       nll += Math.log(z.reduce((s, v) => s + Math.exp(v), 0)) - z[seqLabels[b]];
     }
     expect(fwd.tokens).toBe(2);
@@ -229,33 +145,9 @@ describe('sequence classification: first-token pooling, pooler tanh, label on th
       const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
       expect(plan.steps.filter((s) => s.kind === 'first_token')).toHaveLength(1); // after the block: never replayed
       expect(plan.steps.filter((s) => s.kind === 'first_token_bwd')).toHaveLength(1);
+      expect(plan.steps.filter((s) => s.kind === 'lm_head_loss').map((s) => s.kind === 'lm_head_loss' && s.bias)).toEqual(['classifier.bias']); // fused with the loss
     });
 });
-
-/** The encoder with a task head in place of the LM head: regression (pooled → 1) or extractive QA (per token → 2). */
-function taskProgram(loss: 'mse' | 'span'): Program {
-  const base = baseProgram();
-  const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({ name, shape, trainable: false, noDecay });
-  const out = loss === 'mse' ? 1 : 2;
-  const head: OpNode[] =
-    loss === 'mse'
-      ? [
-          { op: 'first_token', x: 'h2', out: 'cls', width: C },
-          { op: 'linear', module: 'pooler.dense', x: 'cls', weight: 'pooler.dense.weight', bias: 'pooler.dense.bias', lora: null, out: 'pd', inF: C, outF: C },
-          { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 },
-          { op: 'linear', module: 'classifier', x: 'pooled', weight: 'classifier.weight', bias: 'classifier.bias', lora: null, out: 'logits', inF: C, outF: 1 },
-        ]
-      : [{ op: 'linear', module: 'qa_outputs', x: 'h2', weight: 'classifier.weight', bias: 'classifier.bias', lora: null, out: 'logits', inF: C, outF: 2 }];
-  const params = [
-    ...base.params.filter((d) => d.name !== 'head.weight'),
-    ...(loss === 'mse' ? [param('pooler.dense.weight', [C, C]), param('pooler.dense.bias', [C], true)] : []),
-    param('classifier.weight', [out, C]), param('classifier.bias', [out], true),
-  ];
-  const widths = new Map(base.widths);
-  for (const [k, v] of [['cls', C], ['pd', C], ['pooled', C], ['logits', out]] as const) widths.set(k, v);
-  const prog: Program = { ...base, params, nodes: [...base.nodes.slice(0, -1), ...head], widths, vocab: out, loss };
-  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v'], bias: 'none', useRslora: false }).program;
-}
 
 describe('task-head losses (regression MSE, QA span): reference and ONNX', () => {
   const T = 5;
@@ -304,9 +196,17 @@ describe('task-head losses (regression MSE, QA span): reference and ONNX', () =>
         }
       });
 
-      it('a batch without its targets, and the device plan (not lowered yet), are refused', () => {
+      for (const checkpointing of [false, true])
+        it(`the device plan gives the reference per-sequence losses and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
+          const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
+          // the head is an ordinary linear (its bias included), the loss a step of its own reading the logits
+          expect(plan.steps.filter((s) => s.kind === 'lm_head_loss')).toHaveLength(0);
+          expect(plan.steps.filter((s) => s.kind === `${loss}_loss`)).toHaveLength(1);
+          expect(plan.steps.filter((s) => s.kind === 'linear_bwd' && s.weight === 'classifier.weight')).toHaveLength(1);
+        });
+
+      it('a batch without its targets is refused', () => {
         expect(() => prepareBatch(p, pairBatch())).toThrow(loss === 'mse' ? /needs regressionTargets/ : /needs spanStarts/);
-        expect(() => lowerProgram(p, { mode: 'train', checkpointing: false, chunkRows: 4 })).toThrow(new RegExp(`${loss} loss is not lowered yet`));
       });
     });
 });

@@ -74,7 +74,10 @@ export function expectPlanMatches(p: Program, weights: Grads, batch: Batch, inp:
   const flat = new Float64Array(total);
   for (const [name, off] of offsets) flat.set(weights.get(name)!, off);
   const h = new PlanHarness(plan, p, weights, flat);
-  const out = h.run({ B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, tokenTypes: inp.tokenTypes, cos: null, sin: null });
+  const out = h.run({
+    B: batch.B, T: batch.T, ids: batch.inputIds, labels: batch.labels, mask: batch.attentionMask, positions: inp.positions, tokenTypes: inp.tokenTypes,
+    regressionTargets: inp.regressionTargets, spanStarts: inp.spanStarts, spanEnds: inp.spanEnds, cos: null, sin: null,
+  });
   expect(relErr(out.nll, fwd.nll)).toBeLessThan(1e-12);
   for (const [name, off] of offsets) expect(relErr(h.gradAcc.subarray(off, off + grads.get(name)!.length), grads.get(name)!), name).toBeLessThan(1e-10);
   return plan;

@@ -52,7 +52,11 @@ export function fakeAddon(program: Program, hooks: { failRun?: () => unknown } =
       const h = new PlanHarness(plan, program, this.weights, this.params);
       const dropMasks = new Map<string, Uint8Array>();
       if (b.hostKeep) plan.loraModules.forEach((m, i) => dropMasks.set(m, b.hostKeep!.subarray(b.hostKeepOffsets![i], b.hostKeepOffsets![i + 1])));
-      const out = h.run({ B: b.B, T: b.T, ids: b.ids, labels: b.labels, mask: b.mask, segments: b.segments, positions: b.positions, cos: f64(b.cos), sin: f64(b.sin), cosLocal: f64(b.cosLocal), sinLocal: f64(b.sinLocal), dropMasks });
+      const out = h.run({
+        B: b.B, T: b.T, ids: b.ids, labels: b.labels, mask: b.mask, segments: b.segments, positions: b.positions, tokenTypes: b.tokenTypes,
+        regressionTargets: f64(b.targets), spanStarts: b.starts, spanEnds: b.ends,
+        cos: f64(b.cos), sin: f64(b.sin), cosLocal: f64(b.cosLocal), sinLocal: f64(b.sinLocal), dropMasks,
+      });
       if (mode === 0) for (let i = 0; i < this.grads.length; i++) this.grads[i] += h.gradAcc[i];
       return { nll: Float32Array.from(out.nll), ...(out.logits ? { logits: Float32Array.from(out.logits) } : {}) };
     }

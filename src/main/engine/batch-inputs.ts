@@ -52,18 +52,7 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
   const pos = positionsFromMask(b.attentionMask, b.B, b.T, seg);
   const tables = p.rope ? ropeTables(p.rope, pos) : null;
   const local = p.ropeLocal ? ropeTables(p.ropeLocal, pos) : null;
-  const tokenTypes = b.tokenTypeIds ?? new Int32Array(N);
-  checkTaskTargets(p, b);
-  for (const n of p.nodes)
-    if (n.op === 'token_type_embedding') {
-      const rows = p.params.find((d) => d.name === n.weight)?.shape[0] ?? 0;
-      const bad = tokenTypes.findIndex((t) => t < 0 || t >= rows);
-      if (bad >= 0) throw new Error(`batch: token type ${tokenTypes[bad]} (row ${Math.floor(bad / b.T)}) is outside the model's ${rows} token types`);
-    }
-  if (p.maxPositions !== undefined)
-    for (let i = 0; i < N; i++)
-      if (pos[i] >= p.maxPositions)
-        throw new Error(`batch: position ${pos[i]} (row ${Math.floor(i / b.T)}) is past the model's ${p.maxPositions} learned positions; use a shorter max_seq_length`);
+  const tokenTypes = checkBatchFits(p, b, pos);
   const windowBias = new Map<number, Float64Array>();
   let bidirectionalBias: Float64Array | null = null;
   for (const n of p.nodes)
@@ -81,6 +70,27 @@ export function prepareBatch(p: Program, b: Batch): BatchInputs {
     bidirectionalBias,
     regressionTargets: b.regressionTargets ?? null, spanStarts: b.spanStarts ?? null, spanEnds: b.spanEnds ?? null,
   };
+}
+
+/**
+ * What the program asks of a batch beyond its shapes: token types within the token-type table, positions within
+ * the learned position table, a task loss's targets. Returns the token types (zeros when the batch has none).
+ */
+export function checkBatchFits(p: Program, b: Batch, positions: Int32Array): Int32Array {
+  const N = b.B * b.T;
+  const tokenTypes = b.tokenTypeIds ?? new Int32Array(N);
+  checkTaskTargets(p, b);
+  for (const n of p.nodes)
+    if (n.op === 'token_type_embedding') {
+      const rows = p.params.find((d) => d.name === n.weight)?.shape[0] ?? 0;
+      const bad = tokenTypes.findIndex((t) => t < 0 || t >= rows);
+      if (bad >= 0) throw new Error(`batch: token type ${tokenTypes[bad]} (row ${Math.floor(bad / b.T)}) is outside the model's ${rows} token types`);
+    }
+  if (p.maxPositions !== undefined)
+    for (let i = 0; i < N; i++)
+      if (positions[i] >= p.maxPositions)
+        throw new Error(`batch: position ${positions[i]} (row ${Math.floor(i / b.T)}) is past the model's ${p.maxPositions} learned positions; use a shorter max_seq_length`);
+  return tokenTypes;
 }
 
 /** A task loss's per-sequence targets are there, one per sequence, and the logits have the head's width. */

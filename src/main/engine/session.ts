@@ -69,3 +69,32 @@ export interface TrainingSession {
   setOptimizerState(state: { step: number; m: TensorMap; v: TensorMap }): void;
   dispose(): Promise<void>;
 }
+
+// ---- the decoding side (generate/decoder.ts asks it of any executor)
+
+type DecodeVec = Float32Array | Float64Array;
+
+/** The past keys/values of one sequence (batch 1), grown by every forward. */
+export interface KvCache {
+  length: number; // P: tokens already in the cache
+  k: DecodeVec[]; // per attention layer, (1, NKV, P, HD)
+  v: DecodeVec[];
+}
+
+/**
+ * Adapters as a decode step takes them, per adapter-capable module: the attached adapters' LoRA factors stacked
+ * along the rank, A (R, IC), B (OC, R), and each rank's scale·weight s (R). R ≥ 1; s all 0 = exactly the base.
+ */
+export type StackedAdapters = Map<string, { R: number; A: DecodeVec; B: DecodeVec; s: DecodeVec }>;
+
+/** A model held for generation by an executor: base weights resident, adapters and the KV cache passed per step. */
+export interface DecodeSession {
+  readonly elem: 'float32' | 'float64';
+  /** Attention layers in cache order: KV heads and head size. */
+  readonly layers: readonly { NKV: number; HD: number }[];
+  /** Linear modules that take adapters, with their widths. */
+  readonly adapterModules: readonly { module: string; inF: number; outF: number }[];
+  /** Logits (T, V) of `ids` appended to the cache (positions cache.length …); the cache grows by T. */
+  forward(cache: KvCache, ids: ArrayLike<number>, adapters: StackedAdapters): Promise<DecodeVec>;
+  dispose(): Promise<void>;
+}

@@ -1,16 +1,18 @@
 // Executors by name: 'cpu' (onnxruntime-node graphs) or 'cuda' (our kernels through the native addon), or 'auto' —
-// CUDA when the addon is built and sees a usable GPU, else the CPU. Both train the same Program over the same flat
-// trainables layout (trainables.ts) behind the TrainingSession contract, so the trainer never names one.
-// Generation (generate/decoder.ts) runs the ONNX decode graph on either choice: the device has no decode path yet.
+// CUDA when the addon is built and sees a usable GPU, else the CPU. An executor has a training side
+// (TrainingSession) and a decoding side (DecodeSession, what generate/decoder.ts runs), both over the same flat
+// trainables layout (trainables.ts), so neither the trainer nor generation names an executor. The device has no
+// decode kernels yet: the CUDA executor's decoding side is the ONNX decode graph on the CPU, and says so.
 
 import type { Program } from '../../model/ir.ts';
-import type { TrainingSession } from '../session.ts';
+import type { DecodeSession, TrainingSession } from '../session.ts';
 import type { Nf4Tensor } from '../quant/nf4.ts';
 import { createCpuTrainingSession } from './onnx/session.ts';
+import { OnnxDecodeSession } from './onnx/decode-session.ts';
 import { createCudaTrainingSession } from './cuda/session.ts';
 import { probeCuda, type CudaProbe } from './cuda/probe.ts';
 import { loadAddon, type NativeAddon } from './cuda/addon.ts';
-import { checkSupported, cudaKernelGap } from './plan/plan.ts';
+import { checkSupported } from './plan/plan.ts';
 
 export const EXECUTOR_NAMES = ['cpu', 'cuda'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
@@ -29,11 +31,24 @@ export interface TrainingSessionRequest {
   checkpointing?: boolean;
 }
 
+export interface DecodeSessionRequest {
+  /** The base program (LoRA branches, if any, are ignored: adapters are step inputs). */
+  program: Program;
+  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+  elem?: 'float32' | 'float64';
+  threads?: number;
+  /** Which linear modules accept adapters (default: every linear but the output head). */
+  adapterModules?: (module: string) => boolean;
+}
+
 export interface Executor {
   readonly name: ExecutorName;
   /** Why this executor runs (what `auto` found, or that it was asked for). */
   readonly reason: string;
   createTrainingSession(r: TrainingSessionRequest): Promise<TrainingSession>;
+  /** Where its decoding side runs, when that is not where it trains. */
+  readonly decodeReason: string | null;
+  createDecodeSession(r: DecodeSessionRequest): Promise<DecodeSession>;
 }
 
 export interface OpenExecutorOptions {
@@ -44,10 +59,14 @@ export interface OpenExecutorOptions {
   program?: Program;
 }
 
+const onnxDecode = (r: DecodeSessionRequest): Promise<DecodeSession> => OnnxDecodeSession.create(r);
+
 const cpu = (reason: string): Executor => ({
   name: 'cpu',
   reason,
   createTrainingSession: (r) => createCpuTrainingSession({ program: r.program, weights: r.weights, seed: r.seed, threads: r.threads }),
+  decodeReason: null,
+  createDecodeSession: onnxDecode,
 });
 
 const cuda = (reason: string, addon: NativeAddon | undefined): Executor => ({
@@ -55,6 +74,8 @@ const cuda = (reason: string, addon: NativeAddon | undefined): Executor => ({
   reason,
   createTrainingSession: (r) =>
     createCudaTrainingSession({ program: r.program, weights: r.weights, seed: r.seed, capacityTokens: r.capacityTokens, checkpointing: r.checkpointing, addon }),
+  decodeReason: 'generation runs the ONNX decode graph on the CPU (the device has no decode kernels yet)',
+  createDecodeSession: onnxDecode,
 });
 
 /** The executor a choice names; `auto` probes for CUDA. Asking for 'cuda' without a usable GPU is an error saying why. */
@@ -76,7 +97,7 @@ export function openExecutor(choice: ExecutorChoice, o: OpenExecutorOptions = {}
 function cudaRefusal(p: Program): string | null {
   try {
     checkSupported(p);
-    return cudaKernelGap(p);
+    return null;
   } catch (e) {
     return (e as Error).message;
   }

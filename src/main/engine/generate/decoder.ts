@@ -1,19 +1,15 @@
-// A model held for generation: the decode graph (base weights as initializers, built once) on onnxruntime-node,
-// a KV cache per conversation, and the attached adapters as graph inputs. Attaching, detaching, scaling and
-// combining adapters only changes the feeds — the base is never reloaded.
+// A model held for generation: an executor's decoding side (DecodeSession: the base weights resident, built once),
+// a KV cache per conversation, and the attached adapters stacked per module as step inputs. Attaching, detaching,
+// scaling and combining adapters only changes those inputs — the base is never reloaded. Which executor decodes is
+// openExecutor's choice (executors/index.ts); this file names none of them.
 
 import type { Program } from '../../model/ir.ts';
-import { ropeTables } from '../ops/rope.ts';
-import { MASK_BIAS } from '../ops/attention.ts';
-import type { Elem } from '../executors/onnx/builder.ts';
-import { biasInputName, POSITION_IDS } from '../executors/onnx/graphs.ts';
-import {
-  buildDecodeGraph, loraInputNames, pastKName, pastVName, presentKName, presentVName,
-  type DecodeGraphInfo, type KvLayer,
-} from '../executors/onnx/decode-graph.ts';
-import { OrtGraph, type FeedTensor } from '../executors/onnx/ort.ts';
-import { isNf4, type Nf4Tensor } from '../quant/nf4.ts';
-import { NF4_BYTE_MASK_INPUT } from '../executors/onnx/lower/nf4-linear.ts';
+import type { Nf4Tensor } from '../quant/nf4.ts';
+import type { DecodeSession, KvCache, StackedAdapters } from '../session.ts';
+import { TrainableLayout } from '../trainables.ts';
+import { openExecutor, type Executor } from '../executors/index.ts';
+
+export type { KvCache } from '../session.ts';
 
 type Vec = Float32Array | Float64Array;
 
@@ -32,7 +28,7 @@ export interface AttachedAdapter {
 /** Prepared adapter inputs (see Decoder.prepareAdapters). */
 export interface AdapterFeeds {
   names: string[];
-  feeds: Record<string, FeedTensor>;
+  stacked: StackedAdapters;
 }
 
 /** A model with its adapters fixed, as the decode loop sees it. */
@@ -44,51 +40,38 @@ export interface LogitsView {
   forward(cache: KvCache, ids: ArrayLike<number>): Promise<Vec>;
 }
 
-/** The past keys/values of one sequence (batch 1), grown by every forward. */
-export interface KvCache {
-  length: number; // P: tokens already in the cache
-  k: Vec[]; // per attention layer, (1, NKV, P, HD)
-  v: Vec[];
-}
-
 export interface DecoderOptions {
   program: Program; // the base program (models/*.ts); LoRA branches, if any, are ignored: adapters are inputs
   /** Base weights by param name; NF4 tensors for the params a QLoRA program marks quantized. */
   weights: Map<string, ArrayLike<number> | Nf4Tensor>;
-  elem?: Elem;
+  elem?: 'float32' | 'float64';
   threads?: number;
   /** Which linear modules accept adapters (default: every linear but the output head). */
   adapterModules?: (module: string) => boolean;
+  /** Whose decoding side runs it (default: the CPU executor). */
+  executor?: Executor;
 }
 
 export class Decoder {
-  private feedsForAdapters: Record<string, FeedTensor> = {};
+  private stackedForAdapters: StackedAdapters = new Map();
   private attachedNames: string[] = [];
 
   private constructor(
     readonly program: Program,
-    readonly elem: Elem,
-    private readonly info: DecodeGraphInfo,
-    private readonly graph: OrtGraph,
+    private readonly session: DecodeSession,
   ) {
     this.setAdapters([]);
   }
 
   static async create(o: DecoderOptions): Promise<Decoder> {
-    const elem = o.elem ?? 'float32';
-    for (const d of o.program.params) {
-      if (d.init) continue;
-      const w = o.weights.get(d.name);
-      const size = d.shape.reduce((a, b) => a * b, 1);
-      if (!w) throw new Error(`generation: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
-      if (!isNf4(w) && w.length !== size) throw new Error(`generation: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
-    }
-    const info = buildDecodeGraph(o.program, { elem, weight: (n) => o.weights.get(n)!, adapterModules: o.adapterModules });
-    // float64 graphs skip ORT's fusions (several fused kernels exist for float32 only), as the training session does
-    const graph = await OrtGraph.create(info.model, { threads: o.threads, optimization: elem === 'float64' ? 'basic' : 'all' });
-    return new Decoder(o.program, elem, info, graph);
+    const executor = o.executor ?? openExecutor('cpu');
+    const session = await executor.createDecodeSession({ program: o.program, weights: o.weights, elem: o.elem, threads: o.threads, adapterModules: o.adapterModules });
+    return new Decoder(o.program, session);
   }
 
+  get elem(): 'float32' | 'float64' {
+    return this.session.elem;
+  }
   get vocab(): number {
     return this.program.vocab;
   }
@@ -96,12 +79,12 @@ export class Decoder {
   get maxPositions(): number | undefined {
     return this.program.maxPositions;
   }
-  get layers(): readonly KvLayer[] {
-    return this.info.layers;
+  get layers(): readonly { NKV: number; HD: number }[] {
+    return this.session.layers;
   }
   /** Modules that can take an adapter. */
   get adapterModules(): readonly { module: string; inF: number; outF: number }[] {
-    return this.info.adapterModules;
+    return this.session.adapterModules;
   }
   get attached(): readonly string[] {
     return this.attachedNames;
@@ -117,7 +100,7 @@ export class Decoder {
    * rank axis with per-rank scales scale·weight, so the graph computes Σₐ weightₐ·scaleₐ·(x·Aₐᵀ)·Bₐᵀ in one pass.
    */
   prepareAdapters(list: readonly AttachedAdapter[]): AdapterFeeds {
-    const known = new Map(this.info.adapterModules.map((m) => [m.module, m]));
+    const known = new Map(this.session.adapterModules.map((m) => [m.module, m]));
     for (const { adapter, weight } of list) {
       if (!Number.isFinite(weight)) throw new Error(`adapter ${adapter.name}: weight must be a finite number, got ${weight}`);
       for (const [module, l] of adapter.layers) {
@@ -130,8 +113,8 @@ export class Decoder {
           throw new Error(`adapter ${adapter.name}: ${module} has A ${l.A.length} / B ${l.B.length} values; r=${l.r} needs A (${l.r}, ${m.inF}) and B (${m.outF}, ${l.r})`);
       }
     }
-    const feeds: Record<string, FeedTensor> = {};
-    for (const { module, inF, outF } of this.info.adapterModules) {
+    const stacked: StackedAdapters = new Map();
+    for (const { module, inF, outF } of this.session.adapterModules) {
       const parts = list.flatMap(({ adapter, weight }) => {
         const l = adapter.layers.get(module);
         return l ? [{ ...l, s: l.scale * weight }] : [];
@@ -147,18 +130,15 @@ export class Decoder {
         s.fill(p.s, off, off + p.r);
         off += p.r;
       }
-      const names = loraInputNames(module);
-      feeds[names.A] = { data: A, dims: [R, inF] };
-      feeds[names.B] = { data: B, dims: [outF, R] };
-      feeds[names.s] = { data: s, dims: [R] };
+      stacked.set(module, { R, A, B, s });
     }
-    return { names: list.map((a) => a.adapter.name), feeds };
+    return { names: list.map((a) => a.adapter.name), stacked };
   }
 
   /** Attach these adapters for later forwards that name no adapter set of their own. */
   setAdapters(list: readonly AttachedAdapter[]): void {
     const prepared = this.prepareAdapters(list);
-    this.feedsForAdapters = prepared.feeds;
+    this.stackedForAdapters = prepared.stacked;
     this.attachedNames = prepared.names;
   }
 
@@ -178,7 +158,7 @@ export class Decoder {
   }
 
   newCache(): KvCache {
-    return { length: 0, k: this.info.layers.map(() => this.vec(0)), v: this.info.layers.map(() => this.vec(0)) };
+    return { length: 0, k: this.session.layers.map(() => this.vec(0)), v: this.session.layers.map(() => this.vec(0)) };
   }
 
   /**
@@ -194,52 +174,25 @@ export class Decoder {
       if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= V) throw new Error(`generation: token id ${ids[i]} is outside the vocabulary (0…${V - 1})`);
     const max = this.maxPositions;
     if (max !== undefined && P + T > max) throw new Error(`generation: ${P + T} tokens pass the model's ${max} learned positions; shorten the conversation`);
-    const feeds: Record<string, FeedTensor> = { ...(adapters?.feeds ?? this.feedsForAdapters) };
-    feeds.input_ids = { data: BigInt64Array.from(Array.from(ids), (x) => BigInt(x)), dims: [1, T] };
-    if (this.program.rope) {
-      const pos = Int32Array.from({ length: T }, (_, i) => P + i);
-      const { cos, sin } = ropeTables(this.program.rope, pos);
-      const HD = this.program.rope.headDim;
-      feeds.rope_cos = { data: this.vec(cos), dims: [T, HD] };
-      feeds.rope_sin = { data: this.vec(sin), dims: [T, HD] };
-    }
-    if (this.program.ropeLocal) {
-      const pos = Int32Array.from({ length: T }, (_, i) => P + i);
-      const { cos, sin } = ropeTables(this.program.ropeLocal, pos);
-      const HD = this.program.ropeLocal.headDim;
-      feeds.rope_cos_local = { data: this.vec(cos), dims: [T, HD] };
-      feeds.rope_sin_local = { data: this.vec(sin), dims: [T, HD] };
-    }
-    // the NF4 lowering reads a uint8 0xFF scalar as an input (a constant would be folded into a dequantized copy)
-    if (this.program.params.some((d) => d.quant === 'nf4')) feeds[NF4_BYTE_MASK_INPUT] = { data: Uint8Array.of(0xff), dims: [] };
-    if (this.info.usesPositions) feeds[POSITION_IDS] = { data: BigInt64Array.from({ length: T }, (_, i) => BigInt(P + i)), dims: [T] };
-    const G = this.info.G;
-    const L = P + T;
-    for (const window of this.info.windows) {
-      // query i (absolute position P+i) sees keys j ≤ P+i, and within the window when there is one
-      const bias = this.vec(G * T * L);
-      for (let gi = 0; gi < G; gi++)
-        for (let i = 0; i < T; i++)
-          for (let j = 0; j < L; j++) {
-            const ok = j <= P + i && (window === null || P + i - j < window);
-            bias[(gi * T + i) * L + j] = ok ? 0 : MASK_BIAS;
-          }
-      feeds[biasInputName(window)] = { data: bias, dims: [1, 1, G * T, L] };
-    }
-    this.info.layers.forEach((l, i) => {
-      feeds[pastKName(i)] = { data: cache.k[i], dims: [1, l.NKV, P, l.HD] };
-      feeds[pastVName(i)] = { data: cache.v[i], dims: [1, l.NKV, P, l.HD] };
-    });
-    const out = await this.graph.run(feeds);
-    this.info.layers.forEach((_, i) => {
-      cache.k[i] = out[presentKName(i)].data as Vec;
-      cache.v[i] = out[presentVName(i)].data as Vec;
-    });
-    cache.length = L;
-    return out.logits.data as Vec;
+    return this.session.forward(cache, ids, adapters?.stacked ?? this.stackedForAdapters);
   }
 
   async dispose(): Promise<void> {
-    await this.graph.release();
+    await this.session.dispose();
   }
+}
+
+/**
+ * A training program's LoRA factors, read from its flat trainables (trainables.ts, the layout every executor trains
+ * in) as an adapter to attach: a run's current weights decode without a save and reload.
+ */
+export function adapterFromTrainables(name: string, program: Program, flat: Float32Array | Float64Array): AdapterFactors {
+  const layout = new TrainableLayout(program);
+  if (flat.length !== layout.total) throw new Error(`adapter ${name}: ${flat.length} trainable values, the program has ${layout.total}`);
+  const layers: AdapterFactors['layers'] = new Map();
+  const slice = (param: string, size: number) => Float32Array.from(flat.subarray(layout.offsets.get(param)!, layout.offsets.get(param)! + size));
+  for (const n of program.nodes)
+    if (n.op === 'linear' && n.lora)
+      layers.set(n.module, { r: n.lora.r, A: slice(n.lora.A, n.lora.r * n.inF), B: slice(n.lora.B, n.outF * n.lora.r), scale: n.lora.scale });
+  return { name, layers };
 }

@@ -40,11 +40,13 @@ export interface SpanLossResult {
   /** Trained sides / 2: lossSum / count is transformers' (start_loss + end_loss) / 2 when both sides are trained. */
   count: number;
   probs: Float64Array; // (B, 2, T) softmax over positions, saved for backward
+  perSequence: Float64Array; // (B) each sequence's share of lossSum
 }
 
 /** logits (B·T, 2): column 0 start, column 1 end; starts, ends (B) gold positions within the sequence. */
 export function spanLossForward(logits: Float64Array, starts: Int32Array, ends: Int32Array, B: number, T: number): SpanLossResult {
   const probs = new Float64Array(B * 2 * T);
+  const perSequence = new Float64Array(B);
   let lossSum = 0;
   let sides = 0;
   for (let b = 0; b < B; b++)
@@ -57,10 +59,12 @@ export function spanLossForward(logits: Float64Array, starts: Int32Array, ends: 
       for (let t = 0; t < T; t++) sum += p[t] = Math.exp(logits[(b * T + t) * 2 + side] - max);
       for (let t = 0; t < T; t++) p[t] /= sum;
       if (gold < 0 || gold >= T) continue;
-      lossSum += (Math.log(sum) + max - logits[(b * T + gold) * 2 + side]) / 2;
+      const half = (Math.log(sum) + max - logits[(b * T + gold) * 2 + side]) / 2;
+      perSequence[b] += half;
+      lossSum += half;
       sides++;
     }
-  return { lossSum, count: sides / 2, probs };
+  return { lossSum, count: sides / 2, probs, perSequence };
 }
 
 /** dlogits (B·T, 2) assigned: dloss/2 · (softmax − onehot(gold)) over each trained side's positions, else 0. */
@@ -75,3 +79,34 @@ export function spanLossBackward(
       for (let t = 0; t < T; t++) dlogits[(b * T + t) * 2 + side] = (dloss / 2) * (probs[(b * 2 + side) * T + t] - (t === gold ? 1 : 0));
     }
 }
+
+export interface TaskTargets {
+  targets?: Float64Array | null; // (B) regression
+  starts?: Int32Array | null; // (B) span
+  ends?: Int32Array | null;
+}
+
+/**
+ * A task loss as every executor reports it: the sum and its count, and each sequence's loss on its first row of
+ * `nll` (N) so per-sequence sums read the same as cross-entropy's per-token NLL; `probs` is what backward needs.
+ */
+export function taskLossForward(loss: 'mse' | 'span', logits: Float64Array, B: number, T: number, t: TaskTargets) {
+  const nll = new Float64Array(B * T);
+  if (loss === 'mse') {
+    const target = t.targets!;
+    for (let b = 0; b < B; b++) if (!Number.isNaN(target[b])) nll[b * T] = (logits[b * T] - target[b]) ** 2;
+    const r = mseForward(logits, firstRows(B, T), target);
+    return { lossSum: r.lossSum, count: r.count, nll, probs: new Float64Array(0) };
+  }
+  const r = spanLossForward(logits, t.starts!, t.ends!, B, T);
+  r.perSequence.forEach((x, b) => (nll[b * T] = x));
+  return { lossSum: r.lossSum, count: r.count, nll, probs: r.probs };
+}
+
+/** dlogits assigned: d lossSum / d logits of a task loss, from taskLossForward's probs. */
+export function taskLossBackward(loss: 'mse' | 'span', dlogits: Float64Array, logits: Float64Array, probs: Float64Array, B: number, T: number, t: TaskTargets): void {
+  if (loss === 'mse') mseBackward(dlogits, logits, firstRows(B, T), t.targets!);
+  else spanLossBackward(dlogits, probs, t.starts!, t.ends!, B, T);
+}
+
+const firstRows = (B: number, T: number) => Int32Array.from({ length: B }, (_, b) => b * T);

@@ -31,6 +31,10 @@ export interface NativeBatch {
   mask: Uint8Array;
   segments?: Int32Array;
   positions: Int32Array; // (N) token positions (learned position tables)
+  tokenTypes: Int32Array; // (N) token types (token-type tables), zeros when the batch has none
+  targets?: Float32Array; // (B) regression targets (mse_loss), NaN = not trained
+  starts?: Int32Array; // (B) gold span starts / ends (span_loss)
+  ends?: Int32Array;
   cos?: Float32Array; // (N, HD)
   sin?: Float32Array;
   cosLocal?: Float32Array; // tables of rope steps marked local (Gemma 3 sliding layers)

@@ -6,12 +6,13 @@
 
 import type { Program } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
-import { dropoutMasks, validateBatch } from '../../batch-inputs.ts';
+import { checkBatchFits, dropoutMasks, validateBatch } from '../../batch-inputs.ts';
+import { taskCounts } from '../../ops/task-loss.ts';
 import { positionsFromMask, ropeTables } from '../../ops/rope.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import { hashString } from '../../rng.ts';
 import { dynMap, isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
-import { cudaKernelGap, lowerProgram, type Plan } from '../plan/plan.ts';
+import { lowerProgram, type Plan } from '../plan/plan.ts';
 import { TrainableLayout } from '../../trainables.ts';
 import { loadAddon, type NativeAddon, type NativeBatch, type NativeSession } from './addon.ts';
 import { CudaOutOfMemoryError, estimateCudaMemory, heldAsNf4, oomAdvice, type MemoryOptions } from './memory.ts';
@@ -44,10 +45,14 @@ export class CudaTrainingSession implements TrainingSession {
   private readonly memory: MemoryOptions;
   private step = 0;
   private micro = 0;
+  /** Rows of the token embedding table. */
+  private readonly vocabulary: number;
   private tokensSinceUpdate = 0;
 
   private constructor(readonly program: Program, private readonly native: NativeSession, readonly options: CudaSessionOptions, plans: Plan[], memory: MemoryOptions) {
     this.layout = new TrainableLayout(program);
+    const embedding = program.nodes.find((n) => n.op === 'embedding');
+    this.vocabulary = (embedding && program.params.find((d) => d.name === embedding.weight)?.shape[0]) ?? program.vocab;
     this.total = this.layout.total;
     this.plans = plans;
     this.memory = memory;
@@ -66,8 +71,6 @@ export class CudaTrainingSession implements TrainingSession {
     if (!addon.CudaSession || !probe.available) throw new Error(`CUDA session: ${probe.reason || 'no usable CUDA device'}`);
     const dtype = o.dtype ?? 'bf16';
     const memory: MemoryOptions = { dtype, capacityTokens: o.capacityTokens, qlora: o.qlora ?? false, checkpointing: o.checkpointing ?? false, chunkRows: o.chunkRows };
-    const gap = cudaKernelGap(p);
-    if (gap) throw new Error(gap);
     const plans = (['train', 'eval', 'logits'] as const).map((mode) => lowerProgram(p, { mode, checkpointing: memory.checkpointing, chunkRows: o.chunkRows }));
     const layout = new TrainableLayout(p);
     const decay = layout.noDecayMask().map((x) => 1 - x);
@@ -117,22 +120,27 @@ export class CudaTrainingSession implements TrainingSession {
     const N = b.B * b.T;
     if (N > this.options.capacityTokens)
       throw new Error(`CUDA session: a micro-batch of ${b.B} × ${b.T} = ${N} tokens exceeds the session's capacity of ${this.options.capacityTokens}; create the session with the largest batch × sequence length`);
-    // the kernels trust ids and labels: check them here, as the reference ops do
+    // the kernels trust ids and labels: check them here, as the reference ops do (ids against the embedding
+    // table's rows, which are the vocabulary's; labels against the logits' width, a classifier's labels; a task
+    // loss reads its targets instead)
+    const words = this.vocabulary;
     for (let i = 0; i < N; i++) {
       const id = b.inputIds[i];
-      if (id < 0 || id >= p.vocab) throw new Error(`embedding: token id ${id} at position ${i} is outside the vocabulary [0, ${p.vocab})`);
+      if (id < 0 || id >= words) throw new Error(`embedding: token id ${id} at position ${i} is outside the vocabulary [0, ${words})`);
       const y = b.labels[i];
-      if (y !== IGNORE_INDEX && (y < 0 || y >= p.vocab)) throw new Error(`cross-entropy: label ${y} at row ${i} is outside [0, ${p.vocab}) and is not ${IGNORE_INDEX}`);
+      if (!p.loss && y !== IGNORE_INDEX && (y < 0 || y >= p.vocab)) throw new Error(`cross-entropy: label ${y} at row ${i} is outside [0, ${p.vocab}) and is not ${IGNORE_INDEX}`);
     }
     const positions = positionsFromMask(b.attentionMask, b.B, b.T, b.segmentIds);
-    if (p.maxPositions !== undefined)
-      for (let i = 0; i < N; i++)
-        if (positions[i] >= p.maxPositions)
-          throw new Error(`batch: position ${positions[i]} (row ${Math.floor(i / b.T)}) is past the model's ${p.maxPositions} learned positions; use a shorter max_seq_length`);
+    const tokenTypes = checkBatchFits(p, b, positions);
     const out: NativeBatch = {
-      B: b.B, T: b.T, V: p.vocab, ids: b.inputIds, labels: b.labels, mask: b.attentionMask, segments: b.segmentIds, positions,
+      B: b.B, T: b.T, V: p.vocab, ids: b.inputIds, labels: b.labels, mask: b.attentionMask, segments: b.segmentIds, positions, tokenTypes,
       headDim: p.rope?.headDim ?? 0, dropoutSeed: hashString(key, dropoutSeed ?? this.options.seed),
     };
+    if (p.loss === 'mse') out.targets = Float32Array.from(b.regressionTargets!); // NaN (not trained) stays NaN
+    if (p.loss === 'span') {
+      out.starts = b.spanStarts;
+      out.ends = b.spanEnds;
+    }
     if (p.rope) {
       const t = ropeTables(p.rope, positions);
       out.cos = Float32Array.from(t.cos);
@@ -175,11 +183,15 @@ export class CudaTrainingSession implements TrainingSession {
     const { nll } = await this.run('train', nb);
     let lossSum = 0;
     let tokens = 0;
-    for (let i = 0; i < nll.length; i++)
-      if (batch.labels[i] !== IGNORE_INDEX) {
-        lossSum += nll[i];
-        tokens++;
-      }
+    if (this.program.loss) {
+      for (const x of nll) lossSum += x; // 0 but on each sequence's first row
+      tokens = this.taskCounts(batch).reduce((a, c) => a + c, 0);
+    } else
+      for (let i = 0; i < nll.length; i++)
+        if (batch.labels[i] !== IGNORE_INDEX) {
+          lossSum += nll[i];
+          tokens++;
+        }
     this.micro++;
     this.tokensSinceUpdate += tokens;
     return { lossSum, tokens };
@@ -201,13 +213,24 @@ export class CudaTrainingSession implements TrainingSession {
 
   async evaluate(batch: Batch): Promise<EvalResult> {
     const { nll } = await this.run('eval', this.nativeBatch(batch, null, 'eval'));
-    return perSequence(batch, nll);
+    return this.perSequence(batch, nll);
+  }
+
+  /** What each sequence adds to a task loss's count (ops/task-loss.ts), as the CPU executor counts it. */
+  private taskCounts(b: Batch): Float64Array {
+    return taskCounts(this.program.loss!, b.B, b.T, { targets: b.regressionTargets, starts: b.spanStarts, ends: b.spanEnds });
+  }
+
+  private perSequence(b: Batch, nll: Float32Array): EvalResult {
+    if (!this.program.loss) return perSequence(b, nll);
+    // a task loss puts each sequence's loss on its first row
+    return { nllPerSequence: Float64Array.from({ length: b.B }, (_, i) => nll[i * b.T]), tokensPerSequence: Int32Array.from(this.taskCounts(b), (c) => (c > 0 ? 1 : 0)) };
   }
 
   /** Logits (B·T, V) as float32 and per-sequence NLL, for parity tests and generation-free inspection. */
   async forward(batch: Batch): Promise<{ logits: Float32Array; nllPerSequence: Float64Array }> {
     const { nll, logits } = await this.run('logits', this.nativeBatch(batch, null, 'logits'));
-    return { logits: logits!, nllPerSequence: perSequence(batch, nll).nllPerSequence };
+    return { logits: logits!, nllPerSequence: this.perSequence(batch, nll).nllPerSequence };
   }
 
   /** The accumulated (un-averaged) gradient of each trainable, keyed by PEFT name. For tests. */

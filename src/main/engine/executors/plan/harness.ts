@@ -18,6 +18,7 @@ import { crossEntropyBackward, crossEntropyForward } from '../../ops/cross-entro
 import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
+import { taskLossBackward, taskLossForward } from '../../ops/task-loss.ts';
 import { stepIO, trainableOffsets, type LoraRef, type Plan, type Step } from './plan.ts';
 
 export interface HarnessBatch {
@@ -29,6 +30,9 @@ export interface HarnessBatch {
   segments?: Int32Array;
   positions: Int32Array; // (N) token positions (learned position tables)
   tokenTypes?: Int32Array; // (N) token types (token-type tables); absent = 0
+  regressionTargets?: Float64Array | null; // (B) mse_loss
+  spanStarts?: Int32Array | null; // (B) span_loss
+  spanEnds?: Int32Array | null;
   cos: Float64Array | null; // (N, HD)
   sin: Float64Array | null;
   cosLocal?: Float64Array | null; // tables of rope nodes marked local
@@ -208,7 +212,7 @@ export class PlanHarness {
           const rows = Math.min(s.chunkRows, N - r0);
           const xc = x.subarray(r0 * s.inF, (r0 + rows) * s.inF);
           const raw = new Float64Array(rows * s.V);
-          linearForward(raw, xc, W, null, null, rows, s.inF, s.V);
+          linearForward(raw, xc, W, s.bias ? w(s.bias) : null, null, rows, s.inF, s.V);
           let logits = raw;
           if (s.softcap) softcapForward((logits = new Float64Array(raw.length)), raw, raw.length, s.softcap);
           const labels = b.labels.subarray(r0, r0 + rows);
@@ -229,6 +233,17 @@ export class PlanHarness {
       case 'cross_entropy':
         view(s.nll).set(crossEntropyForward(view(s.logits), b.labels, N, s.V).nll);
         return;
+      case 'mse_loss':
+      case 'span_loss': {
+        const loss = s.kind === 'mse_loss' ? 'mse' : 'span';
+        const targets = { targets: b.regressionTargets, starts: b.spanStarts, ends: b.spanEnds };
+        if (loss === 'mse' ? !targets.targets : !targets.starts || !targets.ends) throw new Error(`plan harness: ${s.kind} without the batch's ${loss === 'mse' ? 'regressionTargets' : 'spanStarts/spanEnds'}`);
+        const logits = view(s.logits);
+        const r = taskLossForward(loss, logits, b.B, b.T, targets);
+        view(s.nll).set(r.nll);
+        if (s.dlogits !== null) taskLossBackward(loss, view(s.dlogits), logits, r.probs, b.B, b.T, targets);
+        return;
+      }
       case 'rmsnorm_bwd': {
         const x = view(s.x);
         rmsnormBackward(view(s.dx), null, view(s.dout), x, w(s.weight), view(s.rstd), x.length / s.width, s.width, s.plusOne);

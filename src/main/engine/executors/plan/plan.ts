@@ -44,14 +44,17 @@ export interface LowerOptions {
   chunkRows?: number;
 }
 
-/** The LM head the loss is fused with: the last linear, optionally followed by soft-capping (Gemma). */
+/**
+ * The head the cross-entropy is fused with: the last linear (an LM head, or a classifier with its bias),
+ * optionally followed by soft-capping (Gemma). Task losses (Program.loss) are not fused: they read the logits.
+ */
 export function headOf(p: Program): { idx: number; head: OpNode & { op: 'linear' }; softcap: number; fused: number } {
   const last = p.nodes[p.nodes.length - 1];
   const capped = last?.op === 'softcap' ? last : null;
   const idx = p.nodes.length - (capped ? 2 : 1);
   const head = p.nodes[idx];
-  if (!head || head.op !== 'linear' || head.lora || head.bias || (capped ? capped.x !== head.out || capped.out !== p.logits : head.out !== p.logits))
-    throw new Error(`CUDA executor: the program must end with a plain linear LM head (no LoRA, no bias), optionally soft-capped, producing ${p.logits}`);
+  if (!head || head.op !== 'linear' || head.lora || (capped ? capped.x !== head.out || capped.out !== p.logits : head.out !== p.logits))
+    throw new Error(`CUDA executor: the program must end with a plain linear head (no LoRA), optionally soft-capped, producing ${p.logits}`);
   return { idx, head, softcap: capped ? capped.cap : 0, fused: p.nodes.length - idx };
 }
 
@@ -61,29 +64,13 @@ export function checkSupported(p: Program): void {
   const loraParams = new Set(p.nodes.flatMap((n) => (n.op === 'linear' && n.lora ? [n.lora.A, n.lora.B] : [])));
   for (const d of p.params)
     if (d.trainable && !loraParams.has(d.name))
-      throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix; it trains LoRA A/B only (bias "none"). Use the CPU executor for bias="all"/"lora_only" or full fine-tuning.`);
-  if (p.loss) throw new Error(`CUDA executor: a task head's ${p.loss} loss is not lowered yet; use the CPU executor`);
-  headOf(p); // throws unless the program ends in a plain LM head [+ soft-capping]
+      throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix; it trains LoRA A/B only (bias "none", no modules_to_save). Use the CPU executor for bias="all"/"lora_only", trained heads or full fine-tuning.`);
+  if (!p.loss) headOf(p); // throws unless the program ends in a plain linear head [+ soft-capping]
   for (const n of p.nodes) {
     if (n.op === 'linear' && n.lora && n.lora.r > 64) throw new Error(`CUDA executor: LoRA rank ${n.lora.r} on ${n.module} is above the supported 64`);
     if (n.op === 'attention' && n.HD > 256) throw new Error(`CUDA executor: head_dim ${n.HD} is above the supported 256`);
     if (n.op === 'embedding' && !paramNames.has(n.weight)) throw new Error(`CUDA executor: embedding weight ${n.weight} is not a param`);
   }
-}
-
-/**
- * Why the CUDA addon cannot run a program's plan although the plan (and its float64 harness) can: ops whose
- * kernels are not written yet. Null when every step has its kernel.
- */
-export function cudaKernelGap(p: Program): string | null {
-  for (const n of p.nodes) {
-    if (n.op === 'attention' && n.causal === false) return `CUDA executor: bidirectional attention (${n.out}, an encoder) has no CUDA kernel yet; use the CPU executor`;
-    if (n.op === 'gelu_erf') return `CUDA executor: exact (erf) GELU (${n.out}) has no CUDA kernel yet; use the CPU executor`;
-    if (n.op === 'first_token') return `CUDA executor: first-token pooling (${n.out}) has no CUDA kernel yet; use the CPU executor`;
-    if (n.op === 'token_type_embedding') return `CUDA executor: token-type embeddings (${n.weight}) have no CUDA kernel yet; use the CPU executor`;
-    if (n.op === 'position_embedding' && n.offset) return `CUDA executor: offset position ids (${n.weight}, RoBERTa) have no CUDA kernel yet; use the CPU executor`;
-  }
-  return null;
 }
 
 export function lowerProgram(p: Program, o: LowerOptions): Plan {
@@ -102,7 +89,9 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   const train = o.mode === 'train';
   const checkpointing = train && (o.checkpointing ?? false);
   const chunkRows = o.chunkRows ?? 1024;
-  const { idx: headIdx, head, softcap } = headOf(p);
+  // cross-entropy fuses the head with the loss (the walk starts at the head's input); a task loss reads the logits
+  const fused = p.loss ? null : headOf(p);
+  const headIdx = fused ? fused.idx : p.nodes.length;
   const width = (name: string) => {
     const w = p.widths.get(name);
     if (w === undefined) throw new Error(`CUDA lowering: activation ${name} has no declared width`);
@@ -133,7 +122,7 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   };
 
   const grad = new Map<string, number>(); // activation name → its gradient tensor
-  const walk = backwardWalk(p, { root: train ? head.x : null, before: headIdx, checkpointing });
+  const walk = backwardWalk(p, { root: train ? (fused ? fused.head.x : p.logits) : null, before: headIdx, checkpointing });
   const wants = (name: string) => train && walk.wantsActivation(name);
   /** Where a backward step writes the gradient of `name`: the gradient itself if first, else a temp then accumulate. */
   const gradOut = (name: string): GradTarget => {
@@ -165,16 +154,21 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
     if (idx >= headIdx && o.mode !== 'logits') return; // the head (and its soft-capping) is fused with the loss below
     emitForward(n, idx, 'forward');
   });
-  if (o.mode === 'logits') {
-    const nll = newTensor('nll', 'f32', 1);
-    steps.push({ kind: 'cross_entropy', logits: get(p.logits), V: p.vocab, nll });
-    return finish({ mode: o.mode, tensors, steps, nll, logits: get(p.logits), loraModules, checkpointing: false });
-  }
   const nll = newTensor('nll', 'f32', 1);
-  const headDx = wants(head.x) ? newTensor(`grad:${head.x}`, 'act', width(head.x)) : null;
-  if (headDx !== null) grad.set(head.x, headDx);
-  steps.push({ kind: 'lm_head_loss', x: get(head.x), weight: head.weight, inF: head.inF, V: p.vocab, nll, dx: headDx, chunkRows, softcap });
-  if (!train) return finish({ mode: o.mode, tensors, steps, nll, logits: null, loraModules, checkpointing: false });
+  if (p.loss) {
+    const dlogits = wants(p.logits) ? newTensor(`grad:${p.logits}`, 'act', width(p.logits)) : null;
+    if (dlogits !== null) grad.set(p.logits, dlogits);
+    steps.push({ kind: p.loss === 'mse' ? 'mse_loss' : 'span_loss', logits: get(p.logits), nll, dlogits });
+  } else if (o.mode === 'logits') {
+    steps.push({ kind: 'cross_entropy', logits: get(p.logits), V: p.vocab, nll });
+  } else {
+    const { head, softcap } = fused!;
+    const headDx = wants(head.x) ? newTensor(`grad:${head.x}`, 'act', width(head.x)) : null;
+    if (headDx !== null) grad.set(head.x, headDx);
+    steps.push({ kind: 'lm_head_loss', x: get(head.x), weight: head.weight, bias: head.bias, inF: head.inF, V: p.vocab, nll, dx: headDx, chunkRows, softcap });
+  }
+  const logits = o.mode === 'logits' ? get(p.logits) : null;
+  if (!train) return finish({ mode: o.mode, tensors, steps, nll, logits, loraModules, checkpointing: false });
 
   // ---- backward: autodiff's reverse walk; gradients summed where an activation fans out
   for (const visit of walk.visits) {

@@ -25,9 +25,9 @@ export interface LoraRef {
 
 export type Step =
   | { kind: 'embedding'; weight: string; out: number; width: number; scale: number }
-  /** Rows picked by token positions + offset (RoBERTa; the CUDA kernel reads no offset yet: cudaKernelGap refuses ≠ 0). */
+  /** Rows picked by token positions + offset (RoBERTa's padding_idx + 1). */
   | { kind: 'position_embedding'; weight: string; out: number; width: number; offset: number }
-  /** Rows picked by token types: replayed by the harness; its CUDA kernel is not written (cudaKernelGap refuses). */
+  /** Rows picked by token types (the batch's tokenTypeIds, 0 when absent). */
   | { kind: 'token_type_embedding'; weight: string; out: number; width: number }
   | { kind: 'slice'; x: number; out: number; start: number; width: number; inWidth: number } // columns of x
   | { kind: 'rmsnorm'; x: number; weight: string; out: number; rstd: number; width: number; eps: number; plusOne: boolean }
@@ -35,20 +35,27 @@ export type Step =
   | { kind: 'dropout_mask'; out: number; module: number; keepProb: number; width: number }
   | { kind: 'linear'; x: number; out: number; weight: string; bias: string | null; inF: number; outF: number; lora: LoraRef | null }
   | { kind: 'rope'; x: number; out: number; heads: number; headDim: number; local: boolean }
-  /** causal false = bidirectional (encoders): the CUDA kernel does not read it yet (plan.ts cudaKernelGap refuses). */
+  /** causal false = bidirectional (encoders): every real key of the sequence is visible. */
   | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number; scale: number; causal: boolean }
   | { kind: 'swiglu'; gate: number; up: number; out: number; width: number }
   | { kind: 'geglu'; gate: number; up: number; out: number; width: number }
   | { kind: 'gelu'; x: number; out: number; width: number }
-  /** Exact (erf) GELU: replayed by the harness; its CUDA kernel is not written (plan.ts cudaKernelGap refuses). */
+  /** Exact (erf) GELU (BERT's "gelu"). */
   | { kind: 'gelu_erf'; x: number; out: number; width: number }
   | { kind: 'softcap'; x: number; out: number; width: number; cap: number }
   | { kind: 'add'; a: number; b: number; out: number; width: number }
-  /** First-token pooling: replayed by the harness; its CUDA kernel is not written (cudaKernelGap refuses). */
+  /** First-token pooling: every row of a sequence gets its first row; backward sums into the first row. */
   | { kind: 'first_token'; x: number; out: number; width: number }
   | { kind: 'first_token_bwd'; dout: number; dx: number; width: number }
-  /** Final linear [+ soft-capping] + cross-entropy in row chunks; never holds more than chunkRows × V logits. */
-  | { kind: 'lm_head_loss'; x: number; weight: string; inF: number; V: number; nll: number; dx: number | null; chunkRows: number; softcap: number }
+  /** Final linear [+ bias] [+ soft-capping] + cross-entropy in row chunks; never holds more than chunkRows × V logits. */
+  | { kind: 'lm_head_loss'; x: number; weight: string; bias: string | null; inF: number; V: number; nll: number; dx: number | null; chunkRows: number; softcap: number }
+  /**
+   * Task-head losses over the program's logits (ops/task-loss.ts): regression MSE on each sequence's first row
+   * (logits width 1, the batch's regression targets) and extractive-QA span loss (width 2, start/end positions).
+   * nll gets each sequence's loss on its first row; dlogits (train) the summed loss's gradient.
+   */
+  | { kind: 'mse_loss'; logits: number; nll: number; dlogits: number | null }
+  | { kind: 'span_loss'; logits: number; nll: number; dlogits: number | null }
   | { kind: 'cross_entropy'; logits: number; V: number; nll: number } // logits mode only: no gradient
   | { kind: 'rmsnorm_bwd'; dout: number; x: number; weight: string; rstd: number; dx: number; width: number; plusOne: boolean }
   | { kind: 'layernorm_bwd'; dout: number; x: number; weight: string; mean: number; rstd: number; dx: number; width: number }
@@ -103,6 +110,8 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   first_token_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
   lm_head_loss: (s) => ({ reads: [s.x], writes: r(s.nll, s.dx) }), // dx assigned: it is always x's first gradient
   cross_entropy: (s) => ({ reads: [s.logits], writes: [s.nll] }),
+  mse_loss: (s) => ({ reads: [s.logits], writes: r(s.nll, s.dlogits) }),
+  span_loss: (s) => ({ reads: [s.logits], writes: r(s.nll, s.dlogits) }),
   rmsnorm_bwd: (s) => ({ reads: [s.dout, s.x, s.rstd], writes: [s.dx] }),
   layernorm_bwd: (s) => ({ reads: [s.dout, s.x, s.mean, s.rstd], writes: [s.dx] }),
   linear_bwd: (s) => ({ reads: r(s.dout, s.x, s.lora?.keep ?? null, s.lora?.h ?? null, s.dxAccumulate ? s.dx : null), writes: r(s.dx, s.lora?.dh ?? null) }),

@@ -1,0 +1,139 @@
+// The CPU executor's decoding side: the decode graph (decode-graph.ts, a mode of the ONNX lowering with a KV cache
+// and adapters as inputs) on onnxruntime-node behind the executor-neutral DecodeSession. The feeds of one step are
+// assembled here: token ids, rope tables or position ids at positions P…P+T−1, the causal (+ window) bias over the
+// P + T keys, the past K/V, and the stacked adapters.
+
+import type { Program } from '../../../model/ir.ts';
+import type { DecodeSession, KvCache, StackedAdapters } from '../../session.ts';
+import { ropeTables } from '../../ops/rope.ts';
+import { MASK_BIAS } from '../../ops/attention.ts';
+import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
+import type { Elem } from './builder.ts';
+import { biasInputName, POSITION_IDS } from './graphs.ts';
+import {
+  buildDecodeGraph,
+  loraInputNames,
+  pastKName,
+  pastVName,
+  presentKName,
+  presentVName,
+  type DecodeGraphInfo,
+} from './decode-graph.ts';
+import { OrtGraph, type FeedTensor } from './ort.ts';
+import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
+
+type Vec = Float32Array | Float64Array;
+
+export interface OnnxDecodeOptions {
+  program: Program; // the base program; LoRA branches, if any, are ignored: adapters are inputs
+  /** Base weights by param name; NF4 tensors for the params a QLoRA program marks quantized. */
+  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+  elem?: Elem;
+  threads?: number;
+  /** Which linear modules accept adapters (default: every linear but the output head). */
+  adapterModules?: (module: string) => boolean;
+}
+
+export class OnnxDecodeSession implements DecodeSession {
+  private constructor(
+    readonly program: Program,
+    readonly elem: Elem,
+    private readonly info: DecodeGraphInfo,
+    private readonly graph: OrtGraph,
+  ) {}
+
+  static async create(o: OnnxDecodeOptions): Promise<OnnxDecodeSession> {
+    const elem = o.elem ?? 'float32';
+    for (const d of o.program.params) {
+      if (d.init) continue;
+      const w = o.weights.get(d.name);
+      const size = d.shape.reduce((a, b) => a * b, 1);
+      if (!w) throw new Error(`generation: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
+      if (!isNf4(w) && w.length !== size)
+        throw new Error(
+          `generation: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`,
+        );
+    }
+    const info = buildDecodeGraph(o.program, {
+      elem,
+      weight: (n) => o.weights.get(n)!,
+      adapterModules: o.adapterModules,
+    });
+    // float64 graphs skip ORT's fusions (several fused kernels exist for float32 only), as the training session does
+    const graph = await OrtGraph.create(info.model, {
+      threads: o.threads,
+      optimization: elem === 'float64' ? 'basic' : 'all',
+    });
+    return new OnnxDecodeSession(o.program, elem, info, graph);
+  }
+
+  get layers() {
+    return this.info.layers;
+  }
+  get adapterModules() {
+    return this.info.adapterModules;
+  }
+
+  private vec(n: number | ArrayLike<number>): Vec {
+    if (typeof n === 'number') return this.elem === 'float64' ? new Float64Array(n) : new Float32Array(n);
+    return this.elem === 'float64' ? Float64Array.from(n) : Float32Array.from(n);
+  }
+
+  async forward(cache: KvCache, ids: ArrayLike<number>, adapters: StackedAdapters): Promise<Vec> {
+    const T = ids.length;
+    const P = cache.length;
+    const feeds: Record<string, FeedTensor> = {};
+    for (const { module, inF, outF } of this.info.adapterModules) {
+      const a = adapters.get(module);
+      if (!a) throw new Error(`generation: no adapter inputs for ${module}`);
+      const names = loraInputNames(module);
+      feeds[names.A] = { data: a.A, dims: [a.R, inF] };
+      feeds[names.B] = { data: a.B, dims: [outF, a.R] };
+      feeds[names.s] = { data: a.s, dims: [a.R] };
+    }
+    feeds.input_ids = { data: BigInt64Array.from(Array.from(ids), (x) => BigInt(x)), dims: [1, T] };
+    const positions = Int32Array.from({ length: T }, (_, i) => P + i);
+    for (const [rope, suffix] of [
+      [this.program.rope, ''],
+      [this.program.ropeLocal, '_local'],
+    ] as const) {
+      if (!rope) continue;
+      const { cos, sin } = ropeTables(rope, positions);
+      feeds[`rope_cos${suffix}`] = { data: this.vec(cos), dims: [T, rope.headDim] };
+      feeds[`rope_sin${suffix}`] = { data: this.vec(sin), dims: [T, rope.headDim] };
+    }
+    // the NF4 lowering reads a uint8 0xFF scalar as an input (a constant would be folded into a dequantized copy)
+    if (this.program.params.some((d) => d.quant === 'nf4'))
+      feeds[NF4_BYTE_MASK_INPUT] = { data: Uint8Array.of(0xff), dims: [] };
+    if (this.info.usesPositions)
+      feeds[POSITION_IDS] = { data: BigInt64Array.from(positions, (x) => BigInt(x)), dims: [T] };
+    const G = this.info.G;
+    const L = P + T;
+    for (const window of this.info.windows) {
+      // query i (absolute position P+i) sees keys j ≤ P+i, and within the window when there is one
+      const bias = this.vec(G * T * L);
+      for (let gi = 0; gi < G; gi++)
+        for (let i = 0; i < T; i++)
+          for (let j = 0; j < L; j++) {
+            const ok = j <= P + i && (window === null || P + i - j < window);
+            bias[(gi * T + i) * L + j] = ok ? 0 : MASK_BIAS;
+          }
+      feeds[biasInputName(window)] = { data: bias, dims: [1, 1, G * T, L] };
+    }
+    this.info.layers.forEach((l, i) => {
+      feeds[pastKName(i)] = { data: cache.k[i], dims: [1, l.NKV, P, l.HD] };
+      feeds[pastVName(i)] = { data: cache.v[i], dims: [1, l.NKV, P, l.HD] };
+    });
+    const out = await this.graph.run(feeds);
+    this.info.layers.forEach((_, i) => {
+      cache.k[i] = out[presentKName(i)].data as Vec;
+      cache.v[i] = out[presentVName(i)].data as Vec;
+    });
+    cache.length = L;
+    return out.logits.data as Vec;
+  }
+
+  async dispose(): Promise<void> {
+    await this.graph.release();
+  }
+}
