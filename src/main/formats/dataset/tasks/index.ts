@@ -1,0 +1,10 @@
+export {
+  readClassificationDataset,
+  labelsFromRows,
+  type ClassificationDataset,
+  type ClassificationExample,
+  type ClassificationLabels,
+  type ClassificationProblemType,
+  type ReadClassificationOptions,
+} from './classification.ts';
+export { readQaDataset, type QaDataset, type QaDatasetExample, type QaColumns } from './squad.ts';
