@@ -9,6 +9,9 @@ export interface LoraConfig {
   targetModules: string[] | string;
   bias: 'none' | 'all' | 'lora_only'; // bias
   useRslora: boolean; // use_rslora
+  /** modules_to_save: modules trained in full and saved beside the adapter (an encoder's task head). PEFT matches a
+   *  module whose name ends with an entry (a plain suffix: "classifier" also takes DistilBERT's pre_classifier). */
+  modulesToSave?: string[];
 }
 
 export const DEFAULT_LORA: LoraConfig = {

@@ -69,7 +69,14 @@ export function applyLora(base: Program, c: LoraConfig, resolved?: ResolvedTarge
     : matchTargetModules(linears, c);
   const perModule = new Map(resolved?.targets.map((t) => [t.module, t]) ?? []);
   for (const m of targeted) if (!linears.includes(m)) throw new Error(`LoRA target ${m} is not a linear layer of this ${base.family} program`);
-  const params = base.params.map((d) => ({ ...d, trainable: false }));
+  const saved = modulesToSaveParams(base, c.modulesToSave ?? []);
+  for (const m of [...targeted])
+    if (saved.modules.has(m)) {
+      targeted.delete(m); // trained in full already: an adapter on it would add nothing
+      warnings.push(`LoRA target ${m} is in modules_to_save (trained in full), so it gets no adapter`);
+    }
+  if (targeted.size === 0) throw new Error(`every LoRA target is in modules_to_save [${(c.modulesToSave ?? []).join(', ')}]; target layers of the encoder body`);
+  const params = base.params.map((d) => ({ ...d, trainable: saved.params.has(d.name) }));
   const byName = new Map(params.map((d) => [d.name, d]));
   const nodes = base.nodes.map((n) => {
     if (n.op !== 'linear') return n;
@@ -88,4 +95,34 @@ export function applyLora(base: Program, c: LoraConfig, resolved?: ResolvedTarge
     return { ...n, lora: { A, B, r, scale, dropout: c.dropout } };
   });
   return { program: { ...base, params, nodes }, warnings, targeted: [...targeted] };
+}
+
+/**
+ * The params of the modules PEFT's modules_to_save wraps: a module (a param's path without its last part, or any
+ * container above it) whose name ends with an entry, as PEFT's _set_trainable matches (key.endswith(target)).
+ * Their weights and biases train in full and are saved under base_model.model.<name>. An entry that matches no
+ * module is an error naming the modules the program has.
+ */
+export function modulesToSaveParams(p: Program, entries: readonly string[]): { params: Set<string>; modules: Set<string> } {
+  const params = new Set<string>();
+  const modules = new Set<string>();
+  const hits = new Set<string>();
+  for (const d of p.params) {
+    const parts = d.name.split('.');
+    for (let i = 1; i < parts.length; i++) {
+      const module = parts.slice(0, i).join('.');
+      const entry = entries.find((e) => module.endsWith(e));
+      if (!entry) continue;
+      hits.add(entry);
+      params.add(d.name);
+      for (const n of p.nodes) if (n.op === 'linear' && (n.module === module || n.module.startsWith(`${module}.`))) modules.add(n.module);
+      break;
+    }
+  }
+  const missed = entries.filter((e) => !hits.has(e));
+  if (missed.length && hits.size === 0) {
+    const some = [...new Set(p.nodes.flatMap((n) => (n.op === 'linear' ? [n.module.split('.').pop()!] : [])))].join(', ');
+    throw new Error(`modules_to_save [${entries.join(', ')}] match no module of this ${p.family} model; its modules include: ${some}`);
+  }
+  return { params, modules };
 }

@@ -16,6 +16,8 @@ export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const TRAINING_TEMPLATE = 'training_template.json';
 export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+/** An encoder adapter's task model (class and labels), which PEFT's files do not record: ours, beside them. */
+export const TASK_HEAD_FILE = 'task_head.json';
 export const PEFT_PREFIX = 'base_model.model.';
 
 export class AdapterError extends Error {
@@ -48,6 +50,35 @@ export interface LoraAdapter {
   /** Other saved tensors (trained biases, modules_to_save copies), by their saved key. */
   extra: Map<string, { shape: number[]; data: Float32Array }>;
   trainingTemplate: TrainingTemplate | null;
+  /** Encoders (task_type SEQ_CLS / QUESTION_ANS): the task model the adapter's head belongs to. */
+  taskHead?: TaskHead | null;
+}
+
+/** The task model of an encoder adapter: its class, and for classification the labels by id. */
+export interface TaskHead {
+  architecture: string; // e.g. DistilBertForSequenceClassification
+  id2label: Record<string, string> | null;
+  problemType: 'single_label_classification' | 'regression' | null;
+}
+
+function parseTaskHead(text: string, file: string): TaskHead {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new AdapterError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const known = new Set(['format', 'architecture', 'id2label', 'problem_type']);
+  const unknown = Object.keys(o ?? {}).filter((k) => !known.has(k));
+  if (!o || typeof o !== 'object' || o.format !== 'lora-studio.task-head/1') throw new AdapterError(`${file}: "format" must be "lora-studio.task-head/1"`);
+  if (unknown.length) throw new AdapterError(`${file}: unknown field "${unknown[0]}" (expected format, architecture, id2label, problem_type)`);
+  if (typeof o.architecture !== 'string') throw new AdapterError(`${file}: "architecture" must be a class name such as BertForSequenceClassification`);
+  const id2label = o.id2label ?? null;
+  if (id2label !== null && (typeof id2label !== 'object' || Array.isArray(id2label) || Object.values(id2label).some((v) => typeof v !== 'string')))
+    throw new AdapterError(`${file}: "id2label" must map label ids to names, or be null`);
+  const pt = o.problem_type ?? null;
+  if (pt !== null && pt !== 'single_label_classification' && pt !== 'regression') throw new AdapterError(`${file}: "problem_type" must be single_label_classification, regression or null`);
+  return { architecture: o.architecture, id2label: id2label as Record<string, string> | null, problemType: pt };
 }
 
 export function loraKeys(module: string): { a: string; b: string } {
@@ -104,7 +135,8 @@ export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAd
       } else if (/lora_embedding_|lora_magnitude_vector|lora_[AB]\.[^.]+\.weight$/.test(key) && !key.endsWith('.default.weight')) {
         unsupported.push(key);
       } else if (key.startsWith(PEFT_PREFIX)) {
-        extra.set(key, { shape: info.shape, data: await st.readFloat32(key) });
+        // PEFT before 0.14 saved modules_to_save copies as <module>.modules_to_save.<param> (adapter name removed)
+        extra.set(key.replace('.modules_to_save.', '.'), { shape: info.shape, data: await st.readFloat32(key) });
       } else {
         unsupported.push(key);
       }
@@ -153,7 +185,8 @@ export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAd
   } else if (files.includes(CHAT_TEMPLATE_FILE)) {
     trainingTemplate = { template: { type: 'chat' }, chatTemplate: await readFile(join(dir, CHAT_TEMPLATE_FILE), 'utf8') };
   }
-  return { config, layers, extra, trainingTemplate };
+  const taskHead = files.includes(TASK_HEAD_FILE) ? parseTaskHead(await readFile(join(dir, TASK_HEAD_FILE), 'utf8'), join(dir, TASK_HEAD_FILE)) : null;
+  return { config, layers, extra, trainingTemplate, taskHead };
 }
 
 export interface WriteAdapterOptions {
@@ -179,6 +212,11 @@ export async function writeAdapter(dir: string, adapter: LoraAdapter, options: W
   await writeSafetensors(join(dir, ADAPTER_WEIGHTS), tensors, { metadata: { format: 'pt' } });
   await atomicWrite(join(dir, ADAPTER_CONFIG), serializeLoraConfig(adapter.config));
   const files = [ADAPTER_CONFIG, ADAPTER_WEIGHTS];
+  if (adapter.taskHead) {
+    const { architecture, id2label, problemType } = adapter.taskHead;
+    await atomicWrite(join(dir, TASK_HEAD_FILE), JSON.stringify({ format: 'lora-studio.task-head/1', architecture, id2label, problem_type: problemType }, null, 2) + '\n');
+    files.push(TASK_HEAD_FILE);
+  }
   if (adapter.trainingTemplate) {
     const body = { format: 'lora-studio.training-template/1', template: adapter.trainingTemplate.template, chat_template: adapter.trainingTemplate.chatTemplate };
     await atomicWrite(join(dir, TRAINING_TEMPLATE), JSON.stringify(body, null, 2) + '\n');

@@ -39,6 +39,20 @@ export class LoraConfigError extends Error {
   }
 }
 
+/** PEFT's task types the studio trains: decoders' language modelling, encoders' sequence classification and QA. */
+export const PEFT_TASK_TYPES = ['CAUSAL_LM', 'SEQ_CLS', 'QUESTION_ANS'] as const;
+
+/**
+ * The modules PEFT adds to modules_to_save for a task type (PeftModelForSequenceClassification: "classifier",
+ * "score"; PeftModelForQuestionAnswering: "qa_outputs"), after the user's own, as PEFT writes them back into
+ * adapter_config.json.
+ */
+export function peftModulesToSave(taskType: string | null, own: readonly string[] = []): string[] | null {
+  const heads = taskType === 'SEQ_CLS' ? ['classifier', 'score'] : taskType === 'QUESTION_ANS' ? ['qa_outputs'] : [];
+  const all = [...own, ...heads.filter((h) => !own.includes(h))];
+  return all.length ? all : null;
+}
+
 /** PEFT's defaults (LoraConfig dataclass), with task_type CAUSAL_LM for our models. */
 export function defaultLoraConfig(overrides: Partial<LoraConfig> = {}): LoraConfig {
   return {
@@ -125,8 +139,8 @@ export function parseLoraConfig(raw: unknown, file = 'adapter_config.json'): Lor
   const o = raw as Record<string, unknown>;
   const peftType = o.peft_type ?? 'LORA';
   if (peftType !== 'LORA') throw new LoraConfigError(`${file}: peft_type "${String(peftType)}" is not supported (only LORA)`);
-  if (o.task_type !== undefined && o.task_type !== null && o.task_type !== 'CAUSAL_LM') {
-    throw new LoraConfigError(`${file}: task_type "${String(o.task_type)}" is not supported (only CAUSAL_LM)`);
+  if (o.task_type !== undefined && o.task_type !== null && !(PEFT_TASK_TYPES as readonly unknown[]).includes(o.task_type)) {
+    throw new LoraConfigError(`${file}: task_type "${String(o.task_type)}" is not supported (supported: ${PEFT_TASK_TYPES.join(', ')})`);
   }
   const num = (field: string, fallback: number, check: (n: number) => boolean, expected: string) => {
     const v = o[field];
