@@ -195,5 +195,15 @@ export function alignedNormalizer(config: ComponentConfig | null | undefined): (
   const Class = PER_UNIT[type];
   if (!Class) throw new UnsupportedTokenizerError(`normalizer "${type}" is not supported for encoder tasks`);
   const normalizer = new Class(config as never);
-  return (a) => mapUnits(a, (unit) => normalizer.normalize(unit));
+  // Units repeat endlessly in real text (letters, spaces): normalize each distinct one once.
+  const cache = new Map<string, string>();
+  const normalizeUnit = (unit: string): string => {
+    let out = cache.get(unit);
+    if (out === undefined) {
+      out = normalizer.normalize(unit);
+      if (cache.size < 65536) cache.set(unit, out);
+    }
+    return out;
+  };
+  return (a) => mapUnits(a, normalizeUnit);
 }
