@@ -86,11 +86,12 @@ const TRICKY = [
 ];
 const QUESTION = 'Where does she work?';
 
-let dirs: { bert: string; roberta: string; xlmr: string };
+let dirs: { bert: string; bertCased: string; roberta: string; xlmr: string };
 beforeAll(() => {
   const root = mkdtempSync(join(tmpdir(), 'encoder-tokenizer-'));
   dirs = {
     bert: writeBertTokenizer(join(root, 'bert')),
+    bertCased: writeBertTokenizer(join(root, 'bert-cased'), { cased: true }),
     roberta: writeRobertaTokenizer(join(root, 'roberta')),
     xlmr: writeXlmrTokenizer(join(root, 'xlmr')),
   };
@@ -201,6 +202,25 @@ describe('hand-worked: BERT uncased WordPiece', () => {
   });
 });
 
+describe('hand-worked: cased BERT (klue/bert-base style)', () => {
+  it('keeps case, accents and Hangul syllables; ## pieces of Korean words', () => {
+    const tok = EncoderTokenizer.load(dirs.bertCased);
+    const text = 'Café 한국어 서울에서 일해요 😀';
+    const t = tok.tokenize(text);
+    expect(t.tokens).toEqual(['Café', '한국', '##어', '서울', '##에서', '일', '##해요', '😀']);
+    expect(t.offsets.map(([s, e]) => text.slice(s, e))).toEqual([
+      'Café',
+      '한국',
+      '어',
+      '서울',
+      '에서',
+      '일',
+      '해요',
+      '😀',
+    ]);
+  });
+});
+
 describe('hand-worked: RoBERTa byte-level BPE', () => {
   it('offsets leave out the leading space (trim_offsets), specials <s> A </s></s> B </s>, no token types', () => {
     const tok = EncoderTokenizer.load(dirs.roberta);
@@ -246,7 +266,7 @@ describe('hand-worked: XLM-R style Unigram', () => {
 });
 
 describe('against the Rust tokenizers library and @huggingface/tokenizers', () => {
-  for (const name of ['bert', 'roberta', 'xlmr'] as const) {
+  for (const name of ['bert', 'bertCased', 'roberta', 'xlmr'] as const) {
     it(`${name}: ids, type ids, offsets and sequence ids of single texts and pairs`, async () => {
       const tok = EncoderTokenizer.load(dirs[name]);
       const rust = Rust.fromFile(join(dirs[name], 'tokenizer.json'));

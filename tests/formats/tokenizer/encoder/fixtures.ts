@@ -65,10 +65,29 @@ export const BERT_WORDS = [
   'year',
 ];
 
-export function writeBertTokenizer(dir: string): string {
+/** Cased, as klue/bert-base: no lower-casing, no accent stripping, so Hangul stays in syllables. */
+export const CASED_BERT_WORDS = [
+  'Hello',
+  'Seoul',
+  'She',
+  'The',
+  '한국',
+  '##어',
+  '서울',
+  '##에서',
+  '일',
+  '##해요',
+  'café',
+  'Café',
+  'naïve',
+  '😀',
+];
+
+export function writeBertTokenizer(dir: string, { cased = false }: { cased?: boolean } = {}): string {
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const vocab: Record<string, number> = {};
-  for (const t of [...specials, ...BERT_WORDS]) vocab[t] ??= Object.keys(vocab).length;
+  for (const t of [...specials, ...BERT_WORDS, ...(cased ? CASED_BERT_WORDS : [])])
+    vocab[t] ??= Object.keys(vocab).length;
   const json = {
     version: '1.0',
     truncation: null,
@@ -79,7 +98,7 @@ export function writeBertTokenizer(dir: string): string {
       clean_text: true,
       handle_chinese_chars: true,
       strip_accents: null,
-      lowercase: true,
+      lowercase: !cased,
     },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
@@ -111,7 +130,7 @@ export function writeBertTokenizer(dir: string): string {
     },
   };
   const config = {
-    do_lower_case: true,
+    do_lower_case: !cased,
     model_max_length: 512,
     cls_token: '[CLS]',
     sep_token: '[SEP]',
