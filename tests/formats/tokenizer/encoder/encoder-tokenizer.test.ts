@@ -13,6 +13,7 @@ import {
   windowRanges,
   type EncoderInput,
 } from '../../../../src/main/formats/tokenizer/encoder/encoder-tokenizer.ts';
+import { mulberry32 } from '../../../../src/main/formats/dataset/split.ts';
 import { writeBertTokenizer, writeRobertaTokenizer, writeXlmrTokenizer } from './fixtures.ts';
 
 interface RustEncoding {
@@ -318,6 +319,65 @@ describe('against the Rust tokenizers library and @huggingface/tokenizers', () =
         fromRust(longest, context, QUESTION + ' ' + QUESTION, tok.usesTokenTypes),
       );
       rust.disableTruncation();
+    });
+  }
+
+  /** Seeded random text from pieces that stress alignment: scripts, marks, emoji, spaces, controls, specials. */
+  const PIECES = [
+    'the',
+    'Seoul',
+    'café',
+    'e\u0301',
+    'naïve',
+    '한국어',
+    '서울에서',
+    '\u1112\u1161\u11ab',
+    '你好',
+    '😀',
+    '👩‍💻',
+    'ΣΟΦΟΣ',
+    'ﬁ',
+    '１２３',
+    '1984',
+    "'s",
+    '?!',
+    '...',
+    ' ',
+    '  ',
+    '\t',
+    '\n',
+    '\u00a0',
+    '\u200b',
+    '\u0007',
+    '[MASK]',
+    '<mask>',
+    '<s>',
+    'unbelievably',
+    'Ωx',
+    '\ufffd',
+    '-',
+    '"',
+    'model',
+    'tune',
+  ];
+  function randomText(rand: () => number): string {
+    const n = 1 + Math.floor(rand() * 12);
+    let text = '';
+    for (let i = 0; i < n; i++) text += PIECES[Math.floor(rand() * PIECES.length)] + (rand() < 0.6 ? ' ' : '');
+    return text;
+  }
+
+  for (const name of ['bert', 'bertCased', 'roberta', 'xlmr'] as const) {
+    it(`${name}: 150 seeded random texts and pairs give the Rust library's ids, offsets and type ids`, async () => {
+      const tok = EncoderTokenizer.load(dirs[name]);
+      const rust = Rust.fromFile(join(dirs[name], 'tokenizer.json'));
+      const rand = mulberry32(14);
+      for (let i = 0; i < 150; i++) {
+        const a = randomText(rand);
+        const b = rand() < 0.5 ? randomText(rand) : null;
+        const expected = fromRust(await rust.encode(a, b), a, b, tok.usesTokenTypes);
+        expect(ours(tok.encode(a, b)[0]), `${name} ${JSON.stringify(a)} / ${JSON.stringify(b)}`).toEqual(expected);
+      }
     });
   }
 });
