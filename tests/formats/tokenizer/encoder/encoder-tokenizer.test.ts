@@ -297,9 +297,9 @@ describe('against the Rust tokenizers library and @huggingface/tokenizers', () =
         [12, 7],
       ] as const) {
         const maxLength = questionLength + room; // `room` context tokens per window
-        // tokenizers 0.23 stops tokenizing a sequence at max_length tokens when truncation is on (its "early exit",
-        // PR #1990), so windows past that point go missing from its overflow. Cut the context to max_length tokens
-        // first: every window then lies where the Rust library still tokenizes in full.
+        // tokenizers 0.23.1+ stops tokenizing a sequence at max_length tokens when truncation is on (its "early exit",
+        // PR #1990; reported as huggingface/tokenizers#2091, fix open), so windows past that point go missing from its
+        // overflow. Cut the context to max_length tokens first: every window then lies where it still tokenizes.
         const full = tok.tokenize(context);
         const cut = context.slice(0, full.offsets[Math.min(maxLength, full.offsets.length) - 1][1]);
         rust.setTruncation(maxLength, { stride, strategy: 'OnlySecond' });
