@@ -20,6 +20,8 @@ template <typename T> cudaError_t gelu_forward(T* out, const T* x, long long n, 
 template <typename T> cudaError_t gelu_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t gelu_erf_forward(T* out, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t gelu_erf_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t relu_forward(T* out, const T* x, long long n, cudaStream_t s);
+template <typename T> cudaError_t relu_backward(T* dx, const T* dout, const T* x, long long n, cudaStream_t s);
 template <typename T> cudaError_t geglu_forward(T* out, const T* gate, const T* up, long long n, cudaStream_t s);
 template <typename T> cudaError_t geglu_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, long long n, cudaStream_t s);
 template <typename T> cudaError_t softcap_forward(T* out, const T* x, long long n, float cap, cudaStream_t s);

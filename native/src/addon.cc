@@ -59,7 +59,8 @@ StepKind kind_of(const std::string& s) {
       {"softcap_bwd", StepKind::SoftcapBwd}, {"slice_bwd", StepKind::SliceBwd}, {"zero", StepKind::Zero},
       {"gelu_erf", StepKind::GeluErf}, {"gelu_erf_bwd", StepKind::GeluErfBwd},
       {"token_type_embedding", StepKind::TokenTypeEmbedding}, {"first_token", StepKind::FirstToken},
-      {"first_token_bwd", StepKind::FirstTokenBwd}, {"mse_loss", StepKind::MseLoss}, {"span_loss", StepKind::SpanLoss}};
+      {"first_token_bwd", StepKind::FirstTokenBwd}, {"mse_loss", StepKind::MseLoss}, {"span_loss", StepKind::SpanLoss},
+      {"relu", StepKind::Relu}, {"relu_bwd", StepKind::ReluBwd}};
   auto it = kinds.find(s);
   if (it == kinds.end()) throw std::runtime_error("plan: unknown step kind " + s);
   return it->second;

@@ -46,7 +46,7 @@ const char* step_name(StepKind k) {
                                 "lm_head_loss", "cross_entropy", "rmsnorm_bwd", "layernorm_bwd", "linear_bwd", "rope_bwd", "attention_bwd",
                                 "swiglu_bwd", "gelu_bwd", "copy", "accumulate", "position_embedding", "slice", "geglu", "softcap",
                                 "geglu_bwd", "softcap_bwd", "slice_bwd", "zero", "gelu_erf", "gelu_erf_bwd", "token_type_embedding",
-                                "first_token", "first_token_bwd", "mse_loss", "span_loss"};
+                                "first_token", "first_token_bwd", "mse_loss", "span_loss", "relu", "relu_bwd"};
   return names[(int)k];
 }
 
@@ -485,6 +485,12 @@ class SessionImpl : public Session {
         return;
       case StepKind::GeluErfBwd:
         check(gelu_erf_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "exact gelu backward");
+        return;
+      case StepKind::Relu:
+        check(relu_forward<T>(act(mode, s.out), act(mode, s.x), N * s.width, st), "relu");
+        return;
+      case StepKind::ReluBwd:
+        check(relu_backward<T>(act(mode, s.dx), act(mode, s.dout), act(mode, s.x), N * s.width, st), "relu backward");
         return;
       case StepKind::TokenTypeEmbedding:
         check(embedding_forward<T>(act(mode, s.out), tokenTypes_, dense(s.weight), N, s.width, 1.f, 0, st), "token-type embedding");

@@ -15,7 +15,7 @@ enum class StepKind {
   Embedding, RmsNorm, LayerNorm, DropoutMask, Linear, Rope, Attention, Swiglu, Gelu, Add, LmHeadLoss, CrossEntropy,
   RmsNormBwd, LayerNormBwd, LinearBwd, RopeBwd, AttentionBwd, SwigluBwd, GeluBwd, Copy, Accumulate,
   PositionEmbedding, Slice, Geglu, Softcap, GegluBwd, SoftcapBwd, SliceBwd, Zero, GeluErf, GeluErfBwd, TokenTypeEmbedding, FirstToken, FirstTokenBwd,
-  MseLoss, SpanLoss,
+  MseLoss, SpanLoss, Relu, ReluBwd,
 };
 
 struct LoraDesc {

@@ -149,6 +149,30 @@ describe('sequence classification: first-token pooling, pooler tanh, label on th
     });
 });
 
+describe("DistilBERT's classification head (ReLU) on every executor", () => {
+  const T = 5;
+  const p = classifierProgram(2, 'relu');
+  const labels = new Int32Array(2 * T).fill(-100);
+  [labels[0], labels[T]] = [1, 0];
+  const batch: Batch = { ...pairBatch(), labels };
+  const { weights, inp, ref, fwd, grads, trainables } = referenceRun(p, 13, batch);
+
+  it('the ReLU cuts negative pre-activations (some of them, not all)', () => {
+    const pd = fwd.acts.get('pd')!;
+    expect(pd.some((x) => x < 0) && pd.some((x) => x > 0)).toBe(true);
+    expect([...fwd.acts.get('pooled')!]).toEqual([...pd].map((x) => Math.max(0, x)));
+  });
+
+  it('reference gradients match finite differences', () => expectFiniteDifferences(ref, inp, grads, trainables.map((d) => d.name)));
+
+  for (const checkpointing of [false, true])
+    it(`the device plan gives the reference NLL and gradients (checkpointing ${checkpointing ? 'on' : 'off'})`, () => {
+      const plan = expectPlanMatches(p, weights, batch, inp, fwd, grads, checkpointing);
+      expect(plan.steps.filter((s) => s.kind === 'relu')).toHaveLength(1);
+      expect(plan.steps.filter((s) => s.kind === 'relu_bwd')).toHaveLength(1);
+    });
+});
+
 describe('task-head losses (regression MSE, QA span): reference and ONNX', () => {
   const T = 5;
   const batch: Batch = { ...pairBatch(), regressionTargets: Float64Array.of(0.7, -1.2), spanStarts: Int32Array.of(1, 0), spanEnds: Int32Array.of(3, T) };

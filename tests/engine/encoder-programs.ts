@@ -137,9 +137,9 @@ export function pairBatch(): Batch {
  * Sequence classification as the IR runs it: the encoder, then first-token pooling → pooler dense → tanh
  * (softcap 1) → classifier (L labels, with its bias: the device plan fuses it into the head's loss), and the
  * label on each sequence's first row (−100 elsewhere), so the program's cross-entropy is transformers' mean
- * cross-entropy over the pooled logits.
+ * cross-entropy over the pooled logits. `activation` 'relu' is DistilBERT's head (pre_classifier → ReLU → classifier).
  */
-export function classifierProgram(L: number): Program {
+export function classifierProgram(L: number, activation: 'tanh' | 'relu' = 'tanh'): Program {
   const base = baseProgram();
   const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({
     name,
@@ -161,7 +161,7 @@ export function classifierProgram(L: number): Program {
       inF: C,
       outF: C,
     },
-    { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 },
+    activation === 'tanh' ? { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 } : { op: 'relu', x: 'pd', out: 'pooled', width: C },
     {
       op: 'linear',
       module: 'classifier',

@@ -31,7 +31,7 @@ describe('native build configuration', () => {
   it('every kernel file is compiled, one op per file, each declared in kernels.h', () => {
     const files = readdirSync(path.join(native, 'cuda')).filter((f) => f.endsWith('.cu')).sort();
     expect(cudaSources().map((f: string) => path.relative(native, f))).toEqual([...files.map((f) => `cuda/${f}`), 'src/executor.cu']);
-    for (const op of ['rmsnorm', 'layernorm', 'rope', 'swiglu', 'geglu', 'gelu', 'embedding', 'cross_entropy', 'attention', 'nf4', 'lora', 'adamw', 'gemm', 'gemm_cublaslt', 'softcap', 'slice'])
+    for (const op of ['rmsnorm', 'layernorm', 'rope', 'swiglu', 'geglu', 'gelu', 'embedding', 'cross_entropy', 'attention', 'nf4', 'lora', 'adamw', 'gemm', 'gemm_cublaslt', 'softcap', 'slice', 'pooling', 'task_loss', 'relu'])
       expect(files).toContain(`${op}.cu`);
     const header = readFileSync(path.join(native, 'cuda', 'kernels.h'), 'utf8');
     for (const f of files) {

@@ -19,6 +19,7 @@ import { gegluBackward, gegluForward } from '../../ops/geglu.ts';
 import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
 import { taskLossBackward, taskLossForward } from '../../ops/task-loss.ts';
+import { reluBackward, reluForward } from '../../ops/relu.ts';
 import { stepIO, trainableOffsets, type LoraRef, type Plan, type Step } from './plan.ts';
 
 export interface HarnessBatch {
@@ -304,6 +305,12 @@ export class PlanHarness {
         return;
       case 'gelu_erf':
         geluErfForward(view(s.out), view(s.x), N * s.width);
+        return;
+      case 'relu':
+        reluForward(view(s.out), view(s.x), N * s.width);
+        return;
+      case 'relu_bwd':
+        reluBackward(view(s.dx), view(s.dout), view(s.x), N * s.width);
         return;
       case 'gelu_erf_bwd':
         geluErfBackward(view(s.dx), view(s.dout), view(s.x), N * s.width);

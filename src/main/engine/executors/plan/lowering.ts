@@ -177,11 +177,11 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
     },
   },
   relu: {
-    // DistilBERT's classification head only, whose trainable head the plan refuses anyway (checkSupported)
-    forward: (_c, n) => {
-      throw new Error(`device plan: ReLU (${n.out}, DistilBERT's classification head) is not lowered yet; use the CPU executor`);
+    forward: (c, n, _i, phase) => c.emit({ kind: 'relu', x: c.get(n.x), out: c.out(n, phase), width: n.width }),
+    backward(c, n, _idx, dout, push) {
+      const t = c.target(n.x);
+      push({ kind: 'relu_bwd', dout, x: c.get(n.x), dx: t.id, width: n.width }, t.after);
     },
-    backward: () => {},
   },
   gelu_erf: {
     forward: (c, n, _i, phase) => c.emit({ kind: 'gelu_erf', x: c.get(n.x), out: c.out(n, phase), width: n.width }),

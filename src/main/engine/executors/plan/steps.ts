@@ -43,6 +43,9 @@ export type Step =
   /** Exact (erf) GELU (BERT's "gelu"). */
   | { kind: 'gelu_erf'; x: number; out: number; width: number }
   | { kind: 'softcap'; x: number; out: number; width: number; cap: number }
+  /** ReLU (DistilBERT's classification head); backward dx = dout · [x > 0]. */
+  | { kind: 'relu'; x: number; out: number; width: number }
+  | { kind: 'relu_bwd'; dout: number; x: number; dx: number; width: number }
   | { kind: 'add'; a: number; b: number; out: number; width: number }
   /** First-token pooling: every row of a sequence gets its first row; backward sums into the first row. */
   | { kind: 'first_token'; x: number; out: number; width: number }
@@ -105,6 +108,8 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   swiglu: (s) => ({ reads: [s.gate, s.up], writes: [s.out] }),
   gelu: (s) => ({ reads: [s.x], writes: [s.out] }),
   gelu_erf: (s) => ({ reads: [s.x], writes: [s.out] }),
+  relu: (s) => ({ reads: [s.x], writes: [s.out] }),
+  relu_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
   add: (s) => ({ reads: [s.a, s.b], writes: [s.out] }),
   first_token: (s) => ({ reads: [s.x], writes: [s.out] }),
   first_token_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
