@@ -41,7 +41,7 @@ describe('lora-studio chat', () => {
     const [, baseText, tunedText] = /^\[base\] (.*)\n\[tuned\] (.*)\n$/s.exec(compare.stdout) ?? [];
     expect(baseText).toBeDefined();
     expect(tunedText).not.toBe(baseText); // the adapter changes the answer
-    expect(compare.stderr).toMatch(/\[tuned\] \(\d+ tokens, (eos|length), [\d.]+ tokens\/s\)/);
+    expect(compare.stderr).toMatch(/\[tuned\] \(\d+ tokens, (eos|length), [\d.]+ tokens\/s, (studio|llama\.cpp)\)/);
     expect(streamed.stdout).toBe(`${baseText}\n`);
     const z = JSON.parse(zero.stdout);
     expect(z.sampling).toMatchObject({ temperature: 0, maxNewTokens: 8, topK: 50 });
@@ -49,6 +49,18 @@ describe('lora-studio chat', () => {
     expect(z.answers[0]).toMatchObject({ pane: 'tuned', adapters: ['adapter-0'], finishReason: expect.stringMatching(/eos|length/) });
     expect(z.answers[0].text).toBe(baseText); // scale 0 = the base
     expect(JSON.parse(nf4.stdout).answers[0]).toMatchObject({ pane: 'tuned', adapters: ['adapter-0'], tokens: expect.any(Number) }); // QLoRA's 4-bit base
+  });
+
+  it('--backend studio and llama.cpp give the same greedy answer; --ship adds the exported GGUF as a pane', async () => {
+    const args = ['chat', '--model', 'model', '--adapter', 'adapter-0', '--prompt', 'Hello', ...greedy, '--json'];
+    const [studio, llama] = await Promise.all([cli([...args, '--backend', 'studio']), cli([...args, '--backend', 'llama.cpp', '--ship', 'Q8_0'])]);
+    expect(studio.stderr + studio.code).toMatch(/0$/);
+    expect(llama.stderr + llama.code).toMatch(/0$/);
+    const [ours] = JSON.parse(studio.stdout).answers;
+    const [theirs, shipped] = JSON.parse(llama.stdout).answers;
+    expect(ours).toMatchObject({ pane: 'tuned', backend: 'studio' });
+    expect(theirs).toMatchObject({ pane: 'tuned', backend: 'llama.cpp', text: ours.text, tokens: ours.tokens });
+    expect(shipped).toMatchObject({ pane: 'shipped-q8_0', backend: 'llama.cpp', adapters: ['adapter-0'] });
   });
 
   it('runs an interactive conversation from stdin; /reset forgets it', async () => {
@@ -66,5 +78,8 @@ describe('lora-studio chat', () => {
     expect(topP.stderr).toMatch(/--top-p/);
     expect(scale.code).toBe(2);
     expect(scale.stderr).toMatch(/--scale given 2 times for 1 --adapter/);
+    const backend = await cli(['chat', '--model', 'model', '--prompt', 'x', '--backend', 'vllm']);
+    expect(backend.code).toBe(2);
+    expect(backend.stderr).toMatch(/--backend: expected one of auto, studio, llama\.cpp, got "vllm"/);
   });
 });

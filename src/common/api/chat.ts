@@ -33,10 +33,17 @@ export const AdapterRef = z.object({
 }).strict();
 export type AdapterRef = z.infer<typeof AdapterRef>;
 
+/** GGUF types a "what you will ship" pane can answer with (the export's own types, Ollama's and LM Studio's defaults). */
+export const ShipQuant = z
+  .enum(['f16', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0'])
+  .describe('Answer with the exported GGUF at this quantization (adapters merged in), through llama.cpp: what you will ship.');
+export type ShipQuant = z.infer<typeof ShipQuant>;
+
 export const ChatPane = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'),
   label: z.string().min(1).max(80),
   adapters: z.array(AdapterRef).max(8).default([]).describe('Adapters attached in this pane (none = the base model).'),
+  ship: ShipQuant.optional(),
 }).strict();
 export type ChatPane = z.infer<typeof ChatPane>;
 
@@ -44,6 +51,17 @@ export const BaseQuant = z
   .enum(['none', 'nf4', 'nf4-double'])
   .default('none')
   .describe('Hold the base model in 4 bits (NF4, as QLoRA trains it; "nf4-double" also quantizes the scales): about 4× less memory, slightly different answers.');
+
+/**
+ * Which engine answers: the studio's own (the reference, and the only one for an NF4 base), llama.cpp on the model
+ * converted to GGUF by our writer (adapters as LoRA GGUFs), or `auto`: llama.cpp where it loads and can hold the
+ * model and adapters, else the studio's.
+ */
+export const GenerationBackend = z
+  .enum(['auto', 'studio', 'llama.cpp'])
+  .default('auto')
+  .describe("Engine that answers: auto (llama.cpp where it can, else the studio's), studio, or llama.cpp.");
+export type GenerationBackend = z.infer<typeof GenerationBackend>;
 
 export const ChatRole = z.enum(['system', 'user', 'assistant']);
 
@@ -53,6 +71,7 @@ export const ChatSession = z.object({
   title: z.string(),
   model: z.string(),
   quant: BaseQuant,
+  backend: GenerationBackend,
   panes: z.array(ChatPane),
   sampling: SamplingSettings,
   createdAt: z.string(),
@@ -88,6 +107,7 @@ export const chatMethods = {
       title: z.string().min(1).max(200).optional(),
       model: z.string().min(1).describe('The base model folder.'),
       quant: BaseQuant,
+      backend: GenerationBackend,
       panes: Panes.default([{ id: 'base', label: 'Base', adapters: [] }]),
       sampling: SamplingSettings.prefault({}),
       system: z.string().min(1).optional().describe('A system message that opens the conversation.'),
@@ -142,11 +162,15 @@ export const GENERATE_JOB_KIND = 'generate';
 export const GenerateJobParams = z.object({
   model: z.string().min(1),
   quant: BaseQuant,
+  backend: GenerationBackend,
+  /** llama.cpp's base GGUF type: f16 (half the memory) or f32 (logits equal to the engine's to float rounding). */
+  baseGguf: z.enum(['f32', 'f16']).default('f16'),
   panes: z
     .array(
       z.object({
         id: z.string().min(1),
         adapters: z.array(AdapterRef).default([]),
+        ship: ShipQuant.optional(),
         messages: z.array(z.object({ role: z.string().min(1), content: z.string() })).min(1),
       }),
     )
@@ -158,7 +182,7 @@ export type GenerateJobParams = z.infer<typeof GenerateJobParams>;
 
 /** Generate jobs run in a resident worker keyed by what it loads, so the next turn finds the model still open. */
 export function generateResidency(params: GenerateJobParams): { key: string } {
-  return { key: JSON.stringify([params.model, params.quant, params.threads ?? null]) };
+  return { key: JSON.stringify([params.model, params.quant, params.threads ?? null, params.backend, params.baseGguf]) };
 }
 
 export const FinishReason = z.enum(['eos', 'stop', 'length', 'cancelled']);
@@ -171,6 +195,8 @@ export const GenerateAnswer = z.object({
   promptTokens: z.number().int(),
   decodeTokensPerSecond: z.number(),
   adapters: z.array(z.string()),
+  /** The engine that answered (auto resolved). */
+  backend: z.enum(['studio', 'llama.cpp']).optional(),
 });
 export type GenerateAnswer = z.infer<typeof GenerateAnswer>;
 

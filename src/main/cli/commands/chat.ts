@@ -10,7 +10,9 @@ import {
   GENERATE_JOB_KIND,
   GenerateJobOutput,
   GenerateJobResult,
+  GenerationBackend,
   SamplingSettings,
+  ShipQuant,
   generateResidency,
   type AdapterRef,
   type GenerateAnswer,
@@ -37,6 +39,8 @@ interface ChatFlags {
   threads?: string;
   loadIn4bit?: boolean;
   doubleQuant?: boolean;
+  backend?: string;
+  ship?: string;
   json?: boolean;
 }
 
@@ -128,7 +132,14 @@ async function runTurn(core: StudioCore, params: GenerateJobParams, stream: bool
 }
 
 function describeAnswer(a: GenerateAnswer): string {
-  return `(${a.tokens} tokens, ${a.finishReason}, ${a.decodeTokensPerSecond.toFixed(1)} tokens/s)`;
+  return `(${a.tokens} tokens, ${a.finishReason}, ${a.decodeTokensPerSecond.toFixed(1)} tokens/s${a.backend ? `, ${a.backend}` : ''})`;
+}
+
+/** A flag's value from an enum's options, or an error naming the flag and the choices. */
+function choice<T extends string>(flag: string, options: readonly T[], value: string): T {
+  if (!options.includes(value as T))
+    throw new StudioError('invalid_input', `${flag}: expected one of ${options.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
 export function registerChat(program: Command): void {
@@ -156,6 +167,14 @@ export function registerChat(program: Command): void {
     .option('--threads <n>', 'CPU threads for the model')
     .option('--load-in-4bit', 'hold the base model in 4 bits (NF4, as QLoRA trains it): about 4× less memory')
     .option('--double-quant', 'with --load-in-4bit: also quantize the NF4 scales (QLoRA double quantization)')
+    .option(
+      '--backend <name>',
+      "engine that answers: auto (llama.cpp where it can, else the studio's), studio, llama.cpp (default auto)",
+    )
+    .option(
+      '--ship <type>',
+      `also answer with the exported GGUF at this quantization, adapters merged (${ShipQuant.options.join(', ')}): what you will ship`,
+    )
     .option('--json', 'print the answers as JSON (with --prompt)')
     .action(async (flags: ChatFlags, command: Command) => {
       const sampling = samplingFromFlags(flags);
@@ -166,13 +185,16 @@ export function registerChat(program: Command): void {
       if (flags.doubleQuant && !flags.loadIn4bit)
         throw new StudioError('invalid_input', '--double-quant needs --load-in-4bit');
       const quant = flags.loadIn4bit ? (flags.doubleQuant ? 'nf4-double' : 'nf4') : 'none';
+      const backend = choice('--backend', GenerationBackend.unwrap().options, flags.backend ?? 'auto');
+      const ship = flags.ship === undefined ? undefined : choice('--ship', ShipQuant.options, flags.ship.toLowerCase());
       const model = resolve(flags.model);
-      const panes = flags.compare
+      const panes: { id: string; adapters: AdapterRef[]; ship?: ShipQuant }[] = flags.compare
         ? [
             { id: 'base', adapters: [] },
             { id: 'tuned', adapters },
           ]
         : [{ id: adapters.length ? 'tuned' : 'base', adapters }];
+      if (ship) panes.push({ id: `shipped-${ship}`, adapters, ship });
       const history: { role: string; content: string }[] = flags.system
         ? [{ role: 'system', content: flags.system }]
         : [];
@@ -184,9 +206,11 @@ export function registerChat(program: Command): void {
           const params: GenerateJobParams = {
             model,
             quant,
+            backend,
+            baseGguf: 'f16',
             sampling,
             ...(threads ? { threads } : {}),
-            panes: panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory.get(p.id)! })),
+            panes: panes.map((p) => ({ ...p, messages: paneHistory.get(p.id)! })),
           };
           const turn = await runTurn(core, params, stream);
           if (turn.status !== 'succeeded') {

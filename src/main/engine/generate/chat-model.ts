@@ -32,6 +32,42 @@ export async function loadAdapter(dir: string, spec: ModelSpec, name = dir): Pro
   return { factors: { name, layers }, dir, chatTemplate: adapter.trainingTemplate?.chatTemplate ?? null };
 }
 
+/** A conversation's prompt ids: through the chat template with the generation prompt, no extra special tokens. */
+export function chatPromptIds(tokenizer: HfTokenizer, messages: ChatMessage[], chatTemplate?: string | null): number[] {
+  if (messages.length === 0) throw new Error('chat: the conversation has no messages');
+  const text = renderChat(tokenizer, messages, { addGenerationPrompt: true, ...(chatTemplate ? { template: chatTemplate } : {}) });
+  return tokenizer.encode(text, { addSpecialTokens: false });
+}
+
+/** What a backend that is not the engine needs of a model folder to chat: its spec, tokenizer and end tokens. */
+export class ChatPrompter {
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly tokenizer: HfTokenizer,
+    readonly eosTokenIds: number[],
+  ) {}
+
+  static async open(dir: string): Promise<ChatPrompter> {
+    const folder = await openModelFolder(dir);
+    try {
+      const tokenizer = HfTokenizer.load(dir);
+      return new ChatPrompter(folder.spec, tokenizer, eosIds(folder.spec, tokenizer));
+    } finally {
+      await folder.close();
+    }
+  }
+
+  promptIds(messages: ChatMessage[], chatTemplate?: string | null): number[] {
+    return chatPromptIds(this.tokenizer, messages, chatTemplate);
+  }
+}
+
+function eosIds(spec: ModelSpec, tokenizer: HfTokenizer): number[] {
+  const eos = new Set(spec.eosTokenIds);
+  if (tokenizer.special.eos) eos.add(tokenizer.special.eos.id);
+  return [...eos];
+}
+
 export interface ChatOptions extends SamplingOptions {
   maxNewTokens: number;
   stop: string[];
@@ -63,10 +99,8 @@ export class ChatModel {
       const program = o.quant ? quantizeProgram(base) : base;
       const weights = await readProgramWeights(folder, program, o.quant ?? undefined);
       const tokenizer = HfTokenizer.load(dir);
-      const eos = new Set(folder.spec.eosTokenIds);
-      if (tokenizer.special.eos) eos.add(tokenizer.special.eos.id);
       const decoder = await Decoder.create({ program, weights, threads: o.threads });
-      return new ChatModel(dir, folder.spec, tokenizer, decoder, [...eos]);
+      return new ChatModel(dir, folder.spec, tokenizer, decoder, eosIds(folder.spec, tokenizer));
     } finally {
       await folder.close();
     }
@@ -78,9 +112,7 @@ export class ChatModel {
 
   /** The prompt's token ids: the conversation through the chat template, ending with the assistant's header. */
   promptIds(messages: ChatMessage[], chatTemplate?: string | null): number[] {
-    if (messages.length === 0) throw new Error('chat: the conversation has no messages');
-    const text = renderChat(this.tokenizer, messages, { addGenerationPrompt: true, ...(chatTemplate ? { template: chatTemplate } : {}) });
-    return this.tokenizer.encode(text, { addSpecialTokens: false });
+    return chatPromptIds(this.tokenizer, messages, chatTemplate);
   }
 
   /** One answer with these adapters attached (none = the base model). */

@@ -1,12 +1,15 @@
-// What a resident generate worker keeps between jobs: the one base model it has open (decode graph and weights
-// loaded) and the adapters it has read, so the next chat turn starts decoding at once. A job for another model
-// (or quantization, or thread count) disposes the old one first; files changed on disk since they were read are
-// read again (the key holds their size and modification time).
+// What a resident generate worker keeps between jobs: for the one base model it serves, the engine's open model
+// (decode graph and weights), the prompter (tokenizer, template, end tokens), the llama.cpp models it has loaded
+// (the base GGUF, shipped GGUFs) and the adapters it has read, so the next chat turn starts decoding at once. A job
+// for another model (or quantization, or thread count) disposes all of it first; files changed on disk since they
+// were read are read again (the keys hold their size and modification time).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatModel, type LoadedAdapter } from './chat-model.ts';
+import { readAdapter } from '../../formats/peft/index.ts';
+import { ChatModel, ChatPrompter, type LoadedAdapter } from './chat-model.ts';
+import { LlamaCppModel } from './llama-cpp.ts';
 
-interface OpenOptions {
+export interface ModelOptions {
   threads?: number;
   quant: { doubleQuant: boolean } | null;
 }
@@ -28,44 +31,129 @@ function stamp(dir: string, files: readonly string[]): string {
 const MODEL_FILES = ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'tokenizer.json'];
 const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors'];
 
-export class LoadedModels {
-  private model: {
-    key: string;
-    model: ChatModel;
-    adapters: Map<string, { key: string; adapter: LoadedAdapter }>;
-  } | null = null;
+interface Held {
+  key: string;
+  dir: string;
+  options: ModelOptions;
+  studio: Kept<ChatModel> | null;
+  prompter: Promise<ChatPrompter> | null;
+  llama: Map<string, Kept<LlamaCppModel>>;
+  adapters: Map<string, { key: string; adapter: Promise<LoadedAdapter> }>;
+  templates: Map<string, { key: string; template: Promise<string | null> }>;
+}
 
-  /** The open model for this folder and options: the kept one when nothing changed, else a fresh one. */
-  async open(dir: string, o: OpenOptions, log: (line: string) => void): Promise<ChatModel> {
-    const key = JSON.stringify([dir, o.threads ?? null, o.quant, stamp(dir, MODEL_FILES)]);
-    if (this.model?.key === key) {
-      log(`model ${dir} kept loaded from the previous turn (worker pid ${process.pid})`);
-      return this.model.model;
-    }
+/** A model being loaded or loaded, and the job (counted by select) that loaded it. */
+interface Kept<T> {
+  value: Promise<T>;
+  job: number;
+}
+
+export class LoadedModels {
+  private held: Held | null = null;
+  private job = 0;
+
+  /** Serves `dir` with these options from now on: what was held for another model or options is disposed. */
+  async select(dir: string, options: ModelOptions): Promise<void> {
+    this.job++;
+    const key = JSON.stringify([dir, options.threads ?? null, options.quant, stamp(dir, MODEL_FILES)]);
+    if (this.held?.key === key) return;
     await this.dispose();
-    const t0 = performance.now();
-    const model = await ChatModel.open(dir, o);
-    log(
-      `loaded ${dir} (${model.spec.architecture}${o.quant ? ', NF4 base' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s (worker pid ${process.pid})`,
-    );
-    this.model = { key, model, adapters: new Map() };
-    return model;
+    this.held = {
+      key,
+      dir,
+      options,
+      studio: null,
+      prompter: null,
+      llama: new Map(),
+      adapters: new Map(),
+      templates: new Map(),
+    };
   }
 
-  /** An adapter read for the open model, kept while its files are unchanged. */
-  async adapter(path: string, name: string): Promise<LoadedAdapter> {
-    if (!this.model) throw new Error('LoadedModels.adapter: no model is open');
+  private current(): Held {
+    if (!this.held) throw new Error('LoadedModels: no model selected');
+    return this.held;
+  }
+
+  /** The engine's open model (loaded on first use, then kept). */
+  studio(log: (line: string) => void): Promise<ChatModel> {
+    const h = this.current();
+    if (h.studio) return this.reuse(h.studio, h.dir, log);
+    const value = timed(log, `${h.dir} (studio engine${h.options.quant ? ', NF4 base' : ''})`, () =>
+      ChatModel.open(h.dir, h.options),
+    );
+    h.studio = { value, job: this.job };
+    value.catch(() => (h.studio = null));
+    return value;
+  }
+
+  /** Tokenizer, chat template and end tokens without loading the weights (for llama.cpp panes). */
+  prompter(): Promise<ChatPrompter> {
+    const h = this.current();
+    h.prompter ??= ChatPrompter.open(h.dir);
+    h.prompter.catch(() => (this.current().prompter = null));
+    return h.prompter;
+  }
+
+  /** A GGUF loaded in llama.cpp (kept by path: cached GGUF names change when their inputs do). */
+  llama(file: string, exact: boolean, log: (line: string) => void): Promise<LlamaCppModel> {
+    const h = this.current();
+    const kept = h.llama.get(file);
+    if (kept) return this.reuse(kept, file, log);
+    const value = timed(log, `${file} (llama.cpp)`, () =>
+      LlamaCppModel.open(file, { threads: h.options.threads, exact }),
+    );
+    h.llama.set(file, { value, job: this.job });
+    value.catch(() => h.llama.delete(file));
+    return value;
+  }
+
+  private reuse<T>(kept: Kept<T>, what: string, log: (line: string) => void): Promise<T> {
+    if (kept.job !== this.job) {
+      log(`model ${what} kept loaded from the previous turn (worker pid ${process.pid})`);
+      kept.job = this.job; // said once per turn
+    }
+    return kept.value;
+  }
+
+  /** An adapter read for the engine's model, kept while its files are unchanged. */
+  async adapter(path: string, name: string, log: (line: string) => void): Promise<LoadedAdapter> {
+    const h = this.current();
     const key = stamp(path, ADAPTER_FILES);
-    const kept = this.model.adapters.get(path);
+    const kept = h.adapters.get(path);
     if (kept?.key === key) return kept.adapter;
-    const adapter = await this.model.model.loadAdapter(path, name);
-    this.model.adapters.set(path, { key, adapter });
+    const adapter = this.studio(log).then((m) => m.loadAdapter(path, name));
+    h.adapters.set(path, { key, adapter });
+    adapter.catch(() => h.adapters.delete(path));
     return adapter;
   }
 
-  async dispose(): Promise<void> {
-    const m = this.model;
-    this.model = null;
-    if (m) await m.model.dispose();
+  /** The chat template an adapter was trained with, if it saved one. */
+  async adapterTemplate(path: string): Promise<string | null> {
+    const h = this.current();
+    const key = stamp(path, ADAPTER_FILES);
+    const kept = h.templates.get(path);
+    if (kept?.key === key) return kept.template;
+    const template = this.prompter().then(
+      async (p) => (await readAdapter(path, p.spec)).trainingTemplate?.chatTemplate ?? null,
+    );
+    h.templates.set(path, { key, template });
+    template.catch(() => h.templates.delete(path));
+    return template;
   }
+
+  async dispose(): Promise<void> {
+    const h = this.held;
+    this.held = null;
+    if (!h) return;
+    await (await h.studio?.value.catch(() => null))?.dispose();
+    for (const m of h.llama.values()) await (await m.value.catch(() => null))?.dispose();
+  }
+}
+
+async function timed<T>(log: (line: string) => void, what: string, open: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const value = await open();
+  log(`loaded ${what} in ${((performance.now() - t0) / 1000).toFixed(1)} s (worker pid ${process.pid})`);
+  return value;
 }

@@ -1,7 +1,7 @@
 // The `generate` job: answer one conversation in one or more panes (base and tuned side by side), streaming the
 // text through JobContext.output; the result holds every pane's final answer. Started as a resident job, its
 // worker keeps the model loaded for the next turn (`kept`, this process's one set of loaded models).
-import { GENERATE_JOB_KIND, GenerateJobParams } from '../../../common/api/chat.ts';
+import { GENERATE_JOB_KIND, GenerateJobParams, type GenerateJobOutput } from '../../../common/api/chat.ts';
 import type { LoadedModels } from '../../engine/generate/loaded-models.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
 
@@ -14,8 +14,10 @@ export const generateJob = defineJobKind({
   async run(params, ctx) {
     const { answerPanes } = await import('../../engine/generate/answer-panes.ts'); // on demand, as in train.ts
     const { LoadedModels } = await import('../../engine/generate/loaded-models.ts');
+    const { ggufCacheDir } = await import('../../engine/generate/llama-cpp.ts');
     kept ??= new LoadedModels();
-    const result = await answerPanes(params, { output: (o) => ctx.output?.(o), log: (line) => ctx.log(line), signal: ctx.signal }, kept);
+    const hooks = { output: (o: GenerateJobOutput) => ctx.output?.(o), log: (line: string) => ctx.log(line), signal: ctx.signal, ggufCacheDir: ggufCacheDir(ctx.dataDir) };
+    const result = await answerPanes(params, hooks, kept);
     if (ctx.signal.aborted) throw new JobCancelled();
     return result;
   },

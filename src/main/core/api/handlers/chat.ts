@@ -3,7 +3,7 @@
 // events; each finished answer is saved as an assistant message (its pane and generation figures in meta) and
 // announced with chat.done. A pane sees the shared messages (system, user) and its own answers only.
 import {
-  AnsweredWith, BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerateJobOutput, GenerateJobResult, SamplingSettings, generateResidency,
+  AnsweredWith, BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerationBackend, GenerateJobOutput, GenerateJobResult, SamplingSettings, generateResidency,
   type ChatMessage, type ChatSession, type GenerateJobParams,
 } from '../../../../common/api/chat.ts';
 import { StudioError, notFound } from '../../errors.ts';
@@ -11,7 +11,7 @@ import type { ChatMessageRecord, ChatSessionRecord } from '../../store/repositor
 import type { CoreContext, HandlerGroup } from './types.ts';
 import { z } from 'zod';
 
-const StoredSettings = z.object({ model: z.string(), quant: BaseQuant, panes: z.array(ChatPane), sampling: SamplingSettings });
+const StoredSettings = z.object({ model: z.string(), quant: BaseQuant, backend: GenerationBackend, panes: z.array(ChatPane), sampling: SamplingSettings });
 
 function toSession(r: ChatSessionRecord): ChatSession {
   const s = StoredSettings.safeParse(r.settings);
@@ -51,10 +51,10 @@ const answering = new Map<string, string>();
 const RUNNING = new Set(['queued', 'running']);
 
 export const chatHandlers: HandlerGroup<'chat'> = {
-  'chat.create': ({ projectId, title, model, quant, panes, sampling, system }, ctx) => {
+  'chat.create': ({ projectId, title, model, quant, backend, panes, sampling, system }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
     const taken = ctx.store.chat.listSessions(projectId).map((s) => s.title);
-    const record = ctx.store.chat.createSession({ projectId, title: distinctTitle(title ?? 'Chat', taken), settings: { model, quant, panes, sampling } });
+    const record = ctx.store.chat.createSession({ projectId, title: distinctTitle(title ?? 'Chat', taken), settings: { model, quant, backend, panes, sampling } });
     if (system) ctx.store.chat.addMessage({ sessionId: record.id, role: 'system', content: system });
     return toSession(getSession(record.id, ctx));
   },
@@ -68,7 +68,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
   },
   'chat.update': ({ id, sampling }, ctx) => {
     const current = toSession(getSession(id, ctx));
-    const settings = { model: current.model, quant: current.quant, panes: current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
+    const settings = { model: current.model, quant: current.quant, backend: current.backend, panes: current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
     ctx.store.chat.updateSettings(id, settings);
     return toSession(getSession(id, ctx));
   },
@@ -79,15 +79,17 @@ export const chatHandlers: HandlerGroup<'chat'> = {
     const pendingJob = pending ? ctx.store.jobs.get(pending) : null;
     if (pendingJob && RUNNING.has(pendingJob.status))
       throw new StudioError('conflict', `chat "${current.title}" is still answering the previous message (job ${pendingJob.id}); wait for it or cancel that job`);
-    const settings = { model: current.model, quant: current.quant, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
+    const settings = { model: current.model, quant: current.quant, backend: current.backend, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
     const message = toMessage(ctx.store.chat.addMessage({ sessionId, role: 'user', content }));
     ctx.store.chat.updateSettings(sessionId, settings);
     const history = ctx.store.chat.messages(sessionId).map(toMessage);
     const params: GenerateJobParams = {
       model: settings.model,
       quant: settings.quant,
+      backend: settings.backend,
+      baseGguf: 'f16',
       sampling: settings.sampling,
-      panes: settings.panes.map((p) => ({ id: p.id, adapters: p.adapters, messages: paneHistory(history, p.id) })),
+      panes: settings.panes.map((p) => ({ id: p.id, adapters: p.adapters, ...(p.ship ? { ship: p.ship } : {}), messages: paneHistory(history, p.id) })),
     };
     const saved = new Set<string>();
     const answeredWith = (pane: string): AnsweredWith => ({
@@ -109,7 +111,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
           saved.add(a.pane);
           const stored = ctx.store.chat.addMessage({
             sessionId, role: 'assistant', content: a.text,
-            meta: { pane: a.pane, answeredWith: answeredWith(a.pane), jobId: j.id, finishReason: a.finishReason, tokens: a.tokens, promptTokens: a.promptTokens, decodeTokensPerSecond: a.decodeTokensPerSecond, adapters: a.adapters, sampling: settings.sampling },
+            meta: { pane: a.pane, answeredWith: answeredWith(a.pane), jobId: j.id, finishReason: a.finishReason, tokens: a.tokens, promptTokens: a.promptTokens, decodeTokensPerSecond: a.decodeTokensPerSecond, adapters: a.adapters, sampling: settings.sampling, ...(a.backend ? { backend: a.backend } : {}) },
           });
           ctx.events.publish('chat.done', { sessionId, jobId: j.id, pane: a.pane, message: toMessage(stored), finishReason: a.finishReason, error: null });
         },
