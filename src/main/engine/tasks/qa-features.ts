@@ -11,7 +11,11 @@
  * Answer positions and offsets are UTF-16 indices into the context (see formats/dataset/tasks/squad.ts for the
  * conversion from SQuAD's code-point answer_start).
  */
-import type { EncoderInput, EncoderTokenizer } from '../../formats/tokenizer/encoder/index.ts';
+import {
+  EncoderTokenizeError,
+  type EncoderInput,
+  type EncoderTokenizer,
+} from '../../formats/tokenizer/encoder/index.ts';
 
 export interface QaExample {
   id: string;
@@ -54,12 +58,20 @@ export function qaFeatures(
     if (!contextTokens) contexts.set(example.context, (contextTokens = tokenizer.tokenize(example.context)));
     // run_qa.py strips the question's leading whitespace: it would only waste window room.
     const questionTokens = tokenizer.tokenize(example.question.trimStart());
-    const windows = tokenizer.encodeTokens(questionTokens, contextTokens, {
-      maxLength: options.maxLength,
-      truncation: 'only_second',
-      stride: options.docStride,
-      returnOverflowing: true,
-    });
+    let windows: EncoderInput[];
+    try {
+      windows = tokenizer.encodeTokens(questionTokens, contextTokens, {
+        maxLength: options.maxLength,
+        truncation: 'only_second',
+        stride: options.docStride,
+        returnOverflowing: true,
+      });
+    } catch (err) {
+      // Name the question: a long question or a stride too large for the room it leaves is about this example.
+      if (err instanceof EncoderTokenizeError)
+        throw new EncoderTokenizeError(`question "${example.id}": ${err.message}`);
+      throw err;
+    }
     for (const raw of windows) {
       const input = options.padToMaxLength ? tokenizer.pad(raw, options.maxLength) : raw;
       const clsIndex = tokenizer.clsId === null ? 0 : Math.max(0, input.inputIds.indexOf(tokenizer.clsId));
