@@ -28,4 +28,3 @@ export {
   type QaCandidate,
   type QaLogits,
 } from './qa-features.ts';
-export { classificationInputs, classificationBatch, qaBatch, type ClassificationInput } from './encoder-batch.ts';
