@@ -23,6 +23,7 @@ export const OUTPUT_KINDS = {
   'dataset-split': { label: 'train/eval split file', shape: 'file' },
   'run-bundle': { label: 'job bundle folder (run-bundle)', shape: 'folder' },
 } as const;
+  'onnx-model': { label: 'ONNX model folder', shape: 'folder' },
 export type OutputKind = keyof typeof OUTPUT_KINDS;
 
 /** An input of the operation. A `container` (the data dir, its models/ or runs/) may be written into, never over or above. */

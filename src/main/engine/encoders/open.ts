@@ -27,6 +27,7 @@ import {
   encoderForTask,
   isEncoderSpec,
   labelNames,
+  requestForTaskHead,
   taskModelConfig,
   type EncoderTaskRequest,
 } from '../../model/families/bert/task.ts';
@@ -106,24 +107,12 @@ async function createdModules(dir: string, retarget: (s: ModelSpec) => ModelSpec
   return [...new Set(folder.created.filter((n) => /(^|\.)pooler\./.test(n)).map(() => 'pooler'))];
 }
 
-/** The task request an adapter's task_head.json (or its task_type) stands for. */
-function requestOfHead(head: TaskHead | null | undefined, taskType: string | null): EncoderTaskRequest | undefined {
-  if (head?.architecture.endsWith('ForQuestionAnswering') || (!head && taskType === 'QUESTION_ANS'))
-    return { task: 'question_answering' };
-  if (head?.architecture.endsWith('ForSequenceClassification')) {
-    if (head.problemType === 'regression') return { task: 'sequence_classification', regression: true };
-    const ids = Object.keys(head.id2label ?? {}).sort((a, b) => Number(a) - Number(b));
-    return { task: 'sequence_classification', labels: ids.map((i) => head.id2label![i]) };
-  }
-  return undefined;
-}
-
 export async function openEncoderSession(o: OpenEncoderOptions): Promise<EncoderSession> {
   if (o.fromScratch && o.method !== 'full') throw new Error(`from_scratch needs method "full" (got "${o.method}")`);
   const adapter = o.adapter ? await readAdapter(o.adapter) : null;
   if (adapter && o.method === 'full')
     throw new Error(`${o.adapter}: an adapter is opened with method lora or qlora, not full`);
-  const request = o.task ?? requestOfHead(adapter?.taskHead, adapter?.config.task_type ?? null);
+  const request = o.task ?? requestForTaskHead(adapter?.taskHead, adapter?.config.task_type ?? null);
   const retarget = (s: ModelSpec): ModelSpec => (request ? (encoderForTask(s, request) as ModelSpec) : s);
   const { spec: fromConfig, config: hfConfig } = await readModelSpec(o.model);
   const spec = retarget(fromConfig);

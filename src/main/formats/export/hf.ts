@@ -9,7 +9,8 @@ import { mkdir, readFile, writeFile, rename, rm, copyFile } from 'node:fs/promis
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeShardedSafetensors, type TensorToWrite } from '../safetensors/index.ts';
-import { openModelFolder } from '../model/folder.ts';
+import { openModelFolder, type ModelFolder } from '../model/folder.ts';
+import { encoderForTask, isEncoderSpec, requestForTaskHead, taskModelConfig } from '../../model/families/bert/task.ts';
 import { readAdapter, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { pathExists } from '../files.ts';
@@ -80,6 +81,20 @@ export async function moveIntoPlace(tmp: string, target: string, overwrite: bool
   }
 }
 
+/**
+ * The base folder as the merge reads it: an encoder whose adapter carries a task head (task_head.json, or PEFT's
+ * QUESTION_ANS) opens as that task model (…ForSequenceClassification with its labels, …ForQuestionAnswering), so
+ * the adapter's head tensors have their places; anything else as config.json says.
+ */
+export async function openMergeBase(baseDir: string, adapters: readonly AdapterSource[]): Promise<ModelFolder> {
+  for (const a of adapters) {
+    const adapter = typeof a.adapter === 'string' ? await readAdapter(a.adapter) : a.adapter;
+    const request = requestForTaskHead(adapter.taskHead, adapter.config.task_type);
+    if (request) return openModelFolder(baseDir, { spec: (s) => encoderForTask(s, request) as typeof s });
+  }
+  return openModelFolder(baseDir);
+}
+
 export async function exportHfModel(options: HfExportOptions): Promise<HfExportResult> {
   const dtype = options.dtype ?? 'bf16';
   if (!(dtype in DTYPES)) throw new ExportError(`dtype "${dtype}" is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
@@ -94,7 +109,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
     ],
     overwrite: options.overwrite,
   });
-  const model = await openModelFolder(options.baseDir);
+  const model = await openMergeBase(options.baseDir, options.adapters ?? []);
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const adapters: { adapter: LoraAdapter; weight?: number }[] = [];
@@ -102,6 +117,9 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
       adapters.push({ adapter: typeof a.adapter === 'string' ? await readAdapter(a.adapter, model.spec) : a.adapter, weight: a.weight });
     }
     const read = mergedTensorReader(model, adapters);
+    const notBrought = model.created.filter((n) => !adapters.some((a) => a.adapter.extra.has(`base_model.model.${n}`)));
+    if (notBrought.length)
+      throw new ExportError(`${options.baseDir} has no ${notBrought.join(', ')} and no adapter brings ${notBrought.length > 1 ? 'them' : 'it'}: export the adapter trained with this head`);
     await mkdir(tmp, { recursive: true });
     const st = DTYPES[dtype].st;
     let done = 0;
@@ -118,7 +136,8 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
     const written = await writeShardedSafetensors(tmp, tensors, { maxShardBytes: options.maxShardBytes ?? 5e9 });
     const files = [...written.files, ...(written.indexFile ? [written.indexFile] : [])];
 
-    const config: Record<string, unknown> = { ...model.config, torch_dtype: DTYPES[dtype].torch };
+    // an encoder's task model: its class, and the labels for classification
+    const config: Record<string, unknown> = { ...(isEncoderSpec(model.spec) ? taskModelConfig(model.config, model.spec) : model.config), torch_dtype: DTYPES[dtype].torch };
     if ('dtype' in model.config) config.dtype = DTYPES[dtype].torch; // transformers v5 spelling
     await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     files.push('config.json');
@@ -127,8 +146,11 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
       eos_token_id: model.spec.eosTokenIds.length === 1 ? model.spec.eosTokenIds[0] : model.spec.eosTokenIds,
       pad_token_id: model.spec.padTokenId ?? undefined,
     };
-    await writeFile(join(tmp, 'generation_config.json'), JSON.stringify(generation, null, 2) + '\n');
-    files.push('generation_config.json');
+    if (!isEncoderSpec(model.spec)) {
+      // encoders do not generate: transformers writes no generation config for them
+      await writeFile(join(tmp, 'generation_config.json'), JSON.stringify(generation, null, 2) + '\n');
+      files.push('generation_config.json');
+    }
 
     for (const f of model.tokenizerFiles) {
       await copyFile(join(model.dir, f), join(tmp, f));

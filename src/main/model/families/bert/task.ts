@@ -83,3 +83,15 @@ export function taskModelConfig(hfConfig: Record<string, unknown>, spec: Encoder
   }
   return out;
 }
+
+/** What a saved task head (an adapter's task_head.json, or PEFT's task_type alone) asks a checkpoint to open as. */
+export function requestForTaskHead(
+  head: { architecture: string; id2label: Record<string, string> | null; problemType: string | null } | null | undefined,
+  taskType: string | null,
+): EncoderTaskRequest | undefined {
+  if (head?.architecture.endsWith('ForQuestionAnswering') || (!head && taskType === 'QUESTION_ANS')) return { task: 'question_answering' };
+  if (!head?.architecture.endsWith('ForSequenceClassification')) return undefined;
+  if (head.problemType === 'regression') return { task: 'sequence_classification', regression: true };
+  const ids = Object.keys(head.id2label ?? {}).sort((a, b) => Number(a) - Number(b));
+  return { task: 'sequence_classification', labels: ids.map((i) => head.id2label![i]) };
+}
