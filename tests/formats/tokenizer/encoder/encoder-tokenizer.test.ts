@@ -3,7 +3,7 @@
 // files — Hugging Face's Rust `tokenizers` (its Node binding, a devDependency: offsets, pairs and overflowing windows
 // as transformers gets them) and @huggingface/tokenizers' own encode (ids).
 import { describe, expect, it, beforeAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -192,6 +192,20 @@ describe('hand-worked: BERT uncased WordPiece', () => {
     expect(() =>
       tok.encode('the analyst does work in the studio', 'where', { maxLength: 8, truncation: 'only_second' }),
     ).toThrow(EncoderTokenizeError);
+  });
+
+  it('DistilBERT (same files, tokenizer class DistilBertTokenizer) takes no token types: all 0', () => {
+    const dir = writeBertTokenizer(join(mkdtempSync(join(tmpdir(), 'distilbert-')), 'tok'));
+    const configPath = join(dir, 'tokenizer_config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), tokenizer_class: 'DistilBertTokenizer' }),
+    );
+    const tok = EncoderTokenizer.load(dir);
+    expect(tok.usesTokenTypes).toBe(false);
+    const [pair] = tok.encode('what is a model?', 'a model');
+    expect(pair.tokenTypeIds.every((t) => t === 0)).toBe(true);
+    expect(pair.sequenceIds).toContain(1);
   });
 
   it('pads on the right with the pad id, mask 0 and no sequence', () => {

@@ -97,7 +97,11 @@ export class EncoderTokenizer {
   readonly padId: number;
   readonly unkId: number | null;
   readonly maskId: number | null;
-  /** Whether the model takes token type ids (BERT does, RoBERTa/XLM-R/DistilBERT do not use them). */
+  /**
+   * Whether the model takes token type ids (BERT does; RoBERTa, XLM-R and DistilBERT do not): tokenizer_config.json's
+   * model_input_names when given, else the tokenizer class, else whether the pair template gives B another type.
+   * Without them every type id is 0.
+   */
   readonly usesTokenTypes: boolean;
   readonly template: PostTemplate;
   private readonly normalize: (a: AlignedText) => AlignedText;
@@ -160,9 +164,12 @@ export class EncoderTokenizer {
       );
     this.padId = pad;
     const inputNames = hf.config.model_input_names;
+    const tokenizerClass = typeof hf.config.tokenizer_class === 'string' ? hf.config.tokenizer_class : '';
+    // transformers' tokenizer classes whose model_input_names leave token_type_ids out (their models have none).
+    const withoutTypes = /^(DistilBert|Roberta|XLMRoberta|Camembert|Longformer)Tokenizer(Fast)?$/.test(tokenizerClass);
     this.usesTokenTypes = Array.isArray(inputNames)
       ? inputNames.includes('token_type_ids')
-      : this.template.pair.some((i) => i.typeId !== 0);
+      : !withoutTypes && this.template.pair.some((i) => i.kind === 'sequence' && i.typeId !== 0);
   }
 
   static load(dir: string): EncoderTokenizer {
