@@ -1,13 +1,20 @@
-// bench:cpu — how close the CPU training step gets to the machine's GEMM rate on onnxruntime-node.
+// bench:cpu — how close the CPU training step gets to the machine's GEMM rate on onnxruntime-node, and to PyTorch.
 // Prints: the f32 2048² MatMul rate; for LoRA (r=16, q/k/v/o, seq 256, batch 1) on random-weight models shaped
 // like SmolLM2-135M and Qwen2.5-0.5B: tokens/s, achieved GFLOP/s (forward 2·N·tokens + attention, plus the
-// backward GEMMs the graph actually runs), that as a fraction of the GEMM rate, and peak RSS. Each model runs in
-// its own process so its peak RSS is its own. On shared cores the GEMM rate moves with the load, so each step is
-// compared with GEMM probes taken right before and after it (median of three pairs).
-// Last line: `bench:cpu gemm_gflops=<x> step_fraction=<f>`.
-//   npm run bench:cpu            (all)        npx tsx bench/cpu.ts --case smollm2   (one)
+// backward GEMMs the graph actually runs), that as a fraction of the GEMM rate, peak RSS, and that against the
+// absolute accounting (f32 base + adapter state + activations). Each model runs in its own process so its peak RSS
+// is its own. On shared cores the GEMM rate moves with the load, so each step is compared with GEMM probes taken
+// right before and after it (median of three). Where a Python imports torch (Debian's python3-torch), the same step
+// in plain PyTorch (bench/cpu_torch.py) runs in its own process, step for step interleaved with ours, its FLOPs
+// checked equal to ours; it is a measurement reference only.
+// Last lines: `bench:cpu gemm_gflops=<x> step_fraction=<f>`, then `bench:cpu step_vs_torch=<x> rss_vs_torch=<y>`
+// (the worst over the shapes: tokens/s ours ÷ torch's, peak RSS ours ÷ torch's; "skipped (reason)" without torch).
+//   npm run bench:cpu            (all)        npm run bench:cpu -- --quick   (4 layers, seq 128: a sanity run)
+//   npx tsx bench/cpu.ts --case smollm2   (one case's worker: reads "step" / "done" on stdin)
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildLlamaProgram, type LlamaConfig } from '../src/main/model/families/llama/program.ts';
@@ -18,11 +25,11 @@ import { requiresGrad } from '../src/main/engine/autodiff.ts';
 import { createCpuTrainingSession } from '../src/main/engine/executors/onnx/session.ts';
 import { GraphBuilder } from '../src/main/engine/executors/onnx/builder.ts';
 import { DataType } from '../src/main/engine/executors/onnx/proto.ts';
-import { OrtGraph } from '../src/main/engine/executors/onnx/ort.ts';
+import { OrtGraph, defaultThreads } from '../src/main/engine/executors/onnx/ort.ts';
 import { mulberry32 } from '../src/main/engine/rng.ts';
 import type { Batch } from '../src/main/engine/session.ts';
 import { quantizeProgram, quantizeWeight } from '../src/main/engine/quant/program.ts';
-import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../src/main/engine/quant/nf4.ts';
+import { isNf4, nf4StorageBytes } from '../src/main/engine/quant/nf4.ts';
 
 const SHAPES: Record<string, LlamaConfig> = {
   smollm2: {
@@ -72,7 +79,7 @@ async function gemmRate(): Promise<number> {
 }
 
 /** FLOPs of one training micro-step as the graph does it: every forward GEMM, and the backward GEMMs it needs. */
-function stepFlops(p: Program, tokens: number): { forward: number; backward: number } {
+function stepFlops(p: Program, tokens: number, T: number): { forward: number; backward: number } {
   const need = requiresGrad(p);
   let forward = 0;
   let backward = 0;
@@ -94,41 +101,72 @@ function stepFlops(p: Program, tokens: number): { forward: number; backward: num
   return { forward, backward };
 }
 
-function randomWeights(p: Program): Map<string, Float32Array> {
-  const w = new Map<string, Float32Array>();
-  const next = mulberry32(7);
-  for (const d of p.params) {
-    if (d.trainable) continue;
-    const size = d.shape.reduce((a, b) => a * b, 1);
-    const a = new Float32Array(size);
-    if (d.name.endsWith('norm.weight')) a.fill(1);
-    else for (let i = 0; i < size; i++) a[i] = (next() - 0.5) * 0.04;
-    w.set(d.name, a);
-  }
-  return w;
+/** Random frozen weights made when the session asks for each (as a checkpoint is read on demand), in the real layout. */
+function randomWeight(p: Program, name: string, next: () => number): Float32Array {
+  const d = p.params.find((x) => x.name === name)!;
+  const a = new Float32Array(d.shape.reduce((x, y) => x * y, 1));
+  if (name.endsWith('norm.weight')) a.fill(1);
+  else for (let i = 0; i < a.length; i++) a[i] = (next() - 0.5) * 0.04;
+  return a;
 }
 
-/** `<shape>-qlora`: the same LoRA over a base whose linears are NF4 with double-quantized absmax. */
-async function runCase(name: string): Promise<void> {
+/** The model shape of a case: `<shape>`, `<shape>-qlora`, or `quick` (SmolLM2's widths, 4 layers, seq 128: a sanity run). */
+function caseShape(name: string): { cfg: LlamaConfig; qlora: boolean; T: number } {
   const qlora = name.endsWith('-qlora');
-  const cfg = SHAPES[name.replace(/-qlora$/, '')];
+  const shape = name.replace(/-qlora$/, '');
+  if (shape === 'quick') return { cfg: { ...SHAPES.smollm2, numLayers: 4 }, qlora, T: 128 };
+  if (!SHAPES[shape]) throw new Error(`bench:cpu: unknown case ${name} (known: ${Object.keys(SHAPES).join(', ')}, quick, each with -qlora)`);
+  return { cfg: SHAPES[shape], qlora, T };
+}
+
+const LORA = { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], bias: 'none' as const, useRslora: false };
+
+/** Peak resident memory of this process so far (VmHWM), in MiB. */
+function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * The absolute accounting of a LoRA step's memory: the f32 frozen base, the adapter state (weights, gradient
+ * accumulator, two AdamW moments) and the activations of one micro-step — every forward tensor (N × its width), the
+ * attention scores and probabilities of each layer (B·NH·T² twice) and the loss's logits-sized temporaries (two
+ * more N × V). It is what any implementation must hold; the runtime's own code and arenas come on top.
+ */
+function accountingBytes(p: Program, baseF32Bytes: number, T: number): { base: number; adapter: number; activations: number } {
+  const N = B * T;
+  let act = 0;
+  for (const n of p.nodes) {
+    act += N * (p.widths.get(n.out) ?? 0) * 4;
+    if (n.op === 'attention') act += 2 * B * n.NH * T * T * 4;
+  }
+  act += 2 * N * p.vocab * 4;
+  return { base: baseF32Bytes, adapter: 4 * 4 * countParams(p, (d) => d.trainable), activations: act };
+}
+
+/**
+ * One case in its own process (so its peak RSS is its own), driven over stdin like bench/cpu_torch.py so the two
+ * interleave step by step: "step" runs one micro-step + update between two GEMM probes and prints {sec, gemm};
+ * "done" prints the case's summary line.
+ */
+async function runCase(name: string): Promise<void> {
+  const { cfg, qlora, T } = caseShape(name);
   const base = buildLlamaProgram(cfg);
-  const program = applyLora(qlora ? quantizeProgram(base) : base, { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], bias: 'none', useRslora: false }).program;
+  const program = applyLora(qlora ? quantizeProgram(base) : base, LORA).program;
   const t0 = performance.now();
-  const floats = randomWeights(program);
-  // the memory of the frozen base: float32 as loaded, and as the session holds it (NF4 codes + scales for QLoRA)
+  // the memory of the frozen base: float32 as made, and as the session holds it (NF4 codes + scales for QLoRA)
   let baseF32Bytes = 0;
   let baseHeldBytes = 0;
-  const weights = new Map<string, Float32Array | Nf4Tensor>();
-  for (const [k, w] of floats) {
-    const held = program.params.find((d) => d.name === k)?.quant === 'nf4' ? quantizeWeight(program, k, w, { doubleQuant: true }) : w;
-    baseF32Bytes += w.byteLength;
-    baseHeldBytes += isNf4(held) ? nf4StorageBytes(held) : held.byteLength;
-    weights.set(k, held);
-  }
-  floats.clear();
-  const session = await createCpuTrainingSession({ program, weights, seed: 0 });
-  weights.clear(); // the graph holds its own copy now
+  const rand = mulberry32(7);
+  const session = await createCpuTrainingSession({
+    program, seed: 0,
+    weights: async (name) => {
+      const w = randomWeight(program, name, rand);
+      const held = program.params.find((d) => d.name === name)?.quant === 'nf4' ? quantizeWeight(program, name, w, { doubleQuant: true }) : w;
+      baseF32Bytes += w.byteLength;
+      baseHeldBytes += isNf4(held) ? nf4StorageBytes(held) : held.byteLength;
+      return held;
+    },
+  });
   const buildS = (performance.now() - t0) / 1e3;
   const next = mulberry32(3);
   const ids = Int32Array.from({ length: B * T }, () => Math.floor(next() * cfg.vocabSize));
@@ -137,36 +175,121 @@ async function runCase(name: string): Promise<void> {
   const opt = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
   await session.microStep(batch); // warm-up: first run allocates and pre-packs
   await session.applyUpdate(opt);
-  // The cores may be shared: interleave GEMM-rate probes with the steps and compare each step with the GEMM rate
-  // measured right next to it, then take the median pair.
+  // The cores may be shared: each step is compared with the GEMM rate probed right before and after it.
   const probe = await gemmProbe();
-  const { forward, backward } = stepFlops(program, B * T);
+  const { forward, backward } = stepFlops(program, B * T, T);
   const pairs: { sec: number; gemm: number }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const before = await probe.rate(2);
-    const s0 = performance.now();
-    await session.microStep(batch);
-    await session.applyUpdate(opt);
-    const sec = (performance.now() - s0) / 1e3;
-    const after = await probe.rate(2);
-    pairs.push({ sec, gemm: Math.max(before, after) });
+  console.log(JSON.stringify({ ready: true }));
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'step') {
+      const before = await probe.rate(2);
+      const s0 = performance.now();
+      await session.microStep(batch);
+      await session.applyUpdate(opt);
+      const sec = (performance.now() - s0) / 1e3;
+      const after = await probe.rate(2);
+      pairs.push({ sec, gemm: Math.max(before, after) });
+      console.log(JSON.stringify({ sec }));
+    } else if (line === 'done') break;
   }
   await probe.release();
+  const rssMiB = peakRssMiB();
   await session.dispose();
   const fractionOf = (p: { sec: number; gemm: number }) => (forward + backward) / p.sec / 1e9 / p.gemm;
   pairs.sort((a, b) => fractionOf(a) - fractionOf(b));
-  const mid = pairs[1];
-  const sec = mid.sec;
-  const gemm = mid.gemm;
+  const { sec, gemm } = pairs[pairs.length >> 1];
   const gflops = (forward + backward) / sec / 1e9;
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  const acc = accountingBytes(program, baseF32Bytes, T);
+  const accMiB = (acc.base + acc.adapter + acc.activations) / 2 ** 20;
   console.log(JSON.stringify({
     case: name, params: countParams(base), trainable: countParams(program, (d) => d.trainable), seq: T, batch: B,
     setup_s: +buildS.toFixed(1), step_s: +sec.toFixed(3), tokens_per_s: +((B * T) / sec).toFixed(1),
-    gflop_per_step: +((forward + backward) / 1e9).toFixed(1), achieved_gflops: +gflops.toFixed(1),
+    flops: { forward, backward }, gflop_per_step: +((forward + backward) / 1e9).toFixed(1), achieved_gflops: +gflops.toFixed(1),
     gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(gflops / gemm).toFixed(3), peak_rss_mib: Math.round(rssMiB),
     base_f32_mib: Math.round(baseF32Bytes / 2 ** 20), base_held_mib: Math.round(baseHeldBytes / 2 ** 20),
+    accounting_mib: Math.round(accMiB), rss_vs_accounting: +(rssMiB / accMiB).toFixed(2),
   }));
+}
+
+/** A child that answers one JSON line per command: ours (this file with --case) or the PyTorch reference. */
+class Worker {
+  private readonly lines: AsyncIterator<string>;
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  }
+  static async start(cmd: string, args: string[]): Promise<Worker | string> {
+    // OpenMP threads (OpenBLAS, torch) spin-wait by default: on shared cores that costs torch up to 8× here. Passive
+    // waiting is what our ORT sessions do too (allow_spinning 0), so both sides yield alike.
+    const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+    const w = new Worker(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], env }));
+    const first = await w.next();
+    return first && 'ready' in first ? w : `${cmd} ${args.at(-1)}: no ready line (exit ${w.child.exitCode})`;
+  }
+  private async next(): Promise<Record<string, unknown> | null> {
+    for (;;) {
+      const r = await this.lines.next();
+      if (r.done) return null;
+      if (r.value.startsWith('{')) return JSON.parse(r.value);
+    }
+  }
+  async ask(cmd: 'step' | 'done'): Promise<Record<string, unknown> | null> {
+    this.child.stdin.write(`${cmd}\n`);
+    return this.next();
+  }
+}
+
+/** A Python that can import torch: Debian's python3-torch is installed for /usr/bin/python3 only. */
+function torchPython(): { python: string } | { reason: string } {
+  for (const python of [process.env.LORA_STUDIO_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((x): x is string => !!x)) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python };
+  }
+  return { reason: 'no Python here imports torch (Debian: apt-get install python3-torch libopenblas0-openmp)' };
+}
+
+interface Versus {
+  step: number;
+  rss: number;
+}
+
+/** Ours and (where torch is) the PyTorch step on one case, step for step; prints both summaries and the ratios. */
+async function compareCase(name: string, torch: { python: string } | { reason: string }, rounds: number): Promise<{ ours: Record<string, unknown> | null; vs: Versus | null }> {
+  const ours = await Worker.start(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', name]);
+  if (typeof ours === 'string') {
+    console.log(`${name}: failed (${ours})`);
+    return { ours: null, vs: null };
+  }
+  const qlora = name.endsWith('-qlora');
+  const { cfg, T } = caseShape(name);
+  const ref = !qlora && 'python' in torch
+    ? await Worker.start(torch.python, [fileURLToPath(new URL('./cpu_torch.py', import.meta.url)), JSON.stringify({ config: cfg, seq: T, r: LORA.r, alpha: LORA.alpha, dropout: LORA.dropout, threads: defaultThreads() })])
+    : null;
+  const torchSecs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    await ours.ask('step');
+    if (ref && typeof ref !== 'string') torchSecs.push(Number((await ref.ask('step'))?.sec));
+  }
+  const mine = await ours.ask('done');
+  console.log(JSON.stringify(mine));
+  if (!ref || typeof ref === 'string') {
+    if (!qlora) console.log(`${name}-torch: skipped (${typeof ref === 'string' ? ref : (torch as { reason: string }).reason})`);
+    return { ours: mine, vs: null };
+  }
+  const theirs = (await ref.ask('done'))!;
+  torchSecs.sort((a, b) => a - b);
+  const sec = torchSecs[torchSecs.length >> 1];
+  const f = theirs.flops as { forward: number; backward: number };
+  const mf = mine!.flops as { forward: number; backward: number };
+  const flopsEqual = f.forward === mf.forward && f.backward === mf.backward;
+  const torchTokens = (B * T) / sec;
+  const vs = { step: Number(mine!.tokens_per_s) / torchTokens, rss: Number(mine!.peak_rss_mib) / Number(theirs.peak_rss_mib) };
+  console.log(JSON.stringify({
+    case: `${name}-torch`, torch: theirs.torch, threads: theirs.threads, step_s: +sec.toFixed(3), tokens_per_s: +torchTokens.toFixed(1),
+    achieved_gflops: +((f.forward + f.backward) / sec / 1e9).toFixed(1), openblas_gemm_gflops: theirs.gemm_gflops,
+    peak_rss_mib: theirs.peak_rss_mib, flops_equal: flopsEqual, ...(flopsEqual ? {} : { torch_flops: f }),
+    step_vs_torch: +vs.step.toFixed(2), rss_vs_torch: +vs.rss.toFixed(2),
+  }));
+  return { ours: mine, vs: flopsEqual ? vs : null };
 }
 
 async function main(): Promise<void> {
@@ -174,21 +297,31 @@ async function main(): Promise<void> {
   const caseArg = args.indexOf('--case');
   if (caseArg >= 0) {
     await runCase(args[caseArg + 1]);
-    return;
+    process.exit(0); // stdin, the parent's pipe, would keep this worker alive
   }
+  const quick = args.includes('--quick');
   const gemm = await gemmRate();
   console.log(`threads=${availableParallelism()} gemm_2048_f32_gflops=${gemm.toFixed(1)}`);
+  const torch = torchPython();
   let smolFraction = NaN;
-  for (const name of [...Object.keys(SHAPES), 'smollm2-qlora']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = r.stdout.trim().split('\n').at(-1) ?? '';
-    console.log(line || `${name}: failed (exit ${r.status})`);
-    if (name === 'smollm2' && line.startsWith('{')) smolFraction = JSON.parse(line).fraction_of_gemm;
+  const versus: Versus[] = [];
+  let torchMissing = 'reason' in torch ? torch.reason : '';
+  for (const name of quick ? ['quick', 'quick-qlora'] : [...Object.keys(SHAPES), 'smollm2-qlora']) {
+    const { ours, vs } = await compareCase(name, torch, 3);
+    if ((name === 'smollm2' || name === 'quick') && ours) smolFraction = Number(ours.fraction_of_gemm);
+    if (vs) versus.push(vs);
+    else if (!name.endsWith('-qlora') && !torchMissing) torchMissing = `${name}: no comparable PyTorch step`;
   }
-  // generation: decode tokens/s with the KV cache on the SmolLM2-135M shape (bench/decode.ts, its own process)
-  const decode = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  console.log(decode.stdout.trim().split('\n').at(-1) || `smollm2-decode: failed (exit ${decode.status})`);
+  if (!quick) {
+    // generation: decode tokens/s with the KV cache on the SmolLM2-135M shape (bench/decode.ts, its own process)
+    const decode = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    console.log(decode.stdout.trim().split('\n').at(-1) || `smollm2-decode: failed (exit ${decode.status})`);
+  }
   console.log(`bench:cpu gemm_gflops=${gemm.toFixed(1)} step_fraction=${smolFraction}`);
+  // the worst case over the shapes: the slowest step ratio and the largest memory ratio
+  if (versus.length && !torchMissing)
+    console.log(`bench:cpu step_vs_torch=${Math.min(...versus.map((v) => v.step)).toFixed(2)} rss_vs_torch=${Math.max(...versus.map((v) => v.rss)).toFixed(2)}`);
+  else console.log(`bench:cpu step_vs_torch=skipped rss_vs_torch=skipped (${torchMissing})`);
 }
 
 await main();

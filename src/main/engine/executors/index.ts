@@ -7,7 +7,7 @@
 import type { Program } from '../../model/ir.ts';
 import type { DecodeSession, TrainingSession } from '../session.ts';
 import type { Nf4Tensor } from '../quant/nf4.ts';
-import { createCpuTrainingSession } from './onnx/session.ts';
+import { createCpuTrainingSession, type WeightSource } from './onnx/session.ts';
 import { OnnxDecodeSession } from './onnx/decode-session.ts';
 import { createCudaTrainingSession } from './cuda/session.ts';
 import { probeCuda, type CudaProbe } from './cuda/probe.ts';
@@ -20,8 +20,9 @@ export type ExecutorChoice = ExecutorName | 'auto';
 
 export interface TrainingSessionRequest {
   program: Program;
-  /** Base weights by param name (float arrays, or NF4 for params the program marks quantized). */
-  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+  /** Base weights by param name (float arrays, or NF4 for params the program marks quantized), as a map or read
+   *  one at a time on demand (the CPU session then never holds the whole base in JavaScript). */
+  weights: WeightSource;
   seed: number;
   /** CPU threads (cpu). */
   threads?: number;
@@ -59,6 +60,14 @@ export interface OpenExecutorOptions {
   program?: Program;
 }
 
+/** A weight source as one map, for the CUDA session (it uploads the whole base at once). */
+async function weightMap(p: Program, w: WeightSource): Promise<Map<string, ArrayLike<number> | Nf4Tensor>> {
+  if (typeof w !== 'function') return w;
+  const m = new Map<string, ArrayLike<number> | Nf4Tensor>();
+  for (const d of p.params) if (!d.init) m.set(d.name, await w(d.name));
+  return m;
+}
+
 const onnxDecode = (r: DecodeSessionRequest): Promise<DecodeSession> => OnnxDecodeSession.create(r);
 
 const cpu = (reason: string): Executor => ({
@@ -72,8 +81,8 @@ const cpu = (reason: string): Executor => ({
 const cuda = (reason: string, addon: NativeAddon | undefined): Executor => ({
   name: 'cuda',
   reason,
-  createTrainingSession: (r) =>
-    createCudaTrainingSession({ program: r.program, weights: r.weights, seed: r.seed, capacityTokens: r.capacityTokens, checkpointing: r.checkpointing, addon }),
+  createTrainingSession: async (r) =>
+    createCudaTrainingSession({ program: r.program, weights: await weightMap(r.program, r.weights), seed: r.seed, capacityTokens: r.capacityTokens, checkpointing: r.checkpointing, addon }),
   decodeReason: 'generation runs the ONNX decode graph on the CPU (the device has no decode kernels yet)',
   createDecodeSession: onnxDecode,
 });

@@ -29,18 +29,26 @@ export function toStored(p: Program, name: string, value: Float32Array): Float32
 }
 
 /**
- * Every non-LoRA param of the program from the folder (LoRA tensors start from their initialisers). Params marked
- * quant: 'nf4' come back as NF4 (`quant` options required then).
+ * Reads one non-LoRA param of the program from the folder when asked (an executor pulls them one at a time, so the
+ * whole base never sits in JavaScript at once). Params marked quant: 'nf4' come back as NF4 (`quant` options required
+ * then). The folder must stay open while it is used.
  */
-export async function readProgramWeights(folder: Pick<ModelFolder, 'readHf'>, p: Program, quant?: QuantOptions): Promise<Map<string, Float32Array | Nf4Tensor>> {
-  const weights = new Map<string, Float32Array | Nf4Tensor>();
-  for (const d of p.params) {
-    if (d.init) continue;
+export function programWeightReader(folder: Pick<ModelFolder, 'readHf'>, p: Program, quant?: QuantOptions): (name: string) => Promise<Float32Array | Nf4Tensor> {
+  const decls = new Map(p.params.map((d) => [d.name, d]));
+  return async (name) => {
+    const d = decls.get(name);
+    if (!d || d.init) throw new Error(`reading ${name}: not a weight of the checkpoint (LoRA tensors start from their initialisers)`);
     const w = fromStored(p, d.name, await folder.readHf(d.name));
-    if (d.quant === 'nf4') {
-      if (!quant) throw new Error(`reading ${d.name}: the program holds it as NF4 but no quantization options were given`);
-      weights.set(d.name, quantizeWeight(p, d.name, w, quant));
-    } else weights.set(d.name, w);
-  }
+    if (d.quant !== 'nf4') return w;
+    if (!quant) throw new Error(`reading ${d.name}: the program holds it as NF4 but no quantization options were given`);
+    return quantizeWeight(p, d.name, w, quant);
+  };
+}
+
+/** Every non-LoRA param of the program from the folder, all at once (programWeightReader's values in one map). */
+export async function readProgramWeights(folder: Pick<ModelFolder, 'readHf'>, p: Program, quant?: QuantOptions): Promise<Map<string, Float32Array | Nf4Tensor>> {
+  const read = programWeightReader(folder, p, quant);
+  const weights = new Map<string, Float32Array | Nf4Tensor>();
+  for (const d of p.params) if (!d.init) weights.set(d.name, await read(d.name));
   return weights;
 }

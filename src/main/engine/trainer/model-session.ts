@@ -14,9 +14,9 @@ import { writeShardedSafetensors } from '../../formats/safetensors/index.ts';
 import { countParams } from '../../model/ir.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
 import { fullFineTuneProgram, initProgramWeights } from '../models/index.ts';
-import { readProgramWeights, toStored } from '../models/load.ts';
+import { programWeightReader, toStored } from '../models/load.ts';
 import { quantizeProgram } from '../quant/program.ts';
-import { isNf4, nf4StorageBytes } from '../quant/nf4.ts';
+import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../quant/nf4.ts';
 import { applyLora } from '../lora/model.ts';
 import { openExecutor, type ExecutorChoice, type ExecutorName } from '../executors/index.ts';
 import { peftKey, type Program } from '../../model/ir.ts';
@@ -72,25 +72,30 @@ export async function openModelSession({ config, trainingTemplate, threads, exec
     warnings = lora.warnings;
   }
 
-  let weights: Map<string, Float32Array | import('../quant/nf4.ts').Nf4Tensor>;
-  if (config.from_scratch) weights = initProgramWeights(program, { seed: config.seed, numLayers: spec.numLayers });
-  else {
+  // The executor pulls the base one tensor at a time from the checkpoint (the folder stays open until the session
+  // exists) and keeps no reference to the float ones: the whole base never sits in JavaScript beside the session's.
+  let baseWeightBytes = 0;
+  const trainable = new Set(program.params.filter((d) => d.trainable).map((d) => d.name));
+  const counted = (read: (name: string) => Promise<Float32Array | Nf4Tensor>) => async (name: string) => {
+    const w = await read(name);
+    if (!trainable.has(name)) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
+    return w;
+  };
+  const chosen = openExecutor(choice, { program });
+  const request = { program, seed: config.seed, threads, capacityTokens: capacity };
+  let session: TrainingSession;
+  if (config.from_scratch) {
+    const weights = initProgramWeights(program, { seed: config.seed, numLayers: spec.numLayers });
+    session = await chosen.createTrainingSession({ ...request, weights: counted(async (n) => weights.get(n)!) });
+  } else {
     const folder = await openModelFolder(config.model);
     try {
-      weights = await readProgramWeights(folder, program, { doubleQuant: config.bnb_4bit_use_double_quant ?? true });
+      const read = programWeightReader(folder, program, { doubleQuant: config.bnb_4bit_use_double_quant ?? true });
+      session = await chosen.createTrainingSession({ ...request, weights: counted(read) });
     } finally {
       await folder.close();
     }
   }
-  let baseWeightBytes = 0;
-  for (const d of program.params) {
-    const w = weights.get(d.name);
-    if (!d.trainable && w) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
-  }
-  const chosen = openExecutor(choice, { program });
-  const session = await chosen.createTrainingSession({ program, weights, seed: config.seed, threads, capacityTokens: capacity });
-  // The weights stay in the map: the session builds its eval/logits graphs lazily from it (clearing it here broke
-  // every evaluation after session creation: "Cannot convert undefined or null to object" in graphs.ts stack()).
 
   let writer: AdapterWriter;
   if (method === 'full') writer = (dir, trainables) => writeFullModel(dir, { modelDir: config.model, spec, hfConfig, program, trainables, trainingTemplate });

@@ -2,6 +2,7 @@
 // (float32 for training, float64 for tight checks against the reference executor).
 
 import { DataType, type AttrValue, type GraphDef, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from './proto.ts';
+import type { WeightFile } from './weight-file.ts';
 
 export type Elem = 'float32' | 'float64';
 export const OPSET = 18; // Reduce* take axes as an input from 18 on, uniformly
@@ -23,7 +24,8 @@ export class GraphBuilder {
   private domains = new Set<string>(); // operator sets beyond the default one (e.g. com.microsoft)
   readonly ft: DataType;
 
-  constructor(readonly elem: Elem) {
+  /** weightFile: where frozen tensors go (storedInit) instead of inline, shared by every graph built with it. */
+  constructor(readonly elem: Elem, readonly weightFile?: WeightFile) {
     this.ft = elem === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
   }
 
@@ -56,6 +58,16 @@ export class GraphBuilder {
   }
   floatInit(name: string, dims: number[], data: ArrayLike<number>): string {
     return this.initializer(name, this.ft, dims, floatBytes(data, this.elem));
+  }
+  /**
+   * A frozen tensor of the graph's float type: external data in the weight file when the builder has one — `data`
+   * is then called only if no earlier graph stored `name` — else inline.
+   */
+  storedFloatInit(name: string, dims: number[], data: () => ArrayLike<number>): string {
+    if (!this.weightFile) return this.floatInit(name, dims, data());
+    const external = this.weightFile.get(name) ?? this.weightFile.put(name, floatBytes(data(), this.elem));
+    this.initializers.push({ name, type: this.ft, dims, external });
+    return name;
   }
 
   /** An int64 constant tensor (1-D), cached. */

@@ -16,6 +16,7 @@ import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 import { lowerBackward, lowerForward, type GraphLowerCtx, type LinearGroup } from './lowering.ts';
 import { trainableLayout } from '../../trainables.ts';
+import type { WeightFile } from './weight-file.ts';
 
 /** Query heads per KV head; the attention bias input is tiled by it. */
 export function groupSize(p: Program): number {
@@ -38,6 +39,8 @@ export interface BuildOptions {
   mode: GraphMode;
   /** Frozen weight data by param name (any float array; converted to elem), or an Nf4Tensor for a quant: 'nf4' param. */
   weight(name: string): ArrayLike<number> | Nf4Tensor;
+  /** Float frozen weights go here as external data, shared with the other graphs built with the same file. */
+  weightFile?: WeightFile;
 }
 
 /**
@@ -63,50 +66,81 @@ export interface FrozenWeights {
   groups: Map<string, LinearGroup>; // linear module → its fused group
 }
 
+export interface FrozenOptions {
+  skip(d: ParamDecl): boolean;
+  fusable(name: string | null): boolean;
+}
+
+/** One frozen float tensor of a graph: `key` holds `names` stacked along the first axis (one name unless fused). */
+export interface FrozenTensor {
+  key: string;
+  dims: number[];
+  names: string[];
+}
+
 /**
- * Frozen weights as initializers: linears sharing an input (q/k/v, gate/up) whose weights are `fusable` are
- * stacked along OC into one initializer per group; NF4 weights become their code tables. Params `skip` accepts are
- * left to the caller (trainables sliced from a flat input, adapters fed per run).
+ * Which frozen tensors a graph holds: linears sharing an input (q/k/v, gate/up) whose weights are `fusable`, stacked
+ * along OC into one tensor per group (weight, and bias when they have one); then every other param `skip` does not
+ * take. The graph builders and the CPU session's weight file both follow this list, so they agree on every key.
+ */
+export function frozenTensors(p: Program, o: FrozenOptions): { stacks: { members: LinearGroup['members']; weight: FrozenTensor; bias: FrozenTensor | null }[]; singles: ParamDecl[] } {
+  const stacks = [];
+  const fused = new Set<string>();
+  for (const members of fuseLinearGroups(p.nodes, (n) => o.fusable(n.weight) && o.fusable(n.bias))) {
+    const IC = members[0].inF;
+    const OC = members.reduce((s, m) => s + m.outF, 0);
+    const key = members.map((m) => m.module).join('+');
+    for (const m of members) for (const nm of [m.weight, m.bias]) if (nm) fused.add(nm);
+    stacks.push({
+      members,
+      weight: { key: `${key}.weight`, dims: [OC, IC], names: members.map((m) => m.weight) },
+      bias: members[0].bias ? { key: `${key}.bias`, dims: [OC], names: members.map((m) => m.bias!) } : null,
+    });
+  }
+  return { stacks, singles: p.params.filter((d) => !o.skip(d) && !fused.has(d.name)) };
+}
+
+/** The values of a stacked tensor, in order, as one array of the element type. */
+export function stackValues(t: FrozenTensor, parts: ArrayLike<number>[], elem: Elem): Float32Array | Float64Array {
+  const size = t.dims.reduce((a, b) => a * b, 1);
+  const out = elem === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  let off = 0;
+  for (const w of parts) {
+    out.set(w, off);
+    off += w.length;
+  }
+  return out;
+}
+
+/**
+ * Frozen weights as initializers (frozenTensors' list); NF4 weights become their code tables. Params `skip` accepts
+ * are left to the caller (trainables sliced from a flat input, adapters fed per run). With a weight file on the
+ * builder, a tensor already stored there is not asked of `weight` again (the caller may no longer hold it).
  */
 export function declareFrozenWeights(
-  g: GraphBuilder, p: Program, elem: Elem, weight: BuildOptions['weight'],
-  o: { where: string; skip(d: ParamDecl): boolean; fusable(name: string | null): boolean },
+  g: GraphBuilder, p: Program, elem: Elem, weight: BuildOptions['weight'], o: FrozenOptions & { where: string },
 ): FrozenWeights {
   const floatWeight = (name: string) => {
     const w = weight(name);
     if (isNf4(w)) throw new Error(`${o.where}: ${name} is NF4 where a float weight is needed`);
     return w;
   };
+  const { stacks, singles } = frozenTensors(p, o);
   const groups = new Map<string, LinearGroup>();
-  const fused = new Set<string>();
-  for (const members of fuseLinearGroups(p.nodes, (n) => o.fusable(n.weight) && o.fusable(n.bias))) {
-    const IC = members[0].inF;
-    const OC = members.reduce((s, m) => s + m.outF, 0);
-    const stack = (names: string[], width: number) => {
-      const out = elem === 'float64' ? new Float64Array(OC * width) : new Float32Array(OC * width);
-      let off = 0;
-      for (const nm of names) {
-        const w = floatWeight(nm);
-        out.set(w, off);
-        off += w.length;
-        fused.add(nm);
-      }
-      return out;
-    };
-    const key = members.map((m) => m.module).join('+');
-    const W = g.floatInit(`${key}.weight`, [OC, IC], stack(members.map((m) => m.weight), IC));
-    const b = members[0].bias ? g.floatInit(`${key}.bias`, [OC], stack(members.map((m) => m.bias!), 1)) : null;
+  for (const { members, weight: wt, bias: bt } of stacks) {
+    const stacked = (t: FrozenTensor) => g.storedFloatInit(t.key, t.dims, () => stackValues(t, t.names.map(floatWeight), elem));
+    const W = stacked(wt);
+    const b = bt ? stacked(bt) : null;
     for (const m of members) groups.set(m.module, { members, W, b });
   }
   const values = new Map<string, string>();
   const nf4 = new Map<string, Nf4Values>();
-  for (const d of p.params) {
-    if (o.skip(d) || fused.has(d.name)) continue;
-    const w = weight(d.name);
-    if (isNf4(w)) {
+  for (const d of singles) {
+    const w = g.weightFile?.get(d.name) ? null : weight(d.name);
+    if (w && isNf4(w)) {
       if (d.quant !== 'nf4') throw new Error(`${o.where}: ${d.name} arrived as NF4 but the program does not mark it quantized`);
       nf4.set(d.name, nf4Initializers(g, d.name, w));
-    } else values.set(d.name, g.floatInit(d.name, d.shape, w));
+    } else values.set(d.name, g.storedFloatInit(d.name, d.shape, () => w!));
   }
   return { values, nf4, groups };
 }
@@ -149,8 +183,19 @@ export function graphLowerCtx(
   return ctx;
 }
 
+/** The frozen tensors of the training / evaluation / logits graphs: every non-trainable param; single-use, float ones fused. */
+export function stepGraphFrozen(p: Program): FrozenOptions {
+  const uses = tensorUses(p);
+  const trainableNames = new Set(p.params.filter((d) => d.trainable).map((d) => d.name));
+  const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
+  return {
+    skip: (d) => d.trainable,
+    fusable: (t) => t === null || (!trainableNames.has(t) && !quantized.has(t) && uses.get(t) === 1),
+  };
+}
+
 export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
-  const g = new GraphBuilder(opts.elem);
+  const g = new GraphBuilder(opts.elem, opts.weightFile);
   const ft = g.ft;
   const { slots, total } = trainableLayout(p);
   const train = opts.mode === 'train';
@@ -182,14 +227,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   // parameters: frozen → initializers (q/k/v and gate/up stacked); trainable → slices of the flat input
   const trainables = total > 0 ? g.input('trainables', ft, [total]) : null;
   const sliced = slots.map((sl) => [sl.name, g.reshape(g.op('Slice', [trainables!, g.i64([sl.offset]), g.i64([sl.offset + sl.size])]), sl.shape)] as const);
-  const uses = tensorUses(p);
-  const trainableNames = new Set(slots.map((sl) => sl.name));
-  const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
-  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, {
-    where: 'ONNX lowering',
-    skip: (d) => d.trainable,
-    fusable: (t) => t === null || (!trainableNames.has(t) && !quantized.has(t) && uses.get(t) === 1),
-  });
+  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, { where: 'ONNX lowering', ...stepGraphFrozen(p) });
   for (const [name, v] of sliced) weights.values.set(name, v);
 
   const walk = backwardWalk(p);

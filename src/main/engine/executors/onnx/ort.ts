@@ -28,6 +28,14 @@ export interface OrtOptions {
   inlineLimitBytes?: number;
   /** Write ORT's per-node profile (JSON) with this file prefix; for bench/profile work. */
   profilePrefix?: string;
+  /** The folder of the weight file the graph's external data names (weight-file.ts): the model is loaded from there. */
+  weightDir?: string;
+  /**
+   * Pre-pack constant GEMM operands (default true). Each MatMul/Gemm then keeps its own packed copy of its weight,
+   * and a training graph reads every frozen weight twice (y = x·Wᵀ forward, dx = dy·W backward): two more copies of
+   * the base beside the mapped one. Off, MLAS packs per call instead.
+   */
+  prepack?: boolean;
 }
 
 export class OrtGraph {
@@ -42,9 +50,24 @@ export class OrtGraph {
       logSeverityLevel: 3, // errors only: shape-merge notices on symbolic dims are expected
       // Spinning workers wait on each other when a core is busy elsewhere (a desktop: the UI, other apps), and a
       // step's many barriers then cost whole scheduler slices. Training steps are GEMM-bound: yield instead.
-      extra: { session: { intra_op: { allow_spinning: process.env.LORA_STUDIO_ORT_SPIN === '1' ? '1' : '0' } } },
+      extra: {
+        session: {
+          intra_op: { allow_spinning: process.env.LORA_STUDIO_ORT_SPIN === '1' ? '1' : '0' },
+          ...(opts.prepack === false ? { disable_prepacking: '1' } : {}),
+        },
+      },
       ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
     };
+    if (opts.weightDir) {
+      // external data is resolved relative to the model file: write it beside the weights, load, and drop it
+      const file = join(opts.weightDir, `${def.graph.name}.onnx`);
+      writeFileSync(file, encodeModel(def));
+      try {
+        return new OrtGraph(await ort.InferenceSession.create(file, sessionOptions));
+      } finally {
+        rmSync(file, { force: true });
+      }
+    }
     const rawBytes = def.graph.initializers.reduce((s, t) => s + (t.raw?.length ?? 0), 0);
     if (rawBytes < (opts.inlineLimitBytes ?? INLINE_LIMIT)) return new OrtGraph(await ort.InferenceSession.create(encodeModel(def), sessionOptions));
     // Large: big initializers go to weights.bin beside model.onnx; ORT resolves locations relative to the model.

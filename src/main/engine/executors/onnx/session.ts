@@ -1,34 +1,43 @@
 // TrainingSession on the CPU: the Program (a model definition with LoRA attached) lowered to three ONNX graphs
 // run by onnxruntime-node. JS holds the flat trainable vector, its gradient accumulator and the AdamW moments
-// (Float32Array, or Float64Array in a float64 session); frozen weights live in the graphs as initializers.
+// (Float32Array, or Float64Array in a float64 session). Frozen float weights are written once into the session's
+// weight file (weight-file.ts), which every graph names as external data and onnxruntime maps: the base is then in
+// memory once, and the caller's arrays are not kept. NF4 codes (small) stay inline, kept for graphs built later.
 
-import type { Program } from '../../../model/ir.ts';
+import type { ParamDecl, Program } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
-import type { Elem } from './builder.ts';
-import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, type GraphMode } from './graphs.ts';
+import { floatBytes, type Elem } from './builder.ts';
+import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, frozenTensors, groupSize, stackValues, stepGraphFrozen, type GraphMode } from './graphs.ts';
 import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
 import { POSITION_IDS, TOKEN_TYPE_IDS } from './graphs.ts';
 import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
 import { taskLossFeeds } from './lower/task-loss.ts';
 import { taskCounts } from '../../ops/task-loss.ts';
-import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
+import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../../quant/nf4.ts';
+import { WeightFile } from './weight-file.ts';
 
 export interface CpuSessionOptions {
   program: Program;
   /** Base weights by HF name (float32 or float64; NF4 for params marked quant: 'nf4'). Trainable base params
-   *  (biases under bias=all, everything in full fine-tuning) start from here. */
-  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+   *  (biases under bias=all, everything in full fine-tuning) start from here. Read while the session is created;
+   *  it keeps no reference to the float ones (see memory()), so the caller may drop or reuse them. */
+  weights: WeightSource;
   seed: number;
   elem?: Elem; // float32 (default) or float64 for tight checks
   threads?: number;
   /** ORT profiling of the training graph (bench/profile-step.ts). */
   profilePrefix?: string;
+  /** Let onnxruntime pre-pack the frozen weights (ort.ts OrtOptions.prepack; default false: two more copies of the base). */
+  prepack?: boolean;
 }
 
 type Vec = Float32Array | Float64Array;
+
+/** Base weights all at once, or one at a time as the session asks for them (a checkpoint read on demand). */
+export type WeightSource = Map<string, ArrayLike<number> | Nf4Tensor> | ((name: string) => Promise<ArrayLike<number> | Nf4Tensor>);
 
 export class CpuTrainingSession implements TrainingSession {
   readonly supportsPacking = true; // segment ids become the attention bias and restart the positions
@@ -44,8 +53,12 @@ export class CpuTrainingSession implements TrainingSession {
   private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
   private readonly G: number;
   private readonly layout: TrainableLayout;
+  private readonly weightFile = new WeightFile();
 
-  private constructor(readonly program: Program, private readonly weights: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string) {
+  /** NF4 weights (codes + scales stay inline in each graph, so graphs built later need them); floats are in the file. */
+  private kept = new Map<string, Nf4Tensor>();
+
+  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack = false) {
     this.layout = new TrainableLayout(program);
     this.slots = this.layout.slots;
     this.total = this.layout.total;
@@ -55,21 +68,68 @@ export class CpuTrainingSession implements TrainingSession {
     this.m = alloc();
     this.v = alloc();
     this.G = groupSize(program);
-    this.layout.initialize(this.params, weights, seed, 'CPU session');
-    for (const d of program.params) {
-      if (d.trainable) continue;
-      const w = weights.get(d.name);
+    this.layout.initialize(this.params, initial, seed, 'CPU session');
+  }
+
+  static async create(o: CpuSessionOptions): Promise<CpuTrainingSession> {
+    const source = o.weights;
+    const read = async (d: ParamDecl) => {
+      const w = typeof source === 'function' ? await source(d.name) : source.get(d.name);
       const size = d.shape.reduce((a, b) => a * b, 1);
       if (!w) throw new Error(`CPU session: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
       const length = isNf4(w) ? w.shape[0] * w.shape[1] : w.length;
       if (length !== size) throw new Error(`CPU session: base weight ${d.name} has ${length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
+      return w;
+    };
+    // trainable base params (biases under bias=all, full fine-tuning) start the flat trainable vector
+    const initial = new Map<string, ArrayLike<number> | Nf4Tensor>();
+    for (const d of o.program.params) if (d.trainable && !d.init) initial.set(d.name, await read(d));
+    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, o.prepack);
+    try {
+      await s.fillWeightFile(read);
+      await s.graph('train'); // fail early on a graph ORT refuses
+    } catch (e) {
+      await s.dispose();
+      throw e;
+    }
+    return s;
+  }
+
+  /**
+   * Every frozen float tensor of the step graphs into the weight file, one at a time (a fused group's members read,
+   * stacked, written and dropped before the next), so JavaScript never holds the whole base when the source reads
+   * on demand; NF4 weights are kept for the graphs.
+   */
+  private async fillWeightFile(read: (d: ParamDecl) => Promise<ArrayLike<number> | Nf4Tensor>): Promise<void> {
+    const decl = new Map(this.program.params.map((d) => [d.name, d]));
+    const float = async (name: string) => {
+      const w = await read(decl.get(name)!);
+      if (isNf4(w)) throw new Error(`CPU session: ${name} is NF4 where a float weight is needed`);
+      return w;
+    };
+    const { stacks, singles } = frozenTensors(this.program, stepGraphFrozen(this.program));
+    for (const st of stacks)
+      for (const t of [st.weight, st.bias]) {
+        if (!t) continue;
+        const parts = [];
+        for (const name of t.names) parts.push(await float(name));
+        this.weightFile.put(t.key, floatBytes(stackValues(t, parts, this.elem), this.elem));
+      }
+    for (const d of singles) {
+      const w = await read(d);
+      if (isNf4(w)) this.kept.set(d.name, w);
+      else this.weightFile.put(d.name, floatBytes(w, this.elem));
     }
   }
 
-  static async create(o: CpuSessionOptions): Promise<CpuTrainingSession> {
-    const s = new CpuTrainingSession(o.program, o.weights, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix);
-    await s.graph('train'); // fail early on a graph ORT refuses
-    return s;
+  /**
+   * Where the frozen base is held: bytes in the weight file (mapped by onnxruntime, shared by the graphs) and
+   * bytes of weights this session still references from JavaScript (only NF4 codes and scales, which stay inline).
+   */
+  memory(): { weightFileBytes: number; jsWeightBytes: number } {
+    let js = 0;
+    for (const w of this.kept.values()) js += nf4StorageBytes(w);
+    return { weightFileBytes: this.weightFile.storedBytes, jsWeightBytes: js };
   }
 
   private graph(mode: GraphMode | 'update'): Promise<OrtGraph> {
@@ -80,10 +140,19 @@ export class CpuTrainingSession implements TrainingSession {
         threads: this.threads,
         optimization: this.elem === 'float64' ? ('basic' as const) : ('all' as const),
         profilePrefix: mode === 'train' ? this.profilePrefix : undefined,
+        weightDir: this.weightFile.dir,
+        prepack: this.prepack,
       };
       if (mode === 'update') {
         g = OrtGraph.create(buildUpdateGraph(this.total, this.layout.noDecayMask(), this.elem), opts);
-      } else g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight: (n) => this.weights.get(n)! }), opts);
+      } else {
+        const weight = (n: string) => {
+          const w = this.kept.get(n);
+          if (!w) throw new Error(`CPU session: base weight ${n} is neither in the weight file nor kept (a ${mode} graph needs it)`);
+          return w;
+        };
+        g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight, weightFile: this.weightFile }), opts);
+      }
       this.graphs.set(mode, g);
     }
     return g;
@@ -235,8 +304,9 @@ export class CpuTrainingSession implements TrainingSession {
   }
 
   async dispose(): Promise<void> {
-    for (const g of this.graphs.values()) await (await g).release();
+    for (const g of this.graphs.values()) await (await g.catch(() => null))?.release();
     this.graphs.clear();
+    this.weightFile.remove();
   }
 }
 
