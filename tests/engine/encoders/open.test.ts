@@ -198,6 +198,26 @@ describe('LoRA for sequence classification (PEFT task_type SEQ_CLS)', () => {
     ]);
   });
 
+  it('"all-linear" takes every encoder linear and leaves the head to modules_to_save, without a warning', async () => {
+    const base = await writeTinyEncoder(join(root, 'distilbert-all-linear'), 'distilbert', 'sequence_classification', {
+      seed: 9,
+      labels: ['a', 'b'],
+    });
+    const s = await openEncoderSession({
+      model: base.dir,
+      method: 'lora',
+      lora: { ...lora([]), target_modules: 'all-linear' },
+      seed: 0,
+    });
+    try {
+      const adapted = s.program.nodes.flatMap((n) => (n.op === 'linear' && n.lora ? [n.module.split('.').pop()] : []));
+      expect(adapted).toEqual(Array(TINY.L).fill(['q_lin', 'k_lin', 'v_lin', 'out_lin', 'lin1', 'lin2']).flat());
+      expect(s.warnings).toEqual([]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('targets the model does not have name the modules it does have (DistilBERT: q_lin, v_lin, …)', async () => {
     const base = await writeTinyEncoder(join(root, 'distilbert-for-targets'), 'distilbert', 'masked_lm', { seed: 2 });
     await expect(

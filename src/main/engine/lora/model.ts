@@ -73,7 +73,8 @@ export function applyLora(base: Program, c: LoraConfig, resolved?: ResolvedTarge
   for (const m of [...targeted])
     if (saved.modules.has(m)) {
       targeted.delete(m); // trained in full already: an adapter on it would add nothing
-      warnings.push(`LoRA target ${m} is in modules_to_save (trained in full), so it gets no adapter`);
+      // "all-linear" never meant the task head (PEFT leaves classification heads out of it too); a named target did
+      if (c.targetModules !== 'all-linear') warnings.push(`LoRA target ${m} is in modules_to_save (trained in full), so it gets no adapter`);
     }
   if (targeted.size === 0) throw new Error(`every LoRA target is in modules_to_save [${(c.modulesToSave ?? []).join(', ')}]; target layers of the encoder body`);
   const params = base.params.map((d) => ({ ...d, trainable: saved.params.has(d.name) }));
