@@ -471,6 +471,54 @@ describe('a checkpoint saved without the task head', () => {
     ]);
   });
 
+  it('a BertForPreTraining checkpoint as the Hub has them (next-sentence head, tied decoder copy, int64 position_ids) opens as masked LM and for QA', async () => {
+    const dir = join(root, 'bert-pretraining');
+    const saved = await writeTinyEncoder(dir, 'bert', 'masked_lm', { seed: 6 });
+    const { writeSafetensors } = await import('../../../src/main/formats/safetensors/index.ts');
+    const shapes = new Map((await import('../../fixtures/tiny-encoders.ts')).tinyEncoderShapes('bert', 'masked_lm'));
+    const f32 = [...saved.tensors].map(([name, data]) => ({
+      name,
+      dtype: 'F32' as const,
+      shape: shapes.get(name)!,
+      data: Float32Array.from(data),
+    }));
+    const C = TINY.C;
+    const extra = [
+      {
+        name: 'bert.pooler.dense.weight',
+        dtype: 'F32' as const,
+        shape: [C, C],
+        data: new Float32Array(C * C).fill(0.01),
+      },
+      { name: 'bert.pooler.dense.bias', dtype: 'F32' as const, shape: [C], data: new Float32Array(C) },
+      { name: 'cls.seq_relationship.weight', dtype: 'F32' as const, shape: [2, C], data: new Float32Array(2 * C) },
+      { name: 'cls.seq_relationship.bias', dtype: 'F32' as const, shape: [2], data: new Float32Array(2) },
+      {
+        name: 'cls.predictions.decoder.weight',
+        dtype: 'F32' as const,
+        shape: [TINY.V, C],
+        data: Float32Array.from(saved.tensors.get('bert.embeddings.word_embeddings.weight')!),
+      },
+      {
+        name: 'bert.embeddings.position_ids',
+        dtype: 'I64' as const,
+        shape: [1, TINY.P],
+        data: new Uint8Array(BigInt64Array.from({ length: TINY.P }, (_, i) => BigInt(i)).buffer),
+      },
+    ];
+    await writeSafetensors(join(dir, 'model.safetensors'), [...f32, ...extra]);
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...saved.config, architectures: ['BertForPreTraining'] }),
+    );
+    const mlm = await openAsSaved(dir);
+    expect(mlm.spec.head.task).toBe('masked_lm');
+    expect(mlm.created).toEqual([]);
+    const cls = await openAsSaved(dir, { task: 'sequence_classification', labels: ['x', 'y'] });
+    expect(cls.created).toEqual(['classifier.weight', 'classifier.bias']); // the pretrained pooler is used
+    expect(cls.weights.get('bert.pooler.dense.weight')![0]).toBeCloseTo(0.01, 7);
+  });
+
   it('a body tensor missing is still an error naming it (only heads are created)', async () => {
     const dir = join(root, 'bert-broken');
     const saved = await writeTinyEncoder(dir, 'bert', 'question_answering', { seed: 4 });
