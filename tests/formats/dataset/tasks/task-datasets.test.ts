@@ -248,3 +248,14 @@ describe('SQuAD datasets', () => {
       );
   });
 });
+
+describe('SQuAD files that cannot be read', () => {
+  it('broken JSON and non-UTF-8 get the dataset readers’ messages', async () => {
+    await expect(readQaDataset(write('broken.json', '{"data": [ {"title": '), QA)).rejects.toThrow(
+      /broken\.json is not valid JSON/,
+    );
+    const latin1 = join(dir, 'latin1.json');
+    writeFileSync(latin1, Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]));
+    await expect(readQaDataset(latin1, QA)).rejects.toThrow(/latin1\.json: line 1, byte 6 \(0xE9\) is not valid UTF-8/);
+  });
+});

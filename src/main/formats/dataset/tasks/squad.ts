@@ -279,11 +279,17 @@ function flatAnswers(value: unknown, column: string): RawQa['answers'] {
 
 /** The nested official layout, or null when the JSON file holds something else (then it is read as rows). */
 async function readNested(path: string): Promise<RawQa[] | null> {
-  // readRows first: it refuses non-UTF-8 and broken JSON with the dataset readers' messages.
-  for await (const item of readRows(path, { limit: 1 })) void item;
-  let text = await fsp.readFile(path, 'utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const value = JSON.parse(text) as unknown;
+  let text: string;
+  let value: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await fsp.readFile(path));
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    value = JSON.parse(text);
+  } catch {
+    // Not UTF-8 or not JSON: the row reader refuses it with the dataset readers' messages (encoding, line, byte).
+    for await (const item of readRows(path, { limit: 1 })) void item;
+    throw new DatasetReadError(`${basename(path)} is not a readable JSON file`, path);
+  }
   const data = (value as { data?: unknown } | null)?.data;
   if (!Array.isArray(data) || !data.some((a) => Array.isArray((a as { paragraphs?: unknown } | null)?.paragraphs)))
     return null;
