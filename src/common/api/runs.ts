@@ -4,6 +4,8 @@
 // a one-line explanation (`.describe`) that the UI shows next to it; `RunConfig.parse({model, dataset})` gives
 // a complete, valid config.
 import { z } from 'zod';
+import { ShipQuant } from './chat.ts';
+import { FusionSection } from './fusion.ts';
 
 const positiveInt = () => z.number().int().positive();
 const nonNegativeInt = () => z.number().int().min(0);
@@ -219,6 +221,9 @@ export const RunConfigObject = z.strictObject({
     .default('lora')
     .describe('LoRA trains a small adapter; QLoRA also stores the base in 4 bits (less memory); full trains every weight (most memory).'),
   lora: section(LoraSection, {}),
+  fusion: FusionSection.nullable()
+    .default(null)
+    .describe('Combine frozen adapters with learned weights (AdapterFusion) instead of training a new adapter; null = an ordinary run.'),
   bnb_4bit_use_double_quant: z
     .boolean()
     .default(true)

@@ -21,6 +21,7 @@ import { dataDirOf, printTable, withCore } from '../context.ts';
 import { formatDuration, ProgressBar } from '../progress.ts';
 import { isStrictNumber } from '../numbers.ts';
 import { followJob } from './train.ts';
+import { printFusionDemo, runFusionDemo } from './demo-fusion.ts';
 
 export const DEFAULT_MODEL_DIR = BUNDLED_MODEL_DIR;
 export const DEMO_DATASET_DIR = BUNDLED_DATASET_DIR;
@@ -456,6 +457,8 @@ interface DemoFlags {
   out?: string;
   gguf: boolean;
   dataDir?: string;
+  fusion?: boolean;
+  fusionSteps: string;
 }
 
 export function registerDemo(program: Command): void {
@@ -476,7 +479,23 @@ export function registerDemo(program: Command): void {
     .option('--no-gguf', 'skip the GGUF export')
     // also accepted after the command name, like the global option
     .option('--data-dir <dir>', 'where projects, models and runs live (same as the global option)')
+    .option('--fusion', 'instead: two task adapters (pirate, robot) and their combination learned on a mix (issue 15)')
+    .option('--fusion-steps <n>', 'with --fusion: updates of each learned combination', '60')
     .action(async (flags: DemoFlags, command: Command) => {
+      if (flags.fusion) {
+        const fusion = {
+          model: resolve(flags.model),
+          datasetDir: resolve(flags.dataset),
+          adapterSteps: positiveInt('steps', flags.steps)!,
+          fusionSteps: positiveInt('fusion-steps', flags.fusionSteps)!,
+          trainLimit: positiveInt('train-limit', flags.trainLimit),
+          evalLimit: positiveInt('eval-limit', flags.evalLimit),
+          seed: wholeNumber('seed', flags.seed),
+          runConfig: demoRunConfig,
+          project: demoProject,
+        };
+        return withCore(command, async (core) => printFusionDemo(await runFusionDemo(core, dataDirOf(command), fusion)));
+      }
       const method = flags.method as DemoMethod;
       if (!['lora', 'qlora', 'full'].includes(method))
         throw new StudioError('invalid_input', `--method must be lora, qlora or full, got "${flags.method}"`);

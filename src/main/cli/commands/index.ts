@@ -17,6 +17,7 @@ import { registerDemo } from './demo.ts';
 import { registerChat } from './chat.ts';
 import { registerRunBundle } from './run-bundle.ts';
 import { registerPush } from './push.ts';
+import { registerFuse } from './fuse.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -35,4 +36,5 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerChat,
   registerRunBundle,
   registerPush,
+  registerFuse,
 ];

@@ -238,7 +238,7 @@ async function lastTrainPoint(core: StudioCore, runId: string): Promise<RunMetri
   return points.filter((p) => p.values.loss !== undefined).at(-1);
 }
 
-async function runAndFollow(core: StudioCore, run: Run, json: boolean | undefined): Promise<void> {
+export async function runAndFollow(core: StudioCore, run: Run, json: boolean | undefined): Promise<void> {
   if (!run.jobId) throw new StudioError('internal', `run ${run.id} has no job`);
   const job = await followJob(core, run.jobId, `train ${run.name}`, { cancel: () => core.invoke('runs.cancel', { id: run.id }) });
   const finished = (await core.invoke('runs.get', { id: run.id })) as Run;

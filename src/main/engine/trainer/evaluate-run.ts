@@ -8,6 +8,8 @@ import { defaultThreads } from '../executors/onnx/ort.ts';
 import { join } from 'node:path';
 import type { EvalJobParams, EvalJobResult, LoraSection } from '../../../common/api/runs.ts';
 import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
+import { isFusionFolder } from '../../formats/fusion/index.ts';
+import { openFusionFolder } from '../fusion/session.ts';
 import { HfTokenizer } from '../../formats/tokenizer/index.ts';
 import { BatchPlan } from '../data/batches.ts';
 import { loadRunExamples } from '../data/run-examples.ts';
@@ -74,6 +76,21 @@ async function evaluateFullModel(options: EvaluateRunOptions, plan: BatchPlan, t
   return { base, tuned };
 }
 
+/** A fusion folder (attention mode, engine/fusion): its adapters re-hashed and refused if changed, then measured. */
+async function evaluateFusionFolder(options: EvaluateRunOptions, plan: BatchPlan, dir: string): Promise<{ base: EvaluationResult | null; tuned: EvaluationResult }> {
+  // the base alone is what a plain session over the model folder computes
+  const base = options.params.compareBase ? (await evaluateFullModel({ ...options, params: { ...options.params, compareBase: false } }, plan, options.params.model)).tuned : null;
+  options.reporter.progress(null, 'loading the fusion and its adapters');
+  const { session } = await openFusionFolder(dir, defaultThreads());
+  try {
+    const tuned = await evaluateSplit(session, plan, { signal: options.signal });
+    options.reporter.log(`with the fusion: loss ${tuned.loss.toFixed(4)}, perplexity ${tuned.perplexity.toFixed(3)}`);
+    return { base, tuned };
+  } finally {
+    await session.dispose();
+  }
+}
+
 export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobResult> {
   const { params, reporter } = options;
   reporter.progress(null, 'loading tokenizer and dataset');
@@ -88,7 +105,13 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
   reporter.log(`evaluating ${rows.length} examples (${data.truncated} truncated to ${params.maxSeqLength} tokens)`);
   const plan = new BatchPlan(rows, { seed: params.seed, microBatchSize: params.batchSize, maxLength: params.maxSeqLength, padId: data.padId, shuffle: false });
 
-  const full = params.adapterPath && isFullModelFolder(params.adapterPath) ? await evaluateFullModel(options, plan, params.adapterPath) : null;
+  const full = !params.adapterPath
+    ? null
+    : isFusionFolder(params.adapterPath)
+      ? await evaluateFusionFolder(options, plan, params.adapterPath)
+      : isFullModelFolder(params.adapterPath)
+        ? await evaluateFullModel(options, plan, params.adapterPath)
+        : null;
   const adapter = params.adapterPath && !full ? await (options.readAdapterTensors ?? readAdapterFolder)(params.adapterPath) : null;
   const lora: LoraSection = adapter?.lora ?? { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: ['q_proj'], bias: 'none', use_rslora: false };
   reporter.progress(null, 'loading the model');

@@ -9,6 +9,8 @@ import { loadRunExamples } from '../data/run-examples.ts';
 import type { TrainingSession } from '../session.ts';
 import { latestCheckpoint, type AdapterWriter, type LogEntry } from './checkpoint.ts';
 import { openModelSession } from './model-session.ts';
+import { openFusionSession } from '../fusion/session.ts';
+import { reportFusion } from '../fusion/report.ts';
 import { planSteps, train, type TrainResult } from './trainer.ts';
 
 export interface FineTuneReporter {
@@ -62,9 +64,13 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
 
   const trainingTemplate = { template: data.template as unknown as Record<string, unknown>, chatTemplate: data.template.type === 'chat' ? (data.template.template ?? Object.values(tokenizer.chatTemplates)[0] ?? null) : null };
   reporter.progress(null, 'loading the model');
+  const fusion = !options.openSession && config.fusion ? await openFusionSession(config, trainingTemplate, defaultThreads()) : null;
+  if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers; executor: cpu`);
   const opened = options.openSession
     ? await options.openSession(trainingTemplate)
-    : await openModelSession({ config, trainingTemplate, threads: defaultThreads() }).then((m) => {
+    : fusion
+      ? fusion
+      : await openModelSession({ config, trainingTemplate, threads: defaultThreads() }).then((m) => {
         reporter.log(`executor: ${m.executor.name} (${m.executor.reason})`);
         // what the method costs in frozen weights (QLoRA's NF4 base vs LoRA's float32 one; none in full training)
         if (config.method !== 'full') reporter.log(`frozen base weights: ${(m.baseWeightBytes / 2 ** 20).toFixed(1)} MiB (${config.method === 'qlora' ? 'NF4 linears' : 'float32'})`);
@@ -118,6 +124,8 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       onCheckpoint: (dir) => reporter.log(`checkpoint saved: ${dir}`, 'debug'),
       onWarning: (message) => reporter.log(message, 'warn'),
     });
+    // a combination is compared with each adapter alone and their uniform average on the same eval rows
+    if (fusion && evalPlan && result.status === 'completed') await reportFusion({ fusion, config, evalPlan, outputDir: options.outputDir, reporter, signal: options.signal });
   } finally {
     await opened.session.dispose();
   }

@@ -1,0 +1,43 @@
+// Learning how to combine frozen LoRA adapters (issue 15): the `fusion` section of a run config, and what the run
+// reports about the combination it learned. A run with a `fusion` section trains only the combination (the base
+// and every adapter stay frozen) on the run's dataset, through the same train job, metrics and curves as any run.
+import { z } from 'zod';
+
+export const FUSION_MODES = ['weights', 'attention'] as const;
+
+export const FusionSection = z
+  .strictObject({
+    adapters: z
+      .array(z.string().min(1))
+      .min(2)
+      .describe('PEFT adapter folders of the same base model to combine; each stays frozen.'),
+    mode: z
+      .enum(FUSION_MODES)
+      .default('weights')
+      .describe(
+        'weights: learn one weight per adapter (a new adapter that merges and exports like any other); attention: AdapterFusion, a per-token attention over the adapters (not mergeable).',
+      ),
+    per_layer: z.boolean().default(false).describe('weights mode: one weight per adapter per decoder layer instead of one for the whole model.'),
+    weighting: z
+      .enum(['softmax', 'unconstrained'])
+      .default('softmax')
+      .describe('weights mode: softmax keeps the weights positive and summing to 1; unconstrained lets them take any value.'),
+    rank: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('weights mode: compress the combined adapter to this rank by SVD (the error is reported); null keeps the exact stacked rank.'),
+    attention_dim: z.number().int().positive().max(1024).default(32).describe('attention mode: width of the query/key projections.'),
+  })
+  .describe('Combine frozen adapters with learned weights instead of training a new adapter.');
+export type FusionSection = z.infer<typeof FusionSection>;
+
+/** Perplexities on the run's eval split: each adapter alone, their uniform average, and the learned combination. */
+export const FusionComparison = z.object({
+  single: z.array(z.object({ name: z.string(), perplexity: z.number() })),
+  uniform: z.number(),
+  learned: z.number(),
+});
+export type FusionComparison = z.infer<typeof FusionComparison>;

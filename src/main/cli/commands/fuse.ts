@@ -1,0 +1,158 @@
+// `lora-studio fuse`: learn how to combine frozen LoRA adapters of one base model on a dataset (issue 15) — a run
+// with a `fusion` section, recorded and followed like any run. --mode weights learns one weight per adapter
+// (optionally per layer) and writes a new PEFT adapter that merges and exports like any other; --mode attention
+// trains AdapterFusion's per-token attention and writes a fusion folder that eval and chat load (not mergeable).
+// The run's fusion-report.json compares the result with each adapter alone and their uniform average.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { FusionSection } from '../../../common/api/fusion.ts';
+import { RunConfig, type Run } from '../../../common/api/runs.ts';
+import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
+import { StudioError } from '../../core/index.ts';
+import { withCore } from '../context.ts';
+import { parseStrictNumber } from '../numbers.ts';
+import { buildRunConfig, resolveProject, runAndFollow, type TrainFlags } from './train.ts';
+
+/** Default learning rates: a handful of logits move fast; attention's query/key/value want smaller steps. */
+export const FUSE_LEARNING_RATE = { weights: 5e-2, attention: 2e-3 } as const;
+
+export interface FuseFlags {
+  base: string;
+  adapter: string[];
+  dataset: string;
+  evalFile?: string;
+  evalRatio?: string;
+  mode: string;
+  perLayer?: boolean;
+  unconstrained?: boolean;
+  rank?: string;
+  attentionDim?: string;
+  maxSteps: string;
+  lr?: string;
+  batchSize?: string;
+  gradAccum?: string;
+  maxLength?: string;
+  seed?: string;
+  template?: string;
+  project?: string;
+  name?: string;
+  json?: boolean;
+}
+
+const num = (flag: string, v: string) => {
+  try {
+    return parseStrictNumber(`--${flag}`, v);
+  } catch (e) {
+    throw new StudioError('invalid_input', (e as Error).message);
+  }
+};
+
+/** The run config of a fuse command: the train flags it shares, then the fusion section (checked by the contract). */
+export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Promise<RunConfig> {
+  if (flags.mode !== 'weights' && flags.mode !== 'attention')
+    throw new StudioError('invalid_input', `--mode must be weights or attention, got "${flags.mode}"`);
+  if (flags.adapter.length < 2)
+    throw new StudioError('invalid_input', `give at least two --adapter folders to combine (got ${flags.adapter.length})`);
+  for (const a of flags.adapter)
+    if (!existsSync(join(resolve(cwd, a), 'adapter_config.json')))
+      throw new StudioError('invalid_input', `--adapter ${resolve(cwd, a)}: no adapter_config.json there (a PEFT adapter folder is expected)`);
+  if (flags.mode === 'attention' && (flags.perLayer || flags.unconstrained || flags.rank !== undefined))
+    throw new StudioError('invalid_input', '--per-layer, --unconstrained and --rank shape learned weights: they belong to --mode weights');
+  const train: TrainFlags = {
+    model: flags.base,
+    dataset: flags.dataset,
+    template: flags.template,
+    maxSteps: flags.maxSteps,
+    lr: flags.lr ?? String(FUSE_LEARNING_RATE[flags.mode]),
+    batchSize: flags.batchSize,
+    gradAccum: flags.gradAccum,
+    maxLength: flags.maxLength,
+    seed: flags.seed,
+    evalRatio: flags.evalFile ? undefined : (flags.evalRatio ?? '0.1'),
+  };
+  const config = await buildRunConfig(train, cwd);
+  if (flags.evalFile) config.dataset.eval_split = { kind: 'file', path: resolve(cwd, flags.evalFile) };
+  const fusion = FusionSection.safeParse({
+    adapters: flags.adapter.map((a) => resolve(cwd, a)),
+    mode: flags.mode,
+    per_layer: flags.perLayer === true,
+    weighting: flags.unconstrained ? 'unconstrained' : 'softmax',
+    rank: flags.rank === undefined ? null : num('rank', flags.rank),
+    ...(flags.attentionDim === undefined ? {} : { attention_dim: num('attention-dim', flags.attentionDim) }),
+  });
+  if (!fusion.success) {
+    const problems = describeSchemaIssues(FusionSection, fusion.error.issues).map((f) => `  - ${f.path}: ${f.message}`);
+    throw new StudioError('invalid_input', `the fuse options are not valid:\n${problems.join('\n')}`);
+  }
+  return RunConfig.parse({ ...config, fusion: fusion.data });
+}
+
+interface FusionReportFile {
+  mode: string;
+  comparison: { single: { name: string; perplexity: number }[]; uniform: number; learned: number };
+}
+
+/** The comparison a finished fusion run wrote (fusion-report.json), as lines. */
+export async function fusionReportLines(run: Run): Promise<string[]> {
+  const path = join(run.outputDir ?? '', 'fusion-report.json');
+  if (!existsSync(path)) return [];
+  const r = JSON.parse(await readFile(path, 'utf8')) as FusionReportFile;
+  const out = run.summary?.adapterPath ?? '-';
+  return [
+    `perplexity on the eval split (${r.mode} mode):`,
+    ...r.comparison.single.map((s) => `  ${s.name} alone: ${s.perplexity.toFixed(3)}`),
+    `  uniform average: ${r.comparison.uniform.toFixed(3)}`,
+    `  learned combination: ${r.comparison.learned.toFixed(3)}`,
+    r.mode === 'attention'
+      ? `${out} is a fusion folder: eval and chat load it; it cannot be merged into one model or GGUF (use --mode weights for a mergeable adapter)`
+      : `${out} is a PEFT adapter: merge and export it like any other`,
+  ];
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+export function registerFuse(program: Command): void {
+  program
+    .command('fuse')
+    .description(
+      'Learn how to combine frozen LoRA adapters on a dataset: weights (a new mergeable adapter) or AdapterFusion attention (a fusion folder)',
+    )
+    .requiredOption('--base <dir>', 'the base model folder the adapters were trained on')
+    .option('--adapter <dir>', 'an adapter folder to combine (repeat: two or more)', collect, [])
+    .requiredOption('--dataset <file>', 'dataset to learn the combination on (JSONL, JSON, CSV/TSV, Parquet)')
+    .option('--eval-file <file>', 'eval rows (default: hold out --eval-ratio of the dataset)')
+    .option('--eval-ratio <share>', 'held-out share when no --eval-file (default 0.1)')
+    .option('--mode <mode>', 'weights | attention', 'weights')
+    .option('--per-layer', 'weights: one weight per adapter per decoder layer')
+    .option('--unconstrained', 'weights: weights may take any value (default: softmax, positive and summing to 1)')
+    .option('--rank <n>', 'weights: compress the combined adapter to this rank by SVD (the error is reported)')
+    .option('--attention-dim <n>', 'attention: width of the query/key projections (default 32)')
+    .option('--max-steps <n>', 'optimizer updates', '60')
+    .option(
+      '--lr <rate>',
+      `learning rate (default ${FUSE_LEARNING_RATE.weights} for weights, ${FUSE_LEARNING_RATE.attention} for attention)`,
+    )
+    .option('--batch-size <n>', 'micro batch size')
+    .option('--grad-accum <n>', 'gradient accumulation steps')
+    .option('--max-length <n>', 'max sequence length in tokens')
+    .option('--seed <n>', 'seed')
+    .option('--template <kind>', 'auto | chat | plain')
+    .option('-p, --project <project>', 'project id or name (default: a project named "default")')
+    .option('--name <name>', 'a name for the run')
+    .option('--json', 'print the finished run as JSON')
+    .action(async (flags: FuseFlags, command: Command) => {
+      const config = await buildFuseConfig(flags);
+      await withCore(command, async (core) => {
+        const project = await resolveProject(core, flags.project);
+        const name = flags.name ?? `fuse ${flags.mode}`;
+        const run = (await core.invoke('runs.start', { projectId: project.id, name, config })) as Run;
+        process.stderr.write(`fusion run "${run.name}" (${run.id}) in project "${project.name}"; output in ${run.outputDir}\n`);
+        await runAndFollow(core, run, flags.json);
+        if (flags.json) return;
+        const finished = (await core.invoke('runs.get', { id: run.id })) as Run;
+        for (const line of await fusionReportLines(finished)) process.stdout.write(`${line}\n`);
+      });
+    });
+}

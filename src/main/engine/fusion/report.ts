@@ -1,0 +1,105 @@
+// What a finished fusion run reports (issue 15), written to <run>/fusion-report.json and logged: perplexity on the
+// eval split of each adapter alone, of their uniform average and of the learned combination; in weights mode the
+// learned weights, in attention mode the heat map — the average weight of each adapter per decoder layer over the
+// eval rows' real tokens — and for how many tokens each adapter weighs most (averaged over the layers).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunConfig } from '../../../common/api/runs.ts';
+import type { BatchPlan } from '../data/batches.ts';
+import { prepareBatch } from '../batch-inputs.ts';
+import { ReferenceExecutor } from '../executors/reference/executor.ts';
+import type { FusionSaved } from '../ops/adapter-fusion.ts';
+import { peftKey } from '../../model/ir.ts';
+import type { TrainingSession } from '../session.ts';
+import { evaluateSplit } from '../trainer/evaluate.ts';
+import { compareCombinations, learnedWeights, type OpenedFusion } from './session.ts';
+import type { FusedProgram } from './program.ts';
+
+export const FUSION_REPORT = 'fusion-report.json';
+
+export interface AttentionMap {
+  /** Per decoder layer (block), the mean weight of each adapter over the real tokens. */
+  layers: { block: string; mean: number[] }[];
+  /** Tokens whose layer-averaged weight is highest for adapter k. */
+  picks: number[];
+  tokens: number;
+  /** The same picks per eval example (its index in the split). */
+  examples: { index: number; picks: number[] }[];
+}
+
+/**
+ * The attention weights of a trained attention-mode fusion on some eval batches, from the float64 reference
+ * executor's forward (the adapter_fusion nodes keep α per token). `trained` holds the fusion's tensors.
+ */
+export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike<number>>, trained: Map<string, { data: Float32Array }>, plan: BatchPlan, maxExamples = 48): AttentionMap {
+  const p = fused.program;
+  const w64 = new Map<string, Float64Array>();
+  for (const d of p.params) w64.set(d.name, Float64Array.from(trained.get(peftKey(d.name))?.data ?? weights.get(d.name)!));
+  const ref = new ReferenceExecutor(p, w64);
+  const K = Math.max(...fused.modules.map((m) => Math.max(...m.adapters))) + 1;
+  const nodes = p.nodes.flatMap((n, idx) => {
+    if (n.op !== 'adapter_fusion') return [];
+    const m = fused.modules.find((x) => `${x.module}.fusion.query` === n.query)!;
+    return [{ idx, block: m.block ?? m.module, adapters: m.adapters }];
+  });
+  const blocks = [...new Set(nodes.map((n) => n.block))];
+  const sums = new Map(blocks.map((b) => [b, { w: new Float64Array(K), count: 0 }]));
+  const picks = new Array<number>(K).fill(0);
+  let tokens = 0;
+  let examples = 0;
+  const perExample: AttentionMap['examples'] = [];
+  for (let mb = 0; mb < plan.microBatchesInEpoch(0) && examples < maxExamples; mb++) {
+    const { batch, exampleIndices } = plan.batchAt({ epoch: 0, microBatch: mb });
+    examples += exampleIndices.length;
+    const fwd = ref.forward(prepareBatch(p, batch));
+    const N = batch.B * batch.T;
+    const rows = exampleIndices.map((index) => ({ index, picks: new Array<number>(K).fill(0) }));
+    perExample.push(...rows);
+    for (let t = 0; t < N; t++) {
+      if (!batch.attentionMask[t]) continue;
+      tokens++;
+      const avg = new Float64Array(K);
+      for (const n of nodes) {
+        const alpha = (fwd.saved.get(n.idx) as FusionSaved).alpha;
+        const M = n.adapters.length;
+        const s = sums.get(n.block)!;
+        n.adapters.forEach((k, j) => {
+          s.w[k] += alpha[t * M + j];
+          avg[k] += alpha[t * M + j] / nodes.length;
+        });
+        s.count += 1;
+      }
+      const best = avg.indexOf(Math.max(...avg));
+      picks[best]++;
+      rows[Math.floor(t / batch.T)].picks[best]++;
+    }
+  }
+  return { layers: blocks.map((block) => ({ block, mean: [...sums.get(block)!.w].map((v) => v / Math.max(1, sums.get(block)!.count)) })), picks, tokens, examples: perExample };
+}
+
+export interface ReportOptions {
+  fusion: OpenedFusion;
+  config: RunConfig;
+  evalPlan: BatchPlan;
+  outputDir: string;
+  reporter: { log(line: string, level?: 'debug' | 'info' | 'warn'): void; progress(fraction: number | null, message: string): void };
+  signal: AbortSignal;
+}
+
+export async function reportFusion(o: ReportOptions): Promise<void> {
+  const f = o.config.fusion!;
+  const { fusion } = o;
+  o.reporter.progress(null, 'comparing the combination with each adapter alone and the uniform average');
+  const evaluate = async (s: TrainingSession) => (await evaluateSplit(s, o.evalPlan, { signal: o.signal })).perplexity;
+  const trained = fusion.session.getTrainables();
+  const weights = f.mode === 'weights' ? learnedWeights(fusion.fused, trained, f.weighting === 'softmax') : null;
+  const compared = await compareCombinations(fusion.inputs, o.config.seed, evaluate, weights);
+  const learned = compared.learned ?? (await evaluate(fusion.session));
+  const attention = f.mode === 'attention' ? attentionMap(fusion.fused, new Map([...fusion.inputs.baseWeights, ...fusion.fused.weights]), trained, o.evalPlan) : null;
+  const report = { mode: f.mode, comparison: { single: compared.single, uniform: compared.uniform, learned }, weights, attention };
+  await writeFile(join(o.outputDir, FUSION_REPORT), JSON.stringify(report, null, 2) + '\n');
+  o.reporter.log(
+    `fusion on the eval split: ${compared.single.map((s) => `${s.name} alone ${s.perplexity.toFixed(3)}`).join(', ')}, uniform average ${compared.uniform.toFixed(3)}, learned ${learned.toFixed(3)}`,
+  );
+  if (weights) o.reporter.log(`learned weights: ${Object.entries(weights).map(([b, w]) => `${b === '*' ? 'all layers' : b} [${w.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')}`);
+}
