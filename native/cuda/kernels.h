@@ -38,6 +38,8 @@ template <typename T> cudaError_t add_forward(T* out, const T* a, const T* b, lo
 template <typename T> cudaError_t accumulate(T* dst, const T* src, long long n, cudaStream_t s);
 template <typename T> cudaError_t bias_add(T* y, const T* bias, long long N, int OC, cudaStream_t s);
 template <typename T> cudaError_t bias_grad(float* db, const T* dy, long long N, int OC, cudaStream_t s);
+// dW (OC, IC) f32 += doutᵀ · x: the weight gradient of a linear that trains in full (modules_to_save heads)
+template <typename T> cudaError_t weight_grad(float* dW, const T* dout, const T* x, long long N, int IC, int OC, cudaStream_t s);
 
 // loss: softmax + NLL (+ dlogits in place) over one chunk of LM-head rows; softcap > 0 caps the logits first
 template <typename T> cudaError_t softmax_xent(T* logits, float* nll, const int* labels, int rows, int V, bool write_grad, float softcap, cudaStream_t s);

@@ -101,7 +101,9 @@ PlanDesc parse_plan(const Napi::Object& p, const std::map<std::string, int>& wei
     s.dout = int_of(o, "dout"); s.dx = int_of(o, "dx"); s.dq = int_of(o, "dq"); s.dk = int_of(o, "dk"); s.dv = int_of(o, "dv");
     s.dgate = int_of(o, "dgate"); s.dup = int_of(o, "dup"); s.delta = int_of(o, "delta"); s.nll = int_of(o, "nll");
     s.logits = int_of(o, "logits"); s.dlogits = int_of(o, "dlogits"); s.src = int_of(o, "src"); s.dst = int_of(o, "dst");
-    s.weight = weight(o, "weight"); s.bias = weight(o, "bias");
+    // a weight or bias that trains in full lives in the flat trainables, not among the session's frozen weights
+    s.trainW = int_of(o, "trainW"); s.trainB = int_of(o, "trainB");
+    s.weight = s.trainW >= 0 ? -1 : weight(o, "weight"); s.bias = s.trainB >= 0 ? -1 : weight(o, "bias");
     s.width = int_of(o, "width", 0); s.inF = int_of(o, "inF", 0); s.outF = int_of(o, "outF", 0);
     s.heads = int_of(o, "heads", 0); s.headDim = int_of(o, "headDim", 0); s.NH = int_of(o, "NH", 0); s.NKV = int_of(o, "NKV", 0);
     s.HD = int_of(o, "HD", 0); s.window = int_of(o, "window", 0); s.V = int_of(o, "V", 0); s.chunkRows = int_of(o, "chunkRows", 0);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#include <utility>
 
 namespace lora {
 
@@ -160,16 +161,19 @@ class SessionImpl : public Session {
     dyn_ = (float*)dmalloc(256 * 4, "NF4 dynamic map", bytes_);
     if (o.dynMap.size() == 256) check(cudaMemcpy(dyn_, o.dynMap.data(), 256 * 4, cudaMemcpyHostToDevice), "upload dynamic map");
     // scratch: the LM head's logits chunk, one dequantized NF4 weight, host dropout masks
-    int64_t chunk = 0, dequant = 0, keep = 0;
+    int64_t chunk = 0, dequant = 0, keep = 0, trained = 0;
     for (const auto& p : o.plans)
       for (const auto& s : p.steps) {
         if (s.kind == StepKind::LmHeadLoss) chunk = std::max<int64_t>(chunk, (int64_t)s.chunkRows * s.V);
+        if ((s.kind == StepKind::Linear || s.kind == StepKind::LinearBwd) && (s.trainW >= 0 || s.trainB >= 0))
+          trained = std::max<int64_t>(trained, (int64_t)s.outF * s.inF + s.outF);
         if (o.hostDropout && s.kind == StepKind::Linear && s.lora.present && s.lora.keep >= 0) keep += N * s.inF; // upper bound
       }
     for (const auto& w : o.weights) if (w.nf4 && !o.nf4Fused) dequant = std::max<int64_t>(dequant, product(w.shape));
     logitsChunk_ = (T*)dmalloc(chunk * sizeof(T), "LM-head logits chunk", bytes_);
     dequant_ = (T*)dmalloc(dequant * sizeof(T), "NF4 dequantize scratch (one weight)", bytes_);
     hostKeep_ = (uint8_t*)dmalloc(keep, "dropout masks", bytes_);
+    trained_ = (T*)dmalloc(trained * sizeof(T), "trained head weight (cast from its f32 master)", bytes_);
     weights_.resize(o.weights.size());
     int64_t staging = 0;
     for (const auto& w : o.weights) staging = std::max<int64_t>(staging, product(w.shape));
@@ -186,7 +190,7 @@ class SessionImpl : public Session {
     for (void* p : {(void*)arena_, (void*)ids_, (void*)labels_, (void*)mask_, (void*)segments_, (void*)positions_, (void*)tokenTypes_,
                     (void*)targets_, (void*)starts_, (void*)ends_, (void*)cos_, (void*)sin_, (void*)cosLocal_, (void*)sinLocal_, (void*)params_,
                     (void*)grads_, (void*)m_, (void*)v_, (void*)decay_, (void*)sqnorm_, (void*)dyn_, (void*)logitsChunk_, (void*)dequant_,
-                    (void*)hostKeep_, (void*)staging_, (void*)absmaxScratch_})
+                    (void*)hostKeep_, (void*)trained_, (void*)staging_, (void*)absmaxScratch_})
       cudaFree(p);
     weights_.clear();
     gemm_context_destroy(&gemm_);
@@ -381,6 +385,22 @@ class SessionImpl : public Session {
     check(gemm<T>(&gemm_, dx, dout, dequant_, (int)M, IC, OC, false, accumulate, stream_), "GEMM");
   }
 
+  // A linear's weight and bias as the GEMM reads them: a frozen device weight, or one that trains in full cast from
+  // its f32 master in the flat trainables into the scratch (its bias after it); null bias = none.
+  std::pair<const T*, const T*> linearWeights(const StepDesc& s) {
+    const T* W = nullptr;
+    const T* bias = s.bias >= 0 ? dense(s.bias) : nullptr;
+    if (s.trainW >= 0) {
+      check(cast_from_f32<T>(trained_, params_ + s.trainW, (int64_t)s.outF * s.inF, stream_), "cast trained weight");
+      W = trained_;
+    }
+    if (s.trainB >= 0) {
+      check(cast_from_f32<T>(trained_ + (int64_t)s.outF * s.inF, params_ + s.trainB, s.outF, stream_), "cast trained bias");
+      bias = trained_ + (int64_t)s.outF * s.inF;
+    }
+    return {W, bias};
+  }
+
   AttnArgs attn(const StepDesc& s, const BatchDesc& b) const {
     return AttnArgs{b.B, b.T, s.NH, s.NKV, s.HD, mask_, hasSegments_ ? segments_ : nullptr, s.window, s.scale, s.causal};
   }
@@ -413,8 +433,10 @@ class SessionImpl : public Session {
       case StepKind::Linear: {
         T* y = act(mode, s.out);
         const T* x = act(mode, s.x);
-        linearProduct(y, x, s.weight, N, s.outF, s.inF, false);
-        if (s.bias >= 0) check(bias_add<T>(y, dense(s.bias), N, s.outF, st), "bias");
+        const auto [trainedW, bias] = linearWeights(s);
+        if (trainedW) check(gemm<T>(&gemm_, y, x, trainedW, (int)N, s.outF, s.inF, true, false, st), "GEMM");
+        else linearProduct(y, x, s.weight, N, s.outF, s.inF, false);
+        if (bias) check(bias_add<T>(y, bias, N, s.outF, st), "bias");
         if (s.lora.present) {
           const LoraDesc& l = s.lora;
           check(lora_forward<T>(y, f32(mode, l.h), x, u8(mode, l.keep), l.keepScale, params_ + l.A, params_ + l.B, l.scale, N, s.inF, s.outF, l.r, st), "LoRA forward");
@@ -451,7 +473,13 @@ class SessionImpl : public Session {
         return;
       }
       case StepKind::CrossEntropy:
-        check(softmax_xent<T>(act(mode, s.logits), f32(mode, s.nll), labels_, (int)N, s.V, false, 0.f, st), "cross-entropy");
+        if (s.dlogits < 0) {
+          check(softmax_xent<T>(act(mode, s.logits), f32(mode, s.nll), labels_, (int)N, s.V, false, 0.f, st), "cross-entropy");
+          return;
+        }
+        // a head that trains in full: the kernel turns logits into dlogits in place, so it works on a copy
+        check(cudaMemcpyAsync(act(mode, s.dlogits), act(mode, s.logits), N * s.V * sizeof(T), cudaMemcpyDeviceToDevice, st), "copy logits");
+        check(softmax_xent<T>(act(mode, s.dlogits), f32(mode, s.nll), labels_, (int)N, s.V, true, 0.f, st), "cross-entropy");
         return;
       case StepKind::RmsNormBwd:
         check(rmsnorm_backward<T>(act(mode, s.dx), nullptr, act(mode, s.dout), act(mode, s.x), dense(s.weight), f32(mode, s.rstd), rowsOf(s.x, s.width), s.width, s.plusOne, st), "rmsnorm backward");
@@ -462,7 +490,12 @@ class SessionImpl : public Session {
       case StepKind::LinearBwd: {
         T* dx = act(mode, s.dx);
         const T* dout = act(mode, s.dout);
-        if (dx) linearInputGrad(dx, dout, s.weight, N, s.outF, s.inF, s.dxAccumulate);
+        const T* trainedW = s.trainW >= 0 ? linearWeights(s).first : nullptr;
+        if (dx && trainedW) check(gemm<T>(&gemm_, dx, dout, trainedW, (int)N, s.inF, s.outF, false, s.dxAccumulate, st), "GEMM");
+        else if (dx) linearInputGrad(dx, dout, s.weight, N, s.outF, s.inF, s.dxAccumulate);
+        // gradients of a weight / bias that trains in full accumulate into the flat f32 gradients
+        if (s.trainW >= 0) check(weight_grad<T>(grads_ + s.trainW, dout, act(mode, s.x), N, s.inF, s.outF, st), "weight gradient");
+        if (s.trainB >= 0) check(bias_grad<T>(grads_ + s.trainB, dout, N, s.outF, st), "bias gradient");
         if (s.lora.present) {
           const LoraDesc& l = s.lora;
           check(lora_backward<T>(dx, grads_ + l.A, grads_ + l.B, f32(mode, l.dh), dout, act(mode, s.x), u8(mode, l.keep), l.keepScale, f32(mode, l.h),
@@ -565,7 +598,7 @@ class SessionImpl : public Session {
   float *params_ = nullptr, *grads_ = nullptr, *m_ = nullptr, *v_ = nullptr, *dyn_ = nullptr, *staging_ = nullptr, *absmaxScratch_ = nullptr;
   uint8_t *decay_ = nullptr, *hostKeep_ = nullptr;
   double* sqnorm_ = nullptr;
-  T *logitsChunk_ = nullptr, *dequant_ = nullptr;
+  T *logitsChunk_ = nullptr, *dequant_ = nullptr, *trained_ = nullptr;
   int64_t stagingElems_ = 0;
   int64_t bytes_ = 0, peak_ = 0;
 };

@@ -31,6 +31,7 @@ struct StepDesc {
   int x = -1, out = -1, a = -1, b = -1, q = -1, k = -1, v = -1, lse = -1, rstd = -1, mean = -1, gate = -1, up = -1;
   int dout = -1, dx = -1, dq = -1, dk = -1, dv = -1, dgate = -1, dup = -1, delta = -1, nll = -1, logits = -1, dlogits = -1, src = -1, dst = -1;
   int weight = -1, bias = -1;
+  int trainW = -1, trainB = -1; // linear weight / bias that train in full: offsets into the flat trainables
   int width = 0, inF = 0, outF = 0, heads = 0, headDim = 0, NH = 0, NKV = 0, HD = 0, window = 0, V = 0, chunkRows = 0, module = 0;
   int start = 0, inWidth = 0;   // column slices
   int offset = 0;               // position_embedding: rows read at position + offset (RoBERTa)

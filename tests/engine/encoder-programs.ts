@@ -3,6 +3,7 @@
 // bidirectional attention and exact GELU, under an LM head, a sequence classifier, or a regression / QA task head.
 import type { OpNode, ParamDecl, Program } from '../../src/main/model/ir.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
+import type { LoraConfig } from '../../src/main/engine/lora/config.ts';
 import type { Batch } from '../../src/main/engine/session.ts';
 import { tinyBatch } from './tiny.ts';
 
@@ -137,9 +138,10 @@ export function pairBatch(): Batch {
  * Sequence classification as the IR runs it: the encoder, then first-token pooling → pooler dense → tanh
  * (softcap 1) → classifier (L labels, with its bias: the device plan fuses it into the head's loss), and the
  * label on each sequence's first row (−100 elsewhere), so the program's cross-entropy is transformers' mean
- * cross-entropy over the pooled logits. `activation` 'relu' is DistilBERT's head (pre_classifier → ReLU → classifier).
+ * cross-entropy over the pooled logits. `activation` 'relu' is DistilBERT's head (pre_classifier → ReLU → classifier);
+ * `lora` overrides the LoRA config (modules_to_save heads, trained biases).
  */
-export function classifierProgram(L: number, activation: 'tanh' | 'relu' = 'tanh'): Program {
+export function classifierProgram(L: number, activation: 'tanh' | 'relu' = 'tanh', lora: Partial<LoraConfig> = {}): Program {
   const base = baseProgram();
   const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({
     name,
@@ -197,11 +199,12 @@ export function classifierProgram(L: number, activation: 'tanh' | 'relu' = 'tanh
     targetModules: ['q', 'v', 'pooler.dense'],
     bias: 'none',
     useRslora: false,
+    ...lora,
   }).program;
 }
 
 /** The encoder with a task head in place of the LM head: regression (pooled → 1) or extractive QA (per token → 2). */
-export function taskProgram(loss: 'mse' | 'span'): Program {
+export function taskProgram(loss: 'mse' | 'span', lora: Partial<LoraConfig> = {}): Program {
   const base = baseProgram();
   const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({
     name,
@@ -266,6 +269,6 @@ export function taskProgram(loss: 'mse' | 'span'): Program {
   ] as const)
     widths.set(k, v);
   const prog: Program = { ...base, params, nodes: [...base.nodes.slice(0, -1), ...head], widths, vocab: out, loss };
-  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v'], bias: 'none', useRslora: false })
+  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v'], bias: 'none', useRslora: false, ...lora })
     .program;
 }

@@ -150,9 +150,15 @@ describe('slots and memory', () => {
     expect(() => runPlan(squeezed, p, s, batch)).toThrow(/plan harness: step \d+ \(\w+\) reads .* but slot 0 holds/);
   });
 
-  it('refuses what it cannot train, saying what to use instead', () => {
-    const withBias = applyLora(buildLlamaProgram(tinyConfig('qwen2')), lora({ bias: 'all' })).program;
-    expect(() => lowerProgram(withBias, { mode: 'train' })).toThrow(/trains LoRA A\/B only.*CPU executor/);
+  it('trains biases (bias "all": their gradients accumulate in the flat layout) and refuses what it cannot train', () => {
+    const withBias = applyLora(buildLlamaProgram(tinyConfig('qwen2')), lora({ bias: 'all', dropout: 0 })).program;
+    const { plan } = expectMatchesReference(withBias, tinyBatch(withBias.vocab, 5), false);
+    expect(plan.steps.filter((s) => s.kind === 'linear_bwd' && s.trainB !== null).length).toBeGreaterThan(0);
+    const full = { ...withBias, params: withBias.params.map((d) => ({ ...d, trainable: true })) };
+    expect(() => lowerProgram(full, { mode: 'train' })).toThrow(/input_layernorm.weight is not a LoRA matrix nor a linear's weight or bias.*CPU executor for full fine-tuning/);
+    // a tied head trained in full would train the embedding table too
+    const tiedHead = { ...withBias, params: withBias.params.map((d) => (d.name === 'model.embed_tokens.weight' ? { ...d, trainable: true } : d)) };
+    expect(() => lowerProgram(tiedHead, { mode: 'train' })).toThrow(/embedding table model.embed_tokens.weight trains/);
     const bigRank = applyLora(buildLlamaProgram(tinyConfig('llama')), lora({ r: 65 })).program;
     expect(() => lowerProgram(bigRank, { mode: 'train' })).toThrow(/rank 65 .* above the supported 64/);
   });

@@ -33,7 +33,8 @@ export function nf4WeightNames(p: Program): Set<string> {
 /** Weights the session holds as NF4: those the program marks (quant/program.ts), and with `qlora` every linear but the head. */
 export function heldAsNf4(p: Program, qlora: boolean): Set<string> {
   const names = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
-  if (qlora) for (const n of nf4WeightNames(p)) names.add(n);
+  const trained = new Set(p.params.filter((d) => d.trainable).map((d) => d.name)); // modules_to_save heads stay f32 masters
+  if (qlora) for (const n of nf4WeightNames(p)) if (!trained.has(n)) names.add(n);
   return names;
 }
 

@@ -106,6 +106,13 @@ export class PlanHarness {
     return { nll: Float64Array.from(view(plan.nll)), logits: plan.logits !== null ? Float64Array.from(view(plan.logits)) : null };
   }
 
+  /** A linear step's weight and bias: from the flat trainables where they train in full, else the frozen weights. */
+  private linearWeights(s: { weight: string; inF: number; outF: number; trainW: number | null; trainB: number | null; bias?: string | null }, w: (name: string) => Float64Array): [Float64Array, Float64Array | null] {
+    const W = s.trainW === null ? w(s.weight) : this.trainables.subarray(s.trainW, s.trainW + s.outF * s.inF);
+    const bias = s.trainB !== null ? this.trainables.subarray(s.trainB, s.trainB + s.outF) : s.bias ? w(s.bias) : null;
+    return [W, bias];
+  }
+
   private inF(ref: LoraRef): number {
     return this.linearOf(ref).inF;
   }
@@ -181,7 +188,8 @@ export class PlanHarness {
         return;
       }
       case 'linear': {
-        const saved = linearForward(view(s.out), view(s.x), w(s.weight), s.bias ? w(s.bias) : null, lora(s.lora), N, s.inF, s.outF);
+        const [W, bias] = this.linearWeights(s, w);
+        const saved = linearForward(view(s.out), view(s.x), W, bias, lora(s.lora), N, s.inF, s.outF);
         if (s.lora && saved) view(s.lora.h).set(saved.h);
         return;
       }
@@ -231,9 +239,12 @@ export class PlanHarness {
         }
         return;
       }
-      case 'cross_entropy':
-        view(s.nll).set(crossEntropyForward(view(s.logits), b.labels, N, s.V).nll);
+      case 'cross_entropy': {
+        const ce = crossEntropyForward(view(s.logits), b.labels, N, s.V);
+        view(s.nll).set(ce.nll);
+        if (s.dlogits !== null) crossEntropyBackward(view(s.dlogits), ce.probs, b.labels, N, s.V);
         return;
+      }
       case 'mse_loss':
       case 'span_loss': {
         const loss = s.kind === 'mse_loss' ? 'mse' : 'span';
@@ -277,7 +288,10 @@ export class PlanHarness {
               dh[n * s.lora.r + k] = s.lora.scale * acc;
             }
         }
-        linearBackward({ dx, dW: null, db: null, dA, dB }, dout, x, w(s.weight), br, savedLora, N, s.inF, s.outF);
+        // weights that train in full accumulate their gradients into the flat accumulator, as the device does
+        const dW = s.trainW === null ? null : this.gradAcc.subarray(s.trainW, s.trainW + s.outF * s.inF);
+        const db = s.trainB === null ? null : this.gradAcc.subarray(s.trainB, s.trainB + s.outF);
+        linearBackward({ dx, dW, db, dA, dB }, dout, x, this.linearWeights(s, w)[0], br, savedLora, N, s.inF, s.outF);
         if (dx && s.dxAccumulate) {
           const g = view(s.dx!);
           for (let i = 0; i < g.length; i++) g[i] += dx[i];

@@ -24,6 +24,8 @@ export interface PlanCtx {
   /** Node index → its saved tensors (rstd, lse, LoRA h, …). */
   saved: Map<number, Record<string, number>>;
   loraRef(n: NodeOf<'linear'>, idx: number, phase: string): LoraRef | null;
+  /** Offset in the flat trainables of a param that trains in full, else null (a frozen device weight). */
+  trainedAt(param: string | null): number | null;
   emit(s: Step): void;
   /** Activation → its gradient tensor. */
   grad: Map<string, number>;
@@ -87,7 +89,7 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
       c.saved.delete(idx); // a recompute gets fresh saved tensors
       const lora = c.loraRef(n, idx, phase);
       if (lora) c.saved.set(idx, { h: lora.h });
-      c.emit({ kind: 'linear', x, out: c.out(n, phase), weight: n.weight, bias: n.bias, inF: n.inF, outF: n.outF, lora });
+      c.emit({ kind: 'linear', x, out: c.out(n, phase), weight: n.weight, bias: n.bias, inF: n.inF, outF: n.outF, lora, trainW: c.trainedAt(n.weight), trainB: c.trainedAt(n.bias) });
     },
     backward(c, n, idx, dout, push) {
       let dx: number | null = null;
@@ -102,7 +104,7 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
         const ref = c.loraRef(n, idx, 'backward')!;
         lora = { ...ref, dh: c.newTensor(`${n.module}:lora_dh`, 'f32', n.lora.r) };
       }
-      push({ kind: 'linear_bwd', dout, x: c.get(n.x), weight: n.weight, inF: n.inF, outF: n.outF, dx, dxAccumulate, lora });
+      push({ kind: 'linear_bwd', dout, x: c.get(n.x), weight: n.weight, inF: n.inF, outF: n.outF, dx, dxAccumulate, lora, trainW: c.trainedAt(n.weight), trainB: c.trainedAt(n.bias) });
     },
   },
   slice: {

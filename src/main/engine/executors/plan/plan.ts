@@ -46,7 +46,8 @@ export interface LowerOptions {
 
 /**
  * The head the cross-entropy is fused with: the last linear (an LM head, or a classifier with its bias),
- * optionally followed by soft-capping (Gemma). Task losses (Program.loss) are not fused: they read the logits.
+ * optionally followed by soft-capping (Gemma). Task losses (Program.loss) and heads that train in full
+ * (modules_to_save) are not fused: the loss reads materialised logits.
  */
 export function headOf(p: Program): { idx: number; head: OpNode & { op: 'linear' }; softcap: number; fused: number } {
   const last = p.nodes[p.nodes.length - 1];
@@ -58,14 +59,30 @@ export function headOf(p: Program): { idx: number; head: OpNode & { op: 'linear'
   return { idx, head, softcap: capped ? capped.cap : 0, fused: p.nodes.length - idx };
 }
 
+/** The last node is a linear whose weight or bias trains in full (a modules_to_save head): not fused with the loss. */
+function headTrains(p: Program): boolean {
+  const trained = new Set(p.params.filter((d) => d.trainable).map((d) => d.name));
+  const last = p.nodes.findLast((n) => n.op === 'linear');
+  return !!last && (trained.has(last.weight) || (last.bias !== null && trained.has(last.bias)));
+}
+
 /** Refuses what the CUDA executor cannot train yet, with what to do instead. */
 export function checkSupported(p: Program): void {
   const paramNames = new Set(p.params.map((d) => d.name));
-  const loraParams = new Set(p.nodes.flatMap((n) => (n.op === 'linear' && n.lora ? [n.lora.A, n.lora.B] : [])));
+  // LoRA A/B, and weights and biases of linears (modules_to_save heads, bias "all" / "lora_only")
+  const deviceTrains = new Set(p.nodes.flatMap((n) => (n.op !== 'linear' ? [] : [n.weight, ...(n.bias ? [n.bias] : []), ...(n.lora ? [n.lora.A, n.lora.B] : [])])));
   for (const d of p.params)
-    if (d.trainable && !loraParams.has(d.name))
-      throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix; it trains LoRA A/B only (bias "none", no modules_to_save). Use the CPU executor for bias="all"/"lora_only", trained heads or full fine-tuning.`);
-  if (!p.loss) headOf(p); // throws unless the program ends in a plain linear head [+ soft-capping]
+    if (d.trainable && !deviceTrains.has(d.name))
+      throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix nor a linear's weight or bias; it trains LoRA, biases and linear heads. Use the CPU executor for full fine-tuning.`);
+  const trains = (name: string) => p.params.find((d) => d.name === name)?.trainable ?? false;
+  for (const n of p.nodes) {
+    if (n.op === 'linear' && n.lora && trains(n.weight))
+      throw new Error(`CUDA executor: ${n.module} has both a LoRA branch and a weight that trains in full; use the CPU executor`);
+    // a tied head in modules_to_save trains the embedding table too, which the device does not update
+    if ((n.op === 'embedding' || n.op === 'position_embedding' || n.op === 'token_type_embedding') && trains(n.weight))
+      throw new Error(`CUDA executor: the embedding table ${n.weight} trains; it trains LoRA, biases and linear heads. Use the CPU executor.`);
+  }
+  if (!p.loss && !headTrains(p)) headOf(p); // throws unless the program ends in a plain linear head [+ soft-capping]
   for (const n of p.nodes) {
     if (n.op === 'linear' && n.lora && n.lora.r > 64) throw new Error(`CUDA executor: LoRA rank ${n.lora.r} on ${n.module} is above the supported 64`);
     if (n.op === 'attention' && n.HD > 256) throw new Error(`CUDA executor: head_dim ${n.HD} is above the supported 256`);
@@ -76,6 +93,7 @@ export function checkSupported(p: Program): void {
 export function lowerProgram(p: Program, o: LowerOptions): Plan {
   checkSupported(p);
   const { offsets } = trainableOffsets(p);
+  const loraParams = new Set(p.nodes.flatMap((n) => (n.op === 'linear' && n.lora ? [n.lora.A, n.lora.B] : [])));
   const tensors: TensorDecl[] = [];
   const steps: Step[] = [];
   const newTensor = (name: string, dtype: DType, width: number) => {
@@ -90,7 +108,7 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
   const checkpointing = train && (o.checkpointing ?? false);
   const chunkRows = o.chunkRows ?? 1024;
   // cross-entropy fuses the head with the loss (the walk starts at the head's input); a task loss reads the logits
-  const fused = p.loss ? null : headOf(p);
+  const fused = p.loss || headTrains(p) ? null : headOf(p);
   const headIdx = fused ? fused.idx : p.nodes.length;
   const width = (name: string) => {
     const w = p.widths.get(name);
@@ -136,8 +154,9 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
     return { id: tmp, after: { kind: 'accumulate', src: tmp, dst: cur, width: width(name) } };
   };
   const scratch = (name: string) => newTensor(`unused:${name}`, 'act', width(name)); // a gradient nobody reads
+  const trainedAt = (param: string | null) => (param !== null && !loraParams.has(param) ? (offsets.get(param) ?? null) : null);
   const ctx: PlanCtx = {
-    newTensor, width, get, saved, loraRef, grad, gradOut,
+    newTensor, width, get, saved, loraRef, grad, gradOut, trainedAt,
     wants,
     out(n, phase) {
       const t = newTensor(phase === 'forward' ? n.out : `${n.out}(${phase})`, 'act', width(n.out));
@@ -159,8 +178,10 @@ export function lowerProgram(p: Program, o: LowerOptions): Plan {
     const dlogits = wants(p.logits) ? newTensor(`grad:${p.logits}`, 'act', width(p.logits)) : null;
     if (dlogits !== null) grad.set(p.logits, dlogits);
     steps.push({ kind: p.loss === 'mse' ? 'mse_loss' : 'span_loss', logits: get(p.logits), nll, dlogits });
-  } else if (o.mode === 'logits') {
-    steps.push({ kind: 'cross_entropy', logits: get(p.logits), V: p.vocab, nll });
+  } else if (!fused || o.mode === 'logits') {
+    const dlogits = wants(p.logits) ? newTensor(`grad:${p.logits}`, 'act', width(p.logits)) : null;
+    if (dlogits !== null) grad.set(p.logits, dlogits);
+    steps.push({ kind: 'cross_entropy', logits: get(p.logits), V: p.vocab, nll, dlogits });
   } else {
     const { head, softcap } = fused!;
     const headDx = wants(head.x) ? newTensor(`grad:${head.x}`, 'act', width(head.x)) : null;

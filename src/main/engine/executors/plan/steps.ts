@@ -33,7 +33,11 @@ export type Step =
   | { kind: 'rmsnorm'; x: number; weight: string; out: number; rstd: number; width: number; eps: number; plusOne: boolean }
   | { kind: 'layernorm'; x: number; weight: string; bias: string; out: number; mean: number; rstd: number; width: number; eps: number }
   | { kind: 'dropout_mask'; out: number; module: number; keepProb: number; width: number }
-  | { kind: 'linear'; x: number; out: number; weight: string; bias: string | null; inF: number; outF: number; lora: LoraRef | null }
+  /**
+   * trainW / trainB: where a weight / bias that trains in full (modules_to_save heads, bias "all") sits in the flat
+   * f32 trainables, else null (a frozen device weight named by `weight` / `bias`).
+   */
+  | { kind: 'linear'; x: number; out: number; weight: string; bias: string | null; inF: number; outF: number; lora: LoraRef | null; trainW: number | null; trainB: number | null }
   | { kind: 'rope'; x: number; out: number; heads: number; headDim: number; local: boolean }
   /** causal false = bidirectional (encoders): every real key of the sequence is visible. */
   | { kind: 'attention'; q: number; k: number; v: number; out: number; lse: number; NH: number; NKV: number; HD: number; window: number; scale: number; causal: boolean }
@@ -59,10 +63,12 @@ export type Step =
    */
   | { kind: 'mse_loss'; logits: number; nll: number; dlogits: number | null }
   | { kind: 'span_loss'; logits: number; nll: number; dlogits: number | null }
-  | { kind: 'cross_entropy'; logits: number; V: number; nll: number } // logits mode only: no gradient
+  /** Cross-entropy over materialised logits: logits mode, or training a head that trains in full (dlogits). */
+  | { kind: 'cross_entropy'; logits: number; V: number; nll: number; dlogits: number | null }
   | { kind: 'rmsnorm_bwd'; dout: number; x: number; weight: string; rstd: number; dx: number; width: number; plusOne: boolean }
   | { kind: 'layernorm_bwd'; dout: number; x: number; weight: string; mean: number; rstd: number; dx: number; width: number }
-  | { kind: 'linear_bwd'; dout: number; x: number; weight: string; inF: number; outF: number; dx: number | null; dxAccumulate: boolean; lora: (LoraRef & { dh: number }) | null }
+  /** trainW / trainB as on 'linear': their gradients (dW += doutᵀ·x, db += Σ dout) accumulate into the flat gradients. */
+  | { kind: 'linear_bwd'; dout: number; x: number; weight: string; inF: number; outF: number; dx: number | null; dxAccumulate: boolean; lora: (LoraRef & { dh: number }) | null; trainW: number | null; trainB: number | null }
   | { kind: 'rope_bwd'; dout: number; dx: number; heads: number; headDim: number; local: boolean }
   | { kind: 'attention_bwd'; dout: number; out: number; q: number; k: number; v: number; lse: number; dq: number; dk: number; dv: number; delta: number; NH: number; NKV: number; HD: number; window: number; scale: number; causal: boolean }
   | { kind: 'swiglu_bwd'; dout: number; gate: number; up: number; dgate: number; dup: number; width: number }
@@ -114,7 +120,7 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   first_token: (s) => ({ reads: [s.x], writes: [s.out] }),
   first_token_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
   lm_head_loss: (s) => ({ reads: [s.x], writes: r(s.nll, s.dx) }), // dx assigned: it is always x's first gradient
-  cross_entropy: (s) => ({ reads: [s.logits], writes: [s.nll] }),
+  cross_entropy: (s) => ({ reads: [s.logits], writes: r(s.nll, s.dlogits) }),
   mse_loss: (s) => ({ reads: [s.logits], writes: r(s.nll, s.dlogits) }),
   span_loss: (s) => ({ reads: [s.logits], writes: r(s.nll, s.dlogits) }),
   rmsnorm_bwd: (s) => ({ reads: [s.dout, s.x, s.rstd], writes: [s.dx] }),
