@@ -138,6 +138,15 @@ describe('postprocessQa', () => {
     expect(long.nBest[1].text).toBe('The analyst does work in the');
   });
 
+  it('no span inside any context window: no answer (not utils_qa.py\'s fake "empty")', () => {
+    const examples = [example('q', null)];
+    const features = qaFeatures(tok, examples, OPTIONS);
+    // Every window's single best start and end lie in the question; n-best 1 leaves no context span.
+    const logits = features.map((f) => logitsFor(f, { 2: 9 }, { 3: 9 }));
+    const [p] = postprocessQa(examples, features, logits, { nBestSize: 1, maxAnswerLength: 30 });
+    expect(p).toEqual({ id: 'q', text: '', start: null, end: null, nBest: [] });
+  });
+
   it('v2: the smallest null score over the windows against the best span, with the threshold', () => {
     const examples = [example('q', null)];
     const features = qaFeatures(tok, examples, OPTIONS);

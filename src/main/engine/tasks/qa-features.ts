@@ -206,24 +206,27 @@ export function postprocessQa(
     if (version2 && minNull) prelim.push(minNull);
     const ranked = [...prelim].sort((a, b) => b.score - a.score).slice(0, options.nBestSize);
     if (version2 && minNull && !ranked.some((p) => p.start === 0 && p.end === 0)) ranked.push(minNull);
-    let candidates = ranked.map((p) => ({ ...p, text: example.context.slice(p.start, p.end), probability: 0 }));
-    // utils_qa.py: when nothing (or only the empty answer) is left, a fake "empty" candidate avoids failure.
-    if (candidates.length === 0 || (candidates.length === 1 && candidates[0].text === '')) {
-      candidates = [
-        { text: 'empty', start: 0, end: 0, score: 0, startLogit: 0, endLogit: 0, probability: 0 },
-        ...candidates,
-      ];
+    const candidates = ranked.map((p) => ({ ...p, text: example.context.slice(p.start, p.end), probability: 0 }));
+    if (candidates.length > 0) {
+      const max = Math.max(...candidates.map((c) => c.score));
+      const exps = candidates.map((c) => Math.exp(c.score - max));
+      const sum = exps.reduce((a, b) => a + b, 0);
+      candidates.forEach((c, i) => (c.probability = exps[i] / sum));
     }
-    const max = Math.max(...candidates.map((c) => c.score));
-    const exps = candidates.map((c) => Math.exp(c.score - max));
-    const sum = exps.reduce((a, b) => a + b, 0);
-    candidates.forEach((c, i) => (c.probability = exps[i] / sum));
-
+    // No span inside the context at all (every top start/end fell on the question or specials): no answer. utils_qa.py
+    // puts a fake candidate with the text "empty" there to avoid failing; an answer "empty" would be shown to users.
+    const bestSpan = candidates.find((c) => c.text !== '');
     if (!version2) {
-      const best = candidates[0];
-      return { id: example.id, text: best.text, start: best.start, end: best.end, nBest: candidates };
+      const best = bestSpan ?? null;
+      return {
+        id: example.id,
+        text: best?.text ?? '',
+        start: best?.start ?? null,
+        end: best?.end ?? null,
+        nBest: candidates,
+      };
     }
-    const bestSpan = candidates.find((c) => c.text !== '') ?? candidates[0];
+    if (!bestSpan) return { id: example.id, text: '', start: null, end: null, nBest: candidates };
     const nullScoreDiff = (minNull?.score ?? 0) - bestSpan.startLogit - bestSpan.endLogit;
     const noAnswer = nullScoreDiff > (options.nullScoreDiffThreshold ?? 0);
     return {
