@@ -113,7 +113,7 @@ export interface Program {
    * Task heads' losses over the logits (engine/ops/task-loss.ts), absent = cross-entropy over rows (language
    * modelling, and sequence classification with the label on each sequence's first row). 'mse': regression, logits
    * (N, 1) read on each sequence's first row against Batch.regressionTargets; 'span': extractive QA, logits (N, 2)
-   * = start/end against Batch.spanStarts/spanEnds. Lowered on the reference and ONNX executors (not the device plan).
+   * = start/end against Batch.spanStarts/spanEnds. Lowered on every executor (the device plan as mse_loss / span_loss steps).
    */
   loss?: 'mse' | 'span';
   vocab: number;
