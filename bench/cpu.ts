@@ -145,8 +145,8 @@ function accountingBytes(p: Program, baseF32Bytes: number, T: number): { base: n
 
 /**
  * One case in its own process (so its peak RSS is its own), driven over stdin like bench/cpu_torch.py so the two
- * interleave step by step: "step" runs one micro-step + update between two GEMM probes and prints {sec, gemm};
- * "done" prints the case's summary line.
+ * interleave step by step: "step" runs one micro-step + update and prints {sec}; "done" prints the case's summary
+ * (the parent adds the timings: the GEMM probes run there, so their memory is not counted here).
  */
 async function runCase(name: string): Promise<void> {
   const { cfg, qlora, T } = caseShape(name);
@@ -175,38 +175,24 @@ async function runCase(name: string): Promise<void> {
   const opt = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
   await session.microStep(batch); // warm-up: first run allocates and pre-packs
   await session.applyUpdate(opt);
-  // The cores may be shared: each step is compared with the GEMM rate probed right before and after it.
-  const probe = await gemmProbe();
   const { forward, backward } = stepFlops(program, B * T, T);
-  const pairs: { sec: number; gemm: number }[] = [];
   console.log(JSON.stringify({ ready: true }));
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'step') {
-      const before = await probe.rate(2);
       const s0 = performance.now();
       await session.microStep(batch);
       await session.applyUpdate(opt);
-      const sec = (performance.now() - s0) / 1e3;
-      const after = await probe.rate(2);
-      pairs.push({ sec, gemm: Math.max(before, after) });
-      console.log(JSON.stringify({ sec }));
+      console.log(JSON.stringify({ sec: (performance.now() - s0) / 1e3 }));
     } else if (line === 'done') break;
   }
-  await probe.release();
   const rssMiB = peakRssMiB();
   await session.dispose();
-  const fractionOf = (p: { sec: number; gemm: number }) => (forward + backward) / p.sec / 1e9 / p.gemm;
-  pairs.sort((a, b) => fractionOf(a) - fractionOf(b));
-  const { sec, gemm } = pairs[pairs.length >> 1];
-  const gflops = (forward + backward) / sec / 1e9;
   const acc = accountingBytes(program, baseF32Bytes, T);
   const accMiB = (acc.base + acc.adapter + acc.activations) / 2 ** 20;
   console.log(JSON.stringify({
     case: name, params: countParams(base), trainable: countParams(program, (d) => d.trainable), seq: T, batch: B,
-    setup_s: +buildS.toFixed(1), step_s: +sec.toFixed(3), tokens_per_s: +((B * T) / sec).toFixed(1),
-    flops: { forward, backward }, gflop_per_step: +((forward + backward) / 1e9).toFixed(1), achieved_gflops: +gflops.toFixed(1),
-    gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(gflops / gemm).toFixed(3), peak_rss_mib: Math.round(rssMiB),
-    base_f32_mib: Math.round(baseF32Bytes / 2 ** 20), base_held_mib: Math.round(baseHeldBytes / 2 ** 20),
+    setup_s: +buildS.toFixed(1), flops: { forward, backward }, gflop_per_step: +((forward + backward) / 1e9).toFixed(1),
+    peak_rss_mib: Math.round(rssMiB), base_f32_mib: Math.round(baseF32Bytes / 2 ** 20), base_held_mib: Math.round(baseHeldBytes / 2 ** 20),
     accounting_mib: Math.round(accMiB), rss_vs_accounting: +(rssMiB / accMiB).toFixed(2),
   }));
 }
@@ -264,12 +250,30 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   const ref = !qlora && 'python' in torch
     ? await Worker.start(torch.python, [fileURLToPath(new URL('./cpu_torch.py', import.meta.url)), JSON.stringify({ config: cfg, seq: T, r: LORA.r, alpha: LORA.alpha, dropout: LORA.dropout, threads: defaultThreads() })])
     : null;
+  // The cores are shared: each of our steps is compared with the GEMM rate probed (here) right before and after it.
+  const probe = await gemmProbe();
+  const pairs: { sec: number; gemm: number }[] = [];
   const torchSecs: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    await ours.ask('step');
+    const before = await probe.rate(2);
+    const sec = Number((await ours.ask('step'))?.sec);
+    pairs.push({ sec, gemm: Math.max(before, await probe.rate(2)) });
     if (ref && typeof ref !== 'string') torchSecs.push(Number((await ref.ask('step'))?.sec));
   }
-  const mine = await ours.ask('done');
+  await probe.release();
+  const summary = await ours.ask('done');
+  if (!summary) {
+    console.log(`${name}: failed (no summary)`);
+    return { ours: null, vs: null };
+  }
+  const mf = summary.flops as { forward: number; backward: number };
+  const flops = mf.forward + mf.backward;
+  pairs.sort((a, b) => a.sec * a.gemm - b.sec * b.gemm); // sec × GEMM rate: the inverse of the fraction
+  const { sec: ourSec, gemm } = pairs[pairs.length >> 1];
+  const mine: Record<string, unknown> = {
+    ...summary, step_s: +ourSec.toFixed(3), tokens_per_s: +((B * T) / ourSec).toFixed(1), achieved_gflops: +(flops / ourSec / 1e9).toFixed(1),
+    gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(flops / ourSec / 1e9 / gemm).toFixed(3),
+  };
   console.log(JSON.stringify(mine));
   if (!ref || typeof ref === 'string') {
     if (!qlora) console.log(`${name}-torch: skipped (${typeof ref === 'string' ? ref : (torch as { reason: string }).reason})`);
@@ -279,10 +283,9 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   torchSecs.sort((a, b) => a - b);
   const sec = torchSecs[torchSecs.length >> 1];
   const f = theirs.flops as { forward: number; backward: number };
-  const mf = mine!.flops as { forward: number; backward: number };
   const flopsEqual = f.forward === mf.forward && f.backward === mf.backward;
   const torchTokens = (B * T) / sec;
-  const vs = { step: Number(mine!.tokens_per_s) / torchTokens, rss: Number(mine!.peak_rss_mib) / Number(theirs.peak_rss_mib) };
+  const vs = { step: Number(mine.tokens_per_s) / torchTokens, rss: Number(mine.peak_rss_mib) / Number(theirs.peak_rss_mib) };
   console.log(JSON.stringify({
     case: `${name}-torch`, torch: theirs.torch, threads: theirs.threads, step_s: +sec.toFixed(3), tokens_per_s: +torchTokens.toFixed(1),
     achieved_gflops: +((f.forward + f.backward) / sec / 1e9).toFixed(1), openblas_gemm_gflops: theirs.gemm_gflops,

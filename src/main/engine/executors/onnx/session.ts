@@ -142,6 +142,7 @@ export class CpuTrainingSession implements TrainingSession {
         profilePrefix: mode === 'train' ? this.profilePrefix : undefined,
         weightDir: this.weightFile.dir,
         prepack: this.prepack,
+        memPattern: false,
       };
       if (mode === 'update') {
         g = OrtGraph.create(buildUpdateGraph(this.total, this.layout.noDecayMask(), this.elem), opts);
