@@ -208,6 +208,23 @@ describe('hand-worked: BERT uncased WordPiece', () => {
     expect(pair.sequenceIds).toContain(1);
   });
 
+  it('refuses a pre-tokenizer it cannot align and a tokenizer without a pad token, naming the file and the fix', () => {
+    const dir = writeBertTokenizer(join(mkdtempSync(join(tmpdir(), 'unsupported-')), 'tok'));
+    const jsonPath = join(dir, 'tokenizer.json');
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    writeFileSync(jsonPath, JSON.stringify({ ...json, pre_tokenizer: { type: 'FixedLength', length: 3 } }));
+    expect(() => EncoderTokenizer.load(dir)).toThrow(
+      `${jsonPath}: pre-tokenizer "FixedLength" is not supported for encoder tasks`,
+    );
+    writeFileSync(jsonPath, JSON.stringify(json));
+    const configPath = join(dir, 'tokenizer_config.json');
+    const { pad_token: _pad, ...config } = JSON.parse(readFileSync(configPath, 'utf8'));
+    writeFileSync(configPath, JSON.stringify(config));
+    expect(() => EncoderTokenizer.load(dir)).toThrow(
+      /has no pad_token, which batching needs; set "pad_token" in tokenizer_config\.json/,
+    );
+  });
+
   it('pads on the right with the pad id, mask 0 and no sequence', () => {
     const tok = EncoderTokenizer.load(dirs.bert);
     const padded = tok.pad(tok.encode('hello')[0], 6);

@@ -11,6 +11,7 @@
  * Offsets are [start, end) in UTF-16 units of the text given (so `text.slice(start, end)` is the token's text);
  * special tokens get [0, 0] and sequence id null, as in transformers' offset_mapping / sequence_ids().
  */
+import { join } from 'node:path';
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { HfTokenizer, TokenizerLoadError } from '../tokenizer.ts';
 import {
@@ -122,9 +123,20 @@ export class EncoderTokenizer {
         'tokenizer_config.json options remove_space / do_lowercase_and_remove_accent are not supported for encoder tasks',
       );
     }
-    this.normalize = alignedNormalizer(json.normalizer as ComponentConfig | null);
+    const tokenizerPath = join(hf.dir, 'tokenizer.json');
+    // A component we cannot align is refused naming the file, so the user knows which model it is about.
+    const read = <T>(make: () => T): T => {
+      try {
+        return make();
+      } catch (err) {
+        if (err instanceof UnsupportedTokenizerError)
+          throw new TokenizerLoadError(`${tokenizerPath}: ${err.message}`, tokenizerPath);
+        throw err;
+      }
+    };
+    this.normalize = read(() => alignedNormalizer(json.normalizer as ComponentConfig | null));
     this.normalizeWhole = library.normalizer ? (t: string) => library.normalizer!(t) : null;
-    this.preTokenize = alignedPreTokenizer(json.pre_tokenizer as ComponentConfig | null);
+    this.preTokenize = read(() => alignedPreTokenizer(json.pre_tokenizer as ComponentConfig | null));
     this.added = ((json.added_tokens as Array<Record<string, unknown>> | undefined) ?? []).map((t) => ({
       id: Number(t.id),
       content: String(t.content),
@@ -137,7 +149,7 @@ export class EncoderTokenizer {
     this.addedByContent = new Map(this.added.map((t) => [t.content, t]));
     const idOf = (token: string): number | undefined =>
       this.addedByContent.get(token)?.id ?? this.model.tokens_to_ids.get(token);
-    this.template = readPostTemplate(json.post_processor as ComponentConfig | null, idOf);
+    this.template = read(() => readPostTemplate(json.post_processor as ComponentConfig | null, idOf));
 
     const named = (key: string): number | null => {
       const value = hf.config[key];
@@ -159,8 +171,8 @@ export class EncoderTokenizer {
     const pad = named('pad_token') ?? (typeof padding?.pad_id === 'number' ? padding.pad_id : null);
     if (pad === null)
       throw new TokenizerLoadError(
-        `${hf.dir}: the tokenizer has no pad_token (tokenizer_config.json), which batching needs`,
-        hf.dir,
+        `${hf.dir}: the tokenizer has no pad_token, which batching needs; set "pad_token" in tokenizer_config.json (BERT: "[PAD]", RoBERTa/XLM-R: "<pad>")`,
+        join(hf.dir, 'tokenizer_config.json'),
       );
     this.padId = pad;
     const inputNames = hf.config.model_input_names;
