@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { defaultThreads } from '../executors/onnx/ort.ts';
 import { join } from 'node:path';
 import type { EvalJobParams, EvalJobResult, LoraSection } from '../../../common/api/runs.ts';
+import { EVAL_SIDES, say, type EvalSide } from '../../../common/api/phrases.ts';
 import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
 import { isFusionFolder } from '../../formats/fusion/index.ts';
 import { openFusionFolder } from '../fusion/session.ts';
@@ -57,12 +58,13 @@ function hasWeights(dir: string): boolean {
 async function evaluateFullModel(options: EvaluateRunOptions, plan: BatchPlan, tunedDir: string): Promise<{ base: EvaluationResult | null; tuned: EvaluationResult }> {
   const { params, reporter } = options;
   const noAdapter: LoraSection = { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: 'all-linear', bias: 'none', use_rslora: false };
-  const measure = async (model: string, label: string, at: number, of: number) => {
-    reporter.progress(at / of, `loading ${label}`);
+  const measure = async (model: string, side: EvalSide, at: number, of: number) => {
+    const label = EVAL_SIDES[side];
+    reporter.progress(at / of, say('progress.evalLoading', { side }));
     // a fresh LoRA session computes exactly its base model (B = 0)
     const session = (await openModelSession({ config: { model, method: 'lora', lora: noAdapter, seed: params.seed }, trainingTemplate: null, threads: defaultThreads() })).session;
     try {
-      const r = await evaluateSplit(session, plan, { signal: options.signal, onProgress: (f, t) => reporter.progress((at + f / t) / of, `${label}: batch ${f}/${t}`) });
+      const r = await evaluateSplit(session, plan, { signal: options.signal, onProgress: (f, t) => reporter.progress((at + f / t) / of, say('progress.evalBatch', { side, batch: f, total: t })) });
       reporter.log(`${label}: loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}`);
       return r;
     } finally {
@@ -71,8 +73,8 @@ async function evaluateFullModel(options: EvaluateRunOptions, plan: BatchPlan, t
   };
   const withBase = params.compareBase && hasWeights(params.model);
   if (params.compareBase && !withBase) reporter.log(`${params.model} has no weights (a from-scratch run): only the trained model is measured`);
-  const base = withBase ? await measure(params.model, 'base model', 0, 2) : null;
-  const tuned = await measure(tunedDir, 'trained model', withBase ? 1 : 0, withBase ? 2 : 1);
+  const base = withBase ? await measure(params.model, 'base', 0, 2) : null;
+  const tuned = await measure(tunedDir, 'trained', withBase ? 1 : 0, withBase ? 2 : 1);
   return { base, tuned };
 }
 
@@ -93,7 +95,7 @@ async function evaluateFusionFolder(options: EvaluateRunOptions, plan: BatchPlan
 
 export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobResult> {
   const { params, reporter } = options;
-  reporter.progress(null, 'loading tokenizer and dataset');
+  reporter.progress(null, say('progress.loadingData'));
   const tokenizer = HfTokenizer.load(params.model);
   const data = await loadRunExamples({
     config: { dataset: params.dataset, max_seq_length: params.maxSeqLength, train_on: params.trainOn, seed: params.seed },
@@ -114,7 +116,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
         : null;
   const adapter = params.adapterPath && !full ? await (options.readAdapterTensors ?? readAdapterFolder)(params.adapterPath) : null;
   const lora: LoraSection = adapter?.lora ?? { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: ['q_proj'], bias: 'none', use_rslora: false };
-  reporter.progress(null, 'loading the model');
+  reporter.progress(null, say('progress.loadingModel'));
   const session = full
     ? null
     : options.openSession
@@ -126,19 +128,19 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
       })).session;
   const passes = (params.compareBase || !adapter ? 1 : 0) + (adapter ? 1 : 0);
   let done = 0;
-  const progress = (label: string) => (finished: number, total: number) =>
-    reporter.progress((done + finished / total) / passes, `${label}: batch ${finished}/${total}`);
+  const progress = (side: EvalSide) => (finished: number, total: number) =>
+    reporter.progress((done + finished / total) / passes, say('progress.evalBatch', { side, batch: finished, total }));
   let base: EvaluationResult | null = full?.base ?? null;
   let tuned: EvaluationResult | null = full?.tuned ?? null;
   if (session) try {
     if (params.compareBase || !adapter) {
-      base = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('base model') });
+      base = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('base') });
       done++;
       reporter.log(`base model: loss ${base.loss.toFixed(4)}, perplexity ${base.perplexity.toFixed(3)}`);
     }
     if (adapter) {
       session.setTrainables(adapter.tensors);
-      tuned = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('with adapter') });
+      tuned = await evaluateSplit(session, plan, { signal: options.signal, onProgress: progress('adapter') });
       reporter.log(`with adapter: loss ${tuned.loss.toFixed(4)}, perplexity ${tuned.perplexity.toFixed(3)}`);
     }
   } finally {

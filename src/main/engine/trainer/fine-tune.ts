@@ -3,6 +3,7 @@
 // driven (and tested) without a worker process.
 import { defaultThreads } from '../executors/onnx/ort.ts';
 import type { RunConfig, RunSummary } from '../../../common/api/runs.ts';
+import { say, type Said } from '../../../common/api/phrases.ts';
 import { HfTokenizer } from '../../formats/tokenizer/index.ts';
 import { BatchPlan } from '../data/batches.ts';
 import { loadRunExamples } from '../data/run-examples.ts';
@@ -15,7 +16,8 @@ import { planSteps, train, type TrainResult } from './trainer.ts';
 
 export interface FineTuneReporter {
   log(line: string, level?: 'debug' | 'info' | 'warn'): void;
-  progress(fraction: number | null, message: string, etaSeconds?: number | null): void;
+  /** `message`: plain English, or `say(code, params)` so a UI in another language can render it. */
+  progress(fraction: number | null, message: string | Said, etaSeconds?: number | null): void;
   metric(step: number, values: Record<string, number>): void;
 }
 
@@ -51,7 +53,7 @@ export function metricValues(entry: LogEntry): Record<string, number> {
 
 export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
   const { config, reporter } = options;
-  reporter.progress(null, 'loading tokenizer and dataset');
+  reporter.progress(null, say('progress.loadingData'));
   const tokenizer = HfTokenizer.load(config.model);
   const data = await loadRunExamples({ config, tokenizer });
   reporter.log(
@@ -63,7 +65,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   for (const warning of data.warnings.slice(0, 10)) reporter.log(warning, 'warn');
 
   const trainingTemplate = { template: data.template as unknown as Record<string, unknown>, chatTemplate: data.template.type === 'chat' ? (data.template.template ?? Object.values(tokenizer.chatTemplates)[0] ?? null) : null };
-  reporter.progress(null, 'loading the model');
+  reporter.progress(null, say('progress.loadingModel'));
   const fusion = !options.openSession && config.fusion ? await openFusionSession(config, trainingTemplate, defaultThreads()) : null;
   if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers; executor: cpu`);
   const opened = options.openSession
@@ -116,7 +118,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
         const live = entry.loss === undefined ? {} : { peak_rss_bytes: process.resourceUsage().maxRSS * 1024, ...(opened.trainableParameters !== null ? { trainable_parameters: opened.trainableParameters } : {}) };
         reporter.metric(entry.step, { ...metricValues(entry), ...live });
         if (entry.loss !== undefined) {
-          reporter.progress(Math.min(1, entry.step / planned), `step ${entry.step}/${planned} · loss ${entry.loss.toFixed(4)}`, entry.eta_seconds ?? null);
+          reporter.progress(Math.min(1, entry.step / planned), say('progress.step', { step: entry.step, total: planned, loss: entry.loss }), entry.eta_seconds ?? null);
         } else if (entry.eval_loss !== undefined) {
           reporter.log(`step ${entry.step}: eval loss ${entry.eval_loss.toFixed(4)}, perplexity ${entry.eval_perplexity?.toFixed(3)}`);
         }

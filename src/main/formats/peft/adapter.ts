@@ -5,6 +5,7 @@
 //   training_template.json  {"format": "lora-studio.training-template/1", "template": …, "chat_template": …}
 //   chat_template.jinja     the resolved Jinja chat template, when there is one (transformers' file name).
 
+import { existsSync } from 'node:fs';
 import { readFile, writeFile, rename, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafetensorsFile, writeSafetensors, tempPathFor, type SafetensorsDtype, type TensorToWrite } from '../safetensors/index.ts';
@@ -103,6 +104,14 @@ const KEY_RE = /^base_model\.model\.(.+)\.lora_([AB])(?:\.default)?\.weight$/;
  * Read an adapter folder. With `spec`, every LoRA module is checked against the base model (it must
  * be one of its linear modules, with matching in/out features).
  */
+/** formats/fusion's FUSION_CONFIG: an AdapterFusion attention folder (named here, since fusion reads adapters). */
+const NOT_MERGEABLE_FUSION = 'fusion_config.json';
+
+/** What every adapter reader (merge, export, GGUF, combine) says when given an AdapterFusion attention folder. */
+export function fusionIsNotAnAdapter(dir: string): string {
+  return `${dir} is an AdapterFusion attention folder, not one adapter: it weighs its adapters per token, so it cannot be merged into the base or exported as one model or GGUF (eval and chat load it as it is). For a mergeable result, learn one weight per adapter instead: lora-studio fuse --mode weights (Adapters → Learn a combination → Learned weights).`;
+}
+
 export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAdapter> {
   const configPath = join(dir, ADAPTER_CONFIG);
   let rawConfig: unknown;
@@ -110,6 +119,7 @@ export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAd
     rawConfig = JSON.parse(await readFile(configPath, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && existsSync(join(dir, NOT_MERGEABLE_FUSION))) throw new AdapterError(fusionIsNotAnAdapter(dir));
     throw new AdapterError(code === 'ENOENT' ? `${configPath}: missing (not a PEFT adapter folder)` : `${configPath}: not valid JSON (${(e as Error).message})`);
   }
   const config = parseLoraConfig(rawConfig, configPath);

@@ -1,9 +1,42 @@
 // The English catalogue: every string the UI shows, by key. Keys are grouped by where they appear
 // (nav., settings., chat., …). A value is a string, or a function of typed parameters when the text holds
 // figures or names; ko.ts must give the same keys with the same parameters (the type check enforces it).
+import { PHRASES, type PhraseCode } from '../../../common/api/phrases.ts';
+import { DatasetConfig, EvalSplit, LoraSection, RunConfigObject } from '../../../common/api/runs.ts';
 import { formatNumber as n } from './format-number.ts';
 
+/** The core's sentences (common/api/phrases.ts) as catalogue keys `core.<code>`: English is the core's own table. */
+type CorePhrases = { [C in PhraseCode as `core.${C}`]: (typeof PHRASES)[C] };
+const corePhrases = Object.fromEntries(Object.entries(PHRASES).map(([code, text]) => [`core.${code}`, text])) as CorePhrases;
+
+/** The contract's one-line explanation of a run config field (its zod description), for form hints. */
+const run = RunConfigObject.shape;
+const described = (schema: { description?: string }) => schema.description ?? '';
+const ratioDescription = EvalSplit.options.flatMap((option) => ('ratio' in option.shape ? [option.shape.ratio.description] : []))[0] ?? '';
+
 export const en = {
+  ...corePhrases,
+  // Form hints: the run config's field descriptions (English is the contract's own words), by dotted path.
+  'field.model': described(run.model),
+  'field.dataset.path': described(DatasetConfig.shape.path),
+  'field.dataset.eval_split.ratio': ratioDescription,
+  'field.method': described(run.method),
+  'field.lora.r': described(LoraSection.shape.r),
+  'field.lora.lora_alpha': described(LoraSection.shape.lora_alpha),
+  'field.lora.lora_dropout': described(LoraSection.shape.lora_dropout),
+  'field.lora.target_modules': described(LoraSection.shape.target_modules),
+  'field.learning_rate': described(run.learning_rate),
+  'field.num_train_epochs': described(run.num_train_epochs),
+  'field.max_steps': described(run.max_steps),
+  'field.micro_batch_size': described(run.micro_batch_size),
+  'field.gradient_accumulation_steps': described(run.gradient_accumulation_steps),
+  'field.max_seq_length': described(run.max_seq_length),
+  'field.warmup_steps': described(run.warmup_steps),
+  'field.packing': described(run.packing),
+  'field.seed': described(run.seed),
+  'field.optional': (p: { text: string }) => `Optional. ${p.text}`,
+  'field.noEvalSplit': (p: { text: string }) => `${p.text} 0 = no evaluation split.`,
+  'field.runName': 'Optional: how this run is listed. Default: run 1, run 2, …',
   'elsewhere.open': 'Run elsewhere…',
   'elsewhere.title': (p: { name: string }) => `Run “${p.name}” elsewhere`,
   'elsewhere.intro':
@@ -1066,6 +1099,17 @@ export const en = {
   'form.enterDataset': 'Enter the path of a dataset file on this machine.',
   'publish.badRepo': 'not a Hub repo name',
   'publish.publishedTo': (p: { repo: string }) => `Published to ${p.repo}`,
+  'client.unreachable': (p: { base: string; reason: string }) =>
+    `Could not reach the studio server at ${p.base} (${p.reason}). Check that “lora-studio serve” is still running.`,
+  'client.unauthorized':
+    'The studio server refused this page’s token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
+  'client.badResponse': (p: { method: string; status: number }) =>
+    `The studio server answered ${p.method} with HTTP ${p.status} but not with an API reply.`,
+  'unit.s': 's',
+  'unit.min': 'min',
+  'unit.h': 'h',
+  'client.missingToken':
+    'This page was opened without its access token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
 };
 
 export type Catalog = { [K in keyof typeof en]: (typeof en)[K] extends string ? string : (typeof en)[K] };

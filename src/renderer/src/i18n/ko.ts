@@ -2,7 +2,112 @@
 import type { Catalog } from './en.ts';
 import { formatNumber as n } from './format-number.ts';
 
+/** How the core names an input of a write (output-guard roles), in Korean; an unknown role stays as it came. */
+const ROLES: Record<string, string> = {
+  'base model': '기본 모델',
+  adapter: '어댑터',
+  dataset: '데이터셋',
+  'eval dataset': '평가 데이터셋',
+  'dataset being imported': '가져오는 데이터셋',
+  'dataset being split': '나누는 데이터셋',
+  'run folder': '실행 폴더',
+  'run folder of the adapter': '어댑터의 실행 폴더',
+  'data folder': '데이터 폴더',
+  'studio data folder': '스튜디오 데이터 폴더',
+  'studio datasets folder': '스튜디오 데이터셋 폴더',
+  'studio exports folder': '스튜디오 내보내기 폴더',
+  'studio logs folder': '스튜디오 로그 폴더',
+  'studio models folder': '스튜디오 모델 폴더',
+  'studio runs folder': '스튜디오 실행 폴더',
+};
+const role = (r: string) => ROLES[r] ?? r.replace(/^adapter /, '어댑터 ');
+const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 미세조정' : m === 'qlora' ? 'QLoRA' : 'LoRA');
+const side = (s: 'base' | 'adapter' | 'trained') => (s === 'base' ? '기본 모델' : s === 'adapter' ? '어댑터 적용' : '학습한 모델');
+const kind = (what: 'file' | 'folder') => (what === 'file' ? '파일' : '폴더');
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
 export const ko: Catalog = {
+  'field.model': '기본 모델: 이 컴퓨터의 Hugging Face 폴더 (config.json, 토크나이저, safetensors).',
+  'field.dataset.path': '데이터셋 파일: JSONL, JSON, CSV/TSV 또는 Parquet.',
+  'field.dataset.eval_split.ratio': '평가용으로 떼어 두는 행의 비율 (0.1 = 10%).',
+  'field.method': 'LoRA는 작은 어댑터를 학습합니다. QLoRA는 기본 모델을 4비트로 저장합니다(메모리가 적게 듦). 전체 미세조정은 모든 가중치를 학습합니다(메모리가 가장 많이 듦).',
+  'field.lora.r': '어댑터 랭크: 어댑터의 용량입니다. 보통 8–64이며, 높을수록 메모리와 시간이 더 듭니다.',
+  'field.lora.lora_alpha': '어댑터 업데이트의 배율 (배율 = alpha / r). 보통 2 × r.',
+  'field.lora.lora_dropout': '학습 중 어댑터 입력을 무작위로 버리는 비율입니다. 과적합을 막습니다.',
+  'field.lora.target_modules': '어댑터를 붙일 선형 층: q_proj 같은 이름, 또는 "all-linear". 층이 많을수록 용량과 비용이 커집니다.',
+  'field.learning_rate': '업데이트마다 움직이는 크기입니다. 1e-4는 안전하고, LoRA에서는 2e-4가 흔합니다. 너무 크면 손실이 튑니다.',
+  'field.num_train_epochs': '학습 행을 몇 번 도는지 (max_steps를 정하면 무시).',
+  'field.max_steps': '이만큼 옵티마이저 업데이트를 한 뒤 멈춥니다. 에포크 수보다 우선합니다.',
+  'field.micro_batch_size': '한 번에 처리하는 시퀀스 수입니다. 많을수록 메모리를 더 씁니다.',
+  'field.gradient_accumulation_steps': '한 업데이트로 합치는 마이크로배치 수: 메모리 추가 없이 micro_batch_size × 이 값의 실효 배치가 됩니다.',
+  'field.max_seq_length': '가장 긴 시퀀스(토큰)입니다. 더 긴 예시는 잘립니다. 클수록 메모리가 늘어납니다.',
+  'field.warmup_steps': '학습률을 0에서 올리는 업데이트 수입니다. 0보다 크면 warmup_ratio보다 우선합니다.',
+  'field.packing': '짧은 예시 여러 개를 한 시퀀스에 담아(서로 보지 않음) 패딩 낭비를 줄입니다.',
+  'field.seed': '데이터 순서, 평가 분할, 어댑터 초기화, 드롭아웃의 시드: 시드가 같으면 실행도 같습니다.',
+  'field.optional': (p) => `선택 사항. ${p.text}`,
+  'field.noEvalSplit': (p) => `${p.text} 0이면 평가 분할이 없습니다.`,
+  'field.runName': '선택 사항: 이 실행이 목록에 표시될 이름. 기본값: run 1, run 2, …',
+  // ── 코어가 보내는 문장 (common/api/phrases.ts의 코드) ──
+  'core.plan.unrenderable': (p) => `${n(p.row)}번째 행을 이 템플릿으로 만들 수 없습니다 (${p.reason}). 다른 템플릿을 고르세요`,
+  'core.plan.truncated': (p) =>
+    `예시 ${n(p.total)}개 중 ${n(p.count)}개(${pct(p.share)})가 max_seq_length ${n(p.maxLength)} 토큰보다 길어 잘립니다 (가장 긴 것: ${n(p.longest)})`,
+  'core.plan.untrainable': (p) => `예시 ${n(p.count)}개에 학습할 토큰이 남지 않아(답이 잘렸거나 없음) 건너뜁니다`,
+  'core.plan.fewExamples': (p) => `학습 예시가 ${n(p.count)}개뿐입니다. 모델이 대부분 외워 버립니다. 보통 수백 개 이상을 씁니다`,
+  'core.plan.datasetUnreadable': (p) => `이 모델로 데이터셋을 읽을 수 없습니다: ${p.reason}`,
+  'core.plan.learningRate': (p) =>
+    `학습률 ${p.lr}은(는) ${method(p.method === 'full' ? 'full' : 'lora')}에서 보통 쓰는 ${p.lo}–${p.hi} 범위를 벗어납니다. ${p.high ? '손실이 튀거나 발산할 수 있습니다' : '모델이 거의 바뀌지 않을 수 있습니다'}`,
+  'core.plan.beyondPositions': (p) => `${n(p.maxLength)} 토큰은 모델의 위치 수 ${n(p.positions)}를 넘습니다. ${n(p.positions)} 이하로 하세요`,
+  'core.plan.alphaRatio': (p) => `lora_alpha / r = ${p.ratio.toFixed(1)}: 어댑터 배율이 큽니다. 보통 2입니다`,
+  'core.plan.memoryHigh': (p) =>
+    `추정치(${gib(p.bytes)})가 이 컴퓨터 메모리 ${gib(p.total)}의 80%를 넘습니다${p.method === 'lora' ? '. QLoRA는 기본 모델을 4비트로 저장합니다' : ''}`,
+  'core.plan.targetsFail': (p) => `${p.reason}. 이대로면 실행이 시작하자마자 실패합니다`,
+  'core.plan.part.frozenBase': '고정된 기본 가중치 (fp32)',
+  'core.plan.part.nf4': (p) => `NF4로 저장한 고정 선형 가중치 (가중치당 ${p.bits.toFixed(2)}비트)`,
+  'core.plan.part.otherBase': '그 밖의 기본 가중치 (fp32: 임베딩, 정규화)',
+  'core.plan.part.fullState': '가중치, 기울기, AdamW 상태 (가중치당 fp32 4개)',
+  'core.plan.part.adapterState': '어댑터 가중치, 기울기, AdamW 상태 (fp32 4개)',
+  'core.plan.part.activations': '역전파를 위해 보관하는 활성값',
+  'core.plan.part.logits': '로짓과 그 기울기',
+  'core.plan.part.runtime': '런타임 (onnxruntime, 토크나이저, 스튜디오)',
+  'core.plan.memoryFormula':
+    'CPU 실행기가 들고 있는 가중치 + 학습하는 매개변수당 16바이트(가중치, 기울기, AdamW 모멘트 2개) + 활성값 ≈ micro_batch × 토큰 × 층 × (6·hidden + 3·mlp + heads·토큰) × 4바이트 + 로짓과 기울기(2 × 토큰 × 어휘 × 4바이트) + 고정된 런타임 여유분. 추정치이며 실제 최대 사용량은 수십 % 다를 수 있습니다.',
+  'core.plan.timeMeasured': (p) =>
+    `스텝 × 배치 × 평균 토큰 ÷ 초당 ${n(Math.round(p.tokensPerSecond))} 토큰 (이 컴퓨터에서 실행 “${p.run}”이(가) 이 모델과 방법으로 잰 속도). 추정치이며 평가, 체크포인트, 시작 시간은 따로 듭니다.`,
+  'core.plan.timeAssumed': (p) =>
+    `스텝 × 배치 × 평균 토큰 × ${p.factor} × 매개변수 FLOPs (토큰과 매개변수마다 순전파 2, 역전파 ${p.backward}) ÷ CPU 스레드당 가정한 ${p.gflops.toFixed(0)} GFLOP/s × 스레드 ${n(p.threads)}개. 이 모델로 끝난 ${method(p.method)} 실행이 아직 없습니다. 첫 실행이 이 값을 보정합니다. 추정치이며 평가, 체크포인트, 시작 시간은 따로 듭니다.`,
+  'core.progress.loadingData': '토크나이저와 데이터셋을 불러오는 중',
+  'core.progress.loadingModel': '모델을 불러오는 중',
+  'core.progress.step': (p) => `${n(p.step)}/${n(p.total)} 스텝 · 손실 ${p.loss.toFixed(4)}`,
+  'core.progress.evalLoading': (p) => `${side(p.side)} 불러오는 중`,
+  'core.progress.evalBatch': (p) => `${side(p.side)}: 배치 ${n(p.batch)}/${n(p.total)}`,
+  'core.progress.exportOpening': '모델을 여는 중',
+  'core.progress.exportTensor': (p) => `${p.tensor} ${p.verb === 'merging' ? '병합' : '쓰기'} 중 (${n(p.done)}/${n(p.total)})`,
+  'core.progress.exportWrote': (p) => `${p.path}에 썼습니다`,
+  'core.error.notAbsolute': (p) => `${p.field}: "${p.path}"은(는) 절대 경로가 아닙니다. ${kind(p.what)}의 전체 경로를 입력하세요`,
+  'core.error.nothingAt': (p) =>
+    `${p.field}: ${p.path}에 아무것도 없습니다. 경로를 확인하세요 (${kind(p.what)}은(는) 스튜디오가 실행 중인 컴퓨터에 있어야 합니다)`,
+  'core.error.isFolder': (p) => `${p.field}: ${p.path}은(는) 폴더입니다. 그 안의 데이터셋 파일을 고르세요`,
+  'core.error.isFile': (p) => `${p.field}: ${p.path}은(는) 파일입니다. 모델 폴더(config.json이 있는 폴더)를 고르세요`,
+  'core.error.invalidInput': (p) => `${p.method}의 입력이 올바르지 않습니다: ${p.fields}`,
+  'core.guard.sameAsInput': (p) =>
+    `${p.out}은(는) ${role(p.role)} ${p.input}입니다. 출력은 같은 작업의 입력을 절대 대신하지 않습니다. 다른 경로를 고르세요`,
+  'core.guard.insideInput': (p) =>
+    `${p.out}은(는) ${role(p.role)} ${p.input} 안에 있습니다. 거기에 쓰면 입력이 바뀝니다. 그 바깥의 경로를 고르세요`,
+  'core.guard.holdsInput': (p) =>
+    `${p.out}에 ${role(p.role)} ${p.input}이(가) 들어 있습니다. 바꾸면 입력이 지워집니다. 그것을 담지 않은 경로를 고르세요`,
+  'core.guard.exists': (p) => `${p.out}이(가) 이미 있습니다. 다른 경로를 고르거나, 덮어쓰기를 켜서 바꾸세요`,
+  'core.guard.notOurs': (p) =>
+    `${p.out}이(가) 이미 있고 LoRA Studio가 쓴 것이 아닙니다 (${p.holds}). 덮어쓰기는 같은 종류의 이전 출력만 바꿉니다. 새 ${kind(p.shape)}나 빈 ${kind(p.shape)}를 고르거나 직접 옮기세요`,
+  'core.bundled.modelName': 'LoRA Studio 기본 모델 (내장)',
+  'core.bundled.datasetName': '데모: 해적 말투 답변',
+  'core.bundled.datasetDescription':
+    '모든 답이 “Ahoy, matey!”로 시작해 “Arr!”로 끝나는 대화: 내장 기본 모델이 몇 분이면 배우는 말투입니다. 자체 평가 파일이 함께 있습니다.',
+  'core.input.projectName': '프로젝트 이름을 입력하세요',
+  'core.input.projectNameLong': '프로젝트 이름은 120자까지입니다',
+  'core.input.datasetPath': '데이터셋 파일(JSONL, JSON, CSV/TSV, Parquet)의 경로를 입력하세요',
+  'core.input.modelPath': '모델 폴더(config.json이 있는 폴더)의 경로를 입력하세요',
+  'core.input.hubModelId': 'Hub 모델 ID는 "owner/name" 형태입니다. 예: HuggingFaceTB/SmolLM2-135M',
   'elsewhere.open': '다른 곳에서 학습…',
   'elsewhere.title': (p) => `“${p.name}”을(를) 다른 곳에서 학습`,
   'elsewhere.intro':
@@ -990,4 +1095,14 @@ export const ko: Catalog = {
   'form.enterDataset': '이 컴퓨터에 있는 데이터셋 파일의 경로를 입력하세요.',
   'publish.badRepo': 'Hub 저장소 이름이 아닙니다',
   'publish.publishedTo': (p) => `${p.repo}에 게시했습니다`,
+  'client.unreachable': (p) =>
+    `${p.base}의 스튜디오 서버에 연결할 수 없습니다 (${p.reason}). “lora-studio serve”가 아직 실행 중인지 확인하세요.`,
+  'client.unauthorized':
+    '스튜디오 서버가 이 페이지의 토큰을 거부했습니다. “lora-studio serve”가 출력한, ?token=…으로 끝나는 주소를 여세요.',
+  'client.badResponse': (p) => `스튜디오 서버가 ${p.method}에 HTTP ${p.status}로 답했지만 API 응답이 아닙니다.`,
+  'unit.s': '초',
+  'unit.min': '분',
+  'unit.h': '시간',
+  'client.missingToken':
+    '이 페이지는 접근 토큰 없이 열렸습니다. “lora-studio serve”가 출력한, ?token=…으로 끝나는 주소를 여세요.',
 };
