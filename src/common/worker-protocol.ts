@@ -1,6 +1,8 @@
 // Messages between the job supervisor (core) and a worker process, over the child_process IPC channel.
 // Lives in common because both sides import it and neither may import the other.
 
+import type { Phrase } from './api/phrases.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
@@ -14,7 +16,8 @@ export type ToWorker =
 
 /** Worker → supervisor. */
 export type FromWorker =
-  | { type: 'progress'; progress: number | null; message: string | null; etaSeconds: number | null }
+  /** `phrase`: the message as a code + parameters (common/api/phrases.ts), for a UI in another language. */
+  | { type: 'progress'; progress: number | null; message: string | null; etaSeconds: number | null; phrase?: Phrase | null }
   | { type: 'log'; level: LogLevel; line: string }
   | { type: 'metric'; step: number; values: Record<string, number> }
   /** Partial output a job streams to the service that started it (e.g. generated text); kind-specific JSON. */

@@ -62,7 +62,7 @@ describe('every page after the demo', () => {
             .getByText('Demo', { exact: true })
             .waitFor(),
       ],
-      ['new', '#/new', () => page.getByRole('listitem', { name: 'LoRA Studio default model (bundled)' }).waitFor()],
+      ['new', '#/new', () => page.getByRole('listitem', { name: tr('core.bundled.modelName') }).waitFor()],
       ['new-quick', '#/new/quick', () => page.getByRole('heading', { level: 1 }).waitFor()],
       [
         'new-config',

@@ -112,7 +112,7 @@ describe('Projects in the browser', () => {
     await page.getByRole('button', { name: tr('projects.create') }).click();
     const dialog = page.getByRole('dialog', { name: tr('projects.new') });
     await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
-    await dialog.getByText('A project needs a name.').waitFor();
+    await dialog.getByText(tr('core.input.projectName')).waitFor(); // the contract's check, in the UI's language
     await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Support bot');
     await dialog.getByLabel(tr('projects.descriptionLabel')).fill('Answers questions about our product');
     await screenshot(page, 'projects-create-dialog.png');

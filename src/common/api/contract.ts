@@ -3,6 +3,7 @@
 // boundary with these schemas, and the renderer's client types its calls from them. Events are pushed
 // to subscribers by topic. Each domain keeps its methods in its own file; this file only gathers them.
 import { z } from 'zod';
+import { Phrase } from './phrases.ts';
 import { projectMethods } from './projects.ts';
 import { jobMethods, jobEvents } from './jobs.ts';
 import { systemMethods } from './system.ts';
@@ -54,6 +55,8 @@ export const ApiErrorShape = z.object({
   code: z.enum(['invalid_input', 'not_found', 'conflict', 'failed', 'unauthorized', 'unknown_method', 'internal']),
   message: z.string(),
   details: z.unknown().optional(),
+  /** The message as a code + parameters (common/api/phrases.ts), for a UI in another language. */
+  phrase: Phrase.optional(),
 });
 export type ApiErrorShape = z.infer<typeof ApiErrorShape>;
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Job } from './jobs.ts';
 import { ColumnMapping, DatasetConfig, RunConfigObject, TemplateConfig } from './runs.ts';
+import { Phrase, PHRASES } from './phrases.ts';
 
 export const DatasetShape = z.enum(['text', 'completion', 'alpaca', 'chat']);
 export type DatasetShape = z.infer<typeof DatasetShape>;
@@ -139,6 +140,8 @@ const IdRef = z.object({ id: z.string().min(1) });
 export const DatasetSuggestion = z.object({
   name: z.string(),
   description: z.string(),
+  namePhrase: Phrase.optional().describe('The name and description as codes, for a UI in another language.'),
+  descriptionPhrase: Phrase.optional(),
   path: z.string().describe('The training file (datasets.import takes it).'),
   evalPath: z.string().nullable().describe('Its separate eval file, when it has one.'),
   format: DatasetShape,
@@ -156,7 +159,7 @@ export const datasetMethods = {
   'datasets.import': {
     input: z.object({
       projectId: z.string().min(1),
-      path: z.string().trim().min(1, 'type the path of a dataset file (JSONL, JSON, CSV/TSV or Parquet)'),
+      path: z.string().trim().min(1, PHRASES['input.datasetPath']),
       name: z.string().trim().min(1).max(200).optional(),
       format: DatasetConfig.shape.format,
       columns: ColumnMapping.default({}),

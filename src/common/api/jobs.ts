@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Phrase } from './phrases.ts';
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatus>;
@@ -49,7 +50,14 @@ export const jobMethods = {
 
 export const jobEvents = {
   'job.status': Job,
-  'job.progress': z.object({ jobId: z.string(), progress: z.number().min(0).max(1).nullable(), message: z.string().nullable(), etaSeconds: z.number().nullable().optional() }),
+  'job.progress': z.object({
+    jobId: z.string(),
+    progress: z.number().min(0).max(1).nullable(),
+    message: z.string().nullable(),
+    etaSeconds: z.number().nullable().optional(),
+    /** The message as a code + parameters, when the job said one (common/api/phrases.ts); a UI renders it in its language. */
+    phrase: Phrase.nullable().optional(),
+  }),
   'job.log': z.object({ jobId: z.string(), level: z.enum(['debug', 'info', 'warn', 'error']), line: z.string(), at: z.string() }),
   'job.metric': z.object({ jobId: z.string(), step: z.number().int(), values: z.record(z.string(), z.number()) }),
 };

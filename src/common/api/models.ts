@@ -3,6 +3,7 @@
 // parameters, a memory and time estimate on this machine, and warnings.
 import { z } from 'zod';
 import { Job } from './jobs.ts';
+import { Phrase, PHRASES } from './phrases.ts';
 import { RunConfig } from './runs.ts';
 
 export const BaseModel = z.object({
@@ -44,11 +45,12 @@ export type ModelPullJobResult = z.infer<typeof ModelPullJobResult>;
 const HubRepoId = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a Hub model id looks like "owner/name", e.g. HuggingFaceTB/SmolLM2-135M');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, PHRASES['input.hubModelId']);
 
 export const PlanWarning = z.object({
   field: z.string().nullable().describe('The run config field it is about (dotted path), when one.'),
   message: z.string(),
+  phrase: Phrase.optional().describe('The message as a code + parameters, for a UI in another language.'),
   blocking: z.boolean().default(false).describe('The run would fail: starting it is refused until this is fixed.'),
 });
 
@@ -71,14 +73,16 @@ export const RunPlan = z.object({
     .describe('Token counts of the dataset with this template and max length; null when it could not be read (see warnings).'),
   memory: z.object({
     bytes: z.number(),
-    parts: z.array(z.object({ label: z.string(), bytes: z.number() })),
+    parts: z.array(z.object({ label: z.string(), labelPhrase: Phrase.optional(), bytes: z.number() })),
     formula: z.string(),
+    formulaPhrase: Phrase.optional(),
   }),
   time: z.object({
     steps: z.number().int(),
     tokens: z.number(),
     seconds: z.number().nullable(),
     formula: z.string(),
+    formulaPhrase: Phrase.optional(),
   }),
   warnings: z.array(PlanWarning),
 });
@@ -90,6 +94,7 @@ const IdRef = z.object({ id: z.string().min(1) });
 export const ModelSuggestion = z.object({
   origin: z.enum(['bundled', 'opened', 'hf-cache']),
   name: z.string(),
+  namePhrase: Phrase.optional().describe('The name as a code, for a UI in another language (the bundled model).'),
   path: z.string().describe('The model folder (models.open takes it).'),
   modelId: z.string().nullable().describe('Its base model record, when it was opened already.'),
   architecture: z.string(),
@@ -124,7 +129,7 @@ export const modelMethods = {
     doc: 'Models to offer as cards: the bundled default model, models opened before, and models in the Hugging Face cache, with size and architecture.',
   },
   'models.open': {
-    input: z.object({ path: z.string().trim().min(1, 'type the path of a model folder (the one with config.json)') }),
+    input: z.object({ path: z.string().trim().min(1, PHRASES['input.modelPath']) }),
     output: BaseModel,
     doc: 'Validate a local Hugging Face model folder (config, weights against the architecture, tokenizer) and record it as a base model.',
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PHRASES } from './phrases.ts';
 
 export const Project = z.object({
   id: z.string(),
@@ -9,7 +10,7 @@ export const Project = z.object({
 });
 export type Project = z.infer<typeof Project>;
 
-const ProjectName = z.string().trim().min(1, 'a project needs a name').max(120, 'a project name has at most 120 characters');
+const ProjectName = z.string().trim().min(1, PHRASES['input.projectName']).max(120, PHRASES['input.projectNameLong']);
 const ProjectRef = z.object({ id: z.string().min(1) });
 
 export const projectMethods = {

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatasetSuggestion } from '../../common/api/datasets.ts';
+import { say } from '../../common/api/phrases.ts';
 
 const RESOURCES_DIR =
   [resolve(import.meta.dirname, '../../../resources'), resolve(import.meta.dirname, '../../resources')].find((dir) =>
@@ -20,11 +21,14 @@ export function bundledDatasets(): DatasetSuggestion[] {
   const rows = readFileSync(train, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '').length;
+  const name = say('bundled.datasetName');
+  const description = say('bundled.datasetDescription');
   return [
     {
-      name: 'Demo: pirate answers',
-      description:
-        'Chats where every answer starts with “Ahoy, matey!” and ends with “Arr!”: a style the bundled default model learns in a few minutes. Comes with its own eval file.',
+      name: name.message,
+      namePhrase: name.phrase,
+      description: description.message,
+      descriptionPhrase: description.phrase,
       path: train,
       evalPath: existsSync(evalFile) ? evalFile : null,
       format: 'chat',

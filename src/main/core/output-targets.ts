@@ -4,6 +4,7 @@
 // faces show as is. The job's writer checks again when it writes; this makes the answer immediate.
 import { dataDirLayout } from './data-dir.ts';
 import { StudioError } from './errors.ts';
+import { say } from '../../common/api/phrases.ts';
 import { guardOutput, OutputGuardError, type GuardedInput, type OutputTarget } from '../formats/output-guard.ts';
 
 /** The data dir and its standard folders, as inputs a target may sit in but never be or hold. */
@@ -28,13 +29,10 @@ export async function checkOutputTarget(target: OutputTarget, dataDir: string, f
     await guardOutput({ ...target, inputs: [...target.inputs, ...dataDirContainers(dataDir)] });
   } catch (err) {
     if (!(err instanceof OutputGuardError)) throw err;
-    if (err.reason === 'input') throw new StudioError('invalid_input', `${field}: ${err.message}`, { field });
-    if (err.reason === 'exists')
-      throw new StudioError(
-        'conflict',
-        `${target.out} already exists; choose another path, or set overwrite to replace it`,
-        { field },
-      );
-    throw new StudioError('conflict', err.message, { field });
+    // the guard's sentence in other languages (the field is named by the form that shows it)
+    const phrased = (message: string) => (err.phrase ? { message, phrase: err.phrase } : message);
+    if (err.reason === 'input') throw new StudioError('invalid_input', phrased(`${field}: ${err.message}`), { field });
+    if (err.reason === 'exists') throw new StudioError('conflict', say('guard.exists', { out: target.out }), { field });
+    throw new StudioError('conflict', phrased(err.message), { field });
   }
 }

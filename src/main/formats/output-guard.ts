@@ -8,6 +8,7 @@
 // so a file the user replaced or edited since no longer counts as ours.
 import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { say, type Phrase, type Said } from '../../common/api/phrases.ts';
 
 export const FOLDER_MARKER = '.lora-studio-output.json';
 export const FILE_MARKERS = '.lora-studio-outputs.json';
@@ -22,8 +23,8 @@ export const OUTPUT_KINDS = {
   'dataset-jsonl': { label: 'JSONL dataset written by `dataset import --out`', shape: 'file' },
   'dataset-split': { label: 'train/eval split file', shape: 'file' },
   'run-bundle': { label: 'job bundle folder (run-bundle)', shape: 'folder' },
-} as const;
   'onnx-model': { label: 'ONNX model folder', shape: 'folder' },
+} as const;
 export type OutputKind = keyof typeof OUTPUT_KINDS;
 
 /** An input of the operation. A `container` (the data dir, its models/ or runs/) may be written into, never over or above. */
@@ -44,10 +45,13 @@ export interface OutputTarget {
 export class OutputGuardError extends Error {
   /** 'input': the target is, holds or sits in an input; 'exists': a previous output without overwrite; 'foreign': not ours; 'io': the write itself failed. */
   readonly reason: 'input' | 'exists' | 'foreign' | 'io';
-  constructor(reason: OutputGuardError['reason'], message: string) {
-    super(message);
+  /** The message as a code + parameters (common/api/phrases.ts), for a UI in another language. */
+  readonly phrase: Phrase | undefined;
+  constructor(reason: OutputGuardError['reason'], message: string | Said) {
+    super(typeof message === 'string' ? message : message.message);
     this.name = 'OutputGuardError';
     this.reason = reason;
+    this.phrase = typeof message === 'string' ? undefined : message.phrase;
   }
 }
 
@@ -143,13 +147,9 @@ function describeInput(
   out: string,
   input: GuardedInput,
   inputPath: string,
-): string {
-  const what = `the ${input.role} ${inputPath}`;
-  if (relationship === 'same')
-    return `${out} is ${what}: an output never replaces an input of the same operation; choose another path`;
-  if (relationship === 'inside')
-    return `${out} is inside ${what}: writing there would change the input; choose a path outside it`;
-  return `${out} contains ${what}: replacing it would delete the input; choose a path that does not hold it`;
+): Said {
+  const code = relationship === 'same' ? 'guard.sameAsInput' : relationship === 'inside' ? 'guard.insideInput' : 'guard.holdsInput';
+  return say(code, { out, role: input.role, input: inputPath });
 }
 
 /**
@@ -191,17 +191,15 @@ export async function guardOutput(target: OutputTarget): Promise<void> {
       `${out} already exists (${withArticle(spec.label)} written earlier); choose another ${spec.shape} or pass overwrite: true to replace it`,
     );
   }
-  const holds =
-    existing === 'folder'
-      ? `it holds ${listNames(await contentsOf(out))}`
-      : `it is a file of ${(await lstat(out)).size} bytes`;
+  const names = existing === 'folder' ? listNames(await contentsOf(out)) : null;
+  const holds = names !== null ? `it holds ${names}` : `it is a file of ${(await lstat(out)).size} bytes`;
   const whose = recorded
     ? `${withArticle(OUTPUT_KINDS[recorded].label)}, not ${withArticle(spec.label)}`
     : `not something LoRA Studio wrote`;
-  throw new OutputGuardError(
-    'foreign',
-    `${out} already exists and is ${whose} (${holds}); overwrite only replaces a previous ${spec.label}: choose a new or empty ${spec.shape}, or move it away yourself`,
-  );
+  throw new OutputGuardError('foreign', {
+    message: `${out} already exists and is ${whose} (${holds}); overwrite only replaces a previous ${spec.label}: choose a new or empty ${spec.shape}, or move it away yourself`,
+    phrase: say('guard.notOurs', { out, holds: names ?? basename(out), shape: spec.shape }).phrase,
+  });
 }
 
 /** The marker that makes a finished folder recognisable as this kind of output (written before it is renamed into place). */

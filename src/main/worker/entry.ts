@@ -81,7 +81,12 @@ async function runJob(job: Extract<ToWorker, { type: 'start' }>['job'], resident
     jobId: job.id,
     dataDir: job.dataDir,
     signal,
-    progress: (progress, message = null, etaSeconds = null) => void send({ type: 'progress', progress, message, etaSeconds }),
+    progress: (progress, message = null, etaSeconds = null) =>
+      void send(
+        typeof message === 'object' && message !== null
+          ? { type: 'progress', progress, message: message.message, phrase: message.phrase, etaSeconds }
+          : { type: 'progress', progress, message, etaSeconds },
+      ),
     log: (line, level = 'info') => void send({ type: 'log', level, line }),
     metric: (step, values) => void send({ type: 'metric', step, values }),
     output: (data) => void send({ type: 'output', data }),

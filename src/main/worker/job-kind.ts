@@ -2,14 +2,18 @@
 // process, reporting through a context. One file per kind under ./jobs, gathered by ./jobs/index.ts.
 import type { z } from 'zod';
 import type { LogLevel } from '../../common/worker-protocol.ts';
+import type { Said } from '../../common/api/phrases.ts';
 
 export interface JobContext {
   jobId: string;
   dataDir: string;
   /** Aborted when the supervisor asks the job to stop; long loops should check it between steps. */
   signal: AbortSignal;
-  /** progress in 0..1 (null = indeterminate), a short message, and an estimate of the seconds left. */
-  progress(progress: number | null, message?: string | null, etaSeconds?: number | null): void;
+  /**
+   * progress in 0..1 (null = indeterminate), a short message — plain English, or `say(code, params)` so a UI in
+   * another language can render it — and an estimate of the seconds left.
+   */
+  progress(progress: number | null, message?: string | Said | null, etaSeconds?: number | null): void;
   log(line: string, level?: LogLevel): void;
   metric(step: number, values: Record<string, number>): void;
   /** Streams partial output (kind-specific JSON, e.g. generated text) to the service that started the job. */

@@ -1,5 +1,6 @@
 // Display formatting shared by pages; dates in the UI language's own notation (i18n/locale.ts).
 import { currentLocale, INTL_TAGS } from './i18n/locale.ts';
+import { t } from './i18n/t.ts';
 
 /** An ISO timestamp from the core as a local date and time; the raw text if it does not parse. */
 export function formatDateTime(iso: string): string {
@@ -24,11 +25,12 @@ export function formatBytes(bytes: number): string {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';
   const total = Math.round(seconds);
-  if (total < 60) return `${total} s`;
+  const [s, min, h] = [t('unit.s'), t('unit.min'), t('unit.h')];
+  if (total < 60) return `${total} ${s}`;
   const minutes = Math.floor(total / 60);
-  if (minutes < 60) return `${minutes} min ${total % 60} s`;
+  if (minutes < 60) return `${minutes} ${min} ${total % 60} ${s}`;
   const hours = Math.floor(minutes / 60);
-  return `${hours} h ${minutes % 60} min`;
+  return `${hours} ${h} ${minutes % 60} ${min}`;
 }
 
 /** Seconds between two ISO timestamps (the second defaults to now). */

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { methods } from '../../common/api/contract.ts';
 import { t } from './i18n/t.ts';
+import { sayIssueMessage } from './i18n/phrase.ts';
 
 /** The first message per top-level field, as a sentence: { name: 'A project needs a name.' }. */
 export function fieldErrors(schema: z.ZodType, value: unknown): Record<string, string> {
@@ -16,8 +17,9 @@ export function fieldErrors(schema: z.ZodType, value: unknown): Record<string, s
   return errors;
 }
 
+/** A check's message as a sentence, in the UI's language when it is one of the contract's phrases. */
 export function sentence(message: string): string {
-  const trimmed = message.trim();
+  const trimmed = sayIssueMessage(message).trim();
   if (trimmed === '') return trimmed;
   const capitalised = trimmed[0].toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;

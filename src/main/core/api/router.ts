@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { methods, type ApiErrorShape, type MethodName } from '../../../common/api/contract.ts';
 import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
+import { say } from '../../../common/api/phrases.ts';
 import { StudioError, toApiError } from '../errors.ts';
 import { handlers } from './handlers/index.ts';
 import type { CoreContext, Handler } from './handlers/types.ts';
@@ -44,7 +45,7 @@ export async function route(method: unknown, input: unknown, ctx: CoreContext): 
   const parsed = inputSchema(method).safeParse(input ?? {});
   if (!parsed.success) {
     const { message, fields } = describeIssues(parsed.error.issues, inputSchema(method));
-    throw new StudioError('invalid_input', `invalid input for ${method}: ${message}`, { fields });
+    throw new StudioError('invalid_input', say('error.invalidInput', { method, fields: message }), { fields });
   }
   const handler = handlers[method] as Handler<MethodName>;
   const result = await handler(parsed.data as never, ctx);

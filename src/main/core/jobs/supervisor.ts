@@ -363,7 +363,7 @@ export class JobSupervisor {
     switch (message.type) {
       case 'progress': {
         const progress = message.progress === null ? null : Math.min(1, Math.max(0, message.progress));
-        this.events.publish('job.progress', { jobId: id, progress, message: message.message, etaSeconds: message.etaSeconds });
+        this.events.publish('job.progress', { jobId: id, progress, message: message.message, etaSeconds: message.etaSeconds, ...(message.phrase ? { phrase: message.phrase } : {}) });
         const at = Date.now();
         if (at - running.lastProgressWrite >= PROGRESS_WRITE_INTERVAL_MS || progress === 1) {
           running.lastProgressWrite = at;

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EXPORT_JOB_KIND, ExportJobParams, type ExportJobResult } from '../../../common/api/exports.ts';
+import { say } from '../../../common/api/phrases.ts';
 import { exportHfModel, type ExportDtype } from '../../formats/export/index.ts';
 import { exportGguf, exportLoraGguf, type GgufOutType } from '../../formats/gguf/index.ts';
 import { defineJobKind, JobCancelled, type JobContext } from '../job-kind.ts';
@@ -13,14 +14,14 @@ import { copyFolder, pathSize } from './merge.ts';
 import { CARD_KIND_OF_EXPORT, writeExportCard } from '../../formats/card/index.ts';
 
 /** Progress per written tensor, at most a few reports a second; stops the writer as soon as cancel arrives. */
-function tensorProgress(ctx: JobContext, verb: string): (done: number, total: number, tensor: string) => void {
+function tensorProgress(ctx: JobContext, verb: 'merging' | 'writing'): (done: number, total: number, tensor: string) => void {
   let last = 0;
   return (done, total, tensor) => {
     if (ctx.signal.aborted) throw new JobCancelled();
     const now = Date.now();
     if (done < total && now - last < 200) return;
     last = now;
-    ctx.progress(done / total, `${verb} ${tensor} (${done} of ${total})`);
+    ctx.progress(done / total, say('progress.exportTensor', { verb, tensor, done, total }));
   };
 }
 
@@ -37,7 +38,7 @@ export const exportJob = defineJobKind({
   async run(params, ctx): Promise<ExportJobResult> {
     await mkdir(dirname(params.outPath), { recursive: true }).catch((err: unknown) => Promise.reject(explainWriteError(err, params.outPath)));
     const adapters = [{ adapter: params.adapter.path, weight: params.adapter.weight }];
-    ctx.progress(0, 'opening the model');
+    ctx.progress(0, say('progress.exportOpening'));
     let path: string;
     let files: string[];
     try {
@@ -98,7 +99,7 @@ export const exportJob = defineJobKind({
       if (card.ollamaCreate) ctx.log(`Ollama: ${card.ollamaCreate}`);
     }
     const sizeBytes = await pathSize(path);
-    ctx.progress(1, `wrote ${path}`);
+    ctx.progress(1, say('progress.exportWrote', { path }));
     ctx.log(`${params.format} (${params.type}) written to ${path}: ${sizeBytes} bytes`);
     return { path, sizeBytes, files };
   },

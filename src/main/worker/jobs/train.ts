@@ -2,11 +2,12 @@
 // progress go to the supervisor, which records them under the run; the result is the run's summary.
 import { TRAIN_JOB_KIND, TrainJobParams } from '../../../common/api/runs.ts';
 import { defineJobKind, JobCancelled, type JobContext } from '../job-kind.ts';
+import type { Said } from '../../../common/api/phrases.ts';
 
 export function reporterFor(ctx: JobContext) {
   return {
     log: (line: string, level: 'debug' | 'info' | 'warn' = 'info') => ctx.log(line, level),
-    progress: (fraction: number | null, message: string, etaSeconds?: number | null) => ctx.progress(fraction, message, etaSeconds ?? null),
+    progress: (fraction: number | null, message: string | Said, etaSeconds?: number | null) => ctx.progress(fraction, message, etaSeconds ?? null),
     metric: (step: number, values: Record<string, number>) => ctx.metric(step, values),
   };
 }

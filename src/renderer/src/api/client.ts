@@ -14,6 +14,9 @@ import {
   type MethodOutput,
   type StudioClient,
 } from '../../../common/api/contract.ts';
+import type { Phrase } from '../../../common/api/phrases.ts';
+import { sayPhrase } from '../i18n/phrase.ts';
+import { t } from '../i18n/t.ts';
 
 /** Errors the client itself raises, beside the ones the core returns (ApiErrorShape codes). */
 export type StudioErrorCode = ApiErrorShape['code'] | 'unreachable' | 'bad_response' | 'missing_token';
@@ -55,8 +58,9 @@ const IPC_PREFIX = /^Error invoking remote method '[^']*':\s*(?:[A-Za-z]*Error:\
 export function toStudioApiError(error: unknown): StudioApiError {
   if (error instanceof StudioApiError) return error;
   if (typeof error === 'object' && error !== null) {
-    const candidate = error as { code?: unknown; message?: unknown; details?: unknown };
-    const message = typeof candidate.message === 'string' ? candidate.message.replace(IPC_PREFIX, '') : String(error);
+    const candidate = error as { code?: unknown; message?: unknown; details?: unknown; phrase?: Phrase };
+    const english = typeof candidate.message === 'string' ? candidate.message.replace(IPC_PREFIX, '') : String(error);
+    const message = sayPhrase(candidate.phrase, english);
     if (typeof candidate.code === 'string' && KNOWN_CODES.has(candidate.code)) {
       return new StudioApiError(candidate.code as StudioErrorCode, message, candidate.details);
     }
@@ -117,6 +121,14 @@ class Listeners<T> {
   }
 }
 
+/** An event with the core's sentence in the UI's language (a job's progress line said as a phrase). */
+function inUiLanguage(topic: string, payload: unknown): unknown {
+  if (topic !== 'job.progress' || typeof payload !== 'object' || payload === null) return payload;
+  const progress = payload as { message?: unknown; phrase?: Phrase | null };
+  if (!progress.phrase || typeof progress.message !== 'string') return payload;
+  return { ...progress, message: sayPhrase(progress.phrase, progress.message) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Electron IPC transport
 
@@ -137,7 +149,7 @@ export function createBridgeClient(bridge: StudioBridge): StudioConnection {
       }
     },
     subscribe<T extends EventTopic>(topic: T, listener: (payload: EventPayload<T>) => void): () => void {
-      return bridge.subscribe(topic, (payload) => listener(payload as EventPayload<T>));
+      return bridge.subscribe(topic, (payload) => listener(inUiLanguage(topic, payload) as EventPayload<T>));
     },
     // IPC to our own main process is either there or the app is gone; there is nothing to reconnect.
     connectionState: () => 'connected',
@@ -216,7 +228,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
       return;
     }
     const { topic, payload } = frame as { topic: string; payload: unknown };
-    topics.get(topic)?.emit(payload);
+    topics.get(topic)?.emit(inUiLanguage(topic, payload));
   };
 
   const open = (): void => {
@@ -259,10 +271,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
         });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new StudioApiError(
-          'unreachable',
-          `Could not reach the studio server at ${base} (${reason}). Check that “lora-studio serve” is still running.`,
-        );
+        throw new StudioApiError('unreachable', t('client.unreachable', { base, reason }));
       }
       const text = await response.text();
       let body: unknown;
@@ -276,20 +285,13 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
         if (envelope.ok === true && response.ok) return envelope.result as MethodOutput<M>;
         const parsed = ApiErrorShape.safeParse(envelope.error);
         if (envelope.ok === false && parsed.success) {
-          throw new StudioApiError(parsed.data.code, parsed.data.message, parsed.data.details);
+          throw new StudioApiError(parsed.data.code, sayPhrase(parsed.data.phrase, parsed.data.message), parsed.data.details);
         }
       }
       if (response.status === 401 || response.status === 403) {
-        throw new StudioApiError(
-          'unauthorized',
-          'The studio server refused this page’s token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
-        );
+        throw new StudioApiError('unauthorized', t('client.unauthorized'));
       }
-      throw new StudioApiError(
-        'bad_response',
-        `The studio server answered ${method} with HTTP ${response.status} but not with an API reply.`,
-        text.slice(0, 500),
-      );
+      throw new StudioApiError('bad_response', t('client.badResponse', { method, status: response.status }), text.slice(0, 500));
     },
     subscribe<T extends EventTopic>(topic: T, listener: (payload: EventPayload<T>) => void): () => void {
       let set = topics.get(topic);
@@ -358,10 +360,7 @@ export function connectStudio(env: PageEnvironment = browserEnvironment()): Stud
   const { token, cleanUrl } = resolveToken(env.href, env.storage);
   if (cleanUrl !== null) env.replaceUrl(cleanUrl);
   if (token === null) {
-    throw new StudioApiError(
-      'missing_token',
-      'This page was opened without its access token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
-    );
+    throw new StudioApiError('missing_token', t('client.missingToken'));
   }
   return createHttpClient({ baseUrl: env.origin, token, fetch: env.fetch, openWebSocket: env.openWebSocket });
 }

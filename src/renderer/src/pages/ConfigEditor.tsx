@@ -10,7 +10,7 @@ import { Banner, Button, Card, TextField } from '../components/index.ts';
 import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import {
-  applyPreset, defaultConfig, displayValue, getAt, issuesByField, loadPresets, parseTyped, presetOf, PRESETS_KEY, SECTIONS, setAt, withDefaults,
+  applyPreset, defaultConfig, displayValue, fieldHint, getAt, issuesByField, loadPresets, parseTyped, presetOf, PRESETS_KEY, SECTIONS, setAt, withDefaults,
   type ConfigValue, type FieldSpec,
 } from './ConfigEditorModel.ts';
 import './wizard/wizard.css';
@@ -194,7 +194,7 @@ function ConfigField({ field, value, error, onChange }: { field: FieldSpec; valu
   const hint = (
     <>
       <span id={`${id}-hint`} className="field-hint">
-        {field.description}
+        {fieldHint(field)}
       </span>
       {error ? (
         <span id={`${id}-error`} className="field-error" role="alert">

@@ -4,7 +4,8 @@
 import type { z } from 'zod';
 import { ClassificationSection, DatasetConfig, EvalSplit, LoraSection, QuestionAnsweringSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
 import { sentence } from '../validation.ts';
-import type { MessageKey } from '../i18n/t.ts';
+import { t, type MessageKey } from '../i18n/t.ts';
+import { en } from '../i18n/en.ts';
 
 export type FieldKind = 'string' | 'nullable-string' | 'list' | 'int' | 'number' | 'nullable-int' | 'nullable-number' | 'bool' | 'enum' | 'targets' | 'template' | 'eval-split';
 
@@ -27,6 +28,12 @@ function describeAt(path: string[]): string {
   if (path.join('.') === 'dataset.template') return TemplateConfig.description ?? '';
   if (path.join('.') === 'dataset.eval_split') return EvalSplit.description ?? '';
   return schema?.description ?? '';
+}
+
+/** A field's explanation in the UI's language: the catalogue's `field.<path>` where it has one, else the contract's words. */
+export function fieldHint(field: FieldSpec): string {
+  const key = `field.${field.path.join('.')}`;
+  return Object.hasOwn(en, key) ? t(key as 'field.model') : field.description;
 }
 
 const f = (path: string, label: MessageKey, kind: FieldKind, options?: readonly string[]): FieldSpec => ({

@@ -3,7 +3,6 @@
 // wizard (pickers, previews, estimates) will replace this form.
 import { useState, type FormEvent } from 'react';
 import type { Project } from '../../../common/api/projects.ts';
-import { DatasetConfig, EvalSplit, LoraSection, RunConfigObject } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { Banner, Button, Card, PageHeader, TextField } from '../components/index.ts';
 import { routeHref } from '../routes.ts';
@@ -15,23 +14,19 @@ import { t } from '../i18n/t.ts';
 // The same points as the guided wizard's gate (one catalogue entry each).
 const wizardWill = () => [t('wizard.will1'), t('wizard.will2'), t('wizard.will3'), t('wizard.will4')];
 
-const ratioDescription = EvalSplit.options.flatMap((option) =>
-  'ratio' in option.shape ? [option.shape.ratio.description] : [],
-)[0];
-
-/** The one-line explanation of each field, from the contract's schema descriptions. */
-const HINTS: Record<RunFormField, string> = {
-  name: 'Optional: how this run is listed. Default: run 1, run 2, …',
-  model: RunConfigObject.shape.model.description ?? '',
-  dataset: DatasetConfig.shape.path.description ?? '',
-  r: LoraSection.shape.r.description ?? '',
-  alpha: LoraSection.shape.lora_alpha.description ?? '',
-  learningRate: RunConfigObject.shape.learning_rate.description ?? '',
-  epochs: RunConfigObject.shape.num_train_epochs.description ?? '',
-  maxSteps: `Optional. ${RunConfigObject.shape.max_steps.description ?? ''}`,
-  maxSeqLength: RunConfigObject.shape.max_seq_length.description ?? '',
-  evalShare: `${ratioDescription ?? 'Share of the rows held out for evaluation.'} 0 = no evaluation split.`,
-};
+/** The one-line explanation of each field (the contract's schema descriptions), in the UI's language. */
+const hints = (): Record<RunFormField, string> => ({
+  name: t('field.runName'),
+  model: t('field.model'),
+  dataset: t('field.dataset.path'),
+  r: t('field.lora.r'),
+  alpha: t('field.lora.lora_alpha'),
+  learningRate: t('field.learning_rate'),
+  epochs: t('field.num_train_epochs'),
+  maxSteps: t('field.optional', { text: t('field.max_steps') }),
+  maxSeqLength: t('field.max_seq_length'),
+  evalShare: t('field.noEvalSplit', { text: t('field.dataset.eval_split.ratio') }),
+});
 
 export function NewFineTunePage() {
   return (
@@ -59,7 +54,7 @@ function QuickStartForm({ project }: { project: Project }) {
   ) => (
     <TextField
       label={label}
-      hint={HINTS[name]}
+      hint={hints()[name]}
       value={values[name]}
       error={errors[name]}
       spellCheck={false}

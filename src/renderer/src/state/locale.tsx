@@ -2,6 +2,8 @@
 // Settings changes it, mirrored to <html lang> and to the module state t() reads. Changing it re-mounts the
 // app below the provider, so every string and formatted number is rendered again in the new language.
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { z } from 'zod';
+import { en as zodEn, ko as zodKo } from 'zod/locales';
 import { readLocale, setCurrentLocale, writeLocale, type Locale } from '../i18n/locale.ts';
 
 interface LocaleContextValue {
@@ -22,6 +24,8 @@ function localStore(): Storage | null {
 function apply(locale: Locale): void {
   setCurrentLocale(locale);
   document.documentElement.lang = locale;
+  // zod's own messages in form checks (the contract's phrases are translated by sayIssueMessage)
+  z.config(locale === 'ko' ? zodKo() : zodEn());
 }
 
 /** Sets the language before React renders, so the first paint is already in it. */

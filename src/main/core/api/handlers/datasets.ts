@@ -8,6 +8,7 @@ import {
   type Dataset as DatasetT, type FormatsColumnMapping, type DatasetImportJobParams, type DatasetPreview, type PreviewRow,
 } from '../../../../common/api/datasets.ts';
 import type { TemplateConfig } from '../../../../common/api/runs.ts';
+import { say } from '../../../../common/api/phrases.ts';
 import { importDataset, previewDataset, splitByRatio, type Example } from '../../../formats/dataset/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import { readableOnly } from '../unreadable.ts';
@@ -17,11 +18,11 @@ import type { CoreContext, HandlerGroup } from './types.ts';
 
 /** A typed path must name something on this machine: say which path and what was expected. */
 export function requireExisting(path: string, what: 'file' | 'folder', field: string): void {
-  if (!isAbsolute(path)) throw new StudioError('invalid_input', `${field}: "${path}" is not an absolute path; type the full path of the ${what}`, { field });
-  if (!existsSync(path)) throw new StudioError('invalid_input', `${field}: nothing at ${path}; check the path (the ${what} must be on the machine running the studio)`, { field });
+  if (!isAbsolute(path)) throw new StudioError('invalid_input', say('error.notAbsolute', { field, path, what }), { field });
+  if (!existsSync(path)) throw new StudioError('invalid_input', say('error.nothingAt', { field, path, what }), { field });
   const isDir = statSync(path).isDirectory();
-  if (what === 'file' && isDir) throw new StudioError('invalid_input', `${field}: ${path} is a folder; choose the dataset file inside it`, { field });
-  if (what === 'folder' && !isDir) throw new StudioError('invalid_input', `${field}: ${path} is a file; choose the model folder (the one with config.json)`, { field });
+  if (what === 'file' && isDir) throw new StudioError('invalid_input', say('error.isFolder', { field, path }), { field });
+  if (what === 'folder' && !isDir) throw new StudioError('invalid_input', say('error.isFile', { field, path }), { field });
 }
 
 export function toDataset(r: DatasetRecord): DatasetT {

@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BaseModel, MODEL_PULL_JOB_KIND, ModelPullJobResult, type BaseModel as BaseModelT, type ModelFolderSummary, type ModelPullJobParams, type RunPlan } from '../../../../common/api/models.ts';
 import type { RunConfig } from '../../../../common/api/runs.ts';
+import { say, type Said } from '../../../../common/api/phrases.ts';
 import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/model/index.ts';
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
 import { countTrainable, defaultLoraConfig, loraConfigForRun, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
@@ -44,7 +45,6 @@ function record(ctx: CoreContext, summary: ModelFolderSummary, origin: { source:
 }
 
 // ── the plan ──────────────────────────────────────────────────────────────────────────────────────
-const GiB = 1024 ** 3;
 /** Assumed sustained fp32 training throughput per CPU thread when no run on this model measured one. */
 const ASSUMED_FLOPS_PER_THREAD = 2e9;
 const RUNTIME_OVERHEAD_BYTES = 300 * 1024 ** 2;
@@ -79,7 +79,8 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     throw new StudioError('invalid_input', `model: ${(err as Error).message}`, { field: 'model' });
   }
   const warnings: RunPlan['warnings'] = [];
-  const warn = (field: string | null, message: string, blocking = false) => warnings.push({ field, message, blocking });
+  const warn = (field: string | null, said: string | Said, blocking = false) =>
+    warnings.push(typeof said === 'string' ? { field, message: said, blocking } : { field, message: said.message, phrase: said.phrase, blocking });
 
   // Trainable parameters, counted from shapes exactly as PEFT counts them.
   let trainable: number;
@@ -100,7 +101,7 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
       targeted = match.targets.length;
       targetedLayers = new Set(match.targets.map((t) => t.layer).filter((layer) => layer !== null)).size;
     } catch (err) {
-      warn('lora.target_modules', `${(err as Error).message}; the run would fail at the start`);
+      warn('lora.target_modules', say('plan.targetsFail', { reason: (err as Error).message }));
       trainable = 0;
       total = base;
     }
@@ -117,44 +118,45 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     const evalShare = config.dataset.eval_split.kind === 'ratio' ? config.dataset.eval_split.ratio : 0;
     const evalCount = evalShare > 0 ? Math.max(1, Math.round(examples * evalShare)) : 0;
     const unrendered = preview.rows.find((row) => row.error !== null);
-    if (unrendered) warn('dataset.template', `row ${unrendered.row + 1} cannot be rendered with this template (${unrendered.error}); choose another template`, true);
+    if (unrendered) warn('dataset.template', say('plan.unrenderable', { row: unrendered.row + 1, reason: unrendered.error ?? '' }), true);
     const stats = preview.stats!;
     dataset = { examples, trainExamples: examples - evalCount, meanTokens: stats.mean, truncated: stats.truncated, truncatedShare: stats.truncatedShare };
     if (stats.truncated > 0) {
-      warn('max_seq_length', `${stats.truncated} of ${stats.count} examples (${(stats.truncatedShare * 100).toFixed(1)}%) are longer than max_seq_length ${config.max_seq_length} tokens and will be cut (longest: ${stats.max})`);
+      warn('max_seq_length', say('plan.truncated', { count: stats.truncated, total: stats.count, share: stats.truncatedShare, maxLength: config.max_seq_length, longest: stats.max }));
     }
-    if (stats.untrainable > 0) warn('train_on', `${stats.untrainable} examples have no trained token left (the answer is cut off or missing); they are skipped`);
-    if (dataset.trainExamples < 50) warn('dataset.path', `only ${dataset.trainExamples} training examples: the model will mostly memorise them; a few hundred or more is usual`);
+    if (stats.untrainable > 0) warn('train_on', say('plan.untrainable', { count: stats.untrainable }));
+    if (dataset.trainExamples < 50) warn('dataset.path', say('plan.fewExamples', { count: dataset.trainExamples }));
   } catch (err) {
-    warn('dataset.path', `the dataset could not be read with this model: ${(err as Error).message}`);
+    warn('dataset.path', say('plan.datasetUnreadable', { reason: (err as Error).message }));
   }
 
   const lr = config.learning_rate;
   // Small models take larger steps: the bundled 3.5M-parameter model learns best at 3e-3 (its demo recipe).
   const [lo, hi] = config.method === 'full' ? [1e-6, 1e-4] : [1e-5, base < 50e6 ? 1e-2 : 1e-3];
-  if (lr < lo || lr > hi) warn('learning_rate', `learning rate ${lr} is outside the usual ${lo}–${hi} for ${config.method === 'full' ? 'full fine-tuning' : 'LoRA'}; ${lr > hi ? 'the loss may jump or diverge' : 'the model may barely change'}`);
-  if (config.max_seq_length > spec.maxPositions) warn('max_seq_length', `${config.max_seq_length} tokens is beyond the model’s ${spec.maxPositions} positions; use ${spec.maxPositions} or less`);
-  if (config.lora.lora_alpha / config.lora.r > 4 && config.method !== 'full') warn('lora.lora_alpha', `lora_alpha / r = ${(config.lora.lora_alpha / config.lora.r).toFixed(1)}: a large adapter scale; 2 is usual`);
+  if (lr < lo || lr > hi) warn('learning_rate', say('plan.learningRate', { lr, lo, hi, method: config.method, high: lr > hi ? 1 : 0 }));
+  if (config.max_seq_length > spec.maxPositions) warn('max_seq_length', say('plan.beyondPositions', { maxLength: config.max_seq_length, positions: spec.maxPositions }));
+  if (config.lora.lora_alpha / config.lora.r > 4 && config.method !== 'full') warn('lora.lora_alpha', say('plan.alphaRatio', { ratio: config.lora.lora_alpha / config.lora.r }));
 
   // Memory: what the CPU executor keeps (fp32 compute) — frozen weights, trained state, activations, logits.
   const linearParams = linearModules(spec).filter((m) => !(m.isOutputHead && spec.tiedEmbeddings)).reduce((n, m) => n + m.inFeatures * m.outFeatures, 0);
   const parts: RunPlan['memory']['parts'] = [];
-  if (config.method === 'lora') parts.push({ label: 'frozen base weights (fp32)', bytes: base * 4 });
+  const part = (said: Said, bytes: number) => parts.push({ label: said.message, labelPhrase: said.phrase, bytes });
+  if (config.method === 'lora') part(say('plan.part.frozenBase'), base * 4);
   if (config.method === 'qlora') {
     const bitsPerWeight = config.bnb_4bit_use_double_quant ? 4 + 8 / 64 + 32 / (64 * 256) : 4 + 32 / 64;
-    parts.push({ label: `frozen linear weights in NF4 (${bitsPerWeight.toFixed(2)} bits each)`, bytes: (linearParams * bitsPerWeight) / 8 });
-    parts.push({ label: 'other base weights (fp32: embeddings, norms)', bytes: Math.max(0, base - linearParams) * 4 });
+    part(say('plan.part.nf4', { bits: bitsPerWeight }), (linearParams * bitsPerWeight) / 8);
+    part(say('plan.part.otherBase'), Math.max(0, base - linearParams) * 4);
   }
-  parts.push({ label: config.method === 'full' ? 'weights, gradients and AdamW state (4 × fp32 per weight)' : 'adapter weights, gradients and AdamW state (4 × fp32)', bytes: trainable * 16 });
+  part(say(config.method === 'full' ? 'plan.part.fullState' : 'plan.part.adapterState'), trainable * 16);
   const seq = Math.min(config.max_seq_length, dataset ? Math.max(1, Math.ceil(Math.min(dataset.meanTokens * 1.5, config.max_seq_length))) : config.max_seq_length);
   const tokensInFlight = config.micro_batch_size * (config.packing ? config.max_seq_length : seq);
   const perTokenPerLayer = 6 * spec.hiddenSize + 3 * spec.intermediateSize + spec.numHeads * (config.packing ? config.max_seq_length : seq);
-  parts.push({ label: 'activations kept for the backward pass', bytes: tokensInFlight * spec.numLayers * perTokenPerLayer * 4 });
-  parts.push({ label: 'logits and their gradient', bytes: tokensInFlight * spec.vocabSize * 4 * 2 });
-  parts.push({ label: 'runtime (onnxruntime, tokenizer, the studio)', bytes: RUNTIME_OVERHEAD_BYTES });
+  part(say('plan.part.activations'), tokensInFlight * spec.numLayers * perTokenPerLayer * 4);
+  part(say('plan.part.logits'), tokensInFlight * spec.vocabSize * 4 * 2);
+  part(say('plan.part.runtime'), RUNTIME_OVERHEAD_BYTES);
   const memoryBytes = parts.reduce((n, p) => n + p.bytes, 0);
   if (memoryBytes > totalmem() * 0.8) {
-    warn('method', `the estimate (${(memoryBytes / GiB).toFixed(1)} GiB) is above 80% of this machine’s ${(totalmem() / GiB).toFixed(1)} GiB${config.method === 'lora' ? '; QLoRA stores the base in 4 bits' : ''}`);
+    warn('method', say('plan.memoryHigh', { bytes: memoryBytes, total: totalmem(), method: config.method }));
   }
 
   // Time: optimizer steps × tokens per step ÷ tokens per second.
@@ -169,8 +171,9 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
   const tokensPerSecond = measured?.value ?? (threads * ASSUMED_FLOPS_PER_THREAD) / flopsPerToken;
   const seconds = dataset ? tokens / tokensPerSecond : null;
   const timeFormula = measured
-    ? `steps × batch × mean tokens ÷ ${measured.value.toFixed(0)} tokens/s, the speed run “${measured.runName}” measured on this model and method here`
-    : `steps × batch × mean tokens × ${config.method === 'full' ? 6 : 4} × parameters FLOPs (forward 2, backward ${config.method === 'full' ? 4 : 2} per parameter and token) ÷ an assumed ${(ASSUMED_FLOPS_PER_THREAD / 1e9).toFixed(0)} GFLOP/s per CPU thread × ${threads} threads. No finished ${config.method === 'full' ? 'full fine-tuning' : config.method === 'qlora' ? 'QLoRA' : 'LoRA'} run on this model here yet: the first one will calibrate it.`;
+    ? say('plan.timeMeasured', { tokensPerSecond: measured.value, run: measured.runName })
+    : say('plan.timeAssumed', { factor: config.method === 'full' ? 6 : 4, backward: config.method === 'full' ? 4 : 2, gflops: ASSUMED_FLOPS_PER_THREAD / 1e9, threads, method: config.method });
+  const memoryFormula = say('plan.memoryFormula');
 
   return {
     model: { architecture: spec.architecture, parameterCount: base, layers: spec.numLayers, hiddenSize: spec.hiddenSize },
@@ -183,10 +186,10 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
     memory: {
       bytes: memoryBytes,
       parts,
-      formula:
-        'weights as the CPU executor holds them + 16 bytes per trained parameter (weight, gradient, two AdamW moments) + activations ≈ micro_batch × tokens × layers × (6·hidden + 3·mlp + heads·tokens) × 4 bytes + logits and gradient (2 × tokens × vocab × 4 bytes) + a fixed runtime allowance. An estimate: the real peak can differ by tens of percent.',
+      formula: memoryFormula.message,
+      formulaPhrase: memoryFormula.phrase,
     },
-    time: { steps, tokens, seconds, formula: `${timeFormula} An estimate: evaluation, checkpoints and start-up come on top.` },
+    time: { steps, tokens, seconds, formula: timeFormula.message, formulaPhrase: timeFormula.phrase },
     warnings,
   };
 }
@@ -199,20 +202,20 @@ async function suggestModels(ctx: CoreContext): Promise<{ models: ModelSuggestio
   const openedByPath = new Map(opened.map((m) => [resolve(m.path), m]));
   const out: ModelSuggestion[] = [];
   const seen = new Set<string>();
-  const add = async (origin: ModelSuggestion['origin'], path: string, name: string) => {
+  const add = async (origin: ModelSuggestion['origin'], path: string, name: string | Said) => {
     const key = resolve(path);
     if (seen.has(key)) return;
     seen.add(key);
     const known = openedByPath.get(key);
     try {
       const s = known ?? (await summarizeModelFolder(path));
-      out.push({ origin, name, path, modelId: known?.id ?? null, architecture: s.architecture, parameterCount: s.parameterCount, sizeBytes: s.sizeBytes, layers: s.layers, maxPositions: s.maxPositions });
+      out.push({ origin, ...(typeof name === 'string' ? { name } : { name: name.message, namePhrase: name.phrase }), path, modelId: known?.id ?? null, architecture: s.architecture, parameterCount: s.parameterCount, sizeBytes: s.sizeBytes, layers: s.layers, maxPositions: s.maxPositions });
     } catch {
       // a folder that does not open as a model is simply not offered
     }
   };
   const bundled = existsSync(join(BUNDLED_MODEL_DIR, 'config.json')) ? BUNDLED_MODEL_DIR : null;
-  if (bundled) await add('bundled', bundled, 'LoRA Studio default model (bundled)');
+  if (bundled) await add('bundled', bundled, say('bundled.modelName'));
   for (const m of opened) await add('opened', m.path, m.name);
   const cached = listCachedSnapshots(hubCacheDir(), 'model').filter((s) => s.files.includes('config.json'));
   for (const snapshot of cached.slice(0, MAX_CACHE_SUGGESTIONS)) await add('hf-cache', snapshot.path, snapshot.repo);

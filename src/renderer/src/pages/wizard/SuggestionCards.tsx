@@ -12,6 +12,7 @@ import { useStudio } from '../../state/studio.tsx';
 import { JobProgress } from './JobProgress.tsx';
 import { useJob } from './useJob.ts';
 import { t } from '../../i18n/t.ts';
+import { sayPhrase } from '../../i18n/phrase.ts';
 
 /** Where a suggested model comes from, in the UI language. */
 const originLabel = (origin: ModelSuggestion['origin']) => t(`suggest.origin.${origin}`);
@@ -63,13 +64,14 @@ export function ModelCards({
       <ul className="suggestion-cards">
         {models.map((m) => {
           const selected = m.modelId !== null && m.modelId === selectedId;
+          const name = sayPhrase(m.namePhrase, m.name);
           return (
             <li
               key={m.path}
               className={['suggestion-card', selected ? 'suggestion-card-selected' : ''].join(' ')}
-              aria-label={m.name}
+              aria-label={name}
             >
-              <span className="choice-title">{m.name}</span>
+              <span className="choice-title">{name}</span>
               <span className="muted">{originLabel(m.origin)}</span>
               <span>
                 {m.architecture} · {parameters(m.parameterCount)} · {formatBytes(m.sizeBytes)}
@@ -81,7 +83,7 @@ export function ModelCards({
                 busy={busy === m.path}
                 disabled={selected}
                 onClick={() => void choose(m)}
-                aria-label={selected ? t('suggest.isSelected', { name: m.name }) : t('suggest.use', { name: m.name })}
+                aria-label={selected ? t('suggest.isSelected', { name }) : t('suggest.use', { name })}
               >
                 {selected ? t('suggest.selected') : t('suggest.useModel')}
               </Button>
@@ -128,7 +130,7 @@ export function DatasetCards({ project, onChoose }: { project: Project; onChoose
         await client.invoke('datasets.import', {
           projectId: project.id,
           path: s.path,
-          name: s.name,
+          name: sayPhrase(s.namePhrase, s.name),
           format: s.format,
           columns: s.columns,
         }),
@@ -142,16 +144,16 @@ export function DatasetCards({ project, onChoose }: { project: Project; onChoose
     <section aria-label={t('suggest.datasetsLabel')} className="stack">
       <ul className="suggestion-cards">
         {suggestions.state.data.map((s) => (
-          <li key={s.path} className="suggestion-card" aria-label={s.name}>
-            <span className="choice-title">{s.name}</span>
+          <li key={s.path} className="suggestion-card" aria-label={sayPhrase(s.namePhrase, s.name)}>
+            <span className="choice-title">{sayPhrase(s.namePhrase, s.name)}</span>
             <span className="muted">{t('suggest.datasetLine', { rows: s.rows, withEval: Boolean(s.evalPath) })}</span>
-            <span>{s.description}</span>
+            <span>{sayPhrase(s.descriptionPhrase, s.description)}</span>
             <Button
               size="sm"
               variant="primary"
               busy={importing.running && pending?.path === s.path}
               onClick={() => void choose(s)}
-              aria-label={t('suggest.use', { name: s.name })}
+              aria-label={t('suggest.use', { name: sayPhrase(s.namePhrase, s.name) })}
             >
               {t('suggest.useDataset')}
             </Button>

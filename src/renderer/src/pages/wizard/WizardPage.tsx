@@ -29,6 +29,7 @@ import { BrowseButton } from './BrowseButton.tsx';
 const DATA_EXTENSIONS = ['jsonl', 'json', 'csv', 'tsv', 'parquet'];
 import './wizard.css';
 import { formatNumber, t } from '../../i18n/t.ts';
+import { sayPhrase } from '../../i18n/phrase.ts';
 
 /** What the New fine-tune page lets a person do once a project exists (the gate's points). */
 export const wizardWill = () => [t('wizard.will1'), t('wizard.will2'), t('wizard.will3'), t('wizard.will4')];
@@ -744,7 +745,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
                 <ul className="warning-list">
                   {p.warnings.map((w) => (
                     <li key={w.message}>
-                      {w.field ? <code>{w.field}</code> : null} {w.message}
+                      {w.field ? <code>{w.field}</code> : null} {sayPhrase(w.phrase, w.message)}
                     </li>
                   ))}
                 </ul>
@@ -758,13 +759,13 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
                 <ul className="memory-parts">
                   {p.memory.parts.map((part) => (
                     <li key={part.label}>
-                      <span>{part.label}</span>
+                      <span>{sayPhrase(part.labelPhrase, part.label)}</span>
                       <span>{formatBytes(part.bytes)}</span>
                     </li>
                   ))}
                 </ul>
-                <p className="formula">{t('wizard.memoryFormula', { formula: p.memory.formula })}</p>
-                <p className="formula">{t('wizard.timeFormula', { formula: p.time.formula })}</p>
+                <p className="formula">{t('wizard.memoryFormula', { formula: sayPhrase(p.memory.formulaPhrase, p.memory.formula) })}</p>
+                <p className="formula">{t('wizard.timeFormula', { formula: sayPhrase(p.time.formulaPhrase, p.time.formula) })}</p>
               </div>
             </details>
             <form className="field-row" onSubmit={(e) => (e.preventDefault(), void start())}>
@@ -808,9 +809,9 @@ export function formatShare(share: number): string {
 }
 
 function formatSeconds(s: number): string {
-  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+  if (s < 60) return `${Math.max(1, Math.round(s))} ${t('unit.s')}`;
+  if (s < 3600) return `${Math.round(s / 60)} ${t('unit.min')}`;
+  return `${(s / 3600).toFixed(1)} ${t('unit.h')}`;
 }
 
 /** A message with {name} slots whose values are shown in bold (the words around them differ by language). */

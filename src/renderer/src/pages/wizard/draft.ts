@@ -2,8 +2,9 @@
 // project as they go), the presets, the run config the draft becomes, and the contract's validation issues
 // mapped back to the step and field that caused them.
 import { BUNDLED_MODEL_RECIPE } from '../../../../common/api/models.ts';
-import { LoraSection, RunConfig, RunConfigObject, type RunConfigInput, type TemplateConfig } from '../../../../common/api/runs.ts';
+import { RunConfig, type RunConfigInput, type TemplateConfig } from '../../../../common/api/runs.ts';
 import { sentence } from '../../validation.ts';
+import { t } from '../../i18n/t.ts';
 
 export const STEPS = [
   { id: 'model', label: 'Base model' },
@@ -253,23 +254,23 @@ export function checkDraft(draft: WizardDraft, paths: { model: string; dataset: 
   return { config: null, fieldErrors, firstBadStep, otherErrors };
 }
 
-/** The contract's one-line explanation of each hyperparameter field. */
+/** The contract's one-line explanation of each hyperparameter field, in the UI's language (read when shown). */
 export const HINTS = {
-  r: LoraSection.shape.r.description ?? '',
-  alpha: LoraSection.shape.lora_alpha.description ?? '',
-  dropout: LoraSection.shape.lora_dropout.description ?? '',
-  targetModules: LoraSection.shape.target_modules.description ?? '',
-  learningRate: RunConfigObject.shape.learning_rate.description ?? '',
-  epochs: RunConfigObject.shape.num_train_epochs.description ?? '',
-  maxSteps: `Optional. ${RunConfigObject.shape.max_steps.description ?? ''}`,
-  microBatch: RunConfigObject.shape.micro_batch_size.description ?? '',
-  gradAccum: RunConfigObject.shape.gradient_accumulation_steps.description ?? '',
-  maxSeqLength: RunConfigObject.shape.max_seq_length.description ?? '',
-  warmupSteps: RunConfigObject.shape.warmup_steps.description ?? '',
-  packing: RunConfigObject.shape.packing.description ?? '',
-  seed: RunConfigObject.shape.seed.description ?? '',
-  method: RunConfigObject.shape.method.description ?? '',
-} as const;
+  get r() { return t('field.lora.r'); },
+  get alpha() { return t('field.lora.lora_alpha'); },
+  get dropout() { return t('field.lora.lora_dropout'); },
+  get targetModules() { return t('field.lora.target_modules'); },
+  get learningRate() { return t('field.learning_rate'); },
+  get epochs() { return t('field.num_train_epochs'); },
+  get maxSteps() { return t('field.optional', { text: t('field.max_steps') }); },
+  get microBatch() { return t('field.micro_batch_size'); },
+  get gradAccum() { return t('field.gradient_accumulation_steps'); },
+  get maxSeqLength() { return t('field.max_seq_length'); },
+  get warmupSteps() { return t('field.warmup_steps'); },
+  get packing() { return t('field.packing'); },
+  get seed() { return t('field.seed'); },
+  get method() { return t('field.method'); },
+};
 
 /** Which preset the values match, if any (so picking "Light" then editing r shows "custom"). */
 export function matchingPreset(draft: WizardDraft, presets: Record<PresetId, Preset> = PRESETS): PresetId | 'custom' {

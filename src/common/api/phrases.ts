@@ -1,0 +1,131 @@
+// Sentences the core says to a person, each as a stable code with its parameters beside the English text.
+// The core sends both (`{ message, phrase }`): the CLI prints the English message; the studio's UI renders the
+// code from its catalogue in the UI's language (src/renderer/src/i18n, keys `core.<code>`) and falls back to the
+// English message for a code it does not know (a newer core). This table is the English text, the one source
+// for the core's messages and the UI's English catalogue alike.
+import { z } from 'zod';
+
+/** On the wire: a code and its parameters (numbers raw, so each language formats them). */
+export const Phrase = z.object({
+  code: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
+});
+export type Phrase = z.infer<typeof Phrase>;
+
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+const GiB = 1024 ** 3;
+const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
+/** How the plan names a training method in a sentence. */
+export type MethodName = 'lora' | 'qlora' | 'full';
+const methodName = (method: MethodName) =>
+  method === 'full' ? 'full fine-tuning' : method === 'qlora' ? 'QLoRA' : 'LoRA';
+
+/** What an evaluation pass measures: the base model, the base with the adapter, a fully fine-tuned model. */
+export const EVAL_SIDES = { base: 'base model', adapter: 'with adapter', trained: 'trained model' } as const;
+export type EvalSide = keyof typeof EVAL_SIDES;
+
+export const PHRASES = {
+  // ── models.plan: warnings ───────────────────────────────────────────────────────────────────────
+  'plan.unrenderable': (p: { row: number; reason: string }) =>
+    `row ${p.row} cannot be rendered with this template (${p.reason}); choose another template`,
+  'plan.truncated': (p: { count: number; total: number; share: number; maxLength: number; longest: number }) =>
+    `${p.count} of ${p.total} examples (${percent(p.share)}) are longer than max_seq_length ${p.maxLength} tokens and will be cut (longest: ${p.longest})`,
+  'plan.untrainable': (p: { count: number }) =>
+    `${p.count} examples have no trained token left (the answer is cut off or missing); they are skipped`,
+  'plan.fewExamples': (p: { count: number }) =>
+    `only ${p.count} training examples: the model will mostly memorise them; a few hundred or more is usual`,
+  'plan.datasetUnreadable': (p: { reason: string }) => `the dataset could not be read with this model: ${p.reason}`,
+  'plan.learningRate': (p: { lr: number; lo: number; hi: number; method: MethodName; high: number }) =>
+    `learning rate ${p.lr} is outside the usual ${p.lo}–${p.hi} for ${p.method === 'full' ? 'full fine-tuning' : 'LoRA'}; ${p.high ? 'the loss may jump or diverge' : 'the model may barely change'}`,
+  'plan.beyondPositions': (p: { maxLength: number; positions: number }) =>
+    `${p.maxLength} tokens is beyond the model’s ${p.positions} positions; use ${p.positions} or less`,
+  'plan.alphaRatio': (p: { ratio: number }) =>
+    `lora_alpha / r = ${p.ratio.toFixed(1)}: a large adapter scale; 2 is usual`,
+  'plan.memoryHigh': (p: { bytes: number; total: number; method: MethodName }) =>
+    `the estimate (${gib(p.bytes)}) is above 80% of this machine’s ${gib(p.total)}${p.method === 'lora' ? '; QLoRA stores the base in 4 bits' : ''}`,
+  'plan.targetsFail': (p: { reason: string }) => `${p.reason}; the run would fail at the start`,
+
+  // ── models.plan: how the estimates are made ─────────────────────────────────────────────────────
+  'plan.part.frozenBase': 'frozen base weights (fp32)',
+  'plan.part.nf4': (p: { bits: number }) => `frozen linear weights in NF4 (${p.bits.toFixed(2)} bits each)`,
+  'plan.part.otherBase': 'other base weights (fp32: embeddings, norms)',
+  'plan.part.fullState': 'weights, gradients and AdamW state (4 × fp32 per weight)',
+  'plan.part.adapterState': 'adapter weights, gradients and AdamW state (4 × fp32)',
+  'plan.part.activations': 'activations kept for the backward pass',
+  'plan.part.logits': 'logits and their gradient',
+  'plan.part.runtime': 'runtime (onnxruntime, tokenizer, the studio)',
+  'plan.memoryFormula':
+    'weights as the CPU executor holds them + 16 bytes per trained parameter (weight, gradient, two AdamW moments) + activations ≈ micro_batch × tokens × layers × (6·hidden + 3·mlp + heads·tokens) × 4 bytes + logits and gradient (2 × tokens × vocab × 4 bytes) + a fixed runtime allowance. An estimate: the real peak can differ by tens of percent.',
+  'plan.timeMeasured': (p: { tokensPerSecond: number; run: string }) =>
+    `steps × batch × mean tokens ÷ ${p.tokensPerSecond.toFixed(0)} tokens/s, the speed run “${p.run}” measured on this model and method here. An estimate: evaluation, checkpoints and start-up come on top.`,
+  'plan.timeAssumed': (p: { factor: number; backward: number; gflops: number; threads: number; method: MethodName }) =>
+    `steps × batch × mean tokens × ${p.factor} × parameters FLOPs (forward 2, backward ${p.backward} per parameter and token) ÷ an assumed ${p.gflops.toFixed(0)} GFLOP/s per CPU thread × ${p.threads} threads. No finished ${methodName(p.method)} run on this model here yet: the first one will calibrate it. An estimate: evaluation, checkpoints and start-up come on top.`,
+
+  // ── progress lines of the train, eval and export jobs ───────────────────────────────────────────
+  'progress.loadingData': 'loading tokenizer and dataset',
+  'progress.loadingModel': 'loading the model',
+  'progress.step': (p: { step: number; total: number; loss: number }) =>
+    `step ${p.step}/${p.total} · loss ${p.loss.toFixed(4)}`,
+  'progress.evalLoading': (p: { side: EvalSide }) => `loading ${EVAL_SIDES[p.side]}`,
+  'progress.evalBatch': (p: { side: EvalSide; batch: number; total: number }) =>
+    `${EVAL_SIDES[p.side]}: batch ${p.batch}/${p.total}`,
+  'progress.exportOpening': 'opening the model',
+  'progress.exportTensor': (p: { verb: 'merging' | 'writing'; tensor: string; done: number; total: number }) =>
+    `${p.verb} ${p.tensor} (${p.done} of ${p.total})`,
+  'progress.exportWrote': (p: { path: string }) => `wrote ${p.path}`,
+
+  // ── common errors ───────────────────────────────────────────────────────────────────────────────
+  'error.notAbsolute': (p: { field: string; path: string; what: 'file' | 'folder' }) =>
+    `${p.field}: "${p.path}" is not an absolute path; type the full path of the ${p.what}`,
+  'error.nothingAt': (p: { field: string; path: string; what: 'file' | 'folder' }) =>
+    `${p.field}: nothing at ${p.path}; check the path (the ${p.what} must be on the machine running the studio)`,
+  'error.isFolder': (p: { field: string; path: string }) =>
+    `${p.field}: ${p.path} is a folder; choose the dataset file inside it`,
+  'error.isFile': (p: { field: string; path: string }) =>
+    `${p.field}: ${p.path} is a file; choose the model folder (the one with config.json)`,
+  'error.invalidInput': (p: { method: string; fields: string }) => `invalid input for ${p.method}: ${p.fields}`,
+  'guard.sameAsInput': (p: { out: string; role: string; input: string }) =>
+    `${p.out} is the ${p.role} ${p.input}: an output never replaces an input of the same operation; choose another path`,
+  'guard.insideInput': (p: { out: string; role: string; input: string }) =>
+    `${p.out} is inside the ${p.role} ${p.input}: writing there would change the input; choose a path outside it`,
+  'guard.holdsInput': (p: { out: string; role: string; input: string }) =>
+    `${p.out} contains the ${p.role} ${p.input}: replacing it would delete the input; choose a path that does not hold it`,
+  'guard.exists': (p: { out: string }) =>
+    `${p.out} already exists; choose another path, or set overwrite to replace it`,
+  'guard.notOurs': (p: { out: string; holds: string; shape: 'file' | 'folder' }) =>
+    `${p.out} already exists and is not something LoRA Studio wrote (it holds ${p.holds}); overwrite only replaces a previous output of this kind: choose a new or empty ${p.shape}, or move it away yourself`,
+
+  // ── what the studio ships (the wizard's cards) ─────────────────────────────────────────────────
+  'bundled.modelName': 'LoRA Studio default model (bundled)',
+  'bundled.datasetName': 'Demo: pirate answers',
+  'bundled.datasetDescription':
+    'Chats where every answer starts with “Ahoy, matey!” and ends with “Arr!”: a style the bundled default model learns in a few minutes. Comes with its own eval file.',
+
+  // ── the contract's own checks of a field (zod messages; a UI form shows them too) ───────────────
+  'input.projectName': 'a project needs a name',
+  'input.projectNameLong': 'a project name has at most 120 characters',
+  'input.datasetPath': 'type the path of a dataset file (JSONL, JSON, CSV/TSV or Parquet)',
+  'input.modelPath': 'type the path of a model folder (the one with config.json)',
+  'input.hubModelId': 'a Hub model id looks like "owner/name", e.g. HuggingFaceTB/SmolLM2-135M',
+} satisfies Record<string, string | ((params: never) => string)>;
+
+export type PhraseCode = keyof typeof PHRASES;
+export type PhraseParams<C extends PhraseCode> = (typeof PHRASES)[C] extends (params: infer P) => string
+  ? P
+  : Record<string, never>;
+
+/** A sentence as the core sends it: the English text and its phrase. */
+export interface Said {
+  message: string;
+  phrase: Phrase;
+}
+
+/** The English sentence and its phrase, for a message the core sends. */
+export function say<C extends PhraseCode>(
+  code: C,
+  ...params: PhraseParams<C> extends Record<string, never> ? [] : [PhraseParams<C>]
+): Said {
+  const entry = PHRASES[code] as string | ((p: unknown) => string);
+  const values = (params[0] ?? {}) as Record<string, string | number>;
+  return { message: typeof entry === 'string' ? entry : entry(values), phrase: { code, params: values } };
+}
