@@ -1,9 +1,10 @@
 // gpu-check — every kernel of the CUDA executor against the float64 references, runnable on a GPU machine with only
 // a Node binary (bundled by scripts/bundle-gpu.mjs to .devnode/gpu-check.mjs; no vitest, no onnxruntime there).
 // The reference side is the same session API backed by the plan harness (tests/native/fake-addon.ts), so each
-// comparison runs whole tiny models of every family: loss, every LoRA gradient, AdamW steps and logits.
+// comparison runs whole tiny models of every family: loss, every LoRA gradient, AdamW steps and logits; the encoders
+// (BERT, DistilBERT, RoBERTa) with their task heads trained in full as PEFT's modules_to_save.
 // Cases mirror tests/native/gpu.test.ts. Last line: `gpu-check: ok` or `gpu-check: FAIL <cases>`.
-//   npx tsx bench/gpu-check.ts            node .devnode/gpu-check.mjs
+//   npx tsx bench/gpu-check.ts            node .devnode/gpu-check.mjs        --only <text>: cases naming it
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ import { createCudaTrainingSession, CudaOutOfMemoryError, probeCuda, type CudaSe
 import { fakeAddon } from '../tests/native/fake-addon.ts';
 import { tinyModelConfig } from '../tests/fixtures/tiny-models.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../tests/engine/tiny.ts';
+import { tinyEncoderConfig } from '../tests/fixtures/tiny-encoders.ts';
+import { encoderTaskBatch } from '../tests/engine/encoder-programs.ts';
 
 // --self-test: the "GPU" side is the harness too (checks this script's plumbing on a machine without a GPU)
 const SELF_TEST = process.argv.includes('--self-test');
@@ -94,6 +97,15 @@ async function main() {
     cases.push([`${family} tiny f32`, 1e-4, () => { const p = applyLora(buildLlamaProgram(tinyConfig(family, { numLayers: 3 })), lora({ r: 4 })).program; return compare(p, tinyBatch(p.vocab, 6), { dtype: 'f32' }); }]);
   for (const [kind, spec] of Object.entries(specs))
     cases.push([`${kind} tiny f32`, 1e-4, () => { const p = applyLora(buildProgramFromSpec(spec()), lora({ r: 2 })).program; return compare(p, tinyBatch(p.vocab, 6), { dtype: 'f32' }); }]);
+  // encoders (bidirectional attention, exact GELU, ReLU, token types, offset positions, pooling) with PEFT's task
+  // heads in modules_to_save: classification (CE on a trained, biased classifier), regression (MSE), QA (span)
+  const encoders = [['bert', 'sequence_classification', undefined], ['bert', 'sequence_classification', ['only']], ['distilbert', 'sequence_classification', undefined], ['roberta', 'question_answering', undefined]] as const;
+  for (const [kind, head, labels] of encoders)
+    cases.push([`${kind} ${head}${labels ? ' (regression)' : ''} f32`, 1e-4, () => {
+      const base = buildProgramFromSpec(specFromConfig(tinyEncoderConfig(kind, head, labels ? [...labels] : undefined), `${kind}/config.json`));
+      const p = applyLora(base, lora({ r: 2, dropout: 0, targetModules: ['query', 'value', 'q_lin', 'v_lin'], modulesToSave: [head === 'question_answering' ? 'qa_outputs' : 'classifier'] })).program;
+      return compare(p, encoderTaskBatch(p, 3, 12, 23, kind === 'bert'), { dtype: 'f32' });
+    }]);
   const midLora = () => applyLora(buildLlamaProgram(mid()), lora()).program;
   cases.push(['T=300 GQA 8/2 HD 64 f32', 1e-3, () => compare(midLora(), randomBatch(1000, 2, 300, 5, 40), { dtype: 'f32' })]);
   cases.push(['T=300 GQA 8/2 HD 64 bf16', 3e-2, () => compare(midLora(), randomBatch(1000, 2, 300, 5, 40), { dtype: 'bf16' })]);
@@ -126,8 +138,10 @@ async function main() {
   }]);
 
   const failed: string[] = [];
+  const only = process.argv.indexOf('--only') > 0 ? process.argv[process.argv.indexOf('--only') + 1] : null; // cases whose name contains it
   console.log('| case | worst relative error | tolerance | verdict |\n| --- | --- | --- | --- |');
   for (const [name, tol, run] of cases) {
+    if (only && !name.includes(only)) continue;
     let err: number;
     let note = '';
     try {

@@ -141,7 +141,11 @@ export function pairBatch(): Batch {
  * cross-entropy over the pooled logits. `activation` 'relu' is DistilBERT's head (pre_classifier → ReLU → classifier);
  * `lora` overrides the LoRA config (modules_to_save heads, trained biases).
  */
-export function classifierProgram(L: number, activation: 'tanh' | 'relu' = 'tanh', lora: Partial<LoraConfig> = {}): Program {
+export function classifierProgram(
+  L: number,
+  activation: 'tanh' | 'relu' = 'tanh',
+  lora: Partial<LoraConfig> = {},
+): Program {
   const base = baseProgram();
   const param = (name: string, shape: number[], noDecay = false): ParamDecl => ({
     name,
@@ -163,7 +167,9 @@ export function classifierProgram(L: number, activation: 'tanh' | 'relu' = 'tanh
       inF: C,
       outF: C,
     },
-    activation === 'tanh' ? { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 } : { op: 'relu', x: 'pd', out: 'pooled', width: C },
+    activation === 'tanh'
+      ? { op: 'softcap', x: 'pd', out: 'pooled', width: C, cap: 1 }
+      : { op: 'relu', x: 'pd', out: 'pooled', width: C },
     {
       op: 'linear',
       module: 'classifier',
@@ -269,6 +275,34 @@ export function taskProgram(loss: 'mse' | 'span', lora: Partial<LoraConfig> = {}
   ] as const)
     widths.set(k, v);
   const prog: Program = { ...base, params, nodes: [...base.nodes.slice(0, -1), ...head], widths, vocab: out, loss };
-  return applyLora(prog, { r: 2, alpha: 4, dropout: 0, targetModules: ['q', 'v'], bias: 'none', useRslora: false, ...lora })
-    .program;
+  return applyLora(prog, {
+    r: 2,
+    alpha: 4,
+    dropout: 0,
+    targetModules: ['q', 'v'],
+    bias: 'none',
+    useRslora: false,
+    ...lora,
+  }).program;
+}
+
+/**
+ * A batch for an encoder task program: B sequences of T tokens (ids in [3, V)), the last right-padded by a third,
+ * with what the program's loss reads — labels on first rows (classification), regression targets, or spans —
+ * and BERT's sentence-pair token types when `pairs`.
+ */
+export function encoderTaskBatch(p: Program, B: number, T: number, V: number, pairs: boolean): Batch {
+  const mask = Uint8Array.from({ length: B * T }, (_, i) =>
+    Math.floor(i / T) === B - 1 && i % T >= T - Math.floor(T / 3) ? 0 : 1,
+  );
+  const inputIds = Int32Array.from({ length: B * T }, (_, i) => (mask[i] ? 3 + ((i * 7) % (V - 3)) : 1));
+  const labels = new Int32Array(B * T).fill(-100);
+  const batch: Batch = { B, T, inputIds, attentionMask: mask, labels };
+  if (pairs) batch.tokenTypeIds = Int32Array.from({ length: B * T }, (_, i) => (i % T >= T / 2 ? 1 : 0));
+  if (p.loss === 'mse') batch.regressionTargets = Float64Array.from({ length: B }, (_, b) => ((b * 0.7) % 2) - 0.9);
+  else if (p.loss === 'span') {
+    batch.spanStarts = Int32Array.from({ length: B }, (_, b) => (b % 2) + 1);
+    batch.spanEnds = Int32Array.from({ length: B }, (_, b) => Math.min(T - Math.floor(T / 3) - 1, (b % 3) + 3));
+  } else for (let b = 0; b < B; b++) labels[b * T] = (b * 2) % p.vocab;
+  return batch;
 }

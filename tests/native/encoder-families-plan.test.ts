@@ -4,29 +4,15 @@
 // every trainable's gradient (LoRA, and the head's weight and bias), with and without checkpointing.
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/main/model/spec.ts';
-import type { Program } from '../../src/main/model/ir.ts';
-import type { Batch } from '../../src/main/engine/session.ts';
 import { specFromConfig } from '../../src/main/formats/model/registry.ts';
 import { buildProgramFromSpec } from '../../src/main/model/families/index.ts';
 import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { checkSupported } from '../../src/main/engine/executors/plan/plan.ts';
 import { tinyEncoderConfig, TINY, type EncoderKind } from '../fixtures/tiny-encoders.ts';
 import { expectPlanMatches, referenceRun } from '../engine/executor-checks.ts';
+import { encoderTaskBatch } from '../engine/encoder-programs.ts';
 
 const T = 6;
-
-function batchFor(p: Program, pairs: boolean): Batch {
-  const B = 2;
-  const mask = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]); // the second sequence right-padded
-  const inputIds = Int32Array.from({ length: B * T }, (_, i) => (mask[i] ? 3 + ((i * 7) % (TINY.V - 3)) : 1));
-  const labels = new Int32Array(B * T).fill(-100);
-  const base: Batch = { B, T, inputIds, attentionMask: mask, labels };
-  if (pairs) base.tokenTypeIds = Int32Array.from({ length: B * T }, (_, i) => (i % T >= 3 ? 1 : 0)); // BERT's sentence pairs
-  if (p.loss === 'mse') return { ...base, regressionTargets: Float64Array.of(0.4, -0.9) };
-  if (p.loss === 'span') return { ...base, spanStarts: Int32Array.of(1, 2), spanEnds: Int32Array.of(4, 3) };
-  [labels[0], labels[T]] = [2, 0];
-  return base;
-}
 
 const cases: [EncoderKind, 'sequence_classification' | 'question_answering', string[] | undefined][] = [
   ['bert', 'sequence_classification', undefined],
@@ -49,7 +35,7 @@ describe('encoder family programs on the device plan (harness) vs the reference'
       useRslora: false,
       modulesToSave: [headModule],
     }).program;
-    const batch = batchFor(p, kind === 'bert');
+    const batch = encoderTaskBatch(p, 2, T, TINY.V, kind === 'bert');
     it(`${kind} ${head}${p.loss ? ` (${p.loss})` : ''}: accepted, and the plan gives the reference losses and gradients`, () => {
       expect(() => checkSupported(p)).not.toThrow();
       const trained = p.params.filter((d) => d.trainable).map((d) => d.name);
