@@ -1,11 +1,15 @@
 // Where the CPU session keeps the frozen base: once, in its weight file (mapped by onnxruntime and shared by the
 // training, evaluation and logits graphs), with no JavaScript copy after creation — so the caller may drop or
 // reuse its arrays, and graphs built later (evaluation, logits) still see the right weights.
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
+import { WeightFile } from '../../../src/main/engine/executors/onnx/weight-file.ts';
 import { quantizeProgram, quantizeWeight } from '../../../src/main/engine/quant/program.ts';
 import { nf4StorageBytes, type Nf4Tensor } from '../../../src/main/engine/quant/nf4.ts';
 import type { Program } from '../../../src/main/model/ir.ts';
@@ -89,5 +93,24 @@ describe('CPU session weight memory', () => {
     expect(existsSync(dir)).toBe(true);
     await s.dispose();
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('the weight folder of a process killed before dispose is removed by the next weight file; a live one is kept', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its pid names no process now
+    const stale = join(tmpdir(), `lora-studio-weights-${dead}-test`);
+    const live = join(tmpdir(), `lora-studio-weights-${process.ppid}-test`); // the test runner's parent: alive
+    for (const d of [stale, live]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'weights.bin'), 'x');
+    }
+    const f = new WeightFile();
+    try {
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(existsSync(f.dir)).toBe(true);
+    } finally {
+      f.remove();
+      rmSync(live, { recursive: true, force: true });
+    }
   });
 });

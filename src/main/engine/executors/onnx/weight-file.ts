@@ -4,7 +4,7 @@
 // of this file, shared by the graphs — and JavaScript keeps no copy: a graph built later finds its weights here by
 // name, without the caller's arrays.
 
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +19,31 @@ export interface ExternalRef {
 // 64 KiB on Windows. Seeking past the gap leaves a hole, so the padding costs no disk.
 const ALIGN = 64 * 1024;
 const FILE = 'weights.bin';
+const PREFIX = 'lora-studio-weights-';
+
+/** Folders of weight files whose process is gone (killed before it could remove them), so they do not pile up. */
+function removeOrphans(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.startsWith(PREFIX) ? /^(\d+)-/.exec(name.slice(PREFIX.length))?.[1] : undefined);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, someone else's
+  }
+}
 
 const open = new Set<WeightFile>();
 let exitHook = false;
@@ -32,11 +57,13 @@ export class WeightFile {
   private readonly refs = new Map<string, ExternalRef>();
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'lora-studio-weights-'));
+    removeOrphans();
+    this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     this.fd = openSync(join(this.dir, FILE), 'w');
     open.add(this);
     if (!exitHook) {
-      // a process that ends without dispose() (a cancelled job) must not leave gigabytes in the temp folder
+      // a process that ends without dispose() (an error, a cancelled job) must not leave gigabytes in the temp
+      // folder; one killed outright leaves its folder to the next WeightFile's removeOrphans()
       exitHook = true;
       process.on('exit', () => {
         for (const f of open) f.remove();
