@@ -52,6 +52,8 @@ export function metricValues(entry: LogEntry): Record<string, number> {
 }
 
 export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
+  // Encoder tasks (classification, extractive QA) have their own data, head and evaluation (fine-tune-task.ts).
+  if (options.config.task !== 'causal-lm') return (await import('./fine-tune-task.ts')).fineTuneTask(options);
   const { config, reporter } = options;
   reporter.progress(null, say('progress.loadingData'));
   const tokenizer = HfTokenizer.load(config.model);
