@@ -7,4 +7,5 @@ export type { Gemma3Spec } from './families/gemma3/index.ts';
 export type { BertSpec } from './families/bert/index.ts';
 export type { DistilBertSpec } from './families/distilbert/index.ts';
 export type { RobertaSpec } from './families/roberta/index.ts';
+export type { ElectraSpec } from './families/electra/index.ts';
 export type { EncoderSpec, EncoderHead, EncoderTask } from './families/bert/spec.ts';

@@ -28,6 +28,7 @@ const TARGETS: Record<EncoderKind, string[]> = {
   distilbert: ['q_lin', 'v_lin'],
   roberta: ['query', 'value'],
   'xlm-roberta': ['query', 'value'],
+  electra: ['query', 'value'],
 };
 
 /** Three sequences of 6, two of them right-padded, sentence pairs for BERT. */
@@ -41,7 +42,7 @@ function batchFor(kind: EncoderKind): Batch {
     inputIds[i] = PAD[kind];
   }
   const tokenTypeIds = new Int32Array(B * T);
-  if (kind === 'bert') for (const i of [3, 4, 5, T + 3, T + 4, 2 * T + 2]) tokenTypeIds[i] = 1;
+  if (kind === 'bert' || kind === 'electra') for (const i of [3, 4, 5, T + 3, T + 4, 2 * T + 2]) tokenTypeIds[i] = 1;
   const labels = new Int32Array(B * T).fill(-100);
   labels[0] = 1;
   labels[T] = 0;
@@ -143,6 +144,7 @@ describe('ONNX export (onnx/model.onnx, Optimum / transformers.js layout) run by
     ['roberta', 'classification'],
     ['bert', 'qa'],
     ['roberta', 'qa'],
+    ['electra', 'classification'],
   ];
   for (const [kind, task] of cases)
     it(`${kind} ${task}: the exported model's logits are the engine's`, async () => {
@@ -157,7 +159,9 @@ describe('ONNX export (onnx/model.onnx, Optimum / transformers.js layout) run by
           'tokenizer.json',
         ]);
         expect(r.inputs).toEqual(
-          kind === 'bert' ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'],
+          kind === 'bert' || kind === 'electra'
+            ? ['input_ids', 'attention_mask', 'token_type_ids']
+            : ['input_ids', 'attention_mask'],
         );
         expect(r.outputs).toEqual(task === 'qa' ? ['start_logits', 'end_logits'] : ['logits']);
         const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
@@ -169,7 +173,7 @@ describe('ONNX export (onnx/model.onnx, Optimum / transformers.js layout) run by
           input_ids: int64(batch.inputIds, batch.B, batch.T),
           attention_mask: int64(batch.attentionMask, batch.B, batch.T),
         };
-        if (kind === 'bert') feeds.token_type_ids = int64(batch.tokenTypeIds!, batch.B, batch.T);
+        if (kind === 'bert' || kind === 'electra') feeds.token_type_ids = int64(batch.tokenTypeIds!, batch.B, batch.T);
         const res = await session.run(feeds);
         await session.release();
         const ours = await s.forward({ ...batch, spanStarts: undefined, spanEnds: undefined });

@@ -84,7 +84,7 @@ describe('architecture registry on published configs', () => {
   });
 
   const errors: [string, Record<string, unknown>, RegExp][] = [
-    ['an unsupported architecture', { ...GPT2_CONFIG, architectures: ['FalconForCausalLM'] }, /architecture "FalconForCausalLM" is not supported \(supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GPT2LMHeadModel, Gemma3ForCausalLM, BertModel, .*, DistilBertForSequenceClassification, .*, XLMRobertaForQuestionAnswering\)/],
+    ['an unsupported architecture', { ...GPT2_CONFIG, architectures: ['FalconForCausalLM'] }, /architecture "FalconForCausalLM" is not supported \(supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GPT2LMHeadModel, Gemma3ForCausalLM, BertModel, .*, DistilBertForSequenceClassification, .*, XLMRobertaForQuestionAnswering, ElectraModel, .*, ElectraForQuestionAnswering\)/],
     ['multimodal Gemma 3', { ...GEMMA3_1B_CONFIG, architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3' }, /Gemma3ForConditionalGeneration" is not supported \(the multimodal Gemma 3/],
     ['an unknown rope scaling', { ...LLAMA32_1B_CONFIG, rope_scaling: { rope_type: 'yarn', factor: 4 } }, /rope_scaling\.rope_type "yarn" is not supported \(supported: none\/default, linear, llama3\)/],
     ['llama3 scaling without its fields', { ...LLAMA32_1B_CONFIG, rope_scaling: { rope_type: 'llama3', factor: 8 } }, /required field "low_freq_factor" is missing/],

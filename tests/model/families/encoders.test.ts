@@ -106,14 +106,16 @@ function referenceForward(
   const N = x.B * x.T;
   const distil = kind === 'distilbert';
   const roberta = kind === 'roberta' || kind === 'xlm-roberta';
+  const electra = kind === 'electra';
   const eps = roberta ? 1e-5 : 1e-12;
-  const pfx = head === 'base' ? '' : distil ? 'distilbert.' : roberta ? 'roberta.' : 'bert.';
+  const pfx = head === 'base' ? '' : distil ? 'distilbert.' : roberta ? 'roberta.' : electra ? 'electra.' : 'bert.';
+  const E = electra ? TINY.E : C; // ELECTRA's embeddings are E wide, then embeddings_project → C
   const g = (n: string) => {
     const v = w.get(n);
     if (!v) throw new Error(`reference: no tensor ${n}`);
     return v;
   };
-  let h: Float64Array = new Float64Array(N * C);
+  let h: Float64Array = new Float64Array(N * E);
   for (let b = 0; b < x.B; b++) {
     let count = 0;
     for (let t = 0; t < x.T; t++) {
@@ -125,16 +127,17 @@ function referenceForward(
         if (real) count++;
         pos = real ? count + PAD[kind] : PAD[kind];
       }
-      for (let i = 0; i < C; i++) {
+      for (let i = 0; i < E; i++) {
         let v =
-          g(`${pfx}embeddings.word_embeddings.weight`)[id * C + i] +
-          g(`${pfx}embeddings.position_embeddings.weight`)[pos * C + i];
-        if (!distil) v += g(`${pfx}embeddings.token_type_embeddings.weight`)[x.types[r] * C + i];
-        h[r * C + i] = v;
+          g(`${pfx}embeddings.word_embeddings.weight`)[id * E + i] +
+          g(`${pfx}embeddings.position_embeddings.weight`)[pos * E + i];
+        if (!distil) v += g(`${pfx}embeddings.token_type_embeddings.weight`)[x.types[r] * E + i];
+        h[r * E + i] = v;
       }
     }
   }
   h = layerNorm(h, N, g(`${pfx}embeddings.LayerNorm.weight`), g(`${pfx}embeddings.LayerNorm.bias`), eps);
+  if (electra) h = linear(h, N, g(`${pfx}embeddings_project.weight`), g(`${pfx}embeddings_project.bias`), C);
   for (let l = 0; l < L; l++) {
     const p = distil ? `${pfx}transformer.layer.${l}` : `${pfx}encoder.layer.${l}`;
     const names = distil
@@ -212,9 +215,15 @@ function referenceForward(
         ),
         width: numLabels,
       };
-    if (roberta)
+    if (roberta || electra)
       return {
-        out: lin('classifier.out_proj', lin('classifier.dense', cls, x.B, C).map(Math.tanh), x.B, numLabels),
+        // RobertaClassificationHead: tanh; ElectraClassificationHead: get_activation("gelu")
+        out: lin(
+          'classifier.out_proj',
+          lin('classifier.dense', cls, x.B, C).map(electra ? gelu : Math.tanh),
+          x.B,
+          numLabels,
+        ),
         width: numLabels,
       };
     return {
@@ -226,8 +235,10 @@ function referenceForward(
     ? ['vocab_transform', 'vocab_layer_norm', 'vocab_projector.bias']
     : roberta
       ? ['lm_head.dense', 'lm_head.layer_norm', 'lm_head.bias']
-      : ['cls.predictions.transform.dense', 'cls.predictions.transform.LayerNorm', 'cls.predictions.bias'];
-  const t = layerNorm(lin(dense, h, N, C).map(gelu), N, g(`${norm}.weight`), g(`${norm}.bias`), eps);
+      : electra
+        ? ['generator_predictions.dense', 'generator_predictions.LayerNorm', 'generator_lm_head.bias']
+        : ['cls.predictions.transform.dense', 'cls.predictions.transform.LayerNorm', 'cls.predictions.bias'];
+  const t = layerNorm(lin(dense, h, N, E).map(gelu), N, g(`${norm}.weight`), g(`${norm}.bias`), eps);
   return { out: linear(t, N, g(words), g(bias), TINY.V), width: TINY.V };
 }
 
@@ -311,6 +322,10 @@ const CASES: [EncoderKind, EncoderHeadKind][] = [
   ['roberta', 'question_answering'],
   ['roberta', 'masked_lm'],
   ['xlm-roberta', 'sequence_classification'],
+  ['electra', 'sequence_classification'],
+  ['electra', 'question_answering'],
+  ['electra', 'masked_lm'],
+  ['electra', 'base'],
 ];
 
 let root: string;
@@ -337,7 +352,7 @@ describe.each(CASES)('%s %s from a Hugging Face folder', (kind, head) => {
     const used = new Set(opened.program.params.map((d) => d.name));
     // every saved tensor is a program param (the MLM decoder's weight is the word embeddings, tied, not saved)
     expect([...saved.tensors.keys()].filter((n) => !used.has(n))).toEqual(
-      head === 'base' && kind !== 'distilbert' ? ['pooler.dense.weight', 'pooler.dense.bias'] : [],
+      head === 'base' && kind === 'bert' ? ['pooler.dense.weight', 'pooler.dense.bias'] : [],
     );
   });
 
@@ -457,6 +472,57 @@ describe('a checkpoint saved without the task head', () => {
     const qa = await openAsSaved(mlm.dir, { task: 'question_answering' });
     expect(qa.created).toEqual(['qa_outputs.weight', 'qa_outputs.bias']);
     expect(qa.spec.architecture).toBe('BertForQuestionAnswering');
+  });
+
+  it('an ELECTRA discriminator (ElectraForPreTraining) opens as the base model, its replaced-token head ignored', async () => {
+    const dir = join(root, 'electra-discriminator');
+    const saved = await writeTinyEncoder(dir, 'electra', 'question_answering', { seed: 12 });
+    const { writeSafetensors } = await import('../../../src/main/formats/safetensors/index.ts');
+    const shapes = new Map(
+      (await import('../../fixtures/tiny-encoders.ts')).tinyEncoderShapes('electra', 'question_answering'),
+    );
+    const body = [...saved.tensors].filter(([n]) => n.startsWith('electra.'));
+    const C = TINY.C;
+    await writeSafetensors(join(dir, 'model.safetensors'), [
+      ...body.map(([name, data]) => ({
+        name,
+        dtype: 'F32' as const,
+        shape: shapes.get(name)!,
+        data: Float32Array.from(data),
+      })),
+      {
+        name: 'discriminator_predictions.dense.weight',
+        dtype: 'F32' as const,
+        shape: [C, C],
+        data: new Float32Array(C * C),
+      },
+      { name: 'discriminator_predictions.dense.bias', dtype: 'F32' as const, shape: [C], data: new Float32Array(C) },
+      {
+        name: 'discriminator_predictions.dense_prediction.weight',
+        dtype: 'F32' as const,
+        shape: [1, C],
+        data: new Float32Array(C),
+      },
+      {
+        name: 'discriminator_predictions.dense_prediction.bias',
+        dtype: 'F32' as const,
+        shape: [1],
+        data: new Float32Array(1),
+      },
+    ]);
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...saved.config, architectures: ['ElectraForPreTraining'] }),
+    );
+    const asSaved = await openAsSaved(dir);
+    expect(asSaved.spec.head.task).toBe('base');
+    expect(asSaved.program.vocab).toBe(C); // the hidden states
+    const qa = await openAsSaved(dir, { task: 'question_answering' });
+    expect(qa.spec.architecture).toBe('ElectraForQuestionAnswering');
+    expect(qa.created).toEqual(['qa_outputs.weight', 'qa_outputs.bias']);
+    expect([...qa.weights.get('electra.embeddings_project.weight')!]).toEqual([
+      ...saved.tensors.get('electra.embeddings_project.weight')!,
+    ]);
   });
 
   it('TF-era LayerNorm.gamma / beta names load as weight / bias', async () => {

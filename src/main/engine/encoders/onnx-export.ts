@@ -2,7 +2,7 @@
 //   <out>/config.json          the task model's config (architectures, id2label / label2id)
 //   <out>/<tokenizer files>    copied from the base
 //   <out>/onnx/model.onnx      inputs input_ids, attention_mask (int64 [batch_size, sequence_length]) and, for
-//                              BERT, token_type_ids; outputs logits [batch_size, num_labels] (classification),
+//                              BERT and ELECTRA, token_type_ids; outputs logits [batch_size, num_labels] (classification),
 //                              start_logits / end_logits [batch_size, sequence_length] (QA), logits
 //                              [batch_size, sequence_length, vocab] (masked LM), last_hidden_state (base)
 // The weights are the base merged with its adapters (formats/merge: LoRA added into each weight, the adapter's head
@@ -56,7 +56,7 @@ export function buildEncoderExportGraph(
   const g = new GraphBuilder('float32');
   const { ids, shapeBT } = declareTokenInputs(g, p); // input_ids (B, T) int64
   const mask = g.input('attention_mask', DataType.INT64, ['B', 'T']);
-  const withTypes = spec.family === 'bert';
+  const withTypes = spec.typeVocabSize > 1; // BERT, ELECTRA; Optimum leaves it out of RoBERTa / XLM-R (one type) and DistilBERT
   const typeInput = withTypes ? g.input('token_type_ids', DataType.INT64, ['B', 'T']) : null;
   const zero = g.i64([0]);
   const axis1 = g.initializer(g.fresh('axis1'), DataType.INT64, [], new Uint8Array(BigInt64Array.of(1n).buffer));

@@ -11,8 +11,9 @@ import { gemma3Family } from './gemma3/index.ts';
 import { bertFamily } from './bert/index.ts';
 import { distilBertFamily } from './distilbert/index.ts';
 import { robertaFamily } from './roberta/index.ts';
+import { electraFamily } from './electra/index.ts';
 
-export const FAMILIES = [llamaFamily, gpt2Family, gemma3Family, bertFamily, distilBertFamily, robertaFamily] as const;
+export const FAMILIES = [llamaFamily, gpt2Family, gemma3Family, bertFamily, distilBertFamily, robertaFamily, electraFamily] as const;
 
 type SpecOf<F> = F extends FamilyModule<infer S> ? S : never;
 /** The normalized description of a supported model: one member per family, told apart by `family`. */

@@ -36,6 +36,8 @@ export interface EncoderLayout {
   position: string;
   tokenType: string | null;
   embedNorm: string;
+  /** ELECTRA: the linear from the embedding width to the hidden size, when they differ. */
+  embedProject?: string;
   layer(i: number): EncoderLayerNames;
   head: HeadStep[];
   /** The Program's loss (absent: cross-entropy over rows; classification puts the label on the first row). */
@@ -75,14 +77,18 @@ function headInputs(spec: EncoderSpec, head: HeadStep[]): number[] {
 }
 
 export function encoderTensorTable(spec: EncoderSpec, L: EncoderLayout): HfTensorEntry[] {
-  const { hiddenSize: C, intermediateSize: I, vocabSize: V } = spec;
+  const { hiddenSize: C, intermediateSize: I, vocabSize: V, embeddingSize: E } = spec;
   const out: HfTensorEntry[] = [];
-  out.push(plain(`${L.word}.weight`, p('embed', V, C), 'token_embd.weight'));
-  out.push(plain(`${L.position}.weight`, p('pos_embed', spec.positionRows, C), 'position_embd.weight'));
+  out.push(plain(`${L.word}.weight`, p('embed', V, E), 'token_embd.weight'));
+  out.push(plain(`${L.position}.weight`, p('pos_embed', spec.positionRows, E), 'position_embd.weight'));
   if (L.tokenType)
-    out.push(plain(`${L.tokenType}.weight`, p('token_types', spec.typeVocabSize, C), 'token_types.weight'));
-  out.push(plain(`${L.embedNorm}.weight`, p('embed_norm.weight', C), 'token_embd_norm.weight'));
-  out.push(plain(`${L.embedNorm}.bias`, p('embed_norm.bias', C), 'token_embd_norm.bias'));
+    out.push(plain(`${L.tokenType}.weight`, p('token_types', spec.typeVocabSize, E), 'token_types.weight'));
+  out.push(plain(`${L.embedNorm}.weight`, p('embed_norm.weight', E), 'token_embd_norm.weight'));
+  out.push(plain(`${L.embedNorm}.bias`, p('embed_norm.bias', E), 'token_embd_norm.bias'));
+  if (L.embedProject) {
+    out.push(linear(L.embedProject, p('embed_project.weight', C, E), false, `${L.embedProject}.weight`));
+    out.push(plain(`${L.embedProject}.bias`, p('embed_project.bias', C), `${L.embedProject}.bias`));
+  }
   for (let i = 0; i < spec.numLayers; i++) {
     const n = L.layer(i);
     const lin = (part: 'q' | 'k' | 'v' | 'o' | 'up' | 'down', outF: number, inF: number) => {
@@ -127,7 +133,7 @@ export function encoderTensorTable(spec: EncoderSpec, L: EncoderLayout): HfTenso
 }
 
 export function buildEncoderProgram(spec: EncoderSpec, L: EncoderLayout): Program {
-  const { hiddenSize: C, intermediateSize: I, numHeads: NH, headDim: HD, vocabSize: V } = spec;
+  const { hiddenSize: C, intermediateSize: I, numHeads: NH, headDim: HD, vocabSize: V, embeddingSize: E } = spec;
   const params: ParamDecl[] = [];
   const nodes: OpNode[] = [];
   const widths = new Map<string, number>();
@@ -165,36 +171,40 @@ export function buildEncoderProgram(spec: EncoderSpec, L: EncoderLayout): Progra
     });
     return out;
   };
-  const add = (name: string, a: string, b: string) => {
-    nodes.push({ op: 'add', a, b, out: act(name, C), width: C });
+  const add = (name: string, a: string, b: string, width = C) => {
+    nodes.push({ op: 'add', a, b, out: act(name, width), width });
     return name;
   };
 
-  const wordWeight = param(`${L.word}.weight`, [V, C]);
-  const words = act(`${L.word}:out`, C);
-  const positions = act(`${L.position}:out`, C);
+  // the embeddings are E wide (= C except ELECTRA, which projects them to C)
+  const wordWeight = param(`${L.word}.weight`, [V, E]);
+  const words = act(`${L.word}:out`, E);
+  const positions = act(`${L.position}:out`, E);
   nodes.push(
-    { op: 'embedding', weight: wordWeight, out: words, width: C, scale: 1 },
+    { op: 'embedding', weight: wordWeight, out: words, width: E, scale: 1 },
     {
       op: 'position_embedding',
-      weight: param(`${L.position}.weight`, [spec.positionRows, C]),
+      weight: param(`${L.position}.weight`, [spec.positionRows, E]),
       out: positions,
-      width: C,
+      width: E,
       ...(spec.positionOffset ? { offset: spec.positionOffset } : {}),
     },
   );
-  let x = add('embeddings:word_pos', words, positions);
+  let x = add('embeddings:word_pos', words, positions, E);
   if (L.tokenType) {
-    const types = act(`${L.tokenType}:out`, C);
+    const types = act(`${L.tokenType}:out`, E);
     nodes.push({
       op: 'token_type_embedding',
-      weight: param(`${L.tokenType}.weight`, [spec.typeVocabSize, C]),
+      weight: param(`${L.tokenType}.weight`, [spec.typeVocabSize, E]),
       out: types,
-      width: C,
+      width: E,
     });
-    x = add('embeddings:sum', x, types);
+    x = add('embeddings:sum', x, types, E);
   }
-  x = layernorm(L.embedNorm, x);
+  x = layernorm(L.embedNorm, x, E);
+  if (L.embedProject) x = lin(L.embedProject, x, E, C);
+  else if (E !== C)
+    throw new Error(`${spec.architecture}: embedding width ${E} is not the hidden size ${C} and nothing projects it`);
   for (let l = 0; l < spec.numLayers; l++) {
     const n = L.layer(l);
     const start = nodes.length;

@@ -20,7 +20,7 @@ export interface EncoderHead {
 }
 
 export interface EncoderSpec extends SpecBase {
-  family: 'bert' | 'distilbert' | 'roberta';
+  family: 'bert' | 'distilbert' | 'roberta' | 'electra';
   positionEmbedding: 'learned';
   rope: null;
   normKind: 'layer';
@@ -39,11 +39,14 @@ export interface EncoderSpec extends SpecBase {
   positionRows: number;
   /** transformers' initializer_range: the std of a head created for a checkpoint that lacks it. */
   initializerRange: number;
+  /** Width of the embedding tables (ELECTRA's embedding_size; the hidden size elsewhere). */
+  embeddingSize: number;
   head: EncoderHead;
 }
 
 /** The task a Hugging Face encoder class carries, from its class name. */
 export function taskOfArchitecture(architecture: string): EncoderTask {
+  if (architecture === 'ElectraForPreTraining') return 'base'; // the discriminator's replaced-token head is no task here
   if (architecture.endsWith('ForSequenceClassification')) return 'sequence_classification';
   if (architecture.endsWith('ForQuestionAnswering')) return 'question_answering';
   if (architecture.endsWith('ForMaskedLM') || architecture.endsWith('ForPreTraining')) return 'masked_lm';
@@ -122,7 +125,8 @@ export function encoderBase(
     | 'positionOffset'
     | 'positionRows'
     | 'initializerRange'
-  >,
+  > &
+    Partial<Pick<EncoderSpec, 'embeddingSize'>>,
 ): EncoderSpec {
   if (f.hiddenSize % f.numHeads !== 0)
     throw new ModelConfigError(
@@ -136,6 +140,7 @@ export function encoderBase(
   const dtype = c.raw.torch_dtype ?? c.raw.dtype;
   return {
     ...f,
+    embeddingSize: f.embeddingSize ?? f.hiddenSize,
     numKvHeads: f.numHeads,
     headDim,
     maxPositions: f.positionRows - f.positionOffset,

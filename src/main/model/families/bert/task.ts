@@ -14,7 +14,7 @@ export type EncoderTaskRequest =
   | { task: 'question_answering' }
   | { task: 'masked_lm' };
 
-const ENCODER_FAMILIES = new Set(['bert', 'distilbert', 'roberta']);
+const ENCODER_FAMILIES = new Set(['bert', 'distilbert', 'roberta', 'electra']);
 
 export function isEncoderSpec(spec: SpecBase): spec is EncoderSpec {
   return ENCODER_FAMILIES.has(spec.family);
@@ -86,10 +86,12 @@ export function taskModelConfig(hfConfig: Record<string, unknown>, spec: Encoder
 
 /** What a saved task head (an adapter's task_head.json, or PEFT's task_type alone) asks a checkpoint to open as. */
 export function requestForTaskHead(
-  head: { architecture: string; id2label: Record<string, string> | null; problemType: string | null } | null | undefined,
+  head:
+    { architecture: string; id2label: Record<string, string> | null; problemType: string | null } | null | undefined,
   taskType: string | null,
 ): EncoderTaskRequest | undefined {
-  if (head?.architecture.endsWith('ForQuestionAnswering') || (!head && taskType === 'QUESTION_ANS')) return { task: 'question_answering' };
+  if (head?.architecture.endsWith('ForQuestionAnswering') || (!head && taskType === 'QUESTION_ANS'))
+    return { task: 'question_answering' };
   if (!head?.architecture.endsWith('ForSequenceClassification')) return undefined;
   if (head.problemType === 'regression') return { task: 'sequence_classification', regression: true };
   const ids = Object.keys(head.id2label ?? {}).sort((a, b) => Number(a) - Number(b));
