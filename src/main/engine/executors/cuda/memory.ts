@@ -57,7 +57,10 @@ export function estimateCudaMemory(p: Program, o: MemoryOptions): MemoryEstimate
   const activations = planSlotBytes(plan, o.capacityTokens, o.dtype);
   const lora = trainableOffsets(p).total * 4 * 4 + trainableOffsets(p).total;
   const staging = Math.min(largest, 64 * 2 ** 20) * 4;
-  const scratch = headChunkBytes(plan, o.dtype) + largestNf4 * act + staging + (largestNf4 / 64) * 4;
+  // a linear weight or bias that trains in full is cast from its f32 master into one scratch (weight, then bias)
+  const trained = new Set(p.params.filter((d) => d.trainable).map((d) => d.name));
+  const trainedHead = Math.max(0, ...p.nodes.flatMap((n) => (n.op === 'linear' && (trained.has(n.weight) || (n.bias !== null && trained.has(n.bias))) ? [n.outF * n.inF + n.outF] : [])));
+  const scratch = headChunkBytes(plan, o.dtype) + largestNf4 * act + staging + (largestNf4 / 64) * 4 + trainedHead * act;
   return { weights, activations, lora, scratch, total: weights + activations + lora + scratch };
 }
 
