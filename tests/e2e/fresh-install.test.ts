@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { REPO_ROOT, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe } from './harness.ts';
+import { REPO_ROOT, collectPageErrors, expectNoEnglishLeft, launchChromium, newStudioContext, screenshot, startServe, tr } from './harness.ts';
 
 let scratch: string;
 let browser: Browser;
@@ -57,9 +57,10 @@ describe('fresh install', () => {
       const response = await page.goto(serve.url);
       expect(response?.status()).toBe(200);
       // A fresh data dir: the Projects page, connected to the API, with nothing in it yet.
-      await page.getByText('No projects yet').waitFor();
-      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+      await page.getByText(tr('projects.none')).waitFor();
+      await page.getByRole('status').filter({ hasText: tr('connection.connected') }).waitFor();
       await screenshot(page, 'fresh-install-serve.png');
+      await expectNoEnglishLeft(page);
       expect(errors).toEqual([]);
       await context.close();
     } finally {

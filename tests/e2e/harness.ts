@@ -211,3 +211,52 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, localized(name)) });
 }
+
+/** A hole left in a catalogue sentence where a parameter goes, to cut it into its fixed parts. */
+const HOLE = '\u0001';
+
+/** The fixed parts of a catalogue entry: the string itself, or a sentence's text between its parameters. */
+function fixedParts(entry: unknown): string[] {
+  if (typeof entry === 'string') return [entry];
+  if (typeof entry !== 'function') return [];
+  try {
+    const params = new Proxy({}, { get: () => HOLE });
+    return String((entry as (p: unknown) => string)(params)).split(new RegExp(`${HOLE}|NaN`));
+  } catch {
+    return []; // a sentence that computes with its parameters (toFixed, …): its plain-string neighbours cover it
+  }
+}
+
+let englishSentences: string[] | null = null;
+
+/**
+ * English the Korean UI must not show: every English catalogue entry (the UI's strings and the core's phrases) of
+ * three words or more that the Korean catalogue does not itself contain (names such as “Ahoy, matey!” stay).
+ */
+async function englishOfCatalogue(): Promise<string[]> {
+  if (englishSentences) return englishSentences;
+  const { en } = await import('../../src/renderer/src/i18n/en.ts');
+  const { ko } = await import('../../src/renderer/src/i18n/ko.ts');
+  const korean = Object.values(ko).flatMap(fixedParts).join('\n');
+  englishSentences = [
+    ...new Set(
+      Object.values(en)
+        .flatMap(fixedParts)
+        .map((part) => part.trim())
+        .filter((part) => part.length >= 14 && /[A-Za-z]{2,}\W+[A-Za-z]{2,}\W+[A-Za-z]{2,}/.test(part) && !korean.includes(part)),
+    ),
+  ];
+  return englishSentences;
+}
+
+/**
+ * In the Korean run: the page's visible text is Korean and holds none of the catalogue's English sentences (a string
+ * that skipped the catalogue, or a core message without its phrase, shows up here). Does nothing in English.
+ */
+export async function expectNoEnglishLeft(page: Page): Promise<void> {
+  if (E2E_LOCALE === 'en') return;
+  const text = await page.locator('body').innerText();
+  if (!/[\uac00-\ud7a3]/.test(text)) throw new Error(`the page shows no Korean at all:\n${text.slice(0, 500)}`);
+  const left = (await englishOfCatalogue()).filter((sentence) => text.includes(sentence));
+  if (left.length > 0) throw new Error(`English left on the Korean page: ${left.map((s) => JSON.stringify(s)).join(', ')}`);
+}

@@ -3,7 +3,16 @@
 // page's Evaluate (base and tuned in one row, per-example table) → Chat with it → Merge/Export to GGUF. Zero console
 // errors and zero HTTP errors along the way; a screenshot of every step under test-output/e2e/journey-*.png.
 import { describe, expect, it } from 'vitest';
-import { collectHttpErrors, collectPageErrors, newStudioContext, screenshot, tr, studioPerFile } from './harness.ts';
+import { startBundledRunFromWizard } from './bundled-wizard.ts';
+import {
+  collectHttpErrors,
+  collectPageErrors,
+  expectNoEnglishLeft,
+  newStudioContext,
+  screenshot,
+  tr,
+  studioPerFile,
+} from './harness.ts';
 
 const studio = studioPerFile();
 
@@ -19,61 +28,16 @@ describe('the whole journey from the UI', () => {
 
     // A project.
     await page.getByRole('button', { name: tr('projects.create') }).click();
-    await page.getByLabel(tr('projects.name'), { exact: true }).fill('Pirate answers');
-    await page.getByRole('button', { name: tr('projects.createButton') }).click();
+    const dialog = page.getByRole('dialog', { name: tr('projects.new') });
+    await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Pirate answers');
+    await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
     await page
       .getByRole('table', { name: tr('nav.projects') })
       .getByText('Pirate answers')
       .waitFor();
 
-    // 1. The bundled model, as a card with its size and architecture.
-    await page
-      .getByRole('navigation', { name: tr('app.navLabel') })
-      .getByRole('link', { name: tr('nav.new'), exact: true })
-      .click();
-    await page.getByRole('heading', { name: '1. Base model' }).waitFor();
-    const card = page.getByRole('listitem', { name: 'LoRA Studio default model (bundled)' });
-    await expect(card.textContent()).resolves.toMatch(/LlamaForCausalLM · 3\.\dM parameters · [\d.]+ MiB/);
-    await screenshot(page, 'journey-1-model-cards.png');
-    await card.getByRole('button', { name: 'Use LoRA Studio default model (bundled)' }).click();
-    await page.getByRole('region', { name: 'Selected base model' }).waitFor();
-    await card.getByRole('button', { name: 'LoRA Studio default model (bundled) is selected' }).waitFor();
-    await page.getByRole('button', { name: /^Next: Dataset/ }).click();
-
-    // 2. The bundled demo dataset, imported in one click with its eval file.
-    await page.getByRole('heading', { name: '2. Dataset' }).waitFor();
-    await page.getByRole('button', { name: 'Use Demo: pirate answers' }).click();
-    await page.getByRole('region', { name: 'Selected dataset' }).waitFor({ timeout: 60_000 });
-    await expect(page.getByRole('radio', { name: /A separate eval file/ }).isChecked()).resolves.toBe(true);
-    await expect(page.getByLabel('Eval file', { exact: true }).inputValue()).resolves.toMatch(
-      /resources\/demo-dataset\/eval\.jsonl$/,
-    );
-    await screenshot(page, 'journey-2-dataset.png');
-    await page.getByRole('button', { name: /^Next: Template/ }).click();
-
-    // 3. The template renders the example.
-    await page.getByRole('heading', { name: '3. Template' }).waitFor();
-    await page
-      .getByRole('region', { name: 'Rendered training example' })
-      .waitFor()
-      .catch(() => page.getByText('Ahoy, matey!').first().waitFor());
-    await page.getByRole('button', { name: /^Next: Method/ }).click();
-
-    // 4. Balanced on the bundled model is the demo's recipe.
-    await page.getByRole('heading', { name: '4. Method and settings' }).waitFor();
-    await expect(page.getByRole('radio', { name: /Balanced \(recommended\)/ }).isChecked()).resolves.toBe(true);
-    await page.getByText(/The demo’s recipe for this small model/).waitFor();
-    await expect(page.getByLabel('Max sequence length', { exact: true }).inputValue()).resolves.toBe('128');
-    await expect(page.getByLabel('Max steps', { exact: true }).inputValue()).resolves.toBe('120');
-    await screenshot(page, 'journey-4-method.png');
-    await page.getByLabel('Max steps', { exact: true }).fill(String(TRAIN_STEPS));
-    await page.getByRole('button', { name: /^Next: Review/ }).click();
-
-    // 5. Review and start.
-    await page.getByRole('heading', { name: '5. Review and start' }).waitFor();
-    await page.getByText(/on 28 modules in 4 layers/).waitFor();
-    await screenshot(page, 'journey-5-review.png');
-    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    // 1–5. The wizard on the bundled model and demo data (its eval file), Balanced, fewer steps.
+    await startBundledRunFromWizard(page, { shots: 'journey', maxSteps: TRAIN_STEPS });
 
     // The run page, live: trainable parameters and tokens while it trains, then the next steps.
     await page
@@ -90,53 +54,60 @@ describe('the whole journey from the UI', () => {
         .locator('.stat')
         .filter({ has: page.getByText(label, { exact: true }) })
         .locator('dd');
-    await expect.poll(() => stat('Trainable parameters').textContent(), { timeout: 60_000 }).not.toBe('—');
-    await expect.poll(() => stat('Trained tokens').textContent(), { timeout: 60_000 }).not.toBe('—');
+    await expect.poll(() => stat(tr('run.trainableParameters')).textContent(), { timeout: 60_000 }).not.toBe('—');
+    await expect.poll(() => stat(tr('run.trainedTokens')).textContent(), { timeout: 60_000 }).not.toBe('—');
     await screenshot(page, 'journey-6-training.png');
+    await expectNoEnglishLeft(page);
     const main = page.getByRole('main');
-    await main.getByRole('link', { name: 'Evaluate', exact: true }).waitFor({ timeout: 170_000 });
+    await main.getByRole('link', { name: tr('nav.evaluate'), exact: true }).waitFor({ timeout: 170_000 });
     await screenshot(page, 'journey-7-run-finished.png');
+    await expectNoEnglishLeft(page);
 
     // Evaluate: the run is picked with its held-out rows; one row holds base, tuned and the change.
-    await main.getByRole('link', { name: 'Evaluate', exact: true }).click();
-    await page.getByRole('form', { name: 'Start an evaluation' }).waitFor();
+    await main.getByRole('link', { name: tr('nav.evaluate'), exact: true }).click();
+    await page.getByRole('form', { name: tr('evalStart.title') }).waitFor();
     await expect
-      .poll(() => page.getByLabel('Run', { exact: true }).locator('option:checked').textContent())
-      .toBe('run 1 · default-model · 30 steps');
+      .poll(() => page.getByLabel(tr('compare.run'), { exact: true }).locator('option:checked').textContent())
+      .toMatch(/^run 1 · default-model · /);
     await expect
-      .poll(() => page.getByLabel('Measured on', { exact: true }).locator('option:checked').textContent())
-      .toMatch(/held-out rows: its eval file \(eval\.jsonl\)/);
-    await page.getByRole('button', { name: 'Evaluate before/after' }).click();
-    const evaluations = page.getByRole('table', { name: 'Evaluations' });
-    await evaluations.getByText('Finished').waitFor({ timeout: 120_000 });
+      .poll(() => page.getByLabel(tr('evalStart.measuredOn'), { exact: true }).locator('option:checked').textContent())
+      .toBe(tr('evalStart.heldOut', { label: tr('evalStart.evalFile', { file: 'eval.jsonl' }) }));
+    await page.getByRole('button', { name: tr('evalStart.start') }).click();
+    const evaluations = page.getByRole('table', { name: tr('evaluate.evaluations') });
+    await evaluations.getByText(tr('status.succeeded')).waitFor({ timeout: 120_000 });
     const row = evaluations.locator('tbody tr').first();
     const cells = await row.locator('td').allInnerTexts();
     const [base, tuned] = [Number(cells[2]), Number(cells[3])];
     expect(base).toBeGreaterThan(tuned); // the fine-tune made the eval rows likelier
     expect(cells[4]).toMatch(/^−\d+\.\d %$/);
     await screenshot(page, 'journey-8-evaluate.png');
-    const examples = page.getByRole('table', { name: /^Examples of run 1/ });
-    await examples.getByRole('columnheader', { name: 'Base perplexity' }).waitFor();
-    await examples.getByRole('columnheader', { name: 'Tuned perplexity' }).waitFor();
-    await examples.getByRole('columnheader', { name: 'Change' }).waitFor();
+    const examples = page
+      .locator('table')
+      .filter({ has: page.getByRole('columnheader', { name: tr('evaluate.tunedPerplexity') }) })
+      .last();
+    await examples.getByRole('columnheader', { name: tr('evaluate.basePerplexity') }).waitFor();
+    await examples.getByRole('columnheader', { name: tr('evaluate.change') }).waitFor();
     await screenshot(page, 'journey-8-evaluate.png');
+    await expectNoEnglishLeft(page);
 
     // Chat with it: the run's adapter in the tuned pane, base beside it.
     await page.goto(runUrl);
-    await main.getByRole('link', { name: 'Chat with it' }).click();
+    await main.getByRole('link', { name: tr('run.chatWithIt') }).click();
     await page.getByLabel(tr('chat.messageLabel')).fill('What sound does a duck make?');
     await page.getByRole('button', { name: tr('chat.sendBoth') }).click();
     const answers = page.locator('.chat-assistant:not(.chat-streaming)');
     await expect.poll(() => answers.count(), { timeout: 90_000 }).toBe(2);
     await screenshot(page, 'journey-9-chat.png');
+    await expectNoEnglishLeft(page);
 
     // Merge/Export: the run's adapter picked, merged into one GGUF file.
     await page.goto(runUrl);
-    await main.getByRole('link', { name: 'Merge / Export' }).click();
-    await page.getByRole('button', { name: 'Start export' }).click();
-    const exportsTable = page.getByRole('table', { name: 'Exports' });
-    await exportsTable.getByText('Finished').waitFor({ timeout: 120_000 });
+    await main.getByRole('link', { name: tr('run.mergeExport') }).click();
+    await page.getByRole('button', { name: tr('exports.start') }).click();
+    const exportsTable = page.getByRole('table', { name: tr('nav.exports') });
+    await exportsTable.getByText(tr('status.succeeded')).waitFor({ timeout: 120_000 });
     await screenshot(page, 'journey-10-export.png');
+    await expectNoEnglishLeft(page);
     const exported = await studio.serve.invoke<{ format: string; status: string; sizeBytes: number }[]>(
       'exports.list',
       {

@@ -276,7 +276,9 @@ describe('Connection to the core', () => {
       const dialog = page.getByRole('dialog', { name: tr('projects.new') });
       await dialog.getByLabel(tr('projects.name'), { exact: true }).fill('Offline attempt');
       await dialog.getByRole('button', { name: tr('projects.createButton') }).click();
-      await dialog.getByText('Could not reach the studio server', { exact: false }).waitFor();
+      // the client's own sentence, up to the browser's reason for the failure
+      const unreachable = tr('client.unreachable', { base: `http://127.0.0.1:${port}`, reason: '\u0000' }).split('\u0000')[0]!;
+      await dialog.getByText(unreachable, { exact: false }).waitFor();
       await screenshot(page, 'reconnecting.png');
 
       // Same port, token and store: the page reconnects by itself and the retry goes through.
