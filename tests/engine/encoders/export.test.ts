@@ -66,6 +66,7 @@ async function trained(
 ): Promise<{ s: EncoderSession; base: string; adapter: string }> {
   const base = await writeTinyEncoder(join(dir, `${kind}-${task}-base`), kind, 'masked_lm', { seed: 17 });
   await writeFile(join(base.dir, 'tokenizer.json'), '{"version":"1.0","model":{"type":"WordPiece"}}');
+  await writeFile(join(base.dir, 'vocab.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n');
   const s = await openEncoderSession({
     model: base.dir,
     method: 'lora',
@@ -157,6 +158,7 @@ describe('ONNX export (onnx/model.onnx, Optimum / transformers.js layout) run by
           'config.json',
           'onnx',
           'tokenizer.json',
+          'vocab.txt',
         ]);
         expect(r.inputs).toEqual(
           kind === 'bert' || kind === 'electra'

@@ -20,6 +20,8 @@ export const TOKENIZER_FILES = [
   'vocab.json',
   'merges.txt',
   'added_tokens.json',
+  'vocab.txt', // WordPiece (BERT, DistilBERT, ELECTRA): the slow tokenizer's vocabulary, which exports carry along
+  'sentencepiece.bpe.model', // XLM-RoBERTa's slow tokenizer
 ] as const;
 
 export class ModelFolderError extends Error {
