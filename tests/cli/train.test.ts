@@ -10,6 +10,7 @@ import { makeTinyModel } from '../fixtures/tiny-models.ts';
 const bin = resolve(import.meta.dirname, '../../bin/lora-studio.js');
 let root: string;
 let dataDir: string;
+let trainedRunId: string | undefined;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lora-cli-train-'));
@@ -60,7 +61,21 @@ describe('lora-studio train / runs / eval', () => {
     const text = await cli(['eval', '--run', run.id]);
     expect(text.stdout).toMatch(/base:\s+loss \d\.\d{4}\s+perplexity/);
     expect(text.stdout).toMatch(/with adapter:\s+loss/);
+    trainedRunId = run.id;
   });
+
+  it('eval --ship measures the exported GGUF through llama.cpp next to the tuned model', async () => {
+    expect(trainedRunId).toBeDefined();
+    // the shipped GGUF (adapter merged, F16) on the same targets: the tuned model's loss, to f16 rounding
+    const f16 = JSON.parse((await cli(['eval', '--run', trainedRunId!, '--ship', 'f16', '--no-base', '--json'])).stdout).evaluation;
+    expect(f16).toMatchObject({ status: 'succeeded', ship: 'f16' });
+    expect(Math.abs(f16.shipLoss - f16.adapterLoss) / f16.adapterLoss).toBeLessThan(2e-3);
+    const text = await cli(['eval', '--run', trainedRunId!, '--ship', 'Q8_0']);
+    expect(text.stdout).toMatch(/shipped GGUF Q8_0: loss \d\.\d{4}\s+perplexity [\d.]+ \(llama\.cpp\)/);
+    const bad = await cli(['eval', '--run', trainedRunId!, '--ship', 'q3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--ship: expected one of f16, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, got "q3"/);
+  }, 180_000);
 
   it('says which field of the config is wrong, before starting anything', async () => {
     writeFileSync(join(root, 'bad.json'), JSON.stringify({ model: 'model', dataset: { path: 'sums.jsonl' }, lora: { r: -1 }, lr_scheduler_type: 'step' }));

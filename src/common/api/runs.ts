@@ -436,11 +436,27 @@ export const Evaluation = z.object({
   basePerplexity: z.number().nullable(),
   adapterLoss: z.number().nullable().describe('Token-weighted mean NLL of base + adapter.'),
   adapterPerplexity: z.number().nullable(),
+  ship: ShipQuant.nullable().describe('The GGUF quantization also measured (what you will ship), if any.'),
+  shipLoss: z.number().nullable().describe('Token-weighted mean NLL of the exported GGUF at that quantization, through llama.cpp.'),
+  shipPerplexity: z.number().nullable(),
   error: z.string().nullable(),
   createdAt: z.string(),
   endedAt: z.string().nullable(),
 });
 export type Evaluation = z.infer<typeof Evaluation>;
+
+/** The share of the fine-tune's gain (base loss − tuned loss) above which quantizing for shipping warrants a warning. */
+export const SHIP_COST_WARNING_SHARE = 0.25;
+
+/**
+ * How much of the fine-tune's gain the shipped GGUF gives back: (ship loss − tuned loss) / (base loss − tuned loss);
+ * null when any loss is missing or fine-tuning gained nothing to lose.
+ */
+export function shipCost(e: Pick<Evaluation, 'baseLoss' | 'adapterLoss' | 'shipLoss'>): number | null {
+  if (e.baseLoss === null || e.adapterLoss === null || e.shipLoss === null) return null;
+  const gain = e.baseLoss - e.adapterLoss;
+  return gain > 0 ? (e.shipLoss - e.adapterLoss) / gain : null;
+}
 
 export const EvaluationExample = z.object({
   index: z.number().int().describe('Row of the eval split.'),
@@ -478,6 +494,7 @@ export const EvaluationRequest = z.object({
   max_seq_length: positiveInt().optional(),
   batch_size: positiveInt().default(4),
   compareBase: z.boolean().default(true).describe('Also measure the base model alone, for before/after.'),
+  ship: ShipQuant.optional().describe('Also measure the exported GGUF at this quantization (adapter merged) through llama.cpp.'),
 });
 export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
 
@@ -563,6 +580,8 @@ export const EvalJobParams = z.object({
   /** The run's method and quantization: a QLoRA adapter is measured over the same NF4 base it trained on. */
   method: z.enum(['lora', 'qlora', 'full']).optional(),
   doubleQuant: z.boolean().optional(),
+  /** Also measure the exported GGUF at this quantization (adapter merged), through llama.cpp. */
+  ship: ShipQuant.optional(),
 });
 export type EvalJobParams = z.infer<typeof EvalJobParams>;
 
@@ -574,6 +593,8 @@ export const EvalJobResult = z.object({
     basePerplexity: z.number().nullable(),
     adapterLoss: z.number().nullable(),
     adapterPerplexity: z.number().nullable(),
+    shipLoss: z.number().nullable().optional(),
+    shipPerplexity: z.number().nullable().optional(),
   }),
   examples: z.array(EvaluationExample),
 });

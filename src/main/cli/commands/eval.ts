@@ -2,7 +2,8 @@
 // that got most better and most worse. By run (its model, adapter and held-out rows) or by paths.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Evaluation, EvaluationExample } from '../../../common/api/runs.ts';
+import { ShipQuant } from '../../../common/api/chat.ts';
+import { SHIP_COST_WARNING_SHARE, shipCost, type Evaluation, type EvaluationExample } from '../../../common/api/runs.ts';
 import { StudioError } from '../../core/index.ts';
 import { printJson, withCore } from '../context.ts';
 import { parseStrictNumber } from '../numbers.ts';
@@ -19,6 +20,7 @@ interface EvalFlags {
   noBase?: boolean;
   base?: boolean;
   top?: string;
+  ship?: string;
   json?: boolean;
 }
 
@@ -36,6 +38,12 @@ export function printEvaluation(evaluation: Evaluation, examples: EvaluationExam
     `  base:         loss ${fmt(evaluation.baseLoss)}   perplexity ${fmt(evaluation.basePerplexity, 3)}`,
   ];
   if (evaluation.adapterPath) lines.push(`  with adapter: loss ${fmt(evaluation.adapterLoss)}   perplexity ${fmt(evaluation.adapterPerplexity, 3)}`);
+  if (evaluation.ship) {
+    lines.push(`  shipped GGUF ${evaluation.ship.toUpperCase()}: loss ${fmt(evaluation.shipLoss)}   perplexity ${fmt(evaluation.shipPerplexity, 3)} (llama.cpp)`);
+    const cost = shipCost(evaluation);
+    if (cost !== null && cost > SHIP_COST_WARNING_SHARE)
+      lines.push(`  warning: ${evaluation.ship.toUpperCase()} gives back ${(cost * 100).toFixed(0)}% of the fine-tune's gain (over ${SHIP_COST_WARNING_SHARE * 100}%); ship a larger type (q6_k, q8_0)`);
+  }
   const paired = examples.filter((e) => e.baseNll !== null && e.adapterNll !== null && e.tokens > 0);
   if (paired.length && top > 0) {
     const change = (e: EvaluationExample) => (e.adapterNll! - e.baseNll!) / e.tokens;
@@ -61,10 +69,13 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'sequences per forward pass', '4')
     .option('--no-base', 'skip measuring the base model')
     .option('--top <n>', 'how many most improved / worsened examples to list', '3')
+    .option('--ship <type>', `also measure the exported GGUF at this quantization through llama.cpp (${ShipQuant.options.join(', ')})`)
     .option('--json', 'print JSON')
     .action(async (flags: EvalFlags, command: Command) => {
       if (!flags.run && !flags.model) throw new StudioError('invalid_input', 'give --run <id>, or --model <dir> with --dataset <file> (and --adapter <dir>)');
       if (!flags.run && !flags.dataset) throw new StudioError('invalid_input', '--model needs --dataset <file> to measure');
+      const ship = flags.ship === undefined ? undefined : ShipQuant.safeParse(flags.ship.toLowerCase());
+      if (ship && !ship.success) throw new StudioError('invalid_input', `--ship: expected one of ${ShipQuant.options.join(', ')}, got "${flags.ship}"`);
       await withCore(command, async (core) => {
         const projectId = flags.run
           ? ((await core.invoke('runs.get', { id: flags.run })) as { projectId: string }).projectId
@@ -79,6 +90,7 @@ export function registerEval(program: Command): void {
           max_seq_length: flags.maxLength ? parseStrictNumber('--max-length', flags.maxLength) : undefined,
           batch_size: parseStrictNumber('--batch-size', flags.batchSize ?? '4'),
           compareBase: flags.base !== false,
+          ship: ship?.data,
         })) as Evaluation;
         const job = await followJob(core, evaluation.jobId!, 'eval', { cancel: () => core.invoke('jobs.cancel', { id: evaluation.jobId! }) });
         const done = (await core.invoke('evaluations.get', { id: evaluation.id })) as { evaluation: Evaluation; examples: EvaluationExample[] };

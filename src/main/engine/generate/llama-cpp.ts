@@ -246,6 +246,29 @@ export class LlamaCppModel {
     });
   }
 
+  /**
+   * Summed negative log-likelihood of a sequence's trained targets (labels already shifted: `labels[t]` is the
+   * token after position t; -100 = not trained), from a fresh KV cache.
+   */
+  sequenceNll(ids: readonly number[], labels: readonly number[]): Promise<{ nll: number; tokens: number }> {
+    return this.withSequence([], async (seq) => {
+      const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+      const input = ids.map((t, i) =>
+        labels[i]! >= 0 ? ([t, { generateNext: { probabilities: true, options: sampling } }] as const) : t,
+      );
+      const res = await seq.controlledEvaluate(input as Parameters<typeof seq.controlledEvaluate>[0]);
+      let nll = 0;
+      let tokens = 0;
+      labels.forEach((label, i) => {
+        if (label < 0) return;
+        const p = res[i]?.next?.probabilities?.get(label as Token) ?? 0;
+        nll -= Math.log(p); // a probability llama.cpp rounds to 0 counts as infinite loss, as it should
+        tokens++;
+      });
+      return { nll, tokens };
+    });
+  }
+
   /** One answer to a prompt (token ids), streamed as text deltas with the same stop rules as the engine's loop. */
   answer(
     promptIds: readonly number[],

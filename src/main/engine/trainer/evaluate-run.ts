@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { defaultThreads } from '../executors/onnx/ort.ts';
 import { join } from 'node:path';
 import type { EvalJobParams, EvalJobResult, LoraSection } from '../../../common/api/runs.ts';
+import { evaluateShipped } from './evaluate-shipped.ts';
 import { EVAL_SIDES, say, type EvalSide } from '../../../common/api/phrases.ts';
 import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
 import { isFusionFolder } from '../../formats/fusion/index.ts';
@@ -26,6 +27,8 @@ export interface EvaluateRunOptions {
   /** Tests inject a session and the adapter's tensors; by default the model and adapter folders are read. */
   openSession?: (lora: LoraSection) => Promise<TrainingSession>;
   readAdapterTensors?: (dir: string) => Promise<{ lora: LoraSection; tensors: TensorMap }>;
+  /** Where converted GGUF files are cached (needed for `params.ship`). */
+  ggufCacheDir?: string;
 }
 
 async function readAdapterFolder(dir: string): Promise<{ lora: LoraSection; tensors: TensorMap }> {
@@ -146,9 +149,11 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalJobR
   } finally {
     await session.dispose();
   }
+  const shipped = params.ship ? await evaluateShipped({ ...options, plan, ship: params.ship, isFullModelFolder }) : null;
   const reference = (base ?? tuned)!;
   return {
     summary: {
+      ...(shipped ? { shipLoss: finite(shipped.loss), shipPerplexity: finite(shipped.perplexity) } : {}),
       examples: rows.length,
       tokens: reference.tokens,
       baseLoss: base ? finite(base.loss) : null,

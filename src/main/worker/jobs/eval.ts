@@ -9,6 +9,7 @@ export const evalJob = defineJobKind({
   params: EvalJobParams,
   async run(params, ctx) {
     const { evaluateRun } = await import('../../engine/trainer/evaluate-run.ts'); // on demand, as in train.ts
-    return evaluateRun({ params, signal: ctx.signal, reporter: reporterFor(ctx) });
+    const { ggufCacheDir } = await import('../../engine/generate/llama-cpp.ts');
+    return evaluateRun({ params, signal: ctx.signal, reporter: reporterFor(ctx), ggufCacheDir: ggufCacheDir(ctx.dataDir) });
   },
 });

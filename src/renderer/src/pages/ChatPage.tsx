@@ -4,7 +4,7 @@
 // #/chat/new/<adapter or run id>/<prompt> (see ChatLinks.ts).
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
-import type { AnsweredWith, ChatMessage, ChatPane, SamplingSettings } from '../../../common/api/chat.ts';
+import { ShipQuant, type AnsweredWith, type ChatMessage, type ChatPane, type SamplingSettings } from '../../../common/api/chat.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
@@ -76,6 +76,8 @@ function ChatWorkspace({ project }: { project: Project }) {
   const [adapterId, setAdapterId] = useState<string>('');
   const [model, setModel] = useState<string>('');
   const [scale, setScale] = useState(1);
+  // "What you will ship": a pane answered by the exported GGUF at this quantization (adapter merged), via llama.cpp
+  const [ship, setShip] = useState<ShipQuant | ''>('');
   const [sampling, setSampling] = useState<Sampling>(DEFAULT_SAMPLING);
   const [draft, setDraft] = useState('');
   const [sessionId, setSessionId] = useState<string | null>(null);
@@ -122,6 +124,7 @@ function ChatWorkspace({ project }: { project: Project }) {
             : undefined;
           setAdapterId(known ? known.id : '');
           setScale(tuned?.weight ?? 1);
+          setShip(session.panes.find((p) => p.ship)?.ship ?? '');
           setLoadingSession(false);
         },
         (err: unknown) => {
@@ -184,6 +187,16 @@ function ChatWorkspace({ project }: { project: Project }) {
             id: 'tuned',
             label: t('chat.paneTuned'),
             adapters: [{ path: adapter.path, weight: scale, name: adapter.name }],
+          },
+        ]
+      : []),
+    ...(ship
+      ? [
+          {
+            id: 'shipped',
+            label: t('chat.shipPane', { quant: ship.toUpperCase() }),
+            adapters: adapter ? [{ path: adapter.path, weight: scale, name: adapter.name }] : [],
+            ship,
           },
         ]
       : []),
@@ -307,15 +320,17 @@ function ChatWorkspace({ project }: { project: Project }) {
           </Banner>
         ) : null}
         {loadingSession ? <Spinner label={t('chat.opening')} /> : null}
-        <div className={panes.length > 1 ? 'chat-panes chat-panes-2' : 'chat-panes'}>
+        <div className={panes.length > 1 ? `chat-panes chat-panes-${panes.length}` : 'chat-panes'}>
           {panes.map((pane) => (
             <ChatPaneView
               key={pane.id}
               pane={pane}
               subtitle={
-                pane.adapters[0]
-                  ? `${pane.adapters[0].name} × ${scale.toFixed(2)}`
-                  : basename(model || t('chat.noModelChosen'))
+                pane.ship
+                  ? `${pane.adapters[0] ? `${pane.adapters[0].name} × ${scale.toFixed(2)} · ` : ''}GGUF ${pane.ship.toUpperCase()} · llama.cpp`
+                  : pane.adapters[0]
+                    ? `${pane.adapters[0].name} × ${scale.toFixed(2)}`
+                    : basename(model || t('chat.noModelChosen'))
               }
               messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
               streaming={streaming[pane.id]}
@@ -410,6 +425,20 @@ function ChatWorkspace({ project }: { project: Project }) {
               onChange={setScale}
               format={(v) => v.toFixed(2)}
             />
+            <div className="field">
+              <label className="field-label" htmlFor="chat-ship">
+                {t('chat.addShipPane')}
+              </label>
+              <select id="chat-ship" value={ship} onChange={(event) => setShip(event.target.value as ShipQuant | '')}>
+                <option value="">{t('evalStart.shipNone')}</option>
+                {ShipQuant.options.map((quant) => (
+                  <option key={quant} value={quant}>
+                    {t('chat.shipPane', { quant: quant.toUpperCase() })}
+                  </option>
+                ))}
+              </select>
+              <span className="field-hint">{t('evalStart.shipHint')}</span>
+            </div>
           </div>
         </Card>
         <Card>

@@ -2,7 +2,7 @@
 // rows. Live like the Runs page: an evaluation started anywhere appears and completes without a reload.
 import type { Project } from '../../../common/api/projects.ts';
 import { lazy, Suspense, useState } from 'react';
-import type { Evaluation, EvaluationExampleRow } from '../../../common/api/runs.ts';
+import { SHIP_COST_WARNING_SHARE, shipCost, type Evaluation, type EvaluationExampleRow } from '../../../common/api/runs.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import {
   Button,
@@ -98,6 +98,16 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
       className: 'numeric cell-nowrap',
       render: (evaluation) => formatMetric(evaluation.adapterPerplexity),
     },
+    ...(listed.some((evaluation) => evaluation.ship !== null)
+      ? [
+          {
+            key: 'ship',
+            header: t('evaluate.shipPerplexity'),
+            className: 'numeric cell-nowrap',
+            render: (evaluation: Evaluation) => <ShippedCell evaluation={evaluation} />,
+          },
+        ]
+      : []),
     {
       key: 'change',
       header: t('evaluate.change'),
@@ -176,6 +186,24 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
         }
       </QueryView>
     </>
+  );
+}
+
+/** The exported GGUF's perplexity, and a warning when quantizing gives back too much of the fine-tune's gain. */
+function ShippedCell({ evaluation }: { evaluation: Evaluation }) {
+  if (evaluation.ship === null) return <>—</>;
+  const quant = evaluation.ship.toUpperCase();
+  const cost = shipCost(evaluation);
+  return (
+    <span className="ship-cell">
+      {t('evaluate.shipValue', { value: formatMetric(evaluation.shipPerplexity), quant })}
+      {cost !== null && cost > SHIP_COST_WARNING_SHARE ? (
+        <span className="change-worse ship-warning" role="note" title={t('evaluate.shipWarningHint', { limit: SHIP_COST_WARNING_SHARE * 100 })}>
+          {' ⚠ '}
+          {t('evaluate.shipWarning', { quant, share: Math.round(cost * 100) })}
+        </span>
+      ) : null}
+    </span>
   );
 }
 

@@ -3,6 +3,7 @@
 // Cancel show here; the row it makes holds both perplexities.
 import { useState, type FormEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
+import { ShipQuant } from '../../../common/api/chat.ts';
 import type { Dataset } from '../../../common/api/datasets.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import type { DatasetConfig, EvaluationRequest, Run } from '../../../common/api/runs.ts';
@@ -63,6 +64,7 @@ export function EvaluationStart({
   const [data, setData] = useState<string>(HELD_OUT);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [ship, setShip] = useState<ShipQuant | ''>('');
   const { job, running, track, cancel } = useJob(() => onEnded());
 
   const run = finishedRuns.find((r) => r.id === runId) ?? finishedRuns[0] ?? null;
@@ -81,6 +83,7 @@ export function EvaluationStart({
           : {}),
         batch_size: 4,
         compareBase: true,
+        ...(ship ? { ship } : {}),
       };
     }
     if (!adapter)
@@ -94,6 +97,7 @@ export function EvaluationStart({
       dataset: wholeDataset(chosenDataset),
       batch_size: 4,
       compareBase: true,
+      ...(ship ? { ship } : {}),
     };
   }
 
@@ -114,7 +118,7 @@ export function EvaluationStart({
     }
   }
 
-  const runLabel = (r: Run) => `${r.name} · ${basename(r.config.model)} · ${r.summary?.steps ?? 0} steps`;
+  const runLabel = (r: Run) => t('evalStart.runOption', { name: r.name, model: basename(r.config.model), steps: r.summary?.steps ?? 0 });
   const heldOutLabel = run
     ? run.config.dataset.eval_split.kind === 'file'
       ? t('evalStart.evalFile', { file: basename(run.config.dataset.eval_split.path) })
@@ -213,6 +217,20 @@ export function EvaluationStart({
             ))}
           </select>
           <span className="field-hint">{t('evalStart.hint')}</span>
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor="eval-ship">
+            {t('evalStart.ship')}
+          </label>
+          <select id="eval-ship" value={ship} onChange={(event) => setShip(event.target.value as ShipQuant | '')}>
+            <option value="">{t('evalStart.shipNone')}</option>
+            {ShipQuant.options.map((quant) => (
+              <option key={quant} value={quant}>
+                {t('evalStart.shipOption', { quant: quant.toUpperCase() })}
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">{t('evalStart.shipHint')}</span>
         </div>
         <div className="row-actions">
           <Button type="submit" variant="primary" icon="gauge" busy={starting} disabled={running}>

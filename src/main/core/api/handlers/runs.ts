@@ -141,6 +141,9 @@ function toEvaluation(record: EvaluationRecord, ctx: CoreContext): EvaluationT {
     basePerplexity: num('basePerplexity'),
     adapterLoss: num('adapterLoss'),
     adapterPerplexity: num('adapterPerplexity'),
+    ship: config.ship ?? null,
+    shipLoss: num('shipLoss'),
+    shipPerplexity: num('shipPerplexity'),
     error: typeof summary.error === 'string' ? summary.error : (job?.error ?? null),
     createdAt: record.createdAt,
     endedAt: record.endedAt ?? job?.endedAt ?? null,
@@ -304,6 +307,7 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
         compareBase: request.compareBase,
         method: run.config.method,
         doubleQuant: run.config.bnb_4bit_use_double_quant,
+        ...(request.ship ? { ship: request.ship } : {}),
       };
     } else {
       if (!request.model || !request.dataset) throw new StudioError('invalid_input', 'an evaluation needs either a runId, or a model and a dataset');
@@ -317,6 +321,7 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
         batchSize: request.batch_size,
         seed: defaults.seed,
         compareBase: request.compareBase || request.adapterPath === undefined,
+        ...(request.ship ? { ship: request.ship } : {}),
       };
     }
     // A model folder or dataset that is not there is bad input, not a failed evaluation to clean up afterwards.
