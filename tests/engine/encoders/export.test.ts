@@ -123,6 +123,31 @@ describe('merged Hugging Face export of a task adapter', () => {
     }
   });
 
+  it('an adapter PEFT wrote (no task_head.json): task_type SEQ_CLS and the saved classifier give the class and LABEL_i labels', async () => {
+    const { s, base, adapter } = await trained(root, 'roberta', 'classification');
+    try {
+      await rm(join(adapter, 'task_head.json'));
+      const out = join(root, 'roberta-peft-merged');
+      await exportHfModel({ baseDir: base, adapters: [{ adapter }], outDir: out, dtype: 'f32' });
+      const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+      expect(config).toMatchObject({
+        architectures: ['RobertaForSequenceClassification'],
+        id2label: { 0: 'LABEL_0', 1: 'LABEL_1' },
+      });
+      const again = await openEncoderSession({ model: base, method: 'lora', adapter, seed: 0 });
+      try {
+        expect(again.labels).toEqual(['LABEL_0', 'LABEL_1']);
+        const [a, b] = [await s.forward(batchFor('roberta')), await again.forward(batchFor('roberta'))];
+        if (a.task !== 'sequence_classification' || b.task !== 'sequence_classification') throw new Error('task');
+        for (let i = 0; i < a.logits.length; i++) expect(b.logits[i]).toBeCloseTo(a.logits[i], 5);
+      } finally {
+        await again.dispose();
+      }
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('a base without the head and no adapter bringing it is refused by name', async () => {
     const { s, base, adapter } = await trained(root, 'bert', 'qa');
     await s.dispose();

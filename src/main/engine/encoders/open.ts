@@ -21,13 +21,13 @@ import {
   writeAdapter,
   type TaskHead,
 } from '../../formats/peft/index.ts';
+import { adapterTaskRequest } from '../../formats/peft/task-request.ts';
 import { countParams, type Program } from '../../model/ir.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
 import {
   encoderForTask,
   isEncoderSpec,
   labelNames,
-  requestForTaskHead,
   taskModelConfig,
   type EncoderTaskRequest,
 } from '../../model/families/bert/task.ts';
@@ -112,7 +112,7 @@ export async function openEncoderSession(o: OpenEncoderOptions): Promise<Encoder
   const adapter = o.adapter ? await readAdapter(o.adapter) : null;
   if (adapter && o.method === 'full')
     throw new Error(`${o.adapter}: an adapter is opened with method lora or qlora, not full`);
-  const request = o.task ?? requestForTaskHead(adapter?.taskHead, adapter?.config.task_type ?? null);
+  const request = o.task ?? (adapter ? adapterTaskRequest(adapter) : undefined);
   const retarget = (s: ModelSpec): ModelSpec => (request ? (encoderForTask(s, request) as ModelSpec) : s);
   const { spec: fromConfig, config: hfConfig } = await readModelSpec(o.model);
   const spec = retarget(fromConfig);
