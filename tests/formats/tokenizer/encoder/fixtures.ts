@@ -145,7 +145,11 @@ export function writeBertTokenizer(dir: string, { cased = false }: { cased?: boo
 export const ROBERTA_TEXT = `Hello world! The analyst tunes a model in the studio. Where does she work? She works in Seoul.
 The café is naïve about models, and the studio learns quickly. Hello again, world.`;
 
-export function writeRobertaTokenizer(dir: string): string {
+/** `addPrefixSpace`: as RoBERTa tokenizers saved with add_prefix_space=True (a space before each text's first word). */
+export function writeRobertaTokenizer(
+  dir: string,
+  { addPrefixSpace = false }: { addPrefixSpace?: boolean } = {},
+): string {
   const merges = trainByteLevelBpe(ROBERTA_TEXT, 120, { whenExhausted: 'stop' });
   const symbols = bytesToUnicode();
   const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
@@ -164,13 +168,13 @@ export function writeRobertaTokenizer(dir: string): string {
       added(vocab['<mask>'], '<mask>', { lstrip: true }),
     ],
     normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: true, use_regex: true },
     post_processor: {
       type: 'RobertaProcessing',
       sep: ['</s>', 2],
       cls: ['<s>', 0],
       trim_offsets: true,
-      add_prefix_space: false,
+      add_prefix_space: addPrefixSpace,
     },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {

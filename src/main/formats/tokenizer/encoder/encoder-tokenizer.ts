@@ -38,6 +38,13 @@ export interface TextTokens {
   tokens: string[];
   /** [start, end) in UTF-16 units of the text. */
   offsets: Array<[number, number]>;
+  /** The text tokenized. */
+  text: string;
+  /**
+   * Byte-level tokenizers: the offsets before leading/trailing spaces were trimmed. The Rust library trims each window
+   * of a truncated text on its own (its first token counts as first), so windows are trimmed again from these.
+   */
+  untrimmed?: Array<[number, number]>;
 }
 
 export type Truncation = 'longest_first' | 'only_first' | 'only_second' | 'none';
@@ -194,7 +201,7 @@ export class EncoderTokenizer {
 
   /** The tokens of one text, no special tokens; offsets into `text`. */
   tokenize(text: string): TextTokens {
-    const out: TextTokens = { ids: [], tokens: [], offsets: [] };
+    const out: TextTokens = { ids: [], tokens: [], offsets: [], text };
     const sections = this.splitAdded(
       alignedSlice(text),
       this.added.filter((t) => !t.normalized),
@@ -222,8 +229,10 @@ export class EncoderTokenizer {
         for (const word of this.preTokenize(sub.text, { sectionIndex })) this.tokenizeWord(word, out);
       }
     });
-    if (this.template.trimOffsets)
-      trimByteLevelOffsets(out.tokens, out.offsets, this.template.trimOffsets.addPrefixSpace);
+    if (this.template.trimOffsets) {
+      out.untrimmed = out.offsets.map(([s, e]): [number, number] => [s, e]);
+      trimByteLevelOffsets(text, out.tokens, out.offsets, this.template.trimOffsets.addPrefixSpace);
+    }
     return out;
   }
 
@@ -325,16 +334,25 @@ export class EncoderTokenizer {
       }
       const seq = item.sequence === 0 ? a : b;
       if (!seq) continue;
+      const offsets = this.windowOffsets(seq);
       for (let i = 0; i < seq.ids.length; i++) {
         out.inputIds.push(seq.ids[i]);
         out.tokenTypeIds.push(this.usesTokenTypes ? item.typeId : 0);
         out.tokens.push(seq.tokens[i]);
-        out.offsets.push([seq.offsets[i][0], seq.offsets[i][1]]);
+        out.offsets.push(offsets[i]);
         out.sequenceIds.push(item.sequence);
       }
     }
     out.attentionMask = out.inputIds.map(() => 1);
     return out;
+  }
+
+  /** Offsets of one sequence's tokens as they go into an input (byte-level ones trimmed as this window's own). */
+  private windowOffsets(seq: TextTokens): Array<[number, number]> {
+    if (!this.template.trimOffsets || !seq.untrimmed) return seq.offsets.map(([s, e]): [number, number] => [s, e]);
+    const offsets = seq.untrimmed.map(([s, e]): [number, number] => [s, e]);
+    trimByteLevelOffsets(seq.text, seq.tokens, offsets, this.template.trimOffsets.addPrefixSpace);
+    return offsets;
   }
 
   private push(out: TextTokens, id: number, token: string, span: [number, number]): void {
@@ -448,7 +466,13 @@ export function windowRanges(
 }
 
 function sliceTokens(t: TextTokens, from: number, to: number): TextTokens {
-  return { ids: t.ids.slice(from, to), tokens: t.tokens.slice(from, to), offsets: t.offsets.slice(from, to) };
+  return {
+    ids: t.ids.slice(from, to),
+    tokens: t.tokens.slice(from, to),
+    offsets: t.offsets.slice(from, to),
+    text: t.text,
+    ...(t.untrimmed ? { untrimmed: t.untrimmed.slice(from, to) } : {}),
+  };
 }
 
 /**

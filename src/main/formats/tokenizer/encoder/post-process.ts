@@ -120,11 +120,30 @@ export function specialCount(items: TemplateItem[]): number {
 
 const SPACE_SYMBOL = '\u0120'; // 'Ġ': the byte-level character of a space
 
+/** `pos` moved by `n` code points of `text` (forward for n > 0, back for n < 0), or null past either end. */
+function moveCodePoints(text: string, pos: number, n: number): number | null {
+  let p = pos;
+  for (let k = 0; k < Math.abs(n); k++) {
+    if (n > 0) {
+      if (p >= text.length) return null;
+      p += (text.codePointAt(p) ?? 0) > 0xffff ? 2 : 1;
+    } else {
+      if (p <= 0) return null;
+      const low = text.charCodeAt(p - 1);
+      p -= low >= 0xdc00 && low <= 0xdfff && p >= 2 ? 2 : 1;
+    }
+  }
+  return p;
+}
+
 /**
  * Rust tokenizers' byte_level::process_offsets: leading and trailing spaces of a token are not part of its offsets
- * (except the one space add_prefix_space put in front of the first token).
+ * (except the one space add_prefix_space put in front of the first token). The Rust library moves the offsets by
+ * characters; here they are UTF-16 units of `text`, so they move by code points (a space that add_prefix_space put
+ * before an emoji is aligned to the emoji, two units wide).
  */
 export function trimByteLevelOffsets(
+  text: string,
   tokens: string[],
   offsets: Array<[number, number]>,
   addPrefixSpace: boolean,
@@ -139,8 +158,12 @@ export function trimByteLevelOffsets(
     const o = offsets[i];
     if (leading > 0) {
       const isFirst = i === 0 || o[0] === 0;
-      if (!(isFirst && addPrefixSpace && leading === 1)) o[0] = Math.min(o[0] + leading, o[1]);
+      if (!(isFirst && addPrefixSpace && leading === 1))
+        o[0] = Math.min(moveCodePoints(text, o[0], leading) ?? text.length, o[1]);
     }
-    if (trailing > 0 && o[1] >= trailing) o[1] = Math.max(o[1] - trailing, o[0]);
+    if (trailing > 0) {
+      const end = moveCodePoints(text, o[1], -trailing);
+      if (end !== null) o[1] = Math.max(end, o[0]);
+    }
   });
 }
