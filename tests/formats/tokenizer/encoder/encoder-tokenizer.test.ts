@@ -87,7 +87,7 @@ const TRICKY = [
 ];
 const QUESTION = 'Where does she work?';
 
-let dirs: { bert: string; bertCased: string; roberta: string; robertaPrefix: string; xlmr: string };
+let dirs: { bert: string; bertCased: string; roberta: string; robertaPrefix: string; xlmr: string; xlmrFirst: string };
 beforeAll(() => {
   const root = mkdtempSync(join(tmpdir(), 'encoder-tokenizer-'));
   dirs = {
@@ -96,6 +96,7 @@ beforeAll(() => {
     roberta: writeRobertaTokenizer(join(root, 'roberta')),
     robertaPrefix: writeRobertaTokenizer(join(root, 'roberta-prefix'), { addPrefixSpace: true }),
     xlmr: writeXlmrTokenizer(join(root, 'xlmr')),
+    xlmrFirst: writeXlmrTokenizer(join(root, 'xlmr-first'), { prependScheme: 'first' }),
   };
 });
 
@@ -299,7 +300,7 @@ describe('hand-worked: XLM-R style Unigram', () => {
 });
 
 describe('against the Rust tokenizers library and @huggingface/tokenizers', () => {
-  for (const name of ['bert', 'bertCased', 'roberta', 'robertaPrefix', 'xlmr'] as const) {
+  for (const name of ['bert', 'bertCased', 'roberta', 'robertaPrefix', 'xlmr', 'xlmrFirst'] as const) {
     it(`${name}: ids, type ids, offsets and sequence ids of single texts and pairs`, async () => {
       const tok = EncoderTokenizer.load(dirs[name]);
       const rust = Rust.fromFile(join(dirs[name], 'tokenizer.json'));
@@ -399,7 +400,7 @@ describe('against the Rust tokenizers library and @huggingface/tokenizers', () =
     return text;
   }
 
-  for (const name of ['bert', 'bertCased', 'roberta', 'robertaPrefix', 'xlmr'] as const) {
+  for (const name of ['bert', 'bertCased', 'roberta', 'robertaPrefix', 'xlmr', 'xlmrFirst'] as const) {
     it(`${name}: 150 seeded random texts and pairs give the Rust library's ids, offsets and type ids`, async () => {
       const tok = EncoderTokenizer.load(dirs[name]);
       const rust = Rust.fromFile(join(dirs[name], 'tokenizer.json'));

@@ -250,7 +250,11 @@ export const UNIGRAM_PIECES: Array<[string, number]> = [
   ['4', -7],
 ];
 
-export function writeXlmrTokenizer(dir: string): string {
+/** `prependScheme` 'first': "▁" only before the text's start, not after an added token inside it. */
+export function writeXlmrTokenizer(
+  dir: string,
+  { prependScheme = 'always' }: { prependScheme?: 'always' | 'first' } = {},
+): string {
   const specials = ['<s>', '<pad>', '</s>', '<unk>'];
   const vocab: Array<[string, number]> = [
     ...specials.map((t): [string, number] => [t, 0]),
@@ -267,7 +271,7 @@ export function writeXlmrTokenizer(dir: string): string {
       type: 'Sequence',
       normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }],
     },
-    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: prependScheme, split: true },
     post_processor: {
       type: 'TemplateProcessing',
       single: [
@@ -288,7 +292,7 @@ export function writeXlmrTokenizer(dir: string): string {
         '</s>': { id: '</s>', ids: [id('</s>')], tokens: ['</s>'] },
       },
     },
-    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: prependScheme, split: true },
     model: { type: 'Unigram', unk_id: id('<unk>'), vocab, byte_fallback: false },
   };
   const config = {
