@@ -185,6 +185,40 @@ describe('SQuAD datasets', () => {
     expect(lines[d.problems[0].line! - 1]).toContain('"id": "b"');
   });
 
+  it('nested SQuAD v2.0: is_impossible questions (answers [], plausible_answers ignored) are read with version_2_with_negative', async () => {
+    const context = 'The bee says buzz.';
+    const qas = [
+      {
+        id: 'v1',
+        question: 'What does the bee say?',
+        answers: [{ text: 'buzz', answer_start: 13 }],
+        is_impossible: false,
+      },
+      {
+        id: 'v2',
+        question: 'What does the cow say?',
+        answers: [],
+        plausible_answers: [{ text: 'buzz', answer_start: 13 }],
+        is_impossible: true,
+      },
+    ];
+    const path = squadFile('v2.json', qas, context);
+    const v2 = await readQaDataset(path, { ...QA, version_2_with_negative: true });
+    expect(v2.examples.map((e) => [e.id, e.answers.text])).toEqual([
+      ['v1', ['buzz']],
+      ['v2', []],
+    ]);
+    expect(v2.unanswerable).toBe(1);
+    const v1 = await readQaDataset(path, QA);
+    expect(v1.problems).toEqual([
+      expect.objectContaining({
+        field: 'data[0].paragraphs[0].qas[1].answers',
+        message: 'the question is marked is_impossible (SQuAD v2)',
+        expected: expect.stringContaining('set question_answering.version_2_with_negative'),
+      }),
+    ]);
+  });
+
   it('flat Hub layout (JSONL): answers {text[], answer_start[]}; v2 questions without answers need version_2_with_negative', async () => {
     const rows = [
       {
