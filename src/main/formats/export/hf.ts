@@ -15,14 +15,7 @@ import { adapterTaskRequest } from '../peft/task-request.ts';
 import { readAdapter, type LoraAdapter } from '../peft/adapter.ts';
 import { mergedTensorReader } from '../merge/merge.ts';
 import { pathExists } from '../files.ts';
-import {
-  explainWriteError,
-  guardOutput,
-  markOutputFolder,
-  physicalPath,
-  type GuardedInput,
-  type OutputKind,
-} from '../output-guard.ts';
+import { explainWriteError, guardOutput, markOutputFolder, physicalPath, type GuardedInput, type OutputKind } from '../output-guard.ts';
 
 export type ExportDtype = 'bf16' | 'f16' | 'f32';
 
@@ -69,6 +62,7 @@ export interface HfExportResult {
   chatTemplate: 'adapter' | 'base' | 'override' | 'none';
 }
 
+
 /**
  * Replace `dest` with the finished `tmp` folder (keeping the old one until the new one is in place). The folder is
  * marked as this kind of output first; an existing `dest` is checked again here (it may have changed since the
@@ -104,17 +98,14 @@ export async function openMergeBase(baseDir: string, adapters: readonly AdapterS
 
 export async function exportHfModel(options: HfExportOptions): Promise<HfExportResult> {
   const dtype = options.dtype ?? 'bf16';
-  if (!(dtype in DTYPES))
-    throw new ExportError(`dtype "${dtype}" is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
+  if (!(dtype in DTYPES)) throw new ExportError(`dtype "${dtype}" is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
   const outDir = await physicalPath(options.outDir);
   await guardOutput({
     out: outDir,
     kind: 'hf-model',
     inputs: [
       { path: options.baseDir, role: 'base model' },
-      ...(options.adapters ?? []).map((a) =>
-        typeof a.adapter === 'string' ? { path: a.adapter, role: 'adapter' } : null,
-      ),
+      ...(options.adapters ?? []).map((a) => (typeof a.adapter === 'string' ? { path: a.adapter, role: 'adapter' } : null)),
       ...(options.protect ?? []),
     ],
     overwrite: options.overwrite,
@@ -124,17 +115,12 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
   try {
     const adapters: { adapter: LoraAdapter; weight?: number }[] = [];
     for (const a of options.adapters ?? []) {
-      adapters.push({
-        adapter: typeof a.adapter === 'string' ? await readAdapter(a.adapter, model.spec) : a.adapter,
-        weight: a.weight,
-      });
+      adapters.push({ adapter: typeof a.adapter === 'string' ? await readAdapter(a.adapter, model.spec) : a.adapter, weight: a.weight });
     }
     const read = mergedTensorReader(model, adapters);
     const notBrought = model.created.filter((n) => !adapters.some((a) => a.adapter.extra.has(`base_model.model.${n}`)));
     if (notBrought.length)
-      throw new ExportError(
-        `${options.baseDir} has no ${notBrought.join(', ')} and no adapter brings ${notBrought.length > 1 ? 'them' : 'it'}: export the adapter trained with this head`,
-      );
+      throw new ExportError(`${options.baseDir} has no ${notBrought.join(', ')} and no adapter brings ${notBrought.length > 1 ? 'them' : 'it'}: export the adapter trained with this head`);
     await mkdir(tmp, { recursive: true });
     const st = DTYPES[dtype].st;
     let done = 0;
@@ -152,10 +138,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
     const files = [...written.files, ...(written.indexFile ? [written.indexFile] : [])];
 
     // an encoder's task model: its class, and the labels for classification
-    const config: Record<string, unknown> = {
-      ...(isEncoderSpec(model.spec) ? taskModelConfig(model.config, model.spec) : model.config),
-      torch_dtype: DTYPES[dtype].torch,
-    };
+    const config: Record<string, unknown> = { ...(isEncoderSpec(model.spec) ? taskModelConfig(model.config, model.spec) : model.config), torch_dtype: DTYPES[dtype].torch };
     if ('dtype' in model.config) config.dtype = DTYPES[dtype].torch; // transformers v5 spelling
     await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     files.push('config.json');
@@ -184,10 +167,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
     } else if (trained?.chatTemplate) {
       chatTemplate = trained.chatTemplate;
       source = 'adapter';
-    } else if (
-      model.tokenizerFiles.includes('chat_template.jinja') ||
-      model.tokenizerFiles.includes('tokenizer_config.json')
-    ) {
+    } else if (model.tokenizerFiles.includes('chat_template.jinja') || model.tokenizerFiles.includes('tokenizer_config.json')) {
       source = 'base';
     }
     if (chatTemplate !== null) {
@@ -202,15 +182,7 @@ export async function exportHfModel(options: HfExportOptions): Promise<HfExportR
     if (trained) {
       await writeFile(
         join(tmp, 'training_template.json'),
-        JSON.stringify(
-          {
-            format: 'lora-studio.training-template/1',
-            template: trained.template,
-            chat_template: trained.chatTemplate,
-          },
-          null,
-          2,
-        ) + '\n',
+        JSON.stringify({ format: 'lora-studio.training-template/1', template: trained.template, chat_template: trained.chatTemplate }, null, 2) + '\n',
       );
       files.push('training_template.json');
     }
