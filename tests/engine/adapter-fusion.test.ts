@@ -33,17 +33,17 @@ describe('adapter_mix: backward vs finite differences (float64)', () => {
 });
 
 describe('adapter_fusion: backward vs finite differences (float64)', () => {
-  it('query, key, value, x, base and every delta', () => {
-    const d = { N: 4, IC: 3, W: 5, D: 2 };
+  it('query, key, value factors, x, base and every delta', () => {
+    const d = { N: 4, IC: 3, W: 5, D: 2, R: 2 };
     const M = 3;
     const x = randn(d.N * d.IC, 1), base = randn(d.N * d.W, 2), deltas = Array.from({ length: M }, (_v, j) => randn(d.N * d.W, 3 + j));
-    const Q = randn(d.IC * d.D, 7), Kw = randn(d.W * d.D, 8), V = randn(d.W * d.W, 9), dout = randn(d.N * d.W, 10);
+    const Q = randn(d.IC * d.D, 7), Kw = randn(d.W * d.D, 8), V = { down: randn(d.W * d.R, 9), up: randn(d.W * d.R, 11) }, dout = randn(d.N * d.W, 10);
     const loss = () => { const o = new Float64Array(d.N * d.W); adapterFusionForward(o, x, base, deltas, Q, Kw, V, d); return dot(o, dout); };
     const saved = adapterFusionForward(new Float64Array(d.N * d.W), x, base, deltas, Q, Kw, V, d);
     for (let n = 0; n < d.N; n++) expect(saved.alpha.subarray(n * M, (n + 1) * M).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     const gr = {
       dx: new Float64Array(x.length), dbase: new Float64Array(base.length), ddeltas: deltas.map((v) => new Float64Array(v.length)),
-      dQ: new Float64Array(Q.length), dK: new Float64Array(Kw.length), dV: new Float64Array(V.length),
+      dQ: new Float64Array(Q.length), dK: new Float64Array(Kw.length), dVd: new Float64Array(V.down.length), dVu: new Float64Array(V.up.length),
     };
     adapterFusionBackward(gr, dout, x, deltas, Q, Kw, V, saved, d);
     expect(relErr(gr.dx, numericGrad(loss, x))).toBeLessThan(TOL);
@@ -51,15 +51,15 @@ describe('adapter_fusion: backward vs finite differences (float64)', () => {
     deltas.forEach((v, j) => expect(relErr(gr.ddeltas[j], numericGrad(loss, v))).toBeLessThan(TOL));
     expect(relErr(gr.dQ, numericGrad(loss, Q))).toBeLessThan(TOL);
     expect(relErr(gr.dK, numericGrad(loss, Kw))).toBeLessThan(TOL);
-    expect(relErr(gr.dV, numericGrad(loss, V))).toBeLessThan(TOL);
+    expect(relErr(gr.dVd, numericGrad(loss, V.down))).toBeLessThan(TOL);
+    expect(relErr(gr.dVu, numericGrad(loss, V.up))).toBeLessThan(TOL);
   });
 
-  it('with V = I and equal scores it is the uniform average of the adapters', () => {
-    const d = { N: 2, IC: 3, W: 4, D: 2 };
+  it('with V = I (Vu = 0) and equal scores it is the uniform average of the adapters', () => {
+    const d = { N: 2, IC: 3, W: 4, D: 2, R: 1 };
     const x = randn(d.N * d.IC, 1), base = randn(d.N * d.W, 2), deltas = [randn(d.N * d.W, 3), randn(d.N * d.W, 4)];
-    const V = new Float64Array(16).map((_v, i) => (i % 5 === 0 ? 1 : 0));
     const out = new Float64Array(d.N * d.W);
-    adapterFusionForward(out, x, base, deltas, new Float64Array(d.IC * d.D), new Float64Array(d.W * d.D), V, d);
+    adapterFusionForward(out, x, base, deltas, new Float64Array(d.IC * d.D), new Float64Array(d.W * d.D), { down: randn(d.W, 5), up: new Float64Array(d.W) }, d);
     expect(relErr(out, base.map((b, i) => b + (deltas[0][i] + deltas[1][i]) / 2))).toBeLessThan(1e-15);
   });
 });
@@ -100,7 +100,7 @@ describe('fused programs on every executor', () => {
     { mode: 'attention' as const, perLayer: false, softmax: true },
   ]) {
     const label = o.mode === 'weights' ? `weights (${o.perLayer ? 'per layer' : 'global'}, ${o.softmax ? 'softmax' : 'unconstrained'})` : 'attention';
-    const fused = fuseProgram(baseProgram(), adapters(), { ...o, attentionDim: 3, seed: 1 });
+    const fused = fuseProgram(baseProgram(), adapters(), { ...o, attentionDim: 3, valueRank: 2, seed: 1 });
     const p = fused.program;
     const { weights, inp, ref, fwd, grads, trainables } = referenceRun(p, 5, batch);
 
@@ -108,7 +108,7 @@ describe('fused programs on every executor', () => {
       expect(fused.modules).toEqual([{ module: 'l0.up', block: 'l0', adapters: [0] }, { module: 'l0.down', block: 'l0', adapters: [0, 1] }]);
       const names = trainables.map((d) => d.name);
       if (o.mode === 'weights') expect(names).toEqual([o.perLayer ? 'fusion.l0.weights' : 'fusion.weights']);
-      else expect(names).toEqual(['l0.up.fusion.query', 'l0.up.fusion.key', 'l0.up.fusion.value', 'l0.down.fusion.query', 'l0.down.fusion.key', 'l0.down.fusion.value']);
+      else expect(names).toEqual(['up', 'down'].flatMap((m) => ['query', 'key', 'value_down', 'value_up'].map((p) => `l0.${m}.fusion.${p}`)));
       expect(p.nodes[p.blocks[0].start].op).toBe('rmsnorm');
       expect(p.nodes[p.blocks[0].end - 1].op).toBe('add');
       expect(p.nodes.at(-1)!.out).toBe('logits');
@@ -135,7 +135,7 @@ describe('fused programs on every executor', () => {
       // softmax spans all of them (a module an adapter lacks counts as a zero delta there)
       const both = adapters();
       both[1].layers.set('l0.up', { r: 1, A: randn(C, 30), B: randn(8, 31), scale: 2 });
-      const f = fuseProgram(base, both, { mode, perLayer: false, softmax: true, attentionDim: 3, seed: 1 });
+      const f = fuseProgram(base, both, { mode, perLayer: false, softmax: true, attentionDim: 3, valueRank: 2, seed: 1 });
       const w = new Map(baseWeights);
       for (const [k, v] of f.weights) w.set(k, Float64Array.from(v));
       // attention starts with small random query/key: scores near 0, so close to (not exactly) uniform; zero the

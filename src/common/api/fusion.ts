@@ -30,6 +30,13 @@ export const FusionSection = z
       .default(null)
       .describe('weights mode: compress the combined adapter to this rank by SVD (the error is reported); null keeps the exact stacked rank.'),
     attention_dim: z.number().int().positive().max(1024).default(32).describe('attention mode: width of the query/key projections.'),
+    value_rank: z
+      .number()
+      .int()
+      .positive()
+      .max(1024)
+      .default(8)
+      .describe('attention mode: rank of the value projection’s learned correction to the identity (it starts as the identity).'),
   })
   .describe('Combine frozen adapters with learned weights instead of training a new adapter.');
 export type FusionSection = z.infer<typeof FusionSection>;

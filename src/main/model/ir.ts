@@ -87,9 +87,10 @@ export type OpNode =
   | { op: 'adapter_mix'; base: string; deltas: string[]; adapters: number[]; weight: string; count: number; softmax: boolean; out: string; width: number }
   /**
    * AdapterFusion attention (engine/ops/adapter-fusion.ts): per token, softmax over the deltas of ⟨x·query,
-   * delta·key⟩; out = base + (Σ α·delta)·value. x (N, inF), query (inF, dim), key (width, dim), value (width, width).
+   * delta·key⟩; out = base + mix·(I + valueDown·valueUpᵀ), mix = Σ α·delta. x (N, inF), query (inF, dim),
+   * key (width, dim), valueDown/valueUp (width, valueRank).
    */
-  | { op: 'adapter_fusion'; x: string; base: string; deltas: string[]; query: string; key: string; value: string; out: string; inF: number; width: number; dim: number };
+  | { op: 'adapter_fusion'; x: string; base: string; deltas: string[]; query: string; key: string; valueDown: string; valueUp: string; out: string; inF: number; width: number; dim: number; valueRank: number };
 
 /**
  * A contiguous run of nodes [start, end) — a decoder layer — that reads only its own outputs, params and tensors
@@ -149,7 +150,7 @@ export function nodeInputs(n: OpNode): string[] {
     case 'slice': return [n.x];
     case 'softcap': return [n.x];
     case 'adapter_mix': return [n.base, ...n.deltas, n.weight];
-    case 'adapter_fusion': return [n.x, n.base, ...n.deltas, n.query, n.key, n.value];
+    case 'adapter_fusion': return [n.x, n.base, ...n.deltas, n.query, n.key, n.valueDown, n.valueUp];
   }
 }
 

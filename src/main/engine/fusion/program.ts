@@ -5,7 +5,10 @@
 //   out    = adapter_mix(base, deltas)             mode 'weights': one trained logit per adapter (global or per layer)
 //          | adapter_fusion(x, base, deltas)       mode 'attention': per-token attention over the adapters
 // and everything else is the base program, frozen. Only the combination's parameters train: the weights mode's
-// logits, or per adapted linear the attention's query (IC, D), key (OC, D) and value (OC, OC, identity at first).
+// logits, or per adapted linear the attention's query (IC, D), key (OC, D) and value I + Vd·Vuᵀ (OC, R each, the
+// identity at first). Attention is over the adapters present at a linear; a weight's softmax spans all adapters
+// (at a linear an adapter does not adapt, its delta is zero).
+
 
 import type { Block, OpNode, ParamDecl, Program } from '../../model/ir.ts';
 import { streamFor } from '../rng.ts';
@@ -24,6 +27,8 @@ export interface FusionOptions {
   softmax: boolean;
   /** attention mode: width of the query/key projections. */
   attentionDim: number;
+  /** attention mode: rank of the value's correction to the identity (default 8). */
+  valueRank?: number;
   seed: number;
 }
 
@@ -38,7 +43,12 @@ export interface FusedProgram {
 /** Name of the trained logits of a weights-mode combination (`block` null = the global ones). */
 export const mixWeightName = (block: string | null): string => (block ? `fusion.${block}.weights` : 'fusion.weights');
 /** Names of an adapted linear's attention parameters. */
-export const fusionParamNames = (module: string) => ({ query: `${module}.fusion.query`, key: `${module}.fusion.key`, value: `${module}.fusion.value` });
+export const fusionParamNames = (module: string) => ({
+  query: `${module}.fusion.query`,
+  key: `${module}.fusion.key`,
+  valueDown: `${module}.fusion.value_down`,
+  valueUp: `${module}.fusion.value_up`,
+});
 /** Names of adapter k's frozen factors at a module. */
 export const frozenFactorNames = (module: string, k: number) => ({ A: `${module}.adapters.${k}.A.weight`, B: `${module}.adapters.${k}.B.weight` });
 
@@ -53,12 +63,6 @@ function smallRandom(size: number, seed: number, name: string): Float32Array {
   const a = new Float32Array(size);
   for (let i = 0; i < size; i++) a[i] = (next() * 2 - 1) * 0.05;
   return a;
-}
-
-function identity(W: number): Float32Array {
-  const v = new Float32Array(W * W);
-  for (let i = 0; i < W; i++) v[i * W + i] = 1;
-  return v;
 }
 
 /** The base program (no LoRA) with the adapters combined by trained parameters; the base is not modified. */
@@ -122,8 +126,11 @@ export function fuseProgram(base: Program, adapters: readonly FrozenAdapter[], o
       const D = o.attentionDim;
       declare({ name: names.query, shape: [n.inF, D], trainable: true, noDecay: true }, smallRandom(n.inF * D, o.seed, names.query));
       declare({ name: names.key, shape: [n.outF, D], trainable: true, noDecay: true }, smallRandom(n.outF * D, o.seed, names.key));
-      declare({ name: names.value, shape: [n.outF, n.outF], trainable: true, noDecay: true }, identity(n.outF));
-      nodes.push({ op: 'adapter_fusion', x: n.x, base: baseOut, deltas, query: names.query, key: names.key, value: names.value, out: n.out, inF: n.inF, width: n.outF, dim: D });
+      const R = o.valueRank ?? 8;
+      // like LoRA: one factor random, the other zero, so V starts exactly at the identity and both get gradients
+      declare({ name: names.valueDown, shape: [n.outF, R], trainable: true, noDecay: true }, smallRandom(n.outF * R, o.seed, names.valueDown));
+      declare({ name: names.valueUp, shape: [n.outF, R], trainable: true, noDecay: true }, new Float32Array(n.outF * R));
+      nodes.push({ op: 'adapter_fusion', x: n.x, base: baseOut, deltas, query: names.query, key: names.key, valueDown: names.valueDown, valueUp: names.valueUp, out: n.out, inF: n.inF, width: n.outF, dim: D, valueRank: R });
     }
   });
   newIndex.push(nodes.length);

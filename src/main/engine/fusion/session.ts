@@ -54,7 +54,7 @@ export function frozen(inputs: FusionInputs): FrozenAdapter[] {
 }
 
 export function fusionOptions(f: FusionSection, seed: number): FusionOptions {
-  return { mode: f.mode, perLayer: f.per_layer, softmax: f.weighting === 'softmax', attentionDim: f.attention_dim, seed };
+  return { mode: f.mode, perLayer: f.per_layer, softmax: f.weighting === 'softmax', attentionDim: f.attention_dim, valueRank: f.value_rank, seed };
 }
 
 /** A CPU session over a fused program (its frozen weights: the base's and the adapters' factors). */
@@ -110,6 +110,7 @@ export async function openFusionSession(config: RunConfig, trainingTemplate: Tra
         mode: 'attention',
         base_model: config.model,
         attention_dim: f.attention_dim,
+        value_rank: f.value_rank,
         adapters: parts,
         training_template: trainingTemplate ? { template: trainingTemplate.template, chat_template: trainingTemplate.chatTemplate } : null,
       }, trainables);
@@ -130,7 +131,7 @@ export async function openFusionSession(config: RunConfig, trainingTemplate: Tra
 export async function openFusionFolder(dir: string, threads?: number) {
   const folder = await readFusionFolder(dir);
   const inputs = await readFusionInputs(folder.config.base_model, folder.config.adapters.map((a) => a.path));
-  const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'attention', perLayer: false, softmax: true, attentionDim: folder.config.attention_dim, seed: 0 });
+  const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'attention', perLayer: false, softmax: true, attentionDim: folder.config.attention_dim, valueRank: folder.config.value_rank, seed: 0 });
   const session = await fusedSession(inputs, fused, 0, threads);
   session.setTrainables(folder.tensors);
   return { folder, inputs, fused, session };

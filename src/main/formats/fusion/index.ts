@@ -29,6 +29,7 @@ export interface FusionFolderConfig {
   mode: 'attention';
   base_model: string;
   attention_dim: number;
+  value_rank: number;
   adapters: FusionPart[];
   training_template: { template: Record<string, unknown>; chat_template: string | null } | null;
 }

@@ -255,14 +255,16 @@ export const REFERENCE_LOWERING: { [K in Op]: ReferenceLowering<K> } = {
   },
   adapter_fusion: {
     forward(n, c) {
-      const dims = { N: c.N, IC: n.inF, W: n.width, D: n.dim };
-      return adapterFusionForward(c.alloc(n.out), c.get(n.x), c.get(n.base), n.deltas.map((d) => c.get(d)), c.w(n.query), c.w(n.key), c.w(n.value), dims);
+      const dims = { N: c.N, IC: n.inF, W: n.width, D: n.dim, R: n.valueRank };
+      const V = { down: c.w(n.valueDown), up: c.w(n.valueUp) };
+      return adapterFusionForward(c.alloc(n.out), c.get(n.x), c.get(n.base), n.deltas.map((d) => c.get(d)), c.w(n.query), c.w(n.key), V, dims);
     },
     backward(n, c, dout) {
-      const dims = { N: c.N, IC: n.inF, W: n.width, D: n.dim };
+      const dims = { N: c.N, IC: n.inF, W: n.width, D: n.dim, R: n.valueRank };
+      const V = { down: c.w(n.valueDown), up: c.w(n.valueUp) };
       const fresh = (name: string, width: number) => (c.wants(name) ? new Float64Array(c.N * width) : null);
-      const gr = { dx: fresh(n.x, n.inF), dbase: fresh(n.base, n.width), ddeltas: n.deltas.map((d) => fresh(d, n.width)), dQ: c.pg(n.query), dK: c.pg(n.key), dV: c.pg(n.value) };
-      adapterFusionBackward(gr, dout, c.get(n.x), n.deltas.map((d) => c.get(d)), c.w(n.query), c.w(n.key), c.w(n.value), c.saved as FusionSaved, dims);
+      const gr = { dx: fresh(n.x, n.inF), dbase: fresh(n.base, n.width), ddeltas: n.deltas.map((d) => fresh(d, n.width)), dQ: c.pg(n.query), dK: c.pg(n.key), dVd: c.pg(n.valueDown), dVu: c.pg(n.valueUp) };
+      adapterFusionBackward(gr, dout, c.get(n.x), n.deltas.map((d) => c.get(d)), c.w(n.query), c.w(n.key), V, c.saved as FusionSaved, dims);
       if (gr.dx) c.addGrad(n.x, gr.dx);
       if (gr.dbase) c.addGrad(n.base, gr.dbase);
       gr.ddeltas.forEach((g, j) => g && c.addGrad(n.deltas[j], g));

@@ -48,8 +48,9 @@ export function adapterFusionForward(c: LowerCtx, n: Fusion, idx: number): void 
   const alpha = g.op('Softmax', [scores], { axis: 1 });
   const aj = n.deltas.map((_d, j) => g.op('Slice', [alpha, g.i64([j]), g.i64([j + 1]), g.i64([1])])); // (N, 1)
   const mix = sum(c, n.deltas.map((d, j) => g.mul(aj[j], c.value(d))));
-  c.setValue(n.out, g.add(c.value(n.base), g.matmul(mix, c.value(n.value))));
-  c.saved.set(idx, { q, mix, alpha, ...Object.fromEntries(keys.map((k, j) => [`k${j}`, k])), ...Object.fromEntries(aj.map((a, j) => [`a${j}`, a])) });
+  const low = g.matmul(mix, c.value(n.valueDown)); // (N, R)
+  c.setValue(n.out, g.add(g.add(c.value(n.base), mix), g.op('Gemm', [low, c.value(n.valueUp)], { transB: 1 })));
+  c.saved.set(idx, { q, mix, low, alpha, ...Object.fromEntries(keys.map((k, j) => [`k${j}`, k])), ...Object.fromEntries(aj.map((a, j) => [`a${j}`, a])) });
 }
 
 /** The chain of ops/adapter-fusion.ts adapterFusionBackward, in graph ops. */
@@ -58,8 +59,10 @@ export function adapterFusionBackward(c: LowerCtx, n: Fusion, idx: number, dout:
   const s = c.saved.get(idx)!;
   const deltas = n.deltas.map((d) => c.value(d));
   if (c.needsGrad(n.base)) c.addGrad(n.base, dout);
-  if (c.needsGrad(n.value)) c.addGrad(n.value, g.op('Gemm', [s.mix, dout], { transA: 1 })); // (W, W)
-  const dmix = g.op('Gemm', [dout, c.value(n.value)], { transB: 1 }); // (N, W)
+  const gu = g.matmul(dout, c.value(n.valueUp)); // (N, R)
+  if (c.needsGrad(n.valueDown)) c.addGrad(n.valueDown, g.op('Gemm', [s.mix, gu], { transA: 1 })); // (W, R)
+  if (c.needsGrad(n.valueUp)) c.addGrad(n.valueUp, g.op('Gemm', [dout, s.low], { transA: 1 })); // (W, R)
+  const dmix = g.add(dout, g.op('Gemm', [gu, c.value(n.valueDown)], { transB: 1 })); // (N, W)
   const da = deltas.map((d) => g.reduceSum(g.mul(dmix, d), [1], 1)); // (N, 1) each
   const mean = sum(c, da.map((v, j) => g.mul(s[`a${j}`], v)));
   const ds = da.map((v, j) => g.mul(s[`a${j}`], g.sub(v, mean))); // (N, 1)
