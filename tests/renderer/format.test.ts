@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setCurrentLocale } from '../../src/renderer/src/i18n/locale.ts';
 import { basename, formatBytes, formatDuration, formatMetric, perplexityChange, secondsBetween } from '../../src/renderer/src/format.ts';
 
 describe('display formatting', () => {
@@ -10,6 +11,16 @@ describe('display formatting', () => {
     expect(formatDuration(4000)).toBe('1 h 6 min');
     expect(formatDuration(-1)).toBe('—');
     expect(formatDuration(Number.NaN)).toBe('—');
+  });
+
+  it('says durations in the UI language’s units', () => {
+    setCurrentLocale('ko');
+    try {
+      expect(formatDuration(75)).toBe('1 분 15 초');
+      expect(formatDuration(4000)).toBe('1 시간 6 분');
+    } finally {
+      setCurrentLocale('en');
+    }
   });
 
   it('measures elapsed time between timestamps, up to now while still running', () => {
