@@ -7,6 +7,8 @@
 // right before and after it (median of three). Where a Python imports torch (Debian's python3-torch), the same step
 // in plain PyTorch (bench/cpu_torch.py) runs in its own process, step for step interleaved with ours, its FLOPs
 // checked equal to ours; it is a measurement reference only.
+// Generation: decode tokens/s with the KV cache (bench/decode.ts), then the same decode against llama.cpp on the
+// same model (bench/decode-vs-llama.ts: `bench:cpu decode_vs_llama=<tokens/s ratio> decode_rss_vs_llama=<RSS ratio>`).
 // Last lines: `bench:cpu gemm_gflops=<x> step_fraction=<f>`, then `bench:cpu step_vs_torch=<x> rss_vs_torch=<y>`
 // (the worst over the shapes: tokens/s ours ÷ torch's, peak RSS ours ÷ torch's; "skipped (reason)" without torch).
 //   npm run bench:cpu            (all)        npm run bench:cpu -- --quick   (4 layers, seq 128: a sanity run)
@@ -319,6 +321,9 @@ async function main(): Promise<void> {
     // generation: decode tokens/s with the KV cache on the SmolLM2-135M shape (bench/decode.ts, its own process)
     const decode = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     console.log(decode.stdout.trim().split('\n').at(-1) || `smollm2-decode: failed (exit ${decode.status})`);
+    // the same decode against llama.cpp on the same model: tokens/s and peak memory (bench/decode-vs-llama.ts)
+    const vsLlama = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode-vs-llama.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    console.log(vsLlama.stdout.trim() || `decode-vs-llama: failed (exit ${vsLlama.status})`);
   }
   console.log(`bench:cpu gemm_gflops=${gemm.toFixed(1)} step_fraction=${smolFraction}`);
   // the worst case over the shapes: the slowest step ratio and the largest memory ratio
