@@ -17,6 +17,7 @@ import { exportMethods } from './exports.ts';
 import { settingsMethods } from './settings.ts';
 import { hubMethods } from './hub.ts';
 import { bundleMethods } from './bundles.ts';
+import { taskMethods } from './tasks.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -34,6 +35,7 @@ export const methods = {
   ...settingsMethods,
   ...hubMethods,
   ...bundleMethods,
+  ...taskMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -8,6 +8,8 @@ import { StudioError } from '../../core/index.ts';
 import { printJson, withCore } from '../context.ts';
 import { parseStrictNumber } from '../numbers.ts';
 import { followJob, resolveProject } from './train.ts';
+import { evalTaskRun } from './predict.ts';
+import type { Run } from '../../../common/api/runs.ts';
 
 interface EvalFlags {
   run?: string;
@@ -77,6 +79,9 @@ export function registerEval(program: Command): void {
       const ship = flags.ship === undefined ? undefined : ShipQuant.safeParse(flags.ship.toLowerCase());
       if (ship && !ship.success) throw new StudioError('invalid_input', `--ship: expected one of ${ShipQuant.options.join(', ')}, got "${flags.ship}"`);
       await withCore(command, async (core) => {
+        // A classification / question-answering run is measured by its task's metrics, not perplexity.
+        const run = flags.run ? ((await core.invoke('runs.get', { id: flags.run })) as Run) : null;
+        if (run && run.config.task !== 'causal-lm') return evalTaskRun(core, run, { adapter: flags.adapter, dataset: flags.dataset, compareBase: flags.base !== false, worst: parseStrictNumber('--top', flags.top ?? '3'), json: flags.json });
         const projectId = flags.run
           ? ((await core.invoke('runs.get', { id: flags.run })) as { projectId: string }).projectId
           : (await resolveProject(core, flags.project)).id;

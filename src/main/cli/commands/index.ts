@@ -18,6 +18,7 @@ import { registerChat } from './chat.ts';
 import { registerRunBundle } from './run-bundle.ts';
 import { registerPush } from './push.ts';
 import { registerFuse } from './fuse.ts';
+import { registerPredict } from './predict.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -37,4 +38,5 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerRunBundle,
   registerPush,
   registerFuse,
+  registerPredict,
 ];

@@ -13,7 +13,9 @@ import { defaultThreads } from '../executors/onnx/ort.ts';
 
 export function headRequest(data: TaskData): TaskHeadRequest {
   if (data.task === 'question-answering') return { task: 'question_answering' };
-  return data.problemType === 'regression' ? { task: 'sequence_classification', regression: true } : { task: 'sequence_classification', labels: data.labels };
+  return data.problemType === 'regression'
+    ? { task: 'sequence_classification', regression: true }
+    : { task: 'sequence_classification', labels: data.labels };
 }
 
 export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneResult> {
@@ -24,25 +26,42 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
   if (data.task === 'classification') {
     reporter.log(
       `dataset: ${data.train.length} training and ${data.eval.length} eval rows; ` +
-        (data.problemType === 'regression' ? 'regression (one float label)' : `${data.labels.length} labels: ${data.labels.join(', ')}`) +
+        (data.problemType === 'regression'
+          ? 'regression (one float label)'
+          : `${data.labels.length} labels: ${data.labels.join(', ')}`) +
         (data.truncated ? `; ${data.truncated} cut to ${config.max_seq_length} tokens` : ''),
     );
   } else {
-    reporter.log(`dataset: ${data.trainQuestions} training questions in ${data.train.length} windows; ${data.evalExamples.length} eval questions in ${data.eval.length} windows (max length ${config.max_seq_length}, doc stride ${questionAnsweringSettings(config).doc_stride})`);
+    reporter.log(
+      `dataset: ${data.trainQuestions} training questions in ${data.train.length} windows; ${data.evalExamples.length} eval questions in ${data.eval.length} windows (max length ${config.max_seq_length}, doc stride ${questionAnsweringSettings(config).doc_stride})`,
+    );
   }
   for (const problem of data.problems.slice(0, 20)) reporter.log(`skipped bad row: ${problem}`, 'warn');
-  if (data.eval.length === 0) reporter.log('no eval split: the task’s metrics and the best checkpoint need one (eval_split ratio or file)', 'warn');
+  if (data.eval.length === 0)
+    reporter.log(
+      'no eval split: the task’s metrics and the best checkpoint need one (eval_split ratio or file)',
+      'warn',
+    );
 
   reporter.progress(null, 'loading the model');
   const opened = await openTaskModelSession({ config, request: headRequest(data), threads: defaultThreads() });
   reporter.log(`model: ${opened.spec.architecture}; executor: ${opened.executor.name} (${opened.executor.reason})`);
   for (const warning of opened.warnings) reporter.log(warning, 'warn');
-  reporter.log(`trainable parameters: ${opened.trainableParameters.toLocaleString('en-US')} of ${opened.totalParameters.toLocaleString('en-US')}`);
+  reporter.log(
+    `trainable parameters: ${opened.trainableParameters.toLocaleString('en-US')} of ${opened.totalParameters.toLocaleString('en-US')}`,
+  );
 
   const target = taskTarget(data);
-  const planOptions = { seed: config.seed, microBatchSize: config.micro_batch_size, maxLength: config.max_seq_length, padId: data.padId };
+  const planOptions = {
+    seed: config.seed,
+    microBatchSize: config.micro_batch_size,
+    maxLength: config.max_seq_length,
+    padId: data.padId,
+  };
   const trainPlan = new TaskBatchPlan(data.train, planOptions, target);
-  const evalPlan = data.eval.length ? new TaskBatchPlan(data.eval, { ...planOptions, shuffle: false }, target) : undefined;
+  const evalPlan = data.eval.length
+    ? new TaskBatchPlan(data.eval, { ...planOptions, shuffle: false }, target)
+    : undefined;
   const planned = planSteps(config, trainPlan.microBatchesInEpoch(0)).totalSteps;
   const metric = TASK_METRIC[config.task];
   const qa = config.task === 'question-answering' ? questionAnsweringSettings(config) : null;
@@ -50,9 +69,18 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
   let resumeFrom: string | undefined;
   if (options.resume) {
     resumeFrom = (await latestCheckpoint(options.outputDir)) ?? undefined;
-    reporter.log(resumeFrom ? `resuming from ${resumeFrom}` : 'no checkpoint to resume from yet: starting from the beginning');
+    reporter.log(
+      resumeFrom ? `resuming from ${resumeFrom}` : 'no checkpoint to resume from yet: starting from the beginning',
+    );
   }
-  const evaluateOptions = qa ? { nBestSize: qa.n_best_size, maxAnswerLength: qa.max_answer_length, version2: qa.version_2_with_negative, nullScoreDiffThreshold: qa.null_score_diff_threshold } : {};
+  const evaluateOptions = qa
+    ? {
+        nBestSize: qa.n_best_size,
+        maxAnswerLength: qa.max_answer_length,
+        version2: qa.version_2_with_negative,
+        nullScoreDiffThreshold: qa.null_score_diff_threshold,
+      }
+    : {};
 
   let result: TrainResult;
   try {
@@ -78,9 +106,20 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
           }
         : undefined,
       onLog: (entry) => {
-        const live: Record<string, number> = entry.loss === undefined ? {} : { peak_rss_bytes: process.resourceUsage().maxRSS * 1024, trainable_parameters: opened.trainableParameters };
+        const live: Record<string, number> =
+          entry.loss === undefined
+            ? {}
+            : {
+                peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+                trainable_parameters: opened.trainableParameters,
+              };
         reporter.metric(entry.step, { ...metricValues(entry), ...live });
-        if (entry.loss !== undefined) reporter.progress(Math.min(1, entry.step / planned), `step ${entry.step}/${planned} · loss ${entry.loss.toFixed(4)}`, entry.eta_seconds ?? null);
+        if (entry.loss !== undefined)
+          reporter.progress(
+            Math.min(1, entry.step / planned),
+            `step ${entry.step}/${planned} · loss ${entry.loss.toFixed(4)}`,
+            entry.eta_seconds ?? null,
+          );
         else {
           const values = metricValues(entry);
           const shown = Object.entries(values)
@@ -96,7 +135,10 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
   } finally {
     await opened.session.dispose();
   }
-  if (result.best) reporter.log(`best ${metric.name}: ${result.best.value.toFixed(4)} at step ${result.best.step} (kept in ${result.best.path})`);
+  if (result.best)
+    reporter.log(
+      `best ${metric.name}: ${result.best.value.toFixed(4)} at step ${result.best.step} (kept in ${result.best.path})`,
+    );
   const lastEval = result.evaluation;
   return {
     status: result.status,

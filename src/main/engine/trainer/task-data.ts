@@ -8,11 +8,23 @@
 // (Program's cross-entropy over rows), a regression target, or the gold start/end (Program.loss 'span').
 import type { RunConfig } from '../../../common/api/runs.ts';
 import { classificationSettings, questionAnsweringSettings } from '../../../common/api/runs.ts';
-import { readClassificationDataset, readQaDataset, type ClassificationDataset, type ClassificationExample, type QaDatasetExample } from '../../formats/dataset/tasks/index.ts';
+import {
+  readClassificationDataset,
+  readQaDataset,
+  type ClassificationDataset,
+  type ClassificationExample,
+  type QaDatasetExample,
+} from '../../formats/dataset/tasks/index.ts';
 import { formatProblem } from '../../formats/dataset/problems.ts';
 import { seededPermutation } from '../../formats/dataset/split.ts';
 import type { EncoderTokenizer } from '../../formats/tokenizer/encoder/index.ts';
-import { BatchPlan, IGNORE_INDEX, type BatchPlanOptions, type DataPosition, type TokenizedExample } from '../data/batches.ts';
+import {
+  BatchPlan,
+  IGNORE_INDEX,
+  type BatchPlanOptions,
+  type DataPosition,
+  type TokenizedExample,
+} from '../data/batches.ts';
 import type { Batch } from '../session.ts';
 import { qaFeatures, type QaExample, type QaFeature } from '../tasks/index.ts';
 
@@ -60,14 +72,22 @@ export function holdOut<T>(items: readonly T[], ratio: number, seed: number): { 
   return { train: items.filter((_, i) => !held[i]), eval: items.filter((_, i) => held[i] === 1) };
 }
 
-const asInput = (e: { inputIds: number[]; tokenTypeIds: number[] }): Pick<TaskInput, 'ids' | 'trained' | 'tokenTypeIds'> => ({
+const asInput = (e: {
+  inputIds: number[];
+  tokenTypeIds: number[];
+}): Pick<TaskInput, 'ids' | 'trained' | 'tokenTypeIds'> => ({
   ids: Int32Array.from(e.inputIds),
   trained: new Uint8Array(e.inputIds.length),
   tokenTypeIds: Int32Array.from(e.tokenTypeIds),
 });
 
 /** One classification row as the model's input: the text (and its pair), cut to `maxLength` tokens. */
-export function classificationInput(tokenizer: EncoderTokenizer, text: string, pair: string | null, maxLength: number): { input: Omit<TaskInput, 'target'>; truncated: boolean } {
+export function classificationInput(
+  tokenizer: EncoderTokenizer,
+  text: string,
+  pair: string | null,
+  maxLength: number,
+): { input: Omit<TaskInput, 'target'>; truncated: boolean } {
   const full = tokenizer.encode(text, pair, { maxLength: null })[0];
   const [cut] = tokenizer.encode(text, pair, { maxLength, truncation: 'longest_first' });
   return { input: asInput(cut), truncated: full.inputIds.length > cut.inputIds.length };
@@ -94,7 +114,10 @@ export async function loadTaskData(config: RunConfig, tokenizer: EncoderTokenize
       evalRows = evalSet.examples;
       problems.push(...evalSet.problems.map(formatProblem));
     }
-    if (problems.length && !config.dataset.skip_bad_rows) throw new Error(`${problems.length} bad rows: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ' …' : ''} (set skip_bad_rows to train without them)`);
+    if (problems.length && !config.dataset.skip_bad_rows)
+      throw new Error(
+        `${problems.length} bad rows: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ' …' : ''} (set skip_bad_rows to train without them)`,
+      );
     let truncated = 0;
     const inputs = (rows: ClassificationExample[]) =>
       rows.map((row) => {
@@ -136,9 +159,17 @@ export async function loadTaskData(config: RunConfig, tokenizer: EncoderTokenize
     evalRows = evalSet.examples;
     problems.push(...evalSet.problems);
   }
-  if (problems.length && !config.dataset.skip_bad_rows) throw new Error(`${problems.length} bad rows: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ' …' : ''} (set skip_bad_rows to train without them)`);
+  if (problems.length && !config.dataset.skip_bad_rows)
+    throw new Error(
+      `${problems.length} bad rows: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ' …' : ''} (set skip_bad_rows to train without them)`,
+    );
   const options = { maxLength: config.max_seq_length, docStride: qa.doc_stride };
-  const asExample = (e: QaDatasetExample): QaExample => ({ id: e.id, question: e.question, context: e.context, answers: e.answers });
+  const asExample = (e: QaDatasetExample): QaExample => ({
+    id: e.id,
+    question: e.question,
+    context: e.context,
+    answers: e.answers,
+  });
   const evalExamples = evalRows.map(asExample);
   const evalFeatures = qaFeatures(tokenizer, evalExamples, options);
   const withSpan = (f: QaFeature): TaskInput => ({ ...asInput(f), start: f.startPosition, end: f.endPosition });

@@ -7,7 +7,15 @@
 // script prints the same figures ×100.
 import type { Batch, TrainingSession } from '../session.ts';
 import type { BatchPlan } from '../data/batches.ts';
-import { classificationMetrics, postprocessQa, regressionMetrics, softmax, squadScores, type QaLogits, type QaPrediction } from '../tasks/index.ts';
+import {
+  classificationMetrics,
+  postprocessQa,
+  regressionMetrics,
+  softmax,
+  squadScores,
+  type QaLogits,
+  type QaPrediction,
+} from '../tasks/index.ts';
 import type { TaskData } from './task-data.ts';
 
 /** What a session must offer to read a head's logits (the CPU executor's forward). */
@@ -17,7 +25,10 @@ export interface LogitsSession {
 
 export function logitsSession(session: TrainingSession): LogitsSession {
   const s = session as TrainingSession & Partial<LogitsSession>;
-  if (typeof s.forward !== 'function') throw new Error('this executor cannot return a task head’s logits (no forward); train encoder tasks with executor "cpu"');
+  if (typeof s.forward !== 'function')
+    throw new Error(
+      'this executor cannot return a task head’s logits (no forward); train encoder tasks with executor "cpu"',
+    );
   return s as LogitsSession;
 }
 
@@ -30,7 +41,11 @@ export interface SequenceLogits {
   nll: number;
 }
 
-export async function sequenceLogits(session: LogitsSession, plan: BatchPlan, signal?: AbortSignal): Promise<SequenceLogits[]> {
+export async function sequenceLogits(
+  session: LogitsSession,
+  plan: BatchPlan,
+  signal?: AbortSignal,
+): Promise<SequenceLogits[]> {
   const out: SequenceLogits[] = [];
   const total = plan.microBatchesInEpoch(0);
   for (let microBatch = 0; microBatch < total; microBatch++) {
@@ -74,7 +89,18 @@ export function spanLogits(s: SequenceLogits): QaLogits {
   return { startLogits: start, endLogits: end };
 }
 
-export async function evaluateTask(session: LogitsSession, plan: BatchPlan, data: TaskData, options: { signal?: AbortSignal; nBestSize?: number; maxAnswerLength?: number; version2?: boolean; nullScoreDiffThreshold?: number } = {}): Promise<TaskEvaluationResult> {
+export async function evaluateTask(
+  session: LogitsSession,
+  plan: BatchPlan,
+  data: TaskData,
+  options: {
+    signal?: AbortSignal;
+    nBestSize?: number;
+    maxAnswerLength?: number;
+    version2?: boolean;
+    nullScoreDiffThreshold?: number;
+  } = {},
+): Promise<TaskEvaluationResult> {
   const outputs = await sequenceLogits(session, plan, options.signal);
   const loss = outputs.reduce((a, o) => a + o.nll, 0) / Math.max(1, outputs.length);
   if (data.task === 'classification') {
@@ -82,7 +108,11 @@ export async function evaluateTask(session: LogitsSession, plan: BatchPlan, data
     if (data.problemType === 'regression') {
       const predicted = outputs.map((o) => o.rows[0]);
       const r = regressionMetrics(gold, predicted);
-      return { loss, metrics: { eval_mse: r.mse, eval_pearson: r.pearson ?? Number.NaN }, perExample: outputs.map((o, i) => ({ index: o.index, score: -Math.abs(predicted[i] - gold[i]) })) };
+      return {
+        loss,
+        metrics: { eval_mse: r.mse, eval_pearson: r.pearson ?? Number.NaN },
+        perExample: outputs.map((o, i) => ({ index: o.index, score: -Math.abs(predicted[i] - gold[i]) })),
+      };
     }
     const predictions = outputs.map((o) => {
       const probabilities = softmax(o.rows.subarray(0, o.width));

@@ -12,7 +12,12 @@ import { openModelFolder, readModelSpec, type ModelSpec } from '../../formats/mo
 import { adapterFromTensors, loraConfigForRun, peftModulesToSave, writeAdapter } from '../../formats/peft/index.ts';
 import { countParams, type Program } from '../../model/ir.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
-import { encoderForTask, isEncoderSpec, taskModelConfig, type EncoderTaskRequest } from '../../model/families/bert/task.ts';
+import {
+  encoderForTask,
+  isEncoderSpec,
+  taskModelConfig,
+  type EncoderTaskRequest,
+} from '../../model/families/bert/task.ts';
 import type { EncoderSpec } from '../../model/families/bert/spec.ts';
 import { fullFineTuneProgram } from '../models/index.ts';
 import { readProgramWeights } from '../models/load.ts';
@@ -26,7 +31,12 @@ import { writeFullModel } from './model-session.ts';
 /** The schema's default target list (a decoder's names): an encoder run that keeps it gets PEFT's default for the family. */
 const DECODER_DEFAULT_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 /** PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING for the encoder families (target_modules=None). */
-const PEFT_DEFAULT_TARGETS: Record<EncoderSpec['family'], string[]> = { bert: ['query', 'value'], roberta: ['query', 'value'], electra: ['query', 'value'], distilbert: ['q_lin', 'v_lin'] };
+const PEFT_DEFAULT_TARGETS: Record<EncoderSpec['family'], string[]> = {
+  bert: ['query', 'value'],
+  roberta: ['query', 'value'],
+  electra: ['query', 'value'],
+  distilbert: ['q_lin', 'v_lin'],
+};
 
 export type TaskHeadRequest = EncoderTaskRequest & { task: 'sequence_classification' | 'question_answering' };
 
@@ -37,20 +47,36 @@ export interface TaskModelSession extends ModelSession {
 }
 
 /** The targets a run's LoRA section means on this encoder: its own list, or PEFT's family default for the decoder default. */
-export function encoderTargets(config: Pick<RunConfig, 'lora'>, spec: EncoderSpec): { targets: string[] | 'all-linear'; note: string | null } {
+export function encoderTargets(
+  config: Pick<RunConfig, 'lora'>,
+  spec: EncoderSpec,
+): { targets: string[] | 'all-linear'; note: string | null } {
   const t = config.lora.target_modules;
-  if (Array.isArray(t) && t.length === DECODER_DEFAULT_TARGETS.length && t.every((m, i) => m === DECODER_DEFAULT_TARGETS[i])) {
+  if (
+    Array.isArray(t) &&
+    t.length === DECODER_DEFAULT_TARGETS.length &&
+    t.every((m, i) => m === DECODER_DEFAULT_TARGETS[i])
+  ) {
     const targets = PEFT_DEFAULT_TARGETS[spec.family];
-    return { targets, note: `LoRA targets: ${targets.join(', ')} (PEFT's default for ${spec.family}; the run kept the decoder default q_proj, k_proj, v_proj, o_proj, which ${spec.family} does not have)` };
+    return {
+      targets,
+      note: `LoRA targets: ${targets.join(', ')} (PEFT's default for ${spec.family}; the run kept the decoder default q_proj, k_proj, v_proj, o_proj, which ${spec.family} does not have)`,
+    };
   }
   return { targets: t, note: null };
 }
 
-export async function openTaskModelSession(o: { config: RunConfig; request: TaskHeadRequest; threads?: number }): Promise<TaskModelSession> {
+export async function openTaskModelSession(o: {
+  config: RunConfig;
+  request: TaskHeadRequest;
+  threads?: number;
+}): Promise<TaskModelSession> {
   const { config, request } = o;
   const { spec: fromConfig, config: hfConfig } = await readModelSpec(config.model);
   if (!isEncoderSpec(fromConfig)) {
-    throw new Error(`${config.model}: ${fromConfig.architecture} is a decoder (${fromConfig.family}); task "${config.task}" needs an encoder (BERT, DistilBERT, RoBERTa, XLM-RoBERTa)`);
+    throw new Error(
+      `${config.model}: ${fromConfig.architecture} is a decoder (${fromConfig.family}); task "${config.task}" needs an encoder (BERT, DistilBERT, RoBERTa, XLM-RoBERTa)`,
+    );
   }
   const toTask = (s: ModelSpec) => encoderForTask(s, request) as ModelSpec & EncoderSpec;
   const spec = toTask(fromConfig);
@@ -86,15 +112,40 @@ export async function openTaskModelSession(o: { config: RunConfig; request: Task
   }
   // The task head's loss and logits are lowered on the CPU executors; the device plan trains decoders' LoRA.
   const executor = openExecutor('cpu', { program });
-  const reason = config.executor === 'cpu' ? executor.reason : `encoder task heads train on the CPU executor (asked for "${config.executor}")`;
-  const session = await executor.createTrainingSession({ program, weights, seed: config.seed, threads: o.threads, capacityTokens: config.micro_batch_size * config.max_seq_length });
+  const reason =
+    config.executor === 'cpu'
+      ? executor.reason
+      : `encoder task heads train on the CPU executor (asked for "${config.executor}")`;
+  const session = await executor.createTrainingSession({
+    program,
+    weights,
+    seed: config.seed,
+    threads: o.threads,
+    capacityTokens: config.micro_batch_size * config.max_seq_length,
+  });
   const taskConfig = taskModelConfig(hfConfig, spec);
   let writer: (dir: string, trainables: TensorMap) => Promise<void>;
   if (config.method === 'full') {
-    writer = (dir, trainables) => writeFullModel(dir, { modelDir: config.model, spec, hfConfig: taskConfig, program, trainables, trainingTemplate: null });
+    writer = (dir, trainables) =>
+      writeFullModel(dir, {
+        modelDir: config.model,
+        spec,
+        hfConfig: taskConfig,
+        program,
+        trainables,
+        trainingTemplate: null,
+      });
   } else {
-    const peftConfig = { ...loraConfigForRun({ ...config.lora, target_modules: targets! }, spec, config.model), task_type: taskType, modules_to_save: peftModulesToSave(taskType) };
-    const taskHead = { architecture: spec.architecture, id2label: (taskConfig.id2label as Record<string, string> | undefined) ?? null, problemType: spec.head.problemType };
+    const peftConfig = {
+      ...loraConfigForRun({ ...config.lora, target_modules: targets! }, spec, config.model),
+      task_type: taskType,
+      modules_to_save: peftModulesToSave(taskType),
+    };
+    const taskHead = {
+      architecture: spec.architecture,
+      id2label: (taskConfig.id2label as Record<string, string> | undefined) ?? null,
+      problemType: spec.head.problemType,
+    };
     writer = async (dir, trainables) => {
       await writeAdapter(dir, { ...adapterFromTensors(peftConfig, trainables, null), taskHead });
     };

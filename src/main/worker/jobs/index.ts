@@ -11,8 +11,9 @@ import { exportJob } from './export.ts';
 import { adapterCombineJob } from './merge.ts';
 import { hubPushJob } from './hub-push.ts';
 import { runBundleJob } from './run-bundle.ts';
+import { taskJob } from './task.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, runBundleJob, hubPushJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, runBundleJob, hubPushJob, taskJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob, turnJob];
 

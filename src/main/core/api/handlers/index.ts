@@ -14,6 +14,7 @@ import { exportHandlers } from './exports.ts';
 import { settingsHandlers } from './settings.ts';
 import { hubHandlers } from './hub.ts';
 import { bundleHandlers } from './bundles.ts';
+import { taskHandlers } from './tasks.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -30,4 +31,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...settingsHandlers,
   ...hubHandlers,
   ...bundleHandlers,
+  ...taskHandlers,
 };

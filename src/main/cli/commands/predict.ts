@@ -1,0 +1,179 @@
+// `lora-studio predict`: a tuned encoder's answer — a text's label with every label's probability, or a question's
+// answer span in a context with its score — beside the base model's (--compare-base); and the task half of
+// `lora-studio eval` (a classification / QA run's metrics: accuracy and macro-F1 with the confusion matrix, or
+// SQuAD exact match and F1; the worst examples). Both go through the core's tasks.* methods (a `task` job).
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Run } from '../../../common/api/runs.ts';
+import type {
+  PredictRequest,
+  PredictResult,
+  TaskAnswer,
+  TaskEvaluateRequest,
+  TaskEvaluateResult,
+} from '../../../common/api/tasks.ts';
+import { StudioError, type StudioCore } from '../../core/index.ts';
+import { printJson, withCore } from '../context.ts';
+import { parseStrictNumber } from '../numbers.ts';
+
+interface PredictFlags {
+  model?: string;
+  adapter?: string;
+  text?: string;
+  pair?: string;
+  question?: string;
+  context?: string;
+  compareBase?: boolean;
+  maxLength?: string;
+  json?: boolean;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function describeAnswer(a: TaskAnswer): string[] {
+  if (a.kind === 'classification')
+    return [
+      `${a.label} (${pct(a.probabilities[0].probability)})`,
+      ...a.probabilities.map((p) => `    ${p.label.padEnd(16)} ${pct(p.probability)}`),
+    ];
+  if (!a.text) return ['(no answer)'];
+  return [
+    `"${a.text}" at characters ${a.start}–${a.end} (score ${a.score.toFixed(3)}, ${pct(a.probability)} of the n best)`,
+  ];
+}
+
+export function printPrediction(result: PredictResult): void {
+  const lines = [`model: ${result.model}`];
+  const [first, ...rest] = describeAnswer(result.tuned);
+  lines.push(`  tuned: ${first}`, ...rest);
+  if (result.base) {
+    const [b, ...brest] = describeAnswer(result.base);
+    lines.push(`  base:  ${b}`, ...brest);
+  }
+  for (const w of result.warnings) lines.push(`  note: ${w}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function buildPredictRequest(flags: PredictFlags): PredictRequest {
+  if (!flags.model)
+    throw new StudioError(
+      'invalid_input',
+      'give --model <dir> (the base, with --adapter <dir>, or a fine-tuned task model folder)',
+    );
+  const classify = flags.text !== undefined;
+  const qa = flags.question !== undefined || flags.context !== undefined;
+  if (classify === qa)
+    throw new StudioError(
+      'invalid_input',
+      'give either --text "…" (classification) or --question "…" with --context "…" (question answering)',
+    );
+  if (qa && (!flags.question || !flags.context))
+    throw new StudioError('invalid_input', 'question answering needs both --question "…" and --context "…"');
+  return {
+    model: resolve(flags.model),
+    adapterPath: flags.adapter ? resolve(flags.adapter) : null,
+    compareBase: flags.compareBase === true,
+    maxLength: flags.maxLength ? parseStrictNumber('--max-length', flags.maxLength) : 384,
+    docStride: 128,
+    maxAnswerLength: 30,
+    input: classify
+      ? { kind: 'classification', text: flags.text!, text_pair: flags.pair ?? null }
+      : { kind: 'question-answering', question: flags.question!, context: flags.context! },
+  };
+}
+
+const f4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
+
+export function printTaskEvaluation(r: TaskEvaluateResult): void {
+  const keys = r.task === 'classification' ? ['eval_accuracy', 'eval_macro_f1'] : ['eval_exact_match', 'eval_f1'];
+  const row = (name: string, m: Record<string, number>) =>
+    `  ${name.padEnd(6)} ${keys.map((k) => `${k.slice(5)} ${f4(m[k])}`).join('   ')}   loss ${f4(m.eval_loss)}`;
+  const lines = [`${r.task} evaluation of ${r.model} on ${r.examples} examples`, row('tuned', r.tuned.metrics)];
+  if (r.base) lines.push(row('base', r.base.metrics));
+  if (r.tuned.confusionMatrix) {
+    const width = Math.max(6, ...r.labels.map((l) => l.length)) + 1;
+    lines.push(
+      '  confusion matrix (rows: gold, columns: predicted):',
+      `    ${''.padEnd(width)}${r.labels.map((l) => l.padStart(width)).join('')}`,
+    );
+    r.tuned.confusionMatrix.forEach((counts, g) =>
+      lines.push(`    ${r.labels[g].padEnd(width)}${counts.map((c) => String(c).padStart(width)).join('')}`),
+    );
+  }
+  if (r.worst.length) {
+    lines.push('  worst examples:');
+    for (const w of r.worst)
+      lines.push(
+        `    #${w.index} ${r.task === 'classification' ? `gold ${w.gold}, predicted ${w.predicted}` : `gold "${w.gold}", predicted "${w.predicted}"`} (${w.score.toFixed(2)})  ${w.text}`,
+      );
+  }
+  for (const w of r.warnings) lines.push(`  note: ${w}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The evaluation request of an encoder-task run: its model, its final (or given) adapter, its eval split. */
+export function taskEvaluationOfRun(
+  run: Run,
+  o: { adapter?: string; dataset?: string; compareBase: boolean; worst: number },
+): TaskEvaluateRequest {
+  const c = run.config;
+  if (c.task === 'causal-lm') throw new StudioError('invalid_input', `run ${run.id} is a causal-lm run`);
+  const product = o.adapter ? resolve(o.adapter) : run.summary?.adapterPath;
+  if (!product)
+    throw new StudioError(
+      'invalid_input',
+      `run ${run.id} has no final adapter yet (status ${run.status}): give --adapter <dir> (e.g. its best/ folder)`,
+    );
+  const full = c.method === 'full';
+  return {
+    model: full ? product : c.model,
+    adapterPath: full ? null : product,
+    compareBase: o.compareBase && !full,
+    maxLength: c.max_seq_length,
+    docStride: c.question_answering?.doc_stride ?? 128,
+    maxAnswerLength: c.question_answering?.max_answer_length ?? 30,
+    task: c.task,
+    dataset: o.dataset ? { ...c.dataset, eval_split: { kind: 'file', path: resolve(o.dataset) } } : c.dataset,
+    classification: c.classification,
+    question_answering: c.question_answering,
+    seed: c.seed,
+    batchSize: 16,
+    worst: o.worst,
+  };
+}
+
+/** `lora-studio eval --run <id>` for an encoder-task run. */
+export async function evalTaskRun(
+  core: StudioCore,
+  run: Run,
+  o: { adapter?: string; dataset?: string; compareBase: boolean; worst: number; json?: boolean },
+): Promise<void> {
+  const result = (await core.invoke('tasks.evaluate', taskEvaluationOfRun(run, o))) as TaskEvaluateResult;
+  if (o.json) printJson(result);
+  else printTaskEvaluation(result);
+}
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description(
+      'Classify a text, or answer a question from a context, with a tuned encoder (and its base with --compare-base)',
+    )
+    .option('--model <dir>', 'the base model folder (with --adapter), or a fully fine-tuned task model folder')
+    .option('--adapter <dir>', 'a task adapter (a classification / question-answering run’s adapter or best/ folder)')
+    .option('--text <text>', 'classification: the text')
+    .option('--pair <text>', 'classification: the second text of a pair')
+    .option('--question <text>', 'question answering: the question')
+    .option('--context <text>', 'question answering: the text the answer is in')
+    .option('--compare-base', 'also answer with the base model alone')
+    .option('--max-length <n>', 'longest input in tokens (a longer context is read in windows)')
+    .option('--json', 'print JSON')
+    .action(async (flags: PredictFlags, command: Command) => {
+      const request = buildPredictRequest(flags); // checked before the store opens
+      await withCore(command, async (core) => {
+        const result = (await core.invoke('tasks.predict', request)) as PredictResult;
+        if (flags.json) printJson(result);
+        else printPrediction(result);
+      });
+    });
+}
