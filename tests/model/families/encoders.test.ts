@@ -525,6 +525,17 @@ describe('a checkpoint saved without the task head', () => {
     ]);
   });
 
+  it('a classifier fine-tuned on another label set is replaced by a new head, said so (ignore_mismatched_sizes)', async () => {
+    const three = await writeTinyEncoder(join(root, 'roberta-three-labels'), 'roberta', 'sequence_classification', { seed: 13 });
+    const two = await openAsSaved(three.dir, { task: 'sequence_classification', labels: ['no', 'yes'] }, 2);
+    expect(two.created).toEqual(['classifier.out_proj.weight', 'classifier.out_proj.bias']);
+    expect(two.warnings).toEqual([
+      expect.stringMatching(/holds another head \(classifier\.out_proj\.weight \[3,8\], classifier\.out_proj\.bias \[3\]\), not this RobertaForSequenceClassification's: replaced by a new one, created with seed 2/),
+    ]);
+    // the rest of the head (classifier.dense) fits and is kept
+    expect([...two.weights.get('classifier.dense.weight')!]).toEqual([...three.tensors.get('classifier.dense.weight')!]);
+  });
+
   it('TF-era LayerNorm.gamma / beta names load as weight / bias', async () => {
     const old = await writeTinyEncoder(join(root, 'bert-gamma'), 'bert', 'question_answering', {
       seed: 3,

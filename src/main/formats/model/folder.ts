@@ -86,8 +86,11 @@ export function bindWeights(
   names: string[],
   shapeOf: (name: string) => number[],
   where: string,
-  /** Receives the table tensors the family lets a checkpoint lack (createdIfMissing) that it lacks. */
+  /** Receives the table tensors the family lets a checkpoint lack (createdIfMissing) that it lacks or holds in
+   *  another shape (a classifier fine-tuned on another label set: transformers' ignore_mismatched_sizes). */
   created: string[] = [],
+  /** Receives, of those, the ones present in another shape, with it ("classifier.weight [3,8]"). */
+  reshaped: string[] = [],
 ): Map<string, string> {
   const present = new Set(names);
   const binding = new Map<string, string>();
@@ -106,6 +109,11 @@ export function bindWeights(
     }
     const shape = shapeOf(name);
     if (shape.length !== e.shape.length || shape.some((d, i) => d !== e.shape[i])) {
+      if (family.createdIfMissing?.(e)) {
+        created.push(e.hfName);
+        reshaped.push(`${e.hfName} [${shape}]`);
+        continue;
+      }
       wrongShape.push(`${name} is [${shape}], expected [${e.shape}]`);
     }
     binding.set(e.hfName, name);
@@ -181,18 +189,24 @@ export async function openModelFolder(dir: string, options: OpenModelFolderOptio
   const table = tensorTable(spec);
   let checkpointName: Map<string, string>;
   const created: string[] = [];
+  const reshaped: string[] = [];
   try {
     // Named by its weights file when there is one, so the message points at the file to replace.
     const where = weights.fileNames.length === 1 ? join(dir, weights.fileNames[0]) : dir;
-    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, where, created);
+    checkpointName = bindWeights(spec, table, weights.names(), (n) => weights.info(n).shape, where, created, reshaped);
   } catch (e) {
     await weights.close();
     throw e;
   }
   const createdValues = createTensors(spec, table, created, options.seed ?? 0);
-  const warnings = created.length
-    ? [`${dir} has no ${[...new Set(created.map((n) => n.replace(/\.(weight|bias)$/, '')))].join(', ')} (a checkpoint without this ${spec.architecture} head): created with seed ${options.seed ?? 0}; it must be trained before its outputs mean anything`]
-    : [];
+  const modules = (names: string[]) => [...new Set(names.map((n) => n.replace(/\.(weight|bias)$/, '')))].join(', ');
+  const seeded = `created with seed ${options.seed ?? 0}; it must be trained before its outputs mean anything`;
+  const replacedNames = new Set(reshaped.map((r) => r.slice(0, r.lastIndexOf(' ['))));
+  const absent = created.filter((n) => !replacedNames.has(n));
+  const warnings = [
+    ...(absent.length ? [`${dir} has no ${modules(absent)} (a checkpoint without this ${spec.architecture} head): ${seeded}`] : []),
+    ...(reshaped.length ? [`${dir} holds another head (${reshaped.join(', ')}), not this ${spec.architecture}'s: replaced by a new one, ${seeded}`] : []),
+  ];
   const byHf = new Map(table.map((e) => [e.hfName, e]));
   const byParam = new Map<string, { entry: HfTensorEntry; index: number }>();
   for (const e of table) e.params.forEach((q, index) => byParam.set(q.name, { entry: e, index }));
