@@ -27,6 +27,7 @@ import { chatHref } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
 import { useJobEnd } from './useJobEnd.ts';
 import { PublishDialog } from './PublishDialog.tsx';
+import { LearnCombinationDialog } from './LearnCombinationDialog.tsx';
 import './Adapters.css';
 
 const will = () => [t('adapters.will1'), t('adapters.will2'), t('adapters.will3')];
@@ -90,6 +91,7 @@ function AdapterList({
   const [merging, setMerging] = useState<Adapter | null>(null);
   const [publishing, setPublishing] = useState<Adapter | null>(null);
   const [combining, setCombining] = useState(false);
+  const [learning, setLearning] = useState(false);
   const [combineJob, setCombineJob] = useState<CombineJob | null>(null);
   const [notice, setNotice] = useState<{ text: string; href?: string; link?: string; jobId?: string } | null>(null);
   // A merge's notice lasts while its job does (the Exports page keeps the outcome).
@@ -260,14 +262,24 @@ function AdapterList({
               flush
               title={t('adapters.count', { count: rows.length })}
               actions={
-                <Button
-                  size="sm"
-                  disabled={chosen.length < 2}
-                  onClick={() => setCombining(true)}
-                  title={chosen.length < 2 ? t('adapters.selectTwo') : undefined}
-                >
-                  {t('adapters.combineSelected', { count: chosen.length })}
-                </Button>
+                <>
+                  <Button
+                    size="sm"
+                    disabled={chosen.length < 2}
+                    onClick={() => setCombining(true)}
+                    title={chosen.length < 2 ? t('adapters.selectTwo') : undefined}
+                  >
+                    {t('adapters.combineSelected', { count: chosen.length })}
+                  </Button>
+                  <Button
+                    size="sm"
+                    disabled={chosen.length < 2}
+                    onClick={() => setLearning(true)}
+                    title={chosen.length < 2 ? t('adapters.selectTwo') : undefined}
+                  >
+                    {t('adapters.learnCombination')}
+                  </Button>
+                </>
               }
             >
               <Table caption={t('nav.adapters')} columns={columns} rows={rows} rowKey={(a) => a.id} />
@@ -306,6 +318,18 @@ function AdapterList({
               href: routeHref('exports'),
               link: t('adapters.goToExports'),
             });
+          }}
+        />
+      ) : null}
+      {learning ? (
+        <LearnCombinationDialog
+          projectId={project.id}
+          adapters={chosen}
+          onClose={() => setLearning(false)}
+          onStarted={(run) => {
+            setLearning(false);
+            setSelected([]);
+            setNotice({ text: t('fusion.started', { name: run.name }), href: routeHref('runs', run.id), link: t('fusion.openRun') });
           }}
         />
       ) : null}

@@ -1,0 +1,109 @@
+// Adapters → "Learn a combination" (issue 15): the selected adapters stay frozen and a run learns how to combine
+// them on a dataset — one weight per adapter (a new adapter that merges and exports like any other) or AdapterFusion
+// attention per token (a fusion folder eval loads; not mergeable). It starts an ordinary run with a `fusion` section,
+// so its progress and curves are the run page's; the comparison with each adapter alone and their uniform average
+// is in the run's log and fusion-report.json.
+import { useState } from 'react';
+import type { Adapter } from '../../../common/api/adapters.ts';
+import type { Run } from '../../../common/api/runs.ts';
+import { t } from '../i18n/t.ts';
+import { toStudioApiError } from '../api/client.ts';
+import { Banner, Button, Dialog, TextField } from '../components/index.ts';
+import { useStudio } from '../state/studio.tsx';
+
+/** Learning rates the fuse command uses too: a handful of logits move fast; attention wants smaller steps. */
+const LEARNING_RATE = { weights: 5e-2, attention: 5e-3 } as const;
+
+export function LearnCombinationDialog({
+  projectId,
+  adapters,
+  onClose,
+  onStarted,
+}: {
+  projectId: string;
+  adapters: Adapter[];
+  onClose: () => void;
+  onStarted: (run: Run) => void;
+}) {
+  const client = useStudio();
+  const [dataset, setDataset] = useState('');
+  const [mode, setMode] = useState<'weights' | 'attention'>('weights');
+  const [steps, setSteps] = useState('60');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const bases = [...new Set(adapters.map((a) => a.baseModel).filter((b): b is string => !!b))];
+
+  async function submit() {
+    const maxSteps = Number(steps);
+    if (!Number.isInteger(maxSteps) || maxSteps < 1) return setError(t('fusion.stepsNotWhole'));
+    if (bases.length !== 1) return setError(t('fusion.oneBase'));
+    setBusy(true);
+    setError(null);
+    try {
+      const run = await client.invoke('runs.start', {
+        projectId,
+        name: t('fusion.runName', { mode: mode === 'weights' ? t('fusion.modeWeights') : t('fusion.modeAttention') }),
+        config: {
+          model: bases[0],
+          dataset: { path: dataset.trim(), eval_split: { kind: 'ratio', ratio: 0.1 } },
+          fusion: { adapters: adapters.map((a) => a.path), mode },
+          learning_rate: LEARNING_RATE[mode],
+          max_steps: maxSteps,
+          eval_steps: Math.max(1, Math.floor(maxSteps / 4)),
+        },
+      });
+      onStarted(run);
+    } catch (err) {
+      setError(toStudioApiError(err).message);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog
+      open
+      title={t('fusion.title')}
+      onClose={onClose}
+      onSubmit={() => void submit()}
+      busy={busy}
+      actions={
+        <>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
+          <Button type="submit" variant="primary" busy={busy}>
+            {t('fusion.start')}
+          </Button>
+        </>
+      }
+    >
+      <div className="form-grid">
+        <p className="muted">{t('fusion.body', { names: adapters.map((a) => a.name).join(', ') })}</p>
+        {error ? <Banner title={t('fusion.notStarted')}>{error}</Banner> : null}
+        <TextField
+          label={t('fusion.dataset')}
+          hint={t('fusion.datasetHint')}
+          value={dataset}
+          onChange={(e) => setDataset(e.target.value)}
+        />
+        <fieldset className="form-grid">
+          <legend>{t('fusion.mode')}</legend>
+          {(['weights', 'attention'] as const).map((m) => (
+            <label key={m}>
+              <input type="radio" name="fusion-mode" checked={mode === m} onChange={() => setMode(m)} />{' '}
+              {m === 'weights' ? t('fusion.modeWeights') : t('fusion.modeAttention')}
+              <span className="muted">
+                {' '}
+                — {m === 'weights' ? t('fusion.modeWeightsHint') : t('fusion.modeAttentionHint')}
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <TextField
+          label={t('fusion.steps')}
+          value={steps}
+          inputMode="numeric"
+          onChange={(e) => setSteps(e.target.value)}
+        />
+      </div>
+    </Dialog>
+  );
+}

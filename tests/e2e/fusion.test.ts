@@ -1,0 +1,69 @@
+// Adapters → "Learn a combination" (issue 15) in Chromium against a real `serve`: two tiny runs' adapters picked
+// on the Adapters page, the dialog refuses a bad step count in its own words, then starts a learned-weights run on
+// a dataset; its run page follows it to the end like any run, and the learned combination is listed as a new
+// adapter (mergeable). The run folder holds the comparison with each adapter alone and their uniform average.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
+import { openPage, tinyModelAndData, trainTinyRun, type TinyRun } from './tiny-runs.ts';
+
+const studio = studioPerFile();
+
+describe('Learn a combination in the browser', () => {
+  it('picks two adapters, learns their weights on a dataset as a run, and lists the result as an adapter', async () => {
+    const { serve, browser } = studio;
+    const project = await serve.invoke<{ id: string }>('projects.create', { name: 'Fusion check' });
+    const files = await tinyModelAndData(serve);
+    await trainTinyRun(serve, project.id, files, 'sums a');
+    await trainTinyRun(serve, project.id, files, 'sums b', 2);
+
+    const context = await newStudioContext(browser);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await openPage(page, serve, 'Fusion check', tr('nav.adapters'));
+    const table = page.getByRole('table', { name: tr('nav.adapters') });
+    await table.getByText('sums b', { exact: true }).waitFor();
+    await page.getByLabel(tr('adapters.selectLabel', { name: 'sums a' })).check();
+    await page.getByLabel(tr('adapters.selectLabel', { name: 'sums b' })).check();
+    await page.getByRole('button', { name: tr('adapters.learnCombination') }).click();
+    const dialog = page.getByRole('dialog', { name: tr('fusion.title') });
+    await dialog.getByLabel(tr('fusion.dataset')).fill(files.dataset);
+    await dialog.getByLabel(tr('fusion.modeWeights')).check();
+    await dialog.getByLabel(tr('fusion.steps')).fill('zero');
+    await dialog.getByRole('button', { name: tr('fusion.start') }).click();
+    await dialog.getByText(tr('fusion.stepsNotWhole')).waitFor();
+    await dialog.getByLabel(tr('fusion.steps')).fill('4');
+    await screenshot(page, 'fusion-dialog.png');
+    await dialog.getByRole('button', { name: tr('fusion.start') }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const runName = tr('fusion.runName', { mode: tr('fusion.modeWeights') });
+    await page.getByText(tr('fusion.started', { name: runName })).waitFor();
+    await page.getByRole('link', { name: tr('fusion.openRun') }).click();
+    await page.getByRole('heading', { name: runName }).first().waitFor();
+
+    const runs = await serve.invoke<TinyRun[]>('runs.list', { projectId: project.id });
+    const fused = runs.find((r) => r.name === runName)!;
+    const deadline = Date.now() + 150_000;
+    let run = fused;
+    while (run.status === 'running' || run.status === 'queued') {
+      if (Date.now() > deadline) throw new Error('the fusion run did not finish in 150 s');
+      await new Promise((r) => setTimeout(r, 500));
+      run = await serve.invoke<TinyRun>('runs.get', { id: fused.id });
+    }
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    await page.reload();
+    await page.getByRole('heading', { name: runName }).first().waitFor();
+    await screenshot(page, 'fusion-run.png');
+
+    const report = JSON.parse(readFileSync(join(run.summary!.adapterPath!, '..', 'fusion-report.json'), 'utf8'));
+    expect(report.comparison.single).toHaveLength(2);
+    expect(report.weights['*']).toHaveLength(2);
+
+    await openPage(page, serve, 'Fusion check', tr('nav.adapters'));
+    await table.getByText(runName, { exact: true }).waitFor();
+    await screenshot(page, 'fusion-adapters.png');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 600_000);
+});
