@@ -12,6 +12,9 @@ const RESOURCES_DIR =
 
 export const BUNDLED_MODEL_DIR = join(RESOURCES_DIR, 'default-model');
 export const BUNDLED_DATASET_DIR = join(RESOURCES_DIR, 'demo-dataset');
+/** The bundled encoder (BertForMaskedLM) and its task datasets (sst2/, squad/) for `demo --task`. */
+export const BUNDLED_ENCODER_DIR = join(RESOURCES_DIR, 'encoder-model');
+export const BUNDLED_ENCODER_DATA_DIR = join(RESOURCES_DIR, 'encoder-data');
 
 /** The bundled demo dataset as a card: its train and eval files, when this install has them. */
 export function bundledDatasets(): DatasetSuggestion[] {

@@ -22,6 +22,7 @@ import { formatDuration, ProgressBar } from '../progress.ts';
 import { isStrictNumber } from '../numbers.ts';
 import { followJob } from './train.ts';
 import { printFusionDemo, runFusionDemo } from './demo-fusion.ts';
+import { printTaskDemo, runTaskDemo } from './demo-task.ts';
 
 export const DEFAULT_MODEL_DIR = BUNDLED_MODEL_DIR;
 export const DEMO_DATASET_DIR = BUNDLED_DATASET_DIR;
@@ -459,6 +460,8 @@ interface DemoFlags {
   dataDir?: string;
   fusion?: boolean;
   fusionSteps: string;
+  task?: string;
+  epochs?: string;
 }
 
 export function registerDemo(program: Command): void {
@@ -479,9 +482,16 @@ export function registerDemo(program: Command): void {
     .option('--no-gguf', 'skip the GGUF export')
     // also accepted after the command name, like the global option
     .option('--data-dir <dir>', 'where projects, models and runs live (same as the global option)')
+    .option('--task <task>', 'instead: an encoder task (classification | question-answering) on the bundled encoder, LoRA vs full fine-tuning (issue 14)')
+    .option('--epochs <n>', 'with --task: training epochs of both runs', '2')
     .option('--fusion', 'instead: two task adapters (pirate, robot) and their combination learned on a mix (issue 15)')
-    .option('--fusion-steps <n>', 'with --fusion: updates of each learned combination', '60')
+    .option('--fusion-steps <n>', 'with --fusion: updates of each learned combination', '80')
     .action(async (flags: DemoFlags, command: Command) => {
+      if (flags.task !== undefined) {
+        if (flags.task !== 'classification' && flags.task !== 'question-answering') throw new StudioError('invalid_input', `--task: expected classification or question-answering, got "${flags.task}"`);
+        const taskDemo = { task: flags.task, seed: wholeNumber('seed', flags.seed), epochs: positiveNumber('epochs', flags.epochs ?? '2') } as const;
+        return withCore(command, async (core) => printTaskDemo(await runTaskDemo(core, taskDemo)));
+      }
       if (flags.fusion) {
         const fusion = {
           model: resolve(flags.model),

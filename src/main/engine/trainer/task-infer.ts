@@ -165,7 +165,7 @@ async function answer(m: TaskModel, request: PredictRequest, tokenizer: EncoderT
   const plan = new TaskBatchPlan(
     inputs,
     { seed: 0, microBatchSize: 4, maxLength: request.maxLength, padId: tokenizer.padId, shuffle: false },
-    'none',
+    'span', // no gold span (-1: not trained), but the span head's forward reads the targets' shape
   );
   const outputs = await sequenceLogits(forward, plan);
   const [prediction] = postprocessQa(examples, features, outputs.map(spanLogits), {
