@@ -2,40 +2,23 @@
 // the page with the exported GGUF at Q4_K_M measured by llama.cpp; the table shows its perplexity next to the tuned
 // model's, with the warning exactly when quantizing gives back more than the set share of the gain. Chat: a third
 // pane answered by that GGUF, beside the base and the tuned model.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SHIP_COST_WARNING_SHARE, shipCost, type Evaluation } from '../../src/common/api/runs.ts';
 import { formatMetric } from '../../src/renderer/src/format.ts';
-import {
-  buildRenderer,
-  collectPageErrors,
-  launchChromium,
-  newStudioContext,
-  screenshot,
-  startServe,
-  tr,
-  type ServeProcess,
-} from './harness.ts';
+import { collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
-let serve: ServeProcess;
-let browser: Browser;
+const studio = studioPerFile();
 let projectId: string;
 
 beforeAll(async () => {
-  buildRenderer();
-  serve = await startServe();
-  projectId = (await serve.invoke<{ id: string }>('projects.create', { name: 'Ship' })).id;
-  await trainTinyRun(serve, projectId, await tinyModelAndData(serve), 'sums r4', 4, 6);
-  browser = await launchChromium();
+  projectId = (await studio.serve.invoke<{ id: string }>('projects.create', { name: 'Ship' })).id;
+  await trainTinyRun(studio.serve, projectId, await tinyModelAndData(studio.serve), 'sums r4', 4, 6);
 }, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
 
 describe('Evaluate: what you will ship', () => {
   it('measures the Q4_K_M GGUF beside the tuned model and warns only when it costs too much of the gain', async () => {
+    const { serve, browser } = studio;
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
@@ -81,6 +64,7 @@ describe('Evaluate: what you will ship', () => {
   }, 240_000);
 
   it('Chat answers in a third pane with the shipped GGUF, and says what answered it', async () => {
+    const { serve, browser } = studio;
     const context = await newStudioContext(browser);
     const page = await context.newPage();
     const errors = collectPageErrors(page);

@@ -101,59 +101,98 @@ export class TextStream {
   }
 }
 
+/**
+ * The per-token rules every decode loop applies, whatever computes the tokens (the engine, llama.cpp): stop at a
+ * cancel, an end token, a stop string or the token budget; stream the text; time the prefill and the decode.
+ */
+export class AnswerRules {
+  readonly tokenIds: number[] = [];
+  /** The prompt and the answer so far (what a repetition penalty looks at). */
+  readonly seen: number[];
+  finishReason: FinishReason = 'length';
+  private readonly stream: TextStream;
+  private readonly eos: Set<number>;
+  private readonly t0 = performance.now();
+  private t1 = 0;
+
+  constructor(
+    tokenizer: TextDecoderLike,
+    private readonly promptIds: readonly number[],
+    private readonly o: GenerateOptions,
+    private readonly hooks: GenerateHooks = {},
+  ) {
+    this.stream = new TextStream(tokenizer, o.stop);
+    this.eos = new Set(o.eosTokenIds);
+    this.seen = [...promptIds];
+  }
+
+  /** The prompt's forward is done: decode time starts here. */
+  prefilled(): void {
+    this.t1 = performance.now();
+  }
+
+  /** Takes the next token; false when the answer ends here (the reason is in finishReason). */
+  accept(id: number): boolean {
+    if (this.hooks.signal?.aborted) {
+      this.finishReason = 'cancelled';
+      return false;
+    }
+    if (this.eos.has(id)) {
+      this.finishReason = 'eos';
+      return false;
+    }
+    this.tokenIds.push(id);
+    this.seen.push(id);
+    this.emit(this.stream.update(this.tokenIds));
+    if (this.stream.stopped) {
+      this.finishReason = 'stop';
+      return false;
+    }
+    return this.tokenIds.length < this.o.maxNewTokens;
+  }
+
+  private emit(delta: string): void {
+    if (delta) this.hooks.onDelta?.(delta);
+  }
+
+  result(): GenerationResult {
+    if (!this.stream.stopped) this.emit(this.stream.flush());
+    const now = performance.now();
+    this.t1 ||= now; // no token came at all
+    const decodeSeconds = (now - this.t1) / 1000;
+    const n = this.tokenIds.length;
+    return {
+      text: this.stream.value,
+      tokenIds: this.tokenIds,
+      finishReason: this.finishReason,
+      promptTokens: this.promptIds.length,
+      prefillSeconds: (this.t1 - this.t0) / 1000,
+      decodeSeconds,
+      decodeTokensPerSecond: n > 1 && decodeSeconds > 0 ? (n - 1) / decodeSeconds : 0,
+    };
+  }
+}
+
 export async function generate(model: LogitsModel, tokenizer: TextDecoderLike, promptIds: readonly number[], o: GenerateOptions, hooks: GenerateHooks = {}): Promise<GenerationResult> {
   if (promptIds.length === 0) throw new Error('generation: the prompt is empty (no tokens)');
   if (model.maxPositions !== undefined && promptIds.length >= model.maxPositions)
     throw new Error(`generation: the prompt has ${promptIds.length} tokens; this model reads at most ${model.maxPositions} (its learned positions), leaving no room for an answer`);
   if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) throw new Error(`generation: max_new_tokens must be an integer ≥ 1, got ${o.maxNewTokens}`);
   const sampler = new Sampler(o);
-  const stream = new TextStream(tokenizer, o.stop);
-  const eos = new Set(o.eosTokenIds);
+  const rules = new AnswerRules(tokenizer, promptIds, o, hooks);
   const V = model.vocab;
-  const seen = [...promptIds];
-  const out: number[] = [];
   const cache = model.newCache();
-  let finishReason: FinishReason = 'length';
-  const emit = (d: string) => d && hooks.onDelta?.(d);
-
-  const t0 = performance.now();
   let logits = await model.forward(cache, promptIds);
   let last = logits.subarray((promptIds.length - 1) * V, promptIds.length * V);
-  const t1 = performance.now();
+  rules.prefilled();
   for (;;) {
-    if (hooks.signal?.aborted) {
-      finishReason = 'cancelled';
-      break;
-    }
-    const id = sampler.next(last, seen);
-    if (eos.has(id)) {
-      finishReason = 'eos';
-      break;
-    }
-    out.push(id);
-    seen.push(id);
-    emit(stream.update(out));
-    if (stream.stopped) {
-      finishReason = 'stop';
-      break;
-    }
-    if (out.length >= o.maxNewTokens) break;
+    const id = sampler.next(last, rules.seen);
+    if (!rules.accept(id)) break;
     if (model.maxPositions !== undefined && cache.length >= model.maxPositions) break; // the next token has no position
     logits = await model.forward(cache, [id]);
     last = logits.subarray(0, V);
   }
-  if (!stream.stopped) emit(stream.flush());
-  const t2 = performance.now();
-  const decodeSeconds = (t2 - t1) / 1000;
-  return {
-    text: stream.value,
-    tokenIds: out,
-    finishReason,
-    promptTokens: promptIds.length,
-    prefillSeconds: (t1 - t0) / 1000,
-    decodeSeconds,
-    decodeTokensPerSecond: out.length > 1 && decodeSeconds > 0 ? (out.length - 1) / decodeSeconds : 0,
-  };
+  return rules.result();
 }
 
 /** The same loop as an async iterator of text deltas; `result` settles when the iterator ends. */

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Llama, LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
 import { parseWorkerThreads, WORKER_THREADS_ENV } from '../../../common/worker-protocol.ts';
 import { exportGguf, exportLoraGguf, type GgufOutType } from '../../formats/gguf/index.ts';
-import { TextStream, type FinishReason, type GenerationResult, type TextDecoderLike } from './generate.ts';
+import { AnswerRules, type GenerationResult, type TextDecoderLike } from './generate.ts';
 import type { SamplingOptions } from './sampling.ts';
 
 let llama: Promise<Llama> | null = null;
@@ -282,15 +282,13 @@ export class LlamaCppModel {
         `generation: the prompt has ${promptIds.length} tokens; llama.cpp's context here holds ${this.contextSize}, leaving no room for an answer`,
       );
     return this.withSequence(loras, async (seq) => {
-      const stream = new TextStream(tokenizer, o.stop);
-      const eos = new Set(o.eosTokenIds);
-      const seen: number[] = [...promptIds];
-      const out: number[] = [];
       const budget = Math.min(o.maxNewTokens, this.contextSize - promptIds.length);
-      let finishReason: FinishReason = 'length';
-      const emit = (d: string) => d && o.onDelta?.(d);
-      const t0 = performance.now();
-      let t1 = t0;
+      const rules = new AnswerRules(
+        tokenizer,
+        promptIds,
+        { ...o, maxNewTokens: budget },
+        { onDelta: o.onDelta, signal: o.signal },
+      );
       const tokens = seq.evaluate(promptIds as Token[], {
         temperature: o.temperature,
         topK: o.topK,
@@ -302,43 +300,20 @@ export class LlamaCppModel {
         ...(o.repetitionPenalty !== 1
           ? {
               repeatPenalty: {
-                punishTokens: () => seen as Token[],
+                punishTokens: () => rules.seen as Token[],
                 maxPunishTokens: promptIds.length + budget,
                 penalty: o.repetitionPenalty,
               },
             }
           : {}),
       });
+      let first = true;
       for await (const token of tokens) {
-        if (out.length === 0) t1 = performance.now();
-        if (o.signal?.aborted) {
-          finishReason = 'cancelled';
-          break;
-        }
-        if (eos.has(token)) {
-          finishReason = 'eos';
-          break;
-        }
-        out.push(token);
-        seen.push(token);
-        emit(stream.update(out));
-        if (stream.stopped) {
-          finishReason = 'stop';
-          break;
-        }
-        if (out.length >= budget) break;
+        if (first) rules.prefilled(); // llama.cpp yields the first token after the prompt's forward
+        first = false;
+        if (!rules.accept(token)) break;
       }
-      if (!stream.stopped) emit(stream.flush());
-      const decodeSeconds = (performance.now() - t1) / 1000;
-      return {
-        text: stream.value,
-        tokenIds: out,
-        finishReason,
-        promptTokens: promptIds.length,
-        prefillSeconds: (t1 - t0) / 1000,
-        decodeSeconds,
-        decodeTokensPerSecond: out.length > 1 && decodeSeconds > 0 ? (out.length - 1) / decodeSeconds : 0,
-      };
+      return rules.result();
     });
   }
 

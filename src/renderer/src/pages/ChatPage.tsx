@@ -4,7 +4,7 @@
 // #/chat/new/<adapter or run id>/<prompt> (see ChatLinks.ts).
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
-import { ShipQuant, type AnsweredWith, type ChatMessage, type ChatPane, type SamplingSettings } from '../../../common/api/chat.ts';
+import type { AnsweredWith, ChatMessage, ChatPane, SamplingSettings, ShipQuant } from '../../../common/api/chat.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
@@ -12,6 +12,7 @@ import { Banner, Button, Card, EmptyState, PageHeader, Spinner } from '../compon
 import { basename, formatDateTime } from '../format.ts';
 import { routeHref } from '../routes.ts';
 import { useLocation } from '../state/location.ts';
+import { ShipQuantSelect } from './ShipQuantSelect.tsx';
 import { useStudio } from '../state/studio.tsx';
 import { parseChatParams } from './ChatLinks.ts';
 import { ProjectGate } from './ProjectGate.tsx';
@@ -425,20 +426,13 @@ function ChatWorkspace({ project }: { project: Project }) {
               onChange={setScale}
               format={(v) => v.toFixed(2)}
             />
-            <div className="field">
-              <label className="field-label" htmlFor="chat-ship">
-                {t('chat.addShipPane')}
-              </label>
-              <select id="chat-ship" value={ship} onChange={(event) => setShip(event.target.value as ShipQuant | '')}>
-                <option value="">{t('evalStart.shipNone')}</option>
-                {ShipQuant.options.map((quant) => (
-                  <option key={quant} value={quant}>
-                    {t('chat.shipPane', { quant: quant.toUpperCase() })}
-                  </option>
-                ))}
-              </select>
-              <span className="field-hint">{t('evalStart.shipHint')}</span>
-            </div>
+            <ShipQuantSelect
+              id="chat-ship"
+              label={t('chat.addShipPane')}
+              value={ship}
+              onChange={setShip}
+              optionLabel={(quant) => t('chat.shipPane', { quant })}
+            />
           </div>
         </Card>
         <Card>

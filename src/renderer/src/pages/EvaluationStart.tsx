@@ -3,7 +3,7 @@
 // Cancel show here; the row it makes holds both perplexities.
 import { useState, type FormEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
-import { ShipQuant } from '../../../common/api/chat.ts';
+import type { ShipQuant } from '../../../common/api/chat.ts';
 import type { Dataset } from '../../../common/api/datasets.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import type { DatasetConfig, EvaluationRequest, Run } from '../../../common/api/runs.ts';
@@ -14,6 +14,7 @@ import { basename } from '../format.ts';
 import { useStudio } from '../state/studio.tsx';
 import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
+import { ShipQuantSelect } from './ShipQuantSelect.tsx';
 import { t } from '../i18n/t.ts';
 
 type Source = 'run' | 'adapter';
@@ -218,20 +219,13 @@ export function EvaluationStart({
           </select>
           <span className="field-hint">{t('evalStart.hint')}</span>
         </div>
-        <div className="field">
-          <label className="field-label" htmlFor="eval-ship">
-            {t('evalStart.ship')}
-          </label>
-          <select id="eval-ship" value={ship} onChange={(event) => setShip(event.target.value as ShipQuant | '')}>
-            <option value="">{t('evalStart.shipNone')}</option>
-            {ShipQuant.options.map((quant) => (
-              <option key={quant} value={quant}>
-                {t('evalStart.shipOption', { quant: quant.toUpperCase() })}
-              </option>
-            ))}
-          </select>
-          <span className="field-hint">{t('evalStart.shipHint')}</span>
-        </div>
+        <ShipQuantSelect
+          id="eval-ship"
+          label={t('evalStart.ship')}
+          value={ship}
+          onChange={setShip}
+          optionLabel={(quant) => t('evalStart.shipOption', { quant })}
+        />
         <div className="row-actions">
           <Button type="submit" variant="primary" icon="gauge" busy={starting} disabled={running}>
             {t('evalStart.start')}
