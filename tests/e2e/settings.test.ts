@@ -75,6 +75,12 @@ describe('Settings in the browser', () => {
     await expect.poll(() => offline.isChecked()).toBe(true);
     await expect.poll(async () => (await serve.invoke<Settings>('settings.get', {})).offline).toBe(true);
 
+    // How long a chat model stays loaded in its worker: 10 minutes unless changed; 0 unloads after each answer.
+    const keepAlive = page.getByLabel(tr('settings.keepAlive'), { exact: true });
+    expect(await keepAlive.inputValue()).toBe('10');
+    await keepAlive.selectOption({ label: tr('settings.keepAliveNone') });
+    await expect.poll(async () => (await serve.invoke<Settings>('settings.get', {})).modelKeepAliveMinutes).toBe(0);
+
     // The token: a malformed one comes back with the reason; a valid one is stored and never shown again.
     const tokenField = page.getByRole('textbox', { name: tr('settings.token') });
     await tokenField.fill('not-a-token');

@@ -170,6 +170,10 @@ export const en = {
   'settings.offlineCheck': 'Use only models and datasets already downloaded',
   'settings.offlineEnv':
     'HF_HUB_OFFLINE is set in the environment the studio was started from, so downloads are off whatever this says.',
+  'settings.keepAlive': 'Keep a chat model loaded',
+  'settings.keepAliveNone': 'Unload it after each answer',
+  'settings.keepAliveMinutes': (p: { minutes: number }) => `${p.minutes} min after the last answer`,
+  'settings.keepAliveHint': 'While it stays loaded, Chat answers the next message at once; it is unloaded sooner when memory runs short.',
   'settings.offlineHint':
     'Hub pulls read the Hugging Face cache and never touch the network; a repo not downloaded yet fails with a clear message.',
   'settings.threads': 'CPU threads for training and chat',

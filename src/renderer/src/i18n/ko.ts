@@ -236,6 +236,10 @@ export const ko: Catalog = {
   'settings.offlineCheck': '이미 내려받은 모델과 데이터셋만 사용',
   'settings.offlineEnv':
     '스튜디오를 시작한 환경에 HF_HUB_OFFLINE이 설정되어 있어, 이 설정과 관계없이 다운로드가 꺼져 있습니다.',
+  'settings.keepAlive': '채팅 모델을 메모리에 유지',
+  'settings.keepAliveNone': '답변할 때마다 내리기',
+  'settings.keepAliveMinutes': (p: { minutes: number }) => `마지막 답변 후 ${p.minutes}분`,
+  'settings.keepAliveHint': '모델이 메모리에 있는 동안 채팅은 다음 메시지에 바로 답합니다. 메모리가 부족하면 더 일찍 내립니다.',
   'settings.offlineHint':
     'Hub에서 가져오기는 Hugging Face 캐시만 읽고 네트워크를 쓰지 않습니다. 아직 내려받지 않은 저장소는 분명한 메시지와 함께 실패합니다.',
   'settings.threads': '학습과 채팅에 쓸 CPU 스레드',

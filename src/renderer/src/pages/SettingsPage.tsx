@@ -148,6 +148,9 @@ function WorkSettingsCard() {
   );
 }
 
+/** Choices for how long a chat model stays loaded after an answer (a value set elsewhere is listed too). */
+const KEEP_ALIVE_MINUTES = [0, 1, 5, 10, 30, 60];
+
 function WorkSettingsForm({ settings, onChanged }: { settings: Settings; onChanged: () => void }) {
   const client = useStudio();
   const [error, setError] = useState<string | null>(null);
@@ -193,6 +196,29 @@ function WorkSettingsForm({ settings, onChanged }: { settings: Settings; onChang
           {settings.offlineFromEnv ? t('settings.offlineEnv') : t('settings.offlineHint')}
         </span>
       </fieldset>
+
+      <div className="field">
+        <label className="field-label" htmlFor="settings-keep-alive">
+          {t('settings.keepAlive')}
+        </label>
+        <select
+          id="settings-keep-alive"
+          value={settings.modelKeepAliveMinutes}
+          disabled={busy}
+          onChange={(e) =>
+            void apply(() => client.invoke('settings.update', { modelKeepAliveMinutes: Number(e.target.value) }))
+          }
+        >
+          {[...new Set([...KEEP_ALIVE_MINUTES, settings.modelKeepAliveMinutes])]
+            .sort((a, b) => a - b)
+            .map((minutes) => (
+              <option key={minutes} value={minutes}>
+                {minutes === 0 ? t('settings.keepAliveNone') : t('settings.keepAliveMinutes', { minutes })}
+              </option>
+            ))}
+        </select>
+        <span className="field-hint">{t('settings.keepAliveHint')}</span>
+      </div>
 
       <HubTokenField
         settings={settings}
