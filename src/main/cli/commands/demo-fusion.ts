@@ -17,6 +17,7 @@ import { printTable } from '../context.ts';
 import { formatDuration } from '../progress.ts';
 import { followJob } from './train.ts';
 import { FUSE_LEARNING_RATE } from './fuse.ts';
+import type { demoRunConfig } from './demo.ts'; // a type only: demo.ts imports this file
 
 export const ROBOT_SYSTEM = 'You are a robot.';
 
@@ -54,11 +55,18 @@ export interface FusionDemoFiles {
 }
 
 /** The three tasks' train/eval files under <data dir>/datasets/fusion-demo, from the bundled pirate dataset. */
-export async function fusionDemoFiles(dataDir: string, datasetDir: string, limits: { train?: number; eval?: number }): Promise<FusionDemoFiles> {
+export async function fusionDemoFiles(
+  dataDir: string,
+  datasetDir: string,
+  limits: { train?: number; eval?: number },
+): Promise<FusionDemoFiles> {
   const read = async (name: string, limit?: number) => {
     const path = join(datasetDir, name);
     if (!existsSync(path)) throw new StudioError('invalid_input', `${path}: the demo dataset file is missing`);
-    const rows = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ChatRow);
+    const rows = (await readFile(path, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as ChatRow);
     return rows.slice(0, limit ?? rows.length);
   };
   const dir = join(dataDir, 'datasets', 'fusion-demo');
@@ -74,8 +82,17 @@ export async function fusionDemoFiles(dataDir: string, datasetDir: string, limit
   // odd rows as robots (no row trains both styles)
   const mixed = (rows: ChatRow[]) => rows.map((r, i) => (i % 2 === 0 ? r : robotRow(r)));
   return {
-    pirate: { train: await write('pirate-train.jsonl', train.filter((_r, i) => i % 2 === 0)), eval: await write('pirate-eval.jsonl', evalRows) },
-    robot: { train: await write('robot-train.jsonl', train.filter((_r, i) => i % 2 === 1).map(robotRow)), eval: await write('robot-eval.jsonl', evalRows.map(robotRow)) },
+    pirate: {
+      train: await write(
+        'pirate-train.jsonl',
+        train.filter((_r, i) => i % 2 === 0),
+      ),
+      eval: await write('pirate-eval.jsonl', evalRows),
+    },
+    robot: {
+      train: await write('robot-train.jsonl', train.filter((_r, i) => i % 2 === 1).map(robotRow)),
+      eval: await write('robot-eval.jsonl', evalRows.map(robotRow)),
+    },
     mix: { train: await write('mix-train.jsonl', mixed(train)), eval: await write('mix-eval.jsonl', mixed(evalRows)) },
   };
 }
@@ -90,14 +107,19 @@ export interface FusionDemoOptions {
   evalLimit?: number;
   seed: number;
   /** The demo's run recipe and project (demo.ts, which registers `demo --fusion`: passed in, not imported back). */
-  runConfig: (o: { method: 'lora'; steps: number; model: string; trainPath: string; evalPath: string; seed: number; learningRate?: number }) => RunConfigInput;
+  runConfig: typeof demoRunConfig;
   project: (core: StudioCore) => Promise<Project>;
 }
 
 interface FusionReportFile {
   comparison: { single: { name: string; perplexity: number }[]; uniform: number; learned: number };
   weights: Record<string, number[]> | null;
-  attention: { layers: { block: string; mean: number[] }[]; picks: number[]; tokens: number; examples: { index: number; picks: number[] }[] } | null;
+  attention: {
+    layers: { block: string; mean: number[] }[];
+    picks: number[];
+    tokens: number;
+    examples: { index: number; picks: number[] }[];
+  } | null;
 }
 
 export interface FusionDemoResult {
@@ -125,38 +147,79 @@ async function runToEnd(core: StudioCore, projectId: string, name: string, confi
   return { run: done, output: done.summary.adapterPath };
 }
 
-async function perplexityOn(core: StudioCore, projectId: string, model: string, evalPath: string, adapterPath: string, label: string): Promise<number> {
+async function perplexityOn(
+  core: StudioCore,
+  projectId: string,
+  model: string,
+  evalPath: string,
+  adapterPath: string,
+  label: string,
+): Promise<number> {
   const started = await core.call('evaluations.start', {
     projectId,
     model,
     adapterPath,
-    dataset: { path: evalPath, format: 'chat', columns: { messages: 'messages' }, template: { kind: 'chat' }, eval_split: { kind: 'none' } },
+    dataset: {
+      path: evalPath,
+      format: 'chat',
+      columns: { messages: 'messages' },
+      template: { kind: 'chat' },
+      eval_split: { kind: 'none' },
+    },
     max_seq_length: 128,
     batch_size: 8,
     compareBase: false,
   });
-  const job = await followJob(core, started.jobId!, label, { cancel: () => core.call('jobs.cancel', { id: started.jobId! }) });
+  const job = await followJob(core, started.jobId!, label, {
+    cancel: () => core.call('jobs.cancel', { id: started.jobId! }),
+  });
   const { evaluation } = await core.call('evaluations.get', { id: started.id });
   if (job.status !== 'succeeded' || evaluation.adapterPerplexity == null)
     throw new StudioError('failed', `${label} ${job.status}: ${evaluation.error ?? job.error ?? 'see the job log'}`);
   return evaluation.adapterPerplexity;
 }
 
-export async function runFusionDemo(core: StudioCore, dataDir: string, o: FusionDemoOptions, say: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<FusionDemoResult> {
+export async function runFusionDemo(
+  core: StudioCore,
+  dataDir: string,
+  o: FusionDemoOptions,
+  say: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<FusionDemoResult> {
   const t0 = Date.now();
   const model = resolve(o.model);
   const project = await o.project(core);
   const files = await fusionDemoFiles(dataDir, o.datasetDir, { train: o.trainLimit, eval: o.evalLimit });
   say(`Fusion demo in project ${project.id}: two task adapters on ${model}, then their combination learned on a mix`);
-  const config = (trainPath: string, evalPath: string, steps: number, learningRate?: number, fusion?: Partial<FusionSection>): RunConfigInput => ({
+  const config = (
+    trainPath: string,
+    evalPath: string,
+    steps: number,
+    learningRate?: number,
+    fusion?: Partial<FusionSection>,
+  ): RunConfigInput => ({
     ...o.runConfig({ method: 'lora', steps, model, trainPath, evalPath, seed: o.seed, learningRate }),
     ...(fusion ? { fusion: fusion as FusionSection } : {}),
   });
-  const pirate = await runToEnd(core, project.id, 'fusion demo: pirate adapter', config(files.pirate.train, files.pirate.eval, o.adapterSteps));
-  const robot = await runToEnd(core, project.id, 'fusion demo: robot adapter', config(files.robot.train, files.robot.eval, o.adapterSteps));
+  const pirate = await runToEnd(
+    core,
+    project.id,
+    'fusion demo: pirate adapter',
+    config(files.pirate.train, files.pirate.eval, o.adapterSteps),
+  );
+  const robot = await runToEnd(
+    core,
+    project.id,
+    'fusion demo: robot adapter',
+    config(files.robot.train, files.robot.eval, o.adapterSteps),
+  );
   const adapters = [pirate.output, robot.output];
   const fused = async (mode: 'weights' | 'attention') => {
-    const r = await runToEnd(core, project.id, `fusion demo: ${mode}`, config(files.mix.train, files.mix.eval, o.fusionSteps, FUSE_LEARNING_RATE[mode], { adapters, mode }));
+    const r = await runToEnd(
+      core,
+      project.id,
+      `fusion demo: ${mode}`,
+      config(files.mix.train, files.mix.eval, o.fusionSteps, FUSE_LEARNING_RATE[mode], { adapters, mode }),
+    );
     const report = JSON.parse(await readFile(join(r.run.outputDir!, 'fusion-report.json'), 'utf8')) as FusionReportFile;
     return { ...r, report };
   };
@@ -164,7 +227,10 @@ export async function runFusionDemo(core: StudioCore, dataDir: string, o: Fusion
   const attention = await fused('attention');
 
   const perTask = [];
-  for (const [task, adapter, evalPath] of [['pirate', pirate.output, files.pirate.eval], ['robot', robot.output, files.robot.eval]] as const) {
+  for (const [task, adapter, evalPath] of [
+    ['pirate', pirate.output, files.pirate.eval],
+    ['robot', robot.output, files.robot.eval],
+  ] as const) {
     perTask.push({
       task,
       adapter: await perplexityOn(core, project.id, model, evalPath, adapter, `${task} eval: its adapter`),
@@ -203,19 +269,29 @@ export function printFusionDemo(r: FusionDemoResult): void {
     [
       ...r.single.map((s, i) => [`mixed eval: ${['pirate', 'robot'][i]} adapter alone`, f(s.perplexity)]),
       ['mixed eval: uniform average', f(r.uniform)],
-      ['mixed eval: learned weights', `${f(r.weights)} (${Object.entries(r.learnedWeights).map(([, w]) => `[${w.map((v) => v.toFixed(2)).join(', ')}]`).join(' ')})`],
+      [
+        'mixed eval: learned weights',
+        `${f(r.weights)} (${Object.entries(r.learnedWeights)
+          .map(([, w]) => `[${w.map((v) => v.toFixed(2)).join(', ')}]`)
+          .join(' ')})`,
+      ],
       ['mixed eval: attention', f(r.attention)],
       ...r.perTask.flatMap((t) => [
         [`${t.task} eval: its adapter`, f(t.adapter)],
         [`${t.task} eval: learned weights`, `${f(t.weights)} (${pct(t.weights, t.adapter)})`],
         [`${t.task} eval: attention`, `${f(t.attention)} (${pct(t.attention, t.adapter)})`],
       ]),
-      ...r.attentionShare.map((s) => [`${s.task} tokens where attention picks its adapter`, `${(100 * s.share).toFixed(1)}% of ${s.tokens}`]),
+      ...r.attentionShare.map((s) => [
+        `${s.task} tokens where attention picks its adapter`,
+        `${(100 * s.share).toFixed(1)}% of ${s.tokens}`,
+      ]),
       ...r.heatMap.map((l) => [`attention weights, ${l.block}`, l.mean.map((v) => v.toFixed(2)).join(' / ')]),
       ['attention fusion folder (not mergeable)', r.outputs.attention],
       ['learned-weights adapter (mergeable)', r.outputs.weights],
       ['total time', formatDuration(r.totalSeconds)],
     ],
   );
-  process.stdout.write(`fusion single_best=${r.singleBest.toFixed(4)} uniform=${r.uniform.toFixed(4)} weights=${r.weights.toFixed(4)} attention=${r.attention.toFixed(4)}\n`);
+  process.stdout.write(
+    `fusion single_best=${r.singleBest.toFixed(4)} uniform=${r.uniform.toFixed(4)} weights=${r.weights.toFixed(4)} attention=${r.attention.toFixed(4)}\n`,
+  );
 }

@@ -1,7 +1,7 @@
 // `lora-studio fuse`: learn how to combine frozen LoRA adapters of one base model on a dataset (issue 15) — a run
 // with a `fusion` section, recorded and followed like any run. --mode weights learns one weight per adapter
 // (optionally per layer) and writes a new PEFT adapter that merges and exports like any other; --mode attention
-// trains AdapterFusion's per-token attention and writes a fusion folder that eval and chat load (not mergeable).
+// trains AdapterFusion's per-token attention and writes a fusion folder that evaluation loads (not mergeable; chat does not load it yet).
 // The run's fusion-report.json compares the result with each adapter alone and their uniform average.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { parseStrictNumber } from '../numbers.ts';
 import { buildRunConfig, resolveProject, runAndFollow, type TrainFlags } from './train.ts';
 
 /** Default learning rates: a handful of logits move fast; attention's query/key/value want smaller steps. */
-export const FUSE_LEARNING_RATE = { weights: 5e-2, attention: 2e-3 } as const;
+export const FUSE_LEARNING_RATE = { weights: 5e-2, attention: 5e-3 } as const;
 
 export interface FuseFlags {
   base: string;
@@ -54,12 +54,21 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
   if (flags.mode !== 'weights' && flags.mode !== 'attention')
     throw new StudioError('invalid_input', `--mode must be weights or attention, got "${flags.mode}"`);
   if (flags.adapter.length < 2)
-    throw new StudioError('invalid_input', `give at least two --adapter folders to combine (got ${flags.adapter.length})`);
+    throw new StudioError(
+      'invalid_input',
+      `give at least two --adapter folders to combine (got ${flags.adapter.length})`,
+    );
   for (const a of flags.adapter)
     if (!existsSync(join(resolve(cwd, a), 'adapter_config.json')))
-      throw new StudioError('invalid_input', `--adapter ${resolve(cwd, a)}: no adapter_config.json there (a PEFT adapter folder is expected)`);
+      throw new StudioError(
+        'invalid_input',
+        `--adapter ${resolve(cwd, a)}: no adapter_config.json there (a PEFT adapter folder is expected)`,
+      );
   if (flags.mode === 'attention' && (flags.perLayer || flags.unconstrained || flags.rank !== undefined))
-    throw new StudioError('invalid_input', '--per-layer, --unconstrained and --rank shape learned weights: they belong to --mode weights');
+    throw new StudioError(
+      'invalid_input',
+      '--per-layer, --unconstrained and --rank shape learned weights: they belong to --mode weights',
+    );
   const train: TrainFlags = {
     model: flags.base,
     dataset: flags.dataset,
@@ -106,7 +115,7 @@ export async function fusionReportLines(run: Run): Promise<string[]> {
     `  uniform average: ${r.comparison.uniform.toFixed(3)}`,
     `  learned combination: ${r.comparison.learned.toFixed(3)}`,
     r.mode === 'attention'
-      ? `${out} is a fusion folder: eval and chat load it; it cannot be merged into one model or GGUF (use --mode weights for a mergeable adapter)`
+      ? `${out} is a fusion folder: evaluation loads it; it cannot be merged into one model or GGUF (use --mode weights for a mergeable adapter)`
       : `${out} is a PEFT adapter: merge and export it like any other`,
   ];
 }
@@ -148,7 +157,9 @@ export function registerFuse(program: Command): void {
         const project = await resolveProject(core, flags.project);
         const name = flags.name ?? `fuse ${flags.mode}`;
         const run = (await core.invoke('runs.start', { projectId: project.id, name, config })) as Run;
-        process.stderr.write(`fusion run "${run.name}" (${run.id}) in project "${project.name}"; output in ${run.outputDir}\n`);
+        process.stderr.write(
+          `fusion run "${run.name}" (${run.id}) in project "${project.name}"; output in ${run.outputDir}\n`,
+        );
         await runAndFollow(core, run, flags.json);
         if (flags.json) return;
         const finished = (await core.invoke('runs.get', { id: run.id })) as Run;

@@ -31,7 +31,7 @@ export interface AttentionMap {
  * The attention weights of a trained attention-mode fusion on some eval batches, from the float64 reference
  * executor's forward (the adapter_fusion nodes keep α per token). `trained` holds the fusion's tensors.
  */
-export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike<number>>, trained: Map<string, { data: Float32Array }>, plan: BatchPlan, maxExamples = 48): AttentionMap {
+export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike<number>>, trained: Map<string, { data: Float32Array }>, plan: BatchPlan, maxExamples = 32): AttentionMap {
   const p = fused.program;
   const w64 = new Map<string, Float64Array>();
   for (const d of p.params) w64.set(d.name, Float64Array.from(trained.get(peftKey(d.name))?.data ?? weights.get(d.name)!));

@@ -1,7 +1,7 @@
 // Opening a run with a `fusion` section (issue 15): the base model folder and the frozen adapters → the fused
 // program (program.ts) → a CPU training session that trains only the combination, and the writer of what it
 // learned — in weights mode a PEFT adapter (ranks stacked with the learned weights, optionally SVD-compressed)
-// plus fusion.json, in attention mode a fusion folder (formats/fusion). Also what eval and chat use to rebuild a
+// plus fusion.json, in attention mode a fusion folder (formats/fusion). Also what evaluation uses to rebuild a
 // trained fusion, and the comparison of the learned combination against each adapter alone and the uniform average.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -127,7 +127,7 @@ export async function openFusionSession(config: RunConfig, trainingTemplate: Tra
   return { session, writeAdapter: writeAdapterFn, trainableParameters: countParams(fused.program, (d) => d.trainable), warnings, inputs, fused };
 }
 
-/** A trained attention-mode fusion folder as a session (eval, chat): adapters re-hashed, trained tensors loaded. */
+/** A trained attention-mode fusion folder as a session (evaluation): adapters re-hashed, trained tensors loaded. */
 export async function openFusionFolder(dir: string, threads?: number) {
   const folder = await readFusionFolder(dir);
   const inputs = await readFusionInputs(folder.config.base_model, folder.config.adapters.map((a) => a.path));

@@ -109,7 +109,7 @@ const NOT_MERGEABLE_FUSION = 'fusion_config.json';
 
 /** What every adapter reader (merge, export, GGUF, combine) says when given an AdapterFusion attention folder. */
 export function fusionIsNotAnAdapter(dir: string): string {
-  return `${dir} is an AdapterFusion attention folder, not one adapter: it weighs its adapters per token, so it cannot be merged into the base or exported as one model or GGUF (eval and chat load it as it is). For a mergeable result, learn one weight per adapter instead: lora-studio fuse --mode weights (Adapters → Learn a combination → Learned weights).`;
+  return `${dir} is an AdapterFusion attention folder, not one adapter: it weighs its adapters per token, so it cannot be merged into the base or exported as one model or GGUF (evaluation loads it as it is). For a mergeable result, learn one weight per adapter instead: lora-studio fuse --mode weights (Adapters → Learn a combination → Learned weights).`;
 }
 
 export async function readAdapter(dir: string, spec?: ModelSpec): Promise<LoraAdapter> {

@@ -618,7 +618,7 @@ export const en = {
   'fusion.modeWeights': 'Learned weights',
   'fusion.modeWeightsHint': 'one weight per adapter: a new adapter that merges and exports to GGUF like any other',
   'fusion.modeAttention': 'Attention (AdapterFusion)',
-  'fusion.modeAttentionHint': 'weighs the adapters anew for every token: chat and eval load it; it cannot be merged into one GGUF',
+  'fusion.modeAttentionHint': 'weighs the adapters anew for every token: evaluation loads it; it cannot be merged into one GGUF',
   'fusion.steps': 'Training steps',
   'fusion.stepsNotWhole': 'Training steps must be a whole number of 1 or more.',
   'fusion.oneBase': 'The selected adapters must share one recorded base model.',

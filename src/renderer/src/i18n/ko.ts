@@ -650,7 +650,7 @@ export const ko: Catalog = {
   'fusion.modeWeights': '학습된 가중치',
   'fusion.modeWeightsHint': '어댑터마다 가중치 하나: 다른 어댑터처럼 병합하고 GGUF로 내보낼 수 있는 새 어댑터',
   'fusion.modeAttention': '어텐션 (AdapterFusion)',
-  'fusion.modeAttentionHint': '토큰마다 어댑터의 비중을 새로 정합니다: 채팅과 평가에서 불러오며, 하나의 GGUF로 병합할 수 없습니다',
+  'fusion.modeAttentionHint': '토큰마다 어댑터의 비중을 새로 정합니다: 평가에서 불러오며, 하나의 GGUF로 병합할 수 없습니다',
   'fusion.steps': '학습 스텝',
   'fusion.stepsNotWhole': '학습 스텝은 1 이상의 정수여야 합니다.',
   'fusion.oneBase': '선택한 어댑터들은 기록된 기본 모델 하나를 공유해야 합니다.',
