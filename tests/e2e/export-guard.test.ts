@@ -10,6 +10,12 @@ import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 const studio = studioPerFile();
 
+/** The guard's sentence (the core's phrase, in the tests' language) after the target path, up to its first clause's end. */
+function afterPath(key: 'core.guard.holdsInput' | 'core.guard.notOurs', params: Record<string, string>): string {
+  const said = (tr as (k: string, p: unknown) => string)(key, { out: '\u0000', ...params });
+  return said.split('\u0000')[1]!.split(/;|\. /)[0]!;
+}
+
 describe('Export form: never over an input', () => {
   it('refuses the folder holding the base model and a folder the studio did not write, saying why', async () => {
     const project = await studio.serve.invoke<{ id: string }>('projects.create', { name: 'Guard check' });
@@ -29,14 +35,14 @@ describe('Export form: never over an input', () => {
     await page.getByRole('button', { name: tr('exports.start') }).click();
     const banner = page.getByText(tr('exports.notStarted'));
     await banner.waitFor({ timeout: 60_000 });
-    await page.getByText(`contains the base model ${files.model}`, { exact: false }).waitFor();
+    await page.getByText(afterPath('core.guard.holdsInput', { role: 'base model', input: files.model }), { exact: false }).waitFor();
     await screenshot(page, 'export-guard-base.png');
 
     const mine = mkdtempSync(join(tmpdir(), 'my-notes-'));
     writeFileSync(join(mine, 'todo.txt'), 'keep me');
     await page.getByLabel(tr('exports.outPath')).fill(mine);
     await page.getByRole('button', { name: tr('exports.start') }).click();
-    await page.getByText('is not something LoRA Studio wrote (it holds todo.txt)', { exact: false }).waitFor();
+    await page.getByText(afterPath('core.guard.notOurs', { holds: 'todo.txt', shape: 'folder' }), { exact: false }).waitFor();
     await screenshot(page, 'export-guard-foreign.png');
 
     expect(readFileSync(join(mine, 'todo.txt'), 'utf8')).toBe('keep me');

@@ -97,7 +97,7 @@ describe('Exports in the browser', () => {
     await page.getByText(tr('exports.existsReplace', { name: 'sums-r4-gguf-q8_0.gguf' })).waitFor();
     await page.getByRole('button', { name: tr('exports.start') }).click();
     await page
-      .getByText('already exists; choose another path, or set overwrite to replace it', { exact: false })
+      .getByText(tr('core.guard.exists', { out: '\u0000' }).split('\u0000')[1]!, { exact: false })
       .waitFor();
 
     // A merged Hugging Face folder (f32) to a chosen folder.

@@ -8,6 +8,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll } from 'vitest';
 import { INTL_TAGS, type Locale } from '../../src/renderer/src/i18n/locale.ts';
 import { translate, type MessageKey, type ParamsOf } from '../../src/renderer/src/i18n/t.ts';
+import { sentence } from '../../src/renderer/src/validation.ts';
+import { en as zodEn, ko as zodKo } from 'zod/locales';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output/e2e');
@@ -259,4 +261,10 @@ export async function expectNoEnglishLeft(page: Page): Promise<void> {
   if (!/[\uac00-\ud7a3]/.test(text)) throw new Error(`the page shows no Korean at all:\n${text.slice(0, 500)}`);
   const left = (await englishOfCatalogue()).filter((sentence) => text.includes(sentence));
   if (left.length > 0) throw new Error(`English left on the Korean page: ${left.map((s) => JSON.stringify(s)).join(', ')}`);
+}
+
+/** zod's own message for a field check, in the tests' language and as the UI's forms show it (a sentence). */
+export function zodSentence(issue: { code: string } & Record<string, unknown>): string {
+  const said = (E2E_LOCALE === 'ko' ? zodKo : zodEn)().localeError(issue as never);
+  return sentence(typeof said === 'string' ? said : (said?.message ?? ''));
 }

@@ -52,10 +52,10 @@ async function openStudio(page: Page, hash: string): Promise<void> {
   await page.goto(`${serve.url}${hash}`);
 }
 
-/** The step the run page's status line shows ("step 12/3000 · …"). */
+/** The step the run page's status line shows (the core's progress phrase: "step 12/3000 · …", "12/3,000 스텝 · …"). */
 async function shownStep(page: Page): Promise<number> {
   const text = (await page.locator('.run-status-progress .muted').textContent()) ?? '';
-  const m = new RegExp(`(?:^|· )step (\\d+)/|^([\\d,]+) / [\\d,]+ ${STEPS_WORD}`).exec(text);
+  const m = new RegExp(`(?:^|· )(?:step )?([\\d,]+)/[\\d,]+|^([\\d,]+) / [\\d,]+ ${STEPS_WORD}`).exec(text);
   return m ? Number((m[1] ?? m[2]).replace(/,/g, '')) : -1;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
-import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, tr, type ServeProcess } from './harness.ts';
+import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, tr, zodSentence, type ServeProcess } from './harness.ts';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -54,7 +54,7 @@ describe('New fine-tune wizard', () => {
     // 1. Base model: a wrong path is answered at the field; the real folder shows what was read.
     await page.getByLabel(tr('wizard.modelFolder'), { exact: true }).fill(join(serve.dataDir, 'no-such-model'));
     await page.getByRole('button', { name: tr('wizard.open'), exact: true }).click();
-    await page.getByText(/^path: nothing at .*no-such-model/).waitFor();
+    await page.getByText(tr('core.error.nothingAt', { field: 'path', path: join(serve.dataDir, 'no-such-model'), what: 'folder' })).waitFor();
     await page.getByLabel(tr('wizard.modelFolder'), { exact: true }).fill(modelDir);
     await page.getByRole('button', { name: tr('wizard.open'), exact: true }).click();
     const modelSummary = page.getByRole('region', { name: tr('wizard.selectedModel') });
@@ -101,7 +101,7 @@ describe('New fine-tune wizard', () => {
     // (above the usual range even for a model this small: up to 1e-2 on models under 50M parameters)
     await page.getByLabel(tr('run.learningRate'), { exact: true }).fill('0.02');
     await page.getByLabel(tr('quick.maxSteps'), { exact: true }).fill('six');
-    await page.getByText('Invalid input: expected number, received string.').waitFor();
+    await page.getByText(zodSentence({ code: 'invalid_type', expected: 'number', input: 'six' })).waitFor();
     await page.getByLabel(tr('quick.maxSteps'), { exact: true }).fill('6');
     await page.getByLabel(tr('quick.maxSeqLength'), { exact: true }).fill('48');
     await page.getByLabel(tr('wizard.field.gradAccum'), { exact: true }).fill('1');
@@ -112,10 +112,10 @@ describe('New fine-tune wizard', () => {
     const estimate = page.getByRole('definition').filter({ hasText: /%$/ });
     await estimate.first().waitFor({ timeout: 30_000 });
     const warnings = page.getByRole('region', { name: tr('wizard.warnings') });
-    await warnings.getByText(/only 16 training examples/).waitFor();
-    await warnings.getByText(/learning rate 0.02 is outside/).waitFor();
+    await warnings.getByText(tr('core.plan.fewExamples', { count: 16 })).waitFor();
+    await warnings.getByText(tr('core.plan.learningRate', { lr: 0.02, lo: 1e-5, hi: 1e-2, method: 'lora', high: 1 })).waitFor();
     await page.getByText(tr('wizard.howEstimates')).click();
-    await page.getByText(tr('wizard.memoryFormula', { formula: 'weights as the CPU executor holds them' }), { exact: false }).waitFor();
+    await page.getByText(tr('wizard.memoryFormula', { formula: tr('core.plan.memoryFormula') }), { exact: false }).waitFor();
     await screenshot(page, 'wizard-5-review.png');
     await page.getByLabel(tr('run.name'), { exact: true }).fill('from the wizard');
     await page.getByRole('button', { name: tr('quick.start') }).click();
@@ -153,7 +153,7 @@ describe('New fine-tune wizard', () => {
     text.learning_rate = 2;
     await json.fill(JSON.stringify(text, null, 2));
     await expect.poll(() => editor.getByLabel(tr('editor.field.learning_rate'), { exact: true }).inputValue()).toBe('2');
-    await editor.getByText('Too big: expected number to be <=1.').waitFor();
+    await editor.getByText(zodSentence({ code: 'too_big', origin: 'number', maximum: 1, inclusive: true, input: 2 })).waitFor();
     await json.fill('{ "model": ');
     await editor.getByText(tr('editor.notJson', { reason: '' }), { exact: false }).waitFor();
     text.learning_rate = 0.0002;
