@@ -483,13 +483,13 @@ export function registerDemo(program: Command): void {
     // also accepted after the command name, like the global option
     .option('--data-dir <dir>', 'where projects, models and runs live (same as the global option)')
     .option('--task <task>', 'instead: an encoder task (classification | question-answering) on the bundled encoder, LoRA vs full fine-tuning (issue 14)')
-    .option('--epochs <n>', 'with --task: training epochs of both runs', '2')
+    .option('--epochs <n>', 'with --task: training epochs of both runs (default 2 for classification, 1 for question answering)')
     .option('--fusion', 'instead: two task adapters (pirate, robot) and their combination learned on a mix (issue 15)')
     .option('--fusion-steps <n>', 'with --fusion: updates of each learned combination', '80')
     .action(async (flags: DemoFlags, command: Command) => {
       if (flags.task !== undefined) {
         if (flags.task !== 'classification' && flags.task !== 'question-answering') throw new StudioError('invalid_input', `--task: expected classification or question-answering, got "${flags.task}"`);
-        const taskDemo = { task: flags.task, seed: wholeNumber('seed', flags.seed), epochs: positiveNumber('epochs', flags.epochs ?? '2') } as const;
+        const taskDemo = { task: flags.task, seed: wholeNumber('seed', flags.seed), epochs: flags.epochs === undefined ? undefined : positiveNumber('epochs', flags.epochs) } as const;
         return withCore(command, async (core) => printTaskDemo(await runTaskDemo(core, taskDemo)));
       }
       if (flags.fusion) {
