@@ -54,6 +54,9 @@ describe('Learn a combination in the browser', () => {
     expect(run.status, run.error ?? '').toBe('succeeded');
     await page.reload();
     await page.getByRole('heading', { name: runName }).first().waitFor();
+    // the run says what it trained: a combination, not a LoRA of some rank
+    const described = tr('fusion.describe', { count: 2, mode: tr('fusion.modeWeights') });
+    await page.getByText(described, { exact: false }).first().waitFor();
     await screenshot(page, 'fusion-run.png');
 
     const report = JSON.parse(readFileSync(join(run.summary!.adapterPath!, '..', 'fusion-report.json'), 'utf8'));

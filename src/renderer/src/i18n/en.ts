@@ -627,6 +627,7 @@ export const en = {
   'fusion.runName': (p: { mode: string }) => `combination: ${p.mode}`,
   'fusion.started': (p: { name: string }) => `“${p.name}” started: follow its progress and curves on its run page.`,
   'fusion.openRun': 'Open the run',
+  'fusion.describe': (p: { count: number; mode: string }) => `${p.count} adapters combined (${p.mode})`,
   'adapters.combine': 'Combine',
   'adapters.combineBody':
     'The new adapter applies each one scaled by its weight, exactly: its rank is the sum of theirs.',

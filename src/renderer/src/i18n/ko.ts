@@ -659,6 +659,7 @@ export const ko: Catalog = {
   'fusion.runName': (p) => `조합: ${p.mode}`,
   'fusion.started': (p) => `“${p.name}” 시작됨: 실행 페이지에서 진행 상황과 곡선을 확인하세요.`,
   'fusion.openRun': '실행 열기',
+  'fusion.describe': (p) => `어댑터 ${p.count}개 조합 (${p.mode})`,
   'adapters.combine': '합치기',
   'adapters.combineBody': '새 어댑터는 각 어댑터를 가중치만큼 정확히 적용합니다: 랭크는 그 합입니다.',
   'adapters.differentBases': '기본 모델이 다릅니다',
