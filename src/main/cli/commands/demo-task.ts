@@ -4,7 +4,7 @@
 // any run, then the task's metric of the base (its fresh head), the LoRA adapter and the fully tuned model on the
 // eval split (tasks.evaluate), with training time, trainable parameters, peak memory and output size side by side.
 // The last line: `demo task=<t> metric=<name> base=<x> lora=<y> full=<z>`.
-import { readdir, stat } from 'node:fs/promises';
+import { folderBytes } from '../../formats/files.ts';
 import { join } from 'node:path';
 import { TASK_METRIC, type Run, type RunConfigInput } from '../../../common/api/runs.ts';
 import type { TaskEvaluateResult } from '../../../common/api/tasks.ts';
@@ -64,15 +64,6 @@ export function taskDemoConfig(o: TaskDemoOptions, method: 'lora' | 'full'): Run
     eval_steps: 250,
     save_steps: null,
   };
-}
-
-async function folderBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    total += entry.isDirectory() ? await folderBytes(p) : (await stat(p)).size;
-  }
-  return total;
 }
 
 async function project(core: StudioCore): Promise<Project> {

@@ -6,7 +6,7 @@
 // `demo ppl_before=<x> ppl_after=<y> gguf=<path>`. Every record goes through the typed API (`core.call`), so the
 // studio reads back exactly what a user's clicks would have written.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { MethodInput } from '../../../common/api/contract.ts';
@@ -17,6 +17,7 @@ import { StudioError, type StudioCore } from '../../core/index.ts';
 import { BUNDLED_DATASET_DIR, BUNDLED_MODEL_DIR } from '../../core/bundled.ts';
 import { exportHfModel } from '../../formats/export/index.ts';
 import { exportGguf } from '../../formats/gguf/index.ts';
+import { folderBytes } from '../../formats/files.ts';
 import { dataDirOf, printTable, withCore } from '../context.ts';
 import { formatDuration, ProgressBar } from '../progress.ts';
 import { isStrictNumber } from '../numbers.ts';
@@ -109,15 +110,6 @@ export function demoRunConfig(o: {
     eval_steps: Math.max(1, Math.floor(o.steps / 4)),
     save_steps: null,
   };
-}
-
-async function folderBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    total += entry.isDirectory() ? await folderBytes(p) : (await stat(p)).size;
-  }
-  return total;
 }
 
 /** The dataset files the run reads: the bundled ones, or the first N rows of each copied into the data dir. */
