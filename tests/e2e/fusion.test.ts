@@ -57,6 +57,14 @@ describe('Learn a combination in the browser', () => {
     // the run says what it trained: a combination, not a LoRA of some rank
     const described = tr('fusion.describe', { count: 2, mode: tr('fusion.modeWeights') });
     await page.getByText(described, { exact: false }).first().waitFor();
+    // what it learned, beside each adapter alone and their uniform average
+    const compared = page.getByRole('table', { name: tr('fusion.compareTable') });
+    await compared.getByText(tr('fusion.alone', { name: 'sums a' })).waitFor();
+    await compared.getByText(tr('fusion.uniform')).waitFor();
+    await compared.getByText(tr('fusion.learned')).waitFor();
+    const learned = page.getByRole('table', { name: tr('fusion.weightsTable') });
+    await learned.getByText(tr('fusion.allLayers')).waitFor();
+    await learned.scrollIntoViewIfNeeded();
     await screenshot(page, 'fusion-run.png');
 
     const report = JSON.parse(readFileSync(join(run.summary!.adapterPath!, '..', 'fusion-report.json'), 'utf8'));

@@ -48,3 +48,21 @@ export const FusionComparison = z.object({
   learned: z.number(),
 });
 export type FusionComparison = z.infer<typeof FusionComparison>;
+
+/** What a finished fusion run wrote (<run>/fusion-report.json): the comparison, the weights or attention's heat map. */
+export const FusionReport = z.object({
+  mode: z.enum(FUSION_MODES),
+  comparison: FusionComparison,
+  /** weights mode: the learned weights by decoder layer ('*' = one set for all layers), in adapter order. */
+  weights: z.record(z.string(), z.array(z.number())).nullable(),
+  /** attention mode: the mean weight of each adapter per decoder layer over the eval rows' tokens. */
+  attention: z
+    .object({
+      layers: z.array(z.object({ block: z.string(), mean: z.array(z.number()) })),
+      picks: z.array(z.number()),
+      tokens: z.number(),
+    })
+    .passthrough()
+    .nullable(),
+});
+export type FusionReport = z.infer<typeof FusionReport>;

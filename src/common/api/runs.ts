@@ -5,7 +5,7 @@
 // a complete, valid config.
 import { z } from 'zod';
 import { ShipQuant } from './chat.ts';
-import { FusionSection } from './fusion.ts';
+import { FusionReport, FusionSection } from './fusion.ts';
 
 const positiveInt = () => z.number().int().positive();
 const nonNegativeInt = () => z.number().int().min(0);
@@ -501,6 +501,11 @@ export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
 export const runMethods = {
   'runs.list': { input: z.object({ projectId: z.string().optional() }), output: z.array(Run), doc: 'Runs, newest first.' },
   'runs.get': { input: IdRef, output: Run, doc: 'One run with its config and summary.' },
+  'runs.fusionReport': {
+    input: IdRef,
+    output: FusionReport.nullable(),
+    doc: 'A finished fusion run’s comparison with each adapter alone and their uniform average, and what it learned; null for other runs.',
+  },
   'runs.metrics': {
     input: z.object({ id: z.string().min(1), afterStep: z.number().int().optional().describe('Only points after this step (for polling).') }),
     output: z.array(RunMetric),

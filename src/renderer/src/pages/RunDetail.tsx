@@ -10,6 +10,7 @@ import { formatBytes, formatDateTime, formatDuration, formatMetric } from '../fo
 import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint, type StepValues } from '../metrics.ts';
 import { routeHref } from '../routes.ts';
 import { RunActions } from './RunActions.tsx';
+import { FusionReportCard } from './FusionReportCard.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportedRunPanel, RunElsewhereButton } from './RunElsewhere.tsx';
 import { formatNumber, t } from '../i18n/t.ts';
@@ -160,6 +161,8 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
           ) : null}
         </div>
       ) : null}
+
+      {run.config.fusion && run.status === 'succeeded' ? <FusionReportCard run={run} /> : null}
 
       {run.jobId ? <LogTail key={run.jobId} jobId={run.jobId} /> : null}
 

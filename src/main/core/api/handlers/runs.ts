@@ -2,7 +2,8 @@
 // `train` jobs that do the work in a worker; the job's metrics land in run_metrics as they stream in, and its
 // result (the summary) closes the run. Evaluations work the same way through `eval` jobs. The worker never
 // touches the store (it cannot import core): everything is recorded here, from the job's reports.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { FusionReport } from '../../../../common/api/fusion.ts';
 import { join } from 'node:path';
 import type { Job } from '../../../../common/api/jobs.ts';
 import {
@@ -207,6 +208,17 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
     return readableOnly('run', sorted, (r) => toRun(r, ctx));
   },
   'runs.get': ({ id }, ctx) => toRun(getRun(id, ctx), ctx),
+  'runs.fusionReport': ({ id }, ctx) => {
+    const run = getRun(id, ctx);
+    const file = join(runOutputDir(ctx.dataDir, run.id), 'fusion-report.json');
+    if (!existsSync(file)) return null;
+    const parsed = FusionReport.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) throw new StudioError('failed', `${file} is not a fusion report this version reads: ${parsed.error.issues[0]?.message}`);
+    // a run's adapter is recorded as "<run id>/adapter": show the run's name
+    const named = (name: string) => ctx.store.runs.get(name.split('/')[0])?.name ?? name;
+    const r = parsed.data;
+    return { ...r, comparison: { ...r.comparison, single: r.comparison.single.map((s) => ({ ...s, name: named(s.name) })) } };
+  },
   'runs.metrics': ({ id, afterStep }, ctx) => {
     getRun(id, ctx);
     const points: RunMetric[] = ctx.store.runs

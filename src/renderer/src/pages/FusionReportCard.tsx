@@ -1,0 +1,68 @@
+// A finished fusion run's result on its run page (issue 15): perplexity on the eval split of each adapter alone,
+// their uniform average and the learned combination, then what was learned — the weights per layer, or for
+// attention a heat map of each adapter's average weight per layer over the eval rows' tokens.
+import type { Run } from '../../../common/api/runs.ts';
+import { useQuery } from '../api/hooks.ts';
+import { Card } from '../components/index.ts';
+import { formatMetric } from '../format.ts';
+import { t } from '../i18n/t.ts';
+
+export function FusionReportCard({ run }: { run: Run }) {
+  const report = useQuery('runs.fusionReport', { id: run.id });
+  if (report.state.status !== 'ready' || report.state.data === null) return null;
+  const r = report.state.data;
+  const names = r.comparison.single.map((s) => s.name);
+  const rows: [string, string][] = [
+    ...r.comparison.single.map((s) => [t('fusion.alone', { name: s.name }), s.perplexity] as const),
+    [t('fusion.uniform'), r.comparison.uniform] as const,
+    [t('fusion.learned'), r.comparison.learned] as const,
+  ].map(([label, ppl]) => [label, formatMetric(ppl)]);
+  const layers = r.weights
+    ? Object.entries(r.weights).map(([block, w]) => ({ block: block === '*' ? t('fusion.allLayers') : block, mean: w }))
+    : (r.attention?.layers ?? []);
+  return (
+    <Card title={t('fusion.reportTitle')}>
+      <table className="table" aria-label={t('fusion.compareTable')}>
+        <thead>
+          <tr>
+            <th scope="col">{t('fusion.what')}</th>
+            <th scope="col">{t('run.evalPerplexity')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([label, value]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              <td>{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table className="table" aria-label={r.weights ? t('fusion.weightsTable') : t('fusion.heatMap')}>
+        <thead>
+          <tr>
+            <th scope="col">{t('fusion.layer')}</th>
+            {names.map((n) => (
+              <th scope="col" key={n}>
+                {n}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {layers.map((l) => (
+            <tr key={l.block}>
+              <th scope="row">{l.block}</th>
+              {l.mean.map((w, k) => (
+                // the cell's shade is the weight: a heat map that reads as numbers too
+                <td key={k} style={{ background: `rgba(79, 70, 229, ${Math.max(0, Math.min(1, w)) * 0.6})` }}>
+                  {w.toFixed(3)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
