@@ -108,13 +108,14 @@ describe('encoder task runs', () => {
       unknown
     >;
     expect(adapterConfig.task_type).toBe('SEQ_CLS');
-    expect(adapterConfig.modules_to_save).toEqual(['classifier', 'score']);
+    // the bundled masked-LM checkpoint has no pooler: it is created and trained with the head, not left random
+    expect(adapterConfig.modules_to_save).toEqual(['pooler', 'classifier', 'score']);
     expect(adapterConfig.target_modules).toEqual(['query', 'value']);
     const keys = await keysOf(join(adapterDir, 'adapter_model.safetensors'));
     expect(keys).toContain('base_model.model.classifier.weight');
     expect(keys).toContain('base_model.model.classifier.bias');
     expect(keys).toContain('base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight');
-    expect(keys.filter((k) => k.includes('pooler'))).toEqual([]); // PEFT trains (and saves) the classifier only
+    expect(keys).toContain('base_model.model.bert.pooler.dense.weight');
     expect(JSON.parse(await readFile(join(adapterDir, 'task_head.json'), 'utf8'))).toMatchObject({
       architecture: 'BertForSequenceClassification',
       id2label: { 0: 'negative', 1: 'positive' },
