@@ -97,7 +97,7 @@ describe('task evaluation during training', () => {
       outputDir,
       taskEvaluation: first,
       signal: ac.signal,
-      onLog: (e) => e.step === 10 && e.eval_accuracy !== undefined && ac.abort(),
+      onLog: (e) => e.step === 10 && (e as unknown as Record<string, number>).eval_accuracy !== undefined && ac.abort(),
     });
     const checkpoints = await listCheckpoints(outputDir);
     const newest = checkpoints.at(-1)!;
