@@ -2,6 +2,7 @@
 // own one-line explanations), reading and writing a field by path, parsing a typed value, and the contract's
 // validation issues placed at the field they concern. The JSON pane and the form edit the same object.
 import type { z } from 'zod';
+import { FusionSection } from '../../../common/api/fusion.ts';
 import { ClassificationSection, DatasetConfig, EvalSplit, LoraSection, QuestionAnsweringSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
 import { sentence } from '../validation.ts';
 import { t, type MessageKey } from '../i18n/t.ts';
@@ -24,6 +25,7 @@ function describeAt(path: string[]): string {
   else if (path[0] === 'lora' && path.length === 2) schema = (LoraSection.shape as Record<string, z.ZodType>)[path[1]];
   else if (path[0] === 'classification' && path.length === 2) schema = (ClassificationSection.shape as Record<string, z.ZodType>)[path[1]];
   else if (path[0] === 'question_answering' && path.length === 2) schema = (QuestionAnsweringSection.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'fusion' && path.length === 2) schema = (FusionSection.shape as Record<string, z.ZodType>)[path[1]];
   else schema = (RunConfigObject.shape as Record<string, z.ZodType>)[path[0]];
   if (path.join('.') === 'dataset.template') return TemplateConfig.description ?? '';
   if (path.join('.') === 'dataset.eval_split') return EvalSplit.description ?? '';
@@ -74,6 +76,19 @@ export const SECTIONS: { title: MessageKey; fields: FieldSpec[] }[] = [
       f('question_answering.doc_stride', 'editor.field.question_answering.doc_stride', 'int'),
       f('question_answering.max_answer_length', 'editor.field.question_answering.max_answer_length', 'int'),
       f('question_answering.version_2_with_negative', 'editor.field.question_answering.version_2_with_negative', 'bool'),
+    ],
+  },
+  {
+    // Learned combinations of frozen adapters (Adapters → Learn a combination writes this section; absent otherwise).
+    title: 'editor.section.fusion',
+    fields: [
+      f('fusion.adapters', 'editor.field.fusion.adapters', 'list'),
+      f('fusion.mode', 'editor.field.fusion.mode', 'enum', ['weights', 'attention']),
+      f('fusion.per_layer', 'editor.field.fusion.per_layer', 'bool'),
+      f('fusion.weighting', 'editor.field.fusion.weighting', 'enum', ['softmax', 'unconstrained']),
+      f('fusion.rank', 'editor.field.fusion.rank', 'nullable-int'),
+      f('fusion.attention_dim', 'editor.field.fusion.attention_dim', 'int'),
+      f('fusion.value_rank', 'editor.field.fusion.value_rank', 'int'),
     ],
   },
   {
