@@ -7,12 +7,15 @@ import { formatNumber as n } from './format-number.ts';
 
 /** The core's sentences (common/api/phrases.ts) as catalogue keys `core.<code>`: English is the core's own table. */
 type CorePhrases = { [C in PhraseCode as `core.${C}`]: (typeof PHRASES)[C] };
-const corePhrases = Object.fromEntries(Object.entries(PHRASES).map(([code, text]) => [`core.${code}`, text])) as CorePhrases;
+const corePhrases = Object.fromEntries(
+  Object.entries(PHRASES).map(([code, text]) => [`core.${code}`, text]),
+) as CorePhrases;
 
 /** The contract's one-line explanation of a run config field (its zod description), for form hints. */
 const run = RunConfigObject.shape;
 const described = (schema: { description?: string }) => schema.description ?? '';
-const ratioDescription = EvalSplit.options.flatMap((option) => ('ratio' in option.shape ? [option.shape.ratio.description] : []))[0] ?? '';
+const ratioDescription =
+  EvalSplit.options.flatMap((option) => ('ratio' in option.shape ? [option.shape.ratio.description] : []))[0] ?? '';
 
 export const en = {
   ...corePhrases,
@@ -173,7 +176,8 @@ export const en = {
   'settings.keepAlive': 'Keep a chat model loaded',
   'settings.keepAliveNone': 'Unload it after each answer',
   'settings.keepAliveMinutes': (p: { minutes: number }) => `${p.minutes} min after the last answer`,
-  'settings.keepAliveHint': 'While it stays loaded, Chat answers the next message at once; it is unloaded sooner when memory runs short.',
+  'settings.keepAliveHint':
+    'While it stays loaded, Chat answers the next message at once; it is unloaded sooner when memory runs short.',
   'settings.offlineHint':
     'Hub pulls read the Hugging Face cache and never touch the network; a repo not downloaded yet fails with a clear message.',
   'settings.threads': 'CPU threads for training and chat',
@@ -618,7 +622,8 @@ export const en = {
   'fusion.modeWeights': 'Learned weights',
   'fusion.modeWeightsHint': 'one weight per adapter: a new adapter that merges and exports to GGUF like any other',
   'fusion.modeAttention': 'Attention (AdapterFusion)',
-  'fusion.modeAttentionHint': 'weighs the adapters anew for every token: evaluation loads it; it cannot be merged into one GGUF',
+  'fusion.modeAttentionHint':
+    'weighs the adapters anew for every token: evaluation loads it; it cannot be merged into one GGUF',
   'fusion.steps': 'Training steps',
   'fusion.stepsNotWhole': 'Training steps must be a whole number of 1 or more.',
   'fusion.oneBase': 'The selected adapters must share one recorded base model.',
@@ -780,13 +785,15 @@ export const en = {
   'evaluate.change': 'Change',
   'evaluate.shipPerplexity': 'Shipped GGUF perplexity',
   'evaluate.shipValue': (p: { value: string; quant: string }) => `${p.value} (${p.quant})`,
-  'evaluate.shipWarning': (p: { quant: string; share: number }) => `${p.quant} gives back ${p.share}% of the fine-tune’s gain`,
+  'evaluate.shipWarning': (p: { quant: string; share: number }) =>
+    `${p.quant} gives back ${p.share}% of the fine-tune’s gain`,
   'evaluate.shipWarningHint': (p: { limit: number }) =>
     `Quantizing costs more than ${p.limit}% of what fine-tuning gained: ship a larger type (Q6_K, Q8_0), or check the export.`,
   'evalStart.ship': 'What you will ship',
   'evalStart.shipNone': 'Only the tuned model',
   'evalStart.shipOption': (p: { quant: string }) => `Also the exported GGUF at ${p.quant} (llama.cpp)`,
-  'evalStart.shipHint': 'The adapter merged into the base and quantized as the GGUF export writes it, measured on the same rows.',
+  'evalStart.shipHint':
+    'The adapter merged into the base and quantized as the GGUF export writes it, measured on the same rows.',
   'chat.shipPane': (p: { quant: string }) => `Shipped GGUF (${p.quant})`,
   'chat.addShipPane': 'Add what you will ship',
   'chat.shipQuant': 'Quantization of the shipped GGUF',
@@ -1159,7 +1166,8 @@ export const en = {
     'The studio server refused this page’s token. Open the address that “lora-studio serve” printed, which ends with ?token=…',
   'client.badResponse': (p: { method: string; status: number }) =>
     `The studio server answered ${p.method} with HTTP ${p.status} but not with an API reply.`,
-  'evalStart.runOption': (p: { name: string; model: string; steps: number }) => `${p.name} · ${p.model} · ${n(p.steps)} steps`,
+  'evalStart.runOption': (p: { name: string; model: string; steps: number }) =>
+    `${p.name} · ${p.model} · ${n(p.steps)} steps`,
   'unit.s': 's',
   'unit.min': 'min',
   'unit.h': 'h',

@@ -22,7 +22,8 @@ const ROLES: Record<string, string> = {
 };
 const role = (r: string) => ROLES[r] ?? r.replace(/^adapter /, '어댑터 ');
 const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 미세조정' : m === 'qlora' ? 'QLoRA' : 'LoRA');
-const side = (s: 'base' | 'adapter' | 'trained') => (s === 'base' ? '기본 모델' : s === 'adapter' ? '어댑터 적용' : '학습한 모델');
+const side = (s: 'base' | 'adapter' | 'trained') =>
+  s === 'base' ? '기본 모델' : s === 'adapter' ? '어댑터 적용' : '학습한 모델';
 const kind = (what: 'file' | 'folder') => (what === 'file' ? '파일' : '폴더');
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
@@ -31,16 +32,20 @@ export const ko: Catalog = {
   'field.model': '기본 모델: 이 컴퓨터의 Hugging Face 폴더 (config.json, 토크나이저, safetensors).',
   'field.dataset.path': '데이터셋 파일: JSONL, JSON, CSV/TSV 또는 Parquet.',
   'field.dataset.eval_split.ratio': '평가용으로 떼어 두는 행의 비율 (0.1 = 10%).',
-  'field.method': 'LoRA는 작은 어댑터를 학습합니다. QLoRA는 기본 모델을 4비트로 저장합니다(메모리가 적게 듦). 전체 미세조정은 모든 가중치를 학습합니다(메모리가 가장 많이 듦).',
+  'field.method':
+    'LoRA는 작은 어댑터를 학습합니다. QLoRA는 기본 모델을 4비트로 저장합니다(메모리가 적게 듦). 전체 미세조정은 모든 가중치를 학습합니다(메모리가 가장 많이 듦).',
   'field.lora.r': '어댑터 랭크: 어댑터의 용량입니다. 보통 8–64이며, 높을수록 메모리와 시간이 더 듭니다.',
   'field.lora.lora_alpha': '어댑터 업데이트의 배율 (배율 = alpha / r). 보통 2 × r.',
   'field.lora.lora_dropout': '학습 중 어댑터 입력을 무작위로 버리는 비율입니다. 과적합을 막습니다.',
-  'field.lora.target_modules': '어댑터를 붙일 선형 층: q_proj 같은 이름, 또는 "all-linear". 층이 많을수록 용량과 비용이 커집니다.',
-  'field.learning_rate': '업데이트마다 움직이는 크기입니다. 1e-4는 안전하고, LoRA에서는 2e-4가 흔합니다. 너무 크면 손실이 튑니다.',
+  'field.lora.target_modules':
+    '어댑터를 붙일 선형 층: q_proj 같은 이름, 또는 "all-linear". 층이 많을수록 용량과 비용이 커집니다.',
+  'field.learning_rate':
+    '업데이트마다 움직이는 크기입니다. 1e-4는 안전하고, LoRA에서는 2e-4가 흔합니다. 너무 크면 손실이 튑니다.',
   'field.num_train_epochs': '학습 행을 몇 번 도는지 (max_steps를 정하면 무시).',
   'field.max_steps': '이만큼 옵티마이저 업데이트를 한 뒤 멈춥니다. 에포크 수보다 우선합니다.',
   'field.micro_batch_size': '한 번에 처리하는 시퀀스 수입니다. 많을수록 메모리를 더 씁니다.',
-  'field.gradient_accumulation_steps': '한 업데이트로 합치는 마이크로배치 수: 메모리 추가 없이 micro_batch_size × 이 값의 실효 배치가 됩니다.',
+  'field.gradient_accumulation_steps':
+    '한 업데이트로 합치는 마이크로배치 수: 메모리 추가 없이 micro_batch_size × 이 값의 실효 배치가 됩니다.',
   'field.max_seq_length': '가장 긴 시퀀스(토큰)입니다. 더 긴 예시는 잘립니다. 클수록 메모리가 늘어납니다.',
   'field.warmup_steps': '학습률을 0에서 올리는 업데이트 수입니다. 0보다 크면 warmup_ratio보다 우선합니다.',
   'field.packing': '짧은 예시 여러 개를 한 시퀀스에 담아(서로 보지 않음) 패딩 낭비를 줄입니다.',
@@ -49,15 +54,18 @@ export const ko: Catalog = {
   'field.noEvalSplit': (p) => `${p.text} 0이면 평가 분할이 없습니다.`,
   'field.runName': '선택 사항: 이 실행이 목록에 표시될 이름. 기본값: run 1, run 2, …',
   // ── 코어가 보내는 문장 (common/api/phrases.ts의 코드) ──
-  'core.plan.unrenderable': (p) => `${n(p.row)}번째 행을 이 템플릿으로 만들 수 없습니다 (${p.reason}). 다른 템플릿을 고르세요`,
+  'core.plan.unrenderable': (p) =>
+    `${n(p.row)}번째 행을 이 템플릿으로 만들 수 없습니다 (${p.reason}). 다른 템플릿을 고르세요`,
   'core.plan.truncated': (p) =>
     `예시 ${n(p.total)}개 중 ${n(p.count)}개(${pct(p.share)})가 max_seq_length ${n(p.maxLength)} 토큰보다 길어 잘립니다 (가장 긴 것: ${n(p.longest)})`,
   'core.plan.untrainable': (p) => `예시 ${n(p.count)}개에 학습할 토큰이 남지 않아(답이 잘렸거나 없음) 건너뜁니다`,
-  'core.plan.fewExamples': (p) => `학습 예시가 ${n(p.count)}개뿐입니다. 모델이 대부분 외워 버립니다. 보통 수백 개 이상을 씁니다`,
+  'core.plan.fewExamples': (p) =>
+    `학습 예시가 ${n(p.count)}개뿐입니다. 모델이 대부분 외워 버립니다. 보통 수백 개 이상을 씁니다`,
   'core.plan.datasetUnreadable': (p) => `이 모델로 데이터셋을 읽을 수 없습니다: ${p.reason}`,
   'core.plan.learningRate': (p) =>
     `학습률 ${p.lr}은(는) ${method(p.method === 'full' ? 'full' : 'lora')}에서 보통 쓰는 ${p.lo}–${p.hi} 범위를 벗어납니다. ${p.high ? '손실이 튀거나 발산할 수 있습니다' : '모델이 거의 바뀌지 않을 수 있습니다'}`,
-  'core.plan.beyondPositions': (p) => `${n(p.maxLength)} 토큰은 모델의 위치 수 ${n(p.positions)}를 넘습니다. ${n(p.positions)} 이하로 하세요`,
+  'core.plan.beyondPositions': (p) =>
+    `${n(p.maxLength)} 토큰은 모델의 위치 수 ${n(p.positions)}를 넘습니다. ${n(p.positions)} 이하로 하세요`,
   'core.plan.alphaRatio': (p) => `lora_alpha / r = ${p.ratio.toFixed(1)}: 어댑터 배율이 큽니다. 보통 2입니다`,
   'core.plan.memoryHigh': (p) =>
     `추정치(${gib(p.bytes)})가 이 컴퓨터 메모리 ${gib(p.total)}의 80%를 넘습니다${p.method === 'lora' ? '. QLoRA는 기본 모델을 4비트로 저장합니다' : ''}`,
@@ -82,9 +90,11 @@ export const ko: Catalog = {
   'core.progress.evalLoading': (p) => `${side(p.side)} 불러오는 중`,
   'core.progress.evalBatch': (p) => `${side(p.side)}: 배치 ${n(p.batch)}/${n(p.total)}`,
   'core.progress.exportOpening': '모델을 여는 중',
-  'core.progress.exportTensor': (p) => `${p.tensor} ${p.verb === 'merging' ? '병합' : '쓰기'} 중 (${n(p.done)}/${n(p.total)})`,
+  'core.progress.exportTensor': (p) =>
+    `${p.tensor} ${p.verb === 'merging' ? '병합' : '쓰기'} 중 (${n(p.done)}/${n(p.total)})`,
   'core.progress.exportWrote': (p) => `${p.path}에 썼습니다`,
-  'core.error.notAbsolute': (p) => `${p.field}: "${p.path}"은(는) 절대 경로가 아닙니다. ${kind(p.what)}의 전체 경로를 입력하세요`,
+  'core.error.notAbsolute': (p) =>
+    `${p.field}: "${p.path}"은(는) 절대 경로가 아닙니다. ${kind(p.what)}의 전체 경로를 입력하세요`,
   'core.error.nothingAt': (p) =>
     `${p.field}: ${p.path}에 아무것도 없습니다. 경로를 확인하세요 (${kind(p.what)}은(는) 스튜디오가 실행 중인 컴퓨터에 있어야 합니다)`,
   'core.error.isFolder': (p) => `${p.field}: ${p.path}은(는) 폴더입니다. 그 안의 데이터셋 파일을 고르세요`,
@@ -239,7 +249,8 @@ export const ko: Catalog = {
   'settings.keepAlive': '채팅 모델을 메모리에 유지',
   'settings.keepAliveNone': '답변할 때마다 내리기',
   'settings.keepAliveMinutes': (p: { minutes: number }) => `마지막 답변 후 ${p.minutes}분`,
-  'settings.keepAliveHint': '모델이 메모리에 있는 동안 채팅은 다음 메시지에 바로 답합니다. 메모리가 부족하면 더 일찍 내립니다.',
+  'settings.keepAliveHint':
+    '모델이 메모리에 있는 동안 채팅은 다음 메시지에 바로 답합니다. 메모리가 부족하면 더 일찍 내립니다.',
   'settings.offlineHint':
     'Hub에서 가져오기는 Hugging Face 캐시만 읽고 네트워크를 쓰지 않습니다. 아직 내려받지 않은 저장소는 분명한 메시지와 함께 실패합니다.',
   'settings.threads': '학습과 채팅에 쓸 CPU 스레드',
@@ -650,7 +661,8 @@ export const ko: Catalog = {
   'fusion.modeWeights': '학습된 가중치',
   'fusion.modeWeightsHint': '어댑터마다 가중치 하나: 다른 어댑터처럼 병합하고 GGUF로 내보낼 수 있는 새 어댑터',
   'fusion.modeAttention': '어텐션 (AdapterFusion)',
-  'fusion.modeAttentionHint': '토큰마다 어댑터의 비중을 새로 정합니다: 평가에서 불러오며, 하나의 GGUF로 병합할 수 없습니다',
+  'fusion.modeAttentionHint':
+    '토큰마다 어댑터의 비중을 새로 정합니다: 평가에서 불러오며, 하나의 GGUF로 병합할 수 없습니다',
   'fusion.steps': '학습 스텝',
   'fusion.stepsNotWhole': '학습 스텝은 1 이상의 정수여야 합니다.',
   'fusion.oneBase': '선택한 어댑터들은 기록된 기본 모델 하나를 공유해야 합니다.',
@@ -804,7 +816,8 @@ export const ko: Catalog = {
   'evaluate.change': '변화',
   'evaluate.shipPerplexity': '배포 GGUF 퍼플렉시티',
   'evaluate.shipValue': (p: { value: string; quant: string }) => `${p.value} (${p.quant})`,
-  'evaluate.shipWarning': (p: { quant: string; share: number }) => `${p.quant}가 미세 조정으로 얻은 개선의 ${p.share}%를 잃습니다`,
+  'evaluate.shipWarning': (p: { quant: string; share: number }) =>
+    `${p.quant}가 미세 조정으로 얻은 개선의 ${p.share}%를 잃습니다`,
   'evaluate.shipWarningHint': (p: { limit: number }) =>
     `양자화 손실이 미세 조정 개선의 ${p.limit}%를 넘습니다: 더 큰 형식(Q6_K, Q8_0)으로 배포하거나 내보내기를 확인하세요.`,
   'evalStart.ship': '배포할 모델',

@@ -3,12 +3,33 @@
 // validation issues placed at the field they concern. The JSON pane and the form edit the same object.
 import type { z } from 'zod';
 import { FusionSection } from '../../../common/api/fusion.ts';
-import { ClassificationSection, DatasetConfig, EvalSplit, LoraSection, QuestionAnsweringSection, RunConfig, RunConfigObject, TemplateConfig } from '../../../common/api/runs.ts';
+import {
+  ClassificationSection,
+  DatasetConfig,
+  EvalSplit,
+  LoraSection,
+  QuestionAnsweringSection,
+  RunConfig,
+  RunConfigObject,
+  TemplateConfig,
+} from '../../../common/api/runs.ts';
 import { sentence } from '../validation.ts';
 import { t, type MessageKey } from '../i18n/t.ts';
 import { en } from '../i18n/en.ts';
 
-export type FieldKind = 'string' | 'nullable-string' | 'list' | 'int' | 'number' | 'nullable-int' | 'nullable-number' | 'bool' | 'enum' | 'targets' | 'template' | 'eval-split';
+export type FieldKind =
+  | 'string'
+  | 'nullable-string'
+  | 'list'
+  | 'int'
+  | 'number'
+  | 'nullable-int'
+  | 'nullable-number'
+  | 'bool'
+  | 'enum'
+  | 'targets'
+  | 'template'
+  | 'eval-split';
 
 export interface FieldSpec {
   path: string[];
@@ -23,9 +44,12 @@ function describeAt(path: string[]): string {
   let schema: z.ZodType | undefined;
   if (path[0] === 'dataset' && path.length === 2) schema = (DatasetConfig.shape as Record<string, z.ZodType>)[path[1]];
   else if (path[0] === 'lora' && path.length === 2) schema = (LoraSection.shape as Record<string, z.ZodType>)[path[1]];
-  else if (path[0] === 'classification' && path.length === 2) schema = (ClassificationSection.shape as Record<string, z.ZodType>)[path[1]];
-  else if (path[0] === 'question_answering' && path.length === 2) schema = (QuestionAnsweringSection.shape as Record<string, z.ZodType>)[path[1]];
-  else if (path[0] === 'fusion' && path.length === 2) schema = (FusionSection.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'classification' && path.length === 2)
+    schema = (ClassificationSection.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'question_answering' && path.length === 2)
+    schema = (QuestionAnsweringSection.shape as Record<string, z.ZodType>)[path[1]];
+  else if (path[0] === 'fusion' && path.length === 2)
+    schema = (FusionSection.shape as Record<string, z.ZodType>)[path[1]];
   else schema = (RunConfigObject.shape as Record<string, z.ZodType>)[path[0]];
   if (path.join('.') === 'dataset.template') return TemplateConfig.description ?? '';
   if (path.join('.') === 'dataset.eval_split') return EvalSplit.description ?? '';
@@ -75,7 +99,11 @@ export const SECTIONS: { title: MessageKey; fields: FieldSpec[] }[] = [
       f('question_answering.answers_column', 'editor.field.question_answering.answers_column', 'string'),
       f('question_answering.doc_stride', 'editor.field.question_answering.doc_stride', 'int'),
       f('question_answering.max_answer_length', 'editor.field.question_answering.max_answer_length', 'int'),
-      f('question_answering.version_2_with_negative', 'editor.field.question_answering.version_2_with_negative', 'bool'),
+      f(
+        'question_answering.version_2_with_negative',
+        'editor.field.question_answering.version_2_with_negative',
+        'bool',
+      ),
     ],
   },
   {
@@ -153,14 +181,28 @@ export function getAt(value: unknown, path: string[]): unknown {
 export function setAt(value: ConfigValue, path: string[], next: unknown): ConfigValue {
   const [key, ...rest] = path;
   const inner = value[key];
-  return { ...value, [key]: rest.length === 0 ? next : setAt(inner !== null && typeof inner === 'object' ? (inner as ConfigValue) : {}, rest, next) };
+  return {
+    ...value,
+    [key]:
+      rest.length === 0
+        ? next
+        : setAt(inner !== null && typeof inner === 'object' ? (inner as ConfigValue) : {}, rest, next),
+  };
 }
 
 /** What a typed text becomes: a number when it reads as one, null for a blank nullable field, else the text (the schema then says what is wrong). */
 export function parseTyped(kind: FieldKind, text: string): unknown {
   const trimmed = text.trim();
-  if ((kind === 'nullable-int' || kind === 'nullable-number' || kind === 'nullable-string' || kind === 'list') && trimmed === '') return null;
-  if (kind === 'list') return trimmed.split(',').map((item) => item.trim()).filter(Boolean);
+  if (
+    (kind === 'nullable-int' || kind === 'nullable-number' || kind === 'nullable-string' || kind === 'list') &&
+    trimmed === ''
+  )
+    return null;
+  if (kind === 'list')
+    return trimmed
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   if (kind === 'int' || kind === 'number' || kind === 'nullable-int' || kind === 'nullable-number') {
     const n = Number(trimmed);
     return trimmed !== '' && Number.isFinite(n) ? n : text;
@@ -180,7 +222,11 @@ export function displayValue(kind: FieldKind, value: unknown): string {
 }
 
 /** The contract's issues, each at the form field it concerns (the nearest listed parent path), else under "other". */
-export function issuesByField(value: unknown): { byField: Record<string, string>; other: string[]; config: RunConfig | null } {
+export function issuesByField(value: unknown): {
+  byField: Record<string, string>;
+  other: string[];
+  config: RunConfig | null;
+} {
   const result = RunConfig.safeParse(value);
   if (result.success) return { byField: {}, other: [], config: result.data };
   const byField: Record<string, string> = {};
@@ -221,7 +267,9 @@ export function loadPresets(storage: { getItem(key: string): string | null }): R
   try {
     const raw = storage.getItem(PRESETS_KEY);
     const parsed = raw ? (JSON.parse(raw) as unknown) : {};
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, ConfigValue>) : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, ConfigValue>)
+      : {};
   } catch {
     return {};
   }
