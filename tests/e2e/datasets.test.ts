@@ -10,6 +10,7 @@ import { makeTinyModel } from '../fixtures/tiny-models.ts';
 import {
   buildRenderer,
   collectPageErrors,
+  expectNoEnglishLeft,
   launchChromium,
   newStudioContext,
   screenshot,
@@ -95,6 +96,7 @@ describe('Datasets page', () => {
     await problems.getByText(tr('datasets.line', { line: 4 })).waitFor();
     await problems.getByText(tr('datasets.line', { line: 9 })).waitFor();
     await screenshot(page, 'datasets-preview.png');
+    await expectNoEnglishLeft(page); // the bad rows' messages and expectations too, not only the page's labels
 
     // A short max length cuts the long row: the histogram's caption says so and its last bar holds it.
     await page.getByLabel(tr('datasets.maxLength')).fill('40');

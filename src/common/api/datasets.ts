@@ -17,7 +17,9 @@ export const DatasetProblem = z.object({
   row: z.number().int().describe('0-based row among the file’s data rows.'),
   field: z.string().optional(),
   message: z.string(),
+  phrase: Phrase.optional().describe('The message as a code, for a UI in another language.'),
   expected: z.string().optional(),
+  expectedPhrase: Phrase.optional(),
   text: z.string().describe('The whole problem as one sentence.'),
 });
 export type DatasetProblem = z.infer<typeof DatasetProblem>;
@@ -45,6 +47,7 @@ export const Dataset = z.object({
   format: DatasetShape,
   columns: ColumnMapping,
   mappingReason: z.string().describe('Why these columns (detected from the names, or given).'),
+  mappingReasonPhrase: Phrase.optional(),
   rowsRead: z.number().int(),
   examples: z.number().int().describe('Usable rows.'),
   badRows: z.number().int().describe('Rows left out (a row with two problems counts once).'),
@@ -69,7 +72,7 @@ export const DatasetImportJobParams = z.object({
 });
 export type DatasetImportJobParams = z.infer<typeof DatasetImportJobParams>;
 export const DatasetImportJobResult = Dataset.pick({
-  path: true, fileFormat: true, format: true, columns: true, mappingReason: true, rowsRead: true, examples: true,
+  path: true, fileFormat: true, format: true, columns: true, mappingReason: true, mappingReasonPhrase: true, rowsRead: true, examples: true,
   badRows: true, problemCount: true, problems: true, duplicateRows: true, duplicateGroups: true, hash: true,
 });
 export type DatasetImportJobResult = z.infer<typeof DatasetImportJobResult>;

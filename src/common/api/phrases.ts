@@ -24,6 +24,33 @@ const methodName = (method: MethodName) =>
 export const EVAL_SIDES = { base: 'base model', adapter: 'with adapter', trained: 'trained model' } as const;
 export type EvalSide = keyof typeof EVAL_SIDES;
 
+/** How a dataset problem names a value it found instead of the expected one. */
+export const VALUE_KINDS = {
+  null: 'null',
+  array: 'an array',
+  emptyString: 'an empty string',
+  string: 'a string',
+  object: 'an object',
+  number: 'a number',
+  bigint: 'a bigint',
+  boolean: 'a boolean',
+  symbol: 'a symbol',
+  undefined: 'a undefined',
+  function: 'a function',
+} as const;
+export type ValueKind = keyof typeof VALUE_KINDS;
+/** The part of an example a dataset column is mapped to, as a problem names it. */
+export const DATASET_PARTS = {
+  text: 'text',
+  instruction: 'instruction',
+  input: 'input',
+  output: 'output',
+  prompt: 'prompt',
+  completion: 'completion',
+  messages: 'the messages',
+} as const;
+export type DatasetPart = keyof typeof DATASET_PARTS;
+
 export const PHRASES = {
   // ── models.plan: warnings ───────────────────────────────────────────────────────────────────────
   'plan.unrenderable': (p: { row: number; reason: string }) =>
@@ -107,6 +134,51 @@ export const PHRASES = {
   'input.datasetPath': 'type the path of a dataset file (JSONL, JSON, CSV/TSV or Parquet)',
   'input.modelPath': 'type the path of a model folder (the one with config.json)',
   'input.hubModelId': 'a Hub model id looks like "owner/name", e.g. HuggingFaceTB/SmolLM2-135M',
+
+  // ── a dataset's bad rows: what is wrong with a field, and what was expected instead ─────────────
+  'mapping.given': 'given',
+  'mapping.chat': (p: { column: string; roleKey: string; contentKey: string }) =>
+    `column "${p.column}" holds a list of messages ({${p.roleKey}, ${p.contentKey}})`,
+  'mapping.alpaca': (p: { input: string; output: string }) =>
+    `columns "instruction"${p.input ? `, "${p.input}"` : ''} and "${p.output}" (instruction-following, alpaca style)`,
+  'mapping.pair': (p: { prompt: string; completion: string }) =>
+    `columns "${p.prompt}" → "${p.completion}" (prompt and completion)`,
+  'mapping.text': (p: { column: string }) => `column "${p.column}" (plain text, every token trained)`,
+  'problem.noColumn': (p: { part: DatasetPart }) => `no column is mapped to ${DATASET_PARTS[p.part]}`,
+  'problem.isMissing': 'is missing',
+  'problem.isNull': 'is null',
+  'problem.isEmpty': 'is empty',
+  'problem.isKind': (p: { kind: ValueKind }) => `is ${VALUE_KINDS[p.kind]}`,
+  'problem.emptyList': 'is an empty list',
+  'problem.noAssistant': 'has no assistant message: nothing to train on',
+  'problem.unknownRole': (p: { role: string }) => `unknown role "${p.role}"`,
+  'problem.malformedJson': (p: { detail: string }) => `malformed JSON: ${p.detail}`,
+  'problem.lineHolds': (p: { kind: ValueKind }) => `the line holds ${VALUE_KINDS[p.kind]}`,
+  'problem.lineNestsDeep': (p: { levels: number }) => `the line nests arrays/objects more than ${p.levels} levels deep`,
+  'problem.elementIs': (p: { element: number; kind: ValueKind }) => `element ${p.element} is ${VALUE_KINDS[p.kind]}`,
+  'problem.elementNestsDeep': (p: { element: number; levels: number }) =>
+    `element ${p.element} nests arrays/objects more than ${p.levels} levels deep`,
+  'problem.fieldCount': (p: { count: number }) => `the row has ${p.count} fields`,
+  'problem.unclosedQuote': 'a quoted field is never closed',
+  'expected.jsonPerLine': 'one JSON object per line',
+  'expected.jsonObject': 'a JSON object',
+  'expected.flatRecordChat': 'a flat record of text fields (chat messages nest 3 levels)',
+  'expected.flatRecord': 'a flat record of text fields',
+  'expected.quotedFieldEnd': 'a quoted field to end right before a separator or the line end',
+  'expected.fieldCount': (p: { count: number; names: string }) => `${p.count} fields (${p.names})`,
+  'expected.closingQuote': 'a closing " before the end of the file',
+  'expected.partAsString': (p: { part: DatasetPart }) => `the ${DATASET_PARTS[p.part]} as a string`,
+  'expected.nonEmptyPart': (p: { part: DatasetPart }) => `a non-empty ${DATASET_PARTS[p.part]}`,
+  'expected.messageList': 'a list of messages',
+  'expected.messageListLikePrompt': 'a list of messages, like the prompt',
+  'expected.userAndAssistant': 'at least one user and one assistant message',
+  'expected.assistant': 'at least one assistant message',
+  'expected.messageObject': (p: { roleKey: string; contentKey: string }) =>
+    `a message object with "${p.roleKey}" and "${p.contentKey}"`,
+  'expected.roleName': 'a role name',
+  'expected.oneOf': (p: { choices: string }) => `one of ${p.choices}`,
+  'expected.messageText': 'the message text as a string',
+  'expected.nonEmptyMessage': 'a non-empty message',
 } satisfies Record<string, string | ((params: never) => string)>;
 
 export type PhraseCode = keyof typeof PHRASES;

@@ -137,7 +137,7 @@ describe('import', () => {
     const result = await importDataset(join(fixtures, 'chat.parquet'));
     expect(result.examples).toHaveLength(2);
     expect(result.problems).toEqual([
-      { file: 'chat.parquet', line: undefined, row: 2, field: 'messages[1].role', message: 'unknown role "robot"', expected: expect.stringContaining('system, user, assistant') },
+      { file: 'chat.parquet', line: undefined, row: 2, field: 'messages[1].role', message: 'unknown role "robot"', expected: expect.stringContaining('system, user, assistant'), phrase: { code: 'problem.unknownRole', params: { role: 'robot' } }, expectedPhrase: expect.objectContaining({ code: 'expected.oneOf' }) },
     ]);
     const pairs = await importDataset(join(fixtures, 'pairs.parquet'));
     expect(pairs.mapping).toEqual({ format: 'completion', prompt: 'question', completion: 'answer' });

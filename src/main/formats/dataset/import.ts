@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { say, type Phrase } from '../../../common/api/phrases.ts';
 import type { Example } from './types.ts';
 import { DatasetProblemError, type DatasetProblem } from './problems.ts';
 import { formatFromPath, readRows, type FileFormat, type RawRow, type ReadProgress } from './read.ts';
@@ -53,6 +54,7 @@ export interface ImportedDataset {
   mapping: ColumnMapping;
   /** Why this mapping (detected) or "given". */
   mappingReason: string;
+  mappingReasonPhrase: Phrase;
   examples: DatasetExample[];
   rowsRead: number;
   problems: DatasetProblem[];
@@ -81,7 +83,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
   };
 
   let mapping = options.mapping;
-  let mappingReason = 'given';
+  let { message: mappingReason, phrase: mappingReasonPhrase } = say('mapping.given');
   const pending: RawRow[] = [];
   const examples: DatasetExample[] = [];
   const dedup = new DuplicateTracker();
@@ -117,6 +119,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
       }
       mapping = detection.mapping;
       mappingReason = detection.reason;
+      mappingReasonPhrase = detection.reasonPhrase;
     } else if (pending.length > 0) {
       const columns = new Set(pending.flatMap((r) => Object.keys(r.fields)));
       const missing = missingColumns(mapping, columns);
@@ -151,6 +154,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
     fileFormat,
     mapping: mapping!,
     mappingReason,
+    mappingReasonPhrase,
     examples,
     rowsRead,
     problems,

@@ -1,3 +1,5 @@
+import type { Phrase } from '../../../common/api/phrases.ts';
+
 /** A row that could not be used, said precisely enough to find and fix it. */
 export interface DatasetProblem {
   /** File name (not the full path, which may be private). */
@@ -9,8 +11,11 @@ export interface DatasetProblem {
   /** The field, in path form: `messages[2].role`. */
   field?: string;
   message: string;
+  /** The message as a phrase, for a UI in another language (common/api/phrases.ts). */
+  phrase?: Phrase;
   /** What was expected instead. */
   expected?: string;
+  expectedPhrase?: Phrase;
 }
 
 /** `chat.jsonl:14 (row 13), field "messages[2].role": unknown role "robot" (expected: one of system, user, assistant, tool)` */

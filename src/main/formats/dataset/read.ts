@@ -8,6 +8,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { say, VALUE_KINDS, type Said, type ValueKind } from '../../../common/api/phrases.ts';
 import type { DatasetProblem } from './problems.ts';
 
 export type FileFormat = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
@@ -225,14 +226,14 @@ async function* readJsonl(path: string, size: number, options: ReadOptions): Asy
     try {
       value = JSON.parse(text);
     } catch (err) {
-      yield { ok: false, problem: { file, line, row, message: `malformed JSON: ${(err as Error).message}`, expected: 'one JSON object per line' } };
+      yield { ok: false, problem: { file, line, row, ...said(say('problem.malformedJson', { detail: (err as Error).message }), say('expected.jsonPerLine')) } };
       row++;
       continue;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { ok: false, problem: { file, line, row, message: `the line holds ${describe(value)}`, expected: 'a JSON object' } };
+      yield { ok: false, problem: { file, line, row, ...said(say('problem.lineHolds', { kind: valueKind(value) }), say('expected.jsonObject')) } };
     } else if (nestingDepth(value) > MAX_NESTING) {
-      yield { ok: false, problem: { file, line, row, message: `the line nests arrays/objects more than ${MAX_NESTING} levels deep`, expected: 'a flat record of text fields (chat messages nest 3 levels)' } };
+      yield { ok: false, problem: { file, line, row, ...said(say('problem.lineNestsDeep', { levels: MAX_NESTING }), say('expected.flatRecordChat')) } };
     } else yield { ok: true, row: { row, line, fields: value as Record<string, unknown> } };
     row++;
   }
@@ -268,9 +269,9 @@ async function* readJsonArray(path: string, size: number, options: ReadOptions):
   for (let row = 0; row < items.length; row++) {
     const item = items[row];
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      yield { ok: false, problem: { file, row, message: `element ${row} is ${describe(item)}`, expected: 'a JSON object' } };
+      yield { ok: false, problem: { file, row, ...said(say('problem.elementIs', { element: row, kind: valueKind(item) }), say('expected.jsonObject')) } };
     } else if (nestingDepth(item) > MAX_NESTING) {
-      yield { ok: false, problem: { file, row, message: `element ${row} nests arrays/objects more than ${MAX_NESTING} levels deep`, expected: 'a flat record of text fields' } };
+      yield { ok: false, problem: { file, row, ...said(say('problem.elementNestsDeep', { element: row, levels: MAX_NESTING }), say('expected.flatRecord')) } };
     } else yield { ok: true, row: { row, fields: item as Record<string, unknown> } };
     if (row % 1000 === 999 || row === items.length - 1) {
       options.onProgress?.({ file: path, bytesRead: Math.round((size * (row + 1)) / items.length), totalBytes: size, rowsRead: row + 1 });
@@ -317,11 +318,11 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
       return;
     }
     if (recordProblem) {
-      yield { ok: false, problem: { file, line: startLine, row, message: recordProblem, expected: 'a quoted field to end right before a separator or the line end' } };
+      yield { ok: false, problem: { file, line: startLine, row, message: recordProblem, ...expectation(say('expected.quotedFieldEnd')) } };
     } else if (record.length !== header.length) {
       yield {
         ok: false,
-        problem: { file, line: startLine, row, message: `the row has ${record.length} fields`, expected: `${header.length} fields (${header.join(', ')})` },
+        problem: { file, line: startLine, row, ...said(say('problem.fieldCount', { count: record.length }), say('expected.fieldCount', { count: header.length, names: header.join(', ') })) },
       };
     } else {
       const obj: Record<string, unknown> = {};
@@ -387,7 +388,7 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
   }
   await decode(); // a UTF-8 sequence cut off by the end of the file is refused too
   if (state === QUOTED) {
-    yield { ok: false, problem: { file, line: recordLine, row, message: 'a quoted field is never closed', expected: 'a closing " before the end of the file' } };
+    yield { ok: false, problem: { file, line: recordLine, row, ...said(say('problem.unclosedQuote'), say('expected.closingQuote')) } };
     return;
   }
   if (field.endsWith('\r')) field = field.slice(0, -1);
@@ -460,10 +461,22 @@ function isJsonObject(text: string): boolean {
   }
 }
 
+/** A problem's message and expectation with their phrases, as DatasetProblem fields. */
+function said(message: Said, expected: Said): Pick<DatasetProblem, 'message' | 'phrase' | 'expected' | 'expectedPhrase'> {
+  return { message: message.message, phrase: message.phrase, ...expectation(expected) };
+}
+function expectation(expected: Said): Pick<DatasetProblem, 'expected' | 'expectedPhrase'> {
+  return { expected: expected.message, expectedPhrase: expected.phrase };
+}
+
 export function describe(value: unknown): string {
+  return VALUE_KINDS[valueKind(value)];
+}
+
+/** What kind of value a field holds, as a problem names it (VALUE_KINDS says it in English). */
+export function valueKind(value: unknown): ValueKind {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'string') return value === '' ? 'emptyString' : 'string';
+  return typeof value;
 }

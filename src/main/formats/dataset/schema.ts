@@ -4,7 +4,8 @@
  */
 import type { ChatMessage, Example } from './types.ts';
 import type { DatasetProblem } from './problems.ts';
-import { describe as describeValue, type RawRow } from './read.ts';
+import { say, type DatasetPart, type Phrase, type Said } from '../../../common/api/phrases.ts';
+import { valueKind, type RawRow } from './read.ts';
 
 export type DatasetFormat = 'text' | 'completion' | 'alpaca' | 'chat';
 
@@ -32,7 +33,11 @@ export interface Detection {
   mapping: ColumnMapping;
   /** Why this mapping, in words for the UI. */
   reason: string;
+  reasonPhrase: Phrase;
 }
+
+/** A detection's reason as its English text and its phrase. */
+const because = (said: Said) => ({ reason: said.message, reasonPhrase: said.phrase });
 
 export class DatasetFormatError extends Error {
   constructor(message: string) {
@@ -92,21 +97,21 @@ export function detectFormat(rows: RawRow[]): Detection {
     const keys = first ? Object.keys(first) : [];
     const roleKey = ['role', 'from', 'speaker', 'author'].find((k) => keys.includes(k)) ?? 'role';
     const contentKey = ['content', 'value', 'text', 'message'].find((k) => keys.includes(k)) ?? 'content';
-    return { mapping: { format: 'chat', messages: c, roleKey, contentKey }, reason: `column "${c}" holds a list of messages ({${roleKey}, ${contentKey}})` };
+    return { mapping: { format: 'chat', messages: c, roleKey, contentKey }, ...because(say('mapping.chat', { column: c, roleKey, contentKey })) };
   }
   if (has('instruction') && (has('output') || has('response'))) {
     const output = has('output') ? 'output' : 'response';
     const input = has('input') ? 'input' : has('context') ? 'context' : undefined;
     return {
       mapping: { format: 'alpaca', instruction: 'instruction', input, output },
-      reason: `columns "instruction"${input ? `, "${input}"` : ''} and "${output}" (instruction-following, alpaca style)`,
+      ...because(say('mapping.alpaca', { input: input ?? '', output })),
     };
   }
   for (const [p, c] of PAIR_ALIASES) {
-    if (has(p) && has(c)) return { mapping: { format: 'completion', prompt: p, completion: c }, reason: `columns "${p}" → "${c}" (prompt and completion)` };
+    if (has(p) && has(c)) return { mapping: { format: 'completion', prompt: p, completion: c }, ...because(say('mapping.pair', { prompt: p, completion: c })) };
   }
   for (const c of ['text', 'content', 'document']) {
-    if (has(c)) return { mapping: { format: 'text', text: c }, reason: `column "${c}" (plain text, every token trained)` };
+    if (has(c)) return { mapping: { format: 'text', text: c }, ...because(say('mapping.text', { column: c })) };
   }
   // A chat column whose cells are never a list: the format is plain, it is the rows that are unusable.
   const chatColumn = CHAT_COLUMNS.find(has);
@@ -144,27 +149,35 @@ export type NormalizeResult = { ok: true; example: Example } | { ok: false; prob
 /** Turns a raw row into an Example, or says every way it is wrong. */
 export function normalizeRow(raw: RawRow, mapping: ColumnMapping, file: string): NormalizeResult {
   const problems: DatasetProblem[] = [];
-  const problem = (field: string, message: string, expected?: string) =>
-    problems.push({ file, line: raw.line, row: raw.row, field, message, expected });
+  const problem = (field: string, message: Said, expected?: Said) =>
+    problems.push({
+      file,
+      line: raw.line,
+      row: raw.row,
+      field,
+      message: message.message,
+      phrase: message.phrase,
+      ...(expected ? { expected: expected.message, expectedPhrase: expected.phrase } : {}),
+    });
   const fields = stringFields(raw.fields);
 
-  const requireText = (column: string | undefined, what: string, optional = false): string | null => {
+  const requireText = (column: string | undefined, what: DatasetPart, optional = false): string | null => {
     if (column === undefined) {
-      problem('(mapping)', `no column is mapped to ${what}`);
+      problem('(mapping)', say('problem.noColumn', { part: what }));
       return null;
     }
     const value = raw.fields[column];
     if (value === undefined || value === null) {
       if (optional) return '';
-      problem(column, value === null ? 'is null' : 'is missing', `the ${what} as a string`);
+      problem(column, value === null ? say('problem.isNull') : say('problem.isMissing'), say('expected.partAsString', { part: what }));
       return null;
     }
     if (typeof value !== 'string') {
-      problem(column, `is ${describeValue(value)}`, `the ${what} as a string`);
+      problem(column, isKind(value), say('expected.partAsString', { part: what }));
       return null;
     }
     if (!optional && value.trim() === '') {
-      problem(column, 'is empty', `a non-empty ${what}`);
+      problem(column, say('problem.isEmpty'), say('expected.nonEmptyPart', { part: what }));
       return null;
     }
     return value;
@@ -192,7 +205,7 @@ export function normalizeRow(raw: RawRow, mapping: ColumnMapping, file: string):
         const completion = Array.isArray(completionValue)
           ? parseMessages(completionValue, mapping.completion!, mapping, problem)
           : null;
-        if (!Array.isArray(completionValue)) problem(mapping.completion ?? '(mapping)', `is ${describeValue(completionValue)}`, 'a list of messages, like the prompt');
+        if (!Array.isArray(completionValue)) problem(mapping.completion ?? '(mapping)', isKind(completionValue), say('expected.messageListLikePrompt'));
         if (prompt === null || completion === null || problems.length) return { ok: false, problems };
         return { ok: true, example: { kind: 'chat', messages: [...prompt, ...completion], fields } };
       }
@@ -204,7 +217,7 @@ export function normalizeRow(raw: RawRow, mapping: ColumnMapping, file: string):
     case 'chat': {
       const column = mapping.messages;
       if (column === undefined) {
-        problem('(mapping)', 'no column is mapped to the messages');
+        problem('(mapping)', say('problem.noColumn', { part: 'messages' }));
         return { ok: false, problems };
       }
       let value = raw.fields[column];
@@ -213,17 +226,17 @@ export function normalizeRow(raw: RawRow, mapping: ColumnMapping, file: string):
         if (Array.isArray(parsed)) value = parsed;
       }
       if (!Array.isArray(value)) {
-        problem(column, value === undefined ? 'is missing' : `is ${describeValue(value)}`, 'a list of messages');
+        problem(column, value === undefined ? say('problem.isMissing') : isKind(value), say('expected.messageList'));
         return { ok: false, problems };
       }
       const messages = parseMessages(value, column, mapping, problem);
       if (messages === null || problems.length) return { ok: false, problems };
       if (messages.length === 0) {
-        problem(column, 'is an empty list', 'at least one user and one assistant message');
+        problem(column, say('problem.emptyList'), say('expected.userAndAssistant'));
         return { ok: false, problems };
       }
       if (!messages.some((m) => m.role === 'assistant')) {
-        problem(column, 'has no assistant message: nothing to train on', 'at least one assistant message');
+        problem(column, say('problem.noAssistant'), say('expected.assistant'));
         return { ok: false, problems };
       }
       return { ok: true, example: { kind: 'chat', messages, fields } };
@@ -235,7 +248,7 @@ function parseMessages(
   list: unknown[],
   column: string,
   mapping: ColumnMapping,
-  problem: (field: string, message: string, expected?: string) => void,
+  problem: (field: string, message: Said, expected?: Said) => void,
 ): ChatMessage[] | null {
   const roleKey = mapping.roleKey ?? 'role';
   const contentKey = mapping.contentKey ?? 'content';
@@ -245,7 +258,7 @@ function parseMessages(
   list.forEach((m, i) => {
     const at = `${column}[${i}]`;
     if (m === null || typeof m !== 'object' || Array.isArray(m)) {
-      problem(at, `is ${describeValue(m)}`, `a message object with "${roleKey}" and "${contentKey}"`);
+      problem(at, isKind(m), say('expected.messageObject', { roleKey, contentKey }));
       bad = true;
       return;
     }
@@ -253,27 +266,30 @@ function parseMessages(
     const sourceRole = msg[roleKey];
     let role: string | undefined;
     if (typeof sourceRole !== 'string') {
-      problem(`${at}.${roleKey}`, sourceRole === undefined ? 'is missing' : `is ${describeValue(sourceRole)}`, 'a role name');
+      problem(`${at}.${roleKey}`, sourceRole === undefined ? say('problem.isMissing') : isKind(sourceRole), say('expected.roleName'));
       bad = true;
     } else {
       role = roles[sourceRole] ?? roles[sourceRole.toLowerCase()];
       if (role === undefined || !(CANONICAL_ROLES as readonly string[]).includes(role)) {
-        problem(`${at}.${roleKey}`, `unknown role "${sourceRole}"`, `one of ${Object.keys(roles).join(', ')}`);
+        problem(`${at}.${roleKey}`, say('problem.unknownRole', { role: sourceRole }), say('expected.oneOf', { choices: Object.keys(roles).join(', ') }));
         bad = true;
       }
     }
     const content = messageContent(msg[contentKey]);
     if (content === null) {
-      problem(`${at}.${contentKey}`, msg[contentKey] === undefined ? 'is missing' : `is ${describeValue(msg[contentKey])}`, 'the message text as a string');
+      problem(`${at}.${contentKey}`, msg[contentKey] === undefined ? say('problem.isMissing') : isKind(msg[contentKey]), say('expected.messageText'));
       bad = true;
     } else if (content.trim() === '') {
-      problem(`${at}.${contentKey}`, 'is empty', 'a non-empty message');
+      problem(`${at}.${contentKey}`, say('problem.isEmpty'), say('expected.nonEmptyMessage'));
       bad = true;
     }
     if (role !== undefined && content !== null) messages.push({ role, content });
   });
   return bad ? null : messages;
 }
+
+/** "is a number": the value a field holds instead of the expected one. */
+const isKind = (value: unknown): Said => say('problem.isKind', { kind: valueKind(value) });
 
 /** Content is a string, or OpenAI-style parts [{type: "text", text}] which are joined. */
 function messageContent(value: unknown): string | null {

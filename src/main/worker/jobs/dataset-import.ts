@@ -40,6 +40,7 @@ export const datasetImportJob = defineJobKind({
       format: imported.mapping.format,
       columns: fromFormatsMapping(imported.mapping),
       mappingReason: imported.mappingReason,
+      mappingReasonPhrase: imported.mappingReasonPhrase,
       rowsRead: imported.rowsRead,
       examples: imported.examples.length,
       badRows: imported.badRows,

@@ -1,4 +1,5 @@
 // 한국어 카탈로그: en.ts와 같은 키, 같은 매개변수 (타입 검사가 빠진 키와 다른 매개변수를 잡는다).
+import type { DatasetPart, ValueKind } from '../../../common/api/phrases.ts';
 import type { Catalog } from './en.ts';
 import { formatNumber as n } from './format-number.ts';
 
@@ -22,6 +23,29 @@ const ROLES: Record<string, string> = {
 };
 const role = (r: string) => ROLES[r] ?? r.replace(/^adapter /, '어댑터 ');
 const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 미세조정' : m === 'qlora' ? 'QLoRA' : 'LoRA');
+/** A dataset problem's value kinds and example parts (common/api/phrases.ts VALUE_KINDS, DATASET_PARTS). */
+const KIND: Record<ValueKind, string> = {
+  null: 'null',
+  array: '배열',
+  emptyString: '빈 문자열',
+  string: '문자열',
+  object: '객체',
+  number: '숫자',
+  bigint: '큰 정수',
+  boolean: '참/거짓 값',
+  symbol: '심볼',
+  undefined: '값 없음',
+  function: '함수',
+};
+const PART: Record<DatasetPart, string> = {
+  text: '텍스트',
+  instruction: '지시문',
+  input: '입력',
+  output: '출력',
+  prompt: '프롬프트',
+  completion: '답',
+  messages: '메시지',
+};
 const side = (s: 'base' | 'adapter' | 'trained') =>
   s === 'base' ? '기본 모델' : s === 'adapter' ? '어댑터 적용' : '학습한 모델';
 const kind = (what: 'file' | 'folder') => (what === 'file' ? '파일' : '폴더');
@@ -118,6 +142,46 @@ export const ko: Catalog = {
   'core.input.datasetPath': '데이터셋 파일(JSONL, JSON, CSV/TSV, Parquet)의 경로를 입력하세요',
   'core.input.modelPath': '모델 폴더(config.json이 있는 폴더)의 경로를 입력하세요',
   'core.input.hubModelId': 'Hub 모델 ID는 "owner/name" 형태입니다. 예: HuggingFaceTB/SmolLM2-135M',
+  'core.mapping.given': '직접 지정함',
+  'core.mapping.chat': (p) => `"${p.column}" 열에 메시지 목록({${p.roleKey}, ${p.contentKey}})이 있습니다`,
+  'core.mapping.alpaca': (p) =>
+    `"instruction"${p.input ? `, "${p.input}"` : ''}, "${p.output}" 열 (지시 따르기, alpaca 형식)`,
+  'core.mapping.pair': (p) => `"${p.prompt}" → "${p.completion}" 열 (프롬프트와 답)`,
+  'core.mapping.text': (p) => `"${p.column}" 열 (일반 텍스트, 모든 토큰을 학습)`,
+  'core.problem.noColumn': (p) => `${PART[p.part]}에 연결된 열이 없습니다`,
+  'core.problem.isMissing': '값이 없습니다',
+  'core.problem.isNull': 'null입니다',
+  'core.problem.isEmpty': '비어 있습니다',
+  'core.problem.isKind': (p) => `${KIND[p.kind]}입니다`,
+  'core.problem.emptyList': '빈 목록입니다',
+  'core.problem.noAssistant': 'assistant 메시지가 없어 학습할 것이 없습니다',
+  'core.problem.unknownRole': (p) => `알 수 없는 역할 "${p.role}"`,
+  'core.problem.malformedJson': (p) => `JSON 형식이 잘못되었습니다: ${p.detail}`,
+  'core.problem.lineHolds': (p) => `이 줄은 ${KIND[p.kind]}입니다`,
+  'core.problem.lineNestsDeep': (p) => `이 줄은 배열/객체가 ${n(p.levels)}단계보다 깊게 중첩되어 있습니다`,
+  'core.problem.elementIs': (p) => `${n(p.element)}번 요소는 ${KIND[p.kind]}입니다`,
+  'core.problem.elementNestsDeep': (p) =>
+    `${n(p.element)}번 요소는 배열/객체가 ${n(p.levels)}단계보다 깊게 중첩되어 있습니다`,
+  'core.problem.fieldCount': (p) => `이 행에는 필드가 ${n(p.count)}개 있습니다`,
+  'core.problem.unclosedQuote': '따옴표로 시작한 필드가 닫히지 않습니다',
+  'core.expected.jsonPerLine': '한 줄에 JSON 객체 하나',
+  'core.expected.jsonObject': 'JSON 객체',
+  'core.expected.flatRecordChat': '텍스트 필드로 된 평평한 레코드 (대화 메시지는 3단계까지 중첩)',
+  'core.expected.flatRecord': '텍스트 필드로 된 평평한 레코드',
+  'core.expected.quotedFieldEnd': '따옴표로 감싼 필드는 구분자나 줄 끝 바로 앞에서 끝나야 합니다',
+  'core.expected.fieldCount': (p) => `필드 ${n(p.count)}개 (${p.names})`,
+  'core.expected.closingQuote': '파일이 끝나기 전에 닫는 "',
+  'core.expected.partAsString': (p) => `문자열로 된 ${PART[p.part]}`,
+  'core.expected.nonEmptyPart': (p) => `비어 있지 않은 ${PART[p.part]}`,
+  'core.expected.messageList': '메시지 목록',
+  'core.expected.messageListLikePrompt': '프롬프트처럼 메시지 목록',
+  'core.expected.userAndAssistant': 'user 메시지와 assistant 메시지가 하나 이상씩',
+  'core.expected.assistant': 'assistant 메시지 하나 이상',
+  'core.expected.messageObject': (p) => `"${p.roleKey}"와 "${p.contentKey}"가 있는 메시지 객체`,
+  'core.expected.roleName': '역할 이름',
+  'core.expected.oneOf': (p) => `다음 중 하나: ${p.choices}`,
+  'core.expected.messageText': '문자열로 된 메시지 텍스트',
+  'core.expected.nonEmptyMessage': '비어 있지 않은 메시지',
   'elsewhere.open': '다른 곳에서 학습…',
   'elsewhere.title': (p) => `“${p.name}”을(를) 다른 곳에서 학습`,
   'elsewhere.intro':

@@ -15,6 +15,7 @@ import { ProjectGate } from './ProjectGate.tsx';
 import { LengthHistogram, ProblemList, rowName, TokenView } from './wizard/preview-parts.tsx';
 import { DuplicateList, TokenizationWarning } from './dataset-report.tsx';
 import { formatNumber, t } from '../i18n/t.ts';
+import { sayPhrase } from '../i18n/phrase.ts';
 import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
 import { BrowseButton } from './wizard/BrowseButton.tsx';
@@ -247,7 +248,7 @@ function DatasetDetail({ id }: { id: string }) {
                     <dt>{t('datasets.fileShort')}</dt>
                     <dd>{d.path}</dd>
                     <dt>{t('datasets.columns')}</dt>
-                    <dd>{d.mappingReason}</dd>
+                    <dd>{sayPhrase(d.mappingReasonPhrase, d.mappingReason)}</dd>
                     <dt>{t('datasets.hash')}</dt>
                     <dd>
                       <code>{d.hash}</code>

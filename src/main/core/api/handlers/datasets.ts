@@ -38,6 +38,7 @@ export function toDataset(r: DatasetRecord): DatasetT {
     format: meta.data.format ?? 'text',
     columns: meta.data.columns ?? {},
     mappingReason: meta.data.mappingReason ?? '',
+    mappingReasonPhrase: meta.data.mappingReasonPhrase,
     rowsRead: meta.data.rowsRead ?? r.rowCount,
     examples: r.rowCount,
     badRows: meta.data.badRows ?? 0,

@@ -486,7 +486,7 @@ function MappingEditor({ dataset, running, onReimport }: { dataset: Dataset; run
   return (
     <fieldset className="settings-fieldset">
       <legend>{t('wizard.formatAndColumns')}</legend>
-      <p className="muted">{t('wizard.detected', { reason: dataset.mappingReason })}</p>
+      <p className="muted">{t('wizard.detected', { reason: sayPhrase(dataset.mappingReasonPhrase, dataset.mappingReason) })}</p>
       <div className="field-row">
         <div className="field select-field">
           <label className="field-label" htmlFor="dataset-format">

@@ -2,6 +2,7 @@
 // example token by token (special tokens as chips, trained tokens coloured, masked ones faint), the
 // token-length histogram with the max-length cut-off, and the import's problems with their rows.
 import type { DatasetProblem, PreviewRow, TokenStats } from '../../../../common/api/datasets.ts';
+import { sayPhrase } from '../../i18n/phrase.ts';
 import { t } from '../../i18n/t.ts';
 import './wizard.css';
 
@@ -130,8 +131,8 @@ export function ProblemList({ problems, total, problemCount }: { problems: Datas
                 <li key={`${p.field ?? ''}-${p.message}`}>
                   {p.field ? <code>{p.field}</code> : null}{' '}
                   <span>
-                    {p.message}
-                    {p.expected ? <span className="muted">{t('datasets.expected', { expected: p.expected })}</span> : null}
+                    {sayPhrase(p.phrase, p.message)}
+                    {p.expected ? <span className="muted">{t('datasets.expected', { expected: sayPhrase(p.expectedPhrase, p.expected) })}</span> : null}
                   </span>
                 </li>
               ))}

@@ -1,0 +1,146 @@
+// A dataset's bad rows as the core sends them: each problem's message and expectation carry a phrase (code +
+// parameters) that says exactly their English text (the CLI prints that text, unchanged), and the UI in Korean
+// renders both from the catalogue, as the Datasets page and the wizard's data step list them.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatasetProblem as WireProblem } from '../../../src/common/api/datasets.ts';
+import { PHRASES, type Phrase } from '../../../src/common/api/phrases.ts';
+import { formatProblem, importDataset, type DatasetProblem } from '../../../src/main/formats/dataset/index.ts';
+import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
+import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-dataset-phrases-'));
+});
+afterAll(() => {
+  setCurrentLocale('en');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function english(phrase: Phrase): string {
+  const entry = PHRASES[phrase.code as keyof typeof PHRASES] as string | ((p: unknown) => string);
+  return typeof entry === 'string' ? entry : entry(phrase.params);
+}
+function korean(phrase: Phrase | undefined, text: string): string {
+  setCurrentLocale('ko');
+  try {
+    return sayPhrase(phrase, text);
+  } finally {
+    setCurrentLocale('en');
+  }
+}
+const HANGUL = /[\uac00-\ud7a3]/;
+
+/** Every problem's message and expectation: a phrase with the same English, a different Korean sentence. */
+function expectSaidBothWays(problems: DatasetProblem[]): void {
+  for (const p of problems) {
+    const said = [{ text: p.message, phrase: p.phrase }];
+    if (p.expected !== undefined) said.push({ text: p.expected, phrase: p.expectedPhrase });
+    for (const { text, phrase } of said) {
+      expect(phrase, text).toBeDefined();
+      expect(english(phrase!)).toBe(text);
+      expect(sayPhrase(phrase, text)).toBe(text); // English: the core's own words
+      const ko = korean(phrase, text);
+      expect(ko, text).toMatch(HANGUL);
+      expect(ko).not.toBe(text);
+    }
+  }
+}
+
+describe('a dataset’s bad rows as phrases', () => {
+  it('chat and pair rows: the CLI’s lines stay word for word, every message and expectation renders in Korean', async () => {
+    const rows = [
+      {
+        messages: [
+          { role: 'user', content: 'Q' },
+          { role: 'assistant', content: 'A' },
+        ],
+      },
+      {
+        messages: [
+          { role: 'user', content: 'Q' },
+          { role: 'robot', content: 'A' },
+        ],
+      },
+      {
+        messages: [
+          { role: 'user', content: '' },
+          { role: 'assistant', content: 'A' },
+        ],
+      },
+      { messages: [{ role: 'user', content: 'only a question' }] },
+      { messages: 'not a list' },
+      { nothing: true },
+      { messages: [{ role: 'user', content: 5 }, { content: 'no role' }] },
+      { messages: [] },
+      { messages: [7] },
+    ];
+    const path = join(dir, 'chat.jsonl');
+    writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n{broken\n[1, 2]\n');
+    const chat = await importDataset(path);
+    expect(chat.problems.map(formatProblem)).toEqual([
+      'chat.jsonl:2 (row 1), field "messages[1].role": unknown role "robot" (expected: one of system, user, assistant, tool, human, gpt, bot, model, function, observation, ipython)',
+      'chat.jsonl:3 (row 2), field "messages[0].content": is empty (expected: a non-empty message)',
+      'chat.jsonl:4 (row 3), field "messages": has no assistant message: nothing to train on (expected: at least one assistant message)',
+      'chat.jsonl:5 (row 4), field "messages": is a string (expected: a list of messages)',
+      'chat.jsonl:6 (row 5), field "messages": is missing (expected: a list of messages)',
+      'chat.jsonl:7 (row 6), field "messages[0].content": is a number (expected: the message text as a string)',
+      'chat.jsonl:7 (row 6), field "messages[1].role": is missing (expected: a role name)',
+      'chat.jsonl:8 (row 7), field "messages": is an empty list (expected: at least one user and one assistant message)',
+      'chat.jsonl:9 (row 8), field "messages[0]": is a number (expected: a message object with "role" and "content")',
+      expect.stringMatching(/^chat\.jsonl:10 \(row 9\): malformed JSON: .* \(expected: one JSON object per line\)$/),
+      'chat.jsonl:11 (row 10): the line holds an array (expected: a JSON object)',
+    ]);
+    expectSaidBothWays(chat.problems);
+    // why these columns: the Datasets page and the wizard's data step show it
+    expect(chat.mappingReason).toBe('column "messages" holds a list of messages ({role, content})');
+    expect(english(chat.mappingReasonPhrase)).toBe(chat.mappingReason);
+    expect(korean(chat.mappingReasonPhrase, chat.mappingReason)).toBe(
+      '"messages" 열에 메시지 목록({role, content})이 있습니다',
+    );
+    expect(korean(chat.problems[0].phrase, chat.problems[0].message)).toBe('알 수 없는 역할 "robot"');
+
+    const pairsPath = join(dir, 'pairs.jsonl');
+    const pairs = [
+      { prompt: 'a', completion: 'b' },
+      { prompt: null, completion: 'b' },
+      { prompt: 'a', completion: 7 },
+      { prompt: '  ', completion: 'b' },
+    ];
+    writeFileSync(pairsPath, pairs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const completion = await importDataset(pairsPath);
+    expect(completion.problems.map(formatProblem)).toEqual([
+      'pairs.jsonl:2 (row 1), field "prompt": is null (expected: the prompt as a string)',
+      'pairs.jsonl:3 (row 2), field "completion": is a number (expected: the completion as a string)',
+      'pairs.jsonl:4 (row 3), field "prompt": is empty (expected: a non-empty prompt)',
+    ]);
+    expectSaidBothWays(completion.problems);
+    expect(completion.mappingReason).toBe('columns "prompt" → "completion" (prompt and completion)');
+    expect(english(completion.mappingReasonPhrase)).toBe(completion.mappingReason);
+    const given = await importDataset(pairsPath, {
+      mapping: { format: 'completion', prompt: 'prompt', completion: 'completion' },
+    });
+    expect([given.mappingReason, korean(given.mappingReasonPhrase, given.mappingReason)]).toEqual([
+      'given',
+      '직접 지정함',
+    ]);
+    expect(korean(completion.problems[1].expectedPhrase, completion.problems[1].expected!)).toBe('문자열로 된 답');
+  });
+
+  it('CSV rows with the wrong field count or an unclosed quote, and the phrases survive the contract', async () => {
+    const path = join(dir, 'pairs.csv');
+    writeFileSync(path, 'prompt,completion\na,b\nc,d,e\nf,"g\n');
+    const csv = await importDataset(path);
+    expect(csv.problems.map(formatProblem)).toEqual([
+      'pairs.csv:3 (row 1): the row has 3 fields (expected: 2 fields (prompt, completion))',
+      'pairs.csv:4 (row 2): a quoted field is never closed (expected: a closing " before the end of the file)',
+    ]);
+    expectSaidBothWays(csv.problems);
+    const wire = WireProblem.parse({ ...csv.problems[0], text: formatProblem(csv.problems[0]) });
+    expect(wire.phrase).toEqual({ code: 'problem.fieldCount', params: { count: 3 } });
+    expect(korean(wire.expectedPhrase, wire.expected!)).toBe('필드 2개 (prompt, completion)');
+  });
+});
