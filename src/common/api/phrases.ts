@@ -51,6 +51,16 @@ export const DATASET_PARTS = {
 } as const;
 export type DatasetPart = keyof typeof DATASET_PARTS;
 
+/** Why LoRA's target_modules cannot train this model, said by PEFT's matcher (and, with its consequence, by the plan). */
+const TARGETS = {
+  empty: 'target_modules is empty: list module names (e.g. ["q_proj", "v_proj"]) or use "all-linear"',
+  notLinear: (p: { target: string; module: string }) =>
+    `target module "${p.target}" matches ${p.module}, which is not a linear layer (LoRA applies to Linear/Conv1D modules only)`,
+  noMatch: (p: { what: string; architecture: string; available: string }) =>
+    `target_modules ${p.what} matches no linear module of ${p.architecture} (available: ${p.available})`,
+};
+const failsAtStart = (reason: string) => `${reason}; the run would fail at the start`;
+
 export const PHRASES = {
   // ── models.plan: warnings ───────────────────────────────────────────────────────────────────────
   'plan.unrenderable': (p: { row: number; reason: string }) =>
@@ -70,7 +80,16 @@ export const PHRASES = {
     `lora_alpha / r = ${p.ratio.toFixed(1)}: a large adapter scale; 2 is usual`,
   'plan.memoryHigh': (p: { bytes: number; total: number; method: MethodName }) =>
     `the estimate (${gib(p.bytes)}) is above 80% of this machine’s ${gib(p.total)}${p.method === 'lora' ? '; QLoRA stores the base in 4 bits' : ''}`,
-  'plan.targetsFail': (p: { reason: string }) => `${p.reason}; the run would fail at the start`,
+  'plan.targetsFail': (p: { reason: string }) => failsAtStart(p.reason),
+  'plan.targets.empty': failsAtStart(TARGETS.empty),
+  'plan.targets.notLinear': (p: { target: string; module: string }) => failsAtStart(TARGETS.notLinear(p)),
+  'plan.targets.noMatch': (p: { what: string; architecture: string; available: string }) =>
+    failsAtStart(TARGETS.noMatch(p)),
+  'targets.empty': TARGETS.empty,
+  'targets.notLinear': TARGETS.notLinear,
+  'targets.noMatch': TARGETS.noMatch,
+  'targets.ignored': (p: { target: string; architecture: string; available: string }) =>
+    `target module "${p.target}" matches no module of ${p.architecture}; it is ignored (linear modules here: ${p.available})`,
 
   // ── models.plan: how the estimates are made ─────────────────────────────────────────────────────
   'plan.part.frozenBase': 'frozen base weights (fp32)',

@@ -6,13 +6,17 @@
 // On top of PEFT: each listed entry that matches nothing is a warning naming it (PEFT only fails
 // when nothing at all matches, so a typo silently trains fewer modules).
 
+import { say, type Phrase, type Said } from '../../../common/api/phrases.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { linearModules, tensorTable, type LinearModule } from '../model/tensors.ts';
 import { loraScale, type LoraConfig } from './config.ts';
 
 export class TargetModulesError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** The reason as a phrase (targets.*), so a UI in another language can say it. */
+  readonly phrase: Phrase;
+  constructor(said: Said) {
+    super(said.message);
+    this.phrase = said.phrase;
     this.name = 'TargetModulesError';
   }
 }
@@ -26,6 +30,8 @@ export interface LoraTarget extends LinearModule {
 export interface TargetMatch {
   targets: LoraTarget[];
   warnings: string[];
+  /** The same warnings with their phrases, for the plan a UI shows. */
+  warningsSaid: Said[];
   /** The concrete module-name list to save in adapter_config.json (PEFT expands "all-linear" too). */
   resolvedTargetModules: string[] | string;
 }
@@ -80,16 +86,21 @@ function isExcluded(config: LoraConfig, key: string): boolean {
 export function matchTargetModules(spec: ModelSpec, config: LoraConfig): TargetMatch {
   const tm = config.target_modules;
   if (tm === null || (Array.isArray(tm) && tm.length === 0)) {
-    throw new TargetModulesError('target_modules is empty: list module names (e.g. ["q_proj", "v_proj"]) or use "all-linear"');
+    throw new TargetModulesError(say('targets.empty'));
   }
   const modules = linearModules(spec);
   const linearNames = new Set(modules.map((m) => m.module));
-  const warnings: string[] = [];
+  const warningsSaid: Said[] = [];
   const matched: LinearModule[] = [];
   const hitsPerEntry = new Map<string, number>();
   const allLinear = tm === 'all-linear';
   if (Array.isArray(tm)) for (const t of tm) hitsPerEntry.set(t, 0);
-  const layerFilter = config.layers_to_transform === null ? null : new Set(typeof config.layers_to_transform === 'number' ? [config.layers_to_transform] : config.layers_to_transform);
+  const layerFilter =
+    config.layers_to_transform === null
+      ? null
+      : new Set(
+          typeof config.layers_to_transform === 'number' ? [config.layers_to_transform] : config.layers_to_transform,
+        );
 
   for (const m of modules) {
     const key = m.module;
@@ -116,14 +127,18 @@ export function matchTargetModules(spec: ModelSpec, config: LoraConfig): TargetM
       if (hitsPerEntry.get(t)! > 0) continue;
       const notLinear = [...others].find((name) => name === t || name.endsWith(`.${t}`));
       if (notLinear) {
-        throw new TargetModulesError(`target module "${t}" matches ${notLinear}, which is not a linear layer (LoRA applies to Linear/Conv1D modules only)`);
+        throw new TargetModulesError(say('targets.notLinear', { target: t, module: notLinear }));
       }
-      warnings.push(`target module "${t}" matches no module of ${spec.architecture}; it is ignored (linear modules here: ${suffixes(modules).join(', ')})`);
+      warningsSaid.push(
+        say('targets.ignored', { target: t, architecture: spec.architecture, available: suffixes(modules).join(', ') }),
+      );
     }
   }
   if (matched.length === 0) {
     const what = allLinear ? '"all-linear"' : JSON.stringify(tm);
-    throw new TargetModulesError(`target_modules ${what} matches no linear module of ${spec.architecture} (available: ${suffixes(modules).join(', ')})`);
+    throw new TargetModulesError(
+      say('targets.noMatch', { what, architecture: spec.architecture, available: suffixes(modules).join(', ') }),
+    );
   }
   const targets = matched.map((m) => {
     const r = patternValue(config.rank_pattern, m.module) ?? config.r;
@@ -131,7 +146,7 @@ export function matchTargetModules(spec: ModelSpec, config: LoraConfig): TargetM
     return { ...m, r, alpha, scale: loraScale(alpha, r, config.use_rslora) };
   });
   const resolvedTargetModules = allLinear ? [...new Set(matched.map((m) => m.module.split('.').at(-1)!))].sort() : tm;
-  return { targets, warnings, resolvedTargetModules };
+  return { targets, warnings: warningsSaid.map((w) => w.message), warningsSaid, resolvedTargetModules };
 }
 
 /** The distinct last name components of the linear modules (what users usually list). */
@@ -154,7 +169,11 @@ export interface TrainableCount {
 }
 
 /** Trainable-parameter count from shapes, as PEFT's print_trainable_parameters reports it. */
-export function countTrainable(spec: ModelSpec, config: LoraConfig, match: TargetMatch = matchTargetModules(spec, config)): TrainableCount {
+export function countTrainable(
+  spec: ModelSpec,
+  config: LoraConfig,
+  match: TargetMatch = matchTargetModules(spec, config),
+): TrainableCount {
   const table = tensorTable(spec);
   const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   let lora = 0;
@@ -174,7 +193,8 @@ export function countTrainable(spec: ModelSpec, config: LoraConfig, match: Targe
       const module = e.hfName.slice(0, e.hfName.lastIndexOf('.'));
       if (config.modules_to_save.some((k) => module.endsWith(k))) modulesToSave += size(e.shape);
     }
-    if (spec.tiedEmbeddings && config.modules_to_save.some((k) => 'lm_head'.endsWith(k))) modulesToSave += spec.vocabSize * spec.hiddenSize;
+    if (spec.tiedEmbeddings && config.modules_to_save.some((k) => 'lm_head'.endsWith(k)))
+      modulesToSave += spec.vocabSize * spec.hiddenSize;
   }
   let base = 0;
   for (const e of table) base += size(e.shape);

@@ -23,6 +23,14 @@ const ROLES: Record<string, string> = {
 };
 const role = (r: string) => ROLES[r] ?? r.replace(/^adapter /, '어댑터 ');
 const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 미세조정' : m === 'qlora' ? 'QLoRA' : 'LoRA');
+/** Why target_modules cannot train this model (common/api/phrases.ts TARGETS). */
+const TARGETS_KO = {
+  empty: 'target_modules가 비어 있습니다. 모듈 이름을 나열하거나(예: ["q_proj", "v_proj"]) "all-linear"를 쓰세요',
+  notLinear: (p: { target: string; module: string }) =>
+    `대상 모듈 "${p.target}"은(는) ${p.module}에 맞는데, 이것은 선형 층이 아닙니다 (LoRA는 Linear/Conv1D 모듈에만 적용됩니다)`,
+  noMatch: (p: { what: string; architecture: string; available: string }) =>
+    `target_modules ${p.what}에 맞는 ${p.architecture}의 선형 모듈이 없습니다 (있는 모듈: ${p.available})`,
+};
 /** A dataset problem's value kinds and example parts (common/api/phrases.ts VALUE_KINDS, DATASET_PARTS). */
 const KIND: Record<ValueKind, string> = {
   null: 'null',
@@ -94,6 +102,14 @@ export const ko: Catalog = {
   'core.plan.memoryHigh': (p) =>
     `추정치(${gib(p.bytes)})가 이 컴퓨터 메모리 ${gib(p.total)}의 80%를 넘습니다${p.method === 'lora' ? '. QLoRA는 기본 모델을 4비트로 저장합니다' : ''}`,
   'core.plan.targetsFail': (p) => `${p.reason}. 이대로면 실행이 시작하자마자 실패합니다`,
+  'core.plan.targets.empty': `${TARGETS_KO.empty}. 이대로면 실행이 시작하자마자 실패합니다`,
+  'core.plan.targets.notLinear': (p) => `${TARGETS_KO.notLinear(p)}. 이대로면 실행이 시작하자마자 실패합니다`,
+  'core.plan.targets.noMatch': (p) => `${TARGETS_KO.noMatch(p)}. 이대로면 실행이 시작하자마자 실패합니다`,
+  'core.targets.empty': TARGETS_KO.empty,
+  'core.targets.notLinear': TARGETS_KO.notLinear,
+  'core.targets.noMatch': TARGETS_KO.noMatch,
+  'core.targets.ignored': (p) =>
+    `대상 모듈 "${p.target}"은(는) ${p.architecture}의 어떤 모듈과도 맞지 않아 무시됩니다 (이 모델의 선형 모듈: ${p.available})`,
   'core.plan.part.frozenBase': '고정된 기본 가중치 (fp32)',
   'core.plan.part.nf4': (p) => `NF4로 저장한 고정 선형 가중치 (가중치당 ${p.bits.toFixed(2)}비트)`,
   'core.plan.part.otherBase': '그 밖의 기본 가중치 (fp32: 임베딩, 정규화)',

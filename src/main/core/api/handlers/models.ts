@@ -6,10 +6,10 @@ import { cpus, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BaseModel, MODEL_PULL_JOB_KIND, ModelPullJobResult, type BaseModel as BaseModelT, type ModelFolderSummary, type ModelPullJobParams, type RunPlan } from '../../../../common/api/models.ts';
 import type { RunConfig } from '../../../../common/api/runs.ts';
-import { say, type Said } from '../../../../common/api/phrases.ts';
+import { say, type PhraseParams, type Said } from '../../../../common/api/phrases.ts';
 import { linearModules, readModelSpec, type ModelSpec } from '../../../formats/model/index.ts';
 import { summarizeModelFolder } from '../../../formats/model/summary.ts';
-import { countTrainable, defaultLoraConfig, loraConfigForRun, matchTargetModules, type TargetMatch } from '../../../formats/peft/index.ts';
+import { countTrainable, defaultLoraConfig, loraConfigForRun, matchTargetModules, TargetModulesError, type TargetMatch } from '../../../formats/peft/index.ts';
 import { effectiveOffline } from '../../settings.ts';
 import { BUNDLED_MODEL_DIR } from '../../bundled.ts';
 import { hubCacheDir, listCachedSnapshots } from '../../../formats/hub/cache.ts';
@@ -48,6 +48,17 @@ function record(ctx: CoreContext, summary: ModelFolderSummary, origin: { source:
 /** Assumed sustained fp32 training throughput per CPU thread when no run on this model measured one. */
 const ASSUMED_FLOPS_PER_THREAD = 2e9;
 const RUNTIME_OVERHEAD_BYTES = 300 * 1024 ** 2;
+
+/** Why the run's targets cannot train this model, and that the run would fail at its start: the matcher's own
+ * phrase (targets.*) has its plan counterpart (plan.targets.*) with the same parameters. */
+function targetsFailure(err: unknown): Said {
+  if (err instanceof TargetModulesError) {
+    const { code, params } = err.phrase;
+    const planCode = `plan.${code}` as 'plan.targets.noMatch';
+    return say(planCode, params as PhraseParams<typeof planCode>);
+  }
+  return say('plan.targetsFail', { reason: (err as Error).message });
+}
 
 function loraMatch(spec: ModelSpec, config: RunConfig): TargetMatch {
   return matchTargetModules(spec, loraConfigForRun(config.lora, spec));
@@ -94,14 +105,14 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
   } else {
     try {
       const match = loraMatch(spec, config);
-      for (const w of match.warnings) warn('lora.target_modules', w);
+      for (const w of match.warningsSaid) warn('lora.target_modules', w);
       const counted = countTrainable(spec, loraConfigForRun(config.lora, spec), match);
       trainable = counted.trainable;
       total = counted.all;
       targeted = match.targets.length;
       targetedLayers = new Set(match.targets.map((t) => t.layer).filter((layer) => layer !== null)).size;
     } catch (err) {
-      warn('lora.target_modules', say('plan.targetsFail', { reason: (err as Error).message }));
+      warn('lora.target_modules', targetsFailure(err));
       trainable = 0;
       total = base;
     }
