@@ -12,6 +12,17 @@ export const Phrase = z.object({
 });
 export type Phrase = z.infer<typeof Phrase>;
 
+/** Bytes in decimal units, as the Hub's progress lines say them ("1.2 MB"). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const GiB = 1024 ** 3;
 const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
@@ -119,6 +130,24 @@ export const PHRASES = {
   'progress.exportTensor': (p: { verb: 'merging' | 'writing'; tensor: string; done: number; total: number }) =>
     `${p.verb} ${p.tensor} (${p.done} of ${p.total})`,
   'progress.exportWrote': (p: { path: string }) => `wrote ${p.path}`,
+  'progress.rowsRead': (p: { rows: number }) => `${p.rows.toLocaleString('en-US')} rows read`,
+  'progress.mergeReading': (p: { file: string }) => `reading ${p.file}`,
+  'progress.mergeCombining': 'combining',
+  'progress.bundleRendering': 'rendering the dataset as the run trains on it',
+  'progress.bundleWriting': 'writing the bundle',
+  'progress.pullResolving': (p: { repo: string; revision: string }) => `resolving ${p.repo}@${p.revision}`,
+  'progress.pullBytes': (p: { bytes: number; total: number; file: string }) =>
+    `${formatBytes(p.bytes)} of ${formatBytes(p.total)}${p.file ? ` (${p.file})` : ''}`,
+  'progress.pullChecking': 'checking the model folder',
+  'progress.pushPreparing': (p: { source: string }) => `preparing ${p.source}`,
+  'progress.pushChecking': (p: { repo: string; done: number; total: number }) =>
+    `checking ${p.repo} · ${p.done} of ${p.total} files`,
+  'progress.pushHashing': (p: { file: string; done: number; total: number }) =>
+    `hashing ${p.file} · ${p.done} of ${p.total} files`,
+  'progress.pushCommitting': (p: { done: number; total: number }) => `committing · ${p.done} of ${p.total} files`,
+  'progress.pushSending': (p: { bytes: number; total: number; file: string; done: number; totalFiles: number }) =>
+    `${formatBytes(p.bytes)} of ${formatBytes(p.total)} sent${p.file ? ` (${p.file})` : ''} · ${p.done} of ${p.totalFiles} files`,
+  'progress.pushPublished': (p: { repo: string }) => `published to ${p.repo}`,
 
   // ── common errors ───────────────────────────────────────────────────────────────────────────────
   'error.notAbsolute': (p: { field: string; path: string; what: 'file' | 'folder' }) =>

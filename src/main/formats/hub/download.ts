@@ -14,6 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { datasetInfo, listFiles, modelInfo } from '@huggingface/hub';
 import { cachedCommit, COMMIT_HASH, hubCacheDir, offlineFromEnv, repoFolderName, resolveEndpoint, resolveToken, type RepoType } from './cache.ts';
 import { pathExists } from '../files.ts';
+import { formatBytes } from '../../../common/api/phrases.ts';
 
 export type HubErrorCode =
   | 'unauthorized'
@@ -430,16 +431,8 @@ async function freeBytes(path: string): Promise<number | null> {
   }
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
+// One definition for the core's progress lines and the UI's catalogue (common/api/phrases.ts).
+export { formatBytes };
 
 function networkError(err: unknown, file: HubFileEntry, written: number, signal?: AbortSignal): HubError {
   if (signal?.aborted) return new HubError('network', `the download of ${file.path} was cancelled at ${written} of ${file.size} bytes; run it again to resume`);

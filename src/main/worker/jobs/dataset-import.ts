@@ -2,6 +2,7 @@
 // list every bad row (file, line, field, what was expected). 'skip' leaves bad rows out and reports them;
 // 'stop' fails the job at the first one with that sentence. The core records the dataset from the result.
 import { DATASET_IMPORT_JOB_KIND, DatasetImportJobParams, fromFormatsMapping, toFormatsMapping, type DatasetImportJobResult } from '../../../common/api/datasets.ts';
+import { say } from '../../../common/api/phrases.ts';
 import { formatProblem, importDataset } from '../../formats/dataset/index.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
 
@@ -26,7 +27,7 @@ export const datasetImportJob = defineJobKind({
         const now = Date.now();
         if (now - lastReport < 200) return;
         lastReport = now;
-        ctx.progress(p.totalBytes > 0 ? Math.min(1, p.bytesRead / p.totalBytes) : null, `${p.rowsRead.toLocaleString('en-US')} rows read`);
+        ctx.progress(p.totalBytes > 0 ? Math.min(1, p.bytesRead / p.totalBytes) : null, say('progress.rowsRead', { rows: p.rowsRead }));
       },
     });
     if (imported.examples.length === 0) {

@@ -3,6 +3,7 @@
 // (the core puts the stored token there), so a token never lands in the job's stored params. Running the
 // same push again resumes: the Hub is not sent what it already holds.
 import { HUB_PUSH_JOB_KIND, HubPushJobParams, type HubPushResult } from '../../../common/api/hub.ts';
+import { say } from '../../../common/api/phrases.ts';
 import { publishFiles } from '../../formats/card/index.ts';
 import { formatBytes, resolveEndpoint } from '../../formats/hub/index.ts';
 import { pushToHub } from '../../formats/hub/push.ts';
@@ -15,7 +16,7 @@ export const hubPushJob = defineJobKind({
   doc: 'Push an adapter folder, a model folder or a GGUF file to a Hugging Face Hub repo with a model card.',
   params: HubPushJobParams,
   async run(params, ctx): Promise<HubPushResult> {
-    ctx.progress(null, `preparing ${params.source}`);
+    ctx.progress(null, say('progress.pushPreparing', { source: params.source }));
     const set = await publishFiles(params.kind, params.source, params.repo, params.card);
     ctx.log(
       `pushing ${set.files.length} file(s) to ${params.repo}@${params.revision}: ${set.files.map((f) => f.path).join(', ')}`,
@@ -38,15 +39,22 @@ export const hubPushJob = defineJobKind({
           if (p.phase === 'hashing' && now - last < 250) return;
           last = now;
           const fraction = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : null;
-          const what =
+          const files = { done: p.filesDone, total: p.filesTotal };
+          const said =
             p.phase === 'checking'
-              ? `checking ${params.repo}`
+              ? say('progress.pushChecking', { repo: params.repo, ...files })
               : p.phase === 'hashing'
-                ? `hashing ${p.file ?? ''}`
+                ? say('progress.pushHashing', { file: p.file ?? '', ...files })
                 : p.phase === 'committing'
-                  ? 'committing'
-                  : `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)} sent${p.file ? ` (${p.file})` : ''}`;
-          ctx.progress(p.phase === 'done' ? 1 : fraction, `${what} · ${p.filesDone} of ${p.filesTotal} files`);
+                  ? say('progress.pushCommitting', files)
+                  : say('progress.pushSending', {
+                      bytes: p.bytes,
+                      total: p.totalBytes,
+                      file: p.file ?? '',
+                      done: p.filesDone,
+                      totalFiles: p.filesTotal,
+                    });
+          ctx.progress(p.phase === 'done' ? 1 : fraction, said);
         },
       });
     } catch (err) {
@@ -64,7 +72,7 @@ export const hubPushJob = defineJobKind({
         : `Published to ${outcome.url}: it already held exactly these files, nothing was sent`,
     );
     if (ollama) ctx.log(`Run it with Ollama: ${ollama}`);
-    ctx.progress(1, `published to ${params.repo}`);
+    ctx.progress(1, say('progress.pushPublished', { repo: params.repo }));
     return {
       repo: params.repo,
       url: outcome.url,

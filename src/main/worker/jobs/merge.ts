@@ -8,6 +8,7 @@ import {
   AdapterCombineJobParams,
   type AdapterCombineJobResult,
 } from '../../../common/api/adapters.ts';
+import { say } from '../../../common/api/phrases.ts';
 import { moveIntoPlace } from '../../formats/export/hf.ts';
 import { explainWriteError, guardOutput } from '../../formats/output-guard.ts';
 import { readModelSpec } from '../../formats/model/folder.ts';
@@ -54,10 +55,10 @@ export const adapterCombineJob = defineJobKind({
     const parts: WeightedLora[] = [];
     for (const [i, a] of params.adapters.entries()) {
       if (ctx.signal.aborted) throw new JobCancelled();
-      ctx.progress(i / (params.adapters.length + 1), `reading ${basename(a.path)}`);
+      ctx.progress(i / (params.adapters.length + 1), say('progress.mergeReading', { file: basename(a.path) }));
       parts.push({ adapter: await readAdapter(a.path, spec), weight: a.weight, name: basename(a.path) });
     }
-    ctx.progress(params.adapters.length / (params.adapters.length + 1), 'combining');
+    ctx.progress(params.adapters.length / (params.adapters.length + 1), say('progress.mergeCombining'));
     const combined = combineAdapters(parts, params.baseModel);
     if (ctx.signal.aborted) throw new JobCancelled();
     const target = resolve(params.outDir);

@@ -3,6 +3,7 @@
 // the core records the base model from that. HF_TOKEN / HF_HUB_OFFLINE / HF_ENDPOINT come from the environment,
 // so a token never lands in the job's stored params.
 import { MODEL_PULL_JOB_KIND, ModelPullJobParams, type ModelPullJobResult } from '../../../common/api/models.ts';
+import { say } from '../../../common/api/phrases.ts';
 import { formatBytes, pullModel } from '../../formats/hub/index.ts';
 import { summarizeModelFolder } from '../../formats/model/summary.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
@@ -24,9 +25,9 @@ export const modelPullJob = defineJobKind({
           const now = Date.now();
           if (p.phase === 'downloading' && now - lastReport < 250) return; // a few reports a second is plenty
           lastReport = now;
-          if (p.phase === 'resolving') return ctx.progress(null, `resolving ${params.repo}@${params.revision}`);
+          if (p.phase === 'resolving') return ctx.progress(null, say('progress.pullResolving', { repo: params.repo, revision: params.revision }));
           const fraction = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : null;
-          ctx.progress(fraction, `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}${p.file ? ` (${p.file})` : ''}`);
+          ctx.progress(fraction, say('progress.pullBytes', { bytes: p.bytes, total: p.totalBytes, file: p.file ?? '' }));
         },
       });
     } catch (err) {
@@ -34,7 +35,7 @@ export const modelPullJob = defineJobKind({
       throw err;
     }
     ctx.log(`${params.repo}@${pulled.revision} (${pulled.commit}): ${formatBytes(pulled.downloadedBytes)} downloaded, ${pulled.fromCache.length} of ${pulled.files.length} file(s) from the cache`);
-    ctx.progress(1, 'checking the model folder');
+    ctx.progress(1, say('progress.pullChecking'));
     const summary = await summarizeModelFolder(pulled.path);
     return { repo: params.repo, revision: pulled.revision, commit: pulled.commit, summary };
   },

@@ -11,6 +11,7 @@ import {
   type RunBundleJobResult,
 } from '../../../common/api/bundles.ts';
 import type { RunConfig } from '../../../common/api/runs.ts';
+import { say } from '../../../common/api/phrases.ts';
 import type { Example } from '../../formats/dataset/types.ts';
 import { importDataset } from '../../formats/dataset/import.ts';
 import { HfTokenizer, pinTemplate, type TemplateSpec } from '../../formats/tokenizer/index.ts';
@@ -127,12 +128,12 @@ export const runBundleJob = defineJobKind({
   doc: 'Write a job bundle (dataset as the studio trains on it, Axolotl and TRL configs, README, reproducibility record) for a run.',
   params: RunBundleJobParams,
   async run(params, ctx): Promise<RunBundleJobResult> {
-    ctx.progress(null, 'rendering the dataset as the run trains on it');
+    ctx.progress(null, say('progress.bundleRendering'));
     const content = await buildBundleContent(params);
     ctx.log(
       `rendered ${content.train.length} training and ${content.eval.length} eval rows (data hash ${content.record.dataset.hash})`,
     );
-    ctx.progress(0.8, 'writing the bundle');
+    ctx.progress(0.8, say('progress.bundleWriting'));
     const files = await writeBundle(params.outDir, content, { overwrite: params.overwrite, inputs: params.inputs });
     ctx.log(`wrote ${files.length} files to ${params.outDir}`);
     return {

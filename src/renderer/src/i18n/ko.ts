@@ -1,5 +1,5 @@
 // 한국어 카탈로그: en.ts와 같은 키, 같은 매개변수 (타입 검사가 빠진 키와 다른 매개변수를 잡는다).
-import type { DatasetPart, ValueKind } from '../../../common/api/phrases.ts';
+import { formatBytes, type DatasetPart, type ValueKind } from '../../../common/api/phrases.ts';
 import type { Catalog } from './en.ts';
 import { formatNumber as n } from './format-number.ts';
 
@@ -133,6 +133,21 @@ export const ko: Catalog = {
   'core.progress.exportTensor': (p) =>
     `${p.tensor} ${p.verb === 'merging' ? '병합' : '쓰기'} 중 (${n(p.done)}/${n(p.total)})`,
   'core.progress.exportWrote': (p) => `${p.path}에 썼습니다`,
+  'core.progress.rowsRead': (p) => `${n(p.rows)}행 읽음`,
+  'core.progress.mergeReading': (p) => `${p.file} 읽는 중`,
+  'core.progress.mergeCombining': '합치는 중',
+  'core.progress.bundleRendering': '실행이 학습하는 그대로 데이터셋을 렌더링하는 중',
+  'core.progress.bundleWriting': '번들을 쓰는 중',
+  'core.progress.pullResolving': (p) => `${p.repo}@${p.revision} 확인 중`,
+  'core.progress.pullBytes': (p) => `${formatBytes(p.total)} 중 ${formatBytes(p.bytes)}${p.file ? ` (${p.file})` : ''}`,
+  'core.progress.pullChecking': '모델 폴더를 확인하는 중',
+  'core.progress.pushPreparing': (p) => `${p.source} 준비 중`,
+  'core.progress.pushChecking': (p) => `${p.repo} 확인 중 · 파일 ${n(p.total)}개 중 ${n(p.done)}개`,
+  'core.progress.pushHashing': (p) => `${p.file} 해시 계산 중 · 파일 ${n(p.total)}개 중 ${n(p.done)}개`,
+  'core.progress.pushCommitting': (p) => `커밋하는 중 · 파일 ${n(p.total)}개 중 ${n(p.done)}개`,
+  'core.progress.pushSending': (p) =>
+    `${formatBytes(p.total)} 중 ${formatBytes(p.bytes)} 보냄${p.file ? ` (${p.file})` : ''} · 파일 ${n(p.totalFiles)}개 중 ${n(p.done)}개`,
+  'core.progress.pushPublished': (p) => `${p.repo}에 게시했습니다`,
   'core.error.notAbsolute': (p) =>
     `${p.field}: "${p.path}"은(는) 절대 경로가 아닙니다. ${kind(p.what)}의 전체 경로를 입력하세요`,
   'core.error.nothingAt': (p) =>
