@@ -109,6 +109,8 @@ async function openTaskModel(model: string, adapterPath: string | null, maxLengt
     method: lora ? 'lora' : 'full',
     ...(lora ? { lora } : {}),
     max_seq_length: maxLength,
+    // only opens the model; the section's default stride (128) would refuse a QA model asked at ≤128 tokens
+    ...(task === 'question-answering' ? { question_answering: { doc_stride: Math.max(1, maxLength - 1) } } : {}),
     executor: 'cpu',
     save_steps: null,
   });
