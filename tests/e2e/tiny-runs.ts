@@ -61,14 +61,19 @@ export async function trainTinyRun(
       max_seq_length: 32,
     },
   });
-  const deadline = Date.now() + 150_000;
+  return waitForRun(serve, started.id, name);
+}
+
+/** Waits until a started run finished, and expects it to have succeeded (else the core's error is the message). */
+export async function waitForRun(serve: ServeProcess, id: string, name: string, seconds = 150): Promise<TinyRun> {
+  const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const run = await serve.invoke<TinyRun>('runs.get', { id: started.id });
+    const run = await serve.invoke<TinyRun>('runs.get', { id });
     if (run.status !== 'running' && run.status !== 'queued') {
       expect(run.status, `run ${name} ended ${run.status}: ${run.error}`).toBe('succeeded');
       return run;
     }
-    if (Date.now() > deadline) throw new Error(`run ${name} still ${run.status} after 150 s`);
+    if (Date.now() > deadline) throw new Error(`run ${name} still ${run.status} after ${seconds} s`);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
@@ -78,12 +83,20 @@ export async function openPage(page: Page, serve: ServeProcess, projectName: str
   await page.goto(serve.url);
   await page.getByRole('table', { name: tr('nav.projects') }).waitFor();
   await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: projectName });
-  await page.getByRole('navigation', { name: tr('app.navLabel') }).getByRole('link', { name: label, exact: true }).click();
+  await page
+    .getByRole('navigation', { name: tr('app.navLabel') })
+    .getByRole('link', { name: label, exact: true })
+    .click();
   await page.getByRole('heading', { level: 1, name: label }).waitFor();
 }
 
 /** Imports a dataset file into a project through the API and waits until the import job succeeded. */
-export async function importDataset(serve: ServeProcess, projectId: string, path: string, name?: string): Promise<void> {
+export async function importDataset(
+  serve: ServeProcess,
+  projectId: string,
+  path: string,
+  name?: string,
+): Promise<void> {
   const job = await serve.invoke<{ id: string }>('datasets.import', { projectId, path, ...(name ? { name } : {}) });
   const deadline = Date.now() + 60_000;
   for (;;) {

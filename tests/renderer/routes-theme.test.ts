@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTE, parseRoute, routeHref, ROUTES } from '../../src/renderer/src/routes.ts';
-import { effectiveTheme, readThemePreference, THEME_STORAGE_KEY, toggledPreference, writeThemePreference } from '../../src/renderer/src/theme.ts';
+import {
+  effectiveTheme,
+  readThemePreference,
+  THEME_STORAGE_KEY,
+  toggledPreference,
+  writeThemePreference,
+} from '../../src/renderer/src/theme.ts';
 
 describe('hash routes', () => {
   it('round-trips every page through its href', () => {
@@ -8,7 +14,19 @@ describe('hash routes', () => {
   });
 
   it('lists the studio’s pages in navigation order', () => {
-    expect(ROUTES.map((r) => r.label)).toEqual(['Projects', 'New fine-tune', 'Datasets', 'Runs', 'Evaluate', 'Compare runs', 'Chat', 'Adapters', 'Exports', 'Settings']);
+    expect(ROUTES.map((r) => r.label)).toEqual([
+      'Projects',
+      'New fine-tune',
+      'Datasets',
+      'Runs',
+      'Evaluate',
+      'Compare runs',
+      'Chat',
+      'Try it',
+      'Adapters',
+      'Exports',
+      'Settings',
+    ]);
   });
 
   it('falls back to Projects for empty or unknown addresses and ignores deeper segments', () => {
@@ -23,7 +41,12 @@ describe('hash routes', () => {
 describe('theme preference', () => {
   const store = () => {
     const map = new Map<string, string>();
-    return { map, getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v), removeItem: (k: string) => void map.delete(k) };
+    return {
+      map,
+      getItem: (k: string) => map.get(k) ?? null,
+      setItem: (k: string, v: string) => void map.set(k, v),
+      removeItem: (k: string) => void map.delete(k),
+    };
   };
 
   it('follows the system unless pinned, and forgets the pin when set back to system', () => {

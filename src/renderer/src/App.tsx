@@ -10,6 +10,7 @@ import { AdaptersPage } from './pages/AdaptersPage.tsx';
 import { ExportsPage } from './pages/ExportsPage.tsx';
 import { ComparePage } from './pages/ComparePage.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
+import { TryItPage } from './pages/TryItPage.tsx';
 import { parseLocation, routeHref, routeInfo, ROUTES, type RouteId, type RouteInfo } from './routes.ts';
 import { useHash } from './state/location.ts';
 import { useProjects } from './state/projects.tsx';
@@ -26,6 +27,7 @@ const PAGES: Record<RouteId, () => ReactElement> = {
   evaluate: EvaluatePage,
   compare: ComparePage,
   chat: ChatPage,
+  try: TryItPage,
   adapters: AdaptersPage,
   exports: ExportsPage,
   settings: SettingsPage,

@@ -17,6 +17,7 @@ export const ROUTES = [
   { id: 'evaluate', label: 'Evaluate', icon: 'gauge', group: 'Fine-tune' },
   { id: 'compare', label: 'Compare runs', icon: 'pulse', group: 'Fine-tune' },
   { id: 'chat', label: 'Chat', icon: 'chat', group: 'Use' },
+  { id: 'try', label: 'Try it', icon: 'spark', group: 'Use' },
   { id: 'adapters', label: 'Adapters', icon: 'layers', group: 'Use' },
   { id: 'exports', label: 'Exports', icon: 'export', group: 'Use' },
   { id: 'settings', label: 'Settings', icon: 'settings', group: 'Studio' },

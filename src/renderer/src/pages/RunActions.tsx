@@ -9,6 +9,7 @@ import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
 import { CancelRunDialog } from './CancelRunDialog.tsx';
+import { tryableRun } from './TryItPage.tsx';
 import { t } from '../i18n/t.ts';
 
 type Asking = 'cancel' | 'rename' | 'delete' | null;
@@ -70,6 +71,11 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
               {t('run.mergeExport')}
             </a>
           </>
+        ) : null}
+        {tryableRun(run) ? (
+          <a className="btn btn-secondary" href={routeHref('try', run.id)}>
+            {t('nav.try')}
+          </a>
         ) : null}
         <Button variant="ghost" icon="pencil" onClick={() => (setName(run.name), setAsking('rename'))}>
           {t('projects.rename')}
