@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetProblem as WireProblem } from '../../../src/common/api/datasets.ts';
-import { PHRASES, type Phrase } from '../../../src/common/api/phrases.ts';
 import { formatProblem, importDataset, type DatasetProblem } from '../../../src/main/formats/dataset/index.ts';
 import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
 import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
+import { english, HANGUL, korean } from './phrase-check.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -19,20 +19,6 @@ afterAll(() => {
   setCurrentLocale('en');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function english(phrase: Phrase): string {
-  const entry = PHRASES[phrase.code as keyof typeof PHRASES] as string | ((p: unknown) => string);
-  return typeof entry === 'string' ? entry : entry(phrase.params);
-}
-function korean(phrase: Phrase | undefined, text: string): string {
-  setCurrentLocale('ko');
-  try {
-    return sayPhrase(phrase, text);
-  } finally {
-    setCurrentLocale('en');
-  }
-}
-const HANGUL = /[\uac00-\ud7a3]/;
 
 /** Every problem's message and expectation: a phrase with the same English, a different Korean sentence. */
 function expectSaidBothWays(problems: DatasetProblem[]): void {

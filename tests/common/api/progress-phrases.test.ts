@@ -5,18 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PHRASES, say, type PhraseCode, type Said } from '../../../src/common/api/phrases.ts';
 import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
 import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
+import { HANGUL, korean } from './phrase-check.ts';
 
 afterAll(() => setCurrentLocale('en'));
-
-function korean(said: Said): string {
-  setCurrentLocale('ko');
-  try {
-    return sayPhrase(said.phrase, said.message);
-  } finally {
-    setCurrentLocale('en');
-  }
-}
-const HANGUL = /[\uac00-\ud7a3]/;
 
 /** Each job's line as it was written before phrases (the expected text), beside its phrase. */
 const LINES: Array<[Said, string]> = [
@@ -54,11 +45,11 @@ describe('job progress lines as phrases', () => {
     for (const [said, before] of LINES) {
       expect(said.message).toBe(before);
       expect(sayPhrase(said.phrase, said.message)).toBe(before); // English: the core's own words
-      const ko = korean(said);
+      const ko = korean(said.phrase, said.message);
       expect(ko, before).toMatch(HANGUL);
       expect(ko).not.toBe(before);
     }
-    expect(korean(LINES[6][0])).toBe('5.0 GB 중 1.2 MB (model.safetensors)');
+    expect(korean(LINES[6][0].phrase, LINES[6][0].message)).toBe('5.0 GB 중 1.2 MB (model.safetensors)');
   });
 
   it('covers every progress code of these jobs', () => {

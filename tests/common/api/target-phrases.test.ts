@@ -4,11 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHRASES, type Phrase } from '../../../src/common/api/phrases.ts';
 import { RunConfig } from '../../../src/common/api/runs.ts';
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
 import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
-import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
+import { english, korean } from './phrase-check.ts';
 import { makeTinyModel, type TinyModel } from '../../fixtures/tiny-models.ts';
 
 let dir: string;
@@ -28,19 +27,6 @@ afterAll(async () => {
   await core.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function english(phrase: Phrase): string {
-  const entry = PHRASES[phrase.code as keyof typeof PHRASES] as string | ((p: unknown) => string);
-  return typeof entry === 'string' ? entry : entry(phrase.params);
-}
-function korean(phrase: Phrase | undefined, text: string): string {
-  setCurrentLocale('ko');
-  try {
-    return sayPhrase(phrase, text);
-  } finally {
-    setCurrentLocale('en');
-  }
-}
 
 async function targetWarnings(target_modules: string[]) {
   const config = RunConfig.parse({ model: tiny.dir, dataset: { path: dataPath }, lora: { target_modules } });
