@@ -71,7 +71,7 @@ describe('New fine-tune wizard', () => {
     await page.getByLabel(tr('datasets.file'), { exact: true }).fill(dataPath);
     await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();
     const datasetSummary = page.getByRole('region', { name: tr('wizard.selectedDataset') });
-    await datasetSummary.getByText('columns "prompt" → "completion" (prompt and completion)', { exact: false }).waitFor({ timeout: 30_000 });
+    await datasetSummary.getByText(tr('core.mapping.pair', { prompt: 'prompt', completion: 'completion' }), { exact: false }).waitFor({ timeout: 30_000 });
     await datasetSummary.getByRole('list', { name: tr('datasets.problemsList') }).getByText(tr('datasets.line', { line: 6 })).waitFor();
     await page.getByLabel(tr('quick.evalShare'), { exact: true }).fill('0.2');
     await page.getByText(tr('wizard.splitCounts').replace('{train}', '16').replace('{eval}', '4')).waitFor({ timeout: 30_000 });
