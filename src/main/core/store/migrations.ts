@@ -184,4 +184,30 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'run groups',
+    // Runs started together to be compared ("LoRA vs full fine-tuning", an r / target_modules sweep): the group
+    // keeps their order (they train one after the other, so their times compare) and what each one varies.
+    sql: `
+      CREATE TABLE run_groups (
+        id         TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN ('methods', 'sweep')),
+        name       TEXT NOT NULL,
+        meta_json  TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX run_groups_project ON run_groups(project_id);
+
+      CREATE TABLE run_group_members (
+        group_id TEXT NOT NULL REFERENCES run_groups(id) ON DELETE CASCADE,
+        run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        label    TEXT NOT NULL,
+        PRIMARY KEY (group_id, run_id)
+      );
+      CREATE INDEX run_group_members_run ON run_group_members(run_id);
+    `,
+  },
 ];
