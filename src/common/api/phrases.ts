@@ -101,6 +101,10 @@ export const PHRASES = {
   'targets.noMatch': TARGETS.noMatch,
   'targets.ignored': (p: { target: string; architecture: string; available: string }) =>
     `target module "${p.target}" matches no module of ${p.architecture}; it is ignored (linear modules here: ${p.available})`,
+  'compare.targetsMapped': (p: { architecture: string; targets: string; replacement: string }) =>
+    `${p.architecture} has no module ${p.targets} (the recipe names another family's modules): LoRA targets its equivalent ${p.replacement} instead`,
+  'compare.targetsDefault': (p: { family: string; targets: string }) =>
+    `the recipe kept the decoder default targets q_proj, k_proj, v_proj, o_proj, which ${p.family} does not have: LoRA targets PEFT's default for ${p.family}, ${p.targets}`,
 
   // ── models.plan: how the estimates are made ─────────────────────────────────────────────────────
   'plan.part.frozenBase': 'frozen base weights (fp32)',

@@ -110,6 +110,10 @@ export const ko: Catalog = {
   'core.targets.noMatch': TARGETS_KO.noMatch,
   'core.targets.ignored': (p) =>
     `대상 모듈 "${p.target}"은(는) ${p.architecture}의 어떤 모듈과도 맞지 않아 무시됩니다 (이 모델의 선형 모듈: ${p.available})`,
+  'core.compare.targetsMapped': (p) =>
+    `${p.architecture}에는 ${p.targets} 모듈이 없습니다 (레시피가 다른 계열의 모듈 이름을 씁니다): LoRA는 대신 이 모델의 같은 역할 모듈 ${p.replacement}에 붙습니다`,
+  'core.compare.targetsDefault': (p) =>
+    `레시피가 디코더 기본 대상 q_proj, k_proj, v_proj, o_proj를 그대로 두었는데 ${p.family}에는 이 모듈이 없습니다: LoRA는 ${p.family}에 대한 PEFT 기본값 ${p.targets}에 붙습니다`,
   'core.plan.part.frozenBase': '고정된 기본 가중치 (fp32)',
   'core.plan.part.nf4': (p) => `NF4로 저장한 고정 선형 가중치 (가중치당 ${p.bits.toFixed(2)}비트)`,
   'core.plan.part.otherBase': '그 밖의 기본 가중치 (fp32: 임베딩, 정규화)',
