@@ -385,6 +385,11 @@ export const RunSummary = z.object({
     .nullable()
     .optional()
     .describe('Encoder tasks: the evaluation with the best task metric, and the folder its adapter (or model) was kept in.'),
+  labels: z
+    .array(z.string())
+    .nullable()
+    .optional()
+    .describe('Classification: the label names by class id (id2label) the run trained with, as found in its rows or config.'),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Run } from '../../../common/api/runs.ts';
+import { taskEvaluationOfRun as sharedTaskEvaluationOfRun } from '../../../common/api/task-runs.ts';
 import type {
   PredictRequest,
   PredictResult,
@@ -111,35 +112,24 @@ export function printTaskEvaluation(r: TaskEvaluateResult): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** The evaluation request of an encoder-task run: its model, its final (or given) adapter, its eval split. */
+/** The evaluation request of an encoder-task run: its model, its final (or given) adapter, its eval split — built by
+ *  the same function the studio's Evaluate uses, so both report the same numbers. */
 export function taskEvaluationOfRun(
   run: Run,
   o: { adapter?: string; dataset?: string; compareBase: boolean; worst: number },
 ): TaskEvaluateRequest {
-  const c = run.config;
-  if (c.task === 'causal-lm') throw new StudioError('invalid_input', `run ${run.id} is a causal-lm run`);
-  const product = o.adapter ? resolve(o.adapter) : run.summary?.adapterPath;
-  if (!product)
-    throw new StudioError(
-      'invalid_input',
-      `run ${run.id} has no final adapter yet (status ${run.status}): give --adapter <dir> (e.g. its best/ folder)`,
-    );
-  const full = c.method === 'full';
-  return {
-    model: full ? product : c.model,
-    adapterPath: full ? null : product,
-    compareBase: o.compareBase && !full,
-    maxLength: c.max_seq_length,
-    docStride: c.question_answering?.doc_stride ?? 128,
-    maxAnswerLength: c.question_answering?.max_answer_length ?? 30,
-    task: c.task,
-    dataset: o.dataset ? { ...c.dataset, eval_split: { kind: 'file', path: resolve(o.dataset) } } : c.dataset,
-    classification: c.classification,
-    question_answering: c.question_answering,
-    seed: c.seed,
-    batchSize: 16,
+  const built = sharedTaskEvaluationOfRun(run, {
+    adapterPath: o.adapter ? resolve(o.adapter) : null,
+    evalFile: o.dataset ? resolve(o.dataset) : null,
+    compareBase: o.compareBase,
     worst: o.worst,
-  };
+  });
+  if (built.ok) return built.request;
+  if (built.problem === 'not-a-task-run') throw new StudioError('invalid_input', `run ${run.id} is a causal-lm run`);
+  throw new StudioError(
+    'invalid_input',
+    `run ${run.id} has no final adapter yet (status ${run.status}): give --adapter <dir> (e.g. its best/ folder)`,
+  );
 }
 
 /** `lora-studio eval --run <id>` for an encoder-task run. */

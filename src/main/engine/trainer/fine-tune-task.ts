@@ -158,6 +158,7 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
       checkpointPath: result.lastCheckpoint,
       evalMetrics: result.evalMetrics,
       best: result.best,
+      labels: data.task === 'classification' && data.problemType !== 'regression' ? data.labels : null,
     },
   };
 }
