@@ -187,6 +187,14 @@ export const PHRASES = {
   'input.modelPath': 'type the path of a model folder (the one with config.json)',
   'input.hubModelId': 'a Hub model id looks like "owner/name", e.g. HuggingFaceTB/SmolLM2-135M',
 
+  // ── chatting with an AdapterFusion combination (issue 15) ─────────────
+  'chat.fusionLlamaCpp': (p: { path: string }) =>
+    `llama.cpp cannot answer with the AdapterFusion combination ${p.path}: its attention weighs the adapters anew for every token, which a GGUF model or LoRA adapter cannot express. Choose the studio backend (or auto, which picks it), or train the learned-weights variant (lora-studio fuse --mode weights): that result is one ordinary adapter llama.cpp loads.`,
+  'chat.fusionAlone': (p: { path: string }) =>
+    `${p.path} is an AdapterFusion combination: it answers alone and as trained (scale 1), not stacked with other adapters nor shipped as a GGUF (it already combines its own adapters; for a GGUF train the learned-weights variant, lora-studio fuse --mode weights)`,
+  'predict.fusionEncoder': (p: { path: string }) =>
+    `${p.path} is an AdapterFusion combination of decoder adapters; predict answers with encoder task models, which cannot be combined this way yet. Chat with it (lora-studio chat --adapter ${p.path}) or measure it (lora-studio eval --adapter ${p.path})`,
+
   // ── a dataset's bad rows: what is wrong with a field, and what was expected instead ─────────────
   'mapping.given': 'given',
   'mapping.chat': (p: { column: string; roleKey: string; contentKey: string }) =>

@@ -19,6 +19,8 @@ import {
   type GenerateJobParams,
 } from '../../../common/api/chat.ts';
 import { StudioError, type StudioCore } from '../../core/index.ts';
+import { say } from '../../../common/api/phrases.ts';
+import { isFusionFolder } from '../../formats/fusion/index.ts';
 import { printJson, withCore } from '../context.ts';
 import { isStrictNumber } from '../numbers.ts';
 
@@ -147,7 +149,7 @@ export function registerChat(program: Command): void {
     .command('chat')
     .description('Chat with a model, with or without LoRA adapters (interactive, or one answer with --prompt)')
     .requiredOption('--model <dir>', 'base model folder')
-    .option('--adapter <dir>', 'PEFT adapter folder to attach (repeat to combine several)', collect, [])
+    .option('--adapter <dir>', 'PEFT adapter folder to attach (repeat to combine several), or a fusion folder (fuse --mode attention) alone', collect, [])
     .option(
       '--scale <w>',
       'weight of the adapter at the same position (0 = off, 1 = as trained); one value applies to all',
@@ -195,6 +197,13 @@ export function registerChat(program: Command): void {
           ]
         : [{ id: adapters.length ? 'tuned' : 'base', adapters }];
       if (ship) panes.push({ id: `shipped-${ship}`, adapters, ship });
+      // an AdapterFusion folder (fuse --mode attention) answers alone, as trained, on the studio's engine
+      const fusion = adapters.find((a) => isFusionFolder(a.path));
+      if (fusion) {
+        if (adapters.length > 1 || fusion.weight !== 1 || ship)
+          throw new StudioError('invalid_input', say('chat.fusionAlone', { path: fusion.path }));
+        if (backend === 'llama.cpp') throw new StudioError('invalid_input', say('chat.fusionLlamaCpp', { path: fusion.path }));
+      }
       const history: { role: string; content: string }[] = flags.system
         ? [{ role: 'system', content: flags.system }]
         : [];

@@ -7,7 +7,10 @@ import type { GenerateAnswer, GenerateJobOutput, GenerateJobParams } from '../..
 import type { ChatMessage } from '../../formats/dataset/types.ts';
 import { LoadedModels } from './loaded-models.ts';
 import { cachedLoraGguf, cachedModelGguf, loadLlama, type LlamaLora } from './llama-cpp.ts';
-import type { GenerationResult } from './generate.ts';
+import { generate, type GenerationResult } from './generate.ts';
+import { isFusionFolder } from '../../formats/fusion/index.ts';
+import { llamaCppCannotFuse } from './fusion-chat.ts';
+import { say } from '../../../common/api/phrases.ts';
 
 export interface AnswerPanesHooks {
   output(o: GenerateJobOutput): void;
@@ -18,6 +21,17 @@ export interface AnswerPanesHooks {
 }
 
 type Pane = GenerateJobParams['panes'][number];
+
+/**
+ * The AdapterFusion folder a pane answers with, or null. A fusion answers alone and as trained: it is not one more
+ * adapter to stack (its attention already decides, per token, how much of each of its adapters to use).
+ */
+export function paneFusion(pane: Pane): string | null {
+  const fusions = pane.adapters.filter((a) => isFusionFolder(a.path));
+  if (fusions.length === 0) return null;
+  if (pane.adapters.length > 1 || fusions[0]!.weight !== 1 || pane.ship) throw new Error(say('chat.fusionAlone', { path: fusions[0]!.path }).message);
+  return fusions[0]!.path;
+}
 
 /** Whether llama.cpp answers the panes that do not ship a GGUF: `auto` takes it when it loads and the base is not NF4. */
 async function useLlamaCpp(params: GenerateJobParams, hooks: AnswerPanesHooks): Promise<boolean> {
@@ -50,10 +64,24 @@ export async function answerPanes(params: GenerateJobParams, hooks: AnswerPanesH
   await models.select(params.model, { threads: params.threads, quant });
   try {
     await models.prompter(); // a model folder that cannot be read fails here, before any backend loads
+    const fusions = params.panes.map(paneFusion); // bad combinations refused before anything loads
+    if (params.backend === 'llama.cpp') {
+      const dir = fusions.find((f) => f !== null);
+      if (dir) throw new Error(llamaCppCannotFuse(dir));
+    }
     const llamaCpp = await useLlamaCpp(params, hooks);
     const s = params.sampling;
     const sampling = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, seed: s.seed, maxNewTokens: s.maxNewTokens, stop: s.stop, signal: hooks.signal };
+    const fusionPane = async (pane: Pane, dir: string, onDelta: (delta: string) => void): Promise<GenerationResult & { adapters: string[] }> => {
+      const model = await models.studio(hooks.log); // its tokenizer, template and end tokens
+      const fusion = await models.fusion(dir, hooks.log);
+      const ids = model.promptIds(pane.messages as ChatMessage[], fusion.chatTemplate);
+      const r = await generate(fusion.decoder, model.tokenizer, ids, { ...sampling, eosTokenIds: model.eosTokenIds }, { onDelta, signal: hooks.signal });
+      return { ...r, adapters: [pane.adapters[0]!.name ?? dir] };
+    };
     const studioPane = async (pane: Pane, onDelta: (delta: string) => void): Promise<GenerationResult & { adapters: string[] }> => {
+      const fusion = paneFusion(pane);
+      if (fusion) return fusionPane(pane, fusion, onDelta);
       const model = await models.studio(hooks.log);
       const loaded = await Promise.all(pane.adapters.map((a) => models.adapter(a.path, a.name ?? a.path, hooks.log)));
       const attached = pane.adapters.map((a, i) => ({ adapter: loaded[i]!.factors, weight: a.weight }));
@@ -81,8 +109,9 @@ export async function answerPanes(params: GenerateJobParams, hooks: AnswerPanesH
       return { ...r, adapters: pane.adapters.map((a) => a.name ?? a.path) };
     };
     const answers = await Promise.all(
-      params.panes.map(async (pane) => {
-        let backend: 'studio' | 'llama.cpp' = pane.ship || llamaCpp ? 'llama.cpp' : 'studio';
+      params.panes.map(async (pane, i) => {
+        // auto: a fusion pane is the studio engine's (llama.cpp cannot run the per-token attention)
+        let backend: 'studio' | 'llama.cpp' = pane.ship || (llamaCpp && !fusions[i]) ? 'llama.cpp' : 'studio';
         let r: GenerationResult & { adapters: string[] };
         let streamed = false;
         const onDelta = (delta: string) => {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { readAdapter } from '../../formats/peft/index.ts';
 import { ChatModel, ChatPrompter, type LoadedAdapter } from './chat-model.ts';
 import { LlamaCppModel } from './llama-cpp.ts';
+import { openFusionChat, type FusionChat } from './fusion-chat.ts';
+import { FUSION_CONFIG, FUSION_WEIGHTS, readFusionFolder } from '../../formats/fusion/index.ts';
 
 export interface ModelOptions {
   threads?: number;
@@ -40,6 +42,7 @@ interface Held {
   llama: Map<string, Kept<LlamaCppModel>>;
   adapters: Map<string, { key: string; adapter: Promise<LoadedAdapter> }>;
   templates: Map<string, { key: string; template: Promise<string | null> }>;
+  fusions: Map<string, { key: string; fusion: Promise<FusionChat> }>;
 }
 
 /** A model being loaded or loaded, and the job (counted by select) that loaded it. */
@@ -67,6 +70,7 @@ export class LoadedModels {
       llama: new Map(),
       adapters: new Map(),
       templates: new Map(),
+      fusions: new Map(),
     };
   }
 
@@ -142,12 +146,33 @@ export class LoadedModels {
     return template;
   }
 
+  /**
+   * An AdapterFusion folder opened for chat over this model (its own decode graph), kept while its files are
+   * unchanged; its adapters are re-hashed at every turn (a changed adapter is refused, never silently used).
+   */
+  async fusion(path: string, log: (line: string) => void): Promise<FusionChat> {
+    const h = this.current();
+    const key = stamp(path, [FUSION_CONFIG, FUSION_WEIGHTS]);
+    const kept = h.fusions.get(path);
+    if (kept?.key === key) {
+      await readFusionFolder(path); // the hashes of the adapters it combines
+      log(`fusion ${path} kept loaded from the previous turn (worker pid ${process.pid})`);
+      return kept.fusion;
+    }
+    if (kept) await (await kept.fusion.catch(() => null))?.decoder.dispose();
+    const fusion = timed(log, `${path} (AdapterFusion, studio engine)`, () => openFusionChat(path, h.dir, h.options));
+    h.fusions.set(path, { key, fusion });
+    fusion.catch(() => h.fusions.delete(path));
+    return fusion;
+  }
+
   async dispose(): Promise<void> {
     const h = this.held;
     this.held = null;
     if (!h) return;
     await (await h.studio?.value.catch(() => null))?.dispose();
     for (const m of h.llama.values()) await (await m.value.catch(() => null))?.dispose();
+    for (const f of h.fusions.values()) await (await f.fusion.catch(() => null))?.decoder.dispose();
   }
 }
 

@@ -168,6 +168,12 @@ export const ko: Catalog = {
   'core.guard.exists': (p) => `${p.out}이(가) 이미 있습니다. 다른 경로를 고르거나, 덮어쓰기를 켜서 바꾸세요`,
   'core.guard.notOurs': (p) =>
     `${p.out}이(가) 이미 있고 LoRA Studio가 쓴 것이 아닙니다 (${p.holds}). 덮어쓰기는 같은 종류의 이전 출력만 바꿉니다. 새 ${kind(p.shape)}나 빈 ${kind(p.shape)}를 고르거나 직접 옮기세요`,
+  'core.chat.fusionLlamaCpp': (p) =>
+    `llama.cpp는 AdapterFusion 조합 ${p.path}(으)로 답할 수 없습니다: 그 어텐션은 토큰마다 어댑터의 비중을 새로 정하는데, GGUF 모델이나 LoRA 어댑터로는 이를 표현할 수 없습니다. 스튜디오 엔진을 고르거나(auto도 이를 고릅니다), 학습된 가중치 방식(lora-studio fuse --mode weights)으로 다시 학습하세요: 그 결과는 llama.cpp가 읽는 평범한 어댑터 하나입니다.`,
+  'core.chat.fusionAlone': (p) =>
+    `${p.path}은(는) AdapterFusion 조합입니다: 학습된 그대로(배율 1) 혼자 답하며, 다른 어댑터와 겹치거나 GGUF로 내보낼 수 없습니다(이미 자기 어댑터들을 조합합니다. GGUF가 필요하면 학습된 가중치 방식, lora-studio fuse --mode weights로 학습하세요)`,
+  'core.predict.fusionEncoder': (p) =>
+    `${p.path}은(는) 디코더 어댑터의 AdapterFusion 조합입니다. predict는 인코더 작업 모델로 답하는데, 이들은 아직 이렇게 조합할 수 없습니다. 대화로 써 보거나(lora-studio chat --adapter ${p.path}) 평가하세요(lora-studio eval --adapter ${p.path})`,
   'core.bundled.modelName': 'LoRA Studio 기본 모델 (내장)',
   'core.bundled.datasetName': '데모: 해적 말투 답변',
   'core.bundled.datasetDescription':

@@ -6,6 +6,8 @@ import {
   AnsweredWith, BaseQuant, ChatPane, GENERATE_JOB_KIND, GenerationBackend, GenerateJobOutput, GenerateJobResult, SamplingSettings, generateResidency,
   type ChatMessage, type ChatSession, type GenerateJobParams,
 } from '../../../../common/api/chat.ts';
+import { say } from '../../../../common/api/phrases.ts';
+import { isFusionFolder } from '../../../formats/fusion/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { ChatMessageRecord, ChatSessionRecord } from '../../store/repositories/chat.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
@@ -46,6 +48,20 @@ export function paneHistory(messages: ChatMessage[], pane: string): { role: stri
   return messages.filter((m) => m.pane === null || m.pane === pane).map((m) => ({ role: m.role, content: m.content }));
 }
 
+/**
+ * An AdapterFusion folder (attention mode) answers alone, as trained, through the studio's engine: refused here, in
+ * the user's language, before a job starts (the worker refuses the same for callers of the job itself).
+ */
+function checkFusionPanes(panes: readonly ChatPane[], backend: GenerationBackend): void {
+  for (const p of panes) {
+    const fusion = p.adapters.find((a) => isFusionFolder(a.path));
+    if (!fusion) continue;
+    if (p.adapters.length > 1 || fusion.weight !== 1 || p.ship)
+      throw new StudioError('invalid_input', say('chat.fusionAlone', { path: fusion.path }), { field: 'panes' });
+    if (backend === 'llama.cpp') throw new StudioError('invalid_input', say('chat.fusionLlamaCpp', { path: fusion.path }), { field: 'backend' });
+  }
+}
+
 /** The generate job answering each session's latest message: one turn at a time per conversation. */
 const answering = new Map<string, string>();
 const RUNNING = new Set(['queued', 'running']);
@@ -53,6 +69,7 @@ const RUNNING = new Set(['queued', 'running']);
 export const chatHandlers: HandlerGroup<'chat'> = {
   'chat.create': ({ projectId, title, model, quant, backend, panes, sampling, system }, ctx) => {
     if (!ctx.store.projects.get(projectId)) throw notFound('project', projectId);
+    checkFusionPanes(panes, backend);
     const taken = ctx.store.chat.listSessions(projectId).map((s) => s.title);
     const record = ctx.store.chat.createSession({ projectId, title: distinctTitle(title ?? 'Chat', taken), settings: { model, quant, backend, panes, sampling } });
     if (system) ctx.store.chat.addMessage({ sessionId: record.id, role: 'system', content: system });
@@ -80,6 +97,7 @@ export const chatHandlers: HandlerGroup<'chat'> = {
     if (pendingJob && RUNNING.has(pendingJob.status))
       throw new StudioError('conflict', `chat "${current.title}" is still answering the previous message (job ${pendingJob.id}); wait for it or cancel that job`);
     const settings = { model: current.model, quant: current.quant, backend: current.backend, panes: panes ?? current.panes, sampling: SamplingSettings.parse({ ...current.sampling, ...sampling }) };
+    checkFusionPanes(settings.panes, settings.backend);
     const message = toMessage(ctx.store.chat.addMessage({ sessionId, role: 'user', content }));
     ctx.store.chat.updateSettings(sessionId, settings);
     const history = ctx.store.chat.messages(sessionId).map(toMessage);

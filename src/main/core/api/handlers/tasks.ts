@@ -1,6 +1,8 @@
 // tasks.predict / tasks.evaluate: start a `task` job and answer with its result (a prediction takes a second or
 // two on a small encoder; the face waits as it would for any call). A failed job's error is the call's.
 import { PredictResult, TASK_JOB_KIND, TaskEvaluateResult, type TaskJobParams } from '../../../../common/api/tasks.ts';
+import { say } from '../../../../common/api/phrases.ts';
+import { isFusionFolder } from '../../../formats/fusion/index.ts';
 import { StudioError } from '../../errors.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -21,7 +23,12 @@ function runTaskJob(ctx: CoreContext, params: TaskJobParams): Promise<unknown> {
 }
 
 export const taskHandlers: HandlerGroup<'tasks'> = {
-  'tasks.predict': async (request, ctx) => PredictResult.parse(await runTaskJob(ctx, { mode: 'predict', request })),
+  'tasks.predict': async (request, ctx) => {
+    // AdapterFusion combines decoder adapters (chat, eval); encoder task adapters cannot be fused yet
+    if (request.adapterPath && isFusionFolder(request.adapterPath))
+      throw new StudioError('invalid_input', say('predict.fusionEncoder', { path: request.adapterPath }), { field: 'adapterPath' });
+    return PredictResult.parse(await runTaskJob(ctx, { mode: 'predict', request }));
+  },
   'tasks.evaluate': async (request, ctx) =>
     TaskEvaluateResult.parse(await runTaskJob(ctx, { mode: 'evaluate', request })),
 };
