@@ -18,6 +18,7 @@ import { settingsMethods } from './settings.ts';
 import { hubMethods } from './hub.ts';
 import { bundleMethods } from './bundles.ts';
 import { taskMethods } from './tasks.ts';
+import { compareMethods } from './compare.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -36,6 +37,7 @@ export const methods = {
   ...hubMethods,
   ...bundleMethods,
   ...taskMethods,
+  ...compareMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -15,6 +15,7 @@ import { settingsHandlers } from './settings.ts';
 import { hubHandlers } from './hub.ts';
 import { bundleHandlers } from './bundles.ts';
 import { taskHandlers } from './tasks.ts';
+import { compareHandlers } from './compare.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -32,4 +33,5 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...hubHandlers,
   ...bundleHandlers,
   ...taskHandlers,
+  ...compareHandlers,
 };

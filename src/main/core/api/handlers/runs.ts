@@ -99,8 +99,18 @@ function getRun(id: string, ctx: CoreContext): RunRecord {
   return record;
 }
 
-/** Start (or restart, for resume) the train job of a run, wiring its reports into the store. */
-function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, ctx: CoreContext, acceptDatasetChange = false): Job {
+/**
+ * Start (or restart, for resume) the train job of a run, wiring its reports into the store; `after` runs once the
+ * run's end is recorded (a comparison group starts its next member there).
+ */
+export function launchTrainJob(
+  record: RunRecord,
+  config: RunConfig,
+  resume: boolean,
+  ctx: CoreContext,
+  acceptDatasetChange = false,
+  after?: (ended: JobRecord) => void,
+): Job {
   const params: TrainJobParams = { runId: record.id, config, outputDir: runOutputDir(ctx.dataDir, record.id), resume, acceptDatasetChange };
   const job = ctx.jobs.start(TRAIN_JOB_KIND, params, {
     projectId: record.projectId,
@@ -110,6 +120,7 @@ function launchTrainJob(record: RunRecord, config: RunConfig, resume: boolean, c
         const datasetHash = (ended.result as { datasetHash?: unknown } | null)?.datasetHash;
         if (typeof datasetHash === 'string') ctx.store.runs.setProvenance(record.id, { datasetHash });
         ctx.store.runs.setStatus(record.id, { status: ended.status, endedAt: ended.endedAt ?? new Date().toISOString(), error: ended.error });
+        after?.(ended);
       },
     },
   });
@@ -245,6 +256,8 @@ export const runHandlers: HandlerGroup<'runs'> & HandlerGroup<'evaluations'> = {
   'runs.cancel': ({ id }, ctx) => {
     const record = getRun(id, ctx);
     if (record.jobId) ctx.jobs.cancel(record.jobId);
+    // a comparison's member still waiting for its turn has no job yet: it simply never starts
+    else if (record.status === 'queued') ctx.store.runs.setStatus(id, { status: 'cancelled', endedAt: new Date().toISOString() });
     return toRun(getRun(id, ctx), ctx);
   },
   'runs.resume': ({ id, acceptDatasetChange }, ctx) => {
