@@ -46,7 +46,7 @@ describe('CPU session weight memory', () => {
 
       const weights = frozen();
       const s = await createCpuTrainingSession({ program, weights, seed: 0 });
-      expect(s.memory()).toEqual({ weightFileBytes: frozenFloatBytes(program), jsWeightBytes: 0 });
+      expect(s.memory()).toEqual({ weightFileBytes: frozenFloatBytes(program), jsWeightBytes: 0, baseDtype: 'f32' });
       for (const w of weights.values()) w.fill(Number.NaN); // a session reading the caller's arrays now gets NaN
       weights.clear(); // …or nothing at all
       const got = await s.forward(batch); // the logits graph is built only now
@@ -79,7 +79,7 @@ describe('CPU session weight memory', () => {
     }
     expect(nf4Bytes).toBeGreaterThan(0);
     const s = await createCpuTrainingSession({ program, weights, seed: 0 });
-    expect(s.memory()).toEqual({ weightFileBytes: frozenFloatBytes(program), jsWeightBytes: nf4Bytes });
+    expect(s.memory()).toEqual({ weightFileBytes: frozenFloatBytes(program), jsWeightBytes: nf4Bytes, baseDtype: 'f32' });
     weights.clear();
     const ev = await s.evaluate(tinyBatch(program.vocab));
     expect(ev.nllPerSequence.every(Number.isFinite)).toBe(true);

@@ -9,6 +9,7 @@ import type { DecodeSession, TrainingSession } from '../session.ts';
 import type { Nf4Tensor } from '../quant/nf4.ts';
 import { createCpuTrainingSession, type WeightSource } from './onnx/session.ts';
 import { OnnxDecodeSession } from './onnx/decode-session.ts';
+import type { BaseDtype } from './onnx/weight-file.ts';
 import { createCudaTrainingSession } from './cuda/session.ts';
 import { probeCuda, type CudaProbe } from './cuda/probe.ts';
 import { loadAddon, type NativeAddon } from './cuda/addon.ts';
@@ -35,9 +36,12 @@ export interface TrainingSessionRequest {
 export interface DecodeSessionRequest {
   /** The base program (LoRA branches, if any, are ignored: adapters are step inputs). */
   program: Program;
-  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+  /** Base weights as a map, or read one at a time while the session is created (the CPU side keeps no JS copy). */
+  weights: WeightSource;
   elem?: 'float32' | 'float64';
   threads?: number;
+  /** How the frozen float base is held: f32 (exact) or f16/bf16, widened to float32 per use (CPU). */
+  baseDtype?: BaseDtype;
   /** Which linear modules accept adapters (default: every linear but the output head). */
   adapterModules?: (module: string) => boolean;
 }

@@ -8,7 +8,8 @@ import { HfTokenizer, renderChat } from '../../formats/tokenizer/index.ts';
 import { readAdapter, layerScale } from '../../formats/peft/index.ts';
 import type { ChatMessage } from '../../formats/dataset/types.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
-import { readProgramWeights } from '../models/load.ts';
+import { programWeightReader } from '../models/load.ts';
+import type { BaseDtype } from '../executors/onnx/weight-file.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { Decoder, type AdapterFactors, type AttachedAdapter } from './decoder.ts';
 import { generate, type FinishReason, type GenerationResult } from './generate.ts';
@@ -91,15 +92,20 @@ export class ChatModel {
     readonly eosTokenIds: number[],
   ) {}
 
-  /** quant: hold the base's linear weights as NF4 (QLoRA's 4-bit base, as bitsandbytes loads it). */
-  static async open(dir: string, o: { threads?: number; quant?: { doubleQuant: boolean } | null } = {}): Promise<ChatModel> {
+  /** quant: hold the base's linear weights as NF4 (QLoRA's 4-bit base, as bitsandbytes loads it). baseDtype: hold
+   *  the float base as f16/bf16 (half the memory, widened to float32 per use; default f32, exact). */
+  static async open(
+    dir: string,
+    o: { threads?: number; quant?: { doubleQuant: boolean } | null; baseDtype?: BaseDtype } = {},
+  ): Promise<ChatModel> {
     const folder = await openModelFolder(dir);
     try {
       const base = buildProgramFromSpec(folder.spec); // the same definition the trainer uses
       const program = o.quant ? quantizeProgram(base) : base;
-      const weights = await readProgramWeights(folder, program, o.quant ?? undefined);
+      // read one tensor at a time into the session's weight file: the base never sits whole in JavaScript
+      const weights = programWeightReader(folder, program, o.quant ?? undefined);
       const tokenizer = HfTokenizer.load(dir);
-      const decoder = await Decoder.create({ program, weights, threads: o.threads });
+      const decoder = await Decoder.create({ program, weights, threads: o.threads, baseDtype: o.baseDtype });
       return new ChatModel(dir, folder.spec, tokenizer, decoder, eosIds(folder.spec, tokenizer));
     } finally {
       await folder.close();

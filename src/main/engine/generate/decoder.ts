@@ -4,10 +4,9 @@
 // openExecutor's choice (executors/index.ts); this file names none of them.
 
 import type { Program } from '../../model/ir.ts';
-import type { Nf4Tensor } from '../quant/nf4.ts';
 import type { DecodeSession, KvCache, StackedAdapters } from '../session.ts';
 import { TrainableLayout } from '../trainables.ts';
-import { openExecutor, type Executor } from '../executors/index.ts';
+import { openExecutor, type DecodeSessionRequest, type Executor } from '../executors/index.ts';
 
 export type { KvCache } from '../session.ts';
 
@@ -42,9 +41,12 @@ export interface LogitsView {
 
 export interface DecoderOptions {
   program: Program; // the base program (models/*.ts); LoRA branches, if any, are ignored: adapters are inputs
-  /** Base weights by param name; NF4 tensors for the params a QLoRA program marks quantized. */
-  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+  /** Base weights by param name (NF4 tensors for the params a QLoRA program marks quantized), as a map or read one
+   *  at a time while the session is created (then the whole base never sits in JavaScript). */
+  weights: DecodeSessionRequest['weights'];
   elem?: 'float32' | 'float64';
+  /** How the frozen float base is held: f32 (default, exact) or f16/bf16 (half the memory, widened per use). */
+  baseDtype?: DecodeSessionRequest['baseDtype'];
   threads?: number;
   /** Which linear modules accept adapters (default: every linear but the output head). */
   adapterModules?: (module: string) => boolean;
@@ -65,7 +67,7 @@ export class Decoder {
 
   static async create(o: DecoderOptions): Promise<Decoder> {
     const executor = o.executor ?? openExecutor('cpu');
-    const session = await executor.createDecodeSession({ program: o.program, weights: o.weights, elem: o.elem, threads: o.threads, adapterModules: o.adapterModules });
+    const session = await executor.createDecodeSession({ program: o.program, weights: o.weights, elem: o.elem, threads: o.threads, adapterModules: o.adapterModules, baseDtype: o.baseDtype });
     return new Decoder(o.program, session);
   }
 

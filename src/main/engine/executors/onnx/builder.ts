@@ -2,7 +2,7 @@
 // (float32 for training, float64 for tight checks against the reference executor).
 
 import { DataType, type AttrValue, type GraphDef, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from './proto.ts';
-import type { WeightFile } from './weight-file.ts';
+import { castHalfInitializers, type WeightFile } from './weight-file.ts';
 
 export type Elem = 'float32' | 'float64';
 export const OPSET = 18; // Reduce* take axes as an input from 18 on, uniformly
@@ -22,6 +22,7 @@ export class GraphBuilder {
   private counter = 0;
   private consts = new Map<string, string>();
   private domains = new Set<string>(); // operator sets beyond the default one (e.g. com.microsoft)
+  private half = new Set<string>(); // stored float16/bfloat16 initializers, widened per reading node in model()
   readonly ft: DataType;
 
   /** weightFile: where frozen tensors go (storedInit) instead of inline, shared by every graph built with it. */
@@ -65,8 +66,10 @@ export class GraphBuilder {
    */
   storedFloatInit(name: string, dims: number[], data: () => ArrayLike<number>): string {
     if (!this.weightFile) return this.floatInit(name, dims, data());
-    const external = this.weightFile.get(name) ?? this.weightFile.put(name, floatBytes(data(), this.elem));
-    this.initializers.push({ name, type: this.ft, dims, external });
+    const stored = this.weightFile.get(name);
+    const { external, type } = this.weightFile.putFloats(name, stored ? [] : data(), this.elem);
+    this.initializers.push({ name, type, dims, external });
+    if (type !== this.ft) this.half.add(name);
     return name;
   }
 
@@ -112,6 +115,10 @@ export class GraphBuilder {
   reduceMax = (x: string, axes: number[], keepdims = 1) => this.op('ReduceMax', [x, this.i64(axes)], { keepdims });
 
   model(name: string): ModelDef {
+    if (this.half.size) {
+      this.inputs.push(...castHalfInitializers(this.nodes, this.initializers, this.half, (p) => this.fresh(p), (v) => this.i64(v)));
+      this.half.clear();
+    }
     const graph: GraphDef = { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers };
     return { graph, opsets: [{ domain: '', version: OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))], irVersion: IR_VERSION };
   }

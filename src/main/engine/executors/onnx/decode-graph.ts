@@ -14,9 +14,10 @@ import { GraphBuilder, type Elem } from './builder.ts';
 import type { BatchValues } from './lower/context.ts';
 import { linearForward } from './lower/linear.ts';
 import { attentionForwardCached } from './lower/attention-cached.ts';
-import { biasInputName, declareFrozenWeights, declareTokenInputs, graphLowerCtx, groupSize, POSITION_IDS, tensorUses } from './graphs.ts';
+import { biasInputName, declareFrozenWeights, declareTokenInputs, graphLowerCtx, groupSize, POSITION_IDS, tensorUses, type FrozenOptions } from './graphs.ts';
 import { lowerForward, type GraphLowerCtx } from './lowering.ts';
 import type { Nf4Tensor } from '../../quant/nf4.ts';
+import type { WeightFile } from './weight-file.ts';
 
 type Linear = Extract<OpNode, { op: 'linear' }>;
 type Attention = Extract<OpNode, { op: 'attention' }>;
@@ -53,6 +54,15 @@ export interface DecodeGraphOptions {
   weight(name: string): ArrayLike<number> | Nf4Tensor;
   /** Which linear modules accept adapters (default: every linear except the one producing the logits). */
   adapterModules?: (module: string) => boolean;
+  /** Float frozen weights as external data in this file (decodeGraphFrozen's list; `weight` is then not asked for them). */
+  weightFile?: WeightFile;
+}
+
+/** The frozen tensors of the decode graph: every param but buffers the program computes; single-use floats fused. */
+export function decodeGraphFrozen(p: Program): FrozenOptions {
+  const uses = tensorUses(p);
+  const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
+  return { skip: (d) => d.init !== undefined, fusable: (t) => t === null || (uses.get(t) === 1 && !quantized.has(t)) };
 }
 
 /** The output head: the linear whose output is (or feeds only elementwise ops into) the logits. */
@@ -62,7 +72,7 @@ function headModule(p: Program): string | null {
 }
 
 export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGraphInfo {
-  const g = new GraphBuilder(opts.elem);
+  const g = new GraphBuilder(opts.elem, opts.weightFile);
   const ft = g.ft;
   const G = groupSize(p);
   if (p.nodes.some((n) => n.op === 'attention' && n.causal === false))
@@ -93,13 +103,7 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
 
   // base weights as in the training graphs (q/k/v and gate/up stacked); LoRA tensors of a program with adapters
   // attached are skipped: adapters are inputs here
-  const uses = tensorUses(p);
-  const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
-  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, {
-    where: 'decode graph',
-    skip: (d) => d.init !== undefined,
-    fusable: (t) => t === null || (uses.get(t) === 1 && !quantized.has(t)),
-  });
+  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, { where: 'decode graph', ...decodeGraphFrozen(p) });
   const ctx = graphLowerCtx(g, p, batch, weights, 'decode graph', {
     needsGrad: () => false,
     addGrad: () => { throw new Error('decode graph: no gradients'); },

@@ -2,16 +2,22 @@
 // and adapters as inputs) on onnxruntime-node behind the executor-neutral DecodeSession. The feeds of one step are
 // assembled here: token ids, rope tables or position ids at positions P…P+T−1, the causal (+ window) bias over the
 // P + T keys, the past K/V, and the stacked adapters.
+// The frozen base goes into a weight file (weight-file.ts) that onnxruntime maps, as in training: read one tensor at a
+// time from the source, written, dropped — no JavaScript copy and no inline copy in the model's protobuf; a half base
+// (f16/bf16) halves it again, widened to float32 per node.
 
-import type { Program } from '../../../model/ir.ts';
+import type { ParamDecl, Program } from '../../../model/ir.ts';
 import type { DecodeSession, KvCache, StackedAdapters } from '../../session.ts';
 import { ropeTables } from '../../ops/rope.ts';
 import { MASK_BIAS } from '../../ops/attention.ts';
-import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
+import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../../quant/nf4.ts';
 import type { Elem } from './builder.ts';
 import { biasInputName, POSITION_IDS } from './graphs.ts';
+import type { WeightSource } from './session.ts';
+import { storeFrozen, WeightFile, type BaseDtype } from './weight-file.ts';
 import {
   buildDecodeGraph,
+  decodeGraphFrozen,
   loraInputNames,
   pastKName,
   pastVName,
@@ -26,12 +32,17 @@ type Vec = Float32Array | Float64Array;
 
 export interface OnnxDecodeOptions {
   program: Program; // the base program; LoRA branches, if any, are ignored: adapters are inputs
-  /** Base weights by param name; NF4 tensors for the params a QLoRA program marks quantized. */
-  weights: Map<string, ArrayLike<number> | Nf4Tensor>;
+  /** Base weights by param name (NF4 tensors for the params a QLoRA program marks quantized), as a map or read one
+   *  at a time; read while the session is created, not kept. */
+  weights: WeightSource;
   elem?: Elem;
   threads?: number;
   /** Which linear modules accept adapters (default: every linear but the output head). */
   adapterModules?: (module: string) => boolean;
+  /** How the frozen float base is stored: f32 (default) or f16/bf16, widened to float32 per node (weight-file.ts). */
+  baseDtype?: BaseDtype;
+  /** Let onnxruntime pre-pack the frozen weights (default false: a packed copy of every weight beside the mapped one). */
+  prepack?: boolean;
 }
 
 export class OnnxDecodeSession implements DecodeSession {
@@ -40,31 +51,54 @@ export class OnnxDecodeSession implements DecodeSession {
     readonly elem: Elem,
     private readonly info: DecodeGraphInfo,
     private readonly graph: OrtGraph,
+    private readonly weightFile: WeightFile,
+    private readonly kept: Map<string, Nf4Tensor>,
   ) {}
 
   static async create(o: OnnxDecodeOptions): Promise<OnnxDecodeSession> {
     const elem = o.elem ?? 'float32';
-    for (const d of o.program.params) {
-      if (d.init) continue;
-      const w = o.weights.get(d.name);
+    const source = o.weights;
+    const read = async (d: ParamDecl) => {
+      const w = typeof source === 'function' ? await source(d.name) : source.get(d.name);
       const size = d.shape.reduce((a, b) => a * b, 1);
       if (!w) throw new Error(`generation: missing base weight ${d.name} (shape ${JSON.stringify(d.shape)})`);
-      if (!isNf4(w) && w.length !== size)
-        throw new Error(
-          `generation: base weight ${d.name} has ${w.length} values; shape ${JSON.stringify(d.shape)} needs ${size}`,
-        );
+      const length = isNf4(w) ? w.shape[0] * w.shape[1] : w.length;
+      if (length !== size)
+        throw new Error(`generation: base weight ${d.name} has ${length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
+      return w;
+    };
+    const file = new WeightFile({ dtype: o.baseDtype });
+    try {
+      const kept = await storeFrozen(file, o.program, decodeGraphFrozen(o.program), read, elem, 'generation');
+      const info = buildDecodeGraph(o.program, {
+        elem,
+        weightFile: file,
+        weight: (n) => {
+          const w = kept.get(n);
+          if (!w) throw new Error(`generation: base weight ${n} is neither in the weight file nor NF4`);
+          return w;
+        },
+        adapterModules: o.adapterModules,
+      });
+      // float64 graphs skip ORT's fusions (several fused kernels exist for float32 only), as the training session does
+      const graph = await OrtGraph.create(info.model, {
+        threads: o.threads,
+        optimization: elem === 'float64' ? 'basic' : 'all',
+        weightDir: file.dir,
+        prepack: o.prepack ?? false,
+      });
+      return new OnnxDecodeSession(o.program, elem, info, graph, file, kept);
+    } catch (e) {
+      file.remove();
+      throw e;
     }
-    const info = buildDecodeGraph(o.program, {
-      elem,
-      weight: (n) => o.weights.get(n)!,
-      adapterModules: o.adapterModules,
-    });
-    // float64 graphs skip ORT's fusions (several fused kernels exist for float32 only), as the training session does
-    const graph = await OrtGraph.create(info.model, {
-      threads: o.threads,
-      optimization: elem === 'float64' ? 'basic' : 'all',
-    });
-    return new OnnxDecodeSession(o.program, elem, info, graph);
+  }
+
+  /** Where the base is held: bytes in the mapped weight file, and NF4 codes + scales referenced from JavaScript. */
+  memory(): { weightFileBytes: number; jsWeightBytes: number; baseDtype: BaseDtype } {
+    let js = 0;
+    for (const w of this.kept.values()) js += nf4StorageBytes(w);
+    return { weightFileBytes: this.weightFile.storedBytes, jsWeightBytes: js, baseDtype: this.weightFile.storedDtype(this.elem) };
   }
 
   get layers() {
@@ -135,5 +169,6 @@ export class OnnxDecodeSession implements DecodeSession {
 
   async dispose(): Promise<void> {
     await this.graph.release();
+    this.weightFile.remove();
   }
 }

@@ -7,6 +7,7 @@ import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { encodeModel, type ModelDef } from './proto.ts';
 import { parseWorkerThreads, WORKER_THREADS_ENV } from '../../../../common/worker-protocol.ts';
+import { BASE_CAST_INPUT } from './weight-file.ts';
 
 export type Feed = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 export interface FeedTensor {
@@ -45,9 +46,19 @@ export interface OrtOptions {
 }
 
 export class OrtGraph {
+  /** Inputs the graph declares for itself, fed on every run (a half base's widening shapes, weight-file.ts). */
+  private fixed: Record<string, ort.Tensor> = {};
+
   private constructor(private readonly session: ort.InferenceSession) {}
 
   static async create(def: ModelDef, opts: OrtOptions = {}): Promise<OrtGraph> {
+    const g = await OrtGraph.open(def, opts);
+    for (const i of def.graph.inputs)
+      if (i.name.startsWith(BASE_CAST_INPUT)) g.fixed[i.name] = new ort.Tensor('int64', BigInt64Array.of(-1n), [1]);
+    return g;
+  }
+
+  private static async open(def: ModelDef, opts: OrtOptions): Promise<OrtGraph> {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: opts.threads ?? defaultThreads(),
       interOpNumThreads: 1,
@@ -98,7 +109,7 @@ export class OrtGraph {
   }
 
   async run(feeds: Record<string, FeedTensor>): Promise<Record<string, { data: Feed; dims: readonly number[] }>> {
-    const inputs: Record<string, ort.Tensor> = {};
+    const inputs: Record<string, ort.Tensor> = { ...this.fixed };
     for (const [k, f] of Object.entries(feeds)) {
       const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof Float64Array ? 'float64' : f.data instanceof Uint8Array ? 'uint8' : 'int64';
       inputs[k] = new ort.Tensor(type, f.data, f.dims);

@@ -10,6 +10,7 @@ export const enum DataType {
   BOOL = 9,
   FLOAT16 = 10,
   DOUBLE = 11,
+  BFLOAT16 = 16,
 }
 
 const enum AttrType {

@@ -8,8 +8,8 @@ import type { ParamDecl, Program } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
 import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
-import { floatBytes, type Elem } from './builder.ts';
-import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, frozenTensors, groupSize, stackValues, stepGraphFrozen, type GraphMode } from './graphs.ts';
+import type { Elem } from './builder.ts';
+import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, stepGraphFrozen, type GraphMode } from './graphs.ts';
 import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
 import { POSITION_IDS, TOKEN_TYPE_IDS } from './graphs.ts';
@@ -17,7 +17,7 @@ import { NF4_BYTE_MASK_INPUT } from './lower/nf4-linear.ts';
 import { taskLossFeeds } from './lower/task-loss.ts';
 import { taskCounts } from '../../ops/task-loss.ts';
 import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../../quant/nf4.ts';
-import { WeightFile } from './weight-file.ts';
+import { storeFrozen, WeightFile, type BaseDtype } from './weight-file.ts';
 
 export interface CpuSessionOptions {
   program: Program;
@@ -32,6 +32,8 @@ export interface CpuSessionOptions {
   profilePrefix?: string;
   /** Let onnxruntime pre-pack the frozen weights (ort.ts OrtOptions.prepack; default false: two more copies of the base). */
   prepack?: boolean;
+  /** How the frozen float base is stored (weight-file.ts): f32 (default, exact) or f16/bf16, widened per use. */
+  baseDtype?: BaseDtype;
 }
 
 type Vec = Float32Array | Float64Array;
@@ -53,12 +55,13 @@ export class CpuTrainingSession implements TrainingSession {
   private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
   private readonly G: number;
   private readonly layout: TrainableLayout;
-  private readonly weightFile = new WeightFile();
+  private readonly weightFile: WeightFile;
 
   /** NF4 weights (codes + scales stay inline in each graph, so graphs built later need them); floats are in the file. */
   private kept = new Map<string, Nf4Tensor>();
 
-  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack = false) {
+  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack = false, baseDtype: BaseDtype = 'f32') {
+    this.weightFile = new WeightFile({ dtype: baseDtype });
     this.layout = new TrainableLayout(program);
     this.slots = this.layout.slots;
     this.total = this.layout.total;
@@ -84,7 +87,7 @@ export class CpuTrainingSession implements TrainingSession {
     // trainable base params (biases under bias=all, full fine-tuning) start the flat trainable vector
     const initial = new Map<string, ArrayLike<number> | Nf4Tensor>();
     for (const d of o.program.params) if (d.trainable && !d.init) initial.set(d.name, await read(d));
-    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, o.prepack);
+    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, o.prepack, o.baseDtype);
     try {
       await s.fillWeightFile(read);
       await s.graph('train'); // fail early on a graph ORT refuses
@@ -101,35 +104,17 @@ export class CpuTrainingSession implements TrainingSession {
    * on demand; NF4 weights are kept for the graphs.
    */
   private async fillWeightFile(read: (d: ParamDecl) => Promise<ArrayLike<number> | Nf4Tensor>): Promise<void> {
-    const decl = new Map(this.program.params.map((d) => [d.name, d]));
-    const float = async (name: string) => {
-      const w = await read(decl.get(name)!);
-      if (isNf4(w)) throw new Error(`CPU session: ${name} is NF4 where a float weight is needed`);
-      return w;
-    };
-    const { stacks, singles } = frozenTensors(this.program, stepGraphFrozen(this.program));
-    for (const st of stacks)
-      for (const t of [st.weight, st.bias]) {
-        if (!t) continue;
-        const parts = [];
-        for (const name of t.names) parts.push(await float(name));
-        this.weightFile.put(t.key, floatBytes(stackValues(t, parts, this.elem), this.elem));
-      }
-    for (const d of singles) {
-      const w = await read(d);
-      if (isNf4(w)) this.kept.set(d.name, w);
-      else this.weightFile.put(d.name, floatBytes(w, this.elem));
-    }
+    this.kept = await storeFrozen(this.weightFile, this.program, stepGraphFrozen(this.program), read, this.elem, 'CPU session');
   }
 
   /**
    * Where the frozen base is held: bytes in the weight file (mapped by onnxruntime, shared by the graphs) and
    * bytes of weights this session still references from JavaScript (only NF4 codes and scales, which stay inline).
    */
-  memory(): { weightFileBytes: number; jsWeightBytes: number } {
+  memory(): { weightFileBytes: number; jsWeightBytes: number; baseDtype: BaseDtype } {
     let js = 0;
     for (const w of this.kept.values()) js += nf4StorageBytes(w);
-    return { weightFileBytes: this.weightFile.storedBytes, jsWeightBytes: js };
+    return { weightFileBytes: this.weightFile.storedBytes, jsWeightBytes: js, baseDtype: this.weightFile.storedDtype(this.elem) };
   }
 
   private graph(mode: GraphMode | 'update'): Promise<OrtGraph> {

@@ -3,10 +3,138 @@
 // a tensor starts on an allocation-granularity boundary, so the base then sits in memory once — as the page cache
 // of this file, shared by the graphs — and JavaScript keeps no copy: a graph built later finds its weights here by
 // name, without the caller's arrays.
+// The base may be stored as float16 or bfloat16 (BaseDtype): the file and the mapped pages halve, and each graph
+// widens a weight to float32 right where a node reads it (castHalfInitializers), so arithmetic stays float32 and
+// the widened copy lives only as long as that node's input — per layer, not the whole base.
 
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataType, type NodeDef, type ValueInfo } from './proto.ts';
+import type { ParamDecl, Program } from '../../../model/ir.ts';
+import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
+import { frozenTensors, stackValues, type FrozenOptions } from './graphs.ts';
+
+/** How the frozen float base is stored: float32 (exact), or halved to float16 / bfloat16 and widened per use. */
+export type BaseDtype = 'f32' | 'f16' | 'bf16';
+export const BASE_DTYPES = ['f32', 'f16', 'bf16'] as const;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE binary16 bits of a float32 value, round to nearest even (overflow → ±inf, NaN kept NaN). */
+export function f16Bits(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const e = (x >>> 23) & 0xff;
+  let m = x & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const he = e - 127 + 15;
+  if (he >= 0x1f) return sign | 0x7c00;
+  if (he <= 0) {
+    // a float16 subnormal: hm · 2^-24
+    if (he < -10) return sign;
+    m |= 0x800000;
+    const shift = 14 - he;
+    let hm = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && hm & 1)) hm++;
+    return sign | hm;
+  }
+  const hm = m >>> 13;
+  const rem = m & 0x1fff;
+  let h = sign | (he << 10) | hm;
+  if (rem > 0x1000 || (rem === 0x1000 && hm & 1)) h++; // a carry into the exponent is the right rounding
+  return h;
+}
+
+/** bfloat16 bits of a float32 value (its upper half), round to nearest even; NaN stays a quiet NaN. */
+export function bf16Bits(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The float32 value of float16 bits (for tests and error measurement). */
+export function f16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 0x1f) return m ? Number.NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** The float32 value of bfloat16 bits. */
+export function bf16Value(h: number): number {
+  u32[0] = (h & 0xffff) << 16;
+  return f32[0];
+}
+
+/** Float values as the stored bytes of a base dtype (float32: the array itself when it already is one). */
+export function encodeBase(data: ArrayLike<number>, dtype: Exclude<BaseDtype, 'f32'>): Uint8Array {
+  const out = new Uint16Array(data.length);
+  const bits = dtype === 'f16' ? f16Bits : bf16Bits;
+  for (let i = 0; i < data.length; i++) out[i] = bits(data[i]);
+  return new Uint8Array(out.buffer);
+}
+
+/** The graph input each widening reads (fed as [-1]): a runtime value in the chain keeps onnxruntime's constant
+ *  folding from widening the whole base at load; one per reading node of a weight, so that common-subexpression
+ *  elimination cannot merge the forward and backward widenings into one float32 copy kept alive in between. */
+export const BASE_CAST_INPUT = 'base_cast_shape.';
+
+/**
+ * Rewrites a graph whose `half` initializers are stored as float16/bfloat16: every node reading one gets its own
+ * widening, W16 → Reshape(runtime [-1]) → Cast(float) → Reshape(dims); a Gather reading rows of one (an embedding)
+ * gathers the half rows and widens only those. Returns the graph inputs it added.
+ */
+export function castHalfInitializers(
+  nodes: NodeDef[],
+  inits: { name: string; dims: number[] }[],
+  half: Set<string>,
+  fresh: (prefix: string) => string,
+  i64: (values: number[]) => string,
+): ValueInfo[] {
+  if (half.size === 0) return [];
+  const dims = new Map(inits.filter((t) => half.has(t.name)).map((t) => [t.name, t.dims]));
+  const uses = new Map<string, number>();
+  const inputs: ValueInfo[] = [];
+  const out: NodeDef[] = [];
+  const cast = (x: string): { node: NodeDef; y: string } => {
+    const y = fresh('Cast_base');
+    return { y, node: { op: 'Cast', inputs: [x], outputs: [y], name: fresh('n_Cast_base'), attrs: { to: DataType.FLOAT } } };
+  };
+  for (const n of nodes) {
+    if (n.op === 'Gather' && half.has(n.inputs[0]) && !n.domain) {
+      // rows first, then widen them: the gathered half rows are the only float copy
+      const rows = fresh('Gather_half');
+      const c = cast(rows);
+      out.push({ ...n, outputs: [rows] }, { ...c.node, outputs: [n.outputs[0]] });
+      continue;
+    }
+    const inputsOf = n.inputs.map((name) => {
+      if (!half.has(name)) return name;
+      const k = uses.get(name) ?? 0;
+      uses.set(name, k + 1);
+      const shapeIn = `${BASE_CAST_INPUT}${k}`;
+      if (!inputs.some((i) => i.name === shapeIn)) inputs.push({ name: shapeIn, type: DataType.INT64, dims: [1] });
+      const flat = fresh('Reshape_half');
+      out.push({ op: 'Reshape', inputs: [name, shapeIn], outputs: [flat], name: fresh('n_Reshape_half') });
+      const c = cast(flat);
+      out.push(c.node);
+      const w = fresh('Reshape_base');
+      out.push({ op: 'Reshape', inputs: [c.y, i64(dims.get(name)!)], outputs: [w], name: fresh('n_Reshape_base') });
+      return w;
+    });
+    out.push({ ...n, inputs: inputsOf });
+  }
+  nodes.splice(0, nodes.length, ...out);
+  return inputs;
+}
 
 /** Where a stored tensor is, as ONNX external data (location relative to the model file beside it). */
 export interface ExternalRef {
@@ -56,7 +184,11 @@ export class WeightFile {
   private bytes = 0;
   private readonly refs = new Map<string, ExternalRef>();
 
-  constructor() {
+  /** How float tensors are stored (putFloats); float32 unless the session asks for a half base. */
+  readonly dtype: BaseDtype;
+
+  constructor(o: { dtype?: BaseDtype } = {}) {
+    this.dtype = o.dtype ?? 'f32';
     removeOrphans();
     this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     this.fd = openSync(join(this.dir, FILE), 'w');
@@ -90,6 +222,29 @@ export class WeightFile {
     return ref;
   }
 
+  /**
+   * Stores float values under `name` in the file's dtype (a float64 graph keeps float64: halves are for float32
+   * graphs). Returns the reference and the ONNX element type the initializer must declare.
+   */
+  putFloats(name: string, data: ArrayLike<number>, elem: 'float32' | 'float64'): { external: ExternalRef; type: DataType } {
+    const dtype = this.storedDtype(elem);
+    const had = this.refs.get(name);
+    const type = dtype === 'f16' ? DataType.FLOAT16 : dtype === 'bf16' ? DataType.BFLOAT16 : elem === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
+    if (had) return { external: had, type };
+    let bytes: Uint8Array;
+    if (dtype !== 'f32') bytes = encodeBase(data, dtype);
+    else {
+      const arr = elem === 'float32' && data instanceof Float32Array ? data : elem === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
+      bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    }
+    return { external: this.put(name, bytes), type };
+  }
+
+  /** The dtype float tensors of a graph of this element type are stored in. */
+  storedDtype(elem: 'float32' | 'float64'): BaseDtype {
+    return elem === 'float64' ? 'f32' : this.dtype;
+  }
+
   /** Bytes of tensor data stored (without alignment holes). */
   get storedBytes(): number {
     return this.bytes;
@@ -102,4 +257,41 @@ export class WeightFile {
     rmSync(this.dir, { recursive: true, force: true });
     open.delete(this);
   }
+}
+
+/**
+ * Every frozen float tensor a graph of `p` holds (frozenTensors' list under `frozen`) into `file`, one at a time — a
+ * fused group's members read, stacked, written and dropped before the next — so JavaScript never holds the whole
+ * base when `read` reads on demand. NF4 weights (codes and scales, small) are returned: they stay inline in graphs.
+ */
+export async function storeFrozen(
+  file: WeightFile,
+  p: Program,
+  frozen: FrozenOptions,
+  read: (d: ParamDecl) => Promise<ArrayLike<number> | Nf4Tensor>,
+  elem: 'float32' | 'float64',
+  where: string,
+): Promise<Map<string, Nf4Tensor>> {
+  const decl = new Map(p.params.map((d) => [d.name, d]));
+  const float = async (name: string) => {
+    const w = await read(decl.get(name)!);
+    if (isNf4(w)) throw new Error(`${where}: ${name} is NF4 where a float weight is needed`);
+    return w;
+  };
+  const kept = new Map<string, Nf4Tensor>();
+  const { stacks, singles } = frozenTensors(p, frozen);
+  for (const st of stacks)
+    for (const t of [st.weight, st.bias]) {
+      if (!t || file.get(t.key)) continue;
+      const parts = [];
+      for (const name of t.names) parts.push(await float(name));
+      file.putFloats(t.key, stackValues(t, parts, elem), elem);
+    }
+  for (const d of singles) {
+    if (file.get(d.name)) continue;
+    const w = await read(d);
+    if (isNf4(w)) kept.set(d.name, w);
+    else file.putFloats(d.name, w, elem);
+  }
+  return kept;
 }
