@@ -19,6 +19,8 @@ import { hubMethods } from './hub.ts';
 import { bundleMethods } from './bundles.ts';
 import { taskMethods } from './tasks.ts';
 import { compareMethods } from './compare.ts';
+import { taskDataMethods } from './task-data.ts';
+import { fusionEvalMethods } from './fusion-eval.ts';
 
 export type MethodSpec = { input: z.ZodType; output: z.ZodType; doc: string };
 
@@ -38,6 +40,8 @@ export const methods = {
   ...bundleMethods,
   ...taskMethods,
   ...compareMethods,
+  ...taskDataMethods,
+  ...fusionEvalMethods,
 } satisfies Record<string, MethodSpec>;
 
 export const events = {

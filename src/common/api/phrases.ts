@@ -195,6 +195,14 @@ export const PHRASES = {
   'predict.fusionEncoder': (p: { path: string }) =>
     `${p.path} is an AdapterFusion combination of decoder adapters; predict answers with encoder task models, which cannot be combined this way yet. Chat with it (lora-studio chat --adapter ${p.path}) or measure it (lora-studio eval --adapter ${p.path})`,
 
+  // ── models.plan of an encoder task run (classification, question answering) ─────────────────────
+  'plan.taskNeedsEncoder': (p: { architecture: string; family: string; task: string }) =>
+    `${p.architecture} is a decoder (${p.family}): task "${p.task}" needs an encoder (BERT, DistilBERT, RoBERTa, XLM-RoBERTa or ELECTRA); choose one, or teach chat / instructions with this model`,
+  'plan.taskRowsLeftOut': (p: { count: number; file: string }) =>
+    `${p.count} rows of ${p.file} are left out (listed on the dataset step); the run trains on the others`,
+  'plan.memoryFormulaTask':
+    'weights the CPU executor holds + 16 bytes per trained parameter (weight, gradient, two AdamW moments) + activations ≈ micro_batch × tokens × layers × (6·hidden + 3·mlp + heads·tokens) × 4 bytes + the head’s outputs and their gradient (labels per text, or a start and an end per token) + a fixed runtime allowance. An estimate: the real peak can differ by tens of percent.',
+
   // ── a dataset's bad rows: what is wrong with a field, and what was expected instead ─────────────
   'mapping.given': 'given',
   'mapping.chat': (p: { column: string; roleKey: string; contentKey: string }) =>

@@ -16,6 +16,8 @@ import { hubHandlers } from './hub.ts';
 import { bundleHandlers } from './bundles.ts';
 import { taskHandlers } from './tasks.ts';
 import { compareHandlers } from './compare.ts';
+import { taskDataHandlers } from './task-data.ts';
+import { fusionEvalHandlers } from './fusion-eval.ts';
 import type { Handler } from './types.ts';
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
@@ -34,4 +36,6 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   ...bundleHandlers,
   ...taskHandlers,
   ...compareHandlers,
+  ...taskDataHandlers,
+  ...fusionEvalHandlers,
 };

@@ -18,6 +18,7 @@ import { readableOnly } from '../unreadable.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { BaseModelRecord } from '../../store/index.ts';
 import { previewFile, requireExisting } from './datasets.ts';
+import { planTaskRun } from './task-plan.ts';
 import { toFormatsMapping } from '../../../../common/api/datasets.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -46,12 +47,12 @@ function record(ctx: CoreContext, summary: ModelFolderSummary, origin: { source:
 
 // ── the plan ──────────────────────────────────────────────────────────────────────────────────────
 /** Assumed sustained fp32 training throughput per CPU thread when no run on this model measured one. */
-const ASSUMED_FLOPS_PER_THREAD = 2e9;
-const RUNTIME_OVERHEAD_BYTES = 300 * 1024 ** 2;
+export const ASSUMED_FLOPS_PER_THREAD = 2e9;
+export const RUNTIME_OVERHEAD_BYTES = 300 * 1024 ** 2;
 
 /** Why the run's targets cannot train this model, and that the run would fail at its start: the matcher's own
  * phrase (targets.*) has its plan counterpart (plan.targets.*) with the same parameters. */
-function targetsFailure(err: unknown): Said {
+export function targetsFailure(err: unknown): Said {
   if (err instanceof TargetModulesError) {
     const { code, params } = err.phrase;
     const planCode = `plan.${code}` as 'plan.targets.noMatch';
@@ -65,7 +66,7 @@ function loraMatch(spec: ModelSpec, config: RunConfig): TargetMatch {
 }
 
 /** Tokens/s measured by the newest finished run on the same model folder and method, if any (median of its logged points). */
-function measuredTokensPerSecond(ctx: CoreContext, config: RunConfig): { value: number; runName: string } | null {
+export function measuredTokensPerSecond(ctx: CoreContext, config: RunConfig): { value: number; runName: string } | null {
   const runs = ctx.store.projects.list().flatMap((p) => ctx.store.runs.listByProject(p.id));
   runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   for (const run of runs) {
@@ -82,6 +83,7 @@ function measuredTokensPerSecond(ctx: CoreContext, config: RunConfig): { value: 
 }
 
 export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunPlan> {
+  if (config.task !== 'causal-lm') return planTaskRun(config, ctx); // encoder tasks: task-plan.ts
   requireExisting(config.model, 'folder', 'model');
   let spec: ModelSpec;
   try {
