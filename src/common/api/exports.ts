@@ -1,12 +1,15 @@
 // Exports: a fine-tuned model taken out of the studio in the format another tool reads — a merged Hugging Face
 // folder (transformers, llama.cpp's converter), a GGUF file (llama.cpp, Ollama, LM Studio), a copy of the PEFT
-// adapter (Python PEFT), or the adapter alone as a llama.cpp LoRA GGUF (`--lora`). Each export is an `export`
-// job with progress and cancel, recorded in the store; nothing is overwritten without `overwrite: true`.
+// adapter (Python PEFT), or the adapter alone as a llama.cpp LoRA GGUF (`--lora`); an encoder task adapter
+// (classification / question answering) as the merged …ForSequenceClassification / …ForQuestionAnswering folder, an
+// ONNX folder (onnx/model.onnx + config + tokenizer: transformers.js and Optimum load it) or its PEFT copy. Each
+// export is an `export` job with progress and cancel, recorded in the store; nothing is overwritten without
+// `overwrite: true`.
 import { z } from 'zod';
 import { JobStatus } from './jobs.ts';
 import { ModelCardFacts } from './hub.ts';
 
-export const ExportFormat = z.enum(['hf', 'gguf', 'peft', 'lora-gguf']);
+export const ExportFormat = z.enum(['hf', 'gguf', 'peft', 'lora-gguf', 'onnx']);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
 /** The value types each format can write, the default first. */
@@ -15,6 +18,7 @@ export const EXPORT_TYPES = {
   gguf: ['f16', 'bf16', 'f32', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0'],
   peft: ['as-trained'],
   'lora-gguf': ['f32', 'f16', 'bf16'],
+  onnx: ['f32'], // the graph computes in float32, as transformers.js' default (non-quantized) model.onnx
 } as const satisfies Record<ExportFormat, readonly string[]>;
 
 export const ExportType = z.enum(['bf16', 'f16', 'f32', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0', 'as-trained']);
@@ -26,6 +30,21 @@ export const EXPORT_FORMAT_HELP: Record<ExportFormat, string> = {
   gguf: 'One merged GGUF file for llama.cpp, Ollama or LM Studio.',
   peft: 'A copy of the adapter folder for Python PEFT (load it on top of the same base model).',
   'lora-gguf': 'The adapter alone as a llama.cpp LoRA GGUF, used with --lora on the base model’s GGUF.',
+  onnx: 'The merged task model as ONNX (onnx/model.onnx, config.json with the labels, tokenizer): it runs in a browser with transformers.js, or with onnxruntime.',
+};
+
+/** What an adapter is for, as the exports see it: a decoder's language model, or an encoder's task head. */
+export const ExportTask = z.enum(['causal-lm', 'classification', 'question-answering']);
+export type ExportTask = z.infer<typeof ExportTask>;
+
+/**
+ * The formats each kind of adapter can be exported to, the suggested one first. GGUF (llama.cpp) holds decoder
+ * language models only; the ONNX export is the encoder task model's forward (the browser's classifier / reader).
+ */
+export const EXPORT_FORMATS_FOR: Record<ExportTask, readonly ExportFormat[]> = {
+  'causal-lm': ['gguf', 'hf', 'peft', 'lora-gguf'],
+  classification: ['onnx', 'hf', 'peft'],
+  'question-answering': ['onnx', 'hf', 'peft'],
 };
 export const EXPORT_TYPE_HELP: Record<ExportType, string> = {
   bf16: '16-bit brain float: half the size of f32, the usual choice for transformers.',
@@ -80,7 +99,7 @@ export const Export = z.object({
   adapterId: z.string().nullable(),
   format: ExportFormat,
   type: ExportType,
-  path: z.string().describe('The folder (hf, peft) or file (gguf, lora-gguf) written.'),
+  path: z.string().describe('The folder (hf, peft, onnx) or file (gguf, lora-gguf) written.'),
   inExportsFolder: z
     .boolean()
     .describe('Written inside the data dir’s exports folder: serve can hand it to a browser (exportDownloadPath).'),
@@ -103,7 +122,18 @@ export const ExportEstimate = z.object({
 });
 export type ExportEstimate = z.infer<typeof ExportEstimate>;
 
+export const ExportFormats = z.object({
+  task: ExportTask.describe('What the adapter was trained for (from its adapter_config.json task_type).'),
+  formats: z.array(ExportFormat).describe('The formats it can be exported to, the suggested one first.'),
+});
+export type ExportFormats = z.infer<typeof ExportFormats>;
+
 export const exportMethods = {
+  'exports.formats': {
+    input: z.object({ adapterId: z.string().min(1) }),
+    output: ExportFormats,
+    doc: 'Which export formats fit an adapter: a decoder’s (GGUF, merged, PEFT, LoRA GGUF) or an encoder task’s (ONNX, merged, PEFT).',
+  },
   'exports.estimate': {
     input: ExportRequestShape.superRefine(typeFitsFormat),
     output: ExportEstimate,
@@ -115,7 +145,7 @@ export const exportMethods = {
         .string()
         .min(1)
         .optional()
-        .describe('Folder (hf, peft) or file (gguf, lora-gguf); default: in the data dir’s exports folder.'),
+        .describe('Folder (hf, peft, onnx) or file (gguf, lora-gguf); default: in the data dir’s exports folder.'),
       overwrite: z.boolean().default(false).describe('Replace what is already at outPath.'),
     }).superRefine(typeFitsFormat),
     output: Export,

@@ -134,6 +134,7 @@ export const PHRASES = {
   'progress.exportTensor': (p: { verb: 'merging' | 'writing'; tensor: string; done: number; total: number }) =>
     `${p.verb} ${p.tensor} (${p.done} of ${p.total})`,
   'progress.exportWrote': (p: { path: string }) => `wrote ${p.path}`,
+  'progress.exportOnnx': 'merging the adapter and building the ONNX graph',
   'progress.rowsRead': (p: { rows: number }) => `${p.rows.toLocaleString('en-US')} rows read`,
   'progress.mergeReading': (p: { file: string }) => `reading ${p.file}`,
   'progress.mergeCombining': 'combining',
@@ -173,6 +174,12 @@ export const PHRASES = {
     `${p.out} already exists; choose another path, or set overwrite to replace it`,
   'guard.notOurs': (p: { out: string; holds: string; shape: 'file' | 'folder' }) =>
     `${p.out} already exists and is not something LoRA Studio wrote (it holds ${p.holds}); overwrite only replaces a previous output of this kind: choose a new or empty ${p.shape}, or move it away yourself`,
+
+  // ── exports: a format that does not fit the adapter ──────────────────────────────────────────────
+  'exports.ggufNeedsDecoder': (p: { adapter: string; task: string; format: string; choices: string }) =>
+    `${p.format}: adapter “${p.adapter}” is a ${p.task} adapter of an encoder (BERT-style) model, and llama.cpp’s GGUF holds decoder language models only; choose one of ${p.choices} (onnx runs in a browser with transformers.js, hf is the merged folder transformers loads)`,
+  'exports.onnxNeedsEncoder': (p: { adapter: string; choices: string }) =>
+    `onnx: adapter “${p.adapter}” is a language-model adapter; the ONNX export is for encoder task models (classification, question answering); choose one of ${p.choices}`,
 
   // ── what the studio ships (the wizard's cards) ─────────────────────────────────────────────────
   'bundled.modelName': 'LoRA Studio default model (bundled)',

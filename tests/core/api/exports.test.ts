@@ -172,6 +172,15 @@ describe('exports service', () => {
     await expect(core.invoke('exports.start', { adapterId: 'nope', format: 'gguf' })).rejects.toMatchObject({
       code: 'not_found',
     });
+    // a chat model's adapter: its formats, and ONNX (encoder task models only) refused naming them
+    expect(await core.invoke('exports.formats', { adapterId: adapter.id })).toEqual({
+      task: 'causal-lm',
+      formats: ['gguf', 'hf', 'peft', 'lora-gguf'],
+    });
+    await expect(core.invoke('exports.start', { adapterId: adapter.id, format: 'onnx' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('the ONNX export is for encoder task models (classification, question answering); choose one of gguf, hf, peft, lora-gguf'),
+    });
     // Imported without a model, and its config names no folder here: exports that need the base ask for it.
     cpSync(fx.adapters[0], join(dir, 'loose-adapter'), { recursive: true });
     const loose = (await core.invoke('adapters.import', { projectId, path: join(dir, 'loose-adapter') })) as Adapter;

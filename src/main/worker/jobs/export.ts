@@ -1,5 +1,6 @@
 // The `export` job: one adapter (with its base model) written in the format another tool reads — a merged
-// Hugging Face folder, a merged GGUF, a copy of the PEFT folder, or a llama.cpp LoRA GGUF. The writers in
+// Hugging Face folder, a merged GGUF, a copy of the PEFT folder, a llama.cpp LoRA GGUF, or (encoder task adapters)
+// the merged task model as an ONNX folder for transformers.js / Optimum. The writers in
 // formats/ build beside the destination and rename into place, so a cancelled or failed export leaves nothing
 // half-written under the chosen name; they refuse an existing destination unless overwrite is set.
 import { mkdir } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { defineJobKind, JobCancelled, type JobContext } from '../job-kind.ts';
 import { explainWriteError } from '../../formats/output-guard.ts';
 import { copyFolder, pathSize } from './merge.ts';
 import { CARD_KIND_OF_EXPORT, writeExportCard } from '../../formats/card/index.ts';
+import { exportEncoderOnnx } from '../../engine/encoders/onnx-export.ts';
 
 /** Progress per written tensor, at most a few reports a second; stops the writer as soon as cancel arrives. */
 function tensorProgress(ctx: JobContext, verb: 'merging' | 'writing'): (done: number, total: number, tensor: string) => void {
@@ -81,6 +83,20 @@ export const exportJob = defineJobKind({
           files = [res.outFile];
           break;
         }
+        case 'onnx': {
+          ctx.progress(0.1, say('progress.exportOnnx'));
+          const res = await exportEncoderOnnx({
+            baseDir: needBase(params),
+            adapters,
+            outDir: params.outPath,
+            overwrite: params.overwrite,
+          });
+          if (ctx.signal.aborted) throw new JobCancelled();
+          path = res.outDir;
+          files = res.files;
+          ctx.log(`ONNX inputs: ${res.inputs.join(', ')}; outputs: ${res.outputs.join(', ')}`);
+          break;
+        }
         case 'peft': {
           await copyFolder(params.adapter.path, params.outPath, params.overwrite);
           path = params.outPath;
@@ -92,7 +108,7 @@ export const exportJob = defineJobKind({
       if (ctx.signal.aborted) throw new JobCancelled();
       throw err;
     }
-    const cardKind = CARD_KIND_OF_EXPORT[params.format];
+    const cardKind = params.format === 'onnx' ? null : CARD_KIND_OF_EXPORT[params.format];
     if (params.card && cardKind) {
       const card = await writeExportCard(cardKind, path, params.card);
       if (cardKind === 'gguf') files.push(...card.written);

@@ -1,6 +1,8 @@
 // Exports of the current project: start one (adapter, format, value type, with a size estimate before
-// starting), follow its progress or cancel it, and copy where it was written. `#/exports/<adapter id>`
-// opens the form with that adapter chosen (the Adapters page links here).
+// starting), follow its progress or cancel it, and copy where it was written. `#/exports/<adapter id or run id>`
+// opens the form with that adapter chosen (the Adapters page and a run's Export action link here). The formats
+// offered are the core's for the adapter (exports.formats): a chat model's GGUF, merged folder, PEFT copy and LoRA
+// GGUF, or an encoder task's ONNX (transformers.js in a browser), merged task model and PEFT copy.
 import { useEffect, useState } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
 import {
@@ -8,6 +10,7 @@ import {
   exportDownloadPath,
   type Export,
   type ExportFormat,
+  type ExportTask,
   type ExportType,
 } from '../../../common/api/exports.ts';
 import type { Project } from '../../../common/api/projects.ts';
@@ -42,7 +45,17 @@ const will = () => [t('exports.will1'), t('exports.will2'), t('exports.will3')];
 
 /** A format's name in the UI language (GGUF, PEFT and LoRA GGUF are names in every language). */
 export const formatLabel = (format: ExportFormat) => t(`exports.format.${format}`);
-const FORMATS: ExportFormat[] = ['gguf', 'hf', 'peft', 'lora-gguf'];
+/** Before the core says which formats fit the chosen adapter: a chat model's. */
+const DECODER_FORMATS: readonly ExportFormat[] = ['gguf', 'hf', 'peft', 'lora-gguf'];
+
+/** A format's name and one-line help for this kind of adapter (a task adapter's merged folder is its task model). */
+function formatText(format: ExportFormat, task: ExportTask): { label: string; help: string } {
+  if (task !== 'causal-lm' && format === 'hf')
+    return { label: t('exports.format.hfTask'), help: t('exports.formatHelp.hfTask', { task }) };
+  if (task !== 'causal-lm' && format === 'peft')
+    return { label: formatLabel(format), help: t('exports.formatHelp.peftTask') };
+  return { label: formatLabel(format), help: t(`exports.formatHelp.${format}`) };
+}
 
 export function ExportsPage() {
   return (
@@ -151,8 +164,19 @@ function ExportForm({
   // The notice lasts while the export job runs; its outcome is in the list below.
   useJobEnd(started?.jobId ?? null, () => setStarted(null));
   const adapter = adapters.find((a) => a.id === adapterId) ?? adapters[0];
+  const fitting = useQuery('exports.formats', { adapterId: adapter.id });
+  const fits = fitting.state.status === 'ready' ? fitting.state.data : null;
+  const task: ExportTask = fits?.task ?? 'causal-lm';
+  const formats = fits?.formats ?? DECODER_FORMATS;
+  // Another adapter may take other formats: keep the choice when it fits, else its suggested one.
+  useEffect(() => {
+    if (fits && !fits.formats.includes(format)) {
+      setFormat(fits.formats[0]);
+      setType(EXPORT_TYPES[fits.formats[0]][0]);
+    }
+  }, [fits, format]);
   const needsBase = format !== 'peft';
-  const merges = format === 'hf' || format === 'gguf';
+  const merges = task === 'causal-lm' && (format === 'hf' || format === 'gguf');
 
   function chooseFormat(next: ExportFormat) {
     setFormat(next);
@@ -213,6 +237,11 @@ function ExportForm({
               ? t('exports.baseModelIs', { model: basename(adapter.baseModel) })
               : t('exports.baseUnknown')}
           </span>
+          {task !== 'causal-lm' ? (
+            <span className="field-hint" data-testid="export-task">
+              {t('exports.taskAdapter', { task })}
+            </span>
+          ) : null}
         </div>
         <div className="field">
           <label className="field-label" htmlFor="export-type">
@@ -222,7 +251,7 @@ function ExportForm({
             id="export-type"
             value={type}
             onChange={(e) => setType(e.target.value as ExportType)}
-            disabled={format === 'peft'}
+            disabled={EXPORT_TYPES[format].length === 1}
           >
             {EXPORT_TYPES[format].map((t) => (
               <option key={t} value={t}>
@@ -237,7 +266,7 @@ function ExportForm({
             {t('exports.formatLabel')}
           </span>
           <div className="segmented" role="radiogroup" aria-labelledby="export-format-label">
-            {FORMATS.map((f) => (
+            {formats.map((f) => (
               <label key={f}>
                 <input
                   type="radio"
@@ -246,11 +275,13 @@ function ExportForm({
                   checked={format === f}
                   onChange={() => chooseFormat(f)}
                 />
-                {formatLabel(f)}
+                {formatText(f, task).label}
               </label>
             ))}
           </div>
-          <span className="field-hint">{t(`exports.formatHelp.${format}`)}</span>
+          <span className="field-hint" data-testid="export-format-help">
+            {formatText(format, task).help}
+          </span>
         </div>
         {merges ? (
           <TextField
@@ -278,16 +309,21 @@ function ExportForm({
           onChange={(e) => setOutPath(e.target.value)}
         />
         <div className="span-2">
-          <Estimate
-            exportsVersion={exportsVersion}
-            adapterId={adapter.id}
-            format={format}
-            type={type}
-            model={model.trim() || undefined}
-            customPath={outPath.trim() !== ''}
-            overwrite={overwrite}
-            setOverwrite={setOverwrite}
-          />
+          {/* sized once the format is known to fit the adapter (a switch to a task adapter moves it off GGUF) */}
+          {fitting.state.status === 'loading' || (fits && !fits.formats.includes(format)) ? (
+            <Spinner label={t('exports.estimating')} />
+          ) : (
+            <Estimate
+              exportsVersion={exportsVersion}
+              adapterId={adapter.id}
+              format={format}
+              type={type}
+              model={model.trim() || undefined}
+              customPath={outPath.trim() !== ''}
+              overwrite={overwrite}
+              setOverwrite={setOverwrite}
+            />
+          )}
         </div>
         {error ? (
           <div className="span-2">
@@ -483,7 +519,7 @@ function ExportTable({
                 download
                 aria-label={t('exports.downloadLabel', {
                   format: formatLabel(row.format),
-                  tar: row.format === 'hf' || row.format === 'peft',
+                  tar: row.format === 'hf' || row.format === 'peft' || row.format === 'onnx',
                 })}
               >
                 {t('exports.download')}

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
+  EXPORT_FORMATS_FOR,
   EXPORT_JOB_KIND,
   ExportFormat,
   ExportJobResult,
@@ -11,8 +12,11 @@ import {
   exportType,
   type Export,
   type ExportEstimate,
+  type ExportFormats,
   type ExportJobParams,
+  type ExportTask,
 } from '../../../../common/api/exports.ts';
+import { say } from '../../../../common/api/phrases.ts';
 import { openModelFolder } from '../../../formats/model/folder.ts';
 import { ADAPTER_WEIGHTS } from '../../../formats/peft/index.ts';
 import { SafetensorsFile } from '../../../formats/safetensors/index.ts';
@@ -23,7 +27,7 @@ import { checkOutputTarget } from '../../output-targets.ts';
 import type { OutputKind } from '../../../formats/output-guard.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { ExportRecord } from '../../store/index.ts';
-import { adapterBaseModel, getAdapterRecord, slug } from './adapter-records.ts';
+import { adapterBaseModel, getAdapterRecord, readConfigFile, slug } from './adapter-records.ts';
 import { adapterCardFacts } from '../../card-facts.ts';
 import { runOutputDir } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
@@ -64,7 +68,43 @@ const OUTPUT_KIND_OF: Record<ExportFormat, OutputKind> = {
   gguf: 'gguf',
   'lora-gguf': 'lora-gguf',
   peft: 'peft-adapter',
+  onnx: 'onnx-model',
 };
+
+/** PEFT's task_type of an encoder task adapter → the task; anything else (CAUSAL_LM, none) is a language model's. */
+const TASK_OF_PEFT_TYPE: Record<string, ExportTask> = {
+  SEQ_CLS: 'classification',
+  QUESTION_ANS: 'question-answering',
+};
+
+/** What an adapter folder was trained for, read from its adapter_config.json (unreadable: a language model's). */
+function adapterTask(path: string): ExportTask {
+  try {
+    const taskType = readConfigFile(path).config.task_type;
+    return (taskType && TASK_OF_PEFT_TYPE[taskType]) || 'causal-lm';
+  } catch {
+    return 'causal-lm'; // a broken folder is refused by resolveRequest with its own reason
+  }
+}
+
+export function exportFormats(adapterId: string, ctx: CoreContext): ExportFormats {
+  const task = adapterTask(getAdapterRecord(adapterId, ctx).path);
+  return { task, formats: [...EXPORT_FORMATS_FOR[task]] };
+}
+
+/** A format that does not fit the adapter's kind is refused naming the formats that do. */
+function checkFormatFits(name: string, task: ExportTask, format: ExportFormat): void {
+  const fits = EXPORT_FORMATS_FOR[task];
+  if (fits.includes(format)) return;
+  const choices = fits.join(', ');
+  throw new StudioError(
+    'invalid_input',
+    task === 'causal-lm'
+      ? say('exports.onnxNeedsEncoder', { adapter: name, choices })
+      : say('exports.ggufNeedsDecoder', { adapter: name, task, format, choices }),
+    { field: 'format' },
+  );
+}
 
 /** The adapter, its base model folder and the type an export request resolves to (or an error saying what is missing). */
 function resolveRequest(request: ExportRequest, ctx: CoreContext) {
@@ -75,6 +115,7 @@ function resolveRequest(request: ExportRequest, ctx: CoreContext) {
       `the adapter folder ${adapter.path} is missing or incomplete; it was moved or deleted`,
     );
   }
+  checkFormatFits(adapter.name, adapterTask(adapter.path), request.format);
   const baseModel = request.model ? resolve(request.model) : adapterBaseModel(adapter, ctx);
   if (needsBase(request.format)) {
     if (!baseModel) {
@@ -141,7 +182,7 @@ async function estimate(
     for (const [index, entry] of model.table.entries()) {
       const n = entry.shape.reduce((a, b) => a * b, 1);
       parameters += n;
-      if (format === 'hf') {
+      if (format === 'hf' || format === 'onnx') {
         bytes += n * FLOAT_BYTES[type];
         continue;
       }
@@ -239,6 +280,7 @@ export async function startExport(
 }
 
 export const exportHandlers: HandlerGroup<'exports'> = {
+  'exports.formats': ({ adapterId }, ctx) => exportFormats(adapterId, ctx),
   'exports.estimate': (input, ctx) => estimateExport(input, ctx),
   'exports.start': (input, ctx) => startExport(input, ctx),
   'exports.list': ({ projectId }, ctx) => {

@@ -22,6 +22,7 @@ const KIND_OF_EXPORT: Record<ExportFormat, PublishKind> = {
   gguf: 'gguf',
   peft: 'adapter',
   'lora-gguf': 'gguf',
+  onnx: 'model', // a folder with config.json and the tokenizer, as the Hub's ONNX repos hold it
 };
 
 /** What a path is: a .gguf file, an adapter folder (adapter_config.json) or a model folder (config.json). */
