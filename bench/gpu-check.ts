@@ -23,6 +23,7 @@ import { tinyModelConfig } from '../tests/fixtures/tiny-models.ts';
 import { randomWeights, tinyBatch, tinyConfig } from '../tests/engine/tiny.ts';
 import { tinyEncoderConfig } from '../tests/fixtures/tiny-encoders.ts';
 import { encoderTaskBatch } from '../tests/engine/encoder-programs.ts';
+import { fuseProgram, type FrozenAdapter, type FusionOptions } from '../src/main/engine/fusion/program.ts';
 
 // --self-test: the "GPU" side is the harness too (checks this script's plumbing on a machine without a GPU)
 const SELF_TEST = process.argv.includes('--self-test');
@@ -85,6 +86,19 @@ const specs = {
   gemma3: () => specFromConfig(tinyModelConfig('gemma3', { layers: 3, config: { vocab_size: 13, hidden_size: 8, intermediate_size: 12, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 6, query_pre_attn_scalar: 5, sliding_window: 3, rope_theta: 1000, rope_local_base_freq: 50, final_logit_softcapping: 2.5 } }), 'gemma3/config.json'),
 };
 
+/** A base program with two frozen random adapters combined (issue 15): adapter a on q/v/o/up/down, b on every other. */
+function fused(base: Program, o: Omit<FusionOptions, 'seed'>): Program {
+  let s = 17;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.2;
+  const linears = base.nodes.flatMap((n) => (n.op === 'linear' && /(q_proj|v_proj|o_proj|up_proj|down_proj)$/.test(n.module) ? [n] : []));
+  const layer = (r: number, IC: number, OC: number) => ({ r, A: Float64Array.from({ length: r * IC }, rnd), B: Float64Array.from({ length: OC * r }, rnd), scale: 2 });
+  const adapters: FrozenAdapter[] = [
+    { name: 'a', layers: new Map(linears.map((n) => [n.module, layer(4, n.inF, n.outF)])) },
+    { name: 'b', layers: new Map(linears.filter((_n, i) => i % 2 === 0).map((n) => [n.module, layer(8, n.inF, n.outF)])) },
+  ];
+  return fuseProgram(base, adapters, { ...o, seed: 5 }).program;
+}
+
 async function main() {
   const probe = probeCuda();
   if (!probe.available && !SELF_TEST) {
@@ -114,6 +128,16 @@ async function main() {
     const p = applyLora(buildLlamaProgram(mid({ family: 'mistral', slidingWindow: 37 })), lora({ dropout: 0 })).program;
     return compare(p, { ...randomBatch(1000, 2, 96, 9, 0), segmentIds: Int32Array.from({ length: 192 }, (_, i) => 1 + Math.floor((i % 96) / 40)) }, { dtype: 'f32' });
   }]);
+  // adapter combinations (adapter_fusion.cu): learned weights and AdapterFusion attention over two frozen adapters
+  const fusionModes: [string, Omit<FusionOptions, 'seed'>][] = [
+    ['weights softmax', { mode: 'weights', perLayer: false, softmax: true, attentionDim: 1 }],
+    ['weights per layer unconstrained', { mode: 'weights', perLayer: true, softmax: false, attentionDim: 1 }],
+    ['attention', { mode: 'attention', perLayer: false, softmax: true, attentionDim: 16, valueRank: 8 }],
+  ];
+  for (const [label, o] of fusionModes) {
+    cases.push([`fusion ${label} tiny f32`, 1e-4, () => { const p = fused(buildLlamaProgram(tinyConfig('llama', { numLayers: 3 })), o); return compare(p, tinyBatch(p.vocab, 6), { dtype: 'f32' }); }]);
+    cases.push([`fusion ${label} T=300 bf16, checkpointing`, 3e-2, () => compare(fused(buildLlamaProgram(mid()), o), randomBatch(1000, 2, 300, 5, 40), { dtype: 'bf16', checkpointing: true })]);
+  }
   const qlora = async (extra: Partial<CudaSessionOptions>, fromFloat: boolean) => {
     const q = applyLora(quantizeProgram(buildLlamaProgram(mid())), lora({ dropout: 0 })).program;
     const floats = new Map([...randomWeights(q, 11, 0.05)].map(([k, v]) => [k, Float32Array.from(v)]));

@@ -81,6 +81,20 @@ cudaError_t dropout_keep_mask(uint8_t* keep, long long n, uint32_t seed, uint32_
 template <typename T> cudaError_t lora_forward(T* y, float* h, const T* x, const uint8_t* keep, float keep_scale, const float* A, const float* B, float scale, long long N, int IC, int OC, int r, cudaStream_t s);
 template <typename T> cudaError_t lora_backward(T* dx, float* dA, float* dB, float* dh, const T* dout, const T* x, const uint8_t* keep, float keep_scale, const float* h, const float* A, const float* B, float scale, long long N, int IC, int OC, int r, cudaStream_t s);
 
+// combining frozen adapters (adapter_fusion.cu): learned weights θ (K ≤ 64) and AdapterFusion attention; trained
+// matrices (W, θ) are f32 in the flat trainables, their gradients accumulate into the flat gradients
+template <typename T> cudaError_t mix_add(T* out, const T* delta, const float* theta, int K, int k, bool softmax, long long n, cudaStream_t s);
+template <typename T> cudaError_t mix_scale_backward(T* dx, const T* dout, const float* theta, int K, int k, bool softmax, long long n, cudaStream_t s);
+template <typename T> cudaError_t mix_theta_backward(float* dtheta, const T* dout, const T* delta, const float* theta, int K, int k, bool softmax, long long n, cudaStream_t s);
+template <typename T> cudaError_t fusion_proj(T* out, const T* x, const float* W, long long N, int IF, int OF, bool trans, bool accumulate, cudaStream_t s);
+template <typename T> cudaError_t fusion_proj_backward(T* dx, float* dW, const T* dout, const T* x, const float* W, long long N, int IF, int OF, bool trans, bool dxAccumulate, cudaStream_t s);
+template <typename T> cudaError_t fusion_score(float* dst, const T* a, const T* b, long long N, int width, int M, int j, cudaStream_t s);
+cudaError_t fusion_softmax(float* alpha, const float* scores, long long N, int M, cudaStream_t s);
+cudaError_t fusion_softmax_backward(float* ds, const float* dalpha, const float* alpha, long long N, int M, cudaStream_t s);
+template <typename T> cudaError_t fusion_mix(T* out, const T* delta, const float* alpha, long long N, int W, int M, int j, cudaStream_t s);
+template <typename T> cudaError_t fusion_mix_backward(T* dx, const T* dmix, const float* alpha, long long N, int W, int M, int j, cudaStream_t s);
+template <typename T> cudaError_t fusion_score_backward(T* dq, T* dk, const float* ds, const T* q, const T* k, long long N, int D, int M, int j, cudaStream_t s);
+
 // optimizer
 struct AdamwArgs {
   float lr, beta1, beta2, eps, weight_decay, bias_corr1, bias_corr2, inv_tokens, clip_max;

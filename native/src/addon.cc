@@ -60,7 +60,11 @@ StepKind kind_of(const std::string& s) {
       {"gelu_erf", StepKind::GeluErf}, {"gelu_erf_bwd", StepKind::GeluErfBwd},
       {"token_type_embedding", StepKind::TokenTypeEmbedding}, {"first_token", StepKind::FirstToken},
       {"first_token_bwd", StepKind::FirstTokenBwd}, {"mse_loss", StepKind::MseLoss}, {"span_loss", StepKind::SpanLoss},
-      {"relu", StepKind::Relu}, {"relu_bwd", StepKind::ReluBwd}};
+      {"relu", StepKind::Relu}, {"relu_bwd", StepKind::ReluBwd}, {"mix_add", StepKind::MixAdd},
+      {"mix_scale_bwd", StepKind::MixScaleBwd}, {"mix_theta_bwd", StepKind::MixThetaBwd}, {"fusion_proj", StepKind::FusionProj},
+      {"fusion_proj_bwd", StepKind::FusionProjBwd}, {"fusion_score", StepKind::FusionScore},
+      {"fusion_softmax", StepKind::FusionSoftmax}, {"fusion_softmax_bwd", StepKind::FusionSoftmaxBwd},
+      {"fusion_mix", StepKind::FusionMix}, {"fusion_mix_bwd", StepKind::FusionMixBwd}, {"fusion_score_bwd", StepKind::FusionScoreBwd}};
   auto it = kinds.find(s);
   if (it == kinds.end()) throw std::runtime_error("plan: unknown step kind " + s);
   return it->second;
@@ -113,6 +117,8 @@ PlanDesc parse_plan(const Napi::Object& p, const std::map<std::string, int>& wei
     s.start = int_of(o, "start", 0); s.inWidth = int_of(o, "inWidth", 0); s.offset = int_of(o, "offset", 0);
     s.causal = !o.Has("causal") || o.Get("causal").ToBoolean().Value(); // absent: a decoder's causal attention
     s.cap = (float)num_of(o, "cap", 0); s.softcap = (float)num_of(o, "softcap", 0);
+    s.theta = int_of(o, "theta"); s.w = int_of(o, "w"); s.K = int_of(o, "K", 0); s.index = int_of(o, "index", 0); s.M = int_of(o, "M", 0);
+    s.softmax = bool_of(o, "softmax"); s.trans = bool_of(o, "trans"); s.accumulate = bool_of(o, "accumulate");
     if (o.Has("lora") && o.Get("lora").IsObject()) {
       Napi::Object l = o.Get("lora").As<Napi::Object>();
       s.lora.present = true;

@@ -569,6 +569,39 @@ class SessionImpl : public Session {
       case StepKind::GegluBwd:
         check(geglu_backward<T>(act(mode, s.dgate), act(mode, s.dup), act(mode, s.dout), act(mode, s.gate), act(mode, s.up), N * s.width, st), "geglu backward");
         return;
+      case StepKind::MixAdd:
+        check(mix_add<T>(act(mode, s.out), act(mode, s.x), params_ + s.theta, s.K, s.index, s.softmax, N * s.width, st), "adapter mix");
+        return;
+      case StepKind::MixScaleBwd:
+        check(mix_scale_backward<T>(act(mode, s.dx), act(mode, s.dout), params_ + s.theta, s.K, s.index, s.softmax, N * s.width, st), "adapter mix backward");
+        return;
+      case StepKind::MixThetaBwd:
+        check(mix_theta_backward<T>(grads_ + s.theta, act(mode, s.dout), act(mode, s.x), params_ + s.theta, s.K, s.index, s.softmax, N * s.width, st), "adapter weights gradient");
+        return;
+      case StepKind::FusionProj:
+        check(fusion_proj<T>(act(mode, s.out), act(mode, s.x), params_ + s.w, N, s.inF, s.outF, s.trans, s.accumulate, st), "fusion projection");
+        return;
+      case StepKind::FusionProjBwd:
+        check(fusion_proj_backward<T>(s.dx >= 0 ? act(mode, s.dx) : nullptr, grads_ + s.w, act(mode, s.dout), act(mode, s.x), params_ + s.w, N, s.inF, s.outF, s.trans, s.dxAccumulate, st), "fusion projection backward");
+        return;
+      case StepKind::FusionScore:
+        check(fusion_score<T>(f32(mode, s.dst), act(mode, s.a), act(mode, s.b), N, s.width, s.M, s.index, st), "fusion score");
+        return;
+      case StepKind::FusionSoftmax:
+        check(fusion_softmax(f32(mode, s.out), f32(mode, s.x), N, s.width, st), "fusion softmax");
+        return;
+      case StepKind::FusionSoftmaxBwd:
+        check(fusion_softmax_backward(f32(mode, s.dx), f32(mode, s.dout), f32(mode, s.out), N, s.width, st), "fusion softmax backward");
+        return;
+      case StepKind::FusionMix:
+        check(fusion_mix<T>(act(mode, s.out), act(mode, s.x), f32(mode, s.a), N, s.width, s.M, s.index, st), "fusion mix");
+        return;
+      case StepKind::FusionMixBwd:
+        check(fusion_mix_backward<T>(act(mode, s.dx), act(mode, s.dout), f32(mode, s.a), N, s.width, s.M, s.index, st), "fusion mix backward");
+        return;
+      case StepKind::FusionScoreBwd:
+        check(fusion_score_backward<T>(act(mode, s.dq), act(mode, s.dk), f32(mode, s.dout), act(mode, s.q), act(mode, s.k), N, s.width, s.M, s.index, st), "fusion score backward");
+        return;
       case StepKind::Softcap:
         check(softcap_forward<T>(act(mode, s.out), act(mode, s.x), N * s.width, s.cap, st), "softcap");
         return;

@@ -16,6 +16,8 @@ enum class StepKind {
   RmsNormBwd, LayerNormBwd, LinearBwd, RopeBwd, AttentionBwd, SwigluBwd, GeluBwd, Copy, Accumulate,
   PositionEmbedding, Slice, Geglu, Softcap, GegluBwd, SoftcapBwd, SliceBwd, Zero, GeluErf, GeluErfBwd, TokenTypeEmbedding, FirstToken, FirstTokenBwd,
   MseLoss, SpanLoss, Relu, ReluBwd,
+  MixAdd, MixScaleBwd, MixThetaBwd, FusionProj, FusionProjBwd, FusionScore, FusionSoftmax, FusionSoftmaxBwd, FusionMix,
+  FusionMixBwd, FusionScoreBwd,
 };
 
 struct LoraDesc {
@@ -40,6 +42,10 @@ struct StepDesc {
   float cap = 0.f, softcap = 0.f; // soft-capping (a softcap step; the LM head's fused one)
   bool plusOne = false, dxAccumulate = false, local = false; // local: rope with the local tables
   LoraDesc lora;
+  // combining adapters: theta / w = offsets into the flat trainables; K adapters, index = the adapter (mix) or the
+  // column (fusion) a step handles, M columns; trans: W stored (out, in); accumulate: add into out
+  int theta = -1, w = -1, K = 0, index = 0, M = 0;
+  bool softmax = false, trans = false, accumulate = false;
 };
 
 enum class DType { Act, F32, U8 };

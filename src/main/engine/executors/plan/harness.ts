@@ -20,6 +20,7 @@ import { softcapBackward, softcapForward } from '../../ops/softcap.ts';
 import { firstTokenBackward, firstTokenForward } from '../../ops/pooling.ts';
 import { taskLossBackward, taskLossForward } from '../../ops/task-loss.ts';
 import { reluBackward, reluForward } from '../../ops/relu.ts';
+import { replayFusionStep } from './harness-fusion.ts';
 import { stepIO, trainableOffsets, type LoraRef, type Plan, type Step } from './plan.ts';
 
 export interface HarnessBatch {
@@ -340,6 +341,19 @@ export class PlanHarness {
         for (let i = 0; i < dst.length; i++) dst[i] += src[i];
         return;
       }
+      case 'mix_add':
+      case 'mix_scale_bwd':
+      case 'mix_theta_bwd':
+      case 'fusion_proj':
+      case 'fusion_proj_bwd':
+      case 'fusion_score':
+      case 'fusion_softmax':
+      case 'fusion_softmax_bwd':
+      case 'fusion_mix':
+      case 'fusion_mix_bwd':
+      case 'fusion_score_bwd':
+        replayFusionStep(s, N, view, this.trainables, this.gradAcc);
+        return;
       default:
         return unhandled(s); // a step kind (steps.ts) without a case here is a type error
     }

@@ -44,6 +44,17 @@ export interface PlanLowering<K extends Op> {
 
 const attentionScale = (n: NodeOf<'attention'>) => n.scale ?? 1 / Math.sqrt(n.HD);
 
+/** Where a combination's trained parameter sits in the flat trainables (it never is a frozen device weight). */
+function flatOf(c: PlanCtx, param: string, out: string): number {
+  const at = c.trainedAt(param);
+  if (at === null) throw new Error(`device plan: ${param} (combining adapters at ${out}) must be trainable: the device reads it from the flat trainables`);
+  return at;
+}
+
+const fusionFlat = (c: PlanCtx, n: NodeOf<'adapter_fusion'>) => ({
+  query: flatOf(c, n.query, n.out), key: flatOf(c, n.key, n.out), valueDown: flatOf(c, n.valueDown, n.out), valueUp: flatOf(c, n.valueUp, n.out),
+});
+
 export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
   embedding: {
     forward: (c, n, _i, phase) => c.emit({ kind: 'embedding', weight: n.weight, out: c.out(n, phase), width: n.width, scale: n.scale }),
@@ -210,19 +221,88 @@ export const PLAN_LOWERING: { [K in Op]: PlanLowering<K> } = {
       }
     },
   },
-  // Combining frozen adapters with trained weights (engine/fusion/): their trainables are not LoRA A/B, so
-  // checkSupported refuses such programs and `auto` trains them on the CPU; no device steps exist for them yet.
+  // Combining frozen adapters with trained parameters (engine/fusion/): the base linear and each adapter's branch
+  // are ordinary (frozen) linears before this node; the combination's parameters sit in the flat trainables.
   adapter_mix: {
-    forward: (_c, n) => {
-      throw new Error(`device plan: learned adapter weights (${n.out}) are not lowered yet; use the CPU executor`);
+    forward(c, n, _idx, phase) {
+      const theta = flatOf(c, n.weight, n.out);
+      const out = c.out(n, phase);
+      c.emit({ kind: 'copy', src: c.get(n.base), dst: out, width: n.width });
+      n.deltas.forEach((d, j) => c.emit({ kind: 'mix_add', x: c.get(d), out, theta, K: n.count, index: n.adapters[j], softmax: n.softmax, width: n.width }));
     },
-    backward: () => {},
+    backward(c, n, _idx, dout, push) {
+      const theta = flatOf(c, n.weight, n.out);
+      const mix = { theta, K: n.count, softmax: n.softmax, width: n.width };
+      if (c.wants(n.base)) {
+        const t = c.target(n.base);
+        push({ kind: 'copy', src: dout, dst: t.id, width: n.width }, t.after);
+      }
+      n.deltas.forEach((d, j) => {
+        push({ kind: 'mix_theta_bwd', dout, x: c.get(d), index: n.adapters[j], ...mix });
+        if (!c.wants(d)) return;
+        const t = c.target(d);
+        push({ kind: 'mix_scale_bwd', dout, dx: t.id, index: n.adapters[j], ...mix }, t.after);
+      });
+    },
   },
   adapter_fusion: {
-    forward: (_c, n) => {
-      throw new Error(`device plan: AdapterFusion attention (${n.out}) is not lowered yet; use the CPU executor`);
+    forward(c, n, idx, phase) {
+      const M = n.deltas.length;
+      const f = fusionFlat(c, n);
+      const q = c.newTensor(`${n.out}:q`, 'act', n.dim);
+      c.emit({ kind: 'fusion_proj', x: c.get(n.x), out: q, w: f.query, inF: n.inF, outF: n.dim, trans: false, accumulate: false });
+      const keys = n.deltas.map((d, j) => {
+        const k = c.newTensor(`${n.out}:k${j}`, 'act', n.dim);
+        c.emit({ kind: 'fusion_proj', x: c.get(d), out: k, w: f.key, inF: n.width, outF: n.dim, trans: false, accumulate: false });
+        return k;
+      });
+      const scores = c.newTensor(`${n.out}:scores`, 'f32', M);
+      keys.forEach((k, j) => c.emit({ kind: 'fusion_score', a: q, b: k, dst: scores, index: j, M, width: n.dim }));
+      const alpha = c.newTensor(`${n.out}:alpha`, 'f32', M);
+      c.emit({ kind: 'fusion_softmax', x: scores, out: alpha, width: M });
+      const mix = c.newTensor(`${n.out}:mix`, 'act', n.width);
+      n.deltas.forEach((d, j) => c.emit({ kind: 'fusion_mix', x: c.get(d), a: alpha, out: mix, index: j, M, width: n.width }));
+      const low = c.newTensor(`${n.out}:low`, 'act', n.valueRank);
+      c.emit({ kind: 'fusion_proj', x: mix, out: low, w: f.valueDown, inF: n.width, outF: n.valueRank, trans: false, accumulate: false });
+      const base = c.get(n.base);
+      const out = c.out(n, phase);
+      c.emit({ kind: 'add', a: base, b: mix, out, width: n.width });
+      c.emit({ kind: 'fusion_proj', x: low, out, w: f.valueUp, inF: n.valueRank, outF: n.width, trans: true, accumulate: true });
+      c.saved.set(idx, { q, alpha, mix, low, ...Object.fromEntries(keys.map((k, j) => [`k${j}`, k])) });
     },
-    backward: () => {},
+    backward(c, n, idx, dout, push) {
+      const M = n.deltas.length;
+      const f = fusionFlat(c, n);
+      const s = c.saved.get(idx)!;
+      if (c.wants(n.base)) {
+        const t = c.target(n.base);
+        push({ kind: 'copy', src: dout, dst: t.id, width: n.width }, t.after);
+      }
+      // out = base + mix + (mix·Vd)·Vuᵀ: g = dout·Vu, dVu += doutᵀ·low; dmix = dout + g·Vdᵀ, dVd += mixᵀ·g
+      const g = c.newTensor(`${n.out}:g`, 'act', n.valueRank);
+      push({ kind: 'fusion_proj_bwd', dout, x: s.low, dx: g, dxAccumulate: false, w: f.valueUp, inF: n.valueRank, outF: n.width, trans: true });
+      const dmix = c.newTensor(`grad:${n.out}:mix`, 'act', n.width);
+      push({ kind: 'copy', src: dout, dst: dmix, width: n.width });
+      push({ kind: 'fusion_proj_bwd', dout: g, x: s.mix, dx: dmix, dxAccumulate: true, w: f.valueDown, inF: n.width, outF: n.valueRank, trans: false });
+      // dα_j = ⟨dmix, delta_j⟩ → ds through the softmax → dq, dk_j
+      const dalpha = c.newTensor(`grad:${n.out}:alpha`, 'f32', M);
+      n.deltas.forEach((d, j) => push({ kind: 'fusion_score', a: dmix, b: c.get(d), dst: dalpha, index: j, M, width: n.width }));
+      const dscores = c.newTensor(`grad:${n.out}:scores`, 'f32', M);
+      push({ kind: 'fusion_softmax_bwd', dout: dalpha, out: s.alpha, dx: dscores, width: M });
+      const dq = c.newTensor(`grad:${n.out}:q`, 'act', n.dim);
+      push({ kind: 'zero', dst: dq, width: n.dim });
+      n.deltas.forEach((d, j) => {
+        const dk = c.newTensor(`grad:${n.out}:k${j}`, 'act', n.dim);
+        push({ kind: 'fusion_score_bwd', dout: dscores, q: s.q, k: s[`k${j}`], dq, dk, index: j, M, width: n.dim });
+        // ddelta_j = α_j·dmix + dk_j·Kwᵀ, and dKw += delta_jᵀ·dk_j
+        const t = c.wants(d) ? c.target(d) : null;
+        if (t) push({ kind: 'fusion_mix_bwd', dout: dmix, a: s.alpha, dx: t.id, index: j, M, width: n.width });
+        push({ kind: 'fusion_proj_bwd', dout: dk, x: c.get(d), dx: t ? t.id : null, dxAccumulate: true, w: f.key, inF: n.width, outF: n.dim, trans: false }, t?.after ?? null);
+      });
+      // dQ += xᵀ·dq, dx = dq·Qᵀ
+      const t = c.wants(n.x) ? c.target(n.x) : null;
+      push({ kind: 'fusion_proj_bwd', dout: dq, x: c.get(n.x), dx: t ? t.id : null, dxAccumulate: false, w: f.query, inF: n.inF, outF: n.dim, trans: false }, t?.after ?? null);
+    },
   },
 };
 

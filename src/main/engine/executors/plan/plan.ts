@@ -66,14 +66,27 @@ function headTrains(p: Program): boolean {
   return !!last && (trained.has(last.weight) || (last.bias !== null && trained.has(last.bias)));
 }
 
+const trainsParam = (p: Program, name: string) => p.params.find((d) => d.name === name)?.trainable ?? false;
+
 /** Refuses what the CUDA executor cannot train yet, with what to do instead. */
 export function checkSupported(p: Program): void {
   const paramNames = new Set(p.params.map((d) => d.name));
   // LoRA A/B, and weights and biases of linears (modules_to_save heads, bias "all" / "lora_only")
-  const deviceTrains = new Set(p.nodes.flatMap((n) => (n.op !== 'linear' ? [] : [n.weight, ...(n.bias ? [n.bias] : []), ...(n.lora ? [n.lora.A, n.lora.B] : [])])));
+  // and a combination of frozen adapters (engine/fusion/): learned weights θ, AdapterFusion's query/key/value
+  const deviceTrains = new Set(
+    p.nodes.flatMap((n) => {
+      if (n.op === 'adapter_mix') return [n.weight];
+      if (n.op === 'adapter_fusion') return [n.query, n.key, n.valueDown, n.valueUp];
+      return n.op !== 'linear' ? [] : [n.weight, ...(n.bias ? [n.bias] : []), ...(n.lora ? [n.lora.A, n.lora.B] : [])];
+    }),
+  );
   for (const d of p.params)
     if (d.trainable && !deviceTrains.has(d.name))
-      throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix nor a linear's weight or bias; it trains LoRA, biases and linear heads. Use the CPU executor for full fine-tuning.`);
+      throw new Error(`CUDA executor: trainable ${d.name} is not a LoRA matrix nor a linear's weight or bias (nor an adapter combination's parameter); it trains LoRA, biases, linear heads and adapter combinations. Use the CPU executor for full fine-tuning.`);
+  for (const n of p.nodes) {
+    if (n.op === 'adapter_mix' && n.count > 64) throw new Error(`CUDA executor: ${n.count} adapters combined at ${n.out}; the device combines at most 64`);
+    if (n.op === 'adapter_fusion' && !trainsParam(p, n.query)) throw new Error(`CUDA executor: the AdapterFusion parameters at ${n.out} are frozen; the device reads them from the trained parameters`);
+  }
   const trains = (name: string) => p.params.find((d) => d.name === name)?.trainable ?? false;
   for (const n of p.nodes) {
     if (n.op === 'linear' && n.lora && trains(n.weight))

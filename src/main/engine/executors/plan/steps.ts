@@ -77,6 +77,31 @@ export type Step =
   | { kind: 'gelu_erf_bwd'; dout: number; x: number; dx: number; width: number }
   | { kind: 'softcap_bwd'; dout: number; x: number; dx: number; width: number; cap: number }
   | { kind: 'slice_bwd'; dout: number; dx: number; start: number; width: number; inWidth: number } // dx[:, cols] += dout
+  /**
+   * Learned adapter weights (ops/adapter-mix.ts), one adapter's delta at a time; w = softmax(θ) or θ, θ (K) at
+   * `theta` in the flat trainables. mix_add: out += w[index]·x. mix_scale_bwd: dx = w[index]·dout.
+   * mix_theta_bwd: s = Σ ⟨dout, x⟩ over every row, dθ += J[:, index]·s (J the softmax Jacobian, or 1 at index).
+   */
+  | { kind: 'mix_add'; x: number; out: number; theta: number; K: number; index: number; softmax: boolean; width: number }
+  | { kind: 'mix_scale_bwd'; dout: number; dx: number; theta: number; K: number; index: number; softmax: boolean; width: number }
+  | { kind: 'mix_theta_bwd'; dout: number; x: number; theta: number; K: number; index: number; softmax: boolean; width: number }
+  /**
+   * AdapterFusion attention (ops/adapter-fusion.ts) as small steps over trained f32 matrices at `w` in the flat
+   * trainables. fusion_proj: out (N, outF) [+]= x (N, inF)·W, W (inF, outF); trans: W (outF, inF), out = x·Wᵀ.
+   * fusion_proj_bwd: dW += xᵀ·dout (trans: doutᵀ·x) into the flat gradients; dx [+]= dout·Wᵀ (trans: dout·W).
+   * fusion_score: dst[:, index] = row-wise ⟨a, b⟩ (dst (N, M) f32; columns written in order, 0 first).
+   * fusion_softmax(_bwd): α = softmax over a row of M (f32); ds = α ⊙ (dα − ⟨α, dα⟩).
+   * fusion_mix: out (=, index 0; += after) α[:, index]·x. fusion_mix_bwd: dx = α[:, index]·dout.
+   * fusion_score_bwd: dq += ds[:, index]·k, dk = ds[:, index]·q.
+   */
+  | { kind: 'fusion_proj'; x: number; out: number; w: number; inF: number; outF: number; trans: boolean; accumulate: boolean }
+  | { kind: 'fusion_proj_bwd'; dout: number; x: number; dx: number | null; dxAccumulate: boolean; w: number; inF: number; outF: number; trans: boolean }
+  | { kind: 'fusion_score'; a: number; b: number; dst: number; index: number; M: number; width: number }
+  | { kind: 'fusion_softmax'; x: number; out: number; width: number }
+  | { kind: 'fusion_softmax_bwd'; dout: number; out: number; dx: number; width: number }
+  | { kind: 'fusion_mix'; x: number; a: number; out: number; index: number; M: number; width: number }
+  | { kind: 'fusion_mix_bwd'; dout: number; a: number; dx: number; index: number; M: number; width: number }
+  | { kind: 'fusion_score_bwd'; dout: number; q: number; k: number; dq: number; dk: number; index: number; M: number; width: number }
   | { kind: 'zero'; dst: number; width: number }
   | { kind: 'copy'; src: number; dst: number; width: number }
   | { kind: 'accumulate'; src: number; dst: number; width: number };
@@ -131,6 +156,17 @@ export const STEP_TENSORS: { [K in StepKind]: (s: StepOf<K>) => StepTensors } = 
   swiglu_bwd: (s) => ({ reads: [s.dout, s.gate, s.up], writes: [s.dgate, s.dup] }),
   gelu_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
   gelu_erf_bwd: (s) => ({ reads: [s.dout, s.x], writes: [s.dx] }),
+  mix_add: (s) => ({ reads: [s.x, s.out], writes: [s.out] }),
+  mix_scale_bwd: (s) => ({ reads: [s.dout], writes: [s.dx] }),
+  mix_theta_bwd: (s) => ({ reads: [s.dout, s.x], writes: [] }), // into the flat gradients
+  fusion_proj: (s) => ({ reads: r(s.x, s.accumulate ? s.out : null), writes: [s.out] }),
+  fusion_proj_bwd: (s) => ({ reads: r(s.dout, s.x, s.dxAccumulate ? s.dx : null), writes: r(s.dx) }),
+  fusion_score: (s) => ({ reads: r(s.a, s.b, s.index > 0 ? s.dst : null), writes: [s.dst] }),
+  fusion_softmax: (s) => ({ reads: [s.x], writes: [s.out] }),
+  fusion_softmax_bwd: (s) => ({ reads: [s.dout, s.out], writes: [s.dx] }),
+  fusion_mix: (s) => ({ reads: r(s.x, s.a, s.index > 0 ? s.out : null), writes: [s.out] }),
+  fusion_mix_bwd: (s) => ({ reads: [s.dout, s.a], writes: [s.dx] }),
+  fusion_score_bwd: (s) => ({ reads: [s.dout, s.q, s.k, s.dq], writes: [s.dq, s.dk] }),
   copy: (s) => ({ reads: [s.src], writes: [s.dst] }),
   accumulate: (s) => ({ reads: [s.src, s.dst], writes: [s.dst] }),
 };
