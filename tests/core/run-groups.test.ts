@@ -155,8 +155,8 @@ describe('compare.* through the core', () => {
   afterAll(() => core.close());
 
   it('records both runs at once, trains them one after the other, and a group cancel ends both', async () => {
-    const project = await core.invoke('projects.create', { name: 'groups' });
-    const started = await core.invoke('compare.methods', { projectId: project.id, name: 'cmp', config: recipe() });
+    const project = await core.call('projects.create', { name: 'groups' });
+    const started = await core.call('compare.methods', { projectId: project.id, name: 'cmp', config: recipe() });
     expect(started.group.members.map((m) => m.method)).toEqual(['lora', 'full']);
     const [first, second] = started.runs;
     expect(first.config.model).toBe(second.config.model);
@@ -165,26 +165,48 @@ describe('compare.* through the core', () => {
     expect(second.jobId).toBeNull(); // waits for its turn
     expect(second.status).toBe('queued');
     expect(second.name).toBe('cmp · full fine-tuning');
-    const listed = await core.invoke('compare.list', { projectId: project.id });
+    const listed = await core.call('compare.list', { projectId: project.id });
     expect(listed.map((g) => g.group.id)).toEqual([started.group.id]);
     expect(listed[0].rows.map((r) => r.runId)).toEqual([first.id, second.id]);
-    const cancelled = await core.invoke('compare.cancel', { id: started.group.id });
+    const cancelled = await core.call('compare.cancel', { id: started.group.id });
     expect(cancelled.rows[1].status).toBe('cancelled');
     await core.jobs.waitFor(first.jobId!);
-    const after = await core.invoke('compare.get', { id: started.group.id });
+    const after = await core.call('compare.get', { id: started.group.id });
     expect(after.done).toBe(true);
-    expect((await core.invoke('runs.get', { id: second.id })).jobId).toBeNull(); // never started
+    expect((await core.call('runs.get', { id: second.id })).jobId).toBeNull(); // never started
+  }, 120_000);
+
+  it('a group whose process stopped mid-way is stalled, and compare.resume starts the next waiting member', async () => {
+    const other = createStudioCore({ dataDir: join(dir, 'data2'), testJobs: false });
+    const project = await other.call('projects.create', { name: 'stall' });
+    const started = await other.call('compare.methods', { projectId: project.id, config: recipe() });
+    await other.close(); // cancels the training member; the chain stops with it
+    const again = createStudioCore({ dataDir: join(dir, 'data2'), testJobs: false });
+    try {
+      const stalled = await again.call('compare.get', { id: started.group.id });
+      expect(stalled).toMatchObject({ done: false, stalled: true });
+      expect(stalled.rows.map((r) => r.status)).toEqual(['cancelled', 'queued']);
+      const resumed = await again.call('compare.resume', { id: started.group.id });
+      expect(resumed.stalled).toBe(false);
+      const second = await again.call('runs.get', { id: started.runs[1].id });
+      expect(second.jobId).not.toBeNull();
+      await again.call('compare.cancel', { id: started.group.id });
+      await again.jobs.waitFor(second.jobId!);
+      expect((await again.call('compare.get', { id: started.group.id })).done).toBe(true);
+    } finally {
+      await again.close();
+    }
   }, 120_000);
 
   it('refuses a missing project, a missing model folder and targets the model lacks entirely', async () => {
-    const project = await core.invoke('projects.create', { name: 'refusals' });
-    await expect(core.invoke('compare.methods', { projectId: 'nope', config: recipe() })).rejects.toMatchObject({ code: 'not_found' });
+    const project = await core.call('projects.create', { name: 'refusals' });
+    await expect(core.call('compare.methods', { projectId: 'nope', config: recipe() })).rejects.toMatchObject({ code: 'not_found' });
     await expect(
-      core.invoke('compare.methods', { projectId: project.id, config: { ...recipe(), model: join(dir, 'missing') } }),
+      core.call('compare.methods', { projectId: project.id, config: { ...recipe(), model: join(dir, 'missing') } }),
     ).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('config.model') });
     await expect(
-      core.invoke('compare.sweep', { projectId: project.id, config: { ...recipe(), lora: { ...recipe().lora, target_modules: ['qkv'] } }, r: [2, 4] }),
+      core.call('compare.sweep', { projectId: project.id, config: { ...recipe(), lora: { ...recipe().lora, target_modules: ['qkv'] } }, r: [2, 4] }),
     ).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('matches no linear module'), phrase: { code: 'targets.noMatch' } });
-    expect(await core.invoke('runs.list', { projectId: project.id })).toEqual([]);
+    expect(await core.call('runs.list', { projectId: project.id })).toEqual([]);
   });
 });

@@ -65,6 +65,9 @@ export const RunGroupReport = z.object({
   group: RunGroup,
   rows: z.array(RunGroupRow),
   done: z.boolean().describe('Every member has ended (succeeded, failed or cancelled).'),
+  stalled: z
+    .boolean()
+    .describe('Members wait but none trains: the process that chained them stopped; compare.resume continues the group.'),
 });
 export type RunGroupReport = z.infer<typeof RunGroupReport>;
 
@@ -145,6 +148,11 @@ export const compareMethods = {
     doc: 'The project’s comparison groups with their figures, newest first.',
   },
   'compare.get': { input: z.object({ id: z.string().min(1) }), output: RunGroupReport, doc: 'One group with each member’s figures.' },
+  'compare.resume': {
+    input: z.object({ id: z.string().min(1) }),
+    output: RunGroupReport,
+    doc: 'Continue a stalled group (its process stopped between or during members): the next waiting member starts.',
+  },
   'compare.cancel': {
     input: z.object({ id: z.string().min(1) }),
     output: RunGroupReport,

@@ -19,6 +19,7 @@ import { registerRunBundle } from './run-bundle.ts';
 import { registerPush } from './push.ts';
 import { registerFuse } from './fuse.ts';
 import { registerPredict } from './predict.ts';
+import { registerCompare } from './compare.ts';
 
 export const commandGroups: ((program: Command) => void)[] = [
   registerServe,
@@ -39,4 +40,5 @@ export const commandGroups: ((program: Command) => void)[] = [
   registerPush,
   registerFuse,
   registerPredict,
+  registerCompare,
 ];

@@ -1,7 +1,8 @@
 // Comparison groups: "LoRA vs full fine-tuning" and r / target_modules sweeps as one action each. Every member run
 // is recorded at once (status queued, no job yet) so the Runs page and the CLI see the whole plan; they train one
-// after the other: the end of one member's job starts the next, and reading a group (compare.get / list) starts the
-// next waiting member when none is training (a core that stopped mid-group picks up where it was). The report reads
+// after the other: the end of one member's job starts the next (in the process that started the group); a cancelled
+// member stops the chain, and compare.resume starts the next waiting member of such a stalled group (also when its
+// process stopped mid-group). The report reads
 // each member's figures from its run record (training time, trainable parameters, peak RSS of the worker, the final
 // and best metric) and its output folder's size on disk.
 import { existsSync } from 'node:fs';
@@ -58,7 +59,10 @@ function advance(groupId: string, ctx: CoreContext): void {
     if (!record || record.status !== 'queued' || record.jobId !== null) continue;
     const claimed = ctx.store.db.prepare(`UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued' AND job_id IS NULL`).run(m.runId).changes === 1;
     if (!claimed) return;
-    launchTrainJob(record, record.config as RunConfig, false, ctx, false, () => advance(groupId, ctx));
+    // a cancelled member (the user's cancel, or this process closing) stops the chain: the group stalls until resumed
+    launchTrainJob(record, record.config as RunConfig, false, ctx, false, (ended) => {
+      if (ended.status !== 'cancelled') advance(groupId, ctx);
+    });
     return;
   }
 }
@@ -103,8 +107,7 @@ async function start(kind: RunGroupKind, input: { projectId: string; name?: stri
 }
 
 async function report(record: RunGroupRecord, ctx: CoreContext): Promise<RunGroupReport> {
-  advance(record.id, ctx);
-  const group = toGroup(groupsOf(ctx).get(record.id) ?? record);
+  const group = toGroup(record);
   const rows: RunGroupRow[] = [];
   for (const member of group.members) {
     const stored = ctx.store.runs.get(member.runId);
@@ -126,7 +129,8 @@ async function report(record: RunGroupRecord, ctx: CoreContext): Promise<RunGrou
       bestMetric: s?.best && s.best.metric === group.metric.key ? s.best.value : null,
     });
   }
-  return { group, rows, done: rows.every((r) => TERMINAL.has(r.status)) };
+  const done = rows.every((r) => TERMINAL.has(r.status));
+  return { group, rows, done, stalled: !done && !group.members.some((m) => busy(m.runId, ctx)) };
 }
 
 function getGroup(id: string, ctx: CoreContext): RunGroupRecord {
@@ -145,6 +149,11 @@ export const compareHandlers: HandlerGroup<'compare'> = {
     return out;
   },
   'compare.get': ({ id }, ctx) => report(getGroup(id, ctx), ctx),
+  'compare.resume': ({ id }, ctx) => {
+    getGroup(id, ctx);
+    advance(id, ctx);
+    return report(getGroup(id, ctx), ctx);
+  },
   'compare.cancel': async ({ id }, ctx) => {
     const group = getGroup(id, ctx);
     const now = new Date().toISOString();
