@@ -1,6 +1,7 @@
 // What a run page offers, by the run's state: Cancel (after a confirmation) while it trains; Resume from the newest
 // checkpoint (naming its step) when one exists; Evaluate, Chat with it and Merge/Export once it finished (the next
-// steps, chained as LLaMA-Factory chains its tabs); Rename and Delete (with its folder, after a confirmation).
+// steps, chained as LLaMA-Factory chains its tabs) — for an encoder-task run Evaluate, Try it and Export instead;
+// Rename and Delete (with its folder, after a confirmation).
 import { useState } from 'react';
 import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
@@ -10,6 +11,7 @@ import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
 import { CancelRunDialog } from './CancelRunDialog.tsx';
 import { tryableRun } from './TryItPage.tsx';
+import { isTaskRun } from '../../../common/api/task-runs.ts';
 import { t } from '../i18n/t.ts';
 
 type Asking = 'cancel' | 'rename' | 'delete' | null;
@@ -21,8 +23,12 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState(run.name);
   const active = run.status === 'running' || run.status === 'queued';
+  // An encoder-task run (classification / QA) is measured by its task's metrics, tried on a sentence and exported
+  // as a task model; it has no chat. Its full fine-tune's folder counts too (Evaluate and Export read it whole).
+  const taskRun = isTaskRun(run);
   const finishedAdapter =
-    run.status === 'succeeded' && run.config.method !== 'full' && run.summary?.adapterPath != null;
+    !taskRun && run.status === 'succeeded' && run.config.method !== 'full' && run.summary?.adapterPath != null;
+  const finishedTask = taskRun && tryableRun(run);
 
   const act = async (what: string, call: () => Promise<unknown>, after: () => void = reload) => {
     setBusy(true);
@@ -72,10 +78,18 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
             </a>
           </>
         ) : null}
-        {tryableRun(run) ? (
-          <a className="btn btn-secondary" href={routeHref('try', run.id)}>
-            {t('nav.try')}
-          </a>
+        {finishedTask ? (
+          <>
+            <a className="btn btn-primary" href={routeHref('evaluate', 'run', run.id)}>
+              {t('nav.evaluate')}
+            </a>
+            <a className="btn btn-secondary" href={routeHref('try', run.id)}>
+              {t('nav.try')}
+            </a>
+            <a className="btn btn-secondary" href={routeHref('exports', run.id)}>
+              {t('taskRun.export')}
+            </a>
+          </>
         ) : null}
         <Button variant="ghost" icon="pencil" onClick={() => (setName(run.name), setAsking('rename'))}>
           {t('projects.rename')}

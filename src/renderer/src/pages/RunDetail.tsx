@@ -11,6 +11,8 @@ import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint, type StepVal
 import { routeHref } from '../routes.ts';
 import { RunActions } from './RunActions.tsx';
 import { FusionReportCard } from './FusionReportCard.tsx';
+import { TaskFacts, TaskMetricsCard, taskStats } from './TaskRunPanel.tsx';
+import { isTaskRun } from '../../../common/api/task-runs.ts';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportedRunPanel, RunElsewhereButton } from './RunElsewhere.tsx';
 import { formatNumber, t } from '../i18n/t.ts';
@@ -78,6 +80,28 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
   const active = run.status === 'running' || run.status === 'queued';
   const summary = run.summary;
   const tokensPerSecond = lastValue(points, 'tokens_per_second');
+  // Encoder tasks (classification / QA) are judged by their task's figures, not perplexity; no chat or bundle.
+  const taskRun = isTaskRun(run);
+  const lossCard = (
+    <Card title={t('run.loss')}>
+      <QueryView state={history.state} loadingLabel={t('run.loadingMetrics')} errorTitle={t('compare.metricsFailed')} onRetry={history.reload}>
+        {() =>
+          hasMetric(points, 'loss') ? (
+            <MetricChart
+              label={t('run.lossChart')}
+              points={points}
+              series={[
+                { key: 'loss', label: t('compare.trainLoss') },
+                ...(hasMetric(points, 'eval_loss') ? [{ key: 'eval_loss', label: t('compare.evalLoss') }] : []),
+              ]}
+            />
+          ) : (
+            <p className="muted">{active ? t('run.firstLoss') : t('run.noLoss')}</p>
+          )
+        }
+      </QueryView>
+    </Card>
+  );
 
   return (
     <>
@@ -87,7 +111,7 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         actions={
           <>
             <RunActions run={run} reload={reload} />
-            <RunElsewhereButton run={run} />
+            {taskRun ? null : <RunElsewhereButton run={run} />}
           </>
         }
       />
@@ -118,7 +142,11 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         <dl className="stat-grid">
           <Stat label={t('compare.trainLoss')} value={formatMetric(summary?.trainLoss ?? lastValue(points, 'loss'))} />
           <Stat label={t('compare.evalLoss')} value={formatMetric(summary?.evalLoss ?? lastValue(points, 'eval_loss'))} />
-          <Stat label={t('run.evalPerplexity')} value={formatMetric(summary?.evalPerplexity ?? lastValue(points, 'eval_perplexity'))} />
+          {taskRun ? (
+            taskStats(run, points).map((stat) => <Stat key={stat.label} label={stat.label} value={stat.value} />)
+          ) : (
+            <Stat label={t('run.evalPerplexity')} value={formatMetric(summary?.evalPerplexity ?? lastValue(points, 'eval_perplexity'))} />
+          )}
           {/* While training, the newest point carries these; the summary has the final figures. */}
           <Stat label={t('run.trainableParameters')} value={wholeNumber(summary?.trainableParameters ?? lastValue(points, 'trainable_parameters'))} />
           <Stat label={t('run.trainedTokens')} value={wholeNumber(summary?.trainedTokens ?? lastValue(points, 'trained_tokens'))} />
@@ -126,24 +154,14 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
         </dl>
       </Card>
 
-      <Card title={t('run.loss')}>
-        <QueryView state={history.state} loadingLabel={t('run.loadingMetrics')} errorTitle={t('compare.metricsFailed')} onRetry={history.reload}>
-          {() =>
-            hasMetric(points, 'loss') ? (
-              <MetricChart
-                label={t('run.lossChart')}
-                points={points}
-                series={[
-                  { key: 'loss', label: t('compare.trainLoss') },
-                  ...(hasMetric(points, 'eval_loss') ? [{ key: 'eval_loss', label: t('compare.evalLoss') }] : []),
-                ]}
-              />
-            ) : (
-              <p className="muted">{active ? t('run.firstLoss') : t('run.noLoss')}</p>
-            )
-          }
-        </QueryView>
-      </Card>
+      {taskRun ? (
+        <div className="chart-grid">
+          {lossCard}
+          <TaskMetricsCard run={run} points={points} active={active} />
+        </div>
+      ) : (
+        lossCard
+      )}
 
       <ImportedRunPanel runId={run.id} />
 
@@ -184,6 +202,7 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
               </dd>
             </>
           ) : null}
+          {taskRun ? <TaskFacts run={run} /> : null}
           <dt>{t('projects.created')}</dt>
           <dd>{formatDateTime(run.createdAt)}</dd>
           <dt>{t('run.seed')}</dt>
