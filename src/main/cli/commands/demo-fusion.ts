@@ -6,7 +6,7 @@
 // combination on each task's own eval against that task's adapter; and for how many tokens of each task the
 // attention weighs that task's adapter most. Last line:
 // `fusion single_best=<x> uniform=<y> weights=<z> attention=<w>` (perplexities on the mixed eval).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FusionSection } from '../../../common/api/fusion.ts';
@@ -118,7 +118,7 @@ interface FusionReportFile {
     layers: { block: string; mean: number[] }[];
     picks: number[];
     tokens: number;
-    examples: { index: number; picks: number[] }[];
+    examples: { index: number; picks: number[]; scoredPicks: number[] }[];
   } | null;
 }
 
@@ -131,11 +131,29 @@ export interface FusionDemoResult {
   learnedWeights: Record<string, number[]>;
   /** Per task: its adapter, the weights combination and the attention combination on the task's own eval. */
   perTask: { task: string; adapter: number; weights: number; attention: number }[];
-  /** Per task: share of its tokens (in the mixed eval rows the report covered) where attention weighs its adapter most. */
-  attentionShare: { task: string; share: number; tokens: number }[];
+  /** Per task: share of its scored (answer) tokens — and of all its tokens — in the mixed eval rows the report
+   *  covered where attention, averaged over the adapted linears, weighs that task's adapter most. */
+  attentionShare: { task: string; share: number; tokens: number; all: { share: number; tokens: number } }[];
   heatMap: { block: string; mean: number[] }[];
   outputs: { pirate: string; robot: string; weights: string; attention: string };
   totalSeconds: number;
+  /** CPU time of this process and the job workers it ran (both cores count). */
+  cpuSeconds: number;
+}
+
+/**
+ * CPU seconds used so far by this process and its finished children (the job workers are child processes):
+ * /proc/self/stat's utime + stime + cutime + cstime on Linux; elsewhere this process's own time only.
+ */
+export function cpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
 }
 
 async function runToEnd(core: StudioCore, projectId: string, name: string, config: RunConfigInput) {
@@ -198,14 +216,23 @@ export async function runFusionDemo(
     fusion?: Partial<FusionSection>,
   ): RunConfigInput => ({
     ...o.runConfig({ method: 'lora', steps, model, trainPath, evalPath, seed: o.seed, learningRate }),
+    // the demo reads only each run's final figures: one eval at the end instead of four along the way
+    eval_steps: steps,
     ...(fusion ? { fusion: fusion as FusionSection } : {}),
   });
+  const cpu0 = cpuSeconds();
+  let phase = 0;
+  const phases = 5;
+  const step = (what: string) =>
+    say(`[${++phase}/${phases}] ${what} (${formatDuration((Date.now() - t0) / 1000)} so far)`);
+  step(`training the pirate adapter (${o.adapterSteps} steps)`);
   const pirate = await runToEnd(
     core,
     project.id,
     'fusion demo: pirate adapter',
     config(files.pirate.train, files.pirate.eval, o.adapterSteps),
   );
+  step(`training the robot adapter (${o.adapterSteps} steps)`);
   const robot = await runToEnd(
     core,
     project.id,
@@ -223,17 +250,24 @@ export async function runFusionDemo(
     const report = JSON.parse(await readFile(join(r.run.outputDir!, 'fusion-report.json'), 'utf8')) as FusionReportFile;
     return { ...r, report };
   };
+  step(`learning their weights on the mix (${o.fusionSteps} steps; then each adapter alone and the uniform average on the mixed eval)`);
   const weights = await fused('weights');
+  step(`learning AdapterFusion attention on the mix (${o.fusionSteps} steps; then the comparison and the attention map)`);
   const attention = await fused('attention');
+  step('each combination on each task\'s own eval');
 
   const perTask = [];
-  for (const [task, adapter, evalPath] of [
-    ['pirate', pirate.output, files.pirate.eval],
-    ['robot', robot.output, files.robot.eval],
+  for (const [task, adapterRun, evalPath] of [
+    ['pirate', pirate, files.pirate.eval],
+    ['robot', robot, files.robot.eval],
   ] as const) {
+    // the task's adapter was evaluated on this very file (its run's eval split, same length and batch) at its
+    // last step: that figure is reused instead of a second identical evaluation
+    const own = adapterRun.run.summary?.evalPerplexity;
     perTask.push({
       task,
-      adapter: await perplexityOn(core, project.id, model, evalPath, adapter, `${task} eval: its adapter`),
+      adapter:
+        own ?? (await perplexityOn(core, project.id, model, evalPath, adapterRun.output, `${task} eval: its adapter`)),
       weights: await perplexityOn(core, project.id, model, evalPath, weights.output, `${task} eval: learned weights`),
       attention: await perplexityOn(core, project.id, model, evalPath, attention.output, `${task} eval: attention`),
     });
@@ -242,8 +276,12 @@ export async function runFusionDemo(
   const att = attention.report.attention!;
   const attentionShare = ['pirate', 'robot'].map((task, k) => {
     const rows = att.examples.filter((e) => e.index % 2 === k);
-    const tokens = rows.reduce((s, e) => s + e.picks.reduce((a, b) => a + b, 0), 0);
-    return { task, share: tokens ? rows.reduce((s, e) => s + e.picks[k], 0) / tokens : 0, tokens };
+    const share = (picks: (e: (typeof rows)[number]) => number[]) => {
+      const tokens = rows.reduce((s, e) => s + picks(e).reduce((a, b) => a + b, 0), 0);
+      return { share: tokens ? rows.reduce((s, e) => s + picks(e)[k], 0) / tokens : 0, tokens };
+    };
+    // scored: the answer tokens the perplexity counts; all: the prompt's tokens too
+    return { task, ...share((e) => e.scoredPicks), all: share((e) => e.picks) };
   });
   const single = weights.report.comparison.single;
   return {
@@ -258,6 +296,7 @@ export async function runFusionDemo(
     heatMap: att.layers,
     outputs: { pirate: pirate.output, robot: robot.output, weights: weights.output, attention: attention.output },
     totalSeconds: (Date.now() - t0) / 1000,
+    cpuSeconds: cpuSeconds() - cpu0,
   };
 }
 
@@ -283,12 +322,12 @@ export function printFusionDemo(r: FusionDemoResult): void {
       ]),
       ...r.attentionShare.map((s) => [
         `${s.task} tokens where attention picks its adapter`,
-        `${(100 * s.share).toFixed(1)}% of ${s.tokens}`,
+        `${(100 * s.share).toFixed(1)}% of ${s.tokens} answer tokens (${(100 * s.all.share).toFixed(1)}% of all ${s.all.tokens})`,
       ]),
       ...r.heatMap.map((l) => [`attention weights, ${l.block}`, l.mean.map((v) => v.toFixed(2)).join(' / ')]),
       ['attention fusion folder (not mergeable)', r.outputs.attention],
       ['learned-weights adapter (mergeable)', r.outputs.weights],
-      ['total time', formatDuration(r.totalSeconds)],
+      ['total time', `${formatDuration(r.totalSeconds)} wall, ${formatDuration(r.cpuSeconds)} CPU`],
     ],
   );
   process.stdout.write(

@@ -23,8 +23,11 @@ export interface AttentionMap {
   /** Tokens whose layer-averaged weight is highest for adapter k. */
   picks: number[];
   tokens: number;
-  /** The same picks per eval example (its index in the split). */
-  examples: { index: number; picks: number[] }[];
+  /** The same over the scored tokens only (those whose next token the loss and perplexity count: the answers). */
+  scoredPicks: number[];
+  scoredTokens: number;
+  /** The same picks per eval example (its index in the split), all tokens and scored tokens. */
+  examples: { index: number; picks: number[]; scoredPicks: number[] }[];
 }
 
 /**
@@ -45,7 +48,9 @@ export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike
   const blocks = [...new Set(nodes.map((n) => n.block))];
   const sums = new Map(blocks.map((b) => [b, { w: new Float64Array(K), count: 0 }]));
   const picks = new Array<number>(K).fill(0);
+  const scoredPicks = new Array<number>(K).fill(0);
   let tokens = 0;
+  let scoredTokens = 0;
   let examples = 0;
   const perExample: AttentionMap['examples'] = [];
   for (let mb = 0; mb < plan.microBatchesInEpoch(0) && examples < maxExamples; mb++) {
@@ -53,7 +58,7 @@ export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike
     examples += exampleIndices.length;
     const fwd = ref.forward(prepareBatch(p, batch));
     const N = batch.B * batch.T;
-    const rows = exampleIndices.map((index) => ({ index, picks: new Array<number>(K).fill(0) }));
+    const rows = exampleIndices.map((index) => ({ index, picks: new Array<number>(K).fill(0), scoredPicks: new Array<number>(K).fill(0) }));
     perExample.push(...rows);
     for (let t = 0; t < N; t++) {
       if (!batch.attentionMask[t]) continue;
@@ -72,9 +77,14 @@ export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike
       const best = avg.indexOf(Math.max(...avg));
       picks[best]++;
       rows[Math.floor(t / batch.T)].picks[best]++;
+      if (batch.labels[t] !== -100) {
+        scoredTokens++;
+        scoredPicks[best]++;
+        rows[Math.floor(t / batch.T)].scoredPicks[best]++;
+      }
     }
   }
-  return { layers: blocks.map((block) => ({ block, mean: [...sums.get(block)!.w].map((v) => v / Math.max(1, sums.get(block)!.count)) })), picks, tokens, examples: perExample };
+  return { layers: blocks.map((block) => ({ block, mean: [...sums.get(block)!.w].map((v) => v / Math.max(1, sums.get(block)!.count)) })), picks, tokens, scoredPicks, scoredTokens, examples: perExample };
 }
 
 export interface ReportOptions {
