@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Dataset, DatasetShape } from '../../../../common/api/datasets.ts';
 import { BUNDLED_MODEL_RECIPE, type BaseModel } from '../../../../common/api/models.ts';
 import type { Project } from '../../../../common/api/projects.ts';
+import type { RunConfig } from '../../../../common/api/runs.ts';
 import { toStudioApiError } from '../../api/client.ts';
 import { useQuery } from '../../api/hooks.ts';
 import { Banner, Button, Card, PageHeader, QueryView, TextField } from '../../components/index.ts';
@@ -17,9 +18,10 @@ import { NewFineTunePage } from '../NewFineTunePage.tsx';
 import { ProjectGate } from '../ProjectGate.tsx';
 import { ConfigEditor, CONFIG_EDITOR_KEY_PREFIX } from '../ConfigEditor.tsx';
 import {
-  checkDraft, DRAFT_KEY_PREFIX, draftToConfig, HINTS, loadDraft, matchingPreset, PRESETS, presetsFor, saveDraft, STEPS, templateOf,
-  type PresetId, type StepId, type WizardDraft,
+  checkDraft, DRAFT_KEY_PREFIX, draftToConfig, HINTS, isEncoderTask, loadDraft, matchingPreset, PRESETS, presetsFor, saveDraft, stepsFor, taskDefaults, taskFullLearningRate, templateOf,
+  type PresetId, type StepId, type WizardDraft, type WizardTask,
 } from './draft.ts';
+import { EncoderCards, modelMismatch, TaskChoice, TaskDatasetStep } from './TaskSteps.tsx';
 import { DatasetCards, ModelCards, type ChosenModel } from './SuggestionCards.tsx';
 import { ProblemList, TokenView } from './preview-parts.tsx';
 import { JobProgress } from './JobProgress.tsx';
@@ -79,11 +81,36 @@ function Wizard({ project }: { project: Project }) {
   const datasets = useQuery('datasets.list', { projectId: project.id });
   const model = models.state.status === 'ready' ? (models.state.data.find((m) => m.id === draft.modelId) ?? null) : null;
   const dataset = datasets.state.status === 'ready' ? (datasets.state.data.find((d) => d.id === draft.datasetId) ?? null) : null;
-  const paths = { model: model?.path ?? '', dataset: dataset?.path ?? '' };
+  const encoderTask = isEncoderTask(draft.task);
+  const paths = { model: model?.path ?? '', dataset: encoderTask ? draft.taskDataPath.trim() : (dataset?.path ?? '') };
   const check = checkDraft(draft, paths);
   const suggestions = useQuery('models.suggestions', {});
+  const taskSuggestions = useQuery('taskData.suggestions', {});
   const bundledPath = suggestions.state.status === 'ready' ? suggestions.state.data.bundledPath : null;
-  const bundled = model !== null && model.path === bundledPath;
+  const encoderPath = taskSuggestions.state.status === 'ready' ? taskSuggestions.state.data.encoderPath : null;
+  const bundled = model !== null && model.path === (encoderTask ? encoderPath : bundledPath);
+  // A model that cannot learn the task (a decoder for classification, an encoder for chat): said, and Next waits.
+  const mismatch = model ? modelMismatch(draft.task, model) : null;
+  const modelOk = model !== null && mismatch === null;
+  // Why a task run's dataset step cannot go on yet (no file, unreadable), reported by the step.
+  const [taskDataProblem, setTaskDataProblem] = useState<string | null>(null);
+
+  // An encoder task starts from its recipe on each model (the family's attention modules as targets), once per
+  // task and model: later edits stay.
+  const defaultsKey = encoderTask && model && mismatch === null ? `${draft.task}:${model.id}` : null;
+  useEffect(() => {
+    if (!defaultsKey || !model || !isEncoderTask(draft.task) || draft.defaultsFor === defaultsKey) return;
+    const values = taskDefaults(draft.task, { family: model.family, bundled });
+    update({ ...values, ...(draft.method === 'full' ? { learningRate: taskFullLearningRate(bundled) } : {}), defaultsFor: defaultsKey });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [defaultsKey, bundled]);
+  const chooseTask = (task: WizardTask) => {
+    if (task === draft.task) return;
+    const leaving = isEncoderTask(draft.task);
+    // back to chat: the decoder presets again (the task recipe's targets mean nothing to a decoder)
+    update({ task, defaultsFor: '', ...(leaving && !isEncoderTask(task) ? { ...PRESETS.balanced.values, preset: 'balanced' as const, microBatch: '1', gradAccum: '4', maxSeqLength: '1024', epochs: '1', maxSteps: '' } : {}) });
+  };
+  const steps = stepsFor(draft.task);
   // Why the template step's example cannot be rendered (Next waits until it can), reported by the step.
   const [templateProblem, setTemplateProblem] = useState<string | null>(null);
 
@@ -97,15 +124,18 @@ function Wizard({ project }: { project: Project }) {
     models.reload();
   };
 
-  const index = STEPS.findIndex((s) => s.id === draft.step);
+  const index = Math.max(0, steps.findIndex((s) => s.id === draft.step));
+  const hasData = encoderTask ? draft.taskDataPath.trim() !== '' : dataset !== null;
   const ready: Record<StepId, boolean> = {
     model: true,
-    dataset: model !== null,
-    template: model !== null && dataset !== null,
-    method: model !== null && dataset !== null,
-    review: model !== null && dataset !== null,
+    dataset: modelOk,
+    template: modelOk && hasData,
+    method: modelOk && hasData,
+    review: modelOk && hasData,
   };
-  const canContinue = draft.step === 'model' ? model !== null : draft.step === 'dataset' ? dataset !== null : draft.step === 'template' ? templateProblem === null : true;
+  const canContinue =
+    draft.step === 'model' ? modelOk : draft.step === 'dataset' ? (encoderTask ? taskDataProblem === null : dataset !== null) : draft.step === 'template' ? templateProblem === null : true;
+  const stepProblem = draft.step === 'template' ? templateProblem : draft.step === 'dataset' && encoderTask && draft.taskDataPath.trim() !== '' ? taskDataProblem : null;
   const stepRef = useRef<HTMLDivElement>(null);
   const moved = useRef(false);
   const go = (step: StepId) => {
@@ -127,7 +157,7 @@ function Wizard({ project }: { project: Project }) {
     <div className="stack">
       <nav aria-label={t('wizard.stepsLabel')}>
         <ol className="wizard-steps">
-          {STEPS.map((s, i) => (
+          {steps.map((s, i) => (
             <li key={s.id}>
               <button
                 type="button"
@@ -145,27 +175,28 @@ function Wizard({ project }: { project: Project }) {
       </nav>
 
       <div ref={stepRef} className="stack">
-      {draft.step === 'model' ? <ModelStep draft={draft} update={update} models={models} model={model} bundledPath={bundledPath} chooseModel={chooseModel} /> : null}
-      {draft.step === 'dataset' && model ? <DatasetStep project={project} draft={draft} update={update} datasets={datasets} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
-      {draft.step === 'template' && model && dataset ? <TemplateStep draft={draft} update={update} model={model} dataset={dataset} fieldErrors={check.fieldErrors} onProblem={setTemplateProblem} /> : null}
-      {draft.step === 'method' && model && dataset ? <MethodStep project={project} draft={draft} update={update} paths={paths} fieldErrors={check.fieldErrors} bundled={bundled} /> : null}
-      {draft.step === 'review' && model && dataset ? <ReviewStep project={project} draft={draft} update={update} paths={paths} /> : null}
+      {draft.step === 'model' ? <ModelStep draft={draft} update={update} models={models} model={model} bundledPath={bundledPath} chooseModel={chooseModel} chooseTask={chooseTask} mismatch={mismatch} /> : null}
+      {draft.step === 'dataset' && modelOk && encoderTask ? <TaskDatasetStep draft={draft} update={update} fieldErrors={check.fieldErrors} onProblem={setTaskDataProblem} /> : null}
+      {draft.step === 'dataset' && modelOk && !encoderTask ? <DatasetStep project={project} draft={draft} update={update} datasets={datasets} dataset={dataset} fieldErrors={check.fieldErrors} /> : null}
+      {draft.step === 'template' && modelOk && dataset && !encoderTask ? <TemplateStep draft={draft} update={update} model={model} dataset={dataset} fieldErrors={check.fieldErrors} onProblem={setTemplateProblem} /> : null}
+      {draft.step === 'method' && modelOk && hasData ? <MethodStep project={project} draft={draft} update={update} paths={paths} fieldErrors={check.fieldErrors} bundled={bundled} /> : null}
+      {draft.step === 'review' && modelOk && hasData ? <ReviewStep project={project} draft={draft} update={update} paths={paths} /> : null}
       </div>
 
       <div className="wizard-nav">
-        <Button icon={undefined} disabled={index === 0} onClick={() => go(STEPS[index - 1].id)}>
+        <Button icon={undefined} disabled={index === 0} onClick={() => go(steps[index - 1].id)}>
           {t('wizard.back')}
         </Button>
-        {draft.step === 'template' && templateProblem ? (
+        {stepProblem ? (
           <span className="field-error" role="alert">
-            {templateProblem}
+            {stepProblem}
           </span>
         ) : (
           <span className="muted">{t('wizard.saved')}</span>
         )}
-        {index < STEPS.length - 1 ? (
-          <Button variant="primary" disabled={!canContinue} onClick={() => go(STEPS[index + 1].id)}>
-            {t('wizard.next', { step: t(`wizard.step.${STEPS[index + 1].id}`) })}
+        {index < steps.length - 1 ? (
+          <Button variant="primary" disabled={!canContinue} onClick={() => go(steps[index + 1].id)}>
+            {t('wizard.next', { step: t(`wizard.step.${steps[index + 1].id}`) })}
           </Button>
         ) : (
           <span />
@@ -178,7 +209,7 @@ function Wizard({ project }: { project: Project }) {
 // ── 1. Base model ─────────────────────────────────────────────────────────────────────────────────
 type ModelsQuery = ReturnType<typeof useQuery<'models.list'>>;
 
-function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: { draft: WizardDraft; update: Update; models: ModelsQuery; model: BaseModel | null; bundledPath: string | null; chooseModel: (picked: ChosenModel) => void }) {
+function ModelStep({ draft, update, models, model, bundledPath, chooseModel, chooseTask, mismatch }: { draft: WizardDraft; update: Update; models: ModelsQuery; model: BaseModel | null; bundledPath: string | null; chooseModel: (picked: ChosenModel) => void; chooseTask: (task: WizardTask) => void; mismatch: string | null }) {
   const client = useStudio();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -217,8 +248,20 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
   return (
     <Card title={t('wizard.title.model')}>
       <div className="stack">
-        <p className="muted">{t('wizard.modelIntro')}</p>
-        <ModelCards selectedId={draft.modelId} onChoose={chooseModel} />
+        <TaskChoice task={draft.task} onChange={chooseTask} />
+        <p className="muted">{isEncoderTask(draft.task) ? t('wizard.task.modelIntro') : t('wizard.modelIntro')}</p>
+        {isEncoderTask(draft.task) ? (
+          <EncoderCards
+            selectedPath={model?.path ?? null}
+            onChoose={(opened) => {
+              models.reload();
+              chooseModel({ id: opened.id, path: opened.path, maxPositions: opened.maxPositions, bundled: false });
+            }}
+            onHubRepo={(repo) => update({ modelSource: 'hub', hubRepo: repo })}
+          />
+        ) : (
+          <ModelCards selectedId={draft.modelId} onChoose={chooseModel} />
+        )}
         <div className="choice-row" role="radiogroup" aria-label={t('wizard.modelSource')}>
           <Choice name="model-source" checked={draft.modelSource === 'local'} onChange={() => update({ modelSource: 'local' })} title={t('wizard.localTitle')} text={t('wizard.localText')} />
           <Choice name="model-source" checked={draft.modelSource === 'hub'} onChange={() => update({ modelSource: 'hub' })} title={t('wizard.hubTitle')} text={t('wizard.hubText')} />
@@ -283,6 +326,11 @@ function ModelStep({ draft, update, models, model, bundledPath, chooseModel }: {
             ) : null
           }
         </QueryView>
+        {mismatch ? (
+          <Banner title={t('wizard.task.cannotLearn')}>
+            <span role="alert">{mismatch}</span>
+          </Banner>
+        ) : null}
         {model ? <ModelSummary model={model} /> : null}
       </div>
     </Card>
@@ -604,7 +652,8 @@ function presetSummary(id: PresetId, bundled: boolean): string {
 }
 
 function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string }; fieldErrors: Partial<Record<keyof WizardDraft, string>>; bundled: boolean }) {
-  const presets = presetsFor(bundled);
+  const task = isEncoderTask(draft.task) ? draft.task : null;
+  const presets = presetsFor(bundled && !task);
   const preset = matchingPreset(draft, presets);
   const field = (key: keyof typeof HINTS & keyof WizardDraft, label: string, extra: { disabled?: boolean; mode?: 'decimal' | 'numeric' | 'text' } = {}) => (
     <TextField
@@ -623,21 +672,31 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
     window.location.hash = routeHref('new', 'config');
   };
   return (
-    <Card title={t('wizard.title.method')} actions={<Button size="sm" variant="ghost" onClick={openEditor}>{t('wizard.editEverySetting')}</Button>}>
+    <Card title={task ? t('wizard.task.title.method') : t('wizard.title.method')} actions={<Button size="sm" variant="ghost" onClick={openEditor}>{t('wizard.editEverySetting')}</Button>}>
       <div className="stack">
         <div className="choice-row" role="radiogroup" aria-label={t('wizard.step.method')}>
           {methods().map((m) => (
-            <Choice key={m.id} name="method" checked={draft.method === m.id} onChange={() => update({ method: m.id, ...(m.id === 'full' ? { learningRate: '0.00002' } : draft.method === 'full' ? { learningRate: PRESETS.balanced.values.learningRate } : {}) })} title={m.title} text={m.text} />
+            <Choice
+              key={m.id}
+              name="method"
+              checked={draft.method === m.id}
+              onChange={() => {
+                if (task) return update({ method: m.id, ...(m.id === 'full' ? { learningRate: taskFullLearningRate(bundled) } : draft.method === 'full' ? { learningRate: String(taskDefaults(task, { family: '', bundled }).learningRate) } : {}) });
+                update({ method: m.id, ...(m.id === 'full' ? { learningRate: '0.00002' } : draft.method === 'full' ? { learningRate: PRESETS.balanced.values.learningRate } : {}) });
+              }}
+              title={m.title}
+              text={task && m.id !== 'full' ? t('wizard.task.methodHead', { text: m.text }) : m.text}
+            />
           ))}
         </div>
-        {draft.method !== 'full' ? (
+        {draft.method !== 'full' && !task ? (
           <div className="choice-row" role="radiogroup" aria-label={t('wizard.presetLabel')}>
             {(Object.keys(presets) as PresetId[]).map((id) => (
               <Choice key={id} name="preset" checked={preset === id} onChange={() => update({ preset: id, ...presets[id].values })} title={t(`wizard.preset.${id}`)} text={presetSummary(id, bundled)} />
             ))}
           </div>
         ) : null}
-        {preset === 'custom' && draft.method !== 'full' ? <p className="muted">{t('wizard.custom')}</p> : null}
+        {preset === 'custom' && draft.method !== 'full' && !task ? <p className="muted">{t('wizard.custom')}</p> : null}
         <div className="form-grid form-grid-2">
           {draft.method !== 'full' ? (
             <>
@@ -645,6 +704,7 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
               {field('alpha', t('wizard.field.alpha'))}
               {field('dropout', t('wizard.field.dropout'))}
               {field('targetModules', t('wizard.field.targetModules'), { mode: 'text' })}
+              {task ? <TargetCheck draft={draft} paths={paths} /> : null}
             </>
           ) : null}
           {field('learningRate', t('run.learningRate'))}
@@ -654,16 +714,55 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
           {field('microBatch', t('wizard.field.microBatch'), { mode: 'numeric' })}
           {field('gradAccum', t('wizard.field.gradAccum'), { mode: 'numeric' })}
           {field('warmupSteps', t('wizard.field.warmupSteps'), { mode: 'numeric' })}
-          <label className="choice">
-            <input type="checkbox" checked={draft.packing} onChange={(e) => update({ packing: e.target.checked })} />
-            <span>
-              <span className="choice-title">{t('wizard.packShort')}</span>
-              <span className="choice-text">{HINTS.packing}</span>
-            </span>
-          </label>
+          {task === 'question-answering' ? field('docStride', t('wizard.task.docStride'), { mode: 'numeric' }) : null}
+          {task ? field('evalSteps', t('wizard.task.evalSteps'), { mode: 'numeric' }) : null}
+          {task ? null : (
+            <label className="choice">
+              <input type="checkbox" checked={draft.packing} onChange={(e) => update({ packing: e.target.checked })} />
+              <span>
+                <span className="choice-title">{t('wizard.packShort')}</span>
+                <span className="choice-text">{HINTS.packing}</span>
+              </span>
+            </label>
+          )}
         </div>
       </div>
     </Card>
+  );
+}
+
+/**
+ * A task run's LoRA targets checked against the model as the method step is edited: a target the model lacks is
+ * named with the modules it does have (the plan's own warning, as Review will show it).
+ */
+function TargetCheck({ draft, paths }: { draft: WizardDraft; paths: { model: string; dataset: string } }) {
+  const client = useStudio();
+  const check = useMemo(() => checkDraft(draft, paths), [draft, paths]);
+  const key = check.config ? JSON.stringify(check.config) : null;
+  const [said, setSaid] = useState<{ key: string; warnings: { message: string; phrase?: Parameters<typeof sayPhrase>[0] }[] } | null>(null);
+  useEffect(() => {
+    if (key === null) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      client.invoke('models.plan', { config: JSON.parse(key) as RunConfig }).then(
+        (plan) => live && setSaid({ key, warnings: plan.warnings.filter((w) => w.field === 'lora.target_modules') }),
+        () => undefined,
+      );
+    }, 400);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, key]);
+  if (!said || said.key !== key || said.warnings.length === 0) return null;
+  return (
+    <ul className="warning-list task-target-warnings" aria-label={t('wizard.task.targetWarnings')}>
+      {said.warnings.map((w) => (
+        <li key={w.message} role="alert">
+          <code>lora.target_modules</code> {sayPhrase(w.phrase, w.message)}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -671,9 +770,9 @@ function MethodStep({ project, draft, update, paths, fieldErrors, bundled }: { p
 function ReviewStep({ project, draft, update, paths }: { project: Project; draft: WizardDraft; update: Update; paths: { model: string; dataset: string } }) {
   const check = useMemo(() => checkDraft(draft, paths), [draft, paths]);
   if (!check.config) {
-    const bad = STEPS.find((s) => s.id === check.firstBadStep);
+    const bad = stepsFor(draft.task).find((s) => s.id === check.firstBadStep);
     return (
-      <Card title={t('wizard.title.review')}>
+      <Card title={isEncoderTask(draft.task) ? t('wizard.task.title.review') : t('wizard.title.review')}>
         <Banner title={t('wizard.needsFixing')} actions={bad ? <Button size="sm" onClick={() => update({ step: bad.id })}>{t('wizard.goTo', { step: t(`wizard.step.${bad.id}`) })}</Button> : undefined}>
           <ul className="plain-list">
             {Object.entries(check.fieldErrors).map(([k, v]) => (
@@ -708,7 +807,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
     }
   };
   return (
-    <Card title={t('wizard.title.reviewStart')}>
+    <Card title={isEncoderTask(draft.task) ? t('wizard.task.title.reviewStart') : t('wizard.title.reviewStart')}>
       <QueryView state={plan.state} loadingLabel={t('wizard.planning')} errorTitle={t('wizard.planFailed')} onRetry={plan.reload}>
         {(p) => (
           <div className="stack">
@@ -738,6 +837,7 @@ function Review({ project, draft, update, config }: { project: Project; draft: W
                 steps: p.time.steps,
                 data: p.dataset ? t('wizard.reviewData', { examples: p.dataset.trainExamples, tokens: Math.round(p.dataset.meanTokens) }) : t('wizard.reviewDataUnknown'),
               })}
+              {isEncoderTask(draft.task) ? ` ${t('wizard.task.reviewHead', { task: draft.task, full: config.method === 'full' })}` : ''}
             </p>
             {p.warnings.length > 0 ? (
               <section aria-label={t('wizard.warnings')} className="stack">

@@ -3,6 +3,7 @@
 // mapped back to the step and field that caused them.
 import { BUNDLED_MODEL_RECIPE } from '../../../../common/api/models.ts';
 import { RunConfig, type RunConfigInput, type TemplateConfig } from '../../../../common/api/runs.ts';
+import { ENCODER_DEFAULT_TARGETS, isEncoderFamily } from '../../../../common/api/task-data.ts';
 import { sentence } from '../../validation.ts';
 import { t } from '../../i18n/t.ts';
 
@@ -15,11 +16,22 @@ export const STEPS = [
 ] as const;
 export type StepId = (typeof STEPS)[number]['id'];
 
+/** What the model is taught: chat / instructions (a decoder writes text), or an encoder task (a head on an encoder). */
+export type WizardTask = 'causal-lm' | 'classification' | 'question-answering';
+export const TASKS: readonly WizardTask[] = ['causal-lm', 'classification', 'question-answering'];
+export const isEncoderTask = (task: WizardTask): task is 'classification' | 'question-answering' => task !== 'causal-lm';
+
+/** The steps of a task: encoder tasks read their columns directly (no chat template to choose). */
+export function stepsFor(task: WizardTask): (typeof STEPS)[number][] {
+  return isEncoderTask(task) ? STEPS.filter((s) => s.id !== 'template') : [...STEPS];
+}
+
 export type DatasetFormatChoice = 'auto' | 'text' | 'completion' | 'alpaca' | 'chat';
 
 /** Text fields stay strings while typed; the config conversion turns them into numbers (or reports them). */
 export interface WizardDraft {
   step: StepId;
+  task: WizardTask;
   modelSource: 'local' | 'hub';
   modelPath: string;
   hubRepo: string;
@@ -52,6 +64,27 @@ export interface WizardDraft {
   warmupSteps: string;
   packing: boolean;
   runName: string;
+  // ── encoder tasks (classification, question-answering): the run reads the file itself, nothing is imported ──
+  /** The training file of a task run. */
+  taskDataPath: string;
+  /** Classification columns; empty = the run's defaults (sentence or text; label). */
+  textColumn: string;
+  textPairColumn: string;
+  labelColumn: string;
+  /** Label names in class order, comma-separated; empty = found in the training rows. */
+  labelNames: string;
+  /** QA columns; empty = SQuAD's names (question, context, answers). */
+  questionColumn: string;
+  contextColumn: string;
+  answersColumn: string;
+  docStride: string;
+  squadV2: boolean;
+  /** Train without the rows the dataset step lists as problems (otherwise the run stops on them). */
+  skipBadRows: boolean;
+  /** Evaluate every this many updates (blank = only at the end). */
+  evalSteps: string;
+  /** `<task>:<model id>` whose recipe the settings were last set from (so a reload keeps later edits). */
+  defaultsFor: string;
 }
 
 export const PRESETS = {
@@ -101,6 +134,7 @@ export function presetsFor(bundled: boolean): Record<PresetId, Preset> {
 
 export const DEFAULT_DRAFT: WizardDraft = {
   step: 'model',
+  task: 'causal-lm',
   modelSource: 'local',
   modelPath: '',
   hubRepo: '',
@@ -127,6 +161,19 @@ export const DEFAULT_DRAFT: WizardDraft = {
   warmupSteps: '0',
   packing: false,
   runName: '',
+  taskDataPath: '',
+  textColumn: '',
+  textPairColumn: '',
+  labelColumn: '',
+  labelNames: '',
+  questionColumn: '',
+  contextColumn: '',
+  answersColumn: '',
+  docStride: '128',
+  squadV2: false,
+  skipBadRows: false,
+  evalSteps: '',
+  defaultsFor: '',
 };
 
 export const DRAFT_KEY_PREFIX = 'lora-studio.wizard-draft.';
@@ -145,6 +192,7 @@ export function loadDraft(storage: { getItem(key: string): string | null }, proj
       if (fallback === null ? value === null || typeof value === 'string' : typeof value === typeof fallback) out[key] = value;
     }
     if (!STEPS.some((s) => s.id === out.step)) out.step = 'model';
+    if (!TASKS.includes(out.task as WizardTask)) out.task = 'causal-lm';
     return out as unknown as WizardDraft;
   } catch {
     return { ...DEFAULT_DRAFT };
@@ -176,6 +224,7 @@ export function templateOf(draft: Pick<WizardDraft, 'templateKind' | 'promptTemp
 
 /** The run config the draft describes (unvalidated: `checkDraft` validates it with the contract's schema). */
 export function draftToConfig(draft: WizardDraft, paths: { model: string; dataset: string }): RunConfigInput {
+  if (isEncoderTask(draft.task)) return taskDraftToConfig(draft, paths.model);
   const ratio = num(draft.evalRatio);
   const columns = Object.fromEntries(Object.entries(draft.columns).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
   const config: Record<string, unknown> = {
@@ -203,6 +252,75 @@ export function draftToConfig(draft: WizardDraft, paths: { model: string; datase
   return config as RunConfigInput;
 }
 
+const optionalText = (text: string) => (text.trim() === '' ? undefined : text.trim());
+
+/**
+ * An encoder task's run config: exactly what `lora-studio train --task … ` builds from the same choices (the task
+ * section carries only what was given, as the CLI's flags do; tests/renderer/wizard-task-draft.test.ts compares them).
+ */
+function taskDraftToConfig(draft: WizardDraft, model: string): RunConfigInput {
+  const ratio = num(draft.evalRatio);
+  const dataset: Record<string, unknown> = {
+    path: draft.taskDataPath.trim(),
+    eval_split: draft.evalKind === 'file' ? { kind: 'file', path: draft.evalFile.trim() } : ratio === 0 ? { kind: 'none' } : { kind: 'ratio', ratio },
+  };
+  if (draft.skipBadRows) dataset.skip_bad_rows = true;
+  const config: Record<string, unknown> = {
+    model,
+    dataset,
+    task: draft.task,
+    method: draft.method,
+    lora: { r: num(draft.r), lora_alpha: num(draft.alpha), lora_dropout: num(draft.dropout), target_modules: parseTargetModules(draft.targetModules) },
+    learning_rate: num(draft.learningRate),
+    num_train_epochs: num(draft.epochs),
+    micro_batch_size: num(draft.microBatch),
+    gradient_accumulation_steps: num(draft.gradAccum),
+    max_seq_length: num(draft.maxSeqLength),
+    warmup_steps: num(draft.warmupSteps),
+    seed: num(draft.seed),
+  };
+  if (draft.maxSteps.trim() !== '') config.max_steps = num(draft.maxSteps);
+  if (draft.evalSteps.trim() !== '') config.eval_steps = num(draft.evalSteps);
+  const section = (values: Record<string, unknown>) => {
+    const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    return Object.keys(given).length ? given : undefined;
+  };
+  if (draft.task === 'classification') {
+    const labels = draft.labelNames.split(',').map((l) => l.trim()).filter(Boolean);
+    const classification = section({
+      text_column: optionalText(draft.textColumn),
+      text_pair_column: optionalText(draft.textPairColumn),
+      label_column: optionalText(draft.labelColumn),
+      labels: labels.length ? labels : undefined,
+    });
+    if (classification) config.classification = classification;
+  } else {
+    const qa = section({
+      question_column: optionalText(draft.questionColumn),
+      context_column: optionalText(draft.contextColumn),
+      answers_column: optionalText(draft.answersColumn),
+      doc_stride: num(draft.docStride),
+      version_2_with_negative: draft.squadV2 ? true : undefined,
+    });
+    if (qa) config.question_answering = qa;
+  }
+  return config as RunConfigInput;
+}
+
+/** The settings an encoder task starts from: the demo's recipe on the bundled encoder, PEFT's usual ones elsewhere. */
+export function taskDefaults(task: 'classification' | 'question-answering', model: { family: string; bundled: boolean }): Partial<WizardDraft> {
+  const qa = task === 'question-answering';
+  const targets = isEncoderFamily(model.family) ? ENCODER_DEFAULT_TARGETS[model.family].join(', ') : 'query, value';
+  if (model.bundled) {
+    // lora-studio demo --task (cli/commands/demo-task.ts): ≈0.95 accuracy / F1 > 0.6 on the bundled data
+    return { r: '8', alpha: '32', dropout: '0.1', targetModules: targets, learningRate: '0.003', epochs: qa ? '1' : '2', maxSteps: '', microBatch: '16', gradAccum: '1', maxSeqLength: qa ? '128' : '64', docStride: '32', warmupSteps: '0', packing: false };
+  }
+  return { r: '8', alpha: '16', dropout: '0.1', targetModules: targets, learningRate: '0.0005', epochs: qa ? '2' : '3', maxSteps: '', microBatch: '8', gradAccum: '1', maxSeqLength: qa ? '384' : '128', docStride: '128', warmupSteps: '0', packing: false };
+}
+
+/** The learning rate for full fine-tuning of an encoder (every weight moves: a tenth of LoRA's on the bundled one). */
+export const taskFullLearningRate = (bundled: boolean) => (bundled ? '0.0003' : '0.00002');
+
 /** Draft field ← config path, to put each schema issue next to the field that caused it. */
 const FIELD_OF_PATH: Record<string, { step: StepId; field: keyof WizardDraft }> = {
   model: { step: 'model', field: 'modelPath' },
@@ -222,6 +340,13 @@ const FIELD_OF_PATH: Record<string, { step: StepId; field: keyof WizardDraft }> 
   micro_batch_size: { step: 'method', field: 'microBatch' },
   gradient_accumulation_steps: { step: 'method', field: 'gradAccum' },
   max_seq_length: { step: 'method', field: 'maxSeqLength' },
+  eval_steps: { step: 'method', field: 'evalSteps' },
+  'question_answering.doc_stride': { step: 'method', field: 'docStride' },
+  'classification.labels': { step: 'dataset', field: 'labelNames' },
+};
+/** Task runs name their file and eval file in the same places. */
+const TASK_FIELD_OF_PATH: Record<string, { step: StepId; field: keyof WizardDraft }> = {
+  'dataset.path': { step: 'dataset', field: 'taskDataPath' },
 };
 
 export interface DraftCheck {
@@ -238,11 +363,11 @@ export function checkDraft(draft: WizardDraft, paths: { model: string; dataset: 
   const fieldErrors: DraftCheck['fieldErrors'] = {};
   const otherErrors: string[] = [];
   let firstBadStep: StepId | null = null;
-  const order = STEPS.map((s) => s.id as StepId);
+  const order = stepsFor(draft.task).map((s) => s.id as StepId);
   for (const issue of result.error.issues) {
     // A list's entry (target_modules.0) belongs to the list's field.
     const path = issue.path.filter((p) => typeof p === 'string').join('.');
-    const target = FIELD_OF_PATH[path];
+    const target = (isEncoderTask(draft.task) ? TASK_FIELD_OF_PATH[path] : undefined) ?? FIELD_OF_PATH[path];
     const message = sentence(issue.message);
     if (!target) {
       otherErrors.push(`${path || 'config'}: ${message}`);
@@ -270,6 +395,8 @@ export const HINTS = {
   get packing() { return t('field.packing'); },
   get seed() { return t('field.seed'); },
   get method() { return t('field.method'); },
+  get docStride() { return t('field.question_answering.doc_stride'); },
+  get evalSteps() { return t('field.optional', { text: t('field.eval_steps') }); },
 };
 
 /** Which preset the values match, if any (so picking "Light" then editing r shows "custom"). */
