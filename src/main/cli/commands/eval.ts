@@ -9,6 +9,7 @@ import { printJson, withCore } from '../context.ts';
 import { parseStrictNumber } from '../numbers.ts';
 import { followJob, resolveProject } from './train.ts';
 import { evalTaskRun } from './predict.ts';
+import { evalFusionSingles } from './eval-fusion.ts';
 import type { Run } from '../../../common/api/runs.ts';
 
 interface EvalFlags {
@@ -24,6 +25,8 @@ interface EvalFlags {
   top?: string;
   ship?: string;
   json?: boolean;
+  singles?: boolean;
+  taskEval: string[];
 }
 
 const fmt = (x: number | null, digits = 4) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
@@ -73,7 +76,14 @@ export function registerEval(program: Command): void {
     .option('--top <n>', 'how many most improved / worsened examples to list', '3')
     .option('--ship <type>', `also measure the exported GGUF at this quantization through llama.cpp (${ShipQuant.options.join(', ')})`)
     .option('--json', 'print JSON')
+    .option('--singles', 'with --run of a fusion run: each adapter alone, their uniform average and the learned combination')
+    .option('--task-eval <file>', 'with --singles: an eval file measured whole, one table each (repeat per task)', (v: string, prev: string[]) => [...prev, v], [])
     .action(async (flags: EvalFlags, command: Command) => {
+      if (flags.singles || flags.taskEval.length) {
+        if (!flags.run) throw new StudioError('invalid_input', '--singles needs --run <id> of a fusion run');
+        const files = [...(flags.dataset ? [flags.dataset] : []), ...flags.taskEval];
+        return withCore(command, (core) => evalFusionSingles(core, flags.run!, files, flags.json === true));
+      }
       if (!flags.run && !flags.model) throw new StudioError('invalid_input', 'give --run <id>, or --model <dir> with --dataset <file> (and --adapter <dir>)');
       if (!flags.run && !flags.dataset) throw new StudioError('invalid_input', '--model needs --dataset <file> to measure');
       const ship = flags.ship === undefined ? undefined : ShipQuant.safeParse(flags.ship.toLowerCase());

@@ -12,8 +12,9 @@ import { adapterCombineJob } from './merge.ts';
 import { hubPushJob } from './hub-push.ts';
 import { runBundleJob } from './run-bundle.ts';
 import { taskJob } from './task.ts';
+import { fusionEvalJob } from './fusion-eval.ts';
 
-const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, runBundleJob, hubPushJob, taskJob];
+const productionKinds: JobKind[] = [trainJob, evalJob, generateJob, modelPullJob, datasetImportJob, exportJob, adapterCombineJob, runBundleJob, hubPushJob, taskJob, fusionEvalJob];
 
 const diagnosticKinds: JobKind[] = [sleepJob, crashJob, turnJob];
 
