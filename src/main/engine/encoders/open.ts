@@ -8,7 +8,9 @@
 //                 and task_head.json (class, labels) beside it. qlora holds every other linear as NF4.
 //   full          every weight trainable; writes the task model's folder (config.json with architectures,
 //                 id2label / label2id), from random weights with fromScratch (masked-LM pretraining).
-// Encoders train on the CPU executor (the device plan does not lower task losses).
+// The session runs on the executor asked for (executors/index.ts openExecutor: 'cpu', 'cuda', or 'auto' = CUDA when
+// the addon sees a GPU); the device plan lowers encoder programs with their task losses. float64 graphs (tests
+// against the reference) are the CPU executor's only.
 
 import type { LoraSection } from '../../../common/api/runs.ts';
 import { openModelFolder, readModelSpec, type ModelSpec } from '../../formats/model/index.ts';
@@ -37,9 +39,10 @@ import { readProgramWeights } from '../models/load.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../quant/nf4.ts';
 import { applyLora, modulesToSaveParams } from '../lora/model.ts';
-import { createCpuTrainingSession, type CpuTrainingSession } from '../executors/onnx/session.ts';
+import { createCpuTrainingSession } from '../executors/onnx/session.ts';
+import { openExecutor, type ExecutorChoice, type ExecutorName, type OpenExecutorOptions } from '../executors/index.ts';
 import { writeFullModel } from '../trainer/model-session.ts';
-import type { Batch, TensorMap } from '../session.ts';
+import type { Batch, TensorMap, TrainingSession } from '../session.ts';
 import type { AdapterWriter } from '../trainer/checkpoint.ts';
 
 export type { EncoderTaskRequest } from '../../model/families/bert/task.ts';
@@ -59,9 +62,20 @@ export interface OpenEncoderOptions {
   /** Full method only: weights from config.json, initialised as transformers does (pretraining). */
   fromScratch?: boolean;
   bnb_4bit_use_double_quant?: boolean;
-  /** float64 graphs, for tests against the reference. */
+  /** float64 graphs, for tests against the reference (CPU executor only). */
   elem?: 'float32' | 'float64';
+  /** Which executor runs the session (default 'cpu'); 'cuda' without a usable GPU is refused saying why. */
+  executor?: ExecutorChoice;
+  /** Largest micro-batch in tokens (batch × sequence length): the device sizes its activation slots for it (cuda). */
+  capacityTokens?: number;
+  /** The native addon or CUDA probe (tests inject a stand-in built for the program); default: the built addon. */
+  executorOptions?: (program: Program) => Omit<OpenExecutorOptions, 'program'>;
 }
+
+/** A training session that also returns a forward's logits (both executors have one). */
+export type EncoderTrainingSession = TrainingSession & {
+  forward(batch: Batch): Promise<{ logits: Float32Array | Float64Array; nllPerSequence: Float64Array }>;
+};
 
 /** What a forward gives, per task (rows of a batch of B sequences of T tokens). */
 export type EncoderOutputs =
@@ -76,7 +90,7 @@ export type EncoderOutputs =
   | { task: 'masked_lm'; logits: Float32Array /* (B·T, V) */ };
 
 export interface EncoderSession {
-  session: CpuTrainingSession;
+  session: EncoderTrainingSession;
   spec: EncoderSpec;
   program: Program;
   /** Classification label names by id (null for other tasks). */
@@ -91,7 +105,7 @@ export interface EncoderSession {
   baseWeightBytes: number;
   /** E.g. the head was created because the checkpoint has none; a listed target matched nothing. */
   warnings: string[];
-  executor: { name: 'cpu'; reason: string };
+  executor: { name: ExecutorName; reason: string };
   forward(batch: Batch): Promise<EncoderOutputs>;
   dispose(): Promise<void>;
 }
@@ -170,6 +184,11 @@ export async function openEncoderSession(o: OpenEncoderOptions): Promise<Encoder
     warnings = attached.warnings;
   }
 
+  // the executor is chosen before any weight is read: a device asked for and absent is refused at once
+  const choice = o.executor ?? 'cpu';
+  if (choice !== 'cpu' && o.elem === 'float64')
+    throw new Error(`float64 graphs run on the CPU executor only (asked for "${choice}")`);
+  const executor = openExecutor(choice, { ...o.executorOptions?.(program), program });
   let weights: Map<string, Float32Array | Nf4Tensor>;
   if (o.fromScratch)
     weights = initProgramWeights(program, { seed: o.seed, std: spec.initializerRange, numLayers: spec.numLayers });
@@ -188,7 +207,19 @@ export async function openEncoderSession(o: OpenEncoderOptions): Promise<Encoder
     const w = weights.get(d.name);
     if (!d.trainable && w) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
   }
-  const session = await createCpuTrainingSession({ program, weights, seed: o.seed, threads: o.threads, elem: o.elem });
+  const session: EncoderTrainingSession =
+    executor.name === 'cpu'
+      ? await createCpuTrainingSession({ program, weights, seed: o.seed, threads: o.threads, elem: o.elem })
+      : withForward(
+          await executor.createTrainingSession({
+            program,
+            weights,
+            seed: o.seed,
+            threads: o.threads,
+            capacityTokens: o.capacityTokens ?? 16 * 512,
+          }),
+          executor.name,
+        );
   if (adapter) session.setTrainables(adapterTensors(adapter) as TensorMap);
 
   const labels = task === 'sequence_classification' && spec.head.problemType !== 'regression' ? labelNames(spec) : null;
@@ -229,13 +260,17 @@ export async function openEncoderSession(o: OpenEncoderOptions): Promise<Encoder
     totalParameters: countParams(base),
     baseWeightBytes,
     warnings,
-    executor: {
-      name: 'cpu',
-      reason: 'encoders train on the CPU executor (task-head losses are not lowered on the device plan)',
-    },
+    executor: { name: executor.name, reason: executor.reason },
     forward: (batch) => encoderForward(session, spec, batch),
     dispose: () => session.dispose(),
   };
+}
+
+/** The executor's session, checked to return logits (a task's metrics and predictions read them). */
+function withForward(session: TrainingSession, name: ExecutorName): EncoderTrainingSession {
+  if (typeof (session as Partial<EncoderTrainingSession>).forward !== 'function')
+    throw new Error(`the ${name} executor returns no logits, which an encoder task needs; use executor "cpu"`);
+  return session as EncoderTrainingSession;
 }
 
 /** The batch with neutral targets where a task's loss needs them (a forward for prediction has none). */
@@ -252,7 +287,7 @@ function withTargets(spec: EncoderSpec, batch: Batch): Batch {
 
 /** The task's outputs from the logits graph: pooled rows for classification, start/end columns for QA. */
 export async function encoderForward(
-  session: CpuTrainingSession,
+  session: EncoderTrainingSession,
   spec: EncoderSpec,
   batch: Batch,
 ): Promise<EncoderOutputs> {

@@ -1,8 +1,10 @@
 // Opens a training session for an encoder-task run (model-session.ts is the causal-lm one) through
 // engine/encoders/open.ts: any encoder checkpoint (…Model, …ForMaskedLM, or already a task model) as the task model
-// with the run's labels (a head the checkpoint lacks, and BERT's pooler, created seeded and trained), on the CPU,
-// plus the writer of what the run produces. What this file adds is the run's view: LoRA targets (PEFT's family
-// default when the run kept the decoder list), the executor's reason, and the ModelSession shape the trainer uses:
+// with the run's labels (a head the checkpoint lacks, and BERT's pooler, created seeded and trained), on the executor
+// the run names (`executor`: cpu, cuda, or auto = CUDA when the addon sees a GPU, as decoder runs choose; a device
+// asked for and absent is refused with the usual sentence), plus the writer of what the run produces. What this file
+// adds is the run's view: LoRA targets (PEFT's family default when the run kept the decoder list), the executor and
+// its reason, and the ModelSession shape the trainer uses:
 //   lora / qlora  LoRA on the targets, the head trained in full as PEFT's task types do (SEQ_CLS: modules_to_save
 //                 classifier/score; QUESTION_ANS: qa_outputs), written as a PEFT adapter with task_type,
 //                 modules_to_save and the head under base_model.model.<name>, plus task_head.json (class, labels);
@@ -12,7 +14,7 @@ import type { RunConfig } from '../../../common/api/runs.ts';
 import { readModelSpec, type ModelSpec } from '../../formats/model/index.ts';
 import { isEncoderSpec, type EncoderTaskRequest } from '../../model/families/bert/task.ts';
 import type { EncoderSpec } from '../../model/families/bert/spec.ts';
-import { openEncoderSession } from '../encoders/open.ts';
+import { openEncoderSession, type OpenEncoderOptions } from '../encoders/open.ts';
 import type { ModelSession } from './model-session.ts';
 
 /** The schema's default target list (a decoder's names): an encoder run that keeps it gets PEFT's default for the family. */
@@ -57,6 +59,8 @@ export async function openTaskModelSession(o: {
   config: RunConfig;
   request: TaskHeadRequest;
   threads?: number;
+  /** Tests: the native addon / CUDA probe the executor choice sees (default: the built addon, if any). */
+  executorOptions?: OpenEncoderOptions['executorOptions'];
 }): Promise<TaskModelSession> {
   const { config, request } = o;
   const { spec: fromConfig } = await readModelSpec(config.model);
@@ -81,11 +85,11 @@ export async function openTaskModelSession(o: {
     seed: config.seed,
     threads: o.threads,
     bnb_4bit_use_double_quant: config.bnb_4bit_use_double_quant,
+    executor: config.executor,
+    // the device's activation slots fit the run's largest micro-batch
+    capacityTokens: config.micro_batch_size * config.max_seq_length,
+    executorOptions: o.executorOptions,
   });
-  const reason =
-    config.executor === 'cpu'
-      ? opened.executor.reason
-      : `encoder task heads train on the CPU executor (asked for "${config.executor}")`;
   return {
     session: opened.session,
     spec: opened.spec as ModelSpec & EncoderSpec,
@@ -94,7 +98,7 @@ export async function openTaskModelSession(o: {
     totalParameters: opened.totalParameters,
     baseWeightBytes: opened.baseWeightBytes,
     warnings: [...warnings, ...opened.warnings],
-    executor: { name: opened.executor.name, reason },
+    executor: opened.executor,
     targets,
   };
 }
