@@ -91,10 +91,11 @@ describe('the wizard’s task runs equal the CLI’s', () => {
       batchSize: '8',
       gradAccum: '1',
       maxLength: '128',
+      evalFile: '/data/nli-dev.csv',
+      skipBadRows: true,
     });
-    // the CLI names an eval file and skip_bad_rows in a config file; the rest are flags
-    const withFile = RunConfig.parse({ ...fromCli, dataset: { ...fromCli.dataset, eval_split: { kind: 'file', path: '/data/nli-dev.csv' }, skip_bad_rows: true } });
-    expect(config).toEqual(withFile);
+    expect(config).toEqual(fromCli);
+    expect(config.dataset).toMatchObject({ eval_split: { kind: 'file', path: '/data/nli-dev.csv' }, skip_bad_rows: true });
     expect(config.lora.target_modules).toEqual(['q_lin', 'v_lin']);
   });
 
@@ -132,6 +133,10 @@ describe('the wizard’s task runs equal the CLI’s', () => {
     });
     expect(config).toEqual(fromCli);
     expect(config.question_answering).toMatchObject({ doc_stride: 96, version_2_with_negative: true, question_column: 'q' });
+  });
+
+  it('the CLI refuses a held-out share and an eval file together', async () => {
+    await expect(cli({ dataset: '/d.jsonl', evalRatio: '0.1', evalFile: '/e.jsonl' })).rejects.toThrow(/--eval-ratio .* or --eval-file .*, not both/);
   });
 
   it('a doc stride not below max length is reported at its field, on the method step', () => {

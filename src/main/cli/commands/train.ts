@@ -37,6 +37,8 @@ export interface TrainFlags {
   targets?: string;
   seed?: string;
   evalRatio?: string;
+  evalFile?: string;
+  skipBadRows?: boolean;
   evalSteps?: string;
   saveSteps?: string;
   scheduler?: string;
@@ -105,6 +107,11 @@ export async function buildRunConfig(flags: TrainFlags, cwd = process.cwd()): Pr
   if (flags.dataset) dataset.path = resolve(cwd, flags.dataset);
   if (flags.template) dataset.template = { kind: flags.template };
   if (flags.evalRatio) dataset.eval_split = number('eval-ratio', flags.evalRatio) === 0 ? { kind: 'none' } : { kind: 'ratio', ratio: number('eval-ratio', flags.evalRatio) };
+  if (flags.evalFile) {
+    if (flags.evalRatio) throw new StudioError('invalid_input', 'give --eval-ratio (a held-out share) or --eval-file (a separate eval file), not both');
+    dataset.eval_split = { kind: 'file', path: resolve(cwd, flags.evalFile) };
+  }
+  if (flags.skipBadRows !== undefined) dataset.skip_bad_rows = flags.skipBadRows;
   if (flags.method) input.method = flags.method as RunConfig['method'];
   if (flags.device) input.executor = flags.device as RunConfig['executor']; // checked by the contract like every field
   if (flags.fromScratch !== undefined) input.from_scratch = flags.fromScratch;
@@ -274,6 +281,8 @@ export function registerTrain(program: Command): void {
     .option('--targets <list>', 'comma-separated target modules, or all-linear')
     .option('--seed <n>', 'seed')
     .option('--eval-ratio <share>', 'held-out share for evaluation (0 = none)')
+    .option('--eval-file <file>', 'a separate eval file (instead of --eval-ratio)')
+    .option('--skip-bad-rows', 'train without the rows the dataset readers list as problems (else the run stops on them)')
     .option('--eval-steps <n>', 'eval loss every n updates')
     .option('--save-steps <n>', 'checkpoint every n updates')
     .option('--scheduler <type>', 'constant | linear | cosine')
