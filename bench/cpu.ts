@@ -12,12 +12,16 @@
 // Last lines: `bench:cpu gemm_gflops=<x> step_fraction=<f>`, then `bench:cpu step_vs_torch=<x> rss_vs_torch=<y>`
 // (the worst over the shapes: tokens/s ours ÷ torch's, peak RSS ours ÷ torch's; "skipped (reason)" without torch).
 //   npm run bench:cpu            (all)        npm run bench:cpu -- --quick   (4 layers, seq 128: a sanity run)
+//   npm run bench:cpu -- --shape smollm2 --steps 7   (only these cases, comma-separated; N interleaved steps each)
+// Beside wall-clock tokens/s each side reports its CPU seconds per step (median; /proc/<pid>/stat, all threads): on
+// shared cores the wall clock moves with the others' load, the CPU time much less.
 //   npx tsx bench/cpu.ts --case smollm2   (one case's worker: reads "step" / "done" on stdin)
 
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildLlamaProgram, type LlamaConfig } from '../src/main/model/families/llama/program.ts';
 import { countParams } from '../src/main/model/ir.ts';
@@ -199,6 +203,17 @@ async function runCase(name: string): Promise<void> {
   }));
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc; NaN where there is no /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on: utime is the 14th, stime the 15th
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
 /** A child that answers one JSON line per command: ours (this file with --case) or the PyTorch reference. */
 class Worker {
   private readonly lines: AsyncIterator<string>;
@@ -223,6 +238,12 @@ class Worker {
   async ask(cmd: 'step' | 'done'): Promise<Record<string, unknown> | null> {
     this.child.stdin.write(`${cmd}\n`);
     return this.next();
+  }
+  /** One step with the CPU seconds the child spent on it. */
+  async step(): Promise<{ sec: number; cpu: number }> {
+    const c0 = cpuSeconds(this.child.pid);
+    const sec = Number((await this.ask('step'))?.sec);
+    return { sec, cpu: cpuSeconds(this.child.pid) - c0 };
   }
 }
 
@@ -256,12 +277,20 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   const probe = await gemmProbe();
   const pairs: { sec: number; gemm: number }[] = [];
   const torchSecs: number[] = [];
+  const ourCpu: number[] = [];
+  const torchCpu: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const before = await probe.rate(2);
-    const sec = Number((await ours.ask('step'))?.sec);
+    const { sec, cpu } = await ours.step();
+    ourCpu.push(cpu);
     pairs.push({ sec, gemm: Math.max(before, await probe.rate(2)) });
-    if (ref && typeof ref !== 'string') torchSecs.push(Number((await ref.ask('step'))?.sec));
+    if (ref && typeof ref !== 'string') {
+      const t = await ref.step();
+      torchSecs.push(t.sec);
+      torchCpu.push(t.cpu);
+    }
   }
+  const median = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1];
   await probe.release();
   const summary = await ours.ask('done');
   if (!summary) {
@@ -274,7 +303,7 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   const { sec: ourSec, gemm } = pairs[pairs.length >> 1];
   const mine: Record<string, unknown> = {
     ...summary, step_s: +ourSec.toFixed(3), tokens_per_s: +((B * T) / ourSec).toFixed(1), achieved_gflops: +(flops / ourSec / 1e9).toFixed(1),
-    gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(flops / ourSec / 1e9 / gemm).toFixed(3),
+    gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(flops / ourSec / 1e9 / gemm).toFixed(3), cpu_s_per_step: +median(ourCpu).toFixed(2),
   };
   console.log(JSON.stringify(mine));
   if (!ref || typeof ref === 'string') {
@@ -291,8 +320,8 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   console.log(JSON.stringify({
     case: `${name}-torch`, torch: theirs.torch, threads: theirs.threads, step_s: +sec.toFixed(3), tokens_per_s: +torchTokens.toFixed(1),
     achieved_gflops: +((f.forward + f.backward) / sec / 1e9).toFixed(1), openblas_gemm_gflops: theirs.gemm_gflops,
-    peak_rss_mib: theirs.peak_rss_mib, flops_equal: flopsEqual, ...(flopsEqual ? {} : { torch_flops: f }),
-    step_vs_torch: +vs.step.toFixed(2), rss_vs_torch: +vs.rss.toFixed(2),
+    peak_rss_mib: theirs.peak_rss_mib, flops_equal: flopsEqual, ...(flopsEqual ? {} : { torch_flops: f }), cpu_s_per_step: +median(torchCpu).toFixed(2),
+    step_vs_torch: +vs.step.toFixed(2), rss_vs_torch: +vs.rss.toFixed(2), cpu_vs_torch: +(median(torchCpu) / median(ourCpu)).toFixed(2),
   }));
   return { ours: mine, vs: flopsEqual ? vs : null };
 }
@@ -305,19 +334,22 @@ async function main(): Promise<void> {
     process.exit(0); // stdin, the parent's pipe, would keep this worker alive
   }
   const quick = args.includes('--quick');
+  const flag = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
+  const only = flag('--shape')?.split(',');
+  const rounds = Number(flag('--steps') ?? 3);
   const gemm = await gemmRate();
   console.log(`threads=${availableParallelism()} gemm_2048_f32_gflops=${gemm.toFixed(1)}`);
   const torch = torchPython();
   let smolFraction = NaN;
   const versus: Versus[] = [];
   let torchMissing = 'reason' in torch ? torch.reason : '';
-  for (const name of quick ? ['quick', 'quick-qlora'] : [...Object.keys(SHAPES), 'smollm2-qlora']) {
-    const { ours, vs } = await compareCase(name, torch, 3);
+  for (const name of only ?? (quick ? ['quick', 'quick-qlora'] : [...Object.keys(SHAPES), 'smollm2-qlora'])) {
+    const { ours, vs } = await compareCase(name, torch, rounds);
     if ((name === 'smollm2' || name === 'quick') && ours) smolFraction = Number(ours.fraction_of_gemm);
     if (vs) versus.push(vs);
     else if (!name.endsWith('-qlora') && !torchMissing) torchMissing = `${name}: no comparable PyTorch step`;
   }
-  if (!quick) {
+  if (!quick && !only) {
     // generation: decode tokens/s with the KV cache on the SmolLM2-135M shape (bench/decode.ts, its own process)
     const decode = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     console.log(decode.stdout.trim().split('\n').at(-1) || `smollm2-decode: failed (exit ${decode.status})`);
