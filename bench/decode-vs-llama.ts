@@ -4,8 +4,12 @@
 // body (30 layers × 576, 9 heads / 3 KV heads, random weights) with the bundled tokenizer's 1,349-token vocabulary
 // (a real 49,152-token vocabulary needs its tokenizer, which this machine does not have). llama.cpp reads the F32 GGUF
 // our writer makes of the same folder. Prints one JSON line per model and backend, then
-// `bench:cpu decode_vs_llama=<ours/theirs tokens/s> decode_rss_vs_llama=<ours/theirs peak RSS>` (the SmolLM2 body).
-//   npx tsx bench/decode-vs-llama.ts            (both models)   --one <backend> <dir> <threads>: one measurement
+// `bench:cpu decode_vs_llama=<ours/theirs tokens/s> decode_rss_vs_llama=<ours/theirs peak RSS>` (the SmolLM2 body),
+// then the same for the studio with its base held as f16 (`decode_f16_vs_llama=… decode_f16_rss_vs_llama=…`).
+// Backends run interleaved: studio, studio-f16, llama.cpp, then again (--rounds N, default 1); ratios use the best
+// tokens/s and the lowest peak RSS of each backend, so a burst of load on the shared machine hits all alike.
+//   npx tsx bench/decode-vs-llama.ts   (both models)   --smol-only: the SmolLM2 body only   --rounds N
+//   --one <backend> <dir> <threads> <gguf cache>: one measurement
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -53,8 +57,10 @@ async function smolBody(dir: string): Promise<string> {
 }
 
 /** One backend on one model folder in this process: prefill a prompt, then NEW greedy tokens (EOS ignored). */
+type Backend = 'studio' | 'studio-f16' | 'llama.cpp';
+
 async function measure(
-  backend: 'studio' | 'llama.cpp',
+  backend: Backend,
   dir: string,
   threads: number,
   cache: string,
@@ -62,10 +68,12 @@ async function measure(
   const next = mulberry32(11);
   // each backend loads only its own runtime, so each process's peak RSS is that backend's
   const { ChatModel } =
-    backend === 'studio' ? await import('../src/main/engine/generate/chat-model.ts') : { ChatModel: null };
+    backend !== 'llama.cpp' ? await import('../src/main/engine/generate/chat-model.ts') : { ChatModel: null };
   const { generate } = await import('../src/main/engine/generate/generate.ts');
   const { LlamaCppModel } = await import('../src/main/engine/generate/llama-cpp.ts');
-  const chat = ChatModel ? await ChatModel.open(dir, { threads }) : null;
+  const chat = ChatModel
+    ? await ChatModel.open(dir, { threads, baseDtype: backend === 'studio-f16' ? 'f16' : 'f32' })
+    : null;
   const tokenizer = { decode: () => '' };
   const opts = {
     temperature: 0,
@@ -107,50 +115,62 @@ async function main(): Promise<void> {
   const one = args.indexOf('--one');
   if (one >= 0) {
     console.log(
-      JSON.stringify(
-        await measure(args[one + 1] as 'studio' | 'llama.cpp', args[one + 2]!, Number(args[one + 3]), args[one + 4]!),
-      ),
+      JSON.stringify(await measure(args[one + 1] as Backend, args[one + 2]!, Number(args[one + 3]), args[one + 4]!)),
     );
     return;
   }
   const work = mkdtempSync(join(tmpdir(), 'bench-decode-'));
   try {
     const threads = Math.max(1, availableParallelism() - 1); // llama.cpp's default here (see llamaThreads); the same for both
-    const models = { bundled: BUNDLED_MODEL_DIR, 'smollm2-body': await smolBody(mkdtempSync(join(work, 'smol-'))) };
+    const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 1;
+    const smol = await smolBody(mkdtempSync(join(work, 'smol-')));
+    const models: Record<string, string> = args.includes('--smol-only')
+      ? { 'smollm2-body': smol }
+      : { bundled: BUNDLED_MODEL_DIR, 'smollm2-body': smol };
     const last: Record<string, Record<string, number>> = {};
     for (const [name, dir] of Object.entries(models)) {
       await cachedModelGguf(join(work, 'gguf'), dir, 'f32'); // converted here: the llama.cpp process only loads it
-      for (const backend of ['studio', 'llama.cpp']) {
-        const child = spawnSync(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            fileURLToPath(import.meta.url),
-            '--one',
-            backend,
-            dir,
-            String(threads),
-            join(work, 'gguf'),
-          ],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-        );
-        const line = child.stdout.trim().split('\n').at(-1) ?? '';
-        if (!line.startsWith('{')) {
-          console.log(`${name}-${backend}: failed (exit ${child.status})`);
-          continue;
+      const best: Record<string, Record<string, number>> = {};
+      for (let round = 0; round < rounds; round++)
+        for (const backend of ['studio', 'studio-f16', 'llama.cpp']) {
+          const child = spawnSync(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              fileURLToPath(import.meta.url),
+              '--one',
+              backend,
+              dir,
+              String(threads),
+              join(work, 'gguf'),
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+          );
+          const line = child.stdout.trim().split('\n').at(-1) ?? '';
+          if (!line.startsWith('{')) {
+            console.log(`${name}-${backend}: failed (exit ${child.status})`);
+            continue;
+          }
+          const r = JSON.parse(line) as Record<string, number>;
+          console.log(JSON.stringify({ case: `decode-${name}`, round, ...r }));
+          const b = best[backend];
+          best[backend] = b
+            ? {
+                ...r,
+                decode_tokens_per_s: Math.max(b.decode_tokens_per_s!, r.decode_tokens_per_s!),
+                peak_rss_mib: Math.min(b.peak_rss_mib!, r.peak_rss_mib!),
+              }
+            : r;
         }
-        const r = JSON.parse(line) as Record<string, number>;
-        console.log(JSON.stringify({ case: `decode-${name}`, ...r }));
-        last[backend] = r;
-      }
+      Object.assign(last, best);
     }
-    const [ours, theirs] = [last.studio, last['llama.cpp']];
-    if (ours && theirs)
-      console.log(
-        `bench:cpu decode_vs_llama=${(ours.decode_tokens_per_s! / theirs.decode_tokens_per_s!).toFixed(2)} decode_rss_vs_llama=${(ours.peak_rss_mib! / theirs.peak_rss_mib!).toFixed(2)}`,
-      );
-    else console.log('bench:cpu decode_vs_llama=failed decode_rss_vs_llama=failed');
+    const theirs = last['llama.cpp'];
+    const ratio = (ours: Record<string, number> | undefined, key: string) =>
+      ours && theirs ? (ours[key]! / theirs[key]!).toFixed(2) : 'failed';
+    console.log(
+      `bench:cpu decode_vs_llama=${ratio(last.studio, 'decode_tokens_per_s')} decode_rss_vs_llama=${ratio(last.studio, 'peak_rss_mib')} decode_f16_vs_llama=${ratio(last['studio-f16'], 'decode_tokens_per_s')} decode_f16_rss_vs_llama=${ratio(last['studio-f16'], 'peak_rss_mib')}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

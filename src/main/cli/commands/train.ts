@@ -25,6 +25,7 @@ export interface TrainFlags {
   device?: string;
   fromScratch?: boolean;
   doubleQuant?: boolean;
+  baseDtype?: string;
   epochs?: string;
   maxSteps?: string;
   lr?: string;
@@ -116,6 +117,7 @@ export async function buildRunConfig(flags: TrainFlags, cwd = process.cwd()): Pr
   if (flags.device) input.executor = flags.device as RunConfig['executor']; // checked by the contract like every field
   if (flags.fromScratch !== undefined) input.from_scratch = flags.fromScratch;
   if (flags.doubleQuant !== undefined) input.bnb_4bit_use_double_quant = flags.doubleQuant;
+  if (flags.baseDtype) input.base_dtype = flags.baseDtype as RunConfig['base_dtype']; // checked by the contract
   if (flags.epochs) input.num_train_epochs = number('epochs', flags.epochs);
   if (flags.maxSteps) input.max_steps = number('max-steps', flags.maxSteps);
   if (flags.lr) input.learning_rate = number('lr', flags.lr);
@@ -269,6 +271,7 @@ export function registerTrain(program: Command): void {
     .option('--device <executor>', 'auto (the GPU when the CUDA addon sees one, else the CPU) | cpu | cuda')
     .option('--from-scratch', 'with --method full: random weights from the model folder\'s config.json (pretraining)')
     .option('--no-double-quant', 'with --method qlora: keep the 4-bit blocks\' scales in float32')
+    .option('--base-dtype <type>', 'how the CPU holds the frozen base: auto (the checkpoint\'s type) | f32 (exact) | f16 | bf16 (half the memory)')
     .option('--epochs <n>', 'passes over the data')
     .option('--max-steps <n>', 'stop after this many updates (overrides epochs)')
     .option('--lr <rate>', 'learning rate (1e-4 safe, 2e-4 typical)')

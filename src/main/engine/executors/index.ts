@@ -10,6 +10,7 @@ import type { Nf4Tensor } from '../quant/nf4.ts';
 import { createCpuTrainingSession, type WeightSource } from './onnx/session.ts';
 import { OnnxDecodeSession } from './onnx/decode-session.ts';
 import type { BaseDtype } from './onnx/weight-file.ts';
+export type { BaseDtype } from './onnx/weight-file.ts';
 import { createCudaTrainingSession } from './cuda/session.ts';
 import { probeCuda, type CudaProbe } from './cuda/probe.ts';
 import { loadAddon, type NativeAddon } from './cuda/addon.ts';
@@ -31,6 +32,8 @@ export interface TrainingSessionRequest {
   capacityTokens: number;
   /** Recompute each block in backward instead of keeping its activations (cuda). */
   checkpointing?: boolean;
+  /** How the frozen float base is held (cpu): f32, or f16/bf16 widened to float32 per use (weight-file.ts). */
+  baseDtype?: BaseDtype;
 }
 
 export interface DecodeSessionRequest {
@@ -77,7 +80,7 @@ const onnxDecode = (r: DecodeSessionRequest): Promise<DecodeSession> => OnnxDeco
 const cpu = (reason: string): Executor => ({
   name: 'cpu',
   reason,
-  createTrainingSession: (r) => createCpuTrainingSession({ program: r.program, weights: r.weights, seed: r.seed, threads: r.threads }),
+  createTrainingSession: (r) => createCpuTrainingSession({ program: r.program, weights: r.weights, seed: r.seed, threads: r.threads, baseDtype: r.baseDtype }),
   decodeReason: null,
   createDecodeSession: onnxDecode,
 });

@@ -52,3 +52,17 @@ export async function readProgramWeights(folder: Pick<ModelFolder, 'readHf'>, p:
   for (const d of p.params) if (!d.init) weights.set(d.name, await read(d.name));
   return weights;
 }
+
+/**
+ * The type a checkpoint stores its floats in, as a base dtype: 'bf16' or 'f16' when every float tensor is stored
+ * so (holding the base in it then loses nothing), else 'f32'. What `base_dtype: auto` resolves to.
+ */
+export function checkpointBaseDtype(folder: Pick<ModelFolder, 'weights'>): 'f32' | 'f16' | 'bf16' {
+  const floats = folder.weights
+    .names()
+    .map((n) => folder.weights.info(n).dtype)
+    .filter((t) => /^(F|BF)\d+$/.test(t));
+  if (floats.length && floats.every((t) => t === 'BF16')) return 'bf16';
+  if (floats.length && floats.every((t) => t === 'F16')) return 'f16';
+  return 'f32';
+}

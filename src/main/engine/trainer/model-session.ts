@@ -14,11 +14,12 @@ import { writeShardedSafetensors } from '../../formats/safetensors/index.ts';
 import { countParams } from '../../model/ir.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
 import { fullFineTuneProgram, initProgramWeights } from '../models/index.ts';
-import { programWeightReader, toStored } from '../models/load.ts';
+import { checkpointBaseDtype, programWeightReader, toStored } from '../models/load.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../quant/nf4.ts';
 import { applyLora } from '../lora/model.ts';
 import { openExecutor, type ExecutorChoice, type ExecutorName } from '../executors/index.ts';
+import type { BaseDtype } from '../executors/index.ts';
 import { peftKey, type Program } from '../../model/ir.ts';
 import type { TensorMap, TrainingSession } from '../session.ts';
 import type { AdapterWriter } from './checkpoint.ts';
@@ -40,7 +41,7 @@ export interface ModelSession {
 
 export interface OpenModelSessionOptions {
   config: Pick<RunConfig, 'model' | 'method' | 'lora' | 'seed'> &
-    Partial<Pick<RunConfig, 'bnb_4bit_use_double_quant' | 'from_scratch' | 'executor' | 'micro_batch_size' | 'max_seq_length'>>;
+    Partial<Pick<RunConfig, 'bnb_4bit_use_double_quant' | 'from_scratch' | 'executor' | 'micro_batch_size' | 'max_seq_length' | 'base_dtype'>>;
   trainingTemplate: TrainingTemplate | null;
   threads?: number;
   /** Which executor trains (default: the config's, else cpu); cuda sizes its activation slots for
@@ -76,9 +77,12 @@ export async function openModelSession({ config, trainingTemplate, threads, exec
   // exists) and keeps no reference to the float ones: the whole base never sits in JavaScript beside the session's.
   let baseWeightBytes = 0;
   const trainable = new Set(program.params.filter((d) => d.trainable).map((d) => d.name));
+  // base_dtype: how the CPU holds the frozen floats (auto: the checkpoint's own type, lossless; f32 from scratch)
+  let baseDtype: BaseDtype = config.base_dtype === 'auto' || !config.base_dtype ? 'f32' : config.base_dtype;
+  const halfBytes = () => baseDtype !== 'f32' && chosen.name === 'cpu';
   const counted = (read: (name: string) => Promise<Float32Array | Nf4Tensor>) => async (name: string) => {
     const w = await read(name);
-    if (!trainable.has(name)) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : w.byteLength;
+    if (!trainable.has(name)) baseWeightBytes += isNf4(w) ? nf4StorageBytes(w) : halfBytes() ? w.byteLength / 2 : w.byteLength;
     return w;
   };
   const chosen = openExecutor(choice, { program });
@@ -86,12 +90,13 @@ export async function openModelSession({ config, trainingTemplate, threads, exec
   let session: TrainingSession;
   if (config.from_scratch) {
     const weights = initProgramWeights(program, { seed: config.seed, numLayers: spec.numLayers });
-    session = await chosen.createTrainingSession({ ...request, weights: counted(async (n) => weights.get(n)!) });
+    session = await chosen.createTrainingSession({ ...request, baseDtype, weights: counted(async (n) => weights.get(n)!) });
   } else {
     const folder = await openModelFolder(config.model);
     try {
+      if (config.base_dtype === 'auto' || !config.base_dtype) baseDtype = checkpointBaseDtype(folder);
       const read = programWeightReader(folder, program, { doubleQuant: config.bnb_4bit_use_double_quant ?? true });
-      session = await chosen.createTrainingSession({ ...request, weights: counted(read) });
+      session = await chosen.createTrainingSession({ ...request, baseDtype, weights: counted(read) });
     } finally {
       await folder.close();
     }

@@ -1304,6 +1304,7 @@ export const en = {
   'editor.field.bnb_4bit_use_double_quant': 'Double quantization (QLoRA)',
   'editor.field.from_scratch': 'From scratch (full only)',
   'editor.field.executor': 'Executor',
+  'editor.field.base_dtype': 'Base held as (CPU)',
   'editor.section.task': 'Task',
   'editor.field.task': 'Task',
   'editor.field.classification.text_column': 'Text column',

@@ -1418,6 +1418,7 @@ export const ko: Catalog = {
   'editor.field.bnb_4bit_use_double_quant': '이중 양자화 (QLoRA)',
   'editor.field.from_scratch': '처음부터 (전체 학습만)',
   'editor.field.executor': '실행기',
+  'editor.field.base_dtype': '기본 모델 보관 형식 (CPU)',
   'editor.section.task': '작업',
   'editor.field.task': '작업',
   'editor.field.classification.text_column': '텍스트 열',

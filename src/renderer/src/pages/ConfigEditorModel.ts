@@ -132,6 +132,7 @@ export const SECTIONS: { title: MessageKey; fields: FieldSpec[] }[] = [
       f('bnb_4bit_use_double_quant', 'editor.field.bnb_4bit_use_double_quant', 'bool'),
       f('from_scratch', 'editor.field.from_scratch', 'bool'),
       f('executor', 'editor.field.executor', 'enum', ['auto', 'cpu', 'cuda']),
+      f('base_dtype', 'editor.field.base_dtype', 'enum', ['auto', 'f32', 'f16', 'bf16']),
     ],
   },
   {
