@@ -14,6 +14,7 @@ import { createStudioCore, type StudioCore } from '../../src/main/core/index.ts'
 import { methodPlans, resolvePlans, resolveTargets, sweepPlans } from '../../src/main/core/run-groups.ts';
 import { specFromConfig } from '../../src/main/formats/model/index.ts';
 import { tinyEncoderConfig } from '../fixtures/tiny-encoders.ts';
+import { makeTinyModel } from '../fixtures/tiny-models.ts';
 
 let dir: string;
 let trainFile: string;
@@ -197,6 +198,41 @@ describe('compare.* through the core', () => {
       await again.close();
     }
   }, 120_000);
+
+  it('decoder runs too: LoRA vs full on a tiny Llama, judged by eval perplexity from the run records', async () => {
+    const model = join(dir, 'tiny-llama');
+    await makeTinyModel(model, 'llama', { seed: 5 });
+    const data = join(dir, 'sums.jsonl');
+    writeFileSync(data, Array.from({ length: 24 }, (_, i) => JSON.stringify({ prompt: `Q: ${i} plus one?\nA:`, completion: ` ${i + 1}` })).join('\n') + '\n');
+    const project = await core.call('projects.create', { name: 'decoder group' });
+    const started = await core.call('compare.methods', {
+      projectId: project.id,
+      config: RunConfig.parse({
+        model,
+        dataset: { path: data, eval_split: { kind: 'ratio', ratio: 0.25 } },
+        lora: { r: 4, lora_alpha: 8 },
+        max_steps: 2,
+        micro_batch_size: 2,
+        gradient_accumulation_steps: 1,
+        max_seq_length: 32,
+        save_steps: null,
+      }),
+    });
+    expect(started.warnings).toEqual([]); // q/k/v/o_proj are Llama's own
+    expect(started.group.metric).toEqual({ key: 'eval_perplexity', name: 'perplexity', higherIsBetter: false });
+    await core.jobs.waitFor(started.runs[0].jobId!);
+    let second = await core.call('runs.get', { id: started.runs[1].id });
+    expect(second.jobId).not.toBeNull(); // the first one's end started it
+    await core.jobs.waitFor(second.jobId!);
+    second = await core.call('runs.get', { id: second.id });
+    const first = await core.call('runs.get', { id: started.runs[0].id });
+    const report = await core.call('compare.get', { id: started.group.id });
+    expect(report.done).toBe(true);
+    expect(report.rows.map((r) => r.metric)).toEqual([first.summary!.evalPerplexity, second.summary!.evalPerplexity]);
+    expect(report.rows.map((r) => r.trainableParameters)).toEqual([first.summary!.trainableParameters, second.summary!.trainableParameters]);
+    expect(report.rows[0].outputBytes!).toBeLessThan(report.rows[1].outputBytes!);
+    expect(Date.parse(second.startedAt!)).toBeGreaterThanOrEqual(Date.parse(first.endedAt!));
+  }, 180_000);
 
   it('refuses a missing project, a missing model folder and targets the model lacks entirely', async () => {
     const project = await core.call('projects.create', { name: 'refusals' });

@@ -9,8 +9,10 @@ import { Banner, Card, EmptyState, QueryView, Table, type Column } from '../comp
 import { MetricChart } from '../components/MetricChart.tsx';
 import { formatBytes, formatMetric } from '../format.ts';
 import { routeHref } from '../routes.ts';
+import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { compareWill, methodLabel, overlayPoints, shortDuration } from './CompareData.ts';
+import { ComparisonGroups } from './CompareGroups.tsx';
 import { runSeconds } from './run-labels.ts';
 import './Adapters.css';
 import { t } from '../i18n/t.ts';
@@ -23,6 +25,21 @@ export function CompareView({ project }: { project: Project }) {
   const [metrics, setMetrics] = useState<Record<string, RunMetric[]>>({});
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  // #/compare/<group id>: a comparison group, its runs picked for the loss curves too
+  const groupId = useLocation().params[0] ?? null;
+  useEffect(() => {
+    if (!groupId) return;
+    let stale = false;
+    client.invoke('compare.get', { id: groupId }).then(
+      (report) => {
+        if (!stale) setPicked(report.rows.map((r) => r.runId));
+      },
+      () => undefined, // the groups card says what went wrong
+    );
+    return () => {
+      stale = true;
+    };
+  }, [client, groupId]);
 
   const list = runs.state.status === 'ready' ? runs.state.data : [];
   useEvent('job.status', (job) => {
@@ -112,96 +129,105 @@ export function CompareView({ project }: { project: Project }) {
   ];
 
   return (
-    <QueryView
-      state={runs.state}
-      loadingLabel={t('compare.loadingRuns')}
-      errorTitle={t('compare.runsFailed')}
-      onRetry={runs.reload}
-    >
-      {(all) =>
-        all.length === 0 ? (
-          <Card>
-            <EmptyState
-              icon="pulse"
-              title={t('compare.none', { project: project.name })}
-              points={compareWill()}
-              actions={
-                <a className="btn btn-primary" href={routeHref('new')}>
-                  {t('nav.new')}
-                </a>
-              }
-            >
-              {t('compare.noneBody')}
-            </EmptyState>
-          </Card>
-        ) : (
-          <div className="page-stack">
-            <Card title={t('compare.pick')}>
-              <fieldset className="settings-fieldset">
-                <legend className="visually-hidden">{t('compare.pick')}</legend>
-                <div className="compare-picker">
-                  {all.map((r) => (
-                    <label key={r.id} className="checkbox-line">
-                      <input
-                        type="checkbox"
-                        checked={picked.includes(r.id)}
-                        onChange={(event) =>
-                          setPicked((current) =>
-                            event.target.checked ? [...current, r.id] : current.filter((id) => id !== r.id),
-                          )
-                        }
-                      />
-                      {`${r.name} · ${methodLabel(r)}`}
-                    </label>
-                  ))}
-                </div>
-              </fieldset>
+    <div className="page-stack">
+      <ComparisonGroups
+        project={project}
+        selectedId={groupId}
+        onSelect={(report) => {
+          window.location.hash = report ? routeHref('compare', report.group.id) : routeHref('compare');
+        }}
+      />
+      <QueryView
+        state={runs.state}
+        loadingLabel={t('compare.loadingRuns')}
+        errorTitle={t('compare.runsFailed')}
+        onRetry={runs.reload}
+      >
+        {(all) =>
+          all.length === 0 ? (
+            <Card>
+              <EmptyState
+                icon="pulse"
+                title={t('compare.none', { project: project.name })}
+                points={compareWill()}
+                actions={
+                  <a className="btn btn-primary" href={routeHref('new')}>
+                    {t('nav.new')}
+                  </a>
+                }
+              >
+                {t('compare.noneBody')}
+              </EmptyState>
             </Card>
-            {error ? <Banner title={t('compare.metricsFailed')}>{error}</Banner> : null}
-            {chosen.length === 0 ? (
-              <Card>
-                <EmptyState icon="pulse" title={t('compare.pickTitle')} points={compareWill()}>
-                  {t('compare.pickBody')}
-                </EmptyState>
+          ) : (
+            <div className="page-stack">
+              <Card title={t('compare.pick')}>
+                <fieldset className="settings-fieldset">
+                  <legend className="visually-hidden">{t('compare.pick')}</legend>
+                  <div className="compare-picker">
+                    {all.map((r) => (
+                      <label key={r.id} className="checkbox-line">
+                        <input
+                          type="checkbox"
+                          checked={picked.includes(r.id)}
+                          onChange={(event) =>
+                            setPicked((current) =>
+                              event.target.checked ? [...current, r.id] : current.filter((id) => id !== r.id),
+                            )
+                          }
+                        />
+                        {`${r.name} · ${methodLabel(r)}`}
+                      </label>
+                    ))}
+                  </div>
+                </fieldset>
               </Card>
-            ) : (
-              <>
-                <div className="compare-charts">
-                  <Card>
-                    <h3 className="compare-chart-title">{t('compare.trainingLoss')}</h3>
-                    {trainPoints.length ? (
-                      <MetricChart
-                        label={t('compare.trainingLossLabel')}
-                        height={200}
-                        points={trainPoints}
-                        series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))}
-                      />
-                    ) : (
-                      <p className="muted">{t('compare.noTrainingLoss')}</p>
-                    )}
-                  </Card>
-                  <Card>
-                    <h3 className="compare-chart-title">{t('compare.evaluationLoss')}</h3>
-                    {evalPoints.length ? (
-                      <MetricChart
-                        label={t('compare.evaluationLossLabel')}
-                        height={200}
-                        points={evalPoints}
-                        series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))}
-                      />
-                    ) : (
-                      <p className="muted">{t('compare.noEvalPoints')}</p>
-                    )}
-                  </Card>
-                </div>
-                <Card flush title={t('compare.finalNumbers')}>
-                  <Table caption={t('compare.compared')} columns={columns} rows={chosen} rowKey={(r) => r.id} />
+              {error ? <Banner title={t('compare.metricsFailed')}>{error}</Banner> : null}
+              {chosen.length === 0 ? (
+                <Card>
+                  <EmptyState icon="pulse" title={t('compare.pickTitle')} points={compareWill()}>
+                    {t('compare.pickBody')}
+                  </EmptyState>
                 </Card>
-              </>
-            )}
-          </div>
-        )
-      }
-    </QueryView>
+              ) : (
+                <>
+                  <div className="compare-charts">
+                    <Card>
+                      <h3 className="compare-chart-title">{t('compare.trainingLoss')}</h3>
+                      {trainPoints.length ? (
+                        <MetricChart
+                          label={t('compare.trainingLossLabel')}
+                          height={200}
+                          points={trainPoints}
+                          series={chosen.map((r, i) => ({ key: `train${i}`, label: r.name }))}
+                        />
+                      ) : (
+                        <p className="muted">{t('compare.noTrainingLoss')}</p>
+                      )}
+                    </Card>
+                    <Card>
+                      <h3 className="compare-chart-title">{t('compare.evaluationLoss')}</h3>
+                      {evalPoints.length ? (
+                        <MetricChart
+                          label={t('compare.evaluationLossLabel')}
+                          height={200}
+                          points={evalPoints}
+                          series={chosen.map((r, i) => ({ key: `eval${i}`, label: r.name }))}
+                        />
+                      ) : (
+                        <p className="muted">{t('compare.noEvalPoints')}</p>
+                      )}
+                    </Card>
+                  </div>
+                  <Card flush title={t('compare.finalNumbers')}>
+                    <Table caption={t('compare.compared')} columns={columns} rows={chosen} rowKey={(r) => r.id} />
+                  </Card>
+                </>
+              )}
+            </div>
+          )
+        }
+      </QueryView>
+    </div>
   );
 }

@@ -26,6 +26,7 @@ import { ProjectGate } from './ProjectGate.tsx';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportRunButton } from './RunElsewhere.tsx';
 import { CancelRunDialog } from './CancelRunDialog.tsx';
+import { StartComparisonButton } from './CompareStart.tsx';
 import { useProjects } from '../state/projects.tsx';
 import { t } from '../i18n/t.ts';
 
@@ -58,6 +59,7 @@ function RunsOverview() {
             {currentProject ? (
               <ImportRunButton projectId={currentProject.id} onImported={() => setImported((n) => n + 1)} />
             ) : null}
+            {currentProject ? <StartComparisonButton projectId={currentProject.id} /> : null}
             <a className="btn btn-secondary" href={routeHref('new')}>
               {t('nav.new')}
             </a>
