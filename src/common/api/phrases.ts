@@ -152,6 +152,8 @@ export const PHRASES = {
   'progress.pushCommitting': (p: { done: number; total: number }) => `committing · ${p.done} of ${p.total} files`,
   'progress.pushSending': (p: { bytes: number; total: number; file: string; done: number; totalFiles: number }) =>
     `${formatBytes(p.bytes)} of ${formatBytes(p.total)} sent${p.file ? ` (${p.file})` : ''} · ${p.done} of ${p.totalFiles} files`,
+  'progress.fusionCompare': (p: { set: string }) =>
+    `${p.set || 'the eval split'}: each adapter alone, their uniform average and the learned combination`,
   'progress.pushPublished': (p: { repo: string }) => `published to ${p.repo}`,
 
   // ── common errors ───────────────────────────────────────────────────────────────────────────────

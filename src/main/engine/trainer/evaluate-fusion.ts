@@ -80,7 +80,7 @@ export async function evaluateFusionRun(o: FusionEvalOptions): Promise<FusionEva
         tokens = r.tokens;
         return r.perplexity;
       };
-      o.reporter.progress(i / sets.length, `${name}: each adapter alone, the uniform average${learned ? ' and the learned weights' : ''}`);
+      o.reporter.progress(i / sets.length, say('progress.fusionCompare', { set: set.path ?? '' }));
       const c = await compareCombinations(inputs, config.seed, evaluate, learned, defaultThreads());
       const learnedPpl = fusion ? await evaluate(fusion.session) : c.learned!;
       const single = c.single.map((s, k) => ({ ...s, path: inputs.adapters[k].part.path }));

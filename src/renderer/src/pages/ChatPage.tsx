@@ -15,6 +15,7 @@ import { useLocation } from '../state/location.ts';
 import { ShipQuantSelect } from './ShipQuantSelect.tsx';
 import { useStudio } from '../state/studio.tsx';
 import { parseChatParams } from './ChatLinks.ts';
+import { useFusionChoices } from './ChatFusions.ts';
 import { ProjectGate } from './ProjectGate.tsx';
 import { t } from '../i18n/t.ts';
 import './Chat.css';
@@ -73,6 +74,7 @@ function ChatWorkspace({ project }: { project: Project }) {
     adaptersQuery.state.status === 'ready' ? adaptersQuery.state.data.filter((a) => a.problem === null) : [];
   const { paths: modelChoices, ready: choicesReady } = useModelChoices(project.id, adapters);
   const sessions = useQuery('chat.list', { projectId: project.id });
+  const { fusions, ready: fusionsReady } = useFusionChoices(project.id);
 
   const [adapterId, setAdapterId] = useState<string>('');
   const [model, setModel] = useState<string>('');
@@ -94,11 +96,13 @@ function ChatWorkspace({ project }: { project: Project }) {
   const applied = useRef<string>('');
 
   const adapter = adapters.find((a) => a.id === adapterId) ?? null;
+  // an AdapterFusion run's fusion folder: it answers alone, at scale 1, on the studio's engine (never shipped)
+  const fusion = fusions.find((f) => f.id === adapterId) ?? null;
 
   // Follow the address: a saved conversation to reopen, or a fresh one with an adapter and prompt filled in.
   const routeKey = JSON.stringify(route);
   useEffect(() => {
-    if (adaptersQuery.state.status !== 'ready' || applied.current === routeKey) return;
+    if (adaptersQuery.state.status !== 'ready' || !fusionsReady || applied.current === routeKey) return;
     if (route.kind === 'session') {
       if (route.sessionId === sessionRef.current) {
         applied.current = routeKey;
@@ -123,7 +127,8 @@ function ChatWorkspace({ project }: { project: Project }) {
           const known = tuned
             ? adaptersQuery.state.status === 'ready' && adaptersQuery.state.data.find((a) => a.path === tuned.path)
             : undefined;
-          setAdapterId(known ? known.id : '');
+          const fused = tuned ? fusions.find((f) => samePath(f.path, tuned.path)) : undefined;
+          setAdapterId(known ? known.id : (fused?.id ?? ''));
           setScale(tuned?.weight ?? 1);
           setShip(session.panes.find((p) => p.ship)?.ship ?? '');
           setLoadingSession(false);
@@ -148,16 +153,17 @@ function ChatWorkspace({ project }: { project: Project }) {
       route.kind === 'fresh' && route.adapterOrRunId
         ? adapters.find((a) => a.id === route.adapterOrRunId || a.runId === route.adapterOrRunId)
         : adapters[0];
-    setAdapterId(wanted?.id ?? '');
-    if (wanted?.baseModel) setModel(wanted.baseModel);
+    const wantedFusion = route.kind === 'fresh' && route.adapterOrRunId && !wanted ? fusions.find((f) => f.runId === route.adapterOrRunId) : undefined;
+    setAdapterId(wanted?.id ?? wantedFusion?.id ?? '');
+    if (wanted?.baseModel ?? wantedFusion?.baseModel) setModel((wanted?.baseModel ?? wantedFusion?.baseModel)!);
     if (route.kind === 'fresh' && route.prompt) setDraft(route.prompt);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the route (by its key) and the loaded adapters decide
-  }, [routeKey, adaptersQuery.state.status]);
+  }, [routeKey, adaptersQuery.state.status, fusionsReady]);
 
   // A model to start from once the choices are known.
   useEffect(() => {
-    if (!model && modelChoices.length > 0) setModel(adapter?.baseModel ?? modelChoices[0]);
-  }, [model, modelChoices, adapter]);
+    if (!model && modelChoices.length > 0) setModel(adapter?.baseModel ?? fusion?.baseModel ?? modelChoices[0]);
+  }, [model, modelChoices, adapter, fusion]);
 
   useEvent('chat.delta', (event) => {
     if (event.sessionId !== sessionRef.current) return;
@@ -191,7 +197,10 @@ function ChatWorkspace({ project }: { project: Project }) {
           },
         ]
       : []),
-    ...(ship
+    ...(fusion
+      ? [{ id: 'tuned', label: t('chat.paneFused'), adapters: [{ path: fusion.path, weight: 1, name: fusion.name }] }]
+      : []),
+    ...(ship && !fusion
       ? [
           {
             id: 'shipped',
@@ -400,7 +409,9 @@ function ChatWorkspace({ project }: { project: Project }) {
                 onChange={(event) => {
                   setAdapterId(event.target.value);
                   const picked = adapters.find((a) => a.id === event.target.value);
-                  if (picked?.baseModel) setModel(picked.baseModel);
+                  const pickedFusion = fusions.find((f) => f.id === event.target.value);
+                  if (picked?.baseModel ?? pickedFusion?.baseModel) setModel((picked?.baseModel ?? pickedFusion?.baseModel)!);
+                  if (pickedFusion) setShip('');
                 }}
               >
                 <option value="">{t('chat.adapterNone')}</option>
@@ -409,9 +420,18 @@ function ChatWorkspace({ project }: { project: Project }) {
                     {t('chat.adapterOption', { name: a.name, r: a.r })}
                   </option>
                 ))}
+                {fusions.length > 0 ? (
+                  <optgroup label={t('chat.fusionGroup')}>
+                    {fusions.map((f) => (
+                      <option key={f.id} value={f.id}>
+                        {t('chat.fusionOption', { name: f.name, count: f.adapters })}
+                      </option>
+                    ))}
+                  </optgroup>
+                ) : null}
               </select>
               <span className="field-hint">
-                {adapters.length === 0 ? t('chat.adapterHintEmpty') : t('chat.adapterHint')}
+                {fusion ? t('chat.fusionHint') : adapters.length === 0 && fusions.length === 0 ? t('chat.adapterHintEmpty') : t('chat.adapterHint')}
               </span>
             </div>
             <Slider
@@ -426,13 +446,15 @@ function ChatWorkspace({ project }: { project: Project }) {
               onChange={setScale}
               format={(v) => v.toFixed(2)}
             />
-            <ShipQuantSelect
-              id="chat-ship"
-              label={t('chat.addShipPane')}
-              value={ship}
-              onChange={setShip}
-              optionLabel={(quant) => t('chat.shipPane', { quant })}
-            />
+            {fusion ? null : (
+              <ShipQuantSelect
+                id="chat-ship"
+                label={t('chat.addShipPane')}
+                value={ship}
+                onChange={setShip}
+                optionLabel={(quant) => t('chat.shipPane', { quant })}
+              />
+            )}
           </div>
         </Card>
         <Card>

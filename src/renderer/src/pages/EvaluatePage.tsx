@@ -22,6 +22,7 @@ import { ProjectGate } from './ProjectGate.tsx';
 import { parseLocation } from '../routes.ts';
 import { useHash } from '../state/location.ts';
 import { t } from '../i18n/t.ts';
+import { FusionEvaluation } from './FusionEvaluation.tsx';
 
 // recharts is loaded only when an evaluation's examples are shown.
 const EvaluationChart = lazy(() =>
@@ -152,6 +153,7 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
         }}
         onEnded={() => evaluations.reload()}
       />
+      <FusionEvaluation project={project} />
       <QueryView
         state={evaluations.state}
         loadingLabel={t('evaluate.loading')}
