@@ -16,11 +16,20 @@ import { bundledRecipe, methodLabel, parseRankList, parseTargetLines, targetsTex
 
 type Kind = 'methods' | 'sweep';
 
-export function StartComparisonButton({ projectId, runId }: { projectId: string; runId?: string }) {
+/** Opens the start dialog; on a run's page `runId` makes that run the recipe. */
+export function StartComparisonButton({
+  projectId,
+  runId,
+  size = 'sm',
+}: {
+  projectId: string;
+  runId?: string;
+  size?: 'sm' | 'md';
+}) {
   const [open, setOpen] = useState(false);
   return (
     <>
-      <Button size="sm" variant="secondary" onClick={() => setOpen(true)}>
+      <Button size={size} variant="secondary" onClick={() => setOpen(true)}>
         {t('compare.start.button')}
       </Button>
       {open ? <StartComparisonDialog projectId={projectId} runId={runId} onClose={() => setOpen(false)} /> : null}

@@ -10,6 +10,7 @@ import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { chatHref } from './ChatLinks.ts';
 import { CancelRunDialog } from './CancelRunDialog.tsx';
+import { StartComparisonButton } from './CompareStart.tsx';
 import { tryableRun } from './TryItPage.tsx';
 import { isTaskRun } from '../../../common/api/task-runs.ts';
 import { t } from '../i18n/t.ts';
@@ -90,6 +91,9 @@ export function RunActions({ run, reload }: { run: Run; reload: () => void }) {
               {t('taskRun.export')}
             </a>
           </>
+        ) : null}
+        {!active && !run.config.fusion ? (
+          <StartComparisonButton projectId={run.projectId} runId={run.id} size="md" />
         ) : null}
         <Button variant="ghost" icon="pencil" onClick={() => (setName(run.name), setAsking('rename'))}>
           {t('projects.rename')}
