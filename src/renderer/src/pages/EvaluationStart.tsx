@@ -1,6 +1,7 @@
 // Starting an evaluation from the Evaluate page: a finished run (its held-out split by default, or a dataset of the
 // project) or any adapter of the project on a dataset. Base and tuned are measured in one job, whose progress and
-// Cancel show here; the row it makes holds both perplexities.
+// Cancel show here; the row it makes holds both perplexities. A classification / question-answering run is measured
+// by its task's metrics instead (TaskEvaluation: base vs tuned, confusion matrix, worst examples).
 import { useState, type FormEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
 import type { ShipQuant } from '../../../common/api/chat.ts';
@@ -15,13 +16,18 @@ import { useStudio } from '../state/studio.tsx';
 import { JobProgress } from './wizard/JobProgress.tsx';
 import { useJob } from './wizard/useJob.ts';
 import { ShipQuantSelect } from './ShipQuantSelect.tsx';
+import { TaskEvaluation } from './TaskEvaluation.tsx';
+import { tryableRun } from './TryItPage.tsx';
+import { isTaskRun } from '../../../common/api/task-runs.ts';
 import { t } from '../i18n/t.ts';
 
 type Source = 'run' | 'adapter';
 const HELD_OUT = 'held-out';
 
-/** A finished run whose output is an adapter (full fine-tuning leaves a model folder, measured as a base). */
+/** A finished run whose output is an adapter (full fine-tuning leaves a model folder, measured as a base), or a
+ *  finished encoder-task run (its adapter or its fully tuned model, measured by the task's metrics). */
 export function evaluableRun(run: Run): boolean {
+  if (isTaskRun(run)) return tryableRun(run);
   return run.status === 'succeeded' && run.config.method !== 'full' && run.summary?.adapterPath != null;
 }
 
@@ -131,75 +137,92 @@ export function EvaluationStart({
         : t('evalStart.noHeldOut')
     : t('evalStart.heldOutSplit');
 
+  const sourceFields = (
+    <>
+      <fieldset className="field">
+        <legend className="field-label">{t('evalStart.what')}</legend>
+        <label>
+          <input
+            type="radio"
+            name="eval-source"
+            checked={source === 'run'}
+            onChange={() => {
+              setSource('run');
+              setData(HELD_OUT);
+            }}
+          />{' '}
+          {t('evalStart.aRun')}
+        </label>{' '}
+        <label>
+          <input
+            type="radio"
+            name="eval-source"
+            checked={source === 'adapter'}
+            onChange={() => {
+              setSource('adapter');
+              setData(datasetList[0]?.id ?? '');
+            }}
+          />{' '}
+          {t('evalStart.anAdapter')}
+        </label>
+      </fieldset>
+      {source === 'run' ? (
+        <div className="field">
+          <label className="field-label" htmlFor="eval-run">
+            {t('compare.run')}
+          </label>
+          <select
+            id="eval-run"
+            value={run?.id ?? ''}
+            onChange={(event) => setRunId(event.target.value)}
+            disabled={finishedRuns.length === 0}
+          >
+            {finishedRuns.length === 0 ? <option value="">{t('evalStart.noFinishedRun')}</option> : null}
+            {finishedRuns.map((r) => (
+              <option key={r.id} value={r.id}>
+                {runLabel(r)}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : (
+        <div className="field">
+          <label className="field-label" htmlFor="eval-adapter">
+            {t('exports.adapter')}
+          </label>
+          <select
+            id="eval-adapter"
+            value={adapter?.id ?? ''}
+            onChange={(event) => setAdapterId(event.target.value)}
+            disabled={adapterList.length === 0}
+          >
+            {adapterList.length === 0 ? <option value="">{t('evalStart.noAdapter')}</option> : null}
+            {adapterList.map((a) => (
+              <option key={a.id} value={a.id}>
+                {`${a.name}${t('adapters.onBase', { model: basename(a.baseModel ?? '') })}`}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+    </>
+  );
+
+  // An encoder-task run: its own form and report (keyed by the run, so choosing another starts afresh).
+  if (source === 'run' && run && isTaskRun(run))
+    return (
+      <TaskEvaluation
+        key={run.id}
+        run={run}
+        datasets={datasetList}
+        header={<div className="form-grid">{sourceFields}</div>}
+      />
+    );
+
   return (
     <Card title={t('evalStart.title')}>
       <form className="form-grid" onSubmit={(event) => void start(event)} aria-label={t('evalStart.title')}>
-        <fieldset className="field">
-          <legend className="field-label">{t('evalStart.what')}</legend>
-          <label>
-            <input
-              type="radio"
-              name="eval-source"
-              checked={source === 'run'}
-              onChange={() => {
-                setSource('run');
-                setData(HELD_OUT);
-              }}
-            />{' '}
-            {t('evalStart.aRun')}
-          </label>{' '}
-          <label>
-            <input
-              type="radio"
-              name="eval-source"
-              checked={source === 'adapter'}
-              onChange={() => {
-                setSource('adapter');
-                setData(datasetList[0]?.id ?? '');
-              }}
-            />{' '}
-            {t('evalStart.anAdapter')}
-          </label>
-        </fieldset>
-        {source === 'run' ? (
-          <div className="field">
-            <label className="field-label" htmlFor="eval-run">
-              {t('compare.run')}
-            </label>
-            <select
-              id="eval-run"
-              value={run?.id ?? ''}
-              onChange={(event) => setRunId(event.target.value)}
-              disabled={finishedRuns.length === 0}
-            >
-              {finishedRuns.length === 0 ? <option value="">{t('evalStart.noFinishedRun')}</option> : null}
-              {finishedRuns.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {runLabel(r)}
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : (
-          <div className="field">
-            <label className="field-label" htmlFor="eval-adapter">
-              {t('exports.adapter')}
-            </label>
-            <select
-              id="eval-adapter"
-              value={adapter?.id ?? ''}
-              onChange={(event) => setAdapterId(event.target.value)}
-              disabled={adapterList.length === 0}
-            >
-              {adapterList.length === 0 ? <option value="">{t('evalStart.noAdapter')}</option> : null}
-              {adapterList.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {`${a.name}${t('adapters.onBase', { model: basename(a.baseModel ?? '') })}`}
-                </option>
-              ))}
-            </select>
-          </div>
-        )}
+        {sourceFields}
         <div className="field">
           <label className="field-label" htmlFor="eval-data">
             {t('evalStart.measuredOn')}

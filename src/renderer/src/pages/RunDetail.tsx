@@ -9,6 +9,7 @@ import { MetricChart } from '../components/MetricChart.tsx';
 import { formatBytes, formatDateTime, formatDuration, formatMetric } from '../format.ts';
 import { hasMetric, lastValue, mergeMetricPoints, type MetricPoint, type StepValues } from '../metrics.ts';
 import { routeHref } from '../routes.ts';
+import { useLocation } from '../state/location.ts';
 import { RunActions } from './RunActions.tsx';
 import { FusionReportCard } from './FusionReportCard.tsx';
 import { TaskFacts, TaskMetricsCard, taskStats } from './TaskRunPanel.tsx';
@@ -18,6 +19,13 @@ import { ImportedRunPanel, RunElsewhereButton } from './RunElsewhere.tsx';
 import { formatNumber, t } from '../i18n/t.ts';
 
 export function RunDetail({ runId }: { runId: string }) {
+  // On a hash change the Runs page may render once more with the next page's parameters before it is replaced
+  // (#/evaluate/run/<id> would ask for a run called "run"): only the Runs page's own address is a run id.
+  if (useLocation().route !== 'runs') return null;
+  return <RunDetailOf runId={runId} />;
+}
+
+function RunDetailOf({ runId }: { runId: string }) {
   const run = useQuery('runs.get', { id: runId });
   return (
     <>
