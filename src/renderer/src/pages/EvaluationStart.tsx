@@ -59,9 +59,13 @@ export function EvaluationStart({
   const adapters = useQuery('adapters.list', { projectId: project.id });
   const datasets = useQuery('datasets.list', { projectId: project.id });
   const finishedRuns = runs.state.status === 'ready' ? runs.state.data.filter(evaluableRun) : [];
+  // Perplexity is for decoder adapters: a task run's adapter is measured through its run (task metrics).
+  const taskRunIds = new Set(runs.state.status === 'ready' ? runs.state.data.filter(isTaskRun).map((r) => r.id) : []);
   const adapterList: Adapter[] =
     adapters.state.status === 'ready'
-      ? adapters.state.data.filter((a) => a.problem === null && a.baseModel !== null)
+      ? adapters.state.data.filter(
+          (a) => a.problem === null && a.baseModel !== null && !(a.runId !== null && taskRunIds.has(a.runId)),
+        )
       : [];
   const datasetList: Dataset[] = datasets.state.status === 'ready' ? datasets.state.data : [];
 
