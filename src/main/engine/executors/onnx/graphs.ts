@@ -10,7 +10,7 @@ import { DataType, type ModelDef } from './proto.ts';
 import { GraphBuilder, type Elem } from './builder.ts';
 import type { BatchValues } from './lower/context.ts';
 import { fuseLinearGroups } from './lower/linear.ts';
-import { crossEntropyBackward, crossEntropyForward } from './lower/cross-entropy.ts';
+import { crossEntropyBackward, crossEntropyForward, headLossInputGrad } from './lower/cross-entropy.ts';
 import { taskLossForward } from './lower/task-loss.ts';
 import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
@@ -183,6 +183,20 @@ export function graphLowerCtx(
   return ctx;
 }
 
+/**
+ * The node producing the logits when cross-entropy can hand its input gradient over directly (lower/cross-entropy.ts
+ * headLossInputGrad): a plain linear whose weight is frozen float32/64 (no LoRA, no bias, not NF4) and whose input
+ * needs a gradient. Its dlogits (N, V) is then never built; null: the ordinary path (dlogits, then the head's backward).
+ */
+export function lossHead(p: Program, needGrad: Set<string>): { idx: number; node: Extract<Program['nodes'][number], { op: 'linear' }> } | null {
+  if (p.loss) return null;
+  const idx = p.nodes.findIndex((n) => n.out === p.logits);
+  const n = p.nodes[idx];
+  if (!n || n.op !== 'linear' || n.lora || n.bias || needGrad.has(n.weight) || !needGrad.has(n.x)) return null;
+  if (p.params.find((d) => d.name === n.weight)?.quant === 'nf4') return null;
+  return { idx, node: n };
+}
+
 /** The frozen tensors of the training / evaluation / logits graphs: every non-trainable param; single-use, float ones fused. */
 export function stepGraphFrozen(p: Program): FrozenOptions {
   const uses = tensorUses(p);
@@ -244,10 +258,13 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
 
   if (train) {
     g.output('loss_sum', task?.lossSum ?? ce!.lossSum, ft, []);
-    grads.set(p.logits, task ? task.dlogits() : crossEntropyBackward(ctx, ce!));
+    const head = lossHead(p, walk.needGrad);
+    if (head) ctx.addGrad(head.node.x, headLossInputGrad(ctx, ce!, ctx.value(head.node.weight), head.node.inF));
+    else grads.set(p.logits, task ? task.dlogits() : crossEntropyBackward(ctx, ce!));
     for (const visit of walk.visits) {
       if (visit.kind !== 'node') continue; // no checkpointing in ONNX graphs: ORT keeps what backward reads
       const { idx, node: n } = visit;
+      if (idx === head?.idx) continue; // its input gradient came with the loss's
       const dout = grads.get(n.out);
       if (!dout) throw new Error(`ONNX lowering: the backward walk reached ${n.out} but no gradient was produced for it`);
       lowerBackward(ctx, n, idx, dout);

@@ -18,6 +18,18 @@ export function crossEntropyForward(c: LowerCtx, logits: string): CeValues {
   return { nll, lossSum, lp };
 }
 
+/**
+ * The input gradient of a frozen, bias-free head y = x·Wᵀ under this loss, without building dlogits:
+ * dx = (softmax − onehot(label))·valid · W = valid ⊙ (softmax·W − W[label]). The one-hot becomes a Gather of N rows
+ * of W (N, C) and the label mask a product over (N, C), instead of a Mul and a ScatterElements pass over (N, V).
+ */
+export function headLossInputGrad(c: LowerCtx, ce: CeValues, W: string, C: number): string {
+  const { g } = c;
+  const p = g.op('Exp', [ce.lp]); // (N, V)
+  const picked = g.reshape(g.op('Gather', [W, c.batch.labelIdx], { axis: 0 }), [-1, C]); // (N, C): W[label]
+  return g.mul(g.sub(g.matmul(p, W), picked), c.batch.labelValid);
+}
+
 export function crossEntropyBackward(c: LowerCtx, ce: CeValues): string {
   const { g } = c;
   const valid = c.batch.labelValid;
