@@ -108,7 +108,8 @@ function Wizard({ project }: { project: Project }) {
     if (task === draft.task) return;
     const leaving = isEncoderTask(draft.task);
     // back to chat: the decoder presets again (the task recipe's targets mean nothing to a decoder)
-    update({ task, defaultsFor: '', ...(leaving && !isEncoderTask(task) ? { ...PRESETS.balanced.values, preset: 'balanced' as const, microBatch: '1', gradAccum: '4', maxSeqLength: '1024', epochs: '1', maxSteps: '' } : {}) });
+    // the files chosen belong to the task left (an SST-2 file is no SQuAD file): the data step starts afresh
+    update({ task, defaultsFor: '', taskDataPath: '', evalKind: 'ratio', evalFile: '', ...(leaving && !isEncoderTask(task) ? { ...PRESETS.balanced.values, preset: 'balanced' as const, microBatch: '1', gradAccum: '4', maxSeqLength: '1024', epochs: '1', maxSteps: '' } : {}) });
   };
   const steps = stepsFor(draft.task);
   // Why the template step's example cannot be rendered (Next waits until it can), reported by the step.
