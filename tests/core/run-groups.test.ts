@@ -165,7 +165,7 @@ describe('compare.* through the core', () => {
     expect(first.jobId).not.toBeNull();
     expect(second.jobId).toBeNull(); // waits for its turn
     expect(second.status).toBe('queued');
-    expect(second.name).toBe('cmp · full fine-tuning');
+    expect(second.name).toBe('cmp · full');
     const listed = await core.call('compare.list', { projectId: project.id });
     expect(listed.map((g) => g.group.id)).toEqual([started.group.id]);
     expect(listed[0].rows.map((r) => r.runId)).toEqual([first.id, second.id]);

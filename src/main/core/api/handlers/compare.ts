@@ -77,7 +77,8 @@ async function start(kind: RunGroupKind, input: { projectId: string; name?: stri
     resolved.map((plan) =>
       ctx.store.runs.insert({
         projectId: input.projectId,
-        name: `${name} · ${plan.member.label}`,
+        // the run's name is data every face shows as is: "full" rather than English words a Korean studio cannot translate
+        name: `${name} · ${plan.member.method === 'full' ? 'full' : plan.member.label}`,
         config: plan.config,
         seed: plan.config.seed,
         appVersion: ctx.appVersion,
