@@ -240,7 +240,7 @@ export const RunConfigObject = z.strictObject({
     .enum(['auto', 'f32', 'f16', 'bf16'])
     .default('auto')
     .describe(
-      'How the CPU holds the frozen base while training: f16/bf16 halve its memory (math stays float32; the rounding changes logits by ~1e-3 relative for f16, ~1e-2 for bf16; a few % slower); f32 is exact; auto keeps the checkpoint’s own type (bf16 or f16 checkpoints lose nothing), else f32. QLoRA’s 4-bit linears are unaffected; it halves the embedding and norms.',
+      'How the CPU holds the frozen base while training: f16/bf16 halve its memory (math stays float32; the rounding changes logits by ~1e-3 relative for f16, ~1e-2 for bf16; a few % slower); f32 is exact; auto keeps the checkpoint’s own type (bf16 or f16 checkpoints lose nothing), else f32 — and f16 under QLoRA, whose 4-bit linears are unaffected: it halves the embedding and norms, as bitsandbytes setups hold them.',
     ),
 
   learning_rate: z

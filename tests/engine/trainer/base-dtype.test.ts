@@ -1,6 +1,7 @@
 // RunConfig base_dtype through the model session: `auto` holds a bf16 (or f16) checkpoint's base in its own type —
 // lossless, so the logits are the f32 session's exactly — and an f32 checkpoint in f32; f16 asked for on an f32
-// checkpoint halves the base as held and reported (baseWeightBytes), at a small stated error. A misspelt type is
+// checkpoint halves the base as held and reported (baseWeightBytes), at a small stated error; QLoRA's auto holds an
+// f32 checkpoint's embedding and norms in f16. A misspelt type is
 // refused by the contract, naming the field.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,10 @@ describe('base_dtype', () => {
     const q16 = await open(plain.dir, 'f16', 'qlora');
     expect(q16.mem.jsWeightBytes).toBe(q32.mem.jsWeightBytes); // NF4 linears unchanged
     expect(q16.mem.weightFileBytes * 2).toBe(q32.mem.weightFileBytes); // embedding and norms halved
+    expect(relErr(q16.logits, q32.logits)).toBeLessThan(2e-3); // the half embedding's error, beside NF4's own
+    const qAuto = await open(plain.dir, 'auto', 'qlora');
+    expect(qAuto.mem.baseDtype).toBe('f16'); // QLoRA's auto on an f32 checkpoint: the float rest in f16
+    expect(relErr(qAuto.logits, q16.logits)).toBe(0);
   });
 
   it('the contract refuses an unknown type, naming the field, and defaults to auto', () => {

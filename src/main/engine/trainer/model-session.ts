@@ -94,7 +94,12 @@ export async function openModelSession({ config, trainingTemplate, threads, exec
   } else {
     const folder = await openModelFolder(config.model);
     try {
-      if (config.base_dtype === 'auto' || !config.base_dtype) baseDtype = checkpointBaseDtype(folder);
+      // auto: the checkpoint's own type; QLoRA keeps what it does not quantize (embedding, norms) in half as
+      // bitsandbytes setups do (torch_dtype bf16/f16), so an f32 checkpoint's QLoRA base is held in f16
+      if (config.base_dtype === 'auto' || !config.base_dtype) {
+        const stored = checkpointBaseDtype(folder);
+        baseDtype = stored === 'f32' && method === 'qlora' ? 'f16' : stored;
+      }
       const read = programWeightReader(folder, program, { doubleQuant: config.bnb_4bit_use_double_quant ?? true });
       session = await chosen.createTrainingSession({ ...request, baseDtype, weights: counted(read) });
     } finally {

@@ -116,7 +116,8 @@ export class GraphBuilder {
 
   model(name: string): ModelDef {
     if (this.half.size) {
-      this.inputs.push(...castHalfInitializers(this.nodes, this.initializers, this.half, (p) => this.fresh(p), (v) => this.i64(v)));
+      const chunk = this.weightFile?.chunkElems;
+      this.inputs.push(...castHalfInitializers(this.nodes, this.initializers, this.half, (p) => this.fresh(p), (v) => this.i64(v), chunk));
       this.half.clear();
     }
     const graph: GraphDef = { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers };

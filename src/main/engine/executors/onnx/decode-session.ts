@@ -41,6 +41,8 @@ export interface OnnxDecodeOptions {
   adapterModules?: (module: string) => boolean;
   /** How the frozen float base is stored: f32 (default) or f16/bf16, widened to float32 per node (weight-file.ts). */
   baseDtype?: BaseDtype;
+  /** Half weights above this many values are widened block by block (weight-file.ts; tests set it small). */
+  halfChunkElems?: number;
   /** Let onnxruntime pre-pack the frozen weights (default false: a packed copy of every weight beside the mapped one). */
   prepack?: boolean;
 }
@@ -67,7 +69,7 @@ export class OnnxDecodeSession implements DecodeSession {
         throw new Error(`generation: base weight ${d.name} has ${length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
       return w;
     };
-    const file = new WeightFile({ dtype: o.baseDtype });
+    const file = new WeightFile({ dtype: o.baseDtype, chunkElems: o.halfChunkElems });
     try {
       const kept = await storeFrozen(file, o.program, decodeGraphFrozen(o.program), read, elem, 'generation');
       const info = buildDecodeGraph(o.program, {

@@ -34,6 +34,8 @@ export interface CpuSessionOptions {
   prepack?: boolean;
   /** How the frozen float base is stored (weight-file.ts): f32 (default, exact) or f16/bf16, widened per use. */
   baseDtype?: BaseDtype;
+  /** Half weights above this many values are widened block by block (weight-file.ts; tests set it small). */
+  halfChunkElems?: number;
 }
 
 type Vec = Float32Array | Float64Array;
@@ -60,8 +62,8 @@ export class CpuTrainingSession implements TrainingSession {
   /** NF4 weights (codes + scales stay inline in each graph, so graphs built later need them); floats are in the file. */
   private kept = new Map<string, Nf4Tensor>();
 
-  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack = false, baseDtype: BaseDtype = 'f32') {
-    this.weightFile = new WeightFile({ dtype: baseDtype });
+  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack = false, baseDtype: BaseDtype = 'f32', halfChunkElems?: number) {
+    this.weightFile = new WeightFile({ dtype: baseDtype, chunkElems: halfChunkElems });
     this.layout = new TrainableLayout(program);
     this.slots = this.layout.slots;
     this.total = this.layout.total;
@@ -87,7 +89,7 @@ export class CpuTrainingSession implements TrainingSession {
     // trainable base params (biases under bias=all, full fine-tuning) start the flat trainable vector
     const initial = new Map<string, ArrayLike<number> | Nf4Tensor>();
     for (const d of o.program.params) if (d.trainable && !d.init) initial.set(d.name, await read(d));
-    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, o.prepack, o.baseDtype);
+    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, o.prepack, o.baseDtype, o.halfChunkElems);
     try {
       await s.fillWeightFile(read);
       await s.graph('train'); // fail early on a graph ORT refuses

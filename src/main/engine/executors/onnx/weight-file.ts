@@ -87,10 +87,16 @@ export function encodeBase(data: ArrayLike<number>, dtype: Exclude<BaseDtype, 'f
  *  elimination cannot merge the forward and backward widenings into one float32 copy kept alive in between. */
 export const BASE_CAST_INPUT = 'base_cast_shape.';
 
+/** Half weights above this many values are widened in row blocks of at most this size where a GEMM reads them. */
+export const HALF_CHUNK_ELEMS = 4 * 2 ** 20;
+
 /**
  * Rewrites a graph whose `half` initializers are stored as float16/bfloat16: every node reading one gets its own
  * widening, W16 → Reshape(runtime [-1]) → Cast(float) → Reshape(dims); a Gather reading rows of one (an embedding)
- * gathers the half rows and widens only those. Returns the graph inputs it added.
+ * gathers the half rows and widens only those. A big weight read by a GEMM (a tied output head: vocab × hidden) is
+ * widened block of rows by block, each block's GEMM run on its own — y = x·Wᵀ concatenates the blocks' columns,
+ * dx = dy·W sums the blocks' products — so no float32 copy of the whole weight ever exists. Returns the graph inputs
+ * it added.
  */
 export function castHalfInitializers(
   nodes: NodeDef[],
@@ -98,39 +104,71 @@ export function castHalfInitializers(
   half: Set<string>,
   fresh: (prefix: string) => string,
   i64: (values: number[]) => string,
+  chunkElems = HALF_CHUNK_ELEMS,
 ): ValueInfo[] {
   if (half.size === 0) return [];
   const dims = new Map(inits.filter((t) => half.has(t.name)).map((t) => [t.name, t.dims]));
   const uses = new Map<string, number>();
   const inputs: ValueInfo[] = [];
   const out: NodeDef[] = [];
-  const cast = (x: string): { node: NodeDef; y: string } => {
-    const y = fresh('Cast_base');
-    return { y, node: { op: 'Cast', inputs: [x], outputs: [y], name: fresh('n_Cast_base'), attrs: { to: DataType.FLOAT } } };
+  const node = (op: string, ins: string[], attrs?: NodeDef['attrs'], output?: string): string => {
+    const y = output ?? fresh(`${op}_half`);
+    out.push({ op, inputs: ins, outputs: [y], name: fresh(`n_${op}_half`), ...(attrs ? { attrs } : {}) });
+    return y;
+  };
+  /** The weight flattened through this reader's own runtime shape input (never folded, never shared). */
+  const flat = (name: string): string => {
+    const k = uses.get(name) ?? 0;
+    uses.set(name, k + 1);
+    const shapeIn = `${BASE_CAST_INPUT}${k}`;
+    if (!inputs.some((i) => i.name === shapeIn)) inputs.push({ name: shapeIn, type: DataType.INT64, dims: [1] });
+    return node('Reshape', [name, shapeIn]);
+  };
+  const widen = (x: string) => node('Cast', [x], { to: DataType.FLOAT });
+  const whole = (name: string) => node('Reshape', [widen(flat(name)), i64(dims.get(name)!)]);
+  const isHalf = (name: string | undefined) => name !== undefined && half.has(name);
+  const size = (name: string) => dims.get(name)!.reduce((a, b) => a * b, 1);
+  /** Row blocks [start, end) of a (rows, cols) half weight, each widened from the flat view. */
+  const blocks = (name: string): { start: number; end: number; w: string }[] => {
+    const [rows, cols] = dims.get(name)!;
+    const per = Math.max(1, Math.floor(chunkElems / cols));
+    const f = flat(name);
+    const res = [];
+    for (let start = 0; start < rows; start += per) {
+      const end = Math.min(rows, start + per);
+      const part = node('Slice', [f, i64([start * cols]), i64([end * cols]), i64([0])]);
+      res.push({ start, end, w: node('Reshape', [widen(part), i64([end - start, cols])]) });
+    }
+    return res;
   };
   for (const n of nodes) {
-    if (n.op === 'Gather' && half.has(n.inputs[0]) && !n.domain) {
+    if (n.op === 'Gather' && isHalf(n.inputs[0]) && !n.domain) {
       // rows first, then widen them: the gathered half rows are the only float copy
-      const rows = fresh('Gather_half');
-      const c = cast(rows);
-      out.push({ ...n, outputs: [rows] }, { ...c.node, outputs: [n.outputs[0]] });
+      const rows = node('Gather', [n.inputs[0], ...n.inputs.slice(1).map((x) => (isHalf(x) ? whole(x) : x))], n.attrs);
+      node('Cast', [rows], { to: DataType.FLOAT }, n.outputs[0]);
       continue;
     }
-    const inputsOf = n.inputs.map((name) => {
-      if (!half.has(name)) return name;
-      const k = uses.get(name) ?? 0;
-      uses.set(name, k + 1);
-      const shapeIn = `${BASE_CAST_INPUT}${k}`;
-      if (!inputs.some((i) => i.name === shapeIn)) inputs.push({ name: shapeIn, type: DataType.INT64, dims: [1] });
-      const flat = fresh('Reshape_half');
-      out.push({ op: 'Reshape', inputs: [name, shapeIn], outputs: [flat], name: fresh('n_Reshape_half') });
-      const c = cast(flat);
-      out.push(c.node);
-      const w = fresh('Reshape_base');
-      out.push({ op: 'Reshape', inputs: [c.y, i64(dims.get(name)!)], outputs: [w], name: fresh('n_Reshape_base') });
-      return w;
-    });
-    out.push({ ...n, inputs: inputsOf });
+    const W = n.inputs[1];
+    const big = !n.domain && isHalf(W) && dims.get(W)!.length === 2 && size(W) > chunkElems;
+    const attrs = n.attrs ?? {};
+    if (big && n.op === 'Gemm' && attrs.transB === 1 && !attrs.transA && attrs.alpha === undefined && attrs.beta === undefined) {
+      // y (N, OC) = x·Wᵀ [+ b]: one Gemm per block of W's rows, their columns concatenated
+      const x = isHalf(n.inputs[0]) ? whole(n.inputs[0]) : n.inputs[0];
+      const b = n.inputs[2] ? (isHalf(n.inputs[2]) ? whole(n.inputs[2]) : n.inputs[2]) : null;
+      const ys = blocks(W).map(({ start, end, w }) =>
+        node('Gemm', [x, w, ...(b ? [node('Slice', [b, i64([start]), i64([end]), i64([0])])] : [])], { transB: 1 }),
+      );
+      node('Concat', ys, { axis: 1 }, n.outputs[0]);
+      continue;
+    }
+    if (big && n.op === 'MatMul') {
+      // dx (N, IC) = dy (N, OC)·W (OC, IC) = Σ over row blocks of dy[:, block]·W[block]
+      const dy = isHalf(n.inputs[0]) ? whole(n.inputs[0]) : n.inputs[0];
+      const parts = blocks(W).map(({ start, end, w }) => node('MatMul', [node('Slice', [dy, i64([start]), i64([end]), i64([-1])]), w]));
+      node('Sum', parts, undefined, n.outputs[0]);
+      continue;
+    }
+    out.push({ ...n, inputs: n.inputs.map((name) => (isHalf(name) ? whole(name) : name)) });
   }
   nodes.splice(0, nodes.length, ...out);
   return inputs;
@@ -187,8 +225,12 @@ export class WeightFile {
   /** How float tensors are stored (putFloats); float32 unless the session asks for a half base. */
   readonly dtype: BaseDtype;
 
-  constructor(o: { dtype?: BaseDtype } = {}) {
+  /** Half weights larger than this are widened in row blocks where a GEMM reads them (castHalfInitializers). */
+  readonly chunkElems: number;
+
+  constructor(o: { dtype?: BaseDtype; chunkElems?: number } = {}) {
     this.dtype = o.dtype ?? 'f32';
+    this.chunkElems = o.chunkElems ?? HALF_CHUNK_ELEMS;
     removeOrphans();
     this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     this.fd = openSync(join(this.dir, FILE), 'w');
