@@ -9,7 +9,7 @@ import { readAdapter, layerScale } from '../../formats/peft/index.ts';
 import type { ChatMessage } from '../../formats/dataset/types.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
 import { programWeightReader } from '../models/load.ts';
-import type { BaseDtype } from '../executors/onnx/weight-file.ts';
+import type { BaseDtype } from '../executors/index.ts';
 import { quantizeProgram } from '../quant/program.ts';
 import { Decoder, type AdapterFactors, type AttachedAdapter } from './decoder.ts';
 import { generate, type FinishReason, type GenerationResult } from './generate.ts';
