@@ -6,7 +6,9 @@
 //   BertForSequenceClassification with the same logits; the PEFT copy holds the head under PEFT's keys; the output
 //   guard keeps every export off the run, its adapter and the base;
 //   the CLI (`lora-studio export --run … --format onnx|merged|gguf`): the same job, the same checks, and the
-//   refusals as one sentence with exit code 2.
+//   refusals as one sentence with exit code 2;
+//   a short full fine-tune of the same task, exported whole (runId): ONNX and merged only, the ONNX folder's logits
+//   those of the run's own model folder, from the API and the CLI.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ let dir: string;
 let dataDir: string;
 let core: StudioCore;
 let run: Run;
+let fullRun: Run;
 let adapter: Adapter;
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -49,27 +52,32 @@ beforeAll(async () => {
   const evalFile = join(dir, 'eval.jsonl');
   const evalRows = readFileSync(join(BUNDLED_ENCODER_DATA_DIR, 'sst2/validation.jsonl'), 'utf8').split('\n');
   writeFileSync(evalFile, evalRows.filter(Boolean).slice(0, 16).join('\n') + '\n');
-  run = (await core.invoke('runs.start', {
-    projectId: project.id,
-    name: 'sentiment',
-    config: {
-      model: BUNDLED_ENCODER_DIR,
-      task: 'classification',
-      classification: { labels: ['negative', 'positive'] },
-      dataset: { path: join(BUNDLED_ENCODER_DATA_DIR, 'sst2/train.jsonl'), eval_split: { kind: 'file', path: evalFile } },
-      method: 'lora',
-      lora: { r: 4, lora_alpha: 16, lora_dropout: 0, target_modules: ['query', 'value'] },
-      max_steps: 8,
-      micro_batch_size: 8,
-      gradient_accumulation_steps: 1,
-      learning_rate: 3e-3,
-      max_seq_length: 32,
-      eval_steps: 1000,
-      save_steps: null,
-    },
-  })) as Run;
+  const config = {
+    model: BUNDLED_ENCODER_DIR,
+    task: 'classification',
+    classification: { labels: ['negative', 'positive'] },
+    dataset: { path: join(BUNDLED_ENCODER_DATA_DIR, 'sst2/train.jsonl'), eval_split: { kind: 'file', path: evalFile } },
+    method: 'lora',
+    lora: { r: 4, lora_alpha: 16, lora_dropout: 0, target_modules: ['query', 'value'] },
+    max_steps: 8,
+    micro_batch_size: 8,
+    gradient_accumulation_steps: 1,
+    learning_rate: 3e-3,
+    max_seq_length: 32,
+    eval_steps: 1000,
+    save_steps: null,
+  };
+  run = (await core.invoke('runs.start', { projectId: project.id, name: 'sentiment', config })) as Run;
   const job = await core.jobs.waitFor(run.jobId!);
   expect(job.status, job.error ?? '').toBe('succeeded');
+  fullRun = (await core.invoke('runs.start', {
+    projectId: project.id,
+    name: 'sentiment full',
+    config: { ...config, method: 'full', learning_rate: 3e-4, max_steps: 4 },
+  })) as Run;
+  const fullJob = await core.jobs.waitFor(fullRun.jobId!);
+  expect(fullJob.status, fullJob.error ?? '').toBe('succeeded');
+  fullRun = (await core.invoke('runs.get', { id: fullRun.id })) as Run;
   const adapters = (await core.invoke('adapters.list', { projectId: project.id })) as Adapter[];
   adapter = adapters.find((a) => a.runId === run.id)!;
   expect(adapter).toBeDefined();
@@ -87,7 +95,9 @@ describe('exports of a classification run through the API', () => {
       const refused = core.invoke('exports.start', { adapterId: adapter.id, format });
       await expect(refused).rejects.toMatchObject({
         code: 'invalid_input',
-        message: expect.stringMatching(/encoder .*GGUF holds decoder language models only; choose one of onnx, hf, peft/),
+        message: expect.stringMatching(
+          /encoder .*GGUF holds decoder language models only; choose one of onnx, hf, peft/,
+        ),
         phrase: { code: 'exports.ggufNeedsDecoder' },
       });
       await expect(core.invoke('exports.estimate', { adapterId: adapter.id, format })).rejects.toMatchObject({
@@ -107,7 +117,9 @@ describe('exports of a classification run through the API', () => {
       (await core.invoke('exports.start', { adapterId: adapter.id, format: 'onnx' })) as Export,
     );
     expect(done).toMatchObject({ format: 'onnx', type: 'f32', inExportsFolder: true, status: 'succeeded' });
-    expect(readdirSync(done.path)).toEqual(expect.arrayContaining(['config.json', 'onnx', 'tokenizer.json', 'vocab.txt']));
+    expect(readdirSync(done.path)).toEqual(
+      expect.arrayContaining(['config.json', 'onnx', 'tokenizer.json', 'vocab.txt']),
+    );
     expect(done.sizeBytes).toBeGreaterThan(0.5 * (done.estimatedBytes ?? 0));
     const config = JSON.parse(readFileSync(join(done.path, 'config.json'), 'utf8'));
     expect(config).toMatchObject({
@@ -133,7 +145,9 @@ describe('exports of a classification run through the API', () => {
     const fromMerged = await compareOnnxWithEngine(onnxDir, { model: merged.path });
     expect(fromMerged.maxDiff).toBeLessThan(1e-4 * Math.max(1, fromMerged.scale));
 
-    const peft = await finished((await core.invoke('exports.start', { adapterId: adapter.id, format: 'peft' })) as Export);
+    const peft = await finished(
+      (await core.invoke('exports.start', { adapterId: adapter.id, format: 'peft' })) as Export,
+    );
     const adapterConfig = JSON.parse(readFileSync(join(peft.path, 'adapter_config.json'), 'utf8'));
     expect(adapterConfig.task_type).toBe('SEQ_CLS');
     expect(adapterConfig.modules_to_save).toEqual(expect.arrayContaining(['classifier']));
@@ -142,7 +156,11 @@ describe('exports of a classification run through the API', () => {
       const names = weights.names();
       expect(names).toContain('base_model.model.classifier.weight');
       expect(names).toContain('base_model.model.classifier.bias');
-      expect(names.some((n) => /^base_model\.model\.bert\.encoder\.layer\.0\.attention\.self\.query\.lora_A\.weight$/.test(n))).toBe(true);
+      expect(
+        names.some((n) =>
+          /^base_model\.model\.bert\.encoder\.layer\.0\.attention\.self\.query\.lora_A\.weight$/.test(n),
+        ),
+      ).toBe(true);
       expect(names.some((n) => n.includes('modules_to_save') || n.includes('.default.'))).toBe(false);
     } finally {
       await weights.close();
@@ -197,8 +215,61 @@ describe('lora-studio export --run', () => {
     const noRun = await cli(['export', '--format', 'onnx', '--out', join(dir, 'y')]);
     expect(noRun.code).toBe(2);
     expect(noRun.stderr).toMatch(/--format onnx exports a run: give --run <id>/);
-    const both = await cli(['export', '--run', run.id, '--base', BUNDLED_ENCODER_DIR, '--format', 'onnx', '--out', join(dir, 'z')]);
+    const both = await cli([
+      'export',
+      '--run',
+      run.id,
+      '--base',
+      BUNDLED_ENCODER_DIR,
+      '--format',
+      'onnx',
+      '--out',
+      join(dir, 'z'),
+    ]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/leave out --base and --adapter/);
+  }, 600_000);
+});
+
+describe('a full fine-tune of a task, exported whole', () => {
+  it('offers ONNX and merged; its ONNX folder gives the logits of the run’s own model; PEFT and GGUF are refused', async () => {
+    const model = fullRun.summary!.adapterPath!;
+    expect(await core.invoke('exports.formats', { runId: fullRun.id })).toEqual({
+      task: 'classification',
+      formats: ['onnx', 'hf'],
+    });
+    for (const format of ['peft', 'gguf'] as const)
+      await expect(core.invoke('exports.start', { runId: fullRun.id, format })).rejects.toMatchObject({
+        code: 'invalid_input',
+        message: expect.stringMatching(/choose one of onnx, hf/),
+      });
+    // a LoRA run is exported by its adapter, and a request names one source
+    await expect(core.invoke('exports.start', { runId: run.id, format: 'onnx' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('export its adapter (adapterId) instead'),
+    });
+    await expect(
+      core.invoke('exports.start', { runId: fullRun.id, adapterId: adapter.id, format: 'onnx' }),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
+
+    const done = await finished((await core.invoke('exports.start', { runId: fullRun.id, format: 'onnx' })) as Export);
+    expect(done).toMatchObject({ adapterId: null, runId: fullRun.id, format: 'onnx', inExportsFolder: true });
+    expect(done.path).toMatch(/sentiment-full-onnx-f32$/);
+    const cmp = await compareOnnxWithEngine(done.path, { model });
+    expect(cmp.labels).toEqual({ 0: 'negative', 1: 'positive' });
+    expect(cmp.maxDiff).toBeLessThan(1e-4 * Math.max(1, cmp.scale));
+    // never into the run's folder (the model is in it)
+    await expect(
+      core.invoke('exports.start', { runId: fullRun.id, format: 'onnx', outPath: join(model, 'onnx-here') }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/inside the run folder/) });
+  }, 300_000);
+
+  it('lora-studio export --run <full run> --format onnx', async () => {
+    const out = join(dir, 'cli-full-onnx');
+    const r = await cli(['export', '--run', fullRun.id, '--format', 'onnx', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Wrote ${out} (onnx, f32,`);
+    const cmp = await compareOnnxWithEngine(out, { model: fullRun.summary!.adapterPath! });
+    expect(cmp.maxDiff).toBeLessThan(1e-4 * Math.max(1, cmp.scale));
   }, 600_000);
 });

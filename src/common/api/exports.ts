@@ -58,8 +58,29 @@ export const EXPORT_TYPE_HELP: Record<ExportType, string> = {
   'as-trained': 'The adapter’s files unchanged.',
 };
 
+/** What is exported: an adapter, or a finished full fine-tune of an encoder task (its whole model). */
+const ExportSourceShape = {
+  adapterId: z.string().min(1).optional().describe('The adapter to export (adapters.list).'),
+  runId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Instead of adapterId: a finished full fine-tune of a classification / question-answering run; its model folder is exported (onnx, hf).',
+    ),
+};
+
+function oneSource(value: { adapterId?: string; runId?: string }, ctx: z.RefinementCtx): void {
+  if ((value.adapterId === undefined) === (value.runId === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['adapterId'],
+      message: 'give adapterId (an adapter) or runId (a full fine-tune of an encoder task), one of them',
+    });
+}
+
 const ExportRequestShape = z.object({
-  adapterId: z.string().min(1).describe('The adapter to export (adapters.list).'),
+  ...ExportSourceShape,
   format: ExportFormat,
   type: ExportType.optional().describe('Value type; default: the first of the format’s EXPORT_TYPES.'),
   weight: z
@@ -71,7 +92,11 @@ const ExportRequestShape = z.object({
   model: z.string().min(1).optional().describe('The base model folder (default: the one the adapter was trained on).'),
 });
 
-function typeFitsFormat(value: { format: ExportFormat; type?: ExportType }, ctx: z.RefinementCtx): void {
+function typeFitsFormat(
+  value: { format: ExportFormat; type?: ExportType; adapterId?: string; runId?: string },
+  ctx: z.RefinementCtx,
+): void {
+  oneSource(value, ctx);
   const allowed: readonly string[] = EXPORT_TYPES[value.format];
   if (value.type !== undefined && !allowed.includes(value.type)) {
     ctx.addIssue({
@@ -97,6 +122,7 @@ export const Export = z.object({
   id: z.string(),
   projectId: z.string(),
   adapterId: z.string().nullable(),
+  runId: z.string().nullable().describe('The full fine-tune exported (runId requests); null for an adapter’s export.'),
   format: ExportFormat,
   type: ExportType,
   path: z.string().describe('The folder (hf, peft, onnx) or file (gguf, lora-gguf) written.'),
@@ -130,7 +156,7 @@ export type ExportFormats = z.infer<typeof ExportFormats>;
 
 export const exportMethods = {
   'exports.formats': {
-    input: z.object({ adapterId: z.string().min(1) }),
+    input: z.object(ExportSourceShape).superRefine(oneSource),
     output: ExportFormats,
     doc: 'Which export formats fit an adapter: a decoder’s (GGUF, merged, PEFT, LoRA GGUF) or an encoder task’s (ONNX, merged, PEFT).',
   },
@@ -168,7 +194,8 @@ export const ExportJobParams = z.object({
   format: ExportFormat,
   type: ExportType,
   baseModel: z.string().nullable(),
-  adapter: z.object({ path: z.string().min(1), weight: z.number() }),
+  /** The adapter merged into baseModel; null when baseModel is itself the tuned model (a full fine-tune). */
+  adapter: z.object({ path: z.string().min(1), weight: z.number() }).nullable(),
   outPath: z.string().min(1),
   overwrite: z.boolean(),
   /** What the studio knows for the model card written with the export (README.md, or a Modelfile beside a GGUF). */

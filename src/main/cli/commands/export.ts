@@ -35,7 +35,7 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description(
-      'Export a model (base + merged adapters) as a Hugging Face folder or GGUF, or an adapter as a LoRA GGUF; with --run, a run’s adapter in any export format (encoder task runs: onnx, merged, peft)',
+      'Export a model (base + merged adapters) as a Hugging Face folder or GGUF, or an adapter as a LoRA GGUF; with --run, a run’s adapter in any export format (encoder task runs: onnx, merged, peft; a full fine-tune of one: onnx, merged)',
     )
     .requiredOption('--format <format>', 'hf | gguf; with --run also peft | lora-gguf | onnx | merged (= hf)')
     .option('--run <id>', 'a run: its adapter and base model, exported by the studio’s export job (as the Exports page does)')
@@ -95,20 +95,22 @@ async function exportRun(core: StudioCore, opts: ExportOpts): Promise<void> {
   if (type && !type.success)
     throw new StudioError('invalid_input', `--type must be one of ${ExportType.options.join(', ')}, got "${opts.type}"`);
   const run = (await core.invoke('runs.get', { id: opts.run! })) as Run;
-  const adapters = (await core.invoke('adapters.list', { projectId: run.projectId })) as Adapter[];
+  // a full fine-tune of an encoder task is exported whole (onnx, merged); other runs by their adapter
+  const wholeModel = run.config.method === 'full' && run.config.task !== 'causal-lm';
+  const adapters = wholeModel ? [] : ((await core.invoke('adapters.list', { projectId: run.projectId })) as Adapter[]);
   const adapter = adapters.find((a) => a.runId === run.id);
-  if (!adapter) {
+  if (!wholeModel && !adapter) {
     const where = run.summary?.adapterPath;
     throw new StudioError(
       'invalid_input',
       run.config.method === 'full' && where
-        ? `run “${run.name}” fine-tuned every weight: ${where} is already the whole model (config.json, safetensors, tokenizer), which transformers loads; export runs that trained an adapter (LoRA, QLoRA)`
+        ? `run “${run.name}” fine-tuned every weight: ${where} is already the whole model (config.json, safetensors, tokenizer); convert it with --format hf|gguf --base ${where}`
         : `run “${run.name}” has no adapter to export (status ${run.status}); wait for it to finish, or choose another run`,
       { field: 'run' },
     );
   }
   const started = (await core.invoke('exports.start', {
-    adapterId: adapter.id,
+    ...(adapter ? { adapterId: adapter.id } : { runId: run.id }),
     format: format.data,
     ...(type ? { type: type.data } : {}),
     outPath: resolve(opts.out),

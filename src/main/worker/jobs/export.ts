@@ -33,13 +33,19 @@ function needBase(params: ExportJobParams): string {
   return params.baseModel;
 }
 
+function needAdapter(params: ExportJobParams): string {
+  if (!params.adapter) throw new Error(`the ${params.format} export writes an adapter, and this export has none`);
+  return params.adapter.path;
+}
+
 export const exportJob = defineJobKind({
   name: EXPORT_JOB_KIND,
   doc: 'Write an adapter (merged into its base, or alone) as a Hugging Face folder, GGUF, PEFT copy or LoRA GGUF.',
   params: ExportJobParams,
   async run(params, ctx): Promise<ExportJobResult> {
     await mkdir(dirname(params.outPath), { recursive: true }).catch((err: unknown) => Promise.reject(explainWriteError(err, params.outPath)));
-    const adapters = [{ adapter: params.adapter.path, weight: params.adapter.weight }];
+    // no adapter: baseModel is the tuned model itself (a full fine-tune), written as it is
+    const adapters = params.adapter ? [{ adapter: params.adapter.path, weight: params.adapter.weight }] : [];
     ctx.progress(0, say('progress.exportOpening'));
     let path: string;
     let files: string[];
@@ -74,7 +80,7 @@ export const exportJob = defineJobKind({
         case 'lora-gguf': {
           const res = await exportLoraGguf({
             baseDir: needBase(params),
-            adapter: params.adapter.path,
+            adapter: needAdapter(params),
             outFile: params.outPath,
             type: params.type as 'f32' | 'f16' | 'bf16',
             overwrite: params.overwrite,
@@ -98,7 +104,7 @@ export const exportJob = defineJobKind({
           break;
         }
         case 'peft': {
-          await copyFolder(params.adapter.path, params.outPath, params.overwrite);
+          await copyFolder(needAdapter(params), params.outPath, params.overwrite);
           path = params.outPath;
           files = [path];
           break;

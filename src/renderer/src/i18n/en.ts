@@ -557,6 +557,8 @@ export const en = {
   'exports.format.peft': 'PEFT adapter',
   'exports.format.lora-gguf': 'LoRA GGUF',
   'exports.format.onnx': 'ONNX',
+  'exports.fullRun': (p: { name: string }) => `${p.name} (full fine-tune)`,
+  'exports.fullRunHint': 'The whole tuned model of a full fine-tune: exported as it is, with nothing to merge.',
   'exports.format.hfTask': 'Merged model',
   'exports.loadingAdapters': 'Loading adapters…',
   'exports.adaptersFailed': 'Could not load the adapters',

@@ -720,6 +720,8 @@ export const ko: Catalog = {
   'exports.format.peft': 'PEFT 어댑터',
   'exports.format.lora-gguf': 'LoRA GGUF',
   'exports.format.onnx': 'ONNX',
+  'exports.fullRun': (p) => `${p.name} (전체 미세조정)`,
+  'exports.fullRunHint': '전체 미세조정으로 학습한 모델 전체입니다. 병합할 것 없이 그대로 내보냅니다.',
   'exports.format.hfTask': '병합 모델',
   'exports.loadingAdapters': '어댑터를 불러오는 중…',
   'exports.adaptersFailed': '어댑터를 불러올 수 없습니다',

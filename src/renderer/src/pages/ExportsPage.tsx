@@ -14,6 +14,7 @@ import {
   type ExportType,
 } from '../../../common/api/exports.ts';
 import type { Project } from '../../../common/api/projects.ts';
+import type { Run } from '../../../common/api/runs.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent, useQuery } from '../api/hooks.ts';
 import {
@@ -48,6 +49,35 @@ export const formatLabel = (format: ExportFormat) => t(`exports.format.${format}
 /** Before the core says which formats fit the chosen adapter: a chat model's. */
 const DECODER_FORMATS: readonly ExportFormat[] = ['gguf', 'hf', 'peft', 'lora-gguf'];
 
+/** What an export starts from: an adapter (merged into its base, or copied), or a full fine-tune of an encoder task
+ *  (its whole model, exported as it is). */
+interface Source {
+  key: string;
+  name: string;
+  /** The model the adapter applies to, or the full fine-tune's own folder. */
+  model: string | null;
+  request: { adapterId: string } | { runId: string };
+  matches: (wanted: string | undefined) => boolean;
+}
+
+const adapterSource = (a: Adapter): Source => ({
+  key: a.id,
+  name: a.name,
+  model: a.baseModel,
+  request: { adapterId: a.id },
+  matches: (w) => w === a.id || w === a.runId,
+});
+const runSource = (r: Run): Source => ({
+  key: `run:${r.id}`,
+  name: t('exports.fullRun', { name: r.name }),
+  model: r.summary?.adapterPath ?? null,
+  request: { runId: r.id },
+  matches: (w) => w === r.id,
+});
+/** Finished full fine-tunes of a classification / QA model: exported whole (ONNX, merged folder). */
+const wholeTaskModels = (runs: Run[]) =>
+  runs.filter((r) => r.status === 'succeeded' && r.config.method === 'full' && r.config.task !== 'causal-lm');
+
 /** A format's name and one-line help for this kind of adapter (a task adapter's merged folder is its task model). */
 function formatText(format: ExportFormat, task: ExportTask): { label: string; help: string } {
   if (task !== 'causal-lm' && format === 'hf')
@@ -70,7 +100,9 @@ export function ExportsPage() {
 
 function ExportsWorkspace({ project }: { project: Project }) {
   const adapters = useQuery('adapters.list', { projectId: project.id });
+  const runs = useQuery('runs.list', { projectId: project.id });
   const exports = useQuery('exports.list', { projectId: project.id });
+  const wholeModels = runs.state.status === 'ready' ? wholeTaskModels(runs.state.data) : [];
   const [progress, setProgress] = useState<Record<string, { value: number | null; message: string | null }>>({});
   const listed = exports.state.status === 'ready' ? exports.state.data : [];
   useEvent('job.status', (job) => {
@@ -91,7 +123,7 @@ function ExportsWorkspace({ project }: { project: Project }) {
         onRetry={adapters.reload}
       >
         {(list) => {
-          const usable = list.filter((a) => a.problem === null);
+          const usable = [...list.filter((a) => a.problem === null).map(adapterSource), ...wholeModels.map(runSource)];
           return usable.length === 0 ? (
             <Card>
               <EmptyState
@@ -109,7 +141,7 @@ function ExportsWorkspace({ project }: { project: Project }) {
             </Card>
           ) : (
             <ExportForm
-              adapters={usable}
+              sources={usable}
               onStarted={exports.reload}
               exportsVersion={listed.map((e) => `${e.id}:${e.status}`).join(',')}
             />
@@ -128,6 +160,7 @@ function ExportsWorkspace({ project }: { project: Project }) {
               <ExportTable
                 rows={rows}
                 adapters={adapters.state.status === 'ready' ? adapters.state.data : []}
+                runs={runs.state.status === 'ready' ? runs.state.data : []}
                 progress={progress}
               />
             </Card>
@@ -139,19 +172,17 @@ function ExportsWorkspace({ project }: { project: Project }) {
 }
 
 function ExportForm({
-  adapters,
+  sources,
   onStarted,
   exportsVersion,
 }: {
-  adapters: Adapter[];
+  sources: Source[];
   onStarted: () => void;
   exportsVersion: string;
 }) {
   const client = useStudio();
   const wanted = useLocation().params[0];
-  const [adapterId, setAdapterId] = useState(
-    adapters.find((a) => a.id === wanted || a.runId === wanted)?.id ?? adapters[0].id,
-  );
+  const [sourceKey, setSourceKey] = useState((sources.find((s) => s.matches(wanted)) ?? sources[0]).key);
   const [format, setFormat] = useState<ExportFormat>('gguf');
   const [type, setType] = useState<ExportType>(EXPORT_TYPES.gguf[0]);
   const [weight, setWeight] = useState('1');
@@ -163,8 +194,9 @@ function ExportForm({
   const [started, setStarted] = useState<{ path: string; jobId: string | null } | null>(null);
   // The notice lasts while the export job runs; its outcome is in the list below.
   useJobEnd(started?.jobId ?? null, () => setStarted(null));
-  const adapter = adapters.find((a) => a.id === adapterId) ?? adapters[0];
-  const fitting = useQuery('exports.formats', { adapterId: adapter.id });
+  const source = sources.find((s) => s.key === sourceKey) ?? sources[0];
+  const whole = 'runId' in source.request;
+  const fitting = useQuery('exports.formats', source.request);
   const fits = fitting.state.status === 'ready' ? fitting.state.data : null;
   const task: ExportTask = fits?.task ?? 'causal-lm';
   const formats = fits?.formats ?? DECODER_FORMATS;
@@ -175,7 +207,7 @@ function ExportForm({
       setType(EXPORT_TYPES[fits.formats[0]][0]);
     }
   }, [fits, format]);
-  const needsBase = format !== 'peft';
+  const needsBase = format !== 'peft' && !whole;
   const merges = task === 'causal-lm' && (format === 'hf' || format === 'gguf');
 
   function chooseFormat(next: ExportFormat) {
@@ -194,7 +226,7 @@ function ExportForm({
     setStarted(null);
     try {
       const result = await client.invoke('exports.start', {
-        adapterId: adapter.id,
+        ...source.request,
         format,
         type,
         overwrite,
@@ -225,17 +257,19 @@ function ExportForm({
           <label className="field-label" htmlFor="export-adapter">
             {t('exports.adapter')}
           </label>
-          <select id="export-adapter" value={adapter.id} onChange={(e) => setAdapterId(e.target.value)}>
-            {adapters.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
+          <select id="export-adapter" value={source.key} onChange={(e) => setSourceKey(e.target.value)}>
+            {sources.map((s) => (
+              <option key={s.key} value={s.key}>
+                {s.name}
               </option>
             ))}
           </select>
           <span className="field-hint">
-            {adapter.baseModel
-              ? t('exports.baseModelIs', { model: basename(adapter.baseModel) })
-              : t('exports.baseUnknown')}
+            {whole
+              ? t('exports.fullRunHint')
+              : source.model
+                ? t('exports.baseModelIs', { model: basename(source.model) })
+                : t('exports.baseUnknown')}
           </span>
           {task !== 'causal-lm' ? (
             <span className="field-hint" data-testid="export-task">
@@ -295,8 +329,8 @@ function ExportForm({
         {needsBase ? (
           <TextField
             label={t('exports.baseFolder')}
-            hint={adapter.baseModel ? t('exports.baseFolderHint') : t('exports.baseFolderRequired')}
-            placeholder={adapter.baseModel ?? ''}
+            hint={source.model ? t('exports.baseFolderHint') : t('exports.baseFolderRequired')}
+            placeholder={source.model ?? ''}
             value={model}
             onChange={(e) => setModel(e.target.value)}
           />
@@ -315,7 +349,7 @@ function ExportForm({
           ) : (
             <Estimate
               exportsVersion={exportsVersion}
-              adapterId={adapter.id}
+              source={source.request}
               format={format}
               type={type}
               model={model.trim() || undefined}
@@ -347,7 +381,7 @@ function ExportForm({
 
 function Estimate({
   exportsVersion,
-  adapterId,
+  source,
   format,
   type,
   model,
@@ -356,7 +390,7 @@ function Estimate({
   setOverwrite,
 }: {
   exportsVersion: string;
-  adapterId: string;
+  source: Source['request'];
   format: ExportFormat;
   type: ExportType;
   model?: string;
@@ -364,7 +398,7 @@ function Estimate({
   overwrite: boolean;
   setOverwrite: (value: boolean) => void;
 }) {
-  const estimate = useQuery('exports.estimate', { adapterId, format, type, ...(model ? { model } : {}) });
+  const estimate = useQuery('exports.estimate', { ...source, format, type, ...(model ? { model } : {}) });
   // An export that finished may now occupy the default path: ask again whenever the list changes.
   const { reload } = estimate;
   useEffect(() => reload(), [exportsVersion, reload]);
@@ -399,10 +433,12 @@ function Estimate({
 function ExportTable({
   rows,
   adapters,
+  runs,
   progress,
 }: {
   rows: Export[];
   adapters: Adapter[];
+  runs: Run[];
   progress: Record<string, { value: number | null; message: string | null }>;
 }) {
   const client = useStudio();
@@ -410,6 +446,14 @@ function ExportTable({
   const [publishing, setPublishing] = useState<Export | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const names = new Map(adapters.map((a) => [a.id, a.name]));
+  const runNames = new Map(runs.map((r) => [r.id, r.name]));
+  /** What an export was made from: its adapter's name, or the full fine-tune's. */
+  const sourceName = (row: Export, fallback: string) =>
+    row.adapterId
+      ? (names.get(row.adapterId) ?? fallback)
+      : row.runId
+        ? t('exports.fullRun', { name: runNames.get(row.runId) ?? fallback })
+        : fallback;
 
   async function copy(row: Export) {
     try {
@@ -428,7 +472,7 @@ function ExportTable({
       render: (row) => (
         <div className="project-cell">
           <span className="project-name">{`${formatLabel(row.format)} · ${row.type}`}</span>
-          <span className="project-description">{`${row.adapterId ? (names.get(row.adapterId) ?? 'adapter') : 'model'} · ${formatDateTime(row.createdAt)}`}</span>
+          <span className="project-description">{`${sourceName(row, row.adapterId ? 'adapter' : 'model')} · ${formatDateTime(row.createdAt)}`}</span>
         </div>
       ),
     },
@@ -559,7 +603,7 @@ function ExportTable({
         <PublishDialog
           target={{ exportId: publishing.id }}
           title={t('publish.titleExport', { format: formatLabel(publishing.format) })}
-          suggestedName={`${publishing.adapterId ? (names.get(publishing.adapterId) ?? 'model') : 'model'}${publishing.format === 'gguf' ? '-GGUF' : ''}`}
+          suggestedName={`${publishing.adapterId ? (names.get(publishing.adapterId) ?? 'model') : publishing.runId ? (runNames.get(publishing.runId) ?? 'model') : 'model'}${publishing.format === 'gguf' ? '-GGUF' : ''}`}
           onClose={() => setPublishing(null)}
         />
       ) : null}

@@ -26,13 +26,21 @@ import { dataDirLayout } from '../../data-dir.ts';
 import { checkOutputTarget } from '../../output-targets.ts';
 import type { OutputKind } from '../../../formats/output-guard.ts';
 import { StudioError, notFound } from '../../errors.ts';
-import type { ExportRecord } from '../../store/index.ts';
+import type { AdapterRecord, ExportRecord, RunRecord } from '../../store/index.ts';
+import { RunConfig, RunSummary } from '../../../../common/api/runs.ts';
 import { adapterBaseModel, getAdapterRecord, readConfigFile, slug } from './adapter-records.ts';
 import { adapterCardFacts } from '../../card-facts.ts';
 import { runOutputDir } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
-type ExportRequest = { adapterId: string; format: ExportFormat; type?: ExportType; weight: number; model?: string };
+type ExportRequest = {
+  adapterId?: string;
+  runId?: string;
+  format: ExportFormat;
+  type?: ExportType;
+  weight: number;
+  model?: string;
+};
 
 function toExport(record: ExportRecord, ctx: CoreContext): Export {
   const meta = record.meta;
@@ -45,6 +53,7 @@ function toExport(record: ExportRecord, ctx: CoreContext): Export {
     id: record.id,
     projectId: record.projectId,
     adapterId: record.adapterId,
+    runId: typeof meta.runId === 'string' ? meta.runId : null,
     format: fmt,
     type: type.success ? type.data : exportType(fmt),
     path: record.path,
@@ -87,14 +96,41 @@ function adapterTask(path: string): ExportTask {
   }
 }
 
-export function exportFormats(adapterId: string, ctx: CoreContext): ExportFormats {
-  const task = adapterTask(getAdapterRecord(adapterId, ctx).path);
+/** A full fine-tune's model is exported whole: there is no adapter to copy (peft) or merge. */
+const FULL_RUN_FORMATS: readonly ExportFormat[] = ['onnx', 'hf'];
+
+/** A finished full fine-tune of an encoder task: its task and the model folder it wrote (or an error saying why not). */
+function fullTaskRun(runId: string, ctx: CoreContext): { run: RunRecord; task: ExportTask; modelDir: string } {
+  const run = ctx.store.runs.get(runId);
+  if (!run) throw notFound('run', runId);
+  const config = RunConfig.safeParse(run.config);
+  const task = config.success ? config.data.task : 'causal-lm';
+  if (!config.success || config.data.method !== 'full' || task === 'causal-lm')
+    throw new StudioError(
+      'invalid_input',
+      `run “${run.name}” is not a full fine-tune of a classification or question-answering model; export its adapter (adapterId) instead`,
+      { field: 'runId' },
+    );
+  const job = run.jobId ? ctx.store.jobs.get(run.jobId) : null;
+  const summary = RunSummary.safeParse(job?.result);
+  const modelDir = summary.success ? summary.data.adapterPath : null;
+  if (job?.status !== 'succeeded' || !modelDir || !existsSync(join(modelDir, 'config.json')))
+    throw new StudioError(
+      'failed',
+      `run “${run.name}” has no finished model to export${modelDir ? ` (${modelDir} has no config.json: it was moved or deleted)` : ''}; wait for it to finish`,
+      { field: 'runId' },
+    );
+  return { run, task, modelDir };
+}
+
+export function exportFormats(source: { adapterId?: string; runId?: string }, ctx: CoreContext): ExportFormats {
+  if (source.runId !== undefined) return { task: fullTaskRun(source.runId, ctx).task, formats: [...FULL_RUN_FORMATS] };
+  const task = adapterTask(getAdapterRecord(source.adapterId!, ctx).path);
   return { task, formats: [...EXPORT_FORMATS_FOR[task]] };
 }
 
 /** A format that does not fit the adapter's kind is refused naming the formats that do. */
-function checkFormatFits(name: string, task: ExportTask, format: ExportFormat): void {
-  const fits = EXPORT_FORMATS_FOR[task];
+function checkFormatFits(name: string, task: ExportTask, format: ExportFormat, fits = EXPORT_FORMATS_FOR[task]): void {
   if (fits.includes(format)) return;
   const choices = fits.join(', ');
   throw new StudioError(
@@ -106,9 +142,34 @@ function checkFormatFits(name: string, task: ExportTask, format: ExportFormat): 
   );
 }
 
-/** The adapter, its base model folder and the type an export request resolves to (or an error saying what is missing). */
-function resolveRequest(request: ExportRequest, ctx: CoreContext) {
-  const adapter = getAdapterRecord(request.adapterId, ctx);
+/** What an export request resolves to: the project, a name for default paths, the adapter (null for a full
+ *  fine-tune), the model folder it is merged into (or the full fine-tune's own), the inputs to keep clear of. */
+interface ResolvedExport {
+  projectId: string;
+  name: string;
+  adapter: AdapterRecord | null;
+  runId: string | null;
+  baseModel: string | null;
+  type: ExportType;
+  inputs: ({ path: string; role: string } | null)[];
+}
+
+function resolveRequest(request: ExportRequest, ctx: CoreContext): ResolvedExport {
+  const type = exportType(request.format, request.type);
+  if (request.runId !== undefined) {
+    const { run, task, modelDir } = fullTaskRun(request.runId, ctx);
+    checkFormatFits(run.name, task, request.format, FULL_RUN_FORMATS);
+    return {
+      projectId: run.projectId,
+      name: run.name,
+      adapter: null,
+      runId: run.id,
+      baseModel: modelDir,
+      type,
+      inputs: [{ path: runOutputDir(ctx.dataDir, run.id), role: 'run folder' }], // the model is inside it
+    };
+  }
+  const adapter = getAdapterRecord(request.adapterId!, ctx);
   if (!existsSync(join(adapter.path, ADAPTER_WEIGHTS))) {
     throw new StudioError(
       'failed',
@@ -133,7 +194,19 @@ function resolveRequest(request: ExportRequest, ctx: CoreContext) {
       );
     }
   }
-  return { adapter, baseModel, type: exportType(request.format, request.type) };
+  return {
+    projectId: adapter.projectId,
+    name: adapter.name,
+    adapter,
+    runId: null,
+    baseModel,
+    type,
+    inputs: [
+      baseModel ? { path: baseModel, role: 'base model' } : null,
+      { path: adapter.path, role: 'adapter' },
+      adapter.runId ? { path: runOutputDir(ctx.dataDir, adapter.runId), role: 'run folder of the adapter' } : null,
+    ],
+  };
 }
 
 /** The default destination: <data>/exports/<adapter>-<format>-<type>[.gguf]. */
@@ -156,10 +229,10 @@ function fileBytes(path: string): number {
 async function estimate(
   format: ExportFormat,
   type: ExportType,
-  adapterPath: string,
+  adapterPath: string | null,
   baseModel: string | null,
 ): Promise<{ bytes: number; tensors: number; parameters: number }> {
-  if (format === 'peft' || format === 'lora-gguf') {
+  if ((format === 'peft' || format === 'lora-gguf') && adapterPath) {
     const weights = await SafetensorsFile.open(join(adapterPath, ADAPTER_WEIGHTS));
     try {
       let parameters = 0;
@@ -199,11 +272,11 @@ async function estimate(
 }
 
 export async function estimateExport(request: ExportRequest, ctx: CoreContext): Promise<ExportEstimate> {
-  const { adapter, baseModel, type } = resolveRequest(request, ctx);
-  const path = defaultPath(ctx, adapter.name, request.format, type);
+  const { adapter, name, baseModel, type } = resolveRequest(request, ctx);
+  const path = defaultPath(ctx, name, request.format, type);
   let figures;
   try {
-    figures = await estimate(request.format, type, adapter.path, baseModel);
+    figures = await estimate(request.format, type, adapter?.path ?? null, baseModel);
   } catch (err) {
     throw new StudioError('failed', `could not size the export: ${(err as Error).message}`);
   }
@@ -214,24 +287,20 @@ export async function startExport(
   request: ExportRequest & { outPath?: string; overwrite: boolean },
   ctx: CoreContext,
 ): Promise<Export> {
-  const { adapter, baseModel, type } = resolveRequest(request, ctx);
-  const outPath = resolve(request.outPath ?? defaultPath(ctx, adapter.name, request.format, type));
+  const { adapter, runId, projectId, name, baseModel, type, inputs } = resolveRequest(request, ctx);
+  const outPath = resolve(request.outPath ?? defaultPath(ctx, name, request.format, type));
   await checkOutputTarget(
     {
       out: outPath,
       kind: OUTPUT_KIND_OF[request.format],
-      inputs: [
-        baseModel ? { path: baseModel, role: 'base model' } : null,
-        { path: adapter.path, role: 'adapter' },
-        adapter.runId ? { path: runOutputDir(ctx.dataDir, adapter.runId), role: 'run folder of the adapter' } : null,
-      ],
+      inputs,
       overwrite: request.overwrite,
     },
     ctx.dataDir,
     'outPath',
   );
   const busy = ctx.store.exports
-    .listByProject(adapter.projectId)
+    .listByProject(projectId)
     .map((e) => toExport(e, ctx))
     .find((e) => resolve(e.path) === outPath && (e.status === 'queued' || e.status === 'running'));
   if (busy)
@@ -243,29 +312,29 @@ export async function startExport(
 
   let estimatedBytes: number | null = null;
   try {
-    estimatedBytes = (await estimate(request.format, type, adapter.path, baseModel)).bytes;
+    estimatedBytes = (await estimate(request.format, type, adapter?.path ?? null, baseModel)).bytes;
   } catch {
     // the job reports the real problem with its own error
   }
   const record = ctx.store.exports.insert({
-    projectId: adapter.projectId,
-    adapterId: adapter.id,
+    projectId,
+    adapterId: adapter?.id ?? null,
     kind: request.format,
     path: outPath,
-    meta: { type, weight: request.weight, baseModel, estimatedBytes, jobId: null },
+    meta: { type, weight: request.weight, baseModel, estimatedBytes, jobId: null, ...(runId ? { runId } : {}) },
   });
   const params: ExportJobParams = {
     format: request.format,
     type,
     baseModel,
-    adapter: { path: adapter.path, weight: request.weight },
+    adapter: adapter ? { path: adapter.path, weight: request.weight } : null,
     outPath,
     overwrite: request.overwrite,
   };
-    // A card the studio cannot gather (an unreadable base folder, say) leaves the export without one, never failed.
-    params.card = await adapterCardFacts(adapter, baseModel, ctx).catch(() => undefined);
+  // A card the studio cannot gather (an unreadable base folder, say) leaves the export without one, never failed.
+  if (adapter) params.card = await adapterCardFacts(adapter, baseModel, ctx).catch(() => undefined);
   const job = ctx.jobs.start(EXPORT_JOB_KIND, params, {
-    projectId: adapter.projectId,
+    projectId,
     hooks: {
       onEnd: (ended) => {
         const result = ExportJobResult.safeParse(ended.result);
@@ -280,7 +349,7 @@ export async function startExport(
 }
 
 export const exportHandlers: HandlerGroup<'exports'> = {
-  'exports.formats': ({ adapterId }, ctx) => exportFormats(adapterId, ctx),
+  'exports.formats': (input, ctx) => exportFormats(input, ctx),
   'exports.estimate': (input, ctx) => estimateExport(input, ctx),
   'exports.start': (input, ctx) => startExport(input, ctx),
   'exports.list': ({ projectId }, ctx) => {
