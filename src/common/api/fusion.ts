@@ -41,9 +41,19 @@ export const FusionSection = z
   .describe('Combine frozen adapters with learned weights instead of training a new adapter.');
 export type FusionSection = z.infer<typeof FusionSection>;
 
-/** Perplexities on the run's eval split: each adapter alone, their uniform average, and the learned combination. */
+/** What a comparison measures: perplexity for causal-LM runs (lower is better), accuracy for classification runs. */
+export const FUSION_METRICS = ['perplexity', 'accuracy'] as const;
+
+/** One adapter alone; `value` is the comparison's metric (reports written before it existed carry `perplexity`). */
+const SingleResult = z.preprocess(
+  (v) => (v && typeof v === 'object' && !('value' in v) && 'perplexity' in v ? { ...v, value: (v as { perplexity: unknown }).perplexity } : v),
+  z.object({ name: z.string(), value: z.number(), perplexity: z.number().optional() }),
+);
+
+/** The metric on the run's eval split: each adapter alone, their uniform average, and the learned combination. */
 export const FusionComparison = z.object({
-  single: z.array(z.object({ name: z.string(), perplexity: z.number() })),
+  metric: z.enum(FUSION_METRICS).default('perplexity'),
+  single: z.array(SingleResult),
   uniform: z.number(),
   learned: z.number(),
 });

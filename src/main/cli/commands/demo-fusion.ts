@@ -112,7 +112,7 @@ export interface FusionDemoOptions {
 }
 
 interface FusionReportFile {
-  comparison: { single: { name: string; perplexity: number }[]; uniform: number; learned: number };
+  comparison: { single: { name: string; value: number }[]; uniform: number; learned: number };
   weights: Record<string, number[]> | null;
   attention: {
     layers: { block: string; mean: number[] }[];
@@ -124,7 +124,7 @@ interface FusionReportFile {
 
 export interface FusionDemoResult {
   singleBest: number;
-  single: { name: string; perplexity: number }[];
+  single: { name: string; value: number }[];
   uniform: number;
   weights: number;
   attention: number;
@@ -285,7 +285,7 @@ export async function runFusionDemo(
   });
   const single = weights.report.comparison.single;
   return {
-    singleBest: Math.min(...single.map((s) => s.perplexity)),
+    singleBest: Math.min(...single.map((s) => s.value)),
     single,
     uniform: weights.report.comparison.uniform,
     weights: weights.report.comparison.learned,
@@ -306,7 +306,7 @@ export function printFusionDemo(r: FusionDemoResult): void {
   printTable(
     ['', ''],
     [
-      ...r.single.map((s, i) => [`mixed eval: ${['pirate', 'robot'][i]} adapter alone`, f(s.perplexity)]),
+      ...r.single.map((s, i) => [`mixed eval: ${['pirate', 'robot'][i]} adapter alone`, f(s.value)]),
       ['mixed eval: uniform average', f(r.uniform)],
       [
         'mixed eval: learned weights',

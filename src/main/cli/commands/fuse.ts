@@ -2,6 +2,8 @@
 // with a `fusion` section, recorded and followed like any run. --mode weights learns one weight per adapter
 // (optionally per layer) and writes a new PEFT adapter that merges and exports like any other; --mode attention
 // trains AdapterFusion's per-token attention and writes a fusion folder that evaluation loads (not mergeable; chat does not load it yet).
+// Classification adapters of an encoder (task_type SEQ_CLS) make it a classification run over their labels: the
+// head trains with the combination and the comparison is by accuracy.
 // The run's fusion-report.json compares the result with each adapter alone and their uniform average.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -39,6 +41,9 @@ export interface FuseFlags {
   project?: string;
   name?: string;
   json?: boolean;
+  labels?: string;
+  textColumn?: string;
+  labelColumn?: string;
 }
 
 const num = (flag: string, v: string) => {
@@ -69,8 +74,21 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
       'invalid_input',
       '--per-layer, --unconstrained and --rank shape learned weights: they belong to --mode weights',
     );
+  const task = await adaptersTask(flags.adapter.map((a) => resolve(cwd, a)));
+  if (task.kind === 'other') throw new StudioError('invalid_input', task.reason);
+  if (task.kind === 'causal-lm' && (flags.labels !== undefined || flags.textColumn !== undefined || flags.labelColumn !== undefined))
+    throw new StudioError('invalid_input', '--labels, --text-column and --label-column are for classification adapters (these are causal-LM adapters)');
   const train: TrainFlags = {
     model: flags.base,
+    ...(task.kind === 'classification'
+      ? {
+          task: 'classification',
+          // the dataset's labels by name; by default every adapter's labels, in the adapters' order
+          labels: flags.labels ?? task.labels.join(','),
+          textColumn: flags.textColumn,
+          labelColumn: flags.labelColumn,
+        }
+      : {}),
     dataset: flags.dataset,
     template: flags.template,
     maxSteps: flags.maxSteps,
@@ -98,9 +116,44 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
   return RunConfig.parse({ ...config, fusion: fusion.data });
 }
 
+type AdaptersTask = { kind: 'causal-lm' } | { kind: 'classification'; labels: string[] } | { kind: 'other'; reason: string };
+
+/**
+ * What the adapters were trained for, from adapter_config.json's task_type (and task_head.json's labels): all
+ * causal-LM, or all classification (SEQ_CLS: the run becomes a classification run over their labels); a mix, or
+ * another encoder task, is refused naming the adapter.
+ */
+export async function adaptersTask(dirs: readonly string[]): Promise<AdaptersTask> {
+  const kinds: { dir: string; type: string; labels: string[] }[] = [];
+  for (const dir of dirs) {
+    let type: string;
+    try {
+      type = (JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8')) as { task_type?: string }).task_type ?? 'CAUSAL_LM';
+    } catch (e) {
+      return { kind: 'other', reason: `--adapter ${dir}: adapter_config.json is not readable JSON (${(e as Error).message})` };
+    }
+    let labels: string[] = [];
+    if (type === 'SEQ_CLS') {
+      const head = join(dir, 'task_head.json');
+      const id2label = existsSync(head) ? (JSON.parse(await readFile(head, 'utf8')) as { id2label?: Record<string, string> | null }).id2label : null;
+      if (!id2label) return { kind: 'other', reason: `--adapter ${dir}: a classification adapter without its labels (task_head.json with id2label); train it with lora-studio train --task classification --labels …` };
+      labels = Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]);
+    } else if (type !== 'CAUSAL_LM') return { kind: 'other', reason: `--adapter ${dir}: task_type ${type}; fuse combines causal-LM adapters or classification (SEQ_CLS) adapters` };
+    kinds.push({ dir, type, labels });
+  }
+  const types = new Set(kinds.map((k) => k.type));
+  if (types.size > 1) {
+    const cls = kinds.find((k) => k.type === 'SEQ_CLS')!;
+    const lm = kinds.find((k) => k.type !== 'SEQ_CLS')!;
+    return { kind: 'other', reason: `--adapter ${cls.dir} is a classification adapter and --adapter ${lm.dir} a causal-LM one: combine adapters of one kind` };
+  }
+  if (!types.has('SEQ_CLS')) return { kind: 'causal-lm' };
+  return { kind: 'classification', labels: [...new Set(kinds.flatMap((k) => k.labels))] };
+}
+
 interface FusionReportFile {
   mode: string;
-  comparison: { single: { name: string; perplexity: number }[]; uniform: number; learned: number };
+  comparison: { metric?: 'perplexity' | 'accuracy'; single: { name: string; value?: number; perplexity?: number }[]; uniform: number; learned: number };
 }
 
 /** The comparison a finished fusion run wrote (fusion-report.json), as lines. */
@@ -109,11 +162,13 @@ export async function fusionReportLines(run: Run): Promise<string[]> {
   if (!existsSync(path)) return [];
   const r = JSON.parse(await readFile(path, 'utf8')) as FusionReportFile;
   const out = run.summary?.adapterPath ?? '-';
+  const metric = r.comparison.metric ?? 'perplexity';
+  const digits = metric === 'accuracy' ? 4 : 3;
   return [
-    `perplexity on the eval split (${r.mode} mode):`,
-    ...r.comparison.single.map((s) => `  ${s.name} alone: ${s.perplexity.toFixed(3)}`),
-    `  uniform average: ${r.comparison.uniform.toFixed(3)}`,
-    `  learned combination: ${r.comparison.learned.toFixed(3)}`,
+    `${metric} on the eval split (${r.mode} mode${metric === 'accuracy' ? ', higher is better' : ', lower is better'}):`,
+    ...r.comparison.single.map((s) => `  ${s.name} alone: ${(s.value ?? s.perplexity ?? NaN).toFixed(digits)}`),
+    `  uniform average: ${r.comparison.uniform.toFixed(digits)}`,
+    `  learned combination: ${r.comparison.learned.toFixed(digits)}`,
     r.mode === 'attention'
       ? `${out} is a fusion folder: evaluation loads it; it cannot be merged into one model or GGUF (use --mode weights for a mergeable adapter)`
       : `${out} is a PEFT adapter: merge and export it like any other`,
@@ -148,6 +203,9 @@ export function registerFuse(program: Command): void {
     .option('--max-length <n>', 'max sequence length in tokens')
     .option('--seed <n>', 'seed')
     .option('--template <kind>', 'auto | chat | plain')
+    .option('--labels <list>', 'classification adapters: the dataset\'s label names in class order (default: the adapters\' labels)')
+    .option('--text-column <name>', 'classification adapters: the text column (default: sentence or text)')
+    .option('--label-column <name>', 'classification adapters: the label column (default: label)')
     .option('-p, --project <project>', 'project id or name (default: a project named "default")')
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')

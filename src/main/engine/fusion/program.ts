@@ -30,6 +30,9 @@ export interface FusionOptions {
   /** attention mode: rank of the value's correction to the identity (default 8). */
   valueRank?: number;
   seed: number;
+  /** Base params that train along with the combination: an encoder task's head (AdapterFusion trains the target
+   *  task's head with the fusion); none for a causal LM. */
+  alsoTrain?: ReadonlySet<string>;
 }
 
 export interface FusedProgram {
@@ -78,7 +81,7 @@ export function fuseProgram(base: Program, adapters: readonly FrozenAdapter[], o
       if (n.lora) throw new Error(`the base program already has LoRA on ${module}: combine adapters over the plain base`);
     }
   const K = adapters.length;
-  const params: ParamDecl[] = base.params.map((d) => ({ ...d, trainable: false }));
+  const params: ParamDecl[] = base.params.map((d) => ({ ...d, trainable: o.alsoTrain?.has(d.name) ?? false }));
   const weights = new Map<string, Float32Array>();
   const widths = new Map(base.widths);
   const nodes: OpNode[] = [];

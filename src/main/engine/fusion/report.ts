@@ -106,10 +106,10 @@ export async function reportFusion(o: ReportOptions): Promise<void> {
   const compared = await compareCombinations(fusion.inputs, o.config.seed, evaluate, weights);
   const learned = compared.learned ?? (await evaluate(fusion.session));
   const attention = f.mode === 'attention' ? attentionMap(fusion.fused, new Map([...fusion.inputs.baseWeights, ...fusion.fused.weights]), trained, o.evalPlan) : null;
-  const report = { mode: f.mode, comparison: { single: compared.single, uniform: compared.uniform, learned }, weights, attention };
+  const report = { mode: f.mode, comparison: { metric: 'perplexity', single: compared.single, uniform: compared.uniform, learned }, weights, attention };
   await writeFile(join(o.outputDir, FUSION_REPORT), JSON.stringify(report, null, 2) + '\n');
   o.reporter.log(
-    `fusion on the eval split: ${compared.single.map((s) => `${s.name} alone ${s.perplexity.toFixed(3)}`).join(', ')}, uniform average ${compared.uniform.toFixed(3)}, learned ${learned.toFixed(3)}`,
+    `fusion on the eval split: ${compared.single.map((s) => `${s.name} alone ${s.value.toFixed(3)}`).join(', ')}, uniform average ${compared.uniform.toFixed(3)}, learned ${learned.toFixed(3)}`,
   );
   if (weights) o.reporter.log(`learned weights: ${Object.entries(weights).map(([b, w]) => `${b === '*' ? 'all layers' : b} [${w.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')}`);
 }

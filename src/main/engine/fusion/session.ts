@@ -5,7 +5,7 @@
 // trained fusion, and the comparison of the learned combination against each adapter alone and the uniform average.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FusionComparison, FusionSection } from '../../../common/api/fusion.ts';
+import type { FusionSection } from '../../../common/api/fusion.ts';
 import type { RunConfig } from '../../../common/api/runs.ts';
 import { openModelFolder, readModelSpec, type ModelSpec } from '../../formats/model/index.ts';
 import { AdapterError, combineAdapters, compressAdapter, layerScale, readAdapter, writeAdapter, type LoraAdapter, type TrainingTemplate } from '../../formats/peft/index.ts';
@@ -144,7 +144,7 @@ export async function openFusionFolder(dir: string, threads?: number) {
  */
 export async function compareCombinations(
   inputs: FusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<number>, learned: Record<string, number[]> | null, threads?: number,
-): Promise<Omit<FusionComparison, 'learned'> & { learned: number | null }> {
+): Promise<{ single: { name: string; value: number; perplexity: number }[]; uniform: number; learned: number | null }> {
   const perLayer = learned !== null && !('*' in learned);
   const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'weights', perLayer, softmax: false, attentionDim: 1, seed });
   const session = await fusedSession(inputs, fused, seed, threads);
@@ -161,7 +161,10 @@ export async function compareCombinations(
   };
   try {
     const single = [];
-    for (let k = 0; k < K; k++) single.push({ name: inputs.adapters[k].part.name, perplexity: await withWeights(() => Array.from({ length: K }, (_v, j) => (j === k ? 1 : 0))) });
+    for (let k = 0; k < K; k++) {
+      const perplexity = await withWeights(() => Array.from({ length: K }, (_v, j) => (j === k ? 1 : 0)));
+      single.push({ name: inputs.adapters[k].part.name, value: perplexity, perplexity });
+    }
     const uniform = await withWeights(() => new Array<number>(K).fill(1 / K));
     const learnedPpl = learned ? await withWeights((block) => learned[block ?? '*'] ?? learned['*']) : null;
     return { single, uniform, learned: learnedPpl };

@@ -10,6 +10,7 @@ import { evaluateTask, logitsSession } from './task-evaluate.ts';
 import { openTaskModelSession, type TaskHeadRequest } from './task-session.ts';
 import { planSteps, train, type TrainResult } from './trainer.ts';
 import { defaultThreads } from '../executors/onnx/ort.ts';
+import { openEncoderFusion, reportEncoderFusion } from '../fusion/encoder.ts';
 
 export function headRequest(data: TaskData): TaskHeadRequest {
   if (data.task === 'question-answering') return { task: 'question_answering' };
@@ -44,7 +45,14 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
     );
 
   reporter.progress(null, 'loading the model');
-  const opened = await openTaskModelSession({ config, request: headRequest(data), threads: defaultThreads() });
+  // a run with a fusion section combines frozen classification adapters (engine/fusion/encoder.ts)
+  if (config.fusion && (data.task !== 'classification' || data.problemType === 'regression'))
+    throw new Error(`combining adapters on an encoder works for classification runs; this run is ${data.task === 'classification' ? 'a regression' : data.task}`);
+  const fusion = config.fusion && data.task === 'classification' ? await openEncoderFusion(config, data.labels, defaultThreads()) : null;
+  if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers, the head (${fusion.inputs.modulesToSave.join(', ')}) trained with them; executor: cpu`);
+  const opened = fusion
+    ? { ...fusion, spec: fusion.inputs.spec, executor: { name: 'cpu', reason: 'combinations train on the CPU executor' } }
+    : await openTaskModelSession({ config, request: headRequest(data), threads: defaultThreads() });
   reporter.log(`model: ${opened.spec.architecture}; executor: ${opened.executor.name} (${opened.executor.reason})`);
   for (const warning of opened.warnings) reporter.log(warning, 'warn');
   reporter.log(
@@ -132,6 +140,16 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
       onCheckpoint: (dir) => reporter.log(`checkpoint saved: ${dir}`, 'debug'),
       onWarning: (message) => reporter.log(message, 'warn'),
     });
+    // a combination is compared with each adapter alone and their uniform average by the task's metric
+    if (fusion && evalPlan && result.status === 'completed' && data.task === 'classification')
+      await reportEncoderFusion({
+        fusion,
+        config,
+        metric: 'accuracy',
+        evaluate: async (s) => (await evaluateTask(logitsSession(s), evalPlan, data, { signal: options.signal })).metrics.eval_accuracy,
+        outputDir: options.outputDir,
+        reporter,
+      });
   } finally {
     await opened.session.dispose();
   }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, AdapterError } from '../peft/adapter.ts';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, AdapterError, type TaskHead } from '../peft/adapter.ts';
 import { SafetensorsFile, writeSafetensors } from '../safetensors/index.ts';
 
 export const FUSION_CONFIG = 'fusion_config.json';
@@ -32,6 +32,10 @@ export interface FusionFolderConfig {
   value_rank: number;
   adapters: FusionPart[];
   training_template: { template: Record<string, unknown>; chat_template: string | null } | null;
+  /** Encoder classification fusions: the task model of the trained head (its tensors are in the weights file). */
+  task_head?: TaskHead;
+  /** Encoder classification fusions: the head's modules, as the adapters' modules_to_save name them. */
+  modules_to_save?: string[];
 }
 
 /** sha256 over an adapter folder's adapter_config.json and adapter_model.safetensors (names and bytes). */

@@ -1,5 +1,5 @@
-// A finished fusion run's result on its run page (issue 15): perplexity on the eval split of each adapter alone,
-// their uniform average and the learned combination, then what was learned — the weights per layer, or for
+// A finished fusion run's result on its run page (issue 15): perplexity (accuracy for a classification run) on the
+// eval split of each adapter alone, their uniform average and the learned combination, then what was learned — the weights per layer, or for
 // attention a heat map of each adapter's average weight per layer over the eval rows' tokens.
 import type { Run } from '../../../common/api/runs.ts';
 import { useQuery } from '../api/hooks.ts';
@@ -13,7 +13,7 @@ export function FusionReportCard({ run }: { run: Run }) {
   const r = report.state.data;
   const names = r.comparison.single.map((s) => s.name);
   const rows: [string, string][] = [
-    ...r.comparison.single.map((s) => [t('fusion.alone', { name: s.name }), s.perplexity] as const),
+    ...r.comparison.single.map((s) => [t('fusion.alone', { name: s.name }), s.value] as const),
     [t('fusion.uniform'), r.comparison.uniform] as const,
     [t('fusion.learned'), r.comparison.learned] as const,
   ].map(([label, ppl]) => [label, formatMetric(ppl)]);
@@ -26,7 +26,7 @@ export function FusionReportCard({ run }: { run: Run }) {
         <thead>
           <tr>
             <th scope="col">{t('fusion.what')}</th>
-            <th scope="col">{t('run.evalPerplexity')}</th>
+            <th scope="col">{r.comparison.metric === 'accuracy' ? t('taskRun.accuracy') : t('run.evalPerplexity')}</th>
           </tr>
         </thead>
         <tbody>
