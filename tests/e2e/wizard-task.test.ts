@@ -4,7 +4,7 @@
 // target the model lacks named with the modules it has, the review's trainable count (LoRA + head + the created
 // pooler, by hand), Start → the run page, and each short run finishing with its metric; the run config equals what
 // `lora-studio train --task …` builds from the same choices; a decoder refused for a task (and the encoder for chat).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -188,8 +188,31 @@ describe('the wizard for encoder tasks', () => {
     await page.getByRole('radio', { name: tr('wizard.task.question-answering.title') }).check();
     await next(page, 'dataset').click();
 
-    // SQuAD's nested file with its dev file
+    // a flat file whose second answer is not at its answer_start: listed like every dataset problem, by line and field
     await page.getByRole('heading', { name: tr('wizard.task.title.datasetQa') }).waitFor();
+    const flat = join(serve.dataDir, 'qa-flat.jsonl');
+    const story = 'Mia went to the river with her dad.';
+    writeFileSync(
+      flat,
+      [
+        { id: 'a', question: 'Where did Mia go?', context: story, answers: { text: ['the river'], answer_start: [12] } },
+        { id: 'b', question: 'Who went with Mia?', context: story, answers: { text: ['her dad'], answer_start: [3] } },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    await page.getByLabel(tr('wizard.task.trainFile'), { exact: true }).fill(flat);
+    const problems = page.getByRole('list', { name: tr('datasets.problemsList') });
+    await problems.waitFor({ timeout: 60_000 });
+    const problem = await problems.innerText();
+    expect(problem).toContain(tr('datasets.line', { line: 2 }));
+    expect(problem).toContain('answers.answer_start[0]');
+    expect(problem).toContain('"her dad" is not in the context at answer_start 3');
+    await page.getByRole('region', { name: tr('wizard.task.found') }).getByText(tr('wizard.task.layoutFlat')).waitFor();
+    await problems.scrollIntoViewIfNeeded();
+    await screenshot(page, 'wizard-task-qa-problems.png');
+
+    // SQuAD's nested file with its dev file
     const squad = tr('wizard.task.bundledSquad');
     await page.getByRole('listitem', { name: squad }).getByRole('button', { name: tr('suggest.use', { name: squad }) }).click();
     const found = page.getByRole('region', { name: tr('wizard.task.found') });
