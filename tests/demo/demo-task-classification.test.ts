@@ -8,7 +8,7 @@ import { runTaskDemo, type TaskDemoOutput } from './demo-task-run.ts';
 let out: TaskDemoOutput;
 beforeAll(async () => {
   out = await runTaskDemo('classification');
-}, 1_560_000);
+}, 2_460_000);
 
 describe('demo --task classification', () => {
   it('ends with "demo task=classification metric=accuracy base=… lora=… full=…", LoRA ≥ 0.85', () => {

@@ -26,7 +26,7 @@ export async function runTaskDemo(task: 'classification' | 'question-answering')
       execFile(
         process.execPath,
         [bin, '--data-dir', join(root, 'data'), 'demo', '--task', task],
-        { maxBuffer: 64 * 2 ** 20, timeout: 1_500_000 },
+        { maxBuffer: 64 * 2 ** 20, timeout: 2_400_000 },
         (err, stdout, stderr) => {
           const code = err ? ((err as { code?: number }).code ?? 1) : 0;
           const lines = stdout.split('\n').filter((l) => l.trim() !== '');
