@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-const KOREAN_E2E = ['settings.test.ts', 'chat.test.ts', 'datasets-report.test.ts', 'exports.test.ts', 'adapters.test.ts', 'compare.test.ts', 'datasets.test.ts', 'wizard-focus.test.ts', 'projects.test.ts', 'wizard.test.ts', 'evaluate-start.test.ts', 'export-guard.test.ts', 'publish.test.ts', 'evaluate.test.ts', 'run-elsewhere.test.ts', 'runs.test.ts', 'run-page.test.ts', 'unreadable-records.test.ts', 'after-demo.test.ts', 'journey.test.ts', 'fresh-install.test.ts', 'try-it.test.ts', 'task-run-evaluate.test.ts', 'wizard-task.test.ts', 'task-export.test.ts', 'compare-methods.test.ts'];
+const KOREAN_E2E = ['settings.test.ts', 'chat.test.ts', 'datasets-report.test.ts', 'exports.test.ts', 'adapters.test.ts', 'compare.test.ts', 'datasets.test.ts', 'wizard-focus.test.ts', 'projects.test.ts', 'wizard.test.ts', 'evaluate-start.test.ts', 'export-guard.test.ts', 'publish.test.ts', 'evaluate.test.ts', 'run-elsewhere.test.ts', 'runs.test.ts', 'run-page.test.ts', 'unreadable-records.test.ts', 'after-demo.test.ts', 'journey.test.ts', 'fresh-install.test.ts', 'try-it.test.ts', 'task-run-evaluate.test.ts', 'wizard-task.test.ts', 'task-export.test.ts', 'compare-methods.test.ts', 'fusion-chat-eval.test.ts'];
 
 export default defineConfig({
   test: {
