@@ -66,6 +66,23 @@ function loraMatch(spec: ModelSpec, config: RunConfig): TargetMatch {
 }
 
 /** Tokens/s measured by the newest finished run on the same model folder and method, if any (median of its logged points). */
+/**
+ * Tokens per second a run of `config` on a `base`-parameter model is expected to train at, and the sentence saying
+ * how that was found: measured on the newest finished run of the same model and method, else assumed from FLOPs
+ * (6·N per token for full fine-tuning, 4·N for adapters: the frozen base needs no weight gradients).
+ * Decoder and encoder-task plans share it so their time estimates read and round alike.
+ */
+export function trainingThroughput(ctx: CoreContext, config: RunConfig, base: number): { tokensPerSecond: number; timeFormula: Said } {
+  const factor = config.method === 'full' ? 6 : 4;
+  const measured = measuredTokensPerSecond(ctx, config);
+  const threads = cpus().length;
+  const tokensPerSecond = measured?.value ?? (threads * ASSUMED_FLOPS_PER_THREAD) / (factor * base);
+  const timeFormula = measured
+    ? say('plan.timeMeasured', { tokensPerSecond: measured.value, run: measured.runName })
+    : say('plan.timeAssumed', { factor, backward: factor - 2, gflops: ASSUMED_FLOPS_PER_THREAD / 1e9, threads, method: config.method });
+  return { tokensPerSecond, timeFormula };
+}
+
 export function measuredTokensPerSecond(ctx: CoreContext, config: RunConfig): { value: number; runName: string } | null {
   const runs = ctx.store.projects.list().flatMap((p) => ctx.store.runs.listByProject(p.id));
   runs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
@@ -178,14 +195,8 @@ export async function planRun(config: RunConfig, ctx: CoreContext): Promise<RunP
   const steps = config.max_steps ?? Math.max(1, Math.ceil((trainExamples / batch) * config.num_train_epochs));
   const tokensPerExample = dataset ? Math.min(dataset.meanTokens, config.max_seq_length) : 0;
   const tokens = steps * batch * tokensPerExample;
-  const flopsPerToken = (config.method === 'full' ? 6 : 4) * base;
-  const measured = measuredTokensPerSecond(ctx, config);
-  const threads = cpus().length;
-  const tokensPerSecond = measured?.value ?? (threads * ASSUMED_FLOPS_PER_THREAD) / flopsPerToken;
+  const { tokensPerSecond, timeFormula } = trainingThroughput(ctx, config, base);
   const seconds = dataset ? tokens / tokensPerSecond : null;
-  const timeFormula = measured
-    ? say('plan.timeMeasured', { tokensPerSecond: measured.value, run: measured.runName })
-    : say('plan.timeAssumed', { factor: config.method === 'full' ? 6 : 4, backward: config.method === 'full' ? 4 : 2, gflops: ASSUMED_FLOPS_PER_THREAD / 1e9, threads, method: config.method });
   const memoryFormula = say('plan.memoryFormula');
 
   return {

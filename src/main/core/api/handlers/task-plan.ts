@@ -4,7 +4,7 @@
 // targets the run means (PEFT's family default for the decoder list), the head trained in full as PEFT's task types
 // do. Memory and time follow the decoder plan's formulas (models.ts) with the head's few outputs in place of a
 // vocabulary and QA's context windows as the examples a step sees.
-import { cpus, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import type { RunPlan } from '../../../../common/api/models.ts';
 import { classificationSettings, questionAnsweringSettings, type RunConfig } from '../../../../common/api/runs.ts';
 import { say, type Said } from '../../../../common/api/phrases.ts';
@@ -14,7 +14,7 @@ import { countTaskTrainable, taskModelView, type TaskModelView } from '../../../
 import { EncoderTokenizer } from '../../../formats/tokenizer/encoder/index.ts';
 import { StudioError } from '../../errors.ts';
 import { requireExisting } from './datasets.ts';
-import { ASSUMED_FLOPS_PER_THREAD, measuredTokensPerSecond, RUNTIME_OVERHEAD_BYTES, targetsFailure } from './models.ts';
+import { RUNTIME_OVERHEAD_BYTES, targetsFailure, trainingThroughput } from './models.ts';
 import type { CoreContext } from './types.ts';
 
 /** Examples tokenized to measure lengths (and QA windows). */
@@ -201,14 +201,8 @@ export async function planTaskRun(config: RunConfig, ctx: CoreContext): Promise<
   const trainInputs = dataset ? Math.round(dataset.trainExamples * (lengths?.inputsPerExample ?? 1)) : 0;
   const steps = config.max_steps ?? Math.max(1, Math.ceil((trainInputs / batch) * config.num_train_epochs));
   const tokens = steps * batch * (lengths?.mean ?? 0);
-  const factor = config.method === 'full' ? 6 : 4;
-  const measured = measuredTokensPerSecond(ctx, config);
-  const threads = cpus().length;
-  const tokensPerSecond = measured?.value ?? (threads * ASSUMED_FLOPS_PER_THREAD) / (factor * base);
+  const { tokensPerSecond, timeFormula } = trainingThroughput(ctx, config, base);
   const seconds = dataset && lengths ? tokens / tokensPerSecond : null;
-  const timeFormula = measured
-    ? say('plan.timeMeasured', { tokensPerSecond: measured.value, run: measured.runName })
-    : say('plan.timeAssumed', { factor, backward: factor - 2, gflops: ASSUMED_FLOPS_PER_THREAD / 1e9, threads, method: config.method });
   const memoryFormula = say('plan.memoryFormulaTask');
 
   return {
