@@ -48,6 +48,7 @@ export interface FuseFlags {
   labels?: string;
   textColumn?: string;
   labelColumn?: string;
+  device?: string;
 }
 
 const num = (flag: string, v: string) => {
@@ -101,6 +102,7 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
     gradAccum: flags.gradAccum,
     maxLength: flags.maxLength,
     seed: flags.seed,
+    device: flags.device,
     evalRatio: flags.evalFile ? undefined : (flags.evalRatio ?? '0.1'),
   };
   const config = await buildRunConfig(train, cwd);
@@ -206,6 +208,7 @@ export function registerFuse(program: Command): void {
     .option('--grad-accum <n>', 'gradient accumulation steps')
     .option('--max-length <n>', 'max sequence length in tokens')
     .option('--seed <n>', 'seed')
+    .option('--device <executor>', 'auto (the GPU when the CUDA addon sees one, else the CPU) | cpu | cuda')
     .option('--template <kind>', 'auto | chat | plain')
     .option('--labels <list>', 'classification adapters: the dataset\'s label names in class order (default: the adapters\' labels)')
     .option('--text-column <name>', 'classification adapters: the text column (default: sentence or text)')

@@ -18,11 +18,12 @@ import { AdapterError, readAdapter, writeAdapter, type LoraAdapter, type TaskHea
 import { FUSION_RECORD, fusionParts, writeFusionFolder } from '../../formats/fusion/index.ts';
 import { encoderForTask, isEncoderSpec, type EncoderTaskRequest } from '../../model/families/bert/task.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
-import { countParams, peftKey } from '../../model/ir.ts';
+import { countParams, peftKey, type Program } from '../../model/ir.ts';
 import { readProgramWeights } from '../models/load.ts';
 import { modulesToSaveParams } from '../lora/model.ts';
 import type { TensorMap, TrainingSession } from '../session.ts';
-import { combinedAdapter, frozen, fusedSession, fusionOptions, learnedWeights, type FusionInputs } from './session.ts';
+import { CPU_FUSION, combinedAdapter, frozen, fusedSession, fusionExecutorChoice, fusionOptions, learnedWeights, type FusionExecutor, type FusionExecutorOptions, type FusionInputs } from './session.ts';
+import type { ExecutorName } from '../executors/index.ts';
 import { fuseProgram, mixWeightName, type FusedProgram } from './program.ts';
 import { FUSION_REPORT } from './report.ts';
 
@@ -51,13 +52,14 @@ function adapterLabels(a: LoraAdapter, path: string): string[] {
  * Reads the encoder and its task adapters for a classification fusion over `labels` (the run's dataset labels).
  * Every adapter must be a SEQ_CLS adapter of this encoder with a single-label head.
  */
-export async function readEncoderFusionInputs(model: string, adapterPaths: readonly string[], labels: string[], seed: number): Promise<EncoderFusionInputs> {
+export async function readEncoderFusionInputs(model: string, adapterPaths: readonly string[], labels: string[], seed: number, beforeWeights?: (base: Program) => void): Promise<EncoderFusionInputs> {
   const { spec: fromConfig } = await readModelSpec(model);
   if (!isEncoderSpec(fromConfig)) throw new Error(`${model}: ${fromConfig.architecture} is not an encoder: encoder task adapters are combined on the encoder they were trained on`);
   const request: EncoderTaskRequest = { task: 'sequence_classification', labels };
   const retarget = (s: ModelSpec) => encoderForTask(s, request) as ModelSpec;
   const spec = retarget(fromConfig);
   const base = buildProgramFromSpec(spec);
+  beforeWeights?.(base);
   const folder = await openModelFolder(model, { spec: retarget, seed });
   let baseWeights: Map<string, Float32Array>;
   try {
@@ -152,14 +154,18 @@ export interface OpenedEncoderFusion {
   warnings: string[];
   inputs: EncoderFusionInputs;
   fused: FusedProgram;
+  executor: { name: ExecutorName; reason: string };
+  on: FusionExecutor;
 }
 
 /** The training side of a classification fusion run: the fused encoder (head trainable) and the writer. */
-export async function openEncoderFusion(config: RunConfig, labels: string[], threads?: number): Promise<OpenedEncoderFusion> {
+export async function openEncoderFusion(config: RunConfig, labels: string[], threads?: number, executorOptions?: FusionExecutorOptions): Promise<OpenedEncoderFusion> {
   const f = config.fusion!;
-  const inputs = await readEncoderFusionInputs(config.model, f.adapters, labels, config.seed);
+  const choice = fusionExecutorChoice(config.executor ?? 'cpu', config.micro_batch_size * config.max_seq_length, executorOptions);
+  const inputs = await readEncoderFusionInputs(config.model, f.adapters, labels, config.seed, choice.check);
   const fused = fuseProgram(inputs.base, frozen(inputs), { ...fusionOptions(f, config.seed), alsoTrain: new Set(inputs.head.keys()) });
-  const session = await fusedSession({ ...inputs, baseWeights: new Map([...inputs.baseWeights, ...inputs.head]) }, fused, config.seed, threads);
+  const executor = choice.executor.open(fused.program);
+  const session = await fusedSession({ ...inputs, baseWeights: new Map([...inputs.baseWeights, ...inputs.head]) }, fused, config.seed, threads, choice.executor);
   const parts = inputs.adapters.map((a) => a.part);
   const headTensors = (trainables: TensorMap) => {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -193,6 +199,8 @@ export async function openEncoderFusion(config: RunConfig, labels: string[], thr
     warnings: fused.modules.some((m) => m.adapters.length < inputs.adapters.length) ? ['some adapted layers are adapted by only some of the adapters: there a missing adapter counts as no change'] : [],
     inputs,
     fused,
+    executor: { name: executor.name, reason: executor.reason },
+    on: choice.executor,
   };
 }
 
@@ -211,10 +219,10 @@ export function encoderLearnedWeights(o: OpenedEncoderFusion, softmax: boolean):
  * with the averaged head, through one weights-mode program whose unconstrained weights and head are set per case.
  */
 export async function compareEncoderCombinations(
-  inputs: EncoderFusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<number>, threads?: number,
+  inputs: EncoderFusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<number>, threads?: number, on: FusionExecutor = CPU_FUSION,
 ): Promise<{ single: { name: string; value: number }[]; uniform: number }> {
   const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'weights', perLayer: false, softmax: false, attentionDim: 1, seed, alsoTrain: new Set(inputs.head.keys()) });
-  const session = await fusedSession({ ...inputs, baseWeights: new Map([...inputs.baseWeights, ...inputs.head]) }, fused, seed, threads);
+  const session = await fusedSession({ ...inputs, baseWeights: new Map([...inputs.baseWeights, ...inputs.head]) }, fused, seed, threads, on);
   const K = inputs.adapters.length;
   const decl = new Map(fused.program.params.map((d) => [d.name, d]));
   const withWeights = async (w: number[], head: Map<string, Float32Array>) => {
@@ -249,7 +257,7 @@ export interface EncoderReportOptions {
 export async function reportEncoderFusion(o: EncoderReportOptions): Promise<void> {
   const f = o.config.fusion!;
   o.reporter.progress(null, `comparing the combination with each adapter alone and the uniform average (${o.metric})`);
-  const compared = await compareEncoderCombinations(o.fusion.inputs, o.config.seed, o.evaluate);
+  const compared = await compareEncoderCombinations(o.fusion.inputs, o.config.seed, o.evaluate, undefined, o.fusion.on);
   const learned = await o.evaluate(o.fusion.session);
   const weights = f.mode === 'weights' ? encoderLearnedWeights(o.fusion, f.weighting === 'softmax') : null;
   const report = { mode: f.mode, comparison: { metric: o.metric, single: compared.single, uniform: compared.uniform, learned }, weights, attention: null };

@@ -103,7 +103,7 @@ export async function reportFusion(o: ReportOptions): Promise<void> {
   const evaluate = async (s: TrainingSession) => (await evaluateSplit(s, o.evalPlan, { signal: o.signal })).perplexity;
   const trained = fusion.session.getTrainables();
   const weights = f.mode === 'weights' ? learnedWeights(fusion.fused, trained, f.weighting === 'softmax') : null;
-  const compared = await compareCombinations(fusion.inputs, o.config.seed, evaluate, weights);
+  const compared = await compareCombinations(fusion.inputs, o.config.seed, evaluate, weights, undefined, fusion.on);
   const learned = compared.learned ?? (await evaluate(fusion.session));
   const attention = f.mode === 'attention' ? attentionMap(fusion.fused, new Map([...fusion.inputs.baseWeights, ...fusion.fused.weights]), trained, o.evalPlan) : null;
   const report = { mode: f.mode, comparison: { metric: 'perplexity', single: compared.single, uniform: compared.uniform, learned }, weights, attention };

@@ -1,5 +1,6 @@
 // Opening a run with a `fusion` section (issue 15): the base model folder and the frozen adapters → the fused
-// program (program.ts) → a CPU training session that trains only the combination, and the writer of what it
+// program (program.ts) → a training session on the run's executor (cpu, cuda or auto, as every run chooses: a device
+// asked for and absent is refused before any weight is read) that trains only the combination, and the writer of what it
 // learned — in weights mode a PEFT adapter (ranks stacked with the learned weights, optionally SVD-compressed)
 // plus fusion.json, in attention mode a fusion folder (formats/fusion). Also what evaluation uses to rebuild a
 // trained fusion, and the comparison of the learned combination against each adapter alone and the uniform average.
@@ -13,7 +14,7 @@ import { FUSION_RECORD, fusionParts, readFusionFolder, writeFusionFolder, type F
 import { buildProgramFromSpec } from '../../model/families/index.ts';
 import { countParams, peftKey, type Program } from '../../model/ir.ts';
 import { readProgramWeights } from '../models/load.ts';
-import { openExecutor } from '../executors/index.ts';
+import { openExecutor, type Executor, type ExecutorChoice, type ExecutorName, type OpenExecutorOptions } from '../executors/index.ts';
 import type { TensorMap, TrainingSession } from '../session.ts';
 import { mixWeights } from '../ops/adapter-mix.ts';
 import { fuseProgram, mixWeightName, type FrozenAdapter, type FusedProgram, type FusionOptions } from './program.ts';
@@ -25,10 +26,12 @@ export interface FusionInputs {
   adapters: { part: FusionPart; adapter: LoraAdapter }[];
 }
 
-/** Reads the base model and the adapters (each checked against the base; biases / modules_to_save refused). */
-export async function readFusionInputs(model: string, adapterPaths: readonly string[]): Promise<FusionInputs> {
+/** Reads the base model and the adapters (each checked against the base; biases / modules_to_save refused).
+ *  `beforeWeights` sees the base program before any weight or adapter is read (the executor choice refuses there). */
+export async function readFusionInputs(model: string, adapterPaths: readonly string[], beforeWeights?: (base: Program) => void): Promise<FusionInputs> {
   const { spec } = await readModelSpec(model);
   const base = buildProgramFromSpec(spec);
+  beforeWeights?.(base);
   const folder = await openModelFolder(model);
   let baseWeights: Map<string, Float32Array>;
   try {
@@ -57,10 +60,35 @@ export function fusionOptions(f: FusionSection, seed: number): FusionOptions {
   return { mode: f.mode, perLayer: f.per_layer, softmax: f.weighting === 'softmax', attentionDim: f.attention_dim, valueRank: f.value_rank, seed };
 }
 
-/** A CPU session over a fused program (its frozen weights: the base's and the adapters' factors). */
-export async function fusedSession(inputs: FusionInputs, fused: FusedProgram, seed: number, threads?: number): Promise<TrainingSession> {
+/** Where a fusion's sessions run: the executor for a program (its training one and the comparisons' weights-mode
+ *  one), and the largest micro-batch in tokens (the device sizes its activation slots for it). */
+export interface FusionExecutor {
+  open(program: Program): Executor;
+  capacityTokens: number;
+}
+
+export const CPU_FUSION: FusionExecutor = { open: () => openExecutor('cpu'), capacityTokens: 1 };
+
+/** Options of the executor choice; tests inject the native addon / CUDA probe (built for each program). */
+export type FusionExecutorOptions = (program: Program) => Omit<OpenExecutorOptions, 'program'>;
+
+/**
+ * The run's executor choice for a fusion, as ordinary runs make it (model-session.ts, encoders/open.ts): returns the
+ * check to run on the base program before any weight is read ('cuda' without a usable GPU is refused there with the
+ * usual sentence) and the FusionExecutor that then opens each program's executor ('auto' decides per program).
+ */
+export function fusionExecutorChoice(choice: ExecutorChoice, capacityTokens: number, options?: FusionExecutorOptions) {
+  const at = (program: Program) => openExecutor(choice, { ...options?.(program), program });
+  return {
+    check: (base: Program) => void at(base),
+    executor: { open: at, capacityTokens } satisfies FusionExecutor,
+  };
+}
+
+/** A session over a fused program (its frozen weights: the base's and the adapters' factors) on `on`'s executor. */
+export async function fusedSession(inputs: FusionInputs, fused: FusedProgram, seed: number, threads?: number, on: FusionExecutor = CPU_FUSION): Promise<TrainingSession> {
   const weights = new Map<string, Float32Array>([...inputs.baseWeights, ...fused.weights]);
-  return openExecutor('cpu').createTrainingSession({ program: fused.program, weights, seed, threads, capacityTokens: 1 });
+  return on.open(fused.program).createTrainingSession({ program: fused.program, weights, seed, threads, capacityTokens: on.capacityTokens });
 }
 
 /** Learned mixing weights by decoder layer ('*' = the global ones), read from a weights-mode session's trainables. */
@@ -95,14 +123,19 @@ export interface OpenedFusion {
   warnings: string[];
   inputs: FusionInputs;
   fused: FusedProgram;
+  /** The executor that trains, and why (what `auto` found); `on` opens the comparisons' sessions there too. */
+  executor: { name: ExecutorName; reason: string };
+  on: FusionExecutor;
 }
 
-/** The training side of a fusion run: the session and the writer of its result. */
-export async function openFusionSession(config: RunConfig, trainingTemplate: TrainingTemplate | null, threads?: number): Promise<OpenedFusion> {
+/** The training side of a fusion run: the session (on the run's executor) and the writer of its result. */
+export async function openFusionSession(config: RunConfig, trainingTemplate: TrainingTemplate | null, threads?: number, executorOptions?: FusionExecutorOptions): Promise<OpenedFusion> {
   const f = config.fusion!;
-  const inputs = await readFusionInputs(config.model, f.adapters);
+  const choice = fusionExecutorChoice(config.executor ?? 'cpu', config.micro_batch_size * config.max_seq_length, executorOptions);
+  const inputs = await readFusionInputs(config.model, f.adapters, choice.check);
   const fused = fuseProgram(inputs.base, frozen(inputs), fusionOptions(f, config.seed));
-  const session = await fusedSession(inputs, fused, config.seed, threads);
+  const executor = choice.executor.open(fused.program);
+  const session = await fusedSession(inputs, fused, config.seed, threads, choice.executor);
   const parts = inputs.adapters.map((a) => a.part);
   const writeAdapterFn = async (dir: string, trainables: TensorMap) => {
     if (f.mode === 'attention') {
@@ -124,7 +157,7 @@ export async function openFusionSession(config: RunConfig, trainingTemplate: Tra
   const warnings = fused.modules.some((m) => m.adapters.length < inputs.adapters.length)
     ? ['some adapted layers are adapted by only some of the adapters: there a missing adapter counts as no change']
     : [];
-  return { session, writeAdapter: writeAdapterFn, trainableParameters: countParams(fused.program, (d) => d.trainable), warnings, inputs, fused };
+  return { session, writeAdapter: writeAdapterFn, trainableParameters: countParams(fused.program, (d) => d.trainable), warnings, inputs, fused, executor: { name: executor.name, reason: executor.reason }, on: choice.executor };
 }
 
 /** A trained attention-mode fusion folder as a session (evaluation): adapters re-hashed, trained tensors loaded. */
@@ -143,11 +176,11 @@ export async function openFusionFolder(dir: string, threads?: number) {
  * the learned values. Attention mode's learned perplexity is measured on its own session by the caller.
  */
 export async function compareCombinations(
-  inputs: FusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<number>, learned: Record<string, number[]> | null, threads?: number,
+  inputs: FusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<number>, learned: Record<string, number[]> | null, threads?: number, on: FusionExecutor = CPU_FUSION,
 ): Promise<{ single: { name: string; value: number; perplexity: number }[]; uniform: number; learned: number | null }> {
   const perLayer = learned !== null && !('*' in learned);
   const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'weights', perLayer, softmax: false, attentionDim: 1, seed });
-  const session = await fusedSession(inputs, fused, seed, threads);
+  const session = await fusedSession(inputs, fused, seed, threads, on);
   const K = inputs.adapters.length;
   const withWeights = async (w: (block: string | null) => number[]) => {
     const t: TensorMap = new Map();

@@ -49,9 +49,9 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
   if (config.fusion && (data.task !== 'classification' || data.problemType === 'regression'))
     throw new Error(`combining adapters on an encoder works for classification runs; this run is ${data.task === 'classification' ? 'a regression' : data.task}`);
   const fusion = config.fusion && data.task === 'classification' ? await openEncoderFusion(config, data.labels, defaultThreads()) : null;
-  if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers, the head (${fusion.inputs.modulesToSave.join(', ')}) trained with them; executor: cpu`);
+  if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers, the head (${fusion.inputs.modulesToSave.join(', ')}) trained with them`);
   const opened = fusion
-    ? { ...fusion, spec: fusion.inputs.spec, executor: { name: 'cpu', reason: 'combinations train on the CPU executor' } }
+    ? { ...fusion, spec: fusion.inputs.spec }
     : await openTaskModelSession({ config, request: headRequest(data), threads: defaultThreads() });
   reporter.log(`model: ${opened.spec.architecture}; executor: ${opened.executor.name} (${opened.executor.reason})`);
   for (const warning of opened.warnings) reporter.log(warning, 'warn');

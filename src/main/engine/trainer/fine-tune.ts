@@ -69,7 +69,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const trainingTemplate = { template: data.template as unknown as Record<string, unknown>, chatTemplate: data.template.type === 'chat' ? (data.template.template ?? Object.values(tokenizer.chatTemplates)[0] ?? null) : null };
   reporter.progress(null, say('progress.loadingModel'));
   const fusion = !options.openSession && config.fusion ? await openFusionSession(config, trainingTemplate, defaultThreads()) : null;
-  if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers; executor: cpu`);
+  if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers; executor: ${fusion.executor.name} (${fusion.executor.reason})`);
   const opened = options.openSession
     ? await options.openSession(trainingTemplate)
     : fusion
