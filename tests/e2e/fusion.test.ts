@@ -34,6 +34,7 @@ describe('Learn a combination in the browser', () => {
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.getByText(tr('fusion.stepsNotWhole')).waitFor();
     await dialog.getByLabel(tr('fusion.steps')).fill('4');
+    await dialog.getByLabel(tr('fusion.executor')).selectOption('cpu');
     await screenshot(page, 'fusion-dialog.png');
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.waitFor({ state: 'hidden' });
@@ -52,6 +53,8 @@ describe('Learn a combination in the browser', () => {
       run = await serve.invoke<TinyRun>('runs.get', { id: fused.id });
     }
     expect(run.status, run.error ?? '').toBe('succeeded');
+    // the executor chosen in the dialog is the run's (a fusion trains where the run says, like any run)
+    expect((run as unknown as { config: { executor: string } }).config.executor).toBe('cpu');
     await page.reload();
     await page.getByRole('heading', { name: runName }).first().waitFor();
     // the run says what it trained: a combination, not a LoRA of some rank

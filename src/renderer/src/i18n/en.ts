@@ -749,6 +749,10 @@ export const en = {
   'fusion.modeAttentionHint':
     'weighs the adapters anew for every token: evaluation loads it; it cannot be merged into one GGUF',
   'fusion.steps': 'Training steps',
+  'fusion.executor': 'Trains on',
+  'fusion.executorAuto': 'Automatic: the NVIDIA GPU when one is found, else the CPU',
+  'fusion.executorCpu': 'CPU',
+  'fusion.executorCuda': 'NVIDIA GPU (CUDA); refused where there is none',
   'fusion.stepsNotWhole': 'Training steps must be a whole number of 1 or more.',
   'fusion.oneBase': 'The selected adapters must share one recorded base model.',
   'fusion.notStarted': 'Not started',

@@ -906,6 +906,10 @@ export const ko: Catalog = {
   'fusion.modeAttentionHint':
     '토큰마다 어댑터의 비중을 새로 정합니다: 평가에서 불러오며, 하나의 GGUF로 병합할 수 없습니다',
   'fusion.steps': '학습 스텝',
+  'fusion.executor': '학습 장치',
+  'fusion.executorAuto': '자동: NVIDIA GPU가 있으면 GPU, 없으면 CPU',
+  'fusion.executorCpu': 'CPU',
+  'fusion.executorCuda': 'NVIDIA GPU(CUDA) — GPU가 없으면 시작되지 않습니다',
   'fusion.stepsNotWhole': '학습 스텝은 1 이상의 정수여야 합니다.',
   'fusion.oneBase': '선택한 어댑터들은 기록된 기본 모델 하나를 공유해야 합니다.',
   'fusion.notStarted': '시작하지 못함',

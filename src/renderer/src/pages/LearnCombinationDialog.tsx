@@ -29,6 +29,8 @@ export function LearnCombinationDialog({
   const [dataset, setDataset] = useState('');
   const [mode, setMode] = useState<'weights' | 'attention'>('weights');
   const [steps, setSteps] = useState('60');
+  // where it trains, as any run chooses (RunConfig.executor, train/fuse --device)
+  const [executor, setExecutor] = useState<'auto' | 'cpu' | 'cuda'>('auto');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const bases = [...new Set(adapters.map((a) => a.baseModel).filter((b): b is string => !!b))];
@@ -49,6 +51,7 @@ export function LearnCombinationDialog({
           fusion: { adapters: adapters.map((a) => a.path), mode },
           learning_rate: LEARNING_RATE[mode],
           max_steps: maxSteps,
+          executor,
           eval_steps: Math.max(1, Math.floor(maxSteps / 4)),
         },
       });
@@ -103,6 +106,16 @@ export function LearnCombinationDialog({
           inputMode="numeric"
           onChange={(e) => setSteps(e.target.value)}
         />
+        <div className="field">
+          <label className="field-label" htmlFor="fusion-executor">
+            {t('fusion.executor')}
+          </label>
+          <select id="fusion-executor" value={executor} onChange={(e) => setExecutor(e.target.value as typeof executor)}>
+            <option value="auto">{t('fusion.executorAuto')}</option>
+            <option value="cpu">{t('fusion.executorCpu')}</option>
+            <option value="cuda">{t('fusion.executorCuda')}</option>
+          </select>
+        </div>
       </div>
     </Dialog>
   );
