@@ -15,17 +15,25 @@ import { useLocation } from '../state/location.ts';
 import { ShipQuantSelect } from './ShipQuantSelect.tsx';
 import { useStudio } from '../state/studio.tsx';
 import { parseChatParams } from './ChatLinks.ts';
-import { useFusionChoices } from './ChatFusions.ts';
+import { fusionAt, useFusionChoices, type FusionChoice } from './ChatFusions.ts';
 import { ProjectGate } from './ProjectGate.tsx';
 import { t } from '../i18n/t.ts';
 import './Chat.css';
 
 const will = () => [t('chat.will1'), t('chat.will2'), t('chat.will3')];
 
-/** The model and adapters (with scales) an answer was written with: "sums r4 × 2.00 on tiny-llama". */
-export function answeredWithLabel(w: AnsweredWith): string {
+/** The model and adapters (with scales) an answer was written with: "sums r4 × 2.00 on tiny-llama"; a learned
+ *  combination (answering alone, at no scale) by its name and the adapters its attention weighs. */
+export function answeredWithLabel(w: AnsweredWith, fusions: FusionChoice[] = []): string {
   const model = basename(w.model);
   if (w.adapters.length === 0) return t('chat.answeredWithBase', { model });
+  const fused = w.adapters.length === 1 ? fusionAt(fusions, w.adapters[0].path) : undefined;
+  if (fused)
+    return t('chat.answeredWithFusion', {
+      name: w.adapters[0].name ?? fused.name,
+      adapters: fused.adapterNames.join(' + '),
+      model,
+    });
   const adapters = w.adapters.map((a) => `${a.name ?? basename(a.path)} × ${a.weight.toFixed(2)}`).join(' + ');
   return t('chat.answeredWithAdapter', { adapters, model });
 }
@@ -74,7 +82,7 @@ function ChatWorkspace({ project }: { project: Project }) {
     adaptersQuery.state.status === 'ready' ? adaptersQuery.state.data.filter((a) => a.problem === null) : [];
   const { paths: modelChoices, ready: choicesReady } = useModelChoices(project.id, adapters);
   const sessions = useQuery('chat.list', { projectId: project.id });
-  const { fusions, ready: fusionsReady } = useFusionChoices(project.id);
+  const { fusions, ready: fusionsReady } = useFusionChoices(project.id, adapters);
 
   const [adapterId, setAdapterId] = useState<string>('');
   const [model, setModel] = useState<string>('');
@@ -153,7 +161,10 @@ function ChatWorkspace({ project }: { project: Project }) {
       route.kind === 'fresh' && route.adapterOrRunId
         ? adapters.find((a) => a.id === route.adapterOrRunId || a.runId === route.adapterOrRunId)
         : adapters[0];
-    const wantedFusion = route.kind === 'fresh' && route.adapterOrRunId && !wanted ? fusions.find((f) => f.runId === route.adapterOrRunId) : undefined;
+    const wantedFusion =
+      route.kind === 'fresh' && route.adapterOrRunId && !wanted
+        ? fusions.find((f) => f.runId === route.adapterOrRunId)
+        : undefined;
     setAdapterId(wanted?.id ?? wantedFusion?.id ?? '');
     if (wanted?.baseModel ?? wantedFusion?.baseModel) setModel((wanted?.baseModel ?? wantedFusion?.baseModel)!);
     if (route.kind === 'fresh' && route.prompt) setDraft(route.prompt);
@@ -309,232 +320,245 @@ function ChatWorkspace({ project }: { project: Project }) {
   }
 
   return (
-    <div className="chat-layout">
-      <div className="chat-main">
-        {error ? <Banner title={t('chat.notSent')}>{error}</Banner> : null}
-        {mismatch ? (
-          <Banner
-            tone="info"
-            title={t('chat.baseMismatchTitle')}
-            actions={
-              <Button size="sm" onClick={() => setModel(mismatch.trained)}>
-                {t('chat.useTrainedBase')}
-              </Button>
-            }
-          >
-            {t('chat.baseMismatch', {
-              adapter: mismatch.adapter,
-              trained: basename(mismatch.trained),
-              chosen: basename(model),
-            })}
-          </Banner>
-        ) : null}
-        {loadingSession ? <Spinner label={t('chat.opening')} /> : null}
-        <div className={panes.length > 1 ? `chat-panes chat-panes-${panes.length}` : 'chat-panes'}>
-          {panes.map((pane) => (
-            <ChatPaneView
-              key={pane.id}
-              pane={pane}
-              subtitle={
-                pane.ship
-                  ? `${pane.adapters[0] ? `${pane.adapters[0].name} × ${scale.toFixed(2)} · ` : ''}GGUF ${pane.ship.toUpperCase()} · llama.cpp`
-                  : pane.adapters[0]
-                    ? `${pane.adapters[0].name} × ${scale.toFixed(2)}`
-                    : basename(model || t('chat.noModelChosen'))
+    <div className="chat-frame">
+      <div className="chat-layout">
+        <div className="chat-main">
+          {error ? <Banner title={t('chat.notSent')}>{error}</Banner> : null}
+          {mismatch ? (
+            <Banner
+              tone="info"
+              title={t('chat.baseMismatchTitle')}
+              actions={
+                <Button size="sm" onClick={() => setModel(mismatch.trained)}>
+                  {t('chat.useTrainedBase')}
+                </Button>
               }
-              messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
-              streaming={streaming[pane.id]}
-              answering={answering.includes(pane.id)}
-              error={paneErrors[pane.id] ?? null}
-            />
-          ))}
-        </div>
-        <form className="chat-composer" onSubmit={(event) => void send(event)}>
-          <label htmlFor="chat-prompt" className="visually-hidden">
-            {t('chat.messageLabel')}
-          </label>
-          <textarea
-            id="chat-prompt"
-            className="textarea chat-input"
-            placeholder={adapter ? t('chat.placeholderBoth') : t('chat.placeholderBase')}
-            value={draft}
-            rows={2}
-            onChange={(event) => setDraft(event.target.value)}
-            onKeyDown={onComposerKey}
-          />
-          <div className="chat-composer-actions">
-            {busy && jobId ? (
-              <Button
-                variant="danger"
-                onClick={() =>
-                  void client
-                    .invoke('jobs.cancel', { id: jobId })
-                    .catch((err: unknown) => setError(toStudioApiError(err).message))
+            >
+              {t('chat.baseMismatch', {
+                adapter: mismatch.adapter,
+                trained: basename(mismatch.trained),
+                chosen: basename(model),
+              })}
+            </Banner>
+          ) : null}
+          {loadingSession ? <Spinner label={t('chat.opening')} /> : null}
+          <div className={panes.length > 1 ? `chat-panes chat-panes-${panes.length}` : 'chat-panes'}>
+            {panes.map((pane) => (
+              <ChatPaneView
+                key={pane.id}
+                pane={pane}
+                subtitle={
+                  pane.ship
+                    ? `${pane.adapters[0] ? `${pane.adapters[0].name} × ${scale.toFixed(2)} · ` : ''}GGUF ${pane.ship.toUpperCase()} · llama.cpp`
+                    : fusion && pane.id === 'tuned'
+                      ? t('chat.fusionSubtitle', { name: fusion.name, adapters: fusion.adapterNames.join(' + ') })
+                      : pane.adapters[0]
+                        ? `${pane.adapters[0].name} × ${scale.toFixed(2)}`
+                        : basename(model || t('chat.noModelChosen'))
                 }
-              >
-                {t('chat.stop')}
-              </Button>
-            ) : (
-              <Button type="submit" variant="primary" disabled={!draft.trim() || !model}>
-                {panes.length > 1 ? t('chat.sendBoth') : t('chat.send')}
-              </Button>
-            )}
+                fusions={fusions}
+                messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
+                streaming={streaming[pane.id]}
+                answering={answering.includes(pane.id)}
+                error={paneErrors[pane.id] ?? null}
+              />
+            ))}
           </div>
-        </form>
-      </div>
-      <aside className="chat-side" aria-label={t('chat.sideLabel')}>
-        <Card title={t('chat.models')}>
-          <div className="form-grid">
-            <div className="field">
-              <label className="field-label" htmlFor="chat-model">
-                {t('chat.baseModel')}
-              </label>
-              <select id="chat-model" value={model} onChange={(event) => setModel(event.target.value)}>
-                {model && !modelChoices.includes(model) ? <option value={model}>{basename(model)}</option> : null}
-                {modelChoices.length === 0 ? <option value="">{t('chat.noModelsYet')}</option> : null}
-                {modelChoices.map((path) => (
-                  <option key={path} value={path} title={path}>
-                    {basename(path)}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label className="field-label" htmlFor="chat-adapter">
-                {t('chat.adapter')}
-              </label>
-              <select
-                id="chat-adapter"
-                value={adapterId}
-                onChange={(event) => {
-                  setAdapterId(event.target.value);
-                  const picked = adapters.find((a) => a.id === event.target.value);
-                  const pickedFusion = fusions.find((f) => f.id === event.target.value);
-                  if (picked?.baseModel ?? pickedFusion?.baseModel) setModel((picked?.baseModel ?? pickedFusion?.baseModel)!);
-                  if (pickedFusion) setShip('');
-                }}
-              >
-                <option value="">{t('chat.adapterNone')}</option>
-                {adapters.map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {t('chat.adapterOption', { name: a.name, r: a.r })}
-                  </option>
-                ))}
-                {fusions.length > 0 ? (
-                  <optgroup label={t('chat.fusionGroup')}>
-                    {fusions.map((f) => (
-                      <option key={f.id} value={f.id}>
-                        {t('chat.fusionOption', { name: f.name, count: f.adapters })}
-                      </option>
-                    ))}
-                  </optgroup>
-                ) : null}
-              </select>
-              <span className="field-hint">
-                {fusion ? t('chat.fusionHint') : adapters.length === 0 && fusions.length === 0 ? t('chat.adapterHintEmpty') : t('chat.adapterHint')}
-              </span>
-            </div>
-            <Slider
-              id="chat-scale"
-              label={t('chat.scale')}
-              hint={t('chat.scaleHint')}
-              min={0}
-              max={2}
-              step={0.05}
-              value={scale}
-              disabled={!adapter}
-              onChange={setScale}
-              format={(v) => v.toFixed(2)}
+          <form className="chat-composer" onSubmit={(event) => void send(event)}>
+            <label htmlFor="chat-prompt" className="visually-hidden">
+              {t('chat.messageLabel')}
+            </label>
+            <textarea
+              id="chat-prompt"
+              className="textarea chat-input"
+              placeholder={adapter ? t('chat.placeholderBoth') : t('chat.placeholderBase')}
+              value={draft}
+              rows={2}
+              onChange={(event) => setDraft(event.target.value)}
+              onKeyDown={onComposerKey}
             />
-            {fusion ? null : (
-              <ShipQuantSelect
-                id="chat-ship"
-                label={t('chat.addShipPane')}
-                value={ship}
-                onChange={setShip}
-                optionLabel={(quant) => t('chat.shipPane', { quant })}
-              />
-            )}
-          </div>
-        </Card>
-        <Card>
-          <details className="chat-sampling">
-            <summary data-closed={t('chat.samplingChange')} data-open={t('chat.samplingHide')}>
-              <span className="chat-sampling-title">{t('chat.sampling')}</span>
-              <span className="chat-sampling-summary">{t('chat.samplingSummary', sampling)}</span>
-            </summary>
-            <div className="form-grid chat-sampling-body">
-              <Slider
-                id="chat-temperature"
-                label={t('chat.temperature')}
-                hint={t('chat.temperatureHint')}
-                min={0}
-                max={2}
-                step={0.05}
-                value={sampling.temperature}
-                onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))}
-                format={(v) => v.toFixed(2)}
-              />
-              <Slider
-                id="chat-top-p"
-                label={t('chat.topP')}
-                hint={t('chat.topPHint')}
-                min={0.05}
-                max={1}
-                step={0.05}
-                value={sampling.topP}
-                onChange={(topP) => setSampling((s) => ({ ...s, topP }))}
-                format={(v) => v.toFixed(2)}
-              />
-              <Slider
-                id="chat-top-k"
-                label={t('chat.topK')}
-                hint={t('chat.topKHint')}
-                min={0}
-                max={200}
-                step={1}
-                value={sampling.topK}
-                onChange={(topK) => setSampling((s) => ({ ...s, topK }))}
-                format={(v) => String(v)}
-              />
-              <Slider
-                id="chat-max-tokens"
-                label={t('chat.maxTokens')}
-                hint={t('chat.maxTokensHint')}
-                min={8}
-                max={1024}
-                step={8}
-                value={sampling.maxNewTokens}
-                onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))}
-                format={(v) => String(v)}
-              />
-              {sessionId ? <span className="field-hint">{t('chat.samplingKept')}</span> : null}
+            <div className="chat-composer-actions">
+              {busy && jobId ? (
+                <Button
+                  variant="danger"
+                  onClick={() =>
+                    void client
+                      .invoke('jobs.cancel', { id: jobId })
+                      .catch((err: unknown) => setError(toStudioApiError(err).message))
+                  }
+                >
+                  {t('chat.stop')}
+                </Button>
+              ) : (
+                <Button type="submit" variant="primary" disabled={!draft.trim() || !model}>
+                  {panes.length > 1 ? t('chat.sendBoth') : t('chat.send')}
+                </Button>
+              )}
             </div>
-          </details>
-        </Card>
-        <Card title={t('chat.conversations')} flush>
-          {sessions.state.status === 'ready' ? (
-            sessions.state.data.length === 0 ? (
-              <p className="chat-history-empty">{t('chat.savedHere')}</p>
+          </form>
+        </div>
+        <aside className="chat-side" aria-label={t('chat.sideLabel')}>
+          <Card title={t('chat.models')}>
+            <div className="form-grid">
+              <div className="field">
+                <label className="field-label" htmlFor="chat-model">
+                  {t('chat.baseModel')}
+                </label>
+                <select id="chat-model" value={model} onChange={(event) => setModel(event.target.value)}>
+                  {model && !modelChoices.includes(model) ? <option value={model}>{basename(model)}</option> : null}
+                  {modelChoices.length === 0 ? <option value="">{t('chat.noModelsYet')}</option> : null}
+                  {modelChoices.map((path) => (
+                    <option key={path} value={path} title={path}>
+                      {basename(path)}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className="field">
+                <label className="field-label" htmlFor="chat-adapter">
+                  {t('chat.adapter')}
+                </label>
+                <select
+                  id="chat-adapter"
+                  value={adapterId}
+                  onChange={(event) => {
+                    setAdapterId(event.target.value);
+                    const picked = adapters.find((a) => a.id === event.target.value);
+                    const pickedFusion = fusions.find((f) => f.id === event.target.value);
+                    if (picked?.baseModel ?? pickedFusion?.baseModel)
+                      setModel((picked?.baseModel ?? pickedFusion?.baseModel)!);
+                    if (pickedFusion) setShip('');
+                  }}
+                >
+                  <option value="">{t('chat.adapterNone')}</option>
+                  {adapters.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {t('chat.adapterOption', { name: a.name, r: a.r })}
+                    </option>
+                  ))}
+                  {fusions.length > 0 ? (
+                    <optgroup label={t('chat.fusionGroup')}>
+                      {fusions.map((f) => (
+                        <option key={f.id} value={f.id}>
+                          {t('chat.fusionOption', { name: f.name, count: f.adapters })}
+                        </option>
+                      ))}
+                    </optgroup>
+                  ) : null}
+                </select>
+                <span className="field-hint">
+                  {fusion
+                    ? t('chat.fusionHint')
+                    : adapters.length === 0 && fusions.length === 0
+                      ? t('chat.adapterHintEmpty')
+                      : t('chat.adapterHint')}
+                </span>
+              </div>
+              {/* a combination answers as trained: no scale to set (its hint says so) */}
+              {fusion ? null : (
+                <Slider
+                  id="chat-scale"
+                  label={t('chat.scale')}
+                  hint={t('chat.scaleHint')}
+                  min={0}
+                  max={2}
+                  step={0.05}
+                  value={scale}
+                  disabled={!adapter}
+                  onChange={setScale}
+                  format={(v) => v.toFixed(2)}
+                />
+              )}
+              {fusion ? null : (
+                <ShipQuantSelect
+                  id="chat-ship"
+                  label={t('chat.addShipPane')}
+                  value={ship}
+                  onChange={setShip}
+                  optionLabel={(quant) => t('chat.shipPane', { quant })}
+                />
+              )}
+            </div>
+          </Card>
+          <Card>
+            <details className="chat-sampling">
+              <summary data-closed={t('chat.samplingChange')} data-open={t('chat.samplingHide')}>
+                <span className="chat-sampling-title">{t('chat.sampling')}</span>
+                <span className="chat-sampling-summary">{t('chat.samplingSummary', sampling)}</span>
+              </summary>
+              <div className="form-grid chat-sampling-body">
+                <Slider
+                  id="chat-temperature"
+                  label={t('chat.temperature')}
+                  hint={t('chat.temperatureHint')}
+                  min={0}
+                  max={2}
+                  step={0.05}
+                  value={sampling.temperature}
+                  onChange={(temperature) => setSampling((s) => ({ ...s, temperature }))}
+                  format={(v) => v.toFixed(2)}
+                />
+                <Slider
+                  id="chat-top-p"
+                  label={t('chat.topP')}
+                  hint={t('chat.topPHint')}
+                  min={0.05}
+                  max={1}
+                  step={0.05}
+                  value={sampling.topP}
+                  onChange={(topP) => setSampling((s) => ({ ...s, topP }))}
+                  format={(v) => v.toFixed(2)}
+                />
+                <Slider
+                  id="chat-top-k"
+                  label={t('chat.topK')}
+                  hint={t('chat.topKHint')}
+                  min={0}
+                  max={200}
+                  step={1}
+                  value={sampling.topK}
+                  onChange={(topK) => setSampling((s) => ({ ...s, topK }))}
+                  format={(v) => String(v)}
+                />
+                <Slider
+                  id="chat-max-tokens"
+                  label={t('chat.maxTokens')}
+                  hint={t('chat.maxTokensHint')}
+                  min={8}
+                  max={1024}
+                  step={8}
+                  value={sampling.maxNewTokens}
+                  onChange={(maxNewTokens) => setSampling((s) => ({ ...s, maxNewTokens }))}
+                  format={(v) => String(v)}
+                />
+                {sessionId ? <span className="field-hint">{t('chat.samplingKept')}</span> : null}
+              </div>
+            </details>
+          </Card>
+          <Card title={t('chat.conversations')} flush>
+            {sessions.state.status === 'ready' ? (
+              sessions.state.data.length === 0 ? (
+                <p className="chat-history-empty">{t('chat.savedHere')}</p>
+              ) : (
+                <ul className="chat-history" aria-label={t('chat.savedList')}>
+                  {sessions.state.data.map((s) => (
+                    <li key={s.id}>
+                      <a href={routeHref('chat', s.id)} aria-current={s.id === sessionId ? 'page' : undefined}>
+                        <span className="chat-history-title">{s.title}</span>
+                        <span className="chat-history-meta">{formatDateTime(s.updatedAt)}</span>
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              )
+            ) : sessions.state.status === 'error' ? (
+              <p className="chat-history-empty">{sessions.state.error.message}</p>
             ) : (
-              <ul className="chat-history" aria-label={t('chat.savedList')}>
-                {sessions.state.data.map((s) => (
-                  <li key={s.id}>
-                    <a href={routeHref('chat', s.id)} aria-current={s.id === sessionId ? 'page' : undefined}>
-                      <span className="chat-history-title">{s.title}</span>
-                      <span className="chat-history-meta">{formatDateTime(s.updatedAt)}</span>
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            )
-          ) : sessions.state.status === 'error' ? (
-            <p className="chat-history-empty">{sessions.state.error.message}</p>
-          ) : (
-            <Spinner label={t('chat.loadingConversations')} />
-          )}
-        </Card>
-      </aside>
+              <Spinner label={t('chat.loadingConversations')} />
+            )}
+          </Card>
+        </aside>
+      </div>
     </div>
   );
 }
@@ -542,6 +566,7 @@ function ChatWorkspace({ project }: { project: Project }) {
 function ChatPaneView({
   pane,
   subtitle,
+  fusions,
   messages,
   streaming,
   answering,
@@ -549,6 +574,7 @@ function ChatPaneView({
 }: {
   pane: ChatPane;
   subtitle: string;
+  fusions: FusionChoice[];
   messages: ChatMessage[];
   streaming: string | undefined;
   answering: boolean;
@@ -562,8 +588,12 @@ function ChatPaneView({
   return (
     <section className="chat-pane" aria-label={t('chat.paneAnswers', { pane: pane.label })}>
       <header className="chat-pane-header">
-        <span className="chat-pane-title">{pane.label}</span>
-        <span className="chat-pane-subtitle">{subtitle}</span>
+        <span className="chat-pane-title" title={pane.label}>
+          {pane.label}
+        </span>
+        <span className="chat-pane-subtitle" title={subtitle}>
+          {subtitle}
+        </span>
       </header>
       <div className="chat-log" aria-live="polite" ref={log}>
         {messages.length === 0 && !answering ? <p className="chat-placeholder">{t('chat.answersAppear')}</p> : null}
@@ -573,7 +603,7 @@ function ChatPaneView({
             {m.content || <em className="muted">{t('chat.emptyAnswer')}</em>}
             {m.answeredWith ? (
               // Each answer keeps what it was written with; changing the adapter or scale later does not re-label it.
-              <span className="chat-answered-with">{answeredWithLabel(m.answeredWith)}</span>
+              <span className="chat-answered-with">{answeredWithLabel(m.answeredWith, fusions)}</span>
             ) : null}
           </div>
         ))}
