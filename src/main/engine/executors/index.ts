@@ -47,6 +47,9 @@ export interface DecodeSessionRequest {
   baseDtype?: BaseDtype;
   /** Which linear modules accept adapters (default: every linear but the output head). */
   adapterModules?: (module: string) => boolean;
+  /** An open decode session of the same base model whose frozen weights this one may read instead of holding its
+   *  own copy (a fused chat program beside the plain one; CPU: its weight file). Ignored where it cannot be shared. */
+  shareBaseWith?: DecodeSession;
 }
 
 export interface Executor {

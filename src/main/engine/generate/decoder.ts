@@ -52,6 +52,8 @@ export interface DecoderOptions {
   adapterModules?: (module: string) => boolean;
   /** Whose decoding side runs it (default: the CPU executor). */
   executor?: Executor;
+  /** An open decoder of the same base model: its base weights are read from where it holds them, not held again. */
+  shareBaseWith?: Decoder;
 }
 
 export class Decoder {
@@ -67,7 +69,7 @@ export class Decoder {
 
   static async create(o: DecoderOptions): Promise<Decoder> {
     const executor = o.executor ?? openExecutor('cpu');
-    const session = await executor.createDecodeSession({ program: o.program, weights: o.weights, elem: o.elem, threads: o.threads, adapterModules: o.adapterModules, baseDtype: o.baseDtype });
+    const session = await executor.createDecodeSession({ program: o.program, weights: o.weights, elem: o.elem, threads: o.threads, adapterModules: o.adapterModules, baseDtype: o.baseDtype, shareBaseWith: o.shareBaseWith?.session });
     return new Decoder(o.program, session);
   }
 
@@ -90,6 +92,11 @@ export class Decoder {
   }
   get attached(): readonly string[] {
     return this.attachedNames;
+  }
+  /** Bytes of the base this decoder reads from another's store instead of holding them (shareBaseWith; 0 if none). */
+  get sharedBaseBytes(): number {
+    const s = this.session as { sharedBaseBytes?: number };
+    return s.sharedBaseBytes ?? 0;
   }
 
   private vec(n: number | ArrayLike<number>): Vec {

@@ -3,7 +3,9 @@
 // attention per adapted linear) decoded like any model — the same ONNX decode graph, KV cache and sampling loop as a
 // plain chat, with the fusion's tensors as frozen weights and no adapter inputs. The attention weighs the adapters
 // per token, so it cannot be stacked into the base's adapter inputs nor merged: it is its own decode graph beside
-// the base's (the base weights are held twice while both are open).
+// the base's — which, given the base's open decoder (`base`), reads the base's weights where that decoder holds them
+// (on the CPU its weight file, mapped once) and stores only the adapters' branches and the attention.
+// bench/fusion-chat-memory.ts measures what a fused pane adds to a resident worker.
 import { resolve } from 'node:path';
 import { say } from '../../../common/api/phrases.ts';
 import { readFusionFolder, type FusionFolder } from '../../formats/fusion/index.ts';
@@ -48,12 +50,12 @@ export async function fusedDecodeProgram(dir: string): Promise<{ folder: FusionF
  * Opens a fusion folder for chat over `model` (the chat's base): the fusion must have been trained on that base.
  * `quant`: an NF4 base is refused (the fusion's adapters were combined over the float base).
  */
-export async function openFusionChat(dir: string, model: string, o: { threads?: number; quant?: unknown } = {}): Promise<FusionChat> {
+export async function openFusionChat(dir: string, model: string, o: { threads?: number; quant?: unknown; base?: Decoder } = {}): Promise<FusionChat> {
   if (o.quant) throw new Error(`${dir} is an AdapterFusion combination: it answers over the unquantized base only; choose "none" for the base's quantization`);
   const { folder, program, weights, names } = await fusedDecodeProgram(dir);
   if (resolve(folder.config.base_model) !== resolve(model))
     throw new Error(`${dir} combines adapters of ${folder.config.base_model}; this chat's model is ${model}: choose that base model to chat with the fusion`);
-  const decoder = await Decoder.create({ program, weights, threads: o.threads, adapterModules: () => false });
+  const decoder = await Decoder.create({ program, weights, threads: o.threads, adapterModules: () => false, shareBaseWith: o.base });
   const t = folder.config.training_template;
   return { dir, folder, decoder, names, chatTemplate: t?.chat_template ?? null };
 }

@@ -160,7 +160,10 @@ export class LoadedModels {
       return kept.fusion;
     }
     if (kept) await (await kept.fusion.catch(() => null))?.decoder.dispose();
-    const fusion = timed(log, `${path} (AdapterFusion, studio engine)`, () => openFusionChat(path, h.dir, h.options));
+    // over the plain model's decoder: the fused graph reads the base where that one holds it instead of a second copy
+    const fusion = this.studio(log).then((base) =>
+      timed(log, `${path} (AdapterFusion, studio engine)`, () => openFusionChat(path, h.dir, { ...h.options, base: base.decoder })),
+    );
     h.fusions.set(path, { key, fusion });
     fusion.catch(() => h.fusions.delete(path));
     return fusion;
@@ -170,9 +173,10 @@ export class LoadedModels {
     const h = this.held;
     this.held = null;
     if (!h) return;
+    // fusions first: their graphs read the plain model's weight file, which its dispose deletes
+    for (const f of h.fusions.values()) await (await f.fusion.catch(() => null))?.decoder.dispose();
     await (await h.studio?.value.catch(() => null))?.dispose();
     for (const m of h.llama.values()) await (await m.value.catch(() => null))?.dispose();
-    for (const f of h.fusions.values()) await (await f.fusion.catch(() => null))?.decoder.dispose();
   }
 }
 

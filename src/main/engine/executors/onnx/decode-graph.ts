@@ -56,13 +56,24 @@ export interface DecodeGraphOptions {
   adapterModules?: (module: string) => boolean;
   /** Float frozen weights as external data in this file (decodeGraphFrozen's list; `weight` is then not asked for them). */
   weightFile?: WeightFile;
+  /** Only these params' linears are stacked (decodeGraphFrozen's `stackOnly`). */
+  stackOnly?: ReadonlySet<string>;
 }
 
 /** The frozen tensors of the decode graph: every param but buffers the program computes; single-use floats fused. */
-export function decodeGraphFrozen(p: Program): FrozenOptions {
+/**
+ * `stackOnly`: stack only linears whose weights are all in this set — a graph over a base another graph already
+ * stored (a fused chat program: the base plus frozen adapter branches) then stacks the base's linears exactly as that
+ * graph did, so their stacked tensors are the same keys it can share, instead of new stacks mixing base weights with
+ * an adapter's A (a second copy of those base weights).
+ */
+export function decodeGraphFrozen(p: Program, stackOnly?: ReadonlySet<string>): FrozenOptions {
   const uses = tensorUses(p);
   const quantized = new Set(p.params.filter((d) => d.quant === 'nf4').map((d) => d.name));
-  return { skip: (d) => d.init !== undefined, fusable: (t) => t === null || (uses.get(t) === 1 && !quantized.has(t)) };
+  return {
+    skip: (d) => d.init !== undefined,
+    fusable: (t) => t === null || (uses.get(t) === 1 && !quantized.has(t) && (!stackOnly || stackOnly.has(t))),
+  };
 }
 
 /** The output head: the linear whose output is (or feeds only elementwise ops into) the logits. */
@@ -103,7 +114,7 @@ export function buildDecodeGraph(p: Program, opts: DecodeGraphOptions): DecodeGr
 
   // base weights as in the training graphs (q/k/v and gate/up stacked); LoRA tensors of a program with adapters
   // attached are skipped: adapters are inputs here
-  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, { where: 'decode graph', ...decodeGraphFrozen(p) });
+  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, { where: 'decode graph', ...decodeGraphFrozen(p, opts.stackOnly) });
   const ctx = graphLowerCtx(g, p, batch, weights, 'decode graph', {
     needsGrad: () => false,
     addGrad: () => { throw new Error('decode graph: no gradients'); },

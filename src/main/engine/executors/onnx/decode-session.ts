@@ -12,9 +12,9 @@ import { ropeTables } from '../../ops/rope.ts';
 import { MASK_BIAS } from '../../ops/attention.ts';
 import { isNf4, nf4StorageBytes, type Nf4Tensor } from '../../quant/nf4.ts';
 import type { Elem } from './builder.ts';
-import { biasInputName, POSITION_IDS } from './graphs.ts';
+import { biasInputName, frozenTensors, POSITION_IDS } from './graphs.ts';
 import type { WeightSource } from './session.ts';
-import { storeFrozen, WeightFile, type BaseDtype } from './weight-file.ts';
+import { storeFrozen, WeightFile, type BaseDtype, type ExternalRef } from './weight-file.ts';
 import {
   buildDecodeGraph,
   decodeGraphFrozen,
@@ -45,6 +45,35 @@ export interface OnnxDecodeOptions {
   halfChunkElems?: number;
   /** Let onnxruntime pre-pack the frozen weights (default false: a packed copy of every weight beside the mapped one). */
   prepack?: boolean;
+  /** A decode session of the same base model (DecodeSessionRequest.shareBaseWith): its stored tensors are named
+   *  from its weight file instead of being stored again, when its element type and base dtype are this one's. */
+  shareBaseWith?: unknown;
+}
+
+/**
+ * Every contiguous run of members of a session's stacked tensors (each member alone, and shorter stacks), as ranges
+ * of its weight file under the keys frozenTensors gives them — a graph that stacks the same base linears otherwise
+ * (q alone, k+v stacked) reads them there too. Members are stacked along the first axis in order, so a run is one
+ * range.
+ */
+function stackRuns(s: OnnxDecodeSession, file: WeightFile): Map<string, ExternalRef> {
+  const runs = new Map<string, ExternalRef>();
+  for (const st of frozenTensors(s.program, decodeGraphFrozen(s.program)).stacks)
+    for (const part of ['weight', 'bias'] as const) {
+      const t = st[part];
+      const ref = t ? file.get(t.key) : undefined;
+      if (!t || !ref) continue;
+      const sizes = st.members.map((m) => (part === 'weight' ? m.outF * m.inF : m.outF));
+      const bytesPer = ref.length / sizes.reduce((a, b) => a + b, 0);
+      for (let i = 0; i < sizes.length; i++)
+        for (let j = i; j < sizes.length; j++) {
+          const run = st.members.slice(i, j + 1);
+          const key = run.length === 1 ? (part === 'weight' ? run[0]!.weight : run[0]!.bias!) : `${run.map((m) => m.module).join('+')}.${part}`;
+          const offset = ref.offset + sizes.slice(0, i).reduce((a, b) => a + b, 0) * bytesPer;
+          runs.set(key, { location: ref.location, offset, length: sizes.slice(i, j + 1).reduce((a, b) => a + b, 0) * bytesPer });
+        }
+    }
+  return runs;
 }
 
 export class OnnxDecodeSession implements DecodeSession {
@@ -69,9 +98,17 @@ export class OnnxDecodeSession implements DecodeSession {
         throw new Error(`generation: base weight ${d.name} has ${length} values; shape ${JSON.stringify(d.shape)} needs ${size}`);
       return w;
     };
-    const file = new WeightFile({ dtype: o.baseDtype, chunkElems: o.halfChunkElems });
+    const base = o.shareBaseWith;
+    const shared =
+      base instanceof OnnxDecodeSession && base.elem === elem && base.weightFile.dtype === (o.baseDtype ?? 'f32') && o.halfChunkElems === undefined
+        ? base.weightFile
+        : null;
+    const file = shared ? new WeightFile({ shareFrom: shared }) : new WeightFile({ dtype: o.baseDtype, chunkElems: o.halfChunkElems });
+    if (shared) for (const [key, ref] of stackRuns(base as OnnxDecodeSession, shared)) file.alias(key, ref);
+    // stacked as the shared graph stacked its base (its program's params), so those stacks are its keys
+    const stackOnly = shared ? new Set((base as OnnxDecodeSession).program.params.map((d) => d.name)) : undefined;
     try {
-      const kept = await storeFrozen(file, o.program, decodeGraphFrozen(o.program), read, elem, 'generation');
+      const kept = await storeFrozen(file, o.program, decodeGraphFrozen(o.program, stackOnly), read, elem, 'generation');
       const info = buildDecodeGraph(o.program, {
         elem,
         weightFile: file,
@@ -81,6 +118,7 @@ export class OnnxDecodeSession implements DecodeSession {
           return w;
         },
         adapterModules: o.adapterModules,
+        stackOnly,
       });
       // float64 graphs skip ORT's fusions (several fused kernels exist for float32 only), as the training session does
       const graph = await OrtGraph.create(info.model, {
@@ -101,6 +139,11 @@ export class OnnxDecodeSession implements DecodeSession {
     let js = 0;
     for (const w of this.kept.values()) js += nf4StorageBytes(w);
     return { weightFileBytes: this.weightFile.storedBytes, jsWeightBytes: js, baseDtype: this.weightFile.storedDtype(this.elem) };
+  }
+
+  /** Bytes of another session's weight file this one reads instead of holding them again (shareBaseWith). */
+  get sharedBaseBytes(): number {
+    return this.weightFile.sharedBytes;
   }
 
   get layers() {

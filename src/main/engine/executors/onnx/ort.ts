@@ -21,6 +21,8 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 const INLINE_LIMIT = 1.5 * 2 ** 30; // protobuf messages cap at 2 GB; leave room for everything else
+/** Model files written beside a weight file so far (each graph loaded from there gets a name of its own). */
+let modelFiles = 0;
 
 export interface OrtOptions {
   threads?: number;
@@ -78,7 +80,8 @@ export class OrtGraph {
     };
     if (opts.weightDir) {
       // external data is resolved relative to the model file: write it beside the weights, load, and drop it
-      const file = join(opts.weightDir, `${def.graph.name}.onnx`);
+      // a name of its own: graphs sharing a weight folder (weight-file.ts shareFrom) may be loaded at the same time
+      const file = join(opts.weightDir, `${def.graph.name}-${++modelFiles}.onnx`);
       writeFileSync(file, encodeModel(def));
       try {
         return new OrtGraph(await ort.InferenceSession.create(file, sessionOptions));

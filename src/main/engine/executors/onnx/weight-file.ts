@@ -213,6 +213,7 @@ function alive(pid: number): boolean {
 
 const open = new Set<WeightFile>();
 let exitHook = false;
+let sharingFiles = 0;
 
 export class WeightFile {
   /** The folder holding weights.bin; graphs are loaded from model files written beside it. */
@@ -221,6 +222,12 @@ export class WeightFile {
   private end = 0;
   private bytes = 0;
   private readonly refs = new Map<string, ExternalRef>();
+  /** This file's name in `dir` (weights.bin, or its own beside a shared one's). */
+  private readonly file: string;
+  /** Whether this file made `dir` (and removes it): false for one sharing another's tensors. */
+  private readonly owner: boolean;
+  /** Bytes of the other file's tensors this one names instead of storing them again. */
+  readonly sharedBytes: number;
 
   /** How float tensors are stored (putFloats); float32 unless the session asks for a half base. */
   readonly dtype: BaseDtype;
@@ -228,12 +235,31 @@ export class WeightFile {
   /** Half weights larger than this are widened in row blocks where a GEMM reads them (castHalfInitializers). */
   readonly chunkElems: number;
 
-  constructor(o: { dtype?: BaseDtype; chunkElems?: number } = {}) {
-    this.dtype = o.dtype ?? 'f32';
-    this.chunkElems = o.chunkElems ?? HALF_CHUNK_ELEMS;
-    removeOrphans();
-    this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
-    this.fd = openSync(join(this.dir, FILE), 'w');
+  /**
+   * `shareFrom`: another session's file of the same base (same dtype): every tensor it holds now is named from it
+   * (same folder, so graphs resolve both files), only new names are written here — a second graph over the same base
+   * (a fused chat program beside the plain one) then maps the base's pages once. Names are shared only as the other
+   * file holds them at this moment: whatever this file stores stays its own, never seen by the other or a sibling.
+   */
+  constructor(o: { dtype?: BaseDtype; chunkElems?: number; shareFrom?: WeightFile } = {}) {
+    const from = o.shareFrom;
+    if (from && from.fd === null) throw new Error(`weight file ${from.dir}: removed, its tensors cannot be shared`);
+    this.dtype = from?.dtype ?? o.dtype ?? 'f32';
+    this.chunkElems = from?.chunkElems ?? o.chunkElems ?? HALF_CHUNK_ELEMS;
+    if (from) {
+      this.dir = from.dir;
+      this.file = `weights-shared-${++sharingFiles}.bin`;
+      this.owner = false;
+      for (const [name, ref] of from.refs) this.refs.set(name, ref);
+      this.sharedBytes = from.bytes;
+    } else {
+      removeOrphans();
+      this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+      this.file = FILE;
+      this.owner = true;
+      this.sharedBytes = 0;
+    }
+    this.fd = openSync(join(this.dir, this.file), 'w');
     open.add(this);
     if (!exitHook) {
       // a process that ends without dispose() (an error, a cancelled job) must not leave gigabytes in the temp
@@ -243,6 +269,12 @@ export class WeightFile {
         for (const f of open) f.remove();
       });
     }
+  }
+
+  /** Names `ref` (a range of the shared file: part of one of its stacked tensors) `name`, unless stored already. */
+  alias(name: string, ref: ExternalRef): void {
+    if (this.owner) throw new Error(`weight file ${this.dir}: only a file sharing another's tensors names ranges of it`);
+    if (!this.refs.has(name)) this.refs.set(name, ref);
   }
 
   /** The stored tensor called `name`, if any. */
@@ -257,7 +289,7 @@ export class WeightFile {
     if (this.fd === null) throw new Error(`weight file ${this.dir}: closed, cannot store ${name}`);
     const offset = Math.ceil(this.end / ALIGN) * ALIGN;
     for (let done = 0; done < data.length;) done += writeSync(this.fd, data, done, data.length - done, offset + done);
-    const ref = { location: FILE, offset, length: data.length };
+    const ref = { location: this.file, offset, length: data.length };
     this.end = offset + data.length;
     this.bytes += data.length;
     this.refs.set(name, ref);
@@ -287,16 +319,17 @@ export class WeightFile {
     return elem === 'float64' ? 'f32' : this.dtype;
   }
 
-  /** Bytes of tensor data stored (without alignment holes). */
+  /** Bytes of tensor data stored in this file (without alignment holes; not those shared from another). */
   get storedBytes(): number {
     return this.bytes;
   }
 
-  /** Deletes the file and its folder (graphs already created keep their mapping until released). */
+  /** Deletes the file and its folder — only the file when it shares another's folder (graphs already created keep
+   *  their mapping until released). */
   remove(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.owner ? this.dir : join(this.dir, this.file), { recursive: true, force: true });
     open.delete(this);
   }
 }
