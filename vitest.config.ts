@@ -45,8 +45,10 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/e2e/**'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // A hang guard, not a speed check: the longest unit test takes ~23 s alone on the CI machine and up to about
+          // twice that while another file shares its 2 cores (maxWorkers below).
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           // vitest's default on a 2-core machine is one worker (cores − 1), which leaves a core idle while a test
           // waits on a child process or runs single-threaded JS; every file has its own temporary dirs.
           maxWorkers: 2,
