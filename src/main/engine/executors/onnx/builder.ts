@@ -73,6 +73,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Whether `name` is a frozen tensor stored as float16/bfloat16 (widened per reading node in model()). */
+  isHalf(name: string): boolean {
+    return this.half.has(name);
+  }
+
   /** An int64 constant tensor (1-D), cached. */
   i64(values: number[]): string {
     const key = `i64:${values.join(',')}`;

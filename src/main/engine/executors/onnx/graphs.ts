@@ -16,7 +16,7 @@ import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 import { lowerBackward, lowerForward, type GraphLowerCtx, type LinearGroup } from './lowering.ts';
 import { trainableLayout } from '../../trainables.ts';
-import type { WeightFile } from './weight-file.ts';
+import { BASE_CAST_INPUT, type WeightFile } from './weight-file.ts';
 
 /** Query heads per KV head; the attention bias input is tiled by it. */
 export function groupSize(p: Program): number {
@@ -41,6 +41,12 @@ export interface BuildOptions {
   weight(name: string): ArrayLike<number> | Nf4Tensor;
   /** Float frozen weights go here as external data, shared with the other graphs built with the same file. */
   weightFile?: WeightFile;
+  /**
+   * Which frozen float tensors onnxruntime may pre-pack (by frozenTensors key; the session turns pre-packing on):
+   * the others are read through a runtime reshape (opaqueRead), so no GEMM sees them as constant. Absent: every
+   * frozen tensor is read directly (pre-packing is then all or nothing, as the session sets it).
+   */
+  prepacked?: (key: string) => boolean;
 }
 
 /**
@@ -117,9 +123,25 @@ export function stackValues(t: FrozenTensor, parts: ArrayLike<number>[], elem: E
  * are left to the caller (trainables sliced from a flat input, adapters fed per run). With a weight file on the
  * builder, a tensor already stored there is not asked of `weight` again (the caller may no longer hold it).
  */
+/**
+ * A frozen 2-D tensor read through Reshape(runtime [-1]) → Reshape(dims): both are views (no copy), but the GEMMs
+ * reading it no longer see a constant, so onnxruntime packs it per call instead of keeping a packed copy of it. The
+ * runtime shape is a graph input named like the half base's (fed [-1] on every run by ort.ts).
+ */
+function opaqueRead(g: GraphBuilder, t: string, dims: number[], declared: { input: boolean }): string {
+  const shape = `${BASE_CAST_INPUT}opaque`;
+  if (!declared.input) g.input(shape, DataType.INT64, [1]);
+  declared.input = true;
+  return g.reshape(g.reshape(t, shape), dims);
+}
+
 export function declareFrozenWeights(
-  g: GraphBuilder, p: Program, elem: Elem, weight: BuildOptions['weight'], o: FrozenOptions & { where: string },
+  g: GraphBuilder, p: Program, elem: Elem, weight: BuildOptions['weight'], o: FrozenOptions & { where: string; prepacked?: (key: string) => boolean },
 ): FrozenWeights {
+  const declared = { input: false };
+  // with a pre-packing choice, a float32 matrix it leaves out is read opaquely (a half one is widened per reader anyway)
+  const read = (t: string, dims: number[]) =>
+    o.prepacked && dims.length === 2 && !g.isHalf(t) && !o.prepacked(t) ? opaqueRead(g, t, dims, declared) : t;
   const floatWeight = (name: string) => {
     const w = weight(name);
     if (isNf4(w)) throw new Error(`${o.where}: ${name} is NF4 where a float weight is needed`);
@@ -128,7 +150,7 @@ export function declareFrozenWeights(
   const { stacks, singles } = frozenTensors(p, o);
   const groups = new Map<string, LinearGroup>();
   for (const { members, weight: wt, bias: bt } of stacks) {
-    const stacked = (t: FrozenTensor) => g.storedFloatInit(t.key, t.dims, () => stackValues(t, t.names.map(floatWeight), elem));
+    const stacked = (t: FrozenTensor) => read(g.storedFloatInit(t.key, t.dims, () => stackValues(t, t.names.map(floatWeight), elem)), t.dims);
     const W = stacked(wt);
     const b = bt ? stacked(bt) : null;
     for (const m of members) groups.set(m.module, { members, W, b });
@@ -140,7 +162,7 @@ export function declareFrozenWeights(
     if (w && isNf4(w)) {
       if (d.quant !== 'nf4') throw new Error(`${o.where}: ${d.name} arrived as NF4 but the program does not mark it quantized`);
       nf4.set(d.name, nf4Initializers(g, d.name, w));
-    } else values.set(d.name, g.storedFloatInit(d.name, d.shape, () => w!));
+    } else values.set(d.name, read(g.storedFloatInit(d.name, d.shape, () => w!), d.shape));
   }
   return { values, nf4, groups };
 }
@@ -241,7 +263,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   // parameters: frozen → initializers (q/k/v and gate/up stacked); trainable → slices of the flat input
   const trainables = total > 0 ? g.input('trainables', ft, [total]) : null;
   const sliced = slots.map((sl) => [sl.name, g.reshape(g.op('Slice', [trainables!, g.i64([sl.offset]), g.i64([sl.offset + sl.size])]), sl.shape)] as const);
-  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, { where: 'ONNX lowering', ...stepGraphFrozen(p) });
+  const weights = declareFrozenWeights(g, p, opts.elem, opts.weight, { where: 'ONNX lowering', ...stepGraphFrozen(p), prepacked: opts.prepacked });
   for (const [name, v] of sliced) weights.values.set(name, v);
 
   const walk = backwardWalk(p);

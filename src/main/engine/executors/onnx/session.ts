@@ -30,8 +30,14 @@ export interface CpuSessionOptions {
   threads?: number;
   /** ORT profiling of the training graph (bench/profile-step.ts). */
   profilePrefix?: string;
-  /** Let onnxruntime pre-pack the frozen weights (ort.ts OrtOptions.prepack; default false: two more copies of the base). */
-  prepack?: boolean;
+  /**
+   * Which frozen weights the training graph lets onnxruntime pre-pack (ort.ts OrtOptions.prepack): true all, false none,
+   * or those whose frozenTensors key the function accepts (graphs.ts BuildOptions.prepacked). A packed copy saves the
+   * GEMMs reading it the packing they otherwise do on every call; a weight every reader packs has its mapped original
+   * released, so it costs one more copy of it, the tied head (also read by Gathers) two. Evaluation and logits graphs
+   * never pre-pack. Default false.
+   */
+  prepack?: boolean | ((key: string) => boolean);
   /** How the frozen float base is stored (weight-file.ts): f32 (default, exact) or f16/bf16, widened per use. */
   baseDtype?: BaseDtype;
   /** Half weights above this many values are widened block by block (weight-file.ts; tests set it small). */
@@ -62,7 +68,7 @@ export class CpuTrainingSession implements TrainingSession {
   /** NF4 weights (codes + scales stay inline in each graph, so graphs built later need them); floats are in the file. */
   private kept = new Map<string, Nf4Tensor>();
 
-  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack = false, baseDtype: BaseDtype = 'f32', halfChunkElems?: number) {
+  private constructor(readonly program: Program, initial: Map<string, ArrayLike<number> | Nf4Tensor>, readonly seed: number, readonly elem: Elem, private readonly threads?: number, private readonly profilePrefix?: string, private readonly prepack: boolean | ((key: string) => boolean) = false, baseDtype: BaseDtype = 'f32', halfChunkElems?: number) {
     this.weightFile = new WeightFile({ dtype: baseDtype, chunkElems: halfChunkElems });
     this.layout = new TrainableLayout(program);
     this.slots = this.layout.slots;
@@ -128,7 +134,7 @@ export class CpuTrainingSession implements TrainingSession {
         optimization: this.elem === 'float64' ? ('basic' as const) : ('all' as const),
         profilePrefix: mode === 'train' ? this.profilePrefix : undefined,
         weightDir: this.weightFile.dir,
-        prepack: this.prepack,
+        prepack: mode === 'train' && this.prepack !== false,
         memPattern: false,
       };
       if (mode === 'update') {
@@ -139,7 +145,8 @@ export class CpuTrainingSession implements TrainingSession {
           if (!w) throw new Error(`CPU session: base weight ${n} is neither in the weight file nor kept (a ${mode} graph needs it)`);
           return w;
         };
-        g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight, weightFile: this.weightFile }), opts);
+        const prepacked = mode === 'train' && typeof this.prepack === 'function' ? this.prepack : undefined;
+        g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight, weightFile: this.weightFile, prepacked }), opts);
       }
       this.graphs.set(mode, g);
     }
