@@ -1,16 +1,15 @@
 // What a finished fusion run reports (issue 15), written to <run>/fusion-report.json and logged: perplexity on the
 // eval split of each adapter alone, of their uniform average and of the learned combination; in weights mode the
 // learned weights, in attention mode the heat map — the average weight of each adapter per decoder layer over the
-// eval rows' real tokens — and for how many tokens each adapter weighs most (averaged over the layers).
+// eval rows' real tokens, read from the session's own evaluation graph (α is one of its outputs) — and for how many
+// tokens each adapter weighs most (averaged over the layers).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../common/api/runs.ts';
 import type { BatchPlan } from '../data/batches.ts';
-import { prepareBatch } from '../batch-inputs.ts';
-import { ReferenceExecutor } from '../executors/reference/executor.ts';
-import type { FusionSaved } from '../ops/adapter-fusion.ts';
-import { peftKey } from '../../model/ir.ts';
-import type { TrainingSession } from '../session.ts';
+import type { TaskBatchPlan } from '../trainer/task-data.ts';
+import { openExecutor } from '../executors/index.ts';
+import type { Batch, TrainingSession } from '../session.ts';
 import { evaluateSplit } from '../trainer/evaluate.ts';
 import { compareCombinations, learnedWeights, type OpenedFusion } from './session.ts';
 import type { FusedProgram } from './program.ts';
@@ -30,15 +29,33 @@ export interface AttentionMap {
   examples: { index: number; picks: number[]; scoredPicks: number[] }[];
 }
 
+/** A session that can give AdapterFusion's α per node (the CPU session's evaluation graph outputs them). */
+type AlphaSession = TrainingSession & { fusionAlphas?: (batch: Batch) => Promise<Map<number, ArrayLike<number>>> };
+
 /**
- * The attention weights of a trained attention-mode fusion on some eval batches, from the float64 reference
- * executor's forward (the adapter_fusion nodes keep α per token). `trained` holds the fusion's tensors.
+ * The attention weights of a trained attention-mode fusion on some eval batches: α as the session's own evaluation
+ * graph outputs it (onnxruntime, float32). A session that cannot (the CUDA executor's) hands its trained tensors to
+ * a CPU session over the same program, opened for this and closed after. `weights` are the program's frozen weights.
  */
-export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike<number>>, trained: Map<string, { data: Float32Array }>, plan: BatchPlan, maxExamples = 32): AttentionMap {
+export async function attentionMap(
+  session: TrainingSession, fused: FusedProgram, weights: () => Map<string, ArrayLike<number>>, plan: BatchPlan | TaskBatchPlan, maxExamples = 32,
+): Promise<AttentionMap> {
+  let reader = session as AlphaSession;
+  let opened: TrainingSession | null = null;
+  if (typeof reader.fusionAlphas !== 'function') {
+    const cpu = await openExecutor('cpu').createTrainingSession({ program: fused.program, weights: weights(), seed: 0, capacityTokens: 1 });
+    cpu.setTrainables(session.getTrainables());
+    reader = opened = cpu;
+  }
+  try {
+    return await mapFrom((batch) => reader.fusionAlphas!(batch), fused, plan, maxExamples);
+  } finally {
+    await opened?.dispose();
+  }
+}
+
+async function mapFrom(alphasOf: (batch: Batch) => Promise<Map<number, ArrayLike<number>>>, fused: FusedProgram, plan: BatchPlan | TaskBatchPlan, maxExamples: number): Promise<AttentionMap> {
   const p = fused.program;
-  const w64 = new Map<string, Float64Array>();
-  for (const d of p.params) w64.set(d.name, Float64Array.from(trained.get(peftKey(d.name))?.data ?? weights.get(d.name)!));
-  const ref = new ReferenceExecutor(p, w64);
   const K = Math.max(...fused.modules.map((m) => Math.max(...m.adapters))) + 1;
   const nodes = p.nodes.flatMap((n, idx) => {
     if (n.op !== 'adapter_fusion') return [];
@@ -56,7 +73,7 @@ export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike
   for (let mb = 0; mb < plan.microBatchesInEpoch(0) && examples < maxExamples; mb++) {
     const { batch, exampleIndices } = plan.batchAt({ epoch: 0, microBatch: mb });
     examples += exampleIndices.length;
-    const fwd = ref.forward(prepareBatch(p, batch));
+    const alphas = await alphasOf(batch);
     const N = batch.B * batch.T;
     const rows = exampleIndices.map((index) => ({ index, picks: new Array<number>(K).fill(0), scoredPicks: new Array<number>(K).fill(0) }));
     perExample.push(...rows);
@@ -65,7 +82,7 @@ export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike
       tokens++;
       const avg = new Float64Array(K);
       for (const n of nodes) {
-        const alpha = (fwd.saved.get(n.idx) as FusionSaved).alpha;
+        const alpha = alphas.get(n.idx)!;
         const M = n.adapters.length;
         const s = sums.get(n.block)!;
         n.adapters.forEach((k, j) => {
@@ -77,7 +94,7 @@ export function attentionMap(fused: FusedProgram, weights: Map<string, ArrayLike
       const best = avg.indexOf(Math.max(...avg));
       picks[best]++;
       rows[Math.floor(t / batch.T)].picks[best]++;
-      if (batch.labels[t] !== -100) {
+      if (batch.labels && batch.labels[t] !== -100) {
         scoredTokens++;
         scoredPicks[best]++;
         rows[Math.floor(t / batch.T)].scoredPicks[best]++;
@@ -105,7 +122,7 @@ export async function reportFusion(o: ReportOptions): Promise<void> {
   const weights = f.mode === 'weights' ? learnedWeights(fusion.fused, trained, f.weighting === 'softmax') : null;
   const compared = await compareCombinations(fusion.inputs, o.config.seed, evaluate, weights, undefined, fusion.on);
   const learned = compared.learned ?? (await evaluate(fusion.session));
-  const attention = f.mode === 'attention' ? attentionMap(fusion.fused, new Map([...fusion.inputs.baseWeights, ...fusion.fused.weights]), trained, o.evalPlan) : null;
+  const attention = f.mode === 'attention' ? await attentionMap(fusion.session, fusion.fused, () => new Map([...fusion.inputs.baseWeights, ...fusion.fused.weights]), o.evalPlan) : null;
   const report = { mode: f.mode, comparison: { metric: 'perplexity', single: compared.single, uniform: compared.uniform, learned }, weights, attention };
   await writeFile(join(o.outputDir, FUSION_REPORT), JSON.stringify(report, null, 2) + '\n');
   o.reporter.log(

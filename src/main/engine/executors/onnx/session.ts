@@ -9,7 +9,7 @@ import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, T
 import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import type { Elem } from './builder.ts';
-import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, groupSize, stepGraphFrozen, type GraphMode } from './graphs.ts';
+import { biasInputName, buildStepGraph, buildUpdateGraph, defaultPrepack, dropInputName, fusionAlphaName, groupSize, stepGraphFrozen, type GraphMode } from './graphs.ts';
 import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
 import { POSITION_IDS, TOKEN_TYPE_IDS } from './graphs.ts';
@@ -35,7 +35,8 @@ export interface CpuSessionOptions {
    * or those whose frozenTensors key the function accepts (graphs.ts BuildOptions.prepacked). A packed copy saves the
    * GEMMs reading it the packing they otherwise do on every call; a weight every reader packs has its mapped original
    * released, so it costs one more copy of it, the tied head (also read by Gathers) two. Evaluation and logits graphs
-   * never pre-pack. Default false.
+   * never pre-pack. Default: graphs.ts defaultPrepack (the loss head's weight, when it fits) for a float32 step over
+   * a float32 base, else false.
    */
   prepack?: boolean | ((key: string) => boolean);
   /** How the frozen float base is stored (weight-file.ts): f32 (default, exact) or f16/bf16, widened per use. */
@@ -60,7 +61,7 @@ export class CpuTrainingSession implements TrainingSession {
   private step = 0; // optimizer updates done
   private micro = 0; // micro-steps since the last update
   private tokensSinceUpdate = 0;
-  private graphs = new Map<GraphMode | 'update', Promise<OrtGraph>>();
+  private graphs = new Map<GraphMode | 'update' | 'alpha', Promise<OrtGraph>>();
   private readonly G: number;
   private readonly layout: TrainableLayout;
   private readonly weightFile: WeightFile;
@@ -95,7 +96,10 @@ export class CpuTrainingSession implements TrainingSession {
     // trainable base params (biases under bias=all, full fine-tuning) start the flat trainable vector
     const initial = new Map<string, ArrayLike<number> | Nf4Tensor>();
     for (const d of o.program.params) if (d.trainable && !d.init) initial.set(d.name, await read(d));
-    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, o.prepack, o.baseDtype, o.halfChunkElems);
+    // by default a float32 step over a float32 base packs the loss head's weight when it fits (graphs.ts defaultPrepack)
+    const plain = (o.elem ?? 'float32') === 'float32' && (o.baseDtype ?? 'f32') === 'f32' && !o.program.params.some((d) => d.quant === 'nf4');
+    const prepack = o.prepack ?? (plain ? defaultPrepack(o.program) : false);
+    const s = new CpuTrainingSession(o.program, initial, o.seed, o.elem ?? 'float32', o.threads, o.profilePrefix, prepack, o.baseDtype, o.halfChunkElems);
     try {
       await s.fillWeightFile(read);
       await s.graph('train'); // fail early on a graph ORT refuses
@@ -125,7 +129,7 @@ export class CpuTrainingSession implements TrainingSession {
     return { weightFileBytes: this.weightFile.storedBytes, jsWeightBytes: js, baseDtype: this.weightFile.storedDtype(this.elem) };
   }
 
-  private graph(mode: GraphMode | 'update'): Promise<OrtGraph> {
+  private graph(mode: GraphMode | 'update' | 'alpha'): Promise<OrtGraph> {
     let g = this.graphs.get(mode);
     if (!g) {
       // float64 graphs skip ORT's fusions: several fused kernels (QuickGelu, …) exist for float32 only
@@ -145,8 +149,10 @@ export class CpuTrainingSession implements TrainingSession {
           if (!w) throw new Error(`CPU session: base weight ${n} is neither in the weight file nor kept (a ${mode} graph needs it)`);
           return w;
         };
+        // 'alpha': the evaluation graph that also outputs AdapterFusion's attention weights
+        const step = mode === 'alpha' ? { mode: 'eval' as const, fusionAlpha: true } : { mode };
         const prepacked = mode === 'train' && typeof this.prepack === 'function' ? this.prepack : undefined;
-        g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, mode, weight, weightFile: this.weightFile, prepacked }), opts);
+        g = OrtGraph.create(buildStepGraph(this.program, { elem: this.elem, ...step, weight, weightFile: this.weightFile, prepacked }), opts);
       }
       this.graphs.set(mode, g);
     }
@@ -261,6 +267,20 @@ export class CpuTrainingSession implements TrainingSession {
     const inp = prepareBatch(this.program, batch);
     const out = await (await this.graph('logits')).run(this.feeds(inp));
     return { logits: out.logits.data as Vec, nllPerSequence: Float64Array.from(out.nll_seq.data as Vec) };
+  }
+
+  /**
+   * AdapterFusion's attention weights for a batch: per adapter_fusion node (by program node index) α (N, M), the
+   * softmax over the adapters present there for each of the batch's B·T tokens, from the evaluation graph.
+   */
+  async fusionAlphas(batch: Batch): Promise<Map<number, Vec>> {
+    const inp = prepareBatch(this.program, batch);
+    const out = await (await this.graph('alpha')).run(this.feeds(inp));
+    const alphas = new Map<number, Vec>();
+    this.program.nodes.forEach((n, idx) => {
+      if (n.op === 'adapter_fusion') alphas.set(idx, out[fusionAlphaName(idx)].data as Vec);
+    });
+    return alphas;
   }
 
   /** The current accumulated (un-averaged) gradient of each trainable, keyed by PEFT name. For tests. */
