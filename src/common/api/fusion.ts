@@ -41,8 +41,9 @@ export const FusionSection = z
   .describe('Combine frozen adapters with learned weights instead of training a new adapter.');
 export type FusionSection = z.infer<typeof FusionSection>;
 
-/** What a comparison measures: perplexity for causal-LM runs (lower is better), accuracy for classification runs. */
-export const FUSION_METRICS = ['perplexity', 'accuracy'] as const;
+/** What a comparison measures: perplexity for causal-LM runs (lower is better), accuracy for classification runs,
+ *  F1 for extractive question answering (SQuAD's; exact match beside it in `extra`). */
+export const FUSION_METRICS = ['perplexity', 'accuracy', 'f1'] as const;
 
 /** One adapter alone; `value` is the comparison's metric (reports written before it existed carry `perplexity`). */
 const SingleResult = z.preprocess(
@@ -56,6 +57,10 @@ export const FusionComparison = z.object({
   single: z.array(SingleResult),
   uniform: z.number(),
   learned: z.number(),
+  /** A second metric measured on the same rows (question answering: exact match), in the same order. */
+  extra: z
+    .object({ metric: z.enum(['exact_match']), single: z.array(z.number()), uniform: z.number(), learned: z.number() })
+    .optional(),
 });
 export type FusionComparison = z.infer<typeof FusionComparison>;
 

@@ -2,8 +2,9 @@
 // with a `fusion` section, recorded and followed like any run. --mode weights learns one weight per adapter
 // (optionally per layer) and writes a new PEFT adapter that merges and exports like any other; --mode attention
 // trains AdapterFusion's per-token attention and writes a fusion folder that evaluation loads (not mergeable; chat does not load it yet).
-// Classification adapters of an encoder (task_type SEQ_CLS) make it a classification run over their labels: the
-// head trains with the combination and the comparison is by accuracy.
+// Classification adapters of an encoder (task_type SEQ_CLS) make it a classification run over their labels, extractive
+// QA adapters (QUESTION_ANS) a question-answering run: the head trains with the combination and the comparison is by
+// accuracy, resp. F1 and exact match.
 // The run's fusion-report.json compares the result with each adapter alone and their uniform average.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -48,6 +49,9 @@ export interface FuseFlags {
   labels?: string;
   textColumn?: string;
   labelColumn?: string;
+  questionColumn?: string;
+  contextColumn?: string;
+  answersColumn?: string;
   device?: string;
 }
 
@@ -81,8 +85,10 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
     );
   const task = await adaptersTask(flags.adapter.map((a) => resolve(cwd, a)));
   if (task.kind === 'other') throw new StudioError('invalid_input', task.reason);
-  if (task.kind === 'causal-lm' && (flags.labels !== undefined || flags.textColumn !== undefined || flags.labelColumn !== undefined))
-    throw new StudioError('invalid_input', '--labels, --text-column and --label-column are for classification adapters (these are causal-LM adapters)');
+  if (task.kind !== 'classification' && (flags.labels !== undefined || flags.textColumn !== undefined || flags.labelColumn !== undefined))
+    throw new StudioError('invalid_input', `--labels, --text-column and --label-column are for classification adapters (these are ${task.kind} adapters)`);
+  if (task.kind !== 'question-answering' && (flags.questionColumn !== undefined || flags.contextColumn !== undefined || flags.answersColumn !== undefined))
+    throw new StudioError('invalid_input', `--question-column, --context-column and --answers-column are for question-answering adapters (these are ${task.kind} adapters)`);
   const train: TrainFlags = {
     model: flags.base,
     ...(task.kind === 'classification'
@@ -93,7 +99,9 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
           textColumn: flags.textColumn,
           labelColumn: flags.labelColumn,
         }
-      : {}),
+      : task.kind === 'question-answering'
+        ? { task: 'question-answering', questionColumn: flags.questionColumn, contextColumn: flags.contextColumn, answersColumn: flags.answersColumn }
+        : {}),
     dataset: flags.dataset,
     template: flags.template,
     maxSteps: flags.maxSteps,
@@ -122,7 +130,7 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
   return RunConfig.parse({ ...config, fusion: fusion.data });
 }
 
-type AdaptersTask = { kind: 'causal-lm' } | { kind: 'classification'; labels: string[] } | { kind: 'other'; reason: string };
+type AdaptersTask = { kind: 'causal-lm' } | { kind: 'question-answering' } | { kind: 'classification'; labels: string[] } | { kind: 'other'; reason: string };
 
 /**
  * What the adapters were trained for, from adapter_config.json's task_type (and task_head.json's labels): all
@@ -144,22 +152,30 @@ export async function adaptersTask(dirs: readonly string[]): Promise<AdaptersTas
       const id2label = existsSync(head) ? (JSON.parse(await readFile(head, 'utf8')) as { id2label?: Record<string, string> | null }).id2label : null;
       if (!id2label) return { kind: 'other', reason: `--adapter ${dir}: a classification adapter without its labels (task_head.json with id2label); train it with lora-studio train --task classification --labels …` };
       labels = Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]);
-    } else if (type !== 'CAUSAL_LM') return { kind: 'other', reason: `--adapter ${dir}: task_type ${type}; fuse combines causal-LM adapters or classification (SEQ_CLS) adapters` };
+    } else if (type !== 'CAUSAL_LM' && type !== 'QUESTION_ANS')
+      return { kind: 'other', reason: `--adapter ${dir}: task_type ${type}; fuse combines causal-LM, classification (SEQ_CLS) or question-answering (QUESTION_ANS) adapters` };
     kinds.push({ dir, type, labels });
   }
   const types = new Set(kinds.map((k) => k.type));
+  const named = { CAUSAL_LM: 'a causal-LM', SEQ_CLS: 'a classification', QUESTION_ANS: 'a question-answering' } as Record<string, string>;
   if (types.size > 1) {
-    const cls = kinds.find((k) => k.type === 'SEQ_CLS')!;
-    const lm = kinds.find((k) => k.type !== 'SEQ_CLS')!;
-    return { kind: 'other', reason: `--adapter ${cls.dir} is a classification adapter and --adapter ${lm.dir} a causal-LM one: combine adapters of one kind` };
+    const [a, b] = [kinds[0], kinds.find((k) => k.type !== kinds[0].type)!];
+    return { kind: 'other', reason: `--adapter ${a.dir} is ${named[a.type]} adapter and --adapter ${b.dir} ${named[b.type]} one: combine adapters of one kind` };
   }
+  if (types.has('QUESTION_ANS')) return { kind: 'question-answering' };
   if (!types.has('SEQ_CLS')) return { kind: 'causal-lm' };
   return { kind: 'classification', labels: [...new Set(kinds.flatMap((k) => k.labels))] };
 }
 
 interface FusionReportFile {
   mode: string;
-  comparison: { metric?: 'perplexity' | 'accuracy'; single: { name: string; value?: number; perplexity?: number }[]; uniform: number; learned: number };
+  comparison: {
+    metric?: 'perplexity' | 'accuracy' | 'f1';
+    single: { name: string; value?: number; perplexity?: number }[];
+    uniform: number;
+    learned: number;
+    extra?: { metric: 'exact_match'; single: number[]; uniform: number; learned: number };
+  };
 }
 
 /** The comparison a finished fusion run wrote (fusion-report.json), as lines. */
@@ -169,12 +185,14 @@ export async function fusionReportLines(run: Run): Promise<string[]> {
   const r = JSON.parse(await readFile(path, 'utf8')) as FusionReportFile;
   const out = run.summary?.adapterPath ?? '-';
   const metric = r.comparison.metric ?? 'perplexity';
-  const digits = metric === 'accuracy' ? 4 : 3;
+  const digits = metric === 'perplexity' ? 3 : 4;
+  const x = r.comparison.extra;
+  const em = (v: number | undefined) => (x && v !== undefined ? `, exact match ${v.toFixed(digits)}` : '');
   return [
-    `${metric} on the eval split (${r.mode} mode${metric === 'accuracy' ? ', higher is better' : ', lower is better'}):`,
-    ...r.comparison.single.map((s) => `  ${s.name} alone: ${(s.value ?? s.perplexity ?? NaN).toFixed(digits)}`),
-    `  uniform average: ${r.comparison.uniform.toFixed(digits)}`,
-    `  learned combination: ${r.comparison.learned.toFixed(digits)}`,
+    `${metric === 'f1' ? 'F1' : metric} on the eval split (${r.mode} mode${metric === 'perplexity' ? ', lower is better' : ', higher is better'}):`,
+    ...r.comparison.single.map((s, k) => `  ${s.name} alone: ${(s.value ?? s.perplexity ?? NaN).toFixed(digits)}${em(x?.single[k])}`),
+    `  uniform average: ${r.comparison.uniform.toFixed(digits)}${em(x?.uniform)}`,
+    `  learned combination: ${r.comparison.learned.toFixed(digits)}${em(x?.learned)}`,
     r.mode === 'attention'
       ? `${out} is a fusion folder: evaluation loads it; it cannot be merged into one model or GGUF (use --mode weights for a mergeable adapter)`
       : `${out} is a PEFT adapter: merge and export it like any other`,
@@ -213,6 +231,9 @@ export function registerFuse(program: Command): void {
     .option('--labels <list>', 'classification adapters: the dataset\'s label names in class order (default: the adapters\' labels)')
     .option('--text-column <name>', 'classification adapters: the text column (default: sentence or text)')
     .option('--label-column <name>', 'classification adapters: the label column (default: label)')
+    .option('--question-column <name>', 'question-answering adapters: the question column (default: question)')
+    .option('--context-column <name>', 'question-answering adapters: the context column (default: context)')
+    .option('--answers-column <name>', 'question-answering adapters: the answers column (default: answers)')
     .option('-p, --project <project>', 'project id or name (default: a project named "default")')
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')

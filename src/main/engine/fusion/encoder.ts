@@ -1,10 +1,12 @@
-// Fusion for encoder classification runs (issue 15): frozen task adapters of one encoder (LoRA + their own heads,
-// PEFT's modules_to_save) combined by learned weights or AdapterFusion attention on a classification dataset, and
-// compared by the task's metric (accuracy) instead of perplexity.
+// Fusion for encoder task runs (issue 15): frozen task adapters of one encoder (LoRA + their own heads, PEFT's
+// modules_to_save) combined by learned weights or AdapterFusion attention on a classification dataset (SEQ_CLS
+// adapters) or an extractive QA dataset (QUESTION_ANS adapters, span head qa_outputs), and compared by the task's
+// metric (accuracy; F1 with exact match beside it) instead of perplexity.
 //   - the head: AdapterFusion's second stage trains the target task's head with the fusion (Pfeiffer et al. 2020,
 //     §3.2: "we learn a task-specific output layer along with Ψ"); here the run's head (the modules the adapters
 //     save: classifier, pooler) trains, starting from the adapters' heads averaged — a label's row from the
 //     adapters that know that label (by name), a label none of them knows from the checkpoint's seeded new head;
+//     a span head (start/end per token, no labels) is the adapters' qa_outputs averaged;
 //   - weights mode writes one PEFT SEQ_CLS adapter (the deltas stacked with the learned weights, the trained head as
 //     modules_to_save, task_head.json) that loads, merges and exports like any task adapter; attention mode writes a
 //     fusion folder whose tensors include the head and whose config names the task head;
@@ -25,9 +27,10 @@ import type { TensorMap, TrainingSession } from '../session.ts';
 import { CPU_FUSION, combinedAdapter, frozen, fusedSession, fusionExecutorChoice, fusionOptions, learnedWeights, type FusionExecutor, type FusionExecutorOptions, type FusionInputs } from './session.ts';
 import type { ExecutorName } from '../executors/index.ts';
 import { fuseProgram, mixWeightName, type FusedProgram } from './program.ts';
-import { FUSION_REPORT } from './report.ts';
+import { FUSION_REPORT, type AttentionMap } from './report.ts';
 
 export interface EncoderFusionInputs extends FusionInputs {
+  /** Classification: the run's labels; question answering: none. */
   labels: string[];
   /** The run's head params (program names) and their starting values (the adapters' heads averaged). */
   head: Map<string, Float32Array>;
@@ -49,13 +52,14 @@ function adapterLabels(a: LoraAdapter, path: string): string[] {
 }
 
 /**
- * Reads the encoder and its task adapters for a classification fusion over `labels` (the run's dataset labels).
- * Every adapter must be a SEQ_CLS adapter of this encoder with a single-label head.
+ * Reads the encoder and its task adapters for a classification fusion over `labels` (the run's dataset labels), or
+ * with `labels` null an extractive QA fusion. Every adapter must be a SEQ_CLS adapter of this encoder with a
+ * single-label head, resp. a QUESTION_ANS adapter with its span head.
  */
-export async function readEncoderFusionInputs(model: string, adapterPaths: readonly string[], labels: string[], seed: number, beforeWeights?: (base: Program) => void): Promise<EncoderFusionInputs> {
+export async function readEncoderFusionInputs(model: string, adapterPaths: readonly string[], labels: string[] | null, seed: number, beforeWeights?: (base: Program) => void): Promise<EncoderFusionInputs> {
   const { spec: fromConfig } = await readModelSpec(model);
   if (!isEncoderSpec(fromConfig)) throw new Error(`${model}: ${fromConfig.architecture} is not an encoder: encoder task adapters are combined on the encoder they were trained on`);
-  const request: EncoderTaskRequest = { task: 'sequence_classification', labels };
+  const request: EncoderTaskRequest = labels ? { task: 'sequence_classification', labels } : { task: 'question_answering' };
   const retarget = (s: ModelSpec) => encoderForTask(s, request) as ModelSpec;
   const spec = retarget(fromConfig);
   const base = buildProgramFromSpec(spec);
@@ -73,8 +77,10 @@ export async function readEncoderFusionInputs(model: string, adapterPaths: reado
   const heads: { labels: string[]; tensors: Map<string, Float32Array> }[] = [];
   for (const part of parts) {
     const adapter = await readAdapter(part.path, spec);
-    if (adapter.config.task_type !== 'SEQ_CLS')
+    if (labels && adapter.config.task_type !== 'SEQ_CLS')
       throw new AdapterError(`${part.path}: task_type is ${adapter.config.task_type}; a classification run combines classification (SEQ_CLS) adapters`);
+    if (!labels && adapter.config.task_type !== 'QUESTION_ANS')
+      throw new AdapterError(`${part.path}: task_type is ${adapter.config.task_type}; a question-answering run combines question-answering (QUESTION_ANS) adapters`);
     if (adapter.taskHead?.problemType === 'regression') throw new AdapterError(`${part.path}: a regression head; combining needs classification adapters`);
     for (const m of adapter.config.modules_to_save ?? []) modules.add(m);
     const tensors = new Map<string, Float32Array>();
@@ -82,15 +88,15 @@ export async function readEncoderFusionInputs(model: string, adapterPaths: reado
       if (!key.startsWith(PREFIX)) throw new AdapterError(`${part.path}: tensor ${key} is not a PEFT key`);
       tensors.set(key.slice(PREFIX.length), t.data);
     }
-    heads.push({ labels: adapterLabels(adapter, part.path), tensors });
+    heads.push({ labels: labels ? adapterLabels(adapter, part.path) : [], tensors });
     // the fused program takes the LoRA pairs; the head travels separately (it trains with the fusion)
     adapters.push({ part, adapter: { ...adapter, extra: new Map() } });
   }
   const modulesToSave = [...modules];
   const headParams = modulesToSave.length ? modulesToSaveParams(base, modulesToSave).params : new Set<string>();
-  if (headParams.size === 0) throw new AdapterError('the adapters save no head (modules_to_save): a classification fusion needs their classifiers');
+  if (headParams.size === 0) throw new AdapterError(`the adapters save no head (modules_to_save): a ${labels ? 'classification' : 'question-answering'} fusion needs their ${labels ? 'classifiers' : 'span heads (qa_outputs)'}`);
   const decl = new Map(base.params.map((d) => [d.name, d]));
-  const L = labels.length;
+  const L = labels?.length ?? 0; // a span head has no label rows: its params are averaged whole
   /** A head param whose rows are labels (the classifier's output weight and bias), not a hidden width (pooler). */
   const isLabelRows = (name: string) => {
     const shape = decl.get(name)!.shape;
@@ -107,7 +113,7 @@ export async function readEncoderFusionInputs(model: string, adapterPaths: reado
         const width = widthOf(name);
         if (own.length !== heads[k].labels.length * width)
           throw new AdapterError(`${adapters[k].part.path}: ${name} has ${own.length} values for ${heads[k].labels.length} labels of width ${width}: trained for another base`);
-        labels.forEach((label, i) => {
+        (labels ?? []).forEach((label, i) => {
           const j = heads[k].labels.indexOf(label);
           if (j >= 0) t.set(own.subarray(j * width, (j + 1) * width), i * width);
           else t.fill(width === 1 ? -1e4 : 0, i * width, (i + 1) * width);
@@ -130,20 +136,22 @@ export async function readEncoderFusionInputs(model: string, adapterPaths: reado
     const rowsOf = labelRows ? L : 1;
     const rowWidth = labelRows ? width : start.length;
     for (let i = 0; i < rowsOf; i++) {
-      const from = heads.map((h, k) => ({ h, k })).filter(({ h }) => h.tensors.has(name) && (!labelRows || h.labels.includes(labels[i])));
+      const from = heads.map((h, k) => ({ h, k })).filter(({ h }) => h.tensors.has(name) && (!labelRows || h.labels.includes(labels![i])));
       if (!from.length) continue;
       const sum = new Float64Array(rowWidth);
       for (const { h } of from) {
         const t = h.tensors.get(name)!;
-        const j = labelRows ? h.labels.indexOf(labels[i]) : 0;
+        const j = labelRows ? h.labels.indexOf(labels![i]) : 0;
         for (let e = 0; e < rowWidth; e++) sum[e] += t[j * rowWidth + e] / from.length;
       }
       start.set(sum, i * rowWidth);
     }
     head.set(name, start);
   }
-  const taskHead: TaskHead = { architecture: spec.architecture, id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), problemType: 'single_label_classification' };
-  return { spec, base, baseWeights, adapters, labels, head, ownHeads, modulesToSave, taskHead };
+  const taskHead: TaskHead = labels
+    ? { architecture: spec.architecture, id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), problemType: 'single_label_classification' }
+    : { architecture: spec.architecture, id2label: null, problemType: null };
+  return { spec, base, baseWeights, adapters, labels: labels ?? [], head, ownHeads, modulesToSave, taskHead };
 }
 
 export interface OpenedEncoderFusion {
@@ -158,8 +166,8 @@ export interface OpenedEncoderFusion {
   on: FusionExecutor;
 }
 
-/** The training side of a classification fusion run: the fused encoder (head trainable) and the writer. */
-export async function openEncoderFusion(config: RunConfig, labels: string[], threads?: number, executorOptions?: FusionExecutorOptions): Promise<OpenedEncoderFusion> {
+/** The training side of a classification fusion run (`labels`) or a QA one (null): the fused encoder (head trainable) and the writer. */
+export async function openEncoderFusion(config: RunConfig, labels: string[] | null, threads?: number, executorOptions?: FusionExecutorOptions): Promise<OpenedEncoderFusion> {
   const f = config.fusion!;
   const choice = fusionExecutorChoice(config.executor ?? 'cpu', config.micro_batch_size * config.max_seq_length, executorOptions);
   const inputs = await readEncoderFusionInputs(config.model, f.adapters, labels, config.seed, choice.check);
@@ -184,7 +192,7 @@ export async function openEncoderFusion(config: RunConfig, labels: string[], thr
     const { adapter, relativeError } = combinedAdapter(inputs, fused, weights, f.rank, config.model);
     await writeAdapter(dir, {
       ...adapter,
-      config: { ...adapter.config, task_type: 'SEQ_CLS', modules_to_save: inputs.modulesToSave },
+      config: { ...adapter.config, task_type: labels ? 'SEQ_CLS' : 'QUESTION_ANS', modules_to_save: inputs.modulesToSave },
       extra: headTensors(trainables),
       taskHead: inputs.taskHead,
     });
@@ -214,13 +222,20 @@ export function encoderLearnedWeights(o: OpenedEncoderFusion, softmax: boolean):
   return learnedWeights(withoutHead(o.fused, o.inputs), o.session.getTrainables(), softmax);
 }
 
+/** A task score on the eval split: the comparison's metric and, for QA, exact match beside F1. */
+export interface TaskScore {
+  value: number;
+  exactMatch?: number;
+}
+
 /**
- * The task metric (e.g. accuracy, by `evaluate`) of each adapter alone with its own head, the uniform average
- * with the averaged head, through one weights-mode program whose unconstrained weights and head are set per case.
+ * The task metric (accuracy, or F1 and exact match, by `evaluate`) of each adapter alone with its own head, the
+ * uniform average with the averaged head, through one weights-mode program whose unconstrained weights and head are
+ * set per case.
  */
 export async function compareEncoderCombinations(
-  inputs: EncoderFusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<number>, threads?: number, on: FusionExecutor = CPU_FUSION,
-): Promise<{ single: { name: string; value: number }[]; uniform: number }> {
+  inputs: EncoderFusionInputs, seed: number, evaluate: (s: TrainingSession) => Promise<TaskScore>, threads?: number, on: FusionExecutor = CPU_FUSION,
+): Promise<{ single: ({ name: string } & TaskScore)[]; uniform: TaskScore }> {
   const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'weights', perLayer: false, softmax: false, attentionDim: 1, seed, alsoTrain: new Set(inputs.head.keys()) });
   const session = await fusedSession({ ...inputs, baseWeights: new Map([...inputs.baseWeights, ...inputs.head]) }, fused, seed, threads, on);
   const K = inputs.adapters.length;
@@ -234,7 +249,7 @@ export async function compareEncoderCombinations(
   try {
     const single = [];
     for (let k = 0; k < K; k++)
-      single.push({ name: inputs.adapters[k].part.name, value: await withWeights(Array.from({ length: K }, (_v, j) => (j === k ? 1 : 0)), inputs.ownHeads[k]) });
+      single.push({ name: inputs.adapters[k].part.name, ...(await withWeights(Array.from({ length: K }, (_v, j) => (j === k ? 1 : 0)), inputs.ownHeads[k])) });
     const uniform = await withWeights(new Array<number>(K).fill(1 / K), inputs.head);
     return { single, uniform };
   } finally {
@@ -246,24 +261,34 @@ export async function compareEncoderCombinations(
 export interface EncoderReportOptions {
   fusion: OpenedEncoderFusion;
   config: RunConfig;
-  /** The run's task metric on the eval split for a session (accuracy for classification). */
-  evaluate: (s: TrainingSession) => Promise<number>;
-  metric: 'accuracy';
+  /** The run's task metric on the eval split for a session (accuracy; F1 with exact match for QA). */
+  evaluate: (s: TrainingSession) => Promise<TaskScore>;
+  metric: 'accuracy' | 'f1';
   outputDir: string;
   reporter: { log(line: string, level?: 'debug' | 'info' | 'warn'): void; progress(fraction: number | null, message: string): void };
+  /** attention mode: the heat map over the eval rows (report.ts attentionMap on the run's eval plan). */
+  attentionMap?: () => Promise<AttentionMap>;
 }
 
-/** <run>/fusion-report.json of a classification fusion: the task metric of each adapter alone, uniform, learned. */
+/** <run>/fusion-report.json of an encoder task fusion: the task metric of each adapter alone, uniform, learned;
+ *  attention mode's heat map (each adapter's mean weight per layer over the eval rows' tokens). */
 export async function reportEncoderFusion(o: EncoderReportOptions): Promise<void> {
   const f = o.config.fusion!;
   o.reporter.progress(null, `comparing the combination with each adapter alone and the uniform average (${o.metric})`);
   const compared = await compareEncoderCombinations(o.fusion.inputs, o.config.seed, o.evaluate, undefined, o.fusion.on);
   const learned = await o.evaluate(o.fusion.session);
   const weights = f.mode === 'weights' ? encoderLearnedWeights(o.fusion, f.weighting === 'softmax') : null;
-  const report = { mode: f.mode, comparison: { metric: o.metric, single: compared.single, uniform: compared.uniform, learned }, weights, attention: null };
+  const extra =
+    learned.exactMatch === undefined
+      ? undefined
+      : { metric: 'exact_match' as const, single: compared.single.map((s) => s.exactMatch ?? NaN), uniform: compared.uniform.exactMatch ?? NaN, learned: learned.exactMatch };
+  const comparison = { metric: o.metric, single: compared.single.map((s) => ({ name: s.name, value: s.value })), uniform: compared.uniform.value, learned: learned.value, ...(extra ? { extra } : {}) };
+  const attention = f.mode === 'attention' && o.attentionMap ? await o.attentionMap() : null;
+  const report = { mode: f.mode, comparison, weights, attention };
   await writeFile(join(o.outputDir, FUSION_REPORT), JSON.stringify(report, null, 2) + '\n');
+  const fmt = (v: TaskScore) => `${v.value.toFixed(4)}${v.exactMatch === undefined ? '' : ` (exact match ${v.exactMatch.toFixed(4)})`}`;
   o.reporter.log(
-    `fusion on the eval split (${o.metric}): ${compared.single.map((s) => `${s.name} alone ${s.value.toFixed(4)}`).join(', ')}, uniform average ${compared.uniform.toFixed(4)}, learned ${learned.toFixed(4)}`,
+    `fusion on the eval split (${o.metric}): ${compared.single.map((s) => `${s.name} alone ${fmt(s)}`).join(', ')}, uniform average ${fmt(compared.uniform)}, learned ${fmt(learned)}`,
   );
   if (weights) o.reporter.log(`learned weights: ${Object.entries(weights).map(([b, w]) => `${b === '*' ? 'all layers' : b} [${w.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')}`);
 }

@@ -11,6 +11,7 @@ import { openTaskModelSession, type TaskHeadRequest } from './task-session.ts';
 import { planSteps, train, type TrainResult } from './trainer.ts';
 import { defaultThreads } from '../executors/onnx/ort.ts';
 import { openEncoderFusion, reportEncoderFusion } from '../fusion/encoder.ts';
+import { attentionMap } from '../fusion/report.ts';
 
 export function headRequest(data: TaskData): TaskHeadRequest {
   if (data.task === 'question-answering') return { task: 'question_answering' };
@@ -45,10 +46,10 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
     );
 
   reporter.progress(null, 'loading the model');
-  // a run with a fusion section combines frozen classification adapters (engine/fusion/encoder.ts)
-  if (config.fusion && (data.task !== 'classification' || data.problemType === 'regression'))
-    throw new Error(`combining adapters on an encoder works for classification runs; this run is ${data.task === 'classification' ? 'a regression' : data.task}`);
-  const fusion = config.fusion && data.task === 'classification' ? await openEncoderFusion(config, data.labels, defaultThreads()) : null;
+  // a run with a fusion section combines frozen classification or QA adapters (engine/fusion/encoder.ts)
+  if (config.fusion && data.task === 'classification' && data.problemType === 'regression')
+    throw new Error('combining adapters on an encoder works for classification and question-answering runs; this run is a regression');
+  const fusion = config.fusion ? await openEncoderFusion(config, data.task === 'classification' ? data.labels : null, defaultThreads()) : null;
   if (fusion) reporter.log(`combining ${fusion.inputs.adapters.length} frozen adapters (${config.fusion!.mode} mode) over ${fusion.fused.modules.length} linear layers, the head (${fusion.inputs.modulesToSave.join(', ')}) trained with them`);
   const opened = fusion
     ? { ...fusion, spec: fusion.inputs.spec }
@@ -141,14 +142,20 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
       onWarning: (message) => reporter.log(message, 'warn'),
     });
     // a combination is compared with each adapter alone and their uniform average by the task's metric
-    if (fusion && evalPlan && result.status === 'completed' && data.task === 'classification')
+    if (fusion && evalPlan && result.status === 'completed')
       await reportEncoderFusion({
         fusion,
         config,
-        metric: 'accuracy',
-        evaluate: async (s) => (await evaluateTask(logitsSession(s), evalPlan, data, { signal: options.signal })).metrics.eval_accuracy,
+        metric: data.task === 'classification' ? 'accuracy' : 'f1',
+        evaluate: async (s) => {
+          const m = (await evaluateTask(logitsSession(s), evalPlan, data, { signal: options.signal, ...evaluateOptions })).metrics;
+          return data.task === 'classification' ? { value: m.eval_accuracy } : { value: m.eval_f1, exactMatch: m.eval_exact_match };
+        },
         outputDir: options.outputDir,
         reporter,
+        // attention mode: each adapter's mean weight per layer over the eval rows, from the session's own graph
+        attentionMap: () =>
+          attentionMap(fusion.session, fusion.fused, () => new Map([...fusion.inputs.baseWeights, ...fusion.inputs.head, ...fusion.fused.weights]), evalPlan),
       });
   } finally {
     await opened.session.dispose();

@@ -1,4 +1,5 @@
-// A finished fusion run's result on its run page (issue 15): perplexity (accuracy for a classification run) on the
+// A finished fusion run's result on its run page (issue 15): perplexity (accuracy for a classification run, F1 and
+// exact match for a question-answering one) on the
 // eval split of each adapter alone, their uniform average and the learned combination, then what was learned — the weights per layer, or for
 // attention a heat map of each adapter's average weight per layer over the eval rows' tokens.
 import type { Run } from '../../../common/api/runs.ts';
@@ -12,11 +13,13 @@ export function FusionReportCard({ run }: { run: Run }) {
   if (report.state.status !== 'ready' || report.state.data === null) return null;
   const r = report.state.data;
   const names = r.comparison.single.map((s) => s.name);
-  const rows: [string, string][] = [
-    ...r.comparison.single.map((s) => [t('fusion.alone', { name: s.name }), s.value] as const),
-    [t('fusion.uniform'), r.comparison.uniform] as const,
-    [t('fusion.learned'), r.comparison.learned] as const,
-  ].map(([label, ppl]) => [label, formatMetric(ppl)]);
+  const x = r.comparison.extra;
+  const rows: [string, string, string | null][] = [
+    ...r.comparison.single.map((s, k) => [t('fusion.alone', { name: s.name }), s.value, x?.single[k]] as const),
+    [t('fusion.uniform'), r.comparison.uniform, x?.uniform] as const,
+    [t('fusion.learned'), r.comparison.learned, x?.learned] as const,
+  ].map(([label, value, extra]) => [label, formatMetric(value), extra === undefined ? null : formatMetric(extra)]);
+  const metric = r.comparison.metric;
   const layers = r.weights
     ? Object.entries(r.weights).map(([block, w]) => ({ block: block === '*' ? t('fusion.allLayers') : block, mean: w }))
     : (r.attention?.layers ?? []);
@@ -26,14 +29,18 @@ export function FusionReportCard({ run }: { run: Run }) {
         <thead>
           <tr>
             <th scope="col">{t('fusion.what')}</th>
-            <th scope="col">{r.comparison.metric === 'accuracy' ? t('taskRun.accuracy') : t('run.evalPerplexity')}</th>
+            <th scope="col">
+              {metric === 'accuracy' ? t('taskRun.accuracy') : metric === 'f1' ? t('taskRun.f1') : t('run.evalPerplexity')}
+            </th>
+            {x ? <th scope="col">{t('taskRun.exactMatch')}</th> : null}
           </tr>
         </thead>
         <tbody>
-          {rows.map(([label, value]) => (
+          {rows.map(([label, value, extra]) => (
             <tr key={label}>
               <th scope="row">{label}</th>
               <td>{value}</td>
+              {x ? <td>{extra}</td> : null}
             </tr>
           ))}
         </tbody>
