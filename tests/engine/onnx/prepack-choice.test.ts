@@ -1,12 +1,12 @@
 // Pre-packing chosen per frozen tensor (issue 16: speed for memory on the CPU step). A packed copy saves the GEMMs
 // that read a weight the packing they otherwise do on every call, and costs a copy of it; the session's `prepack`
-// picks which weights by key. Checked on the graph (the left-out weights reach their GEMMs only through the runtime
-// reshape, the chosen ones directly) and on the numbers (float32 with ORT's optimizations and pre-packing on: the
+// picks which weights by key (by default the loss head's, when it fits). Checked on the graph (the left-out weights
+// are overridable initializers, which ORT neither folds nor packs; the chosen ones constants) and on the numbers (float32 with ORT's optimizations and pre-packing on: the
 // float64 reference's loss and every LoRA gradient, the same as the unpacked session's).
 import { describe, expect, it } from 'vitest';
 import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
-import { buildStepGraph } from '../../../src/main/engine/executors/onnx/graphs.ts';
+import { buildStepGraph, defaultPrepack, PREPACK_BUDGET } from '../../../src/main/engine/executors/onnx/graphs.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
 import { peftKey } from '../../../src/main/model/ir.ts';
 import { referenceRun } from '../executor-checks.ts';
@@ -22,19 +22,36 @@ describe('pre-packing chosen per frozen weight', () => {
   const graph = (prepacked?: (key: string) => boolean) =>
     buildStepGraph(program, { elem: 'float32', mode: 'train', weight: (n) => weights.get(n)!, prepacked }).graph;
 
-  it('the left-out weights reach their GEMMs through a runtime reshape; the chosen ones directly', () => {
+  it('the left-out weights are overridable initializers (graph inputs too: not constant, not packed); the chosen ones constant', () => {
     const g = graph(mlpOnly);
-    const readers = (t: string) => g.nodes.filter((n) => n.inputs.includes(t)).map((n) => n.op).sort();
+    const isInput = (t: string) => g.inputs.some((i) => i.name === t);
     const init = (part: string) => g.initializers.map((t) => t.name).find((n) => n.includes('layers.1.') && n.includes(part) && n.endsWith('.weight'))!;
-    expect(readers(init('gate_proj+'))).toEqual(['Gemm', 'MatMul']); // x·Wᵀ forward, dy·W backward: constant, packed once
-    expect(readers(init('down_proj'))).toEqual(['Gemm', 'MatMul']);
-    expect(readers(init('q_proj+'))).toEqual(['Reshape']); // a view through the runtime shape: packed per call
-    expect(readers(init('o_proj'))).toEqual(['Reshape']);
-    expect(g.inputs.filter((i) => i.name === 'base_cast_shape.opaque')).toHaveLength(1);
-    // without a choice no weight is read through a reshape (pre-packing is all or nothing)
+    const readers = (t: string) => g.nodes.filter((n) => n.inputs.includes(t)).map((n) => n.op).sort();
+    for (const part of ['gate_proj+', 'down_proj']) {
+      expect(isInput(init(part)), part).toBe(false); // constant: x·Wᵀ forward and dy·W backward read one packed copy
+      expect(readers(init(part))).toEqual(['Gemm', 'MatMul']);
+    }
+    for (const part of ['q_proj+', 'o_proj']) {
+      expect(isInput(init(part)), part).toBe(true); // packed per call, read in place (no reshape, no copy)
+      expect(readers(init(part))).toEqual(['Gemm', 'MatMul']);
+    }
+    // the tied head / embedding is left out too; without a choice no frozen weight is an input
+    expect(isInput('model.embed_tokens.weight')).toBe(true);
     const plain = graph();
-    expect(plain.inputs.some((i) => i.name === 'base_cast_shape.opaque')).toBe(false);
-    expect(plain.nodes.filter((n) => n.op === 'Reshape' && g.initializers.some((t) => t.name === n.inputs[0] && t.dims.length === 2))).toEqual([]);
+    expect(plain.inputs.filter((i) => plain.initializers.some((t) => t.name === i.name))).toEqual([]);
+  });
+
+  it('by default the session packs the loss head alone, and only while its two copies fit in the budget', () => {
+    const choice = defaultPrepack(program);
+    if (!choice) throw new Error('the tiny head fits the budget');
+    expect(choice('model.embed_tokens.weight')).toBe(true);
+    expect(program.params.filter((d) => !d.trainable && choice(d.name)).map((d) => d.name)).toEqual(['model.embed_tokens.weight']);
+    // a vocabulary so large that two copies of the head pass PREPACK_BUDGET of the frozen base: nothing packed
+    const wide = applyLora(buildLlamaProgram(tinyConfig('qwen2', { vocabSize: 4096 })), LORA).program;
+    const size = (name: string) => wide.params.find((d) => d.name === name)!.shape.reduce((a, b) => a * b, 1);
+    const frozen = wide.params.filter((d) => !d.trainable).reduce((s, d) => s + size(d.name), 0);
+    expect(2 * size('model.embed_tokens.weight')).toBeGreaterThan(PREPACK_BUDGET * frozen);
+    expect(defaultPrepack(wide)).toBe(false);
   });
 
   it('float32 with pre-packing of the MLP weights: the reference loss and LoRA gradients, as the unpacked session', async () => {

@@ -16,7 +16,7 @@ import { nf4Initializers, type Nf4Values } from './lower/nf4-linear.ts';
 import { isNf4, type Nf4Tensor } from '../../quant/nf4.ts';
 import { lowerBackward, lowerForward, type GraphLowerCtx, type LinearGroup } from './lowering.ts';
 import { trainableLayout } from '../../trainables.ts';
-import { BASE_CAST_INPUT, type WeightFile } from './weight-file.ts';
+import type { WeightFile } from './weight-file.ts';
 
 /** Query heads per KV head; the attention bias input is tiled by it. */
 export function groupSize(p: Program): number {
@@ -43,7 +43,7 @@ export interface BuildOptions {
   weightFile?: WeightFile;
   /**
    * Which frozen float tensors onnxruntime may pre-pack (by frozenTensors key; the session turns pre-packing on):
-   * the others are read through a runtime reshape (opaqueRead), so no GEMM sees them as constant. Absent: every
+   * the others are declared graph inputs too (overridable initializers), so no GEMM sees them as constant. Absent: every
    * frozen tensor is read directly (pre-packing is then all or nothing, as the session sets it).
    */
   prepacked?: (key: string) => boolean;
@@ -129,24 +129,22 @@ export function stackValues(t: FrozenTensor, parts: ArrayLike<number>[], elem: E
  * builder, a tensor already stored there is not asked of `weight` again (the caller may no longer hold it).
  */
 /**
- * A frozen 2-D tensor read through Reshape(runtime [-1]) → Reshape(dims): both are views (no copy), but the GEMMs
- * reading it no longer see a constant, so onnxruntime packs it per call instead of keeping a packed copy of it. The
- * runtime shape is a graph input named like the half base's (fed [-1] on every run by ort.ts).
+ * A frozen tensor also declared a graph input of its own name: an overridable initializer (never fed, so its stored
+ * value is used, read in place with no copy), which onnxruntime does not treat as a constant — the GEMMs reading it
+ * pack it per call instead of keeping a packed copy. (A Reshape through a runtime shape, as the half base uses, would
+ * also hide it but copies the weight on every run: +340 MB on 8 SmolLM2 layers.)
  */
-function opaqueRead(g: GraphBuilder, t: string, dims: number[], declared: { input: boolean }): string {
-  const shape = `${BASE_CAST_INPUT}opaque`;
-  if (!declared.input) g.input(shape, DataType.INT64, [1]);
-  declared.input = true;
-  return g.reshape(g.reshape(t, shape), dims);
+function overridable(g: GraphBuilder, t: string, dims: number[]): string {
+  g.input(t, g.ft, dims);
+  return t;
 }
 
 export function declareFrozenWeights(
   g: GraphBuilder, p: Program, elem: Elem, weight: BuildOptions['weight'], o: FrozenOptions & { where: string; prepacked?: (key: string) => boolean },
 ): FrozenWeights {
-  const declared = { input: false };
-  // with a pre-packing choice, a float32 matrix it leaves out is read opaquely (a half one is widened per reader anyway)
+  // with a pre-packing choice, a float32 matrix it leaves out becomes overridable (a half one is widened per reader anyway)
   const read = (t: string, dims: number[]) =>
-    o.prepacked && dims.length === 2 && !g.isHalf(t) && !o.prepacked(t) ? opaqueRead(g, t, dims, declared) : t;
+    o.prepacked && dims.length === 2 && !g.isHalf(t) && !o.prepacked(t) ? overridable(g, t, dims) : t;
   const floatWeight = (name: string) => {
     const w = weight(name);
     if (isNf4(w)) throw new Error(`${o.where}: ${name} is NF4 where a float weight is needed`);
