@@ -300,6 +300,9 @@ export async function runFusionDemo(
   };
 }
 
+/** Issue 15: on each task's own eval the combination should stay within this many percent of that task's adapter. */
+export const PER_TASK_TARGET_PCT = 5;
+
 export function printFusionDemo(r: FusionDemoResult): void {
   const f = (x: number) => x.toFixed(3);
   const pct = (x: number, ref: number) => `${x >= ref ? '+' : ''}${(100 * (x / ref - 1)).toFixed(1)}%`;
@@ -320,6 +323,13 @@ export function printFusionDemo(r: FusionDemoResult): void {
         [`${t.task} eval: learned weights`, `${f(t.weights)} (${pct(t.weights, t.adapter)})`],
         [`${t.task} eval: attention`, `${f(t.attention)} (${pct(t.attention, t.adapter)})`],
       ]),
+      // issue 15's per-task target, said plainly whether it is met or not
+      [
+        `attention within ${PER_TASK_TARGET_PCT}% of each task's adapter`,
+        r.perTask
+          .map((t) => `${t.task} ${t.attention <= t.adapter * (1 + PER_TASK_TARGET_PCT / 100) ? 'yes' : 'no'} (${pct(t.attention, t.adapter)})`)
+          .join(', '),
+      ],
       ...r.attentionShare.map((s) => [
         `${s.task} tokens where attention picks its adapter`,
         `${(100 * s.share).toFixed(1)}% of ${s.tokens} answer tokens (${(100 * s.all.share).toFixed(1)}% of all ${s.all.tokens})`,
