@@ -1,12 +1,12 @@
 // Pre-packing chosen per frozen tensor (issue 16: speed for memory on the CPU step). A packed copy saves the GEMMs
 // that read a weight the packing they otherwise do on every call, and costs a copy of it; the session's `prepack`
-// picks which weights by key (by default the loss head's, when it fits). Checked on the graph (the left-out weights
+// picks which weights by key (default none). Checked on the graph (the left-out weights
 // are overridable initializers, which ORT neither folds nor packs; the chosen ones constants) and on the numbers (float32 with ORT's optimizations and pre-packing on: the
 // float64 reference's loss and every LoRA gradient, the same as the unpacked session's).
 import { describe, expect, it } from 'vitest';
 import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
-import { buildStepGraph, defaultPrepack, PREPACK_BUDGET } from '../../../src/main/engine/executors/onnx/graphs.ts';
+import { buildStepGraph } from '../../../src/main/engine/executors/onnx/graphs.ts';
 import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
 import { peftKey } from '../../../src/main/model/ir.ts';
 import { referenceRun } from '../executor-checks.ts';
@@ -39,19 +39,6 @@ describe('pre-packing chosen per frozen weight', () => {
     expect(isInput('model.embed_tokens.weight')).toBe(true);
     const plain = graph();
     expect(plain.inputs.filter((i) => plain.initializers.some((t) => t.name === i.name))).toEqual([]);
-  });
-
-  it('by default the session packs the loss head alone, and only while its two copies fit in the budget', () => {
-    const choice = defaultPrepack(program);
-    if (!choice) throw new Error('the tiny head fits the budget');
-    expect(choice('model.embed_tokens.weight')).toBe(true);
-    expect(program.params.filter((d) => !d.trainable && choice(d.name)).map((d) => d.name)).toEqual(['model.embed_tokens.weight']);
-    // a vocabulary so large that two copies of the head pass PREPACK_BUDGET of the frozen base: nothing packed
-    const wide = applyLora(buildLlamaProgram(tinyConfig('qwen2', { vocabSize: 4096 })), LORA).program;
-    const size = (name: string) => wide.params.find((d) => d.name === name)!.shape.reduce((a, b) => a * b, 1);
-    const frozen = wide.params.filter((d) => !d.trainable).reduce((s, d) => s + size(d.name), 0);
-    expect(2 * size('model.embed_tokens.weight')).toBeGreaterThan(PREPACK_BUDGET * frozen);
-    expect(defaultPrepack(wide)).toBe(false);
   });
 
   it('float32 with pre-packing of the MLP weights: the reference loss and LoRA gradients, as the unpacked session', async () => {

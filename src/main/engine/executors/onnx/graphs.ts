@@ -222,25 +222,6 @@ export function lossHead(p: Program, needGrad: Set<string>): { idx: number; node
   return { idx, node: n };
 }
 
-/** Packed copies the default pre-packing may add, as a share of the frozen float base's bytes. */
-export const PREPACK_BUDGET = 0.5;
-
-/**
- * The training graph's default pre-packing (issue 16): the loss head's weight alone — the (V, C) matrix its two
- * biggest GEMMs read (logits = x·Wᵀ, softmax·W), whose per-call packing cost ~12% of a SmolLM2-shape step's CPU
- * time — and only while its two packed copies (the original stays: the Gathers read it) fit in PREPACK_BUDGET of
- * the frozen base (SmolLM2-135M: 226 of 513 MB, yes; Qwen2.5-0.5B: 1090 of 1880 MB, no). False: nothing packed.
- */
-export function defaultPrepack(p: Program): ((key: string) => boolean) | false {
-  const head = lossHead(p, backwardWalk(p).needGrad);
-  if (!head) return false;
-  const size = (d: ParamDecl) => d.shape.reduce((a, b) => a * b, 1);
-  const frozen = p.params.filter((d) => !d.trainable && d.quant !== 'nf4').reduce((s, d) => s + size(d), 0);
-  const w = p.params.find((d) => d.name === head.node.weight);
-  if (!w || 2 * size(w) > PREPACK_BUDGET * frozen) return false;
-  return (key) => key === w.name;
-}
-
 /** The frozen tensors of the training / evaluation / logits graphs: every non-trainable param; single-use, float ones fused. */
 export function stepGraphFrozen(p: Program): FrozenOptions {
   const uses = tensorUses(p);
