@@ -2,7 +2,9 @@
 // would (bin/lora-studio.js in a child process): two task adapters of the bundled model (pirate, robot), then their
 // combination learned on a mix. On the held-out mix, both learned combinations beat each adapter alone and the
 // attention one also beats their uniform average; the learned weights are no worse than the uniform average they
-// start from; attention weighs the pirate adapter most on most pirate tokens. The last line has the figures.
+// start from; on each task's own eval the attention is within 5% of that task's adapter (issue 15's target; 30
+// fusion steps were not enough: +7.4% / +5.7%); attention weighs each task's adapter most on most of that task's
+// answer tokens. The last line has the figures.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,7 @@ beforeAll(async () => {
     '--steps',
     '40',
     '--fusion-steps',
-    '30',
+    '60',
     '--train-limit',
     '320',
     '--eval-limit',
@@ -53,12 +55,19 @@ describe('demo --fusion (shortened)', () => {
     expect(attention).toBeLessThan(weights);
   });
 
-  it('reports each task, and attention picks the pirate adapter for most pirate tokens', () => {
+  it('on each task\'s own eval, attention stays within 5% of that task\'s adapter and picks it for most tokens', () => {
     const share = (task: string) =>
       Number(new RegExp(`${task} tokens where attention picks its adapter\\s+([\\d.]+)%`).exec(stdout)?.[1]);
     expect(share('pirate')).toBeGreaterThan(50);
-    expect(Number.isFinite(share('robot'))).toBe(true);
-    for (const task of ['pirate', 'robot'])
+    expect(share('robot')).toBeGreaterThan(50);
+    for (const task of ['pirate', 'robot']) {
+      const figure = (row: string) => Number(new RegExp(`^${task} eval: ${row}\\s+([\\d.]+)`, 'm').exec(stdout)?.[1]);
+      const adapter = figure('its adapter');
+      const attention = figure('attention');
+      expect(adapter, stdout.slice(-2000)).toBeGreaterThan(1);
+      expect(attention, `${task}: attention ${attention} vs its adapter ${adapter}`).toBeLessThanOrEqual(adapter * 1.05);
       expect(stdout).toMatch(new RegExp(`${task} eval: attention\\s+[\\d.]+ \\([+-][\\d.]+%\\)`));
+    }
+    expect(stdout).toMatch(/attention within 5% of each task's adapter\s+pirate yes .*robot yes/);
   });
 });
