@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FusionSection } from '../../../common/api/fusion.ts';
+import { FUSION_LEARNING_RATE, FusionSection } from '../../../common/api/fusion.ts';
 import { RunConfig, type Run } from '../../../common/api/runs.ts';
 import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
 import { StudioError } from '../../core/index.ts';
@@ -18,12 +18,8 @@ import { withCore } from '../context.ts';
 import { parseStrictNumber } from '../numbers.ts';
 import { buildRunConfig, resolveProject, runAndFollow, type TrainFlags } from './train.ts';
 
-/**
- * Default learning rates: a handful of logits move fast; attention's query/key/value want smaller steps. Attention at
- * 2.5e-3 (demo --fusion, 80 steps, measured twice: mixed-eval perplexity 3.37 and 3.39) beat 5e-3 (3.42, 3.49, 3.75
- * over three runs); at 1e-2 and above the scores saturate early on the wrong adapter and training diverges.
- */
-export const FUSE_LEARNING_RATE = { weights: 5e-2, attention: 2.5e-3 } as const;
+/** The fusion run's default learning rates: the studio's dialog uses the same table (common/api/fusion.ts). */
+export const FUSE_LEARNING_RATE = FUSION_LEARNING_RATE;
 
 export interface FuseFlags {
   base: string;

@@ -5,14 +5,15 @@
 // is in the run's log and fusion-report.json.
 import { useState } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
+import { FUSION_LEARNING_RATE } from '../../../common/api/fusion.ts';
 import type { Run } from '../../../common/api/runs.ts';
 import { t } from '../i18n/t.ts';
 import { toStudioApiError } from '../api/client.ts';
 import { Banner, Button, Dialog, TextField } from '../components/index.ts';
 import { useStudio } from '../state/studio.tsx';
 
-/** Learning rates the fuse command uses too: a handful of logits move fast; attention wants smaller steps. */
-const LEARNING_RATE = { weights: 5e-2, attention: 5e-3 } as const;
+/** The fuse command's learning rates (one table in the contract, so the studio and the CLI train alike). */
+const LEARNING_RATE = FUSION_LEARNING_RATE;
 
 export function LearnCombinationDialog({
   projectId,
