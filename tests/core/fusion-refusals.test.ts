@@ -1,6 +1,6 @@
 // Where an AdapterFusion folder (issue 15) cannot go, the core says so before any job starts, as a phrase the UI
 // renders in its language: llama.cpp cannot run its per-token attention (chat.create / chat.send with that backend),
-// it answers alone and as trained (not stacked, scaled or shipped), and predict (encoder tasks) cannot use it.
+// it answers alone and as trained (not stacked, scaled or shipped), and predict / task evaluation (encoder tasks) cannot use a combination of decoder adapters.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,11 +46,17 @@ describe('an AdapterFusion folder is refused where it cannot answer', () => {
     expect((await core.invokeSafe('chat.create', { projectId, model: '/m', backend: 'auto', panes: pane([{ path: fusion, weight: 1 }]) })).ok).toBe(true);
   });
 
-  it('predict (encoder tasks) names what to do instead', async () => {
-    const r = await core.invokeSafe('tasks.predict', { model: '/m', adapterPath: fusion, input: { kind: 'classification', text: 'hi' } });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.error.phrase).toEqual({ code: 'predict.fusionEncoder', params: { path: fusion } });
-    expect(r.error.message).toMatch(/lora-studio chat --adapter/);
+  it('predict and task evaluation (encoder tasks): a combination of decoder adapters (no task head) names what to do instead', async () => {
+    const calls = [
+      core.invokeSafe('tasks.predict', { model: '/m', adapterPath: fusion, input: { kind: 'classification', text: 'hi' } }),
+      core.invokeSafe('tasks.evaluate', { model: '/m', adapterPath: fusion, task: 'classification', dataset: { path: '/d.jsonl' } }),
+    ];
+    for (const r of await Promise.all(calls)) {
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.error.code).toBe('invalid_input');
+      expect(r.error.phrase).toEqual({ code: 'predict.fusionDecoder', params: { path: fusion } });
+      expect(r.error.message).toMatch(/combination of decoder \(language-model\) adapters; predictions and task metrics answer with encoder task models .*lora-studio chat --adapter/);
+    }
   });
 });

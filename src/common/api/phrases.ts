@@ -201,8 +201,8 @@ export const PHRASES = {
     `llama.cpp cannot answer with the AdapterFusion combination ${p.path}: its attention weighs the adapters anew for every token, which a GGUF model or LoRA adapter cannot express. Choose the studio backend (or auto, which picks it), or train the learned-weights variant (lora-studio fuse --mode weights): that result is one ordinary adapter llama.cpp loads.`,
   'chat.fusionAlone': (p: { path: string }) =>
     `${p.path} is an AdapterFusion combination: it answers alone and as trained (scale 1), not stacked with other adapters nor shipped as a GGUF (it already combines its own adapters; for a GGUF train the learned-weights variant, lora-studio fuse --mode weights)`,
-  'predict.fusionEncoder': (p: { path: string }) =>
-    `${p.path} is an AdapterFusion combination of decoder adapters; predict answers with encoder task models, which cannot be combined this way yet. Chat with it (lora-studio chat --adapter ${p.path}) or measure it (lora-studio eval --adapter ${p.path})`,
+  'predict.fusionDecoder': (p: { path: string }) =>
+    `${p.path} is an AdapterFusion combination of decoder (language-model) adapters; predictions and task metrics answer with encoder task models (classification, question answering) and their combinations. Chat with it (lora-studio chat --adapter ${p.path}) or measure its perplexity (lora-studio eval --adapter ${p.path})`,
 
   // ── models.plan of an encoder task run (classification, question answering) ─────────────────────
   'plan.taskNeedsEncoder': (p: { architecture: string; family: string; task: string }) =>

@@ -32,7 +32,7 @@ const ModelRef = {
     .min(1)
     .nullable()
     .default(null)
-    .describe('A task adapter (PEFT SEQ_CLS / QUESTION_ANS) over the model; null = the model alone.'),
+    .describe('A task adapter (PEFT SEQ_CLS / QUESTION_ANS) over the model, or an AdapterFusion folder of such adapters (lora-studio fuse --mode attention); null = the model alone.'),
   compareBase: z
     .boolean()
     .default(false)

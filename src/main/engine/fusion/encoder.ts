@@ -13,11 +13,11 @@
 //   - the report: accuracy on the eval split of each adapter alone (with its own head; a label it never learned it
 //     cannot predict), of the uniform average (deltas 1/K, the averaged head) and of the learned combination.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { RunConfig } from '../../../common/api/runs.ts';
 import { openModelFolder, readModelSpec, type ModelSpec } from '../../formats/model/index.ts';
 import { AdapterError, readAdapter, writeAdapter, type LoraAdapter, type TaskHead } from '../../formats/peft/index.ts';
-import { FUSION_RECORD, fusionParts, writeFusionFolder } from '../../formats/fusion/index.ts';
+import { FUSION_RECORD, fusionParts, readFusionFolder, writeFusionFolder, type FusionFolder } from '../../formats/fusion/index.ts';
 import { encoderForTask, isEncoderSpec, type EncoderTaskRequest } from '../../model/families/bert/task.ts';
 import { buildProgramFromSpec } from '../../model/families/index.ts';
 import { countParams, peftKey, type Program } from '../../model/ir.ts';
@@ -291,4 +291,52 @@ export async function reportEncoderFusion(o: EncoderReportOptions): Promise<void
     `fusion on the eval split (${o.metric}): ${compared.single.map((s) => `${s.name} alone ${fmt(s)}`).join(', ')}, uniform average ${fmt(compared.uniform)}, learned ${fmt(learned)}`,
   );
   if (weights) o.reporter.log(`learned weights: ${Object.entries(weights).map(([b, w]) => `${b === '*' ? 'all layers' : b} [${w.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')}`);
+}
+
+/** A fusion folder's task: the head its config names (classification labels, or question answering); null = a
+ *  decoder combination (no task head: chat and eval answer with it, not predict). */
+export function fusionFolderTask(folder: FusionFolder): { task: 'classification'; labels: string[] } | { task: 'question-answering' } | null {
+  const head = folder.config.task_head;
+  if (!head) return null;
+  if (head.architecture.endsWith('ForQuestionAnswering')) return { task: 'question-answering' };
+  const id2label = head.id2label ?? {};
+  return { task: 'classification', labels: Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]) };
+}
+
+export interface OpenedEncoderFusionFolder {
+  folder: FusionFolder;
+  task: 'classification' | 'question-answering';
+  labels: string[];
+  inputs: EncoderFusionInputs;
+  session: TrainingSession;
+}
+
+/**
+ * A trained encoder attention fusion (a fusion folder with a task head) as a session to predict or evaluate with:
+ * the adapters re-hashed against the folder's record (refused when one changed or is gone), the fused program
+ * rebuilt as it was trained (attention width, value rank, the head trainable) and the folder's trained tensors —
+ * attention and head — loaded. `model` must be the base the adapters were combined on.
+ */
+export async function openEncoderFusionFolder(dir: string, model: string, threads?: number): Promise<OpenedEncoderFusionFolder> {
+  const folder = await readFusionFolder(dir);
+  const c = folder.config;
+  const task = fusionFolderTask(folder);
+  if (!task) throw new AdapterError(`${dir} combines decoder adapters (no task head): chat with it or measure it with lora-studio eval`);
+  if (resolve(c.base_model) !== resolve(model))
+    throw new AdapterError(`${dir} combines adapters of ${c.base_model}; this model is ${model}: choose that base model to answer with the fusion`);
+  const labels = task.task === 'classification' ? task.labels : null;
+  const inputs = await readEncoderFusionInputs(c.base_model, c.adapters.map((a) => a.path), labels, 0);
+  const fused = fuseProgram(inputs.base, frozen(inputs), { mode: 'attention', perLayer: false, softmax: true, attentionDim: c.attention_dim, valueRank: c.value_rank, seed: 0, alsoTrain: new Set(inputs.head.keys()) });
+  const trained: TensorMap = new Map();
+  for (const d of fused.program.params) {
+    if (!d.trainable) continue;
+    const t = folder.tensors.get(peftKey(d.name));
+    const size = d.shape.reduce((a, b) => a * b, 1);
+    if (!t) throw new AdapterError(`${dir}: fusion_model.safetensors has no ${peftKey(d.name)}; the folder is incomplete — train the fusion again`);
+    if (t.data.length !== size) throw new AdapterError(`${dir}: ${d.name} holds ${t.data.length} values, the fusion of these adapters needs ${size} (shape ${d.shape.join('×')})`);
+    trained.set(peftKey(d.name), { shape: d.shape, data: t.data });
+  }
+  const session = await fusedSession({ ...inputs, baseWeights: new Map([...inputs.baseWeights, ...inputs.head]) }, fused, 0, threads);
+  session.setTrainables(trained);
+  return { folder, task: task.task, labels: labels ?? [], inputs, session };
 }

@@ -2,9 +2,12 @@
 // evaluate-run.ts one session serves both sides of an adapter: a fresh LoRA session (B = 0, the head as the
 // checkpoint has it or created seeded) is the base; the adapter's tensors (LoRA factors and the trained head from
 // modules_to_save) loaded into it give the tuned model. A fully fine-tuned task model folder is its own session.
+// An encoder AdapterFusion folder (issue 15, attention mode: task adapters combined per token, the head trained with
+// them) is its own session too (engine/fusion/encoder.ts); its base side is a fresh LoRA session of the same task
+// head (B = 0, the checkpoint's head or a seeded new one), as an adapter's base side is.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunConfig, type LoraSection } from '../../../common/api/runs.ts';
+import { LoraSection, RunConfig } from '../../../common/api/runs.ts';
 import type {
   PredictRequest,
   PredictResult,
@@ -13,6 +16,8 @@ import type {
   TaskEvaluateResult,
 } from '../../../common/api/tasks.ts';
 import { adapterTensors, readAdapter } from '../../formats/peft/index.ts';
+import { isFusionFolder } from '../../formats/fusion/index.ts';
+import { openEncoderFusionFolder } from '../fusion/encoder.ts';
 import { readModelSpec } from '../../formats/model/index.ts';
 import { EncoderTokenizer } from '../../formats/tokenizer/encoder/index.ts';
 import { isEncoderSpec, labelNames } from '../../model/families/bert/task.ts';
@@ -43,6 +48,8 @@ interface TaskModel {
   adapter: TensorMap | null;
   /** The session's own trainables (the base side of an adapter session). */
   base: TensorMap;
+  /** An AdapterFusion folder: the session is the fusion; the base side is this separate session (opened on demand). */
+  fusionBase?: () => Promise<TrainingSession>;
   warnings: string[];
 }
 
@@ -68,6 +75,7 @@ async function openTaskModel(model: string, adapterPath: string | null, maxLengt
   let request: TaskHeadRequest;
   let lora: LoraSection | null = null;
   let tensors: TensorMap | null = null;
+  if (adapterPath !== null && isFusionFolder(adapterPath)) return openFusionTaskModel(model, adapterPath, maxLength);
   if (adapterPath !== null) {
     if (existsSync(join(adapterPath, 'config.json')) && !existsSync(join(adapterPath, 'adapter_config.json'))) {
       throw new Error(`${adapterPath} is a full model folder, not an adapter: pass it as the model`);
@@ -102,19 +110,7 @@ async function openTaskModel(model: string, adapterPath: string | null, maxLengt
     tensors = adapterTensors(adapter);
   } else request = requestFromHead(spec, model);
   const task: Task = request.task === 'question_answering' ? 'question-answering' : 'classification';
-  const config = RunConfig.parse({
-    model,
-    dataset: { path: '-', eval_split: { kind: 'none' } },
-    task,
-    method: lora ? 'lora' : 'full',
-    ...(lora ? { lora } : {}),
-    max_seq_length: maxLength,
-    // only opens the model; the section's default stride (128) would refuse a QA model asked at ≤128 tokens
-    ...(task === 'question-answering' ? { question_answering: { doc_stride: Math.max(1, maxLength - 1) } } : {}),
-    executor: 'cpu',
-    save_steps: null,
-  });
-  const opened = await openTaskModelSession({ config, request, threads: defaultThreads() });
+  const opened = await openTaskSession(model, task, request, lora, maxLength);
   const labels = request.task === 'sequence_classification' && !request.regression ? request.labels : [];
   return {
     task,
@@ -128,6 +124,41 @@ async function openTaskModel(model: string, adapterPath: string | null, maxLengt
   };
 }
 
+/** A task session over `model` only to answer (no data): LoRA with `lora`, or the model itself (full). */
+function openTaskSession(model: string, task: Task, request: TaskHeadRequest, lora: LoraSection | null, maxLength: number) {
+  const config = RunConfig.parse({
+    model,
+    dataset: { path: '-', eval_split: { kind: 'none' } },
+    task,
+    method: lora ? 'lora' : 'full',
+    ...(lora ? { lora } : {}),
+    max_seq_length: maxLength,
+    // only opens the model; the section's default stride (128) would refuse a QA model asked at ≤128 tokens
+    ...(task === 'question-answering' ? { question_answering: { doc_stride: Math.max(1, maxLength - 1) } } : {}),
+    executor: 'cpu',
+    save_steps: null,
+  });
+  return openTaskModelSession({ config, request, threads: defaultThreads() });
+}
+
+/** An encoder AdapterFusion folder's task model: the fused session (its adapters re-hashed, attention and head
+ *  loaded); the base side, when asked for, a fresh LoRA session of the same head over `model`. */
+async function openFusionTaskModel(model: string, dir: string, maxLength: number): Promise<TaskModel> {
+  const f = await openEncoderFusionFolder(dir, model, defaultThreads());
+  const request: TaskHeadRequest = f.task === 'question-answering' ? { task: 'question_answering' } : { task: 'sequence_classification', labels: f.labels };
+  return {
+    task: f.task,
+    request,
+    architecture: f.inputs.spec.architecture,
+    labels: f.labels,
+    session: f.session,
+    adapter: null,
+    base: new Map(),
+    warnings: [],
+    fusionBase: async () => (await openTaskSession(model, f.task, request, LoraSection.parse({ lora_dropout: 0 }), maxLength)).session,
+  };
+}
+
 function classificationAnswer(logits: ArrayLike<number>, labels: string[]): TaskAnswer {
   const p = softmax(logits);
   const ranked = p
@@ -136,8 +167,8 @@ function classificationAnswer(logits: ArrayLike<number>, labels: string[]): Task
   return { kind: 'classification', label: ranked[0].label, probabilities: ranked };
 }
 
-async function answer(m: TaskModel, request: PredictRequest, tokenizer: EncoderTokenizer): Promise<TaskAnswer> {
-  const forward = logitsSession(m.session);
+async function answer(m: TaskModel, session: TrainingSession, request: PredictRequest, tokenizer: EncoderTokenizer): Promise<TaskAnswer> {
+  const forward = logitsSession(session);
   const input = request.input;
   if (input.kind === 'classification') {
     if (m.task !== 'classification')
@@ -189,12 +220,20 @@ async function answer(m: TaskModel, request: PredictRequest, tokenizer: EncoderT
 async function bothSides<T>(
   m: TaskModel,
   compareBase: boolean,
-  run: () => Promise<T>,
+  run: (session: TrainingSession) => Promise<T>,
 ): Promise<{ tuned: T; base: T | null }> {
   let base: T | null = null;
-  if (m.adapter && compareBase) base = await run();
+  if (m.fusionBase && compareBase) {
+    const s = await m.fusionBase();
+    try {
+      base = await run(s);
+    } finally {
+      await s.dispose();
+    }
+  }
+  if (m.adapter && compareBase) base = await run(m.session);
   if (m.adapter) m.session.setTrainables(new Map([...m.base, ...m.adapter]));
-  const tuned = await run();
+  const tuned = await run(m.session);
   return { tuned, base };
 }
 
@@ -203,9 +242,9 @@ export async function predictTask(request: PredictRequest): Promise<PredictResul
   try {
     const tokenizer = EncoderTokenizer.load(request.model);
     const warnings = [...m.warnings];
-    if (request.compareBase && !m.adapter)
+    if (request.compareBase && !m.adapter && !m.fusionBase)
       warnings.push('no adapter: the model is its own tuned model, so there is no base side to compare');
-    const { tuned, base } = await bothSides(m, request.compareBase, () => answer(m, request, tokenizer));
+    const { tuned, base } = await bothSides(m, request.compareBase, (s) => answer(m, s, request, tokenizer));
     return { model: m.architecture, tuned, base, warnings };
   } finally {
     await m.session.dispose();
@@ -287,8 +326,7 @@ export async function evaluateTaskModel(
       version2: qa?.version_2_with_negative,
       nullScoreDiffThreshold: qa?.null_score_diff_threshold,
     };
-    const forward = logitsSession(m.session);
-    const { tuned, base } = await bothSides(m, request.compareBase, () => evaluateTask(forward, plan, data, options));
+    const { tuned, base } = await bothSides(m, request.compareBase, (s) => evaluateTask(logitsSession(s), plan, data, options));
     const scores = (r: TaskEvaluationResult) => ({
       metrics: { eval_loss: r.loss, ...r.metrics },
       confusionMatrix: r.confusionMatrix ?? null,

@@ -265,8 +265,8 @@ export const ko: Catalog = {
     `llama.cpp는 AdapterFusion 조합 ${p.path}(으)로 답할 수 없습니다: 그 어텐션은 토큰마다 어댑터의 비중을 새로 정하는데, GGUF 모델이나 LoRA 어댑터로는 이를 표현할 수 없습니다. 스튜디오 엔진을 고르거나(auto도 이를 고릅니다), 학습된 가중치 방식(lora-studio fuse --mode weights)으로 다시 학습하세요: 그 결과는 llama.cpp가 읽는 평범한 어댑터 하나입니다.`,
   'core.chat.fusionAlone': (p) =>
     `${p.path}은(는) AdapterFusion 조합입니다: 학습된 그대로(배율 1) 혼자 답하며, 다른 어댑터와 겹치거나 GGUF로 내보낼 수 없습니다(이미 자기 어댑터들을 조합합니다. GGUF가 필요하면 학습된 가중치 방식, lora-studio fuse --mode weights로 학습하세요)`,
-  'core.predict.fusionEncoder': (p) =>
-    `${p.path}은(는) 디코더 어댑터의 AdapterFusion 조합입니다. predict는 인코더 작업 모델로 답하는데, 이들은 아직 이렇게 조합할 수 없습니다. 대화로 써 보거나(lora-studio chat --adapter ${p.path}) 평가하세요(lora-studio eval --adapter ${p.path})`,
+  'core.predict.fusionDecoder': (p) =>
+    `${p.path}은(는) 디코더(언어 모델) 어댑터의 AdapterFusion 조합입니다. 예측과 작업 지표는 인코더 작업 모델(분류, 질의응답)과 그 조합으로 답합니다. 대화로 써 보거나(lora-studio chat --adapter ${p.path}) 퍼플렉서티를 재세요(lora-studio eval --adapter ${p.path})`,
   'core.exports.ggufNeedsDecoder': (p) =>
     `${p.format}: 어댑터 “${p.adapter}”은(는) 인코더(BERT 계열) 모델의 ${p.task === 'classification' ? '텍스트 분류' : p.task === 'question-answering' ? '질의응답' : p.task} 어댑터이고, llama.cpp의 GGUF는 디코더 언어 모델만 담습니다. ${p.choices} 중 하나를 고르세요 (onnx는 transformers.js로 브라우저에서 실행되고, hf는 transformers가 불러오는 병합 폴더입니다)`,
   'core.exports.onnxNeedsEncoder': (p) =>

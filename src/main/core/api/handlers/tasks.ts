@@ -1,8 +1,10 @@
 // tasks.predict / tasks.evaluate: start a `task` job and answer with its result (a prediction takes a second or
 // two on a small encoder; the face waits as it would for any call). A failed job's error is the call's.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PredictResult, TASK_JOB_KIND, TaskEvaluateResult, type TaskJobParams } from '../../../../common/api/tasks.ts';
 import { say } from '../../../../common/api/phrases.ts';
-import { isFusionFolder } from '../../../formats/fusion/index.ts';
+import { FUSION_CONFIG, isFusionFolder } from '../../../formats/fusion/index.ts';
 import { StudioError } from '../../errors.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
@@ -22,13 +24,30 @@ function runTaskJob(ctx: CoreContext, params: TaskJobParams): Promise<unknown> {
   });
 }
 
+/**
+ * An AdapterFusion folder answers predict / task evaluation when it combines encoder task adapters (its config
+ * names the trained task head); a combination of decoder adapters is for chat and eval: said before any job starts.
+ * An unreadable config is left to the job, which names what is wrong with it.
+ */
+function refuseDecoderFusion(adapterPath: string | null): void {
+  if (!adapterPath || !isFusionFolder(adapterPath)) return;
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(join(adapterPath, FUSION_CONFIG), 'utf8'));
+  } catch {
+    return;
+  }
+  if (config && typeof config === 'object' && !('task_head' in config && config.task_head))
+    throw new StudioError('invalid_input', say('predict.fusionDecoder', { path: adapterPath }), { field: 'adapterPath' });
+}
+
 export const taskHandlers: HandlerGroup<'tasks'> = {
   'tasks.predict': async (request, ctx) => {
-    // AdapterFusion combines decoder adapters (chat, eval); encoder task adapters cannot be fused yet
-    if (request.adapterPath && isFusionFolder(request.adapterPath))
-      throw new StudioError('invalid_input', say('predict.fusionEncoder', { path: request.adapterPath }), { field: 'adapterPath' });
+    refuseDecoderFusion(request.adapterPath);
     return PredictResult.parse(await runTaskJob(ctx, { mode: 'predict', request }));
   },
-  'tasks.evaluate': async (request, ctx) =>
-    TaskEvaluateResult.parse(await runTaskJob(ctx, { mode: 'evaluate', request })),
+  'tasks.evaluate': async (request, ctx) => {
+    refuseDecoderFusion(request.adapterPath);
+    return TaskEvaluateResult.parse(await runTaskJob(ctx, { mode: 'evaluate', request }));
+  },
 };
