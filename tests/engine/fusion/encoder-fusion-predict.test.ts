@@ -4,8 +4,9 @@
 //   - tasks.predict (the CLI's `predict --adapter <fusion folder>`) gives the label probabilities, resp. the span and
 //     its score, that the fusion's training-side session (engine/fusion/encoder.ts openEncoderFusion, the session
 //     the run trained and evaluated with) gives with the folder's tensors loaded — within 1e-4;
-//   - tasks.evaluate on the run's request (what `eval --run` and the studio's Evaluate ask) reports the metrics the
-//     fusion run itself reported at its last eval on the same rows;
+//   - tasks.evaluate on the run's request (what `eval --run` and the studio's Evaluate ask), and the CLI's
+//     `eval --model --adapter <fusion folder> --dataset <file>`, report the metrics the fusion run itself reported at
+//     its last eval on the same rows;
 //   - --compare-base answers with the base's fresh head beside it; a changed adapter is refused (its hash).
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,7 +171,17 @@ describe('predict and task evaluation with an encoder AdapterFusion folder', () 
     expect(r.examples).toBe(24);
     expect(r.tuned.metrics.eval_accuracy).toBeCloseTo(run.evalMetrics.eval_accuracy, 6);
     expect(r.tuned.metrics.eval_macro_f1).toBeCloseTo(run.evalMetrics.eval_macro_f1, 6);
-  }, 120_000);
+    // the CLI without a run: every row of the file, by the fusion's task metrics, the base (a fresh head) beside
+    const mixEval = (run.config.dataset.eval_split as { path: string }).path;
+    const c = await cli('eval', '--model', MODEL, '--adapter', run.adapter, '--dataset', mixEval, '--max-length', '40', '--json');
+    expect(c.stderr).not.toMatch(/error|\n\s+at /i);
+    expect(c.code).toBe(0);
+    const viaCli = JSON.parse(c.stdout.slice(c.stdout.indexOf('{'))) as TaskEvaluateResult;
+    expect(viaCli.examples).toBe(24);
+    expect(viaCli.tuned.metrics.eval_accuracy).toBeCloseTo(run.evalMetrics.eval_accuracy, 6);
+    expect(viaCli.tuned.metrics.eval_macro_f1).toBeCloseTo(run.evalMetrics.eval_macro_f1, 6);
+    expect(viaCli.base?.metrics.eval_accuracy).toBeTypeOf('number');
+  }, 180_000);
 
   it('question answering: the CLI predicts the span the fusion run’s session finds, and eval reports its exact match and F1', async () => {
     const run = qa.run!;

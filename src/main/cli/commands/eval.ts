@@ -8,7 +8,7 @@ import { StudioError } from '../../core/index.ts';
 import { printJson, withCore } from '../context.ts';
 import { parseStrictNumber } from '../numbers.ts';
 import { followJob, resolveProject } from './train.ts';
-import { evalTaskRun } from './predict.ts';
+import { adapterTaskOf, evalTaskFiles, evalTaskRun } from './predict.ts';
 import { evalFusionSingles } from './eval-fusion.ts';
 import type { Run } from '../../../common/api/runs.ts';
 
@@ -92,6 +92,10 @@ export function registerEval(program: Command): void {
         // A classification / question-answering run is measured by its task's metrics, not perplexity.
         const run = flags.run ? ((await core.invoke('runs.get', { id: flags.run })) as Run) : null;
         if (run && run.config.task !== 'causal-lm') return evalTaskRun(core, run, { adapter: flags.adapter, dataset: flags.dataset, compareBase: flags.base !== false, worst: parseStrictNumber('--top', flags.top ?? '3'), json: flags.json });
+        // without a run, a task adapter (or an encoder AdapterFusion folder) is measured by its task's metrics too
+        const task = !run && flags.adapter ? await adapterTaskOf(resolve(flags.adapter)) : null;
+        if (task)
+          return evalTaskFiles(core, task, { model: flags.model!, adapter: flags.adapter!, dataset: flags.dataset!, maxLength: flags.maxLength, compareBase: flags.base !== false, worst: parseStrictNumber('--top', flags.top ?? '3'), json: flags.json });
         const projectId = flags.run
           ? ((await core.invoke('runs.get', { id: flags.run })) as { projectId: string }).projectId
           : (await resolveProject(core, flags.project)).id;

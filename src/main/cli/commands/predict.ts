@@ -2,7 +2,9 @@
 // answer span in a context with its score — beside the base model's (--compare-base); and the task half of
 // `lora-studio eval` (a classification / QA run's metrics: accuracy and macro-F1 with the confusion matrix, or
 // SQuAD exact match and F1; the worst examples). Both go through the core's tasks.* methods (a `task` job).
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Run } from '../../../common/api/runs.ts';
 import { taskEvaluationOfRun as sharedTaskEvaluationOfRun } from '../../../common/api/task-runs.ts';
@@ -130,6 +132,51 @@ export function taskEvaluationOfRun(
     'invalid_input',
     `run ${run.id} has no final adapter yet (status ${run.status}): give --adapter <dir> (e.g. its best/ folder)`,
   );
+}
+
+/**
+ * The task an adapter folder answers: a task adapter's head (task_head.json) or an encoder AdapterFusion folder's
+ * (fusion_config.json's task_head) — classification with its labels, or question answering; null = a language-model
+ * adapter or combination (measured by perplexity).
+ */
+export async function adapterTaskOf(dir: string): Promise<{ task: 'classification'; labels: string[] } | { task: 'question-answering' } | null> {
+  const fusion = join(dir, 'fusion_config.json');
+  const file = existsSync(fusion) ? fusion : join(dir, 'task_head.json');
+  if (!existsSync(file)) return null;
+  let head: { architecture?: string; id2label?: Record<string, string> | null } | null | undefined;
+  try {
+    const json = JSON.parse(await readFile(file, 'utf8')) as { task_head?: typeof head };
+    head = file === fusion ? json.task_head : (json as typeof head);
+  } catch (e) {
+    throw new StudioError('invalid_input', `--adapter: ${file} is not readable JSON (${(e as Error).message})`);
+  }
+  if (!head || typeof head.architecture !== 'string') return null;
+  if (head.architecture.endsWith('ForQuestionAnswering')) return { task: 'question-answering' };
+  const id2label = head.id2label ?? {};
+  return { task: 'classification', labels: Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]) };
+}
+
+/** `lora-studio eval --model <dir> --adapter <task adapter or encoder fusion folder> --dataset <file>`: every row of
+ *  the file measured by the adapter's task metrics (as an eval file: the file's columns as a run reads them). */
+export async function evalTaskFiles(
+  core: StudioCore,
+  task: NonNullable<Awaited<ReturnType<typeof adapterTaskOf>>>,
+  o: { model: string; adapter: string; dataset: string; maxLength?: string; compareBase: boolean; worst: number; json?: boolean },
+): Promise<void> {
+  const dataset = resolve(o.dataset);
+  const request = {
+    model: resolve(o.model),
+    adapterPath: resolve(o.adapter),
+    compareBase: o.compareBase,
+    task: task.task,
+    dataset: { path: dataset, eval_split: { kind: 'file' as const, path: dataset } },
+    ...(task.task === 'classification' ? { classification: { labels: task.labels } } : {}),
+    ...(o.maxLength ? { maxLength: parseStrictNumber('--max-length', o.maxLength) } : {}),
+    worst: o.worst,
+  };
+  const result = (await core.invoke('tasks.evaluate', request)) as TaskEvaluateResult;
+  if (o.json) printJson(result);
+  else printTaskEvaluation(result);
 }
 
 /** `lora-studio eval --run <id>` for an encoder-task run. */
