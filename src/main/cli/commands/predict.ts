@@ -197,7 +197,7 @@ export function registerPredict(program: Command): void {
       'Classify a text, or answer a question from a context, with a tuned encoder (and its base with --compare-base)',
     )
     .option('--model <dir>', 'the base model folder (with --adapter), or a fully fine-tuned task model folder')
-    .option('--adapter <dir>', 'a task adapter (a classification / question-answering run’s adapter or best/ folder)')
+    .option('--adapter <dir>', 'a task adapter (a classification / question-answering run’s adapter or best/ folder), or a fusion folder of such adapters (fuse --mode attention)')
     .option('--text <text>', 'classification: the text')
     .option('--pair <text>', 'classification: the second text of a pair')
     .option('--question <text>', 'question answering: the question')
