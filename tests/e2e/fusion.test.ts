@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
+import { dialogOverflows } from './layout-fits.ts';
 import { openPage, tinyModelAndData, trainTinyRun, type TinyRun } from './tiny-runs.ts';
 
 const studio = studioPerFile();
@@ -35,6 +36,17 @@ describe('Learn a combination in the browser', () => {
     await dialog.getByText(tr('fusion.stepsNotWhole')).waitFor();
     await dialog.getByLabel(tr('fusion.steps')).fill('4');
     await dialog.getByLabel(tr('fusion.executor')).selectOption('cpu');
+    // with a field focused (the browser scrolls it into view) the dialog fits its window: nothing wider than the
+    // dialog (the 'Trains on' select was as wide as its longest option and pushed the form 24 px sideways), the
+    // actions in view; in a shorter window the body scrolls inside the dialog, its actions still in view
+    await dialog.getByLabel(tr('fusion.steps')).focus();
+    expect(await dialogOverflows(page)).toEqual([]);
+    await page.setViewportSize({ width: 1024, height: 560 });
+    await dialog.getByLabel(tr('fusion.executor')).focus();
+    expect(await dialogOverflows(page)).toEqual([]);
+    await screenshot(page, 'fusion-dialog-short.png');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await dialog.getByLabel(tr('fusion.steps')).focus();
     await screenshot(page, 'fusion-dialog.png');
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.waitFor({ state: 'hidden' });

@@ -41,3 +41,42 @@ export async function overflows(page: Page, boxes: string[]): Promise<Overflow[]
 
 /** The Chat page's boxes. */
 export const CHAT_BOXES = ['.chat-pane', '.chat-side .card', '.chat-composer'];
+
+/**
+ * Does the open dialog fit its window? [] when it does; else one line per flaw:
+ * - it scrolls sideways (its scrollWidth past its clientWidth, or scrolled left: a focused field is scrolled into
+ *   view, which `overflow-x: hidden` does not prevent) — or so does its form or its body;
+ * - something inside its body reaches past the body's edges (a select as wide as its longest option, a grid track
+ *   widened by its content), measured like `overflows`;
+ * - the dialog reaches past the window, or its actions (Start, Cancel) are not inside the window and the dialog
+ *   (a long body scrolls inside the dialog; the title and the actions stay in view).
+ */
+export async function dialogOverflows(page: Page): Promise<string[]> {
+  const found = await page.evaluate(() => {
+    const problems: string[] = [];
+    const dialog = document.querySelector('dialog[open]');
+    if (!dialog) return ['no open dialog'];
+    for (const [what, el] of [
+      ['the dialog', dialog],
+      ['its form', dialog.querySelector('.dialog-form')],
+      ['its body', dialog.querySelector('.dialog-body')],
+    ] as const) {
+      if (!el) continue;
+      if (el.scrollWidth > el.clientWidth + 1)
+        problems.push(`${what} scrolls sideways: ${el.scrollWidth} px of content in ${el.clientWidth} px`);
+      if (el.scrollLeft !== 0) problems.push(`${what} is scrolled sideways by ${el.scrollLeft} px`);
+    }
+    const box = dialog.getBoundingClientRect();
+    const width = document.documentElement.clientWidth;
+    const height = window.innerHeight;
+    if (box.left < 0 || box.right > width + 1 || box.top < 0 || box.bottom > height + 1)
+      problems.push(`the dialog (${Math.round(box.width)}×${Math.round(box.height)}) is not inside the ${width}×${height} window`);
+    const actions = dialog.querySelector('.dialog-actions')?.getBoundingClientRect();
+    if (!actions) problems.push('no actions');
+    else if (actions.top < Math.max(0, box.top) - 1 || actions.bottom > Math.min(height, box.bottom) + 1)
+      problems.push(`the actions (${Math.round(actions.top)}–${Math.round(actions.bottom)} px) are not in view`);
+    return problems;
+  });
+  const inside = await overflows(page, ['dialog[open] .dialog-body']);
+  return [...found, ...inside.map((o) => `${o.what} reaches ${o.by} px past ${o.box}`)];
+}
