@@ -118,6 +118,8 @@ describe('Adapters in the browser', () => {
     await combineDialog.getByRole('button', { name: tr('adapters.combine') }).click();
     await combineDialog.getByText(tr('adapters.weightOfNotNumber', { name: 'handmade' })).waitFor();
     await combineDialog.getByLabel(tr('adapters.weightOf', { name: 'handmade' })).fill('1');
+    // corrected: the message about the bad weight goes with the edit (Dialog's onEdit), not at the next Combine
+    await expect.poll(() => combineDialog.getByText(tr('adapters.weightOfNotNumber', { name: 'handmade' })).count()).toBe(0);
     await screenshot(page, 'adapters-combine.png');
     await combineDialog.getByRole('button', { name: tr('adapters.combine') }).click();
     await page.getByText(tr('adapters.combineReady', { name: 'blend' })).waitFor({ timeout: 60_000 });

@@ -35,6 +35,8 @@ describe('Learn a combination in the browser', () => {
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.getByText(tr('fusion.stepsNotWhole')).waitFor();
     await dialog.getByLabel(tr('fusion.steps')).fill('4');
+    // the corrected value takes the message about it away at once, not at the next Start
+    await expect.poll(() => dialog.getByText(tr('fusion.stepsNotWhole')).count()).toBe(0);
     await dialog.getByLabel(tr('fusion.executor')).selectOption('cpu');
     // with a field focused (the browser scrolls it into view) the dialog fits its window: nothing wider than the
     // dialog (the 'Trains on' select was as wide as its longest option and pushed the form 24 px sideways), the

@@ -3,7 +3,9 @@ import { useEffect, useId, useRef, type FormEvent, type ReactNode } from 'react'
 /**
  * A modal built on the native <dialog>: the browser traps focus, restores it on close and maps Escape to
  * `cancel`, which we route to onClose so the parent owns the open state. The body is a form, so Enter
- * submits and the primary action is a submit button.
+ * submits and the primary action is a submit button. A dialog that shows what was wrong with its fields (a Banner
+ * set on submit) passes onEdit to clear it: any edit of a field inside the form calls it, so a message about a
+ * value the user has since corrected does not stay on screen until the next submit.
  */
 export function Dialog({
   open,
@@ -12,6 +14,7 @@ export function Dialog({
   actions,
   onClose,
   onSubmit,
+  onEdit,
   busy = false,
 }: {
   open: boolean;
@@ -20,6 +23,8 @@ export function Dialog({
   actions: ReactNode;
   onClose: () => void;
   onSubmit: () => void;
+  /** Called on every change of a field in the dialog (typing, a choice, a checkbox): e.g. to clear a stale error. */
+  onEdit?: () => void;
   /** While an action runs, Escape does not close the dialog under it. */
   busy?: boolean;
 }) {
@@ -49,7 +54,7 @@ export function Dialog({
       }}
     >
       {open ? (
-        <form className="dialog-form" onSubmit={submit} noValidate>
+        <form className="dialog-form" onSubmit={submit} onChange={onEdit} noValidate>
           <h2 className="dialog-title" id={titleId}>
             {title}
           </h2>

@@ -492,6 +492,7 @@ function ImportDialog({
       title={t('adapters.importTitle')}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={busy}
       actions={
         <>
@@ -575,6 +576,7 @@ function MergeDialog({
       title={t('adapters.mergeTitle', { name: adapter.name })}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={busy}
       actions={
         <>
@@ -671,6 +673,7 @@ function CombineDialog({
       title={t('adapters.combineTitle')}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={busy}
       actions={
         <>

@@ -169,6 +169,7 @@ function StartComparisonDialog({
       title={t('compare.start.title')}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={busy}
       actions={
         <>

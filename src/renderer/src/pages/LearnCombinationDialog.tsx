@@ -69,6 +69,7 @@ export function LearnCombinationDialog({
       title={t('fusion.title')}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={busy}
       actions={
         <>

@@ -59,6 +59,7 @@ export function RunElsewhereDialog({ run, onClose }: { run: Run; onClose: () => 
       title={t('elsewhere.title', { name: run.name })}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={writing}
       actions={
         state.phase === 'done' ? (
@@ -183,6 +184,7 @@ export function ImportRunDialog({
       title={t('elsewhere.importTitle')}
       onClose={onClose}
       onSubmit={() => void submit()}
+      onEdit={() => setError(null)}
       busy={busy}
       actions={
         result ? (
