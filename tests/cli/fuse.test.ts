@@ -39,6 +39,12 @@ describe('fuse options', () => {
     expect(att.dataset.eval_split).toEqual({ kind: 'file', path: join(root, 'mix.jsonl') });
   });
 
+  it('default to the mode’s number of updates: 60 for weights, 160 for attention (what demo --fusion measured)', async () => {
+    expect((await buildFuseConfig(flags({ maxSteps: undefined }), root)).max_steps).toBe(60);
+    expect((await buildFuseConfig(flags({ mode: 'attention', maxSteps: undefined }), root)).max_steps).toBe(160);
+    expect((await buildFuseConfig(flags({ mode: 'attention', maxSteps: '7' }), root)).max_steps).toBe(7);
+  });
+
   it('refuse bad input naming what to fix', async () => {
     await expect(buildFuseConfig(flags({ mode: 'mix' }), root)).rejects.toThrow(
       /--mode must be weights or attention, got "mix"/,

@@ -13,6 +13,7 @@ import type { MethodInput } from '../../../common/api/contract.ts';
 import type { Project } from '../../../common/api/projects.ts';
 import type { Evaluation, RunConfigInput } from '../../../common/api/runs.ts';
 import { BUNDLED_MODEL_RECIPE } from '../../../common/api/models.ts';
+import { FUSION_STEPS } from '../../../common/api/fusion.ts';
 import { StudioError, type StudioCore } from '../../core/index.ts';
 import { BUNDLED_DATASET_DIR, BUNDLED_MODEL_DIR } from '../../core/bundled.ts';
 import { exportHfModel } from '../../formats/export/index.ts';
@@ -477,9 +478,8 @@ export function registerDemo(program: Command): void {
     .option('--task <task>', 'instead: an encoder task (classification | question-answering) on the bundled encoder, LoRA vs full fine-tuning (issue 14)')
     .option('--epochs <n>', 'with --task: training epochs of both runs (default 2 for classification, 1 for question answering)')
     .option('--fusion', 'instead: two task adapters (pirate, robot) and their combination learned on a mix (issue 15)')
-    // 160, not 80: at 80 the attention had learned a fixed preference per layer more than switching by task and
-    // stayed 13% / 7% behind each task's adapter on that task's eval; at 160 it is within 5% of both (issue 15)
-    .option('--fusion-steps <n>', 'with --fusion: updates of each learned combination', '160')
+    // attention's default (FUSION_STEPS says why 160); the weights combination gets as many, for an even comparison
+    .option('--fusion-steps <n>', 'with --fusion: updates of each learned combination', String(FUSION_STEPS.attention))
     .action(async (flags: DemoFlags, command: Command) => {
       if (flags.task !== undefined) {
         if (flags.task !== 'classification' && flags.task !== 'question-answering') throw new StudioError('invalid_input', `--task: expected classification or question-answering, got "${flags.task}"`);

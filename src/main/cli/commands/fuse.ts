@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FUSION_LEARNING_RATE, FusionSection } from '../../../common/api/fusion.ts';
+import { FUSION_LEARNING_RATE, FUSION_STEPS, FusionSection } from '../../../common/api/fusion.ts';
 import { RunConfig, type Run } from '../../../common/api/runs.ts';
 import { describeSchemaIssues } from '../../../common/api/schema-walk.ts';
 import { StudioError } from '../../core/index.ts';
@@ -32,7 +32,7 @@ export interface FuseFlags {
   unconstrained?: boolean;
   rank?: string;
   attentionDim?: string;
-  maxSteps: string;
+  maxSteps?: string;
   lr?: string;
   batchSize?: string;
   gradAccum?: string;
@@ -100,7 +100,7 @@ export async function buildFuseConfig(flags: FuseFlags, cwd = process.cwd()): Pr
         : {}),
     dataset: flags.dataset,
     template: flags.template,
-    maxSteps: flags.maxSteps,
+    maxSteps: flags.maxSteps ?? String(FUSION_STEPS[flags.mode]),
     lr: flags.lr ?? String(FUSE_LEARNING_RATE[flags.mode]),
     batchSize: flags.batchSize,
     gradAccum: flags.gradAccum,
@@ -213,7 +213,7 @@ export function registerFuse(program: Command): void {
     .option('--unconstrained', 'weights: weights may take any value (default: softmax, positive and summing to 1)')
     .option('--rank <n>', 'weights: compress the combined adapter to this rank by SVD (the error is reported)')
     .option('--attention-dim <n>', 'attention: width of the query/key projections (default 32)')
-    .option('--max-steps <n>', 'optimizer updates', '60')
+    .option('--max-steps <n>', `optimizer updates (default ${FUSION_STEPS.weights} for weights, ${FUSION_STEPS.attention} for attention)`)
     .option(
       '--lr <rate>',
       `learning rate (default ${FUSE_LEARNING_RATE.weights} for weights, ${FUSE_LEARNING_RATE.attention} for attention)`,
