@@ -1,8 +1,8 @@
-// Profiles one LoRA training micro-step (SmolLM2-135M shape by default) with ORT's profiler and prints the time
+// Profiles one LoRA training micro-step (SmolLM2-135M shape by default, --shape qwen25 for Qwen2.5-0.5B's) with ORT's profiler and prints the time
 // per op type, the time per (op, input shapes) group with its achieved GFLOP/s for MatMul/Gemm kinds, and the
 // slowest nodes — the tool for making the training graph lean. On shared cores a node's time moves with the others'
 // load: with --runs N (> 1) each node's time is its fastest of the N measured runs (after a warm-up run).
-//   npx tsx bench/profile-step.ts [--layers 30] [--seq 256] [--runs 3] [--threads 2] [--top 30]
+//   npx tsx bench/profile-step.ts [--shape smollm2|qwen25] [--layers 30] [--seq 256] [--runs 3] [--threads 2] [--top 30]
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,15 +13,25 @@ import { mulberry32 } from '../src/main/engine/rng.ts';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
-const layers = Number(arg('--layers', '30'));
+const SHAPES = {
+  smollm2: {
+    family: 'smollm2' as const, vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKvHeads: 3,
+    headDim: 64, rmsNormEps: 1e-5, rope: { theta: 100000, headDim: 64, scaling: null }, tieWordEmbeddings: true,
+    attentionBias: false, qkNorm: false, slidingWindow: null,
+  },
+  qwen25: {
+    family: 'qwen2' as const, vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2,
+    headDim: 64, rmsNormEps: 1e-6, rope: { theta: 1000000, headDim: 64, scaling: null }, tieWordEmbeddings: true,
+    attentionBias: true, qkNorm: false, slidingWindow: null,
+  },
+};
+const shape = arg('--shape', 'smollm2');
+if (!(shape in SHAPES)) throw new Error(`--shape ${shape}: expected one of ${Object.keys(SHAPES).join(', ')}`);
+const base = SHAPES[shape as keyof typeof SHAPES];
 const T = Number(arg('--seq', '256'));
 const runs = Math.max(1, Number(arg('--runs', '1')));
 const top = Number(arg('--top', '30'));
-const cfg = {
-  family: 'smollm2' as const, vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: layers, numHeads: 9, numKvHeads: 3,
-  headDim: 64, rmsNormEps: 1e-5, rope: { theta: 100000, headDim: 64, scaling: null }, tieWordEmbeddings: true,
-  attentionBias: false, qkNorm: false, slidingWindow: null,
-};
+const cfg = { ...base, numLayers: Number(arg('--layers', String(base.numLayers))) };
 const program = applyLora(buildLlamaProgram(cfg), { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], bias: 'none', useRslora: false }).program;
 const next = mulberry32(1);
 const weights = new Map<string, Float32Array>();
