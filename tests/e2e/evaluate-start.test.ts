@@ -52,6 +52,8 @@ describe('Evaluate: start from the page', () => {
     await page.getByLabel(tr('app.currentProject'), { exact: true }).selectOption({ label: 'Evaluate' });
     await page.goto(`${serve.url}#/evaluate`);
     const form = page.getByRole('form', { name: tr('evalStart.title') });
+    // a decoder adapter is measured by perplexity, and the page's intro says so (a task run's says its metrics)
+    await expect.poll(() => page.locator('.page-description').innerText()).toBe(tr('evaluate.description'));
     await form.getByRole('radio', { name: tr('evalStart.anAdapter') }).check();
     await expect
       .poll(() => form.getByLabel(tr('exports.adapter'), { exact: true }).locator('option:checked').textContent())

@@ -100,6 +100,9 @@ describe('an encoder AdapterFusion run in the studio', () => {
     await page.getByRole('heading', { level: 1, name: tr('nav.evaluate') }).waitFor();
     await expect.poll(() => page.locator('#eval-run').inputValue(), { timeout: 30_000 }).toBe(fusion.id);
     const form = page.getByRole('form', { name: tr('taskEval.form') });
+    // the page's intro speaks of what is measured here: accuracy / macro-F1, higher is better (not perplexity)
+    await expect.poll(() => page.locator('.page-description').innerText()).toBe(tr('evaluate.descriptionClassification'));
+    await screenshot(page, 'fusion-evaluate-start.png');
     await form.getByRole('button', { name: tr('evalStart.start') }).click();
     await page.getByRole('group', { name: tr('taskEval.scores') }).or(failed).first().waitFor({ timeout: 300_000 });
     if (await failed.isVisible()) throw new Error(`the task evaluation failed: ${await failed.innerText()}`);

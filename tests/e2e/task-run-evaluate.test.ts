@@ -120,8 +120,11 @@ async function expectNoDecoderActions(page: Page) {
   await expect(page.getByText(tr('run.evalPerplexity'), { exact: true }).count()).resolves.toBe(0);
 }
 
-/** Starts the task evaluation on the Evaluate page (reached from the run page) and waits for its report. */
-async function evaluateFromRunPage(page: Page, serve: ServeProcess, run: TaskRun) {
+/**
+ * Starts the task evaluation on the Evaluate page (reached from the run page) and waits for its report. The page's
+ * intro says what will be measured (`intro`: the task's figures, higher is better), never perplexity.
+ */
+async function evaluateFromRunPage(page: Page, serve: ServeProcess, run: TaskRun, intro: string) {
   await page.goto(`${serve.url}#/runs/${run.id}`);
   await page.getByRole('heading', { name: run.name }).first().waitFor();
   await page.locator('.run-actions').getByRole('link', { name: tr('nav.evaluate'), exact: true }).click();
@@ -129,6 +132,7 @@ async function evaluateFromRunPage(page: Page, serve: ServeProcess, run: TaskRun
   await expect.poll(() => page.locator('#eval-run').inputValue(), { timeout: 30_000 }).toBe(run.id);
   const form = page.getByRole('form', { name: tr('taskEval.form') });
   await form.waitFor();
+  await expect.poll(() => page.locator('.page-description').innerText()).toBe(intro);
   await form.getByRole('button', { name: tr('evalStart.start') }).click();
   const failed = page.getByRole('alert');
   await page.getByRole('group', { name: tr('taskEval.scores') }).or(failed).first().waitFor({ timeout: 300_000 });
@@ -187,7 +191,7 @@ describe('Task runs: run page and Evaluate', () => {
     expect(['running', 'queued']).toContain(whileTraining.status); // the chart came while it trained
 
     // Evaluate, started from the UI
-    await evaluateFromRunPage(page, serve, run as TaskRun);
+    await evaluateFromRunPage(page, serve, run as TaskRun, tr('evaluate.descriptionClassification'));
     const base = tr('tryIt.base');
     const tuned = tr('tryIt.tuned');
     const cli = cliEvaluation(serve, run.id);
@@ -242,7 +246,7 @@ describe('Task runs: run page and Evaluate', () => {
     await page.getByText(tr('taskRun.windows'), { exact: true }).waitFor();
     await screenshot(page, 'task-run-page-qa.png');
 
-    await evaluateFromRunPage(page, serve, qa as TaskRun);
+    await evaluateFromRunPage(page, serve, qa as TaskRun, tr('evaluate.descriptionQa'));
     const qaCli = cliEvaluation(serve, qa.id);
     for (const [key, name] of [
       ['eval_exact_match', tr('taskRun.exactMatch')],

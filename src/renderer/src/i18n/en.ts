@@ -817,6 +817,11 @@ export const en = {
   'evaluate.will2': 'Sort examples by how much they changed and open any of them in Chat.',
   'evaluate.description':
     'How much a fine-tune changed the model on held-out examples: perplexity of the base model, and of the base with the adapter. Lower is better.',
+  // the same intro when the chosen run is an encoder-task run, measured by its task's figures, not perplexity
+  'evaluate.descriptionClassification':
+    'How much a fine-tune changed the model on held-out examples: accuracy and macro-F1 of the tuned classifier, beside the base encoder with a freshly created head. Higher is better.',
+  'evaluate.descriptionQa':
+    'How much a fine-tune changed the model on held-out questions: exact match and F1 of the tuned model’s answers, beside the base encoder with a freshly created head. Higher is better.',
 
   'quick.description':
     'Train a LoRA adapter on your data. Point to a model and a dataset; every other setting starts at a safe default.',

@@ -23,6 +23,7 @@ import { parseLocation } from '../routes.ts';
 import { useHash } from '../state/location.ts';
 import { t } from '../i18n/t.ts';
 import { FusionEvaluation } from './FusionEvaluation.tsx';
+import type { EncoderTask } from '../../../common/api/task-runs.ts';
 
 // recharts is loaded only when an evaluation's examples are shown.
 const EvaluationChart = lazy(() =>
@@ -31,24 +32,40 @@ const EvaluationChart = lazy(() =>
 
 const will = () => [t('evaluate.will1'), t('evaluate.will2')];
 
+/** The page's intro says what will be measured: perplexity (lower is better), or an encoder task's own figures. */
+function description(task: EncoderTask | null): string {
+  if (task === 'classification') return t('evaluate.descriptionClassification');
+  if (task === 'question-answering') return t('evaluate.descriptionQa');
+  return t('evaluate.description');
+}
+
 export function EvaluatePage() {
   // `#/evaluate/run/<run id>` (a run page's Evaluate action) picks that run in the start form.
   const { params } = parseLocation(useHash());
   const initialRunId = params[0] === 'run' && params[1] ? params[1] : null;
+  // the start form's choice: a classification / QA run is measured by its task's metrics, not perplexity
+  const [task, setTask] = useState<EncoderTask | null>(null);
   return (
     <>
-      <PageHeader
-        title={t('nav.evaluate')}
-        description={t('evaluate.description')}
-      />
+      <PageHeader title={t('nav.evaluate')} description={description(task)} />
       <ProjectGate pageTitle={t('nav.evaluate')} icon="gauge" will={will()}>
-        {(project) => <EvaluationList key={project.id} project={project} initialRunId={initialRunId} />}
+        {(project) => (
+          <EvaluationList key={project.id} project={project} initialRunId={initialRunId} onMeasure={setTask} />
+        )}
       </ProjectGate>
     </>
   );
 }
 
-function EvaluationList({ project, initialRunId }: { project: Project; initialRunId: string | null }) {
+function EvaluationList({
+  project,
+  initialRunId,
+  onMeasure,
+}: {
+  project: Project;
+  initialRunId: string | null;
+  onMeasure: (task: EncoderTask | null) => void;
+}) {
   const evaluations = useQuery('evaluations.list', { projectId: project.id });
   // Run names, so an evaluation of a run is called by its run's name rather than its adapter folder.
   const runs = useQuery('runs.list', { projectId: project.id });
@@ -152,6 +169,7 @@ function EvaluationList({ project, initialRunId }: { project: Project; initialRu
           evaluations.reload();
         }}
         onEnded={() => evaluations.reload()}
+        onMeasure={onMeasure}
       />
       <FusionEvaluation project={project} />
       <QueryView

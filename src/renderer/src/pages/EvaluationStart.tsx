@@ -2,7 +2,7 @@
 // project) or any adapter of the project on a dataset. Base and tuned are measured in one job, whose progress and
 // Cancel show here; the row it makes holds both perplexities. A classification / question-answering run is measured
 // by its task's metrics instead (TaskEvaluation: base vs tuned, confusion matrix, worst examples).
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
 import type { ShipQuant } from '../../../common/api/chat.ts';
 import type { Dataset } from '../../../common/api/datasets.ts';
@@ -18,7 +18,7 @@ import { useJob } from './wizard/useJob.ts';
 import { ShipQuantSelect } from './ShipQuantSelect.tsx';
 import { TaskEvaluation } from './TaskEvaluation.tsx';
 import { tryableRun } from './TryItPage.tsx';
-import { isTaskRun } from '../../../common/api/task-runs.ts';
+import { isTaskRun, type EncoderTask } from '../../../common/api/task-runs.ts';
 import { t } from '../i18n/t.ts';
 
 type Source = 'run' | 'adapter';
@@ -48,11 +48,14 @@ export function EvaluationStart({
   initialRunId,
   onStarted,
   onEnded,
+  onMeasure,
 }: {
   project: Project;
   initialRunId: string | null;
   onStarted: (evaluationId: string) => void;
   onEnded: () => void;
+  /** What the chosen run or adapter will be measured by: an encoder task's figures, or null for perplexity. */
+  onMeasure?: (task: EncoderTask | null) => void;
 }) {
   const client = useStudio();
   const runs = useQuery('runs.list', { projectId: project.id });
@@ -82,6 +85,11 @@ export function EvaluationStart({
   const adapter = adapterList.find((a) => a.id === adapterId) ?? adapterList[0] ?? null;
   const dataChoice = source === 'run' || datasetList.some((d) => d.id === data) ? data : (datasetList[0]?.id ?? '');
   const chosenDataset = datasetList.find((d) => d.id === dataChoice) ?? null;
+  const measuredTask = source === 'run' && run && isTaskRun(run) ? (run.config.task as EncoderTask) : null;
+  useEffect(() => {
+    onMeasure?.(measuredTask);
+  }, [measuredTask, onMeasure]);
+  useEffect(() => () => onMeasure?.(null), [onMeasure]);
 
   function request(): EvaluationRequest | string {
     if (source === 'run') {
