@@ -9,7 +9,7 @@
 // checked equal to ours; it is a measurement reference only.
 // Generation: decode tokens/s with the KV cache (bench/decode.ts), then the same decode against llama.cpp on the
 // same model (bench/decode-vs-llama.ts: `bench:cpu decode_vs_llama=<tokens/s ratio> decode_rss_vs_llama=<RSS ratio>`).
-// Last lines: `bench:cpu gemm_gflops=<x> step_fraction=<f>`, then `bench:cpu step_vs_torch=<x> rss_vs_torch=<y>`
+// Last lines: `bench:cpu gemm_gflops=<x> step_fraction=<f>` (the lowest over the f32 shapes run), then `bench:cpu step_vs_torch=<x> rss_vs_torch=<y>`
 // (the worst over the shapes: tokens/s ours ÷ torch's, peak RSS ours ÷ torch's; "skipped (reason)" without torch).
 //   npm run bench:cpu            (all)        npm run bench:cpu -- --quick   (4 layers, seq 128: a sanity run)
 //   npm run bench:cpu -- --shape smollm2 --steps 7   (only these cases, comma-separated; N interleaved steps each)
@@ -340,12 +340,13 @@ async function main(): Promise<void> {
   const gemm = await gemmRate();
   console.log(`threads=${availableParallelism()} gemm_2048_f32_gflops=${gemm.toFixed(1)}`);
   const torch = torchPython();
-  let smolFraction = NaN;
+  // the issue's goal (≥ 0.7 of the GEMM rate) holds for every shape: report the lowest of those measured
+  const fractions: number[] = [];
   const versus: Versus[] = [];
   let torchMissing = 'reason' in torch ? torch.reason : '';
   for (const name of only ?? (quick ? ['quick', 'quick-qlora'] : [...Object.keys(SHAPES), 'smollm2-qlora'])) {
     const { ours, vs } = await compareCase(name, torch, rounds);
-    if ((name === 'smollm2' || name === 'quick') && ours) smolFraction = Number(ours.fraction_of_gemm);
+    if (!name.endsWith('-qlora') && ours && Number.isFinite(Number(ours.fraction_of_gemm))) fractions.push(Number(ours.fraction_of_gemm));
     if (vs) versus.push(vs);
     else if (!name.endsWith('-qlora') && !torchMissing) torchMissing = `${name}: no comparable PyTorch step`;
   }
@@ -357,7 +358,7 @@ async function main(): Promise<void> {
     const vsLlama = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./decode-vs-llama.ts', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     console.log(vsLlama.stdout.trim() || `decode-vs-llama: failed (exit ${vsLlama.status})`);
   }
-  console.log(`bench:cpu gemm_gflops=${gemm.toFixed(1)} step_fraction=${smolFraction}`);
+  console.log(`bench:cpu gemm_gflops=${gemm.toFixed(1)} step_fraction=${fractions.length ? Math.min(...fractions).toFixed(3) : 'none measured'}`);
   // the worst case over the shapes: the slowest step ratio and the largest memory ratio
   if (versus.length && !torchMissing)
     console.log(`bench:cpu step_vs_torch=${Math.min(...versus.map((v) => v.step)).toFixed(2)} rss_vs_torch=${Math.max(...versus.map((v) => v.rss)).toFixed(2)}`);
