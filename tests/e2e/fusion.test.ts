@@ -30,7 +30,11 @@ describe('Learn a combination in the browser', () => {
     await page.getByRole('button', { name: tr('adapters.learnCombination') }).click();
     const dialog = page.getByRole('dialog', { name: tr('fusion.title') });
     await dialog.getByLabel(tr('fusion.dataset')).fill(files.dataset);
+    // the steps follow the mode's default (the CLI's: 160 for attention, 60 for weights) until typed over
+    await dialog.getByLabel(tr('fusion.modeAttention')).check();
+    expect(await dialog.getByLabel(tr('fusion.steps')).inputValue()).toBe('160');
     await dialog.getByLabel(tr('fusion.modeWeights')).check();
+    expect(await dialog.getByLabel(tr('fusion.steps')).inputValue()).toBe('60');
     await dialog.getByLabel(tr('fusion.steps')).fill('zero');
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.getByText(tr('fusion.stepsNotWhole')).waitFor();

@@ -5,7 +5,7 @@
 // is in the run's log and fusion-report.json.
 import { useState } from 'react';
 import type { Adapter } from '../../../common/api/adapters.ts';
-import { FUSION_LEARNING_RATE } from '../../../common/api/fusion.ts';
+import { FUSION_LEARNING_RATE, FUSION_STEPS } from '../../../common/api/fusion.ts';
 import type { Run } from '../../../common/api/runs.ts';
 import { t } from '../i18n/t.ts';
 import { toStudioApiError } from '../api/client.ts';
@@ -29,7 +29,9 @@ export function LearnCombinationDialog({
   const client = useStudio();
   const [dataset, setDataset] = useState('');
   const [mode, setMode] = useState<'weights' | 'attention'>('weights');
-  const [steps, setSteps] = useState('60');
+  // the mode's default (FUSION_STEPS: attention needs 160 to match each adapter on its task) until the user types one
+  const [typedSteps, setSteps] = useState<string | null>(null);
+  const steps = typedSteps ?? String(FUSION_STEPS[mode]);
   // where it trains, as any run chooses (RunConfig.executor, train/fuse --device)
   const [executor, setExecutor] = useState<'auto' | 'cpu' | 'cuda'>('auto');
   const [busy, setBusy] = useState(false);
