@@ -17,6 +17,7 @@ import {
   tr,
   type ServeProcess,
 } from './harness.ts';
+import { overflows } from './layout-fits.ts';
 
 interface ProjectRow {
   id: string;
@@ -285,6 +286,14 @@ describe('Starting a fine-tune from the browser', () => {
       .waitFor();
     await page.getByText(tr('runs.steps', { steps: 4, total: 4 }), { exact: false }).waitFor();
     await screenshot(page, 'run-from-form.png');
+    // A finished run's page has seven header actions: they wrap below the title inside the window, and the title
+    // keeps its width (it was squeezed to a word a line while "Run elsewhere…" ran past the window's right edge).
+    expect(await overflows(page, ['.page-header'])).toEqual([]);
+    const title = await page.getByRole('heading', { level: 1, name: 'from the form' }).evaluate((h1) => ({
+      height: h1.getBoundingClientRect().height,
+      line: parseFloat(getComputedStyle(h1).lineHeight),
+    }));
+    expect(title.height).toBeLessThan(title.line * 1.5);
     expect(errors).toEqual([]);
     await context.close();
   });
