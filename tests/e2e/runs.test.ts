@@ -73,6 +73,13 @@ describe('Runs in the browser', () => {
       .click();
     await page.getByRole('heading', { name: tr('runs.none', { project: 'Runs check' }) }).waitFor();
     await screenshot(page, 'runs-empty.png');
+    // The header's actions (Import run…, Compare LoRA vs full / sweep, New fine-tune) are one row of equal buttons:
+    // the comparison button was the small size between two full-size ones.
+    const actionHeights = await page
+      .locator('.page-actions > .btn')
+      .evaluateAll((buttons) => buttons.map((button) => Math.round(button.getBoundingClientRect().height)));
+    expect(actionHeights).toHaveLength(3);
+    expect(new Set(actionHeights).size).toBe(1);
 
     // Started through the API (as the CLI would). The inputs pass the checks made before a run is recorded (the
     // folder has a config.json, the dataset file exists), but the folder holds no tokenizer or weights, so the

@@ -59,7 +59,7 @@ function RunsOverview() {
             {currentProject ? (
               <ImportRunButton projectId={currentProject.id} onImported={() => setImported((n) => n + 1)} />
             ) : null}
-            {currentProject ? <StartComparisonButton projectId={currentProject.id} /> : null}
+            {currentProject ? <StartComparisonButton projectId={currentProject.id} size="md" /> : null}
             <a className="btn btn-secondary" href={routeHref('new')}>
               {t('nav.new')}
             </a>
