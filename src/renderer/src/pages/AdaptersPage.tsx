@@ -178,7 +178,9 @@ function AdapterList({
     {
       key: 'actions',
       header: <span className="visually-hidden">{t('common.actions')}</span>,
-      className: 'cell-actions cell-nowrap',
+      // five actions on one line made the table wider than its card at 1280 px ("Publish" cut off at the edge): they
+      // wrap onto a second line when the columns need the room
+      className: 'cell-actions cell-actions-wrap',
       render: (a) => (
         <div className="row-actions">
           <a
