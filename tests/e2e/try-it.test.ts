@@ -127,6 +127,8 @@ describe('Try it in the browser', () => {
     await tuned.getByText(tr('tryIt.predicted', { label: 'positive' })).waitFor();
     await page.locator('.try-sides').evaluate((el) => el.scrollIntoView({ block: 'end' }));
     await screenshot(page, 'try-it-classification.png');
+    // "Answer with" is a field like the others: no browser-default grey frame around its two options
+    expect(await page.locator('fieldset.field').evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe('none');
     // …and a plainly negative sentence the other way
     await page.getByLabel(tr('tryIt.text'), { exact: true }).fill('I disliked the cake and the boring song.');
     await page.getByRole('button', { name: tr('tryIt.predict') }).click();
