@@ -165,6 +165,18 @@ describe('a learned AdapterFusion combination in Chat and Evaluate', () => {
     await card.getByText(tr('fusionEval.needFile')).waitFor();
     await card.getByLabel(tr('fusionEval.files')).fill(second);
     await screenshot(page2, 'fusion-evaluate-picker.png');
+    // The card is spaced like the form above it: its intro, the run's label and Compare sat flush under one another.
+    const gaps = await card.evaluate((el) => {
+      const below = (upper: Element, lower: Element) =>
+        lower.getBoundingClientRect().top - upper.getBoundingClientRect().bottom;
+      const actions = el.querySelector('.row-actions')!;
+      return {
+        intro: below(el.querySelector('p.muted')!, el.querySelector('label[for="fusion-eval-run"]')!),
+        actions: below(actions.previousElementSibling!, actions),
+      };
+    });
+    expect(gaps.intro).toBeGreaterThanOrEqual(8);
+    expect(gaps.actions).toBeGreaterThanOrEqual(8);
     await card.getByRole('button', { name: tr('fusionEval.start') }).click();
     const table = card.getByRole('table', { name: tr('fusionEval.table') });
     await table.waitFor({ timeout: 180_000 });

@@ -96,85 +96,89 @@ function FusionEvaluationCard({
 
   return (
     <Card title={t('fusionEval.title')}>
-      <p className="muted">{t('fusionEval.body')}</p>
+      {/* one grid for the whole card, spaced like the form above it: the intro, the fields, Compare (at the right, as
+          Evaluate before/after) and the result sat flush under one another */}
       <div className="form-grid">
-        <div className="field">
-          <label className="field-label" htmlFor="fusion-eval-run">
-            {t('fusionEval.run')}
-          </label>
-          <select id="fusion-eval-run" value={run.id} onChange={(e) => onPick(e.target.value)} disabled={job !== null}>
-            {fusions.map((r) => (
-              <option key={r.id} value={r.id}>
-                {t('fusionEval.runOption', {
-                  name: r.name,
-                  count: r.config.fusion!.adapters.length,
-                  mode: r.config.fusion!.mode,
-                })}
-              </option>
+        <p className="muted">{t('fusionEval.body')}</p>
+        <div className="form-grid">
+          <div className="field">
+            <label className="field-label" htmlFor="fusion-eval-run">
+              {t('fusionEval.run')}
+            </label>
+            <select id="fusion-eval-run" value={run.id} onChange={(e) => onPick(e.target.value)} disabled={job !== null}>
+              {fusions.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {t('fusionEval.runOption', {
+                    name: r.name,
+                    count: r.config.fusion!.adapters.length,
+                    mode: r.config.fusion!.mode,
+                  })}
+                </option>
+              ))}
+            </select>
+          </div>
+          <fieldset className="settings-fieldset" aria-describedby="fusion-eval-data-hint">
+            <legend className="field-label">{t('fusionEval.data')}</legend>
+            {datasets.map((d) => (
+              <label key={d.id} title={d.path}>
+                <input
+                  type="checkbox"
+                  checked={ticked.includes(d.id)}
+                  disabled={job !== null}
+                  onChange={(e) => {
+                    const on = e.target.checked;
+                    setTicked((now) => (on ? [...now, d.id] : now.filter((id) => id !== d.id)));
+                    setError(null);
+                  }}
+                />{' '}
+                {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
+              </label>
             ))}
-          </select>
-        </div>
-        <fieldset className="settings-fieldset" aria-describedby="fusion-eval-data-hint">
-          <legend className="field-label">{t('fusionEval.data')}</legend>
-          {datasets.map((d) => (
-            <label key={d.id} title={d.path}>
+            <label>
               <input
                 type="checkbox"
-                checked={ticked.includes(d.id)}
+                checked={otherFiles}
                 disabled={job !== null}
                 onChange={(e) => {
-                  const on = e.target.checked;
-                  setTicked((now) => (on ? [...now, d.id] : now.filter((id) => id !== d.id)));
+                  setOtherFiles(e.target.checked);
                   setError(null);
                 }}
               />{' '}
-              {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
+              {t('taskEval.aFile')}
             </label>
-          ))}
-          <label>
-            <input
-              type="checkbox"
-              checked={otherFiles}
-              disabled={job !== null}
-              onChange={(e) => {
-                setOtherFiles(e.target.checked);
-                setError(null);
-              }}
-            />{' '}
-            {t('taskEval.aFile')}
-          </label>
-          <span id="fusion-eval-data-hint" className="field-hint">
-            {t('fusionEval.dataHint', { split: heldOutLabel(run) })}
-          </span>
-        </fieldset>
-        {otherFiles ? (
-          <div className="field">
-            <label className="field-label" htmlFor="fusion-eval-files">
-              {t('fusionEval.files')}
-            </label>
-            <textarea
-              id="fusion-eval-files"
-              rows={2}
-              value={files}
-              onChange={(e) => {
-                setFiles(e.target.value);
-                setError(null);
-              }}
-              placeholder={t('fusionEval.filesPlaceholder')}
-              disabled={job !== null}
-            />
-            <span className="field-hint">{t('fusionEval.filesHint')}</span>
-          </div>
-        ) : null}
+            <span id="fusion-eval-data-hint" className="field-hint">
+              {t('fusionEval.dataHint', { split: heldOutLabel(run) })}
+            </span>
+          </fieldset>
+          {otherFiles ? (
+            <div className="field">
+              <label className="field-label" htmlFor="fusion-eval-files">
+                {t('fusionEval.files')}
+              </label>
+              <textarea
+                id="fusion-eval-files"
+                rows={2}
+                value={files}
+                onChange={(e) => {
+                  setFiles(e.target.value);
+                  setError(null);
+                }}
+                placeholder={t('fusionEval.filesPlaceholder')}
+                disabled={job !== null}
+              />
+              <span className="field-hint">{t('fusionEval.filesHint')}</span>
+            </div>
+          ) : null}
+        </div>
+        <div className="row-actions">
+          <Button variant="primary" icon="gauge" busy={job !== null} disabled={job !== null} onClick={start}>
+            {t('fusionEval.start')}
+          </Button>
+        </div>
+        {job ? <ProgressBar value={job.progress} label={job.message} /> : null}
+        {error ? <Banner title={t('fusionEval.failed')}>{error}</Banner> : null}
+        {result.state.status === 'ready' && result.state.data ? <FusionEvalTable result={result.state.data} /> : null}
       </div>
-      <div className="row-actions">
-        <Button variant="primary" icon="gauge" busy={job !== null} disabled={job !== null} onClick={start}>
-          {t('fusionEval.start')}
-        </Button>
-      </div>
-      {job ? <ProgressBar value={job.progress} label={job.message} /> : null}
-      {error ? <Banner title={t('fusionEval.failed')}>{error}</Banner> : null}
-      {result.state.status === 'ready' && result.state.data ? <FusionEvalTable result={result.state.data} /> : null}
     </Card>
   );
 }
