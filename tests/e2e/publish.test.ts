@@ -90,6 +90,12 @@ describe('Publish… in the browser', () => {
       new RegExp(`^Published to ${hub.endpoint}/alice/style-lora: \\d+ file\\(s\\) committed \\([0-9a-f]{40}\\)`),
     );
     await screenshot(page, 'publish-done.png');
+    // The 40-character commit hash breaks inside the banner: it ran past the banner's right border.
+    const body = await dialog.getByTestId('publish-result').evaluate((el) => {
+      const box = el.closest('.banner-body')!;
+      return { scroll: box.scrollWidth, client: box.clientWidth };
+    });
+    expect(body.scroll).toBeLessThanOrEqual(body.client + 1);
 
     const held = hub.filesOf('alice/style-lora');
     for (const f of readdirSync(adapter.path))
