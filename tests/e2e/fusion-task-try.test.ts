@@ -103,6 +103,13 @@ describe('an encoder AdapterFusion run in the studio', () => {
     // the page's intro speaks of what is measured here: accuracy / macro-F1, higher is better (not perplexity)
     await expect.poll(() => page.locator('.page-description').innerText()).toBe(tr('evaluate.descriptionClassification'));
     await screenshot(page, 'fusion-evaluate-start.png');
+    // "Measured on" is spaced from the Run select above it like the other fields (it sat flush under it)
+    const gap = await page.evaluate(
+      () =>
+        document.querySelector('label[for="task-eval-data"]')!.getBoundingClientRect().top -
+        document.querySelector('#eval-run')!.getBoundingClientRect().bottom,
+    );
+    expect(gap).toBeGreaterThanOrEqual(8);
     await form.getByRole('button', { name: tr('evalStart.start') }).click();
     await page.getByRole('group', { name: tr('taskEval.scores') }).or(failed).first().waitFor({ timeout: 300_000 });
     if (await failed.isVisible()) throw new Error(`the task evaluation failed: ${await failed.innerText()}`);

@@ -88,70 +88,73 @@ export function TaskEvaluation({ run, datasets, header }: { run: Run; datasets: 
   return (
     <>
       <Card title={t('evalStart.title')}>
-        {header}
-        <form className="form-grid" onSubmit={(event) => void start(event)} aria-label={t('taskEval.form')}>
-          <div className="field">
-            <label className="field-label" htmlFor="task-eval-data">
-              {t('evalStart.measuredOn')}
-            </label>
-            <select id="task-eval-data" value={data} onChange={(event) => setData(event.target.value)}>
-              <option value={HELD_OUT}>{t('evalStart.heldOut', { label: heldOutLabel })}</option>
-              {datasets.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
-                </option>
-              ))}
-              <option value={A_FILE}>{t('taskEval.aFile')}</option>
-            </select>
-            <span className="field-hint">{t('taskEval.dataHint')}</span>
-          </div>
-          {data === A_FILE ? (
+        {/* one grid for the source choice above and this form: "Measured on" sat flush under the Run select */}
+        <div className="form-grid">
+          {header}
+          <form className="form-grid" onSubmit={(event) => void start(event)} aria-label={t('taskEval.form')}>
             <div className="field">
-              <label className="field-label" htmlFor="task-eval-file">
-                {t('taskEval.file')}
+              <label className="field-label" htmlFor="task-eval-data">
+                {t('evalStart.measuredOn')}
               </label>
-              <input id="task-eval-file" type="text" value={file} placeholder="/path/to/eval.jsonl" onChange={(event) => setFile(event.target.value)} />
+              <select id="task-eval-data" value={data} onChange={(event) => setData(event.target.value)}>
+                <option value={HELD_OUT}>{t('evalStart.heldOut', { label: heldOutLabel })}</option>
+                {datasets.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
+                  </option>
+                ))}
+                <option value={A_FILE}>{t('taskEval.aFile')}</option>
+              </select>
+              <span className="field-hint">{t('taskEval.dataHint')}</span>
             </div>
-          ) : null}
-          <div className="field">
-            <label className="field-label" htmlFor="task-eval-checkpoint">
-              {t('taskEval.checkpoint')}
-            </label>
-            <select
-              id="task-eval-checkpoint"
-              value={checkpoint}
-              onChange={(event) => setCheckpoint(event.target.value as 'final' | 'best')}
-            >
-              <option value="final">{t('taskEval.final', { steps: run.summary?.steps ?? 0 })}</option>
-              {best ? (
-                <option value="best">
-                  {t('taskEval.best', { metric: taskMetricName(best.metric), value: formatShare(best.value), step: best.step })}
-                </option>
-              ) : null}
-            </select>
-            <span className="field-hint">
-              {run.config.method === 'full' ? t('taskEval.fullHint') : t('taskEval.baseHint')}
-            </span>
-          </div>
-          <div className="row-actions">
-            <Button type="submit" variant="primary" icon="gauge" busy={busy} disabled={busy}>
-              {t('evalStart.start')}
-            </Button>
-            {busy ? (
-              <>
-                <Spinner label={t('taskEval.measuring')} />
-                <span className="muted">{t('taskEval.measuring')}</span>
-                {jobId ? (
-                  <Button size="sm" onClick={() => void client.invoke('jobs.cancel', { id: jobId }).catch(() => undefined)}>
-                    {t('common.cancel')}
-                  </Button>
-                ) : null}
-              </>
+            {data === A_FILE ? (
+              <div className="field">
+                <label className="field-label" htmlFor="task-eval-file">
+                  {t('taskEval.file')}
+                </label>
+                <input id="task-eval-file" type="text" value={file} placeholder="/path/to/eval.jsonl" onChange={(event) => setFile(event.target.value)} />
+              </div>
             ) : null}
-          </div>
-        </form>
-        {cancelled ? <Banner tone="info">{t('evalStart.cancelled')}</Banner> : null}
-        {error ? <Banner title={t('taskEval.failed')}>{error}</Banner> : null}
+            <div className="field">
+              <label className="field-label" htmlFor="task-eval-checkpoint">
+                {t('taskEval.checkpoint')}
+              </label>
+              <select
+                id="task-eval-checkpoint"
+                value={checkpoint}
+                onChange={(event) => setCheckpoint(event.target.value as 'final' | 'best')}
+              >
+                <option value="final">{t('taskEval.final', { steps: run.summary?.steps ?? 0 })}</option>
+                {best ? (
+                  <option value="best">
+                    {t('taskEval.best', { metric: taskMetricName(best.metric), value: formatShare(best.value), step: best.step })}
+                  </option>
+                ) : null}
+              </select>
+              <span className="field-hint">
+                {run.config.method === 'full' ? t('taskEval.fullHint') : t('taskEval.baseHint')}
+              </span>
+            </div>
+            <div className="row-actions">
+              <Button type="submit" variant="primary" icon="gauge" busy={busy} disabled={busy}>
+                {t('evalStart.start')}
+              </Button>
+              {busy ? (
+                <>
+                  <Spinner label={t('taskEval.measuring')} />
+                  <span className="muted">{t('taskEval.measuring')}</span>
+                  {jobId ? (
+                    <Button size="sm" onClick={() => void client.invoke('jobs.cancel', { id: jobId }).catch(() => undefined)}>
+                      {t('common.cancel')}
+                    </Button>
+                  ) : null}
+                </>
+              ) : null}
+            </div>
+          </form>
+          {cancelled ? <Banner tone="info">{t('evalStart.cancelled')}</Banner> : null}
+          {error ? <Banner title={t('taskEval.failed')}>{error}</Banner> : null}
+        </div>
       </Card>
       {measured ? <TaskEvaluationReport run={run} measured={measured} /> : null}
     </>
