@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectPageErrors, expectNoEnglishLeft, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
+import { dialogOverflows } from './layout-fits.ts';
 
 const studio = studioPerFile();
 
@@ -57,6 +58,16 @@ describe('Compare: LoRA vs full fine-tuning', () => {
     await dialog.getByLabel(tr('compare.start.maxSteps'), { exact: true }).fill('3');
     await dialog.getByLabel(tr('compare.start.name'), { exact: true }).fill('sst2 quick');
     await screenshot(page, 'compare-methods-dialog.png');
+    // The settings sit two by two with the form's gaps (rank beside alpha), and the dialog still fits its window: they
+    // were one column with each label flush under the field above it.
+    const [rank, alpha] = await Promise.all(
+      [tr('compare.start.r'), tr('compare.start.alpha')].map(
+        async (label) => (await dialog.getByLabel(label, { exact: true }).boundingBox())!,
+      ),
+    );
+    expect(Math.abs(rank.y - alpha.y)).toBeLessThan(2);
+    expect(alpha.x).toBeGreaterThan(rank.x + rank.width);
+    expect(await dialogOverflows(page)).toEqual([]);
     await dialog.getByRole('button', { name: tr('compare.start.startMethods') }).click();
 
     // Compare runs opens on the group; the bars fill in as the runs end, one after the other

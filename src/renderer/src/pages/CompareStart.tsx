@@ -225,7 +225,7 @@ function StartComparisonDialog({
               <span className="field-hint">{t('compare.start.recipeHint')}</span>
             </label>
             {kind === 'methods' ? (
-              <div className="form-grid-2">
+              <div className="form-grid form-grid-2">
                 <TextField label={t('compare.start.r')} value={r} inputMode="numeric" onChange={set('r')} />
                 <TextField label={t('compare.start.alpha')} value={alpha} inputMode="decimal" onChange={set('alpha')} />
                 <TextField
@@ -243,7 +243,7 @@ function StartComparisonDialog({
                 />
               </div>
             ) : (
-              <div className="form-grid-2">
+              <div className="form-grid form-grid-2">
                 <TextField
                   label={t('compare.start.ranks')}
                   hint={t('compare.start.ranksHint')}
@@ -264,7 +264,7 @@ function StartComparisonDialog({
                 </label>
               </div>
             )}
-            <div className="form-grid-2">
+            <div className="form-grid form-grid-2">
               <TextField
                 label={t('compare.start.maxSteps')}
                 hint={t('compare.start.maxStepsHint')}
