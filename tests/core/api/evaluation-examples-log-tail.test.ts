@@ -1,13 +1,14 @@
 // evaluations.examples (per-example perplexity before/after, sorted and paged) and jobs.logTail (the last
 // lines of a job's log file) through the real core: examples recorded in the store as an eval job records
 // them, and a diagnostic job in a worker process writing its log.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/common/api/jobs.ts';
 import type { EvaluationExampleRow } from '../../../src/common/api/runs.ts';
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
+import { logEntries } from '../../../src/main/core/api/handlers/jobs.ts';
 
 let dir: string;
 let core: StudioCore;
@@ -107,6 +108,24 @@ describe('jobs.logTail', () => {
     }
     const tail = (await core.invoke('jobs.logTail', { id: job.id, lines: 2 })) as { line: string }[];
     expect(tail).toEqual(all.slice(-2));
+  });
+
+  it('keeps a failed job’s stack frames in the file and off the pages; the message stays', async () => {
+    const job = (await core.invoke('jobs.startDiagnostic', { kind: 'diagnostic.crash', projectId, mode: 'throw', afterMs: 0 })) as Job;
+    expect((await core.jobs.waitFor(job.id)).status).toBe('failed');
+    const file = readFileSync(join(dir, 'data', 'logs', `${job.id}.log`), 'utf8');
+    expect(file).toMatch(/\n\s+at \S/); // the details are in the file
+    const all = (await core.invoke('jobs.logTail', { id: job.id })) as { level: string; line: string }[];
+    expect(all.some((e) => e.level === 'error' && e.line.includes('diagnostic crash'))).toBe(true);
+    for (const e of all) expect(e.line).not.toMatch(/^\s+at \S/m);
+  });
+
+  it('folds a multi-line entry into one and drops only stack frames', () => {
+    const text = '2026-01-01T00:00:00.000Z info first\nsecond line\n2026-01-01T00:00:01.000Z error Error: bad row\n    at read (x.ts:1:2)\n    at main (y.ts:3:4)\n';
+    expect(logEntries(text)).toEqual([
+      { at: '2026-01-01T00:00:00.000Z', level: 'info', line: 'first\nsecond line' },
+      { at: '2026-01-01T00:00:01.000Z', level: 'error', line: 'Error: bad row' },
+    ]);
   });
 
   it('names an unknown job', async () => {
