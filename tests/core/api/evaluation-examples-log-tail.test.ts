@@ -120,11 +120,11 @@ describe('jobs.logTail', () => {
     for (const e of all) expect(e.line).not.toMatch(/^\s+at \S/m);
   });
 
-  it('folds a multi-line entry into one and drops only stack frames', () => {
+  it('folds a multi-line entry into one and drops only stack frames and the error’s class', () => {
     const text = '2026-01-01T00:00:00.000Z info first\nsecond line\n2026-01-01T00:00:01.000Z error Error: bad row\n    at read (x.ts:1:2)\n    at main (y.ts:3:4)\n';
     expect(logEntries(text)).toEqual([
       { at: '2026-01-01T00:00:00.000Z', level: 'info', line: 'first\nsecond line' },
-      { at: '2026-01-01T00:00:01.000Z', level: 'error', line: 'Error: bad row' },
+      { at: '2026-01-01T00:00:01.000Z', level: 'error', line: 'bad row' },
     ]);
   });
 

@@ -7,15 +7,17 @@ type LogEntry = { at: string; level: 'debug' | 'info' | 'warn' | 'error'; line: 
 
 /**
  * A job log file as the pages show it. The supervisor writes `<ISO time> <level> <text>` per entry; an error's text
- * in the file is its stack, whose frames (`    at …`) stay in the file for whoever reads it there and never reach a
- * page (the live line already said where the details are). Other lines without a header continue the entry above.
+ * in the file is its stack, whose frames (`    at …`) and class name stay in the file for whoever reads it there and
+ * never reach a page (the live line already said where the details are). Other lines without a header continue the
+ * entry above.
  */
 export function logEntries(text: string): LogEntry[] {
   const out: LogEntry[] = [];
   for (const raw of text.split('\n')) {
     if (raw.length === 0) continue;
     const match = /^(\S+) (debug|info|warn|error) (.*)$/s.exec(raw);
-    if (match) out.push({ at: match[1], level: match[2] as LogEntry['level'], line: match[3] });
+    // an error's stack starts with its class ("DatasetProblemError: broken.jsonl:1 …"): the page shows the message
+    if (match) out.push({ at: match[1], level: match[2] as LogEntry['level'], line: match[2] === 'error' ? match[3].replace(/^\w*Error: /, '') : match[3] });
     else if (/^\s+at \S/.test(raw)) continue; // a stack frame
     else if (out.length) out[out.length - 1].line += `\n${raw}`;
     else out.push({ at: '', level: 'info', line: raw });
