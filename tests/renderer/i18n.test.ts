@@ -60,4 +60,16 @@ describe('UI language', () => {
     );
     expect(translate('ko', 'nav.chat')).toBe('채팅');
   });
+
+  it('counts in the wizard’s dataset check read right for one and for many', () => {
+    expect(translate('en', 'wizard.task.skipBadRows', { count: 1 })).toBe('Train without the 1 row listed');
+    expect(translate('en', 'wizard.task.skipBadRows', { count: 1200 })).toBe('Train without the 1,200 rows listed');
+    expect(translate('en', 'wizard.task.qaSummary', { answers: 1, contexts: 1, unanswerable: 1 })).toBe(
+      '1 answer span in 1 context; 1 question without an answer.',
+    );
+    expect(translate('en', 'wizard.task.qaSummary', { answers: 2, contexts: 3, unanswerable: 0 })).toBe(
+      '2 answer spans in 3 contexts.',
+    );
+    expect(translate('ko', 'wizard.task.skipBadRows', { count: 1200 })).toBe('나열된 행 1,200개를 빼고 학습');
+  });
 });

@@ -89,7 +89,8 @@ export const en = {
   'wizard.task.evalRows': 'Eval rows',
   'wizard.task.evalSummary': (p: { examples: number; file: string; qa: boolean }) =>
     `${p.file}: ${n(p.examples)} ${p.qa ? 'questions' : 'rows'} to evaluate on.`,
-  'wizard.task.skipBadRows': (p: { count: number }) => `Train without the ${n(p.count)} rows listed`,
+  'wizard.task.skipBadRows': (p: { count: number }) =>
+    `Train without the ${n(p.count)} row${p.count === 1 ? '' : 's'} listed`,
   'wizard.task.skipBadRowsText': 'Otherwise the run stops at its start and names them, so you can fix the file first.',
   'wizard.task.found': 'What the run will read',
   'wizard.task.questions': 'Usable questions',
@@ -110,7 +111,8 @@ export const en = {
   'wizard.task.regression': (p: { min: number; max: number; mean: number }) =>
     `One number per row: regression from ${p.min} to ${p.max} (mean ${p.mean.toFixed(3)}); the head predicts one value.`,
   'wizard.task.qaSummary': (p: { answers: number; contexts: number; unanswerable: number }) =>
-    `${n(p.answers)} answer spans in ${n(p.contexts)} contexts${p.unanswerable ? `; ${n(p.unanswerable)} questions without an answer` : ''}.`,
+    `${n(p.answers)} answer span${p.answers === 1 ? '' : 's'} in ${n(p.contexts)} context${p.contexts === 1 ? '' : 's'}` +
+    `${p.unanswerable ? `; ${n(p.unanswerable)} question${p.unanswerable === 1 ? '' : 's'} without an answer` : ''}.`,
   'wizard.task.title.method': '3. Method and settings',
   'wizard.task.methodHead': (p: { text: string }) => `${p.text} The task head is trained in full beside it.`,
   'wizard.task.docStride': 'Doc stride (tokens)',
