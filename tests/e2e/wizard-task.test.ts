@@ -34,6 +34,10 @@ const number = (n: number) => new Intl.NumberFormat(INTL_TAGS[E2E_LOCALE]).forma
 /** The review's first figure: trainable parameters. */
 const trainableShown = (page: Page) => page.locator(`dl[aria-label="${tr('wizard.runEstimate')}"] dd`).first().innerText();
 
+// the review's sentence writes its figures grouped (6,901 / 6.901 / …): a run of four digits is a number left raw
+const rawNumbersInReview = async (page: Page, task: 'classification' | 'question-answering') =>
+  (await page.locator('p', { hasText: tr('wizard.task.reviewHead', { task, full: false }) }).innerText()).match(/\d{4,}/g) ?? [];
+
 const next = (page: Page, step: 'dataset' | 'method' | 'review') =>
   page.getByRole('button', { name: tr('wizard.next', { step: tr(`wizard.step.${step}`) }) });
 
@@ -117,6 +121,7 @@ describe('the wizard for encoder tasks', () => {
     const trainable = 4 * 2 * 8 * (128 + 128) + (128 * 2 + 2) + (128 * 128 + 128);
     await expect.poll(() => trainableShown(page), { timeout: 60_000 }).toBe(thousands(trainable));
     await page.getByText(tr('wizard.task.reviewHead', { task: 'classification', full: false }), { exact: false }).waitFor();
+    await expect(rawNumbersInReview(page, 'classification')).resolves.toEqual([]);
     await screenshot(page, 'wizard-task-4-review.png');
     await expectNoEnglishLeft(page);
     const run = await startAndFinish(page, 'sentiment from the wizard');
@@ -236,6 +241,7 @@ describe('the wizard for encoder tasks', () => {
     await page.getByRole('heading', { name: tr('wizard.task.title.reviewStart') }).waitFor();
     // QA: no pooler (BertForQuestionAnswering has none), a start/end head of 128·2 + 2
     await expect.poll(() => trainableShown(page), { timeout: 60_000 }).toBe(thousands(4 * 2 * 8 * 256 + 258));
+    await expect(rawNumbersInReview(page, 'question-answering')).resolves.toEqual([]);
     await screenshot(page, 'wizard-task-qa-4-review.png');
     await expectNoEnglishLeft(page);
     const run = await startAndFinish(page, 'questions from the wizard');

@@ -72,4 +72,11 @@ describe('UI language', () => {
     );
     expect(translate('ko', 'wizard.task.skipBadRows', { count: 1200 })).toBe('나열된 행 1,200개를 빼고 학습');
   });
+
+  it('the wizard’s review writes its dataset figures grouped, as the rest of the UI does', () => {
+    expect(translate('en', 'wizard.reviewData', { examples: 6901, tokens: 1234 })).toBe(
+      '6,901 training examples (≈1,234 tokens each)',
+    );
+    expect(translate('ko', 'wizard.reviewData', { examples: 6901, tokens: 1234 })).toBe('학습 예제 6,901개 (각 약 1,234 토큰)');
+  });
 });

@@ -1348,7 +1348,7 @@ export const en = {
   'wizard.reviewLora': (p: { method: string; r: number; alpha: number; modules: number; layers: number }) =>
     `${p.method} r=${p.r}, alpha=${p.alpha} on ${p.modules} modules in ${p.layers} layers`,
   'wizard.reviewData': (p: { examples: number; tokens: number }) =>
-    `${p.examples} training examples (≈${p.tokens} tokens each)`,
+    `${n(p.examples)} training example${p.examples === 1 ? '' : 's'} (≈${n(p.tokens)} token${p.tokens === 1 ? '' : 's'} each)`,
   'wizard.reviewDataUnknown': 'the dataset',
   'wizard.reviewSummary': (p: {
     what: string;

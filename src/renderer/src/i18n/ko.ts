@@ -1466,7 +1466,7 @@ export const ko: Catalog = {
   'wizard.timeEstimate': '시간 (예상)',
   'wizard.unknown': '알 수 없음',
   'wizard.reviewLora': (p) => `${p.method} r=${p.r}, alpha=${p.alpha} (레이어 ${p.layers}개의 모듈 ${p.modules}개)`,
-  'wizard.reviewData': (p) => `학습 예제 ${p.examples}개 (각 약 ${p.tokens} 토큰)`,
+  'wizard.reviewData': (p) => `학습 예제 ${n(p.examples)}개 (각 약 ${n(p.tokens)} 토큰)`,
   'wizard.reviewDataUnknown': '데이터셋',
   'wizard.reviewSummary': (p) =>
     `${p.architecture} (파라미터 ${p.parameters})에 ${p.what}. ${p.data}에 걸쳐 옵티마이저 스텝 ${p.steps}번.`,
