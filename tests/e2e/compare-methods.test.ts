@@ -58,6 +58,10 @@ describe('Compare: LoRA vs full fine-tuning', () => {
     await dialog.getByLabel(tr('compare.start.maxSteps'), { exact: true }).fill('3');
     await dialog.getByLabel(tr('compare.start.name'), { exact: true }).fill('sst2 quick');
     await screenshot(page, 'compare-methods-dialog.png');
+    // the kind of comparison is a group like the dialog's other fields: no browser-default grey frame around it
+    expect(await dialog.locator('fieldset').evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe('none');
+    const weight = (selector: string) => dialog.locator(selector).first().evaluate((el) => getComputedStyle(el).fontWeight);
+    expect(await weight('fieldset > legend')).toBe(await weight('.field-label:not(legend)'));
     // The settings sit two by two with the form's gaps (rank beside alpha), and the dialog still fits its window: they
     // were one column with each label flush under the field above it.
     const [rank, alpha] = await Promise.all(

@@ -54,6 +54,10 @@ describe('Learn a combination in the browser', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await dialog.getByLabel(tr('fusion.steps')).focus();
     await screenshot(page, 'fusion-dialog.png');
+    // "What to learn" is a group like the dialog's other fields: no browser-default grey frame around its options
+    expect(await dialog.locator('fieldset').evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe('none');
+    const weight = (selector: string) => dialog.locator(selector).first().evaluate((el) => getComputedStyle(el).fontWeight);
+    expect(await weight('fieldset > legend')).toBe(await weight('.field-label:not(legend)'));
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.waitFor({ state: 'hidden' });
     const runName = tr('fusion.runName', { mode: tr('fusion.modeWeights') });

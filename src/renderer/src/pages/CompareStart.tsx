@@ -198,7 +198,7 @@ function StartComparisonDialog({
             <p className="muted">{t('compare.start.body')}</p>
             {error ? <Banner title={t('compare.start.notStarted')}>{error}</Banner> : null}
             <fieldset className="form-grid">
-              <legend>{t('compare.start.kind')}</legend>
+              <legend className="field-label">{t('compare.start.kind')}</legend>
               {(['methods', 'sweep'] as const).map((k) => (
                 <label key={k}>
                   <input type="radio" name="compare-kind" checked={kind === k} onChange={() => setKind(k)} />{' '}

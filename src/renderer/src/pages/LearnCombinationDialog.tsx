@@ -92,7 +92,7 @@ export function LearnCombinationDialog({
           onChange={(e) => setDataset(e.target.value)}
         />
         <fieldset className="form-grid">
-          <legend>{t('fusion.mode')}</legend>
+          <legend className="field-label">{t('fusion.mode')}</legend>
           {(['weights', 'attention'] as const).map((m) => (
             <label key={m}>
               <input type="radio" name="fusion-mode" checked={mode === m} onChange={() => setMode(m)} />{' '}
