@@ -60,7 +60,9 @@ describe('Learn a combination in the browser', () => {
     expect(await weight('fieldset > legend')).toBe(await weight('.field-label:not(legend)'));
     await dialog.getByRole('button', { name: tr('fusion.start') }).click();
     await dialog.waitFor({ state: 'hidden' });
-    const runName = tr('fusion.runName', { mode: tr('fusion.modeWeights') });
+    // named after its adapters, like Combine's "a + b", and the way it combines them in lower case
+    const runName = tr('fusion.runName', { names: 'sums b + sums a', mode: 'weights' }); // in the list's order, newest first
+    expect(runName).not.toMatch(/Learned|: /);
     await page.getByText(tr('fusion.started', { name: runName })).waitFor();
     await page.getByRole('link', { name: tr('fusion.openRun') }).click();
     await page.getByRole('heading', { name: runName }).first().waitFor();

@@ -79,4 +79,12 @@ describe('UI language', () => {
     );
     expect(translate('ko', 'wizard.reviewData', { examples: 6901, tokens: 1234 })).toBe('학습 예제 6,901개 (각 약 1,234 토큰)');
   });
+
+  it('a learned combination’s default name reads like Combine’s: the adapters’ names, the way in lower case after them', () => {
+    // it was "combination: Learned weights" (the mode's radio label, capitalised mid-name)
+    expect(translate('en', 'fusion.runName', { names: 'sums a + sums b', mode: 'weights' })).toBe('sums a + sums b (learned weights)');
+    expect(translate('en', 'fusion.runName', { names: 'a + b', mode: 'attention' })).toBe('a + b (learned attention)');
+    expect(translate('ko', 'fusion.runName', { names: 'sums a + sums b', mode: 'weights' })).toBe('sums a + sums b (학습된 가중치)');
+    expect(translate('en', 'fusion.runName', { names: 'x', mode: 'weights' })).not.toMatch(/[a-z] [A-Z]/);
+  });
 });

@@ -759,7 +759,9 @@ export const en = {
   'fusion.oneBase': 'The selected adapters must share one recorded base model.',
   'fusion.notStarted': 'Not started',
   'fusion.start': 'Start learning',
-  'fusion.runName': (p: { mode: string }) => `combination: ${p.mode}`,
+  // the default name, like a weighted combination's ("a + b"), with how it was combined in lower case after it
+  'fusion.runName': (p: { names: string; mode: 'weights' | 'attention' }) =>
+    `${p.names} (${p.mode === 'weights' ? 'learned weights' : 'learned attention'})`,
   'fusion.started': (p: { name: string }) => `“${p.name}” started: follow its progress and curves on its run page.`,
   'fusion.openRun': 'Open the run',
   'fusion.reportTitle': 'What the combination learned',

@@ -914,7 +914,7 @@ export const ko: Catalog = {
   'fusion.oneBase': '선택한 어댑터들은 기록된 기본 모델 하나를 공유해야 합니다.',
   'fusion.notStarted': '시작하지 못함',
   'fusion.start': '학습 시작',
-  'fusion.runName': (p) => `조합: ${p.mode}`,
+  'fusion.runName': (p) => `${p.names} (${p.mode === 'weights' ? '학습된 가중치' : '학습된 어텐션'})`,
   'fusion.started': (p) => `“${p.name}” 시작됨: 실행 페이지에서 진행 상황과 곡선을 확인하세요.`,
   'fusion.openRun': '실행 열기',
   'fusion.reportTitle': '조합이 학습한 것',

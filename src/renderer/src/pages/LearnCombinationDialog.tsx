@@ -15,6 +15,12 @@ import { useStudio } from '../state/studio.tsx';
 /** The fuse command's learning rates (one table in the contract, so the studio and the CLI train alike). */
 const LEARNING_RATE = FUSION_LEARNING_RATE;
 
+/** The run's default name: the adapters' names as Combine's default joins them, and how they are combined. */
+function combinationName(names: string[], mode: 'weights' | 'attention'): string {
+  const joined = names.join(' + ');
+  return t('fusion.runName', { names: joined.length > 80 ? `${joined.slice(0, 79)}…` : joined, mode });
+}
+
 export function LearnCombinationDialog({
   projectId,
   adapters,
@@ -47,7 +53,7 @@ export function LearnCombinationDialog({
     try {
       const run = await client.invoke('runs.start', {
         projectId,
-        name: t('fusion.runName', { mode: mode === 'weights' ? t('fusion.modeWeights') : t('fusion.modeAttention') }),
+        name: combinationName(adapters.map((a) => a.name), mode),
         config: {
           model: bases[0],
           dataset: { path: dataset.trim(), eval_split: { kind: 'ratio', ratio: 0.1 } },
