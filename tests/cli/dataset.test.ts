@@ -120,7 +120,7 @@ describe('lora-studio model pull', { timeout: 180_000 }, () => {
     expect(pulled.files.sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
     expect(pulled.path).toBe(join(cache, 'models--tiny--model', 'snapshots', commitHash('cli')));
     expect(existsSync(join(pulled.path, 'pytorch_model.bin'))).toBe(false);
-    expect(r.stderr).toMatch(/downloading [\d.]+ KB downloaded, 0 of 3 file\(s\) already cached/);
+    expect(r.stderr).toMatch(/downloading [\d.]+ KiB downloaded, 0 of 3 files already cached/);
     hub.log.length = 0;
     const offline = await cli(['model', 'pull', 'tiny/model'], { ...env, HF_HUB_OFFLINE: '1' });
     expect(offline.code).toBe(0);

@@ -14,6 +14,7 @@ import { MockPushHub, WRITE_TOKEN, sha256 } from '../formats/hub/mock-hub-push.t
 import {
   buildRenderer,
   collectPageErrors,
+  E2E_LOCALE,
   launchChromium,
   newStudioContext,
   screenshot,
@@ -22,6 +23,7 @@ import {
   type ServeProcess,
 } from './harness.ts';
 import { openPage } from './tiny-runs.ts';
+import { PHRASES } from '../../src/common/api/phrases.ts';
 
 let hub: MockPushHub;
 let serve: ServeProcess;
@@ -86,9 +88,18 @@ describe('Publish… in the browser', () => {
     await dialog.getByLabel(tr('publish.repoLabel')).fill('alice/style-lora');
     await dialog.getByRole('button', { name: tr('publish.publish'), exact: true }).click();
     await dialog.getByTestId('publish-result').waitFor({ timeout: 60_000 });
-    expect(await dialog.getByTestId('publish-result').textContent()).toMatch(
-      new RegExp(`^Published to ${hub.endpoint}/alice/style-lora: \\d+ file\\(s\\) committed \\([0-9a-f]{40}\\)`),
-    );
+    // the outcome in the UI's language, the count with its plural and the size in KiB like the rest of the UI
+    // (it was the job's English log line in both languages: "3 file(s) committed (…), 15.8 KB uploaded")
+    const result = (await dialog.getByTestId('publish-result').textContent()) ?? '';
+    const shape = outcomeText({ url: 'URL', files: 55, commit: 'c0mm1t', uploaded: 1024 });
+    const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = escape(shape)
+      .replace('URL', escape(`${hub.endpoint}/alice/style-lora`))
+      .replace('55', '\\d+')
+      .replace('c0mm1t', '[0-9a-f]{40}')
+      .replace(escape('1.0 KiB'), '[\\d.]+ (B|KiB|MiB)');
+    expect(result).toMatch(new RegExp(`^${pattern}$`));
+    expect(result).not.toMatch(/\(s\)|\bKB\b/);
     await screenshot(page, 'publish-done.png');
     // The 40-character commit hash breaks inside the banner: it ran past the banner's right border.
     const body = await dialog.getByTestId('publish-result').evaluate((el) => {
@@ -187,3 +198,8 @@ describe('Publish… in the browser', () => {
     await context.close();
   }, 240_000);
 });
+
+/** Publish…'s outcome banner text in the tests' language. */
+function outcomeText(p: { url: string; files: number; commit: string; uploaded: number }): string {
+  return E2E_LOCALE === 'en' ? PHRASES['progress.pushCommitted'](p) : tr('core.progress.pushCommitted', p);
+}

@@ -12,16 +12,23 @@ export const Phrase = z.object({
 });
 export type Phrase = z.infer<typeof Phrase>;
 
-/** Bytes in decimal units, as the Hub's progress lines say them ("1.2 MB"). */
+/**
+ * Bytes as every face says them, in binary units ("15.8 KiB", "1.2 GiB"): the one formatter of the core's sentences,
+ * the CLI and the studio's pages (src/renderer/src/format.ts re-exports it), so a size reads the same everywhere.
+ */
 export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+/** A count with its noun in the right number: "1 file", "3 files" (never "3 file(s)"). */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const GiB = 1024 ** 3;
@@ -146,15 +153,18 @@ export const PHRASES = {
   'progress.pullChecking': 'checking the model folder',
   'progress.pushPreparing': (p: { source: string }) => `preparing ${p.source}`,
   'progress.pushChecking': (p: { repo: string; done: number; total: number }) =>
-    `checking ${p.repo} · ${p.done} of ${p.total} files`,
+    `checking ${p.repo} · ${p.done} of ${countOf(p.total, 'file')}`,
   'progress.pushHashing': (p: { file: string; done: number; total: number }) =>
-    `hashing ${p.file} · ${p.done} of ${p.total} files`,
-  'progress.pushCommitting': (p: { done: number; total: number }) => `committing · ${p.done} of ${p.total} files`,
+    `hashing ${p.file} · ${p.done} of ${countOf(p.total, 'file')}`,
+  'progress.pushCommitting': (p: { done: number; total: number }) => `committing · ${p.done} of ${countOf(p.total, 'file')}`,
   'progress.pushSending': (p: { bytes: number; total: number; file: string; done: number; totalFiles: number }) =>
-    `${formatBytes(p.bytes)} of ${formatBytes(p.total)} sent${p.file ? ` (${p.file})` : ''} · ${p.done} of ${p.totalFiles} files`,
+    `${formatBytes(p.bytes)} of ${formatBytes(p.total)} sent${p.file ? ` (${p.file})` : ''} · ${p.done} of ${countOf(p.totalFiles, 'file')}`,
   'progress.fusionCompare': (p: { set: string }) =>
     `${p.set || 'the eval split'}: each adapter alone, their uniform average and the learned combination`,
-  'progress.pushPublished': (p: { repo: string }) => `published to ${p.repo}`,
+  // the push's outcome, the last thing the job says (its log, the CLI, Publish…'s banner)
+  'progress.pushCommitted': (p: { url: string; files: number; commit: string; uploaded: number }) =>
+    `Published to ${p.url}: ${countOf(p.files, 'file')} committed (${p.commit}), ${p.uploaded > 0 ? `${formatBytes(p.uploaded)} uploaded` : "the large files were already in the Hub's storage"}`,
+  'progress.pushUnchanged': (p: { url: string }) => `Published to ${p.url}: it already held exactly these files, nothing was sent`,
 
   // ── common errors ───────────────────────────────────────────────────────────────────────────────
   'error.notAbsolute': (p: { field: string; path: string; what: 'file' | 'folder' }) =>

@@ -10,16 +10,8 @@ export function formatDateTime(iso: string): string {
     : new Intl.DateTimeFormat(INTL_TAGS[currentLocale()], { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
+// Sizes: the core's own formatter (binary units, "15.8 KiB"), so a page, a core sentence and the CLI say a size alike.
+export { formatBytes } from '../../common/api/phrases.ts';
 
 /** 75 → "1 min 15 s"; 4000 → "1 h 6 min"; under a minute in seconds. */
 export function formatDuration(seconds: number): string {

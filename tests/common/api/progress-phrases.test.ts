@@ -2,7 +2,8 @@
 // job used to write (the CLI and the log still show it) is the phrase's English word for word, and the UI in
 // Korean renders each from the catalogue.
 import { afterAll, describe, expect, it } from 'vitest';
-import { PHRASES, say, type PhraseCode, type Said } from '../../../src/common/api/phrases.ts';
+import { countOf, formatBytes, PHRASES, say, type PhraseCode, type Said } from '../../../src/common/api/phrases.ts';
+import { formatBytes as rendererFormatBytes } from '../../../src/renderer/src/format.ts';
 import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
 import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
 import { HANGUL, korean } from './phrase-check.ts';
@@ -22,7 +23,7 @@ const LINES: Array<[Said, string]> = [
   ],
   [
     say('progress.pullBytes', { bytes: 1_234_567, total: 5_000_000_000, file: 'model.safetensors' }),
-    '1.2 MB of 5.0 GB (model.safetensors)',
+    '1.2 MiB of 4.7 GiB (model.safetensors)',
   ],
   [say('progress.pullBytes', { bytes: 512, total: 900, file: '' }), '512 B of 900 B'],
   [say('progress.pullChecking'), 'checking the model folder'],
@@ -35,9 +36,18 @@ const LINES: Array<[Said, string]> = [
   [say('progress.pushCommitting', { done: 4, total: 4 }), 'committing · 4 of 4 files'],
   [
     say('progress.pushSending', { bytes: 2_000_000, total: 8_100_000, file: 'model.gguf', done: 2, totalFiles: 4 }),
-    '2.0 MB of 8.1 MB sent (model.gguf) · 2 of 4 files',
+    '1.9 MiB of 7.7 MiB sent (model.gguf) · 2 of 4 files',
   ],
-  [say('progress.pushPublished', { repo: 'me/tuned' }), 'published to me/tuned'],
+  [say('progress.pushCommitting', { done: 1, total: 1 }), 'committing · 1 of 1 file'],
+  [
+    say('progress.pushCommitted', { url: 'https://hf.co/me/tuned', files: 3, commit: 'abc123', uploaded: 16_179 }),
+    'Published to https://hf.co/me/tuned: 3 files committed (abc123), 15.8 KiB uploaded',
+  ],
+  [
+    say('progress.pushCommitted', { url: 'https://hf.co/me/tuned', files: 1, commit: 'abc123', uploaded: 0 }),
+    "Published to https://hf.co/me/tuned: 1 file committed (abc123), the large files were already in the Hub's storage",
+  ],
+  [say('progress.pushUnchanged', { url: 'https://hf.co/me/tuned' }), 'Published to https://hf.co/me/tuned: it already held exactly these files, nothing was sent'],
 ];
 
 describe('job progress lines as phrases', () => {
@@ -49,7 +59,7 @@ describe('job progress lines as phrases', () => {
       expect(ko, before).toMatch(HANGUL);
       expect(ko).not.toBe(before);
     }
-    expect(korean(LINES[6][0].phrase, LINES[6][0].message)).toBe('5.0 GB 중 1.2 MB (model.safetensors)');
+    expect(korean(LINES[6][0].phrase, LINES[6][0].message)).toBe('4.7 GiB 중 1.2 MiB (model.safetensors)');
   });
 
   it('covers every progress code of these jobs', () => {
@@ -58,5 +68,17 @@ describe('job progress lines as phrases', () => {
       /^progress\.(rowsRead|merge|bundle|pull|push)/.test(c),
     );
     expect(codes.filter((c) => !covered.has(c))).toEqual([]);
+  });
+
+  it('sizes are in binary units and counts say "1 file" / "3 files", in the core, the CLI and the pages alike', () => {
+    expect(formatBytes(16_179)).toBe('15.8 KiB'); // "15.8 KB uploaded" beside the pages' KiB before
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(150 * 1024 * 1024)).toBe('150 MiB');
+    expect(rendererFormatBytes).toBe(formatBytes);
+    expect(countOf(1, 'file')).toBe('1 file');
+    expect(countOf(3, 'file')).toBe('3 files');
+    expect(korean(LINES.at(-3)![0].phrase, LINES.at(-3)![0].message)).toBe(
+      'https://hf.co/me/tuned에 게시했습니다: 파일 3개를 커밋했습니다 (abc123), 15.8 KiB 올림',
+    );
   });
 });

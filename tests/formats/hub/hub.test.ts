@@ -200,7 +200,7 @@ describe('pullModel', () => {
     expect(err).toBeInstanceOf(HubError);
     expect(err.code).toBe('disk-full');
     expect(err.message).toMatch(/the disk filled up while writing model-00001-of-00002\.safetensors/);
-    expect(err.message).toMatch(/needs [\d.]+ KB in all/);
+    expect(err.message).toMatch(/needs [\d.]+ KiB in all/);
   });
 
   it('explains gated repos, tokens, and missing repos or revisions', async () => {

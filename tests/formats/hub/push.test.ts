@@ -117,7 +117,7 @@ describe('pushToHub', () => {
       env: env(),
     }).catch((e: unknown) => e)) as HubError;
     expect(refused.message).toMatch(
-      /alice\/branchy@v2 already holds different versions of 1 file\(s\) this push would replace \(README\.md\)/,
+      /alice\/branchy@v2 already holds different versions of 1 file this push would replace \(README\.md\)/,
     );
     await pushToHub({
       repo: 'alice/branchy',
@@ -202,7 +202,7 @@ describe('pushToHub', () => {
       (e: unknown) => e,
     )) as HubError;
     expect(err.code).toBe('repo-not-empty');
-    expect(err.message).toMatch(/alice\/taken already holds 1 other file\(s\) \(other\.txt\).*--replace/);
+    expect(err.message).toMatch(/alice\/taken already holds 1 other file \(other\.txt\).*--replace/);
     await pushToHub({ repo: 'alice/taken', files, message: 'x', env: env(), replace: true });
     expect(hub.filesOf('alice/taken').get('other.txt')!.toString()).toBe('someone else');
     expect(

@@ -19,6 +19,7 @@ import {
 } from '../../formats/dataset/index.ts';
 import { explainWriteError, guardOutput, markOutputFile, type GuardedInput, type OutputKind } from '../../formats/output-guard.ts';
 import type { TemplateSpec } from '../../formats/tokenizer/index.ts';
+import { countOf } from '../../../common/api/phrases.ts';
 import { formatBytes, pullDataset, type HubProgress } from '../../formats/hub/index.ts';
 import { printJson } from '../context.ts';
 import { parseStrictNumber } from '../numbers.ts';
@@ -337,7 +338,7 @@ export function registerDataset(program: Command): void {
     .action(async (repo: string, opts: { revision?: string; split?: string; config?: string; offline?: boolean; json?: boolean }) => {
       const bar = new ProgressBar('downloading');
       const pulled = await pullDataset({ repo, revision: opts.revision, split: opts.split, config: opts.config, offline: opts.offline || undefined, onProgress: hubProgress(bar) });
-      bar.done(`${formatBytes(pulled.downloadedBytes)} downloaded, ${pulled.fromCache.length} file(s) from the cache`);
+      bar.done(`${formatBytes(pulled.downloadedBytes)} downloaded, ${countOf(pulled.fromCache.length, 'file')} from the cache`);
       if (opts.json) return printJson(pulled);
       process.stdout.write(`${repo}@${pulled.revision} (${pulled.commit})\n`);
       for (const [split, paths] of Object.entries(pulled.splits)) for (const p of paths) process.stdout.write(`${split.padEnd(10)} ${p}\n`);

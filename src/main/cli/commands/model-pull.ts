@@ -2,6 +2,7 @@
 // the Hugging Face Hub into the shared cache, with a progress bar, resume, tokens and offline mode. It adds
 // `pull` to the `model` command group (created here when the group is not registered yet).
 import type { Command } from 'commander';
+import { countOf } from '../../../common/api/phrases.ts';
 import { formatBytes, pullModel } from '../../formats/hub/index.ts';
 import { printJson } from '../context.ts';
 import { ProgressBar } from '../progress.ts';
@@ -31,7 +32,7 @@ export function registerModelPull(program: Command): void {
         offline: opts.offline || undefined,
         onProgress: hubProgress(bar),
       });
-      bar.done(`${formatBytes(pulled.downloadedBytes)} downloaded, ${pulled.fromCache.length} of ${pulled.files.length} file(s) already cached`);
+      bar.done(`${formatBytes(pulled.downloadedBytes)} downloaded, ${pulled.fromCache.length} of ${countOf(pulled.files.length, 'file')} already cached`);
       if (opts.json) return printJson(pulled);
       process.stdout.write(`${repo}@${pulled.revision} (${pulled.commit})\n${pulled.path}\n`);
     });

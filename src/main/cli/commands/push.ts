@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { HubPushResult, type PublishKind } from '../../../common/api/hub.ts';
 import type { Job } from '../../../common/api/jobs.ts';
+import { countOf } from '../../../common/api/phrases.ts';
 import { StudioError } from '../../core/index.ts';
 import { printJson, withCore } from '../context.ts';
 import { followJob } from './train.ts';
@@ -76,7 +77,7 @@ export function registerPush(program: Command): void {
         if (opts.json) return printJson(result);
         const lines = [
           result.commit
-            ? `Pushed ${result.files.length} file(s) to ${result.url} (commit ${result.commit.slice(0, 12)})`
+            ? `Pushed ${countOf(result.files.length, 'file')} to ${result.url} (commit ${result.commit.slice(0, 12)})`
             : `${result.url} already holds exactly these files`,
           ...result.files.map((f) => `  ${f.path}`),
         ];

@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { datasetInfo, listFiles, modelInfo } from '@huggingface/hub';
 import { cachedCommit, COMMIT_HASH, hubCacheDir, offlineFromEnv, repoFolderName, resolveEndpoint, resolveToken, type RepoType } from './cache.ts';
 import { pathExists } from '../files.ts';
-import { formatBytes } from '../../../common/api/phrases.ts';
+import { countOf, formatBytes } from '../../../common/api/phrases.ts';
 
 export type HubErrorCode =
   | 'unauthorized'
@@ -407,7 +407,7 @@ async function checkFreeSpace(storage: string, needed: number, files: number): P
   if (free !== null && free < needed) {
     throw new HubError(
       'disk-full',
-      `not enough disk space in ${storage}: ${files} file(s) need ${formatBytes(needed)} more, ${formatBytes(free)} is free; free some space or point HF_HUB_CACHE at a larger disk`,
+      `not enough disk space in ${storage}: ${countOf(files, 'file')} need ${formatBytes(needed)} more, ${formatBytes(free)} is free; free some space or point HF_HUB_CACHE at a larger disk`,
     );
   }
 }

@@ -27,6 +27,7 @@ import {
 } from '@huggingface/hub';
 import { offlineFromEnv, resolveEndpoint, resolveToken } from './cache.ts';
 import { formatBytes, HubError } from './download.ts';
+import { countOf } from '../../../common/api/phrases.ts';
 
 export interface PushFile {
   /** Path in the repo ("adapter_config.json", "sub/x.bin"). */
@@ -173,9 +174,9 @@ export async function pushToHub(options: PushOptions): Promise<PushOutcome> {
   if ((others.length > 0 || changed.length > 0) && !options.replace) {
     const list = (xs: string[]) => xs.slice(0, 5).join(', ') + (xs.length > 5 ? ` and ${xs.length - 5} more` : '');
     const parts = [
-      others.length > 0 ? `${others.length} other file(s) (${list(others)})` : null,
+      others.length > 0 ? `${countOf(others.length, 'other file')} (${list(others)})` : null,
       changed.length > 0
-        ? `different versions of ${changed.length} file(s) this push would replace (${list(changed)})`
+        ? `different versions of ${countOf(changed.length, 'file')} this push would replace (${list(changed)})`
         : null,
     ].filter(Boolean);
     throw new HubError(

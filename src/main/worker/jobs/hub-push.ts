@@ -3,9 +3,9 @@
 // (the core puts the stored token there), so a token never lands in the job's stored params. Running the
 // same push again resumes: the Hub is not sent what it already holds.
 import { HUB_PUSH_JOB_KIND, HubPushJobParams, type HubPushResult } from '../../../common/api/hub.ts';
-import { say } from '../../../common/api/phrases.ts';
+import { countOf, say } from '../../../common/api/phrases.ts';
 import { publishFiles } from '../../formats/card/index.ts';
-import { formatBytes, resolveEndpoint } from '../../formats/hub/index.ts';
+import { resolveEndpoint } from '../../formats/hub/index.ts';
 import { pushToHub } from '../../formats/hub/push.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
 
@@ -19,7 +19,7 @@ export const hubPushJob = defineJobKind({
     ctx.progress(null, say('progress.pushPreparing', { source: params.source }));
     const set = await publishFiles(params.kind, params.source, params.repo, params.card);
     ctx.log(
-      `pushing ${set.files.length} file(s) to ${params.repo}@${params.revision}: ${set.files.map((f) => f.path).join(', ')}`,
+      `pushing ${countOf(set.files.length, 'file')} to ${params.repo}@${params.revision}: ${set.files.map((f) => f.path).join(', ')}`,
     );
     let last = 0;
     let outcome;
@@ -65,14 +65,14 @@ export const hubPushJob = defineJobKind({
     const onHuggingFace = new URL(resolveEndpoint(undefined)).host === 'huggingface.co';
     const ollama =
       set.ggufFile && onHuggingFace ? `ollama run hf.co/${params.repo}${set.quant ? `:${set.quant}` : ''}` : null;
-    // The dialog shows this line when the job ends: where the files are now.
-    ctx.log(
-      outcome.commit
-        ? `Published to ${outcome.url}: ${outcome.sent.length} file(s) committed (${outcome.commit}), ${outcome.uploadedBytes > 0 ? `${formatBytes(outcome.uploadedBytes)} uploaded` : "the large files were already in the Hub's storage"}`
-        : `Published to ${outcome.url}: it already held exactly these files, nothing was sent`,
-    );
+    // Where the files are now: the log's last word for the CLI and the log file, and the job's last progress phrase,
+    // which Publish… shows in the UI's language when the job ends.
+    const done = outcome.commit
+      ? say('progress.pushCommitted', { url: outcome.url, files: outcome.sent.length, commit: outcome.commit, uploaded: outcome.uploadedBytes })
+      : say('progress.pushUnchanged', { url: outcome.url });
+    ctx.log(done.message);
     if (ollama) ctx.log(`Run it with Ollama: ${ollama}`);
-    ctx.progress(1, say('progress.pushPublished', { repo: params.repo }));
+    ctx.progress(1, done);
     return {
       repo: params.repo,
       url: outcome.url,

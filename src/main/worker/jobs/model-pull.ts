@@ -3,7 +3,7 @@
 // the core records the base model from that. HF_TOKEN / HF_HUB_OFFLINE / HF_ENDPOINT come from the environment,
 // so a token never lands in the job's stored params.
 import { MODEL_PULL_JOB_KIND, ModelPullJobParams, type ModelPullJobResult } from '../../../common/api/models.ts';
-import { say } from '../../../common/api/phrases.ts';
+import { countOf, say } from '../../../common/api/phrases.ts';
 import { formatBytes, pullModel } from '../../formats/hub/index.ts';
 import { summarizeModelFolder } from '../../formats/model/summary.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
@@ -34,7 +34,7 @@ export const modelPullJob = defineJobKind({
       if (ctx.signal.aborted) throw new JobCancelled();
       throw err;
     }
-    ctx.log(`${params.repo}@${pulled.revision} (${pulled.commit}): ${formatBytes(pulled.downloadedBytes)} downloaded, ${pulled.fromCache.length} of ${pulled.files.length} file(s) from the cache`);
+    ctx.log(`${params.repo}@${pulled.revision} (${pulled.commit}): ${formatBytes(pulled.downloadedBytes)} downloaded, ${pulled.fromCache.length} of ${countOf(pulled.files.length, 'file')} from the cache`);
     ctx.progress(1, say('progress.pullChecking'));
     const summary = await summarizeModelFolder(pulled.path);
     return { repo: params.repo, revision: pulled.revision, commit: pulled.commit, summary };

@@ -244,7 +244,9 @@ export const ko: Catalog = {
   'core.progress.pushCommitting': (p) => `커밋하는 중 · 파일 ${n(p.total)}개 중 ${n(p.done)}개`,
   'core.progress.pushSending': (p) =>
     `${formatBytes(p.total)} 중 ${formatBytes(p.bytes)} 보냄${p.file ? ` (${p.file})` : ''} · 파일 ${n(p.totalFiles)}개 중 ${n(p.done)}개`,
-  'core.progress.pushPublished': (p) => `${p.repo}에 게시했습니다`,
+  'core.progress.pushCommitted': (p) =>
+    `${p.url}에 게시했습니다: 파일 ${n(p.files)}개를 커밋했습니다 (${p.commit}), ${p.uploaded > 0 ? `${formatBytes(p.uploaded)} 올림` : '큰 파일은 이미 Hub 저장소에 있었습니다'}`,
+  'core.progress.pushUnchanged': (p) => `${p.url}에 게시했습니다: 이미 이 파일들을 그대로 갖고 있어 보낸 것이 없습니다`,
   'core.error.notAbsolute': (p) =>
     `${p.field}: "${p.path}"은(는) 절대 경로가 아닙니다. ${kind(p.what)}의 전체 경로를 입력하세요`,
   'core.error.nothingAt': (p) =>

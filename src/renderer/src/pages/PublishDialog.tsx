@@ -2,7 +2,7 @@
 // The dialog checks the repo name as the contract does, says up front when no token is set or offline mode is
 // on, follows the job's progress with a Cancel, and after a failure or cancel offers to push again, which
 // resumes: what already reached the Hub is not sent twice.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { HubRepoName } from '../../../common/api/hub.ts';
 import type { Job } from '../../../common/api/jobs.ts';
 import { toStudioApiError } from '../api/client.ts';
@@ -12,6 +12,7 @@ import { routeHref } from '../routes.ts';
 import { useStudio } from '../state/studio.tsx';
 import { useJobEnd } from './useJobEnd.ts';
 import { t } from '../i18n/t.ts';
+import { sayPhrase } from '../i18n/phrase.ts';
 
 export type PublishTarget = { adapterId: string } | { exportId: string };
 
@@ -56,8 +57,14 @@ export function PublishDialog({
   const [ended, setEnded] = useState<Job | null>(null);
   const [outcome, setOutcome] = useState<{ published: string; ollama: string | null } | null>(null);
 
+  // The push's last progress phrase says where the files are now (files committed, bytes sent): kept for the
+  // outcome banner, in the UI's language like every progress line.
+  const published = useRef<string | null>(null);
   useEvent('job.progress', (event) => {
-    if (job && event.jobId === job.id) setProgress({ value: event.progress, message: event.message });
+    if (!job || event.jobId !== job.id) return;
+    const said = event.message === null ? null : sayPhrase(event.phrase, event.message);
+    setProgress({ value: event.progress, message: said });
+    if (said !== null && (event.phrase?.code === 'progress.pushCommitted' || event.phrase?.code === 'progress.pushUnchanged')) published.current = said;
   });
   useJobEnd(job?.id ?? null, (finished) => {
     setEnded(finished);
@@ -68,11 +75,11 @@ export function PublishDialog({
         .then((lines) =>
           setOutcome({
             published:
-              lines.map((l) => l.line).find((l) => l.startsWith('Published to ')) ?? t('publish.publishedTo', { repo }),
+              published.current ?? lines.map((l) => l.line).find((l) => l.startsWith('Published to ')) ?? t('publish.publishedTo', { repo }),
             ollama: lines.map((l) => /ollama run \S+/.exec(l.line)?.[0]).find(Boolean) ?? null,
           }),
         )
-        .catch(() => setOutcome({ published: t('publish.publishedTo', { repo }), ollama: null }));
+        .catch(() => setOutcome({ published: published.current ?? t('publish.publishedTo', { repo }), ollama: null }));
     }
   });
 
@@ -91,6 +98,7 @@ export function PublishDialog({
     setError(null);
     setEnded(null);
     setOutcome(null);
+    published.current = null;
     setProgress({ value: null, message: null });
     setStarting(true);
     try {
