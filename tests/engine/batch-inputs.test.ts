@@ -1,6 +1,7 @@
 // Batch-level inputs every executor shares: dropout masks, positions and the attention bias for packed rows.
 import { describe, expect, it } from 'vitest';
-import { bernoulliMask, prepareBatch } from '../../src/main/engine/batch-inputs.ts';
+import { bernoulliMask, dropoutKeeps, dropoutMasks, prepareBatch } from '../../src/main/engine/batch-inputs.ts';
+import { applyLora } from '../../src/main/engine/lora/model.ts';
 import { buildLlamaProgram } from '../../src/main/model/families/llama/program.ts';
 import { MASK_BIAS } from '../../src/main/engine/ops/attention.ts';
 import { tinyConfig } from './tiny.ts';
@@ -14,6 +15,23 @@ describe('batch inputs', () => {
     expect(new Set(m)).toEqual(new Set([0, Math.fround(1 / 0.9)]));
     expect(bernoulliMask(1001, 0.1, 99)).toEqual(m.subarray(0, 1001));
     expect(bernoulliMask(1001, 0.1, 100)).not.toEqual(m.subarray(0, 1001));
+  });
+
+  it('the keep flags the CPU step feeds (one byte each) are the same draws as the multipliers other executors use', () => {
+    const base = buildLlamaProgram(tinyConfig('llama'));
+    const p = applyLora(base, { r: 2, alpha: 4, dropout: 0.2, targetModules: ['q_proj', 'v_proj'], bias: 'none', useRslora: false }).program;
+    const N = 7;
+    const keeps = dropoutKeeps(p, N, 5, 'step 3 micro 1');
+    const masks = dropoutMasks(p, N, 5, 'step 3 micro 1');
+    expect([...keeps.keys()]).toEqual([...masks.keys()]);
+    expect(keeps.size).toBe(2 * tinyConfig('llama').numLayers);
+    for (const [module, keep] of keeps) {
+      expect(keep).toBeInstanceOf(Uint8Array);
+      expect(Float32Array.from(keep, (k) => (k ? Math.fround(1 / 0.8) : 0))).toEqual(masks.get(module));
+      expect(new Set(keep)).toEqual(new Set([0, 1]));
+    }
+    // another micro-step draws other flags
+    expect(dropoutKeeps(p, N, 5, 'step 3 micro 2').get([...keeps.keys()][0])).not.toEqual([...keeps.values()][0]);
   });
 
   it('packed rows restart positions and keep attention inside each example', () => {

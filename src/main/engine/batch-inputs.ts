@@ -113,34 +113,62 @@ function checkTaskTargets(p: Program, b: Batch): void {
 /**
  * Inverted-dropout multipliers (N·IC) for each LoRA branch with dropout > 0: 0 with probability p, else 1/(1−p).
  * Seeded by (seed, key, module) — the key names the micro-step (e.g. "step 12 micro 3"), so a resumed run draws the
- * same masks as an uninterrupted one.
+ * same masks as an uninterrupted one. The same draws as dropoutKeeps, as floats (for executors that multiply).
  */
 export function dropoutMasks(p: Program, N: number, seed: number, key: string): Map<string, Float32Array> {
   const masks = new Map<string, Float32Array>();
-  for (const n of p.nodes) {
-    if (n.op !== 'linear' || !n.lora || n.lora.dropout <= 0) continue;
-    masks.set(n.module, bernoulliMask(N * n.inF, n.lora.dropout, hashString(`${key}|${n.module}`, hashString(String(seed)))));
-  }
+  for (const [module, { keep, p: rate }] of dropoutDraws(p, N, seed, key)) masks.set(module, keepToMultipliers(keep, rate));
   return masks;
 }
 
 /**
- * n inverted-dropout multipliers from a 32-bit seed: xorshift32 inline, two 16-bit draws per word (drop when the
- * draw is below round(p·65536), so p is honoured to 1/65536). Tens of millions of draws per step for a 135M model:
- * this is several times faster than one float draw per element, and just as reproducible.
+ * Which inputs each LoRA branch keeps (1) or drops (0) this micro-step: the draws of dropoutMasks, one byte per
+ * element instead of four. The CPU step feeds these as ONNX bools and scales in the graph, so the masks of a step
+ * (N·IC per adapted linear: 68 MiB at seq 256 on SmolLM2's 120 branches as floats) cost a quarter of the memory.
  */
+export function dropoutKeeps(p: Program, N: number, seed: number, key: string): Map<string, Uint8Array> {
+  const keeps = new Map<string, Uint8Array>();
+  for (const [module, { keep }] of dropoutDraws(p, N, seed, key)) keeps.set(module, keep);
+  return keeps;
+}
+
+function dropoutDraws(p: Program, N: number, seed: number, key: string): Map<string, { keep: Uint8Array; p: number }> {
+  const draws = new Map<string, { keep: Uint8Array; p: number }>();
+  for (const n of p.nodes) {
+    if (n.op !== 'linear' || !n.lora || n.lora.dropout <= 0) continue;
+    draws.set(n.module, { keep: bernoulliKeep(N * n.inF, n.lora.dropout, hashString(`${key}|${n.module}`, hashString(String(seed)))), p: n.lora.dropout });
+  }
+  return draws;
+}
+
+/** n inverted-dropout multipliers from a 32-bit seed: bernoulliKeep's draws as 0 or 1/(1−p). */
 export function bernoulliMask(n: number, p: number, seed: number): Float32Array {
-  const m = new Float32Array(n);
-  const threshold = Math.round(p * 65536);
+  return keepToMultipliers(bernoulliKeep(n, p, seed), p);
+}
+
+function keepToMultipliers(keep: Uint8Array, p: number): Float32Array {
   const scale = 1 / (1 - p);
+  const m = new Float32Array(keep.length);
+  for (let i = 0; i < keep.length; i++) m[i] = keep[i] ? scale : 0;
+  return m;
+}
+
+/**
+ * n keep flags (0 with probability p, else 1) from a 32-bit seed: xorshift32 inline, two 16-bit draws per word (drop
+ * when the draw is below round(p·65536), so p is honoured to 1/65536). Tens of millions of draws per step for a 135M
+ * model: this is several times faster than one float draw per element, and just as reproducible.
+ */
+export function bernoulliKeep(n: number, p: number, seed: number): Uint8Array {
+  const m = new Uint8Array(n);
+  const threshold = Math.round(p * 65536);
   let x = seed >>> 0 || 0x9e3779b9;
   for (let i = 0; i < n; i += 2) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     x >>>= 0;
-    m[i] = (x & 0xffff) < threshold ? 0 : scale;
-    if (i + 1 < n) m[i + 1] = x >>> 16 < threshold ? 0 : scale;
+    m[i] = (x & 0xffff) < threshold ? 0 : 1;
+    if (i + 1 < n) m[i + 1] = x >>> 16 < threshold ? 0 : 1;
   }
   return m;
 }

@@ -31,10 +31,12 @@ const B = 2, T = 3, N = B * T;
 interface Harness {
   ctx: LowerCtx;
   feed(name: string, data: Float64Array, dims: number[]): string;
+  /** A bool input (ONNX tensor(bool), one byte a flag), as a LoRA dropout keep mask is fed. */
+  feedBool(name: string, data: Uint8Array, dims: number[]): string;
   run(outputs: Record<string, string>, dims?: Record<string, number[]>): Promise<Record<string, Float64Array>>;
 }
 
-function harness(extra: Partial<BatchValues> = {}, feeds: Record<string, { data: Float64Array | BigInt64Array; dims: number[] }> = {}): Harness {
+function harness(extra: Partial<BatchValues> = {}, feeds: Record<string, { data: Float64Array | BigInt64Array | Uint8Array; dims: number[]; bool?: true }> = {}): Harness {
   const g = new GraphBuilder('float64');
   const values = new Map<string, string>();
   const grads = new Map<string, string>();
@@ -60,6 +62,10 @@ function harness(extra: Partial<BatchValues> = {}, feeds: Record<string, { data:
       values.set(name, v);
       return v;
     },
+    feedBool(name, data, dims) {
+      feeds[name] = { data, dims, bool: true };
+      return g.input(name, DataType.BOOL, dims);
+    },
     async run(outputs) {
       const all: Record<string, string> = { ...outputs };
       for (const [k, v] of grads) all[`d_${k}`] = v;
@@ -81,9 +87,11 @@ describe('ONNX lowerings vs float64 references', () => {
   it('linear with bias and LoRA (with a dropout mask)', async () => {
     const IC = 5, OC = 4, r = 2, scale = 0.75;
     const x = randn(N * IC, 1), W = randn(OC * IC, 2), b = randn(OC, 3), A = randn(r * IC, 4), Bm = randn(OC * r, 5), dy = randn(N * OC, 6);
-    const mask = Float64Array.from({ length: N * IC }, (_, i) => (i % 4 === 1 ? 0 : 1 / 0.75));
+    // the graph takes which inputs are kept (bool) and scales by 1/(1−p) itself; the reference takes the multipliers
+    const keep = Uint8Array.from({ length: N * IC }, (_, i) => (i % 4 === 1 ? 0 : 1));
+    const mask = Float64Array.from(keep, (k) => k / 0.75);
     const h = harness({ dropMask: () => 'mask' });
-    h.feed('mask', mask, [N, IC]);
+    h.feedBool('mask', keep, [N, IC]);
     for (const [k, v, d] of [['x', x, [N, IC]], ['W', W, [OC, IC]], ['b', b, [OC]], ['A', A, [r, IC]], ['B', Bm, [OC, r]]] as const) h.feed(k, v, [...d]);
     const node = { op: 'linear' as const, module: 'm', x: 'x', weight: 'W', bias: 'b', lora: { A: 'A', B: 'B', r, scale, dropout: 0.25 }, out: 'y', inF: IC, outF: OC };
     L.linearForward(h.ctx, node, 0);

@@ -250,7 +250,7 @@ export function buildStepGraph(p: Program, opts: BuildOptions): ModelDef {
   const drops = new Map<string, string>();
   if (train)
     for (const n of p.nodes)
-      if (n.op === 'linear' && n.lora && n.lora.dropout > 0) drops.set(n.module, g.input(dropInputName(n.module), ft, ['N', n.inF]));
+      if (n.op === 'linear' && n.lora && n.lora.dropout > 0) drops.set(n.module, g.input(dropInputName(n.module), DataType.BOOL, ['N', n.inF]));
   const batch: BatchValues = {
     ids, shapeBT, cos, sin, cosLocal, sinLocal, labelIdx, labelValid,
     positions: () => (positions ??= g.input(POSITION_IDS, DataType.INT64, ['N'])),

@@ -13,6 +13,8 @@ export type Feed = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 export interface FeedTensor {
   data: Feed;
   dims: number[];
+  /** ONNX bool instead of uint8 for Uint8Array data (one byte per flag alike). */
+  bool?: true;
 }
 
 /** Threads for a session that names none: the studio's Settings (LORA_STUDIO_THREADS, set per job), else all CPU threads. */
@@ -114,7 +116,7 @@ export class OrtGraph {
   async run(feeds: Record<string, FeedTensor>): Promise<Record<string, { data: Feed; dims: readonly number[] }>> {
     const inputs: Record<string, ort.Tensor> = { ...this.fixed };
     for (const [k, f] of Object.entries(feeds)) {
-      const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof Float64Array ? 'float64' : f.data instanceof Uint8Array ? 'uint8' : 'int64';
+      const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof Float64Array ? 'float64' : f.data instanceof Uint8Array ? (f.bool ? 'bool' : 'uint8') : 'int64';
       inputs[k] = new ort.Tensor(type, f.data, f.dims);
     }
     const out = await this.session.run(inputs);

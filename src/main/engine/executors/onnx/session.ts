@@ -6,7 +6,7 @@
 
 import type { ParamDecl, Program } from '../../../model/ir.ts';
 import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, TrainingSession, UpdateOptions, UpdateResult } from '../../session.ts';
-import { dropoutMasks, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
+import { dropoutKeeps, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import type { Elem } from './builder.ts';
 import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, fusionAlphaName, groupSize, stepGraphFrozen, type GraphMode } from './graphs.ts';
@@ -213,13 +213,10 @@ export class CpuTrainingSession implements TrainingSession {
     const inp = prepareBatch(this.program, batch);
     const feeds = this.feeds(inp);
     // the trainer's per-micro-step seed when given (exact resume is then its business), else our own stream
-    const masks = options.dropoutSeed !== undefined
-      ? dropoutMasks(this.program, inp.N, options.dropoutSeed, 'micro-step')
-      : dropoutMasks(this.program, inp.N, this.seed, `step ${this.step} micro ${this.micro}`);
-    for (const [module, mask] of masks) {
-      const IC = mask.length / inp.N;
-      feeds[dropInputName(module)] = { data: this.elem === 'float64' ? Float64Array.from(mask) : mask, dims: [inp.N, IC] };
-    }
+    const keeps = options.dropoutSeed !== undefined
+      ? dropoutKeeps(this.program, inp.N, options.dropoutSeed, 'micro-step')
+      : dropoutKeeps(this.program, inp.N, this.seed, `step ${this.step} micro ${this.micro}`);
+    for (const [module, keep] of keeps) feeds[dropInputName(module)] = { data: keep, dims: [inp.N, keep.length / inp.N], bool: true };
     feeds.grad_acc = { data: this.gradAcc, dims: [this.total] };
     const out = await (await this.graph('train')).run(feeds);
     this.gradAcc = out.grad_acc_out.data as Vec;

@@ -17,7 +17,7 @@ export interface BatchValues {
   bias(window: number | null, causal?: boolean): string;
   labelIdx: string; // (N, 1) int64, ignored rows clamped to 0
   labelValid: string; // (N, 1) float, 1 = trained
-  dropMask(module: string): string | null; // (N, IC) float
+  dropMask(module: string): string | null; // (N, IC) bool: true = kept (the lowering scales by 1/(1−p))
 }
 
 export interface LowerCtx {

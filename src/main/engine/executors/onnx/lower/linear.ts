@@ -1,6 +1,8 @@
 // linear: y = x·Wᵀ + b as Gemm(transB=1) on the frozen (OC, IC) weight — no transposed copy of it is made —
 // plus the LoRA branch hs = scale·(dropout(x)·Aᵀ) (N, r), y += hs·Bᵀ.
 // Backward: dx = dy·W (+ mask ⊙ scale·(dy·B)·A); dW = dyᵀ·x; db = Σ dy; dA = (scale·dy·B)ᵀ·xd; dB = dyᵀ·hs.
+// Dropout is Where(keep, v/(1−p), 0) on the batch's bool keep mask, both ways, and xd is recomputed for dA: between
+// forward and backward the step holds one byte per masked element, not a float multiplier and a float xd.
 import type { OpNode } from '../../../../model/ir.ts';
 import type { LowerCtx } from './context.ts';
 import { nf4Dequantize, nf4MatMul } from './nf4-linear.ts';
@@ -14,8 +16,7 @@ export function linearForward(c: LowerCtx, n: Node, idx: number, baseY?: string)
   const q = c.nf4?.(n.weight) ?? null;
   let y = baseY ?? (q ? nf4MatMul(g, x, q, n.bias ? c.value(n.bias) : null) : g.op('Gemm', [x, c.value(n.weight), ...(n.bias ? [c.value(n.bias)] : [])], { transB: 1 })); // (N, OC)
   if (n.lora) {
-    const mask = c.batch.dropMask(n.module);
-    const xd = mask ? g.mul(x, mask) : x;
+    const xd = dropout(c, n, x);
     const A = c.value(n.lora.A); // (r, IC)
     const B = c.value(n.lora.B); // (OC, r)
     const hs = g.mul(g.op('Gemm', [xd, A], { transB: 1 }), g.scalar(n.lora.scale)); // (N, r)
@@ -36,20 +37,29 @@ export function linearBackward(c: LowerCtx, n: Node, idx: number, dout: string, 
   if (c.needsGrad(n.weight)) c.addGrad(n.weight, g.op('Gemm', [dout, x], { transA: 1 })); // (OC, IC)
   if (n.bias && c.needsGrad(n.bias)) c.addGrad(n.bias, g.reduceSum(dout, [0], 0));
   if (n.lora) {
-    const { xd, hs } = c.saved.get(idx)!;
+    const { xd: savedXd, hs } = c.saved.get(idx)!;
     const A = c.value(n.lora.A);
     const B = c.value(n.lora.B);
     const dh = g.mul(g.matmul(dout, B), g.scalar(n.lora.scale)); // (N, r)
+    // under dropout, xd is drawn again from x and the kept mask rather than held from the forward: q, k and v each
+    // had their own (N, IC) float xd of one x, which is held once instead (8 bytes an element saved per shared input)
+    const xd = savedXd === x ? x : dropout(c, n, x);
     if (c.needsGrad(n.lora.A)) c.addGrad(n.lora.A, g.op('Gemm', [dh, xd], { transA: 1 })); // (r, IC)
     if (c.needsGrad(n.lora.B)) c.addGrad(n.lora.B, g.op('Gemm', [dout, hs], { transA: 1 })); // (OC, r)
     if (wantX) {
-      const mask = c.batch.dropMask(n.module);
-      const dxl = g.matmul(dh, A);
-      const masked = mask ? g.mul(dxl, mask) : dxl;
+      const masked = dropout(c, n, g.matmul(dh, A));
       dx = dx ? g.add(dx, masked) : masked;
     }
   }
   if (dx) c.addGrad(n.x, dx);
+}
+
+/** v with the LoRA branch's inverted dropout applied (the same mask forward and backward); v itself without one. */
+function dropout(c: LowerCtx, n: Node, v: string): string {
+  const keep = c.batch.dropMask(n.module);
+  if (!keep || !n.lora) return v;
+  const { g } = c;
+  return g.op('Where', [keep, g.mul(v, g.scalar(1 / (1 - n.lora.dropout))), g.scalar(0)]);
 }
 
 type LinearNode = Node;
