@@ -136,7 +136,26 @@ describe('Adapters in the browser', () => {
     await expect
       .poll(() => table.getByTestId('parts-blend').innerText())
       .toBe(tr('adapters.madeOfLine', { parts: '1 × handmade + 0.5 × sums r4' })); // in the list's order
-    await page.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'blend' }) }).click();
+    // The details open directly under their own row (a row of the table), not under the whole table, and are
+    // reached by keyboard: Details takes Enter and says it is expanded and which region it opened.
+    const blendDetails = page.getByRole('button', { name: tr('adapters.detailsLabel', { name: 'blend' }) });
+    await blendDetails.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => blendDetails.getAttribute('aria-expanded')).toBe('true');
+    const region = page.getByRole('region', { name: tr('adapters.detailsOf', { name: 'blend' }) });
+    await region.waitFor();
+    expect(
+      await blendDetails.evaluate((button) => {
+        const row = button.closest('tr')!;
+        const detail = row.nextElementSibling;
+        const controlled = document.getElementById(button.getAttribute('aria-controls') ?? '');
+        return {
+          underItsRow: !!detail && detail.classList.contains('table-detail-row') && !!detail.querySelector('.adapter-details'),
+          inTable: !!controlled && controlled.closest('table') === row.closest('table') && detail === controlled.parentElement,
+          nextRowIsAnotherAdapter: !!detail?.nextElementSibling?.querySelector('input[type="checkbox"]'),
+        };
+      }),
+    ).toEqual({ underItsRow: true, inTable: true, nextRowIsAnotherAdapter: true });
     const partList = page.getByRole('list', { name: tr('adapters.partsOf', { name: 'blend' }) });
     await partList.getByText(tr('adapters.part', { name: 'sums r4', weight: 0.5 })).waitFor();
     await partList.getByText(tr('adapters.part', { name: 'handmade', weight: 1 })).waitFor();

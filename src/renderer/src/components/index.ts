@@ -7,7 +7,7 @@ export { EmptyState } from './EmptyState.tsx';
 export { Icon, type IconName } from './Icon.tsx';
 export { PageHeader } from './PageHeader.tsx';
 export { Spinner } from './Spinner.tsx';
-export { Table, type Column } from './Table.tsx';
+export { Table, detailsId, type Column } from './Table.tsx';
 export { TextField, type TextFieldProps } from './TextField.tsx';
 export { ConnectionIndicator } from './ConnectionIndicator.tsx';
 export { QueryView } from './QueryView.tsx';

@@ -684,6 +684,7 @@ export const en = {
   'adapters.chatLabel': (p: { name: string }) => `Chat with ${p.name}`,
   'adapters.details': 'Details',
   'adapters.detailsLabel': (p: { name: string }) => `Details of ${p.name}`,
+  'adapters.detailsOf': (p: { name: string }) => `${p.name}: details`,
   'adapters.merge': 'Merge',
   'adapters.mergeLabel': (p: { name: string }) => `Merge ${p.name}`,
   'adapters.export': 'Export',

@@ -843,6 +843,7 @@ export const ko: Catalog = {
   'adapters.chatLabel': (p) => `${p.name}와(과) 채팅`,
   'adapters.details': '자세히',
   'adapters.detailsLabel': (p) => `${p.name} 자세히`,
+  'adapters.detailsOf': (p) => `${p.name}: 자세한 정보`,
   'adapters.merge': '병합',
   'adapters.mergeLabel': (p) => `${p.name} 병합`,
   'adapters.export': '내보내기',

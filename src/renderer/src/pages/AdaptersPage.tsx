@@ -11,6 +11,7 @@ import {
   Banner,
   Button,
   Card,
+  detailsId,
   Dialog,
   EmptyState,
   PageHeader,
@@ -195,6 +196,7 @@ function AdapterList({
             variant="ghost"
             onClick={() => setDetails(details === a.id ? null : a.id)}
             aria-expanded={details === a.id}
+            aria-controls={details === a.id ? detailsId(a.id) : undefined}
             aria-label={t('adapters.detailsLabel', { name: a.name })}
           >
             {t('adapters.details')}
@@ -284,8 +286,14 @@ function AdapterList({
                 </>
               }
             >
-              <Table caption={t('nav.adapters')} columns={columns} rows={rows} rowKey={(a) => a.id} />
-              {details ? <AdapterDetails id={details} /> : null}
+              {/* an adapter's details open in a row right under its own (they were under the whole table) */}
+              <Table
+                caption={t('nav.adapters')}
+                columns={columns}
+                rows={rows}
+                rowKey={(a) => a.id}
+                expanded={(a) => (details === a.id ? <AdapterDetails id={a.id} name={a.name} /> : null)}
+              />
             </Card>
           )
         }
@@ -393,10 +401,10 @@ function CombineProgress({ job, onDismiss }: { job: CombineJob; onDismiss: () =>
   );
 }
 
-function AdapterDetails({ id }: { id: string }) {
+function AdapterDetails({ id, name }: { id: string; name: string }) {
   const detail = useQuery('adapters.get', { id });
   return (
-    <div className="adapter-details">
+    <div className="adapter-details" role="region" aria-label={t('adapters.detailsOf', { name })}>
       <QueryView state={detail.state} loadingLabel={t('adapters.reading')} errorTitle={t('adapters.readFailed')}>
         {(d: AdapterDetail) => (
           <div className="adapter-details-grid">
