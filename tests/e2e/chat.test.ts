@@ -1,7 +1,7 @@
 // Chat in headless Chromium against a real `serve`: a tiny model fine-tuned through the API, then one prompt
 // sent from the page is answered in the base and tuned panes, each streamed to the browser as chat.delta
 // frames and ending as the saved answer; the conversation is listed and reopens from its link.
-import type { Browser, WebSocket } from 'playwright-core';
+import type { Browser, Page, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildRenderer,
@@ -29,6 +29,24 @@ afterAll(async () => {
   await browser?.close();
   await serve?.stop();
 });
+
+/**
+ * Does the composer's placeholder fit? Measured with the placeholder as the input's text (the same font and width):
+ * no sideways scroll, and one row of text does not grow past one row's height.
+ */
+function placeholderFit(page: Page): Promise<{ placeholder: string; sideways: boolean; oneLine: boolean }> {
+  return page.locator('#chat-prompt').evaluate((el: HTMLTextAreaElement) => {
+    const rows = el.rows;
+    el.rows = 1;
+    el.value = 'x';
+    const oneRow = el.scrollHeight;
+    el.value = el.placeholder;
+    const fit = { placeholder: el.placeholder, sideways: el.scrollWidth > el.clientWidth, oneLine: el.scrollHeight <= oneRow };
+    el.value = '';
+    el.rows = rows;
+    return fit;
+  });
+}
 
 interface StoredMessage {
   role: string;
@@ -70,6 +88,14 @@ describe('Chat in the browser', () => {
       await expect
         .poll(() => page.getByLabel(tr('chat.baseModel'), { exact: true }).inputValue(), { timeout: 20_000 })
         .toBe(files.model);
+      // The composer's placeholder reads whole, on one line of the input at 1280 px (the long one with the keys in it
+      // wrapped, and its second line was cut off by the box); the keys are said under the input instead.
+      await expect(placeholderFit(page)).resolves.toEqual({
+        placeholder: tr('chat.placeholderBoth'),
+        sideways: false,
+        oneLine: true,
+      });
+      await page.getByText(tr('chat.keysHint'), { exact: true }).waitFor();
       await page.getByText(tr('chat.sampling'), { exact: true }).click(); // the sampling settings fold open
       await page.getByRole('slider', { name: tr('chat.temperature') }).press('Home'); // greedy: the same answer every time
       await page.getByRole('slider', { name: tr('chat.maxTokens') }).press('Home');

@@ -314,8 +314,10 @@ export const en = {
   'chat.paneTuned': 'Fine-tuned',
   'chat.noModelChosen': 'no model chosen',
   'chat.messageLabel': 'Message to both models',
-  'chat.placeholderBoth': 'Ask both models the same question… (Enter sends, Shift+Enter for a new line)',
-  'chat.placeholderBase': 'Ask the base model… (Enter sends)',
+  // short enough for one line of the composer at 1280 px; the keys are said under it (chat.keysHint)
+  'chat.placeholderBoth': 'Ask both models the same question…',
+  'chat.placeholderBase': 'Ask the base model…',
+  'chat.keysHint': 'Enter sends · Shift+Enter starts a new line',
   'chat.stop': 'Stop',
   'chat.sendBoth': 'Send to both',
   'chat.send': 'Send',

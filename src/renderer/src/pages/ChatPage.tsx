@@ -368,15 +368,21 @@ function ChatWorkspace({ project }: { project: Project }) {
             <label htmlFor="chat-prompt" className="visually-hidden">
               {t('chat.messageLabel')}
             </label>
-            <textarea
-              id="chat-prompt"
-              className="textarea chat-input"
-              placeholder={adapter ? t('chat.placeholderBoth') : t('chat.placeholderBase')}
-              value={draft}
-              rows={2}
-              onChange={(event) => setDraft(event.target.value)}
-              onKeyDown={onComposerKey}
-            />
+            <div className="chat-input-field">
+              <textarea
+                id="chat-prompt"
+                className="textarea chat-input"
+                placeholder={adapter ? t('chat.placeholderBoth') : t('chat.placeholderBase')}
+                aria-describedby="chat-prompt-keys"
+                value={draft}
+                rows={2}
+                onChange={(event) => setDraft(event.target.value)}
+                onKeyDown={onComposerKey}
+              />
+              <span id="chat-prompt-keys" className="field-hint">
+                {t('chat.keysHint')}
+              </span>
+            </div>
             <div className="chat-composer-actions">
               {busy && jobId ? (
                 <Button
