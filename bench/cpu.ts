@@ -215,6 +215,37 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU seconds the whole machine has spent busy so far (all cores: user, nice, system, irq, softirq, steal from
+ * /proc/stat); NaN where there is no /proc. Less our processes' own, it is what others took while we measured.
+ */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The CPU share (0–1 of all cores) that processes other than the bench's own took between two readings. */
+class OthersShare {
+  private readonly t0 = performance.now();
+  private readonly machine0 = machineBusySeconds();
+  private readonly ours0: number;
+  constructor(private readonly ours: () => number) {
+    this.ours0 = ours();
+  }
+  share(): number {
+    const wall = (performance.now() - this.t0) / 1e3;
+    const others = machineBusySeconds() - this.machine0 - (this.ours() - this.ours0);
+    return Math.max(0, others) / (wall * availableParallelism());
+  }
+}
+
+/** Above this share of the cores taken by others during a case, its timings measure the neighbours, not the step. */
+const BUSY_SHARE = 0.1;
+
 /** A child that answers one JSON line per command: ours (this file with --case) or the PyTorch reference. */
 class Worker {
   private readonly lines: AsyncIterator<string>;
@@ -235,6 +266,10 @@ class Worker {
       if (r.done) return null;
       if (r.value.startsWith('{')) return JSON.parse(r.value);
     }
+  }
+  /** CPU seconds the child has used so far. */
+  cpu(): number {
+    return cpuSeconds(this.child.pid);
   }
   async ask(cmd: 'step' | 'done'): Promise<Record<string, unknown> | null> {
     this.child.stdin.write(`${cmd}\n`);
@@ -300,6 +335,8 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   const torchSecs: number[] = [];
   const ourCpu: number[] = [];
   const torchCpu: number[] = [];
+  const selfCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const others = new OthersShare(() => selfCpu() + ours.cpu() + (ref && typeof ref !== 'string' ? ref.cpu() : 0));
   for (let i = 0; i < rounds; i++) {
     const before = await probe.rate(2);
     const { sec, cpu } = await ours.step();
@@ -311,6 +348,7 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
       torchCpu.push(t.cpu);
     }
   }
+  const othersShare = others.share();
   const median = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1];
   await probe.release();
   const summary = await ours.ask('done');
@@ -325,8 +363,13 @@ async function compareCase(name: string, torch: { python: string } | { reason: s
   const mine: Record<string, unknown> = {
     ...summary, step_s: +ourSec.toFixed(3), tokens_per_s: +((B * T) / ourSec).toFixed(1), achieved_gflops: +(flops / ourSec / 1e9).toFixed(1),
     gemm_gflops_beside: +gemm.toFixed(1), fraction_of_gemm: +(flops / ourSec / 1e9 / gemm).toFixed(3), cpu_s_per_step: +median(ourCpu).toFixed(2),
+    others_cpu_share: Number.isFinite(othersShare) ? +othersShare.toFixed(2) : null,
   };
   console.log(JSON.stringify(mine));
+  // seen here: a neighbour's test run moved SmolLM2's step_vs_torch from 1.39–1.70 to 0.76 while our CPU time per step
+  // stayed 2.9–3.3 s — say so rather than let such a run pass for a measurement
+  if (othersShare > BUSY_SHARE)
+    console.log(`bench:cpu warning: other processes took ${Math.round(othersShare * 100)}% of the CPUs during ${name}: its tokens/s and ratios measure the load, not the step (run it on an idle machine)`);
   if (!ref || typeof ref === 'string') {
     if (!qlora) console.log(`${name}-torch: skipped (${typeof ref === 'string' ? ref : (torch as { reason: string }).reason})`);
     return { ours: mine, vs: null };
