@@ -36,7 +36,6 @@ import { OrtGraph, defaultThreads } from '../src/main/engine/executors/onnx/ort.
 import { mulberry32 } from '../src/main/engine/rng.ts';
 import type { Batch } from '../src/main/engine/session.ts';
 import { quantizeProgram, quantizeWeight } from '../src/main/engine/quant/program.ts';
-import { isNf4, nf4StorageBytes } from '../src/main/engine/quant/nf4.ts';
 
 const SHAPES: Record<string, LlamaConfig> = {
   smollm2: {
@@ -162,18 +161,21 @@ async function runCase(name: string): Promise<void> {
   const t0 = performance.now();
   // the memory of the frozen base: float32 as made, and as the session holds it (NF4 codes + scales for QLoRA)
   let baseF32Bytes = 0;
-  let baseHeldBytes = 0;
   const rand = mulberry32(7);
   const session = await createCpuTrainingSession({
-    program, seed: 0,
+    // QLoRA holds what it does not quantize (embedding, norms) in half, as the studio does for an f32 checkpoint
+    // (model-session.ts, base_dtype auto) and bitsandbytes setups do; the f32 cases hold the base as made
+    program, seed: 0, baseDtype: qlora ? 'f16' : 'f32',
     weights: async (name) => {
       const w = randomWeight(program, name, rand);
       const held = program.params.find((d) => d.name === name)?.quant === 'nf4' ? quantizeWeight(program, name, w, { doubleQuant: true }) : w;
       baseF32Bytes += w.byteLength;
-      baseHeldBytes += isNf4(held) ? nf4StorageBytes(held) : held.byteLength;
       return held;
     },
   });
+  // as the session holds it: the weight file (floats, in half where asked) and NF4 codes + scales in JavaScript
+  const held = session.memory();
+  const baseHeldBytes = held.weightFileBytes + held.jsWeightBytes;
   const buildS = (performance.now() - t0) / 1e3;
   const next = mulberry32(3);
   const ids = Int32Array.from({ length: B * T }, () => Math.floor(next() * cfg.vocabSize));
@@ -199,7 +201,7 @@ async function runCase(name: string): Promise<void> {
   console.log(JSON.stringify({
     case: name, params: countParams(base), trainable: countParams(program, (d) => d.trainable), seq: T, batch: B,
     setup_s: +buildS.toFixed(1), flops: { forward, backward }, gflop_per_step: +((forward + backward) / 1e9).toFixed(1),
-    peak_rss_mib: Math.round(rssMiB), base_f32_mib: Math.round(baseF32Bytes / 2 ** 20), base_held_mib: Math.round(baseHeldBytes / 2 ** 20),
+    peak_rss_mib: Math.round(rssMiB), base_f32_mib: Math.round(baseF32Bytes / 2 ** 20), base_held_mib: Math.round(baseHeldBytes / 2 ** 20), base_held_vs_f32: +(baseHeldBytes / baseF32Bytes).toFixed(2),
     accounting_mib: Math.round(accMiB), rss_vs_accounting: +(rssMiB / accMiB).toFixed(2),
   }));
 }
@@ -425,6 +427,7 @@ async function main(): Promise<void> {
   }
   console.log(`bench:cpu gemm_gflops=${gemm.toFixed(1)} step_fraction=${fractions.length ? Math.min(...fractions).toFixed(3) : 'none measured'}`);
   // the worst case over the shapes: the slowest step ratio and the largest memory ratio
+  if (!torchMissing && !versus.length) torchMissing = 'no f32 shape was run (QLoRA has no PyTorch reference here)';
   if (versus.length && !torchMissing)
     console.log(`bench:cpu step_vs_torch=${Math.min(...versus.map((v) => v.step)).toFixed(2)} rss_vs_torch=${Math.max(...versus.map((v) => v.rss)).toFixed(2)}`);
   else console.log(`bench:cpu step_vs_torch=skipped rss_vs_torch=skipped (${torchMissing})`);
