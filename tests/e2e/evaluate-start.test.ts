@@ -80,6 +80,16 @@ describe('Evaluate: start from the page', () => {
       .selectOption({ label: tr('evalStart.everyRow', { name: 'many sums', rows: 40_000 }) });
     await form.getByRole('button', { name: tr('evalStart.start') }).click();
     await page.getByRole('progressbar', { name: tr('evalStart.progress') }).waitFor();
+    // the progress is spaced from Start as Start is from the field above it (it sat flush under the button)
+    const gaps = await form.evaluate((el) => {
+      const actions = el.querySelector('.row-actions')!;
+      const progress = el.querySelector('[role="progressbar"]')?.closest('.field-row');
+      const above = actions.previousElementSibling!.getBoundingClientRect();
+      const box = actions.getBoundingClientRect();
+      return { fieldToStart: box.top - above.bottom, startToProgress: progress ? progress.getBoundingClientRect().top - box.bottom : null };
+    });
+    expect(gaps.fieldToStart).toBeGreaterThan(0);
+    expect(gaps.startToProgress).toBeCloseTo(gaps.fieldToStart, 0);
     await screenshot(page, 'evaluate-start-running.png');
     await page.getByRole('button', { name: tr('common.cancel'), exact: true }).click();
     await page.getByText(tr('evalStart.cancelled')).waitFor({ timeout: 30_000 });

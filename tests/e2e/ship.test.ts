@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SHIP_COST_WARNING_SHARE, shipCost, type Evaluation } from '../../src/common/api/runs.ts';
 import { formatMetric } from '../../src/renderer/src/format.ts';
 import { collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
+import { overflows } from './layout-fits.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 const studio = studioPerFile();
@@ -57,7 +58,12 @@ describe('Evaluate: what you will ship', () => {
         .poll(() => warning.textContent())
         .toContain(tr('evaluate.shipWarning', { quant: 'Q4_K_M', share: Math.round(cost * 100) }));
     else expect(await warning.count()).toBe(0);
+    // eight columns with the shipped GGUF's, all inside the card: Created was cut off at its edge, the rest of the
+    // table only reachable by scrolling it sideways
+    await table.getByRole('columnheader', { name: tr('projects.created') }).waitFor();
     await screenshot(page, 'evaluate-ship.png');
+    expect(await overflows(page, ['.evaluations-card'])).toEqual([]);
+    expect(await table.evaluate((el) => el.parentElement!.scrollWidth - el.parentElement!.clientWidth)).toBeLessThanOrEqual(0);
     expect(await page.locator('.banner').count()).toBe(0); // no error banner anywhere on the page
     expect(errors).toEqual([]);
     await context.close();

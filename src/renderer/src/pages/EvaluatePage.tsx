@@ -188,7 +188,7 @@ function EvaluationList({
             </Card>
           ) : (
             <>
-              <Card flush>
+              <Card flush className="evaluations-card">
                 <Table caption={t('evaluate.evaluations')} columns={columns} rows={list} rowKey={(evaluation) => evaluation.id} />
               </Card>
               {(() => {

@@ -86,10 +86,11 @@ export function EvaluationStart({
   const dataChoice = source === 'run' || datasetList.some((d) => d.id === data) ? data : (datasetList[0]?.id ?? '');
   const chosenDataset = datasetList.find((d) => d.id === dataChoice) ?? null;
   const measuredTask = source === 'run' && run && isTaskRun(run) ? (run.config.task as EncoderTask) : null;
+  // the page's intro follows the choice, and goes back to perplexity when this form goes away
   useEffect(() => {
     onMeasure?.(measuredTask);
+    return () => onMeasure?.(null);
   }, [measuredTask, onMeasure]);
-  useEffect(() => () => onMeasure?.(null), [onMeasure]);
 
   function request(): EvaluationRequest | string {
     if (source === 'run') {
@@ -266,17 +267,18 @@ export function EvaluationStart({
             {t('evalStart.start')}
           </Button>
         </div>
+        {/* in the form's grid, so the progress and its outcome are spaced from Start like the fields above */}
+        <JobProgress
+          job={job}
+          running={running}
+          onCancel={cancel}
+          label={t('evalStart.progress')}
+          pending={t('evalStart.starting')}
+          failedTitle={t('evalStart.failed')}
+        />
+        {job?.status === 'cancelled' ? <Banner tone="info">{t('evalStart.cancelled')}</Banner> : null}
+        {error ? <Banner title={t('evalStart.notStarted')}>{error}</Banner> : null}
       </form>
-      <JobProgress
-        job={job}
-        running={running}
-        onCancel={cancel}
-        label={t('evalStart.progress')}
-        pending={t('evalStart.starting')}
-        failedTitle={t('evalStart.failed')}
-      />
-      {job?.status === 'cancelled' ? <Banner tone="info">{t('evalStart.cancelled')}</Banner> : null}
-      {error ? <Banner title={t('evalStart.notStarted')}>{error}</Banner> : null}
     </Card>
   );
 }

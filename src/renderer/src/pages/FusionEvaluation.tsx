@@ -100,76 +100,74 @@ function FusionEvaluationCard({
           Evaluate before/after) and the result sat flush under one another */}
       <div className="form-grid">
         <p className="muted">{t('fusionEval.body')}</p>
-        <div className="form-grid">
-          <div className="field">
-            <label className="field-label" htmlFor="fusion-eval-run">
-              {t('fusionEval.run')}
-            </label>
-            <select id="fusion-eval-run" value={run.id} onChange={(e) => onPick(e.target.value)} disabled={job !== null}>
-              {fusions.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {t('fusionEval.runOption', {
-                    name: r.name,
-                    count: r.config.fusion!.adapters.length,
-                    mode: r.config.fusion!.mode,
-                  })}
-                </option>
-              ))}
-            </select>
-          </div>
-          <fieldset className="settings-fieldset" aria-describedby="fusion-eval-data-hint">
-            <legend className="field-label">{t('fusionEval.data')}</legend>
-            {datasets.map((d) => (
-              <label key={d.id} title={d.path}>
-                <input
-                  type="checkbox"
-                  checked={ticked.includes(d.id)}
-                  disabled={job !== null}
-                  onChange={(e) => {
-                    const on = e.target.checked;
-                    setTicked((now) => (on ? [...now, d.id] : now.filter((id) => id !== d.id)));
-                    setError(null);
-                  }}
-                />{' '}
-                {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
-              </label>
+        <div className="field">
+          <label className="field-label" htmlFor="fusion-eval-run">
+            {t('fusionEval.run')}
+          </label>
+          <select id="fusion-eval-run" value={run.id} onChange={(e) => onPick(e.target.value)} disabled={job !== null}>
+            {fusions.map((r) => (
+              <option key={r.id} value={r.id}>
+                {t('fusionEval.runOption', {
+                  name: r.name,
+                  count: r.config.fusion!.adapters.length,
+                  mode: r.config.fusion!.mode,
+                })}
+              </option>
             ))}
-            <label>
+          </select>
+        </div>
+        <fieldset className="settings-fieldset" aria-describedby="fusion-eval-data-hint">
+          <legend className="field-label">{t('fusionEval.data')}</legend>
+          {datasets.map((d) => (
+            <label key={d.id} title={d.path}>
               <input
                 type="checkbox"
-                checked={otherFiles}
+                checked={ticked.includes(d.id)}
                 disabled={job !== null}
                 onChange={(e) => {
-                  setOtherFiles(e.target.checked);
+                  const on = e.target.checked;
+                  setTicked((now) => (on ? [...now, d.id] : now.filter((id) => id !== d.id)));
                   setError(null);
                 }}
               />{' '}
-              {t('taskEval.aFile')}
+              {t('evalStart.everyRow', { name: d.name, rows: d.examples })}
             </label>
-            <span id="fusion-eval-data-hint" className="field-hint">
-              {t('fusionEval.dataHint', { split: heldOutLabel(run) })}
-            </span>
-          </fieldset>
-          {otherFiles ? (
-            <div className="field">
-              <label className="field-label" htmlFor="fusion-eval-files">
-                {t('fusionEval.files')}
-              </label>
-              <textarea
-                id="fusion-eval-files"
-                rows={2}
-                value={files}
-                onChange={(e) => {
-                  setFiles(e.target.value);
-                  setError(null);
-                }}
-                placeholder={t('fusionEval.filesPlaceholder')}
-                disabled={job !== null}
-              />
-              <span className="field-hint">{t('fusionEval.filesHint')}</span>
-            </div>
-          ) : null}
-        </div>
+          ))}
+          <label>
+            <input
+              type="checkbox"
+              checked={otherFiles}
+              disabled={job !== null}
+              onChange={(e) => {
+                setOtherFiles(e.target.checked);
+                setError(null);
+              }}
+            />{' '}
+            {t('taskEval.aFile')}
+          </label>
+          <span id="fusion-eval-data-hint" className="field-hint">
+            {t('fusionEval.dataHint', { split: heldOutLabel(run) })}
+          </span>
+        </fieldset>
+        {otherFiles ? (
+          <div className="field">
+            <label className="field-label" htmlFor="fusion-eval-files">
+              {t('fusionEval.files')}
+            </label>
+            <textarea
+              id="fusion-eval-files"
+              rows={2}
+              value={files}
+              onChange={(e) => {
+                setFiles(e.target.value);
+                setError(null);
+              }}
+              placeholder={t('fusionEval.filesPlaceholder')}
+              disabled={job !== null}
+            />
+            <span className="field-hint">{t('fusionEval.filesHint')}</span>
+          </div>
+        ) : null}
         <div className="row-actions">
           <Button variant="primary" icon="gauge" busy={job !== null} disabled={job !== null} onClick={start}>
             {t('fusionEval.start')}
