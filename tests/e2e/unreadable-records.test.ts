@@ -47,8 +47,15 @@ describe('unreadable stored records', () => {
     const errors = collectPageErrors(page);
     await page.goto(serve.url);
     const list = page.getByRole('list', { name: tr('unreadable.list') });
-    await list.getByText('/old/default-model').waitFor();
-    await expect(list.textContent()).resolves.toMatch(/no longer validates/);
+    await list.getByText('/old/default-model').first().waitFor();
+    // which field, what it should hold, what it holds and what to do, in the UI's language: no raw validator
+    // message ("Invalid input: expected string, received undefined") and no JSON path dump
+    const [stale] = await serve.invoke<{ id: string; field: string; file: string }[]>('system.unreadable', {});
+    const said = tr('core.unreadable.stale', { kind: 'model', id: stale.id, field: stale.field, expected: 'string', choices: '', found: 'missing' });
+    const text = (await list.textContent()) ?? '';
+    expect(text).toContain(said);
+    expect(text).toContain(tr('unreadable.fix.model', { file: '/old/default-model' }));
+    expect(text).not.toMatch(/Invalid input|received|\[\{|"path"/);
     await screenshot(page, 'unreadable-records.png');
     await list
       .getByRole('button', {

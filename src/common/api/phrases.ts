@@ -57,6 +57,31 @@ export const VALUE_KINDS = {
   function: 'a function',
 } as const;
 export type ValueKind = keyof typeof VALUE_KINDS;
+/** What a stored record's field should hold, and what it holds instead (system.unreadable). */
+export const STALE_EXPECTED = {
+  string: 'a text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  choice: 'one of the known values',
+  other: 'a value this version reads',
+} as const;
+export type StaleExpected = keyof typeof STALE_EXPECTED;
+export const STALE_FOUND = {
+  missing: 'missing',
+  null: 'empty (null)',
+  string: 'a text',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+} as const;
+export type StaleFound = keyof typeof STALE_FOUND;
+const STALE_RECORD = { model: 'base model', dataset: 'dataset', run: 'run' } as const;
+const STALE_PART = { model: 'summary', dataset: 'import report', run: 'config' } as const;
+
 /** The part of an example a dataset column is mapped to, as a problem names it. */
 export const DATASET_PARTS = {
   text: 'text',
@@ -267,6 +292,83 @@ export const PHRASES = {
   'expected.messageText': 'the message text as a string',
   'expected.nonEmptyMessage': 'a non-empty message',
 } satisfies Record<string, string | ((params: never) => string)>;
+
+  // ── a stored record this version cannot read (system.unreadable, the lists' warning) ─────────────────────
+  'unreadable.stale': (p: {
+    kind: 'model' | 'dataset' | 'run';
+    id: string;
+    field: string;
+    expected: StaleExpected;
+    choices: string;
+    found: StaleFound;
+  }) =>
+    `${STALE_RECORD[p.kind]} ${p.id}: its stored ${STALE_PART[p.kind]} no longer validates: ${p.field ? `field "${p.field}"` : 'the record'} should be ${p.expected === 'choice' && p.choices ? `one of ${p.choices}` : STALE_EXPECTED[p.expected]}, but it is ${STALE_FOUND[p.found]}`,
+
+  // ── an encoder task's rows left out (taskData.inspect, train --task): classification ─────────────────
+  'taskProblem.textMissing': (p: { value: string }) => `missing or not text (${p.value})`,
+  'taskProblem.textEmpty': 'empty text',
+  'taskProblem.pairMissing': 'missing or empty second text',
+  'taskProblem.noLabel': (p: { value: string }) => `no usable label (${p.value})`,
+  'taskProblem.negativeLabel': (p: { label: number }) =>
+    `label ${p.label} is negative (GLUE test files mark unlabelled rows with -1)`,
+  'taskProblem.labelNotNumber': (p: { label: string }) => `label "${p.label}" is not a number, but this is a regression dataset`,
+  'taskProblem.unknownLabel': (p: { label: string; from: 'training' | 'setting' | 'labels' }) =>
+    `label ${p.label} is not one of ${p.from === 'training' ? 'the training split' : p.from === 'setting' ? 'classification.labels' : 'the labels'}`,
+  'taskExpected.text': 'the text to classify',
+  'taskExpected.pair': 'the second text of the pair',
+  'taskExpected.label': 'a label name, a class number or (regression) a number',
+  'taskExpected.classFromZero': 'a class number from 0, or a label name',
+  'taskExpected.number': 'a number',
+  'taskExpected.knownLabel': (p: { known: string; count: number }) => `one of ${p.known} (or a class number below ${p.count})`,
+  // ── question answering ───────────────────────────────────────────────────────────────────────────
+  'taskProblem.noContext': (p: { value: string }) => `missing or empty context (${p.value})`,
+  'taskProblem.noQuestion': (p: { value: string }) => `missing or empty question (${p.value})`,
+  'taskProblem.noId': (p: { value: string }) => `no usable id (${p.value})`,
+  'taskProblem.idRepeated': (p: { id: string }) => `id "${p.id}" is used by an earlier question too`,
+  'taskProblem.answersNotJson': (p: { value: string }) => `answers is text that is not JSON: ${p.value}`,
+  'taskProblem.answersIs': (p: { value: string }) => `answers is ${p.value}`,
+  'taskProblem.answersLists': 'answers needs the lists "text" and "answer_start"',
+  'taskProblem.answersCounts': (p: { texts: number; starts: number }) =>
+    `answers has ${p.texts} texts but ${p.starts} answer_start values`,
+  'taskProblem.answerText': (p: { value: string }) => `answer text is ${p.value}`,
+  'taskProblem.answerStart': (p: { value: string }) => `answer_start is ${p.value}`,
+  'taskProblem.answerNotAt': (p: { answer: string; start: number; there: string; found: number }) =>
+    `answer "${p.answer}" is not in the context at answer_start ${p.start} (the context has "${p.there}" there; ${p.found < 0 ? 'the text does not occur in the context at all' : `the text occurs at ${p.found}`})`,
+  'taskProblem.impossible': 'the question is marked is_impossible (SQuAD v2)',
+  'taskProblem.noAnswer': 'the question has no answer',
+  'taskExpected.context': 'the text the answer is found in',
+  'taskExpected.question': 'the question text',
+  'taskExpected.id': 'a string id per question',
+  'taskExpected.distinctId': 'a distinct id per question',
+  'taskExpected.answers': 'answers as {"text": [...], "answer_start": [...]}',
+  'taskExpected.answerText': 'the answer as a non-empty string',
+  'taskExpected.answerStart': 'the character index where the answer begins in the context',
+  'taskExpected.answerAt':
+    'answer_start = the index of the answer’s first character in the context (counting characters from 0); fix answer_start or the text',
+  'taskExpected.anAnswer':
+    'at least one answer; for SQuAD v2 data with unanswerable questions set question_answering.version_2_with_negative',
+
+  // ── a prompt template that cannot render a row (the previewer, the wizard's template step, a run's start) ─────
+  'template.unclosedBrace': (p: { at: number }) =>
+    `prompt template: "{" at character ${p.at} is never closed (write "{{" for a literal brace)`,
+  'template.badName': (p: { name: string; at: number }) =>
+    `prompt template: "{${p.name}}" at character ${p.at} is not a placeholder name (letters, digits, _ . -)`,
+  'template.strayBrace': (p: { at: number }) =>
+    `prompt template: "}" at character ${p.at} has no opening "{" (write "}}" for a literal brace)`,
+  'template.noPlaceholder': 'prompt template has no {placeholder}: it would render the same text for every row',
+  'template.noTarget': (p: { target: string; have: string }) =>
+    `prompt template has no {${p.target}} placeholder to train on (it has ${p.have})`,
+  'template.noColumn': (p: { placeholder: string; column: string; columns: string }) =>
+    `placeholder {${p.placeholder}} reads column "${p.column}", which this row does not have (columns: ${p.columns || 'none'})`,
+
+  // ── the previewer: why a rendered row trains less than it shows ───────────────────────────────────────
+  'render.noAssistant': 'the conversation has no assistant turn: nothing to train on',
+  'render.turnRewritten': (p: { message: number }) =>
+    `the chat template renders the conversation up to message ${p.message} differently from the whole conversation (it rewrites earlier turns); assistant message ${p.message} is not trained`,
+  'render.boundaryMoved': (p: { at: number; excerpt: string; token: number }) =>
+    `a token crosses the boundary at character ${p.at} ("${p.excerpt}"): the boundary moved to token ${p.token}`,
+  'render.nothingLeft': (p: { length: number }) =>
+    `truncated to ${p.length} tokens, no trained token is left: the example teaches nothing`,
 
 export type PhraseCode = keyof typeof PHRASES;
 export type PhraseParams<C extends PhraseCode> = (typeof PHRASES)[C] extends (params: infer P) => string

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStudioCore, type StudioCore } from '../../../src/main/core/index.ts';
 import { runOutputDir } from '../../../src/main/core/api/handlers/runs.ts';
 import { makeTinyModel } from '../../fixtures/tiny-models.ts';
+import { korean } from '../../common/api/phrase-check.ts';
 
 let dir: string;
 let core: StudioCore;
@@ -79,6 +80,23 @@ describe('unreadable stored records', () => {
       ['run', badRun.id, 'old run', 'runs.delete'],
     ]);
     expect(unreadable.every((u) => u.reason.length > 0)).toBe(true);
+    // each says which field, what it should hold and what it holds, as a phrase (no raw validator message like
+    // "Invalid input: expected string, received undefined"), and the file the record stands for
+    expect(unreadable.map((u) => [u.field, u.file, u.reasonPhrase?.code])).toEqual([
+      [expect.any(String), '/old/model', 'unreadable.stale'],
+      ['examples', '/old/data.jsonl', 'unreadable.stale'],
+      ['model', runOutputDir(join(dir, 'data'), badRun.id), 'unreadable.stale'],
+    ]);
+    expect(unreadable[1].reason).toBe(
+      `dataset ${badDataset.id}: its stored import report no longer validates: field "examples" should be a number, but it is a text`,
+    );
+    expect(unreadable[2].reason).toBe(
+      `run ${badRun.id}: its stored config no longer validates: field "model" should be a text, but it is a number`,
+    );
+    for (const u of unreadable) expect(u.reason).not.toMatch(/Invalid input|received/);
+    expect(korean(unreadable[1].reasonPhrase!, unreadable[1].reason)).toBe(
+      `데이터셋 ${badDataset.id}: 저장된 가져오기 보고서를 더는 읽을 수 없습니다: 필드 "examples"는 숫자여야 합니다 (지금: 텍스트)`,
+    );
 
     for (const u of unreadable)
       expect((await core.invoke(u.removeWith, { id: u.id })) as { deleted: boolean }).toMatchObject({ deleted: true });

@@ -1,5 +1,5 @@
 // 한국어 카탈로그: en.ts와 같은 키, 같은 매개변수 (타입 검사가 빠진 키와 다른 매개변수를 잡는다).
-import { formatBytes, type DatasetPart, type ValueKind } from '../../../common/api/phrases.ts';
+import { formatBytes, type DatasetPart, type StaleExpected, type StaleFound, type ValueKind } from '../../../common/api/phrases.ts';
 import type { Catalog } from './en.ts';
 import { formatNumber as n } from './format-number.ts';
 
@@ -44,6 +44,27 @@ const KIND: Record<ValueKind, string> = {
   symbol: '심볼',
   undefined: '값 없음',
   function: '함수',
+};
+const STALE_RECORD = { model: '기본 모델', dataset: '데이터셋', run: '실행' } as const;
+const STALE_PART = { model: '요약을', dataset: '가져오기 보고서를', run: '설정을' } as const;
+const STALE_EXPECTED: Record<StaleExpected, string> = {
+  string: '텍스트여야',
+  number: '숫자여야',
+  int: '정수여야',
+  boolean: 'true 또는 false여야',
+  array: '목록이어야',
+  object: '객체여야',
+  choice: '알려진 값 중 하나여야',
+  other: '이 버전이 읽는 값이어야',
+};
+const STALE_FOUND: Record<StaleFound, string> = {
+  missing: '없음',
+  null: '빈 값(null)',
+  string: '텍스트',
+  number: '숫자',
+  boolean: 'true 또는 false',
+  array: '목록',
+  object: '객체',
 };
 const PART: Record<DatasetPart, string> = {
   text: '텍스트',
@@ -1369,6 +1390,14 @@ export const ko: Catalog = {
   'wizard.chooseEvalFile': '평가 파일 고르기',
   'wizard.evalShareHint': '평가 손실을 잴 때 떼어 둘 행 (0.1 = 10%, 0 = 없음).',
   'wizard.splitFailed': '데이터셋을 분할할 수 없습니다',
+  'core.unreadable.stale': (p) =>
+    `${STALE_RECORD[p.kind]} ${p.id}: 저장된 ${STALE_PART[p.kind]} 더는 읽을 수 없습니다: ${p.field ? `필드 "${p.field}"는` : '레코드는'} ${p.expected === 'choice' && p.choices ? `${p.choices} 중 하나여야` : STALE_EXPECTED[p.expected]} 합니다 (지금: ${STALE_FOUND[p.found]})`,
+  'unreadable.fix.model': (p) =>
+    `이전 버전이 쓴 기록입니다. 여기서 지운 뒤 새 파인튜닝에서 모델 폴더 ${p.file}을(를) 다시 여세요 (파일은 건드리지 않습니다).`,
+  'unreadable.fix.dataset': (p) =>
+    `이전 버전이 쓴 기록입니다. 여기서 지운 뒤 데이터셋 페이지에서 ${p.file}을(를) 다시 가져오세요 (파일은 건드리지 않습니다).`,
+  'unreadable.fix.run': (p) =>
+    `이전 버전이 쓴 기록이라 이 버전은 보여 주거나 이어서 학습할 수 없습니다. 여기서 지우거나 (실행 폴더 ${p.file}도 함께 지워집니다) 만든 버전을 위해 그대로 두세요.`,
   'wizard.formatAndColumns': '형식과 열',
   'wizard.detected': (p) => `감지 결과: ${p.reason}. 틀렸다면 바꾼 뒤 다시 가져오세요.`,
   'wizard.importAgain': '이 매핑으로 다시 가져오기',

@@ -7,6 +7,7 @@ import { toStudioApiError } from '../api/client.ts';
 import { Banner, Button } from '../components/index.ts';
 import { useStudio } from '../state/studio.tsx';
 import { t } from '../i18n/t.ts';
+import { sayPhrase } from '../i18n/phrase.ts';
 
 const kindLabel = (kind: UnreadableRecord['kind']) => t(`unreadable.kind.${kind}`);
 
@@ -37,7 +38,10 @@ export function UnreadableRecords() {
             <strong>
               {kindLabel(record.kind)} “{record.name}”
             </strong>{' '}
-            ({record.id}): {record.reason}{' '}
+            ({record.id})
+            {/* which field, what it should hold and what it holds, then what to do: no raw validator message */}
+            <div className="unreadable-reason">{sayPhrase(record.reasonPhrase, record.reason)}</div>
+            <div className="unreadable-fix">{t(`unreadable.fix.${record.kind}`, { file: record.file ?? record.name })}</div>
             {confirming === record.id ? (
               <>
                 <span>{record.kind === 'run' ? t('unreadable.removeRun') : t('unreadable.removeRecord')}</span>{' '}

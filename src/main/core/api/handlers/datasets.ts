@@ -11,7 +11,7 @@ import type { TemplateConfig } from '../../../../common/api/runs.ts';
 import { say } from '../../../../common/api/phrases.ts';
 import { importDataset, previewDataset, splitByRatio, type Example } from '../../../formats/dataset/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
-import { readableOnly } from '../unreadable.ts';
+import { fieldPath, readableOnly, StaleRecordError } from '../unreadable.ts';
 import { bundledDatasets } from '../../bundled.ts';
 import type { DatasetRecord } from '../../store/index.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
@@ -27,7 +27,10 @@ export function requireExisting(path: string, what: 'file' | 'folder', field: st
 
 export function toDataset(r: DatasetRecord): DatasetT {
   const meta = DatasetImportJobResult.partial().safeParse(r.meta);
-  if (!meta.success) throw new StudioError('internal', `dataset ${r.id}: its stored import report no longer validates (${meta.error.issues[0]?.message})`);
+  if (!meta.success) {
+    const issue = meta.error.issues[0];
+    throw new StaleRecordError('dataset', r.id, fieldPath(issue?.path ?? []), issue, r.meta);
+  }
   const split = DatasetSplitInfo.safeParse(r.split);
   return Dataset.parse({
     id: r.id,

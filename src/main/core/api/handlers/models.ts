@@ -14,7 +14,7 @@ import { effectiveOffline } from '../../settings.ts';
 import { BUNDLED_MODEL_DIR } from '../../bundled.ts';
 import { hubCacheDir, listCachedSnapshots } from '../../../formats/hub/cache.ts';
 import type { ModelSuggestion } from '../../../../common/api/models.ts';
-import { readableOnly } from '../unreadable.ts';
+import { fieldPath, readableOnly, StaleRecordError } from '../unreadable.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import type { BaseModelRecord } from '../../store/index.ts';
 import { previewFile, requireExisting } from './datasets.ts';
@@ -23,8 +23,12 @@ import { toFormatsMapping } from '../../../../common/api/datasets.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
 export function toModel(r: BaseModelRecord): BaseModelT {
-  const parsed = BaseModel.safeParse({ ...r.config, id: r.id, source: r.source, sourceKind: r.sourceKind, path: r.localPath, revision: r.revision, createdAt: r.createdAt });
-  if (!parsed.success) throw new StudioError('internal', `base model ${r.id}: its stored summary no longer validates (${parsed.error.issues[0]?.message})`);
+  const input = { ...r.config, id: r.id, source: r.source, sourceKind: r.sourceKind, path: r.localPath, revision: r.revision, createdAt: r.createdAt };
+  const parsed = BaseModel.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StaleRecordError('model', r.id, fieldPath(issue?.path ?? []), issue, input);
+  }
   return parsed.data;
 }
 

@@ -28,7 +28,7 @@ import { dataDirLayout } from '../../data-dir.ts';
 import type { JobRecord } from '../../store/index.ts';
 import type { EvaluationRecord } from '../../store/repositories/evaluations.ts';
 import type { RunRecord } from '../../store/repositories/runs.ts';
-import { readableOnly } from '../unreadable.ts';
+import { fieldPath, readableOnly, StaleRecordError } from '../unreadable.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -70,7 +70,10 @@ export function toRun(record: RunRecord, ctx: CoreContext): Run {
     endedAt = synced.endedAt;
   }
   const config = RunConfig.safeParse(record.config);
-  if (!config.success) throw new StudioError('internal', `run ${record.id}: its stored config no longer validates (${config.error.issues[0]?.message})`);
+  if (!config.success) {
+    const issue = config.error.issues[0];
+    throw new StaleRecordError('run', record.id, fieldPath(issue?.path ?? []), issue, record.config);
+  }
   return {
     id: record.id,
     projectId: record.projectId,

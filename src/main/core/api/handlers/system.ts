@@ -1,9 +1,10 @@
 import type { UnreadableRecord } from '../../../../common/api/system.ts';
 import { doctor } from '../../system/doctor.ts';
-import { REMOVE_WITH, unreadableReason } from '../unreadable.ts';
+import { StudioError } from '../../errors.ts';
+import { REMOVE_WITH, StaleRecordError, unreadableReason } from '../unreadable.ts';
 import { toDataset } from './datasets.ts';
 import { toModel } from './models.ts';
-import { toRun } from './runs.ts';
+import { runOutputDir, toRun } from './runs.ts';
 import type { CoreContext, HandlerGroup } from './types.ts';
 
 /** Every stored base model, dataset and run the lists skip, with why. */
@@ -13,21 +14,32 @@ function unreadableRecords(ctx: CoreContext): UnreadableRecord[] {
     kind: UnreadableRecord['kind'],
     records: R[],
     name: (r: R) => string,
+    file: (r: R) => string | null,
     convert: (r: R) => unknown,
   ) => {
     for (const record of records) {
-      const reason = unreadableReason(record, convert);
-      if (reason !== null)
-        found.push({ kind, id: record.id, name: name(record), reason, removeWith: REMOVE_WITH[kind] });
+      const err = unreadableReason(record, convert);
+      if (err !== null)
+        found.push({
+          kind,
+          id: record.id,
+          name: name(record),
+          reason: err.message,
+          reasonPhrase: err instanceof StudioError ? (err.phrase ?? null) : null,
+          field: err instanceof StaleRecordError ? err.field : null,
+          file: file(record),
+          removeWith: REMOVE_WITH[kind],
+        });
     }
   };
-  check('model', ctx.store.baseModels.list(), (r) => r.localPath ?? r.source, toModel);
+  check('model', ctx.store.baseModels.list(), (r) => r.localPath ?? r.source, (r) => r.localPath, toModel);
   for (const project of ctx.store.projects.list()) {
-    check('dataset', ctx.store.datasets.listByProject(project.id), (r) => r.name, toDataset);
+    check('dataset', ctx.store.datasets.listByProject(project.id), (r) => r.name, (r) => r.filePath, toDataset);
     check(
       'run',
       ctx.store.runs.listByProject(project.id),
       (r) => r.name,
+      (r) => runOutputDir(ctx.dataDir, r.id),
       (r) => toRun(r, ctx),
     );
   }
