@@ -64,6 +64,12 @@ const STEPS_WORD = tr('runs.steps', { steps: 1, total: 2 }).replace('1 / 2', '')
 const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A catalogue message as a pattern: its one slot (filled with `slot`) matching `re`. */
 const messagePattern = (message: string, slot: string, re: string) => escapeRe(message).replace(escapeRe(slot), re);
+/** The training progress line as the page says it in the tests' language, its total grouped ("step 840/1,000,000",
+ *  "840/1,000,000 스텝"): the step and loss slots left open. */
+const progressLine = (total: number) =>
+  new RegExp(
+    messagePattern(tr('core.progress.step', { step: 7, total, loss: 1.2345 }), '1.2345', '[\\d.]+').replace('7', '[\\d,]+'),
+  );
 
 describe('the run page', () => {
   it('cancel asks first and checkpoints; resume says its step and its live view moves, also after a reload; rename; delete', async () => {
@@ -83,6 +89,9 @@ describe('the run page', () => {
     await expect
       .poll(async () => (await row.locator('td').nth(3).textContent())?.trim(), { timeout: 60_000 })
       .toMatch(/^\d+\.\d+$/);
+    // and its progress line in the UI's language, the million steps grouped (it showed "step 840/1000000", in English
+    // on the Korean page too)
+    await expect.poll(() => row.locator('.run-progress-text').textContent()).toMatch(progressLine(1_000_000));
 
     await page.goto(`${serve.url}#/runs/${run.id}`);
     await expect
@@ -92,6 +101,7 @@ describe('the run page', () => {
         await screenshot(page, 'run-page-failure.png');
         throw new Error(`${String(err)}\npage errors: ${errors.join('\n')}`);
       });
+    await expect.poll(() => page.locator('.run-status-progress .muted').textContent()).toMatch(progressLine(1_000_000));
     const stat = (label: string) =>
       page
         .locator('.stat')
@@ -112,7 +122,7 @@ describe('the run page', () => {
     await page.getByRole('button', { name: tr('run.cancelRun') }).click();
     await dialog.getByRole('button', { name: tr('run.cancelRun') }).click();
     const resume = page.getByRole('button', {
-      name: new RegExp(`^${messagePattern(tr('runs.resumeFrom', { step: 0 }), '0', '\\d+')}$`),
+      name: new RegExp(`^${messagePattern(tr('runs.resumeFrom', { step: 0 }), '0', '[\\d,]+')}$`),
     });
     await resume.waitFor({ timeout: 30_000 });
     const stopped = await serve.invoke<{ checkpointStep: number | null; status: string }>('runs.get', { id: run.id });
@@ -146,7 +156,7 @@ describe('the run page', () => {
     await page.getByRole('button', { name: tr('run.cancelRun') }).click();
     await dialog.getByRole('button', { name: tr('run.cancelRun') }).click();
     await page
-      .getByRole('button', { name: new RegExp(`^${messagePattern(tr('runs.resumeFrom', { step: 0 }), '0', '\\d+')}$`) })
+      .getByRole('button', { name: new RegExp(`^${messagePattern(tr('runs.resumeFrom', { step: 0 }), '0', '[\\d,]+')}$`) })
       .waitFor({ timeout: 30_000 });
 
     // Rename, then delete with the folder.

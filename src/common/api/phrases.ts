@@ -157,11 +157,12 @@ export const PHRASES = {
   // ── progress lines of the train, eval and export jobs ───────────────────────────────────────────
   'progress.loadingData': 'loading tokenizer and dataset',
   'progress.loadingModel': 'loading the model',
+  // counts grouped like every number a face shows ("step 840/1,000,000"), in plain ASCII for the CLI and logs
   'progress.step': (p: { step: number; total: number; loss: number }) =>
-    `step ${p.step}/${p.total} · loss ${p.loss.toFixed(4)}`,
+    `step ${p.step.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} · loss ${p.loss.toFixed(4)}`,
   'progress.evalLoading': (p: { side: EvalSide }) => `loading ${EVAL_SIDES[p.side]}`,
   'progress.evalBatch': (p: { side: EvalSide; batch: number; total: number }) =>
-    `${EVAL_SIDES[p.side]}: batch ${p.batch}/${p.total}`,
+    `${EVAL_SIDES[p.side]}: batch ${p.batch.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`,
   'progress.exportOpening': 'opening the model',
   'progress.exportTensor': (p: { verb: 'merging' | 'writing'; tensor: string; done: number; total: number }) =>
     `${p.verb} ${p.tensor} (${p.done} of ${p.total})`,

@@ -1,6 +1,7 @@
 // One encoder-task fine-tune (classification or extractive QA) from a run config: the task's data (task-data.ts),
 // the task model (task-session.ts), the trainer with the task's evaluation — metrics at every eval point and at the
 // end, the best checkpoint kept in <outputDir>/best — and the summary. fineTune() hands runs with a task here.
+import { say } from '../../../common/api/phrases.ts';
 import { TASK_METRIC, questionAnsweringSettings } from '../../../common/api/runs.ts';
 import { EncoderTokenizer } from '../../formats/tokenizer/encoder/index.ts';
 import { latestCheckpoint } from './checkpoint.ts';
@@ -22,7 +23,7 @@ export function headRequest(data: TaskData): TaskHeadRequest {
 
 export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneResult> {
   const { config, reporter } = options;
-  reporter.progress(null, 'loading tokenizer and dataset');
+  reporter.progress(null, say('progress.loadingData'));
   const tokenizer = EncoderTokenizer.load(config.model);
   const data = await loadTaskData(config, tokenizer);
   if (data.task === 'classification') {
@@ -45,7 +46,7 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
       'warn',
     );
 
-  reporter.progress(null, 'loading the model');
+  reporter.progress(null, say('progress.loadingModel'));
   // a run with a fusion section combines frozen classification or QA adapters (engine/fusion/encoder.ts)
   if (config.fusion && data.task === 'classification' && data.problemType === 'regression')
     throw new Error('combining adapters on an encoder works for classification and question-answering runs; this run is a regression');
@@ -126,7 +127,7 @@ export async function fineTuneTask(options: FineTuneOptions): Promise<FineTuneRe
         if (entry.loss !== undefined)
           reporter.progress(
             Math.min(1, entry.step / planned),
-            `step ${entry.step}/${planned} · loss ${entry.loss.toFixed(4)}`,
+            say('progress.step', { step: entry.step, total: planned, loss: entry.loss }),
             entry.eta_seconds ?? null,
           );
         else {

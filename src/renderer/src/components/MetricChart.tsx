@@ -21,7 +21,7 @@ export function MetricChart({ points, series, height = 240, label }: { points: M
           <YAxis width={56} tickLine={false} domain={['auto', 'auto']} tickFormatter={formatTick} />
           <Tooltip
             formatter={(value) => (typeof value === 'number' ? formatTick(value) : String(value))}
-            labelFormatter={(step) => t('run.stepLabel', { step: String(step) })}
+            labelFormatter={(step) => t('run.stepLabel', { step: Number(step) })}
             itemStyle={{ color: 'var(--color-text)' }}
             contentStyle={{
               background: 'var(--color-surface)',

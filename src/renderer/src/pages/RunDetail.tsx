@@ -16,6 +16,7 @@ import { TaskFacts, TaskMetricsCard, taskStats } from './TaskRunPanel.tsx';
 import { isTaskRun } from '../../../common/api/task-runs.ts';
 import { describeRun, runSeconds } from './run-labels.ts';
 import { ImportedRunPanel, RunElsewhereButton } from './RunElsewhere.tsx';
+import { sayPhrase } from '../i18n/phrase.ts';
 import { formatNumber, t } from '../i18n/t.ts';
 
 export function RunDetail({ runId }: { runId: string }) {
@@ -75,7 +76,8 @@ function RunView({ run, reload }: { run: Run; reload: () => void }) {
   });
   useEvent('job.progress', (event) => {
     if (event.jobId !== run.jobId) return;
-    incoming.current.live = { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null };
+    // the job's line in the UI's language (its phrase), not the core's English text
+    incoming.current.live = { progress: event.progress, message: event.message === null ? null : sayPhrase(event.phrase, event.message), etaSeconds: event.etaSeconds ?? null };
     flushSoon();
   });
   useEvent('job.status', (job) => {

@@ -28,6 +28,7 @@ import { ImportRunButton } from './RunElsewhere.tsx';
 import { CancelRunDialog } from './CancelRunDialog.tsx';
 import { StartComparisonButton } from './CompareStart.tsx';
 import { useProjects } from '../state/projects.tsx';
+import { sayPhrase } from '../i18n/phrase.ts';
 import { t } from '../i18n/t.ts';
 
 const RunDetail = lazy(() => import('./RunDetail.tsx').then((module) => ({ default: module.RunDetail })));
@@ -97,7 +98,8 @@ function RunList({ project }: { project: Project }) {
     if (!listed.some((run) => run.jobId === event.jobId)) return;
     setLive((previous) => ({
       ...previous,
-      [event.jobId]: { progress: event.progress, message: event.message, etaSeconds: event.etaSeconds ?? null },
+      // the job's line in the UI's language (its phrase), not the core's English text
+      [event.jobId]: { progress: event.progress, message: event.message === null ? null : sayPhrase(event.phrase, event.message), etaSeconds: event.etaSeconds ?? null },
     }));
   });
   // The newest training loss of each running job, as it is logged (the stored one arrives with the next reload).

@@ -77,7 +77,7 @@ export function TaskMetricsCard({ run, points, active }: { run: Run; points: Met
               <YAxis width={48} tickLine={false} domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
               <Tooltip
                 formatter={(value) => (typeof value === 'number' ? formatShare(value) : String(value))}
-                labelFormatter={(step) => t('run.stepLabel', { step: String(step) })}
+                labelFormatter={(step) => t('run.stepLabel', { step: Number(step) })}
                 itemStyle={{ color: 'var(--color-text)' }}
                 contentStyle={{
                   background: 'var(--color-surface)',
