@@ -1,12 +1,14 @@
 // The CPU training graph does only the work a LoRA step needs, checked on the graph itself (which nodes read what)
 // and on its numbers in float32 with onnxruntime's graph optimizations on (the path bench:cpu times) against the
 // float64 reference: no input gradient for layer 0's frozen q/k/v, and the loss hands the frozen head its input
-// gradient directly, valid ⊙ (softmax·W − W[label]), without a (N, V) dlogits.
+// gradient directly, valid ⊙ (softmax·W − W[label]), without a (N, V) dlogits, and the head runs on the labelled rows
+// alone (a masked prompt costs no head work).
 import { describe, expect, it } from 'vitest';
 import { buildLlamaProgram } from '../../../src/main/model/families/llama/program.ts';
 import { applyLora } from '../../../src/main/engine/lora/model.ts';
 import { fullFineTuneProgram } from '../../../src/main/engine/models/index.ts';
-import { buildStepGraph, lossHead } from '../../../src/main/engine/executors/onnx/graphs.ts';
+import { buildStepGraph, LABEL_ROWS, labelledRowsOnly, lossHead } from '../../../src/main/engine/executors/onnx/graphs.ts';
+import { createCpuTrainingSession } from '../../../src/main/engine/executors/onnx/session.ts';
 import { backwardWalk } from '../../../src/main/engine/autodiff.ts';
 import type { Program } from '../../../src/main/model/ir.ts';
 import { expectOnnxMatches, referenceRun } from '../executor-checks.ts';
@@ -42,6 +44,33 @@ describe.each(['qwen2', 'llama'] as const)('LoRA training graph of a tiny %s (q/
     if (head.op !== 'linear') throw new Error('the head is a linear');
     // the head weight: forward Gemm, the softmax·W MatMul and the Gather of the label rows (+ the embedding's own Gather when tied)
     expect(readers(graph, head.weight).filter((op) => op !== 'Gather').sort()).toEqual(['Gemm', 'MatMul']);
+  });
+
+  it('runs the head on the labelled rows alone: Gather(x, label_rows) feeds its Gemm, labels are one per such row', () => {
+    expect(labelledRowsOnly(program)).toBe(true);
+    expect(graph.inputs.find((i) => i.name === LABEL_ROWS)?.dims).toEqual(['M']);
+    expect(graph.inputs.find((i) => i.name === 'label_idx')?.dims).toEqual(['M', 1]);
+    const head = program.nodes.find((n) => n.out === program.logits)!;
+    if (head.op !== 'linear') throw new Error('the head is a linear');
+    const headGemm = graph.nodes.find((n) => n.op === 'Gemm' && n.inputs[1] === graph.initializers.find((t) => t.name === head.weight)?.name);
+    expect(headGemm).toBeDefined();
+    expect(graph.nodes.find((n) => n.outputs.includes(headGemm!.inputs[0]))?.op).toBe('Gather');
+    // its input gradient goes back to the labelled rows' places, zero at the others
+    expect(graph.nodes.filter((n) => n.op === 'ScatterND')).toHaveLength(1);
+  });
+
+  it('a micro-step with no labelled token: loss 0, no tokens, a zero gradient (the head still gets one row, weighted 0)', async () => {
+    const weights = randomWeights(program, 5);
+    const s = await createCpuTrainingSession({ program, weights, seed: 0, threads: 1 });
+    try {
+      const batch = { ...tinyBatch(program.vocab, 6) };
+      batch.labels = new Int32Array(batch.labels.length).fill(-100);
+      const r = await s.microStep(batch);
+      expect(r).toEqual({ lossSum: 0, tokens: 0 });
+      for (const [, g] of s.getAccumulatedGradients()) expect(g.data.every((v) => v === 0)).toBe(true);
+    } finally {
+      await s.dispose();
+    }
   });
 
   it('float32 with graph optimizations: loss and every LoRA gradient as the float64 reference', async () => {

@@ -9,7 +9,7 @@ import type { Batch, EvalResult, MicroStepOptions, MicroStepResult, TensorMap, T
 import { dropoutKeeps, prepareBatch, type BatchInputs } from '../../batch-inputs.ts';
 import { IGNORE_INDEX } from '../../ops/cross-entropy.ts';
 import type { Elem } from './builder.ts';
-import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, fusionAlphaName, groupSize, stepGraphFrozen, type GraphMode } from './graphs.ts';
+import { biasInputName, buildStepGraph, buildUpdateGraph, dropInputName, fusionAlphaName, groupSize, LABEL_ROWS, labelledRowsOnly, stepGraphFrozen, type GraphMode } from './graphs.ts';
 import { TrainableLayout, type TrainableSlot } from '../../trainables.ts';
 import { OrtGraph, type FeedTensor } from './ort.ts';
 import { POSITION_IDS, TOKEN_TYPE_IDS } from './graphs.ts';
@@ -63,6 +63,8 @@ export class CpuTrainingSession implements TrainingSession {
   private tokensSinceUpdate = 0;
   private graphs = new Map<GraphMode | 'update' | 'alpha', Promise<OrtGraph>>();
   private readonly G: number;
+  /** The training graph's head runs on the labelled rows alone (graphs.ts labelledRowsOnly). */
+  private readonly rowsOnly: boolean;
   private readonly layout: TrainableLayout;
   private readonly weightFile: WeightFile;
 
@@ -80,6 +82,7 @@ export class CpuTrainingSession implements TrainingSession {
     this.m = alloc();
     this.v = alloc();
     this.G = groupSize(program);
+    this.rowsOnly = labelledRowsOnly(program);
     this.layout.initialize(this.params, initial, seed, 'CPU session');
   }
 
@@ -164,6 +167,27 @@ export class CpuTrainingSession implements TrainingSession {
     return taskCounts(this.program.loss!, inp.B, inp.T, { targets: inp.regressionTargets, starts: inp.spanStarts, ends: inp.spanEnds });
   }
 
+  /**
+   * The labelled rows of a micro-step and their labels, for a training graph whose head runs on them alone. A
+   * micro-step with none (every label −100) still gives the head one row, weighted 0, so the graph's shapes hold.
+   */
+  private labelledRowFeeds(labels: ArrayLike<number>): Record<string, FeedTensor> {
+    const rows: number[] = [];
+    for (let n = 0; n < labels.length; n++) if (labels[n] !== IGNORE_INDEX) rows.push(n);
+    const M = Math.max(rows.length, 1);
+    const valid = this.elem === 'float64' ? new Float64Array(M) : new Float32Array(M);
+    const labelIdx = new BigInt64Array(M);
+    rows.forEach((n, m) => {
+      labelIdx[m] = BigInt(labels[n]);
+      valid[m] = 1;
+    });
+    return {
+      [LABEL_ROWS]: { data: BigInt64Array.from(rows.length ? rows : [0], (n) => BigInt(n)), dims: [M] },
+      label_idx: { data: labelIdx, dims: [M, 1] },
+      label_valid: { data: valid, dims: [M, 1] },
+    };
+  }
+
   /** The batch-level feeds shared by all step graphs. */
   private feeds(inp: BatchInputs): Record<string, FeedTensor> {
     const { B, T, N } = inp;
@@ -217,6 +241,7 @@ export class CpuTrainingSession implements TrainingSession {
       ? dropoutKeeps(this.program, inp.N, options.dropoutSeed, 'micro-step')
       : dropoutKeeps(this.program, inp.N, this.seed, `step ${this.step} micro ${this.micro}`);
     for (const [module, keep] of keeps) feeds[dropInputName(module)] = { data: keep, dims: [inp.N, keep.length / inp.N], bool: true };
+    if (this.rowsOnly) Object.assign(feeds, this.labelledRowFeeds(inp.labels));
     feeds.grad_acc = { data: this.gradAcc, dims: [this.total] };
     const out = await (await this.graph('train')).run(feeds);
     this.gradAcc = out.grad_acc_out.data as Vec;
