@@ -212,7 +212,9 @@ describe('the wizard for encoder tasks', () => {
     const problem = await problems.innerText();
     expect(problem).toContain(tr('datasets.line', { line: 2 }));
     expect(problem).toContain('answers.answer_start[0]');
-    expect(problem).toContain('"her dad" is not in the context at answer_start 3');
+    // the reader's problem in the UI's language (in Korean it stayed English: the readers sent no code)
+    expect(problem).toContain(tr('core.taskProblem.answerNotAt', { answer: 'her dad', start: 3, there: ' went t', found: 27 }));
+    expect(problem).toContain(tr('core.taskExpected.answerAt'));
     await page.getByRole('region', { name: tr('wizard.task.found') }).getByText(tr('wizard.task.layoutFlat')).waitFor();
     await problems.scrollIntoViewIfNeeded();
     await screenshot(page, 'wizard-task-qa-problems.png');

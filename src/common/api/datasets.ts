@@ -96,12 +96,17 @@ export const PreviewRow = z.object({
       trainedTokens: z.number().int(),
       truncated: z.boolean(),
       fullLength: z.number().int(),
-      warnings: z.array(z.string()),
+      warnings: z.array(z.string()).describe('Why the row trains less than it shows, in English (the CLI, logs).'),
+      warningPhrases: z
+        .array(Phrase)
+        .describe('The warnings as codes with parameters, in the same order, for a UI in another language.'),
       pieces: z.array(TokenPiece),
     })
+    .strict()
     .nullable(),
   error: z.string().nullable().describe('Why the row could not be rendered (a template error).'),
-});
+  errorPhrase: Phrase.nullable().describe('The error as a code with parameters, when it has one (a prompt template’s).'),
+}).strict();
 export type PreviewRow = z.infer<typeof PreviewRow>;
 
 export const TokenStats = z.object({

@@ -292,7 +292,6 @@ export const PHRASES = {
   'expected.oneOf': (p: { choices: string }) => `one of ${p.choices}`,
   'expected.messageText': 'the message text as a string',
   'expected.nonEmptyMessage': 'a non-empty message',
-} satisfies Record<string, string | ((params: never) => string)>;
 
   // ── a stored record this version cannot read (system.unreadable, the lists' warning) ─────────────────────
   'unreadable.stale': (p: {
@@ -370,6 +369,7 @@ export const PHRASES = {
     `a token crosses the boundary at character ${p.at} ("${p.excerpt}"): the boundary moved to token ${p.token}`,
   'render.nothingLeft': (p: { length: number }) =>
     `truncated to ${p.length} tokens, no trained token is left: the example teaches nothing`,
+} satisfies Record<string, string | ((params: never) => string)>;
 
 export type PhraseCode = keyof typeof PHRASES;
 export type PhraseParams<C extends PhraseCode> = (typeof PHRASES)[C] extends (params: infer P) => string

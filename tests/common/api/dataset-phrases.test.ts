@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetProblem as WireProblem } from '../../../src/common/api/datasets.ts';
+import { DatasetProblem as WireProblem, PreviewRow } from '../../../src/common/api/datasets.ts';
+import { ClassificationSection, QuestionAnsweringSection } from '../../../src/common/api/runs.ts';
+import { readClassificationDataset } from '../../../src/main/formats/dataset/tasks/classification.ts';
+import { readQaDataset } from '../../../src/main/formats/dataset/tasks/squad.ts';
 import { formatProblem, importDataset, type DatasetProblem } from '../../../src/main/formats/dataset/index.ts';
 import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
 import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
@@ -128,5 +131,95 @@ describe('a dataset’s bad rows as phrases', () => {
     const wire = WireProblem.parse({ ...csv.problems[0], text: formatProblem(csv.problems[0]) });
     expect(wire.phrase).toEqual({ code: 'problem.fieldCount', params: { count: 3 } });
     expect(korean(wire.expectedPhrase, wire.expected!)).toBe('필드 2개 (prompt, completion)');
+  });
+});
+
+describe('an encoder task’s left-out rows and the previewer’s row notes as phrases', () => {
+  it('classification and question-answering problems each carry a code: the CLI’s English word for word, Korean in the UI', async () => {
+    const cls = join(dir, 'cls.jsonl');
+    writeFileSync(
+      cls,
+      [
+        { text: 'good', label: 'pos' },
+        { text: 'bad', label: 'neg' },
+        { text: '', label: 'pos' },
+        { label: 'pos' },
+        { text: 'meh', label: null },
+        { text: 'meh', label: -1 },
+        { text: 'odd', label: 'other' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const c = await readClassificationDataset(cls, ClassificationSection.parse({ labels: ['neg', 'pos'] }));
+    expect(c.problems.map((p) => p.phrase?.code)).toEqual([
+      'taskProblem.textEmpty',
+      'taskProblem.textMissing',
+      'taskProblem.noLabel',
+      'taskProblem.negativeLabel',
+      'taskProblem.unknownLabel',
+    ]);
+    expectSaidBothWays(c.problems);
+
+    const qa = join(dir, 'qa.jsonl');
+    const context = 'Mia went to the river with her dad.';
+    writeFileSync(
+      qa,
+      [
+        { id: 'a', question: 'Where?', context, answers: { text: ['the river'], answer_start: [12] } },
+        { id: 'a', question: 'Again?', context, answers: { text: ['the river'], answer_start: [12] } },
+        { id: 'b', question: '', context, answers: { text: ['x'], answer_start: [0] } },
+        { id: 'c', question: 'Who?', context: '', answers: { text: ['x'], answer_start: [0] } },
+        { id: 'd', question: 'Who?', context, answers: { text: ['her dad'], answer_start: [3] } },
+        { id: 'e', question: 'Who?', context, answers: { text: ['x', 'y'], answer_start: [0] } },
+        { id: 'f', question: 'Who?', context, answers: { text: [], answer_start: [] } },
+        { id: 'g', question: 'Who?', context, answers: 'not json' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const q = await readQaDataset(qa, QuestionAnsweringSection.parse({}));
+    expect(q.problems.map((p) => p.phrase?.code)).toEqual([
+      'taskProblem.idRepeated',
+      'taskProblem.noQuestion',
+      'taskProblem.noContext',
+      'taskProblem.answerNotAt',
+      'taskProblem.answersCounts',
+      'taskProblem.noAnswer',
+      'taskProblem.answersNotJson',
+    ]);
+    expectSaidBothWays(q.problems);
+    // as taskData.inspect sends them: the phrases survive the contract
+    for (const p of [...c.problems, ...q.problems]) {
+      const wire = { ...p, text: formatProblem(p) };
+      expect(WireProblem.parse(wire)).toEqual(wire);
+    }
+  });
+
+  it('a preview row’s notes and error travel as phrases the contract checks, and refuses what it does not know', () => {
+    const row = {
+      row: 0,
+      columns: { text: 'hi' },
+      rendered: {
+        text: 'hi',
+        tokens: 1,
+        trainedTokens: 0,
+        truncated: true,
+        fullLength: 9,
+        warnings: ['truncated to 1 tokens, no trained token is left: the example teaches nothing'],
+        warningPhrases: [{ code: 'render.nothingLeft', params: { length: 1 } }],
+        pieces: [],
+      },
+      error: null,
+      errorPhrase: null,
+    };
+    expect(PreviewRow.parse(row)).toEqual(row);
+    expect(korean(row.rendered.warningPhrases[0], row.rendered.warnings[0])).toBe(
+      '1 토큰으로 잘려 학습할 토큰이 남지 않습니다: 이 예제는 아무것도 가르치지 않습니다',
+    );
+    expect(PreviewRow.safeParse({ ...row, rendered: { ...row.rendered, warningPhrases: [{ code: 1 }] } }).success).toBe(false);
+    expect(PreviewRow.safeParse({ ...row, errorPhrase: undefined }).success).toBe(false);
+    expect(PreviewRow.safeParse({ ...row, extra: 1 }).success).toBe(false);
+    expect(PreviewRow.safeParse({ ...row, rendered: { ...row.rendered, notes: [] } }).success).toBe(false);
   });
 });

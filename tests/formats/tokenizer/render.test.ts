@@ -9,6 +9,7 @@ import { PromptTemplateError } from '../../../src/main/formats/tokenizer/prompt-
 import { tokenPieces } from '../../../src/main/formats/tokenizer/pieces.ts';
 import type { Example } from '../../../src/main/formats/dataset/types.ts';
 import { writeTinyTokenizer } from '../../fixtures/tiny-tokenizer.ts';
+import { english, HANGUL, korean } from '../../common/api/phrase-check.ts';
 
 // transformers 5.17's own assistant mask (return_assistant_tokens_mask with {% generation %} tags around
 // each assistant reply and its <|im_end|>) for a conversation, on the fixture tokenizer.
@@ -98,6 +99,10 @@ describe('chat examples', () => {
     expect(out.text).toBe('<|im_start|>user: Colour?<|im_end|><|im_start|>assistant: the grey one<|im_end|>');
     expect(out.warnings).toHaveLength(1);
     expect(out.warnings[0]).toMatch(/crosses the boundary/);
+    // the warning as a code with its figures beside the English, so the previewer says it in the UI's language
+    expect(out.warningPhrases).toEqual([{ code: 'render.boundaryMoved', params: { at: expect.any(Number), excerpt: expect.any(String), token: expect.any(Number) } }]);
+    expect(english(out.warningPhrases[0])).toBe(out.warnings[0]);
+    expect(korean(out.warningPhrases[0], out.warnings[0])).toMatch(HANGUL);
     expect(trainedRuns(qwen, out.ids, out.trained)).toEqual([' the grey one<|im_end|>']);
     expect(Array.from(out.ids)).toEqual(qwen.encode(out.text));
   });
@@ -142,6 +147,8 @@ describe('chat examples', () => {
     const out = renderExample(qwen, { kind: 'chat', messages: [{ role: 'user', content: 'hi' }] }, { type: 'chat' });
     expect(out.trainedTokens).toBe(0);
     expect(out.warnings[0]).toMatch(/no assistant turn/);
+    expect(out.warningPhrases).toEqual([{ code: 'render.noAssistant', params: {} }]);
+    expect(korean(out.warningPhrases[0], out.warnings[0])).toBe('대화에 assistant 차례가 없어 학습할 것이 없습니다');
   });
 
   it('pins the chat template source into the spec, and renders the same with it', () => {
@@ -222,6 +229,17 @@ describe('text, plain and prompt templates', () => {
     const row: Example = { kind: 'text', text: 't', fields: { a: '1' } };
     expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a} {b}' })).toThrow(/placeholder \{b\} reads column "b", which this row does not have \(columns: text, a\)/);
     expect(() => renderExample(qwen, row, { type: 'prompt', template: 'no placeholders' })).toThrow(PromptTemplateError);
+    // each with its code and figures (the wizard's template step shows it in the UI's language)
+    const missing = (() => {
+      try {
+        renderExample(qwen, row, { type: 'prompt', template: '{a} {b}' });
+      } catch (e) {
+        return e as PromptTemplateError;
+      }
+    })()!;
+    expect(missing.phrase).toEqual({ code: 'template.noColumn', params: { placeholder: 'b', column: 'b', columns: 'text, a' } });
+    expect(english(missing.phrase)).toBe(missing.message);
+    expect(korean(missing.phrase, missing.message)).toBe('자리표시자 {b}는 "b" 열을 읽는데 이 행에는 그 열이 없습니다 (열: text, a)');
     expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a' })).toThrow(/never closed/);
     expect(() => renderExample(qwen, row, { type: 'prompt', template: '{a}', target: 'z' })).toThrow(/no \{z\} placeholder/);
     expect(renderExample(qwen, row, { type: 'prompt', template: '{{literal}} {a}' }).text).toBe('{literal} 1<|im_end|>');

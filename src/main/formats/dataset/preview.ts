@@ -6,6 +6,8 @@
 import { HfTokenizer } from '../tokenizer/tokenizer.ts';
 import { ExampleRenderer, pinTemplate, type RenderOptions, type TemplateSpec } from '../tokenizer/render.ts';
 import { tokenPieces, type TokenPiece } from '../tokenizer/pieces.ts';
+import { PromptTemplateError } from '../tokenizer/prompt-template.ts';
+import type { Phrase } from '../../../common/api/phrases.ts';
 import { importDataset, type ImportOptions } from './import.ts';
 import { formatProblem, type DatasetProblem } from './problems.ts';
 import type { ColumnMapping, DatasetFormat } from './schema.ts';
@@ -38,10 +40,14 @@ export interface PreviewRow {
     truncated: boolean;
     fullLength: number;
     warnings: string[];
+    /** The warnings as phrases, in the same order (common/api/phrases.ts `render.*`). */
+    warningPhrases: Phrase[];
     pieces: TokenPiece[];
   };
   /** Why the row could not be rendered (a template error). */
   error?: string;
+  /** The same as a phrase, when the error has one (a prompt template's). */
+  errorPhrase?: Phrase;
 }
 
 export interface DatasetPreview {
@@ -93,11 +99,13 @@ export async function previewDataset(path: string, options: PreviewOptions = {})
             truncated: out.truncated,
             fullLength: out.fullLength,
             warnings: out.warnings,
+            warningPhrases: out.warningPhrases,
             pieces: tokenPieces(tokenizer, out.ids, out.trained),
           },
         };
       } catch (err) {
-        return { ...r, error: (err as Error).message };
+        const phrase = err instanceof PromptTemplateError ? err.phrase : undefined;
+        return { ...r, error: (err as Error).message, ...(phrase ? { errorPhrase: phrase } : {}) };
       }
     });
     stats = tokenLengthStats(imported.examples, renderer, { sample: options.sample ?? 5000 });

@@ -7,9 +7,14 @@
  * - appended (no target): the template renders the prompt, and the row's completion follows it.
  */
 
+import { say, type Phrase, type Said } from '../../../common/api/phrases.ts';
+
+/** A template that cannot render: its English message, and the same as a phrase for a UI in another language. */
 export class PromptTemplateError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly phrase: Phrase;
+  constructor(said: Said) {
+    super(said.message);
+    this.phrase = said.phrase;
     this.name = 'PromptTemplateError';
   }
 }
@@ -37,10 +42,10 @@ export function parsePromptTemplate(template: string): ParsedPromptTemplate {
       i++;
     } else if (ch === '{') {
       const close = template.indexOf('}', i + 1);
-      if (close < 0) throw new PromptTemplateError(`prompt template: "{" at character ${i + 1} is never closed (write "{{" for a literal brace)`);
+      if (close < 0) throw new PromptTemplateError(say('template.unclosedBrace', { at: i + 1 }));
       const name = template.slice(i + 1, close).trim();
       if (!NAME.test(name)) {
-        throw new PromptTemplateError(`prompt template: "{${name}}" at character ${i + 1} is not a placeholder name (letters, digits, _ . -)`);
+        throw new PromptTemplateError(say('template.badName', { name, at: i + 1 }));
       }
       if (literal) parts.push({ literal });
       literal = '';
@@ -48,11 +53,11 @@ export function parsePromptTemplate(template: string): ParsedPromptTemplate {
       if (!placeholders.includes(name)) placeholders.push(name);
       i = close;
     } else if (ch === '}') {
-      throw new PromptTemplateError(`prompt template: "}" at character ${i + 1} has no opening "{" (write "}}" for a literal brace)`);
+      throw new PromptTemplateError(say('template.strayBrace', { at: i + 1 }));
     } else literal += ch;
   }
   if (literal) parts.push({ literal });
-  if (placeholders.length === 0) throw new PromptTemplateError('prompt template has no {placeholder}: it would render the same text for every row');
+  if (placeholders.length === 0) throw new PromptTemplateError(say('template.noPlaceholder'));
   return { parts, placeholders };
 }
 
@@ -73,7 +78,7 @@ export function renderPromptTemplate(
 ): PromptTemplateRender {
   const targetName = target;
   if (targetName !== undefined && !parsed.placeholders.includes(targetName)) {
-    throw new PromptTemplateError(`prompt template has no {${targetName}} placeholder to train on (it has ${parsed.placeholders.map((p) => `{${p}}`).join(', ')})`);
+    throw new PromptTemplateError(say('template.noTarget', { target: targetName, have: parsed.placeholders.map((p) => `{${p}}`).join(', ') }));
   }
   let text = '';
   let completionStart = -1;
@@ -86,9 +91,7 @@ export function renderPromptTemplate(
     const value = fields[column];
     if (value === undefined) {
       const known = Object.keys(fields);
-      throw new PromptTemplateError(
-        `placeholder {${part.placeholder}} reads column "${column}", which this row does not have (columns: ${known.join(', ') || 'none'})`,
-      );
+      throw new PromptTemplateError(say('template.noColumn', { placeholder: part.placeholder, column, columns: known.join(', ') }));
     }
     if (part.placeholder === targetName && completionStart < 0) completionStart = text.length;
     text += value;

@@ -11,6 +11,7 @@
  * ids are a prefix of the full ids: when a merge crosses the boundary, the boundary moves to the longest
  * common prefix and a warning says so (TRL's "Mismatch between tokenized prompt and …").
  */
+import { say, type Phrase, type Said } from '../../../common/api/phrases.ts';
 import type { ChatMessage, Example } from '../dataset/types.ts';
 import { ChatTemplateError, renderChat, selectChatTemplate } from './chat-template.ts';
 import { parsePromptTemplate, PromptTemplateError, renderPromptTemplate, type ParsedPromptTemplate } from './prompt-template.ts';
@@ -66,8 +67,10 @@ export interface RenderedExample {
   /** Token count before truncation. */
   fullLength: number;
   trainedTokens: number;
-  /** Things worth showing the user (a token boundary that moved, a turn left untrained). */
+  /** Things worth showing the user (a token boundary that moved, a turn left untrained), in English. */
   warnings: string[];
+  /** The same, each as a phrase (common/api/phrases.ts `render.*`) for a UI in another language. */
+  warningPhrases: Phrase[];
 }
 
 export class RenderError extends Error {
@@ -85,7 +88,7 @@ interface TextWithSpans {
   addSpecialTokens: boolean;
   /** Append EOS, trained when the last span reaches the end of the text. */
   appendEos: boolean;
-  warnings: string[];
+  warnings: Said[];
 }
 
 /** A renderer bound to a tokenizer and a template; parse work is done once. */
@@ -159,9 +162,9 @@ export class ExampleRenderer {
     const chatOptions = { template: spec.template, templateName: spec.templateName, variables: spec.variables };
     const full = renderChat(this.tokenizer, messages, chatOptions);
     const spans: Array<[number, number]> = [];
-    const warnings: string[] = [];
+    const warnings: Said[] = [];
     const assistantTurns = messages.flatMap((m, i) => (m.role === 'assistant' ? [i] : []));
-    if (assistantTurns.length === 0) warnings.push('the conversation has no assistant turn: nothing to train on');
+    if (assistantTurns.length === 0) warnings.push(say('render.noAssistant'));
     for (const i of assistantTurns) {
       const prompt = renderChat(this.tokenizer, messages.slice(0, i), { ...chatOptions, addGenerationPrompt: true });
       const through = renderChat(this.tokenizer, messages.slice(0, i + 1), chatOptions);
@@ -169,7 +172,7 @@ export class ExampleRenderer {
       if (!full.startsWith(prompt) || !through.startsWith(prompt) || !full.startsWith(through)) {
         const reason = `the chat template renders the conversation up to message ${i + 1} differently from the whole conversation (it rewrites earlier turns)`;
         if (isLast) throw new ChatTemplateError(`${reason}: cannot find the assistant tokens to train`);
-        warnings.push(`${reason}; assistant message ${i + 1} is not trained`);
+        warnings.push(say('render.turnRewritten', { message: i + 1 }));
         continue;
       }
       spans.push([prompt.length, this.trimAfterEnd(through, prompt.length)]);
@@ -205,9 +208,7 @@ export class ExampleRenderer {
         if (tokenAt.has(boundary)) continue;
         const { token, clean } = boundaries.tokenIndex(boundary);
         if (!clean) {
-          warnings.push(
-            `a token crosses the boundary at character ${boundary} ("${excerpt(laid.text, boundary)}"): the boundary moved to token ${token}`,
-          );
+          warnings.push(say('render.boundaryMoved', { at: boundary, excerpt: excerpt(laid.text, boundary), token }));
         }
         tokenAt.set(boundary, token);
       }
@@ -246,11 +247,20 @@ export class ExampleRenderer {
     let trainedTokens = 0;
     for (let i = 0; i < length; i++) trainedTokens += trained[i];
     const truncated = fullLength > length;
-    if (truncated && trainedTokens === 0) warnings.push(`truncated to ${length} tokens, no trained token is left: the example teaches nothing`);
+    if (truncated && trainedTokens === 0) warnings.push(say('render.nothingLeft', { length }));
 
     const prefixText = prefix.length ? tokenizer.decode(prefix) : '';
     const suffixText = suffix.length ? tokenizer.decode(suffix) : '';
-    return { text: prefixText + laid.text + suffixText, ids, trained, truncated, fullLength, trainedTokens, warnings };
+    return {
+      text: prefixText + laid.text + suffixText,
+      ids,
+      trained,
+      truncated,
+      fullLength,
+      trainedTokens,
+      warnings: warnings.map((w) => w.message),
+      warningPhrases: warnings.map((w) => w.phrase),
+    };
   }
 }
 

@@ -1188,7 +1188,6 @@ export const en = {
   'unreadable.keep': 'Keep',
   'unreadable.removeLabel': (p: { kind: string; name: string }) => `Remove ${p.kind} ${p.name}`,
   'unreadable.remove': 'Remove',
-  'quick.intro': (p: { project: string }) =>
   // what to do about a record this version cannot read, by kind (the reason above it says field, expected, found)
   'unreadable.fix.model': (p: { file: string }) =>
     `An older version wrote it. Remove it here, then open the model folder ${p.file} again in New fine-tune (its files are not touched).`,
@@ -1196,6 +1195,7 @@ export const en = {
     `An older version wrote it. Remove it here, then import ${p.file} again on the Datasets page (the file is not touched).`,
   'unreadable.fix.run': (p: { file: string }) =>
     `An older version wrote it: this version cannot show or resume it. Remove it here (its run folder ${p.file} goes too), or keep it for the version that made it.`,
+  'quick.intro': (p: { project: string }) =>
     `This form starts a LoRA run in “${p.project}” with the studio’s defaults for everything it does not ask. The guided wizard (model and dataset cards, a preview of the training text, memory and time estimates) is on the`,
   'quick.introEnd': ' page.',
   'quick.what': 'What to train',

@@ -343,6 +343,58 @@ export const ko: Catalog = {
   'core.expected.oneOf': (p) => `다음 중 하나: ${p.choices}`,
   'core.expected.messageText': '문자열로 된 메시지 텍스트',
   'core.expected.nonEmptyMessage': '비어 있지 않은 메시지',
+  'core.taskProblem.textMissing': (p) => `텍스트가 없거나 텍스트가 아닙니다 (${p.value})`,
+  'core.taskProblem.textEmpty': '텍스트가 비어 있습니다',
+  'core.taskProblem.pairMissing': '두 번째 텍스트가 없거나 비어 있습니다',
+  'core.taskProblem.noLabel': (p) => `쓸 수 있는 레이블이 없습니다 (${p.value})`,
+  'core.taskProblem.negativeLabel': (p) => `레이블 ${p.label}이(가) 음수입니다 (GLUE 테스트 파일은 레이블 없는 행을 -1로 표시합니다)`,
+  'core.taskProblem.labelNotNumber': (p) => `레이블 "${p.label}"이(가) 숫자가 아닌데 이 데이터셋은 회귀 데이터셋입니다`,
+  'core.taskProblem.unknownLabel': (p) =>
+    `레이블 ${p.label}이(가) ${p.from === 'training' ? '학습 파일의 레이블' : p.from === 'setting' ? 'classification.labels' : '레이블 목록'}에 없습니다`,
+  'core.taskExpected.text': '분류할 텍스트',
+  'core.taskExpected.pair': '쌍의 두 번째 텍스트',
+  'core.taskExpected.label': '레이블 이름, 클래스 번호 또는 (회귀) 숫자',
+  'core.taskExpected.classFromZero': '0부터 시작하는 클래스 번호 또는 레이블 이름',
+  'core.taskExpected.number': '숫자',
+  'core.taskExpected.knownLabel': (p) => `다음 중 하나: ${p.known} (또는 ${n(p.count)}보다 작은 클래스 번호)`,
+  'core.taskProblem.noContext': (p) => `문맥이 없거나 비어 있습니다 (${p.value})`,
+  'core.taskProblem.noQuestion': (p) => `질문이 없거나 비어 있습니다 (${p.value})`,
+  'core.taskProblem.noId': (p) => `쓸 수 있는 id가 없습니다 (${p.value})`,
+  'core.taskProblem.idRepeated': (p) => `id "${p.id}"를 앞의 질문도 씁니다`,
+  'core.taskProblem.answersNotJson': (p) => `answers가 JSON이 아닌 텍스트입니다: ${p.value}`,
+  'core.taskProblem.answersIs': (p) => `answers 값이 ${p.value}입니다`,
+  'core.taskProblem.answersLists': 'answers에는 "text"와 "answer_start" 목록이 있어야 합니다',
+  'core.taskProblem.answersCounts': (p) => `answers의 텍스트는 ${n(p.texts)}개인데 answer_start 값은 ${n(p.starts)}개입니다`,
+  'core.taskProblem.answerText': (p) => `답 텍스트가 ${p.value}입니다`,
+  'core.taskProblem.answerStart': (p) => `answer_start가 ${p.value}입니다`,
+  'core.taskProblem.answerNotAt': (p) =>
+    `답 "${p.answer}"이(가) 문맥의 answer_start ${p.start} 위치에 없습니다 (그 위치의 문맥은 "${p.there}"; ${p.found < 0 ? '이 텍스트는 문맥 어디에도 없습니다' : `이 텍스트는 ${p.found} 위치에 있습니다`})`,
+  'core.taskProblem.impossible': '답할 수 없는 질문(is_impossible, SQuAD v2)으로 표시되어 있습니다',
+  'core.taskProblem.noAnswer': '질문에 답이 없습니다',
+  'core.taskExpected.context': '답이 들어 있는 텍스트',
+  'core.taskExpected.question': '질문 텍스트',
+  'core.taskExpected.id': '질문마다 문자열 id 하나',
+  'core.taskExpected.distinctId': '질문마다 서로 다른 id',
+  'core.taskExpected.answers': 'answers는 {"text": [...], "answer_start": [...]} 형태',
+  'core.taskExpected.answerText': '비어 있지 않은 문자열로 된 답',
+  'core.taskExpected.answerStart': '문맥에서 답이 시작하는 문자 위치',
+  'core.taskExpected.answerAt':
+    'answer_start = 문맥에서 답의 첫 글자 위치 (0부터 셈). answer_start나 답 텍스트를 고치세요',
+  'core.taskExpected.anAnswer':
+    '답 하나 이상. 답할 수 없는 질문이 있는 SQuAD v2 데이터라면 question_answering.version_2_with_negative를 켜세요',
+  'core.template.unclosedBrace': (p) => `프롬프트 템플릿: ${n(p.at)}번째 문자의 "{"가 닫히지 않습니다 (중괄호 자체를 쓰려면 "{{")`,
+  'core.template.badName': (p) => `프롬프트 템플릿: ${n(p.at)}번째 문자의 "{${p.name}}"는 자리표시자 이름이 아닙니다 (영문자, 숫자, _ . -)`,
+  'core.template.strayBrace': (p) => `프롬프트 템플릿: ${n(p.at)}번째 문자의 "}"에 여는 "{"가 없습니다 (중괄호 자체를 쓰려면 "}}")`,
+  'core.template.noPlaceholder': '프롬프트 템플릿에 {자리표시자}가 없어 모든 행이 같은 텍스트가 됩니다',
+  'core.template.noTarget': (p) => `프롬프트 템플릿에 학습할 {${p.target}} 자리표시자가 없습니다 (있는 것: ${p.have})`,
+  'core.template.noColumn': (p) =>
+    `자리표시자 {${p.placeholder}}는 "${p.column}" 열을 읽는데 이 행에는 그 열이 없습니다 (열: ${p.columns || '없음'})`,
+  'core.render.noAssistant': '대화에 assistant 차례가 없어 학습할 것이 없습니다',
+  'core.render.turnRewritten': (p) =>
+    `채팅 템플릿이 ${n(p.message)}번째 메시지까지의 대화를 전체 대화와 다르게 렌더링합니다 (앞 차례를 다시 씁니다). ${n(p.message)}번째 assistant 메시지는 학습되지 않습니다`,
+  'core.render.boundaryMoved': (p) =>
+    `${n(p.at)}번째 문자의 경계("${p.excerpt}")에 토큰이 걸칩니다: 경계를 ${n(p.token)}번째 토큰으로 옮겼습니다`,
+  'core.render.nothingLeft': (p) => `${n(p.length)} 토큰으로 잘려 학습할 토큰이 남지 않습니다: 이 예제는 아무것도 가르치지 않습니다`,
   'elsewhere.open': '다른 곳에서 학습…',
   'elsewhere.title': (p) => `“${p.name}”을(를) 다른 곳에서 학습`,
   'elsewhere.intro':
@@ -1338,6 +1390,14 @@ export const ko: Catalog = {
   'unreadable.title': (p) => `저장된 기록 ${p.count}개를 읽을 수 없어 목록에서 뺐습니다`,
   'unreadable.list': '읽을 수 없는 기록',
   'unreadable.removeRun': '이 기록과 실행 폴더를 지울까요?',
+  'core.unreadable.stale': (p) =>
+    `${STALE_RECORD[p.kind]} ${p.id}: 저장된 ${STALE_PART[p.kind]} 더는 읽을 수 없습니다: ${p.field ? `필드 "${p.field}"는` : '레코드는'} ${p.expected === 'choice' && p.choices ? `${p.choices} 중 하나여야` : STALE_EXPECTED[p.expected]} 합니다 (지금: ${STALE_FOUND[p.found]})`,
+  'unreadable.fix.model': (p) =>
+    `이전 버전이 쓴 기록입니다. 여기서 지운 뒤 새 파인튜닝에서 모델 폴더 ${p.file}을(를) 다시 여세요 (파일은 건드리지 않습니다).`,
+  'unreadable.fix.dataset': (p) =>
+    `이전 버전이 쓴 기록입니다. 여기서 지운 뒤 데이터셋 페이지에서 ${p.file}을(를) 다시 가져오세요 (파일은 건드리지 않습니다).`,
+  'unreadable.fix.run': (p) =>
+    `이전 버전이 쓴 기록이라 이 버전은 보여 주거나 이어서 학습할 수 없습니다. 여기서 지우거나 (실행 폴더 ${p.file}도 함께 지워집니다) 만든 버전을 위해 그대로 두세요.`,
   'unreadable.removeRecord': '스튜디오에서 지울까요 (파일은 그대로)?',
   'unreadable.yesRemove': '예, 지우기',
   'unreadable.keep': '그대로 두기',
@@ -1390,14 +1450,6 @@ export const ko: Catalog = {
   'wizard.chooseEvalFile': '평가 파일 고르기',
   'wizard.evalShareHint': '평가 손실을 잴 때 떼어 둘 행 (0.1 = 10%, 0 = 없음).',
   'wizard.splitFailed': '데이터셋을 분할할 수 없습니다',
-  'core.unreadable.stale': (p) =>
-    `${STALE_RECORD[p.kind]} ${p.id}: 저장된 ${STALE_PART[p.kind]} 더는 읽을 수 없습니다: ${p.field ? `필드 "${p.field}"는` : '레코드는'} ${p.expected === 'choice' && p.choices ? `${p.choices} 중 하나여야` : STALE_EXPECTED[p.expected]} 합니다 (지금: ${STALE_FOUND[p.found]})`,
-  'unreadable.fix.model': (p) =>
-    `이전 버전이 쓴 기록입니다. 여기서 지운 뒤 새 파인튜닝에서 모델 폴더 ${p.file}을(를) 다시 여세요 (파일은 건드리지 않습니다).`,
-  'unreadable.fix.dataset': (p) =>
-    `이전 버전이 쓴 기록입니다. 여기서 지운 뒤 데이터셋 페이지에서 ${p.file}을(를) 다시 가져오세요 (파일은 건드리지 않습니다).`,
-  'unreadable.fix.run': (p) =>
-    `이전 버전이 쓴 기록이라 이 버전은 보여 주거나 이어서 학습할 수 없습니다. 여기서 지우거나 (실행 폴더 ${p.file}도 함께 지워집니다) 만든 버전을 위해 그대로 두세요.`,
   'wizard.formatAndColumns': '형식과 열',
   'wizard.detected': (p) => `감지 결과: ${p.reason}. 틀렸다면 바꾼 뒤 다시 가져오세요.`,
   'wizard.importAgain': '이 매핑으로 다시 가져오기',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ClassificationSection, QuestionAnsweringSection } from '../../../../src/common/api/runs.ts';
 import { readClassificationDataset } from '../../../../src/main/formats/dataset/tasks/classification.ts';
 import { readQaDataset } from '../../../../src/main/formats/dataset/tasks/squad.ts';
+import { english, HANGUL, korean } from '../../../common/api/phrase-check.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -73,7 +74,9 @@ describe('classification datasets', () => {
         row: 1,
         field: 'hypothesis',
         message: 'missing or empty second text',
+        phrase: { code: 'taskProblem.pairMissing', params: {} },
         expected: 'the second text of the pair',
+        expectedPhrase: { code: 'taskExpected.pair', params: {} },
       },
       expect.objectContaining({ line: 5, row: 3, field: 'premise', message: 'empty text' }),
       expect.objectContaining({
@@ -83,6 +86,14 @@ describe('classification datasets', () => {
         message: expect.stringContaining('GLUE test files mark unlabelled rows with -1'),
       }),
     ]);
+    // every problem is a code with its parameters beside the English, and the UI says each in Korean
+    for (const p of d.problems) {
+      expect(p.phrase?.code).toMatch(/^taskProblem\./);
+      expect(english(p.phrase!)).toBe(p.message);
+      expect(korean(p.phrase, p.message)).toMatch(HANGUL);
+      expect(korean(p.expectedPhrase, p.expected!)).toMatch(HANGUL);
+    }
+    expect(d.problems[2].phrase).toEqual({ code: 'taskProblem.negativeLabel', params: { label: -1 } });
   });
 
   it('an evaluation split reads with the training labels: unseen labels are problems; class numbers index the names', async () => {
@@ -106,7 +117,9 @@ describe('classification datasets', () => {
         row: 0,
         field: 'label',
         message: 'label "neutral" is not one of the training split',
+        phrase: { code: 'taskProblem.unknownLabel', params: { label: '"neutral"', from: 'training' } },
         expected: 'one of negative, positive (or a class number below 2)',
+        expectedPhrase: { code: 'taskExpected.knownLabel', params: { known: 'negative, positive', count: 2 } },
       },
     ]);
   });
@@ -177,9 +190,15 @@ describe('SQuAD datasets', () => {
         line: expect.any(Number),
         field: 'data[0].paragraphs[0].qas[1].answers[0]',
         message: `answer "tea" is not in the context at answer_start 5 (the context has " wo" there; the text occurs at ${tea})`,
+        phrase: { code: 'taskProblem.answerNotAt', params: { answer: 'tea', start: 5, there: ' wo', found: tea } },
         expected: expect.stringContaining('fix answer_start or the text'),
+        expectedPhrase: { code: 'taskExpected.answerAt', params: {} },
       },
     ]);
+    // in the Korean UI the problem reads in Korean (it stayed English: the readers sent no code)
+    expect(korean(d.problems[0].phrase, d.problems[0].message)).toBe(
+      `답 "tea"이(가) 문맥의 answer_start 5 위치에 없습니다 (그 위치의 문맥은 " wo"; 이 텍스트는 ${tea} 위치에 있습니다)`,
+    );
     // The line is the one with "id": "b" in the file.
     const lines = (await import('node:fs')).readFileSync(path, 'utf8').split('\n');
     expect(lines[d.problems[0].line! - 1]).toContain('"id": "b"');

@@ -127,6 +127,7 @@ export async function previewFile(path: string, mapping: FormatsColumnMapping | 
         ? { ...r.rendered, pieces: r.rendered.pieces.map((p) => ({ text: p.text, ids: p.ids, trained: p.trained, special: p.special })) }
         : null,
       error: r.error ?? null,
+      errorPhrase: r.errorPhrase ?? null,
     }));
     const t = preview.template;
     return {

@@ -10,6 +10,7 @@
  */
 import { basename } from 'node:path';
 import type { ClassificationSection } from '../../../../common/api/runs.ts';
+import { say, type Said } from '../../../../common/api/phrases.ts';
 import type { DatasetProblem } from '../problems.ts';
 import { DatasetReadError, readRows, type RawRow, type ReadOptions } from '../read.ts';
 
@@ -130,8 +131,17 @@ export async function readClassificationDataset(
     }
   }
 
-  const problem = (row: RawRow, field: string, message: string, expected?: string): void => {
-    problems.push({ file, line: row.line, row: row.row, field, message, ...(expected ? { expected } : {}) });
+  // each problem as a phrase beside its English (the wizard shows it in the UI's language; the CLI the English)
+  const problem = (row: RawRow, field: string, message: Said, expected?: Said): void => {
+    problems.push({
+      file,
+      line: row.line,
+      row: row.row,
+      field,
+      message: message.message,
+      phrase: message.phrase,
+      ...(expected ? { expected: expected.message, expectedPhrase: expected.phrase } : {}),
+    });
   };
   const read: Array<{ row: RawRow; text: string; pair: string | null; label: RawLabel }> = [];
   for (const row of rows) {
@@ -140,8 +150,8 @@ export async function readClassificationDataset(
       problem(
         row,
         textColumn,
-        text === null ? `missing or not text (${JSON.stringify(row.fields[textColumn] ?? null)})` : 'empty text',
-        'the text to classify',
+        text === null ? say('taskProblem.textMissing', { value: JSON.stringify(row.fields[textColumn] ?? null) }) : say('taskProblem.textEmpty'),
+        say('taskExpected.text'),
       );
       continue;
     }
@@ -149,7 +159,7 @@ export async function readClassificationDataset(
     if (section.text_pair_column !== null) {
       pair = textOf(row.fields[section.text_pair_column]);
       if (pair === null || pair.trim().length === 0) {
-        problem(row, section.text_pair_column, 'missing or empty second text', 'the second text of the pair');
+        problem(row, section.text_pair_column, say('taskProblem.pairMissing'), say('taskExpected.pair'));
         continue;
       }
     }
@@ -159,8 +169,8 @@ export async function readClassificationDataset(
       problem(
         row,
         section.label_column,
-        `no usable label (${JSON.stringify(value ?? null)})`,
-        'a label name, a class number or (regression) a number',
+        say('taskProblem.noLabel', { value: JSON.stringify(value ?? null) }),
+        say('taskExpected.label'),
       );
       continue;
     }
@@ -168,8 +178,8 @@ export async function readClassificationDataset(
       problem(
         row,
         section.label_column,
-        `label ${label.value} is negative (GLUE test files mark unlabelled rows with -1)`,
-        'a class number from 0, or a label name',
+        say('taskProblem.negativeLabel', { label: label.value }),
+        say('taskExpected.classFromZero'),
       );
       continue;
     }
@@ -197,8 +207,8 @@ export async function readClassificationDataset(
         problem(
           row,
           section.label_column,
-          `label "${label.value}" is not a number, but this is a regression dataset`,
-          'a number',
+          say('taskProblem.labelNotNumber', { label: label.value }),
+          say('taskExpected.number'),
         );
         continue;
       }
@@ -212,12 +222,14 @@ export async function readClassificationDataset(
         (label.kind === 'int' && label.value < resolved.labels.length ? label.value : undefined);
     }
     if (id === undefined) {
-      const from = options.labels ? 'the training split' : section.labels ? 'classification.labels' : 'the labels';
       problem(
         row,
         section.label_column,
-        `label ${JSON.stringify(label.value)} is not one of ${from}`,
-        `one of ${known} (or a class number below ${resolved.labels.length})`,
+        say('taskProblem.unknownLabel', {
+          label: JSON.stringify(label.value),
+          from: options.labels ? 'training' : section.labels ? 'setting' : 'labels',
+        }),
+        say('taskExpected.knownLabel', { known, count: resolved.labels.length }),
       );
       continue;
     }

@@ -12,6 +12,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, extname } from 'node:path';
+import { say, type Said } from '../../../../common/api/phrases.ts';
 import type { DatasetProblem } from '../problems.ts';
 import { DatasetReadError, readRows, type ReadOptions } from '../read.ts';
 
@@ -68,7 +69,7 @@ interface RawQa {
   title: unknown;
   question: unknown;
   context: unknown;
-  answers: RawAnswer[] | { error: string; field: string };
+  answers: RawAnswer[] | { error: Said; field: string };
   impossible: boolean;
   row: number;
   line?: number;
@@ -126,30 +127,25 @@ export async function readQaDataset(
   const examples: QaDatasetExample[] = [];
   const seen = new Set<string>();
   for (const qa of raw) {
-    const problem = (field: string, message: string, expected?: string): void => {
+    // each problem as a phrase beside its English (the wizard shows it in the UI's language; the CLI the English)
+    const problem = (field: string, message: Said, expected?: Said): void => {
       problems.push({
         file,
         row: qa.row,
         ...(qa.line !== undefined ? { line: qa.line } : {}),
         field,
-        message,
-        ...(expected ? { expected } : {}),
+        message: message.message,
+        phrase: message.phrase,
+        ...(expected ? { expected: expected.message, expectedPhrase: expected.phrase } : {}),
       });
     };
+    const shown = (v: unknown) => JSON.stringify(v ?? null);
     if (typeof qa.context !== 'string' || qa.context.length === 0) {
-      problem(
-        qa.fields.context,
-        `missing or empty context (${JSON.stringify(qa.context ?? null)})`,
-        'the text the answer is found in',
-      );
+      problem(qa.fields.context, say('taskProblem.noContext', { value: shown(qa.context) }), say('taskExpected.context'));
       continue;
     }
     if (typeof qa.question !== 'string' || qa.question.trim().length === 0) {
-      problem(
-        qa.fields.question,
-        `missing or empty question (${JSON.stringify(qa.question ?? null)})`,
-        'the question text',
-      );
+      problem(qa.fields.question, say('taskProblem.noQuestion', { value: shown(qa.question) }), say('taskExpected.question'));
       continue;
     }
     const id =
@@ -159,15 +155,15 @@ export async function readQaDataset(
           ? `row-${qa.row}`
           : null;
     if (id === null) {
-      problem(qa.fields.id, `no usable id (${JSON.stringify(qa.id ?? null)})`, 'a string id per question');
+      problem(qa.fields.id, say('taskProblem.noId', { value: shown(qa.id) }), say('taskExpected.id'));
       continue;
     }
     if (seen.has(id)) {
-      problem(qa.fields.id, `id "${id}" is used by an earlier question too`, 'a distinct id per question');
+      problem(qa.fields.id, say('taskProblem.idRepeated', { id }), say('taskExpected.distinctId'));
       continue;
     }
     if (!Array.isArray(qa.answers)) {
-      problem(qa.answers.field, qa.answers.error, 'answers as {"text": [...], "answer_start": [...]}');
+      problem(qa.answers.field, qa.answers.error, say('taskExpected.answers'));
       continue;
     }
     const texts: string[] = [];
@@ -175,16 +171,12 @@ export async function readQaDataset(
     let bad = false;
     for (const a of qa.answers) {
       if (typeof a.text !== 'string' || a.text.length === 0) {
-        problem(a.field, `answer text is ${JSON.stringify(a.text ?? null)}`, 'the answer as a non-empty string');
+        problem(a.field, say('taskProblem.answerText', { value: shown(a.text) }), say('taskExpected.answerText'));
         bad = true;
         break;
       }
       if (typeof a.start !== 'number' || !Number.isInteger(a.start) || a.start < 0) {
-        problem(
-          a.field,
-          `answer_start is ${JSON.stringify(a.start ?? null)}`,
-          'the character index where the answer begins in the context',
-        );
+        problem(a.field, say('taskProblem.answerStart', { value: shown(a.start) }), say('taskExpected.answerStart'));
         bad = true;
         break;
       }
@@ -199,14 +191,15 @@ export async function readQaDataset(
       if (unit < 0) {
         const found = qa.context.indexOf(a.text);
         const atStart = qa.context.slice(Math.max(0, asCodePoints), Math.max(0, asCodePoints) + a.text.length);
-        const where =
-          found < 0
-            ? 'the text does not occur in the context at all'
-            : `the text occurs at ${[...qa.context.slice(0, found)].length}`;
         problem(
           a.field,
-          `answer "${a.text}" is not in the context at answer_start ${a.start} (the context has "${atStart}" there; ${where})`,
-          'answer_start = the index of the answer’s first character in the context (counting characters from 0); fix answer_start or the text',
+          say('taskProblem.answerNotAt', {
+            answer: a.text,
+            start: a.start,
+            there: atStart,
+            found: found < 0 ? -1 : [...qa.context.slice(0, found)].length,
+          }),
+          say('taskExpected.answerAt'),
         );
         bad = true;
         break;
@@ -218,8 +211,8 @@ export async function readQaDataset(
     if (texts.length === 0 && !columns.version_2_with_negative) {
       problem(
         layout === 'squad-nested' ? `${qa.fields.id.replace(/\.id$/, '')}.answers` : columns.answers_column,
-        qa.impossible ? 'the question is marked is_impossible (SQuAD v2)' : 'the question has no answer',
-        'at least one answer; for SQuAD v2 data with unanswerable questions set question_answering.version_2_with_negative',
+        qa.impossible ? say('taskProblem.impossible') : say('taskProblem.noAnswer'),
+        say('taskExpected.anAnswer'),
       );
       continue;
     }
@@ -250,7 +243,7 @@ function flatAnswers(value: unknown, column: string): RawQa['answers'] {
     try {
       v = JSON.parse(v);
     } catch {
-      return { error: `answers is text that is not JSON: ${JSON.stringify(value).slice(0, 80)}`, field: column };
+      return { error: say('taskProblem.answersNotJson', { value: JSON.stringify(value).slice(0, 80) }), field: column };
     }
   }
   if (Array.isArray(v)) {
@@ -260,15 +253,15 @@ function flatAnswers(value: unknown, column: string): RawQa['answers'] {
       field: `${column}[${i}]`,
     }));
   }
-  if (v === null || typeof v !== 'object') return { error: `answers is ${JSON.stringify(v ?? null)}`, field: column };
+  if (v === null || typeof v !== 'object') return { error: say('taskProblem.answersIs', { value: JSON.stringify(v ?? null) }), field: column };
   const { text, answer_start } = v as { text?: unknown; answer_start?: unknown };
   const list = (x: unknown): unknown[] | null =>
     Array.isArray(x) ? x : ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<unknown>) : null;
   const texts = list(text);
   const starts = list(answer_start);
-  if (!texts || !starts) return { error: 'answers needs the lists "text" and "answer_start"', field: column };
+  if (!texts || !starts) return { error: say('taskProblem.answersLists'), field: column };
   if (texts.length !== starts.length) {
-    return { error: `answers has ${texts.length} texts but ${starts.length} answer_start values`, field: column };
+    return { error: say('taskProblem.answersCounts', { texts: texts.length, starts: starts.length }), field: column };
   }
   return texts.map((t, i) => ({
     text: t,
@@ -307,7 +300,7 @@ async function readNested(path: string): Promise<RawQa[] | null> {
               start: a?.answer_start,
               field: `${at}.answers[${i}]`,
             }))
-          : { error: `answers is ${JSON.stringify(qa?.answers ?? null)}`, field: `${at}.answers` };
+          : { error: say('taskProblem.answersIs', { value: JSON.stringify(qa?.answers ?? null) }), field: `${at}.answers` };
         const line = typeof qa?.id === 'string' ? lineOfId.get(qa.id) : undefined;
         out.push({
           id: qa?.id,

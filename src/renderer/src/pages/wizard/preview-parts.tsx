@@ -12,7 +12,7 @@ function visible(text: string): string {
 }
 
 export function TokenView({ row, label }: { row: PreviewRow; label: string }) {
-  if (row.error) return <p className="field-error">{t('preview.cannotRender', { error: row.error })}</p>;
+  if (row.error) return <p className="field-error">{t('preview.cannotRender', { error: sayPhrase(row.errorPhrase, row.error) })}</p>;
   if (!row.rendered) return <p className="muted">{t('preview.chooseModel')}</p>;
   const r = row.rendered;
   return (
@@ -57,8 +57,8 @@ export function TokenView({ row, label }: { row: PreviewRow; label: string }) {
       </figcaption>
       {r.warnings.length > 0 ? (
         <ul className="plain-list warn-list">
-          {r.warnings.map((w) => (
-            <li key={w}>{w}</li>
+          {r.warnings.map((w, i) => (
+            <li key={w}>{sayPhrase(r.warningPhrases[i], w)}</li>
           ))}
         </ul>
       ) : null}
