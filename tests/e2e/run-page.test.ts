@@ -231,7 +231,11 @@ describe('the run page', () => {
     const why = page.locator('.wizard-nav [role="alert"]');
     await expect
       .poll(() => why.textContent(), { timeout: 30_000 })
-      .toMatch(new RegExp(`${messagePattern(tr('wizard.cannotRender', { error: 'X' }), 'X', '.*question')}`));
+      .toMatch(new RegExp(`${messagePattern(tr('wizard.cannotRender', { error: 'X', example: 1 }), 'X', '.*question.*')}`));
+    // said once, beside Next, with what to do: the example's place no longer repeats the same error
+    await page.getByText(tr('wizard.exampleNotShown')).waitFor();
+    expect(await page.getByText('"question"').count()).toBe(1);
+    expect(await page.locator('.field-error').count()).toBe(1);
     await expect(
       page.getByRole('button', { name: tr('wizard.next', { step: tr('wizard.step.method') }) }).isDisabled(),
     ).resolves.toBe(true);

@@ -1318,7 +1318,10 @@ export const en = {
   'wizard.splitCounts': '{train} rows to train on, {eval} held out for evaluation',
   'wizard.splitOverlap': (p: { n: number }) => ` — ${p.n} eval rows also appear in train, which flatters eval loss`,
   'wizard.typeTemplateFirst': 'Type a prompt template first.',
-  'wizard.cannotRender': (p: { error: string }) => `This template cannot render the example: ${p.error}`,
+  // said once, beside Next, with what to do (the example's place only says it is not shown)
+  'wizard.cannotRender': (p: { error: string; example: number }) =>
+    `This template cannot render example ${n(p.example)}: ${p.error}. Change the template above, or choose another one, to go on.`,
+  'wizard.exampleNotShown': 'This example cannot be shown with this template: see why below, beside Next.',
   'wizard.placeholders': (p: { list: string }) =>
     `Placeholders for this dataset: ${p.list}. The completion is appended after the template and trained.`,
   'wizard.showChatTemplate': 'Show the chat template (Jinja)',

@@ -1520,7 +1520,9 @@ export const ko: Catalog = {
   'wizard.splitCounts': '학습 {train}행, 평가용 {eval}행',
   'wizard.splitOverlap': (p) => ` — 평가 행 ${p.n}개가 학습에도 있어 평가 손실이 실제보다 좋게 나옵니다`,
   'wizard.typeTemplateFirst': '먼저 프롬프트 템플릿을 입력하세요.',
-  'wizard.cannotRender': (p) => `이 템플릿으로는 예제를 렌더링할 수 없습니다: ${p.error}`,
+  'wizard.cannotRender': (p) =>
+    `이 템플릿으로는 ${n(p.example)}번째 예제를 렌더링할 수 없습니다: ${p.error}. 계속하려면 위의 템플릿을 고치거나 다른 템플릿을 고르세요.`,
+  'wizard.exampleNotShown': '이 템플릿으로는 이 예제를 보여 줄 수 없습니다: 이유는 아래 다음 버튼 옆에 있습니다.',
   'wizard.placeholders': (p) => `이 데이터셋의 자리표시자: ${p.list}. 완성은 템플릿 뒤에 붙어 학습됩니다.`,
   'wizard.showChatTemplate': '채팅 템플릿 보기 (Jinja)',
   'wizard.exampleOf': (p) => `예제 ${p.index} / ${p.total}`,

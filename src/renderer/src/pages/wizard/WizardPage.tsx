@@ -577,9 +577,15 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
     ...(Number.isInteger(maxLength) && maxLength > 0 ? { maxLength } : {}),
   });
   const placeholders = COLUMNS_OF[dataset.format].filter((k) => !k.endsWith('_key')).map((k) => `{${k}}`);
-  // A row the template cannot render would fail the run at its start: Next waits, saying why.
-  const renderError = preview.state.status === 'ready' ? (preview.state.data.rows.find((row) => row.error !== null)?.error ?? null) : null;
-  const problem = !templateOk ? t('wizard.typeTemplateFirst') : renderError ? t('wizard.cannotRender', { error: renderError }) : null;
+  // A row the template cannot render would fail the run at its start: Next waits, saying why and what to do, once
+  // (beside Next; the example's own place says only that it is not shown, not the same error a second time).
+  const failed = preview.state.status === 'ready' ? preview.state.data.rows.find((row) => row.error !== null) : undefined;
+  const renderError = failed?.error ? sayPhrase(failed.errorPhrase, failed.error) : null;
+  const problem = !templateOk
+    ? t('wizard.typeTemplateFirst')
+    : renderError
+      ? t('wizard.cannotRender', { error: renderError, example: Math.min(example, dataset.examples - 1) + 1 })
+      : null;
   useEffect(() => {
     onProblem(problem);
     return () => onProblem(null);
@@ -629,7 +635,15 @@ function TemplateStep({ draft, update, model, dataset, fieldErrors, onProblem }:
           </span>
         </div>
         <QueryView state={preview.state} loadingLabel={t('wizard.rendering')} errorTitle={t('wizard.renderFailed')} onRetry={preview.reload}>
-          {(data) => (data.rows[0] ? <TokenView row={data.rows[0]} label={t('wizard.renderedExample')} /> : <p className="muted">{t('datasets.noRows')}</p>)}
+          {(data) =>
+            data.rows[0]?.error ? (
+              <p className="muted">{t('wizard.exampleNotShown')}</p>
+            ) : data.rows[0] ? (
+              <TokenView row={data.rows[0]} label={t('wizard.renderedExample')} />
+            ) : (
+              <p className="muted">{t('datasets.noRows')}</p>
+            )
+          }
         </QueryView>
       </div>
     </Card>
