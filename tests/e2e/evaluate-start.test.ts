@@ -9,12 +9,15 @@ import {
   collectPageErrors,
   launchChromium,
   newStudioContext,
+  percent,
   screenshot,
   startServe,
   tr,
   type ServeProcess,
 } from './harness.ts';
 import { importDataset, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+import type { Evaluation } from '../../src/common/api/runs.ts';
+import { perplexityChange } from '../../src/renderer/src/format.ts';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -71,7 +74,10 @@ describe('Evaluate: start from the page', () => {
     const cells = await row.locator('td').allInnerTexts();
     expect(Number(cells[2])).toBeGreaterThan(0);
     expect(Number(cells[3])).toBeGreaterThan(0);
-    expect(cells[4]).toMatch(/^[−+]\d+\.\d %$/);
+    // the change as every share in the UI is written ("−41.9%", not "−41.9 %")
+    const [measured] = await serve.invoke<Evaluation[]>('evaluations.list', { projectId });
+    const change = perplexityChange(measured!)!;
+    expect(cells[4]).toBe(`${change < 0 ? '−' : '+'}${percent(Math.abs(change))}`);
     await screenshot(page, 'evaluate-start-adapter.png');
 
     // A long one: its progress shows with a Cancel, which stops it.

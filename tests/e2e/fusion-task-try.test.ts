@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { collectPageErrors, newStudioContext, REPO_ROOT, screenshot, studioPerFile, tr, type ServeProcess } from './harness.ts';
+import { collectPageErrors, newStudioContext, percent, REPO_ROOT, screenshot, studioPerFile, tr, type ServeProcess } from './harness.ts';
 import { waitForRun, type TinyRun } from './tiny-runs.ts';
 
 const ENCODER = join(REPO_ROOT, 'resources/encoder-model');
@@ -29,8 +29,8 @@ const shared = {
   seed: 7,
 };
 
-/** As the page shows a fraction (TaskRunPanel's formatShare). */
-const share = (x: number) => `${(x * 100).toFixed(2)} %`;
+/** As the page shows a fraction: the UI's one percent formatter ("56.8%", not "56.83 %"). */
+const share = percent;
 
 async function start(serve: ServeProcess, projectId: string, name: string, config: Record<string, unknown>): Promise<TinyRun & { summary: { evalMetrics?: Record<string, number> } }> {
   const started = await serve.invoke<TinyRun>('runs.start', { projectId, name, config: { ...shared, ...config } });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { INTL_TAGS, type Locale } from '../../src/renderer/src/i18n/locale.ts';
+import { currentLocale, INTL_TAGS, setCurrentLocale, type Locale } from '../../src/renderer/src/i18n/locale.ts';
+import { formatPercent } from '../../src/renderer/src/i18n/format-number.ts';
 import { translate, type MessageKey, type ParamsOf } from '../../src/renderer/src/i18n/t.ts';
 import { sentence } from '../../src/renderer/src/validation.ts';
 import { en as zodEn, ko as zodKo } from 'zod/locales';
@@ -169,6 +170,17 @@ export const E2E_LOCALE: Locale = process.env.LORA_STUDIO_E2E_LOCALE === 'ko' ? 
 /** The studio's own text for `key` in the tests' language: selectors follow the catalogue, not a copy of it. */
 export function tr<K extends MessageKey>(key: K, ...params: ParamsOf<K>): string {
   return translate(E2E_LOCALE, key, ...params);
+}
+
+/** A share (0.568) as the pages write it, in the tests' language: the UI's one percent formatter ("56.8%"). */
+export function percent(share: number): string {
+  const previous = currentLocale();
+  setCurrentLocale(E2E_LOCALE);
+  try {
+    return formatPercent(share);
+  } finally {
+    setCurrentLocale(previous);
+  }
 }
 
 /** A screenshot name with the language in it when not English (`chat.png` → `chat.ko.png`). */

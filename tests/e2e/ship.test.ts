@@ -4,8 +4,8 @@
 // pane answered by that GGUF, beside the base and the tuned model.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SHIP_COST_WARNING_SHARE, shipCost, type Evaluation } from '../../src/common/api/runs.ts';
-import { formatMetric } from '../../src/renderer/src/format.ts';
-import { collectPageErrors, newStudioContext, screenshot, studioPerFile, tr } from './harness.ts';
+import { formatMetric, perplexityChange } from '../../src/renderer/src/format.ts';
+import { collectPageErrors, newStudioContext, percent, screenshot, studioPerFile, tr } from './harness.ts';
 import { overflows } from './layout-fits.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
@@ -51,12 +51,14 @@ describe('Evaluate: what you will ship', () => {
     const shipped = tr('evaluate.shipValue', { value: formatMetric(evaluation!.shipPerplexity), quant: 'Q4_K_M' });
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain(shipped);
     expect(await row.textContent()).toContain(formatMetric(evaluation!.adapterPerplexity));
+    const change = perplexityChange(evaluation!)!;
+    expect(await row.locator('td').nth(5).innerText()).toBe(`${change < 0 ? '−' : '+'}${percent(Math.abs(change))}`);
     const cost = shipCost(evaluation!);
     const warning = row.getByRole('note');
     if (cost !== null && cost > SHIP_COST_WARNING_SHARE)
       await expect
         .poll(() => warning.textContent())
-        .toContain(tr('evaluate.shipWarning', { quant: 'Q4_K_M', share: Math.round(cost * 100) }));
+        .toContain(tr('evaluate.shipWarning', { quant: 'Q4_K_M', share: cost }));
     else expect(await warning.count()).toBe(0);
     // eight columns with the shipped GGUF's, all inside the card: Created was cut off at its edge, the rest of the
     // table only reachable by scrolling it sideways

@@ -14,6 +14,7 @@ import type { TaskEvaluateResult } from '../../src/common/api/tasks.ts';
 import {
   collectPageErrors,
   newStudioContext,
+  percent,
   REPO_ROOT,
   screenshot,
   studioPerFile,
@@ -30,8 +31,8 @@ const EVAL_ROWS = 40;
 const firstLines = (file: string, n: number) =>
   readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(0, n).join('\n') + '\n';
 
-/** As the page shows a fraction (TaskRunPanel's formatShare). */
-const share = (x: number) => `${(x * 100).toFixed(2)} %`;
+/** As the page shows a fraction: the UI's one percent formatter ("56.8%", not "56.83 %"). */
+const share = percent;
 
 const shared = {
   model: ENCODER,

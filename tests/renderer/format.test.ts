@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { setCurrentLocale } from '../../src/renderer/src/i18n/locale.ts';
-import { basename, formatBytes, formatDuration, formatMetric, perplexityChange, secondsBetween } from '../../src/renderer/src/format.ts';
+import {
+  basename,
+  formatBytes,
+  formatChange,
+  formatDuration,
+  formatMetric,
+  formatPercent,
+  perplexityChange,
+  secondsBetween,
+} from '../../src/renderer/src/format.ts';
+import { translate } from '../../src/renderer/src/i18n/t.ts';
+import { groupFigures } from '../../src/renderer/src/pages/CompareData.ts';
+import type { RunGroupReport } from '../../src/common/api/compare.ts';
 
 describe('display formatting', () => {
   it('formats durations at the scale a person reads them', () => {
@@ -52,5 +64,37 @@ describe('display formatting', () => {
     expect(perplexityChange({ basePerplexity: 10, adapterPerplexity: 12 })).toBeCloseTo(0.2);
     expect(perplexityChange({ basePerplexity: null, adapterPerplexity: 12 })).toBeNull();
     expect(perplexityChange({ basePerplexity: 0, adapterPerplexity: 12 })).toBeNull();
+  });
+
+  it('writes every share one way, in both languages: "56.8%", not "56.83 %", "3.49%" or a bare 0.5683', () => {
+    for (const locale of ['en', 'ko'] as const) {
+      setCurrentLocale(locale);
+      expect(formatPercent(0.5683)).toBe('56.8%');
+      expect(formatPercent(0.0349)).toBe('3.5%');
+      expect(formatPercent(0.5)).toBe('50%');
+      expect(formatPercent(1)).toBe('100%');
+      expect(formatPercent(0)).toBe('0%');
+      expect(formatPercent(0.0012)).toBe('0.12%'); // a small share (LoRA's trainable one) is not rounded away
+      expect(formatPercent(0.00034)).toBe('0.034%');
+      expect(formatPercent(null)).toBe('—');
+      expect(formatPercent(Number.NaN)).toBe('—');
+      expect(formatChange(-0.4187)).toBe('−41.9%');
+      expect(formatChange(0.05)).toBe('+5%');
+      expect(formatChange(null)).toBe('—');
+    }
+    setCurrentLocale('en');
+    // the catalogue's sentences with a share in them use it too
+    expect(translate('en', 'evaluate.shipWarning', { quant: 'Q4_K_M', share: 0.123 })).toBe('Q4_K_M gives back 12.3% of the fine-tune’s gain');
+    expect(translate('ko', 'evaluate.shipWarning', { quant: 'Q4_K_M', share: 0.123 })).toContain('12.3%를');
+    expect(translate('en', 'tryIt.answer', { text: 'Paris', score: 1.5, probability: 0.5 })).toBe('Answer: “Paris” · score 1.50 · probability 50%');
+  });
+
+  it('a comparison group draws accuracy and F1 as shares and perplexity as a plain number', () => {
+    const report = (key: string) =>
+      ({ group: { metric: { key, name: key, higherIsBetter: key !== 'eval_perplexity' } }, rows: [] }) as unknown as RunGroupReport;
+    const metricFormat = (key: string) => groupFigures(report(key)).find((f) => f.key === 'metric')!.format;
+    expect(metricFormat('eval_accuracy')(0.5217)).toBe('52.2%');
+    expect(metricFormat('eval_f1')(0.5)).toBe('50%');
+    expect(metricFormat('eval_perplexity')(12.3456)).toBe('12.3456');
   });
 });

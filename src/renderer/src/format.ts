@@ -1,6 +1,10 @@
 // Display formatting shared by pages; dates in the UI language's own notation (i18n/locale.ts).
 import { currentLocale, INTL_TAGS } from './i18n/locale.ts';
+import { formatPercent } from './i18n/format-number.ts';
 import { t } from './i18n/t.ts';
+
+// Shares (accuracy, F1, exact match, a trainable share, a probability): the catalogue's one percent formatter.
+export { formatPercent };
 
 /** An ISO timestamp from the core as a local date and time; the raw text if it does not parse. */
 export function formatDateTime(iso: string): string {
@@ -44,7 +48,13 @@ export function basename(path: string): string {
   return parts[parts.length - 1] ?? path;
 }
 
-/** Relative change of perplexity from base to tuned (−0.234 = 23.4 % lower); null when either is missing. */
+/** A relative change with its sign, as a percentage: −0.419 → "−41.9%", 0.05 → "+5%"; "—" when there is none. */
+export function formatChange(change: number | null): string {
+  if (change === null || !Number.isFinite(change)) return '—';
+  return `${change < 0 ? '−' : '+'}${formatPercent(Math.abs(change))}`;
+}
+
+/** Relative change of perplexity from base to tuned (−0.234 = 23.4% lower); null when either is missing. */
 export function perplexityChange(evaluation: {
   basePerplexity: number | null;
   adapterPerplexity: number | null;

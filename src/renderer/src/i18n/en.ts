@@ -3,7 +3,7 @@
 // figures or names; ko.ts must give the same keys with the same parameters (the type check enforces it).
 import { PHRASES, type PhraseCode } from '../../../common/api/phrases.ts';
 import { DatasetConfig, EvalSplit, LoraSection, RunConfigObject } from '../../../common/api/runs.ts';
-import { formatNumber as n } from './format-number.ts';
+import { formatNumber as n, formatPercent } from './format-number.ts';
 
 /** The core's sentences (common/api/phrases.ts) as catalogue keys `core.<code>`: English is the core's own table. */
 type CorePhrases = { [C in PhraseCode as `core.${C}`]: (typeof PHRASES)[C] };
@@ -925,10 +925,11 @@ export const en = {
   'evaluate.change': 'Change',
   'evaluate.shipPerplexity': 'Shipped GGUF perplexity',
   'evaluate.shipValue': (p: { value: string; quant: string }) => `${p.value} (${p.quant})`,
+  // shares as 0–1 (0.12 = 12%), written by the one percent formatter
   'evaluate.shipWarning': (p: { quant: string; share: number }) =>
-    `${p.quant} gives back ${p.share}% of the fine-tune’s gain`,
+    `${p.quant} gives back ${formatPercent(p.share)} of the fine-tune’s gain`,
   'evaluate.shipWarningHint': (p: { limit: number }) =>
-    `Quantizing costs more than ${p.limit}% of what fine-tuning gained: ship a larger type (Q6_K, Q8_0), or check the export.`,
+    `Quantizing costs more than ${formatPercent(p.limit)} of what fine-tuning gained: ship a larger type (Q6_K, Q8_0), or check the export.`,
   'evalStart.ship': 'What you will ship',
   'evalStart.shipNone': 'Only the tuned model',
   'evalStart.shipOption': (p: { quant: string }) => `Also the exported GGUF at ${p.quant} (llama.cpp)`,
@@ -972,7 +973,7 @@ export const en = {
   'tryIt.probabilities': (p: { side: string }) => `${p.side}: probability of each label`,
   'tryIt.noAnswer': 'No answer in the context.',
   'tryIt.answer': (p: { text: string; score: number; probability: number }) =>
-    `Answer: “${p.text}” · score ${p.score.toFixed(2)} · probability ${(p.probability * 100).toFixed(1)}%`,
+    `Answer: “${p.text}” · score ${p.score.toFixed(2)} · probability ${formatPercent(p.probability)}`,
   'tryIt.contextWithAnswer': (p: { side: string }) => `${p.side}: the answer in the context`,
   // Encoder-task runs (classification / QA): the run page's task figures and the task Evaluate view.
   'taskRun.accuracy': 'Accuracy',

@@ -1,7 +1,7 @@
 // 한국어 카탈로그: en.ts와 같은 키, 같은 매개변수 (타입 검사가 빠진 키와 다른 매개변수를 잡는다).
 import { formatBytes, type DatasetPart, type StaleExpected, type StaleFound, type ValueKind } from '../../../common/api/phrases.ts';
 import type { Catalog } from './en.ts';
-import { formatNumber as n } from './format-number.ts';
+import { formatNumber as n, formatPercent } from './format-number.ts';
 
 /** How the core names an input of a write (output-guard roles), in Korean; an unknown role stays as it came. */
 const ROLES: Record<string, string> = {
@@ -1144,9 +1144,9 @@ export const ko: Catalog = {
   'evaluate.shipPerplexity': '배포 GGUF 퍼플렉시티',
   'evaluate.shipValue': (p: { value: string; quant: string }) => `${p.value} (${p.quant})`,
   'evaluate.shipWarning': (p: { quant: string; share: number }) =>
-    `${p.quant}가 미세 조정으로 얻은 개선의 ${p.share}%를 잃습니다`,
+    `${p.quant}가 미세 조정으로 얻은 개선의 ${formatPercent(p.share)}를 잃습니다`,
   'evaluate.shipWarningHint': (p: { limit: number }) =>
-    `양자화 손실이 미세 조정 개선의 ${p.limit}%를 넘습니다: 더 큰 형식(Q6_K, Q8_0)으로 배포하거나 내보내기를 확인하세요.`,
+    `양자화 손실이 미세 조정 개선의 ${formatPercent(p.limit)}를 넘습니다: 더 큰 형식(Q6_K, Q8_0)으로 배포하거나 내보내기를 확인하세요.`,
   'evalStart.ship': '배포할 모델',
   'evalStart.shipNone': '튜닝된 모델만',
   'evalStart.shipOption': (p: { quant: string }) => `${p.quant}로 내보낸 GGUF도 측정 (llama.cpp)`,
@@ -1188,7 +1188,7 @@ export const ko: Catalog = {
   'tryIt.predicted': (p) => `예측: ${p.label}`,
   'tryIt.probabilities': (p) => `${p.side}: 레이블별 확률`,
   'tryIt.noAnswer': '본문에 답이 없습니다.',
-  'tryIt.answer': (p) => `답: “${p.text}” · 점수 ${p.score.toFixed(2)} · 확률 ${(p.probability * 100).toFixed(1)}%`,
+  'tryIt.answer': (p) => `답: “${p.text}” · 점수 ${p.score.toFixed(2)} · 확률 ${formatPercent(p.probability)}`,
   'tryIt.contextWithAnswer': (p) => `${p.side}: 본문 속 답`,
   // 인코더 작업 실행(분류 / 질의응답): 실행 페이지의 작업 지표와 작업 평가 화면.
   'taskRun.accuracy': '정확도',

@@ -3,7 +3,7 @@
 import type { RunGroupMember, RunGroupReport } from '../../../common/api/compare.ts';
 import type { LoraSection, Run, RunConfigInput, RunMetric } from '../../../common/api/runs.ts';
 import type { TaskDataSuggestion } from '../../../common/api/task-data.ts';
-import { formatBytes, formatDuration } from '../format.ts';
+import { formatBytes, formatDuration, formatPercent } from '../format.ts';
 import { mergeMetricPoints, type MetricPoint } from '../metrics.ts';
 import { formatNumber, t } from '../i18n/t.ts';
 
@@ -85,7 +85,8 @@ export function groupFigures(report: RunGroupReport): GroupFigure[] {
         better: metric.higherIsBetter ? t('compare.bars.higher') : t('compare.bars.lower'),
       }),
       values: rows.map((r) => r.metric),
-      format: (v) => formatNumber(v, { maximumFractionDigits: 4, minimumFractionDigits: 2 }),
+      // accuracy and F1 are shares, written like every share in the UI; perplexity stays a plain number
+      format: metric.key === 'eval_accuracy' || metric.key === 'eval_f1' ? formatPercent : (v) => formatNumber(v, { maximumFractionDigits: 4, minimumFractionDigits: 2 }),
     },
   ];
 }

@@ -15,7 +15,7 @@ import {
   Table,
   type Column,
 } from '../components/index.ts';
-import { basename, formatDateTime, formatMetric, perplexityChange } from '../format.ts';
+import { basename, formatChange, formatDateTime, formatMetric, perplexityChange } from '../format.ts';
 import { chatHref } from './ChatLinks.ts';
 import { EvaluationStart } from './EvaluationStart.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
@@ -218,9 +218,9 @@ function ShippedCell({ evaluation }: { evaluation: Evaluation }) {
     <span className="ship-cell">
       {t('evaluate.shipValue', { value: formatMetric(evaluation.shipPerplexity), quant })}
       {cost !== null && cost > SHIP_COST_WARNING_SHARE ? (
-        <span className="change-worse ship-warning" role="note" title={t('evaluate.shipWarningHint', { limit: SHIP_COST_WARNING_SHARE * 100 })}>
+        <span className="change-worse ship-warning" role="note" title={t('evaluate.shipWarningHint', { limit: SHIP_COST_WARNING_SHARE })}>
           {' ⚠ '}
-          {t('evaluate.shipWarning', { quant, share: Math.round(cost * 100) })}
+          {t('evaluate.shipWarning', { quant, share: cost })}
         </span>
       ) : null}
     </span>
@@ -229,11 +229,7 @@ function ShippedCell({ evaluation }: { evaluation: Evaluation }) {
 
 function ChangeText({ change }: { change: number | null }) {
   if (change === null) return <>—</>;
-  return (
-    <span
-      className={change < 0 ? 'change-better' : 'change-worse'}
-    >{`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`}</span>
-  );
+  return <span className={change < 0 ? 'change-better' : 'change-worse'}>{formatChange(change)}</span>;
 }
 
 const PAGE_SIZE = 25;

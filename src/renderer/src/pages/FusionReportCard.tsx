@@ -5,7 +5,7 @@
 import type { Run } from '../../../common/api/runs.ts';
 import { useQuery } from '../api/hooks.ts';
 import { Card } from '../components/index.ts';
-import { formatMetric } from '../format.ts';
+import { formatMetric, formatPercent } from '../format.ts';
 import { t } from '../i18n/t.ts';
 
 export function FusionReportCard({ run }: { run: Run }) {
@@ -14,12 +14,14 @@ export function FusionReportCard({ run }: { run: Run }) {
   const r = report.state.data;
   const names = r.comparison.single.map((s) => s.name);
   const x = r.comparison.extra;
+  // accuracy, F1 and exact match are shares (as on the task run's page); perplexity is a plain number
+  const metric = r.comparison.metric;
+  const shown = metric === 'accuracy' || metric === 'f1' ? formatPercent : formatMetric;
   const rows: [string, string, string | null][] = [
     ...r.comparison.single.map((s, k) => [t('fusion.alone', { name: s.name }), s.value, x?.single[k]] as const),
     [t('fusion.uniform'), r.comparison.uniform, x?.uniform] as const,
     [t('fusion.learned'), r.comparison.learned, x?.learned] as const,
-  ].map(([label, value, extra]) => [label, formatMetric(value), extra === undefined ? null : formatMetric(extra)]);
-  const metric = r.comparison.metric;
+  ].map(([label, value, extra]) => [label, shown(value), extra === undefined ? null : shown(extra)]);
   const layers = r.weights
     ? Object.entries(r.weights).map(([block, w]) => ({ block: block === '*' ? t('fusion.allLayers') : block, mean: w }))
     : (r.attention?.layers ?? []);

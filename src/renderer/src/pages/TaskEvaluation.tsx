@@ -13,9 +13,9 @@ type WorstExample = TaskEvaluateResult['worst'][number];
 import { toStudioApiError } from '../api/client.ts';
 import { useEvent } from '../api/hooks.ts';
 import { Banner, Button, Card, Spinner, Table, type Column } from '../components/index.ts';
-import { basename, formatMetric } from '../format.ts';
+import { basename, formatMetric, formatPercent } from '../format.ts';
 import { useStudio } from '../state/studio.tsx';
-import { formatShare, taskMetricName, taskName } from './TaskRunPanel.tsx';
+import { taskMetricName, taskName } from './TaskRunPanel.tsx';
 import { t } from '../i18n/t.ts';
 import './TaskRun.css';
 
@@ -127,7 +127,7 @@ export function TaskEvaluation({ run, datasets, header }: { run: Run; datasets: 
                 <option value="final">{t('taskEval.final', { steps: run.summary?.steps ?? 0 })}</option>
                 {best ? (
                   <option value="best">
-                    {t('taskEval.best', { metric: taskMetricName(best.metric), value: formatShare(best.value), step: best.step })}
+                    {t('taskEval.best', { metric: taskMetricName(best.metric), value: formatPercent(best.value), step: best.step })}
                   </option>
                 ) : null}
               </select>
@@ -218,7 +218,7 @@ function ScorePair({ metricKey, result }: { metricKey: string; result: TaskEvalu
       <h3>{name}</h3>
       {sides.map(({ side, value }) => {
         const label = side === 'base' ? t('tryIt.base') : t('tryIt.tuned');
-        const shown = share ? formatShare(value) : formatMetric(value ?? null);
+        const shown = share ? formatPercent(value) : formatMetric(value ?? null);
         const width = value === undefined || !Number.isFinite(value) ? 0 : share ? value : value / largest;
         return (
           <div key={side} className={`task-score-row ${side}`}>
@@ -318,7 +318,7 @@ function WorstExamples({ result }: { result: TaskEvaluateResult }) {
       key: 'score',
       header: qa ? t('taskEval.answerF1') : t('taskEval.goldProbability'),
       className: 'numeric cell-nowrap',
-      render: (w) => formatShare(w.score),
+      render: (w) => formatPercent(w.score),
     },
   ];
   return (

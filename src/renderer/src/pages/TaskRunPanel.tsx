@@ -6,6 +6,7 @@ import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Too
 import { TASK_METRIC, type Run } from '../../../common/api/runs.ts';
 import { bestTaskPoint, TASK_METRIC_KEYS, type EncoderTask } from '../../../common/api/task-runs.ts';
 import { Card } from '../components/index.ts';
+import { formatPercent } from '../format.ts';
 import { hasMetric, lastValue, type MetricPoint } from '../metrics.ts';
 import { t, type MessageKey } from '../i18n/t.ts';
 import './TaskRun.css';
@@ -21,11 +22,6 @@ const METRIC_NAMES: Record<string, MessageKey> = {
 export function taskMetricName(key: string): string {
   const name = METRIC_NAMES[key];
   return name ? t(name) : key;
-}
-
-/** A fraction 0–1 as a percentage with two decimals (the CLI prints the fraction with four). */
-export function formatShare(value: number | null | undefined): string {
-  return value == null || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(2)} %`;
 }
 
 export function taskName(task: EncoderTask): string {
@@ -48,11 +44,11 @@ export function taskStats(run: Run, points: readonly MetricPoint[]): { label: st
   return [
     ...TASK_METRIC_KEYS[task].map((key) => ({
       label: taskMetricName(key),
-      value: formatShare(final?.[key] ?? lastValue(points as MetricPoint[], key)),
+      value: formatPercent(final?.[key] ?? lastValue(points as MetricPoint[], key)),
     })),
     {
       label: t('taskRun.best'),
-      value: best ? t('taskRun.bestAt', { value: formatShare(best.value), step: best.step }) : '—',
+      value: best ? t('taskRun.bestAt', { value: formatPercent(best.value), step: best.step }) : '—',
     },
   ];
 }
@@ -74,9 +70,9 @@ export function TaskMetricsCard({ run, points, active }: { run: Run; points: Met
             <LineChart data={evalPoints} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tickLine={false} />
-              <YAxis width={48} tickLine={false} domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
+              <YAxis width={48} tickLine={false} domain={[0, 1]} tickFormatter={(v: number) => formatPercent(v)} />
               <Tooltip
-                formatter={(value) => (typeof value === 'number' ? formatShare(value) : String(value))}
+                formatter={(value) => (typeof value === 'number' ? formatPercent(value) : String(value))}
                 labelFormatter={(step) => t('run.stepLabel', { step: Number(step) })}
                 itemStyle={{ color: 'var(--color-text)' }}
                 contentStyle={{
@@ -127,7 +123,7 @@ export function TaskMetricsCard({ run, points, active }: { run: Run; points: Met
       )}
       {best ? (
         <p className="muted task-best-note">
-          {t('taskRun.bestNote', { metric: taskMetricName(TASK_METRIC[task].key), value: formatShare(best.value), step: best.step })}
+          {t('taskRun.bestNote', { metric: taskMetricName(TASK_METRIC[task].key), value: formatPercent(best.value), step: best.step })}
         </p>
       ) : null}
     </Card>

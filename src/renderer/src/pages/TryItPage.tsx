@@ -9,7 +9,7 @@ import type { PredictRequest, PredictResult, TaskAnswer } from '../../../common/
 import { toStudioApiError } from '../api/client.ts';
 import { useQuery } from '../api/hooks.ts';
 import { Banner, Button, Card, PageHeader, TextField } from '../components/index.ts';
-import { basename } from '../format.ts';
+import { basename, formatPercent } from '../format.ts';
 import { useLocation } from '../state/location.ts';
 import { useStudio } from '../state/studio.tsx';
 import { ProjectGate } from './ProjectGate.tsx';
@@ -259,7 +259,7 @@ function Side({ title, answer, context }: { title: string; answer: TaskAnswer | 
                 >
                   <span style={{ width: `${(p.probability * 100).toFixed(1)}%` }} />
                 </span>
-                <span className="try-value">{(p.probability * 100).toFixed(1)}%</span>
+                <span className="try-value">{formatPercent(p.probability)}</span>
               </li>
             ))}
           </ul>

@@ -10,7 +10,7 @@ import type { RunConfig } from '../../../../common/api/runs.ts';
 import { toStudioApiError } from '../../api/client.ts';
 import { useQuery } from '../../api/hooks.ts';
 import { Banner, Button, Card, PageHeader, QueryView, TextField } from '../../components/index.ts';
-import { formatBytes } from '../../format.ts';
+import { formatBytes, formatPercent } from '../../format.ts';
 import { routeHref } from '../../routes.ts';
 import { useLocation } from '../../state/location.ts';
 import { useStudio } from '../../state/studio.tsx';
@@ -917,10 +917,9 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+/** The trainable share, written like every share in the UI (format.ts formatPercent: "3.5%", "0.12%"). */
 export function formatShare(share: number): string {
-  if (share >= 0.1) return `${(share * 100).toFixed(1)}%`;
-  if (share >= 0.001) return `${(share * 100).toFixed(2)}%`;
-  return `${(share * 100).toFixed(4)}%`;
+  return formatPercent(share);
 }
 
 function formatSeconds(s: number): string {
