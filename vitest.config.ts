@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const KOREAN_E2E = ['settings.test.ts', 'chat.test.ts', 'datasets-report.test.ts', 'exports.test.ts', 'adapters.test.ts', 'compare.test.ts', 'datasets.test.ts', 'wizard-focus.test.ts', 'projects.test.ts', 'wizard.test.ts', 'evaluate-start.test.ts', 'export-guard.test.ts', 'publish.test.ts', 'evaluate.test.ts', 'run-elsewhere.test.ts', 'runs.test.ts', 'run-page.test.ts', 'unreadable-records.test.ts', 'after-demo.test.ts', 'journey.test.ts', 'fresh-install.test.ts', 'try-it.test.ts', 'task-run-evaluate.test.ts', 'wizard-task.test.ts', 'task-export.test.ts', 'compare-methods.test.ts', 'fusion-chat-eval.test.ts', 'fusion.test.ts', 'fusion-task-try.test.ts', 'ship.test.ts'];
+const KOREAN_E2E = ['settings.test.ts', 'chat.test.ts', 'chat-gone-pane.test.ts', 'datasets-report.test.ts', 'exports.test.ts', 'adapters.test.ts', 'compare.test.ts', 'datasets.test.ts', 'wizard-focus.test.ts', 'projects.test.ts', 'wizard.test.ts', 'evaluate-start.test.ts', 'export-guard.test.ts', 'publish.test.ts', 'evaluate.test.ts', 'run-elsewhere.test.ts', 'runs.test.ts', 'run-page.test.ts', 'unreadable-records.test.ts', 'after-demo.test.ts', 'journey.test.ts', 'fresh-install.test.ts', 'try-it.test.ts', 'task-run-evaluate.test.ts', 'wizard-task.test.ts', 'task-export.test.ts', 'compare-methods.test.ts', 'fusion-chat-eval.test.ts', 'fusion.test.ts', 'fusion-task-try.test.ts', 'ship.test.ts'];
 
 // The files that take a minute or more each (measured in the CI runs). Two workers share the CI machine's 2 cores;
 // started last (a fresh clone has no timing cache, so vitest orders by file size and these short files come last)

@@ -97,6 +97,9 @@ function ChatWorkspace({ project }: { project: Project }) {
   const [streaming, setStreaming] = useState<Record<string, string>>({});
   const [answering, setAnswering] = useState<string[]>([]);
   const [paneErrors, setPaneErrors] = useState<Record<string, string>>({});
+  // Every pane this conversation has been answered in (stored with it, and each send's): a pane whose adapter or
+  // combination is gone from the project, or is no longer chosen, keeps its answers in view, read-only.
+  const [seenPanes, setSeenPanes] = useState<ChatPane[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [loadingSession, setLoadingSession] = useState(false);
   const [jobId, setJobId] = useState<string | null>(null);
@@ -128,6 +131,7 @@ function ChatWorkspace({ project }: { project: Project }) {
           setStreaming({});
           setAnswering([]);
           setPaneErrors({});
+          setSeenPanes(session.panes);
           const { temperature, topP, topK, maxNewTokens } = session.sampling;
           setSampling({ temperature, topP, topK, maxNewTokens });
           savedSampling.current = JSON.stringify({ temperature, topP, topK, maxNewTokens });
@@ -156,6 +160,7 @@ function ChatWorkspace({ project }: { project: Project }) {
     setStreaming({});
     setAnswering([]);
     setPaneErrors({});
+    setSeenPanes([]);
     setError(null);
     const wanted =
       route.kind === 'fresh' && route.adapterOrRunId
@@ -223,6 +228,13 @@ function ChatWorkspace({ project }: { project: Project }) {
       : []),
   ];
   const busy = answering.length > 0;
+  const livePanes = new Set(panes.map((p) => p.id));
+  const gonePanes = seenPanes.filter(
+    (p) => !livePanes.has(p.id) && messages.some((m) => m.role === 'assistant' && m.pane === p.id),
+  );
+  const inProject = (path: string) =>
+    adapters.some((a) => samePath(a.path, path)) || fusions.some((f) => samePath(f.path, path));
+  const paneCount = panes.length + gonePanes.length;
 
   // An adapter only makes sense on the base it was trained on: say so when another base is chosen.
   const mismatch =
@@ -283,6 +295,7 @@ function ChatWorkspace({ project }: { project: Project }) {
       setAnswering(panes.map((p) => p.id));
       setStreaming({});
       const sent = await client.invoke('chat.send', { sessionId: id, content, sampling, panes });
+      setSeenPanes((current) => [...current.filter((p) => !panes.some((q) => q.id === p.id)), ...panes]);
       setJobId(sent.jobId);
       setMessages((current) => [...current, sent.message]);
       setDraft('');
@@ -342,7 +355,7 @@ function ChatWorkspace({ project }: { project: Project }) {
             </Banner>
           ) : null}
           {loadingSession ? <Spinner label={t('chat.opening')} /> : null}
-          <div className={panes.length > 1 ? `chat-panes chat-panes-${panes.length}` : 'chat-panes'}>
+          <div className={paneCount > 1 ? `chat-panes chat-panes-${paneCount}` : 'chat-panes'}>
             {panes.map((pane) => (
               <ChatPaneView
                 key={pane.id}
@@ -361,6 +374,19 @@ function ChatWorkspace({ project }: { project: Project }) {
                 streaming={streaming[pane.id]}
                 answering={answering.includes(pane.id)}
                 error={paneErrors[pane.id] ?? null}
+              />
+            ))}
+            {gonePanes.map((pane) => (
+              <ChatPaneView
+                key={`gone-${pane.id}`}
+                pane={pane}
+                subtitle={gonePane(pane, inProject).subtitle}
+                note={gonePane(pane, inProject).note}
+                fusions={fusions}
+                messages={messages.filter((m) => m.role !== 'system' && (m.pane === null || m.pane === pane.id))}
+                streaming={undefined}
+                answering={false}
+                error={null}
               />
             ))}
           </div>
@@ -569,6 +595,18 @@ function ChatWorkspace({ project }: { project: Project }) {
   );
 }
 
+/**
+ * What a pane no longer answered in showed, and why it stands apart: its adapters (or its shipped GGUF) are deleted
+ * from the project, or only not chosen now. Its answers stay: deleting an adapter does not delete a conversation.
+ */
+function gonePane(pane: ChatPane, inProject: (path: string) => boolean): { subtitle: string; note: string } {
+  const adapters = pane.adapters.map((a) => `${a.name ?? basename(a.path)} × ${a.weight.toFixed(2)}`).join(' + ');
+  const what = pane.ship ? [adapters, `GGUF ${pane.ship.toUpperCase()}`].filter(Boolean).join(' · ') : adapters;
+  return pane.adapters.some((a) => !inProject(a.path))
+    ? { subtitle: t('chat.paneDeleted', { what }), note: t('chat.paneDeletedNote') }
+    : { subtitle: t('chat.paneNotChosen', { what }), note: t('chat.paneNotChosenNote') };
+}
+
 function ChatPaneView({
   pane,
   subtitle,
@@ -577,9 +615,12 @@ function ChatPaneView({
   streaming,
   answering,
   error,
+  note,
 }: {
   pane: ChatPane;
   subtitle: string;
+  /** Why a pane no longer answers (its adapter deleted, or not chosen now): said above its answers. */
+  note?: string;
   fusions: FusionChoice[];
   messages: ChatMessage[];
   streaming: string | undefined;
@@ -601,6 +642,7 @@ function ChatPaneView({
           {subtitle}
         </span>
       </header>
+      {note ? <p className="chat-pane-note">{note}</p> : null}
       <div className="chat-log" aria-live="polite" ref={log}>
         {messages.length === 0 && !answering ? <p className="chat-placeholder">{t('chat.answersAppear')}</p> : null}
         {messages.map((m) => (
