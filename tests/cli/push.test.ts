@@ -68,7 +68,7 @@ describe('lora-studio push', { timeout: 180_000 }, () => {
     ]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(
-      /^Pushed \d+ file\(s\) to http:\/\/127\.0\.0\.1:\d+\/alice\/cli-lora \(commit [0-9a-f]{12}\)/,
+      /^Pushed \d+ files? to http:\/\/127\.0\.0\.1:\d+\/alice\/cli-lora \(commit [0-9a-f]{12}\)/,
     );
     const held = hub.filesOf('alice/cli-lora');
     for (const f of readdirSync(fx.adapters[0]))

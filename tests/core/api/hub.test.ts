@@ -136,7 +136,7 @@ describe('hub.push', { timeout: 120_000 }, () => {
     expect(refused.status).toBe('failed');
     // Not known to the studio by this path: its card has no run facts and no loss curve, so both differ too.
     expect(refused.error).toBe(
-      'alice/sums-lora already holds 1 other file(s) (loss_curve.svg) and different versions of 2 file(s) this push would replace (adapter_config.json, README.md); push to a new repo, or ask to replace (--replace, or "Push into it anyway" in Publish…): files of the same name are replaced, the others stay',
+      'alice/sums-lora already holds 1 other file (loss_curve.svg) and different versions of 2 files this push would replace (adapter_config.json, README.md); push to a new repo, or ask to replace (--replace, or "Push into it anyway" in Publish…): files of the same name are replaced, the others stay',
     );
   });
 
