@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyTokenizer, buildTinyTokenizer } from '../fixtures/tiny-tokenizer.ts';
 import { commitHash, MockHub } from '../formats/hub/mock-hub.ts';
+import { rowsLine } from '../../src/main/cli/commands/dataset.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/lora-studio.js');
 const root = mkdtempSync(join(tmpdir(), 'lora-cli-dataset-'));
@@ -77,6 +78,27 @@ describe('lora-studio dataset', { timeout: 180_000 }, () => {
     expect(JSON.parse(mapped.stdout)).toMatchObject({ format: 'completion', examples: 1, badRows: 0 });
     expect(badFlag.code).not.toBe(0);
     expect(badFlag.stderr).toMatch(/--column needs --format/);
+  });
+
+  it('import and preview group their row counts like the rest of the CLI ("1,500 rows", not "1500")', async () => {
+    const many = file('many.jsonl', Array.from({ length: 1500 }, (_, i) => chat(`Question ${i}?`, `Answer ${i}.`)).join('\n') + '\n');
+    const out = join(root, 'many-clean.jsonl');
+    const model = join(root, 'tok-many');
+    writeTinyTokenizer(model);
+    const [imported, previewed] = await Promise.all([
+      cli(['dataset', 'import', many, '--out', out]),
+      cli(['dataset', 'preview', many, '--model', model, '--rows', '1']),
+    ]);
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toMatch(/reading 1,500 rows in /);
+    expect(imported.stderr).toContain('wrote 1,500 rows to');
+    expect(imported.stdout).toMatch(/^Rows +1,500 read, 1,500 usable, 0 bad$/m);
+    expect(previewed.code).toBe(0);
+    expect(previewed.stderr).toMatch(/^reading 1,500 rows$/m);
+    expect(previewed.stdout).toMatch(/^Rows +1,500 read, 1,500 usable, 0 bad$/m);
+    expect(previewed.stdout).toMatch(/^Truncated at [\d,]+: 0 of 1,500 \(0\.0%\)$/m);
+    for (const r of [imported, previewed]) expect(r.stdout + r.stderr).not.toMatch(/\b1500\b/);
+    expect(rowsLine(12000, 11998, 2, 3)).toBe('12,000 read, 11,998 usable, 2 bad (3 problems)');
   });
 
   it('split: the same seed writes the same files', async () => {

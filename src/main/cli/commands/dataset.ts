@@ -81,10 +81,10 @@ async function load(file: string, opts: ImportCliOptions, limit?: number): Promi
       const elapsed = (Date.now() - started) / 1000;
       const fraction = p.totalBytes ? p.bytesRead / p.totalBytes : null;
       const eta = fraction && fraction > 0 ? (elapsed / fraction) * (1 - fraction) : null;
-      bar.update(fraction, `${p.rowsRead.toLocaleString('en-US')} rows`, eta);
+      bar.update(fraction, `${grouped(p.rowsRead)} rows`, eta);
     },
   });
-  bar.done(`${result.rowsRead.toLocaleString('en-US')} rows in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  bar.done(`${grouped(result.rowsRead)} rows in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return result;
 }
 
@@ -115,7 +115,17 @@ async function writeJsonl(path: string, examples: DatasetExample[], kind: Output
 
 /** "3 bad (4 problems)": rows left out, and the problems in them when a row has more than one. */
 function badRowsText(rows: number, problems: number): string {
-  return problems > rows ? `${rows} bad (${problems} problems)` : `${rows} bad`;
+  return problems > rows ? `${grouped(rows)} bad (${grouped(problems)} problems)` : `${grouped(rows)} bad`;
+}
+
+/** A count as the rest of the CLI writes one (the core's progress.step, the import's bar): grouped, plain ASCII ("12,000"). */
+export function grouped(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The "Rows" line of `dataset import` and `dataset preview`: "12,000 read, 11,998 usable, 2 bad". */
+export function rowsLine(read: number, usable: number, bad: number, problems: number): string {
+  return `${grouped(read)} read, ${grouped(usable)} usable, ${badRowsText(bad, problems)}`;
 }
 
 function summary(d: ImportedDataset) {
@@ -140,13 +150,13 @@ function printSummary(d: ImportedDataset, maxProblems: number): void {
   const lines: [string, string][] = [
     ['File', `${d.path} (${d.fileFormat})`],
     ['Format', `${d.mapping.format} — ${d.mappingReason}`],
-    ['Rows', `${d.rowsRead} read, ${d.examples.length} usable, ${badRowsText(d.badRows, d.problemCount)}`],
-    ['Duplicates', d.duplicates.duplicateRows ? `${d.duplicates.duplicateRows} rows repeat an earlier row exactly` : 'none'],
+    ['Rows', rowsLine(d.rowsRead, d.examples.length, d.badRows, d.problemCount)],
+    ['Duplicates', d.duplicates.duplicateRows ? `${grouped(d.duplicates.duplicateRows)} rows repeat an earlier row exactly` : 'none'],
     ['Content hash', d.contentHash],
   ];
   for (const [k, v] of lines) process.stdout.write(`${k.padEnd(13)} ${v}\n`);
   if (d.problemCount) {
-    process.stdout.write(`\nBad rows (${d.problemCount}${d.problemCount > maxProblems ? `, first ${maxProblems}` : ''}):\n`);
+    process.stdout.write(`\nBad rows (${grouped(d.problemCount)}${d.problemCount > maxProblems ? `, first ${grouped(maxProblems)}` : ''}):\n`);
     for (const p of d.problems.slice(0, maxProblems)) process.stdout.write(`  ${formatProblem(p)}\n`);
   }
   for (const g of d.duplicates.groups.slice(0, 5)) {
@@ -197,7 +207,7 @@ export function registerDataset(program: Command): void {
     });
     if (opts.out) {
       await writeJsonl(opts.out, d.examples, 'dataset-jsonl');
-      process.stderr.write(`wrote ${d.examples.length} rows to ${opts.out}\n`);
+      process.stderr.write(`wrote ${grouped(d.examples.length)} rows to ${opts.out}\n`);
     }
     if (opts.json) printJson(summary(d));
     else printSummary(d, opts.problems ?? 20);
@@ -233,15 +243,15 @@ export function registerDataset(program: Command): void {
       maxLength: opts.maxLength,
       rows: opts.rows,
       sample: opts.sample,
-      onProgress: (x) => bar.update(x.totalBytes ? x.bytesRead / x.totalBytes : null, `${x.rowsRead} rows`),
+      onProgress: (x) => bar.update(x.totalBytes ? x.bytesRead / x.totalBytes : null, `${grouped(x.rowsRead)} rows`),
     });
-    bar.done(`${p.rowsRead} rows`);
+    bar.done(`${grouped(p.rowsRead)} rows`);
     if (opts.json) return printJson(p);
     const lines: [string, string][] = [
       ['File', `${file}`],
       ['Format', `${p.format} — ${p.mappingReason}`],
-      ['Rows', `${p.rowsRead} read, ${p.examples} usable, ${badRowsText(p.badRows, p.problemCount)}`],
-      ['Duplicates', p.duplicateRows ? `${p.duplicateRows} rows repeat an earlier row exactly` : 'none'],
+      ['Rows', rowsLine(p.rowsRead, p.examples, p.badRows, p.problemCount)],
+      ['Duplicates', p.duplicateRows ? `${grouped(p.duplicateRows)} rows repeat an earlier row exactly` : 'none'],
       ['Content hash', p.contentHash],
     ];
     for (const [k, v] of lines) process.stdout.write(`${k.padEnd(13)} ${v}\n`);
@@ -271,9 +281,9 @@ export function registerDataset(program: Command): void {
     }
     const stats = p.stats!;
     process.stdout.write(
-      `\nTokens per example: min ${stats.min}, median ${stats.median}, mean ${stats.mean.toFixed(1)}, p95 ${stats.p95}, max ${stats.max}\n` +
-        `Truncated at ${opts.maxLength}: ${stats.truncated} of ${stats.count}${stats.count < p.examples ? ' measured' : ''} (${(stats.truncatedShare * 100).toFixed(1)}%)` +
-        `${stats.untrainable ? `; ${stats.untrainable} with nothing to train` : ''}\n`,
+      `\nTokens per example: min ${grouped(stats.min)}, median ${grouped(stats.median)}, mean ${stats.mean.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })}, p95 ${grouped(stats.p95)}, max ${grouped(stats.max)}\n` +
+        `Truncated at ${grouped(opts.maxLength)}: ${grouped(stats.truncated)} of ${grouped(stats.count)}${stats.count < p.examples ? ' measured' : ''} (${(stats.truncatedShare * 100).toFixed(1)}%)` +
+        `${stats.untrainable ? `; ${grouped(stats.untrainable)} with nothing to train` : ''}\n`,
     );
     const peak = Math.max(1, ...stats.histogram.counts);
     const first = stats.histogram.counts.findIndex((c) => c > 0);
@@ -282,9 +292,9 @@ export function registerDataset(program: Command): void {
       if (i < first || i > last) return; // empty tails say nothing
       const lo = stats.histogram.edges[i];
       const hi = stats.histogram.edges[i + 1];
-      const label = `${Math.round(lo)}–${Math.round(hi)}`.padStart(13);
+      const label = `${grouped(Math.round(lo))}–${grouped(Math.round(hi))}`.padStart(13);
       const cut = stats.maxLength !== null && lo >= stats.maxLength ? '  (truncated)' : '';
-      process.stdout.write(`${label} ${'█'.repeat(Math.round((c / peak) * 40))} ${c}${cut}\n`);
+      process.stdout.write(`${label} ${'█'.repeat(Math.round((c / peak) * 40))} ${grouped(c)}${cut}\n`);
     });
     for (const f of stats.failures.slice(0, 5)) process.stdout.write(`  row ${f.row} cannot be rendered: ${f.message}\n`);
   });
@@ -321,9 +331,9 @@ export function registerDataset(program: Command): void {
     await writeJsonl(evalPath, split.eval, 'dataset-split');
     const result = { train: { path: trainPath, rows: split.train.length }, eval: { path: evalPath, rows: split.eval.length }, overlap: split.overlap, seed: opts.seed, badRows: d.problemCount };
     if (opts.json) return printJson(result);
-    process.stdout.write(`train ${split.train.length} rows → ${trainPath}\neval  ${split.eval.length} rows → ${evalPath}\n`);
+    process.stdout.write(`train ${grouped(split.train.length)} rows → ${trainPath}\neval  ${grouped(split.eval.length)} rows → ${evalPath}\n`);
     if (split.overlap) process.stdout.write(`warning: ${split.overlap} eval rows also appear in train (exact duplicates): eval loss will look better than it is; try --drop-duplicates\n`);
-    if (d.problemCount) process.stdout.write(`${d.problemCount} bad rows left out (see \`lora-studio dataset import ${file}\`)\n`);
+    if (d.problemCount) process.stdout.write(`${grouped(d.problemCount)} bad rows left out (see \`lora-studio dataset import ${file}\`)\n`);
   });
 
   dataset
