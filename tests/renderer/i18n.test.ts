@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { en } from '../../src/renderer/src/i18n/en.ts';
 import { ko } from '../../src/renderer/src/i18n/ko.ts';
@@ -78,6 +80,21 @@ describe('UI language', () => {
       '6,901 training examples (≈1,234 tokens each)',
     );
     expect(translate('ko', 'wizard.reviewData', { examples: 6901, tokens: 1234 })).toBe('학습 예제 6,901개 (각 약 1,234 토큰)');
+  });
+
+  it('the Korean catalogue calls fine-tuning 파인튜닝 everywhere, never 미세 조정', () => {
+    // the ship warning said "미세 조정" where the navigation, the wizard and Chat say "파인튜닝"
+    // read as written (the file, not the transpiled functions): function entries' text counts too
+    const source = readFileSync(fileURLToPath(new URL('../../src/renderer/src/i18n/ko.ts', import.meta.url)), 'utf8');
+    const offending = source.split('\n').filter((line) => /미세\s*조정/.test(line));
+    expect(offending).toEqual([]);
+    expect(translate('ko', 'evaluate.shipWarning', { quant: 'Q4_K_M', share: 0.42 })).toBe('Q4_K_M가 파인튜닝으로 얻은 개선의 42%를 잃습니다');
+  });
+
+  it('the dataset preview writes its truncated share with the catalogue’s one percent formatter', () => {
+    expect(translate('en', 'preview.truncated', { count: 1200, share: 0.04, cut: 2048 })).toBe('1,200 (4%) longer than 2,048 tokens: they will be cut');
+    expect(translate('en', 'preview.truncated', { count: 3, share: 0.123, cut: 40 })).toBe('3 (12.3%) longer than 40 tokens: they will be cut');
+    expect(translate('ko', 'preview.truncated', { count: 1200, share: 0.004, cut: 2048 })).toBe('1,200개(0.4%)가 2,048 토큰보다 길어 잘립니다');
   });
 
   it('a learned combination’s default name reads like Combine’s: the adapters’ names, the way in lower case after them', () => {

@@ -562,7 +562,7 @@ export const en = {
   'preview.measured': (p: { count: number; median: number; p95: number; max: number }) =>
     `${n(p.count)} examples measured · median ${p.median} · p95 ${p.p95} · longest ${p.max} tokens`,
   'preview.truncated': (p: { count: number; share: number; cut: number }) =>
-    `${p.count} (${(p.share * 100).toFixed(1)}%) longer than ${p.cut} tokens: they will be cut`,
+    `${n(p.count)} (${formatPercent(p.share)}) longer than ${n(p.cut)} tokens: they will be cut`,
   'preview.noneTruncated': (p: { cut: number | null; beyond: boolean }) =>
     `none longer than ${p.cut ?? 'the max length'} tokens${p.beyond ? ' (the max length is beyond the longest example)' : ''}`,
   'preview.untrainable': (p: { count: number }) => `${p.count} with no trained token left`,

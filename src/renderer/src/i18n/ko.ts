@@ -22,7 +22,7 @@ const ROLES: Record<string, string> = {
   'studio runs folder': '스튜디오 실행 폴더',
 };
 const role = (r: string) => ROLES[r] ?? r.replace(/^adapter /, '어댑터 ');
-const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 미세조정' : m === 'qlora' ? 'QLoRA' : 'LoRA');
+const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 파인튜닝' : m === 'qlora' ? 'QLoRA' : 'LoRA');
 /** Why target_modules cannot train this model (common/api/phrases.ts TARGETS). */
 const TARGETS_KO = {
   empty: 'target_modules가 비어 있습니다. 모듈 이름을 나열하거나(예: ["q_proj", "v_proj"]) "all-linear"를 쓰세요',
@@ -86,7 +86,7 @@ export const ko: Catalog = {
   'field.dataset.path': '데이터셋 파일: JSONL, JSON, CSV/TSV 또는 Parquet.',
   'field.dataset.eval_split.ratio': '평가용으로 떼어 두는 행의 비율 (0.1 = 10%).',
   'field.method':
-    'LoRA는 작은 어댑터를 학습합니다. QLoRA는 기본 모델을 4비트로 저장합니다(메모리가 적게 듦). 전체 미세조정은 모든 가중치를 학습합니다(메모리가 가장 많이 듦).',
+    'LoRA는 작은 어댑터를 학습합니다. QLoRA는 기본 모델을 4비트로 저장합니다(메모리가 적게 듦). 전체 파인튜닝은 모든 가중치를 학습합니다(메모리가 가장 많이 듦).',
   'field.lora.r': '어댑터 랭크: 어댑터의 용량입니다. 보통 8–64이며, 높을수록 메모리와 시간이 더 듭니다.',
   'field.lora.lora_alpha': '어댑터 업데이트의 배율 (배율 = alpha / r). 보통 2 × r.',
   'field.lora.lora_dropout': '학습 중 어댑터 입력을 무작위로 버리는 비율입니다. 과적합을 막습니다.',
@@ -797,7 +797,7 @@ export const ko: Catalog = {
   'preview.maxLength': (p) => `최대 길이 ${p.cut}`,
   'preview.tokensAxis': (p) => `${p.tokens} 토큰`,
   'preview.measured': (p) => `예제 ${n(p.count)}개 측정 · 중앙값 ${p.median} · p95 ${p.p95} · 최장 ${p.max} 토큰`,
-  'preview.truncated': (p) => `${p.count}개(${(p.share * 100).toFixed(1)}%)가 ${p.cut} 토큰보다 길어 잘립니다`,
+  'preview.truncated': (p) => `${n(p.count)}개(${formatPercent(p.share)})가 ${n(p.cut)} 토큰보다 길어 잘립니다`,
   'preview.noneTruncated': (p) =>
     `${p.cut ?? '최대 길이'} 토큰보다 긴 예제 없음${p.beyond ? ' (최대 길이가 가장 긴 예제보다 깁니다)' : ''}`,
   'preview.untrainable': (p) => `학습할 토큰이 남지 않은 예제 ${p.count}개`,
@@ -806,8 +806,8 @@ export const ko: Catalog = {
   'exports.format.peft': 'PEFT 어댑터',
   'exports.format.lora-gguf': 'LoRA GGUF',
   'exports.format.onnx': 'ONNX',
-  'exports.fullRun': (p) => `${p.name} (전체 미세조정)`,
-  'exports.fullRunHint': '전체 미세조정으로 학습한 모델 전체입니다. 병합할 것 없이 그대로 내보냅니다.',
+  'exports.fullRun': (p) => `${p.name} (전체 파인튜닝)`,
+  'exports.fullRunHint': '전체 파인튜닝으로 학습한 모델 전체입니다. 병합할 것 없이 그대로 내보냅니다.',
   'exports.format.hfTask': '병합 모델',
   'exports.loadingAdapters': '어댑터를 불러오는 중…',
   'exports.adaptersFailed': '어댑터를 불러올 수 없습니다',
@@ -1148,9 +1148,9 @@ export const ko: Catalog = {
   'evaluate.shipPerplexity': '배포 GGUF 퍼플렉시티',
   'evaluate.shipValue': (p: { value: string; quant: string }) => `${p.value} (${p.quant})`,
   'evaluate.shipWarning': (p: { quant: string; share: number }) =>
-    `${p.quant}가 미세 조정으로 얻은 개선의 ${formatPercent(p.share)}를 잃습니다`,
+    `${p.quant}가 파인튜닝으로 얻은 개선의 ${formatPercent(p.share)}를 잃습니다`,
   'evaluate.shipWarningHint': (p: { limit: number }) =>
-    `양자화 손실이 미세 조정 개선의 ${formatPercent(p.limit)}를 넘습니다: 더 큰 형식(Q6_K, Q8_0)으로 배포하거나 내보내기를 확인하세요.`,
+    `양자화 손실이 파인튜닝 개선의 ${formatPercent(p.limit)}를 넘습니다: 더 큰 형식(Q6_K, Q8_0)으로 배포하거나 내보내기를 확인하세요.`,
   'evalStart.ship': '배포할 모델',
   'evalStart.shipNone': '튜닝된 모델만',
   'evalStart.shipOption': (p: { quant: string }) => `${p.quant}로 내보낸 GGUF도 측정 (llama.cpp)`,
@@ -1232,7 +1232,7 @@ export const ko: Catalog = {
   'taskEval.final': (p) => `최종 (${n(p.steps)}단계)`,
   'taskEval.best': (p) => `최고 체크포인트 (${n(p.step)}단계, ${p.metric} ${p.value})`,
   'taskEval.baseHint': '비교되는 기본 모델은 새로 만든 헤드를 단 사전 학습 인코더이며, 같은 작업에서 측정합니다.',
-  'taskEval.fullHint': '전체 미세 조정은 완성된 모델이므로 기본 모델 없이 단독으로 측정합니다.',
+  'taskEval.fullHint': '전체 파인튜닝은 완성된 모델이므로 기본 모델 없이 단독으로 측정합니다.',
   'taskEval.measuring': '기본 모델과 튜닝된 모델을 측정하는 중…',
   'taskEval.failed': '평가할 수 없습니다',
   'taskEval.reportTitle': (p) => `“${p.run}” (${p.checkpoint}) · ${p.on}`,
@@ -1240,7 +1240,7 @@ export const ko: Catalog = {
   'taskEval.finalShort': '최종',
   'taskEval.summary': (p) => `${p.task} · ${p.model} · 예제 ${n(p.examples)}개`,
   'taskEval.scores': '기본 모델과 튜닝된 모델의 점수',
-  'taskEval.noBase': '기본 모델 쪽이 없습니다: 전체 미세 조정은 단독으로 측정합니다.',
+  'taskEval.noBase': '기본 모델 쪽이 없습니다: 전체 파인튜닝은 단독으로 측정합니다.',
   'taskEval.confusion': '혼동 행렬',
   'taskEval.confusionHint': '행: 정답 레이블, 열: 예측 레이블. 대각선이 맞힌 것이며, 진한 칸일수록 예제가 많습니다.',
   'taskEval.confusionOf': (p) => `${p.side}: 혼동 행렬`,
@@ -1268,7 +1268,7 @@ export const ko: Catalog = {
   'compare.groups.title': '비교 묶음',
   'compare.groups.failed': '비교 묶음을 불러오지 못했습니다',
   'compare.groups.none':
-    '아직 비교가 없습니다. “LoRA와 전체 미세조정 비교 / 스윕”은 하나의 레시피로 실행들을 차례로 학습하고, 그 수치를 여기에 나란히 그립니다.',
+    '아직 비교가 없습니다. “LoRA와 전체 파인튜닝 비교 / 스윕”은 하나의 레시피로 실행들을 차례로 학습하고, 그 수치를 여기에 나란히 그립니다.',
   'compare.groups.pick': '묶음',
   'compare.groups.choose': '묶음을 고르세요…',
   'compare.groups.kindMethods': 'LoRA 대 전체',
@@ -1293,7 +1293,7 @@ export const ko: Catalog = {
   'compare.bars.lower': '낮을수록 좋음',
   'compare.metric.accuracy': '정확도',
   'compare.metric.f1': 'F1',
-  'compare.start.button': 'LoRA와 전체 미세조정 비교 / 스윕',
+  'compare.start.button': 'LoRA와 전체 파인튜닝 비교 / 스윕',
   'compare.start.title': '비교 시작',
   'compare.start.body':
     '모든 실행은 같은 기본 모델에서 같은 데이터, 시드, 일정으로 시작하고, 비교하려는 것만 다르며, 하나씩 차례로 학습합니다.',
@@ -1306,7 +1306,7 @@ export const ko: Catalog = {
   'compare.start.startedWarnings': (p) => `“${p.name}”이(가) 시작되었습니다. 바뀐 점을 확인하세요:`,
   'compare.start.notStarted': '비교가 시작되지 않았습니다',
   'compare.start.kind': '비교할 것',
-  'compare.start.kindMethods': 'LoRA 대 전체 미세조정 (실행 두 개)',
+  'compare.start.kindMethods': 'LoRA 대 전체 파인튜닝 (실행 두 개)',
   'compare.start.kindSweep': '여러 랭크와/또는 대상 모듈 묶음에 대한 LoRA',
   'compare.start.recipe': '레시피',
   'compare.start.recipeHint': '기본 모델, 데이터, 작업, 학습 일정을 여기서 가져옵니다.',
@@ -1316,8 +1316,8 @@ export const ko: Catalog = {
   'compare.start.targets': '대상 모듈',
   'compare.start.targetsHint':
     '쉼표로 구분 (query, value) 또는 all-linear. 다른 모델 계열의 이름은 이 모델의 이름으로 바꾸고 알려 드립니다.',
-  'compare.start.fullLr': '전체 미세조정 실행의 학습률',
-  'compare.start.fullLrHint': '전체 미세조정은 보통 더 작은 값이 맞습니다. 비워 두면 레시피 값을 씁니다.',
+  'compare.start.fullLr': '전체 파인튜닝 실행의 학습률',
+  'compare.start.fullLrHint': '전체 파인튜닝은 보통 더 작은 값이 맞습니다. 비워 두면 레시피 값을 씁니다.',
   'compare.start.ranks': '랭크',
   'compare.start.ranksHint': '쉼표로 구분, 예: 2, 4, 8',
   'compare.start.alphaSweepHint': '첫 번째 랭크의 값이며, 나머지는 alpha / r 비율을 유지합니다.',
@@ -1532,7 +1532,7 @@ export const ko: Catalog = {
   'wizard.exampleOf': (p) => `예제 ${p.index} / ${p.total}`,
   'wizard.method.lora': '고정된 모델 옆에 작은 어댑터를 학습합니다. 표준 선택입니다.',
   'wizard.method.qlora': '기본 모델을 4비트(NF4)로 저장하는 LoRA: 메모리는 약 4분의 1, 속도는 조금 느립니다.',
-  'wizard.method.fullTitle': '전체 미세 조정',
+  'wizard.method.fullTitle': '전체 파인튜닝',
   'wizard.method.full': '비교용으로 모든 가중치를 학습합니다: 모델 크기의 약 4배 메모리가 필요합니다.',
   'wizard.editEverySetting': '설정 편집기에서 모든 설정 편집',
   'wizard.presetLabel': '프리셋',
