@@ -25,6 +25,7 @@ import {
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+import { progressPattern, recordedProgressLines, recordProgressLines } from './progress-lines.ts';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -128,8 +129,15 @@ describe('Adapters in the browser', () => {
     // corrected: the message about the bad weight goes with the edit (Dialog's onEdit), not at the next Combine
     await expect.poll(() => combineDialog.getByText(tr('adapters.weightOfNotNumber', { name: 'handmade' })).count()).toBe(0);
     await screenshot(page, 'adapters-combine.png');
+    await recordProgressLines(page, '.run-progress-text');
     await combineDialog.getByRole('button', { name: tr('adapters.combine') }).click();
     await page.getByText(tr('adapters.combineReady', { name: 'blend' })).waitFor({ timeout: 60_000 });
+    // Its progress lines were the job's phrases in the UI's language (the Korean page showed the core's English
+    // "reading …" / "combining"), or the page's own "Combining …" before the job said anything.
+    const combineLines = await recordedProgressLines(page);
+    const phrases = [progressPattern('core.progress.mergeReading', { file: 'FILE' }, ['FILE']), progressPattern('core.progress.mergeCombining')];
+    expect(combineLines.filter((line) => phrases.some((re) => re.test(line))).length, combineLines.join(' | ')).toBeGreaterThan(0);
+    expect(combineLines.filter((line) => line !== tr('adapters.combining', { name: 'blend' }) && !phrases.some((re) => re.test(line)))).toEqual([]);
     await table.getByText('blend', { exact: true }).waitFor();
     await table.getByText('6 / 6', { exact: true }).waitFor();
     // The combined adapter says what it was made of, in the list and in its details.

@@ -16,6 +16,7 @@ import {
   type ServeProcess,
 } from './harness.ts';
 import { importDataset, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+import { progressPattern, recordedProgressLines, recordProgressLines } from './progress-lines.ts';
 import type { Evaluation } from '../../src/common/api/runs.ts';
 import { perplexityChange } from '../../src/renderer/src/format.ts';
 
@@ -84,22 +85,53 @@ describe('Evaluate: start from the page', () => {
     await form
       .getByLabel(tr('evalStart.measuredOn'), { exact: true })
       .selectOption({ label: tr('evalStart.everyRow', { name: 'many sums', rows: 40_000 }) });
+    await recordProgressLines(page, '.job-progress > .muted');
     await form.getByRole('button', { name: tr('evalStart.start') }).click();
     await page.getByRole('progressbar', { name: tr('evalStart.progress') }).waitFor();
     // the progress is spaced from Start as Start is from the field above it (it sat flush under the button)
     const gaps = await form.evaluate((el) => {
       const actions = el.querySelector('.row-actions')!;
-      const progress = el.querySelector('[role="progressbar"]')?.closest('.field-row');
+      const progress = el.querySelector('[role="progressbar"]')?.closest('.job-progress');
       const above = actions.previousElementSibling!.getBoundingClientRect();
       const box = actions.getBoundingClientRect();
       return { fieldToStart: box.top - above.bottom, startToProgress: progress ? progress.getBoundingClientRect().top - box.bottom : null };
     });
     expect(gaps.fieldToStart).toBeGreaterThan(0);
     expect(gaps.startToProgress).toBeCloseTo(gaps.fieldToStart, 0);
+    // Cancel sits on the bar's line, centred on it (the .field-row button margin pushed it below the bar)
+    const bar = (await page.getByRole('progressbar', { name: tr('evalStart.progress') }).boundingBox())!;
+    const cancel = (await form.getByRole('button', { name: tr('common.cancel'), exact: true }).boundingBox())!;
+    expect(Math.abs(cancel.y + cancel.height / 2 - (bar.y + bar.height / 2))).toBeLessThan(1.5);
+    expect(cancel.x).toBeGreaterThan(bar.x + bar.width);
+    // the progress line is the job's phrase in the UI's language (it was the core's English on the Korean page too)
+    // (a batch line "base model: batch 7/9" / "기본 모델: 배치 7/9" for whichever side it is measuring)
+    const batchLines = (['base', 'adapter', 'trained'] as const).map((side) =>
+      progressPattern('core.progress.evalBatch', { side, batch: 7, total: 9 }),
+    );
+    const line = form.locator('.job-progress > .muted');
+    await expect
+      .poll(async () => {
+        const text = (await line.textContent()) ?? '';
+        return batchLines.some((re) => re.test(text)) ? 'a batch line' : text;
+      }, { timeout: 60_000 })
+      .toBe('a batch line');
     await screenshot(page, 'evaluate-start-running.png');
     await page.getByRole('button', { name: tr('common.cancel'), exact: true }).click();
     await page.getByText(tr('evalStart.cancelled')).waitFor({ timeout: 30_000 });
     await table.getByText(tr('status.cancelled')).waitFor();
+    // Every line under the bar was said in the UI's language, Cancel's too: the job's phrases, the page's "Starting…"
+    // and the catalogue's "Cancelling…" (the job row's English "cancelling…" replaced the line after Cancel, in
+    // English on the Korean page)
+    const lines = await recordedProgressLines(page);
+    const said = [
+      ...batchLines,
+      ...(['base', 'adapter', 'trained'] as const).map((side) => progressPattern('core.progress.evalLoading', { side })),
+      progressPattern('core.progress.loadingData'),
+      progressPattern('core.progress.loadingModel'),
+    ];
+    const known = [tr('evalStart.starting'), tr('job.cancelling')];
+    expect(lines.filter((text) => !known.includes(text) && !said.some((re) => re.test(text)))).toEqual([]);
+    expect(lines).toContain(tr('job.cancelling'));
     const evaluations = await serve.invoke<{ status: string; examples: number }[]>('evaluations.list', { projectId });
     expect(evaluations.map((e) => e.status)).toEqual(['cancelled', 'succeeded']);
     expect(errors).toEqual([]);

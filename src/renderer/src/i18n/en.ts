@@ -215,6 +215,7 @@ export const en = {
   'connection.title': 'Live updates from the studio core',
 
   'common.tryAgain': 'Try again',
+  'job.cancelling': 'Cancelling…',
   'common.cancel': 'Cancel',
   'common.close': 'Close',
   'common.loading': 'Loading…',

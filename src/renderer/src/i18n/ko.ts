@@ -478,6 +478,7 @@ export const ko: Catalog = {
   'connection.title': '스튜디오 코어의 실시간 업데이트',
 
   'common.tryAgain': '다시 시도',
+  'job.cancelling': '취소하는 중…',
   'common.cancel': '취소',
   'common.close': '닫기',
   'common.loading': '불러오는 중…',

@@ -1,5 +1,5 @@
-// A followed job's live row (progress bar, last message, Cancel) and its failure, as the wizard's download and
-// import and the Datasets page's import show them.
+// A followed job's live row (progress bar with Cancel on its line, the job's last line under it) and its failure, as
+// the wizard's download and import, the Datasets page's import and Evaluate's evaluation show them.
 import { Banner, Button, ProgressBar } from '../../components/index.ts';
 import type { JobView } from './useJob.ts';
 import { t } from '../../i18n/t.ts';
@@ -23,14 +23,15 @@ export function JobProgress({
   return (
     <>
       {running ? (
-        <div className="field-row">
-          <div style={{ flex: 1 }}>
+        <div className="job-progress">
+          {/* Cancel sits on the bar's line, centred on it; the job's line (in the UI's language) goes under both */}
+          <div className="job-progress-bar">
             <ProgressBar value={job.progress} label={label} />
-            <span className="muted">{job.message ?? pending}</span>
+            <Button size="sm" onClick={onCancel}>
+              {t('common.cancel')}
+            </Button>
           </div>
-          <Button size="sm" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
+          <span className="muted">{job.message ?? pending}</span>
         </div>
       ) : null}
       {job.status === 'failed' ? <Banner title={failedTitle}>{job.error}</Banner> : null}
