@@ -86,8 +86,14 @@ describe('Evaluate: what you will ship', () => {
     await shipped.waitFor();
     await page.getByText(tr('chat.sampling'), { exact: true }).click();
     await page.getByRole('slider', { name: tr('chat.maxTokens') }).press('Home');
-    await page.getByLabel(tr('chat.messageLabel')).fill('Q: what is 3 plus one?\nA:');
-    await page.getByLabel(tr('chat.messageLabel')).press('Enter');
+    // three panes answer: the composer and its button count them ("all three", never "both")
+    const composer = page.getByLabel(tr('chat.messageLabelAll', { count: 3 }), { exact: true });
+    expect(await composer.getAttribute('placeholder')).toBe(tr('chat.placeholderAll', { count: 3 }));
+    await page.getByRole('button', { name: tr('chat.sendAll', { count: 3 }), exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: tr('chat.sendBoth'), exact: true }).count()).toBe(0);
+    expect(await page.getByLabel(tr('chat.messageLabel'), { exact: true }).count()).toBe(0);
+    await composer.fill('Q: what is 3 plus one?\nA:');
+    await composer.press('Enter');
     for (const label of [tr('chat.paneBase'), tr('chat.paneTuned'), shippedLabel])
       await page
         .getByRole('region', { name: tr('chat.paneAnswers', { pane: label }) })

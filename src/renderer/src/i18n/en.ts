@@ -315,12 +315,16 @@ export const en = {
   'chat.paneTuned': 'Fine-tuned',
   'chat.noModelChosen': 'no model chosen',
   'chat.messageLabel': 'Message to both models',
+  // three panes (base, tuned and the shipped GGUF) are "all three", never "both"
+  'chat.messageLabelAll': (p: { count: number }) => `Message to all ${p.count === 3 ? 'three' : n(p.count)} models`,
   // short enough for one line of the composer at 1280 px; the keys are said under it (chat.keysHint)
   'chat.placeholderBoth': 'Ask both models the same question…',
+  'chat.placeholderAll': (p: { count: number }) => `Ask all ${p.count === 3 ? 'three' : n(p.count)} models the same question…`,
   'chat.placeholderBase': 'Ask the base model…',
   'chat.keysHint': 'Enter sends · Shift+Enter starts a new line',
   'chat.stop': 'Stop',
   'chat.sendBoth': 'Send to both',
+  'chat.sendAll': (p: { count: number }) => `Send to all ${p.count === 3 ? 'three' : n(p.count)}`,
   'chat.send': 'Send',
   'chat.sideLabel': 'Chat settings and history',
   'chat.models': 'Models',

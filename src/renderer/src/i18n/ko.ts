@@ -22,6 +22,8 @@ const ROLES: Record<string, string> = {
   'studio runs folder': '스튜디오 실행 폴더',
 };
 const role = (r: string) => ROLES[r] ?? r.replace(/^adapter /, '어댑터 ');
+/** "세 모델 모두" (three panes), "모델 4개 모두" beyond. */
+const allModels = (count: number) => (count === 3 ? '세 모델 모두' : `모델 ${n(count)}개 모두`);
 const method = (m: 'lora' | 'qlora' | 'full') => (m === 'full' ? '전체 파인튜닝' : m === 'qlora' ? 'QLoRA' : 'LoRA');
 /** Why target_modules cannot train this model (common/api/phrases.ts TARGETS). */
 const TARGETS_KO = {
@@ -574,11 +576,14 @@ export const ko: Catalog = {
   'chat.paneTuned': '파인튜닝',
   'chat.noModelChosen': '모델을 고르지 않음',
   'chat.messageLabel': '두 모델에 보낼 메시지',
+  'chat.messageLabelAll': (p) => `${allModels(p.count)}에 보낼 메시지`,
   'chat.placeholderBoth': '두 모델에 같은 질문을 하세요…',
+  'chat.placeholderAll': (p) => `${allModels(p.count)}에 같은 질문을 하세요…`,
   'chat.placeholderBase': '기본 모델에 질문하세요…',
   'chat.keysHint': 'Enter로 보내기 · Shift+Enter로 줄바꿈',
   'chat.stop': '중지',
   'chat.sendBoth': '둘 다에게 보내기',
+  'chat.sendAll': (p) => `${allModels(p.count)}에 보내기`,
   'chat.send': '보내기',
   'chat.sideLabel': '채팅 설정과 기록',
   'chat.models': '모델',

@@ -392,13 +392,19 @@ function ChatWorkspace({ project }: { project: Project }) {
           </div>
           <form className="chat-composer" onSubmit={(event) => void send(event)}>
             <label htmlFor="chat-prompt" className="visually-hidden">
-              {t('chat.messageLabel')}
+              {panes.length > 2 ? t('chat.messageLabelAll', { count: panes.length }) : t('chat.messageLabel')}
             </label>
             <div className="chat-input-field">
               <textarea
                 id="chat-prompt"
                 className="textarea chat-input"
-                placeholder={adapter ? t('chat.placeholderBoth') : t('chat.placeholderBase')}
+                placeholder={
+                  panes.length > 2
+                    ? t('chat.placeholderAll', { count: panes.length })
+                    : panes.length === 2
+                      ? t('chat.placeholderBoth')
+                      : t('chat.placeholderBase')
+                }
                 aria-describedby="chat-prompt-keys"
                 value={draft}
                 rows={2}
@@ -423,7 +429,7 @@ function ChatWorkspace({ project }: { project: Project }) {
                 </Button>
               ) : (
                 <Button type="submit" variant="primary" disabled={!draft.trim() || !model}>
-                  {panes.length > 1 ? t('chat.sendBoth') : t('chat.send')}
+                  {panes.length > 2 ? t('chat.sendAll', { count: panes.length }) : panes.length > 1 ? t('chat.sendBoth') : t('chat.send')}
                 </Button>
               )}
             </div>
