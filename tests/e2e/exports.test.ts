@@ -20,6 +20,7 @@ import {
   type ServeProcess,
 } from './harness.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
+import { progressPattern, recordedProgressLines, recordProgressLines } from './progress-lines.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -69,12 +70,22 @@ describe('Exports in the browser', () => {
       .waitFor();
     await page.getByText(tr('exports.typeHelp.q8_0')).waitFor();
     await screenshot(page, 'exports-form.png');
+    await recordProgressLines(page, '.export-status .run-progress-text');
     await page.getByRole('button', { name: tr('exports.start') }).click();
     const table = page.getByRole('table', { name: tr('nav.exports') });
     await table.getByText(`${tr('exports.format.gguf')} · q8_0`, { exact: true }).waitFor();
     await table.getByText(estimate.path, { exact: true }).waitFor();
     await table.getByText(tr('status.succeeded'), { exact: true }).waitFor({ timeout: 60_000 });
     await table.getByText(formatBytes(statSync(estimate.path).size), { exact: true }).waitFor();
+    // Whatever progress lines the row showed were the job's phrases in the UI's language (the Korean page showed the
+    // core's English "writing … (3 of 12)"): a quick export may end before its row shows any.
+    const exportPhrases = [
+      progressPattern('core.progress.exportOpening'),
+      ...(['merging', 'writing'] as const).map((verb) => progressPattern('core.progress.exportTensor', { verb, tensor: 'TENSOR', done: 7, total: 9 }, ['TENSOR'])),
+      progressPattern('core.progress.exportWrote', { path: 'PATH' }, ['PATH']),
+    ];
+    const exportLines = await recordedProgressLines(page);
+    expect(exportLines.filter((line) => !exportPhrases.some((re) => re.test(line)))).toEqual([]);
     const parsed = await gguf(estimate.path, { allowLocalFile: true });
     expect((parsed.metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(7); // MOSTLY_Q8_0 (a key outside the reader's typed set)
     // The "Exporting…" notice went with its job.
