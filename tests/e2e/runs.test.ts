@@ -12,6 +12,7 @@ import {
   collectPageErrors,
   launchChromium,
   newStudioContext,
+  percent,
   screenshot,
   startServe,
   tr,
@@ -224,7 +225,7 @@ describe('A real fine-tune in the browser', () => {
     await evaluations.getByText(formatMetric(evaluation.adapterPerplexity), { exact: true }).waitFor();
     const change = perplexityChange(evaluation) as number;
     await evaluations
-      .getByText(`${change < 0 ? '−' : '+'}${Math.abs(change * 100).toFixed(1)} %`, { exact: true })
+      .getByText(`${change < 0 ? '−' : '+'}${percent(Math.abs(change))}`, { exact: true })
       .waitFor();
     await screenshot(page, 'evaluate-finished.png');
     expect(errors).toEqual([]);
