@@ -53,7 +53,7 @@ export const VALUE_KINDS = {
   bigint: 'a bigint',
   boolean: 'a boolean',
   symbol: 'a symbol',
-  undefined: 'a undefined',
+  undefined: 'missing',
   function: 'a function',
 } as const;
 export type ValueKind = keyof typeof VALUE_KINDS;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetProblem as WireProblem, PreviewRow } from '../../../src/common/api/datasets.ts';
+import { VALUE_KINDS } from '../../../src/common/api/phrases.ts';
 import { ClassificationSection, QuestionAnsweringSection } from '../../../src/common/api/runs.ts';
 import { readClassificationDataset } from '../../../src/main/formats/dataset/tasks/classification.ts';
 import { readQaDataset } from '../../../src/main/formats/dataset/tasks/squad.ts';
@@ -221,5 +222,12 @@ describe('an encoder task’s left-out rows and the previewer’s row notes as p
     expect(PreviewRow.safeParse({ ...row, errorPhrase: undefined }).success).toBe(false);
     expect(PreviewRow.safeParse({ ...row, extra: 1 }).success).toBe(false);
     expect(PreviewRow.safeParse({ ...row, rendered: { ...row.rendered, notes: [] } }).success).toBe(false);
+  });
+
+  it('names every kind of value a field can hold in plain English: no "a" before a vowel, no "a undefined"', () => {
+    for (const [kind, words] of Object.entries(VALUE_KINDS)) {
+      expect(words, kind).not.toMatch(/\ba [aeiou]/i);
+      expect(words, kind).not.toMatch(/undefined/);
+    }
   });
 });
