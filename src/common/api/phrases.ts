@@ -94,6 +94,22 @@ export const DATASET_PARTS = {
 } as const;
 export type DatasetPart = keyof typeof DATASET_PARTS;
 
+/** Why a line is not JSON, in words that say what to fix (formats/dataset/json-syntax.ts reads V8's message). */
+export const JSON_SYNTAX = {
+  endsEarly: 'the line ends before the JSON does: a brace, bracket or quote is not closed',
+  unclosedString: 'a string is never closed with a double quote',
+  controlInString: 'a string holds a raw tab or line break: write it as \\t or \\n',
+  badEscape: 'a backslash escape is not one JSON knows (\\n, \\t, \\", \\\\, \\uXXXX)',
+  propertyName: 'expected a field name in double quotes (no trailing comma, no single quotes)',
+  colon: 'expected a colon after the field name',
+  commaOrBrace: 'expected a comma or a closing brace after a value',
+  commaOrBracket: 'expected a comma or a closing bracket after a list element',
+  textAfter: 'more text follows the end of the JSON object: one object per line',
+  badNumber: 'a number is cut short',
+  unexpected: 'a character JSON does not allow here',
+} as const;
+export type JsonSyntaxReason = keyof typeof JSON_SYNTAX;
+
 /** Why LoRA's target_modules cannot train this model, said by PEFT's matcher (and, with its consequence, by the plan). */
 const TARGETS = {
   empty: 'target_modules is empty: list module names (e.g. ["q_proj", "v_proj"]) or use "all-linear"',
@@ -266,6 +282,9 @@ export const PHRASES = {
   'problem.noAssistant': 'has no assistant message: nothing to train on',
   'problem.unknownRole': (p: { role: string }) => `unknown role "${p.role}"`,
   'problem.malformedJson': (p: { detail: string }) => `malformed JSON: ${p.detail}`,
+  'problem.jsonSyntax': (p: { reason: JsonSyntaxReason; character: number }) =>
+    `malformed JSON at character ${p.character}: ${JSON_SYNTAX[p.reason]}`,
+  'problem.jsonSyntaxNoColumn': (p: { reason: JsonSyntaxReason }) => `malformed JSON: ${JSON_SYNTAX[p.reason]}`,
   'problem.lineHolds': (p: { kind: ValueKind }) => `the line holds ${VALUE_KINDS[p.kind]}`,
   'problem.lineNestsDeep': (p: { levels: number }) => `the line nests arrays/objects more than ${p.levels} levels deep`,
   'problem.elementIs': (p: { element: number; kind: ValueKind }) => `element ${p.element} is ${VALUE_KINDS[p.kind]}`,

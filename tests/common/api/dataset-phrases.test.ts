@@ -81,7 +81,7 @@ describe('a dataset’s bad rows as phrases', () => {
       'chat.jsonl:7 (row 6), field "messages[1].role": is missing (expected: a role name)',
       'chat.jsonl:8 (row 7), field "messages": is an empty list (expected: at least one user and one assistant message)',
       'chat.jsonl:9 (row 8), field "messages[0]": is a number (expected: a message object with "role" and "content")',
-      expect.stringMatching(/^chat\.jsonl:10 \(row 9\): malformed JSON: .* \(expected: one JSON object per line\)$/),
+      'chat.jsonl:10 (row 9): malformed JSON at character 2: expected a field name in double quotes (no trailing comma, no single quotes) (expected: one JSON object per line)',
       'chat.jsonl:11 (row 10): the line holds an array (expected: a JSON object)',
     ]);
     expectSaidBothWays(chat.problems);

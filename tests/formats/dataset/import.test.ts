@@ -101,7 +101,7 @@ describe('import', () => {
       'chat.jsonl:6 (row 5), field "messages": is missing (expected: a list of messages)',
       'chat.jsonl:7 (row 6), field "messages[0].content": is a number (expected: the message text as a string)',
       'chat.jsonl:7 (row 6), field "messages[1].role": is missing (expected: a role name)',
-      expect.stringMatching(/^chat\.jsonl:8 \(row 7\): malformed JSON: .* \(expected: one JSON object per line\)$/),
+      'chat.jsonl:8 (row 7): malformed JSON at character 2: expected a field name in double quotes (no trailing comma, no single quotes) (expected: one JSON object per line)',
     ]);
   });
 

@@ -9,6 +9,7 @@ import { basename, extname } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { say, VALUE_KINDS, type Said, type ValueKind } from '../../../common/api/phrases.ts';
+import { jsonSyntax } from './json-syntax.ts';
 import type { DatasetProblem } from './problems.ts';
 
 export type FileFormat = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
@@ -226,7 +227,7 @@ async function* readJsonl(path: string, size: number, options: ReadOptions): Asy
     try {
       value = JSON.parse(text);
     } catch (err) {
-      yield { ok: false, problem: { file, line, row, ...said(say('problem.malformedJson', { detail: (err as Error).message }), say('expected.jsonPerLine')) } };
+      yield { ok: false, problem: { file, line, row, ...said(malformedJson(err, text), say('expected.jsonPerLine')) } };
       row++;
       continue;
     }
@@ -237,6 +238,15 @@ async function* readJsonl(path: string, size: number, options: ReadOptions): Asy
     } else yield { ok: true, row: { row, line, fields: value as Record<string, unknown> } };
     row++;
   }
+}
+
+/** A line JSON.parse refused: the reason and column when V8's message is one json-syntax.ts knows, else its words. */
+function malformedJson(err: unknown, text: string): Said {
+  const syntax = jsonSyntax(err, text);
+  if (syntax === null) return say('problem.malformedJson', { detail: (err as Error).message });
+  return syntax.character === null
+    ? say('problem.jsonSyntaxNoColumn', { reason: syntax.reason })
+    : say('problem.jsonSyntax', { reason: syntax.reason, character: syntax.character });
 }
 
 async function* readJsonArray(path: string, size: number, options: ReadOptions): AsyncGenerator<ReadItem> {

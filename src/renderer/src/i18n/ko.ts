@@ -1,5 +1,5 @@
 // 한국어 카탈로그: en.ts와 같은 키, 같은 매개변수 (타입 검사가 빠진 키와 다른 매개변수를 잡는다).
-import { formatBytes, type DatasetPart, type StaleExpected, type StaleFound, type ValueKind } from '../../../common/api/phrases.ts';
+import { formatBytes, type DatasetPart, type JsonSyntaxReason, type StaleExpected, type StaleFound, type ValueKind } from '../../../common/api/phrases.ts';
 import type { Catalog } from './en.ts';
 import { formatNumber as n, formatPercent } from './format-number.ts';
 
@@ -46,6 +46,20 @@ const KIND: Record<ValueKind, string> = {
   symbol: '심볼',
   undefined: '값 없음',
   function: '함수',
+};
+/** Why a line is not JSON (common/api/phrases.ts JSON_SYNTAX). */
+const JSON_SYNTAX: Record<JsonSyntaxReason, string> = {
+  endsEarly: 'JSON이 끝나기 전에 줄이 끝납니다: 중괄호, 대괄호 또는 따옴표가 닫히지 않았습니다',
+  unclosedString: '문자열이 큰따옴표로 닫히지 않았습니다',
+  controlInString: '문자열에 탭이나 줄바꿈이 그대로 들어 있습니다: \\t 또는 \\n으로 쓰세요',
+  badEscape: 'JSON이 모르는 백슬래시 이스케이프입니다 (\\n, \\t, \\", \\\\, \\uXXXX)',
+  propertyName: '큰따옴표로 감싼 필드 이름이 와야 합니다 (끝에 쉼표 없이, 작은따옴표 없이)',
+  colon: '필드 이름 뒤에 콜론이 와야 합니다',
+  commaOrBrace: '값 뒤에 쉼표나 닫는 중괄호가 와야 합니다',
+  commaOrBracket: '목록 요소 뒤에 쉼표나 닫는 대괄호가 와야 합니다',
+  textAfter: 'JSON 객체가 끝난 뒤에 글자가 더 있습니다: 한 줄에 객체 하나',
+  badNumber: '숫자가 중간에 끊겼습니다',
+  unexpected: '이 자리에 JSON이 허용하지 않는 문자가 있습니다',
 };
 const STALE_RECORD = { model: '기본 모델', dataset: '데이터셋', run: '실행' } as const;
 const STALE_PART = { model: '요약을', dataset: '가져오기 보고서를', run: '설정을' } as const;
@@ -320,6 +334,8 @@ export const ko: Catalog = {
   'core.problem.noAssistant': 'assistant 메시지가 없어 학습할 것이 없습니다',
   'core.problem.unknownRole': (p) => `알 수 없는 역할 "${p.role}"`,
   'core.problem.malformedJson': (p) => `JSON 형식이 잘못되었습니다: ${p.detail}`,
+  'core.problem.jsonSyntax': (p) => `JSON 형식이 잘못되었습니다 (${n(p.character)}번째 글자): ${JSON_SYNTAX[p.reason]}`,
+  'core.problem.jsonSyntaxNoColumn': (p) => `JSON 형식이 잘못되었습니다: ${JSON_SYNTAX[p.reason]}`,
   'core.problem.lineHolds': (p) => `이 줄은 ${KIND[p.kind]}입니다`,
   'core.problem.lineNestsDeep': (p) => `이 줄은 배열/객체가 ${n(p.levels)}단계보다 깊게 중첩되어 있습니다`,
   'core.problem.elementIs': (p) => `${n(p.element)}번 요소는 ${KIND[p.kind]}입니다`,
