@@ -1,9 +1,12 @@
 // A conversation outlives the adapter it was answered with: after the run (and its adapter) is deleted, the reopened
 // conversation still shows the tuned pane's answers, read-only, saying the adapter is gone, instead of dropping them
 // from view with the pane; a new question then goes to the base alone.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRenderer, collectPageErrors, launchChromium, newStudioContext, screenshot, startServe, tr, type ServeProcess } from './harness.ts';
+import { makeTinyModel } from '../fixtures/tiny-models.ts';
 import { openPage, tinyModelAndData, trainTinyRun } from './tiny-runs.ts';
 
 let serve: ServeProcess;
@@ -62,13 +65,40 @@ describe('Chat after its adapter is deleted', () => {
     await screenshot(page, 'chat-gone-pane.png');
 
     // The next question goes to the panes that can answer: the base alone; the deleted adapter's pane stays as it was.
-    await page.getByLabel(tr('chat.messageLabel')).fill('Q: what is 5 plus one?\nA:');
+    // one pane answers now: the composer says so, not "both"
+    expect(await page.getByLabel(tr('chat.messageLabel'), { exact: true }).count()).toBe(0);
+    await expect(page.getByLabel(tr('chat.messageLabelBase'), { exact: true }).getAttribute('placeholder')).resolves.toBe(
+      tr('chat.placeholderBase'),
+    );
+    await page.getByLabel(tr('chat.messageLabelBase'), { exact: true }).fill('Q: what is 5 plus one?\nA:');
     await page.getByRole('button', { name: tr('chat.send'), exact: true }).click();
     await expect.poll(async () => (await answered()).length, { timeout: 60_000 }).toBe(3);
     expect((await answered()).map((m) => m.pane)).toEqual(expect.arrayContaining(['base', 'tuned', 'base']));
     const base = page.getByRole('region', { name: tr('chat.paneAnswers', { pane: tr('chat.paneBase') }) });
     await expect.poll(() => base.locator('.chat-assistant:not(.chat-streaming)').count(), { timeout: 30_000 }).toBe(2);
     await expect(tuned.locator('.chat-assistant').count()).resolves.toBe(1);
+
+    // A pane whose answer fails says so in the UI's language, with the core's reason after it.
+    const broken = join(serve.dataDir, 'broken-llama');
+    await makeTinyModel(broken, 'llama', { seed: 6 });
+    writeFileSync(join(broken, 'model.safetensors'), 'not a safetensors file');
+    const failing = await serve.invoke<{ id: string }>('chat.create', {
+      projectId: project.id,
+      model: broken,
+      title: 'broken weights',
+      panes: [{ id: 'base', label: tr('chat.paneBase'), adapters: [] }],
+      sampling: { temperature: 0, maxNewTokens: 4 },
+    });
+    await page.goto(`${serve.url}#/chat/${encodeURIComponent(failing.id)}`);
+    await page.getByLabel(tr('chat.messageLabelBase'), { exact: true }).fill('Q: what is 1 plus one?\nA:');
+    await page.getByRole('button', { name: tr('chat.send'), exact: true }).click();
+    const failed = page.getByRole('region', { name: tr('chat.paneAnswers', { pane: tr('chat.paneBase') }) }).locator('.chat-pane-error');
+    await failed.waitFor({ timeout: 60_000 });
+    const said = (await failed.textContent()) ?? '';
+    expect(said.startsWith(tr('chat.paneFailed', { error: '' }))).toBe(true);
+    expect(said).toContain('model.safetensors');
+    expect(said).not.toMatch(/\n\s+at /); // no stack trace
+    await screenshot(page, 'chat-pane-failed.png');
     expect(errors).toEqual([]);
     await context.close();
   });

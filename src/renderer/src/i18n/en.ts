@@ -315,6 +315,8 @@ export const en = {
   'chat.paneTuned': 'Fine-tuned',
   'chat.noModelChosen': 'no model chosen',
   'chat.messageLabel': 'Message to both models',
+  // one pane left (the base, beside panes that can no longer answer): never "both"
+  'chat.messageLabelBase': 'Message to the base model',
   // three panes (base, tuned and the shipped GGUF) are "all three", never "both"
   'chat.messageLabelAll': (p: { count: number }) => `Message to all ${p.count === 3 ? 'three' : n(p.count)} models`,
   // short enough for one line of the composer at 1280 px; the keys are said under it (chat.keysHint)
@@ -390,6 +392,8 @@ export const en = {
   'chat.emptyAnswer': '(empty answer)',
   'chat.thinking': 'Thinking…',
   'chat.stopped': 'Stopped.',
+  'chat.paneFailed': (p: { error: string }) => `No answer: ${p.error}`,
+  'chat.paneFailedNoReason': 'No answer: generation stopped without a reason. The studio’s log has the details.',
   'chat.answeredWithBase': (p: { model: string }) => `${p.model}`,
   'chat.answeredWithAdapter': (p: { adapters: string; model: string }) => `${p.adapters} on ${p.model}`,
   'chat.baseMismatchTitle': 'This adapter was trained on another base model',

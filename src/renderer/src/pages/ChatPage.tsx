@@ -189,11 +189,19 @@ function ChatWorkspace({ project }: { project: Project }) {
     if (event.sessionId !== sessionRef.current) return;
     const stored = event.message;
     if (stored) setMessages((current) => (current.some((m) => m.id === stored.id) ? current : [...current, stored]));
-    if (event.error)
+    if (event.error !== null) {
+      const error = event.error;
       setPaneErrors((current) => ({
         ...current,
-        [event.pane]: event.finishReason === 'cancelled' ? t('chat.stopped') : (event.error ?? 'failed'),
+        // a job that failed without a reason sends its status word ("failed"): say it in the UI's language
+        [event.pane]:
+          event.finishReason === 'cancelled'
+            ? t('chat.stopped')
+            : error === '' || error === 'failed'
+              ? t('chat.paneFailedNoReason')
+              : t('chat.paneFailed', { error }),
       }));
+    }
     setStreaming((current) => {
       const next = { ...current };
       delete next[event.pane];
@@ -392,7 +400,11 @@ function ChatWorkspace({ project }: { project: Project }) {
           </div>
           <form className="chat-composer" onSubmit={(event) => void send(event)}>
             <label htmlFor="chat-prompt" className="visually-hidden">
-              {panes.length > 2 ? t('chat.messageLabelAll', { count: panes.length }) : t('chat.messageLabel')}
+              {panes.length > 2
+                ? t('chat.messageLabelAll', { count: panes.length })
+                : panes.length === 2
+                  ? t('chat.messageLabel')
+                  : t('chat.messageLabelBase')}
             </label>
             <div className="chat-input-field">
               <textarea
