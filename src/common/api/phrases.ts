@@ -189,6 +189,7 @@ export const PHRASES = {
   'progress.mergeCombining': 'combining',
   'progress.bundleRendering': 'rendering the dataset as the run trains on it',
   'progress.bundleWriting': 'writing the bundle',
+  'progress.taskMeasuring': 'measuring the eval set',
   'progress.pullResolving': (p: { repo: string; revision: string }) => `resolving ${p.repo}@${p.revision}`,
   'progress.pullBytes': (p: { bytes: number; total: number; file: string }) =>
     `${formatBytes(p.bytes)} of ${formatBytes(p.total)}${p.file ? ` (${p.file})` : ''}`,

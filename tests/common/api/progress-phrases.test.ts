@@ -48,6 +48,7 @@ const LINES: Array<[Said, string]> = [
     "Published to https://hf.co/me/tuned: 1 file committed (abc123), the large files were already in the Hub's storage",
   ],
   [say('progress.pushUnchanged', { url: 'https://hf.co/me/tuned' }), 'Published to https://hf.co/me/tuned: it already held exactly these files, nothing was sent'],
+  [say('progress.taskMeasuring'), 'measuring the eval set'],
 ];
 
 describe('job progress lines as phrases', () => {

@@ -1,5 +1,6 @@
 // The `task` job: an encoder task's predictions (a text → labels; a question + context → the answer span) or its
 // metrics on an eval set, for the tuned model and its base (engine/trainer/task-infer.ts).
+import { say } from '../../../common/api/phrases.ts';
 import { TASK_JOB_KIND, TaskJobParams } from '../../../common/api/tasks.ts';
 import { defineJobKind } from '../job-kind.ts';
 
@@ -10,7 +11,7 @@ export const taskJob = defineJobKind({
   async run(params, ctx) {
     const { predictTask, evaluateTaskModel } = await import('../../engine/trainer/task-infer.ts'); // on demand, as in train.ts
     if (params.mode === 'predict') return predictTask(params.request);
-    ctx.progress(null, 'measuring the eval set', null);
+    ctx.progress(null, say('progress.taskMeasuring'), null);
     return evaluateTaskModel(params.request, ctx.signal);
   },
 });

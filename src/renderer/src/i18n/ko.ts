@@ -259,6 +259,7 @@ export const ko: Catalog = {
     `스텝 × 배치 × 평균 토큰 × ${p.factor} × 매개변수 FLOPs (토큰과 매개변수마다 순전파 2, 역전파 ${p.backward}) ÷ CPU 스레드당 가정한 ${p.gflops.toFixed(0)} GFLOP/s × 스레드 ${n(p.threads)}개. 이 모델로 끝난 ${method(p.method)} 실행이 아직 없습니다. 첫 실행이 이 값을 보정합니다. 추정치이며 평가, 체크포인트, 시작 시간은 따로 듭니다.`,
   'core.progress.loadingData': '토크나이저와 데이터셋을 불러오는 중',
   'core.progress.loadingModel': '모델을 불러오는 중',
+  'core.progress.taskMeasuring': '평가 세트를 측정하는 중',
   'core.progress.step': (p) => `${n(p.step)}/${n(p.total)} 스텝 · 손실 ${p.loss.toFixed(4)}`,
   'core.progress.evalLoading': (p) => `${side(p.side)} 불러오는 중`,
   'core.progress.evalBatch': (p) => `${side(p.side)}: 배치 ${n(p.batch)}/${n(p.total)}`,
