@@ -27,6 +27,7 @@ const LINES: Array<[Said, string]> = [
   ],
   [say('progress.pullBytes', { bytes: 512, total: 900, file: '' }), '512 B of 900 B'],
   [say('progress.pullChecking'), 'checking the model folder'],
+  [say('progress.taskMeasuring'), 'measuring the eval set'],
   [say('progress.pushPreparing', { source: '/tmp/adapter' }), 'preparing /tmp/adapter'],
   [say('progress.pushChecking', { repo: 'me/tuned', done: 0, total: 4 }), 'checking me/tuned · 0 of 4 files'],
   [
@@ -48,7 +49,6 @@ const LINES: Array<[Said, string]> = [
     "Published to https://hf.co/me/tuned: 1 file committed (abc123), the large files were already in the Hub's storage",
   ],
   [say('progress.pushUnchanged', { url: 'https://hf.co/me/tuned' }), 'Published to https://hf.co/me/tuned: it already held exactly these files, nothing was sent'],
-  [say('progress.taskMeasuring'), 'measuring the eval set'],
 ];
 
 describe('job progress lines as phrases', () => {
@@ -66,7 +66,7 @@ describe('job progress lines as phrases', () => {
   it('covers every progress code of these jobs', () => {
     const covered = new Set(LINES.map(([said]) => said.phrase.code));
     const codes = (Object.keys(PHRASES) as PhraseCode[]).filter((c) =>
-      /^progress\.(rowsRead|merge|bundle|pull|push)/.test(c),
+      /^progress\.(rowsRead|merge|bundle|pull|push|task)/.test(c),
     );
     expect(codes.filter((c) => !covered.has(c))).toEqual([]);
   });
