@@ -23,7 +23,8 @@ export type FromWorker =
   /** Partial output a job streams to the service that started it (e.g. generated text); kind-specific JSON. */
   | { type: 'output'; data: unknown }
   | { type: 'result'; result: unknown }
-  | { type: 'error'; message: string; stack?: string }
+  /** `phrase`: the error's sentence as a code + parameters when the thrown error carried one (error.phrase). */
+  | { type: 'error'; message: string; stack?: string; phrase?: Phrase }
   | { type: 'cancelled' }
   /** A resident worker finished its job (after its result, error or cancelled message) and can take the next. */
   | { type: 'ready' };

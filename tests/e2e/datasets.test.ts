@@ -70,6 +70,15 @@ describe('Datasets page', () => {
     await page.getByRole('heading', { name: tr('datasets.none', { project: 'Data check' }) }).waitFor();
     await screenshot(page, 'datasets-empty.png');
 
+    // A file whose columns the studio cannot place fails its import with the reason in the UI's language.
+    const unplaced = join(serve.dataDir, 'columns.jsonl');
+    writeFileSync(unplaced, '{"foo": "a", "bar": "b"}\n');
+    await page.getByLabel(tr('datasets.file'), { exact: true }).fill(unplaced);
+    await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();
+    await page.getByText(tr('datasets.importFailed'), { exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByText(tr('core.dataset.formatUnknown', { file: 'columns.jsonl', columns: 'foo, bar' })).waitFor(); // the banner's body, under its title
+    await screenshot(page, 'datasets-import-failed.png');
+
     await page.getByLabel(tr('datasets.file'), { exact: true }).fill(dataPath);
     await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();
     const table = page.getByRole('table', { name: tr('nav.datasets') });

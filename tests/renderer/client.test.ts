@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { say } from '../../src/common/api/phrases.ts';
+import { setCurrentLocale } from '../../src/renderer/src/i18n/locale.ts';
 import {
   connectStudio,
   createBridgeClient,
@@ -108,6 +110,38 @@ describe('connectStudio', () => {
     expect((error as StudioApiError).code).toBe('missing_token');
     expect((error as StudioApiError).message).toContain('lora-studio serve');
     expect((error as StudioApiError).message).toContain('?token=');
+  });
+});
+
+describe('a failed job’s error in the UI’s language', () => {
+  it('renders a job row’s errorPhrase from job.status events and jobs.get / jobs.list, and leaves a row without one', async () => {
+    const said = say('dataset.formatUnknown', { file: 'a.jsonl', columns: 'foo' });
+    const failed = { id: 'j1', status: 'failed', error: said.message, errorPhrase: said.phrase };
+    const plain = { id: 'j2', status: 'failed', error: 'the worker exited with code 1' };
+    let listener: ((payload: unknown) => void) | undefined;
+    const client = createBridgeClient({
+      invoke: (method) => Promise.resolve(method === 'jobs.list' ? [failed, plain] : failed),
+      subscribe: (_topic, l) => {
+        listener = l;
+        return () => {};
+      },
+    });
+    const seen: unknown[] = [];
+    client.subscribe('job.status', (job) => seen.push(job));
+    setCurrentLocale('ko');
+    try {
+      listener!(failed);
+      const korean = 'a.jsonl: 열(foo)만으로는 데이터셋 형식을 알 수 없습니다';
+      expect((seen[0] as { error: string }).error.startsWith(korean)).toBe(true);
+      expect(((await client.invoke('jobs.get', { id: 'j1' })) as { error: string }).error.startsWith(korean)).toBe(true);
+      const listed = (await client.invoke('jobs.list', {})) as { error: string }[];
+      expect(listed[0].error.startsWith(korean)).toBe(true);
+      expect(listed[1].error).toBe('the worker exited with code 1');
+    } finally {
+      setCurrentLocale('en');
+    }
+    listener!(failed);
+    expect((seen[1] as { error: string }).error).toBe(said.message);
   });
 });
 

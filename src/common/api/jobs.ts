@@ -12,6 +12,8 @@ export const Job = z.object({
   progress: z.number().min(0).max(1).nullable(),
   message: z.string().nullable(),
   error: z.string().nullable(),
+  /** The error's sentence as a phrase, for a UI in another language (absent when the error said none). */
+  errorPhrase: Phrase.optional(),
   exitCode: z.number().int().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),

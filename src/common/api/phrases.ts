@@ -285,6 +285,40 @@ export const PHRASES = {
   'problem.malformedJson': (p: { detail: string }) => `malformed JSON: ${p.detail}`,
   'problem.jsonSyntax': (p: { reason: JsonSyntaxReason; character: number }) =>
     `malformed JSON at character ${p.character}: ${JSON_SYNTAX[p.reason]}`,
+  'dataset.unknownType': (p: { file: string; ext: string }) =>
+    `${p.file}: unknown dataset file type "${p.ext || '(none)'}" (expected .jsonl, .json, .csv, .tsv or .parquet)`,
+  'dataset.cannotOpen': (p: { path: string; code: string }) => `cannot open ${p.path}: ${p.code}`,
+  'dataset.notAFile': (p: { path: string }) => `${p.path} is not a file`,
+  'dataset.bom': (p: { file: string; encoding: string }) =>
+    `${p.file} is encoded as ${p.encoding}, as its byte-order mark says; save it as UTF-8 and import it again`,
+  'dataset.notUtf8': (p: { file: string }) => `${p.file}: not valid UTF-8 text`,
+  'dataset.notUtf8At': (p: { file: string; line: number; byte: number; hex: string }) =>
+    `${p.file}: line ${p.line}, byte ${p.byte} (0x${p.hex}) is not valid UTF-8; the file is probably in another encoding (Latin-1 / Windows-1252?): save it as UTF-8 and import it again`,
+  'dataset.jsonInvalid': (p: { file: string; reason: JsonSyntaxReason; line: number; character: number }) =>
+    `${p.file} is not valid JSON at line ${p.line}, character ${p.character}: ${JSON_SYNTAX[p.reason]}`,
+  'dataset.jsonInvalidDetail': (p: { file: string; detail: string }) => `${p.file} is not valid JSON: ${p.detail}`,
+  'dataset.jsonLooksJsonl': (p: { file: string }) =>
+    `${p.file} is not valid JSON, but each line is a JSON object: it looks like JSON Lines: rename it to .jsonl`,
+  'dataset.jsonArrays': (p: { file: string; keys: string }) =>
+    `${p.file}: expected a JSON array of rows (or an object with exactly one array of rows), found an object with keys ${p.keys}`,
+  'dataset.jsonNotArray': (p: { file: string; kind: ValueKind }) => `${p.file}: expected a JSON array of rows, found ${VALUE_KINDS[p.kind]}`,
+  'dataset.headerEmptyName': (p: { file: string; line: number }) => `${p.file}: line ${p.line}: the header has an empty column name`,
+  'dataset.headerTwice': (p: { file: string; line: number; name: string }) =>
+    `${p.file}: line ${p.line}: the header names column "${p.name}" twice`,
+  'dataset.csvEmpty': (p: { file: string }) => `${p.file} is empty: expected a header line with column names`,
+  'dataset.parquetUnreadable': (p: { file: string; detail: string }) => `${p.file} is not a readable Parquet file: ${p.detail}`,
+  'dataset.parquetRows': (p: { file: string; from: number; to: number; detail: string }) =>
+    `${p.file}: cannot read rows ${p.from}–${p.to}: ${p.detail}`,
+  'dataset.noUsableRows': (p: { file: string; problems: number; first: string }) =>
+    `${p.file}: no usable rows (${countOf(p.problems, 'problem')}${p.first ? `; the first: ${p.first}` : ''})`,
+  'dataset.noReadableRows': (p: { file: string }) => `${p.file} has no readable rows`,
+  'dataset.mappingMissing': (p: { file: string; missing: string; has: string }) =>
+    `${p.file}: the mapping names column(s) ${p.missing}, which the file does not have (it has ${p.has})`,
+  'dataset.formatUnknown': (p: { file: string; columns: string }) =>
+    `${p.file ? `${p.file}: ` : ''}cannot tell the dataset's format from its columns (${p.columns || 'none'}): expected "messages" (chat), ` +
+    `"prompt" + "completion", "instruction" + "output" (alpaca) or "text"; map the columns yourself`,
+  'dataset.chatNotList': (p: { file: string; column: string; found: string }) =>
+    `${p.file ? `${p.file}: ` : ''}no row is usable: column "${p.column}" must hold a list of messages ({"role": …, "content": …}) but holds ${p.found || 'nothing'}`,
   'problem.jsonSyntaxNoColumn': (p: { reason: JsonSyntaxReason }) => `malformed JSON: ${JSON_SYNTAX[p.reason]}`,
   'problem.lineHolds': (p: { kind: ValueKind }) => `the line holds ${VALUE_KINDS[p.kind]}`,
   'problem.lineNestsDeep': (p: { levels: number }) => `the line nests arrays/objects more than ${p.levels} levels deep`,

@@ -2,6 +2,7 @@
 // kind, reports over IPC, and exits. One job per process, so a crash or a leak in one job never touches the core or
 // other jobs — except a resident worker (generation), which after its job says `ready` and waits for the next one of
 // the same kind, so what the job kind keeps in memory (a loaded model) serves the next turn; `release` ends it.
+import { Phrase } from '../../common/api/phrases.ts';
 import type { FromWorker, ToWorker } from '../../common/worker-protocol.ts';
 import { WORKER_EXIT } from '../../common/worker-protocol.ts';
 import { JobCancelled, type JobContext } from './job-kind.ts';
@@ -24,9 +25,11 @@ async function finish(message: FromWorker, code: number): Promise<never> {
   process.exit(code);
 }
 
-function describe(err: unknown): { message: string; stack?: string } {
-  if (err instanceof Error) return { message: err.message, stack: err.stack };
-  return { message: String(err) };
+function describe(err: unknown): { message: string; stack?: string; phrase?: Phrase } {
+  if (!(err instanceof Error)) return { message: String(err) };
+  // An error that says its sentence as a phrase (StudioError, DatasetReadError) keeps it, for a UI in another language.
+  const phrase = Phrase.safeParse((err as { phrase?: unknown }).phrase);
+  return { message: err.message, stack: err.stack, ...(phrase.success ? { phrase: phrase.data } : {}) };
 }
 
 process.on('uncaughtException', (err) => {

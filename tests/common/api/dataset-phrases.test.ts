@@ -1,7 +1,7 @@
 // A dataset's bad rows as the core sends them: each problem's message and expectation carry a phrase (code +
 // parameters) that says exactly their English text (the CLI prints that text, unchanged), and the UI in Korean
 // renders both from the catalogue, as the Datasets page and the wizard's data step list them.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { VALUE_KINDS } from '../../../src/common/api/phrases.ts';
 import { ClassificationSection, QuestionAnsweringSection } from '../../../src/common/api/runs.ts';
 import { readClassificationDataset } from '../../../src/main/formats/dataset/tasks/classification.ts';
 import { readQaDataset } from '../../../src/main/formats/dataset/tasks/squad.ts';
-import { formatProblem, importDataset, type DatasetProblem } from '../../../src/main/formats/dataset/index.ts';
+import { DatasetFormatError, DatasetReadError, formatProblem, importDataset, type DatasetProblem } from '../../../src/main/formats/dataset/index.ts';
 import { setCurrentLocale } from '../../../src/renderer/src/i18n/locale.ts';
 import { sayPhrase } from '../../../src/renderer/src/i18n/phrase.ts';
 import { english, HANGUL, korean } from './phrase-check.ts';
@@ -229,5 +229,54 @@ describe('an encoder task’s left-out rows and the previewer’s row notes as p
       expect(words, kind).not.toMatch(/\ba [aeiou]/i);
       expect(words, kind).not.toMatch(/undefined/);
     }
+  });
+});
+
+describe('a file that cannot be read as a dataset', () => {
+  it('every refusal carries a phrase: the CLI’s English word for word, a Korean sentence in the UI', async () => {
+    const file = (name: string, content: string | Buffer) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+    const cases: [string, RegExp][] = [
+      [file('x.xlsx', 'a'), /^x\.xlsx: unknown dataset file type "\.xlsx"/],
+      [join(dir, 'missing.jsonl'), /^cannot open .*missing\.jsonl: ENOENT$/],
+      [(mkdirSync(join(dir, 'folder.jsonl')), join(dir, 'folder.jsonl')), /folder\.jsonl is not a file$/],
+      [file('utf16.jsonl', Buffer.from([0xff, 0xfe, 0x7b, 0x00])), /^utf16\.jsonl is encoded as UTF-16 \(little-endian\)/],
+      [file('latin1.jsonl', Buffer.from('{"text": "caf\xe9"}\n', 'latin1')), /^latin1\.jsonl: line 1, byte 13 \(0xE9\) is not valid UTF-8/],
+      [file('lines.json', '{"text": "a"}\n{"text": "b"}\n'), /^lines\.json is not valid JSON, but each line is a JSON object: .* rename it to \.jsonl$/],
+      [file('broken.json', '[\n  {"text": "a"},\n  {"text": "b"\n]\n'), /^broken\.json is not valid JSON at line 4, character 1: expected a comma or a closing brace after a value$/],
+      [file('string.json', '"just a string"'), /^string\.json: expected a JSON array of rows, found a string$/],
+      [file('two.json', '{"a": [], "b": []}'), /^two\.json: expected a JSON array of rows \(or an object with exactly one array of rows\), found an object with keys a, b$/],
+      [file('blank-name.csv', 'a,,c\n1,2,3\n'), /^blank-name\.csv: line 1: the header has an empty column name$/],
+      [file('twice.csv', 'a,a\n1,2\n'), /^twice\.csv: line 1: the header names column "a" twice$/],
+      [file('empty.csv', ''), /^empty\.csv is empty: expected a header line with column names$/],
+      [file('fake.parquet', 'not parquet at all'), /^fake\.parquet is not a readable Parquet file: /],
+      [file('nothing.jsonl', '\n\n'), /^nothing\.jsonl has no readable rows$/],
+      [file('columns.jsonl', '{"foo": 1, "bar": 2}\n'), /^columns\.jsonl: cannot tell the dataset's format from its columns \(foo, bar\)/],
+      [file('chat.csv', 'messages\nhello\n'), /^chat\.csv: no row is usable: column "messages" must hold a list of messages .* but holds line 2: "hello"$/],
+    ];
+    for (const [path, message] of cases) {
+      const err = await importDataset(path).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, path).toBeInstanceOf(Error);
+      expect(err instanceof DatasetReadError || err instanceof DatasetFormatError, path).toBe(true);
+      const { message: text, phrase } = err as DatasetReadError;
+      expect(text, path).toMatch(message);
+      expect(phrase, path).toBeDefined();
+      expect(english(phrase!)).toBe(text);
+      const ko = korean(phrase, text);
+      expect(ko, path).toMatch(HANGUL);
+      expect(ko).not.toBe(text);
+    }
+    const mapped = await importDataset(join(dir, 'columns.jsonl'), { mapping: { format: 'text', text: 'body' } }).then(
+      () => null,
+      (e: unknown) => e as DatasetFormatError,
+    );
+    expect(mapped?.message).toBe('columns.jsonl: the mapping names column(s) "body", which the file does not have (it has foo, bar)');
+    expect(korean(mapped?.phrase, mapped!.message)).toBe('columns.jsonl: 지정한 열 "body"이(가) 파일에 없습니다 (파일의 열: foo, bar)');
   });
 });

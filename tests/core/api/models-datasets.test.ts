@@ -13,6 +13,7 @@ import { createStudioCore, type StudioCore } from '../../../src/main/core/index.
 import { splitByRatio, importDataset } from '../../../src/main/formats/dataset/index.ts';
 import { parameterCount } from '../../../src/main/formats/model/index.ts';
 import { makeTinyModel, type TinyModel } from '../../fixtures/tiny-models.ts';
+import { english, korean } from '../../common/api/phrase-check.ts';
 import { commitHash, MockHub, type MockFile } from '../../formats/hub/mock-hub.ts';
 
 let dir: string;
@@ -106,6 +107,44 @@ describe('datasets', () => {
     expect(ended.error).toMatch(/pairs\.jsonl:13/);
     expect(((await core.invoke('datasets.list', { projectId })) as Dataset[]).map((d) => d.name)).toEqual(['pairs.jsonl']);
     expect((await invokeError('datasets.import', { projectId, path: join(dir, 'missing.jsonl') })).message).toMatch(/^path: nothing at/);
+  });
+
+  it('a file that is not a dataset fails its job with the reason as a phrase, which the Korean UI renders', async () => {
+    const badJson = join(dir, 'bad.json');
+    writeFileSync(badJson, '[{"prompt": "a", "completion": "b"},\n {"prompt": }]\n');
+    const job = (await core.invoke('datasets.import', { projectId, path: badJson })) as Job;
+    const ended = await core.jobs.waitFor(job.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toBe('bad.json is not valid JSON at line 2, character 13: a character JSON does not allow here');
+    const row = (await core.invoke('jobs.get', { id: job.id })) as Job;
+    expect(row.errorPhrase).toEqual({
+      code: 'dataset.jsonInvalid',
+      params: { file: 'bad.json', reason: 'unexpected', line: 2, character: 13 },
+    });
+    expect(english(row.errorPhrase!)).toBe(row.error);
+    expect(korean(row.errorPhrase, row.error!)).toBe(
+      'bad.json은(는) 올바른 JSON이 아닙니다 (2번째 줄, 13번째 글자): 이 자리에 JSON이 허용하지 않는 문자가 있습니다',
+    );
+
+    // every row bad: the job says so, with the first problem, as a phrase too
+    const allBad = join(dir, 'all-bad.jsonl');
+    writeFileSync(allBad, '{"prompt": "a", "completion": 5}\n{"prompt": "", "completion": "b"}\n');
+    const second = await core.jobs.waitFor(((await core.invoke('datasets.import', { projectId, path: allBad })) as Job).id);
+    expect(second.status).toBe('failed');
+    const secondRow = (await core.invoke('jobs.get', { id: second.id })) as Job;
+    expect(secondRow.errorPhrase?.code).toBe('dataset.noUsableRows');
+    expect(english(secondRow.errorPhrase!)).toBe(secondRow.error);
+    expect(secondRow.error).toMatch(/^all-bad\.jsonl: no usable rows \(2 problems; the first: all-bad\.jsonl:1 \(row 0\), field "completion": is a number/);
+    expect(korean(secondRow.errorPhrase, secondRow.error!)).toMatch(/^all-bad\.jsonl: 쓸 수 있는 행이 없습니다 \(문제 2개, 첫 번째: /);
+
+    // columns the studio cannot place: the refusal names them, in Korean too
+    const unknown = join(dir, 'unknown.jsonl');
+    writeFileSync(unknown, '{"foo": "a", "bar": "b"}\n');
+    const third = (await core.invoke('jobs.get', { id: (await core.jobs.waitFor(((await core.invoke('datasets.import', { projectId, path: unknown })) as Job).id)).id })) as Job;
+    expect(third.errorPhrase).toEqual({ code: 'dataset.formatUnknown', params: { file: 'unknown.jsonl', columns: 'foo, bar' } });
+    expect(third.error).toBe(english(third.errorPhrase!));
+    expect(korean(third.errorPhrase, third.error!)).toMatch(/^unknown\.jsonl: 열\(foo, bar\)만으로는 데이터셋 형식을 알 수 없습니다/);
+    expect(((await core.invoke('datasets.list', { projectId })) as Dataset[]).map((d) => d.name)).toEqual(['pairs.jsonl']);
   });
 
   it('previews a page rendered with the model: special tokens, trained completion tokens, histogram with the cut-off', async () => {

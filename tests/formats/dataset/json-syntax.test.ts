@@ -26,7 +26,9 @@ const BROKEN: [string, string, number][] = [
   ['{"prompt": "a", "tags": [1 2]}', 'commaOrBracket', 28],
   ['{"prompt": "a", "n": 1.}', 'badNumber', 24],
   ['{"prompt": "a", "completion": }', 'unexpected', 31],
-  ['{"prompt": "a", "completion": ', 'endsEarly', 31],
+  ['{"prompt": {"x": 1}, "completion": }', 'unexpected', 36], // not the inner object's brace: the one V8 stopped at
+  ['{"prompt": "}", "completion": x}', 'unexpected', 31],
+  ['{"prompt": "a", "completion": ', 'endsEarly', 30], // just past the colon: trailing blanks are not counted
 ];
 
 describe('a line that is not JSON', () => {

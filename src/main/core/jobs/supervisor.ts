@@ -10,6 +10,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Job, JobStatus } from '../../../common/api/jobs.ts';
+import type { Phrase } from '../../../common/api/phrases.ts';
 import { isFromWorker, type FromWorker, type ToWorker } from '../../../common/worker-protocol.ts';
 import type { EventBus } from '../events.ts';
 import { StudioError, notFound } from '../errors.ts';
@@ -77,6 +78,8 @@ interface Running {
   cancelled: boolean;
   result: { value: unknown } | null;
   lastError: string | null;
+  /** lastError's sentence as a phrase, when the worker's error carried one. */
+  lastErrorPhrase: Phrase | null;
   stderrTail: string[];
   lastProgressWrite: number;
   timers: NodeJS.Timeout[];
@@ -251,7 +254,7 @@ export class JobSupervisor {
       }
     }
     const running: Running = {
-      worker, hooks, cancelRequested: false, cancelled: false, result: null, lastError: null, stderrTail: [], lastProgressWrite: 0, timers: [],
+      worker, hooks, cancelRequested: false, cancelled: false, result: null, lastError: null, lastErrorPhrase: null, stderrTail: [], lastProgressWrite: 0, timers: [],
     };
     worker.job = { id, running };
     worker.lastJobId = id;
@@ -324,7 +327,7 @@ export class JobSupervisor {
     this.running.delete(id);
     if (running.result) this.finish(id, running.hooks, { status: 'succeeded', progress: 1, result: running.result.value, exitCode: 0 });
     else if (running.cancelRequested || running.cancelled) this.finish(id, running.hooks, { status: 'cancelled', message: 'cancelled', exitCode: 0 });
-    else this.finish(id, running.hooks, { status: 'failed', error: running.lastError ?? 'the job ended without a result', exitCode: 1 });
+    else this.finish(id, running.hooks, { status: 'failed', error: running.lastError ?? 'the job ended without a result', errorPhrase: running.lastErrorPhrase, exitCode: 1 });
     this.keepIdle(worker);
     this.pump();
   }
@@ -392,6 +395,7 @@ export class JobSupervisor {
         break;
       case 'error':
         running.lastError = message.message;
+        running.lastErrorPhrase = message.phrase ?? null;
         // The terminal and the UI get the message and where the details are; the stack goes to the log file only.
         this.log(id, 'error', `${message.message} (details in ${this.logFile(id)})`, message.stack ?? message.message);
         break;
@@ -416,17 +420,19 @@ export class JobSupervisor {
     // A crash's stack frames stay in the log file (the stderr tail is logged there as it arrives).
     const stderr = running.stderrTail.filter((l) => l.trim() !== '' && !STACK_FRAME.test(l)).slice(-3).join(' | ');
     const error = running.lastError ?? (stderr ? `${stderr} (${how})` : code === 0 ? 'the worker exited without a result' : how);
-    this.finish(id, running.hooks, { status: 'failed', error, exitCode: code, message: signal ? how : null });
+    const errorPhrase = running.lastError !== null ? running.lastErrorPhrase : null;
+    this.finish(id, running.hooks, { status: 'failed', error, errorPhrase, exitCode: code, message: signal ? how : null });
   }
 
   private finish(
     id: string,
     hooks: JobHooks,
-    outcome: { status: JobStatus; error?: string; exitCode?: number | null; message?: string | null; progress?: number; result?: unknown },
+    outcome: { status: JobStatus; error?: string; errorPhrase?: Phrase | null; exitCode?: number | null; message?: string | null; progress?: number; result?: unknown },
   ): JobRecord | null {
     const updated = this.store.jobs.update(id, {
       status: outcome.status,
       error: outcome.error ?? null,
+      errorPhrase: outcome.errorPhrase ?? null,
       exitCode: outcome.exitCode ?? null,
       message: outcome.message ?? null,
       progress: outcome.progress,

@@ -210,4 +210,11 @@ export const migrations: Migration[] = [
       CREATE INDEX run_group_members_run ON run_group_members(run_id);
     `,
   },
+  {
+    version: 4,
+    name: 'job error phrases',
+    // A failed job's error as a phrase (code + parameters, common/api/phrases.ts) beside its English text, so the
+    // UI can say it in its own language; NULL for an error that said none and for every job before this version.
+    sql: `ALTER TABLE jobs ADD COLUMN error_phrase_json TEXT;`,
+  },
 ];

@@ -108,15 +108,9 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
   const settleMapping = () => {
     settled = true;
     if (mapping === undefined) {
-      if (pending.length === 0) throw new DatasetFormatError(`${file} has no readable rows`);
-      let detection;
-      try {
-        detection = detectFormat(pending);
-      } catch (err) {
-        // Name the file: the message is shown where several files may be in play (train and eval).
-        if (err instanceof DatasetFormatError) throw new DatasetFormatError(`${file}: ${err.message}`);
-        throw err;
-      }
+      if (pending.length === 0) throw new DatasetFormatError(say('dataset.noReadableRows', { file }));
+      // named by the file: the message is shown where several files may be in play (train and eval)
+      const detection = detectFormat(pending, file);
       mapping = detection.mapping;
       mappingReason = detection.reason;
       mappingReasonPhrase = detection.reasonPhrase;
@@ -124,7 +118,7 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
       const columns = new Set(pending.flatMap((r) => Object.keys(r.fields)));
       const missing = missingColumns(mapping, columns);
       if (missing.length > 0) {
-        throw new DatasetFormatError(`${file}: the mapping names column(s) ${missing.map((c) => `"${c}"`).join(', ')}, which the file does not have (it has ${[...columns].join(', ')})`);
+        throw new DatasetFormatError(say('dataset.mappingMissing', { file, missing: missing.map((c) => `"${c}"`).join(', '), has: [...columns].join(', ') }));
       }
     }
     for (const raw of pending) accept(raw);

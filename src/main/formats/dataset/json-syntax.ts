@@ -33,25 +33,34 @@ export function jsonSyntax(err: unknown, text: string): JsonSyntax | null {
   if (!rule) return null;
   const at = /at position (\d+)/.exec(message);
   let character = at ? Number(at[1]) + 1 : null;
-  if (character === null && rule[1] === 'unexpected') {
-    // Node 20 names the token but not where it is ("Unexpected token '}', "{"a": }" is not valid JSON"):
-    // the first place that token appears outside a string is where the parse stopped.
-    const token = /Unexpected token '(.)'/.exec(message)?.[1];
-    if (token !== undefined) character = firstOutsideStrings(text, token);
-  }
-  if (rule[1] === 'endsEarly') character = text.length + 1;
+  // Node 20 names the token but not where it is ("Unexpected token '}', ..."b": }" is not valid JSON"): find it.
+  if (character === null && rule[1] === 'unexpected') character = unexpectedTokenAt(text);
+  if (rule[1] === 'endsEarly') character = text.trimEnd().length + 1; // just past the last thing written
   return { reason: rule[1], character };
 }
 
-function firstOutsideStrings(text: string, token: string): number | null {
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === token) return i + 1;
-    else if (c === '"') inString = true;
+/**
+ * The 1-based place of the token JSON.parse calls unexpected: the shortest prefix of the text that fails the same way
+ * ends with it. A shorter prefix only runs out of input (V8 then says "end of input" or an "Expected …" at its end,
+ * never "Unexpected token"), a longer one fails at the same token, so the search halves; log2(length) parses, on the
+ * error path only.
+ */
+function unexpectedTokenAt(text: string): number | null {
+  const failsAtToken = (length: number) => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return false;
+    } catch (err) {
+      return /Unexpected token/.test((err as Error).message);
+    }
+  };
+  if (!failsAtToken(text.length)) return null;
+  let lo = 1;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsAtToken(mid)) hi = mid;
+    else lo = mid + 1;
   }
-  return null;
+  return lo;
 }

@@ -8,7 +8,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { say, VALUE_KINDS, type Said, type ValueKind } from '../../../common/api/phrases.ts';
+import { say, VALUE_KINDS, type Phrase, type Said, type ValueKind } from '../../../common/api/phrases.ts';
 import { jsonSyntax } from './json-syntax.ts';
 import type { DatasetProblem } from './problems.ts';
 
@@ -38,13 +38,16 @@ export interface ReadOptions {
   limit?: number;
 }
 
+/** A file that cannot be read as a dataset. `phrase`: its sentence for a UI in another language (the worker sends it). */
 export class DatasetReadError extends Error {
+  readonly phrase: Phrase | undefined;
   constructor(
-    message: string,
+    message: string | Said,
     readonly file: string,
   ) {
-    super(message);
+    super(typeof message === 'string' ? message : message.message);
     this.name = 'DatasetReadError';
+    this.phrase = typeof message === 'string' ? undefined : message.phrase;
   }
 }
 
@@ -66,10 +69,7 @@ export function formatFromPath(path: string): FileFormat {
     case '.pq':
       return 'parquet';
     default:
-      throw new DatasetReadError(
-        `${basename(path)}: unknown dataset file type "${ext || '(none)'}" (expected .jsonl, .json, .csv, .tsv or .parquet)`,
-        path,
-      );
+      throw new DatasetReadError(say('dataset.unknownType', { file: basename(path), ext }), path);
   }
 }
 
@@ -80,9 +80,9 @@ export async function* readRows(path: string, options: ReadOptions = {}): AsyncG
   try {
     stat = await fsp.stat(path);
   } catch (err) {
-    throw new DatasetReadError(`cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+    throw new DatasetReadError(say('dataset.cannotOpen', { path, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message }), path);
   }
-  if (!stat.isFile()) throw new DatasetReadError(`${path} is not a file`, path);
+  if (!stat.isFile()) throw new DatasetReadError(say('dataset.notAFile', { path }), path);
   if (format !== 'parquet') await checkTextEncoding(path);
   const limit = options.limit ?? Infinity;
   let rows = 0;
@@ -123,7 +123,7 @@ async function checkTextEncoding(path: string): Promise<void> {
           : head[0] === 0xfe && head[1] === 0xff
             ? 'UTF-16 (big-endian)'
             : null;
-  if (bom) throw new DatasetReadError(`${basename(path)} is encoded as ${bom}, as its byte-order mark says; save it as UTF-8 and import it again`, path);
+  if (bom) throw new DatasetReadError(say('dataset.bom', { file: basename(path), encoding: bom }), path);
 }
 
 /** Byte offset of the first byte that does not belong to valid UTF-8 in `bytes` (from `from`), or -1. */
@@ -152,14 +152,11 @@ export function firstInvalidUtf8(bytes: Uint8Array, from = 0): number {
 async function invalidUtf8Error(path: string): Promise<DatasetReadError> {
   const bytes = await fsp.readFile(path);
   const at = firstInvalidUtf8(bytes);
-  if (at < 0) return new DatasetReadError(`${basename(path)}: not valid UTF-8 text`, path);
+  if (at < 0) return new DatasetReadError(say('dataset.notUtf8', { file: basename(path) }), path);
   let line = 1;
   for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
   const byte = bytes[at].toString(16).toUpperCase().padStart(2, '0');
-  return new DatasetReadError(
-    `${basename(path)}: line ${line}, byte ${at} (0x${byte}) is not valid UTF-8; the file is probably in another encoding (Latin-1 / Windows-1252?): save it as UTF-8 and import it again`,
-    path,
-  );
+  return new DatasetReadError(say('dataset.notUtf8At', { file: basename(path), line, byte: at, hex: byte }), path);
 }
 
 /** Decodes UTF-8 strictly: a byte sequence that is not UTF-8 is an error naming file, line and byte (never U+FFFD). */
@@ -240,6 +237,18 @@ async function* readJsonl(path: string, size: number, options: ReadOptions): Asy
   }
 }
 
+/** Where a 1-based character offset of a whole file falls: its line and the character within that line, from 1. */
+function lineAndCharacter(text: string, offset: number): { line: number; character: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < Math.min(offset - 1, text.length); i++)
+    if (text.charCodeAt(i) === 0x0a) {
+      line++;
+      start = i + 1;
+    }
+  return { line, character: offset - start };
+}
+
 /** A line JSON.parse refused: the reason and column when V8's message is one json-syntax.ts knows, else its words. */
 function malformedJson(err: unknown, text: string): Said {
   const syntax = jsonSyntax(err, text);
@@ -261,10 +270,11 @@ async function* readJsonArray(path: string, size: number, options: ReadOptions):
     // A .json file that is really JSON Lines is common: say so rather than just "bad JSON".
     const firstLine = text.split('\n', 1)[0].trim();
     const looksJsonl = firstLine.startsWith('{') && text.trim().split('\n').length > 1 && isJsonObject(firstLine);
-    throw new DatasetReadError(
-      `${file} is not valid JSON: ${(err as Error).message}${looksJsonl ? ' (it looks like JSON Lines: rename it to .jsonl)' : ''}`,
-      path,
-    );
+    if (looksJsonl) throw new DatasetReadError(say('dataset.jsonLooksJsonl', { file }), path);
+    const syntax = jsonSyntax(err, text);
+    if (syntax === null || syntax.character === null)
+      throw new DatasetReadError(say('dataset.jsonInvalidDetail', { file, detail: (err as Error).message }), path);
+    throw new DatasetReadError(say('dataset.jsonInvalid', { file, reason: syntax.reason, ...lineAndCharacter(text, syntax.character) }), path);
   }
   let items: unknown[];
   if (Array.isArray(value)) items = value;
@@ -272,10 +282,10 @@ async function* readJsonArray(path: string, size: number, options: ReadOptions):
     // {"data": [...]} / {"train": [...]}: a single array under one key.
     const arrays = Object.entries(value).filter(([, v]) => Array.isArray(v));
     if (arrays.length !== 1) {
-      throw new DatasetReadError(`${file}: expected a JSON array of rows (or an object with exactly one array of rows), found an object with keys ${Object.keys(value).join(', ')}`, path);
+      throw new DatasetReadError(say('dataset.jsonArrays', { file, keys: Object.keys(value).join(', ') }), path);
     }
     items = arrays[0][1] as unknown[];
-  } else throw new DatasetReadError(`${file}: expected a JSON array of rows, found ${describe(value)}`, path);
+  } else throw new DatasetReadError(say('dataset.jsonNotArray', { file, kind: valueKind(value) }), path);
   for (let row = 0; row < items.length; row++) {
     const item = items[row];
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -321,8 +331,8 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
       header = record.map((h) => h.trim());
       const seen = new Set<string>();
       for (const name of header) {
-        if (name === '') throw new DatasetReadError(`${file}: line ${startLine}: the header has an empty column name`, path);
-        if (seen.has(name)) throw new DatasetReadError(`${file}: line ${startLine}: the header names column "${name}" twice`, path);
+        if (name === '') throw new DatasetReadError(say('dataset.headerEmptyName', { file, line: startLine }), path);
+        if (seen.has(name)) throw new DatasetReadError(say('dataset.headerTwice', { file, line: startLine, name }), path);
         seen.add(name);
       }
       return;
@@ -403,7 +413,7 @@ async function* readDelimited(path: string, size: number, sep: string, options: 
   }
   if (field.endsWith('\r')) field = field.slice(0, -1);
   if (field !== '' || fields.length > 0 || state === QUOTE_SEEN) yield* endRecord();
-  if (header === null) throw new DatasetReadError(`${file} is empty: expected a header line with column names`, path);
+  if (header === null) throw new DatasetReadError(say('dataset.csvEmpty', { file }), path);
 }
 
 let parquetLeakGuard = false;
@@ -432,7 +442,7 @@ async function* readParquet(path: string, size: number, options: ReadOptions): A
   try {
     metadata = await parquetMetadataAsync(file);
   } catch (err) {
-    throw new DatasetReadError(`${basename(path)} is not a readable Parquet file: ${(err as Error).message}`, path);
+    throw new DatasetReadError(say('dataset.parquetUnreadable', { file: basename(path), detail: (err as Error).message }), path);
   }
   const total = Number(metadata.num_rows);
   let row = 0;
@@ -444,7 +454,10 @@ async function* readParquet(path: string, size: number, options: ReadOptions): A
     try {
       objects = (await parquetReadObjects({ file, metadata, compressors, rowStart: groupStart, rowEnd: groupStart + groupRows })) as Record<string, unknown>[];
     } catch (err) {
-      throw new DatasetReadError(`${basename(path)}: cannot read rows ${groupStart}–${groupStart + groupRows - 1}: ${(err as Error).message}`, path);
+      throw new DatasetReadError(
+        say('dataset.parquetRows', { file: basename(path), from: groupStart, to: groupStart + groupRows - 1, detail: (err as Error).message }),
+        path,
+      );
     }
     for (const obj of objects) {
       yield { ok: true, row: { row, fields: plainValues(obj) } };

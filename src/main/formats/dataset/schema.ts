@@ -39,10 +39,13 @@ export interface Detection {
 /** A detection's reason as its English text and its phrase. */
 const because = (said: Said) => ({ reason: said.message, reasonPhrase: said.phrase });
 
+/** Rows whose format cannot be told or used. `phrase`: its sentence for a UI in another language (the worker sends it). */
 export class DatasetFormatError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly phrase: Phrase | undefined;
+  constructor(message: string | Said) {
+    super(typeof message === 'string' ? message : message.message);
     this.name = 'DatasetFormatError';
+    this.phrase = typeof message === 'string' ? undefined : message.phrase;
   }
 }
 
@@ -82,7 +85,8 @@ function shortValue(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-export function detectFormat(rows: RawRow[]): Detection {
+/** `file`: named at the start of a refusal, as the import says it (several files may be in play: train and eval). */
+export function detectFormat(rows: RawRow[], file = ''): Detection {
   const columns = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r.fields)) columns.add(k);
   const has = (c: string) => columns.has(c);
@@ -121,13 +125,10 @@ export function detectFormat(rows: RawRow[]): Detection {
       .slice(0, 5)
       .map((r) => `${r.line !== undefined ? `line ${r.line}` : `row ${r.row}`}: ${shortValue(r.fields[chatColumn])}`);
     throw new DatasetFormatError(
-      `no row is usable: column "${chatColumn}" must hold a list of messages ({"role": …, "content": …}) but holds ${bad.length ? bad.join('; ') : 'nothing'}${rows.length > 5 ? ' …' : ''}`,
+      say('dataset.chatNotList', { file, column: chatColumn, found: `${bad.join('; ')}${rows.length > 5 ? ' …' : ''}` }),
     );
   }
-  throw new DatasetFormatError(
-    `cannot tell the dataset's format from its columns (${[...columns].join(', ') || 'none'}): expected "messages" (chat), ` +
-      `"prompt" + "completion", "instruction" + "output" (alpaca) or "text"; map the columns yourself`,
-  );
+  throw new DatasetFormatError(say('dataset.formatUnknown', { file, columns: [...columns].join(', ') }));
 }
 
 /** Checks a mapping names columns the rows have; returns a list of missing ones. */

@@ -123,10 +123,26 @@ class Listeners<T> {
 
 /** An event with the core's sentence in the UI's language (a job's progress line said as a phrase). */
 function inUiLanguage(topic: string, payload: unknown): unknown {
+  if (topic === 'job.status') return jobInUiLanguage(payload);
   if (topic !== 'job.progress' || typeof payload !== 'object' || payload === null) return payload;
   const progress = payload as { message?: unknown; phrase?: Phrase | null };
   if (!progress.phrase || typeof progress.message !== 'string') return payload;
   return { ...progress, message: sayPhrase(progress.phrase, progress.message) };
+}
+
+/** A job row with its error in the UI's language, where the core said it as a phrase (errorPhrase). */
+function jobInUiLanguage(job: unknown): unknown {
+  if (typeof job !== 'object' || job === null) return job;
+  const row = job as { error?: unknown; errorPhrase?: Phrase };
+  if (!row.errorPhrase || typeof row.error !== 'string') return job;
+  return { ...row, error: sayPhrase(row.errorPhrase, row.error) };
+}
+
+/** A method's result in the UI's language: the job rows jobs.get, jobs.list and jobs.cancel return. */
+function resultInUiLanguage(method: string, result: unknown): unknown {
+  if (method === 'jobs.get' || method === 'jobs.cancel') return jobInUiLanguage(result);
+  if (method === 'jobs.list' && Array.isArray(result)) return result.map(jobInUiLanguage);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +159,7 @@ export function createBridgeClient(bridge: StudioBridge): StudioConnection {
     transport: 'ipc',
     async invoke<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
       try {
-        return (await bridge.invoke(method, input)) as MethodOutput<M>;
+        return resultInUiLanguage(method, await bridge.invoke(method, input)) as MethodOutput<M>;
       } catch (error) {
         throw toStudioApiError(error);
       }
@@ -282,7 +298,7 @@ export function createHttpClient(options: HttpClientOptions): StudioConnection {
       }
       if (typeof body === 'object' && body !== null && 'ok' in body) {
         const envelope = body as { ok: unknown; result?: unknown; error?: unknown };
-        if (envelope.ok === true && response.ok) return envelope.result as MethodOutput<M>;
+        if (envelope.ok === true && response.ok) return resultInUiLanguage(method, envelope.result) as MethodOutput<M>;
         const parsed = ApiErrorShape.safeParse(envelope.error);
         if (envelope.ok === false && parsed.success) {
           throw new StudioApiError(parsed.data.code, sayPhrase(parsed.data.phrase, parsed.data.message), parsed.data.details);

@@ -337,6 +337,37 @@ export const ko: Catalog = {
   'core.problem.malformedJson': (p) => `JSON 형식이 잘못되었습니다: ${p.detail}`,
   'core.problem.jsonSyntax': (p) => `JSON 형식이 잘못되었습니다 (${n(p.character)}번째 글자): ${JSON_SYNTAX[p.reason]}`,
   'core.problem.jsonSyntaxNoColumn': (p) => `JSON 형식이 잘못되었습니다: ${JSON_SYNTAX[p.reason]}`,
+  'core.dataset.unknownType': (p) =>
+    `${p.file}: 알 수 없는 데이터셋 파일 형식 "${p.ext || '(없음)'}" (.jsonl, .json, .csv, .tsv 또는 .parquet이어야 합니다)`,
+  'core.dataset.cannotOpen': (p) => `${p.path}을(를) 열 수 없습니다: ${p.code}`,
+  'core.dataset.notAFile': (p) => `${p.path}은(는) 파일이 아닙니다`,
+  'core.dataset.bom': (p) =>
+    `바이트 순서 표시에 따르면 ${p.file}은(는) ${p.encoding}로 인코딩되어 있습니다. UTF-8로 저장한 뒤 다시 가져오세요`,
+  'core.dataset.notUtf8': (p) => `${p.file}: 올바른 UTF-8 텍스트가 아닙니다`,
+  'core.dataset.notUtf8At': (p) =>
+    `${p.file}: ${n(p.line)}번째 줄, ${n(p.byte)}번째 바이트(0x${p.hex})가 올바른 UTF-8이 아닙니다. 다른 인코딩(Latin-1 / Windows-1252?)으로 저장된 파일 같습니다. UTF-8로 저장한 뒤 다시 가져오세요`,
+  'core.dataset.jsonInvalid': (p) =>
+    `${p.file}은(는) 올바른 JSON이 아닙니다 (${n(p.line)}번째 줄, ${n(p.character)}번째 글자): ${JSON_SYNTAX[p.reason]}`,
+  'core.dataset.jsonInvalidDetail': (p) => `${p.file}은(는) 올바른 JSON이 아닙니다: ${p.detail}`,
+  'core.dataset.jsonLooksJsonl': (p) =>
+    `${p.file}은(는) 올바른 JSON이 아니지만 줄마다 JSON 객체가 있습니다. JSON Lines 파일로 보이니 이름을 .jsonl로 바꾸세요`,
+  'core.dataset.jsonArrays': (p) =>
+    `${p.file}: 행의 JSON 배열(또는 배열 하나만 담은 객체)이어야 하는데 키가 ${p.keys}인 객체입니다`,
+  'core.dataset.jsonNotArray': (p) => `${p.file}: 행의 JSON 배열이어야 하는데 ${KIND[p.kind]}입니다`,
+  'core.dataset.headerEmptyName': (p) => `${p.file}: ${n(p.line)}번째 줄: 머리글에 이름이 빈 열이 있습니다`,
+  'core.dataset.headerTwice': (p) => `${p.file}: ${n(p.line)}번째 줄: 머리글에 "${p.name}" 열이 두 번 나옵니다`,
+  'core.dataset.noUsableRows': (p) =>
+    `${p.file}: 쓸 수 있는 행이 없습니다 (문제 ${n(p.problems)}개${p.first ? `, 첫 번째: ${p.first}` : ''})`,
+  'core.dataset.noReadableRows': (p) => `${p.file}에 읽을 수 있는 행이 없습니다`,
+  'core.dataset.mappingMissing': (p) => `${p.file}: 지정한 열 ${p.missing}이(가) 파일에 없습니다 (파일의 열: ${p.has})`,
+  'core.dataset.formatUnknown': (p) =>
+    `${p.file ? `${p.file}: ` : ''}열(${p.columns || '없음'})만으로는 데이터셋 형식을 알 수 없습니다: "messages"(채팅), ` +
+    `"prompt" + "completion", "instruction" + "output"(alpaca) 또는 "text" 열이 있어야 합니다. 열을 직접 연결하세요`,
+  'core.dataset.chatNotList': (p) =>
+    `${p.file ? `${p.file}: ` : ''}쓸 수 있는 행이 없습니다: "${p.column}" 열에는 메시지 목록({"role": …, "content": …})이 있어야 하는데 ${p.found || '아무것도 없습니다'}`,
+  'core.dataset.csvEmpty': (p) => `${p.file}이(가) 비어 있습니다: 열 이름이 있는 머리글 줄이 있어야 합니다`,
+  'core.dataset.parquetUnreadable': (p) => `${p.file}은(는) 읽을 수 있는 Parquet 파일이 아닙니다: ${p.detail}`,
+  'core.dataset.parquetRows': (p) => `${p.file}: ${n(p.from)}–${n(p.to)}번 행을 읽을 수 없습니다: ${p.detail}`,
   'core.problem.lineHolds': (p) => `이 줄은 ${KIND[p.kind]}입니다`,
   'core.problem.lineNestsDeep': (p) => `이 줄은 배열/객체가 ${n(p.levels)}단계보다 깊게 중첩되어 있습니다`,
   'core.problem.elementIs': (p) => `${n(p.element)}번 요소는 ${KIND[p.kind]}입니다`,

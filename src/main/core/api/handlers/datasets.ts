@@ -9,7 +9,7 @@ import {
 } from '../../../../common/api/datasets.ts';
 import type { TemplateConfig } from '../../../../common/api/runs.ts';
 import { say } from '../../../../common/api/phrases.ts';
-import { importDataset, previewDataset, splitByRatio, type Example } from '../../../formats/dataset/index.ts';
+import { DatasetFormatError, DatasetReadError, importDataset, previewDataset, splitByRatio, type Example } from '../../../formats/dataset/index.ts';
 import { StudioError, notFound } from '../../errors.ts';
 import { fieldPath, readableOnly, StaleRecordError } from '../unreadable.ts';
 import { bundledDatasets } from '../../bundled.ts';
@@ -68,6 +68,9 @@ async function asInputError<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof StudioError) throw err;
+    // a file that cannot be read as a dataset keeps its sentence as a phrase, for a UI in another language
+    if ((err instanceof DatasetReadError || err instanceof DatasetFormatError) && err.phrase)
+      throw new StudioError('invalid_input', { message: err.message, phrase: err.phrase });
     throw new StudioError('invalid_input', (err as Error).message);
   }
 }

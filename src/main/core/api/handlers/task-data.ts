@@ -42,7 +42,8 @@ export const taskDataHandlers: HandlerGroup<'taskData'> = {
     try {
       return await inspectTaskData(input);
     } catch (err) {
-      if (err instanceof DatasetReadError) throw new StudioError('invalid_input', err.message, { field: 'path' });
+      if (err instanceof DatasetReadError)
+        throw new StudioError('invalid_input', err.phrase ? { message: err.message, phrase: err.phrase } : err.message, { field: 'path' });
       throw err;
     }
   },

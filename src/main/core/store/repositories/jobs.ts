@@ -1,5 +1,6 @@
 import type { Db } from '../database.ts';
 import type { Job, JobStatus } from '../../../../common/api/jobs.ts';
+import { Phrase } from '../../../../common/api/phrases.ts';
 import { newId, now, parseJson, translateConstraint } from './util.ts';
 
 interface JobRow {
@@ -10,6 +11,7 @@ interface JobRow {
   progress: number | null;
   message: string | null;
   error: string | null;
+  error_phrase_json: string | null;
   exit_code: number | null;
   params_json: string;
   result_json: string | null;
@@ -26,6 +28,13 @@ export interface JobRecord extends Job {
   supervisorPid: number | null;
 }
 
+/** A stored phrase that no longer parses (a newer or older core's) is dropped: the English error stays. */
+function errorPhraseOf(json: string | null): { errorPhrase?: Phrase } {
+  if (json === null) return {};
+  const phrase = Phrase.safeParse(parseJson(json, null));
+  return phrase.success ? { errorPhrase: phrase.data } : {};
+}
+
 const toRecord = (r: JobRow): JobRecord => ({
   id: r.id,
   kind: r.kind,
@@ -34,6 +43,7 @@ const toRecord = (r: JobRow): JobRecord => ({
   progress: r.progress,
   message: r.message,
   error: r.error,
+  ...errorPhraseOf(r.error_phrase_json),
   exitCode: r.exit_code,
   createdAt: r.created_at,
   startedAt: r.started_at,
@@ -53,6 +63,7 @@ export function toJob(r: JobRecord): Job {
     progress: r.progress,
     message: r.message,
     error: r.error,
+    ...(r.errorPhrase ? { errorPhrase: r.errorPhrase } : {}),
     exitCode: r.exitCode,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
@@ -65,6 +76,7 @@ export interface JobPatch {
   progress?: number | null;
   message?: string | null;
   error?: string | null;
+  errorPhrase?: Phrase | null;
   exitCode?: number | null;
   result?: unknown;
   supervisorPid?: number | null;
@@ -77,6 +89,7 @@ const columns: Record<keyof JobPatch, string> = {
   progress: 'progress',
   message: 'message',
   error: 'error',
+  errorPhrase: 'error_phrase_json',
   exitCode: 'exit_code',
   result: 'result_json',
   supervisorPid: 'supervisor_pid',
@@ -96,6 +109,7 @@ export class JobRepository {
       progress: null,
       message: null,
       error: null,
+      error_phrase_json: null,
       exit_code: null,
       params_json: JSON.stringify(input.params ?? {}),
       result_json: null,
@@ -143,7 +157,9 @@ export class JobRepository {
     const keys = (Object.keys(patch) as (keyof JobPatch)[]).filter((k) => patch[k] !== undefined);
     if (keys.length > 0) {
       const values: Record<string, unknown> = { id };
-      for (const k of keys) values[k] = k === 'result' ? JSON.stringify(patch.result) : patch[k];
+      for (const k of keys)
+        values[k] =
+          k === 'result' ? JSON.stringify(patch.result) : k === 'errorPhrase' ? (patch.errorPhrase ? JSON.stringify(patch.errorPhrase) : null) : patch[k];
       this.db.prepare(`UPDATE jobs SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @id`).run(values);
     }
     return this.get(id);
