@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../fixtures/tiny-models.ts';
 import {
+  E2E_LOCALE,
   buildRenderer,
   collectPageErrors,
   expectNoEnglishLeft,
@@ -78,6 +79,19 @@ describe('Datasets page', () => {
     await page.getByText(tr('datasets.importFailed'), { exact: true }).waitFor({ timeout: 30_000 });
     await page.getByText(tr('core.dataset.formatUnknown', { file: 'columns.jsonl', columns: 'foo, bar' })).waitFor(); // the banner's body, under its title
     await screenshot(page, 'datasets-import-failed.png');
+
+    // "Stop at the first bad row" fails at line 4 (the unknown role), the row's problem said in the UI's language.
+    await page.getByLabel(tr('datasets.stopBad')).check();
+    await page.getByLabel(tr('datasets.file'), { exact: true }).fill(dataPath);
+    await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();
+    const stopped = page.getByText(
+      E2E_LOCALE === 'ko'
+        ? /chats\.jsonl:4 \(3번 행\), "messages\[0\]\.role" 필드: 알 수 없는 역할 "robot" \(기대한 값: /
+        : /chats\.jsonl:4 \(row 3\), field "messages\[0\]\.role": unknown role "robot" \(expected: /,
+    );
+    await stopped.waitFor({ timeout: 30_000 });
+    await screenshot(page, 'datasets-import-stopped.png');
+    await page.getByLabel(tr('datasets.skipBad')).check();
 
     await page.getByLabel(tr('datasets.file'), { exact: true }).fill(dataPath);
     await page.getByRole('button', { name: tr('datasets.import'), exact: true }).click();

@@ -110,6 +110,21 @@ export const JSON_SYNTAX = {
 } as const;
 export type JsonSyntaxReason = keyof typeof JSON_SYNTAX;
 
+/**
+ * A sentence inside another's parameters (a bad row's problem inside "stopped at row …"): its English text under
+ * `name`, its code under `name@` and its parameters under `name@<parameter>`. The English entry reads `p[name]` as
+ * text; the UI says the inner phrase in its language first (renderer i18n/phrase.ts) and hands the entry that.
+ */
+export function nested(name: string, said: { message: string; phrase?: Phrase | undefined }): Record<string, string | number> {
+  const out: Record<string, string | number> = { [name]: said.message };
+  if (said.phrase) {
+    out[`${name}@`] = said.phrase.code;
+    for (const [key, value] of Object.entries(said.phrase.params)) out[`${name}@${key}`] = value;
+  }
+  return out;
+}
+type Nested = Record<string, string | number>;
+
 /** Why LoRA's target_modules cannot train this model, said by PEFT's matcher (and, with its consequence, by the plan). */
 const TARGETS = {
   empty: 'target_modules is empty: list module names (e.g. ["q_proj", "v_proj"]) or use "all-linear"',
@@ -309,7 +324,10 @@ export const PHRASES = {
   'dataset.parquetUnreadable': (p: { file: string; detail: string }) => `${p.file} is not a readable Parquet file: ${p.detail}`,
   'dataset.parquetRows': (p: { file: string; from: number; to: number; detail: string }) =>
     `${p.file}: cannot read rows ${p.from}–${p.to}: ${p.detail}`,
-  'dataset.noUsableRows': (p: { file: string; problems: number; first: string }) =>
+  // a bad row as the import's 'stop' says it: formats/dataset/problems.ts formatProblem writes it this way too
+  'dataset.problem': (p: { file: string; line: number; row: number; field: string; problem: string; expected: string } & Nested) =>
+    `${p.line ? `${p.file}:${p.line} (row ${p.row})` : `${p.file} row ${p.row}`}${p.field ? `, field "${p.field}"` : ''}: ${p.problem}${p.expected ? ` (expected: ${p.expected})` : ''}`,
+  'dataset.noUsableRows': (p: { file: string; problems: number; first: string } & Nested) =>
     `${p.file}: no usable rows (${countOf(p.problems, 'problem')}${p.first ? `; the first: ${p.first}` : ''})`,
   'dataset.noReadableRows': (p: { file: string }) => `${p.file} has no readable rows`,
   'dataset.mappingMissing': (p: { file: string; missing: string; has: string }) =>

@@ -105,6 +105,10 @@ describe('datasets', () => {
     const ended = await core.jobs.waitFor(job.id);
     expect(ended.status).toBe('failed');
     expect(ended.error).toMatch(/pairs\.jsonl:13/);
+    const stopped = (await core.invoke('jobs.get', { id: job.id })) as Job;
+    expect(stopped.errorPhrase?.code).toBe('dataset.problem');
+    expect(english(stopped.errorPhrase!)).toBe(stopped.error);
+    expect(korean(stopped.errorPhrase, stopped.error!)).toMatch(/^pairs\.jsonl:13 \(12번 행\): JSON 형식이 잘못되었습니다/);
     expect(((await core.invoke('datasets.list', { projectId })) as Dataset[]).map((d) => d.name)).toEqual(['pairs.jsonl']);
     expect((await invokeError('datasets.import', { projectId, path: join(dir, 'missing.jsonl') })).message).toMatch(/^path: nothing at/);
   });
@@ -135,7 +139,10 @@ describe('datasets', () => {
     expect(secondRow.errorPhrase?.code).toBe('dataset.noUsableRows');
     expect(english(secondRow.errorPhrase!)).toBe(secondRow.error);
     expect(secondRow.error).toMatch(/^all-bad\.jsonl: no usable rows \(2 problems; the first: all-bad\.jsonl:1 \(row 0\), field "completion": is a number/);
-    expect(korean(secondRow.errorPhrase, secondRow.error!)).toMatch(/^all-bad\.jsonl: 쓸 수 있는 행이 없습니다 \(문제 2개, 첫 번째: /);
+    // the first problem inside it is said in Korean too (a nested phrase), not left in English
+    expect(korean(secondRow.errorPhrase, secondRow.error!)).toMatch(
+      /^all-bad\.jsonl: 쓸 수 있는 행이 없습니다 \(문제 2개, 첫 번째: all-bad\.jsonl:1 \(0번 행\), "completion" 필드: 숫자입니다 \(기대한 값: [^)]*[\uac00-\ud7a3][^)]*\)\)$/,
+    );
 
     // columns the studio cannot place: the refusal names them, in Korean too
     const unknown = join(dir, 'unknown.jsonl');

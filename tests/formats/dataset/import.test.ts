@@ -110,6 +110,12 @@ describe('import', () => {
     const err = await importDataset(path, { onProblem: 'stop' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatasetProblemError);
     expect((err as DatasetProblemError).problem).toMatchObject({ file: 'pc.jsonl', line: 2, row: 1, field: 'completion', message: 'is a number', expected: 'the completion as a string' });
+    // a bad row before a line that is not JSON is still the first: rows held back to detect the format are checked first
+    const mixed = file('mixed.jsonl', jsonl([{ prompt: 'a', completion: 'b' }, { prompt: 'a', completion: 7 }]) + '{broken\n');
+    const first = await importDataset(mixed, { onProblem: 'stop' }).catch((e: unknown) => e);
+    expect((first as DatasetProblemError).problem).toMatchObject({ line: 2, field: 'completion' });
+    const onlyJson = file('only-json.jsonl', '{broken\n' + jsonl([{ prompt: 'a', completion: 7 }]));
+    expect(((await importDataset(onlyJson, { onProblem: 'stop' }).catch((e: unknown) => e)) as DatasetProblemError).problem.line).toBe(1);
     await expect(importDataset(path, { mapping: { format: 'text', text: 'body' } })).rejects.toThrow(DatasetFormatError);
     await expect(importDataset(path, { mapping: { format: 'text', text: 'body' } })).rejects.toThrow(/names column\(s\) "body", which the file does not have \(it has prompt, completion\)/);
   });

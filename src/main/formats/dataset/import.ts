@@ -127,6 +127,8 @@ export async function importDataset(path: string, options: ImportOptions = {}): 
 
   for await (const item of readRows(path, { format: fileFormat, limit: options.limit, onProgress: options.onProgress })) {
     if (!item.ok) {
+      // 'stop' names the first bad row in file order: the rows held back for detection, read before this one, go first
+      if (onProblem === 'stop' && !settled && pending.length > 0) settleMapping();
       rowsRead++;
       badRows++;
       report(item.problem);

@@ -1,5 +1,5 @@
 export type { ChatMessage, Example, ExampleKind } from './types.ts';
-export { formatProblem, DatasetProblemError, type DatasetProblem } from './problems.ts';
+export { formatProblem, problemSaid, DatasetProblemError, type DatasetProblem } from './problems.ts';
 export { readRows, formatFromPath, DatasetReadError, type FileFormat, type RawRow, type ReadItem, type ReadProgress, type ReadOptions } from './read.ts';
 export { detectFormat, normalizeRow, missingColumns, DatasetFormatError, CANONICAL_ROLES, type ColumnMapping, type DatasetFormat, type Detection } from './schema.ts';
 export { importDataset, exampleKey, type ImportOptions, type ImportedDataset, type DatasetExample, type DuplicateReport, type DuplicateGroup } from './import.ts';

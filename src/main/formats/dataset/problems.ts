@@ -1,4 +1,4 @@
-import type { Phrase } from '../../../common/api/phrases.ts';
+import { nested, say, type Phrase, type Said } from '../../../common/api/phrases.ts';
 
 /** A row that could not be used, said precisely enough to find and fix it. */
 export interface DatasetProblem {
@@ -20,15 +20,30 @@ export interface DatasetProblem {
 
 /** `chat.jsonl:14 (row 13), field "messages[2].role": unknown role "robot" (expected: one of system, user, assistant, tool)` */
 export function formatProblem(p: DatasetProblem): string {
-  const where = p.line !== undefined ? `${p.file}:${p.line} (row ${p.row})` : `${p.file} row ${p.row}`;
-  const field = p.field ? `, field "${p.field}"` : '';
-  const expected = p.expected ? ` (expected: ${p.expected})` : '';
-  return `${where}${field}: ${p.message}${expected}`;
+  return problemSaid(p).message;
 }
 
+/** The problem as one sentence with its phrase: the message and the expectation ride inside it as nested phrases. */
+export function problemSaid(p: DatasetProblem): Said {
+  return say('dataset.problem', {
+    ...nested('problem', { message: p.message, phrase: p.phrase }),
+    ...nested('expected', { message: p.expected ?? '', phrase: p.expected === undefined ? undefined : p.expectedPhrase }),
+    file: p.file,
+    line: p.line ?? 0,
+    row: p.row,
+    field: p.field ?? '',
+    problem: p.message,
+    expected: p.expected ?? '',
+  });
+}
+
+/** Import with onProblem 'stop': the first bad row, said as the problem's sentence (with its phrase, for the UI). */
 export class DatasetProblemError extends Error {
+  readonly phrase: Phrase;
   constructor(readonly problem: DatasetProblem) {
-    super(formatProblem(problem));
+    const said = problemSaid(problem);
+    super(said.message);
     this.name = 'DatasetProblemError';
+    this.phrase = said.phrase;
   }
 }

@@ -2,8 +2,8 @@
 // list every bad row (file, line, field, what was expected). 'skip' leaves bad rows out and reports them;
 // 'stop' fails the job at the first one with that sentence. The core records the dataset from the result.
 import { DATASET_IMPORT_JOB_KIND, DatasetImportJobParams, fromFormatsMapping, toFormatsMapping, type DatasetImportJobResult } from '../../../common/api/datasets.ts';
-import { say } from '../../../common/api/phrases.ts';
-import { DatasetReadError, formatProblem, importDataset } from '../../formats/dataset/index.ts';
+import { nested, say } from '../../../common/api/phrases.ts';
+import { DatasetReadError, formatProblem, importDataset, problemSaid } from '../../formats/dataset/index.ts';
 import { defineJobKind, JobCancelled } from '../job-kind.ts';
 
 /** Duplicate groups kept in the dataset's record (all are counted; the list is for finding them). */
@@ -32,7 +32,8 @@ export const datasetImportJob = defineJobKind({
     });
     if (imported.examples.length === 0) {
       const first = imported.problems[0];
-      throw new DatasetReadError(say('dataset.noUsableRows', { file: imported.file, problems: imported.problemCount, first: first ? formatProblem(first) : '' }), params.path);
+      const said = first ? problemSaid(first) : { message: '' };
+      throw new DatasetReadError(say('dataset.noUsableRows', { ...nested('first', said), file: imported.file, problems: imported.problemCount, first: said.message }), params.path);
     }
     ctx.log(`${imported.file}: ${imported.examples.length} usable rows of ${imported.rowsRead}; ${imported.badRows} bad (${imported.problemCount} problems); ${imported.duplicates.duplicateRows} exact duplicates; mapping: ${imported.mappingReason}`);
     return {

@@ -356,6 +356,8 @@ export const ko: Catalog = {
   'core.dataset.jsonNotArray': (p) => `${p.file}: 행의 JSON 배열이어야 하는데 ${KIND[p.kind]}입니다`,
   'core.dataset.headerEmptyName': (p) => `${p.file}: ${n(p.line)}번째 줄: 머리글에 이름이 빈 열이 있습니다`,
   'core.dataset.headerTwice': (p) => `${p.file}: ${n(p.line)}번째 줄: 머리글에 "${p.name}" 열이 두 번 나옵니다`,
+  'core.dataset.problem': (p) =>
+    `${p.line ? `${p.file}:${n(p.line)} (${n(p.row)}번 행)` : `${p.file} ${n(p.row)}번 행`}${p.field ? `, "${p.field}" 필드` : ''}: ${p.problem}${p.expected ? ` (기대한 값: ${p.expected})` : ''}`,
   'core.dataset.noUsableRows': (p) =>
     `${p.file}: 쓸 수 있는 행이 없습니다 (문제 ${n(p.problems)}개${p.first ? `, 첫 번째: ${p.first}` : ''})`,
   'core.dataset.noReadableRows': (p) => `${p.file}에 읽을 수 있는 행이 없습니다`,

@@ -12,8 +12,26 @@ export function sayPhrase(phrase: Phrase | null | undefined, english: string): s
   return (translate as (l: typeof locale, key: MessageKey, params: unknown) => string)(
     locale,
     `core.${phrase.code}` as MessageKey,
-    phrase.params,
+    withNestedSaid(phrase.params),
   );
+}
+
+/**
+ * The parameters with each nested sentence (common/api/phrases.ts `nested`: text under `name`, its phrase under
+ * `name@…`) said in the UI's language first, so the entry puts a Korean problem inside a Korean sentence.
+ */
+function withNestedSaid(params: Phrase['params']): Phrase['params'] {
+  const out: Phrase['params'] = {};
+  for (const [key, value] of Object.entries(params)) if (!key.includes('@')) out[key] = value;
+  for (const name of Object.keys(out)) {
+    const code = params[`${name}@`];
+    if (typeof code !== 'string' || typeof out[name] !== 'string') continue;
+    const inner: Phrase['params'] = {};
+    for (const [key, value] of Object.entries(params))
+      if (key.startsWith(`${name}@`) && key !== `${name}@`) inner[key.slice(name.length + 1)] = value;
+    out[name] = sayPhrase({ code, params: inner }, out[name]);
+  }
+  return out;
 }
 
 /** The contract's own field checks (zod messages written from the phrase table) by their English text. */
