@@ -177,7 +177,8 @@ describe('Task runs: run page and Evaluate', () => {
     await page.locator('.task-metric-chart .recharts-reference-line line').waitFor({ state: 'attached' });
     // two figures, one dot per evaluation (every 100 of 600 steps)
     await expect.poll(() => chart.locator('.recharts-line').count()).toBe(2);
-    expect(await chart.locator('.chart-dot.series-1').count()).toBeGreaterThanOrEqual(6);
+    // the last evaluation's point can arrive (job.metric) and draw a moment after the run row says it ended
+    await expect.poll(() => chart.locator('.chart-dot.series-1').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(6);
     const stats = page.locator('.stat-grid');
     await stats.getByText(share(summary.evalMetrics!.eval_accuracy), { exact: true }).first().waitFor();
     await page.getByRole('list', { name: tr('taskRun.labels') }).getByText('positive').waitFor();
